@@ -1,0 +1,51 @@
+"""Audio preparation: decode anything, convert to telephony WAV, check files against the spec.
+
+Public names are imported lazily so ``import cmvoice_nb.audio`` stays cheap.
+"""
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+_EXPORTS: dict[str, str] = {
+    "alaw_encode": "codec",
+    "alaw_decode": "codec",
+    "ulaw_encode": "codec",
+    "ulaw_decode": "codec",
+    "WavInfo": "wavfile",
+    "parse_wav": "wavfile",
+    "encode_wav": "wavfile",
+    "read_wav_samples": "wavfile",
+    "load_audio": "decode",
+    "find_ffmpeg": "decode",
+    "to_mono": "dsp",
+    "resample": "dsp",
+    "dbfs_peak": "dsp",
+    "dbfs_rms": "dsp",
+    "speech_bounds": "dsp",
+    "trim_silence": "dsp",
+    "normalize_rms": "dsp",
+    "split_on_silence": "dsp",
+    "prepare_samples": "convert",
+    "convert_prompt": "convert",
+    "to_audio_segment": "convert",
+    "PromptReport": "check",
+    "check_prompt": "check",
+    "convert_folder": "batch",
+    "check_folder": "batch",
+}
+
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(f".{module}", __name__), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))

@@ -1,0 +1,168 @@
+"""Phone-number normalisation with ``phonenumbers``.
+
+Users paste numbers with spaces, dashes, dots and brackets, type the ``00``
+international prefix, give national numbers (``06 12345678``) that only make
+sense with a region, and get numbers back from spreadsheets as floats
+(``31612345678.0``, the ``+`` and leading zeros gone). :func:`normalize_number`
+turns all of these into the international format the provider expects
+(E.164 with ``+`` by default, ``00`` style as an option) or raises
+:class:`~cmvoice_nb.errors.NumberError` with a plain reason.
+
+Examples
+--------
+>>> normalize_number("+31 (0)6-1234 5678")
+'+31612345678'
+>>> normalize_number("06 12345678", region="NL")
+'+31612345678'
+>>> normalize_number(31612345678.0)
+'+31612345678'
+>>> normalize_number("0031612345678", style="00")
+'0031612345678'
+>>> normalize_number("12345")
+Traceback (most recent call last):
+...
+cmvoice_nb.errors.NumberError: invalid phone number '12345': too short to be a number
+"""
+from __future__ import annotations
+
+import math
+import re
+from typing import Any
+
+from .errors import NumberError
+
+_STYLES = ("e164", "00")
+_JUNK = re.compile(r"[\s\-./()\[\]\u00a0\u2010-\u2015]")
+_REASONS = {
+    "TOO_SHORT": "too short to be a number",
+    "TOO_LONG": "too long to be a number",
+    "INVALID_COUNTRY_CODE": "the country code is not a real one",
+    "INVALID_LENGTH": "wrong length for its country",
+    "IS_POSSIBLE_LOCAL_ONLY": "a local number without area code",
+}
+
+
+def _to_text(value: Any) -> str:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        raise NumberError(value, "empty")
+    if isinstance(value, bool):
+        raise NumberError(value, "expected a phone number, got a boolean")
+    if isinstance(value, float):
+        if not value.is_integer():
+            raise NumberError(value, "a number with decimals is not a phone number")
+        return str(int(value))  # spreadsheet float: 31612345678.0
+    if isinstance(value, int):
+        return str(value)
+    if not isinstance(value, str):
+        raise NumberError(value, f"expected text, got {type(value).__name__}")
+    text = value.strip()
+    # "31612345678.0" as text, the same spreadsheet accident after a CSV round trip
+    if re.fullmatch(r"\+?\d+\.0+", text):
+        text = text.split(".")[0]
+    return text
+
+
+def _candidates(text: str, region: str | None) -> list[tuple[str, str | None]]:
+    """Strings to try with phonenumbers.parse, most likely first."""
+    # "+31 (0)6 ..." : the trunk zero written in brackets after the country code must go
+    text = re.sub(r"^(\+\d{1,3})\s*\(0\)", r"\1", text)
+    compact = _JUNK.sub("", text)
+    if not compact:
+        return []
+    if compact.startswith("+"):
+        return [(compact, None)]
+    if compact.startswith("00"):
+        return [("+" + compact[2:], None)]
+    tries: list[tuple[str, str | None]] = []
+    if region:
+        tries.append((compact, region.upper()))
+    if compact.isdigit() and not compact.startswith("0"):
+        # digits only, no trunk zero: most likely an international number that lost its "+"
+        tries.append(("+" + compact, None))
+    return tries
+
+
+def normalize_number(value: Any, *, region: str | None = None, style: str = "e164") -> str:
+    """Return *value* as an international phone number, or raise :class:`NumberError`.
+
+    Parameters
+    ----------
+    value
+        Text, int or spreadsheet float. Spaces, dashes, dots, brackets and a ``(0)`` trunk
+        prefix are ignored; ``00`` is read as ``+``.
+    region
+        ISO country code (``"NL"``) for national numbers like ``06 12345678``.
+    style
+        ``"e164"`` (``+31612345678``, default) or ``"00"`` (``0031612345678``).
+    """
+    if style not in _STYLES:
+        raise ValueError(f"style must be one of {_STYLES}, got {style!r}")
+    import phonenumbers
+
+    text = _to_text(value)
+    if re.search(r"[A-Za-z]", text):
+        raise NumberError(value, "contains letters")
+    tries = _candidates(text, region)
+    if not tries:
+        if _JUNK.sub("", text):
+            raise NumberError(value, "a national number: pass region= (e.g. region='NL') or write it with +country code")
+        raise NumberError(value, "empty")
+    reason = "not a valid number"
+    for candidate, reg in tries:
+        try:
+            parsed = phonenumbers.parse(candidate, reg)
+        except phonenumbers.NumberParseException as exc:
+            reason = _parse_reason(exc)
+            continue
+        if phonenumbers.is_valid_number(parsed):
+            e164 = phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
+            return e164 if style == "e164" else "00" + e164[1:]
+        possible = phonenumbers.is_possible_number_with_reason(parsed)
+        name = {v: k for k, v in vars(phonenumbers.ValidationResult).items() if k.isupper()}.get(possible, "")
+        country = phonenumbers.region_code_for_number(parsed) or reg
+        reason = _REASONS.get(name) or (f"not a valid number for {country}" if country else "not a valid number")
+    raise NumberError(value, reason)
+
+
+def _parse_reason(exc: Exception) -> str:
+    import phonenumbers
+
+    kinds = {
+        phonenumbers.NumberParseException.INVALID_COUNTRY_CODE: "the country code is not a real one",
+        phonenumbers.NumberParseException.NOT_A_NUMBER: "not a phone number",
+        phonenumbers.NumberParseException.TOO_SHORT_AFTER_IDD: "too short after the international prefix",
+        phonenumbers.NumberParseException.TOO_SHORT_NSN: "too short to be a number",
+        phonenumbers.NumberParseException.TOO_LONG: "too long to be a number",
+    }
+    return kinds.get(getattr(exc, "error_type", None), str(exc))
+
+
+def try_normalize(value: Any, *, region: str | None = None, style: str = "e164") -> tuple[str | None, str | None]:
+    """``(number, None)`` on success, ``(None, reason)`` otherwise: for row-wise bulk work."""
+    try:
+        return normalize_number(value, region=region, style=style), None
+    except NumberError as exc:
+        return None, exc.reason
+
+
+def number_region(number: Any) -> str | None:
+    """ISO country code of an international number (``"NL"``), or None when unknown.
+
+    Examples
+    --------
+    >>> number_region("+31612345678"), number_region("0032470123456"), number_region("junk")
+    ('NL', 'BE', None)
+    """
+    import phonenumbers
+
+    if not isinstance(number, str) or not number:
+        return None
+    text = "+" + number[2:] if number.startswith("00") else number
+    try:
+        parsed = phonenumbers.parse(text, None)
+    except phonenumbers.NumberParseException:
+        return None
+    return phonenumbers.region_code_for_number(parsed)
+
+
+__all__ = ["normalize_number", "try_normalize", "number_region"]

@@ -1,0 +1,405 @@
+"""The CM Voice API Apps contract as data.
+
+This module is the ONE place where the provider's apps, fields, JSON keys, types,
+limits, enums, defaults, the TTS voice catalogue and the result codes are
+written down (source: ``shared/API-CONTRACT.md``, itself condensed from the
+provider's "Voice API Apps" v2 documentation and the official .NET SDK 1.7.0).
+Validation (:mod:`cmvoice_nb.instructions`), serialisation, the simulator, the
+DataFrame column mapping of campaigns and the widgets' forms all read it; none
+of them repeats a limit or an enum.
+
+Examples
+--------
+>>> from cmvoice_nb import spec
+>>> spec.APPS["dtmf"].endpoint
+'DTMF'
+>>> spec.APPS["dtmf"].field("timeout").min_value, spec.APPS["dtmf"].field("timeout").max_value
+(1000, 10000)
+>>> spec.RESULT_CODES[12].name
+'Rejected'
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field as _dc_field
+from typing import Any, Mapping
+
+# ---------------------------------------------------------------------------------------------
+# Transport
+# ---------------------------------------------------------------------------------------------
+
+#: The seed's base URL.
+DEFAULT_BASE_URL = "https://api.cmtelecom.com/voiceapi/v2"
+#: The provider's newer host, a documented alternative.
+ALTERNATIVE_BASE_URLS = ("https://api.cm.com/voiceapi/v2",)
+#: Header that carries the product token (a GUID string).
+TOKEN_HEADER = "X-CM-PRODUCTTOKEN"
+#: Environment variables read (by instances, never at import) for the token and the base URL.
+TOKEN_ENV = "CM_PRODUCT_TOKEN"
+BASE_URL_ENV = "CMVOICE_BASE_URL"
+CONTENT_TYPE = "application/json; charset=utf-8"
+
+# ---------------------------------------------------------------------------------------------
+# Enums: the wire sends names; the official SDK sends these integers (accept both).
+# ---------------------------------------------------------------------------------------------
+
+PROMPT_TYPES = ("File", "TTS", "TTS_SSML")
+CODE_TYPES = ("Default", "TTS", "Custom")
+VOICEMAIL_RESPONSES = ("Ignore", "Restart", "Stop")
+GENDERS = ("Male", "Female")
+
+#: enum name -> allowed names on the wire
+ENUMS: Mapping[str, tuple[str, ...]] = {
+    "prompt_type": PROMPT_TYPES,
+    "code_type": CODE_TYPES,
+    "voicemail_response": VOICEMAIL_RESPONSES,
+    "gender": GENDERS,
+}
+
+#: enum name -> {SDK integer: wire name}
+SDK_ENUM_INTS: Mapping[str, Mapping[int, str]] = {
+    "prompt_type": {0: "File", 1: "TTS", 2: "TTS_SSML"},
+    "code_type": {0: "Default", 1: "TTS", 2: "Custom"},
+    "voicemail_response": {0: "Ignore", 1: "Restart", 2: "Stop"},
+    "gender": {0: "Male", 1: "Female"},
+}
+
+#: Characters a DTMF ``terminators`` string may hold.
+DTMF_KEYS = "0123456789*#"
+#: Characters a ``Custom`` OTP code may hold: one lower-case spelling file per character exists.
+SPELLING_CHARS = "0123456789abcdefghijklmnopqrstuvwxyz"
+#: Pattern of a voice language / spelling locale: five characters like ``en-GB``.
+LOCALE_PATTERN = r"[a-z]{2}-[A-Z]{2}"
+#: International format as the provider expects it: ``+`` or ``00``, then 7..15 digits (E.164).
+PHONE_PATTERN = r"(\+|00)[1-9][0-9]{6,14}"
+
+
+# ---------------------------------------------------------------------------------------------
+# Fields
+# ---------------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Field:
+    """One key of an instruction body.
+
+    Attributes
+    ----------
+    key
+        The wire (kebab-case) key, e.g. ``"max-digits"``.
+    kind
+        ``"str"``, ``"int"``, ``"bool"``, ``"enum"``, ``"voice"`` or ``"list"`` (of strings).
+    required
+        The provider refuses an instruction without it.
+    max_length, min_value, max_value
+        Inclusive limits (length for strings and each list item, value for integers).
+    enum
+        For ``kind == "enum"``: the key of :data:`ENUMS` it draws from.
+    default
+        What the provider uses when the key is absent (documentation, not sent).
+    charset
+        Characters a string may hold, when restricted.
+    phone
+        The value is a phone number (normalised in campaigns, format-checked in validation).
+    template
+        Free text that campaigns fill per row (``"Hello {first_name}"``).
+    forbidden
+        A reason when the key must not be sent at all for this app.
+    """
+
+    key: str
+    kind: str = "str"
+    required: bool = False
+    max_length: int | None = None
+    min_value: int | None = None
+    max_value: int | None = None
+    enum: str | None = None
+    default: Any = None
+    charset: str | None = None
+    phone: bool = False
+    template: bool = False
+    forbidden: str | None = None
+    description: str = ""
+
+    @property
+    def name(self) -> str:
+        """The snake_case attribute name, e.g. ``max_digits``."""
+        return self.key.replace("-", "_")
+
+    @property
+    def choices(self) -> tuple[str, ...] | None:
+        """Allowed enum names, or None for a non-enum field."""
+        return ENUMS[self.enum] if self.enum else None
+
+
+def _prompt(key: str, *, required: bool = False, default_type: str = "File", what: str = "") -> tuple[Field, Field]:
+    # Every prompt comes with a *-type twin; the seed's default type is File.
+    text = Field(key, "str", required=required, max_length=500, template=True,
+                 description=f"{what} TTS text, SSML, or the path of an uploaded audio file".strip())
+    kind = Field(f"{key}-type", "enum", enum="prompt_type", default=default_type,
+                 description=f"how {key} is played: TTS, File or TTS_SSML")
+    return text, kind
+
+
+_SHARED_HEAD = (
+    Field("instruction-id", max_length=64, description="your id, echoed in every event: joins sends to callbacks"),
+    Field("callee", max_length=24, phone=True, description="number to dial, international format (or use callees)"),
+    Field("callees", "list", max_length=24, phone=True, description="several numbers in one instruction (SDK field)"),
+    Field("caller", max_length=24, required=True, phone=True, description="number shown to the callee; must be yours"),
+    Field("anonymous", "bool", default=False, description="hide the caller number"),
+    Field("disable-callees-validation", "bool", default=False, description="skip invalid callees instead of rejecting"),
+)
+_SHARED_TAIL = (
+    Field("voice", "voice", description="TTS voice: language, gender, number (volume, premium)"),
+    Field("callback-url", max_length=256, description="http(s) URL the provider POSTs the result to"),
+    Field("max-ringing-timeout", "int", min_value=10, max_value=60, default=60, description="seconds to ring"),
+)
+_VOICEMAIL = Field("voicemail-response", "enum", enum="voicemail_response", default="Ignore",
+                   description="what to do when voicemail answers: Ignore, Restart or Stop")
+
+#: Keys of the ``voice`` object.
+VOICE_FIELDS: tuple[Field, ...] = (
+    Field("language", max_length=5, default="en-GB", description="voice language, 5 characters like en-GB"),
+    Field("gender", "enum", enum="gender", default="Female", description="Male or Female"),
+    Field("number", "int", min_value=1, max_value=999, default=1, description="which voice of that language and gender"),
+    Field("volume", "int", min_value=-4, max_value=4, default=0, description="volume adjustment (SDK field)"),
+    Field("premium", "bool", default=False, description="premium voice (SDK field)"),
+)
+
+
+@dataclass(frozen=True)
+class AppSpec:
+    """One Voice API App: its endpoint, callback type and fields."""
+
+    name: str
+    endpoint: str
+    callback_type: str
+    title: str
+    fields: tuple[Field, ...]
+    _by_key: dict = _dc_field(default_factory=dict, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        index = {f.key: f for f in self.fields}
+        index.update({f.name: f for f in self.fields})
+        object.__setattr__(self, "_by_key", index)
+
+    def field(self, key_or_name: str) -> Field:
+        """Return the field for a kebab key or snake_case name; KeyError names the valid keys."""
+        try:
+            return self._by_key[key_or_name]
+        except KeyError:
+            raise KeyError(f"{self.name} has no field {key_or_name!r}; fields: {', '.join(self.keys)}") from None
+
+    def has(self, key_or_name: str) -> bool:
+        """True when the app has this field (kebab key or snake_case name)."""
+        return key_or_name in self._by_key
+
+    @property
+    def keys(self) -> tuple[str, ...]:
+        """Wire keys in documentation order."""
+        return tuple(f.key for f in self.fields)
+
+
+APPS: Mapping[str, AppSpec] = {
+    "notification": AppSpec(
+        "notification", "Notification", "notification-finished", "Notification",
+        _SHARED_HEAD
+        + _prompt("prompt", required=True, what="message:")
+        + (
+            _VOICEMAIL,
+            Field("max-replays", "int", min_value=0, max_value=3, default=0, description="how often the prompt may be replayed"),
+            Field("auto-replay", "bool", default=False, description="replay without waiting for a key press"),
+        )
+        + _prompt("replay-prompt", default_type="TTS", what="replay question:")
+        + _SHARED_TAIL,
+    ),
+    "otp": AppSpec(
+        "otp", "OTP", "otp-finished", "One-Time-Password",
+        _SHARED_HEAD
+        + _prompt("intro-prompt", what="welcome:")
+        + _prompt("code-prompt", what="before the code:")
+        + (
+            Field("code", required=True, max_length=64, description="the password, read one character at a time"),
+            Field("code-type", "enum", enum="code_type", default="Default",
+                  description="Default, TTS, or Custom (your /spelling/<locale>/<char>.wav files)"),
+        )
+        + _prompt("replay-prompt", what="'press 1 to repeat':")
+        + _prompt("outro-prompt", what="goodbye:")
+        + (
+            Field("max-replays", "int", min_value=0, max_value=9, default=3, description="times the code may be repeated (1 digit)"),
+            Field("auto-replay", "bool", default=False, description="repeat the code without waiting for 1"),
+            _VOICEMAIL,
+        )
+        + _SHARED_TAIL,
+    ),
+    "dtmf": AppSpec(
+        "dtmf", "DTMF", "dtmf-finished", "Request-DTMF",
+        _SHARED_HEAD
+        + _prompt("prompt", what="question:")
+        + _prompt("valid-prompt", what="after valid input:")
+        + _prompt("invalid-prompt", what="after invalid input:")
+        + (
+            Field("min-digits", "int", required=True, min_value=0, max_value=99, description="fewest digits accepted"),
+            Field("max-digits", "int", required=True, min_value=1, max_value=99, description="most digits accepted"),
+            Field("max-attempts", "int", required=True, min_value=1, max_value=99, description="tries for valid input"),
+            Field("timeout", "int", min_value=1000, max_value=10000, default=5000,
+                  description="ms after the prompt and between digits"),
+            Field("terminators", max_length=8, charset=DTMF_KEYS, default="#", description="keys that end the input"),
+            Field("regex", max_length=64, default="[0-9]*", description="input is valid when it fully matches"),
+            Field("voicemail-response", "enum", enum="voicemail_response",
+                  forbidden="voicemail detection is not supported for DTMF (provider docs): remove voicemail-response"),
+        )
+        + _SHARED_TAIL,
+    ),
+}
+
+#: Callback ``type`` -> app name.
+CALLBACK_TYPES: Mapping[str, str] = {a.callback_type: a.name for a in APPS.values()}
+#: The type of the synchronous success objects.
+CALL_QUEUED_TYPE = "call-queued"
+
+
+def app_spec(app: str) -> AppSpec:
+    """Return the :class:`AppSpec` for an app name, endpoint or callback type (case-insensitive).
+
+    Examples
+    --------
+    >>> app_spec("OTP").name
+    'otp'
+    """
+    key = str(app).strip().lower()
+    if key in APPS:
+        return APPS[key]
+    for spec in APPS.values():
+        if key in (spec.endpoint.lower(), spec.callback_type, spec.title.lower()):
+            return spec
+    raise KeyError(f"unknown app {app!r}: expected one of {', '.join(APPS)}")
+
+
+# ---------------------------------------------------------------------------------------------
+# Result codes
+# ---------------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class ResultCode:
+    """A call result: key on :attr:`code`, never on the provider's text (it varies)."""
+
+    code: int
+    name: str
+    description: str
+    answered: bool
+    explanation: str
+
+
+RESULT_CODES: Mapping[int, ResultCode] = {
+    9: ResultCode(9, "Cancelled", "Cancelled", False, "not answered; cancelled after the ringing timeout (60 s)"),
+    10: ResultCode(10, "Finished", "Finished successfully", True, "placed and answered before ending"),
+    11: ResultCode(11, "Failed", "Failed", False, "the call could not be made"),
+    12: ResultCode(12, "Rejected", "Call rejected", False,
+                   "refused by the callee or their carrier: check the number"),
+}
+#: Outcome names in a stable display order, with ``unknown`` for codes outside the table.
+OUTCOMES = tuple(rc.name for rc in RESULT_CODES.values()) + ("unknown",)
+
+
+# ---------------------------------------------------------------------------------------------
+# TTS voice catalogue (the seed's table)
+# ---------------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class VoiceEntry:
+    """One row of the provider's TTS table: ``count`` voices of ``gender`` for ``language``."""
+
+    language: str
+    language_name: str
+    gender: str
+    count: int
+
+
+VOICES: tuple[VoiceEntry, ...] = tuple(
+    VoiceEntry(lang, title, gender, count)
+    for title, lang, gender, count in (
+        ("Welsh English", "cy-GB", "Female", 1),
+        ("Danish", "da-DK", "Female", 1),
+        ("Danish", "da-DK", "Male", 1),
+        ("German", "de-DE", "Female", 2),
+        ("German", "de-DE", "Male", 1),
+        ("Australian English", "en-AU", "Female", 1),
+        ("Australian English", "en-AU", "Male", 1),
+        ("UK English", "en-GB", "Female", 2),
+        ("UK English", "en-GB", "Male", 2),
+        ("Indian English", "en-IN", "Female", 1),
+        ("US English", "en-US", "Female", 5),
+        ("US English", "en-US", "Male", 2),
+        ("Spanish", "es-ES", "Female", 1),
+        ("Spanish", "es-ES", "Male", 1),
+        ("Spanish English", "es-US", "Female", 1),
+        ("Spanish English", "es-US", "Male", 1),
+        ("Canadian French", "fr-CA", "Female", 1),
+        ("French", "fr-FR", "Female", 1),
+        ("French", "fr-FR", "Male", 1),
+        ("Icelandic", "is-IS", "Female", 1),
+        ("Icelandic", "is-IS", "Male", 1),
+        ("Italian", "it-IT", "Female", 1),
+        ("Italian", "it-IT", "Male", 1),
+        ("Japanese", "ja-JP", "Female", 1),
+        ("Japanese", "ja-JP", "Male", 1),
+        ("Korean", "ko-KR", "Female", 1),
+        ("Norwegian Bokmal", "nb-NO", "Female", 1),
+        ("Dutch", "nl-NL", "Female", 1),
+        ("Dutch", "nl-NL", "Male", 1),
+        ("Polish", "pl-PL", "Female", 2),
+        ("Polish", "pl-PL", "Male", 2),
+        ("Brazilian Portuguese", "pt-BR", "Female", 1),
+        ("Brazilian Portuguese", "pt-BR", "Male", 1),
+        ("Portuguese", "pt-PT", "Female", 1),
+        ("Portuguese", "pt-PT", "Male", 1),
+        ("Romanian", "ro-RO", "Female", 1),
+        ("Russian", "ru-RU", "Female", 1),
+        ("Russian", "ru-RU", "Male", 1),
+        ("Swedish", "sv-SE", "Female", 1),
+        ("Turkish", "tr-TR", "Female", 1),
+    )
+)
+
+
+def voice_count(language: str, gender: str) -> int:
+    """How many voices the catalogue has for *language* and *gender* (0 when none).
+
+    Examples
+    --------
+    >>> voice_count("en-US", "Female")
+    5
+    >>> voice_count("ko-KR", "Male")
+    0
+    """
+    for entry in VOICES:
+        if entry.language == language and entry.gender == gender:
+            return entry.count
+    return 0
+
+
+def voice_languages() -> tuple[str, ...]:
+    """Languages the catalogue offers a TTS voice for, in table order."""
+    return tuple(dict.fromkeys(v.language for v in VOICES))
+
+
+def voices_frame():
+    """The voice catalogue as a DataFrame (language, language_name, gender, count)."""
+    import pandas as pd
+
+    return pd.DataFrame([v.__dict__ for v in VOICES])
+
+
+def fields_frame(app: str):
+    """One app's fields as a DataFrame, for reading the contract in a notebook."""
+    import pandas as pd
+
+    spec = app_spec(app)
+    rows = []
+    for f in spec.fields:
+        rows.append({
+            "key": f.key, "name": f.name, "kind": f.kind, "required": f.required,
+            "max_length": f.max_length, "min": f.min_value, "max": f.max_value,
+            "choices": ", ".join(f.choices) if f.choices else None, "default": f.default,
+            "allowed": f.forbidden is None, "description": f.forbidden or f.description,
+        })
+    return pd.DataFrame(rows)

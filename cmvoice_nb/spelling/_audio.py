@@ -1,0 +1,93 @@
+"""The few audio-pipeline calls the spelling package makes, in one place.
+
+Everything here delegates to :mod:`cmvoice_nb.audio` (decode, dsp, wavfile,
+check); the imports happen inside the functions so that importing the
+spelling package stays cheap. The loudness helpers are local because the
+spelling set measures loudness over the speech only (see :func:`active_rms_dbfs`).
+"""
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+RATE = 8000  # the provider's telephony rate (contract, "Custom audio")
+
+
+def load_audio(src: Any) -> tuple[np.ndarray, int]:
+    from ..audio.decode import load_audio as _load
+
+    return _load(src)
+
+
+def to_mono_8k(samples: np.ndarray, samplerate: int) -> np.ndarray:
+    """Mono float64 at 8 kHz (soxr HQ through the audio pipeline); the input is not modified."""
+    from ..audio.dsp import resample, to_mono
+
+    mono = to_mono(np.asarray(samples, dtype=np.float64))
+    if int(samplerate) != RATE:
+        mono = resample(mono, int(samplerate), RATE)
+    return np.asarray(mono, dtype=np.float64)
+
+
+def split_on_silence(x: np.ndarray, samplerate: int, *, min_silence_s: float, threshold_dbfs: float,
+                     min_segment_s: float) -> list[tuple[int, int]]:
+    from ..audio.dsp import split_on_silence as _split
+
+    return [(int(a), int(b)) for a, b in _split(x, samplerate, min_silence_s=min_silence_s,
+                                                 threshold_dbfs=threshold_dbfs, min_segment_s=min_segment_s)]
+
+
+def speech_bounds(x: np.ndarray, samplerate: int, *, threshold_dbfs: float) -> tuple[int, int]:
+    from ..audio.dsp import speech_bounds as _bounds
+
+    start, stop = _bounds(x, samplerate, threshold_dbfs=threshold_dbfs)
+    return int(start), int(stop)
+
+
+def encode_wav(samples_8k: np.ndarray, *, target: str) -> bytes:
+    from ..audio.wavfile import encode_wav as _encode
+
+    return _encode(samples_8k, target=target)
+
+
+def read_wav_samples(data: bytes) -> tuple[np.ndarray, int]:
+    from ..audio.wavfile import read_wav_samples as _read
+
+    return _read(data)
+
+
+def check_prompt(path_or_bytes: Any, *, name: str | None = None) -> Any:
+    from ..audio.check import check_prompt as _check
+
+    return _check(path_or_bytes, name=name)
+
+
+# --- local, pure loudness helpers ------------------------------------------------
+
+def dbfs(value: float) -> float:
+    """Amplitude → dBFS (full scale 1.0); -inf for zero."""
+    return float(20.0 * np.log10(value)) if value > 0 else float("-inf")
+
+
+def rms_dbfs(x: np.ndarray) -> float:
+    """RMS level in dBFS (a full-scale square wave is 0 dBFS)."""
+    x = np.asarray(x, dtype=np.float64)
+    return dbfs(float(np.sqrt(np.mean(x * x)))) if x.size else float("-inf")
+
+
+def peak_dbfs(x: np.ndarray) -> float:
+    x = np.asarray(x, dtype=np.float64)
+    return dbfs(float(np.max(np.abs(x)))) if x.size else float("-inf")
+
+
+def active_rms_dbfs(x: np.ndarray, samplerate: int, *, threshold_dbfs: float = -45.0) -> float:
+    """RMS over the speech region only, so padding does not make short characters read quieter.
+
+    A "7" with 0.1 s of silence on each side would otherwise measure ~2 dB
+    below a longer "w" at the same speaking level.
+    """
+    start, stop = speech_bounds(x, samplerate, threshold_dbfs=threshold_dbfs)
+    if stop <= start:
+        return rms_dbfs(x)
+    return rms_dbfs(x[start:stop])

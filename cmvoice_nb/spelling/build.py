@@ -1,0 +1,527 @@
+"""Build a compliant OTP spelling set ``root/spelling/<locale>/<char>.wav``.
+
+Three ways in — a folder of per-character recordings, one recording of the
+whole sequence read with pauses, or the text-to-speech engine on this machine —
+and one way out: every character trimmed to its speech with a little padding,
+brought to the same loudness, and written as the provider's telephony WAV
+(8 kHz mono G.711 A-law by default; contract, "Custom audio").
+
+The pure steps (:func:`trim_to_speech`, :func:`level_clips`,
+:func:`assign_segments`) work on float64 arrays; :func:`build_spelling_set` is
+the I/O edge. Nothing is written until every character has been prepared, so
+a refused build leaves the destination exactly as it was.
+"""
+from __future__ import annotations
+
+import base64
+import html
+import logging
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable, Mapping, Sequence
+
+import numpy as np
+
+from .._fsutil import atomic_write_bytes, same_file
+from ..errors import SpellingSetError
+from . import _audio
+from .names import DEFAULT_CHARS, assign_files, normalize_chars, require_locale
+
+logger = logging.getLogger(__name__)
+
+RATE = _audio.RATE
+
+
+class SpellingBuildError(SpellingSetError):
+    """A spelling set could not be built; the attributes list everything that stood in the way.
+
+    Attributes
+    ----------
+    unmapped
+        Audio files whose names spell no character.
+    conflicts
+        ``{char: [files]}`` for characters claimed by several files.
+    missing
+        Requested characters without a source.
+    segments_s
+        ``[(start_s, stop_s), ...]`` found in a single recording whose segment
+        count did not match the characters.
+    failures
+        ``{char: reason}`` for sources that could not be decoded or hold no speech.
+    existing
+        Destination files that exist (pass ``overwrite=True`` to replace them).
+    """
+
+    def __init__(self, message: str, **details: Any) -> None:
+        super().__init__(message)
+        self.unmapped: list[str] = list(details.get("unmapped", ()))
+        self.conflicts: dict[str, list[str]] = dict(details.get("conflicts", {}))
+        self.missing: list[str] = list(details.get("missing", ()))
+        self.segments_s: list[tuple[float, float]] = list(details.get("segments_s", ()))
+        self.failures: dict[str, str] = dict(details.get("failures", {}))
+        self.existing: list[str] = list(details.get("existing", ()))
+
+
+@dataclass
+class Clip:
+    """One character's audio on its way into the set (mono, 8 kHz float64)."""
+
+    char: str
+    source: str
+    samples: np.ndarray
+    source_path: Path | None = None
+
+
+# --- pure core --------------------------------------------------------------------
+
+def trim_to_speech(
+    x: np.ndarray, samplerate: int, *, threshold_dbfs: float = -45.0, padding_s: float = 0.1
+) -> np.ndarray:
+    """Cut *x* to its speech plus exactly *padding_s* of silence on each side.
+
+    Where the recording has less than *padding_s* before or after the speech,
+    digital silence is added, so every character starts and ends the same way.
+
+    Raises
+    ------
+    SpellingSetError
+        When nothing in *x* is louder than *threshold_dbfs*.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> t = np.arange(800) / 8000
+    >>> x = np.concatenate([np.zeros(4000), 0.5 * np.sin(2 * np.pi * 440 * t), np.zeros(4000)])
+    >>> round(len(trim_to_speech(x, 8000, padding_s=0.1)) / 8000, 2)
+    0.3
+    """
+    x = np.asarray(x, dtype=np.float64)
+    start, stop = _audio.speech_bounds(x, samplerate, threshold_dbfs=threshold_dbfs)
+    if stop <= start:
+        raise SpellingSetError(
+            f"no speech louder than {threshold_dbfs:g} dBFS (peak {_audio.peak_dbfs(x):.1f} dBFS) — "
+            "record it again or lower threshold_dbfs"
+        )
+    pad = int(round(padding_s * samplerate))
+    lo, hi = start - pad, stop + pad
+    body = x[max(lo, 0): min(hi, len(x))]
+    before = np.zeros(max(0, -lo))
+    after = np.zeros(max(0, hi - len(x)))
+    return np.concatenate([before, body, after])
+
+
+def level_clips(
+    clips: Sequence[np.ndarray],
+    samplerate: int,
+    *,
+    target_dbfs: float = -20.0,
+    peak_limit_dbfs: float = -1.0,
+    threshold_dbfs: float = -45.0,
+) -> tuple[list[np.ndarray], float]:
+    """Bring every clip to one speech loudness; return ``(new clips, level_dbfs)``.
+
+    Each clip's loudness is its RMS over the speech only (so padding does not
+    count). Clips go to *target_dbfs* unless their peak would pass
+    *peak_limit_dbfs*; when any clip is held back that way, all of them go to
+    the level of the quietest, because a caller must hear every character
+    equally loud. The inputs are not modified.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> t = np.arange(2400) / 8000
+    >>> quiet, loud = 0.01 * np.sin(2 * np.pi * 300 * t), 0.5 * np.sin(2 * np.pi * 500 * t)
+    >>> out, level = level_clips([quiet, loud], 8000, target_dbfs=-20)
+    >>> [round(float(np.sqrt(np.mean(c ** 2))), 3) for c in out], round(level, 1)
+    ([0.1, 0.1], -20.0)
+    """
+    levels = [_audio.active_rms_dbfs(c, samplerate, threshold_dbfs=threshold_dbfs) for c in clips]
+    peaks = [_audio.peak_dbfs(c) for c in clips]
+    reachable = [min(target_dbfs, lvl + (peak_limit_dbfs - pk)) for lvl, pk in zip(levels, peaks)]
+    level = min(reachable) if reachable else target_dbfs
+    out = [np.asarray(c, dtype=np.float64) * 10 ** ((level - lvl) / 20.0) for c, lvl in zip(clips, levels)]
+    return out, float(level)
+
+
+def assign_segments(
+    bounds: Sequence[tuple[int, int]], chars: str, samplerate: int
+) -> list[tuple[str, int, int]]:
+    """Pair segments with characters in order; refuse when the counts differ.
+
+    Raises
+    ------
+    SpellingBuildError
+        With :attr:`~SpellingBuildError.segments_s` holding every segment's
+        boundaries in seconds and advice on which knob to turn.
+
+    Examples
+    --------
+    >>> assign_segments([(0, 800), (1600, 2400)], "ab", 8000)
+    [('a', 0, 800), ('b', 1600, 2400)]
+    """
+    seconds = [(round(a / samplerate, 3), round(b / samplerate, 3)) for a, b in bounds]
+    if len(bounds) == len(chars):
+        return [(c, int(a), int(b)) for c, (a, b) in zip(chars, bounds)]
+    listing = ", ".join(f"{i + 1}: {a:.2f}-{b:.2f} s" for i, (a, b) in enumerate(seconds)) or "none"
+    if len(bounds) > len(chars):
+        advice = ("a character was split in two or noise counted as speech — raise min_silence_s "
+                  "or raise threshold_dbfs (e.g. -40)")
+    else:
+        advice = ("characters ran together — lower min_silence_s or lower threshold_dbfs (e.g. -50), "
+                  "or record longer pauses")
+    raise SpellingBuildError(
+        f"found {len(bounds)} segment(s) for {len(chars)} character(s) ({chars}); {advice}. "
+        f"Segments: {listing}",
+        segments_s=seconds,
+    )
+
+
+# --- the report ---------------------------------------------------------------------
+
+@dataclass
+class SpellingBuildReport:
+    """What :func:`build_spelling_set` wrote: one row per character, source → target.
+
+    Attributes
+    ----------
+    locale, folder, route
+        The set's locale, the folder written (``root/spelling/<locale>``) and
+        how it was built (``"folder"``, ``"recording"`` or ``"tts"``).
+    rows
+        One dict per character: ``char``, ``source``, ``target``, ``duration_s``,
+        ``loudness_dbfs``, ``gain_db``.
+    level_dbfs
+        The common speech loudness every character was brought to.
+    notes
+        Things worth knowing that did not stop the build (ignored files, a TTS
+        language fallback).
+    """
+
+    locale: str
+    root: Path
+    folder: Path
+    route: str
+    chars: str
+    rows: list[dict[str, Any]] = field(default_factory=list)
+    level_dbfs: float = float("nan")
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def frame(self):
+        """The rows as a pandas DataFrame indexed by character."""
+        import pandas as pd
+
+        cols = ["char", "source", "target", "duration_s", "loudness_dbfs", "gain_db"]
+        return pd.DataFrame(self.rows, columns=cols).set_index("char")
+
+    @property
+    def files(self) -> dict[str, Path]:
+        """``{char: written path}``."""
+        return {r["char"]: Path(r["target"]) for r in self.rows}
+
+    def check(self, **kwargs: Any):
+        """Validate the set just written (see :func:`check_spelling_set`)."""
+        from .check import check_spelling_set
+
+        kwargs.setdefault("chars", self.chars)
+        return check_spelling_set(self.root, locale=self.locale, **kwargs)
+
+    def __repr__(self) -> str:
+        return (f"<SpellingBuildReport {self.locale} route={self.route} {len(self.rows)} characters "
+                f"at {self.level_dbfs:.1f} dBFS → {self.folder}>")
+
+    def _repr_html_(self) -> str:
+        head = (f"<p><b>Spelling set {html.escape(self.locale)}</b> — {len(self.rows)} characters from "
+                f"{html.escape(self.route)}, speech loudness {self.level_dbfs:.1f} dBFS, written to "
+                f"<code>{html.escape(str(self.folder))}</code></p>")
+        notes = "".join(f"<li>{html.escape(n)}</li>" for n in self.notes)
+        body = []
+        for r in self.rows:
+            body.append(
+                "<tr>" + "".join(
+                    f"<td>{html.escape(str(v))}</td>"
+                    for v in (r["char"], r["source"], Path(r["target"]).name, f"{r['duration_s']:.2f}",
+                              f"{r['loudness_dbfs']:.1f}", f"{r['gain_db']:+.1f}")
+                ) + f"<td>{_audio_tag(Path(r['target']))}</td></tr>"
+            )
+        table = ("<table><thead><tr><th>char</th><th>source</th><th>file</th><th>duration_s</th>"
+                 "<th>loudness_dbfs</th><th>gain_db</th><th>listen</th></tr></thead><tbody>"
+                 + "".join(body) + "</tbody></table>")
+        return head + (f"<ul>{notes}</ul>" if notes else "") + table
+
+
+def _audio_tag(path: Path | None, data: bytes | None = None) -> str:
+    """An inline ``<audio>`` player (base64 WAV); empty when the file cannot be read."""
+    try:
+        if data is None:
+            if path is None:
+                return ""
+            data = path.read_bytes()
+    except OSError:
+        return ""
+    b64 = base64.b64encode(data).decode("ascii")
+    return f'<audio controls preload="none" src="data:audio/wav;base64,{b64}"></audio>'
+
+
+# --- sources ------------------------------------------------------------------------
+
+def _progress(iterable, *, total: int, desc: str, enabled: bool):
+    if not enabled:
+        return iterable
+    from tqdm.auto import tqdm
+
+    return tqdm(iterable, total=total, desc=desc, leave=False)
+
+
+def _clips_from_folder(folder: Path, chars: str, mapping: Mapping[str, str] | None, *,
+                       progress: bool) -> tuple[list[Clip], dict[str, str], list[str]]:
+    entries = sorted(folder.iterdir())
+    subfolders = [p.name for p in entries if p.is_dir()]
+    names = [p.name for p in entries if p.is_file()]
+    assignment = assign_files(names, chars=chars, mapping=mapping)
+    if not assignment.ok:
+        raise SpellingBuildError(
+            f"{folder}: cannot map the files onto characters unambiguously: " + "; ".join(assignment.describe()),
+            unmapped=assignment.unmapped, conflicts=assignment.conflicts, missing=assignment.missing,
+        )
+    notes = []
+    if assignment.ignored:
+        notes.append(f"ignored non-audio entries: {', '.join(assignment.ignored)}")
+    if subfolders:
+        notes.append(f"ignored sub-folders: {', '.join(subfolders)}")
+    if assignment.outside:
+        notes.append("not in chars, skipped: " + ", ".join(f"{n} ({c})" for n, c in assignment.outside.items()))
+    clips: list[Clip] = []
+    failures: dict[str, str] = {}
+    for char in _progress(chars, total=len(chars), desc="decoding", enabled=progress):
+        path = folder / assignment.files[char]
+        try:
+            samples, rate = _audio.load_audio(path)
+            clips.append(Clip(char, path.name, _audio.to_mono_8k(samples, rate), path))
+        except Exception as exc:  # noqa: BLE001 - every bad file is reported, none stops the batch
+            failures[char] = f"{path.name}: {exc}"
+    return clips, failures, notes
+
+
+def _clips_from_recording(samples: np.ndarray, rate: int, label: str, chars: str, *,
+                          threshold_dbfs: float, min_silence_s: float,
+                          min_segment_s: float, padding_s: float) -> list[Clip]:
+    x = _audio.to_mono_8k(samples, rate)
+    bounds = _audio.split_on_silence(x, RATE, min_silence_s=min_silence_s, threshold_dbfs=threshold_dbfs,
+                                     min_segment_s=min_segment_s)
+    pairs = assign_segments(bounds, chars, RATE)
+    # Give each segment the surrounding audio up to half-way to its neighbours, so
+    # trimming finds the true speech edges (split_on_silence may cut tight).
+    clips = []
+    for i, (char, a, b) in enumerate(pairs):
+        lo = 0 if i == 0 else (pairs[i - 1][2] + a) // 2
+        hi = len(x) if i == len(pairs) - 1 else (b + pairs[i + 1][1]) // 2
+        clips.append(Clip(char, f"{label} {a / RATE:.2f}-{b / RATE:.2f} s", x[lo:hi]))
+    return clips
+
+
+def _clips_from_tts(chars: str, locale: str, engine: Any, *, progress: bool) -> tuple[list[Clip], dict[str, str], list[str]]:
+    from .tts import espeak_engine
+
+    if callable(engine):
+        speak, label, notes = engine, getattr(engine, "__name__", "engine"), []
+    else:
+        speak, language, notes = espeak_engine(locale, engine=str(engine))
+        label = f"{os.path.basename(str(engine))} {language}"
+    clips: list[Clip] = []
+    failures: dict[str, str] = {}
+    for char in _progress(chars, total=len(chars), desc="speaking", enabled=progress):
+        try:
+            samples, rate = speak(char, locale)
+            clips.append(Clip(char, f"tts: {label} {char!r}", _audio.to_mono_8k(samples, rate)))
+        except Exception as exc:  # noqa: BLE001
+            failures[char] = str(exc)
+    return clips, failures, notes
+
+
+# --- the I/O edge ---------------------------------------------------------------------
+
+def build_spelling_set(
+    source: Any,
+    root: str | os.PathLike,
+    *,
+    locale: str,
+    chars: str = DEFAULT_CHARS,
+    mapping: Mapping[str, str] | None = None,
+    threshold_dbfs: float = -45.0,
+    min_silence_s: float = 0.3,
+    min_segment_s: float = 0.08,
+    padding_s: float = 0.1,
+    target_dbfs: float = -20.0,
+    peak_limit_dbfs: float = -1.0,
+    target: str = "alaw",
+    engine: str | Callable[[str, str], tuple[np.ndarray, int]] = "espeak-ng",
+    samplerate: int | None = None,
+    overwrite: bool = False,
+    progress: bool = True,
+) -> SpellingBuildReport:
+    """Build ``root/spelling/<locale>/<char>.wav`` for every character in *chars*.
+
+    Parameters
+    ----------
+    source
+        One of: a folder of per-character recordings (``A.wav``, ``7.m4a``,
+        ``zero.wav``, ``letter_b.flac``; see :func:`~cmvoice_nb.spelling.names.char_for_name`);
+        one recording of the whole sequence read with pauses (a path, bytes,
+        ``(samples, samplerate)``, a bare array with *samplerate*, or a pydub
+        ``AudioSegment``), split on silence and assigned to *chars* in order; or
+        the string ``"tts"`` for the text-to-speech *engine* (use ``Path("tts")``
+        for a folder of that name).
+    root
+        The folder that will hold ``spelling/<locale>/`` (the root of the
+        Audio Prompt Manager upload).
+    locale
+        Five characters ``xx-XX`` — the OTP call's voice language.
+    chars
+        Characters to build, in the order they are read in a single recording.
+    mapping
+        ``{file name or stem: char}`` for folder names we cannot read.
+    threshold_dbfs, min_silence_s, min_segment_s
+        Silence detection: what counts as silence, how long a pause separates
+        two characters, the shortest segment that counts.
+    padding_s
+        Silence kept before and after each character's speech.
+    target_dbfs, peak_limit_dbfs
+        Common speech loudness, and the peak no character may pass.
+    target
+        ``"alaw"`` (the provider's preferred format) or ``"pcm16"``.
+    engine
+        ``"espeak-ng"`` (or a path to it), or a callable ``(char, locale) -> (samples, rate)``.
+    overwrite
+        Replace existing files in the destination folder (never a source file).
+    progress
+        Show a progress bar.
+
+    Returns
+    -------
+    SpellingBuildReport
+
+    Raises
+    ------
+    SpellingBuildError
+        (a :class:`~cmvoice_nb.errors.SpellingSetError`) with every unmapped or
+        conflicting file, every missing character, every undecodable source, the
+        segment boundaries when a recording does not split into ``len(chars)``
+        segments, or the existing files when *overwrite* is False. Nothing is
+        written in that case.
+
+    Examples
+    --------
+    >>> import numpy as np, tempfile
+    >>> t = np.arange(2400) / 8000
+    >>> tone = lambda f: 0.3 * np.sin(2 * np.pi * f * t)
+    >>> gap = np.zeros(4000)
+    >>> take = np.concatenate([gap, tone(400), gap, tone(600), gap, tone(800), gap])
+    >>> report = build_spelling_set((take, 8000), tempfile.mkdtemp(), locale="en-GB", chars="012",
+    ...                             progress=False)
+    >>> sorted(p.name for p in report.files.values())
+    ['0.wav', '1.wav', '2.wav']
+    """
+    locale = require_locale(locale)
+    chars = normalize_chars(chars)
+    if target not in ("alaw", "pcm16"):
+        raise SpellingSetError(f"target: {target!r} is not supported; expected 'alaw' or 'pcm16'")
+    root = Path(root)
+    folder = root / "spelling" / locale
+    notes: list[str] = []
+    failures: dict[str, str] = {}
+
+    if isinstance(source, str) and source.strip().lower() == "tts":
+        route = "tts"
+        clips, failures, notes = _clips_from_tts(chars, locale, engine, progress=progress)
+    elif isinstance(source, (str, os.PathLike)) and Path(source).is_dir():
+        route = "folder"
+        clips, failures, notes = _clips_from_folder(Path(source), chars, mapping, progress=progress)
+    else:
+        route = "recording"
+        label, src_path = _label(source)
+        if isinstance(source, np.ndarray):
+            if samplerate is None:
+                raise SpellingSetError("source is a bare array: pass samplerate=, or (samples, samplerate)")
+            source = (source, samplerate)
+        if isinstance(source, (str, os.PathLike)) and not Path(source).exists():
+            raise SpellingSetError(f"{source}: no such file or folder (or pass 'tts' for text-to-speech)")
+        samples, rate = _audio.load_audio(source)
+        clips = _clips_from_recording(samples, rate, label, chars, threshold_dbfs=threshold_dbfs,
+                                      min_silence_s=min_silence_s, min_segment_s=min_segment_s,
+                                      padding_s=padding_s)
+        for clip in clips:
+            clip.source_path = src_path
+
+    trimmed: list[Clip] = []
+    for clip in clips:
+        try:
+            trimmed.append(Clip(clip.char, clip.source,
+                                trim_to_speech(clip.samples, RATE, threshold_dbfs=threshold_dbfs, padding_s=padding_s),
+                                clip.source_path))
+        except SpellingSetError as exc:
+            failures[clip.char] = f"{clip.source}: {exc}"
+    if failures:
+        raise SpellingBuildError(
+            f"{len(failures)} character(s) could not be prepared: "
+            + "; ".join(f"{c}: {why}" for c, why in failures.items()),
+            failures=failures,
+        )
+
+    before = [_audio.active_rms_dbfs(c.samples, RATE, threshold_dbfs=threshold_dbfs) for c in trimmed]
+    leveled, level = level_clips([c.samples for c in trimmed], RATE, target_dbfs=target_dbfs,
+                                 peak_limit_dbfs=peak_limit_dbfs, threshold_dbfs=threshold_dbfs)
+    if level < target_dbfs - 0.05:
+        notes.append(f"a character's peak held the set at {level:.1f} dBFS instead of {target_dbfs:g}")
+
+    targets = {c.char: folder / f"{c.char}.wav" for c in trimmed}
+    sources = [c.source_path for c in trimmed if c.source_path is not None]
+    clash = sorted(str(t) for t in targets.values() if any(same_file(t, s) for s in sources))
+    if clash:
+        raise SpellingBuildError(
+            f"refusing to overwrite source recordings: {', '.join(clash)} — choose another root",
+            existing=clash,
+        )
+    existing = sorted(str(t) for t in targets.values() if t.exists())
+    if existing and not overwrite:
+        raise SpellingBuildError(
+            f"{len(existing)} file(s) already exist in {folder} (pass overwrite=True / --overwrite "
+            f"to replace them): {', '.join(Path(e).name for e in existing)}",
+            existing=existing,
+        )
+
+    # Encode everything first: a bad encode must not leave half a set behind.
+    encoded = {c.char: _audio.encode_wav(x, target=target) for c, x in zip(trimmed, leveled)}
+    rows = []
+    for clip, x, lvl in zip(trimmed, leveled, before):
+        path = atomic_write_bytes(targets[clip.char], encoded[clip.char])
+        rows.append({
+            "char": clip.char,
+            "source": clip.source,
+            "target": str(path),
+            "duration_s": round(len(x) / RATE, 3),
+            "loudness_dbfs": round(level, 2),
+            "gain_db": round(level - lvl, 2),
+        })
+    logger.info("built %d characters for %s in %s (%s)", len(rows), locale, folder, route)
+    return SpellingBuildReport(locale=locale, root=root, folder=folder, route=route, chars=chars,
+                               rows=rows, level_dbfs=level, notes=notes)
+
+
+def _label(source: Any) -> tuple[str, Path | None]:
+    if isinstance(source, (str, os.PathLike)):
+        return Path(source).name, Path(source)
+    if isinstance(source, (bytes, bytearray)):
+        return "recording", None
+    return "recording", None
+
+
+__all__ = [
+    "SpellingBuildError",
+    "SpellingBuildReport",
+    "assign_segments",
+    "build_spelling_set",
+    "level_clips",
+    "trim_to_speech",
+]
