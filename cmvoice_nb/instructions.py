@@ -286,9 +286,11 @@ class Voice(_SpecObject):
         problems = self._check_fields(prefix)
         eff = self.effective()
         lang, gender, number = eff["language"], eff["gender"], eff["number"]
+        if any(p.field.startswith(prefix) for p in problems):
+            return problems  # one message per bad key is enough; the catalogue check needs clean keys
         if isinstance(lang, str) and not _LOCALE_RE.fullmatch(lang):
             problems.append(Problem(prefix + "language", lang, "expected 5 characters like en-GB (language-COUNTRY)"))
-        elif check_catalogue and not any(p.field.startswith(prefix) for p in problems):
+        elif check_catalogue:
             count = spec.voice_count(lang, gender)
             if count == 0:
                 have = sorted(v.gender for v in spec.VOICES if v.language == lang)
@@ -372,8 +374,10 @@ class Instruction(_SpecObject):
             problems.append(Problem("callee", None, "is required (or give callees)"))
         elif self.callee is not None and self.callees:
             problems.append(Problem("callees", self.callees, "give either callee or callees, not both"))
-        for key, value in (("caller", self.caller), *(("callee", c) for c in ([self.callee] if self.callee else [])),
-                           *(("callees", c) for c in (self.callees or []) if isinstance(self.callees, list))):
+        numbers = [("caller", self.caller), ("callee", self.callee)]
+        if isinstance(self.callees, list):
+            numbers += [("callees", c) for c in self.callees]
+        for key, value in numbers:
             if isinstance(value, str) and len(value) <= 24 and not _PHONE_RE.fullmatch(value):
                 problems.append(Problem(key, value, "expected an international number like +31612345678 or "
                                                     "0031612345678 (normalise with cmvoice_nb.normalize_number)"))

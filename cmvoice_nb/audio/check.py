@@ -1,0 +1,391 @@
+"""Check a prompt file against the provider's audio spec and report every deviation.
+
+The provider wants (seed, "Custom audio files"): ``*.wav``, G.711 A-law, 8 kHz,
+mono, 8-bit samples, 64 kbps. Files that deviate "will be transcoded" at best
+and, in practice, may silently not play on a call. :func:`check_prompt` walks
+the RIFF chunks itself, so it can judge A-law files (``wave`` cannot open them),
+files with metadata chunks, truncated files and files whose header lies.
+
+Every *problem* is a plain reason followed by the fix; *warnings* are about
+quality (level, clipping, silence, length) or harmless oddities.
+
+Examples
+--------
+>>> import numpy as np
+>>> from cmvoice_nb.audio.wavfile import encode_wav
+>>> t = np.arange(8000) / 8000
+>>> r = check_prompt(encode_wav(0.3 * np.sin(2 * np.pi * 440 * t)), name="beep.wav")
+>>> r.ok, r.codec, r.samplerate, r.channels, r.bits, r.duration_s
+(True, 'alaw', 8000, 1, 8, 1.0)
+>>> bad = check_prompt(encode_wav(np.zeros(800), samplerate=16000), name="Beep.WAV")
+>>> bad.ok
+False
+>>> bad.problems[0]
+'sample rate is 16000 Hz; the provider requires 8000 Hz (other rates may silently not play on a call). Fix: convert it with cmvoice audio convert / convert_prompt().'
+"""
+from __future__ import annotations
+
+import base64
+import html
+import math
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ..errors import AudioError
+from . import dsp
+from .decode import read_source_bytes
+from .wavfile import WavInfo, decode_wav_data, encode_wav, looks_like_text, parse_wav, sniff_format
+
+__all__ = ["PromptReport", "check_prompt", "SPEC", "QUIET_RMS_DBFS", "LONG_SILENCE_S", "LONG_DURATION_S"]
+
+#: The provider's preferred format (seed: "Custom audio files").
+SPEC = {"codec": "alaw", "samplerate": 8000, "channels": 1, "bits": 8, "byte_rate": 8000, "suffix": ".wav"}
+#: Active-speech RMS below this draws a "too quiet" warning. G.711 A-law keeps its
+#: ~38 dB SNR only for levels near nominal; much below -30 dBFS the quantisation noise
+#: of the lowest segments becomes audible over the phone.
+QUIET_RMS_DBFS = -30.0
+#: Leading or trailing silence longer than this draws a warning (callers hear dead air).
+LONG_SILENCE_S = 1.0
+#: Prompts longer than this draw a warning.
+LONG_DURATION_S = 300.0
+#: Below this peak level the file counts as silence only.
+SILENCE_PEAK_DBFS = -60.0
+#: Level threshold separating speech from silence when measuring silences.
+SILENCE_THRESHOLD_DBFS = -45.0
+#: Longest audio played inline by ``_repr_html_``.
+PLAYER_MAX_S = 60.0
+
+_FIX_CONVERT = "Fix: convert it with cmvoice audio convert / convert_prompt()."
+
+
+@dataclass(repr=False)
+class PromptReport:
+    """Result of checking (or converting) one prompt.
+
+    Attributes
+    ----------
+    path
+        The file checked or written, or None for in-memory data.
+    source
+        For conversions: the input it was made from.
+    ok
+        True when there are no problems (warnings do not count).
+    problems
+        Deviations from the spec, each a plain reason followed by the fix.
+    warnings
+        Quality issues and harmless oddities.
+    codec, samplerate, channels, bits
+        From the WAV header (None when not a readable WAV).
+    duration_s, peak_dbfs, rms_dbfs, leading_silence_s, trailing_silence_s
+        Measured on the decoded audio (None when it could not be decoded).
+    data
+        The encoded bytes for conversions; None for checks of files.
+    """
+
+    path: Path | None = None
+    problems: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    codec: str | None = None
+    samplerate: int | None = None
+    channels: int | None = None
+    bits: int | None = None
+    duration_s: float | None = None
+    peak_dbfs: float | None = None
+    rms_dbfs: float | None = None
+    leading_silence_s: float | None = None
+    trailing_silence_s: float | None = None
+    data: bytes | None = None
+    name: str | None = None
+    container: str | None = None
+    chunks: list[str] = field(default_factory=list)
+    source: str | None = None
+    _samples: np.ndarray | None = field(default=None, compare=False)
+    _samples_rate: int | None = field(default=None, compare=False)
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-safe dict of the report (no bytes; non-finite levels become None)."""
+        def num(v: float | None) -> float | None:
+            return round(float(v), 3) if v is not None and math.isfinite(v) else None
+
+        return {
+            "source": self.source if self.source is not None else (str(self.path) if self.path else self.name),
+            "path": str(self.path) if self.path is not None else None,
+            "ok": self.ok,
+            "problems": list(self.problems),
+            "warnings": list(self.warnings),
+            "container": self.container,
+            "codec": self.codec,
+            "samplerate": self.samplerate,
+            "channels": self.channels,
+            "bits": self.bits,
+            "duration_s": num(self.duration_s),
+            "peak_dbfs": num(self.peak_dbfs),
+            "rms_dbfs": num(self.rms_dbfs),
+            "leading_silence_s": num(self.leading_silence_s),
+            "trailing_silence_s": num(self.trailing_silence_s),
+            "chunks": list(self.chunks),
+        }
+
+    def __repr__(self) -> str:
+        label = str(self.path) if self.path is not None else (self.name or "<bytes>")
+        state = "ok" if self.ok else f"{len(self.problems)} problem{'s' if len(self.problems) != 1 else ''}"
+        fmt = ", ".join(str(v) for v in (
+            self.codec,
+            f"{self.samplerate} Hz" if self.samplerate else None,
+            f"{self.channels} ch" if self.channels else None,
+            f"{self.bits} bit" if self.bits else None,
+            f"{self.duration_s:.2f} s" if self.duration_s is not None else None,
+        ) if v)
+        warn = f", {len(self.warnings)} warning{'s' if len(self.warnings) != 1 else ''}" if self.warnings else ""
+        return f"<PromptReport {label!r}: {state}{warn}; {fmt or 'unreadable'}>"
+
+    def _player_wav(self) -> bytes | None:
+        if self._samples is None or not self._samples_rate or len(self._samples) == 0:
+            return None
+        n = int(PLAYER_MAX_S * self._samples_rate)
+        # Browsers cannot play A-law WAV, so the player gets 16-bit PCM of the same audio.
+        return encode_wav(np.clip(self._samples[:n], -1, 1), target="pcm16", samplerate=self._samples_rate)
+
+    def _repr_html_(self) -> str:
+        esc = html.escape
+        label = str(self.path) if self.path is not None else (self.name or "in-memory audio")
+        colour = "#1a7f37" if self.ok else "#cf222e"
+        verdict = "compliant" if self.ok else "NOT compliant"
+        rows = []
+        d = self.to_dict()
+        for key in ("container", "codec", "samplerate", "channels", "bits", "duration_s", "peak_dbfs",
+                    "rms_dbfs", "leading_silence_s", "trailing_silence_s"):
+            val = d[key]
+            rows.append(f"<tr><th style='text-align:left'>{esc(key)}</th><td>{esc('—' if val is None else str(val))}</td></tr>")
+        items = "".join(f"<li style='color:#cf222e'>{esc(p)}</li>" for p in self.problems)
+        items += "".join(f"<li style='color:#9a6700'>{esc(w)}</li>" for w in self.warnings)
+        player = ""
+        wav = self._player_wav()
+        if wav is not None:
+            b64 = base64.b64encode(wav).decode("ascii")
+            player = f"<audio controls preload='none' src='data:audio/wav;base64,{b64}'></audio>"
+        return (
+            f"<div class='cmvoice-prompt-report'><b>{esc(label)}</b> — "
+            f"<span style='color:{colour}'>{verdict}</span>"
+            f"<table>{''.join(rows)}</table>"
+            + (f"<ul>{items}</ul>" if items else "")
+            + player + "</div>"
+        )
+
+
+def _header_problems(info: WavInfo, *, allow_pcm16: bool) -> tuple[list[str], list[str]]:
+    problems: list[str] = []
+    warnings: list[str] = []
+    codec = info.codec
+    if info.extensible:
+        problems.append(
+            f"header is WAVE_FORMAT_EXTENSIBLE (sub-format {codec}); telephony players expect a plain "
+            f"fmt tag 6 (A-law). {_FIX_CONVERT}")
+    pcm16 = codec == "pcm" and info.bits == 16
+    if codec == "alaw":
+        if info.bits != 8:
+            problems.append(f"A-law data must have 8-bit samples, the header says {info.bits} bits. {_FIX_CONVERT}")
+    elif pcm16 and allow_pcm16:
+        warnings.append("16-bit linear PCM: accepted by the provider's newer docs, but the preferred format "
+                        "is 8-bit G.711 A-law (half the size). Convert with target='alaw' to be safe.")
+    elif codec == "pcm":
+        problems.append(
+            f"codec is {info.bits}-bit linear PCM; the provider requires 8-bit G.711 A-law"
+            f"{' (or 16-bit PCM)' if allow_pcm16 else ''}. {_FIX_CONVERT}")
+    else:
+        names = {"ulaw": "G.711 µ-law (the North-American variant)", "float": f"{info.bits}-bit float"}
+        problems.append(f"codec is {names.get(codec, codec)}; the provider requires G.711 A-law. {_FIX_CONVERT}")
+    if info.samplerate != SPEC["samplerate"]:
+        problems.append(
+            f"sample rate is {info.samplerate} Hz; the provider requires 8000 Hz (other rates may silently "
+            f"not play on a call). {_FIX_CONVERT}")
+    if info.channels != 1:
+        problems.append(f"{info.channels} channels; the provider requires mono (1 channel). {_FIX_CONVERT}")
+    if info.samplerate and info.channels and info.bits and codec in ("alaw", "ulaw", "pcm", "float"):
+        width = (info.bits + 7) // 8
+        if info.block_align != width * info.channels:
+            problems.append(
+                f"header is inconsistent: block align is {info.block_align}, expected {width * info.channels} "
+                f"for {info.channels} channel(s) of {info.bits} bits. {_FIX_CONVERT}")
+        elif info.byte_rate != info.samplerate * info.block_align:
+            problems.append(
+                f"header is inconsistent: byte rate is {info.byte_rate}, expected "
+                f"{info.samplerate * info.block_align} ({info.samplerate} Hz x {info.block_align} bytes). {_FIX_CONVERT}")
+    if info.data_offset is None:
+        problems.append("WAV file has no data chunk (no audio at all). Fix: re-export the recording.")
+    elif info.truncated:
+        problems.append(
+            f"file is truncated: the data chunk declares {info.declared_data_size} bytes but only "
+            f"{info.data_size} are present. Fix: re-export or re-download the file.")
+    elif info.frames == 0:
+        problems.append("WAV file contains no audio (zero-length data chunk). Fix: re-export the recording.")
+    if codec == "alaw" and "fact" not in info.chunk_ids and not info.extensible:
+        warnings.append("no 'fact' chunk (the RIFF spec requires one for A-law); most players cope. "
+                        "Converting writes a clean header.")
+    extra = [c for c in info.chunk_ids if c not in ("fmt ", "fact", "data")]
+    if extra:
+        warnings.append(f"extra chunk(s) {', '.join(repr(c) for c in extra)} (metadata); harmless for most "
+                        "players. Converting writes a clean file without them.")
+    for note in info.notes:
+        if "after the end of the RIFF chunk" in note:
+            warnings.append(f"{note} (ignored).")
+    return problems, warnings
+
+
+def _name_findings(name: str) -> tuple[list[str], list[str]]:
+    problems: list[str] = []
+    warnings: list[str] = []
+    base = os.path.basename(name)
+    stem, suffix = os.path.splitext(base)
+    if suffix == ".wav":
+        pass
+    elif suffix.lower() == ".wav":
+        problems.append(f"file name {base!r} has an upper-case extension; the provider expects '*.wav'. "
+                        f"Fix: rename it to {stem + '.wav'!r}.")
+    else:
+        problems.append(f"file name {base!r} does not end in '.wav'; the provider expects '*.wav'. "
+                        f"Fix: convert it, or rename it to {stem + '.wav'!r} if it already is a compliant WAV.")
+    if stem != stem.lower():
+        warnings.append(f"file name {base!r} has upper-case letters; prompt paths are matched exactly and "
+                        f"spelling files must be lower case. Consider {stem.lower() + '.wav'!r}.")
+    if any(ch.isspace() for ch in base) or not base.isascii():
+        warnings.append(f"file name {base!r} contains spaces or non-ASCII characters; use plain "
+                        "lower-case letters, digits, '-' and '_' for prompt paths.")
+    return problems, warnings
+
+
+def _measure(report: PromptReport, x: np.ndarray, rate: int, *, quiet_rms_dbfs: float) -> None:
+    mono = dsp.to_mono(x)
+    n = len(mono)
+    report.duration_s = n / rate
+    report.peak_dbfs = dsp.dbfs_peak(mono)
+    report.rms_dbfs = dsp.dbfs_rms(mono)
+    start, stop = dsp.speech_bounds(mono, rate, threshold_dbfs=SILENCE_THRESHOLD_DBFS)
+    if stop <= start:
+        report.leading_silence_s = report.trailing_silence_s = report.duration_s
+    else:
+        report.leading_silence_s = start / rate
+        report.trailing_silence_s = (n - stop) / rate
+    report._samples, report._samples_rate = mono, rate
+    if n == 0:
+        return
+    if report.peak_dbfs < SILENCE_PEAK_DBFS:
+        report.warnings.append(
+            f"silence only (peak {report.peak_dbfs:.1f} dBFS): callers will hear nothing. "
+            "Fix: check the recording.")
+        return
+    active = dsp.dbfs_rms(mono[start:stop]) if stop > start else report.rms_dbfs
+    if active < quiet_rms_dbfs:
+        report.warnings.append(
+            f"too quiet: speech level {active:.1f} dBFS RMS (below {quiet_rms_dbfs:g}); A-law loses SNR fast "
+            "at low levels. Fix: convert with normalize_dbfs=-20.")
+    # Clipping: runs of 3+ samples at the format's largest magnitude.
+    full = np.max(np.abs(mono))
+    if full >= 0.95:
+        at_max = np.abs(mono) >= full * 0.999
+        runs = np.diff(np.flatnonzero(np.diff(np.concatenate([[0], at_max.astype(np.int8), [0]]))))[::2]
+        clipped = int(np.sum(runs[runs >= 3]))
+        if clipped:
+            report.warnings.append(
+                f"clipping: {clipped} samples sit at full scale in runs of 3 or more. "
+                "Fix: re-record lower, or convert with normalize_dbfs=-20.")
+    for label, value in (("leading", report.leading_silence_s), ("trailing", report.trailing_silence_s)):
+        if value is not None and value > LONG_SILENCE_S:
+            report.warnings.append(
+                f"long {label} silence: {value:.1f} s of dead air. Fix: convert with trim=True.")
+    if report.duration_s > LONG_DURATION_S:
+        report.warnings.append(
+            f"very long prompt: {report.duration_s:.0f} s (over {LONG_DURATION_S:g} s); callers rarely listen "
+            "that long.")
+
+
+def check_prompt(path_or_bytes: Any, *, name: str | None = None, allow_pcm16: bool = True,
+                 quiet_rms_dbfs: float = QUIET_RMS_DBFS) -> PromptReport:
+    """Check one prompt against the provider's spec.
+
+    Never raises for bad file content: every finding goes into the report.
+
+    Parameters
+    ----------
+    path_or_bytes
+        A path, ``bytes`` or a binary file object.
+    name
+        File name used for the name rules (default: the path's name; bytes without
+        a name skip those rules).
+    allow_pcm16
+        Accept 16-bit PCM, 8 kHz, mono with a warning (the provider's newer docs do).
+    quiet_rms_dbfs
+        Speech level below which the "too quiet" warning fires.
+
+    Returns
+    -------
+    PromptReport
+    """
+    report = PromptReport(name=name)
+    try:
+        data, path = read_source_bytes(path_or_bytes)
+    except AudioError as exc:
+        report.path = Path(path_or_bytes) if isinstance(path_or_bytes, (str, os.PathLike)) else None
+        reason = str(exc).split(": ", 1)[-1] if exc.path is not None else str(exc)
+        report.problems.append(f"{reason}. Fix: check the path.")
+        return report
+    report.path = path
+    if report.name is None and path is not None:
+        report.name = path.name
+    if report.name:
+        name_problems, name_warnings = _name_findings(report.name)
+    else:
+        name_problems, name_warnings = [], []
+    _check_content(report, data, allow_pcm16=allow_pcm16, quiet_rms_dbfs=quiet_rms_dbfs)
+    report.problems.extend(name_problems)
+    report.warnings.extend(name_warnings)
+    return report
+
+
+def _check_content(report: PromptReport, data: bytes, *, allow_pcm16: bool, quiet_rms_dbfs: float) -> None:
+    if not data:
+        report.problems.append("file is empty (0 bytes). Fix: re-export or re-upload the recording.")
+        return
+    kind = sniff_format(data)
+    report.container = kind
+    if kind != "WAV":
+        if kind is None and data[:4] == b"RIFF":
+            report.problems.append(f"truncated WAV file: only {len(data)} bytes, the header is incomplete. "
+                                   "Fix: re-export or re-download the file.")
+        elif kind is None and looks_like_text(data):
+            report.problems.append("not audio at all: this is a text file (renamed?). Fix: use the real recording.")
+        elif kind is None:
+            report.problems.append("not a WAV file: unrecognised content. Fix: use the real recording, "
+                                   "or convert it with cmvoice audio convert / convert_prompt().")
+        else:
+            report.problems.append(f"not a WAV file: it is {kind} data. {_FIX_CONVERT}")
+        return
+    try:
+        info = parse_wav(data)
+    except AudioError as exc:
+        report.problems.append(f"{exc}. Fix: re-export the file, or convert it with cmvoice audio convert.")
+        return
+    report.codec = info.codec
+    report.samplerate = info.samplerate
+    report.channels = info.channels
+    report.bits = info.bits
+    report.chunks = info.chunk_ids
+    problems, warnings = _header_problems(info, allow_pcm16=allow_pcm16)
+    report.problems.extend(problems)
+    report.warnings.extend(warnings)
+    if info.data_offset is None:
+        return
+    try:
+        x = decode_wav_data(info, data)
+    except AudioError as exc:
+        report.warnings.append(f"levels not measured: {exc}.")
+        return
+    _measure(report, x, int(info.samplerate), quiet_rms_dbfs=quiet_rms_dbfs)

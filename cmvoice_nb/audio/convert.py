@@ -1,0 +1,183 @@
+"""Convert any prompt to the provider's telephony WAV (8 kHz, mono, 8-bit G.711 A-law).
+
+Pipeline: decode → mono downmix → soxr HQ resample to 8 kHz (a real
+anti-aliasing filter; pydub's ``set_frame_rate`` folds everything above 4 kHz
+back into the voice band) → optional silence trimming and level normalisation →
+G.711 A-law → a clean WAV (fmt tag 6, fact chunk, no metadata).
+
+Examples
+--------
+>>> import numpy as np
+>>> t = np.arange(44100) / 44100
+>>> stereo = np.column_stack([0.3 * np.sin(2 * np.pi * 440 * t)] * 2)
+>>> report = convert_prompt((stereo, 44100))       # dst=None: nothing is written
+>>> report.ok, report.codec, report.samplerate, report.channels, report.bits, report.duration_s
+(True, 'alaw', 8000, 1, 8, 1.0)
+>>> len(report.data)
+8058
+"""
+from __future__ import annotations
+
+import io
+import os
+import warnings
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from .._fsutil import atomic_write_bytes, same_file
+from ..errors import AudioError
+from . import dsp
+from .check import PromptReport, check_prompt
+from .decode import DEFAULT_MAX_DURATION_S, load_audio
+from .wavfile import encode_wav, read_wav_samples
+
+__all__ = ["prepare_samples", "convert_prompt", "to_audio_segment", "TARGETS"]
+
+#: Output formats: the provider's preferred A-law, or 16-bit PCM (accepted by its newer docs).
+TARGETS = ("alaw", "pcm16")
+TARGET_RATE = 8000
+
+
+def prepare_samples(samples: np.ndarray, samplerate: int, *, normalize_dbfs: float | None = None,
+                    trim: bool = False, trim_threshold_dbfs: float = -45.0, padding_s: float = 0.1,
+                    peak_limit_dbfs: float = -1.0) -> np.ndarray:
+    """Turn decoded audio into mono 8 kHz float64, ready to encode (pure; input untouched).
+
+    Parameters
+    ----------
+    samples
+        Shape (n,) or (n, channels), float in [-1, 1].
+    samplerate
+        Rate of *samples* in Hz.
+    normalize_dbfs
+        Bring the RMS of the (trimmed) audio to this level, peak kept at or below
+        *peak_limit_dbfs*. ``None`` leaves the level alone.
+    trim
+        Cut leading/trailing silence quieter than *trim_threshold_dbfs*, keeping *padding_s*.
+
+    Examples
+    --------
+    >>> x = np.concatenate([np.zeros(16000), 0.01 * np.ones(1600), np.zeros(16000)])
+    >>> y = prepare_samples(x, 16000, trim=True, padding_s=0.1)
+    >>> len(y)  # 0.1 s of sound plus 0.1 s padding each side, at 8 kHz
+    2400
+    """
+    x = dsp.to_mono(samples)
+    x = dsp.resample(x, int(samplerate), TARGET_RATE)
+    if trim:
+        x = dsp.trim_silence(x, TARGET_RATE, threshold_dbfs=trim_threshold_dbfs, padding_s=padding_s)
+    if normalize_dbfs is not None:
+        x = dsp.normalize_rms(x, target_dbfs=float(normalize_dbfs), peak_limit_dbfs=peak_limit_dbfs)
+    return x
+
+
+def _source_label(src: Any) -> str | None:
+    if isinstance(src, (str, os.PathLike)):
+        return str(src)
+    name = getattr(src, "name", None)
+    return name if isinstance(name, str) else None
+
+
+def convert_prompt(src: Any, dst: str | os.PathLike | None = None, *, target: str = "alaw",
+                   normalize_dbfs: float | None = None, trim: bool = False,
+                   trim_threshold_dbfs: float = -45.0, padding_s: float = 0.1,
+                   overwrite: bool = True, max_duration_s: float | None = DEFAULT_MAX_DURATION_S) -> PromptReport:
+    """Convert *src* to a telephony WAV and return the report of the result.
+
+    Parameters
+    ----------
+    src
+        A path, ``bytes``, binary file object, ``(array, samplerate)`` pair or pydub ``AudioSegment``.
+    dst
+        Where to write. An existing folder gets ``<src stem>.wav`` inside it. ``None``
+        writes nothing; the encoded file is in ``report.data`` either way.
+    target
+        ``"alaw"`` (default; the provider's preferred format) or ``"pcm16"``.
+    normalize_dbfs, trim, trim_threshold_dbfs, padding_s
+        See :func:`prepare_samples`.
+    overwrite
+        When False, an existing *dst* raises :class:`~cmvoice_nb.errors.AudioError`.
+        The source itself is never overwritten.
+    max_duration_s
+        Refuse inputs longer than this.
+
+    Returns
+    -------
+    PromptReport
+        The check of the written file (``path`` is *dst*), with ``data`` holding its bytes.
+
+    Raises
+    ------
+    AudioError
+        The input cannot be decoded, or *dst* is the source or exists with ``overwrite=False``.
+    """
+    if target not in TARGETS:
+        raise AudioError(f"unknown target {target!r}: expected one of {', '.join(TARGETS)}")
+    label = _source_label(src)
+    out_path: Path | None = None
+    if dst is not None:
+        out_path = Path(dst)
+        if out_path.is_dir():
+            stem = Path(label).stem if label else "prompt"
+            out_path = out_path / f"{stem}.wav"
+        if label is not None and isinstance(src, (str, os.PathLike)) and same_file(src, out_path):
+            raise AudioError("refusing to overwrite the source file; choose another destination", path=out_path)
+        if not overwrite and out_path.exists():
+            raise AudioError("destination exists and overwrite=False", path=out_path)
+    samples, rate = load_audio(src, max_duration_s=max_duration_s)
+    y = prepare_samples(samples, rate, normalize_dbfs=normalize_dbfs, trim=trim,
+                        trim_threshold_dbfs=trim_threshold_dbfs, padding_s=padding_s)
+    if len(y) == 0:
+        raise AudioError("contains no audio after conversion (zero length)", path=label)
+    data = encode_wav(y, target=target)
+    report = check_prompt(data, name=out_path.name if out_path is not None else None)
+    report.data = data
+    report.source = label
+    if out_path is not None:
+        try:
+            atomic_write_bytes(out_path, data)
+        except OSError as exc:
+            raise AudioError(f"cannot be written: {exc.strerror or exc}", path=out_path) from exc
+        report.path = out_path
+    return report
+
+
+def _import_pydub():
+    with warnings.catch_warnings():
+        # pydub warns at import when no ffmpeg is on PATH; we never need it to.
+        warnings.simplefilter("ignore", RuntimeWarning)
+        from pydub import AudioSegment
+    return AudioSegment
+
+
+def to_audio_segment(src_or_report: Any, **options: Any):
+    """Return a pydub ``AudioSegment`` of the telephony version of a prompt.
+
+    Given a :class:`PromptReport` (from :func:`convert_prompt`), its audio is
+    used as is; anything else is converted first (``options`` as for
+    :func:`convert_prompt`). pydub cannot hold A-law, so the segment carries the
+    decoded 16-bit samples at 8 kHz: exactly what a caller hears.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> seg = to_audio_segment((np.zeros(16000), 16000))
+    >>> seg.frame_rate, seg.channels, seg.sample_width, len(seg)
+    (8000, 1, 2, 1000)
+    """
+    AudioSegment = _import_pydub()
+    if isinstance(src_or_report, PromptReport):
+        data = src_or_report.data
+        if data is None:
+            if src_or_report.path is None:
+                raise AudioError("report carries no audio (neither data nor path)")
+            data = Path(src_or_report.path).read_bytes()
+    else:
+        data = convert_prompt(src_or_report, None, **options).data
+    x, rate = read_wav_samples(data)
+    from .codec import float_to_pcm16
+
+    pcm = float_to_pcm16(x if x.ndim == 1 else x.mean(axis=1))
+    return AudioSegment(data=pcm.astype("<i2").tobytes(), sample_width=2, frame_rate=rate, channels=1)

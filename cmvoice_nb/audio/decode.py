@@ -1,0 +1,324 @@
+"""Decode any audio input to the one in-memory representation: float64 + samplerate.
+
+Order of decoders, cheapest and most in-process first:
+
+1. WAV (every variant, A-law and µ-law included) with our own RIFF reader;
+2. libsndfile through ``soundfile`` (FLAC, OGG/Vorbis, Opus, MP3, AIFF, ...);
+3. PyAV, when installed, for what libsndfile cannot read (M4A/AAC from phones);
+4. an ffmpeg executable: ``$FFMPEG``, then ``ffmpeg`` on PATH, then the binary
+   shipped in the ``imageio-ffmpeg`` wheel, so a fresh pip install with no
+   system packages still converts an M4A.
+
+The binary is looked up when first needed, never at import.
+"""
+from __future__ import annotations
+
+import io
+import logging
+import os
+import shutil
+import subprocess
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ..errors import AudioError
+from .wavfile import looks_like_text, read_wav_samples, sniff_format
+
+__all__ = ["load_audio", "find_ffmpeg", "read_source_bytes", "DEFAULT_MAX_DURATION_S"]
+
+log = logging.getLogger(__name__)
+
+#: Longest input decoded by default (1 hour): longer is almost surely a mistake and
+#: would need gigabytes of memory as float64.
+DEFAULT_MAX_DURATION_S = 3600.0
+
+
+def find_ffmpeg() -> str | None:
+    """Return the ffmpeg executable to use, or None.
+
+    ``$FFMPEG`` wins, then ``ffmpeg`` on PATH, then imageio-ffmpeg's bundled binary.
+    """
+    env = os.environ.get("FFMPEG")
+    if env:
+        return env
+    on_path = shutil.which("ffmpeg")
+    if on_path:
+        return on_path
+    try:
+        import imageio_ffmpeg
+
+        return imageio_ffmpeg.get_ffmpeg_exe()
+    except Exception:  # not installed, or no binary for this platform
+        return None
+
+
+def _describe(src: Any) -> str:
+    if isinstance(src, (str, os.PathLike)):
+        return str(src)
+    name = getattr(src, "name", None)
+    return str(name) if isinstance(name, str) else "<bytes>"
+
+
+def read_source_bytes(src: Any) -> tuple[bytes, Path | None]:
+    """Read a path, bytes-like or binary file object into bytes; return ``(data, path_or_None)``."""
+    if isinstance(src, (bytes, bytearray, memoryview)):
+        return bytes(src), None
+    if isinstance(src, (str, os.PathLike)):
+        path = Path(src)
+        try:
+            return path.read_bytes(), path
+        except FileNotFoundError:
+            raise AudioError("file not found", path=path) from None
+        except IsADirectoryError:
+            raise AudioError("is a directory, not an audio file", path=path) from None
+        except PermissionError:
+            raise AudioError("permission denied: the file cannot be read", path=path) from None
+        except OSError as exc:
+            raise AudioError(f"cannot be read: {exc.strerror or exc}", path=path) from exc
+    if hasattr(src, "read"):
+        data = src.read()
+        if isinstance(data, str):
+            raise AudioError("file object is open in text mode; open it with 'rb'", path=_describe(src))
+        name = getattr(src, "name", None)
+        return bytes(data), Path(name) if isinstance(name, str) else None
+    raise AudioError(
+        f"unsupported input type {type(src).__name__}: expected a path, bytes, a binary file, "
+        "a (numpy array, samplerate) pair or a pydub AudioSegment"
+    )
+
+
+def _from_array(src: tuple) -> tuple[np.ndarray, int]:
+    if len(src) != 2:
+        raise AudioError("an in-memory input must be a (samples, samplerate) pair")
+    arr, rate = src
+    try:
+        rate = int(rate)
+    except (TypeError, ValueError):
+        raise AudioError(f"samplerate must be an integer, got {rate!r}") from None
+    if rate <= 0:
+        raise AudioError(f"samplerate must be positive, got {rate}")
+    a = np.asarray(arr)
+    if a.ndim not in (1, 2):
+        raise AudioError(f"samples must have shape (n,) or (n, channels), got {a.shape}")
+    if a.ndim == 2 and a.shape[1] > a.shape[0] and a.shape[1] > 16:
+        raise AudioError(f"samples look transposed: shape {a.shape}; expected (n, channels)")
+    if np.issubdtype(a.dtype, np.integer):
+        info = np.iinfo(a.dtype)
+        if info.min == 0:  # unsigned: 8-bit WAV style, centred on the midpoint
+            mid = (int(info.max) + 1) / 2
+            out = (a.astype(np.float64) - mid) / mid
+        else:
+            out = a.astype(np.float64) / float(-int(info.min))
+    elif np.issubdtype(a.dtype, np.floating):
+        out = a.astype(np.float64)  # always a copy: the caller's array is never modified
+        if not np.all(np.isfinite(out)):
+            raise AudioError("samples contain NaN or infinity")
+    else:
+        raise AudioError(f"unsupported sample dtype {a.dtype}")
+    return out, rate
+
+
+def _from_segment(seg: Any) -> tuple[np.ndarray, int]:
+    width = seg.sample_width
+    dtype = {1: np.int8, 2: np.int16, 4: np.int32}.get(width)
+    raw = seg.raw_data
+    if dtype is None:  # 24-bit: widen to int32
+        b = np.frombuffer(raw, np.uint8).reshape(-1, 3).astype(np.int32)
+        a = ((b[:, 0] << 8) | (b[:, 1] << 16) | (b[:, 2] << 24)).astype(np.float64) / 2147483648.0
+    elif width == 1:
+        # pydub keeps 8-bit data as WAV stores it: unsigned.
+        a = (np.frombuffer(raw, np.uint8).astype(np.float64) - 128.0) / 128.0
+    else:
+        a = np.frombuffer(raw, dtype).astype(np.float64) / float(-np.iinfo(dtype).min)
+    if seg.channels > 1:
+        a = a.reshape(-1, seg.channels)
+    return a, int(seg.frame_rate)
+
+
+def _is_audio_segment(src: Any) -> bool:
+    return type(src).__name__ == "AudioSegment" and hasattr(src, "raw_data") and hasattr(src, "frame_rate")
+
+
+def _check_length(frames: int, rate: int, max_duration_s: float | None, where: Any) -> None:
+    if max_duration_s is not None and rate > 0 and frames / rate > max_duration_s:
+        raise AudioError(
+            f"audio is {frames / rate:.0f} s long, more than max_duration_s={max_duration_s:g} s; "
+            "split it or raise the limit", path=where)
+
+
+def _shape(x: np.ndarray) -> np.ndarray:
+    return x[:, 0] if x.ndim == 2 and x.shape[1] == 1 else x
+
+
+def _decode_soundfile(data: bytes, max_duration_s: float | None, where: Any) -> tuple[np.ndarray, int]:
+    import soundfile as sf
+
+    with sf.SoundFile(io.BytesIO(data)) as fh:
+        if fh.frames and fh.frames < 2**62:
+            _check_length(fh.frames, fh.samplerate, max_duration_s, where)
+        x = fh.read(dtype="float64", always_2d=True)
+        return _shape(x), int(fh.samplerate)
+
+
+def _decode_pyav(data: bytes, path: Path | None, max_duration_s: float | None, where: Any) -> tuple[np.ndarray, int]:
+    import av  # optional accelerator: decodes M4A/AAC in process
+
+    src = str(path) if path is not None else io.BytesIO(data)
+    try:
+        container = av.open(src)
+    except Exception as exc:
+        raise AudioError(f"cannot be decoded: {exc}", path=where) from exc
+    with container:
+        if not container.streams.audio:
+            raise AudioError("contains no audio stream", path=where)
+        stream = container.streams.audio[0]
+        rate = int(stream.codec_context.sample_rate or stream.rate or 0)
+        if stream.duration is not None and stream.time_base is not None and rate:
+            _check_length(int(float(stream.duration * stream.time_base) * rate), rate, max_duration_s, where)
+        parts = []
+        for frame in container.decode(stream):
+            arr = frame.to_ndarray()
+            if frame.format.is_planar:
+                arr = arr.T  # (channels, n) -> (n, channels)
+            else:
+                arr = arr.reshape(-1, len(frame.layout.channels))
+            name = frame.format.name.rstrip("p")
+            if name in ("s16",):
+                arr = arr.astype(np.float64) / 32768.0
+            elif name in ("s32",):
+                arr = arr.astype(np.float64) / 2147483648.0
+            elif name in ("u8",):
+                arr = (arr.astype(np.float64) - 128.0) / 128.0
+            else:
+                arr = arr.astype(np.float64)
+            parts.append(arr)
+        if not parts:
+            raise AudioError("contains no decodable audio (zero length)", path=where)
+        return _shape(np.concatenate(parts)), rate
+
+
+def _decode_ffmpeg(data: bytes, path: Path | None, max_duration_s: float | None, where: Any) -> tuple[np.ndarray, int]:
+    exe = find_ffmpeg()
+    if exe is None:
+        raise AudioError("needs ffmpeg to decode (install imageio-ffmpeg or set $FFMPEG)", path=where)
+    tmp = None
+    try:
+        if path is None:
+            # MP4 keeps its index (moov) at the end of phone recordings, so ffmpeg needs a
+            # seekable file rather than a pipe.
+            fd, tmp = tempfile.mkstemp(suffix=".bin")
+            with os.fdopen(fd, "wb") as fh:
+                fh.write(data)
+            inp = tmp
+        else:
+            inp = str(path)
+        cmd = [exe, "-hide_banner", "-loglevel", "error", "-nostdin", "-i", inp, "-vn",
+               "-c:a", "pcm_f32le", "-f", "wav", "-rf64", "never", "pipe:1"]
+        try:
+            proc = subprocess.run(cmd, capture_output=True, timeout=600)
+        except OSError as exc:
+            raise AudioError(f"cannot run ffmpeg {exe!r}: {exc}", path=where) from exc
+        if proc.returncode != 0 or len(proc.stdout) < 44:
+            msg = proc.stderr.decode("utf-8", "replace").strip().splitlines()
+            reason = msg[-1] if msg else f"ffmpeg exit status {proc.returncode}"
+            raise AudioError(f"cannot be decoded: {reason}", path=where)
+        x, rate = read_wav_samples(proc.stdout)
+        _check_length(len(x), rate, max_duration_s, where)
+        return x, rate
+    finally:
+        if tmp:
+            os.unlink(tmp)
+
+
+def load_audio(src: Any, *, max_duration_s: float | None = DEFAULT_MAX_DURATION_S) -> tuple[np.ndarray, int]:
+    """Decode *src* to float64 samples in [-1, 1] and its sample rate.
+
+    Parameters
+    ----------
+    src
+        A path, ``bytes``, a binary file object, a ``(numpy array, samplerate)``
+        pair (integer arrays are scaled by their type's range) or a pydub
+        ``AudioSegment``.
+    max_duration_s
+        Refuse inputs longer than this (``None``: no limit).
+
+    Returns
+    -------
+    (samples, samplerate)
+        ``samples`` has shape (n,) for mono, (n, channels) otherwise; always a new array.
+
+    Raises
+    ------
+    AudioError
+        With the path and the specific reason: not found, empty, text, unsupported, truncated, ...
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> x, sr = load_audio((np.array([0, 16384, -32768], dtype=np.int16), 8000))
+    >>> x.tolist(), sr
+    ([0.0, 0.5, -1.0], 8000)
+    """
+    if isinstance(src, tuple):
+        x, rate = _from_array(src)
+        _check_length(len(x), rate, max_duration_s, None)
+        return x, rate
+    if _is_audio_segment(src):
+        x, rate = _from_segment(src)
+        _check_length(len(x), rate, max_duration_s, None)
+        return x, rate
+    data, path = read_source_bytes(src)
+    where = path if path is not None else _describe(src)
+    if not data:
+        raise AudioError("file is empty (0 bytes)", path=where)
+    kind = sniff_format(data)
+    if kind is None and data[:4] == b"RIFF":
+        raise AudioError(f"truncated WAV file: only {len(data)} bytes, the header is incomplete", path=where)
+    if kind == "WAV":
+        try:
+            x, rate = read_wav_samples(data)
+        except AudioError as exc:
+            raise AudioError(str(exc), path=where) from None
+        if len(x) == 0:
+            raise AudioError("WAV file contains no audio (zero-length data chunk)", path=where)
+        _check_length(len(x), rate, max_duration_s, where)
+        return x, rate
+    if kind is None and looks_like_text(data):
+        raise AudioError("is a text file, not audio", path=where)
+    if kind in ("ZIP archive", "PDF"):
+        raise AudioError(f"is a {kind}, not audio", path=where)
+    errors = []
+    try:
+        x, rate = _decode_soundfile(data, max_duration_s, where)
+        if len(x) == 0:
+            raise AudioError("contains no audio (zero length)", path=where)
+        return x, rate
+    except AudioError:
+        raise
+    except Exception as exc:  # libsndfile cannot read it: try the ffmpeg family
+        errors.append(f"libsndfile: {exc}")
+    try:
+        import av  # noqa: F401
+    except ImportError:
+        pass
+    else:
+        try:
+            return _decode_pyav(data, path, max_duration_s, where)
+        except AudioError as exc:
+            if "max_duration_s" in str(exc):
+                raise
+            errors.append(str(exc))
+    try:
+        return _decode_ffmpeg(data, path, max_duration_s, where)
+    except AudioError as exc:
+        if "max_duration_s" in str(exc) or "zero length" in str(exc):
+            raise
+        log.debug("decoders failed for %s: %s; %s", where, errors, exc)
+        if kind:
+            reason = str(exc.args[0]).rsplit(": ", 1)[-1]
+            raise AudioError(f"damaged or unsupported {kind} file: {reason}", path=where) from None
+        raise AudioError("unsupported format: neither libsndfile nor ffmpeg recognises this file as audio",
+                         path=where) from None

@@ -1,0 +1,767 @@
+"""Plan a campaign: DataFrame rows → validated instructions, problems and stable ids.
+
+Nothing here sends anything or touches the network. :func:`plan_campaign` maps columns
+to contract fields, fills per-row templates, normalises phone numbers, validates every
+row against :mod:`cmvoice_nb.spec`, derives a stable ``instruction-id`` per row, reports
+duplicated callees and, given a local mirror of the uploaded audio, checks every ``File``
+prompt and every ``Custom`` OTP spelling set. The input DataFrame is never modified.
+
+Examples
+--------
+>>> import pandas as pd
+>>> df = pd.DataFrame({"phone": ["+31612345610", "06 1234 5611"], "name": ["Ann", "Bob"]})
+>>> plan = plan_campaign(df, app="notification", name="demo", region="NL",
+...                      columns={"callee": "phone"},
+...                      defaults={"caller": "+31201234567", "prompt": "Hello {name}", "prompt-type": "TTS"})
+>>> plan.summary()["valid"]
+2
+>>> plan.instructions.iloc[1].to_json()["prompt"]
+'Hello Bob'
+"""
+from __future__ import annotations
+
+import hashlib
+import html
+import logging
+import math
+import re
+import string
+from dataclasses import dataclass, field
+from pathlib import Path, PurePosixPath
+from typing import Any, Iterable, Mapping
+
+from ..errors import CampaignError, NumberError
+
+__all__ = [
+    "CampaignPlan",
+    "RowPlan",
+    "plan_campaign",
+    "derive_instruction_id",
+    "render_template",
+    "template_columns",
+    "TemplateError",
+    "PROBLEM_COLUMNS",
+]
+
+log = logging.getLogger(__name__)
+
+#: Columns of :attr:`CampaignPlan.problems`.
+PROBLEM_COLUMNS = ["row", "instruction_id", "field", "value", "message"]
+MAX_ID_LENGTH = 64
+_ID_UNSAFE = re.compile(r"[^A-Za-z0-9._:\-]+")
+_VOICE_PREFIXES = ("voice.", "voice-", "voice_")
+_TRUE = {"true", "t", "yes", "y", "1", "on"}
+_FALSE = {"false", "f", "no", "n", "0", "off"}
+
+
+class TemplateError(CampaignError):
+    """A template cannot be filled for a row (empty value, unreadable date, bad format)."""
+
+
+@dataclass(frozen=True)
+class _Problem:
+    field: str
+    value: Any
+    message: str
+
+
+# --------------------------------------------------------------------------------- pure helpers
+def _label_text(label: Any) -> str:
+    if isinstance(label, tuple):
+        return "-".join(_label_text(x) for x in label)
+    if hasattr(label, "isoformat"):
+        return label.isoformat()
+    return str(label)
+
+
+def derive_instruction_id(name: str, label: Any, *, max_length: int = MAX_ID_LENGTH) -> str:
+    """Return the stable instruction id ``f"{name}-{label}"``, sanitised, at most 64 characters.
+
+    Characters outside ``A-Z a-z 0-9 . _ : -`` become ``_``. An id longer than *max_length*
+    keeps its start and ends in ``-`` plus 10 hex digits of a SHA-1 of the full text, so it
+    stays unique and the same on every re-run.
+
+    Examples
+    --------
+    >>> derive_instruction_id("spring", 7)
+    'spring-7'
+    >>> derive_instruction_id("spring sale", "row 1")
+    'spring_sale-row_1'
+    >>> len(derive_instruction_id("x" * 80, 1))
+    64
+    """
+    raw = f"{name}-{_label_text(label)}"
+    clean = _ID_UNSAFE.sub("_", raw)
+    if len(clean) <= max_length:
+        return clean
+    digest = hashlib.sha1(raw.encode("utf-8")).hexdigest()[:10]
+    return f"{clean[: max_length - len(digest) - 1]}-{digest}"
+
+
+def template_columns(template: str) -> list[str]:
+    """Names of the placeholders in *template* (``{name}``, ``{date:%d %B}``), in order.
+
+    Raises
+    ------
+    TemplateError
+        For a malformed template or a positional ``{}`` placeholder.
+
+    Examples
+    --------
+    >>> template_columns("Hi {first_name}, see you {date:%d %B} {{literal}}")
+    ['first_name', 'date']
+    """
+    names = []
+    try:
+        parsed = list(string.Formatter().parse(template))
+    except ValueError as exc:
+        raise TemplateError(f"template {template!r} is malformed: {exc} (write {{{{ and }}}} for literal braces)") from None
+    for _literal, name, _spec, _conv in parsed:
+        if name is None:
+            continue
+        if name == "" or name.isdigit():
+            raise TemplateError(f"template {template!r} has a positional placeholder {{{name}}}: name a column, e.g. {{first_name}}")
+        names.append(name)
+    return names
+
+
+def _is_missing(value: Any) -> bool:
+    if value is None:
+        return True
+    if isinstance(value, str):
+        return value.strip() == ""
+    try:
+        import pandas as pd
+
+        return bool(pd.isna(value)) if not isinstance(value, (list, tuple, dict)) else False
+    except (TypeError, ValueError):
+        return False
+
+
+def _format_value(value: Any, spec: str, placeholder: str) -> str:
+    if not spec:
+        if isinstance(value, float) and value.is_integer():
+            # Spreadsheets turn 3 into 3.0; nobody wants to hear "3 point 0".
+            return str(int(value))
+        return str(value)
+    try:
+        return format(value, spec)
+    except (ValueError, TypeError):
+        pass
+    if isinstance(value, str):
+        if "%" in spec:
+            import pandas as pd
+
+            try:
+                return format(pd.Timestamp(value.strip()), spec)
+            except (ValueError, TypeError):
+                raise TemplateError(f"{{{placeholder}:{spec}}}: cannot read {value!r} as a date") from None
+        try:
+            number = float(value.replace(",", "")) if any(c in spec for c in "eEfFgG%") else int(value)
+            return format(number, spec)
+        except (ValueError, TypeError):
+            pass
+    raise TemplateError(f"{{{placeholder}:{spec}}}: cannot format {value!r} with {spec!r}")
+
+
+def render_template(template: str, row: Mapping[str, Any]) -> str:
+    """Fill *template* from *row* (column → value); format specs apply (``{date:%d %B}``).
+
+    A string value under a ``%`` date format is read as a date, so CSV text works.
+
+    Raises
+    ------
+    TemplateError
+        When a placeholder's column is missing, its value is empty, or it cannot be formatted.
+
+    Examples
+    --------
+    >>> render_template("Hello {first_name}, on {date:%d %B}", {"first_name": "Ann", "date": "2024-05-03"})
+    'Hello Ann, on 03 May'
+    """
+    out = []
+    try:
+        parsed = list(string.Formatter().parse(template))
+    except ValueError as exc:
+        raise TemplateError(f"template {template!r} is malformed: {exc}") from None
+    for literal, name, spec, conv in parsed:
+        out.append(literal)
+        if name is None:
+            continue
+        if name not in row:
+            raise TemplateError(f"placeholder {{{name}}} names no column")
+        value = row[name]
+        if _is_missing(value):
+            raise TemplateError(f"placeholder {{{name}}} is empty in this row")
+        if conv == "r":
+            value = repr(value)
+        elif conv in ("s", "a"):
+            value = str(value) if conv == "s" else ascii(value)
+        out.append(_format_value(value, spec or "", name))
+    return "".join(out)
+
+
+# ------------------------------------------------------------------------ value coercion
+def _coerce(fld: Any, value: Any) -> Any:
+    """Coerce a cell to the field's kind; raise ValueError with a plain message."""
+    kind = fld.kind
+    if kind == "str":
+        if isinstance(value, float) and value.is_integer():
+            return str(int(value))
+        return str(value).strip() if isinstance(value, str) else str(value)
+    if kind == "int":
+        if isinstance(value, bool):
+            raise ValueError("expected a whole number, got a yes/no value")
+        if isinstance(value, int):
+            return value
+        if isinstance(value, float):
+            if value.is_integer():
+                return int(value)
+            raise ValueError("expected a whole number")
+        text = str(value).strip()
+        try:
+            number = float(text)
+        except ValueError:
+            raise ValueError("expected a whole number") from None
+        if not number.is_integer():
+            raise ValueError("expected a whole number")
+        return int(number)
+    if kind == "bool":
+        if isinstance(value, bool):
+            return value
+        if isinstance(value, (int, float)) and value in (0, 1):
+            return bool(value)
+        text = str(value).strip().lower()
+        if text in _TRUE:
+            return True
+        if text in _FALSE:
+            return False
+        raise ValueError("expected true or false (yes/no, 1/0)")
+    if kind == "enum":
+        choices = fld.choices or ()
+        text = str(value).strip()
+        for choice in choices:
+            if text.lower() == choice.lower():
+                return choice
+        raise ValueError(f"expected one of {', '.join(choices)}")
+    if kind == "list":
+        if isinstance(value, (list, tuple)):
+            items = [str(v).strip() for v in value]
+        else:
+            items = [p.strip() for p in re.split(r"[;,]", str(value))]
+        items = [p for p in items if p]
+        if not items:
+            raise ValueError("expected one or more values separated by ';'")
+        return items
+    return value
+
+
+# ------------------------------------------------------------------------------ the plan
+@dataclass
+class RowPlan:
+    """What the plan decided for one input row (positional)."""
+
+    position: int
+    label: Any
+    instruction_id: str
+    callee: str
+    instruction: Any = None
+    problems: list = field(default_factory=list)
+    duplicate_of: Any = None
+    dropped: bool = False
+
+    @property
+    def valid(self) -> bool:
+        return self.instruction is not None and not self.problems
+
+    @property
+    def sendable(self) -> bool:
+        return self.valid and not self.dropped
+
+
+class CampaignPlan:
+    """The outcome of :func:`plan_campaign`: instructions to send, and every problem found.
+
+    Attributes
+    ----------
+    name, app
+        Campaign name (part of every derived instruction id) and app name.
+    index
+        The input DataFrame's index: results are aligned on it.
+    rows
+        One :class:`RowPlan` per input row, in input order.
+    """
+
+    def __init__(self, *, name: str, app: str, index: Any, rows: list[RowPlan], options: Mapping[str, Any] | None = None) -> None:
+        self.name = name
+        self.app = app
+        self.index = index
+        self.rows = rows
+        self.options = dict(options or {})
+
+    # ---------------------------------------------------------------- views
+    @property
+    def instructions(self):
+        """The valid instructions that will be sent, as a Series indexed by input row label."""
+        import pandas as pd
+
+        keep = [r for r in self.rows if r.sendable]
+        return pd.Series([r.instruction for r in keep], index=self.index[[r.position for r in keep]],
+                         dtype=object, name="instruction")
+
+    @property
+    def problems(self):
+        """Every problem: one row per (input row, field) with the value and what was expected."""
+        import pandas as pd
+
+        records = [
+            (r.label, r.instruction_id, p.field, p.value, p.message)
+            for r in self.rows for p in r.problems
+        ]
+        return pd.DataFrame.from_records(records, columns=PROBLEM_COLUMNS)
+
+    @property
+    def duplicates(self):
+        """Rows whose callee also appears in an earlier row (``row``, ``callee``, ``first_row``, ``dropped``)."""
+        import pandas as pd
+
+        records = [(r.label, r.callee, r.duplicate_of, r.dropped) for r in self.rows if r.duplicate_of is not None]
+        return pd.DataFrame.from_records(records, columns=["row", "callee", "first_row", "dropped"])
+
+    @property
+    def instruction_ids(self):
+        """The instruction id of every input row, aligned on the input index."""
+        import pandas as pd
+
+        return pd.Series([r.instruction_id for r in self.rows], index=self.index, dtype="string", name="instruction_id")
+
+    def summary(self):
+        """Counts: rows, valid, invalid, problems, duplicates, dropped, to_send (a Series)."""
+        import pandas as pd
+
+        counts = {
+            "rows": len(self.rows),
+            "valid": sum(r.valid for r in self.rows),
+            "invalid": sum(not r.valid for r in self.rows),
+            "problems": sum(len(r.problems) for r in self.rows),
+            "duplicates": sum(r.duplicate_of is not None for r in self.rows),
+            "dropped": sum(r.dropped for r in self.rows),
+            "to_send": sum(r.sendable for r in self.rows),
+        }
+        return pd.Series(counts, name=self.name, dtype="int64")
+
+    def to_frame(self):
+        """One row per input row: ``instruction_id``, ``callee``, ``valid``, ``problems`` (text), ``payload`` (dict)."""
+        import pandas as pd
+
+        return pd.DataFrame(
+            {
+                "instruction_id": [r.instruction_id for r in self.rows],
+                "callee": [r.callee for r in self.rows],
+                "valid": [r.valid for r in self.rows],
+                "dropped": [r.dropped for r in self.rows],
+                "problems": ["; ".join(f"{p.field}: {p.message}" for p in r.problems) for r in self.rows],
+                "payload": [r.instruction.to_json() if r.instruction is not None else None for r in self.rows],
+            },
+            index=self.index,
+        )
+
+    def __len__(self) -> int:
+        return len(self.rows)
+
+    def __repr__(self) -> str:
+        s = self.summary()
+        return (
+            f"<CampaignPlan {self.name!r} app={self.app} rows={s['rows']} valid={s['valid']} "
+            f"invalid={s['invalid']} duplicates={s['duplicates']} to_send={s['to_send']}>"
+        )
+
+    def _repr_html_(self) -> str:
+        s = self.summary()
+        cells = "".join(f"<td>{int(v)}</td>" for v in s.values)
+        heads = "".join(f"<th>{html.escape(str(k))}</th>" for k in s.index)
+        probs = self.problems
+        extra = ""
+        if len(probs):
+            extra = "<p>First problems:</p>" + probs.head(10).to_html(index=False, escape=True)
+        return (
+            f"<div><b>Campaign plan {html.escape(self.name)}</b> ({html.escape(self.app)})"
+            f"<table><tr>{heads}</tr><tr>{cells}</tr></table>{extra}</div>"
+        )
+
+
+def _resolve_columns(spec: Any, df_columns: list, columns: Mapping[str, str] | None) -> dict[str, str]:
+    """Return wire key (or ``voice.<key>``) → DataFrame column."""
+    from ..spec import VOICE_FIELDS
+
+    voice_keys = {f.key: f for f in VOICE_FIELDS}
+    mapping: dict[str, str] = {}
+
+    def target_of(name: str) -> str | None:
+        if spec.has(name) and spec.field(name).kind != "voice":
+            return spec.field(name).key
+        for prefix in _VOICE_PREFIXES:
+            if name.startswith(prefix) and name[len(prefix):] in voice_keys:
+                return "voice." + name[len(prefix):]
+        return None
+
+    # Automatic: a column named like a field (kebab or snake case) maps to it.
+    for col in df_columns:
+        target = target_of(str(col))
+        if target is not None:
+            mapping[target] = col
+    for key, col in (columns or {}).items():
+        target = target_of(str(key))
+        if target is None:
+            raise CampaignError(
+                f"columns= maps {key!r}, which is not a field of {spec.name}; fields: {', '.join(spec.keys)}"
+                " (voice keys as voice.language, voice.gender, voice.number)"
+            )
+        if col not in df_columns:
+            raise CampaignError(
+                f"columns= maps {key!r} to column {col!r}, which is not in the DataFrame; columns: "
+                + ", ".join(map(str, df_columns))
+            )
+        mapping[target] = col
+    return mapping
+
+
+def _split_defaults(spec: Any, defaults: Mapping[str, Any] | None) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Return (wire key → value, voice key → value) from ``defaults=``."""
+    from ..spec import VOICE_FIELDS
+
+    voice_keys = {f.key for f in VOICE_FIELDS}
+    plain: dict[str, Any] = {}
+    voice: dict[str, Any] = {}
+    for key, value in (defaults or {}).items():
+        key = str(key)
+        if key in ("voice",) or (spec.has(key) and spec.field(key).kind == "voice"):
+            if hasattr(value, "to_json"):
+                value = value.to_json()
+            if not isinstance(value, Mapping):
+                raise CampaignError(f"defaults['voice'] must be a Voice or a dict like {{'language': 'nl-NL'}}, got {value!r}")
+            for k, v in value.items():
+                k = str(k).replace("_", "-")
+                if k not in voice_keys:
+                    raise CampaignError(f"defaults['voice'] has no key {k!r}; voice keys: {', '.join(sorted(voice_keys))}")
+                voice[k] = v
+            continue
+        matched = False
+        for prefix in _VOICE_PREFIXES:
+            if key.startswith(prefix) and key[len(prefix):] in voice_keys:
+                voice[key[len(prefix):]] = value
+                matched = True
+        if matched:
+            continue
+        if not spec.has(key):
+            raise CampaignError(f"defaults= sets {key!r}, which is not a field of {spec.name}; fields: {', '.join(spec.keys)}")
+        plain[spec.field(key).key] = value
+    return plain, voice
+
+
+def plan_campaign(
+    df: Any,
+    *,
+    app: str,
+    name: str,
+    columns: Mapping[str, str] | None = None,
+    defaults: Mapping[str, Any] | None = None,
+    region: str | None = None,
+    number_style: str = "e164",
+    drop_duplicates: bool = False,
+    audio_root: str | Path | None = None,
+    spelling_root: str | Path | None = None,
+) -> CampaignPlan:
+    """Turn a DataFrame into validated instructions, one per row, without sending anything.
+
+    Parameters
+    ----------
+    df
+        One row per call. Columns named like a contract field (``callee``, ``max-digits`` or
+        ``max_digits``, ``voice.language``) map to it automatically.
+    app
+        ``"notification"``, ``"otp"`` or ``"dtmf"``.
+    name
+        Campaign name: derived instruction ids are ``f"{name}-{index label}"``, so the same
+        name and index give the same ids on every run (that is what makes resuming safe).
+    columns
+        Explicit field → column mapping, e.g. ``{"callee": "Phone"}``; wins over name matching.
+    defaults
+        Field → value for every row where the row has no value. Text prompt fields accept
+        templates filled per row: ``"Hello {first_name}, see you on {date:%d %B}"``.
+    region
+        Default region (``"NL"``) for phone numbers written without a country code.
+    number_style
+        ``"e164"`` (``+31…``, default) or ``"00"`` (``0031…``).
+    drop_duplicates
+        Leave out rows whose callee already appears in an earlier row (they are always reported
+        in :attr:`CampaignPlan.duplicates`).
+    audio_root
+        A local mirror of the uploaded audio. When given, every ``File`` prompt must exist under
+        it and pass :func:`cmvoice_nb.audio.check_prompt`.
+    spelling_root
+        Folder holding ``spelling/<locale>/<char>.wav`` (defaults to *audio_root*). When given,
+        every OTP with ``code-type: Custom`` must have its code's characters covered by a valid
+        spelling set for its voice language.
+
+    Returns
+    -------
+    CampaignPlan
+        ``.instructions`` (valid ones), ``.problems``, ``.duplicates``, ``.summary()``.
+
+    Raises
+    ------
+    CampaignError
+        For a mistake that affects every row: unknown app or field, a mapped column that does
+        not exist, a template placeholder naming no column, a non-unique index when ids are derived.
+    """
+    import pandas as pd
+
+    from ..spec import app_spec
+
+    if not isinstance(df, pd.DataFrame):
+        raise CampaignError(f"plan_campaign needs a pandas DataFrame, got {type(df).__name__}")
+    if not isinstance(name, str) or not name.strip():
+        raise CampaignError("a campaign needs a non-empty name=: it is part of every instruction id")
+    try:
+        spec = app_spec(app)
+    except KeyError as exc:
+        raise CampaignError(str(exc.args[0])) from None
+    if number_style not in ("e164", "00"):
+        raise CampaignError(f"number_style must be 'e164' or '00', got {number_style!r}")
+
+    df_columns = list(df.columns)
+    colmap = _resolve_columns(spec, df_columns, columns)
+    plain_defaults, voice_defaults = _split_defaults(spec, defaults)
+
+    # Templates are checked once, up front: a placeholder naming no column is a mistake in
+    # the campaign, not in a row.
+    templates: dict[str, str] = {}
+    for key, value in plain_defaults.items():
+        fld = spec.field(key)
+        if fld.template and isinstance(value, str):
+            try:
+                names = template_columns(value)
+            except TemplateError as exc:
+                raise CampaignError(f"defaults[{key!r}]: {exc}") from None
+            missing = [n for n in names if n not in df_columns]
+            if missing:
+                raise CampaignError(
+                    f"defaults[{key!r}] template uses {', '.join('{' + m + '}' for m in missing)}, "
+                    f"which {'is not a column' if len(missing) == 1 else 'are not columns'}; columns: "
+                    + ", ".join(map(str, df_columns))
+                )
+            if names:
+                templates[key] = value
+
+    id_col = colmap.get("instruction-id")
+    if id_col is None and not df.index.is_unique:
+        dup = df.index[df.index.duplicated()].unique()[:5].tolist()
+        raise CampaignError(
+            f"the DataFrame index has repeated labels ({', '.join(map(repr, dup))}): instruction ids are derived "
+            "from the campaign name and the index label, so each label must be unique. Use df.reset_index(drop=True) "
+            "(only for a new campaign) or give an instruction_id column"
+        )
+
+    from ..instructions import instruction_from_json
+    from ..numbers import normalize_number
+
+    rows: list[RowPlan] = []
+    records = df.to_dict(orient="records")  # a copy: the input is never touched
+    for position, (label, record) in enumerate(zip(df.index, records)):
+        problems: list[_Problem] = []
+        data: dict[str, Any] = {}
+        bad_fields: set[str] = set()
+        for fld in spec.fields:
+            if fld.kind == "voice":
+                continue
+            key = fld.key
+            value = record.get(colmap[key]) if key in colmap else None
+            from_default = False
+            if _is_missing(value) and key in plain_defaults:
+                value, from_default = plain_defaults[key], True
+            if _is_missing(value):
+                continue
+            if from_default and key in templates:
+                try:
+                    value = render_template(templates[key], record)
+                except TemplateError as exc:
+                    problems.append(_Problem(key, templates[key], str(exc)))
+                    bad_fields.add(key)
+                    continue
+            try:
+                value = _coerce(fld, value)
+            except ValueError as exc:
+                problems.append(_Problem(key, value, str(exc)))
+                bad_fields.add(key)
+                continue
+            if getattr(fld, "phone", False):
+                try:
+                    if isinstance(value, list):
+                        value = [normalize_number(v, region=region, style=number_style) for v in value]
+                    else:
+                        value = normalize_number(value, region=region, style=number_style)
+                except NumberError as exc:
+                    problems.append(_Problem(key, exc.value, f"not a phone number: {exc.reason}"))
+                    bad_fields.add(key)
+                    continue
+            data[key] = value
+
+        voice = dict(voice_defaults)
+        for vkey in ("language", "gender", "number", "volume", "premium"):
+            col = colmap.get("voice." + vkey)
+            if col is not None and not _is_missing(record.get(col)):
+                voice[vkey] = record.get(col)
+        if voice:
+            from ..spec import VOICE_FIELDS
+
+            vfields = {f.key: f for f in VOICE_FIELDS}
+            clean = {}
+            for vkey, value in voice.items():
+                if _is_missing(value):
+                    continue
+                try:
+                    clean[vkey] = _coerce(vfields[vkey], value)
+                except ValueError as exc:
+                    problems.append(_Problem(f"voice.{vkey}", value, str(exc)))
+                    bad_fields.add("voice")
+            if clean:
+                data["voice"] = clean
+
+        given_id = data.get("instruction-id")
+        instruction_id = str(given_id) if given_id else derive_instruction_id(name, label)
+        data["instruction-id"] = instruction_id
+
+        instruction = None
+        try:
+            instruction = instruction_from_json(spec.name, data)
+        except Exception as exc:  # noqa: BLE001 - any construction failure is a row problem
+            problems.append(_Problem("", None, f"cannot build the instruction: {exc}"))
+        if instruction is not None:
+            for p in instruction.validate():
+                field_key = getattr(p, "field", "") or ""
+                if field_key.split(".")[0] in bad_fields:
+                    continue  # already reported with the value the user wrote
+                problems.append(_Problem(field_key, getattr(p, "value", None), getattr(p, "message", str(p))))
+        callee = ""
+        if instruction is not None:
+            try:
+                callee = ";".join(instruction.callee_list())
+            except Exception:  # noqa: BLE001
+                callee = str(data.get("callee") or ";".join(data.get("callees") or []))
+        else:
+            callee = str(data.get("callee") or ";".join(data.get("callees") or []))
+        rows.append(RowPlan(position, label, instruction_id, callee, instruction if instruction is not None else None, problems))
+
+    # Repeated instruction ids: the journal keys rows by id, so a repeat could never be sent.
+    first_by_id: dict[str, Any] = {}
+    for r in rows:
+        if r.instruction_id in first_by_id:
+            r.problems.append(_Problem("instruction-id", r.instruction_id,
+                                       f"repeats the instruction id of row {first_by_id[r.instruction_id]!r}: ids must be unique"))
+        else:
+            first_by_id[r.instruction_id] = r.label
+
+    _preflight(spec, rows, audio_root=audio_root, spelling_root=spelling_root if spelling_root is not None else audio_root)
+
+    # Repeated callees: reported always; dropped on request. Only rows that would be sent count.
+    first_by_callee: dict[str, Any] = {}
+    for r in rows:
+        if not r.valid or not r.callee:
+            continue
+        if r.callee in first_by_callee:
+            r.duplicate_of = first_by_callee[r.callee]
+            r.dropped = bool(drop_duplicates)
+        else:
+            first_by_callee[r.callee] = r.label
+
+    plan = CampaignPlan(
+        name=name, app=spec.name, index=df.index.copy(), rows=rows,
+        options={"region": region, "number_style": number_style, "drop_duplicates": drop_duplicates},
+    )
+    s = plan.summary()
+    log.info("planned campaign %r: %d rows, %d valid, %d invalid, %d duplicate callees",
+             name, s["rows"], s["valid"], s["invalid"], s["duplicates"])
+    return plan
+
+
+# ------------------------------------------------------------------------------ preflight
+def _prompt_path(root: Path, value: str) -> Path:
+    # A File prompt is a path relative to the customer's folder root (contract: Custom audio).
+    rel = PurePosixPath(str(value).replace("\\", "/").lstrip("/"))
+    if any(part == ".." for part in rel.parts):
+        raise ValueError("must not contain '..'")
+    return root.joinpath(*rel.parts)
+
+
+def _preflight(spec: Any, rows: list[RowPlan], *, audio_root: Any, spelling_root: Any) -> None:
+    if audio_root is not None:
+        root = Path(audio_root)
+        if not root.is_dir():
+            raise CampaignError(f"audio_root {str(root)!r} is not a folder")
+        checked: dict[Path, str | None] = {}
+        for r in rows:
+            if r.instruction is None:
+                continue
+            for key, value in r.instruction.prompt_files():
+                try:
+                    path = _prompt_path(root, value)
+                except ValueError as exc:
+                    r.problems.append(_Problem(key, value, f"File prompt path {exc}"))
+                    continue
+                if path not in checked:
+                    checked[path] = _check_audio(path, root)
+                if checked[path]:
+                    r.problems.append(_Problem(key, value, checked[path]))
+    if spelling_root is not None and spec.name == "otp":
+        root = Path(spelling_root)
+        by_locale: dict[str, list[RowPlan]] = {}
+        for r in rows:
+            if r.instruction is None:
+                continue
+            payload = r.instruction.to_json()
+            if str(payload.get("code-type", "")).lower() != "custom":
+                continue
+            locale = str((payload.get("voice") or {}).get("language") or "en-GB")
+            by_locale.setdefault(locale, []).append(r)
+        for locale, members in by_locale.items():
+            codes = [str(m.instruction.to_json().get("code", "")) for m in members]
+            _check_spelling(root, locale, members, codes)
+
+
+def _check_audio(path: Path, root: Path) -> str | None:
+    """Return None when *path* is a compliant prompt, else what is wrong."""
+    if not path.is_file():
+        return f"File prompt not found under the audio root: {path}"
+    from ..audio import check_prompt
+
+    try:
+        report = check_prompt(path)
+    except Exception as exc:  # noqa: BLE001 - an unreadable file is a row problem, not a crash
+        return f"File prompt {path} cannot be checked: {exc}"
+    if getattr(report, "ok", False):
+        return None
+    details = "; ".join(str(p) for p in (getattr(report, "problems", None) or [])) or "not compliant"
+    return f"File prompt {path} is not telephony audio: {details}"
+
+
+def _check_spelling(root: Path, locale: str, members: list[RowPlan], codes: list[str]) -> None:
+    from ..spelling import check_spelling_set
+
+    try:
+        report = check_spelling_set(root, locale=locale, codes=codes)
+    except Exception as exc:  # noqa: BLE001
+        for m in members:
+            m.problems.append(_Problem("code-type", "Custom", f"spelling set for {locale} cannot be checked: {exc}"))
+        return
+    missing = {str(c).lower() for c in (getattr(report, "missing", None) or [])}
+    others = [str(p) for p in (getattr(report, "problems", None) or [])]
+    for m, code in zip(members, codes):
+        lacking = sorted({ch for ch in code.lower() if ch in missing})
+        if lacking:
+            m.problems.append(_Problem("code", code, (
+                f"Custom code needs spelling/{locale}/{{{','.join(lacking)}}}.wav, missing from the spelling set")))
+        elif others and not getattr(report, "ok", True):
+            m.problems.append(_Problem("code-type", "Custom", f"spelling set for {locale} is not valid: " + "; ".join(others[:3])))
+        elif not getattr(report, "ok", True) and not missing:
+            m.problems.append(_Problem("code-type", "Custom", f"spelling set for {locale} is not valid"))

@@ -1,0 +1,434 @@
+"""Validate an OTP spelling set ``spelling/<locale>/<char>.wav`` before it is uploaded.
+
+A missing or bad file means a caller hears a gap in their password, so the
+check covers: the locale's form (and whether the provider has a voice for it),
+every expected character (present, compliant per the audio checker, duration,
+loudness), the characters the given codes need, stray entries the provider
+would never play (``A.wav``, ``a.mp3``, ``zero.wav``, ``notes.txt``, sub-folders),
+and consistency across the set (loudness spread, duration outliers).
+
+Set-level findings are split into ``problems`` (the set would misbehave on a
+call; the CLI exits 1) and ``warnings`` (worth a look).
+"""
+from __future__ import annotations
+
+import html
+import logging
+import math
+import os
+import statistics
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Iterable
+
+from . import _audio
+from .names import (
+    DEFAULT_CHARS,
+    char_for_name,
+    is_audio_name,
+    locale_problem,
+    normalize_chars,
+    provider_voice,
+    split_name,
+)
+
+logger = logging.getLogger(__name__)
+
+#: Loudness spread across the set (dB) above which the check warns, and fails.
+SPREAD_WARN_DB = 3.0
+SPREAD_FAIL_DB = 6.0
+#: A character this far (dB) from the set's median loudness gets a row warning.
+LOUDNESS_OUTLIER_DB = 3.0
+#: Silence before/after the speech (s) that makes the caller wait noticeably.
+SILENCE_WARN_S = 0.5
+#: A single spoken character longer than this (s) slows every code down.
+LONG_CHAR_S = 2.0
+#: Speech quieter than this (dBFS) counts as no speech at all.
+SILENT_DBFS = -50.0
+
+COLUMNS = ["char", "file", "required", "present", "compliant", "ok", "problems", "warnings",
+           "duration_s", "rms_dbfs", "peak_dbfs", "loudness_dbfs"]
+
+
+def resolve_folder(root_or_dir: str | os.PathLike, locale: str) -> Path:
+    """The ``spelling/<locale>`` folder meant by *root_or_dir*.
+
+    Accepts the upload root (holding ``spelling/<locale>/``), the ``spelling``
+    folder, or the locale folder itself. Returns ``root/spelling/<locale>``
+    (possibly missing) when none of them exists.
+    """
+    p = Path(root_or_dir)
+    candidates = [p / "spelling" / locale]
+    if p.name == "spelling":
+        candidates.append(p / locale)
+    if p.name == locale:
+        candidates.append(p)
+    for c in candidates:
+        if c.is_dir():
+            return c
+    return candidates[0]
+
+
+def classify_entry(name: str, *, is_dir: bool = False) -> tuple[str | None, str | None]:
+    """Return ``(char, None)`` for a file the provider plays, else ``(None, reason)``.
+
+    Examples
+    --------
+    >>> classify_entry("a.wav")
+    ('a', None)
+    >>> classify_entry("A.wav")[1]
+    "upper-case name: rename it to 'a.wav' (the provider's file names are lower case)"
+    >>> classify_entry("7.mp3")[1]
+    "not a WAV file: convert it to '7.wav' (build_spelling_set or 'cmvoice spelling build')"
+    """
+    if is_dir:
+        return None, "sub-folder: the provider only reads <char>.wav directly in spelling/<locale>/ — move or remove it"
+    stem, ext = split_name(name)
+    if ext == "wav" and name == f"{stem}.wav" and len(stem) == 1 and stem in DEFAULT_CHARS:
+        return stem, None
+    char = char_for_name(name) if is_audio_name(name) else None
+    if char is not None:
+        want = f"{char}.wav"
+        if ext in ("wav", "wave") and name.lower() == want:
+            return None, f"upper-case name: rename it to {want!r} (the provider's file names are lower case)"
+        if ext not in ("wav", "wave"):
+            return None, f"not a WAV file: convert it to {want!r} (build_spelling_set or 'cmvoice spelling build')"
+        return None, f"not the provider's name for {char!r}: rename it to {want!r}"
+    return None, "names no character: the provider plays only 0.wav-9.wav and a.wav-z.wav — remove it"
+
+
+def _json_safe(value: Any) -> Any:
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, (list, tuple)):
+        return [_json_safe(v) for v in value]
+    if hasattr(value, "item") and not isinstance(value, (str, bytes)):
+        return _json_safe(value.item())
+    return value
+
+
+@dataclass
+class SpellingCheckReport:
+    """The verdict on one spelling set.
+
+    Attributes
+    ----------
+    locale, folder
+        What was checked.
+    rows
+        One dict per expected character (see :attr:`frame`).
+    missing
+        Required characters without a file.
+    stray
+        ``[{"name": ..., "reason": ...}]`` entries the provider would never play.
+    problems, warnings
+        Set-level findings, each a plain sentence with the fix.
+    provider_voice
+        Whether the provider has a TTS voice for the locale (None: unknown).
+    loudness_spread_db
+        Loudest minus quietest character (speech loudness), NaN when fewer than two.
+    """
+
+    locale: str
+    folder: Path
+    rows: list[dict[str, Any]] = field(default_factory=list)
+    missing: list[str] = field(default_factory=list)
+    stray: list[dict[str, str]] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    provider_voice: bool | None = None
+    loudness_spread_db: float = float("nan")
+    codes: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        """True when the set has no problems (warnings allowed)."""
+        return not self.problems
+
+    @property
+    def frame(self):
+        """One row per expected character: char (index), file, required, present, compliant, ok,
+        problems, warnings, duration_s, rms_dbfs, peak_dbfs, loudness_dbfs (speech only)."""
+        import pandas as pd
+
+        return pd.DataFrame(self.rows, columns=COLUMNS).set_index("char")
+
+    @property
+    def present(self) -> list[str]:
+        return [r["char"] for r in self.rows if r["present"]]
+
+    @property
+    def summary(self) -> str:
+        """One line: the verdict and the counts."""
+        n = len(self.rows)
+        present = sum(r["present"] for r in self.rows)
+        compliant = sum(bool(r["compliant"]) for r in self.rows)
+        spread = "n/a" if math.isnan(self.loudness_spread_db) else f"{self.loudness_spread_db:.1f} dB"
+        verdict = "OK" if self.ok else f"{len(self.problems)} problem(s)"
+        return (f"{self.locale}: {verdict} — {present}/{n} characters present, {compliant} compliant, "
+                f"{len(self.missing)} missing, {len(self.stray)} stray, loudness spread {spread}, "
+                f"{len(self.warnings)} warning(s)")
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-safe dict (the CLI's ``--json``): ok, locale, folder, missing, problems, warnings,
+        stray, provider_voice, loudness_spread_db and one entry per character."""
+        chars = [{k: _json_safe(v) for k, v in r.items()} for r in self.rows]
+        return {
+            "ok": self.ok,
+            "locale": self.locale,
+            "folder": str(self.folder),
+            "missing": list(self.missing),
+            "problems": list(self.problems),
+            "warnings": list(self.warnings),
+            "stray": [dict(s) for s in self.stray],
+            "provider_voice": self.provider_voice,
+            "loudness_spread_db": _json_safe(self.loudness_spread_db),
+            "characters": chars,
+        }
+
+    def __repr__(self) -> str:
+        return f"<SpellingCheckReport {self.summary}>"
+
+    def _repr_html_(self) -> str:
+        from .build import _audio_tag
+
+        color = "#1a7f37" if self.ok else "#cf222e"
+        parts = [f'<p style="color:{color}"><b>{html.escape(self.summary)}</b></p>',
+                 f"<p><code>{html.escape(str(self.folder))}</code></p>"]
+        for title, items in (("Problems", self.problems), ("Warnings", self.warnings)):
+            if items:
+                parts.append(f"<p>{title}:</p><ul>" + "".join(f"<li>{html.escape(i)}</li>" for i in items) + "</ul>")
+        head = "".join(f"<th>{c}</th>" for c in ("char", "present", "compliant", "duration_s", "loudness_dbfs",
+                                                 "problems", "warnings", "listen"))
+        body = []
+        for r in self.rows:
+            mark = "✔" if r["ok"] else ("—" if not r["present"] and not r["required"] else "✘")
+            style = "" if r["ok"] or (not r["present"] and not r["required"]) else ' style="background:#ffebe9"'
+            dur = "" if r["duration_s"] is None else f"{r['duration_s']:.2f}"
+            loud = r["loudness_dbfs"]
+            loud = "" if loud is None or not math.isfinite(loud) else f"{loud:.1f}"
+            player = _audio_tag(Path(r["file"])) if r["present"] else ""
+            cells = [f"{mark} {html.escape(r['char'])}", "yes" if r["present"] else "no",
+                     "" if r["compliant"] is None else ("yes" if r["compliant"] else "no"), dur, loud,
+                     "<br>".join(html.escape(p) for p in r["problems"]),
+                     "<br>".join(html.escape(w) for w in r["warnings"])]
+            body.append(f"<tr{style}>" + "".join(f"<td>{c}</td>" for c in cells) + f"<td>{player}</td></tr>")
+        return "".join(parts) + f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
+
+
+def _round(value: Any) -> float | None:
+    return None if value is None else round(float(value), 2)
+
+
+def _check_file(path: Path, char: str) -> dict[str, Any]:
+    """Row for one present character file: the audio checker's verdict plus our own measures."""
+    row: dict[str, Any] = {"compliant": False, "problems": [], "warnings": [], "duration_s": None,
+                           "rms_dbfs": None, "peak_dbfs": None, "loudness_dbfs": None}
+    try:
+        report = _audio.check_prompt(path, name=path.name)
+    except Exception as exc:  # noqa: BLE001 - one unreadable file must not stop the check
+        row["problems"].append(f"cannot be checked: {exc}")
+        return row
+    row["compliant"] = bool(report.ok)
+    row["problems"].extend(report.problems)
+    row["warnings"].extend(report.warnings)
+    row["duration_s"] = report.duration_s
+    row["rms_dbfs"] = _round(report.rms_dbfs)
+    row["peak_dbfs"] = _round(report.peak_dbfs)
+    try:
+        samples, rate = _audio.read_wav_samples(path.read_bytes())
+        mono = _audio.to_mono_8k(samples, rate) if getattr(samples, "ndim", 1) > 1 or rate != _audio.RATE else samples
+        if len(mono):
+            row["loudness_dbfs"] = round(_audio.active_rms_dbfs(mono, _audio.RATE), 2)
+    except Exception as exc:  # noqa: BLE001 - the checker already said why it cannot be read
+        logger.debug("cannot measure %s: %s", path, exc)
+    loud = row["loudness_dbfs"]
+    if loud is not None and loud < SILENT_DBFS:
+        row["problems"].append(
+            f"no audible speech (speech loudness {loud:.1f} dBFS) — the caller would hear a gap for {char!r}; record it again"
+        )
+    lead, trail = getattr(report, "leading_silence_s", None), getattr(report, "trailing_silence_s", None)
+    if lead is not None and lead > SILENCE_WARN_S:
+        row["warnings"].append(f"{lead:.2f} s of silence before the speech — trim it (build_spelling_set trims)")
+    if trail is not None and trail > SILENCE_WARN_S:
+        row["warnings"].append(f"{trail:.2f} s of silence after the speech — trim it")
+    if row["duration_s"] is not None and row["duration_s"] > LONG_CHAR_S:
+        row["warnings"].append(f"{row['duration_s']:.2f} s is long for one character; every code gets slower")
+    return row
+
+
+def check_spelling_set(
+    root_or_dir: str | os.PathLike,
+    *,
+    locale: str,
+    codes: Iterable[str] | str | None = None,
+    chars: str | None = None,
+) -> SpellingCheckReport:
+    """Check a spelling set against the provider's rules and for consistency.
+
+    Parameters
+    ----------
+    root_or_dir
+        The upload root holding ``spelling/<locale>/``, the ``spelling`` folder,
+        or the locale folder itself.
+    locale
+        Five characters ``xx-XX``; also the folder name.
+    codes
+        OTP codes you will send (one string or several). Only their characters
+        are then required; codes are lower-cased first, because the provider's
+        files are lower case.
+    chars
+        The characters the set should cover (default ``0-9a-z``). Every one of
+        them gets a row; without *codes* every one is required.
+
+    Returns
+    -------
+    SpellingCheckReport
+        ``.ok``, ``.frame``, ``.missing``, ``.stray``, ``.problems``,
+        ``.warnings``, ``.summary``, ``.to_dict()``.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> report = check_spelling_set(tempfile.mkdtemp(), locale="en-GB", codes=["12ab"])
+    >>> report.ok, report.missing
+    (False, ['1', '2', 'a', 'b'])
+    """
+    problems: list[str] = []
+    warnings: list[str] = []
+    lp = locale_problem(locale)
+    if lp:
+        problems.append(lp)
+        voice = None
+    else:
+        voice = provider_voice(locale)
+        if voice is False:
+            warnings.append(
+                f"the provider has no TTS voice for {locale}; the OTP call's voice language names the "
+                "spelling folder, so check that calls can select this locale"
+            )
+    folder = resolve_folder(root_or_dir, str(locale))
+
+    if isinstance(codes, str):
+        codes = [codes]
+    code_list = [str(c) for c in codes] if codes is not None else []
+    expected = normalize_chars(chars) if chars is not None else DEFAULT_CHARS
+    required: list[str] = []
+    unspellable: dict[str, list[str]] = {}
+    for code in code_list:
+        for ch in code.lower():
+            if ch in DEFAULT_CHARS:
+                if ch not in required:
+                    required.append(ch)
+            else:
+                unspellable.setdefault(code, []).append(ch)
+    for code, bad in unspellable.items():
+        problems.append(
+            f"code {code!r} has {', '.join(repr(b) for b in dict.fromkeys(bad))}, which no spelling file can "
+            "read (the provider's files are 0-9 and a-z)"
+        )
+    if codes is None:
+        required = list(expected)
+    row_chars = list(expected) + sorted(c for c in required if c not in expected)
+
+    stray: list[dict[str, str]] = []
+    found: dict[str, Path] = {}
+    if not folder.is_dir():
+        hint = ""
+        parent = folder.parent
+        if parent.is_dir():
+            others = sorted(p.name for p in parent.iterdir() if p.is_dir())
+            near = [o for o in others if o.lower() == str(locale).lower()]
+            if near:
+                hint = f" (found {near[0]!r}: the folder name must be exactly {locale!r})"
+            elif others:
+                hint = f" (found: {', '.join(others)})"
+        problems.append(f"no spelling folder {folder}{hint}")
+    else:
+        for entry in sorted(folder.iterdir()):
+            if entry.name.startswith("."):
+                warnings.append(f"hidden entry {entry.name!r} ignored (it is not packed) — remove it before uploading by hand")
+                continue
+            char, reason = classify_entry(entry.name, is_dir=entry.is_dir())
+            if char is not None:
+                found[char] = entry
+                if char not in row_chars:
+                    row_chars.append(char)
+            else:
+                stray.append({"name": entry.name, "reason": reason})
+    for s in stray:
+        problems.append(f"stray {s['name']!r}: {s['reason']}")
+
+    rows: list[dict[str, Any]] = []
+    for char in row_chars:
+        path = found.get(char, folder / f"{char}.wav")
+        row: dict[str, Any] = {"char": char, "file": str(path), "required": char in required,
+                               "present": char in found}
+        if char in found:
+            row.update(_check_file(path, char))
+        else:
+            row.update({"compliant": None, "problems": [], "warnings": [], "duration_s": None,
+                        "rms_dbfs": None, "peak_dbfs": None, "loudness_dbfs": None})
+            if row["required"]:
+                row["problems"].append(f"missing: {char}.wav")
+        row["ok"] = bool(row["present"] and row["compliant"] and not row["problems"])
+        rows.append(row)
+
+    missing = [r["char"] for r in rows if r["required"] and not r["present"]]
+    if missing:
+        need = f" by the code(s) {', '.join(code_list)}" if codes is not None else ""
+        problems.append(
+            f"{len(missing)} character(s) needed{need} have no file: {' '.join(missing)} — "
+            "a caller would hear a gap; add " + ", ".join(f"{c}.wav" for c in missing)
+        )
+    bad = [r for r in rows if r["present"] and not r["ok"]]
+    for r in bad:
+        problems.append(f"{Path(r['file']).name}: " + "; ".join(r["problems"] or ["not compliant"]))
+
+    spread = _consistency(rows, problems, warnings)
+    report = SpellingCheckReport(locale=str(locale), folder=folder, rows=rows, missing=missing, stray=stray,
+                                 problems=problems, warnings=warnings, provider_voice=voice,
+                                 loudness_spread_db=spread, codes=code_list)
+    logger.info("%s", report.summary)
+    return report
+
+
+def _consistency(rows: list[dict[str, Any]], problems: list[str], warnings: list[str]) -> float:
+    """Loudness spread and duration outliers across the present characters; returns the spread (dB)."""
+    loud = {r["char"]: r["loudness_dbfs"] for r in rows
+            if r["present"] and r["loudness_dbfs"] is not None and r["loudness_dbfs"] >= SILENT_DBFS}
+    spread = float("nan")
+    if len(loud) >= 2:
+        hi = max(loud, key=loud.get)
+        lo = min(loud, key=loud.get)
+        spread = round(loud[hi] - loud[lo], 2)
+        median = statistics.median(loud.values())
+        for r in rows:
+            if r["char"] in loud and abs(loud[r["char"]] - median) > LOUDNESS_OUTLIER_DB:
+                diff = loud[r["char"]] - median
+                r["warnings"].append(f"{abs(diff):.1f} dB {'louder' if diff > 0 else 'quieter'} than the set's median")
+        msg = (f"loudness differs by {spread:.1f} dB across the set (loudest {hi!r} {loud[hi]:.1f} dBFS, "
+               f"quietest {lo!r} {loud[lo]:.1f} dBFS) — a caller hears some characters louder; rebuild with "
+               "build_spelling_set to level them")
+        if spread > SPREAD_FAIL_DB:
+            problems.append(msg)
+        elif spread > SPREAD_WARN_DB:
+            warnings.append(msg)
+    durations = {r["char"]: r["duration_s"] for r in rows if r["present"] and r["duration_s"]}
+    if len(durations) >= 3:
+        median = statistics.median(durations.values())
+        odd = []
+        for r in rows:
+            d = durations.get(r["char"])
+            if d is None:
+                continue
+            if (d > 2 * median or d < 0.5 * median) and abs(d - median) > 0.2:
+                r["warnings"].append(f"{d:.2f} s against the set's median {median:.2f} s")
+                odd.append(f"{r['char']} ({d:.2f} s)")
+        if odd:
+            warnings.append(f"duration outliers against the median {median:.2f} s: {', '.join(odd)} — "
+                            "check for a cut-off or a second take")
+    return spread
+
+
+__all__ = ["SpellingCheckReport", "check_spelling_set", "classify_entry", "resolve_folder"]
