@@ -33,6 +33,8 @@ _EXPORTS: dict[str, str] = {
     "check_prompt": "check",
     "convert_folder": "batch",
     "check_folder": "batch",
+    "convert_paths": "batch",
+    "check_paths": "batch",
 }
 
 __all__ = sorted(_EXPORTS)

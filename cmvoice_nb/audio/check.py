@@ -103,6 +103,9 @@ class PromptReport:
     container: str | None = None
     chunks: list[str] = field(default_factory=list)
     source: str | None = None
+    source_samplerate: int | None = None
+    source_channels: int | None = None
+    source_duration_s: float | None = None
     _samples: np.ndarray | None = field(default=None, compare=False)
     _samples_rate: int | None = field(default=None, compare=False)
 
@@ -194,8 +197,9 @@ def _header_problems(info: WavInfo, *, allow_pcm16: bool) -> tuple[list[str], li
         if info.bits != 8:
             problems.append(f"A-law data must have 8-bit samples, the header says {info.bits} bits. {_FIX_CONVERT}")
     elif pcm16 and allow_pcm16:
-        warnings.append("16-bit linear PCM: accepted by the provider's newer docs, but the preferred format "
-                        "is 8-bit G.711 A-law (half the size). Convert with target='alaw' to be safe.")
+        if info.samplerate == SPEC["samplerate"] and info.channels == 1:
+            warnings.append("16-bit linear PCM: accepted by the provider's newer docs, but the preferred format "
+                            "is 8-bit G.711 A-law (half the size). Convert with target='alaw' to be safe.")
     elif codec == "pcm":
         problems.append(
             f"codec is {info.bits}-bit linear PCM; the provider requires 8-bit G.711 A-law"
@@ -345,6 +349,9 @@ def check_prompt(path_or_bytes: Any, *, name: str | None = None, allow_pcm16: bo
     else:
         name_problems, name_warnings = [], []
     _check_content(report, data, allow_pcm16=allow_pcm16, quiet_rms_dbfs=quiet_rms_dbfs)
+    if report.container != "WAV" and report.problems:
+        # "not a WAV file" already says it all; "rename it to .wav" would be bad advice.
+        name_problems = [p for p in name_problems if "'*.wav'" not in p]
     report.problems.extend(name_problems)
     report.warnings.extend(name_warnings)
     return report

@@ -135,6 +135,9 @@ def convert_prompt(src: Any, dst: str | os.PathLike | None = None, *, target: st
     report = check_prompt(data, name=out_path.name if out_path is not None else None)
     report.data = data
     report.source = label
+    report.source_samplerate = int(rate)
+    report.source_channels = 1 if samples.ndim == 1 else int(samples.shape[1])
+    report.source_duration_s = len(samples) / rate
     if out_path is not None:
         try:
             atomic_write_bytes(out_path, data)
@@ -148,6 +151,7 @@ def _import_pydub():
     with warnings.catch_warnings():
         # pydub warns at import when no ffmpeg is on PATH; we never need it to.
         warnings.simplefilter("ignore", RuntimeWarning)
+        warnings.simplefilter("ignore", DeprecationWarning)  # audioop on 3.11/3.12
         from pydub import AudioSegment
     return AudioSegment
 

@@ -249,8 +249,9 @@ def load_callbacks(source: Any, *, dedupe: bool = True, warn: bool = True) -> pd
     ...     "result": {"code": 10, "description": "Finished"},
     ...     "started-on": "2018-02-09T11:00:31.752Z", "answered-on": "2018-02-09T11:00:37.972Z",
     ...     "finished-on": "2018-02-09T11:00:48.112Z", "digits": "0042"}])
-    >>> calls.loc[0, ["app", "outcome", "digits", "ring_seconds"]].tolist()
-    ['dtmf', 'Finished', '0042', 6.22]
+    >>> row = calls.iloc[0]
+    >>> row["app"], row["outcome"], row["digits"], float(row["ring_seconds"])
+    ('dtmf', 'Finished', '0042', 6.22)
     """
     report = LoadReport()
     pieces: list[pd.DataFrame] = []
@@ -767,13 +768,14 @@ def _drop_duplicates(frame: pd.DataFrame) -> tuple[pd.DataFrame, int]:
     subset = [c for c in frame.columns if c not in ("received_at", "_seq")]
     if frame.empty or not subset:
         return frame, 0
-    keyed = pd.DataFrame({c: _hashable(frame[c]) for c in subset})
-    hashes = pd.util.hash_pandas_object(keyed, index=False)
-    candidates = hashes.duplicated(keep=False).to_numpy()
+    # Two copies of one callback share its call id: only rows whose call id repeats (or is missing)
+    # can be duplicates, and exact equality is checked on those few rows only.
+    call_id = frame["call_id"]
+    candidates = (call_id.duplicated(keep=False) | call_id.isna()).to_numpy()
     if not candidates.any():
         return frame, 0
-    # 64-bit hashes are only a filter: confirm exact equality on the few candidate rows.
-    exact = keyed[candidates].duplicated(keep="first")
+    keyed = pd.DataFrame({c: _hashable(frame[c][candidates]) for c in subset})
+    exact = keyed.duplicated(keep="first")
     drop = np.zeros(len(frame), dtype=bool)
     drop[np.flatnonzero(candidates)[exact.to_numpy()]] = True
     return frame[~drop], int(drop.sum())
@@ -797,15 +799,26 @@ def _finalize(raw: pd.DataFrame, report: LoadReport, *, dedupe: bool) -> pd.Data
         frame, report.duplicates_removed = _drop_duplicates(frame)
     frame = frame.reset_index(drop=True)
 
-    codes = frame["result_code"]
-    known = {int(k): v for k, v in spec.RESULT_CODES.items()}
-    type_norm = frame["type"].str.strip().str.lower()
-    app = type_norm.map(dict(spec.CALLBACK_TYPES), na_action="ignore").astype("string")
-    names = codes.map({k: v.name for k, v in known.items()}, na_action="ignore")
-    outcome = pd.Categorical(names.astype("object").where(names.notna(), "unknown"), categories=list(spec.OUTCOMES))
-    code_answered = codes.map({k: v.answered for k, v in known.items()}, na_action="ignore")
+    codes = frame["result_code"].to_numpy(dtype="float64", na_value=np.nan)
+    outcomes = list(spec.OUTCOMES)
+    # Vectorised lookups keyed on the code (never the provider's text, which varies).
+    outcome_index = np.full(len(frame), outcomes.index("unknown"), dtype="int8")
+    code_answered = np.zeros(len(frame), dtype=bool)
+    known_code = np.zeros(len(frame), dtype=bool)
+    for code, rc in spec.RESULT_CODES.items():
+        hit = codes == int(code)
+        outcome_index[hit] = outcomes.index(rc.name)
+        code_answered[hit] = rc.answered
+        known_code |= hit
+    outcome = pd.Categorical.from_codes(outcome_index, categories=outcomes)
+    type_codes, type_values = pd.factorize(frame["type"])
+    app_values = np.array(
+        [spec.CALLBACK_TYPES.get(str(t).strip().lower()) for t in type_values] + [None], dtype=object
+    )
+    app = pd.Series(app_values[type_codes], index=frame.index, dtype="string")
     # A code outside the table says nothing: fall back to whether an answer time was reported.
-    answered = code_answered.astype("boolean").fillna(frame["answered_on"].notna()).astype(bool)
+    answered = pd.Series(np.where(known_code, code_answered, frame["answered_on"].notna().to_numpy()),
+                         index=frame.index)
     started, answered_on, finished = frame["started_on"], frame["answered_on"], frame["finished_on"]
     ring_end = answered_on.where(answered & answered_on.notna(), finished)
     ring = (ring_end - started).dt.total_seconds()

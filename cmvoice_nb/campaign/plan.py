@@ -651,6 +651,8 @@ def plan_campaign(
                 callee = str(data.get("callee") or ";".join(data.get("callees") or []))
         else:
             callee = str(data.get("callee") or ";".join(data.get("callees") or []))
+        if not callee and "callee" in colmap and not _is_missing(record.get(colmap["callee"])):
+            callee = str(record.get(colmap["callee"])).strip()  # show what the user wrote
         rows.append(RowPlan(position, label, instruction_id, callee, instruction if instruction is not None else None, problems))
 
     # Repeated instruction ids: the journal keys rows by id, so a repeat could never be sent.
@@ -750,18 +752,25 @@ def _check_spelling(root: Path, locale: str, members: list[RowPlan], codes: list
 
     try:
         report = check_spelling_set(root, locale=locale, codes=codes)
-    except Exception as exc:  # noqa: BLE001
+    except Exception as exc:  # noqa: BLE001 - a broken set is a row problem, not a crash
         for m in members:
             m.problems.append(_Problem("code-type", "Custom", f"spelling set for {locale} cannot be checked: {exc}"))
         return
-    missing = {str(c).lower() for c in (getattr(report, "missing", None) or [])}
-    others = [str(p) for p in (getattr(report, "problems", None) or [])]
+    # Judge each row by the characters its own code needs: one bad file must not
+    # invalidate codes that never use it.
+    verdict: dict[str, str] = {}
+    frame = getattr(report, "frame", None)
+    if frame is not None and len(frame):
+        for row in frame.reset_index().to_dict("records"):
+            ch = row.get("char")
+            if ch is not None and not bool(row.get("ok", False)) and (row.get("required", True) or row.get("present")):
+                why = "; ".join(map(str, row.get("problems") or [])) or ("missing" if not row.get("present") else "not compliant")
+                verdict[str(ch)] = why
+    for ch in getattr(report, "missing", None) or []:
+        verdict.setdefault(str(ch).lower(), "missing")
     for m, code in zip(members, codes):
-        lacking = sorted({ch for ch in code.lower() if ch in missing})
-        if lacking:
-            m.problems.append(_Problem("code", code, (
-                f"Custom code needs spelling/{locale}/{{{','.join(lacking)}}}.wav, missing from the spelling set")))
-        elif others and not getattr(report, "ok", True):
-            m.problems.append(_Problem("code-type", "Custom", f"spelling set for {locale} is not valid: " + "; ".join(others[:3])))
-        elif not getattr(report, "ok", True) and not missing:
-            m.problems.append(_Problem("code-type", "Custom", f"spelling set for {locale} is not valid"))
+        bad = [ch for ch in dict.fromkeys(code.lower()) if ch in verdict]
+        if bad:
+            details = "; ".join(f"{ch}.wav: {verdict[ch]}" for ch in bad[:5])
+            m.problems.append(_Problem("code", code, f"Custom code needs spelling/{locale}/ files that are missing "
+                                                     f"or not compliant under {root}: {details}"))

@@ -136,12 +136,19 @@ def level_clips(
     >>> [round(float(np.sqrt(np.mean(c ** 2))), 3) for c in out], round(level, 1)
     ([0.1, 0.1], -20.0)
     """
-    levels = [_audio.active_rms_dbfs(c, samplerate, threshold_dbfs=threshold_dbfs) for c in clips]
-    peaks = [_audio.peak_dbfs(c) for c in clips]
-    reachable = [min(target_dbfs, lvl + (peak_limit_dbfs - pk)) for lvl, pk in zip(levels, peaks)]
-    level = min(reachable) if reachable else target_dbfs
-    out = [np.asarray(c, dtype=np.float64) * 10 ** ((level - lvl) / 20.0) for c, lvl in zip(clips, levels)]
-    return out, float(level)
+    current = [np.asarray(c, dtype=np.float64) for c in clips]
+    level = target_dbfs
+    # The speech region is found with an absolute threshold, so a gain change can move
+    # a quiet tail across it and shift the measured loudness; a few passes settle it.
+    for _ in range(4):
+        levels = [_audio.active_rms_dbfs(c, samplerate, threshold_dbfs=threshold_dbfs) for c in current]
+        peaks = [_audio.peak_dbfs(c) for c in current]
+        reachable = [min(target_dbfs, lvl + (peak_limit_dbfs - pk)) for lvl, pk in zip(levels, peaks)]
+        level = min(reachable) if reachable else target_dbfs
+        if all(abs(lvl - level) < 0.05 for lvl in levels):
+            break
+        current = [c * 10 ** ((level - lvl) / 20.0) for c, lvl in zip(current, levels)]
+    return current, float(level)
 
 
 def assign_segments(
@@ -213,7 +220,11 @@ class SpellingBuildReport:
         import pandas as pd
 
         cols = ["char", "source", "target", "duration_s", "loudness_dbfs", "gain_db"]
-        return pd.DataFrame(self.rows, columns=cols).set_index("char")
+        frame = pd.DataFrame(self.rows, columns=cols)
+        # Indexed by character for frame.loc["7"], and "char" stays a column (an unnamed
+        # index avoids pandas' "both an index level and a column label" ambiguity).
+        frame.index = pd.Index(frame["char"].tolist())
+        return frame
 
     @property
     def files(self) -> dict[str, Path]:
@@ -306,7 +317,7 @@ def _clips_from_folder(folder: Path, chars: str, mapping: Mapping[str, str] | No
 
 def _clips_from_recording(samples: np.ndarray, rate: int, label: str, chars: str, *,
                           threshold_dbfs: float, min_silence_s: float,
-                          min_segment_s: float, padding_s: float) -> list[Clip]:
+                          min_segment_s: float) -> list[Clip]:
     x = _audio.to_mono_8k(samples, rate)
     bounds = _audio.split_on_silence(x, RATE, min_silence_s=min_silence_s, threshold_dbfs=threshold_dbfs,
                                      min_segment_s=min_segment_s)
@@ -410,6 +421,8 @@ def build_spelling_set(
         segment boundaries when a recording does not split into ``len(chars)``
         segments, or the existing files when *overwrite* is False. Nothing is
         written in that case.
+    AudioError
+        When a single recording cannot be decoded (its path and the reason).
 
     Examples
     --------
@@ -449,8 +462,7 @@ def build_spelling_set(
             raise SpellingSetError(f"{source}: no such file or folder (or pass 'tts' for text-to-speech)")
         samples, rate = _audio.load_audio(source)
         clips = _clips_from_recording(samples, rate, label, chars, threshold_dbfs=threshold_dbfs,
-                                      min_silence_s=min_silence_s, min_segment_s=min_segment_s,
-                                      padding_s=padding_s)
+                                      min_silence_s=min_silence_s, min_segment_s=min_segment_s)
         for clip in clips:
             clip.source_path = src_path
 
@@ -469,7 +481,6 @@ def build_spelling_set(
             failures=failures,
         )
 
-    before = [_audio.active_rms_dbfs(c.samples, RATE, threshold_dbfs=threshold_dbfs) for c in trimmed]
     leveled, level = level_clips([c.samples for c in trimmed], RATE, target_dbfs=target_dbfs,
                                  peak_limit_dbfs=peak_limit_dbfs, threshold_dbfs=threshold_dbfs)
     if level < target_dbfs - 0.05:
@@ -494,15 +505,16 @@ def build_spelling_set(
     # Encode everything first: a bad encode must not leave half a set behind.
     encoded = {c.char: _audio.encode_wav(x, target=target) for c, x in zip(trimmed, leveled)}
     rows = []
-    for clip, x, lvl in zip(trimmed, leveled, before):
+    for clip, x in zip(trimmed, leveled):
         path = atomic_write_bytes(targets[clip.char], encoded[clip.char])
         rows.append({
             "char": clip.char,
             "source": clip.source,
             "target": str(path),
             "duration_s": round(len(x) / RATE, 3),
-            "loudness_dbfs": round(level, 2),
-            "gain_db": round(level - lvl, 2),
+            "loudness_dbfs": round(_audio.active_rms_dbfs(x, RATE, threshold_dbfs=threshold_dbfs), 2),
+            # One gain per clip, so the peak ratio is the gain.
+            "gain_db": round(_audio.peak_dbfs(x) - _audio.peak_dbfs(clip.samples), 2),
         })
     logger.info("built %d characters for %s in %s (%s)", len(rows), locale, folder, route)
     return SpellingBuildReport(locale=locale, root=root, folder=folder, route=route, chars=chars,
@@ -510,10 +522,9 @@ def build_spelling_set(
 
 
 def _label(source: Any) -> tuple[str, Path | None]:
+    """How a single recording is named in the report, and its path when it has one."""
     if isinstance(source, (str, os.PathLike)):
         return Path(source).name, Path(source)
-    if isinstance(source, (bytes, bytearray)):
-        return "recording", None
     return "recording", None
 
 

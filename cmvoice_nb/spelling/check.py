@@ -125,6 +125,9 @@ class SpellingCheckReport:
         Set-level findings, each a plain sentence with the fix.
     provider_voice
         Whether the provider has a TTS voice for the locale (None: unknown).
+    files
+        ``{char: path}`` of every character file in the folder, expected or not
+        (what :func:`~cmvoice_nb.spelling.pack.pack_spelling_set` packs).
     loudness_spread_db
         Loudest minus quietest character (speech loudness), NaN when fewer than two.
     """
@@ -139,6 +142,7 @@ class SpellingCheckReport:
     provider_voice: bool | None = None
     loudness_spread_db: float = float("nan")
     codes: list[str] = field(default_factory=list)
+    files: dict[str, Path] = field(default_factory=dict)
 
     @property
     def ok(self) -> bool:
@@ -147,11 +151,15 @@ class SpellingCheckReport:
 
     @property
     def frame(self):
-        """One row per expected character: char (index), file, required, present, compliant, ok,
+        """One row per expected character (indexed by it): char, file, required, present, compliant, ok,
         problems, warnings, duration_s, rms_dbfs, peak_dbfs, loudness_dbfs (speech only)."""
         import pandas as pd
 
-        return pd.DataFrame(self.rows, columns=COLUMNS).set_index("char")
+        frame = pd.DataFrame(self.rows, columns=COLUMNS)
+        # Indexed by character for frame.loc["7"], and "char" stays a column (an unnamed
+        # index avoids pandas' "both an index level and a column label" ambiguity).
+        frame.index = pd.Index(frame["char"].tolist())
+        return frame
 
     @property
     def present(self) -> list[str]:
@@ -279,7 +287,8 @@ def check_spelling_set(
         files are lower case.
     chars
         The characters the set should cover (default ``0-9a-z``). Every one of
-        them gets a row; without *codes* every one is required.
+        them gets a row (and so does any other character file present, since it
+        would be uploaded too); without *codes* every one is required.
 
     Returns
     -------
@@ -353,6 +362,7 @@ def check_spelling_set(
             if char is not None:
                 found[char] = entry
                 if char not in row_chars:
+                    # A character file outside chars/codes is still uploaded: check it too.
                     row_chars.append(char)
             else:
                 stray.append({"name": entry.name, "reason": reason})
@@ -388,7 +398,8 @@ def check_spelling_set(
     spread = _consistency(rows, problems, warnings)
     report = SpellingCheckReport(locale=str(locale), folder=folder, rows=rows, missing=missing, stray=stray,
                                  problems=problems, warnings=warnings, provider_voice=voice,
-                                 loudness_spread_db=spread, codes=code_list)
+                                 loudness_spread_db=spread, codes=code_list,
+                                 files=dict(sorted(found.items())))
     logger.info("%s", report.summary)
     return report
 

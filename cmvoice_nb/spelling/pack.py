@@ -93,7 +93,9 @@ def pack_spelling_set(
             + " (fix them, or pass force=True / --force)",
             report=report,
         )
-    files = {r["char"]: Path(r["file"]) for r in report.rows if r["present"]}
+    # Every character file goes in, also those outside chars/codes: they are valid and
+    # leaving them out would silently shrink the set on upload.
+    files = dict(report.files)
     if not files:
         raise SpellingPackError(f"nothing to pack: no character file in {report.folder}", report=report)
     out = Path(out)

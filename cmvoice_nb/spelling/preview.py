@@ -7,7 +7,6 @@ files with a short gap so a user can listen before sending.
 from __future__ import annotations
 
 import os
-from pathlib import Path
 
 import numpy as np
 

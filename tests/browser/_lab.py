@@ -158,7 +158,15 @@ def open_notebook(page, lab: LabServer, relpath: str, *, timeout_s: float = 90.0
     page.goto(lab.notebook_url(relpath))
     page.wait_for_function("() => !!window.jupyterapp", timeout=timeout_s * 1000)
     page.wait_for_selector(".jp-Notebook", timeout=timeout_s * 1000)
-    wait_kernel(page, "idle", timeout_s=timeout_s)
+    # A notebook without kernelspec metadata asks which kernel to start: take the default.
+    deadline = time.monotonic() + timeout_s
+    while page.evaluate(_KERNEL_STATUS_JS) != "idle":
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"kernel of {relpath} never became idle")
+        select = page.locator(".jp-Dialog .jp-mod-accept")
+        if select.count():
+            select.first.click()
+        page.wait_for_timeout(250)
 
 
 def wait_kernel(page, status: str, *, timeout_s: float) -> None:

@@ -11,6 +11,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 def test_a_widget_button_renders_and_its_click_changes_a_label(lab, page, screenshots):
     nb = nbformat.v4.new_notebook()
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
     nb.cells = [nbformat.v4.new_code_cell(
         "import ipywidgets as w\n"
         "label = w.Label('not clicked')\n"

@@ -1,0 +1,250 @@
+"""Convert or check whole folders: both cores, a progress bar, one DataFrame row per file.
+
+A bad file never stops a batch: its row says what went wrong. Output trees
+mirror the input trees; two sources that would land on the same target (``a.mp3``
+and ``a.flac``) are both reported instead of one silently replacing the other.
+
+Examples
+--------
+>>> import tempfile, pathlib, numpy as np, soundfile as sf
+>>> src = pathlib.Path(tempfile.mkdtemp())
+>>> sf.write(src / "hello.flac", np.zeros(16000), 16000)
+>>> (src / "notes.wav").write_text("not audio")
+9
+>>> df = convert_folder(src, src / "out", progress=False, workers=1)
+>>> df[["source", "status"]].to_dict("records")  # doctest: +NORMALIZE_WHITESPACE
+[{'source': 'hello.flac', 'status': 'converted'}, {'source': 'notes.wav', 'status': 'failed'}]
+"""
+from __future__ import annotations
+
+import logging
+import multiprocessing
+import os
+import sys
+from concurrent.futures import Executor, ProcessPoolExecutor, as_completed
+from pathlib import Path
+from typing import Any, Callable, Iterable, Sequence
+
+from ..errors import AudioError
+from .decode import DEFAULT_MAX_DURATION_S
+
+__all__ = ["convert_folder", "check_folder", "convert_paths", "check_paths", "AUDIO_SUFFIXES", "find_audio_files"]
+
+log = logging.getLogger(__name__)
+
+#: File suffixes picked up when walking a folder (explicitly named files are always taken).
+AUDIO_SUFFIXES = frozenset({
+    ".wav", ".wave", ".bwf", ".rf64", ".w64", ".mp3", ".flac", ".ogg", ".oga", ".opus", ".m4a",
+    ".mp4", ".aac", ".3gp", ".3gpp", ".amr", ".aif", ".aiff", ".aifc", ".caf", ".au", ".snd",
+    ".wma", ".webm", ".mka", ".spx",
+})
+
+CONVERT_COLUMNS = ["source", "target", "status", "ok", "error", "problems", "warnings", "duration_s",
+                   "source_samplerate", "source_channels", "peak_dbfs", "rms_dbfs"]
+CHECK_COLUMNS = ["source", "ok", "problems", "warnings", "error", "container", "codec", "samplerate",
+                 "channels", "bits", "duration_s", "peak_dbfs", "rms_dbfs", "leading_silence_s",
+                 "trailing_silence_s"]
+
+
+def find_audio_files(root: str | os.PathLike, *, exclude: str | os.PathLike | None = None) -> list[Path]:
+    """Audio files under *root* (sorted, hidden files and folders skipped, *exclude* tree skipped)."""
+    base = Path(root)
+    skip = Path(exclude).resolve() if exclude is not None else None
+    found = []
+    for dirpath, dirnames, filenames in os.walk(base):
+        here = Path(dirpath)
+        dirnames[:] = sorted(d for d in dirnames if not d.startswith(".")
+                             and (skip is None or (here / d).resolve() != skip))
+        for fn in filenames:
+            if not fn.startswith(".") and Path(fn).suffix.lower() in AUDIO_SUFFIXES:
+                found.append(here / fn)
+    return sorted(found)
+
+
+# -- workers (module level so a process pool can pickle them) --------------------------------
+
+def _convert_worker(src: str, dst: str, options: dict) -> dict:
+    from .convert import convert_prompt
+
+    row: dict[str, Any] = {"status": "failed", "ok": False, "error": None, "problems": [], "warnings": []}
+    try:
+        report = convert_prompt(src, dst, **options)
+    except AudioError as exc:
+        row["error"] = str(exc.args[0]).split(": ", 1)[-1] if exc.path is not None else str(exc)
+        return row
+    except Exception as exc:  # a crash in one file must not take the batch down
+        log.exception("unexpected error converting %s", src)
+        row["error"] = f"unexpected error: {type(exc).__name__}: {exc}"
+        return row
+    row.update(status="converted", ok=report.ok, problems=report.problems, warnings=report.warnings,
+               duration_s=report.duration_s, source_samplerate=report.source_samplerate,
+               source_channels=report.source_channels, peak_dbfs=report.peak_dbfs, rms_dbfs=report.rms_dbfs)
+    return row
+
+
+def _check_worker(path: str, options: dict) -> dict:
+    from .check import check_prompt
+
+    try:
+        report = check_prompt(path, **options)
+    except Exception as exc:
+        log.exception("unexpected error checking %s", path)
+        return {"ok": False, "error": f"unexpected error: {type(exc).__name__}: {exc}", "problems": [], "warnings": []}
+    d = report.to_dict()
+    d.pop("source", None)
+    d.pop("path", None)
+    d["peak_dbfs"], d["rms_dbfs"] = report.peak_dbfs, report.rms_dbfs
+    d["error"] = None
+    return d
+
+
+def _make_executor(workers: int) -> Executor:
+    # fork is cheapest (workers inherit numpy/soxr already imported); from 3.12 on fork
+    # warns when threads exist (Jupyter has several), so use a preloaded forkserver there.
+    methods = multiprocessing.get_all_start_methods()
+    if "fork" in methods and sys.version_info < (3, 12):
+        ctx = multiprocessing.get_context("fork")
+    elif "forkserver" in methods:
+        ctx = multiprocessing.get_context("forkserver")
+        ctx.set_forkserver_preload(["cmvoice_nb.audio.convert", "cmvoice_nb.audio.check"])
+    else:
+        ctx = multiprocessing.get_context("spawn")
+    return ProcessPoolExecutor(max_workers=workers, mp_context=ctx)
+
+
+def _run(jobs: Sequence[tuple], fn: Callable[..., dict], *, workers: int | None, progress: bool,
+         desc: str) -> list[dict]:
+    n = len(jobs)
+    results: list[dict | None] = [None] * n
+    if workers is None:
+        workers = os.cpu_count() or 1
+    workers = max(1, min(int(workers), n or 1))
+    from tqdm.auto import tqdm
+
+    bar = tqdm(total=n, desc=desc, unit="file", disable=not progress or n == 0)
+    try:
+        if workers == 1 or n <= 1:
+            for i, job in enumerate(jobs):
+                results[i] = fn(*job)
+                bar.update(1)
+        else:
+            with _make_executor(workers) as pool:
+                futures = {pool.submit(fn, *job): i for i, job in enumerate(jobs)}
+                for fut in as_completed(futures):
+                    i = futures[fut]
+                    try:
+                        results[i] = fut.result()
+                    except Exception as exc:  # e.g. a worker killed by the OS
+                        results[i] = {"ok": False, "status": "failed", "problems": [], "warnings": [],
+                                      "error": f"worker failed: {type(exc).__name__}: {exc}"}
+                    bar.update(1)
+    finally:
+        bar.close()
+    return [r or {} for r in results]
+
+
+def _frame(rows: list[dict], columns: list[str]):
+    import pandas as pd
+
+    df = pd.DataFrame(rows)
+    for col in columns:
+        if col not in df.columns:
+            df[col] = None
+    return df[columns + [c for c in df.columns if c not in columns]]
+
+
+def _options(target: str, normalize_dbfs, trim, trim_threshold_dbfs, padding_s, overwrite, max_duration_s) -> dict:
+    from .convert import TARGETS
+
+    if target not in TARGETS:
+        raise AudioError(f"unknown target {target!r}: expected one of {', '.join(TARGETS)}")
+    return dict(target=target, normalize_dbfs=normalize_dbfs, trim=trim, trim_threshold_dbfs=trim_threshold_dbfs,
+                padding_s=padding_s, overwrite=overwrite, max_duration_s=max_duration_s)
+
+
+def convert_paths(pairs: Iterable[tuple[Any, Any, Any]], *, target: str = "alaw", workers: int | None = None,
+                  progress: bool = True, normalize_dbfs: float | None = None, trim: bool = False,
+                  trim_threshold_dbfs: float = -45.0, padding_s: float = 0.1, overwrite: bool = True,
+                  max_duration_s: float | None = DEFAULT_MAX_DURATION_S):
+    """Convert explicit ``(source_label, src_path, dst_path)`` triples; see :func:`convert_folder`."""
+    opts = _options(target, normalize_dbfs, trim, trim_threshold_dbfs, padding_s, overwrite, max_duration_s)
+    triples = [(str(a), Path(b), Path(c)) for a, b, c in pairs]
+    owners: dict[str, str] = {}
+    jobs, rows, job_index = [], [], []
+    for label, src, dst in triples:
+        row = {"source": label, "target": str(dst)}
+        key = os.path.normcase(os.path.abspath(dst))
+        if key in owners:
+            row.update(status="failed", ok=False, problems=[], warnings=[],
+                       error=f"target {dst.name!r} would also be written from {owners[key]!r}; rename one of them")
+        else:
+            owners[key] = label
+            job_index.append(len(rows))
+            jobs.append((str(src), str(dst), opts))
+        rows.append(row)
+    for i, result in zip(job_index, _run(jobs, _convert_worker, workers=workers, progress=progress,
+                                         desc="converting")):
+        rows[i].update(result)
+    return _frame(rows, CONVERT_COLUMNS)
+
+
+def convert_folder(src_dir: str | os.PathLike, dst_dir: str | os.PathLike, *, target: str = "alaw",
+                   workers: int | None = None, progress: bool = True, normalize_dbfs: float | None = None,
+                   trim: bool = False, trim_threshold_dbfs: float = -45.0, padding_s: float = 0.1,
+                   overwrite: bool = True, max_duration_s: float | None = DEFAULT_MAX_DURATION_S):
+    """Convert every audio file under *src_dir* into the same tree under *dst_dir*.
+
+    ``prompts/en/Welcome.m4a`` becomes ``out/en/Welcome.wav``. Options as for
+    :func:`~cmvoice_nb.audio.convert.convert_prompt`.
+
+    Parameters
+    ----------
+    workers
+        Processes to use (default: one per core; 1 runs in this process).
+    progress
+        Show a ``tqdm`` progress bar.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per file: ``source`` (relative to *src_dir*), ``target``, ``status``
+        (``converted`` / ``failed``), ``ok`` (written and compliant), ``error``,
+        ``problems``, ``warnings``, ``duration_s``, source rate/channels and levels.
+    """
+    src_root = Path(src_dir)
+    if not src_root.is_dir():
+        raise AudioError("is not a folder", path=src_root)
+    dst_root = Path(dst_dir)
+    files = find_audio_files(src_root, exclude=dst_root)
+    pairs = [(f.relative_to(src_root).as_posix(), f, dst_root / f.relative_to(src_root).with_suffix(".wav"))
+             for f in files]
+    return convert_paths(pairs, target=target, workers=workers, progress=progress, normalize_dbfs=normalize_dbfs,
+                         trim=trim, trim_threshold_dbfs=trim_threshold_dbfs, padding_s=padding_s,
+                         overwrite=overwrite, max_duration_s=max_duration_s)
+
+
+def check_paths(items: Iterable[tuple[Any, Any]], *, workers: int | None = None, progress: bool = True,
+                allow_pcm16: bool = True):
+    """Check explicit ``(source_label, path)`` pairs; see :func:`check_folder`."""
+    pairs = [(str(a), Path(b)) for a, b in items]
+    jobs = [(str(p), {"allow_pcm16": allow_pcm16}) for _, p in pairs]
+    results = _run(jobs, _check_worker, workers=workers, progress=progress, desc="checking")
+    rows = [{"source": label, **res} for (label, _), res in zip(pairs, results)]
+    return _frame(rows, CHECK_COLUMNS)
+
+
+def check_folder(path: str | os.PathLike, *, workers: int | None = None, progress: bool = True,
+                 allow_pcm16: bool = True):
+    """Check every audio file under *path* against the provider's spec.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per file: ``source`` (relative to *path*), ``ok``, ``problems``,
+        ``warnings``, and the measured fields of :class:`~cmvoice_nb.audio.check.PromptReport`.
+    """
+    root = Path(path)
+    if not root.is_dir():
+        raise AudioError("is not a folder", path=root)
+    return check_paths([(f.relative_to(root).as_posix(), f) for f in find_audio_files(root)],
+                       workers=workers, progress=progress, allow_pcm16=allow_pcm16)

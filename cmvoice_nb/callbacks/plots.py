@@ -1,0 +1,194 @@
+"""Plots of call results with matplotlib. Each returns the :class:`matplotlib.figure.Figure`.
+
+Figures are created without pyplot's global figure list, so nothing is shown
+twice in a notebook and nothing leaks in loops; the returned Figure displays
+itself when it is the last expression of a cell. Pass ``ax=`` to draw into an
+existing Axes instead. Library code never calls ``plt.show()``.
+"""
+from __future__ import annotations
+
+import sys
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from .analysis import Funnel, _calls_frame, _event_time, _outcomes, funnel as _funnel
+
+#: One colour per outcome, consistent across every plot and the HTML report.
+OUTCOME_COLORS = {
+    "Finished": "#2e7d32",
+    "Cancelled": "#f9a825",
+    "Failed": "#c62828",
+    "Rejected": "#6a1b9a",
+    "unknown": "#9e9e9e",
+}
+
+
+def _axes(ax: Any, figsize: tuple[float, float]):
+    if ax is not None:
+        return ax.figure, ax
+    from matplotlib.figure import Figure
+
+    if "IPython" in sys.modules:
+        # Importing pyplot loads the notebook backend, which registers how a Figure displays.
+        import matplotlib.pyplot  # noqa: F401
+    fig = Figure(figsize=figsize, layout="constrained")
+    return fig, fig.add_subplot()
+
+
+def _empty(ax, message: str = "no callbacks") -> None:
+    ax.text(0.5, 0.5, message, ha="center", va="center", transform=ax.transAxes, color="#666")
+    ax.set_xticks([])
+    ax.set_yticks([])
+
+
+def plot_outcomes(calls: Any, *, by: str | None = None, ax: Any = None, title: str | None = None):
+    """Bar chart of call outcomes (stacked per group when *by* is given, e.g. ``by="app"``).
+
+    Examples
+    --------
+    >>> from cmvoice_nb.callbacks.load import load_callbacks
+    >>> fig = plot_outcomes(load_callbacks([{"type": "otp-finished", "result": {"code": 10}}]))
+    >>> fig.axes[0].get_title()
+    'Call outcomes (1 calls)'
+    """
+    calls = _calls_frame(calls)
+    fig, ax = _axes(ax, (7, 3.6))
+    outcomes = _outcomes()
+    if calls.empty:
+        _empty(ax)
+        return fig
+    if by is None:
+        counts = calls["outcome"].value_counts().reindex(outcomes, fill_value=0)
+        bars = ax.bar(counts.index, counts.to_numpy(), color=[OUTCOME_COLORS.get(o, "#777") for o in counts.index])
+        total = int(counts.sum())
+        for rect, n in zip(bars, counts.to_numpy()):
+            if n:
+                ax.annotate(f"{n}\n{n / total:.0%}", (rect.get_x() + rect.get_width() / 2, rect.get_height()),
+                            ha="center", va="bottom", fontsize=8, xytext=(0, 2), textcoords="offset points")
+        ax.set_ylim(0, max(counts.max(), 1) * 1.25)
+    else:
+        from .analysis import _group_keys
+
+        frame, _ = _group_keys(calls, by, "UTC")
+        table = pd.crosstab(frame[by].astype("string").fillna("(none)"), frame["outcome"]).reindex(
+            columns=outcomes, fill_value=0
+        )
+        bottom = np.zeros(len(table))
+        labels = table.index.astype(str)
+        for outcome in outcomes:
+            values = table[outcome].to_numpy()
+            if values.any():
+                ax.bar(labels, values, bottom=bottom, color=OUTCOME_COLORS.get(outcome), label=outcome)
+            bottom += values
+        ax.legend(frameon=False, fontsize=8, ncols=min(len(outcomes), 5), loc="upper right")
+        ax.set_ylim(0, max(bottom.max(), 1) * 1.25)
+        ax.set_xlabel(by)
+    ax.set_ylabel("calls")
+    ax.set_title(title or f"Call outcomes ({len(calls)} calls)")
+    ax.spines[["top", "right"]].set_visible(False)
+    return fig
+
+
+def plot_answer_rate_by_hour(calls: Any, *, tz: str = "UTC", ax: Any = None, title: str | None = None):
+    """Answer rate per hour of day (in *tz*) the call started, with the number of calls per bar.
+
+    Examples
+    --------
+    >>> from cmvoice_nb.callbacks.load import load_callbacks
+    >>> calls = load_callbacks([{"type": "otp-finished", "result": {"code": 10}, "started-on": "2024-01-01T09:00:00Z"}])
+    >>> len(plot_answer_rate_by_hour(calls).axes[0].patches)
+    24
+    """
+    from matplotlib.ticker import PercentFormatter
+
+    calls = _calls_frame(calls)
+    fig, ax = _axes(ax, (8, 3.4))
+    hours = _event_time(calls).dt.tz_convert(tz).dt.hour
+    frame = pd.DataFrame({"hour": hours, "answered": calls["answered"].astype(bool)}).dropna(subset=["hour"])
+    if frame.empty:
+        _empty(ax, "no call times")
+        return fig
+    g = frame.groupby(frame["hour"].astype(int))["answered"]
+    rate = g.mean().reindex(range(24))
+    n = g.size().reindex(range(24), fill_value=0)
+    bars = ax.bar(range(24), rate.fillna(0).to_numpy(), color=OUTCOME_COLORS["Finished"])
+    for rect, count in zip(bars, n.to_numpy()):
+        if count:
+            ax.annotate(str(count), (rect.get_x() + rect.get_width() / 2, rect.get_height()), ha="center",
+                        va="bottom", fontsize=7, xytext=(0, 1), textcoords="offset points", color="#555")
+    ax.set_xticks(range(0, 24, 2))
+    ax.set_xlim(-0.6, 23.6)
+    ax.set_ylim(0, 1.12)
+    ax.yaxis.set_major_formatter(PercentFormatter(1.0))
+    ax.set_xlabel(f"hour of day ({tz})")
+    ax.set_ylabel("answer rate")
+    ax.set_title(title or "Answer rate by hour (numbers: calls)")
+    ax.spines[["top", "right"]].set_visible(False)
+    return fig
+
+
+def plot_ring_time(calls: Any, *, bins: int = 30, ax: Any = None, title: str | None = None):
+    """Histogram of ring time in seconds: time to answer for answered calls, full ring otherwise.
+
+    Examples
+    --------
+    >>> from cmvoice_nb.callbacks.load import load_callbacks
+    >>> calls = load_callbacks([{"type": "otp-finished", "result": {"code": 9},
+    ...     "started-on": "2024-01-01T09:00:00Z", "finished-on": "2024-01-01T09:01:00Z"}])
+    >>> plot_ring_time(calls).axes[0].get_xlabel()
+    'ring time (s)'
+    """
+    calls = _calls_frame(calls)
+    fig, ax = _axes(ax, (7, 3.4))
+    ring = calls["ring_seconds"]
+    answered = calls["answered"].astype(bool)
+    values = ring.dropna()
+    if values.empty:
+        _empty(ax, "no ring times")
+        return fig
+    edges = np.histogram_bin_edges(values.to_numpy(dtype=float), bins=bins)
+    for label, mask, color in (("answered", answered, OUTCOME_COLORS["Finished"]),
+                               ("not answered", ~answered, OUTCOME_COLORS["Cancelled"])):
+        data = ring[mask].dropna().to_numpy(dtype=float)
+        if data.size:
+            ax.hist(data, bins=edges, alpha=0.75, color=color, label=f"{label} (median {np.median(data):.1f} s)")
+    ax.legend(frameon=False, fontsize=8)
+    ax.set_xlabel("ring time (s)")
+    ax.set_ylabel("calls")
+    ax.set_title(title or "Ring time")
+    ax.spines[["top", "right"]].set_visible(False)
+    return fig
+
+
+def plot_funnel(funnel_or_results: Any, calls: Any = None, *, ax: Any = None, title: str | None = None):
+    """Horizontal funnel: rows → sent → queued → callback received → answered (→ valid DTMF).
+
+    Pass a :class:`Funnel`, or campaign results and *calls* to compute one.
+    """
+    from matplotlib.ticker import MaxNLocator
+
+    f = funnel_or_results if isinstance(funnel_or_results, Funnel) else _funnel(funnel_or_results, calls)
+    fig, ax = _axes(ax, (7, 3.2))
+    stages = f.stages
+    if stages.empty or int(stages["rows"].max()) == 0:
+        _empty(ax, "no campaign rows")
+        return fig
+    y = np.arange(len(stages))[::-1]
+    colors = ["#90a4ae", "#64b5f6", "#1e88e5", "#43a047", OUTCOME_COLORS["Finished"], "#00897b"]
+    ax.barh(y, stages["rows"].to_numpy(), color=colors[: len(stages)])
+    width = float(stages["rows"].max())
+    for yi, (n, share) in zip(y, zip(stages["rows"], stages["share_of_sent"])):
+        label = f"{int(n)}" + (f"  ({share:.0%} of sent)" if pd.notna(share) else "")
+        ax.text(n + width * 0.01, yi, label, va="center", fontsize=8)
+    ax.set_yticks(y, stages["stage"].tolist())
+    ax.set_xlim(0, width * 1.3)
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+    ax.set_xlabel("campaign rows")
+    ax.set_title(title or "Campaign funnel")
+    ax.spines[["top", "right"]].set_visible(False)
+    return fig
+
+
+__all__ = ["plot_outcomes", "plot_answer_rate_by_hour", "plot_ring_time", "plot_funnel", "OUTCOME_COLORS"]

@@ -1,0 +1,106 @@
+"""``cmvoice simulate``: run the provider simulator from a shell.
+
+Prints the base URL as the very first line of stdout (so scripts can read it),
+then one line per request it answers, and runs until SIGINT or SIGTERM (exit 0).
+
+Examples
+--------
+::
+
+    $ cmvoice simulate --port 8765 --speed 100 --callback-url http://127.0.0.1:9000/cb
+    http://127.0.0.1:8765/voiceapi/v2
+    18:02:11 POST /voiceapi/v2/Notification 200 instruction=row-1 calls=1
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+import threading
+
+
+def register(subparsers) -> None:
+    """Add the ``simulate`` sub-command."""
+    p = subparsers.add_parser(
+        "simulate",
+        help="run a local simulator of the CM Voice API (no account needed)",
+        description=(
+            "Run a local simulator of the CM Voice API Apps on loopback. It prints its base URL on the "
+            "first line, accepts only the given token (default: the built-in TEST token "
+            "cmvoice_nb.sandbox.SIMULATOR_TOKEN), places simulated calls and POSTs callbacks. "
+            "Callee numbers ending in 09/10/11/12 always give result code 9/10/11/12. "
+            "Stop it with Ctrl-C."
+        ),
+    )
+    p.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1; keep it loopback)")
+    p.add_argument("--port", type=int, default=0, help="port (default 0: a free port)")
+    p.add_argument("--token", default=None,
+                   help="the only product token to accept (default: the documented test token SIMULATOR_TOKEN)")
+    p.add_argument("--speed", type=float, default=1000.0,
+                   help="time acceleration for ringing, talking and callbacks (1 = real time; default 1000)")
+    p.add_argument("--seed", type=int, default=0, help="seed for call ids, outcomes and faults (default 0)")
+    p.add_argument("--callback-url", default=None,
+                   help="where to POST callbacks when an instruction has no callback-url")
+    p.add_argument("--audio-root", default=None,
+                   help="folder standing in for the Audio Prompt Manager (File prompt durations)")
+    p.add_argument("--p-answer", type=float, default=0.75, help="chance an ordinary callee answers (default 0.75)")
+    p.add_argument("--latency-s", type=float, default=0.0, help="fault: delay before every answer, seconds")
+    p.add_argument("--rate-429", type=float, default=0.0, help="fault: share of requests answered 429")
+    p.add_argument("--rate-5xx", type=float, default=0.0, help="fault: share of requests answered 503")
+    p.add_argument("--rate-drop", type=float, default=0.0,
+                   help="fault: share of requests whose connection drops after the call was placed")
+    p.set_defaults(func=run)
+
+
+def _print_request(record: dict) -> None:
+    status = record["status"] if record["status"] is not None else "dropped"
+    parts = [f"{record['time']:%H:%M:%S}", record["method"], record["path"], str(status)]
+    if record.get("fault"):
+        parts.append(f"fault={record['fault']}")
+    if record.get("instruction_id"):
+        parts.append(f"instruction={record['instruction_id']}")
+    if record.get("call_ids"):
+        parts.append(f"calls={len(record['call_ids'].split(';'))}")
+    if record.get("message") and status != 200:
+        parts.append(f"message={record['message']!r}")
+    print(" ".join(parts), flush=True)
+
+
+def run(args: argparse.Namespace) -> int:
+    """Start the simulator, print its base URL, serve until SIGINT/SIGTERM; return 0."""
+    import signal
+
+    from ..errors import CMVoiceError
+    from ..sandbox import SIMULATOR_TOKEN, Simulator
+
+    stop = threading.Event()
+    try:
+        sim = Simulator(
+            host=args.host, port=args.port, token=args.token or SIMULATOR_TOKEN, speed=args.speed,
+            seed=args.seed, callback_url=args.callback_url, audio_root=args.audio_root,
+            p_answer=args.p_answer, p_rejected=min(0.05, 1 - args.p_answer),
+            p_failed=min(0.05, max(0.0, 1 - args.p_answer - 0.05)),
+            faults={"latency_s": args.latency_s, "rate_429": args.rate_429, "rate_5xx": args.rate_5xx,
+                    "rate_drop": args.rate_drop},
+            on_request=_print_request,
+        )
+    except CMVoiceError as exc:
+        print(f"cmvoice simulate: {exc}", file=sys.stderr)
+        return 2
+    previous = {}
+    try:
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            previous[sig] = signal.signal(sig, lambda *_: stop.set())
+        # The first stdout line is the base URL: scripts and tests read exactly that.
+        print(sim.base_url, flush=True)
+        which = "the built-in test token (SIMULATOR_TOKEN)" if args.token is None else "the token given (not shown)"
+        print(f"cmvoice simulate: accepting {which}; speed x{args.speed:g}; Ctrl-C to stop", file=sys.stderr,
+              flush=True)
+        while not stop.wait(0.5):
+            pass
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+        sim.close()
+    print(f"cmvoice simulate: stopped after {len(sim.requests)} requests, {sim.placed_count()} calls",
+          file=sys.stderr, flush=True)
+    return 0

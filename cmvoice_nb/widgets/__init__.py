@@ -1,0 +1,38 @@
+"""ipywidgets front-ends over the public API: one app per job, wiring only.
+
+* :class:`AudioPrep` — convert and check prompt recordings.
+* :class:`SpellingSet` — build, check, preview and pack an OTP spelling set.
+* :class:`Campaign` — map a DataFrame, validate, dry-run and send (stoppable) with a progress bar.
+* :class:`CallbackDashboard` — receive or load callbacks; filters, summary, plots and funnel.
+
+Each app is an ``ipywidgets.VBox``: display it as the last expression of a cell. Its
+controls are attributes (``app.convert_folder.click()``), errors in callbacks show in
+its ``out`` area and in ``app.last_error``.
+"""
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+_EXPORTS = {
+    "AudioPrep": "audio",
+    "SpellingSet": "spelling",
+    "Campaign": "campaign",
+    "CallbackDashboard": "dashboard",
+    "filter_calls": "dashboard",
+}
+
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(f".{module}", __name__), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))
