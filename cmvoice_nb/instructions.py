@@ -211,7 +211,7 @@ def _check_field(f: spec.Field, value: Any, *, prefix: str = "") -> list[Problem
         if f.required:
             return [Problem(key, None, "is required")]
         return []
-    if f.forbidden:
+    if f.forbidden and value != f.default:
         return [Problem(key, value, f.forbidden)]
     if f.kind == "str":
         if not isinstance(value, str):

@@ -604,6 +604,14 @@ class _Scheduler:
             self._pending -= 1
             self._cv.notify_all()
 
+    def hold(self) -> None:
+        """Count a request being processed as pending: it may still place calls."""
+        with self._cv:
+            self._pending += 1
+
+    def release(self) -> None:
+        self._done()
+
     def wait_idle(self, timeout: float | None) -> bool:
         with self._cv:
             return self._cv.wait_for(lambda: self._pending <= 0 or self._closed, timeout)
@@ -666,7 +674,8 @@ class Simulator:
     host, port
         Where to listen; port 0 picks a free one. Keep the host on loopback.
     token
-        The only product token accepted; defaults to the test token :data:`SIMULATOR_TOKEN`.
+        The only product token accepted (compared case-insensitively, like a GUID); defaults to
+        the test token :data:`SIMULATOR_TOKEN`.
     speed
         Time acceleration for ringing, talking and callbacks (1.0 = real time).
     seed
@@ -727,7 +736,9 @@ class Simulator:
                                     p_voicemail=p_voicemail, p_replay=p_replay, p_dtmf_valid=p_dtmf_valid,
                                     words_per_s=words_per_s, code_char_s=code_char_s,
                                     default_file_s=default_file_s)
-        self.dtmf_script = {str(k): ([v] if isinstance(v, str) else list(v)) for k, v in (dtmf_script or {}).items()}
+        # Copied (inputs are never modified); ints from a spreadsheet become text.
+        self.dtmf_script = {str(k): ([str(v)] if isinstance(v, (str, int)) else [str(x) for x in v])
+                            for k, v in (dtmf_script or {}).items()}
         self.audio_root = Path(audio_root) if audio_root is not None else None
         self.callback_retries = int(callback_retries)
         self.callback_backoff_s = float(callback_backoff_s)
@@ -915,13 +926,23 @@ class Simulator:
                 return len(self._calls)
             return sum(1 for c in self._calls.values() if c["instruction_id"] == instruction_id)
 
+    def clear(self) -> None:
+        """Forget the recorded requests, calls and deliveries (pending callbacks still go out).
+
+        Handy between experiments in one notebook session; the seed's streams continue.
+        """
+        with self._lock:
+            self._requests = []
+            self._calls = {}
+            self._deliveries = []
+
     @property
     def pending_callbacks(self) -> int:
-        """Callbacks scheduled or being delivered."""
+        """Callbacks scheduled or being delivered (plus requests still being processed)."""
         return self._scheduler.pending
 
     def wait_idle(self, timeout: float | None = 30.0) -> bool:
-        """Block until every scheduled callback was delivered or given up.
+        """Block until no request is being processed and every callback was delivered or given up.
 
         Returns
         -------
@@ -994,12 +1015,25 @@ class Simulator:
     # ------------------------------------------------------------------ request handling
 
     def _handle(self, h: _Handler) -> None:
+        # A request in progress (e.g. sleeping on injected latency) may still place calls:
+        # wait_idle() must wait for it too.
+        self._scheduler.hold()
+        try:
+            self._handle_request(h)
+        finally:
+            self._scheduler.release()
+
+    def _handle_request(self, h: _Handler) -> None:
         received = datetime.now(timezone.utc)
         received_mono = time.monotonic()
         path = urlsplit(h.path).path
         record: dict[str, Any] = {"time": received, "method": h.command, "path": path, "app": None,
                                   "status": None, "fault": None, "latency_s": 0.0, "instruction_id": None,
                                   "callees": None, "call_ids": None, "message": None, "body": None}
+        # Recorded on arrival and filled in as we go (every key exists already, so readers copying
+        # it meanwhile are safe): a client that got its answer always finds its request here.
+        with self._lock:
+            self._requests.append(record)
         try:
             body, body_error = self._read_body(h)
             if body is not None:
@@ -1054,6 +1088,11 @@ class Simulator:
             self._process(h, record, app, body or b"", received, received_mono, drop=fault == "drop")
         except _Dropped:
             pass
+        except OSError:
+            # The client went away (e.g. its read timeout fired during injected latency) or the
+            # simulator is closing: there is nobody to answer.
+            logger.debug("client left before the answer to %s %s", h.command, path)
+            h.close_connection = True
         except Exception as exc:  # a simulator bug must still answer, and be visible
             logger.exception("simulator failed on %s %s", h.command, path)
             try:
@@ -1061,8 +1100,6 @@ class Simulator:
             except OSError:
                 pass
         finally:
-            with self._lock:
-                self._requests.append(record)
             if self.on_request is not None:
                 try:
                     self.on_request(dict(record))

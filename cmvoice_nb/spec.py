@@ -102,7 +102,7 @@ class Field:
     template
         Free text that campaigns fill per row (``"Hello {first_name}"``).
     forbidden
-        A reason when the key must not be sent at all for this app.
+        A reason when the key must not be sent for this app with any value but its default.
     """
 
     key: str
@@ -244,7 +244,9 @@ APPS: Mapping[str, AppSpec] = {
                   description="ms after the prompt and between digits"),
             Field("terminators", max_length=8, charset=DTMF_KEYS, default="#", description="keys that end the input"),
             Field("regex", max_length=64, default="[0-9]*", description="input is valid when it fully matches"),
-            Field("voicemail-response", "enum", enum="voicemail_response",
+            # The official SDK always writes voicemail-response, "Ignore" (0) by default: that value
+            # asks for no detection, so it is accepted; Restart/Stop would need detection DTMF lacks.
+            Field("voicemail-response", "enum", enum="voicemail_response", default="Ignore",
                   forbidden="voicemail detection is not supported for DTMF (provider docs): remove voicemail-response"),
         )
         + _SHARED_TAIL,

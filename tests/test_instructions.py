@@ -86,6 +86,8 @@ def test_every_field_accepts_a_valid_value_and_refuses_invalid_ones(app, f):
         inst = make(app, **{f.name: "Stop"})
         assert [p.field for p in inst.validate()] == [f.key]
         assert "not supported" in inst.validate()[0].message
+        # the official SDK always writes its default ("Ignore" = no detection): that must pass
+        assert make(app, **{f.name: f.default}).validate() == []
         return
     ok = make(app, **changes, **{f.name: valid_value(f)})
     assert ok.validate() == [], ok.validate()

@@ -98,15 +98,27 @@ def _check_worker(path: str, options: dict) -> dict:
     return d
 
 
+def _preload() -> None:
+    # Import the heavy modules once in the parent so forked workers start warm.
+    import importlib
+
+    for name in ("cmvoice_nb.audio.convert", "cmvoice_nb.audio.check", "soundfile", "soxr", "av"):
+        try:
+            importlib.import_module(name)
+        except ImportError:
+            pass
+
+
 def _make_executor(workers: int) -> Executor:
     # fork is cheapest (workers inherit numpy/soxr already imported); from 3.12 on fork
     # warns when threads exist (Jupyter has several), so use a preloaded forkserver there.
     methods = multiprocessing.get_all_start_methods()
+    _preload()
     if "fork" in methods and sys.version_info < (3, 12):
         ctx = multiprocessing.get_context("fork")
     elif "forkserver" in methods:
         ctx = multiprocessing.get_context("forkserver")
-        ctx.set_forkserver_preload(["cmvoice_nb.audio.convert", "cmvoice_nb.audio.check"])
+        ctx.set_forkserver_preload(["cmvoice_nb.audio.convert", "cmvoice_nb.audio.check", "soundfile", "soxr"])
     else:
         ctx = multiprocessing.get_context("spawn")
     return ProcessPoolExecutor(max_workers=workers, mp_context=ctx)

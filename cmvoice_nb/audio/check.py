@@ -138,7 +138,7 @@ class PromptReport:
         }
 
     def __repr__(self) -> str:
-        label = str(self.path) if self.path is not None else (self.name or "<bytes>")
+        label = str(self.path) if self.path is not None else (self.source or self.name or "<bytes>")
         state = "ok" if self.ok else f"{len(self.problems)} problem{'s' if len(self.problems) != 1 else ''}"
         fmt = ", ".join(str(v) for v in (
             self.codec,

@@ -38,6 +38,8 @@ __all__ = ["prepare_samples", "convert_prompt", "to_audio_segment", "TARGETS"]
 #: Output formats: the provider's preferred A-law, or 16-bit PCM (accepted by its newer docs).
 TARGETS = ("alaw", "pcm16")
 TARGET_RATE = 8000
+#: Trimming never treats as silence anything within this many dB of the loudest frame.
+TRIM_RELATIVE_DB = 40.0
 
 
 def prepare_samples(samples: np.ndarray, samplerate: int, *, normalize_dbfs: float | None = None,
@@ -55,7 +57,9 @@ def prepare_samples(samples: np.ndarray, samplerate: int, *, normalize_dbfs: flo
         Bring the RMS of the (trimmed) audio to this level, peak kept at or below
         *peak_limit_dbfs*. ``None`` leaves the level alone.
     trim
-        Cut leading/trailing silence quieter than *trim_threshold_dbfs*, keeping *padding_s*.
+        Cut leading/trailing silence quieter than *trim_threshold_dbfs* (or than 40 dB below
+        the loudest frame, if that is lower: quiet recordings keep their speech), keeping
+        *padding_s* seconds at each end.
 
     Examples
     --------
@@ -67,7 +71,12 @@ def prepare_samples(samples: np.ndarray, samplerate: int, *, normalize_dbfs: flo
     x = dsp.to_mono(samples)
     x = dsp.resample(x, int(samplerate), TARGET_RATE)
     if trim:
-        x = dsp.trim_silence(x, TARGET_RATE, threshold_dbfs=trim_threshold_dbfs, padding_s=padding_s)
+        # A quiet recording can sit entirely below an absolute threshold; never let the
+        # threshold come closer than 40 dB to the loudest 20 ms frame, or trimming eats speech.
+        levels, _ = dsp.frame_dbfs(x, TARGET_RATE)
+        loudest = float(np.max(levels)) if len(levels) else float("-inf")
+        threshold = min(trim_threshold_dbfs, loudest - TRIM_RELATIVE_DB) if np.isfinite(loudest) else trim_threshold_dbfs
+        x = dsp.trim_silence(x, TARGET_RATE, threshold_dbfs=threshold, padding_s=padding_s)
     if normalize_dbfs is not None:
         x = dsp.normalize_rms(x, target_dbfs=float(normalize_dbfs), peak_limit_dbfs=peak_limit_dbfs)
     return x

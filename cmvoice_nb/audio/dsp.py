@@ -49,7 +49,12 @@ def to_mono(x: np.ndarray) -> np.ndarray:
         raise AudioError(f"expected samples of shape (n,) or (n, channels), got {a.shape}")
     if a.shape[1] == 1:
         return a[:, 0].copy()
-    return a.mean(axis=1)
+    # Summing column slices is several times faster than a.mean(axis=1) on (n, 2) arrays.
+    out = a[:, 0].copy()
+    for c in range(1, a.shape[1]):
+        out += a[:, c]
+    out *= 1.0 / a.shape[1]
+    return out
 
 
 def resample(x: np.ndarray, from_rate: int, to_rate: int = 8000) -> np.ndarray:

@@ -334,9 +334,11 @@ def decode_wav_data(info: WavInfo, data: bytes) -> np.ndarray:
     elif width == 2:
         out = raw.view("<i2").astype(np.float64) / 32768.0
     elif width == 3:
-        b = raw.reshape(-1, 3).astype(np.int32)
-        v = (b[:, 0] << 8) | (b[:, 1] << 16) | (b[:, 2] << 24)  # into the top bytes keeps the sign
-        out = (v >> 8).astype(np.float64) / 8388608.0
+        b = raw.reshape(-1, 3)
+        v = b[:, 2].astype(np.int8).astype(np.int32) << 16  # the top byte carries the sign
+        v |= b[:, 1].astype(np.int32) << 8
+        v |= b[:, 0]
+        out = v * (1.0 / 8388608.0)
     else:
         out = raw.view("<i4").astype(np.float64) / 2147483648.0
     return out.reshape(-1, ch)

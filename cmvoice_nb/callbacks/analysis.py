@@ -457,7 +457,10 @@ def funnel(results: Any, calls: Any, *, valid: Any = None) -> Funnel:
     if "call_ids" in rows.columns:
         by_call = _per_key(calls, "call_id", is_valid)
         for idx in rows.index[~hit.to_numpy()]:
-            ids = [s.strip() for s in str(rows.at[idx, "call_ids"] or "").split(";") if s.strip() and s != "<NA>"]
+            value = rows.at[idx, "call_ids"]
+            if value is None or (not isinstance(value, str) and pd.isna(value)):
+                continue
+            ids = [s.strip() for s in str(value).split(";") if s.strip()]
             ids = [c for c in ids if c in by_call.index]
             if not ids:
                 continue

@@ -287,7 +287,9 @@ def save_calls(calls: pd.DataFrame, path: str | os.PathLike, *, format: str | No
 
     The format follows the suffix (``.parquet``/``.pq`` or ``.csv``) unless *format* is given.
     CSV keeps ``digits`` as text, timestamps as ISO 8601 UTC; :func:`load_callbacks` reads both
-    exports back to the same frame. Refuses to overwrite one of the frame's own sources.
+    exports back to the same frame, except that CSV cannot tell empty ``digits`` (DTMF without
+    valid input) from missing ones: use Parquet when that matters. Refuses to overwrite one of
+    the frame's own sources.
 
     Examples
     --------
@@ -483,6 +485,78 @@ def _split_blocks(data: bytes) -> list[tuple[int, bytes]]:
 
 
 def _read_jsonl(data: bytes, src: str, seq_base: int, report: LoadReport) -> list[pd.DataFrame]:
+    fast = _read_jsonl_whole(data, src, seq_base, report)
+    if fast is not None:
+        return fast
+    return _read_jsonl_blocks(data, src, seq_base, report)
+
+
+def _read_jsonl_whole(data: bytes, src: str, seq_base: int, report: LoadReport) -> list[pd.DataFrame] | None:
+    """One multi-threaded pyarrow read of every line that looks like an object.
+
+    A vectorised scan sets aside lines that do not start with ``{`` and end with ``}``
+    (truncated writes, stray text); those go through ``json.loads`` one by one. Returns None
+    when pyarrow still refuses the rest, so the caller falls back to block-wise reading.
+    """
+    import pyarrow as pa
+    import pyarrow.json as pj
+
+    buf = np.frombuffer(data, dtype=np.uint8)
+    newlines = np.flatnonzero(buf == 10)
+    starts = np.concatenate(([0], newlines + 1))
+    ends = np.concatenate((newlines, [len(data)]))
+    length = ends - starts
+    nonempty = length > 0
+    last = np.zeros(len(starts), dtype=np.uint8)
+    last[nonempty] = buf[ends[nonempty] - 1]
+    crlf = nonempty & (last == 13)  # CRLF line endings
+    last[crlf & (length > 1)] = buf[ends[crlf & (length > 1)] - 2]
+    blank = ~nonempty | (crlf & (length == 1))
+    first = np.zeros(len(starts), dtype=np.uint8)
+    first[nonempty] = buf[starts[nonempty]]
+    good = ~blank & (first == ord("{")) & (last == ord("}"))
+    odd = np.flatnonzero(~blank & ~good)
+    kept = np.flatnonzero(good)
+    if len(odd) > max(1000, len(kept) // 20):
+        return None  # a messy file: block-wise reading copes better
+    if len(odd):
+        pieces, pos = [], 0
+        for i in odd:
+            pieces.append(data[pos:starts[i]])
+            pos = ends[i] + 1
+        pieces.append(data[pos:])
+        payload = b"".join(pieces)
+    else:
+        payload = data
+    tables = []
+    if len(kept):
+        parse = pj.ParseOptions(explicit_schema=_arrow_schema(), unexpected_field_behavior="infer")
+        read = pj.ReadOptions(use_threads=True, block_size=16 << 20)
+        try:
+            table = pj.read_json(io.BytesIO(payload), read_options=read, parse_options=parse)
+        except pa.ArrowInvalid:
+            return None
+        if table.num_rows != len(kept):
+            return None  # e.g. two objects on one line: let the careful path decide
+        tables.append(table)
+    records: list = []
+    bad: list = []
+    for i in odd:
+        _parse_lines([data[starts[i]:ends[i]]], int(i) + 1, records, bad)
+    report.bad_lines.extend(BadLine(src, line, reason, text) for line, reason, text in bad)
+    frames = []
+    if tables:
+        frame = _tables_to_frame([(0, tables[0])], 0)
+        frame["_seq"] = seq_base + kept.astype("int64") + 1
+        frames.append(frame)
+    if records:
+        frame = _records_to_frame([r for _, r in records])
+        frame["_seq"] = seq_base + np.asarray([line for line, _ in records], dtype="int64")
+        frames.append(frame)
+    return frames
+
+
+def _read_jsonl_blocks(data: bytes, src: str, seq_base: int, report: LoadReport) -> list[pd.DataFrame]:
     blocks = _split_blocks(data)
     if not blocks:
         return []
@@ -763,22 +837,31 @@ def _hashable(series: pd.Series) -> pd.Series:
     return series.map(key)
 
 
-def _drop_duplicates(frame: pd.DataFrame) -> tuple[pd.DataFrame, int]:
-    # The same callback delivered twice differs only in when we received it.
-    subset = [c for c in frame.columns if c not in ("received_at", "_seq")]
-    if frame.empty or not subset:
-        return frame, 0
-    # Two copies of one callback share its call id: only rows whose call id repeats (or is missing)
-    # can be duplicates, and exact equality is checked on those few rows only.
+def _repeated_call_ids(frame: pd.DataFrame) -> np.ndarray:
+    """Boolean mask of rows whose call id occurs more than once."""
     call_id = frame["call_id"]
-    candidates = (call_id.duplicated(keep=False) | call_id.isna()).to_numpy()
+    if len(frame) == 0:
+        return np.zeros(0, dtype=bool)
+    return call_id.duplicated(keep=False).to_numpy() & call_id.notna().to_numpy()
+
+
+def _drop_duplicates(frame: pd.DataFrame, *, dedupe: bool) -> tuple[pd.DataFrame, int, int]:
+    """Drop exact duplicates; return (frame, duplicates removed, call ids with differing callbacks)."""
+    # The same callback delivered twice differs only in when we received it. Two copies share
+    # their call id, so only rows whose call id repeats (or is missing) are compared in full.
+    repeated = _repeated_call_ids(frame)
+    subset = [c for c in frame.columns if c not in ("received_at", "_seq")]
+    candidates = repeated | frame["call_id"].isna().to_numpy()
     if not candidates.any():
-        return frame, 0
+        return frame, 0, 0
     keyed = pd.DataFrame({c: _hashable(frame[c][candidates]) for c in subset})
-    exact = keyed.duplicated(keep="first")
-    drop = np.zeros(len(frame), dtype=bool)
-    drop[np.flatnonzero(candidates)[exact.to_numpy()]] = True
-    return frame[~drop], int(drop.sum())
+    exact = np.zeros(len(frame), dtype=bool)
+    exact[np.flatnonzero(candidates)[keyed.duplicated(keep="first").to_numpy()]] = True
+    left = frame.loc[repeated & ~exact, "call_id"]
+    conflicting = int(left[left.duplicated()].nunique())
+    if not dedupe or not exact.any():
+        return frame, 0, conflicting
+    return frame[~exact], int(exact.sum()), conflicting
 
 
 def _finalize(raw: pd.DataFrame, report: LoadReport, *, dedupe: bool) -> pd.DataFrame:
@@ -795,8 +878,7 @@ def _finalize(raw: pd.DataFrame, report: LoadReport, *, dedupe: bool) -> pd.Data
         frame[col] = _as_int(frame[col], col, report)
     for col in _TIME_COLUMNS:
         frame[col] = _as_utc(frame[col], col, report)
-    if dedupe:
-        frame, report.duplicates_removed = _drop_duplicates(frame)
+    frame, report.duplicates_removed, report.conflicting_call_ids = _drop_duplicates(frame, dedupe=dedupe)
     frame = frame.reset_index(drop=True)
 
     codes = frame["result_code"].to_numpy(dtype="float64", na_value=np.nan)
@@ -843,8 +925,6 @@ def _finalize(raw: pd.DataFrame, report: LoadReport, *, dedupe: bool) -> pd.Data
     )
     for col in extras:
         out[col] = frame[col]
-    dup_ids = out["call_id"].dropna()
-    report.conflicting_call_ids = int(dup_ids[dup_ids.duplicated()].nunique())
     return out
 
 

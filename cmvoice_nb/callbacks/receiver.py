@@ -143,6 +143,15 @@ class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     timeout = 30  # a client that stops sending must not hold a thread forever
 
+    def setup(self) -> None:
+        super().setup()
+        # Headers and body leave in two writes; without NODELAY, Nagle + delayed ACK would stall
+        # every keep-alive reply by ~40 ms.
+        try:
+            self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        except OSError:
+            pass
+
     # -- routing -------------------------------------------------------------------------------
     def _on_path(self) -> bool:
         path = self.path.split("?", 1)[0]
@@ -221,7 +230,14 @@ class _Handler(BaseHTTPRequestHandler):
             rx._quarantine(body, f"expected a JSON object, got {type(value).__name__}")
             self._reply(400, "expected a JSON object")
             return
-        if not rx._accept(value):
+        try:
+            accepted = rx._accept(value)
+        except OSError as exc:
+            # Not on disk, so not acknowledged: the provider may retry, and the loader dedupes.
+            log.error("callback receiver: cannot store a callback: %s", exc)
+            self._reply(500, "could not store the callback", close=True)
+            return
+        if not accepted:
             self._reply(503, "receiver is stopping", close=True)
             return
         self._reply(200, "ok")

@@ -107,6 +107,8 @@ class Campaign(App):
         Folder of the send journals (``<name>.sqlite``) and results CSVs.
     region
         Default region for numbers written without a country code.
+    columns
+        Initial field → column mapping (e.g. ``{"callee": "phone"}``); same-named columns map themselves.
     defaults
         Initial default values, field key → value (e.g. ``{"caller": "+3120…", "callback-url": url}``).
     audio_root, spelling_root
@@ -128,7 +130,8 @@ class Campaign(App):
 
     def __init__(self, df: Any = None, *, name: str = "campaign", app: str = "notification",
                  token: str | None = None, simulator: Any = None, journal_dir: str | os.PathLike = "campaigns",
-                 region: str | None = "NL", defaults: dict[str, Any] | None = None,
+                 region: str | None = "NL", columns: dict[str, Any] | None = None,
+                 defaults: dict[str, Any] | None = None,
                  audio_root: str | os.PathLike | None = None, spelling_root: str | os.PathLike | None = None,
                  rate: float = 5.0) -> None:
         from ..spec import APPS, DEFAULT_BASE_URL, TOKEN_ENV
@@ -144,6 +147,7 @@ class Campaign(App):
         self.audio_root = audio_root
         self.spelling_root = spelling_root
         self._initial_defaults = dict(defaults or {})
+        self._initial_columns = dict(columns or {})
         self.plan = None
         self.sender = None
         self.results = None
@@ -220,7 +224,9 @@ class Campaign(App):
         mapping: dict[str, W.Dropdown] = {}
         defaults: dict[str, W.Widget] = {}
         for f in fields:
-            guess = next((c for c in self.df.columns if str(c) in (f.key, f.name, f.key.replace(".", "_"))), None)
+            guess = self._initial_columns.get(f.key)
+            if guess not in list(self.df.columns):
+                guess = next((c for c in self.df.columns if str(c) in (f.key, f.name, f.key.replace(".", "_"))), None)
             mapping[f.key] = W.Dropdown(options=columns, value=guess, description=f.key + (" *" if f.required else ""),
                                         style=style, layout=W.Layout(width="30em"))
             if f.key not in _PER_ROW:

@@ -556,3 +556,37 @@ def test_non_loopback_hosts_are_allowed_only_explicitly_and_bad_speeds_refused()
         Simulator(speed=0)
     with pytest.raises(ConfigurationError, match="token"):
         Simulator(token="")
+
+
+def test_wait_idle_also_waits_for_a_request_the_client_gave_up_on(make_sim, receiver):
+    sim = make_sim(callback_url=receiver.url, faults={"latency_s": 0.5})
+    with sim.client(timeout=(2.0, 0.1)) as c:
+        with pytest.raises(ReadTimeout):
+            c.send(notification(instruction_id="late-1"))
+    assert sim.wait_idle(timeout=10)
+    assert sim.placed_count("late-1") == 1  # the call was placed after the client stopped waiting
+    assert receiver.wait_for(1)[0]["instruction-id"] == "late-1"
+
+
+def test_a_chunked_request_body_is_read(sim):
+    body = json.dumps({"callee": ANSWERS, "caller": CALLER, "prompt": "hi", "prompt-type": "TTS"}).encode()
+    chunks = iter([body[:10], body[10:]])  # an iterator makes requests send Transfer-Encoding: chunked
+    response = requests.post(f"{sim.base_url}/Notification", data=chunks, timeout=10,
+                             headers={"X-CM-PRODUCTTOKEN": SIMULATOR_TOKEN, "Content-Type": "application/json"})
+    assert response.status_code == 200 and sim.placed_count() == 1
+
+
+def test_clear_forgets_the_records_but_keeps_serving(client, sim):
+    client.send(notification())
+    sim.wait_idle(timeout=10)
+    sim.clear()
+    assert len(sim.requests) == len(sim.calls) == len(sim.deliveries) == 0
+    assert client.send(notification()).ok and sim.placed_count() == 1
+
+
+def test_dtmf_script_numbers_from_a_spreadsheet_are_read_as_text(make_sim):
+    script = {ANSWERS: [12345]}
+    sim = make_sim(dtmf_script=script)
+    sim.client().send(dtmf())
+    assert sim.calls.loc[0, "digits"] == "12345"
+    assert script == {ANSWERS: [12345]}  # the caller's dict is not modified

@@ -1,0 +1,343 @@
+"""Generate the shipped notebooks from this one reviewable script.
+
+    python notebooks/_build.py          # rewrite notebooks/*.ipynb (outputs empty)
+    python notebooks/_build.py --check  # exit 1 if a notebook differs from what this script writes
+
+Every notebook runs top to bottom on a fresh install with no account and no network:
+it starts the built-in simulator and a callback receiver on 127.0.0.1. Notebooks read
+sample data from ``../sample_audio`` and write everything under ``../build/notebooks``
+(or ``$CMVOICE_NB_WORKDIR``, which the tests point at a temporary folder).
+Cell ids are fixed and outputs are empty so the files diff cleanly in review.
+"""
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import nbformat
+
+from cmvoice_nb._fsutil import atomic_write_text
+
+HERE = Path(__file__).resolve().parent
+
+KERNELSPEC = {"name": "python3", "display_name": "Python 3 (ipykernel)", "language": "python"}
+
+
+def setup_cell(sub: str) -> str:
+    return f'''import os
+from pathlib import Path
+
+import pandas as pd
+
+SAMPLES = Path("../sample_audio")  # the small sample recordings shipped with the project
+# Everything this notebook writes goes here (never into the repository's tracked files).
+WORK = Path(os.environ.get("CMVOICE_NB_WORKDIR", "../build/notebooks")) / "{sub}"
+WORK.mkdir(parents=True, exist_ok=True)
+pd.set_option("display.max_colwidth", 80)
+WORK'''
+
+
+NOTEBOOKS: dict[str, list[tuple[str, str]]] = {}
+
+NOTEBOOKS["01_audio_preparation"] = [
+    ("md", """# 1 · Audio preparation
+
+The provider plays `File` prompts only in one format: **WAV, G.711 A-law, 8 kHz, mono, 8-bit (64 kbps)**.
+A 44.1 kHz stereo WAV or an MP3 is accepted by the upload page but stays silent on the call.
+This notebook checks recordings, converts them, listens before/after and saves the result into a
+local folder that mirrors your Audio Prompt Manager (`prompts/`).
+
+Everything runs locally: no account, no network."""),
+    ("code", setup_cell("01_audio") + '\nPROMPTS = WORK / "prompts"'),
+    ("md", """## Check what we have
+
+`check_prompt` reads the RIFF chunks of a file (it does not trust the extension) and says exactly what is
+wrong and how to fix it. It never raises for bad content: every finding is in the report."""),
+    ("code", """from cmvoice_nb.audio import check_paths, check_prompt, convert_paths, convert_prompt, check_folder
+
+AUDIO = {".wav", ".mp3", ".m4a", ".flac", ".ogg"}
+samples = sorted(p for p in SAMPLES.iterdir() if p.suffix.lower() in AUDIO)
+before = check_paths([(p.name, p) for p in samples], workers=1, progress=False)
+before[["source", "ok", "problems", "warnings"]]"""),
+    ("md", "One report in detail, with a player (browsers cannot play A-law, so the player gets 16-bit PCM of the same audio):"),
+    ("code", """check_prompt(SAMPLES / "hello_44k_stereo.wav")"""),
+    ("md", """## Convert one file
+
+`convert_prompt` decodes anything (WAV, MP3, M4A, FLAC, OGG; M4A through the ffmpeg that ships as a wheel),
+mixes to mono, resamples with a proper anti-alias filter, optionally trims silence and normalises loudness,
+encodes A-law and writes atomically. It returns the check of the written file."""),
+    ("code", """fixed = convert_prompt(SAMPLES / "hello_44k_stereo.wav", PROMPTS / "hello.wav", normalize_dbfs=-20, trim=True)
+fixed"""),
+    ("md", "## Convert them all, then check the result folder"),
+    ("code", """converted = convert_paths([(p.name, p, PROMPTS / (p.stem + ".wav")) for p in samples],
+                          normalize_dbfs=-20, trim=True, workers=1, progress=False)
+converted[["source", "target", "status", "ok", "duration_s"]]"""),
+    ("code", """after = check_folder(PROMPTS, workers=1, progress=False)
+print(f"{int(after['ok'].sum())} of {len(after)} files compliant")
+after[["source", "ok", "codec", "samplerate", "channels", "bits", "duration_s"]]"""),
+    ("md", """## The app
+
+The same, point and click: upload one or many files (the uploaded bytes are cleared from the widget after
+conversion, so recordings do not end up in the saved notebook), or convert a whole folder."""),
+    ("code", """from cmvoice_nb.widgets import AudioPrep
+
+audio_app = AudioPrep(audio_root=PROMPTS, source_dir=SAMPLES)
+audio_app"""),
+    ("md", """## With your real account
+
+Upload the files in `PROMPTS` with the provider's **Audio Prompt Manager** (keep the folder layout), then send
+`prompt-type: File` with the path relative to your folder's root, e.g. `"prompt": "prompts/hello.wav"`.
+From a shell: `cmvoice audio convert recordings/ --out prompts/` and `cmvoice audio check prompts/`."""),
+]
+
+NOTEBOOKS["02_otp_spelling_set"] = [
+    ("md", """# 2 · An OTP spelling set
+
+With `code-type: Custom` an OTP call reads the code one character at a time from **your own recordings**:
+`/spelling/<locale>/<char>.wav` (lower-case names `0.wav`…`9.wav`, `a.wav`…`z.wav`, the locale is the call's
+voice language). This notebook builds such a set from a folder of recordings with messy names, checks it,
+spells a code the way the call will, and zips it for upload."""),
+    ("code", setup_cell("02_spelling") + '\nUPLOAD = WORK / "upload"'),
+    ("md", "The recordings: one per character, named however the speaker saved them (`A.wav`, `Eight.wav`, `7.m4a`, …)."),
+    ("code", """sorted(p.name for p in (SAMPLES / "spelling_en").iterdir())[:12]"""),
+    ("md", """## Build
+
+Names are mapped to characters, every file is trimmed to its speech, brought to one loudness and written as
+compliant A-law under `UPLOAD/spelling/en-GB/`."""),
+    ("code", """from cmvoice_nb.spelling import build_spelling_set, check_spelling_set, pack_spelling_set, preview_audio
+
+built = build_spelling_set(SAMPLES / "spelling_en", UPLOAD, locale="en-GB", overwrite=True, progress=False)
+built"""),
+    ("md", "## Check\n\nEvery character gets a row with a player; `codes=` makes exactly their characters required."),
+    ("code", """report = check_spelling_set(UPLOAD, locale="en-GB", codes=["48213", "7k9x2"])
+print(report.summary)
+report"""),
+    ("md", "## Hear a code the way the call reads it"),
+    ("code", """preview_audio(UPLOAD, "48213", locale="en-GB")"""),
+    ("md", "## Pack for upload\n\nPacking validates first and refuses a broken set."),
+    ("code", """import zipfile
+
+zip_path = pack_spelling_set(UPLOAD, locale="en-GB", out=WORK / "spelling-en-GB.zip")
+print(zip_path)
+sorted(zipfile.ZipFile(zip_path).namelist())[:6]"""),
+    ("md", """## No recordings yet? Text-to-speech
+
+`source="tts"` uses espeak-ng to make a placeholder set (here the digits of a Dutch set), useful for a
+rehearsal before the real voice talent records."""),
+    ("code", """tts = build_spelling_set("tts", WORK / "tts", locale="nl-NL", chars="0123456789", overwrite=True, progress=False)
+check_spelling_set(WORK / "tts", locale="nl-NL", chars="0123456789").summary"""),
+    ("md", "## The app"),
+    ("code", """from cmvoice_nb.widgets import SpellingSet
+
+spelling_app = SpellingSet(root=WORK / "app", source=SAMPLES / "spelling_en", locale="en-GB")
+spelling_app"""),
+    ("md", """## With your real account
+
+Upload the zip's `spelling/en-GB/` folder with the Audio Prompt Manager, then send OTP instructions with
+`"code-type": "Custom"` and a voice whose language is `en-GB`. A campaign planned with
+`spelling_root=UPLOAD` refuses codes the set cannot spell. Shell: `cmvoice spelling build|check|pack|preview`."""),
+]
+
+NOTEBOOKS["03_campaign"] = [
+    ("md", """# 3 · A campaign
+
+From a DataFrame of people to calls that are **validated, paced, journaled and never placed twice**.
+We rehearse against the built-in **simulator**: a real HTTP server on 127.0.0.1 that validates exactly like the
+provider, "places" calls and POSTs callbacks to our **receiver**. The last section shows the switch to a real
+account."""),
+    ("code", setup_cell("03_campaign")),
+    ("md", """## Simulator and callback receiver
+
+Callee numbers ending in `10` are always answered, `09` never picked up, `11` fail, `12` are rejected;
+other numbers draw from seeded probabilities."""),
+    ("code", """from cmvoice_nb.callbacks import CallbackReceiver
+from cmvoice_nb.sandbox import Simulator
+
+sim = Simulator(seed=7)
+rx = CallbackReceiver(WORK / "callbacks.jsonl").start()
+print("simulator:", sim.base_url)
+print("callbacks:", rx.url)"""),
+    ("md", """## The people to call
+
+As they come out of a spreadsheet: national numbers, spaces, a float that lost its `+`, one number that is
+not a phone number and one person listed twice."""),
+    ("code", """people = pd.DataFrame({
+    "first_name": ["Ann", "Bob", "Cem", "Dora", "Eve", "Finn", "Gus", "Ann"],
+    "phone": ["+31 6 1234 5610", "0612345611", "31612345612.0", "+31612345609",
+              "06-1234-5610", "+31 6 12 34 56 78", "not a number", "+31 6 1234 5610"],
+    "date": pd.to_datetime(["2026-12-01"] * 8),
+})
+people"""),
+    ("md", """## Plan
+
+`plan_campaign` maps columns to contract fields, fills per-row templates, normalises numbers, validates every
+row against the contract and derives stable instruction ids (`<name>-<row>`), which is what makes re-runs safe.
+Nothing is sent."""),
+    ("code", """from cmvoice_nb.campaign import plan_campaign, send_campaign
+
+defaults = {
+    "caller": "+31201234567",
+    "prompt": "Hello {first_name}, this is a reminder of your appointment on {date:%d %B}.",
+    "prompt-type": "TTS",
+    "voice.language": "en-GB",
+    "callback-url": rx.url,
+}
+plan = plan_campaign(people, app="notification", name="reminder", columns={"callee": "phone"},
+                     defaults=defaults, region="NL", drop_duplicates=True)
+plan"""),
+    ("md", "Every problem names the row, the field, the value and what was expected; duplicates are reported and left out:"),
+    ("code", "plan.problems"),
+    ("code", "plan.duplicates"),
+    ("md", "## Dry run\n\nPaces and validates, sends nothing, writes nothing."),
+    ("code", """dry = send_campaign(plan, sim.client(), journal=None, dry_run=True, progress=False)
+dry["status"].value_counts()"""),
+    ("md", """## Send
+
+The journal (SQLite) records every row *before* its request. Retry only what provably was not processed
+(connection refused, 429, 503); a read timeout is marked `unknown` for you to reconcile, never resent blindly."""),
+    ("code", """results = send_campaign(plan, sim.client(), journal=WORK / "reminder.sqlite",
+                        results_path=WORK / "reminder-results.csv", progress=False)
+results"""),
+    ("code", """placed = sim.placed_count()
+again = send_campaign(plan, sim.client(), journal=WORK / "reminder.sqlite", progress=False)
+print(f"calls placed: {placed} before the re-run, {sim.placed_count()} after it (nothing was sent twice)")"""),
+    ("md", "## Callbacks"),
+    ("code", """sim.wait_idle(30)
+rx.wait_for(sim.placed_count(), timeout=60)  # one callback per call placed
+rx.frame()[["instruction_id", "callee", "outcome", "ring_seconds", "talk_seconds"]]"""),
+    ("md", """## The app
+
+Map columns with the dropdowns, type defaults, **Validate**, **Dry run**, **Send**; the send runs in the
+background with a live progress bar and a working **Stop**. With no product token the simulator is
+preselected; a token typed into the password field is never echoed or saved."""),
+    ("code", """from cmvoice_nb.widgets import Campaign
+
+campaign_app = Campaign(people, name="reminder-app", simulator=sim, journal_dir=WORK / "app",
+                        columns={"callee": "phone"}, defaults=defaults, rate=20)
+campaign_app"""),
+    ("md", """## With your real account
+
+```python
+from cmvoice_nb import VoiceClient
+client = VoiceClient()   # reads CM_PRODUCT_TOKEN; or VoiceClient(token=...)
+results = send_campaign(plan, client, journal="reminder.sqlite", rate=5)
+```
+
+The provider cannot reach `127.0.0.1`: expose the receiver through a tunnel (or your own HTTPS endpoint) and put
+that URL in `callback-url`. Shell: `cmvoice send people.csv --app notification ...`.
+When you are done here: `rx.stop(); sim.close()`."""),
+]
+
+NOTEBOOKS["04_callback_analysis"] = [
+    ("md", """# 4 · Callback analysis
+
+Callbacks arrive late, twice or out of order; the receiver stores them raw (append-only JSON Lines) and
+`load_callbacks` types and de-duplicates them. To run standalone this notebook first makes a small mixed campaign
+(Notification, OTP and DTMF) in the simulator; with your own data, point `load_callbacks` at your logs."""),
+    ("code", setup_cell("04_analysis")),
+    ("code", """import numpy as np
+
+from cmvoice_nb.callbacks import CallbackReceiver
+from cmvoice_nb.campaign import send_campaign
+from cmvoice_nb.sandbox import Simulator
+
+sim = Simulator(seed=42)
+rx = CallbackReceiver(WORK / "callbacks.jsonl").start()
+rng = np.random.default_rng(0)
+numbers = [f"+3162{n:07d}" for n in rng.integers(1_000_000, 9_999_999, size=60)]
+common = {"caller": "+31201234567", "callback-url": rx.url}
+jobs = {
+    "notification": (pd.DataFrame({"callee": numbers[:30]}),
+                     {**common, "prompt": "Your parcel arrives today.", "prompt-type": "TTS"}),
+    "otp": (pd.DataFrame({"callee": numbers[30:45], "code": [f"{n:05d}" for n in rng.integers(0, 99999, 15)]}),
+            {**common, "intro-prompt": "Your code is", "intro-prompt-type": "TTS"}),
+    "dtmf": (pd.DataFrame({"callee": numbers[45:]}),
+             {**common, "prompt": "Press 1 to confirm, 2 to cancel.", "prompt-type": "TTS",
+              "min-digits": 1, "max-digits": 1, "max-attempts": 2}),
+}
+parts = [send_campaign(df, sim.client(), journal=WORK / "journal.sqlite", app=app, name=f"demo-{app}",
+                       defaults=d, rate=20, burst=20, progress=False) for app, (df, d) in jobs.items()]
+results = pd.concat(parts, ignore_index=True)
+sim.wait_idle(30)
+rx.wait_for(sim.placed_count(), timeout=60)  # one callback per call placed by this simulator
+results["status"].value_counts()"""),
+    ("md", "## Load"),
+    ("code", """from cmvoice_nb.callbacks import load_callbacks
+
+calls = load_callbacks(WORK / "callbacks.jsonl")
+calls.head()"""),
+    ("md", "## Summaries\n\nKey on the result **code**, never on its text (the provider's docs disagree with themselves on it)."),
+    ("code", """from cmvoice_nb.callbacks import dtmf_summary, funnel, summarize
+
+summarize(calls, by="app")"""),
+    ("code", "dtmf_summary(calls)"),
+    ("md", "## From sent to answered"),
+    ("code", """f = funnel(results, calls)
+f.stages"""),
+    ("md", "## Plots"),
+    ("code", """from cmvoice_nb.callbacks import plot_answer_rate_by_hour, plot_funnel, plot_outcomes, plot_ring_time
+
+plot_outcomes(calls, by="app");"""),
+    ("code", "plot_ring_time(calls);"),
+    ("code", "plot_answer_rate_by_hour(calls);"),
+    ("code", "plot_funnel(f);"),
+    ("md", "## A report to share\n\nOne self-contained HTML file: summaries, DTMF input, funnel and plots."),
+    ("code", """from cmvoice_nb.callbacks import write_report
+
+report_path = write_report(calls, results=results, html_path=WORK / "report.html", title="Demo campaign")
+report_path"""),
+    ("md", """## The dashboard
+
+Start a receiver (or load logs), filter by date, app and outcome; the summary, plots and funnel refresh."""),
+    ("code", """from cmvoice_nb.widgets import CallbackDashboard
+
+from cmvoice_nb.campaign import results_to_csv
+
+results_to_csv(results, WORK / "results.csv")
+dashboard = CallbackDashboard(log=WORK / "callbacks.jsonl", results=WORK / "results.csv")
+dashboard.load.click()
+dashboard"""),
+    ("md", """## With your real account
+
+Run `cmvoice receive --out callbacks/` behind a tunnel (or your own HTTPS endpoint) during the campaign, then
+`load_callbacks("callbacks/")` here, or `cmvoice report callbacks/ --results results.csv --html report.html`.
+When you are done here: `rx.stop(); sim.close()`."""),
+]
+
+
+def build(name: str, cells: list[tuple[str, str]]) -> nbformat.NotebookNode:
+    nb = nbformat.v4.new_notebook()
+    nb.metadata = {"kernelspec": dict(KERNELSPEC), "language_info": {"name": "python"}}
+    for i, (kind, source) in enumerate(cells):
+        cell = nbformat.v4.new_markdown_cell(source) if kind == "md" else nbformat.v4.new_code_cell(source)
+        cell.id = f"{name[:2]}-{i:02d}"  # fixed ids: regenerating gives identical files
+        nb.cells.append(cell)
+    nbformat.validate(nb)
+    return nb
+
+
+def render(name: str) -> str:
+    return nbformat.writes(build(name, NOTEBOOKS[name])) + "\n"
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    check = "--check" in argv
+    stale = []
+    for name in NOTEBOOKS:
+        path = HERE / f"{name}.ipynb"
+        text = render(name)
+        if check:
+            if not path.exists() or path.read_text(encoding="utf-8") != text:
+                stale.append(path.name)
+        else:
+            atomic_write_text(path, text)
+            print(f"wrote {path}")
+    if stale:
+        print("out of date (run python notebooks/_build.py):", ", ".join(stale))
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

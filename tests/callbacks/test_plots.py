@@ -1,0 +1,94 @@
+import matplotlib
+import pandas as pd
+import pytest
+from matplotlib.figure import Figure
+
+from cmvoice_nb.callbacks.analysis import funnel
+from cmvoice_nb.callbacks.load import load_callbacks
+from cmvoice_nb.callbacks.plots import (
+    OUTCOME_COLORS,
+    plot_answer_rate_by_hour,
+    plot_funnel,
+    plot_outcomes,
+    plot_ring_time,
+)
+
+from ._factory import T0, callback
+
+
+@pytest.fixture
+def calls():
+    items = [callback(i, app=("notification", "otp", "dtmf")[i % 3], code=9 + i % 4, ring_s=1 + i,
+                      start=T0.replace(hour=8 + i % 5)) for i in range(24)]
+    return load_callbacks(items)
+
+
+def open_pyplot_figures():
+    import matplotlib.pyplot as plt
+
+    return len(plt.get_fignums())
+
+
+def test_outcome_bars_have_one_bar_per_outcome_in_its_colour(calls):
+    fig = plot_outcomes(calls)
+    assert isinstance(fig, Figure)
+    bars = fig.axes[0].patches
+    assert [round(b.get_height()) for b in bars] == [6, 6, 6, 6, 0]
+    assert matplotlib.colors.to_hex(bars[1].get_facecolor()) == OUTCOME_COLORS["Finished"]
+
+
+def test_outcomes_by_app_are_stacked_with_a_legend(calls):
+    fig = plot_outcomes(calls, by="app")
+    ax = fig.axes[0]
+    assert [t.get_text() for t in ax.get_xticklabels()] == ["dtmf", "notification", "otp"]
+    assert ax.get_legend() is not None
+
+
+def test_answer_rate_by_hour_has_24_bars_with_the_rates(calls):
+    fig = plot_answer_rate_by_hour(calls)
+    heights = [b.get_height() for b in fig.axes[0].patches]
+    assert len(heights) == 24
+    expected = calls.assign(h=calls["started_on"].dt.hour).groupby("h")["answered"].mean()
+    for hour, rate in expected.items():
+        assert heights[hour] == pytest.approx(rate)
+
+
+def test_ring_time_histogram_counts_every_call(calls):
+    fig = plot_ring_time(calls, bins=10)
+    total = sum(b.get_height() for b in fig.axes[0].patches)
+    assert total == len(calls)
+
+
+def test_funnel_plot_shows_each_stage(calls):
+    results = pd.DataFrame({"instruction_id": [f"row-{i}" for i in range(30)], "status": ["queued"] * 30})
+    f = funnel(results, calls)
+    fig = plot_funnel(f)
+    labels = [t.get_text() for t in fig.axes[0].get_yticklabels()]
+    assert sorted(labels) == sorted(f.stages["stage"].tolist())
+    assert fig.axes[0].patches[0].get_width() == 30  # "rows" is the first, widest bar
+    assert isinstance(plot_funnel(results, calls), Figure)
+
+
+def test_plots_draw_into_a_given_axes(calls):
+    fig = Figure()
+    ax = fig.add_subplot()
+    assert plot_ring_time(calls, ax=ax) is fig
+
+
+@pytest.mark.parametrize("plot", [plot_outcomes, plot_answer_rate_by_hour, plot_ring_time])
+def test_plots_of_no_calls_say_so_instead_of_failing(plot):
+    fig = plot(load_callbacks([]))
+    assert "no" in fig.axes[0].texts[0].get_text()
+
+
+def test_plots_leave_no_pyplot_figures_open(calls):
+    before = open_pyplot_figures()
+    for plot in (plot_outcomes, plot_answer_rate_by_hour, plot_ring_time):
+        plot(calls)
+    assert open_pyplot_figures() == before
+
+
+def test_plots_render_to_png(calls, tmp_path):
+    fig = plot_outcomes(calls)
+    fig.savefig(tmp_path / "o.png")
+    assert (tmp_path / "o.png").read_bytes()[:4] == b"\x89PNG"

@@ -1,0 +1,304 @@
+import datetime as dt
+import http.client
+import json
+import socket
+import threading
+import urllib.parse
+
+import pytest
+
+from cmvoice_nb.callbacks import receiver as receiver_module
+from cmvoice_nb.callbacks.load import load_callbacks
+from cmvoice_nb.callbacks.receiver import CallbackReceiver, CallbackTimeout, log_line
+
+from ._factory import callback
+
+
+def post(url, body, *, content_type="application/json", method="POST", headers=None):
+    """Send one request on a fresh connection; return (status, parsed JSON reply)."""
+    parts = urllib.parse.urlsplit(url)
+    conn = http.client.HTTPConnection(parts.hostname, parts.port, timeout=10)
+    data = body if isinstance(body, bytes) else json.dumps(body).encode()
+    hdrs = {"Content-Type": content_type} if content_type else {}
+    hdrs.update(headers or {})
+    try:
+        conn.request(method, parts.path, body=data if method == "POST" else None, headers=hdrs)
+        resp = conn.getresponse()
+        raw = resp.read()
+        return resp.status, (json.loads(raw) if raw else None)
+    finally:
+        conn.close()
+
+
+def log_lines(path):
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
+
+
+@pytest.fixture
+def rx(tmp_path):
+    with CallbackReceiver(tmp_path / "cb.jsonl") as receiver:
+        yield receiver
+
+
+# --- the happy path ----------------------------------------------------------------------------
+
+def test_url_is_loopback_with_a_free_port_and_a_random_secret_path(rx):
+    parts = urllib.parse.urlsplit(rx.url)
+    assert parts.scheme == "http" and parts.hostname == "127.0.0.1" and parts.port > 0
+    assert len(parts.path.strip("/")) >= 16
+
+
+def test_two_receivers_get_different_secrets():
+    a, b = CallbackReceiver(), CallbackReceiver()
+    assert a._secret != b._secret
+
+
+def test_a_callback_is_stored_as_one_line_with_the_time_it_was_received(rx):
+    before = dt.datetime.now(dt.timezone.utc)
+    status, reply = post(rx.url, callback(0))
+    assert status == 200 and reply["message"] == "ok"
+    (line,) = log_lines(rx.out)
+    assert line["call-id"] == callback(0)["call-id"]
+    received = dt.datetime.fromisoformat(line["received-at"].replace("Z", "+00:00"))
+    assert before - dt.timedelta(seconds=1) <= received <= dt.datetime.now(dt.timezone.utc)
+    assert {k: v for k, v in line.items() if k != "received-at"} == callback(0)
+
+
+def test_frame_and_count_show_what_arrived_so_far(rx):
+    for i in range(3):
+        post(rx.url, callback(i, app="dtmf", digits="007"))
+    assert rx.count == 3
+    frame = rx.frame()
+    assert frame["digits"].tolist() == ["007"] * 3 and frame["received_at"].notna().all()
+
+
+def test_the_log_loads_into_the_same_frame(rx):
+    for i in range(4):
+        post(rx.url, callback(i, code=9 + i))
+    from_log = load_callbacks(rx.out)
+    assert from_log["outcome"].tolist() == ["Cancelled", "Finished", "Failed", "Rejected"]
+    assert from_log["call_id"].tolist() == rx.frame()["call_id"].tolist()
+
+
+def test_wait_for_returns_once_enough_have_arrived(rx):
+    threading.Timer(0.05, lambda: post(rx.url, callback(1))).start()
+    assert rx.wait_for(1, timeout=10) == 1
+
+
+def test_wait_for_raises_a_timeout_error_when_too_few_arrive(rx):
+    with pytest.raises(CallbackTimeout, match="only 0 of 2"):
+        rx.wait_for(2, timeout=0.05)
+    with pytest.raises(TimeoutError):
+        rx.wait_for(2, timeout=0.01)
+
+
+def test_in_memory_receiver_needs_no_file():
+    with CallbackReceiver() as rx:
+        post(rx.url, callback(0))
+        assert rx.count == 1 and rx.path is None
+        assert len(rx.frame()) == 1
+
+
+def test_an_existing_log_is_appended_to_and_a_torn_last_line_is_closed(tmp_path):
+    path = tmp_path / "cb.jsonl"
+    path.write_text(json.dumps(callback(0)) + "\n" + '{"type": "otp-fin')  # crash mid-line
+    with CallbackReceiver(path) as rx:
+        post(rx.url, callback(1))
+    lines = path.read_text().splitlines()
+    assert len(lines) == 3 and json.loads(lines[2])["call-id"] == callback(1)["call-id"]
+    calls = load_callbacks(path, warn=False)
+    assert len(calls) == 2 and calls.attrs["load_report"].bad_line_numbers == [(str(path), 2)]
+
+
+def test_daily_rotation_writes_a_dated_file_the_loader_reads_as_a_folder(tmp_path):
+    with CallbackReceiver(tmp_path / "cb.jsonl", rotate_daily=True) as rx:
+        post(rx.url, callback(0))
+        today = dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d")
+        assert rx.path.name == f"cb-{today}.jsonl"
+    assert (tmp_path / f"cb-{today}.jsonl").exists() and not (tmp_path / "cb.jsonl").exists()
+    assert len(load_callbacks(tmp_path)) == 1
+
+
+def test_log_line_format_is_received_at_then_the_callback():
+    line = log_line({"type": "otp-finished", "received-at": "spoofed"}, "2024-01-01T00:00:00.000Z")
+    assert json.loads(line) == {"received-at": "2024-01-01T00:00:00.000Z", "type": "otp-finished"}
+    assert line.endswith(b"\n") and line.count(b"\n") == 1
+
+
+def test_stop_is_idempotent_and_a_stopped_receiver_refuses_connections(tmp_path):
+    rx = CallbackReceiver(tmp_path / "cb.jsonl").start()
+    url = rx.url
+    rx.stop()
+    rx.stop()
+    with pytest.raises(OSError):
+        post(url, callback(0))
+
+
+def test_repr_hides_the_secret(rx):
+    assert rx._secret not in repr(rx) and "<secret>" in repr(rx)
+    assert rx._secret not in rx._repr_html_()
+
+
+def test_request_logging_never_shows_the_secret(rx, caplog):
+    caplog.set_level("DEBUG", logger="cmvoice_nb.callbacks.receiver")
+    post(rx.url, callback(0))
+    post(rx.url + "x", callback(0))
+    assert caplog.records
+    assert all(rx._secret not in r.getMessage() for r in caplog.records)
+
+
+# --- rejections --------------------------------------------------------------------------------
+
+def test_wrong_path_is_404_and_nothing_is_stored(rx):
+    base = rx.url.rsplit("/", 1)[0]
+    assert post(base + "/guess", callback(0))[0] == 404
+    assert post(base + "/", callback(0))[0] == 404
+    assert rx.count == 0 and not rx.out.exists()
+
+
+def test_other_methods_are_405(rx):
+    assert post(rx.url, b"", method="GET")[0] == 405
+
+
+def test_other_content_types_are_415(rx):
+    assert post(rx.url, callback(0), content_type="text/plain")[0] == 415
+    assert post(rx.url, callback(0), content_type=None)[0] == 415
+    assert rx.count == 0
+
+
+def test_json_with_charset_is_accepted(rx):
+    assert post(rx.url, callback(0), content_type="application/json; charset=utf-8")[0] == 200
+
+
+def test_bodies_over_the_limit_are_413(tmp_path):
+    with CallbackReceiver(tmp_path / "cb.jsonl", max_body_bytes=1000) as rx:
+        big = callback(0, note="x" * 2000)
+        assert post(rx.url, big)[0] == 413
+        assert post(rx.url, callback(1))[0] == 200
+        assert rx.count == 1 and rx.rejected == {413: 1}
+
+
+def test_malformed_json_is_400_and_kept_in_quarantine(rx):
+    status, _ = post(rx.url, b'{"type": "otp-finished", ')
+    assert status == 400
+    (entry,) = log_lines(rx.quarantine_path)
+    assert entry["body"] == '{"type": "otp-finished", ' and "malformed JSON" in entry["reason"]
+    assert rx.count == 0 and not rx.out.exists()
+
+
+def test_json_that_is_not_an_object_is_400_and_quarantined(rx):
+    assert post(rx.url, [callback(0)])[0] == 400
+    assert "expected a JSON object" in log_lines(rx.quarantine_path)[0]["reason"]
+
+
+def test_binary_garbage_is_quarantined_as_base64(rx):
+    assert post(rx.url, b"\xff\xfe\x00junk")[0] == 400
+    entry = log_lines(rx.quarantine_path)[0]
+    assert entry["encoding"] == "base64"
+
+
+def test_in_memory_receiver_quarantines_in_memory():
+    with CallbackReceiver() as rx:
+        post(rx.url, b"{nope")
+        assert rx.quarantined[0]["body"] == "{nope"
+
+
+def test_missing_content_length_is_411(rx):
+    parts = urllib.parse.urlsplit(rx.url)
+    with socket.create_connection((parts.hostname, parts.port), timeout=10) as sock:
+        sock.sendall(
+            f"POST {parts.path} HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+            "Transfer-Encoding: chunked\r\n\r\n2\r\n{}\r\n0\r\n\r\n".encode()
+        )
+        reply = sock.recv(1024)
+    assert reply.startswith(b"HTTP/1.1 411")
+
+
+def test_secret_must_be_one_path_segment():
+    with pytest.raises(ValueError):
+        CallbackReceiver(secret="a/b")
+
+
+def test_an_empty_secret_listens_on_the_root(tmp_path):
+    with CallbackReceiver(secret="") as rx:
+        assert rx.url.endswith("/")
+        assert post(rx.url, callback(0))[0] == 200
+
+
+# --- concurrency and durability ------------------------------------------------------------------
+
+def test_thousands_of_concurrent_posts_are_all_stored_once_and_never_interleaved(rx):
+    threads, per_thread = 8, 250
+    statuses = []
+    lock = threading.Lock()
+
+    def worker(t):
+        parts = urllib.parse.urlsplit(rx.url)
+        conn = http.client.HTTPConnection(parts.hostname, parts.port, timeout=30)
+        mine = []
+        for k in range(per_thread):
+            i = t * per_thread + k
+            body = json.dumps(callback(i, note="z" * (i % 97))).encode()
+            conn.request("POST", parts.path, body=body, headers={"Content-Type": "application/json"})
+            resp = conn.getresponse()
+            resp.read()
+            mine.append(resp.status)
+        conn.close()
+        with lock:
+            statuses.extend(mine)
+
+    pool = [threading.Thread(target=worker, args=(t,)) for t in range(threads)]
+    for th in pool:
+        th.start()
+    for th in pool:
+        th.join(timeout=120)
+    total = threads * per_thread
+    assert statuses.count(200) == total
+    lines = rx.out.read_bytes().split(b"\n")
+    assert lines[-1] == b""
+    records = [json.loads(line) for line in lines[:-1]]  # every line is whole JSON
+    assert len(records) == total
+    ids = [r["call-id"] for r in records]
+    assert len(set(ids)) == total
+    assert all(r["note"] == "z" * (int(r["call-id"][-12:]) % 97) for r in records)
+    assert rx.count == total
+
+
+def test_every_callback_is_fsynced_before_it_is_acknowledged(rx, monkeypatch):
+    synced: set[str] = set()
+    real_fsync = receiver_module._fsync
+
+    def recording_fsync(fd):
+        real_fsync(fd)
+        # What is on disk at this point may be acknowledged; record it.
+        for line in rx.out.read_text(encoding="utf-8").splitlines():
+            synced.add(json.loads(line)["call-id"])
+
+    monkeypatch.setattr(receiver_module, "_fsync", recording_fsync)
+    failures = []
+
+    def worker(t):
+        for k in range(25):
+            cb = callback(t * 100 + k)
+            status, _ = post(rx.url, cb)
+            # The moment the 200 arrives, the line must already have been fsynced.
+            if status != 200 or cb["call-id"] not in synced:
+                failures.append((status, cb["call-id"]))
+
+    pool = [threading.Thread(target=worker, args=(t,)) for t in range(6)]
+    for th in pool:
+        th.start()
+    for th in pool:
+        th.join(timeout=60)
+    assert failures == []
+    assert len(synced) == 150
+
+
+def test_a_failing_disk_is_not_acknowledged(rx, monkeypatch):
+    def broken(fd):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(receiver_module, "_fsync", broken)
+    status, _ = post(rx.url, callback(0))
+    assert status == 500
+    assert rx.count == 0

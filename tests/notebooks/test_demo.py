@@ -1,0 +1,64 @@
+"""The headless demo (``make demo``) runs every step against the simulator and reports real numbers."""
+from __future__ import annotations
+
+import pytest
+
+from cmvoice_nb.demo import main, run_demo
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory):
+    out = tmp_path_factory.mktemp("demo")
+    return out, run_demo(out, execute_notebooks=False)
+
+
+def test_demo_passes_every_step(demo):
+    _out, summary = demo
+    assert summary.ok, str(summary)
+    assert [step for step, _ in summary.lines] == ["audio", "spelling", "campaign", "callbacks", "report"]
+
+
+def test_demo_converts_every_sample_prompt_to_a_compliant_file(demo):
+    out, summary = demo
+    from cmvoice_nb.audio import check_folder
+
+    table = check_folder(out / "prompts", workers=1, progress=False)
+    assert summary.facts["audio_converted"] == summary.facts["audio_files"] == len(table)
+    assert summary.facts["audio_compliant"] == int(table["ok"].sum()) == len(table)
+
+
+def test_demo_spelling_set_is_valid_and_packed(demo):
+    out, summary = demo
+    from cmvoice_nb.spelling import check_spelling_set
+
+    assert summary.facts["spelling_ok"] is True
+    assert check_spelling_set(out / "upload", locale="en-GB").ok
+    assert (out / "spelling-en-GB.zip").stat().st_size > 0
+
+
+def test_demo_receives_one_callback_per_call_and_reports_the_answer_rate(demo):
+    out, summary = demo
+    from cmvoice_nb.callbacks import load_callbacks, summarize
+
+    calls = load_callbacks(out / "callbacks" / "callbacks.jsonl", warn=False)
+    assert summary.facts["callbacks"] == len(calls) == summary.facts["calls_sent"] == summary.facts["calls_placed_now"]
+    assert summary.facts["answer_rate"] == pytest.approx(float(summarize(calls)["answer_rate"].iloc[0]))
+    assert (out / "results.csv").exists() and (out / "campaign.sqlite").exists()
+    assert "<html" in (out / "report.html").read_text(encoding="utf-8").lower()
+    assert "answer rate" in str(summary)
+
+
+def test_running_the_demo_again_resumes_and_sends_nothing_twice(demo):
+    out, first = demo
+    again = run_demo(out, execute_notebooks=False)
+    assert again.ok, str(again)
+    assert again.facts["calls_placed_now"] == 0
+    assert again.facts["callbacks"] == first.facts["callbacks"]
+
+
+def test_demo_command_prints_the_summary_and_exits_zero(tmp_path, capsys):
+    assert main(["--out", str(tmp_path), "--no-notebooks"]) == 0
+    printed = capsys.readouterr().out
+    assert "compliant" in printed and "answer rate" in printed and "all steps passed" in printed
