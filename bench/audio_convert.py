@@ -112,12 +112,17 @@ def files_of(folder: Path) -> list[Path]:
     return sorted(p for p in folder.rglob("*") if p.is_file())
 
 
-def time_per_file(cmd_for, files: list[Path], out: Path, *, parallel: int = 1) -> tuple[float, int]:
+def time_per_file(cmd_for, files: list[Path], out: Path, *, parallel: int = 1) -> tuple[float, int, dict]:
+    """Run one process per file; return (wall seconds, files ok, {file: seconds})."""
     out.mkdir(parents=True, exist_ok=True)
+    each: dict[Path, float] = {}
 
     def one(p: Path) -> bool:
         dst = out / (p.parent.name + "_" + p.stem + ".wav")
-        return subprocess.run(cmd_for(p, dst), capture_output=True).returncode == 0
+        t = time.perf_counter()
+        ok = subprocess.run(cmd_for(p, dst), capture_output=True).returncode == 0
+        each[p] = time.perf_counter() - t
+        return ok
 
     t0 = time.perf_counter()
     if parallel == 1:
@@ -125,7 +130,18 @@ def time_per_file(cmd_for, files: list[Path], out: Path, *, parallel: int = 1) -
     else:
         with ThreadPoolExecutor(parallel) as pool:
             ok = list(pool.map(one, files))
-    return time.perf_counter() - t0, sum(ok)
+    return time.perf_counter() - t0, sum(ok), each
+
+
+def time_ours_per_file(files: list[Path], out: Path) -> dict:
+    """convert_prompt in this process, one file at a time: {file: seconds}."""
+    out.mkdir(parents=True, exist_ok=True)
+    each = {}
+    for p in files:
+        t = time.perf_counter()
+        convert_prompt(p, out / (p.parent.name + "_" + p.stem + ".wav"))
+        each[p] = time.perf_counter() - t
+    return each
 
 
 def in_band_snr_db(ref: np.ndarray, test: np.ndarray, rate: int = 8000) -> float:
@@ -190,6 +206,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--files", type=int, default=204)
     ap.add_argument("--keep", type=Path, default=None, help="keep the corpus and outputs in this folder")
+    ap.add_argument("--repeats", type=int, default=2, help="interleaved runs per contender; the best is kept")
     args = ap.parse_args()
     ffmpeg = find_ffmpeg()
     if ffmpeg is None:
@@ -213,33 +230,51 @@ def main() -> None:
     out = root / "out"
     shutil.rmtree(out, ignore_errors=True)
     convert_folder(corpus, out / "warmup", workers=1, progress=False)  # page cache and imports, untimed
-    t0 = time.perf_counter()
-    df = convert_folder(corpus, out / "ours2", workers=2, progress=False)
-    ours2 = time.perf_counter() - t0
-    report("cmvoice_nb convert_folder, 2 workers", ours2, int(df["ok"].sum()), audio_s)
-    t0 = time.perf_counter()
-    df1 = convert_folder(corpus, out / "ours1", workers=1, progress=False)
-    report("cmvoice_nb convert_folder, 1 worker", time.perf_counter() - t0, int(df1["ok"].sum()), audio_s)
 
     def ffmpeg_cmd(p, dst):
         return [ffmpeg, "-hide_banner", "-loglevel", "error", "-nostdin", "-y", "-i", str(p),
                 "-ar", "8000", "-ac", "1", "-acodec", "pcm_alaw", str(dst)]
 
-    ff_s, ff_ok = time_per_file(ffmpeg_cmd, files, out / "ffmpeg")
-    report("ffmpeg per file, sequential", ff_s, ff_ok, audio_s)
-    ff2_s, ff2_ok = time_per_file(ffmpeg_cmd, files, out / "ffmpeg2", parallel=2)
-    report("ffmpeg per file, 2 at a time", ff2_s, ff2_ok, audio_s)
+    # The machine is shared and noisy: interleave the contenders and keep each one's best run.
+    best: dict[str, tuple[float, int]] = {}
+    ff_each: dict = {}
+    for r in range(args.repeats):
+        t0 = time.perf_counter()
+        df = convert_folder(corpus, out / f"ours2_{r}", workers=2, progress=False)
+        best["ours2"] = min(best.get("ours2", (1e9, 0)), (time.perf_counter() - t0, int(df["ok"].sum())))
+        t0 = time.perf_counter()
+        df1 = convert_folder(corpus, out / f"ours1_{r}", workers=1, progress=False)
+        best["ours1"] = min(best.get("ours1", (1e9, 0)), (time.perf_counter() - t0, int(df1["ok"].sum())))
+        s_, ok_, each = time_per_file(ffmpeg_cmd, files, out / "ffmpeg")
+        if s_ < best.get("ff", (1e9, 0))[0]:
+            ff_each = each
+        best["ff"] = min(best.get("ff", (1e9, 0)), (s_, ok_))
+        s_, ok_, _ = time_per_file(ffmpeg_cmd, files, out / "ffmpeg2", parallel=2)
+        best["ff2"] = min(best.get("ff2", (1e9, 0)), (s_, ok_))
+    report("cmvoice_nb convert_folder, 2 workers", *best["ours2"], audio_s)
+    report("cmvoice_nb convert_folder, 1 worker", *best["ours1"], audio_s)
+    report("ffmpeg per file, sequential", *best["ff"], audio_s)
+    report("ffmpeg per file, 2 at a time", *best["ff2"], audio_s)
     sox = shutil.which("sox")
     if sox:
         sox_files = [p for p in files if p.suffix in (".wav", ".flac", ".ogg")]
         sox_audio = audio_s * len(sox_files) / len(files)
-        sx_s, sx_ok = time_per_file(lambda p, d: [sox, "-q", str(p), "-r", "8000", "-c", "1", "-e", "a-law", "-b", "8",
-                                                  str(d)], sox_files, out / "sox")
+        sx_s, sx_ok, _ = time_per_file(lambda p, d: [sox, "-q", str(p), "-r", "8000", "-c", "1", "-e", "a-law",
+                                                     "-b", "8", str(d)], sox_files, out / "sox")
         report(f"sox per file, sequential ({len(sox_files)} readable)", sx_s, sx_ok, sox_audio)
-    ratio_seq = (audio_s / ours2) / (audio_s / ff_s)
-    ratio_par = (audio_s / ours2) / (audio_s / ff2_s)
-    print(f"ratio vs ffmpeg per file (sequential): {ratio_seq:.1f}x   (target >= 8x)")
-    print(f"ratio vs ffmpeg per file (2 at a time): {ratio_par:.1f}x")
+    ours2, ff_s, ff2_s = best["ours2"][0], best["ff"][0], best["ff2"][0]
+    print(f"ratio vs ffmpeg per file (sequential): {ff_s / ours2:.1f}x   (target >= 8x)")
+    print(f"ratio vs ffmpeg per file (2 at a time): {ff2_s / ours2:.1f}x")
+
+    ours_each = time_ours_per_file(files, out / "per_file")
+    print("per variant, one core (ms per 10 s file): cmvoice_nb vs ffmpeg process")
+    for name, *_ in VARIANTS:
+        mine = [v for p, v in ours_each.items() if p.parent.name == name]
+        theirs = [v for p, v in ff_each.items() if p.parent.name == name]
+        if mine and theirs:
+            m, t = 1000 * float(np.median(mine)), 1000 * float(np.median(theirs))
+            print(f"  {name:<26} {m:6.1f} ms  vs {t:6.1f} ms   {t / m:5.1f}x")
+    df = df.copy()
 
     q = quality(ffmpeg, root)
     print("quality against a float reference (speech, 44.1 kHz source):")

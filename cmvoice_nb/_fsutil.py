@@ -14,6 +14,18 @@ from pathlib import Path
 from typing import IO, Iterator
 
 
+def _umask() -> int:
+    # os.umask can only be read by setting it, which races with other threads; Linux shows it here.
+    try:
+        with open("/proc/self/status", encoding="ascii") as fh:
+            for line in fh:
+                if line.startswith("Umask:"):
+                    return int(line.split()[1], 8)
+    except (OSError, ValueError):
+        pass
+    return 0o022
+
+
 def _fsync_dir(folder: Path) -> None:
     # The rename is only durable once the directory entry is on disk too.
     try:
@@ -29,10 +41,19 @@ def _fsync_dir(folder: Path) -> None:
 
 
 @contextlib.contextmanager
-def atomic_writer(path: str | os.PathLike, mode: str = "wb", *, encoding: str | None = None) -> Iterator[IO]:
+def atomic_writer(path: str | os.PathLike, mode: str = "wb", *, encoding: str | None = None,
+                  durable: bool = True) -> Iterator[IO]:
     """Open a temporary file beside *path*; rename it onto *path* on success.
 
-    On any exception the temporary file is removed and *path* is untouched.
+    On any exception the temporary file is removed and *path* is untouched. The new file gets
+    the permissions of the file it replaces, or the usual ``0o666 & ~umask`` for a new one
+    (``mkstemp`` alone would leave it readable by its owner only).
+
+    Parameters
+    ----------
+    durable
+        fsync the file and its folder before returning (survives a power cut). Batches of files
+        that can be regenerated may pass False: the rename still makes each file all-or-nothing.
 
     Examples
     --------
@@ -47,21 +68,28 @@ def atomic_writer(path: str | os.PathLike, mode: str = "wb", *, encoding: str | 
     target.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
     try:
+        try:
+            perms = os.stat(target).st_mode & 0o777
+        except OSError:
+            perms = 0o666 & ~_umask()
+        os.chmod(tmp, perms)
         with os.fdopen(fd, mode, encoding=encoding if "b" not in mode else None) as fh:
             yield fh
             fh.flush()
-            os.fsync(fh.fileno())
+            if durable:
+                os.fsync(fh.fileno())
         os.replace(tmp, target)
-        _fsync_dir(target.parent)
+        if durable:
+            _fsync_dir(target.parent)
     except BaseException:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp)
         raise
 
 
-def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> Path:
-    """Write *data* to *path* atomically and return the path."""
-    with atomic_writer(path, "wb") as fh:
+def atomic_write_bytes(path: str | os.PathLike, data: bytes, *, durable: bool = True) -> Path:
+    """Write *data* to *path* atomically and return the path (see :func:`atomic_writer`)."""
+    with atomic_writer(path, "wb", durable=durable) as fh:
         fh.write(data)
     return Path(path)
 

@@ -213,7 +213,7 @@ preselected; a token typed into the password field is never echoed or saved.""")
     ("code", """from cmvoice_nb.widgets import Campaign
 
 campaign_app = Campaign(people, name="reminder-app", simulator=sim, journal_dir=WORK / "app",
-                        columns={"callee": "phone"}, defaults=defaults, rate=20)
+                        columns={"callee": "phone"}, defaults=defaults, drop_duplicates=True, rate=20)
 campaign_app"""),
     ("md", """## With your real account
 

@@ -37,7 +37,6 @@ sys.path.insert(0, str(HERE.parent))
 from cmvoice_nb.audio.convert import convert_prompt  # noqa: E402
 from cmvoice_nb.audio.decode import find_ffmpeg  # noqa: E402
 from cmvoice_nb.audio.dsp import resample  # noqa: E402
-from cmvoice_nb.audio.wavfile import encode_wav  # noqa: E402
 from cmvoice_nb._fsutil import atomic_write_bytes  # noqa: E402
 
 DIGITS = ["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine"]

@@ -109,12 +109,18 @@ def _preload() -> None:
             pass
 
 
+#: Process start method for batches; None picks fork before Python 3.12, forkserver from then on.
+START_METHOD: str | None = None
+
+
 def _make_executor(workers: int) -> Executor:
     # fork is cheapest (workers inherit numpy/soxr already imported); from 3.12 on fork
     # warns when threads exist (Jupyter has several), so use a preloaded forkserver there.
     methods = multiprocessing.get_all_start_methods()
     _preload()
-    if "fork" in methods and sys.version_info < (3, 12):
+    if START_METHOD is not None:
+        ctx = multiprocessing.get_context(START_METHOD)
+    elif "fork" in methods and sys.version_info < (3, 12):
         ctx = multiprocessing.get_context("fork")
     elif "forkserver" in methods:
         ctx = multiprocessing.get_context("forkserver")

@@ -225,6 +225,10 @@ def _header_problems(info: WavInfo, *, allow_pcm16: bool) -> tuple[list[str], li
                 f"{info.samplerate * info.block_align} ({info.samplerate} Hz x {info.block_align} bytes). {_FIX_CONVERT}")
     if info.data_offset is None:
         problems.append("WAV file has no data chunk (no audio at all). Fix: re-export the recording.")
+    elif info.declared_data_size == 0xFFFFFFFF:
+        problems.append(
+            "header has placeholder sizes (0xFFFFFFFF: a WAV streamed to a pipe), so it does not state the "
+            f"audio's length; players may refuse it. {_FIX_CONVERT}")
     elif info.truncated:
         problems.append(
             f"file is truncated: the data chunk declares {info.declared_data_size} bytes but only "
@@ -394,5 +398,8 @@ def _check_content(report: PromptReport, data: bytes, *, allow_pcm16: bool, quie
         x = decode_wav_data(info, data)
     except AudioError as exc:
         report.warnings.append(f"levels not measured: {exc}.")
+        return
+    if x.size and not np.isfinite(x).all():
+        report.problems.append("contains NaN or infinite samples (a damaged float WAV). Fix: re-export it.")
         return
     _measure(report, x, int(info.samplerate), quiet_rms_dbfs=quiet_rms_dbfs)

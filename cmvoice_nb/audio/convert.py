@@ -18,7 +18,6 @@ Examples
 """
 from __future__ import annotations
 
-import io
 import os
 import warnings
 from pathlib import Path
@@ -63,7 +62,8 @@ def prepare_samples(samples: np.ndarray, samplerate: int, *, normalize_dbfs: flo
 
     Examples
     --------
-    >>> x = np.concatenate([np.zeros(16000), 0.01 * np.ones(1600), np.zeros(16000)])
+    >>> tone = 0.1 * np.sin(2 * np.pi * 300 * np.arange(1600) / 16000)
+    >>> x = np.concatenate([np.zeros(16000), tone, np.zeros(16000)])
     >>> y = prepare_samples(x, 16000, trim=True, padding_s=0.1)
     >>> len(y)  # 0.1 s of sound plus 0.1 s padding each side, at 8 kHz
     2400
@@ -142,6 +142,12 @@ def convert_prompt(src: Any, dst: str | os.PathLike | None = None, *, target: st
         raise AudioError("contains no audio after conversion (zero length)", path=label)
     data = encode_wav(y, target=target)
     report = check_prompt(data, name=out_path.name if out_path is not None else None)
+    over = float(np.max(np.abs(y)))
+    if over > 1.0:
+        # Float sources (and resampler overshoot on hot recordings) can exceed full scale.
+        report.warnings.append(
+            f"the audio peaks at {20 * np.log10(over):+.1f} dBFS, above full scale, and was clipped. "
+            "Fix: convert with normalize_dbfs=-20.")
     report.data = data
     report.source = label
     report.source_samplerate = int(rate)

@@ -297,6 +297,8 @@ def load_audio(src: Any, *, max_duration_s: float | None = DEFAULT_MAX_DURATION_
             raise AudioError(str(exc), path=where) from None
         if len(x) == 0:
             raise AudioError("WAV file contains no audio (zero-length data chunk)", path=where)
+        if x.dtype.kind == "f" and not np.isfinite(x).all():
+            raise AudioError("contains NaN or infinite samples (a damaged float WAV)", path=where)
         _check_length(len(x), rate, max_duration_s, where)
         return x, rate
     if kind is None and looks_like_text(data):

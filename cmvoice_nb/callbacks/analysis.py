@@ -9,8 +9,7 @@ import logging
 import os
 import re
 from dataclasses import dataclass
-from html import escape
-from typing import Any, Callable, Iterable, Sequence
+from typing import Any, Callable, Sequence
 
 import numpy as np
 import pandas as pd

@@ -771,8 +771,9 @@ def _coalesce_duplicates(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 def _as_string(series: pd.Series) -> pd.Series:
-    if isinstance(series.dtype, pd.StringDtype) and series.dtype.na_value is pd.NA:
-        return series
+    if isinstance(series.dtype, pd.StringDtype):
+        # Already text ("string", or pandas 3's "str" from read_csv): only the missing marker differs.
+        return series if series.dtype.na_value is pd.NA else series.astype("string")
 
     def text(v: Any) -> Any:
         if v is None or (isinstance(v, float) and math.isnan(v)) or v is pd.NA:

@@ -149,11 +149,16 @@ def plot_ring_time(calls: Any, *, bins: int = 30, ax: Any = None, title: str | N
         _empty(ax, "no ring times")
         return fig
     edges = np.histogram_bin_edges(values.to_numpy(dtype=float), bins=bins)
+    data, labels, colors = [], [], []
     for label, mask, color in (("answered", answered, OUTCOME_COLORS["Finished"]),
                                ("not answered", ~answered, OUTCOME_COLORS["Cancelled"])):
-        data = ring[mask].dropna().to_numpy(dtype=float)
-        if data.size:
-            ax.hist(data, bins=edges, alpha=0.75, color=color, label=f"{label} (median {np.median(data):.1f} s)")
+        part = ring[mask].dropna().to_numpy(dtype=float)
+        if part.size:
+            data.append(part)
+            labels.append(f"{label} (median {np.median(part):.1f} s)")
+            colors.append(color)
+    # Stacked, so the bar height is the number of calls in that ring-time bin.
+    ax.hist(data, bins=edges, stacked=True, color=colors, label=labels)
     ax.legend(frameon=False, fontsize=8)
     ax.set_xlabel("ring time (s)")
     ax.set_ylabel("calls")
@@ -180,7 +185,7 @@ def plot_funnel(funnel_or_results: Any, calls: Any = None, *, ax: Any = None, ti
     ax.barh(y, stages["rows"].to_numpy(), color=colors[: len(stages)])
     width = float(stages["rows"].max())
     for yi, (n, share) in zip(y, zip(stages["rows"], stages["share_of_sent"])):
-        label = f"{int(n)}" + (f"  ({share:.0%} of sent)" if pd.notna(share) else "")
+        label = f"{int(n)}" + (f"  ({share:.0%} of sent)" if pd.notna(share) and yi < y[0] else "")
         ax.text(n + width * 0.01, yi, label, va="center", fontsize=8)
     ax.set_yticks(y, stages["stage"].tolist())
     ax.set_xlim(0, width * 1.3)

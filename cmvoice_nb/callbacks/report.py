@@ -25,6 +25,7 @@ body{font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif;margin:2rem 
 h1{font-size:1.6rem;margin-bottom:.2rem} h2{font-size:1.2rem;margin-top:2rem;border-bottom:1px solid #ddd;padding-bottom:.2rem}
 table{border-collapse:collapse;font-size:.85rem;margin:.5rem 0} th,td{border:1px solid #ddd;padding:.25rem .5rem;text-align:right}
 th{background:#f5f5f5} td:first-child,th:first-child{text-align:left} .muted{color:#666;font-size:.85rem}
+.scroll{overflow-x:auto}
 .warn{background:#fff8e1;border-left:4px solid #f9a825;padding:.5rem 1rem} img{max-width:100%;height:auto}
 """
 
@@ -38,7 +39,7 @@ def _png(fig) -> str:
 
 def _table(frame: pd.DataFrame, *, index: bool = True, max_rows: int = 50) -> str:
     shown = frame.head(max_rows)
-    html = shown.to_html(index=index, border=0, na_rep="", float_format=lambda x: f"{x:,.2f}")
+    html = "<div class='scroll'>" + shown.to_html(index=index, border=0, na_rep="", float_format=lambda x: f"{x:,.2f}") + "</div>"
     if len(frame) > max_rows:
         html += f'<p class="muted">… {len(frame) - max_rows} more row(s) not shown.</p>'
     return html
@@ -78,7 +79,7 @@ def render_report(calls: Any, *, results: Any = None, title: str = "Call results
     if calls["app"].notna().any():
         parts.append("<h2>By app</h2>")
         parts.append(_table(_rates(summarize(calls, by="app", tz=tz))))
-        parts.append(_png(plot_outcomes(calls, by="app")))
+        parts.append(_png(plot_outcomes(calls, by="app", title="Call outcomes by app")))
     if calls["callee"].notna().any():
         parts.append("<h2>By callee country</h2>")
         by_country = summarize(calls, by="country", tz=tz).sort_values("calls", ascending=False)

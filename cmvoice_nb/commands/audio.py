@@ -90,7 +90,7 @@ def run_convert(args) -> int:
     from ..audio.batch import convert_paths, find_audio_files
 
     out = Path(args.out)
-    pairs, missing = [], []
+    pairs = []
     for s in args.sources:
         p = Path(s)
         if p.is_dir():

@@ -90,6 +90,12 @@ def playable_wav(path_or_bytes: Any) -> bytes | None:
         return None
 
 
+def scroll_layout(max_height: str = "480px") -> W.Layout:
+    """Layout of a bordered output area that scrolls instead of growing without bound."""
+    return W.Layout(border="1px solid #d0d7de", padding="4px", min_height="2em", max_height=max_height,
+                    overflow="auto")
+
+
 class App(W.VBox):
     """Base of the widget apps: an output area, a status line, guarded callbacks, threads."""
 
@@ -98,7 +104,8 @@ class App(W.VBox):
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
-        self.out = W.Output(layout=W.Layout(border="1px solid #d0d7de", padding="4px", min_height="2em"))
+        # A bounded, scrolling output keeps the app's controls in view however much it prints.
+        self.out = W.Output(layout=scroll_layout())
         self.status = W.HTML("")
         self.last_error: BaseException | None = None
         self._threads: list[threading.Thread] = []

@@ -53,6 +53,8 @@ class AudioPrep(App):
 
     def __init__(self, *, audio_root: str | os.PathLike = "prompts", source_dir: str | os.PathLike | None = None) -> None:
         super().__init__()
+        self.add_class("cmvoice-app")
+        self.add_class("cmvoice-audio-prep")
         style = {"description_width": "10em"}
         self.upload = W.FileUpload(accept=AUDIO_ACCEPT, multiple=True, description="Upload audio")
         self.folder = W.Text(value="" if source_dir is None else str(source_dir), description="Source folder",

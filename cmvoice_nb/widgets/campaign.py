@@ -113,19 +113,21 @@ class Campaign(App):
         Initial default values, field key → value (e.g. ``{"caller": "+3120…", "callback-url": url}``).
     audio_root, spelling_root
         Passed to :func:`~cmvoice_nb.campaign.plan_campaign` for File-prompt / spelling checks.
+    drop_duplicates
+        Initial state of "Leave out repeated callees" (see :func:`~cmvoice_nb.campaign.plan_campaign`).
     rate
         Calls per second.
 
     Attributes
     ----------
-    target, token, base_url, app, name, region, rate, mapping, default_inputs, validate, dry_run,
-    send, stop, progress, counts
+    target, token, base_url, app, name, region, rate, drop_duplicates, mapping, default_inputs, validate,
+    dry_run, send, stop, progress, counts
         The controls; ``mapping`` and ``default_inputs`` are dicts keyed by wire key.
     plan, sender, results
         The last plan, the last :class:`~cmvoice_nb.campaign.CampaignSender` and its results.
     """
 
-    _control_names = ("target", "token", "base_url", "app", "name", "region", "rate", "mapping",
+    _control_names = ("target", "token", "base_url", "app", "name", "region", "rate", "drop_duplicates", "mapping",
                       "default_inputs", "validate", "dry_run", "send", "stop", "progress", "counts")
 
     def __init__(self, df: Any = None, *, name: str = "campaign", app: str = "notification",
@@ -133,10 +135,12 @@ class Campaign(App):
                  region: str | None = "NL", columns: dict[str, Any] | None = None,
                  defaults: dict[str, Any] | None = None,
                  audio_root: str | os.PathLike | None = None, spelling_root: str | os.PathLike | None = None,
-                 rate: float = 5.0) -> None:
+                 drop_duplicates: bool = False, rate: float = 5.0) -> None:
         from ..spec import APPS, DEFAULT_BASE_URL, TOKEN_ENV
 
         super().__init__()
+        self.add_class("cmvoice-app")
+        self.add_class("cmvoice-campaign")
         import pandas as pd
 
         self.df = pd.DataFrame() if df is None else df
@@ -156,7 +160,7 @@ class Campaign(App):
         style = {"description_width": "8em"}
         self.target = W.ToggleButtons(options=[("Simulator (no account)", SIMULATOR), ("CM Voice API", PROVIDER)],
                                       value=PROVIDER if self._token else SIMULATOR, description="Send to",
-                                      style=style)
+                                      style={**style, "button_width": "14em"})
         self.token = W.Password(value="", description="Product token", style=style,
                                 placeholder=self._token_placeholder(), layout=W.Layout(width="30em"))
         self.token.observe(self._take_token, names="value")
@@ -166,9 +170,11 @@ class Campaign(App):
         self.name = W.Text(value=name, description="Campaign", style=style)
         self.region = W.Text(value=region or "", description="Region", placeholder="e.g. NL", style=style)
         self.rate = W.BoundedFloatText(value=rate, min=0.1, max=100.0, step=0.5, description="Calls / s", style=style)
+        self.drop_duplicates = W.Checkbox(value=bool(drop_duplicates), description="Leave out repeated callees",
+                                          indent=False)
         self.mapping: dict[str, W.Dropdown] = {}
         self.default_inputs: dict[str, W.Widget] = {}
-        self.fields_box = W.HBox()
+        self.fields_box = W.Tab()
         self.preview = W.HTML()
         self.validate = W.Button(description="Validate", icon="check")
         self.dry_run = W.Button(description="Dry run", icon="eye")
@@ -190,7 +196,8 @@ class Campaign(App):
             self.preview,
             W.HBox([self.target]),
             W.HBox([self.token, self.base_url]),
-            W.HBox([self.app, self.name, self.region, self.rate]),
+            W.HBox([self.app, self.name, self.region]),
+            W.HBox([self.rate, self.drop_duplicates]),
             self.fields_box,
             W.HBox([self.validate, self.dry_run, self.send, self.stop]),
             W.HBox([self.progress, self.counts]),
@@ -238,9 +245,13 @@ class Campaign(App):
         self.default_inputs = defaults
         self._fields = {f.key: f for f in fields}
         self.fields_box.children = [
-            W.VBox([W.HTML("<b>Column for each field</b> (* required)"), *mapping.values()]),
-            W.VBox([W.HTML("<b>Default when the row has no value</b>"), *defaults.values()]),
+            W.VBox([W.HTML("Which column holds each field (* required); same-named columns map themselves."),
+                    *mapping.values()]),
+            W.VBox([W.HTML("Used when the row has no value; text prompts take {column} templates."),
+                    *defaults.values()]),
         ]
+        self.fields_box.set_title(0, "Columns")
+        self.fields_box.set_title(1, "Defaults")
 
     def _show_preview(self) -> None:
         n = len(self.df)
@@ -268,6 +279,7 @@ class Campaign(App):
             "columns": self.columns(),
             "defaults": self.defaults(),
             "region": self.region.value.strip() or None,
+            "drop_duplicates": bool(self.drop_duplicates.value),
             "audio_root": self.audio_root,
             "spelling_root": self.spelling_root,
         }
@@ -360,8 +372,8 @@ class Campaign(App):
         self.send.disabled = self.dry_run.disabled = True
         what = "dry run" if dry_run else f"sending to {'the simulator' if self.target.value == SIMULATOR else 'CM'}"
         self.set_status(f"{what}: {len(plan.rows)} rows …")
-        self.sender.start()
-        self._monitor = self.in_thread(lambda: self._watch(self.sender, dry_run), action="send")
+        sender = self.sender.start()
+        self._monitor = self.in_thread(lambda: self._watch(sender, dry_run), action="send")
 
     def wait(self, timeout: float | None = 60.0) -> Any:
         """Block until the current send (and its monitor) finished; return the results."""

@@ -14,7 +14,7 @@ from typing import Any
 
 import ipywidgets as W
 
-from ._common import App, clear, figure_image, say, show
+from ._common import App, clear, figure_image, say, scroll_layout, show
 
 logger = logging.getLogger(__name__)
 
@@ -82,6 +82,8 @@ class CallbackDashboard(App):
         from ..spec import APPS
 
         super().__init__()
+        self.add_class("cmvoice-app")
+        self.add_class("cmvoice-callback-dashboard")
         style = {"description_width": "8em"}
         self._results_frame = results if results is not None and not isinstance(results, (str, os.PathLike)) else None
         self._host, self._port = host, port
@@ -107,9 +109,9 @@ class CallbackDashboard(App):
         self.date_to = W.DatePicker(description="To", style=style)
         self.app = W.Dropdown(options=[ALL, *APPS], value=ALL, description="App", style=style)
         self.outcome = W.Dropdown(options=[ALL, *OUTCOMES], value=ALL, description="Outcome", style=style)
-        self.summary_out = W.Output()
-        self.plots_out = W.Output()
-        self.funnel_out = W.Output()
+        self.summary_out = W.Output(layout=scroll_layout("420px"))
+        self.plots_out = W.Output(layout=scroll_layout("420px"))
+        self.funnel_out = W.Output(layout=scroll_layout("420px"))
         tabs = W.Tab(children=[self.summary_out, self.plots_out, self.funnel_out])
         for i, title in enumerate(("Summary", "Plots", "Funnel")):
             tabs.set_title(i, title)

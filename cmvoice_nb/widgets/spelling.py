@@ -61,6 +61,8 @@ class SpellingSet(App):
         from ..spelling import DEFAULT_CHARS
 
         super().__init__()
+        self.add_class("cmvoice-app")
+        self.add_class("cmvoice-spelling-set")
         style = {"description_width": "9em"}
         self.locale = W.Combobox(options=_locales(), value=locale, description="Locale", ensure_option=False,
                                  style=style)

@@ -1,7 +1,6 @@
 import subprocess
 from pathlib import Path
 
-import numpy as np
 import pytest
 import soundfile as sf
 

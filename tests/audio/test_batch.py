@@ -87,3 +87,16 @@ def test_check_folder_has_one_row_per_file_with_measurements(tmp_path):
     assert not df.loc["sub/studio.wav", "ok"]
     assert any("44100 Hz" in p for p in df.loc["sub/studio.wav", "problems"])
     assert any("truncated" in p for p in df.loc["sub/broken.wav", "problems"])
+
+
+@pytest.mark.parametrize("method", ["forkserver", "spawn"])
+def test_batches_work_with_every_process_start_method(tmp_path, monkeypatch, method):
+    import cmvoice_nb.audio.batch as batch
+
+    monkeypatch.setattr(batch, "START_METHOD", method)
+    src = tmp_path / "src"
+    src.mkdir()
+    for i in range(3):
+        (src / f"p{i}.flac").write_bytes(sf_bytes(sine(300 + 100 * i, 0.3, 16000), 16000, format="FLAC"))
+    df = convert_folder(src, tmp_path / "out", workers=2, progress=False)
+    assert df["ok"].all() and len(list((tmp_path / "out").glob("*.wav"))) == 3

@@ -204,3 +204,17 @@ def test_html_escapes_file_names_and_lists_problems():
     r = check_prompt(b"<b>oops</b> text", name="<script>.wav")
     page = r._repr_html_()
     assert "<script>" not in page and "NOT compliant" in page and "text file" in page
+
+
+def test_nan_samples_in_a_float_wav_are_a_problem():
+    x = sine(440, 0.1, 8000)
+    x[5] = np.inf
+    one_problem(check_prompt(sf_bytes(x, 8000, format="WAV", subtype="FLOAT")), r"NaN or infinite")
+
+
+def test_a_streamed_wav_with_placeholder_sizes_is_explained():
+    data = riff([(b"fmt ", fmt_chunk(6, 1, 8000, 8)), (b"data", alaw_payload())], riff_size=0xFFFFFFFF)
+    data = data[:data.index(b"data") + 4] + b"\xff\xff\xff\xff" + data[data.index(b"data") + 8:]
+    r = check_prompt(data)
+    one_problem(r, r"placeholder sizes")
+    assert r.duration_s == pytest.approx(0.5)

@@ -136,3 +136,29 @@ def test_an_audiosegment_goes_in_and_out():
     seg_in = AudioSegment(data=pcm.tobytes(), sample_width=2, frame_rate=16000, channels=1)
     seg_out = to_audio_segment(seg_in, normalize_dbfs=-20)
     assert seg_out.frame_rate == 8000 and len(seg_out) == 250
+
+
+def test_trimming_a_quiet_recording_keeps_its_speech():
+    quiet = np.concatenate([np.zeros(16000), speechlike(1.0, 16000, level=0.01), np.zeros(16000)])
+    y = prepare_samples(quiet, 16000, trim=True, padding_s=0.1)
+    assert len(y) == pytest.approx(8000 + 1600, abs=200)
+
+
+def test_a_converted_report_names_its_source_in_repr(tmp_path):
+    src = tmp_path / "hi.flac"
+    src.write_bytes(sf_bytes(sine(440, 0.3, 16000), 16000, format="FLAC"))
+    assert repr(convert_prompt(src)).startswith(f"<PromptReport '{src}': ok; alaw, 8000 Hz")
+
+
+def test_a_float_source_above_full_scale_is_clipped_with_a_warning():
+    report = convert_prompt((2.0 * sine(440, 0.5, 16000), 16000))
+    assert any("above full scale" in w for w in report.warnings)
+    assert report.peak_dbfs <= 0.0
+
+
+def test_a_float_wav_with_nan_samples_is_refused():
+    x = sine(440, 0.1, 8000)
+    x[10] = np.nan
+    data = sf_bytes(x, 8000, format="WAV", subtype="FLOAT")
+    with pytest.raises(AudioError, match="NaN"):
+        convert_prompt(data)

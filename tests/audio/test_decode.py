@@ -1,5 +1,4 @@
 import io
-import os
 import stat
 import sys
 import warnings
@@ -8,7 +7,6 @@ import numpy as np
 import pytest
 
 from cmvoice_nb.errors import AudioError
-from cmvoice_nb.audio import decode
 from cmvoice_nb.audio.decode import find_ffmpeg, load_audio
 
 from ._signals import riff, fmt_chunk, sf_bytes, sine

@@ -3,7 +3,6 @@ import os
 import signal
 import subprocess
 import sys
-import time
 import urllib.request
 
 from ._factory import callback

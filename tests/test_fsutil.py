@@ -1,0 +1,40 @@
+"""Atomic writes: all or nothing, with normal permissions."""
+import os
+import stat
+
+import pytest
+
+from cmvoice_nb._fsutil import atomic_write_bytes, atomic_writer
+
+
+def test_a_new_file_gets_umask_permissions_not_owner_only(tmp_path):
+    old = os.umask(0o022)
+    try:
+        path = atomic_write_bytes(tmp_path / "a.bin", b"x")
+    finally:
+        os.umask(old)
+    assert stat.S_IMODE(os.stat(path).st_mode) == 0o644
+
+
+def test_a_replaced_file_keeps_its_permissions(tmp_path):
+    path = tmp_path / "a.bin"
+    path.write_bytes(b"old")
+    os.chmod(path, 0o640)
+    atomic_write_bytes(path, b"new")
+    assert path.read_bytes() == b"new" and stat.S_IMODE(os.stat(path).st_mode) == 0o640
+
+
+def test_a_failed_write_leaves_the_old_file_and_no_temp_file(tmp_path):
+    path = tmp_path / "a.txt"
+    path.write_text("old")
+    with pytest.raises(RuntimeError):
+        with atomic_writer(path, "w", encoding="utf-8") as fh:
+            fh.write("half")
+            raise RuntimeError("crash mid-write")
+    assert path.read_text() == "old"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a.txt"]
+
+
+def test_non_durable_writes_are_still_complete(tmp_path):
+    path = atomic_write_bytes(tmp_path / "sub" / "b.bin", b"data", durable=False)
+    assert path.read_bytes() == b"data"

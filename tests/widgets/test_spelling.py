@@ -1,0 +1,91 @@
+"""SpellingSet: build, check, preview and pack give exactly what the library gives."""
+from __future__ import annotations
+
+import zipfile
+
+import numpy as np
+import pytest
+
+from cmvoice_nb.spelling import build_spelling_set, check_spelling_set, pack_spelling_set, preview_code
+from cmvoice_nb.widgets import SpellingSet
+
+from .conftest import tone_wav
+
+CHARS = "0123ab"
+
+
+@pytest.fixture()
+def char_folder(tmp_path):
+    folder = tmp_path / "takes"
+    folder.mkdir()
+    for i, ch in enumerate(CHARS):
+        (folder / f"{ch.upper()}.wav").write_bytes(tone_wav(300 + 60 * i, duration_s=0.4, channels=1))
+    return folder
+
+
+def _app(tmp_path, source):
+    app = SpellingSet(root=tmp_path / "widget", source=source, locale="en-GB")
+    app.chars.value = CHARS
+    return app
+
+
+def test_build_click_writes_the_same_files_as_build_spelling_set(tmp_path, char_folder):
+    app = _app(tmp_path, char_folder)
+    app.build.click()
+    build_spelling_set(char_folder, tmp_path / "direct", locale="en-GB", chars=CHARS, overwrite=True, progress=False)
+
+    assert app.last_error is None
+    for ch in CHARS:
+        mine = tmp_path / "widget" / "spelling" / "en-GB" / f"{ch}.wav"
+        theirs = tmp_path / "direct" / "spelling" / "en-GB" / f"{ch}.wav"
+        assert mine.read_bytes() == theirs.read_bytes()
+    expected = check_spelling_set(tmp_path / "direct", locale="en-GB", chars=CHARS)
+    assert app.report.ok and app.report.ok == expected.ok
+    assert app.report.frame.drop(columns="file").equals(expected.frame.drop(columns="file"))
+
+
+def test_spell_it_plays_what_preview_code_returns(tmp_path, char_folder):
+    app = _app(tmp_path, char_folder)
+    app.build.click()
+    app.code.value = "3a1"
+    app.play.click()
+    samples, rate = preview_code(tmp_path / "widget", "3a1", locale="en-GB")
+    assert app.last_error is None
+    assert app.preview[1] == rate and np.array_equal(app.preview[0], samples)
+    assert len(app.player_box.children) == 1
+
+
+def test_pack_click_zips_what_pack_spelling_set_zips(tmp_path, char_folder):
+    app = _app(tmp_path, char_folder)
+    app.build.click()
+    app.zip_path.value = str(tmp_path / "mine.zip")
+    app.pack.click()
+    direct = pack_spelling_set(tmp_path / "widget", locale="en-GB", out=tmp_path / "direct.zip", chars=CHARS)
+    assert app.packed == tmp_path / "mine.zip"
+    assert sorted(zipfile.ZipFile(app.packed).namelist()) == sorted(zipfile.ZipFile(direct).namelist())
+
+
+def test_a_code_the_set_cannot_spell_shows_the_error(tmp_path, char_folder):
+    app = _app(tmp_path, char_folder)
+    app.build.click()
+    app.code.value = "9z"
+    app.play.click()
+    assert app.last_error is not None
+    assert "9" in "".join(o.get("text", "") for o in app.out.outputs)
+
+
+def test_building_without_a_source_says_what_is_missing(tmp_path):
+    app = SpellingSet(root=tmp_path / "r")
+    app.build.click()
+    assert isinstance(app.last_error, ValueError)
+    assert "source" in str(app.last_error)
+
+
+def test_text_to_speech_source_builds_a_valid_set(tmp_path):
+    app = SpellingSet(root=tmp_path / "tts", locale="en-GB")
+    app.source_kind.value = "tts"
+    app.chars.value = "12"
+    app.build.click()
+    assert app.last_error is None, app.last_error
+    assert app.report.ok
+    assert sorted(p.name for p in (tmp_path / "tts" / "spelling" / "en-GB").iterdir()) == ["1.wav", "2.wav"]
