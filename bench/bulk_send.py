@@ -41,7 +41,7 @@ def _serve(conn, kwargs: dict) -> None:
     """Run a Simulator in its own process (so the server does not share our GIL) and obey *conn*."""
     from cmvoice_nb.sandbox import Simulator
 
-    with RemoteSim(**kwargs) as sim:
+    with Simulator(**kwargs) as sim:
         conn.send(sim.base_url)
         while True:
             cmd, arg = conn.recv()

@@ -1,13 +1,13 @@
 """cmvoice_nb: run CM Voice API Apps campaigns from Jupyter notebooks.
 
-The public names below are re-exported lazily: ``import cmvoice_nb`` imports
+Widgets live in :mod:`cmvoice_nb.widgets` (``AudioPrep``, ``SpellingSet``, ``Campaign``,
+``CallbackDashboard``). The public names below are re-exported lazily: ``import cmvoice_nb`` imports
 nothing heavy (no pandas, numpy, requests, widgets) until a name is used, and
 does no I/O, env reading or thread start at import time.
 """
 from __future__ import annotations
 
-import importlib
-from typing import Any
+from ._lazy import lazy_exports
 
 __version__ = "0.1.0"
 
@@ -45,19 +45,34 @@ _EXPORTS: dict[str, str] = {
     "SendResult": "client",
     "CalleeResult": "client",
     "Simulator": "sandbox",
+    "SIMULATOR_TOKEN": "sandbox",
+    # audio preparation
+    "convert_prompt": "audio",
+    "check_prompt": "audio",
+    "convert_folder": "audio",
+    "check_folder": "audio",
+    "PromptReport": "audio",
+    "load_audio": "audio",
+    "to_audio_segment": "audio",
+    # OTP spelling sets
+    "build_spelling_set": "spelling",
+    "check_spelling_set": "spelling",
+    "pack_spelling_set": "spelling",
+    "preview_code": "spelling",
+    "preview_audio": "spelling",
+    # campaigns (importing them registers the df.cmvoice accessor)
+    "plan_campaign": "campaign",
+    "send_campaign": "campaign",
+    "CampaignPlan": "campaign",
+    "CampaignSender": "campaign",
+    "Journal": "campaign",
+    # call results
+    "CallbackReceiver": "callbacks",
+    "load_callbacks": "callbacks",
+    "summarize": "callbacks",
+    "dtmf_summary": "callbacks",
+    "funnel": "callbacks",
+    "write_report": "callbacks",
 }
 
-__all__ = sorted([*_EXPORTS, "__version__"])
-
-
-def __getattr__(name: str) -> Any:
-    module = _EXPORTS.get(name)
-    if module is None:
-        raise AttributeError(f"module 'cmvoice_nb' has no attribute {name!r}")
-    value = getattr(importlib.import_module(f".{module}", __name__), name)
-    globals()[name] = value  # cache: later lookups skip __getattr__
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(__all__))
+__getattr__, __dir__, __all__ = lazy_exports(__name__, _EXPORTS)

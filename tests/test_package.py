@@ -6,8 +6,16 @@ import sys
 import cmvoice_nb
 
 
-def test_every_name_in___all___resolves():
-    missing = [name for name in cmvoice_nb.__all__ if not hasattr(cmvoice_nb, name)]
+import importlib
+
+import pytest
+
+
+@pytest.mark.parametrize("package", ["cmvoice_nb", "cmvoice_nb.audio", "cmvoice_nb.spelling", "cmvoice_nb.campaign",
+                                     "cmvoice_nb.callbacks", "cmvoice_nb.widgets"])
+def test_every_name_in___all___resolves(package):
+    module = importlib.import_module(package)
+    missing = [name for name in module.__all__ if not hasattr(module, name)]
     assert missing == []
 
 

@@ -76,8 +76,31 @@ def callee_country(callees: pd.Series) -> pd.Series:
     ['NL', 'BE', 'unknown']
     """
     codes, uniques = pd.factorize(callees.astype("string"), use_na_sentinel=True)
-    regions = np.array([_region(u) or "unknown" for u in uniques] + ["unknown"], dtype=object)
-    return pd.Series(regions[codes], index=callees.index, dtype="string", name="country")
+    regions = _regions(pd.Series(uniques, dtype="string"))
+    table = np.array(list(regions) + ["unknown"], dtype=object)
+    return pd.Series(table[codes], index=callees.index, dtype="string", name="country")
+
+
+def _regions(numbers: pd.Series) -> list[str]:
+    import phonenumbers
+
+    text = numbers.str.strip().str.replace(r"^00", "+", regex=True)
+    # Most country codes belong to one region, and then phonenumbers' answer depends on the code
+    # alone: look those up in bulk; only shared codes (+1, +7, +44, ...) need a full parse.
+    single = {str(cc): regions[0] for cc, regions in phonenumbers.COUNTRY_CODE_TO_REGION_CODE.items()
+              if len(regions) == 1 and regions[0] not in ("001", "ZZ")}
+    plausible = text.str.fullmatch(r"\+[1-9]\d{6,14}").fillna(False).astype(bool)
+    fast = pd.Series(pd.NA, index=text.index, dtype="object")
+    for width in (1, 2, 3):  # E.164 country codes are prefix-free: at most one width matches
+        hit = text.str[1: 1 + width].map(single).where(plausible)
+        fast = fast.where(fast.notna(), hit)
+    out = []
+    for number, region in zip(numbers, fast):
+        if isinstance(region, str):
+            out.append(region)
+        else:
+            out.append(_region(number) or "unknown")
+    return out
 
 
 def _group_keys(calls: pd.DataFrame, by: Any, tz: str) -> tuple[pd.DataFrame, list[str]]:

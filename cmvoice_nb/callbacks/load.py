@@ -8,7 +8,8 @@ the columns in :data:`CALL_COLUMNS` plus any unknown keys as extra columns.
 It is tolerant and honest: a bad line is skipped and listed in the
 :class:`LoadReport` (``df.attrs["load_report"]``), never silently dropped and
 never fatal; the same callback delivered twice is kept once and counted;
-timestamps that do not parse stay null with a :class:`CallbackWarning`.
+timestamps that do not parse stay null with a :class:`CallbackWarning`. Two
+complete objects glued on one line (a lost newline) are both kept.
 
 Speed comes from pyarrow's columnar JSON reader over ~1 MB blocks; only a
 block that pyarrow refuses is re-read, and only its offending lines go through
@@ -390,7 +391,7 @@ def _read_file(path: Path, seq_base: int, report: LoadReport) -> list[pd.DataFra
             return [frame]
         if name.endswith(".csv"):
             return [_read_csv(path, seq_base, report)]
-        data = path.read_bytes()
+        data = _read_bytearray(path)
     except OSError as exc:
         raise CallbackError(f"{path}: cannot read: {exc}") from exc
     except (ValueError, ImportError) as exc:  # a corrupt Parquet file
@@ -398,13 +399,13 @@ def _read_file(path: Path, seq_base: int, report: LoadReport) -> list[pd.DataFra
         return []
     if name.endswith(".gz"):
         try:
-            data = gzip.decompress(data)
+            data = bytearray(gzip.decompress(data))
         except (OSError, EOFError) as exc:
             report.bad_lines.append(BadLine(src, 1, f"not a readable gzip file: {exc}"))
             return []
     if data.startswith(b"\xef\xbb\xbf"):
-        data = data[3:]
-    head = data.lstrip()[:1]
+        data[:3] = b"   "  # a BOM; blanking it in place keeps offsets and avoids a copy
+    head = bytes(data[:65536]).lstrip()[:1]
     if head == b"[":
         return _read_json_document(data, src, seq_base, report)
     if head == b"{" and name.endswith((".json", ".json.gz")):
@@ -416,6 +417,24 @@ def _read_file(path: Path, seq_base: int, report: LoadReport) -> list[pd.DataFra
         else:
             return _records_frames([doc], src, seq_base, report)
     return _read_jsonl(data, src, seq_base, report)
+
+
+def _read_bytearray(path: Path) -> bytearray:
+    """The whole file in a mutable buffer (the fast JSONL path blanks bad lines in place)."""
+    with open(path, "rb") as fh:
+        size = os.fstat(fh.fileno()).st_size
+        data = bytearray(size)
+        view = memoryview(data)
+        got = 0
+        while got < size:
+            n = fh.readinto(view[got:])
+            if not n:
+                break
+            got += n
+        rest = fh.read()  # the file grew while we read it (a receiver is appending)
+    if got < size:
+        del data[got:]
+    return data + rest if rest else data
 
 
 def _read_json_document(data: bytes, src: str, seq_base: int, report: LoadReport) -> list[pd.DataFrame]:
@@ -519,13 +538,12 @@ def _read_jsonl_whole(data: bytes, src: str, seq_base: int, report: LoadReport) 
     kept = np.flatnonzero(good)
     if len(odd) > max(1000, len(kept) // 20):
         return None  # a messy file: block-wise reading copes better
+    odd_lines = [bytes(data[starts[i]:ends[i]]) for i in odd]
     if len(odd):
-        pieces, pos = [], 0
+        # Blank the odd lines (pyarrow skips whitespace-only lines) instead of copying the rest.
+        payload = data if isinstance(data, bytearray) else bytearray(data)
         for i in odd:
-            pieces.append(data[pos:starts[i]])
-            pos = ends[i] + 1
-        pieces.append(data[pos:])
-        payload = b"".join(pieces)
+            payload[starts[i]:ends[i]] = b" " * int(ends[i] - starts[i])
     else:
         payload = data
     tables = []
@@ -533,16 +551,21 @@ def _read_jsonl_whole(data: bytes, src: str, seq_base: int, report: LoadReport) 
         parse = pj.ParseOptions(explicit_schema=_arrow_schema(), unexpected_field_behavior="infer")
         read = pj.ReadOptions(use_threads=True, block_size=16 << 20)
         try:
-            table = pj.read_json(io.BytesIO(payload), read_options=read, parse_options=parse)
+            table = pj.read_json(pa.py_buffer(payload), read_options=read, parse_options=parse)
         except pa.ArrowInvalid:
+            table = None
+        if table is None or table.num_rows != len(kept):
+            # Refused, or rows do not match lines (two objects on one line): the block-wise
+            # reader decides, on the original bytes.
+            if payload is data:
+                for i, line in zip(odd, odd_lines):
+                    data[starts[i]:ends[i]] = line
             return None
-        if table.num_rows != len(kept):
-            return None  # e.g. two objects on one line: let the careful path decide
         tables.append(table)
     records: list = []
     bad: list = []
-    for i in odd:
-        _parse_lines([data[starts[i]:ends[i]]], int(i) + 1, records, bad)
+    for i, line in zip(odd, odd_lines):
+        _parse_lines([line], int(i) + 1, records, bad)
     report.bad_lines.extend(BadLine(src, line, reason, text) for line, reason, text in bad)
     frames = []
     if tables:
@@ -642,12 +665,38 @@ def _parse_lines(lines: list[bytes], first_line: int, records: list, bad: list) 
         try:
             value = json.loads(text)
         except ValueError as exc:
+            glued = _split_glued(text)
+            if glued:
+                records.extend((line, obj) for obj in glued)
+                continue
             bad.append((line, f"not valid JSON: {exc.msg if hasattr(exc, 'msg') else exc}", _snippet(text)))
             continue
         if not isinstance(value, dict):
             bad.append((line, f"expected a JSON object, got {type(value).__name__}", _snippet(text)))
             continue
         records.append((line, value))
+
+
+def _split_glued(text: bytes) -> list[dict] | None:
+    """Objects written back to back on one line (a lost newline): all of them, or None."""
+    decoder = json.JSONDecoder()
+    try:
+        source = bytes(text).decode("utf-8")
+    except UnicodeDecodeError:
+        return None
+    out, pos = [], 0
+    while pos < len(source):
+        try:
+            value, end = decoder.raw_decode(source, pos)
+        except ValueError:
+            return None
+        if not isinstance(value, dict):
+            return None
+        out.append(value)
+        pos = end
+        while pos < len(source) and source[pos] in " \t\r":
+            pos += 1
+    return out if len(out) > 1 else None
 
 
 def _snippet(raw: bytes) -> str:

@@ -329,3 +329,29 @@ def test_report_has_a_readable_repr_and_html():
     report = calls.attrs["load_report"]
     assert "duplicates_removed=1" in repr(report)
     assert "<table>" in report._repr_html_()
+
+
+def test_a_byte_order_mark_and_whitespace_only_lines_are_harmless(tmp_path):
+    path = tmp_path / "cb.jsonl"
+    body = "\n".join(json.dumps(c) for c in sample()[:2]) + "\n   \n" + json.dumps(sample()[2]) + "\n"
+    path.write_bytes(b"\xef\xbb\xbf" + body.encode())
+    calls = load_callbacks(path)
+    assert len(calls) == 3 and calls.attrs["load_report"].ok
+
+
+def test_the_careful_path_gives_the_same_frame_as_the_fast_one(tmp_path):
+    items = sample()
+    clean = load_callbacks(write_jsonl(tmp_path / "clean.jsonl", items))
+    messy = quiet_load(write_jsonl(tmp_path / "messy.jsonl", items[:2] + ['{"x": }'] + items[2:]))
+    pd.testing.assert_frame_equal(clean, messy)
+
+
+@pytest.mark.parametrize("many_bad", [False, True])
+def test_two_objects_glued_on_one_line_are_both_kept(tmp_path, many_bad):
+    # A lost newline glues two complete callbacks together: neither is lost, whichever path reads it.
+    glued = json.dumps(callback(1)) + json.dumps(callback(2))
+    noise = ["not json"] * (1200 if many_bad else 1)
+    path = write_jsonl(tmp_path / "cb.jsonl", [callback(0), *noise, glued, callback(3)])
+    calls = quiet_load(path)
+    assert calls["instruction_id"].tolist() == ["row-0", "row-1", "row-2", "row-3"]
+    assert calls.attrs["load_report"].bad_line_count == len(noise)

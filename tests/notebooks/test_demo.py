@@ -62,3 +62,17 @@ def test_demo_command_prints_the_summary_and_exits_zero(tmp_path, capsys):
     assert main(["--out", str(tmp_path), "--no-notebooks"]) == 0
     printed = capsys.readouterr().out
     assert "compliant" in printed and "answer rate" in printed and "all steps passed" in printed
+
+
+def test_without_nbclient_the_notebook_step_is_skipped_with_a_note(tmp_path, monkeypatch):
+    import sys
+
+    from cmvoice_nb.demo import DemoSummary, step_notebooks
+
+    monkeypatch.setitem(sys.modules, "nbclient", None)  # what a plain `make demo` install may lack
+    summary = DemoSummary(out=tmp_path)
+    step_notebooks(tmp_path / "notebooks", tmp_path, summary)
+    assert summary.ok
+    [(step, text)] = summary.lines
+    assert step == "notebooks" and text.startswith("skipped: nbclient is not installed")
+    assert not (tmp_path / "notebooks").exists()
