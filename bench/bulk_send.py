@@ -4,7 +4,7 @@ Everything runs against the built-in simulator on loopback with 50 ms injected l
 (the provider's answer time is the bottleneck of a real campaign, not the client).
 Figures, all from the same run:
 
-1. throughput of ``send_campaign`` (rate 2000/s, concurrency 32, journal on disk) vs a naive
+1. throughput of ``send_campaign`` (rate 2000/s, concurrency 64, journal on disk) vs a naive
    serial ``for row: requests.post(...)`` loop, and their ratio (target >= 20x);
 2. client-side overhead per instruction: with 0 ms latency, ``send_campaign`` one request at
    a time vs a serial loop over one ``requests.Session`` (the difference is planning, validation, pacing, two
@@ -143,7 +143,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--serial-rows", type=int, default=None, help="rows for the naive loop (default: --rows)")
     ap.add_argument("--latency-s", type=float, default=0.05)
     ap.add_argument("--rate", type=float, default=2000.0)
-    ap.add_argument("--concurrency", type=int, default=32)
+    ap.add_argument("--concurrency", type=int, default=64)
     ap.add_argument("--overhead-rows", type=int, default=500)
     ap.add_argument("--paced-rate", type=float, default=100.0)
     ap.add_argument("--paced-rows", type=int, default=600)

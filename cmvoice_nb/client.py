@@ -227,8 +227,15 @@ class VoiceClient:
         self._own_session = session is None
         if session is None:
             import requests
+            from requests.adapters import HTTPAdapter
 
             session = requests.Session()
+            # Campaigns send from several threads: size the pool so each keeps its connection
+            # (requests' default of 10 would open and drop connections above that). No automatic
+            # retries: only the caller knows whether resending is safe.
+            adapter = HTTPAdapter(pool_connections=4, pool_maxsize=64, max_retries=0)
+            session.mount("https://", adapter)
+            session.mount("http://", adapter)
         self.session = session
 
     def __repr__(self) -> str:

@@ -277,10 +277,10 @@ f.stages"""),
     ("md", "## Plots"),
     ("code", """from cmvoice_nb.callbacks import plot_answer_rate_by_hour, plot_funnel, plot_outcomes, plot_ring_time
 
-plot_outcomes(calls, by="app");"""),
-    ("code", "plot_ring_time(calls);"),
-    ("code", "plot_answer_rate_by_hour(calls);"),
-    ("code", "plot_funnel(f);"),
+plot_outcomes(calls, by="app")"""),
+    ("code", "plot_ring_time(calls)"),
+    ("code", "plot_answer_rate_by_hour(calls)"),
+    ("code", "plot_funnel(f)"),
     ("md", "## A report to share\n\nOne self-contained HTML file: summaries, DTMF input, funnel and plots."),
     ("code", """from cmvoice_nb.callbacks import write_report
 

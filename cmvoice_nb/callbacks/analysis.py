@@ -68,7 +68,9 @@ def _region(number: Any) -> str | None:
 def callee_country(callees: pd.Series) -> pd.Series:
     """ISO country of each callee number (``"unknown"`` when it cannot be told).
 
-    Each distinct number is looked up once, so long campaigns stay fast.
+    The answer is :func:`cmvoice_nb.numbers.number_region`'s, except that non-geographic numbers
+    (``+800``…, region ``"001"``) count as ``"unknown"``. Each distinct number is looked up once,
+    and numbers whose country code belongs to a single country are looked up in bulk.
 
     Examples
     --------
@@ -95,11 +97,9 @@ def _regions(numbers: pd.Series) -> list[str]:
         hit = text.str[1: 1 + width].map(single).where(plausible)
         fast = fast.where(fast.notna(), hit)
     out = []
-    for number, region in zip(numbers, fast):
-        if isinstance(region, str):
-            out.append(region)
-        else:
-            out.append(_region(number) or "unknown")
+    for number, region in zip(numbers.tolist(), fast.tolist()):
+        # Shared codes (+1, +7, +44, ...) depend on the whole number: ask number_region itself.
+        out.append(region if isinstance(region, str) else (_region(number) or "unknown"))
     return out
 
 
@@ -330,6 +330,15 @@ def load_results(path: str | os.PathLike) -> pd.DataFrame:
 
     Everything is read as text first (ids and numbers keep leading zeros), then
     ``http_status``/``attempts`` become nullable integers and ``sent_at`` UTC timestamps.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> path = pathlib.Path(tempfile.mkdtemp()) / "results.csv"
+    >>> _ = path.write_text("row,instruction_id,callee,status,http_status\\n0,a,+31612345678,queued,200\\n")
+    >>> r = load_results(path)
+    >>> r.index.name, r.loc[0, "status"], int(r.loc[0, "http_status"])
+    ('row', 'queued', 200)
     """
     try:
         frame = pd.read_csv(path, dtype=str, keep_default_na=False, na_values=[""], encoding="utf-8-sig")

@@ -2,12 +2,14 @@
 
 Figures are created without pyplot's global figure list, so nothing is shown
 twice in a notebook and nothing leaks in loops; the returned Figure displays
-itself when it is the last expression of a cell. Pass ``ax=`` to draw into an
-existing Axes instead. Library code never calls ``plt.show()``.
+itself (as a PNG) when it is the value of a notebook cell — so end the line
+without ``;``. Pass ``ax=`` to draw into an existing Axes instead. Library code
+never calls ``plt.show()``.
 """
 from __future__ import annotations
 
-import sys
+import functools
+import io
 from typing import Any
 
 import numpy as np
@@ -25,15 +27,21 @@ OUTCOME_COLORS = {
 }
 
 
+def _figure_png(fig) -> bytes:
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=fig.dpi, bbox_inches="tight")
+    return buf.getvalue()
+
+
 def _axes(ax: Any, figsize: tuple[float, float]):
     if ax is not None:
         return ax.figure, ax
     from matplotlib.figure import Figure
 
-    if "IPython" in sys.modules:
-        # Importing pyplot loads the notebook backend, which registers how a Figure displays.
-        import matplotlib.pyplot  # noqa: F401
     fig = Figure(figsize=figsize, layout="constrained")
+    # The figure is not pyplot's, so no backend shows it behind our back; as the value of a
+    # notebook cell it renders itself as one PNG (a registered inline backend takes precedence).
+    fig._repr_png_ = functools.partial(_figure_png, fig)
     return fig, fig.add_subplot()
 
 
@@ -171,6 +179,14 @@ def plot_funnel(funnel_or_results: Any, calls: Any = None, *, ax: Any = None, ti
     """Horizontal funnel: rows → sent → queued → callback received → answered (→ valid DTMF).
 
     Pass a :class:`Funnel`, or campaign results and *calls* to compute one.
+
+    Examples
+    --------
+    >>> from cmvoice_nb.callbacks.load import load_callbacks
+    >>> results = pd.DataFrame({"instruction_id": ["a", "b"], "status": ["queued", "queued"]})
+    >>> calls = load_callbacks([{"type": "otp-finished", "instruction-id": "a", "result": {"code": 10}}])
+    >>> [t.get_text() for t in plot_funnel(results, calls).axes[0].get_yticklabels()]
+    ['rows', 'sent', 'queued', 'callback received', 'answered']
     """
     from matplotlib.ticker import MaxNLocator
 

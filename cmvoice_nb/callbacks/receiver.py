@@ -33,7 +33,7 @@ import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 from ..errors import CallbackError
 
@@ -271,6 +271,12 @@ class CallbackReceiver:
     quarantine
         Where malformed bodies are kept (JSONL: received-at, reason, body). Default: beside *out*
         as ``<name>.quarantine.jsonl``; in memory (:attr:`quarantined`) when *out* is None.
+    keep_in_memory
+        Also keep every record in memory for :meth:`frame` (default). Turn it off for long-running
+        receivers: :meth:`frame` then reads the log.
+    on_callback
+        Called with each stored record (callback keys plus ``received-at``) after it is on disk,
+        from a server thread; errors are logged, never sent back to the provider.
 
     Examples
     --------
@@ -296,7 +302,11 @@ class CallbackReceiver:
         max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
         rotate_daily: bool = False,
         quarantine: str | os.PathLike | None = None,
+        keep_in_memory: bool = True,
+        on_callback: Callable[[dict], None] | None = None,
     ) -> None:
+        if not keep_in_memory and out is None:
+            raise ValueError("keep_in_memory=False needs an out file, or callbacks would be lost")
         if max_body_bytes <= 0:
             raise ValueError(f"max_body_bytes must be positive, got {max_body_bytes!r}")
         self.out = Path(out) if out is not None else None
@@ -319,6 +329,9 @@ class CallbackReceiver:
         self._lock = threading.Lock()
         self._arrived = threading.Condition(self._lock)
         self._records: list[dict] = []
+        self._count = 0
+        self.keep_in_memory = keep_in_memory
+        self.on_callback = on_callback
         self.quarantined: list[dict] = []
         self._status_counts: dict[int, int] = {}
         self._writer = _LogWriter(self.out, rotate_daily=rotate_daily) if self.out is not None else None
@@ -402,7 +415,7 @@ class CallbackReceiver:
     def count(self) -> int:
         """Callbacks accepted so far."""
         with self._lock:
-            return len(self._records)
+            return self._count
 
     @property
     def rejected(self) -> dict[int, int]:
@@ -420,23 +433,42 @@ class CallbackReceiver:
         """
         deadline = time.monotonic() + timeout
         with self._arrived:
-            while len(self._records) < n:
+            while self._count < n:
                 left = deadline - time.monotonic()
                 if left <= 0:
-                    raise CallbackTimeout(f"only {len(self._records)} of {n} callbacks arrived within {timeout} s")
+                    raise CallbackTimeout(f"only {self._count} of {n} callbacks arrived within {timeout} s")
                 self._arrived.wait(left)
-            return len(self._records)
+            return self._count
 
     def records(self) -> list[dict]:
-        """Copies of the stored records (callback keys plus ``received-at``), in arrival order."""
+        """Copies of the records kept in memory (callback keys plus ``received-at``), in arrival order.
+
+        Empty when the receiver was made with ``keep_in_memory=False``.
+        """
         with self._lock:
             return [dict(r) for r in self._records]
 
     def frame(self):
-        """What arrived so far as a typed DataFrame (see :func:`load_callbacks`)."""
+        """What arrived so far as a typed DataFrame (see :func:`load_callbacks`).
+
+        Built from memory, or from the log file(s) when ``keep_in_memory=False``.
+        """
         from .load import load_callbacks
 
-        return load_callbacks(self.records(), warn=False)
+        if self.keep_in_memory:
+            return load_callbacks(self.records(), warn=False)
+        with self._lock:
+            files = self._log_files()
+        return load_callbacks(files, warn=False)
+
+    def _log_files(self) -> list[Path]:
+        if self.out is None:
+            return []
+        if not self.rotate_daily:
+            return [self.out] if self.out.exists() else []
+        stem, _, suffix = self.out.name.rpartition(".")
+        pattern = f"{stem}-????-??-??.{suffix}" if stem else f"{self.out.name}-????-??-??"
+        return sorted(self.out.parent.glob(pattern))
 
     # -- called from handler threads -------------------------------------------------------------
     def _accept(self, callback: dict) -> bool:
@@ -447,8 +479,16 @@ class CallbackReceiver:
                 return False
             if self._writer is not None:
                 self._writer.write(line, received[:10])
-            self._records.append(json.loads(line))
+            record = json.loads(line)
+            if self.keep_in_memory:
+                self._records.append(record)
+            self._count += 1
             self._arrived.notify_all()
+        if self.on_callback is not None:
+            try:
+                self.on_callback(record)
+            except Exception:  # noqa: BLE001 - a display hook must not turn a stored callback into an error
+                log.exception("callback receiver: on_callback failed")
         return True
 
     def _quarantine(self, body: bytes, reason: str) -> None:

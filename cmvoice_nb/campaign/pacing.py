@@ -46,6 +46,9 @@ class TokenBucket:
     window_s
         Length of the ceiling window: at most ``max(1, floor(rate * window_s))`` grants in
         any window of this length.
+    slack_s
+        Each grant counts against the ceiling for ``window_s + slack_s``: headroom for
+        requests that reach the server later than their grant by varying amounts.
     min_rate
         :meth:`slow_down` never goes below this.
 
@@ -63,18 +66,20 @@ class TokenBucket:
         burst: int = 1,
         clock: Callable[[], float] = time.monotonic,
         window_s: float = 1.0,
+        slack_s: float = 0.0,
         min_rate: float = 0.1,
     ) -> None:
         if not (isinstance(rate, (int, float)) and math.isfinite(rate) and rate > 0):
             raise ValueError(f"rate must be a positive number of calls per second, got {rate!r}")
         if int(burst) < 1:
             raise ValueError(f"burst must be at least 1, got {burst!r}")
-        if window_s <= 0:
-            raise ValueError(f"window_s must be positive, got {window_s!r}")
+        if window_s <= 0 or slack_s < 0:
+            raise ValueError(f"window_s must be positive and slack_s >= 0, got {window_s!r}, {slack_s!r}")
         self.target_rate = float(rate)
         self._rate = float(rate)
         self.burst = int(burst)
         self.window_s = float(window_s)
+        self.slack_s = float(slack_s)
         self.min_rate = min(float(min_rate), self.target_rate)
         self._clock = clock
         self._lock = threading.Lock()
@@ -112,14 +117,15 @@ class TokenBucket:
             if now < self._paused_until:
                 return self._paused_until - now
             self._refill(now)
-            while self._grants and self._grants[0] <= now - self.window_s:
+            span = self.window_s + self.slack_s
+            while self._grants and self._grants[0] <= now - span:
                 self._grants.popleft()
             waits = []
             if self._tokens < 1.0:
                 waits.append((1.0 - self._tokens) / self._rate)
             if len(self._grants) >= self._window_cap():
                 # The oldest grant in the window must age out first.
-                waits.append(self._grants[0] + self.window_s - now)
+                waits.append(self._grants[0] + span - now)
             if waits:
                 return max(max(waits), 1e-6)
             self._tokens -= 1.0

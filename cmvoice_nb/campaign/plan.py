@@ -13,7 +13,7 @@ Examples
 >>> plan = plan_campaign(df, app="notification", name="demo", region="NL",
 ...                      columns={"callee": "phone"},
 ...                      defaults={"caller": "+31201234567", "prompt": "Hello {name}", "prompt-type": "TTS"})
->>> plan.summary()["valid"]
+>>> int(plan.summary()["valid"])
 2
 >>> plan.instructions.iloc[1].to_json()["prompt"]
 'Hello Bob'
@@ -23,12 +23,11 @@ from __future__ import annotations
 import hashlib
 import html
 import logging
-import math
 import re
 import string
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
-from typing import Any, Iterable, Mapping
+from typing import Any, Mapping
 
 from ..errors import CampaignError, NumberError
 

@@ -52,11 +52,19 @@ def run(args: argparse.Namespace) -> int:
     from ..errors import CMVoiceError
 
     stop = threading.Event()
+
+    def show(rec: dict) -> None:
+        result = rec.get("result") if isinstance(rec.get("result"), dict) else {}
+        print(f"{time.strftime('%H:%M:%S')} {rec.get('type')} call={rec.get('call-id')} "
+              f"instruction={rec.get('instruction-id')} result={result.get('code')}", flush=True)
+
     try:
+        # A receiver may run for weeks: records live in the log only, not in memory.
         rx = CallbackReceiver(
             args.out, host=args.host, port=args.port, secret=args.secret,
             max_body_bytes=args.max_body_bytes or DEFAULT_MAX_BODY_BYTES,
             rotate_daily=args.rotate_daily, quarantine=args.quarantine,
+            keep_in_memory=False, on_callback=show,
         ).start()
     except (CMVoiceError, ValueError, OSError) as exc:
         print(f"cmvoice receive: {exc}", file=sys.stderr)
@@ -69,14 +77,8 @@ def run(args: argparse.Namespace) -> int:
         # The first stdout line is the URL: scripts and tests read exactly that.
         print(rx.url, flush=True)
         print(f"cmvoice receive: appending to {rx.path}; Ctrl-C to stop", file=sys.stderr, flush=True)
-        seen = 0
         while not stop.wait(0.2):
-            records = rx.records() if rx.count > seen else []
-            for rec in records[seen:]:
-                result = rec.get("result") if isinstance(rec.get("result"), dict) else {}
-                print(f"{time.strftime('%H:%M:%S')} {rec.get('type')} call={rec.get('call-id')} "
-                      f"instruction={rec.get('instruction-id')} result={result.get('code')}", flush=True)
-            seen += len(records[seen:])
+            pass
     finally:
         for sig, handler in previous.items():
             signal.signal(sig, handler)

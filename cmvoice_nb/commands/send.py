@@ -6,7 +6,7 @@ in shell history). Running the same command again resumes: rows already ``queued
 ``unknown`` in the journal are not sent again.
 
 Exit status: 0 when every row reached a final status (``queued``, ``rejected``,
-``invalid``, or ``dry-run``); 1 when some row is ``unknown`` (reconcile it), ``failed`` or
+``invalid``, ``dry-run``, or left out by ``--drop-duplicates``); 1 when some row is ``unknown`` (reconcile it), ``failed`` or
 ``skipped`` (run the command again), or the run stopped on an error; 2 for usage errors.
 
 Examples
@@ -163,4 +163,9 @@ def run(args: argparse.Namespace) -> int:
     if failure is not None:
         print(f"cmvoice send: stopped: {failure}", file=sys.stderr)
         return 1
-    return 0 if results is not None and results["status"].isin(_FINAL).all() else 1
+    if results is None:
+        return 1
+    # A duplicate left out on purpose (--drop-duplicates) is as final as it gets.
+    dropped = [r.dropped for r in plan.rows]
+    final = results["status"].isin(_FINAL).to_numpy() | (results["status"].eq("skipped").to_numpy() & dropped)
+    return 0 if final.all() else 1

@@ -387,12 +387,18 @@ class Campaign(App):
         parts = [f"{html.escape(k)}: <b>{progress[k]}</b>" for k in keys]
         return f"sent {progress.get('sent', 0)}/{progress.get('to_send', 0)} &nbsp; " + " &nbsp; ".join(parts)
 
+    def _show_progress(self, progress: dict) -> None:
+        # The bar counts the rows this run sends: invalid rows and rows the journal already
+        # settled are never sent, so the plan's row count would leave the bar short of full.
+        self.progress.max = max(1, int(progress.get("to_send", 0)))
+        self.progress.value = min(self.progress.max, int(progress.get("sent", 0)))
+
     def _watch(self, sender: Any, dry_run: bool) -> None:
         # Runs in a thread: touch widgets only through trait assignment and append_* calls.
         try:
             while not sender.done:
                 p = sender.progress
-                self.progress.value = min(self.progress.max, int(p.get("sent", 0)))
+                self._show_progress(p)
                 self.counts.value = self._render_counts(p)
                 time.sleep(_POLL_S)
             try:
@@ -402,7 +408,7 @@ class Campaign(App):
                 self.report_error(exc, action="send")
             self.results = results
             p = sender.progress
-            self.progress.value = min(self.progress.max, int(p.get("sent", 0)))
+            self._show_progress(p)
             self.counts.value = self._render_counts(p)
             if results is not None:
                 counts = results["status"].value_counts().to_dict()

@@ -92,3 +92,11 @@ def test_plots_render_to_png(calls, tmp_path):
     fig = plot_outcomes(calls)
     fig.savefig(tmp_path / "o.png")
     assert (tmp_path / "o.png").read_bytes()[:4] == b"\x89PNG"
+
+
+def test_a_returned_figure_renders_itself_as_png_in_a_notebook(calls):
+    fig = plot_outcomes(calls)
+    from IPython.core.formatters import PNGFormatter
+
+    png = PNGFormatter()(fig)
+    assert png[:4] == b"\x89PNG"

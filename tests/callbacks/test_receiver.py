@@ -302,3 +302,24 @@ def test_a_failing_disk_is_not_acknowledged(rx, monkeypatch):
     status, _ = post(rx.url, callback(0))
     assert status == 500
     assert rx.count == 0
+
+
+def test_a_receiver_that_keeps_nothing_in_memory_reads_its_log_for_the_frame(tmp_path):
+    seen = []
+    with CallbackReceiver(tmp_path / "cb.jsonl", keep_in_memory=False, rotate_daily=True,
+                          on_callback=seen.append) as rx:
+        for i in range(3):
+            post(rx.url, callback(i))
+        assert rx.count == 3 and rx.records() == []
+        assert rx.frame()["instruction_id"].tolist() == ["row-0", "row-1", "row-2"]
+    assert [r["call-id"] for r in seen] == [callback(i)["call-id"] for i in range(3)]
+
+
+def test_keeping_nothing_needs_a_log_file():
+    with pytest.raises(ValueError, match="needs an out file"):
+        CallbackReceiver(keep_in_memory=False)
+
+
+def test_a_failing_on_callback_hook_does_not_fail_the_post(rx):
+    rx.on_callback = lambda rec: 1 / 0
+    assert post(rx.url, callback(0))[0] == 200 and rx.count == 1

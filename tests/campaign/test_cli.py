@@ -93,3 +93,16 @@ def test_a_template_naming_a_missing_column_is_a_usage_error(csv_file, tmp_path,
 def test_a_malformed_set_option_is_a_usage_error(csv_file, tmp_path):
     with pytest.raises(SystemExit, match="FIELD=VALUE"):
         main(args(csv_file, tmp_path, "--dry-run", "--set", "caller"))
+
+
+def test_duplicates_left_out_on_purpose_do_not_make_the_exit_status_fail(tmp_path, sim, monkeypatch):
+    monkeypatch.setenv("CM_PRODUCT_TOKEN", SIMULATOR_TOKEN)
+    path = tmp_path / "dups.csv"
+    path.write_text("callee,name\n+31612345610,A\n0612345610,B\n")
+    argv = ["send", str(path), "--app", "notification", "--set", "caller=+31201234567", "--set", "prompt=Hi",
+            "--set", "prompt-type=TTS", "--region", "NL", "--drop-duplicates", "--journal", str(tmp_path / "j"),
+            "-o", str(tmp_path / "o.csv"), "--base-url", sim.base_url, "--no-progress"]
+    assert main(argv) == 0
+    out = pd.read_csv(tmp_path / "o.csv", dtype=str, keep_default_na=False)
+    assert list(out["status"]) == ["queued", "skipped"] and "duplicate callee" in out.loc[1, "error"]
+    assert len(sim.requests) == 1

@@ -115,3 +115,11 @@ def test_a_rate_that_is_not_a_positive_number_is_refused(rate):
 
 def test_the_repr_shows_rate_and_burst():
     assert "rate=5/s" in repr(TokenBucket(5.0, burst=5)) and "burst=5" in repr(TokenBucket(5.0, burst=5))
+
+
+def test_slack_makes_each_grant_count_longer_against_the_ceiling():
+    clock = FakeClock()
+    bucket = TokenBucket(10.0, burst=10, clock=clock, slack_s=0.1)
+    times = grant_times(bucket, clock, 50)
+    worst = max(sum(1 for t in times if start <= t < start + 1.1) for start in times)
+    assert worst <= 10

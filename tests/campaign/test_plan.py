@@ -326,3 +326,15 @@ def test_a_custom_code_for_a_locale_without_a_spelling_set_is_invalid(audio_root
                        "voice.language": ["nl-NL"]})
     plan = plan_campaign(df, app="otp", name="o", defaults={"caller": CALLER}, spelling_root=audio_root)
     assert "spelling/nl-NL/" in plan.problems.iloc[0]["message"]
+
+
+def test_the_accessor_is_registered_on_first_use_not_by_importing_the_package():
+    import subprocess
+    import sys
+
+    code = ("import pandas as pd, cmvoice_nb as cm\n"
+            "before = hasattr(pd.DataFrame, 'cmvoice')\n"
+            "cm.plan_campaign\n"
+            "print(before, hasattr(pd.DataFrame, 'cmvoice'))\n")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert out.stdout.split() == ["False", "True"], out.stderr

@@ -381,3 +381,26 @@ def test_results_csv_has_the_row_column_then_the_result_columns(tmp_path):
     assert list(csv.columns) == ["row", *RESULT_COLUMNS]
     assert list(csv["row"]) == [str(i) for i in range(6)]
     assert csv["sent_at"].str.endswith("Z").all()
+
+
+def test_retry_after_pauses_the_shared_bucket_and_sets_the_minimum_backoff(tmp_path):
+    client = ScriptedClient({"c-0": [RateLimited(429, "slow", retry_after=0.05)]})
+    sender = CampaignSender(make_plan(frame(3)), client, journal=tmp_path / "j.sqlite", **OPTS)
+    paused = []
+    real_pause = sender.bucket.pause
+    sender.bucket.pause = lambda seconds: (paused.append(seconds), real_pause(seconds))
+    res = sender.run()
+    assert (res["status"] == "queued").all()
+    assert paused == [0.05]
+    assert RetryPolicy(backoff_s=0.01).delay_s(1, retry_after=3.0, jitter=0.0) == 3.0
+
+
+def test_a_dataframe_without_app_and_name_cannot_be_sent(tmp_path):
+    with pytest.raises(CampaignError, match="needs app= and name="):
+        send_campaign(frame(), ScriptedClient(), journal=tmp_path / "j.sqlite", progress=False)
+
+
+def test_a_real_send_without_a_client_is_refused_before_anything_is_journaled(tmp_path):
+    with pytest.raises(CampaignError, match="client must be a VoiceClient"):
+        send_campaign(make_plan(), None, journal=tmp_path / "j.sqlite", progress=False)
+    assert not (tmp_path / "j.sqlite").exists()
