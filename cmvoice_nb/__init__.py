@@ -66,6 +66,8 @@ _EXPORTS: dict[str, str] = {
     "CampaignPlan": "campaign",
     "CampaignSender": "campaign",
     "Journal": "campaign",
+    "RetryPolicy": "campaign",
+    "TokenBucket": "campaign",
     # call results
     "CallbackReceiver": "callbacks",
     "load_callbacks": "callbacks",
@@ -73,6 +75,12 @@ _EXPORTS: dict[str, str] = {
     "dtmf_summary": "callbacks",
     "funnel": "callbacks",
     "write_report": "callbacks",
+    "save_calls": "callbacks",
+    "load_results": "callbacks",
+    "plot_outcomes": "callbacks",
+    "plot_answer_rate_by_hour": "callbacks",
+    "plot_ring_time": "callbacks",
+    "plot_funnel": "callbacks",
 }
 
 __getattr__, __dir__, __all__ = lazy_exports(__name__, _EXPORTS)
