@@ -53,6 +53,7 @@ from urllib.parse import urlsplit
 
 from . import spec as _spec
 from .errors import CMVoiceError, ConfigurationError, redact
+from ._http import send_json
 
 logger = logging.getLogger(__name__)
 
@@ -1143,21 +1144,10 @@ class Simulator:
 
     def _reply(self, h: _Handler, record: dict, status: int, payload: Any, *,
                headers: Mapping[str, str] | None = None, close: bool = False) -> None:
-        data = json.dumps(payload).encode("utf-8")
         record["status"] = status
         if isinstance(payload, dict) and "message" in payload:
             record["message"] = payload["message"]
-        h.send_response(status)
-        h.send_header("Content-Type", _spec.CONTENT_TYPE)
-        h.send_header("Content-Length", str(len(data)))
-        for key, value in (headers or {}).items():
-            h.send_header(key, value)
-        if close:
-            h.send_header("Connection", "close")
-            h.close_connection = True
-        h.end_headers()
-        if h.command != "HEAD":
-            h.wfile.write(data)
+        send_json(h, status, payload, headers=headers, close=close, content_type=_spec.CONTENT_TYPE)
 
     def _process(self, h: _Handler, record: dict, app: str, body: bytes, received: datetime,
                  received_mono: float, *, drop: bool) -> None:

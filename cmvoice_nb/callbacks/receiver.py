@@ -36,6 +36,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 from ..errors import CallbackError
+from .._http import send_json
 
 log = logging.getLogger(__name__)
 
@@ -157,18 +158,7 @@ class _Handler(BaseHTTPRequestHandler):
         return path.rstrip("/") == self.server.receiver._path.rstrip("/")
 
     def _reply(self, status: int, message: str, *, close: bool = False, extra: dict | None = None) -> None:
-        body = json.dumps({"status": status, "message": message}).encode()
-        self.send_response(status)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(body)))
-        for k, v in (extra or {}).items():
-            self.send_header(k, v)
-        if close:
-            self.send_header("Connection", "close")
-            self.close_connection = True
-        self.end_headers()
-        if self.command != "HEAD":
-            self.wfile.write(body)
+        send_json(self, status, {"status": status, "message": message}, headers=extra, close=close)
         self.server.receiver._count_status(status)
 
     def _other_method(self) -> None:
