@@ -97,6 +97,14 @@ def derive_instruction_id(name: str, label: Any, *, max_length: int = MAX_ID_LEN
     return f"{clean[: max_length - len(digest) - 1]}-{digest}"
 
 
+def _parse_template(template: str) -> list[tuple]:
+    """``string.Formatter().parse`` as a list, with a TemplateError that says how to write braces."""
+    try:
+        return list(string.Formatter().parse(template))
+    except ValueError as exc:
+        raise TemplateError(f"template {template!r} is malformed: {exc} (write {{{{ and }}}} for literal braces)") from None
+
+
 def template_columns(template: str) -> list[str]:
     """Names of the placeholders in *template* (``{name}``, ``{date:%d %B}``), in order.
 
@@ -111,11 +119,7 @@ def template_columns(template: str) -> list[str]:
     ['first_name', 'date']
     """
     names = []
-    try:
-        parsed = list(string.Formatter().parse(template))
-    except ValueError as exc:
-        raise TemplateError(f"template {template!r} is malformed: {exc} (write {{{{ and }}}} for literal braces)") from None
-    for _literal, name, _spec, _conv in parsed:
+    for _literal, name, _spec, _conv in _parse_template(template):
         if name is None:
             continue
         if name == "" or name.isdigit():
@@ -179,11 +183,7 @@ def render_template(template: str, row: Mapping[str, Any]) -> str:
     'Hello Ann, on 03 May'
     """
     out = []
-    try:
-        parsed = list(string.Formatter().parse(template))
-    except ValueError as exc:
-        raise TemplateError(f"template {template!r} is malformed: {exc}") from None
-    for literal, name, spec, conv in parsed:
+    for literal, name, spec, conv in _parse_template(template):
         out.append(literal)
         if name is None:
             continue
