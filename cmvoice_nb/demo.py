@@ -161,10 +161,13 @@ def step_campaign(out: Path, summary: DemoSummary, state: dict) -> None:
     sent = int(results["status"].isin(["queued", "rejected", "failed", "unknown"]).sum())
     placed = sim.placed_count()
     summary.facts.update(calls_rows=len(results), calls_sent=sent, calls_placed_now=placed, call_status=counts)
-    resumed = "" if placed else " — resumed from the journal of an earlier run: nothing was sent twice"
-    summary.add("campaign", f"{len(results)} rows, {sent} sent to the simulator ("
-                + ", ".join(f"{k} {v}" for k, v in counts.items()) + f"); journal {out / 'campaign.sqlite'}"
-                + resumed)
+    statuses = ", ".join(f"{k} {v}" for k, v in counts.items())
+    if placed:
+        line = f"{len(results)} rows, {placed} calls placed on the simulator ({statuses})"
+    else:
+        # A re-run: the journal already settled every row, so nothing is sent again.
+        line = f"{len(results)} rows, none sent again: the journal holds them from an earlier run ({statuses})"
+    summary.add("campaign", f"{line}; journal {out / 'campaign.sqlite'}")
     if invalid:
         raise RuntimeError(f"{invalid} demo rows were invalid")
 
@@ -184,8 +187,8 @@ def step_callbacks(out: Path, summary: DemoSummary, state: dict) -> None:
     report = write_report(calls, results=state.get("results"), html_path=out / "report.html",
                           title="cmvoice_nb demo campaign")
     summary.facts.update(callbacks=len(calls), outcomes=outcomes, answer_rate=rate)
-    summary.add("callbacks", f"{len(calls)} received (" + ", ".join(f"{k} {v}" for k, v in outcomes.items())
-                + f"); answer rate {rate:.0%}")
+    summary.add("callbacks", f"{len(calls)} in the log, {rx.count} received this run ("
+                + ", ".join(f"{k} {v}" for k, v in outcomes.items()) + f"); answer rate {rate:.0%}")
     summary.add("report", str(report))
 
 
