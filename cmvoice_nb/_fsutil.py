@@ -8,14 +8,17 @@ either the old file or the new one, never half of one.
 from __future__ import annotations
 
 import contextlib
+import functools
 import os
 import tempfile
 from pathlib import Path
 from typing import IO, Iterator
 
 
+@functools.lru_cache(maxsize=1)
 def _umask() -> int:
     # os.umask can only be read by setting it, which races with other threads; Linux shows it here.
+    # Read once per process: batches write thousands of files and the umask does not change.
     try:
         with open("/proc/self/status", encoding="ascii") as fh:
             for line in fh:

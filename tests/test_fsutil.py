@@ -8,11 +8,15 @@ from cmvoice_nb._fsutil import atomic_write_bytes, atomic_writer
 
 
 def test_a_new_file_gets_umask_permissions_not_owner_only(tmp_path):
+    from cmvoice_nb import _fsutil
+
     old = os.umask(0o022)
+    _fsutil._umask.cache_clear()
     try:
         path = atomic_write_bytes(tmp_path / "a.bin", b"x")
     finally:
         os.umask(old)
+        _fsutil._umask.cache_clear()
     assert stat.S_IMODE(os.stat(path).st_mode) == 0o644
 
 

@@ -16,6 +16,7 @@ _EXPORTS: dict[str, str] = {
     "encode_wav": "wavfile",
     "read_wav_samples": "wavfile",
     "load_audio": "decode",
+    "load_mono": "decode",
     "find_ffmpeg": "decode",
     "to_mono": "dsp",
     "resample": "dsp",

@@ -271,7 +271,8 @@ def _name_findings(name: str) -> tuple[list[str], list[str]]:
 
 
 def _measure(report: PromptReport, x: np.ndarray, rate: int, *, quiet_rms_dbfs: float) -> None:
-    mono = dsp.to_mono(x)
+    # A mono file needs no averaging: measure the decoded column in place (no copy).
+    mono = x[:, 0] if x.ndim == 2 and x.shape[1] == 1 else dsp.to_mono(x)
     n = len(mono)
     report.duration_s = n / rate
     report.peak_dbfs = dsp.dbfs_peak(mono)
@@ -296,7 +297,7 @@ def _measure(report: PromptReport, x: np.ndarray, rate: int, *, quiet_rms_dbfs: 
             f"too quiet: speech level {active:.1f} dBFS RMS (below {quiet_rms_dbfs:g}); A-law loses SNR fast "
             "at low levels. Fix: convert with normalize_dbfs=-20.")
     # Clipping: runs of 3+ samples at the format's largest magnitude.
-    full = np.max(np.abs(mono))
+    full = max(float(mono.max()), -float(mono.min()))
     if full >= 0.95:
         at_max = np.abs(mono) >= full * 0.999
         runs = np.diff(np.flatnonzero(np.diff(np.concatenate([[0], at_max.astype(np.int8), [0]]))))[::2]

@@ -25,9 +25,9 @@ from typing import Any
 import numpy as np
 
 from ..errors import AudioError
-from .wavfile import looks_like_text, read_wav_samples, sniff_format
+from .wavfile import decode_wav_data, decode_wav_mono, looks_like_text, parse_wav, read_wav_samples, sniff_format
 
-__all__ = ["load_audio", "find_ffmpeg", "read_source_bytes", "DEFAULT_MAX_DURATION_S"]
+__all__ = ["load_audio", "load_mono", "find_ffmpeg", "read_source_bytes", "DEFAULT_MAX_DURATION_S"]
 
 log = logging.getLogger(__name__)
 
@@ -154,7 +154,7 @@ def _shape(x: np.ndarray) -> np.ndarray:
 
 
 def _decode_soundfile(data: bytes, path: Path | None, max_duration_s: float | None,
-                      where: Any) -> tuple[np.ndarray, int]:
+                      where: Any, *, mono: bool = False) -> tuple[np.ndarray, int, int]:
     import soundfile as sf
 
     # A real path is much faster than a BytesIO, which libsndfile reads through Python callbacks.
@@ -162,11 +162,24 @@ def _decode_soundfile(data: bytes, path: Path | None, max_duration_s: float | No
         if fh.frames and fh.frames < 2**62:
             _check_length(fh.frames, fh.samplerate, max_duration_s, where)
         # float32 decodes faster; every codec here has less than 24 bits of precision anyway.
-        x = fh.read(dtype="float32", always_2d=True).astype(np.float64)
-        return _shape(x), int(fh.samplerate)
+        x = fh.read(dtype="float32", always_2d=True)
+        if mono:
+            return _mono32(x), int(fh.samplerate), x.shape[1]
+        return _shape(x.astype(np.float64)), int(fh.samplerate), x.shape[1]
 
 
-def _decode_pyav(data: bytes, path: Path | None, max_duration_s: float | None, where: Any) -> tuple[np.ndarray, int]:
+def _mono32(x: np.ndarray) -> np.ndarray:
+    """Average the columns of an (n, channels) array into a new float32 vector."""
+    out = x[:, 0].astype(np.float32)  # always a copy
+    for c in range(1, x.shape[1]):
+        out += x[:, c]
+    if x.shape[1] > 1:
+        out *= np.float32(1.0 / x.shape[1])
+    return out
+
+
+def _decode_pyav(data: bytes, path: Path | None, max_duration_s: float | None, where: Any, *,
+                 mono: bool = False) -> tuple[np.ndarray, int, int]:
     import av  # optional accelerator: decodes M4A/AAC in process
 
     src = str(path) if path is not None else io.BytesIO(data)
@@ -184,7 +197,10 @@ def _decode_pyav(data: bytes, path: Path | None, max_duration_s: float | None, w
         scale = {"s16": 32768.0, "s32": 2147483648.0, "flt": 1.0, "dbl": 1.0}
         dtypes = {"s16": "<i2", "s32": "<i4", "flt": "<f4", "dbl": "<f8"}
         parts: list[np.ndarray] = []
-        for frame in container.decode(stream):
+        nch = 1
+        if mono:
+            parts, nch = _pyav_mono_frames(container.decode(stream))
+        for frame in () if mono else container.decode(stream):
             name = frame.format.name
             base = name.rstrip("p")
             nch = len(frame.layout.channels)
@@ -206,11 +222,48 @@ def _decode_pyav(data: bytes, path: Path | None, max_duration_s: float | None, w
             parts.append(arr if scale[base] == 1.0 else arr.astype(np.float64) / scale[base])
         if not parts:
             raise AudioError("contains no decodable audio (zero length)", path=where)
-        x = np.concatenate(parts).astype(np.float64, copy=False)
+        x = np.concatenate(parts)
+        if not mono:
+            x = x.astype(np.float64, copy=False)
+        elif nch > 1:
+            x *= np.float32(1.0 / nch)  # frames of one stream share their layout
         if stream.duration is not None and stream.time_base is not None:
             # AAC decoders emit the encoder's end padding too; the container knows the true length.
             x = x[: int(round(float(stream.duration * stream.time_base) * rate))]
-        return _shape(x), rate
+        return _shape(x), rate, nch
+
+
+def _pyav_mono_frames(frames: Any) -> tuple[list[np.ndarray], int]:
+    """Mono float32 pieces of decoded PyAV frames (the per-frame Python work kept minimal).
+
+    FFmpeg's AAC, MP3 and Vorbis decoders all emit planar float (``fltp``): each piece is the
+    sum of the planes read in place; the caller divides by the channel count once, after
+    joining them, instead of once per frame.
+    """
+    parts: list[np.ndarray] = []
+    nch = 0
+    f32 = np.float32
+    for frame in frames:
+        n = frame.samples
+        if frame.format.name == "fltp":
+            planes = frame.planes
+            nch = len(planes)
+            a = np.frombuffer(planes[0], f32, n)
+            a = a + np.frombuffer(planes[1], f32, n) if nch > 1 else a.copy()
+            for plane in planes[2:]:
+                a += np.frombuffer(plane, f32, n)
+            parts.append(a)
+            continue
+        # Anything else (s16, flt, s32p, u8, ...): PyAV's generic conversion, per frame.
+        arr = frame.to_ndarray()
+        nch = len(frame.layout.channels)
+        arr = arr if frame.format.is_planar else arr.reshape(-1, nch).T
+        base = frame.format.name.rstrip("p")
+        scale = {"s16": 1 / 32768.0, "s32": 1 / 2147483648.0, "u8": 1 / 128.0}.get(base, 1.0)
+        if base == "u8":
+            arr = arr.astype(f32) - 128.0
+        parts.append(np.multiply(arr.sum(axis=0, dtype=np.float64), scale).astype(f32))
+    return parts, max(nch, 1)
 
 
 def _decode_ffmpeg(data: bytes, path: Path | None, max_duration_s: float | None, where: Any) -> tuple[np.ndarray, int]:
@@ -275,14 +328,44 @@ def load_audio(src: Any, *, max_duration_s: float | None = DEFAULT_MAX_DURATION_
     >>> x.tolist(), sr
     ([0.0, 0.5, -1.0], 8000)
     """
-    if isinstance(src, tuple):
-        x, rate = _from_array(src)
+    x, rate, _ = _load(src, max_duration_s=max_duration_s, mono=False)
+    return x, rate
+
+
+def load_mono(src: Any, *, max_duration_s: float | None = DEFAULT_MAX_DURATION_S) -> tuple[np.ndarray, int, int]:
+    """Decode *src* straight to mono ``float32``: the conversion fast path.
+
+    Same inputs, decoders and errors as :func:`load_audio`, but channels are averaged
+    while decoding, in single precision, so no float64 copy of the multichannel audio
+    is ever made. ``float32`` holds every 24-bit sample exactly and soxr's HQ filter
+    computes in single precision anyway, so the converted result is the same.
+
+    Returns
+    -------
+    (samples, samplerate, channels)
+        1-D ``float32`` samples (always a new array), their rate, and how many channels
+        the source had.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> x, sr, ch = load_mono((np.array([[0.5, 0.25], [-1.0, 0.0]]), 16000))
+    >>> x.tolist(), x.dtype.name, sr, ch
+    ([0.375, -0.5], 'float32', 16000, 2)
+    """
+    return _load(src, max_duration_s=max_duration_s, mono=True)
+
+
+def _as_mono32(x: np.ndarray) -> np.ndarray:
+    return x.astype(np.float32) if x.ndim == 1 else _mono32(x)
+
+
+def _load(src: Any, *, max_duration_s: float | None, mono: bool) -> tuple[np.ndarray, int, int]:
+    if isinstance(src, tuple) or _is_audio_segment(src):
+        x, rate = _from_array(src) if isinstance(src, tuple) else _from_segment(src)
         _check_length(len(x), rate, max_duration_s, None)
-        return x, rate
-    if _is_audio_segment(src):
-        x, rate = _from_segment(src)
-        _check_length(len(x), rate, max_duration_s, None)
-        return x, rate
+        channels = 1 if x.ndim == 1 else int(x.shape[1])
+        return (_as_mono32(x) if mono else x), rate, channels
     data, path = read_source_bytes(src)
     where = path if path is not None else _describe(src)
     if not data:
@@ -292,25 +375,27 @@ def load_audio(src: Any, *, max_duration_s: float | None = DEFAULT_MAX_DURATION_
         raise AudioError(f"truncated WAV file: only {len(data)} bytes, the header is incomplete", path=where)
     if kind == "WAV":
         try:
-            x, rate = read_wav_samples(data)
+            info = parse_wav(data)
+            x = decode_wav_mono(info, data) if mono else _shape(decode_wav_data(info, data))
         except AudioError as exc:
             raise AudioError(str(exc), path=where) from None
+        rate = int(info.samplerate)
         if len(x) == 0:
             raise AudioError("WAV file contains no audio (zero-length data chunk)", path=where)
         if x.dtype.kind == "f" and not np.isfinite(x).all():
             raise AudioError("contains NaN or infinite samples (a damaged float WAV)", path=where)
         _check_length(len(x), rate, max_duration_s, where)
-        return x, rate
+        return x, rate, int(info.channels)
     if kind is None and looks_like_text(data):
         raise AudioError("is a text file, not audio", path=where)
     if kind in ("ZIP archive", "PDF"):
         raise AudioError(f"is a {kind}, not audio", path=where)
     errors = []
     try:
-        x, rate = _decode_soundfile(data, path, max_duration_s, where)
+        x, rate, channels = _decode_soundfile(data, path, max_duration_s, where, mono=mono)
         if len(x) == 0:
             raise AudioError("contains no audio (zero length)", path=where)
-        return x, rate
+        return x, rate, channels
     except AudioError:
         raise
     except Exception as exc:  # libsndfile cannot read it: try the ffmpeg family
@@ -321,13 +406,15 @@ def load_audio(src: Any, *, max_duration_s: float | None = DEFAULT_MAX_DURATION_
         pass
     else:
         try:
-            return _decode_pyav(data, path, max_duration_s, where)
+            return _decode_pyav(data, path, max_duration_s, where, mono=mono)
         except AudioError as exc:
             if "max_duration_s" in str(exc):
                 raise
             errors.append(str(exc))
     try:
-        return _decode_ffmpeg(data, path, max_duration_s, where)
+        x, rate = _decode_ffmpeg(data, path, max_duration_s, where)
+        channels = 1 if x.ndim == 1 else int(x.shape[1])
+        return (_as_mono32(x) if mono else x), rate, channels
     except AudioError as exc:
         if "max_duration_s" in str(exc) or "zero length" in str(exc):
             raise

@@ -88,13 +88,16 @@ def _db(v: float) -> float:
 def dbfs_peak(x: np.ndarray) -> float:
     """Peak level in dBFS (``-inf`` for digital silence or empty input)."""
     a = np.asarray(x, dtype=np.float64)
-    return _db(float(np.max(np.abs(a)))) if a.size else float("-inf")
+    # max and -min instead of max(abs(x)): no temporary array the size of the input.
+    return _db(max(float(a.max()), -float(a.min()))) if a.size else float("-inf")
 
 
 def dbfs_rms(x: np.ndarray) -> float:
     """RMS level in dBFS (a full-scale sine is -3.01 dBFS; ``-inf`` for silence)."""
-    a = np.asarray(x, dtype=np.float64)
-    return _db(float(np.sqrt(np.mean(np.square(a))))) if a.size else float("-inf")
+    a = np.asarray(x, dtype=np.float64).ravel()
+    # einsum sums the squares without a temporary array of them. Not np.dot: that is BLAS,
+    # whose threads oversubscribe the cores when a batch already runs one process per core.
+    return _db(float(np.sqrt(np.einsum("i,i->", a, a) / a.size))) if a.size else float("-inf")
 
 
 def frame_dbfs(x: np.ndarray, samplerate: int, *, frame_s: float = 0.02) -> tuple[np.ndarray, int]:
