@@ -25,14 +25,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("-v", "--verbose", action="count", default=0, help="more log output (-vv for debug)")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name in COMMAND_MODULES:
-        try:
-            module = importlib.import_module(f"{__package__}.commands.{name}")
-        except ModuleNotFoundError as exc:
-            # A command group whose module is not there yet must not break the others.
-            if exc.name != f"{__package__}.commands.{name}":
-                raise
-            continue
-        module.register(sub)
+        importlib.import_module(f"{__package__}.commands.{name}").register(sub)
     return parser
 
 

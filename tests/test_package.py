@@ -41,3 +41,14 @@ def test_unknown_attribute_is_an_attribute_error():
 def test_cli_prints_help_and_version():
     out = subprocess.run([sys.executable, "-m", "cmvoice_nb", "--version"], capture_output=True, text=True)
     assert out.returncode == 0 and cmvoice_nb.__version__ in out.stdout
+
+
+def test_cli_lists_every_command_group():
+    out = subprocess.run([sys.executable, "-m", "cmvoice_nb", "--help"], capture_output=True, text=True)
+    for command in ("simulate", "audio", "spelling", "send", "receive", "report"):
+        assert command in out.stdout
+
+
+def test_cli_without_a_command_prints_help_and_exits_2():
+    out = subprocess.run([sys.executable, "-m", "cmvoice_nb"], capture_output=True, text=True)
+    assert out.returncode == 2 and "COMMAND" in out.stdout
