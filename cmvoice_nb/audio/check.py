@@ -26,17 +26,19 @@ False
 from __future__ import annotations
 
 import base64
+import functools
 import html
 import math
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 import numpy as np
 
 from ..errors import AudioError
 from . import dsp
+from .codec import alaw_decode, ulaw_decode
 from .decode import read_source_bytes
 from .wavfile import WavInfo, decode_wav_data, encode_wav, looks_like_text, parse_wav, sniff_format
 
@@ -108,6 +110,7 @@ class PromptReport:
     source_duration_s: float | None = None
     _samples: np.ndarray | None = field(default=None, compare=False)
     _samples_rate: int | None = field(default=None, compare=False)
+    _decode_samples: Callable[[], np.ndarray] | None = field(default=None, compare=False)
 
     @property
     def ok(self) -> bool:
@@ -151,6 +154,8 @@ class PromptReport:
         return f"<PromptReport {label!r}: {state}{warn}; {fmt or 'unreadable'}>"
 
     def _player_wav(self) -> bytes | None:
+        if self._samples is None and self._decode_samples is not None:
+            self._samples, self._decode_samples = self._decode_samples(), None
         if self._samples is None or not self._samples_rate or len(self._samples) == 0:
             return None
         n = int(PLAYER_MAX_S * self._samples_rate)
@@ -271,19 +276,30 @@ def _name_findings(name: str) -> tuple[list[str], list[str]]:
 
 
 def _measure(report: PromptReport, x: np.ndarray, rate: int, *, quiet_rms_dbfs: float) -> None:
+    """Measure decoded float samples: the reference for every codec (see :func:`_measure_codes`)."""
     # A mono file needs no averaging: measure the decoded column in place (no copy).
     mono = x[:, 0] if x.ndim == 2 and x.shape[1] == 1 else dsp.to_mono(x)
-    n = len(mono)
-    report.duration_s = n / rate
-    report.peak_dbfs = dsp.dbfs_peak(mono)
-    report.rms_dbfs = dsp.dbfs_rms(mono)
+    report._samples, report._samples_rate = mono, rate
     start, stop = dsp.speech_bounds(mono, rate, threshold_dbfs=SILENCE_THRESHOLD_DBFS)
+    peak = max(float(mono.max()), -float(mono.min())) if len(mono) else 0.0
+    _report_levels(report, len(mono), rate, peak=peak, rms_dbfs=dsp.dbfs_rms(mono), bounds=(start, stop),
+                   active_dbfs=lambda: dsp.dbfs_rms(mono[start:stop]),
+                   at_full_scale=lambda level: np.abs(mono) >= level, quiet_rms_dbfs=quiet_rms_dbfs)
+
+
+def _report_levels(report: PromptReport, n: int, rate: int, *, peak: float, rms_dbfs: float,
+                   bounds: tuple[int, int], active_dbfs: Callable[[], float],
+                   at_full_scale: Callable[[float], np.ndarray], quiet_rms_dbfs: float) -> None:
+    # The measurements and quality warnings, from numbers both measuring paths compute identically.
+    start, stop = bounds
+    report.duration_s = n / rate
+    report.peak_dbfs = dsp._db(peak)
+    report.rms_dbfs = rms_dbfs
     if stop <= start:
         report.leading_silence_s = report.trailing_silence_s = report.duration_s
     else:
         report.leading_silence_s = start / rate
         report.trailing_silence_s = (n - stop) / rate
-    report._samples, report._samples_rate = mono, rate
     if n == 0:
         return
     if report.peak_dbfs < SILENCE_PEAK_DBFS:
@@ -291,15 +307,14 @@ def _measure(report: PromptReport, x: np.ndarray, rate: int, *, quiet_rms_dbfs: 
             f"silence only (peak {report.peak_dbfs:.1f} dBFS): callers will hear nothing. "
             "Fix: check the recording.")
         return
-    active = dsp.dbfs_rms(mono[start:stop]) if stop > start else report.rms_dbfs
+    active = active_dbfs() if stop > start else report.rms_dbfs
     if active < quiet_rms_dbfs:
         report.warnings.append(
             f"too quiet: speech level {active:.1f} dBFS RMS (below {quiet_rms_dbfs:g}); A-law loses SNR fast "
             "at low levels. Fix: convert with normalize_dbfs=-20.")
     # Clipping: runs of 3+ samples at the format's largest magnitude.
-    full = max(float(mono.max()), -float(mono.min()))
-    if full >= 0.95:
-        at_max = np.abs(mono) >= full * 0.999
+    if peak >= 0.95:
+        at_max = at_full_scale(peak * 0.999)
         runs = np.diff(np.flatnonzero(np.diff(np.concatenate([[0], at_max.astype(np.int8), [0]]))))[::2]
         clipped = int(np.sum(runs[runs >= 3]))
         if clipped:
@@ -314,6 +329,75 @@ def _measure(report: PromptReport, x: np.ndarray, rate: int, *, quiet_rms_dbfs: 
         report.warnings.append(
             f"very long prompt: {report.duration_s:.0f} s (over {LONG_DURATION_S:g} s); callers rarely listen "
             "that long.")
+
+
+@functools.lru_cache(maxsize=None)
+def _code_tables(tag: int) -> tuple[np.ndarray, np.ndarray, float]:
+    """Per-code tables of a 1-byte codec: (integer value, exact square as float64, scale).
+
+    Every sample of an 8-bit file is one of 256 integers times a power of two, so its square
+    is an exact float64 and so is any sum of up to 2**27 of them (4.6 hours at 8 kHz; the
+    coarsest case is µ-law): levels computed from these tables are bit-identical to the
+    float64 arithmetic of :func:`_measure`, whatever the order of summation.
+    """
+    if tag == 6:
+        values, scale = alaw_decode(np.arange(256, dtype=np.uint8)).astype(np.int64), 1.0 / 32768.0
+    elif tag == 7:
+        values, scale = ulaw_decode(np.arange(256, dtype=np.uint8)).astype(np.int64), 1.0 / 32768.0
+    else:  # 8-bit WAV PCM is unsigned, centred on 128
+        values, scale = np.arange(256, dtype=np.int64) - 128, 1.0 / 128.0
+    return values, (values * values).astype(np.float64), scale
+
+
+def _measure_codes(report: PromptReport, codes: np.ndarray, tag: int, rate: int, *,
+                   quiet_rms_dbfs: float) -> None:
+    """:func:`_measure` for mono 8-bit data (A-law, µ-law, unsigned PCM), straight from the bytes.
+
+    One table lookup of each sample's square instead of decoding to float64 and squaring:
+    about a fifth of the time, with results equal to :func:`_measure`'s to the last bit
+    (tests compare both).
+    """
+    values, squares, scale = _code_tables(tag)
+    n = len(codes)
+    scale2 = scale * scale
+    sq = np.take(squares, codes)
+    # The square root of a perfect square below 2**53 is exact: this is max(|x|).
+    peak = float(np.sqrt(sq.max())) * scale
+    flen = max(1, int(round(0.02 * rate)))  # dsp.frame_dbfs's 20 ms frames
+    nfull = n // flen
+    sums = np.einsum("ij->i", sq[: nfull * flen].reshape(nfull, flen))
+    counts = np.full(nfull, float(flen))
+    if n % flen:
+        sums = np.append(sums, sq[nfull * flen:].sum())
+        counts = np.append(counts, float(n % flen))
+    with np.errstate(divide="ignore"):
+        levels = 10.0 * np.log10(sums * scale2 / counts)
+    loud = np.flatnonzero(levels > SILENCE_THRESHOLD_DBFS)
+    start, stop = (int(loud[0] * flen), int(min(n, (loud[-1] + 1) * flen))) if loud.size else (0, 0)
+
+    def rms_dbfs(total: float, count: int) -> float:
+        return dsp._db(float(np.sqrt(total * scale2 / count)))
+
+    def at_full_scale(level: float) -> np.ndarray:
+        return np.take(np.abs(values) * scale >= level, codes)
+
+    _report_levels(report, n, rate, peak=peak, rms_dbfs=rms_dbfs(float(sums.sum()), n), bounds=(start, stop),
+                   active_dbfs=lambda: rms_dbfs(float(sums[loud[0]:loud[-1] + 1].sum()), stop - start),
+                   at_full_scale=at_full_scale, quiet_rms_dbfs=quiet_rms_dbfs)
+
+
+def _code_tag(info: WavInfo) -> int | None:
+    """The codec tag when the data is mono with one byte per sample (the fast path), else None."""
+    tag = info.subformat_tag
+    if info.channels != 1 or not info.samplerate or info.data_offset is None or info.data_size == 0:
+        return None
+    if tag in (6, 7) or (tag == 1 and info.bits is not None and 1 <= info.bits <= 8):
+        return tag
+    return None
+
+
+def _decoded_mono(info: WavInfo, data: bytes) -> np.ndarray:
+    return decode_wav_data(info, data)[:, 0]
 
 
 def check_prompt(path_or_bytes: Any, *, name: str | None = None, allow_pcm16: bool = True,
@@ -394,6 +478,13 @@ def _check_content(report: PromptReport, data: bytes, *, allow_pcm16: bool, quie
     report.problems.extend(problems)
     report.warnings.extend(warnings)
     if info.data_offset is None:
+        return
+    tag = _code_tag(info)
+    if tag is not None:
+        codes = np.frombuffer(data, dtype=np.uint8, count=info.data_size, offset=info.data_offset)
+        _measure_codes(report, codes, tag, int(info.samplerate), quiet_rms_dbfs=quiet_rms_dbfs)
+        # The player decodes only if the report is shown in a notebook.
+        report._samples_rate, report._decode_samples = int(info.samplerate), functools.partial(_decoded_mono, info, data)
         return
     try:
         x = decode_wav_data(info, data)

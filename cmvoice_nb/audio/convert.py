@@ -19,6 +19,7 @@ Examples
 from __future__ import annotations
 
 import os
+import stat
 import warnings
 from pathlib import Path
 from typing import Any
@@ -72,7 +73,7 @@ def prepare_samples(samples: np.ndarray, samplerate: int, *, normalize_dbfs: flo
     if a.dtype == np.float32 and a.ndim == 1:
         # The fast path from load_mono: soxr's HQ filter runs in single precision whatever
         # the input type, so float32 in costs nothing in quality and a third of the time.
-        x = _resample32(a, int(samplerate))
+        x = _resample32(a, int(samplerate)).astype(np.float64)
     else:
         x = dsp.resample(dsp.to_mono(a), int(samplerate), TARGET_RATE)
     if trim:
@@ -88,13 +89,31 @@ def prepare_samples(samples: np.ndarray, samplerate: int, *, normalize_dbfs: flo
 
 
 def _resample32(x: np.ndarray, samplerate: int) -> np.ndarray:
+    """Mono float32 in, float32 at 8 kHz out: soxr's own output type, with no widening copy."""
     if samplerate <= 0:
         raise AudioError(f"sample rates must be positive, got {samplerate} -> {TARGET_RATE}")
     if samplerate == TARGET_RATE or len(x) == 0:
-        return x.astype(np.float64)
+        return x
     import soxr
 
-    return soxr.resample(x, samplerate, TARGET_RATE, quality="HQ").astype(np.float64)
+    return soxr.resample(x, samplerate, TARGET_RATE, quality="HQ")
+
+
+def _prepare(samples: np.ndarray, samplerate: int, **options: Any) -> np.ndarray:
+    # Without trimming or normalising, the float32 samples from load_mono go straight to the
+    # encoder: encode_wav gives the same bytes for them as for their float64 copy (exact
+    # scaling and rounding), so that copy is skipped. Otherwise: prepare_samples.
+    if (samples.dtype == np.float32 and samples.ndim == 1 and not options["trim"]
+            and options["normalize_dbfs"] is None):
+        return _resample32(samples, int(samplerate))
+    return prepare_samples(samples, samplerate, **options)
+
+
+def _stat(path: Path) -> os.stat_result | None:
+    try:
+        return os.stat(path)
+    except (OSError, ValueError):
+        return None
 
 
 def _source_label(src: Any) -> str | None:
@@ -148,16 +167,21 @@ def convert_prompt(src: Any, dst: str | os.PathLike | None = None, *, target: st
     out_path: Path | None = None
     if dst is not None:
         out_path = Path(dst)
-        if out_path.is_dir():
+        st = _stat(out_path)
+        if st is not None and stat.S_ISDIR(st.st_mode):
             stem = Path(label).stem if label else "prompt"
             out_path = out_path / f"{stem}.wav"
-        if label is not None and isinstance(src, (str, os.PathLike)) and same_file(src, out_path):
-            raise AudioError("refusing to overwrite the source file; choose another destination", path=out_path)
-        if not overwrite and out_path.exists():
-            raise AudioError("destination exists and overwrite=False", path=out_path)
+            st = _stat(out_path)
+        # Only an existing destination can be the source or be refused (one stat for a new
+        # file, where same_file would resolve both paths: a tenth of a millisecond a file).
+        if st is not None:
+            if label is not None and isinstance(src, (str, os.PathLike)) and same_file(src, out_path):
+                raise AudioError("refusing to overwrite the source file; choose another destination", path=out_path)
+            if not overwrite:
+                raise AudioError("destination exists and overwrite=False", path=out_path)
     samples, rate, source_channels = load_mono(src, max_duration_s=max_duration_s)
-    y = prepare_samples(samples, rate, normalize_dbfs=normalize_dbfs, trim=trim,
-                        trim_threshold_dbfs=trim_threshold_dbfs, padding_s=padding_s)
+    y = _prepare(samples, rate, normalize_dbfs=normalize_dbfs, trim=trim,
+                 trim_threshold_dbfs=trim_threshold_dbfs, padding_s=padding_s)
     if len(y) == 0:
         raise AudioError("contains no audio after conversion (zero length)", path=label)
     data = encode_wav(y, target=target)

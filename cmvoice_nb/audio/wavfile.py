@@ -267,7 +267,8 @@ def encode_wav(samples_8k: np.ndarray, *, target: str = "alaw", samplerate: int 
     Parameters
     ----------
     samples_8k
-        1-D float array in [-1, 1] (values outside are clipped), already at *samplerate*.
+        1-D float array in [-1, 1] (values outside are clipped), already at *samplerate*;
+        float32 or float64 (anything else is converted to float64).
     target
         ``"alaw"``: G.711 A-law, fmt tag 6, 1 channel, 8 bits, byte rate = samplerate,
         block align 1, with the ``fact`` chunk the RIFF spec requires for non-PCM
@@ -284,7 +285,9 @@ def encode_wav(samples_8k: np.ndarray, *, target: str = "alaw", samplerate: int 
     >>> len(encode_wav(np.zeros(8000), target="pcm16"))
     16044
     """
-    x = np.asarray(samples_8k, dtype=np.float64)
+    x = np.asarray(samples_8k)
+    if x.dtype != np.float32:  # float32 (the conversion fast path) encodes as is, identically
+        x = np.asarray(x, dtype=np.float64)
     if x.ndim != 1:
         raise AudioError(f"encode_wav expects mono samples (1-D), got shape {x.shape}")
     pcm = float_to_pcm16(x)
