@@ -29,18 +29,22 @@ def _umask() -> int:
     return 0o022
 
 
-def _fsync_dir(folder: Path) -> None:
-    # The rename is only durable once the directory entry is on disk too.
+def fsync_path(path: str | os.PathLike) -> bool:
+    """fsync a file or a folder by path; False when it cannot be opened.
+
+    A rename is only durable once the folder's entry is on disk too, so writers sync the folder.
+    """
     try:
-        fd = os.open(folder, os.O_RDONLY)
+        fd = os.open(path, os.O_RDONLY)
     except OSError:
-        return
+        return False
     try:
         os.fsync(fd)
     except OSError:
         pass
     finally:
         os.close(fd)
+    return True
 
 
 @contextlib.contextmanager
@@ -83,7 +87,7 @@ def atomic_writer(path: str | os.PathLike, mode: str = "wb", *, encoding: str | 
                 os.fsync(fh.fileno())
         os.replace(tmp, target)
         if durable:
-            _fsync_dir(target.parent)
+            fsync_path(target.parent)
     except BaseException:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp)

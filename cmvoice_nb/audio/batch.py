@@ -25,6 +25,7 @@ from concurrent.futures import Executor, ProcessPoolExecutor, as_completed
 from pathlib import Path
 from typing import Any, Callable, Iterable, Sequence
 
+from .._fsutil import fsync_path
 from ..errors import AudioError
 from .decode import DEFAULT_MAX_DURATION_S
 
@@ -87,20 +88,6 @@ def _run_chunk(fn: Callable[..., dict], jobs: list[tuple]) -> list[dict]:
     return [fn(*job) for job in jobs]
 
 
-def _fsync(path: str | os.PathLike) -> bool:
-    try:
-        fd = os.open(path, os.O_RDONLY)
-    except OSError:
-        return False
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
-    return True
-
-
 class _Syncer:
     """Make a batch's outputs durable without two fsyncs per file inside the workers.
 
@@ -116,12 +103,12 @@ class _Syncer:
 
     def files(self, paths: Iterable[str | os.PathLike]) -> None:
         for p in paths:
-            if _fsync(p):
+            if fsync_path(p):
                 self.folders.add(os.path.dirname(os.path.abspath(p)))
 
     def finish(self) -> None:
         for folder in sorted(self.folders):
-            _fsync(folder)
+            fsync_path(folder)
 
 
 #: Rough conversion cost in ns per input byte, measured with bench/audio_convert.py on 10 s
