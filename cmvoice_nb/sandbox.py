@@ -632,6 +632,18 @@ class _Scheduler:
 # The simulator
 # =============================================================================================
 
+
+def _typed_frame(rows: list[dict], columns, *, times=(), ints=()):
+    """A DataFrame of *rows* with UTC timestamps and nullable integers where the records need them."""
+    import pandas as pd
+
+    frame = pd.DataFrame(rows, columns=list(columns))
+    for col in times:
+        frame[col] = pd.to_datetime(frame[col], utc=True)
+    for col in ints:
+        frame[col] = frame[col].astype("Int64")
+    return frame
+
 class Simulator:
     """The CM Voice API Apps on loopback: validates, "places" calls, POSTs callbacks.
 
@@ -875,14 +887,9 @@ class Simulator:
         Columns: time, method, path, app, status (None when dropped), fault, latency_s,
         instruction_id, callees (``;``-joined), call_ids (``;``-joined), message, body.
         """
-        import pandas as pd
-
         with self._lock:
             rows = [dict(r) for r in self._requests]
-        frame = pd.DataFrame(rows, columns=list(_REQUEST_COLUMNS))
-        frame["time"] = pd.to_datetime(frame["time"], utc=True)
-        frame["status"] = frame["status"].astype("Int64")
-        return frame
+        return _typed_frame(rows, _REQUEST_COLUMNS, times=("time",), ints=("status",))
 
     @property
     def calls(self):
@@ -893,28 +900,17 @@ class Simulator:
         response (``ok`` / ``dropped``), callback_url, callback_status (``pending``,
         ``delivered``, ``failed``, ``no-url``, ``cancelled``), callback_attempts.
         """
-        import pandas as pd
-
         with self._lock:
             rows = [{k: c[k] for k in _CALL_COLUMNS} for c in self._calls.values()]
-        frame = pd.DataFrame(rows, columns=list(_CALL_COLUMNS))
-        for col in ("started_on", "answered_on", "finished_on"):
-            frame[col] = pd.to_datetime(frame[col], utc=True)
-        for col in ("result_code", "callback_attempts", "replays", "dtmf_attempts"):
-            frame[col] = frame[col].astype("Int64")
-        return frame
+        return _typed_frame(rows, _CALL_COLUMNS, times=("started_on", "answered_on", "finished_on"),
+                            ints=("result_code", "callback_attempts", "replays", "dtmf_attempts"))
 
     @property
     def deliveries(self):
         """Every callback delivery attempt: time, call_id, url, attempt, status, error, ok."""
-        import pandas as pd
-
         with self._lock:
             rows = [dict(r) for r in self._deliveries]
-        frame = pd.DataFrame(rows, columns=list(_DELIVERY_COLUMNS))
-        frame["time"] = pd.to_datetime(frame["time"], utc=True)
-        frame["status"] = frame["status"].astype("Int64")
-        return frame
+        return _typed_frame(rows, _DELIVERY_COLUMNS, times=("time",), ints=("status",))
 
     def placed_count(self, instruction_id: str | None = None) -> int:
         """How many calls were placed (for one ``instruction-id``, or in total).
