@@ -43,6 +43,9 @@ from .errors import (
     ReadTimeout,
     ServerError,
     redact,
+    redact_json,
+    scrub_exception,
+    shorten,
 )
 from .instructions import Instruction, instruction_from_json
 
@@ -284,6 +287,16 @@ class VoiceClient:
         return self._post(spec.app_spec(app).name, dict(body), instruction_id=body.get("instruction-id"))
 
     def _post(self, app: str, body: dict, *, instruction_id: str | None) -> SendResult:
+        # The one exit of every request: whatever is raised from here on, its text, attributes and
+        # causes are scrubbed of the token first (a provider may echo it in any form).
+        secret = self._token.reveal()
+        try:
+            return self._post_once(app, body, instruction_id=instruction_id)
+        except BaseException as exc:
+            scrub_exception(exc, secret)
+            raise
+
+    def _post_once(self, app: str, body: dict, *, instruction_id: str | None) -> SendResult:
         import requests
 
         url = self.url_for(app)
@@ -313,20 +326,23 @@ class VoiceClient:
         return self._interpret(app, response, instruction_id=instruction_id, elapsed_s=elapsed)
 
     def _safe(self, exc: BaseException) -> str:
-        return redact(str(exc), self._token.reveal())
+        return shorten(redact(str(exc), self._token.reveal()))
 
     def _interpret(self, app: str, response, *, instruction_id: str | None, elapsed_s: float) -> SendResult:
+        # Redact once, right here, both the text and the decoded body: everything below (results,
+        # messages, the body kept on an error) is built from the redacted versions only.
+        secret = self._token.reveal()
         status = response.status_code
-        text = redact(response.text, self._token.reveal())
+        text = redact(response.text, secret)
         try:
-            payload = response.json()
+            payload = redact_json(response.json(), secret)
         except ValueError:
             payload = None
         if status == 200:
             results = parse_queued(payload) if payload is not None else ()
             return SendResult(status, text, results, app=app, instruction_id=instruction_id, elapsed_s=elapsed_s)
         message = payload.get("message") if isinstance(payload, Mapping) and payload.get("message") else text.strip()
-        message = message or response.reason or "no message"
+        message = str(message or redact(response.reason or "", secret) or "no message")
         retry_after = parse_retry_after(response.headers.get("Retry-After"))
         if status in (401, 403):
             raise AuthenticationError(status, f"product token refused: {message}", body=text)

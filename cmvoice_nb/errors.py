@@ -28,26 +28,157 @@ safe: :attr:`CMVoiceError.retry_safe` is True only when the request provably was
 not processed, and :attr:`CMVoiceError.may_have_been_placed` is True when a call
 may exist even though we saw no success.
 
-No error message ever contains the product token: messages are built from the
-response body and status only, and :func:`redact` scrubs a token from any text
-that reaches us from elsewhere.
+No error message ever contains the product token. A provider may echo it back
+(``unknown product token <token>``), upper-cased, JSON-escaped or URL-encoded, so
+the client passes everything it keeps through :func:`redact` (text),
+:func:`redact_json` (decoded bodies) and :func:`scrub_exception` (the error it
+raises, its attributes and its cause) before any of it reaches a message, a log,
+a journal or a results file. :func:`shorten` keeps provider messages and echoed
+values readable in messages.
 """
 from __future__ import annotations
 
+import functools
+import re
 from typing import Any, Sequence
+
+#: What a secret is replaced with.
+REDACTED = "***"
+#: Longest provider message (characters) an error message quotes; the full text stays in ``.body``.
+MESSAGE_LIMIT = 200
+#: Longest echoed value (its repr, characters) a validation message quotes.
+VALUE_LIMIT = 100
+
+
+def _char_pattern(ch: str) -> str:
+    # One character of the secret as a server may write it back, in either letter case: as is,
+    # JSON/JS-escaped (\u0041, with any number of backslashes when JSON was encoded twice), a
+    # Python escape, URL-encoded (%41; multi-byte UTF-8 as %E2%82%AC) or an HTML character reference.
+    forms = []
+    for variant in dict.fromkeys((ch, ch.lower(), ch.upper())):
+        if len(variant) != 1:  # 'ß'.upper() == 'SS': the plain form below covers it case-insensitively
+            continue
+        code = ord(variant)
+        forms.append(re.escape(variant))
+        if code < 0x10000:
+            forms.append(r"\\+u%04x" % code)
+        else:  # JSON writes astral characters as a surrogate pair
+            hi, lo = divmod(code - 0x10000, 0x400)
+            forms.append(r"\\+u%04x\\+u%04x" % (0xD800 + hi, 0xDC00 + lo))
+        if code < 0x100:
+            forms.append(r"\\+x%02x" % code)
+        forms.append("".join("%%%02x" % b for b in variant.encode("utf-8", "surrogatepass")))
+        forms.append(r"&#x0*%x;" % code)
+        forms.append(r"&#0*%d;" % code)
+    return "(?:" + "|".join(forms) + ")"
+
+
+@functools.lru_cache(maxsize=8)
+def _secret_pattern(secret: str) -> re.Pattern:
+    # The dashes of a GUID token are optional (a server may print it with or without them,
+    # or the user may have pasted it without), so the pattern is the secret's other
+    # characters in order, each in any of its written forms, with an optional dash between.
+    core = [c for c in secret if c != "-"] or list(secret)
+    dash = _char_pattern("-") + "?"
+    return re.compile(dash.join(_char_pattern(c) for c in core), re.IGNORECASE)
 
 
 def redact(text: str, secret: str | None) -> str:
-    """Return *text* with every occurrence of *secret* replaced by ``***``.
+    r"""Return *text* with every occurrence of *secret* replaced by ``***``.
+
+    Matches the secret in any letter case, with or without its dashes, and written back
+    JSON-escaped (``\u0061``), URL-encoded (``%61``) or as HTML character references, in
+    any mix: the forms a server's error message or a log may give it.
 
     Examples
     --------
     >>> redact("token abc-123 refused", "abc-123")
     'token *** refused'
+    >>> redact('{"message": "unknown token ABC123 / \\u0061bc-\\u0031\\u0032\\u0033"}', "abc-123")
+    '{"message": "unknown token *** / ***"}'
     """
-    if not secret or not text:
+    if not secret or not text or not isinstance(text, str):
         return text
-    return text.replace(secret, "***")
+    return _secret_pattern(secret).sub(REDACTED, text)
+
+
+def redact_json(value: Any, secret: str | None) -> Any:
+    """A copy of a decoded JSON value with *secret* redacted from every string (keys included).
+
+    Examples
+    --------
+    >>> redact_json({"message": "token S3CRET refused", "codes": [1, "s3cret"]}, "s3cret")
+    {'message': 'token *** refused', 'codes': [1, '***']}
+    """
+    if not secret:
+        return value
+    if isinstance(value, str):
+        return redact(value, secret)
+    if isinstance(value, dict):
+        return {redact_json(k, secret): redact_json(v, secret) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return type(value)(redact_json(v, secret) for v in value)
+    return value
+
+
+def shorten(text: Any, limit: int = MESSAGE_LIMIT) -> str:
+    r"""*text* on one line, cut to about *limit* characters with an ellipsis saying how much was left out.
+
+    Examples
+    --------
+    >>> shorten("a  long\nmessage", 200)
+    'a long message'
+    >>> shorten("x" * 300, 20)
+    'xxxxxxxxxxxxxxxxxxxx... (+280 characters)'
+    """
+    flat = " ".join(str(text).split())
+    if len(flat) <= limit:
+        return flat
+    return f"{flat[:limit].rstrip()}... (+{len(flat) - limit} characters)"
+
+
+def _scrub_value(value: Any, secret: str) -> Any:
+    if isinstance(value, str):
+        return redact(value, secret)
+    if isinstance(value, (list, tuple, dict)):
+        return redact_json(value, secret)
+    return value
+
+
+def scrub_exception(exc: BaseException, secret: str | None) -> BaseException:
+    """Redact *secret* from an exception in place: its args, its text attributes, and its causes.
+
+    In the chain of causes (``raise ... from``), a foreign exception's ``request.headers``
+    (requests keeps the prepared request, headers and all) get the secret's value replaced
+    too, so that no traceback, debugger or error tracker finds the token there.
+    Returns *exc*.
+    """
+    if not secret:
+        return exc
+    seen: set[int] = set()
+    stack: list[BaseException | None] = [exc]
+    while stack:
+        current = stack.pop()
+        if current is None or id(current) in seen:
+            continue
+        seen.add(id(current))
+        try:
+            current.args = tuple(_scrub_value(a, secret) for a in current.args)
+        except (AttributeError, TypeError):  # pragma: no cover - exotic exceptions with read-only args
+            pass
+        for name, value in list(getattr(current, "__dict__", {}).items()):
+            if isinstance(value, (str, list, tuple, dict)):
+                try:
+                    setattr(current, name, _scrub_value(value, secret))
+                except (AttributeError, TypeError):  # pragma: no cover - read-only attribute
+                    pass
+        headers = getattr(getattr(current, "request", None), "headers", None)
+        if headers is not None and hasattr(headers, "items"):
+            for key, value in list(headers.items()):
+                if isinstance(value, str) and redact(value, secret) != value:
+                    headers[key] = REDACTED
+        stack.extend([current.__cause__, current.__context__])
+    return exc
 
 
 class CMVoiceError(Exception):
@@ -74,7 +205,7 @@ class ValidationError(CMVoiceError, ValueError):
 
     def __init__(self, problems: Sequence[Any], *, context: str = "") -> None:
         self.problems = list(problems)
-        lines = [f"{p.field}: {p.message} (got {p.value!r})" for p in self.problems]
+        lines = [f"{p.field}: {p.message} (got {shorten(repr(p.value), VALUE_LIMIT)})" for p in self.problems]
         head = f"{context}: " if context else ""
         n = len(self.problems)
         super().__init__(f"{head}{n} problem{'s' if n != 1 else ''}: " + "; ".join(lines))
@@ -105,16 +236,17 @@ class APIError(CMVoiceError):
     status
         The HTTP status code.
     message
-        The provider's message (``{"message": ...}``) or the response text.
+        The provider's message (``{"message": ...}``) or the response text, redacted.
+        ``str(exc)`` quotes it on one line, cut to :data:`MESSAGE_LIMIT` characters.
     body
-        The raw response text (never contains the token: the provider does not echo it).
+        The response text, redacted (a provider may echo the token in it).
     """
 
     def __init__(self, status: int, message: str, *, body: str = "") -> None:
         self.status = status
         self.message = message
         self.body = body
-        super().__init__(f"HTTP {status}: {message}")
+        super().__init__(f"HTTP {status}: {shorten(message)}")
 
 
 class AuthenticationError(APIError):
@@ -203,6 +335,12 @@ class CallbackError(CMVoiceError):
 
 __all__ = [
     "redact",
+    "redact_json",
+    "scrub_exception",
+    "shorten",
+    "REDACTED",
+    "MESSAGE_LIMIT",
+    "VALUE_LIMIT",
     "CMVoiceError",
     "ConfigurationError",
     "ValidationError",
