@@ -25,6 +25,7 @@ from __future__ import annotations
 import copy
 import math
 import re
+from pathlib import PurePosixPath
 from typing import Any, ClassVar, Iterable, Mapping, NamedTuple
 from urllib.parse import urlsplit
 
@@ -33,6 +34,8 @@ from .errors import ValidationError
 
 _PHONE_RE = re.compile(spec.PHONE_PATTERN)
 _LOCALE_RE = re.compile(spec.LOCALE_PATTERN)
+#: Characters of sentences, not of file paths: a File prompt holding them is text sent as File.
+_SENTENCE_PUNCTUATION = frozenset(',;!?"\u201c\u201d\u2026')
 
 
 class Problem(NamedTuple):
@@ -353,6 +356,34 @@ class Instruction(_SpecObject):
                     out.append((f.key, getattr(self, f.name)))
         return out
 
+    def _file_prompt_rules(self) -> list[Problem]:
+        # File is the contract's default prompt type, so text given without a prompt type is sent
+        # as the name of a file the provider then cannot find: the callee hears nothing. Text that
+        # cannot be a path (spaces, sentence punctuation, no audio extension) is flagged with the fix.
+        problems = []
+        for key, value in self.prompt_files():
+            path = value.strip()
+            if not path:
+                continue  # an empty prompt is _check_field's business (required) or nothing to play
+            reasons = []
+            if any(c.isspace() for c in path):
+                reasons.append("contains spaces")
+            punctuation = sorted(set(path) & _SENTENCE_PUNCTUATION)
+            if punctuation:
+                reasons.append(f"contains sentence punctuation ({''.join(punctuation)})")
+            suffix = PurePosixPath(path.replace("\\", "/")).suffix.lower()
+            if suffix not in spec.AUDIO_SUFFIXES:
+                reasons.append("has no audio file extension such as .wav or .mp3")
+            if reasons:
+                explicit = getattr(self, f"{key.replace('-', '_')}_type") is not None
+                # The fix comes first: messages are cut to a readable length further on.
+                problems.append(Problem(key, value, (
+                    f"set {key}-type=TTS to have this text spoken: {key}-type is File"
+                    f"{'' if explicit else ' (the default)'}, which plays an uploaded audio file, and this is "
+                    f"not the path of one (it {' and '.join(reasons)}); a file path looks like "
+                    "prompts/welcome.wav")))
+        return problems
+
     def effective(self, key: str) -> Any:
         """The value the provider will use for *key*: the set value, else the contract's default."""
         f = self.app_spec.field(key)
@@ -388,6 +419,7 @@ class Instruction(_SpecObject):
                 problems.append(Problem("callback-url", url, "expected an http:// or https:// URL with a host"))
         if isinstance(self.voice, Voice):
             problems.extend(self.voice.validate(check_catalogue=check_voice_catalogue))
+        problems.extend(self._file_prompt_rules())
         problems.extend(self._app_rules())
         return problems
 

@@ -71,6 +71,13 @@ SPELLING_CHARS = "0123456789abcdefghijklmnopqrstuvwxyz"
 LOCALE_PATTERN = r"[a-z]{2}-[A-Z]{2}"
 #: International format as the provider expects it: ``+`` or ``00``, then 7..15 digits (E.164).
 PHONE_PATTERN = r"(\+|00)[1-9][0-9]{6,14}"
+#: Suffixes of audio files: what a ``File`` prompt's path ends with, and what folder batches pick up.
+#: The provider prefers ``.wav`` (G.711 A-law) and transcodes other formats it receives.
+AUDIO_SUFFIXES = frozenset({
+    ".wav", ".wave", ".bwf", ".rf64", ".w64", ".mp3", ".flac", ".ogg", ".oga", ".opus", ".m4a",
+    ".mp4", ".aac", ".3gp", ".3gpp", ".amr", ".aif", ".aiff", ".aifc", ".caf", ".au", ".snd",
+    ".wma", ".webm", ".mka", ".spx",
+})
 
 
 # ---------------------------------------------------------------------------------------------

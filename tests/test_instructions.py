@@ -30,6 +30,8 @@ def valid_value(f):
             return f.charset[: f.max_length]
         if f.key == "regex":
             return "[0-9]{1,5}"
+        if f.template:  # a prompt: its type defaults to File, so a file path at the length limit
+            return "prompts/" + "x" * (f.max_length - len("prompts/.wav")) + ".wav"
         return "x" * (f.max_length or 10)
     if f.kind == "int":
         return f.max_value
@@ -226,3 +228,72 @@ def test_replace_returns_a_modified_copy():
     a = make("otp")
     b = a.replace(code="999")
     assert (a.code, b.code) == ("123abc", "999")
+
+
+# --- File prompts: text sent as the default File type ---------------------------------------------
+
+PROMPT_FIELDS = [(app, f) for app, a in spec.APPS.items() for f in a.fields if f.template]
+
+
+def test_every_prompt_field_of_every_app_is_covered():
+    assert {(app, f.key) for app, f in PROMPT_FIELDS} == {
+        ("notification", "prompt"), ("notification", "replay-prompt"),
+        ("otp", "intro-prompt"), ("otp", "code-prompt"), ("otp", "replay-prompt"), ("otp", "outro-prompt"),
+        ("dtmf", "prompt"), ("dtmf", "valid-prompt"), ("dtmf", "invalid-prompt"),
+    }
+
+
+@pytest.mark.parametrize("app,f", PROMPT_FIELDS, ids=[f"{a}-{f.key}" for a, f in PROMPT_FIELDS])
+@pytest.mark.parametrize("text", [
+    "This is a test notification call using the C M voice A P I.",  # the seed's prompt, as File
+    "That's not right!",                                            # the seed's invalid-prompt
+    "Welcome",                                                      # one word: no audio extension
+    "prompts/welcome",                                              # a path without its extension
+    "welcome,again.wav",                                            # sentence punctuation
+])
+def test_text_in_a_file_prompt_is_a_problem_naming_the_fix(app, f, text):
+    inst = make(app, **{f.name: text, f"{f.name}_type": "File"})
+    problems = [p for p in inst.validate() if p.field == f.key]
+    assert len(problems) == 1, inst.validate()
+    assert problems[0].value == text
+    assert problems[0].message.startswith(f"set {f.key}-type=TTS") and "not the path" in problems[0].message
+
+
+FILE_BY_DEFAULT = [(a, f) for a, f in PROMPT_FIELDS if spec.APPS[a].field(f"{f.key}-type").default == "File"]
+
+
+@pytest.mark.parametrize("app,f", FILE_BY_DEFAULT, ids=[f"{a}-{f.key}" for a, f in FILE_BY_DEFAULT])
+def test_the_default_prompt_type_is_file_and_is_checked_too(app, f):
+    inst = make(app, **{f.name: "Your code is ready", f"{f.name}_type": None})
+    [problem] = [p for p in inst.validate() if p.field == f.key]
+    assert "File (the default)" in problem.message and "contains spaces" in problem.message
+
+
+@pytest.mark.parametrize("path", ["prompts/welcome.wav", "welcome.WAV", "nl/otp/intro.mp3",
+                                  "/spelling/en-GB/a.wav", "prompts\\outro.flac", " prompts/x.wav "])
+def test_real_file_paths_are_accepted(path):
+    assert make("otp", intro_prompt=path, outro_prompt=path).validate() == []
+    assert make("notification", prompt=path, prompt_type="File").validate() == []
+
+
+def test_the_same_text_as_tts_or_ssml_is_fine():
+    assert make("notification", prompt="Hello there, friend!", prompt_type="TTS").validate() == []
+    assert make("dtmf", prompt="<speak>Press 1</speak>", prompt_type="TTS_SSML").validate() == []
+
+
+def test_the_problem_lists_every_reason_and_only_once_per_field():
+    inst = make("dtmf", prompt="Press 1, then hash!", valid_prompt="ok.wav", invalid_prompt="Sorry?")
+    by_field = {p.field: p.message for p in inst.validate()}
+    assert set(by_field) == {"prompt", "invalid-prompt"}
+    assert "contains spaces and contains sentence punctuation (!,) and has no audio file extension" in by_field["prompt"]
+
+
+def test_the_simulator_refuses_text_sent_as_a_file_prompt_with_the_same_message():
+    from cmvoice_nb import Simulator
+    from cmvoice_nb.errors import InstructionRejected
+
+    with Simulator() as sim:
+        client = sim.client()
+        with pytest.raises(InstructionRejected, match="prompt-type=TTS"):
+            client.send_json("notification", {"callee": CALLEE, "caller": CALLER, "prompt": "Hello there"},
+                             validate=False)

@@ -25,6 +25,7 @@ from concurrent.futures import Executor, ProcessPoolExecutor, as_completed
 from pathlib import Path
 from typing import Any, Callable, Iterable, Sequence
 
+from .. import spec
 from .._fsutil import fsync_path
 from ..errors import AudioError
 from .decode import DEFAULT_MAX_DURATION_S
@@ -33,12 +34,9 @@ __all__ = ["convert_folder", "check_folder", "convert_paths", "check_paths", "AU
 
 log = logging.getLogger(__name__)
 
-#: File suffixes picked up when walking a folder (explicitly named files are always taken).
-AUDIO_SUFFIXES = frozenset({
-    ".wav", ".wave", ".bwf", ".rf64", ".w64", ".mp3", ".flac", ".ogg", ".oga", ".opus", ".m4a",
-    ".mp4", ".aac", ".3gp", ".3gpp", ".amr", ".aif", ".aiff", ".aifc", ".caf", ".au", ".snd",
-    ".wma", ".webm", ".mka", ".spx",
-})
+#: File suffixes picked up when walking a folder (explicitly named files are always taken). The one
+#: list lives in :mod:`cmvoice_nb.spec`: it is also what a ``File`` prompt's path must end with.
+AUDIO_SUFFIXES = spec.AUDIO_SUFFIXES
 
 CONVERT_COLUMNS = ["source", "target", "status", "ok", "error", "problems", "warnings", "duration_s",
                    "source_samplerate", "source_channels", "peak_dbfs", "rms_dbfs"]

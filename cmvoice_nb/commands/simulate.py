@@ -1,7 +1,9 @@
 """``cmvoice simulate``: run the provider simulator from a shell.
 
 Prints the base URL as the very first line of stdout (so scripts can read it),
-then one line per request it answers, and runs until SIGINT or SIGTERM (exit 0).
+then the test token and ready-to-paste lines that point another terminal at it
+(bash/zsh, PowerShell, cmd), then one line per request it answers, and runs
+until SIGINT or SIGTERM (exit 0). A token given with ``--token`` is never printed.
 
 Examples
 --------
@@ -9,11 +11,17 @@ Examples
 
     $ cmvoice simulate --port 8765 --speed 100 --callback-url http://127.0.0.1:9000/cb
     http://127.0.0.1:8765/voiceapi/v2
+    # test token 7e577e57-0000-4000-8000-000000000000: accepted by this simulator only, not a real account
+    # paste one line into another terminal, then run cmvoice send there:
+    export CM_PRODUCT_TOKEN=7e577e57-0000-4000-8000-000000000000 CMVOICE_BASE_URL=http://127.0.0.1:8765/voiceapi/v2
+    $env:CM_PRODUCT_TOKEN="7e577e57-0000-4000-8000-000000000000"; $env:CMVOICE_BASE_URL="http://127.0.0.1:8765/voiceapi/v2"  # PowerShell
+    set "CM_PRODUCT_TOKEN=7e577e57-0000-4000-8000-000000000000" & set "CMVOICE_BASE_URL=http://127.0.0.1:8765/voiceapi/v2"  & rem cmd.exe
     18:02:11 POST /voiceapi/v2/Notification 200 instruction=row-1 calls=1
 """
 from __future__ import annotations
 
 import argparse
+import shlex
 import sys
 import threading
 
@@ -25,7 +33,8 @@ def register(subparsers) -> None:
         help="run a local simulator of the CM Voice API (no account needed)",
         description=(
             "Run a local simulator of the CM Voice API Apps on loopback. It prints its base URL on the "
-            "first line, accepts only the given token (default: the built-in TEST token "
+            "first line, then the test token and lines to paste into another terminal (bash/zsh, PowerShell, "
+            "cmd) that set CM_PRODUCT_TOKEN and CMVOICE_BASE_URL. It accepts only the given token (default: the built-in TEST token "
             "cmvoice_nb.sandbox.SIMULATOR_TOKEN), places simulated calls and POSTs callbacks. "
             "Callee numbers ending in 09/10/11/12 always give result code 9/10/11/12. "
             "Stop it with Ctrl-C."
@@ -65,6 +74,41 @@ def _print_request(record: dict) -> None:
     print(" ".join(parts), flush=True)
 
 
+def env_lines(base_url: str, token: str | None) -> list[str]:
+    """Lines that point a shell at the simulator: a comment naming the token, then bash/zsh,
+    PowerShell and cmd.exe lines setting ``CM_PRODUCT_TOKEN`` and ``CMVOICE_BASE_URL``.
+
+    *token* is the built-in test token to show, or None when the user chose one (``--token``):
+    then it is not printed (it may be a real one) and the lines set the base URL only.
+
+    Examples
+    --------
+    >>> for line in env_lines("http://127.0.0.1:8765/voiceapi/v2", "t-1"):
+    ...     print(line)
+    # test token t-1: accepted by this simulator only, not a real account
+    # paste one line into another terminal, then run cmvoice send there:
+    export CM_PRODUCT_TOKEN=t-1 CMVOICE_BASE_URL=http://127.0.0.1:8765/voiceapi/v2
+    $env:CM_PRODUCT_TOKEN="t-1"; $env:CMVOICE_BASE_URL="http://127.0.0.1:8765/voiceapi/v2"  # PowerShell
+    set "CM_PRODUCT_TOKEN=t-1" & set "CMVOICE_BASE_URL=http://127.0.0.1:8765/voiceapi/v2"  & rem cmd.exe
+    """
+    url = base_url
+    if token is None:
+        return [
+            "# accepting the token given with --token (not shown); set CM_PRODUCT_TOKEN to it yourself",
+            "# paste one line into another terminal, then run cmvoice send there:",
+            f"export CMVOICE_BASE_URL={shlex.quote(url)}",
+            f'$env:CMVOICE_BASE_URL="{url}"  # PowerShell',
+            f'set "CMVOICE_BASE_URL={url}"  & rem cmd.exe',
+        ]
+    return [
+        f"# test token {token}: accepted by this simulator only, not a real account",
+        "# paste one line into another terminal, then run cmvoice send there:",
+        f"export CM_PRODUCT_TOKEN={shlex.quote(token)} CMVOICE_BASE_URL={shlex.quote(url)}",
+        f'$env:CM_PRODUCT_TOKEN="{token}"; $env:CMVOICE_BASE_URL="{url}"  # PowerShell',
+        f'set "CM_PRODUCT_TOKEN={token}" & set "CMVOICE_BASE_URL={url}"  & rem cmd.exe',
+    ]
+
+
 def run(args: argparse.Namespace) -> int:
     """Start the simulator, print its base URL, serve until SIGINT/SIGTERM; return 0."""
     import signal
@@ -92,6 +136,7 @@ def run(args: argparse.Namespace) -> int:
             previous[sig] = signal.signal(sig, lambda *_: stop.set())
         # The first stdout line is the base URL: scripts and tests read exactly that.
         print(sim.base_url, flush=True)
+        print("\n".join(env_lines(sim.base_url, SIMULATOR_TOKEN if args.token is None else None)), flush=True)
         which = "the built-in test token (SIMULATOR_TOKEN)" if args.token is None else "the token given (not shown)"
         print(f"cmvoice simulate: accepting {which}; speed x{args.speed:g}; Ctrl-C to stop", file=sys.stderr,
               flush=True)

@@ -82,3 +82,59 @@ def test_a_port_in_use_is_a_clear_error():
                                 capture_output=True, text=True, timeout=30)
     assert result.returncode == 2
     assert f"cannot listen on 127.0.0.1:{port}" in result.stderr
+
+
+def read_banner(proc):
+    """The lines after the base URL, up to the last paste line (cmd.exe's)."""
+    lines = []
+    while not (lines and "rem cmd.exe" in lines[-1]):
+        line = proc.stdout.readline()
+        assert line, "the simulator stopped before printing its paste lines"
+        lines.append(line.rstrip("\n"))
+    return lines
+
+
+def test_it_prints_the_test_token_and_a_line_that_points_a_shell_at_it(monkeypatch):
+    import shlex
+
+    from cmvoice_nb import Notification, VoiceClient
+
+    proc, url = start()
+    try:
+        banner = read_banner(proc)
+        assert any(SIMULATOR_TOKEN in line and line.startswith("#") for line in banner)
+        [export] = [line for line in banner if line.startswith("export ")]
+        # Paste it as a POSIX shell would read it, into this process's environment.
+        words = shlex.split(export)
+        assert words[0] == "export"
+        env = dict(w.split("=", 1) for w in words[1:])
+        assert env == {"CM_PRODUCT_TOKEN": SIMULATOR_TOKEN, "CMVOICE_BASE_URL": url}
+        for key, value in env.items():
+            monkeypatch.setenv(key, value)
+        with VoiceClient() as client:  # token and base URL from the pasted environment only
+            result = client.send(Notification(callee="+31612345610", caller="+31201234567", prompt="hi",
+                                              prompt_type="TTS"))
+        assert result.ok
+        [ps] = [line for line in banner if line.startswith("$env:")]
+        assert dict(re.findall(r'\$env:(\w+)="([^"]*)"', ps)) == env
+        [cmd] = [line for line in banner if line.startswith("set ")]
+        assert dict(re.findall(r'set "(\w+)=([^"]*)"', cmd)) == env
+        proc.send_signal(signal.SIGTERM)
+        proc.communicate(timeout=20)
+    finally:
+        proc.kill() if proc.poll() is None else None
+    assert proc.returncode == 0
+
+
+def test_with_a_given_token_the_paste_lines_set_the_base_url_only():
+    token = "0badc0de-1111-4222-8333-444455556666"
+    proc, url = start("--token", token)
+    try:
+        banner = read_banner(proc)
+        proc.send_signal(signal.SIGTERM)
+        out, err = proc.communicate(timeout=20)
+    finally:
+        proc.kill() if proc.poll() is None else None
+    assert f"export CMVOICE_BASE_URL={url}" in banner
+    assert not any("CM_PRODUCT_TOKEN=" in line for line in banner)
+    assert token not in "\n".join(banner) + out + err
