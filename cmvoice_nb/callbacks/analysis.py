@@ -20,6 +20,8 @@ log = logging.getLogger(__name__)
 
 #: Campaign statuses for which a request reached (or may have reached) the provider.
 SENT_STATUSES = ("queued", "rejected", "failed", "unknown")
+#: Statuses of rows whose call may exist; only those are matched to callbacks by instruction id.
+MAY_HAVE_CALLED = ("queued", "unknown", "sending")
 #: Grouping keys :func:`summarize` derives when the frame has no such column.
 DERIVED_KEYS = ("hour", "date", "weekday", "country")
 
@@ -361,15 +363,24 @@ def load_results(path: str | os.PathLike) -> pd.DataFrame:
     return frame
 
 
+#: How much earlier than a row's ``sent_at`` a callback's call may seem to start (clock skew between
+#: this machine and the provider) and still be that row's call, when it is matched on its instruction id.
+SENT_AT_TOLERANCE = pd.Timedelta(minutes=10)
+#: Stage names of :attr:`Funnel.stages`, in order ("valid DTMF" only when the campaign has DTMF rows).
+FUNNEL_STAGES = ("rows", "sent", "queued", "callback received", "answered", "valid DTMF")
+
+
 @dataclass
 class Funnel:
-    """Campaign rows followed from sending to answer.
+    """Campaign rows followed from sending to answer, counting only this campaign's callbacks.
 
     Attributes
     ----------
     stages
-        ``stage`` (rows, sent, queued, callback received, answered[, valid DTMF]), ``rows``,
-        ``share_of_sent`` and ``share_of_previous``.
+        ``stage`` (rows, sent, queued, callback received, answered[, valid DTMF]), ``rows`` (how many
+        campaign rows reached it), ``share_of_rows`` (of all rows), ``share_of_sent`` (of rows sent;
+        empty for the ``rows`` stage, which comes before sending) and ``share_of_previous`` (of the
+        stage before). Every stage is a subset of the one before, so no share exceeds 100 %.
     rows
         The campaign results (same index) plus ``callbacks`` (how many arrived), ``outcome``
         (of the last callback), ``answered``, ``digits``, ``valid_dtmf``, ``resolved`` (an
@@ -381,8 +392,15 @@ class Funnel:
         do not resend them.
     unresolved_unknown
         ``unknown`` rows with no callback (yet): reconcile before resending.
+    calls
+        The callbacks of this campaign: those matched to one of its rows.
     unmatched_callbacks
-        Callbacks whose instruction id / call id matches no campaign row.
+        Every other callback (another campaign's, or one matching no row at all): set aside,
+        counted in no stage.
+    id_collisions
+        The unmatched callbacks that carry one of this campaign's instruction ids but not the
+        call id recorded for that row: another campaign that used the same ids (or an earlier,
+        unrecorded attempt of a row that was sent again). Never counted as this campaign's.
     """
 
     stages: pd.DataFrame
@@ -391,6 +409,8 @@ class Funnel:
     resolved_unknown: pd.DataFrame
     unresolved_unknown: pd.DataFrame
     unmatched_callbacks: pd.DataFrame
+    calls: pd.DataFrame | None = None
+    id_collisions: pd.DataFrame | None = None
 
     def __repr__(self) -> str:
         parts = ", ".join(f"{s}={int(n)}" for s, n in zip(self.stages["stage"], self.stages["rows"]))
@@ -403,9 +423,43 @@ class Funnel:
         notes = (
             f"<p>{len(self.waiting)} row(s) waiting for a callback; {len(self.resolved_unknown)} unknown row(s) "
             f"resolved by a callback; {len(self.unresolved_unknown)} still unknown; "
-            f"{len(self.unmatched_callbacks)} callback(s) match no row.</p>"
+            f"{len(self.unmatched_callbacks)} callback(s) of other campaigns or matching no row set aside.</p>"
         )
         return "<b>Funnel</b>" + self.stages.to_html(index=False, float_format=lambda x: f"{x:.1%}") + notes
+
+    def to_text(self) -> str:
+        """The stages as a plain-text table (for a console), with the callbacks set aside.
+
+        Examples
+        --------
+        >>> results = pd.DataFrame({"instruction_id": ["a", "b"], "status": ["queued", "invalid"]})
+        >>> print(funnel(results, [{"type": "otp-finished", "instruction-id": "a", "result": {"code": 10}}]).to_text())
+        stage              rows  of rows  of sent  of previous
+        rows                  2   100.0%
+        sent                  1    50.0%   100.0%        50.0%
+        queued                1    50.0%   100.0%       100.0%
+        callback received     1    50.0%   100.0%       100.0%
+        answered              1    50.0%   100.0%       100.0%
+        callbacks: 1 of this campaign, 0 set aside
+        """
+        def pct(x: Any) -> str:
+            return f"{x:.1%}" if pd.notna(x) else ""
+
+        lines = [f"{'stage':<17} {'rows':>6} {'of rows':>8} {'of sent':>8} {'of previous':>12}"]
+        for r in self.stages.itertuples(index=False):
+            lines.append(f"{r.stage:<17} {int(r.rows):>6} {pct(r.share_of_rows):>8} {pct(r.share_of_sent):>8} "
+                         f"{pct(r.share_of_previous):>12}".rstrip())
+        own = len(self.calls) if self.calls is not None else int(self.rows["callbacks"].sum())
+        aside = len(self.unmatched_callbacks)
+        line = f"callbacks: {own} of this campaign, {aside} set aside"
+        if aside:
+            line += " (other campaigns, or matching no row)"
+        lines.append(line)
+        collisions = len(self.id_collisions) if self.id_collisions is not None else 0
+        if collisions:
+            lines.append(f"  {collisions} of them carry one of this campaign's instruction ids with a call id "
+                         "it did not record: another campaign used the same ids")
+        return "\n".join(lines)
 
 
 def _per_key(cb: pd.DataFrame, key: str, is_valid: Callable[[str], bool]) -> pd.DataFrame:
@@ -433,11 +487,85 @@ def _per_key(cb: pd.DataFrame, key: str, is_valid: Callable[[str], bool]) -> pd.
     )
 
 
+def _split_ids(value: Any) -> list[str]:
+    """The call ids of one results cell (``;``-separated), normalised like the callbacks' ids."""
+    if value is None or (not isinstance(value, (str, list, tuple)) and pd.isna(value)):
+        return []
+    parts = value if isinstance(value, (list, tuple)) else str(value).split(";")
+    return [p.strip().lower() for p in map(str, parts) if p.strip()]
+
+
+def _number_tail(value: Any) -> set[str]:
+    # Numbers in any format (+31…, 0031…, national 06…) agree on their last 9 digits.
+    if value is None or (not isinstance(value, str) and pd.isna(value)):
+        return set()
+    tails = {re.sub(r"\D", "", part)[-9:] for part in str(value).split(";")}
+    return {t for t in tails if len(t) >= 6}
+
+
+def _match_rows(rows: pd.DataFrame, calls: pd.DataFrame) -> np.ndarray:
+    """For each callback, the position of the campaign row it belongs to, or -1.
+
+    A row that recorded call ids owns exactly the callbacks with those call ids. A row without
+    any whose call may exist (an ``unknown`` row: the answer never came; or a ``queued`` row of
+    results without a ``call_ids`` column) owns the callbacks with its instruction id whose call
+    id no row recorded, provided the callee agrees and the call did not start before the row was
+    sent (:data:`SENT_AT_TOLERANCE`). Rows that placed nothing (invalid, rejected, ...) own none.
+    """
+    owner = np.full(len(calls), -1, dtype="int64")
+    if not len(calls) or not len(rows):
+        return owner
+    cb_call = calls["call_id"].astype("string").str.strip().str.lower()
+    ids_per_row = (rows["call_ids"].map(_split_ids).tolist() if "call_ids" in rows.columns
+                   else [[] for _ in range(len(rows))])
+    claimed: dict[str, int] = {}
+    for pos, ids in enumerate(ids_per_row):
+        for cid in ids:
+            claimed.setdefault(cid, pos)
+    if claimed:
+        hit = cb_call.map(claimed)
+        owner = np.where(hit.notna().to_numpy(), hit.fillna(-1).to_numpy(dtype="int64"), owner)
+    if "instruction_id" not in rows.columns:
+        return owner
+    by_iid: dict[str, int] = {}
+    status = rows["status"].astype("string").str.strip().str.lower().tolist()
+    for pos, (iid, ids, state) in enumerate(zip(rows["instruction_id"].tolist(), ids_per_row, status)):
+        # Only a row whose call may exist: invalid, rejected, failed, skipped... placed nothing.
+        if not ids and state in MAY_HAVE_CALLED and isinstance(iid, str) and iid:
+            by_iid.setdefault(iid, pos)
+    if not by_iid:
+        return owner
+    cb_iid = calls["instruction_id"].astype("string")
+    free = (owner < 0) & cb_iid.isin(list(by_iid)).fillna(False).to_numpy(dtype=bool)
+    free &= ~cb_call.isin(list(claimed)).fillna(False).to_numpy(dtype=bool)
+    if not free.any():
+        return owner
+    sent_at = (pd.to_datetime(rows["sent_at"], utc=True, errors="coerce", format="ISO8601")
+               if "sent_at" in rows.columns else pd.Series(pd.NaT, index=rows.index))
+    started = _event_time(calls)
+    callees = rows["callee"].tolist() if "callee" in rows.columns else [None] * len(rows)
+    for i in np.flatnonzero(free):
+        pos = by_iid[cb_iid.iloc[i]]
+        row_numbers, cb_numbers = _number_tail(callees[pos]), _number_tail(calls["callee"].iloc[i])
+        if row_numbers and cb_numbers and not row_numbers & cb_numbers:
+            continue  # someone else was called under this id: another campaign's call
+        t_sent, t_call = sent_at.iloc[pos], started.iloc[i]
+        if pd.notna(t_sent) and pd.notna(t_call) and t_call < t_sent - SENT_AT_TOLERANCE:
+            continue  # the call started before this row was sent: an earlier campaign's call
+        owner[i] = pos
+    return owner
+
+
 def funnel(results: Any, calls: Any, *, valid: Any = None) -> Funnel:
     """Join campaign results with callbacks: sent → queued → callback received → answered (→ valid DTMF).
 
-    Rows are matched on ``instruction_id`` (the contract's join key); rows without one are
-    matched through their ``call_ids`` (``;``-separated).
+    Rows are matched on their ``call_ids`` (``;``-separated, the provider's own ids, unique
+    across campaigns); a row without call ids (an ``unknown`` row, or results without that
+    column) falls back to its ``instruction_id`` when its call may exist (``queued``/``unknown``),
+    taking only callbacks whose call id no row recorded, for the same callee, that did not start
+    before the row was sent. A callback of
+    another campaign is never counted, even when it carries the same instruction id: it is
+    set aside in :attr:`Funnel.unmatched_callbacks` (and :attr:`Funnel.id_collisions`).
 
     Parameters
     ----------
@@ -472,41 +600,18 @@ def funnel(results: Any, calls: Any, *, valid: Any = None) -> Funnel:
     rows = results.copy()
     status = rows["status"].astype("string").str.strip().str.lower()
 
-    by_instruction = _per_key(calls, "instruction_id", is_valid)
+    owner = _match_rows(rows, calls)
+    matched = owner >= 0
+    own = calls[matched]
     fields = ["callbacks", "outcome", "answered", "digits", "valid_dtmf", "is_dtmf"]
-    joined = pd.DataFrame(index=rows.index, columns=fields, dtype=object)
-    matched_ids: set = set()
-    matched_calls: set = set()
-    if "instruction_id" in rows.columns:
-        iid = rows["instruction_id"].astype("string")
-        hit = iid.isin(by_instruction.index) & iid.notna()
-        if hit.any():
-            joined.loc[hit, fields] = by_instruction.loc[iid[hit].to_numpy(), fields].to_numpy()
-            matched_ids = set(iid[hit])
-    else:
-        hit = pd.Series(False, index=rows.index)
-    if "call_ids" in rows.columns:
-        by_call = _per_key(calls, "call_id", is_valid)
-        for idx in rows.index[~hit.to_numpy()]:
-            value = rows.at[idx, "call_ids"]
-            if value is None or (not isinstance(value, str) and pd.isna(value)):
-                continue
-            ids = [s.strip() for s in str(value).split(";") if s.strip()]
-            ids = [c for c in ids if c in by_call.index]
-            if not ids:
-                continue
-            sub = by_call.loc[ids]
-            joined.loc[idx, fields] = [
-                int(sub["callbacks"].sum()), sub["outcome"].iloc[-1], bool(sub["answered"].any()),
-                sub["digits"].dropna().iloc[-1] if sub["digits"].notna().any() else None,
-                bool(sub["valid_dtmf"].any()), bool(sub["is_dtmf"].any()),
-            ]
-            matched_calls.update(ids)
+    per_row = _per_key(own.assign(_owner=owner[matched]), "_owner", is_valid)
+    joined = per_row.reindex(np.arange(len(rows)))[fields]
+    joined.index = rows.index
 
     n_cb = pd.to_numeric(joined["callbacks"], errors="coerce").fillna(0).astype("int64")
     has_cb = n_cb > 0
-    answered = joined["answered"].fillna(False).astype(bool)
-    valid_dtmf = joined["valid_dtmf"].fillna(False).astype(bool)
+    answered = joined["answered"].astype("boolean").fillna(False).astype(bool)
+    valid_dtmf = joined["valid_dtmf"].astype("boolean").fillna(False).astype(bool)
     sent = status.isin(SENT_STATUSES).fillna(False).astype(bool) | has_cb
     resolved = (status == "unknown").fillna(False).astype(bool) & has_cb
     queued = (status == "queued").fillna(False).astype(bool) | resolved | has_cb
@@ -526,30 +631,38 @@ def funnel(results: Any, calls: Any, *, valid: Any = None) -> Funnel:
 
     counts = [("rows", len(rows)), ("sent", int(sent.sum())), ("queued", int(queued.sum())),
               ("callback received", int(has_cb.sum())), ("answered", int(answered.sum()))]
-    if joined["is_dtmf"].fillna(False).astype(bool).any():
+    if joined["is_dtmf"].astype("boolean").fillna(False).astype(bool).any():
         counts.append(("valid DTMF", int(valid_dtmf.sum())))
     stages = pd.DataFrame(counts, columns=["stage", "rows"])
-    n_sent = counts[1][1]
-    stages["share_of_sent"] = stages["rows"] / n_sent if n_sent else np.nan
+    n_rows, n_sent = counts[0][1], counts[1][1]
+    stages["share_of_rows"] = (stages["rows"] / n_rows) if n_rows else np.nan
+    # "rows" comes before sending: a share of sent means nothing there (it read 115 % before).
+    stages["share_of_sent"] = ((stages["rows"] / n_sent) if n_sent else np.nan)
+    stages.loc[stages["stage"] == "rows", "share_of_sent"] = np.nan
     prev = stages["rows"].shift(1)
     stages["share_of_previous"] = (stages["rows"] / prev).where(prev > 0)
+    for col in ("share_of_rows", "share_of_sent", "share_of_previous"):
+        stages[col] = stages[col].astype("float64")
 
-    matched = pd.Series(False, index=calls.index)
-    if matched_ids:
-        matched |= calls["instruction_id"].isin(matched_ids).fillna(False).astype(bool)
-    if matched_calls:
-        matched |= calls["call_id"].isin(matched_calls).fillna(False).astype(bool)
+    unmatched = calls[~matched]
+    if "instruction_id" in rows.columns:
+        ours = set(rows["instruction_id"].dropna().astype(str))
+        collisions = unmatched[unmatched["instruction_id"].isin(ours).fillna(False).to_numpy(dtype=bool)]
+    else:
+        collisions = unmatched.iloc[0:0]
     return Funnel(
         stages=stages,
         rows=rows,
         waiting=rows[queued & ~has_cb],
         resolved_unknown=rows[resolved],
         unresolved_unknown=rows[(status == "unknown").fillna(False).astype(bool) & ~has_cb],
-        unmatched_callbacks=calls[~matched.to_numpy()],
+        unmatched_callbacks=unmatched,
+        calls=own,
+        id_collisions=collisions,
     )
 
 
 __all__ = [
     "summarize", "dtmf_summary", "DTMFSummary", "funnel", "Funnel", "load_results",
-    "callee_country", "AnalysisError", "SENT_STATUSES",
+    "callee_country", "AnalysisError", "SENT_STATUSES", "MAY_HAVE_CALLED", "SENT_AT_TOLERANCE", "FUNNEL_STAGES",
 ]

@@ -52,11 +52,41 @@ def _rates(frame: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-def render_report(calls: Any, *, results: Any = None, title: str = "Call results", tz: str = "UTC") -> str:
+def campaign_note(f: Any) -> str | None:
+    """One sentence saying which callbacks a campaign report counts and how many it set aside."""
+    aside = len(f.unmatched_callbacks)
+    own = len(f.calls) if f.calls is not None else int(f.rows["callbacks"].sum())
+    if not aside:
+        return None
+    note = (f"Limited to this campaign's {own} callback(s); {aside} callback(s) of other campaigns "
+            "(or matching no row of these results) set aside and counted nowhere")
+    collisions = len(f.id_collisions) if f.id_collisions is not None else 0
+    if collisions:
+        note += (f", {collisions} of them carrying one of this campaign's instruction ids with a call id it did "
+                 "not record (another campaign using the same ids)")
+    return note + "."
+
+
+def render_report(calls: Any, *, results: Any = None, title: str = "Call results", tz: str = "UTC",
+                  campaign_only: bool = True) -> str:
     """Return the report as one HTML string (see :func:`write_report`)."""
     calls = _calls_frame(calls)
     if isinstance(results, (str, os.PathLike)):
         results = load_results(results)
+    report = calls.attrs.get("load_report")
+    f = funnel(results, calls) if results is not None else None
+    notes = []
+    if report is not None:
+        notes = report.problems()
+        if report.duplicates_removed:
+            notes.append(f"{report.duplicates_removed} duplicate callback(s) removed")
+    if f is not None:
+        note = campaign_note(f)
+        if note and campaign_only:
+            notes.append(note)
+            calls = f.calls
+        elif note:
+            notes.append(note.replace("Limited to this campaign's", "The funnel counts this campaign's"))
     parts = [
         "<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>",
         f"<title>{escape(title)}</title><style>{_CSS}</style></head><body>",
@@ -64,14 +94,9 @@ def render_report(calls: Any, *, results: Any = None, title: str = "Call results
         f"<p class='muted'>{len(calls)} callback(s); generated "
         f"{_dt.datetime.now(_dt.timezone.utc):%Y-%m-%d %H:%M} UTC; times in {escape(tz)}.</p>",
     ]
-    report = calls.attrs.get("load_report")
-    if report is not None:
-        notes = report.problems()
-        if report.duplicates_removed:
-            notes.append(f"{report.duplicates_removed} duplicate callback(s) removed")
-        if notes:
-            parts.append("<div class='warn'><b>Data notes:</b><ul>"
-                         + "".join(f"<li>{escape(n)}</li>" for n in notes) + "</ul></div>")
+    if notes:
+        parts.append("<div class='warn'><b>Data notes:</b><ul>"
+                     + "".join(f"<li>{escape(n)}</li>" for n in notes) + "</ul></div>")
 
     parts.append("<h2>Overview</h2>")
     parts.append(_table(_rates(summarize(calls, tz=tz))))
@@ -98,11 +123,10 @@ def render_report(calls: Any, *, results: Any = None, title: str = "Call results
         digits = d.digits.assign(share=d.digits["share"].map(lambda x: f"{x:.1%}"))
         parts.append(_table(digits, index=False, max_rows=30))
 
-    if results is not None:
-        f = funnel(results, calls)
+    if f is not None:
         parts.append("<h2>Campaign funnel</h2>")
         stages = f.stages.copy()
-        for col in ("share_of_sent", "share_of_previous"):
+        for col in ("share_of_rows", "share_of_sent", "share_of_previous"):
             stages[col] = stages[col].map(lambda x: f"{x:.1%}" if pd.notna(x) else "")
         parts.append(_table(stages, index=False))
         parts.append(_png(plot_funnel(f)))
@@ -114,7 +138,7 @@ def render_report(calls: Any, *, results: Any = None, title: str = "Call results
         parts.append(f"<h3>Unknown rows without a callback ({len(f.unresolved_unknown)}): reconcile before resending</h3>")
         parts.append(_table(f.unresolved_unknown[cols]) if len(f.unresolved_unknown) else "<p class='muted'>none</p>")
         if len(f.unmatched_callbacks):
-            parts.append(f"<h3>Callbacks matching no campaign row ({len(f.unmatched_callbacks)})</h3>")
+            parts.append(f"<h3>Callbacks set aside: other campaigns or no campaign row ({len(f.unmatched_callbacks)})</h3>")
             parts.append(_table(f.unmatched_callbacks[["type", "call_id", "instruction_id", "callee", "outcome"]],
                                 index=False))
     parts.append("</body></html>")
@@ -128,6 +152,7 @@ def write_report(
     html_path: str | os.PathLike,
     title: str = "Call results",
     tz: str = "UTC",
+    campaign_only: bool = True,
 ) -> Path:
     """Write a self-contained HTML report (summaries, DTMF input, funnel, plots) atomically.
 
@@ -138,6 +163,10 @@ def write_report(
     results
         Optional campaign results (DataFrame or CSV path): adds the funnel and the rows still
         waiting for a callback.
+    campaign_only
+        With *results*: the summaries, plots and DTMF tables cover only that campaign's callbacks
+        (see :func:`~cmvoice_nb.callbacks.analysis.funnel`); the others are counted, set aside and
+        listed. ``False`` keeps every loaded callback in the summaries.
     html_path
         Where to write; never one of the callback sources.
 
@@ -159,8 +188,8 @@ def write_report(
     for src in getattr(report, "sources", []):
         if not str(src).startswith("<") and target.exists() and same_file(src, target):
             raise CallbackError(f"{target}: refusing to overwrite a callback source with the report")
-    html = render_report(calls, results=results, title=title, tz=tz)
+    html = render_report(calls, results=results, title=title, tz=tz, campaign_only=campaign_only)
     return atomic_write_text(target, html)
 
 
-__all__ = ["render_report", "write_report"]
+__all__ = ["render_report", "write_report", "campaign_note"]

@@ -1,11 +1,22 @@
 """``cmvoice report``: load callback logs and write an HTML report (and exports).
 
+With ``--results`` (a campaign's results CSV) the report is that campaign's: the funnel is
+printed on the console, and the summaries cover only the callbacks of that campaign's calls
+(matched on call ids, see :func:`cmvoice_nb.callbacks.funnel`); callbacks of other campaigns
+are counted and set aside, and the report says how many.
+
 Examples
 --------
 ::
 
     $ cmvoice report callbacks/ --results results.csv --html report.html --parquet calls.parquet
-    1523 callbacks: 1190 answered (78.1%), 201 Cancelled, 87 Failed, 45 Rejected
+    1190 callbacks: 1050 answered (88.2%), 90 Cancelled, 30 Failed, 20 Rejected
+    333 callback(s) of other campaigns (or matching no row of results.csv) set aside: the summary covers this campaign's 1190
+    campaign funnel (results.csv):
+    stage               rows  of rows  of sent  of previous
+    rows                1250   100.0%
+    sent                1240    99.2%   100.0%        99.2%
+    ...
     wrote report.html
 """
 from __future__ import annotations
@@ -22,13 +33,18 @@ def register(subparsers) -> None:
         help="summarise callback logs into an HTML report",
         description=(
             "Load callback logs (JSONL files, folders, globs, JSON arrays, CSV/Parquet exports), print a "
-            "summary and write a self-contained HTML report. With --results, the campaign results CSV is "
-            "joined on instruction-id: the funnel and the rows still waiting for a callback. Exit status 1 "
-            "when nothing could be loaded or a file is missing."
+            "summary and write a self-contained HTML report. With --results, the report is that campaign's: "
+            "its results CSV is joined with the callbacks on call ids (instruction ids for rows without one), "
+            "the funnel is printed, and the summaries cover only that campaign's calls; callbacks of other "
+            "campaigns are counted and set aside. Exit status 1 when nothing could be loaded or a file is missing."
         ),
     )
     p.add_argument("callbacks", nargs="+", metavar="CALLBACKS", help="callback logs, folders or glob patterns")
-    p.add_argument("--results", default=None, help="campaign results CSV (first column 'row')")
+    p.add_argument("--results", default=None,
+                   help="a campaign's results CSV (from cmvoice send -o): print its funnel and limit the report "
+                        "to its calls")
+    p.add_argument("--all-callbacks", action="store_true",
+                   help="with --results: keep other campaigns' callbacks in the summaries (the funnel never counts them)")
     p.add_argument("--html", required=True, help="where to write the HTML report")
     p.add_argument("--title", default="Call results", help="report title")
     p.add_argument("--tz", default="UTC", help="time zone for hours of day (e.g. Europe/Amsterdam)")
@@ -39,7 +55,7 @@ def register(subparsers) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Load, summarise, write the report and exports; return 0, or 1 when nothing could be loaded."""
-    from ..callbacks.analysis import load_results
+    from ..callbacks.analysis import funnel, load_results
     from ..callbacks.load import load_callbacks, save_calls
     from ..callbacks.report import write_report
     from ..errors import CMVoiceError
@@ -57,17 +73,31 @@ def run(args: argparse.Namespace) -> int:
         print(f"cmvoice report: {problem}", file=sys.stderr)
     if report.duplicates_removed:
         print(f"cmvoice report: {report.duplicates_removed} duplicate callback(s) removed", file=sys.stderr)
-    n = len(calls)
-    answered = int(calls["answered"].sum())
-    counts = calls["outcome"].value_counts()
+    if len(calls) == 0:
+        print("0 callbacks")
+        print("cmvoice report: no callbacks could be loaded", file=sys.stderr)
+        return 1
+    f = funnel(results, calls) if results is not None else None
+    shown = f.calls if f is not None and not args.all_callbacks else calls
+    n = len(shown)
+    answered = int(shown["answered"].sum())
+    counts = shown["outcome"].value_counts()
     detail = ", ".join(f"{int(counts[o])} {o}" for o in counts.index if o != "Finished" and counts[o])
     rate = f" ({answered / n:.1%})" if n else ""
     print(f"{n} callbacks: {answered} answered{rate}" + (f", {detail}" if detail else ""))
-    if n == 0:
-        print("cmvoice report: no callbacks could be loaded", file=sys.stderr)
-        return 1
+    if f is not None:
+        aside = len(f.unmatched_callbacks)
+        if aside:
+            covers = ("the summary covers all of them; the funnel counts this campaign's "
+                      f"{len(f.calls)} only" if args.all_callbacks else f"the summary covers this campaign's {n}")
+            print(f"{aside} callback(s) of other campaigns (or matching no row of {args.results}) set aside: {covers}")
+        if len(f.calls) == 0:
+            print(f"none of the {len(calls)} loaded callbacks belongs to this campaign's calls (yet)")
+        print(f"campaign funnel ({args.results}):")
+        print(f.to_text())
     try:
-        out = write_report(calls, results=results, html_path=args.html, title=args.title, tz=args.tz)
+        out = write_report(calls, results=results, html_path=args.html, title=args.title, tz=args.tz,
+                           campaign_only=not args.all_callbacks)
         print(f"wrote {out}")
         for path in (args.parquet, args.csv):
             if path:

@@ -129,15 +129,24 @@ def test_dtmf_summary_without_dtmf_calls_is_empty_not_an_error():
 
 # --- funnel --------------------------------------------------------------------------------------
 
+def call_id(i):
+    """The call id the provider gave call *i* (the factory's callbacks carry the same)."""
+    return callback(i)["call-id"]
+
+
 def campaign_results():
-    """Six rows: 4 queued, 1 unknown (read timeout), 1 invalid, 1 rejected by the API."""
+    """Seven rows: 4 queued, 1 unknown (read timeout), 1 invalid, 1 rejected by the API.
+
+    The queued rows hold the call ids of the provider's answer, as real results do; the callee is
+    the factory callbacks' (0031612345678) in E.164.
+    """
     return pd.DataFrame(
         {
             "instruction_id": ["row-0", "row-1", "row-2", "row-3", "row-4", "row-5", "row-6"],
-            "callee": ["+31612345600"] * 7,
+            "callee": ["+31612345678"] * 7,
             "status": ["queued", "queued", "queued", "queued", "unknown", "invalid", "rejected"],
             "http_status": pd.array([200, 200, 200, 200, None, None, 400], dtype="Int64"),
-            "call_ids": ["c0", "c1", "c2", "c3", None, None, None],
+            "call_ids": [call_id(0), call_id(1), call_id(2), call_id(3), None, None, None],
             "error": [None] * 7,
             "attempts": [1] * 7,
             "sent_at": pd.to_datetime(["2024-03-01T09:00:00Z"] * 7),
@@ -239,3 +248,126 @@ def test_callee_country_agrees_with_number_region_for_every_number():
     assert got == expected
     assert got[9] == "unknown"
     assert got[:4] == ["NL", "BE", "CA", "US"]
+
+
+# --- the funnel across two campaigns ---------------------------------------------------------------
+# Two campaigns made from two people.csv files got the same position-based instruction ids
+# (people-0, people-1, ...), as before the campaign key; one callback log holds both.
+
+DAY = dt.timedelta(days=1)
+MINUTE = dt.timedelta(minutes=1)
+
+
+def cid(tag):
+    """A provider-style call id (lower-case uuid) for a short tag."""
+    return f"00000000-0000-4000-8000-{tag.encode().hex():0>12}"
+
+
+def two_campaign_results():
+    a = pd.DataFrame({
+        "instruction_id": ["people-0", "people-1", "people-2", "people-3", "people-4"],
+        "callee": ["+31612345600", "+31612345601", "+31612345602", "+31612345603", "+31612345604"],
+        "status": ["queued", "queued", "queued", "unknown", "invalid"],
+        # people-2 dialled two callees in one instruction: two call ids, ";"-separated
+        "call_ids": [cid("a0"), cid("a1"), f"{cid('a2')};{cid('a2b')}", None, None],
+        "sent_at": [T0] * 5,
+    }, index=pd.Index(range(5), name="row"))
+    b = pd.DataFrame({  # the other people.csv, sent the day before
+        "instruction_id": ["people-0", "people-1", "people-2", "people-3"],
+        "callee": ["+31612345700", "+31612345701", "+31612345702", "+31612345603"],
+        "status": ["queued", "queued", "rejected", "queued"],
+        "call_ids": [cid("b0"), cid("b1"), None, cid("b3")],
+        "sent_at": [T0 - DAY] * 4,
+    }, index=pd.Index(range(4), name="row"))
+    return a, b
+
+
+def two_campaign_calls():
+    def cb(tag, iid, callee, code, start):
+        return callback(0, instruction_id=iid, callee=callee, code=code, start=start, **{"call-id": cid(tag)})
+
+    return load_callbacks([
+        cb("a0", "people-0", "0031612345600", 10, T0 + 1 * MINUTE),
+        cb("a1", "people-1", "0031612345601", 9, T0 + 2 * MINUTE),
+        cb("a2", "people-2", "0031612345602", 10, T0 + 3 * MINUTE),
+        cb("a2b", "people-2", "0031612345699", 9, T0 + 3 * MINUTE),
+        cb("a3", "people-3", "0031612345603", 10, T0 + 4 * MINUTE),  # A's unknown row: it was placed
+        cb("b0", "people-0", "0031612345700", 10, T0 - DAY + 1 * MINUTE),
+        cb("b1", "people-1", "0031612345701", 10, T0 - DAY + 2 * MINUTE),
+        cb("b3", "people-3", "0031612345603", 10, T0 - DAY + 3 * MINUTE),  # same person, the day before
+        cb("c3", "people-3", "0031699999999", 10, T0 + 5 * MINUTE),  # a third campaign's people-3
+        cb("x1", "people-9", "0031612345609", 10, T0 + 6 * MINUTE),  # ids in neither campaign
+        cb("x2", "other-0", "0031612345610", 11, T0 + 7 * MINUTE),
+    ])
+
+
+def test_the_funnel_counts_only_its_own_campaigns_callbacks():
+    a, b = two_campaign_results()
+    calls = two_campaign_calls()
+    fa, fb = funnel(a, calls), funnel(b, calls)
+    assert sorted(fa.calls["call_id"]) == sorted(cid(t) for t in ["a0", "a1", "a2", "a2b", "a3"])
+    assert sorted(fb.calls["call_id"]) == sorted(cid(t) for t in ["b0", "b1", "b3"])
+    # Every callback is counted by at most one campaign; x1, x2 and c3 by none.
+    assert not set(fa.calls["call_id"]) & set(fb.calls["call_id"])
+    assert {cid("x1"), cid("x2"), cid("c3")} <= set(fa.unmatched_callbacks["call_id"]) & set(fb.unmatched_callbacks["call_id"])
+    assert len(fa.calls) + len(fa.unmatched_callbacks) == len(calls) == 11
+    assert fa.rows["callbacks"].tolist() == [1, 1, 2, 1, 0]
+    assert fb.rows["callbacks"].tolist() == [1, 1, 0, 1]
+
+
+def test_an_unknown_row_is_resolved_by_its_own_call_not_by_another_campaigns_same_id():
+    a, _ = two_campaign_results()
+    f = funnel(a, two_campaign_calls())
+    # people-3 has three callbacks: b3 (same callee, but started a day before A sent it),
+    # c3 (another callee) and a3 (A's call). Only a3 resolves A's unknown row.
+    assert f.resolved_unknown.index.tolist() == [3]
+    assert f.calls.loc[f.calls["instruction_id"] == "people-3", "call_id"].tolist() == [cid("a3")]
+    assert sorted(f.id_collisions["call_id"]) == sorted(cid(t) for t in ["b0", "b1", "b3", "c3"])
+
+
+def test_the_funnel_stages_of_two_campaigns_have_hand_computed_denominators():
+    a, b = two_campaign_results()
+    calls = two_campaign_calls()
+    got = funnel(a, calls).stages.set_index("stage")
+    # A: 5 rows; sent = 3 queued + 1 unknown = 4; queued = 3 + the resolved unknown = 4;
+    # callback received = 4 (rows 0-3); answered = row 0 (a0), row 2 (a2), row 3 (a3) = 3.
+    assert got["rows"].tolist() == [5, 4, 4, 4, 3]
+    np.testing.assert_allclose(got["share_of_rows"], [5 / 5, 4 / 5, 4 / 5, 4 / 5, 3 / 5])
+    np.testing.assert_allclose(got["share_of_sent"], [np.nan, 4 / 4, 4 / 4, 4 / 4, 3 / 4])
+    np.testing.assert_allclose(got["share_of_previous"], [np.nan, 4 / 5, 4 / 4, 4 / 4, 3 / 4])
+    got = funnel(b, calls).stages.set_index("stage")
+    # B: 4 rows; sent = 3 queued + 1 rejected = 4; queued = 3; callbacks = 3 (b0, b1, b3), all answered.
+    # Its rejected people-2 placed nothing, so A's people-2 callbacks are not its own.
+    assert got["rows"].tolist() == [4, 4, 3, 3, 3]
+    np.testing.assert_allclose(got["share_of_rows"], [1, 1, 3 / 4, 3 / 4, 3 / 4])
+    np.testing.assert_allclose(got["share_of_sent"], [np.nan, 1, 3 / 4, 3 / 4, 3 / 4])
+    np.testing.assert_allclose(got["share_of_previous"], [np.nan, 1, 3 / 4, 1, 1])
+
+
+def test_no_share_exceeds_one_when_rows_outnumber_sends():
+    # 13 rows of which 2 invalid: "rows" used to read 13/11 = 118 % of sent.
+    results = pd.DataFrame({"instruction_id": [f"r{i}" for i in range(13)],
+                            "status": ["queued"] * 11 + ["invalid"] * 2})
+    stages = funnel(results, load_callbacks([])).stages
+    assert np.isnan(stages.loc[stages["stage"] == "rows", "share_of_sent"].item())
+    shares = stages[["share_of_rows", "share_of_sent", "share_of_previous"]].to_numpy()
+    assert np.nanmax(shares) <= 1.0
+    assert stages.loc[stages["stage"] == "sent", "share_of_rows"].item() == pytest.approx(11 / 13)
+
+
+def test_the_funnel_reads_two_campaigns_back_from_their_csv_files(tmp_path):
+    a, _ = two_campaign_results()
+    path = tmp_path / "a.csv"
+    a.to_csv(path)
+    f = funnel(path, two_campaign_calls())
+    assert f.stages["rows"].tolist() == [5, 4, 4, 4, 3]
+    assert f.resolved_unknown.index.tolist() == [3]
+
+
+def test_funnel_text_shows_the_stages_and_what_was_set_aside():
+    a, _ = two_campaign_results()
+    text = funnel(a, two_campaign_calls()).to_text()
+    lines = text.splitlines()
+    assert lines[0].split() == ["stage", "rows", "of", "rows", "of", "sent", "of", "previous"]
+    assert lines[5].split() == ["answered", "3", "60.0%", "75.0%", "75.0%"]
+    assert "5 of this campaign, 6 set aside" in text and "4 of them carry one of this campaign's" in text

@@ -23,7 +23,7 @@ def results_frame():
     return pd.DataFrame(
         {"instruction_id": [f"row-{i}" for i in range(14)], "callee": ["+31612345678"] * 14,
          "status": ["queued"] * 13 + ["unknown"], "http_status": [200] * 13 + [None],
-         "call_ids": [f"c{i}" for i in range(13)] + [None], "error": [None] * 14, "attempts": [1] * 14,
+         "call_ids": [callback(i)["call-id"] for i in range(13)] + [None], "error": [None] * 14, "attempts": [1] * 14,
          "sent_at": ["2024-03-01T09:00:00Z"] * 14},
         index=pd.Index(range(14), name="row"),
     )
@@ -102,3 +102,61 @@ def test_report_command_runs_as_a_module(tmp_path):
                           capture_output=True, text=True, timeout=120, env={"MPLBACKEND": "Agg", "PATH": ""})
     assert proc.returncode == 0, proc.stderr
     assert (tmp_path / "r.html").exists()
+
+
+# --- a campaign's report: only its calls, the others set aside and said so -------------------------
+
+def test_report_command_with_results_prints_the_funnel_and_limits_the_summary_to_the_campaign(tmp_path, capsys):
+    from .test_analysis import two_campaign_calls, two_campaign_results
+
+    a, _ = two_campaign_results()
+    log = tmp_path / "cb.csv"
+    from cmvoice_nb.callbacks.load import save_calls
+
+    save_calls(two_campaign_calls(), log)
+    a.to_csv(tmp_path / "a.csv")
+    html = tmp_path / "r.html"
+    code = main(["report", str(log), "--results", str(tmp_path / "a.csv"), "--html", str(html)])
+    out = capsys.readouterr().out
+    assert code == 0
+    lines = out.splitlines()
+    # Campaign A's five callbacks: a0, a2, a3 answered; a1, a2b cancelled. The other six are set aside.
+    assert lines[0] == "5 callbacks: 3 answered (60.0%), 2 Cancelled"
+    assert lines[1].startswith("6 callback(s) of other campaigns") and "covers this campaign's 5" in lines[1]
+    assert lines[2] == f"campaign funnel ({tmp_path / 'a.csv'}):"
+    assert [line.split()[:2] for line in lines[4:9]] == [
+        ["rows", "5"], ["sent", "4"], ["queued", "4"], ["callback", "received"], ["answered", "3"]]
+    assert lines[6].split()[1:] == ["4", "80.0%", "100.0%", "100.0%"]  # queued: of rows, of sent, of previous
+    text = html.read_text(encoding="utf-8")
+    assert "Limited to this campaign&#x27;s 5 callback(s); 6 callback(s) of other campaigns" in text
+    assert "<p class='muted'>5 callback(s);" in text
+    assert "Callbacks set aside: other campaigns or no campaign row (6)" in text
+
+
+def test_report_command_can_keep_every_callback_in_the_summary(tmp_path, capsys):
+    from cmvoice_nb.callbacks.load import save_calls
+
+    from .test_analysis import two_campaign_calls, two_campaign_results
+
+    a, _ = two_campaign_results()
+    save_calls(two_campaign_calls(), tmp_path / "cb.csv")
+    a.to_csv(tmp_path / "a.csv")
+    code = main(["report", str(tmp_path / "cb.csv"), "--results", str(tmp_path / "a.csv"), "--all-callbacks",
+                 "--html", str(tmp_path / "r.html")])
+    lines = capsys.readouterr().out.splitlines()
+    assert code == 0
+    assert lines[0].startswith("11 callbacks: ")
+    assert "the funnel counts this campaign's 5 only" in lines[1]
+
+
+def test_a_campaign_with_no_callbacks_yet_still_gets_a_report(tmp_path, capsys):
+    results = pd.DataFrame({"instruction_id": ["x-0", "x-1"], "callee": ["+31612345678"] * 2,
+                            "status": ["queued", "queued"], "call_ids": ["not-arrived-0", "not-arrived-1"]})
+    results.to_csv(tmp_path / "x.csv", index_label="row")
+    log = write_jsonl(tmp_path / "cb.jsonl", items())
+    code = main(["report", str(log), "--results", str(tmp_path / "x.csv"), "--html", str(tmp_path / "r.html")])
+    out = capsys.readouterr().out
+    assert code == 0
+    assert out.splitlines()[0] == "0 callbacks: 0 answered"
+    assert "none of the 12 loaded callbacks belongs to this campaign's calls (yet)" in out
+    assert "Waiting for a callback (2)" in (tmp_path / "r.html").read_text(encoding="utf-8")
