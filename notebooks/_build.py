@@ -271,9 +271,15 @@ calls.head()"""),
 
 summarize(calls, by="app")"""),
     ("code", "dtmf_summary(calls)"),
-    ("md", "## From sent to answered"),
+    ("md", """## From sent to answered
+
+A callback counts for a row only when it is that row's call: rows are joined on their `call_ids`
+(an `unknown` row without one falls back to its instruction id, same callee, not before it was sent).
+Callbacks of other campaigns in the same log are set aside in `f.unmatched_callbacks`. Each stage is
+a share of all rows, of the rows sent, and of the stage before."""),
     ("code", """f = funnel(results, calls)
 f.stages"""),
+    ("code", "print(f.to_text())"),
     ("md", "## Plots"),
     ("code", """from cmvoice_nb.callbacks import plot_answer_rate_by_hour, plot_funnel, plot_outcomes, plot_ring_time
 
