@@ -21,6 +21,7 @@ True
 """
 from __future__ import annotations
 
+import contextlib
 import email.utils
 import ipaddress
 import json
@@ -277,26 +278,28 @@ class VoiceClient:
         """
         if not isinstance(instruction, Instruction):
             raise TypeError(f"send() takes a Notification, OTP or DTMF instruction, got {type(instruction).__name__}")
-        instruction.raise_for_problems(check_voice_catalogue=self.check_voice_catalogue)
-        return self._post(instruction.APP, instruction.to_json(), instruction_id=instruction.instruction_id)
+        with self._scrubbed():
+            instruction.raise_for_problems(check_voice_catalogue=self.check_voice_catalogue)
+            return self._post(instruction.APP, instruction.to_json(), instruction_id=instruction.instruction_id)
 
     def send_json(self, app: str, body: Mapping[str, Any], *, validate: bool = True) -> SendResult:
         """POST a wire dict as it is (after validating it as *app* unless ``validate=False``)."""
-        if validate:
-            instruction_from_json(app, body).raise_for_problems(check_voice_catalogue=self.check_voice_catalogue)
-        return self._post(spec.app_spec(app).name, dict(body), instruction_id=body.get("instruction-id"))
+        with self._scrubbed():
+            if validate:
+                instruction_from_json(app, body).raise_for_problems(check_voice_catalogue=self.check_voice_catalogue)
+            return self._post(spec.app_spec(app).name, dict(body), instruction_id=body.get("instruction-id"))
 
-    def _post(self, app: str, body: dict, *, instruction_id: str | None) -> SendResult:
-        # The one exit of every request: whatever is raised from here on, its text, attributes and
-        # causes are scrubbed of the token first (a provider may echo it in any form).
-        secret = self._token.reveal()
+    @contextlib.contextmanager
+    def _scrubbed(self):
+        # The one exit of every send: whatever is raised, its text, attributes and causes are
+        # scrubbed of the token first (a provider may echo it in any form, a row may hold it).
         try:
-            return self._post_once(app, body, instruction_id=instruction_id)
+            yield
         except BaseException as exc:
-            scrub_exception(exc, secret)
+            scrub_exception(exc, self._token.reveal())
             raise
 
-    def _post_once(self, app: str, body: dict, *, instruction_id: str | None) -> SendResult:
+    def _post(self, app: str, body: dict, *, instruction_id: str | None) -> SendResult:
         import requests
 
         url = self.url_for(app)

@@ -122,8 +122,14 @@ def redact_json(value: Any, secret: str | None) -> Any:
         return redact(value, secret)
     if isinstance(value, dict):
         return {redact_json(k, secret): redact_json(v, secret) for k, v in value.items()}
+    if isinstance(value, tuple) and hasattr(value, "_fields"):  # a NamedTuple such as a Problem
+        return type(value)(*(redact_json(v, secret) for v in value))
     if isinstance(value, (list, tuple)):
-        return type(value)(redact_json(v, secret) for v in value)
+        items = [redact_json(v, secret) for v in value]
+        try:
+            return type(value)(items)
+        except TypeError:  # a sequence subclass with its own constructor: a plain one will do
+            return list(items) if isinstance(value, list) else tuple(items)
     return value
 
 

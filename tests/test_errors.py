@@ -102,3 +102,8 @@ def test_scrub_exception_cleans_args_attributes_causes_and_request_headers():
     assert err.extra == {"echo": ["***"]}
     assert str(err.__cause__) == "refused for ***"
     assert err.__cause__.request.headers["X-CM-PRODUCTTOKEN"] == "***"
+
+
+def test_redact_json_keeps_named_tuples_such_as_problems():
+    [problem] = redact_json([Problem("prompt", f"token {TOKEN}", "why")], TOKEN)
+    assert isinstance(problem, Problem) and problem == Problem("prompt", "token ***", "why")

@@ -201,3 +201,16 @@ def test_an_unexpected_status_is_redacted_like_the_documented_ones(echo_server):
         VoiceClient(TOKEN, base_url=echo_server.base_url).send(Notification(**GOOD))
     assert info.value.status == 418 and "unknown product token ***" in str(info.value)
     assert_no_token(repr(vars(info.value)), "the exception's attributes")
+
+
+def test_a_validation_error_quoting_the_token_is_scrubbed_too(echo_server):
+    # Someone pasted the token into a prompt; the File-prompt check quotes the value back.
+    from cmvoice_nb.errors import ValidationError
+
+    with pytest.raises(ValidationError) as info:
+        VoiceClient(TOKEN, base_url=echo_server.base_url).send(
+            Notification(callee="+31612345678", caller="+31201234567", prompt=f"my token is {TOKEN.upper()}"))
+    assert "prompt-type=TTS" in str(info.value) and "***" in str(info.value)
+    assert_no_token(str(info.value) + repr(info.value.args), "the validation error")
+    assert_no_token(repr(vars(info.value)), "the validation error's problems")
+    assert info.value.problems[0].field == "prompt"  # still Problems, only the value blanked
