@@ -434,12 +434,12 @@ class Funnel:
         --------
         >>> results = pd.DataFrame({"instruction_id": ["a", "b"], "status": ["queued", "invalid"]})
         >>> print(funnel(results, [{"type": "otp-finished", "instruction-id": "a", "result": {"code": 10}}]).to_text())
-        stage              rows  of rows  of sent  of previous
-        rows                  2   100.0%
-        sent                  1    50.0%   100.0%        50.0%
-        queued                1    50.0%   100.0%       100.0%
-        callback received     1    50.0%   100.0%       100.0%
-        answered              1    50.0%   100.0%       100.0%
+        stage               rows  of rows  of sent  of previous
+        rows                   2   100.0%
+        sent                   1    50.0%   100.0%        50.0%
+        queued                 1    50.0%   100.0%       100.0%
+        callback received      1    50.0%   100.0%       100.0%
+        answered               1    50.0%   100.0%       100.0%
         callbacks: 1 of this campaign, 0 set aside
         """
         def pct(x: Any) -> str:
@@ -518,17 +518,21 @@ def _match_rows(rows: pd.DataFrame, calls: pd.DataFrame) -> np.ndarray:
     cb_call = calls["call_id"].astype("string").str.strip().str.lower()
     ids_per_row = (rows["call_ids"].map(_split_ids).tolist() if "call_ids" in rows.columns
                    else [[] for _ in range(len(rows))])
+    status = rows["status"].astype("string").str.strip().str.lower().tolist()
     claimed: dict[str, int] = {}
-    for pos, ids in enumerate(ids_per_row):
-        for cid in ids:
-            claimed.setdefault(cid, pos)
+    # A call id may be quoted by more than one row (a row refused as already called names the
+    # earlier call): the row that placed it (queued/unknown) owns it, else the first to name it.
+    for first_pass in (True, False):
+        for pos, (ids, state) in enumerate(zip(ids_per_row, status)):
+            if (state in MAY_HAVE_CALLED) == first_pass:
+                for cid in ids:
+                    claimed.setdefault(cid, pos)
     if claimed:
         hit = cb_call.map(claimed)
         owner = np.where(hit.notna().to_numpy(), hit.fillna(-1).to_numpy(dtype="int64"), owner)
     if "instruction_id" not in rows.columns:
         return owner
     by_iid: dict[str, int] = {}
-    status = rows["status"].astype("string").str.strip().str.lower().tolist()
     for pos, (iid, ids, state) in enumerate(zip(rows["instruction_id"].tolist(), ids_per_row, status)):
         # Only a row whose call may exist: invalid, rejected, failed, skipped... placed nothing.
         if not ids and state in MAY_HAVE_CALLED and isinstance(iid, str) and iid:

@@ -371,3 +371,13 @@ def test_funnel_text_shows_the_stages_and_what_was_set_aside():
     assert lines[0].split() == ["stage", "rows", "of", "rows", "of", "sent", "of", "previous"]
     assert lines[5].split() == ["answered", "3", "60.0%", "75.0%", "75.0%"]
     assert "5 of this campaign, 6 set aside" in text and "4 of them carry one of this campaign's" in text
+
+
+def test_a_call_quoted_by_a_refused_row_belongs_to_the_row_that_placed_it():
+    # Re-run after inserting a row: the same person again is refused ("already-called") and names the
+    # earlier call; the row that placed the call owns its callback, whatever the row order.
+    results = pd.DataFrame({"instruction_id": ["p-new", "p-ann"], "callee": ["+31612345678"] * 2,
+                            "status": ["already-called", "queued"], "call_ids": [call_id(0), call_id(0)]})
+    f = funnel(results, load_callbacks([callback(0, instruction_id="p-ann")]))
+    assert f.rows["callbacks"].tolist() == [0, 1]
+    assert f.stages.set_index("stage")["rows"].tolist() == [2, 1, 1, 1, 1]
