@@ -515,8 +515,9 @@ def _match_rows(rows: pd.DataFrame, calls: pd.DataFrame) -> np.ndarray:
     owner = np.full(len(calls), -1, dtype="int64")
     if not len(calls) or not len(rows):
         return owner
-    cb_call = calls["call_id"].astype("string").str.strip().str.lower()
-    ids_per_row = (rows["call_ids"].map(_split_ids).tolist() if "call_ids" in rows.columns
+    # Plain Python lists and dicts: Arrow-backed string Series are slow at isin()/map() with sets.
+    cb_call = [c.strip().lower() if isinstance(c, str) else None for c in calls["call_id"].tolist()]
+    ids_per_row = (list(map(_split_ids, rows["call_ids"].tolist())) if "call_ids" in rows.columns
                    else [[] for _ in range(len(rows))])
     status = rows["status"].astype("string").str.strip().str.lower().tolist()
     claimed: dict[str, int] = {}
@@ -528,8 +529,7 @@ def _match_rows(rows: pd.DataFrame, calls: pd.DataFrame) -> np.ndarray:
                 for cid in ids:
                     claimed.setdefault(cid, pos)
     if claimed:
-        hit = cb_call.map(claimed)
-        owner = np.where(hit.notna().to_numpy(), hit.fillna(-1).to_numpy(dtype="int64"), owner)
+        owner[:] = [claimed.get(c, -1) if c is not None else -1 for c in cb_call]
     if "instruction_id" not in rows.columns:
         return owner
     by_iid: dict[str, int] = {}
@@ -539,21 +539,22 @@ def _match_rows(rows: pd.DataFrame, calls: pd.DataFrame) -> np.ndarray:
             by_iid.setdefault(iid, pos)
     if not by_iid:
         return owner
-    cb_iid = calls["instruction_id"].astype("string")
-    free = (owner < 0) & cb_iid.isin(list(by_iid)).fillna(False).to_numpy(dtype=bool)
-    free &= ~cb_call.isin(list(claimed)).fillna(False).to_numpy(dtype=bool)
-    if not free.any():
+    cb_iid = calls["instruction_id"].tolist()
+    free = [i for i, (c, iid) in enumerate(zip(cb_call, cb_iid))
+            if owner[i] < 0 and isinstance(iid, str) and iid in by_iid and c not in claimed]
+    if not free:
         return owner
     sent_at = (pd.to_datetime(rows["sent_at"], utc=True, errors="coerce", format="ISO8601")
-               if "sent_at" in rows.columns else pd.Series(pd.NaT, index=rows.index))
-    started = _event_time(calls)
+               if "sent_at" in rows.columns else pd.Series(pd.NaT, index=rows.index)).tolist()
+    started = _event_time(calls).tolist()
     callees = rows["callee"].tolist() if "callee" in rows.columns else [None] * len(rows)
-    for i in np.flatnonzero(free):
-        pos = by_iid[cb_iid.iloc[i]]
-        row_numbers, cb_numbers = _number_tail(callees[pos]), _number_tail(calls["callee"].iloc[i])
+    cb_callees = calls["callee"].tolist()
+    for i in free:
+        pos = by_iid[cb_iid[i]]
+        row_numbers, cb_numbers = _number_tail(callees[pos]), _number_tail(cb_callees[i])
         if row_numbers and cb_numbers and not row_numbers & cb_numbers:
             continue  # someone else was called under this id: another campaign's call
-        t_sent, t_call = sent_at.iloc[pos], started.iloc[i]
+        t_sent, t_call = sent_at[pos], started[i]
         if pd.notna(t_sent) and pd.notna(t_call) and t_call < t_sent - SENT_AT_TOLERANCE:
             continue  # the call started before this row was sent: an earlier campaign's call
         owner[i] = pos
@@ -650,8 +651,9 @@ def funnel(results: Any, calls: Any, *, valid: Any = None) -> Funnel:
 
     unmatched = calls[~matched]
     if "instruction_id" in rows.columns:
-        ours = set(rows["instruction_id"].dropna().astype(str))
-        collisions = unmatched[unmatched["instruction_id"].isin(ours).fillna(False).to_numpy(dtype=bool)]
+        ours = {i for i in rows["instruction_id"].tolist() if isinstance(i, str)}
+        collisions = unmatched[np.array([isinstance(i, str) and i in ours
+                                         for i in unmatched["instruction_id"].tolist()], dtype=bool)]
     else:
         collisions = unmatched.iloc[0:0]
     return Funnel(
