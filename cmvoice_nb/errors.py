@@ -52,8 +52,9 @@ VALUE_LIMIT = 100
 
 def _char_pattern(ch: str) -> str:
     # One character of the secret as a server may write it back, in either letter case: as is,
-    # JSON/JS-escaped (\u0041, with any number of backslashes when JSON was encoded twice), a
-    # Python escape, URL-encoded (%41; multi-byte UTF-8 as %E2%82%AC) or an HTML character reference.
+    # JSON/JS-escaped (\u0041, with up to 8 backslashes: JSON encoded up to four times), a Python
+    # escape, URL-encoded (%41; multi-byte UTF-8 as %E2%82%AC) or an HTML character reference.
+    # Every repeat is bounded: an unbounded one lets a run of backslashes take quadratic time.
     forms = []
     for variant in dict.fromkeys((ch, ch.lower(), ch.upper())):
         if len(variant) != 1:  # 'ß'.upper() == 'SS': the plain form below covers it case-insensitively
@@ -61,15 +62,15 @@ def _char_pattern(ch: str) -> str:
         code = ord(variant)
         forms.append(re.escape(variant))
         if code < 0x10000:
-            forms.append(r"\\+u%04x" % code)
+            forms.append(r"\\{1,8}u%04x" % code)
         else:  # JSON writes astral characters as a surrogate pair
             hi, lo = divmod(code - 0x10000, 0x400)
-            forms.append(r"\\+u%04x\\+u%04x" % (0xD800 + hi, 0xDC00 + lo))
+            forms.append(r"\\{1,8}u%04x\\{1,8}u%04x" % (0xD800 + hi, 0xDC00 + lo))
         if code < 0x100:
-            forms.append(r"\\+x%02x" % code)
+            forms.append(r"\\{1,8}x%02x" % code)
         forms.append("".join("%%%02x" % b for b in variant.encode("utf-8", "surrogatepass")))
-        forms.append(r"&#x0*%x;" % code)
-        forms.append(r"&#0*%d;" % code)
+        forms.append(r"&#x0{0,8}%x;" % code)
+        forms.append(r"&#0{0,8}%d;" % code)
     return "(?:" + "|".join(forms) + ")"
 
 
