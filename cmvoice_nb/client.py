@@ -339,7 +339,7 @@ class VoiceClient:
         text = redact(response.text, secret)
         try:
             payload = redact_json(response.json(), secret)
-        except ValueError:
+        except (ValueError, RecursionError):  # not JSON, or nested deeper than Python recurses
             payload = None
         if status == 200:
             results = parse_queued(payload) if payload is not None else ()

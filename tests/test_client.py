@@ -218,3 +218,11 @@ def test_retry_after_accepts_seconds_and_http_dates():
     assert parse_retry_after(None) is None
     assert parse_retry_after("Wed, 21 Oct 2015 07:28:00 GMT") == 0.0
     assert parse_retry_after("soon") is None
+
+
+@pytest.mark.parametrize("depth", [500, 100_000])
+def test_a_deeply_nested_error_body_is_still_a_readable_api_error(server, depth):
+    server.script.append((400, b'{"message": ' + b"[" * depth + b"]" * depth + b"}", {}))
+    with pytest.raises(InstructionRejected) as info:
+        VoiceClient(TOKEN, base_url=server.base_url).send(Notification(**GOOD))
+    assert info.value.status == 400 and len(str(info.value)) < 300
