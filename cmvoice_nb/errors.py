@@ -183,7 +183,7 @@ def scrub_exception(exc: BaseException, secret: str | None) -> BaseException:
             if isinstance(value, (str, list, tuple, dict)):
                 try:
                     setattr(current, name, _scrub_value(value, secret))
-                except (AttributeError, TypeError):  # pragma: no cover - read-only attribute
+                except (AttributeError, TypeError, RecursionError):  # pragma: no cover - read-only or too deep
                     pass
         headers = getattr(getattr(current, "request", None), "headers", None)
         if headers is not None and hasattr(headers, "items"):
