@@ -399,8 +399,8 @@ class Journal:
             rows = self._connection().execute("SELECT * FROM rows WHERE campaign = ?", (campaign,)).fetchall()
         return {r[1]: JournalRow(*r) for r in rows}
 
-    def called_numbers(self) -> dict[str, JournalRow]:
-        """Number → the earliest record (any campaign) whose call to it may exist.
+    def called_numbers(self) -> dict[str, list[JournalRow]]:
+        """Number → the records (any campaign, earliest first) whose call to it may exist.
 
         "May exist" means the record is ``sending``, ``queued`` or ``unknown``: these are the
         people the journal's guard refuses to call again.
@@ -412,9 +412,9 @@ class Journal:
                 " WHERE r.state IN ('sending', 'queued', 'unknown')"
                 " ORDER BY COALESCE(r.sent_at, r.updated_at)"
             ).fetchall()
-        out: dict[str, JournalRow] = {}
+        out: dict[str, list[JournalRow]] = {}
         for number, *rest in rows:
-            out.setdefault(number, JournalRow(*rest))
+            out.setdefault(number, []).append(JournalRow(*rest))
         return out
 
     def _earlier_call(self, c: sqlite3.Connection, numbers: list[str], campaign: str, instruction_id: str):
