@@ -435,6 +435,8 @@ class CampaignSender:
         self.already_done = 0
         self.campaign_key = plan.campaign_key
         self._held: list[tuple[Any, Any]] = []
+        #: True once every row was matched with the journal (the results mean something).
+        self.matched = False
         self._bar = None
 
     # -------------------------------------------------------------- control
@@ -541,7 +543,9 @@ class CampaignSender:
         finally:
             try:
                 self._results = self._build_results()
-                if self.results_path is not None:
+                # A run refused before it matched the rows with the journal (journal in use,
+                # another app's campaign) has no results: keep an earlier results file as it is.
+                if self.results_path is not None and self.matched:
                     results_to_csv(self._results, self.results_path)
             except BaseException as exc:  # noqa: BLE001
                 if self.error is None:
@@ -641,6 +645,7 @@ class CampaignSender:
 
         with self._lock:
             self._to_send = len(to_send)
+        self.matched = True
         if self.already_done:
             log.info("campaign %r: %d row(s) already done by an earlier run on this journal", plan.name,
                      self.already_done)
@@ -903,6 +908,24 @@ class CampaignSender:
 SendJob = CampaignSender
 
 
+def run_until_done(sender: CampaignSender) -> None:
+    """Start *sender* and wait for it in the calling thread; Ctrl-C stops it cleanly.
+
+    The first Ctrl-C asks the run to stop (requests in flight finish and are recorded); a
+    second one stops waiting.
+    """
+    sender.start()
+    try:
+        while not sender._finished.wait(0.1):
+            pass
+    except KeyboardInterrupt:
+        log.warning("campaign %r: interrupted; finishing requests in flight (Ctrl-C again to stop waiting)",
+                    sender.plan.name)
+        sender.stop()
+        while not sender._finished.wait(0.1):
+            pass
+
+
 def send_campaign(
     plan_or_df: Any,
     client: Any,
@@ -976,15 +999,7 @@ def send_campaign(
     sender = CampaignSender(plan, client, journal=journal, rate=rate, burst=burst, concurrency=concurrency,
                             dry_run=dry_run, resend_unknown=resend_unknown, resend_changed=resend_changed,
                             allow_repeat=allow_repeat, retry=retry, progress=progress, results_path=results_path)
-    sender.start()
-    try:
-        while not sender._finished.wait(0.1):
-            pass
-    except KeyboardInterrupt:
-        log.warning("campaign %r: interrupted; finishing requests in flight (Ctrl-C again to stop waiting)", plan.name)
-        sender.stop()
-        while not sender._finished.wait(0.1):
-            pass
+    run_until_done(sender)
     if sender.error is None and sender.needs_attention:
         log.warning("campaign %r:\n%s", sender.plan.name, sender.summary())
     return sender.wait()
