@@ -418,3 +418,51 @@ def test_a_real_send_without_a_client_is_refused_before_anything_is_journaled(tm
     with pytest.raises(CampaignError, match="client must be a VoiceClient"):
         send_campaign(make_plan(), None, journal=tmp_path / "j.sqlite", progress=False)
     assert not (tmp_path / "j.sqlite").exists()
+
+
+# ------------------------------------------------------------ guard, summary, dry-run speed
+def test_a_large_dry_run_uses_no_pacing_at_all(tmp_path):
+    n = 10_000
+    df = pd.DataFrame({"phone": [f"+3161{i:07d}" for i in range(n)], "name": ["P"] * n})
+    sender = CampaignSender(make_plan(df), None, journal=None, dry_run=True, rate=0.5, burst=1, progress=False)
+    res = sender.run()
+    assert (res["status"] == "dry-run").all() and len(res) == n
+    assert sender.bucket.granted == 0  # at 0.5 calls/s a paced dry run would take 5.5 hours
+    assert sender.progress["to_send"] == n
+
+
+def test_a_callee_already_called_under_another_id_is_refused_with_the_earlier_call(sim, tmp_path):
+    first = send_campaign(make_plan(frame(2)), sim.client(), journal=tmp_path / "j.sqlite", **OPTS)
+    with_ids = frame(2).assign(instruction_id=["mine-a", "mine-b"])
+    res = send_campaign(make_plan(with_ids), sim.client(), journal=tmp_path / "j.sqlite", **OPTS)
+    assert list(res["status"]) == ["already-called", "already-called"]
+    assert list(res["call_ids"]) == list(first["call_ids"])
+    assert first.loc[0, "instruction_id"] in res.loc[0, "error"]
+    assert sim.placed_count() == 2
+    again = send_campaign(make_plan(with_ids), sim.client(), journal=tmp_path / "j.sqlite", allow_repeat=True, **OPTS)
+    assert (again["status"] == "queued").all() and sim.placed_count() == 4
+
+
+def test_the_summary_speaks_keyword_names_in_python(tmp_path, caplog):
+    client = ScriptedClient({P[2]: [ReadTimeout("slow")]})
+    df = frame(4)
+    df.loc[3, "phone"] = df.loc[0, "phone"]  # the same person twice
+    with caplog.at_level("WARNING", logger="cmvoice_nb.campaign.send"):
+        res = send_campaign(make_plan(df), client, journal=tmp_path / "j.sqlite", **OPTS)
+    assert list(res["status"]) == ["queued", "queued", "unknown", "already-called"]
+    text = caplog.text
+    assert "resend_unknown=True" in text and "allow_repeat=True" in text and "--" not in text
+    assert client.sent.count(P[0]) == 1
+
+
+def test_a_404_stops_the_run_and_names_the_url_and_the_keyword(sim, tmp_path):
+    from cmvoice_nb.client import VoiceClient
+
+    client = VoiceClient(SIMULATOR_TOKEN, base_url=sim.base_url + "/v9")
+    sender = CampaignSender(make_plan(), client, journal=tmp_path / "j.sqlite", **{**OPTS, "concurrency": 1})
+    with pytest.raises(APIError) as info:
+        sender.run()
+    assert info.value.status == 404 and len(sim.requests) == 1
+    assert f"HTTP 404 from {sim.base_url}/v9/Notification" in sender.stop_reason and "base_url=" in sender.stop_reason
+    assert (info.value.results["status"] == "skipped").all()
+    assert "the run stopped: HTTP 404" in sender.summary()
