@@ -136,8 +136,11 @@ def read_table(path: str | os.PathLike, *, sep: str | None = None, encoding: str
     import pandas as pd
 
     path = Path(path)
-    if not path.is_file():
+    if not path.exists():
         raise CampaignError(f"{path}: no such file")
+    if not path.is_file():
+        # A folder, a FIFO or a device would block or read forever: refuse before opening it.
+        raise CampaignError(f"{path}: not a regular file; give the CSV, Excel or Parquet file itself")
     suffix = path.suffix.lower()
     if suffix in EXCEL_SUFFIXES:
         return _read_excel(path, sheet=sheet, interface=interface)

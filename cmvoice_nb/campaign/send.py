@@ -431,7 +431,7 @@ class CampaignSender:
         #: Why the run stopped before sending everything (a systemic error), or None.
         self.stop_reason: str | None = None
         self.stopped_by_user = False
-        #: Rows an earlier run on this journal had already settled (``queued``/``unknown``).
+        #: Rows an earlier run on this journal had already queued (not sent again).
         self.already_done = 0
         self.campaign_key = plan.campaign_key
         self._held: list[tuple[Any, Any]] = []
@@ -608,8 +608,8 @@ class CampaignSender:
             changed = bool(jr and jr.payload_hash and jr.payload_hash != h)
             if state == "unknown" and not self.resend_unknown:
                 note = "; the row also changed since" if changed else ""
+                # Not "done": reported (with what resolves it) every run until the user decides.
                 self._set(r.position, **base, **earlier_record, status="unknown", error=f"{jr.error or 'outcome unknown'}{note}")
-                self.already_done += 1
                 continue
             if state == "queued" and not (changed and self.resend_changed):
                 if changed:

@@ -1,6 +1,7 @@
 """``cmvoice send``: files in as text, results out exactly, token from the environment, every exit code."""
 import csv
 import json
+import os
 import socket
 
 import pandas as pd
@@ -163,6 +164,20 @@ def test_usage_errors_exit_2_and_speak_in_flags(csv_file, tmp_path, no_token_env
 def test_an_unreadable_input_is_a_usage_error(tmp_path, no_token_env, capsys):
     assert main(notification(tmp_path / "missing.csv", tmp_path, "--dry-run")) == 2
     assert "missing.csv: no such file" in capsys.readouterr().err
+    assert main(notification(tmp_path, tmp_path, "--dry-run")) == 2  # a folder
+    assert "not a regular file" in capsys.readouterr().err
+    if hasattr(os, "mkfifo"):  # POSIX only: a FIFO would block a naive reader for ever
+        os.mkfifo(tmp_path / "pipe.csv")
+        assert main(notification(tmp_path / "pipe.csv", tmp_path, "--dry-run")) == 2
+        assert "not a regular file" in capsys.readouterr().err
+    empty = tmp_path / "empty.csv"
+    empty.write_bytes(b"")
+    assert main(notification(empty, tmp_path, "--dry-run")) == 2
+    assert "the file is empty" in capsys.readouterr().err
+    garbage = tmp_path / "garbage.xlsx"
+    garbage.write_bytes(b"PK\x03\x04 not really a workbook")
+    assert main(notification(garbage, tmp_path, "--dry-run")) == 2
+    assert "cannot read as a spreadsheet" in capsys.readouterr().err
     odd = tmp_path / "latin.csv"
     odd.write_bytes("callee,name\n+31612345610,Jos\xe9\n".encode("cp1252"))
     assert main(notification(odd, tmp_path, "--dry-run")) == 2

@@ -441,6 +441,7 @@ def test_a_callee_already_called_under_another_id_is_refused_with_the_earlier_ca
     assert sim.placed_count() == 2
     again = send_campaign(make_plan(with_ids), sim.client(), journal=tmp_path / "j.sqlite", allow_repeat=True, **OPTS)
     assert (again["status"] == "queued").all() and sim.placed_count() == 4
+    assert list(again["instruction_id"]) == ["mine-a", "mine-b"]  # the user's own ids, never re-keyed
 
 
 def test_the_summary_speaks_keyword_names_in_python(tmp_path, caplog):
