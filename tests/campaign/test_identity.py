@@ -120,13 +120,13 @@ def test_two_campaigns_with_the_same_file_name_never_share_an_instruction_id(tmp
 def command(csv, journal, out, base_url):
     return [sys.executable, "-m", "cmvoice_nb", "send", str(csv), "--app", "notification",
             "--set", "caller=+31201234567", "--set", "prompt=Hello {name}", "--set", "prompt-type=TTS",
-            "--journal", str(journal), "-o", str(out), "--rate", "20", "--concurrency", "2",
+            "--journal", str(journal), "-o", str(out), "--rate", "10", "--concurrency", "2",
             "--base-url", base_url, "--no-progress"]
 
 
 @pytest.mark.slow
 def test_two_processes_through_a_symlinked_journal_path_one_is_refused_nobody_twice(tmp_path):
-    rows = 30
+    rows = 40  # at 10 calls/s and 0.3 s per answer the first run lasts ~6 s: time for the second to start
     csv = tmp_path / "people.csv"
     pd.DataFrame({"callee": [f"+316120{i:03d}10" for i in range(rows)],
                   "name": [f"P{i}" for i in range(rows)]}).to_csv(csv, index=False)
@@ -135,7 +135,7 @@ def test_two_processes_through_a_symlinked_journal_path_one_is_refused_nobody_tw
         pass  # the journal exists, so the alias can point at it
     alias.symlink_to(journal)
     env = {**os.environ, "CM_PRODUCT_TOKEN": SIMULATOR_TOKEN}
-    with Simulator(seed=4, faults={"latency_s": 0.15}) as sim:
+    with Simulator(seed=4, faults={"latency_s": 0.3}) as sim:
         first = subprocess.Popen(command(csv, journal, tmp_path / "a.csv", sim.base_url), env=env,
                                  stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
         try:
