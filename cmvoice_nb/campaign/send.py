@@ -45,6 +45,7 @@ from __future__ import annotations
 
 import dataclasses
 import html
+import io
 import logging
 import math
 import os
@@ -79,6 +80,8 @@ __all__ = [
     "send_campaign",
     "classify_error",
     "results_to_csv",
+    "results_to_excel",
+    "write_results",
     "summarize_results",
     "RESULT_COLUMNS",
     "RESULT_STATUSES",
@@ -246,6 +249,60 @@ def results_to_csv(results: Any, path: str | os.PathLike) -> Path:
     return atomic_write_text(path, text)
 
 
+def results_to_excel(results: Any, path: str | os.PathLike) -> Path:
+    """Write a results DataFrame as an ``.xlsx`` workbook, atomically, for people who open it in a spreadsheet.
+
+    A CSV opened in a spreadsheet loses the ``+`` of ``+31612345610`` and turns long ids into
+    rounded numbers; here every text value is a text cell (formatted ``@``, so an edit keeps it
+    text), counts and HTTP statuses are whole-number cells, times are ISO-8601 text in UTC.
+    """
+    import openpyxl
+
+    from .._fsutil import atomic_write_bytes
+
+    extra = [c for c in results.columns if c not in RESULT_COLUMNS]
+    frame = results.reindex(columns=RESULT_COLUMNS + extra)
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.title = "results"
+    sheet.append(["row", *map(str, frame.columns)])
+    for label, values in zip(frame.index, frame.itertuples(index=False, name=None)):
+        sheet.append([_excel_cell(label), *(_excel_cell(v) for v in values)])
+    for row in sheet.iter_rows(min_row=2):
+        for cell in row:
+            if isinstance(cell.value, str):
+                cell.number_format = "@"
+    buffer = io.BytesIO()
+    book.save(buffer)
+    return atomic_write_bytes(path, buffer.getvalue())
+
+
+def _excel_cell(value: Any) -> Any:
+    import pandas as pd
+
+    if value is None or value is pd.NA or value is pd.NaT:
+        return None
+    if isinstance(value, float) and math.isnan(value):
+        return None
+    if isinstance(value, pd.Timestamp):
+        return value.tz_convert("UTC").strftime("%Y-%m-%dT%H:%M:%S.%fZ") if value.tzinfo else value.isoformat()
+    if isinstance(value, bool):
+        return value
+    if hasattr(value, "item") and not isinstance(value, str):
+        value = value.item()  # numpy scalars
+    if isinstance(value, int):
+        # Spreadsheets hold 15 significant digits: a longer integer stays exact only as text.
+        return value if abs(value) < 10**15 else str(value)
+    return value if isinstance(value, (str, float)) else str(value)
+
+
+def write_results(results: Any, path: str | os.PathLike) -> Path:
+    """Write results by the file's suffix: ``.xlsx`` (see :func:`results_to_excel`), else CSV."""
+    if Path(path).suffix.lower() == ".xlsx":
+        return results_to_excel(results, path)
+    return results_to_csv(results, path)
+
+
 def summarize_results(results: Any, *, already_done: int = 0, dropped: Any = None, interface: str = "python",
                       stop_reason: str | None = None, examples: int = 3) -> str:
     """The operator's end-of-run summary: counts per status, then what needs attention.
@@ -355,7 +412,8 @@ class CampaignSender:
     progress
         Show a ``tqdm.auto`` progress bar.
     results_path
-        Also write the results CSV there when the run ends (even when it ends in an error).
+        Also write the results there when the run ends (even when it ends in an error): CSV, or
+        an ``.xlsx`` workbook whose text cells keep ``+`` and leading zeros in a spreadsheet.
 
     Examples
     --------
@@ -546,7 +604,7 @@ class CampaignSender:
                 # A run refused before it matched the rows with the journal (journal in use,
                 # another app's campaign) has no results: keep an earlier results file as it is.
                 if self.results_path is not None and self.matched:
-                    results_to_csv(self._results, self.results_path)
+                    write_results(self._results, self.results_path)
             except BaseException as exc:  # noqa: BLE001
                 if self.error is None:
                     self.error = exc

@@ -92,7 +92,8 @@ def register(subparsers) -> None:
     p.add_argument("--set", action="append", metavar="FIELD=VALUE", help="value (or template) for every row (repeatable)")
     p.add_argument("--callback-url", default=None, metavar="URL", help="where the provider POSTs call events")
     p.add_argument("--journal", required=True, help="SQLite journal file (created if missing; reuse it to resume)")
-    p.add_argument("-o", "--output", required=True, help="results CSV to write")
+    p.add_argument("-o", "--output", required=True,
+                   help="results file to write: .csv, or .xlsx for spreadsheets (text cells keep + and leading zeros)")
     p.add_argument("--sep", default=None, help="CSV field separator (default: sniffed from , ; TAB |)")
     p.add_argument("--encoding", default=None, help="CSV text encoding (default UTF-8, with or without BOM)")
     p.add_argument("--sheet", default=None, help="spreadsheet sheet name or 0-based number (default: the first)")

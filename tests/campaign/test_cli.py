@@ -306,3 +306,19 @@ def test_the_results_file_keeps_every_value_exactly(tmp_path, sim, token):
     assert [r["input_position"] for r in rows] == ["0", "1", "2"]
     assert {r["campaign_key"] for r in rows} == {key}
     assert all(r["sent_at"].endswith("Z") for r in rows if r["status"] == "queued")
+
+
+def test_results_for_spreadsheets_keep_the_plus_and_whole_numbers(tmp_path, sim, token):
+    import openpyxl
+
+    path = people_csv(tmp_path / "people.csv", [("0612345610", "Ann"), ("bad", "Bob")])
+    main(notification(path, tmp_path, "--base-url", sim.base_url, out="out.xlsx"))
+    sheet = openpyxl.load_workbook(tmp_path / "out.xlsx").active
+    rows = list(sheet.iter_rows(values_only=True))
+    header = rows[0]
+    first = dict(zip(header, rows[1]))
+    assert header == ("row", *RESULT_COLUMNS)
+    assert first["callee"] == "+31612345610" and sheet.cell(2, header.index("callee") + 1).number_format == "@"
+    assert first["http_status"] == 200 and first["attempts"] == 1 and first["input_position"] == 0
+    assert first["sent_at"].endswith("Z") and first["status"] == "queued"
+    assert dict(zip(header, rows[2]))["http_status"] is None
