@@ -152,6 +152,8 @@ def _run(args: argparse.Namespace) -> int:
         raise UsageError(f"-o {out} is the input file; it would be overwritten")
     if Path(args.journal).exists() and (same_file(args.journal, src) or (out.exists() and same_file(args.journal, out))):
         raise UsageError("--journal must be its own file")
+    if Path(args.journal).exists() and not Path(args.journal).is_file():
+        raise UsageError(f"--journal {args.journal} is not a regular file (a folder or a device?)")
     try:
         df = read_table(src, sep=args.sep, encoding=args.encoding, sheet=args.sheet, interface="cli")
         plan = plan_campaign(

@@ -189,6 +189,17 @@ def test_an_unreadable_input_is_a_usage_error(tmp_path, no_token_env, capsys):
     assert read_table(odd, encoding="cp1252")["name"].tolist() == ["José"]
 
 
+def test_a_journal_that_is_a_folder_or_the_input_is_a_usage_error(tmp_path, no_token_env, capsys):
+    path = people_csv(tmp_path / "people.csv", [("+31612345610", "Ann")])
+    (tmp_path / "j.sqlite").mkdir()
+    assert main(notification(path, tmp_path, "--dry-run")) == 2
+    assert "is not a regular file" in capsys.readouterr().err
+    argv = notification(path, tmp_path, "--dry-run")
+    argv[argv.index("--journal") + 1] = str(path)
+    assert main(argv) == 2
+    assert "--journal must be its own file" in capsys.readouterr().err
+
+
 def test_the_help_documents_the_exit_codes(capsys):
     with pytest.raises(SystemExit) as info:
         main(["send", "--help"])
