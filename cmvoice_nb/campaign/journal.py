@@ -167,6 +167,13 @@ class Journal:
         before the request leaves, even across a power loss. ``False`` uses ``NORMAL``, which
         still survives a killed process but not a power cut.
 
+    Attributes
+    ----------
+    real_path
+        The file the database really is (symlinks resolved): what the run lock is about.
+    campaign_key
+        The random key this journal drew when it was created; part of every derived id.
+
     Raises
     ------
     JournalError

@@ -535,7 +535,8 @@ class CampaignPlan:
         if len(probs):
             extra = "<p>First problems:</p>" + probs.head(10).to_html(index=False, escape=True)
         return (
-            f"<div><b>Campaign plan {html.escape(self.name)}</b> ({html.escape(self.app)})"
+            f"<div><b>Campaign plan {html.escape(self.name)}</b> ({html.escape(self.app)}, campaign key "
+            f"{html.escape(self.campaign_key)}{' — provisional: send_campaign uses its journal' + chr(39) + 's key' if self.key_is_provisional else ''})"
             f"<table><tr>{heads}</tr><tr>{cells}</tr></table>{extra}</div>"
         )
 

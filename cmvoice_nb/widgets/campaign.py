@@ -421,6 +421,8 @@ class Campaign(App):
                                     + ", ".join(f"{k} {v}" for k, v in counts.items()),
                                     colour="#9a6700" if stopped else "#1a7f37")
                 show(self.out, results)
+                if sender.needs_attention:
+                    say(self.out, sender.summary())  # what needs attention, and what resolves it
                 if not dry_run:
                     say(self.out, f"results: {self.results_path()}  journal: {self.journal_path()}")
         finally:
