@@ -494,14 +494,14 @@ class Journal:
                 " WHERE campaign = ? AND instruction_id = ?",
                 (payload_hash, callee, now, now, campaign, instruction_id),
             )
-            if callee is not None:
+            if callee is not None and callee != current[3]:  # a corrected row dials other numbers now
                 c.execute("DELETE FROM callees WHERE campaign = ? AND instruction_id = ?", (campaign, instruction_id))
                 c.executemany("INSERT OR IGNORE INTO callees VALUES (?, ?, ?)",
                               [(n, campaign, instruction_id) for n in numbers])
-            row = c.execute(
-                "SELECT * FROM rows WHERE campaign = ? AND instruction_id = ?", (campaign, instruction_id)
-            ).fetchone()
-        return JournalRow(*row)
+        return JournalRow(*current)._replace(
+            state="sending", attempts=current[6] + 1, payload_hash=payload_hash,
+            callee=callee if callee is not None else current[3], sent_at=now, updated_at=now, error=None,
+            http_status=None)
 
     def mark_done(
         self,

@@ -169,3 +169,11 @@ def test_the_journal_as_a_frame_has_one_row_per_record(journal):
     frame = journal.to_frame("c")
     assert list(frame["instruction_id"]) == ["c-0", "c-1"]
     assert journal.counts("c") == {"pending": 2}
+
+
+def test_a_row_sent_with_another_callee_is_guarded_under_its_new_number(journal):
+    # Only user-given ids keep their id when the number is corrected: the index must follow the number.
+    journal.register("c", [("mine-1", "0", "+31612345610", "h0")])
+    journal.mark_sending("c", "mine-1", payload_hash="h1", callee="+31612345611")
+    called = journal.called_numbers()
+    assert set(called) == {"+31612345611"} and called["+31612345611"][0].callee == "+31612345611"
