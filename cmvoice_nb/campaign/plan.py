@@ -116,6 +116,18 @@ def shorten(value: Any, limit: int = MAX_SHOWN) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
+def _cut(value: Any, limit: int = MAX_SHOWN) -> str:
+    text = str(value)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _listing(names: Any, limit: int = 20) -> str:
+    """``a, b, c`` for a message: at most *limit* names, each cut, then how many more."""
+    names = [_cut(n, 40) for n in names]
+    more = f", … ({len(names) - limit} more)" if len(names) > limit else ""
+    return ", ".join(names[:limit]) + more
+
+
 def did_you_mean(word: Any, choices: Any) -> str:
     """`` did you mean 'x'?`` for the closest of *choices* to *word*, or ``""``.
 
@@ -570,7 +582,7 @@ def _resolve_columns(spec: Any, df_columns: list, columns: Mapping[str, str] | N
             mapping[target] = col
     for key, col in (columns or {}).items():
         target = target_of(str(key))
-        where = f"--map {key}={col}" if interface == "cli" else f"columns= maps {shorten(key)}"
+        where = f"--map {_cut(key)}={_cut(col)}" if interface == "cli" else f"columns= maps {shorten(key)}"
         if target is None:
             raise CampaignError(
                 f"{where}: {shorten(key)} is not a field of {spec.name};{did_you_mean(key, _field_names(spec))} "
@@ -580,7 +592,7 @@ def _resolve_columns(spec: Any, df_columns: list, columns: Mapping[str, str] | N
             source = "the input file" if interface == "cli" else "the DataFrame"
             raise CampaignError(
                 f"{where}: no column {shorten(col)} in {source};{did_you_mean(col, df_columns)} columns: "
-                + ", ".join(map(str, df_columns))
+                + _listing(df_columns)
             )
         mapping[target] = col
     return mapping
@@ -615,7 +627,7 @@ def _split_defaults(spec: Any, defaults: Mapping[str, Any] | None, *,
         if matched:
             continue
         if not spec.has(key):
-            where = f"--set {key}=…" if interface == "cli" else f"defaults= sets {shorten(key)}"
+            where = f"--set {_cut(key)}=…" if interface == "cli" else f"defaults= sets {shorten(key)}"
             raise CampaignError(f"{where}: {shorten(key)} is not a field of {spec.name};"
                                 f"{did_you_mean(key, _field_names(spec))} fields: {', '.join(spec.keys)}")
         plain[spec.field(key).key] = value
@@ -739,7 +751,7 @@ def plan_campaign(
                 raise CampaignError(
                     f"{where}: the template uses {', '.join('{' + m + '}' for m in missing)}, "
                     f"which {'is not a column' if len(missing) == 1 else 'are not columns'};{hint} columns: "
-                    + ", ".join(map(str, df_columns))
+                    + _listing(df_columns)
                 )
             if names:
                 templates[key] = value

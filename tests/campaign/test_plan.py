@@ -397,3 +397,19 @@ def test_the_accessor_is_registered_on_first_use_not_by_importing_the_package():
             "print(before, hasattr(pd.DataFrame, 'cmvoice'))\n")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert out.stdout.split() == ["False", "True"], out.stderr
+
+
+def test_long_echoed_names_are_cut_to_a_readable_length():
+    long = "x" * 5000
+    for kwargs in ({"columns": {long: "phone"}}, {"columns": {"callee": long}}, {"defaults": {long: "v"}}):
+        for interface in ("python", "cli"):
+            with pytest.raises(CampaignError) as info:
+                plan_campaign(people(), app="notification", name="c", interface=interface, **kwargs)
+            assert len(str(info.value)) < 1000 and "…" in str(info.value)
+
+
+def test_a_wide_input_lists_only_the_first_columns_in_a_message():
+    wide = pd.DataFrame({f"column_{i}_" + "y" * 100: ["v"] for i in range(500)})
+    with pytest.raises(CampaignError, match=r"\(480 more\)") as info:
+        plan_campaign(wide, app="notification", name="c", columns={"callee": "phone"})
+    assert len(str(info.value)) < 1500
