@@ -24,6 +24,7 @@ import importlib.util
 import io
 import math
 import os
+import re
 from pathlib import Path
 from typing import Any
 
@@ -184,8 +185,12 @@ def read_table(path: str | os.PathLike, *, sep: str | None = None, encoding: str
 
 
 def _excel_engine(suffix: str) -> str:
-    # python-calamine reads every format, fast; the others are the classic fallbacks.
-    if importlib.util.find_spec("python_calamine") is not None:
+    # python-calamine reads every format, fast (pandas >= 2.2 knows it); the others are the
+    # classic fallbacks.
+    import pandas as pd
+
+    pandas_version = tuple(int(p) for p in re.findall(r"\d+", pd.__version__)[:2])
+    if pandas_version >= (2, 2) and importlib.util.find_spec("python_calamine") is not None:
         return "calamine"
     fallback = {".xlsx": "openpyxl", ".xlsm": "openpyxl", ".ods": "odf", ".xls": "xlrd"}[suffix]
     module = {"openpyxl": "openpyxl", "odf": "odf", "xlrd": "xlrd"}[fallback]

@@ -333,3 +333,19 @@ def test_results_for_spreadsheets_keep_the_plus_and_whole_numbers(tmp_path, sim,
     assert first["http_status"] == 200 and first["attempts"] == 1 and first["input_position"] == 0
     assert first["sent_at"].endswith("Z") and first["status"] == "queued"
     assert dict(zip(header, rows[2]))["http_status"] is None
+
+
+@pytest.mark.parametrize("suffix", [".xlsx", ".ods"])
+def test_without_python_calamine_the_classic_readers_give_the_same_text(tmp_path, monkeypatch, suffix):
+    import importlib.util
+
+    from cmvoice_nb.campaign import inputs
+
+    path = tmp_path / f"people{suffix}"
+    _sheet_frame().to_excel(path, index=False, engine="openpyxl" if suffix == ".xlsx" else "odf")
+    with_calamine = inputs.read_table(path)
+    real = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None if name == "python_calamine" else real(name, *a))
+    assert inputs._excel_engine(suffix) == ("openpyxl" if suffix == ".xlsx" else "odf")
+    pd.testing.assert_frame_equal(inputs.read_table(path), with_calamine)
+    assert with_calamine["callee"].tolist() == ["31612345610", "31612345710"]
