@@ -114,9 +114,15 @@ def _numbers(callee: str | None) -> list[str]:
     return [n.strip() for n in (callee or "").split(";") if n.strip()]
 
 
+#: SQLite's primary result codes for "another connection holds a lock".
+_SQLITE_BUSY, _SQLITE_LOCKED = 5, 6
+
+
 def _is_locked(exc: BaseException) -> bool:
-    # sqlite3 reports a lock held by another connection only through its message text
-    # ("database is locked"); Python < 3.11 has no error code attribute to test instead.
+    code = getattr(exc, "sqlite_errorcode", None)  # Python >= 3.11
+    if code is not None:
+        return code & 0xFF in (_SQLITE_BUSY, _SQLITE_LOCKED)
+    # Python 3.10 reports the lock only through the message text ("database is locked").
     return "locked" in str(exc).lower() or "busy" in str(exc).lower()
 
 
