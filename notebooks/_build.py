@@ -171,8 +171,18 @@ people"""),
     ("md", """## Plan
 
 `plan_campaign` maps columns to contract fields, fills per-row templates, normalises numbers, validates every
-row against the contract and derives stable instruction ids (`<name>-<row>`), which is what makes re-runs safe.
-Nothing is sent."""),
+row against the contract and gives every row an **instruction id**. Nothing is sent.
+
+An `instruction_id` column is used as given. Otherwise the id is
+`<name>-<campaign key>-<callee digits>-<occurrence>`, for example `reminder-7f3a9c2d-31612345610-1`:
+
+- the **campaign key** is drawn at random by the journal when it is created and kept for ever, so re-runs on the
+  same journal derive the same ids, and two campaigns (even two `people.csv` in other folders) never share one;
+- the **callee digits and occurrence** (1 for the first row with that number, 2 for the second …) name the row by
+  its content, not its position: inserting, deleting or reordering rows moves nobody's id.
+
+A plan made without a journal has a provisional key (`plan.key_is_provisional`); `send_campaign` re-keys it to
+its journal's key (pass `journal=` to `plan_campaign` to see the final ids)."""),
     ("code", """from cmvoice_nb.campaign import plan_campaign, send_campaign
 
 defaults = {
@@ -188,7 +198,7 @@ plan"""),
     ("md", "Every problem names the row, the field, the value and what was expected; duplicates are reported and left out:"),
     ("code", "plan.problems"),
     ("code", "plan.duplicates"),
-    ("md", "## Dry run\n\nPaces and validates, sends nothing, writes nothing."),
+    ("md", "## Dry run\n\nValidates and matches with the journal, sends nothing, writes nothing, waits for no pacing."),
     ("code", """dry = send_campaign(plan, sim.client(), journal=None, dry_run=True, progress=False)
 dry["status"].value_counts()"""),
     ("md", """## Send
@@ -201,6 +211,49 @@ results"""),
     ("code", """placed = sim.placed_count()
 again = send_campaign(plan, sim.client(), journal=WORK / "reminder.sqlite", progress=False)
 print(f"calls placed: {placed} before the re-run, {sim.placed_count()} after it (nothing was sent twice)")"""),
+    ("md", """## Edit the list and send again
+
+The journal guards **people, not positions**. Here the list gets a newcomer at the top, loses a row, and one
+person's name is corrected. On the re-run:
+
+- the newcomer is called (once);
+- everyone already called keeps their own id and call id (`queued`, "already done"), whatever their new position;
+- the corrected row is **withheld** as `changed`: the person was called with the old text. `resend_changed=True`
+  calls them again with the new text, deliberately;
+- a row whose callee already has a call (`queued`, `unknown` or in flight) anywhere in this journal, under any id,
+  is `already-called`, with the earlier id and call id (`allow_repeat=True` for a list that means to call twice).
+
+`CampaignSender(...).summary()` is what `cmvoice send` prints at the end of every run: the counts, and for every
+status that needs attention the first rows with their reason and what resolves it."""),
+    ("code", """from cmvoice_nb.campaign import CampaignSender
+
+edited = pd.concat([pd.DataFrame({"first_name": ["Nina"], "phone": ["+31612345666"],
+                                  "date": pd.to_datetime(["2026-12-01"])}),
+                    people.drop(index=[1])], ignore_index=True)
+edited.loc[edited["first_name"] == "Dora", "first_name"] = "Doortje"
+edited_plan = plan_campaign(edited, app="notification", name="reminder", columns={"callee": "phone"},
+                            defaults=defaults, region="NL", drop_duplicates=True)
+job = CampaignSender(edited_plan, sim.client(), journal=WORK / "reminder.sqlite", progress=False)
+edited_results = job.run()
+print(job.summary())
+edited_results[["instruction_id", "callee", "status", "call_ids", "input_position"]]"""),
+    ("md", """### Statuses and exit codes
+
+| status | meaning | what resolves it |
+|---|---|---|
+| `queued` | the provider accepted the call | nothing |
+| `dry-run` | would be sent | nothing |
+| `skipped` | not sent: the run ended first (or a repeat left out by `drop_duplicates`) | run again |
+| `invalid` | the row breaks the contract | fix the row, run again |
+| `rejected` | the provider refused it (400) | fix the row, run again |
+| `failed` | nothing was placed (refused connections, 503) | run again |
+| `unknown` | the call **may** have been placed (timeout, dropped connection) | check; `resend_unknown=True` |
+| `changed` | sent earlier with other content | `resend_changed=True` |
+| `already-called` | this journal already called that person | `allow_repeat=True` |
+
+`cmvoice send` exits with 0 when every row is final and nothing needs attention, 1 when the run finished (or
+stopped on a refused token, a wrong URL or an unreachable provider) but some rows need attention, and 2 for a
+usage error (a bad flag, an unknown field or column, an unreadable file)."""),
     ("md", "## Callbacks"),
     ("code", """sim.wait_idle(30)
 rx.wait_for(sim.placed_count(), timeout=60)  # one callback per call placed

@@ -13,30 +13,37 @@ from __future__ import annotations
 from . import accessor as _accessor  # noqa: F401 - registers df.cmvoice
 from .journal import Journal, instruction_hash
 from .pacing import TokenBucket
-from .plan import CampaignPlan, derive_instruction_id, plan_campaign, render_template
+from .plan import CampaignPlan, content_key, derive_instruction_id, plan_campaign, render_template
 from .send import (
+    ATTENTION_STATUSES,
     RESULT_COLUMNS,
+    RESULT_STATUSES,
     CampaignSender,
     RetryPolicy,
     SendJob,
     classify_error,
     results_to_csv,
     send_campaign,
+    summarize_results,
 )
 
 __all__ = [
+    "ATTENTION_STATUSES",
     "CampaignPlan",
     "CampaignSender",
     "Journal",
     "RESULT_COLUMNS",
+    "RESULT_STATUSES",
     "RetryPolicy",
     "SendJob",
     "TokenBucket",
     "classify_error",
+    "content_key",
     "derive_instruction_id",
     "instruction_hash",
     "plan_campaign",
     "render_template",
     "results_to_csv",
     "send_campaign",
+    "summarize_results",
 ]

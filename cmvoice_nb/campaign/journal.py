@@ -10,17 +10,36 @@ unless the user asks for it.
 The journal stores a SHA-256 of the instruction's JSON (to notice a row edited after it
 was sent), the callee, the provider's call ids and error text; never the product token.
 
-Only one run may use a journal at a time: :meth:`Journal.lock` takes an OS lock on a
-``<journal>.lock`` file beside it, released by the OS when the process dies.
+**Campaign key.** A new journal draws a random *campaign key* (8 hex digits) when it is
+created and keeps it for ever (:attr:`Journal.campaign_key`). Default instruction ids
+contain it, so two campaigns with the same name on different journals never share an id,
+and every run of a campaign on the same journal derives the same ids.
+
+**People, not positions.** Every number a row dials is indexed (table ``callees``).
+:meth:`Journal.mark_sending` refuses, in the same transaction that marks the row, a row
+whose callee already has a call ``sending``, ``queued`` or ``unknown`` anywhere in this
+journal, unless the caller passes ``allow_repeat=True``; and it never lets an ``unknown``
+row go out again unless ``resend_unknown=True``.
+
+**One run at a time, whatever path names the file.** :meth:`Journal.lock` switches the
+connection to SQLite's ``EXCLUSIVE`` locking mode and takes the write lock: SQLite locks
+the database file itself (its inode on POSIX, the file handle on Windows), so a symlink, a
+relative path or a second name for the same file meets the same lock. The OS releases it
+when the process dies. While a run holds it, other processes cannot open the journal at
+all; they get a :class:`JournalError` saying a send is running. Taking the lock needs every
+other connection to the file closed (SQLite's rule for exclusive mode in WAL): a ``Journal``
+left open in a notebook makes a send refuse to start, with a message that says so.
 
 Examples
 --------
 >>> import tempfile, os
 >>> j = Journal(os.path.join(tempfile.mkdtemp(), "j.sqlite"))
 >>> j.ensure_campaign("spring", app="notification")
->>> j.register("spring", [("spring-0", "0", "+31612345610", "abc")])
+>>> len(j.campaign_key)
+8
+>>> j.register("spring", [("spring-k-31612345610-1", "0", "+31612345610", "abc")])
 1
->>> j.get("spring", "spring-0").state
+>>> j.get("spring", "spring-k-31612345610-1").state
 'pending'
 >>> j.close()
 """
@@ -32,6 +51,7 @@ import hashlib
 import json
 import logging
 import os
+import secrets
 import sqlite3
 import threading
 from pathlib import Path
@@ -39,15 +59,20 @@ from typing import Any, Iterable, Iterator, NamedTuple
 
 from ..errors import JournalError
 
-__all__ = ["Journal", "JournalRow", "instruction_hash", "STATES", "FINAL_STATES"]
+__all__ = ["Journal", "JournalRow", "instruction_hash", "STATES", "FINAL_STATES", "CALLED_STATES"]
 
 log = logging.getLogger(__name__)
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 #: Every state a journal row can be in.
 STATES = ("pending", "sending", "queued", "rejected", "failed", "unknown")
 #: States a re-run does not send again (``unknown`` only with ``resend_unknown=True``).
 FINAL_STATES = ("queued", "unknown")
+#: States in which a call may exist: the callee guard refuses to call that person again.
+CALLED_STATES = ("sending", "queued", "unknown")
+#: Seconds to wait for a journal another process holds before saying so (a running send
+#: holds it for its whole run, so waiting longer would only delay the message).
+OPEN_TIMEOUT_S = 1.0
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS campaigns (
@@ -70,7 +95,35 @@ CREATE TABLE IF NOT EXISTS rows (
     updated_at      TEXT NOT NULL,
     PRIMARY KEY (campaign, instruction_id)
 );
+CREATE TABLE IF NOT EXISTS meta (
+    key    TEXT PRIMARY KEY,
+    value  TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS callees (
+    number          TEXT NOT NULL,
+    campaign        TEXT NOT NULL,
+    instruction_id  TEXT NOT NULL,
+    PRIMARY KEY (campaign, instruction_id, number)
+);
+CREATE INDEX IF NOT EXISTS callees_by_number ON callees (number);
 """
+
+
+def _numbers(callee: str | None) -> list[str]:
+    """The numbers of a journal ``callee`` cell (``;``-separated for multi-callee rows)."""
+    return [n.strip() for n in (callee or "").split(";") if n.strip()]
+
+
+#: SQLite's primary result codes for "another connection holds a lock".
+_SQLITE_BUSY, _SQLITE_LOCKED = 5, 6
+
+
+def _is_locked(exc: BaseException) -> bool:
+    code = getattr(exc, "sqlite_errorcode", None)  # Python >= 3.11
+    if code is not None:
+        return code & 0xFF in (_SQLITE_BUSY, _SQLITE_LOCKED)
+    # Python 3.10 reports the lock only through the message text ("database is locked").
+    return "locked" in str(exc).lower() or "busy" in str(exc).lower()
 
 
 class JournalRow(NamedTuple):
@@ -113,11 +166,24 @@ class Journal:
     Parameters
     ----------
     path
-        The database file; created with its folder if missing.
+        The database file; created with its folder if missing. Symlinks are resolved: the
+        database, its ``-wal`` file and its lock are those of the real file.
     durable
         ``True`` (default) commits with ``synchronous=FULL``: a ``sending`` mark is on disk
         before the request leaves, even across a power loss. ``False`` uses ``NORMAL``, which
         still survives a killed process but not a power cut.
+
+    Attributes
+    ----------
+    real_path
+        The file the database really is (symlinks resolved): what the run lock is about.
+    campaign_key
+        The random key this journal drew when it was created; part of every derived id.
+
+    Raises
+    ------
+    JournalError
+        The file is not a journal, has a newer schema, or a running send holds it.
 
     Notes
     -----
@@ -126,37 +192,83 @@ class Journal:
 
     def __init__(self, path: str | os.PathLike, *, durable: bool = True) -> None:
         self.path = Path(path)
+        self.real_path = Path(os.path.realpath(self.path))
         self.durable = durable
         self._lock = threading.RLock()
-        self._lock_fh: Any = None
+        self._locked = False
+        self._conn: sqlite3.Connection | None = None
         try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self.real_path.parent.mkdir(parents=True, exist_ok=True)
             self._conn = sqlite3.connect(
-                str(self.path), timeout=30.0, isolation_level=None, check_same_thread=False
+                str(self.real_path), timeout=OPEN_TIMEOUT_S, isolation_level=None, check_same_thread=False
             )
             mode = self._conn.execute("PRAGMA journal_mode=WAL").fetchone()[0]
             if str(mode).lower() != "wal":
                 raise JournalError(f"{self.path}: cannot switch the journal to WAL mode (got {mode!r})")
             self._conn.execute(f"PRAGMA synchronous={'FULL' if durable else 'NORMAL'}")
-            self._conn.execute("PRAGMA busy_timeout=30000")
             version = self._conn.execute("PRAGMA user_version").fetchone()[0]
-            if version not in (0, SCHEMA_VERSION):
+            if version not in (0, 1, SCHEMA_VERSION):
                 raise JournalError(
                     f"{self.path}: journal schema version {version}, this cmvoice_nb reads version {SCHEMA_VERSION}"
                 )
-            self._conn.executescript(_SCHEMA)
-            self._conn.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
+            self._conn.execute("BEGIN IMMEDIATE")
+            try:
+                # One statement at a time: executescript() would COMMIT the open transaction.
+                for statement in filter(str.strip, _SCHEMA.split(";")):
+                    self._conn.execute(statement)
+                if version == 1:  # journals written before the callee index: fill it once
+                    for campaign, iid, callee in self._conn.execute(
+                        "SELECT campaign, instruction_id, callee FROM rows"
+                    ).fetchall():
+                        self._conn.executemany(
+                            "INSERT OR IGNORE INTO callees VALUES (?, ?, ?)",
+                            [(n, campaign, iid) for n in _numbers(callee)],
+                        )
+                # The campaign key is drawn once, when the journal is created (or first
+                # opened by a version that knows keys), and never changes afterwards.
+                self._conn.execute(
+                    "INSERT OR IGNORE INTO meta VALUES ('campaign_key', ?)", (secrets.token_hex(4),)
+                )
+                self._conn.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
+                self._conn.execute("COMMIT")
+            except BaseException:
+                if self._conn.in_transaction:
+                    self._conn.execute("ROLLBACK")
+                raise
+            self._conn.execute("PRAGMA busy_timeout=30000")
+            self.campaign_key: str = self._conn.execute(
+                "SELECT value FROM meta WHERE key = 'campaign_key'"
+            ).fetchone()[0]
         except sqlite3.DatabaseError as exc:
+            if self._conn is not None:
+                self._conn.close()
+                self._conn = None
+            if _is_locked(exc):
+                raise JournalError(self._busy_message()) from exc
             raise JournalError(f"{self.path}: not a usable campaign journal ({exc})") from exc
+        except BaseException:
+            if self._conn is not None:
+                self._conn.close()
+                self._conn = None
+            raise
+
+    def _busy_message(self, *, locking: bool = False) -> str:
+        shown = f"{self.path}" if self.path == self.real_path else f"{self.path} (= {self.real_path})"
+        if locking:
+            return (f"{shown}: another send is running on this journal, or another program still has it open "
+                    "(a Journal left open in a notebook, an SQLite browser); wait for the send or close the other "
+                    "connection first (one journal, one run at a time)")
+        return (f"{shown}: another send is running on this journal; wait for it to finish or stop it first "
+                "(one journal, one run at a time)")
 
     # ----------------------------------------------------------- lifecycle
     def close(self) -> None:
         """Release the run lock and close the database."""
-        self.unlock()
         with self._lock:
             if self._conn is not None:
-                self._conn.close()
-                self._conn = None  # type: ignore[assignment]
+                self._conn.close()  # closing also releases an exclusive lock
+                self._conn = None
+            self._locked = False
 
     def __enter__(self) -> "Journal":
         return self
@@ -164,47 +276,72 @@ class Journal:
     def __exit__(self, *exc: Any) -> None:
         self.close()
 
-    def lock(self) -> None:
-        """Take the exclusive run lock, or raise :class:`JournalError` if another run holds it."""
-        if self._lock_fh is not None:
-            return
-        lock_path = self.path.with_name(self.path.name + ".lock")
-        fh = open(lock_path, "a+")  # noqa: SIM115 - held open for the whole run
-        try:
-            import fcntl
+    @property
+    def locked(self) -> bool:
+        """True while this object holds the run lock."""
+        return self._locked
 
-            fcntl.flock(fh.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except ImportError:  # pragma: no cover - Windows: no cross-process guard
-            pass
-        except OSError as exc:
-            fh.close()
-            raise JournalError(
-                f"{self.path}: another send is running on this journal (lock {lock_path} is held); "
-                "wait for it or stop it first"
-            ) from exc
-        self._lock_fh = fh
+    def lock(self) -> None:
+        """Take the exclusive run lock, or raise :class:`JournalError` if another run holds it.
+
+        SQLite's ``EXCLUSIVE`` locking mode keeps the database's write lock for as long as
+        this connection lives (or until :meth:`unlock`), on the file itself: every name of
+        the file (symlink, relative path) meets it, and the OS frees it if the process dies.
+        """
+        with self._lock:
+            if self._locked:
+                return
+            conn = self._connection()
+            try:
+                conn.execute(f"PRAGMA busy_timeout={int(OPEN_TIMEOUT_S * 1000)}")
+                conn.execute("PRAGMA locking_mode=EXCLUSIVE")
+                conn.execute("BEGIN EXCLUSIVE")
+                conn.execute("COMMIT")
+            except sqlite3.DatabaseError as exc:
+                with contextlib.suppress(sqlite3.DatabaseError):
+                    if conn.in_transaction:
+                        conn.execute("ROLLBACK")
+                    conn.execute("PRAGMA locking_mode=NORMAL")
+                if _is_locked(exc):
+                    raise JournalError(self._busy_message(locking=True)) from exc
+                raise JournalError(f"{self.path}: cannot lock the journal ({exc})") from exc
+            finally:
+                with contextlib.suppress(sqlite3.DatabaseError):
+                    conn.execute("PRAGMA busy_timeout=30000")
+            self._locked = True
 
     def unlock(self) -> None:
         """Release the run lock (no-op when not held)."""
-        if self._lock_fh is not None:
-            with contextlib.suppress(OSError):
-                self._lock_fh.close()
-            self._lock_fh = None
+        with self._lock:
+            if not self._locked or self._conn is None:
+                self._locked = False
+                return
+            with contextlib.suppress(sqlite3.DatabaseError):
+                self._conn.execute("PRAGMA locking_mode=NORMAL")
+                # The exclusive lock is dropped at the next access in NORMAL mode.
+                self._conn.execute("SELECT COUNT(*) FROM meta").fetchone()
+            self._locked = False
+
+    def _connection(self) -> sqlite3.Connection:
+        if self._conn is None:
+            raise JournalError(f"{self.path}: journal is closed")
+        return self._conn
 
     @contextlib.contextmanager
     def _tx(self) -> Iterator[sqlite3.Connection]:
         with self._lock:
-            if self._conn is None:
-                raise JournalError(f"{self.path}: journal is closed")
+            conn = self._connection()
             try:
-                self._conn.execute("BEGIN IMMEDIATE")
+                conn.execute("BEGIN IMMEDIATE")
                 try:
-                    yield self._conn
+                    yield conn
                 except BaseException:
-                    self._conn.execute("ROLLBACK")
+                    conn.execute("ROLLBACK")
                     raise
-                self._conn.execute("COMMIT")
+                conn.execute("COMMIT")
             except sqlite3.DatabaseError as exc:
+                if _is_locked(exc):
+                    raise JournalError(self._busy_message()) from exc
                 raise JournalError(f"{self.path}: journal write failed ({exc})") from exc
 
     # ------------------------------------------------------------ campaign
@@ -223,13 +360,14 @@ class Journal:
     def campaigns(self) -> dict[str, str]:
         """Campaign name → app, for every campaign in the journal."""
         with self._lock:
-            return dict(self._conn.execute("SELECT name, app FROM campaigns ORDER BY name").fetchall())
+            return dict(self._connection().execute("SELECT name, app FROM campaigns ORDER BY name").fetchall())
 
     def register(self, campaign: str, rows: Iterable[tuple[str, str, str, str]]) -> int:
         """Add ``(instruction_id, row_label, callee, payload_hash)`` rows as ``pending``.
 
         Rows already in the journal are left untouched. Returns how many were added.
         """
+        rows = list(rows)
         now = utc_now_iso()
         with self._tx() as c:
             before = c.total_changes
@@ -238,7 +376,12 @@ class Journal:
                 " VALUES (?, ?, ?, ?, ?, 'pending', ?)",
                 [(campaign, iid, label, callee, h, now) for iid, label, callee, h in rows],
             )
-            return c.total_changes - before
+            added = c.total_changes - before
+            c.executemany(
+                "INSERT OR IGNORE INTO callees VALUES (?, ?, ?)",
+                [(n, campaign, iid) for iid, _label, callee, _h in rows for n in _numbers(callee)],
+            )
+            return added
 
     def recover(self, campaign: str) -> list[str]:
         """Turn rows left in ``sending`` by a crashed run into ``unknown``; return their ids."""
@@ -258,7 +401,7 @@ class Journal:
     def get(self, campaign: str, instruction_id: str) -> JournalRow | None:
         """The record of one row, or None."""
         with self._lock:
-            row = self._conn.execute(
+            row = self._connection().execute(
                 "SELECT * FROM rows WHERE campaign = ? AND instruction_id = ?", (campaign, instruction_id)
             ).fetchone()
         return JournalRow(*row) if row else None
@@ -266,31 +409,105 @@ class Journal:
     def load(self, campaign: str) -> dict[str, JournalRow]:
         """Every record of *campaign*, keyed by instruction id."""
         with self._lock:
-            rows = self._conn.execute("SELECT * FROM rows WHERE campaign = ?", (campaign,)).fetchall()
+            rows = self._connection().execute("SELECT * FROM rows WHERE campaign = ?", (campaign,)).fetchall()
         return {r[1]: JournalRow(*r) for r in rows}
 
-    def mark_sending(self, campaign: str, instruction_id: str, *, payload_hash: str, callee: str | None = None) -> JournalRow:
-        """Commit ``sending`` (attempts + 1) before the request leaves; return the new record."""
+    def called_numbers(self) -> dict[str, list[JournalRow]]:
+        """Number → the records (any campaign, earliest first) whose call to it may exist.
+
+        "May exist" means the record is ``sending``, ``queued`` or ``unknown``: these are the
+        people the journal's guard refuses to call again.
+        """
+        with self._lock:
+            rows = self._connection().execute(
+                "SELECT c.number, r.* FROM callees c JOIN rows r"
+                " ON r.campaign = c.campaign AND r.instruction_id = c.instruction_id"
+                " WHERE r.state IN ('sending', 'queued', 'unknown')"
+                " ORDER BY COALESCE(r.sent_at, r.updated_at)"
+            ).fetchall()
+        out: dict[str, list[JournalRow]] = {}
+        for number, *rest in rows:
+            out.setdefault(number, []).append(JournalRow(*rest))
+        return out
+
+    def _earlier_call(self, c: sqlite3.Connection, numbers: list[str], campaign: str, instruction_id: str):
+        if not numbers:
+            return None
+        marks = ",".join("?" * len(numbers))
+        row = c.execute(
+            "SELECT r.* FROM callees c JOIN rows r ON r.campaign = c.campaign AND r.instruction_id = c.instruction_id"
+            f" WHERE c.number IN ({marks}) AND r.state IN ('sending', 'queued', 'unknown')"
+            " AND NOT (r.campaign = ? AND r.instruction_id = ?)"
+            " ORDER BY COALESCE(r.sent_at, r.updated_at) LIMIT 1",
+            (*numbers, campaign, instruction_id),
+        ).fetchone()
+        return JournalRow(*row) if row else None
+
+    def mark_sending(
+        self,
+        campaign: str,
+        instruction_id: str,
+        *,
+        payload_hash: str,
+        callee: str | None = None,
+        resend_unknown: bool = False,
+        resend_queued: bool = False,
+        allow_repeat: bool = False,
+    ) -> JournalRow:
+        """Commit ``sending`` (attempts + 1) before the request leaves; return the new record.
+
+        A row may leave from ``pending``, ``rejected`` or ``failed``; from ``unknown`` only with
+        *resend_unknown*, from ``queued`` only with *resend_queued* (a changed row sent again on
+        purpose). Unless *allow_repeat*, a row whose callee already has a call ``sending``,
+        ``queued`` or ``unknown`` under another record of this journal is refused.
+
+        Raises
+        ------
+        JournalError
+            The row cannot leave from its state, or its callee was already called; in the
+            second case the exception's ``earlier`` attribute is that call's :class:`JournalRow`.
+        """
+        states = ["pending", "rejected", "failed"]
+        if resend_unknown:
+            states.append("unknown")
+        if resend_queued:
+            states.append("queued")
         now = utc_now_iso()
         with self._tx() as c:
-            cur = c.execute(
-                "UPDATE rows SET state = 'sending', attempts = attempts + 1, payload_hash = ?,"
-                " callee = COALESCE(?, callee), sent_at = ?, updated_at = ?, error = NULL, http_status = NULL"
-                " WHERE campaign = ? AND instruction_id = ? AND state IN ('pending', 'rejected', 'failed', 'unknown')",
-                (payload_hash, callee, now, now, campaign, instruction_id),
-            )
-            if cur.rowcount != 1:
-                state = c.execute(
-                    "SELECT state FROM rows WHERE campaign = ? AND instruction_id = ?", (campaign, instruction_id)
-                ).fetchone()
-                raise JournalError(
-                    f"{self.path}: row {instruction_id!r} of campaign {campaign!r} cannot be sent from state "
-                    f"{state[0] if state else 'missing'!r}"
-                )
-            row = c.execute(
+            current = c.execute(
                 "SELECT * FROM rows WHERE campaign = ? AND instruction_id = ?", (campaign, instruction_id)
             ).fetchone()
-        return JournalRow(*row)
+            if current is None or current[5] not in states:
+                raise JournalError(
+                    f"{self.path}: row {instruction_id!r} of campaign {campaign!r} cannot be sent from state "
+                    f"{current[5] if current else 'missing'!r}"
+                    + (" (resend_unknown=True sends it again)" if current and current[5] == "unknown" else "")
+                )
+            numbers = _numbers(callee if callee is not None else current[3])
+            if not allow_repeat:
+                earlier = self._earlier_call(c, numbers, campaign, instruction_id)
+                if earlier is not None:
+                    err = JournalError(
+                        f"{self.path}: {', '.join(numbers)} already has a call ({earlier.state}) as "
+                        f"{earlier.instruction_id!r} of campaign {earlier.campaign!r}; not called again "
+                        "(allow_repeat=True calls them again)"
+                    )
+                    err.earlier = earlier  # type: ignore[attr-defined]
+                    raise err
+            c.execute(
+                "UPDATE rows SET state = 'sending', attempts = attempts + 1, payload_hash = ?,"
+                " callee = COALESCE(?, callee), sent_at = ?, updated_at = ?, error = NULL, http_status = NULL"
+                " WHERE campaign = ? AND instruction_id = ?",
+                (payload_hash, callee, now, now, campaign, instruction_id),
+            )
+            if callee is not None and callee != current[3]:  # a corrected row dials other numbers now
+                c.execute("DELETE FROM callees WHERE campaign = ? AND instruction_id = ?", (campaign, instruction_id))
+                c.executemany("INSERT OR IGNORE INTO callees VALUES (?, ?, ?)",
+                              [(n, campaign, instruction_id) for n in numbers])
+        return JournalRow(*current)._replace(
+            state="sending", attempts=current[6] + 1, payload_hash=payload_hash,
+            callee=callee if callee is not None else current[3], sent_at=now, updated_at=now, error=None,
+            http_status=None)
 
     def mark_done(
         self,
@@ -319,9 +536,9 @@ class Journal:
 
         with self._lock:
             if campaign is None:
-                cur = self._conn.execute("SELECT * FROM rows ORDER BY campaign, instruction_id")
+                cur = self._connection().execute("SELECT * FROM rows ORDER BY campaign, instruction_id")
             else:
-                cur = self._conn.execute(
+                cur = self._connection().execute(
                     "SELECT * FROM rows WHERE campaign = ? ORDER BY instruction_id", (campaign,)
                 )
             rows = cur.fetchall()
@@ -332,7 +549,7 @@ class Journal:
     def counts(self, campaign: str) -> dict[str, int]:
         """State → number of rows, for *campaign*."""
         with self._lock:
-            rows = self._conn.execute(
+            rows = self._connection().execute(
                 "SELECT state, COUNT(*) FROM rows WHERE campaign = ? GROUP BY state", (campaign,)
             ).fetchall()
         return dict(rows)

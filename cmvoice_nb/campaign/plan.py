@@ -6,6 +6,27 @@ row against :mod:`cmvoice_nb.spec`, derives a stable ``instruction-id`` per row,
 duplicated callees and, given a local mirror of the uploaded audio, checks every ``File``
 prompt and every ``Custom`` OTP spelling set. The input DataFrame is never modified.
 
+Instruction ids
+---------------
+A row's id comes from its ``instruction-id`` column when it has one (the user's own id,
+used as given). Otherwise it is derived, and derived ids do not depend on row positions::
+
+    <campaign name>-<campaign key>-<callee digits>-<occurrence>
+    spring-7f3a9c2d-31612345610-1
+
+* the **campaign key** is the random key the journal drew when it was created
+  (:attr:`cmvoice_nb.campaign.Journal.campaign_key`): two campaigns with the same name
+  on different journals never share an id, and re-runs on the same journal derive the
+  same ids. A plan made without a journal gets a fresh provisional key;
+  :func:`~cmvoice_nb.campaign.send_campaign` re-keys it to the journal's key.
+* the **content key** is the normalised callee as digits (``+31 6 1234 5610`` and
+  ``0612345610`` with region NL are both ``31612345610``) and its **occurrence** among the
+  rows with the same callee (1 for the first). Inserting, deleting or reordering other
+  rows moves nobody's id.
+
+Ids are at most 64 characters (the contract's limit): a long campaign name is cut and
+keeps a short hash of the full name; a long content key (many callees) becomes a hash.
+
 Examples
 --------
 >>> import pandas as pd
@@ -20,10 +41,13 @@ Examples
 """
 from __future__ import annotations
 
+import copy
+import difflib
 import hashlib
 import html
 import logging
 import re
+import secrets
 import string
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
@@ -36,6 +60,8 @@ __all__ = [
     "RowPlan",
     "plan_campaign",
     "derive_instruction_id",
+    "content_key",
+    "new_campaign_key",
     "render_template",
     "template_columns",
     "TemplateError",
@@ -47,6 +73,19 @@ log = logging.getLogger(__name__)
 #: Columns of :attr:`CampaignPlan.problems`.
 PROBLEM_COLUMNS = ["row", "instruction_id", "field", "value", "message"]
 MAX_ID_LENGTH = 64
+#: Longest value echoed in a message before it is cut (with "…").
+MAX_SHOWN = 60
+#: How options are named in messages, per interface: keyword arguments in Python, flags on
+#: the command line (``cmvoice send``).
+OPTION_NAMES = {
+    "python": {"columns": "columns=", "defaults": "defaults=", "name": "name=", "allow_repeat": "allow_repeat=True",
+               "resend_changed": "resend_changed=True", "resend_unknown": "resend_unknown=True",
+               "drop_duplicates": "drop_duplicates=True", "base_url": "base_url=", "token": "the token "
+               "(VoiceClient(token=...) or CM_PRODUCT_TOKEN)"},
+    "cli": {"columns": "--map", "defaults": "--set", "name": "--name", "allow_repeat": "--allow-repeat",
+            "resend_changed": "--resend-changed", "resend_unknown": "--resend-unknown",
+            "drop_duplicates": "--drop-duplicates", "base_url": "--base-url", "token": "CM_PRODUCT_TOKEN"},
+}
 _ID_UNSAFE = re.compile(r"[^A-Za-z0-9._:\-]+")
 _VOICE_PREFIXES = ("voice.", "voice-", "voice_")
 _TRUE = {"true", "t", "yes", "y", "1", "on"}
@@ -65,36 +104,122 @@ class _Problem:
 
 
 # --------------------------------------------------------------------------------- pure helpers
-def _label_text(label: Any) -> str:
-    if isinstance(label, tuple):
-        return "-".join(_label_text(x) for x in label)
-    if hasattr(label, "isoformat"):
-        return label.isoformat()
-    return str(label)
-
-
-def derive_instruction_id(name: str, label: Any, *, max_length: int = MAX_ID_LENGTH) -> str:
-    """Return the stable instruction id ``f"{name}-{label}"``, sanitised, at most 64 characters.
-
-    Characters outside ``A-Z a-z 0-9 . _ : -`` become ``_``. An id longer than *max_length*
-    keeps its start and ends in ``-`` plus 10 hex digits of a SHA-1 of the full text, so it
-    stays unique and the same on every re-run.
+def shorten(value: Any, limit: int = MAX_SHOWN) -> str:
+    """``repr``-like text of *value*, cut to *limit* characters with ``…`` so messages stay readable.
 
     Examples
     --------
-    >>> derive_instruction_id("spring", 7)
-    'spring-7'
-    >>> derive_instruction_id("spring sale", "row 1")
-    'spring_sale-row_1'
-    >>> len(derive_instruction_id("x" * 80, 1))
+    >>> shorten("x" * 100, 10)
+    "'xxxxxxxx…"
+    """
+    text = repr(value) if isinstance(value, str) else str(value)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _cut(value: Any, limit: int = MAX_SHOWN) -> str:
+    text = str(value)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _listing(names: Any, limit: int = 20) -> str:
+    """``a, b, c`` for a message: at most *limit* names, each cut, then how many more."""
+    names = [_cut(n, 40) for n in names]
+    more = f", … ({len(names) - limit} more)" if len(names) > limit else ""
+    return ", ".join(names[:limit]) + more
+
+
+def did_you_mean(word: Any, choices: Any) -> str:
+    """`` did you mean 'x'?`` for the closest of *choices* to *word*, or ``""``.
+
+    Examples
+    --------
+    >>> did_you_mean("calee", ["callee", "caller", "prompt"])
+    " did you mean 'callee'?"
+    """
+    options = [str(c) for c in choices]
+    match = difflib.get_close_matches(str(word), options, n=1, cutoff=0.6)
+    if not match:
+        lowered = {o.lower().replace("_", "-"): o for o in options}
+        hit = lowered.get(str(word).lower().replace("_", "-"))
+        match = [hit] if hit else []
+    return f" did you mean {match[0]!r}?" if match else ""
+
+
+def new_campaign_key() -> str:
+    """A fresh random campaign key: 8 hex digits (what a new journal records).
+
+    Examples
+    --------
+    >>> len(new_campaign_key())
+    8
+    """
+    return secrets.token_hex(4)
+
+
+def content_key(callee: Any) -> str:
+    """The part of a derived id that names the row's content: its callee(s) as digits.
+
+    Normalised numbers (``+31612345610``, ``0031612345610``) give their digits without the
+    ``+``/``00`` prefix; several callees are joined with ``_``; text that is not a number
+    (an invalid row) is kept in id-safe characters.
+
+    Examples
+    --------
+    >>> content_key("+31612345610")
+    '31612345610'
+    >>> content_key(["+31612345610", "0031612345611"])
+    '31612345610_31612345611'
+    >>> content_key("")
+    'none'
+    """
+    items = callee if isinstance(callee, (list, tuple)) else str(callee or "").split(";")
+    parts = []
+    for item in items:
+        text = str(item).strip()
+        if not text:
+            continue
+        digits = re.sub(r"\D", "", text)
+        if digits and re.fullmatch(r"[+0-9 ()./-]+", text):
+            parts.append(digits[2:] if text.startswith("00") else digits)
+        else:
+            parts.append(_ID_UNSAFE.sub("_", text)[:24])
+    return "_".join(parts) or "none"
+
+
+def _with_hash(text: str, room: int) -> str:
+    """*text* cut to *room* characters, ending in 6 hex digits of its SHA-1 when it had to be cut."""
+    if len(text) <= room:
+        return text
+    digest = hashlib.sha1(text.encode("utf-8")).hexdigest()[:6]
+    return f"{text[: max(0, room - len(digest) - 1)]}~{digest}" if room > len(digest) else digest[:room]
+
+
+def derive_instruction_id(name: str, campaign_key: str, content: str, occurrence: int = 1, *,
+                          max_length: int = MAX_ID_LENGTH) -> str:
+    """Return the derived id ``f"{name}-{campaign_key}-{content}-{occurrence}"``, at most 64 characters.
+
+    Characters outside ``A-Z a-z 0-9 . _ : -`` become ``_``. When the whole does not fit,
+    a long content key (many callees) becomes 12 hex digits of its SHA-1, then the name is
+    cut and ends in ``~`` plus 6 hex digits of a SHA-1 of the full name: the id stays unique
+    and the same on every run.
+
+    Examples
+    --------
+    >>> derive_instruction_id("spring", "7f3a9c2d", "31612345610")
+    'spring-7f3a9c2d-31612345610-1'
+    >>> derive_instruction_id("spring sale", "7f3a9c2d", "31612345610", 2)
+    'spring_sale-7f3a9c2d-31612345610-2'
+    >>> len(derive_instruction_id("x" * 80, "7f3a9c2d", "31612345610"))
     64
     """
-    raw = f"{name}-{_label_text(label)}"
-    clean = _ID_UNSAFE.sub("_", raw)
-    if len(clean) <= max_length:
-        return clean
-    digest = hashlib.sha1(raw.encode("utf-8")).hexdigest()[:10]
-    return f"{clean[: max_length - len(digest) - 1]}-{digest}"
+    name = _ID_UNSAFE.sub("_", str(name))
+    key = _ID_UNSAFE.sub("_", str(campaign_key))
+    content = _ID_UNSAFE.sub("_", str(content))
+    tail = f"-{key}-{content}-{int(occurrence)}"
+    if len(tail) > max_length // 2:
+        content = hashlib.sha1(content.encode("utf-8")).hexdigest()[:12]
+        tail = f"-{key}-{content}-{int(occurrence)}"
+    return _with_hash(name, max_length - len(tail)) + tail
 
 
 def _parse_template(template: str) -> list[tuple]:
@@ -268,6 +393,9 @@ class RowPlan:
     problems: list = field(default_factory=list)
     duplicate_of: Any = None
     dropped: bool = False
+    content: str = "none"
+    occurrence: int = 1
+    id_given: bool = False
 
     @property
     def valid(self) -> bool:
@@ -285,18 +413,52 @@ class CampaignPlan:
     ----------
     name, app
         Campaign name (part of every derived instruction id) and app name.
+    campaign_key
+        The campaign key in every derived id: the journal's, or a provisional one (see
+        :attr:`key_is_provisional`) that :func:`~cmvoice_nb.campaign.send_campaign` replaces
+        with the journal's through :meth:`rekey`.
     index
         The input DataFrame's index: results are aligned on it.
     rows
         One :class:`RowPlan` per input row, in input order.
     """
 
-    def __init__(self, *, name: str, app: str, index: Any, rows: list[RowPlan], options: Mapping[str, Any] | None = None) -> None:
+    def __init__(self, *, name: str, app: str, index: Any, rows: list[RowPlan], options: Mapping[str, Any] | None = None,
+                 campaign_key: str = "", key_is_provisional: bool = False) -> None:
         self.name = name
         self.app = app
         self.index = index
         self.rows = rows
         self.options = dict(options or {})
+        self.campaign_key = campaign_key
+        self.key_is_provisional = key_is_provisional
+
+    def rekey(self, campaign_key: str) -> "CampaignPlan":
+        """A copy whose derived ids use *campaign_key*; ids from an ``instruction-id`` column stay.
+
+        Examples
+        --------
+        >>> import pandas as pd
+        >>> plan = plan_campaign(pd.DataFrame({"callee": ["+31612345610"]}), app="notification", name="c",
+        ...                      campaign_key="aaaa0000", defaults={"caller": "+31201234567", "prompt": "Hi",
+        ...                      "prompt-type": "TTS"})
+        >>> plan.rekey("bbbb1111").instruction_ids.tolist()
+        ['c-bbbb1111-31612345610-1']
+        """
+        if campaign_key == self.campaign_key:
+            return self
+        rows = []
+        for r in self.rows:
+            new = copy.copy(r)
+            new.problems = list(r.problems)
+            if not r.id_given:
+                new.instruction_id = derive_instruction_id(self.name, campaign_key, r.content, r.occurrence)
+                if r.instruction is not None:
+                    new.instruction = copy.copy(r.instruction)
+                    new.instruction.instruction_id = new.instruction_id
+            rows.append(new)
+        return CampaignPlan(name=self.name, app=self.app, index=self.index, rows=rows, options=self.options,
+                            campaign_key=campaign_key, key_is_provisional=False)
 
     # ---------------------------------------------------------------- views
     @property
@@ -316,7 +478,7 @@ class CampaignPlan:
         records = [
             (r.label, r.instruction_id, p.field, p.value, p.message)
             for r in self.rows for p in r.problems
-        ]
+        ]  # values as given (cut only where they are printed)
         return pd.DataFrame.from_records(records, columns=PROBLEM_COLUMNS)
 
     @property
@@ -371,7 +533,8 @@ class CampaignPlan:
     def __repr__(self) -> str:
         s = self.summary()
         return (
-            f"<CampaignPlan {self.name!r} app={self.app} rows={s['rows']} valid={s['valid']} "
+            f"<CampaignPlan {self.name!r} key={self.campaign_key}{'(provisional)' if self.key_is_provisional else ''} "
+            f"app={self.app} rows={s['rows']} valid={s['valid']} "
             f"invalid={s['invalid']} duplicates={s['duplicates']} to_send={s['to_send']}>"
         )
 
@@ -384,12 +547,20 @@ class CampaignPlan:
         if len(probs):
             extra = "<p>First problems:</p>" + probs.head(10).to_html(index=False, escape=True)
         return (
-            f"<div><b>Campaign plan {html.escape(self.name)}</b> ({html.escape(self.app)})"
+            f"<div><b>Campaign plan {html.escape(self.name)}</b> ({html.escape(self.app)}, campaign key "
+            f"{html.escape(self.campaign_key)}{' — provisional: send_campaign uses its journal' + chr(39) + 's key' if self.key_is_provisional else ''})"
             f"<table><tr>{heads}</tr><tr>{cells}</tr></table>{extra}</div>"
         )
 
 
-def _resolve_columns(spec: Any, df_columns: list, columns: Mapping[str, str] | None) -> dict[str, str]:
+def _field_names(spec: Any) -> list[str]:
+    from ..spec import VOICE_FIELDS
+
+    return list(spec.keys) + [f"voice.{f.key}" for f in VOICE_FIELDS]
+
+
+def _resolve_columns(spec: Any, df_columns: list, columns: Mapping[str, str] | None, *,
+                     interface: str = "python") -> dict[str, str]:
     """Return wire key (or ``voice.<key>``) → DataFrame column."""
     from ..spec import VOICE_FIELDS
 
@@ -411,21 +582,24 @@ def _resolve_columns(spec: Any, df_columns: list, columns: Mapping[str, str] | N
             mapping[target] = col
     for key, col in (columns or {}).items():
         target = target_of(str(key))
+        where = f"--map {_cut(key)}={_cut(col)}" if interface == "cli" else f"columns= maps {shorten(key)}"
         if target is None:
             raise CampaignError(
-                f"columns= maps {key!r}, which is not a field of {spec.name}; fields: {', '.join(spec.keys)}"
-                " (voice keys as voice.language, voice.gender, voice.number)"
+                f"{where}: {shorten(key)} is not a field of {spec.name};{did_you_mean(key, _field_names(spec))} "
+                f"fields: {', '.join(spec.keys)} (voice keys as voice.language, voice.gender, voice.number)"
             )
         if col not in df_columns:
+            source = "the input file" if interface == "cli" else "the DataFrame"
             raise CampaignError(
-                f"columns= maps {key!r} to column {col!r}, which is not in the DataFrame; columns: "
-                + ", ".join(map(str, df_columns))
+                f"{where}: no column {shorten(col)} in {source};{did_you_mean(col, df_columns)} columns: "
+                + _listing(df_columns)
             )
         mapping[target] = col
     return mapping
 
 
-def _split_defaults(spec: Any, defaults: Mapping[str, Any] | None) -> tuple[dict[str, Any], dict[str, Any]]:
+def _split_defaults(spec: Any, defaults: Mapping[str, Any] | None, *,
+                    interface: str = "python") -> tuple[dict[str, Any], dict[str, Any]]:
     """Return (wire key → value, voice key → value) from ``defaults=``."""
     from ..spec import VOICE_FIELDS
 
@@ -453,7 +627,9 @@ def _split_defaults(spec: Any, defaults: Mapping[str, Any] | None) -> tuple[dict
         if matched:
             continue
         if not spec.has(key):
-            raise CampaignError(f"defaults= sets {key!r}, which is not a field of {spec.name}; fields: {', '.join(spec.keys)}")
+            where = f"--set {_cut(key)}=…" if interface == "cli" else f"defaults= sets {shorten(key)}"
+            raise CampaignError(f"{where}: {shorten(key)} is not a field of {spec.name};"
+                                f"{did_you_mean(key, _field_names(spec))} fields: {', '.join(spec.keys)}")
         plain[spec.field(key).key] = value
     return plain, voice
 
@@ -470,6 +646,9 @@ def plan_campaign(
     drop_duplicates: bool = False,
     audio_root: str | Path | None = None,
     spelling_root: str | Path | None = None,
+    campaign_key: str | None = None,
+    journal: Any = None,
+    interface: str = "python",
 ) -> CampaignPlan:
     """Turn a DataFrame into validated instructions, one per row, without sending anything.
 
@@ -481,8 +660,8 @@ def plan_campaign(
     app
         ``"notification"``, ``"otp"`` or ``"dtmf"``.
     name
-        Campaign name: derived instruction ids are ``f"{name}-{index label}"``, so the same
-        name and index give the same ids on every run (that is what makes resuming safe).
+        Campaign name: the first part of every derived instruction id (see the module's
+        "Instruction ids"); re-running the same name on the same journal resumes.
     columns
         Explicit field → column mapping, e.g. ``{"callee": "Phone"}``; wins over name matching.
     defaults
@@ -502,6 +681,16 @@ def plan_campaign(
         Folder holding ``spelling/<locale>/<char>.wav`` (defaults to *audio_root*). When given,
         every OTP with ``code-type: Custom`` must have its code's characters covered by a valid
         spelling set for its voice language.
+    campaign_key
+        The key in every derived id. Default: the key of *journal* when it exists, else a
+        fresh provisional key (``send_campaign`` re-keys the plan to its journal's key, so
+        the ids that go out are always the journal's).
+    journal
+        A journal path or :class:`~cmvoice_nb.campaign.Journal` to read the campaign key
+        from, so the plan shows the final ids. Nothing is written; a missing file is left alone.
+    interface
+        ``"python"`` (messages name keyword arguments such as ``columns=``) or ``"cli"``
+        (they name ``cmvoice send`` flags such as ``--map``).
 
     Returns
     -------
@@ -511,8 +700,8 @@ def plan_campaign(
     Raises
     ------
     CampaignError
-        For a mistake that affects every row: unknown app or field, a mapped column that does
-        not exist, a template placeholder naming no column, a non-unique index when ids are derived.
+        For a mistake that affects every row: unknown app or field (with the closest name), a
+        mapped column that does not exist, a template placeholder naming no column.
     """
     import pandas as pd
 
@@ -529,9 +718,19 @@ def plan_campaign(
     if number_style not in ("e164", "00"):
         raise CampaignError(f"number_style must be 'e164' or '00', got {number_style!r}")
 
+    if interface not in OPTION_NAMES:
+        raise CampaignError(f"interface must be 'python' or 'cli', got {interface!r}")
+    key_is_provisional = False
+    if campaign_key is None and journal is not None:
+        campaign_key = _journal_key(journal)
+    if campaign_key is None:
+        campaign_key, key_is_provisional = new_campaign_key(), True
+    if not isinstance(campaign_key, str) or not re.fullmatch(r"[A-Za-z0-9]{1,16}", campaign_key):
+        raise CampaignError(f"campaign_key must be 1-16 letters or digits, got {shorten(campaign_key)}")
+
     df_columns = list(df.columns)
-    colmap = _resolve_columns(spec, df_columns, columns)
-    plain_defaults, voice_defaults = _split_defaults(spec, defaults)
+    colmap = _resolve_columns(spec, df_columns, columns, interface=interface)
+    plain_defaults, voice_defaults = _split_defaults(spec, defaults, interface=interface)
 
     # Templates are checked once, up front: a placeholder naming no column is a mistake in
     # the campaign, not in a row.
@@ -539,33 +738,30 @@ def plan_campaign(
     for key, value in plain_defaults.items():
         fld = spec.field(key)
         if fld.template and isinstance(value, str):
+            where = f"--set {key}={shorten(value)[1:-1] if isinstance(value, str) else value}" \
+                if interface == "cli" else f"defaults[{key!r}]"
             try:
                 names = template_columns(value)
             except TemplateError as exc:
-                raise CampaignError(f"defaults[{key!r}]: {exc}") from None
+                raise CampaignError(f"{where}: {exc}") from None
             missing = [n for n in names if n not in df_columns]
             if missing:
+                hint = did_you_mean(missing[0], df_columns)
+                hint = hint.replace("mean '", "mean {").replace("'?", "}?") if hint else ""
                 raise CampaignError(
-                    f"defaults[{key!r}] template uses {', '.join('{' + m + '}' for m in missing)}, "
-                    f"which {'is not a column' if len(missing) == 1 else 'are not columns'}; columns: "
-                    + ", ".join(map(str, df_columns))
+                    f"{where}: the template uses {', '.join('{' + m + '}' for m in missing)}, "
+                    f"which {'is not a column' if len(missing) == 1 else 'are not columns'};{hint} columns: "
+                    + _listing(df_columns)
                 )
             if names:
                 templates[key] = value
 
-    id_col = colmap.get("instruction-id")
-    if id_col is None and not df.index.is_unique:
-        dup = df.index[df.index.duplicated()].unique()[:5].tolist()
-        raise CampaignError(
-            f"the DataFrame index has repeated labels ({', '.join(map(repr, dup))}): instruction ids are derived "
-            "from the campaign name and the index label, so each label must be unique. Use df.reset_index(drop=True) "
-            "(only for a new campaign) or give an instruction_id column"
-        )
-
+    # Ids are derived from content, not positions: the index may repeat labels.
     from ..instructions import instruction_from_json
     from ..numbers import normalize_number
 
     rows: list[RowPlan] = []
+    seen_content: dict[str, int] = {}
     records = df.to_dict(orient="records")  # a copy: the input is never touched
     for position, (label, record) in enumerate(zip(df.index, records)):
         problems: list[_Problem] = []
@@ -627,8 +823,15 @@ def plan_campaign(
             if clean:
                 data["voice"] = clean
 
+        # The content key: the callee(s) as normalised above (or as written, for a row whose
+        # number is unreadable), and the occurrence among rows with the same content key.
+        callee_value = data.get("callees") or data.get("callee")
+        if callee_value is None and "callee" in colmap and not _is_missing(record.get(colmap["callee"])):
+            callee_value = str(record.get(colmap["callee"]))
+        content = content_key(callee_value)
+        occurrence = seen_content[content] = seen_content.get(content, 0) + 1
         given_id = data.get("instruction-id")
-        instruction_id = str(given_id) if given_id else derive_instruction_id(name, label)
+        instruction_id = str(given_id) if given_id else derive_instruction_id(name, campaign_key, content, occurrence)
         data["instruction-id"] = instruction_id
 
         instruction = None
@@ -652,7 +855,8 @@ def plan_campaign(
             callee = str(data.get("callee") or ";".join(data.get("callees") or []))
         if not callee and "callee" in colmap and not _is_missing(record.get(colmap["callee"])):
             callee = str(record.get(colmap["callee"])).strip()  # show what the user wrote
-        rows.append(RowPlan(position, label, instruction_id, callee, instruction if instruction is not None else None, problems))
+        rows.append(RowPlan(position, label, instruction_id, callee, instruction if instruction is not None else None,
+                            problems, content=content, occurrence=occurrence, id_given=bool(given_id)))
 
     # Repeated instruction ids: the journal keys rows by id, so a repeat could never be sent.
     first_by_id: dict[str, Any] = {}
@@ -678,12 +882,28 @@ def plan_campaign(
 
     plan = CampaignPlan(
         name=name, app=spec.name, index=df.index.copy(), rows=rows,
-        options={"region": region, "number_style": number_style, "drop_duplicates": drop_duplicates},
+        options={"region": region, "number_style": number_style, "drop_duplicates": drop_duplicates,
+                 "interface": interface},
+        campaign_key=campaign_key, key_is_provisional=key_is_provisional,
     )
     s = plan.summary()
     log.info("planned campaign %r: %d rows, %d valid, %d invalid, %d duplicate callees",
              name, s["rows"], s["valid"], s["invalid"], s["duplicates"])
     return plan
+
+
+def _journal_key(journal: Any) -> str | None:
+    """The campaign key of an existing journal (path or Journal), without creating anything."""
+    key = getattr(journal, "campaign_key", None)
+    if key is not None:
+        return key
+    path = Path(journal)
+    if not path.exists():
+        return None
+    from .journal import Journal
+
+    with Journal(path) as j:
+        return j.campaign_key
 
 
 # ------------------------------------------------------------------------------ preflight

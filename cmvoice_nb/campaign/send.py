@@ -10,7 +10,23 @@ processed and writes every row's state to a SQLite journal *before* each request
   then ``failed`` (nothing was placed; a re-run sends it again).
 * read timeout, dropped connection, any other 5xx → ``unknown``: the call MAY exist. Never
   resent unless ``resend_unknown=True``.
-* 401/403 ``AuthenticationError`` → the whole run stops; unsent rows stay pending (``skipped``).
+* Systemic errors stop the whole run at once, with their reason, instead of failing every
+  row: 401/403 (the token), 404 (a wrong base URL or path: the URL called is named) and a
+  connection refused on every attempt. Rows not attempted stay pending (``skipped``).
+
+Before anything is sent, each row is matched with the journal (see :mod:`.plan` for the
+ids). The journal guards **people, not positions**: a row whose callee already has a call
+``sending``, ``queued`` or ``unknown`` in this journal — under any id, in any campaign, or
+earlier in the same list — is not sent and is reported ``already-called`` with the earlier
+instruction id and call id (``allow_repeat=True`` calls them again, for a list that means
+it). A row already sent whose content changed since is withheld and reported ``changed``
+(``resend_changed=True`` sends it again, deliberately).
+
+Result statuses: ``queued`` (call accepted), ``dry-run`` (would be sent), ``skipped``
+(not sent: the run ended or stopped first — run again; or left out by ``drop_duplicates``),
+and the ones that need attention: ``invalid``, ``rejected``, ``failed``, ``unknown``,
+``changed``, ``already-called``. :func:`summarize_results` tells the operator what each
+needs.
 
 Defaults are conservative — 5 calls/s, burst 5, 4 requests in flight — because the
 provider documents no rate limit: a real campaign is limited by people's phones, not by
@@ -29,6 +45,7 @@ from __future__ import annotations
 
 import dataclasses
 import html
+import io
 import logging
 import math
 import os
@@ -46,6 +63,7 @@ from ..errors import (
     CMVoiceError,
     ConnectError,
     InstructionRejected,
+    JournalError,
     RateLimited,
     ServerError,
     ValidationError,
@@ -62,8 +80,12 @@ __all__ = [
     "send_campaign",
     "classify_error",
     "results_to_csv",
+    "results_to_excel",
+    "write_results",
+    "summarize_results",
     "RESULT_COLUMNS",
     "RESULT_STATUSES",
+    "ATTENTION_STATUSES",
     "DEFAULT_RATE",
     "DEFAULT_BURST",
     "DEFAULT_CONCURRENCY",
@@ -71,13 +93,41 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
-#: Columns of the results DataFrame (and CSV, after the ``row`` index column).
-RESULT_COLUMNS = ["instruction_id", "callee", "status", "http_status", "call_ids", "error", "attempts", "sent_at"]
+#: Columns of the results DataFrame (and CSV, after the ``row`` index column). ``input_position``
+#: is the row's 0-based position in the input as given; ``campaign_key`` the key in its derived id.
+RESULT_COLUMNS = ["instruction_id", "callee", "status", "http_status", "call_ids", "error", "attempts", "sent_at",
+                  "input_position", "campaign_key"]
 #: Every status a results row can have.
-RESULT_STATUSES = ("queued", "rejected", "failed", "unknown", "invalid", "skipped", "dry-run")
-#: Statuses after which re-running the same campaign has nothing more to do for the row
-#: (``unknown`` is reported separately: it needs the user to reconcile).
-DONE_STATUSES = ("queued", "rejected", "invalid", "dry-run")
+RESULT_STATUSES = ("queued", "rejected", "failed", "unknown", "invalid", "skipped", "dry-run", "changed",
+                   "already-called")
+#: Statuses that need the operator: each comes with what resolves it (see :func:`summarize_results`).
+ATTENTION_STATUSES = ("invalid", "failed", "rejected", "unknown", "changed", "already-called", "skipped")
+#: Statuses after which re-running the same campaign has nothing more to do for the row.
+DONE_STATUSES = ("queued", "dry-run")
+
+#: What resolves each attention status, per interface (keyword names in Python, flags on the CLI).
+_RESOLVE = {
+    "invalid": {"python": "fix the rows (or columns=/defaults=) and send again",
+                "cli": "fix the rows in the file (or --map/--set) and run the command again"},
+    "failed": {"python": "nothing was placed: send again to retry them",
+               "cli": "nothing was placed: run the same command again to retry them"},
+    "rejected": {"python": "the provider refused them: fix the rows and send again",
+                 "cli": "the provider refused them: fix the rows and run the command again"},
+    "unknown": {"python": "the call may have been placed: check the callbacks or CM's logs; "
+                          "resend_unknown=True sends them again (may call twice)",
+                "cli": "the call may have been placed: check the callbacks or CM's logs; "
+                       "--resend-unknown sends them again (may call twice)"},
+    "changed": {"python": "sent earlier with other content and withheld now; resend_changed=True calls them "
+                          "again with the new content",
+                "cli": "sent earlier with other content and withheld now; --resend-changed calls them again "
+                       "with the new content"},
+    "already-called": {"python": "this journal already called these people; allow_repeat=True calls them again, "
+                                 "drop_duplicates=True leaves repeats in the list out",
+                       "cli": "this journal already called these people; --allow-repeat calls them again, "
+                              "--drop-duplicates leaves repeats in the list out"},
+    "skipped": {"python": "not sent because the run ended first: send again to send them",
+                "cli": "not sent because the run ended first: run the same command again to send them"},
+}
 
 #: The "at most ``rate`` calls in any second" ceiling counts each call for 1.1 s, not 1 s:
 #: requests leave (and arrive) a little later than their token was granted, by a varying
@@ -137,7 +187,8 @@ def classify_error(exc: BaseException) -> tuple[str, bool]:
     """Map an exception from :meth:`VoiceClient.send` to ``(row state, retry?)``.
 
     The state is ``"failed"`` (nothing was placed), ``"rejected"``, ``"invalid"``,
-    ``"unknown"`` (a call may exist) or ``"abort"`` (stop the whole run).
+    ``"unknown"`` (a call may exist) or ``"abort"`` (stop the whole run: a 401/403 refused
+    token or a 404, a wrong base URL, would fail every row the same way).
 
     Examples
     --------
@@ -150,6 +201,8 @@ def classify_error(exc: BaseException) -> tuple[str, bool]:
     ('unknown', False)
     """
     if isinstance(exc, AuthenticationError):
+        return "abort", False
+    if isinstance(exc, APIError) and exc.status == 404:
         return "abort", False
     if isinstance(exc, RateLimited):
         return "failed", True
@@ -182,12 +235,150 @@ def _utc(ts: str | None):
 
 
 def results_to_csv(results: Any, path: str | os.PathLike) -> Path:
-    """Write a results DataFrame to *path* atomically (index as first column ``row``)."""
+    """Write a results DataFrame to *path* atomically (index as first column ``row``).
+
+    Every value is written as exact text: numbers as integers (``200``, never ``200.0``),
+    callees in E.164 with their ``+``, timestamps in UTC with ``Z``. Extra columns (for
+    example an ``app`` column added by the caller) are kept after the result columns.
+    """
     from .._fsutil import atomic_write_text
 
-    frame = results.reindex(columns=RESULT_COLUMNS)
+    extra = [c for c in results.columns if c not in RESULT_COLUMNS]
+    frame = results.reindex(columns=RESULT_COLUMNS + extra)
     text = frame.to_csv(index_label="row", date_format="%Y-%m-%dT%H:%M:%S.%fZ")
     return atomic_write_text(path, text)
+
+
+def results_to_excel(results: Any, path: str | os.PathLike) -> Path:
+    """Write a results DataFrame as an ``.xlsx`` workbook, atomically, for people who open it in a spreadsheet.
+
+    A CSV opened in a spreadsheet loses the ``+`` of ``+31612345610`` and turns long ids into
+    rounded numbers; here every text value is a text cell (formatted ``@``, so an edit keeps it
+    text), counts and HTTP statuses are whole-number cells, times are ISO-8601 text in UTC.
+    """
+    import openpyxl
+
+    from .._fsutil import atomic_write_bytes
+
+    extra = [c for c in results.columns if c not in RESULT_COLUMNS]
+    frame = results.reindex(columns=RESULT_COLUMNS + extra)
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.title = "results"
+    sheet.append(["row", *map(str, frame.columns)])
+    for label, values in zip(frame.index, frame.itertuples(index=False, name=None)):
+        sheet.append([_excel_cell(label), *(_excel_cell(v) for v in values)])
+    for row in sheet.iter_rows(min_row=2):
+        for cell in row:
+            if isinstance(cell.value, str):
+                cell.number_format = "@"
+    buffer = io.BytesIO()
+    book.save(buffer)
+    return atomic_write_bytes(path, buffer.getvalue())
+
+
+def _excel_cell(value: Any) -> Any:
+    import pandas as pd
+
+    if value is None or value is pd.NA or value is pd.NaT:
+        return None
+    if isinstance(value, float) and math.isnan(value):
+        return None
+    if isinstance(value, pd.Timestamp):
+        return value.tz_convert("UTC").strftime("%Y-%m-%dT%H:%M:%S.%fZ") if value.tzinfo else value.isoformat()
+    if isinstance(value, bool):
+        return value
+    if hasattr(value, "item") and not isinstance(value, str):
+        value = value.item()  # numpy scalars
+    if isinstance(value, int):
+        # Spreadsheets hold 15 significant digits: a longer integer stays exact only as text.
+        return value if abs(value) < 10**15 else str(value)
+    return value if isinstance(value, (str, float)) else str(value)
+
+
+def write_results(results: Any, path: str | os.PathLike) -> Path:
+    """Write results by the file's suffix: ``.xlsx`` (see :func:`results_to_excel`), else CSV."""
+    if Path(path).suffix.lower() == ".xlsx":
+        return results_to_excel(results, path)
+    return results_to_csv(results, path)
+
+
+def summarize_results(results: Any, *, already_done: int = 0, dropped: Any = None, interface: str = "python",
+                      stop_reason: str | None = None, examples: int = 3) -> str:
+    """The operator's end-of-run summary: counts per status, then what needs attention.
+
+    Parameters
+    ----------
+    results
+        A results DataFrame (``status``, ``instruction_id``, ``error``...).
+    already_done
+        Rows the journal had already settled before this run (said first on a re-run).
+    dropped
+        Boolean mask of rows left out on purpose (``drop_duplicates``): not attention.
+    interface
+        ``"python"`` or ``"cli"``: resolutions name keyword arguments or flags.
+    stop_reason
+        Why the run stopped early, if it did.
+    examples
+        How many rows to show per attention status.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> r = pd.DataFrame({"status": ["queued", "changed"], "instruction_id": ["a", "b"],
+    ...                   "error": [None, "the row changed since it was sent"]}, index=[0, 1])
+    >>> print(summarize_results(r, interface="cli"))  # doctest: +NORMALIZE_WHITESPACE
+    2 rows: queued 1, changed 1
+    changed: 1 row - sent earlier with other content and withheld now; --resend-changed calls them again
+    with the new content
+      row 1 (b): the row changed since it was sent
+    """
+    from .plan import shorten
+
+    lines = []
+    counts = results["status"].value_counts()
+    order = [s for s in RESULT_STATUSES if s in counts.index]
+    lines.append(f"{len(results)} rows: " + ", ".join(f"{s} {int(counts[s])}" for s in order))
+    if already_done:
+        lines.append(f"{already_done} row(s) were already done by an earlier run on this journal (not sent again)")
+    if stop_reason:
+        lines.append(f"the run stopped: {stop_reason}")
+    status = results["status"].astype("string")
+    left_out = None
+    if dropped is not None:
+        import numpy as np
+
+        left_out = np.asarray(dropped, dtype=bool)
+        if left_out.any():
+            lines.append(f"{int(left_out.sum())} repeated callee(s) left out on purpose (drop_duplicates)")
+    for name in ATTENTION_STATUSES:
+        mask = (status == name).fillna(False).to_numpy()
+        if left_out is not None and name == "skipped":
+            mask = mask & ~left_out
+        n = int(mask.sum())
+        if not n:
+            continue
+        lines.append(f"{name}: {n} row{'s' if n != 1 else ''} - {_RESOLVE[name][interface]}")
+        shown = results[mask].head(examples)
+        for label, rec in zip(shown.index, shown.to_dict("records")):
+            reason = rec.get("error")
+            reason = "" if reason is None or (isinstance(reason, float) and reason != reason) else str(reason)
+            reason = shorten(reason, 160)[1:-1] if reason else "(no reason recorded)"
+            lines.append(f"  row {label} ({rec.get('instruction_id')}): {reason}")
+        if n > examples:
+            lines.append(f"  ... and {n - examples} more")
+    return "\n".join(lines)
+
+
+def needs_attention(results: Any, *, dropped: Any = None) -> bool:
+    """True when some row's status needs the operator (see :data:`ATTENTION_STATUSES`)."""
+    import numpy as np
+
+    status = results["status"].astype("string").fillna("skipped").to_numpy()
+    attention = np.isin(status, ATTENTION_STATUSES)
+    if dropped is not None:
+        attention &= ~((status == "skipped") & np.asarray(dropped, dtype=bool))
+    return bool(attention.any())
 
 
 class CampaignSender:
@@ -205,15 +396,24 @@ class CampaignSender:
         Calls per second (a hard ceiling per 1-s window), calls that may start back to back,
         requests in flight. Defaults 5/s, 5, 4 (the provider documents no limit).
     dry_run
-        Validate and pace, send nothing, write nothing.
+        Validate and match with the journal, send nothing, write nothing; no pacing, so a
+        large dry run takes seconds.
     resend_unknown
         Send rows whose earlier outcome was ``unknown`` again (may call someone twice).
+    resend_changed
+        Send rows again whose content changed since they were queued (calls them again).
+    allow_repeat
+        Call a callee even though this journal (or an earlier row of the list) already has a
+        call to them; without it such rows are ``already-called``.
+    interface
+        ``"python"`` or ``"cli"``: whether messages name keyword arguments or flags.
     retry
         A :class:`RetryPolicy`.
     progress
         Show a ``tqdm.auto`` progress bar.
     results_path
-        Also write the results CSV there when the run ends (even when it ends in an error).
+        Also write the results there when the run ends (even when it ends in an error): CSV, or
+        an ``.xlsx`` workbook whose text cells keep ``+`` and leading zeros in a spreadsheet.
 
     Examples
     --------
@@ -234,9 +434,12 @@ class CampaignSender:
         concurrency: int = DEFAULT_CONCURRENCY,
         dry_run: bool = False,
         resend_unknown: bool = False,
+        resend_changed: bool = False,
+        allow_repeat: bool = False,
         retry: RetryPolicy | None = None,
         progress: bool = True,
         results_path: str | os.PathLike | None = None,
+        interface: str = "python",
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         if not isinstance(plan, CampaignPlan):
@@ -258,6 +461,11 @@ class CampaignSender:
         self.journal = journal
         self.dry_run = bool(dry_run)
         self.resend_unknown = bool(resend_unknown)
+        self.resend_changed = bool(resend_changed)
+        self.allow_repeat = bool(allow_repeat)
+        if interface not in ("python", "cli"):
+            raise CampaignError(f"interface must be 'python' or 'cli', got {interface!r}")
+        self.interface = interface
         self.retry = retry or RetryPolicy()
         self.concurrency = int(concurrency)
         self.show_progress = progress
@@ -278,7 +486,15 @@ class CampaignSender:
         self._finished = threading.Event()
         self._results = None
         self.error: BaseException | None = None
+        #: Why the run stopped before sending everything (a systemic error), or None.
+        self.stop_reason: str | None = None
         self.stopped_by_user = False
+        #: Rows an earlier run on this journal had already queued (not sent again).
+        self.already_done = 0
+        self.campaign_key = plan.campaign_key
+        self._held: list[tuple[Any, Any]] = []
+        #: True once every row was matched with the journal (the results mean something).
+        self.matched = False
         self._bar = None
 
     # -------------------------------------------------------------- control
@@ -334,7 +550,7 @@ class CampaignSender:
         """Counts so far: ``total`` rows, ``to_send``, ``sent`` (finished this run), ``in_flight``, per status."""
         with self._lock:
             out = {"total": len(self.plan.rows), "to_send": self._to_send, "sent": self._done_sending,
-                   "in_flight": self._in_flight}
+                   "in_flight": self._in_flight, "already_done": self.already_done}
             out.update(self._counts)
         return out
 
@@ -385,8 +601,10 @@ class CampaignSender:
         finally:
             try:
                 self._results = self._build_results()
-                if self.results_path is not None:
-                    results_to_csv(self._results, self.results_path)
+                # A run refused before it matched the rows with the journal (journal in use,
+                # another app's campaign) has no results: keep an earlier results file as it is.
+                if self.results_path is not None and self.matched:
+                    write_results(self._results, self.results_path)
             except BaseException as exc:  # noqa: BLE001
                 if self.error is None:
                     self.error = exc
@@ -403,55 +621,107 @@ class CampaignSender:
                 self._bar.close()
             self._finished.set()
 
+    def _opt(self, key: str) -> str:
+        from .plan import OPTION_NAMES
+
+        return OPTION_NAMES[self.interface][key]
+
     def _run(self, journal: Journal | None) -> None:
-        plan = self.plan
-        existing: dict[str, JournalRow] = {}
         if journal is not None and not self.dry_run:
             journal.lock()
-            journal.ensure_campaign(plan.name, app=plan.app)
-            journal.recover(plan.name)
-        if journal is not None:
-            existing = journal.load(plan.name)
+            journal.ensure_campaign(self.plan.name, app=self.plan.app)
+            journal.recover(self.plan.name)
+        # The ids that go out carry the journal's campaign key: a plan made without the
+        # journal (provisional key) is re-keyed here; ids from an instruction-id column stay.
+        key = journal.campaign_key if journal is not None else self.plan.campaign_key
+        if self.plan.campaign_key != key:
+            self.plan = self.plan.rekey(key)
+        self.campaign_key = key
+        plan = self.plan
+        existing: dict[str, JournalRow] = journal.load(plan.name) if journal is not None else {}
+        called = journal.called_numbers() if journal is not None else {}
+        claimed: dict[str, Any] = {}  # number -> the row of this list that calls it in this run
 
         to_send = []
         for r in plan.rows:
-            base = {"instruction_id": r.instruction_id, "callee": r.callee or None}
+            base = {"instruction_id": r.instruction_id, "callee": r.callee or None, "input_position": r.position,
+                    "campaign_key": key}
             if not r.valid:
                 text = "; ".join(f"{p.field}: {p.message}" if p.field else p.message for p in r.problems)
                 self._set(r.position, **base, status="invalid", error=self._redact(text or "invalid"))
                 continue
             if r.dropped:
                 self._set(r.position, **base, status="skipped",
-                          error=f"duplicate callee: same as row {r.duplicate_of!r} (drop_duplicates=True)")
+                          error=f"duplicate callee: same as row {r.duplicate_of!r} ({self._opt('drop_duplicates')})")
                 continue
             jr = existing.get(r.instruction_id)
             payload = r.instruction.to_json()
             h = instruction_hash(payload)
+            numbers = list(r.instruction.callee_list())
             state = jr.state if jr else None
             if state == "sending":  # only seen in a dry run over a crashed journal
                 state = "unknown"
-            if state == "queued" or (state == "unknown" and not self.resend_unknown):
-                error = jr.error
-                if jr.payload_hash and jr.payload_hash != h:
-                    note = "the row changed since it was sent; not sent again"
-                    error = f"{error}; {note}" if error else note
-                self._set(r.position, **base, status=state, http_status=jr.http_status, call_ids=jr.call_ids,
-                          error=error, attempts=jr.attempts, sent_at=jr.sent_at)
+            earlier_record = {"http_status": jr.http_status, "call_ids": jr.call_ids, "attempts": jr.attempts,
+                              "sent_at": jr.sent_at} if jr else {}
+            changed = bool(jr and jr.payload_hash and jr.payload_hash != h)
+            if state == "unknown" and not self.resend_unknown:
+                note = "; the row also changed since" if changed else ""
+                # Not "done": reported (with what resolves it) every run until the user decides.
+                self._set(r.position, **base, **earlier_record, status="unknown", error=f"{jr.error or 'outcome unknown'}{note}")
                 continue
+            if state == "queued" and not (changed and self.resend_changed):
+                if changed:
+                    self._set(r.position, **base, **earlier_record, status="changed",
+                              error=f"the row changed since it was sent (call {jr.call_ids or '?'}); not sent again "
+                                    f"({self._opt('resend_changed')} sends it)")
+                else:
+                    self._set(r.position, **base, **earlier_record, status="queued", error=jr.error)
+                    self.already_done += 1
+                continue
+            if not self.allow_repeat:
+                earlier = next((e for n in numbers for e in called.get(n, ())
+                                if (e.campaign, e.instruction_id) != (plan.name, r.instruction_id)), None)
+                if earlier is not None:
+                    where = "" if earlier.campaign == plan.name else f" of campaign {earlier.campaign!r}"
+                    self._set(r.position, **base, status="already-called", call_ids=earlier.call_ids,
+                              error=f"{', '.join(numbers)} already called as {earlier.instruction_id}{where} "
+                                    f"({earlier.state}, call {earlier.call_ids or '?'}); not called again")
+                    continue
+                first = next((claimed[n] for n in numbers if n in claimed), None)
+                if first is not None:
+                    # Decided when the run ends, from what happened to the first row.
+                    self._held.append((r, first))
+                    self._set(r.position, **base, status="pending",
+                              error=f"not sent: same callee as row {first.label!r} ({first.instruction_id})")
+                    continue
+            for n in numbers:
+                claimed.setdefault(n, r)
             self._set(r.position, **base, status="pending", error="not sent: the run ended first",
                       attempts=jr.attempts if jr else 0, sent_at=jr.sent_at if jr else None,
                       http_status=jr.http_status if jr else None)
             to_send.append((r, payload, h))
 
-        if journal is not None and not self.dry_run:
-            journal.register(plan.name, [(r.instruction_id, str(r.label), r.callee, h) for r, _p, h in to_send])
         with self._lock:
             self._to_send = len(to_send)
+        self.matched = True
+        if self.already_done:
+            log.info("campaign %r: %d row(s) already done by an earlier run on this journal", plan.name,
+                     self.already_done)
+        if self.dry_run:
+            # A dry run validates and matches; it never waits for the pace (nothing is sent).
+            for r, _payload, _h in to_send:
+                self._set(r.position, status="dry-run", error=None)
+            with self._lock:
+                self._done_sending = len(to_send)
+            self._resolve_held()
+            return
+
+        if journal is not None:
+            journal.register(plan.name, [(r.instruction_id, str(r.label), r.callee, h) for r, _p, h in to_send])
         if self.show_progress and to_send:
             from tqdm.auto import tqdm
 
-            self._bar = tqdm(total=len(to_send), desc=f"{'dry run' if self.dry_run else 'sending'} {plan.name}",
-                             unit="call")
+            self._bar = tqdm(total=len(to_send), desc=f"sending {plan.name}", unit="call")
 
         work: queue.SimpleQueue = queue.SimpleQueue()
         for item in to_send:
@@ -464,8 +734,24 @@ class CampaignSender:
             t.start()
         for t in workers:
             t.join()
+        self._resolve_held()
         s = self.progress
         log.info("campaign %r: %s", plan.name, ", ".join(f"{k}={s[k]}" for k in RESULT_STATUSES if s[k]))
+
+    def _resolve_held(self) -> None:
+        """Settle rows held back because an earlier row of the list calls the same person."""
+        for r, first in self._held:
+            with self._lock:
+                rec = dict(self._records.get(first.position, {}))
+            if rec.get("status") in ("queued", "unknown", "dry-run"):
+                verb = "would be called" if rec.get("status") == "dry-run" else "called"
+                self._set(r.position, status="already-called", call_ids=rec.get("call_ids"),
+                          error=f"same callee as row {first.label!r} ({first.instruction_id}), {verb} in this run; "
+                                f"not called twice ({self._opt('allow_repeat')} calls both)")
+            else:
+                self._set(r.position, status="pending",
+                          error=f"not sent: same callee as row {first.label!r} ({first.instruction_id}), which "
+                                f"ended {rec.get('status', 'unsent')}; run again to send that one")
 
     def _worker(self, work: queue.SimpleQueue, journal: Journal | None) -> None:
         while not self._stop.is_set():
@@ -492,10 +778,19 @@ class CampaignSender:
         for attempt in range(1, self.retry.max_attempts + 1):
             if not self.bucket.acquire(self._stop):
                 return  # stopped while waiting: the row stays pending ("skipped")
-            if self.dry_run:
-                self._set(row.position, status="dry-run", error=None)
+            try:
+                jr = journal.mark_sending(name, iid, payload_hash=h, callee=row.callee or None,
+                                          resend_unknown=self.resend_unknown, resend_queued=self.resend_changed,
+                                          allow_repeat=self.allow_repeat)
+            except JournalError as exc:
+                earlier = getattr(exc, "earlier", None)
+                if earlier is None:
+                    raise
+                # The journal's own guard (same transaction as the mark): never call twice.
+                self._set(row.position, status="already-called", call_ids=earlier.call_ids,
+                          error=f"already called as {earlier.instruction_id} ({earlier.state}, call "
+                                f"{earlier.call_ids or '?'}); not called again")
                 return
-            jr = journal.mark_sending(name, iid, payload_hash=h, callee=row.callee or None)
             self._set(row.position, attempts=jr.attempts, sent_at=jr.sent_at)
             with self._lock:
                 self._in_flight += 1
@@ -518,12 +813,11 @@ class CampaignSender:
             status = getattr(error, "status", None)
             text = self._redact(f"{type(error).__name__}: {error}")
             if state == "abort":
-                # Nothing was placed (401/403 comes before any call); every unsent row stays pending.
+                # Nothing was placed (a refused token or a wrong URL comes before any call), and
+                # every other row would fail the same way: stop now; unsent rows stay pending.
                 journal.mark_done(name, iid, "pending", http_status=status, error=text)
                 self._set(row.position, status="skipped", http_status=status, error=text)
-                if self.error is None:
-                    self.error = error
-                self._stop.set()
+                self._abort(error, self._systemic_reason(error))
                 return
             if not isinstance(error, Exception):  # KeyboardInterrupt/SystemExit in a worker
                 journal.mark_done(name, iid, "unknown", error=text)
@@ -553,10 +847,46 @@ class CampaignSender:
             if retry and isinstance(error, ConnectError):
                 # Every attempt was refused: the provider is unreachable; stop instead of burning
                 # through every row. Unsent rows stay pending.
-                if self.error is None:
-                    self.error = error
-                self._stop.set()
+                self._abort(error, self._systemic_reason(error, attempts=attempt))
             return
+
+    def _url(self) -> str:
+        url_for = getattr(self.client, "url_for", None)
+        try:
+            return str(url_for(self.plan.app)) if callable(url_for) else "the provider"
+        except Exception:  # noqa: BLE001 - only used to word a message
+            return "the provider"
+
+    def _systemic_reason(self, error: BaseException, *, attempts: int | None = None) -> str:
+        """Why *error* stops the whole run, in the words of the interface the user used."""
+        status = getattr(error, "status", None)
+        if isinstance(error, AuthenticationError):
+            return (f"the provider refused the product token (HTTP {status}); check {self._opt('token')}. "
+                    "Nothing more was sent")
+        if isinstance(error, APIError) and status == 404:
+            return (f"HTTP 404 from {self._url()}: the base URL or path is wrong; check {self._opt('base_url')}. "
+                    "Nothing more was sent")
+        if isinstance(error, ConnectError):
+            return (f"could not connect to {self._url()} ({attempts} attempts refused): is the base URL right "
+                    f"({self._opt('base_url')}) and the service up? Nothing more was sent")
+        return self._redact(str(error)) or type(error).__name__
+
+    def _abort(self, error: BaseException, reason: str) -> None:
+        with self._lock:
+            first = self.error is None
+            if first:
+                self.error = error
+                self.stop_reason = reason
+        if first:
+            log.error("campaign %r stopped: %s", self.plan.name, reason)
+            if hasattr(error, "add_note"):  # Python 3.11+: the traceback shows the reason too
+                error.add_note(f"cmvoice_nb: {reason}")
+            else:
+                try:
+                    error.stop_reason = reason  # type: ignore[attr-defined]
+                except AttributeError:
+                    pass
+        self._stop.set()
 
     def _record_success(self, row: Any, result: Any, journal: Journal) -> None:
         name = self.plan.name
@@ -586,9 +916,13 @@ class CampaignSender:
         for rec in records:
             if rec.get("status") == "pending":
                 rec["status"] = "skipped"
+                if self.stop_reason and rec.get("error") == "not sent: the run ended first":
+                    rec["error"] = f"not sent: the run stopped ({self.stop_reason})"
         frame = pd.DataFrame.from_records(records, columns=RESULT_COLUMNS) if records else pd.DataFrame(columns=RESULT_COLUMNS)
         frame.index = self.plan.index
-        for col in ("instruction_id", "callee", "status", "call_ids", "error"):
+        frame["input_position"] = pd.array(range(len(self.plan.rows)), dtype="Int64")
+        frame["campaign_key"] = self.campaign_key
+        for col in ("instruction_id", "callee", "status", "call_ids", "error", "campaign_key"):
             frame[col] = frame[col].astype("string")
         frame["http_status"] = pd.array(
             [None if v is None or (isinstance(v, float) and math.isnan(v)) else int(v) for v in frame["http_status"]],
@@ -599,6 +933,18 @@ class CampaignSender:
         frame["sent_at"] = pd.to_datetime(
             [v if isinstance(v, str) and v else None for v in frame["sent_at"]], utc=True, format="ISO8601")
         return frame
+
+    # --------------------------------------------------------------- report
+    @property
+    def needs_attention(self) -> bool:
+        """True when some row needs the operator (invalid, failed, unknown, changed, ...) or the run stopped."""
+        return self.error is not None or needs_attention(self.results, dropped=[r.dropped for r in self.plan.rows])
+
+    def summary(self, *, examples: int = 3) -> str:
+        """The end-of-run summary (see :func:`summarize_results`) in the sender's interface's words."""
+        return summarize_results(self.results, already_done=self.already_done,
+                                 dropped=[r.dropped for r in self.plan.rows], interface=self.interface,
+                                 stop_reason=self.stop_reason, examples=examples)
 
     # --------------------------------------------------------------- display
     def __repr__(self) -> str:
@@ -620,6 +966,24 @@ class CampaignSender:
 SendJob = CampaignSender
 
 
+def run_until_done(sender: CampaignSender) -> None:
+    """Start *sender* and wait for it in the calling thread; Ctrl-C stops it cleanly.
+
+    The first Ctrl-C asks the run to stop (requests in flight finish and are recorded); a
+    second one stops waiting.
+    """
+    sender.start()
+    try:
+        while not sender._finished.wait(0.1):
+            pass
+    except KeyboardInterrupt:
+        log.warning("campaign %r: interrupted; finishing requests in flight (Ctrl-C again to stop waiting)",
+                    sender.plan.name)
+        sender.stop()
+        while not sender._finished.wait(0.1):
+            pass
+
+
 def send_campaign(
     plan_or_df: Any,
     client: Any,
@@ -630,6 +994,8 @@ def send_campaign(
     concurrency: int = DEFAULT_CONCURRENCY,
     dry_run: bool = False,
     resend_unknown: bool = False,
+    resend_changed: bool = False,
+    allow_repeat: bool = False,
     retry: RetryPolicy | None = None,
     progress: bool = True,
     results_path: str | os.PathLike | None = None,
@@ -646,20 +1012,24 @@ def send_campaign(
         A :class:`cmvoice_nb.VoiceClient` (``Simulator.client()`` for a rehearsal).
     journal
         SQLite journal path: re-running with the same journal resumes and never resends a
-        ``queued`` or ``unknown`` row.
-    rate, burst, concurrency, dry_run, resend_unknown, retry, progress, results_path
+        ``queued`` or ``unknown`` row, nor calls anyone the journal already called.
+    rate, burst, concurrency, dry_run, resend_unknown, resend_changed, allow_repeat, retry, progress, results_path
         See :class:`CampaignSender`.
 
     Returns
     -------
     pandas.DataFrame
         Aligned on the input index: ``instruction_id``, ``callee``, ``status``, ``http_status``,
-        ``call_ids``, ``error``, ``attempts``, ``sent_at``.
+        ``call_ids``, ``error``, ``attempts``, ``sent_at``, ``input_position``, ``campaign_key``.
+        When some row needs attention, the summary (see :func:`summarize_results`) is logged
+        as a warning.
 
     Raises
     ------
     AuthenticationError
         The token was refused: the run stopped, unsent rows stay pending. ``exc.results`` holds the results.
+    APIError
+        HTTP 404: the base URL or path is wrong (the message's note names the URL); the run stopped.
     ConnectError
         Every attempt for a row was refused: the provider is unreachable; the run stopped.
 
@@ -685,15 +1055,9 @@ def send_campaign(
             )
         plan = plan_campaign(plan_or_df, **plan_options)
     sender = CampaignSender(plan, client, journal=journal, rate=rate, burst=burst, concurrency=concurrency,
-                            dry_run=dry_run, resend_unknown=resend_unknown, retry=retry, progress=progress,
-                            results_path=results_path)
-    sender.start()
-    try:
-        while not sender._finished.wait(0.1):
-            pass
-    except KeyboardInterrupt:
-        log.warning("campaign %r: interrupted; finishing requests in flight (Ctrl-C again to stop waiting)", plan.name)
-        sender.stop()
-        while not sender._finished.wait(0.1):
-            pass
+                            dry_run=dry_run, resend_unknown=resend_unknown, resend_changed=resend_changed,
+                            allow_repeat=allow_repeat, retry=retry, progress=progress, results_path=results_path)
+    run_until_done(sender)
+    if sender.error is None and sender.needs_attention:
+        log.warning("campaign %r:\n%s", sender.plan.name, sender.summary())
     return sender.wait()

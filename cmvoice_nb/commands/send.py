@@ -1,22 +1,30 @@
-"""``cmvoice send``: bulk-send a CSV as a campaign — validated, paced, journaled, resumable.
+"""``cmvoice send``: bulk-send a list of people as a campaign — validated, paced, journaled, resumable.
 
-The CSV is read with every column as text, so leading zeros and ``+`` survive. The token
-comes only from the ``CM_PRODUCT_TOKEN`` environment variable (never a flag: flags end up
-in shell history). Running the same command again resumes: rows already ``queued`` or
-``unknown`` in the journal are not sent again.
+The list is a CSV (separator sniffed, ``--sep`` to force; UTF-8 with or without BOM,
+``--encoding`` otherwise), an Excel/ODS sheet (``.xlsx``, ``.xls``, ``.ods``; ``--sheet``)
+or a Parquet file; every column is read as text, so leading zeros and ``+`` survive. The
+token comes only from the ``CM_PRODUCT_TOKEN`` environment variable (never a flag: flags
+end up in shell history).
 
-Exit status: 0 when every row reached a final status (``queued``, ``rejected``,
-``invalid``, ``dry-run``, or left out by ``--drop-duplicates``); 1 when some row is ``unknown`` (reconcile it), ``failed`` or
-``skipped`` (run the command again), or the run stopped on an error; 2 for usage errors.
+Running the same command again resumes: rows already ``queued`` or ``unknown`` in the
+journal are not sent again, and nobody the journal already called is called again, even
+after the file was edited (rows inserted, deleted, reordered). The run ends with a summary:
+counts per status and, for each status that needs attention, the first rows with their
+reason and the flag that resolves it.
+
+Exit status (also in ``--help``): 0 every row is final and nothing needs attention; 1 the
+run finished (or stopped) but some rows need attention (invalid — even all of them —,
+failed, rejected, unknown, changed, already-called, not sent); 2 usage error (bad flags,
+unknown fields or columns, unreadable input).
 
 Examples
 --------
 ::
 
     $ export CM_PRODUCT_TOKEN=...
-    $ cmvoice send people.csv --app notification --map callee=Phone --set caller=+31201234567 \\
+    $ cmvoice send people.xlsx --app notification --map callee=Phone --set caller=+31201234567 \\
           --set prompt="Hello {first_name}" --set prompt-type=TTS --region NL \\
-          --journal spring.sqlite -o spring-results.csv
+          --callback-url https://example.org/cb --journal spring.sqlite -o spring-results.csv
 """
 from __future__ import annotations
 
@@ -24,7 +32,31 @@ import argparse
 import sys
 from pathlib import Path
 
-_FINAL = ("queued", "rejected", "invalid", "dry-run")
+EXIT_OK, EXIT_ATTENTION, EXIT_USAGE = 0, 1, 2
+
+EPILOG = """\
+exit status:
+  0  every row is final and nothing needs attention (queued, dry-run, or left out by --drop-duplicates)
+  1  the run finished (or stopped) but some rows need attention: invalid (including every row invalid),
+     failed, rejected, unknown, changed, already-called, or not sent because the run stopped
+  2  usage error: bad flags (e.g. --set caller without =), unknown fields or columns, unreadable input
+
+instruction ids: an instruction-id column is used as given; otherwise ids are
+<name>-<campaign key>-<callee digits>-<occurrence>, where the campaign key is drawn once by the
+journal. Editing the file (inserting, deleting, reordering rows) never moves another row's id.
+
+statuses that need attention, and what resolves them:
+  invalid         fix the row (or --map/--set) and run again
+  failed          nothing was placed: run again
+  rejected        the provider refused the row: fix it and run again
+  unknown         the call may have been placed: check, then --resend-unknown (may call twice)
+  changed         sent earlier with other content: --resend-changed calls them again
+  already-called  this journal already called that person: --allow-repeat calls them again
+"""
+
+
+class UsageError(Exception):
+    """A command-line mistake: reported and exit status 2."""
 
 
 def _pairs(values: list[str] | None, flag: str) -> dict[str, str]:
@@ -32,7 +64,8 @@ def _pairs(values: list[str] | None, flag: str) -> dict[str, str]:
     for item in values or []:
         key, sep, value = item.partition("=")
         if not sep or not key.strip():
-            raise SystemExit(f"cmvoice send: error: {flag} expects FIELD=VALUE, got {item!r}")
+            example = "--map callee=Phone" if flag == "--map" else "--set caller=+31201234567"
+            raise UsageError(f"{flag} expects FIELD=VALUE (e.g. {example}), got {item!r}")
         out[key.strip()] = value
     return out
 
@@ -41,26 +74,29 @@ def register(subparsers) -> None:
     """Add the ``send`` sub-command."""
     p = subparsers.add_parser(
         "send",
-        help="send a campaign from a CSV file (paced, journaled, resumable)",
+        help="send a campaign from a CSV, Excel or Parquet file (paced, journaled, resumable)",
         description=(
-            "Plan and send one call per CSV row. Columns named like contract fields map automatically; "
+            "Plan and send one call per row. Columns named like contract fields map automatically; "
             "--map FIELD=COLUMN maps others, --set FIELD=VALUE fills a field for every row (prompt texts "
             "accept templates like 'Hello {first_name}'). The product token is read from CM_PRODUCT_TOKEN. "
-            "Re-running the same command resumes and never resends a queued or unknown row."
+            "Re-running the same command resumes and never calls anyone the journal already called."
         ),
-        epilog=(
-            "exit status: 0 every row final (queued/rejected/invalid/dry-run); 1 some row unknown, failed or "
-            "not sent (run again to resume); 2 usage error"
-        ),
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    p.add_argument("file", help="CSV file, one row per call (read as text)")
+    p.add_argument("file", help="CSV, Excel (.xlsx/.xls/.ods) or Parquet file, one row per call (read as text)")
     p.add_argument("--app", required=True, choices=["notification", "otp", "dtmf"], help="which Voice API App")
     p.add_argument("--name", default=None,
-                   help="campaign name (default: the CSV file's stem); part of every derived instruction id")
-    p.add_argument("--map", action="append", metavar="FIELD=COLUMN", help="map a field to a CSV column (repeatable)")
+                   help="campaign name (default: the file's stem); the first part of every derived instruction id")
+    p.add_argument("--map", action="append", metavar="FIELD=COLUMN", help="map a field to a column (repeatable)")
     p.add_argument("--set", action="append", metavar="FIELD=VALUE", help="value (or template) for every row (repeatable)")
+    p.add_argument("--callback-url", default=None, metavar="URL", help="where the provider POSTs call events")
     p.add_argument("--journal", required=True, help="SQLite journal file (created if missing; reuse it to resume)")
-    p.add_argument("-o", "--output", required=True, help="results CSV to write")
+    p.add_argument("-o", "--output", required=True,
+                   help="results file to write: .csv, or .xlsx for spreadsheets (text cells keep + and leading zeros)")
+    p.add_argument("--sep", default=None, help="CSV field separator (default: sniffed from , ; TAB |)")
+    p.add_argument("--encoding", default=None, help="CSV text encoding (default UTF-8, with or without BOM)")
+    p.add_argument("--sheet", default=None, help="spreadsheet sheet name or 0-based number (default: the first)")
     p.add_argument("--rate", type=float, default=None, help="calls per second (default 5, a hard ceiling per second)")
     p.add_argument("--burst", type=int, default=None, help="calls that may start back to back (default 5)")
     p.add_argument("--concurrency", type=int, default=None, help="requests in flight (default 4)")
@@ -68,59 +104,72 @@ def register(subparsers) -> None:
     p.add_argument("--base-url", default=None, help="API base URL (default: CMVOICE_BASE_URL, then the provider's)")
     p.add_argument("--region", default=None, help="default region for national numbers, e.g. NL")
     p.add_argument("--number-style", choices=["e164", "00"], default="e164", help="send +31… (e164) or 0031… (00)")
-    p.add_argument("--drop-duplicates", action="store_true", help="skip rows whose callee appeared in an earlier row")
+    p.add_argument("--drop-duplicates", action="store_true", help="leave out rows whose callee appeared in an earlier row")
+    p.add_argument("--allow-repeat", action="store_true",
+                   help="call people this journal (or an earlier row) already called (CALLS THEM AGAIN)")
+    p.add_argument("--resend-changed", action="store_true",
+                   help="send rows whose content changed since they were sent (CALLS THEM AGAIN)")
+    p.add_argument("--resend-unknown", action="store_true",
+                   help="send rows whose earlier outcome was unknown again (MAY CALL SOMEONE TWICE)")
     p.add_argument("--audio-root", default=None, help="local mirror of uploaded audio: check every File prompt")
     p.add_argument("--spelling-root", default=None,
                    help="folder holding spelling/<locale>/ (default: --audio-root): check Custom OTP codes")
-    p.add_argument("--resend-unknown", action="store_true",
-                   help="send rows whose earlier outcome was unknown again (MAY CALL SOMEONE TWICE)")
-    p.add_argument("--dry-run", action="store_true", help="validate and pace, send nothing, write no journal")
+    p.add_argument("--dry-run", action="store_true",
+                   help="validate and match with the journal; send nothing, write no journal, no pacing")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.set_defaults(func=run)
 
 
+def _error(message: str) -> None:
+    print(f"cmvoice send: error: {message}", file=sys.stderr)
+
+
 def run(args: argparse.Namespace) -> int:
     """Run ``cmvoice send``; returns the exit status."""
-    import pandas as pd
+    try:
+        return _run(args)
+    except UsageError as exc:
+        _error(str(exc))
+        return EXIT_USAGE
 
+
+def _run(args: argparse.Namespace) -> int:
     from .._fsutil import same_file
-    from ..campaign import RetryPolicy, plan_campaign, send_campaign
-    from ..campaign.send import DEFAULT_BURST, DEFAULT_CONCURRENCY, DEFAULT_RATE
-    from ..errors import AuthenticationError, CampaignError, ConfigurationError, ConnectError
+    from ..campaign import CampaignSender, RetryPolicy, plan_campaign
+    from ..campaign.inputs import read_table
+    from ..campaign.send import DEFAULT_BURST, DEFAULT_CONCURRENCY, DEFAULT_RATE, run_until_done
+    from ..errors import CampaignError, CMVoiceError, ConfigurationError, JournalError
 
     src = Path(args.file)
     out = Path(args.output)
-    if not src.is_file():
-        print(f"cmvoice send: error: {src}: no such file", file=sys.stderr)
-        return 2
-    if out.exists() and same_file(src, out):
-        print(f"cmvoice send: error: -o {out} is the input file; it would be overwritten", file=sys.stderr)
-        return 2
-    if Path(args.journal).exists() and (same_file(args.journal, src) or same_file(args.journal, out)):
-        print("cmvoice send: error: --journal must be its own file", file=sys.stderr)
-        return 2
+    columns = _pairs(args.map, "--map")
+    defaults = _pairs(args.set, "--set")
+    if args.callback_url is not None:
+        if "callback-url" in defaults or "callback_url" in defaults:
+            raise UsageError("give the callback URL once: --callback-url URL or --set callback-url=URL")
+        defaults["callback-url"] = args.callback_url
+    if out.exists() and src.exists() and same_file(src, out):
+        raise UsageError(f"-o {out} is the input file; it would be overwritten")
+    if Path(args.journal).exists() and (same_file(args.journal, src) or (out.exists() and same_file(args.journal, out))):
+        raise UsageError("--journal must be its own file")
+    if Path(args.journal).exists() and not Path(args.journal).is_file():
+        raise UsageError(f"--journal {args.journal} is not a regular file (a folder or a device?)")
     try:
-        df = pd.read_csv(src, dtype=str, keep_default_na=False)
-    except (ValueError, OSError, UnicodeDecodeError) as exc:
-        print(f"cmvoice send: error: {src}: cannot read as CSV ({exc})", file=sys.stderr)
-        return 2
-
-    try:
+        df = read_table(src, sep=args.sep, encoding=args.encoding, sheet=args.sheet, interface="cli")
         plan = plan_campaign(
-            df, app=args.app, name=args.name or src.stem, columns=_pairs(args.map, "--map"),
-            defaults=_pairs(args.set, "--set"), region=args.region, number_style=args.number_style,
-            drop_duplicates=args.drop_duplicates, audio_root=args.audio_root, spelling_root=args.spelling_root,
+            df, app=args.app, name=args.name or src.stem, columns=columns, defaults=defaults, region=args.region,
+            number_style=args.number_style, drop_duplicates=args.drop_duplicates, audio_root=args.audio_root,
+            spelling_root=args.spelling_root, journal=args.journal if Path(args.journal).exists() else None,
+            interface="cli",
         )
+    except JournalError as exc:
+        _error(str(exc))
+        return EXIT_ATTENTION
     except CampaignError as exc:
-        print(f"cmvoice send: error: {exc}", file=sys.stderr)
-        return 2
+        raise UsageError(str(exc)) from None
     summary = plan.summary()
     print(f"planned {plan.name!r}: {summary['rows']} rows, {summary['valid']} valid, {summary['invalid']} invalid, "
-          f"{summary['duplicates']} duplicate callees", file=sys.stderr)
-    for p in plan.problems.head(20).itertuples(index=False):
-        print(f"  row {p.row}: {p.field}: {p.message} (got {p.value!r})", file=sys.stderr)
-    if len(plan.problems) > 20:
-        print(f"  ... and {len(plan.problems) - 20} more problems (see {out})", file=sys.stderr)
+          f"{summary['duplicates']} repeated callees", file=sys.stderr)
 
     client = None
     if not args.dry_run:
@@ -129,42 +178,38 @@ def run(args: argparse.Namespace) -> int:
         try:
             client = VoiceClient(None, base_url=args.base_url)  # token: CM_PRODUCT_TOKEN only
         except ConfigurationError as exc:
-            print(f"cmvoice send: error: {exc}", file=sys.stderr)
-            return 2
+            raise UsageError(str(exc)) from None
     try:
-        results = send_campaign(
-            plan, client, journal=args.journal,
-            rate=args.rate if args.rate is not None else DEFAULT_RATE,
-            burst=args.burst if args.burst is not None else DEFAULT_BURST,
-            concurrency=args.concurrency if args.concurrency is not None else DEFAULT_CONCURRENCY,
-            dry_run=args.dry_run, resend_unknown=args.resend_unknown,
-            retry=RetryPolicy(max_attempts=args.max_attempts),
-            progress=not args.no_progress and sys.stderr.isatty(), results_path=out,
-        )
-        failure = None
-    except (AuthenticationError, ConnectError) as exc:
-        results = getattr(exc, "results", None)
-        failure = exc
-    except CampaignError as exc:
-        print(f"cmvoice send: error: {exc}", file=sys.stderr)
-        return 2 if "journal" not in str(exc).lower() else 1
+        try:
+            sender = CampaignSender(
+                plan, client, journal=args.journal,
+                rate=args.rate if args.rate is not None else DEFAULT_RATE,
+                burst=args.burst if args.burst is not None else DEFAULT_BURST,
+                concurrency=args.concurrency if args.concurrency is not None else DEFAULT_CONCURRENCY,
+                dry_run=args.dry_run, resend_unknown=args.resend_unknown, resend_changed=args.resend_changed,
+                allow_repeat=args.allow_repeat, retry=RetryPolicy(max_attempts=max(1, args.max_attempts)),
+                progress=not args.no_progress and sys.stderr.isatty(), results_path=out, interface="cli",
+            )
+        except CampaignError as exc:  # bad --rate/--burst/--concurrency
+            raise UsageError(str(exc)) from None
+        run_until_done(sender)
     finally:
         if client is not None:
             client.close()
 
-    if results is not None:
-        counts = results["status"].value_counts()
-        print("results: " + ", ".join(f"{k} {int(v)}" for k, v in counts.items()) + f" -> {out}", file=sys.stderr)
-        unknown = int(counts.get("unknown", 0))
-        if unknown:
-            print(f"  {unknown} row(s) are unknown: the call may have been placed; check before resending "
-                  "(--resend-unknown)", file=sys.stderr)
-    if failure is not None:
-        print(f"cmvoice send: stopped: {failure}", file=sys.stderr)
-        return 1
-    if results is None:
-        return 1
-    # A duplicate left out on purpose (--drop-duplicates) is as final as it gets.
-    dropped = [r.dropped for r in plan.rows]
-    final = results["status"].isin(_FINAL).to_numpy() | (results["status"].eq("skipped").to_numpy() & dropped)
-    return 0 if final.all() else 1
+    error = sender.error
+    if error is not None and not sender.matched:
+        _error(str(error))  # the journal is in use or unusable: nothing was sent, no results written
+        return EXIT_ATTENTION
+    results = sender.results
+    print(sender.summary(), file=sys.stderr)
+    if out.exists():
+        print(f"results: {out}", file=sys.stderr)
+    if error is not None:
+        if sender.stop_reason is None:
+            reason = str(error) if isinstance(error, CMVoiceError) else f"{type(error).__name__}: {error}"
+            print(f"cmvoice send: stopped: {sender._redact(reason)}", file=sys.stderr)
+        return EXIT_ATTENTION
+    if sender.stopped_by_user:
+        print("cmvoice send: stopped by the user; run the same command again to send the rest", file=sys.stderr)
+    return EXIT_ATTENTION if results is None or sender.needs_attention else EXIT_OK

@@ -282,6 +282,8 @@ class Campaign(App):
             "drop_duplicates": bool(self.drop_duplicates.value),
             "audio_root": self.audio_root,
             "spelling_root": self.spelling_root,
+            # The journal's campaign key, when the journal exists, so the plan shows final ids.
+            "journal": self.journal_path(),
         }
 
     # -- transport -------------------------------------------------------------------------------
@@ -382,8 +384,8 @@ class Campaign(App):
         return self.results
 
     def _render_counts(self, progress: dict) -> str:
-        keys = [k for k in ("queued", "dry-run", "rejected", "failed", "unknown", "invalid", "skipped")
-                if progress.get(k)]
+        keys = [k for k in ("queued", "dry-run", "rejected", "failed", "unknown", "invalid", "changed",
+                            "already-called", "skipped") if progress.get(k)]
         parts = [f"{html.escape(k)}: <b>{progress[k]}</b>" for k in keys]
         return f"sent {progress.get('sent', 0)}/{progress.get('to_send', 0)} &nbsp; " + " &nbsp; ".join(parts)
 
@@ -419,6 +421,8 @@ class Campaign(App):
                                     + ", ".join(f"{k} {v}" for k, v in counts.items()),
                                     colour="#9a6700" if stopped else "#1a7f37")
                 show(self.out, results)
+                if sender.needs_attention:
+                    say(self.out, sender.summary())  # what needs attention, and what resolves it
                 if not dry_run:
                     say(self.out, f"results: {self.results_path()}  journal: {self.journal_path()}")
         finally:

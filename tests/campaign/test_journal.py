@@ -78,14 +78,77 @@ def test_a_campaign_name_cannot_be_reused_for_another_app(journal):
 
 def test_two_runs_cannot_hold_the_same_journal(tmp_path):
     first = Journal(tmp_path / "j.sqlite")
-    second = Journal(tmp_path / "j.sqlite")
     first.lock()
     with pytest.raises(JournalError, match="another send is running"):
-        second.lock()
+        Journal(tmp_path / "j.sqlite")
     first.unlock()
+    second = Journal(tmp_path / "j.sqlite")
+    with pytest.raises(JournalError, match="another program still has it open"):
+        first.lock()  # an idle connection elsewhere is enough to refuse the run lock
+    first.close()
     second.lock()
     second.close()
+
+
+def test_a_symlink_to_a_locked_journal_meets_the_same_lock(tmp_path):
+    first = Journal(tmp_path / "j.sqlite")
+    first.lock()
+    (tmp_path / "alias.sqlite").symlink_to(tmp_path / "j.sqlite")
+    with pytest.raises(JournalError, match=r"alias.sqlite \(= .*j.sqlite\): another send is running"):
+        Journal(tmp_path / "alias.sqlite")
     first.close()
+    with Journal(tmp_path / "alias.sqlite") as alias:
+        assert alias.real_path == (tmp_path / "j.sqlite").resolve()
+        assert alias.campaign_key == Journal(tmp_path / "j.sqlite").campaign_key
+
+
+def test_a_new_journal_draws_a_campaign_key_once_and_keeps_it(tmp_path):
+    a = Journal(tmp_path / "a.sqlite")
+    key = a.campaign_key
+    a.close()
+    with Journal(tmp_path / "a.sqlite") as again, Journal(tmp_path / "b.sqlite") as other:
+        assert again.campaign_key == key and len(key) == 8
+        assert other.campaign_key != key
+
+
+def test_an_unknown_row_is_never_marked_sending_again_unless_asked(journal):
+    journal.register("c", [("c-0", "0", "+31612345610", "h0")])
+    journal.mark_sending("c", "c-0", payload_hash="h0")
+    journal.mark_done("c", "c-0", "unknown", error="read timeout")
+    with pytest.raises(JournalError, match="cannot be sent from state 'unknown'.*resend_unknown=True"):
+        journal.mark_sending("c", "c-0", payload_hash="h0")
+    assert journal.mark_sending("c", "c-0", payload_hash="h0", resend_unknown=True).state == "sending"
+
+
+def test_the_journal_refuses_a_second_call_to_the_same_person_under_another_id(journal):
+    journal.ensure_campaign("other", app="notification")
+    journal.register("c", [("c-0", "0", "+31612345610", "h0")])
+    journal.register("other", [("o-7", "7", "+31612345611;+31612345610", "h1")])
+    journal.mark_sending("c", "c-0", payload_hash="h0")
+    journal.mark_done("c", "c-0", "queued", call_ids="call-1")
+    with pytest.raises(JournalError, match="already has a call") as info:
+        journal.mark_sending("other", "o-7", payload_hash="h1")
+    assert info.value.earlier.instruction_id == "c-0" and info.value.earlier.call_ids == "call-1"
+    assert journal.get("other", "o-7").state == "pending"
+    assert journal.mark_sending("other", "o-7", payload_hash="h1", allow_repeat=True).state == "sending"
+    assert [r.instruction_id for r in journal.called_numbers()["+31612345610"]] == ["c-0", "o-7"]
+
+
+def test_a_version_1_journal_gets_a_key_and_its_callees_indexed(tmp_path):
+    con = sqlite3.connect(tmp_path / "old.sqlite")
+    con.executescript(
+        "CREATE TABLE campaigns (name TEXT PRIMARY KEY, app TEXT NOT NULL, created_at TEXT NOT NULL);"
+        "CREATE TABLE rows (campaign TEXT NOT NULL, instruction_id TEXT NOT NULL, row_label TEXT, callee TEXT,"
+        " payload_hash TEXT, state TEXT NOT NULL, attempts INTEGER NOT NULL DEFAULT 0, http_status INTEGER,"
+        " call_ids TEXT, error TEXT, sent_at TEXT, updated_at TEXT NOT NULL, PRIMARY KEY (campaign, instruction_id));"
+        "INSERT INTO campaigns VALUES ('people', 'notification', '2026-01-01T00:00:00Z');"
+        "INSERT INTO rows VALUES ('people', 'people-0', '0', '+31612345610', 'h', 'queued', 1, 200, 'call-9', NULL,"
+        " '2026-01-01T00:00:01Z', '2026-01-01T00:00:01Z');"
+        "PRAGMA user_version=1;")
+    con.close()
+    with Journal(tmp_path / "old.sqlite") as j:
+        assert len(j.campaign_key) == 8
+        assert j.called_numbers()["+31612345610"][0].call_ids == "call-9"
 
 
 def test_a_file_that_is_not_a_database_is_reported_as_unusable(tmp_path):
@@ -106,3 +169,11 @@ def test_the_journal_as_a_frame_has_one_row_per_record(journal):
     frame = journal.to_frame("c")
     assert list(frame["instruction_id"]) == ["c-0", "c-1"]
     assert journal.counts("c") == {"pending": 2}
+
+
+def test_a_row_sent_with_another_callee_is_guarded_under_its_new_number(journal):
+    # Only user-given ids keep their id when the number is corrected: the index must follow the number.
+    journal.register("c", [("mine-1", "0", "+31612345610", "h0")])
+    journal.mark_sending("c", "mine-1", payload_hash="h1", callee="+31612345611")
+    called = journal.called_numbers()
+    assert set(called) == {"+31612345611"} and called["+31612345611"][0].callee == "+31612345611"

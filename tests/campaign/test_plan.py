@@ -3,8 +3,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from cmvoice_nb.campaign import CampaignPlan, derive_instruction_id, plan_campaign, render_template
-from cmvoice_nb.campaign.plan import TemplateError, template_columns
+from cmvoice_nb.campaign import CampaignPlan, Journal, derive_instruction_id, plan_campaign, render_template
+from cmvoice_nb.campaign.plan import TemplateError, content_key, template_columns
 from cmvoice_nb.errors import CampaignError
 
 CALLER = "+31201234567"
@@ -60,7 +60,7 @@ def test_mapping_an_unknown_field_names_the_valid_fields():
 
 
 def test_mapping_a_missing_column_names_the_columns_there_are():
-    with pytest.raises(CampaignError, match="column 'mobile', which is not in the DataFrame; columns: phone"):
+    with pytest.raises(CampaignError, match="no column 'mobile' in the DataFrame; columns: phone"):
         plan_campaign(people(), app="notification", name="c", columns={"callee": "mobile"})
 
 
@@ -95,7 +95,7 @@ def test_templates_are_filled_per_row_with_date_formats():
 
 
 def test_a_template_placeholder_without_a_column_is_a_clear_error():
-    with pytest.raises(CampaignError, match=r"uses \{first_nam\}, which is not a column; columns: phone"):
+    with pytest.raises(CampaignError, match=r"uses \{first_nam\}, which is not a column; did you mean \{first_name\}\? columns: phone"):
         notification_plan(defaults={**TTS, "prompt": "Hello {first_nam}"})
 
 
@@ -199,29 +199,88 @@ def test_a_callees_column_splits_on_semicolons():
 
 
 # --------------------------------------------------------------------------------- ids
-def test_ids_derive_from_name_and_index_label_and_are_stable():
-    first = notification_plan().instruction_ids
-    again = notification_plan().instruction_ids
-    assert list(first) == ["spring-10", "spring-11", "spring-12"]
+def test_ids_derive_from_name_key_and_callee_and_are_stable():
+    first = notification_plan(campaign_key="k1").instruction_ids
+    again = notification_plan(campaign_key="k1").instruction_ids
+    assert list(first) == ["spring-k1-31612345610-1", "spring-k1-31612345611-1", "spring-k1-31612345612-1"]
     assert list(first) == list(again)
-    assert [i.instruction_id for i in notification_plan().instructions] == list(first)
+    assert [i.instruction_id for i in notification_plan(campaign_key="k1").instructions] == list(first)
+
+
+def test_inserting_deleting_or_reordering_rows_moves_no_other_rows_id():
+    base = notification_plan(campaign_key="k1")
+    ids = dict(zip(base.to_frame()["callee"], base.instruction_ids))
+    df = people()
+    edited = pd.concat([pd.DataFrame({"phone": ["+31612345699"], "first_name": ["New"], "date": ["2024-01-01"]}),
+                        df.iloc[[2, 0]]], ignore_index=True)  # a newcomer on top, row 11 deleted, two swapped
+    plan = notification_plan(edited, campaign_key="k1")
+    after = dict(zip(plan.to_frame()["callee"], plan.instruction_ids))
+    assert after["+31612345610"] == ids["+31612345610"] and after["+31612345612"] == ids["+31612345612"]
+    assert after["+31612345699"] not in ids.values()
+
+
+def test_a_callee_listed_twice_gets_its_occurrence_number():
+    df = pd.DataFrame({"phone": ["0612345610", "+31612345611", "+31 6 1234 5610"], "first_name": ["A", "B", "C"]})
+    assert list(notification_plan(df, campaign_key="k").instruction_ids) == [
+        "spring-k-31612345610-1", "spring-k-31612345611-1", "spring-k-31612345610-2"]
+
+
+def test_without_a_journal_the_plan_has_a_random_provisional_key():
+    a, b = notification_plan(), notification_plan()
+    assert a.key_is_provisional and a.campaign_key != b.campaign_key
+    assert set(a.instruction_ids).isdisjoint(b.instruction_ids)  # two campaigns never share an id
+
+
+def test_with_a_journal_the_plan_uses_the_journals_key_and_rekey_swaps_it(tmp_path):
+    with Journal(tmp_path / "j.sqlite") as j:
+        key = j.campaign_key
+        plan = notification_plan(journal=j)
+    assert plan.campaign_key == key and not plan.key_is_provisional
+    assert notification_plan(journal=tmp_path / "j.sqlite").campaign_key == key
+    assert not (tmp_path / "other.sqlite").exists()
+    notification_plan(journal=tmp_path / "other.sqlite")
+    assert not (tmp_path / "other.sqlite").exists()  # planning never creates a journal
+    moved = notification_plan(campaign_key="old").rekey(key)
+    assert list(moved.instruction_ids) == list(plan.instruction_ids)
+    assert [i.instruction_id for i in moved.instructions] == list(plan.instruction_ids)
 
 
 def test_long_ids_are_cut_to_64_characters_with_a_hash_that_keeps_them_apart():
-    a, b = derive_instruction_id("n" * 70, 1), derive_instruction_id("n" * 70, 2)
+    a = derive_instruction_id("n" * 70 + "a", "7f3a9c2d", "31612345610")
+    b = derive_instruction_id("n" * 70 + "b", "7f3a9c2d", "31612345610")
     assert len(a) == len(b) == 64 and a != b
-    assert a == derive_instruction_id("n" * 70, 1)
+    assert a == derive_instruction_id("n" * 70 + "a", "7f3a9c2d", "31612345610")
+    many = derive_instruction_id("c", "k", content_key([f"+316123456{i:02d}" for i in range(10)]))
+    assert len(many) <= 64 and many.startswith("c-k-")
 
 
 def test_unsafe_characters_in_ids_are_replaced():
-    assert derive_instruction_id("spring sale", ("a/b", 2)) == "spring_sale-a_b-2"
+    assert derive_instruction_id("spring sale", "k", "a/b", 2) == "spring_sale-k-a_b-2"
 
 
-def test_a_non_unique_index_is_an_error_when_ids_are_derived():
+def test_a_repeated_index_label_is_fine_because_ids_do_not_come_from_the_index():
     df = people()
     df.index = [1, 1, 2]
-    with pytest.raises(CampaignError, match="repeated labels"):
-        notification_plan(df)
+    plan = notification_plan(df)
+    assert plan.instruction_ids.is_unique and plan.summary()["valid"] == 3
+
+
+def test_a_typo_in_a_field_or_column_gets_a_did_you_mean():
+    with pytest.raises(CampaignError, match="did you mean 'callee'"):
+        plan_campaign(people(), app="notification", name="c", columns={"calee": "phone"})
+    with pytest.raises(CampaignError, match="did you mean 'phone'"):
+        plan_campaign(people(), app="notification", name="c", columns={"callee": "phnoe"})
+    with pytest.raises(CampaignError, match="defaults= sets 'promt'.*did you mean 'prompt'"):
+        plan_campaign(people(), app="notification", name="c", defaults={"promt": "Hi"})
+    with pytest.raises(CampaignError, match=r"\{frist_name\}.*did you mean \{first_name\}"):
+        notification_plan(defaults={**TTS, "prompt": "Hi {frist_name}"})
+
+
+def test_on_the_command_line_messages_name_the_flags():
+    with pytest.raises(CampaignError, match="^--map calee=phone: .*did you mean 'callee'"):
+        plan_campaign(people(), app="notification", name="c", columns={"calee": "phone"}, interface="cli")
+    with pytest.raises(CampaignError, match="^--set promt=…: .*did you mean 'prompt'"):
+        plan_campaign(people(), app="notification", name="c", defaults={"promt": "Hi"}, interface="cli")
 
 
 def test_an_instruction_id_column_is_used_and_repeats_are_problems():
@@ -338,3 +397,19 @@ def test_the_accessor_is_registered_on_first_use_not_by_importing_the_package():
             "print(before, hasattr(pd.DataFrame, 'cmvoice'))\n")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert out.stdout.split() == ["False", "True"], out.stderr
+
+
+def test_long_echoed_names_are_cut_to_a_readable_length():
+    long = "x" * 5000
+    for kwargs in ({"columns": {long: "phone"}}, {"columns": {"callee": long}}, {"defaults": {long: "v"}}):
+        for interface in ("python", "cli"):
+            with pytest.raises(CampaignError) as info:
+                plan_campaign(people(), app="notification", name="c", interface=interface, **kwargs)
+            assert len(str(info.value)) < 1000 and "…" in str(info.value)
+
+
+def test_a_wide_input_lists_only_the_first_columns_in_a_message():
+    wide = pd.DataFrame({f"column_{i}_" + "y" * 100: ["v"] for i in range(500)})
+    with pytest.raises(CampaignError, match=r"\(480 more\)") as info:
+        plan_campaign(wide, app="notification", name="c", columns={"callee": "phone"})
+    assert len(str(info.value)) < 1500

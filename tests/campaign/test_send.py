@@ -34,13 +34,17 @@ def frame(n=6, start=10):
     return pd.DataFrame({"phone": [f"+316123{start + i:03d}10" for i in range(n)], "name": [f"P{i}" for i in range(n)]})
 
 
+#: The callee of row i of frame(): the scripted client answers per callee.
+P = list(frame(10)["phone"])
+
+
 def make_plan(df=None, name="c"):
     return plan_campaign(frame() if df is None else df, app="notification", name=name, columns={"callee": "phone"},
                          defaults={"caller": CALLER, "prompt": "Hello {name}", "prompt-type": "TTS"})
 
 
 class ScriptedClient:
-    """Answers per instruction id from a script of outcomes: an exception to raise or "ok"."""
+    """Answers per callee from a script of outcomes: an exception to raise or "ok"."""
 
     def __init__(self, script=None, default="ok"):
         self.script = {k: list(v) for k, v in (script or {}).items()}
@@ -50,8 +54,8 @@ class ScriptedClient:
 
     def send(self, inst):
         with self.lock:
-            self.sent.append(inst.instruction_id)
-            steps = self.script.get(inst.instruction_id)
+            self.sent.append(inst.callee)
+            steps = self.script.get(inst.callee)
             outcome = steps.pop(0) if steps else self.default
         if isinstance(outcome, BaseException):
             raise outcome
@@ -91,7 +95,10 @@ def test_send_campaign_plans_a_plain_dataframe_with_keyword_options(sim, tmp_pat
     res = send_campaign(frame(2), sim.client(), journal=tmp_path / "j.sqlite", app="notification", name="c",
                         columns={"callee": "phone"}, defaults={"caller": CALLER, "prompt": "Hi", "prompt-type": "TTS"},
                         **OPTS)
-    assert list(res["instruction_id"]) == ["c-0", "c-1"]
+    key = res["campaign_key"].iloc[0]
+    assert list(res["instruction_id"]) == [f"c-{key}-{p[1:]}-1" for p in P[:2]]
+    with Journal(tmp_path / "j.sqlite") as j:
+        assert key == j.campaign_key
     assert (res["status"] == "queued").all()
 
 
@@ -134,7 +141,8 @@ def test_no_token_is_stored_in_results_or_journal(sim, tmp_path):
         (ConnectionDropped("gone"), "unknown", False),
         (InstructionRejected(400, "bad callee"), "rejected", False),
         (AuthenticationError(401, "unknown token"), "abort", False),
-        (APIError(404, "no such endpoint"), "failed", False),
+        (APIError(404, "no such endpoint"), "abort", False),
+        (APIError(413, "too large"), "failed", False),
         (RuntimeError("bug"), "unknown", False),
     ],
 )
@@ -145,24 +153,24 @@ def test_each_error_is_classified_by_whether_the_call_may_exist(error, state, re
 @pytest.mark.parametrize("error", [ConnectError("refused"), ServerError(503, "busy"),
                                    RateLimited(429, "slow", retry_after=0.01)])
 def test_provably_unprocessed_requests_are_retried_until_queued(tmp_path, error):
-    client = ScriptedClient({"c-1": [error, error]})
+    client = ScriptedClient({P[1]: [error, error]})
     res = send_campaign(make_plan(), client, journal=tmp_path / "j.sqlite", **OPTS)
     assert res.loc[1, "status"] == "queued" and res.loc[1, "attempts"] == 3
-    assert client.sent.count("c-1") == 3
+    assert client.sent.count(P[1]) == 3
 
 
 def test_retries_are_bounded_and_then_the_row_is_failed(tmp_path):
-    client = ScriptedClient({"c-1": [ServerError(503, "busy")] * 10})
+    client = ScriptedClient({P[1]: [ServerError(503, "busy")] * 10})
     res = send_campaign(make_plan(), client, journal=tmp_path / "j.sqlite", **OPTS)
     assert res.loc[1, "status"] == "failed"
     assert res.loc[1, "error"].startswith("gave up after 3 attempts")
-    assert client.sent.count("c-1") == 3
+    assert client.sent.count(P[1]) == 3
     assert (res.drop(index=1)["status"] == "queued").all()
 
 
 def test_a_429_honours_retry_after_and_reduces_the_pace(tmp_path):
     plan = make_plan()
-    client = ScriptedClient({"c-0": [RateLimited(429, "slow", retry_after=0.05)]})
+    client = ScriptedClient({P[0]: [RateLimited(429, "slow", retry_after=0.05)]})
     sender = CampaignSender(plan, client, journal=tmp_path / "j.sqlite", **OPTS)
     res = sender.run()
     assert res.loc[0, "status"] == "queued" and res.loc[0, "attempts"] == 2
@@ -171,33 +179,33 @@ def test_a_429_honours_retry_after_and_reduces_the_pace(tmp_path):
 
 @pytest.mark.parametrize("error", [ReadTimeout("slow"), ConnectionDropped("gone"), ServerError(500, "boom")])
 def test_a_request_that_may_have_placed_a_call_is_unknown_and_never_retried(tmp_path, error):
-    client = ScriptedClient({"c-2": [error]})
+    client = ScriptedClient({P[2]: [error]})
     res = send_campaign(make_plan(), client, journal=tmp_path / "j.sqlite", **OPTS)
-    assert res.loc[2, "status"] == "unknown" and client.sent.count("c-2") == 1
+    assert res.loc[2, "status"] == "unknown" and client.sent.count(P[2]) == 1
     again = send_campaign(make_plan(), client, journal=tmp_path / "j.sqlite", **OPTS)
-    assert again.loc[2, "status"] == "unknown" and client.sent.count("c-2") == 1
+    assert again.loc[2, "status"] == "unknown" and client.sent.count(P[2]) == 1
 
 
 def test_unknown_rows_are_resent_only_when_asked(tmp_path):
-    client = ScriptedClient({"c-2": [ReadTimeout("slow")]})
+    client = ScriptedClient({P[2]: [ReadTimeout("slow")]})
     send_campaign(make_plan(), client, journal=tmp_path / "j.sqlite", **OPTS)
     res = send_campaign(make_plan(), client, journal=tmp_path / "j.sqlite", resend_unknown=True, **OPTS)
-    assert res.loc[2, "status"] == "queued" and client.sent.count("c-2") == 2
+    assert res.loc[2, "status"] == "queued" and client.sent.count(P[2]) == 2
     assert res.loc[2, "attempts"] == 2
 
 
 def test_a_rejected_row_can_be_fixed_and_is_sent_on_the_next_run(tmp_path):
-    client = ScriptedClient({"c-3": [InstructionRejected(400, "callee is blocked")]})
+    client = ScriptedClient({P[3]: [InstructionRejected(400, "callee is blocked")]})
     first = send_campaign(make_plan(), client, journal=tmp_path / "j.sqlite", **OPTS)
     assert first.loc[3, "status"] == "rejected" and first.loc[3, "http_status"] == 400
     assert "callee is blocked" in first.loc[3, "error"]
     second = send_campaign(make_plan(), client, journal=tmp_path / "j.sqlite", **OPTS)
     assert second.loc[3, "status"] == "queued"
-    assert client.sent.count("c-0") == 1 and client.sent.count("c-3") == 2
+    assert client.sent.count(P[0]) == 1 and client.sent.count(P[3]) == 2
 
 
 def test_a_200_without_any_queued_callee_is_rejected(tmp_path):
-    client = ScriptedClient({"c-0": ["no-callee"]})
+    client = ScriptedClient({P[0]: ["no-callee"]})
     res = send_campaign(make_plan(), client, journal=tmp_path / "j.sqlite", **OPTS)
     assert res.loc[0, "status"] == "rejected" and "invalid number" in res.loc[0, "error"]
 
@@ -257,13 +265,19 @@ def test_a_rerun_with_the_same_journal_sends_nothing_again_and_reports_the_same(
     pd.testing.assert_frame_equal(first, second)
 
 
-def test_a_row_edited_after_it_was_queued_is_not_resent_but_flagged(sim, tmp_path):
-    send_campaign(make_plan(), sim.client(), journal=tmp_path / "j.sqlite", **OPTS)
+def test_a_row_edited_after_it_was_queued_is_withheld_as_changed_unless_asked(sim, tmp_path):
+    first = send_campaign(make_plan(), sim.client(), journal=tmp_path / "j.sqlite", **OPTS)
     df = frame()
     df.loc[0, "name"] = "Changed"
     res = send_campaign(make_plan(df), sim.client(), journal=tmp_path / "j.sqlite", **OPTS)
-    assert res.loc[0, "status"] == "queued" and "changed since it was sent" in res.loc[0, "error"]
+    assert res.loc[0, "status"] == "changed" and "changed since it was sent" in res.loc[0, "error"]
+    assert res.loc[0, "call_ids"] == first.loc[0, "call_ids"]
+    assert (res.drop(index=0)["status"] == "queued").all()
     assert len(sim.requests) == 6
+    again = send_campaign(make_plan(df), sim.client(), journal=tmp_path / "j.sqlite", resend_changed=True, **OPTS)
+    assert again.loc[0, "status"] == "queued" and again.loc[0, "call_ids"] != first.loc[0, "call_ids"]
+    assert len(sim.requests) == 7
+    assert "Hello Changed" in sim.requests["body"].iloc[-1]
 
 
 def test_a_journal_campaign_of_another_app_is_refused(tmp_path):
@@ -384,7 +398,7 @@ def test_results_csv_has_the_row_column_then_the_result_columns(tmp_path):
 
 
 def test_retry_after_pauses_the_shared_bucket_and_sets_the_minimum_backoff(tmp_path):
-    client = ScriptedClient({"c-0": [RateLimited(429, "slow", retry_after=0.05)]})
+    client = ScriptedClient({P[0]: [RateLimited(429, "slow", retry_after=0.05)]})
     sender = CampaignSender(make_plan(frame(3)), client, journal=tmp_path / "j.sqlite", **OPTS)
     paused = []
     real_pause = sender.bucket.pause
@@ -404,3 +418,52 @@ def test_a_real_send_without_a_client_is_refused_before_anything_is_journaled(tm
     with pytest.raises(CampaignError, match="client must be a VoiceClient"):
         send_campaign(make_plan(), None, journal=tmp_path / "j.sqlite", progress=False)
     assert not (tmp_path / "j.sqlite").exists()
+
+
+# ------------------------------------------------------------ guard, summary, dry-run speed
+def test_a_large_dry_run_uses_no_pacing_at_all(tmp_path):
+    n = 10_000
+    df = pd.DataFrame({"phone": [f"+3161{i:07d}" for i in range(n)], "name": ["P"] * n})
+    sender = CampaignSender(make_plan(df), None, journal=None, dry_run=True, rate=0.5, burst=1, progress=False)
+    res = sender.run()
+    assert (res["status"] == "dry-run").all() and len(res) == n
+    assert sender.bucket.granted == 0  # at 0.5 calls/s a paced dry run would take 5.5 hours
+    assert sender.progress["to_send"] == n
+
+
+def test_a_callee_already_called_under_another_id_is_refused_with_the_earlier_call(sim, tmp_path):
+    first = send_campaign(make_plan(frame(2)), sim.client(), journal=tmp_path / "j.sqlite", **OPTS)
+    with_ids = frame(2).assign(instruction_id=["mine-a", "mine-b"])
+    res = send_campaign(make_plan(with_ids), sim.client(), journal=tmp_path / "j.sqlite", **OPTS)
+    assert list(res["status"]) == ["already-called", "already-called"]
+    assert list(res["call_ids"]) == list(first["call_ids"])
+    assert first.loc[0, "instruction_id"] in res.loc[0, "error"]
+    assert sim.placed_count() == 2
+    again = send_campaign(make_plan(with_ids), sim.client(), journal=tmp_path / "j.sqlite", allow_repeat=True, **OPTS)
+    assert (again["status"] == "queued").all() and sim.placed_count() == 4
+    assert list(again["instruction_id"]) == ["mine-a", "mine-b"]  # the user's own ids, never re-keyed
+
+
+def test_the_summary_speaks_keyword_names_in_python(tmp_path, caplog):
+    client = ScriptedClient({P[2]: [ReadTimeout("slow")]})
+    df = frame(4)
+    df.loc[3, "phone"] = df.loc[0, "phone"]  # the same person twice
+    with caplog.at_level("WARNING", logger="cmvoice_nb.campaign.send"):
+        res = send_campaign(make_plan(df), client, journal=tmp_path / "j.sqlite", **OPTS)
+    assert list(res["status"]) == ["queued", "queued", "unknown", "already-called"]
+    text = caplog.text
+    assert "resend_unknown=True" in text and "allow_repeat=True" in text and "--" not in text
+    assert client.sent.count(P[0]) == 1
+
+
+def test_a_404_stops_the_run_and_names_the_url_and_the_keyword(sim, tmp_path):
+    from cmvoice_nb.client import VoiceClient
+
+    client = VoiceClient(SIMULATOR_TOKEN, base_url=sim.base_url + "/v9")
+    sender = CampaignSender(make_plan(), client, journal=tmp_path / "j.sqlite", **{**OPTS, "concurrency": 1})
+    with pytest.raises(APIError) as info:
+        sender.run()
+    assert info.value.status == 404 and len(sim.requests) == 1
+    assert f"HTTP 404 from {sim.base_url}/v9/Notification" in sender.stop_reason and "base_url=" in sender.stop_reason
+    assert (info.value.results["status"] == "skipped").all()
+    assert "the run stopped: HTTP 404" in sender.summary()

@@ -54,7 +54,8 @@ def test_validate_click_equals_plan_campaign(people, tmp_path):
     app.drop_duplicates.value = True
     app.validate.click()
     direct = plan_campaign(people, app="notification", name="t", columns={"callee": "phone"},
-                           defaults={**DEFAULTS, "max-replays": 2}, region="NL", drop_duplicates=True)
+                           defaults={**DEFAULTS, "max-replays": 2}, region="NL", drop_duplicates=True,
+                           campaign_key=app.plan.campaign_key)
     assert app.last_error is None
     assert app.plan.problems.equals(direct.problems)
     assert app.plan.to_frame().equals(direct.to_frame())
@@ -102,12 +103,14 @@ def test_send_click_equals_send_campaign_on_the_simulator(people, tmp_path, simu
     app.send.click()
     results = app.wait(30)
     assert app.last_error is None
-    with_widget = results[["instruction_id", "callee", "status", "http_status"]]
+    with_widget = results[["callee", "status", "http_status", "input_position"]]
 
     direct = send_campaign(people, simulator.client(), journal=tmp_path / "direct.sqlite", app="notification",
                            name="t", columns={"callee": "phone"}, defaults=DEFAULTS, region="NL", rate=50,
                            progress=False)
-    assert with_widget.equals(direct[["instruction_id", "callee", "status", "http_status"]])
+    assert with_widget.equals(direct[["callee", "status", "http_status", "input_position"]])
+    # Each journal has its own campaign key: the same list in two journals never shares an id.
+    assert set(results["instruction_id"]).isdisjoint(direct["instruction_id"])
     assert (results["status"] == "queued").sum() == 3
     assert app.results_path().exists() and app.journal_path().exists()
     assert app.progress.value == 3 and app.progress.bar_style == "success"
