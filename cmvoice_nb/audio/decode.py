@@ -17,6 +17,7 @@ import io
 import logging
 import os
 import shutil
+import stat
 import subprocess
 import tempfile
 from pathlib import Path
@@ -25,15 +26,20 @@ from typing import Any
 import numpy as np
 
 from ..errors import AudioError
-from .wavfile import decode_wav_data, decode_wav_mono, looks_like_text, parse_wav, read_wav_samples, sniff_format
+from .wavfile import (decode_wav_data, decode_wav_mono, looks_like_text, parse_wav, read_wav_samples, sniff_format,
+                      source_findings)
 
-__all__ = ["load_audio", "load_mono", "find_ffmpeg", "read_source_bytes", "DEFAULT_MAX_DURATION_S"]
+__all__ = ["load_audio", "load_mono", "find_ffmpeg", "read_source_bytes", "read_regular_file",
+           "DEFAULT_MAX_DURATION_S", "DEFAULT_MAX_BYTES"]
 
 log = logging.getLogger(__name__)
 
 #: Longest input decoded by default (1 hour): longer is almost surely a mistake and
 #: would need gigabytes of memory as float64.
 DEFAULT_MAX_DURATION_S = 3600.0
+#: Largest input file read by default (500 MB): generous for any prompt, and it keeps a
+#: mistaken multi-gigabyte file (or an endless one) from exhausting memory.
+DEFAULT_MAX_BYTES = 500_000_000
 
 
 def find_ffmpeg() -> str | None:
@@ -62,27 +68,111 @@ def _describe(src: Any) -> str:
     return str(name) if isinstance(name, str) else "<bytes>"
 
 
-def read_source_bytes(src: Any) -> tuple[bytes, Path | None]:
-    """Read a path, bytes-like or binary file object into bytes; return ``(data, path_or_None)``."""
+def _special_kind(mode: int) -> str | None:
+    """What a non-regular file is, in words (None for a regular file)."""
+    if stat.S_ISREG(mode):
+        return None
+    for test, what in ((stat.S_ISDIR, "a directory"), (stat.S_ISFIFO, "a FIFO (named pipe)"),
+                       (stat.S_ISCHR, "a character device"), (stat.S_ISBLK, "a block device"),
+                       (stat.S_ISSOCK, "a socket")):
+        if test(mode):
+            return what
+    return "not a regular file"
+
+
+def _size_text(n: int) -> str:
+    return f"{n / 1e6:.1f} MB" if n >= 1e6 else f"{n:,} bytes"
+
+
+def read_regular_file(path: str | os.PathLike, *, max_bytes: int | None = DEFAULT_MAX_BYTES) -> bytes:
+    """Read a regular file whole, refusing anything that could block or never end.
+
+    ``os.stat`` (which follows symbolic links) comes first, before any ``open``: a FIFO,
+    a device (``x.wav -> /dev/zero``), a socket or a directory is refused with a reason,
+    and so is a file larger than *max_bytes*. The file is then opened without blocking
+    (``O_NONBLOCK`` where the platform has it) and checked again through the open
+    descriptor, so one swapped in between the two is refused too; at most
+    ``max_bytes + 1`` bytes are ever read.
+
+    Raises
+    ------
+    AudioError
+        With the path and the reason (not found, special file, too large, unreadable).
+    """
+    p = Path(path)
+    try:
+        st = os.stat(p)
+    except FileNotFoundError:
+        raise AudioError("file not found" + (" (a dangling symbolic link)" if os.path.islink(p) else ""),
+                         path=p) from None
+    except PermissionError:
+        raise AudioError("permission denied: the file cannot be read", path=p) from None
+    except (OSError, ValueError) as exc:
+        raise AudioError(f"cannot be read: {getattr(exc, 'strerror', None) or exc}", path=p) from None
+    _require_regular(st, p, max_bytes)
+    flags = os.O_RDONLY | getattr(os, "O_BINARY", 0) | getattr(os, "O_NONBLOCK", 0)
+    try:
+        fd = os.open(p, flags)
+    except IsADirectoryError:
+        raise AudioError("is a directory, not an audio file", path=p) from None
+    except PermissionError:
+        raise AudioError("permission denied: the file cannot be read", path=p) from None
+    except OSError as exc:
+        raise AudioError(f"cannot be read: {exc.strerror or exc}", path=p) from exc
+    try:
+        _require_regular(os.fstat(fd), p, max_bytes)  # the same check on what was really opened
+        limit = None if max_bytes is None else int(max_bytes) + 1
+        with os.fdopen(fd, "rb", closefd=True) as fh:
+            fd = -1
+            data = fh.read() if limit is None else fh.read(limit)
+    except OSError as exc:
+        raise AudioError(f"cannot be read: {exc.strerror or exc}", path=p) from exc
+    finally:
+        if fd >= 0:
+            os.close(fd)
+    if max_bytes is not None and len(data) > max_bytes:  # it grew after the stat
+        raise AudioError(_too_large(len(data), max_bytes), path=p)
+    return data
+
+
+def _too_large(size: int, max_bytes: int) -> str:
+    return (f"file is {_size_text(size)}, more than max_bytes={max_bytes:,} ({_size_text(max_bytes)}); "
+            "a prompt is far smaller. Fix: split it, or raise max_bytes (--max-bytes) if it is really meant")
+
+
+def _require_regular(st: os.stat_result, path: Path, max_bytes: int | None) -> None:
+    kind = _special_kind(st.st_mode)
+    if kind == "a directory":
+        raise AudioError("is a directory, not an audio file", path=path)
+    if kind is not None:
+        raise AudioError(f"is {kind}, not a regular file; only regular files are read as audio "
+                         "(reading it could block or never end). Fix: copy the recording into a real file",
+                         path=path)
+    if max_bytes is not None and st.st_size > max_bytes:
+        raise AudioError(_too_large(st.st_size, max_bytes), path=path)
+
+
+def read_source_bytes(src: Any, *, max_bytes: int | None = DEFAULT_MAX_BYTES) -> tuple[bytes, Path | None]:
+    """Read a path, bytes-like or binary file object into bytes; return ``(data, path_or_None)``.
+
+    Paths go through :func:`read_regular_file` (regular files only, at most *max_bytes*);
+    in-memory inputs and file objects are held to *max_bytes* too.
+    """
     if isinstance(src, (bytes, bytearray, memoryview)):
-        return bytes(src), None
+        data = bytes(src)
+        if max_bytes is not None and len(data) > max_bytes:
+            raise AudioError(_too_large(len(data), max_bytes))
+        return data, None
     if isinstance(src, (str, os.PathLike)):
         path = Path(src)
-        try:
-            return path.read_bytes(), path
-        except FileNotFoundError:
-            raise AudioError("file not found", path=path) from None
-        except IsADirectoryError:
-            raise AudioError("is a directory, not an audio file", path=path) from None
-        except PermissionError:
-            raise AudioError("permission denied: the file cannot be read", path=path) from None
-        except OSError as exc:
-            raise AudioError(f"cannot be read: {exc.strerror or exc}", path=path) from exc
+        return read_regular_file(path, max_bytes=max_bytes), path
     if hasattr(src, "read"):
-        data = src.read()
+        data = src.read() if max_bytes is None else src.read(int(max_bytes) + 1)
         if isinstance(data, str):
             raise AudioError("file object is open in text mode; open it with 'rb'", path=_describe(src))
         name = getattr(src, "name", None)
+        if max_bytes is not None and len(data) > max_bytes:
+            raise AudioError(_too_large(len(data), max_bytes), path=_describe(src))
         return bytes(data), Path(name) if isinstance(name, str) else None
     raise AudioError(
         f"unsupported input type {type(src).__name__}: expected a path, bytes, a binary file, "
@@ -154,7 +244,8 @@ def _shape(x: np.ndarray) -> np.ndarray:
 
 
 def _decode_soundfile(data: bytes, path: Path | None, max_duration_s: float | None,
-                      where: Any, *, mono: bool = False) -> tuple[np.ndarray, int, int]:
+                      where: Any, *, mono: bool = False,
+                      findings: list[str] | None = None) -> tuple[np.ndarray, int, int]:
     import soundfile as sf
 
     # A real path is much faster than a BytesIO, which libsndfile reads through Python callbacks.
@@ -163,6 +254,12 @@ def _decode_soundfile(data: bytes, path: Path | None, max_duration_s: float | No
             _check_length(fh.frames, fh.samplerate, max_duration_s, where)
         # float32 decodes faster; every codec here has less than 24 bits of precision anyway.
         x = fh.read(dtype="float32", always_2d=True)
+        declared = fh.frames if 0 < fh.frames < 2**62 else 0
+        if findings is not None and declared and len(x) < declared * 0.99 and fh.samplerate:
+            # The container's header (FLAC STREAMINFO, AIFF COMM, ...) promised more than is there.
+            findings.append(f"source is truncated: only {len(x) / fh.samplerate:.1f} s of the declared "
+                            f"{declared / fh.samplerate:.1f} s will play (the file ends early: an interrupted "
+                            "download or copy?)")
         if mono:
             return _mono32(x), int(fh.samplerate), x.shape[1]
         return _shape(x.astype(np.float64)), int(fh.samplerate), x.shape[1]
@@ -299,7 +396,8 @@ def _decode_ffmpeg(data: bytes, path: Path | None, max_duration_s: float | None,
             os.unlink(tmp)
 
 
-def load_audio(src: Any, *, max_duration_s: float | None = DEFAULT_MAX_DURATION_S) -> tuple[np.ndarray, int]:
+def load_audio(src: Any, *, max_duration_s: float | None = DEFAULT_MAX_DURATION_S,
+               max_bytes: int | None = DEFAULT_MAX_BYTES) -> tuple[np.ndarray, int]:
     """Decode *src* to float64 samples in [-1, 1] and its sample rate.
 
     Parameters
@@ -310,6 +408,10 @@ def load_audio(src: Any, *, max_duration_s: float | None = DEFAULT_MAX_DURATION_
         ``AudioSegment``.
     max_duration_s
         Refuse inputs longer than this (``None``: no limit).
+    max_bytes
+        Refuse input files larger than this (``None``: no limit). Whatever the limit,
+        only regular files are read: a FIFO, a device (``/dev/zero`` behind a symbolic
+        link) or a socket is refused before it is opened.
 
     Returns
     -------
@@ -328,11 +430,12 @@ def load_audio(src: Any, *, max_duration_s: float | None = DEFAULT_MAX_DURATION_
     >>> x.tolist(), sr
     ([0.0, 0.5, -1.0], 8000)
     """
-    x, rate, _ = _load(src, max_duration_s=max_duration_s, mono=False)
+    x, rate, _ = _load(src, max_duration_s=max_duration_s, mono=False, max_bytes=max_bytes)
     return x, rate
 
 
-def load_mono(src: Any, *, max_duration_s: float | None = DEFAULT_MAX_DURATION_S) -> tuple[np.ndarray, int, int]:
+def load_mono(src: Any, *, max_duration_s: float | None = DEFAULT_MAX_DURATION_S,
+              max_bytes: int | None = DEFAULT_MAX_BYTES) -> tuple[np.ndarray, int, int]:
     """Decode *src* straight to mono ``float32``: the conversion fast path.
 
     Same inputs, decoders and errors as :func:`load_audio`, but channels are averaged
@@ -353,20 +456,26 @@ def load_mono(src: Any, *, max_duration_s: float | None = DEFAULT_MAX_DURATION_S
     >>> x.tolist(), x.dtype.name, sr, ch
     ([0.375, -0.5], 'float32', 16000, 2)
     """
-    return _load(src, max_duration_s=max_duration_s, mono=True)
+    return _load(src, max_duration_s=max_duration_s, mono=True, max_bytes=max_bytes)
 
 
 def _as_mono32(x: np.ndarray) -> np.ndarray:
     return x.astype(np.float32) if x.ndim == 1 else _mono32(x)
 
 
-def _load(src: Any, *, max_duration_s: float | None, mono: bool) -> tuple[np.ndarray, int, int]:
+def _load(src: Any, *, max_duration_s: float | None, mono: bool, max_bytes: int | None = DEFAULT_MAX_BYTES,
+          findings: list[str] | None = None) -> tuple[np.ndarray, int, int]:
+    """The decoder behind :func:`load_audio` and :func:`load_mono`.
+
+    *findings*, when given, collects what is wrong with the source that decoding
+    works around (a truncated file, sizes marked unknown, ...), in words for a listener.
+    """
     if isinstance(src, tuple) or _is_audio_segment(src):
         x, rate = _from_array(src) if isinstance(src, tuple) else _from_segment(src)
         _check_length(len(x), rate, max_duration_s, None)
         channels = 1 if x.ndim == 1 else int(x.shape[1])
         return (_as_mono32(x) if mono else x), rate, channels
-    data, path = read_source_bytes(src)
+    data, path = read_source_bytes(src, max_bytes=max_bytes)
     where = path if path is not None else _describe(src)
     if not data:
         raise AudioError("file is empty (0 bytes)", path=where)
@@ -376,9 +485,16 @@ def _load(src: Any, *, max_duration_s: float | None, mono: bool) -> tuple[np.nda
     if kind == "WAV":
         try:
             info = parse_wav(data)
+            if info.samplerate and info.block_align:
+                # Judge the length by the header, before decoding anything.
+                _check_length(info.frames, int(info.samplerate), max_duration_s, where)
             x = decode_wav_mono(info, data) if mono else _shape(decode_wav_data(info, data))
         except AudioError as exc:
+            if exc.path is not None:
+                raise
             raise AudioError(str(exc), path=where) from None
+        if findings is not None:
+            findings.extend(source_findings(info))
         rate = int(info.samplerate)
         if len(x) == 0:
             raise AudioError("WAV file contains no audio (zero-length data chunk)", path=where)
@@ -392,7 +508,7 @@ def _load(src: Any, *, max_duration_s: float | None, mono: bool) -> tuple[np.nda
         raise AudioError(f"is a {kind}, not audio", path=where)
     errors = []
     try:
-        x, rate, channels = _decode_soundfile(data, path, max_duration_s, where, mono=mono)
+        x, rate, channels = _decode_soundfile(data, path, max_duration_s, where, mono=mono, findings=findings)
         if len(x) == 0:
             raise AudioError("contains no audio (zero length)", path=where)
         return x, rate, channels
