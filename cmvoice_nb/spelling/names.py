@@ -70,7 +70,8 @@ PREFIX_WORDS = (
 )
 
 _SEPARATORS = re.compile(r"[\s_\-.]+")
-LOCALE_RE = re.compile(r"^[a-z]{2}-[A-Z]{2}$")
+#: A provider locale, matched in full with ``fullmatch`` (``$`` would accept "en-GB\n").
+LOCALE_RE = re.compile(r"[a-z]{2}-[A-Z]{2}")
 
 
 def _fold(text: str) -> str:
@@ -288,7 +289,7 @@ def normalize_chars(chars: str | Iterable[str]) -> str:
 
 
 def locale_problem(locale: object) -> str | None:
-    """Return why *locale* is not a provider locale (``xx-XX``), or None when it is.
+    r"""Return why *locale* is not a provider locale (``xx-XX``), or None when it is.
 
     Examples
     --------
@@ -296,12 +297,14 @@ def locale_problem(locale: object) -> str | None:
     True
     >>> locale_problem("en-gb")
     "locale 'en-gb' is not of the form xx-XX (5 characters, e.g. 'en-GB'); did you mean 'en-GB'?"
+    >>> locale_problem("en-GB\n")  # it names a folder: the whole string must match
+    "locale 'en-GB\\n' is not of the form xx-XX (5 characters, e.g. 'en-GB'); did you mean 'en-GB'?"
     """
-    if isinstance(locale, str) and LOCALE_RE.match(locale):
+    if isinstance(locale, str) and LOCALE_RE.fullmatch(locale):
         return None
     msg = f"locale {locale!r} is not of the form xx-XX (5 characters, e.g. 'en-GB')"
     if isinstance(locale, str):
-        m = re.match(r"^([A-Za-z]{2})[-_]([A-Za-z]{2})$", locale.strip())
+        m = re.fullmatch(r"([A-Za-z]{2})[-_]([A-Za-z]{2})", locale.strip())
         if m:
             msg += f"; did you mean '{m.group(1).lower()}-{m.group(2).upper()}'?"
     return msg
@@ -334,8 +337,8 @@ def provider_voice(locale: str) -> bool | None:
 
 
 def spelling_folder(root: str | PurePath, locale: str) -> PurePath:
-    """``root/spelling/<locale>``, the folder layout of the Audio Prompt Manager."""
-    return PurePath(root) / "spelling" / locale
+    """``root/spelling/<locale>``, the folder layout of the Audio Prompt Manager (*locale* validated)."""
+    return PurePath(root) / "spelling" / require_locale(locale)
 
 
 __all__ = [
