@@ -343,13 +343,23 @@ def _clips_from_recording(samples: np.ndarray, rate: int, label: str, chars: str
     return clips
 
 
-def _clips_from_tts(chars: str, locale: str, engine: Any, *, progress: bool) -> tuple[list[Clip], dict[str, str], list[str]]:
+def _clips_from_tts(chars: str, locale: str, engine: Any, *, progress: bool,
+                    voice: str | None = None) -> tuple[list[Clip], dict[str, str], list[str]]:
+    from .names import provider_voice
     from .tts import espeak_engine
 
     if callable(engine):
+        # A callable engine is the caller's own choice of voice.
         speak, label, notes = engine, getattr(engine, "__name__", "engine"), []
     else:
-        speak, language, notes = espeak_engine(locale, engine=str(engine))
+        if voice is None and provider_voice(locale) is False:
+            from ..spec import voice_languages
+
+            raise SpellingBuildError(
+                f"the provider's voice catalogue has no voice for {locale}, so no OTP call could read this set; "
+                f"refusing a text-to-speech build. Use a catalogue locale ({', '.join(voice_languages())}), "
+                "or pass the engine voice to speak it with (voice='en' / --voice en) to build it anyway")
+        speak, language, notes = espeak_engine(locale, engine=str(engine), voice=voice)
         label = f"{os.path.basename(str(engine))} {language}"
     clips: list[Clip] = []
     failures: dict[str, str] = {}
@@ -382,6 +392,7 @@ def build_spelling_set(
     samplerate: int | None = None,
     overwrite: bool = False,
     progress: bool = True,
+    voice: str | None = None,
 ) -> SpellingBuildReport:
     """Build ``root/spelling/<locale>/<char>.wav`` for every character in *chars*.
 
@@ -416,6 +427,11 @@ def build_spelling_set(
         ``"alaw"`` (the provider's preferred format) or ``"pcm16"``.
     engine
         ``"espeak-ng"`` (or a path to it), or a callable ``(char, locale) -> (samples, rate)``.
+    voice
+        The engine voice for ``"tts"`` (``"en"``, ``"en-gb"``, ``"nl"``, ...). Without it the
+        locale's own language is used, and a locale that the provider's voice catalogue
+        (:data:`cmvoice_nb.spec.VOICES`) or the engine has no voice for is refused rather
+        than silently spoken in another language.
     overwrite
         Replace existing files in the destination folder (never a source file).
     progress
@@ -457,9 +473,12 @@ def build_spelling_set(
     notes: list[str] = []
     failures: dict[str, str] = {}
 
-    if isinstance(source, str) and source.strip().lower() == "tts":
+    is_tts = isinstance(source, str) and source.strip().lower() == "tts"
+    if voice is not None and not is_tts:
+        raise SpellingSetError("voice= (--voice) only applies to a text-to-speech build (source 'tts')")
+    if is_tts:
         route = "tts"
-        clips, failures, notes = _clips_from_tts(chars, locale, engine, progress=progress)
+        clips, failures, notes = _clips_from_tts(chars, locale, engine, progress=progress, voice=voice)
     elif isinstance(source, (str, os.PathLike)) and Path(source).is_dir():
         route = "folder"
         clips, failures, notes = _clips_from_folder(Path(source), chars, mapping, progress=progress)

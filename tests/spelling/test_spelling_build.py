@@ -252,9 +252,10 @@ def test_tts_builds_a_starter_set_in_the_locales_language(tmp_path):
         assert parse_wav(path.read_bytes()).codec == "alaw"
 
 
-def test_tts_falls_back_to_english_with_a_note_when_the_engine_lacks_the_language(tmp_path):
-    report = build_spelling_set("tts", tmp_path, locale="qq-QQ", chars="1", progress=False)
-    assert any("English" in n for n in report.notes)
+def test_tts_no_longer_falls_back_to_english_for_a_locale_it_cannot_speak(tmp_path):
+    with pytest.raises(SpellingSetError, match="no voice for qq-QQ"):
+        build_spelling_set("tts", tmp_path, locale="qq-QQ", chars="1", progress=False)
+    assert not (tmp_path / "spelling").exists()
 
 
 def test_a_missing_tts_engine_says_how_to_install_it(tmp_path):
