@@ -275,8 +275,16 @@ def _mono32(x: np.ndarray) -> np.ndarray:
     return out
 
 
+def _until_error(frames: Any, errors: list[Exception]) -> Any:
+    """Yield decoded frames until the decoder fails; keep the failure (a damaged or cut file)."""
+    try:
+        yield from frames
+    except Exception as exc:  # noqa: BLE001 - PyAV raises its own error types
+        errors.append(exc)
+
+
 def _decode_pyav(data: bytes, path: Path | None, max_duration_s: float | None, where: Any, *,
-                 mono: bool = False) -> tuple[np.ndarray, int, int]:
+                 mono: bool = False, findings: list[str] | None = None) -> tuple[np.ndarray, int, int]:
     import av  # optional accelerator: decodes M4A/AAC in process
 
     src = str(path) if path is not None else io.BytesIO(data)
@@ -295,9 +303,11 @@ def _decode_pyav(data: bytes, path: Path | None, max_duration_s: float | None, w
         dtypes = {"s16": "<i2", "s32": "<i4", "flt": "<f4", "dbl": "<f8"}
         parts: list[np.ndarray] = []
         nch = 1
+        errors: list[Exception] = []
+        frames = _until_error(container.decode(stream), errors)
         if mono:
-            parts, nch = _pyav_mono_frames(container.decode(stream))
-        for frame in () if mono else container.decode(stream):
+            parts, nch = _pyav_mono_frames(frames)
+        for frame in () if mono else frames:
             name = frame.format.name
             base = name.rstrip("p")
             nch = len(frame.layout.channels)
@@ -318,8 +328,16 @@ def _decode_pyav(data: bytes, path: Path | None, max_duration_s: float | None, w
                 arr = np.frombuffer(frame.planes[0], dtype=dtypes[base], count=n * nch).reshape(n, nch)
             parts.append(arr if scale[base] == 1.0 else arr.astype(np.float64) / scale[base])
         if not parts:
+            if errors:
+                raise AudioError(f"cannot be decoded: {errors[0]}", path=where)
             raise AudioError("contains no decodable audio (zero length)", path=where)
         x = np.concatenate(parts)
+        if errors and findings is not None and rate:
+            declared = (float(stream.duration * stream.time_base)
+                        if stream.duration is not None and stream.time_base is not None else None)
+            of = f" of the declared {declared:.1f} s" if declared else ""
+            findings.append(f"source is truncated or damaged: only {len(x) / rate:.1f} s{of} will play "
+                            f"(decoding stopped: {errors[0]})")
         if not mono:
             x = x.astype(np.float64, copy=False)
         elif nch > 1:
@@ -522,7 +540,7 @@ def _load(src: Any, *, max_duration_s: float | None, mono: bool, max_bytes: int 
         pass
     else:
         try:
-            return _decode_pyav(data, path, max_duration_s, where, mono=mono)
+            return _decode_pyav(data, path, max_duration_s, where, mono=mono, findings=findings)
         except AudioError as exc:
             if "max_duration_s" in str(exc):
                 raise
