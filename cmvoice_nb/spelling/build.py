@@ -274,13 +274,17 @@ class SpellingBuildReport:
 
 
 def _audio_tag(path: Path | None, data: bytes | None = None) -> str:
-    """An inline ``<audio>`` player (base64 WAV); empty when the file cannot be read."""
+    """An inline ``<audio>`` player (base64 WAV); empty when the file cannot be read.
+
+    A symbolic link is never followed and only a regular file is read (never a FIFO):
+    the player must not embed whatever a link points at in a notebook's output.
+    """
     try:
         if data is None:
-            if path is None:
+            if path is None or path.is_symlink():
                 return ""
-            data = path.read_bytes()
-    except OSError:
+            data = _audio.read_regular(path)
+    except Exception:  # noqa: BLE001 - no player rather than a broken table
         return ""
     b64 = base64.b64encode(data).decode("ascii")
     return f'<audio controls preload="none" src="data:audio/wav;base64,{b64}"></audio>'

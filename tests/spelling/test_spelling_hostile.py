@@ -237,3 +237,15 @@ def test_the_check_fails_a_set_whose_characters_sound_far_apart(good_set):
     report = check_spelling_set(good_set, locale="en-GB", chars="0123abc")
     assert report.loudness_spread_db > 6
     assert any("LU across the set" in p and "LUFS" in p for p in report.problems)
+
+
+@needs_symlinks
+def test_the_notebook_table_never_embeds_what_a_link_points_at(good_set, tmp_path):
+    import base64
+
+    secret = tmp_path / "secret.txt"
+    secret.write_text("TOKEN=hunter2")
+    os.symlink(secret, good_set / "spelling" / "en-GB" / "d.wav")
+    html = check_spelling_set(good_set, locale="en-GB", chars="0123abcd")._repr_html_()
+    assert base64.b64encode(b"TOKEN=hunter2").decode() not in html and "hunter2" not in html
+    assert html.count("<audio") == 7  # the seven real recordings keep their players
