@@ -260,11 +260,17 @@ def _worker_main(conn: Any, lifeline: Any, inherited_fd: int | None) -> None:
 
 
 def _failed(error: str) -> dict:
+    """The row of a file that never produced its own."""
     return {"ok": False, "status": "failed", "problems": [], "warnings": [], "error": error}
 
 
+#: Chunks handed to a worker ahead of time: it starts the next one the moment it finishes,
+#: without waiting for the parent (which may be busy fsyncing the previous one's files).
+_QUEUED_CHUNKS = 2
+
+
 class _Slot:
-    """One worker process and the chunk it is working through."""
+    """One worker process and the chunks handed to it, in the order it works through them."""
 
     def __init__(self, ctx: Any, lifeline_r: Any, inherited_fd: int | None) -> None:
         self.conn, child = ctx.Pipe()
@@ -272,12 +278,14 @@ class _Slot:
                                 name="cmvoice-audio-worker")
         self.proc.start()
         child.close()
-        self.chunk: list[int] | None = None
-        self.done = 0          # files of the chunk finished
+        self.queue: deque[list[int]] = deque()
+        self.done = 0          # files of queue[0] finished
         self.since = 0.0       # when the current file started (monotonic)
 
     def give(self, fn: Callable[..., dict], jobs: Sequence[tuple], chunk: list[int]) -> None:
-        self.chunk, self.done, self.since = chunk, 0, time.monotonic()
+        if not self.queue:
+            self.done, self.since = 0, time.monotonic()
+        self.queue.append(chunk)
         self.conn.send((fn, [jobs[i] for i in chunk]))
 
     def stop(self, *, force: bool) -> None:
@@ -303,8 +311,8 @@ def _run_workers(jobs: Sequence[tuple], fn: Callable[..., dict], chunks: list[li
     Each worker reports every file as it finishes, so the parent always knows which file
     a worker is on and since when. A file running past *timeout_s*, or a worker that dies
     (the OS killed it, a decoder crashed), fails that one file with the reason; the
-    worker is replaced and the rest of its chunk goes on. Workers die with this process
-    (see :func:`_die_with_parent`), and are stopped when this returns or raises.
+    worker is replaced and the files it had not reached go on. Workers die with this
+    process (see :func:`_die_with_parent`), and are stopped when this returns or raises.
     """
     from multiprocessing.connection import wait
 
@@ -314,22 +322,19 @@ def _run_workers(jobs: Sequence[tuple], fn: Callable[..., dict], chunks: list[li
     pending: deque[list[int]] = deque(chunks)
     slots: list[_Slot] = []
 
-    def finished(indices: list[int]) -> None:
-        if on_done is not None and indices:
-            on_done(indices, results)
-
-    def feed(slot: _Slot) -> None:
-        slot.chunk = None
-        if pending:
+    def top_up(slot: _Slot) -> None:
+        # Near the end, one chunk at a time: a chunk queued behind a busy worker would leave
+        # the other core idle while it waits.
+        while pending and (not slot.queue or (len(slot.queue) < _QUEUED_CHUNKS and len(pending) >= workers)):
             slot.give(fn, jobs, pending.popleft())
 
     try:
         for _ in range(min(workers, len(chunks))):
             slot = _Slot(ctx, lifeline_r, inherited_fd)
             slots.append(slot)
-            feed(slot)
+            top_up(slot)
         while True:
-            active = [s for s in slots if s.chunk is not None]
+            active = [s for s in slots if s.queue]
             if not active:
                 break
             wait_for = None
@@ -338,7 +343,8 @@ def _run_workers(jobs: Sequence[tuple], fn: Callable[..., dict], chunks: list[li
             wait([s.conn for s in active] + [s.proc.sentinel for s in active], timeout=wait_for)
             for s in active:
                 broken = False
-                while s.chunk is not None:
+                completed: list[list[int]] = []
+                while s.queue:
                     try:
                         if not s.conn.poll():
                             break
@@ -346,39 +352,44 @@ def _run_workers(jobs: Sequence[tuple], fn: Callable[..., dict], chunks: list[li
                     except (EOFError, OSError):
                         broken = True
                         break
-                    results[s.chunk[s.done]] = res
+                    results[s.queue[0][s.done]] = res
                     s.done += 1
                     s.since = time.monotonic()
                     bar.update(1)
-                    if s.done == len(s.chunk):
-                        finished(s.chunk)
-                        feed(s)
-                if s.chunk is None:
+                    if s.done == len(s.queue[0]):
+                        completed.append(s.queue.popleft())
+                        s.done = 0
+                top_up(s)  # feed first: the worker must not wait while the parent syncs files
+                if on_done is not None:
+                    for chunk in completed:
+                        on_done(chunk, results)
+                if not s.queue:
                     continue
                 dead = broken or not s.proc.is_alive()
                 late = timeout_s is not None and time.monotonic() - s.since > timeout_s
                 if not (dead or late):
                     continue
                 s.stop(force=True)
-                code = s.proc.exitcode
-                i = s.chunk[s.done]
+                current = s.queue.popleft()
+                i = current[s.done]
                 if dead:
-                    results[i] = _failed(f"worker process died (exit code {code}) while on this file; "
+                    results[i] = _failed(f"worker process died (exit code {s.proc.exitcode}) while on this file; "
                                          "the rest of the batch went on")
                 else:
                     results[i] = _failed(f"timed out after {timeout_s:g} s (timeout_s); the worker was stopped "
                                          "and the rest of the batch went on")
                 bar.update(1)
-                finished(s.chunk[: s.done + 1])
-                rest = s.chunk[s.done + 1:]
-                if rest:
-                    pending.appendleft(rest)
+                if on_done is not None:
+                    on_done(current[: s.done + 1], results)
+                # The files it had not reached go to the front, in their order.
+                rest = [current[s.done + 1:]] + list(s.queue)
+                pending.extendleft(c for c in reversed(rest) if c)
                 fresh = _Slot(ctx, lifeline_r, inherited_fd)
                 slots[slots.index(s)] = fresh
-                feed(fresh)
+                top_up(fresh)
     finally:
         for s in slots:
-            s.stop(force=s.chunk is not None)
+            s.stop(force=bool(s.queue))
         lifeline_w.close()
         lifeline_r.close()
 
