@@ -237,13 +237,15 @@ def _dies_on_three(i):
 
 
 def test_a_worker_that_dies_fails_its_file_and_the_rest_of_its_chunk_still_runs():
-    jobs = [(str(i),) for i in range(10)]
+    n = 40  # chunks of 3: job 3 shares its chunk with others, and the worker has another queued
+    assert max(len(c) for c in batch_mod._chunks(list(range(n)), 2)) == 3
+    jobs = [(str(i),) for i in range(n)]
     seen = []
     results = batch_mod._run(jobs, _dies_on_three, workers=2, progress=False, desc="x",
-                             costs=[float(i) for i in range(10)], on_done=lambda idx, res: seen.extend(idx))
+                             costs=[float(i) for i in range(n)], on_done=lambda idx, res: seen.extend(idx))
     assert results[3]["status"] == "failed" and "worker process died (exit code 9)" in results[3]["error"]
-    assert all(results[i]["n"] == i and results[i]["ok"] for i in range(10) if i != 3)
-    assert sorted(seen) == list(range(10))
+    assert all(results[i]["n"] == i and results[i]["ok"] for i in range(n) if i != 3)
+    assert sorted(seen) == list(range(n))  # every file reported done exactly once
 
 
 def test_the_cost_estimate_starts_compressed_files_before_bigger_wavs(tmp_path):

@@ -260,14 +260,14 @@ def test_a_stuck_file_fails_with_timed_out_and_the_batch_goes_on(tmp_path, monke
     monkeypatch.setattr(batch_mod, "_convert_worker", _stuck_on_hang)  # what the forked workers run
     src = tmp_path / "src"
     src.mkdir()
-    for i in range(6):
-        (src / f"p{i}.wav").write_bytes(encode_wav(speechlike(0.3, 8000, seed=i)))
+    for i in range(36):  # chunks of 3: the stuck file has neighbours that must still convert
+        (src / f"p{i:02d}.wav").write_bytes(encode_wav(speechlike(0.3, 8000, seed=i)))
     (src / "hang.wav").write_bytes(encode_wav(speechlike(0.3, 8000)))
-    df = convert_folder(src, tmp_path / "out", workers=2, progress=False, timeout_s=1.0).set_index("source")
+    df = convert_folder(src, tmp_path / "out", workers=2, progress=False, timeout_s=3.0).set_index("source")
     assert df.loc["hang.wav", "status"] == "failed"
-    assert df.loc["hang.wav", "error"].startswith("timed out after 1 s")
+    assert df.loc["hang.wav", "error"].startswith("timed out after 3 s")
     assert (df.drop(index="hang.wav")["status"] == "converted").all()
-    assert len(list((tmp_path / "out").glob("p*.wav"))) == 6
+    assert len(list((tmp_path / "out").glob("p*.wav"))) == 36
 
 
 PARENT = textwrap.dedent("""
