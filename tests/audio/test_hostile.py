@@ -93,6 +93,28 @@ def test_a_symlink_to_dev_zero_is_a_character_device_and_is_never_read(tmp_path)
     assert "character device" in df.loc[0, "error"]
 
 
+@pytest.mark.skipif(not hasattr(__import__("socket"), "AF_UNIX"), reason="no Unix sockets here")
+def test_a_unix_socket_named_like_a_prompt_is_refused(tmp_path):
+    import socket
+
+    sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    try:
+        sock.bind(str(tmp_path / "sock.wav"))
+        sock.listen(1)
+        assert "is a socket, not a regular file" in finishes(check_prompt, tmp_path / "sock.wav").problems[0]
+        with pytest.raises(AudioError, match="socket"):
+            finishes(convert_prompt, tmp_path / "sock.wav", None)
+    finally:
+        sock.close()
+
+
+def test_bytes_after_the_riff_end_are_named_in_the_conversion_report(tmp_path):
+    src = tmp_path / "stale.wav"
+    src.write_bytes(encode_wav(speechlike(1.0, 8000), target="pcm16") + bytes(4000))
+    report = convert_prompt(src, None)
+    assert any("4000 bytes after the end of the RIFF chunk; they were ignored" in w for w in report.warnings)
+
+
 def test_a_folder_named_like_a_prompt_is_refused_as_a_directory(tmp_path):
     (tmp_path / "dir.wav").mkdir()
     assert "is a directory" in check_prompt(tmp_path / "dir.wav").problems[0]
