@@ -122,6 +122,11 @@ def pack_spelling_set(
     """
     locale = require_locale(locale)
     report = check_spelling_set(root, locale=locale, codes=codes, chars=chars)
+    linked = [p for p in (report.folder, report.folder.parent) if p.name in (locale, "spelling") and p.is_symlink()]
+    if linked:
+        # Never followed, force or not: the zip must hold the set, not wherever a link points.
+        raise SpellingPackError(f"{linked[0]} is a symbolic link; refusing to pack through it — pack the real "
+                                "folder", report=report)
     if not report.ok and not force:
         raise SpellingPackError(
             f"refusing to pack {locale}: {len(report.problems)} problem(s): " + "; ".join(report.problems)

@@ -92,6 +92,18 @@ def test_a_link_to_a_real_recording_is_not_followed_either(good_set, tmp_path):
     assert "spelling/en-GB/e.wav" not in zipfile.ZipFile(out).namelist()
 
 
+@needs_symlinks
+def test_a_symlinked_locale_folder_is_never_packed_through(good_set, tmp_path):
+    real = good_set / "spelling" / "en-GB"
+    other = tmp_path / "other"
+    other.mkdir()
+    (other / "spelling").mkdir()
+    os.symlink(real, other / "spelling" / "en-GB")
+    with pytest.raises(SpellingPackError, match="symbolic link"):
+        pack_spelling_set(other, locale="en-GB", out=tmp_path / "x.zip", chars="0123abc", force=True)
+    assert not (tmp_path / "x.zip").exists()
+
+
 def test_a_text_file_named_like_a_character_is_rejected_and_left_out_with_force(good_set, tmp_path):
     (good_set / "spelling" / "en-GB" / "z.wav").write_text("not audio at all")
     with pytest.raises(SpellingPackError):
