@@ -158,6 +158,20 @@ def _require_regular(st: os.stat_result, path: Path, max_bytes: int | None) -> N
         raise AudioError(_too_large(st.st_size, max_bytes), path=path)
 
 
+def _still_regular(path: Path, size: int) -> Path | None:
+    """*path* when it is still the regular file of *size* bytes just read, else None.
+
+    The compressed-format decoders reopen the path (a real path is much faster for them than
+    bytes in memory); if it was swapped for a FIFO or a device since it was read, they get
+    the bytes instead, so the swap cannot make them block.
+    """
+    try:
+        st = os.stat(path)
+    except (OSError, ValueError):
+        return None
+    return path if stat.S_ISREG(st.st_mode) and st.st_size == size else None
+
+
 def read_source_bytes(src: Any, *, max_bytes: int | None = DEFAULT_MAX_BYTES) -> tuple[bytes, Path | None]:
     """Read a path, bytes-like or binary file object into bytes; return ``(data, path_or_None)``.
 
@@ -530,6 +544,8 @@ def _load(src: Any, *, max_duration_s: float | None, mono: bool, max_bytes: int 
         raise AudioError("is a text file, not audio", path=where)
     if kind in ("ZIP archive", "PDF"):
         raise AudioError(f"is a {kind}, not audio", path=where)
+    if path is not None:
+        path = _still_regular(path, len(data))
     errors = []
     try:
         x, rate, channels = _decode_soundfile(data, path, max_duration_s, where, mono=mono, findings=findings)
