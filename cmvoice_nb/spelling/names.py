@@ -202,14 +202,15 @@ class FileAssignment:
         if self.unmapped:
             lines.append(
                 f"{len(self.unmapped)} file(s) spell no character: {', '.join(self.unmapped)} — "
-                "rename them (e.g. 'a.wav', 'zero.wav', 'letter_b.wav') or pass mapping={'name': 'char'}"
+                "rename them (e.g. 'a.wav', 'zero.wav', 'letter_b.wav') or pass mapping={'name': 'char'} "
+                "(--map NAME=CHAR)"
             )
         for char, names in self.conflicts.items():
             lines.append(f"character {char!r} has {len(names)} files: {', '.join(names)} — keep one")
         if self.missing:
             lines.append(
                 f"no file for {len(self.missing)} character(s): {' '.join(self.missing)} — "
-                "record them, or pass chars= with only the characters you have"
+                "record them, or pass chars= (--chars) with only the characters you have"
             )
         return lines
 

@@ -260,3 +260,15 @@ def test_the_notebook_table_never_embeds_what_a_link_points_at(good_set, tmp_pat
     html = check_spelling_set(good_set, locale="en-GB", chars="0123abcd")._repr_html_()
     assert base64.b64encode(b"TOKEN=hunter2").decode() not in html and "hunter2" not in html
     assert html.count("<audio") == 7  # the seven real recordings keep their players
+
+
+def test_build_refusals_name_the_flag_that_fixes_them(tmp_path):
+    src = tmp_path / "digits"
+    src.mkdir()
+    for d in "01":
+        sf.write(src / f"{d}.wav", sequence([300 + 100 * int(d)]), 8000)
+    sf.write(src / "ay.wav", sequence([700]), 8000)
+    with pytest.raises(SpellingBuildError) as info:
+        build_spelling_set(src, tmp_path / "out", locale="en-GB", progress=False)
+    message = str(info.value)
+    assert "(--chars)" in message and "(--map NAME=CHAR)" in message and "--force" not in message
