@@ -398,6 +398,8 @@ def _run(jobs: Sequence[tuple], fn: Callable[..., dict], *, workers: int | None,
          desc: str, costs: Sequence[float] | None = None,
          on_done: Callable[[list[int], list[dict | None]], None] | None = None,
          timeout_s: float | None = DEFAULT_FILE_TIMEOUT_S) -> list[dict]:
+    if timeout_s is not None and not timeout_s > 0:
+        raise AudioError(f"timeout_s must be a positive number of seconds or None (no limit), got {timeout_s!r}")
     n = len(jobs)
     results: list[dict | None] = [None] * n
     if workers is None:

@@ -292,6 +292,12 @@ def test_a_stuck_file_fails_with_timed_out_and_the_batch_goes_on(tmp_path, monke
     assert len(list((tmp_path / "out").glob("p*.wav"))) == 36
 
 
+def test_a_timeout_that_is_not_a_positive_number_is_refused(tmp_path):
+    for bad in (0, -1, float("nan")):
+        with pytest.raises(AudioError, match="timeout_s must be a positive number"):
+            convert_folder(tmp_path, tmp_path / "out", workers=2, progress=False, timeout_s=bad)
+
+
 PARENT = textwrap.dedent("""
     import os, sys, time
     from pathlib import Path
