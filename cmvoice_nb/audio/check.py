@@ -39,8 +39,8 @@ import numpy as np
 from ..errors import AudioError
 from . import dsp
 from .codec import alaw_decode, ulaw_decode
-from .decode import read_source_bytes
-from .wavfile import WavInfo, decode_wav_data, encode_wav, looks_like_text, parse_wav, sniff_format
+from .decode import DEFAULT_MAX_BYTES, DEFAULT_MAX_DURATION_S, read_source_bytes
+from .wavfile import WavInfo, _seconds, decode_wav_data, encode_wav, looks_like_text, parse_wav, sniff_format
 
 __all__ = ["PromptReport", "check_prompt", "SPEC", "QUIET_RMS_DBFS", "LONG_SILENCE_S", "LONG_DURATION_S"]
 
@@ -230,23 +230,33 @@ def _header_problems(info: WavInfo, *, allow_pcm16: bool) -> tuple[list[str], li
                 f"{info.samplerate * info.block_align} ({info.samplerate} Hz x {info.block_align} bytes). {_FIX_CONVERT}")
     if info.data_offset is None:
         problems.append("WAV file has no data chunk (no audio at all). Fix: re-export the recording.")
-    elif info.declared_data_size == 0xFFFFFFFF:
-        problems.append(
-            "header has placeholder sizes (0xFFFFFFFF: a WAV streamed to a pipe), so it does not state the "
-            f"audio's length; players may refuse it. {_FIX_CONVERT}")
-    elif info.truncated:
+    elif info.truncated and info.declared_data_size > info.data_size:
+        have, declared = _seconds(info.data_size, info), _seconds(info.declared_data_size, info)
+        span = (f": only {have:.1f} s of the declared {declared:.1f} s will play"
+                if have is not None and declared is not None else "")
         problems.append(
             f"file is truncated: the data chunk declares {info.declared_data_size} bytes but only "
-            f"{info.data_size} are present. Fix: re-export or re-download the file.")
+            f"{info.data_size} are present{span}. Fix: re-export or re-download the file.")
     elif info.frames == 0:
         problems.append("WAV file contains no audio (zero-length data chunk). Fix: re-export the recording.")
+    if info.size_unknown and info.data_offset is not None:
+        have = _seconds(info.data_size, info)
+        warnings.append(
+            "header has placeholder sizes (0xFFFFFFFF or 0: a WAV streamed to a pipe), so it does not state the "
+            f"audio's length; it was read to the end of the file{f' ({have:.1f} s)' if have is not None else ''}. "
+            f"Some players refuse such files. {_FIX_CONVERT}")
+    elif info.truncated and info.declared_data_size <= info.data_size and info.data_offset is not None:
+        warnings.append("the file is cut short after its audio (a chunk runs past the end of the file); the "
+                        "audio itself is complete. Converting writes a clean file.")
     if codec == "alaw" and "fact" not in info.chunk_ids and not info.extensible:
         warnings.append("no 'fact' chunk (the RIFF spec requires one for A-law); most players cope. "
                         "Converting writes a clean header.")
-    extra = [c for c in info.chunk_ids if c not in ("fmt ", "fact", "data")]
-    if extra:
-        warnings.append(f"extra chunk(s) {', '.join(repr(c) for c in extra)} (metadata); harmless for most "
-                        "players. Converting writes a clean file without them.")
+    extra = list(dict.fromkeys(c for c in info.chunk_ids if c not in ("fmt ", "fact", "data")))
+    unlisted = info.chunk_count - len(info.chunks)
+    if extra or unlisted > 0:
+        more = f" and {unlisted:,} more chunk(s)" if unlisted > 0 else ""
+        warnings.append(f"extra chunk(s) {', '.join(repr(c) for c in extra[:16])}{more} (metadata); harmless "
+                        "for most players. Converting writes a clean file without them.")
     for note in info.notes:
         if "after the end of the RIFF chunk" in note:
             warnings.append(f"{note} (ignored).")
@@ -401,7 +411,8 @@ def _decoded_mono(info: WavInfo, data: bytes) -> np.ndarray:
 
 
 def check_prompt(path_or_bytes: Any, *, name: str | None = None, allow_pcm16: bool = True,
-                 quiet_rms_dbfs: float = QUIET_RMS_DBFS) -> PromptReport:
+                 quiet_rms_dbfs: float = QUIET_RMS_DBFS, max_bytes: int | None = DEFAULT_MAX_BYTES,
+                 max_duration_s: float | None = DEFAULT_MAX_DURATION_S) -> PromptReport:
     """Check one prompt against the provider's spec.
 
     Never raises for bad file content: every finding goes into the report.
@@ -409,7 +420,9 @@ def check_prompt(path_or_bytes: Any, *, name: str | None = None, allow_pcm16: bo
     Parameters
     ----------
     path_or_bytes
-        A path, ``bytes`` or a binary file object.
+        A path, ``bytes`` or a binary file object. Only regular files are read: a FIFO,
+        a device (even behind a symbolic link) or a socket is a problem, found without
+        opening it, so the check never blocks.
     name
         File name used for the name rules (default: the path's name; bytes without
         a name skip those rules).
@@ -417,6 +430,10 @@ def check_prompt(path_or_bytes: Any, *, name: str | None = None, allow_pcm16: bo
         Accept 16-bit PCM, 8 kHz, mono with a warning (the provider's newer docs do).
     quiet_rms_dbfs
         Speech level below which the "too quiet" warning fires.
+    max_bytes
+        Larger inputs are a problem and are not read (``None``: no limit).
+    max_duration_s
+        Audio longer than this (by its header) is a problem and is not measured.
 
     Returns
     -------
@@ -424,11 +441,13 @@ def check_prompt(path_or_bytes: Any, *, name: str | None = None, allow_pcm16: bo
     """
     report = PromptReport(name=name)
     try:
-        data, path = read_source_bytes(path_or_bytes)
+        data, path = read_source_bytes(path_or_bytes, max_bytes=max_bytes)
     except AudioError as exc:
         report.path = Path(path_or_bytes) if isinstance(path_or_bytes, (str, os.PathLike)) else None
+        if report.name is None and report.path is not None:
+            report.name = report.path.name
         reason = str(exc).split(": ", 1)[-1] if exc.path is not None else str(exc)
-        report.problems.append(f"{reason}. Fix: check the path.")
+        report.problems.append(reason if "Fix:" in reason else f"{reason}. Fix: check the path.")
         return report
     report.path = path
     if report.name is None and path is not None:
@@ -437,7 +456,8 @@ def check_prompt(path_or_bytes: Any, *, name: str | None = None, allow_pcm16: bo
         name_problems, name_warnings = _name_findings(report.name)
     else:
         name_problems, name_warnings = [], []
-    _check_content(report, data, allow_pcm16=allow_pcm16, quiet_rms_dbfs=quiet_rms_dbfs)
+    _check_content(report, data, allow_pcm16=allow_pcm16, quiet_rms_dbfs=quiet_rms_dbfs,
+                   max_duration_s=max_duration_s)
     if report.container != "WAV" and report.problems:
         # "not a WAV file" already says it all; "rename it to .wav" would be bad advice.
         name_problems = [p for p in name_problems if "'*.wav'" not in p]
@@ -446,7 +466,8 @@ def check_prompt(path_or_bytes: Any, *, name: str | None = None, allow_pcm16: bo
     return report
 
 
-def _check_content(report: PromptReport, data: bytes, *, allow_pcm16: bool, quiet_rms_dbfs: float) -> None:
+def _check_content(report: PromptReport, data: bytes, *, allow_pcm16: bool, quiet_rms_dbfs: float,
+                   max_duration_s: float | None = DEFAULT_MAX_DURATION_S) -> None:
     if not data:
         report.problems.append("file is empty (0 bytes). Fix: re-export or re-upload the recording.")
         return
@@ -478,6 +499,12 @@ def _check_content(report: PromptReport, data: bytes, *, allow_pcm16: bool, quie
     report.problems.extend(problems)
     report.warnings.extend(warnings)
     if info.data_offset is None:
+        return
+    if max_duration_s is not None and info.duration_s > max_duration_s:
+        report.duration_s = info.duration_s
+        report.problems.append(
+            f"audio is {info.duration_s:.0f} s long, more than max_duration_s={max_duration_s:g} s; levels not "
+            "measured. Fix: split it, or raise max_duration_s (--max-duration-s) if it is really meant.")
         return
     tag = _code_tag(info)
     if tag is not None:

@@ -30,7 +30,7 @@ from .._fsutil import atomic_write_bytes, same_file
 from ..errors import AudioError
 from . import dsp
 from .check import PromptReport, check_prompt
-from .decode import DEFAULT_MAX_DURATION_S, load_mono
+from .decode import DEFAULT_MAX_BYTES, DEFAULT_MAX_DURATION_S, _load
 from .wavfile import encode_wav, read_wav_samples
 
 __all__ = ["prepare_samples", "convert_prompt", "to_audio_segment", "TARGETS"]
@@ -127,7 +127,8 @@ def convert_prompt(src: Any, dst: str | os.PathLike | None = None, *, target: st
                    normalize_dbfs: float | None = None, trim: bool = False,
                    trim_threshold_dbfs: float = -45.0, padding_s: float = 0.1,
                    overwrite: bool = True, max_duration_s: float | None = DEFAULT_MAX_DURATION_S,
-                   durable: bool = True) -> PromptReport:
+                   durable: bool = True, strict: bool = False,
+                   max_bytes: int | None = DEFAULT_MAX_BYTES) -> PromptReport:
     """Convert *src* to a telephony WAV and return the report of the result.
 
     Parameters
@@ -146,6 +147,14 @@ def convert_prompt(src: Any, dst: str | os.PathLike | None = None, *, target: st
         The source itself is never overwritten.
     max_duration_s
         Refuse inputs longer than this.
+    max_bytes
+        Refuse input files larger than this (``None``: no limit). Only regular files are
+        read, whatever the limit: FIFOs, devices and sockets are refused before opening.
+    strict
+        Refuse a damaged source (truncated, sizes marked unknown, ...) instead of converting
+        what is there. Without it such a source converts, and the report's ``warnings``
+        start with what the listener will hear, e.g. ``"source is truncated: only 2.0 s of
+        the declared 4.0 s will play ..."``.
     durable
         fsync the written file and its folder before returning. Either way the file is
         written under a temporary name and renamed, so it is all-or-nothing; batches pass
@@ -159,7 +168,8 @@ def convert_prompt(src: Any, dst: str | os.PathLike | None = None, *, target: st
     Raises
     ------
     AudioError
-        The input cannot be decoded, or *dst* is the source or exists with ``overwrite=False``.
+        The input cannot be decoded (or, with *strict*, is damaged), or *dst* is the source or
+        exists with ``overwrite=False``.
     """
     if target not in TARGETS:
         raise AudioError(f"unknown target {target!r}: expected one of {', '.join(TARGETS)}")
@@ -179,13 +189,21 @@ def convert_prompt(src: Any, dst: str | os.PathLike | None = None, *, target: st
                 raise AudioError("refusing to overwrite the source file; choose another destination", path=out_path)
             if not overwrite:
                 raise AudioError("destination exists and overwrite=False", path=out_path)
-    samples, rate, source_channels = load_mono(src, max_duration_s=max_duration_s)
+    findings: list[str] = []
+    samples, rate, source_channels = _load(src, max_duration_s=max_duration_s, mono=True, max_bytes=max_bytes,
+                                           findings=findings)
+    if findings and strict:
+        raise AudioError("; ".join(findings) + " — refused with strict=True (--strict). Fix: re-export or "
+                         "re-download the source, or convert without strict to keep what is there", path=label)
     y = _prepare(samples, rate, normalize_dbfs=normalize_dbfs, trim=trim,
                  trim_threshold_dbfs=trim_threshold_dbfs, padding_s=padding_s)
     if len(y) == 0:
         raise AudioError("contains no audio after conversion (zero length)", path=label)
     data = encode_wav(y, target=target)
     report = check_prompt(data, name=out_path.name if out_path is not None else None)
+    # The check above sees only the clean output; what is wrong with the source, and so with
+    # what the listener will hear, comes first.
+    report.warnings[:0] = findings
     over = max(float(y.max()), -float(y.min()))
     if over > 1.0:
         # Float sources (and resampler overshoot on hot recordings) can exceed full scale.

@@ -17,6 +17,7 @@ import io
 import logging
 import os
 import shutil
+import stat
 import subprocess
 import tempfile
 from pathlib import Path
@@ -25,15 +26,20 @@ from typing import Any
 import numpy as np
 
 from ..errors import AudioError
-from .wavfile import decode_wav_data, decode_wav_mono, looks_like_text, parse_wav, read_wav_samples, sniff_format
+from .wavfile import (decode_wav_data, decode_wav_mono, looks_like_text, parse_wav, read_wav_samples, sniff_format,
+                      source_findings)
 
-__all__ = ["load_audio", "load_mono", "find_ffmpeg", "read_source_bytes", "DEFAULT_MAX_DURATION_S"]
+__all__ = ["load_audio", "load_mono", "find_ffmpeg", "read_source_bytes", "read_regular_file",
+           "DEFAULT_MAX_DURATION_S", "DEFAULT_MAX_BYTES"]
 
 log = logging.getLogger(__name__)
 
 #: Longest input decoded by default (1 hour): longer is almost surely a mistake and
 #: would need gigabytes of memory as float64.
 DEFAULT_MAX_DURATION_S = 3600.0
+#: Largest input file read by default (500 MB): generous for any prompt, and it keeps a
+#: mistaken multi-gigabyte file (or an endless one) from exhausting memory.
+DEFAULT_MAX_BYTES = 500_000_000
 
 
 def find_ffmpeg() -> str | None:
@@ -62,27 +68,131 @@ def _describe(src: Any) -> str:
     return str(name) if isinstance(name, str) else "<bytes>"
 
 
-def read_source_bytes(src: Any) -> tuple[bytes, Path | None]:
-    """Read a path, bytes-like or binary file object into bytes; return ``(data, path_or_None)``."""
+def _special_kind(mode: int) -> str | None:
+    """What a non-regular file is, in words (None for a regular file)."""
+    if stat.S_ISREG(mode):
+        return None
+    for test, what in ((stat.S_ISDIR, "a directory"), (stat.S_ISFIFO, "a FIFO (named pipe)"),
+                       (stat.S_ISCHR, "a character device"), (stat.S_ISBLK, "a block device"),
+                       (stat.S_ISSOCK, "a socket")):
+        if test(mode):
+            return what
+    return "not a regular file"
+
+
+def _size_text(n: int) -> str:
+    return f"{n / 1e6:.1f} MB" if n >= 1e6 else f"{n:,} bytes"
+
+
+def read_regular_file(path: str | os.PathLike, *, max_bytes: int | None = DEFAULT_MAX_BYTES) -> bytes:
+    """Read a regular file whole, refusing anything that could block or never end.
+
+    ``os.stat`` (which follows symbolic links) comes first, before any ``open``: a FIFO,
+    a device (``x.wav -> /dev/zero``), a socket or a directory is refused with a reason,
+    and so is a file larger than *max_bytes*. The file is then opened without blocking
+    (``O_NONBLOCK`` where the platform has it) and checked again through the open
+    descriptor, so one swapped in between the two is refused too; at most
+    ``max_bytes + 1`` bytes are ever read.
+
+    Raises
+    ------
+    AudioError
+        With the path and the reason (not found, special file, too large, unreadable).
+    """
+    p = Path(path)
+    try:
+        st = os.stat(p)
+    except FileNotFoundError:
+        raise AudioError("file not found" + (" (a dangling symbolic link)" if os.path.islink(p) else ""),
+                         path=p) from None
+    except PermissionError:
+        raise AudioError("permission denied: the file cannot be read", path=p) from None
+    except (OSError, ValueError) as exc:
+        raise AudioError(f"cannot be read: {getattr(exc, 'strerror', None) or exc}", path=p) from None
+    _require_regular(st, p, max_bytes)
+    flags = os.O_RDONLY | getattr(os, "O_BINARY", 0) | getattr(os, "O_NONBLOCK", 0)
+    try:
+        fd = os.open(p, flags)
+    except IsADirectoryError:
+        raise AudioError("is a directory, not an audio file", path=p) from None
+    except PermissionError:
+        raise AudioError("permission denied: the file cannot be read", path=p) from None
+    except OSError as exc:
+        raise AudioError(f"cannot be read: {exc.strerror or exc}", path=p) from exc
+    try:
+        st = os.fstat(fd)
+        _require_regular(st, p, max_bytes)  # the same check on what was really opened
+        limit = None if max_bytes is None else int(max_bytes) + 1
+        with os.fdopen(fd, "rb", closefd=True) as fh:
+            fd = -1
+            # Ask for the size fstat gave (+1 to see growth): read(limit) would allocate the whole
+            # limit up front (500 MB of address space, ~0.2 ms a file in mmap/munmap).
+            want = st.st_size + 1 if limit is None else min(limit, st.st_size + 1)
+            data = fh.read(want)
+            if len(data) == want and (limit is None or want < limit):  # it grew: the rest, bounded
+                data += fh.read() if limit is None else fh.read(limit - want)
+    except OSError as exc:
+        raise AudioError(f"cannot be read: {exc.strerror or exc}", path=p) from exc
+    finally:
+        if fd >= 0:
+            os.close(fd)
+    if max_bytes is not None and len(data) > max_bytes:  # it grew after the stat
+        raise AudioError(_too_large(len(data), max_bytes), path=p)
+    return data
+
+
+def _too_large(size: int, max_bytes: int) -> str:
+    return (f"file is {_size_text(size)}, more than max_bytes={max_bytes:,} ({_size_text(max_bytes)}); "
+            "a prompt is far smaller. Fix: split it, or raise max_bytes (--max-bytes) if it is really meant")
+
+
+def _require_regular(st: os.stat_result, path: Path, max_bytes: int | None) -> None:
+    kind = _special_kind(st.st_mode)
+    if kind == "a directory":
+        raise AudioError("is a directory, not an audio file", path=path)
+    if kind is not None:
+        raise AudioError(f"is {kind}, not a regular file; only regular files are read as audio "
+                         "(reading it could block or never end). Fix: copy the recording into a real file",
+                         path=path)
+    if max_bytes is not None and st.st_size > max_bytes:
+        raise AudioError(_too_large(st.st_size, max_bytes), path=path)
+
+
+def _still_regular(path: Path, size: int) -> Path | None:
+    """*path* when it is still the regular file of *size* bytes just read, else None.
+
+    The compressed-format decoders reopen the path (a real path is much faster for them than
+    bytes in memory); if it was swapped for a FIFO or a device since it was read, they get
+    the bytes instead, so the swap cannot make them block.
+    """
+    try:
+        st = os.stat(path)
+    except (OSError, ValueError):
+        return None
+    return path if stat.S_ISREG(st.st_mode) and st.st_size == size else None
+
+
+def read_source_bytes(src: Any, *, max_bytes: int | None = DEFAULT_MAX_BYTES) -> tuple[bytes, Path | None]:
+    """Read a path, bytes-like or binary file object into bytes; return ``(data, path_or_None)``.
+
+    Paths go through :func:`read_regular_file` (regular files only, at most *max_bytes*);
+    in-memory inputs and file objects are held to *max_bytes* too.
+    """
     if isinstance(src, (bytes, bytearray, memoryview)):
-        return bytes(src), None
+        data = bytes(src)
+        if max_bytes is not None and len(data) > max_bytes:
+            raise AudioError(_too_large(len(data), max_bytes))
+        return data, None
     if isinstance(src, (str, os.PathLike)):
         path = Path(src)
-        try:
-            return path.read_bytes(), path
-        except FileNotFoundError:
-            raise AudioError("file not found", path=path) from None
-        except IsADirectoryError:
-            raise AudioError("is a directory, not an audio file", path=path) from None
-        except PermissionError:
-            raise AudioError("permission denied: the file cannot be read", path=path) from None
-        except OSError as exc:
-            raise AudioError(f"cannot be read: {exc.strerror or exc}", path=path) from exc
+        return read_regular_file(path, max_bytes=max_bytes), path
     if hasattr(src, "read"):
-        data = src.read()
+        data = src.read() if max_bytes is None else src.read(int(max_bytes) + 1)
         if isinstance(data, str):
             raise AudioError("file object is open in text mode; open it with 'rb'", path=_describe(src))
         name = getattr(src, "name", None)
+        if max_bytes is not None and len(data) > max_bytes:
+            raise AudioError(_too_large(len(data), max_bytes), path=_describe(src))
         return bytes(data), Path(name) if isinstance(name, str) else None
     raise AudioError(
         f"unsupported input type {type(src).__name__}: expected a path, bytes, a binary file, "
@@ -154,7 +264,8 @@ def _shape(x: np.ndarray) -> np.ndarray:
 
 
 def _decode_soundfile(data: bytes, path: Path | None, max_duration_s: float | None,
-                      where: Any, *, mono: bool = False) -> tuple[np.ndarray, int, int]:
+                      where: Any, *, mono: bool = False,
+                      findings: list[str] | None = None) -> tuple[np.ndarray, int, int]:
     import soundfile as sf
 
     # A real path is much faster than a BytesIO, which libsndfile reads through Python callbacks.
@@ -163,6 +274,12 @@ def _decode_soundfile(data: bytes, path: Path | None, max_duration_s: float | No
             _check_length(fh.frames, fh.samplerate, max_duration_s, where)
         # float32 decodes faster; every codec here has less than 24 bits of precision anyway.
         x = fh.read(dtype="float32", always_2d=True)
+        declared = fh.frames if 0 < fh.frames < 2**62 else 0
+        if findings is not None and declared and len(x) < declared * 0.99 and fh.samplerate:
+            # The container's header (FLAC STREAMINFO, AIFF COMM, ...) promised more than is there.
+            findings.append(f"source is truncated: only {len(x) / fh.samplerate:.1f} s of the declared "
+                            f"{declared / fh.samplerate:.1f} s will play (the file ends early: an interrupted "
+                            "download or copy?)")
         if mono:
             return _mono32(x), int(fh.samplerate), x.shape[1]
         return _shape(x.astype(np.float64)), int(fh.samplerate), x.shape[1]
@@ -178,8 +295,16 @@ def _mono32(x: np.ndarray) -> np.ndarray:
     return out
 
 
+def _until_error(frames: Any, errors: list[Exception]) -> Any:
+    """Yield decoded frames until the decoder fails; keep the failure (a damaged or cut file)."""
+    try:
+        yield from frames
+    except Exception as exc:  # noqa: BLE001 - PyAV raises its own error types
+        errors.append(exc)
+
+
 def _decode_pyav(data: bytes, path: Path | None, max_duration_s: float | None, where: Any, *,
-                 mono: bool = False) -> tuple[np.ndarray, int, int]:
+                 mono: bool = False, findings: list[str] | None = None) -> tuple[np.ndarray, int, int]:
     import av  # optional accelerator: decodes M4A/AAC in process
 
     src = str(path) if path is not None else io.BytesIO(data)
@@ -198,9 +323,11 @@ def _decode_pyav(data: bytes, path: Path | None, max_duration_s: float | None, w
         dtypes = {"s16": "<i2", "s32": "<i4", "flt": "<f4", "dbl": "<f8"}
         parts: list[np.ndarray] = []
         nch = 1
+        errors: list[Exception] = []
+        frames = _until_error(container.decode(stream), errors)
         if mono:
-            parts, nch = _pyav_mono_frames(container.decode(stream))
-        for frame in () if mono else container.decode(stream):
+            parts, nch = _pyav_mono_frames(frames)
+        for frame in () if mono else frames:
             name = frame.format.name
             base = name.rstrip("p")
             nch = len(frame.layout.channels)
@@ -221,8 +348,16 @@ def _decode_pyav(data: bytes, path: Path | None, max_duration_s: float | None, w
                 arr = np.frombuffer(frame.planes[0], dtype=dtypes[base], count=n * nch).reshape(n, nch)
             parts.append(arr if scale[base] == 1.0 else arr.astype(np.float64) / scale[base])
         if not parts:
+            if errors:
+                raise AudioError(f"cannot be decoded: {errors[0]}", path=where)
             raise AudioError("contains no decodable audio (zero length)", path=where)
         x = np.concatenate(parts)
+        if errors and findings is not None and rate:
+            declared = (float(stream.duration * stream.time_base)
+                        if stream.duration is not None and stream.time_base is not None else None)
+            of = f" of the declared {declared:.1f} s" if declared else ""
+            findings.append(f"source is truncated or damaged: only {len(x) / rate:.1f} s{of} will play "
+                            f"(decoding stopped: {errors[0]})")
         if not mono:
             x = x.astype(np.float64, copy=False)
         elif nch > 1:
@@ -299,7 +434,8 @@ def _decode_ffmpeg(data: bytes, path: Path | None, max_duration_s: float | None,
             os.unlink(tmp)
 
 
-def load_audio(src: Any, *, max_duration_s: float | None = DEFAULT_MAX_DURATION_S) -> tuple[np.ndarray, int]:
+def load_audio(src: Any, *, max_duration_s: float | None = DEFAULT_MAX_DURATION_S,
+               max_bytes: int | None = DEFAULT_MAX_BYTES) -> tuple[np.ndarray, int]:
     """Decode *src* to float64 samples in [-1, 1] and its sample rate.
 
     Parameters
@@ -310,6 +446,10 @@ def load_audio(src: Any, *, max_duration_s: float | None = DEFAULT_MAX_DURATION_
         ``AudioSegment``.
     max_duration_s
         Refuse inputs longer than this (``None``: no limit).
+    max_bytes
+        Refuse input files larger than this (``None``: no limit). Whatever the limit,
+        only regular files are read: a FIFO, a device (``/dev/zero`` behind a symbolic
+        link) or a socket is refused before it is opened.
 
     Returns
     -------
@@ -328,11 +468,12 @@ def load_audio(src: Any, *, max_duration_s: float | None = DEFAULT_MAX_DURATION_
     >>> x.tolist(), sr
     ([0.0, 0.5, -1.0], 8000)
     """
-    x, rate, _ = _load(src, max_duration_s=max_duration_s, mono=False)
+    x, rate, _ = _load(src, max_duration_s=max_duration_s, mono=False, max_bytes=max_bytes)
     return x, rate
 
 
-def load_mono(src: Any, *, max_duration_s: float | None = DEFAULT_MAX_DURATION_S) -> tuple[np.ndarray, int, int]:
+def load_mono(src: Any, *, max_duration_s: float | None = DEFAULT_MAX_DURATION_S,
+              max_bytes: int | None = DEFAULT_MAX_BYTES) -> tuple[np.ndarray, int, int]:
     """Decode *src* straight to mono ``float32``: the conversion fast path.
 
     Same inputs, decoders and errors as :func:`load_audio`, but channels are averaged
@@ -353,20 +494,26 @@ def load_mono(src: Any, *, max_duration_s: float | None = DEFAULT_MAX_DURATION_S
     >>> x.tolist(), x.dtype.name, sr, ch
     ([0.375, -0.5], 'float32', 16000, 2)
     """
-    return _load(src, max_duration_s=max_duration_s, mono=True)
+    return _load(src, max_duration_s=max_duration_s, mono=True, max_bytes=max_bytes)
 
 
 def _as_mono32(x: np.ndarray) -> np.ndarray:
     return x.astype(np.float32) if x.ndim == 1 else _mono32(x)
 
 
-def _load(src: Any, *, max_duration_s: float | None, mono: bool) -> tuple[np.ndarray, int, int]:
+def _load(src: Any, *, max_duration_s: float | None, mono: bool, max_bytes: int | None = DEFAULT_MAX_BYTES,
+          findings: list[str] | None = None) -> tuple[np.ndarray, int, int]:
+    """The decoder behind :func:`load_audio` and :func:`load_mono`.
+
+    *findings*, when given, collects what is wrong with the source that decoding
+    works around (a truncated file, sizes marked unknown, ...), in words for a listener.
+    """
     if isinstance(src, tuple) or _is_audio_segment(src):
         x, rate = _from_array(src) if isinstance(src, tuple) else _from_segment(src)
         _check_length(len(x), rate, max_duration_s, None)
         channels = 1 if x.ndim == 1 else int(x.shape[1])
         return (_as_mono32(x) if mono else x), rate, channels
-    data, path = read_source_bytes(src)
+    data, path = read_source_bytes(src, max_bytes=max_bytes)
     where = path if path is not None else _describe(src)
     if not data:
         raise AudioError("file is empty (0 bytes)", path=where)
@@ -376,9 +523,16 @@ def _load(src: Any, *, max_duration_s: float | None, mono: bool) -> tuple[np.nda
     if kind == "WAV":
         try:
             info = parse_wav(data)
+            if info.samplerate and info.block_align:
+                # Judge the length by the header, before decoding anything.
+                _check_length(info.frames, int(info.samplerate), max_duration_s, where)
             x = decode_wav_mono(info, data) if mono else _shape(decode_wav_data(info, data))
         except AudioError as exc:
+            if exc.path is not None:
+                raise
             raise AudioError(str(exc), path=where) from None
+        if findings is not None:
+            findings.extend(source_findings(info))
         rate = int(info.samplerate)
         if len(x) == 0:
             raise AudioError("WAV file contains no audio (zero-length data chunk)", path=where)
@@ -390,9 +544,11 @@ def _load(src: Any, *, max_duration_s: float | None, mono: bool) -> tuple[np.nda
         raise AudioError("is a text file, not audio", path=where)
     if kind in ("ZIP archive", "PDF"):
         raise AudioError(f"is a {kind}, not audio", path=where)
+    if path is not None:
+        path = _still_regular(path, len(data))
     errors = []
     try:
-        x, rate, channels = _decode_soundfile(data, path, max_duration_s, where, mono=mono)
+        x, rate, channels = _decode_soundfile(data, path, max_duration_s, where, mono=mono, findings=findings)
         if len(x) == 0:
             raise AudioError("contains no audio (zero length)", path=where)
         return x, rate, channels
@@ -406,7 +562,7 @@ def _load(src: Any, *, max_duration_s: float | None, mono: bool) -> tuple[np.nda
         pass
     else:
         try:
-            return _decode_pyav(data, path, max_duration_s, where, mono=mono)
+            return _decode_pyav(data, path, max_duration_s, where, mono=mono, findings=findings)
         except AudioError as exc:
             if "max_duration_s" in str(exc):
                 raise

@@ -25,7 +25,7 @@ import numpy as np
 from ..errors import AudioError
 from .codec import alaw_decode, alaw_encode, float_to_pcm16, ulaw_decode
 
-__all__ = ["WavInfo", "Chunk", "parse_wav", "encode_wav", "read_wav_samples", "decode_wav_mono", "sniff_format"]
+__all__ = ["WavInfo", "Chunk", "parse_wav", "source_findings", "encode_wav", "read_wav_samples", "decode_wav_mono", "sniff_format"]
 
 #: WAVE format tags this module knows by name.
 FORMAT_TAGS = {
@@ -39,6 +39,12 @@ FORMAT_TAGS = {
     0x0055: "mp3",
     0xFFFE: "extensible",
 }
+
+#: Chunk sizes that mean "unknown" (written by streaming tools that cannot seek back).
+UNKNOWN_SIZES = (0, 0xFFFFFFFF)
+#: Chunks kept in :attr:`WavInfo.chunks` beyond fmt/fact/data; the rest are only counted.
+MAX_LISTED_CHUNKS = 64
+_KNOWN_CHUNKS = (b"fmt ", b"fact", b"data")
 
 # KSDATAFORMAT_SUBTYPE_* GUIDs end with this; the first two bytes are the format tag.
 _GUID_TAIL = bytes.fromhex("000000001000800000aa00389b71")
@@ -73,6 +79,12 @@ class WavInfo:
         The size the ``data`` chunk header claims.
     truncated
         True when the file ends before the declared data (or a chunk) does.
+    size_unknown
+        True when the RIFF or data size is ``0xFFFFFFFF`` / ``0`` (a stream's placeholder
+        for "unknown"): the data was then read to the end of the file.
+    chunks, chunk_count
+        The chunks walked (the first 64 plus fmt/fact/data; the others only counted) and
+        how many there were.
     """
 
     riff_size: int = 0
@@ -92,6 +104,8 @@ class WavInfo:
     data_size: int = 0
     declared_data_size: int = 0
     truncated: bool = False
+    size_unknown: bool = False
+    chunk_count: int = 0
     notes: list[str] = field(default_factory=list)
 
     @property
@@ -209,39 +223,102 @@ def parse_wav(data: bytes) -> WavInfo:
     if bytes(mv[0:4]) != b"RIFF":
         raise AudioError(f"{bytes(mv[0:4]).decode()} WAV variant is not supported (only little-endian RIFF)")
     info = WavInfo(riff_size=struct.unpack_from("<I", mv, 4)[0], file_size=n)
-    if info.riff_size + 8 > n:
+    if info.riff_size in UNKNOWN_SIZES:
+        # Streaming writers (ffmpeg to a pipe, sox -t wav -) cannot seek back to fill it in.
+        info.size_unknown = True
+        info.notes.append(f"RIFF size is 0x{info.riff_size:08X} (unknown): read to the end of the file")
+    elif info.riff_size + 8 > n:
         info.truncated = True
         info.notes.append(f"RIFF header declares {info.riff_size + 8} bytes but the file has {n}")
     elif info.riff_size + 8 < n:
         info.notes.append(f"{n - info.riff_size - 8} bytes after the end of the RIFF chunk")
     pos = 12
     end = n
+    unpack = struct.Struct("<4sI").unpack_from
+    # One pass, constant memory: only the first MAX_LISTED_CHUNKS chunks are kept in the list
+    # (a file of a million empty chunks would otherwise cost a million objects).
     while pos + 8 <= end:
-        cid = bytes(mv[pos:pos + 4]).decode("latin-1")
-        size = struct.unpack_from("<I", mv, pos + 4)[0]
+        raw_id, size = unpack(mv, pos)
         payload = pos + 8
-        info.chunks.append(Chunk(cid, payload, size))
-        available = min(size, end - payload)
-        if cid == "fmt ":
-            _parse_fmt(info, mv[payload:payload + available])
-        elif cid == "fact" and available >= 4:
-            info.fact_samples = struct.unpack_from("<I", mv, payload)[0]
-        elif cid == "data" and info.data_offset is None:
+        info.chunk_count += 1
+        if raw_id in _KNOWN_CHUNKS or len(info.chunks) < MAX_LISTED_CHUNKS:
+            cid = raw_id.decode("latin-1")
+            info.chunks.append(Chunk(cid, payload, size))
+        if raw_id == b"data" and info.data_offset is None:
+            rest = end - payload
+            if size == 0xFFFFFFFF or (size == 0 and rest > 0 and not _looks_like_chunk(mv, payload)):
+                # "Unknown" (a stream's placeholder): the audio runs to the end of the file.
+                info.size_unknown = True
+                info.notes.append(f"data chunk size is 0x{size:08X} (unknown): read to the end of the file")
+                size = rest
             info.data_offset = payload
             info.declared_data_size = size
-            info.data_size = available
-            if size > available:
+            info.data_size = min(size, rest)
+            if size > rest:
                 info.truncated = True
-                info.notes.append(f"data chunk declares {size} bytes but only {available} are present")
+                info.notes.append(f"data chunk declares {size} bytes but only {rest} are present")
+        elif raw_id == b"fmt ":
+            _parse_fmt(info, mv[payload:payload + min(size, end - payload)])
+        elif raw_id == b"fact" and min(size, end - payload) >= 4:
+            info.fact_samples = struct.unpack_from("<I", mv, payload)[0]
         if payload + size > end:
-            if cid != "data":
+            if raw_id != b"data":
                 info.truncated = True
-                info.notes.append(f"chunk {cid!r} runs past the end of the file")
+                info.notes.append(f"chunk {raw_id.decode('latin-1')!r} runs past the end of the file")
             break
         pos = payload + size + (size & 1)  # chunks are word-aligned: odd sizes carry a pad byte
     if info.format_tag is None:
         raise AudioError("WAV file has no fmt chunk" + (" (file is truncated)" if info.truncated else ""))
     return info
+
+
+def _looks_like_chunk(mv: memoryview, pos: int) -> bool:
+    """True when a chunk header (four printable ASCII characters and a size) starts at *pos*."""
+    if pos + 8 > len(mv):
+        return False
+    return all(0x20 <= b < 0x7F for b in bytes(mv[pos:pos + 4]))
+
+
+def _seconds(nbytes: int, info: WavInfo) -> float | None:
+    if not info.block_align or not info.samplerate:
+        return None
+    return (nbytes // info.block_align) / info.samplerate
+
+
+def source_findings(info: WavInfo) -> list[str]:
+    """What a listener will notice about a WAV source, in words: truncation, unknown sizes, cut chunks.
+
+    These describe the *input*; converting cannot repair them, so
+    :func:`~cmvoice_nb.audio.convert.convert_prompt` carries them into its report.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> whole = encode_wav(np.zeros(32000), target="pcm16")   # 4 s
+    >>> source_findings(parse_wav(whole[: len(whole) // 2]))
+    ['source is truncated: only 2.0 s of the declared 4.0 s will play (the file ends early: an interrupted download or copy?)']
+    """
+    out: list[str] = []
+    if info.data_offset is not None and info.declared_data_size > info.data_size:
+        have, declared = _seconds(info.data_size, info), _seconds(info.declared_data_size, info)
+        if have is not None and declared is not None:
+            out.append(f"source is truncated: only {have:.1f} s of the declared {declared:.1f} s will play "
+                       "(the file ends early: an interrupted download or copy?)")
+        else:
+            out.append(f"source is truncated: only {info.data_size} of the declared {info.declared_data_size} "
+                       "bytes of audio are present")
+    elif info.truncated and info.data_offset is not None:
+        out.append("source file is cut short after its audio (a chunk runs past the end of the file); "
+                   "the audio itself is complete")
+    if info.size_unknown:
+        have = _seconds(info.data_size, info)
+        length = f" ({have:.1f} s)" if have is not None else ""
+        out.append("source WAV header does not state its length (size 0xFFFFFFFF or 0, as streaming tools "
+                   f"write it): the audio was read to the end of the file{length}")
+    for note in info.notes:
+        if "after the end of the RIFF chunk" in note:
+            out.append(f"source has {note}; they were ignored (audio appended after a stale header is lost)")
+    return out
 
 
 def _parse_fmt(info: WavInfo, fmt: memoryview) -> None:

@@ -1,7 +1,8 @@
 """``cmvoice audio convert`` and ``cmvoice audio check``: thin wrappers over :mod:`cmvoice_nb.audio`.
 
 Exit status: 0 when every file converted/checked compliant, 1 when any failed or
-is not compliant, 2 for usage errors.
+is not compliant, 2 for usage errors. ``--json`` prints one JSON array with one object
+per file; counts and rates (``samplerate``, ``channels``, ``bits``) are JSON integers.
 """
 from __future__ import annotations
 
@@ -31,19 +32,41 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     conv.add_argument("--trim-threshold-dbfs", type=float, default=-45.0, metavar="DBFS")
     conv.add_argument("--padding-s", type=float, default=0.1, metavar="SECONDS")
     conv.add_argument("--no-overwrite", action="store_true", help="fail files whose target already exists")
+    conv.add_argument("--strict", action="store_true",
+                      help="fail damaged sources (truncated, unknown sizes) instead of converting what is there")
+    _limits(conv)
     conv.add_argument("--workers", type=int, default=None, help="processes (default: one per core)")
-    conv.add_argument("--json", action="store_true", help="print a JSON array, one object per file")
+    conv.add_argument("--json", action="store_true", help="print one JSON array with one object per file")
     conv.set_defaults(func=run_convert)
 
     chk = sub.add_parser("check", help="check WAV files or folders against the provider's spec")
     chk.add_argument("paths", nargs="+", metavar="PATH", help="files or folders")
     chk.add_argument("--strict-alaw", action="store_true", help="treat 16-bit PCM as not compliant")
+    _limits(chk)
     chk.add_argument("--workers", type=int, default=None, help="processes (default: one per core)")
-    chk.add_argument("--json", action="store_true", help="print a JSON array, one object per file")
+    chk.add_argument("--json", action="store_true", help="print one JSON array with one object per file")
     chk.set_defaults(func=run_check)
 
 
-def _clean(value: Any) -> Any:
+def _limits(parser: argparse.ArgumentParser) -> None:
+    from ..audio.batch import DEFAULT_FILE_TIMEOUT_S
+    from ..audio.decode import DEFAULT_MAX_BYTES, DEFAULT_MAX_DURATION_S
+
+    parser.add_argument("--max-bytes", type=int, default=DEFAULT_MAX_BYTES, metavar="N",
+                        help=f"fail input files larger than N bytes (default {DEFAULT_MAX_BYTES:,})")
+    parser.add_argument("--max-duration-s", type=float, default=DEFAULT_MAX_DURATION_S, metavar="SECONDS",
+                        help=f"fail audio longer than this (default {DEFAULT_MAX_DURATION_S:g})")
+    parser.add_argument("--timeout-s", type=float, default=DEFAULT_FILE_TIMEOUT_S, metavar="SECONDS",
+                        help=f"fail a file still running after this, with worker processes "
+                             f"(default {DEFAULT_FILE_TIMEOUT_S:g}; 0: no limit)")
+
+
+#: Fields that are counts or rates: JSON integers, never ``8.0`` (pandas turns an integer
+#: column with a missing value into floats).
+INT_FIELDS = frozenset({"samplerate", "channels", "bits", "source_samplerate", "source_channels"})
+
+
+def _clean(value: Any, *, integer: bool = False) -> Any:
     # JSON has no NaN/inf; pandas gives NaN for missing numbers and numpy scalars for the rest.
     if value is None:
         return None
@@ -52,14 +75,18 @@ def _clean(value: Any) -> Any:
     if hasattr(value, "item") and not isinstance(value, (list, dict, str)):
         value = value.item()
     if isinstance(value, float):
-        return round(value, 3) if math.isfinite(value) else None
+        if not math.isfinite(value):
+            return None
+        if integer and value.is_integer():
+            return int(value)
+        return round(value, 3)
     return value
 
 
 def _records(df, columns: list[str]) -> list[dict]:
     out = []
     for row in df.to_dict("records"):
-        rec = {c: _clean(row.get(c)) for c in columns}
+        rec = {c: _clean(row.get(c), integer=c in INT_FIELDS) for c in columns}
         rec["ok"] = bool(rec.get("ok"))
         rec["problems"] = list(rec.get("problems") or [])
         rec["warnings"] = list(rec.get("warnings") or [])
@@ -102,7 +129,8 @@ def run_convert(args) -> int:
     df = convert_paths(pairs, target=args.target, workers=args.workers, progress=_progress(args),
                        normalize_dbfs=args.normalize_dbfs, trim=args.trim,
                        trim_threshold_dbfs=args.trim_threshold_dbfs, padding_s=args.padding_s,
-                       overwrite=not args.no_overwrite)
+                       overwrite=not args.no_overwrite, strict=args.strict, max_bytes=args.max_bytes,
+                       max_duration_s=args.max_duration_s, timeout_s=args.timeout_s or None)
     records = _records(df, ["source", "target", "status", "ok", "error", "problems", "warnings", "duration_s"])
     if args.json:
         print(json.dumps(records, indent=2, ensure_ascii=False))
@@ -121,8 +149,10 @@ def run_check(args) -> int:
             items.extend((str(f), f) for f in find_audio_files(p))
         else:
             items.append((str(p), p))
-    df = check_paths(items, workers=args.workers, progress=_progress(args), allow_pcm16=not args.strict_alaw)
-    records = _records(df, ["source", "ok", "problems", "warnings", "error", "codec", "samplerate", "channels",
+    df = check_paths(items, workers=args.workers, progress=_progress(args), allow_pcm16=not args.strict_alaw,
+                     max_bytes=args.max_bytes, max_duration_s=args.max_duration_s, timeout_s=args.timeout_s or None)
+    records = _records(df, ["source", "ok", "problems", "warnings", "error", "container", "codec", "samplerate",
+                            "channels",
                             "bits", "duration_s", "peak_dbfs", "rms_dbfs", "leading_silence_s",
                             "trailing_silence_s"])
     if args.json:

@@ -36,6 +36,9 @@ def register(subparsers) -> None:
     b.add_argument("--padding-s", type=float, default=0.1, help="silence kept around each character (default 0.1)")
     b.add_argument("--target", choices=("alaw", "pcm16"), default="alaw", help="output encoding (default alaw)")
     b.add_argument("--engine", default="espeak-ng", help="text-to-speech engine for SOURCE 'tts'")
+    b.add_argument("--voice", default=None, metavar="VOICE",
+                   help="engine voice for SOURCE 'tts' (e.g. en, nl); needed for a locale the provider's "
+                        "catalogue or the engine has no voice for")
     b.add_argument("--overwrite", action="store_true", help="replace existing files in the set")
     b.add_argument("--json", action="store_true", help="print the report as JSON")
 
@@ -98,13 +101,14 @@ def run_build(args: argparse.Namespace) -> int:
             mapping=_parse_mapping(args.mapping) or None, threshold_dbfs=args.threshold_dbfs,
             min_silence_s=args.min_silence_s, target_dbfs=args.target_dbfs, padding_s=args.padding_s,
             target=args.target, engine=args.engine, overwrite=args.overwrite, progress=sys.stderr.isatty(),
+            voice=args.voice,
         )
     except CMVoiceError as exc:
         print(f"cmvoice spelling build: {exc}", file=sys.stderr)
         return 1
     if args.json:
         print(json.dumps({"ok": True, "locale": report.locale, "folder": str(report.folder),
-                          "route": report.route, "level_dbfs": round(report.level_dbfs, 2),
+                          "route": report.route, "level_lufs": round(report.level_lufs, 2),
                           "notes": report.notes, "characters": report.rows}, indent=2))
     else:
         for row in report.rows:
@@ -112,7 +116,7 @@ def run_build(args: argparse.Namespace) -> int:
                   f"gain {row['gain_db']:+.1f} dB")
         for note in report.notes:
             print(f"note: {note}")
-        print(f"built {len(report.rows)} characters for {report.locale} at {report.level_dbfs:.1f} dBFS "
+        print(f"built {len(report.rows)} characters for {report.locale} at {report.level_lufs:.1f} LUFS "
               f"in {report.folder}")
     return 0
 
@@ -157,6 +161,12 @@ def run_preview(args: argparse.Namespace) -> int:
     from ..spelling.check import resolve_folder
     from ..spelling.preview import preview_wav
 
+    from ..spelling.names import locale_problem
+
+    problem = locale_problem(args.locale)
+    if problem:  # the locale names a folder: never join a malformed one into a path
+        print(f"cmvoice spelling preview: {problem}", file=sys.stderr)
+        return 1
     folder = resolve_folder(args.root, args.locale)
     if folder.is_dir() and any(same_file(args.out, p) for p in folder.iterdir()):
         print(f"cmvoice spelling preview: {args.out} is a file of the set; choose another name", file=sys.stderr)

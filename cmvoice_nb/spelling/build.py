@@ -119,35 +119,39 @@ def level_clips(
     peak_limit_dbfs: float = -1.0,
     threshold_dbfs: float = -45.0,
 ) -> tuple[list[np.ndarray], float]:
-    """Bring every clip to one speech loudness; return ``(new clips, level_dbfs)``.
+    """Bring every clip to one loudness, as listeners hear it; return ``(new clips, level_lufs)``.
 
-    Each clip's loudness is its RMS over the speech only (so padding does not
-    count). Clips go to *target_dbfs* unless their peak would pass
-    *peak_limit_dbfs*; when any clip is held back that way, all of them go to
-    the level of the quietest, because a caller must hear every character
-    equally loud. The inputs are not modified.
+    Each clip's loudness is its ITU-R BS.1770 integrated loudness in LUFS
+    (:func:`~cmvoice_nb.spelling._audio.loudness_lufs`: K-weighted, gated, 0.2 s blocks
+    fit for clips under a second), not a plain RMS: an "s" and an "o" at the same RMS do
+    not sound equally loud. Clips go to *target_dbfs* (read as LUFS; dB relative to full
+    scale, K-weighted) unless their peak would pass *peak_limit_dbfs*; when any clip is
+    held back that way, all of them go to the level of the quietest, because a caller must
+    hear every character equally loud. The inputs are not modified. *threshold_dbfs* is
+    kept for callers of the RMS era; the BS.1770 gates need no speech threshold.
 
     Examples
     --------
     >>> import numpy as np
     >>> t = np.arange(2400) / 8000
-    >>> quiet, loud = 0.01 * np.sin(2 * np.pi * 300 * t), 0.5 * np.sin(2 * np.pi * 500 * t)
+    >>> quiet, loud = 0.01 * np.sin(2 * np.pi * 300 * t), 0.5 * np.sin(2 * np.pi * 2500 * t)
     >>> out, level = level_clips([quiet, loud], 8000, target_dbfs=-20)
-    >>> [round(float(np.sqrt(np.mean(c ** 2))), 3) for c in out], round(level, 1)
-    ([0.1, 0.1], -20.0)
+    >>> [round(_audio.loudness_lufs(c, 8000), 1) for c in out], round(level, 1)
+    ([-20.0, -20.0], -20.0)
     """
     current = [np.asarray(c, dtype=np.float64) for c in clips]
     level = target_dbfs
-    # The speech region is found with an absolute threshold, so a gain change can move
-    # a quiet tail across it and shift the measured loudness; a few passes settle it.
-    for _ in range(4):
-        levels = [_audio.active_rms_dbfs(c, samplerate, threshold_dbfs=threshold_dbfs) for c in current]
+    # BS.1770's gates are relative to the clip's own loudness, so a gain moves the loudness
+    # by exactly the gain (the absolute gate at -70 LUFS aside); a second pass confirms it.
+    for _ in range(3):
+        levels = [_audio.loudness_lufs(c, samplerate) for c in current]
         peaks = [_audio.peak_dbfs(c) for c in current]
-        reachable = [min(target_dbfs, lvl + (peak_limit_dbfs - pk)) for lvl, pk in zip(levels, peaks)]
+        reachable = [min(target_dbfs, lvl + (peak_limit_dbfs - pk)) for lvl, pk in zip(levels, peaks)
+                     if np.isfinite(lvl)]
         level = min(reachable) if reachable else target_dbfs
-        if all(abs(lvl - level) < 0.05 for lvl in levels):
+        if all(abs(lvl - level) < 0.01 for lvl in levels if np.isfinite(lvl)):
             break
-        current = [c * 10 ** ((level - lvl) / 20.0) for c, lvl in zip(current, levels)]
+        current = [c * 10 ** ((level - lvl) / 20.0) if np.isfinite(lvl) else c for c, lvl in zip(current, levels)]
     return current, float(level)
 
 
@@ -197,9 +201,11 @@ class SpellingBuildReport:
         how it was built (``"folder"``, ``"recording"`` or ``"tts"``).
     rows
         One dict per character: ``char``, ``source``, ``target``, ``duration_s``,
-        ``loudness_dbfs``, ``gain_db``.
-    level_dbfs
-        The common speech loudness every character was brought to.
+        ``loudness_dbfs`` (speech-only RMS), ``loudness_lufs`` (ITU-R BS.1770, 0.2 s
+        blocks: what the set is levelled by), ``gain_db``.
+    level_lufs
+        The common BS.1770 loudness every character was brought to (``level_dbfs`` is
+        the same number under its older name).
     notes
         Things worth knowing that did not stop the build (ignored files, a TTS
         language fallback).
@@ -211,15 +217,20 @@ class SpellingBuildReport:
     route: str
     chars: str
     rows: list[dict[str, Any]] = field(default_factory=list)
-    level_dbfs: float = float("nan")
+    level_lufs: float = float("nan")
     notes: list[str] = field(default_factory=list)
+
+    @property
+    def level_dbfs(self) -> float:
+        """The common loudness, under its name from before BS.1770 (same value as :attr:`level_lufs`)."""
+        return self.level_lufs
 
     @property
     def frame(self):
         """The rows as a pandas DataFrame indexed by character."""
         import pandas as pd
 
-        cols = ["char", "source", "target", "duration_s", "loudness_dbfs", "gain_db"]
+        cols = ["char", "source", "target", "duration_s", "loudness_dbfs", "loudness_lufs", "gain_db"]
         frame = pd.DataFrame(self.rows, columns=cols)
         # Indexed by character for frame.loc["7"], and "char" stays a column (an unnamed
         # index avoids pandas' "both an index level and a column label" ambiguity).
@@ -240,11 +251,11 @@ class SpellingBuildReport:
 
     def __repr__(self) -> str:
         return (f"<SpellingBuildReport {self.locale} route={self.route} {len(self.rows)} characters "
-                f"at {self.level_dbfs:.1f} dBFS → {self.folder}>")
+                f"at {self.level_lufs:.1f} LUFS → {self.folder}>")
 
     def _repr_html_(self) -> str:
         head = (f"<p><b>Spelling set {html.escape(self.locale)}</b> — {len(self.rows)} characters from "
-                f"{html.escape(self.route)}, speech loudness {self.level_dbfs:.1f} dBFS, written to "
+                f"{html.escape(self.route)}, loudness {self.level_lufs:.1f} LUFS (BS.1770), written to "
                 f"<code>{html.escape(str(self.folder))}</code></p>")
         notes = "".join(f"<li>{html.escape(n)}</li>" for n in self.notes)
         body = []
@@ -253,23 +264,27 @@ class SpellingBuildReport:
                 "<tr>" + "".join(
                     f"<td>{html.escape(str(v))}</td>"
                     for v in (r["char"], r["source"], Path(r["target"]).name, f"{r['duration_s']:.2f}",
-                              f"{r['loudness_dbfs']:.1f}", f"{r['gain_db']:+.1f}")
+                              f"{r['loudness_lufs']:.1f}", f"{r['gain_db']:+.1f}")
                 ) + f"<td>{_audio_tag(Path(r['target']))}</td></tr>"
             )
         table = ("<table><thead><tr><th>char</th><th>source</th><th>file</th><th>duration_s</th>"
-                 "<th>loudness_dbfs</th><th>gain_db</th><th>listen</th></tr></thead><tbody>"
+                 "<th>loudness_lufs</th><th>gain_db</th><th>listen</th></tr></thead><tbody>"
                  + "".join(body) + "</tbody></table>")
         return head + (f"<ul>{notes}</ul>" if notes else "") + table
 
 
 def _audio_tag(path: Path | None, data: bytes | None = None) -> str:
-    """An inline ``<audio>`` player (base64 WAV); empty when the file cannot be read."""
+    """An inline ``<audio>`` player (base64 WAV); empty when the file cannot be read.
+
+    A symbolic link is never followed and only a regular file is read (never a FIFO):
+    the player must not embed whatever a link points at in a notebook's output.
+    """
     try:
         if data is None:
-            if path is None:
+            if path is None or path.is_symlink():
                 return ""
-            data = path.read_bytes()
-    except OSError:
+            data = _audio.read_regular(path)
+    except Exception:  # noqa: BLE001 - no player rather than a broken table
         return ""
     b64 = base64.b64encode(data).decode("ascii")
     return f'<audio controls preload="none" src="data:audio/wav;base64,{b64}"></audio>'
@@ -332,13 +347,23 @@ def _clips_from_recording(samples: np.ndarray, rate: int, label: str, chars: str
     return clips
 
 
-def _clips_from_tts(chars: str, locale: str, engine: Any, *, progress: bool) -> tuple[list[Clip], dict[str, str], list[str]]:
+def _clips_from_tts(chars: str, locale: str, engine: Any, *, progress: bool,
+                    voice: str | None = None) -> tuple[list[Clip], dict[str, str], list[str]]:
+    from .names import provider_voice
     from .tts import espeak_engine
 
     if callable(engine):
+        # A callable engine is the caller's own choice of voice.
         speak, label, notes = engine, getattr(engine, "__name__", "engine"), []
     else:
-        speak, language, notes = espeak_engine(locale, engine=str(engine))
+        if voice is None and provider_voice(locale) is False:
+            from ..spec import voice_languages
+
+            raise SpellingBuildError(
+                f"the provider's voice catalogue has no voice for {locale}, so no OTP call could read this set; "
+                f"refusing a text-to-speech build. Use a catalogue locale ({', '.join(voice_languages())}), "
+                "or pass the engine voice to speak it with (voice='en' / --voice en) to build it anyway")
+        speak, language, notes = espeak_engine(locale, engine=str(engine), voice=voice)
         label = f"{os.path.basename(str(engine))} {language}"
     clips: list[Clip] = []
     failures: dict[str, str] = {}
@@ -371,6 +396,7 @@ def build_spelling_set(
     samplerate: int | None = None,
     overwrite: bool = False,
     progress: bool = True,
+    voice: str | None = None,
 ) -> SpellingBuildReport:
     """Build ``root/spelling/<locale>/<char>.wav`` for every character in *chars*.
 
@@ -399,11 +425,17 @@ def build_spelling_set(
     padding_s
         Silence kept before and after each character's speech.
     target_dbfs, peak_limit_dbfs
-        Common speech loudness, and the peak no character may pass.
+        Common loudness (ITU-R BS.1770, in LUFS: what listeners hear), and the peak no
+        character may pass.
     target
         ``"alaw"`` (the provider's preferred format) or ``"pcm16"``.
     engine
         ``"espeak-ng"`` (or a path to it), or a callable ``(char, locale) -> (samples, rate)``.
+    voice
+        The engine voice for ``"tts"`` (``"en"``, ``"en-gb"``, ``"nl"``, ...). Without it the
+        locale's own language is used, and a locale that the provider's voice catalogue
+        (:data:`cmvoice_nb.spec.VOICES`) or the engine has no voice for is refused rather
+        than silently spoken in another language.
     overwrite
         Replace existing files in the destination folder (never a source file).
     progress
@@ -445,9 +477,12 @@ def build_spelling_set(
     notes: list[str] = []
     failures: dict[str, str] = {}
 
-    if isinstance(source, str) and source.strip().lower() == "tts":
+    is_tts = isinstance(source, str) and source.strip().lower() == "tts"
+    if voice is not None and not is_tts:
+        raise SpellingSetError("voice= (--voice) only applies to a text-to-speech build (source 'tts')")
+    if is_tts:
         route = "tts"
-        clips, failures, notes = _clips_from_tts(chars, locale, engine, progress=progress)
+        clips, failures, notes = _clips_from_tts(chars, locale, engine, progress=progress, voice=voice)
     elif isinstance(source, (str, os.PathLike)) and Path(source).is_dir():
         route = "folder"
         clips, failures, notes = _clips_from_folder(Path(source), chars, mapping, progress=progress)
@@ -484,7 +519,7 @@ def build_spelling_set(
     leveled, level = level_clips([c.samples for c in trimmed], RATE, target_dbfs=target_dbfs,
                                  peak_limit_dbfs=peak_limit_dbfs, threshold_dbfs=threshold_dbfs)
     if level < target_dbfs - 0.05:
-        notes.append(f"a character's peak held the set at {level:.1f} dBFS instead of {target_dbfs:g}")
+        notes.append(f"a character's peak held the set at {level:.1f} LUFS instead of {target_dbfs:g}")
 
     targets = {c.char: folder / f"{c.char}.wav" for c in trimmed}
     sources = [c.source_path for c in trimmed if c.source_path is not None]
@@ -513,12 +548,13 @@ def build_spelling_set(
             "target": str(path),
             "duration_s": round(len(x) / RATE, 3),
             "loudness_dbfs": round(_audio.active_rms_dbfs(x, RATE, threshold_dbfs=threshold_dbfs), 2),
+            "loudness_lufs": round(_audio.loudness_lufs(x, RATE), 2),
             # One gain per clip, so the peak ratio is the gain.
             "gain_db": round(_audio.peak_dbfs(x) - _audio.peak_dbfs(clip.samples), 2),
         })
     logger.info("built %d characters for %s in %s (%s)", len(rows), locale, folder, route)
     return SpellingBuildReport(locale=locale, root=root, folder=folder, route=route, chars=chars,
-                               rows=rows, level_dbfs=level, notes=notes)
+                               rows=rows, level_lufs=level, notes=notes)
 
 
 def _label(source: Any) -> tuple[str, Path | None]:

@@ -34,10 +34,10 @@ from .names import (
 
 logger = logging.getLogger(__name__)
 
-#: Loudness spread across the set (dB) above which the check warns, and fails.
+#: Loudness spread across the set (LU, ITU-R BS.1770) above which the check warns, and fails.
 SPREAD_WARN_DB = 3.0
 SPREAD_FAIL_DB = 6.0
-#: A character this far (dB) from the set's median loudness gets a row warning.
+#: A character this far (LU) from the set's median loudness gets a row warning.
 LOUDNESS_OUTLIER_DB = 3.0
 #: Silence before/after the speech (s) that makes the caller wait noticeably.
 SILENCE_WARN_S = 0.5
@@ -47,7 +47,7 @@ LONG_CHAR_S = 2.0
 SILENT_DBFS = -50.0
 
 COLUMNS = ["char", "file", "required", "present", "compliant", "ok", "problems", "warnings",
-           "duration_s", "rms_dbfs", "peak_dbfs", "loudness_dbfs"]
+           "duration_s", "rms_dbfs", "peak_dbfs", "loudness_dbfs", "loudness_lufs"]
 
 
 def resolve_folder(root_or_dir: str | os.PathLike, locale: str) -> Path:
@@ -129,7 +129,8 @@ class SpellingCheckReport:
         ``{char: path}`` of every character file in the folder, expected or not
         (what :func:`~cmvoice_nb.spelling.pack.pack_spelling_set` packs).
     loudness_spread_db
-        Loudest minus quietest character (speech loudness), NaN when fewer than two.
+        Loudest minus quietest character in LU (ITU-R BS.1770 integrated loudness, 0.2 s
+        blocks: what a listener hears), NaN when fewer than two.
     """
 
     locale: str
@@ -152,7 +153,8 @@ class SpellingCheckReport:
     @property
     def frame(self):
         """One row per expected character (indexed by it): char, file, required, present, compliant, ok,
-        problems, warnings, duration_s, rms_dbfs, peak_dbfs, loudness_dbfs (speech only)."""
+        problems, warnings, duration_s, rms_dbfs, peak_dbfs, loudness_dbfs (RMS of the speech only),
+        loudness_lufs (ITU-R BS.1770, 0.2 s blocks; the set's spread is measured on it)."""
         import pandas as pd
 
         frame = pd.DataFrame(self.rows, columns=COLUMNS)
@@ -171,7 +173,7 @@ class SpellingCheckReport:
         n = len(self.rows)
         present = sum(r["present"] for r in self.rows)
         compliant = sum(bool(r["compliant"]) for r in self.rows)
-        spread = "n/a" if math.isnan(self.loudness_spread_db) else f"{self.loudness_spread_db:.1f} dB"
+        spread = "n/a" if math.isnan(self.loudness_spread_db) else f"{self.loudness_spread_db:.1f} LU"
         verdict = "OK" if self.ok else f"{len(self.problems)} problem(s)"
         return (f"{self.locale}: {verdict} — {present}/{n} characters present, {compliant} compliant, "
                 f"{len(self.missing)} missing, {len(self.stray)} stray, loudness spread {spread}, "
@@ -206,14 +208,14 @@ class SpellingCheckReport:
         for title, items in (("Problems", self.problems), ("Warnings", self.warnings)):
             if items:
                 parts.append(f"<p>{title}:</p><ul>" + "".join(f"<li>{html.escape(i)}</li>" for i in items) + "</ul>")
-        head = "".join(f"<th>{c}</th>" for c in ("char", "present", "compliant", "duration_s", "loudness_dbfs",
+        head = "".join(f"<th>{c}</th>" for c in ("char", "present", "compliant", "duration_s", "loudness_lufs",
                                                  "problems", "warnings", "listen"))
         body = []
         for r in self.rows:
             mark = "✔" if r["ok"] else ("—" if not r["present"] and not r["required"] else "✘")
             style = "" if r["ok"] or (not r["present"] and not r["required"]) else ' style="background:#ffebe9"'
             dur = "" if r["duration_s"] is None else f"{r['duration_s']:.2f}"
-            loud = r["loudness_dbfs"]
+            loud = r.get("loudness_lufs")
             loud = "" if loud is None or not math.isfinite(loud) else f"{loud:.1f}"
             player = _audio_tag(Path(r["file"])) if r["present"] else ""
             cells = [f"{mark} {html.escape(r['char'])}", "yes" if r["present"] else "no",
@@ -224,6 +226,13 @@ class SpellingCheckReport:
         return "".join(parts) + f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
 
 
+def _link_target(path: Path) -> str:
+    try:
+        return repr(os.readlink(path))
+    except OSError:
+        return "an unreadable target"
+
+
 def _round(value: Any) -> float | None:
     return None if value is None else round(float(value), 2)
 
@@ -231,7 +240,7 @@ def _round(value: Any) -> float | None:
 def _check_file(path: Path, char: str) -> dict[str, Any]:
     """Row for one present character file: the audio checker's verdict plus our own measures."""
     row: dict[str, Any] = {"compliant": False, "problems": [], "warnings": [], "duration_s": None,
-                           "rms_dbfs": None, "peak_dbfs": None, "loudness_dbfs": None}
+                           "rms_dbfs": None, "peak_dbfs": None, "loudness_dbfs": None, "loudness_lufs": None}
     try:
         report = _audio.check_prompt(path, name=path.name)
     except Exception as exc:  # noqa: BLE001 - one unreadable file must not stop the check
@@ -244,10 +253,12 @@ def _check_file(path: Path, char: str) -> dict[str, Any]:
     row["rms_dbfs"] = _round(report.rms_dbfs)
     row["peak_dbfs"] = _round(report.peak_dbfs)
     try:
-        samples, rate = _audio.read_wav_samples(path.read_bytes())
+        samples, rate = _audio.read_wav_samples(_audio.read_regular(path))
         mono = _audio.to_mono_8k(samples, rate) if getattr(samples, "ndim", 1) > 1 or rate != _audio.RATE else samples
         if len(mono):
             row["loudness_dbfs"] = round(_audio.active_rms_dbfs(mono, _audio.RATE), 2)
+            lufs = _audio.loudness_lufs(mono, _audio.RATE)
+            row["loudness_lufs"] = round(lufs, 2) if math.isfinite(lufs) else None
     except Exception as exc:  # noqa: BLE001 - the checker already said why it cannot be read
         logger.debug("cannot measure %s: %s", path, exc)
     loud = row["loudness_dbfs"]
@@ -307,8 +318,9 @@ def check_spelling_set(
     warnings: list[str] = []
     lp = locale_problem(locale)
     if lp:
+        # The locale names a folder: one that is not exactly xx-XX is never joined into a path.
         problems.append(lp)
-        voice = None
+        return SpellingCheckReport(locale=str(locale), folder=Path(root_or_dir), problems=problems)
     else:
         voice = provider_voice(locale)
         if voice is False:
@@ -342,6 +354,7 @@ def check_spelling_set(
 
     stray: list[dict[str, str]] = []
     found: dict[str, Path] = {}
+    links: dict[str, Path] = {}
     if not folder.is_dir():
         hint = ""
         parent = folder.parent
@@ -358,7 +371,16 @@ def check_spelling_set(
             if entry.name.startswith("."):
                 warnings.append(f"hidden entry {entry.name!r} ignored (it is not packed) — remove it before uploading by hand")
                 continue
-            char, reason = classify_entry(entry.name, is_dir=entry.is_dir())
+            if entry.is_symlink():
+                # Never followed: a link could point anywhere (a.wav -> /etc/passwd).
+                char, _ = classify_entry(entry.name)
+                links[char or entry.name] = entry
+                if char is None:
+                    stray.append({"name": entry.name, "reason": "symbolic link: the set must hold the recordings "
+                                                                "themselves — remove it"})
+                    continue
+            else:
+                char, reason = classify_entry(entry.name, is_dir=entry.is_dir())
             if char is not None:
                 found[char] = entry
                 if char not in row_chars:
@@ -374,11 +396,16 @@ def check_spelling_set(
         path = found.get(char, folder / f"{char}.wav")
         row: dict[str, Any] = {"char": char, "file": str(path), "required": char in required,
                                "present": char in found}
-        if char in found:
+        if char in links:
+            row.update({"compliant": False, "warnings": [], "duration_s": None, "rms_dbfs": None,
+                        "peak_dbfs": None, "loudness_dbfs": None, "loudness_lufs": None,
+                        "problems": [f"{path.name} is a symbolic link (to {_link_target(path)}), not a recording; "
+                                     "it is not read and never packed — copy the real file in its place"]})
+        elif char in found:
             row.update(_check_file(path, char))
         else:
             row.update({"compliant": None, "problems": [], "warnings": [], "duration_s": None,
-                        "rms_dbfs": None, "peak_dbfs": None, "loudness_dbfs": None})
+                        "rms_dbfs": None, "peak_dbfs": None, "loudness_dbfs": None, "loudness_lufs": None})
             if row["required"]:
                 row["problems"].append(f"missing: {char}.wav")
         row["ok"] = bool(row["present"] and row["compliant"] and not row["problems"])
@@ -406,8 +433,10 @@ def check_spelling_set(
 
 def _consistency(rows: list[dict[str, Any]], problems: list[str], warnings: list[str]) -> float:
     """Loudness spread and duration outliers across the present characters; returns the spread (dB)."""
-    loud = {r["char"]: r["loudness_dbfs"] for r in rows
-            if r["present"] and r["loudness_dbfs"] is not None and r["loudness_dbfs"] >= SILENT_DBFS}
+    # BS.1770 loudness: the spread a listener hears (a plain RMS misjudges "s" against "o").
+    loud = {r["char"]: r["loudness_lufs"] for r in rows
+            if r["present"] and r.get("loudness_lufs") is not None and r["loudness_dbfs"] is not None
+            and r["loudness_dbfs"] >= SILENT_DBFS}
     spread = float("nan")
     if len(loud) >= 2:
         hi = max(loud, key=loud.get)
@@ -417,9 +446,9 @@ def _consistency(rows: list[dict[str, Any]], problems: list[str], warnings: list
         for r in rows:
             if r["char"] in loud and abs(loud[r["char"]] - median) > LOUDNESS_OUTLIER_DB:
                 diff = loud[r["char"]] - median
-                r["warnings"].append(f"{abs(diff):.1f} dB {'louder' if diff > 0 else 'quieter'} than the set's median")
-        msg = (f"loudness differs by {spread:.1f} dB across the set (loudest {hi!r} {loud[hi]:.1f} dBFS, "
-               f"quietest {lo!r} {loud[lo]:.1f} dBFS) — a caller hears some characters louder; rebuild with "
+                r["warnings"].append(f"{abs(diff):.1f} LU {'louder' if diff > 0 else 'quieter'} than the set's median")
+        msg = (f"loudness differs by {spread:.1f} LU across the set (BS.1770: loudest {hi!r} {loud[hi]:.1f} LUFS, "
+               f"quietest {lo!r} {loud[lo]:.1f} LUFS) — a caller hears some characters louder; rebuild with "
                "build_spelling_set to level them")
         if spread > SPREAD_FAIL_DB:
             problems.append(msg)

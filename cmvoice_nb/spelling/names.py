@@ -70,7 +70,8 @@ PREFIX_WORDS = (
 )
 
 _SEPARATORS = re.compile(r"[\s_\-.]+")
-LOCALE_RE = re.compile(r"^[a-z]{2}-[A-Z]{2}$")
+#: A provider locale, matched in full with ``fullmatch`` (``$`` would accept "en-GB\n").
+LOCALE_RE = re.compile(r"[a-z]{2}-[A-Z]{2}")
 
 
 def _fold(text: str) -> str:
@@ -201,14 +202,15 @@ class FileAssignment:
         if self.unmapped:
             lines.append(
                 f"{len(self.unmapped)} file(s) spell no character: {', '.join(self.unmapped)} — "
-                "rename them (e.g. 'a.wav', 'zero.wav', 'letter_b.wav') or pass mapping={'name': 'char'}"
+                "rename them (e.g. 'a.wav', 'zero.wav', 'letter_b.wav') or pass mapping={'name': 'char'} "
+                "(--map NAME=CHAR)"
             )
         for char, names in self.conflicts.items():
             lines.append(f"character {char!r} has {len(names)} files: {', '.join(names)} — keep one")
         if self.missing:
             lines.append(
                 f"no file for {len(self.missing)} character(s): {' '.join(self.missing)} — "
-                "record them, or pass chars= with only the characters you have"
+                "record them, or pass chars= (--chars) with only the characters you have"
             )
         return lines
 
@@ -288,7 +290,7 @@ def normalize_chars(chars: str | Iterable[str]) -> str:
 
 
 def locale_problem(locale: object) -> str | None:
-    """Return why *locale* is not a provider locale (``xx-XX``), or None when it is.
+    r"""Return why *locale* is not a provider locale (``xx-XX``), or None when it is.
 
     Examples
     --------
@@ -296,12 +298,14 @@ def locale_problem(locale: object) -> str | None:
     True
     >>> locale_problem("en-gb")
     "locale 'en-gb' is not of the form xx-XX (5 characters, e.g. 'en-GB'); did you mean 'en-GB'?"
+    >>> locale_problem("en-GB\n")  # it names a folder: the whole string must match
+    "locale 'en-GB\\n' is not of the form xx-XX (5 characters, e.g. 'en-GB'); did you mean 'en-GB'?"
     """
-    if isinstance(locale, str) and LOCALE_RE.match(locale):
+    if isinstance(locale, str) and LOCALE_RE.fullmatch(locale):
         return None
     msg = f"locale {locale!r} is not of the form xx-XX (5 characters, e.g. 'en-GB')"
     if isinstance(locale, str):
-        m = re.match(r"^([A-Za-z]{2})[-_]([A-Za-z]{2})$", locale.strip())
+        m = re.fullmatch(r"([A-Za-z]{2})[-_]([A-Za-z]{2})", locale.strip())
         if m:
             msg += f"; did you mean '{m.group(1).lower()}-{m.group(2).upper()}'?"
     return msg
@@ -334,8 +338,8 @@ def provider_voice(locale: str) -> bool | None:
 
 
 def spelling_folder(root: str | PurePath, locale: str) -> PurePath:
-    """``root/spelling/<locale>``, the folder layout of the Audio Prompt Manager."""
-    return PurePath(root) / "spelling" / locale
+    """``root/spelling/<locale>``, the folder layout of the Audio Prompt Manager (*locale* validated)."""
+    return PurePath(root) / "spelling" / require_locale(locale)
 
 
 __all__ = [

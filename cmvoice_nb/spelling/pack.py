@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import logging
 import os
+import stat
 import zipfile
 from pathlib import Path
-from typing import Iterable
+from typing import Any, Iterable
 
 from .._fsutil import atomic_writer, same_file
 from ..errors import SpellingSetError
@@ -29,6 +30,38 @@ class SpellingPackError(SpellingSetError):
     def __init__(self, message: str, *, report: SpellingCheckReport | None = None) -> None:
         super().__init__(message)
         self.report = report
+
+
+def _refusal_hint(report: SpellingCheckReport, *, codes: Any, chars: str | None) -> str:
+    """The flag that fixes the refusal, named: ``--chars`` for a partial set, ``--force`` otherwise."""
+    present = "".join(r["char"] for r in report.rows if r["present"])
+    only_missing = bool(report.missing) and all("have no file" in p or p.startswith("missing")
+                                                for p in report.problems)
+    if only_missing and codes is None and chars is None and present:
+        # A digits-only (or any partial) set is complete for what it is meant to read: say so.
+        return (f" — the set holds only {present!r}: if that is all it must read, pass chars={present!r} "
+                f"(--chars {present}), or the codes it must read (codes= / --code)")
+    if only_missing:
+        return " — add the missing files, or narrow what the set must cover (chars= / --chars, codes= / --code)"
+    return (" (fix them; force=True / --force packs the files that pass anyway, never a rejected one)")
+
+
+def _read_no_follow(path: Path, report: SpellingCheckReport) -> bytes:
+    """The bytes of a regular file, never through a symbolic link (checked again at open)."""
+    try:
+        st = os.lstat(path)
+        if not stat.S_ISREG(st.st_mode):
+            raise SpellingPackError(f"{path.name}: not a regular file; refusing to pack it", report=report)
+        flags = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0)
+        fd = os.open(path, flags)
+        with os.fdopen(fd, "rb") as fh:
+            now = os.fstat(fh.fileno())
+            if not stat.S_ISREG(now.st_mode) or (now.st_ino, now.st_dev) != (st.st_ino, st.st_dev):
+                raise SpellingPackError(f"{path.name}: changed while packing; refusing to pack it", report=report)
+            return fh.read()
+    except OSError as exc:
+        raise SpellingPackError(f"{path.name}: cannot be read for packing ({exc.strerror or exc}); a symbolic "
+                                "link is never followed", report=report) from exc
 
 
 def zip_members(locale: str, chars: Iterable[str]) -> list[str]:
@@ -62,7 +95,9 @@ def pack_spelling_set(
     out
         The zip to write (atomically; an existing zip there is replaced).
     force
-        Pack even when the validation has problems (the present character files only).
+        Pack even when the validation has set-level problems (missing characters, strays,
+        loudness spread). Only character files that passed the check go in, force or not:
+        a symbolic link, a text file named ``a.wav`` or a silent recording never does.
     codes, chars
         Passed to :func:`check_spelling_set`: what the set must cover.
 
@@ -87,21 +122,31 @@ def pack_spelling_set(
     """
     locale = require_locale(locale)
     report = check_spelling_set(root, locale=locale, codes=codes, chars=chars)
+    linked = [p for p in (report.folder, report.folder.parent) if p.name in (locale, "spelling") and p.is_symlink()]
+    if linked:
+        # Never followed, force or not: the zip must hold the set, not wherever a link points.
+        raise SpellingPackError(f"{linked[0]} is a symbolic link; refusing to pack through it — pack the real "
+                                "folder", report=report)
     if not report.ok and not force:
         raise SpellingPackError(
             f"refusing to pack {locale}: {len(report.problems)} problem(s): " + "; ".join(report.problems)
-            + " (fix them, or pass force=True / --force)",
+            + _refusal_hint(report, codes=codes, chars=chars),
             report=report,
         )
-    # Every character file goes in, also those outside chars/codes: they are valid and
-    # leaving them out would silently shrink the set on upload.
-    files = dict(report.files)
+    # Every character file that passed goes in, also those outside chars/codes: they are valid
+    # and leaving them out would silently shrink the set on upload. A file the check rejected
+    # (a symbolic link, a text file, silence, ...) never goes in, force or not.
+    passed = {r["char"] for r in report.rows if r["ok"]}
+    files = {c: p for c, p in report.files.items() if c in passed}
+    rejected = sorted(set(report.files) - passed)
     if not files:
-        raise SpellingPackError(f"nothing to pack: no character file in {report.folder}", report=report)
+        raise SpellingPackError(f"nothing to pack: no character file in {report.folder} passed the check"
+                                + (f" (rejected: {', '.join(rejected)})" if rejected else ""), report=report)
     out = Path(out)
-    if out.resolve().parent == report.folder.resolve() or any(same_file(out, f) for f in files.values()):
+    if out.resolve().parent == report.folder.resolve() or any(same_file(out, f) for f in report.files.values()):
         raise SpellingPackError(f"{out}: the zip must not be written inside the set folder {report.folder}",
                                 report=report)
+    payloads = {c: _read_no_follow(p, report) for c, p in files.items()}
     members = zip_members(locale, files)
     with atomic_writer(out, "wb") as fh, zipfile.ZipFile(fh, "w", compression=zipfile.ZIP_DEFLATED) as zf:
         for name in members:
@@ -112,7 +157,9 @@ def pack_spelling_set(
             else:
                 info.external_attr = 0o100644 << 16
                 info.compress_type = zipfile.ZIP_DEFLATED
-                zf.writestr(info, files[name.rsplit("/", 1)[1][:-4]].read_bytes())
+                zf.writestr(info, payloads[name.rsplit("/", 1)[1][:-4]])
+    if rejected:
+        logger.warning("left out of %s: %s (rejected by the check)", out, ", ".join(f"{c}.wav" for c in rejected))
     if not report.ok:
         logger.warning("packed %s despite %d problem(s) (force=True)", locale, len(report.problems))
     logger.info("packed %d character files of %s into %s", len(files), locale, out)

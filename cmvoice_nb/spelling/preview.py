@@ -66,7 +66,7 @@ def preview_code(
         )
     cache: dict[str, np.ndarray] = {}
     for c in dict.fromkeys(text):
-        samples, rate = _audio.read_wav_samples((folder / f"{c}.wav").read_bytes())
+        samples, rate = _audio.read_wav_samples(_audio.read_regular(folder / f"{c}.wav"))
         cache[c] = _audio.to_mono_8k(samples, rate)
     return join_with_gaps([cache[c] for c in text], _audio.RATE, gap_s=gap_s), _audio.RATE
 

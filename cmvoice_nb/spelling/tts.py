@@ -94,20 +94,46 @@ def espeak_voices(binary: str) -> list[str]:
     return parse_espeak_voices(out.stdout)
 
 
-def espeak_engine(locale: str, *, engine: str = "espeak-ng", speed_wpm: int = 140) -> tuple[Engine, str, list[str]]:
+#: An engine voice name as given by a user: a language code, optionally with an espeak
+#: variant (``en``, ``en-gb``, ``en+f3``). Matched in full: it is passed to a program.
+VOICE_RE = re.compile(r"[A-Za-z]{2,3}(?:-[A-Za-z0-9]{1,8})*(?:\+[A-Za-z0-9_-]{1,16})?")
+
+
+def espeak_engine(locale: str, *, engine: str = "espeak-ng", speed_wpm: int = 140,
+                  voice: str | None = None) -> tuple[Engine, str, list[str]]:
     """Return ``(speak, language, notes)``: a callable ``speak(char, locale) -> (samples, rate)``.
 
-    When the engine has no language for *locale*, English is used and a note says so.
+    The engine's language for *locale* is used, or the *voice* given. When the engine
+    has no language for *locale* and no *voice* is given, the build is refused: a set
+    spoken in another language than its folder says must be asked for, never a fallback.
+
+    Raises
+    ------
+    SpellingSetError
+        No engine language for *locale* and no *voice*; or a *voice* the engine does not have.
     """
     from ._audio import read_wav_samples
 
     binary = find_engine(engine)
-    language = espeak_language(locale, espeak_voices(binary))
+    available = espeak_voices(binary)
     notes: list[str] = []
-    if language is None:
-        language = "en"
-        notes.append(f"{os.path.basename(binary)} has no {locale} voice; the starter set is spoken in English")
-        logger.warning("%s has no voice for %s; using English", binary, locale)
+    name = os.path.basename(binary)
+    if voice is not None:
+        if not isinstance(voice, str) or not VOICE_RE.fullmatch(voice):
+            raise SpellingSetError(f"voice {voice!r} is not a voice name (e.g. 'en', 'en-gb', 'nl', 'en+f3')")
+        base = voice.split("+", 1)[0]
+        if espeak_language(base, available) is None:
+            raise SpellingSetError(f"{name} has no voice {voice!r}; see '{name} --voices' for the ones it has")
+        language = voice
+        notes.append(f"spoken with {name} voice {voice!r} (chosen with voice=) for {locale}")
+    else:
+        found = espeak_language(locale, available)
+        if found is None:
+            raise SpellingSetError(
+                f"{name} has no voice for {locale}, so a text-to-speech set would not be in the language of "
+                f"spelling/{locale}/; pass the voice to use (voice='en' / --voice en; '{name} --voices' lists "
+                "them) or build from recordings")
+        language = found
 
     def speak(char: str, _locale: str = locale) -> tuple[np.ndarray, int]:
         # A single character is read as its name ("b" → "bee", "7" → "seven"/"zeven").
@@ -115,7 +141,7 @@ def espeak_engine(locale: str, *, engine: str = "espeak-ng", speed_wpm: int = 14
         try:
             out = subprocess.run(cmd, capture_output=True, timeout=TIMEOUT_S, check=True)
         except (OSError, subprocess.SubprocessError) as exc:
-            raise SpellingSetError(f"{os.path.basename(binary)} failed to speak {char!r}: {exc}") from exc
+            raise SpellingSetError(f"{name} failed to speak {char!r}: {exc}") from exc
         return read_wav_samples(out.stdout)
 
     return speak, language, notes

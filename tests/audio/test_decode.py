@@ -146,13 +146,16 @@ def test_unreadable_file_is_reported(tmp_path, monkeypatch):
     p = tmp_path / "locked.wav"
     p.write_bytes(b"RIFF")
 
-    def deny(self):
+    def deny(*args, **kwargs):
         raise PermissionError(13, "Permission denied")
 
     # Tests may run as root, where chmod 000 does not stop reads; simulate the OS refusing.
-    monkeypatch.setattr(type(p), "read_bytes", deny)
-    with pytest.raises(AudioError, match="permission denied"):
-        load_audio(p)
+    import cmvoice_nb.audio.decode as decode_mod
+
+    with monkeypatch.context() as m:
+        m.setattr(decode_mod.os, "open", deny)
+        with pytest.raises(AudioError, match="permission denied"):
+            load_audio(p)
 
 
 def test_wrong_input_types_are_refused():

@@ -19,8 +19,9 @@ from .conftest import RATE, dominant_hz, espeak, sequence, silence, tone
 
 
 def _speech_loudness(path):
+    # What listeners hear: ITU-R BS.1770 integrated loudness (the set is levelled by it).
     x, rate = read_wav_samples(path.read_bytes())
-    return _audio.active_rms_dbfs(x, rate)
+    return _audio.loudness_lufs(x, rate)
 
 
 def _leading_silence_s(path):
@@ -43,12 +44,15 @@ def test_trimming_a_silent_clip_says_there_is_no_speech():
         trim_to_speech(np.zeros(RATE), RATE)
 
 
-def test_levelling_brings_quiet_and_loud_clips_to_the_same_speech_loudness_without_modifying_them():
-    quiet, loud = tone(300, 0.3, amplitude=0.02), tone(600, 0.3, amplitude=0.6)
+def test_levelling_brings_quiet_and_loud_clips_to_the_same_bs1770_loudness_without_modifying_them():
+    # 300 Hz and 2.5 kHz: K-weighting hears the high tone ~3 dB louder than its RMS says.
+    quiet, loud = tone(300, 0.3, amplitude=0.02), tone(2500, 0.3, amplitude=0.6)
     before = quiet.copy()
     out, level = level_clips([quiet, loud], RATE, target_dbfs=-20)
     assert level == pytest.approx(-20)
-    assert _audio.rms_dbfs(out[0]) == pytest.approx(_audio.rms_dbfs(out[1]), abs=0.1)
+    assert _audio.loudness_lufs(out[0], RATE) == pytest.approx(-20, abs=0.05)
+    assert _audio.loudness_lufs(out[1], RATE) == pytest.approx(-20, abs=0.05)
+    assert _audio.rms_dbfs(out[0]) - _audio.rms_dbfs(out[1]) > 2.0  # not equal RMS: equal loudness
     np.testing.assert_array_equal(quiet, before)
 
 
@@ -58,7 +62,7 @@ def test_levelling_holds_the_whole_set_back_when_one_clip_would_clip():
     out, level = level_clips([tone(300, 0.3, amplitude=0.1), spiky], RATE, target_dbfs=-20)
     assert level < -20
     assert _audio.peak_dbfs(out[1]) <= -1.0 + 1e-9
-    assert _audio.active_rms_dbfs(out[0], RATE) == pytest.approx(level, abs=0.1)
+    assert _audio.loudness_lufs(out[0], RATE) == pytest.approx(level, abs=0.05)
 
 
 def test_segments_are_paired_with_characters_in_order():
@@ -248,9 +252,10 @@ def test_tts_builds_a_starter_set_in_the_locales_language(tmp_path):
         assert parse_wav(path.read_bytes()).codec == "alaw"
 
 
-def test_tts_falls_back_to_english_with_a_note_when_the_engine_lacks_the_language(tmp_path):
-    report = build_spelling_set("tts", tmp_path, locale="qq-QQ", chars="1", progress=False)
-    assert any("English" in n for n in report.notes)
+def test_tts_no_longer_falls_back_to_english_for_a_locale_it_cannot_speak(tmp_path):
+    with pytest.raises(SpellingSetError, match="no voice for qq-QQ"):
+        build_spelling_set("tts", tmp_path, locale="qq-QQ", chars="1", progress=False)
+    assert not (tmp_path / "spelling").exists()
 
 
 def test_a_missing_tts_engine_says_how_to_install_it(tmp_path):
@@ -275,7 +280,8 @@ def test_the_report_shows_source_to_target_and_an_audio_player_per_character(tmp
     html = report._repr_html_()
     assert html.count("<audio") == 2 and "a.wav" in html
     assert "en-GB" in repr(report)
-    assert list(report.frame.columns) == ["char", "source", "target", "duration_s", "loudness_dbfs", "gain_db"]
+    assert list(report.frame.columns) == ["char", "source", "target", "duration_s", "loudness_dbfs", "loudness_lufs",
+                                         "gain_db"]
     assert report.check().ok
 
 
