@@ -3,9 +3,20 @@
 Widgets live in :mod:`cmvoice_nb.widgets` (``AudioPrep``, ``SpellingSet``, ``Campaign``,
 ``CallbackDashboard``). The public names below are re-exported lazily: ``import cmvoice_nb`` imports
 nothing heavy (no pandas, numpy, requests, widgets) until a name is used, and
-does no I/O, env reading or thread start at import time.
+does no I/O, env reading or thread start at import time. Sub-modules are attributes too:
+``import cmvoice_nb as cm; cm.spec.fields_frame("otp")``.
+
+Examples
+--------
+>>> import cmvoice_nb as cm
+>>> cm.spec.APPS["notification"].endpoint
+'Notification'
+>>> cm.OTP.__name__, cm.errors.ValidationError.__name__
+('OTP', 'ValidationError')
 """
 from __future__ import annotations
+
+from typing import TYPE_CHECKING
 
 from ._lazy import lazy_exports
 
@@ -83,4 +94,70 @@ _EXPORTS: dict[str, str] = {
     "plot_funnel": "callbacks",
 }
 
-__getattr__, __dir__, __all__ = lazy_exports(__name__, _EXPORTS)
+#: Sub-modules reachable as attributes before they are imported (``cm.spec``). Each costs
+#: 5-40 ms to import (dataclasses, pandas...), which is why none is imported here.
+_SUBMODULES = ("spec", "errors", "instructions", "numbers", "client", "audio", "spelling", "campaign",
+               "callbacks", "widgets", "commands", "cli", "demo")
+
+__getattr__, __dir__, __all__ = lazy_exports(__name__, _EXPORTS, submodules=_SUBMODULES)
+
+if TYPE_CHECKING:  # what editors and type checkers see; at run time __getattr__ imports on first use
+    from . import audio, callbacks, campaign, cli, client, commands, demo, errors, instructions, numbers
+    from . import spec, spelling, widgets
+    from .audio import (
+        PromptReport,
+        check_folder,
+        check_prompt,
+        convert_folder,
+        convert_prompt,
+        load_audio,
+        to_audio_segment,
+    )
+    from .callbacks import (
+        CallbackReceiver,
+        dtmf_summary,
+        funnel,
+        load_callbacks,
+        load_results,
+        plot_answer_rate_by_hour,
+        plot_funnel,
+        plot_outcomes,
+        plot_ring_time,
+        save_calls,
+        summarize,
+        write_report,
+    )
+    from .campaign import (
+        CampaignPlan,
+        CampaignSender,
+        Journal,
+        RetryPolicy,
+        TokenBucket,
+        plan_campaign,
+        send_campaign,
+    )
+    from .client import CalleeResult, SendResult, VoiceClient
+    from .errors import (
+        APIError,
+        AudioError,
+        AuthenticationError,
+        CallbackError,
+        CampaignError,
+        CMVoiceError,
+        ConfigurationError,
+        ConnectError,
+        ConnectionDropped,
+        InstructionRejected,
+        JournalError,
+        NumberError,
+        RateLimited,
+        ReadTimeout,
+        ServerError,
+        SpellingSetError,
+        TransportError,
+        ValidationError,
+    )
+    from .instructions import DTMF, OTP, Notification, Problem, Voice, instruction_from_json
+    from .numbers import normalize_number
+    from .sandbox import SIMULATOR_TOKEN, Simulator
+    from .spelling import build_spelling_set, check_spelling_set, pack_spelling_set, preview_audio, preview_code

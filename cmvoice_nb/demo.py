@@ -33,9 +33,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
+from . import spec
+
 logger = logging.getLogger(__name__)
 
-AUDIO_SUFFIXES = {".wav", ".mp3", ".m4a", ".flac", ".ogg", ".aif", ".aiff"}
 NOTEBOOKS = ("01_audio_preparation", "02_otp_spelling_set", "03_campaign", "04_callback_analysis")
 CALLER = "+31201234567"
 
@@ -79,7 +80,7 @@ def step_audio(samples: Path, out: Path, summary: DemoSummary) -> None:
     from .audio import check_folder, convert_paths
 
     prompts = out / "prompts"
-    files = sorted(p for p in samples.iterdir() if p.is_file() and p.suffix.lower() in AUDIO_SUFFIXES)
+    files = sorted(p for p in samples.iterdir() if p.is_file() and p.suffix.lower() in spec.AUDIO_SUFFIXES)
     table = convert_paths([(p.name, p, prompts / (p.stem + ".wav")) for p in files], normalize_dbfs=-20.0,
                           trim=True, workers=1, progress=False)
     checked = check_folder(prompts, workers=1, progress=False)

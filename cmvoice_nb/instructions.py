@@ -409,7 +409,9 @@ class Instruction(_SpecObject):
         if isinstance(self.callees, list):
             numbers += [("callees", c) for c in self.callees]
         for key, value in numbers:
-            if isinstance(value, str) and len(value) <= 24 and not _PHONE_RE.fullmatch(value):
+            # Over-long numbers are already reported by the field's own max_length check.
+            limit = self.app_spec.field(key).max_length
+            if isinstance(value, str) and (limit is None or len(value) <= limit) and not _PHONE_RE.fullmatch(value):
                 problems.append(Problem(key, value, "expected an international number like +31612345678 or "
                                                     "0031612345678 (normalise with cmvoice_nb.normalize_number)"))
         url = self.callback_url

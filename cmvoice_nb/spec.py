@@ -21,7 +21,10 @@ Examples
 from __future__ import annotations
 
 from dataclasses import dataclass, field as _dc_field
-from typing import Any, Mapping
+from typing import TYPE_CHECKING, Any, Mapping
+
+if TYPE_CHECKING:
+    import datetime as _dt
 
 # ---------------------------------------------------------------------------------------------
 # Transport
@@ -78,6 +81,83 @@ AUDIO_SUFFIXES = frozenset({
     ".mp4", ".aac", ".3gp", ".3gpp", ".amr", ".aif", ".aiff", ".aifc", ".caf", ".au", ".snd",
     ".wma", ".webm", ".mka", ".spx",
 })
+
+
+# ---------------------------------------------------------------------------------------------
+# Audio files the provider plays (seed, "Custom audio files")
+# ---------------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class AudioFormat:
+    """A WAV format the provider plays: codec, rate, channels, bits per sample.
+
+    Examples
+    --------
+    >>> AUDIO_FORMAT.samplerate, AUDIO_FORMAT.channels, AUDIO_FORMAT.bits, AUDIO_FORMAT.kbps
+    (8000, 1, 8, 64)
+    >>> AUDIO_FORMATS["pcm16"].byte_rate
+    16000
+    """
+
+    #: Target name used by the converters (``"alaw"``, ``"pcm16"``).
+    target: str
+    #: Codec name as :func:`cmvoice_nb.audio.parse_wav` reports it (``"alaw"``, ``"pcm"``).
+    codec: str
+    samplerate: int
+    channels: int
+    bits: int
+    #: What the provider calls it, for messages.
+    label: str
+    #: The file name suffix the provider expects.
+    suffix: str = ".wav"
+
+    @property
+    def byte_rate(self) -> int:
+        """Bytes per second of audio data."""
+        return self.samplerate * self.channels * self.bits // 8
+
+    @property
+    def kbps(self) -> int:
+        """Bit rate in kbit/s (64 for G.711)."""
+        return self.byte_rate * 8 // 1000
+
+
+#: The provider's preferred format: ``*.wav``, G.711 A-law, 8 kHz, mono, 8-bit, 64 kbps.
+AUDIO_FORMAT = AudioFormat("alaw", "alaw", 8000, 1, 8, "8-bit G.711 A-law")
+#: The alternative the provider's newer docs accept: 16-bit linear PCM, 8 kHz, mono.
+AUDIO_FORMAT_PCM16 = AudioFormat("pcm16", "pcm", 8000, 1, 16, "16-bit linear PCM")
+#: Converter target name -> format, the preferred one first.
+AUDIO_FORMATS: Mapping[str, AudioFormat] = {f.target: f for f in (AUDIO_FORMAT, AUDIO_FORMAT_PCM16)}
+#: The telephony sample rate every prompt and spelling file is made at.
+AUDIO_SAMPLERATE = AUDIO_FORMAT.samplerate
+
+
+# ---------------------------------------------------------------------------------------------
+# Timestamps
+# ---------------------------------------------------------------------------------------------
+
+def iso_utc(moment: _dt.datetime | None = None) -> str:
+    """ISO-8601 UTC with milliseconds and a ``Z``, the provider's callback format (now when None).
+
+    A naive *moment* is taken as UTC; an aware one is converted.
+
+    Examples
+    --------
+    >>> import datetime as dt
+    >>> iso_utc(dt.datetime(2018, 2, 9, 11, 0, 31, 752499, tzinfo=dt.timezone.utc))
+    '2018-02-09T11:00:31.752Z'
+    >>> iso_utc(dt.datetime(2018, 2, 9, 12, 0, 31, tzinfo=dt.timezone(dt.timedelta(hours=1))))
+    '2018-02-09T11:00:31.000Z'
+    >>> len(iso_utc()), iso_utc().endswith("Z")
+    (24, True)
+    """
+    import datetime as dt  # here, not at module level: spec stays cheap to import
+
+    if moment is None:
+        moment = dt.datetime.now(dt.timezone.utc)
+    elif moment.tzinfo is not None:
+        moment = moment.astimezone(dt.timezone.utc)
+    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
 
 
 # ---------------------------------------------------------------------------------------------
@@ -387,8 +467,28 @@ def voice_count(language: str, gender: str) -> int:
 
 
 def voice_languages() -> tuple[str, ...]:
-    """Languages the catalogue offers a TTS voice for, in table order."""
+    """Languages the catalogue offers a TTS voice for, in table (alphabetical) order.
+
+    Examples
+    --------
+    >>> voice_languages()[:3]
+    ('cy-GB', 'da-DK', 'de-DE')
+    >>> len(voice_languages())
+    24
+    """
     return tuple(dict.fromkeys(v.language for v in VOICES))
+
+
+def has_voice_language(language: str) -> bool:
+    """True when the catalogue has a voice for *language*, compared case-insensitively.
+
+    Examples
+    --------
+    >>> has_voice_language("nl-NL"), has_voice_language("EN-gb"), has_voice_language("xx-XX")
+    (True, True, False)
+    """
+    wanted = str(language).lower()
+    return any(lang.lower() == wanted for lang in voice_languages())
 
 
 def voices_frame():

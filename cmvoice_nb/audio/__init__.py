@@ -4,6 +4,8 @@ Public names are imported lazily so ``import cmvoice_nb.audio`` stays cheap.
 """
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from .._lazy import lazy_exports
 
 _EXPORTS: dict[str, str] = {
@@ -38,3 +40,21 @@ _EXPORTS: dict[str, str] = {
 }
 
 __getattr__, __dir__, __all__ = lazy_exports(__name__, _EXPORTS)
+
+if TYPE_CHECKING:  # numpy/soxr/soundfile load on first use; editors see the names here
+    from .batch import check_folder, check_paths, convert_folder, convert_paths
+    from .check import check_prompt, PromptReport
+    from .codec import alaw_decode, alaw_encode, ulaw_decode, ulaw_encode
+    from .convert import convert_prompt, prepare_samples, to_audio_segment
+    from .decode import find_ffmpeg, load_audio, load_mono
+    from .dsp import (
+        dbfs_peak,
+        dbfs_rms,
+        normalize_rms,
+        resample,
+        speech_bounds,
+        split_on_silence,
+        to_mono,
+        trim_silence,
+    )
+    from .wavfile import encode_wav, parse_wav, read_wav_samples, WavInfo

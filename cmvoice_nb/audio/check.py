@@ -25,7 +25,6 @@ False
 """
 from __future__ import annotations
 
-import base64
 import functools
 import html
 import math
@@ -36,6 +35,8 @@ from typing import Any, Callable
 
 import numpy as np
 
+from .. import spec
+from .._html import audio_player
 from ..errors import AudioError
 from . import dsp
 from .codec import alaw_decode, ulaw_decode
@@ -44,8 +45,11 @@ from .wavfile import WavInfo, _seconds, decode_wav_data, encode_wav, looks_like_
 
 __all__ = ["PromptReport", "check_prompt", "SPEC", "QUIET_RMS_DBFS", "LONG_SILENCE_S", "LONG_DURATION_S"]
 
-#: The provider's preferred format (seed: "Custom audio files").
-SPEC = {"codec": "alaw", "samplerate": 8000, "channels": 1, "bits": 8, "byte_rate": 8000, "suffix": ".wav"}
+_PREFERRED, _PCM16 = spec.AUDIO_FORMAT, spec.AUDIO_FORMAT_PCM16
+#: The provider's preferred format as a dict, a view of :data:`cmvoice_nb.spec.AUDIO_FORMAT`
+#: (kept because it is public; read the spec in new code).
+SPEC = {"codec": _PREFERRED.codec, "samplerate": _PREFERRED.samplerate, "channels": _PREFERRED.channels,
+        "bits": _PREFERRED.bits, "byte_rate": _PREFERRED.byte_rate, "suffix": _PREFERRED.suffix}
 #: Active-speech RMS below this draws a "too quiet" warning. G.711 A-law keeps its
 #: ~38 dB SNR only for levels near nominal; much below -30 dBFS the quantisation noise
 #: of the lowest segments becomes audible over the phone.
@@ -178,8 +182,7 @@ class PromptReport:
         player = ""
         wav = self._player_wav()
         if wav is not None:
-            b64 = base64.b64encode(wav).decode("ascii")
-            player = f"<audio controls preload='none' src='data:audio/wav;base64,{b64}'></audio>"
+            player = audio_player(wav)
         return (
             f"<div class='cmvoice-prompt-report'><b>{esc(label)}</b> — "
             f"<span style='color:{colour}'>{verdict}</span>"
@@ -197,27 +200,30 @@ def _header_problems(info: WavInfo, *, allow_pcm16: bool) -> tuple[list[str], li
         problems.append(
             f"header is WAVE_FORMAT_EXTENSIBLE (sub-format {codec}); telephony players expect a plain "
             f"fmt tag 6 (A-law). {_FIX_CONVERT}")
-    pcm16 = codec == "pcm" and info.bits == 16
-    if codec == "alaw":
-        if info.bits != 8:
-            problems.append(f"A-law data must have 8-bit samples, the header says {info.bits} bits. {_FIX_CONVERT}")
+    pcm16 = codec == _PCM16.codec and info.bits == _PCM16.bits
+    if codec == _PREFERRED.codec:
+        if info.bits != _PREFERRED.bits:
+            problems.append(f"A-law data must have {_PREFERRED.bits}-bit samples, the header says {info.bits} bits. "
+                            f"{_FIX_CONVERT}")
     elif pcm16 and allow_pcm16:
-        if info.samplerate == SPEC["samplerate"] and info.channels == 1:
-            warnings.append("16-bit linear PCM: accepted by the provider's newer docs, but the preferred format "
-                            "is 8-bit G.711 A-law (half the size). Convert with target='alaw' to be safe.")
+        if info.samplerate == _PCM16.samplerate and info.channels == _PCM16.channels:
+            warnings.append(f"{_PCM16.label}: accepted by the provider's newer docs, but the preferred format "
+                            f"is {_PREFERRED.label} (half the size). Convert with target={_PREFERRED.target!r} "
+                            "to be safe.")
     elif codec == "pcm":
         problems.append(
-            f"codec is {info.bits}-bit linear PCM; the provider requires 8-bit G.711 A-law"
+            f"codec is {info.bits}-bit linear PCM; the provider requires {_PREFERRED.label}"
             f"{' (or 16-bit PCM)' if allow_pcm16 else ''}. {_FIX_CONVERT}")
     else:
         names = {"ulaw": "G.711 µ-law (the North-American variant)", "float": f"{info.bits}-bit float"}
         problems.append(f"codec is {names.get(codec, codec)}; the provider requires G.711 A-law. {_FIX_CONVERT}")
-    if info.samplerate != SPEC["samplerate"]:
+    if info.samplerate != _PREFERRED.samplerate:
         problems.append(
-            f"sample rate is {info.samplerate} Hz; the provider requires 8000 Hz (other rates may silently "
-            f"not play on a call). {_FIX_CONVERT}")
-    if info.channels != 1:
-        problems.append(f"{info.channels} channels; the provider requires mono (1 channel). {_FIX_CONVERT}")
+            f"sample rate is {info.samplerate} Hz; the provider requires {_PREFERRED.samplerate} Hz (other rates "
+            f"may silently not play on a call). {_FIX_CONVERT}")
+    if info.channels != _PREFERRED.channels:
+        problems.append(f"{info.channels} channels; the provider requires mono ({_PREFERRED.channels} channel). "
+                        f"{_FIX_CONVERT}")
     if info.samplerate and info.channels and info.bits and codec in ("alaw", "ulaw", "pcm", "float"):
         width = (info.bits + 7) // 8
         if info.block_align != width * info.channels:
@@ -268,17 +274,18 @@ def _name_findings(name: str) -> tuple[list[str], list[str]]:
     warnings: list[str] = []
     base = os.path.basename(name)
     stem, suffix = os.path.splitext(base)
-    if suffix == ".wav":
+    want = _PREFERRED.suffix
+    if suffix == want:
         pass
-    elif suffix.lower() == ".wav":
-        problems.append(f"file name {base!r} has an upper-case extension; the provider expects '*.wav'. "
-                        f"Fix: rename it to {stem + '.wav'!r}.")
+    elif suffix.lower() == want:
+        problems.append(f"file name {base!r} has an upper-case extension; the provider expects '*{want}'. "
+                        f"Fix: rename it to {stem + want!r}.")
     else:
-        problems.append(f"file name {base!r} does not end in '.wav'; the provider expects '*.wav'. "
-                        f"Fix: convert it, or rename it to {stem + '.wav'!r} if it already is a compliant WAV.")
+        problems.append(f"file name {base!r} does not end in '{want}'; the provider expects '*{want}'. "
+                        f"Fix: convert it, or rename it to {stem + want!r} if it already is a compliant WAV.")
     if stem != stem.lower():
         warnings.append(f"file name {base!r} has upper-case letters; prompt paths are matched exactly and "
-                        f"spelling files must be lower case. Consider {stem.lower() + '.wav'!r}.")
+                        f"spelling files must be lower case. Consider {stem.lower() + want!r}.")
     if any(ch.isspace() for ch in base) or not base.isascii():
         warnings.append(f"file name {base!r} contains spaces or non-ASCII characters; use plain "
                         "lower-case letters, digits, '-' and '_' for prompt paths.")

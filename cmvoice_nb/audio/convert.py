@@ -27,6 +27,7 @@ from typing import Any
 import numpy as np
 
 from .._fsutil import atomic_write_bytes, same_file
+from .. import spec
 from ..errors import AudioError
 from . import dsp
 from .check import PromptReport, check_prompt
@@ -36,8 +37,8 @@ from .wavfile import encode_wav, read_wav_samples
 __all__ = ["prepare_samples", "convert_prompt", "to_audio_segment", "TARGETS"]
 
 #: Output formats: the provider's preferred A-law, or 16-bit PCM (accepted by its newer docs).
-TARGETS = ("alaw", "pcm16")
-TARGET_RATE = 8000
+TARGETS = tuple(spec.AUDIO_FORMATS)
+TARGET_RATE = spec.AUDIO_SAMPLERATE
 #: Trimming never treats as silence anything within this many dB of the loudest frame.
 TRIM_RELATIVE_DB = 40.0
 

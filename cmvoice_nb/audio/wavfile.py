@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from .. import spec
 from ..errors import AudioError
 from .codec import alaw_decode, alaw_encode, float_to_pcm16, ulaw_decode
 
@@ -338,7 +339,8 @@ def _parse_fmt(info: WavInfo, fmt: memoryview) -> None:
             info.notes.append("extensible fmt chunk is shorter than 40 bytes")
 
 
-def encode_wav(samples_8k: np.ndarray, *, target: str = "alaw", samplerate: int = 8000) -> bytes:
+def encode_wav(samples_8k: np.ndarray, *, target: str = spec.AUDIO_FORMAT.target,
+               samplerate: int = spec.AUDIO_SAMPLERATE) -> bytes:
     """Encode mono float samples as a clean telephony WAV.
 
     Parameters

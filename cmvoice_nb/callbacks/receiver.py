@@ -23,7 +23,6 @@ Rejections::
 from __future__ import annotations
 
 import base64
-import datetime as _dt
 import json
 import logging
 import os
@@ -36,6 +35,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 from ..errors import CallbackError
+from ..spec import iso_utc
 from .._http import send_json
 
 log = logging.getLogger(__name__)
@@ -52,11 +52,6 @@ _fsync = os.fsync
 
 class CallbackTimeout(CallbackError, TimeoutError):
     """:meth:`CallbackReceiver.wait_for` ran out of time before enough callbacks arrived."""
-
-
-def _utc_now_iso() -> str:
-    now = _dt.datetime.now(_dt.timezone.utc)
-    return now.strftime("%Y-%m-%dT%H:%M:%S.") + f"{now.microsecond // 1000:03d}Z"
 
 
 def log_line(callback: dict, received_at: str) -> bytes:
@@ -399,7 +394,7 @@ class CallbackReceiver:
         """The log file currently written to (the day's file when rotating)."""
         if self._writer is None:
             return None
-        return self._writer.path or self._writer._path_for(_utc_now_iso()[:10])
+        return self._writer.path or self._writer._path_for(iso_utc()[:10])
 
     @property
     def count(self) -> int:
@@ -462,7 +457,7 @@ class CallbackReceiver:
 
     # -- called from handler threads -------------------------------------------------------------
     def _accept(self, callback: dict) -> bool:
-        received = _utc_now_iso()
+        received = iso_utc()
         line = log_line(callback, received)
         with self._arrived:
             if not self._accepting:
@@ -482,7 +477,7 @@ class CallbackReceiver:
         return True
 
     def _quarantine(self, body: bytes, reason: str) -> None:
-        received = _utc_now_iso()
+        received = iso_utc()
         try:
             text, encoding = body.decode("utf-8"), "utf-8"
         except UnicodeDecodeError:

@@ -15,6 +15,8 @@ True
 """
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from .._lazy import lazy_exports
 
 _EXPORTS = {
@@ -34,3 +36,10 @@ _EXPORTS = {
 }
 
 __getattr__, __dir__, __all__ = lazy_exports(__name__, _EXPORTS)
+
+if TYPE_CHECKING:  # numpy and the audio pipeline load on first use; editors see the names here
+    from .build import build_spelling_set, SpellingBuildError, SpellingBuildReport
+    from .check import check_spelling_set, SpellingCheckReport
+    from .names import assign_files, char_for_name, DEFAULT_CHARS
+    from .pack import pack_spelling_set, SpellingPackError
+    from .preview import preview_audio, preview_code, preview_wav

@@ -16,7 +16,10 @@ from typing import Any
 
 import numpy as np
 
-RATE = 8000  # the provider's telephony rate (contract, "Custom audio")
+from .. import spec
+from .._html import audio_player
+
+RATE = spec.AUDIO_SAMPLERATE  # the provider's telephony rate (contract, "Custom audio")
 #: Gating block of the BS.1770 meter. The standard's 0.4 s suits programmes; a spoken
 #: character lasts 0.3-0.8 s, so 0.2 s blocks (75 % overlap, as the standard) give it
 #: several blocks to gate on.
@@ -71,6 +74,23 @@ def read_regular(path: str | os.PathLike) -> bytes:
     from ..audio.decode import read_regular_file
 
     return read_regular_file(path)
+
+
+def file_player(path: str | os.PathLike | None) -> str:
+    """An inline ``<audio>`` player for a spelling file; empty when the file cannot be read.
+
+    A symbolic link is never followed and only a regular file is read (never a FIFO):
+    the player must not embed whatever a link points at in a notebook's output.
+    """
+    from pathlib import Path
+
+    try:
+        if path is None or Path(path).is_symlink():
+            return ""
+        data = read_regular(path)
+    except Exception:  # noqa: BLE001 - no player rather than a broken table
+        return ""
+    return audio_player(data)
 
 
 def check_prompt(path_or_bytes: Any, *, name: str | None = None) -> Any:

@@ -13,7 +13,6 @@ a refused build leaves the destination exactly as it was.
 """
 from __future__ import annotations
 
-import base64
 import html
 import logging
 import os
@@ -265,29 +264,12 @@ class SpellingBuildReport:
                     f"<td>{html.escape(str(v))}</td>"
                     for v in (r["char"], r["source"], Path(r["target"]).name, f"{r['duration_s']:.2f}",
                               f"{r['loudness_lufs']:.1f}", f"{r['gain_db']:+.1f}")
-                ) + f"<td>{_audio_tag(Path(r['target']))}</td></tr>"
+                ) + f"<td>{_audio.file_player(Path(r['target']))}</td></tr>"
             )
         table = ("<table><thead><tr><th>char</th><th>source</th><th>file</th><th>duration_s</th>"
                  "<th>loudness_lufs</th><th>gain_db</th><th>listen</th></tr></thead><tbody>"
                  + "".join(body) + "</tbody></table>")
         return head + (f"<ul>{notes}</ul>" if notes else "") + table
-
-
-def _audio_tag(path: Path | None, data: bytes | None = None) -> str:
-    """An inline ``<audio>`` player (base64 WAV); empty when the file cannot be read.
-
-    A symbolic link is never followed and only a regular file is read (never a FIFO):
-    the player must not embed whatever a link points at in a notebook's output.
-    """
-    try:
-        if data is None:
-            if path is None or path.is_symlink():
-                return ""
-            data = _audio.read_regular(path)
-    except Exception:  # noqa: BLE001 - no player rather than a broken table
-        return ""
-    b64 = base64.b64encode(data).decode("ascii")
-    return f'<audio controls preload="none" src="data:audio/wav;base64,{b64}"></audio>'
 
 
 # --- sources ------------------------------------------------------------------------

@@ -200,8 +200,6 @@ class SpellingCheckReport:
         return f"<SpellingCheckReport {self.summary}>"
 
     def _repr_html_(self) -> str:
-        from .build import _audio_tag
-
         color = "#1a7f37" if self.ok else "#cf222e"
         parts = [f'<p style="color:{color}"><b>{html.escape(self.summary)}</b></p>',
                  f"<p><code>{html.escape(str(self.folder))}</code></p>"]
@@ -217,7 +215,7 @@ class SpellingCheckReport:
             dur = "" if r["duration_s"] is None else f"{r['duration_s']:.2f}"
             loud = r.get("loudness_lufs")
             loud = "" if loud is None or not math.isfinite(loud) else f"{loud:.1f}"
-            player = _audio_tag(Path(r["file"])) if r["present"] else ""
+            player = _audio.file_player(Path(r["file"])) if r["present"] else ""
             cells = [f"{mark} {html.escape(r['char'])}", "yes" if r["present"] else "no",
                      "" if r["compliant"] is None else ("yes" if r["compliant"] else "no"), dur, loud,
                      "<br>".join(html.escape(p) for p in r["problems"]),

@@ -29,16 +29,15 @@ from dataclasses import dataclass, field
 from pathlib import PurePath
 from typing import Iterable, Mapping
 
-#: Characters the provider can spell from custom files: digits, then lower-case letters.
-DEFAULT_CHARS = "0123456789abcdefghijklmnopqrstuvwxyz"
+from .. import spec
 
-#: Extensions we can decode (soundfile in process, ffmpeg for the rest).
-AUDIO_EXTENSIONS = frozenset(
-    {
-        "wav", "wave", "mp3", "m4a", "mp4", "aac", "flac", "ogg", "oga", "opus",
-        "aif", "aiff", "aifc", "au", "snd", "caf", "wma", "webm", "amr", "3gp",
-    }
-)
+#: Characters the provider can spell from custom files: digits, then lower-case letters
+#: (:data:`cmvoice_nb.spec.SPELLING_CHARS`, under the name this module has always used).
+DEFAULT_CHARS = spec.SPELLING_CHARS
+
+#: Extensions we can decode, without the dot: :data:`cmvoice_nb.spec.AUDIO_SUFFIXES`
+#: in the form :func:`split_name` returns (kept as a public alias).
+AUDIO_EXTENSIONS = frozenset(suffix[1:] for suffix in spec.AUDIO_SUFFIXES)
 
 # Digit words. English and Dutch are required by the issue; German, French and
 # Spanish cost nothing and never collide (the shared words "vier"/"acht" mean
@@ -71,7 +70,7 @@ PREFIX_WORDS = (
 
 _SEPARATORS = re.compile(r"[\s_\-.]+")
 #: A provider locale, matched in full with ``fullmatch`` (``$`` would accept "en-GB\n").
-LOCALE_RE = re.compile(r"[a-z]{2}-[A-Z]{2}")
+LOCALE_RE = re.compile(spec.LOCALE_PATTERN)
 
 
 def _fold(text: str) -> str:
@@ -327,14 +326,9 @@ def provider_voice(locale: str) -> bool | None:
     The OTP call's ``voice.language`` names the spelling folder, so a set for a
     locale the provider has no voice for cannot be selected by a call.
     """
-    try:
-        from ..spec import VOICES  # the lead's catalogue; imported lazily on purpose
-    except ImportError:
+    if not isinstance(locale, str):
         return None
-    try:
-        return any(str(getattr(v, "language", "")).lower() == locale.lower() for v in VOICES)
-    except TypeError:
-        return None
+    return spec.has_voice_language(locale)
 
 
 def spelling_folder(root: str | PurePath, locale: str) -> PurePath:

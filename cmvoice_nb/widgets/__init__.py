@@ -11,6 +11,8 @@ its ``out`` area and in ``app.last_error``.
 """
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from .._lazy import lazy_exports
 
 _EXPORTS = {
@@ -22,3 +24,9 @@ _EXPORTS = {
 }
 
 __getattr__, __dir__, __all__ = lazy_exports(__name__, _EXPORTS)
+
+if TYPE_CHECKING:  # ipywidgets loads on first use; editors see the names here
+    from .audio import AudioPrep
+    from .campaign import Campaign
+    from .dashboard import CallbackDashboard, filter_calls
+    from .spelling import SpellingSet

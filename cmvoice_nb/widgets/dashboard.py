@@ -14,12 +14,12 @@ from typing import Any
 
 import ipywidgets as W
 
+from .. import spec
 from ._common import App, clear, figure_image, say, scroll_layout, show
 
 logger = logging.getLogger(__name__)
 
 ALL = "all"
-OUTCOMES = ("Finished", "Cancelled", "Failed", "Rejected", "unknown")
 #: How often a running receiver is polled for new callbacks.
 _POLL_S = 1.0
 
@@ -79,8 +79,6 @@ class CallbackDashboard(App):
 
     def __init__(self, *, log: str | os.PathLike = "callbacks/callbacks.jsonl", results: Any = None,
                  host: str = "127.0.0.1", port: int = 0) -> None:
-        from ..spec import APPS
-
         super().__init__()
         self.add_class("cmvoice-app")
         self.add_class("cmvoice-callback-dashboard")
@@ -107,8 +105,8 @@ class CallbackDashboard(App):
                           layout=W.Layout(width="46em"))
         self.date_from = W.DatePicker(description="From", style=style)
         self.date_to = W.DatePicker(description="To", style=style)
-        self.app = W.Dropdown(options=[ALL, *APPS], value=ALL, description="App", style=style)
-        self.outcome = W.Dropdown(options=[ALL, *OUTCOMES], value=ALL, description="Outcome", style=style)
+        self.app = W.Dropdown(options=[ALL, *spec.APPS], value=ALL, description="App", style=style)
+        self.outcome = W.Dropdown(options=[ALL, *spec.OUTCOMES], value=ALL, description="Outcome", style=style)
         self.summary_out = W.Output(layout=scroll_layout("420px"))
         self.plots_out = W.Output(layout=scroll_layout("420px"))
         self.funnel_out = W.Output(layout=scroll_layout("420px"))

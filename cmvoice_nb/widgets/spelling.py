@@ -22,9 +22,9 @@ SOURCES = (("Folder of per-character recordings", "folder"),
 
 
 def _locales() -> list[str]:
-    from ..spec import VOICES
+    from ..spec import voice_languages
 
-    return sorted({v.language for v in VOICES})
+    return list(voice_languages())
 
 
 class SpellingSet(App):
