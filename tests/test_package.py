@@ -52,3 +52,60 @@ def test_cli_lists_every_command_group():
 def test_cli_without_a_command_prints_help_and_exits_2():
     out = subprocess.run([sys.executable, "-m", "cmvoice_nb"], capture_output=True, text=True)
     assert out.returncode == 2 and "COMMAND" in out.stdout
+
+
+def test_the_readme_spec_example_works_right_after_import_cmvoice_nb():
+    # README: import cmvoice_nb as cm; cm.spec.fields_frame("otp") (was an AttributeError)
+    code = ("import cmvoice_nb as cm; frame = cm.spec.fields_frame('otp'); "
+            "print(int(frame.loc[frame.key == 'code', 'max_length'].item()))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "64"
+
+
+@pytest.mark.parametrize("name", ["spec", "errors", "instructions", "audio", "spelling", "widgets"])
+def test_submodules_are_attributes_of_the_package_before_anyone_imports_them(name):
+    code = f"import cmvoice_nb as cm, sys; m = cm.{name}; print(m.__name__, m is sys.modules[m.__name__])"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert out.stdout.split() == [f"cmvoice_nb.{name}", "True"], out.stderr
+
+
+def test_a_submodule_attribute_is_listed_by_dir_but_not_star_exported():
+    assert "spec" in dir(cmvoice_nb) and "campaign" in dir(cmvoice_nb)
+    assert "spec" not in cmvoice_nb.__all__
+
+
+def _type_checking_names(path):
+    import ast
+
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    names = set()
+    for node in tree.body:
+        if isinstance(node, ast.If) and getattr(node.test, "id", None) == "TYPE_CHECKING":
+            for stmt in node.body:
+                if isinstance(stmt, ast.ImportFrom) and stmt.module:  # "from . import x" lists modules
+                    names.update(alias.asname or alias.name for alias in stmt.names)
+    return names
+
+
+@pytest.mark.parametrize("package", ["cmvoice_nb", "cmvoice_nb.audio", "cmvoice_nb.spelling", "cmvoice_nb.widgets"])
+def test_type_checkers_see_every_lazily_exported_name(package):
+    # The lazy __getattr__ is invisible to editors and mypy; the TYPE_CHECKING block is what
+    # they read, so it must list exactly the public names.
+    from pathlib import Path
+
+    module = importlib.import_module(package)
+    assert _type_checking_names(Path(module.__file__)) == set(module.__all__)
+
+
+def test_each_type_checking_import_names_the_module_the_lazy_table_points_at():
+    import ast
+    from pathlib import Path
+
+    for package in ("cmvoice_nb", "cmvoice_nb.audio", "cmvoice_nb.spelling", "cmvoice_nb.widgets"):
+        module = importlib.import_module(package)
+        tree = ast.parse(Path(module.__file__).read_text(encoding="utf-8"))
+        for node in ast.walk(tree):
+            if isinstance(node, ast.ImportFrom) and node.level == 1 and node.module and node.module != "_lazy":
+                for alias in node.names:
+                    assert module._EXPORTS[alias.name] == node.module, (package, alias.name)
