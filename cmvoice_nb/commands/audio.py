@@ -13,6 +13,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from .. import spec
+
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     audio = subparsers.add_parser("audio", help="convert prompts to telephony WAV and check them",
@@ -24,8 +26,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     conv = sub.add_parser("convert", help="convert files or folders (folders are mirrored into OUT_DIR)")
     conv.add_argument("sources", nargs="+", metavar="SRC", help="audio files or folders")
     conv.add_argument("-o", "--out", required=True, metavar="OUT_DIR", help="output folder")
-    conv.add_argument("--target", choices=("alaw", "pcm16"), default="alaw",
-                      help="alaw: G.711 A-law 8-bit (default, preferred); pcm16: 16-bit PCM")
+    conv.add_argument("--target", choices=tuple(spec.AUDIO_FORMATS), default=spec.AUDIO_FORMAT.target,
+                      help="; ".join(f"{f.target}: {f.label}" + (" (default, preferred)" if f is spec.AUDIO_FORMAT
+                                                                  else "") for f in spec.AUDIO_FORMATS.values()))
     conv.add_argument("--normalize-dbfs", type=float, default=None, metavar="DBFS",
                       help="bring the RMS level to DBFS (e.g. -20); peaks kept at or below -1 dBFS")
     conv.add_argument("--trim", action="store_true", help="trim leading/trailing silence (keeps 0.1 s padding)")

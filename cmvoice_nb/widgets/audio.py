@@ -13,12 +13,20 @@ from typing import Any
 
 import ipywidgets as W
 
+from .. import spec
 from ._common import App, clear, playable_wav, say, show, wav_player
 
 logger = logging.getLogger(__name__)
 
-AUDIO_ACCEPT = ".wav,.mp3,.m4a,.aac,.flac,.ogg,.oga,.opus,.aif,.aiff,.au,.webm"
+#: The upload's file filter: the package's one list of audio suffixes.
+AUDIO_ACCEPT = ",".join(sorted(spec.AUDIO_SUFFIXES))
 
+
+
+def _format_label(fmt: spec.AudioFormat, *, preferred: bool) -> str:
+    """``"8-bit G.711 A-law, 8 kHz mono (preferred)"`` for the format dropdown."""
+    mono = "mono" if fmt.channels == 1 else f"{fmt.channels} channels"
+    return f"{fmt.label}, {fmt.samplerate // 1000} kHz {mono}" + (" (preferred)" if preferred else "")
 
 class AudioPrep(App):
     """Convert prompt recordings to the provider's format and check them.
@@ -60,8 +68,9 @@ class AudioPrep(App):
         self.folder = W.Text(value="" if source_dir is None else str(source_dir), description="Source folder",
                              placeholder="folder of recordings", style=style)
         self.audio_root = W.Text(value=str(audio_root), description="Save into", style=style)
-        self.target = W.Dropdown(options=[("A-law 8 kHz mono (preferred)", "alaw"), ("16-bit PCM 8 kHz mono", "pcm16")],
-                                 value="alaw", description="Format", style=style)
+        self.target = W.Dropdown(options=[(_format_label(f, preferred=f is spec.AUDIO_FORMAT), f.target)
+                                          for f in spec.AUDIO_FORMATS.values()],
+                                 value=spec.AUDIO_FORMAT.target, description="Format", style=style)
         self.normalize = W.Checkbox(value=True, description="Normalise loudness", indent=False)
         self.normalize_dbfs = W.FloatSlider(value=-20.0, min=-35.0, max=-10.0, step=0.5, description="to (dBFS RMS)",
                                             style=style)
