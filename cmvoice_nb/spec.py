@@ -136,6 +136,11 @@ AUDIO_SAMPLERATE = AUDIO_FORMAT.samplerate
 # Timestamps
 # ---------------------------------------------------------------------------------------------
 
+#: ``strftime`` format of UTC timestamps in CSV exports (results, calls): ISO-8601 like
+#: :func:`iso_utc`, with the microseconds kept, since an export is data to compute on.
+CSV_TIMESTAMP_FORMAT = "%Y-%m-%dT%H:%M:%S.%fZ"
+
+
 def iso_utc(moment: _dt.datetime | None = None) -> str:
     """ISO-8601 UTC with milliseconds and a ``Z``, the provider's callback format (now when None).
 

@@ -35,6 +35,7 @@ from typing import Any, Iterable, Mapping
 import numpy as np
 import pandas as pd
 
+from .. import spec
 from .._fsutil import atomic_writer, same_file
 from ..errors import CallbackError
 
@@ -316,7 +317,7 @@ def save_calls(calls: pd.DataFrame, path: str | os.PathLike, *, format: str | No
     elif fmt == "csv":
         for col in out.columns:
             if isinstance(out[col].dtype, pd.DatetimeTZDtype):
-                out[col] = out[col].dt.strftime("%Y-%m-%dT%H:%M:%S.%fZ").astype("string")
+                out[col] = out[col].dt.strftime(spec.CSV_TIMESTAMP_FORMAT).astype("string")
         with atomic_writer(target, "w", encoding="utf-8") as fh:
             out.to_csv(fh, index=False)
     else:
@@ -915,8 +916,6 @@ def _drop_duplicates(frame: pd.DataFrame, *, dedupe: bool) -> tuple[pd.DataFrame
 
 
 def _finalize(raw: pd.DataFrame, report: LoadReport, *, dedupe: bool) -> pd.DataFrame:
-    from .. import spec
-
     frame = raw.copy() if raw is not None else pd.DataFrame()
     n = len(frame)
     for col in _RAW_COLUMNS:
