@@ -8,7 +8,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
-from cmvoice_nb.sandbox import Simulator
+from cmvoice_nb.simulator import Simulator
 
 CALLER = "+31201234567"
 ANSWERS = "+31612345610"  # magic ending 10: always answered by a person

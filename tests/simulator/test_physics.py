@@ -7,7 +7,7 @@ import re
 import pytest
 
 from cmvoice_nb.errors import ConfigurationError
-from cmvoice_nb.sandbox import (Behaviour, iso_utc, judge_dtmf, magic_result_code, plan_call,
+from cmvoice_nb.simulator import (Behaviour, iso_utc, judge_dtmf, magic_result_code, plan_call,
                                 prompt_duration_s, wav_duration_s)
 
 from .conftest import wav_bytes

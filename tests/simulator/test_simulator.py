@@ -13,7 +13,7 @@ from cmvoice_nb import spec
 from cmvoice_nb.errors import (AuthenticationError, ConfigurationError, ConnectError, ConnectionDropped,
                                InstructionRejected, RateLimited, ReadTimeout, ServerError)
 from cmvoice_nb.instructions import DTMF, OTP, Notification, Voice
-from cmvoice_nb.sandbox import SIMULATOR_TOKEN, Simulator
+from cmvoice_nb.simulator import SIMULATOR_TOKEN, Simulator
 
 from .conftest import ANSWERS, CALLER, wav_bytes
 
