@@ -44,7 +44,7 @@ import time
 import uuid
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
-from typing import Any, Callable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Callable, Mapping, Sequence
 from urllib.parse import urlsplit
 
 from .. import spec as _spec
@@ -54,10 +54,17 @@ from .defaults import SIMULATOR_TOKEN
 from .delivery import Scheduler, new_session, post_callback, retry_at
 from .physics import (MAGIC_ENDINGS, Behaviour, CallPlan, iso_utc, judge_dtmf, magic_result_code,
                       plan_call, prompt_duration_s)
-from .server import BASE_PATH, ENDPOINTS, Dropped, Handler, Server, format_seconds, read_body, reply
-from .server import drop as drop_connection
+
+if TYPE_CHECKING:
+    from .server import Handler
+
+# The HTTP transport (.server, which pulls in http.server) is imported when a Simulator starts,
+# not here: `cmvoice --help` reads .defaults through this package and must stay quick.
 
 logger = logging.getLogger(__name__)
+
+#: Path prefix of the provider's API (taken from its documented base URL); ``sim.base_url`` ends with it.
+BASE_PATH = urlsplit(_spec.DEFAULT_BASE_URL).path
 
 _REQUEST_COLUMNS = ("time", "method", "path", "app", "status", "fault", "latency_s",
                     "instruction_id", "callees", "call_ids", "message", "body")
@@ -251,6 +258,8 @@ class Simulator:
 
         self._scheduler = Scheduler(self._deliver, workers=int(callback_workers))
         try:
+            from .server import Handler, Server
+
             self._server = Server((host, int(port)), Handler, self)
         except OSError as exc:
             self._scheduler.close()
@@ -497,6 +506,8 @@ class Simulator:
             self._scheduler.release()
 
     def _handle_request(self, h: Handler) -> None:
+        from .server import ENDPOINTS, Dropped, format_seconds, read_body, reply
+
         received = datetime.now(timezone.utc)
         received_mono = time.monotonic()
         path = urlsplit(h.path).path
@@ -581,6 +592,8 @@ class Simulator:
 
     def _process(self, h: Handler, record: dict, app: str, body: bytes, received: datetime,
                  received_mono: float, *, drop: bool) -> None:
+        from .server import drop as drop_connection, reply
+
         from ..instructions import instruction_from_json
 
         try:

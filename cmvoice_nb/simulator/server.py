@@ -20,8 +20,6 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
-#: Path prefix of the provider's API; ``sim.base_url`` ends with it.
-BASE_PATH = "/voiceapi/v2"
 #: Endpoint (``Notification``) -> app name (``notification``).
 ENDPOINTS: Mapping[str, str] = {a.endpoint: a.name for a in _spec.APPS.values()}
 #: Larger bodies are refused with 413 before being read.
