@@ -134,6 +134,16 @@ def test_without_disable_callees_validation_a_bad_callee_refuses_everything(sim)
     assert sim.placed_count() == 0
 
 
+
+@pytest.mark.parametrize("off", ["false", 0])
+def test_disable_callees_validation_written_as_false_text_or_zero_still_refuses(sim, off):
+    # The instruction reads "false" and 0 as False: the simulator obeys that reading, not the raw JSON.
+    body = {"callees": [ANSWERS, "12345"], "caller": CALLER, "prompt": "hi", "prompt-type": "TTS",
+            "disable-callees-validation": off}
+    response = post(sim, "Notification", body)
+    assert response.status_code == 400 and "callees" in response.json()["message"]
+    assert sim.placed_count() == 0
+
 def test_unknown_paths_are_404_and_other_methods_405(sim):
     assert post(sim, "Sms", {}).status_code == 404
     response = requests.get(f"{sim.base_url}/Notification", timeout=10)
