@@ -32,14 +32,14 @@ import requests
 
 from cmvoice_nb.campaign import RetryPolicy, plan_campaign, send_campaign
 from cmvoice_nb.campaign.journal import Journal
-from cmvoice_nb.sandbox import SIMULATOR_TOKEN
+from cmvoice_nb.simulator import SIMULATOR_TOKEN
 
 CALLER = "+31201234567"
 
 
 def _serve(conn, kwargs: dict) -> None:
     """Run a Simulator in its own process (so the server does not share our GIL) and obey *conn*."""
-    from cmvoice_nb.sandbox import Simulator
+    from cmvoice_nb.simulator import Simulator
 
     with Simulator(**kwargs) as sim:
         conn.send(sim.base_url)

@@ -55,8 +55,8 @@ _EXPORTS: dict[str, str] = {
     "VoiceClient": "client",
     "SendResult": "client",
     "CalleeResult": "client",
-    "Simulator": "sandbox",
-    "SIMULATOR_TOKEN": "sandbox",
+    "Simulator": "simulator",
+    "SIMULATOR_TOKEN": "simulator",
     # audio preparation
     "convert_prompt": "audio",
     "check_prompt": "audio",

@@ -127,7 +127,7 @@ def step_campaign(out: Path, summary: DemoSummary, state: dict) -> None:
 
     from .callbacks import CallbackReceiver
     from .campaign import plan_campaign, results_to_csv, send_campaign
-    from .sandbox import Simulator
+    from .simulator import Simulator
 
     prompts = out / "prompts"
     sim = state["sim"] = Simulator(seed=1, audio_root=prompts if prompts.is_dir() else None)

@@ -151,7 +151,7 @@ account."""),
 Callee numbers ending in `10` are always answered, `09` never picked up, `11` fail, `12` are rejected;
 other numbers draw from seeded probabilities."""),
     ("code", """from cmvoice_nb.callbacks import CallbackReceiver
-from cmvoice_nb.sandbox import Simulator
+from cmvoice_nb.simulator import Simulator
 
 sim = Simulator(seed=7)
 rx = CallbackReceiver(WORK / "callbacks.jsonl").start()
@@ -292,7 +292,7 @@ Callbacks arrive late, twice or out of order; the receiver stores them raw (appe
 
 from cmvoice_nb.callbacks import CallbackReceiver
 from cmvoice_nb.campaign import send_campaign
-from cmvoice_nb.sandbox import Simulator
+from cmvoice_nb.simulator import Simulator
 
 sim = Simulator(seed=42)
 rx = CallbackReceiver(WORK / "callbacks.jsonl").start()

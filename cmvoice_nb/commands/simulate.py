@@ -25,6 +25,9 @@ import shlex
 import sys
 import threading
 
+# Only the defaults (a module that imports nothing): the server loads when the command runs.
+from ..simulator import defaults as _defaults
+
 
 def register(subparsers) -> None:
     """Add the ``simulate`` sub-command."""
@@ -35,29 +38,48 @@ def register(subparsers) -> None:
             "Run a local simulator of the CM Voice API Apps on loopback. It prints its base URL on the "
             "first line, then the test token and lines to paste into another terminal (bash/zsh, PowerShell, "
             "cmd) that set CM_PRODUCT_TOKEN and CMVOICE_BASE_URL. It accepts only the given token (default: the built-in TEST token "
-            "cmvoice_nb.sandbox.SIMULATOR_TOKEN), places simulated calls and POSTs callbacks. "
+            "cmvoice_nb.simulator.SIMULATOR_TOKEN), places simulated calls and POSTs callbacks. "
             "Callee numbers ending in 09/10/11/12 always give result code 9/10/11/12. "
             "Stop it with Ctrl-C."
         ),
     )
-    p.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1; keep it loopback)")
-    p.add_argument("--port", type=int, default=0, help="port (default 0: a free port)")
+    p.add_argument("--host", default=_defaults.HOST,
+                   help=f"address to listen on (default {_defaults.HOST}; keep it loopback)")
+    p.add_argument("--port", type=int, default=_defaults.PORT, help=f"port (default {_defaults.PORT}: a free port)")
     p.add_argument("--token", default=None,
                    help="the only product token to accept (default: the documented test token SIMULATOR_TOKEN)")
-    p.add_argument("--speed", type=float, default=1000.0,
-                   help="time acceleration for ringing, talking and callbacks (1 = real time; default 1000)")
-    p.add_argument("--seed", type=int, default=0, help="seed for call ids, outcomes and faults (default 0)")
+    p.add_argument("--speed", type=float, default=_defaults.SPEED,
+                   help=f"time acceleration for ringing, talking and callbacks (1 = real time; default {_defaults.SPEED:g})")
+    p.add_argument("--seed", type=int, default=_defaults.SEED,
+                   help=f"seed for call ids, outcomes and faults (default {_defaults.SEED})")
     p.add_argument("--callback-url", default=None,
                    help="where to POST callbacks when an instruction has no callback-url")
     p.add_argument("--audio-root", default=None,
                    help="folder standing in for the Audio Prompt Manager (File prompt durations)")
-    p.add_argument("--p-answer", type=float, default=0.75, help="chance an ordinary callee answers (default 0.75)")
-    p.add_argument("--latency-s", type=float, default=0.0, help="fault: delay before every answer, seconds")
-    p.add_argument("--rate-429", type=float, default=0.0, help="fault: share of requests answered 429")
-    p.add_argument("--rate-5xx", type=float, default=0.0, help="fault: share of requests answered 503")
-    p.add_argument("--rate-drop", type=float, default=0.0,
+    p_answer = _defaults.BEHAVIOUR["p_answer"]
+    p.add_argument("--p-answer", type=float, default=p_answer,
+                   help=f"chance an ordinary callee answers (default {p_answer:g})")
+    p.add_argument("--latency-s", type=float, default=_defaults.FAULTS["latency_s"],
+                   help="fault: delay before every answer, seconds")
+    p.add_argument("--rate-429", type=float, default=_defaults.FAULTS["rate_429"],
+                   help="fault: share of requests answered 429")
+    p.add_argument("--rate-5xx", type=float, default=_defaults.FAULTS["rate_5xx"],
+                   help=f"fault: share of requests answered {_defaults.FAULTS['status_5xx']}")
+    p.add_argument("--rate-drop", type=float, default=_defaults.FAULTS["rate_drop"],
                    help="fault: share of requests whose connection drops after the call was placed")
     p.set_defaults(func=run)
+
+
+def _other_outcomes(p_answer: float) -> dict[str, float]:
+    """The default rejected/failed chances, shrunk so that they fit beside *p_answer*.
+
+    Examples
+    --------
+    >>> _other_outcomes(0.75), _other_outcomes(1.0)
+    ({'p_rejected': 0.05, 'p_failed': 0.05}, {'p_rejected': 0.0, 'p_failed': 0.0})
+    """
+    rejected, failed = _defaults.BEHAVIOUR["p_rejected"], _defaults.BEHAVIOUR["p_failed"]
+    return {"p_rejected": min(rejected, 1 - p_answer), "p_failed": min(failed, max(0.0, 1 - p_answer - rejected))}
 
 
 def _print_request(record: dict) -> None:
@@ -114,15 +136,14 @@ def run(args: argparse.Namespace) -> int:
     import signal
 
     from ..errors import CMVoiceError
-    from ..sandbox import SIMULATOR_TOKEN, Simulator
+    from ..simulator import SIMULATOR_TOKEN, Simulator
 
     stop = threading.Event()
     try:
         sim = Simulator(
             host=args.host, port=args.port, token=args.token or SIMULATOR_TOKEN, speed=args.speed,
             seed=args.seed, callback_url=args.callback_url, audio_root=args.audio_root,
-            p_answer=args.p_answer, p_rejected=min(0.05, 1 - args.p_answer),
-            p_failed=min(0.05, max(0.0, 1 - args.p_answer - 0.05)),
+            p_answer=args.p_answer, **_other_outcomes(args.p_answer),
             faults={"latency_s": args.latency_s, "rate_429": args.rate_429, "rate_5xx": args.rate_5xx,
                     "rate_drop": args.rate_drop},
             on_request=_print_request,

@@ -101,7 +101,7 @@ class Campaign(App):
     token
         Product token for the real API; default ``CM_PRODUCT_TOKEN`` (read now) or the password field.
     simulator
-        A running :class:`cmvoice_nb.sandbox.Simulator` to send to; one is started on first use
+        A running :class:`cmvoice_nb.simulator.Simulator` to send to; one is started on first use
         when the simulator target is chosen and none was given.
     journal_dir
         Folder of the send journals (``<name>.sqlite``) and results CSVs.
@@ -303,7 +303,7 @@ class Campaign(App):
     def simulator(self) -> Any:
         """The simulator sends go to when the simulator target is chosen."""
         if self._simulator is None:
-            from ..sandbox import Simulator
+            from ..simulator import Simulator
 
             self._own_simulator = self._simulator = Simulator()
         return self._simulator

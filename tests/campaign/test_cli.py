@@ -10,7 +10,7 @@ import pytest
 from cmvoice_nb.campaign import Journal
 from cmvoice_nb.campaign.send import RESULT_COLUMNS
 from cmvoice_nb.cli import main
-from cmvoice_nb.sandbox import SIMULATOR_TOKEN, Simulator
+from cmvoice_nb.simulator import SIMULATOR_TOKEN, Simulator
 
 
 @pytest.fixture

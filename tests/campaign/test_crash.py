@@ -9,7 +9,7 @@ import time
 import pandas as pd
 import pytest
 
-from cmvoice_nb.sandbox import SIMULATOR_TOKEN, Simulator
+from cmvoice_nb.simulator import SIMULATOR_TOKEN, Simulator
 
 ROWS = 60
 

@@ -22,7 +22,7 @@ from cmvoice_nb.errors import (
     ReadTimeout,
     ServerError,
 )
-from cmvoice_nb.sandbox import SIMULATOR_TOKEN, Simulator
+from cmvoice_nb.simulator import SIMULATOR_TOKEN, Simulator
 
 CALLER = "+31201234567"
 FAST = RetryPolicy(max_attempts=3, backoff_s=0.001, max_backoff_s=0.01)

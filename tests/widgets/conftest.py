@@ -9,7 +9,7 @@ import pytest
 import soundfile as sf
 
 from cmvoice_nb.callbacks import CallbackReceiver
-from cmvoice_nb.sandbox import Simulator
+from cmvoice_nb.simulator import Simulator
 
 
 def tone_wav(freq_hz: float = 440.0, *, duration_s: float = 0.6, samplerate: int = 44100, channels: int = 2) -> bytes:

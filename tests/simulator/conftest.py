@@ -2,13 +2,17 @@
 from __future__ import annotations
 
 import json
+import re
 import struct
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
+import requests
 
-from cmvoice_nb.sandbox import Simulator
+from cmvoice_nb import spec
+from cmvoice_nb.instructions import DTMF, OTP, Notification
+from cmvoice_nb.simulator import SIMULATOR_TOKEN, Simulator
 
 CALLER = "+31201234567"
 ANSWERS = "+31612345610"  # magic ending 10: always answered by a person
@@ -126,3 +130,31 @@ def wav_bytes(duration_s: float, *, samplerate: int = 8000, extra_chunk: bool = 
     chunks += b"fact" + struct.pack("<I", 4) + struct.pack("<I", n)
     chunks += b"data" + struct.pack("<I", n) + bytes([0xD5]) * n
     return b"RIFF" + struct.pack("<I", 4 + len(chunks)) + b"WAVE" + chunks
+
+
+UUID4 = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}")
+ISO_MS_Z = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z")
+
+
+def notification(callee=ANSWERS, **kw):
+    kw.setdefault("prompt", "Your parcel arrives today")
+    kw.setdefault("prompt_type", "TTS")
+    return Notification(callee=callee, caller=CALLER, **kw)
+
+
+def otp(callee=ANSWERS, **kw):
+    return OTP(callee=callee, caller=CALLER, code="123abc", code_type="TTS", intro_prompt="Hello",
+               intro_prompt_type="TTS", **kw)
+
+
+def dtmf(callee=ANSWERS, **kw):
+    return DTMF(callee=callee, caller=CALLER, prompt="Enter your code", prompt_type="TTS",
+                min_digits=2, max_digits=5, max_attempts=3, **kw)
+
+
+def post(sim, app_endpoint, body, *, token=SIMULATOR_TOKEN, raw=None):
+    headers = {"Content-Type": "application/json"}
+    if token is not None:
+        headers[spec.TOKEN_HEADER] = token
+    return requests.post(f"{sim.base_url}/{app_endpoint}", data=raw if raw is not None else json.dumps(body),
+                         headers=headers, timeout=10)

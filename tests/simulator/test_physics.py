@@ -6,8 +6,9 @@ import re
 
 import pytest
 
+from cmvoice_nb import spec
 from cmvoice_nb.errors import ConfigurationError
-from cmvoice_nb.sandbox import (Behaviour, iso_utc, judge_dtmf, magic_result_code, plan_call,
+from cmvoice_nb.simulator import (MAGIC_ENDINGS, CallPlan, Behaviour, iso_utc, judge_dtmf, magic_result_code, plan_call,
                                 prompt_duration_s, wav_duration_s)
 
 from .conftest import wav_bytes
@@ -21,6 +22,16 @@ ORDINARY = "+31612345678"  # ends in 78: not magic
 ])
 def test_the_last_two_digits_of_the_callee_pick_the_magic_result_code(number, code):
     assert magic_result_code(number) == code
+
+
+def test_every_result_code_of_the_contract_has_its_magic_ending():
+    assert sorted(MAGIC_ENDINGS.values()) == sorted(spec.RESULT_CODES)
+    assert all(int(ending) == code for ending, code in MAGIC_ENDINGS.items())
+
+
+@pytest.mark.parametrize("code", sorted(spec.RESULT_CODES))
+def test_a_plan_is_answered_exactly_when_the_contract_says_its_code_is(code):
+    assert CallPlan(code, ring_s=1.0, talk_s=0.0).answered is spec.RESULT_CODES[code].answered
 
 
 def test_iso_timestamps_have_milliseconds_and_a_z():
@@ -90,6 +101,44 @@ class TestWavDuration:
 
     def test_a_missing_file_has_no_duration(self, tmp_path):
         assert wav_duration_s(tmp_path / "nope.wav") is None
+
+    def test_an_empty_file_or_a_folder_has_no_duration(self, tmp_path):
+        (tmp_path / "empty.wav").write_bytes(b"")
+        (tmp_path / "folder.wav").mkdir()
+        assert wav_duration_s(tmp_path / "empty.wav") is None
+        assert wav_duration_s(tmp_path / "folder.wav") is None
+
+    def test_a_streamed_header_of_unknown_size_lasts_to_the_end_of_the_file(self, tmp_path):
+        # ffmpeg/sox writing to a pipe leave the data size at 0xFFFFFFFF.
+        data = bytearray(wav_bytes(2.0, extra_chunk=False))
+        at = data.index(b"data") + 4
+        data[at:at + 4] = b"\xff\xff\xff\xff"
+        path = tmp_path / "stream.wav"
+        path.write_bytes(bytes(data))
+        assert wav_duration_s(path) == pytest.approx(2.0)
+
+    def test_a_cut_download_lasts_as_long_as_the_audio_present(self, tmp_path):
+        whole = wav_bytes(2.0, extra_chunk=False)
+        path = tmp_path / "cut.wav"
+        path.write_bytes(whole[: len(whole) - 8000])  # one second of A-law missing
+        assert wav_duration_s(path) == pytest.approx(1.0)
+
+    def test_any_codec_counts_by_its_byte_rate(self, tmp_path):
+        import numpy as np
+
+        from cmvoice_nb.audio.wavfile import encode_wav
+
+        path = tmp_path / "pcm.wav"
+        path.write_bytes(encode_wav(np.zeros(12000), target="pcm16"))  # 1.5 s of 16-bit PCM
+        assert wav_duration_s(path) == pytest.approx(1.5)
+
+    def test_it_agrees_with_the_packages_riff_reader(self, tmp_path):
+        from cmvoice_nb.audio.wavfile import parse_wav
+
+        data = wav_bytes(0.75)
+        path = tmp_path / "p.wav"
+        path.write_bytes(data)
+        assert wav_duration_s(path) == pytest.approx(parse_wav(data).duration_s)
 
 
 def _notification(callee=ORDINARY, **extra):

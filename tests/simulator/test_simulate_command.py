@@ -10,7 +10,7 @@ import sys
 import pytest
 import requests
 
-from cmvoice_nb.sandbox import SIMULATOR_TOKEN
+from cmvoice_nb.simulator import SIMULATOR_TOKEN
 
 BODY = {"instruction-id": "cli-1", "callee": "+31612345610", "caller": "+31201234567", "prompt": "hi",
         "prompt-type": "TTS"}
