@@ -159,5 +159,5 @@ if TYPE_CHECKING:  # what editors and type checkers see; at run time __getattr__
     )
     from .instructions import DTMF, OTP, Notification, Problem, Voice, instruction_from_json
     from .numbers import normalize_number
-    from .sandbox import SIMULATOR_TOKEN, Simulator
+    from .simulator import SIMULATOR_TOKEN, Simulator
     from .spelling import build_spelling_set, check_spelling_set, pack_spelling_set, preview_audio, preview_code

@@ -18,8 +18,7 @@ PACKAGE_DIR = Path(cmvoice_nb.__file__).parent
 
 #: fact -> files (relative to the package) still holding their own copy, with whose they are.
 ELSEWHERE = {
-    "timestamp": {"sandbox.py": "13A: simulator moves to spec.iso_utc",
-                  "campaign/journal.py": "13C: journal's utc_now_iso moves to spec.iso_utc",
+    "timestamp": {"campaign/journal.py": "13C: journal's utc_now_iso moves to spec.iso_utc",
                   "campaign/send.py": "13C: results CSV/Excel export moves to spec.CSV_TIMESTAMP_FORMAT"},
 }
 

@@ -12,10 +12,11 @@ from __future__ import annotations
 import random
 import re
 from dataclasses import dataclass
-from datetime import datetime, timezone
+
 from typing import Any, Callable, Mapping, Sequence
 
 from .. import spec as _spec
+from ..spec import iso_utc  # the one formatter; re-exported here for the simulator's callers
 from ..errors import ConfigurationError
 from . import defaults as _defaults
 
@@ -48,20 +49,6 @@ def magic_result_code(number: str) -> int | None:
     """
     digits = re.sub(r"\D", "", str(number))
     return MAGIC_ENDINGS.get(digits[-2:]) if len(digits) >= 2 else None
-
-
-def iso_utc(moment: datetime) -> str:
-    """Format a UTC datetime the way the provider does: ``2018-02-09T11:00:31.752Z``.
-
-    Examples
-    --------
-    >>> iso_utc(datetime(2018, 2, 9, 11, 0, 31, 752499, tzinfo=timezone.utc))
-    '2018-02-09T11:00:31.752Z'
-    """
-    moment = moment.astimezone(timezone.utc)
-    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
-
-
 
 
 def prompt_duration_s(text: str | None, prompt_type: str | None, *,
