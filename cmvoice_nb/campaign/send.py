@@ -622,7 +622,7 @@ class CampaignSender:
             self._finished.set()
 
     def _opt(self, key: str) -> str:
-        from .plan import OPTION_NAMES
+        from .messages import OPTION_NAMES
 
         return OPTION_NAMES[self.interface][key]
 
