@@ -44,6 +44,7 @@ from __future__ import annotations
 import copy
 import hashlib
 import html
+import json
 import logging
 import re
 import secrets
@@ -51,9 +52,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Mapping
 
+from ..client import encode_body
 from ..errors import CampaignError, NumberError
 from ..instructions import Problem, coerce_value
 from ..spec import INSTRUCTION_ID_MAX_LENGTH
+from .journal import instruction_hash
 from .messages import OPTION_NAMES, cut, did_you_mean, listing, quote
 from .preflight import preflight
 from .templates import TemplateError, is_blank, render_template, template_columns
@@ -218,6 +221,18 @@ class RowPlan:
     content: str = "none"
     occurrence: int = 1
     id_given: bool = False
+    #: The wire JSON of the validated instruction, as the bytes the sender sends (immutable).
+    payload: bytes | None = None
+    #: :func:`~cmvoice_nb.campaign.instruction_hash` of the payload: the journal's record of the
+    #: content that was sent (a later run compares it to see a changed row).
+    payload_hash: str | None = None
+
+    def freeze(self) -> "RowPlan":
+        """Build :attr:`payload` and :attr:`payload_hash` from :attr:`instruction`, once (returns self)."""
+        if self.instruction is not None:
+            wire = self.instruction.to_json()
+            self.payload, self.payload_hash = encode_body(wire), instruction_hash(wire)
+        return self
 
     @property
     def valid(self) -> bool:
@@ -278,6 +293,7 @@ class CampaignPlan:
                 if r.instruction is not None:
                     new.instruction = copy.copy(r.instruction)
                     new.instruction.instruction_id = new.instruction_id
+                    new.freeze()
             rows.append(new)
         return CampaignPlan(name=self.name, app=self.app, index=self.index, rows=rows, options=self.options,
                             campaign_key=campaign_key, key_is_provisional=False)
@@ -344,7 +360,7 @@ class CampaignPlan:
                 "valid": [r.valid for r in self.rows],
                 "dropped": [r.dropped for r in self.rows],
                 "problems": ["; ".join(f"{p.field}: {p.message}" for p in r.problems) for r in self.rows],
-                "payload": [r.instruction.to_json() if r.instruction is not None else None for r in self.rows],
+                "payload": [json.loads(r.payload) if r.payload is not None else None for r in self.rows],
             },
             index=self.index,
         )
@@ -677,8 +693,8 @@ def plan_campaign(
             callee = str(data.get("callee") or ";".join(data.get("callees") or []))
         if not callee and "callee" in colmap and not is_blank(record.get(colmap["callee"])):
             callee = str(record.get(colmap["callee"])).strip()  # show what the user wrote
-        rows.append(RowPlan(position, label, instruction_id, callee, instruction if instruction is not None else None,
-                            problems, content=content, occurrence=occurrence, id_given=bool(given_id)))
+        rows.append(RowPlan(position, label, instruction_id, callee, instruction, problems, content=content,
+                            occurrence=occurrence, id_given=bool(given_id)).freeze())
 
     # Repeated instruction ids: the journal keys rows by id, so a repeat could never be sent.
     first_by_id: dict[str, Any] = {}
