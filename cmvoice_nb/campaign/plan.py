@@ -44,7 +44,6 @@ from __future__ import annotations
 import copy
 import hashlib
 import html
-import json
 import logging
 import re
 import secrets
@@ -228,10 +227,12 @@ class RowPlan:
     payload_hash: str | None = None
 
     def freeze(self) -> "RowPlan":
-        """Build :attr:`payload` and :attr:`payload_hash` from :attr:`instruction`, once (returns self)."""
-        if self.instruction is not None:
+        """Build :attr:`payload` and :attr:`payload_hash` of a valid row, once (returns self)."""
+        if self.valid:
             wire = self.instruction.to_json()
             self.payload, self.payload_hash = encode_body(wire), instruction_hash(wire)
+        else:
+            self.payload = self.payload_hash = None
         return self
 
     @property
@@ -360,7 +361,7 @@ class CampaignPlan:
                 "valid": [r.valid for r in self.rows],
                 "dropped": [r.dropped for r in self.rows],
                 "problems": ["; ".join(f"{p.field}: {p.message}" for p in r.problems) for r in self.rows],
-                "payload": [json.loads(r.payload) if r.payload is not None else None for r in self.rows],
+                "payload": [r.instruction.to_json() if r.instruction is not None else None for r in self.rows],
             },
             index=self.index,
         )
@@ -694,7 +695,7 @@ def plan_campaign(
         if not callee and "callee" in colmap and not is_blank(record.get(colmap["callee"])):
             callee = str(record.get(colmap["callee"])).strip()  # show what the user wrote
         rows.append(RowPlan(position, label, instruction_id, callee, instruction, problems, content=content,
-                            occurrence=occurrence, id_given=bool(given_id)).freeze())
+                            occurrence=occurrence, id_given=bool(given_id)))
 
     # Repeated instruction ids: the journal keys rows by id, so a repeat could never be sent.
     first_by_id: dict[str, Any] = {}
@@ -706,6 +707,8 @@ def plan_campaign(
             first_by_id[r.instruction_id] = r.label
 
     preflight(spec, rows, audio_root=audio_root, spelling_root=spelling_root if spelling_root is not None else audio_root)
+    for r in rows:  # every problem is known now: each valid row's payload is built, once
+        r.freeze()
 
     # Repeated callees: reported always; dropped on request. Only rows that would be sent count.
     first_by_callee: dict[str, Any] = {}

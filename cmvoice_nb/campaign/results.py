@@ -8,8 +8,8 @@ Examples
 --------
 >>> frame = results_frame([{"instruction_id": "a", "callee": "+31612345610", "status": "queued",
 ...                         "http_status": 200, "attempts": 1, "sent_at": "2024-05-03T10:00:00.000Z"}])
->>> str(frame["http_status"].dtype), str(frame["sent_at"].dtype)
-('Int64', 'datetime64[ns, UTC]')
+>>> str(frame["http_status"].dtype), str(frame.loc[0, "sent_at"].tz), frame.loc[0, "callee"]
+('Int64', 'UTC', '+31612345610')
 """
 from __future__ import annotations
 

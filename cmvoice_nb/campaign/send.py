@@ -35,11 +35,15 @@ simulator or once the provider has confirmed your limits.
 
 Examples
 --------
->>> import pandas as pd, cmvoice_nb as cm                      # doctest: +SKIP
->>> with cm.Simulator() as sim:                                # doctest: +SKIP
-...     res = cm.send_campaign(df, sim.client(), journal="j.sqlite", app="notification",
-...                            name="spring", defaults={"caller": "+31201234567",
-...                            "prompt": "Hi {name}", "prompt-type": "TTS"})
+>>> import pathlib, tempfile, pandas as pd, cmvoice_nb as cm
+>>> df = pd.DataFrame({"callee": ["+31612345610", "+31612345611"], "name": ["Ann", "Bob"]})
+>>> journal = pathlib.Path(tempfile.mkdtemp()) / "spring.sqlite"
+>>> with cm.Simulator() as sim:
+...     res = send_campaign(df, sim.client(), journal=journal, app="notification", name="spring",
+...                         defaults={"caller": "+31201234567", "prompt": "Hi {name}", "prompt-type": "TTS"},
+...                         rate=50, progress=False)
+>>> res["status"].tolist()
+['queued', 'queued']
 """
 from __future__ import annotations
 
@@ -269,10 +273,15 @@ class CampaignSender:
 
     Examples
     --------
-    >>> job = CampaignSender(plan, client, journal="j.sqlite").start()   # doctest: +SKIP
-    >>> job.progress                                                    # doctest: +SKIP
-    {'total': 100, 'to_send': 100, 'done': 12, 'queued': 12, ...}
-    >>> job.stop(); results = job.wait()                                # doctest: +SKIP
+    >>> import pathlib, tempfile, pandas as pd, cmvoice_nb as cm
+    >>> plan = cm.plan_campaign(pd.DataFrame({"callee": ["+31612345610", "+31612345611"]}), app="notification",
+    ...                         name="demo", defaults={"caller": "+31201234567", "prompt": "Hi", "prompt-type": "TTS"})
+    >>> with cm.Simulator() as sim:
+    ...     job = CampaignSender(plan, sim.client(), journal=pathlib.Path(tempfile.mkdtemp()) / "j.sqlite",
+    ...                          rate=50, progress=False).start()     # returns at once; stop() ends it early
+    ...     results = job.wait()
+    >>> {k: job.progress[k] for k in ("total", "sent", "queued")}
+    {'total': 2, 'sent': 2, 'queued': 2}
     """
 
     def __init__(
