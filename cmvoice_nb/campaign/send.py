@@ -59,7 +59,17 @@ import time
 from pathlib import Path
 from typing import Any, Callable
 
-from ..errors import APIError, AuthenticationError, CampaignError, ConnectError, JournalError, redact
+from ..errors import (
+    APIError,
+    AuthenticationError,
+    CampaignError,
+    CMVoiceError,
+    ConnectError,
+    InstructionRejected,
+    JournalError,
+    ValidationError,
+    redact,
+)
 from ..spec import ATTENTION_STATUSES, DEFAULT_BURST, DEFAULT_CONCURRENCY, DEFAULT_RATE, RESULT_STATUSES
 from .journal import Journal, JournalRow
 from .pacing import TokenBucket
@@ -167,8 +177,6 @@ def classify_error(exc: BaseException) -> tuple[str, bool]:
     >>> classify_error(InstructionRejected(400, "bad callee"))
     ('rejected', False)
     """
-    from ..errors import CMVoiceError, InstructionRejected, ValidationError
-
     if isinstance(exc, AuthenticationError) or (isinstance(exc, APIError) and exc.status == 404):
         return "abort", False
     if not isinstance(exc, CMVoiceError):

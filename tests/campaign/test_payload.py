@@ -10,7 +10,7 @@ from cmvoice_nb.campaign import CampaignSender, RetryPolicy, SendOptions, load_r
 from cmvoice_nb.campaign.journal import Journal, instruction_hash
 from cmvoice_nb.campaign.results import RESULT_COLUMNS, results_frame
 from cmvoice_nb.campaign.send import classify_error
-from cmvoice_nb.client import CalleeResult, SendResult, encode_body
+from cmvoice_nb.client import CalleeResult, SendResult
 from cmvoice_nb.errors import CampaignError, CMVoiceError
 from cmvoice_nb.sandbox import Simulator
 
