@@ -57,6 +57,11 @@ log = logging.getLogger(__name__)
 DEFAULT_TIMEOUT = (3.05, 30.0)
 
 
+def encode_body(body: Mapping[str, Any]) -> bytes:
+    """The bytes a wire dict is sent as: UTF-8 JSON, non-ASCII kept as is."""
+    return json.dumps(body, ensure_ascii=False).encode("utf-8")
+
+
 class _Secret:
     """Holds the product token; its repr and str never show it."""
 
@@ -280,14 +285,31 @@ class VoiceClient:
             raise TypeError(f"send() takes a Notification, OTP or DTMF instruction, got {type(instruction).__name__}")
         with self._scrubbed():
             instruction.raise_for_problems(check_voice_catalogue=self.check_voice_catalogue)
-            return self._post(instruction.APP, instruction.to_json(), instruction_id=instruction.instruction_id)
+            return self._post(instruction.APP, encode_body(instruction.to_json()),
+                              instruction_id=instruction.instruction_id)
 
     def send_json(self, app: str, body: Mapping[str, Any], *, validate: bool = True) -> SendResult:
         """POST a wire dict as it is (after validating it as *app* unless ``validate=False``)."""
         with self._scrubbed():
             if validate:
                 instruction_from_json(app, body).raise_for_problems(check_voice_catalogue=self.check_voice_catalogue)
-            return self._post(spec.app_spec(app).name, dict(body), instruction_id=body.get("instruction-id"))
+            return self._post(spec.app_spec(app).name, encode_body(dict(body)), instruction_id=body.get("instruction-id"))
+
+    def send_payload(self, app: str, body: bytes | Mapping[str, Any], *, instruction_id: str | None = None) -> SendResult:
+        """POST a payload that was already validated (by :func:`~cmvoice_nb.campaign.plan_campaign`), as it is.
+
+        *body* is the wire JSON as bytes (:func:`encode_body`), sent byte for byte, or a wire
+        dict encoded here. Nothing is validated again; errors are raised and scrubbed of the
+        token exactly as by :meth:`send`.
+
+        Examples
+        --------
+        >>> encode_body({"callee": "+31612345678", "prompt": "Hé"})
+        b'{"callee": "+31612345678", "prompt": "H\\xc3\\xa9"}'
+        """
+        with self._scrubbed():
+            data = body if isinstance(body, bytes) else encode_body(body)
+            return self._post(spec.app_spec(app).name, data, instruction_id=instruction_id)
 
     @contextlib.contextmanager
     def _scrubbed(self):
@@ -299,11 +321,10 @@ class VoiceClient:
             scrub_exception(exc, self._token.reveal())
             raise
 
-    def _post(self, app: str, body: dict, *, instruction_id: str | None) -> SendResult:
+    def _post(self, app: str, data: bytes, *, instruction_id: str | None) -> SendResult:
         import requests
 
         url = self.url_for(app)
-        data = json.dumps(body, ensure_ascii=False).encode("utf-8")
         headers = {
             spec.TOKEN_HEADER: self._token.reveal(),
             "Content-Type": spec.CONTENT_TYPE,
@@ -376,5 +397,5 @@ def _never_connected(exc: BaseException) -> bool:
     return False
 
 
-__all__ = ["VoiceClient", "SendResult", "CalleeResult", "parse_queued", "check_base_url", "parse_retry_after",
+__all__ = ["VoiceClient", "encode_body", "SendResult", "CalleeResult", "parse_queued", "check_base_url", "parse_retry_after",
            "DEFAULT_TIMEOUT"]

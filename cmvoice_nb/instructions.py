@@ -55,7 +55,12 @@ def _is_missing(value: Any) -> bool:
     return value is None or (isinstance(value, float) and math.isnan(value))
 
 
-def _coerce(field: spec.Field, value: Any) -> Any:
+#: Words a yes/no field reads as true / false (case-insensitive); the campaign planner reads cells with them too.
+TRUE_WORDS = frozenset({"true", "t", "yes", "y", "1", "on"})
+FALSE_WORDS = frozenset({"false", "f", "no", "n", "0", "off"})
+
+
+def coerce_value(field: spec.Field, value: Any) -> Any:
     if _is_missing(value):
         return None
     if field.kind == "enum":
@@ -82,9 +87,9 @@ def _coerce(field: spec.Field, value: Any) -> Any:
     if field.kind == "bool":
         if isinstance(value, str):
             low = value.strip().lower()
-            if low in ("true", "1", "yes"):
+            if low in TRUE_WORDS:
                 return True
-            if low in ("false", "0", "no", ""):
+            if low in FALSE_WORDS or low == "":
                 return False
         if isinstance(value, (int, float)) and not isinstance(value, bool) and value in (0, 1):
             return bool(value)
@@ -171,7 +176,7 @@ class _SpecObject:
 
     @classmethod
     def _read_value(cls, field: spec.Field, value: Any) -> Any:
-        return _coerce(field, value)
+        return coerce_value(field, value)
 
     # -- conveniences -------------------------------------------------------------------------
     def replace(self, **changes: Any):
@@ -328,7 +333,7 @@ class Instruction(_SpecObject):
             if isinstance(value, Mapping):
                 return Voice.from_json(value)  # partial voice: defaults fill the rest
             return value
-        return _coerce(field, value)
+        return coerce_value(field, value)
 
     @property
     def app_spec(self) -> spec.AppSpec:

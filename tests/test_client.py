@@ -226,3 +226,17 @@ def test_a_deeply_nested_error_body_is_still_a_readable_api_error(server, depth)
     with pytest.raises(InstructionRejected) as info:
         VoiceClient(TOKEN, base_url=server.base_url).send(Notification(**GOOD))
     assert info.value.status == 400 and len(str(info.value)) < 300
+
+
+def test_send_payload_posts_the_given_bytes_unchanged_and_validates_nothing(server):
+    # The campaign plan validated and encoded the payload; the client sends those exact bytes.
+    body = b'{"callee": "+31612345678", "caller": "+31201234567", "prompt": "H\xc3\xa9", "prompt-type": "TTS"}'
+    server.script.append((200, [queued()], {}))
+    result = VoiceClient(TOKEN, base_url=server.base_url).send_payload("notification", body, instruction_id="c-1")
+    assert server.seen[0]["body"] == body and server.seen[0]["path"] == "/voiceapi/v2/Notification"
+    assert result.ok
+    # Not validated again: a payload the contract would refuse still goes out as given.
+    server.script.append((400, {"message": "caller is required"}, {}))
+    with pytest.raises(InstructionRejected):
+        VoiceClient(TOKEN, base_url=server.base_url).send_payload("otp", {"callee": "+31612345678"})
+    assert json.loads(server.seen[1]["body"]) == {"callee": "+31612345678"}

@@ -137,6 +137,23 @@ def test_no_error_the_client_raises_carries_the_token(echo_server, caplog, statu
     assert "unknown product token ***" in exc.body
 
 
+@pytest.mark.parametrize("status,kind", [(401, "json"), (500, "text"), (503, "json")])
+def test_sending_a_ready_payload_scrubs_errors_like_send_does(echo_server, caplog, status, kind):
+    # The campaign sends the plan's bytes through send_payload: the same exit, the same scrubbing.
+    from cmvoice_nb.client import encode_body
+
+    echo_server.answer = (status, kind)
+    caplog.set_level(logging.DEBUG)
+    with pytest.raises(APIError) as info:
+        VoiceClient(TOKEN, base_url=echo_server.base_url).send_payload(
+            "notification", encode_body(Notification(**GOOD).to_json()), instruction_id="c-1")
+    exc = info.value
+    assert exc.status == status and "unknown product token ***" in str(exc)
+    assert_no_token(str(exc) + repr(exc.args) + repr(vars(exc)), "the exception")
+    assert_no_token("".join(traceback.format_exception(type(exc), exc, exc.__traceback__)), "the traceback")
+    assert_no_token(caplog.text, "the log")
+
+
 def test_a_per_callee_error_in_a_200_answer_does_not_carry_the_token(echo_server):
     echo_server.answer = (200, "json")
     result = VoiceClient(TOKEN, base_url=echo_server.base_url).send(Notification(**GOOD))

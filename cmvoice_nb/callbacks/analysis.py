@@ -14,14 +14,16 @@ from typing import Any, Callable, Sequence
 import numpy as np
 import pandas as pd
 
+from ..campaign.results import load_results
 from ..errors import CallbackError
+# SENT_STATUSES: a request reached (or may have reached) the provider. MAY_HAVE_CALLED: rows
+# whose call may exist; only those are matched to callbacks by instruction id. Campaign
+# results are read by the campaign's own reader (load_results), re-exported here.
+from ..spec import CALLED_STATES as MAY_HAVE_CALLED
+from ..spec import SENT_STATUSES
 
 log = logging.getLogger(__name__)
 
-#: Campaign statuses for which a request reached (or may have reached) the provider.
-SENT_STATUSES = ("queued", "rejected", "failed", "unknown")
-#: Statuses of rows whose call may exist; only those are matched to callbacks by instruction id.
-MAY_HAVE_CALLED = ("queued", "unknown", "sending")
 #: Grouping keys :func:`summarize` derives when the frame has no such column.
 DERIVED_KEYS = ("hour", "date", "weekday", "country")
 
@@ -326,42 +328,6 @@ def dtmf_summary(calls: Any, *, valid: Any = None) -> DTMFSummary:
 # ---------------------------------------------------------------------------------------------
 # Funnel: campaign results joined with callbacks
 # ---------------------------------------------------------------------------------------------
-
-def load_results(path: str | os.PathLike) -> pd.DataFrame:
-    """Read a campaign results CSV (first column ``row``) back into a typed DataFrame.
-
-    Everything is read as text first (ids and numbers keep leading zeros), then
-    ``http_status``/``attempts`` become nullable integers and ``sent_at`` UTC timestamps.
-
-    Examples
-    --------
-    >>> import tempfile, pathlib
-    >>> path = pathlib.Path(tempfile.mkdtemp()) / "results.csv"
-    >>> _ = path.write_text("row,instruction_id,callee,status,http_status\\n0,a,+31612345678,queued,200\\n")
-    >>> r = load_results(path)
-    >>> r.index.name, r.loc[0, "status"], int(r.loc[0, "http_status"])
-    ('row', 'queued', 200)
-    """
-    try:
-        frame = pd.read_csv(path, dtype=str, keep_default_na=False, na_values=[""], encoding="utf-8-sig")
-    except (OSError, pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
-        raise AnalysisError(f"{path}: cannot read campaign results: {exc}") from exc
-    if "row" in frame.columns:
-        frame = frame.set_index("row")
-        index = pd.to_numeric(frame.index, errors="coerce")
-        if not index.isna().any():
-            frame.index = index.astype("int64")
-        frame.index.name = "row"
-    for col in ("http_status", "attempts"):
-        if col in frame.columns:
-            frame[col] = pd.to_numeric(frame[col], errors="coerce").astype("Int64")
-    if "sent_at" in frame.columns:
-        frame["sent_at"] = pd.to_datetime(frame["sent_at"], utc=True, format="ISO8601", errors="coerce")
-    for col in ("instruction_id", "callee", "status", "call_ids", "error"):
-        if col in frame.columns:
-            frame[col] = frame[col].astype("string")
-    return frame
-
 
 #: How much earlier than a row's ``sent_at`` a callback's call may seem to start (clock skew between
 #: this machine and the provider) and still be that row's call, when it is matched on its instruction id.

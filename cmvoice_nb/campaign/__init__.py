@@ -3,6 +3,7 @@
 * :func:`plan_campaign` — rows → instructions, problems, duplicates, stable ids, audio preflight.
 * :func:`send_campaign` — paced, bounded, journaled sending; :class:`CampaignSender` for the
   background version with ``start()``/``stop()``/``wait()``/``progress``.
+* :func:`load_results` — a results file read back with the types :func:`send_campaign` returns.
 * :class:`Journal` — the SQLite (WAL) ledger that makes re-runs and crashes safe.
 * :class:`TokenBucket` — the pacing.
 
@@ -20,12 +21,13 @@ from .send import (
     RESULT_STATUSES,
     CampaignSender,
     RetryPolicy,
-    SendJob,
+    SendOptions,
     classify_error,
     results_to_csv,
     send_campaign,
     summarize_results,
 )
+from .results import load_results, results_frame
 
 __all__ = [
     "ATTENTION_STATUSES",
@@ -35,14 +37,16 @@ __all__ = [
     "RESULT_COLUMNS",
     "RESULT_STATUSES",
     "RetryPolicy",
-    "SendJob",
+    "SendOptions",
     "TokenBucket",
     "classify_error",
     "content_key",
     "derive_instruction_id",
     "instruction_hash",
+    "load_results",
     "plan_campaign",
     "render_template",
+    "results_frame",
     "results_to_csv",
     "send_campaign",
     "summarize_results",

@@ -217,7 +217,7 @@ def _read_excel(path: Path, *, sheet: str | int | None, interface: str):
         elif str(sheet).isdigit() and int(sheet) < len(names):
             chosen = int(sheet)
         else:
-            from .plan import did_you_mean
+            from .messages import did_you_mean
 
             raise CampaignError(f"{path}: no sheet {sheet!r};{did_you_mean(sheet, names)} sheets: "
                                 f"{', '.join(names)} (choose with {_opt(interface, 'sheet=', '--sheet')})")

@@ -58,18 +58,16 @@ from pathlib import Path
 from typing import Any, Iterable, Iterator, NamedTuple
 
 from ..errors import JournalError
+from ..spec import CALLED_STATES, JOURNAL_STATES
 
-__all__ = ["Journal", "JournalRow", "instruction_hash", "STATES", "FINAL_STATES", "CALLED_STATES"]
+__all__ = ["Journal", "JournalRow", "instruction_hash", "STATES", "CALLED_STATES"]
 
 log = logging.getLogger(__name__)
 
 SCHEMA_VERSION = 2
-#: Every state a journal row can be in.
-STATES = ("pending", "sending", "queued", "rejected", "failed", "unknown")
-#: States a re-run does not send again (``unknown`` only with ``resend_unknown=True``).
-FINAL_STATES = ("queued", "unknown")
-#: States in which a call may exist: the callee guard refuses to call that person again.
-CALLED_STATES = ("sending", "queued", "unknown")
+#: Every state a journal row can be in (:data:`cmvoice_nb.spec.STATUS` owns the vocabulary;
+#: ``CALLED_STATES``, where a call may exist, is what the callee guard refuses to call again).
+STATES = JOURNAL_STATES
 #: Seconds to wait for a journal another process holds before saying so (a running send
 #: holds it for its whole run, so waiting longer would only delay the message).
 OPEN_TIMEOUT_S = 1.0
@@ -86,7 +84,7 @@ CREATE TABLE IF NOT EXISTS rows (
     row_label       TEXT,
     callee          TEXT,
     payload_hash    TEXT,
-    state           TEXT NOT NULL CHECK (state IN ('pending','sending','queued','rejected','failed','unknown')),
+    state           TEXT NOT NULL CHECK (state IN ({states})),
     attempts        INTEGER NOT NULL DEFAULT 0,
     http_status     INTEGER,
     call_ids        TEXT,
@@ -106,7 +104,9 @@ CREATE TABLE IF NOT EXISTS callees (
     PRIMARY KEY (campaign, instruction_id, number)
 );
 CREATE INDEX IF NOT EXISTS callees_by_number ON callees (number);
-"""
+""".replace("{states}", ",".join(f"'{s}'" for s in JOURNAL_STATES))
+#: SQL list of the states in which a call may exist (the people guard).
+_CALLED_SQL = "(" + ", ".join(f"'{s}'" for s in CALLED_STATES) + ")"
 
 
 def _numbers(callee: str | None) -> list[str]:
@@ -141,6 +141,10 @@ class JournalRow(NamedTuple):
     error: str | None
     sent_at: str | None
     updated_at: str
+
+
+#: Position of each column in a ``SELECT *`` of ``rows``.
+_COLUMN = {name: i for i, name in enumerate(JournalRow._fields)}
 
 
 def instruction_hash(payload: dict) -> str:
@@ -422,7 +426,7 @@ class Journal:
             rows = self._connection().execute(
                 "SELECT c.number, r.* FROM callees c JOIN rows r"
                 " ON r.campaign = c.campaign AND r.instruction_id = c.instruction_id"
-                " WHERE r.state IN ('sending', 'queued', 'unknown')"
+                f" WHERE r.state IN {_CALLED_SQL}"
                 " ORDER BY COALESCE(r.sent_at, r.updated_at)"
             ).fetchall()
         out: dict[str, list[JournalRow]] = {}
@@ -436,7 +440,7 @@ class Journal:
         marks = ",".join("?" * len(numbers))
         row = c.execute(
             "SELECT r.* FROM callees c JOIN rows r ON r.campaign = c.campaign AND r.instruction_id = c.instruction_id"
-            f" WHERE c.number IN ({marks}) AND r.state IN ('sending', 'queued', 'unknown')"
+            f" WHERE c.number IN ({marks}) AND r.state IN {_CALLED_SQL}"
             " AND NOT (r.campaign = ? AND r.instruction_id = ?)"
             " ORDER BY COALESCE(r.sent_at, r.updated_at) LIMIT 1",
             (*numbers, campaign, instruction_id),
@@ -448,7 +452,7 @@ class Journal:
         campaign: str,
         instruction_id: str,
         *,
-        payload_hash: str,
+        payload_hash: str | None = None,
         callee: str | None = None,
         resend_unknown: bool = False,
         resend_queued: bool = False,
@@ -460,6 +464,9 @@ class Journal:
         *resend_unknown*, from ``queued`` only with *resend_queued* (a changed row sent again on
         purpose). Unless *allow_repeat*, a row whose callee already has a call ``sending``,
         ``queued`` or ``unknown`` under another record of this journal is refused.
+
+        *payload_hash* and *callee* are written only when given and different from what the
+        row holds (:meth:`register` wrote them for a new row; a corrected row sends new ones).
 
         Raises
         ------
@@ -494,19 +501,21 @@ class Journal:
                     )
                     err.earlier = earlier  # type: ignore[attr-defined]
                     raise err
+            changes = {"payload_hash": payload_hash, "callee": callee}
+            changes = {k: v for k, v in changes.items() if v is not None and v != current[_COLUMN[k]]}
             c.execute(
-                "UPDATE rows SET state = 'sending', attempts = attempts + 1, payload_hash = ?,"
-                " callee = COALESCE(?, callee), sent_at = ?, updated_at = ?, error = NULL, http_status = NULL"
-                " WHERE campaign = ? AND instruction_id = ?",
-                (payload_hash, callee, now, now, campaign, instruction_id),
+                "UPDATE rows SET state = 'sending', attempts = attempts + 1, sent_at = ?, updated_at = ?,"
+                " error = NULL, http_status = NULL" + "".join(f", {k} = ?" for k in changes)
+                + " WHERE campaign = ? AND instruction_id = ?",
+                (now, now, *changes.values(), campaign, instruction_id),
             )
-            if callee is not None and callee != current[3]:  # a corrected row dials other numbers now
+            if "callee" in changes:  # a corrected row dials other numbers now
                 c.execute("DELETE FROM callees WHERE campaign = ? AND instruction_id = ?", (campaign, instruction_id))
                 c.executemany("INSERT OR IGNORE INTO callees VALUES (?, ?, ?)",
                               [(n, campaign, instruction_id) for n in numbers])
         return JournalRow(*current)._replace(
-            state="sending", attempts=current[6] + 1, payload_hash=payload_hash,
-            callee=callee if callee is not None else current[3], sent_at=now, updated_at=now, error=None,
+            state="sending", attempts=current[6] + 1, payload_hash=changes.get("payload_hash", current[4]),
+            callee=changes.get("callee", current[3]), sent_at=now, updated_at=now, error=None,
             http_status=None)
 
     def mark_done(

@@ -42,18 +42,23 @@ Examples
 from __future__ import annotations
 
 import copy
-import difflib
 import hashlib
 import html
 import logging
 import re
 import secrets
-import string
 from dataclasses import dataclass, field
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 from typing import Any, Mapping
 
+from ..client import encode_body
 from ..errors import CampaignError, NumberError
+from ..instructions import Problem, coerce_value
+from ..spec import INSTRUCTION_ID_MAX_LENGTH
+from .journal import instruction_hash
+from .messages import OPTION_NAMES, cut, did_you_mean, listing, quote
+from .preflight import preflight
+from .templates import TemplateError, is_blank, render_template, template_columns
 
 __all__ = [
     "CampaignPlan",
@@ -72,77 +77,9 @@ log = logging.getLogger(__name__)
 
 #: Columns of :attr:`CampaignPlan.problems`.
 PROBLEM_COLUMNS = ["row", "instruction_id", "field", "value", "message"]
-MAX_ID_LENGTH = 64
-#: Longest value echoed in a message before it is cut (with "…").
-MAX_SHOWN = 60
-#: How options are named in messages, per interface: keyword arguments in Python, flags on
-#: the command line (``cmvoice send``).
-OPTION_NAMES = {
-    "python": {"columns": "columns=", "defaults": "defaults=", "name": "name=", "allow_repeat": "allow_repeat=True",
-               "resend_changed": "resend_changed=True", "resend_unknown": "resend_unknown=True",
-               "drop_duplicates": "drop_duplicates=True", "base_url": "base_url=", "token": "the token "
-               "(VoiceClient(token=...) or CM_PRODUCT_TOKEN)"},
-    "cli": {"columns": "--map", "defaults": "--set", "name": "--name", "allow_repeat": "--allow-repeat",
-            "resend_changed": "--resend-changed", "resend_unknown": "--resend-unknown",
-            "drop_duplicates": "--drop-duplicates", "base_url": "--base-url", "token": "CM_PRODUCT_TOKEN"},
-}
+MAX_ID_LENGTH = INSTRUCTION_ID_MAX_LENGTH
 _ID_UNSAFE = re.compile(r"[^A-Za-z0-9._:\-]+")
 _VOICE_PREFIXES = ("voice.", "voice-", "voice_")
-_TRUE = {"true", "t", "yes", "y", "1", "on"}
-_FALSE = {"false", "f", "no", "n", "0", "off"}
-
-
-class TemplateError(CampaignError):
-    """A template cannot be filled for a row (empty value, unreadable date, bad format)."""
-
-
-@dataclass(frozen=True)
-class _Problem:
-    field: str
-    value: Any
-    message: str
-
-
-# --------------------------------------------------------------------------------- pure helpers
-def shorten(value: Any, limit: int = MAX_SHOWN) -> str:
-    """``repr``-like text of *value*, cut to *limit* characters with ``…`` so messages stay readable.
-
-    Examples
-    --------
-    >>> shorten("x" * 100, 10)
-    "'xxxxxxxx…"
-    """
-    text = repr(value) if isinstance(value, str) else str(value)
-    return text if len(text) <= limit else text[: limit - 1] + "…"
-
-
-def _cut(value: Any, limit: int = MAX_SHOWN) -> str:
-    text = str(value)
-    return text if len(text) <= limit else text[: limit - 1] + "…"
-
-
-def _listing(names: Any, limit: int = 20) -> str:
-    """``a, b, c`` for a message: at most *limit* names, each cut, then how many more."""
-    names = [_cut(n, 40) for n in names]
-    more = f", … ({len(names) - limit} more)" if len(names) > limit else ""
-    return ", ".join(names[:limit]) + more
-
-
-def did_you_mean(word: Any, choices: Any) -> str:
-    """`` did you mean 'x'?`` for the closest of *choices* to *word*, or ``""``.
-
-    Examples
-    --------
-    >>> did_you_mean("calee", ["callee", "caller", "prompt"])
-    " did you mean 'callee'?"
-    """
-    options = [str(c) for c in choices]
-    match = difflib.get_close_matches(str(word), options, n=1, cutoff=0.6)
-    if not match:
-        lowered = {o.lower().replace("_", "-"): o for o in options}
-        hit = lowered.get(str(word).lower().replace("_", "-"))
-        match = [hit] if hit else []
-    return f" did you mean {match[0]!r}?" if match else ""
 
 
 def new_campaign_key() -> str:
@@ -222,161 +159,48 @@ def derive_instruction_id(name: str, campaign_key: str, content: str, occurrence
     return _with_hash(name, max_length - len(tail)) + tail
 
 
-def _parse_template(template: str) -> list[tuple]:
-    """``string.Formatter().parse`` as a list, with a TemplateError that says how to write braces."""
-    try:
-        return list(string.Formatter().parse(template))
-    except ValueError as exc:
-        raise TemplateError(f"template {template!r} is malformed: {exc} (write {{{{ and }}}} for literal braces)") from None
+# ------------------------------------------------------------------------ reading cells
+def _cell_value(fld: Any, value: Any) -> Any:
+    """A non-blank cell as its field's kind; a ValueError says in plain words what was expected.
 
-
-def template_columns(template: str) -> list[str]:
-    """Names of the placeholders in *template* (``{name}``, ``{date:%d %B}``), in order.
-
-    Raises
-    ------
-    TemplateError
-        For a malformed template or a positional ``{}`` placeholder.
-
-    Examples
-    --------
-    >>> template_columns("Hi {first_name}, see you {date:%d %B} {{literal}}")
-    ['first_name', 'date']
+    Yes/no words, enum spellings and whole numbers are read by the instructions' own
+    coercion (:func:`cmvoice_nb.instructions.coerce_value`); what it leaves unread is a
+    problem of the row here, with the value the user wrote.
     """
-    names = []
-    for _literal, name, _spec, _conv in _parse_template(template):
-        if name is None:
-            continue
-        if name == "" or name.isdigit():
-            raise TemplateError(f"template {template!r} has a positional placeholder {{{name}}}: name a column, e.g. {{first_name}}")
-        names.append(name)
-    return names
-
-
-def _is_missing(value: Any) -> bool:
-    if value is None:
-        return True
-    if isinstance(value, str):
-        return value.strip() == ""
-    try:
-        import pandas as pd
-
-        return bool(pd.isna(value)) if not isinstance(value, (list, tuple, dict)) else False
-    except (TypeError, ValueError):
-        return False
-
-
-def _format_value(value: Any, spec: str, placeholder: str) -> str:
-    if not spec:
-        if isinstance(value, float) and value.is_integer():
-            # Spreadsheets turn 3 into 3.0; nobody wants to hear "3 point 0".
-            return str(int(value))
-        return str(value)
-    try:
-        return format(value, spec)
-    except (ValueError, TypeError):
-        pass
-    if isinstance(value, str):
-        if "%" in spec:
-            import pandas as pd
-
-            try:
-                return format(pd.Timestamp(value.strip()), spec)
-            except (ValueError, TypeError):
-                raise TemplateError(f"{{{placeholder}:{spec}}}: cannot read {value!r} as a date") from None
-        try:
-            number = float(value.replace(",", "")) if any(c in spec for c in "eEfFgG%") else int(value)
-            return format(number, spec)
-        except (ValueError, TypeError):
-            pass
-    raise TemplateError(f"{{{placeholder}:{spec}}}: cannot format {value!r} with {spec!r}")
-
-
-def render_template(template: str, row: Mapping[str, Any]) -> str:
-    """Fill *template* from *row* (column → value); format specs apply (``{date:%d %B}``).
-
-    A string value under a ``%`` date format is read as a date, so CSV text works.
-
-    Raises
-    ------
-    TemplateError
-        When a placeholder's column is missing, its value is empty, or it cannot be formatted.
-
-    Examples
-    --------
-    >>> render_template("Hello {first_name}, on {date:%d %B}", {"first_name": "Ann", "date": "2024-05-03"})
-    'Hello Ann, on 03 May'
-    """
-    out = []
-    for literal, name, spec, conv in _parse_template(template):
-        out.append(literal)
-        if name is None:
-            continue
-        if name not in row:
-            raise TemplateError(f"placeholder {{{name}}} names no column")
-        value = row[name]
-        if _is_missing(value):
-            raise TemplateError(f"placeholder {{{name}}} is empty in this row")
-        if conv == "r":
-            value = repr(value)
-        elif conv in ("s", "a"):
-            value = str(value) if conv == "s" else ascii(value)
-        out.append(_format_value(value, spec or "", name))
-    return "".join(out)
-
-
-# ------------------------------------------------------------------------ value coercion
-def _coerce(fld: Any, value: Any) -> Any:
-    """Coerce a cell to the field's kind; raise ValueError with a plain message."""
+    if hasattr(value, "item") and not isinstance(value, (str, bytes)):
+        value = value.item()  # numpy scalars from a DataFrame
     kind = fld.kind
     if kind == "str":
         if isinstance(value, float) and value.is_integer():
-            return str(int(value))
-        return str(value).strip() if isinstance(value, str) else str(value)
-    if kind == "int":
-        if isinstance(value, bool):
-            raise ValueError("expected a whole number, got a yes/no value")
-        if isinstance(value, int):
-            return value
-        if isinstance(value, float):
-            if value.is_integer():
-                return int(value)
-            raise ValueError("expected a whole number")
-        text = str(value).strip()
-        try:
-            number = float(text)
-        except ValueError:
-            raise ValueError("expected a whole number") from None
-        if not number.is_integer():
-            raise ValueError("expected a whole number")
-        return int(number)
-    if kind == "bool":
-        if isinstance(value, bool):
-            return value
-        if isinstance(value, (int, float)) and value in (0, 1):
-            return bool(value)
-        text = str(value).strip().lower()
-        if text in _TRUE:
-            return True
-        if text in _FALSE:
-            return False
-        raise ValueError("expected true or false (yes/no, 1/0)")
-    if kind == "enum":
-        choices = fld.choices or ()
-        text = str(value).strip()
-        for choice in choices:
-            if text.lower() == choice.lower():
-                return choice
-        raise ValueError(f"expected one of {', '.join(choices)}")
+            return str(int(value))  # a spreadsheet's 31612345610.0
+        return value.strip() if isinstance(value, str) else str(value)
     if kind == "list":
-        if isinstance(value, (list, tuple)):
-            items = [str(v).strip() for v in value]
-        else:
-            items = [p.strip() for p in re.split(r"[;,]", str(value))]
-        items = [p for p in items if p]
+        items = value if isinstance(value, (list, tuple)) else re.split(r"[;,]", str(value))
+        items = [str(v).strip() for v in items if str(v).strip()]
         if not items:
             raise ValueError("expected one or more values separated by ';'")
         return items
+    coerced = coerce_value(fld, value.strip() if isinstance(value, str) else value)
+    if kind == "int":
+        if isinstance(coerced, bool):
+            raise ValueError("expected a whole number, got a yes/no value")
+        if isinstance(coerced, int):
+            return coerced
+        try:
+            number = float(str(coerced).strip())  # "3.0" from a CSV
+        except ValueError:
+            raise ValueError("expected a whole number") from None
+        if number.is_integer():
+            return int(number)
+        raise ValueError("expected a whole number")
+    if kind == "bool":
+        if isinstance(coerced, bool):
+            return coerced
+        raise ValueError("expected true or false (yes/no, 1/0)")
+    if kind == "enum":
+        if isinstance(coerced, str) and coerced in (fld.choices or ()):
+            return coerced
+        raise ValueError(f"expected one of {', '.join(fld.choices or ())}")
     return value
 
 
@@ -396,6 +220,20 @@ class RowPlan:
     content: str = "none"
     occurrence: int = 1
     id_given: bool = False
+    #: The wire JSON of the validated instruction, as the bytes the sender sends (immutable).
+    payload: bytes | None = None
+    #: :func:`~cmvoice_nb.campaign.instruction_hash` of the payload: the journal's record of the
+    #: content that was sent (a later run compares it to see a changed row).
+    payload_hash: str | None = None
+
+    def freeze(self) -> "RowPlan":
+        """Build :attr:`payload` and :attr:`payload_hash` of a valid row, once (returns self)."""
+        if self.valid:
+            wire = self.instruction.to_json()
+            self.payload, self.payload_hash = encode_body(wire), instruction_hash(wire)
+        else:
+            self.payload = self.payload_hash = None
+        return self
 
     @property
     def valid(self) -> bool:
@@ -456,6 +294,7 @@ class CampaignPlan:
                 if r.instruction is not None:
                     new.instruction = copy.copy(r.instruction)
                     new.instruction.instruction_id = new.instruction_id
+                    new.freeze()
             rows.append(new)
         return CampaignPlan(name=self.name, app=self.app, index=self.index, rows=rows, options=self.options,
                             campaign_key=campaign_key, key_is_provisional=False)
@@ -582,17 +421,17 @@ def _resolve_columns(spec: Any, df_columns: list, columns: Mapping[str, str] | N
             mapping[target] = col
     for key, col in (columns or {}).items():
         target = target_of(str(key))
-        where = f"--map {_cut(key)}={_cut(col)}" if interface == "cli" else f"columns= maps {shorten(key)}"
+        where = f"--map {cut(key)}={cut(col)}" if interface == "cli" else f"columns= maps {quote(key)}"
         if target is None:
             raise CampaignError(
-                f"{where}: {shorten(key)} is not a field of {spec.name};{did_you_mean(key, _field_names(spec))} "
+                f"{where}: {quote(key)} is not a field of {spec.name};{did_you_mean(key, _field_names(spec))} "
                 f"fields: {', '.join(spec.keys)} (voice keys as voice.language, voice.gender, voice.number)"
             )
         if col not in df_columns:
             source = "the input file" if interface == "cli" else "the DataFrame"
             raise CampaignError(
-                f"{where}: no column {shorten(col)} in {source};{did_you_mean(col, df_columns)} columns: "
-                + _listing(df_columns)
+                f"{where}: no column {quote(col)} in {source};{did_you_mean(col, df_columns)} columns: "
+                + listing(df_columns)
             )
         mapping[target] = col
     return mapping
@@ -627,8 +466,8 @@ def _split_defaults(spec: Any, defaults: Mapping[str, Any] | None, *,
         if matched:
             continue
         if not spec.has(key):
-            where = f"--set {_cut(key)}=…" if interface == "cli" else f"defaults= sets {shorten(key)}"
-            raise CampaignError(f"{where}: {shorten(key)} is not a field of {spec.name};"
+            where = f"--set {cut(key)}=…" if interface == "cli" else f"defaults= sets {quote(key)}"
+            raise CampaignError(f"{where}: {quote(key)} is not a field of {spec.name};"
                                 f"{did_you_mean(key, _field_names(spec))} fields: {', '.join(spec.keys)}")
         plain[spec.field(key).key] = value
     return plain, voice
@@ -726,7 +565,7 @@ def plan_campaign(
     if campaign_key is None:
         campaign_key, key_is_provisional = new_campaign_key(), True
     if not isinstance(campaign_key, str) or not re.fullmatch(r"[A-Za-z0-9]{1,16}", campaign_key):
-        raise CampaignError(f"campaign_key must be 1-16 letters or digits, got {shorten(campaign_key)}")
+        raise CampaignError(f"campaign_key must be 1-16 letters or digits, got {quote(campaign_key)}")
 
     df_columns = list(df.columns)
     colmap = _resolve_columns(spec, df_columns, columns, interface=interface)
@@ -738,7 +577,7 @@ def plan_campaign(
     for key, value in plain_defaults.items():
         fld = spec.field(key)
         if fld.template and isinstance(value, str):
-            where = f"--set {key}={shorten(value)[1:-1] if isinstance(value, str) else value}" \
+            where = f"--set {key}={quote(value)[1:-1] if isinstance(value, str) else value}" \
                 if interface == "cli" else f"defaults[{key!r}]"
             try:
                 names = template_columns(value)
@@ -751,7 +590,7 @@ def plan_campaign(
                 raise CampaignError(
                     f"{where}: the template uses {', '.join('{' + m + '}' for m in missing)}, "
                     f"which {'is not a column' if len(missing) == 1 else 'are not columns'};{hint} columns: "
-                    + _listing(df_columns)
+                    + listing(df_columns)
                 )
             if names:
                 templates[key] = value
@@ -764,7 +603,7 @@ def plan_campaign(
     seen_content: dict[str, int] = {}
     records = df.to_dict(orient="records")  # a copy: the input is never touched
     for position, (label, record) in enumerate(zip(df.index, records)):
-        problems: list[_Problem] = []
+        problems: list[Problem] = []
         data: dict[str, Any] = {}
         bad_fields: set[str] = set()
         for fld in spec.fields:
@@ -773,21 +612,21 @@ def plan_campaign(
             key = fld.key
             value = record.get(colmap[key]) if key in colmap else None
             from_default = False
-            if _is_missing(value) and key in plain_defaults:
+            if is_blank(value) and key in plain_defaults:
                 value, from_default = plain_defaults[key], True
-            if _is_missing(value):
+            if is_blank(value):
                 continue
             if from_default and key in templates:
                 try:
                     value = render_template(templates[key], record)
                 except TemplateError as exc:
-                    problems.append(_Problem(key, templates[key], str(exc)))
+                    problems.append(Problem(key, templates[key], str(exc)))
                     bad_fields.add(key)
                     continue
             try:
-                value = _coerce(fld, value)
+                value = _cell_value(fld, value)
             except ValueError as exc:
-                problems.append(_Problem(key, value, str(exc)))
+                problems.append(Problem(key, value, str(exc)))
                 bad_fields.add(key)
                 continue
             if getattr(fld, "phone", False):
@@ -797,7 +636,7 @@ def plan_campaign(
                     else:
                         value = normalize_number(value, region=region, style=number_style)
                 except NumberError as exc:
-                    problems.append(_Problem(key, exc.value, f"not a phone number: {exc.reason}"))
+                    problems.append(Problem(key, exc.value, f"not a phone number: {exc.reason}"))
                     bad_fields.add(key)
                     continue
             data[key] = value
@@ -805,7 +644,7 @@ def plan_campaign(
         voice = dict(voice_defaults)
         for vkey in ("language", "gender", "number", "volume", "premium"):
             col = colmap.get("voice." + vkey)
-            if col is not None and not _is_missing(record.get(col)):
+            if col is not None and not is_blank(record.get(col)):
                 voice[vkey] = record.get(col)
         if voice:
             from ..spec import VOICE_FIELDS
@@ -813,12 +652,12 @@ def plan_campaign(
             vfields = {f.key: f for f in VOICE_FIELDS}
             clean = {}
             for vkey, value in voice.items():
-                if _is_missing(value):
+                if is_blank(value):
                     continue
                 try:
-                    clean[vkey] = _coerce(vfields[vkey], value)
+                    clean[vkey] = _cell_value(vfields[vkey], value)
                 except ValueError as exc:
-                    problems.append(_Problem(f"voice.{vkey}", value, str(exc)))
+                    problems.append(Problem(f"voice.{vkey}", value, str(exc)))
                     bad_fields.add("voice")
             if clean:
                 data["voice"] = clean
@@ -826,7 +665,7 @@ def plan_campaign(
         # The content key: the callee(s) as normalised above (or as written, for a row whose
         # number is unreadable), and the occurrence among rows with the same content key.
         callee_value = data.get("callees") or data.get("callee")
-        if callee_value is None and "callee" in colmap and not _is_missing(record.get(colmap["callee"])):
+        if callee_value is None and "callee" in colmap and not is_blank(record.get(colmap["callee"])):
             callee_value = str(record.get(colmap["callee"]))
         content = content_key(callee_value)
         occurrence = seen_content[content] = seen_content.get(content, 0) + 1
@@ -838,13 +677,13 @@ def plan_campaign(
         try:
             instruction = instruction_from_json(spec.name, data)
         except Exception as exc:  # noqa: BLE001 - any construction failure is a row problem
-            problems.append(_Problem("", None, f"cannot build the instruction: {exc}"))
+            problems.append(Problem("", None, f"cannot build the instruction: {exc}"))
         if instruction is not None:
             for p in instruction.validate():
                 field_key = getattr(p, "field", "") or ""
                 if field_key.split(".")[0] in bad_fields:
                     continue  # already reported with the value the user wrote
-                problems.append(_Problem(field_key, getattr(p, "value", None), getattr(p, "message", str(p))))
+                problems.append(Problem(field_key, getattr(p, "value", None), getattr(p, "message", str(p))))
         callee = ""
         if instruction is not None:
             try:
@@ -853,21 +692,23 @@ def plan_campaign(
                 callee = str(data.get("callee") or ";".join(data.get("callees") or []))
         else:
             callee = str(data.get("callee") or ";".join(data.get("callees") or []))
-        if not callee and "callee" in colmap and not _is_missing(record.get(colmap["callee"])):
+        if not callee and "callee" in colmap and not is_blank(record.get(colmap["callee"])):
             callee = str(record.get(colmap["callee"])).strip()  # show what the user wrote
-        rows.append(RowPlan(position, label, instruction_id, callee, instruction if instruction is not None else None,
-                            problems, content=content, occurrence=occurrence, id_given=bool(given_id)))
+        rows.append(RowPlan(position, label, instruction_id, callee, instruction, problems, content=content,
+                            occurrence=occurrence, id_given=bool(given_id)))
 
     # Repeated instruction ids: the journal keys rows by id, so a repeat could never be sent.
     first_by_id: dict[str, Any] = {}
     for r in rows:
         if r.instruction_id in first_by_id:
-            r.problems.append(_Problem("instruction-id", r.instruction_id,
+            r.problems.append(Problem("instruction-id", r.instruction_id,
                                        f"repeats the instruction id of row {first_by_id[r.instruction_id]!r}: ids must be unique"))
         else:
             first_by_id[r.instruction_id] = r.label
 
-    _preflight(spec, rows, audio_root=audio_root, spelling_root=spelling_root if spelling_root is not None else audio_root)
+    preflight(spec, rows, audio_root=audio_root, spelling_root=spelling_root if spelling_root is not None else audio_root)
+    for r in rows:  # every problem is known now: each valid row's payload is built, once
+        r.freeze()
 
     # Repeated callees: reported always; dropped on request. Only rows that would be sent count.
     first_by_callee: dict[str, Any] = {}
@@ -906,90 +747,3 @@ def _journal_key(journal: Any) -> str | None:
         return j.campaign_key
 
 
-# ------------------------------------------------------------------------------ preflight
-def _prompt_path(root: Path, value: str) -> Path:
-    # A File prompt is a path relative to the customer's folder root (contract: Custom audio).
-    rel = PurePosixPath(str(value).replace("\\", "/").lstrip("/"))
-    if any(part == ".." for part in rel.parts):
-        raise ValueError("must not contain '..'")
-    return root.joinpath(*rel.parts)
-
-
-def _preflight(spec: Any, rows: list[RowPlan], *, audio_root: Any, spelling_root: Any) -> None:
-    if audio_root is not None:
-        root = Path(audio_root)
-        if not root.is_dir():
-            raise CampaignError(f"audio_root {str(root)!r} is not a folder")
-        checked: dict[Path, str | None] = {}
-        for r in rows:
-            if r.instruction is None:
-                continue
-            for key, value in r.instruction.prompt_files():
-                try:
-                    path = _prompt_path(root, value)
-                except ValueError as exc:
-                    r.problems.append(_Problem(key, value, f"File prompt path {exc}"))
-                    continue
-                if path not in checked:
-                    checked[path] = _check_audio(path, root)
-                if checked[path]:
-                    r.problems.append(_Problem(key, value, checked[path]))
-    if spelling_root is not None and spec.name == "otp":
-        root = Path(spelling_root)
-        by_locale: dict[str, list[RowPlan]] = {}
-        for r in rows:
-            if r.instruction is None:
-                continue
-            payload = r.instruction.to_json()
-            if str(payload.get("code-type", "")).lower() != "custom":
-                continue
-            locale = str((payload.get("voice") or {}).get("language") or "en-GB")
-            by_locale.setdefault(locale, []).append(r)
-        for locale, members in by_locale.items():
-            codes = [str(m.instruction.to_json().get("code", "")) for m in members]
-            _check_spelling(root, locale, members, codes)
-
-
-def _check_audio(path: Path, root: Path) -> str | None:
-    """Return None when *path* is a compliant prompt, else what is wrong."""
-    if not path.is_file():
-        return f"File prompt not found under the audio root: {path}"
-    from ..audio import check_prompt
-
-    try:
-        report = check_prompt(path)
-    except Exception as exc:  # noqa: BLE001 - an unreadable file is a row problem, not a crash
-        return f"File prompt {path} cannot be checked: {exc}"
-    if getattr(report, "ok", False):
-        return None
-    details = "; ".join(str(p) for p in (getattr(report, "problems", None) or [])) or "not compliant"
-    return f"File prompt {path} is not telephony audio: {details}"
-
-
-def _check_spelling(root: Path, locale: str, members: list[RowPlan], codes: list[str]) -> None:
-    from ..spelling import check_spelling_set
-
-    try:
-        report = check_spelling_set(root, locale=locale, codes=codes)
-    except Exception as exc:  # noqa: BLE001 - a broken set is a row problem, not a crash
-        for m in members:
-            m.problems.append(_Problem("code-type", "Custom", f"spelling set for {locale} cannot be checked: {exc}"))
-        return
-    # Judge each row by the characters its own code needs: one bad file must not
-    # invalidate codes that never use it.
-    verdict: dict[str, str] = {}
-    frame = getattr(report, "frame", None)
-    if frame is not None and len(frame):
-        for row in frame.reset_index().to_dict("records"):
-            ch = row.get("char")
-            if ch is not None and not bool(row.get("ok", False)) and (row.get("required", True) or row.get("present")):
-                why = "; ".join(map(str, row.get("problems") or [])) or ("missing" if not row.get("present") else "not compliant")
-                verdict[str(ch)] = why
-    for ch in getattr(report, "missing", None) or []:
-        verdict.setdefault(str(ch).lower(), "missing")
-    for m, code in zip(members, codes):
-        bad = [ch for ch in dict.fromkeys(code.lower()) if ch in verdict]
-        if bad:
-            details = "; ".join(f"{ch}.wav: {verdict[ch]}" for ch in bad[:5])
-            m.problems.append(_Problem("code", code, f"Custom code needs spelling/{locale}/ files that are missing "
-                                                     f"or not compliant under {root}: {details}"))

@@ -35,17 +35,20 @@ simulator or once the provider has confirmed your limits.
 
 Examples
 --------
->>> import pandas as pd, cmvoice_nb as cm                      # doctest: +SKIP
->>> with cm.Simulator() as sim:                                # doctest: +SKIP
-...     res = cm.send_campaign(df, sim.client(), journal="j.sqlite", app="notification",
-...                            name="spring", defaults={"caller": "+31201234567",
-...                            "prompt": "Hi {name}", "prompt-type": "TTS"})
+>>> import pathlib, tempfile, pandas as pd, cmvoice_nb as cm
+>>> df = pd.DataFrame({"callee": ["+31612345610", "+31612345611"], "name": ["Ann", "Bob"]})
+>>> journal = pathlib.Path(tempfile.mkdtemp()) / "spring.sqlite"
+>>> with cm.Simulator() as sim:
+...     res = send_campaign(df, sim.client(), journal=journal, app="notification", name="spring",
+...                         defaults={"caller": "+31201234567", "prompt": "Hi {name}", "prompt-type": "TTS"},
+...                         rate=50, progress=False)
+>>> res["status"].tolist()
+['queued', 'queued']
 """
 from __future__ import annotations
 
 import dataclasses
 import html
-import io
 import logging
 import math
 import os
@@ -64,18 +67,26 @@ from ..errors import (
     ConnectError,
     InstructionRejected,
     JournalError,
-    RateLimited,
-    ServerError,
     ValidationError,
     redact,
 )
-from .journal import Journal, JournalRow, instruction_hash
+from ..spec import ATTENTION_STATUSES, DEFAULT_BURST, DEFAULT_CONCURRENCY, DEFAULT_RATE, RESULT_STATUSES
+from .journal import Journal, JournalRow
 from .pacing import TokenBucket
 from .plan import CampaignPlan
+from .results import (
+    RESULT_COLUMNS,
+    needs_attention,
+    results_frame,
+    results_to_csv,
+    results_to_excel,
+    summarize_results,
+    write_results,
+)
 
 __all__ = [
     "CampaignSender",
-    "SendJob",
+    "SendOptions",
     "RetryPolicy",
     "send_campaign",
     "classify_error",
@@ -93,51 +104,11 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
-#: Columns of the results DataFrame (and CSV, after the ``row`` index column). ``input_position``
-#: is the row's 0-based position in the input as given; ``campaign_key`` the key in its derived id.
-RESULT_COLUMNS = ["instruction_id", "callee", "status", "http_status", "call_ids", "error", "attempts", "sent_at",
-                  "input_position", "campaign_key"]
-#: Every status a results row can have.
-RESULT_STATUSES = ("queued", "rejected", "failed", "unknown", "invalid", "skipped", "dry-run", "changed",
-                   "already-called")
-#: Statuses that need the operator: each comes with what resolves it (see :func:`summarize_results`).
-ATTENTION_STATUSES = ("invalid", "failed", "rejected", "unknown", "changed", "already-called", "skipped")
-#: Statuses after which re-running the same campaign has nothing more to do for the row.
-DONE_STATUSES = ("queued", "dry-run")
-
-#: What resolves each attention status, per interface (keyword names in Python, flags on the CLI).
-_RESOLVE = {
-    "invalid": {"python": "fix the rows (or columns=/defaults=) and send again",
-                "cli": "fix the rows in the file (or --map/--set) and run the command again"},
-    "failed": {"python": "nothing was placed: send again to retry them",
-               "cli": "nothing was placed: run the same command again to retry them"},
-    "rejected": {"python": "the provider refused them: fix the rows and send again",
-                 "cli": "the provider refused them: fix the rows and run the command again"},
-    "unknown": {"python": "the call may have been placed: check the callbacks or CM's logs; "
-                          "resend_unknown=True sends them again (may call twice)",
-                "cli": "the call may have been placed: check the callbacks or CM's logs; "
-                       "--resend-unknown sends them again (may call twice)"},
-    "changed": {"python": "sent earlier with other content and withheld now; resend_changed=True calls them "
-                          "again with the new content",
-                "cli": "sent earlier with other content and withheld now; --resend-changed calls them again "
-                       "with the new content"},
-    "already-called": {"python": "this journal already called these people; allow_repeat=True calls them again, "
-                                 "drop_duplicates=True leaves repeats in the list out",
-                       "cli": "this journal already called these people; --allow-repeat calls them again, "
-                              "--drop-duplicates leaves repeats in the list out"},
-    "skipped": {"python": "not sent because the run ended first: send again to send them",
-                "cli": "not sent because the run ended first: run the same command again to send them"},
-}
-
 #: The "at most ``rate`` calls in any second" ceiling counts each call for 1.1 s, not 1 s:
 #: requests leave (and arrive) a little later than their token was granted, by a varying
 #: amount (thread scheduling, connection reuse), and 100 ms of slack keeps every 1-second
 #: window the provider sees at or below ``rate``. Cost: a binding rate averages ~rate/1.1.
 CEILING_SLACK_S = 0.1
-
-DEFAULT_RATE = 5.0
-DEFAULT_BURST = 5
-DEFAULT_CONCURRENCY = 4
 
 
 @dataclasses.dataclass(frozen=True)
@@ -188,213 +159,54 @@ def classify_error(exc: BaseException) -> tuple[str, bool]:
 
     The state is ``"failed"`` (nothing was placed), ``"rejected"``, ``"invalid"``,
     ``"unknown"`` (a call may exist) or ``"abort"`` (stop the whole run: a 401/403 refused
-    token or a 404, a wrong base URL, would fail every row the same way).
+    token or a 404, a wrong base URL, would fail every row the same way). Retry safety is the
+    error's own: :attr:`~cmvoice_nb.errors.CMVoiceError.retry_safe` (provably not processed:
+    retried) and :attr:`~cmvoice_nb.errors.CMVoiceError.may_have_been_placed`.
 
     Examples
     --------
-    >>> from cmvoice_nb.errors import ReadTimeout, ConnectError, ServerError
+    >>> from cmvoice_nb.errors import ReadTimeout, ConnectError, ServerError, InstructionRejected
     >>> classify_error(ConnectError("refused"))
+    ('failed', True)
+    >>> classify_error(ServerError(503, "busy"))
     ('failed', True)
     >>> classify_error(ReadTimeout("slow"))
     ('unknown', False)
     >>> classify_error(ServerError(500, "boom"))
     ('unknown', False)
+    >>> classify_error(InstructionRejected(400, "bad callee"))
+    ('rejected', False)
     """
-    if isinstance(exc, AuthenticationError):
+    if isinstance(exc, AuthenticationError) or (isinstance(exc, APIError) and exc.status == 404):
         return "abort", False
-    if isinstance(exc, APIError) and exc.status == 404:
-        return "abort", False
-    if isinstance(exc, RateLimited):
+    if not isinstance(exc, CMVoiceError):
+        # Anything else (a bug, an interrupt) happened somewhere around the request:
+        # assume the call may have been placed.
+        return "unknown", False
+    if exc.retry_safe:
         return "failed", True
-    if isinstance(exc, ServerError):
-        return ("failed", True) if exc.status == 503 else ("unknown", False)
-    if isinstance(exc, ConnectError):
-        return "failed", True
+    if exc.may_have_been_placed:
+        return "unknown", False
     if isinstance(exc, InstructionRejected):
         return "rejected", False
     if isinstance(exc, ValidationError):
         return "invalid", False
-    if isinstance(exc, APIError):
-        # Another 4xx (404 wrong URL, 413 ...) was refused before anything was placed.
-        if 400 <= exc.status < 500:
-            return "failed", False
-        return "unknown", False
-    if isinstance(exc, CMVoiceError) and getattr(exc, "retry_safe", False):
-        return "failed", True
-    # Anything else (a dropped connection, a bug) happened somewhere around the request:
-    # assume the call may have been placed.
+    if isinstance(exc, APIError) and 400 <= exc.status < 500:
+        return "failed", False  # another 4xx (413 ...) was refused before anything was placed
+    # An error that says neither (an unexpected answer): a call may exist.
     return "unknown", False
 
 
-def _utc(ts: str | None):
-    import pandas as pd
-
-    if not ts:
-        return pd.NaT
-    return pd.Timestamp(ts).tz_convert("UTC") if pd.Timestamp(ts).tzinfo else pd.Timestamp(ts, tz="UTC")
-
-
-def results_to_csv(results: Any, path: str | os.PathLike) -> Path:
-    """Write a results DataFrame to *path* atomically (index as first column ``row``).
-
-    Every value is written as exact text: numbers as integers (``200``, never ``200.0``),
-    callees in E.164 with their ``+``, timestamps in UTC with ``Z``. Extra columns (for
-    example an ``app`` column added by the caller) are kept after the result columns.
-    """
-    from .._fsutil import atomic_write_text
-
-    extra = [c for c in results.columns if c not in RESULT_COLUMNS]
-    frame = results.reindex(columns=RESULT_COLUMNS + extra)
-    text = frame.to_csv(index_label="row", date_format="%Y-%m-%dT%H:%M:%S.%fZ")
-    return atomic_write_text(path, text)
-
-
-def results_to_excel(results: Any, path: str | os.PathLike) -> Path:
-    """Write a results DataFrame as an ``.xlsx`` workbook, atomically, for people who open it in a spreadsheet.
-
-    A CSV opened in a spreadsheet loses the ``+`` of ``+31612345610`` and turns long ids into
-    rounded numbers; here every text value is a text cell (formatted ``@``, so an edit keeps it
-    text), counts and HTTP statuses are whole-number cells, times are ISO-8601 text in UTC.
-    """
-    import openpyxl
-
-    from .._fsutil import atomic_write_bytes
-
-    extra = [c for c in results.columns if c not in RESULT_COLUMNS]
-    frame = results.reindex(columns=RESULT_COLUMNS + extra)
-    book = openpyxl.Workbook()
-    sheet = book.active
-    sheet.title = "results"
-    sheet.append(["row", *map(str, frame.columns)])
-    for label, values in zip(frame.index, frame.itertuples(index=False, name=None)):
-        sheet.append([_excel_cell(label), *(_excel_cell(v) for v in values)])
-    for row in sheet.iter_rows(min_row=2):
-        for cell in row:
-            if isinstance(cell.value, str):
-                cell.number_format = "@"
-    buffer = io.BytesIO()
-    book.save(buffer)
-    return atomic_write_bytes(path, buffer.getvalue())
-
-
-def _excel_cell(value: Any) -> Any:
-    import pandas as pd
-
-    if value is None or value is pd.NA or value is pd.NaT:
-        return None
-    if isinstance(value, float) and math.isnan(value):
-        return None
-    if isinstance(value, pd.Timestamp):
-        return value.tz_convert("UTC").strftime("%Y-%m-%dT%H:%M:%S.%fZ") if value.tzinfo else value.isoformat()
-    if isinstance(value, bool):
-        return value
-    if hasattr(value, "item") and not isinstance(value, str):
-        value = value.item()  # numpy scalars
-    if isinstance(value, int):
-        # Spreadsheets hold 15 significant digits: a longer integer stays exact only as text.
-        return value if abs(value) < 10**15 else str(value)
-    return value if isinstance(value, (str, float)) else str(value)
-
-
-def write_results(results: Any, path: str | os.PathLike) -> Path:
-    """Write results by the file's suffix: ``.xlsx`` (see :func:`results_to_excel`), else CSV."""
-    if Path(path).suffix.lower() == ".xlsx":
-        return results_to_excel(results, path)
-    return results_to_csv(results, path)
-
-
-def summarize_results(results: Any, *, already_done: int = 0, dropped: Any = None, interface: str = "python",
-                      stop_reason: str | None = None, examples: int = 3) -> str:
-    """The operator's end-of-run summary: counts per status, then what needs attention.
+@dataclasses.dataclass(frozen=True)
+class SendOptions:
+    """How a campaign is sent: everything :class:`CampaignSender` needs besides the plan and client.
 
     Parameters
     ----------
-    results
-        A results DataFrame (``status``, ``instruction_id``, ``error``...).
-    already_done
-        Rows the journal had already settled before this run (said first on a re-run).
-    dropped
-        Boolean mask of rows left out on purpose (``drop_duplicates``): not attention.
-    interface
-        ``"python"`` or ``"cli"``: resolutions name keyword arguments or flags.
-    stop_reason
-        Why the run stopped early, if it did.
-    examples
-        How many rows to show per attention status.
-
-    Examples
-    --------
-    >>> import pandas as pd
-    >>> r = pd.DataFrame({"status": ["queued", "changed"], "instruction_id": ["a", "b"],
-    ...                   "error": [None, "the row changed since it was sent"]}, index=[0, 1])
-    >>> print(summarize_results(r, interface="cli"))  # doctest: +NORMALIZE_WHITESPACE
-    2 rows: queued 1, changed 1
-    changed: 1 row - sent earlier with other content and withheld now; --resend-changed calls them again
-    with the new content
-      row 1 (b): the row changed since it was sent
-    """
-    from .plan import shorten
-
-    lines = []
-    counts = results["status"].value_counts()
-    order = [s for s in RESULT_STATUSES if s in counts.index]
-    lines.append(f"{len(results)} rows: " + ", ".join(f"{s} {int(counts[s])}" for s in order))
-    if already_done:
-        lines.append(f"{already_done} row(s) were already done by an earlier run on this journal (not sent again)")
-    if stop_reason:
-        lines.append(f"the run stopped: {stop_reason}")
-    status = results["status"].astype("string")
-    left_out = None
-    if dropped is not None:
-        import numpy as np
-
-        left_out = np.asarray(dropped, dtype=bool)
-        if left_out.any():
-            lines.append(f"{int(left_out.sum())} repeated callee(s) left out on purpose (drop_duplicates)")
-    for name in ATTENTION_STATUSES:
-        mask = (status == name).fillna(False).to_numpy()
-        if left_out is not None and name == "skipped":
-            mask = mask & ~left_out
-        n = int(mask.sum())
-        if not n:
-            continue
-        lines.append(f"{name}: {n} row{'s' if n != 1 else ''} - {_RESOLVE[name][interface]}")
-        shown = results[mask].head(examples)
-        for label, rec in zip(shown.index, shown.to_dict("records")):
-            reason = rec.get("error")
-            reason = "" if reason is None or (isinstance(reason, float) and reason != reason) else str(reason)
-            reason = shorten(reason, 160)[1:-1] if reason else "(no reason recorded)"
-            lines.append(f"  row {label} ({rec.get('instruction_id')}): {reason}")
-        if n > examples:
-            lines.append(f"  ... and {n - examples} more")
-    return "\n".join(lines)
-
-
-def needs_attention(results: Any, *, dropped: Any = None) -> bool:
-    """True when some row's status needs the operator (see :data:`ATTENTION_STATUSES`)."""
-    import numpy as np
-
-    status = results["status"].astype("string").fillna("skipped").to_numpy()
-    attention = np.isin(status, ATTENTION_STATUSES)
-    if dropped is not None:
-        attention &= ~((status == "skipped") & np.asarray(dropped, dtype=bool))
-    return bool(attention.any())
-
-
-class CampaignSender:
-    """Send one :class:`CampaignPlan`: start it in the background, watch, stop, collect results.
-
-    Parameters
-    ----------
-    plan
-        From :func:`plan_campaign`.
-    client
-        A :class:`cmvoice_nb.VoiceClient` (or anything with ``send(instruction)``).
-    journal
-        Path of the SQLite journal, or an open :class:`Journal`. Required unless ``dry_run``.
     rate, burst, concurrency
         Calls per second (a hard ceiling per 1-s window), calls that may start back to back,
-        requests in flight. Defaults 5/s, 5, 4 (the provider documents no limit).
+        requests in flight. Defaults 5/s, 5, 4 (:data:`cmvoice_nb.spec.DEFAULT_RATE` ...: the
+        provider documents no limit).
     dry_run
         Validate and match with the journal, send nothing, write nothing; no pacing, so a
         large dry run takes seconds.
@@ -405,22 +217,79 @@ class CampaignSender:
     allow_repeat
         Call a callee even though this journal (or an earlier row of the list) already has a
         call to them; without it such rows are ``already-called``.
-    interface
-        ``"python"`` or ``"cli"``: whether messages name keyword arguments or flags.
     retry
-        A :class:`RetryPolicy`.
+        A :class:`RetryPolicy` (default ``RetryPolicy()``).
     progress
         Show a ``tqdm.auto`` progress bar.
     results_path
         Also write the results there when the run ends (even when it ends in an error): CSV, or
         an ``.xlsx`` workbook whose text cells keep ``+`` and leading zeros in a spreadsheet.
+    interface
+        ``"python"`` or ``"cli"``: whether messages name keyword arguments or flags.
 
     Examples
     --------
-    >>> job = CampaignSender(plan, client, journal="j.sqlite").start()   # doctest: +SKIP
-    >>> job.progress                                                    # doctest: +SKIP
-    {'total': 100, 'to_send': 100, 'done': 12, 'queued': 12, ...}
-    >>> job.stop(); results = job.wait()                                # doctest: +SKIP
+    >>> SendOptions(rate=20.0, dry_run=True).concurrency
+    4
+    """
+
+    rate: float = DEFAULT_RATE
+    burst: int = DEFAULT_BURST
+    concurrency: int = DEFAULT_CONCURRENCY
+    dry_run: bool = False
+    resend_unknown: bool = False
+    resend_changed: bool = False
+    allow_repeat: bool = False
+    retry: RetryPolicy | None = None
+    progress: bool = True
+    results_path: str | os.PathLike | None = None
+    interface: str = "python"
+
+    def __post_init__(self) -> None:
+        if self.interface not in ("python", "cli"):
+            raise CampaignError(f"interface must be 'python' or 'cli', got {self.interface!r}")
+        try:
+            concurrency = int(self.concurrency)
+        except (TypeError, ValueError):
+            raise CampaignError(f"concurrency must be a whole number, got {self.concurrency!r}") from None
+        if concurrency < 1:
+            raise CampaignError(f"concurrency must be at least 1, got {self.concurrency!r}")
+        for name in ("dry_run", "resend_unknown", "resend_changed", "allow_repeat"):
+            object.__setattr__(self, name, bool(getattr(self, name)))
+        object.__setattr__(self, "concurrency", concurrency)
+        if self.retry is None:
+            object.__setattr__(self, "retry", RetryPolicy())
+
+
+class CampaignSender:
+    """Send one :class:`CampaignPlan`: start it in the background, watch, stop, collect results.
+
+    Parameters
+    ----------
+    plan
+        From :func:`plan_campaign`.
+    client
+        A :class:`cmvoice_nb.VoiceClient`: each row's payload, built and validated once by the
+        plan, goes out as those exact bytes through ``client.send_payload``. Anything with only
+        ``send(instruction)`` works too (it is given the row's instruction).
+    journal
+        Path of the SQLite journal, or an open :class:`Journal`. Required unless ``dry_run``.
+    options
+        A :class:`SendOptions`; or give its fields as keywords (``rate=20, dry_run=True``).
+    clock
+        The pacing's clock (tests pass a fake one).
+
+    Examples
+    --------
+    >>> import pathlib, tempfile, pandas as pd, cmvoice_nb as cm
+    >>> plan = cm.plan_campaign(pd.DataFrame({"callee": ["+31612345610", "+31612345611"]}), app="notification",
+    ...                         name="demo", defaults={"caller": "+31201234567", "prompt": "Hi", "prompt-type": "TTS"})
+    >>> with cm.Simulator() as sim:
+    ...     job = CampaignSender(plan, sim.client(), journal=pathlib.Path(tempfile.mkdtemp()) / "j.sqlite",
+    ...                          rate=50, progress=False).start()     # returns at once; stop() ends it early
+    ...     results = job.wait()
+    >>> {k: job.progress[k] for k in ("total", "sent", "queued")}
+    {'total': 2, 'sent': 2, 'queued': 2}
     """
 
     def __init__(
@@ -429,49 +298,46 @@ class CampaignSender:
         client: Any,
         *,
         journal: str | os.PathLike | Journal | None,
-        rate: float = DEFAULT_RATE,
-        burst: int = DEFAULT_BURST,
-        concurrency: int = DEFAULT_CONCURRENCY,
-        dry_run: bool = False,
-        resend_unknown: bool = False,
-        resend_changed: bool = False,
-        allow_repeat: bool = False,
-        retry: RetryPolicy | None = None,
-        progress: bool = True,
-        results_path: str | os.PathLike | None = None,
-        interface: str = "python",
+        options: SendOptions | None = None,
         clock: Callable[[], float] = time.monotonic,
+        **option_values: Any,
     ) -> None:
         if not isinstance(plan, CampaignPlan):
             raise CampaignError(f"CampaignSender needs a CampaignPlan (see plan_campaign), got {type(plan).__name__}")
-        if journal is None and not dry_run:
+        if options is None:
+            unknown = sorted(set(option_values) - {f.name for f in dataclasses.fields(SendOptions)})
+            if unknown:
+                raise CampaignError(f"CampaignSender got unknown option(s) {', '.join(unknown)}; "
+                                    f"options: {', '.join(f.name for f in dataclasses.fields(SendOptions))}")
+            options = SendOptions(**option_values)
+        elif option_values:
+            raise CampaignError("give the options either as options=SendOptions(...) or as keywords, not both")
+        if journal is None and not options.dry_run:
             raise CampaignError(
                 "a send needs journal= (a file path): it records every row before its request, so a re-run "
                 "or a crash never calls anyone twice"
             )
-        if not dry_run and not callable(getattr(client, "send", None)):
+        if not options.dry_run and not callable(getattr(client, "send_payload", None)) \
+                and not callable(getattr(client, "send", None)):
             raise CampaignError(
                 f"client must be a VoiceClient (or have send(instruction)), got {type(client).__name__}; "
                 "use Simulator().client() to rehearse"
             )
-        if int(concurrency) < 1:
-            raise CampaignError(f"concurrency must be at least 1, got {concurrency!r}")
         self.plan = plan
         self.client = client
         self.journal = journal
-        self.dry_run = bool(dry_run)
-        self.resend_unknown = bool(resend_unknown)
-        self.resend_changed = bool(resend_changed)
-        self.allow_repeat = bool(allow_repeat)
-        if interface not in ("python", "cli"):
-            raise CampaignError(f"interface must be 'python' or 'cli', got {interface!r}")
-        self.interface = interface
-        self.retry = retry or RetryPolicy()
-        self.concurrency = int(concurrency)
-        self.show_progress = progress
-        self.results_path = results_path
+        self.options = options
+        self.dry_run = options.dry_run
+        self.resend_unknown = options.resend_unknown
+        self.resend_changed = options.resend_changed
+        self.allow_repeat = options.allow_repeat
+        self.interface = options.interface
+        self.retry = options.retry
+        self.concurrency = options.concurrency
+        self.show_progress = options.progress
+        self.results_path = options.results_path
         try:
-            self.bucket = TokenBucket(rate, burst=burst, clock=clock, slack_s=CEILING_SLACK_S)
+            self.bucket = TokenBucket(options.rate, burst=options.burst, clock=clock, slack_s=CEILING_SLACK_S)
         except ValueError as exc:
             raise CampaignError(str(exc)) from None
         self._stop = threading.Event()
@@ -622,7 +488,7 @@ class CampaignSender:
             self._finished.set()
 
     def _opt(self, key: str) -> str:
-        from .plan import OPTION_NAMES
+        from .messages import OPTION_NAMES
 
         return OPTION_NAMES[self.interface][key]
 
@@ -655,8 +521,7 @@ class CampaignSender:
                           error=f"duplicate callee: same as row {r.duplicate_of!r} ({self._opt('drop_duplicates')})")
                 continue
             jr = existing.get(r.instruction_id)
-            payload = r.instruction.to_json()
-            h = instruction_hash(payload)
+            h = r.payload_hash
             numbers = list(r.instruction.callee_list())
             state = jr.state if jr else None
             if state == "sending":  # only seen in a dry run over a crashed journal
@@ -699,7 +564,7 @@ class CampaignSender:
             self._set(r.position, **base, status="pending", error="not sent: the run ended first",
                       attempts=jr.attempts if jr else 0, sent_at=jr.sent_at if jr else None,
                       http_status=jr.http_status if jr else None)
-            to_send.append((r, payload, h))
+            to_send.append((r, jr))
 
         with self._lock:
             self._to_send = len(to_send)
@@ -709,7 +574,7 @@ class CampaignSender:
                      self.already_done)
         if self.dry_run:
             # A dry run validates and matches; it never waits for the pace (nothing is sent).
-            for r, _payload, _h in to_send:
+            for r, _jr in to_send:
                 self._set(r.position, status="dry-run", error=None)
             with self._lock:
                 self._done_sending = len(to_send)
@@ -717,7 +582,10 @@ class CampaignSender:
             return
 
         if journal is not None:
-            journal.register(plan.name, [(r.instruction_id, str(r.label), r.callee, h) for r, _p, h in to_send])
+            # New rows get their facts (label, callee, payload hash) here, once; rows the journal
+            # already holds keep theirs until a request with new content leaves (mark_sending).
+            journal.register(plan.name, [(r.instruction_id, str(r.label), r.callee, r.payload_hash)
+                                         for r, jr in to_send if jr is None])
         if self.show_progress and to_send:
             from tqdm.auto import tqdm
 
@@ -756,11 +624,11 @@ class CampaignSender:
     def _worker(self, work: queue.SimpleQueue, journal: Journal | None) -> None:
         while not self._stop.is_set():
             try:
-                row, payload, h = work.get_nowait()
+                row, earlier = work.get_nowait()
             except queue.Empty:
                 return
             try:
-                self._send_row(row, payload, h, journal)
+                self._send_row(row, earlier, journal)
             except BaseException as exc:  # noqa: BLE001 - a journal failure ends the run
                 if self.error is None:
                     self.error = exc
@@ -772,14 +640,18 @@ class CampaignSender:
                 if self._bar is not None:
                     self._bar.update(1)
 
-    def _send_row(self, row: Any, payload: dict, h: str, journal: Journal | None) -> None:
+    def _send_row(self, row: Any, earlier: JournalRow | None, journal: Journal) -> None:
+        """Send one row's frozen payload, with retries; every attempt is journaled before it leaves."""
         name = self.plan.name
         iid = row.instruction_id
+        # A row new to the journal was registered with its hash and callee: nothing to rewrite.
+        changes = {} if earlier is None else {"payload_hash": row.payload_hash, "callee": row.callee or None}
+        send_payload = getattr(self.client, "send_payload", None)
         for attempt in range(1, self.retry.max_attempts + 1):
             if not self.bucket.acquire(self._stop):
                 return  # stopped while waiting: the row stays pending ("skipped")
             try:
-                jr = journal.mark_sending(name, iid, payload_hash=h, callee=row.callee or None,
+                jr = journal.mark_sending(name, iid, **changes,
                                           resend_unknown=self.resend_unknown, resend_queued=self.resend_changed,
                                           allow_repeat=self.allow_repeat)
             except JournalError as exc:
@@ -795,7 +667,10 @@ class CampaignSender:
             with self._lock:
                 self._in_flight += 1
             try:
-                result = self.client.send(row.instruction)
+                if callable(send_payload):  # the bytes the plan built and validated, as they are
+                    result = send_payload(self.plan.app, row.payload, instruction_id=iid)
+                else:
+                    result = self.client.send(row.instruction)
             except BaseException as exc:  # noqa: BLE001 - classified below
                 error = exc
                 result = None
@@ -825,7 +700,7 @@ class CampaignSender:
                 raise error
             if retry and attempt < self.retry.max_attempts:
                 retry_after = getattr(error, "retry_after", None)
-                if isinstance(error, (RateLimited, ServerError)):
+                if getattr(error, "status", None) in (429, 503):  # the provider asks us to slow down
                     new_rate = self.bucket.slow_down(self.retry.slow_down_factor)
                     log.warning("campaign %r: %s; pace reduced to %.3g calls/s", name, text, new_rate)
                 if retry_after:
@@ -909,8 +784,6 @@ class CampaignSender:
             self.bucket.recover()
 
     def _build_results(self):
-        import pandas as pd
-
         with self._lock:
             records = [dict(self._records.get(r.position, {})) for r in self.plan.rows]
         for rec in records:
@@ -918,21 +791,7 @@ class CampaignSender:
                 rec["status"] = "skipped"
                 if self.stop_reason and rec.get("error") == "not sent: the run ended first":
                     rec["error"] = f"not sent: the run stopped ({self.stop_reason})"
-        frame = pd.DataFrame.from_records(records, columns=RESULT_COLUMNS) if records else pd.DataFrame(columns=RESULT_COLUMNS)
-        frame.index = self.plan.index
-        frame["input_position"] = pd.array(range(len(self.plan.rows)), dtype="Int64")
-        frame["campaign_key"] = self.campaign_key
-        for col in ("instruction_id", "callee", "status", "call_ids", "error", "campaign_key"):
-            frame[col] = frame[col].astype("string")
-        frame["http_status"] = pd.array(
-            [None if v is None or (isinstance(v, float) and math.isnan(v)) else int(v) for v in frame["http_status"]],
-            dtype="Int64")
-        frame["attempts"] = pd.array(
-            [0 if v is None or (isinstance(v, float) and math.isnan(v)) else int(v) for v in frame["attempts"]],
-            dtype="Int64")
-        frame["sent_at"] = pd.to_datetime(
-            [v if isinstance(v, str) and v else None for v in frame["sent_at"]], utc=True, format="ISO8601")
-        return frame
+        return results_frame(records, index=self.plan.index, campaign_key=self.campaign_key)
 
     # --------------------------------------------------------------- report
     @property
@@ -960,10 +819,6 @@ class CampaignSender:
         vals = "".join(f"<td>{v}</td>" for v in p.values())
         return (f"<div><b>Campaign {html.escape(self.plan.name)}</b> — {state}"
                 f"<table><tr>{cells}</tr><tr>{vals}</tr></table></div>")
-
-
-#: Alias used by the widgets.
-SendJob = CampaignSender
 
 
 def run_until_done(sender: CampaignSender) -> None:
@@ -1014,7 +869,7 @@ def send_campaign(
         SQLite journal path: re-running with the same journal resumes and never resends a
         ``queued`` or ``unknown`` row, nor calls anyone the journal already called.
     rate, burst, concurrency, dry_run, resend_unknown, resend_changed, allow_repeat, retry, progress, results_path
-        See :class:`CampaignSender`.
+        See :class:`SendOptions`.
 
     Returns
     -------
@@ -1054,9 +909,10 @@ def send_campaign(
                 "(and optionally columns=, defaults=, region=, as in plan_campaign)"
             )
         plan = plan_campaign(plan_or_df, **plan_options)
-    sender = CampaignSender(plan, client, journal=journal, rate=rate, burst=burst, concurrency=concurrency,
-                            dry_run=dry_run, resend_unknown=resend_unknown, resend_changed=resend_changed,
-                            allow_repeat=allow_repeat, retry=retry, progress=progress, results_path=results_path)
+    options = SendOptions(rate=rate, burst=burst, concurrency=concurrency, dry_run=dry_run,
+                          resend_unknown=resend_unknown, resend_changed=resend_changed, allow_repeat=allow_repeat,
+                          retry=retry, progress=progress, results_path=results_path)
+    sender = CampaignSender(plan, client, journal=journal, options=options)
     run_until_done(sender)
     if sender.error is None and sender.needs_attention:
         log.warning("campaign %r:\n%s", sender.plan.name, sender.summary())

@@ -30,15 +30,28 @@ from __future__ import annotations
 
 import argparse
 import sys
+import textwrap
 from pathlib import Path
+
+from ..spec import APPS, ATTENTION_STATUSES, DEFAULT_BURST, DEFAULT_CONCURRENCY, DEFAULT_RATE, STATUS
 
 EXIT_OK, EXIT_ATTENTION, EXIT_USAGE = 0, 1, 2
 
-EPILOG = """\
+def _statuses_help() -> str:
+    """The attention statuses and what resolves each, as ``--help`` shows them (from the spec's table)."""
+    width = max(map(len, ATTENTION_STATUSES))
+    return "\n".join(
+        textwrap.fill(STATUS[name].fix["cli"], 100, initial_indent=f"  {name:<{width}}  ",
+                      subsequent_indent=" " * (width + 4), break_on_hyphens=False)
+        for name in ATTENTION_STATUSES
+    )
+
+
+EPILOG = f"""\
 exit status:
   0  every row is final and nothing needs attention (queued, dry-run, or left out by --drop-duplicates)
-  1  the run finished (or stopped) but some rows need attention: invalid (including every row invalid),
-     failed, rejected, unknown, changed, already-called, or not sent because the run stopped
+  1  the run finished (or stopped) but some rows need attention (every row invalid included):
+     {", ".join(ATTENTION_STATUSES)}
   2  usage error: bad flags (e.g. --set caller without =), unknown fields or columns, unreadable input
 
 instruction ids: an instruction-id column is used as given; otherwise ids are
@@ -46,12 +59,7 @@ instruction ids: an instruction-id column is used as given; otherwise ids are
 journal. Editing the file (inserting, deleting, reordering rows) never moves another row's id.
 
 statuses that need attention, and what resolves them:
-  invalid         fix the row (or --map/--set) and run again
-  failed          nothing was placed: run again
-  rejected        the provider refused the row: fix it and run again
-  unknown         the call may have been placed: check, then --resend-unknown (may call twice)
-  changed         sent earlier with other content: --resend-changed calls them again
-  already-called  this journal already called that person: --allow-repeat calls them again
+{_statuses_help()}
 """
 
 
@@ -85,7 +93,7 @@ def register(subparsers) -> None:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     p.add_argument("file", help="CSV, Excel (.xlsx/.xls/.ods) or Parquet file, one row per call (read as text)")
-    p.add_argument("--app", required=True, choices=["notification", "otp", "dtmf"], help="which Voice API App")
+    p.add_argument("--app", required=True, choices=list(APPS), help="which Voice API App")
     p.add_argument("--name", default=None,
                    help="campaign name (default: the file's stem); the first part of every derived instruction id")
     p.add_argument("--map", action="append", metavar="FIELD=COLUMN", help="map a field to a column (repeatable)")
@@ -97,9 +105,9 @@ def register(subparsers) -> None:
     p.add_argument("--sep", default=None, help="CSV field separator (default: sniffed from , ; TAB |)")
     p.add_argument("--encoding", default=None, help="CSV text encoding (default UTF-8, with or without BOM)")
     p.add_argument("--sheet", default=None, help="spreadsheet sheet name or 0-based number (default: the first)")
-    p.add_argument("--rate", type=float, default=None, help="calls per second (default 5, a hard ceiling per second)")
-    p.add_argument("--burst", type=int, default=None, help="calls that may start back to back (default 5)")
-    p.add_argument("--concurrency", type=int, default=None, help="requests in flight (default 4)")
+    p.add_argument("--rate", type=float, default=None, help=f"calls per second (default {DEFAULT_RATE:g}, a hard ceiling per second)")
+    p.add_argument("--burst", type=int, default=None, help=f"calls that may start back to back (default {DEFAULT_BURST})")
+    p.add_argument("--concurrency", type=int, default=None, help=f"requests in flight (default {DEFAULT_CONCURRENCY})")
     p.add_argument("--max-attempts", type=int, default=5, help="requests per row for 429/503/refused (default 5)")
     p.add_argument("--base-url", default=None, help="API base URL (default: CMVOICE_BASE_URL, then the provider's)")
     p.add_argument("--region", default=None, help="default region for national numbers, e.g. NL")
@@ -137,7 +145,7 @@ def _run(args: argparse.Namespace) -> int:
     from .._fsutil import same_file
     from ..campaign import CampaignSender, RetryPolicy, plan_campaign
     from ..campaign.inputs import read_table
-    from ..campaign.send import DEFAULT_BURST, DEFAULT_CONCURRENCY, DEFAULT_RATE, run_until_done
+    from ..campaign.send import run_until_done
     from ..errors import CampaignError, CMVoiceError, ConfigurationError, JournalError
 
     src = Path(args.file)

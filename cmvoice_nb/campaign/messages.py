@@ -1,0 +1,70 @@
+"""How campaign messages name things: a user's values, option names per interface, close matches.
+
+Shared by the planner, the input readers and the sender so that ``cmvoice send`` names its
+flags (``--map``) where Python names keyword arguments (``columns=``).
+"""
+from __future__ import annotations
+
+import difflib
+from typing import Any
+
+__all__ = ["quote", "cut", "listing", "did_you_mean", "OPTION_NAMES", "MAX_SHOWN"]
+
+#: Longest value echoed in a message before it is cut (with "…").
+MAX_SHOWN = 60
+#: How options are named in messages, per interface: keyword arguments in Python, flags on
+#: the command line (``cmvoice send``).
+OPTION_NAMES = {
+    "python": {"columns": "columns=", "defaults": "defaults=", "name": "name=", "allow_repeat": "allow_repeat=True",
+               "resend_changed": "resend_changed=True", "resend_unknown": "resend_unknown=True",
+               "drop_duplicates": "drop_duplicates=True", "base_url": "base_url=", "token": "the token "
+               "(VoiceClient(token=...) or CM_PRODUCT_TOKEN)"},
+    "cli": {"columns": "--map", "defaults": "--set", "name": "--name", "allow_repeat": "--allow-repeat",
+            "resend_changed": "--resend-changed", "resend_unknown": "--resend-unknown",
+            "drop_duplicates": "--drop-duplicates", "base_url": "--base-url", "token": "CM_PRODUCT_TOKEN"},
+}
+
+
+def quote(value: Any, limit: int = MAX_SHOWN) -> str:
+    """*value* as a message quotes it (``repr`` of text), cut to *limit* characters with ``…``.
+
+    Unlike :func:`cmvoice_nb.errors.shorten` (which flattens a provider's message to one
+    line), this keeps the quotes that show where a user's value starts and ends.
+
+    Examples
+    --------
+    >>> quote("x" * 100, 10)
+    "'xxxxxxxx…"
+    """
+    text = repr(value) if isinstance(value, str) else str(value)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def cut(value: Any, limit: int = MAX_SHOWN) -> str:
+    """``str(value)`` cut to *limit* characters with ``…`` (no quotes: for option values)."""
+    text = str(value)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def listing(names: Any, limit: int = 20) -> str:
+    """``a, b, c`` for a message: at most *limit* names, each cut, then how many more."""
+    names = [cut(n, 40) for n in names]
+    more = f", … ({len(names) - limit} more)" if len(names) > limit else ""
+    return ", ".join(names[:limit]) + more
+
+
+def did_you_mean(word: Any, choices: Any) -> str:
+    """`` did you mean 'x'?`` for the closest of *choices* to *word*, or ``""``.
+
+    Examples
+    --------
+    >>> did_you_mean("calee", ["callee", "caller", "prompt"])
+    " did you mean 'callee'?"
+    """
+    options = [str(c) for c in choices]
+    match = difflib.get_close_matches(str(word), options, n=1, cutoff=0.6)
+    if not match:
+        lowered = {o.lower().replace("_", "-"): o for o in options}
+        hit = lowered.get(str(word).lower().replace("_", "-"))
+        match = [hit] if hit else []
+    return f" did you mean {match[0]!r}?" if match else ""

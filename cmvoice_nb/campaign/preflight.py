@@ -1,0 +1,118 @@
+"""Preflight: check every row's uploaded audio and OTP spelling set against a local mirror.
+
+Runs after the rows are planned and before anything is sent: a ``File`` prompt must exist
+under ``audio_root`` and pass :func:`cmvoice_nb.audio.check_prompt`; an OTP with
+``code-type: Custom`` needs ``spelling/<locale>/<char>.wav`` for each character of its code.
+What is wrong becomes a problem of that row, never an exception.
+"""
+from __future__ import annotations
+
+from pathlib import Path, PurePosixPath
+from typing import TYPE_CHECKING, Any
+
+from ..errors import CampaignError
+from ..instructions import Problem
+from ..spec import DEFAULT_LANGUAGE
+
+if TYPE_CHECKING:
+    from .plan import RowPlan
+
+__all__ = ["preflight"]
+
+
+def _prompt_path(root: Path, value: str) -> Path:
+    # A File prompt is a path relative to the customer's folder root (contract: Custom audio).
+    rel = PurePosixPath(str(value).replace("\\", "/").lstrip("/"))
+    if any(part == ".." for part in rel.parts):
+        raise ValueError("must not contain '..'")
+    return root.joinpath(*rel.parts)
+
+
+def preflight(spec: Any, rows: list[RowPlan], *, audio_root: Any, spelling_root: Any) -> None:
+    """Add a problem to every row whose ``File`` prompt or ``Custom`` spelling set is not usable.
+
+    Rows are changed in place (their ``problems`` list grows). Each audio file is checked once
+    however many rows use it; spelling sets are checked once per voice language.
+
+    Raises
+    ------
+    CampaignError
+        *audio_root* is given but is not a folder.
+    """
+    if audio_root is not None:
+        root = Path(audio_root)
+        if not root.is_dir():
+            raise CampaignError(f"audio_root {str(root)!r} is not a folder")
+        checked: dict[Path, str | None] = {}
+        for r in rows:
+            if r.instruction is None:
+                continue
+            for key, value in r.instruction.prompt_files():
+                try:
+                    path = _prompt_path(root, value)
+                except ValueError as exc:
+                    r.problems.append(Problem(key, value, f"File prompt path {exc}"))
+                    continue
+                if path not in checked:
+                    checked[path] = _check_audio(path, root)
+                if checked[path]:
+                    r.problems.append(Problem(key, value, checked[path]))
+    if spelling_root is not None and spec.name == "otp":
+        root = Path(spelling_root)
+        by_locale: dict[str, list[RowPlan]] = {}
+        for r in rows:
+            if r.instruction is None:
+                continue
+            payload = r.instruction.to_json()
+            if str(payload.get("code-type", "")).lower() != "custom":
+                continue
+            locale = str((payload.get("voice") or {}).get("language") or DEFAULT_LANGUAGE)
+            by_locale.setdefault(locale, []).append(r)
+        for locale, members in by_locale.items():
+            codes = [str(m.instruction.to_json().get("code", "")) for m in members]
+            _check_spelling(root, locale, members, codes)
+
+
+def _check_audio(path: Path, root: Path) -> str | None:
+    """Return None when *path* is a compliant prompt, else what is wrong."""
+    if not path.is_file():
+        return f"File prompt not found under the audio root: {path}"
+    from ..audio import check_prompt
+
+    try:
+        report = check_prompt(path)
+    except Exception as exc:  # noqa: BLE001 - an unreadable file is a row problem, not a crash
+        return f"File prompt {path} cannot be checked: {exc}"
+    if getattr(report, "ok", False):
+        return None
+    details = "; ".join(str(p) for p in (getattr(report, "problems", None) or [])) or "not compliant"
+    return f"File prompt {path} is not telephony audio: {details}"
+
+
+def _check_spelling(root: Path, locale: str, members: list[RowPlan], codes: list[str]) -> None:
+    from ..spelling import check_spelling_set
+
+    try:
+        report = check_spelling_set(root, locale=locale, codes=codes)
+    except Exception as exc:  # noqa: BLE001 - a broken set is a row problem, not a crash
+        for m in members:
+            m.problems.append(Problem("code-type", "Custom", f"spelling set for {locale} cannot be checked: {exc}"))
+        return
+    # Judge each row by the characters its own code needs: one bad file must not
+    # invalidate codes that never use it.
+    verdict: dict[str, str] = {}
+    frame = getattr(report, "frame", None)
+    if frame is not None and len(frame):
+        for row in frame.reset_index().to_dict("records"):
+            ch = row.get("char")
+            if ch is not None and not bool(row.get("ok", False)) and (row.get("required", True) or row.get("present")):
+                why = "; ".join(map(str, row.get("problems") or [])) or ("missing" if not row.get("present") else "not compliant")
+                verdict[str(ch)] = why
+    for ch in getattr(report, "missing", None) or []:
+        verdict.setdefault(str(ch).lower(), "missing")
+    for m, code in zip(members, codes):
+        bad = [ch for ch in dict.fromkeys(code.lower()) if ch in verdict]
+        if bad:
+            details = "; ".join(f"{ch}.wav: {verdict[ch]}" for ch in bad[:5])
+            m.problems.append(Problem("code", code, f"Custom code needs spelling/{locale}/ files that are missing "
+                                                     f"or not compliant under {root}: {details}"))

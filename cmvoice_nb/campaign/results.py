@@ -1,0 +1,255 @@
+"""Campaign results: the one typed results frame, its files (CSV, Excel), reading them back, the summary.
+
+The sender builds its results with :func:`results_frame`; :func:`load_results` reads a
+results CSV back with the same types (the callbacks funnel uses it), so a frame from a run
+and one from its file compare equal column by column.
+
+Examples
+--------
+>>> frame = results_frame([{"instruction_id": "a", "callee": "+31612345610", "status": "queued",
+...                         "http_status": 200, "attempts": 1, "sent_at": "2024-05-03T10:00:00.000Z"}])
+>>> str(frame["http_status"].dtype), str(frame.loc[0, "sent_at"].tz), frame.loc[0, "callee"]
+('Int64', 'UTC', '+31612345610')
+"""
+from __future__ import annotations
+
+import io
+import math
+import os
+from pathlib import Path
+from typing import Any
+
+from ..errors import CampaignError, shorten
+from ..spec import ATTENTION_STATUSES, RESULT_STATUSES, STATUS
+
+__all__ = ["RESULT_COLUMNS", "results_frame", "load_results", "results_to_csv", "results_to_excel",
+           "write_results", "summarize_results", "needs_attention"]
+
+#: Columns of the results DataFrame (and CSV, after the ``row`` index column). ``input_position``
+#: is the row's 0-based position in the input as given; ``campaign_key`` the key in its derived id.
+RESULT_COLUMNS = ["instruction_id", "callee", "status", "http_status", "call_ids", "error", "attempts", "sent_at",
+                  "input_position", "campaign_key"]
+_TEXT_COLUMNS = ("instruction_id", "callee", "status", "call_ids", "error", "campaign_key")
+_INT_COLUMNS = ("http_status", "attempts", "input_position")
+
+
+def _type_columns(frame: Any) -> Any:
+    """Give the result columns *frame* has their types: text, nullable integers, UTC times (in place)."""
+    import pandas as pd
+
+    for col in _INT_COLUMNS:
+        if col in frame.columns:
+            frame[col] = pd.to_numeric(frame[col], errors="coerce").astype("Int64")
+    if "sent_at" in frame.columns:
+        frame["sent_at"] = pd.to_datetime(frame["sent_at"].where(frame["sent_at"].notna() & (frame["sent_at"] != ""),
+                                                                 None),
+                                          utc=True, format="ISO8601", errors="coerce")
+    for col in _TEXT_COLUMNS:
+        if col in frame.columns:
+            frame[col] = frame[col].astype("string")
+    return frame
+
+
+def results_frame(records: list[dict], *, index: Any = None, campaign_key: str | None = None) -> Any:
+    """The typed results DataFrame from one record (dict of result columns) per input row.
+
+    Parameters
+    ----------
+    records
+        One dict per row, in input order; missing columns are empty.
+    index
+        The input's index (results are aligned on it); default 0..n-1.
+    campaign_key
+        Written in every row's ``campaign_key``.
+    """
+    import pandas as pd
+
+    frame = pd.DataFrame.from_records(records, columns=RESULT_COLUMNS) if records \
+        else pd.DataFrame(columns=RESULT_COLUMNS)
+    if index is not None:
+        frame.index = index
+    frame["input_position"] = range(len(frame))
+    if campaign_key is not None:
+        frame["campaign_key"] = campaign_key
+    frame["attempts"] = frame["attempts"].fillna(0)
+    return _type_columns(frame)
+
+
+def load_results(path: str | os.PathLike) -> Any:
+    """Read a campaign results CSV (first column ``row``) back into a typed DataFrame.
+
+    Everything is read as text first (ids and numbers keep leading zeros), then typed like
+    :func:`results_frame`: ``http_status``/``attempts`` nullable integers, ``sent_at`` UTC.
+
+    Raises
+    ------
+    CampaignError
+        The file cannot be read as CSV.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> path = pathlib.Path(tempfile.mkdtemp()) / "results.csv"
+    >>> _ = path.write_text("row,instruction_id,callee,status,http_status\\n0,a,+31612345678,queued,200\\n")
+    >>> r = load_results(path)
+    >>> r.index.name, r.loc[0, "status"], int(r.loc[0, "http_status"])
+    ('row', 'queued', 200)
+    """
+    import pandas as pd
+
+    try:
+        frame = pd.read_csv(path, dtype=str, keep_default_na=False, na_values=[""], encoding="utf-8-sig")
+    except (OSError, UnicodeDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
+        raise CampaignError(f"{path}: cannot read campaign results: {exc}") from exc
+    if "row" in frame.columns:
+        frame = frame.set_index("row")
+        index = pd.to_numeric(frame.index, errors="coerce")
+        if not index.isna().any():
+            frame.index = index.astype("int64")
+        frame.index.name = "row"
+    return _type_columns(frame)
+
+
+def results_to_csv(results: Any, path: str | os.PathLike) -> Path:
+    """Write a results DataFrame to *path* atomically (index as first column ``row``).
+
+    Every value is written as exact text: numbers as integers (``200``, never ``200.0``),
+    callees in E.164 with their ``+``, timestamps in UTC with ``Z``. Extra columns (for
+    example an ``app`` column added by the caller) are kept after the result columns.
+    """
+    from .._fsutil import atomic_write_text
+
+    extra = [c for c in results.columns if c not in RESULT_COLUMNS]
+    frame = results.reindex(columns=RESULT_COLUMNS + extra)
+    text = frame.to_csv(index_label="row", date_format="%Y-%m-%dT%H:%M:%S.%fZ")
+    return atomic_write_text(path, text)
+
+
+def results_to_excel(results: Any, path: str | os.PathLike) -> Path:
+    """Write a results DataFrame as an ``.xlsx`` workbook, atomically, for people who open it in a spreadsheet.
+
+    A CSV opened in a spreadsheet loses the ``+`` of ``+31612345610`` and turns long ids into
+    rounded numbers; here every text value is a text cell (formatted ``@``, so an edit keeps it
+    text), counts and HTTP statuses are whole-number cells, times are ISO-8601 text in UTC.
+    """
+    import openpyxl
+
+    from .._fsutil import atomic_write_bytes
+
+    extra = [c for c in results.columns if c not in RESULT_COLUMNS]
+    frame = results.reindex(columns=RESULT_COLUMNS + extra)
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.title = "results"
+    sheet.append(["row", *map(str, frame.columns)])
+    for label, values in zip(frame.index, frame.itertuples(index=False, name=None)):
+        sheet.append([_excel_cell(label), *(_excel_cell(v) for v in values)])
+    for row in sheet.iter_rows(min_row=2):
+        for cell in row:
+            if isinstance(cell.value, str):
+                cell.number_format = "@"
+    buffer = io.BytesIO()
+    book.save(buffer)
+    return atomic_write_bytes(path, buffer.getvalue())
+
+
+def _excel_cell(value: Any) -> Any:
+    import pandas as pd
+
+    if value is None or value is pd.NA or value is pd.NaT:
+        return None
+    if isinstance(value, float) and math.isnan(value):
+        return None
+    if isinstance(value, pd.Timestamp):
+        return value.tz_convert("UTC").strftime("%Y-%m-%dT%H:%M:%S.%fZ") if value.tzinfo else value.isoformat()
+    if isinstance(value, bool):
+        return value
+    if hasattr(value, "item") and not isinstance(value, str):
+        value = value.item()  # numpy scalars
+    if isinstance(value, int):
+        # Spreadsheets hold 15 significant digits: a longer integer stays exact only as text.
+        return value if abs(value) < 10**15 else str(value)
+    return value if isinstance(value, (str, float)) else str(value)
+
+
+def write_results(results: Any, path: str | os.PathLike) -> Path:
+    """Write results by the file's suffix: ``.xlsx`` (see :func:`results_to_excel`), else CSV."""
+    if Path(path).suffix.lower() == ".xlsx":
+        return results_to_excel(results, path)
+    return results_to_csv(results, path)
+
+
+def summarize_results(results: Any, *, already_done: int = 0, dropped: Any = None, interface: str = "python",
+                      stop_reason: str | None = None, examples: int = 3) -> str:
+    """The operator's end-of-run summary: counts per status, then what needs attention.
+
+    Parameters
+    ----------
+    results
+        A results DataFrame (``status``, ``instruction_id``, ``error``...).
+    already_done
+        Rows the journal had already settled before this run (said first on a re-run).
+    dropped
+        Boolean mask of rows left out on purpose (``drop_duplicates``): not attention.
+    interface
+        ``"python"`` or ``"cli"``: resolutions name keyword arguments or flags.
+    stop_reason
+        Why the run stopped early, if it did.
+    examples
+        How many rows to show per attention status.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> r = pd.DataFrame({"status": ["queued", "changed"], "instruction_id": ["a", "b"],
+    ...                   "error": [None, "the row changed since it was sent"]}, index=[0, 1])
+    >>> print(summarize_results(r, interface="cli"))  # doctest: +NORMALIZE_WHITESPACE
+    2 rows: queued 1, changed 1
+    changed: 1 row - sent earlier with other content and withheld now; --resend-changed calls them again
+    with the new content
+      row 1 (b): the row changed since it was sent
+    """
+    lines = []
+    counts = results["status"].value_counts()
+    order = [s for s in RESULT_STATUSES if s in counts.index]
+    lines.append(f"{len(results)} rows: " + ", ".join(f"{s} {int(counts[s])}" for s in order))
+    if already_done:
+        lines.append(f"{already_done} row(s) were already done by an earlier run on this journal (not sent again)")
+    if stop_reason:
+        lines.append(f"the run stopped: {stop_reason}")
+    status = results["status"].astype("string")
+    left_out = None
+    if dropped is not None:
+        import numpy as np
+
+        left_out = np.asarray(dropped, dtype=bool)
+        if left_out.any():
+            lines.append(f"{int(left_out.sum())} repeated callee(s) left out on purpose (drop_duplicates)")
+    for name in ATTENTION_STATUSES:
+        mask = (status == name).fillna(False).to_numpy()
+        if left_out is not None and name == "skipped":
+            mask = mask & ~left_out
+        n = int(mask.sum())
+        if not n:
+            continue
+        lines.append(f"{name}: {n} row{'s' if n != 1 else ''} - {STATUS[name].fix[interface]}")
+        shown = results[mask].head(examples)
+        for label, rec in zip(shown.index, shown.to_dict("records")):
+            reason = rec.get("error")
+            reason = "" if reason is None or (isinstance(reason, float) and reason != reason) else str(reason)
+            reason = shorten(reason, 160) if reason else "(no reason recorded)"
+            lines.append(f"  row {label} ({rec.get('instruction_id')}): {reason}")
+        if n > examples:
+            lines.append(f"  ... and {n - examples} more")
+    return "\n".join(lines)
+
+
+def needs_attention(results: Any, *, dropped: Any = None) -> bool:
+    """True when some row's status needs the operator (see :data:`ATTENTION_STATUSES`)."""
+    import numpy as np
+
+    status = results["status"].astype("string").fillna("skipped").to_numpy()
+    attention = np.isin(status, ATTENTION_STATUSES)
+    if dropped is not None:
+        attention &= ~((status == "skipped") & np.asarray(dropped, dtype=bool))
+    return bool(attention.any())
