@@ -1,8 +1,6 @@
 """Contract facts are written once, in cmvoice_nb/spec.py; other modules import them.
 
-Each check scans the package's source for a re-typed copy of one fact. A file listed in
-``ELSEWHERE`` is owned by work in flight elsewhere (issue 13's simulator and campaign parts)
-and is expected to switch to the spec; drop it from the list when it does.
+Each check scans the package's source for a re-typed copy of one fact.
 """
 from __future__ import annotations
 
@@ -15,13 +13,6 @@ import pytest
 import cmvoice_nb
 
 PACKAGE_DIR = Path(cmvoice_nb.__file__).parent
-
-#: fact -> files (relative to the package) still holding their own copy, with whose they are.
-ELSEWHERE = {
-    "timestamp": {"campaign/journal.py": "13C: journal's utc_now_iso moves to spec.iso_utc",
-                  "campaign/send.py": "13C: results CSV/Excel export moves to spec.CSV_TIMESTAMP_FORMAT"},
-}
-
 
 def _sources():
     for path in sorted(PACKAGE_DIR.rglob("*.py")):
@@ -40,8 +31,7 @@ FACTS = {
 
 @pytest.mark.parametrize("fact", sorted(FACTS))
 def test_a_contract_fact_is_not_retyped_outside_the_spec(fact):
-    allowed = ELSEWHERE.get(fact, {})
-    copies = [rel for rel, text in _sources() if FACTS[fact].search(text) and rel not in allowed]
+    copies = [rel for rel, text in _sources() if FACTS[fact].search(text)]
     assert copies == []
 
 

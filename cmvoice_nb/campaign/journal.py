@@ -46,7 +46,6 @@ Examples
 from __future__ import annotations
 
 import contextlib
-import datetime as _dt
 import hashlib
 import json
 import logging
@@ -58,7 +57,7 @@ from pathlib import Path
 from typing import Any, Iterable, Iterator, NamedTuple
 
 from ..errors import JournalError
-from ..spec import CALLED_STATES, JOURNAL_STATES
+from ..spec import CALLED_STATES, JOURNAL_STATES, iso_utc
 
 __all__ = ["Journal", "JournalRow", "instruction_hash", "STATES", "CALLED_STATES"]
 
@@ -157,11 +156,6 @@ def instruction_hash(payload: dict) -> str:
     """
     text = json.dumps(payload, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
-
-
-def utc_now_iso() -> str:
-    """Current UTC time as ISO-8601 with milliseconds and a ``Z``."""
-    return _dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
 
 
 class Journal:
@@ -354,7 +348,7 @@ class Journal:
         with self._tx() as c:
             row = c.execute("SELECT app FROM campaigns WHERE name = ?", (name,)).fetchone()
             if row is None:
-                c.execute("INSERT INTO campaigns VALUES (?, ?, ?)", (name, app, utc_now_iso()))
+                c.execute("INSERT INTO campaigns VALUES (?, ?, ?)", (name, app, iso_utc()))
             elif row[0] != app:
                 raise JournalError(
                     f"{self.path}: campaign {name!r} in this journal is a {row[0]!r} campaign, not {app!r}; "
@@ -372,7 +366,7 @@ class Journal:
         Rows already in the journal are left untouched. Returns how many were added.
         """
         rows = list(rows)
-        now = utc_now_iso()
+        now = iso_utc()
         with self._tx() as c:
             before = c.total_changes
             c.executemany(
@@ -395,7 +389,7 @@ class Journal:
             )]
             c.execute(
                 "UPDATE rows SET state = 'unknown', updated_at = ?, error = ? WHERE campaign = ? AND state = 'sending'",
-                (utc_now_iso(), "run ended while the request was in flight (crash or kill): the call may have been placed", campaign),
+                (iso_utc(), "run ended while the request was in flight (crash or kill): the call may have been placed", campaign),
             )
         if ids:
             log.warning("campaign %r: %d row(s) were mid-request when a previous run ended; marked unknown", campaign, len(ids))
@@ -479,7 +473,7 @@ class Journal:
             states.append("unknown")
         if resend_queued:
             states.append("queued")
-        now = utc_now_iso()
+        now = iso_utc()
         with self._tx() as c:
             current = c.execute(
                 "SELECT * FROM rows WHERE campaign = ? AND instruction_id = ?", (campaign, instruction_id)
@@ -535,7 +529,7 @@ class Journal:
             c.execute(
                 "UPDATE rows SET state = ?, http_status = ?, call_ids = ?, error = ?, updated_at = ?"
                 " WHERE campaign = ? AND instruction_id = ?",
-                (state, http_status, call_ids, error, utc_now_iso(), campaign, instruction_id),
+                (state, http_status, call_ids, error, iso_utc(), campaign, instruction_id),
             )
 
     # ------------------------------------------------------------- reports

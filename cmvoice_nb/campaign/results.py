@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import CampaignError, shorten
-from ..spec import ATTENTION_STATUSES, RESULT_STATUSES, STATUS
+from ..spec import ATTENTION_STATUSES, CSV_TIMESTAMP_FORMAT, RESULT_STATUSES, STATUS
 
 __all__ = ["RESULT_COLUMNS", "results_frame", "load_results", "results_to_csv", "results_to_excel",
            "write_results", "summarize_results", "needs_attention"]
@@ -121,7 +121,7 @@ def results_to_csv(results: Any, path: str | os.PathLike) -> Path:
 
     extra = [c for c in results.columns if c not in RESULT_COLUMNS]
     frame = results.reindex(columns=RESULT_COLUMNS + extra)
-    text = frame.to_csv(index_label="row", date_format="%Y-%m-%dT%H:%M:%S.%fZ")
+    text = frame.to_csv(index_label="row", date_format=CSV_TIMESTAMP_FORMAT)
     return atomic_write_text(path, text)
 
 
@@ -161,7 +161,7 @@ def _excel_cell(value: Any) -> Any:
     if isinstance(value, float) and math.isnan(value):
         return None
     if isinstance(value, pd.Timestamp):
-        return value.tz_convert("UTC").strftime("%Y-%m-%dT%H:%M:%S.%fZ") if value.tzinfo else value.isoformat()
+        return value.tz_convert("UTC").strftime(CSV_TIMESTAMP_FORMAT) if value.tzinfo else value.isoformat()
     if isinstance(value, bool):
         return value
     if hasattr(value, "item") and not isinstance(value, str):

@@ -12,7 +12,7 @@ from cmvoice_nb.campaign.results import RESULT_COLUMNS, results_frame
 from cmvoice_nb.campaign.send import classify_error
 from cmvoice_nb.client import CalleeResult, SendResult
 from cmvoice_nb.errors import CampaignError, CMVoiceError
-from cmvoice_nb.sandbox import Simulator
+from cmvoice_nb.simulator import Simulator
 
 CALLER = "+31201234567"
 FAST = dict(rate=1000.0, burst=50, progress=False, retry=RetryPolicy(max_attempts=2, backoff_s=0.001))
