@@ -11,9 +11,14 @@ never fatal; the same callback delivered twice is kept once and counted;
 timestamps that do not parse stay null with a :class:`CallbackWarning`. Two
 complete objects glued on one line (a lost newline) are both kept.
 
-Speed comes from pyarrow's columnar JSON reader over ~1 MB blocks; only a
-block that pyarrow refuses is re-read, and only its offending lines go through
-``json.loads``.
+Every field keeps the type the provider documents (``sip-disconnect-code`` and
+``digits`` are text, codes nullable integers, times UTC), whatever type a line
+actually sends: a value of an unexpected kind is handled per column and kept.
+
+Speed comes from one multi-threaded pass of pyarrow's columnar JSON reader;
+only lines it cannot take (torn writes, deep nesting, invalid UTF-8, lone
+surrogates) go through ``json.loads``, one by one. See the notes above
+``_read_jsonl``; ``LoadReport.tolerant_lines`` counts them.
 """
 from __future__ import annotations
 
@@ -64,11 +69,12 @@ CALL_COLUMNS: tuple[str, ...] = (
     "total_seconds",
 )
 
+# The contract's types: sip-disconnect-code is alphanumeric (the provider's example sends "BYE").
 _STRING_COLUMNS = (
     "type", "call_id", "instruction_id", "caller", "callee",
-    "result_description", "sip_disconnect_reason", "digits",
+    "result_description", "sip_disconnect_code", "sip_disconnect_reason", "digits",
 )
-_INT_COLUMNS = ("result_code", "sip_disconnect_code")
+_INT_COLUMNS = ("result_code",)
 _TIME_COLUMNS = ("started_on", "answered_on", "finished_on", "received_at")
 #: Computed here; when an input (a CSV export of a loaded frame) carries them they are recomputed.
 _DERIVED = ("app", "answered", "outcome", "ring_seconds", "talk_seconds", "total_seconds")
@@ -96,9 +102,6 @@ _ALIASES = {
 }
 _ALIASES.update({d: d for d in _DERIVED})
 
-_BLOCK_BYTES = 1 << 20  # ~2,800 callbacks: small enough that re-reading one around a bad line is cheap
-_MAX_ARROW_RETRIES = 4  # after this many bad lines in one block, read its rest line by line
-_ROW_RE = re.compile(r"in row (\d+)")
 _JSONL_SUFFIXES = (".jsonl", ".ndjson", ".json", ".log", ".jsonl.gz", ".ndjson.gz", ".json.gz")
 
 
@@ -142,6 +145,11 @@ class LoadReport:
     conflicting_call_ids
         Call ids that still occur more than once after exact duplicates were removed
         (the provider sent different content for the same call).
+    tolerant_lines
+        JSON Lines input read one line at a time with ``json.loads`` rather than by the columnar
+        reader: bad lines and the odd line pyarrow cannot take. On a healthy log this equals the
+        number of bad lines; a value of an unexpected type never sends its lines here unless it
+        is an object, array or boolean where a scalar was expected.
     """
 
     sources: list[str] = field(default_factory=list)
@@ -152,6 +160,7 @@ class LoadReport:
     unparsable_timestamps: dict[str, int] = field(default_factory=dict)
     invalid_values: dict[str, int] = field(default_factory=dict)
     conflicting_call_ids: int = 0
+    tolerant_lines: int = 0
 
     @property
     def bad_line_count(self) -> int:
@@ -412,7 +421,7 @@ def _read_file(path: Path, seq_base: int, report: LoadReport) -> list[pd.DataFra
         # A .json file may be one pretty-printed object rather than JSON Lines.
         try:
             doc = json.loads(data)
-        except ValueError:
+        except (ValueError, RecursionError):
             pass
         else:
             return _records_frames([doc], src, seq_base, report)
@@ -440,6 +449,9 @@ def _read_bytearray(path: Path) -> bytearray:
 def _read_json_document(data: bytes, src: str, seq_base: int, report: LoadReport) -> list[pd.DataFrame]:
     try:
         doc = json.loads(data)
+    except RecursionError:
+        report.bad_lines.append(BadLine(src, 1, "nested too deeply, file skipped"))
+        return []
     except ValueError as exc:
         line = getattr(exc, "lineno", 1)
         report.bad_lines.append(BadLine(src, line, f"not valid JSON, file skipped: {exc}"))
@@ -471,59 +483,122 @@ def _read_csv(path: Path, seq_base: int, report: LoadReport) -> pd.DataFrame:
 
 
 # ---------------------------------------------------------------------------------------------
-# JSON Lines: pyarrow over blocks, json.loads only around lines pyarrow refuses
+# JSON Lines: one columnar pyarrow read; json.loads only for the lines pyarrow cannot take
 # ---------------------------------------------------------------------------------------------
+#
+# How a file is read:
+#
+# 1. A vectorised scan over the bytes finds every line. Lines that are not ``{...}`` (torn writes,
+#    stray text) and lines pyarrow must never see are set aside for the tolerant path: lines
+#    longer than 1 MiB, long lines with more than 1,000 brackets (pyarrow's parser recurses per
+#    nesting level and overflows the C stack somewhere near 5,000) and, in files that are not
+#    pure ASCII, lines that are not valid UTF-8. All three checks cost nothing on a normal log:
+#    the line lengths come from the newline scan and ``bytes.isascii`` is one fast pass.
+# 2. The remaining lines are read by pyarrow in one multi-threaded pass, with the set-aside lines
+#    blanked in place (pyarrow skips whitespace-only lines) so that nothing is copied.
+# 3. A value of an unexpected type (``"sip-disconnect-code": "BYE"`` among numbers, a number in
+#    ``digits``, an unknown key that is a number here and a string there) makes pyarrow stop with
+#    "Column(/result/code) changed from number to string". That is handled per column: the lines
+#    are grouped by the kind of value that key holds (a bytes regex, not a parse), each group is
+#    read by pyarrow with the column typed for it, and the column becomes text in every group
+#    (converted after, by the typing step). Objects, arrays and booleans where a scalar was
+#    expected go to the tolerant path, which keeps them as JSON text.
+# 4. Any other refusal pyarrow reports with a row number (a line that looks like an object but is
+#    not JSON, a lone surrogate escape such as ``"\ud800"``) sends that line to the tolerant path;
+#    refusals without a row number make the read split the lines into smaller pieces.
+# 5. The tolerant path is ``json.loads`` per line; a line it cannot use is listed as bad with its
+#    reason (not JSON, not UTF-8, nested too deeply, a lone surrogate, not an object).
+
+_LONG_LINE = 1024  # only a line at least this long can hold enough brackets to matter
+_MAX_BRACKETS = 1000  # pyarrow survives ~3,000 levels; keep far from that
+_HUGE_LINE = 1 << 20  # a callback is ~400 bytes; anything over 1 MiB is read by json.loads
+_CHUNK_BYTES = 1 << 20  # piece size when a read has to be split
+_MAX_ROW_RETRIES = 8  # bad lines isolated one by one in a piece before it is split further
+_MAX_DEPTH = 12  # nested splits (per-column groups and pieces) before the tolerant path takes over
+_PROBE_BYTES = 1 << 20  # the head of the file inspected for keys that already mix kinds
+_CONFLICT_RE = re.compile(r"Column\((/.*)\) changed from (\w+) to (\w+) in row (\d+)")
+_ROW_RE = re.compile(r"in row (\d+)")
+#: Keys whose kind is known to vary in the wild: inferred by pyarrow (never declared) and always
+#: turned into text afterwards. ``sip-disconnect-code`` is alphanumeric per the contract, yet
+#: integrations (and older simulators) send numbers.
+_FLEXIBLE = (("result", "sip-disconnect-code"),)
+
 
 def _arrow_schema():
     import pyarrow as pa
 
     s = pa.string()
-    # Known keys get fixed types so every block agrees; unknown keys are inferred ("infer").
+    # Documented types. Keys not declared here (new keys, sip-disconnect-code) are inferred.
     return pa.schema([
         ("type", s), ("call-id", s), ("instruction-id", s), ("caller", s), ("callee", s),
-        ("result", pa.struct([
-            ("code", pa.int64()), ("description", s),
-            ("sip-disconnect-code", pa.int64()), ("sip-disconnect-reason", s),
-        ])),
+        ("result", pa.struct([("code", pa.int64()), ("description", s), ("sip-disconnect-reason", s)])),
         ("started-on", s), ("answered-on", s), ("finished-on", s), ("digits", s), ("received-at", s),
     ])
 
 
-def _split_blocks(data: bytes) -> list[tuple[int, bytes]]:
-    """Cut *data* at newlines into ~1 MB blocks; return ``(first_line_number, block)`` pairs."""
-    blocks = []
-    start, line_no, n = 0, 1, len(data)
-    while start < n:
-        end = data.find(b"\n", min(start + _BLOCK_BYTES, n))
-        end = n if end < 0 else end + 1
-        block = data[start:end]
-        blocks.append((line_no, block))
-        line_no += block.count(b"\n")
-        start = end
-    return blocks
-
-
-def _read_jsonl(data: bytes, src: str, seq_base: int, report: LoadReport) -> list[pd.DataFrame]:
-    fast = _read_jsonl_whole(data, src, seq_base, report)
-    if fast is not None:
-        return fast
-    return _read_jsonl_blocks(data, src, seq_base, report)
-
-
-def _read_jsonl_whole(data: bytes, src: str, seq_base: int, report: LoadReport) -> list[pd.DataFrame] | None:
-    """One multi-threaded pyarrow read of every line that looks like an object.
-
-    A vectorised scan sets aside lines that do not start with ``{`` and end with ``}``
-    (truncated writes, stray text); those go through ``json.loads`` one by one. Returns None
-    when pyarrow still refuses the rest, so the caller falls back to block-wise reading.
-    """
+def _schema_set(schema, parts: tuple[str, ...], typ):
+    """Return *schema* with the field at *parts* typed *typ* (``None``: undeclared, i.e. inferred)."""
     import pyarrow as pa
-    import pyarrow.json as pj
 
+    name, rest = parts[0], parts[1:]
+    index = schema.get_field_index(name)
+    if rest:
+        inner = schema.field(index).type if index >= 0 and pa.types.is_struct(schema.field(index).type) else pa.struct([])
+        new_inner = _schema_set(pa.schema(list(inner)), rest, typ)
+        new = pa.field(name, pa.struct(list(new_inner)))
+    elif typ is None:
+        return schema.remove(index) if index >= 0 else schema
+    else:
+        new = pa.field(name, typ)
+    return schema.set(index, new) if index >= 0 else schema.append(new)
+
+
+@dataclass
+class _Piece:
+    """Lines to read with pyarrow: a buffer, each line's offsets in it and its 0-based line index."""
+
+    buffer: Any  # bytes or bytearray; lines not listed are whitespace
+    starts: np.ndarray
+    ends: np.ndarray
+    lines: np.ndarray  # index into the file's lines (line number - 1)
+    schema: Any
+    text_cols: frozenset = frozenset()
+    depth: int = 0
+
+    def take(self, keep: np.ndarray) -> "_Piece":
+        """A new piece holding the lines where *keep* is true, copied into a fresh buffer."""
+        sel_s, sel_e = self.starts[keep], self.ends[keep]
+        view = memoryview(self.buffer)
+        parts = [view[s:e] for s, e in zip(sel_s.tolist(), sel_e.tolist())]
+        buffer = b"\n".join(parts) + b"\n" if parts else b""
+        lengths = sel_e - sel_s
+        ends = np.cumsum(lengths + 1) - 1
+        return _Piece(buffer, ends - lengths, ends, self.lines[keep], self.schema, self.text_cols, self.depth + 1)
+
+    def drop(self, gone: np.ndarray) -> "_Piece":
+        """This piece without the lines where *gone* is true: blanked in place (the buffer is ours)."""
+        buf = self.buffer if isinstance(self.buffer, bytearray) else bytearray(self.buffer)
+        for s, e in zip(self.starts[gone].tolist(), self.ends[gone].tolist()):
+            buf[s:e] = b" " * (e - s)
+        keep = ~gone
+        return _Piece(buf, self.starts[keep], self.ends[keep], self.lines[keep], self.schema, self.text_cols, self.depth)
+
+    def line_bytes(self, mask: np.ndarray) -> list[tuple[int, bytes]]:
+        return [(int(i), bytes(self.buffer[s:e]))
+                for i, s, e in zip(self.lines[mask].tolist(), self.starts[mask].tolist(), self.ends[mask].tolist())]
+
+
+def _line_table(data) -> tuple[np.ndarray, np.ndarray]:
     buf = np.frombuffer(data, dtype=np.uint8)
     newlines = np.flatnonzero(buf == 10)
     starts = np.concatenate(([0], newlines + 1))
     ends = np.concatenate((newlines, [len(data)]))
+    return starts, ends
+
+
+def _screen(data, starts: np.ndarray, ends: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Split line indices into (for pyarrow, for the tolerant path); blank lines are in neither."""
+    buf = np.frombuffer(data, dtype=np.uint8)
     length = ends - starts
     nonempty = length > 0
     last = np.zeros(len(starts), dtype=np.uint8)
@@ -534,43 +609,217 @@ def _read_jsonl_whole(data: bytes, src: str, seq_base: int, report: LoadReport) 
     first = np.zeros(len(starts), dtype=np.uint8)
     first[nonempty] = buf[starts[nonempty]]
     good = ~blank & (first == ord("{")) & (last == ord("}"))
-    odd = np.flatnonzero(~blank & ~good)
-    kept = np.flatnonzero(good)
-    if len(odd) > max(1000, len(kept) // 20):
-        return None  # a messy file: block-wise reading copes better
-    odd_lines = [bytes(data[starts[i]:ends[i]]) for i in odd]
-    if len(odd):
-        # Blank the odd lines (pyarrow skips whitespace-only lines) instead of copying the rest.
-        payload = data if isinstance(data, bytearray) else bytearray(data)
-        for i in odd:
-            payload[starts[i]:ends[i]] = b" " * int(ends[i] - starts[i])
-    else:
-        payload = data
-    tables = []
-    if len(kept):
-        parse = pj.ParseOptions(explicit_schema=_arrow_schema(), unexpected_field_behavior="infer")
-        read = pj.ReadOptions(use_threads=True, block_size=16 << 20)
+    # Nesting deep enough to crash pyarrow needs a long line: only long lines are counted.
+    for i in np.flatnonzero(good & (length >= _LONG_LINE)).tolist():
+        s, e = int(starts[i]), int(ends[i])
+        if e - s > _HUGE_LINE:
+            good[i] = False
+            continue
+        line = bytes(data[s:e])
+        if line.count(b"{") + line.count(b"[") > _MAX_BRACKETS:
+            good[i] = False
+    if not _is_ascii(data):
+        good &= ~_invalid_utf8(data, starts, ends, good)
+    return np.flatnonzero(good), np.flatnonzero(~blank & ~good)
+
+
+def _is_ascii(data) -> bool:
+    return data.isascii() if hasattr(data, "isascii") else bytes(data).isascii()
+
+
+def _invalid_utf8(data, starts: np.ndarray, ends: np.ndarray, candidates: np.ndarray) -> np.ndarray:
+    """Mask of candidate lines that are not valid UTF-8, checked a ~1 MB run of lines at a time."""
+    import codecs
+
+    bad = np.zeros(len(starts), dtype=bool)
+    view = memoryview(data)
+    buf = np.frombuffer(data, dtype=np.uint8)
+    a = 0
+    n = len(starts)
+    while a < n:
+        b = int(np.searchsorted(starts, starts[a] + _CHUNK_BYTES, side="right"))
+        b = max(b, a + 1)
+        s, e = int(starts[a]), int(ends[b - 1])
+        if e > s and buf[s:e].max() >= 0x80:
+            try:
+                codecs.utf_8_decode(view[s:e], "strict", True)
+            except UnicodeDecodeError:
+                for i in range(a, b):
+                    if candidates[i]:
+                        try:
+                            codecs.utf_8_decode(view[int(starts[i]):int(ends[i])], "strict", True)
+                        except UnicodeDecodeError:
+                            bad[i] = True
+        a = b
+    return bad
+
+
+def _value_kinds(piece: _Piece, key: str) -> np.ndarray:
+    """Per line of *piece*: the kind of the value *key* holds ('' when absent, '?' when mixed).
+
+    Kinds are the first byte after ``"key":`` -- ``"`` string, ``n`` null, ``{``, ``[``, ``t``/``f``,
+    anything else a number. Inside a JSON string a quote is always escaped, so ``"key"`` followed by
+    a colon only matches a key (a false match only sends a line down a slower, correct path).
+    """
+    pattern = re.compile(b'"' + re.escape(key.encode("utf-8")) + rb'"\s*:\s*(.)', re.DOTALL)
+    kinds = np.zeros(len(piece.starts), dtype="S1")
+    for m in pattern.finditer(piece.buffer):
+        pos = m.start()
+        i = int(np.searchsorted(piece.starts, pos, side="right")) - 1
+        if i < 0 or pos >= piece.ends[i]:
+            continue  # a blanked line cannot match; defensive
+        c = m.group(1)
+        kind = b'"' if c == b'"' else c if c in (b"n", b"{", b"[", b"t", b"f") else b"0"
+        kinds[i] = kind if kinds[i] in (b"", kind) else b"?"
+    return kinds
+
+
+def _split_on_column(piece: _Piece, parts: tuple[str, ...], out: list, tolerant: list) -> bool:
+    """Read *piece* per kind of the value at *parts*; False when that makes no progress."""
+    import pyarrow as pa
+
+    kinds = _value_kinds(piece, parts[-1])
+    is_str, is_num = kinds == b'"', kinds == b"0"
+    odd = ~(is_str | is_num | (kinds == b"") | (kinds == b"n"))
+    if not (odd.any() or (is_str.any() and is_num.any()) or is_num.any() or is_str.any()):
+        return False
+    text = piece.text_cols | {".".join(parts)}
+    tolerant.extend(piece.line_bytes(odd))
+    # The larger kind stays in the buffer (nothing copied); the other is copied out. Lines where
+    # the key is absent or null fit either; they stay.
+    minority = is_num if is_str.sum() >= is_num.sum() else is_str
+    if minority.any():
+        sub = piece.take(minority)
+        sub.schema = _schema_set(piece.schema, parts, pa.string() if minority is is_str else None)
+        sub.text_cols = text
+        _read_piece(sub, out, tolerant)
+    rest = piece.drop(odd | minority)
+    rest.schema = _schema_set(piece.schema, parts, None if minority is is_str else pa.string())
+    rest.text_cols = text
+    rest.depth += 1
+    _read_piece(rest, out, tolerant)
+    return True
+
+
+def _chunks(piece: _Piece) -> list[_Piece]:
+    """Cut *piece* into runs of lines of ~_CHUNK_BYTES (at least two), each with its own buffer."""
+    n = len(piece.starts)
+    total = int(piece.ends[-1] - piece.starts[0]) if n else 0
+    size = min(_CHUNK_BYTES, max(total // 2, 1))
+    cuts, a = [], 0
+    while a < n:
+        b = int(np.searchsorted(piece.starts, piece.starts[a] + size, side="left"))
+        b = min(max(b, a + 1), n)
+        cuts.append((a, b))
+        a = b
+    if len(cuts) == 1 and n > 1:
+        cuts = [(0, n // 2), (n // 2, n)]
+    out = []
+    for a, b in cuts:
+        s, e = int(piece.starts[a]), int(piece.ends[b - 1])
+        out.append(_Piece(bytes(piece.buffer[s:e]), piece.starts[a:b] - s, piece.ends[a:b] - s,
+                          piece.lines[a:b], piece.schema, piece.text_cols, piece.depth + 1))
+    return out
+
+
+def _read_piece(piece: _Piece, out: list, tolerant: list) -> None:
+    """Read *piece* with pyarrow into ``out`` as (table, lines, text columns); see the notes above."""
+    import pyarrow as pa
+    import pyarrow.json as pj
+
+    retries = 0
+    while len(piece.lines):
+        if piece.depth > _MAX_DEPTH:
+            tolerant.extend(piece.line_bytes(np.ones(len(piece.lines), dtype=bool)))
+            return
+        parse = pj.ParseOptions(explicit_schema=piece.schema, unexpected_field_behavior="infer")
+        big = len(piece.buffer) > 4 * _CHUNK_BYTES
+        read = pj.ReadOptions(use_threads=big, block_size=16 << 20 if big else max(len(piece.buffer) + 1, 1 << 16))
         try:
-            table = pj.read_json(pa.py_buffer(payload), read_options=read, parse_options=parse)
-        except pa.ArrowInvalid:
-            table = None
-        if table is None or table.num_rows != len(kept):
-            # Refused, or rows do not match lines (two objects on one line): the block-wise
-            # reader decides, on the original bytes.
-            if payload is data:
-                for i, line in zip(odd, odd_lines):
-                    data[starts[i]:ends[i]] = line
-            return None
-        tables.append(table)
+            table = pj.read_json(pa.py_buffer(piece.buffer), read_options=read, parse_options=parse)
+        except (pa.ArrowException, UnicodeDecodeError) as exc:
+            message = str(exc)
+            conflict = _CONFLICT_RE.search(message)
+            if conflict is not None:
+                parts = tuple(conflict.group(1).strip("/").split("/"))
+                if parts != ("",) and _split_on_column(piece, parts, out, tolerant):
+                    return
+            row = _ROW_RE.search(message)
+            if row is not None and not big and retries < _MAX_ROW_RETRIES and int(row.group(1)) < len(piece.lines):
+                gone = np.zeros(len(piece.lines), dtype=bool)
+                gone[int(row.group(1))] = True
+                tolerant.extend(piece.line_bytes(gone))
+                piece = piece.drop(gone)
+                retries += 1
+                continue
+            if len(piece.lines) == 1:
+                tolerant.extend(piece.line_bytes(np.ones(1, dtype=bool)))
+                return
+            _read_pieces(_chunks(piece), out, tolerant)
+            return
+        if table.num_rows != len(piece.lines):
+            # More rows than lines: two objects glued on one line. Narrow it down.
+            if len(piece.lines) == 1:
+                tolerant.extend(piece.line_bytes(np.ones(1, dtype=bool)))
+            else:
+                _read_pieces(_chunks(piece), out, tolerant)
+            return
+        out.append((table, piece.lines, piece.text_cols))
+        return
+
+
+def _read_pieces(pieces: list[_Piece], out: list, tolerant: list) -> None:
+    if len(pieces) > 2 and (os.cpu_count() or 1) > 1:
+        # pyarrow releases the GIL while parsing, so pieces parse in parallel.
+        with ThreadPoolExecutor(max_workers=min(len(pieces), os.cpu_count() or 1)) as pool:
+            list(pool.map(lambda p: _read_piece(p, out, tolerant), pieces))
+    else:
+        for p in pieces:
+            _read_piece(p, out, tolerant)
+
+
+def _probe_schema(data, schema):
+    """Types for the flexible keys from the file's head: declared as text when seen as text."""
+    import pyarrow as pa
+
+    head = bytes(data[:_PROBE_BYTES])
+    for parts in _FLEXIBLE:
+        m = re.search(b'"' + re.escape(parts[-1].encode()) + rb'"\s*:\s*(.)', head)
+        if m is not None and m.group(1) == b'"':
+            schema = _schema_set(schema, parts, pa.string())
+    return schema
+
+
+def _read_jsonl(data, src: str, seq_base: int, report: LoadReport) -> list[pd.DataFrame]:
+    starts, ends = _line_table(data)
+    kept, odd = _screen(data, starts, ends)
+    tolerant: list[tuple[int, bytes]] = []
+    out: list = []
+    if len(odd):
+        mask = np.zeros(len(starts), dtype=bool)
+        mask[odd] = True
+        whole = _Piece(data, starts, ends, np.arange(len(starts)), None)
+        tolerant.extend(whole.line_bytes(mask))
+    if len(kept):
+        buffer = data
+        if len(odd):
+            # Blank the set-aside lines (pyarrow skips whitespace-only lines) instead of copying.
+            buffer = data if isinstance(data, bytearray) else bytearray(data)
+            for i in odd.tolist():
+                buffer[starts[i]:ends[i]] = b" " * int(ends[i] - starts[i])
+        schema = _probe_schema(buffer, _arrow_schema())
+        text = frozenset(".".join(p) for p in _FLEXIBLE)
+        _read_piece(_Piece(buffer, starts[kept], ends[kept], kept, schema, text), out, tolerant)
     records: list = []
     bad: list = []
-    for i, line in zip(odd, odd_lines):
-        _parse_lines([line], int(i) + 1, records, bad)
+    tolerant.sort(key=lambda item: item[0])
+    report.tolerant_lines += len(tolerant)
+    _parse_lines([(i + 1, raw) for i, raw in tolerant], records, bad)
     report.bad_lines.extend(BadLine(src, line, reason, text) for line, reason, text in bad)
     frames = []
-    if tables:
-        frame = _tables_to_frame([(0, tables[0])], 0)
-        frame["_seq"] = seq_base + kept.astype("int64") + 1
+    for table, lines, text_cols in out:
+        frame = _arrow_to_pandas(_text_columns(_flatten_table(table), text_cols))
+        frame["_seq"] = seq_base + lines.astype("int64") + 1
         frames.append(frame)
     if records:
         frame = _records_to_frame([r for _, r in records])
@@ -579,128 +828,92 @@ def _read_jsonl_whole(data: bytes, src: str, seq_base: int, report: LoadReport) 
     return frames
 
 
-def _read_jsonl_blocks(data: bytes, src: str, seq_base: int, report: LoadReport) -> list[pd.DataFrame]:
-    blocks = _split_blocks(data)
-    if not blocks:
-        return []
-    schema = _arrow_schema()
-    workers = min(len(blocks), os.cpu_count() or 1)
-    if workers > 1:
-        # pyarrow releases the GIL while parsing, so blocks parse in parallel.
-        with ThreadPoolExecutor(max_workers=workers) as pool:
-            results = list(pool.map(lambda b: _parse_block(b[1], b[0], schema), blocks))
-    else:
-        results = [_parse_block(b[1], b[0], schema) for b in blocks]
-    tables, records, record_seq = [], [], []
-    for parsed_tables, parsed_records, bad in results:
-        tables.extend(parsed_tables)
-        for line, rec in parsed_records:
-            records.append(rec)
-            record_seq.append(line)
-        report.bad_lines.extend(BadLine(src, line, reason, text) for line, reason, text in bad)
-    frames = []
-    if tables:
-        frames.append(_tables_to_frame(tables, seq_base))
-    if records:
-        frame = _records_to_frame(records)
-        frame["_seq"] = seq_base + np.asarray(record_seq, dtype="int64")
-        frames.append(frame)
-    return frames
-
-
-def _parse_block(block: bytes, first_line: int, schema) -> tuple[list, list, list]:
-    """Parse one block; return (arrow tables with a ``first line`` tag, (line, dict) records, bad lines)."""
+def _text_columns(table, names: frozenset):
+    """Cast the named columns (values of mixed kinds) to text: 486 -> "486"."""
     import pyarrow as pa
-    import pyarrow.json as pj
+    import pyarrow.compute as pc
 
-    parse = pj.ParseOptions(explicit_schema=schema, unexpected_field_behavior="infer")
-    tables: list = []
-    records: list = []
-    bad: list = []
-    failures = 0
-    while block:
-        try:
-            read = pj.ReadOptions(use_threads=False, block_size=max(len(block) + 1, 1 << 16))
-            table = pj.read_json(io.BytesIO(block), read_options=read, parse_options=parse)
-            tables.append((first_line, table))
-            break
-        except pa.ArrowInvalid as exc:
-            failures += 1
-            match = _ROW_RE.search(str(exc))
-            lines = block.split(b"\n")
-            if match is None or failures > _MAX_ARROW_RETRIES:
-                _parse_lines(lines, first_line, records, bad)
-                break
-            # pyarrow counts rows over non-blank lines: map its row back to a line index.
-            row = int(match.group(1))
-            seen, index = -1, None
-            for i, line in enumerate(lines):
-                if line.strip():
-                    seen += 1
-                    if seen == row:
-                        index = i
-                        break
-            if index is None:
-                _parse_lines(lines, first_line, records, bad)
-                break
-            if index:
-                prefix = b"\n".join(lines[:index]) + b"\n"
-                sub_t, sub_r, sub_b = _parse_block(prefix, first_line, schema)
-                tables.extend(sub_t)
-                records.extend(sub_r)
-                bad.extend(sub_b)
-            _parse_lines([lines[index]], first_line + index, records, bad)
-            block = b"\n".join(lines[index + 1:])
-            first_line += index + 1
-    return tables, records, bad
-
-
-def _parse_lines(lines: list[bytes], first_line: int, records: list, bad: list) -> None:
-    """The tolerant path: one ``json.loads`` per line; records keep their line numbers."""
-    for offset, raw in enumerate(lines):
-        text = raw.strip()
-        if not text:
+    for name in names:
+        index = table.schema.get_field_index(name)
+        if index < 0:
             continue
-        line = first_line + offset
+        column = table.column(index)
+        if pa.types.is_string(column.type) or pa.types.is_large_string(column.type):
+            continue
+        try:
+            text = pc.cast(column, pa.string())
+        except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+            continue  # nested values stay as they are; the typing step turns them into JSON text
+        table = table.set_column(index, name, text)
+    return table
+
+
+def _parse_lines(lines: list[tuple[int, bytes]], records: list, bad: list) -> None:
+    """The tolerant path: one ``json.loads`` per line; records keep their line numbers."""
+    for line, raw in lines:
+        raw = raw.strip()
+        if not raw:
+            continue
+        try:
+            text = raw.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            bad.append((line, f"not valid UTF-8 (byte {exc.start + 1})", _snippet(raw)))
+            continue
         try:
             value = json.loads(text)
+        except RecursionError:
+            bad.append((line, "nested too deeply", _snippet(raw)))
+            continue
         except ValueError as exc:
             glued = _split_glued(text)
             if glued:
+                if "\\u" in text and any(_lone_surrogate(obj) for obj in glued):
+                    bad.append((line, "contains a lone surrogate escape (not valid Unicode)", _snippet(raw)))
+                    continue
                 records.extend((line, obj) for obj in glued)
                 continue
-            bad.append((line, f"not valid JSON: {exc.msg if hasattr(exc, 'msg') else exc}", _snippet(text)))
+            bad.append((line, f"not valid JSON: {exc.msg if hasattr(exc, 'msg') else exc}", _snippet(raw)))
             continue
         if not isinstance(value, dict):
-            bad.append((line, f"expected a JSON object, got {type(value).__name__}", _snippet(text)))
+            bad.append((line, f"expected a JSON object, got {type(value).__name__}", _snippet(raw)))
+            continue
+        if "\\u" in text and _lone_surrogate(value):
+            bad.append((line, "contains a lone surrogate escape (not valid Unicode)", _snippet(raw)))
             continue
         records.append((line, value))
 
 
-def _split_glued(text: bytes) -> list[dict] | None:
+def _lone_surrogate(value: Any) -> bool:
+    """True when a string anywhere in *value* holds a lone surrogate (it cannot be stored as UTF-8)."""
+    try:
+        json.dumps(value, ensure_ascii=False).encode("utf-8")
+    except UnicodeEncodeError:
+        return True
+    except (TypeError, ValueError, RecursionError):
+        return False
+    return False
+
+
+def _split_glued(text: str) -> list[dict] | None:
     """Objects written back to back on one line (a lost newline): all of them, or None."""
     decoder = json.JSONDecoder()
-    try:
-        source = bytes(text).decode("utf-8")
-    except UnicodeDecodeError:
-        return None
     out, pos = [], 0
-    while pos < len(source):
+    while pos < len(text):
         try:
-            value, end = decoder.raw_decode(source, pos)
-        except ValueError:
+            value, end = decoder.raw_decode(text, pos)
+        except (ValueError, RecursionError):
             return None
         if not isinstance(value, dict):
             return None
         out.append(value)
         pos = end
-        while pos < len(source) and source[pos] in " \t\r":
+        while pos < len(text) and text[pos] in " \t\r":
             pos += 1
     return out if len(out) > 1 else None
 
 
 def _snippet(raw: bytes) -> str:
-    return raw[:120].decode("utf-8", "replace")
+    return raw[:120].decode("utf-8", "replace").encode("utf-8", "replace").decode("utf-8")
 
 
 def _flatten_table(table):
@@ -709,26 +922,6 @@ def _flatten_table(table):
     while any(pa.types.is_struct(f.type) for f in table.schema):
         table = table.flatten()
     return table
-
-
-def _tables_to_frame(tagged: list, seq_base: int) -> pd.DataFrame:
-    import pyarrow as pa
-
-    flat = [_flatten_table(t) for _, t in tagged]
-    seqs = [
-        seq_base + first + np.arange(t.num_rows, dtype="int64")
-        for (first, _), t in zip(tagged, flat)
-    ]
-    try:
-        table = pa.concat_tables(flat, promote_options="permissive")
-    except (pa.ArrowInvalid, pa.ArrowTypeError, TypeError):
-        # Inferred extra keys disagree between blocks: let pandas reconcile them per block.
-        frames = [_arrow_to_pandas(t) for t in flat]
-        frame = pd.concat(frames, ignore_index=True)
-    else:
-        frame = _arrow_to_pandas(table)
-    frame["_seq"] = np.concatenate(seqs) if seqs else np.empty(0, dtype="int64")
-    return frame
 
 
 def _arrow_to_pandas(table) -> pd.DataFrame:
@@ -744,11 +937,15 @@ def _arrow_to_pandas(table) -> pd.DataFrame:
     return table.to_pandas(types_mapper=mapper)
 
 
+_SCALAR_COLUMNS = frozenset(_RAW_COLUMNS)
+
+
 def _flatten_dict(d: Mapping, prefix: str = "", out: dict | None = None) -> dict:
     out = {} if out is None else out
     for key, value in d.items():
         name = f"{prefix}{key}"
-        if isinstance(value, Mapping):
+        # An object where the contract has a scalar (``"digits": {...}``) stays whole: JSON text later.
+        if isinstance(value, Mapping) and _canonical(name) not in _SCALAR_COLUMNS:
             _flatten_dict(value, name + ".", out)
         else:
             out[name] = value
@@ -762,12 +959,25 @@ def _records_to_frame(records: list[Mapping]) -> pd.DataFrame:
 
 def _records_frames(items: list, src: str, seq_base: int, report: LoadReport, *, item_label: bool = False) -> list[pd.DataFrame]:
     good, seq = [], []
+    label = "item" if item_label else "record"
+    # One C-speed encode of everything finds lone surrogates ("\ud800"), which no UTF-8 column can
+    # hold; only then is each record checked, and those records are listed as bad.
+    suspect = False
+    try:
+        json.dumps([x for x in items if isinstance(x, Mapping)], ensure_ascii=False, default=str).encode("utf-8")
+    except UnicodeEncodeError:
+        suspect = True
+    except (ValueError, TypeError, RecursionError):
+        pass
     for i, item in enumerate(items):
         if isinstance(item, Mapping):
+            if suspect and _lone_surrogate(item):
+                report.bad_lines.append(BadLine(src, i + 1, f"{label} {i + 1}: contains a lone surrogate (not valid Unicode)",
+                                                repr(item)[:120]))
+                continue
             good.append(item)
             seq.append(i)
         else:
-            label = "item" if item_label else "record"
             report.bad_lines.append(
                 BadLine(src, i + 1, f"{label} {i + 1}: expected a JSON object, got {type(item).__name__}", repr(item)[:120])
             )
@@ -827,10 +1037,14 @@ def _as_string(series: pd.Series) -> pd.Series:
     def text(v: Any) -> Any:
         if v is None or (isinstance(v, float) and math.isnan(v)) or v is pd.NA:
             return None
+        if isinstance(v, bool):
+            return "true" if v else "false"  # as JSON wrote it
         if isinstance(v, float) and v.is_integer():
             return str(int(v))  # a number that went through a float (spreadsheet, JSON number)
+        if isinstance(v, np.ndarray):
+            v = v.tolist()
         if isinstance(v, (dict, list)):
-            return json.dumps(v)
+            return json.dumps(v, ensure_ascii=False)
         return str(v)
 
     return series.map(text, na_action="ignore").astype("string")
