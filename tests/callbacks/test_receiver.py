@@ -7,7 +7,7 @@ import urllib.parse
 
 import pytest
 
-from cmvoice_nb.callbacks import receiver as receiver_module
+from cmvoice_nb.callbacks import wsgi as receiver_module
 from cmvoice_nb.callbacks.load import load_callbacks
 from cmvoice_nb.callbacks.receiver import CallbackReceiver, CallbackTimeout, log_line
 
@@ -140,7 +140,7 @@ def test_repr_hides_the_secret(rx):
 
 
 def test_request_logging_never_shows_the_secret(rx, caplog):
-    caplog.set_level("DEBUG", logger="cmvoice_nb.callbacks.receiver")
+    caplog.set_level("DEBUG", logger="cmvoice_nb.callbacks")
     post(rx.url, callback(0))
     post(rx.url + "x", callback(0))
     assert caplog.records
@@ -203,15 +203,52 @@ def test_in_memory_receiver_quarantines_in_memory():
         assert rx.quarantined[0]["body"] == "{nope"
 
 
-def test_missing_content_length_is_411(rx):
-    parts = urllib.parse.urlsplit(rx.url)
+def raw_request(url, head: str, body: bytes = b"") -> bytes:
+    """Send bytes exactly as given on a fresh socket; return the status line."""
+    parts = urllib.parse.urlsplit(url)
     with socket.create_connection((parts.hostname, parts.port), timeout=10) as sock:
-        sock.sendall(
-            f"POST {parts.path} HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
-            "Transfer-Encoding: chunked\r\n\r\n2\r\n{}\r\n0\r\n\r\n".encode()
-        )
-        reply = sock.recv(1024)
-    assert reply.startswith(b"HTTP/1.1 411")
+        sock.sendall(head.replace("{path}", parts.path).encode("latin-1") + body)
+        reply = b""
+        while b"\r\n" not in reply:
+            chunk = sock.recv(1024)
+            if not chunk:
+                break
+            reply += chunk
+    return reply.split(b"\r\n", 1)[0]
+
+
+def test_a_post_without_content_length_is_411(rx):
+    status = raw_request(rx.url, "POST {path} HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                                 "Connection: close\r\n\r\n", b"{}")
+    assert status.startswith(b"HTTP/1.1 411") and rx.count == 0
+
+
+def test_a_chunked_post_is_buffered_by_the_server_and_stored(rx):
+    body = json.dumps(callback(0)).encode()
+    status = raw_request(rx.url, "POST {path} HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                                 "Transfer-Encoding: chunked\r\n\r\n",
+                         f"{len(body):x}\r\n".encode() + body + b"\r\n0\r\n\r\n")
+    assert status.startswith(b"HTTP/1.1 200")
+    assert log_lines(rx.out)[0]["call-id"] == callback(0)["call-id"]
+
+
+@pytest.mark.parametrize("header", [
+    "Content-Length: 0_2",            # int() would accept the underscore
+    "Content-Length: +2",
+    "Content-Length: 2 2",
+    "Content-Length: 0x2",
+    "Content-Length: -2",
+    "Content-Length: \u0662",        # an Arabic-Indic digit, which int() also accepts
+    "Content-Length: 2\r\nContent-Length: 2",
+    "Content-Length: 2\r\nContent-Length: 3",
+    "Content-Length: 2, 2",
+])
+def test_content_length_must_be_exactly_one_run_of_digits(rx, header):
+    header = header.encode().decode("unicode_escape").encode("utf-8").decode("latin-1")
+    status = raw_request(rx.url, "POST {path} HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                                 f"{header}\r\nConnection: close\r\n\r\n", b"{}")
+    assert status.startswith(b"HTTP/1.1 400"), status
+    assert rx.count == 0 and not rx.out.exists()
 
 
 def test_secret_must_be_one_path_segment():
@@ -300,8 +337,8 @@ def test_a_failing_disk_is_not_acknowledged(rx, monkeypatch):
 
     monkeypatch.setattr(receiver_module, "_fsync", broken)
     status, _ = post(rx.url, callback(0))
-    assert status == 500
-    assert rx.count == 0
+    assert status == 503  # the provider retries
+    assert rx.count == 0 and rx.refused == 1
 
 
 def test_a_receiver_that_keeps_nothing_in_memory_reads_its_log_for_the_frame(tmp_path):
