@@ -4,6 +4,7 @@ import json
 import socket
 import threading
 import urllib.parse
+import urllib.request
 
 import pytest
 
@@ -360,3 +361,85 @@ def test_keeping_nothing_needs_a_log_file():
 def test_a_failing_on_callback_hook_does_not_fail_the_post(rx):
     rx.on_callback = lambda rec: 1 / 0
     assert post(rx.url, callback(0))[0] == 200 and rx.count == 1
+
+
+# --- a receiver you can leave running for a season (issue 11) ------------------------------------
+
+def test_a_burst_of_3000_posts_from_64_clients_on_fresh_connections_is_stored_exactly_once(rx):
+    clients, total = 64, 3000
+    parts = urllib.parse.urlsplit(rx.url)
+    outcomes = []
+    lock = threading.Lock()
+
+    def client(c):
+        mine = []
+        for i in range(c, total, clients):
+            body = json.dumps(callback(i)).encode()
+            try:
+                conn = http.client.HTTPConnection(parts.hostname, parts.port, timeout=60)
+                conn.request("POST", parts.path, body=body, headers={"Content-Type": "application/json"})
+                resp = conn.getresponse()
+                resp.read()
+                mine.append(resp.status)
+                conn.close()
+            except OSError as exc:  # a reset or refused connection
+                mine.append(type(exc).__name__)
+        with lock:
+            outcomes.extend(mine)
+
+    pool = [threading.Thread(target=client, args=(c,)) for c in range(clients)]
+    for th in pool:
+        th.start()
+    for th in pool:
+        th.join(timeout=240)
+    assert not any(th.is_alive() for th in pool)
+    assert [o for o in outcomes if o != 200] == []  # 0 reset, 0 refused
+    ids = [json.loads(line)["call-id"] for line in rx.out.read_text().splitlines()]
+    assert len(ids) == total and len(set(ids)) == total  # 0 lost, 0 duplicated
+    assert rx.count == total
+
+
+def test_a_blocked_display_hook_never_delays_an_acknowledgement(tmp_path):
+    release = threading.Event()
+    shown = []
+
+    def stuck(record):  # like print() into a pipe nobody reads
+        release.wait(30)
+        shown.append(record["call-id"])
+
+    with CallbackReceiver(tmp_path / "cb.jsonl", on_callback=stuck, display_queue=10) as rx:
+        for i in range(40):
+            assert post(rx.url, callback(i))[0] == 200
+        assert rx.count == 40
+        assert rx.display_dropped >= 40 - 10 - 1  # the queue holds 10, the hook holds 1
+        release.set()
+    assert len(log_lines(rx.out)) == 40  # every callback stored, whatever the display dropped
+    assert shown and len(shown) + rx.display_dropped == 40
+
+
+@pytest.mark.parametrize("body, reason", [
+    (b'{"type": "otp-finished", "x": ' + b"[" * 10_000 + b"]" * 10_000 + b"}", "nested too deeply"),
+    (b'{"type": "otp-finished", "note": "\\ud800"}', "lone surrogate"),
+    (b'{"type": "otp-finished", "note": "\xed\xa0\x80"}', "UTF-8"),
+])
+def test_bodies_that_break_the_parser_are_answered_400_and_quarantined_over_http(tmp_path, body, reason):
+    with CallbackReceiver(tmp_path / "cb.jsonl", max_body_bytes=1 << 20) as rx:
+        status, reply = post(rx.url, body)
+        assert status == 400 and reason in reply["message"]
+        assert post(rx.url, callback(0))[0] == 200  # and the receiver carries on
+    assert reason in log_lines(rx.quarantine_path)[0]["reason"]
+    assert len(log_lines(rx.out)) == 1
+
+
+def test_the_health_url_answers_a_monitor(rx):
+    post(rx.url, callback(0))
+    with urllib.request.urlopen(rx.health_url, timeout=10) as resp:
+        report = json.loads(resp.read())
+    assert report["status"] == "ok" and report["callbacks"] == 1 and report["disk_free_bytes"] > 0
+
+
+def test_a_stopped_receiver_cannot_be_restarted_by_accident(tmp_path):
+    rx = CallbackReceiver(tmp_path / "cb.jsonl").start()
+    rx.stop()
+    with pytest.raises(Exception, match="stopped"):
+        rx.start()
