@@ -564,6 +564,7 @@ class _Piece:
     schema: Any
     text_cols: frozenset = frozenset()
     depth: int = 0
+    renames: tuple = ()  # (b'"~ey"', b'"key"') pairs renamed in place in this buffer
 
     def take(self, keep: np.ndarray) -> "_Piece":
         """A new piece holding the lines where *keep* is true, copied into a fresh buffer."""
@@ -573,7 +574,8 @@ class _Piece:
         buffer = b"\n".join(parts) + b"\n" if parts else b""
         lengths = sel_e - sel_s
         ends = np.cumsum(lengths + 1) - 1
-        return _Piece(buffer, ends - lengths, ends, self.lines[keep], self.schema, self.text_cols, self.depth + 1)
+        return _Piece(buffer, ends - lengths, ends, self.lines[keep], self.schema, self.text_cols, self.depth + 1,
+                      self.renames)
 
     def drop(self, gone: np.ndarray) -> "_Piece":
         """This piece without the lines where *gone* is true: blanked in place (the buffer is ours)."""
@@ -581,11 +583,18 @@ class _Piece:
         for s, e in zip(self.starts[gone].tolist(), self.ends[gone].tolist()):
             buf[s:e] = b" " * (e - s)
         keep = ~gone
-        return _Piece(buf, self.starts[keep], self.ends[keep], self.lines[keep], self.schema, self.text_cols, self.depth)
+        return _Piece(buf, self.starts[keep], self.ends[keep], self.lines[keep], self.schema, self.text_cols, self.depth,
+                      self.renames)
 
     def line_bytes(self, mask: np.ndarray) -> list[tuple[int, bytes]]:
-        return [(int(i), bytes(self.buffer[s:e]))
-                for i, s, e in zip(self.lines[mask].tolist(), self.starts[mask].tolist(), self.ends[mask].tolist())]
+        """The original bytes of the lines where *mask* is true (keys renamed in place restored)."""
+        out = []
+        for i, s, e in zip(self.lines[mask].tolist(), self.starts[mask].tolist(), self.ends[mask].tolist()):
+            raw = bytes(self.buffer[s:e])
+            for shadow, original in self.renames:
+                raw = raw.replace(shadow, original)
+            out.append((int(i), raw))
+        return out
 
 
 def _line_table(data) -> tuple[np.ndarray, np.ndarray]:
@@ -654,50 +663,82 @@ def _invalid_utf8(data, starts: np.ndarray, ends: np.ndarray, candidates: np.nda
     return bad
 
 
-def _value_kinds(piece: _Piece, key: str) -> np.ndarray:
-    """Per line of *piece*: the kind of the value *key* holds ('' when absent, '?' when mixed).
+def _value_kinds(piece: _Piece, key: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Where *key* occurs in *piece* and the kind of value it holds there.
 
-    Kinds are the first byte after ``"key":`` -- ``"`` string, ``n`` null, ``{``, ``[``, ``t``/``f``,
-    anything else a number. Inside a JSON string a quote is always escaped, so ``"key"`` followed by
-    a colon only matches a key (a false match only sends a line down a slower, correct path).
+    Returns ``(kinds per line, match offsets, line of each match)``. A line's kind is ``b""``
+    when the key is absent, ``b"?"`` when it holds different kinds; a value's kind is its first
+    byte -- ``"`` string, ``n`` null, ``{``, ``[``, ``t``/``f``, ``0`` for any number. Inside a JSON
+    string a quote is always escaped, so ``"key"`` followed by a colon only matches a key (a false
+    match only sends a line down a slower, correct path).
     """
     pattern = re.compile(b'"' + re.escape(key.encode("utf-8")) + rb'"\s*:\s*(.)', re.DOTALL)
+    found = [(m.start(), m.group(1)) for m in pattern.finditer(piece.buffer)]
     kinds = np.zeros(len(piece.starts), dtype="S1")
-    for m in pattern.finditer(piece.buffer):
-        pos = m.start()
-        i = int(np.searchsorted(piece.starts, pos, side="right")) - 1
-        if i < 0 or pos >= piece.ends[i]:
-            continue  # a blanked line cannot match; defensive
-        c = m.group(1)
-        kind = b'"' if c == b'"' else c if c in (b"n", b"{", b"[", b"t", b"f") else b"0"
-        kinds[i] = kind if kinds[i] in (b"", kind) else b"?"
-    return kinds
+    if not found:
+        return kinds, np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
+    pos = np.fromiter((p for p, _ in found), dtype=np.int64, count=len(found))
+    first = np.frombuffer(b"".join(c for _, c in found), dtype="S1")
+    value_kind = np.where(np.isin(first, [b'"', b"n", b"{", b"[", b"t", b"f"]), first, b"0").astype("S1")
+    line = np.searchsorted(piece.starts, pos, side="right") - 1
+    inside = (line >= 0) & (pos < piece.ends[np.maximum(line, 0)])  # blanked lines cannot match; defensive
+    pos, line, value_kind = pos[inside], line[inside], value_kind[inside]
+    kinds[line] = value_kind
+    # A line whose matches disagree (the key at two levels, two kinds): mark it mixed.
+    disagree = value_kind != kinds[line]
+    kinds[line[disagree]] = b"?"
+    return kinds, pos, line
+
+
+def _shadow(key: str) -> str:
+    """The stand-in name for the minority kind of a key: same length, so renaming is done in place."""
+    return "~" + key[1:]
 
 
 def _split_on_column(piece: _Piece, parts: tuple[str, ...], out: list, tolerant: list) -> bool:
-    """Read *piece* per kind of the value at *parts*; False when that makes no progress."""
+    """Resolve a key that holds strings in some lines and numbers in others; False without progress.
+
+    The lines of the less common kind get the key renamed in place (``"sip-disconnect-code"`` ->
+    ``"~ip-disconnect-code"``, same length), so one pyarrow read yields two columns of one kind
+    each; both become text and are merged after (:func:`_text_columns`). Nothing is copied or
+    reordered. Lines where the key holds an object, array or boolean go to the tolerant path.
+    """
     import pyarrow as pa
 
-    kinds = _value_kinds(piece, parts[-1])
+    key = parts[-1]
+    if not key or len(key.encode("utf-8")) != len(key):
+        return False  # renaming in place needs a first byte that is a whole character
+    kinds, pos, line_of = _value_kinds(piece, key)
     is_str, is_num = kinds == b'"', kinds == b"0"
     odd = ~(is_str | is_num | (kinds == b"") | (kinds == b"n"))
-    if not (odd.any() or (is_str.any() and is_num.any()) or is_num.any() or is_str.any()):
-        return False
-    text = piece.text_cols | {".".join(parts)}
-    tolerant.extend(piece.line_bytes(odd))
-    # The larger kind stays in the buffer (nothing copied); the other is copied out. Lines where
-    # the key is absent or null fit either; they stay.
     minority = is_num if is_str.sum() >= is_num.sum() else is_str
+    majority_is_str = minority is is_num
+    name = ".".join(parts)
+    shadow = ".".join(parts[:-1] + (_shadow(key),))
+    new_schema = _schema_set(piece.schema, parts, pa.string() if majority_is_str else None)
+    if not odd.any() and not minority.any() and new_schema.equals(piece.schema):
+        return False
+    if odd.any():
+        tolerant.extend(piece.line_bytes(odd))
+        # Offsets of the remaining lines do not change: blanking keeps every byte where it was.
+        keep = ~odd
+        piece = piece.drop(odd)
+        remap = np.cumsum(keep) - 1
+        moved = keep[line_of]
+        pos, line_of = pos[moved], remap[line_of[moved]]
+        minority = minority[keep]
     if minority.any():
-        sub = piece.take(minority)
-        sub.schema = _schema_set(piece.schema, parts, pa.string() if minority is is_str else None)
-        sub.text_cols = text
-        _read_piece(sub, out, tolerant)
-    rest = piece.drop(odd | minority)
-    rest.schema = _schema_set(piece.schema, parts, None if minority is is_str else pa.string())
-    rest.text_cols = text
-    rest.depth += 1
-    _read_piece(rest, out, tolerant)
+        if not isinstance(piece.buffer, bytearray):
+            piece.buffer = bytearray(piece.buffer)
+        tilde = ord("~")
+        for p in pos[minority[line_of]].tolist():
+            piece.buffer[p + 1] = tilde
+        quoted = f'"{key}"'.encode()
+        piece.renames = piece.renames + ((b'"~' + quoted[2:], quoted),)
+    piece.schema = new_schema
+    piece.text_cols = piece.text_cols | {name, shadow}
+    piece.depth += 1
+    _read_piece(piece, out, tolerant)
     return True
 
 
@@ -718,7 +759,7 @@ def _chunks(piece: _Piece) -> list[_Piece]:
     for a, b in cuts:
         s, e = int(piece.starts[a]), int(piece.ends[b - 1])
         out.append(_Piece(bytes(piece.buffer[s:e]), piece.starts[a:b] - s, piece.ends[a:b] - s,
-                          piece.lines[a:b], piece.schema, piece.text_cols, piece.depth + 1))
+                          piece.lines[a:b], piece.schema, piece.text_cols, piece.depth + 1, piece.renames))
     return out
 
 
@@ -778,16 +819,26 @@ def _read_pieces(pieces: list[_Piece], out: list, tolerant: list) -> None:
             _read_piece(p, out, tolerant)
 
 
-def _probe_schema(data, schema):
-    """Types for the flexible keys from the file's head: declared as text when seen as text."""
+def _probe(data, schema) -> tuple[Any, list[tuple[str, ...]]]:
+    """Types for the flexible keys from the file's head, and the keys already mixing kinds there.
+
+    A key seen only as text is declared text; one seen only as numbers is left to inference; one
+    seen as both is resolved before the first read (see :func:`_split_on_column`) rather than
+    after a failed one.
+    """
     import pyarrow as pa
 
     head = bytes(data[:_PROBE_BYTES])
+    mixed = []
     for parts in _FLEXIBLE:
-        m = re.search(b'"' + re.escape(parts[-1].encode()) + rb'"\s*:\s*(.)', head)
-        if m is not None and m.group(1) == b'"':
+        pattern = b'"' + re.escape(parts[-1].encode()) + rb'"\s*:\s*(.)'
+        kinds = {b"s" if m.group(1) == b'"' else b"n" if m.group(1) == b"n" else b"0"
+                 for m in re.finditer(pattern, head)} - {b"n"}
+        if kinds == {b"s"}:
             schema = _schema_set(schema, parts, pa.string())
-    return schema
+        elif len(kinds) > 1:
+            mixed.append(parts)
+    return schema, mixed
 
 
 def _read_jsonl(data, src: str, seq_base: int, report: LoadReport) -> list[pd.DataFrame]:
@@ -807,9 +858,11 @@ def _read_jsonl(data, src: str, seq_base: int, report: LoadReport) -> list[pd.Da
             buffer = data if isinstance(data, bytearray) else bytearray(data)
             for i in odd.tolist():
                 buffer[starts[i]:ends[i]] = b" " * int(ends[i] - starts[i])
-        schema = _probe_schema(buffer, _arrow_schema())
+        schema, mixed = _probe(buffer, _arrow_schema())
         text = frozenset(".".join(p) for p in _FLEXIBLE)
-        _read_piece(_Piece(buffer, starts[kept], ends[kept], kept, schema, text), out, tolerant)
+        piece = _Piece(buffer, starts[kept], ends[kept], kept, schema, text)
+        if not (mixed and _split_on_column(piece, mixed[0], out, tolerant)):
+            _read_piece(piece, out, tolerant)
     records: list = []
     bad: list = []
     tolerant.sort(key=lambda item: item[0])
@@ -829,22 +882,47 @@ def _read_jsonl(data, src: str, seq_base: int, report: LoadReport) -> list[pd.Da
 
 
 def _text_columns(table, names: frozenset):
-    """Cast the named columns (values of mixed kinds) to text: 486 -> "486"."""
+    """Turn the named columns (values of mixed kinds) into text, 486 -> "486", and fold each
+    renamed minority column (``result.~ip-disconnect-code``) back into its own."""
     import pyarrow as pa
     import pyarrow.compute as pc
 
-    for name in names:
-        index = table.schema.get_field_index(name)
-        if index < 0:
-            continue
-        column = table.column(index)
+    def text(column):
         if pa.types.is_string(column.type) or pa.types.is_large_string(column.type):
-            continue
+            return column
         try:
-            text = pc.cast(column, pa.string())
+            return pc.cast(column, pa.string())
         except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
-            continue  # nested values stay as they are; the typing step turns them into JSON text
-        table = table.set_column(index, name, text)
+            return None  # nested values stay as they are; the typing step turns them into JSON text
+
+    shadows = {_shadow(n.rsplit(".", 1)[-1]): n.rsplit(".", 1)[-1] for n in names
+               if not n.rsplit(".", 1)[-1].startswith("~")}
+    for name in list(table.column_names):
+        prefix, _, last = name.rpartition(".")
+        if last in shadows:
+            continue
+        if name in names:
+            cast = text(table.column(name))
+            if cast is not None:
+                table = table.set_column(table.schema.get_field_index(name), name, cast)
+    for name in list(table.column_names):
+        prefix, _, last = name.rpartition(".")
+        if last not in shadows:
+            continue
+        real = (prefix + "." if prefix else "") + shadows[last]
+        minority = text(table.column(name))
+        index = table.schema.get_field_index(name)
+        if minority is None:
+            continue
+        table = table.remove_column(index)
+        at = table.schema.get_field_index(real)
+        if at < 0:
+            table = table.add_column(index, real, minority)
+            continue
+        majority = text(table.column(at))
+        if majority is None:
+            continue
+        table = table.set_column(at, real, pc.coalesce(majority, minority))
     return table
 
 

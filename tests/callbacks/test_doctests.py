@@ -4,7 +4,7 @@ import importlib
 
 import pytest
 
-MODULES = ["load", "receiver", "analysis", "plots", "report"]
+MODULES = ["load", "receiver", "wsgi", "analysis", "plots", "report"]
 
 
 @pytest.mark.parametrize("name", MODULES)
