@@ -21,6 +21,7 @@ _EXPORTS = {
     "CallbackWarning": "load",
     "CALL_COLUMNS": "load",
     "save_calls": "load",
+    "defuse_formulas": "load",
     "summarize": "analysis",
     "dtmf_summary": "analysis",
     "DTMFSummary": "analysis",

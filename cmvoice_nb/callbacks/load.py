@@ -292,7 +292,8 @@ def load_callbacks(source: Any, *, dedupe: bool = True, warn: bool = True) -> pd
     return calls
 
 
-def save_calls(calls: pd.DataFrame, path: str | os.PathLike, *, format: str | None = None) -> Path:
+def save_calls(calls: pd.DataFrame, path: str | os.PathLike, *, format: str | None = None,
+               spreadsheet_safe: bool = False) -> Path:
     """Export a loaded callback frame to Parquet or CSV, atomically, for other tools.
 
     The format follows the suffix (``.parquet``/``.pq`` or ``.csv``) unless *format* is given.
@@ -300,6 +301,13 @@ def save_calls(calls: pd.DataFrame, path: str | os.PathLike, *, format: str | No
     exports back to the same frame, except that CSV cannot tell empty ``digits`` (DTMF without
     valid input) from missing ones: use Parquet when that matters. Refuses to overwrite one of
     the frame's own sources.
+
+    Text is written as it arrived, so a cell starting with ``=``, ``+``, ``-`` or ``@`` (a
+    callee ``+316...``, or anything a caller's system put in a key) is a formula to a spreadsheet
+    that opens the file directly. Import such a CSV as text instead (Excel: Data > From Text/CSV,
+    column type Text; LibreOffice: tick "Format quoted field as text" / set columns to Text), or
+    pass ``spreadsheet_safe=True``: every such text cell then starts with an apostrophe
+    (see :func:`defuse_formulas`). That file is for people; load the plain export or Parquet.
 
     Examples
     --------
@@ -323,6 +331,8 @@ def save_calls(calls: pd.DataFrame, path: str | os.PathLike, *, format: str | No
         with atomic_writer(target, "wb") as fh:
             fh.write(buf.getvalue())
     elif fmt == "csv":
+        if spreadsheet_safe:
+            out = defuse_formulas(out)
         for col in out.columns:
             if isinstance(out[col].dtype, pd.DatetimeTZDtype):
                 out[col] = out[col].dt.strftime("%Y-%m-%dT%H:%M:%S.%fZ").astype("string")
@@ -331,6 +341,40 @@ def save_calls(calls: pd.DataFrame, path: str | os.PathLike, *, format: str | No
     else:
         raise CallbackError(f"{target}: unknown export format {fmt!r}; expected 'parquet' or 'csv'")
     return target
+
+
+#: A text cell starting with one of these is run as a formula by spreadsheet programs (OWASP,
+#: "CSV injection"): ``=``, ``+``, ``-``, ``@``, tab and carriage return.
+FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+
+
+def defuse_formulas(frame: pd.DataFrame) -> pd.DataFrame:
+    """Return a copy in which no text cell can run as a spreadsheet formula.
+
+    Every text cell that starts with ``=``, ``+``, ``-``, ``@``, a tab or a carriage return gets a
+    leading apostrophe, which spreadsheets show as text and do not evaluate. Numbers, timestamps
+    and missing values are untouched; the input is not modified. Works on any frame, e.g. a
+    campaign's ``results.csv`` read with ``pd.read_csv(path, dtype=str)``.
+
+    Examples
+    --------
+    >>> df = pd.DataFrame({"callee": ["+31612345678", "0031612345678"], "note": ["=HYPERLINK(1)", "ok"]})
+    >>> defuse_formulas(df).to_dict("list")
+    {'callee': ["'+31612345678", '0031612345678'], 'note': ["'=HYPERLINK(1)", 'ok']}
+    """
+    out = frame.copy()
+    for col in out.columns:
+        series = out[col]
+        if not (series.dtype == object or isinstance(series.dtype, pd.StringDtype)):
+            continue
+        text = series.astype("string")
+        risky = text.str.startswith(FORMULA_PREFIXES).fillna(False).astype(bool)
+        if risky.any():
+            fixed = series.copy()
+            prefixed = "'" + text[risky]
+            fixed.loc[risky] = prefixed.astype(object) if series.dtype == object else prefixed
+            out[col] = fixed
+    return out
 
 
 # ---------------------------------------------------------------------------------------------
@@ -1270,4 +1314,5 @@ def _finalize(raw: pd.DataFrame, report: LoadReport, *, dedupe: bool) -> pd.Data
     return out
 
 
-__all__ = ["load_callbacks", "save_calls", "LoadReport", "BadLine", "CallbackWarning", "CALL_COLUMNS"]
+__all__ = ["load_callbacks", "save_calls", "defuse_formulas", "FORMULA_PREFIXES", "LoadReport", "BadLine",
+           "CallbackWarning", "CALL_COLUMNS"]

@@ -505,3 +505,41 @@ def test_a_json_array_file_nested_too_deeply_is_reported(tmp_path):
     path.write_text("[" * 10_000 + "]" * 10_000)
     calls = quiet_load(path)
     assert len(calls) == 0 and "nested too deeply" in calls.attrs["load_report"].bad_lines[0].reason
+
+
+# --- spreadsheet-safe export -------------------------------------------------------------------
+
+def risky_calls():
+    cb = callback(0, note="=HYPERLINK(\"http://x\",\"click\")")
+    cb["instruction-id"] = "@SUM(A1)"
+    cb["caller"] = "-1+1"
+    return load_callbacks([cb, callback(1)])
+
+
+def test_a_plain_csv_export_keeps_text_exactly_as_it_arrived(tmp_path):
+    out = save_calls(risky_calls(), tmp_path / "calls.csv")
+    again = load_callbacks(out)
+    assert again.loc[0, "note"].startswith("=HYPERLINK") and again.loc[0, "callee"] == "0031612345678"
+    assert again.loc[0, "instruction_id"] == "@SUM(A1)"
+
+
+def test_a_spreadsheet_safe_export_defuses_every_formula_cell(tmp_path):
+    import csv
+
+    out = save_calls(risky_calls(), tmp_path / "calls.csv", spreadsheet_safe=True)
+    rows = list(csv.DictReader(out.open(encoding="utf-8")))
+    assert rows[0]["note"].startswith("'=HYPERLINK") and rows[0]["instruction_id"] == "'@SUM(A1)"
+    assert rows[0]["caller"] == "'-1+1" and rows[1]["caller"] == "0031201234567"
+    cells = [v for row in rows for k, v in row.items() if k not in ("result_code", "ring_seconds", "talk_seconds",
+                                                                   "total_seconds")]
+    assert not any(v.startswith(("=", "+", "-", "@", "\t", "\r")) for v in cells)
+    assert rows[0]["result_code"] == "10"  # numbers untouched
+
+
+def test_defusing_leaves_the_input_frame_alone():
+    from cmvoice_nb.callbacks import defuse_formulas
+
+    calls = risky_calls()
+    before = calls.copy()
+    defuse_formulas(calls)
+    pd.testing.assert_frame_equal(calls, before)
