@@ -224,14 +224,14 @@ class CallbackReceiver:
         """Bind and serve in a daemon thread; returns self. Starting twice is an error."""
         if self._server is not None:
             raise CallbackError("receiver is already running")
-        if not self.app.accepting:
-            raise CallbackError("this receiver was stopped; create a new one")
         try:
             self._server = serve_in_thread(self.app, host=self.host, port=self.port, backlog=self.backlog,
                                            threads=self.threads)
         except OSError as exc:
             raise CallbackError(f"cannot listen on {self.host}:{self.port}: {exc}") from exc
         self.port = self._server.port
+        with self.app._lock:
+            self.app.accepting = True  # a stopped receiver may be started again (same log, same URL path)
         log.info("callback receiver listening on %s", self._masked_url())
         return self
 

@@ -324,6 +324,8 @@ class _Display:
             pass  # the thread is stuck in the hook (an unread console): it is a daemon, leave it
         if done:
             thread.join(timeout=max(0.0, deadline - time.monotonic()) + 0.5)
+            with self._lock:
+                self._thread = None  # a restarted receiver starts a fresh one
         return done
 
 

@@ -438,8 +438,15 @@ def test_the_health_url_answers_a_monitor(rx):
     assert report["status"] == "ok" and report["callbacks"] == 1 and report["disk_free_bytes"] > 0
 
 
-def test_a_stopped_receiver_cannot_be_restarted_by_accident(tmp_path):
-    rx = CallbackReceiver(tmp_path / "cb.jsonl").start()
+def test_a_stopped_receiver_can_be_started_again_and_keeps_appending(tmp_path):
+    seen = []
+    rx = CallbackReceiver(tmp_path / "cb.jsonl", on_callback=seen.append).start()
+    post(rx.url, callback(0))
     rx.stop()
-    with pytest.raises(Exception, match="stopped"):
-        rx.start()
+    rx.start()
+    try:
+        assert post(rx.url, callback(1))[0] == 200
+    finally:
+        rx.stop()
+    assert [r["call-id"] for r in log_lines(rx.out)] == [callback(0)["call-id"], callback(1)["call-id"]]
+    assert len(seen) == 2
