@@ -263,14 +263,31 @@ def load_callbacks(source: Any, *, dedupe: bool = True, warn: bool = True) -> pd
     >>> row["app"], row["outcome"], row["digits"], float(row["ring_seconds"])
     ('dtmf', 'Finished', '0042', 6.22)
     """
+    items = list(_expand(source))
+    try:
+        report, calls = _load(items, dedupe=dedupe, check_records=False)
+    except UnicodeEncodeError:
+        # Some dict held a lone surrogate ("\ud800"), which no text column can store: read again,
+        # this time checking every record (they are listed as bad). Checking up front would cost
+        # every load a full encode of its records.
+        report, calls = _load(items, dedupe=dedupe, check_records=True)
+    problems = report.problems()
+    if problems:
+        log.warning("load_callbacks: %s", "; ".join(problems))
+        if warn:
+            warnings.warn("; ".join(problems) + " (see df.attrs['load_report'])", CallbackWarning, stacklevel=2)
+    return calls
+
+
+def _load(items: list, *, dedupe: bool, check_records: bool) -> tuple[LoadReport, pd.DataFrame]:
     report = LoadReport()
     pieces: list[pd.DataFrame] = []
-    for index, item in enumerate(_expand(source)):
+    for index, item in enumerate(items):
         kind, value = item
         seq_base = index << 40  # keeps rows in source order across files when pieces are merged
         if kind == "records":
             report.sources.append("<records>")
-            pieces.extend(_records_frames(value, "<records>", seq_base, report))
+            pieces.extend(_records_frames(value, "<records>", seq_base, report, check=check_records))
         elif kind == "frame":
             report.sources.append("<DataFrame>")
             frame = value.reset_index(drop=True).copy()
@@ -278,18 +295,29 @@ def load_callbacks(source: Any, *, dedupe: bool = True, warn: bool = True) -> pd
             pieces.append(frame)
         else:
             report.sources.append(str(value))
-            pieces.extend(_read_file(Path(value), seq_base, report))
+            pieces.extend(_read_file(Path(value), seq_base, report, check=check_records))
     frame = _combine(pieces)
     report.records = len(frame)
     calls = _finalize(frame, report, dedupe=dedupe)
     report.rows = len(calls)
     calls.attrs["load_report"] = report
-    problems = report.problems()
-    if problems:
-        log.warning("load_callbacks: %s", "; ".join(problems))
-        if warn:
-            warnings.warn("; ".join(problems) + " (see df.attrs['load_report'])", CallbackWarning, stacklevel=2)
-    return calls
+    if check_records is False:
+        _require_encodable(calls)
+    return report, calls
+
+
+def _require_encodable(calls: pd.DataFrame) -> None:
+    """Raise ``UnicodeEncodeError`` if an extra (object) column holds a lone surrogate."""
+    for col in calls.columns[len(CALL_COLUMNS):]:
+        if calls[col].dtype == object:
+            for value in calls[col].dropna():
+                if isinstance(value, str):
+                    value.encode("utf-8")
+                elif isinstance(value, (list, dict)):
+                    try:
+                        json.dumps(value, ensure_ascii=False).encode("utf-8")
+                    except (TypeError, ValueError, RecursionError):
+                        pass
 
 
 def save_calls(calls: pd.DataFrame, path: str | os.PathLike, *, format: str | None = None,
@@ -434,7 +462,7 @@ def _paths(source: str | os.PathLike) -> list[Path]:
     raise CallbackError(f"{text}: no such file or folder")
 
 
-def _read_file(path: Path, seq_base: int, report: LoadReport) -> list[pd.DataFrame]:
+def _read_file(path: Path, seq_base: int, report: LoadReport, *, check: bool = True) -> list[pd.DataFrame]:
     name = path.name.lower()
     src = str(path)
     try:
@@ -460,7 +488,7 @@ def _read_file(path: Path, seq_base: int, report: LoadReport) -> list[pd.DataFra
         data[:3] = b"   "  # a BOM; blanking it in place keeps offsets and avoids a copy
     head = bytes(data[:65536]).lstrip()[:1]
     if head == b"[":
-        return _read_json_document(data, src, seq_base, report)
+        return _read_json_document(data, src, seq_base, report, check=check)
     if head == b"{" and name.endswith((".json", ".json.gz")):
         # A .json file may be one pretty-printed object rather than JSON Lines.
         try:
@@ -468,7 +496,7 @@ def _read_file(path: Path, seq_base: int, report: LoadReport) -> list[pd.DataFra
         except (ValueError, RecursionError):
             pass
         else:
-            return _records_frames([doc], src, seq_base, report)
+            return _records_frames([doc], src, seq_base, report, check=check)
     return _read_jsonl(data, src, seq_base, report)
 
 
@@ -490,7 +518,8 @@ def _read_bytearray(path: Path) -> bytearray:
     return data + rest if rest else data
 
 
-def _read_json_document(data: bytes, src: str, seq_base: int, report: LoadReport) -> list[pd.DataFrame]:
+def _read_json_document(data: bytes, src: str, seq_base: int, report: LoadReport, *,
+                        check: bool = True) -> list[pd.DataFrame]:
     try:
         doc = json.loads(data)
     except RecursionError:
@@ -501,7 +530,7 @@ def _read_json_document(data: bytes, src: str, seq_base: int, report: LoadReport
         report.bad_lines.append(BadLine(src, line, f"not valid JSON, file skipped: {exc}"))
         return []
     items = doc if isinstance(doc, list) else [doc]
-    return _records_frames(items, src, seq_base, report, item_label=True)
+    return _records_frames(items, src, seq_base, report, item_label=True, check=check)
 
 
 def _read_csv(path: Path, seq_base: int, report: LoadReport) -> pd.DataFrame:
@@ -1079,21 +1108,13 @@ def _records_to_frame(records: list[Mapping]) -> pd.DataFrame:
     return pd.DataFrame.from_records(flat) if flat else pd.DataFrame()
 
 
-def _records_frames(items: list, src: str, seq_base: int, report: LoadReport, *, item_label: bool = False) -> list[pd.DataFrame]:
+def _records_frames(items: list, src: str, seq_base: int, report: LoadReport, *, item_label: bool = False,
+                    check: bool = True) -> list[pd.DataFrame]:
     good, seq = [], []
     label = "item" if item_label else "record"
-    # One C-speed encode of everything finds lone surrogates ("\ud800"), which no UTF-8 column can
-    # hold; only then is each record checked, and those records are listed as bad.
-    suspect = False
-    try:
-        json.dumps([x for x in items if isinstance(x, Mapping)], ensure_ascii=False, default=str).encode("utf-8")
-    except UnicodeEncodeError:
-        suspect = True
-    except (ValueError, TypeError, RecursionError):
-        pass
     for i, item in enumerate(items):
         if isinstance(item, Mapping):
-            if suspect and _lone_surrogate(item):
+            if check and _lone_surrogate(item):
                 report.bad_lines.append(BadLine(src, i + 1, f"{label} {i + 1}: contains a lone surrogate (not valid Unicode)",
                                                 repr(item)[:120]))
                 continue

@@ -543,3 +543,16 @@ def test_defusing_leaves_the_input_frame_alone():
     before = calls.copy()
     defuse_formulas(calls)
     pd.testing.assert_frame_equal(calls, before)
+
+
+def test_a_lone_surrogate_in_an_unknown_key_of_a_dict_is_a_bad_record_too():
+    calls = quiet_load([callback(0, extra="\udfff"), callback(1)])
+    assert calls["instruction_id"].tolist() == ["row-1"]
+    assert calls.attrs["load_report"].bad_line_count == 1
+
+
+def test_a_json_array_file_with_an_encoded_surrogate_lists_that_item(tmp_path):
+    path = tmp_path / "cb.json"
+    path.write_bytes(b"[" + json.dumps(callback(0)).encode() + b', {"type": "otp-finished", "note": "\xed\xa0\x80"}]')
+    calls = quiet_load(path)
+    assert len(calls) == 1 and "lone surrogate" in calls.attrs["load_report"].bad_lines[0].reason
