@@ -161,3 +161,24 @@ def test_stopping_while_the_disk_is_full_exits_cleanly_with_a_message(tmp_path):
     assert code == 0, err
     assert "Traceback" not in err
     assert "refused with 503" in err and "File too large" in err
+
+
+def test_cmvoice_receive_as_shipped_refuses_a_sloppy_content_length(tmp_path):
+    import socket
+    import urllib.parse
+
+    proc, url = start_receiver(tmp_path)
+    parts = urllib.parse.urlsplit(url)
+    answers = []
+    try:
+        for header in ("Content-Length: 0_2", "Content-Length: 2\r\nContent-Length: 2",
+                       "Content-Length: 2\r\nContent-Length: 3", "Content-Length: +2"):
+            with socket.create_connection((parts.hostname, parts.port), timeout=10) as sock:
+                sock.sendall(f"POST {parts.path} HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                             f"{header}\r\n\r\n{{}}".encode())
+                answers.append(sock.recv(64).split(b"\r\n", 1)[0])
+        assert post_all(url, [callback(1)]) == [200]  # and it still serves
+    finally:
+        code, _ = stop(proc)
+    assert answers == [b"HTTP/1.1 400 Bad Request"] * 4
+    assert code == 0 and len((tmp_path / "cb.jsonl").read_text().splitlines()) == 1
