@@ -224,7 +224,7 @@ def content_digest(frame: pd.DataFrame) -> tuple[int, int]:
         s = frame[col] if col in frame.columns else pd.Series([None] * len(frame))
         s = s.reset_index(drop=True)
         if isinstance(s.dtype, pd.DatetimeTZDtype):
-            ns = s.dt.tz_convert("UTC").astype("int64")
+            ns = s.dt.tz_convert("UTC").astype("datetime64[ns, UTC]").astype("int64")  # same unit on both sides
             parts[col] = ns.where(s.notna(), -1)
         else:
             parts[col] = s.astype("object").where(s.notna(), "\x00<NA>").astype(str)
