@@ -671,8 +671,11 @@ class _Piece:
 
 
 def _line_table(data) -> tuple[np.ndarray, np.ndarray]:
+    """Start and end offset of every line (the end excludes the newline)."""
     buf = np.frombuffer(data, dtype=np.uint8)
-    newlines = np.flatnonzero(buf == 10)
+    step = 8 << 20  # scanned in cache-sized slices: no file-sized temporary to allocate and fault in
+    parts = [np.flatnonzero(buf[a:a + step] == 10) + a for a in range(0, len(buf), step)]
+    newlines = np.concatenate(parts) if parts else np.zeros(0, dtype=np.int64)
     starts = np.concatenate(([0], newlines + 1))
     ends = np.concatenate((newlines, [len(data)]))
     return starts, ends
