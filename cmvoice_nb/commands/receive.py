@@ -123,7 +123,7 @@ def run(args: argparse.Namespace) -> int:
             args.out, host=args.host, port=args.port, secret=secret,
             max_body_bytes=args.max_body_bytes or DEFAULT_MAX_BODY_BYTES,
             rotate_daily=args.rotate_daily, quarantine=args.quarantine,
-            keep_in_memory=False, on_callback=None if args.quiet else show,
+            keep_in_memory=False, on_callback=None,
             backlog=args.backlog or DEFAULT_BACKLOG, threads=args.threads or DEFAULT_THREADS,
         ).start()
     except (CMVoiceError, ValueError, OSError) as exc:
@@ -136,6 +136,8 @@ def run(args: argparse.Namespace) -> int:
                 previous[sig] = signal.signal(sig, lambda *_: stop.set())
         # The first stdout line is the URL: scripts and tests read exactly that.
         print(rx.url, flush=True)
+        if not args.quiet:
+            rx.on_callback = show  # only now: a retried callback must not print before the URL line
         print(f"cmvoice receive: appending to {rx.path}; health at <url>/health; Ctrl-C to stop",
               file=sys.stderr, flush=True)
         while not stop.wait(0.2):
