@@ -739,42 +739,32 @@ def _invalid_utf8(data, starts: np.ndarray, ends: np.ndarray, candidates: np.nda
     return bad
 
 
-def _value_kinds(piece: _Piece, key: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Where *key* occurs in *piece* and the kind of value it holds there.
-
-    Returns ``(kinds per line, match offsets, line of each match)``. A line's kind is ``b""``
-    when the key is absent, ``b"?"`` when it holds different kinds; a value's kind is its first
-    byte -- ``"`` string, ``n`` null, ``{``, ``[``, ``t``/``f``, ``0`` for any number. Inside a JSON
-    string a quote is always escaped, so ``"key"`` followed by a colon only matches a key (a false
-    match only sends a line down a slower, correct path).
-    """
-    pattern = re.compile(b'"' + re.escape(key.encode("utf-8")) + rb'"\s*:\s*(.)', re.DOTALL)
-    found = [(m.start(), m.group(1)) for m in pattern.finditer(piece.buffer)]
-    kinds = np.zeros(len(piece.starts), dtype="S1")
-    if not found:
-        return kinds, np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
-    pos = np.fromiter((p for p, _ in found), dtype=np.int64, count=len(found))
-    first = np.frombuffer(b"".join(c for _, c in found), dtype="S1")
-    value_kind = np.where(np.isin(first, [b'"', b"n", b"{", b"[", b"t", b"f"]), first, b"0").astype("S1")
-    line = np.searchsorted(piece.starts, pos, side="right") - 1
-    inside = (line >= 0) & (pos < piece.ends[np.maximum(line, 0)])  # blanked lines cannot match; defensive
-    pos, line, value_kind = pos[inside], line[inside], value_kind[inside]
-    kinds[line] = value_kind
-    # A line whose matches disagree (the key at two levels, two kinds): mark it mixed.
-    disagree = value_kind != kinds[line]
-    kinds[line[disagree]] = b"?"
-    return kinds, pos, line
-
-
 def _shadow(key: str) -> str:
     """The stand-in name for the minority kind of a key: same length, so renaming is done in place."""
     return "~" + key[1:]
 
 
-def _split_on_column(piece: _Piece, parts: tuple[str, ...], out: list, tolerant: list) -> bool:
-    """Resolve a key that holds strings in some lines and numbers in others; False without progress.
+def _key_pattern(key: str, value_start: bytes) -> "re.Pattern[bytes]":
+    """``"key"`` followed by a colon and a value starting with *value_start* (a regex class).
 
-    The lines of the less common kind get the key renamed in place (``"sip-disconnect-code"`` ->
+    Inside a JSON string a quote is always escaped, so ``"key"`` followed by a colon only matches a
+    key (a false match only sends a line down a slower, still correct path).
+    """
+    return re.compile(b'"' + re.escape(key.encode("utf-8")) + rb'"\s*:\s*' + value_start)
+
+
+def _lines_of(piece: _Piece, positions: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Line index (into the piece) of each byte offset, and whether it falls on a listed line."""
+    line = np.searchsorted(piece.starts, positions, side="right") - 1
+    valid = (line >= 0) & (positions < piece.ends[np.maximum(line, 0)])
+    return line, valid
+
+
+def _split_on_column(piece: _Piece, parts: tuple[str, ...], out: list, tolerant: list, *,
+                     majority_is_text: bool | None = None) -> bool:
+    """Resolve a key that holds text in some lines and numbers in others; False without progress.
+
+    Where the key holds the less common kind, it is renamed in place (``"sip-disconnect-code"`` ->
     ``"~ip-disconnect-code"``, same length), so one pyarrow read yields two columns of one kind
     each; both become text and are merged after (:func:`_text_columns`). Nothing is copied or
     reordered. Lines where the key holds an object, array or boolean go to the tolerant path.
@@ -784,35 +774,39 @@ def _split_on_column(piece: _Piece, parts: tuple[str, ...], out: list, tolerant:
     key = parts[-1]
     if not key or len(key.encode("utf-8")) != len(key):
         return False  # renaming in place needs a first byte that is a whole character
-    kinds, pos, line_of = _value_kinds(piece, key)
-    is_str, is_num = kinds == b'"', kinds == b"0"
-    odd = ~(is_str | is_num | (kinds == b"") | (kinds == b"n"))
-    minority = is_num if is_str.sum() >= is_num.sum() else is_str
-    majority_is_str = minority is is_num
-    name = ".".join(parts)
-    shadow = ".".join(parts[:-1] + (_shadow(key),))
-    new_schema = _schema_set(piece.schema, parts, pa.string() if majority_is_str else None)
-    if not odd.any() and not minority.any() and new_schema.equals(piece.schema):
+    buf = piece.buffer
+    if majority_is_text is None:
+        majority_is_text = len(_key_pattern(key, b'"').findall(buf)) >= len(_key_pattern(key, rb"[-0-9]").findall(buf))
+    # One scan for every value that is neither the majority kind nor null: the minority kind, or
+    # an object / array / boolean.
+    other = _key_pattern(key, rb'([^\s"n])' if majority_is_text else rb"([^\s0-9n-])")
+    found = [(m.start(), m.group(1)) for m in other.finditer(buf)]
+    at = np.fromiter((p for p, _ in found), dtype=np.int64, count=len(found))
+    first = np.frombuffer(b"".join(c for _, c in found), dtype=np.uint8)
+    is_odd = np.isin(first, np.frombuffer(b"[{tf", dtype=np.uint8))
+    odd_at, minority_at = at[is_odd], at[~is_odd]
+    odd = np.zeros(len(piece.starts), dtype=bool)
+    line, valid = _lines_of(piece, odd_at)
+    odd[line[valid]] = True
+    line, valid = _lines_of(piece, minority_at)
+    minority_at = minority_at[valid & ~odd[line]]
+    new_schema = _schema_set(piece.schema, parts, pa.string() if majority_is_text else None)
+    if not odd.any() and not len(minority_at) and new_schema.equals(piece.schema):
         return False
     if odd.any():
         tolerant.extend(piece.line_bytes(odd))
-        # Offsets of the remaining lines do not change: blanking keeps every byte where it was.
-        keep = ~odd
-        piece = piece.drop(odd)
-        remap = np.cumsum(keep) - 1
-        moved = keep[line_of]
-        pos, line_of = pos[moved], remap[line_of[moved]]
-        minority = minority[keep]
-    if minority.any():
+        piece = piece.drop(odd)  # blanking keeps every other byte where it was
+    if len(minority_at):
         if not isinstance(piece.buffer, bytearray):
             piece.buffer = bytearray(piece.buffer)
         tilde = ord("~")
-        for p in pos[minority[line_of]].tolist():
-            piece.buffer[p + 1] = tilde
+        buf = piece.buffer
+        for p in minority_at.tolist():
+            buf[p + 1] = tilde
         quoted = f'"{key}"'.encode()
         piece.renames = piece.renames + ((b'"~' + quoted[2:], quoted),)
     piece.schema = new_schema
-    piece.text_cols = piece.text_cols | {name, shadow}
+    piece.text_cols = piece.text_cols | {".".join(parts), ".".join(parts[:-1] + (_shadow(key),))}
     piece.depth += 1
     _read_piece(piece, out, tolerant)
     return True
@@ -895,25 +889,24 @@ def _read_pieces(pieces: list[_Piece], out: list, tolerant: list) -> None:
             _read_piece(p, out, tolerant)
 
 
-def _probe(data, schema) -> tuple[Any, list[tuple[str, ...]]]:
+def _probe(data, schema) -> tuple[Any, list[tuple[tuple[str, ...], bool]]]:
     """Types for the flexible keys from the file's head, and the keys already mixing kinds there.
 
     A key seen only as text is declared text; one seen only as numbers is left to inference; one
-    seen as both is resolved before the first read (see :func:`_split_on_column`) rather than
-    after a failed one.
+    seen as both is resolved before the first read (see :func:`_split_on_column`), with the kind
+    more common in the head taken as the majority, rather than after a failed read.
     """
     import pyarrow as pa
 
     head = bytes(data[:_PROBE_BYTES])
     mixed = []
     for parts in _FLEXIBLE:
-        pattern = b'"' + re.escape(parts[-1].encode()) + rb'"\s*:\s*(.)'
-        kinds = {b"s" if m.group(1) == b'"' else b"n" if m.group(1) == b"n" else b"0"
-                 for m in re.finditer(pattern, head)} - {b"n"}
-        if kinds == {b"s"}:
+        text = len(_key_pattern(parts[-1], b'"').findall(head))
+        number = len(_key_pattern(parts[-1], rb"[-0-9]").findall(head))
+        if text and number:
+            mixed.append((parts, text >= number))
+        elif text:
             schema = _schema_set(schema, parts, pa.string())
-        elif len(kinds) > 1:
-            mixed.append(parts)
     return schema, mixed
 
 
@@ -937,7 +930,7 @@ def _read_jsonl(data, src: str, seq_base: int, report: LoadReport) -> list[pd.Da
         schema, mixed = _probe(buffer, _arrow_schema())
         text = frozenset(".".join(p) for p in _FLEXIBLE)
         piece = _Piece(buffer, starts[kept], ends[kept], kept, schema, text)
-        if not (mixed and _split_on_column(piece, mixed[0], out, tolerant)):
+        if not (mixed and _split_on_column(piece, mixed[0][0], out, tolerant, majority_is_text=mixed[0][1])):
             _read_piece(piece, out, tolerant)
     records: list = []
     bad: list = []

@@ -556,3 +556,17 @@ def test_a_json_array_file_with_an_encoded_surrogate_lists_that_item(tmp_path):
     path.write_bytes(b"[" + json.dumps(callback(0)).encode() + b', {"type": "otp-finished", "note": "\xed\xa0\x80"}]')
     calls = quiet_load(path)
     assert len(calls) == 1 and "lone surrogate" in calls.attrs["load_report"].bad_lines[0].reason
+
+
+def test_text_sip_codes_that_appear_only_late_in_a_big_log_are_still_kept_on_the_columnar_path(tmp_path):
+    # The head of the file (the first MiB) shows only numbers; the first "BYE" comes much later.
+    items = provider_log(6000)
+    for i, cb in enumerate(items[:5000]):
+        if cb["call-id"].startswith("6d0f176e"):
+            items[i] = callback(i)
+    path = write_jsonl(tmp_path / "cb.jsonl", items)
+    assert path.stat().st_size > 2 << 20
+    calls = load_callbacks(path)
+    assert calls.attrs["load_report"].tolerant_lines == 0
+    assert (calls.loc[5000:, "sip_disconnect_code"].dropna() == "BYE").any()
+    pd.testing.assert_frame_equal(calls, load_callbacks(items))
