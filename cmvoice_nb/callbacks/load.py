@@ -208,6 +208,7 @@ class LoadReport:
             ("rows", self.rows),
             ("bad lines skipped", self.bad_line_count),
             ("duplicates removed", self.duplicates_removed),
+            ("lines read one by one", self.tolerant_lines),
             ("unparsable timestamps", sum(self.unparsable_timestamps.values())),
             ("invalid values", sum(self.invalid_values.values())),
         ]
