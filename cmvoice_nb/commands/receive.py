@@ -22,6 +22,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+from pathlib import Path
 import threading
 import time
 
@@ -114,6 +115,16 @@ def run(args: argparse.Namespace) -> int:
         if not secret:
             print(f"cmvoice receive: {args.secret_file} is empty", file=sys.stderr)
             return 2
+    # Fail at start, not with a 503 on every callback, when the log cannot be written at all.
+    folder = Path(args.out) if Path(args.out).is_dir() else Path(args.out).parent
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        print(f"cmvoice receive: cannot create {folder}: {exc}", file=sys.stderr)
+        return 2
+    if not os.access(folder, os.W_OK):
+        print(f"cmvoice receive: {folder} is not writable", file=sys.stderr)
+        return 2
     # waitress reports queue depth on every burst; the health endpoint says it better, and a log
     # line blocked on an unread stderr must not stall the server's loop.
     logging.getLogger("waitress.queue").setLevel(logging.ERROR)

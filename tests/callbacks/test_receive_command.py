@@ -182,3 +182,13 @@ def test_cmvoice_receive_as_shipped_refuses_a_sloppy_content_length(tmp_path):
         code, _ = stop(proc)
     assert answers == [b"HTTP/1.1 400 Bad Request"] * 4
     assert code == 0 and len((tmp_path / "cb.jsonl").read_text().splitlines()) == 1
+
+
+def test_receive_refuses_to_start_when_the_log_folder_cannot_be_created(tmp_path):
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("a file where the log folder should be")
+    proc = subprocess.run(
+        [sys.executable, "-m", "cmvoice_nb", "receive", "--out", str(blocker / "logs" / "cb.jsonl")],
+        capture_output=True, text=True, timeout=60,
+    )
+    assert proc.returncode == 2 and "cannot create" in proc.stderr and proc.stdout == ""
