@@ -22,6 +22,7 @@ that ``except ValueError`` keeps working for callers who do not know us::
     ├── CampaignError (ValueError)        a campaign that cannot be planned or sent
     │   └── JournalError                  the SQLite journal is unusable or belongs to another campaign
     └── CallbackError                     the callback receiver or loader cannot proceed
+        └── CallbackTimeout (+TimeoutError) fewer callbacks than awaited arrived in time
 
 The provider has no idempotency key, so every error says whether a retry is
 safe: :attr:`CMVoiceError.retry_safe` is True only when the request provably was
@@ -346,6 +347,10 @@ class CallbackError(CMVoiceError):
     """The callback receiver or loader cannot proceed."""
 
 
+class CallbackTimeout(CallbackError, TimeoutError):
+    """``wait_for`` on a receiver ran out of time before enough callbacks arrived."""
+
+
 __all__ = [
     "redact",
     "redact_json",
@@ -372,4 +377,5 @@ __all__ = [
     "CampaignError",
     "JournalError",
     "CallbackError",
+    "CallbackTimeout",
 ]

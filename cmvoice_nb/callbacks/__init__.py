@@ -2,7 +2,7 @@
 
 Data flows one way::
 
-    provider / Simulator --POST--> CallbackReceiver --JSONL--> load_callbacks --> summarize, funnel, plots, report
+    provider / Simulator --POST--> wsgi_app (CallbackReceiver, cmvoice receive) --JSONL--> load_callbacks --> summarize, funnel, plots, report
 
 Importing this package imports nothing heavy; each submodule pulls in pandas,
 pyarrow or matplotlib only when it is imported itself.
@@ -14,11 +14,14 @@ from .._lazy import lazy_exports
 _EXPORTS = {
     "CallbackReceiver": "receiver",
     "CallbackTimeout": "receiver",
+    "wsgi_app": "wsgi",
+    "CallbackApp": "wsgi",
     "load_callbacks": "load",
     "LoadReport": "load",
     "CallbackWarning": "load",
     "CALL_COLUMNS": "load",
     "save_calls": "load",
+    "defuse_formulas": "load",
     "summarize": "analysis",
     "dtmf_summary": "analysis",
     "DTMFSummary": "analysis",

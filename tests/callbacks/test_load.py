@@ -38,7 +38,7 @@ def test_columns_are_exactly_the_documented_ones_in_order():
 def test_columns_are_typed():
     calls = load_callbacks(sample())
     assert str(calls["result_code"].dtype) == "Int64"
-    assert str(calls["sip_disconnect_code"].dtype) == "Int64"
+    assert isinstance(calls["sip_disconnect_code"].dtype, pd.StringDtype)  # alphanumeric (contract)
     for col in ("started_on", "answered_on", "finished_on", "received_at"):
         assert str(calls[col].dtype) == "datetime64[ns, UTC]"
     assert isinstance(calls["digits"].dtype, pd.StringDtype)
@@ -75,7 +75,7 @@ def test_sip_disconnect_fields_are_flattened():
     cb = callback(0, code=12)
     cb["result"].update({"sip-disconnect-code": 486, "sip-disconnect-reason": "Busy Here"})
     calls = load_callbacks([cb])
-    assert calls.loc[0, "sip_disconnect_code"] == 486
+    assert calls.loc[0, "sip_disconnect_code"] == "486"  # a number sent where text is documented: kept as text
     assert calls.loc[0, "sip_disconnect_reason"] == "Busy Here"
 
 
@@ -355,3 +355,218 @@ def test_two_objects_glued_on_one_line_are_both_kept(tmp_path, many_bad):
     calls = quiet_load(path)
     assert calls["instruction_id"].tolist() == ["row-0", "row-1", "row-2", "row-3"]
     assert calls.attrs["load_report"].bad_line_count == len(noise)
+
+
+# --- callbacks as the provider really sends them (issue 11) --------------------------------------
+
+# The provider's documented example values (API-CONTRACT.md, "Callbacks"; the seed's example
+# callback): sip-disconnect-code is alphanumeric and the example sends "BYE", the reason may be
+# empty, answered-on is null when nobody answered, times come with and without milliseconds,
+# and the caller may be "anonymous".
+PROVIDER_FAILED = {
+    "type": "notification-finished",
+    "call-id": "6d0f176e-00ac-4de2-a04d-b3f7c895adb0",
+    "instruction-id": "aeba8cae-eadd-4b49-9350-8061893b3d66",
+    "caller": "anonymous",
+    "callee": "0031612345678",
+    "result": {"code": 11, "description": "Failed", "sip-disconnect-code": "BYE", "sip-disconnect-reason": ""},
+    "started-on": "2018-02-09T11:00:31Z",
+    "answered-on": None,
+    "finished-on": "2018-02-09T11:00:48.112Z",
+}
+
+
+def provider_log(n):
+    """*n* callbacks: the simulator's numeric SIP codes, with the provider's "BYE" one line in 97."""
+    items = []
+    for i in range(n):
+        if i % 97 == 5:
+            items.append(dict(PROVIDER_FAILED, **{"call-id": f"6d0f176e-00ac-4de2-a04d-{i:012d}"}))
+        else:
+            cb = callback(i, code=12 if i % 5 == 0 else 10)
+            if i % 5 == 0:
+                cb["result"].update({"sip-disconnect-code": 486, "sip-disconnect-reason": "Busy Here"})
+            items.append(cb)
+    return items
+
+
+def test_the_providers_example_values_are_kept_with_their_documented_types(tmp_path):
+    calls = load_callbacks(write_jsonl(tmp_path / "cb.jsonl", [PROVIDER_FAILED]))
+    row = calls.iloc[0]
+    assert row["sip_disconnect_code"] == "BYE" and row["sip_disconnect_reason"] == ""
+    assert row["caller"] == "anonymous" and pd.isna(row["answered_on"])
+    assert row["started_on"] == pd.Timestamp("2018-02-09T11:00:31Z")
+    assert row["finished_on"] == pd.Timestamp("2018-02-09T11:00:48.112Z")
+    assert row["outcome"] == "Failed" and calls.attrs["load_report"].ok
+
+
+def test_text_and_numeric_sip_codes_mixed_in_one_log_stay_on_the_columnar_path(tmp_path):
+    items = provider_log(3000)
+    calls = load_callbacks(write_jsonl(tmp_path / "cb.jsonl", items))
+    report = calls.attrs["load_report"]
+    assert report.ok and report.tolerant_lines == 0  # no line was read one by one
+    assert len(calls) == 3000
+    codes = calls["sip_disconnect_code"]
+    assert (codes[calls["call_id"].str.startswith("6d0f176e")] == "BYE").all()
+    assert set(codes.dropna()) == {"BYE", "486"}
+    assert calls["instruction_id"].tolist()[:3] == ["row-0", "row-1", "row-2"]  # file order kept
+    # Whatever path a line takes, the frame equals the one built from the dicts themselves.
+    pd.testing.assert_frame_equal(calls, load_callbacks(items))
+
+
+def test_a_string_code_in_a_numeric_column_is_converted_per_column(tmp_path):
+    items = [callback(i) for i in range(200)]
+    items[50]["result"]["code"] = "12"
+    items[120]["digits"] = 42  # a number where text is documented
+    calls = load_callbacks(write_jsonl(tmp_path / "cb.jsonl", items))
+    assert calls.attrs["load_report"].tolerant_lines == 0
+    assert calls.loc[50, "result_code"] == 12 and calls.loc[50, "outcome"] == "Rejected"
+    assert calls.loc[120, "digits"] == "42"
+
+
+def test_an_unknown_key_that_changes_kind_is_kept_as_text(tmp_path):
+    items = [callback(i, customGrouping3=(i if i % 2 else f"g{i}")) for i in range(100)]
+    calls = load_callbacks(write_jsonl(tmp_path / "cb.jsonl", items))
+    assert calls.attrs["load_report"].tolerant_lines == 0
+    assert calls["customGrouping3"].astype(str).tolist()[:4] == ["g0", "1", "g2", "3"]
+
+
+def test_an_object_where_text_is_expected_is_kept_as_json_text(tmp_path):
+    items = [callback(i) for i in range(100)]
+    items[7]["caller"] = {"number": "0031201234567"}
+    items[8]["result"]["sip-disconnect-code"] = True
+    calls = load_callbacks(write_jsonl(tmp_path / "cb.jsonl", items))
+    assert json.loads(calls.loc[7, "caller"]) == {"number": "0031201234567"}
+    assert calls.loc[8, "sip_disconnect_code"] == "true"
+    assert len(calls) == 100 and calls.attrs["load_report"].bad_line_count == 0
+
+
+def deep(depth):
+    return '{"type": "otp-finished", "x": ' + "[" * depth + "]" * depth + "}"
+
+
+@pytest.mark.parametrize("depth", [10_000, 100_000])
+def test_a_line_nested_deeper_than_any_parser_can_go_is_a_bad_line_not_a_crash(tmp_path, depth):
+    path = write_jsonl(tmp_path / "cb.jsonl", [callback(0), deep(depth), callback(1)])
+    calls = quiet_load(path)
+    report = calls.attrs["load_report"]
+    assert calls["instruction_id"].tolist() == ["row-0", "row-1"]
+    (bad,) = report.bad_lines
+    assert bad.line == 2 and "nested too deeply" in bad.reason
+
+
+def test_moderate_nesting_that_json_can_read_is_kept(tmp_path):
+    path = write_jsonl(tmp_path / "cb.jsonl", [callback(0), dict(callback(1), x=json.loads(deep(200))["x"])])
+    calls = load_callbacks(path)
+    assert len(calls) == 2 and calls.attrs["load_report"].ok
+
+
+def test_a_lone_surrogate_is_a_bad_line_and_a_valid_pair_is_kept(tmp_path):
+    lone = json.dumps(callback(1))[:-1] + ', "note": "\\ud800"}'
+    pair = json.dumps(callback(2))[:-1] + ', "note": "\\ud83d\\ude00"}'
+    path = write_jsonl(tmp_path / "cb.jsonl", [callback(0), lone, pair, callback(3)])
+    calls = quiet_load(path)
+    assert calls["instruction_id"].tolist() == ["row-0", "row-2", "row-3"]
+    assert calls.loc[1, "note"] == "\U0001F600"
+    (bad,) = calls.attrs["load_report"].bad_lines
+    assert bad.line == 2 and "lone surrogate" in bad.reason
+
+
+def test_invalid_utf8_and_encoded_surrogates_are_bad_lines(tmp_path):
+    path = tmp_path / "cb.jsonl"
+    good = [json.dumps(callback(i), ensure_ascii=False).encode() for i in range(3)]
+    accented = json.dumps(callback(3, note="Café"), ensure_ascii=False).encode()
+    path.write_bytes(b"\n".join([good[0], b'{"type": "otp-finished", "x": "\xff\xfe"}', good[1],
+                                 b'{"type": "otp-finished", "x": "\xed\xa0\x80"}', accented, good[2]]) + b"\n")
+    calls = quiet_load(path)
+    report = calls.attrs["load_report"]
+    assert calls["instruction_id"].tolist() == ["row-0", "row-1", "row-3", "row-2"]
+    assert calls.loc[2, "note"] == "Café"
+    assert [b.line for b in report.bad_lines] == [2, 4]
+    assert all("UTF-8" in b.reason for b in report.bad_lines)
+
+
+def test_a_huge_line_goes_to_the_tolerant_path_and_is_kept(tmp_path):
+    big = callback(1, note="x" * (2 << 20))
+    path = write_jsonl(tmp_path / "cb.jsonl", [callback(0), big, callback(2)])
+    calls = load_callbacks(path)
+    assert calls["instruction_id"].tolist() == ["row-0", "row-1", "row-2"]
+    assert calls.attrs["load_report"].tolerant_lines == 1 and len(calls.loc[1, "note"]) == 2 << 20
+
+
+def test_dicts_with_a_lone_surrogate_are_listed_as_bad_records():
+    calls = quiet_load([callback(0), callback(1, note="\ud800"), callback(2)])
+    assert calls["instruction_id"].tolist() == ["row-0", "row-2"]
+    assert "lone surrogate" in calls.attrs["load_report"].bad_lines[0].reason
+
+
+def test_a_json_array_file_nested_too_deeply_is_reported(tmp_path):
+    path = tmp_path / "cb.json"
+    path.write_text("[" * 10_000 + "]" * 10_000)
+    calls = quiet_load(path)
+    assert len(calls) == 0 and "nested too deeply" in calls.attrs["load_report"].bad_lines[0].reason
+
+
+# --- spreadsheet-safe export -------------------------------------------------------------------
+
+def risky_calls():
+    cb = callback(0, note="=HYPERLINK(\"http://x\",\"click\")")
+    cb["instruction-id"] = "@SUM(A1)"
+    cb["caller"] = "-1+1"
+    return load_callbacks([cb, callback(1)])
+
+
+def test_a_plain_csv_export_keeps_text_exactly_as_it_arrived(tmp_path):
+    out = save_calls(risky_calls(), tmp_path / "calls.csv")
+    again = load_callbacks(out)
+    assert again.loc[0, "note"].startswith("=HYPERLINK") and again.loc[0, "callee"] == "0031612345678"
+    assert again.loc[0, "instruction_id"] == "@SUM(A1)"
+
+
+def test_a_spreadsheet_safe_export_defuses_every_formula_cell(tmp_path):
+    import csv
+
+    out = save_calls(risky_calls(), tmp_path / "calls.csv", spreadsheet_safe=True)
+    rows = list(csv.DictReader(out.open(encoding="utf-8")))
+    assert rows[0]["note"].startswith("'=HYPERLINK") and rows[0]["instruction_id"] == "'@SUM(A1)"
+    assert rows[0]["caller"] == "'-1+1" and rows[1]["caller"] == "0031201234567"
+    cells = [v for row in rows for k, v in row.items() if k not in ("result_code", "ring_seconds", "talk_seconds",
+                                                                   "total_seconds")]
+    assert not any(v.startswith(("=", "+", "-", "@", "\t", "\r")) for v in cells)
+    assert rows[0]["result_code"] == "10"  # numbers untouched
+
+
+def test_defusing_leaves_the_input_frame_alone():
+    from cmvoice_nb.callbacks import defuse_formulas
+
+    calls = risky_calls()
+    before = calls.copy()
+    defuse_formulas(calls)
+    pd.testing.assert_frame_equal(calls, before)
+
+
+def test_a_lone_surrogate_in_an_unknown_key_of_a_dict_is_a_bad_record_too():
+    calls = quiet_load([callback(0, extra="\udfff"), callback(1)])
+    assert calls["instruction_id"].tolist() == ["row-1"]
+    assert calls.attrs["load_report"].bad_line_count == 1
+
+
+def test_a_json_array_file_with_an_encoded_surrogate_lists_that_item(tmp_path):
+    path = tmp_path / "cb.json"
+    path.write_bytes(b"[" + json.dumps(callback(0)).encode() + b', {"type": "otp-finished", "note": "\xed\xa0\x80"}]')
+    calls = quiet_load(path)
+    assert len(calls) == 1 and "lone surrogate" in calls.attrs["load_report"].bad_lines[0].reason
+
+
+def test_text_sip_codes_that_appear_only_late_in_a_big_log_are_still_kept_on_the_columnar_path(tmp_path):
+    # The head of the file (the first MiB) shows only numbers; the first "BYE" comes much later.
+    items = provider_log(6000)
+    for i, cb in enumerate(items[:5000]):
+        if cb["call-id"].startswith("6d0f176e"):
+            items[i] = callback(i)
+    path = write_jsonl(tmp_path / "cb.jsonl", items)
+    assert path.stat().st_size > 2 << 20
+    calls = load_callbacks(path)
+    assert calls.attrs["load_report"].tolerant_lines == 0
+    assert (calls.loc[5000:, "sip_disconnect_code"].dropna() == "BYE").any()
+    pd.testing.assert_frame_equal(calls, load_callbacks(items))

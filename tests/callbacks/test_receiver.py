@@ -4,10 +4,11 @@ import json
 import socket
 import threading
 import urllib.parse
+import urllib.request
 
 import pytest
 
-from cmvoice_nb.callbacks import receiver as receiver_module
+from cmvoice_nb.callbacks import wsgi as receiver_module
 from cmvoice_nb.callbacks.load import load_callbacks
 from cmvoice_nb.callbacks.receiver import CallbackReceiver, CallbackTimeout, log_line
 
@@ -140,7 +141,7 @@ def test_repr_hides_the_secret(rx):
 
 
 def test_request_logging_never_shows_the_secret(rx, caplog):
-    caplog.set_level("DEBUG", logger="cmvoice_nb.callbacks.receiver")
+    caplog.set_level("DEBUG", logger="cmvoice_nb.callbacks")
     post(rx.url, callback(0))
     post(rx.url + "x", callback(0))
     assert caplog.records
@@ -203,15 +204,52 @@ def test_in_memory_receiver_quarantines_in_memory():
         assert rx.quarantined[0]["body"] == "{nope"
 
 
-def test_missing_content_length_is_411(rx):
-    parts = urllib.parse.urlsplit(rx.url)
+def raw_request(url, head: str, body: bytes = b"") -> bytes:
+    """Send bytes exactly as given on a fresh socket; return the status line."""
+    parts = urllib.parse.urlsplit(url)
     with socket.create_connection((parts.hostname, parts.port), timeout=10) as sock:
-        sock.sendall(
-            f"POST {parts.path} HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
-            "Transfer-Encoding: chunked\r\n\r\n2\r\n{}\r\n0\r\n\r\n".encode()
-        )
-        reply = sock.recv(1024)
-    assert reply.startswith(b"HTTP/1.1 411")
+        sock.sendall(head.replace("{path}", parts.path).encode("latin-1") + body)
+        reply = b""
+        while b"\r\n" not in reply:
+            chunk = sock.recv(1024)
+            if not chunk:
+                break
+            reply += chunk
+    return reply.split(b"\r\n", 1)[0]
+
+
+def test_a_post_without_content_length_is_411(rx):
+    status = raw_request(rx.url, "POST {path} HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                                 "Connection: close\r\n\r\n", b"{}")
+    assert status.startswith(b"HTTP/1.1 411") and rx.count == 0
+
+
+def test_a_chunked_post_is_buffered_by_the_server_and_stored(rx):
+    body = json.dumps(callback(0)).encode()
+    status = raw_request(rx.url, "POST {path} HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                                 "Transfer-Encoding: chunked\r\n\r\n",
+                         f"{len(body):x}\r\n".encode() + body + b"\r\n0\r\n\r\n")
+    assert status.startswith(b"HTTP/1.1 200")
+    assert log_lines(rx.out)[0]["call-id"] == callback(0)["call-id"]
+
+
+@pytest.mark.parametrize("header", [
+    "Content-Length: 0_2",            # int() would accept the underscore
+    "Content-Length: +2",
+    "Content-Length: 2 2",
+    "Content-Length: 0x2",
+    "Content-Length: -2",
+    "Content-Length: \u0662",        # an Arabic-Indic digit, which int() also accepts
+    "Content-Length: 2\r\nContent-Length: 2",
+    "Content-Length: 2\r\nContent-Length: 3",
+    "Content-Length: 2, 2",
+])
+def test_content_length_must_be_exactly_one_run_of_digits(rx, header):
+    header = header.encode().decode("unicode_escape").encode("utf-8").decode("latin-1")
+    status = raw_request(rx.url, "POST {path} HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                                 f"{header}\r\nConnection: close\r\n\r\n", b"{}")
+    assert status.startswith(b"HTTP/1.1 400"), status
+    assert rx.count == 0 and not rx.out.exists()
 
 
 def test_secret_must_be_one_path_segment():
@@ -300,8 +338,8 @@ def test_a_failing_disk_is_not_acknowledged(rx, monkeypatch):
 
     monkeypatch.setattr(receiver_module, "_fsync", broken)
     status, _ = post(rx.url, callback(0))
-    assert status == 500
-    assert rx.count == 0
+    assert status == 503  # the provider retries
+    assert rx.count == 0 and rx.refused == 1
 
 
 def test_a_receiver_that_keeps_nothing_in_memory_reads_its_log_for_the_frame(tmp_path):
@@ -323,3 +361,92 @@ def test_keeping_nothing_needs_a_log_file():
 def test_a_failing_on_callback_hook_does_not_fail_the_post(rx):
     rx.on_callback = lambda rec: 1 / 0
     assert post(rx.url, callback(0))[0] == 200 and rx.count == 1
+
+
+# --- a receiver you can leave running for a season (issue 11) ------------------------------------
+
+def test_a_burst_of_3000_posts_from_64_clients_on_fresh_connections_is_stored_exactly_once(rx):
+    clients, total = 64, 3000
+    parts = urllib.parse.urlsplit(rx.url)
+    outcomes = []
+    lock = threading.Lock()
+
+    def client(c):
+        mine = []
+        for i in range(c, total, clients):
+            body = json.dumps(callback(i)).encode()
+            try:
+                conn = http.client.HTTPConnection(parts.hostname, parts.port, timeout=60)
+                conn.request("POST", parts.path, body=body, headers={"Content-Type": "application/json"})
+                resp = conn.getresponse()
+                resp.read()
+                mine.append(resp.status)
+                conn.close()
+            except OSError as exc:  # a reset or refused connection
+                mine.append(type(exc).__name__)
+        with lock:
+            outcomes.extend(mine)
+
+    pool = [threading.Thread(target=client, args=(c,)) for c in range(clients)]
+    for th in pool:
+        th.start()
+    for th in pool:
+        th.join(timeout=240)
+    assert not any(th.is_alive() for th in pool)
+    assert [o for o in outcomes if o != 200] == []  # 0 reset, 0 refused
+    ids = [json.loads(line)["call-id"] for line in rx.out.read_text().splitlines()]
+    assert len(ids) == total and len(set(ids)) == total  # 0 lost, 0 duplicated
+    assert rx.count == total
+
+
+def test_a_blocked_display_hook_never_delays_an_acknowledgement(tmp_path):
+    release = threading.Event()
+    shown = []
+
+    def stuck(record):  # like print() into a pipe nobody reads
+        release.wait(30)
+        shown.append(record["call-id"])
+
+    with CallbackReceiver(tmp_path / "cb.jsonl", on_callback=stuck, display_queue=10) as rx:
+        for i in range(40):
+            assert post(rx.url, callback(i))[0] == 200
+        assert rx.count == 40
+        assert rx.display_dropped >= 40 - 10 - 1  # the queue holds 10, the hook holds 1
+        release.set()
+    assert len(log_lines(rx.out)) == 40  # every callback stored, whatever the display dropped
+    assert shown and len(shown) + rx.display_dropped == 40
+
+
+@pytest.mark.parametrize("body, reason", [
+    (b'{"type": "otp-finished", "x": ' + b"[" * 10_000 + b"]" * 10_000 + b"}", "nested too deeply"),
+    (b'{"type": "otp-finished", "note": "\\ud800"}', "lone surrogate"),
+    (b'{"type": "otp-finished", "note": "\xed\xa0\x80"}', "UTF-8"),
+])
+def test_bodies_that_break_the_parser_are_answered_400_and_quarantined_over_http(tmp_path, body, reason):
+    with CallbackReceiver(tmp_path / "cb.jsonl", max_body_bytes=1 << 20) as rx:
+        status, reply = post(rx.url, body)
+        assert status == 400 and reason in reply["message"]
+        assert post(rx.url, callback(0))[0] == 200  # and the receiver carries on
+    assert reason in log_lines(rx.quarantine_path)[0]["reason"]
+    assert len(log_lines(rx.out)) == 1
+
+
+def test_the_health_url_answers_a_monitor(rx):
+    post(rx.url, callback(0))
+    with urllib.request.urlopen(rx.health_url, timeout=10) as resp:
+        report = json.loads(resp.read())
+    assert report["status"] == "ok" and report["callbacks"] == 1 and report["disk_free_bytes"] > 0
+
+
+def test_a_stopped_receiver_can_be_started_again_and_keeps_appending(tmp_path):
+    seen = []
+    rx = CallbackReceiver(tmp_path / "cb.jsonl", on_callback=seen.append).start()
+    post(rx.url, callback(0))
+    rx.stop()
+    rx.start()
+    try:
+        assert post(rx.url, callback(1))[0] == 200
+    finally:
+        rx.stop()
+    assert [r["call-id"] for r in log_lines(rx.out)] == [callback(0)["call-id"], callback(1)["call-id"]]
+    assert len(seen) == 2
