@@ -83,14 +83,14 @@ class SuppressionList:
         self.region = region
 
     def __contains__(self, number: object) -> bool:
+        if not isinstance(number, (str, int, float)) or isinstance(number, bool):
+            return False
         if number in self.numbers:
             return True
         from ..numbers import try_normalize
 
-        if isinstance(number, (str, int, float)) and not isinstance(number, bool):
-            normal, _ = try_normalize(number, region=self.region)
-            return normal is not None and normal in self.numbers
-        return False
+        normal, _ = try_normalize(number, region=self.region)
+        return normal is not None and normal in self.numbers
 
     def __iter__(self) -> Iterator[str]:
         return iter(sorted(self.numbers))
@@ -228,7 +228,9 @@ def read_suppression(source: Any, *, region: str | None = None, interface: str =
         entries, where = _read_file(Path(os.fspath(source)), name)
     elif isinstance(source, pd.DataFrame):
         cols = [str(c) for c in source.columns]
-        col = _number_column(cols, source.astype(str).values.tolist()) if len(cols) else None
+        # Cells as Python text, not astype(str): an arrow-backed string column refuses lone surrogates.
+        cells = [[str(v) for v in row] for row in source.itertuples(index=False, name=None)]
+        col = _number_column(cols, cells) if len(cols) else None
         if col is None:
             raise CampaignError(f"{name}: the DataFrame has no column of phone numbers "
                                 f"(name it one of {', '.join(NUMBER_COLUMNS[:3])})")
