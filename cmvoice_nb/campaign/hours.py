@@ -733,7 +733,7 @@ def describe_waits(status: Any) -> str:
         return "every row is inside its calling hours"
     opens = waiting["opens_at"].dropna()
     n = len(waiting)
-    text = f"{n} row{'s' if n != 1 else ''} wait{'s' if n == 1 else ''} for their calling hours"
+    text = f"{n} row waits for its calling hours" if n == 1 else f"{n} rows wait for their calling hours"
     if not opens.empty:
         first, last = opens.min(), opens.max()
         text += f"; the first opens {first:%Y-%m-%d %H:%M} UTC"
