@@ -537,7 +537,7 @@ class CallingHours:
                                        country=country)
                 common = spans if common is None else _intersect(common, spans)
             limit = now_utc + _dt.timedelta(days=horizon - 1)
-            for start, end in common or []:
+            for start, end in _merge(common or []):
                 if end <= now_utc:
                     continue
                 if start <= now_utc:
@@ -559,6 +559,17 @@ class CallingHours:
             return (f"calling hours {self.hours_text} {self.days_text} never hold in all of {', '.join(zones)} at once; "
                     f"give the callee's zone with tz=")
         return f"calling hours {self.hours_text} {self.days_text} do not open within {_HORIZONS_DAYS[-1]} days"
+
+
+def _merge(spans: list) -> list:
+    """Join intervals that touch (a whole-day window on consecutive days is one stretch)."""
+    out: list = []
+    for start, end in spans:
+        if out and start <= out[-1][1]:
+            out[-1] = (out[-1][0], max(out[-1][1], end))
+        else:
+            out.append((start, end))
+    return out
 
 
 def _intersect(a: list, b: list) -> list:

@@ -291,8 +291,14 @@ def test_a_calling_hours_object_is_accepted_as_is_and_whole_days_work():
     assert one(NL, at(2026, 1, 9, 23, 30), calling_hours=h).inside             # Saturday 00:30
 
 
+def test_a_whole_day_window_on_consecutive_days_closes_when_the_last_day_ends():
+    row = one(NL, at(2026, 1, 10, 12, 0), calling_hours=None, days="sat-sun")   # Saturday
+    assert row.inside and row.closes_at == pd.Timestamp("2026-01-11 23:00", tz="UTC")   # Monday 00:00 CET
+
+
 def test_the_progress_line_says_how_many_wait_and_until_when():
     st = window_status([NL, US_NY, UNKNOWN], calling_hours="09:00-20:00", now=at(2026, 3, 30, 7, 30))
     assert describe_waits(st) == ("2 rows wait for their calling hours; the first opens 2026-03-30 13:00 UTC; "
                                   "1 never opens (see reason)")
     assert describe_waits(st[st["inside"]]) == "every row is inside its calling hours"
+    assert describe_waits(st.iloc[[1]]) == "1 row waits for its calling hours; the first opens 2026-03-30 13:00 UTC"
