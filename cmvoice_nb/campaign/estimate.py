@@ -1,0 +1,498 @@
+"""An estimate before sending: calls per country, talk minutes and cost, with every assumption stated.
+
+:func:`estimate_payloads` is pure over the per-row wire payloads (the dicts a campaign sends:
+``callee``, ``prompt``, ``prompt-type``, ``code``, ``max-replays``, ...). Talk time follows the
+simulator's own call physics, so an estimate and a simulated run agree:
+
+* a TTS prompt lasts its word count at :data:`cmvoice_nb.simulator.defaults.BEHAVIOUR`'s
+  ``words_per_s`` (SSML tags removed) — :func:`cmvoice_nb.simulator.physics.prompt_duration_s`;
+* Notification: the prompt, played ``1 + replays`` times, plus the replay question after each
+  play while replays remain (not with ``auto-replay``);
+* OTP: intro, then (code prompt + one ``code_char_s`` per code character) ``1 + replays``
+  times, the replay question likewise, then the outro;
+* DTMF: one attempt — the prompt, the full input ``timeout``, then the valid prompt;
+* a File prompt lasts as long as its WAV under ``audio_root`` (header only); a file that is
+  missing or unreadable counts ``default_file_s`` and the assumptions say which.
+
+Ringing is not talk time; voicemail is not modelled. Every such choice is in
+:attr:`Estimate.assumptions`.
+
+Examples
+--------
+>>> wire = {"callee": "+31612345678", "prompt": "Your parcel arrives tomorrow", "prompt-type": "TTS"}
+>>> est = estimate_payloads([wire], app="notification")
+>>> est
+Estimate(1 call, 0.03 talk minutes (1.6 s per call), 100% answered)
+>>> est.talk_s_per_call["+31612345678"] == 4 / 2.5            # four words at 2.5 words per second
+True
+"""
+from __future__ import annotations
+
+import html
+import math
+import os
+import re
+from pathlib import Path
+from typing import Any, Callable, Iterable, Mapping
+
+from ..errors import CampaignError
+
+__all__ = ["Estimate", "estimate_payloads", "talk_seconds", "read_prices", "FRAME_COLUMNS", "PRICE_COLUMNS"]
+
+#: Columns of :meth:`Estimate.to_frame` (one row per country, then ``total``).
+FRAME_COLUMNS = ["calls", "answered", "minutes_per_call", "minutes", "price_per_minute", "setup", "cost"]
+#: Columns of a price table; ``setup`` is optional. Country ``*`` prices every other country.
+PRICE_COLUMNS = ["country", "price_per_minute", "setup"]
+
+
+def _rates() -> dict[str, float]:
+    from ..simulator import defaults
+
+    return dict(defaults.BEHAVIOUR)
+
+
+def _field_default(app: str, key: str) -> Any:
+    from ..spec import APPS
+
+    spec = APPS[app]
+    return spec.field(key).default if spec.has(key) else None
+
+
+def _value(wire: Mapping[str, Any], app: str, key: str) -> Any:
+    value = wire.get(key)
+    return _field_default(app, key) if value is None or value == "" else value
+
+
+def _as_int(value: Any, default: int) -> int:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return default
+
+
+def _as_bool(value: Any) -> bool:
+    if isinstance(value, str):
+        return value.strip().lower() in ("true", "1", "yes", "y", "t", "on")
+    return bool(value)
+
+
+def talk_seconds(wire: Mapping[str, Any], app: str, *, replays: Any = "max",
+                 file_duration_s: Callable[[str], float | None] | None = None,
+                 words_per_s: float | None = None, code_char_s: float | None = None,
+                 default_file_s: float | None = None) -> float:
+    """Expected talk seconds of one answered call (pure; durations of File prompts come from *file_duration_s*).
+
+    Parameters
+    ----------
+    wire
+        The instruction's wire dict.
+    app
+        ``"notification"``, ``"otp"`` or ``"dtmf"``.
+    replays
+        ``"max"`` (every allowed replay is heard: an upper bound), ``"none"``, or the expected
+        number of replays per call (capped at the instruction's ``max-replays``). With
+        ``auto-replay`` all replays always play.
+    file_duration_s
+        Duration of a File prompt by its path, None when unknown (then ``default_file_s``).
+    words_per_s, code_char_s, default_file_s
+        The simulator's rates by default.
+
+    Examples
+    --------
+    >>> talk_seconds({"prompt": "one two three four five", "prompt-type": "TTS", "max-replays": 2}, "notification")
+    6.0
+    >>> otp = {"intro-prompt": "Hello", "intro-prompt-type": "TTS", "code": "1234", "max-replays": 0}
+    >>> round(talk_seconds(otp, "otp"), 6)               # 1 word / 2.5 + 4 characters x 0.7
+    3.2
+    >>> talk_seconds({"prompt": "Press one", "prompt-type": "TTS", "timeout": 5000}, "dtmf")
+    5.8
+    """
+    from ..simulator.physics import prompt_duration_s
+
+    rates = _rates()
+    wps = rates["words_per_s"] if words_per_s is None else words_per_s
+    ccs = rates["code_char_s"] if code_char_s is None else code_char_s
+    dfs = rates["default_file_s"] if default_file_s is None else default_file_s
+    app = str(app).lower()
+
+    def dur(key: str) -> float:
+        return prompt_duration_s(wire.get(key) or None, _value(wire, app, f"{key}-type"), words_per_s=wps,
+                                 file_duration_s=file_duration_s, default_file_s=dfs)
+
+    if app == "dtmf":
+        timeout_s = _as_int(_value(wire, app, "timeout"), 5000) / 1000.0
+        return dur("prompt") + timeout_s + dur("valid-prompt")
+    if app not in ("notification", "otp"):
+        raise CampaignError(f"unknown app {app!r}: expected notification, otp or dtmf")
+    max_replays = max(0, _as_int(_value(wire, app, "max-replays"), 0))
+    auto = _as_bool(_value(wire, app, "auto-replay"))
+    if auto or replays == "max":
+        n = max_replays
+    elif replays in ("none", None):
+        n = 0
+    else:
+        try:
+            n = min(float(replays), max_replays)
+        except (TypeError, ValueError):
+            raise CampaignError(f"replays must be 'max', 'none' or a number, got {replays!r}") from None
+    # Without auto-replay the replay question follows each play while replays remain (as the simulator).
+    asks = 0 if auto or max_replays == 0 else min(n + 1, max_replays)
+    if app == "notification":
+        return (n + 1) * dur("prompt") + asks * dur("replay-prompt")
+    play = dur("code-prompt") + len(str(wire.get("code") or "")) * ccs
+    return dur("intro-prompt") + (n + 1) * play + asks * dur("replay-prompt") + dur("outro-prompt")
+
+
+def _file_prompts(wire: Mapping[str, Any], app: str) -> list[str]:
+    out = []
+    for key, value in wire.items():
+        if key.endswith("-type") or not isinstance(value, str) or not value:
+            continue
+        if key == "prompt" or key.endswith("-prompt"):
+            if str(_value(wire, app, f"{key}-type")).upper() == "FILE":
+                out.append(value)
+    return out
+
+
+def read_prices(prices: Any) -> dict[str, tuple[float, float]]:
+    """A price table as ``{country: (price_per_minute, setup)}``.
+
+    Parameters
+    ----------
+    prices
+        A DataFrame or the path of a CSV with columns ``country,price_per_minute[,setup]``
+        (``,`` or ``;`` separated; a decimal comma is accepted with ``;``). Country ``*``
+        prices every country not listed.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> read_prices(pd.DataFrame({"country": ["nl", "BE"], "price_per_minute": [0.05, "0.07"]}))
+    {'NL': (0.05, 0.0), 'BE': (0.07, 0.0)}
+    """
+    import pandas as pd
+
+    where = "prices"
+    if isinstance(prices, (str, os.PathLike)):
+        path = Path(os.fspath(prices))
+        where = str(path)
+        if not path.is_file():
+            raise CampaignError(f"prices: {path}: no such file")
+        try:
+            text = path.read_bytes().decode("utf-8-sig")
+        except (OSError, UnicodeDecodeError) as exc:
+            raise CampaignError(f"prices: {path}: cannot read as UTF-8 text ({exc})") from None
+        first = next((ln for ln in text.splitlines() if ln.strip()), "")
+        sep = ";" if ";" in first else ("\t" if "\t" in first else ",")
+        import io
+
+        frame = pd.read_csv(io.StringIO(text), sep=sep, dtype=str, keep_default_na=False, comment="#")
+    elif isinstance(prices, pd.DataFrame):
+        frame = prices
+    else:
+        raise CampaignError(f"prices must be a DataFrame or a CSV path, got {type(prices).__name__}")
+    cols = {str(c).strip().lower(): c for c in frame.columns}
+    missing = [c for c in PRICE_COLUMNS[:2] if c not in cols]
+    if missing:
+        raise CampaignError(f"{where}: needs columns country,price_per_minute[,setup]; missing {', '.join(missing)} "
+                            f"(has {', '.join(map(str, frame.columns))})")
+    out: dict[str, tuple[float, float]] = {}
+    problems = []
+
+    def number(value: Any, row: int, col: str) -> float | None:
+        if value is None or (isinstance(value, float) and math.isnan(value)) or str(value).strip() == "":
+            return 0.0 if col == "setup" else None
+        try:
+            x = float(str(value).strip().replace(",", "."))
+        except ValueError:
+            x = None
+        if x is None or not math.isfinite(x) or x < 0:
+            problems.append(f"row {row} {col}: {value!r} is not a non-negative number")
+            return None
+        return x
+
+    for i, rec in enumerate(frame.to_dict("records"), 1):
+        country = str(rec[cols["country"]]).strip().upper()
+        if not country:
+            problems.append(f"row {i}: empty country")
+            continue
+        ppm = number(rec[cols["price_per_minute"]], i, "price_per_minute")
+        setup = number(rec[cols["setup"]], i, "setup") if "setup" in cols else 0.0
+        if ppm is None:
+            if not any(p.startswith(f"row {i} ") for p in problems):
+                problems.append(f"row {i} price_per_minute: missing")
+            continue
+        if setup is None:
+            continue
+        out[country] = (ppm, setup)
+    if problems:
+        raise CampaignError(f"{where}: {len(problems)} problem(s): {'; '.join(problems[:10])}")
+    return out
+
+
+class Estimate:
+    """What a campaign will take before it is sent: calls, talk minutes and (with prices) cost.
+
+    Attributes
+    ----------
+    per_call
+        DataFrame, one row per payload: ``callee``, ``country``, ``app``, ``talk_s``.
+    talk_s_per_call
+        ``{callee: talk seconds}`` (the last payload wins for a repeated callee).
+    answer_rate
+        Share of calls assumed answered (1.0: the upper bound).
+    prices
+        ``{country: (price_per_minute, setup)}`` or None.
+    assumptions
+        Every assumption the figures rest on, in words.
+    """
+
+    def __init__(self, per_call: Any, *, answer_rate: float, prices: Mapping[str, tuple[float, float]] | None,
+                 assumptions: list[str]) -> None:
+        self.per_call = per_call
+        self.answer_rate = answer_rate
+        self.prices = dict(prices) if prices is not None else None
+        self.assumptions = list(assumptions)
+
+    # ------------------------------------------------------------------ figures
+    @property
+    def calls(self) -> int:
+        """Number of calls (payloads)."""
+        return len(self.per_call)
+
+    @property
+    def talk_s_per_call(self) -> dict[str, float]:
+        return dict(zip(self.per_call["callee"], self.per_call["talk_s"]))
+
+    @property
+    def total_minutes(self) -> float:
+        """Expected talk minutes of the whole campaign (answered calls only)."""
+        return float(self.per_call["talk_s"].sum()) * self.answer_rate / 60.0
+
+    @property
+    def minutes_per_call(self) -> float:
+        """Mean talk minutes of an answered call."""
+        return float(self.per_call["talk_s"].mean()) / 60.0 if self.calls else 0.0
+
+    @property
+    def calls_per_country(self) -> dict[str, int]:
+        return {str(k): int(v) for k, v in self.per_call["country"].value_counts(sort=False).sort_index().items()}
+
+    @property
+    def cost(self) -> float | None:
+        """Expected cost of the priced countries (None without a price table)."""
+        if self.prices is None:
+            return None
+        frame = self.to_frame()
+        return float(frame.loc["total", "cost"])
+
+    def _price(self, country: str) -> tuple[float, float] | None:
+        if self.prices is None:
+            return None
+        return self.prices.get(country, self.prices.get("*"))
+
+    def to_frame(self):
+        """One row per country (index ``country``) and a ``total`` row; columns :data:`FRAME_COLUMNS`.
+
+        ``cost`` = answered calls x (minutes per call x price_per_minute + setup); NaN where the
+        country has no price (left out of the total, and said so in the assumptions).
+        """
+        import pandas as pd
+
+        rows = {}
+        for country, group in self.per_call.groupby("country", sort=True):
+            calls = len(group)
+            answered = calls * self.answer_rate
+            seconds = float(group["talk_s"].sum())
+            minutes = seconds * self.answer_rate / 60.0
+            price = self._price(country)
+            cost = (minutes * price[0] + answered * price[1]) if price is not None else math.nan
+            rows[country] = {"calls": calls, "answered": answered, "minutes_per_call": seconds / calls / 60.0,
+                             "minutes": minutes, "price_per_minute": price[0] if price else math.nan,
+                             "setup": price[1] if price else math.nan, "cost": cost}
+        frame = pd.DataFrame.from_dict(rows, orient="index", columns=FRAME_COLUMNS)
+        costs = frame["cost"].dropna()
+        frame.loc["total"] = {"calls": self.calls, "answered": self.calls * self.answer_rate,
+                              "minutes_per_call": self.minutes_per_call, "minutes": self.total_minutes,
+                              "price_per_minute": math.nan, "setup": math.nan,
+                              "cost": float(costs.sum()) if self.prices is not None else math.nan}
+        frame["calls"] = frame["calls"].astype(int)
+        frame.index.name = "country"
+        return frame
+
+    # ------------------------------------------------------------------ display
+    def _headline(self) -> str:
+        n = self.calls
+        text = (f"{n} call{'s' if n != 1 else ''}, {self.total_minutes:.2f} talk minutes "
+                f"({self.minutes_per_call * 60:.1f} s per call), {self.answer_rate:.0%} answered")
+        if self.prices is not None:
+            cost = self.cost
+            text += f", cost {cost:,.2f}" if cost >= 10 else f", cost {cost:.4f}"
+        return text
+
+    def __repr__(self) -> str:
+        return f"Estimate({self._headline()})"
+
+    def to_text(self) -> str:
+        """A plain-text report for the command line (``cmvoice send --dry-run``).
+
+        Examples
+        --------
+        >>> import pandas as pd
+        >>> wires = [{"callee": "+31612345678", "prompt": "one two three four five", "prompt-type": "TTS"},
+        ...          {"callee": "+32470123456", "prompt": "one two three four five", "prompt-type": "TTS"}]
+        >>> prices = pd.DataFrame({"country": ["NL", "BE"], "price_per_minute": [0.06, 0.12], "setup": [0.01, 0]})
+        >>> print(estimate_payloads(wires, app="notification", prices=prices).to_text())
+        Estimate: 2 calls, 0.07 talk minutes (2.0 s per call), 100% answered, cost 0.0160
+          country  calls  minutes/call  minutes  price/min  setup    cost
+          BE           1          0.03     0.03     0.1200 0.0000  0.0040
+          NL           1          0.03     0.03     0.0600 0.0100  0.0120
+          total        2          0.03     0.07                    0.0160
+        Assumptions:
+          - every call is answered (answer_rate=1.0): an upper bound
+          - TTS at 2.5 words per second, 0.7 s per OTP code character (the simulator's rates)
+          - every allowed replay is heard (replays='max'): an upper bound
+          - talk time only: ringing is not billed, voicemail is not modelled
+          - cost = answered calls x (minutes x price_per_minute + setup), per second (no per-minute rounding)
+        """
+        frame = self.to_frame()
+        lines = [f"Estimate: {self._headline()}",
+                 f"  {'country':<8}{'calls':>6}{'minutes/call':>14}{'minutes':>9}{'price/min':>11}{'setup':>7}"
+                 f"{'cost':>8}"]
+
+        def money(x: float, width: int) -> str:
+            return f"{x:>{width}.4f}" if not (isinstance(x, float) and math.isnan(x)) else " " * width
+
+        for country, row in frame.iterrows():
+            lines.append(f"  {str(country):<8}{int(row['calls']):>6}{row['minutes_per_call']:>14.2f}{row['minutes']:>9.2f}"
+                         f"{money(row['price_per_minute'], 11)}{money(row['setup'], 7)}{money(row['cost'], 8)}".rstrip())
+        lines.append("Assumptions:")
+        lines += [f"  - {a}" for a in self.assumptions]
+        return "\n".join(lines)
+
+    def _repr_html_(self) -> str:
+        frame = self.to_frame()
+        table = frame.to_html(float_format=lambda x: f"{x:.4g}", na_rep="")
+        items = "".join(f"<li>{html.escape(a)}</li>" for a in self.assumptions)
+        return (f"<div><b>Estimate</b>: {html.escape(self._headline())}{table}"
+                f"<details open><summary>Assumptions</summary><ul>{items}</ul></details></div>")
+
+
+def _resolve_file(root: Path, prompt: str) -> Path | None:
+    # A prompt path is relative to the account's audio root; never look outside it (as the simulator).
+    base = root.resolve()
+    candidate = (base / prompt.lstrip("/\\")).resolve()
+    try:
+        candidate.relative_to(base)
+    except ValueError:
+        return None
+    return candidate if candidate.is_file() else None
+
+
+def estimate_payloads(payloads: Iterable[Mapping[str, Any]], *, app: str | None = None,
+                      audio_root: str | os.PathLike | None = None, prices: Any = None,
+                      answer_rate: float = 1.0, replays: Any = "max") -> Estimate:
+    """Estimate calls per country, talk minutes and cost of a campaign from its wire payloads.
+
+    Parameters
+    ----------
+    payloads
+        One wire dict per call (as sent: ``callee``, ``prompt``, ``prompt-type``, ...). A
+        payload's ``"app"`` key, when present, names its app; otherwise *app*.
+    app
+        ``"notification"``, ``"otp"`` or ``"dtmf"`` for payloads without an ``"app"`` key.
+    audio_root
+        Folder holding the File prompts (paths relative to it): their WAV headers give the
+        durations. Without it, or for a file not found there, a File prompt counts the
+        simulator's ``default_file_s`` and the assumptions list the files.
+    prices
+        A price table (see :func:`read_prices`); without it there is no cost.
+    answer_rate
+        Share of calls answered, 0..1; default 1.0, every call answered: an upper bound.
+    replays
+        See :func:`talk_seconds`; default ``"max"``: every allowed replay is heard.
+
+    Returns
+    -------
+    Estimate
+
+    Examples
+    --------
+    >>> wires = [{"callee": "+31612345678", "code": "4821", "intro-prompt": "Your code is",
+    ...           "intro-prompt-type": "TTS", "max-replays": 1, "auto-replay": True}]
+    >>> est = estimate_payloads(wires, app="otp", answer_rate=0.5)
+    >>> round(float(est.per_call.loc[0, "talk_s"]), 6), est.calls_per_country
+    (6.8, {'NL': 1})
+    """
+    import pandas as pd
+
+    from .suppress import country_of
+
+    if not isinstance(answer_rate, (int, float)) or isinstance(answer_rate, bool) or not 0 <= answer_rate <= 1:
+        raise CampaignError(f"answer_rate must be a number between 0 and 1, got {answer_rate!r}")
+    rates = _rates()
+    price_table = read_prices(prices) if prices is not None else None
+    root = Path(os.fspath(audio_root)) if audio_root is not None else None
+    if root is not None and not root.is_dir():
+        raise CampaignError(f"audio_root: {root}: no such folder")
+    durations: dict[str, float | None] = {}
+    missing: dict[str, None] = {}
+
+    def file_duration_s(prompt: str) -> float | None:
+        if prompt not in durations:
+            seconds = None
+            found = _resolve_file(root, prompt) if root is not None else None
+            if found is not None:
+                from ..simulator import wav_duration_s
+
+                seconds = wav_duration_s(found)
+            durations[prompt] = seconds
+        if durations[prompt] is None:
+            missing[prompt] = None
+        return durations[prompt]
+
+    records = []
+    apps_seen: set[str] = set()
+    for i, wire in enumerate(payloads):
+        if not isinstance(wire, Mapping):
+            raise CampaignError(f"payload {i}: expected a dict of wire fields, got {type(wire).__name__}")
+        row_app = str(wire.get("app") or app or "").lower()
+        if row_app not in ("notification", "otp", "dtmf"):
+            raise CampaignError(f"payload {i}: unknown app {row_app or None!r}: pass app= (notification, otp or dtmf)")
+        apps_seen.add(row_app)
+        callee = wire.get("callee")
+        if callee is None and isinstance(wire.get("callees"), (list, tuple)) and wire["callees"]:
+            callee = wire["callees"][0]
+        seconds = talk_seconds(wire, row_app, replays=replays, file_duration_s=file_duration_s)
+        records.append({"callee": callee, "country": country_of(callee) or "unknown", "app": row_app,
+                        "talk_s": float(seconds)})
+    per_call = pd.DataFrame(records, columns=["callee", "country", "app", "talk_s"])
+
+    assumptions = []
+    if answer_rate == 1:
+        assumptions.append("every call is answered (answer_rate=1.0): an upper bound")
+    else:
+        assumptions.append(f"{answer_rate:.0%} of calls are answered (answer_rate={answer_rate:g})")
+    assumptions.append(f"TTS at {rates['words_per_s']:g} words per second, {rates['code_char_s']:g} s per OTP code "
+                       f"character (the simulator's rates)")
+    if apps_seen & {"notification", "otp"}:
+        if replays == "max":
+            assumptions.append("every allowed replay is heard (replays='max'): an upper bound")
+        else:
+            assumptions.append(f"replays per call: {replays!r} (auto-replay plays them all)")
+    if "dtmf" in apps_seen:
+        assumptions.append("DTMF: one attempt - the prompt, the full input timeout, then the valid prompt")
+    if missing:
+        shown = ", ".join(list(missing)[:5]) + (f" (+{len(missing) - 5} more)" if len(missing) > 5 else "")
+        why = "no audio_root given" if root is None else f"not found or unreadable under {root}"
+        assumptions.append(f"{len(missing)} File prompt(s) counted as {rates['default_file_s']:g} s each ({why}): {shown}")
+    assumptions.append("talk time only: ringing is not billed, voicemail is not modelled")
+    if price_table is not None:
+        assumptions.append("cost = answered calls x (minutes x price_per_minute + setup), per second "
+                           "(no per-minute rounding)")
+        unpriced = sorted(c for c in set(per_call["country"]) if c not in price_table and "*" not in price_table)
+        if unpriced:
+            counts = per_call["country"].value_counts()
+            assumptions.append("no price for " + ", ".join(f"{c} ({int(counts[c])} call{'s' if int(counts[c]) != 1 else ''})" for c in unpriced)
+                               + ": left out of the cost")
+    return Estimate(per_call, answer_rate=float(answer_rate), prices=price_table, assumptions=assumptions)
