@@ -413,16 +413,19 @@ class Journal:
             full.append((campaign, iid, label, callee, h, iso_utc(), int(wave or 1), base or iid,
                          None if payload is None else bytes(payload)))
         with self._tx() as c:
+            for _campaign, iid, _label, _callee, _h, _now, wave, base, _p in full:
+                other = c.execute(
+                    "SELECT instruction_id FROM rows WHERE campaign = ? AND COALESCE(base_id, instruction_id) = ?"
+                    " AND wave = ? AND instruction_id <> ?", (campaign, base, wave, iid)).fetchone()
+                if other is not None:  # INSERT OR IGNORE would hide it: one attempt per row per wave
+                    raise JournalError(f"{self.path}: campaign {campaign!r} row {base!r} already has an attempt in "
+                                       f"wave {wave} ({other[0]!r}); {iid!r} would call them twice in this wave")
             before = c.total_changes
-            try:
-                c.executemany(
-                    "INSERT OR IGNORE INTO rows (campaign, instruction_id, row_label, callee, payload_hash, state,"
-                    " updated_at, wave, base_id, payload) VALUES (?, ?, ?, ?, ?, 'pending', ?, ?, ?, ?)",
-                    full,
-                )
-            except sqlite3.IntegrityError as exc:  # another id for a row's wave: one attempt per wave
-                raise JournalError(f"{self.path}: campaign {campaign!r}: a row already has an attempt in this "
-                                   f"wave under another id ({exc})") from exc
+            c.executemany(
+                "INSERT OR IGNORE INTO rows (campaign, instruction_id, row_label, callee, payload_hash, state,"
+                " updated_at, wave, base_id, payload) VALUES (?, ?, ?, ?, ?, 'pending', ?, ?, ?, ?)",
+                full,
+            )
             added = c.total_changes - before
             c.executemany(
                 "INSERT OR IGNORE INTO callees VALUES (?, ?, ?)",
