@@ -450,6 +450,17 @@ class CampaignSender:
                 text = redact(text, secret)
         return text
 
+    def _storable(self, payload: bytes | None) -> bytes | None:
+        """*payload* as the journal may keep it: None when it holds the product token (typed into a field).
+
+        The journal never stores the token; such a row is sent, but a follow-up wave reports it
+        ``no payload`` instead of sending it again.
+        """
+        if payload is None:
+            return None
+        text = payload.decode("utf-8", "replace")
+        return payload if self._redact(text) == text else None
+
     def _run_safely(self) -> None:
         journal: Journal | None = None
         own_journal = False
@@ -585,7 +596,8 @@ class CampaignSender:
         if journal is not None:
             # New rows get their facts (label, callee, payload hash) here, once; rows the journal
             # already holds keep theirs until a request with new content leaves (mark_sending).
-            journal.register(plan.name, [(r.instruction_id, str(r.label), r.callee, r.payload_hash, r.payload,
+            journal.register(plan.name, [(r.instruction_id, str(r.label), r.callee, r.payload_hash,
+                                          self._storable(r.payload),
                                           r.wave, r.base_id or r.instruction_id)
                                          for r, jr in to_send if jr is None])
         if self.show_progress and to_send:
@@ -648,7 +660,7 @@ class CampaignSender:
         iid = row.instruction_id
         # A row new to the journal was registered with its hash and callee: nothing to rewrite.
         changes = {} if earlier is None else {"payload_hash": row.payload_hash, "callee": row.callee or None,
-                                              "payload": row.payload}
+                                              "payload": self._storable(row.payload)}
         send_payload = getattr(self.client, "send_payload", None)
         for attempt in range(1, self.retry.max_attempts + 1):
             if not self.bucket.acquire(self._stop):

@@ -249,3 +249,20 @@ def test_one_attempt_per_row_per_wave_is_the_journals_own_rule(tmp_path):
         j.register("c", [("c-1-w2", "0", "+31612345609", "h", b"{}", 2, "c-1")])
         with pytest.raises(JournalError, match="twice in this wave"):
             j.register("c", [("c-1-second", "0", "+31612345609", "h", b"{}", 2, "c-1")])
+
+
+def test_a_payload_holding_the_token_is_never_stored_and_cannot_be_followed_up(rig):
+    from cmvoice_nb.simulator import SIMULATOR_TOKEN
+
+    df = pd.DataFrame({"phone": [PEOPLE["ann"]]})
+    send_campaign(df, rig.sim.client(), journal=rig.journal, app="notification", name="oops",
+                  columns={"callee": "phone"},
+                  defaults={"caller": CALLER, "prompt": f"your token is {SIMULATOR_TOKEN}", "prompt-type": "TTS",
+                            "callback-url": rig.rx.url}, **OPTS)
+    rig.settle(None)
+    with Journal(rig.journal) as j:
+        assert list(j.payloads("oops").values()) == [None]
+    for path in rig.journal.parent.glob("j.sqlite*"):
+        assert SIMULATOR_TOKEN.encode() not in path.read_bytes()
+    plan = plan_followup(rig.journal, rig.calls(), now=rig.after(31))
+    assert plan.rows == [] and plan.left_out["reason"].tolist() == ["no payload"]
