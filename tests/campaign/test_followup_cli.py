@@ -172,3 +172,19 @@ def test_a_wave_killed_mid_run_resumes_without_calling_anyone_twice(rig):
     assert after == {"queued": ROWS - at_kill["sending"], "unknown": at_kill["sending"]}
     assert f"unknown {at_kill['sending']}" in resumed.stderr
     assert resumed.returncode == 1  # the unknown rows need the operator, as after cmvoice send
+
+
+def test_a_followup_while_a_send_holds_the_journal_exits_1_and_sends_nothing(rig, token, capsys):
+    from cmvoice_nb.campaign import Journal
+
+    sim, rx, tmp_path = rig
+    now = first_wave(sim, rx, tmp_path, ["+31612340109"])
+    n = sim.placed_count()
+    holder = Journal(tmp_path / "j.sqlite")
+    holder.lock()  # another terminal's send, mid-run
+    try:
+        assert main(followup(tmp_path, sim, now)) == 1
+    finally:
+        holder.close()
+    assert "another send is running" in capsys.readouterr().err
+    assert sim.placed_count() == n and not (tmp_path / "wave2.csv").exists()
