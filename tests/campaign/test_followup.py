@@ -266,3 +266,27 @@ def test_a_payload_holding_the_token_is_never_stored_and_cannot_be_followed_up(r
         assert SIMULATOR_TOKEN.encode() not in path.read_bytes()
     plan = plan_followup(rig.journal, rig.calls(), now=rig.after(31))
     assert plan.rows == [] and plan.left_out["reason"].tolist() == ["no payload"]
+
+
+def test_the_guard_lets_a_rows_next_wave_call_only_once_its_earlier_call_ended(tmp_path):
+    with Journal(tmp_path / "j.sqlite") as j:
+        j.register("c", [("c-1", "0", "+31612345609", "h", b"{}", 1, "c-1")])
+        j.mark_sending("c", "c-1")
+        j.mark_done("c", "c-1", "queued", call_ids="call-1")
+        j.register("c", [("c-1-w2", "0", "+31612345609", "h", b"{}", 2, "c-1")])
+        # No callback has said the wave-1 call ended: it may still be ringing.
+        with pytest.raises(JournalError, match="already has a call") as info:
+            j.mark_sending("c", "c-1-w2")
+        assert info.value.earlier.instruction_id == "c-1"
+        # Another campaign's wave-2 attempt may not lean on this row's ended call.
+        j.register("d", [("d-1-w2", "0", "+31612345609", "h", b"{}", 2, "d-1")])
+        with pytest.raises(JournalError, match="already has a call"):
+            j.mark_sending("d", "d-1-w2", ended=[("c-1", "Cancelled", "2026-01-01T00:00:00.000Z")])
+        assert j.get("c", "c-1").outcome is None  # `ended` names attempts of the sending campaign only
+        # The callback said Cancelled: the row's own next wave may call, once.
+        row = j.mark_sending("c", "c-1-w2", ended=[("c-1", "Cancelled", "2026-01-01T00:00:00.000Z")])
+        assert (row.state, row.wave, row.row_id) == ("sending", 2, "c-1")
+        assert j.get("c", "c-1").outcome == "Cancelled"
+        j.mark_done("c", "c-1-w2", "queued", call_ids="call-2")
+        with pytest.raises(JournalError, match="cannot be sent from state 'queued'"):
+            j.mark_sending("c", "c-1-w2")

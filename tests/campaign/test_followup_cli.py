@@ -188,3 +188,14 @@ def test_a_followup_while_a_send_holds_the_journal_exits_1_and_sends_nothing(rig
         holder.close()
     assert "another send is running" in capsys.readouterr().err
     assert sim.placed_count() == n and not (tmp_path / "wave2.csv").exists()
+
+
+def test_unreadable_callback_lines_are_skipped_and_said(rig, token, capsys):
+    sim, rx, tmp_path = rig
+    now = first_wave(sim, rx, tmp_path, ["+31612340109", "+31612340310"])
+    with open(tmp_path / "cb.jsonl", "ab") as log:
+        log.write(b'{"call-id": "x", "result": {"code": 9\n\xff\xfe not json\n')
+    assert main(followup(tmp_path, sim, now)) == 0
+    err = capsys.readouterr().err
+    assert "2 callback line(s) could not be read" in err
+    assert "1 row(s) to call in wave 2" in err
