@@ -229,8 +229,7 @@ def step_followup(out: Path, summary: DemoSummary, state: dict) -> None:
     rx.wait_for(sim.placed_count(), timeout=60)
     calls = load_callbacks(log, warn=False)
     with Journal(journal) as j:
-        attempts = j.to_frame().rename(columns={"state": "status"})
-    reach = reach_by_wave(attempts, calls)
+        reach = reach_by_wave(j, calls)  # every attempt of every wave the journal recorded
     state["reach"] = reach
     summary.facts.update(followup_placed=placed, followup_left_out=left, reach=reach.to_dict("index"))
     reasons = ", ".join(f"{k} {v}" for k, v in left.items()) or "nobody"

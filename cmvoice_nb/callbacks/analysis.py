@@ -709,7 +709,7 @@ def _waves_text(table: pd.DataFrame) -> str:
     return "\n".join(lines)
 
 
-def reach_by_wave(results: Any, calls: Any) -> pd.DataFrame:
+def reach_by_wave(results: Any, calls: Any, *, campaign: str | None = None) -> pd.DataFrame:
     """Reach per wave and cumulative: how many were answered after 1, 2, 3... attempts.
 
     Parameters
@@ -742,6 +742,9 @@ def reach_by_wave(results: Any, calls: Any) -> pd.DataFrame:
     1          2         1                    1               0.5
     2          1         1                    2               1.0
     """
+    if callable(getattr(results, "to_frame", None)) and hasattr(results, "campaign_key"):  # a Journal
+        attempts = results.to_frame(campaign).rename(columns={"state": "status"})
+        return _wave_table(funnel(attempts, calls).rows)
     frames = results if isinstance(results, (list, tuple)) else [results]
     loaded = [load_results(f) if isinstance(f, (str, os.PathLike)) else f for f in frames]
     for f in loaded:

@@ -185,6 +185,8 @@ def test_reach_per_wave_counts_people_answered_after_each_attempt(rig):
     assert table.loc[2, "called"] == 3 and table.loc[2, "answered"] == 0  # magic endings never answer
     assert table["answered_cumulative"].tolist() == [1, 1]
     assert table["reach_cumulative"].tolist() == [0.2, 0.2]
+    with Journal(rig.journal) as j:
+        pd.testing.assert_frame_equal(reach_by_wave(j, rig.calls(), campaign="spring"), table)
     f = cm.funnel(pd.concat([first, second], ignore_index=True), rig.calls())
     assert f.waves is not None and f.waves["called"].tolist() == [5, 3]
     assert "answered after 2 attempts: 1 (20%)" in f.to_text()
