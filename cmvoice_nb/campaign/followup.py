@@ -18,7 +18,6 @@ Rows left out are listed in :attr:`CampaignPlan.left_out` with one reason each
 
 Examples
 --------
->>> import pandas as pd
 >>> parse_gap("30min"), parse_gap("2h"), parse_gap(90)
 (Timedelta('0 days 00:30:00'), Timedelta('0 days 02:00:00'), Timedelta('0 days 00:01:30'))
 """
@@ -27,7 +26,7 @@ from __future__ import annotations
 import json
 import os
 from pathlib import Path
-from typing import Any, Callable, Iterable
+from typing import Any, Iterable
 
 from ..errors import CampaignError
 from ..spec import CALLED_STATES, RESULT_CODES, iso_utc

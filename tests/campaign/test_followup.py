@@ -12,7 +12,7 @@ import pytest
 
 import cmvoice_nb as cm
 from cmvoice_nb.callbacks import CallbackReceiver, load_callbacks, reach_by_wave
-from cmvoice_nb.campaign import Journal, plan_campaign, plan_followup, send_campaign, wave_instruction_id
+from cmvoice_nb.campaign import Journal, plan_followup, send_campaign, wave_instruction_id
 from cmvoice_nb.errors import CampaignError, JournalError
 from cmvoice_nb.simulator import Simulator
 from cmvoice_nb.spec import INSTRUCTION_ID_MAX_LENGTH
