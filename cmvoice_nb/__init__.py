@@ -74,6 +74,7 @@ _EXPORTS: dict[str, str] = {
     # campaigns (importing them registers the df.cmvoice accessor)
     "plan_campaign": "campaign",
     "send_campaign": "campaign",
+    "plan_followup": "campaign",
     "CampaignPlan": "campaign",
     "CampaignSender": "campaign",
     "Journal": "campaign",
@@ -85,6 +86,7 @@ _EXPORTS: dict[str, str] = {
     "summarize": "callbacks",
     "dtmf_summary": "callbacks",
     "funnel": "callbacks",
+    "reach_by_wave": "callbacks",
     "write_report": "callbacks",
     "save_calls": "callbacks",
     "load_results": "callbacks",
@@ -123,6 +125,7 @@ if TYPE_CHECKING:  # what editors and type checkers see; at run time __getattr__
         plot_funnel,
         plot_outcomes,
         plot_ring_time,
+        reach_by_wave,
         save_calls,
         summarize,
         write_report,
@@ -134,6 +137,7 @@ if TYPE_CHECKING:  # what editors and type checkers see; at run time __getattr__
         RetryPolicy,
         TokenBucket,
         plan_campaign,
+        plan_followup,
         send_campaign,
     )
     from .client import CalleeResult, SendResult, VoiceClient

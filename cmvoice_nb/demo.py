@@ -9,7 +9,10 @@ Steps (each one runs even when an earlier one failed, and the summary says which
    ``code-type: Custom`` spelled by that set, DTMF) to the simulator, journaled under ``OUT``;
 4. **callbacks** — receive the callbacks with a :class:`~cmvoice_nb.callbacks.CallbackReceiver`,
    load and summarise them, write ``OUT/report.html``;
-5. **notebooks** — execute the four shipped notebooks into ``OUT/notebooks`` (``.ipynb`` and ``.html``),
+5. **followup** — plan a follow-up wave from the journal and the callbacks (everyone whose call was
+   Cancelled or Failed; the injected clock follows the simulator's call times, which run ahead of the
+   wall clock), send it, receive its callbacks, and print the reach per wave;
+6. **notebooks** — execute the four shipped notebooks into ``OUT/notebooks`` (``.ipynb`` and ``.html``),
    skipped with a note when nbclient/nbconvert are not installed.
 
 Nothing needs an account or a network: every server listens on 127.0.0.1.
@@ -193,6 +196,48 @@ def step_callbacks(out: Path, summary: DemoSummary, state: dict) -> None:
     summary.add("report", str(report))
 
 
+#: Follow-up settings of the demo: two attempts per person, a gap measured on the simulator's clock.
+FOLLOWUP_MAX_ATTEMPTS = 2
+FOLLOWUP_GAP = "10min"
+
+
+def step_followup(out: Path, summary: DemoSummary, state: dict) -> None:
+    import pandas as pd
+
+    from .callbacks import load_callbacks, reach_by_wave
+    from .campaign import Journal, plan_followup, send_campaign
+
+    sim, rx = state.get("sim"), state.get("rx")
+    if sim is None or rx is None:
+        raise RuntimeError("no campaign was sent")
+    log = out / "callbacks" / "callbacks.jsonl"
+    journal = out / "campaign.sqlite"
+    calls = load_callbacks(log, warn=False)
+    # The simulator stamps a call's end at its start plus its simulated length, ahead of the wall
+    # clock (speed): measure the gap from the last call's end, as an operator would an hour later.
+    now = calls["finished_on"].max() + pd.Timedelta(FOLLOWUP_GAP) + pd.Timedelta(minutes=1)
+    before = sim.placed_count()
+    left: dict[str, int] = {}
+    for app in ("notification", "otp", "dtmf"):
+        plan = plan_followup(journal, calls, campaign=f"demo-{app}", max_attempts=FOLLOWUP_MAX_ATTEMPTS,
+                             min_gap=FOLLOWUP_GAP, now=now)
+        for reason, n in plan.left_out_summary().items():
+            left[reason] = left.get(reason, 0) + int(n)
+        send_campaign(plan, sim.client(), journal=journal, rate=50.0, burst=20, progress=False)
+    placed = sim.placed_count() - before
+    sim.wait_idle(60)
+    rx.wait_for(sim.placed_count(), timeout=60)
+    calls = load_callbacks(log, warn=False)
+    with Journal(journal) as j:
+        reach = reach_by_wave(j, calls)  # every attempt of every wave the journal recorded
+    state["reach"] = reach
+    summary.facts.update(followup_placed=placed, followup_left_out=left, reach=reach.to_dict("index"))
+    reasons = ", ".join(f"{k} {v}" for k, v in left.items()) or "nobody"
+    summary.add("followup", f"wave 2 called {placed} unanswered again (left out: {reasons}); reach: "
+                + "; ".join(f"after {int(w)} attempt{'s' if w != 1 else ''} {int(r.answered_cumulative)}/"
+                            f"{reach.attrs['people']} ({r.reach_cumulative:.0%})" for w, r in reach.iterrows()))
+
+
 def step_notebooks(notebooks: Path | None, out: Path, summary: DemoSummary, *, timeout_s: float = 600) -> None:
     try:
         import nbformat
@@ -268,6 +313,7 @@ def run_demo(out: str | os.PathLike = "build/demo", *, samples: str | os.PathLik
     try:
         run("campaign", lambda: step_campaign(out, summary, state))
         run("callbacks", lambda: step_callbacks(out, summary, state))
+        run("followup", lambda: step_followup(out, summary, state))
     finally:
         if state.get("rx") is not None:
             state["rx"].stop()

@@ -45,7 +45,7 @@ def test_cli_prints_help_and_version():
 
 def test_cli_lists_every_command_group():
     out = subprocess.run([sys.executable, "-m", "cmvoice_nb", "--help"], capture_output=True, text=True)
-    for command in ("simulate", "audio", "spelling", "send", "receive", "report"):
+    for command in ("simulate", "audio", "spelling", "send", "followup", "receive", "report"):
         assert command in out.stdout
 
 

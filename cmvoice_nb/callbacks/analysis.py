@@ -25,7 +25,21 @@ from ..spec import SENT_STATUSES
 log = logging.getLogger(__name__)
 
 #: Grouping keys :func:`summarize` derives when the frame has no such column.
-DERIVED_KEYS = ("hour", "date", "weekday", "country")
+DERIVED_KEYS = ("hour", "date", "weekday", "country", "wave")
+#: The follow-up suffix of an attempt's instruction id (see ``campaign.plan.wave_instruction_id``).
+_WAVE_SUFFIX = re.compile(r"-w([1-9][0-9]*)$")
+
+
+def callback_wave(instruction_ids: pd.Series) -> pd.Series:
+    """The wave of each callback, read from its instruction id (``...-w2`` → 2; otherwise 1).
+
+    Examples
+    --------
+    >>> callback_wave(pd.Series(["spring-k-31612345610-1", "spring-k-31612345610-1-w3", None])).tolist()
+    [1, 3, 1]
+    """
+    waves = instruction_ids.astype("string").str.extract(_WAVE_SUFFIX, expand=False)
+    return pd.to_numeric(waves, errors="coerce").fillna(1).astype("int64").rename("wave")
 
 
 class AnalysisError(CallbackError, ValueError):
@@ -123,6 +137,8 @@ def _group_keys(calls: pd.DataFrame, by: Any, tz: str) -> tuple[pd.DataFrame, li
             )
         if key == "country":
             added[key] = callee_country(calls["callee"])
+        elif key == "wave":
+            added[key] = callback_wave(calls["instruction_id"])
         else:
             local = _event_time(calls).dt.tz_convert(tz)
             if key == "hour":
@@ -156,7 +172,8 @@ def summarize(
     by
         ``None`` for one overall row, or a column name or list of them: any column of *calls*
         (``"app"``, ``"outcome"``, a column you joined in) or a derived key: ``"hour"`` (hour of
-        day the call started, in *tz*), ``"date"``, ``"weekday"``, ``"country"`` (of the callee).
+        day the call started, in *tz*), ``"date"``, ``"weekday"``, ``"country"`` (of the callee),
+        ``"wave"`` (the follow-up wave, from the instruction id's ``-w2`` suffix; 1 without one).
     tz
         Time zone for ``hour``/``date``/``weekday`` (e.g. ``"Europe/Amsterdam"``).
     percentiles
@@ -377,6 +394,8 @@ class Funnel:
     unmatched_callbacks: pd.DataFrame
     calls: pd.DataFrame | None = None
     id_collisions: pd.DataFrame | None = None
+    #: Reach per wave (see :func:`reach_by_wave`) when the results hold more than one wave; else None.
+    waves: pd.DataFrame | None = None
 
     def __repr__(self) -> str:
         parts = ", ".join(f"{s}={int(n)}" for s, n in zip(self.stages["stage"], self.stages["rows"]))
@@ -391,7 +410,10 @@ class Funnel:
             f"resolved by a callback; {len(self.unresolved_unknown)} still unknown; "
             f"{len(self.unmatched_callbacks)} callback(s) of other campaigns or matching no row set aside.</p>"
         )
-        return "<b>Funnel</b>" + self.stages.to_html(index=False, float_format=lambda x: f"{x:.1%}") + notes
+        waves = ("<b>Reach per wave</b>" + self.waves.to_html(float_format=lambda x: f"{x:.1%}")
+                 if self.waves is not None else "")
+        return ("<b>Funnel</b>" + self.stages.to_html(index=False, float_format=lambda x: f"{x:.1%}") + notes
+                + waves)
 
     def to_text(self) -> str:
         """The stages as a plain-text table (for a console), with the callbacks set aside.
@@ -425,6 +447,8 @@ class Funnel:
         if collisions:
             lines.append(f"  {collisions} of them carry one of this campaign's instruction ids with a call id "
                          "it did not record: another campaign used the same ids")
+        if self.waves is not None:
+            lines.append(_waves_text(self.waves))
         return "\n".join(lines)
 
 
@@ -622,7 +646,11 @@ def funnel(results: Any, calls: Any, *, valid: Any = None) -> Funnel:
                                          for i in unmatched["instruction_id"].tolist()], dtype=bool)]
     else:
         collisions = unmatched.iloc[0:0]
+    waves = None
+    if "wave" in rows.columns and rows["wave"].nunique(dropna=True) > 1:
+        waves = _wave_table(rows)
     return Funnel(
+        waves=waves,
         stages=stages,
         rows=rows,
         waiting=rows[queued & ~has_cb],
@@ -634,7 +662,102 @@ def funnel(results: Any, calls: Any, *, valid: Any = None) -> Funnel:
     )
 
 
+# ---------------------------------------------------------------------------------------------
+# Reach per wave (follow-up waves)
+# ---------------------------------------------------------------------------------------------
+
+#: Columns of :func:`reach_by_wave` (and :attr:`Funnel.waves`), indexed by ``wave``.
+WAVE_COLUMNS = ("called", "answered", "answer_rate", "answered_cumulative", "reach_cumulative")
+
+
+def _person(callee: Any) -> str | None:
+    tails = sorted(_number_tail(callee))
+    return ";".join(tails) if tails else None
+
+
+def _wave_table(rows: pd.DataFrame) -> pd.DataFrame:
+    """Per wave: attempts placed, answered, and people reached so far (a funnel's ``rows``)."""
+    wave = pd.to_numeric(rows["wave"], errors="coerce").fillna(1).astype("int64").to_numpy()
+    called = rows["stage"].isin(["queued", "callback received", "answered"]).to_numpy(dtype=bool)
+    answered = rows["answered"].to_numpy(dtype=bool)
+    people = [_person(c) for c in (rows["callee"].tolist() if "callee" in rows.columns else [None] * len(rows))]
+    # Rows without a readable number count as their own person (their instruction id's row).
+    people = [p if p is not None else f"row:{i}" for i, p in enumerate(people)]
+    everyone = {p for p, c in zip(people, called) if c}
+    records, reached = [], set()
+    for w in sorted(set(wave.tolist())):
+        here = wave == w
+        n_called, n_answered = int((here & called).sum()), int((here & answered).sum())
+        reached |= {p for p, h, a in zip(people, here, answered) if h and a}
+        records.append((w, n_called, n_answered, n_answered / n_called if n_called else np.nan, len(reached),
+                        len(reached) / len(everyone) if everyone else np.nan))
+    table = pd.DataFrame.from_records(records, columns=["wave", *WAVE_COLUMNS]).set_index("wave")
+    table["answer_rate"] = table["answer_rate"].astype("float64")
+    table["reach_cumulative"] = table["reach_cumulative"].astype("float64")
+    table.attrs["people"] = len(everyone)
+    return table
+
+
+def _waves_text(table: pd.DataFrame) -> str:
+    people = table.attrs.get("people", "?")
+    lines = [f"reach per wave ({people} people called): wave  called  answered  rate  answered so far  reach"]
+    for w, r in table.iterrows():
+        rate = f"{r.answer_rate:.0%}" if pd.notna(r.answer_rate) else "-"
+        reach = f"{r.reach_cumulative:.0%}" if pd.notna(r.reach_cumulative) else "-"
+        lines.append(f"  wave {int(w)}: {int(r.called)} called, {int(r.answered)} answered ({rate}); "
+                     f"answered after {int(w)} attempt{'s' if w != 1 else ''}: {int(r.answered_cumulative)} ({reach})")
+    return "\n".join(lines)
+
+
+def reach_by_wave(results: Any, calls: Any, *, campaign: str | None = None) -> pd.DataFrame:
+    """Reach per wave and cumulative: how many were answered after 1, 2, 3... attempts.
+
+    Parameters
+    ----------
+    results
+        The results of every wave of one campaign: one DataFrame with a ``wave`` column (the
+        results of :func:`~cmvoice_nb.campaign.send_campaign` concatenated), a list of such
+        frames, or results CSV paths. Results without a ``wave`` column are wave 1.
+    calls
+        The callbacks (anything :func:`load_callbacks` accepts).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Indexed by ``wave``: ``called`` (attempts placed in that wave), ``answered`` (of them),
+        ``answer_rate``, ``answered_cumulative`` (people answered in this wave or an earlier one)
+        and ``reach_cumulative`` (that, of everyone called in any wave). ``attrs["people"]``
+        holds that count. People are told apart by their number.
+
+    Examples
+    --------
+    >>> results = pd.DataFrame({"instruction_id": ["a", "b", "b-w2"], "callee": ["+31612345610",
+    ...                         "+31612345609", "+31612345609"], "status": ["queued"] * 3, "wave": [1, 1, 2]})
+    >>> calls = [{"instruction-id": "a", "result": {"code": 10}}, {"instruction-id": "b", "result": {"code": 9}},
+    ...          {"instruction-id": "b-w2", "result": {"code": 10}}]
+    >>> reach_by_wave(results, calls)[["called", "answered", "answered_cumulative", "reach_cumulative"]]
+    ... # doctest: +NORMALIZE_WHITESPACE
+          called  answered  answered_cumulative  reach_cumulative
+    wave
+    1          2         1                    1               0.5
+    2          1         1                    2               1.0
+    """
+    if callable(getattr(results, "to_frame", None)) and hasattr(results, "campaign_key"):  # a Journal
+        attempts = results.to_frame(campaign).rename(columns={"state": "status"})
+        return _wave_table(funnel(attempts, calls).rows)
+    frames = results if isinstance(results, (list, tuple)) else [results]
+    loaded = [load_results(f) if isinstance(f, (str, os.PathLike)) else f for f in frames]
+    for f in loaded:
+        if not isinstance(f, pd.DataFrame):
+            raise AnalysisError(f"results must be DataFrames or results CSV paths, got {type(f).__name__}")
+    loaded = [f if "wave" in f.columns else f.assign(wave=1) for f in loaded]
+    combined = pd.concat(loaded, ignore_index=True) if len(loaded) > 1 else loaded[0].reset_index(drop=True)
+    rows = funnel(combined, calls).rows
+    return _wave_table(rows)
+
+
 __all__ = [
+    "reach_by_wave", "callback_wave", "WAVE_COLUMNS",
     "summarize", "dtmf_summary", "DTMFSummary", "funnel", "Funnel", "load_results",
     "callee_country", "AnalysisError", "SENT_STATUSES", "MAY_HAVE_CALLED", "SENT_AT_TOLERANCE", "FUNNEL_STAGES",
 ]

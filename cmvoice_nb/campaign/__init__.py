@@ -1,6 +1,7 @@
 """Campaigns: bulk-send instructions from DataFrames — validated, paced, resumable, never twice.
 
 * :func:`plan_campaign` — rows → instructions, problems, duplicates, stable ids, audio preflight.
+* :func:`plan_followup` — the next wave: call again, once, whoever did not answer.
 * :func:`send_campaign` — paced, bounded, journaled sending; :class:`CampaignSender` for the
   background version with ``start()``/``stop()``/``wait()``/``progress``.
 * :func:`load_results` — a results file read back with the types :func:`send_campaign` returns.
@@ -13,8 +14,10 @@ from __future__ import annotations
 
 from . import accessor as _accessor  # noqa: F401 - registers df.cmvoice
 from .journal import Journal, instruction_hash
+from .followup import LEFT_OUT_REASONS, plan_followup
 from .pacing import TokenBucket
-from .plan import CampaignPlan, content_key, derive_instruction_id, plan_campaign, render_template
+from .plan import (CampaignPlan, content_key, derive_instruction_id, plan_campaign, render_template,
+                   wave_instruction_id)
 from .send import (
     ATTENTION_STATUSES,
     RESULT_COLUMNS,
@@ -34,6 +37,7 @@ __all__ = [
     "CampaignPlan",
     "CampaignSender",
     "Journal",
+    "LEFT_OUT_REASONS",
     "RESULT_COLUMNS",
     "RESULT_STATUSES",
     "RetryPolicy",
@@ -45,9 +49,11 @@ __all__ = [
     "instruction_hash",
     "load_results",
     "plan_campaign",
+    "plan_followup",
     "render_template",
     "results_frame",
     "results_to_csv",
     "send_campaign",
     "summarize_results",
+    "wave_instruction_id",
 ]

@@ -8,7 +8,17 @@ next run turns it into ``unknown``: the call may have been placed, it is never r
 unless the user asks for it.
 
 The journal stores a SHA-256 of the instruction's JSON (to notice a row edited after it
-was sent), the callee, the provider's call ids and error text; never the product token.
+was sent), the JSON itself as the bytes that were sent (so a follow-up wave can send it
+again, see :func:`~cmvoice_nb.campaign.plan_followup`), the callee, the provider's call ids
+and error text; never the product token.
+
+**Waves.** Every record is one *attempt*: wave 1 is the campaign as planned, wave *n* a
+follow-up. A record's ``base_id`` names the row it belongs to (the wave-1 instruction id)
+and its ``wave`` the attempt; the pair is unique, so one row is called at most once per
+wave. A follow-up attempt may call a callee whose earlier attempt of the *same row* ended
+(a callback said so: the earlier record's ``outcome``); any other call that may exist
+still blocks it. Journals written before waves (schema 2) get ``wave = 1`` and no stored
+payload: those rows cannot be followed up, and :func:`plan_followup` says so.
 
 **Campaign key.** A new journal draws a random *campaign key* (8 hex digits) when it is
 created and keeps it for ever (:attr:`Journal.campaign_key`). Default instruction ids
@@ -63,7 +73,7 @@ __all__ = ["Journal", "JournalRow", "instruction_hash", "STATES", "CALLED_STATES
 
 log = logging.getLogger(__name__)
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 #: Every state a journal row can be in (:data:`cmvoice_nb.spec.STATUS` owns the vocabulary;
 #: ``CALLED_STATES``, where a call may exist, is what the callee guard refuses to call again).
 STATES = JOURNAL_STATES
@@ -90,6 +100,11 @@ CREATE TABLE IF NOT EXISTS rows (
     error           TEXT,
     sent_at         TEXT,
     updated_at      TEXT NOT NULL,
+    wave            INTEGER NOT NULL DEFAULT 1,
+    base_id         TEXT,
+    outcome         TEXT,
+    finished_on     TEXT,
+    payload         BLOB,
     PRIMARY KEY (campaign, instruction_id)
 );
 CREATE TABLE IF NOT EXISTS meta (
@@ -103,7 +118,11 @@ CREATE TABLE IF NOT EXISTS callees (
     PRIMARY KEY (campaign, instruction_id, number)
 );
 CREATE INDEX IF NOT EXISTS callees_by_number ON callees (number);
+CREATE UNIQUE INDEX IF NOT EXISTS rows_one_per_wave ON rows (campaign, COALESCE(base_id, instruction_id), wave);
 """.replace("{states}", ",".join(f"'{s}'" for s in JOURNAL_STATES))
+#: Columns added by schema 3 (waves), in table order: what a version-2 journal gains.
+_WAVE_COLUMNS = (("wave", "INTEGER NOT NULL DEFAULT 1"), ("base_id", "TEXT"), ("outcome", "TEXT"),
+                 ("finished_on", "TEXT"), ("payload", "BLOB"))
 #: SQL list of the states in which a call may exist (the people guard).
 _CALLED_SQL = "(" + ", ".join(f"'{s}'" for s in CALLED_STATES) + ")"
 
@@ -140,10 +159,25 @@ class JournalRow(NamedTuple):
     error: str | None
     sent_at: str | None
     updated_at: str
+    #: The attempt: 1 for the campaign as planned, 2... for follow-up waves.
+    wave: int = 1
+    #: The row this attempt belongs to: its wave-1 instruction id (None in pre-wave journals).
+    base_id: str | None = None
+    #: How the call ended, by its callback, once a follow-up recorded it (``Cancelled``...).
+    outcome: str | None = None
+    #: When the call ended (ISO 8601 UTC), recorded with :attr:`outcome`.
+    finished_on: str | None = None
+
+    @property
+    def row_id(self) -> str:
+        """The row this attempt belongs to (``base_id``, or the id itself in an old journal)."""
+        return self.base_id or self.instruction_id
 
 
-#: Position of each column in a ``SELECT *`` of ``rows``.
+#: Position of each column in a ``SELECT`` of :data:`_FIELDS` (the stored payload is read apart).
 _COLUMN = {name: i for i, name in enumerate(JournalRow._fields)}
+_FIELDS = ", ".join(JournalRow._fields)
+_R_FIELDS = ", ".join(f"r.{f}" for f in JournalRow._fields)
 
 
 def instruction_hash(payload: dict) -> str:
@@ -205,12 +239,17 @@ class Journal:
                 raise JournalError(f"{self.path}: cannot switch the journal to WAL mode (got {mode!r})")
             self._conn.execute(f"PRAGMA synchronous={'FULL' if durable else 'NORMAL'}")
             version = self._conn.execute("PRAGMA user_version").fetchone()[0]
-            if version not in (0, 1, SCHEMA_VERSION):
+            if version not in (0, 1, 2, SCHEMA_VERSION):
                 raise JournalError(
                     f"{self.path}: journal schema version {version}, this cmvoice_nb reads version {SCHEMA_VERSION}"
                 )
             self._conn.execute("BEGIN IMMEDIATE")
             try:
+                if version in (1, 2):  # before waves: every record is wave 1, with no stored payload
+                    have = {r[1] for r in self._conn.execute("PRAGMA table_info(rows)")}
+                    for column, decl in _WAVE_COLUMNS:
+                        if column not in have:
+                            self._conn.execute(f"ALTER TABLE rows ADD COLUMN {column} {decl}")
                 # One statement at a time: executescript() would COMMIT the open transaction.
                 for statement in filter(str.strip, _SCHEMA.split(";")):
                     self._conn.execute(statement)
@@ -360,26 +399,46 @@ class Journal:
         with self._lock:
             return dict(self._connection().execute("SELECT name, app FROM campaigns ORDER BY name").fetchall())
 
-    def register(self, campaign: str, rows: Iterable[tuple[str, str, str, str]]) -> int:
-        """Add ``(instruction_id, row_label, callee, payload_hash)`` rows as ``pending``.
+    def register(self, campaign: str, rows: Iterable[tuple]) -> int:
+        """Add rows as ``pending``: ``(instruction_id, row_label, callee, payload_hash[, payload[, wave[, base_id]]])``.
 
-        Rows already in the journal are left untouched. Returns how many were added.
+        *payload* is the instruction's JSON as the bytes that will be sent (kept so a follow-up
+        wave can send it again); *wave* defaults to 1 and *base_id* (the row's wave-1 id) to
+        the instruction id. Rows already in the journal are left untouched. Returns how many
+        were added.
         """
-        rows = list(rows)
-        now = iso_utc()
+        full = []
+        for item in rows:
+            iid, label, callee, h, payload, wave, base = (tuple(item) + (None, None, None))[:7]
+            full.append((campaign, iid, label, callee, h, iso_utc(), int(wave or 1), base or iid,
+                         None if payload is None else bytes(payload)))
         with self._tx() as c:
+            for _campaign, iid, _label, _callee, _h, _now, wave, base, _p in full:
+                other = c.execute(
+                    "SELECT instruction_id FROM rows WHERE campaign = ? AND COALESCE(base_id, instruction_id) = ?"
+                    " AND wave = ? AND instruction_id <> ?", (campaign, base, wave, iid)).fetchone()
+                if other is not None:  # INSERT OR IGNORE would hide it: one attempt per row per wave
+                    raise JournalError(f"{self.path}: campaign {campaign!r} row {base!r} already has an attempt in "
+                                       f"wave {wave} ({other[0]!r}); {iid!r} would call them twice in this wave")
             before = c.total_changes
             c.executemany(
-                "INSERT OR IGNORE INTO rows (campaign, instruction_id, row_label, callee, payload_hash, state, updated_at)"
-                " VALUES (?, ?, ?, ?, ?, 'pending', ?)",
-                [(campaign, iid, label, callee, h, now) for iid, label, callee, h in rows],
+                "INSERT OR IGNORE INTO rows (campaign, instruction_id, row_label, callee, payload_hash, state,"
+                " updated_at, wave, base_id, payload) VALUES (?, ?, ?, ?, ?, 'pending', ?, ?, ?, ?)",
+                full,
             )
             added = c.total_changes - before
             c.executemany(
                 "INSERT OR IGNORE INTO callees VALUES (?, ?, ?)",
-                [(n, campaign, iid) for iid, _label, callee, _h in rows for n in _numbers(callee)],
+                [(n, campaign, r[1]) for r in full for n in _numbers(r[3])],
             )
             return added
+
+    def payloads(self, campaign: str) -> dict[str, bytes | None]:
+        """Instruction id → the JSON bytes sent for it (None for rows of a pre-wave journal)."""
+        with self._lock:
+            rows = self._connection().execute(
+                "SELECT instruction_id, payload FROM rows WHERE campaign = ?", (campaign,)).fetchall()
+        return {iid: None if p is None else bytes(p) for iid, p in rows}
 
     def recover(self, campaign: str) -> list[str]:
         """Turn rows left in ``sending`` by a crashed run into ``unknown``; return their ids."""
@@ -400,14 +459,14 @@ class Journal:
         """The record of one row, or None."""
         with self._lock:
             row = self._connection().execute(
-                "SELECT * FROM rows WHERE campaign = ? AND instruction_id = ?", (campaign, instruction_id)
+                f"SELECT {_FIELDS} FROM rows WHERE campaign = ? AND instruction_id = ?", (campaign, instruction_id)
             ).fetchone()
         return JournalRow(*row) if row else None
 
     def load(self, campaign: str) -> dict[str, JournalRow]:
         """Every record of *campaign*, keyed by instruction id."""
         with self._lock:
-            rows = self._connection().execute("SELECT * FROM rows WHERE campaign = ?", (campaign,)).fetchall()
+            rows = self._connection().execute(f"SELECT {_FIELDS} FROM rows WHERE campaign = ?", (campaign,)).fetchall()
         return {r[1]: JournalRow(*r) for r in rows}
 
     def called_numbers(self) -> dict[str, list[JournalRow]]:
@@ -418,7 +477,7 @@ class Journal:
         """
         with self._lock:
             rows = self._connection().execute(
-                "SELECT c.number, r.* FROM callees c JOIN rows r"
+                f"SELECT c.number, {_R_FIELDS} FROM callees c JOIN rows r"
                 " ON r.campaign = c.campaign AND r.instruction_id = c.instruction_id"
                 f" WHERE r.state IN {_CALLED_SQL}"
                 " ORDER BY COALESCE(r.sent_at, r.updated_at)"
@@ -428,18 +487,35 @@ class Journal:
             out.setdefault(number, []).append(JournalRow(*rest))
         return out
 
-    def _earlier_call(self, c: sqlite3.Connection, numbers: list[str], campaign: str, instruction_id: str):
+    def _earlier_call(self, c: sqlite3.Connection, numbers: list[str], campaign: str, instruction_id: str,
+                      base_id: str | None = None, wave: int = 1):
         if not numbers:
             return None
         marks = ",".join("?" * len(numbers))
+        # An earlier attempt of the same row whose call ended (its outcome is recorded) does not
+        # block this wave's attempt; every other call that may exist does.
         row = c.execute(
-            "SELECT r.* FROM callees c JOIN rows r ON r.campaign = c.campaign AND r.instruction_id = c.instruction_id"
+            f"SELECT {_R_FIELDS} FROM callees c JOIN rows r ON r.campaign = c.campaign AND r.instruction_id = c.instruction_id"
             f" WHERE c.number IN ({marks}) AND r.state IN {_CALLED_SQL}"
             " AND NOT (r.campaign = ? AND r.instruction_id = ?)"
+            " AND NOT (r.campaign = ? AND COALESCE(r.base_id, r.instruction_id) = ? AND r.wave < ?"
+            " AND r.outcome IS NOT NULL)"
             " ORDER BY COALESCE(r.sent_at, r.updated_at) LIMIT 1",
-            (*numbers, campaign, instruction_id),
+            (*numbers, campaign, instruction_id, campaign, base_id or instruction_id, int(wave)),
         ).fetchone()
         return JournalRow(*row) if row else None
+
+    def record_outcomes(self, campaign: str, outcomes: Iterable[tuple[str, str, str | None]]) -> None:
+        """Record how calls ended: ``(instruction_id, outcome, finished_on)`` from their callbacks.
+
+        Only a record whose call may exist (``queued``/``unknown``) takes an outcome; it is what
+        lets the next wave of the same row call that callee again.
+        """
+        items = [(o, f, campaign, iid) for iid, o, f in outcomes if o]
+        with self._tx() as c:
+            c.executemany(
+                f"UPDATE rows SET outcome = ?, finished_on = ? WHERE campaign = ? AND instruction_id = ?"
+                f" AND state IN {_CALLED_SQL}", items)
 
     def mark_sending(
         self,
@@ -451,6 +527,8 @@ class Journal:
         resend_unknown: bool = False,
         resend_queued: bool = False,
         allow_repeat: bool = False,
+        ended: Iterable[tuple[str, str, str | None]] = (),
+        payload: bytes | None = None,
     ) -> JournalRow:
         """Commit ``sending`` (attempts + 1) before the request leaves; return the new record.
 
@@ -458,6 +536,10 @@ class Journal:
         *resend_unknown*, from ``queued`` only with *resend_queued* (a changed row sent again on
         purpose). Unless *allow_repeat*, a row whose callee already has a call ``sending``,
         ``queued`` or ``unknown`` under another record of this journal is refused.
+
+        *ended* lists earlier attempts of the same row whose call ended, as
+        ``(instruction_id, outcome, finished_on)`` from their callbacks: they are recorded (see
+        :meth:`record_outcomes`) in the same transaction, so they do not block a follow-up wave.
 
         *payload_hash* and *callee* are written only when given and different from what the
         row holds (:meth:`register` wrote them for a new row; a corrected row sends new ones).
@@ -476,7 +558,7 @@ class Journal:
         now = iso_utc()
         with self._tx() as c:
             current = c.execute(
-                "SELECT * FROM rows WHERE campaign = ? AND instruction_id = ?", (campaign, instruction_id)
+                f"SELECT {_FIELDS} FROM rows WHERE campaign = ? AND instruction_id = ?", (campaign, instruction_id)
             ).fetchone()
             if current is None or current[5] not in states:
                 raise JournalError(
@@ -485,8 +567,13 @@ class Journal:
                     + (" (resend_unknown=True sends it again)" if current and current[5] == "unknown" else "")
                 )
             numbers = _numbers(callee if callee is not None else current[3])
+            c.executemany(
+                f"UPDATE rows SET outcome = ?, finished_on = ? WHERE campaign = ? AND instruction_id = ?"
+                f" AND state IN {_CALLED_SQL}",
+                [(o, f, campaign, iid) for iid, o, f in ended if o])
             if not allow_repeat:
-                earlier = self._earlier_call(c, numbers, campaign, instruction_id)
+                earlier = self._earlier_call(c, numbers, campaign, instruction_id,
+                                             current[_COLUMN["base_id"]], current[_COLUMN["wave"]])
                 if earlier is not None:
                     err = JournalError(
                         f"{self.path}: {', '.join(numbers)} already has a call ({earlier.state}) as "
@@ -497,11 +584,12 @@ class Journal:
                     raise err
             changes = {"payload_hash": payload_hash, "callee": callee}
             changes = {k: v for k, v in changes.items() if v is not None and v != current[_COLUMN[k]]}
+            stored = {} if payload is None else {"payload": bytes(payload)}  # the bytes that leave now
             c.execute(
                 "UPDATE rows SET state = 'sending', attempts = attempts + 1, sent_at = ?, updated_at = ?,"
-                " error = NULL, http_status = NULL" + "".join(f", {k} = ?" for k in changes)
+                " error = NULL, http_status = NULL" + "".join(f", {k} = ?" for k in (*changes, *stored))
                 + " WHERE campaign = ? AND instruction_id = ?",
-                (now, now, *changes.values(), campaign, instruction_id),
+                (now, now, *changes.values(), *stored.values(), campaign, instruction_id),
             )
             if "callee" in changes:  # a corrected row dials other numbers now
                 c.execute("DELETE FROM callees WHERE campaign = ? AND instruction_id = ?", (campaign, instruction_id))
@@ -539,10 +627,10 @@ class Journal:
 
         with self._lock:
             if campaign is None:
-                cur = self._connection().execute("SELECT * FROM rows ORDER BY campaign, instruction_id")
+                cur = self._connection().execute(f"SELECT {_FIELDS} FROM rows ORDER BY campaign, instruction_id")
             else:
                 cur = self._connection().execute(
-                    "SELECT * FROM rows WHERE campaign = ? ORDER BY instruction_id", (campaign,)
+                    f"SELECT {_FIELDS} FROM rows WHERE campaign = ? ORDER BY instruction_id", (campaign,)
                 )
             rows = cur.fetchall()
         df = pd.DataFrame(rows, columns=list(JournalRow._fields))

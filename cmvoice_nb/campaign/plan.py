@@ -65,6 +65,7 @@ __all__ = [
     "RowPlan",
     "plan_campaign",
     "derive_instruction_id",
+    "wave_instruction_id",
     "content_key",
     "new_campaign_key",
     "render_template",
@@ -159,6 +160,30 @@ def derive_instruction_id(name: str, campaign_key: str, content: str, occurrence
     return _with_hash(name, max_length - len(tail)) + tail
 
 
+def wave_instruction_id(base_id: str, wave: int, *, max_length: int = MAX_ID_LENGTH) -> str:
+    """The instruction id of a row's attempt in *wave*: the row's own id in wave 1, ``<id>-w<wave>`` after.
+
+    A long id is cut (ending in ``~`` and 6 hex digits of its SHA-1) so the whole stays
+    within the contract's 64 characters, and the same on every run.
+
+    Examples
+    --------
+    >>> wave_instruction_id("spring-7f3a9c2d-31612345610-1", 1)
+    'spring-7f3a9c2d-31612345610-1'
+    >>> wave_instruction_id("spring-7f3a9c2d-31612345610-1", 2)
+    'spring-7f3a9c2d-31612345610-1-w2'
+    >>> len(wave_instruction_id("x" * 64, 3))
+    64
+    """
+    wave = int(wave)
+    if wave < 1:
+        raise ValueError(f"a wave is 1 or more, got {wave}")
+    if wave == 1:
+        return str(base_id)
+    tail = f"-w{wave}"
+    return _with_hash(str(base_id), max_length - len(tail)) + tail
+
+
 # ------------------------------------------------------------------------ reading cells
 def _cell_value(fld: Any, value: Any) -> Any:
     """A non-blank cell as its field's kind; a ValueError says in plain words what was expected.
@@ -225,6 +250,12 @@ class RowPlan:
     #: :func:`~cmvoice_nb.campaign.instruction_hash` of the payload: the journal's record of the
     #: content that was sent (a later run compares it to see a changed row).
     payload_hash: str | None = None
+    #: The attempt this row is: 1 for a campaign as planned, 2... in a follow-up wave.
+    wave: int = 1
+    #: The row's wave-1 instruction id (None: the instruction id itself).
+    base_id: str | None = None
+    #: Earlier attempts of this row whose call ended: ``(instruction_id, outcome, finished_on)``.
+    ended: tuple = ()
 
     def freeze(self) -> "RowPlan":
         """Build :attr:`payload` and :attr:`payload_hash` of a valid row, once (returns self)."""
@@ -262,7 +293,7 @@ class CampaignPlan:
     """
 
     def __init__(self, *, name: str, app: str, index: Any, rows: list[RowPlan], options: Mapping[str, Any] | None = None,
-                 campaign_key: str = "", key_is_provisional: bool = False) -> None:
+                 campaign_key: str = "", key_is_provisional: bool = False, left_out: Any = None) -> None:
         self.name = name
         self.app = app
         self.index = index
@@ -270,6 +301,21 @@ class CampaignPlan:
         self.options = dict(options or {})
         self.campaign_key = campaign_key
         self.key_is_provisional = key_is_provisional
+        #: A follow-up wave's rows left out, with the reason (see :func:`plan_followup`); None otherwise.
+        self.left_out = left_out
+
+    @property
+    def is_followup(self) -> bool:
+        """True for a plan made by :func:`~cmvoice_nb.campaign.plan_followup`."""
+        return self.left_out is not None
+
+    def left_out_summary(self):
+        """A follow-up's left-out rows counted per reason (a Series; empty for a plain campaign)."""
+        import pandas as pd
+
+        if self.left_out is None or not len(self.left_out):
+            return pd.Series(dtype="int64", name="left_out")
+        return self.left_out["reason"].value_counts().rename("left_out").astype("int64")
 
     def rekey(self, campaign_key: str) -> "CampaignPlan":
         """A copy whose derived ids use *campaign_key*; ids from an ``instruction-id`` column stay.
@@ -297,7 +343,7 @@ class CampaignPlan:
                     new.freeze()
             rows.append(new)
         return CampaignPlan(name=self.name, app=self.app, index=self.index, rows=rows, options=self.options,
-                            campaign_key=campaign_key, key_is_provisional=False)
+                            campaign_key=campaign_key, key_is_provisional=False, left_out=self.left_out)
 
     # ---------------------------------------------------------------- views
     @property
@@ -348,6 +394,8 @@ class CampaignPlan:
             "dropped": sum(r.dropped for r in self.rows),
             "to_send": sum(r.sendable for r in self.rows),
         }
+        if self.is_followup:
+            counts["left_out"] = len(self.left_out)
         return pd.Series(counts, name=self.name, dtype="int64")
 
     def to_frame(self):
@@ -371,6 +419,11 @@ class CampaignPlan:
 
     def __repr__(self) -> str:
         s = self.summary()
+        if self.is_followup:
+            waves = sorted({r.wave for r in self.rows})
+            reasons = ", ".join(f"{k} {v}" for k, v in self.left_out_summary().items())
+            return (f"<CampaignPlan {self.name!r} follow-up wave {','.join(map(str, waves)) or '-'} app={self.app} "
+                    f"to_send={s['to_send']} left_out={len(self.left_out)}{' (' + reasons + ')' if reasons else ''}>")
         return (
             f"<CampaignPlan {self.name!r} key={self.campaign_key}{'(provisional)' if self.key_is_provisional else ''} "
             f"app={self.app} rows={s['rows']} valid={s['valid']} "
@@ -385,6 +438,9 @@ class CampaignPlan:
         extra = ""
         if len(probs):
             extra = "<p>First problems:</p>" + probs.head(10).to_html(index=False, escape=True)
+        if self.is_followup:
+            extra += ("<p>Follow-up wave: left out per reason</p>"
+                      + self.left_out_summary().to_frame().to_html(escape=True))
         return (
             f"<div><b>Campaign plan {html.escape(self.name)}</b> ({html.escape(self.app)}, campaign key "
             f"{html.escape(self.campaign_key)}{' — provisional: send_campaign uses its journal' + chr(39) + 's key' if self.key_is_provisional else ''})"

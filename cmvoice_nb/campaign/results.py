@@ -26,11 +26,12 @@ __all__ = ["RESULT_COLUMNS", "results_frame", "load_results", "results_to_csv", 
            "write_results", "summarize_results", "needs_attention"]
 
 #: Columns of the results DataFrame (and CSV, after the ``row`` index column). ``input_position``
-#: is the row's 0-based position in the input as given; ``campaign_key`` the key in its derived id.
+#: is the row's 0-based position in the input as given; ``campaign_key`` the key in its derived id;
+#: ``wave`` the attempt (1 for a campaign as planned, 2... for follow-up waves).
 RESULT_COLUMNS = ["instruction_id", "callee", "status", "http_status", "call_ids", "error", "attempts", "sent_at",
-                  "input_position", "campaign_key"]
+                  "input_position", "campaign_key", "wave"]
 _TEXT_COLUMNS = ("instruction_id", "callee", "status", "call_ids", "error", "campaign_key")
-_INT_COLUMNS = ("http_status", "attempts", "input_position")
+_INT_COLUMNS = ("http_status", "attempts", "input_position", "wave")
 
 
 def _type_columns(frame: Any) -> Any:
@@ -72,6 +73,7 @@ def results_frame(records: list[dict], *, index: Any = None, campaign_key: str |
     if campaign_key is not None:
         frame["campaign_key"] = campaign_key
     frame["attempts"] = frame["attempts"].fillna(0)
+    frame["wave"] = frame["wave"].fillna(1)
     return _type_columns(frame)
 
 

@@ -450,6 +450,17 @@ class CampaignSender:
                 text = redact(text, secret)
         return text
 
+    def _storable(self, payload: bytes | None) -> bytes | None:
+        """*payload* as the journal may keep it: None when it holds the product token (typed into a field).
+
+        The journal never stores the token; such a row is sent, but a follow-up wave reports it
+        ``no payload`` instead of sending it again.
+        """
+        if payload is None:
+            return None
+        text = payload.decode("utf-8", "replace")
+        return payload if self._redact(text) == text else None
+
     def _run_safely(self) -> None:
         journal: Journal | None = None
         own_journal = False
@@ -511,7 +522,7 @@ class CampaignSender:
         to_send = []
         for r in plan.rows:
             base = {"instruction_id": r.instruction_id, "callee": r.callee or None, "input_position": r.position,
-                    "campaign_key": key}
+                    "campaign_key": key, "wave": r.wave}
             if not r.valid:
                 text = "; ".join(f"{p.field}: {p.message}" if p.field else p.message for p in r.problems)
                 self._set(r.position, **base, status="invalid", error=self._redact(text or "invalid"))
@@ -545,7 +556,8 @@ class CampaignSender:
                 continue
             if not self.allow_repeat:
                 earlier = next((e for n in numbers for e in called.get(n, ())
-                                if (e.campaign, e.instruction_id) != (plan.name, r.instruction_id)), None)
+                                if (e.campaign, e.instruction_id) != (plan.name, r.instruction_id)
+                                and not _ended_before(plan.name, r, e)), None)
                 if earlier is not None:
                     where = "" if earlier.campaign == plan.name else f" of campaign {earlier.campaign!r}"
                     self._set(r.position, **base, status="already-called", call_ids=earlier.call_ids,
@@ -584,7 +596,9 @@ class CampaignSender:
         if journal is not None:
             # New rows get their facts (label, callee, payload hash) here, once; rows the journal
             # already holds keep theirs until a request with new content leaves (mark_sending).
-            journal.register(plan.name, [(r.instruction_id, str(r.label), r.callee, r.payload_hash)
+            journal.register(plan.name, [(r.instruction_id, str(r.label), r.callee, r.payload_hash,
+                                          self._storable(r.payload),
+                                          r.wave, r.base_id or r.instruction_id)
                                          for r, jr in to_send if jr is None])
         if self.show_progress and to_send:
             from tqdm.auto import tqdm
@@ -645,7 +659,8 @@ class CampaignSender:
         name = self.plan.name
         iid = row.instruction_id
         # A row new to the journal was registered with its hash and callee: nothing to rewrite.
-        changes = {} if earlier is None else {"payload_hash": row.payload_hash, "callee": row.callee or None}
+        changes = {} if earlier is None else {"payload_hash": row.payload_hash, "callee": row.callee or None,
+                                              "payload": self._storable(row.payload)}
         send_payload = getattr(self.client, "send_payload", None)
         for attempt in range(1, self.retry.max_attempts + 1):
             if not self.bucket.acquire(self._stop):
@@ -653,7 +668,7 @@ class CampaignSender:
             try:
                 jr = journal.mark_sending(name, iid, **changes,
                                           resend_unknown=self.resend_unknown, resend_queued=self.resend_changed,
-                                          allow_repeat=self.allow_repeat)
+                                          allow_repeat=self.allow_repeat, ended=row.ended)
             except JournalError as exc:
                 earlier = getattr(exc, "earlier", None)
                 if earlier is None:
@@ -819,6 +834,19 @@ class CampaignSender:
         vals = "".join(f"<td>{v}</td>" for v in p.values())
         return (f"<div><b>Campaign {html.escape(self.plan.name)}</b> — {state}"
                 f"<table><tr>{cells}</tr><tr>{vals}</tr></table></div>")
+
+
+def _ended_before(campaign: str, row: Any, earlier: JournalRow) -> bool:
+    """True when *earlier* is an attempt of *row* in an earlier wave whose call ended.
+
+    Ended means a callback said so: recorded in the journal (``outcome``) or carried by the
+    follow-up plan (``row.ended``). Such an attempt does not stop the row's next wave.
+    """
+    if earlier.campaign != campaign or earlier.row_id != (row.base_id or row.instruction_id):
+        return False
+    if earlier.wave >= row.wave:
+        return False
+    return bool(earlier.outcome) or earlier.instruction_id in {e[0] for e in row.ended}
 
 
 def run_until_done(sender: CampaignSender) -> None:

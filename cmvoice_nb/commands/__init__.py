@@ -12,6 +12,7 @@ COMMAND_MODULES = (
     "audio",
     "spelling",
     "send",
+    "followup",
     "receive",
     "report",
 )

@@ -128,8 +128,8 @@ def register(subparsers) -> None:
     p.set_defaults(func=run)
 
 
-def _error(message: str) -> None:
-    print(f"cmvoice send: error: {message}", file=sys.stderr)
+def _error(message: str, prog: str = "cmvoice send") -> None:
+    print(f"{prog}: error: {message}", file=sys.stderr)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -143,10 +143,9 @@ def run(args: argparse.Namespace) -> int:
 
 def _run(args: argparse.Namespace) -> int:
     from .._fsutil import same_file
-    from ..campaign import CampaignSender, RetryPolicy, plan_campaign
+    from ..campaign import plan_campaign
     from ..campaign.inputs import read_table
-    from ..campaign.send import run_until_done
-    from ..errors import CampaignError, CMVoiceError, ConfigurationError, JournalError
+    from ..errors import CampaignError, JournalError
 
     src = Path(args.file)
     out = Path(args.output)
@@ -178,25 +177,44 @@ def _run(args: argparse.Namespace) -> int:
     summary = plan.summary()
     print(f"planned {plan.name!r}: {summary['rows']} rows, {summary['valid']} valid, {summary['invalid']} invalid, "
           f"{summary['duplicates']} repeated callees", file=sys.stderr)
+    return send_plan(plan, journal=args.journal, out=out, base_url=args.base_url, dry_run=args.dry_run,
+                     rate=args.rate, burst=args.burst, concurrency=args.concurrency, retries=args.max_attempts,
+                     resend_unknown=args.resend_unknown, resend_changed=args.resend_changed,
+                     allow_repeat=args.allow_repeat, progress=not args.no_progress)
+
+
+def send_plan(plan, *, journal: str, out: Path, base_url: str | None, dry_run: bool, rate: float | None = None,
+              burst: int | None = None, concurrency: int | None = None, retries: int = 5,
+              resend_unknown: bool = False, resend_changed: bool = False, allow_repeat: bool = False,
+              progress: bool = True, prog: str = "cmvoice send") -> int:
+    """Send a planned campaign the CLI's way and return the exit status (shared by ``send`` and ``followup``).
+
+    The token comes from ``CM_PRODUCT_TOKEN`` only; the summary goes to stderr, the results to
+    *out*; exit status 0 (nothing needs attention) or 1 (see ``EPILOG``). Raises
+    :class:`UsageError` for a missing token or bad pacing values.
+    """
+    from ..campaign import CampaignSender, RetryPolicy
+    from ..campaign.send import run_until_done
+    from ..errors import CampaignError, CMVoiceError, ConfigurationError
 
     client = None
-    if not args.dry_run:
+    if not dry_run:
         from ..client import VoiceClient
 
         try:
-            client = VoiceClient(None, base_url=args.base_url)  # token: CM_PRODUCT_TOKEN only
+            client = VoiceClient(None, base_url=base_url)  # token: CM_PRODUCT_TOKEN only
         except ConfigurationError as exc:
             raise UsageError(str(exc)) from None
     try:
         try:
             sender = CampaignSender(
-                plan, client, journal=args.journal,
-                rate=args.rate if args.rate is not None else DEFAULT_RATE,
-                burst=args.burst if args.burst is not None else DEFAULT_BURST,
-                concurrency=args.concurrency if args.concurrency is not None else DEFAULT_CONCURRENCY,
-                dry_run=args.dry_run, resend_unknown=args.resend_unknown, resend_changed=args.resend_changed,
-                allow_repeat=args.allow_repeat, retry=RetryPolicy(max_attempts=max(1, args.max_attempts)),
-                progress=not args.no_progress and sys.stderr.isatty(), results_path=out, interface="cli",
+                plan, client, journal=journal,
+                rate=rate if rate is not None else DEFAULT_RATE,
+                burst=burst if burst is not None else DEFAULT_BURST,
+                concurrency=concurrency if concurrency is not None else DEFAULT_CONCURRENCY,
+                dry_run=dry_run, resend_unknown=resend_unknown, resend_changed=resend_changed,
+                allow_repeat=allow_repeat, retry=RetryPolicy(max_attempts=max(1, retries)),
+                progress=progress and sys.stderr.isatty(), results_path=out, interface="cli",
             )
         except CampaignError as exc:  # bad --rate/--burst/--concurrency
             raise UsageError(str(exc)) from None
@@ -207,7 +225,7 @@ def _run(args: argparse.Namespace) -> int:
 
     error = sender.error
     if error is not None and not sender.matched:
-        _error(str(error))  # the journal is in use or unusable: nothing was sent, no results written
+        _error(str(error), prog)  # the journal is in use or unusable: nothing was sent, no results written
         return EXIT_ATTENTION
     results = sender.results
     print(sender.summary(), file=sys.stderr)
@@ -216,8 +234,8 @@ def _run(args: argparse.Namespace) -> int:
     if error is not None:
         if sender.stop_reason is None:
             reason = str(error) if isinstance(error, CMVoiceError) else f"{type(error).__name__}: {error}"
-            print(f"cmvoice send: stopped: {sender._redact(reason)}", file=sys.stderr)
+            print(f"{prog}: stopped: {sender._redact(reason)}", file=sys.stderr)
         return EXIT_ATTENTION
     if sender.stopped_by_user:
-        print("cmvoice send: stopped by the user; run the same command again to send the rest", file=sys.stderr)
+        print(f"{prog}: stopped by the user; run the same command again to send the rest", file=sys.stderr)
     return EXIT_ATTENTION if results is None or sender.needs_attention else EXIT_OK

@@ -17,7 +17,8 @@ def demo(tmp_path_factory):
 def test_demo_passes_every_step(demo):
     _out, summary = demo
     assert summary.ok, str(summary)
-    assert [step for step, _ in summary.lines] == ["audio", "spelling", "campaign", "callbacks", "report"]
+    assert [step for step, _ in summary.lines] == ["audio", "spelling", "campaign", "callbacks", "report",
+                                                   "followup"]
 
 
 def test_demo_converts_every_sample_prompt_to_a_compliant_file(demo):
@@ -43,11 +44,29 @@ def test_demo_receives_one_callback_per_call_and_reports_the_answer_rate(demo):
     from cmvoice_nb.callbacks import load_callbacks, summarize
 
     calls = load_callbacks(out / "callbacks" / "callbacks.jsonl", warn=False)
-    assert summary.facts["callbacks"] == len(calls) == summary.facts["calls_sent"] == summary.facts["calls_placed_now"]
-    assert summary.facts["answer_rate"] == pytest.approx(float(summarize(calls)["answer_rate"].iloc[0]))
+    assert summary.facts["callbacks"] == summary.facts["calls_sent"] == summary.facts["calls_placed_now"]
+    assert len(calls) == summary.facts["callbacks"] + summary.facts["followup_placed"]  # the wave's too
+    first_wave = calls[~calls["instruction_id"].str.endswith("-w2")]
+    assert summary.facts["answer_rate"] == pytest.approx(float(summarize(first_wave)["answer_rate"].iloc[0]))
     assert (out / "results.csv").exists() and (out / "campaign.sqlite").exists()
     assert "<html" in (out / "report.html").read_text(encoding="utf-8").lower()
     assert "answer rate" in str(summary)
+
+
+def test_the_demo_follows_up_exactly_the_cancelled_and_failed_calls(demo):
+    out, summary = demo
+    from cmvoice_nb.callbacks import load_callbacks
+
+    calls = load_callbacks(out / "callbacks" / "callbacks.jsonl", warn=False)
+    wave1 = calls[~calls["instruction_id"].str.endswith("-w2")]
+    wave2 = calls[calls["instruction_id"].str.endswith("-w2")]
+    unanswered = set(wave1.loc[wave1["outcome"].isin(["Cancelled", "Failed"]), "callee"])
+    assert len(wave2) == summary.facts["followup_placed"] == len(unanswered) > 0
+    assert set(wave2["callee"]) == unanswered and wave2["callee"].is_unique
+    reach = summary.facts["reach"]
+    assert reach[1]["answered_cumulative"] == int(wave1["answered"].sum())
+    assert reach[2]["answered_cumulative"] == int(calls["answered"].sum())
+    assert "after 2 attempts" in str(summary)
 
 
 def test_running_the_demo_again_resumes_and_sends_nothing_twice(demo):
@@ -55,7 +74,8 @@ def test_running_the_demo_again_resumes_and_sends_nothing_twice(demo):
     again = run_demo(out, execute_notebooks=False)
     assert again.ok, str(again)
     assert again.facts["calls_placed_now"] == 0
-    assert again.facts["callbacks"] == first.facts["callbacks"]
+    assert again.facts["followup_placed"] == 0  # each person had their two attempts
+    assert again.facts["callbacks"] == first.facts["callbacks"] + first.facts["followup_placed"]
 
 
 def test_demo_command_prints_the_summary_and_exits_zero(tmp_path, capsys):

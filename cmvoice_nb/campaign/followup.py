@@ -1,0 +1,360 @@
+"""Follow-up waves: call again, once per wave, the people whose last call was not answered.
+
+:func:`plan_followup` reads a campaign's journal (every attempt, with the exact JSON it
+sent) and its callbacks, and plans the next wave: each row whose **latest** attempt ended in
+one of ``outcomes`` (``Cancelled``, ``Failed`` by default), that has had fewer than
+``max_attempts`` calls, and whose latest call ended at least ``min_gap`` ago. The plan is an
+ordinary :class:`~cmvoice_nb.campaign.CampaignPlan`: :func:`~cmvoice_nb.campaign.send_campaign`
+sends it through the same journal, paced, and never twice.
+
+Each attempt has its own instruction id, derived from the row's id and the wave
+(``<id>-w2``, see :func:`~cmvoice_nb.campaign.plan.wave_instruction_id`), so callbacks map to
+the right attempt and the journal allows one call per row per wave. A wave cut short (Ctrl-C,
+``kill -9``) resumes by planning again: rows of the unfinished wave that were not sent are
+planned again under the same id; rows in flight at the crash are ``unknown`` and left out.
+
+Rows left out are listed in :attr:`CampaignPlan.left_out` with one reason each
+(:data:`LEFT_OUT_REASONS`) and counted by :meth:`CampaignPlan.left_out_summary`.
+
+Examples
+--------
+>>> parse_gap("30min"), parse_gap("2h"), parse_gap(90)
+(Timedelta('0 days 00:30:00'), Timedelta('0 days 02:00:00'), Timedelta('0 days 00:01:30'))
+"""
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Any, Iterable
+
+from ..errors import CampaignError
+from ..spec import CALLED_STATES, RESULT_CODES, iso_utc
+from .journal import Journal, JournalRow, instruction_hash
+from .plan import CampaignPlan, RowPlan, content_key, wave_instruction_id
+
+__all__ = ["plan_followup", "parse_gap", "LEFT_OUT_REASONS", "LEFT_OUT_COLUMNS"]
+
+#: Why a row is not in a follow-up wave, in the order summaries list them.
+LEFT_OUT_REASONS = {
+    "waiting": "its latest call has no callback yet",
+    "answered": "answered",
+    "rejected": "the call was rejected (result 12): check the number",
+    "suppressed": "on the do-not-call list",
+    "unknown": "the latest call's outcome is unknown (it may have been placed): reconcile it first",
+    "max attempts": "called max_attempts times already",
+    "too recent": "its latest call ended less than min_gap ago",
+    "other outcome": "its latest call ended in an outcome not followed up",
+    "not sent": "its latest attempt was never placed (invalid, refused or not sent yet): re-run that wave's send",
+    "no payload": "the journal holds no payload for it (written before waves existed): cannot be sent again",
+}
+#: Columns of :attr:`CampaignPlan.left_out`.
+LEFT_OUT_COLUMNS = ["row", "base_id", "instruction_id", "callee", "wave", "attempts", "outcome", "finished_on",
+                    "reason"]
+_FINISHED = RESULT_CODES[10].name
+_REJECTED = RESULT_CODES[12].name
+_FOLLOWABLE = tuple(rc.name for rc in RESULT_CODES.values() if not rc.answered)
+
+
+def parse_gap(value: Any):
+    """A ``min_gap``/``--after`` value as a :class:`pandas.Timedelta`.
+
+    Text like ``"30min"``, ``"30m"``, ``"2h"``, ``"90s"``, ``"1h30m"``; a number is seconds;
+    a :class:`datetime.timedelta` is used as is.
+
+    Raises
+    ------
+    CampaignError
+        Not a duration, or a negative one.
+    """
+    import pandas as pd
+
+    try:
+        if isinstance(value, bool):
+            raise ValueError
+        if isinstance(value, (int, float)):
+            gap = pd.Timedelta(seconds=float(value))
+        else:
+            text = str(value).strip().lower() if isinstance(value, str) else value
+            gap = pd.Timedelta(text)
+    except (ValueError, TypeError, OverflowError):
+        raise CampaignError(f"min_gap must be a duration like '30min', '2h' or '90s' (or seconds), got {value!r}") \
+            from None
+    if pd.isna(gap) or gap < pd.Timedelta(0):
+        raise CampaignError(f"min_gap must be zero or more, got {value!r}")
+    return gap
+
+
+def _now(now: Any):
+    import pandas as pd
+
+    if now is None:
+        return pd.Timestamp.now(tz="UTC")
+    if callable(now):
+        now = now()
+    try:
+        t = pd.Timestamp(now)
+    except (ValueError, TypeError):
+        raise CampaignError(f"now must be a time (datetime, ISO text) or a clock returning one, got {now!r}") from None
+    return t.tz_localize("UTC") if t.tzinfo is None else t.tz_convert("UTC")
+
+
+def _outcomes(outcomes: Any) -> tuple[str, ...]:
+    items = [outcomes] if isinstance(outcomes, str) else list(outcomes or ())
+    names = {n.lower(): n for n in _FOLLOWABLE}
+    out = []
+    for item in items:
+        for part in str(item).split(","):
+            part = part.strip()
+            if not part:
+                continue
+            if part.lower() not in names:
+                raise CampaignError(f"outcomes: {part!r} is not an unanswered outcome; choose from "
+                                    f"{', '.join(_FOLLOWABLE)}")
+            out.append(names[part.lower()])
+    if not out:
+        raise CampaignError(f"outcomes must name at least one of {', '.join(_FOLLOWABLE)}")
+    return tuple(dict.fromkeys(out))
+
+
+def _numbers_key(numbers: Iterable[Any]) -> set[str]:
+    return {content_key(str(n)) for n in numbers if str(n).strip()}
+
+
+def _callback_index(calls: Any):
+    """call id → callbacks and instruction id → callbacks, as lists of row positions of *calls*."""
+    by_call: dict[str, list[int]] = {}
+    by_iid: dict[str, list[int]] = {}
+    for pos, (cid, iid) in enumerate(zip(calls["call_id"].tolist(), calls["instruction_id"].tolist())):
+        if isinstance(cid, str) and cid.strip():
+            by_call.setdefault(cid.strip().lower(), []).append(pos)
+        if isinstance(iid, str) and iid:
+            by_iid.setdefault(iid, []).append(pos)
+    return by_call, by_iid
+
+
+def _callbacks_of(record: JournalRow, by_call: dict, by_iid: dict) -> list[int]:
+    ids = [c.strip().lower() for c in (record.call_ids or "").split(";") if c.strip()]
+    found = sorted({p for c in ids for p in by_call.get(c, ())})
+    if found or ids:
+        return found
+    return list(by_iid.get(record.instruction_id, ()))  # no call id recorded: the attempt's own id
+
+
+def _ending(positions: list[int], calls: Any) -> tuple[str | None, Any, bool]:
+    """(outcome of the last callback, when it ended, any answered) for one attempt's callbacks."""
+    import pandas as pd
+
+    if not positions:
+        return None, pd.NaT, False
+    part = calls.iloc[positions]
+    ended = part["finished_on"]
+    for col in ("started_on", "received_at"):
+        if col in part.columns:
+            ended = ended.fillna(part[col])
+    order = ended.sort_values(kind="stable", na_position="first")
+    last = order.index[-1]
+    outcome = part.loc[last, "outcome"]
+    return (None if pd.isna(outcome) else str(outcome)), order.iloc[-1], bool(part["answered"].fillna(False).any())
+
+
+def plan_followup(
+    journal: str | os.PathLike | Journal,
+    calls: Any,
+    *,
+    outcomes: Iterable[str] | str = ("Cancelled", "Failed"),
+    max_attempts: int = 3,
+    min_gap: Any = "30min",
+    now: Any = None,
+    campaign: str | None = None,
+    suppress: Iterable[Any] | None = None,
+) -> CampaignPlan:
+    """Plan the next wave of a campaign: everyone whose latest call was not answered, once each.
+
+    Parameters
+    ----------
+    journal
+        The campaign's journal (path or :class:`Journal`); it holds every attempt and its payload.
+        A path that does not exist is an error (nothing is created).
+    calls
+        The campaign's callbacks: a :func:`~cmvoice_nb.callbacks.load_callbacks` frame or anything
+        it loads (log paths, a list of them). Attempts are matched on their call ids, else on their
+        own instruction id.
+    outcomes
+        Outcomes of the latest call that make a row due again (``Cancelled``, ``Failed``; also
+        accepted: ``Rejected``, which usually means a wrong number).
+    max_attempts
+        Calls per row over all waves, the first included: a row called this often is left out.
+    min_gap
+        How long ago the latest call must have ended (``"30min"``, ``"2h"``, seconds).
+    now
+        The time to measure ``min_gap`` from (datetime/ISO text, or a clock returning one);
+        default: the current time. Tests and the simulator's accelerated clock pass their own.
+    campaign
+        Which campaign of the journal (needed only when it holds several).
+    suppress
+        Numbers never to call (any spelling): their rows are left out as ``suppressed``.
+
+    Returns
+    -------
+    CampaignPlan
+        The wave's rows (``row.wave``, ids ``<id>-w<wave>``), indexed by the original row label;
+        :attr:`~CampaignPlan.left_out` lists every other row of the campaign with its reason.
+
+    Raises
+    ------
+    CampaignError
+        Bad options, a journal without that campaign, or several campaigns and no ``campaign=``.
+    JournalError
+        The journal is unusable or a send is running on it.
+
+    Examples
+    --------
+    >>> import pathlib, tempfile, pandas as pd, cmvoice_nb as cm
+    >>> journal = pathlib.Path(tempfile.mkdtemp()) / "j.sqlite"
+    >>> df = pd.DataFrame({"callee": ["+31612345609", "+31612345610"]})   # ...09 Cancelled, ...10 answered
+    >>> with cm.Simulator(speed=1000) as sim:
+    ...     first = cm.send_campaign(df, sim.client(), journal=journal, app="notification", name="c", rate=50,
+    ...                              progress=False, defaults={"caller": "+31201234567", "prompt": "Hi",
+    ...                                                        "prompt-type": "TTS"})
+    ...     placed = sim.calls       # what a CallbackReceiver would have logged, as callbacks:
+    >>> calls = [{"call-id": c, "instruction-id": i, "result": {"code": int(r)}, "finished-on": "2024-01-01T10:00:00Z"}
+    ...          for c, i, r in zip(placed["call_id"], placed["instruction_id"], placed["result_code"])]
+    >>> wave = plan_followup(journal, calls, now="2024-01-01T11:00:00Z")
+    >>> [r.instruction_id.endswith("-w2") for r in wave.rows], wave.left_out["reason"].tolist()
+    ([True], ['answered'])
+    """
+    import pandas as pd
+
+    from ..callbacks.analysis import _calls_frame
+    from ..instructions import instruction_from_json
+    from ..client import encode_body
+
+    wanted = _outcomes(outcomes)
+    try:
+        max_attempts = int(max_attempts)
+    except (TypeError, ValueError):
+        raise CampaignError(f"max_attempts must be a whole number, got {max_attempts!r}") from None
+    if max_attempts < 1:
+        raise CampaignError(f"max_attempts must be at least 1, got {max_attempts}")
+    gap = parse_gap(min_gap)
+    moment = _now(now)
+    blocked = _numbers_key(suppress or ())
+
+    own = not isinstance(journal, Journal)
+    if own:
+        if not Path(journal).is_file():
+            raise CampaignError(f"journal {str(journal)!r} does not exist: a follow-up needs the campaign's journal")
+        journal = Journal(journal)
+    try:
+        known = journal.campaigns()
+        if campaign is None:
+            if len(known) != 1:
+                raise CampaignError(
+                    f"{journal.path}: " + ("holds no campaign" if not known else
+                                           f"holds {len(known)} campaigns ({', '.join(known)}); pass campaign=")
+                )
+            campaign = next(iter(known))
+        if campaign not in known:
+            raise CampaignError(f"{journal.path}: no campaign {campaign!r}; campaigns: {', '.join(known) or 'none'}")
+        app = known[campaign]
+        records = journal.load(campaign)
+        payloads = journal.payloads(campaign)
+        key = journal.campaign_key
+    finally:
+        if own:
+            journal.close()
+
+    calls = _calls_frame(calls).reset_index(drop=True)
+    by_call, by_iid = _callback_index(calls)
+
+    groups: dict[str, list[JournalRow]] = {}
+    for rec in records.values():
+        groups.setdefault(rec.row_id, []).append(rec)
+
+    rows: list[RowPlan] = []
+    left: list[tuple] = []
+    for base_id in sorted(groups, key=lambda b: min(r.updated_at for r in groups[b])):
+        attempts = sorted(groups[base_id], key=lambda r: r.wave)
+        latest = attempts[-1]
+        placed = [r for r in attempts if r.state in CALLED_STATES]
+        label = next((r.row_label for r in attempts if r.row_label is not None), latest.row_label)
+
+        def leave(reason: str, outcome: str | None = None, finished: Any = None) -> None:
+            left.append((label, base_id, latest.instruction_id, latest.callee, latest.wave, len(placed), outcome,
+                         finished, reason))
+
+        if blocked and _numbers_key((latest.callee or "").split(";")) & blocked:
+            leave("suppressed")
+            continue
+        if latest.state in ("pending", "failed") and latest.wave > 1:
+            # A wave cut short: its unsent rows go again under the same id (the journal's guard
+            # and the row's state keep it to one call).
+            wave, previous = latest.wave, (placed[-1] if placed else None)
+        elif latest.state in ("pending", "failed", "rejected"):
+            leave("not sent")
+            continue
+        elif latest.state in ("unknown", "sending"):
+            leave("unknown")
+            continue
+        else:
+            wave, previous = latest.wave + 1, latest
+        outcome, finished, answered = _ending(_callbacks_of(previous, by_call, by_iid), calls) \
+            if previous is not None else (None, pd.NaT, False)
+        if previous is None:
+            leave("not sent")
+            continue
+        if outcome is None and not answered:
+            if previous is latest:
+                leave("waiting")
+                continue
+            outcome, finished = previous.outcome, pd.Timestamp(previous.finished_on) if previous.finished_on else None
+        fin = None if finished is None or pd.isna(finished) else iso_utc(finished.to_pydatetime())
+        if previous is latest:  # deciding a new wave (a resumed one was decided when it was planned)
+            if answered or outcome == _FINISHED:
+                leave("answered", outcome, fin)
+                continue
+            if outcome == _REJECTED and _REJECTED not in wanted:
+                leave("rejected", outcome, fin)
+                continue
+            if outcome not in wanted:
+                leave("unknown" if outcome in (None, "unknown") else "other outcome", outcome, fin)
+                continue
+            if len(placed) >= max_attempts:
+                leave("max attempts", outcome, fin)
+                continue
+            if fin is None or moment - finished < gap:
+                leave("too recent", outcome, fin)
+                continue
+        source = next((payloads.get(r.instruction_id) for r in reversed(attempts) if payloads.get(r.instruction_id)),
+                      None)
+        if source is None:
+            leave("no payload", outcome, fin)
+            continue
+        iid = latest.instruction_id if latest.wave == wave else wave_instruction_id(base_id, wave)
+        try:
+            wire = json.loads(source.decode("utf-8"))
+            wire["instruction-id"] = iid
+            instruction = instruction_from_json(app, wire)
+        except (ValueError, TypeError, KeyError) as exc:
+            raise CampaignError(f"{campaign!r} row {base_id!r}: the stored payload cannot be read back ({exc})") \
+                from exc
+        row = RowPlan(position=len(rows), label=label, instruction_id=iid, callee=latest.callee or "",
+                      instruction=instruction, content=content_key(latest.callee), id_given=True, wave=wave,
+                      base_id=base_id, ended=((previous.instruction_id, outcome, fin),) if outcome else ())
+        row.payload, row.payload_hash = encode_body(wire), instruction_hash(wire)
+        rows.append(row)
+
+    left_out = pd.DataFrame.from_records(left, columns=LEFT_OUT_COLUMNS)
+    left_out["wave"] = left_out["wave"].astype("int64")
+    left_out["attempts"] = left_out["attempts"].astype("int64")
+    labels = [r.label for r in rows]
+    index = pd.Index(labels, name="row", dtype=object)
+    numeric = pd.to_numeric(index, errors="coerce")
+    if len(index) and not pd.isna(numeric).any():
+        index = pd.Index(numeric.astype("int64"), name="row")
+    plan = CampaignPlan(name=campaign, app=app, index=index, rows=rows, campaign_key=key,
+                        options={"followup": {"outcomes": wanted, "max_attempts": max_attempts,
+                                              "min_gap": str(gap), "now": iso_utc(moment.to_pydatetime())}},
+                        left_out=left_out)
+    return plan

@@ -1,0 +1,294 @@
+"""Follow-up waves: the real simulator, the real receiver and an injected clock.
+
+The simulator's magic endings decide each outcome (cmvoice_nb/simulator/physics.py
+MAGIC_ENDINGS): a callee ending 09 is Cancelled, 10 Finished (answered), 11 Failed,
+12 Rejected, whatever the wave.
+"""
+import json
+import sqlite3
+
+import pandas as pd
+import pytest
+
+import cmvoice_nb as cm
+from cmvoice_nb.callbacks import CallbackReceiver, load_callbacks, reach_by_wave
+from cmvoice_nb.campaign import Journal, plan_followup, send_campaign, wave_instruction_id
+from cmvoice_nb.errors import CampaignError, JournalError
+from cmvoice_nb.simulator import Simulator
+from cmvoice_nb.spec import INSTRUCTION_ID_MAX_LENGTH
+
+CALLER = "+31201234567"
+OPTS = dict(rate=500.0, burst=50, progress=False)
+# Two Cancelled, one Failed, one answered, one Rejected.
+PEOPLE = {"ann": "+31612340109", "bob": "+31612340209", "cem": "+31612340311", "dora": "+31612340410",
+          "eve": "+31612340512"}
+UNANSWERED = {PEOPLE["ann"], PEOPLE["bob"], PEOPLE["cem"]}
+
+
+class Rig:
+    """A simulator and a receiver on loopback, and one journal: a campaign's whole life."""
+
+    def __init__(self, tmp_path):
+        self.sim = Simulator(seed=3, speed=1000.0)
+        self.rx = CallbackReceiver(tmp_path / "callbacks.jsonl").start()
+        self.log = tmp_path / "callbacks.jsonl"
+        self.journal = tmp_path / "j.sqlite"
+        self.expected = 0
+
+    def close(self):
+        self.rx.stop()
+        self.sim.close()
+
+    def first_wave(self, people=PEOPLE, name="spring"):
+        df = pd.DataFrame({"name": list(people), "phone": list(people.values())})
+        res = send_campaign(df, self.sim.client(), journal=self.journal, app="notification", name=name,
+                            columns={"callee": "phone"},
+                            defaults={"caller": CALLER, "prompt": "Hello {name}", "prompt-type": "TTS",
+                                      "callback-url": self.rx.url}, **OPTS)
+        return self.settle(res)
+
+    def send(self, plan):
+        return self.settle(send_campaign(plan, self.sim.client(), journal=self.journal, **OPTS))
+
+    def settle(self, res):
+        self.sim.wait_idle(30)
+        self.rx.wait_for(self.sim.placed_count(), timeout=30)
+        return res
+
+    def calls(self):
+        return load_callbacks(self.log, warn=False)
+
+    def after(self, minutes):
+        """A clock *minutes* after the latest call in the log ended (the simulator's time runs ahead)."""
+        return self.calls()["finished_on"].max() + pd.Timedelta(minutes=minutes)
+
+    def placed(self):
+        return self.sim.calls
+
+
+@pytest.fixture
+def rig(tmp_path):
+    r = Rig(tmp_path)
+    yield r
+    r.close()
+
+
+def test_a_follow_up_wave_calls_exactly_the_unanswered_once_each(rig):
+    first = rig.first_wave()
+    assert set(first["wave"]) == {1}
+    plan = plan_followup(rig.journal, rig.calls(), now=rig.after(31))
+    assert {r.callee for r in plan.rows} == UNANSWERED
+    assert [r.wave for r in plan.rows] == [2, 2, 2]
+    assert all(r.instruction_id == f"{r.base_id}-w2" for r in plan.rows)
+    left = plan.left_out.set_index("callee")["reason"].to_dict()
+    assert left == {PEOPLE["dora"]: "answered", PEOPLE["eve"]: "rejected"}
+    assert plan.left_out_summary().to_dict() == {"answered": 1, "rejected": 1}
+
+    second = rig.send(plan)
+    assert second["status"].tolist() == ["queued"] * 3 and set(second["wave"]) == {2}
+    placed = rig.placed()
+    wave2 = placed[placed["instruction_id"].str.endswith("-w2")]
+    assert sorted(wave2["callee"]) == sorted(UNANSWERED)
+    assert placed["instruction_id"].is_unique
+    # The callbacks of wave 2 come back under the wave's own ids.
+    calls = rig.calls()
+    assert set(calls.loc[calls["instruction_id"].str.endswith("-w2"), "callee"]) == UNANSWERED
+
+
+def test_the_follow_up_plan_keeps_the_first_waves_payload_with_only_the_id_changed(rig):
+    rig.first_wave()
+    plan = plan_followup(rig.journal, rig.calls(), now=rig.after(31))
+    with Journal(rig.journal) as j:
+        stored = j.payloads("spring")
+    for row in plan.rows:
+        before, now = json.loads(stored[row.base_id]), json.loads(row.payload)
+        assert now.pop("instruction-id") == f"{row.base_id}-w2"
+        assert before.pop("instruction-id") == row.base_id
+        assert now == before and now["prompt"].startswith("Hello ")
+
+
+def test_sending_the_same_wave_again_calls_nobody_twice(rig):
+    rig.first_wave()
+    plan = plan_followup(rig.journal, rig.calls(), now=rig.after(31))
+    rig.send(plan)
+    n = rig.sim.placed_count()
+    again = rig.send(plan)
+    assert rig.sim.placed_count() == n
+    assert again["status"].tolist() == ["queued"] * 3  # already done, not sent again
+
+
+def test_a_wave_waits_for_the_callbacks_of_the_one_before(rig):
+    rig.first_wave()
+    calls_before_wave2 = rig.calls()
+    rig.send(plan_followup(rig.journal, calls_before_wave2, now=rig.after(31)))
+    # Planning again with the old callbacks only: the wave-2 calls have not reported yet.
+    plan = plan_followup(rig.journal, calls_before_wave2, now=rig.after(600))
+    assert plan.rows == []
+    assert plan.left_out_summary().to_dict() == {"waiting": 3, "answered": 1, "rejected": 1}
+
+
+def test_max_attempts_counts_every_wave(rig):
+    rig.first_wave()
+    rig.send(plan_followup(rig.journal, rig.calls(), now=rig.after(31)))
+    capped = plan_followup(rig.journal, rig.calls(), max_attempts=2, now=rig.after(31))
+    assert capped.rows == [] and capped.left_out_summary()["max attempts"] == 3
+    third = plan_followup(rig.journal, rig.calls(), max_attempts=3, now=rig.after(31))
+    assert sorted(r.instruction_id[-3:] for r in third.rows) == ["-w3"] * 3
+    rig.send(third)
+    assert plan_followup(rig.journal, rig.calls(), now=rig.after(31)).left_out_summary()["max attempts"] == 3
+    placed = rig.placed()
+    assert placed.groupby("callee").size().to_dict() == {
+        PEOPLE["ann"]: 3, PEOPLE["bob"]: 3, PEOPLE["cem"]: 3, PEOPLE["dora"]: 1, PEOPLE["eve"]: 1}
+
+
+def test_min_gap_is_measured_from_the_end_of_the_latest_call_on_the_injected_clock(rig):
+    rig.first_wave()
+    calls = rig.calls()
+    ended = calls.set_index("callee")["finished_on"]
+    # Just before the latest unanswered call is 30 minutes old: that row is too recent.
+    latest = ended[list(UNANSWERED)].max()
+    plan = plan_followup(rig.journal, calls, min_gap="30min", now=latest + pd.Timedelta(minutes=29))
+    assert "too recent" in set(plan.left_out["reason"])
+    plan = plan_followup(rig.journal, calls, min_gap="30m", now=lambda: latest + pd.Timedelta(minutes=30))
+    assert {r.callee for r in plan.rows} == UNANSWERED
+
+
+def test_outcomes_choose_who_is_called_again(rig):
+    rig.first_wave()
+    only_failed = plan_followup(rig.journal, rig.calls(), outcomes=("Failed",), now=rig.after(31))
+    assert [r.callee for r in only_failed.rows] == [PEOPLE["cem"]]
+    assert only_failed.left_out_summary()["other outcome"] == 2
+    with_rejected = plan_followup(rig.journal, rig.calls(), outcomes="Cancelled,Failed,Rejected", now=rig.after(31))
+    assert PEOPLE["eve"] in {r.callee for r in with_rejected.rows}
+
+
+def test_suppressed_numbers_are_left_out_in_any_spelling(rig):
+    rig.first_wave()
+    plan = plan_followup(rig.journal, rig.calls(), now=rig.after(31), suppress=["0031 6 1234 0109"])
+    assert PEOPLE["ann"] not in {r.callee for r in plan.rows}
+    assert plan.left_out.set_index("callee").loc[PEOPLE["ann"], "reason"] == "suppressed"
+
+
+def test_another_campaign_still_may_not_call_someone_a_wave_called(rig):
+    rig.first_wave()
+    rig.send(plan_followup(rig.journal, rig.calls(), now=rig.after(31)))
+    res = rig.first_wave({"ann": PEOPLE["ann"]}, name="autumn")
+    assert res["status"].tolist() == ["already-called"]
+
+
+def test_reach_per_wave_counts_people_answered_after_each_attempt(rig):
+    first = rig.first_wave()
+    second = rig.send(plan_followup(rig.journal, rig.calls(), now=rig.after(31)))
+    table = reach_by_wave([first, second], rig.calls())
+    assert table.index.tolist() == [1, 2]
+    assert table.loc[1, "called"] == 5 and table.loc[1, "answered"] == 1
+    assert table.loc[2, "called"] == 3 and table.loc[2, "answered"] == 0  # magic endings never answer
+    assert table["answered_cumulative"].tolist() == [1, 1]
+    assert table["reach_cumulative"].tolist() == [0.2, 0.2]
+    with Journal(rig.journal) as j:
+        pd.testing.assert_frame_equal(reach_by_wave(j, rig.calls(), campaign="spring"), table)
+    f = cm.funnel(pd.concat([first, second], ignore_index=True), rig.calls())
+    assert f.waves is not None and f.waves["called"].tolist() == [5, 3]
+    assert "answered after 2 attempts: 1 (20%)" in f.to_text()
+
+
+def test_a_journal_from_before_waves_is_migrated_and_its_rows_cannot_be_followed_up(tmp_path):
+    path = tmp_path / "old.sqlite"
+    con = sqlite3.connect(path)
+    con.executescript(
+        "CREATE TABLE campaigns (name TEXT PRIMARY KEY, app TEXT NOT NULL, created_at TEXT NOT NULL);"
+        "CREATE TABLE rows (campaign TEXT NOT NULL, instruction_id TEXT NOT NULL, row_label TEXT, callee TEXT,"
+        " payload_hash TEXT, state TEXT NOT NULL, attempts INTEGER NOT NULL DEFAULT 0, http_status INTEGER,"
+        " call_ids TEXT, error TEXT, sent_at TEXT, updated_at TEXT NOT NULL, PRIMARY KEY (campaign, instruction_id));"
+        "CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);"
+        "CREATE TABLE callees (number TEXT NOT NULL, campaign TEXT NOT NULL, instruction_id TEXT NOT NULL,"
+        " PRIMARY KEY (campaign, instruction_id, number));"
+        "INSERT INTO meta VALUES ('campaign_key', 'abcd1234');"
+        "INSERT INTO campaigns VALUES ('old', 'notification', '2026-01-01T00:00:00Z');"
+        "INSERT INTO rows VALUES ('old', 'old-0', '0', '+31612345609', 'h', 'queued', 1, 200, 'call-9', NULL,"
+        " '2026-01-01T00:00:01Z', '2026-01-01T00:00:01Z');"
+        "PRAGMA user_version=2;")
+    con.close()
+    calls = [{"call-id": "call-9", "instruction-id": "old-0", "callee": "+31612345609", "result": {"code": 9},
+              "finished-on": "2026-01-01T00:01:00Z"}]
+    plan = plan_followup(path, calls, now="2026-01-01T02:00:00Z")
+    assert plan.rows == [] and plan.left_out["reason"].tolist() == ["no payload"]
+    with Journal(path) as j:
+        row = j.get("old", "old-0")
+        assert (row.wave, row.row_id, row.campaign) == (1, "old-0", "old")
+        assert j.campaign_key == "abcd1234"
+
+
+def test_wave_ids_stay_within_the_contracts_length():
+    long = "x" * INSTRUCTION_ID_MAX_LENGTH
+    ids = {wave_instruction_id(long, w) for w in range(2, 12)}
+    assert len(ids) == 10 and all(len(i) <= INSTRUCTION_ID_MAX_LENGTH for i in ids)
+    assert wave_instruction_id(long, 2) == wave_instruction_id(long, 2)
+
+
+def test_bad_options_are_named(tmp_path, rig):
+    rig.first_wave()
+    calls = rig.calls()
+    with pytest.raises(CampaignError, match="not an unanswered outcome"):
+        plan_followup(rig.journal, calls, outcomes=("Finished",))
+    with pytest.raises(CampaignError, match="min_gap"):
+        plan_followup(rig.journal, calls, min_gap="soon")
+    with pytest.raises(CampaignError, match="max_attempts"):
+        plan_followup(rig.journal, calls, max_attempts=0)
+    with pytest.raises(CampaignError, match="does not exist"):
+        plan_followup(tmp_path / "missing.sqlite", calls)
+    assert not (tmp_path / "missing.sqlite").exists()
+    rig.first_wave({"x": "+31612349910"}, name="other")
+    with pytest.raises(CampaignError, match="pass campaign="):
+        plan_followup(rig.journal, calls)
+    assert plan_followup(rig.journal, calls, campaign="other", now=rig.after(60)).left_out["reason"].tolist() \
+        == ["waiting"]
+
+
+def test_one_attempt_per_row_per_wave_is_the_journals_own_rule(tmp_path):
+    with Journal(tmp_path / "j.sqlite") as j:
+        j.register("c", [("c-1", "0", "+31612345609", "h", b"{}", 1, "c-1")])
+        j.register("c", [("c-1-w2", "0", "+31612345609", "h", b"{}", 2, "c-1")])
+        with pytest.raises(JournalError, match="twice in this wave"):
+            j.register("c", [("c-1-second", "0", "+31612345609", "h", b"{}", 2, "c-1")])
+
+
+def test_a_payload_holding_the_token_is_never_stored_and_cannot_be_followed_up(rig):
+    from cmvoice_nb.simulator import SIMULATOR_TOKEN
+
+    df = pd.DataFrame({"phone": [PEOPLE["ann"]]})
+    send_campaign(df, rig.sim.client(), journal=rig.journal, app="notification", name="oops",
+                  columns={"callee": "phone"},
+                  defaults={"caller": CALLER, "prompt": f"your token is {SIMULATOR_TOKEN}", "prompt-type": "TTS",
+                            "callback-url": rig.rx.url}, **OPTS)
+    rig.settle(None)
+    with Journal(rig.journal) as j:
+        assert list(j.payloads("oops").values()) == [None]
+    for path in rig.journal.parent.glob("j.sqlite*"):
+        assert SIMULATOR_TOKEN.encode() not in path.read_bytes()
+    plan = plan_followup(rig.journal, rig.calls(), now=rig.after(31))
+    assert plan.rows == [] and plan.left_out["reason"].tolist() == ["no payload"]
+
+
+def test_the_guard_lets_a_rows_next_wave_call_only_once_its_earlier_call_ended(tmp_path):
+    with Journal(tmp_path / "j.sqlite") as j:
+        j.register("c", [("c-1", "0", "+31612345609", "h", b"{}", 1, "c-1")])
+        j.mark_sending("c", "c-1")
+        j.mark_done("c", "c-1", "queued", call_ids="call-1")
+        j.register("c", [("c-1-w2", "0", "+31612345609", "h", b"{}", 2, "c-1")])
+        # No callback has said the wave-1 call ended: it may still be ringing.
+        with pytest.raises(JournalError, match="already has a call") as info:
+            j.mark_sending("c", "c-1-w2")
+        assert info.value.earlier.instruction_id == "c-1"
+        # Another campaign's wave-2 attempt may not lean on this row's ended call.
+        j.register("d", [("d-1-w2", "0", "+31612345609", "h", b"{}", 2, "d-1")])
+        with pytest.raises(JournalError, match="already has a call"):
+            j.mark_sending("d", "d-1-w2", ended=[("c-1", "Cancelled", "2026-01-01T00:00:00.000Z")])
+        assert j.get("c", "c-1").outcome is None  # `ended` names attempts of the sending campaign only
+        # The callback said Cancelled: the row's own next wave may call, once.
+        row = j.mark_sending("c", "c-1-w2", ended=[("c-1", "Cancelled", "2026-01-01T00:00:00.000Z")])
+        assert (row.state, row.wave, row.row_id) == ("sending", 2, "c-1")
+        assert j.get("c", "c-1").outcome == "Cancelled"
+        j.mark_done("c", "c-1-w2", "queued", call_ids="call-2")
+        with pytest.raises(JournalError, match="cannot be sent from state 'queued'"):
+            j.mark_sending("c", "c-1-w2")
