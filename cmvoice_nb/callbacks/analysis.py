@@ -425,7 +425,9 @@ class Funnel:
             f"resolved by a callback; {len(self.unresolved_unknown)} still unknown; "
             f"{len(self.unmatched_callbacks)} callback(s) of other campaigns or matching no row set aside.</p>"
         )
-        return "<b>Funnel</b>" + self.stages.to_html(index=False, float_format=lambda x: f"{x:.1%}") + notes
+        from .._tables import to_html
+
+        return to_html(self.stages, caption="Funnel", failures_first=False) + notes
 
     def to_text(self) -> str:
         """The stages as a plain-text table (for a console), with the callbacks set aside.
