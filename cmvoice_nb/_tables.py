@@ -36,14 +36,14 @@ PATH_CHARS = 48
 
 _CSS = """
 .cmvoice-table-box {max-width:100%; overflow-x:auto;}
-.cmvoice-table {border-collapse:collapse; table-layout:auto; font-size:12px; margin:2px 0;}
-.cmvoice-table th {white-space:nowrap; text-align:left; padding:2px 8px; border-bottom:1px solid #d0d7de;
-                   background:#f6f8fa;}
-.cmvoice-table td {padding:2px 8px; border-bottom:1px solid #eaeef2; vertical-align:top; max-width:40em;
-                   overflow-wrap:anywhere;}
-.cmvoice-table td.cmvoice-nowrap {white-space:nowrap; overflow-wrap:normal;}
-.cmvoice-table td.cmvoice-num {text-align:right; white-space:nowrap;}
-.cmvoice-table tr.cmvoice-bad td {background:#fff5f5;}
+.cmvoice-table-box table.cmvoice-table {border-collapse:collapse; table-layout:auto; font-size:12px; margin:2px 0;
+                   width:auto;}
+.cmvoice-table-box table.cmvoice-table th {white-space:nowrap !important; text-align:left !important;
+                   padding:2px 8px; border-bottom:1px solid #d0d7de; background:#f6f8fa;}
+.cmvoice-table-box table.cmvoice-table td {padding:2px 8px; border-bottom:1px solid #eaeef2; vertical-align:top;
+                   max-width:40em; text-align:left !important; overflow-wrap:break-word; word-break:normal;}
+.cmvoice-table-box table.cmvoice-table td.cmvoice-nowrap {white-space:nowrap;}
+.cmvoice-table-box table.cmvoice-table td.cmvoice-num {text-align:right !important; white-space:nowrap;}
 """
 
 

@@ -184,10 +184,10 @@ class App(W.VBox):
         if self.working:
             raise RuntimeError("another action is still running: wait for it to finish")
         self.working = True
+        self._hold(busy)  # first, so a page showing the working status already shows the controls off
         clear(self.out)
         self.last_error = None
-        self.set_status(f"⏳ {working} …", colour=MUTED)
-        self._hold(busy)
+        self.set_status(f"Working: {working} …", colour=MUTED)
 
     def action(self, name: str, fn: Callable[[], Any], *, busy: Any = (), working: str | None = None,
                background: bool = False) -> Callable[..., None]:

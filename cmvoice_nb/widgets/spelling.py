@@ -14,6 +14,8 @@ import ipywidgets as W
 
 import base64
 import html
+import time
+import warnings
 
 from ._common import BAD, OK, WARN, App, playable_wav, samples_to_wav, show, table, wav_player
 
@@ -112,7 +114,12 @@ class SpellingSet(App):
         self.check.on_click(self.action("check", self._check, busy=self._busy, working="checking the set"))
         self.play.on_click(self.action("preview", self._play, busy=self._busy, working="spelling the code"))
         self.pack.on_click(self.action("pack", self._pack, busy=self._busy, working="packing the zip"))
-        self.code.observe(lambda _c: self.play.click(), names="value")
+        self.code.observe(lambda _c: self._spell_on_enter(), names="value")
+        with warnings.catch_warnings():
+            # Enter on an unchanged code sends only "submit"; ipywidgets 8 still delivers it here.
+            warnings.simplefilter("ignore", DeprecationWarning)
+            self.code.on_submit(lambda _w: self._spell_on_enter())
+        self._last_spelled: tuple[str, float] = ("", 0.0)
         self.source_kind.observe(lambda _c: self._source_state(), names="value")
         self._source_state()
 
@@ -129,6 +136,15 @@ class SpellingSet(App):
             W.HBox([self.chips_box, self.chip_player]),
             self.out,
         ]
+
+    def _spell_on_enter(self) -> None:
+        # Enter on a changed code fires both the value change and "submit": spell once.
+        now = time.monotonic()
+        last, when = self._last_spelled
+        if last == self.code.value and now - when < 0.3:
+            return
+        self._last_spelled = (self.code.value, now)
+        self.play.click()
 
     def _source_state(self) -> None:
         tts = self.source_kind.value == "tts"

@@ -1,6 +1,7 @@
 """SpellingSet: build, check, preview and pack give exactly what the library gives."""
 from __future__ import annotations
 
+import time
 import zipfile
 
 import numpy as np
@@ -134,3 +135,18 @@ def test_pack_offers_a_download_link_and_clears_an_old_error(tmp_path, char_fold
     href = app.download.value.split("href='", 1)[1].split("'", 1)[0]
     assert base64.b64decode(href.split(",", 1)[1]) == app.packed.read_bytes()
     assert f"download='{app.packed.name}'" in app.download.value
+
+
+def test_enter_on_an_unchanged_code_spells_it_and_a_changed_code_is_spelled_once(tmp_path, char_folder, monkeypatch):
+    app = _app(tmp_path, char_folder)
+    app.build.click()
+    app.join()
+    calls = []
+    app.play.on_click(lambda _b: calls.append(app.code.value))
+    app.code.value = "12"
+    time.sleep(0.4)
+    app.code._handle_string_msg(None, {"event": "submit"}, None)  # Enter, code unchanged
+    assert calls == ["12", "12"] and len(app.player_box.children) == 1
+    app.code.value = "13"  # Enter after an edit: the value change ...
+    app.code._handle_string_msg(None, {"event": "submit"}, None)  # ... and the submit, spelled once
+    assert calls == ["12", "12", "13"]
