@@ -43,6 +43,7 @@ _CSS = """
 .cmvoice-table-box table.cmvoice-table td {padding:2px 8px; border-bottom:1px solid #eaeef2; vertical-align:top;
                    max-width:40em; text-align:left !important; overflow-wrap:break-word; word-break:normal;}
 .cmvoice-table-box table.cmvoice-table td.cmvoice-nowrap {white-space:nowrap;}
+.cmvoice-table-box table.cmvoice-table td.cmvoice-long {min-width:16em;}
 .cmvoice-table-box table.cmvoice-table td.cmvoice-num {text-align:right !important; white-space:nowrap;}
 """
 
@@ -226,6 +227,9 @@ def styled(data: Any, *, max_rows: int | None = MAX_ROWS, failures_first: bool =
     nowrap = {str(c) for c in frame.columns if _ID_NAME.search(str(c)) or _PATH_NAME.search(str(c))
               or str(c) in ("callee", "caller", "status", "outcome", "started_on", "sent_at", "received_at")}
     numbers = {str(c) for c in frame.columns if _is_number_column(frame, c)}
+    # Long text (errors, problems) wraps, but never into a column one word wide.
+    long_text = {c for c in text.columns if c not in nowrap and c not in numbers
+                 and len(text) and int(text[c].map(len).max()) > 24}
 
     def classes(_col):  # a DataFrame of CSS classes, same shape as the text
         import pandas as pd
@@ -236,6 +240,8 @@ def styled(data: Any, *, max_rows: int | None = MAX_ROWS, failures_first: bool =
                 cells[c] = "cmvoice-num"
             elif c in nowrap:
                 cells[c] = "cmvoice-nowrap"
+            elif c in long_text:
+                cells[c] = "cmvoice-long"
         return cells
 
     styler = text.style

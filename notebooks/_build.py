@@ -267,7 +267,7 @@ rx.wait_for(sim.placed_count(), timeout=60)  # one callback per call placed
 table(rx.frame()[["instruction_id", "callee", "outcome", "ring_seconds", "talk_seconds"]])"""),
     ("md", """## The app
 
-One row per field: choose its column *or* type a default for every row (hover ⓘ for help; rarely used fields
+One row per field: choose its column *or* type a default for every row (hover the ? for help; rarely used fields
 are under "More fields"). **Validate**, **Dry run**, **Send**; the send runs in the background with a live
 progress bar and a working **Stop**, and the counts say what happened: new this run, already done (journal),
 not sent — stopped, and every status that needs you.

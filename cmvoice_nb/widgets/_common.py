@@ -152,7 +152,11 @@ class App(W.VBox):
         self.last_error = exc
         where = f"{action[:1].upper() + action[1:]} failed: " if action else ""
         logger.debug("%s%s", where, exc, exc_info=exc)
-        self.set_status(f"{where}{plain_error(exc)}", colour=BAD)
+        self.set_status(f"{where}{self.plain(plain_error(exc))}", colour=BAD)
+
+    def plain(self, text: str) -> str:
+        """Say a library message in the app's words (apps override it; the default keeps it)."""
+        return text
 
     def guard(self, fn: Callable[..., Any], *, action: str = "") -> Callable[..., Any]:
         """Wrap a callback so any exception is reported (see :meth:`report_error`) instead of lost."""

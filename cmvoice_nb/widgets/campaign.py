@@ -42,6 +42,10 @@ _COMMON = ("callee", "caller", "prompt", "prompt-type", "code", "code-type", "in
 #: How often the send monitor refreshes the progress bar and counts.
 _POLL_S = 0.2
 _LABEL_W, _COLUMN_W, _DEFAULT_W = "15em", "15em", "30em"
+#: The value of "—" (not mapped / no default) in the dropdowns: ipywidgets shows a None value as a blank.
+UNSET = ""
+_HELP_ICON = ("<span style='display:inline-block;width:1.2em;height:1.2em;line-height:1.2em;border-radius:50%;"
+              "background:#eaeef2;color:#57606a;text-align:center;font-size:85%;cursor:help'>?</span>")
 #: Words of the honest counts, in the order they are shown.
 COUNT_LABELS = {
     "new": "new this run",
@@ -81,6 +85,10 @@ class _VoiceField:
         return getattr(self._field, name)
 
 
+def _unset(value: Any) -> bool:
+    return value is None or (isinstance(value, str) and value == UNSET)
+
+
 def _needed(field: Any) -> bool:
     # callee is not "required" in the spec (callees may replace it) but the form offers only callee.
     return bool(field.required) or field.key == "callee"
@@ -102,10 +110,10 @@ def _default_widget(field: Any) -> W.Widget:
     layout = W.Layout(width=_DEFAULT_W)
     tip = _help(field)
     if field.kind == "enum":
-        return W.Dropdown(options=[(NONE_LABEL, None)] + [(c, c) for c in field.choices], value=None,
+        return W.Dropdown(options=[(NONE_LABEL, UNSET)] + [(c, c) for c in field.choices], value=UNSET,
                           layout=layout, tooltip=tip)
     if field.kind == "bool":
-        return W.Dropdown(options=[(NONE_LABEL, None), ("true", True), ("false", False)], value=None,
+        return W.Dropdown(options=[(NONE_LABEL, UNSET), ("true", True), ("false", False)], value=UNSET,
                           layout=layout, tooltip=tip)
     placeholder = NONE_LABEL if field.default is None else f"{NONE_LABEL} (provider default {field.default})"
     if getattr(field, "template", False):
@@ -117,7 +125,7 @@ def _default_widget(field: Any) -> W.Widget:
 def _default_value(field: Any, widget: W.Widget) -> Any:
     value = widget.value
     if field.kind in ("enum", "bool"):
-        return value
+        return None if value is None or (isinstance(value, str) and value == UNSET) else value
     text = str(value).strip()
     if not text:
         return None
@@ -354,6 +362,10 @@ class Campaign(App):
             self.out,
         ]
 
+    def plain(self, text: str) -> str:
+        """Library messages name ``defaults['prompt']``; the form calls it "the default of prompt"."""
+        return plain_words(text)
+
     # -- token: never echoed, never kept in widget state -------------------------------------------
     def _token_placeholder(self) -> str:
         return "token set (hidden) — type to replace" if self._token else "paste your product token"
@@ -408,22 +420,23 @@ class Campaign(App):
         self._remember()
         fields = _app_fields(self.app.value)
         names = list(self.df.columns)
-        columns = [(NONE_LABEL, None)] + [(str(c), c) for c in names]
+        columns = [(NONE_LABEL, UNSET)] + [(str(c), c) for c in names]
         mapping: dict[str, W.Dropdown] = {}
         defaults: dict[str, W.Widget] = {}
         rows: dict[str, W.Widget] = {}
         for f in fields:
-            if f.key in self._kept_columns and (self._kept_columns[f.key] is None or self._kept_columns[f.key] in names):
-                guess = self._kept_columns[f.key]
+            kept = self._kept_columns.get(f.key, 0)
+            if f.key in self._kept_columns and (_unset(kept) or kept in names):
+                guess = UNSET if _unset(kept) else kept
             else:
-                guess = next((c for c in names if str(c) in (f.key, f.name, f.key.replace(".", "_"))), None)
+                guess = next((c for c in names if str(c) in (f.key, f.name, f.key.replace(".", "_"))), UNSET)
             dd = W.Dropdown(options=columns, value=guess, layout=W.Layout(width=_COLUMN_W), tooltip=_help(f))
             mapping[f.key] = dd
             cells: list[W.Widget] = [self._label(f), dd]
             if f.key not in _PER_ROW:
                 widget = _default_widget(f)
                 kept = self._kept_defaults.get(f.key)
-                if kept is not None:
+                if not _unset(kept):
                     try:
                         widget.value = kept if f.kind in ("enum", "bool") else str(kept)
                     except Exception:  # a kept value this app's choices lack: leave it unset
@@ -456,8 +469,7 @@ class Campaign(App):
     def _label(self, field: Any) -> W.HTML:
         star = " *" if _needed(field) else ""
         tip = html.escape(_help(field), quote=True)
-        return W.HTML(f"<span title='{tip}'>{html.escape(field.key)}{star} "
-                      f"<span style='color:#57606a;cursor:help'>ⓘ</span></span>",
+        return W.HTML(f"<span title='{tip}'>{html.escape(field.key)}{star} {_HELP_ICON}</span>",
                       layout=W.Layout(width=_LABEL_W))
 
     def _mark(self, field: Any, mark: W.HTML, *, mapping: dict | None = None, defaults: dict | None = None) -> None:
@@ -465,7 +477,7 @@ class Campaign(App):
         defaults = self.default_inputs if defaults is None else defaults
         column = mapping.get(field.key)
         default = defaults.get(field.key)
-        if column is not None and column.value is not None:
+        if column is not None and not _unset(column.value):
             mark.value = f"<span style='color:{OK}'>✓ column</span>"
         elif default is not None and _default_value(field, default) is not None:
             mark.value = f"<span style='color:{OK}'>✓ default</span>"
@@ -488,7 +500,7 @@ class Campaign(App):
 
     def columns(self) -> dict[str, Any]:
         """The field → column mapping chosen in the dropdowns."""
-        return {key: dd.value for key, dd in self.mapping.items() if dd.value is not None}
+        return {key: dd.value for key, dd in self.mapping.items() if not _unset(dd.value)}
 
     def defaults(self) -> dict[str, Any]:
         """The field → default value typed in the inputs (empty inputs left out)."""

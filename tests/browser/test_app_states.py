@@ -92,13 +92,19 @@ def _status(app, text):
     app.locator(".cmvoice-status").filter(has_text=pattern).first.wait_for(timeout=TIMEOUT_MS)
 
 
-def _snap(app, screenshots, name, state):
+def _snap(app, screenshots, name, state, *, focus=".cmvoice-status"):
+    """Check the labels and tables, then photograph the 1400×900 window with *focus* in view."""
     folder = screenshots / "states"
     folder.mkdir(parents=True, exist_ok=True)
     app.page.wait_for_timeout(300)  # let the last widget update paint
     truncated = app.evaluate(_TRUNCATED_JS)
     narrow = app.evaluate(_NARROW_COLUMNS_JS)
-    app.screenshot(path=str(folder / f"{name}_{state}.png"))
+    if state == "initial":
+        app.locator("h3").first.scroll_into_view_if_needed()
+    else:
+        app.locator(focus).first.evaluate("el => el.scrollIntoView({block: 'center'})")
+    app.page.wait_for_timeout(200)
+    app.page.screenshot(path=str(folder / f"{name}_{state}.png"))
     assert truncated == [], f"{name} {state}: labels cut off: {truncated}"
     assert narrow == [], f"{name} {state}: columns narrower than their header: {narrow}"
 
@@ -223,7 +229,7 @@ def test_campaign_in_every_state(lab, wide_page, screenshots):
     _button(app, "Send (real)").click()
     app.locator(".cmvoice-confirm").filter(has_text="Countries").wait_for(timeout=TIMEOUT_MS)
     expect(app.locator(".cmvoice-confirm .widget-button").first).to_be_disabled()
-    _snap(app, screenshots, "campaign", "confirm")
+    _snap(app, screenshots, "campaign", "confirm", focus=".cmvoice-confirm")
     app.locator(".widget-button", has_text="Cancel").click()
 
     app.locator(".widget-toggle-button", has_text="Simulator").click()

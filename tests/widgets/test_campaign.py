@@ -69,6 +69,7 @@ def test_a_template_naming_a_missing_column_is_explained_in_the_output(people, t
     # Said once, in the status line, in red; not repeated in the output area.
     assert "surname" in app.status.value and "#cf222e" in app.status.value
     assert "surname" not in str(app.out.outputs)
+    assert "the default of prompt" in app.status.value and "defaults[" not in app.status.value
 
 
 def test_simulator_is_preselected_without_a_token(people, tmp_path, no_token_env):
@@ -228,7 +229,8 @@ def test_one_form_row_per_field_a_column_or_a_default_satisfies_it(people, tmp_p
     app.mapping["callee"].value = "phone"
     app.mapping["prompt"].value = "name"
     assert app.satisfied() == {"callee": True, "caller": True, "prompt": True}
-    assert app.mapping["caller"].options[0][0] == "—"  # unmapped reads as a dash, not a blank
+    # Unmapped reads as a dash, not a blank: the selected option's label is "—".
+    assert app.mapping["caller"].label == "—" and app.default_inputs["prompt-type"].label == "—"
     assert isinstance(app.default_inputs["prompt"], __import__("ipywidgets").Textarea)
     # Rarely used fields are in the accordion, not in the first rows.
     more = app.fields_box.children[-1]
