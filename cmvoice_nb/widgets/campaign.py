@@ -769,7 +769,7 @@ class Campaign(App):
         show(self.out, table(results.drop(columns=["campaign_key", "input_position"], errors="ignore"),
                              caption="Results (rows that need you first)"))
         if attention:
-            say(self.out, sender.summary())  # what needs attention, and what resolves it
+            say(self.out, self.plain(sender.summary()))  # what needs attention, and what resolves it
         if not dry_run:
             say(self.out, f"results: {self.results_path()}\njournal: {self.journal_path()}")
         if error is not None:

@@ -98,8 +98,8 @@ class SpellingSet(App):
         self.pack = W.Button(description="Pack zip", icon="file-archive-o", layout=button)
         self.player_box = W.Box()
         self.chip_player = W.Box()
-        self.chips_box = W.GridBox(layout=W.Layout(grid_template_columns="repeat(auto-fill, 4.2em)",
-                                                   grid_gap="4px"))
+        # A fixed number of columns: "auto-fill" in a box sized by its content collapses to one column.
+        self.chips_box = W.GridBox(layout=W.Layout(grid_template_columns="repeat(12, 4.4em)", grid_gap="4px"))
         self.chips: dict[str, W.Button] = {}
         self.download = W.HTML()
         self.build_report = None
@@ -133,7 +133,7 @@ class SpellingSet(App):
             W.HBox([self.zip_path, self.pack]),
             self.download,
             self.status,
-            W.HBox([self.chips_box, self.chip_player]),
+            W.VBox([self.chip_player, self.chips_box]),
             self.out,
         ]
 
