@@ -105,6 +105,12 @@ def _snap(app, screenshots, name, state, *, focus=".cmvoice-status"):
         app.locator(focus).first.evaluate("el => el.scrollIntoView({block: 'center'})")
     app.page.wait_for_timeout(200)
     app.page.screenshot(path=str(folder / f"{name}_{state}.png"))
+    # The app's visible part alone, without JupyterLab around it (what the README shows).
+    box = app.bounding_box()
+    top, bottom = max(box["y"], 0), min(box["y"] + box["height"], VIEWPORT["height"])
+    if bottom - top > 20:
+        app.page.screenshot(path=str(folder / f"{name}_{state}_app.png"),
+                            clip={"x": box["x"], "y": top, "width": box["width"], "height": bottom - top})
     assert truncated == [], f"{name} {state}: labels cut off: {truncated}"
     assert narrow == [], f"{name} {state}: columns narrower than their header: {narrow}"
 
