@@ -53,3 +53,12 @@ def test_short_paths_keep_the_tail_and_naive_times_stay_as_given():
     assert short_path("C:\\Users\\ann\\prompts\\welcome.wav") == "…/prompts/welcome.wav"
     text, _bad, _hidden = display_frame(pd.DataFrame({"t": [dt.datetime(2026, 1, 2, 3, 4, 5)]}))
     assert text.iloc[0, 0] == "2026-01-02 03:04:05"
+
+
+def test_the_funnel_repr_shows_its_stages_in_the_shared_style():
+    from cmvoice_nb.callbacks import funnel
+
+    results = pd.DataFrame({"instruction_id": ["a", "b", "c"], "status": ["queued", "queued", "invalid"]})
+    f = funnel(results, [{"type": "otp-finished", "instruction-id": "a", "result": {"code": 10}}])
+    out = f._repr_html_()
+    assert 'class="cmvoice-table"' in out and "66.7 %" in out and "nan" not in out.lower().replace("nanosecond", "")
