@@ -28,7 +28,7 @@ from typing import Any
 
 import ipywidgets as W
 
-from ._common import BAD, MUTED, NONE_LABEL, OK, WARN, App, say, show, table
+from ._common import BAD, MUTED, NONE_LABEL, OK, WARN, App, clear, say, show, table
 
 logger = logging.getLogger(__name__)
 
@@ -633,7 +633,12 @@ class Campaign(App):
 
     def _prepare_real_send(self) -> None:
         self._cancel_pending(None)
+        # A new action: the previous run's result and error go, like in every other action.
+        clear(self.out)
         self.last_error = None
+        self.counts.value = ""
+        self.progress.value = 0
+        self.progress.bar_style = ""
         self._require_token()
         plan = self.make_plan()
         s = plan.summary()

@@ -107,7 +107,9 @@ def _snap(app, screenshots, name, state, *, focus=".cmvoice-status"):
     app.page.screenshot(path=str(folder / f"{name}_{state}.png"))
     # The app's visible part alone, without JupyterLab around it (what the README shows).
     box = app.bounding_box()
-    top, bottom = max(box["y"], 0), min(box["y"] + box["height"], VIEWPORT["height"])
+    panel = app.page.locator(".jp-NotebookPanel-notebook, .jp-Notebook").first.bounding_box()
+    top = max(box["y"], panel["y"])
+    bottom = min(box["y"] + box["height"], panel["y"] + panel["height"])
     if bottom - top > 20:
         app.page.screenshot(path=str(folder / f"{name}_{state}_app.png"),
                             clip={"x": box["x"], "y": top, "width": box["width"], "height": bottom - top})
