@@ -61,6 +61,15 @@ def _missing(value: Any) -> bool:
     return isinstance(result, (bool, np.bool_)) and bool(result)
 
 
+def _clean(text: str) -> str:
+    """*text* with lone surrogates (from undecodable bytes) as U+FFFD, so the page can be sent."""
+    try:
+        text.encode("utf-8")
+        return text
+    except UnicodeEncodeError:
+        return text.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
+
+
 def short_path(value: Any, *, limit: int = PATH_CHARS) -> str:
     """The tail of a path, ``…/folder/file.wav``, at most *limit* characters.
 
@@ -98,7 +107,7 @@ def format_value(value: Any, *, percent: bool = False, path: bool = False, tz: A
     if _missing(value):
         return ""
     if isinstance(value, (PurePath, os.PathLike)) or (path and isinstance(value, str)):
-        return short_path(value)
+        return _clean(short_path(value))
     if isinstance(value, bool):
         return "yes" if value else "no"
     try:
@@ -123,7 +132,7 @@ def format_value(value: Any, *, percent: bool = False, path: bool = False, tz: A
         return _short_time(value, tz)
     if isinstance(value, bytes):
         return f"<{len(value)} bytes>"
-    return str(value)
+    return _clean(str(value))
 
 
 def _short_time(value: dt.datetime, tz: Any) -> str:
@@ -199,7 +208,7 @@ def display_frame(data: Any, *, max_rows: int | None = MAX_ROWS, failures_first:
         bad = bad[:max_rows]
     out = {}
     for col in frame.columns:
-        name = str(col)
+        name = _clean(str(col))
         percent = bool(_PERCENT_NAME.search(name))
         path = bool(_PATH_NAME.search(name))
         series = frame[col]
@@ -244,7 +253,10 @@ def styled(data: Any, *, max_rows: int | None = MAX_ROWS, failures_first: bool =
                 cells[c] = "cmvoice-long"
         return cells
 
-    styler = text.style
+    # Cells and headers are text: a value like "<img onerror=…>" is shown, never run.
+    styler = text.style.format(escape="html").format_index(escape="html", axis=1)
+    if _show_index(frame):
+        styler = styler.format_index(escape="html", axis=0)
     styler.set_td_classes(classes(None))
     styler.set_table_attributes('class="cmvoice-table"')
     if not _show_index(frame):

@@ -62,3 +62,15 @@ def test_the_funnel_repr_shows_its_stages_in_the_shared_style():
     f = funnel(results, [{"type": "otp-finished", "instruction-id": "a", "result": {"code": 10}}])
     out = f._repr_html_()
     assert 'class="cmvoice-table"' in out and "66.7 %" in out and "nan" not in out.lower().replace("nanosecond", "")
+
+
+def test_hostile_cells_and_headers_are_shown_as_text_never_as_markup():
+    # object dtype: Arrow-backed strings refuse lone surrogates, Python objects (e.g. decoded logs) carry them.
+    frame = pd.DataFrame({"<script>x</script>": ["<img src=x onerror=alert(1)>", "bad \ud800 surrogate"],
+                          "status": ["failed", "queued"]}, index=pd.Index(["<b>r</b>", "r2"], name="row"),
+                         dtype=object)
+    out = to_html(frame)
+    assert "<img" not in out and "&lt;img src=x onerror=alert(1)&gt;" in out
+    assert "<script>" not in out and "&lt;script&gt;" in out and "<b>r</b>" not in out
+    out.encode("utf-8")  # a lone surrogate becomes U+FFFD: the page can be sent to the browser
+    assert "bad \ufffd surrogate" in out
