@@ -308,3 +308,12 @@ def test_switching_back_to_the_simulator_cancels_a_pending_confirmation(people, 
     app.confirm.click()
     assert app.sender is None  # nothing was started
     assert "SIMULATOR" in app.banner.value
+
+
+def test_a_campaign_name_with_markup_is_shown_as_text_in_the_confirmation(people, tmp_path, no_token_env):
+    app = _app(people, tmp_path, columns={"callee": "phone"}, token=SECRET)
+    app.name.value = "<b>june</b>"
+    app.target.value = PROVIDER
+    app.send.click()
+    assert "<b>june</b>" not in app.confirm_summary.value and "&lt;b&gt;june&lt;/b&gt;" in app.confirm_summary.value
+    assert SECRET not in app.confirm_summary.value and SECRET not in str(app.get_state())

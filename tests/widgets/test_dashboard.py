@@ -200,3 +200,34 @@ def test_count_axes_have_whole_number_ticks(callback_log):
     figure_png(fig)
     assert all(float(t).is_integer() for t in ax.get_yticks())
     plt.close("all")
+
+
+def test_buttons_are_disabled_while_loading_and_an_old_error_goes_after_a_success(callback_log, tmp_path,
+                                                                                 monkeypatch):
+    import threading
+
+    import cmvoice_nb.callbacks as callbacks
+
+    log, _results = callback_log
+    dash = CallbackDashboard(log=tmp_path / "missing.jsonl")
+    dash.load.click()
+    assert dash.last_error is not None
+    started, release = threading.Event(), threading.Event()
+    real = callbacks.load_callbacks
+
+    def slow(*args, **kwargs):
+        started.set()
+        release.wait(10)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(callbacks, "load_callbacks", slow)
+    dash.log_path.value = str(log)
+    worker = threading.Thread(target=dash.load.click)
+    worker.start()
+    assert started.wait(10)
+    assert dash.load.disabled and dash.refresh.disabled and dash.start.disabled
+    assert dash.last_error is None and "loading the log" in dash.status.value
+    release.set()
+    worker.join(10)
+    assert not (dash.load.disabled or dash.refresh.disabled or dash.start.disabled)
+    assert "8 of 8 calls shown" in dash.status.value and "#cf222e" not in dash.status.value
