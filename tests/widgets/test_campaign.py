@@ -317,3 +317,16 @@ def test_a_campaign_name_with_markup_is_shown_as_text_in_the_confirmation(people
     app.send.click()
     assert "<b>june</b>" not in app.confirm_summary.value and "&lt;b&gt;june&lt;/b&gt;" in app.confirm_summary.value
     assert SECRET not in app.confirm_summary.value and SECRET not in str(app.get_state())
+
+
+def test_the_controls_keep_the_public_names_the_issue_lists(people, tmp_path):
+    import ipywidgets as W
+
+    app = _app(people, tmp_path)
+    for name in ("target", "token", "base_url", "app", "validate", "dry_run", "send", "stop", "progress", "counts",
+                 "confirm_text", "confirm"):
+        assert isinstance(getattr(app, name), W.Widget), name
+        assert name in repr(app)
+    assert isinstance(app.mapping, dict) and isinstance(app.default_inputs, dict)
+    assert all(isinstance(w, W.Dropdown) for w in app.mapping.values())
+    assert "caller" in app.default_inputs and "callee" in app.mapping  # keyed by wire key
