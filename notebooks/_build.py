@@ -57,8 +57,10 @@ wrong and how to fix it. It never raises for bad content: every finding is in th
 
 AUDIO = {".wav", ".mp3", ".m4a", ".flac", ".ogg"}
 samples = sorted(p for p in SAMPLES.iterdir() if p.suffix.lower() in AUDIO)
+from cmvoice_nb.widgets import table  # the apps' table style: readable cells, problems first
+
 before = check_paths([(p.name, p) for p in samples], workers=1, progress=False)
-before[["source", "ok", "problems", "warnings"]]"""),
+table(before[["source", "ok", "problems", "warnings"]])"""),
     ("md", "One report in detail, with a player (browsers cannot play A-law, so the player gets 16-bit PCM of the same audio):"),
     ("code", """check_prompt(SAMPLES / "hello_44k_stereo.wav")"""),
     ("md", """## Convert one file
@@ -71,10 +73,10 @@ fixed"""),
     ("md", "## Convert them all, then check the result folder"),
     ("code", """converted = convert_paths([(p.name, p, PROMPTS / (p.stem + ".wav")) for p in samples],
                           normalize_dbfs=-20, trim=True, workers=1, progress=False)
-converted[["source", "target", "status", "ok", "duration_s"]]"""),
+table(converted[["source", "target", "status", "ok", "duration_s"]])"""),
     ("code", """after = check_folder(PROMPTS, workers=1, progress=False)
 print(f"{int(after['ok'].sum())} of {len(after)} files compliant")
-after[["source", "ok", "codec", "samplerate", "channels", "bits", "duration_s"]]"""),
+table(after[["source", "ok", "codec", "samplerate", "channels", "bits", "duration_s"]])"""),
     ("md", """## The app
 
 The same, point and click: upload one or many files (the uploaded bytes are cleared from the widget after
@@ -106,12 +108,15 @@ Names are mapped to characters, every file is trimmed to its speech, brought to 
 compliant A-law under `UPLOAD/spelling/en-GB/`."""),
     ("code", """from cmvoice_nb.spelling import build_spelling_set, check_spelling_set, pack_spelling_set, preview_audio
 
+from cmvoice_nb.widgets import table
+
 built = build_spelling_set(SAMPLES / "spelling_en", UPLOAD, locale="en-GB", overwrite=True, progress=False)
-built"""),
-    ("md", "## Check\n\nEvery character gets a row with a player; `codes=` makes exactly their characters required."),
+table(built.frame[["char", "source", "duration_s", "loudness_lufs", "gain_db"]], max_rows=8)"""),
+    ("md", "## Check\n\nEvery character gets a row (`report` alone shows them with a player each); `codes=` makes "
+           "exactly their characters required. The rows that need attention come first."),
     ("code", """report = check_spelling_set(UPLOAD, locale="en-GB", codes=["48213", "7k9x2"])
 print(report.summary)
-report"""),
+table(report.frame[["char", "present", "ok", "duration_s", "loudness_lufs", "problems", "warnings"]], max_rows=8)"""),
     ("md", "## Hear a code the way the call reads it"),
     ("code", """preview_audio(UPLOAD, "48213", locale="en-GB")"""),
     ("md", "## Pack for upload\n\nPacking validates first and refuses a broken set."),
@@ -194,20 +199,22 @@ defaults = {
 }
 plan = plan_campaign(people, app="notification", name="reminder", columns={"callee": "phone"},
                      defaults=defaults, region="NL", drop_duplicates=True)
-plan"""),
+print(repr(plan))"""),
     ("md", "Every problem names the row, the field, the value and what was expected; duplicates are reported and left out:"),
-    ("code", "plan.problems"),
-    ("code", "plan.duplicates"),
+    ("code", """from cmvoice_nb.widgets import table
+
+table(plan.problems)"""),
+    ("code", "table(plan.duplicates)"),
     ("md", "## Dry run\n\nValidates and matches with the journal, sends nothing, writes nothing, waits for no pacing."),
     ("code", """dry = send_campaign(plan, sim.client(), journal=None, dry_run=True, progress=False)
-dry["status"].value_counts()"""),
+table(dry["status"].value_counts())"""),
     ("md", """## Send
 
 The journal (SQLite) records every row *before* its request. Retry only what provably was not processed
 (connection refused, 429, 503); a read timeout is marked `unknown` for you to reconcile, never resent blindly."""),
     ("code", """results = send_campaign(plan, sim.client(), journal=WORK / "reminder.sqlite",
                         results_path=WORK / "reminder-results.csv", progress=False)
-results"""),
+table(results.drop(columns=["campaign_key", "input_position"]))"""),
     ("code", """placed = sim.placed_count()
 again = send_campaign(plan, sim.client(), journal=WORK / "reminder.sqlite", progress=False)
 print(f"calls placed: {placed} before the re-run, {sim.placed_count()} after it (nothing was sent twice)")"""),
@@ -236,7 +243,7 @@ edited_plan = plan_campaign(edited, app="notification", name="reminder", columns
 job = CampaignSender(edited_plan, sim.client(), journal=WORK / "reminder.sqlite", progress=False)
 edited_results = job.run()
 print(job.summary())
-edited_results[["instruction_id", "callee", "status", "call_ids", "input_position"]]"""),
+table(edited_results[["instruction_id", "callee", "status", "call_ids", "input_position"]])"""),
     ("md", """### Statuses and exit codes
 
 | status | meaning | what resolves it |
@@ -257,12 +264,18 @@ usage error (a bad flag, an unknown field or column, an unreadable file)."""),
     ("md", "## Callbacks"),
     ("code", """sim.wait_idle(30)
 rx.wait_for(sim.placed_count(), timeout=60)  # one callback per call placed
-rx.frame()[["instruction_id", "callee", "outcome", "ring_seconds", "talk_seconds"]]"""),
+table(rx.frame()[["instruction_id", "callee", "outcome", "ring_seconds", "talk_seconds"]])"""),
     ("md", """## The app
 
-Map columns with the dropdowns, type defaults, **Validate**, **Dry run**, **Send**; the send runs in the
-background with a live progress bar and a working **Stop**. With no product token the simulator is
-preselected; a token typed into the password field is never echoed or saved."""),
+One row per field: choose its column *or* type a default for every row (hover the ? for help; rarely used fields
+are under "More fields"). **Validate**, **Dry run**, **Send**; the send runs in the background with a live
+progress bar and a working **Stop**, and the counts say what happened: new this run, already done (journal),
+not sent — stopped, and every status that needs you.
+
+The app always starts on the **simulator** and typing a token never changes that. Choosing
+"CM Voice API (real)" turns the banner red and shows the base URL; **Send** then first shows what will happen
+(rows, countries) and places nothing until you type the campaign name and press the confirmation button.
+A token typed into the password field is never echoed or saved."""),
     ("code", """from cmvoice_nb.widgets import Campaign
 
 campaign_app = Campaign(people, name="reminder-app", simulator=sim, journal_dir=WORK / "app",
@@ -313,16 +326,19 @@ parts = [send_campaign(df, sim.client(), journal=WORK / "journal.sqlite", app=ap
 results = pd.concat(parts, ignore_index=True)
 sim.wait_idle(30)
 rx.wait_for(sim.placed_count(), timeout=60)  # one callback per call placed by this simulator
-results["status"].value_counts()"""),
+
+from cmvoice_nb.widgets import table
+
+table(results["status"].value_counts())"""),
     ("md", "## Load"),
     ("code", """from cmvoice_nb.callbacks import load_callbacks
 
 calls = load_callbacks(WORK / "callbacks.jsonl")
-calls.head()"""),
+table(calls.head(), failures_first=False)"""),
     ("md", "## Summaries\n\nKey on the result **code**, never on its text (the provider's docs disagree with themselves on it)."),
     ("code", """from cmvoice_nb.callbacks import dtmf_summary, funnel, summarize
 
-summarize(calls, by="app")"""),
+table(summarize(calls, by="app"), failures_first=False)"""),
     ("code", "dtmf_summary(calls)"),
     ("md", """## From sent to answered
 
@@ -331,8 +347,7 @@ A callback counts for a row only when it is that row's call: rows are joined on 
 Callbacks of other campaigns in the same log are set aside in `f.unmatched_callbacks`. Each stage is
 a share of all rows, of the rows sent, and of the stage before."""),
     ("code", """f = funnel(results, calls)
-f.stages"""),
-    ("code", "print(f.to_text())"),
+f"""),
     ("md", "## Plots"),
     ("code", """from cmvoice_nb.callbacks import plot_answer_rate_by_hour, plot_funnel, plot_outcomes, plot_ring_time
 
@@ -344,10 +359,12 @@ plot_outcomes(calls, by="app")"""),
     ("code", """from cmvoice_nb.callbacks import write_report
 
 report_path = write_report(calls, results=results, html_path=WORK / "report.html", title="Demo campaign")
-report_path"""),
+print(report_path)"""),
     ("md", """## The dashboard
 
-Start a receiver (or load logs), filter by date, app and outcome; the summary, plots and funnel refresh."""),
+Load logs (or start a receiver: loaded calls stay shown, the URL can be copied), filter by date, app and
+outcome; the summary, plots and the funnel of the same filtered calls refresh. A funnel whose results and
+callbacks share no call says so."""),
     ("code", """from cmvoice_nb.widgets import CallbackDashboard
 
 from cmvoice_nb.campaign import results_to_csv

@@ -410,10 +410,11 @@ class Funnel:
             f"resolved by a callback; {len(self.unresolved_unknown)} still unknown; "
             f"{len(self.unmatched_callbacks)} callback(s) of other campaigns or matching no row set aside.</p>"
         )
-        waves = ("<b>Reach per wave</b>" + self.waves.to_html(float_format=lambda x: f"{x:.1%}")
+        from .._tables import to_html
+
+        waves = (to_html(self.waves, caption="Reach per wave", failures_first=False)
                  if self.waves is not None else "")
-        return ("<b>Funnel</b>" + self.stages.to_html(index=False, float_format=lambda x: f"{x:.1%}") + notes
-                + waves)
+        return to_html(self.stages, caption="Funnel", failures_first=False) + notes + waves
 
     def to_text(self) -> str:
         """The stages as a plain-text table (for a console), with the callbacks set aside.

@@ -4,6 +4,7 @@
 * :class:`SpellingSet` — build, check, preview and pack an OTP spelling set.
 * :class:`Campaign` — map a DataFrame, validate, dry-run and send (stoppable) with a progress bar.
 * :class:`CallbackDashboard` — receive or load callbacks; filters, summary, plots and funnel.
+* :func:`table` — any DataFrame or Series in the apps' table style (readable cells, failures first).
 
 Each app is an ``ipywidgets.VBox``: display it as the last expression of a cell. Its
 controls are attributes (``app.convert_folder.click()``), errors in callbacks show in
@@ -21,11 +22,13 @@ _EXPORTS = {
     "Campaign": "campaign",
     "CallbackDashboard": "dashboard",
     "filter_calls": "dashboard",
+    "table": "_common",
 }
 
 __getattr__, __dir__, __all__ = lazy_exports(__name__, _EXPORTS)
 
 if TYPE_CHECKING:  # ipywidgets loads on first use; editors see the names here
+    from ._common import table
     from .audio import AudioPrep
     from .campaign import Campaign
     from .dashboard import CallbackDashboard, filter_calls

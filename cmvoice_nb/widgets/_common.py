@@ -1,8 +1,10 @@
-"""Plumbing shared by the widget apps: error-catching callbacks and thread-safe output.
+"""Plumbing shared by the widget apps: one action lifecycle, plain errors, thread-safe output.
 
 Every app is an ``ipywidgets.VBox`` with an ``out`` :class:`ipywidgets.Output` and a
-one-line ``status``. Callbacks are wrapped with :meth:`App.guard` so an exception lands
-in ``out`` (and in :attr:`App.last_error`) instead of vanishing into the kernel log.
+one-line ``status``. Every button runs through :meth:`App.action`: it clears the previous
+result and error, shows a working status, disables the controls that would conflict, runs
+(in the caller or a background thread) and re-enables them when done or failed. An error is
+said once, in plain words, in the status line (red) and kept in :attr:`App.last_error`.
 
 Output is written with ``out.append_stdout`` / ``append_stderr`` /
 ``append_display_data`` only: they are safe from a worker thread, while
@@ -96,8 +98,38 @@ def scroll_layout(max_height: str = "480px") -> W.Layout:
                     overflow="auto")
 
 
+#: Colours of the status line.
+OK, WARN, BAD, MUTED = "#1a7f37", "#9a6700", "#cf222e", "#57606a"
+
+
+def plain_error(exc: BaseException) -> str:
+    """*exc* in plain words: the package's own errors and OS errors without a class name.
+
+    A file error names the file (never ``<bytes>``); anything else (a bug) keeps its type so it
+    can be reported.
+
+    Examples
+    --------
+    >>> plain_error(FileNotFoundError(2, "No such file or directory", "/tmp/x/welcome.wav"))
+    'welcome.wav: no such file or directory'
+    >>> plain_error(KeyError("prompt"))
+    "KeyError: 'prompt'"
+    """
+    from ..errors import CMVoiceError
+
+    if isinstance(exc, OSError) and exc.filename is not None:
+        from pathlib import Path
+
+        reason = (exc.strerror or str(exc)).rstrip(".")
+        return f"{Path(str(exc.filename)).name}: {reason[:1].lower() + reason[1:]}"
+    text = str(exc).strip() or type(exc).__name__
+    if isinstance(exc, (CMVoiceError, ValueError, TimeoutError, OSError)):
+        return text
+    return f"{type(exc).__name__}: {text}"
+
+
 class App(W.VBox):
-    """Base of the widget apps: an output area, a status line, guarded callbacks, threads."""
+    """Base of the widget apps: an output area, a status line, one action lifecycle, threads."""
 
     #: Names of the sub-widgets shown in ``repr`` (subclasses set it).
     _control_names: tuple[str, ...] = ()
@@ -106,21 +138,28 @@ class App(W.VBox):
         super().__init__(**kwargs)
         # A bounded, scrolling output keeps the app's controls in view however much it prints.
         self.out = W.Output(layout=scroll_layout())
-        self.status = W.HTML("")
+        self.status = W.HTML("", layout=W.Layout(min_height="1.6em"))
+        self.status.add_class("cmvoice-status")
         self.last_error: BaseException | None = None
+        #: True while an action runs (buttons that conflict are disabled meanwhile).
+        self.working = False
         self._threads: list[threading.Thread] = []
+        self._held: list[tuple[W.Widget, bool]] = []
 
     # -- callbacks ---------------------------------------------------------------------------
     def report_error(self, exc: BaseException, *, action: str = "") -> None:
-        """Show *exc* in the output area and keep it in :attr:`last_error`."""
+        """Say *exc* once, in plain words, in the status line (red); keep it in :attr:`last_error`."""
         self.last_error = exc
-        where = f"{action} failed: " if action else ""
+        where = f"{action[:1].upper() + action[1:]} failed: " if action else ""
         logger.debug("%s%s", where, exc, exc_info=exc)
-        self.out.append_stderr(f"{where}{type(exc).__name__}: {exc}\n")
-        self.set_status(f"{where}{type(exc).__name__}: {exc}", colour="#cf222e")
+        self.set_status(f"{where}{self.plain(plain_error(exc))}", colour=BAD)
+
+    def plain(self, text: str) -> str:
+        """Say a library message in the app's words (apps override it; the default keeps it)."""
+        return text
 
     def guard(self, fn: Callable[..., Any], *, action: str = "") -> Callable[..., Any]:
-        """Wrap a callback so any exception is shown in ``out`` instead of being lost."""
+        """Wrap a callback so any exception is reported (see :meth:`report_error`) instead of lost."""
         @functools.wraps(fn)
         def wrapper(*args: Any, **kwargs: Any) -> Any:
             try:
@@ -133,9 +172,65 @@ class App(W.VBox):
     def set_status(self, text: str, *, colour: str = "#1f2328") -> None:
         self.status.value = f"<span style='color:{colour}'>{html.escape(text)}</span>"
 
-    def in_thread(self, fn: Callable[[], Any], *, action: str, name: str | None = None) -> threading.Thread:
-        """Run *fn* in a daemon thread, errors caught into ``out``; returns the started thread."""
-        thread = threading.Thread(target=self.guard(fn, action=action), daemon=True,
+    def _hold(self, controls: Any) -> None:
+        self._held = [(c, bool(c.disabled)) for c in controls]
+        for c in controls:
+            c.disabled = True
+
+    def _release(self) -> None:
+        held, self._held = self._held, []
+        for c, was in held:
+            c.disabled = was
+        self.working = False
+
+    def begin(self, working: str, *, busy: Any = ()) -> None:
+        """Start an action: clear the last result and error, say *working*, disable *busy*."""
+        if self.working:
+            raise RuntimeError("another action is still running: wait for it to finish")
+        self.working = True
+        self._hold(busy)  # first, so a page showing the working status already shows the controls off
+        clear(self.out)
+        self.last_error = None
+        self.set_status(f"Working: {working} …", colour=MUTED)
+
+    def action(self, name: str, fn: Callable[[], Any], *, busy: Any = (), working: str | None = None,
+               background: bool = False) -> Callable[..., None]:
+        """A button callback running *fn* through the lifecycle (see the module docstring).
+
+        *fn* returns nothing and sets the final status itself; an exception becomes the red
+        status. With ``background=True`` *fn* runs in a daemon thread and the controls come
+        back when it ends.
+        """
+        def callback(*_args: Any) -> None:
+            if self.working:
+                # Only a click from code gets here (the buttons are disabled): keep the running
+                # action's status, which is what the operator needs to see.
+                logger.debug("%s ignored: another action is running", name)
+                return
+            self.begin(working or name, busy=busy)
+            if background:
+                def work() -> None:
+                    try:
+                        fn()
+                    except Exception as exc:
+                        self.report_error(exc, action=name)
+                    finally:
+                        self._release()
+                self.in_thread(work, action=name, guarded=False)
+                return
+            try:
+                fn()
+            except Exception as exc:
+                self.report_error(exc, action=name)
+            finally:
+                self._release()
+        return callback
+
+    def in_thread(self, fn: Callable[[], Any], *, action: str, name: str | None = None,
+                  guarded: bool = True) -> threading.Thread:
+        """Run *fn* in a daemon thread, errors reported; returns the started thread."""
+        target = self.guard(fn, action=action) if guarded else fn
+        thread = threading.Thread(target=target, daemon=True,
                                   name=name or f"cmvoice-{type(self).__name__}-{action}")
         self._threads.append(thread)
         thread.start()
@@ -149,3 +244,10 @@ class App(W.VBox):
     def __repr__(self) -> str:
         names = ", ".join(self._control_names)
         return f"<{type(self).__name__} controls: {names}>"
+
+
+def table(data: Any, *, caption: str = "", max_rows: int | None = 50, failures_first: bool = True) -> Any:
+    """*data* (DataFrame or Series) as a displayable object in the shared table style."""
+    from .._tables import Table
+
+    return Table(data, caption=caption, max_rows=max_rows, failures_first=failures_first)

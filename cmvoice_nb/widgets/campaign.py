@@ -1,29 +1,34 @@
 """Campaign: DataFrame → mapped, validated instructions → dry run or a paced, stoppable send.
 
-Wiring only over :mod:`cmvoice_nb.campaign`: ``plan_campaign`` builds the plan from
-the mapping and default controls (both generated from :data:`cmvoice_nb.spec.APPS`),
-``CampaignSender`` sends it in a background thread so the notebook stays live and
-the Stop button works.
+Wiring only over :mod:`cmvoice_nb.campaign`: ``plan_campaign`` builds the plan from one
+form row per field (a column *or* a default value, generated from :data:`cmvoice_nb.spec.APPS`),
+``CampaignSender`` sends it in a background thread so the notebook stays live and Stop works.
+
+Safety: the simulator is always the starting target and typing a token never changes it.
+Sending to the real API first shows what will happen (rows, countries, and the slots for the
+cost estimate and calling hours) and waits for the campaign name typed into ``confirm_text``
+and a click on ``confirm``; no request leaves before that.
 
 The product token is taken from the ``token=`` argument, the ``CM_PRODUCT_TOKEN``
 environment variable (read when the widget is created) or the password field. A
 token typed into the field is moved into the object at once and the field is
 emptied, so it is never echoed, never kept in the widget state and never saved
-with the notebook. Without a token the built-in simulator is preselected.
+with the notebook.
 """
 from __future__ import annotations
 
 import html
 import logging
 import os
-import threading
+import re
 import time
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
 import ipywidgets as W
 
-from ._common import NONE_LABEL, App, clear, say, show
+from ._common import BAD, MUTED, NONE_LABEL, OK, WARN, App, clear, say, show, table
 
 logger = logging.getLogger(__name__)
 
@@ -31,8 +36,34 @@ SIMULATOR = "simulator"
 PROVIDER = "provider"
 #: Fields that differ per row by nature: mapped from a column, never given one default.
 _PER_ROW = ("instruction-id", "callee", "callees")
+#: Fields shown before the "More fields" accordion (with every required one).
+_COMMON = ("callee", "caller", "prompt", "prompt-type", "code", "code-type", "intro-prompt", "valid-prompt",
+           "voice.language", "callback-url")
 #: How often the send monitor refreshes the progress bar and counts.
 _POLL_S = 0.2
+_LABEL_W, _COLUMN_W, _DEFAULT_W = "15em", "15em", "30em"
+#: The value of "—" (not mapped / no default) in the dropdowns: ipywidgets shows a None value as a blank.
+UNSET = ""
+_HELP_ICON = ("<span style='display:inline-block;width:1.2em;height:1.2em;line-height:1.2em;border-radius:50%;"
+              "background:#eaeef2;color:#57606a;text-align:center;font-size:85%;cursor:help'>?</span>")
+#: Words of the honest counts, in the order they are shown.
+COUNT_LABELS = {
+    "new": "new this run",
+    "dry-run": "would be called (dry run)",
+    "already_done": "already done (journal)",
+    "stopped": "not sent — stopped",
+    "left_out": "left out (repeated callee)",
+    "invalid": "invalid",
+    "failed": "failed",
+    "rejected": "rejected",
+    "unknown": "unknown",
+    "changed": "changed",
+    "already-called": "already called",
+}
+_BANNER = {
+    SIMULATOR: ("#ddf4ff", "#0969da", "SIMULATOR — a rehearsal: no real calls, no cost"),
+    PROVIDER: ("#ffebe9", "#cf222e", "REAL CALLS — CM Voice API: every call is placed and billed"),
+}
 
 
 def _app_fields(app: str) -> list[Any]:
@@ -54,28 +85,47 @@ class _VoiceField:
         return getattr(self._field, name)
 
 
+def _unset(value: Any) -> bool:
+    return value is None or (isinstance(value, str) and value == UNSET)
+
+
+def _needed(field: Any) -> bool:
+    # callee is not "required" in the spec (callees may replace it) but the form offers only callee.
+    return bool(field.required) or field.key == "callee"
+
+
+def _help(field: Any) -> str:
+    text = field.description or ""
+    if field.kind == "enum":
+        text += f" — one of {', '.join(field.choices)}"
+    if field.default is not None:
+        text += f" (provider default: {field.default})"
+    if getattr(field, "template", False):
+        text += "; text prompts take {column} templates filled per row"
+    return text.strip(" —")
+
+
 def _default_widget(field: Any) -> W.Widget:
     """An input for a field's campaign-wide default; empty / "—" means "not given"."""
-    desc = field.key
-    style = {"description_width": "13em"}
-    layout = W.Layout(width="34em")
-    tip = (field.description or "") + (f" (provider default: {field.default})" if field.default is not None else "")
+    layout = W.Layout(width=_DEFAULT_W)
+    tip = _help(field)
     if field.kind == "enum":
-        return W.Dropdown(options=[(NONE_LABEL, None)] + [(c, c) for c in field.choices], value=None,
-                          description=desc, style=style, layout=layout, tooltip=tip)
+        return W.Dropdown(options=[(NONE_LABEL, UNSET)] + [(c, c) for c in field.choices], value=UNSET,
+                          layout=layout, tooltip=tip)
     if field.kind == "bool":
-        return W.Dropdown(options=[(NONE_LABEL, None), ("true", True), ("false", False)], value=None,
-                          description=desc, style=style, layout=layout, tooltip=tip)
-    placeholder = "" if field.default is None else f"default {field.default}"
+        return W.Dropdown(options=[(NONE_LABEL, UNSET), ("true", True), ("false", False)], value=UNSET,
+                          layout=layout, tooltip=tip)
+    placeholder = NONE_LABEL if field.default is None else f"{NONE_LABEL} (provider default {field.default})"
     if getattr(field, "template", False):
-        placeholder = "text; {column} fills it per row"
-    return W.Text(value="", placeholder=placeholder, description=desc, style=style, layout=layout, tooltip=tip)
+        return W.Textarea(value="", placeholder="text, or a file name; {column} fills it per row", rows=2,
+                          layout=layout, tooltip=tip)
+    return W.Text(value="", placeholder=placeholder, layout=layout, tooltip=tip)
 
 
 def _default_value(field: Any, widget: W.Widget) -> Any:
     value = widget.value
     if field.kind in ("enum", "bool"):
-        return value
+        return None if value is None or (isinstance(value, str) and value == UNSET) else value
     text = str(value).strip()
     if not text:
         return None
@@ -85,6 +135,79 @@ def _default_value(field: Any, widget: W.Widget) -> Any:
         except ValueError:
             return text  # the plan reports it with the field name and the allowed range
     return text
+
+
+_CODE_WORDS = [
+    (re.compile(r"defaults\[(['\"])(.+?)\1\]"), r"the default of \2"),
+    (re.compile(r"columns\[(['\"])(.+?)\1\]"), r"the column of \2"),
+    (re.compile(r"\bdefaults="), "the Default column"),
+    (re.compile(r"\bcolumns="), "the Column choice"),
+]
+
+
+def plain_words(text: str) -> str:
+    """A plan message with Python spellings (``defaults['prompt']``) said as the form says them.
+
+    Examples
+    --------
+    >>> plain_words("defaults['prompt'] must be text")
+    'the default of prompt must be text'
+    """
+    for pattern, repl in _CODE_WORDS:
+        text = pattern.sub(repl, text)
+    return text
+
+
+def grouped_problems(problems: Any) -> Any:
+    """The plan's problems, one line per (field, message) with how many rows and which.
+
+    An unmapped callee is one line ("4 rows: 0, 1, 2, 3"), not one identical line per row.
+    """
+    import pandas as pd
+
+    if not len(problems):
+        return pd.DataFrame(columns=["field", "problem", "rows", "examples"])
+    frame = problems.assign(field=problems["field"].fillna("").astype(str),
+                            message=problems["message"].astype(str).map(plain_words))
+    groups = frame.groupby(["field", "message"], sort=False)["row"]
+    out = groups.agg(rows="size", examples=lambda s: ", ".join(map(str, s.head(5))) + (" …" if len(s) > 5 else ""))
+    out = out.reset_index().rename(columns={"message": "problem"})
+    return out.sort_values("rows", ascending=False, kind="stable").reset_index(drop=True)
+
+
+def outcome_counts(results: Any, *, already_done: int = 0, dropped: Any = None) -> dict[str, int]:
+    """The honest counts of a finished run, from its results frame (see :data:`COUNT_LABELS`).
+
+    ``new`` are rows queued by this run (queued minus those the journal had already done),
+    ``stopped`` rows not sent because the run ended first, ``left_out`` repeated callees left
+    out on purpose; every other key is a results status. Zero counts are left out.
+    """
+    import numpy as np
+
+    status = results["status"].astype("string").fillna("skipped").to_numpy(dtype=object)
+    left = np.asarray(dropped, dtype=bool) if dropped is not None else np.zeros(len(status), dtype=bool)
+    counts = {
+        "new": int((status == "queued").sum()) - int(already_done),
+        "dry-run": int((status == "dry-run").sum()),
+        "already_done": int(already_done),
+        "stopped": int(((status == "skipped") & ~left).sum()),
+        "left_out": int(((status == "skipped") & left).sum()),
+    }
+    for name in ("invalid", "failed", "rejected", "unknown", "changed", "already-called"):
+        counts[name] = int((status == name).sum())
+    return {k: v for k, v in counts.items() if v}
+
+
+def callee_countries(plan: Any) -> Counter:
+    """How many calls of *plan* go to each country (``phonenumbers`` region, ``?`` if unknown)."""
+    from ..numbers import number_region
+
+    countries: Counter = Counter()
+    for r in plan.rows:
+        if r.sendable:
+            for number in r.instruction.callee_list():
+                countries[number_region(number) or "?"] += 1
+    return countries
 
 
 class Campaign(App):
@@ -121,14 +244,17 @@ class Campaign(App):
     Attributes
     ----------
     target, token, base_url, app, name, region, rate, drop_duplicates, mapping, default_inputs, validate,
-    dry_run, send, stop, progress, counts
-        The controls; ``mapping`` and ``default_inputs`` are dicts keyed by wire key.
-    plan, sender, results
-        The last plan, the last :class:`~cmvoice_nb.campaign.CampaignSender` and its results.
+    dry_run, send, stop, progress, counts, confirm_text, confirm
+        The controls; ``mapping`` and ``default_inputs`` are dicts keyed by wire key (one form row
+        per field: its column dropdown and its default input).
+    plan, sender, results, last_counts
+        The last plan, the last :class:`~cmvoice_nb.campaign.CampaignSender`, its results and the
+        honest counts shown for them (:func:`outcome_counts`).
     """
 
     _control_names = ("target", "token", "base_url", "app", "name", "region", "rate", "drop_duplicates", "mapping",
-                      "default_inputs", "validate", "dry_run", "send", "stop", "progress", "counts")
+                      "default_inputs", "validate", "dry_run", "send", "stop", "progress", "counts",
+                      "confirm_text", "confirm")
 
     def __init__(self, df: Any = None, *, name: str = "campaign", app: str = "notification",
                  token: str | None = None, simulator: Any = None, journal_dir: str | os.PathLike = "campaigns",
@@ -147,63 +273,98 @@ class Campaign(App):
         self._token = token if token else os.environ.get(TOKEN_ENV) or None
         self._simulator = simulator
         self._own_simulator = None
+        self._default_base_url = DEFAULT_BASE_URL
         self.journal_dir = Path(journal_dir)
         self.audio_root = audio_root
         self.spelling_root = spelling_root
-        self._initial_defaults = dict(defaults or {})
-        self._initial_columns = dict(columns or {})
+        # Values typed in the form, by wire key: they survive App switches (and switching back).
+        self._kept_columns: dict[str, Any] = dict(columns or {})
+        self._kept_defaults: dict[str, Any] = dict(defaults or {})
         self.plan = None
         self.sender = None
         self.results = None
-        self._monitor: threading.Thread | None = None
+        self.last_counts: dict[str, int] = {}
+        self._pending = None  # the plan awaiting the real-API confirmation
+        self._monitor = None
 
         style = {"description_width": "8em"}
-        self.target = W.ToggleButtons(options=[("Simulator (no account)", SIMULATOR), ("CM Voice API", PROVIDER)],
-                                      value=PROVIDER if self._token else SIMULATOR, description="Send to",
-                                      style={**style, "button_width": "14em"})
+        self.target = W.ToggleButtons(options=[("Simulator (rehearsal)", SIMULATOR), ("CM Voice API (real)", PROVIDER)],
+                                      value=SIMULATOR, description="Send to",
+                                      tooltips=["no account, no real calls", "real, billable calls"],
+                                      style={**style, "button_width": "15em"})
+        self.banner = W.HTML()
         self.token = W.Password(value="", description="Product token", style=style,
-                                placeholder=self._token_placeholder(), layout=W.Layout(width="30em"))
+                                placeholder=self._token_placeholder(), layout=W.Layout(width="32em"))
         self.token.observe(self._take_token, names="value")
         self.base_url = W.Text(value="", placeholder=DEFAULT_BASE_URL, description="Base URL", style=style,
-                               layout=W.Layout(width="30em"))
-        self.app = W.Dropdown(options=list(APPS), value=app, description="App", style=style)
-        self.name = W.Text(value=name, description="Campaign", style=style)
-        self.region = W.Text(value=region or "", description="Region", placeholder="e.g. NL", style=style)
-        self.rate = W.BoundedFloatText(value=rate, min=0.1, max=100.0, step=0.5, description="Calls / s", style=style)
+                               layout=W.Layout(width="40em"))
+        self.app = W.Dropdown(options=list(APPS), value=app, description="App", style=style,
+                              layout=W.Layout(width="20em"))
+        self.name = W.Text(value=name, description="Campaign", style=style, layout=W.Layout(width="24em"))
+        self.region = W.Text(value=region or "", description="Region", placeholder="e.g. NL", style=style,
+                             layout=W.Layout(width="16em"))
+        self.rate = W.BoundedFloatText(value=rate, min=0.1, max=100.0, step=0.5, description="Calls / s",
+                                       style=style, layout=W.Layout(width="16em"))
         self.drop_duplicates = W.Checkbox(value=bool(drop_duplicates), description="Leave out repeated callees",
-                                          indent=False)
+                                          indent=False, layout=W.Layout(width="18em"))
         self.mapping: dict[str, W.Dropdown] = {}
         self.default_inputs: dict[str, W.Widget] = {}
-        self.fields_box = W.Tab()
+        self.fields_box = W.VBox()
         self.preview = W.HTML()
-        self.validate = W.Button(description="Validate", icon="check")
-        self.dry_run = W.Button(description="Dry run", icon="eye")
-        self.send = W.Button(description="Send", button_style="danger", icon="phone")
-        self.stop = W.Button(description="Stop", icon="stop", disabled=True)
-        self.progress = W.IntProgress(value=0, min=0, max=1, description="Progress", style=style)
+        self.validate = W.Button(description="Validate", icon="check", layout=W.Layout(width="9em"))
+        self.dry_run = W.Button(description="Dry run", icon="eye", layout=W.Layout(width="9em"))
+        self.send = W.Button(description="Send", button_style="danger", icon="phone", layout=W.Layout(width="9em"))
+        self.stop = W.Button(description="Stop", icon="stop", disabled=True, layout=W.Layout(width="9em"))
+        self.progress = W.IntProgress(value=0, min=0, max=1, description="Progress", style=style,
+                                      layout=W.Layout(width="30em"))
         self.counts = W.HTML("")
+        # The deliberate step before real calls.
+        self.confirm_summary = W.HTML()
+        self.confirm_text = W.Text(value="", description="Campaign name", placeholder="type the campaign name",
+                                   style={"description_width": "9em"}, layout=W.Layout(width="28em"))
+        self.confirm = W.Button(description="Place real calls", button_style="danger", icon="phone", disabled=True,
+                                layout=W.Layout(width="16em"))
+        self.cancel = W.Button(description="Cancel", layout=W.Layout(width="8em"))
+        self.confirm_box = W.VBox([self.confirm_summary, W.HBox([self.confirm_text, self.confirm, self.cancel])],
+                                  layout=W.Layout(display="none", border="2px solid #cf222e", padding="6px"))
+        self.confirm_box.add_class("cmvoice-confirm")
 
+        self.target.observe(self.guard(lambda _c: self._on_target(), action="switch target"), names="value")
+        self.base_url.observe(lambda _c: self._show_banner(), names="value")
         self.app.observe(self.guard(lambda _change: self._build_fields(), action="switch app"), names="value")
-        self.validate.on_click(self.guard(self._on_validate, action="validate"))
-        self.dry_run.on_click(self.guard(self._on_dry_run, action="dry run"))
+        self.confirm_text.observe(lambda _c: self._check_confirm_text(), names="value")
+        self._busy = [self.validate, self.dry_run, self.send, self.target, self.app, self.name, self.region,
+                      self.rate, self.drop_duplicates, self.token, self.base_url]
+        self.validate.on_click(self.action("validate", self._validate, busy=self._busy, working="validating"))
+        self.dry_run.on_click(self.guard(lambda _b: self._start_background(dry_run=True), action="dry run"))
         self.send.on_click(self.guard(self._on_send, action="send"))
+        self.confirm.on_click(self.guard(self._on_confirm, action="send"))
+        self.cancel.on_click(self.guard(lambda _b: self._cancel_pending("cancelled: nothing was sent"),
+                                        action="cancel"))
         self.stop.on_click(self.guard(self._on_stop, action="stop"))
         self._build_fields()
         self._show_preview()
+        self._on_target()
 
         self.children = [
             W.HTML("<h3>Campaign</h3>"),
             self.preview,
+            self.banner,
             W.HBox([self.target]),
             W.HBox([self.token, self.base_url]),
             W.HBox([self.app, self.name, self.region]),
             W.HBox([self.rate, self.drop_duplicates]),
             self.fields_box,
             W.HBox([self.validate, self.dry_run, self.send, self.stop]),
+            self.confirm_box,
             W.HBox([self.progress, self.counts]),
             self.status,
             self.out,
         ]
+
+    def plain(self, text: str) -> str:
+        """Library messages name ``defaults['prompt']``; the form calls it "the default of prompt"."""
+        return plain_words(text)
 
     # -- token: never echoed, never kept in widget state -------------------------------------------
     def _token_placeholder(self) -> str:
@@ -216,51 +377,130 @@ class Campaign(App):
         self._token = value
         self.token.value = ""  # observer fires again with "", which returns above
         self.token.placeholder = self._token_placeholder()
-        self.target.value = PROVIDER
+        # Deliberately NOT switching the target: only a click on "CM Voice API (real)" does.
 
     @property
     def has_token(self) -> bool:
         """True when a product token is available (its value is never shown)."""
         return bool(self._token)
 
-    # -- generated controls ----------------------------------------------------------------------
+    # -- target: two looks that cannot be mistaken -------------------------------------------------
+    def target_url(self) -> str:
+        """Where a send goes: the simulator's address (once started) or the real API's base URL."""
+        if self.target.value == SIMULATOR:
+            sim = self._simulator
+            return sim.base_url if sim is not None else "built-in simulator on 127.0.0.1 (starts on first send)"
+        return self.base_url.value.strip() or self._default_base_url
+
+    def _show_banner(self) -> None:
+        bg, fg, words = _BANNER[self.target.value]
+        self.banner.value = (
+            f"<div class='cmvoice-target cmvoice-target-{self.target.value}' style='background:{bg};"
+            f"border-left:6px solid {fg};padding:4px 10px;margin:4px 0'><b style='color:{fg}'>{html.escape(words)}"
+            f"</b><br><code>{html.escape(self.target_url())}</code></div>")
+
+    def _on_target(self) -> None:
+        real = self.target.value == PROVIDER
+        self.target.button_style = "danger" if real else "info"
+        self.send.description = "Send (real)" if real else "Send"
+        self.send.layout.width = "11em"
+        self.token.layout.display = "" if real else "none"
+        self.base_url.layout.display = "" if real else "none"
+        self._cancel_pending(None)
+        self._show_banner()
+
+    # -- generated form: one row per field ---------------------------------------------------------
+    def _remember(self) -> None:
+        for key, dd in self.mapping.items():
+            self._kept_columns[key] = dd.value
+        for key, widget in self.default_inputs.items():
+            self._kept_defaults[key] = widget.value
+
     def _build_fields(self) -> None:
+        self._remember()
         fields = _app_fields(self.app.value)
-        columns = [(NONE_LABEL, None)] + [(str(c), c) for c in self.df.columns]
-        style = {"description_width": "13em"}
+        names = list(self.df.columns)
+        columns = [(NONE_LABEL, UNSET)] + [(str(c), c) for c in names]
         mapping: dict[str, W.Dropdown] = {}
         defaults: dict[str, W.Widget] = {}
+        rows: dict[str, W.Widget] = {}
         for f in fields:
-            guess = self._initial_columns.get(f.key)
-            if guess not in list(self.df.columns):
-                guess = next((c for c in self.df.columns if str(c) in (f.key, f.name, f.key.replace(".", "_"))), None)
-            mapping[f.key] = W.Dropdown(options=columns, value=guess, description=f.key + (" *" if f.required else ""),
-                                        style=style, layout=W.Layout(width="30em"))
+            kept = self._kept_columns.get(f.key, 0)
+            if f.key in self._kept_columns and (_unset(kept) or kept in names):
+                guess = UNSET if _unset(kept) else kept
+            else:
+                guess = next((c for c in names if str(c) in (f.key, f.name, f.key.replace(".", "_"))), UNSET)
+            dd = W.Dropdown(options=columns, value=guess, layout=W.Layout(width=_COLUMN_W), tooltip=_help(f))
+            mapping[f.key] = dd
+            cells: list[W.Widget] = [self._label(f), dd]
             if f.key not in _PER_ROW:
                 widget = _default_widget(f)
-                if f.key in self._initial_defaults:
-                    widget.value = self._initial_defaults[f.key]
+                kept = self._kept_defaults.get(f.key)
+                if not _unset(kept):
+                    try:
+                        widget.value = kept if f.kind in ("enum", "bool") else str(kept)
+                    except Exception:  # a kept value this app's choices lack: leave it unset
+                        pass
                 defaults[f.key] = widget
+                cells.append(widget)
+            else:
+                cells.append(W.HTML("<span style='color:#57606a'>per row: choose a column</span>",
+                                    layout=W.Layout(width=_DEFAULT_W)))
+            mark = W.HTML(layout=W.Layout(width="8em"))
+            cells.append(mark)
+            for w in cells[1:3]:
+                w.observe(lambda _c, f=f, m=mark: self._mark(f, m), names="value")
+            rows[f.key] = W.HBox(cells)
+            rows[f.key].add_class("cmvoice-field")
+            self._mark(f, mark, mapping=mapping, defaults=defaults)
         self.mapping = mapping
         self.default_inputs = defaults
         self._fields = {f.key: f for f in fields}
-        self.fields_box.children = [
-            W.VBox([W.HTML("Which column holds each field (* required); same-named columns map themselves."),
-                    *mapping.values()]),
-            W.VBox([W.HTML("Used when the row has no value; text prompts take {column} templates."),
-                    *defaults.values()]),
-        ]
-        self.fields_box.set_title(0, "Columns")
-        self.fields_box.set_title(1, "Defaults")
+        first = [k for k in rows if _needed(self._fields[k]) or k in _COMMON]
+        rest = [k for k in rows if k not in first]
+        head = W.HBox([W.HTML(f"<b>{t}</b>", layout=W.Layout(width=w)) for t, w in
+                       (("Field (* needed)", _LABEL_W), ("Column", _COLUMN_W),
+                        ("or a default for every row", _DEFAULT_W))])
+        more = W.Accordion(children=[W.VBox([rows[k] for k in rest])])
+        more.set_title(0, f"More fields ({len(rest)})")
+        more.selected_index = None
+        self.fields_box.children = [head, *[rows[k] for k in first], more]
+
+    def _label(self, field: Any) -> W.HTML:
+        star = " *" if _needed(field) else ""
+        tip = html.escape(_help(field), quote=True)
+        return W.HTML(f"<span title='{tip}'>{html.escape(field.key)}{star} {_HELP_ICON}</span>",
+                      layout=W.Layout(width=_LABEL_W))
+
+    def _mark(self, field: Any, mark: W.HTML, *, mapping: dict | None = None, defaults: dict | None = None) -> None:
+        mapping = self.mapping if mapping is None else mapping
+        defaults = self.default_inputs if defaults is None else defaults
+        column = mapping.get(field.key)
+        default = defaults.get(field.key)
+        if column is not None and not _unset(column.value):
+            mark.value = f"<span style='color:{OK}'>✓ column</span>"
+        elif default is not None and _default_value(field, default) is not None:
+            mark.value = f"<span style='color:{OK}'>✓ default</span>"
+        elif _needed(field):
+            mark.value = f"<span style='color:{BAD}'>✗ needed</span>"
+        else:
+            mark.value = ""
+
+    def satisfied(self) -> dict[str, bool]:
+        """Each needed field (``*``) → whether a column or a default fills it."""
+        cols, defs = self.columns(), self.defaults()
+        return {k: (k in cols or k in defs) for k, f in self._fields.items() if _needed(f)}
 
     def _show_preview(self) -> None:
+        from .._tables import to_html
+
         n = len(self.df)
-        table = self.df.head(8).to_html(max_cols=12, border=0) if n else "<i>no rows</i>"
-        self.preview.value = f"<details open><summary>{n} rows</summary>{table}</details>"
+        body = to_html(self.df, max_rows=5, failures_first=False) if n else "<i>no rows</i>"
+        self.preview.value = f"<details><summary>{n} rows (first 5)</summary>{body}</details>"
 
     def columns(self) -> dict[str, Any]:
         """The field → column mapping chosen in the dropdowns."""
-        return {key: dd.value for key, dd in self.mapping.items() if dd.value is not None}
+        return {key: dd.value for key, dd in self.mapping.items() if not _unset(dd.value)}
 
     def defaults(self) -> dict[str, Any]:
         """The field → default value typed in the inputs (empty inputs left out)."""
@@ -275,7 +515,7 @@ class Campaign(App):
         """The keyword arguments of :func:`~cmvoice_nb.campaign.plan_campaign` the controls stand for."""
         return {
             "app": self.app.value,
-            "name": self.name.value.strip() or "campaign",
+            "name": self.campaign_name(),
             "columns": self.columns(),
             "defaults": self.defaults(),
             "region": self.region.value.strip() or None,
@@ -286,18 +526,25 @@ class Campaign(App):
             "journal": self.journal_path(),
         }
 
+    def campaign_name(self) -> str:
+        return self.name.value.strip() or "campaign"
+
     # -- transport -------------------------------------------------------------------------------
     def client(self) -> Any:
         """The client for the chosen target (the simulator is started on first use)."""
         from ..client import VoiceClient
-        from ..errors import ConfigurationError
 
         if self.target.value == SIMULATOR:
             return self.simulator.client()
+        self._require_token()
+        return VoiceClient(self._token, base_url=self.base_url.value.strip() or None)
+
+    def _require_token(self) -> None:
+        from ..errors import ConfigurationError
+
         if not self._token:
             raise ConfigurationError("no product token: paste it into 'Product token', set CM_PRODUCT_TOKEN, "
                                      "or choose the simulator")
-        return VoiceClient(self._token, base_url=self.base_url.value.strip() or None)
 
     @property
     def simulator(self) -> Any:
@@ -324,107 +571,230 @@ class Campaign(App):
         self.plan = plan_campaign(self.df, **self.plan_options())
         return self.plan
 
-    def _on_validate(self, _button: Any = None) -> None:
-        clear(self.out)
+    def _validate(self) -> None:
         plan = self.make_plan()
-        summary = plan.summary()
-        show(self.out, plan)
+        s = plan.summary()
+        valid, rows = int(s["valid"]), int(s["rows"])
+        show(self.out, table(s.to_frame().T.reset_index(drop=True), caption="Plan", failures_first=False))
         if len(plan.problems):
-            show(self.out, plan.problems)
-        self.set_status(f"{int(summary['valid'])} of {int(summary['rows'])} rows valid, "
-                        f"{int(summary['problems'])} problem(s), {int(summary['to_send'])} to send",
-                        colour="#1a7f37" if not len(plan.problems) else "#9a6700")
-
-    def _on_dry_run(self, _button: Any = None) -> None:
-        self._start(dry_run=True)
+            show(self.out, table(grouped_problems(plan.problems), caption="Problems (one line per kind)",
+                                 failures_first=False))
+        colour = OK if not len(plan.problems) else (BAD if valid == 0 else WARN)
+        self.set_status(f"{valid} of {rows} rows valid, {int(s['problems'])} problem(s), "
+                        f"{int(s['to_send'])} to send", colour=colour)
 
     def _on_send(self, _button: Any = None) -> None:
-        self._start(dry_run=False)
+        if self.working:
+            return
+        if self.target.value == SIMULATOR:
+            self._start_background(dry_run=False)
+            return
+        self._prepare_real_send()
+
+    def _start_background(self, *, dry_run: bool, plan: Any = None) -> None:
+        what = "dry run" if dry_run else "send"
+        self.action(what, lambda: self._run_send(dry_run=dry_run, plan=plan), busy=self._busy,
+                    working="dry run" if dry_run else f"sending to {self._target_words()}", background=True)()
+        if self._threads:
+            self._monitor = self._threads[-1]
+
+    def _target_words(self) -> str:
+        return "the simulator" if self.target.value == SIMULATOR else "CM (real calls)"
+
+    # -- the deliberate step before real calls ---------------------------------------------------------
+    def confirmation_facts(self, plan: Any) -> list[tuple[str, str]]:
+        """What the confirmation shows, as (label, text) lines; extend it to add more facts.
+
+        The estimate and calling-hours lines are slots filled by the campaign library when it
+        offers them (they say "not available" until then).
+        """
+        s = plan.summary()
+        countries = callee_countries(plan)
+        where = ", ".join(f"{c} {n}" for c, n in countries.most_common()) or "none"
+        return [
+            ("Target", "CM Voice API — real, billable calls"),
+            ("Base URL", self.target_url()),
+            ("Campaign", f"{plan.name} ({plan.app})"),
+            ("Calls", f"{int(s['to_send'])} of {int(s['rows'])} rows "
+                      f"({int(s['invalid'])} invalid, {int(s['dropped'])} left out); rows the journal already "
+                      "called are not called again"),
+            ("Countries", where),
+            ("Estimate", self.estimate_text(plan)),
+            ("Calling hours", self.calling_hours_text(plan)),
+        ]
+
+    def estimate_text(self, plan: Any) -> str:
+        """The cost estimate line of the confirmation (slot: no estimate in the library yet)."""
+        return "not available"
+
+    def calling_hours_text(self, plan: Any) -> str:
+        """The calling-hours line of the confirmation (slot: no calling hours in the library yet)."""
+        return "not checked"
+
+    def _prepare_real_send(self) -> None:
+        self._cancel_pending(None)
+        # A new action: the previous run's result and error go, like in every other action.
+        clear(self.out)
+        self.last_error = None
+        self.counts.value = ""
+        self.progress.value = 0
+        self.progress.bar_style = ""
+        self._require_token()
+        plan = self.make_plan()
+        s = plan.summary()
+        if int(s["to_send"]) == 0:
+            self.set_status(f"nothing to send: {int(s['valid'])} of {int(s['rows'])} rows valid — Validate shows why",
+                            colour=BAD)
+            return
+        rows = "".join(f"<tr><th style='text-align:left;padding-right:1em'>{html.escape(k)}</th>"
+                       f"<td>{html.escape(v)}</td></tr>" for k, v in self.confirmation_facts(plan))
+        self.confirm_summary.value = (
+            f"<b style='color:{BAD}'>Real calls: check, then type the campaign name "
+            f"<code>{html.escape(plan.name)}</code> to confirm.</b><table>{rows}</table>")
+        self._pending = plan
+        self.confirm_text.value = ""
+        self.confirm.description = f"Place {int(s['to_send'])} real calls"
+        self.confirm.disabled = True
+        self.confirm_box.layout.display = ""
+        self.set_status("waiting for your confirmation: nothing has been sent", colour=WARN)
+
+    def _check_confirm_text(self) -> None:
+        self.confirm.disabled = self._pending is None or self.confirm_text.value.strip() != self._pending.name
+
+    def _cancel_pending(self, message: str | None) -> None:
+        self._pending = None
+        self.confirm_text.value = ""
+        self.confirm.disabled = True
+        self.confirm_box.layout.display = "none"
+        if message:
+            self.set_status(message, colour=MUTED)
+
+    def _on_confirm(self, _button: Any = None) -> None:
+        plan = self._pending
+        # .click() from code ignores `disabled`: the typed name is checked here, every time.
+        if plan is None:
+            self.set_status("nothing to confirm: press Send first", colour=WARN)
+            return
+        if self.confirm_text.value.strip() != plan.name:
+            self.set_status(f"type the campaign name {plan.name!r} exactly to confirm; nothing was sent", colour=WARN)
+            return
+        if self.target.value != PROVIDER:
+            self._cancel_pending("the target changed: nothing was sent")
+            return
+        self._cancel_pending(None)
+        self._start_background(dry_run=False, plan=plan)
 
     def _on_stop(self, _button: Any = None) -> None:
         if self.sender is not None and self.sender.running:
             self.sender.stop()
-            self.set_status("stopping: requests in flight finish, nothing new starts …", colour="#9a6700")
+            self.set_status("stopping: requests in flight finish, nothing new starts …", colour=WARN)
 
     def journal_path(self) -> Path:
-        return self.journal_dir / f"{self.name.value.strip() or 'campaign'}.sqlite"
+        return self.journal_dir / f"{self.campaign_name()}.sqlite"
 
     def results_path(self) -> Path:
-        return self.journal_dir / f"{self.name.value.strip() or 'campaign'}-results.csv"
+        return self.journal_dir / f"{self.campaign_name()}-results.csv"
 
-    def _start(self, *, dry_run: bool) -> None:
+    # -- the send itself (in a background thread) ------------------------------------------------
+    def _run_send(self, *, dry_run: bool, plan: Any = None) -> None:
         from ..campaign import CampaignSender
 
-        if self.sender is not None and self.sender.running:
-            raise RuntimeError("a send is already running: Stop it or wait for it to finish")
-        clear(self.out)
-        plan = self.make_plan()
+        if plan is None:
+            plan = self.make_plan()
+        else:
+            self.plan = plan
         client = self.client() if not dry_run or self.target.value == SIMULATOR or self._token else None
+        self._show_banner()  # the simulator's address, once started
         if not dry_run:
             self.journal_dir.mkdir(parents=True, exist_ok=True)
-        self.sender = CampaignSender(
+        sender = CampaignSender(
             plan, client, journal=None if dry_run else self.journal_path(), dry_run=dry_run,
             rate=float(self.rate.value), burst=max(1, int(self.rate.value)), progress=False,
             results_path=None if dry_run else self.results_path())
+        self.sender = sender
         self.results = None
+        self.last_counts = {}
+        self.counts.value = ""
         self.progress.max = max(1, len(plan.rows))
         self.progress.value = 0
         self.progress.bar_style = "info"
         self.stop.disabled = False
-        self.send.disabled = self.dry_run.disabled = True
-        what = "dry run" if dry_run else f"sending to {'the simulator' if self.target.value == SIMULATOR else 'CM'}"
-        self.set_status(f"{what}: {len(plan.rows)} rows …")
-        sender = self.sender.start()
-        self._monitor = self.in_thread(lambda: self._watch(sender, dry_run), action="send")
+        try:
+            sender.start()
+            self._watch(sender, dry_run)
+        finally:
+            self.stop.disabled = True
+
+    def _render_running(self, p: dict) -> str:
+        parts = [f"done <b>{p.get('sent', 0)}</b> of {p.get('to_send', 0)} this run"]
+        parts += [f"{html.escape(k)} <b>{p[k]}</b>" for k in ("queued", "failed", "rejected", "unknown") if p.get(k)]
+        return " &nbsp;·&nbsp; ".join(parts)
+
+    @staticmethod
+    def render_counts(counts: dict[str, int]) -> str:
+        """The honest counts as one HTML line (attention counts in amber)."""
+        attention = {"stopped", "invalid", "failed", "rejected", "unknown", "changed", "already-called"}
+        parts = []
+        for key, label in COUNT_LABELS.items():
+            n = counts.get(key)
+            if n:
+                colour = WARN if key in attention else "#1f2328"
+                parts.append(f"<span style='color:{colour}'>{html.escape(label)} <b>{n}</b></span>")
+        return " &nbsp;·&nbsp; ".join(parts) or "nothing to send"
+
+    def _watch(self, sender: Any, dry_run: bool) -> None:
+        # Runs in a thread: touch widgets only through trait assignment and append_* calls.
+        while not sender.done:
+            p = sender.progress
+            self.progress.max = max(1, int(p.get("to_send", 0)))
+            self.progress.value = min(self.progress.max, int(p.get("sent", 0)))
+            self.counts.value = self._render_running(p)
+            time.sleep(_POLL_S)
+        error = None
+        try:
+            results = sender.wait()
+        except Exception as exc:
+            results, error = getattr(exc, "results", None), exc
+        self.results = results
+        if results is None:
+            if error is not None:
+                raise error
+            return
+        dropped = [r.dropped for r in sender.plan.rows]
+        counts = outcome_counts(results, already_done=sender.already_done, dropped=dropped)
+        self.last_counts = counts
+        self.counts.value = self.render_counts(counts)
+        # The bar is filled from the final results: every row this run had to send that got an outcome.
+        to_send = int(sender.progress.get("to_send", 0))
+        self.progress.max = max(1, to_send)
+        self.progress.value = self.progress.max if to_send == 0 else max(0, to_send - counts.get("stopped", 0))
+        attention = sender.needs_attention
+        self.progress.bar_style = "danger" if error is not None else (
+            "warning" if sender.stopped_by_user or counts.get("stopped") else "success")
+        show(self.out, table(results.drop(columns=["campaign_key", "input_position"], errors="ignore"),
+                             caption="Results (rows that need you first)"))
+        if attention:
+            say(self.out, self.plain(sender.summary()))  # what needs attention, and what resolves it
+        if not dry_run:
+            say(self.out, f"results: {self.results_path()}\njournal: {self.journal_path()}")
+        if error is not None:
+            raise error
+        new, done_before = counts.get("new", 0), counts.get("already_done", 0)
+        if dry_run:
+            text = f"Dry run finished: {counts.get('dry-run', 0)} would be called, nothing was sent"
+        elif to_send == 0:
+            text = (f"Nothing new to send: {done_before} already done by an earlier run (journal)"
+                    if done_before else "Nothing to send")
+        else:
+            text = f"Send finished: {new} new call(s) placed"
+            if done_before:
+                text += f", {done_before} already done earlier"
+        if sender.stopped_by_user:
+            text += f"; stopped by you, {counts.get('stopped', 0)} not sent — Send again sends the rest"
+        self.set_status(text, colour=WARN if (sender.stopped_by_user or attention) else OK)
 
     def wait(self, timeout: float | None = 60.0) -> Any:
         """Block until the current send (and its monitor) finished; return the results."""
         if self._monitor is not None:
             self._monitor.join(timeout)
         return self.results
-
-    def _render_counts(self, progress: dict) -> str:
-        keys = [k for k in ("queued", "dry-run", "rejected", "failed", "unknown", "invalid", "changed",
-                            "already-called", "skipped") if progress.get(k)]
-        parts = [f"{html.escape(k)}: <b>{progress[k]}</b>" for k in keys]
-        return f"sent {progress.get('sent', 0)}/{progress.get('to_send', 0)} &nbsp; " + " &nbsp; ".join(parts)
-
-    def _show_progress(self, progress: dict) -> None:
-        # The bar counts the rows this run sends: invalid rows and rows the journal already
-        # settled are never sent, so the plan's row count would leave the bar short of full.
-        self.progress.max = max(1, int(progress.get("to_send", 0)))
-        self.progress.value = min(self.progress.max, int(progress.get("sent", 0)))
-
-    def _watch(self, sender: Any, dry_run: bool) -> None:
-        # Runs in a thread: touch widgets only through trait assignment and append_* calls.
-        try:
-            while not sender.done:
-                p = sender.progress
-                self._show_progress(p)
-                self.counts.value = self._render_counts(p)
-                time.sleep(_POLL_S)
-            try:
-                results = sender.wait()
-            except Exception as exc:
-                results = getattr(exc, "results", None)
-                self.report_error(exc, action="send")
-            self.results = results
-            p = sender.progress
-            self._show_progress(p)
-            self.counts.value = self._render_counts(p)
-            if results is not None:
-                counts = results["status"].value_counts().to_dict()
-                stopped = " (stopped by you: run Send again to send the rest)" if sender.stopped_by_user else ""
-                self.progress.bar_style = "warning" if sender.stopped_by_user else "success"
-                if self.last_error is None or sender.error is None:
-                    self.set_status(f"{'dry run' if dry_run else 'send'} finished{stopped}: "
-                                    + ", ".join(f"{k} {v}" for k, v in counts.items()),
-                                    colour="#9a6700" if stopped else "#1a7f37")
-                show(self.out, results)
-                if sender.needs_attention:
-                    say(self.out, sender.summary())  # what needs attention, and what resolves it
-                if not dry_run:
-                    say(self.out, f"results: {self.results_path()}  journal: {self.journal_path()}")
-        finally:
-            self.stop.disabled = True
-            self.send.disabled = self.dry_run.disabled = False

@@ -1,6 +1,6 @@
 """Each shipped notebook in JupyterLab, in headless Chromium: run all, the app renders, a click works.
 
-Screenshots of every app go to build/screenshots/ (the README's come from there).
+Screenshots of every app go to build/screenshots/; the README's come from test_app_states.py.
 """
 from __future__ import annotations
 

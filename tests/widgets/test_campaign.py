@@ -66,17 +66,21 @@ def test_a_template_naming_a_missing_column_is_explained_in_the_output(people, t
     app = _app(people, tmp_path, defaults={**DEFAULTS, "prompt": "Hi {surname}"})
     app.validate.click()
     assert "surname" in str(app.last_error)
-    assert "surname" in "".join(o.get("text", "") for o in app.out.outputs)
+    # Said once, in the status line, in red; not repeated in the output area.
+    assert "surname" in app.status.value and "#cf222e" in app.status.value
+    assert "surname" not in str(app.out.outputs)
+    assert "the default of prompt" in app.status.value and "defaults[" not in app.status.value
 
 
 def test_simulator_is_preselected_without_a_token(people, tmp_path, no_token_env):
     assert _app(people, tmp_path).target.value == SIMULATOR
 
 
-def test_a_token_from_the_environment_preselects_the_provider_and_is_never_shown(people, tmp_path, monkeypatch):
+def test_a_token_from_the_environment_is_used_but_never_shown_and_the_simulator_stays_selected(
+        people, tmp_path, monkeypatch):
     monkeypatch.setenv("CM_PRODUCT_TOKEN", SECRET)
     app = _app(people, tmp_path)
-    assert app.target.value == PROVIDER and app.has_token
+    assert app.target.value == SIMULATOR and app.has_token
     assert app.token.value == ""
     assert SECRET not in repr(app) and SECRET not in str(app.get_state())
 
@@ -84,7 +88,7 @@ def test_a_token_from_the_environment_preselects_the_provider_and_is_never_shown
 def test_a_typed_token_is_taken_out_of_the_password_field(people, tmp_path, no_token_env):
     app = _app(people, tmp_path)
     app.token.value = SECRET
-    assert app.has_token and app.target.value == PROVIDER
+    assert app.has_token and app.target.value == SIMULATOR  # typing a token never switches the target
     assert app.token.value == ""  # never kept in the widget state, never saved with the notebook
     assert SECRET not in str(app.token.get_state()) and SECRET not in repr(app)
     app.validate.click()
@@ -114,7 +118,8 @@ def test_send_click_equals_send_campaign_on_the_simulator(people, tmp_path, simu
     assert (results["status"] == "queued").sum() == 3
     assert app.results_path().exists() and app.journal_path().exists()
     assert app.progress.value == 3 and app.progress.bar_style == "success"
-    assert "queued: <b>3</b>" in app.counts.value
+    assert app.last_counts == {"new": 3, "invalid": 1}
+    assert "new this run <b>3</b>" in app.counts.value
 
 
 def test_dry_run_places_no_call(people, tmp_path, simulator):
@@ -131,8 +136,9 @@ def test_stop_really_stops_a_running_send(tmp_path, simulator):
     simulator.set_faults(latency_s=0.05)
     app = Campaign(many, name="big", simulator=simulator, journal_dir=tmp_path, defaults=PLAIN, rate=4)
     app.send.click()
-    assert app.sender.running and not app.stop.disabled  # the click returned while sending goes on
-    _wait_until(lambda: app.sender.progress["sent"] >= 2)
+    _wait_until(lambda: app.sender is not None and app.sender.running)
+    assert not app.stop.disabled  # the click returned while sending goes on
+    _wait_until(lambda: app.sender is not None and app.sender.progress["sent"] >= 2)
     app.stop.click()
     results = app.wait(30)
 
@@ -150,7 +156,7 @@ def test_sending_again_after_stop_sends_only_the_rest(tmp_path, simulator):
     many = pd.DataFrame({"callee": [f"+316200{i:05d}" for i in range(20)]})
     app = Campaign(many, name="resume", simulator=simulator, journal_dir=tmp_path, defaults=PLAIN, rate=4)
     app.send.click()
-    _wait_until(lambda: app.sender.progress["sent"] >= 1)
+    _wait_until(lambda: app.sender is not None and app.sender.progress["sent"] >= 1)
     app.stop.click()
     app.wait(30)
     first = simulator.placed_count()
@@ -160,3 +166,167 @@ def test_sending_again_after_stop_sends_only_the_rest(tmp_path, simulator):
     assert simulator.placed_count() == len(many)  # every person called exactly once over both runs
     assert (results["status"] == "queued").sum() == len(many)
     assert first < len(many)
+
+
+# -- issue 16: honest counts, a form that keeps what was typed, a deliberate step before real calls ----
+
+def test_counts_after_stop_and_on_each_rerun_say_what_happened(tmp_path, simulator):
+    many = pd.DataFrame({"callee": [f"+316300{i:05d}" for i in range(20)]})
+    simulator.set_faults(latency_s=0.05)
+    app = Campaign(many, name="honest", simulator=simulator, journal_dir=tmp_path, defaults=PLAIN, rate=4)
+    app.send.click()
+    _wait_until(lambda: app.sender is not None and app.sender.progress["sent"] >= 2)
+    app.stop.click()
+    app.wait(30)
+    placed = simulator.placed_count()
+    assert app.last_counts == {"new": placed, "stopped": len(many) - placed}
+    assert "not sent — stopped <b>%d</b>" % (len(many) - placed) in app.counts.value
+    assert "skipped" not in app.counts.value  # the word duplicates use is not used for Stop
+    assert app.progress.value == placed and app.progress.max == len(many)  # filled from the final results
+    assert f"{placed} new call(s) placed" in app.status.value and "Send again sends the rest" in app.status.value
+
+    app.rate.value = 100
+    app.send.click()
+    app.wait(30)
+    assert app.last_counts == {"new": len(many) - placed, "already_done": placed}
+    assert app.progress.value == app.progress.max == len(many) - placed
+
+    app.send.click()  # a third run: nothing is new, and the counts do not read as new calls
+    app.wait(30)
+    assert simulator.placed_count() == len(many)
+    assert app.last_counts == {"already_done": len(many)}
+    assert "Nothing new to send: 20 already done" in app.status.value
+    assert "new this run" not in app.counts.value
+    assert app.progress.value == app.progress.max and app.progress.bar_style == "success"
+
+
+def test_switching_app_and_back_keeps_typed_defaults_and_column_choices(people, tmp_path):
+    app = _app(people, tmp_path, defaults={})
+    app.mapping["callee"].value = "phone"
+    app.default_inputs["caller"].value = "+31201234567"
+    app.default_inputs["prompt"].value = "Hello {name}"
+    app.default_inputs["max-replays"].value = "2"
+    app.app.value = "otp"
+    # Fields that exist in both apps keep their values.
+    assert app.mapping["callee"].value == "phone" and app.default_inputs["caller"].value == "+31201234567"
+    assert "prompt" not in app.default_inputs
+    app.app.value = "notification"
+    assert app.default_inputs["prompt"].value == "Hello {name}"
+    assert app.default_inputs["max-replays"].value == "2"
+    assert app.defaults() == {"caller": "+31201234567", "prompt": "Hello {name}", "max-replays": 2}
+
+
+def test_one_form_row_per_field_a_column_or_a_default_satisfies_it(people, tmp_path):
+    app = _app(people, tmp_path, defaults={})
+    assert app.satisfied() == {"callee": False, "caller": False, "prompt": False}
+    row_of = {}
+    for row in app.fields_box.children[1:-1]:
+        row_of[row.children[1]] = row
+    caller_row = row_of[app.mapping["caller"]]
+    assert "✗ needed" in caller_row.children[-1].value
+    app.default_inputs["caller"].value = "+31201234567"
+    assert "✓ default" in caller_row.children[-1].value
+    app.mapping["callee"].value = "phone"
+    app.mapping["prompt"].value = "name"
+    assert app.satisfied() == {"callee": True, "caller": True, "prompt": True}
+    # Unmapped reads as a dash, not a blank: the selected option's label is "—".
+    assert app.mapping["caller"].label == "—" and app.default_inputs["prompt-type"].label == "—"
+    assert isinstance(app.default_inputs["prompt"], __import__("ipywidgets").Textarea)
+    # Rarely used fields are in the accordion, not in the first rows.
+    more = app.fields_box.children[-1]
+    assert "More fields" in more.get_title(0)
+    assert app.mapping["max-ringing-timeout"] in [r.children[1] for r in more.children[0].children]
+
+
+def test_an_unmapped_callee_is_one_problem_line_in_red_when_nothing_is_valid(tmp_path):
+    people = pd.DataFrame({"phone": ["+31612345610", "+31612345611", "+31612345612"]})
+    app = Campaign(people, name="t", journal_dir=tmp_path, defaults=PLAIN, columns={"callee": None})
+    app.validate.click()
+    assert "0 of 3 rows valid" in app.status.value and "#cf222e" in app.status.value
+    html_out = str(app.out.outputs)
+    problems = [o for o in app.out.outputs if "Problems" in str(o)]
+    assert len(problems) == 1  # shown once
+    assert html_out.count("is required (or give callees)") == 1
+
+
+def test_buttons_that_would_conflict_are_disabled_while_sending(tmp_path, simulator):
+    many = pd.DataFrame({"callee": [f"+316400{i:05d}" for i in range(12)]})
+    simulator.set_faults(latency_s=0.05)
+    app = Campaign(many, name="busy", simulator=simulator, journal_dir=tmp_path, defaults=PLAIN, rate=4)
+    app.send.click()
+    _wait_until(lambda: app.sender is not None and app.sender.running)
+    assert app.validate.disabled and app.dry_run.disabled and app.send.disabled
+    assert app.app.disabled and app.target.disabled and app.name.disabled
+    assert not app.stop.disabled
+    app.validate.click()  # a click from code while disabled must not overwrite the send's status
+    assert "sending" in app.status.value
+    app.stop.click()
+    app.wait(30)
+    assert not any(b.disabled for b in (app.validate, app.dry_run, app.send, app.app, app.target, app.name))
+    assert app.stop.disabled
+
+
+def test_no_request_reaches_the_real_api_before_the_campaign_name_is_typed(people, tmp_path, no_token_env):
+    from cmvoice_nb.sandbox import Simulator
+
+    # A real HTTP server on loopback standing in for the provider; it counts every request.
+    with Simulator(seed=4, token=SECRET) as provider:
+        app = _app(people, tmp_path, columns={"callee": "phone"})
+        app.token.value = SECRET
+        assert app.target.value == SIMULATOR
+        app.target.value = PROVIDER
+        app.base_url.value = provider.base_url
+        assert "REAL CALLS" in app.banner.value and provider.base_url in app.banner.value
+        app.send.click()
+        assert app.confirm_box.layout.display != "none"
+        assert "Countries</th><td>NL 3" in app.confirm_summary.value
+        assert "Estimate" in app.confirm_summary.value and "Calling hours" in app.confirm_summary.value
+        assert app.confirm.disabled and len(provider.requests) == 0
+        app.confirm_text.value = "not the name"
+        assert app.confirm.disabled
+        app.confirm.click()  # a click from code ignores `disabled`: the name is checked again
+        app.wait(5)
+        assert len(provider.requests) == 0 and app.sender is None
+        app.confirm_text.value = "t"
+        assert not app.confirm.disabled
+        app.confirm.click()
+        results = app.wait(30)
+        assert app.last_error is None, app.last_error
+        assert (results["status"] == "queued").sum() == 3
+        assert len(provider.requests) == 3
+        assert app.confirm_box.layout.display == "none"
+
+
+def test_switching_back_to_the_simulator_cancels_a_pending_confirmation(people, tmp_path, no_token_env):
+    app = _app(people, tmp_path, columns={"callee": "phone"}, token=SECRET)
+    app.target.value = PROVIDER
+    app.send.click()
+    assert app.confirm_box.layout.display != "none"
+    app.target.value = SIMULATOR
+    assert app.confirm_box.layout.display == "none"
+    app.confirm_text.value = "t"
+    app.confirm.click()
+    assert app.sender is None  # nothing was started
+    assert "SIMULATOR" in app.banner.value
+
+
+def test_a_campaign_name_with_markup_is_shown_as_text_in_the_confirmation(people, tmp_path, no_token_env):
+    app = _app(people, tmp_path, columns={"callee": "phone"}, token=SECRET)
+    app.name.value = "<b>june</b>"
+    app.target.value = PROVIDER
+    app.send.click()
+    assert "<b>june</b>" not in app.confirm_summary.value and "&lt;b&gt;june&lt;/b&gt;" in app.confirm_summary.value
+    assert SECRET not in app.confirm_summary.value and SECRET not in str(app.get_state())
+
+
+def test_the_controls_keep_the_public_names_the_issue_lists(people, tmp_path):
+    import ipywidgets as W
+
+    app = _app(people, tmp_path)
+    for name in ("target", "token", "base_url", "app", "validate", "dry_run", "send", "stop", "progress", "counts",
+                 "confirm_text", "confirm"):
+        assert isinstance(getattr(app, name), W.Widget), name
+        assert name in repr(app)
+    assert isinstance(app.mapping, dict) and isinstance(app.default_inputs, dict)
+    assert all(isinstance(w, W.Dropdown) for w in app.mapping.values())
+    assert "caller" in app.default_inputs and "callee" in app.mapping  # keyed by wire key

@@ -27,7 +27,7 @@ def test_load_click_equals_load_callbacks_and_summarize(callback_log):
     assert dash.last_error is None
     assert dash.calls.equals(expected)
     assert dash.summary.equals(summarize(expected))
-    assert len(dash.summary_out.outputs) >= 1 and len(dash.plots_out.outputs) == 3
+    assert len(dash.summary_out.outputs) >= 1 and len(dash.plots.children) == 3
     assert "8 of 8 calls shown" in dash.status.value
 
 
@@ -74,14 +74,15 @@ def test_funnel_against_a_results_csv_equals_funnel(callback_log, tmp_path):
     dash.load.click()
     expected = funnel(load_results(csv), load_callbacks(log, warn=False))
     assert dash.funnel.stages.equals(expected.stages)
-    assert len(dash.funnel_out.outputs) == 2
+    assert dash.last_error is None and "do not overlap" not in dash.status.value
 
 
 def test_loading_a_missing_log_shows_the_error(tmp_path):
     dash = CallbackDashboard(log=tmp_path / "nope.jsonl")
     dash.load.click()
     assert dash.last_error is not None
-    assert "nope.jsonl" in "".join(o.get("text", "") for o in dash.out.outputs)
+    assert "Load failed: " in dash.status.value and "nope.jsonl: no such file" in dash.status.value
+    assert "#cf222e" in dash.status.value
 
 
 def test_a_running_receiver_refreshes_the_dashboard(tmp_path):
@@ -103,3 +104,130 @@ def test_a_running_receiver_refreshes_the_dashboard(tmp_path):
         dash.stop.click()
     assert dash.receiver is None and not dash.start.disabled
     assert len(load_callbacks(tmp_path / "live.jsonl", warn=False)) == 1
+
+
+# -- issue 16: the funnel follows the filter, loaded data stays, empty states say so ------------------
+
+def test_the_funnel_counts_the_same_filtered_calls_as_the_summary(callback_log):
+    log, results = callback_log
+    dash = CallbackDashboard(log=log, results=results)
+    dash.load.click()
+    all_received = int(dash.funnel.stages.set_index("stage").loc["callback received", "rows"])
+    dash.outcome.value = "Finished"  # the funnel's stages are outcomes: it keeps every outcome
+    assert int(dash.funnel.stages.set_index("stage").loc["callback received", "rows"]) == all_received
+    dash.outcome.value = "all"
+    dash.app.value = "otp"  # no OTP calls in this notification campaign: the funnel sees none either
+    received = int(dash.funnel.stages.set_index("stage").loc["callback received", "rows"])
+    assert len(dash.filtered) == 0 and received == 0
+    assert "No calls match these filters" in str(dash.summary_out.outputs)
+    assert "nothing to plot" in dash.plots_note.value and dash.plots.children == ()
+
+
+def test_a_date_filter_narrows_the_results_rows_of_the_funnel_too(callback_log):
+    import datetime as dt
+
+    log, results = callback_log
+    dash = CallbackDashboard(log=log, results=results)
+    dash.load.click()
+    sent_day = results["sent_at"].dropna().dt.date.min()
+    dash.date_to.value = sent_day - dt.timedelta(days=1)
+    stages = dash.funnel.stages.set_index("stage")["rows"]
+    assert int(stages.loc["sent"]) == 0  # rows sent later are not counted against no callbacks
+    assert "results rows sent in the chosen dates" in str(dash.funnel_out.outputs)
+
+
+def test_results_that_share_no_call_with_the_callbacks_are_flagged(callback_log):
+    import pandas as pd
+
+    log, _results = callback_log
+    other = pd.DataFrame({"instruction_id": ["other-1", "other-2"], "callee": ["+31699999901", "+31699999902"],
+                          "status": ["queued", "queued"], "call_ids": ["aaaa", "bbbb"]})
+    dash = CallbackDashboard(log=log, results=other)
+    dash.load.click()
+    assert "do not overlap" in dash.status.value
+    assert "None of the 8 callbacks belongs to these 2 results rows" in str(dash.funnel_out.outputs)
+
+
+def test_an_unreadable_results_csv_keeps_the_loaded_calls_and_says_what_is_wrong(callback_log, tmp_path):
+    log, _results = callback_log
+    garbage = tmp_path / "garbage.csv"
+    garbage.write_bytes(b"\x00\xff" * 50)
+    dash = CallbackDashboard(log=log, results=garbage)
+    dash.load.click()
+    assert dash.last_error is None and len(dash.calls) == 8
+    assert "results CSV unreadable" in dash.status.value
+    bad = tmp_path / "results.csv"
+    bad.write_bytes(b'row,instruction_id,status\n0,"a,queued\n1,b,queued,extra,"x\n')
+    dash = CallbackDashboard(log=log, results=bad)
+    dash.load.click()
+    assert dash.last_error is None and len(dash.calls) == 8
+    assert "8 of 8 calls shown" in dash.status.value and "results CSV unreadable" in dash.status.value
+    assert "No funnel from these results" in str(dash.funnel_out.outputs)
+
+
+def test_starting_the_receiver_keeps_the_loaded_calls(callback_log, tmp_path):
+    log, _results = callback_log
+    dash = CallbackDashboard(log=tmp_path / "other.jsonl")
+    dash.log_path.value = str(log)
+    dash.load.click()
+    dash.log_path.value = str(tmp_path / "live.jsonl")
+    dash.start.click()
+    try:
+        time.sleep(1.5)  # the receiver's watcher polls; with nothing received the calls stay
+        assert len(dash.calls) == 8 and "8 loaded calls stay shown" in dash.status.value
+        body = {"type": "otp-finished", "call-id": "7d0f176e-00ac-4de2-a04d-b3f7c895adb0",
+                "instruction-id": "x-2", "callee": "+31612345610", "result": {"code": 10, "description": "Finished"},
+                "started-on": "2026-01-01T09:00:00Z", "finished-on": "2026-01-01T09:00:30Z"}
+        req = urllib.request.Request(dash.url.value, data=json.dumps(body).encode(),
+                                     headers={"Content-Type": "application/json"})
+        assert urllib.request.urlopen(req, timeout=5).status == 200
+        _wait_until(lambda: len(dash.calls) == 9)
+        url = dash.url.value
+        dash.url.value = "typed over"  # the URL can be selected and copied, not changed
+        assert dash.url.value == url
+    finally:
+        dash.stop.click()
+
+
+def test_count_axes_have_whole_number_ticks(callback_log):
+    import matplotlib.pyplot as plt
+
+    from cmvoice_nb.callbacks import load_callbacks, plot_ring_time
+    from cmvoice_nb.widgets.dashboard import figure_png
+
+    fig = plot_ring_time(load_callbacks(callback_log[0], warn=False).head(2))
+    ax = fig.axes[0]
+    figure_png(fig)
+    assert all(float(t).is_integer() for t in ax.get_yticks())
+    plt.close("all")
+
+
+def test_buttons_are_disabled_while_loading_and_an_old_error_goes_after_a_success(callback_log, tmp_path,
+                                                                                 monkeypatch):
+    import threading
+
+    import cmvoice_nb.callbacks as callbacks
+
+    log, _results = callback_log
+    dash = CallbackDashboard(log=tmp_path / "missing.jsonl")
+    dash.load.click()
+    assert dash.last_error is not None
+    started, release = threading.Event(), threading.Event()
+    real = callbacks.load_callbacks
+
+    def slow(*args, **kwargs):
+        started.set()
+        release.wait(10)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(callbacks, "load_callbacks", slow)
+    dash.log_path.value = str(log)
+    worker = threading.Thread(target=dash.load.click)
+    worker.start()
+    assert started.wait(10)
+    assert dash.load.disabled and dash.refresh.disabled and dash.start.disabled
+    assert dash.last_error is None and "loading the log" in dash.status.value
+    release.set()
+    worker.join(10)
+    assert not (dash.load.disabled or dash.refresh.disabled or dash.start.disabled)
+    assert "8 of 8 calls shown" in dash.status.value and "#cf222e" not in dash.status.value
