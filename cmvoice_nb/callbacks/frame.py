@@ -51,7 +51,7 @@ _INT_COLUMNS = ("result_code",)
 _TIME_COLUMNS = ("started_on", "answered_on", "finished_on", "received_at")
 #: Computed here; when an input (a CSV export of a loaded frame) carries them they are recomputed.
 _DERIVED = ("app", "answered", "outcome", "ring_seconds", "talk_seconds", "total_seconds")
-_RAW_COLUMNS = tuple(c for c in CALL_COLUMNS if c not in _DERIVED)
+RAW_COLUMNS = tuple(c for c in CALL_COLUMNS if c not in _DERIVED)
 
 # Normalised spelling (see _norm) of every accepted name -> column. Covers the wire's kebab keys,
 # flattened "result.code", our own snake names and camelCase exports.
@@ -194,16 +194,18 @@ def _norm(name: Any) -> str:
     return re.sub(r"[^0-9a-z]+", "_", text.lower()).strip("_")
 
 
-def _canonical(name: Any) -> str:
+def canonical(name: Any) -> str:
+    """The column a key maps to (``"call-id"``, ``"result.code"``, ``"callId"`` ...), or the key itself."""
     return _ALIASES.get(_norm(name), str(name))
 
 
-def _combine(pieces: list[pd.DataFrame]) -> pd.DataFrame:
+def combine(pieces: list[pd.DataFrame]) -> pd.DataFrame:
+    """One raw frame from the readers' pieces: names made canonical, derived columns dropped, in ``_seq`` order."""
     renamed = []
     for piece in pieces:
         if not len(piece.columns):
             continue
-        piece = piece.rename(columns={c: _canonical(c) for c in piece.columns if c != "_seq"})
+        piece = piece.rename(columns={c: canonical(c) for c in piece.columns if c != "_seq"})
         if piece.columns.duplicated().any():
             piece = _coalesce_duplicates(piece)
         renamed.append(piece.drop(columns=[c for c in _DERIVED if c in piece.columns]))
@@ -343,10 +345,15 @@ def _keep_rows(frame: pd.DataFrame, keep: np.ndarray) -> pd.DataFrame:
     return out
 
 
-def _finalize(raw: pd.DataFrame, report: LoadReport, *, dedupe: bool) -> pd.DataFrame:
+def finalize(raw: pd.DataFrame, report: LoadReport, *, dedupe: bool) -> pd.DataFrame:
+    """The typed frame: documented types, duplicates dropped, derived columns computed.
+
+    What could not be typed is counted in *report* (``invalid_values``, ``unparsable_timestamps``,
+    ``duplicates_removed``, ``conflicting_call_ids``).
+    """
     frame = raw.copy() if raw is not None else pd.DataFrame()
     n = len(frame)
-    for col in _RAW_COLUMNS:
+    for col in RAW_COLUMNS:
         if col not in frame.columns:
             frame[col] = pd.Series([pd.NA] * n, index=frame.index, dtype="object")
     for col in _STRING_COLUMNS:
@@ -403,3 +410,6 @@ def _finalize(raw: pd.DataFrame, report: LoadReport, *, dedupe: bool) -> pd.Data
     for col in extras:
         out[col] = frame[col]
     return out
+
+
+__all__ = ["CALL_COLUMNS", "RAW_COLUMNS", "BadLine", "LoadReport", "canonical", "combine", "finalize"]

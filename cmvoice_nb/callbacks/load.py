@@ -17,8 +17,12 @@ actually sends: a value of an unexpected kind is handled per column and kept.
 
 Speed comes from one multi-threaded pass of pyarrow's columnar JSON reader;
 only lines it cannot take (torn writes, deep nesting, invalid UTF-8, lone
-surrogates) go through ``json.loads``, one by one. See the notes above
-``_read_jsonl``; ``LoadReport.tolerant_lines`` counts them.
+surrogates) go through ``json.loads``, one by one. See the notes in
+:mod:`~cmvoice_nb.callbacks.readers`; ``LoadReport.tolerant_lines`` counts them.
+
+The work is split by job: :mod:`~cmvoice_nb.callbacks.readers` turns bytes into raw frames,
+:mod:`~cmvoice_nb.callbacks.frame` types them (the columns, dedupe, :class:`LoadReport`), and
+this module holds the public functions; the names listed in ``__all__`` are importable from here.
 """
 from __future__ import annotations
 
@@ -36,8 +40,8 @@ import pandas as pd
 from .. import spec
 from .._fsutil import atomic_writer, same_file
 from ..errors import CallbackError
-from .frame import CALL_COLUMNS, BadLine, LoadReport, _combine, _finalize
-from .readers import _expand, _read_file, _records_frames
+from .frame import CALL_COLUMNS, BadLine, LoadReport, combine, finalize
+from .readers import expand, read_file, records_frames
 
 log = logging.getLogger(__name__)
 
@@ -92,7 +96,7 @@ def load_callbacks(source: Any, *, dedupe: bool = True, warn: bool = True) -> pd
     >>> row["app"], row["outcome"], row["digits"], float(row["ring_seconds"])
     ('dtmf', 'Finished', '0042', 6.22)
     """
-    items = list(_expand(source))
+    items = list(expand(source))
     try:
         report, calls = _load(items, dedupe=dedupe, check_records=False)
     except UnicodeEncodeError:
@@ -116,7 +120,7 @@ def _load(items: list, *, dedupe: bool, check_records: bool) -> tuple[LoadReport
         seq_base = index << 40  # keeps rows in source order across files when pieces are merged
         if kind == "records":
             report.sources.append("<records>")
-            pieces.extend(_records_frames(value, "<records>", seq_base, report, check=check_records))
+            pieces.extend(records_frames(value, "<records>", seq_base, report, check=check_records))
         elif kind == "frame":
             report.sources.append("<DataFrame>")
             frame = value.reset_index(drop=True).copy()
@@ -124,10 +128,10 @@ def _load(items: list, *, dedupe: bool, check_records: bool) -> tuple[LoadReport
             pieces.append(frame)
         else:
             report.sources.append(str(value))
-            pieces.extend(_read_file(Path(value), seq_base, report, check=check_records))
-    frame = _combine(pieces)
+            pieces.extend(read_file(Path(value), seq_base, report, check=check_records))
+    frame = combine(pieces)
     report.records = len(frame)
-    calls = _finalize(frame, report, dedupe=dedupe)
+    calls = finalize(frame, report, dedupe=dedupe)
     report.rows = len(calls)
     calls.attrs["load_report"] = report
     if check_records is False:

@@ -21,7 +21,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import CallbackError
-from .frame import _RAW_COLUMNS, BadLine, LoadReport, _canonical
+from .frame import RAW_COLUMNS, BadLine, LoadReport, canonical
 
 log = logging.getLogger(__name__)
 
@@ -32,7 +32,7 @@ _JSONL_SUFFIXES = (".jsonl", ".ndjson", ".json", ".log", ".jsonl.gz", ".ndjson.g
 # Sources
 # ---------------------------------------------------------------------------------------------
 
-def _expand(source: Any) -> Iterable[tuple[str, Any]]:
+def expand(source: Any) -> Iterable[tuple[str, Any]]:
     """Yield ``("file", Path)``, ``("records", list)`` or ``("frame", DataFrame)`` items."""
     if isinstance(source, pd.DataFrame):
         yield ("frame", source)
@@ -53,7 +53,7 @@ def _expand(source: Any) -> Iterable[tuple[str, Any]]:
             if run:
                 yield ("records", run)
                 run = []
-            yield from _expand(x)
+            yield from expand(x)
         if run:
             yield ("records", run)
     else:
@@ -85,7 +85,11 @@ def _paths(source: str | os.PathLike) -> list[Path]:
     raise CallbackError(f"{text}: no such file or folder")
 
 
-def _read_file(path: Path, seq_base: int, report: LoadReport, *, check: bool = True) -> list[pd.DataFrame]:
+def read_file(path: Path, seq_base: int, report: LoadReport, *, check: bool = True) -> list[pd.DataFrame]:
+    """Raw frames from one file (kind from its suffix and first byte); bad lines go to *report*.
+
+    Raises :class:`CallbackError` only when the file cannot be read at all.
+    """
     name = path.name.lower()
     src = str(path)
     try:
@@ -119,7 +123,7 @@ def _read_file(path: Path, seq_base: int, report: LoadReport, *, check: bool = T
         except (ValueError, RecursionError):
             pass
         else:
-            return _records_frames([doc], src, seq_base, report, check=check)
+            return records_frames([doc], src, seq_base, report, check=check)
     return _read_jsonl(data, src, seq_base, report)
 
 
@@ -153,7 +157,7 @@ def _read_json_document(data: bytes, src: str, seq_base: int, report: LoadReport
         report.bad_lines.append(BadLine(src, line, f"not valid JSON, file skipped: {exc}"))
         return []
     items = doc if isinstance(doc, list) else [doc]
-    return _records_frames(items, src, seq_base, report, item_label=True, check=check)
+    return records_frames(items, src, seq_base, report, item_label=True, check=check)
 
 
 def _read_csv(path: Path, seq_base: int, report: LoadReport) -> pd.DataFrame:
@@ -707,7 +711,7 @@ def _arrow_to_pandas(table) -> pd.DataFrame:
     return table.to_pandas(types_mapper=mapper)
 
 
-_SCALAR_COLUMNS = frozenset(_RAW_COLUMNS)
+_SCALAR_COLUMNS = frozenset(RAW_COLUMNS)
 
 
 def _flatten_dict(d: Mapping, prefix: str = "", out: dict | None = None) -> dict:
@@ -715,7 +719,7 @@ def _flatten_dict(d: Mapping, prefix: str = "", out: dict | None = None) -> dict
     for key, value in d.items():
         name = f"{prefix}{key}"
         # An object where the contract has a scalar (``"digits": {...}``) stays whole: JSON text later.
-        if isinstance(value, Mapping) and _canonical(name) not in _SCALAR_COLUMNS:
+        if isinstance(value, Mapping) and canonical(name) not in _SCALAR_COLUMNS:
             _flatten_dict(value, name + ".", out)
         else:
             out[name] = value
@@ -727,8 +731,9 @@ def _records_to_frame(records: list[Mapping]) -> pd.DataFrame:
     return pd.DataFrame.from_records(flat) if flat else pd.DataFrame()
 
 
-def _records_frames(items: list, src: str, seq_base: int, report: LoadReport, *, item_label: bool = False,
+def records_frames(items: list, src: str, seq_base: int, report: LoadReport, *, item_label: bool = False,
                     check: bool = True) -> list[pd.DataFrame]:
+    """A raw frame from a list of dicts (nested keys flattened); anything else in it goes to *report*."""
     good, seq = [], []
     label = "item" if item_label else "record"
     for i, item in enumerate(items):
@@ -748,3 +753,6 @@ def _records_frames(items: list, src: str, seq_base: int, report: LoadReport, *,
     frame = _records_to_frame(good)
     frame["_seq"] = seq_base + np.asarray(seq, dtype="int64")
     return [frame]
+
+
+__all__ = ["expand", "read_file", "records_frames"]
