@@ -47,33 +47,41 @@ _STRING_COLUMNS = (
     "type", "call_id", "instruction_id", "caller", "callee",
     "result_description", "sip_disconnect_code", "sip_disconnect_reason", "digits",
 )
-_INT_COLUMNS = ("result_code",)
+INT_COLUMNS = ("result_code",)
 _TIME_COLUMNS = ("started_on", "answered_on", "finished_on", "received_at")
 #: Computed here; when an input (a CSV export of a loaded frame) carries them they are recomputed.
 _DERIVED = ("app", "answered", "outcome", "ring_seconds", "talk_seconds", "total_seconds")
 RAW_COLUMNS = tuple(c for c in CALL_COLUMNS if c not in _DERIVED)
 
+#: Where each raw column sits in a callback as the provider sends it (``received-at`` is the
+#: receiver's). The readers' Arrow schema and the accepted spellings below both come from here.
+WIRE_KEYS: dict[str, tuple[str, ...]] = {
+    "type": ("type",),
+    "call_id": ("call-id",),
+    "instruction_id": ("instruction-id",),
+    "caller": ("caller",),
+    "callee": ("callee",),
+    "result_code": ("result", "code"),
+    "result_description": ("result", "description"),
+    "sip_disconnect_code": ("result", "sip-disconnect-code"),
+    "sip_disconnect_reason": ("result", "sip-disconnect-reason"),
+    "started_on": ("started-on",),
+    "answered_on": ("answered-on",),
+    "finished_on": ("finished-on",),
+    "digits": ("digits",),
+    "received_at": ("received-at",),
+}
+
+
+def _norm(name: Any) -> str:
+    text = re.sub(r"(?<=[a-z0-9])([A-Z])", r"_\1", str(name))
+    return re.sub(r"[^0-9a-z]+", "_", text.lower()).strip("_")
+
+
 # Normalised spelling (see _norm) of every accepted name -> column. Covers the wire's kebab keys,
 # flattened "result.code", our own snake names and camelCase exports.
-_ALIASES = {
-    "type": "type",
-    "call_id": "call_id",
-    "instruction_id": "instruction_id",
-    "caller": "caller",
-    "callee": "callee",
-    "result_code": "result_code",
-    "result_description": "result_description",
-    "sip_disconnect_code": "sip_disconnect_code",
-    "result_sip_disconnect_code": "sip_disconnect_code",
-    "sip_disconnect_reason": "sip_disconnect_reason",
-    "result_sip_disconnect_reason": "sip_disconnect_reason",
-    "started_on": "started_on",
-    "answered_on": "answered_on",
-    "finished_on": "finished_on",
-    "digits": "digits",
-    "received_at": "received_at",
-}
-_ALIASES.update({d: d for d in _DERIVED})
+_ALIASES = {_norm(".".join(path)): column for column, path in WIRE_KEYS.items()}
+_ALIASES.update({c: c for c in CALL_COLUMNS})
 
 
 @dataclass(frozen=True)
@@ -188,11 +196,6 @@ class LoadReport:
 # ---------------------------------------------------------------------------------------------
 # Typing and derived columns (pure: DataFrame in, new DataFrame out)
 # ---------------------------------------------------------------------------------------------
-
-def _norm(name: Any) -> str:
-    text = re.sub(r"(?<=[a-z0-9])([A-Z])", r"_\1", str(name))
-    return re.sub(r"[^0-9a-z]+", "_", text.lower()).strip("_")
-
 
 def canonical(name: Any) -> str:
     """The column a key maps to (``"call-id"``, ``"result.code"``, ``"callId"`` ...), or the key itself."""
@@ -358,7 +361,7 @@ def finalize(raw: pd.DataFrame, report: LoadReport, *, dedupe: bool) -> pd.DataF
             frame[col] = pd.Series([pd.NA] * n, index=frame.index, dtype="object")
     for col in _STRING_COLUMNS:
         frame[col] = _as_string(frame[col])
-    for col in _INT_COLUMNS:
+    for col in INT_COLUMNS:
         frame[col] = _as_int(frame[col], col, report)
     for col in _TIME_COLUMNS:
         frame[col] = _as_utc(frame[col], col, report)
@@ -392,24 +395,18 @@ def finalize(raw: pd.DataFrame, report: LoadReport, *, dedupe: bool) -> pd.DataF
     total = (finished - started).dt.total_seconds()
 
     extras = [c for c in frame.columns if c not in CALL_COLUMNS and c != "_seq"]
-    out = pd.DataFrame(
-        {
-            **{c: frame[c] for c in ("type",)},
-            "app": app,
-            **{c: frame[c] for c in ("call_id", "instruction_id", "caller", "callee", "result_code",
-                                      "result_description", "sip_disconnect_code", "sip_disconnect_reason",
-                                      "started_on", "answered_on", "finished_on", "digits", "received_at")},
-            "answered": answered,
-            "outcome": outcome,
-            "ring_seconds": ring.astype("float64"),
-            "talk_seconds": talk.astype("float64"),
-            "total_seconds": total.astype("float64"),
-        },
-        index=frame.index,
-    )
+    derived = {
+        "app": app,
+        "answered": answered,
+        "outcome": outcome,
+        "ring_seconds": ring.astype("float64"),
+        "talk_seconds": talk.astype("float64"),
+        "total_seconds": total.astype("float64"),
+    }
+    out = pd.DataFrame({c: derived[c] if c in derived else frame[c] for c in CALL_COLUMNS}, index=frame.index)
     for col in extras:
         out[col] = frame[col]
     return out
 
 
-__all__ = ["CALL_COLUMNS", "RAW_COLUMNS", "BadLine", "LoadReport", "canonical", "combine", "finalize"]
+__all__ = ["CALL_COLUMNS", "RAW_COLUMNS", "INT_COLUMNS", "WIRE_KEYS", "BadLine", "LoadReport", "canonical", "combine", "finalize"]

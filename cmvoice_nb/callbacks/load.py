@@ -27,7 +27,6 @@ this module holds the public functions; the names listed in ``__all__`` are impo
 from __future__ import annotations
 
 import io
-import json
 import logging
 import os
 import warnings
@@ -41,7 +40,7 @@ from .. import spec
 from .._fsutil import atomic_writer, same_file
 from ..errors import CallbackError
 from .frame import CALL_COLUMNS, BadLine, LoadReport, combine, finalize
-from .readers import expand, read_file, records_frames
+from .readers import _lone_surrogate, expand, read_file, records_frames
 
 log = logging.getLogger(__name__)
 
@@ -144,13 +143,8 @@ def _require_encodable(calls: pd.DataFrame) -> None:
     for col in calls.columns[len(CALL_COLUMNS):]:
         if calls[col].dtype == object:
             for value in calls[col].dropna():
-                if isinstance(value, str):
-                    value.encode("utf-8")
-                elif isinstance(value, (list, dict)):
-                    try:
-                        json.dumps(value, ensure_ascii=False).encode("utf-8")
-                    except (TypeError, ValueError, RecursionError):
-                        pass
+                if isinstance(value, (str, list, dict)) and _lone_surrogate(value):
+                    raise UnicodeEncodeError("utf-8", "", 0, 1, f"lone surrogate in column {col!r}")
 
 
 def save_calls(calls: pd.DataFrame, path: str | os.PathLike, *, format: str | None = None,

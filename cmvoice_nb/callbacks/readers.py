@@ -21,7 +21,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import CallbackError
-from .frame import RAW_COLUMNS, BadLine, LoadReport, canonical
+from .frame import INT_COLUMNS, RAW_COLUMNS, WIRE_KEYS, BadLine, LoadReport, canonical
 
 log = logging.getLogger(__name__)
 
@@ -221,19 +221,21 @@ _ROW_RE = re.compile(r"in row (\d+)")
 #: Keys whose kind is known to vary in the wild: inferred by pyarrow (never declared) and always
 #: turned into text afterwards. ``sip-disconnect-code`` is alphanumeric per the contract, yet
 #: integrations (and older simulators) send numbers.
-_FLEXIBLE = (("result", "sip-disconnect-code"),)
+_FLEXIBLE = (WIRE_KEYS["sip_disconnect_code"],)
 
 
 def _arrow_schema():
+    """The documented types (:data:`~cmvoice_nb.callbacks.frame.WIRE_KEYS`) as an Arrow schema.
+
+    Keys not declared (new keys, and the :data:`_FLEXIBLE` ones) are inferred by pyarrow.
+    """
     import pyarrow as pa
 
-    s = pa.string()
-    # Documented types. Keys not declared here (new keys, sip-disconnect-code) are inferred.
-    return pa.schema([
-        ("type", s), ("call-id", s), ("instruction-id", s), ("caller", s), ("callee", s),
-        ("result", pa.struct([("code", pa.int64()), ("description", s), ("sip-disconnect-reason", s)])),
-        ("started-on", s), ("answered-on", s), ("finished-on", s), ("digits", s), ("received-at", s),
-    ])
+    schema = pa.schema([])
+    for column, parts in WIRE_KEYS.items():
+        if parts not in _FLEXIBLE:
+            schema = _schema_set(schema, parts, pa.int64() if column in INT_COLUMNS else pa.string())
+    return schema
 
 
 def _schema_set(schema, parts: tuple[str, ...], typ):
@@ -380,6 +382,11 @@ def _key_pattern(key: str, value_start: bytes) -> "re.Pattern[bytes]":
     return re.compile(b'"' + re.escape(key.encode("utf-8")) + rb'"\s*:\s*' + value_start)
 
 
+def _kind_counts(key: str, buf) -> tuple[int, int]:
+    """How many values of *key* in *buf* are text, and how many are numbers."""
+    return len(_key_pattern(key, b'"').findall(buf)), len(_key_pattern(key, rb"[-0-9]").findall(buf))
+
+
 def _lines_of(piece: _Piece, positions: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Line index (into the piece) of each byte offset, and whether it falls on a listed line."""
     line = np.searchsorted(piece.starts, positions, side="right") - 1
@@ -403,7 +410,8 @@ def _split_on_column(piece: _Piece, parts: tuple[str, ...], out: list, tolerant:
         return False  # renaming in place needs a first byte that is a whole character
     buf = piece.buffer
     if majority_is_text is None:
-        majority_is_text = len(_key_pattern(key, b'"').findall(buf)) >= len(_key_pattern(key, rb"[-0-9]").findall(buf))
+        text, number = _kind_counts(key, buf)
+        majority_is_text = text >= number
     # One scan for every value that is neither the majority kind nor null: the minority kind, or
     # an object / array / boolean.
     other = _key_pattern(key, rb'([^\s"n])' if majority_is_text else rb"([^\s0-9n-])")
@@ -528,8 +536,7 @@ def _probe(data, schema) -> tuple[Any, list[tuple[tuple[str, ...], bool]]]:
     head = bytes(data[:_PROBE_BYTES])
     mixed = []
     for parts in _FLEXIBLE:
-        text = len(_key_pattern(parts[-1], b'"').findall(head))
-        number = len(_key_pattern(parts[-1], rb"[-0-9]").findall(head))
+        text, number = _kind_counts(parts[-1], head)
         if text and number:
             mixed.append((parts, text >= number))
         elif text:
