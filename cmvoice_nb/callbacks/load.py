@@ -40,7 +40,7 @@ from .. import spec
 from .._fsutil import atomic_writer, same_file
 from ..errors import CallbackError
 from .frame import CALL_COLUMNS, BadLine, LoadReport, combine, finalize
-from .readers import _lone_surrogate, expand, read_file, records_frames
+from .readers import expand, has_lone_surrogate, read_file, records_frames
 
 log = logging.getLogger(__name__)
 
@@ -143,7 +143,7 @@ def _require_encodable(calls: pd.DataFrame) -> None:
     for col in calls.columns[len(CALL_COLUMNS):]:
         if calls[col].dtype == object:
             for value in calls[col].dropna():
-                if isinstance(value, (str, list, dict)) and _lone_surrogate(value):
+                if isinstance(value, (str, list, dict)) and has_lone_surrogate(value):
                     raise UnicodeEncodeError("utf-8", "", 0, 1, f"lone surrogate in column {col!r}")
 
 

@@ -648,7 +648,7 @@ def _parse_lines(lines: list[tuple[int, bytes]], records: list, bad: list) -> No
         except ValueError as exc:
             glued = _split_glued(text)
             if glued:
-                if "\\u" in text and any(_lone_surrogate(obj) for obj in glued):
+                if "\\u" in text and any(has_lone_surrogate(obj) for obj in glued):
                     bad.append((line, "contains a lone surrogate escape (not valid Unicode)", _snippet(raw)))
                     continue
                 records.extend((line, obj) for obj in glued)
@@ -658,13 +658,13 @@ def _parse_lines(lines: list[tuple[int, bytes]], records: list, bad: list) -> No
         if not isinstance(value, dict):
             bad.append((line, f"expected a JSON object, got {type(value).__name__}", _snippet(raw)))
             continue
-        if "\\u" in text and _lone_surrogate(value):
+        if "\\u" in text and has_lone_surrogate(value):
             bad.append((line, "contains a lone surrogate escape (not valid Unicode)", _snippet(raw)))
             continue
         records.append((line, value))
 
 
-def _lone_surrogate(value: Any) -> bool:
+def has_lone_surrogate(value: Any) -> bool:
     """True when a string anywhere in *value* holds a lone surrogate (it cannot be stored as UTF-8)."""
     try:
         json.dumps(value, ensure_ascii=False).encode("utf-8")
@@ -745,7 +745,7 @@ def records_frames(items: list, src: str, seq_base: int, report: LoadReport, *, 
     label = "item" if item_label else "record"
     for i, item in enumerate(items):
         if isinstance(item, Mapping):
-            if check and _lone_surrogate(item):
+            if check and has_lone_surrogate(item):
                 report.bad_lines.append(BadLine(src, i + 1, f"{label} {i + 1}: contains a lone surrogate (not valid Unicode)",
                                                 repr(item)[:120]))
                 continue
@@ -762,4 +762,4 @@ def records_frames(items: list, src: str, seq_base: int, report: LoadReport, *, 
     return [frame]
 
 
-__all__ = ["expand", "read_file", "records_frames"]
+__all__ = ["expand", "read_file", "records_frames", "has_lone_surrogate"]
