@@ -3,7 +3,10 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import warnings
 from pathlib import Path
+
+from cmvoice_nb.callbacks.load import CallbackWarning, load_callbacks
 
 TYPES = {"notification": "notification-finished", "otp": "otp-finished", "dtmf": "dtmf-finished"}
 DESCRIPTIONS = {9: "Cancelled", 10: "Finished", 11: "Failed", 12: "Call rejected"}
@@ -55,3 +58,38 @@ def write_jsonl(path: Path, items) -> Path:
     lines = [x if isinstance(x, str) else json.dumps(x) for x in items]
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     return path
+
+
+def quiet_load(source, **kw):
+    """``load_callbacks`` for tests that look at the LoadReport rather than the warning."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", CallbackWarning)
+        return load_callbacks(source, **kw)
+
+
+def sample():
+    """Five callbacks over the three apps: every outcome (Finished twice), DTMF digits with a leading zero."""
+    return [
+        callback(0, app="notification", code=10, ring_s=4, talk_s=30),
+        callback(1, app="otp", code=9, ring_s=60),
+        callback(2, app="dtmf", code=10, digits="0042", ring_s=2, talk_s=10),
+        callback(3, app="dtmf", code=12, ring_s=1),
+        callback(4, app="notification", code=11, ring_s=0.5),
+    ]
+
+
+# The provider's documented example values (API-CONTRACT.md, "Callbacks"; the seed's example
+# callback): sip-disconnect-code is alphanumeric and the example sends "BYE", the reason may be
+# empty, answered-on is null when nobody answered, times come with and without milliseconds,
+# and the caller may be "anonymous".
+PROVIDER_FAILED = {
+    "type": "notification-finished",
+    "call-id": "6d0f176e-00ac-4de2-a04d-b3f7c895adb0",
+    "instruction-id": "aeba8cae-eadd-4b49-9350-8061893b3d66",
+    "caller": "anonymous",
+    "callee": "0031612345678",
+    "result": {"code": 11, "description": "Failed", "sip-disconnect-code": "BYE", "sip-disconnect-reason": ""},
+    "started-on": "2018-02-09T11:00:31Z",
+    "answered-on": None,
+    "finished-on": "2018-02-09T11:00:48.112Z",
+}
