@@ -681,7 +681,9 @@ class CampaignSender:
         frame = pd.DataFrame({"inside": [False] * len(statuses),
                               "opens_at": pd.to_datetime([st.opens_at for st in statuses], utc=True)})
         text = describe_waits(frame)
-        return text.replace("wait", "would wait", 1) if self.dry_run else text
+        if self.dry_run:
+            text = text.replace(" row waits ", " row would wait ", 1).replace(" rows wait ", " rows would wait ", 1)
+        return text
 
     def _suppressed(self, r: Any, jr: JournalRow | None, base: dict, journal: Journal | None) -> bool:
         """Report a row on the do-not-call list ``suppressed`` (True), or release one no longer listed."""
