@@ -22,11 +22,16 @@ instruction id and call id (``allow_repeat=True`` calls them again, for a list t
 it). A row already sent whose content changed since is withheld and reported ``changed``
 (``resend_changed=True`` sends it again, deliberately).
 
-Result statuses: ``queued`` (call accepted), ``dry-run`` (would be sent), ``skipped``
-(not sent: the run ended or stopped first — run again; or left out by ``drop_duplicates``),
-and the ones that need attention: ``invalid``, ``rejected``, ``failed``, ``unknown``,
-``changed``, ``already-called``. :func:`summarize_results` tells the operator what each
-needs.
+Result statuses: ``queued`` (call accepted), ``dry-run`` (would be sent), ``suppressed``
+(on the do-not-call list: never sent, final), ``skipped`` (not sent: the run ended or stopped
+first — run again; or left out by ``drop_duplicates``), and the ones that need attention:
+``invalid``, ``rejected``, ``failed``, ``unknown``, ``changed``, ``already-called``,
+``deferred`` (outside its calling hours and not waited for: a later run sends it).
+:func:`summarize_results` tells the operator what each needs.
+
+Calling hours (``calling_hours=``, see :class:`SendOptions`): a row is sent only while its
+window holds in the callee's zone, checked again just before its request leaves; rows outside
+wait (the clock and the sleep are injectable) or, with ``wait=False``, end ``deferred``.
 
 Defaults are conservative — 5 calls/s, burst 5, 4 requests in flight — because the
 provider documents no rate limit: a real campaign is limited by people's phones, not by
