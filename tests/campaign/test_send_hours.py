@@ -284,3 +284,65 @@ def test_an_older_journal_learns_the_new_states_and_keeps_its_records(tmp_path):
     con.close()
     with Journal(path) as j:  # opening again changes nothing
         assert j.counts("c") == {"queued": 1, "suppressed": 1, "deferred": 1}
+
+
+@pytest.mark.slow
+def test_a_send_killed_while_rows_wait_resumes_and_calls_everyone_once(tmp_path):
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    from cmvoice_nb.simulator import SIMULATOR_TOKEN
+
+    # Belgian rows may go now; Dutch rows wait: today (and the days around it) are Dutch holidays.
+    be = [f"+3247012{i:02d}10" for i in range(4)]
+    nl = [f"+316123{i:03d}10" for i in range(4)]
+    csv = tmp_path / "people.csv"
+    people(*(be + nl)).to_csv(csv, index=False)
+    today = dt.datetime.now(UTC).date()
+    holidays = tmp_path / "holidays.csv"
+    holidays.write_text("date,country\n" + "".join(f"{today + dt.timedelta(days=d)},NL\n" for d in (-1, 0, 1, 2)))
+    journal, out = tmp_path / "j.sqlite", tmp_path / "out.csv"
+    env = {**os.environ, "CM_PRODUCT_TOKEN": SIMULATOR_TOKEN}
+    with Simulator(seed=4) as sim:
+        command = [sys.executable, "-m", "cmvoice_nb", "send", str(csv), "--app", "notification",
+                   "--set", "caller=+31201234567", "--set", "prompt=Hello {name}", "--set", "prompt-type=TTS",
+                   "--journal", str(journal), "-o", str(out), "--rate", "50", "--base-url", sim.base_url,
+                   "--no-progress"]
+        log = tmp_path / "stderr.txt"
+        with open(log, "wb") as err:
+            proc = subprocess.Popen(command + ["--calling-hours", "00:00-24:00", "--days", "all",
+                                               "--holidays", str(holidays)], env=env,
+                                    stdout=subprocess.DEVNULL, stderr=err)
+        try:
+            # The running send holds its journal exclusively: watch what it says instead.
+            deadline = time.monotonic() + 60
+            while proc.poll() is None and time.monotonic() < deadline:
+                if len(sim.requests) >= len(be) and b"4 rows wait for their calling hours" in log.read_bytes():
+                    break
+                time.sleep(0.05)
+            assert proc.poll() is None, log.read_text()
+            os.kill(proc.pid, signal.SIGKILL if hasattr(signal, "SIGKILL") else signal.SIGTERM)
+            proc.wait(10)
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait()
+        with Journal(journal) as j:
+            at_kill = j.to_frame("people").set_index("callee")["state"]
+            assert sorted(j.waits("people")["instruction_id"].str.split("-").str[2]) == sorted(n[1:] for n in nl)
+        assert (at_kill[nl] == "pending").all()
+        assert at_kill[be].isin(["queued", "sending"]).all()  # answered, or killed mid-request
+        assert sorted(sim.calls["callee"]) == sorted(be)
+        resumed = subprocess.run(command, env=env, capture_output=True, text=True, timeout=120)
+        calls = sim.calls
+    assert sorted(calls["callee"]) == sorted(be + nl)  # everyone once: the Belgians were not called again
+    with Journal(journal) as j:
+        final = j.to_frame("people").set_index("callee")["state"]
+        assert set(j.waits("people")["reason"].str.slice(0, 22)) == {"outside calling hours "}
+    assert (final[nl] == "queued").all()
+    # A request cut by the kill may have placed its call: unknown, never resent (and exit 1 says so).
+    assert final[be].tolist() == ["queued" if s == "queued" else "unknown" for s in at_kill[be]]
+    assert resumed.returncode == (1 if (final == "unknown").any() else 0), resumed.stderr
