@@ -169,9 +169,11 @@ class RowWindows:
         if tz is None:
             return [None] * len(rows)
 
+        import pandas as pd
+
         def zone(value: Any, where: str) -> str | None:
-            if value is None or (isinstance(value, float) and value != value) or not str(value).strip():
-                return None
+            if value is None or (not isinstance(value, str) and pd.isna(value)) or not str(value).strip():
+                return None  # blank (None, NaN, pd.NA, ""): the number's own zones
             text = str(value).strip()
             if _zoneinfo(text) is None:
                 raise CampaignError(f"{name}{where}: unknown time zone {text!r} (an IANA name like 'Europe/Amsterdam')")

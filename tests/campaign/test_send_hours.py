@@ -171,7 +171,7 @@ def test_tz_per_row_overrides_the_number_zone(sim, tmp_path):
     client = Recording(sim.client(), clock)
     res = send_campaign(people(NL, "+31612345710"), client, journal=tmp_path / "j.sqlite", app="notification",
                         name="tz", defaults=DEFAULTS, calling_hours="09:00-20:00", now=clock,
-                        tz=[None, "America/New_York"], **FAST)
+                        tz=pd.Series([pd.NA, "America/New_York"], dtype="string"), **FAST)
     at = client.callee_times(res)
     assert at == {NL: dt.datetime(2026, 6, 1, 10, 0, tzinfo=UTC),
                   "+31612345710": dt.datetime(2026, 6, 1, 13, 0, tzinfo=UTC)}
