@@ -7,6 +7,12 @@ killed mid-request (``kill -9``, a kernel restart) leaves ``sending`` behind, an
 next run turns it into ``unknown``: the call may have been placed, it is never resent
 unless the user asks for it.
 
+Rows that are not sent in a run on purpose are put aside with :meth:`Journal.hold`: ``deferred``
+(outside their calling hours; a later run sends them) or ``suppressed`` (on a do-not-call list;
+never sent). Every calling-hours wait is recorded, with its reason and expected opening, in
+the ``waits`` table (:meth:`Journal.waits`). Journals written before these states existed are
+widened in place when opened (their ``CHECK`` is rebuilt; no record changes).
+
 The journal stores a SHA-256 of the instruction's JSON (to notice a row edited after it
 was sent), the callee, the provider's call ids and error text; never the product token.
 
