@@ -587,6 +587,14 @@ STATUS: Mapping[str, Status] = {s.name: s for s in (
                   "drop_duplicates=True leaves repeats in the list out",
         "cli": "this journal already called these people; --allow-repeat calls them again, "
                "--drop-duplicates leaves repeats in the list out"}),
+    # Calling hours (wait=False, an unknown time zone, or a run stopped while rows waited): not
+    # sent yet, and a later run sends them. Do-not-call lists: never sent, nothing to do.
+    Status("deferred", attention=True, journal=True, fix={
+        "python": "outside their calling hours and not waited for (wait=False, the run stopped, or no known "
+                  "time zone: tz= names it): send again later to send them",
+        "cli": "outside their calling hours and not waited for (--no-wait, the run stopped, or no known "
+               "time zone: --tz names it): run the same command again later to send them"}),
+    Status("suppressed", final=True, journal=True),
     # Journal-only states: not sent yet, and a request on its way (a crash leaves it there).
     Status("pending", journal=True, result=False),
     Status("sending", journal=True, result=False, may_have_called=True),
@@ -594,7 +602,8 @@ STATUS: Mapping[str, Status] = {s.name: s for s in (
 #: Statuses a results row can have.
 RESULT_STATUSES = tuple(s.name for s in STATUS.values() if s.result)
 #: Statuses that need the operator, in the order the summary lists them.
-ATTENTION_STATUSES = ("invalid", "failed", "rejected", "unknown", "changed", "already-called", "skipped")
+ATTENTION_STATUSES = ("invalid", "failed", "rejected", "unknown", "changed", "already-called", "deferred",
+                      "skipped")
 #: States the journal stores (its SQL ``CHECK`` lists exactly these).
 JOURNAL_STATES = tuple(s.name for s in STATUS.values() if s.journal)
 #: States whose call may exist: the journal's people guard and callback matching use them.

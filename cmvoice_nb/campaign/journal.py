@@ -7,6 +7,12 @@ killed mid-request (``kill -9``, a kernel restart) leaves ``sending`` behind, an
 next run turns it into ``unknown``: the call may have been placed, it is never resent
 unless the user asks for it.
 
+Rows that are not sent in a run on purpose are put aside with :meth:`Journal.hold`: ``deferred``
+(outside their calling hours; a later run sends them) or ``suppressed`` (on a do-not-call list;
+never sent). Every calling-hours wait is recorded, with its reason and expected opening, in
+the ``waits`` table (:meth:`Journal.waits`). Journals written before these states existed are
+widened in place when opened (their ``CHECK`` is rebuilt; no record changes).
+
 The journal stores a SHA-256 of the instruction's JSON (to notice a row edited after it
 was sent), the JSON itself as the bytes that were sent (so a follow-up wave can send it
 again, see :func:`~cmvoice_nb.campaign.plan_followup`), the callee, the provider's call ids
@@ -60,6 +66,7 @@ import hashlib
 import json
 import logging
 import os
+import re
 import secrets
 import sqlite3
 import threading
@@ -125,6 +132,53 @@ _WAVE_COLUMNS = (("wave", "INTEGER NOT NULL DEFAULT 1"), ("base_id", "TEXT"), ("
                  ("finished_on", "TEXT"), ("payload", "BLOB"))
 #: SQL list of the states in which a call may exist (the people guard).
 _CALLED_SQL = "(" + ", ".join(f"'{s}'" for s in CALLED_STATES) + ")"
+
+
+#: Calling-hours waits: one record each time a row waited for (or was deferred to) its window.
+#: Its own table, added when missing, so journals of every schema version get it.
+_WAITS_SCHEMA = """
+CREATE TABLE IF NOT EXISTS waits (
+    campaign        TEXT NOT NULL,
+    instruction_id  TEXT NOT NULL,
+    at              TEXT NOT NULL,
+    until           TEXT,
+    reason          TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS waits_by_row ON waits (campaign, instruction_id)
+"""
+_CHECK_RE = re.compile(r"CHECK\s*\(\s*state\s+IN\s*\(([^)]*)\)\s*\)", re.IGNORECASE)
+
+
+def _migrate_holds(conn: sqlite3.Connection) -> None:
+    """Bring an older journal up to the spec's states and add the ``waits`` table (inside a transaction).
+
+    Additive and idempotent, whatever the schema version: SQLite cannot change a ``CHECK``, so
+    when the ``rows`` table's state list lacks a state of :data:`JOURNAL_STATES` (``deferred``,
+    ``suppressed`` came later) the table is rebuilt from its own stored definition with the
+    list widened (old states kept), every record copied, and its indexes recreated.
+    """
+    for statement in filter(str.strip, _WAITS_SCHEMA.split(";")):
+        conn.execute(statement)
+    found = conn.execute("SELECT sql FROM sqlite_master WHERE type = 'table' AND name = 'rows'").fetchone()
+    match = _CHECK_RE.search(found[0]) if found and found[0] else None
+    if match is None:
+        return
+    have = [s.strip().strip("'\"") for s in match.group(1).split(",") if s.strip()]
+    if set(JOURNAL_STATES) <= set(have):
+        return
+    states = ",".join(f"'{s}'" for s in dict.fromkeys([*JOURNAL_STATES, *have]))
+    create = found[0][:match.start()] + f"CHECK (state IN ({states}))" + found[0][match.end():]
+    create = re.sub(r"^\s*CREATE\s+TABLE\s+[\"'`\[]?rows[\"'`\]]?", "CREATE TABLE rows__widened", create,
+                    flags=re.IGNORECASE)
+    indexes = [r[0] for r in conn.execute(
+        "SELECT sql FROM sqlite_master WHERE type = 'index' AND tbl_name = 'rows' AND sql IS NOT NULL")]
+    conn.execute(create)
+    conn.execute("INSERT INTO rows__widened SELECT * FROM rows")
+    conn.execute("DROP TABLE rows")
+    conn.execute("ALTER TABLE rows__widened RENAME TO rows")
+    for sql in indexes:
+        conn.execute(sql)
+    log.info("journal: state list widened to %s", states)
 
 
 def _numbers(callee: str | None) -> list[str]:
@@ -261,6 +315,7 @@ class Journal:
                             "INSERT OR IGNORE INTO callees VALUES (?, ?, ?)",
                             [(n, campaign, iid) for n in _numbers(callee)],
                         )
+                _migrate_holds(self._conn)
                 # The campaign key is drawn once, when the journal is created (or first
                 # opened by a version that knows keys), and never changes afterwards.
                 self._conn.execute(
@@ -550,7 +605,7 @@ class Journal:
             The row cannot leave from its state, or its callee was already called; in the
             second case the exception's ``earlier`` attribute is that call's :class:`JournalRow`.
         """
-        states = ["pending", "rejected", "failed"]
+        states = ["pending", "rejected", "failed", "deferred"]
         if resend_unknown:
             states.append("unknown")
         if resend_queued:
@@ -619,6 +674,66 @@ class Journal:
                 " WHERE campaign = ? AND instruction_id = ?",
                 (state, http_status, call_ids, error, iso_utc(), campaign, instruction_id),
             )
+
+    # ------------------------------------------------- calling hours, do-not-call
+    #: States :meth:`hold` may move a row from: nothing was called (a called row keeps its state).
+    HOLDABLE_STATES = ("pending", "deferred", "suppressed", "failed", "rejected")
+
+    def hold(self, campaign: str, rows: Iterable[tuple[str, str | None, str | None, str | None, str | None]],
+             state: str) -> int:
+        """Put rows that are not being sent in *state* (``deferred``, ``suppressed`` or ``pending``), with a reason.
+
+        *rows* are ``(instruction_id, row_label, callee, payload_hash, reason)``; a row new to the
+        journal is added (its callees indexed), one the journal holds moves only from a state in
+        which nothing was called (:attr:`HOLDABLE_STATES`), and its ``error`` becomes *reason*.
+        Returns how many records were written. One transaction for all rows.
+        """
+        if state not in ("deferred", "suppressed", "pending"):
+            raise ValueError(f"hold() puts rows in deferred, suppressed or pending, not {state!r}")
+        rows = list(rows)
+        now = iso_utc()
+        allowed = ",".join(f"'{s}'" for s in self.HOLDABLE_STATES)
+        with self._tx() as c:
+            c.executemany(
+                "INSERT OR IGNORE INTO rows (campaign, instruction_id, row_label, callee, payload_hash, state, updated_at)"
+                " VALUES (?, ?, ?, ?, ?, 'pending', ?)",
+                [(campaign, iid, label, callee, h, now) for iid, label, callee, h, _r in rows])
+            c.executemany("INSERT OR IGNORE INTO callees VALUES (?, ?, ?)",
+                          [(n, campaign, iid) for iid, _l, callee, _h, _r in rows for n in _numbers(callee)])
+            middle = c.total_changes
+            c.executemany(
+                f"UPDATE rows SET state = ?, error = ?, updated_at = ? WHERE campaign = ? AND instruction_id = ?"
+                f" AND state IN ({allowed})",
+                [(state, reason, now, campaign, iid) for iid, _l, _c, _h, reason in rows])
+            return c.total_changes - middle
+
+    def record_waits(self, campaign: str, waits: Iterable[tuple[str, str, Any]], *, at: Any = None) -> int:
+        """Record why rows waited: ``(instruction_id, reason, until)`` each (*until* None: no opening known).
+
+        *at* and *until* are datetimes (the sender's injected clock) or ISO text; default: now.
+        """
+        def text(value: Any) -> str | None:
+            if value is None or isinstance(value, str):
+                return value
+            return iso_utc(value.to_pydatetime() if hasattr(value, "to_pydatetime") else value)
+
+        waits = list(waits)
+        stamp = text(at) or iso_utc()
+        with self._tx() as c:
+            c.executemany("INSERT INTO waits VALUES (?, ?, ?, ?, ?)",
+                          [(campaign, iid, stamp, text(until), reason) for iid, reason, until in waits])
+        return len(waits)
+
+    def waits(self, campaign: str | None = None):
+        """Every recorded wait (``campaign``, ``instruction_id``, ``at``, ``until``, ``reason``) as a DataFrame."""
+        import pandas as pd
+
+        with self._lock:
+            sql = "SELECT campaign, instruction_id, at, until, reason FROM waits"
+            cur = self._connection().execute(sql + (" WHERE campaign = ?" if campaign else "") + " ORDER BY rowid",
+                                             (campaign,) if campaign else ())
+            rows = cur.fetchall()
+        return pd.DataFrame(rows, columns=["campaign", "instruction_id", "at", "until", "reason"])
 
     # ------------------------------------------------------------- reports
     def to_frame(self, campaign: str | None = None):

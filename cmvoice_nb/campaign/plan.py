@@ -256,6 +256,9 @@ class RowPlan:
     base_id: str | None = None
     #: Earlier attempts of this row whose call ended: ``(instruction_id, outcome, finished_on)``.
     ended: tuple = ()
+    #: Why the row is never sent (its callee is on the do-not-call list), or None: see
+    #: :func:`~cmvoice_nb.campaign.suppress.apply_suppression`.
+    suppressed: str | None = None
 
     def freeze(self) -> "RowPlan":
         """Build :attr:`payload` and :attr:`payload_hash` of a valid row, once (returns self)."""
@@ -272,7 +275,7 @@ class RowPlan:
 
     @property
     def sendable(self) -> bool:
-        return self.valid and not self.dropped
+        return self.valid and not self.dropped and not self.suppressed
 
 
 class CampaignPlan:
@@ -392,6 +395,7 @@ class CampaignPlan:
             "problems": sum(len(r.problems) for r in self.rows),
             "duplicates": sum(r.duplicate_of is not None for r in self.rows),
             "dropped": sum(r.dropped for r in self.rows),
+            "suppressed": sum(bool(r.suppressed) for r in self.rows),
             "to_send": sum(r.sendable for r in self.rows),
         }
         if self.is_followup:
@@ -416,6 +420,46 @@ class CampaignPlan:
 
     def __len__(self) -> int:
         return len(self.rows)
+
+    @property
+    def suppressed(self):
+        """Rows left out because their callee is on the do-not-call list (``row``, ``callee``, ``reason``)."""
+        import pandas as pd
+
+        records = [(r.label, r.callee, r.suppressed) for r in self.rows if r.suppressed]
+        return pd.DataFrame.from_records(records, columns=["row", "callee", "reason"])
+
+    def estimate(self, prices: Any = None, *, audio_root: Any = None, answer_rate: float = 1.0, replays: Any = "max"):
+        """Calls per country, talk minutes and (with *prices*) cost of the rows that will be sent.
+
+        Counts the frozen payloads of the sendable rows (valid, not dropped, not suppressed) with
+        :func:`~cmvoice_nb.campaign.estimate.estimate_payloads`; File prompts are timed from
+        *audio_root* (default: the plan's ``audio_root=``).
+
+        Parameters
+        ----------
+        prices
+            A DataFrame or CSV path with ``country,price_per_minute[,setup]`` (``*``: any other country).
+        audio_root
+            Folder of the File prompts' WAVs.
+        answer_rate
+            Share of calls answered (default 1.0: an upper bound).
+        replays
+            ``"max"`` (default), ``"none"`` or the expected replays per call.
+
+        Returns
+        -------
+        Estimate
+            ``.to_frame()``, ``.to_text()``, ``.cost``, ``.assumptions``.
+        """
+        import json
+
+        from .estimate import estimate_payloads
+
+        root = audio_root if audio_root is not None else self.options.get("audio_root")
+        payloads = [json.loads(r.payload) for r in self.rows if r.sendable and r.payload is not None]
+        return estimate_payloads(payloads, app=self.app, audio_root=root, prices=prices, answer_rate=answer_rate,
+                                 replays=replays)
 
     def __repr__(self) -> str:
         s = self.summary()
@@ -544,6 +588,8 @@ def plan_campaign(
     campaign_key: str | None = None,
     journal: Any = None,
     interface: str = "python",
+    suppress: Any = None,
+    allowed_countries: Any = None,
 ) -> CampaignPlan:
     """Turn a DataFrame into validated instructions, one per row, without sending anything.
 
@@ -586,6 +632,13 @@ def plan_campaign(
     interface
         ``"python"`` (messages name keyword arguments such as ``columns=``) or ``"cli"``
         (they name ``cmvoice send`` flags such as ``--map``).
+    suppress
+        A do-not-call list: a CSV/TXT path, a DataFrame, or numbers in any spelling (see
+        :func:`~cmvoice_nb.campaign.suppress.read_suppression`; national numbers are read with
+        *region*). Rows calling one of its numbers are ``suppressed``: never sent.
+    allowed_countries
+        ISO codes (``("NL", "BE")`` or ``"NL,BE"``): a number of another country is a problem of
+        its row (``country FR not allowed (allowed: BE, NL)``), so the row is invalid.
 
     Returns
     -------
@@ -615,6 +668,9 @@ def plan_campaign(
 
     if interface not in OPTION_NAMES:
         raise CampaignError(f"interface must be 'python' or 'cli', got {interface!r}")
+    from .suppress import parse_allowed_countries
+
+    allowed = parse_allowed_countries(allowed_countries, interface=interface)
     key_is_provisional = False
     if campaign_key is None and journal is not None:
         campaign_key = _journal_key(journal)
@@ -750,6 +806,8 @@ def plan_campaign(
             callee = str(data.get("callee") or ";".join(data.get("callees") or []))
         if not callee and "callee" in colmap and not is_blank(record.get(colmap["callee"])):
             callee = str(record.get(colmap["callee"])).strip()  # show what the user wrote
+        if allowed is not None and instruction is not None:
+            _check_countries(instruction, allowed, problems, bad_fields)
         rows.append(RowPlan(position, label, instruction_id, callee, instruction, problems, content=content,
                             occurrence=occurrence, id_given=bool(given_id)))
 
@@ -780,13 +838,35 @@ def plan_campaign(
     plan = CampaignPlan(
         name=name, app=spec.name, index=df.index.copy(), rows=rows,
         options={"region": region, "number_style": number_style, "drop_duplicates": drop_duplicates,
-                 "interface": interface},
+                 "interface": interface, "audio_root": audio_root,
+                 "allowed_countries": tuple(sorted(allowed)) if allowed else None},
         campaign_key=campaign_key, key_is_provisional=key_is_provisional,
     )
+    if suppress is not None:
+        from .suppress import apply_suppression
+
+        plan = apply_suppression(plan, suppress, region=region, interface=interface)
     s = plan.summary()
     log.info("planned campaign %r: %d rows, %d valid, %d invalid, %d duplicate callees",
              name, s["rows"], s["valid"], s["invalid"], s["duplicates"])
     return plan
+
+
+def _check_countries(instruction: Any, allowed: frozenset, problems: list, bad_fields: set) -> None:
+    """Add a problem for each callee whose country is not in *allowed* (``allowed_countries=``)."""
+    from .suppress import check_allowed_country
+
+    try:
+        numbers = list(instruction.callee_list())
+    except Exception:  # noqa: BLE001 - an unreadable callee is already a problem of the row
+        return
+    key = "callees" if len(numbers) > 1 else "callee"
+    if key in bad_fields:
+        return
+    for number in numbers:
+        message = check_allowed_country(number, allowed)
+        if message:
+            problems.append(Problem(key, number, message))
 
 
 def _journal_key(journal: Any) -> str | None:

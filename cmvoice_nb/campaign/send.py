@@ -22,11 +22,16 @@ instruction id and call id (``allow_repeat=True`` calls them again, for a list t
 it). A row already sent whose content changed since is withheld and reported ``changed``
 (``resend_changed=True`` sends it again, deliberately).
 
-Result statuses: ``queued`` (call accepted), ``dry-run`` (would be sent), ``skipped``
-(not sent: the run ended or stopped first — run again; or left out by ``drop_duplicates``),
-and the ones that need attention: ``invalid``, ``rejected``, ``failed``, ``unknown``,
-``changed``, ``already-called``. :func:`summarize_results` tells the operator what each
-needs.
+Result statuses: ``queued`` (call accepted), ``dry-run`` (would be sent), ``suppressed``
+(on the do-not-call list: never sent, final), ``skipped`` (not sent: the run ended or stopped
+first — run again; or left out by ``drop_duplicates``), and the ones that need attention:
+``invalid``, ``rejected``, ``failed``, ``unknown``, ``changed``, ``already-called``,
+``deferred`` (outside its calling hours and not waited for: a later run sends it).
+:func:`summarize_results` tells the operator what each needs.
+
+Calling hours (``calling_hours=``, see :class:`SendOptions`): a row is sent only while its
+window holds in the callee's zone, checked again just before its request leaves; rows outside
+wait (the clock and the sleep are injectable) or, with ``wait=False``, end ``deferred``.
 
 Defaults are conservative — 5 calls/s, burst 5, 4 requests in flight — because the
 provider documents no rate limit: a real campaign is limited by people's phones, not by
@@ -226,11 +231,27 @@ class SendOptions:
         an ``.xlsx`` workbook whose text cells keep ``+`` and leading zeros in a spreadsheet.
     interface
         ``"python"`` or ``"cli"``: whether messages name keyword arguments or flags.
+    calling_hours, days, holidays
+        Call each row only inside this window of the callee's local time (``"09:00-20:00"``,
+        ``days="mon-fri"``, holidays as in :func:`~cmvoice_nb.campaign.hours.read_holidays`).
+        ``None`` (default): no calling hours. See :mod:`cmvoice_nb.campaign.hours`.
+    tz
+        Overrides the zones taken from the numbers: one IANA zone, a mapping number → zone, or
+        one zone per row.
+    wait
+        True (default): rows outside their window wait and are sent when it opens. False: they
+        end ``deferred`` and a later run sends them.
+    now, sleep
+        The clock (an aware datetime to start from, or a callable returning one; default the
+        real time) and the sleep (seconds → None) the calling-hours wait uses: tests pass a
+        :class:`~cmvoice_nb.campaign.schedule.ManualClock` so nobody waits for real.
 
     Examples
     --------
     >>> SendOptions(rate=20.0, dry_run=True).concurrency
     4
+    >>> SendOptions(calling_hours="09:00-20:00").hours
+    CallingHours('09:00-20:00', days='mon-fri', holidays=none)
     """
 
     rate: float = DEFAULT_RATE
@@ -244,6 +265,15 @@ class SendOptions:
     progress: bool = True
     results_path: str | os.PathLike | None = None
     interface: str = "python"
+    calling_hours: Any = None
+    days: Any = "mon-fri"
+    holidays: Any = None
+    tz: Any = None
+    wait: bool = True
+    now: Any = None
+    sleep: Callable[[float], Any] | None = None
+    #: The parsed calling hours (None: none), built from the fields above.
+    hours: Any = dataclasses.field(default=None, init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         if self.interface not in ("python", "cli"):
@@ -259,6 +289,14 @@ class SendOptions:
         object.__setattr__(self, "concurrency", concurrency)
         if self.retry is None:
             object.__setattr__(self, "retry", RetryPolicy())
+        from .schedule import calling_hours_from
+
+        object.__setattr__(self, "wait", bool(self.wait))
+        object.__setattr__(self, "hours", calling_hours_from(self.calling_hours, days=self.days,
+                                                             holidays=self.holidays, interface=self.interface))
+        if self.hours is None and self.tz is not None:
+            raise CampaignError(f"{'--tz needs --calling-hours' if self.interface == 'cli' else 'tz= needs calling_hours='}"
+                                " (the zone only matters for calling hours)")
 
 
 class CampaignSender:
@@ -362,6 +400,7 @@ class CampaignSender:
         #: True once every row was matched with the journal (the results mean something).
         self.matched = False
         self._bar = None
+        self._init_hours()
 
     # -------------------------------------------------------------- control
     def start(self) -> "CampaignSender":
@@ -416,7 +455,7 @@ class CampaignSender:
         """Counts so far: ``total`` rows, ``to_send``, ``sent`` (finished this run), ``in_flight``, per status."""
         with self._lock:
             out = {"total": len(self.plan.rows), "to_send": self._to_send, "sent": self._done_sending,
-                   "in_flight": self._in_flight, "already_done": self.already_done}
+                   "in_flight": self._in_flight, "already_done": self.already_done, "waiting": self._waiting}
             out.update(self._counts)
         return out
 
@@ -554,6 +593,8 @@ class CampaignSender:
                     self._set(r.position, **base, **earlier_record, status="queued", error=jr.error)
                     self.already_done += 1
                 continue
+            if self._suppressed(r, jr, base, journal):  # a row already called keeps its outcome above
+                continue
             if not self.allow_repeat:
                 earlier = next((e for n in numbers for e in called.get(n, ())
                                 if (e.campaign, e.instruction_id) != (plan.name, r.instruction_id)
@@ -587,12 +628,13 @@ class CampaignSender:
         if self.dry_run:
             # A dry run validates and matches; it never waits for the pace (nothing is sent).
             for r, _jr in to_send:
-                self._set(r.position, status="dry-run", error=None)
+                self._set(r.position, status="dry-run", error=self._dry_run_wait(r))
             with self._lock:
                 self._done_sending = len(to_send)
             self._resolve_held()
             return
 
+        self._flush_holds(journal)
         if journal is not None:
             # New rows get their facts (label, callee, payload hash) here, once; rows the journal
             # already holds keep theirs until a request with new content leaves (mark_sending).
@@ -605,6 +647,16 @@ class CampaignSender:
 
             self._bar = tqdm(total=len(to_send), desc=f"sending {plan.name}", unit="call")
 
+        if self._windows is not None:
+            self._send_in_hours(to_send, journal)
+        else:
+            self._dispatch(to_send, journal)
+        self._resolve_held()
+        s = self.progress
+        log.info("campaign %r: %s", plan.name, ", ".join(f"{k}={s[k]}" for k in RESULT_STATUSES if s[k]))
+
+    def _dispatch(self, to_send: list, journal: Journal | None) -> None:
+        """Send *to_send* with the worker pool and return when every row is done (or the run stopped)."""
         work: queue.SimpleQueue = queue.SimpleQueue()
         for item in to_send:
             work.put(item)
@@ -616,9 +668,179 @@ class CampaignSender:
             t.start()
         for t in workers:
             t.join()
-        self._resolve_held()
-        s = self.progress
-        log.info("campaign %r: %s", plan.name, ", ".join(f"{k}={s[k]}" for k in RESULT_STATUSES if s[k]))
+
+    # ------------------------------------------------- calling hours, do-not-call
+    def _init_hours(self) -> None:
+        from .schedule import RowWindows, make_clock
+
+        self._waiting = 0
+        self._wait_rows: dict[int, Any] = {}
+        self._closes: dict[int, Any] = {}
+        self._fell_out: list = []
+        self._holds: dict[str, list] = {"suppressed": [], "pending": []}
+        self._now, self._sleep = make_clock(self.options.now, self.options.sleep, self._stop)
+        hours = self.options.hours
+        self._windows = None if hours is None else RowWindows(hours, self.plan.rows, tz=self.options.tz,
+                                                               interface=self.interface)
+
+    @property
+    def wait_text(self) -> str:
+        """How many rows wait for their calling hours and until when (``""`` when none does).
+
+        During a dry run: how many would wait. See :func:`~cmvoice_nb.campaign.hours.describe_waits`.
+        """
+        import pandas as pd
+
+        from .hours import describe_waits
+
+        with self._lock:
+            statuses = list(self._wait_rows.values())
+        if not statuses:
+            return ""
+        frame = pd.DataFrame({"inside": [False] * len(statuses),
+                              "opens_at": pd.to_datetime([st.opens_at for st in statuses], utc=True)})
+        text = describe_waits(frame)
+        if self.dry_run:
+            text = text.replace(" row waits ", " row would wait ", 1).replace(" rows wait ", " rows would wait ", 1)
+        return text
+
+    def _suppressed(self, r: Any, jr: JournalRow | None, base: dict, journal: Journal | None) -> bool:
+        """Report a row on the do-not-call list ``suppressed`` (True), or release one no longer listed."""
+        listed = "suppress" in self.plan.options  # this run checked the rows against a list
+        if r.suppressed:
+            reason = r.suppressed
+        elif jr is not None and jr.state == "suppressed" and not listed:
+            # A forgotten --suppress on a re-run must not call anyone the list had held back.
+            reason = (f"{jr.error or 'on the do-not-call list'} (by an earlier run; give the current "
+                      f"{'--suppress' if self.interface == 'cli' else 'suppress='} list to check again)")
+        else:
+            if jr is not None and jr.state == "suppressed":
+                self._holds["pending"].append((r.instruction_id, str(r.label), r.callee or None, r.payload_hash,
+                                               "no longer on the do-not-call list"))
+            return False
+        self._set(r.position, **base, status="suppressed", error=reason)
+        self._holds["suppressed"].append((r.instruction_id, str(r.label), r.callee or None, r.payload_hash, reason))
+        return True
+
+    def _flush_holds(self, journal: Journal | None) -> None:
+        if journal is None or self.dry_run:
+            return
+        for state in ("suppressed", "pending"):
+            if self._holds[state]:
+                journal.hold(self.plan.name, self._holds[state], state)
+                self._holds[state] = []
+
+    def _dry_run_wait(self, r: Any) -> str | None:
+        if self._windows is None:
+            return None
+        st = self._windows.status(r.position, self._now())
+        if st.inside:
+            return None
+        with self._lock:
+            self._wait_rows[r.position] = st
+        return f"{'would wait' if self.options.wait and st.opens_at is not None else 'would be deferred'}: {st.reason}"
+
+    def _send_in_hours(self, to_send: list, journal: Journal | None) -> None:
+        """Send each row only inside its calling window; the others wait (or are deferred), then go."""
+        waiting = list(to_send)
+        noted: dict[int, Any] = {}
+        last: dict[int, Any] = {}
+        while waiting and not self._stop.is_set():
+            now = self._now()
+            ready, later, never = [], [], []
+            for item in waiting:
+                st = self._windows.status(item[0].position, now)
+                last[item[0].position] = st
+                if st.inside:
+                    self._closes[item[0].position] = st.closes_at
+                    ready.append(item)
+                else:
+                    (later if st.opens_at is not None else never).append((item, st))
+            if never:  # no known zone: waiting would never end
+                self._defer(never, journal, now)
+            if later and not self.options.wait:
+                self._defer(later, journal, now)
+                later = []
+            self._note_waits(later, journal, now, noted)
+            if ready:
+                with self._lock:
+                    self._fell_out = []
+                self._dispatch(ready, journal)
+                with self._lock:
+                    waiting = [item for item, _st in later] + self._fell_out
+                continue
+            if not later:
+                break
+            self._sleep_until(min(st.opens_at for _item, st in later))
+            waiting = [item for item, _st in later]
+        if waiting and self._stop.is_set():
+            left = [(item, last[item[0].position]) for item in waiting
+                    if self._records.get(item[0].position, {}).get("status") == "pending"
+                    and item[0].position in self._wait_rows]
+            self._defer(left, journal, self._now(), note="the run stopped while it waited: ")
+        with self._lock:
+            self._waiting = 0
+            self._wait_rows = {}
+
+    def _sleep_until(self, wake: Any) -> None:
+        from .schedule import SLEEP_CHUNK_S
+
+        while not self._stop.is_set():
+            remaining = (wake - self._now()).total_seconds()
+            if remaining <= 0:
+                return
+            self._sleep(min(remaining, SLEEP_CHUNK_S))
+
+    def _note_waits(self, later: list, journal: Journal | None, now: Any, noted: dict) -> None:
+        """Show and journal the rows that wait (each wait recorded once, with its reason and opening)."""
+        with self._lock:
+            self._wait_rows = {item[0].position: st for item, st in later}
+            self._waiting = len(later)
+        if not later:
+            return
+        fresh = [((r, jr), st) for (r, jr), st in later if noted.get(r.position) != st.opens_at]
+        for (r, _jr), st in later:
+            self._set(r.position, status="pending", error=f"waiting: {st.reason}")
+        if not fresh:
+            return
+        for (r, _jr), st in fresh:
+            noted[r.position] = st.opens_at
+        if journal is not None:
+            journal.record_waits(self.plan.name, [(r.instruction_id, st.reason, st.opens_at) for (r, _jr), st in fresh],
+                                 at=now)
+            journal.hold(self.plan.name, [(r.instruction_id, str(r.label), r.callee or None, r.payload_hash,
+                                           f"waiting: {st.reason}") for (r, _jr), st in fresh], "pending")
+        text = self.wait_text
+        log.warning("campaign %r: %s", self.plan.name, text)
+        if self._bar is not None:
+            self._bar.set_postfix_str(text[:80])
+
+    def _defer(self, items: list, journal: Journal | None, now: Any, *, note: str = "") -> None:
+        """Rows not sent in this run because of their calling hours: ``deferred``, a later run sends them."""
+        if not items:
+            return
+        for (r, _jr), st in items:
+            self._set(r.position, status="deferred", error=f"{note}{st.reason}")
+            with self._lock:
+                self._wait_rows.pop(r.position, None)
+        if journal is not None:
+            journal.record_waits(self.plan.name, [(r.instruction_id, f"{note}{st.reason}", st.opens_at)
+                                                  for (r, _jr), st in items], at=now)
+            journal.hold(self.plan.name, [(r.instruction_id, str(r.label), r.callee or None, r.payload_hash,
+                                           f"{note}{st.reason}") for (r, _jr), st in items], "deferred")
+        log.info("campaign %r: %d row(s) deferred (calling hours)", self.plan.name, len(items))
+
+    def _still_inside(self, row: Any, earlier: Any) -> bool:
+        """True when *row* may go now; False (and back to waiting) when its window closed before its turn."""
+        if self._windows is None:
+            return True
+        closes = self._closes.get(row.position)
+        if closes is None or self._now() < closes:
+            return True
+        with self._lock:
+            self._fell_out.append((row, earlier))
+        self._set(row.position, status="pending", error="waiting: its calling window closed before its turn")
+        return False
 
     def _resolve_held(self) -> None:
         """Settle rows held back because an earlier row of the list calls the same person."""
@@ -665,6 +887,8 @@ class CampaignSender:
         for attempt in range(1, self.retry.max_attempts + 1):
             if not self.bucket.acquire(self._stop):
                 return  # stopped while waiting: the row stays pending ("skipped")
+            if not self._still_inside(row, earlier):
+                return  # its calling window closed before its turn: it waits again
             try:
                 jr = journal.mark_sending(name, iid, **changes,
                                           resend_unknown=self.resend_unknown, resend_queued=self.resend_changed,
@@ -882,6 +1106,13 @@ def send_campaign(
     retry: RetryPolicy | None = None,
     progress: bool = True,
     results_path: str | os.PathLike | None = None,
+    calling_hours: Any = None,
+    days: Any = "mon-fri",
+    holidays: Any = None,
+    tz: Any = None,
+    wait: bool = True,
+    now: Any = None,
+    sleep: Callable[[float], Any] | None = None,
     **plan_options: Any,
 ):
     """Send a campaign and return its results; blocking, Ctrl-C stops it cleanly.
@@ -898,6 +1129,14 @@ def send_campaign(
         ``queued`` or ``unknown`` row, nor calls anyone the journal already called.
     rate, burst, concurrency, dry_run, resend_unknown, resend_changed, allow_repeat, retry, progress, results_path
         See :class:`SendOptions`.
+    calling_hours, days, holidays, tz, wait, now, sleep
+        Calling hours in the callee's local time (``calling_hours="09:00-20:00", days="mon-fri"``):
+        rows outside their window wait for it (``wait=False``: ``deferred``, sent by a later run).
+        See :class:`SendOptions`.
+    plan_options
+        For a DataFrame: :func:`plan_campaign`'s options, ``suppress=`` (a do-not-call list) and
+        ``allowed_countries=`` included. ``suppress=`` also works with a plan (see
+        :func:`~cmvoice_nb.campaign.suppress.apply_suppression`).
 
     Returns
     -------
@@ -921,7 +1160,12 @@ def send_campaign(
     Ctrl-C (or a kernel interrupt) stops the run: requests in flight finish and are recorded,
     the rest stay pending, and the partial results are returned. A second Ctrl-C stops waiting.
     """
+    suppress = plan_options.pop("suppress", None) if isinstance(plan_or_df, CampaignPlan) else None
     if isinstance(plan_or_df, CampaignPlan):
+        if suppress is not None:
+            from .suppress import apply_suppression
+
+            plan_or_df = apply_suppression(plan_or_df, suppress)
         if plan_options:
             raise CampaignError(
                 f"planning options {sorted(plan_options)} only apply to a DataFrame; this is already a plan"
@@ -939,7 +1183,8 @@ def send_campaign(
         plan = plan_campaign(plan_or_df, **plan_options)
     options = SendOptions(rate=rate, burst=burst, concurrency=concurrency, dry_run=dry_run,
                           resend_unknown=resend_unknown, resend_changed=resend_changed, allow_repeat=allow_repeat,
-                          retry=retry, progress=progress, results_path=results_path)
+                          retry=retry, progress=progress, results_path=results_path, calling_hours=calling_hours,
+                          days=days, holidays=holidays, tz=tz, wait=wait, now=now, sleep=sleep)
     sender = CampaignSender(plan, client, journal=journal, options=options)
     run_until_done(sender)
     if sender.error is None and sender.needs_attention:

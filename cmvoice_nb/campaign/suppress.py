@@ -31,7 +31,7 @@ from typing import Any, Iterable, Iterator, NamedTuple
 from ..errors import CampaignError
 
 __all__ = ["SuppressionList", "Unreadable", "read_suppression", "country_of", "parse_allowed_countries",
-           "check_allowed_country", "NUMBER_COLUMNS"]
+           "check_allowed_country", "apply_suppression", "suppression_reason", "NUMBER_COLUMNS"]
 
 #: Column names taken as the number column of a CSV or DataFrame, in order of preference.
 NUMBER_COLUMNS = ("number", "callee", "phone", "msisdn", "mobile", "telephone", "tel", "phone_number",
@@ -326,3 +326,70 @@ def check_allowed_country(e164: Any, allowed: Any) -> str | None:
     if country not in codes:
         return f"country {country} not allowed (allowed: {listed})"
     return None
+
+
+def suppression_reason(callee: Any, dnc: SuppressionList) -> str | None:
+    """Why a row calling *callee* (``;``-separated numbers allowed) must not be sent, or None.
+
+    Examples
+    --------
+    >>> dnc = read_suppression(["+31612345678"])
+    >>> suppression_reason("+31612345678", dnc), suppression_reason("+31612345670", dnc)
+    ('+31612345678 is on the do-not-call list', None)
+    """
+    numbers = callee if isinstance(callee, (list, tuple)) else str(callee or "").split(";")
+    listed = [n.strip() for n in numbers if n and str(n).strip() and str(n).strip() in dnc]
+    if not listed:
+        return None
+    where = f" {dnc.source}" if dnc.source else ""
+    return f"{', '.join(listed)} {'is' if len(listed) == 1 else 'are'} on the do-not-call list{where}"
+
+
+def apply_suppression(plan: Any, suppress: Any, *, region: str | None = None, interface: str | None = None) -> Any:
+    """A copy of *plan* whose rows calling a number of *suppress* are ``suppressed`` (never sent).
+
+    The input plan is not changed. Usable on any :class:`~cmvoice_nb.campaign.CampaignPlan`
+    (a first campaign or a follow-up wave). A row calling several numbers is suppressed when
+    any of them is listed. The plan's ``options["suppress"]`` records the list's description,
+    so the sender knows this run had a list (a row the journal holds as ``suppressed`` and that
+    is no longer listed is then sent; without any list the journal's ``suppressed`` stands).
+
+    Parameters
+    ----------
+    plan
+        A :class:`~cmvoice_nb.campaign.CampaignPlan`.
+    suppress
+        What :func:`read_suppression` reads (path, DataFrame, iterable, :class:`SuppressionList`).
+    region
+        For national numbers in the list (default: the plan's ``region=``).
+    interface
+        ``"python"`` or ``"cli"`` for messages (default: the plan's).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from cmvoice_nb.campaign import plan_campaign
+    >>> plan = plan_campaign(pd.DataFrame({"callee": ["+31612345610", "+31612345611"]}), app="notification",
+    ...                      name="c", defaults={"caller": "+31201234567", "prompt": "Hi", "prompt-type": "TTS"})
+    >>> held = apply_suppression(plan, ["0612345611"], region="NL")
+    >>> [r.suppressed for r in held.rows], int(held.summary()["to_send"])
+    ([None, '+31612345611 is on the do-not-call list'], 1)
+    """
+    import copy
+
+    interface = interface or plan.options.get("interface") or "python"
+    region = region if region is not None else plan.options.get("region")
+    dnc = read_suppression(suppress, region=region, interface=interface)
+    rows = []
+    for r in plan.rows:
+        new = copy.copy(r)
+        new.problems = list(r.problems)
+        reason = suppression_reason(r.callee, dnc) if r.valid else None
+        new.suppressed = reason or r.suppressed
+        rows.append(new)
+    options = dict(plan.options)
+    options["suppress"] = repr(dnc) if not dnc.source else f"{dnc.source} ({len(dnc)} numbers)"
+    options["suppress_unreadable"] = len(dnc.unreadable)
+    out = type(plan)(name=plan.name, app=plan.app, index=plan.index, rows=rows, options=options,
+                     campaign_key=plan.campaign_key, key_is_provisional=plan.key_is_provisional)
+    return out

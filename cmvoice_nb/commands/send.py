@@ -14,7 +14,8 @@ reason and the flag that resolves it.
 
 Exit status (also in ``--help``): 0 every row is final and nothing needs attention; 1 the
 run finished (or stopped) but some rows need attention (invalid — even all of them —,
-failed, rejected, unknown, changed, already-called, not sent); 2 usage error (bad flags,
+failed, rejected, unknown, changed, already-called, deferred by calling hours, not sent;
+suppressed rows are final); 2 usage error (bad flags,
 unknown fields or columns, unreadable input).
 
 Examples
@@ -49,7 +50,8 @@ def _statuses_help() -> str:
 
 EPILOG = f"""\
 exit status:
-  0  every row is final and nothing needs attention (queued, dry-run, or left out by --drop-duplicates)
+  0  every row is final and nothing needs attention (queued, dry-run, suppressed by --suppress,
+     or left out by --drop-duplicates)
   1  the run finished (or stopped) but some rows need attention (every row invalid included):
      {", ".join(ATTENTION_STATUSES)}
   2  usage error: bad flags (e.g. --set caller without =), unknown fields or columns, unreadable input
@@ -125,6 +127,25 @@ def register(subparsers) -> None:
     p.add_argument("--dry-run", action="store_true",
                    help="validate and match with the journal; send nothing, write no journal, no pacing")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    g = p.add_argument_group("calling hours, do-not-call lists and the estimate")
+    g.add_argument("--calling-hours", default=None, metavar="HH:MM-HH:MM",
+                   help="call each row only inside this window of the callee's local time (e.g. 09:00-20:00; "
+                        "20:00-08:00 crosses midnight); rows outside wait for it")
+    g.add_argument("--days", default=None, help="days the window opens on (default mon-fri; e.g. mon,wed,fri, all)")
+    g.add_argument("--holidays", default=None, metavar="FILE",
+                   help="dates nobody is called on: a TXT of YYYY-MM-DD lines or a CSV with date[,country]")
+    g.add_argument("--tz", default=None, metavar="ZONE",
+                   help="the callees' time zone (IANA, e.g. Europe/Amsterdam) instead of the numbers' own")
+    g.add_argument("--no-wait", action="store_true",
+                   help="do not wait for calling hours: rows outside them end deferred; run again later to send them")
+    g.add_argument("--suppress", default=None, metavar="FILE",
+                   help="do-not-call list (TXT, one number per line, or CSV with a number column): "
+                        "listed rows end suppressed and are never sent")
+    g.add_argument("--allow-countries", default=None, metavar="CC,CC",
+                   help="only call numbers of these countries (ISO codes, e.g. NL,BE); others are invalid rows")
+    g.add_argument("--prices", default=None, metavar="FILE",
+                   help="price table CSV country,price_per_minute[,setup] (* for any other country): "
+                        "the estimate shows the expected cost")
     p.set_defaults(func=run)
 
 
@@ -167,7 +188,7 @@ def _run(args: argparse.Namespace) -> int:
             df, app=args.app, name=args.name or src.stem, columns=columns, defaults=defaults, region=args.region,
             number_style=args.number_style, drop_duplicates=args.drop_duplicates, audio_root=args.audio_root,
             spelling_root=args.spelling_root, journal=args.journal if Path(args.journal).exists() else None,
-            interface="cli",
+            interface="cli", suppress=args.suppress, allowed_countries=args.allow_countries,
         )
     except JournalError as exc:
         _error(str(exc))
@@ -176,17 +197,37 @@ def _run(args: argparse.Namespace) -> int:
         raise UsageError(str(exc)) from None
     summary = plan.summary()
     print(f"planned {plan.name!r}: {summary['rows']} rows, {summary['valid']} valid, {summary['invalid']} invalid, "
-          f"{summary['duplicates']} repeated callees", file=sys.stderr)
+          f"{summary['duplicates']} repeated callees"
+          + (f", {summary['suppressed']} on the do-not-call list" if args.suppress is not None else ""),
+          file=sys.stderr)
+    if plan.options.get("suppress_unreadable"):
+        print(f"do-not-call list {args.suppress}: {plan.options['suppress_unreadable']} entries are not numbers "
+              "(ignored)", file=sys.stderr)
+    try:
+        estimate = plan.estimate(args.prices)
+    except CampaignError as exc:
+        if args.prices is not None:
+            raise UsageError(str(exc) if str(exc).startswith("prices") else f"--prices: {exc}") from None
+        estimate = None
+        print(f"no estimate: {exc}", file=sys.stderr)
+    # Before anything is sent: the whole report on a dry run, its headline otherwise.
+    if estimate is not None and args.dry_run:
+        print(estimate.to_text())
+    elif estimate is not None:
+        print(estimate.to_text().splitlines()[0], file=sys.stderr)
     return send_plan(plan, journal=args.journal, out=out, base_url=args.base_url, dry_run=args.dry_run,
                      rate=args.rate, burst=args.burst, concurrency=args.concurrency, retries=args.max_attempts,
                      resend_unknown=args.resend_unknown, resend_changed=args.resend_changed,
-                     allow_repeat=args.allow_repeat, progress=not args.no_progress)
+                     allow_repeat=args.allow_repeat, progress=not args.no_progress,
+                     calling_hours=args.calling_hours, days=args.days, holidays=args.holidays, tz=args.tz,
+                     wait=not args.no_wait)
 
 
 def send_plan(plan, *, journal: str, out: Path, base_url: str | None, dry_run: bool, rate: float | None = None,
               burst: int | None = None, concurrency: int | None = None, retries: int = 5,
               resend_unknown: bool = False, resend_changed: bool = False, allow_repeat: bool = False,
-              progress: bool = True, prog: str = "cmvoice send") -> int:
+              progress: bool = True, prog: str = "cmvoice send", calling_hours: str | None = None,
+              days: str | None = None, holidays: str | None = None, tz: str | None = None, wait: bool = True) -> int:
     """Send a planned campaign the CLI's way and return the exit status (shared by ``send`` and ``followup``).
 
     The token comes from ``CM_PRODUCT_TOKEN`` only; the summary goes to stderr, the results to
@@ -215,6 +256,7 @@ def send_plan(plan, *, journal: str, out: Path, base_url: str | None, dry_run: b
                 dry_run=dry_run, resend_unknown=resend_unknown, resend_changed=resend_changed,
                 allow_repeat=allow_repeat, retry=RetryPolicy(max_attempts=max(1, retries)),
                 progress=progress and sys.stderr.isatty(), results_path=out, interface="cli",
+                calling_hours=calling_hours, days=days, holidays=holidays, tz=tz, wait=wait,
             )
         except CampaignError as exc:  # bad --rate/--burst/--concurrency
             raise UsageError(str(exc)) from None
@@ -229,6 +271,8 @@ def send_plan(plan, *, journal: str, out: Path, base_url: str | None, dry_run: b
         return EXIT_ATTENTION
     results = sender.results
     print(sender.summary(), file=sys.stderr)
+    if dry_run and sender.wait_text:
+        print(sender.wait_text, file=sys.stderr)
     if out.exists():
         print(f"results: {out}", file=sys.stderr)
     if error is not None:
