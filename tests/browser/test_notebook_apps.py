@@ -40,7 +40,9 @@ def test_audio_app_converts_a_folder_and_an_uploaded_file(lab, page, screenshots
 
     app.locator(".widget-button", has_text="Convert folder").click()
     _status(app).filter(has_text=re.compile(r"\d+ files, \d+ compliant")).first.wait_for(timeout=TIMEOUT_MS)
-    assert app.locator(".jp-OutputArea-output table").count() >= 1
+    # The status line and the table are two messages from the kernel: wait for the table to render
+    # too (on a busy machine it lands a moment after the status).
+    app.locator(".jp-OutputArea-output table").first.wait_for(state="attached", timeout=TIMEOUT_MS)
 
     src = lab.root_dir / "sample_audio" / "hello_44k_stereo.wav"
     # ipywidgets' FileUpload opens a detached <input type=file>: answer its file chooser.
@@ -51,7 +53,7 @@ def test_audio_app_converts_a_folder_and_an_uploaded_file(lab, page, screenshots
                            ".some(b => b.textContent.includes('(1)'))", timeout=TIMEOUT_MS)
     app.locator(".widget-button", has_text="Convert uploads").click()
     _status(app).filter(has_text="1 converted").first.wait_for(timeout=TIMEOUT_MS)
-    assert app.locator("audio").count() >= 2  # before and after players
+    app.locator("audio").nth(1).wait_for(state="attached", timeout=TIMEOUT_MS)  # before and after players
     # The upload was cleared from the widget (its counter is back to 0).
     page.wait_for_function("() => [...document.querySelectorAll('.cmvoice-audio-prep .widget-upload')]"
                            ".every(b => b.textContent.includes('(0)'))", timeout=TIMEOUT_MS)
