@@ -152,7 +152,7 @@ def test_audio_prep_in_every_state(lab, wide_page, screenshots):
     folder.press("Tab")
     _button(app, "Convert folder").click()
     _status(app, "Convert folder failed")
-    assert app.locator("table").count() == 0  # the previous result is gone
+    expect(app.locator("table")).to_have_count(0)  # the previous result is gone
     _snap(app, screenshots, "audio_prep", "error")
 
 
@@ -179,20 +179,21 @@ def test_spelling_set_in_every_state(lab, wide_page, screenshots):
     expect(_button(app, "Spell it")).to_be_disabled()
     _snap(app, screenshots, "spelling_set", "working")
     _status(app, "en-GB: OK")
-    assert app.locator(".cmvoice-chip").count() >= 36 and app.locator("audio").count() == 0
+    expect(app.locator(".cmvoice-chip").nth(35)).to_be_attached()  # 36 characters at least
+    expect(app.locator("audio")).to_have_count(0)
     code = app.locator(".widget-text", has_text="Try a code").locator("input")
     code.fill("48213")
     code.press("Enter")  # Enter spells
     _status(app, "'48213'")
-    assert app.locator("audio").count() == 1
+    expect(app.locator("audio")).to_have_count(1)
     _button(app, "Pack zip").click()
     _status(app, "packed")
-    assert app.locator("a[download]").count() == 1
+    expect(app.locator("a[download]")).to_have_count(1)
     _snap(app, screenshots, "spelling_set", "done")
     code.fill("48!13")
     code.press("Enter")
     _status(app, "Preview failed")
-    assert app.locator(".widget-box audio").count() == 0  # the previous code's player is gone
+    expect(app.locator(".widget-box audio")).to_have_count(0)  # the previous code's player is gone
     _snap(app, screenshots, "spelling_set", "error")
 
 
@@ -286,7 +287,7 @@ def test_callback_dashboard_in_every_state(lab, wide_page, screenshots):
     _snap(app, screenshots, "callback_dashboard", "done")
     app.locator(".lm-TabBar-tab, .p-TabBar-tab", has_text="Plots").click()
     app.locator(".widget-gridbox img").first.wait_for(timeout=TIMEOUT_MS)
-    assert app.locator(".widget-gridbox img").count() == 3
+    expect(app.locator(".widget-gridbox img")).to_have_count(3)
     _snap(app, screenshots, "callback_dashboard", "plots")
     app.locator(".lm-TabBar-tab, .p-TabBar-tab", has_text="Funnel").click()
     app.locator("table", has_text="callback received").first.wait_for(timeout=TIMEOUT_MS)
