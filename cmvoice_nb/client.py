@@ -47,6 +47,7 @@ from .errors import (
     redact_json,
     scrub_exception,
     shorten,
+    walk_exceptions,
 )
 from .instructions import Instruction, instruction_from_json
 
@@ -383,18 +384,8 @@ def _never_connected(exc: BaseException) -> bool:
     """True when a requests ConnectionError happened before any byte of the request was sent."""
     from urllib3.exceptions import ConnectTimeoutError, NameResolutionError, NewConnectionError
 
-    seen: set[int] = set()
-    stack: list[BaseException | None] = [exc]
-    while stack:
-        current = stack.pop()
-        if current is None or id(current) in seen:
-            continue
-        seen.add(id(current))
-        if isinstance(current, (NewConnectionError, ConnectTimeoutError, NameResolutionError, ConnectionRefusedError)):
-            return True
-        stack.extend([getattr(current, "reason", None), current.__cause__, current.__context__])
-        stack.extend(a for a in getattr(current, "args", ()) if isinstance(a, BaseException))
-    return False
+    never_sent = (NewConnectionError, ConnectTimeoutError, NameResolutionError, ConnectionRefusedError)
+    return any(isinstance(e, never_sent) for e in walk_exceptions(exc, nested=True))
 
 
 __all__ = ["VoiceClient", "encode_body", "SendResult", "CalleeResult", "parse_queued", "check_base_url", "parse_retry_after",

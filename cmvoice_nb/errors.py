@@ -159,6 +159,38 @@ def _scrub_value(value: Any, secret: str) -> Any:
     return value
 
 
+def walk_exceptions(exc: BaseException | None, *, nested: bool = False):
+    """Yield *exc* and every exception it was raised from or during, each once (cycles are safe).
+
+    With *nested*, also follow exceptions held in ``.reason`` and in ``args``, which is how
+    urllib3 and requests wrap the low-level socket error.
+
+    Examples
+    --------
+    >>> try:
+    ...     try:
+    ...         raise KeyError("inner")
+    ...     except KeyError as inner:
+    ...         raise ValueError("outer") from inner
+    ... except ValueError as outer:
+    ...     [type(e).__name__ for e in walk_exceptions(outer)]
+    ['ValueError', 'KeyError']
+    """
+    seen: set[int] = set()
+    stack: list[BaseException | None] = [exc]
+    while stack:
+        current = stack.pop()
+        if current is None or id(current) in seen:
+            continue
+        seen.add(id(current))
+        yield current
+        links: list[Any] = [current.__cause__, current.__context__]
+        if nested:
+            links.append(getattr(current, "reason", None))
+            links.extend(a for a in getattr(current, "args", ()) if isinstance(a, BaseException))
+        stack.extend(link for link in links if isinstance(link, BaseException))
+
+
 def scrub_exception(exc: BaseException, secret: str | None) -> BaseException:
     """Redact *secret* from an exception in place: its args, its text attributes, and its causes.
 
@@ -169,13 +201,7 @@ def scrub_exception(exc: BaseException, secret: str | None) -> BaseException:
     """
     if not secret:
         return exc
-    seen: set[int] = set()
-    stack: list[BaseException | None] = [exc]
-    while stack:
-        current = stack.pop()
-        if current is None or id(current) in seen:
-            continue
-        seen.add(id(current))
+    for current in walk_exceptions(exc):
         try:
             current.args = tuple(_scrub_value(a, secret) for a in current.args)
         except (AttributeError, TypeError):  # pragma: no cover - exotic exceptions with read-only args
@@ -191,7 +217,6 @@ def scrub_exception(exc: BaseException, secret: str | None) -> BaseException:
             for key, value in list(headers.items()):
                 if isinstance(value, str) and redact(value, secret) != value:
                     headers[key] = REDACTED
-        stack.extend([current.__cause__, current.__context__])
     return exc
 
 
@@ -355,6 +380,7 @@ __all__ = [
     "redact",
     "redact_json",
     "scrub_exception",
+    "walk_exceptions",
     "shorten",
     "REDACTED",
     "MESSAGE_LIMIT",
