@@ -151,6 +151,10 @@ _CODE_WORDS = [
     (re.compile(r"columns\[(['\"])(.+?)\1\]"), r"the column of \2"),
     (re.compile(r"\bdefaults="), "the Default column"),
     (re.compile(r"\bcolumns="), "the Column choice"),
+    # The campaign-operation options, by the labels of their controls.
+    (re.compile(r"\b(calling_hours|days|suppress|allowed_countries)="),
+     lambda m: {"calling_hours": "Calling hours", "days": "Days", "suppress": "Do-not-call",
+                "allowed_countries": "Countries"}[m.group(1)]),
 ]
 
 
@@ -161,6 +165,8 @@ def plain_words(text: str) -> str:
     --------
     >>> plain_words("defaults['prompt'] must be text")
     'the default of prompt must be text'
+    >>> plain_words("calling_hours=: start time 25:00 in '25:00-26:00' is not a time of day (00:00 to 23:59)")
+    "Calling hours: start time 25:00 in '25:00-26:00' is not a time of day (00:00 to 23:59)"
     """
     for pattern, repl in _CODE_WORDS:
         text = pattern.sub(repl, text)

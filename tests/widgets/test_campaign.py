@@ -454,3 +454,12 @@ def test_the_new_controls_have_public_names(people, tmp_path):
                  "prices", "estimate"):
         assert isinstance(getattr(app, name), W.Widget), name
         assert name in repr(app)
+
+
+def test_bad_calling_hours_are_said_in_the_forms_words_and_nothing_is_sent(people, tmp_path, simulator):
+    app = _app(people, tmp_path, simulator=simulator, columns={"callee": "phone"})
+    app.calling_hours.value = "25:00-26:00"
+    app.send.click()
+    app.wait(30)
+    assert "Calling hours: start time 25:00" in app.status.value and "calling_hours=" not in app.status.value
+    assert simulator.placed_count() == 0 and not app.send.disabled
