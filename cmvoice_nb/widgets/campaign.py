@@ -344,7 +344,7 @@ class Campaign(App):
                                           indent=False, layout=W.Layout(width="18em"))
         # Campaign operations: when to call, whom never to call, where calls may go, what it costs.
         self.calling_hours = W.Text(value=calling_hours or "", description="Calling hours", style=style,
-                                    placeholder="e.g. 09:00-20:00 (empty: any time)", layout=W.Layout(width="24em"),
+                                    placeholder="e.g. 09:00-20:00 (empty: any time)", layout=W.Layout(width="30em"),
                                     tooltip="the window each row is called in, in the callee's local time")
         self.days = W.Text(value=days or "", description="Days", style=style, placeholder="mon-fri",
                            layout=W.Layout(width="16em"), tooltip="mon-fri, sat-sun, mon,wed,fri or all")
@@ -353,7 +353,7 @@ class Campaign(App):
                                tooltip="ticked: rows outside their hours wait; unticked: they end 'deferred' "
                                        "and a later Send sends them")
         self.allowed_countries = W.Text(value=allowed_countries or "", description="Countries", style=style,
-                                        placeholder="e.g. NL,BE (empty: any)", layout=W.Layout(width="24em"),
+                                        placeholder="e.g. NL,BE (empty: any)", layout=W.Layout(width="30em"),
                                         tooltip="a number of another country is invalid")
         self.suppress = W.Text(value="" if suppress is None else os.fspath(suppress), description="Do-not-call",
                                style=style, placeholder="CSV/TXT path of numbers never to call",
@@ -420,9 +420,9 @@ class Campaign(App):
             W.HBox([self.allowed_countries]),
             W.HBox([self.suppress, self.suppress_upload]),
             self.suppress_info,
+            W.HBox([self.prices]),
             self.fields_box,
             W.HBox([self.validate, self.dry_run, self.send, self.stop]),
-            W.HBox([self.prices]),
             self.confirm_box,
             W.HBox([self.progress, self.counts]),
             self.status,
