@@ -68,6 +68,8 @@ def register(subparsers) -> None:
     p.add_argument("--suppress", default=None, metavar="FILE",
                    help="text/CSV file of numbers never to call (any spelling; in a CSV the column named like "
                         "phone/number/callee, else the one holding numbers); listed rows are left out")
+    p.add_argument("--region", default=None,
+                   help="region for national numbers in the --suppress list, e.g. NL (0612345678)")
     p.add_argument("-o", "--output", required=True,
                    help="results file of this wave: .csv, or .xlsx (text cells keep + and leading zeros)")
     p.add_argument("--rate", type=float, default=None, help=f"calls per second (default {DEFAULT_RATE:g})")
@@ -88,7 +90,7 @@ def run(args: argparse.Namespace) -> int:
         return EXIT_USAGE
 
 
-def _suppress_list(path: str | None) -> Any:
+def _suppress_list(path: str | None, region: str | None = None) -> Any:
     """The --suppress file as a SuppressionList (None without one); unreadable entries said on stderr."""
     if path is None:
         return None
@@ -96,7 +98,7 @@ def _suppress_list(path: str | None) -> Any:
     from ..errors import CampaignError
 
     try:
-        dnc = read_suppression(path, interface="cli")
+        dnc = read_suppression(path, region=region, interface="cli")
     except CampaignError as exc:
         raise UsageError(str(exc)) from None
     if dnc.unreadable:
@@ -129,7 +131,7 @@ def _run(args: argparse.Namespace) -> int:
               file=sys.stderr)
     try:
         plan = plan_followup(journal, calls, outcomes=args.outcomes, max_attempts=args.max_attempts,
-                             min_gap=args.after, now=args.now, campaign=args.campaign, suppress=_suppress_list(args.suppress))
+                             min_gap=args.after, now=args.now, campaign=args.campaign, suppress=_suppress_list(args.suppress, args.region))
     except JournalError as exc:
         _error(str(exc), PROG)
         return EXIT_ATTENTION
