@@ -186,6 +186,21 @@ def test_a_row_suppressed_in_wave_1_never_appears_in_wave_2_even_without_the_lis
     assert PEOPLE["ann"] not in set(rig.placed()["callee"])
 
 
+def test_a_row_deferred_by_its_calling_hours_is_left_out_as_not_sent_not_as_waiting(rig):
+    import datetime as dt
+
+    df = pd.DataFrame({"phone": [PEOPLE["ann"], PEOPLE["bob"]]})
+    sunday = dt.datetime(2026, 3, 29, 12, 0, tzinfo=dt.timezone.utc)
+    first = send_campaign(df, rig.sim.client(), journal=rig.journal, app="notification", name="spring",
+                          columns={"callee": "phone"}, calling_hours="09:00-20:00", days="mon-fri", wait=False,
+                          now=sunday, defaults={"caller": CALLER, "prompt": "Hi", "prompt-type": "TTS",
+                                                "callback-url": rig.rx.url}, **OPTS)
+    assert first["status"].tolist() == ["deferred", "deferred"] and rig.sim.placed_count() == 0
+    plan = plan_followup(rig.journal, [], now="2026-03-30T12:00:00Z")
+    assert plan.rows == []
+    assert plan.left_out_summary().to_dict() == {"not sent": 2}
+
+
 def test_a_csv_suppression_list_with_the_numbers_in_the_second_column_is_read(rig, tmp_path):
     rig.first_wave()
     dnc = tmp_path / "dnc.csv"
