@@ -87,10 +87,9 @@ def test_notebooks_read_no_product_token_and_start_only_loopback_servers():
         assert "7e577e57" not in text  # the simulator's token is filled in by sim.client(), never typed
 
 
+@pytest.mark.parametrize("executed", ["03_campaign"], indirect=True)
 def test_the_campaign_notebook_sends_a_follow_up_wave_and_shows_reach_per_wave(executed):
-    name, nb, _work = executed
-    if name != "03_campaign":
-        pytest.skip("only notebook 03 runs follow-up waves")
+    _name, nb, _work = executed
     text = "\n".join(o.get("text", "") if o.output_type == "stream" else str(o.get("data", {}).get("text/plain", ""))
                      for c in nb.cells if c.cell_type == "code" for o in c.outputs)
     assert "follow-up wave 2" in text
