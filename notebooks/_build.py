@@ -208,6 +208,22 @@ table(plan.problems)"""),
     ("md", "## Dry run\n\nValidates and matches with the journal, sends nothing, writes nothing, waits for no pacing."),
     ("code", """dry = send_campaign(plan, sim.client(), journal=None, dry_run=True, progress=False)
 table(dry["status"].value_counts())"""),
+    ("md", """## Before sending: who must not be called, where calls may go, what it costs
+
+`suppress=` takes a do-not-call list (a CSV or TXT file, a DataFrame or numbers, in any spelling: the CSV's
+number column is found by its name or its content); listed rows are `suppressed` and never sent, in this run and
+in every follow-up wave. `allowed_countries=` makes a number of another country invalid. `plan.estimate()` counts
+calls per country and talk minutes (TTS at the simulator's speaking rate, every replay heard) and, with a price
+table, the cost, its assumptions stated. Calling hours are an option of the send:
+`send_campaign(..., calling_hours="09:00-20:00", days="mon-fri")` calls each row only inside that window of the
+callee's local time (`wait=False`: rows outside it end `deferred` and a later run sends them)."""),
+    ("code", """(WORK / "do-not-call.csv").write_text("name,phone\\nBob,06 1234 5611\\n", encoding="utf-8")
+careful = plan_campaign(people, app="notification", name="reminder", columns={"callee": "phone"},
+                        defaults=defaults, region="NL", drop_duplicates=True,
+                        suppress=WORK / "do-not-call.csv", allowed_countries="NL")
+print(repr(careful))
+display(table(careful.suppressed))
+careful.estimate(prices=pd.DataFrame({"country": ["NL"], "price_per_minute": [0.06], "setup": [0.01]}))"""),
     ("md", """## Send
 
 The journal (SQLite) records every row *before* its request. Retry only what provably was not processed
@@ -265,6 +281,45 @@ usage error (a bad flag, an unknown field or column, an unreadable file)."""),
     ("code", """sim.wait_idle(30)
 rx.wait_for(sim.placed_count(), timeout=60)  # one callback per call placed
 table(rx.frame()[["instruction_id", "callee", "outcome", "ring_seconds", "talk_seconds"]])"""),
+    ("md", """## A follow-up wave: call the unanswered again
+
+`plan_followup` reads the campaign's journal (every attempt, with the exact request it sent) and its
+callbacks, and plans the next wave: everyone whose latest call was not answered (`Cancelled`, `Failed`), called
+fewer than `max_attempts` times, whose latest call ended at least `min_gap` ago. Each attempt has its own id
+(`<id>-w2`), so the journal allows one call per person per wave and callbacks map to the right attempt.
+Here a faster simulator (its clock runs 1000× faster) places a first wave to eight people and reports back:
+`…10` answers, `…09` never picks up, `…12` is rejected, the others answer by chance."""),
+    ("code", """import cmvoice_nb as cm
+
+fast = Simulator(seed=7, speed=1000)
+wave_rx = CallbackReceiver(WORK / "waves.jsonl").start()
+journal = WORK / "waves.sqlite"
+crowd = pd.DataFrame({"first_name": ["Ann", "Bob", "Cem", "Dora", "Eve", "Finn", "Gus", "Hana"],
+                      "phone": ["0612345710", "0612345709", "0612345721", "0612345722",
+                                "0612345712", "0612345723", "0612345724", "0612345725"]})
+first = cm.send_campaign(crowd, fast.client(), journal=journal, app="notification", name="waves",
+                         columns={"callee": "phone"}, region="NL", rate=50, progress=False,
+                         defaults={"caller": "+31201234567", "prompt": "Hello {first_name}, a reminder.",
+                                   "prompt-type": "TTS", "callback-url": wave_rx.url})
+fast.wait_idle(30)
+wave_rx.wait_for(fast.placed_count(), timeout=60)  # one callback per call placed
+calls = cm.load_callbacks(WORK / "waves.jsonl")
+# The simulator's call times run ahead of the clock: measure min_gap from just after its last call.
+now = calls["finished_on"].max() + pd.Timedelta("31min")
+wave = cm.plan_followup(journal, calls, now=now)
+print(repr(wave))
+table(wave.left_out_summary())"""),
+    ("code", """second = cm.send_campaign(wave, fast.client(), journal=journal, rate=50, progress=False)
+fast.wait_idle(30)
+wave_rx.wait_for(fast.placed_count(), timeout=60)
+calls = cm.load_callbacks(WORK / "waves.jsonl")
+both = pd.concat([first, second])
+print(cm.funnel(both, calls).to_text())
+table(cm.reach_by_wave(both, calls))"""),
+    ("md", """`cmvoice followup --journal waves.sqlite --callbacks waves.jsonl -o wave2.csv` does the same from the shell.
+Rows on the do-not-call list (`--suppress`), answered, rejected (check the number), still waiting for a
+callback or `unknown` are left out, each counted with its reason."""),
+    ("code", "wave_rx.stop(); fast.close()"),
     ("md", """## The app
 
 One row per field: choose its column *or* type a default for every row (hover the ? for help; rarely used fields
@@ -272,9 +327,14 @@ are under "More fields"). **Validate**, **Dry run**, **Send**; the send runs in 
 progress bar and a working **Stop**, and the counts say what happened: new this run, already done (journal),
 not sent — stopped, and every status that needs you.
 
+Before the fields: **Calling hours** and **Days** (in each callee's local time) with **Wait for calling hours**
+(unticked: rows outside their hours end `deferred`), allowed **Countries**, a **Do-not-call** list (a file path,
+or **Upload list**: the file's bytes are dropped once read) and a **Prices** table. Validate and Dry run show the
+estimate; during a send the counts say how many rows wait for their calling hours and until when.
+
 The app always starts on the **simulator** and typing a token never changes that. Choosing
 "CM Voice API (real)" turns the banner red and shows the base URL; **Send** then first shows what will happen
-(rows, countries) and places nothing until you type the campaign name and press the confirmation button.
+(rows, countries, the estimate, the calling hours) and places nothing until you type the campaign name and press the confirmation button.
 A token typed into the password field is never echoed or saved."""),
     ("code", """from cmvoice_nb.widgets import Campaign
 

@@ -32,6 +32,7 @@ from ..errors import CampaignError
 from ..spec import CALLED_STATES, RESULT_CODES, iso_utc
 from .journal import Journal, JournalRow, instruction_hash
 from .plan import CampaignPlan, RowPlan, content_key, wave_instruction_id
+from .suppress import read_suppression, suppression_reason
 
 __all__ = ["plan_followup", "parse_gap", "LEFT_OUT_REASONS", "LEFT_OUT_COLUMNS"]
 
@@ -117,10 +118,6 @@ def _outcomes(outcomes: Any) -> tuple[str, ...]:
     return tuple(dict.fromkeys(out))
 
 
-def _numbers_key(numbers: Iterable[Any]) -> set[str]:
-    return {content_key(str(n)) for n in numbers if str(n).strip()}
-
-
 def _callback_index(calls: Any):
     """call id → callbacks and instruction id → callbacks, as lists of row positions of *calls*."""
     by_call: dict[str, list[int]] = {}
@@ -167,7 +164,8 @@ def plan_followup(
     min_gap: Any = "30min",
     now: Any = None,
     campaign: str | None = None,
-    suppress: Iterable[Any] | None = None,
+    suppress: Any = None,
+    region: str | None = None,
 ) -> CampaignPlan:
     """Plan the next wave of a campaign: everyone whose latest call was not answered, once each.
 
@@ -193,7 +191,13 @@ def plan_followup(
     campaign
         Which campaign of the journal (needed only when it holds several).
     suppress
-        Numbers never to call (any spelling): their rows are left out as ``suppressed``.
+        A do-not-call list, read by :func:`~cmvoice_nb.campaign.suppress.read_suppression`: a
+        CSV/TXT path (the number column found by name or by its content), a DataFrame, an
+        iterable of numbers in any spelling, or a :class:`~cmvoice_nb.campaign.SuppressionList`.
+        Listed rows are left out as ``suppressed``, as are rows the journal holds as
+        ``suppressed`` (held back by an earlier wave's list), list or not.
+    region
+        ISO country code for national numbers in *suppress* (``0612345678`` with ``"NL"``).
 
     Returns
     -------
@@ -239,7 +243,7 @@ def plan_followup(
         raise CampaignError(f"max_attempts must be at least 1, got {max_attempts}")
     gap = parse_gap(min_gap)
     moment = _now(now)
-    blocked = _numbers_key(suppress or ())
+    dnc = None if suppress is None else read_suppression(suppress, region=region)
 
     own = not isinstance(journal, Journal)
     if own:
@@ -284,14 +288,16 @@ def plan_followup(
             left.append((label, base_id, latest.instruction_id, latest.callee, latest.wave, len(placed), outcome,
                          finished, reason))
 
-        if blocked and _numbers_key((latest.callee or "").split(";")) & blocked:
+        if latest.state == "suppressed" or (dnc and suppression_reason(latest.callee, dnc)):
+            # Held back by a list once is held back in every later wave: the journal remembers it
+            # even when the next wave is planned without the list.
             leave("suppressed")
             continue
-        if latest.state in ("pending", "failed") and latest.wave > 1:
+        if latest.state in ("pending", "failed", "deferred") and latest.wave > 1:
             # A wave cut short: its unsent rows go again under the same id (the journal's guard
             # and the row's state keep it to one call).
             wave, previous = latest.wave, (placed[-1] if placed else None)
-        elif latest.state in ("pending", "failed", "rejected"):
+        elif latest.state in ("pending", "failed", "rejected", "deferred"):
             leave("not sent")
             continue
         elif latest.state in ("unknown", "sending"):

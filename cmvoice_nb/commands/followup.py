@@ -18,6 +18,7 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
+from typing import Any
 
 from ..spec import DEFAULT_BURST, DEFAULT_CONCURRENCY, DEFAULT_RATE
 from .send import EPILOG as SEND_EPILOG
@@ -65,7 +66,10 @@ def register(subparsers) -> None:
                    help="measure --after from this ISO time instead of the clock (a rehearsal on the simulator, "
                         "whose call times run ahead; replaying old logs)")
     p.add_argument("--suppress", default=None, metavar="FILE",
-                   help="text/CSV file of numbers never to call (first column; any spelling)")
+                   help="text/CSV file of numbers never to call (any spelling; in a CSV the column named like "
+                        "phone/number/callee, else the one holding numbers); listed rows are left out")
+    p.add_argument("--region", default=None,
+                   help="region for national numbers in the --suppress list, e.g. NL (0612345678)")
     p.add_argument("-o", "--output", required=True,
                    help="results file of this wave: .csv, or .xlsx (text cells keep + and leading zeros)")
     p.add_argument("--rate", type=float, default=None, help=f"calls per second (default {DEFAULT_RATE:g})")
@@ -86,19 +90,20 @@ def run(args: argparse.Namespace) -> int:
         return EXIT_USAGE
 
 
-def _suppress_list(path: str | None) -> list[str]:
+def _suppress_list(path: str | None, region: str | None = None) -> Any:
+    """The --suppress file as a SuppressionList (None without one); unreadable entries said on stderr."""
     if path is None:
-        return []
+        return None
+    from ..campaign.suppress import read_suppression
+    from ..errors import CampaignError
+
     try:
-        text = Path(path).read_text(encoding="utf-8-sig")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise UsageError(f"--suppress {path}: cannot read it ({exc})") from None
-    numbers = []
-    for line in text.splitlines():
-        cell = line.split(",")[0].split(";")[0].strip().strip('"')
-        if any(ch.isdigit() for ch in cell):
-            numbers.append(cell)
-    return numbers
+        dnc = read_suppression(path, region=region, interface="cli")
+    except CampaignError as exc:
+        raise UsageError(str(exc)) from None
+    if dnc.unreadable:
+        print(f"{PROG}: {dnc.report(limit=5)}", file=sys.stderr)
+    return dnc
 
 
 def _run(args: argparse.Namespace) -> int:
@@ -126,7 +131,7 @@ def _run(args: argparse.Namespace) -> int:
               file=sys.stderr)
     try:
         plan = plan_followup(journal, calls, outcomes=args.outcomes, max_attempts=args.max_attempts,
-                             min_gap=args.after, now=args.now, campaign=args.campaign, suppress=_suppress_list(args.suppress))
+                             min_gap=args.after, now=args.now, campaign=args.campaign, suppress=_suppress_list(args.suppress, args.region))
     except JournalError as exc:
         _error(str(exc), PROG)
         return EXIT_ATTENTION

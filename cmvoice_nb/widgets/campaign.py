@@ -5,9 +5,16 @@ form row per field (a column *or* a default value, generated from :data:`cmvoice
 ``CampaignSender`` sends it in a background thread so the notebook stays live and Stop works.
 
 Safety: the simulator is always the starting target and typing a token never changes it.
-Sending to the real API first shows what will happen (rows, countries, and the slots for the
-cost estimate and calling hours) and waits for the campaign name typed into ``confirm_text``
-and a click on ``confirm``; no request leaves before that.
+Sending to the real API first shows what will happen (rows, countries, the estimate and the
+calling hours) and waits for the campaign name typed into ``confirm_text`` and a click on
+``confirm``; no request leaves before that.
+
+Campaign operations (issue 14) are plain options of the library: ``calling_hours``/``days``/
+``wait`` go to :class:`~cmvoice_nb.campaign.CampaignSender`, the do-not-call list
+(``suppress`` path or ``suppress_upload``) and ``allowed_countries`` to
+:func:`~cmvoice_nb.campaign.plan_campaign`, and Validate / Dry run show
+:meth:`CampaignPlan.estimate <cmvoice_nb.campaign.CampaignPlan.estimate>` (priced with the
+``prices`` CSV when one is given).
 
 The product token is taken from the ``token=`` argument, the ``CM_PRODUCT_TOKEN``
 environment variable (read when the widget is created) or the password field. A
@@ -53,6 +60,8 @@ COUNT_LABELS = {
     "already_done": "already done (journal)",
     "stopped": "not sent — stopped",
     "left_out": "left out (repeated callee)",
+    "suppressed": "do-not-call (not sent)",
+    "deferred": "deferred — outside calling hours",
     "invalid": "invalid",
     "failed": "failed",
     "rejected": "rejected",
@@ -142,6 +151,10 @@ _CODE_WORDS = [
     (re.compile(r"columns\[(['\"])(.+?)\1\]"), r"the column of \2"),
     (re.compile(r"\bdefaults="), "the Default column"),
     (re.compile(r"\bcolumns="), "the Column choice"),
+    # The campaign-operation options, by the labels of their controls.
+    (re.compile(r"\b(calling_hours|days|suppress|allowed_countries)="),
+     lambda m: {"calling_hours": "Calling hours", "days": "Days", "suppress": "Do-not-call",
+                "allowed_countries": "Countries"}[m.group(1)]),
 ]
 
 
@@ -152,6 +165,8 @@ def plain_words(text: str) -> str:
     --------
     >>> plain_words("defaults['prompt'] must be text")
     'the default of prompt must be text'
+    >>> plain_words("calling_hours=: start time 25:00 in '25:00-26:00' is not a time of day (00:00 to 23:59)")
+    "Calling hours: start time 25:00 in '25:00-26:00' is not a time of day (00:00 to 23:59)"
     """
     for pattern, repl in _CODE_WORDS:
         text = pattern.sub(repl, text)
@@ -193,7 +208,7 @@ def outcome_counts(results: Any, *, already_done: int = 0, dropped: Any = None) 
         "stopped": int(((status == "skipped") & ~left).sum()),
         "left_out": int(((status == "skipped") & left).sum()),
     }
-    for name in ("invalid", "failed", "rejected", "unknown", "changed", "already-called"):
+    for name in ("suppressed", "deferred", "invalid", "failed", "rejected", "unknown", "changed", "already-called"):
         counts[name] = int((status == name).sum())
     return {k: v for k, v in counts.items() if v}
 
@@ -240,6 +255,16 @@ class Campaign(App):
         Initial state of "Leave out repeated callees" (see :func:`~cmvoice_nb.campaign.plan_campaign`).
     rate
         Calls per second.
+    calling_hours, days, wait
+        Initial calling hours (``"09:00-20:00"`` in each callee's local time; empty: any time),
+        their days (``"mon-fri"``) and whether rows outside them wait (True) or end ``deferred``.
+    suppress
+        Initial do-not-call list path (CSV/TXT, any spelling; see
+        :func:`~cmvoice_nb.campaign.suppress.read_suppression`).
+    allowed_countries
+        Initial allowed countries (``"NL,BE"``); a number of another country is invalid.
+    prices
+        Initial price table path for the estimate (CSV ``country,price_per_minute[,setup]``).
 
     Attributes
     ----------
@@ -247,21 +272,31 @@ class Campaign(App):
     dry_run, send, stop, progress, counts, confirm_text, confirm
         The controls; ``mapping`` and ``default_inputs`` are dicts keyed by wire key (one form row
         per field: its column dropdown and its default input).
+    calling_hours, days, wait_for_hours, suppress, suppress_upload, allowed_countries, prices, estimate
+        The campaign-operation controls: calling hours text, days text, "wait for calling hours"
+        checkbox (``wait=`` of the sender), do-not-call list path and upload (its bytes are dropped once read), allowed
+        countries text, price table path, and the HTML the estimate is shown in.
     plan, sender, results, last_counts
         The last plan, the last :class:`~cmvoice_nb.campaign.CampaignSender`, its results and the
         honest counts shown for them (:func:`outcome_counts`).
+    uploaded_suppression
+        The do-not-call list read from the last upload (a
+        :class:`~cmvoice_nb.campaign.SuppressionList`), or None.
     """
 
     _control_names = ("target", "token", "base_url", "app", "name", "region", "rate", "drop_duplicates", "mapping",
                       "default_inputs", "validate", "dry_run", "send", "stop", "progress", "counts",
-                      "confirm_text", "confirm")
+                      "confirm_text", "confirm", "calling_hours", "days", "wait_for_hours", "suppress",
+                      "suppress_upload", "allowed_countries", "prices", "estimate")
 
     def __init__(self, df: Any = None, *, name: str = "campaign", app: str = "notification",
                  token: str | None = None, simulator: Any = None, journal_dir: str | os.PathLike = "campaigns",
                  region: str | None = "NL", columns: dict[str, Any] | None = None,
                  defaults: dict[str, Any] | None = None,
                  audio_root: str | os.PathLike | None = None, spelling_root: str | os.PathLike | None = None,
-                 drop_duplicates: bool = False, rate: float = 5.0) -> None:
+                 drop_duplicates: bool = False, rate: float = 5.0, calling_hours: str | None = None,
+                 days: str = "mon-fri", wait: bool = True, suppress: str | os.PathLike | None = None,
+                 allowed_countries: str | None = None, prices: str | os.PathLike | None = None) -> None:
         from ..spec import APPS, DEFAULT_BASE_URL, TOKEN_ENV
 
         super().__init__()
@@ -307,6 +342,30 @@ class Campaign(App):
                                        style=style, layout=W.Layout(width="16em"))
         self.drop_duplicates = W.Checkbox(value=bool(drop_duplicates), description="Leave out repeated callees",
                                           indent=False, layout=W.Layout(width="18em"))
+        # Campaign operations: when to call, whom never to call, where calls may go, what it costs.
+        self.calling_hours = W.Text(value=calling_hours or "", description="Calling hours", style=style,
+                                    placeholder="e.g. 09:00-20:00 (empty: any time)", layout=W.Layout(width="30em"),
+                                    tooltip="the window each row is called in, in the callee's local time")
+        self.days = W.Text(value=days or "", description="Days", style=style, placeholder="mon-fri",
+                           layout=W.Layout(width="16em"), tooltip="mon-fri, sat-sun, mon,wed,fri or all")
+        self.wait_for_hours = W.Checkbox(value=bool(wait), description="Wait for calling hours", indent=False,
+                               layout=W.Layout(width="auto"),
+                               tooltip="ticked: rows outside their hours wait; unticked: they end 'deferred' "
+                                       "and a later Send sends them")
+        self.allowed_countries = W.Text(value=allowed_countries or "", description="Countries", style=style,
+                                        placeholder="e.g. NL,BE (empty: any)", layout=W.Layout(width="30em"),
+                                        tooltip="a number of another country is invalid")
+        self.suppress = W.Text(value="" if suppress is None else os.fspath(suppress), description="Do-not-call",
+                               style=style, placeholder="CSV/TXT path of numbers never to call",
+                               layout=W.Layout(width="32em"))
+        self.suppress_upload = W.FileUpload(accept=".csv,.txt", multiple=False, description="Upload list",
+                                            layout=W.Layout(width="11em"))
+        self.suppress_info = W.HTML()
+        self.prices = W.Text(value="" if prices is None else os.fspath(prices), description="Prices",
+                             style=style, placeholder="CSV country,price_per_minute[,setup] (optional)",
+                             layout=W.Layout(width="40em"))
+        self.estimate = W.HTML()
+        self.uploaded_suppression = None
         self.mapping: dict[str, W.Dropdown] = {}
         self.default_inputs: dict[str, W.Widget] = {}
         self.fields_box = W.VBox()
@@ -333,8 +392,11 @@ class Campaign(App):
         self.base_url.observe(lambda _c: self._show_banner(), names="value")
         self.app.observe(self.guard(lambda _change: self._build_fields(), action="switch app"), names="value")
         self.confirm_text.observe(lambda _c: self._check_confirm_text(), names="value")
+        self.suppress_upload.observe(self.guard(lambda _c: self._take_upload(), action="read the do-not-call list"),
+                                     names="value")
         self._busy = [self.validate, self.dry_run, self.send, self.target, self.app, self.name, self.region,
-                      self.rate, self.drop_duplicates, self.token, self.base_url]
+                      self.rate, self.drop_duplicates, self.token, self.base_url, self.calling_hours, self.days,
+                      self.wait_for_hours, self.allowed_countries, self.suppress, self.suppress_upload, self.prices]
         self.validate.on_click(self.action("validate", self._validate, busy=self._busy, working="validating"))
         self.dry_run.on_click(self.guard(lambda _b: self._start_background(dry_run=True), action="dry run"))
         self.send.on_click(self.guard(self._on_send, action="send"))
@@ -354,11 +416,17 @@ class Campaign(App):
             W.HBox([self.token, self.base_url]),
             W.HBox([self.app, self.name, self.region]),
             W.HBox([self.rate, self.drop_duplicates]),
+            W.HBox([self.calling_hours, self.days, self.wait_for_hours]),
+            W.HBox([self.allowed_countries]),
+            W.HBox([self.suppress, self.suppress_upload]),
+            self.suppress_info,
+            W.HBox([self.prices]),
             self.fields_box,
             W.HBox([self.validate, self.dry_run, self.send, self.stop]),
             self.confirm_box,
             W.HBox([self.progress, self.counts]),
             self.status,
+            self.estimate,
             self.out,
         ]
 
@@ -520,6 +588,8 @@ class Campaign(App):
             "defaults": self.defaults(),
             "region": self.region.value.strip() or None,
             "drop_duplicates": bool(self.drop_duplicates.value),
+            "suppress": self.suppression(),
+            "allowed_countries": self.allowed_countries.value.strip() or None,
             "audio_root": self.audio_root,
             "spelling_root": self.spelling_root,
             # The journal's campaign key, when the journal exists, so the plan shows final ids.
@@ -528,6 +598,70 @@ class Campaign(App):
 
     def campaign_name(self) -> str:
         return self.name.value.strip() or "campaign"
+
+    def send_options(self) -> dict[str, Any]:
+        """The calling-hours options of :class:`~cmvoice_nb.campaign.CampaignSender` the controls stand for."""
+        hours = self.calling_hours.value.strip() or None
+        if hours is None:
+            return {}
+        return {"calling_hours": hours, "days": self.days.value.strip() or "mon-fri",
+                "wait": bool(self.wait_for_hours.value)}
+
+    def prices_path(self) -> str | None:
+        """The price table typed in ``prices``, or None."""
+        return self.prices.value.strip() or None
+
+    # -- the do-not-call list: a path, an upload, or both ---------------------------------------
+    def _take_upload(self) -> None:
+        from ..campaign.suppress import SuppressionList, read_suppression
+
+        files = list(self.suppress_upload.value or ())
+        if not files:
+            return
+        entry = files[-1]
+        name = Path(str(entry.get("name") or "upload.csv")).name  # only the base name, never a path to write
+        data = bytes(entry.get("content") or b"")
+        # The uploaded bytes live in the widget state (and so in a saved notebook): drop them now.
+        self.suppress_upload.value = ()
+        import tempfile
+
+        # The list is read by the library's one reader (CSV column by name or content, TXT), from a
+        # private temporary copy that is removed at once.
+        suffix = ".txt" if name.lower().endswith(".txt") else ".csv"
+        with tempfile.TemporaryDirectory(prefix="cmvoice-dnc-") as folder:
+            copy = Path(folder) / f"list{suffix}"
+            copy.write_bytes(data)
+            region = self.region.value.strip() or None
+            read = read_suppression(copy, region=region)
+        self.uploaded_suppression = SuppressionList(read.numbers, unreadable=read.unreadable, source=name,
+                                                    entries=read.entries, region=region)
+        self._show_suppression()
+
+    def _show_suppression(self) -> None:
+        dnc = self.uploaded_suppression
+        if dnc is None:
+            self.suppress_info.value = ""
+            return
+        text = dnc.report(limit=3)
+        colour = WARN if dnc.unreadable else MUTED
+        self.suppress_info.value = (f"<span style='color:{colour}'>uploaded "
+                                    f"{html.escape(text).replace(chr(10), '<br>')}</span>")
+
+    def suppression(self) -> Any:
+        """The do-not-call list for the next plan: the ``suppress`` path, the upload, both (merged), or None."""
+        from ..campaign.suppress import SuppressionList, read_suppression
+
+        path = self.suppress.value.strip()
+        uploaded = self.uploaded_suppression
+        if not path:
+            return uploaded
+        from_path = read_suppression(path, region=self.region.value.strip() or None)
+        if uploaded is None:
+            return from_path
+        return SuppressionList(from_path.numbers | uploaded.numbers,
+                               unreadable=from_path.unreadable + uploaded.unreadable,
+                               source=f"{from_path.source} + {uploaded.source}",
+                               entries=from_path.entries + uploaded.entries, region=from_path.region)
 
     # -- transport -------------------------------------------------------------------------------
     def client(self) -> Any:
@@ -568,6 +702,7 @@ class Campaign(App):
     def make_plan(self) -> Any:
         from ..campaign import plan_campaign
 
+        self.estimate.value = ""
         self.plan = plan_campaign(self.df, **self.plan_options())
         return self.plan
 
@@ -580,8 +715,15 @@ class Campaign(App):
             show(self.out, table(grouped_problems(plan.problems), caption="Problems (one line per kind)",
                                  failures_first=False))
         colour = OK if not len(plan.problems) else (BAD if valid == 0 else WARN)
+        extra = f", {int(s['suppressed'])} on the do-not-call list" if int(s.get("suppressed", 0)) else ""
         self.set_status(f"{valid} of {rows} rows valid, {int(s['problems'])} problem(s), "
-                        f"{int(s['to_send'])} to send", colour=colour)
+                        f"{int(s['to_send'])} to send{extra}", colour=colour)
+        self._show_estimate(plan)
+
+    def _show_estimate(self, plan: Any) -> None:
+        """Show the plan's estimate (priced when a price table is given) and the calling-hours line."""
+        self.estimate.value = plan.estimate(prices=self.prices_path())._repr_html_() + (
+            f"<div><b>Calling hours</b>: {html.escape(self.calling_hours_text(plan))}</div>")
 
     def _on_send(self, _button: Any = None) -> None:
         if self.working:
@@ -603,11 +745,7 @@ class Campaign(App):
 
     # -- the deliberate step before real calls ---------------------------------------------------------
     def confirmation_facts(self, plan: Any) -> list[tuple[str, str]]:
-        """What the confirmation shows, as (label, text) lines; extend it to add more facts.
-
-        The estimate and calling-hours lines are slots filled by the campaign library when it
-        offers them (they say "not available" until then).
-        """
+        """What the confirmation shows, as (label, text) lines; extend it to add more facts."""
         s = plan.summary()
         countries = callee_countries(plan)
         where = ", ".join(f"{c} {n}" for c, n in countries.most_common()) or "none"
@@ -616,20 +754,35 @@ class Campaign(App):
             ("Base URL", self.target_url()),
             ("Campaign", f"{plan.name} ({plan.app})"),
             ("Calls", f"{int(s['to_send'])} of {int(s['rows'])} rows "
-                      f"({int(s['invalid'])} invalid, {int(s['dropped'])} left out); rows the journal already "
-                      "called are not called again"),
+                      f"({int(s['invalid'])} invalid, {int(s['dropped'])} left out, {int(s['suppressed'])} on the "
+                      "do-not-call list); rows the journal already called are not called again"),
             ("Countries", where),
             ("Estimate", self.estimate_text(plan)),
             ("Calling hours", self.calling_hours_text(plan)),
         ]
 
     def estimate_text(self, plan: Any) -> str:
-        """The cost estimate line of the confirmation (slot: no estimate in the library yet)."""
-        return "not available"
+        """The estimate line of the confirmation: calls, talk minutes and (with ``prices``) the cost."""
+        text = plan.estimate(prices=self.prices_path()).to_text().splitlines()[0]
+        text = text.removeprefix("Estimate: ")
+        return text if self.prices_path() else text + " (no price table: cost not estimated)"
 
     def calling_hours_text(self, plan: Any) -> str:
-        """The calling-hours line of the confirmation (slot: no calling hours in the library yet)."""
-        return "not checked"
+        """The calling-hours line: the window, the days, and how many rows are outside it now."""
+        from ..campaign.hours import describe_waits, parse_calling_hours, window_status
+
+        options = self.send_options()
+        if not options:
+            return "none: every row is called at once, whatever the callee's local time"
+        hours = parse_calling_hours(options["calling_hours"], days=options["days"])
+        text = f"{hours.hours_text} on {hours.days_text}, in each callee's local time"
+        callees = [(r.instruction.callee_list() or [r.callee])[0] for r in plan.rows if r.sendable]
+        if callees:
+            waits = describe_waits(window_status(callees, calling_hours=hours))
+            text += f"; {waits}"
+            if "wait" in waits and not options["wait"]:
+                text += " (not waiting: those rows end 'deferred', a later Send sends them)"
+        return text
 
     def _prepare_real_send(self) -> None:
         self._cancel_pending(None)
@@ -707,10 +860,12 @@ class Campaign(App):
         self._show_banner()  # the simulator's address, once started
         if not dry_run:
             self.journal_dir.mkdir(parents=True, exist_ok=True)
+        if dry_run:
+            self._show_estimate(plan)
         sender = CampaignSender(
             plan, client, journal=None if dry_run else self.journal_path(), dry_run=dry_run,
             rate=float(self.rate.value), burst=max(1, int(self.rate.value)), progress=False,
-            results_path=None if dry_run else self.results_path())
+            results_path=None if dry_run else self.results_path(), **self.send_options())
         self.sender = sender
         self.results = None
         self.last_counts = {}
@@ -725,15 +880,19 @@ class Campaign(App):
         finally:
             self.stop.disabled = True
 
-    def _render_running(self, p: dict) -> str:
+    def _render_running(self, p: dict, wait_text: str = "") -> str:
         parts = [f"done <b>{p.get('sent', 0)}</b> of {p.get('to_send', 0)} this run"]
-        parts += [f"{html.escape(k)} <b>{p[k]}</b>" for k in ("queued", "failed", "rejected", "unknown") if p.get(k)]
+        parts += [f"{html.escape(k)} <b>{p[k]}</b>" for k in ("queued", "suppressed", "deferred", "failed", "rejected",
+                                                                "unknown") if p.get(k)]
+        if p.get("waiting"):
+            parts.append(f"<span style='color:{WARN}'>waiting <b>{p['waiting']}</b>"
+                         + (f" — {html.escape(wait_text)}" if wait_text else "") + "</span>")
         return " &nbsp;·&nbsp; ".join(parts)
 
     @staticmethod
     def render_counts(counts: dict[str, int]) -> str:
         """The honest counts as one HTML line (attention counts in amber)."""
-        attention = {"stopped", "invalid", "failed", "rejected", "unknown", "changed", "already-called"}
+        attention = {"stopped", "deferred", "invalid", "failed", "rejected", "unknown", "changed", "already-called"}
         parts = []
         for key, label in COUNT_LABELS.items():
             n = counts.get(key)
@@ -748,7 +907,7 @@ class Campaign(App):
             p = sender.progress
             self.progress.max = max(1, int(p.get("to_send", 0)))
             self.progress.value = min(self.progress.max, int(p.get("sent", 0)))
-            self.counts.value = self._render_running(p)
+            self.counts.value = self._render_running(p, sender.wait_text if p.get("waiting") else "")
             time.sleep(_POLL_S)
         error = None
         try:
@@ -789,9 +948,14 @@ class Campaign(App):
             text = f"Send finished: {new} new call(s) placed"
             if done_before:
                 text += f", {done_before} already done earlier"
+        if counts.get("suppressed"):
+            text += f"; {counts['suppressed']} on the do-not-call list, not sent"
+        if counts.get("deferred"):
+            text += (f"; {counts['deferred']} deferred (outside their calling hours) — Send again inside the "
+                     "hours sends them")
         if sender.stopped_by_user:
             text += f"; stopped by you, {counts.get('stopped', 0)} not sent — Send again sends the rest"
-        self.set_status(text, colour=WARN if (sender.stopped_by_user or attention) else OK)
+        self.set_status(text, colour=WARN if (sender.stopped_by_user or attention or counts.get("deferred")) else OK)
 
     def wait(self, timeout: float | None = 60.0) -> Any:
         """Block until the current send (and its monitor) finished; return the results."""

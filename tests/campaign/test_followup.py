@@ -169,6 +169,62 @@ def test_suppressed_numbers_are_left_out_in_any_spelling(rig):
     assert plan.left_out.set_index("callee").loc[PEOPLE["ann"], "reason"] == "suppressed"
 
 
+def test_a_row_suppressed_in_wave_1_never_appears_in_wave_2_even_without_the_list(rig):
+    df = pd.DataFrame({"phone": [PEOPLE["ann"], PEOPLE["bob"]]})
+    first = send_campaign(df, rig.sim.client(), journal=rig.journal, app="notification", name="spring",
+                          columns={"callee": "phone"}, suppress=["06 1234 0109"], region="NL",
+                          defaults={"caller": CALLER, "prompt": "Hi", "prompt-type": "TTS",
+                                    "callback-url": rig.rx.url}, **OPTS)
+    rig.settle(first)
+    assert first["status"].tolist() == ["suppressed", "queued"]
+    plan = plan_followup(rig.journal, rig.calls(), now=rig.after(31))   # no list given this time
+    assert {r.callee for r in plan.rows} == {PEOPLE["bob"]}
+    left = plan.left_out.set_index("callee")
+    assert left.loc[PEOPLE["ann"], "reason"] == "suppressed" and left.loc[PEOPLE["ann"], "attempts"] == 0
+    assert plan.left_out_summary().to_dict() == {"suppressed": 1}
+    rig.send(plan)
+    assert PEOPLE["ann"] not in set(rig.placed()["callee"])
+
+
+def test_a_row_deferred_by_its_calling_hours_is_left_out_as_not_sent_not_as_waiting(rig):
+    import datetime as dt
+
+    df = pd.DataFrame({"phone": [PEOPLE["ann"], PEOPLE["bob"]]})
+    sunday = dt.datetime(2026, 3, 29, 12, 0, tzinfo=dt.timezone.utc)
+    first = send_campaign(df, rig.sim.client(), journal=rig.journal, app="notification", name="spring",
+                          columns={"callee": "phone"}, calling_hours="09:00-20:00", days="mon-fri", wait=False,
+                          now=sunday, defaults={"caller": CALLER, "prompt": "Hi", "prompt-type": "TTS",
+                                                "callback-url": rig.rx.url}, **OPTS)
+    assert first["status"].tolist() == ["deferred", "deferred"] and rig.sim.placed_count() == 0
+    plan = plan_followup(rig.journal, [], now="2026-03-30T12:00:00Z")
+    assert plan.rows == []
+    assert plan.left_out_summary().to_dict() == {"not sent": 2}
+
+
+def test_a_csv_suppression_list_with_the_numbers_in_the_second_column_is_read(rig, tmp_path):
+    rig.first_wave()
+    dnc = tmp_path / "dnc.csv"
+    dnc.write_text("name,telefoon,note\nAnn,+31 6 1234 0109,asked\nCem,0031612340311,moved\n", encoding="utf-8")
+    plan = plan_followup(rig.journal, rig.calls(), now=rig.after(31), suppress=dnc)
+    assert {r.callee for r in plan.rows} == {PEOPLE["bob"]}
+    reasons = plan.left_out.set_index("callee")["reason"]
+    assert reasons[PEOPLE["ann"]] == reasons[PEOPLE["cem"]] == "suppressed"
+
+
+def test_a_suppression_list_without_names_is_read_from_the_column_holding_numbers(rig, tmp_path):
+    rig.first_wave()
+    dnc = tmp_path / "dnc.csv"
+    dnc.write_text("Ann;0612340109\nBob;0612340209\n", encoding="utf-8")
+    plan = plan_followup(rig.journal, rig.calls(), now=rig.after(31), suppress=dnc, region="NL")
+    assert {r.callee for r in plan.rows} == {PEOPLE["cem"]}
+
+
+def test_a_missing_suppression_file_is_named(rig, tmp_path):
+    rig.first_wave()
+    with pytest.raises(CampaignError, match="nope.csv: no such file"):
+        plan_followup(rig.journal, rig.calls(), now=rig.after(31), suppress=tmp_path / "nope.csv")
+
+
 def test_another_campaign_still_may_not_call_someone_a_wave_called(rig):
     rig.first_wave()
     rig.send(plan_followup(rig.journal, rig.calls(), now=rig.after(31)))

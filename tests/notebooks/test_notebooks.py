@@ -85,3 +85,17 @@ def test_notebooks_read_no_product_token_and_start_only_loopback_servers():
         text = (NOTEBOOK_DIR / f"{name}.ipynb").read_text(encoding="utf-8")
         assert "0.0.0.0" not in text
         assert "7e577e57" not in text  # the simulator's token is filled in by sim.client(), never typed
+
+
+@pytest.mark.parametrize("executed", ["03_campaign"], indirect=True)
+def test_the_campaign_notebook_sends_a_follow_up_wave_and_shows_reach_per_wave(executed):
+    _name, nb, _work = executed
+    text = "\n".join(o.get("text", "") if o.output_type == "stream" else str(o.get("data", {}).get("text/plain", ""))
+                     for c in nb.cells if c.cell_type == "code" for o in c.outputs)
+    assert "follow-up wave 2" in text
+    assert "wave 1: 8 called" in text and "wave 2: " in text and "answered after 2 attempts" in text
+    html = "\n".join(o["data"]["text/html"] for c in nb.cells if c.cell_type == "code" for o in c.outputs
+                     if "text/html" in o.get("data", {}))
+    assert "<b>Estimate</b>: 4 calls" in html and "cost" in html
+    assert "is on the do-not-call list" in html  # Bob, listed in the CSV's second column
+    assert "Reach per wave" in html or "answered_cumulative" in html

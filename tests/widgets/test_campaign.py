@@ -330,3 +330,136 @@ def test_the_controls_keep_the_public_names_the_issue_lists(people, tmp_path):
     assert isinstance(app.mapping, dict) and isinstance(app.default_inputs, dict)
     assert all(isinstance(w, W.Dropdown) for w in app.mapping.values())
     assert "caller" in app.default_inputs and "callee" in app.mapping  # keyed by wire key
+
+
+# -- issue 14: calling hours, do-not-call list, allowed countries and the estimate in the form ---------
+
+def _closed_days():
+    """A weekday three days from now in Amsterdam: the window is closed today whatever the hour."""
+    import datetime as dt
+    from zoneinfo import ZoneInfo
+
+    day = dt.datetime.now(ZoneInfo("Europe/Amsterdam")) + dt.timedelta(days=3)
+    return day.strftime("%a").lower()
+
+
+def test_a_do_not_call_csv_with_the_numbers_in_the_second_column_leaves_the_row_unsent(people, tmp_path, simulator):
+    dnc = tmp_path / "dnc.csv"
+    dnc.write_text("who,telefoon\nBob,0031 6 1234 5611\n", encoding="utf-8")
+    app = _app(people, tmp_path, simulator=simulator, columns={"callee": "phone"}, rate=50)
+    app.suppress.value = str(dnc)
+    app.send.click()
+    results = app.wait(30)
+    assert app.last_error is None, app.last_error
+    assert results.set_index("callee").loc["+31612345611", "status"] == "suppressed"
+    assert simulator.placed_count() == 2 and "+31612345611" not in set(simulator.calls["callee"])
+    assert app.last_counts == {"new": 2, "suppressed": 1, "invalid": 1}
+    assert "do-not-call (not sent) <b>1</b>" in app.counts.value
+    assert "1 on the do-not-call list, not sent" in app.status.value
+
+
+def test_an_uploaded_do_not_call_list_is_read_then_its_bytes_are_dropped(people, tmp_path, simulator):
+    from .conftest import upload_entry
+
+    app = _app(people, tmp_path, simulator=simulator, columns={"callee": "phone"}, rate=50)
+    app.suppress_upload.value = (upload_entry("dnc.txt", b"06 1234 5610  # asked us\nnot a number\n"),)
+    assert app.suppress_upload.value == ()  # nothing of the file stays in the widget state
+    assert app.uploaded_suppression == {"+31612345610"}
+    assert "dnc.txt" in app.suppress_info.value and "not a number" in app.suppress_info.value
+    app.send.click()
+    results = app.wait(30)
+    assert results.set_index("callee").loc["+31612345610", "status"] == "suppressed"
+    assert sorted(simulator.calls["callee"]) == ["+31612345609", "+31612345611"]
+
+
+def test_a_missing_do_not_call_file_is_named_and_nothing_is_sent(people, tmp_path, simulator):
+    app = _app(people, tmp_path, simulator=simulator, columns={"callee": "phone"})
+    app.suppress.value = str(tmp_path / "gone.csv")
+    app.send.click()
+    app.wait(30)
+    assert "gone.csv" in app.status.value and "no such file" in app.status.value
+    assert simulator.placed_count() == 0
+
+
+def test_allowed_countries_make_a_french_number_invalid(tmp_path):
+    people = pd.DataFrame({"callee": ["+31612345610", "+33612345678"]})
+    app = Campaign(people, name="t", journal_dir=tmp_path, defaults=PLAIN)
+    app.allowed_countries.value = "NL"
+    app.validate.click()
+    assert app.last_error is None, app.last_error
+    assert [r.valid for r in app.plan.rows] == [True, False]
+    assert "country FR not allowed (allowed: NL)" in str(app.out.outputs)
+    assert "1 of 2 rows valid" in app.status.value
+
+
+def test_validate_and_dry_run_show_the_estimate_priced_with_the_prices_file(people, tmp_path, simulator):
+    prices = tmp_path / "prices.csv"
+    prices.write_text("country,price_per_minute,setup\nNL,0.06,0.01\n", encoding="utf-8")
+    app = _app(people, tmp_path, simulator=simulator, columns={"callee": "phone"})
+    app.validate.click()
+    assert "<b>Estimate</b>: 3 calls" in app.estimate.value and "answered, cost" not in app.estimate.value
+    app.prices.value = str(prices)
+    app.dry_run.click()
+    app.wait(30)
+    expected = app.plan.estimate(prices=str(prices))
+    assert expected.cost > 0 and f"answered, cost {expected.cost:.4f}" in app.estimate.value
+    assert "Calling hours</b>: none" in app.estimate.value
+    assert simulator.placed_count() == 0
+
+
+def test_a_closed_window_without_waiting_defers_the_rows_and_calls_nobody(people, tmp_path, simulator):
+    app = _app(people, tmp_path, simulator=simulator, columns={"callee": "phone"}, rate=50)
+    app.calling_hours.value = "09:00-20:00"
+    app.days.value = _closed_days()
+    app.wait_for_hours.value = False
+    app.send.click()
+    results = app.wait(30)
+    assert app.last_error is None, app.last_error
+    assert (results["status"] == "deferred").sum() == 3 and simulator.placed_count() == 0
+    assert app.last_counts == {"deferred": 3, "invalid": 1}
+    assert "deferred — outside calling hours <b>3</b>" in app.counts.value
+    assert "3 deferred" in app.status.value
+
+
+def test_rows_waiting_for_their_calling_hours_are_shown_while_the_send_runs(people, tmp_path, simulator):
+    app = _app(people, tmp_path, simulator=simulator, columns={"callee": "phone"}, rate=50)
+    app.calling_hours.value = "09:00-20:00"
+    app.days.value = _closed_days()
+    app.send.click()  # wait ticked (the default): the rows wait for their window
+    _wait_until(lambda: "waiting" in app.counts.value)
+    assert "wait for their calling hours" in app.counts.value and "opens" in app.counts.value
+    assert simulator.placed_count() == 0
+    app.stop.click()
+    app.wait(30)
+    assert app.sender.done and simulator.placed_count() == 0
+
+
+def test_the_real_api_confirmation_shows_the_estimate_and_the_calling_hours(people, tmp_path, no_token_env):
+    app = _app(people, tmp_path, columns={"callee": "phone"}, token=SECRET)
+    app.calling_hours.value = "09:00-20:00"
+    app.days.value = _closed_days()
+    app.wait_for_hours.value = False
+    app.target.value = PROVIDER
+    app.send.click()
+    summary = app.confirm_summary.value
+    assert "Estimate</th><td>3 calls" in summary and "no price table" in summary
+    assert f"09:00-20:00 on {_closed_days()}" in summary and "3 rows wait" in summary and "deferred" in summary
+
+
+def test_the_new_controls_have_public_names(people, tmp_path):
+    import ipywidgets as W
+
+    app = _app(people, tmp_path)
+    for name in ("calling_hours", "days", "wait_for_hours", "suppress", "suppress_upload", "allowed_countries",
+                 "prices", "estimate"):
+        assert isinstance(getattr(app, name), W.Widget), name
+        assert name in repr(app)
+
+
+def test_bad_calling_hours_are_said_in_the_forms_words_and_nothing_is_sent(people, tmp_path, simulator):
+    app = _app(people, tmp_path, simulator=simulator, columns={"callee": "phone"})
+    app.calling_hours.value = "25:00-26:00"
+    app.send.click()
+    app.wait(30)
+    assert "Calling hours: start time 25:00" in app.status.value and "calling_hours=" not in app.status.value
+    assert simulator.placed_count() == 0 and not app.send.disabled
