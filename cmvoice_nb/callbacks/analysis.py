@@ -494,6 +494,21 @@ def _number_tail(value: Any) -> set[str]:
     return {t for t in tails if len(t) >= 6}
 
 
+def _row_status(rows: pd.DataFrame) -> pd.Series:
+    """Each results row's status, trimmed and lower-cased; ``""`` where none was recorded.
+
+    A results CSV with a blank status cell (a hand-edited or truncated file) reads back as
+    missing; every comparison of the funnel goes through here, so a missing status is an empty
+    word ("fate not recorded") and never a ``pd.NA`` whose truth value is ambiguous.
+
+    Examples
+    --------
+    >>> _row_status(pd.DataFrame({"status": [" Queued", None, ""]})).tolist()
+    ['queued', '', '']
+    """
+    return rows["status"].astype("string").str.strip().str.lower().fillna("")
+
+
 def _match_rows(rows: pd.DataFrame, calls: pd.DataFrame) -> np.ndarray:
     """For each callback, the position of the campaign row it belongs to, or -1.
 
@@ -501,7 +516,9 @@ def _match_rows(rows: pd.DataFrame, calls: pd.DataFrame) -> np.ndarray:
     any whose call may exist (an ``unknown`` row: the answer never came; or a ``queued`` row of
     results without a ``call_ids`` column) owns the callbacks with its instruction id whose call
     id no row recorded, provided the callee agrees and the call did not start before the row was
-    sent (:data:`SENT_AT_TOLERANCE`). Rows that placed nothing (invalid, rejected, ...) own none.
+    sent (:data:`SENT_AT_TOLERANCE`). A row whose status was not recorded (a blank cell) may
+    have called too, so it is matched the same way. Rows that placed nothing (invalid,
+    rejected, ...) own none.
     """
     owner = np.full(len(calls), -1, dtype="int64")
     if not len(calls) or not len(rows):
@@ -510,7 +527,7 @@ def _match_rows(rows: pd.DataFrame, calls: pd.DataFrame) -> np.ndarray:
     cb_call = [c.strip().lower() if isinstance(c, str) else None for c in calls["call_id"].tolist()]
     ids_per_row = (list(map(_split_ids, rows["call_ids"].tolist())) if "call_ids" in rows.columns
                    else [[] for _ in range(len(rows))])
-    status = rows["status"].astype("string").str.strip().str.lower().tolist()
+    status = _row_status(rows).tolist()
     claimed: dict[str, int] = {}
     # A call id may be quoted by more than one row (a row refused as already called names the
     # earlier call): the row that placed it (queued/unknown) owns it, else the first to name it.
@@ -526,7 +543,9 @@ def _match_rows(rows: pd.DataFrame, calls: pd.DataFrame) -> np.ndarray:
     by_iid: dict[str, int] = {}
     for pos, (iid, ids, state) in enumerate(zip(rows["instruction_id"].tolist(), ids_per_row, status)):
         # Only a row whose call may exist: invalid, rejected, failed, skipped... placed nothing.
-        if not ids and state in MAY_HAVE_CALLED and isinstance(iid, str) and iid:
+        # A row without a recorded status may have called: its own callback (same callee, not
+        # earlier than its sending) is still its own, not another campaign's.
+        if not ids and (state in MAY_HAVE_CALLED or state == "") and isinstance(iid, str) and iid:
             by_iid.setdefault(iid, pos)
     if not by_iid:
         return owner
@@ -594,7 +613,11 @@ def funnel(results: Any, calls: Any, *, valid: Any = None) -> Funnel:
     calls = _calls_frame(calls)
     is_valid = _validator(valid)
     rows = results.copy()
-    status = rows["status"].astype("string").str.strip().str.lower()
+    status = _row_status(rows)
+    blank = int((status == "").sum())
+    if blank:
+        log.warning("%d campaign results row(s) have no status: counted as sent only when a callback shows "
+                    "their call", blank)
 
     owner = _match_rows(rows, calls)
     matched = owner >= 0

@@ -381,3 +381,49 @@ def test_a_call_quoted_by_a_refused_row_belongs_to_the_row_that_placed_it():
     f = funnel(results, load_callbacks([callback(0, instruction_id="p-ann")]))
     assert f.rows["callbacks"].tolist() == [0, 1]
     assert f.stages.set_index("stage")["rows"].tolist() == [2, 1, 1, 1, 1]
+
+
+# --- results with missing values (a hand-edited or truncated results CSV) -------------------------
+
+MALFORMED_RESULTS_CSV = (
+    "row,instruction_id,callee,status,http_status,call_ids,error,attempts,sent_at\n"
+    "0,spring-0,+31612345610,queued,200,c-0,,1,2024-03-01T09:00:00.000Z\n"
+    "1,spring-1,+31612345611,,,,,,\n"                       # status and call ids blank
+    "2,spring-2,+31612345612,queued,200,,,1,2024-03-01T09:00:01.000Z\n"  # call ids blank
+    "3,spring-3,+31612345613,   ,,,,,\n"                    # status only spaces
+    "4,spring-4,+31612345614,invalid,,,bad number,0,\n"
+)
+
+
+def test_a_results_csv_with_blank_status_and_call_ids_gives_a_funnel_not_a_type_error(tmp_path):
+    path = tmp_path / "results.csv"
+    path.write_text(MALFORMED_RESULTS_CSV, encoding="utf-8")
+    calls = load_callbacks([
+        {"type": "otp-finished", "call-id": "c-0", "instruction-id": "spring-0", "callee": "0031612345610",
+         "result": {"code": 10}},
+        # Row 1's own call: same instruction id and callee, its call id never recorded.
+        {"type": "otp-finished", "call-id": "c-1", "instruction-id": "spring-1", "callee": "0031612345611",
+         "result": {"code": 9}},
+    ])
+    f = funnel(path, calls)
+    stages = dict(zip(f.stages["stage"], f.stages["rows"]))
+    # Rows 0 and 2 are queued; row 1 has no status but its callback shows the call was placed;
+    # row 3 has no status and no callback: not counted as sent; row 4 was invalid.
+    assert stages == {"rows": 5, "sent": 3, "queued": 3, "callback received": 2, "answered": 1}
+    assert f.rows.loc[1, "stage"] == "callback received" and f.rows.loc[1, "outcome"] == "Cancelled"
+    assert f.rows.loc[3, "stage"] == "not sent"
+    assert f.unmatched_callbacks.empty and f.waiting.index.tolist() == [2]
+
+
+def test_a_results_frame_with_missing_statuses_never_claims_another_persons_call():
+    results = pd.DataFrame({"instruction_id": ["a", "b"], "callee": ["+31612345610", "+31612345611"],
+                            "status": pd.array([None, pd.NA], dtype="string"), "call_ids": [None, np.nan]})
+    calls = load_callbacks([
+        # Same instruction id as row "a", but someone else was called: another campaign's call.
+        {"type": "otp-finished", "call-id": "x", "instruction-id": "a", "callee": "+32470123456",
+         "result": {"code": 10}},
+    ])
+    f = funnel(results, calls)
+    assert dict(zip(f.stages["stage"], f.stages["rows"]))["sent"] == 0
+    assert f.rows["stage"].tolist() == ["not sent", "not sent"]
+    assert f.id_collisions["call_id"].tolist() == ["x"]
