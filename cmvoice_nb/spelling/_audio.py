@@ -167,3 +167,32 @@ def loudness_lufs(x: np.ndarray, samplerate: int) -> float:
         warnings.simplefilter("ignore")
         value = float(_meter(int(samplerate)).integrated_loudness(x))
     return value + correction if math.isfinite(value) else float("-inf")
+
+
+#: Most characters a report's single preview player spells.
+PREVIEW_CHARS = 10
+
+
+def preview_player(root: Any, locale: str, chars: Any) -> tuple[str, str]:
+    """``(code, player)``: one ``<audio>`` player spelling *chars* (at most :data:`PREVIEW_CHARS`) from the set.
+
+    A report shows this one player instead of one per character (36 players make a notebook
+    thousands of pixels tall). Characters whose file is a symbolic link or not a regular file
+    are left out, so the player never embeds what a link points at; ``("", "")`` when nothing
+    can be played.
+    """
+    from pathlib import Path
+
+    from .check import resolve_folder
+    from .preview import preview_wav
+
+    try:
+        folder = resolve_folder(root, locale)
+        playable = [c for c in chars
+                    if not (folder / f"{c}.wav").is_symlink() and (folder / f"{c}.wav").is_file()]
+        code = "".join(playable[:PREVIEW_CHARS])
+        if not code:
+            return "", ""
+        return code, audio_player(preview_wav(Path(root), code, locale=locale))
+    except Exception:  # noqa: BLE001 - no player rather than a broken report
+        return "", ""
