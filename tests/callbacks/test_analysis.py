@@ -427,3 +427,57 @@ def test_a_results_frame_with_missing_statuses_never_claims_another_persons_call
     assert dict(zip(f.stages["stage"], f.stages["rows"]))["sent"] == 0
     assert f.rows["stage"].tolist() == ["not sent", "not sent"]
     assert f.id_collisions["call_id"].tolist() == ["x"]
+
+
+# --- a funnel over one period (the dashboard's date filter) -----------------------------------------
+
+def two_day_campaign():
+    """Row 0 sent on 1 March, row 1 on 2 March, row 2 never sent; each sent row has its callback that day."""
+    results = pd.DataFrame({
+        "instruction_id": ["d1", "d2", "bad"], "callee": ["+31612345610", "+31612345611", "+31612345612"],
+        "status": ["queued", "queued", "invalid"], "call_ids": ["c-d1", "c-d2", None],
+        "sent_at": pd.to_datetime(["2024-03-01T09:00:00Z", "2024-03-02T23:30:00Z", None], utc=True)})
+    calls = load_callbacks([
+        {"type": "otp-finished", "call-id": "c-d1", "instruction-id": "d1", "result": {"code": 10},
+         "started-on": "2024-03-01T09:00:05Z"},
+        {"type": "otp-finished", "call-id": "c-d2", "instruction-id": "d2", "result": {"code": 10},
+         "started-on": "2024-03-02T23:30:04Z"},
+    ])
+    return results, calls
+
+
+def test_a_funnel_over_one_day_compares_that_days_rows_with_that_days_calls():
+    results, calls = two_day_campaign()
+    f = funnel(results, calls, since=dt.date(2024, 3, 2), until="2024-03-02")
+    stages = dict(zip(f.stages["stage"], f.stages["rows"]))
+    # Day 2 only: its row, the never-sent row, and its own callback: 1 of 1 sent answered (100 %, not 50 %).
+    assert stages == {"rows": 2, "sent": 1, "queued": 1, "callback received": 1, "answered": 1}
+    assert f.rows.index.tolist() == [1, 2] and f.unmatched_callbacks.empty
+    assert f.notes == ["2 of 3 results rows sent in the period (or never sent)"]
+    assert "note: 2 of 3 results rows" in f.to_text()
+
+
+def test_the_period_is_read_in_the_given_time_zone():
+    results, calls = two_day_campaign()
+    # 23:30 UTC on 2 March is already 3 March in Amsterdam.
+    f = funnel(results, calls, since="2024-03-03", tz="Europe/Amsterdam")
+    assert f.rows.index.tolist() == [1, 2]
+    assert dict(zip(f.stages["stage"], f.stages["rows"]))["answered"] == 1
+
+
+def test_a_period_ending_before_it_starts_is_a_clear_error():
+    results, calls = two_day_campaign()
+    with pytest.raises(AnalysisError, match="is not after since"):
+        funnel(results, calls, since="2024-03-02", until="2024-03-01")
+    with pytest.raises(AnalysisError, match="since='yesterday-ish' is not a date"):
+        funnel(results, calls, since="yesterday-ish")
+
+
+def test_the_funnel_warns_when_results_and_callbacks_do_not_overlap():
+    results, _ = two_day_campaign()
+    others = load_callbacks([{"type": "otp-finished", "call-id": "zz", "instruction-id": "other-1",
+                              "result": {"code": 10}}])
+    f = funnel(results, others)
+    assert any("none of the 1 callbacks belongs to these results" in n for n in f.notes)
+    assert "none of the 1 callbacks" in f._repr_html_()
+    assert funnel(*two_day_campaign()).notes == []
