@@ -481,3 +481,16 @@ def test_the_funnel_warns_when_results_and_callbacks_do_not_overlap():
     assert any("none of the 1 callbacks belongs to these results" in n for n in f.notes)
     assert "none of the 1 callbacks" in f._repr_html_()
     assert funnel(*two_day_campaign()).notes == []
+
+
+def test_a_results_csv_with_an_unclosed_quote_is_refused_naming_the_row_and_column(tmp_path):
+    from cmvoice_nb.errors import CampaignError
+
+    path = tmp_path / "results.csv"
+    # The quote opened in row 0 swallows row 1: pandas reads one row whose id spans two lines.
+    path.write_bytes(b'row,instruction_id,status\n0,"a,queued\n1,b,queued,extra,"x\n')
+    with pytest.raises(CampaignError, match=r"results.csv: cannot read campaign results: row 0: instruction_id runs "
+                                            r"over several lines .*a quote \(\"\) is not closed"):
+        load_results(path)
+    with pytest.raises(CampaignError, match="is not closed"):
+        funnel(path, [])
