@@ -266,10 +266,12 @@ class DTMFSummary:
         )
 
     def _repr_html_(self) -> str:
-        return (
-            "<b>DTMF input</b>" + self.overview.to_frame("value").to_html()
-            + self.digits.head(20).to_html(index=False)
-        )
+        from .._tables import facts_html, format_value, to_html
+
+        # Shares as percentages, counts as whole numbers: the overview mixes both in one column.
+        facts = [(k, format_value(v, percent=k.endswith("_share"))) for k, v in self.overview.items()]
+        return (facts_html(facts, caption="DTMF input")
+                + to_html(self.digits, max_rows=20, failures_first=False, caption="Inputs, most frequent first"))
 
 
 def _validator(valid: Any) -> Callable[[str], bool]:

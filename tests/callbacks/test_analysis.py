@@ -494,3 +494,9 @@ def test_a_results_csv_with_an_unclosed_quote_is_refused_naming_the_row_and_colu
         load_results(path)
     with pytest.raises(CampaignError, match="is not closed"):
         funnel(path, [])
+
+
+def test_the_dtmf_summary_renders_in_the_shared_style_with_shares_as_percentages(calls):
+    page = dtmf_summary(calls)._repr_html_()
+    assert page.count("<div class='cmvoice-table-box'>") == 2
+    assert ">66.7 %<" in page and ">0.666" not in page  # 2 valid of 3 answered
