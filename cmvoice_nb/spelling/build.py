@@ -268,7 +268,7 @@ class SpellingBuildReport:
         caption = (f"Spelling set {self.locale}: {len(self.rows)} characters from {self.route}, "
                    f"{self.level_lufs:.1f} LUFS (BS.1770), written to {self.folder}")
         # One player spelling a few characters, never one per character (a wall of 36 players).
-        code, player = _audio.preview_player(self.root, self.locale, [r["char"] for r in self.rows])
+        code, player = _audio.preview_player(self.folder, [r["char"] for r in self.rows])
         listen = (f"<div>Listen to <code>{html.escape(code)}</code> as the provider will spell it: {player}</div>"
                   if player else "")
         return to_html(frame, caption=caption, failures_first=False, max_rows=None) + notes_html(self.notes) + listen

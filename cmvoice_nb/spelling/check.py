@@ -226,7 +226,7 @@ class SpellingCheckReport:
         # else the characters that passed.
         ok_chars = [r["char"] for r in self.rows if r["ok"]]
         code = next((c.lower() for c in self.codes[:1] if c and set(c.lower()) <= set(ok_chars)), None)
-        said, player = _audio.preview_player(self.folder, self.locale, code if code else ok_chars)
+        said, player = _audio.preview_player(self.folder, code if code else ok_chars)
         listen = (f"<div>Listen to <code>{html.escape(said)}</code> spelled from the set: {player}</div>"
                   if player else "")
         return (verdict + notes_html(self.problems, title="Problems", colour="#cf222e")
