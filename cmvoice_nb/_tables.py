@@ -297,3 +297,33 @@ class Table:
 
     def __repr__(self) -> str:
         return f"<Table {self.caption!r} {getattr(self.data, 'shape', '')}>"
+
+
+def facts_html(pairs: Any, *, caption: str = "") -> str:
+    """``(label, value)`` pairs as a two-column table (``what`` / ``value``) in the shared style.
+
+    For the reports' headline figures: a value is formatted like any cell (blank when missing,
+    lists as ``a; b``, paths shortened).
+
+    Examples
+    --------
+    >>> "cmvoice-table-box" in facts_html([("rows", 3), ("bad lines", 0)], caption="Loaded")
+    True
+    """
+    import pandas as pd
+
+    items = list(pairs.items()) if isinstance(pairs, dict) else list(pairs)
+    frame = pd.DataFrame({"what": [str(k) for k, _ in items], "value": pd.Series([v for _, v in items],
+                                                                                  dtype=object)})
+    return to_html(frame, caption=caption, failures_first=False, max_rows=None)
+
+
+def notes_html(items: Any, *, title: str = "", colour: str = "") -> str:
+    """A short bulleted list of plain sentences (problems, warnings, notes), escaped; empty for none."""
+    items = [format_value(i) for i in items]
+    if not items:
+        return ""
+    style = f" style='color:{colour}'" if colour else ""
+    head = f"<div><b>{html.escape(title)}</b></div>" if title else ""
+    body = "".join(f"<li{style}>{html.escape(i)}</li>" for i in items)
+    return f"{head}<ul class='cmvoice-notes'>{body}</ul>"

@@ -231,3 +231,23 @@ def test_a_validation_error_quoting_the_token_is_scrubbed_too(echo_server):
     assert_no_token(str(info.value) + repr(info.value.args), "the validation error")
     assert_no_token(repr(vars(info.value)), "the validation error's problems")
     assert info.value.problems[0].field == "prompt"  # still Problems, only the value blanked
+
+
+@pytest.mark.parametrize("status, kind", [(400, "json"), (200, "json")])
+def test_a_campaign_senders_notebook_view_never_shows_the_token(echo_server, tmp_path, status, kind):
+    import pandas as pd
+
+    from cmvoice_nb import plan_campaign
+    from cmvoice_nb.campaign.send import CampaignSender
+
+    echo_server.answer = (status, kind)
+    plan = plan_campaign(pd.DataFrame({"callee": ["+31612345610", "+31612345611"]}), app="notification",
+                         name="leak", defaults={"caller": "+31201234567", "prompt": "Hi", "prompt-type": "TTS"})
+    client = VoiceClient(TOKEN, base_url=echo_server.base_url, timeout=5)
+    sender = CampaignSender(plan, client, journal=tmp_path / "j.sqlite", rate=50, progress=False)
+    sender.start()
+    sender.wait(30)
+    page = sender._repr_html_()
+    assert "cmvoice-table-box" in page and "Results (2 rows" in page
+    assert_no_token(page, "CampaignSender._repr_html_()")
+    assert_no_token(repr(sender), "repr(CampaignSender)")

@@ -145,7 +145,7 @@ class PromptReport:
         }
 
     def __repr__(self) -> str:
-        label = str(self.path) if self.path is not None else (self.source or self.name or "<bytes>")
+        label = str(self.path) if self.path is not None else (self.source or self.name or "in-memory audio")
         state = "ok" if self.ok else f"{len(self.problems)} problem{'s' if len(self.problems) != 1 else ''}"
         fmt = ", ".join(str(v) for v in (
             self.codec,
@@ -167,28 +167,25 @@ class PromptReport:
         return encode_wav(np.clip(self._samples[:n], -1, 1), target="pcm16", samplerate=self._samples_rate)
 
     def _repr_html_(self) -> str:
-        esc = html.escape
+        from .._tables import facts_html, notes_html
+
         label = str(self.path) if self.path is not None else (self.name or "in-memory audio")
         colour = "#1a7f37" if self.ok else "#cf222e"
         verdict = "compliant" if self.ok else "NOT compliant"
-        rows = []
         d = self.to_dict()
-        for key in ("container", "codec", "samplerate", "channels", "bits", "duration_s", "peak_dbfs",
-                    "rms_dbfs", "leading_silence_s", "trailing_silence_s"):
-            val = d[key]
-            rows.append(f"<tr><th style='text-align:left'>{esc(key)}</th><td>{esc('—' if val is None else str(val))}</td></tr>")
-        items = "".join(f"<li style='color:#cf222e'>{esc(p)}</li>" for p in self.problems)
-        items += "".join(f"<li style='color:#9a6700'>{esc(w)}</li>" for w in self.warnings)
+        facts = [(key, d[key]) for key in ("container", "codec", "samplerate", "channels", "bits", "duration_s",
+                                          "peak_dbfs", "rms_dbfs", "leading_silence_s", "trailing_silence_s")]
+        if self.source is not None and self.source != label:
+            facts.insert(0, ("made from", self.source))
         player = ""
         wav = self._player_wav()
         if wav is not None:
             player = audio_player(wav)
         return (
-            f"<div class='cmvoice-prompt-report'><b>{esc(label)}</b> — "
+            f"<div class='cmvoice-prompt-report'><b>{html.escape(label)}</b> — "
             f"<span style='color:{colour}'>{verdict}</span>"
-            f"<table>{''.join(rows)}</table>"
-            + (f"<ul>{items}</ul>" if items else "")
-            + player + "</div>"
+            + notes_html(self.problems, colour="#cf222e") + notes_html(self.warnings, colour="#9a6700")
+            + facts_html(facts) + player + "</div>"
         )
 
 
@@ -448,7 +445,7 @@ def check_prompt(path_or_bytes: Any, *, name: str | None = None, allow_pcm16: bo
     """
     report = PromptReport(name=name)
     try:
-        data, path = read_source_bytes(path_or_bytes, max_bytes=max_bytes)
+        data, path = read_source_bytes(path_or_bytes, max_bytes=max_bytes, name=name)
     except AudioError as exc:
         report.path = Path(path_or_bytes) if isinstance(path_or_bytes, (str, os.PathLike)) else None
         if report.name is None and report.path is not None:

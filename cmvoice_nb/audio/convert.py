@@ -129,7 +129,7 @@ def convert_prompt(src: Any, dst: str | os.PathLike | None = None, *, target: st
                    trim_threshold_dbfs: float = -45.0, padding_s: float = 0.1,
                    overwrite: bool = True, max_duration_s: float | None = DEFAULT_MAX_DURATION_S,
                    durable: bool = True, strict: bool = False,
-                   max_bytes: int | None = DEFAULT_MAX_BYTES) -> PromptReport:
+                   max_bytes: int | None = DEFAULT_MAX_BYTES, name: str | None = None) -> PromptReport:
     """Convert *src* to a telephony WAV and return the report of the result.
 
     Parameters
@@ -156,6 +156,10 @@ def convert_prompt(src: Any, dst: str | os.PathLike | None = None, *, target: st
         what is there. Without it such a source converts, and the report's ``warnings``
         start with what the listener will hear, e.g. ``"source is truncated: only 2.0 s of
         the declared 4.0 s will play ..."``.
+    name
+        What to call in-memory input (``bytes``, a file object without a name) in errors and
+        in the report's ``source``: the uploaded file's name, so messages never say ``<bytes>``.
+        A folder *dst* then gets ``<name stem>.wav``.
     durable
         fsync the written file and its folder before returning. Either way the file is
         written under a temporary name and renamed, so it is all-or-nothing; batches pass
@@ -174,7 +178,7 @@ def convert_prompt(src: Any, dst: str | os.PathLike | None = None, *, target: st
     """
     if target not in TARGETS:
         raise AudioError(f"unknown target {target!r}: expected one of {', '.join(TARGETS)}")
-    label = _source_label(src)
+    label = _source_label(src) if not name or isinstance(src, (str, os.PathLike)) else str(name)
     out_path: Path | None = None
     if dst is not None:
         out_path = Path(dst)
@@ -192,7 +196,7 @@ def convert_prompt(src: Any, dst: str | os.PathLike | None = None, *, target: st
                 raise AudioError("destination exists and overwrite=False", path=out_path)
     findings: list[str] = []
     samples, rate, source_channels = _load(src, max_duration_s=max_duration_s, mono=True, max_bytes=max_bytes,
-                                           findings=findings)
+                                           findings=findings, name=label)
     if findings and strict:
         raise AudioError("; ".join(findings) + " — refused with strict=True (--strict). Fix: re-export or "
                          "re-download the source, or convert without strict to keep what is there", path=label)

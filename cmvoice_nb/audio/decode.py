@@ -61,7 +61,10 @@ def find_ffmpeg() -> str | None:
         return None
 
 
-def _describe(src: Any) -> str:
+def _describe(src: Any, name: str | None = None) -> str:
+    # The caller's name for in-memory data (an upload's file name) beats "<bytes>".
+    if name:
+        return str(name)
     if isinstance(src, (str, os.PathLike)):
         return str(src)
     name = getattr(src, "name", None)
@@ -172,16 +175,18 @@ def _still_regular(path: Path, size: int) -> Path | None:
     return path if stat.S_ISREG(st.st_mode) and st.st_size == size else None
 
 
-def read_source_bytes(src: Any, *, max_bytes: int | None = DEFAULT_MAX_BYTES) -> tuple[bytes, Path | None]:
+def read_source_bytes(src: Any, *, max_bytes: int | None = DEFAULT_MAX_BYTES,
+                      name: str | None = None) -> tuple[bytes, Path | None]:
     """Read a path, bytes-like or binary file object into bytes; return ``(data, path_or_None)``.
 
     Paths go through :func:`read_regular_file` (regular files only, at most *max_bytes*);
-    in-memory inputs and file objects are held to *max_bytes* too.
+    in-memory inputs and file objects are held to *max_bytes* too. *name* is what an error
+    about in-memory data calls it (the uploaded file's name).
     """
     if isinstance(src, (bytes, bytearray, memoryview)):
         data = bytes(src)
         if max_bytes is not None and len(data) > max_bytes:
-            raise AudioError(_too_large(len(data), max_bytes))
+            raise AudioError(_too_large(len(data), max_bytes), path=name or None)
         return data, None
     if isinstance(src, (str, os.PathLike)):
         path = Path(src)
@@ -189,11 +194,11 @@ def read_source_bytes(src: Any, *, max_bytes: int | None = DEFAULT_MAX_BYTES) ->
     if hasattr(src, "read"):
         data = src.read() if max_bytes is None else src.read(int(max_bytes) + 1)
         if isinstance(data, str):
-            raise AudioError("file object is open in text mode; open it with 'rb'", path=_describe(src))
-        name = getattr(src, "name", None)
+            raise AudioError("file object is open in text mode; open it with 'rb'", path=_describe(src, name))
         if max_bytes is not None and len(data) > max_bytes:
-            raise AudioError(_too_large(len(data), max_bytes), path=_describe(src))
-        return bytes(data), Path(name) if isinstance(name, str) else None
+            raise AudioError(_too_large(len(data), max_bytes), path=_describe(src, name))
+        own = getattr(src, "name", None)
+        return bytes(data), Path(own) if isinstance(own, str) else None
     raise AudioError(
         f"unsupported input type {type(src).__name__}: expected a path, bytes, a binary file, "
         "a (numpy array, samplerate) pair or a pydub AudioSegment"
@@ -502,19 +507,20 @@ def _as_mono32(x: np.ndarray) -> np.ndarray:
 
 
 def _load(src: Any, *, max_duration_s: float | None, mono: bool, max_bytes: int | None = DEFAULT_MAX_BYTES,
-          findings: list[str] | None = None) -> tuple[np.ndarray, int, int]:
+          findings: list[str] | None = None, name: str | None = None) -> tuple[np.ndarray, int, int]:
     """The decoder behind :func:`load_audio` and :func:`load_mono`.
 
     *findings*, when given, collects what is wrong with the source that decoding
     works around (a truncated file, sizes marked unknown, ...), in words for a listener.
+    *name* is what errors call in-memory data (default ``<bytes>``).
     """
     if isinstance(src, tuple) or _is_audio_segment(src):
         x, rate = _from_array(src) if isinstance(src, tuple) else _from_segment(src)
         _check_length(len(x), rate, max_duration_s, None)
         channels = 1 if x.ndim == 1 else int(x.shape[1])
         return (_as_mono32(x) if mono else x), rate, channels
-    data, path = read_source_bytes(src, max_bytes=max_bytes)
-    where = path if path is not None else _describe(src)
+    data, path = read_source_bytes(src, max_bytes=max_bytes, name=name)
+    where = path if path is not None else _describe(src, name)
     if not data:
         raise AudioError("file is empty (0 bytes)", path=where)
     kind = sniff_format(data)

@@ -26,6 +26,7 @@ _EXPORTS = {
     "dtmf_summary": "analysis",
     "DTMFSummary": "analysis",
     "funnel": "analysis",
+    "scope_results": "analysis",
     "reach_by_wave": "analysis",
     "Funnel": "analysis",
     "load_results": "analysis",

@@ -8,7 +8,8 @@ from __future__ import annotations
 import logging
 import os
 import re
-from dataclasses import dataclass
+import datetime as dt
+from dataclasses import dataclass, field
 from typing import Any, Callable, Sequence
 
 import numpy as np
@@ -265,10 +266,12 @@ class DTMFSummary:
         )
 
     def _repr_html_(self) -> str:
-        return (
-            "<b>DTMF input</b>" + self.overview.to_frame("value").to_html()
-            + self.digits.head(20).to_html(index=False)
-        )
+        from .._tables import facts_html, format_value, to_html
+
+        # Shares as percentages, counts as whole numbers: the overview mixes both in one column.
+        facts = [(k, format_value(v, percent=k.endswith("_share"))) for k, v in self.overview.items()]
+        return (facts_html(facts, caption="DTMF input")
+                + to_html(self.digits, max_rows=20, failures_first=False, caption="Inputs, most frequent first"))
 
 
 def _validator(valid: Any) -> Callable[[str], bool]:
@@ -396,6 +399,9 @@ class Funnel:
     id_collisions: pd.DataFrame | None = None
     #: Reach per wave (see :func:`reach_by_wave`) when the results hold more than one wave; else None.
     waves: pd.DataFrame | None = None
+    #: What the operator should know about the comparison: the date scope, results and
+    #: callbacks that do not overlap at all (why every share after "sent" reads 0 %).
+    notes: list[str] = field(default_factory=list)
 
     def __repr__(self) -> str:
         parts = ", ".join(f"{s}={int(n)}" for s, n in zip(self.stages["stage"], self.stages["rows"]))
@@ -414,7 +420,10 @@ class Funnel:
 
         waves = (to_html(self.waves, caption="Reach per wave", failures_first=False)
                  if self.waves is not None else "")
-        return to_html(self.stages, caption="Funnel", failures_first=False) + notes + waves
+        from .._tables import notes_html
+
+        return (notes_html(self.notes, colour="#9a6700") + to_html(self.stages, caption="Funnel", failures_first=False)
+                + notes + waves)
 
     def to_text(self) -> str:
         """The stages as a plain-text table (for a console), with the callbacks set aside.
@@ -450,6 +459,7 @@ class Funnel:
                          "it did not record: another campaign used the same ids")
         if self.waves is not None:
             lines.append(_waves_text(self.waves))
+        lines += [f"note: {n}" for n in self.notes]
         return "\n".join(lines)
 
 
@@ -494,6 +504,21 @@ def _number_tail(value: Any) -> set[str]:
     return {t for t in tails if len(t) >= 6}
 
 
+def _row_status(rows: pd.DataFrame) -> pd.Series:
+    """Each results row's status, trimmed and lower-cased; ``""`` where none was recorded.
+
+    A results CSV with a blank status cell (a hand-edited or truncated file) reads back as
+    missing; every comparison of the funnel goes through here, so a missing status is an empty
+    word ("fate not recorded") and never a ``pd.NA`` whose truth value is ambiguous.
+
+    Examples
+    --------
+    >>> _row_status(pd.DataFrame({"status": [" Queued", None, ""]})).tolist()
+    ['queued', '', '']
+    """
+    return rows["status"].astype("string").str.strip().str.lower().fillna("")
+
+
 def _match_rows(rows: pd.DataFrame, calls: pd.DataFrame) -> np.ndarray:
     """For each callback, the position of the campaign row it belongs to, or -1.
 
@@ -501,7 +526,9 @@ def _match_rows(rows: pd.DataFrame, calls: pd.DataFrame) -> np.ndarray:
     any whose call may exist (an ``unknown`` row: the answer never came; or a ``queued`` row of
     results without a ``call_ids`` column) owns the callbacks with its instruction id whose call
     id no row recorded, provided the callee agrees and the call did not start before the row was
-    sent (:data:`SENT_AT_TOLERANCE`). Rows that placed nothing (invalid, rejected, ...) own none.
+    sent (:data:`SENT_AT_TOLERANCE`). A row whose status was not recorded (a blank cell) may
+    have called too, so it is matched the same way. Rows that placed nothing (invalid,
+    rejected, ...) own none.
     """
     owner = np.full(len(calls), -1, dtype="int64")
     if not len(calls) or not len(rows):
@@ -510,7 +537,7 @@ def _match_rows(rows: pd.DataFrame, calls: pd.DataFrame) -> np.ndarray:
     cb_call = [c.strip().lower() if isinstance(c, str) else None for c in calls["call_id"].tolist()]
     ids_per_row = (list(map(_split_ids, rows["call_ids"].tolist())) if "call_ids" in rows.columns
                    else [[] for _ in range(len(rows))])
-    status = rows["status"].astype("string").str.strip().str.lower().tolist()
+    status = _row_status(rows).tolist()
     claimed: dict[str, int] = {}
     # A call id may be quoted by more than one row (a row refused as already called names the
     # earlier call): the row that placed it (queued/unknown) owns it, else the first to name it.
@@ -526,7 +553,9 @@ def _match_rows(rows: pd.DataFrame, calls: pd.DataFrame) -> np.ndarray:
     by_iid: dict[str, int] = {}
     for pos, (iid, ids, state) in enumerate(zip(rows["instruction_id"].tolist(), ids_per_row, status)):
         # Only a row whose call may exist: invalid, rejected, failed, skipped... placed nothing.
-        if not ids and state in MAY_HAVE_CALLED and isinstance(iid, str) and iid:
+        # A row without a recorded status may have called: its own callback (same callee, not
+        # earlier than its sending) is still its own, not another campaign's.
+        if not ids and (state in MAY_HAVE_CALLED or state == "") and isinstance(iid, str) and iid:
             by_iid.setdefault(iid, pos)
     if not by_iid:
         return owner
@@ -552,7 +581,88 @@ def _match_rows(rows: pd.DataFrame, calls: pd.DataFrame) -> np.ndarray:
     return owner
 
 
-def funnel(results: Any, calls: Any, *, valid: Any = None) -> Funnel:
+def _bound(value: Any, tz: str, *, end: bool) -> pd.Timestamp | None:
+    """A scope bound as a UTC instant: a date (or date-only text) is that whole day in *tz*."""
+    if value is None:
+        return None
+    day_only = (isinstance(value, dt.date) and not isinstance(value, dt.datetime)) or (
+        isinstance(value, str) and re.fullmatch(r"\s*\d{4}-\d{2}-\d{2}\s*", value) is not None)
+    try:
+        ts = pd.Timestamp(value)
+    except (TypeError, ValueError) as exc:
+        raise AnalysisError(f"{'until' if end else 'since'}={value!r} is not a date or time "
+                            "(expected e.g. '2024-03-01' or '2024-03-01 09:00')") from exc
+    if ts.tzinfo is None:
+        ts = ts.tz_localize(tz)
+    if day_only and end:
+        ts = ts + pd.Timedelta(days=1)  # the whole last day: until is inclusive for dates
+    return ts.tz_convert("UTC")
+
+
+def scope_results(results: pd.DataFrame, calls: Any, *, since: Any = None, until: Any = None,
+                  tz: str = "UTC") -> tuple[pd.DataFrame, pd.DataFrame, list[str]]:
+    """The results rows and callbacks of one period, so a funnel compares like with like.
+
+    Both sides get the same period: callbacks by when the call started (else ended, else
+    arrived), results rows by ``sent_at``. Rows never sent (no ``sent_at``) and callbacks
+    without any time stay: nothing places them outside the period.
+
+    Parameters
+    ----------
+    results
+        Campaign results (a DataFrame).
+    calls
+        Loaded callbacks (or anything :func:`load_callbacks` accepts).
+    since, until
+        Dates (``datetime.date`` or ``"2024-03-01"``: whole days, both inclusive) or times
+        (``datetime``, ``"2024-03-01 09:00"``: from *since* up to but excluding *until*);
+        ``None`` leaves that side open.
+    tz
+        The time zone of dates and of times given without one.
+
+    Returns
+    -------
+    (results, calls, notes)
+        The rows and callbacks in the period, and a sentence saying how many rows were kept.
+
+    Examples
+    --------
+    >>> results = pd.DataFrame({"status": ["queued", "queued", "invalid"],
+    ...                         "sent_at": pd.to_datetime(["2024-03-01T09:00Z", "2024-03-02T09:00Z", None])})
+    >>> rows, calls, notes = scope_results(results, [], since="2024-03-02")
+    >>> rows.index.tolist(), notes
+    ([1, 2], ['2 of 3 results rows sent in the period (or never sent)'])
+    """
+    calls = _calls_frame(calls)
+    lo, hi = _bound(since, tz, end=False), _bound(until, tz, end=True)
+    if lo is None and hi is None:
+        return results, calls, []
+    if lo is not None and hi is not None and hi <= lo:
+        raise AnalysisError(f"until ({until}) is not after since ({since}): the period is empty")
+
+    def inside(times: pd.Series) -> np.ndarray:
+        keep = times.isna().to_numpy(dtype=bool)
+        ok = pd.Series(True, index=times.index)
+        if lo is not None:
+            ok &= (times >= lo).fillna(False)
+        if hi is not None:
+            ok &= (times < hi).fillna(False)
+        return keep | ok.to_numpy(dtype=bool)
+
+    scoped_calls = calls[inside(_event_time(calls))] if len(calls) else calls
+    notes = []
+    scoped = results
+    if "sent_at" in results.columns:
+        sent = pd.to_datetime(results["sent_at"], utc=True, errors="coerce", format="ISO8601")
+        scoped = results[inside(sent)]
+        notes.append(f"{len(scoped)} of {len(results)} results rows sent in the period (or never sent)")
+    else:
+        notes.append("the results have no sent_at column: every row is kept, only the callbacks are scoped")
+    return scoped, scoped_calls, notes
+
+
+def funnel(results: Any, calls: Any, *, valid: Any = None, since: Any = None, until: Any = None,
+           tz: str = "UTC") -> Funnel:
     """Join campaign results with callbacks: sent → queued → callback received → answered (→ valid DTMF).
 
     Rows are matched on their ``call_ids`` (``;``-separated, the provider's own ids, unique
@@ -571,6 +681,9 @@ def funnel(results: Any, calls: Any, *, valid: Any = None) -> Funnel:
         Loaded callbacks (or anything :func:`load_callbacks` accepts).
     valid
         What counts as valid DTMF input; see :func:`dtmf_summary`.
+    since, until, tz
+        Compare only one period: results rows sent in it and callbacks of calls in it (see
+        :func:`scope_results`); :attr:`Funnel.notes` says how many rows were kept.
 
     Examples
     --------
@@ -592,9 +705,14 @@ def funnel(results: Any, calls: Any, *, valid: Any = None) -> Funnel:
         if col not in results.columns:
             raise AnalysisError(f"campaign results lack the {col!r} column (columns: {', '.join(map(str, results.columns))})")
     calls = _calls_frame(calls)
+    results, calls, notes = scope_results(results, calls, since=since, until=until, tz=tz)
     is_valid = _validator(valid)
     rows = results.copy()
-    status = rows["status"].astype("string").str.strip().str.lower()
+    status = _row_status(rows)
+    blank = int((status == "").sum())
+    if blank:
+        log.warning("%d campaign results row(s) have no status: counted as sent only when a callback shows "
+                    "their call", blank)
 
     owner = _match_rows(rows, calls)
     matched = owner >= 0
@@ -660,7 +778,18 @@ def funnel(results: Any, calls: Any, *, valid: Any = None) -> Funnel:
         unmatched_callbacks=unmatched,
         calls=own,
         id_collisions=collisions,
+        notes=notes + _overlap_notes(len(calls), int(matched.sum()), int(sent.sum())),
     )
+
+
+def _overlap_notes(n_calls: int, n_matched: int, n_sent: int) -> list[str]:
+    """A warning when results and callbacks share nothing: 0 % then means "wrong files", not "no answer"."""
+    if n_sent and n_calls and not n_matched:
+        return [f"none of the {n_calls} callbacks belongs to these results (no call id or instruction id in "
+                "common): they are of another campaign or period, so every share after 'sent' reads 0 %"]
+    if n_sent and not n_calls:
+        return ["no callbacks to compare with: every share after 'queued' reads 0 %"]
+    return []
 
 
 # ---------------------------------------------------------------------------------------------
@@ -760,5 +889,5 @@ def reach_by_wave(results: Any, calls: Any, *, campaign: str | None = None) -> p
 __all__ = [
     "reach_by_wave", "callback_wave", "WAVE_COLUMNS",
     "summarize", "dtmf_summary", "DTMFSummary", "funnel", "Funnel", "load_results",
-    "callee_country", "AnalysisError", "SENT_STATUSES", "MAY_HAVE_CALLED", "SENT_AT_TOLERANCE", "FUNNEL_STAGES",
+    "callee_country", "AnalysisError", "scope_results", "SENT_STATUSES", "MAY_HAVE_CALLED", "SENT_AT_TOLERANCE", "FUNNEL_STAGES",
 ]

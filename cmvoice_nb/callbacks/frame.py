@@ -9,7 +9,6 @@ import json
 import math
 import re
 from dataclasses import dataclass, field
-from html import escape
 from pathlib import Path
 from typing import Any
 
@@ -177,6 +176,8 @@ class LoadReport:
         )
 
     def _repr_html_(self) -> str:
+        from .._tables import facts_html, notes_html, to_html
+
         items = [
             ("sources", len(self.sources)),
             ("callbacks read", self.records),
@@ -187,10 +188,14 @@ class LoadReport:
             ("unparsable timestamps", sum(self.unparsable_timestamps.values())),
             ("invalid values", sum(self.invalid_values.values())),
         ]
-        rows = "".join(f"<tr><th style='text-align:left'>{escape(k)}</th><td>{v}</td></tr>" for k, v in items)
-        bad = "".join(f"<li>{escape(str(b))}</li>" for b in self.bad_lines[:20])
-        more = f"<li>… {len(self.bad_lines) - 20} more</li>" if len(self.bad_lines) > 20 else ""
-        return f"<table>{rows}</table>" + (f"<ul>{bad}{more}</ul>" if bad else "")
+        out = facts_html(items, caption="Callbacks loaded" + ("" if self.ok else " (with problems)"))
+        out += notes_html(self.problems(), colour="#9a6700")
+        if self.bad_lines:
+            bad = pd.DataFrame({"source": [b.source for b in self.bad_lines],
+                                "line": [b.line for b in self.bad_lines],
+                                "reason": [b.reason for b in self.bad_lines]})
+            out += to_html(bad, caption="Bad lines", max_rows=20, failures_first=False)
+        return out
 
 
 # ---------------------------------------------------------------------------------------------

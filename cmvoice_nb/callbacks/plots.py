@@ -51,6 +51,13 @@ def _empty(ax, message: str = "no callbacks") -> None:
     ax.set_yticks([])
 
 
+def _count_axis(axis: Any) -> None:
+    """Ticks at whole numbers only on an axis that counts calls or rows (never "0.6 calls")."""
+    from matplotlib.ticker import MaxNLocator
+
+    axis.set_major_locator(MaxNLocator(integer=True))
+
+
 def plot_outcomes(calls: Any, *, by: str | None = None, ax: Any = None, title: str | None = None):
     """Bar chart of call outcomes (stacked per group when *by* is given, e.g. ``by="app"``).
 
@@ -94,6 +101,7 @@ def plot_outcomes(calls: Any, *, by: str | None = None, ax: Any = None, title: s
         ax.set_ylim(0, max(bottom.max(), 1) * 1.25)
         ax.set_xlabel(by)
     ax.set_ylabel("calls")
+    _count_axis(ax.yaxis)
     ax.set_title(title or f"Call outcomes ({len(calls)} calls)")
     ax.spines[["top", "right"]].set_visible(False)
     return fig
@@ -170,6 +178,7 @@ def plot_ring_time(calls: Any, *, bins: int = 30, ax: Any = None, title: str | N
     ax.legend(frameon=False, fontsize=8)
     ax.set_xlabel("ring time (s)")
     ax.set_ylabel("calls")
+    _count_axis(ax.yaxis)
     ax.set_title(title or "Ring time")
     ax.spines[["top", "right"]].set_visible(False)
     return fig
@@ -188,8 +197,6 @@ def plot_funnel(funnel_or_results: Any, calls: Any = None, *, ax: Any = None, ti
     >>> [t.get_text() for t in plot_funnel(results, calls).axes[0].get_yticklabels()]
     ['rows', 'sent', 'queued', 'callback received', 'answered']
     """
-    from matplotlib.ticker import MaxNLocator
-
     f = funnel_or_results if isinstance(funnel_or_results, Funnel) else _funnel(funnel_or_results, calls)
     fig, ax = _axes(ax, (7, 3.2))
     stages = f.stages
@@ -205,7 +212,7 @@ def plot_funnel(funnel_or_results: Any, calls: Any = None, *, ax: Any = None, ti
         ax.text(n + width * 0.01, yi, label, va="center", fontsize=8)
     ax.set_yticks(y, stages["stage"].tolist())
     ax.set_xlim(0, width * 1.3)
-    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+    _count_axis(ax.xaxis)
     ax.set_xlabel("campaign rows")
     ax.set_title(title or "Campaign funnel")
     ax.spines[["top", "right"]].set_visible(False)

@@ -371,11 +371,15 @@ class Estimate:
         return "\n".join(lines)
 
     def _repr_html_(self) -> str:
-        frame = self.to_frame()
-        table = frame.to_html(float_format=lambda x: f"{x:.4g}", na_rep="")
+        from .._tables import to_html
+
+        frame = self.to_frame().astype({c: object for c in ("price_per_minute", "setup", "cost")})
+        # Money keeps four decimals (a call costs fractions of a cent); the shared style rounds to two.
+        for col in ("price_per_minute", "setup", "cost"):
+            frame[col] = [None if isinstance(x, float) and math.isnan(x) else f"{x:.4f}" for x in frame[col]]
+        table = to_html(frame, caption=f"Estimate: {self._headline()}", failures_first=False, max_rows=None)
         items = "".join(f"<li>{html.escape(a)}</li>" for a in self.assumptions)
-        return (f"<div><b>Estimate</b>: {html.escape(self._headline())}{table}"
-                f"<details open><summary>Assumptions</summary><ul>{items}</ul></details></div>")
+        return f"<div>{table}<details><summary>Assumptions ({len(self.assumptions)})</summary><ul>{items}</ul></details></div>"
 
 
 def _resolve_file(root: Path, prompt: str) -> Path | None:

@@ -103,6 +103,7 @@ def load_results(path: str | os.PathLike) -> Any:
         frame = pd.read_csv(path, dtype=str, keep_default_na=False, na_values=[""], encoding="utf-8-sig")
     except (OSError, UnicodeDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
         raise CampaignError(f"{path}: cannot read campaign results: {exc}") from exc
+    _refuse_runaway_quotes(frame, path)
     if "row" in frame.columns:
         frame = frame.set_index("row")
         index = pd.to_numeric(frame.index, errors="coerce")
@@ -110,6 +111,32 @@ def load_results(path: str | os.PathLike) -> Any:
             frame.index = index.astype("int64")
         frame.index.name = "row"
     return _type_columns(frame)
+
+
+#: Result columns that never hold a line break: one there means an unclosed quote swallowed rows.
+_ONE_LINE_COLUMNS = ("instruction_id", "callee", "status", "http_status", "call_ids", "attempts", "sent_at",
+                     "input_position", "campaign_key", "wave")
+
+
+def _refuse_runaway_quotes(frame: Any, path: Any) -> None:
+    """Raise when an id, status or number cell spans lines: the file's quotes are unbalanced.
+
+    A CSV with an unclosed ``"`` still parses: everything up to the next quote becomes one
+    cell, so rows vanish into it and the funnel would count a different campaign.
+    """
+    for col in _ONE_LINE_COLUMNS:
+        if col not in frame.columns:
+            continue
+        text = frame[col].astype("string")
+        broken = text.str.contains(r"[\r\n]", regex=True).fillna(False).to_numpy(dtype=bool)
+        if broken.any():
+            first = int(broken.argmax())
+            label = frame["row"].iloc[first] if "row" in frame.columns else first
+            value = shorten(str(text.iloc[first]).replace("\r", "").replace("\n", "⏎"), 60)
+            raise CampaignError(
+                f"{path}: cannot read campaign results: row {label}: {col} runs over several "
+                f"lines ({value!r}): a quote (\") is not closed, so rows after it were swallowed. "
+                "Fix: export the results again, or close the quote in a text editor")
 
 
 def results_to_csv(results: Any, path: str | os.PathLike) -> Path:

@@ -1052,12 +1052,19 @@ class CampaignSender:
         return f"<CampaignSender {self.plan.name!r} {state} sent={p['sent']}/{p['to_send']} {counts}>"
 
     def _repr_html_(self) -> str:
+        import pandas as pd
+
+        from .._tables import to_html
+
         p = self.progress
         state = "running" if self.running else ("done" if self.done else "not started")
-        cells = "".join(f"<th>{html.escape(k)}</th>" for k in p)
-        vals = "".join(f"<td>{v}</td>" for v in p.values())
-        return (f"<div><b>Campaign {html.escape(self.plan.name)}</b> — {state}"
-                f"<table><tr>{cells}</tr><tr>{vals}</tr></table></div>")
+        # The totals always, the statuses only where something happened.
+        shown = {k: v for k, v in p.items() if v or k in ("total", "to_send", "sent")}
+        counts = to_html(pd.DataFrame([shown]), caption=f"Campaign {self.plan.name} — {state}", failures_first=False)
+        summary = f"<pre class='cmvoice-summary'>{html.escape(self.summary())}</pre>" if self.done else ""
+        results = self.results
+        head = to_html(results, max_rows=10, caption=f"Results ({len(results)} rows, rows needing attention first)")
+        return f"<div>{counts}{summary}{head}</div>"
 
 
 def _ended_before(campaign: str, row: Any, earlier: JournalRow) -> bool:

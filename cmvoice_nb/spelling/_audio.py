@@ -167,3 +167,37 @@ def loudness_lufs(x: np.ndarray, samplerate: int) -> float:
         warnings.simplefilter("ignore")
         value = float(_meter(int(samplerate)).integrated_loudness(x))
     return value + correction if math.isfinite(value) else float("-inf")
+
+
+#: Most characters a report's single preview player spells.
+PREVIEW_CHARS = 10
+
+
+def preview_player(folder: Any, chars: Any, *, gap_s: float = 0.15) -> tuple[str, str]:
+    """``(code, player)``: one ``<audio>`` player spelling *chars* (at most :data:`PREVIEW_CHARS`) from *folder*.
+
+    *folder* is the set's ``spelling/<locale>`` folder. A report shows this one player instead
+    of one per character (36 players make a notebook thousands of pixels tall); the characters
+    are joined with *gap_s* of silence, as :func:`~cmvoice_nb.spelling.preview.preview_code`
+    does. Characters whose file is a symbolic link or not a regular file are left out, so the
+    player never embeds what a link points at; ``("", "")`` when nothing can be played.
+    """
+    from pathlib import Path
+
+    try:
+        folder = Path(folder)
+        playable = [c for c in chars
+                    if not (folder / f"{c}.wav").is_symlink() and (folder / f"{c}.wav").is_file()]
+        code = "".join(playable[:PREVIEW_CHARS])
+        if not code:
+            return "", ""
+        clips: dict[str, np.ndarray] = {}
+        for c in dict.fromkeys(code):
+            samples, rate = read_wav_samples(read_regular(folder / f"{c}.wav"))
+            clips[c] = to_mono_8k(samples, rate)
+        gap = np.zeros(int(round(gap_s * RATE)))
+        parts = [part for i, c in enumerate(code) for part in ((gap, clips[c]) if i else (clips[c],))]
+        # 16-bit PCM: browsers cannot play the set's A-law files.
+        return code, audio_player(encode_wav(np.clip(np.concatenate(parts), -1.0, 1.0), target="pcm16"))
+    except Exception:  # noqa: BLE001 - no player rather than a broken report
+        return "", ""

@@ -253,23 +253,25 @@ class SpellingBuildReport:
                 f"at {self.level_lufs:.1f} LUFS → {self.folder}>")
 
     def _repr_html_(self) -> str:
-        head = (f"<p><b>Spelling set {html.escape(self.locale)}</b> — {len(self.rows)} characters from "
-                f"{html.escape(self.route)}, loudness {self.level_lufs:.1f} LUFS (BS.1770), written to "
-                f"<code>{html.escape(str(self.folder))}</code></p>")
-        notes = "".join(f"<li>{html.escape(n)}</li>" for n in self.notes)
-        body = []
-        for r in self.rows:
-            body.append(
-                "<tr>" + "".join(
-                    f"<td>{html.escape(str(v))}</td>"
-                    for v in (r["char"], r["source"], Path(r["target"]).name, f"{r['duration_s']:.2f}",
-                              f"{r['loudness_lufs']:.1f}", f"{r['gain_db']:+.1f}")
-                ) + f"<td>{_audio.file_player(Path(r['target']))}</td></tr>"
-            )
-        table = ("<table><thead><tr><th>char</th><th>source</th><th>file</th><th>duration_s</th>"
-                 "<th>loudness_lufs</th><th>gain_db</th><th>listen</th></tr></thead><tbody>"
-                 + "".join(body) + "</tbody></table>")
-        return head + (f"<ul>{notes}</ul>" if notes else "") + table
+        import pandas as pd
+
+        from .._tables import notes_html, to_html
+
+        frame = pd.DataFrame({
+            "char": [r["char"] for r in self.rows],
+            "source": [r["source"] for r in self.rows],
+            "file": [Path(r["target"]).name for r in self.rows],
+            "duration_s": [r["duration_s"] for r in self.rows],
+            "loudness_lufs": [r["loudness_lufs"] for r in self.rows],
+            "gain_db": [r["gain_db"] for r in self.rows],
+        })
+        caption = (f"Spelling set {self.locale}: {len(self.rows)} characters from {self.route}, "
+                   f"{self.level_lufs:.1f} LUFS (BS.1770), written to {self.folder}")
+        # One player spelling a few characters, never one per character (a wall of 36 players).
+        code, player = _audio.preview_player(self.folder, [r["char"] for r in self.rows])
+        listen = (f"<div>Listen to <code>{html.escape(code)}</code> as the provider will spell it: {player}</div>"
+                  if player else "")
+        return to_html(frame, caption=caption, failures_first=False, max_rows=None) + notes_html(self.notes) + listen
 
 
 # --- sources ------------------------------------------------------------------------

@@ -199,29 +199,39 @@ class SpellingCheckReport:
     def __repr__(self) -> str:
         return f"<SpellingCheckReport {self.summary}>"
 
+    def _status(self, r: dict[str, Any]) -> str:
+        if r["ok"]:
+            return "ok"
+        if not r["present"]:
+            return "missing" if r["required"] else "not needed"
+        return "problem"
+
     def _repr_html_(self) -> str:
-        color = "#1a7f37" if self.ok else "#cf222e"
-        parts = [f'<p style="color:{color}"><b>{html.escape(self.summary)}</b></p>',
-                 f"<p><code>{html.escape(str(self.folder))}</code></p>"]
-        for title, items in (("Problems", self.problems), ("Warnings", self.warnings)):
-            if items:
-                parts.append(f"<p>{title}:</p><ul>" + "".join(f"<li>{html.escape(i)}</li>" for i in items) + "</ul>")
-        head = "".join(f"<th>{c}</th>" for c in ("char", "present", "compliant", "duration_s", "loudness_lufs",
-                                                 "problems", "warnings", "listen"))
-        body = []
-        for r in self.rows:
-            mark = "✔" if r["ok"] else ("—" if not r["present"] and not r["required"] else "✘")
-            style = "" if r["ok"] or (not r["present"] and not r["required"]) else ' style="background:#ffebe9"'
-            dur = "" if r["duration_s"] is None else f"{r['duration_s']:.2f}"
-            loud = r.get("loudness_lufs")
-            loud = "" if loud is None or not math.isfinite(loud) else f"{loud:.1f}"
-            player = _audio.file_player(Path(r["file"])) if r["present"] else ""
-            cells = [f"{mark} {html.escape(r['char'])}", "yes" if r["present"] else "no",
-                     "" if r["compliant"] is None else ("yes" if r["compliant"] else "no"), dur, loud,
-                     "<br>".join(html.escape(p) for p in r["problems"]),
-                     "<br>".join(html.escape(w) for w in r["warnings"])]
-            body.append(f"<tr{style}>" + "".join(f"<td>{c}</td>" for c in cells) + f"<td>{player}</td></tr>")
-        return "".join(parts) + f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
+        import pandas as pd
+
+        from .._tables import notes_html, to_html
+
+        frame = pd.DataFrame({
+            "char": [r["char"] for r in self.rows],
+            "status": [self._status(r) for r in self.rows],
+            "compliant": [r["compliant"] for r in self.rows],
+            "duration_s": [r["duration_s"] for r in self.rows],
+            "loudness_lufs": [r.get("loudness_lufs") for r in self.rows],
+            "problems": [r["problems"] for r in self.rows],
+            "warnings": [r["warnings"] for r in self.rows],
+        })
+        verdict = (f"<div style='color:{'#1a7f37' if self.ok else '#cf222e'}'><b>{html.escape(self.summary)}</b>"
+                   f" <code>{html.escape(str(self.folder))}</code></div>")
+        # One player, never one per character: the first code to send when it can be spelled,
+        # else the characters that passed.
+        ok_chars = [r["char"] for r in self.rows if r["ok"]]
+        code = next((c.lower() for c in self.codes[:1] if c and set(c.lower()) <= set(ok_chars)), None)
+        said, player = _audio.preview_player(self.folder, code if code else ok_chars)
+        listen = (f"<div>Listen to <code>{html.escape(said)}</code> spelled from the set: {player}</div>"
+                  if player else "")
+        return (verdict + notes_html(self.problems, title="Problems", colour="#cf222e")
+                + notes_html(self.warnings, title="Warnings", colour="#9a6700")
+                + to_html(frame, max_rows=None) + listen)
 
 
 def _link_target(path: Path) -> str:

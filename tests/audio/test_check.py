@@ -194,7 +194,8 @@ def test_repr_says_the_verdict_and_format():
 def test_html_shows_a_table_and_a_playable_pcm_audio_player():
     r = check_prompt(good_alaw(), name="welcome.wav")
     page = r._repr_html_()
-    assert "<table>" in page and "compliant" in page
+    assert "<div class='cmvoice-table-box'>" in page and "compliant" in page and page.count("<audio") == 1
+    assert ">samplerate<" in page and ">8000<" in page
     b64 = re.search(r"data:audio/wav;base64,([A-Za-z0-9+/=]+)", page).group(1)
     x, rate = read_wav_samples(base64.b64decode(b64))
     assert rate == 8000 and len(x) == 8000  # browsers cannot play A-law, so the player carries PCM

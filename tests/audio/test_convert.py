@@ -162,3 +162,36 @@ def test_a_float_wav_with_nan_samples_is_refused():
     data = sf_bytes(x, 8000, format="WAV", subtype="FLOAT")
     with pytest.raises(AudioError, match="NaN"):
         convert_prompt(data)
+
+
+# --- in-memory input (an upload) is named by its file name, never "<bytes>" --------------------
+
+@pytest.mark.parametrize("data, reason", [
+    (b"", "file is empty"),
+    (b"just some notes, not audio\n" * 4, "is a text file"),
+    (b"RIFF\x10\x00\x00\x00WAVE", "truncated"),
+    (b"%PDF-1.4 " + bytes(range(256)) * 4, "not audio"),
+])
+def test_bytes_given_a_name_are_refused_under_that_name(data, reason):
+    with pytest.raises(AudioError, match=reason) as info:
+        convert_prompt(data, name="welcome.mp3")
+    assert str(info.value).startswith("welcome.mp3: ") and "<bytes>" not in str(info.value)
+    assert info.value.path == "welcome.mp3"
+
+
+def test_bytes_over_the_size_limit_are_refused_under_their_name():
+    with pytest.raises(AudioError, match="welcome.wav: ") as info:
+        convert_prompt(b"\0" * 2000, name="welcome.wav", max_bytes=1000)
+    assert "<bytes>" not in str(info.value)
+
+
+def test_named_bytes_convert_into_a_folder_under_their_stem_and_report_their_source(tmp_path):
+    report = convert_prompt(sf_bytes(sine(440, 0.3, 16000), 16000, format="WAV"), tmp_path, name="Welcome Message.flac")
+    assert report.ok and report.path == tmp_path / "Welcome Message.wav"
+    assert report.source == "Welcome Message.flac" and "<bytes>" not in repr(report)
+
+
+def test_the_name_of_a_path_source_stays_the_path(tmp_path):
+    missing = tmp_path / "gone.wav"
+    with pytest.raises(AudioError, match="gone.wav: file not found"):
+        convert_prompt(missing, name="upload.wav")

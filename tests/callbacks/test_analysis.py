@@ -381,3 +381,122 @@ def test_a_call_quoted_by_a_refused_row_belongs_to_the_row_that_placed_it():
     f = funnel(results, load_callbacks([callback(0, instruction_id="p-ann")]))
     assert f.rows["callbacks"].tolist() == [0, 1]
     assert f.stages.set_index("stage")["rows"].tolist() == [2, 1, 1, 1, 1]
+
+
+# --- results with missing values (a hand-edited or truncated results CSV) -------------------------
+
+MALFORMED_RESULTS_CSV = (
+    "row,instruction_id,callee,status,http_status,call_ids,error,attempts,sent_at\n"
+    "0,spring-0,+31612345610,queued,200,c-0,,1,2024-03-01T09:00:00.000Z\n"
+    "1,spring-1,+31612345611,,,,,,\n"                       # status and call ids blank
+    "2,spring-2,+31612345612,queued,200,,,1,2024-03-01T09:00:01.000Z\n"  # call ids blank
+    "3,spring-3,+31612345613,   ,,,,,\n"                    # status only spaces
+    "4,spring-4,+31612345614,invalid,,,bad number,0,\n"
+)
+
+
+def test_a_results_csv_with_blank_status_and_call_ids_gives_a_funnel_not_a_type_error(tmp_path):
+    path = tmp_path / "results.csv"
+    path.write_text(MALFORMED_RESULTS_CSV, encoding="utf-8")
+    calls = load_callbacks([
+        {"type": "otp-finished", "call-id": "c-0", "instruction-id": "spring-0", "callee": "0031612345610",
+         "result": {"code": 10}},
+        # Row 1's own call: same instruction id and callee, its call id never recorded.
+        {"type": "otp-finished", "call-id": "c-1", "instruction-id": "spring-1", "callee": "0031612345611",
+         "result": {"code": 9}},
+    ])
+    f = funnel(path, calls)
+    stages = dict(zip(f.stages["stage"], f.stages["rows"]))
+    # Rows 0 and 2 are queued; row 1 has no status but its callback shows the call was placed;
+    # row 3 has no status and no callback: not counted as sent; row 4 was invalid.
+    assert stages == {"rows": 5, "sent": 3, "queued": 3, "callback received": 2, "answered": 1}
+    assert f.rows.loc[1, "stage"] == "callback received" and f.rows.loc[1, "outcome"] == "Cancelled"
+    assert f.rows.loc[3, "stage"] == "not sent"
+    assert f.unmatched_callbacks.empty and f.waiting.index.tolist() == [2]
+
+
+def test_a_results_frame_with_missing_statuses_never_claims_another_persons_call():
+    results = pd.DataFrame({"instruction_id": ["a", "b"], "callee": ["+31612345610", "+31612345611"],
+                            "status": pd.array([None, pd.NA], dtype="string"), "call_ids": [None, np.nan]})
+    calls = load_callbacks([
+        # Same instruction id as row "a", but someone else was called: another campaign's call.
+        {"type": "otp-finished", "call-id": "x", "instruction-id": "a", "callee": "+32470123456",
+         "result": {"code": 10}},
+    ])
+    f = funnel(results, calls)
+    assert dict(zip(f.stages["stage"], f.stages["rows"]))["sent"] == 0
+    assert f.rows["stage"].tolist() == ["not sent", "not sent"]
+    assert f.id_collisions["call_id"].tolist() == ["x"]
+
+
+# --- a funnel over one period (the dashboard's date filter) -----------------------------------------
+
+def two_day_campaign():
+    """Row 0 sent on 1 March, row 1 on 2 March, row 2 never sent; each sent row has its callback that day."""
+    results = pd.DataFrame({
+        "instruction_id": ["d1", "d2", "bad"], "callee": ["+31612345610", "+31612345611", "+31612345612"],
+        "status": ["queued", "queued", "invalid"], "call_ids": ["c-d1", "c-d2", None],
+        "sent_at": pd.to_datetime(["2024-03-01T09:00:00Z", "2024-03-02T23:30:00Z", None], utc=True)})
+    calls = load_callbacks([
+        {"type": "otp-finished", "call-id": "c-d1", "instruction-id": "d1", "result": {"code": 10},
+         "started-on": "2024-03-01T09:00:05Z"},
+        {"type": "otp-finished", "call-id": "c-d2", "instruction-id": "d2", "result": {"code": 10},
+         "started-on": "2024-03-02T23:30:04Z"},
+    ])
+    return results, calls
+
+
+def test_a_funnel_over_one_day_compares_that_days_rows_with_that_days_calls():
+    results, calls = two_day_campaign()
+    f = funnel(results, calls, since=dt.date(2024, 3, 2), until="2024-03-02")
+    stages = dict(zip(f.stages["stage"], f.stages["rows"]))
+    # Day 2 only: its row, the never-sent row, and its own callback: 1 of 1 sent answered (100 %, not 50 %).
+    assert stages == {"rows": 2, "sent": 1, "queued": 1, "callback received": 1, "answered": 1}
+    assert f.rows.index.tolist() == [1, 2] and f.unmatched_callbacks.empty
+    assert f.notes == ["2 of 3 results rows sent in the period (or never sent)"]
+    assert "note: 2 of 3 results rows" in f.to_text()
+
+
+def test_the_period_is_read_in_the_given_time_zone():
+    results, calls = two_day_campaign()
+    # 23:30 UTC on 2 March is already 3 March in Amsterdam.
+    f = funnel(results, calls, since="2024-03-03", tz="Europe/Amsterdam")
+    assert f.rows.index.tolist() == [1, 2]
+    assert dict(zip(f.stages["stage"], f.stages["rows"]))["answered"] == 1
+
+
+def test_a_period_ending_before_it_starts_is_a_clear_error():
+    results, calls = two_day_campaign()
+    with pytest.raises(AnalysisError, match="is not after since"):
+        funnel(results, calls, since="2024-03-02", until="2024-03-01")
+    with pytest.raises(AnalysisError, match="since='yesterday-ish' is not a date"):
+        funnel(results, calls, since="yesterday-ish")
+
+
+def test_the_funnel_warns_when_results_and_callbacks_do_not_overlap():
+    results, _ = two_day_campaign()
+    others = load_callbacks([{"type": "otp-finished", "call-id": "zz", "instruction-id": "other-1",
+                              "result": {"code": 10}}])
+    f = funnel(results, others)
+    assert any("none of the 1 callbacks belongs to these results" in n for n in f.notes)
+    assert "none of the 1 callbacks" in f._repr_html_()
+    assert funnel(*two_day_campaign()).notes == []
+
+
+def test_a_results_csv_with_an_unclosed_quote_is_refused_naming_the_row_and_column(tmp_path):
+    from cmvoice_nb.errors import CampaignError
+
+    path = tmp_path / "results.csv"
+    # The quote opened in row 0 swallows row 1: pandas reads one row whose id spans two lines.
+    path.write_bytes(b'row,instruction_id,status\n0,"a,queued\n1,b,queued,extra,"x\n')
+    with pytest.raises(CampaignError, match=r"results.csv: cannot read campaign results: row 0: instruction_id runs "
+                                            r"over several lines .*a quote \(\"\) is not closed"):
+        load_results(path)
+    with pytest.raises(CampaignError, match="is not closed"):
+        funnel(path, [])
+
+
+def test_the_dtmf_summary_renders_in_the_shared_style_with_shares_as_percentages(calls):
+    page = dtmf_summary(calls)._repr_html_()
+    assert page.count("<div class='cmvoice-table-box'>") == 2
+    assert ">66.7 %<" in page and ">0.666" not in page  # 2 valid of 3 answered

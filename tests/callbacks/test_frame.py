@@ -155,7 +155,19 @@ def test_report_has_a_readable_repr_and_html():
     calls = quiet_load([callback(0), callback(0)])
     report = calls.attrs["load_report"]
     assert "duplicates_removed=1" in repr(report)
-    assert "<table>" in report._repr_html_()
+    page = report._repr_html_()
+    assert "cmvoice-table-box" in page and ">duplicates removed<" in page
+
+
+def test_the_reports_html_lists_bad_lines_in_the_shared_style_with_their_reason(tmp_path):
+    log = tmp_path / "cb.jsonl"
+    log.write_text('{"type": "otp-finished", "call-id": "a", "result": {"code": 10}}\n{not json\n'
+                   '<img src=x onerror=alert(1)>\n', encoding="utf-8")
+    report = quiet_load(log).attrs["load_report"]
+    page = report._repr_html_()
+    assert page.count("<div class='cmvoice-table-box'>") == 2 and "Bad lines" in page
+    assert "<img" not in page and "&lt;img" not in page  # the line's text is not shown, only where and why
+    assert "2 bad line(s) skipped" in page and "/cb.jsonl</td>" in page
 
 
 # --- callbacks as the provider really sends them (issue 11) --------------------------------------

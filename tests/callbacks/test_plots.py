@@ -100,3 +100,30 @@ def test_a_returned_figure_renders_itself_as_png_in_a_notebook(calls):
 
     png = PNGFormatter()(fig)
     assert png[:4] == b"\x89PNG"
+
+
+def tick_values(axis):
+    """The numbers on an axis's tick labels as drawn (inside the visible range)."""
+    axis.figure.canvas.draw()
+    low, high = sorted(axis.get_view_interval())
+    texts = [t.get_text().replace("\N{MINUS SIGN}", "-") for t, v in zip(axis.get_ticklabels(), axis.get_ticklocs())
+             if low <= v <= high]
+    return [float(t) for t in texts if t]
+
+
+def few_calls():
+    """Two calls: a scale this small is where a default axis counts 0.2, 0.4... calls."""
+    return load_callbacks([callback(0, code=10, ring_s=3), callback(1, code=9, ring_s=7)])
+
+
+@pytest.mark.parametrize("draw, axis", [
+    (lambda c: plot_outcomes(c), "y"),
+    (lambda c: plot_outcomes(c, by="app"), "y"),
+    (lambda c: plot_ring_time(c), "y"),
+    (lambda c: plot_funnel(pd.DataFrame({"instruction_id": ["row-0", "row-1"], "status": ["queued", "queued"]}), c),
+     "x"),
+])
+def test_every_count_axis_is_labelled_in_whole_numbers(draw, axis):
+    ax = draw(few_calls()).axes[0]
+    values = tick_values(ax.yaxis if axis == "y" else ax.xaxis)
+    assert len(values) >= 2 and all(v == int(v) for v in values), values

@@ -187,9 +187,22 @@ def test_the_displays_show_the_figures_and_escape_what_they_quote():
     assert repr(est) == f"Estimate(1 call, {DEFAULT_FILE_S / 60:.2f} talk minutes ({DEFAULT_FILE_S:.1f} s per call), 100% answered)"
     html = est._repr_html_()
     assert "&lt;b&gt;.wav" in html and "<b>.wav" not in html
+    assert "cmvoice-table-box" in html
     text = est.to_text()
     assert text.splitlines()[0] == f"Estimate: {repr(est)[9:-1]}" and "Assumptions:" in text
     assert isinstance(est, Estimate)
+
+
+def test_the_notebook_view_is_the_shared_table_with_money_to_four_decimals():
+    import pandas as pd
+
+    wires = [{"callee": "+31612345678", "prompt": "one two three four five", "prompt-type": "TTS"},
+             {"callee": "+32470123456", "prompt": "one two three four five", "prompt-type": "TTS"}]
+    prices = pd.DataFrame({"country": ["NL"], "price_per_minute": [0.06], "setup": [0.01]})
+    page = estimate_payloads(wires, app="notification", prices=prices)._repr_html_()
+    assert "<div class='cmvoice-table-box'>" in page
+    # NL: 2 s x 0.06/min + 0.01 setup = 0.0120 (the two-decimal rule would show 0.01); BE has no price.
+    assert ">0.0120<" in page and ">0.0600<" in page and ">nan<" not in page
 
 
 def test_an_empty_campaign_estimates_nothing():

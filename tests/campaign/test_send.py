@@ -342,7 +342,13 @@ def test_stop_from_another_thread_ends_cleanly_and_a_rerun_sends_the_rest(tmp_pa
     counts = res["status"].value_counts().to_dict()
     assert counts == {"queued": 4, "skipped": 6}
     assert sender.progress["queued"] == 4 and not sender.running
-    assert "done" in repr(sender) and "<table>" in sender._repr_html_()
+    assert "done" in repr(sender)
+    page = sender._repr_html_()
+    # Counts, the end-of-run summary and the results head, in the shared table style; the six
+    # rows not sent because of the stop come first (they need the operator).
+    assert page.count("<div class='cmvoice-table-box'>") == 2 and "10 rows: queued 4, skipped 6" in page
+    rows = page[page.index("Results (10 rows"):]
+    assert rows.index(">skipped<") < rows.index(">queued<")
     again = send_campaign(make_plan(frame(10)), client, journal=tmp_path / "j.sqlite", **OPTS)
     assert (again["status"] == "queued").all()
     assert len(client.sent) == 10 and len(set(client.sent)) == 10

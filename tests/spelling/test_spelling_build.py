@@ -275,10 +275,18 @@ def test_any_callable_can_serve_as_the_engine(tmp_path):
     assert sorted(report.files) == ["x", "y"]
 
 
-def test_the_report_shows_source_to_target_and_an_audio_player_per_character(tmp_path):
+def test_the_report_shows_source_to_target_in_the_shared_table_and_one_player_spelling_the_set(tmp_path):
+    import base64
+    import re
+
     report = build_spelling_set((sequence([300, 600]), RATE), tmp_path, locale="en-GB", chars="ab", progress=False)
     html = report._repr_html_()
-    assert html.count("<audio") == 2 and "a.wav" in html
+    assert "<div class='cmvoice-table-box'>" in html and ">a.wav<" in html and ">b.wav<" in html
+    assert html.count("<audio") == 1 and "Listen to <code>ab</code>" in html
+    # The one player plays both characters, as 16-bit PCM a browser can decode.
+    b64 = re.search(r"data:audio/wav;base64,([A-Za-z0-9+/=]+)", html).group(1)
+    x, rate = read_wav_samples(base64.b64decode(b64))
+    assert rate == RATE and len(x) > sum(len(read_wav_samples(p.read_bytes())[0]) for p in report.files.values())
     assert "en-GB" in repr(report)
     assert list(report.frame.columns) == ["char", "source", "target", "duration_s", "loudness_dbfs", "loudness_lufs",
                                          "gain_db"]

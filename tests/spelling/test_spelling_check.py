@@ -164,11 +164,24 @@ def test_the_json_form_has_ok_missing_problems_and_one_entry_per_character(good_
     assert nine["present"] is False and nine["duration_s"] is None
 
 
-def test_the_html_view_has_a_player_per_present_character(good_set):
+def test_the_html_view_is_a_compact_table_with_failures_first_and_at_most_one_player(good_set):
     html = check_spelling_set(good_set, locale="en-GB", chars="0123abcd")._repr_html_()
-    assert html.count("<audio") == 7
-    assert "missing: d.wav" in html
+    assert html.count("<audio") == 1 and "Listen to <code>0123abc</code>" in html
+    assert "missing: d.wav" in html and "<div class='cmvoice-table-box'>" in html
+    table = html[html.index("cmvoice-table-box'>"):]
+    assert table.index(">missing<") < table.index(">ok<")  # the missing character comes first
     assert "SpellingCheckReport" in repr(check_spelling_set(good_set, locale="en-GB", chars="0"))
+
+
+def test_a_full_set_of_36_characters_shows_one_player_spelling_the_first_code(tmp_path):
+    root = tmp_path / "upload"
+    for i, ch in enumerate("0123456789abcdefghijklmnopqrstuvwxyz"):
+        write_alaw(root / "spelling" / "en-GB" / f"{ch}.wav",
+                   np.concatenate([silence(0.1), tone(300 + 10 * i, 0.3, amplitude=0.2), silence(0.1)]))
+    report = check_spelling_set(root, locale="en-GB", codes=["4X2x"])
+    html = report._repr_html_()
+    assert html.count("<audio") == 1 and "Listen to <code>4x2x</code>" in html
+    assert html.count("<tr>") <= 40  # one table row per character, no player rows
 
 
 def test_the_frame_has_the_documented_columns_and_sorts_by_char(good_set):
