@@ -31,7 +31,6 @@ from __future__ import annotations
 import html
 import math
 import os
-import re
 from pathlib import Path
 from typing import Any, Callable, Iterable, Mapping
 

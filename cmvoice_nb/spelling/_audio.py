@@ -76,23 +76,6 @@ def read_regular(path: str | os.PathLike) -> bytes:
     return read_regular_file(path)
 
 
-def file_player(path: str | os.PathLike | None) -> str:
-    """An inline ``<audio>`` player for a spelling file; empty when the file cannot be read.
-
-    A symbolic link is never followed and only a regular file is read (never a FIFO):
-    the player must not embed whatever a link points at in a notebook's output.
-    """
-    from pathlib import Path
-
-    try:
-        if path is None or Path(path).is_symlink():
-            return ""
-        data = read_regular(path)
-    except Exception:  # noqa: BLE001 - no player rather than a broken table
-        return ""
-    return audio_player(data)
-
-
 def check_prompt(path_or_bytes: Any, *, name: str | None = None) -> Any:
     from ..audio.check import check_prompt as _check
 
