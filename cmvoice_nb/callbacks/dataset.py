@@ -152,7 +152,12 @@ def query(dataset: str | os.PathLike, sql: str) -> pd.DataFrame:
 
     Examples
     --------
-    >>> query("history/", "SELECT day, count(*) AS calls FROM calls GROUP BY day ORDER BY day")  # doctest: +SKIP
+    >>> import tempfile, pathlib
+    >>> from cmvoice_nb.callbacks.load import load_callbacks, save_calls
+    >>> calls = load_callbacks([{"type": "otp-finished", "result": {"code": 9}, "started-on": "2024-01-01T10:00:00Z"}])
+    >>> history = save_calls(calls, pathlib.Path(tempfile.mkdtemp()) / "history", partition_by="day")
+    >>> query(history, "SELECT day, count(*) AS calls FROM calls GROUP BY day ORDER BY day").values.tolist()
+    [['2024-01-01', 1]]
     """
     duckdb = _duckdb()
     con = _connect(dataset)
