@@ -118,3 +118,8 @@ def test_summarize_on_a_dataset_refuses_country_and_unknown_columns(calls, tmp_p
         summarize(out, "country")
     with pytest.raises(AnalysisError, match="not a column"):
         summarize(out, "shoe_size")
+
+
+def test_a_folder_name_with_quotes_and_spaces_is_read_as_a_name_not_as_sql(calls, tmp_path):
+    out = save_calls(calls, tmp_path / "o'brien's history; DROP", partition_by="day")
+    assert int(query(out, "SELECT count(*) AS n FROM calls")["n"].iloc[0]) == len(calls)
