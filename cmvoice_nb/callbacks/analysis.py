@@ -204,7 +204,8 @@ def summarize(
     from .dataset import is_dataset, summarize_dataset
 
     if is_dataset(calls):
-        return summarize_dataset(calls, by, tz=tz, percentiles=percentiles)
+        return summarize_dataset(calls, by, tz=tz, percentiles=percentiles, derived_keys=DERIVED_KEYS,
+                                 wave_pattern=_WAVE_SUFFIX.pattern, error=AnalysisError)
     calls = _calls_frame(calls)
     frame, keys = _group_keys(calls, by, tz)
     outcomes = _outcomes()

@@ -178,7 +178,8 @@ def _literal(text: str) -> str:
 
 
 def summarize_dataset(dataset: str | os.PathLike, by: str | Sequence[str] | None = None, *, tz: str = "UTC",
-                      percentiles: Sequence[int] = (50, 90)) -> pd.DataFrame:
+                      percentiles: Sequence[int] = (50, 90), derived_keys: Sequence[str] = (),
+                      wave_pattern: str = r"-w([1-9][0-9]*)$", error: type = CallbackError) -> pd.DataFrame:
     """:func:`~cmvoice_nb.callbacks.summarize` computed by DuckDB on a partitioned dataset.
 
     Same table, same numbers (percentiles interpolate linearly, as pandas' ``quantile`` does);
@@ -186,7 +187,9 @@ def summarize_dataset(dataset: str | os.PathLike, by: str | Sequence[str] | None
     """
     from zoneinfo import ZoneInfo
 
-    from .analysis import DERIVED_KEYS, AnalysisError, _WAVE_SUFFIX
+    # analysis passes its keys, wave pattern and error class in: this module does not import it
+    # (analysis -> load -> dataset would be a cycle).
+    DERIVED_KEYS, AnalysisError = tuple(derived_keys), error
 
     try:
         ZoneInfo(tz)
@@ -210,7 +213,7 @@ def summarize_dataset(dataset: str | os.PathLike, by: str | Sequence[str] | None
             elif key == "weekday":
                 expr = f"dayname({local})"
             elif key == "wave":
-                pattern = _literal(_WAVE_SUFFIX.pattern)
+                pattern = _literal(wave_pattern)
                 expr = f"coalesce(TRY_CAST(nullif(regexp_extract(instruction_id, {pattern}, 1), '') AS BIGINT), 1)"
             elif key in DERIVED_KEYS:
                 raise AnalysisError(f"cannot group a dataset by {key!r} in DuckDB (it needs the phone-number "
