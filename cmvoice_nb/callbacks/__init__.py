@@ -23,6 +23,7 @@ _EXPORTS = {
     "save_calls": "load",
     "defuse_formulas": "load",
     "summarize": "analysis",
+    "query": "dataset",
     "dtmf_summary": "analysis",
     "DTMFSummary": "analysis",
     "funnel": "analysis",

@@ -169,7 +169,9 @@ def summarize(
     Parameters
     ----------
     calls
-        A frame from :func:`load_callbacks` (or anything it loads).
+        A frame from :func:`load_callbacks` (or anything it loads), or the folder of a dataset
+        written by ``save_calls(..., partition_by="day")``: that is summarized on DuckDB
+        without loading it into pandas (same numbers; ``by="country"`` is refused there).
     by
         ``None`` for one overall row, or a column name or list of them: any column of *calls*
         (``"app"``, ``"outcome"``, a column you joined in) or a derived key: ``"hour"`` (hour of
@@ -200,6 +202,11 @@ def summarize(
     >>> int(s.loc["all", "calls"]), float(s.loc["all", "answer_rate"]), float(s.loc["all", "talk_seconds_p50"])
     (2, 0.5, 30.0)
     """
+    from .dataset import is_dataset, summarize_dataset
+
+    if is_dataset(calls):
+        return summarize_dataset(calls, by, tz=tz, percentiles=percentiles, derived_keys=DERIVED_KEYS,
+                                 wave_pattern=_WAVE_SUFFIX.pattern, error=AnalysisError)
     calls = _calls_frame(calls)
     frame, keys = _group_keys(calls, by, tz)
     outcomes = _outcomes()

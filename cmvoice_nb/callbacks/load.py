@@ -148,7 +148,7 @@ def _require_encodable(calls: pd.DataFrame) -> None:
 
 
 def save_calls(calls: pd.DataFrame, path: str | os.PathLike, *, format: str | None = None,
-               spreadsheet_safe: bool = False) -> Path:
+               spreadsheet_safe: bool = False, partition_by: str | None = None) -> Path:
     """Export a loaded callback frame to Parquet or CSV, atomically, for other tools.
 
     The format follows the suffix (``.parquet``/``.pq`` or ``.csv``) unless *format* is given.
@@ -164,6 +164,12 @@ def save_calls(calls: pd.DataFrame, path: str | os.PathLike, *, format: str | No
     pass ``spreadsheet_safe=True``: every such text cell then starts with an apostrophe
     (see :func:`defuse_formulas`). That file is for people; load the plain export or Parquet.
 
+    ``partition_by="day"`` writes a Hive-style partitioned Parquet dataset instead: *path* is a
+    new folder holding ``day=YYYY-MM-DD/part-0.parquet`` (the UTC day each call started), written
+    in a temporary folder and renamed when complete, never over an existing one. Query it with
+    :func:`cmvoice_nb.callbacks.query` or :func:`~cmvoice_nb.callbacks.summarize` (DuckDB), or
+    read it with Spark, Dask or Polars (see :mod:`~cmvoice_nb.callbacks.dataset`).
+
     Examples
     --------
     >>> import tempfile, pathlib
@@ -173,6 +179,12 @@ def save_calls(calls: pd.DataFrame, path: str | os.PathLike, *, format: str | No
     ['Cancelled']
     """
     target = Path(path)
+    if partition_by is not None:
+        if format not in (None, "parquet"):
+            raise CallbackError(f"{target}: a partitioned export is Parquet, not {format!r}")
+        from .dataset import write_partitioned
+
+        return write_partitioned(calls, target, partition_by=partition_by)
     fmt = (format or target.suffix.lstrip(".")).lower()
     report = calls.attrs.get("load_report")
     for src in getattr(report, "sources", []):

@@ -177,3 +177,79 @@ def test_a_row_sent_with_another_callee_is_guarded_under_its_new_number(journal)
     journal.mark_sending("c", "mine-1", payload_hash="h1", callee="+31612345611")
     called = journal.called_numbers()
     assert set(called) == {"+31612345611"} and called["+31612345611"][0].callee == "+31612345611"
+
+
+# ------------------------------------------------------------ bulk registration (issue 15)
+def _indexes(path):
+    con = sqlite3.connect(path)
+    try:
+        return {r[0] for r in con.execute("SELECT name FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL")}
+    finally:
+        con.close()
+
+
+def test_a_bulk_register_keeps_every_row_and_rebuilds_the_indexes_after(tmp_path, monkeypatch):
+    import cmvoice_nb.campaign.journal as journal_module
+
+    monkeypatch.setattr(journal_module, "BULK_ROWS", 10)
+    j = Journal(tmp_path / "j.sqlite")
+    j.ensure_campaign("c", app="notification")
+    rows = [(f"c-{i}", str(i), f"+316123456{i:02d}", f"h{i}") for i in (7, 3, 41, 0, 19, 2, 33, 5, 11, 29, 13, 1)]
+    assert j.register("c", rows) == 12
+    assert {"callees_by_number", "rows_one_per_wave"} <= _indexes(tmp_path / "j.sqlite")
+    assert set(j.load("c")) == {r[0] for r in rows}
+    assert j.get("c", "c-41").callee == "+31612345641"
+    # The callee guard works on what the bulk path indexed.
+    j.register("c", [("c-again", "x", "+31612345641", "hx")])
+    j.mark_sending("c", "c-41")
+    j.mark_done("c", "c-41", "queued", call_ids="call-1")
+    with pytest.raises(JournalError, match="already has a call"):
+        j.mark_sending("c", "c-again")
+    j.close()
+
+
+def test_a_bulk_register_refuses_a_second_attempt_of_a_row_in_the_same_wave(tmp_path, monkeypatch):
+    import cmvoice_nb.campaign.journal as journal_module
+
+    monkeypatch.setattr(journal_module, "BULK_ROWS", 2)
+    j = Journal(tmp_path / "j.sqlite")
+    j.ensure_campaign("c", app="notification")
+    j.register("c", [("c-1", "0", "+31612345609", "h", b"{}", 1, "c-1"), ("c-2", "1", "+31612345608", "h", b"{}", 1, "c-2")])
+    with pytest.raises(JournalError, match="already has an attempt in wave 1"):
+        j.register("c", [("c-3", "2", "+31612345607", "h", b"{}", 1, "c-3"),
+                         ("c-1-second", "0", "+31612345609", "h", b"{}", 1, "c-1")])
+    # Nothing of the refused batch was written, and the indexes are all still there.
+    assert set(j.load("c")) == {"c-1", "c-2"}
+    assert {"callees_by_number", "rows_one_per_wave"} <= _indexes(tmp_path / "j.sqlite")
+    j.close()
+
+
+def test_a_bulk_register_keeps_the_first_of_two_attempts_in_one_batch_as_the_per_row_path_does(tmp_path, monkeypatch):
+    import cmvoice_nb.campaign.journal as journal_module
+
+    batch = [("c-1", "0", "+31612345609", "h", b"{}", 1, "c-1"), ("c-1-dup", "0", "+31612345609", "h", b"{}", 1, "c-1"),
+             ("c-0", "1", "+31612345608", "h", b"{}", 1, "c-0"), ("c-0", "9", "+31612345600", "h", b"{}", 1, "c-0")]
+    results = []
+    for bulk in (10**9, 2):
+        monkeypatch.setattr(journal_module, "BULK_ROWS", bulk)
+        j = Journal(tmp_path / f"j{bulk}.sqlite")
+        j.ensure_campaign("c", app="notification")
+        added = j.register("c", batch)
+        results.append((added, {k: (r.row_label, r.callee) for k, r in j.load("c").items()}))
+        j.close()
+    assert results[0] == results[1] == (2, {"c-1": ("0", "+31612345609"), "c-0": ("1", "+31612345608")})
+
+
+def test_a_bulk_register_on_a_campaign_with_records_adds_only_the_new_rows(tmp_path, monkeypatch):
+    import cmvoice_nb.campaign.journal as journal_module
+
+    monkeypatch.setattr(journal_module, "BULK_ROWS", 3)
+    j = Journal(tmp_path / "j.sqlite")
+    j.ensure_campaign("c", app="notification")
+    j.register("c", [("c-0", "0", "+31612345610", "h0")])
+    j.mark_sending("c", "c-0")
+    j.mark_done("c", "c-0", "queued", call_ids="call-0")
+    assert j.register("c", [(f"c-{i}", str(i), f"+3161234561{i}", f"h{i}") for i in range(5)]) == 4
+    assert j.get("c", "c-0").state == "queued"  # the earlier record is left untouched
+    assert j.counts("c") == {"queued": 1, "pending": 4}
+    j.close()
