@@ -900,30 +900,41 @@ def _memo_key(value: Any) -> tuple:
 
 
 class _NumberCache:
-    """:func:`~cmvoice_nb.numbers.normalize_number` memoised per (raw value, region, style).
+    """:func:`~cmvoice_nb.numbers.normalize_number` memoised twice: per raw value, and per what it parses.
 
-    The outcome is a pure function of those; a NumberError is remembered too and raised again
-    (a fresh one with the same value and reason) for every row that repeats the number.
+    The outcome is a pure function of (raw value, region, style); the parsing (the costly part)
+    depends only on the candidates the raw value reduces to, which ``+31 6 1234 5610``,
+    ``0031612345610`` and ``+31 (0)6-12345610`` share. A NumberError is remembered too and
+    raised again (a fresh one, with this row's value and the same reason).
     """
 
     def __init__(self, normalize: Any) -> None:
-        self._normalize = normalize
+        self._normalize = normalize  # the plain function, for values that cannot be a cache key
         self._seen: dict[tuple, tuple] = {}
+        self._parsed: dict[tuple, tuple] = {}
 
     def __call__(self, value: Any, *, region: str | None = None, style: str = "e164") -> str:
+        from ..numbers import _STYLES, _prepare, _resolve
+
         try:
             key = (_memo_key(value), region, style)
-            hit = self._seen.get(key)
-        except TypeError:  # unhashable: not cached
+        except TypeError:  # not a plain scalar: not cached
             return self._normalize(value, region=region, style=style)
+        hit = self._seen.get(key)
         if hit is None:
+            if style not in _STYLES:
+                return self._normalize(value, region=region, style=style)  # its ValueError
             try:
-                hit = (self._normalize(value, region=region, style=style), None)
+                tries = _prepare(value, region)
             except NumberError as exc:
-                hit = (None, (exc.value, exc.reason))
+                hit = (None, exc.reason)
+            else:
+                hit = self._parsed.get((tries, style))
+                if hit is None:
+                    hit = self._parsed[(tries, style)] = _resolve(tries, style)
             self._seen[key] = hit
-        if hit[1] is not None:
-            raise NumberError(*hit[1])
+        if hit[0] is None:
+            raise NumberError(value, hit[1])
         return hit[0]
 
 
