@@ -776,7 +776,6 @@ def _plan_rows(df: Any, spec: Any, colmap: Mapping[str, str], plain_defaults: Ma
         def render(key: str, record: Mapping[str, Any]) -> str:
             return render_template(templates[key], record)
 
-
     rows: list[RowPlan] = []
     seen_content: dict[str, int] = {}
     records = df.to_dict(orient="records")  # a copy: the input is never touched
