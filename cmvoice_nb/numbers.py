@@ -97,8 +97,18 @@ def normalize_number(value: Any, *, region: str | None = None, style: str = "e16
     """
     if style not in _STYLES:
         raise ValueError(f"style must be one of {_STYLES}, got {style!r}")
-    import phonenumbers
+    number, reason = _resolve(_prepare(value, region), style)
+    if number is None:
+        raise NumberError(value, reason)
+    return number
 
+
+def _prepare(value: Any, region: str | None) -> tuple[tuple[str, str | None], ...]:
+    """The (candidate, region) pairs to parse for *value*, or NumberError before any parsing.
+
+    Every spelling of one number that gives the same pairs has the same outcome (see
+    :func:`_resolve`): the planner caches on them.
+    """
     text = _to_text(value)
     if re.search(r"[A-Za-z]", text):
         raise NumberError(value, "contains letters")
@@ -107,6 +117,13 @@ def normalize_number(value: Any, *, region: str | None = None, style: str = "e16
         if _JUNK.sub("", text):
             raise NumberError(value, "a national number: pass region= (e.g. region='NL') or write it with +country code")
         raise NumberError(value, "empty")
+    return tuple(tries)
+
+
+def _resolve(tries: Any, style: str) -> tuple[str | None, str]:
+    """``(number, "")`` for the first candidate that is a valid number, else ``(None, reason)``."""
+    import phonenumbers
+
     reason = "not a valid number"
     for candidate, reg in tries:
         try:
@@ -116,12 +133,12 @@ def normalize_number(value: Any, *, region: str | None = None, style: str = "e16
             continue
         if phonenumbers.is_valid_number(parsed):
             e164 = phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
-            return e164 if style == "e164" else "00" + e164[1:]
+            return (e164 if style == "e164" else "00" + e164[1:]), ""
         possible = phonenumbers.is_possible_number_with_reason(parsed)
         name = {v: k for k, v in vars(phonenumbers.ValidationResult).items() if k.isupper()}.get(possible, "")
         country = phonenumbers.region_code_for_number(parsed) or reg
         reason = _REASONS.get(name) or (f"not a valid number for {country}" if country else "not a valid number")
-    raise NumberError(value, reason)
+    return None, reason
 
 
 def _parse_reason(exc: Exception) -> str:

@@ -21,6 +21,7 @@ Examples
 from __future__ import annotations
 
 from dataclasses import dataclass, field as _dc_field
+from functools import cached_property
 from typing import TYPE_CHECKING, Any, Mapping
 
 if TYPE_CHECKING:
@@ -211,9 +212,9 @@ class Field:
     forbidden: str | None = None
     description: str = ""
 
-    @property
+    @cached_property
     def name(self) -> str:
-        """The snake_case attribute name, e.g. ``max_digits``."""
+        """The snake_case attribute name, e.g. ``max_digits`` (computed once: read for every field of every row)."""
         return self.key.replace("-", "_")
 
     @property

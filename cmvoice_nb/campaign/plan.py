@@ -708,8 +708,73 @@ def plan_campaign(
                 templates[key] = value
 
     # Ids are derived from content, not positions: the index may repeat labels.
+    rows = _plan_rows(df, spec, colmap, plain_defaults, voice_defaults, templates, region=region,
+                      number_style=number_style, name=name, campaign_key=campaign_key, allowed=allowed)
+
+    # Repeated instruction ids: the journal keys rows by id, so a repeat could never be sent.
+    first_by_id: dict[str, Any] = {}
+    for r in rows:
+        if r.instruction_id in first_by_id:
+            r.problems.append(Problem("instruction-id", r.instruction_id,
+                                       f"repeats the instruction id of row {first_by_id[r.instruction_id]!r}: ids must be unique"))
+        else:
+            first_by_id[r.instruction_id] = r.label
+
+    preflight(spec, rows, audio_root=audio_root, spelling_root=spelling_root if spelling_root is not None else audio_root)
+    for r in rows:  # every problem is known now: each valid row's payload is built, once
+        r.freeze()
+
+    # Repeated callees: reported always; dropped on request. Only rows that would be sent count.
+    first_by_callee: dict[str, Any] = {}
+    for r in rows:
+        if not r.valid or not r.callee:
+            continue
+        if r.callee in first_by_callee:
+            r.duplicate_of = first_by_callee[r.callee]
+            r.dropped = bool(drop_duplicates)
+        else:
+            first_by_callee[r.callee] = r.label
+
+    plan = CampaignPlan(
+        name=name, app=spec.name, index=df.index.copy(), rows=rows,
+        options={"region": region, "number_style": number_style, "drop_duplicates": drop_duplicates,
+                 "interface": interface, "audio_root": audio_root,
+                 "allowed_countries": tuple(sorted(allowed)) if allowed else None},
+        campaign_key=campaign_key, key_is_provisional=key_is_provisional,
+    )
+    if suppress is not None:
+        from .suppress import apply_suppression
+
+        plan = apply_suppression(plan, suppress, region=region, interface=interface)
+    s = plan.summary()
+    log.info("planned campaign %r: %d rows, %d valid, %d invalid, %d duplicate callees",
+             name, s["rows"], s["valid"], s["invalid"], s["duplicates"])
+    return plan
+
+
+def _plan_rows(df: Any, spec: Any, colmap: Mapping[str, str], plain_defaults: Mapping[str, Any],
+               voice_defaults: Mapping[str, Any], templates: Mapping[str, str], *, region: str | None,
+               number_style: str, name: str, campaign_key: str, allowed: Any, fast: bool = True) -> list[RowPlan]:
+    """One :class:`RowPlan` per row of *df*: fields read, numbers normalised, instruction built and validated.
+
+    With *fast* (the default) the pure steps are memoised over the whole frame: each distinct
+    phone number is normalised once (lists repeat callees, and a default caller is the same on
+    every row), each distinct cell is read as its field's kind once, and a template is rendered
+    once per distinct combination of the values it uses. ``fast=False`` is the plain per-row
+    path (:func:`_plan_rows_reference`); both give the same rows, problems and payloads.
+    """
     from ..instructions import instruction_from_json
     from ..numbers import normalize_number
+
+    if fast:
+        cell_value = _CellReader()
+        normalize_number = _NumberCache(normalize_number)  # noqa: F811 - same signature, memoised
+        render = _TemplateCache(templates)
+    else:
+        cell_value = _cell_value
+
+        def render(key: str, record: Mapping[str, Any]) -> str:
+            return render_template(templates[key], record)
 
     rows: list[RowPlan] = []
     seen_content: dict[str, int] = {}
@@ -730,13 +795,13 @@ def plan_campaign(
                 continue
             if from_default and key in templates:
                 try:
-                    value = render_template(templates[key], record)
+                    value = render(key, record)
                 except TemplateError as exc:
                     problems.append(Problem(key, templates[key], str(exc)))
                     bad_fields.add(key)
                     continue
             try:
-                value = _cell_value(fld, value)
+                value = cell_value(fld, value)
             except ValueError as exc:
                 problems.append(Problem(key, value, str(exc)))
                 bad_fields.add(key)
@@ -767,7 +832,7 @@ def plan_campaign(
                 if is_blank(value):
                     continue
                 try:
-                    clean[vkey] = _cell_value(vfields[vkey], value)
+                    clean[vkey] = cell_value(vfields[vkey], value)
                 except ValueError as exc:
                     problems.append(Problem(f"voice.{vkey}", value, str(exc)))
                     bad_fields.add("voice")
@@ -810,46 +875,117 @@ def plan_campaign(
             _check_countries(instruction, allowed, problems, bad_fields)
         rows.append(RowPlan(position, label, instruction_id, callee, instruction, problems, content=content,
                             occurrence=occurrence, id_given=bool(given_id)))
+    return rows
 
-    # Repeated instruction ids: the journal keys rows by id, so a repeat could never be sent.
-    first_by_id: dict[str, Any] = {}
-    for r in rows:
-        if r.instruction_id in first_by_id:
-            r.problems.append(Problem("instruction-id", r.instruction_id,
-                                       f"repeats the instruction id of row {first_by_id[r.instruction_id]!r}: ids must be unique"))
-        else:
-            first_by_id[r.instruction_id] = r.label
 
-    preflight(spec, rows, audio_root=audio_root, spelling_root=spelling_root if spelling_root is not None else audio_root)
-    for r in rows:  # every problem is known now: each valid row's payload is built, once
-        r.freeze()
+def _plan_rows_reference(df: Any, spec: Any, colmap: Mapping[str, str], plain_defaults: Mapping[str, Any],
+                         voice_defaults: Mapping[str, Any], templates: Mapping[str, str], **options: Any) -> list[RowPlan]:
+    """The per-row path, nothing memoised: what the fast planner is compared with (tests, bench)."""
+    return _plan_rows(df, spec, colmap, plain_defaults, voice_defaults, templates, fast=False, **options)
 
-    # Repeated callees: reported always; dropped on request. Only rows that would be sent count.
-    first_by_callee: dict[str, Any] = {}
-    for r in rows:
-        if not r.valid or not r.callee:
-            continue
-        if r.callee in first_by_callee:
-            r.duplicate_of = first_by_callee[r.callee]
-            r.dropped = bool(drop_duplicates)
-        else:
-            first_by_callee[r.callee] = r.label
 
-    plan = CampaignPlan(
-        name=name, app=spec.name, index=df.index.copy(), rows=rows,
-        options={"region": region, "number_style": number_style, "drop_duplicates": drop_duplicates,
-                 "interface": interface, "audio_root": audio_root,
-                 "allowed_countries": tuple(sorted(allowed)) if allowed else None},
-        campaign_key=campaign_key, key_is_provisional=key_is_provisional,
-    )
-    if suppress is not None:
-        from .suppress import apply_suppression
+def _memo_key(value: Any) -> tuple:
+    """A cache key that only equal-printing values share: plain text, ints, bools and floats by bit pattern.
 
-        plan = apply_suppression(plan, suppress, region=region, interface=interface)
-    s = plan.summary()
-    log.info("planned campaign %r: %d rows, %d valid, %d invalid, %d duplicate callees",
-             name, s["rows"], s["valid"], s["invalid"], s["duplicates"])
-    return plan
+    ``0.0 == -0.0`` and ``Decimal("1.0") == Decimal("1.00")`` but they print differently, so
+    anything but these exact types raises TypeError (the caller then does not cache).
+    """
+    kind = type(value)
+    if kind is float:
+        return (kind, value.hex())
+    if kind is str or kind is int or kind is bool:
+        return (kind, value)
+    raise TypeError("not cached")
+
+
+class _NumberCache:
+    """:func:`~cmvoice_nb.numbers.normalize_number` memoised twice: per raw value, and per what it parses.
+
+    The outcome is a pure function of (raw value, region, style); the parsing (the costly part)
+    depends only on the candidates the raw value reduces to, which ``+31 6 1234 5610``,
+    ``0031612345610`` and ``+31 (0)6-12345610`` share. A NumberError is remembered too and
+    raised again (a fresh one, with this row's value and the same reason).
+    """
+
+    def __init__(self, normalize: Any) -> None:
+        self._normalize = normalize  # the plain function, for values that cannot be a cache key
+        self._seen: dict[tuple, tuple] = {}
+        self._parsed: dict[tuple, tuple] = {}
+
+    def __call__(self, value: Any, *, region: str | None = None, style: str = "e164") -> str:
+        from ..numbers import _STYLES, _prepare, _resolve
+
+        try:
+            key = (_memo_key(value), region, style)
+        except TypeError:  # not a plain scalar: not cached
+            return self._normalize(value, region=region, style=style)
+        hit = self._seen.get(key)
+        if hit is None:
+            if style not in _STYLES:
+                return self._normalize(value, region=region, style=style)  # its ValueError
+            try:
+                tries = _prepare(value, region)
+            except NumberError as exc:
+                hit = (None, exc.reason)
+            else:
+                hit = self._parsed.get((tries, style))
+                if hit is None:
+                    hit = self._parsed[(tries, style)] = _resolve(tries, style)
+            self._seen[key] = hit
+        if hit[0] is None:
+            raise NumberError(value, hit[1])
+        return hit[0]
+
+
+class _CellReader:
+    """:func:`_cell_value` memoised per (field, value) for scalar kinds (see :func:`_memo_key`)."""
+
+    def __init__(self) -> None:
+        self._seen: dict[tuple, tuple] = {}
+
+    def __call__(self, fld: Any, value: Any) -> Any:
+        if fld.kind not in ("str", "int", "bool", "enum"):
+            return _cell_value(fld, value)  # a list is built afresh for every row
+        try:
+            key = (fld.key, _memo_key(value))
+            hit = self._seen.get(key)
+        except TypeError:
+            return _cell_value(fld, value)
+        if hit is None:
+            try:
+                hit = (_cell_value(fld, value), None)
+            except ValueError as exc:
+                hit = (None, str(exc))
+            self._seen[key] = hit
+        if hit[1] is not None:
+            raise ValueError(hit[1])
+        return hit[0]
+
+
+class _TemplateCache:
+    """:func:`render_template` memoised per template field and the (type, value) of each placeholder."""
+
+    def __init__(self, templates: Mapping[str, str]) -> None:
+        self._templates = templates
+        self._names = {key: tuple(dict.fromkeys(template_columns(t))) for key, t in templates.items()}
+        self._seen: dict[tuple, tuple] = {}
+
+    def __call__(self, key: str, record: Mapping[str, Any]) -> str:
+        template = self._templates[key]
+        try:
+            cache_key = (key,) + tuple(_memo_key(record[n]) for n in self._names[key])
+            hit = self._seen.get(cache_key)
+        except (TypeError, KeyError):
+            return render_template(template, record)
+        if hit is None:
+            try:
+                hit = (render_template(template, record), None)
+            except TemplateError as exc:
+                hit = (None, str(exc))
+            self._seen[cache_key] = hit
+        if hit[1] is not None:
+            raise TemplateError(hit[1])
+        return hit[0]
 
 
 def _check_countries(instruction: Any, allowed: frozenset, problems: list, bad_fields: set) -> None:
