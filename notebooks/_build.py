@@ -291,6 +291,10 @@ Here a faster simulator (its clock runs 1000× faster) places a first wave to ei
 `…10` answers, `…09` never picks up, `…12` is rejected, the others answer by chance."""),
     ("code", """import cmvoice_nb as cm
 
+# This section starts afresh on every run: its receiver gets a new URL each time, and the payloads an
+# earlier run's journal stored would still send the follow-up's callbacks to the old one.
+for stale in WORK.glob("waves.*"):
+    stale.unlink()
 fast = Simulator(seed=7, speed=1000)
 wave_rx = CallbackReceiver(WORK / "waves.jsonl").start()
 journal = WORK / "waves.sqlite"
