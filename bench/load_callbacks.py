@@ -36,6 +36,16 @@ TYPES = {"notification": "notification-finished", "otp": "otp-finished", "dtmf":
 DESCRIPTIONS = {9: "Cancelled", 10: "Finished", 11: "Failed", 12: "Call rejected"}
 
 
+def call_times(code, started, ring_ms, talk_ms):
+    """(answered, finished) of a generated call: answered calls ring then talk, 9 rings out at 60 s."""
+    if code == 10:
+        answered = started + np.timedelta64(ring_ms, "ms")
+        return answered, answered + np.timedelta64(talk_ms, "ms")
+    if code == 9:
+        return None, started + np.timedelta64(60_000, "ms")
+    return None, started + np.timedelta64(ring_ms // 10, "ms")
+
+
 def generate(path: Path, rows: int, *, seed: int = 0) -> dict:
     """Write *rows* callbacks (plus duplicates and malformed lines) to *path*; return the counts."""
     rng = np.random.default_rng(seed)
@@ -54,15 +64,7 @@ def generate(path: Path, rows: int, *, seed: int = 0) -> dict:
             app = APPS[apps[i]]
             code = int(codes[i])
             started = start[i]
-            if code == 10:
-                answered = started + np.timedelta64(int(ring_ms[i]), "ms")
-                finished = answered + np.timedelta64(int(talk_ms[i]), "ms")
-            elif code == 9:
-                answered = None
-                finished = started + np.timedelta64(60_000, "ms")
-            else:
-                answered = None
-                finished = started + np.timedelta64(int(ring_ms[i] // 10), "ms")
+            answered, finished = call_times(code, started, int(ring_ms[i]), int(talk_ms[i]))
             rec = {
                 "received-at": f"{finished + np.timedelta64(400, 'ms')}Z",
                 "type": TYPES[app],
@@ -126,15 +128,7 @@ def generate_messy(path: Path, rows: int, *, seed: int = 1) -> dict:
             app = APPS[apps[i]]
             code = int(codes[i])
             started = start[i]
-            if code == 10:
-                answered = started + np.timedelta64(int(ring_ms[i]), "ms")
-                finished = answered + np.timedelta64(int(talk_ms[i]), "ms")
-            elif code == 9:
-                answered = None
-                finished = started + np.timedelta64(60_000, "ms")
-            else:
-                answered = None
-                finished = started + np.timedelta64(int(ring_ms[i] // 10), "ms")
+            answered, finished = call_times(code, started, int(ring_ms[i]), int(talk_ms[i]))
             rec = {
                 "received-at": f"{finished + np.timedelta64(400, 'ms')}Z",
                 "type": TYPES[app],
