@@ -248,8 +248,18 @@ def instruction_hash(payload: dict) -> str:
     >>> instruction_hash({"b": 1, "a": 2}) == instruction_hash({"a": 2, "b": 1})
     True
     """
-    text = json.dumps(payload, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+    return hashlib.sha256(canonical_json(payload).encode("utf-8")).hexdigest()
+
+
+def canonical_json(payload: dict) -> str:
+    """The text :func:`instruction_hash` hashes: keys sorted, no spaces, non-ASCII kept.
+
+    Examples
+    --------
+    >>> canonical_json({"b": 1, "a": "é"})
+    '{"a":"é","b":1}'
+    """
+    return json.dumps(payload, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
 
 
 class Journal:

@@ -42,23 +42,20 @@ Examples
 from __future__ import annotations
 
 import copy
-import hashlib
 import html
 import logging
 import re
-import secrets
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Mapping
 
-from ..client import encode_body
-from ..errors import CampaignError, NumberError
-from ..instructions import Problem, coerce_value
-from ..spec import INSTRUCTION_ID_MAX_LENGTH
-from .journal import instruction_hash
+from ..errors import CampaignError
+from ..instructions import Problem
 from .messages import OPTION_NAMES, cut, did_you_mean, listing, quote
 from .preflight import preflight
-from .templates import TemplateError, is_blank, render_template, template_columns
+from .rows import (MAX_ID_LENGTH, RowPlan,  # noqa: F401 - MAX_ID_LENGTH: plan.MAX_ID_LENGTH as before
+                    _per_row, _Planning, content_key, derive_instruction_id,
+                   new_campaign_key, wave_instruction_id)
+from .templates import TemplateError, render_template, template_columns
 
 __all__ = [
     "CampaignPlan",
@@ -78,204 +75,7 @@ log = logging.getLogger(__name__)
 
 #: Columns of :attr:`CampaignPlan.problems`.
 PROBLEM_COLUMNS = ["row", "instruction_id", "field", "value", "message"]
-MAX_ID_LENGTH = INSTRUCTION_ID_MAX_LENGTH
-_ID_UNSAFE = re.compile(r"[^A-Za-z0-9._:\-]+")
 _VOICE_PREFIXES = ("voice.", "voice-", "voice_")
-
-
-def new_campaign_key() -> str:
-    """A fresh random campaign key: 8 hex digits (what a new journal records).
-
-    Examples
-    --------
-    >>> len(new_campaign_key())
-    8
-    """
-    return secrets.token_hex(4)
-
-
-def content_key(callee: Any) -> str:
-    """The part of a derived id that names the row's content: its callee(s) as digits.
-
-    Normalised numbers (``+31612345610``, ``0031612345610``) give their digits without the
-    ``+``/``00`` prefix; several callees are joined with ``_``; text that is not a number
-    (an invalid row) is kept in id-safe characters.
-
-    Examples
-    --------
-    >>> content_key("+31612345610")
-    '31612345610'
-    >>> content_key(["+31612345610", "0031612345611"])
-    '31612345610_31612345611'
-    >>> content_key("")
-    'none'
-    """
-    items = callee if isinstance(callee, (list, tuple)) else str(callee or "").split(";")
-    parts = []
-    for item in items:
-        text = str(item).strip()
-        if not text:
-            continue
-        digits = re.sub(r"\D", "", text)
-        if digits and re.fullmatch(r"[+0-9 ()./-]+", text):
-            parts.append(digits[2:] if text.startswith("00") else digits)
-        else:
-            parts.append(_ID_UNSAFE.sub("_", text)[:24])
-    return "_".join(parts) or "none"
-
-
-def _with_hash(text: str, room: int) -> str:
-    """*text* cut to *room* characters, ending in 6 hex digits of its SHA-1 when it had to be cut."""
-    if len(text) <= room:
-        return text
-    digest = hashlib.sha1(text.encode("utf-8")).hexdigest()[:6]
-    return f"{text[: max(0, room - len(digest) - 1)]}~{digest}" if room > len(digest) else digest[:room]
-
-
-def derive_instruction_id(name: str, campaign_key: str, content: str, occurrence: int = 1, *,
-                          max_length: int = MAX_ID_LENGTH) -> str:
-    """Return the derived id ``f"{name}-{campaign_key}-{content}-{occurrence}"``, at most 64 characters.
-
-    Characters outside ``A-Z a-z 0-9 . _ : -`` become ``_``. When the whole does not fit,
-    a long content key (many callees) becomes 12 hex digits of its SHA-1, then the name is
-    cut and ends in ``~`` plus 6 hex digits of a SHA-1 of the full name: the id stays unique
-    and the same on every run.
-
-    Examples
-    --------
-    >>> derive_instruction_id("spring", "7f3a9c2d", "31612345610")
-    'spring-7f3a9c2d-31612345610-1'
-    >>> derive_instruction_id("spring sale", "7f3a9c2d", "31612345610", 2)
-    'spring_sale-7f3a9c2d-31612345610-2'
-    >>> len(derive_instruction_id("x" * 80, "7f3a9c2d", "31612345610"))
-    64
-    """
-    name = _ID_UNSAFE.sub("_", str(name))
-    key = _ID_UNSAFE.sub("_", str(campaign_key))
-    content = _ID_UNSAFE.sub("_", str(content))
-    tail = f"-{key}-{content}-{int(occurrence)}"
-    if len(tail) > max_length // 2:
-        content = hashlib.sha1(content.encode("utf-8")).hexdigest()[:12]
-        tail = f"-{key}-{content}-{int(occurrence)}"
-    return _with_hash(name, max_length - len(tail)) + tail
-
-
-def wave_instruction_id(base_id: str, wave: int, *, max_length: int = MAX_ID_LENGTH) -> str:
-    """The instruction id of a row's attempt in *wave*: the row's own id in wave 1, ``<id>-w<wave>`` after.
-
-    A long id is cut (ending in ``~`` and 6 hex digits of its SHA-1) so the whole stays
-    within the contract's 64 characters, and the same on every run.
-
-    Examples
-    --------
-    >>> wave_instruction_id("spring-7f3a9c2d-31612345610-1", 1)
-    'spring-7f3a9c2d-31612345610-1'
-    >>> wave_instruction_id("spring-7f3a9c2d-31612345610-1", 2)
-    'spring-7f3a9c2d-31612345610-1-w2'
-    >>> len(wave_instruction_id("x" * 64, 3))
-    64
-    """
-    wave = int(wave)
-    if wave < 1:
-        raise ValueError(f"a wave is 1 or more, got {wave}")
-    if wave == 1:
-        return str(base_id)
-    tail = f"-w{wave}"
-    return _with_hash(str(base_id), max_length - len(tail)) + tail
-
-
-# ------------------------------------------------------------------------ reading cells
-def _cell_value(fld: Any, value: Any) -> Any:
-    """A non-blank cell as its field's kind; a ValueError says in plain words what was expected.
-
-    Yes/no words, enum spellings and whole numbers are read by the instructions' own
-    coercion (:func:`cmvoice_nb.instructions.coerce_value`); what it leaves unread is a
-    problem of the row here, with the value the user wrote.
-    """
-    if hasattr(value, "item") and not isinstance(value, (str, bytes)):
-        value = value.item()  # numpy scalars from a DataFrame
-    kind = fld.kind
-    if kind == "str":
-        if isinstance(value, float) and value.is_integer():
-            return str(int(value))  # a spreadsheet's 31612345610.0
-        return value.strip() if isinstance(value, str) else str(value)
-    if kind == "list":
-        items = value if isinstance(value, (list, tuple)) else re.split(r"[;,]", str(value))
-        items = [str(v).strip() for v in items if str(v).strip()]
-        if not items:
-            raise ValueError("expected one or more values separated by ';'")
-        return items
-    coerced = coerce_value(fld, value.strip() if isinstance(value, str) else value)
-    if kind == "int":
-        if isinstance(coerced, bool):
-            raise ValueError("expected a whole number, got a yes/no value")
-        if isinstance(coerced, int):
-            return coerced
-        try:
-            number = float(str(coerced).strip())  # "3.0" from a CSV
-        except ValueError:
-            raise ValueError("expected a whole number") from None
-        if number.is_integer():
-            return int(number)
-        raise ValueError("expected a whole number")
-    if kind == "bool":
-        if isinstance(coerced, bool):
-            return coerced
-        raise ValueError("expected true or false (yes/no, 1/0)")
-    if kind == "enum":
-        if isinstance(coerced, str) and coerced in (fld.choices or ()):
-            return coerced
-        raise ValueError(f"expected one of {', '.join(fld.choices or ())}")
-    return value
-
-
-# ------------------------------------------------------------------------------ the plan
-@dataclass
-class RowPlan:
-    """What the plan decided for one input row (positional)."""
-
-    position: int
-    label: Any
-    instruction_id: str
-    callee: str
-    instruction: Any = None
-    problems: list = field(default_factory=list)
-    duplicate_of: Any = None
-    dropped: bool = False
-    content: str = "none"
-    occurrence: int = 1
-    id_given: bool = False
-    #: The wire JSON of the validated instruction, as the bytes the sender sends (immutable).
-    payload: bytes | None = None
-    #: :func:`~cmvoice_nb.campaign.instruction_hash` of the payload: the journal's record of the
-    #: content that was sent (a later run compares it to see a changed row).
-    payload_hash: str | None = None
-    #: The attempt this row is: 1 for a campaign as planned, 2... in a follow-up wave.
-    wave: int = 1
-    #: The row's wave-1 instruction id (None: the instruction id itself).
-    base_id: str | None = None
-    #: Earlier attempts of this row whose call ended: ``(instruction_id, outcome, finished_on)``.
-    ended: tuple = ()
-    #: Why the row is never sent (its callee is on the do-not-call list), or None: see
-    #: :func:`~cmvoice_nb.campaign.suppress.apply_suppression`.
-    suppressed: str | None = None
-
-    def freeze(self) -> "RowPlan":
-        """Build :attr:`payload` and :attr:`payload_hash` of a valid row, once (returns self)."""
-        if self.valid:
-            wire = self.instruction.to_json()
-            self.payload, self.payload_hash = encode_body(wire), instruction_hash(wire)
-        else:
-            self.payload = self.payload_hash = None
-        return self
-
-    @property
-    def valid(self) -> bool:
-        return self.instruction is not None and not self.problems
-
-    @property
-    def sendable(self) -> bool:
-        return self.valid and not self.dropped and not self.suppressed
 
 
 class CampaignPlan:
@@ -336,11 +136,12 @@ class CampaignPlan:
             return self
         rows = []
         for r in self.rows:
-            new = copy.copy(r)
-            new.problems = list(r.problems)
+            new = r.copy()
             if not r.id_given:
                 new.instruction_id = derive_instruction_id(self.name, campaign_key, r.content, r.occurrence)
-                if r.instruction is not None:
+                if r._group is not None:
+                    new._instruction = None  # built on demand, with the new id; the payload follows the id
+                elif r.instruction is not None:
                     new.instruction = copy.copy(r.instruction)
                     new.instruction.instruction_id = new.instruction_id
                     new.freeze()
@@ -757,252 +558,26 @@ def _plan_rows(df: Any, spec: Any, colmap: Mapping[str, str], plain_defaults: Ma
                number_style: str, name: str, campaign_key: str, allowed: Any, fast: bool = True) -> list[RowPlan]:
     """One :class:`RowPlan` per row of *df*: fields read, numbers normalised, instruction built and validated.
 
-    With *fast* (the default) the pure steps are memoised over the whole frame: each distinct
-    phone number is normalised once (lists repeat callees, and a default caller is the same on
-    every row), each distinct cell is read as its field's kind once, and a template is rendered
-    once per distinct combination of the values it uses. ``fast=False`` is the plain per-row
-    path (:func:`_plan_rows_reference`); both give the same rows, problems and payloads.
+    With *fast* (the default) the frame is planned column-wise
+    (:func:`cmvoice_nb.campaign.columnar.plan_rows_columnar`): each distinct cell and phone
+    number is read once, rows that differ only in their callee and id share one instruction
+    built and validated once, and each row's payload is filled into its group's template.
+    ``fast=False`` is the plain per-row path (:func:`_plan_rows_reference`); both give the same
+    rows, problems and payloads (``tests/campaign/test_plan_fast.py`` checks it on fuzzed frames).
     """
-    from ..instructions import instruction_from_json
-    from ..numbers import normalize_number
-
+    planning = _Planning(spec, colmap, plain_defaults, voice_defaults, templates, region=region,
+                         number_style=number_style, name=name, campaign_key=campaign_key, allowed=allowed, fast=fast)
     if fast:
-        cell_value = _CellReader()
-        normalize_number = _NumberCache(normalize_number)  # noqa: F811 - same signature, memoised
-        render = _TemplateCache(templates)
-    else:
-        cell_value = _cell_value
+        from .columnar import plan_rows_columnar
 
-        def render(key: str, record: Mapping[str, Any]) -> str:
-            return render_template(templates[key], record)
-
-    rows: list[RowPlan] = []
-    seen_content: dict[str, int] = {}
-    records = df.to_dict(orient="records")  # a copy: the input is never touched
-    for position, (label, record) in enumerate(zip(df.index, records)):
-        problems: list[Problem] = []
-        data: dict[str, Any] = {}
-        bad_fields: set[str] = set()
-        for fld in spec.fields:
-            if fld.kind == "voice":
-                continue
-            key = fld.key
-            value = record.get(colmap[key]) if key in colmap else None
-            from_default = False
-            if is_blank(value) and key in plain_defaults:
-                value, from_default = plain_defaults[key], True
-            if is_blank(value):
-                continue
-            if from_default and key in templates:
-                try:
-                    value = render(key, record)
-                except TemplateError as exc:
-                    problems.append(Problem(key, templates[key], str(exc)))
-                    bad_fields.add(key)
-                    continue
-            try:
-                value = cell_value(fld, value)
-            except ValueError as exc:
-                problems.append(Problem(key, value, str(exc)))
-                bad_fields.add(key)
-                continue
-            if getattr(fld, "phone", False):
-                try:
-                    if isinstance(value, list):
-                        value = [normalize_number(v, region=region, style=number_style) for v in value]
-                    else:
-                        value = normalize_number(value, region=region, style=number_style)
-                except NumberError as exc:
-                    problems.append(Problem(key, exc.value, f"not a phone number: {exc.reason}"))
-                    bad_fields.add(key)
-                    continue
-            data[key] = value
-
-        voice = dict(voice_defaults)
-        for vkey in ("language", "gender", "number", "volume", "premium"):
-            col = colmap.get("voice." + vkey)
-            if col is not None and not is_blank(record.get(col)):
-                voice[vkey] = record.get(col)
-        if voice:
-            from ..spec import VOICE_FIELDS
-
-            vfields = {f.key: f for f in VOICE_FIELDS}
-            clean = {}
-            for vkey, value in voice.items():
-                if is_blank(value):
-                    continue
-                try:
-                    clean[vkey] = cell_value(vfields[vkey], value)
-                except ValueError as exc:
-                    problems.append(Problem(f"voice.{vkey}", value, str(exc)))
-                    bad_fields.add("voice")
-            if clean:
-                data["voice"] = clean
-
-        # The content key: the callee(s) as normalised above (or as written, for a row whose
-        # number is unreadable), and the occurrence among rows with the same content key.
-        callee_value = data.get("callees") or data.get("callee")
-        if callee_value is None and "callee" in colmap and not is_blank(record.get(colmap["callee"])):
-            callee_value = str(record.get(colmap["callee"]))
-        content = content_key(callee_value)
-        occurrence = seen_content[content] = seen_content.get(content, 0) + 1
-        given_id = data.get("instruction-id")
-        instruction_id = str(given_id) if given_id else derive_instruction_id(name, campaign_key, content, occurrence)
-        data["instruction-id"] = instruction_id
-
-        instruction = None
-        try:
-            instruction = instruction_from_json(spec.name, data)
-        except Exception as exc:  # noqa: BLE001 - any construction failure is a row problem
-            problems.append(Problem("", None, f"cannot build the instruction: {exc}"))
-        if instruction is not None:
-            for p in instruction.validate():
-                field_key = getattr(p, "field", "") or ""
-                if field_key.split(".")[0] in bad_fields:
-                    continue  # already reported with the value the user wrote
-                problems.append(Problem(field_key, getattr(p, "value", None), getattr(p, "message", str(p))))
-        callee = ""
-        if instruction is not None:
-            try:
-                callee = ";".join(instruction.callee_list())
-            except Exception:  # noqa: BLE001
-                callee = str(data.get("callee") or ";".join(data.get("callees") or []))
-        else:
-            callee = str(data.get("callee") or ";".join(data.get("callees") or []))
-        if not callee and "callee" in colmap and not is_blank(record.get(colmap["callee"])):
-            callee = str(record.get(colmap["callee"])).strip()  # show what the user wrote
-        if allowed is not None and instruction is not None:
-            _check_countries(instruction, allowed, problems, bad_fields)
-        rows.append(RowPlan(position, label, instruction_id, callee, instruction, problems, content=content,
-                            occurrence=occurrence, id_given=bool(given_id)))
-    return rows
+        return plan_rows_columnar(planning, df)
+    return _per_row(planning, df)
 
 
 def _plan_rows_reference(df: Any, spec: Any, colmap: Mapping[str, str], plain_defaults: Mapping[str, Any],
                          voice_defaults: Mapping[str, Any], templates: Mapping[str, str], **options: Any) -> list[RowPlan]:
     """The per-row path, nothing memoised: what the fast planner is compared with (tests, bench)."""
     return _plan_rows(df, spec, colmap, plain_defaults, voice_defaults, templates, fast=False, **options)
-
-
-def _memo_key(value: Any) -> tuple:
-    """A cache key that only equal-printing values share: plain text, ints, bools and floats by bit pattern.
-
-    ``0.0 == -0.0`` and ``Decimal("1.0") == Decimal("1.00")`` but they print differently, so
-    anything but these exact types raises TypeError (the caller then does not cache).
-    """
-    kind = type(value)
-    if kind is float:
-        return (kind, value.hex())
-    if kind is str or kind is int or kind is bool:
-        return (kind, value)
-    raise TypeError("not cached")
-
-
-class _NumberCache:
-    """:func:`~cmvoice_nb.numbers.normalize_number` memoised twice: per raw value, and per what it parses.
-
-    The outcome is a pure function of (raw value, region, style); the parsing (the costly part)
-    depends only on the candidates the raw value reduces to, which ``+31 6 1234 5610``,
-    ``0031612345610`` and ``+31 (0)6-12345610`` share. A NumberError is remembered too and
-    raised again (a fresh one, with this row's value and the same reason).
-    """
-
-    def __init__(self, normalize: Any) -> None:
-        self._normalize = normalize  # the plain function, for values that cannot be a cache key
-        self._seen: dict[tuple, tuple] = {}
-        self._parsed: dict[tuple, tuple] = {}
-
-    def __call__(self, value: Any, *, region: str | None = None, style: str = "e164") -> str:
-        from ..numbers import _STYLES, _prepare, _resolve
-
-        try:
-            key = (_memo_key(value), region, style)
-        except TypeError:  # not a plain scalar: not cached
-            return self._normalize(value, region=region, style=style)
-        hit = self._seen.get(key)
-        if hit is None:
-            if style not in _STYLES:
-                return self._normalize(value, region=region, style=style)  # its ValueError
-            try:
-                tries = _prepare(value, region)
-            except NumberError as exc:
-                hit = (None, exc.reason)
-            else:
-                hit = self._parsed.get((tries, style))
-                if hit is None:
-                    hit = self._parsed[(tries, style)] = _resolve(tries, style)
-            self._seen[key] = hit
-        if hit[0] is None:
-            raise NumberError(value, hit[1])
-        return hit[0]
-
-
-class _CellReader:
-    """:func:`_cell_value` memoised per (field, value) for scalar kinds (see :func:`_memo_key`)."""
-
-    def __init__(self) -> None:
-        self._seen: dict[tuple, tuple] = {}
-
-    def __call__(self, fld: Any, value: Any) -> Any:
-        if fld.kind not in ("str", "int", "bool", "enum"):
-            return _cell_value(fld, value)  # a list is built afresh for every row
-        try:
-            key = (fld.key, _memo_key(value))
-            hit = self._seen.get(key)
-        except TypeError:
-            return _cell_value(fld, value)
-        if hit is None:
-            try:
-                hit = (_cell_value(fld, value), None)
-            except ValueError as exc:
-                hit = (None, str(exc))
-            self._seen[key] = hit
-        if hit[1] is not None:
-            raise ValueError(hit[1])
-        return hit[0]
-
-
-class _TemplateCache:
-    """:func:`render_template` memoised per template field and the (type, value) of each placeholder."""
-
-    def __init__(self, templates: Mapping[str, str]) -> None:
-        self._templates = templates
-        self._names = {key: tuple(dict.fromkeys(template_columns(t))) for key, t in templates.items()}
-        self._seen: dict[tuple, tuple] = {}
-
-    def __call__(self, key: str, record: Mapping[str, Any]) -> str:
-        template = self._templates[key]
-        try:
-            cache_key = (key,) + tuple(_memo_key(record[n]) for n in self._names[key])
-            hit = self._seen.get(cache_key)
-        except (TypeError, KeyError):
-            return render_template(template, record)
-        if hit is None:
-            try:
-                hit = (render_template(template, record), None)
-            except TemplateError as exc:
-                hit = (None, str(exc))
-            self._seen[cache_key] = hit
-        if hit[1] is not None:
-            raise TemplateError(hit[1])
-        return hit[0]
-
-
-def _check_countries(instruction: Any, allowed: frozenset, problems: list, bad_fields: set) -> None:
-    """Add a problem for each callee whose country is not in *allowed* (``allowed_countries=``)."""
-    from .suppress import check_allowed_country
-
-    try:
-        numbers = list(instruction.callee_list())
-    except Exception:  # noqa: BLE001 - an unreadable callee is already a problem of the row
-        return
-    key = "callees" if len(numbers) > 1 else "callee"
-    if key in bad_fields:
-        return
-    for number in numbers:
-        message = check_allowed_country(number, allowed)
-        if message:
-            problems.append(Problem(key, number, message))
 
 
 def _journal_key(journal: Any) -> str | None:

@@ -572,7 +572,7 @@ class CampaignSender:
                 continue
             jr = existing.get(r.instruction_id)
             h = r.payload_hash
-            numbers = list(r.instruction.callee_list())
+            numbers = r.callee_list()
             state = jr.state if jr else None
             if state == "sending":  # only seen in a dry run over a crashed journal
                 state = "unknown"

@@ -220,7 +220,7 @@ def callee_countries(plan: Any) -> Counter:
     countries: Counter = Counter()
     for r in plan.rows:
         if r.sendable:
-            for number in r.instruction.callee_list():
+            for number in r.callee_list():
                 countries[number_region(number) or "?"] += 1
     return countries
 
@@ -776,7 +776,7 @@ class Campaign(App):
             return "none: every row is called at once, whatever the callee's local time"
         hours = parse_calling_hours(options["calling_hours"], days=options["days"])
         text = f"{hours.hours_text} on {hours.days_text}, in each callee's local time"
-        callees = [(r.instruction.callee_list() or [r.callee])[0] for r in plan.rows if r.sendable]
+        callees = [(r.callee_list() or [r.callee])[0] for r in plan.rows if r.sendable]
         if callees:
             waits = describe_waits(window_status(callees, calling_hours=hours))
             text += f"; {waits}"

@@ -1,0 +1,421 @@
+"""Column-wise campaign planning: the per-row path's rows, at column speed (issue 15).
+
+A campaign list is mostly the same row with a different callee: the caller, the prompts, the
+options and the voice repeat, or come from a few template columns. Planning each row on its own
+builds and validates a million equal instructions. Here the frame is read by columns instead:
+
+1. every column the plan reads is reduced to codes of *distinct* values (a value is distinct when
+   its type or its printed form differs, so ``0.0`` and ``-0.0``, ``1`` and ``True`` stay apart);
+2. each distinct callee (and given instruction id) is read and normalised once, and classed as
+   *clean* (a valid number its instruction cannot object to), *absent*, or *other*;
+3. rows whose other columns hold the same values, with a clean callee (or callees) and an absent
+   or clean id, form a :class:`_RowGroup`: its instruction is built and validated once, from
+   its first row, and each row's payload and hash are its group's JSON with the row's callee and
+   id filled in;
+4. every other row (an unreadable number, an id the contract refuses, a callee given twice, a
+   group whose instruction cannot be built) is planned by the per-row path itself.
+
+Occurrences and derived ids are then counted over all rows in input order, as the per-row path
+counts them. The result equals :func:`~cmvoice_nb.campaign.plan._plan_rows_reference` row for
+row (``tests/campaign/test_plan_fast.py`` checks it on fuzzed frames); grouped rows build their
+instruction only when asked, so a million-row plan does not hold a million instruction objects.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from typing import Any
+
+from ..client import encode_body
+from ..instructions import Problem
+from .journal import canonical_json
+from .rows import (MAX_ID_LENGTH, _ID_UNSAFE, RowPlan, _memo_key, _per_row, _with_hash, content_key, country_problems,
+                   derive_instruction_id)
+from .templates import template_columns
+
+__all__ = ["plan_rows_columnar"]
+
+_IDENTITY = ("callee", "callees", "instruction-id")
+_ABSENT, _CLEAN, _OTHER = 0, 1, 2
+#: What json.dumps escapes in a string with ensure_ascii=False: text without it is quoted as is.
+_NEEDS_ESCAPE = re.compile(r'[\x00-\x1f\\"]')
+#: Stand-ins for a row's number and id in its group's JSON (private-use characters, then checked
+#: to occur exactly once: a prompt that happens to hold one leaves the group without a template).
+_NUMBER_SLOT = "\ue000cmvoice number\ue001"
+_ID_SLOT = "\ue000cmvoice id\ue001"
+
+
+def _codes(series: Any):
+    """Codes of *series*' values: equal codes for values the planner cannot tell apart.
+
+    Numbers are compared by their bits (``-0.0`` is not ``0.0``, each NaN spelling is its own),
+    text by equality; in a column of mixed Python objects two values share a code only when
+    their types and values are equal (:func:`~cmvoice_nb.campaign.plan._memo_key`), and a value
+    of any other type gets a code of its own.
+    """
+    import numpy as np
+    import pandas as pd
+
+    values = series.to_numpy()
+    kind = values.dtype.kind
+    if kind in "iub":
+        return pd.factorize(values)[0].astype(np.int64, copy=False)
+    if kind == "f":
+        return pd.factorize(values.astype(np.float64).view(np.int64))[0].astype(np.int64, copy=False)
+    if kind in "Mm":
+        return pd.factorize(values.view(np.int64))[0].astype(np.int64, copy=False)
+    if kind == "O" and pd.api.types.infer_dtype(values, skipna=False) == "string":
+        return pd.factorize(values)[0].astype(np.int64, copy=False)
+    seen: dict[Any, int] = {}
+    out = np.empty(len(values), dtype=np.int64)
+    for i, value in enumerate(series.tolist()):
+        try:
+            key: Any = _memo_key(value)
+        except TypeError:
+            # None, NA and NaT are singletons (one printed form each); anything else is its own
+            key = ("missing", type(value)) if value is None or value is pd.NA or value is pd.NaT else ("row", i)
+        code = seen.get(key)
+        if code is None:
+            code = seen[key] = len(seen)
+        out[i] = code
+    return out
+
+
+def _combine(arrays: list, n: int):
+    """One code per distinct combination of the *arrays*' codes (numbered by first appearance)."""
+    import numpy as np
+    import pandas as pd
+
+    combined = np.zeros(n, dtype=np.int64)
+    for codes in arrays:
+        width = int(codes.max()) + 1 if n else 1
+        combined = pd.factorize(combined * width + codes)[0].astype(np.int64, copy=False)
+    return combined
+
+
+def _first_positions(codes) -> list[int]:
+    """The position of each code's first row, by code."""
+    import numpy as np
+
+    _, first = np.unique(codes, return_index=True)
+    return first.tolist()
+
+
+def _json_text(value: Any, *, compact: bool) -> str:
+    """*value* as the JSON text :func:`encode_body` (``compact=False``) or the hash would write it."""
+    if isinstance(value, str) and not _NEEDS_ESCAPE.search(value):
+        return '"' + value + '"'
+    if compact:
+        return json.dumps(value, separators=(",", ":"), ensure_ascii=False, default=str)
+    return json.dumps(value, ensure_ascii=False)
+
+
+def _template(text: str) -> list | None:
+    """*text* split around the two slots (``[text, slot, text, slot, text]``), or None if it cannot be."""
+    number, ident = json.dumps(_NUMBER_SLOT, ensure_ascii=False), json.dumps(_ID_SLOT, ensure_ascii=False)
+    if text.count(number) != 1 or text.count(ident) != 1:
+        return None
+    first, second = (number, ident) if text.index(number) < text.index(ident) else (ident, number)
+    head, rest = text.split(first)
+    middle, tail = rest.split(second)
+    return [head, first == number, middle, second == number, tail]
+
+
+class _RowGroup:
+    """Rows that differ only in their callee (or callees) and id: one instruction, built once.
+
+    Attributes
+    ----------
+    data
+        The group's wire values without the number and id (as the per-row path reads them).
+    number_key
+        ``"callee"`` or ``"callees"``: which field holds the rows' numbers.
+    problems
+        The problems every member has (its cells', then its instruction's).
+    bad_fields
+        Fields whose cell could not be read (their instruction problems are not repeated).
+    """
+
+    __slots__ = ("app", "data", "number_key", "problems", "bad_fields", "buildable", "_body", "_canonical")
+
+    def __init__(self, app: str, data: dict, number_key: str, problems: list, bad_fields: set) -> None:
+        self.app, self.data, self.number_key = app, data, number_key
+        self.problems, self.bad_fields = problems, bad_fields
+        self.buildable = True
+        self._body = self._canonical = None
+
+    def value_of(self, row: RowPlan) -> Any:
+        """The row's number field as its wire value (a list for ``callees``)."""
+        return row.callee if self.number_key == "callee" else row.callee.split(";")
+
+    def numbers_of(self, row: RowPlan) -> list[str]:
+        return row.callee.split(";") if self.number_key == "callees" else [row.callee]
+
+    def wire_for(self, row: RowPlan) -> dict:
+        data = dict(self.data)
+        data[self.number_key] = self.value_of(row)
+        data["instruction-id"] = row.instruction_id
+        return data
+
+    def instruction_for(self, row: RowPlan) -> Any:
+        from ..instructions import instruction_from_json
+
+        return instruction_from_json(self.app, self.wire_for(row))
+
+    def set_templates(self, instruction: Any) -> None:
+        """Cut the group's payload and hash text into templates around the number and the id."""
+        wire = instruction.to_json()
+        if self.number_key not in wire or "instruction-id" not in wire:
+            return
+        wire[self.number_key], wire["instruction-id"] = _NUMBER_SLOT, _ID_SLOT
+        self._body = _template(encode_body(wire).decode("utf-8"))
+        self._canonical = _template(canonical_json(wire))
+
+    @staticmethod
+    def _fill(parts: list, number: str, ident: str) -> str:
+        return parts[0] + (number if parts[1] else ident) + parts[2] + (number if parts[3] else ident) + parts[4]
+
+    def payload_for(self, row: RowPlan) -> bytes:
+        if self._body is None:
+            return encode_body(self.instruction_for(row).to_json())
+        value = self.value_of(row)
+        return self._fill(self._body, _json_text(value, compact=False),
+                          _json_text(row.instruction_id, compact=False)).encode("utf-8")
+
+    def hash_for(self, row: RowPlan) -> str:
+        from .journal import instruction_hash
+
+        if self._canonical is None:
+            return instruction_hash(self.instruction_for(row).to_json())
+        text = self._fill(self._canonical, _json_text(self.value_of(row), compact=True),
+                          _json_text(row.instruction_id, compact=True))
+        return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def _classify(planning: Any, fld: Any, record: dict) -> tuple[int, Any]:
+    """``(state, value)`` of one identity field of one row: absent, clean (with its value) or other."""
+    from ..instructions import _PHONE_RE, _check_field
+
+    problems: list = []
+    data: dict = {}
+    planning.read_field(fld, record, problems, set(), data)
+    if problems:
+        return _OTHER, None
+    if fld.key not in data:
+        return _ABSENT, None
+    value = data[fld.key]
+    if _check_field(fld, value):
+        return _OTHER, None
+    if fld.key in ("callee", "callees"):
+        items = value if isinstance(value, list) else [value]
+        if not items or not all(isinstance(v, str) and _PHONE_RE.fullmatch(v) and ";" not in v for v in items):
+            return _OTHER, None
+    elif not isinstance(value, str) or not value:
+        return _OTHER, None
+    try:
+        value.encode("utf-8") if isinstance(value, str) else None
+    except UnicodeEncodeError:
+        return _OTHER, None  # the per-row path's business (lone surrogates)
+    return _CLEAN, value
+
+
+class _IdFactory:
+    """:func:`~cmvoice_nb.campaign.plan.derive_instruction_id` for many rows of one campaign."""
+
+    def __init__(self, name: str, campaign_key: str) -> None:
+        self.name, self.key = name, campaign_key
+        self._safe_name = _ID_UNSAFE.sub("_", str(name))
+        self._safe_key = _ID_UNSAFE.sub("_", str(campaign_key))
+        self._prefix: dict[int, str] = {}
+
+    def __call__(self, content: str, occurrence: int) -> str:
+        if not (content.isascii() and content.isdigit()):
+            return derive_instruction_id(self.name, self.key, content, occurrence)
+        tail = f"-{self._safe_key}-{content}-{occurrence}"
+        if len(tail) > MAX_ID_LENGTH // 2:
+            return derive_instruction_id(self.name, self.key, content, occurrence)
+        prefix = self._prefix.get(len(tail))
+        if prefix is None:
+            prefix = self._prefix[len(tail)] = _with_hash(self._safe_name, MAX_ID_LENGTH - len(tail))
+        return prefix + tail
+
+
+def plan_rows_columnar(planning: Any, df: Any) -> list[RowPlan]:
+    """The rows of *df* planned column-wise (see the module), equal to the per-row path's.
+
+    Parameters
+    ----------
+    planning
+        The plan's :class:`~cmvoice_nb.campaign.plan._Planning` (fields, defaults, caches).
+    df
+        The input frame (not modified).
+    """
+    import numpy as np
+    import pandas as pd
+
+    n = len(df)
+    if n == 0:
+        return []
+    if not df.columns.is_unique:  # to_dict keeps one of the repeated columns: leave it to the per-row path
+        return _per_row(planning, df)
+    from ..instructions import instruction_from_json
+
+    spec, colmap = planning.spec, planning.colmap
+    labels = list(df.index)
+    identity = {f.key: f for f in planning.fields if f.key in _IDENTITY}
+    rest_fields = [f for f in planning.fields if f.key not in _IDENTITY]
+
+    # 1. the columns the rest of a row is read from, as codes of distinct values
+    rest_columns = [colmap[f.key] for f in rest_fields if f.key in colmap]
+    for key, text in planning.templates.items():
+        rest_columns += [c for c in dict.fromkeys(template_columns(text)) if c in df.columns]
+    rest_columns += [colmap["voice." + k] for k in ("language", "gender", "number", "volume", "premium")
+                     if "voice." + k in colmap]
+    codes_by_column: dict[Any, Any] = {}
+
+    def codes_of(column: Any):
+        if column not in codes_by_column:
+            codes_by_column[column] = _codes(df[column])
+        return codes_by_column[column]
+
+    rest_group = _combine([codes_of(c) for c in dict.fromkeys(rest_columns)], n)
+
+    # 2. identity fields: each distinct cell read and classed once
+    needed: set[int] = set()
+    per_key: dict[str, tuple] = {}
+    identity_firsts: dict[str, list[int]] = {}
+    for key, fld in identity.items():
+        if key in colmap:
+            identity_firsts[key] = _first_positions(codes_of(colmap[key]))
+            needed.update(identity_firsts[key])
+    needed.update(_first_positions(rest_group))
+    records = _records(df, needed)
+    for key, fld in identity.items():
+        if key in colmap:
+            column = colmap[key]
+            outcomes = [_classify(planning, fld, {column: records[p][column]}) for p in identity_firsts[key]]
+            codes = codes_of(column)
+            states = np.fromiter((o[0] for o in outcomes), dtype=np.int8, count=len(outcomes))[codes]
+            per_key[key] = (states, codes, [o[1] for o in outcomes])
+        else:
+            state, value = _classify(planning, fld, {})
+            per_key[key] = (np.full(n, state, dtype=np.int8), np.zeros(n, dtype=np.int64), [value])
+
+    absent = np.full(n, _ABSENT, dtype=np.int8)
+    s_callee = per_key["callee"][0] if "callee" in per_key else absent
+    s_callees = per_key["callees"][0] if "callees" in per_key else absent
+    s_id = per_key["instruction-id"][0] if "instruction-id" in per_key else absent
+    by_callees = (s_callee == _ABSENT) & (s_callees == _CLEAN)
+    grouped = (((s_callee == _CLEAN) & (s_callees == _ABSENT)) | by_callees) & (s_id != _OTHER)
+
+    # 3. one group per rest value × number field × id kind; its first row builds the instruction
+    group_code = _combine([rest_group, by_callees.astype(np.int64), (s_id == _CLEAN).astype(np.int64)], n)
+    group_code = np.where(grouped, group_code, -1)
+    groups: dict[int, _RowGroup | None] = {}
+    rows_of_group = np.flatnonzero(grouped)
+    firsts = {}
+    if len(rows_of_group):
+        uniq, first = np.unique(group_code[rows_of_group], return_index=True)
+        firsts = dict(zip(uniq.tolist(), rows_of_group[first].tolist()))
+    extra = [p for p in firsts.values() if p not in records]
+    records.update(_records(df, extra))
+
+    def value_at(key: str, position: int) -> Any:
+        states, codes, values = per_key[key]
+        return values[codes[position]]
+
+    for code, position in firsts.items():
+        record = records[position]
+        data: dict[str, Any] = {}
+        problems: list = []
+        bad: set[str] = set()
+        for fld in rest_fields:
+            planning.read_field(fld, record, problems, bad, data)
+        planning.read_voice(record, problems, bad, data)
+        number_key = "callees" if by_callees[position] else "callee"
+        group = _RowGroup(spec.name, data, number_key, problems, bad)
+        number = value_at(number_key, position)
+        ident = value_at("instruction-id", position) if s_id[position] == _CLEAN else "x"
+        wire = dict(data)
+        wire[number_key], wire["instruction-id"] = number, ident
+        try:
+            instruction = instruction_from_json(spec.name, wire)
+        except Exception:  # noqa: BLE001 - the per-row path reports it, with its message
+            groups[code] = None
+            continue
+        found = []
+        for p in instruction.validate():
+            field_key = getattr(p, "field", "") or ""
+            if field_key.split(".")[0] in bad:
+                continue
+            found.append(Problem(field_key, getattr(p, "value", None), getattr(p, "message", str(p))))
+        listed = instruction.callee_list()
+        expected = number if isinstance(number, list) else [number]
+        if any(p.field.split(".")[0] in _IDENTITY for p in found) or list(listed) != expected:
+            groups[code] = None  # the number or id matters to validation here: plan these rows one by one
+            continue
+        group.problems = problems + found
+        group.set_templates(instruction)
+        groups[code] = group
+
+    # 4. the rest, one by one; then occurrences and ids over all rows in input order
+    in_group = np.array([groups.get(c) is not None for c in range(max(groups, default=-1) + 1)] or [False])
+    fast = grouped & in_group[np.maximum(group_code, 0)]
+    slow_positions = np.flatnonzero(~fast).tolist()
+    slow_records = _records(df, slow_positions)
+    slow_read = {p: planning.read_row(slow_records[p]) for p in slow_positions}
+
+    contents: list[str] = [""] * n
+    content_cache: dict[Any, str] = {}
+    number_values: list[Any] = [None] * n
+    fast_positions = np.flatnonzero(fast)
+    for key in ("callee", "callees"):
+        if key not in per_key:
+            continue
+        states, codes, values = per_key[key]
+        members = fast_positions[(states[fast_positions] == _CLEAN)]
+        for position, code in zip(members.tolist(), codes[members].tolist()):
+            value = values[code]
+            number_values[position] = value
+            cache_key = (key, code)
+            content = content_cache.get(cache_key)
+            if content is None:
+                content = content_cache[cache_key] = content_key(value)
+            contents[position] = content
+    for position in slow_positions:
+        contents[position] = planning.content_of(slow_read[position][0], slow_records[position])
+    content_codes = pd.factorize(pd.Series(contents, dtype=object))[0]
+    occurrences = (pd.Series(content_codes).groupby(content_codes).cumcount() + 1).tolist()
+
+    make_id = _IdFactory(planning.name, planning.campaign_key)
+    country_cache: dict[str, str | None] = {}
+    allowed = planning.allowed
+    id_states, id_codes, id_values = per_key.get("instruction-id", (absent, None, None))
+    rows: list[RowPlan] = [None] * n  # type: ignore[list-item]
+    for position in fast_positions.tolist():
+        group = groups[int(group_code[position])]
+        content, occurrence = contents[position], occurrences[position]
+        given = id_states[position] == _CLEAN
+        iid = str(id_values[id_codes[position]]) if given else make_id(content, occurrence)
+        value = number_values[position]
+        callee = value if isinstance(value, str) else ";".join(value)
+        problems = list(group.problems)
+        if allowed is not None:
+            country_problems(value if isinstance(value, list) else [value], allowed, problems, group.bad_fields,
+                             country_cache)
+        rows[position] = RowPlan(position, labels[position], iid, callee, None, problems, content=content,
+                                 occurrence=occurrence, id_given=given, group=group)
+    for position in slow_positions:
+        data, problems, bad = slow_read[position]
+        rows[position] = planning.finish_row(position, labels[position], slow_records[position], data, problems, bad,
+                                             contents[position], occurrences[position])
+    return rows
+
+
+def _records(df: Any, positions: Any) -> dict[int, dict]:
+    """``{position: record}`` as ``df.to_dict(orient="records")`` gives them, for *positions* only."""
+    positions = sorted(set(positions))
+    if not positions:
+        return {}
+    return dict(zip(positions, df.iloc[positions].to_dict(orient="records")))
