@@ -32,7 +32,7 @@ from ..instructions import Problem
 from .journal import canonical_json
 from .rows import (MAX_ID_LENGTH, _ID_UNSAFE, RowPlan, _memo_key, _per_row, _with_hash, content_key, country_problems,
                    derive_instruction_id)
-from .templates import template_columns
+from .templates import is_blank, template_columns
 
 __all__ = ["plan_rows_columnar"]
 
@@ -195,8 +195,6 @@ class _RowGroup:
 
 def _classify(planning: Any, fld: Any, record: dict) -> tuple[int, Any]:
     """``(state, value)`` of one identity field of one row: absent, clean (with its value) or other."""
-    from ..instructions import _PHONE_RE, _check_field
-
     problems: list = []
     data: dict = {}
     planning.read_field(fld, record, problems, set(), data)
@@ -205,19 +203,79 @@ def _classify(planning: Any, fld: Any, record: dict) -> tuple[int, Any]:
     if fld.key not in data:
         return _ABSENT, None
     value = data[fld.key]
+    return (_CLEAN, value) if _is_clean(fld, value) else (_OTHER, None)
+
+
+def _is_clean(fld: Any, value: Any) -> bool:
+    """True when an instruction cannot object to *value* in identity field *fld* (nor its JSON)."""
+    from ..instructions import _PHONE_RE, _check_field
+
     if _check_field(fld, value):
-        return _OTHER, None
+        return False
     if fld.key in ("callee", "callees"):
         items = value if isinstance(value, list) else [value]
         if not items or not all(isinstance(v, str) and _PHONE_RE.fullmatch(v) and ";" not in v for v in items):
-            return _OTHER, None
+            return False
     elif not isinstance(value, str) or not value:
-        return _OTHER, None
+        return False
     try:
         value.encode("utf-8") if isinstance(value, str) else None
     except UnicodeEncodeError:
-        return _OTHER, None  # the per-row path's business (lone surrogates)
-    return _CLEAN, value
+        return False  # the per-row path's business (lone surrogates)
+    return True
+
+
+def _classify_cells(planning: Any, fld: Any, column: Any, cells: list) -> list[tuple[int, Any]]:
+    """:func:`_classify` for each distinct cell of an identity column.
+
+    A single phone number (``callee``) is read the way :meth:`_Planning.read_field` reads a
+    non-blank cell (as text, then normalised), without its per-cell bookkeeping; each resulting
+    number is checked once.
+    """
+    from ..errors import NumberError
+    from .rows import _cell_value
+
+    if not (fld.kind == "str" and getattr(fld, "phone", False)):
+        return [_classify(planning, fld, {column: cell}) for cell in cells]
+    from ..numbers import _prepare, _resolve
+
+    clean: dict[str, bool] = {}
+    resolved: dict[tuple, tuple] = {}
+    verdicts: dict[tuple, Any] = {}
+    region, style = planning.region, planning.number_style
+    out = []
+    for cell in cells:
+        if is_blank(cell):
+            out.append(_classify(planning, fld, {column: cell}))  # a default, or nothing
+            continue
+        # normalize_number(text) is _resolve(_prepare(text)): each distinct candidate list parsed once
+        try:
+            tries = _prepare(_cell_value(fld, cell), region)
+        except (ValueError, NumberError):
+            out.append((_OTHER, None))
+            continue
+        hit = resolved.get(tries)
+        if hit is None:
+            hit = resolved[tries] = _resolve(tries, style, verdicts)
+        number = hit[0]
+        if number is None:
+            out.append((_OTHER, None))
+            continue
+        ok = clean.get(number)
+        if ok is None:
+            ok = clean[number] = _is_clean(fld, number)
+        out.append((_CLEAN, number) if ok else (_OTHER, None))
+    return out
+
+
+def _content(value: Any) -> str:
+    """:func:`~cmvoice_nb.campaign.plan.content_key` of a clean number (its digits), or of anything else."""
+    if value.__class__ is str and value.isascii():
+        if value[:1] == "+" and value[1:].isdigit():
+            return value[1:]
+        if value[:2] == "00" and value.isdigit():
+            return value[2:]
+    return content_key(value)
 
 
 class _IdFactory:
@@ -282,19 +340,13 @@ def plan_rows_columnar(planning: Any, df: Any) -> list[RowPlan]:
     rest_group = _combine([codes_of(c) for c in dict.fromkeys(rest_columns)], n)
 
     # 2. identity fields: each distinct cell read and classed once
-    needed: set[int] = set()
     per_key: dict[str, tuple] = {}
-    identity_firsts: dict[str, list[int]] = {}
-    for key, fld in identity.items():
-        if key in colmap:
-            identity_firsts[key] = _first_positions(codes_of(colmap[key]))
-            needed.update(identity_firsts[key])
-    needed.update(_first_positions(rest_group))
-    records = _records(df, needed)
+    records = _records(df, _first_positions(rest_group))
     for key, fld in identity.items():
         if key in colmap:
             column = colmap[key]
-            outcomes = [_classify(planning, fld, {column: records[p][column]}) for p in identity_firsts[key]]
+            cells = [r[column] for r in _records(df, _first_positions(codes_of(column)), [column]).values()]
+            outcomes = _classify_cells(planning, fld, column, cells)
             codes = codes_of(column)
             states = np.fromiter((o[0] for o in outcomes), dtype=np.int8, count=len(outcomes))[codes]
             per_key[key] = (states, codes, [o[1] for o in outcomes])
@@ -366,46 +418,52 @@ def plan_rows_columnar(planning: Any, df: Any) -> list[RowPlan]:
     slow_records = _records(df, slow_positions)
     slow_read = {p: planning.read_row(slow_records[p]) for p in slow_positions}
 
-    contents: list[str] = [""] * n
-    content_cache: dict[Any, str] = {}
-    number_values: list[Any] = [None] * n
+    contents = np.empty(n, dtype=object)
+    number_values = np.empty(n, dtype=object)
     fast_positions = np.flatnonzero(fast)
     for key in ("callee", "callees"):
         if key not in per_key:
             continue
         states, codes, values = per_key[key]
         members = fast_positions[(states[fast_positions] == _CLEAN)]
-        for position, code in zip(members.tolist(), codes[members].tolist()):
-            value = values[code]
-            number_values[position] = value
-            cache_key = (key, code)
-            content = content_cache.get(cache_key)
-            if content is None:
-                content = content_cache[cache_key] = content_key(value)
-            contents[position] = content
+        used = np.unique(codes[members])
+        by_code = np.empty(len(values), dtype=object)
+        content_by_code = np.empty(len(values), dtype=object)
+        for code in used.tolist():
+            by_code[code] = values[code]
+            content_by_code[code] = _content(values[code])
+        number_values[members] = by_code[codes[members]]
+        contents[members] = content_by_code[codes[members]]
     for position in slow_positions:
         contents[position] = planning.content_of(slow_read[position][0], slow_records[position])
-    content_codes = pd.factorize(pd.Series(contents, dtype=object))[0]
+    content_codes = pd.factorize(contents)[0]
+    contents, number_values = contents.tolist(), number_values.tolist()
     occurrences = (pd.Series(content_codes).groupby(content_codes).cumcount() + 1).tolist()
 
     make_id = _IdFactory(planning.name, planning.campaign_key)
     country_cache: dict[str, str | None] = {}
     allowed = planning.allowed
-    id_states, id_codes, id_values = per_key.get("instruction-id", (absent, None, None))
+    id_states, id_codes, id_values = per_key.get("instruction-id", (absent, np.zeros(n, dtype=np.int64), [None]))
+    given_ids = (id_states == _CLEAN).tolist()
+    id_codes = id_codes.tolist()
+    group_codes = group_code.tolist()
     rows: list[RowPlan] = [None] * n  # type: ignore[list-item]
     for position in fast_positions.tolist():
-        group = groups[int(group_code[position])]
-        content, occurrence = contents[position], occurrences[position]
-        given = id_states[position] == _CLEAN
+        group = groups[group_codes[position]]
+        content, occurrence, given = contents[position], occurrences[position], given_ids[position]
         iid = str(id_values[id_codes[position]]) if given else make_id(content, occurrence)
         value = number_values[position]
-        callee = value if isinstance(value, str) else ";".join(value)
         problems = list(group.problems)
-        if allowed is not None:
-            country_problems(value if isinstance(value, list) else [value], allowed, problems, group.bad_fields,
-                             country_cache)
-        rows[position] = RowPlan(position, labels[position], iid, callee, None, problems, content=content,
-                                 occurrence=occurrence, id_given=given, group=group)
+        if value.__class__ is str:
+            callee = value
+            if allowed is not None:
+                country_problems([value], allowed, problems, group.bad_fields, country_cache)
+        else:
+            callee = ";".join(value)
+            if allowed is not None:
+                country_problems(value, allowed, problems, group.bad_fields, country_cache)
+        rows[position] = RowPlan(position, labels[position], iid, callee, None, problems, None, False, content,
+                                 occurrence, given, group=group)
     for position in slow_positions:
         data, problems, bad = slow_read[position]
         rows[position] = planning.finish_row(position, labels[position], slow_records[position], data, problems, bad,
@@ -413,9 +471,10 @@ def plan_rows_columnar(planning: Any, df: Any) -> list[RowPlan]:
     return rows
 
 
-def _records(df: Any, positions: Any) -> dict[int, dict]:
-    """``{position: record}`` as ``df.to_dict(orient="records")`` gives them, for *positions* only."""
+def _records(df: Any, positions: Any, columns: list | None = None) -> dict[int, dict]:
+    """``{position: record}`` as ``df.to_dict(orient="records")`` gives them, for *positions* (and *columns*) only."""
     positions = sorted(set(positions))
     if not positions:
         return {}
-    return dict(zip(positions, df.iloc[positions].to_dict(orient="records")))
+    part = df.iloc[positions] if columns is None else df.iloc[positions, [df.columns.get_loc(c) for c in columns]]
+    return dict(zip(positions, part.to_dict(orient="records")))

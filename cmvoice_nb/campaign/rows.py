@@ -492,6 +492,7 @@ class _NumberCache:
         self._normalize = normalize  # the plain function, for values that cannot be a cache key
         self._seen: dict[tuple, tuple] = {}
         self._parsed: dict[tuple, tuple] = {}
+        self._verdicts: dict[tuple, str | None] = {}
 
     def __call__(self, value: Any, *, region: str | None = None, style: str = "e164") -> str:
         from ..numbers import _STYLES, _prepare, _resolve
@@ -511,7 +512,7 @@ class _NumberCache:
             else:
                 hit = self._parsed.get((tries, style))
                 if hit is None:
-                    hit = self._parsed[(tries, style)] = _resolve(tries, style)
+                    hit = self._parsed[(tries, style)] = _resolve(tries, style, self._verdicts)
             self._seen[key] = hit
         if hit[0] is None:
             raise NumberError(value, hit[1])
