@@ -31,7 +31,7 @@ from ..client import encode_body
 from ..instructions import Problem
 from .journal import canonical_json
 from .rows import (MAX_ID_LENGTH, _ID_UNSAFE, RowPlan, _memo_key, _per_row, _with_hash, content_key, country_problems,
-                   derive_instruction_id)
+                   derive_instruction_id, without_cycle_collection)
 from .templates import is_blank, template_columns
 
 __all__ = ["plan_rows_columnar"]
@@ -137,12 +137,15 @@ class _RowGroup:
         Fields whose cell could not be read (their instruction problems are not repeated).
     """
 
-    __slots__ = ("app", "data", "number_key", "problems", "bad_fields", "buildable", "_body", "_canonical")
+    __slots__ = ("app", "data", "number_key", "problems", "bad_fields", "buildable", "prompt_files", "_wire",
+                 "_body", "_canonical")
 
     def __init__(self, app: str, data: dict, number_key: str, problems: list, bad_fields: set) -> None:
         self.app, self.data, self.number_key = app, data, number_key
         self.problems, self.bad_fields = problems, bad_fields
         self.buildable = True
+        self.prompt_files: list = []
+        self._wire: dict = {}
         self._body = self._canonical = None
 
     def value_of(self, row: RowPlan) -> Any:
@@ -163,11 +166,23 @@ class _RowGroup:
 
         return instruction_from_json(self.app, self.wire_for(row))
 
+    def wire_json(self, row: RowPlan) -> dict:
+        """The row's instruction's ``to_json()``: the group's, with the row's number and id."""
+        if self._wire is None:
+            return self.instruction_for(row).to_json()
+        wire = dict(self._wire)
+        wire[self.number_key] = self.value_of(row)
+        wire["instruction-id"] = row.instruction_id
+        return wire
+
     def set_templates(self, instruction: Any) -> None:
-        """Cut the group's payload and hash text into templates around the number and the id."""
-        wire = instruction.to_json()
+        """Keep what every member's instruction shares, and cut its JSON into templates around the number and id."""
+        self.prompt_files = instruction.prompt_files()
+        wire = self._wire = instruction.to_json()
         if self.number_key not in wire or "instruction-id" not in wire:
+            self._wire = None
             return
+        wire = dict(wire)
         wire[self.number_key], wire["instruction-id"] = _NUMBER_SLOT, _ID_SLOT
         self._body = _template(encode_body(wire).decode("utf-8"))
         self._canonical = _template(canonical_json(wire))
@@ -305,10 +320,15 @@ def plan_rows_columnar(planning: Any, df: Any) -> list[RowPlan]:
     Parameters
     ----------
     planning
-        The plan's :class:`~cmvoice_nb.campaign.plan._Planning` (fields, defaults, caches).
+        The plan's :class:`~cmvoice_nb.campaign.rows._Planning` (fields, defaults, caches).
     df
         The input frame (not modified).
     """
+    with without_cycle_collection():
+        return _plan_rows(planning, df)
+
+
+def _plan_rows(planning: Any, df: Any) -> list[RowPlan]:
     import numpy as np
     import pandas as pd
 
@@ -345,7 +365,7 @@ def plan_rows_columnar(planning: Any, df: Any) -> list[RowPlan]:
     for key, fld in identity.items():
         if key in colmap:
             column = colmap[key]
-            cells = [r[column] for r in _records(df, _first_positions(codes_of(column)), [column]).values()]
+            cells = _cells(df, column, _first_positions(codes_of(column)))
             outcomes = _classify_cells(planning, fld, column, cells)
             codes = codes_of(column)
             states = np.fromiter((o[0] for o in outcomes), dtype=np.int8, count=len(outcomes))[codes]
@@ -471,10 +491,28 @@ def plan_rows_columnar(planning: Any, df: Any) -> list[RowPlan]:
     return rows
 
 
-def _records(df: Any, positions: Any, columns: list | None = None) -> dict[int, dict]:
-    """``{position: record}`` as ``df.to_dict(orient="records")`` gives them, for *positions* (and *columns*) only."""
+def _records(df: Any, positions: Any) -> dict[int, dict]:
+    """``{position: record}`` as ``df.to_dict(orient="records")`` gives them, for *positions* only."""
     positions = sorted(set(positions))
     if not positions:
         return {}
-    part = df.iloc[positions] if columns is None else df.iloc[positions, [df.columns.get_loc(c) for c in columns]]
-    return dict(zip(positions, part.to_dict(orient="records")))
+    return dict(zip(positions, df.iloc[positions].to_dict(orient="records")))
+
+
+def _cells(df: Any, column: Any, positions: list[int]) -> list:
+    """The cells of one column at *positions* (sorted), as ``to_dict(orient="records")`` gives them.
+
+    ``to_dict`` turns numpy scalars held in object and extension columns into Python ones
+    (``maybe_box_native``); the same is done here, without a dict per row.
+    """
+    import pandas as pd
+
+    part = df[column].iloc[positions]
+    values = part.tolist()
+    if part.dtype == object or isinstance(part.dtype, pd.api.extensions.ExtensionDtype):
+        try:
+            from pandas.core.dtypes.cast import maybe_box_native
+        except ImportError:  # a pandas without it: the dicts, then
+            return [r[column] for r in df.iloc[positions][[column]].to_dict(orient="records")]
+        values = [maybe_box_native(v) for v in values]
+    return values

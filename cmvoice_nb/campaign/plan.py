@@ -54,7 +54,7 @@ from .messages import OPTION_NAMES, cut, did_you_mean, listing, quote
 from .preflight import preflight
 from .rows import (MAX_ID_LENGTH, RowPlan,  # noqa: F401 - MAX_ID_LENGTH: plan.MAX_ID_LENGTH as before
                     _per_row, _Planning, content_key, derive_instruction_id,
-                   new_campaign_key, wave_instruction_id)
+                   new_campaign_key, wave_instruction_id, without_cycle_collection)
 from .templates import TemplateError, render_template, template_columns
 
 __all__ = [
@@ -189,16 +189,17 @@ class CampaignPlan:
         """Counts: rows, valid, invalid, problems, duplicates, dropped, to_send (a Series)."""
         import pandas as pd
 
-        counts = {
-            "rows": len(self.rows),
-            "valid": sum(r.valid for r in self.rows),
-            "invalid": sum(not r.valid for r in self.rows),
-            "problems": sum(len(r.problems) for r in self.rows),
-            "duplicates": sum(r.duplicate_of is not None for r in self.rows),
-            "dropped": sum(r.dropped for r in self.rows),
-            "suppressed": sum(bool(r.suppressed) for r in self.rows),
-            "to_send": sum(r.sendable for r in self.rows),
-        }
+        valid = problems = duplicates = dropped = suppressed = to_send = 0
+        for r in self.rows:  # one pass: a plan may have a million rows
+            ok = r.valid
+            valid += ok
+            problems += len(r.problems)
+            duplicates += r.duplicate_of is not None
+            dropped += bool(r.dropped)
+            suppressed += bool(r.suppressed)
+            to_send += ok and not r.dropped and not r.suppressed
+        counts = {"rows": len(self.rows), "valid": valid, "invalid": len(self.rows) - valid, "problems": problems,
+                  "duplicates": duplicates, "dropped": dropped, "suppressed": suppressed, "to_send": to_send}
         if self.is_followup:
             counts["left_out"] = len(self.left_out)
         return pd.Series(counts, name=self.name, dtype="int64")
@@ -512,29 +513,30 @@ def plan_campaign(
     rows = _plan_rows(df, spec, colmap, plain_defaults, voice_defaults, templates, region=region,
                       number_style=number_style, name=name, campaign_key=campaign_key, allowed=allowed)
 
-    # Repeated instruction ids: the journal keys rows by id, so a repeat could never be sent.
-    first_by_id: dict[str, Any] = {}
-    for r in rows:
-        if r.instruction_id in first_by_id:
-            r.problems.append(Problem("instruction-id", r.instruction_id,
-                                       f"repeats the instruction id of row {first_by_id[r.instruction_id]!r}: ids must be unique"))
-        else:
-            first_by_id[r.instruction_id] = r.label
+    with without_cycle_collection():  # a pass over every row: see rows.without_cycle_collection
+        # Repeated instruction ids: the journal keys rows by id, so a repeat could never be sent.
+        first_by_id: dict[str, Any] = {}
+        for r in rows:
+            if r.instruction_id in first_by_id:
+                r.problems.append(Problem("instruction-id", r.instruction_id,
+                                           f"repeats the instruction id of row {first_by_id[r.instruction_id]!r}: ids must be unique"))
+            else:
+                first_by_id[r.instruction_id] = r.label
 
-    preflight(spec, rows, audio_root=audio_root, spelling_root=spelling_root if spelling_root is not None else audio_root)
-    for r in rows:  # every problem is known now: each valid row's payload is built, once
-        r.freeze()
+        preflight(spec, rows, audio_root=audio_root, spelling_root=spelling_root if spelling_root is not None else audio_root)
+        for r in rows:  # every problem is known now: each valid row's payload is built, once
+            r.freeze()
 
-    # Repeated callees: reported always; dropped on request. Only rows that would be sent count.
-    first_by_callee: dict[str, Any] = {}
-    for r in rows:
-        if not r.valid or not r.callee:
-            continue
-        if r.callee in first_by_callee:
-            r.duplicate_of = first_by_callee[r.callee]
-            r.dropped = bool(drop_duplicates)
-        else:
-            first_by_callee[r.callee] = r.label
+        # Repeated callees: reported always; dropped on request. Only rows that would be sent count.
+        first_by_callee: dict[str, Any] = {}
+        for r in rows:
+            if not r.valid or not r.callee:
+                continue
+            if r.callee in first_by_callee:
+                r.duplicate_of = first_by_callee[r.callee]
+                r.dropped = bool(drop_duplicates)
+            else:
+                first_by_callee[r.callee] = r.label
 
     plan = CampaignPlan(
         name=name, app=spec.name, index=df.index.copy(), rows=rows,

@@ -45,9 +45,7 @@ def preflight(spec: Any, rows: list[RowPlan], *, audio_root: Any, spelling_root:
             raise CampaignError(f"audio_root {str(root)!r} is not a folder")
         checked: dict[Path, str | None] = {}
         for r in rows:
-            if r.instruction is None:
-                continue
-            for key, value in r.instruction.prompt_files():
+            for key, value in r.prompt_files():
                 try:
                     path = _prompt_path(root, value)
                 except ValueError as exc:
@@ -61,15 +59,13 @@ def preflight(spec: Any, rows: list[RowPlan], *, audio_root: Any, spelling_root:
         root = Path(spelling_root)
         by_locale: dict[str, list[RowPlan]] = {}
         for r in rows:
-            if r.instruction is None:
-                continue
-            payload = r.instruction.to_json()
-            if str(payload.get("code-type", "")).lower() != "custom":
+            payload = r.wire()
+            if payload is None or str(payload.get("code-type", "")).lower() != "custom":
                 continue
             locale = str((payload.get("voice") or {}).get("language") or DEFAULT_LANGUAGE)
             by_locale.setdefault(locale, []).append(r)
         for locale, members in by_locale.items():
-            codes = [str(m.instruction.to_json().get("code", "")) for m in members]
+            codes = [str(m.wire().get("code", "")) for m in members]
             _check_spelling(root, locale, members, codes)
 
 

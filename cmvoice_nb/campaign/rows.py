@@ -7,10 +7,12 @@ instruction. :mod:`cmvoice_nb.campaign.columnar` plans whole frames with the sam
 """
 from __future__ import annotations
 
+import contextlib
+import gc
 import hashlib
 import re
 import secrets
-from typing import Any, Mapping
+from typing import Any, Iterator, Mapping
 
 from ..client import encode_body
 from ..errors import NumberError
@@ -20,6 +22,25 @@ from .journal import instruction_hash
 from .templates import TemplateError, is_blank, render_template, template_columns
 
 MAX_ID_LENGTH = INSTRUCTION_ID_MAX_LENGTH
+
+
+@contextlib.contextmanager
+def without_cycle_collection() -> Iterator[None]:
+    """Pause Python's cyclic garbage collector while a plan's rows are made (reference counting goes on).
+
+    A million-row plan makes millions of objects, none of them in a reference cycle; the cyclic
+    collector would walk all of them again and again (a fifth of the planning time at 400,000
+    rows). It is switched back on afterwards, however the block ends.
+    """
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if collecting:
+            gc.enable()
+
+
 _ID_UNSAFE = re.compile(r"[^A-Za-z0-9._:\-]+")
 
 
@@ -281,6 +302,20 @@ class RowPlan:
             return self._group.numbers_of(self)
         inst = self.instruction
         return list(inst.callee_list()) if inst is not None else []
+
+    def wire(self) -> dict | None:
+        """The instruction's wire dict (``instruction.to_json()``), without building it for a grouped row."""
+        if self._group is not None and self._instruction is None:
+            return self._group.wire_json(self) if self._group.buildable else None
+        inst = self.instruction
+        return inst.to_json() if inst is not None else None
+
+    def prompt_files(self) -> list[tuple[str, str]]:
+        """``(field_key, path)`` of every prompt this row plays from an uploaded file."""
+        if self._group is not None and self._instruction is None:
+            return list(self._group.prompt_files)
+        inst = self.instruction
+        return inst.prompt_files() if inst is not None else []
 
     def copy(self) -> "RowPlan":
         """A shallow copy with its own problems list."""

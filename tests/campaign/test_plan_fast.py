@@ -8,6 +8,7 @@ out-of-range numbers; the plan must equal the one the per-row path makes, row fo
 """
 from __future__ import annotations
 
+import json
 import math
 from functools import partial
 from unittest import mock
@@ -126,3 +127,104 @@ def test_negative_zero_and_zero_are_not_confused_by_the_template_cache():
                          columns={"callee": "phone"},
                          defaults={"caller": "+31201234567", "prompt": "v={x:.1f}", "prompt-type": "TTS"})
     assert [i.prompt for i in plan.instructions] == ["v=0.0", "v=-0.0"]
+
+
+# ---------------------------------------------------------------- the column-wise planner (issue 15)
+def _typed(frame, kind):
+    """*frame* with its columns in the dtypes pandas gives files read by other tools."""
+    out = frame.copy()
+    if kind == "string":
+        return out.astype({c: "string" for c in out.columns if c != "phone"})
+    if kind == "category":
+        return out.astype({c: "category" for c in out.columns if c != "phone" and out[c].map(type).nunique() == 1})
+    if kind == "numbers":
+        digits = pd.Series([31612345610 + (i % 4) for i in range(len(out))], index=out.index)
+        return out.assign(phone=digits.astype("int64"), name=digits.astype("float64") / 10)
+    return out
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(frame=frames(), kind=st.sampled_from(["string", "category", "numbers"]))
+def test_columns_of_any_dtype_are_planned_as_the_per_row_path_plans_them(frame, kind):
+    frame = _typed(frame, kind)
+    fast, slow = _both(frame, app="notification", name="fuzz", campaign_key="abcd1234", region="NL",
+                       columns={"callee": "phone"}, defaults=_TEMPLATE_DEFAULTS)
+    assert _row_view(fast) == _row_view(slow)
+
+
+def test_a_date_column_fills_its_template_as_the_per_row_path_does():
+    frame = pd.DataFrame({"phone": ["+31612345610", "+31612345611", "+31612345612", "+31612345613"],
+                          "when": pd.to_datetime(["2024-05-03 00:00", "2024-05-03 00:00", None, "2024-12-31 08:30"]),
+                          "tz_when": pd.to_datetime(["2024-05-03"] * 4).tz_localize("Europe/Amsterdam"),
+                          "count": pd.array([1, None, 3, 3], dtype="Int64")})
+    fast, slow = _both(frame, app="notification", name="d", campaign_key="abcd1234", columns={"callee": "phone"},
+                       defaults={"caller": "+31201234567", "prompt": "On {when:%d %B %H:%M} ({tz_when}) x{count}",
+                                 "prompt-type": "TTS"})
+    assert _row_view(fast) == _row_view(slow)
+    assert fast.rows[0].instruction.prompt == "On 03 May 00:00 (2024-05-03 00:00:00+02:00) x1"
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(frame=frames(), codes=st.lists(st.sampled_from(["123456", "12a4", "ab!", "", None, 123456, "x" * 20]),
+                                      min_size=25, max_size=25),
+       ids=st.lists(st.sampled_from(["order-1", "order-2", "", None, "x" * 65, "ïd-ünicode", 7, 7.0, "order-1"]),
+                    min_size=25, max_size=25))
+def test_an_otp_list_with_its_own_code_and_id_per_row_matches_the_per_row_path(frame, codes, ids):
+    frame = frame.assign(code=codes[: len(frame)], ref=ids[: len(frame)])
+    fast, slow = _both(frame, app="otp", name="fuzz", campaign_key="abcd1234", region="NL",
+                       columns={"callee": "phone", "code": "code", "instruction-id": "ref"},
+                       defaults={"caller": "+31201234567", "code-type": "Custom", "voice": {"language": "nl-NL"}})
+    assert _row_view(fast) == _row_view(slow)
+    pd.testing.assert_frame_equal(fast.problems, slow.problems)
+
+
+def test_rows_that_differ_only_in_callee_share_one_instruction_built_on_demand():
+    frame = pd.DataFrame({"phone": [f"+3161234{i:04d}" for i in range(200)], "name": ["Ann", "Bob"] * 100})
+    plan = plan_campaign(frame, app="notification", name="c", campaign_key="abcd1234", columns={"callee": "phone"},
+                         defaults={"caller": "+31201234567", "prompt": "Hi {name}", "prompt-type": "TTS"})
+    groups = {id(r._group) for r in plan.rows}
+    assert len(groups) == 2  # one per name: the instruction of each was built and validated once
+    assert all(r._instruction is None for r in plan.rows)  # nothing per row is held until asked for
+    row = plan.rows[3]
+    assert row.instruction.callee == "+31612340003" and row.instruction.prompt == "Hi Bob"
+    assert row.payload == json.dumps(row.instruction.to_json(), ensure_ascii=False).encode()
+    assert row.callee_list() == ["+31612340003"]
+
+
+def test_a_prompt_holding_the_planners_placeholder_characters_is_still_sent_as_written():
+    odd = "Hi \ue000cmvoice number\ue001 and \ue000cmvoice id\ue001"
+    frame = pd.DataFrame({"phone": ["+31612345610", "+31612345611"]})
+    fast, slow = _both(frame, app="notification", name="c", campaign_key="abcd1234", columns={"callee": "phone"},
+                       defaults={"caller": "+31201234567", "prompt": odd, "prompt-type": "TTS"})
+    assert _row_view(fast) == _row_view(slow)
+    assert json.loads(fast.rows[1].payload)["prompt"] == odd
+
+
+@pytest.mark.filterwarnings("ignore:DataFrame columns are not unique")
+def test_a_frame_with_a_repeated_column_name_is_planned_row_by_row():
+    frame = pd.DataFrame([["+31612345610", "Ann", "x"], ["0612345611", "Bob", "y"]], columns=["phone", "name", "name"])
+    fast, slow = _both(frame, app="notification", name="c", campaign_key="abcd1234", region="NL",
+                       columns={"callee": "phone"},
+                       defaults={"caller": "+31201234567", "prompt": "Hi", "prompt-type": "TTS"})
+    assert _row_view(fast) == _row_view(slow)
+
+
+def test_rekeying_a_column_wise_plan_gives_the_per_row_plans_rekeyed_rows():
+    frame = pd.DataFrame({"phone": ["+31612345610", "0612345611", "+31612345610", "bad"], "name": ["A", "B", "C", "D"],
+                          "date": ["2024-05-03"] * 4})
+    fast, slow = _both(frame, app="notification", name="c", campaign_key="abcd1234", region="NL",
+                       columns={"callee": "phone"}, defaults=_TEMPLATE_DEFAULTS)
+    assert _row_view(fast.rekey("ffff0000")) == _row_view(slow.rekey("ffff0000"))
+    assert fast.rekey("ffff0000").rows[0].instruction.instruction_id == "c-ffff0000-31612345610-1"
+
+
+def test_numpy_scalars_held_in_an_object_column_are_read_as_python_values():
+    import numpy as np
+
+    frame = pd.DataFrame({"phone": pd.Series([np.float64(31612345610.0), np.int64(31612345611), "0612345612",
+                                              np.float64(31612345610.0), np.float64(0.5)], dtype=object),
+                          "name": pd.Series([np.float64(2.0), 2.0, np.int64(2), True, np.bool_(True)], dtype=object),
+                          "date": ["2024-05-03"] * 5})
+    fast, slow = _both(frame, app="notification", name="c", campaign_key="abcd1234", region="NL",
+                       columns={"callee": "phone"}, defaults=_TEMPLATE_DEFAULTS)
+    assert _row_view(fast) == _row_view(slow)
