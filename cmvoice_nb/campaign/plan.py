@@ -215,7 +215,7 @@ class CampaignPlan:
                 "valid": [r.valid for r in self.rows],
                 "dropped": [r.dropped for r in self.rows],
                 "problems": ["; ".join(f"{p.field}: {p.message}" for p in r.problems) for r in self.rows],
-                "payload": [r.instruction.to_json() if r.instruction is not None else None for r in self.rows],
+                "payload": [r.wire() for r in self.rows],
             },
             index=self.index,
         )
