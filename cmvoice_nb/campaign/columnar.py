@@ -269,9 +269,11 @@ def _classify_cells(planning: Any, fld: Any, column: Any, cells: list) -> list[t
         except (ValueError, NumberError):
             out.append((_OTHER, None))
             continue
-        hit = resolved.get(tries)
+        # "+<digits>" alone (most cells) is its own key: a million cells' tuples add up
+        key = tries[0][0] if len(tries) == 1 and tries[0][1] is None else tries
+        hit = resolved.get(key)
         if hit is None:
-            hit = resolved[tries] = _resolve(tries, style, verdicts)
+            hit = resolved[key] = _resolve(tries, style, verdicts)
         number = hit[0]
         if number is None:
             out.append((_OTHER, None))
@@ -281,6 +283,13 @@ def _classify_cells(planning: Any, fld: Any, column: Any, cells: list) -> list[t
             ok = clean[number] = _is_clean(fld, number)
         out.append((_CLEAN, number) if ok else (_OTHER, None))
     return out
+
+
+def _with_countries(numbers: list, allowed: Any, problems: list | None, bad_fields: set, cache: dict) -> list | None:
+    """*problems* with :func:`~cmvoice_nb.campaign.rows.country_problems` added (None while there are none)."""
+    found = problems if problems is not None else []
+    country_problems(numbers, allowed, found, bad_fields, cache)
+    return found or problems
 
 
 def _content(value: Any) -> str:
@@ -463,9 +472,9 @@ def _plan_rows(planning: Any, df: Any) -> list[RowPlan]:
     make_id = _IdFactory(planning.name, planning.campaign_key)
     country_cache: dict[str, str | None] = {}
     allowed = planning.allowed
-    id_states, id_codes, id_values = per_key.get("instruction-id", (absent, np.zeros(n, dtype=np.int64), [None]))
+    id_states, id_codes, id_values = per_key.get("instruction-id", (absent, None, [None]))
     given_ids = (id_states == _CLEAN).tolist()
-    id_codes = id_codes.tolist()
+    id_codes = id_codes.tolist() if any(given_ids) else None  # a list of ints per row only when ids are given
     group_codes = group_code.tolist()
     rows: list[RowPlan] = [None] * n  # type: ignore[list-item]
     for position in fast_positions.tolist():
@@ -473,15 +482,15 @@ def _plan_rows(planning: Any, df: Any) -> list[RowPlan]:
         content, occurrence, given = contents[position], occurrences[position], given_ids[position]
         iid = str(id_values[id_codes[position]]) if given else make_id(content, occurrence)
         value = number_values[position]
-        problems = list(group.problems)
+        problems = list(group.problems) if group.problems else None
         if value.__class__ is str:
             callee = value
             if allowed is not None:
-                country_problems([value], allowed, problems, group.bad_fields, country_cache)
+                problems = _with_countries([value], allowed, problems, group.bad_fields, country_cache)
         else:
             callee = ";".join(value)
             if allowed is not None:
-                country_problems(value, allowed, problems, group.bad_fields, country_cache)
+                problems = _with_countries(value, allowed, problems, group.bad_fields, country_cache)
         rows[position] = RowPlan(position, labels[position], iid, callee, None, problems, None, False, content,
                                  occurrence, given, group=group)
     for position in slow_positions:

@@ -166,7 +166,7 @@ class CampaignPlan:
 
         records = [
             (r.label, r.instruction_id, p.field, p.value, p.message)
-            for r in self.rows for p in r.problems
+            for r in self.rows if r.problem_count for p in r.problems
         ]  # values as given (cut only where they are printed)
         return pd.DataFrame.from_records(records, columns=PROBLEM_COLUMNS)
 
@@ -193,7 +193,7 @@ class CampaignPlan:
         for r in self.rows:  # one pass: a plan may have a million rows
             ok = r.valid
             valid += ok
-            problems += len(r.problems)
+            problems += r.problem_count
             duplicates += r.duplicate_of is not None
             dropped += bool(r.dropped)
             suppressed += bool(r.suppressed)
@@ -214,7 +214,8 @@ class CampaignPlan:
                 "callee": [r.callee for r in self.rows],
                 "valid": [r.valid for r in self.rows],
                 "dropped": [r.dropped for r in self.rows],
-                "problems": ["; ".join(f"{p.field}: {p.message}" for p in r.problems) for r in self.rows],
+                "problems": ["; ".join(f"{p.field}: {p.message}" for p in r.problems) if r.problem_count else ""
+                             for r in self.rows],
                 "payload": [r.wire() for r in self.rows],
             },
             index=self.index,

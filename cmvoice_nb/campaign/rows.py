@@ -219,7 +219,7 @@ class RowPlan:
         earlier attempts whose call ended: ``(instruction_id, outcome, finished_on)``.
     """
 
-    __slots__ = ("position", "label", "instruction_id", "callee", "_instruction", "problems", "duplicate_of",
+    __slots__ = ("position", "label", "instruction_id", "callee", "_instruction", "_problems", "duplicate_of",
                  "dropped", "content", "occurrence", "id_given", "_payload", "_payload_hash", "wave", "base_id",
                  "ended", "suppressed", "_group")
 
@@ -236,7 +236,7 @@ class RowPlan:
         self.instruction_id = instruction_id
         self.callee = callee
         self._instruction = instruction
-        self.problems = [] if problems is None else problems
+        self._problems = problems  # None: none yet (the list is made when first asked for)
         self.duplicate_of = duplicate_of
         self.dropped = dropped
         self.content = content
@@ -322,12 +322,29 @@ class RowPlan:
         new = RowPlan.__new__(RowPlan)
         for name in RowPlan.__slots__:
             setattr(new, name, getattr(self, name))
-        new.problems = list(self.problems)
+        new._problems = list(self._problems) if self._problems else None
         return new
 
     @property
+    def problems(self) -> list:
+        """What is wrong with the row (a list to append to)."""
+        found = self._problems
+        if found is None:
+            found = self._problems = []
+        return found
+
+    @problems.setter
+    def problems(self, value: list) -> None:
+        self._problems = value
+
+    @property
+    def problem_count(self) -> int:
+        """``len(problems)``, without making an empty list for a row that has none (a million-row plan)."""
+        return len(self._problems) if self._problems else 0
+
+    @property
     def valid(self) -> bool:
-        if self.problems:
+        if self._problems:
             return False
         if self._instruction is not None:
             return True
