@@ -145,8 +145,9 @@ def _resolve(tries: Any, style: str, verdicts: dict | None = None) -> tuple[str 
             except phonenumbers.NumberParseException as exc:
                 reason = _parse_reason(exc)
                 continue
-        key = (parsed.country_code, parsed.national_number, parsed.italian_leading_zero,
-               parsed.number_of_leading_zeros)
+        # country code (1-3 digits) and national number as one int; leading zeros as a tuple (rare)
+        key = (parsed.national_number * 1000 + parsed.country_code if not parsed.italian_leading_zero
+               else (parsed.country_code, parsed.national_number, parsed.number_of_leading_zeros))
         e164 = verdicts.get(key, False) if verdicts is not None else False
         if e164 is False:
             e164 = (phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)

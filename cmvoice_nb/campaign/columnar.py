@@ -65,15 +65,38 @@ def _codes(series: Any):
         return pd.factorize(values.astype(np.float64).view(np.int64))[0].astype(np.int64, copy=False)
     if kind in "Mm":
         return pd.factorize(values.view(np.int64))[0].astype(np.int64, copy=False)
-    if kind == "O" and pd.api.types.infer_dtype(values, skipna=False) == "string":
-        return pd.factorize(values)[0].astype(np.int64, copy=False)
+    if kind == "O" and pd.api.types.infer_dtype(values, skipna=False) == "string" and not pd.isna(values).any():
+        return pd.factorize(values)[0].astype(np.int64, copy=False)  # (infer_dtype calls text with NA "string")
+    # Mixed Python objects (text and spreadsheet floats in one column): codes per type, then offset
+    values = np.asarray(series.tolist(), dtype=object)
+    type_codes, kinds = pd.factorize(np.fromiter((type(v) for v in values), dtype=object, count=len(values)))
+    out = np.empty(len(values), dtype=np.int64)
+    offset = 0
+    for number, kind_of in enumerate(kinds):
+        where = np.flatnonzero(type_codes == number)
+        part = values[where]
+        if kind_of is float:
+            codes = pd.factorize(part.astype(np.float64).view(np.int64))[0]
+        elif kind_of in (str, int, bool):
+            codes = pd.factorize(part)[0]
+        else:
+            codes = _codes_one_by_one(part)
+        out[where] = codes + offset
+        offset += int(codes.max()) + 1 if len(codes) else 0
+    return out
+
+
+def _codes_one_by_one(values: Any):
+    """Codes for values of one uncommon type: None, NA and NaT share theirs; anything else gets its own."""
+    import numpy as np
+    import pandas as pd
+
     seen: dict[Any, int] = {}
     out = np.empty(len(values), dtype=np.int64)
-    for i, value in enumerate(series.tolist()):
+    for i, value in enumerate(values):
         try:
             key: Any = _memo_key(value)
         except TypeError:
-            # None, NA and NaT are singletons (one printed form each); anything else is its own
             key = ("missing", type(value)) if value is None or value is pd.NA or value is pd.NaT else ("row", i)
         code = seen.get(key)
         if code is None:

@@ -228,3 +228,19 @@ def test_numpy_scalars_held_in_an_object_column_are_read_as_python_values():
     fast, slow = _both(frame, app="notification", name="c", campaign_key="abcd1234", region="NL",
                        columns={"callee": "phone"}, defaults=_TEMPLATE_DEFAULTS)
     assert _row_view(fast) == _row_view(slow)
+
+
+def test_cells_share_a_code_only_when_the_planner_cannot_tell_them_apart():
+    import numpy as np
+
+    from cmvoice_nb.campaign.columnar import _codes
+
+    mixed = pd.Series([1.0, math.nan, 1.0, "1.0", 1, True, -0.0, 0.0, None, pd.NA, None, "1.0"], dtype=object)
+    codes = _codes(mixed).tolist()
+    assert codes[0] == codes[2] and codes[3] == codes[11] and codes[8] == codes[10]
+    assert len({codes[i] for i in (0, 1, 3, 4, 5, 6, 7, 8, 9)}) == 9  # 1.0, nan, "1.0", 1, True, -0.0, 0.0, None, NA
+    text_with_gaps = pd.Series(["a", None, "a", None], dtype="string")
+    assert _codes(text_with_gaps).tolist() == [0, 1, 0, 1]
+    assert _codes(pd.Series([0.0, -0.0, 0.0])).tolist() == [0, 1, 0]
+    assert _codes(pd.Series(pd.to_datetime(["2024-01-01", None, "2024-01-01"]))).tolist() == [0, 1, 0]
+    assert _codes(pd.Series(np.array([3, 3, 4], dtype=np.int64))).tolist() == [0, 0, 1]
