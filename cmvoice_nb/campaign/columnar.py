@@ -29,7 +29,7 @@ from typing import Any
 
 from ..client import encode_body
 from ..instructions import Problem
-from .journal import canonical_json
+from .journal import canonical_json, instruction_hash
 from .rows import (MAX_ID_LENGTH, _ID_UNSAFE, RowPlan, _memo_key, _per_row, _with_hash, content_key, country_problems,
                    derive_instruction_id, without_cycle_collection)
 from .templates import is_blank, template_columns
@@ -222,8 +222,6 @@ class _RowGroup:
                           _json_text(row.instruction_id, compact=False)).encode("utf-8")
 
     def hash_for(self, row: RowPlan) -> str:
-        from .journal import instruction_hash
-
         if self._canonical is None:
             return instruction_hash(self.instruction_for(row).to_json())
         text = self._fill(self._canonical, _json_text(self.value_of(row), compact=True),
