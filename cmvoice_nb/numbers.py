@@ -220,7 +220,7 @@ def _parse_digits(candidate: str, region: str | None) -> Any:
         return None
     if metadata is not None:
         _, potential, _ = pu._maybe_strip_national_prefix_carrier_code(national, metadata)
-        if pu._test_number_length(potential, metadata) not in (
+        if potential != national and pu._test_number_length(potential, metadata) not in (
                 pu.ValidationResult.TOO_SHORT, pu.ValidationResult.IS_POSSIBLE_LOCAL_ONLY,
                 pu.ValidationResult.INVALID_LENGTH):
             national = potential
