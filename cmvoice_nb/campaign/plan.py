@@ -516,28 +516,18 @@ def plan_campaign(
 
     with without_cycle_collection():  # a pass over every row: see rows.without_cycle_collection
         # Repeated instruction ids: the journal keys rows by id, so a repeat could never be sent.
-        first_by_id: dict[str, Any] = {}
-        for r in rows:
-            if r.instruction_id in first_by_id:
-                r.problems.append(Problem("instruction-id", r.instruction_id,
-                                           f"repeats the instruction id of row {first_by_id[r.instruction_id]!r}: ids must be unique"))
-            else:
-                first_by_id[r.instruction_id] = r.label
+        for r, first in _repeats(rows, [r.instruction_id for r in rows]):
+            r.problems.append(Problem("instruction-id", r.instruction_id,
+                                      f"repeats the instruction id of row {first.label!r}: ids must be unique"))
 
         preflight(spec, rows, audio_root=audio_root, spelling_root=spelling_root if spelling_root is not None else audio_root)
         for r in rows:  # every problem is known now: each valid row's payload is built, once
             r.freeze()
 
         # Repeated callees: reported always; dropped on request. Only rows that would be sent count.
-        first_by_callee: dict[str, Any] = {}
-        for r in rows:
-            if not r.valid or not r.callee:
-                continue
-            if r.callee in first_by_callee:
-                r.duplicate_of = first_by_callee[r.callee]
-                r.dropped = bool(drop_duplicates)
-            else:
-                first_by_callee[r.callee] = r.label
+        for r, first in _repeats(rows, [r.callee if r.callee and r.valid else None for r in rows]):
+            r.duplicate_of = first.label
+            r.dropped = bool(drop_duplicates)
 
     plan = CampaignPlan(
         name=name, app=spec.name, index=df.index.copy(), rows=rows,
@@ -550,9 +540,10 @@ def plan_campaign(
         from .suppress import apply_suppression
 
         plan = apply_suppression(plan, suppress, region=region, interface=interface)
-    s = plan.summary()
-    log.info("planned campaign %r: %d rows, %d valid, %d invalid, %d duplicate callees",
-             name, s["rows"], s["valid"], s["invalid"], s["duplicates"])
+    if log.isEnabledFor(logging.INFO):  # a pass over every row: only when someone reads it
+        s = plan.summary()
+        log.info("planned campaign %r: %d rows, %d valid, %d invalid, %d duplicate callees",
+                 name, s["rows"], s["valid"], s["invalid"], s["duplicates"])
     return plan
 
 
@@ -581,6 +572,26 @@ def _plan_rows_reference(df: Any, spec: Any, colmap: Mapping[str, str], plain_de
                          voice_defaults: Mapping[str, Any], templates: Mapping[str, str], **options: Any) -> list[RowPlan]:
     """The per-row path, nothing memoised: what the fast planner is compared with (tests, bench)."""
     return _plan_rows(df, spec, colmap, plain_defaults, voice_defaults, templates, fast=False, **options)
+
+
+def _repeats(rows: list, keys: list) -> list[tuple[Any, Any]]:
+    """``(row, first row with the same key)`` for every row whose key (None: no key) came earlier, in input order.
+
+    Found with pandas' hash table (``factorize``): a million-row list would otherwise need a
+    Python dict of a million keys.
+    """
+    import numpy as np
+    import pandas as pd
+
+    codes = pd.factorize(np.asarray(keys, dtype=object))[0]  # None -> -1
+    keyed = np.flatnonzero(codes >= 0)
+    if not len(keyed):
+        return []
+    seen, at = np.unique(codes[keyed], return_index=True)
+    first = np.empty(int(seen.max()) + 1, dtype=np.int64)
+    first[seen] = keyed[at]  # the position of each key's first row
+    later = keyed[first[codes[keyed]] != keyed]
+    return [(rows[i], rows[f]) for i, f in zip(later.tolist(), first[codes[later]].tolist())]
 
 
 def _journal_key(journal: Any) -> str | None:
