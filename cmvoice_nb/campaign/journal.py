@@ -26,12 +26,25 @@ wave. A follow-up attempt may call a callee whose earlier attempt of the *same r
 still blocks it. Journals written before waves (schema 2) get ``wave = 1`` and no stored
 payload: those rows cannot be followed up, and :func:`plan_followup` says so.
 
+**Resuming big campaigns.** :meth:`Journal.statuses` (what a re-run needs of every record, as
+compact tuples) and :meth:`Journal.live_callees` (the numbers with a call that may exist, read
+through ``rows_live``) are what :func:`~cmvoice_nb.campaign.send_campaign` reads before its
+first call; :meth:`Journal.load` and :meth:`Journal.called_numbers` still give whole records.
+:func:`~cmvoice_nb.campaign.send_campaign` stores a row's payload when it is sent
+(:meth:`Journal.mark_sending`), not when it is registered: a follow-up wave only ever resends
+what was sent. Schema 4 (the ``rows_live`` index; single callees no longer copied into
+``callees``) is added in place to older journals; cmvoice_nb versions that read schema 3 refuse
+a schema-4 journal, since their guard would not see the callees indexed the new way.
+
 **Campaign key.** A new journal draws a random *campaign key* (8 hex digits) when it is
 created and keeps it for ever (:attr:`Journal.campaign_key`). Default instruction ids
 contain it, so two campaigns with the same name on different journals never share an id,
 and every run of a campaign on the same journal derives the same ids.
 
-**People, not positions.** Every number a row dials is indexed (table ``callees``).
+**People, not positions.** Every number a row dials is indexed: a row's single callee by the
+partial index ``rows_live`` (only records whose call may exist are in it, so registering a
+million pending rows costs it nothing), the numbers of a multi-callee row (and, in journals
+written before schema 4, every row's) by the table ``callees``.
 :meth:`Journal.mark_sending` refuses, in the same transaction that marks the row, a row
 whose callee already has a call ``sending``, ``queued`` or ``unknown`` anywhere in this
 journal, unless the caller passes ``allow_repeat=True``; and it never lets an ``unknown``
@@ -71,16 +84,16 @@ import secrets
 import sqlite3
 import threading
 from pathlib import Path
-from typing import Any, Iterable, Iterator, NamedTuple
+from typing import Any, Container, Iterable, Iterator, NamedTuple
 
 from ..errors import JournalError
 from ..spec import CALLED_STATES, JOURNAL_STATES, iso_utc
 
-__all__ = ["Journal", "JournalRow", "instruction_hash", "STATES", "CALLED_STATES"]
+__all__ = ["Journal", "JournalRow", "RowStatus", "LiveCall", "instruction_hash", "STATES", "CALLED_STATES"]
 
 log = logging.getLogger(__name__)
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 #: Every state a journal row can be in (:data:`cmvoice_nb.spec.STATUS` owns the vocabulary;
 #: ``CALLED_STATES``, where a call may exist, is what the callee guard refuses to call again).
 STATES = JOURNAL_STATES
@@ -126,7 +139,9 @@ CREATE TABLE IF NOT EXISTS callees (
 );
 CREATE INDEX IF NOT EXISTS callees_by_number ON callees (number);
 CREATE UNIQUE INDEX IF NOT EXISTS rows_one_per_wave ON rows (campaign, COALESCE(base_id, instruction_id), wave);
-""".replace("{states}", ",".join(f"'{s}'" for s in JOURNAL_STATES))
+CREATE INDEX IF NOT EXISTS rows_live ON rows (callee) WHERE state IN {called};
+""".replace("{states}", ",".join(f"'{s}'" for s in JOURNAL_STATES)).replace(
+    "{called}", "(" + ", ".join(f"'{s}'" for s in CALLED_STATES) + ")")
 #: Columns added by schema 3 (waves), in table order: what a version-2 journal gains.
 _WAVE_COLUMNS = (("wave", "INTEGER NOT NULL DEFAULT 1"), ("base_id", "TEXT"), ("outcome", "TEXT"),
                  ("finished_on", "TEXT"), ("payload", "BLOB"))
@@ -151,7 +166,8 @@ CREATE INDEX IF NOT EXISTS waits_by_row ON waits (campaign, instruction_id)
 BULK_ROWS = 20_000
 #: The secondary indexes a bulk registration rebuilds, and their definitions (as in ``_SCHEMA``).
 _BULK_INDEXES = ("callees_by_number", "rows_one_per_wave")
-_BULK_INDEX_SQL = tuple(s.strip() for s in _SCHEMA.split(";") if s.strip().startswith("CREATE") and " INDEX " in s)
+_BULK_INDEX_SQL = tuple(s.strip() for s in _SCHEMA.split(";")
+                        if s.strip().startswith("CREATE") and any(f" {name} " in s for name in _BULK_INDEXES))
 _CHECK_RE = re.compile(r"CHECK\s*\(\s*state\s+IN\s*\(([^)]*)\)\s*\)", re.IGNORECASE)
 
 
@@ -190,6 +206,17 @@ def _migrate_holds(conn: sqlite3.Connection) -> None:
 def _numbers(callee: str | None) -> list[str]:
     """The numbers of a journal ``callee`` cell (``;``-separated for multi-callee rows)."""
     return [n.strip() for n in (callee or "").split(";") if n.strip()]
+
+
+def _table_numbers(callee: str | None) -> list[str]:
+    """The numbers of a ``callee`` cell that go into the ``callees`` table.
+
+    None when the cell is one clean number: ``rows_live`` indexes that cell itself (the common
+    case, and what keeps a million-row registration from writing a million index rows).
+    """
+    if not callee or (";" not in callee and callee == callee.strip()):
+        return []
+    return _numbers(callee)
 
 
 #: SQLite's primary result codes for "another connection holds a lock".
@@ -233,6 +260,36 @@ class JournalRow(NamedTuple):
         """The row this attempt belongs to (``base_id``, or the id itself in an old journal)."""
         return self.base_id or self.instruction_id
 
+
+class RowStatus(NamedTuple):
+    """What a re-run of a campaign needs of one journal record (see :meth:`Journal.statuses`)."""
+
+    state: str
+    #: The record's payload hash, only where a call may exist (None otherwise).
+    payload_hash: str | None
+    attempts: int
+    http_status: int | None
+    call_ids: str | None
+    #: The record's error, except for ``pending`` and ``deferred`` records (None for them).
+    error: str | None
+    sent_at: str | None
+
+
+class LiveCall(NamedTuple):
+    """A call that may exist: a ``sending``, ``queued`` or ``unknown`` record (see :meth:`Journal.live_callees`)."""
+
+    campaign: str
+    instruction_id: str
+    state: str
+    call_ids: str | None
+    wave: int
+    #: The row the attempt belongs to (its wave-1 instruction id).
+    row_id: str
+    outcome: str | None
+
+
+#: One shared string per state name (a million records need not hold a million copies of "queued").
+_STATE_NAMES = {s: s for s in JOURNAL_STATES}
 
 #: Position of each column in a ``SELECT`` of :data:`_FIELDS` (the stored payload is read apart).
 _COLUMN = {name: i for i, name in enumerate(JournalRow._fields)}
@@ -299,7 +356,7 @@ class Journal:
                 raise JournalError(f"{self.path}: cannot switch the journal to WAL mode (got {mode!r})")
             self._conn.execute(f"PRAGMA synchronous={'FULL' if durable else 'NORMAL'}")
             version = self._conn.execute("PRAGMA user_version").fetchone()[0]
-            if version not in (0, 1, 2, SCHEMA_VERSION):
+            if version not in (0, 1, 2, 3, SCHEMA_VERSION):
                 raise JournalError(
                     f"{self.path}: journal schema version {version}, this cmvoice_nb reads version {SCHEMA_VERSION}"
                 )
@@ -467,12 +524,18 @@ class Journal:
         wave can send it again); *wave* defaults to 1 and *base_id* (the row's wave-1 id) to
         the instruction id. Rows already in the journal are left untouched. Returns how many
         were added.
+
+        *rows* may be any iterable (a generator: only the tuples written are held). The batch
+        is one transaction: after a crash it is either all in the journal or not at all.
         """
         now = iso_utc()  # one stamp for the batch: one transaction, one moment
         full = []
+        own_rows = True  # every row is its own base (a wave-1 list): no (row, wave) clash but a repeated id
         for item in rows:
             iid, label, callee, h, payload, wave, base = (tuple(item) + (None, None, None))[:7]
-            full.append((campaign, iid, label, callee, h, now, int(wave or 1), base or iid,
+            base = base or iid
+            own_rows = own_rows and base == iid
+            full.append((campaign, iid, label, callee, h, now, int(wave or 1), base,
                          None if payload is None else bytes(payload)))
         if not full:
             return 0
@@ -483,10 +546,12 @@ class Journal:
                 # Filling a table and then indexing it is cheaper than keeping two secondary
                 # B-trees sorted row by row. The unique (row, wave) index goes too, so what it
                 # would have ignored is dropped here first: the first attempt of a (row, wave)
-                # in the batch wins, as INSERT OR IGNORE with the index in place does.
+                # in the batch wins, as INSERT OR IGNORE with the index in place does. When
+                # every row is its own base, two attempts of a (row, wave) share their id, and
+                # the primary key already keeps the first: no set of a million keys needed.
                 seen: set = set()
-                kept = []
-                for r in full:
+                kept = full if own_rows else []
+                for r in ([] if own_rows else full):
                     if (r[7], r[6]) not in seen:
                         seen.add((r[7], r[6]))
                         kept.append(r)
@@ -506,7 +571,7 @@ class Journal:
             added = c.total_changes - before
             c.executemany(
                 "INSERT OR IGNORE INTO callees VALUES (?, ?, ?)",
-                ((n, campaign, r[1]) for r in full for n in _numbers(r[3])),
+                ((n, campaign, r[1]) for r in full for n in _table_numbers(r[3])),
             )
             if bulk:
                 for statement in _BULK_INDEX_SQL:
@@ -547,13 +612,16 @@ class Journal:
     def recover(self, campaign: str) -> list[str]:
         """Turn rows left in ``sending`` by a crashed run into ``unknown``; return their ids."""
         with self._tx() as c:
-            ids = [r[0] for r in c.execute(
-                "SELECT instruction_id FROM rows WHERE campaign = ? AND state = 'sending'", (campaign,)
-            )]
-            c.execute(
-                "UPDATE rows SET state = 'unknown', updated_at = ?, error = ? WHERE campaign = ? AND state = 'sending'",
-                (iso_utc(), "run ended while the request was in flight (crash or kill): the call may have been placed", campaign),
-            )
+            # "state IN called" lets SQLite read the few live records through rows_live instead of
+            # scanning every record of a big campaign.
+            where = f"WHERE state IN {_CALLED_SQL} AND state = 'sending' AND +campaign = ?"
+            ids = [r[0] for r in c.execute(f"SELECT instruction_id FROM rows {where}", (campaign,))]
+            if ids:
+                c.execute(
+                    f"UPDATE rows SET state = 'unknown', updated_at = ?, error = ? {where}",
+                    (iso_utc(), "run ended while the request was in flight (crash or kill): the call may have been placed",
+                     campaign),
+                )
         if ids:
             log.warning("campaign %r: %d row(s) were mid-request when a previous run ended; marked unknown", campaign, len(ids))
         return ids
@@ -581,14 +649,63 @@ class Journal:
         """
         with self._lock:
             rows = self._connection().execute(
-                f"SELECT c.number, {_R_FIELDS} FROM callees c JOIN rows r"
-                " ON r.campaign = c.campaign AND r.instruction_id = c.instruction_id"
-                f" WHERE r.state IN {_CALLED_SQL}"
-                " ORDER BY COALESCE(r.sent_at, r.updated_at)"
+                f"SELECT {_FIELDS} FROM rows WHERE state IN {_CALLED_SQL} ORDER BY COALESCE(sent_at, updated_at)"
             ).fetchall()
         out: dict[str, list[JournalRow]] = {}
-        for number, *rest in rows:
-            out.setdefault(number, []).append(JournalRow(*rest))
+        for rec in rows:
+            record = JournalRow(*rec)
+            # The callees table holds exactly the numbers of each record's callee cell.
+            for number in _numbers(record.callee):
+                out.setdefault(number, []).append(record)
+        return out
+
+    def statuses(self, campaign: str) -> dict[str, RowStatus]:
+        """Instruction id → what a re-run needs of the record (:class:`RowStatus`), for *campaign*.
+
+        The lean counterpart of :meth:`load` for big campaigns: no label, callee, payload or
+        wave columns are read, the cursor is consumed as it goes (no list of every record
+        first), state names are shared, and records with nothing of their own (never attempted,
+        no call id) share one tuple. ``payload_hash`` is given only for records whose call may
+        exist (``queued``, ``unknown``, ``sending``: where a changed row matters) and ``error``
+        not for ``pending`` or ``deferred`` records (their hold reasons); both are None otherwise.
+        """
+        shared: dict[tuple, RowStatus] = {}
+        out: dict[str, RowStatus] = {}
+        with self._lock:
+            cur = self._connection().execute(
+                f"SELECT instruction_id, state, CASE WHEN state IN {_CALLED_SQL} THEN payload_hash END, attempts,"
+                " http_status, call_ids, CASE WHEN state IN ('pending', 'deferred') THEN NULL ELSE error END, sent_at"
+                " FROM rows WHERE campaign = ?", (campaign,))
+            while batch := cur.fetchmany(10_000):
+                for iid, state, h, attempts, status, call_ids, error, sent_at in batch:
+                    rec = RowStatus(_STATE_NAMES.get(state, state), h, attempts, status, call_ids, error, sent_at)
+                    if h is None and call_ids is None and error is None and sent_at is None:
+                        rec = shared.setdefault(rec, rec)
+                    out[iid] = rec
+        return out
+
+    def live_callees(self, numbers: Container[str] | None = None) -> dict[str, list[LiveCall]]:
+        """Number → the calls to it that may exist (any campaign, earliest first), as :class:`LiveCall`.
+
+        The lean counterpart of :meth:`called_numbers`: only the records ``sending``, ``queued``
+        or ``unknown`` are read (through the ``rows_live`` index), and with *numbers* only those
+        numbers are kept (a re-run passes the numbers of the rows it may still send).
+        """
+        out: dict[str, list[LiveCall]] = {}
+        names: dict[str, str] = {}
+        with self._lock:
+            cur = self._connection().execute(
+                "SELECT campaign, instruction_id, state, call_ids, wave, base_id, outcome, callee FROM rows"
+                f" WHERE state IN {_CALLED_SQL} ORDER BY COALESCE(sent_at, updated_at)")
+            while batch := cur.fetchmany(10_000):
+                for campaign, iid, state, call_ids, wave, base_id, outcome, callee in batch:
+                    wanted = [n for n in _numbers(callee) if numbers is None or n in numbers]
+                    if not wanted:
+                        continue
+                    call = LiveCall(names.setdefault(campaign, campaign), iid, _STATE_NAMES.get(state, state), call_ids,
+                                    wave, base_id or iid, outcome)
+                    for number in wanted:
+                        out.setdefault(number, []).append(call)
         return out
 
     def _earlier_call(self, c: sqlite3.Connection, numbers: list[str], campaign: str, instruction_id: str,
@@ -598,14 +715,20 @@ class Journal:
         marks = ",".join("?" * len(numbers))
         # An earlier attempt of the same row whose call ended (its outcome is recorded) does not
         # block this wave's attempt; every other call that may exist does.
+        others = (" AND NOT (r.campaign = ? AND r.instruction_id = ?)"
+                  " AND NOT (r.campaign = ? AND COALESCE(r.base_id, r.instruction_id) = ? AND r.wave < ?"
+                  " AND r.outcome IS NOT NULL)")
+        args = (campaign, instruction_id, campaign, base_id or instruction_id, int(wave))
+        # A single callee is found through rows_live, a multi-callee row's numbers (and every
+        # number of a journal written before schema 4) through the callees table.
         row = c.execute(
-            f"SELECT {_R_FIELDS} FROM callees c JOIN rows r ON r.campaign = c.campaign AND r.instruction_id = c.instruction_id"
-            f" WHERE c.number IN ({marks}) AND r.state IN {_CALLED_SQL}"
-            " AND NOT (r.campaign = ? AND r.instruction_id = ?)"
-            " AND NOT (r.campaign = ? AND COALESCE(r.base_id, r.instruction_id) = ? AND r.wave < ?"
-            " AND r.outcome IS NOT NULL)"
-            " ORDER BY COALESCE(r.sent_at, r.updated_at) LIMIT 1",
-            (*numbers, campaign, instruction_id, campaign, base_id or instruction_id, int(wave)),
+            f"SELECT {_FIELDS} FROM (SELECT {_R_FIELDS} FROM rows r"
+            f" WHERE r.callee IN ({marks}) AND r.state IN {_CALLED_SQL}{others}"
+            f" UNION SELECT {_R_FIELDS} FROM callees c JOIN rows r"
+            " ON r.campaign = c.campaign AND r.instruction_id = c.instruction_id"
+            f" WHERE c.number IN ({marks}) AND r.state IN {_CALLED_SQL}{others})"
+            " ORDER BY COALESCE(sent_at, updated_at) LIMIT 1",
+            (*numbers, *args, *numbers, *args),
         ).fetchone()
         return JournalRow(*row) if row else None
 
@@ -698,7 +821,7 @@ class Journal:
             if "callee" in changes:  # a corrected row dials other numbers now
                 c.execute("DELETE FROM callees WHERE campaign = ? AND instruction_id = ?", (campaign, instruction_id))
                 c.executemany("INSERT OR IGNORE INTO callees VALUES (?, ?, ?)",
-                              [(n, campaign, instruction_id) for n in numbers])
+                              [(n, campaign, instruction_id) for n in _table_numbers(changes["callee"])])
         return JournalRow(*current)._replace(
             state="sending", attempts=current[6] + 1, payload_hash=changes.get("payload_hash", current[4]),
             callee=changes.get("callee", current[3]), sent_at=now, updated_at=now, error=None,
@@ -748,7 +871,7 @@ class Journal:
                 " VALUES (?, ?, ?, ?, ?, 'pending', ?)",
                 [(campaign, iid, label, callee, h, now) for iid, label, callee, h, _r in rows])
             c.executemany("INSERT OR IGNORE INTO callees VALUES (?, ?, ?)",
-                          [(n, campaign, iid) for iid, _l, callee, _h, _r in rows for n in _numbers(callee)])
+                          [(n, campaign, iid) for iid, _l, callee, _h, _r in rows for n in _table_numbers(callee)])
             middle = c.total_changes
             c.executemany(
                 f"UPDATE rows SET state = ?, error = ?, updated_at = ? WHERE campaign = ? AND instruction_id = ?"
