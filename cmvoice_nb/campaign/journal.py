@@ -113,7 +113,7 @@ CREATE TABLE IF NOT EXISTS rows (
     row_label       TEXT,
     callee          TEXT,
     payload_hash    TEXT,
-    state           TEXT NOT NULL CHECK (state IN ({states})),
+    state           TEXT NOT NULL CHECK (state = 'pending' OR state IN ({states})),
     attempts        INTEGER NOT NULL DEFAULT 0,
     http_status     INTEGER,
     call_ids        TEXT,
@@ -168,7 +168,11 @@ BULK_ROWS = 20_000
 _BULK_INDEXES = ("callees_by_number", "rows_one_per_wave")
 _BULK_INDEX_SQL = tuple(s.strip() for s in _SCHEMA.split(";")
                         if s.strip().startswith("CREATE") and any(f" {name} " in s for name in _BULK_INDEXES))
-_CHECK_RE = re.compile(r"CHECK\s*\(\s*state\s+IN\s*\(([^)]*)\)\s*\)", re.IGNORECASE)
+#: The state CHECK, in both spellings: ``state IN (...)`` (schema <= 3) and ``state = 'pending' OR
+#: state IN (...)`` (schema 4: a pending row, what a registration writes, passes without the IN
+#: list, which SQLite re-evaluates on every row of an ``executemany``, ~40 % of a bulk insert).
+_CHECK_RE = re.compile(r"CHECK\s*\(\s*(?:state\s*=\s*'pending'\s+OR\s+)?state\s+IN\s*\(([^)]*)\)\s*\)",
+                       re.IGNORECASE)
 
 
 def _migrate_holds(conn: sqlite3.Connection) -> None:
@@ -189,7 +193,7 @@ def _migrate_holds(conn: sqlite3.Connection) -> None:
     if set(JOURNAL_STATES) <= set(have):
         return
     states = ",".join(f"'{s}'" for s in dict.fromkeys([*JOURNAL_STATES, *have]))
-    create = found[0][:match.start()] + f"CHECK (state IN ({states}))" + found[0][match.end():]
+    create = found[0][:match.start()] + f"CHECK (state = 'pending' OR state IN ({states}))" + found[0][match.end():]
     create = re.sub(r"^\s*CREATE\s+TABLE\s+[\"'`\[]?rows[\"'`\]]?", "CREATE TABLE rows__widened", create,
                     flags=re.IGNORECASE)
     indexes = [r[0] for r in conn.execute(
@@ -219,8 +223,49 @@ def _table_numbers(callee: str | None) -> list[str]:
     return _numbers(callee)
 
 
-#: SQLite's primary result codes for "another connection holds a lock".
-_SQLITE_BUSY, _SQLITE_LOCKED = 5, 6
+#: SQLite's primary result codes for "another connection holds a lock", and for "read-only".
+_SQLITE_BUSY, _SQLITE_LOCKED, _SQLITE_READONLY = 5, 6, 8
+
+
+def _is_readonly(exc: BaseException) -> bool:
+    code = getattr(exc, "sqlite_errorcode", None)  # Python >= 3.11
+    if code is not None:
+        return code & 0xFF == _SQLITE_READONLY
+    return "readonly" in str(exc).lower() or "read-only" in str(exc).lower()
+
+
+def _encodable(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def _check_file(path: Path, real: Path) -> None:
+    """Refuse, naming *path*, what cannot be a journal file; create its folder when missing.
+
+    SQLite would report a directory, a FIFO or a device only as "unable to open" or "disk I/O
+    error" (and a FIFO must never be opened for reading: nothing may be written to it).
+    """
+    import stat
+
+    shown = f"{path}" if path == real else f"{path} (= {real})"
+    try:
+        mode = real.stat().st_mode
+    except FileNotFoundError:
+        try:
+            real.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise JournalError(f"{shown}: cannot create the journal's folder ({exc.strerror or exc})") from exc
+        return
+    except OSError as exc:
+        raise JournalError(f"{shown}: cannot use this path for a journal ({exc.strerror or exc})") from exc
+    if not stat.S_ISREG(mode):
+        kind = ("a directory" if stat.S_ISDIR(mode) else "a FIFO (named pipe)" if stat.S_ISFIFO(mode)
+                else "a socket" if stat.S_ISSOCK(mode) else "a device or other special file")
+        raise JournalError(f"{shown}: is {kind}, not a journal file; give the path of a journal file "
+                           "(it is created when missing)")
 
 
 def _is_locked(exc: BaseException) -> bool:
@@ -346,8 +391,8 @@ class Journal:
         self._lock = threading.RLock()
         self._locked = False
         self._conn: sqlite3.Connection | None = None
+        _check_file(self.path, self.real_path)
         try:
-            self.real_path.parent.mkdir(parents=True, exist_ok=True)
             self._conn = sqlite3.connect(
                 str(self.real_path), timeout=OPEN_TIMEOUT_S, isolation_level=None, check_same_thread=False
             )
@@ -400,6 +445,9 @@ class Journal:
                 self._conn = None
             if _is_locked(exc):
                 raise JournalError(self._busy_message()) from exc
+            if _is_readonly(exc):
+                raise JournalError(f"{self.path}: the journal cannot be written ({exc}); a campaign writes its "
+                                   "journal: check the file's and its folder's permissions") from exc
             raise JournalError(f"{self.path}: not a usable campaign journal ({exc})") from exc
         except BaseException:
             if self._conn is not None:
@@ -498,6 +546,9 @@ class Journal:
                 if _is_locked(exc):
                     raise JournalError(self._busy_message()) from exc
                 raise JournalError(f"{self.path}: journal write failed ({exc})") from exc
+            except UnicodeEncodeError as exc:  # a lone surrogate cannot be stored as UTF-8 text
+                raise JournalError(f"{self.path}: text that is not valid Unicode cannot be written to the "
+                                   f"journal ({exc}); nothing of this write was kept") from exc
 
     # ------------------------------------------------------------ campaign
     def ensure_campaign(self, name: str, *, app: str) -> None:
@@ -540,7 +591,10 @@ class Journal:
         if not full:
             return 0
         with self._tx() as c:
-            self._refuse_second_attempt(c, campaign, full)
+            try:
+                self._refuse_second_attempt(c, campaign, full)
+            except UnicodeEncodeError as exc:
+                raise self._unicode_error(campaign, full) from exc
             bulk = len(full) >= BULK_ROWS
             if bulk:
                 # Filling a table and then indexing it is cheaper than keeping two secondary
@@ -563,20 +617,40 @@ class Journal:
                 for name in _BULK_INDEXES:
                     c.execute(f"DROP INDEX IF EXISTS {name}")
             before = c.total_changes
-            c.executemany(
-                "INSERT OR IGNORE INTO rows (campaign, instruction_id, row_label, callee, payload_hash, state,"
-                " updated_at, wave, base_id, payload) VALUES (?, ?, ?, ?, ?, 'pending', ?, ?, ?, ?)",
-                full,
-            )
+            try:
+                c.executemany(
+                    "INSERT OR IGNORE INTO rows (campaign, instruction_id, row_label, callee, payload_hash, state,"
+                    " updated_at, wave, base_id, payload) VALUES (?, ?, ?, ?, ?, 'pending', ?, ?, ?, ?)",
+                    full,
+                )
+            except UnicodeEncodeError as exc:
+                raise self._unicode_error(campaign, full) from exc
             added = c.total_changes - before
+            # Only multi-callee cells (rare) go into the callees table; the test is inlined
+            # because it runs once per row of a million-row list.
             c.executemany(
                 "INSERT OR IGNORE INTO callees VALUES (?, ?, ?)",
-                ((n, campaign, r[1]) for r in full for n in _table_numbers(r[3])),
+                [(n, campaign, r[1]) for r in full if r[3] and (";" in r[3] or r[3] != r[3].strip())
+                 for n in _table_numbers(r[3])],
             )
             if bulk:
                 for statement in _BULK_INDEX_SQL:
                     c.execute(statement)
             return added
+
+    def _unicode_error(self, campaign: str, full: list) -> JournalError:
+        """The error for a batch holding text that is not valid Unicode, naming its rows and fields."""
+        names = ("instruction_id", "row_label", "callee", "payload_hash", "base_id")
+        bad = []
+        for r in full:
+            fields = [name for name, value in zip(names, (r[1], r[2], r[3], r[4], r[7]))
+                      if isinstance(value, str) and not _encodable(value)]
+            if fields:
+                bad.append(f"{ascii(r[1])} ({', '.join(fields)})")
+        more = f" and {len(bad) - 5} more" if len(bad) > 5 else ""
+        return JournalError(f"{self.path}: campaign {campaign!r}: {len(bad)} row(s) hold text that is not valid "
+                            f"Unicode (a lone surrogate?): {'; '.join(bad[:5])}{more}; nothing of this batch was "
+                            "registered")
 
     def _refuse_second_attempt(self, c: sqlite3.Connection, campaign: str, full: list) -> None:
         """Raise if a batch row would be a second attempt of a (row, wave) the journal already holds.
