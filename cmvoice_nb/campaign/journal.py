@@ -89,7 +89,8 @@ from typing import Any, Container, Iterable, Iterator, NamedTuple
 from ..errors import JournalError
 from ..spec import CALLED_STATES, JOURNAL_STATES, iso_utc
 
-__all__ = ["Journal", "JournalRow", "RowStatus", "LiveCall", "instruction_hash", "STATES", "CALLED_STATES"]
+__all__ = ["Journal", "JournalRow", "RowStatus", "LiveCall", "instruction_hash", "legacy_instruction_hash",
+           "same_instruction", "DELIVERY_FIELDS", "STATES", "CALLED_STATES"]
 
 log = logging.getLogger(__name__)
 
@@ -342,16 +343,81 @@ _FIELDS = ", ".join(JournalRow._fields)
 _R_FIELDS = ", ".join(f"r.{f}" for f in JournalRow._fields)
 
 
+#: Wire fields that say where a call's outcome is delivered, not who is called with what: left
+#: out of a row's identity (:func:`instruction_hash`). A receiver restarted on a new URL does not
+#: make every row of a re-run "changed"; the payload sent still carries the run's current URL.
+DELIVERY_FIELDS = ("callback-url",)
+
+
+def _sha256_json(payload: dict) -> str:
+    text = json.dumps(payload, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
 def instruction_hash(payload: dict) -> str:
-    """SHA-256 of the canonical JSON of an instruction's wire dict.
+    """SHA-256 of the canonical JSON of an instruction's wire dict, without its delivery fields.
+
+    The journal's record of *what* a row is: any change of who is called with what changes it;
+    a new ``callback-url`` (:data:`DELIVERY_FIELDS`) does not.
 
     Examples
     --------
     >>> instruction_hash({"b": 1, "a": 2}) == instruction_hash({"a": 2, "b": 1})
     True
+    >>> instruction_hash({"a": 1, "callback-url": "http://127.0.0.1:8001/"}) == instruction_hash({"a": 1})
+    True
     """
-    text = json.dumps(payload, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+    return _sha256_json({k: v for k, v in payload.items() if k not in DELIVERY_FIELDS})
+
+
+def legacy_instruction_hash(payload: dict) -> str:
+    """The hash journals before schema 4 stored: the whole wire dict, delivery fields included.
+
+    A record whose payload was not stored (a pre-wave journal, a payload that held the token)
+    keeps this hash; :func:`same_instruction` accepts it for an unchanged row.
+    """
+    return _sha256_json(payload)
+
+
+def same_instruction(stored_hash: str | None, payload: bytes | None, current_hash: str | None) -> bool:
+    """True when a record's *stored_hash* names the row whose wire bytes are *payload* (hash *current_hash*).
+
+    Either the identity hash matches, or (a record kept from before schema 4, not rehashed)
+    the old whole-wire hash of the same payload does.
+    """
+    if stored_hash is None or stored_hash == current_hash:
+        return True
+    if payload is None:
+        return False
+    try:
+        wire = json.loads(payload)
+    except (ValueError, TypeError):
+        return False
+    return isinstance(wire, dict) and stored_hash == legacy_instruction_hash(wire)
+
+
+def _rehash_records(conn: sqlite3.Connection) -> int:
+    """Schema 4: turn the stored whole-wire hashes into identity hashes, from each record's stored payload.
+
+    Only records whose payload has a delivery field need it (elsewhere both hashes are equal),
+    and only when the stored hash is the one of that payload (a record sent again with new
+    content holds the hash and payload of what left last: still consistent). Records without a
+    payload keep their hash; :func:`same_instruction` accepts it while the URL is unchanged.
+    """
+    probe = " OR ".join("instr(payload, CAST(? AS BLOB)) > 0" for _ in DELIVERY_FIELDS)
+    found = conn.execute(
+        f"SELECT campaign, instruction_id, payload_hash, payload FROM rows WHERE payload IS NOT NULL AND ({probe})",
+        tuple(f'"{f}"' for f in DELIVERY_FIELDS)).fetchall()
+    updates = []
+    for campaign, iid, stored, payload in found:
+        try:
+            wire = json.loads(bytes(payload))
+        except (ValueError, TypeError):
+            continue
+        if isinstance(wire, dict) and stored == legacy_instruction_hash(wire):
+            updates.append((instruction_hash(wire), campaign, iid))
+    conn.executemany("UPDATE rows SET payload_hash = ? WHERE campaign = ? AND instruction_id = ?", updates)
+    return len(updates)
 
 
 class Journal:
@@ -424,6 +490,8 @@ class Journal:
                             [(n, campaign, iid) for n in _numbers(callee)],
                         )
                 _migrate_holds(self._conn)
+                if version in (1, 2, 3):
+                    _rehash_records(self._conn)
                 # The campaign key is drawn once, when the journal is created (or first
                 # opened by a version that knows keys), and never changes afterwards.
                 self._conn.execute(

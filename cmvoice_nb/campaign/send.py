@@ -76,7 +76,7 @@ from ..errors import (
     redact,
 )
 from ..spec import ATTENTION_STATUSES, DEFAULT_BURST, DEFAULT_CONCURRENCY, DEFAULT_RATE, RESULT_STATUSES
-from .journal import Journal, JournalRow, LiveCall, RowStatus
+from .journal import Journal, JournalRow, LiveCall, RowStatus, same_instruction
 from .pacing import TokenBucket
 from .plan import CampaignPlan
 from .results import (
@@ -580,7 +580,9 @@ class CampaignSender:
                 state = "unknown"
             earlier_record = {"http_status": jr.http_status, "call_ids": jr.call_ids, "attempts": jr.attempts,
                               "sent_at": jr.sent_at} if jr else {}
-            changed = bool(jr and jr.payload_hash and jr.payload_hash != h)
+            # A new callback URL is not a change (identity hash); a record hashed before schema 4
+            # matches through its old whole-wire hash.
+            changed = bool(jr and not same_instruction(jr.payload_hash, r.payload, h))
             if state == "unknown" and not self.resend_unknown:
                 note = "; the row also changed since" if changed else ""
                 # Not "done": reported (with what resolves it) every run until the user decides.
