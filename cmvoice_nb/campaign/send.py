@@ -1042,11 +1042,15 @@ class CampaignSender:
             self.bucket.recover()
 
     def _build_results(self):
+        # The records are shared, not copied (a million-row run would hold them twice): _set
+        # replaces a row's dict and never changes one in place; only a pending row is copied to
+        # be reported as skipped.
+        empty: dict = {}
         with self._lock:
-            records = [dict(self._records.get(r.position, {})) for r in self.plan.rows]
-        for rec in records:
+            records = [self._records.get(r.position, empty) for r in self.plan.rows]
+        for i, rec in enumerate(records):
             if rec.get("status") == "pending":
-                rec["status"] = "skipped"
+                rec = records[i] = dict(rec, status="skipped")
                 if self.stop_reason and rec.get("error") == "not sent: the run ended first":
                     rec["error"] = f"not sent: the run stopped ({self.stop_reason})"
         return results_frame(records, index=self.plan.index, campaign_key=self.campaign_key)
