@@ -3,6 +3,7 @@
 Every journal here is a real SQLite file; every send goes to the real simulator on loopback.
 """
 import os
+import shutil
 import sqlite3
 import subprocess
 import sys
@@ -363,15 +364,29 @@ def test_a_journal_under_a_file_instead_of_a_folder_is_refused_naming_it(tmp_pat
         Journal(tmp_path / "plain" / "j.sqlite")
 
 
-@pytest.mark.skipif(os.name != "nt" and os.geteuid() == 0, reason="root writes read-only files anyway")
+def make_read_only(path):
+    """Make *path* unwritable for this process; returns how to undo it.
+
+    ``chmod`` does not stop root: as root, the file is made immutable (``chattr +i``) instead,
+    where the file system allows it.
+    """
+    if os.name == "nt" or os.geteuid() != 0:
+        os.chmod(path, 0o444)
+        return lambda: os.chmod(path, 0o644)
+    chattr = shutil.which("chattr")
+    if chattr is None or subprocess.run([chattr, "+i", str(path)], capture_output=True).returncode != 0:
+        pytest.skip("running as root and the file cannot be made immutable here (chattr +i)")
+    return lambda: subprocess.run([chattr, "-i", str(path)], check=True)
+
+
 def test_a_read_only_journal_is_refused_naming_the_file(tmp_path):
     path = tmp_path / "j.sqlite"
     Journal(path).close()
-    os.chmod(path, 0o444)
+    undo = make_read_only(path)
     try:
         with pytest.raises(JournalError, match="cannot be written") as caught:
             j = Journal(path)
             j.ensure_campaign("c", app="notification")  # pragma: no cover - the open refuses first
-        assert str(path) in str(caught.value)
+        assert str(path) in str(caught.value) and "permissions" in str(caught.value)
     finally:
-        os.chmod(path, 0o644)
+        undo()
