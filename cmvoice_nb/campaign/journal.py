@@ -90,7 +90,7 @@ from typing import Any, Container, Iterable, Iterator, NamedTuple
 from ..errors import JournalError
 from ..spec import CALLED_STATES, JOURNAL_STATES, iso_utc
 
-__all__ = ["Journal", "JournalRow", "RowStatus", "LiveCall", "instruction_hash", "legacy_instruction_hash",
+__all__ = ["Journal", "JournalRow", "RowStatus", "LiveCall", "instruction_hash", "canonical_json", "legacy_instruction_hash",
            "same_instruction", "DELIVERY_FIELDS", "STATES", "CALLED_STATES"]
 
 log = logging.getLogger(__name__)
@@ -357,16 +357,11 @@ _R_FIELDS = ", ".join(f"r.{f}" for f in JournalRow._fields)
 DELIVERY_FIELDS = ("callback-url",)
 
 
-def _sha256_json(payload: dict) -> str:
-    text = json.dumps(payload, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()
-
-
 def instruction_hash(payload: dict) -> str:
-    """SHA-256 of the canonical JSON of an instruction's wire dict, without its delivery fields.
+    """SHA-256 of :func:`canonical_json` of an instruction's wire dict: the row's identity.
 
-    The journal's record of *what* a row is: any change of who is called with what changes it;
-    a new ``callback-url`` (:data:`DELIVERY_FIELDS`) does not.
+    Any change of who is called with what changes it; a new ``callback-url``
+    (:data:`DELIVERY_FIELDS`) does not.
 
     Examples
     --------
@@ -375,7 +370,24 @@ def instruction_hash(payload: dict) -> str:
     >>> instruction_hash({"a": 1, "callback-url": "http://127.0.0.1:8001/"}) == instruction_hash({"a": 1})
     True
     """
-    return _sha256_json({k: v for k, v in payload.items() if k not in DELIVERY_FIELDS})
+    return hashlib.sha256(canonical_json(payload).encode("utf-8")).hexdigest()
+
+
+def canonical_json(payload: dict) -> str:
+    """The text :func:`instruction_hash` hashes: keys sorted, no spaces, non-ASCII kept, delivery fields left out.
+
+    Examples
+    --------
+    >>> canonical_json({"b": 1, "a": "é"})
+    '{"a":"é","b":1}'
+    >>> canonical_json({"a": 1, "callback-url": "http://127.0.0.1:8001/"})
+    '{"a":1}'
+    """
+    return _json_text({k: v for k, v in payload.items() if k not in DELIVERY_FIELDS})
+
+
+def _json_text(payload: dict) -> str:
+    return json.dumps(payload, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
 
 
 def legacy_instruction_hash(payload: dict) -> str:
@@ -384,7 +396,7 @@ def legacy_instruction_hash(payload: dict) -> str:
     A record whose payload was not stored (a pre-wave journal, a payload that held the token)
     keeps this hash; :func:`same_instruction` accepts it for an unchanged row.
     """
-    return _sha256_json(payload)
+    return hashlib.sha256(_json_text(payload).encode("utf-8")).hexdigest()
 
 
 def same_instruction(stored_hash: str | None, payload: bytes | None, current_hash: str | None) -> bool:

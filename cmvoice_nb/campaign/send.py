@@ -76,7 +76,7 @@ from ..errors import (
     redact,
 )
 from ..spec import ATTENTION_STATUSES, DEFAULT_BURST, DEFAULT_CONCURRENCY, DEFAULT_RATE, RESULT_STATUSES
-from .journal import Journal, JournalRow, LiveCall, RowStatus, same_instruction
+from .journal import Journal, JournalRow, LiveCall, RowStatus, _numbers, same_instruction
 from .pacing import TokenBucket
 from .plan import CampaignPlan
 from .results import (
@@ -670,7 +670,9 @@ class CampaignSender:
                 continue
             st = existing.get(r.instruction_id)
             if st is None or resend or st.state not in live:
-                numbers.update(r.instruction.callee_list())
+                # Read from the row's callee cell (the instruction's numbers, ";"-joined): no
+                # instruction is built for it here.
+                numbers.update(_numbers(r.callee))
         return journal.live_callees(numbers)
 
     def _dispatch(self, to_send: list, journal: Journal | None) -> None:
