@@ -166,6 +166,7 @@ def plan_followup(
     campaign: str | None = None,
     suppress: Any = None,
     region: str | None = None,
+    callback_url: str | None = None,
 ) -> CampaignPlan:
     """Plan the next wave of a campaign: everyone whose latest call was not answered, once each.
 
@@ -198,6 +199,11 @@ def plan_followup(
         ``suppressed`` (held back by an earlier wave's list), list or not.
     region
         ISO country code for national numbers in *suppress* (``0612345678`` with ``"NL"``).
+    callback_url
+        Where the wave's callbacks go: replaces the ``callback-url`` of the stored payloads (a
+        receiver restarted since the first wave listens on a new URL); ``""`` removes it (the
+        account's configured URL). Default None: each row keeps the URL it was sent with. The
+        URL is not part of a row's identity (:func:`~cmvoice_nb.campaign.instruction_hash`).
 
     Returns
     -------
@@ -243,6 +249,11 @@ def plan_followup(
         raise CampaignError(f"max_attempts must be at least 1, got {max_attempts}")
     gap = parse_gap(min_gap)
     moment = _now(now)
+    if callback_url not in (None, "") and not (
+            isinstance(callback_url, str) and callback_url.lower().startswith(("http://", "https://"))
+            and len(callback_url) <= 256):
+        raise CampaignError(f"callback_url must be an http:// or https:// URL of at most 256 characters "
+                            f"(or \"\" for the account's own), got {callback_url!r}")
     dnc = None if suppress is None else read_suppression(suppress, region=region)
 
     own = not isinstance(journal, Journal)
@@ -341,6 +352,10 @@ def plan_followup(
         try:
             wire = json.loads(source.decode("utf-8"))
             wire["instruction-id"] = iid
+            if callback_url == "":
+                wire.pop("callback-url", None)
+            elif callback_url is not None:
+                wire["callback-url"] = callback_url
             instruction = instruction_from_json(app, wire)
         except (ValueError, TypeError, KeyError) as exc:
             raise CampaignError(f"{campaign!r} row {base_id!r}: the stored payload cannot be read back ({exc})") \

@@ -26,12 +26,25 @@ wave. A follow-up attempt may call a callee whose earlier attempt of the *same r
 still blocks it. Journals written before waves (schema 2) get ``wave = 1`` and no stored
 payload: those rows cannot be followed up, and :func:`plan_followup` says so.
 
+**Resuming big campaigns.** :meth:`Journal.statuses` (what a re-run needs of every record, as
+compact tuples) and :meth:`Journal.live_callees` (the numbers with a call that may exist, read
+through ``rows_live``) are what :func:`~cmvoice_nb.campaign.send_campaign` reads before its
+first call; :meth:`Journal.load` and :meth:`Journal.called_numbers` still give whole records.
+:func:`~cmvoice_nb.campaign.send_campaign` stores a row's payload when it is sent
+(:meth:`Journal.mark_sending`), not when it is registered: a follow-up wave only ever resends
+what was sent. Schema 4 (the ``rows_live`` index; single callees no longer copied into
+``callees``) is added in place to older journals; cmvoice_nb versions that read schema 3 refuse
+a schema-4 journal, since their guard would not see the callees indexed the new way.
+
 **Campaign key.** A new journal draws a random *campaign key* (8 hex digits) when it is
 created and keeps it for ever (:attr:`Journal.campaign_key`). Default instruction ids
 contain it, so two campaigns with the same name on different journals never share an id,
 and every run of a campaign on the same journal derives the same ids.
 
-**People, not positions.** Every number a row dials is indexed (table ``callees``).
+**People, not positions.** Every number a row dials is indexed: a row's single callee by the
+partial index ``rows_live`` (only records whose call may exist are in it, so registering a
+million pending rows costs it nothing), the numbers of a multi-callee row (and, in journals
+written before schema 4, every row's) by the table ``callees``.
 :meth:`Journal.mark_sending` refuses, in the same transaction that marks the row, a row
 whose callee already has a call ``sending``, ``queued`` or ``unknown`` anywhere in this
 journal, unless the caller passes ``allow_repeat=True``; and it never lets an ``unknown``
@@ -65,22 +78,24 @@ import contextlib
 import hashlib
 import json
 import logging
+import operator
 import os
 import re
 import secrets
 import sqlite3
 import threading
 from pathlib import Path
-from typing import Any, Iterable, Iterator, NamedTuple
+from typing import Any, Container, Iterable, Iterator, NamedTuple
 
 from ..errors import JournalError
 from ..spec import CALLED_STATES, JOURNAL_STATES, iso_utc
 
-__all__ = ["Journal", "JournalRow", "instruction_hash", "STATES", "CALLED_STATES"]
+__all__ = ["Journal", "JournalRow", "RowStatus", "LiveCall", "instruction_hash", "canonical_json", "legacy_instruction_hash",
+           "same_instruction", "DELIVERY_FIELDS", "STATES", "CALLED_STATES"]
 
 log = logging.getLogger(__name__)
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 #: Every state a journal row can be in (:data:`cmvoice_nb.spec.STATUS` owns the vocabulary;
 #: ``CALLED_STATES``, where a call may exist, is what the callee guard refuses to call again).
 STATES = JOURNAL_STATES
@@ -100,7 +115,7 @@ CREATE TABLE IF NOT EXISTS rows (
     row_label       TEXT,
     callee          TEXT,
     payload_hash    TEXT,
-    state           TEXT NOT NULL CHECK (state IN ({states})),
+    state           TEXT NOT NULL CHECK (state = 'pending' OR state IN ({states})),
     attempts        INTEGER NOT NULL DEFAULT 0,
     http_status     INTEGER,
     call_ids        TEXT,
@@ -126,12 +141,19 @@ CREATE TABLE IF NOT EXISTS callees (
 );
 CREATE INDEX IF NOT EXISTS callees_by_number ON callees (number);
 CREATE UNIQUE INDEX IF NOT EXISTS rows_one_per_wave ON rows (campaign, COALESCE(base_id, instruction_id), wave);
-""".replace("{states}", ",".join(f"'{s}'" for s in JOURNAL_STATES))
+CREATE INDEX IF NOT EXISTS rows_live ON rows (callee) WHERE {live};
+""".replace("{states}", ",".join(f"'{s}'" for s in JOURNAL_STATES)).replace(
+    "{live}", "(" + " OR ".join(f"state = '{s}'" for s in CALLED_STATES) + ")")
 #: Columns added by schema 3 (waves), in table order: what a version-2 journal gains.
 _WAVE_COLUMNS = (("wave", "INTEGER NOT NULL DEFAULT 1"), ("base_id", "TEXT"), ("outcome", "TEXT"),
                  ("finished_on", "TEXT"), ("payload", "BLOB"))
 #: SQL list of the states in which a call may exist (the people guard).
 _CALLED_SQL = "(" + ", ".join(f"'{s}'" for s in CALLED_STATES) + ")"
+#: The same condition as ``rows_live``'s, spelled exactly as in its definition: SQLite uses a
+#: partial index only for a query holding that very term. An OR chain, not ``IN (...)``: SQLite
+#: evaluates a partial index's condition on every inserted row, and an IN list costs ~1.8 s per
+#: million rows of a bulk registration where the OR chain costs nothing measurable.
+_LIVE_SQL = "(" + " OR ".join(f"state = '{s}'" for s in CALLED_STATES) + ")"
 
 
 #: Calling-hours waits: one record each time a row waited for (or was deferred to) its window.
@@ -146,13 +168,20 @@ CREATE TABLE IF NOT EXISTS waits (
 );
 CREATE INDEX IF NOT EXISTS waits_by_row ON waits (campaign, instruction_id)
 """
+#: Bytes of ``-wal`` file kept after a checkpoint (SQLite truncates it to this size).
+WAL_SIZE_LIMIT = 64 * 2**20
 #: Batches of at least this many rows are registered with the secondary indexes dropped and
 #: rebuilt after the insert (measured in ``bench/journal.py``: faster from about this size on).
 BULK_ROWS = 20_000
 #: The secondary indexes a bulk registration rebuilds, and their definitions (as in ``_SCHEMA``).
 _BULK_INDEXES = ("callees_by_number", "rows_one_per_wave")
-_BULK_INDEX_SQL = tuple(s.strip() for s in _SCHEMA.split(";") if s.strip().startswith("CREATE") and " INDEX " in s)
-_CHECK_RE = re.compile(r"CHECK\s*\(\s*state\s+IN\s*\(([^)]*)\)\s*\)", re.IGNORECASE)
+_BULK_INDEX_SQL = tuple(s.strip() for s in _SCHEMA.split(";")
+                        if s.strip().startswith("CREATE") and any(f" {name} " in s for name in _BULK_INDEXES))
+#: The state CHECK, in both spellings: ``state IN (...)`` (schema <= 3) and ``state = 'pending' OR
+#: state IN (...)`` (schema 4: a pending row, what a registration writes, passes without the IN
+#: list, which SQLite re-evaluates on every row of an ``executemany``, ~40 % of a bulk insert).
+_CHECK_RE = re.compile(r"CHECK\s*\(\s*(?:state\s*=\s*'pending'\s+OR\s+)?state\s+IN\s*\(([^)]*)\)\s*\)",
+                       re.IGNORECASE)
 
 
 def _migrate_holds(conn: sqlite3.Connection) -> None:
@@ -173,7 +202,7 @@ def _migrate_holds(conn: sqlite3.Connection) -> None:
     if set(JOURNAL_STATES) <= set(have):
         return
     states = ",".join(f"'{s}'" for s in dict.fromkeys([*JOURNAL_STATES, *have]))
-    create = found[0][:match.start()] + f"CHECK (state IN ({states}))" + found[0][match.end():]
+    create = found[0][:match.start()] + f"CHECK (state = 'pending' OR state IN ({states}))" + found[0][match.end():]
     create = re.sub(r"^\s*CREATE\s+TABLE\s+[\"'`\[]?rows[\"'`\]]?", "CREATE TABLE rows__widened", create,
                     flags=re.IGNORECASE)
     indexes = [r[0] for r in conn.execute(
@@ -192,8 +221,60 @@ def _numbers(callee: str | None) -> list[str]:
     return [n.strip() for n in (callee or "").split(";") if n.strip()]
 
 
-#: SQLite's primary result codes for "another connection holds a lock".
-_SQLITE_BUSY, _SQLITE_LOCKED = 5, 6
+def _table_numbers(callee: str | None) -> list[str]:
+    """The numbers of a ``callee`` cell that go into the ``callees`` table.
+
+    None when the cell is one clean number: ``rows_live`` indexes that cell itself (the common
+    case, and what keeps a million-row registration from writing a million index rows).
+    """
+    if not callee or (";" not in callee and callee == callee.strip()):
+        return []
+    return _numbers(callee)
+
+
+#: SQLite's primary result codes for "another connection holds a lock", and for "read-only".
+_SQLITE_BUSY, _SQLITE_LOCKED, _SQLITE_READONLY = 5, 6, 8
+
+
+def _is_readonly(exc: BaseException) -> bool:
+    code = getattr(exc, "sqlite_errorcode", None)  # Python >= 3.11
+    if code is not None:
+        return code & 0xFF == _SQLITE_READONLY
+    return "readonly" in str(exc).lower() or "read-only" in str(exc).lower()
+
+
+def _encodable(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def _check_file(path: Path, real: Path) -> None:
+    """Refuse, naming *path*, what cannot be a journal file; create its folder when missing.
+
+    SQLite would report a directory, a FIFO or a device only as "unable to open" or "disk I/O
+    error" (and a FIFO must never be opened for reading: nothing may be written to it).
+    """
+    import stat
+
+    shown = f"{path}" if path == real else f"{path} (= {real})"
+    try:
+        mode = real.stat().st_mode
+    except FileNotFoundError:
+        try:
+            real.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise JournalError(f"{shown}: cannot create the journal's folder ({exc.strerror or exc})") from exc
+        return
+    except OSError as exc:
+        raise JournalError(f"{shown}: cannot use this path for a journal ({exc.strerror or exc})") from exc
+    if not stat.S_ISREG(mode):
+        kind = ("a directory" if stat.S_ISDIR(mode) else "a FIFO (named pipe)" if stat.S_ISFIFO(mode)
+                else "a socket" if stat.S_ISSOCK(mode) else "a device or other special file")
+        raise JournalError(f"{shown}: is {kind}, not a journal file; give the path of a journal file "
+                           "(it is created when missing)")
 
 
 def _is_locked(exc: BaseException) -> bool:
@@ -234,32 +315,129 @@ class JournalRow(NamedTuple):
         return self.base_id or self.instruction_id
 
 
+class RowStatus(NamedTuple):
+    """What a re-run of a campaign needs of one journal record (see :meth:`Journal.statuses`)."""
+
+    state: str
+    #: The record's payload hash, only where a call may exist (None otherwise).
+    payload_hash: str | None
+    attempts: int
+    http_status: int | None
+    call_ids: str | None
+    #: The record's error, except for ``pending`` and ``deferred`` records (None for them).
+    error: str | None
+    sent_at: str | None
+
+
+class LiveCall(NamedTuple):
+    """A call that may exist: a ``sending``, ``queued`` or ``unknown`` record (see :meth:`Journal.live_callees`)."""
+
+    campaign: str
+    instruction_id: str
+    state: str
+    call_ids: str | None
+    wave: int
+    #: The row the attempt belongs to (its wave-1 instruction id).
+    row_id: str
+    outcome: str | None
+
+
+#: One shared string per state name (a million records need not hold a million copies of "queued").
+_STATE_NAMES = {s: s for s in JOURNAL_STATES}
+
 #: Position of each column in a ``SELECT`` of :data:`_FIELDS` (the stored payload is read apart).
 _COLUMN = {name: i for i, name in enumerate(JournalRow._fields)}
 _FIELDS = ", ".join(JournalRow._fields)
 _R_FIELDS = ", ".join(f"r.{f}" for f in JournalRow._fields)
 
 
+#: Wire fields that say where a call's outcome is delivered, not who is called with what: left
+#: out of a row's identity (:func:`instruction_hash`). A receiver restarted on a new URL does not
+#: make every row of a re-run "changed"; the payload sent still carries the run's current URL.
+DELIVERY_FIELDS = ("callback-url",)
+
+
 def instruction_hash(payload: dict) -> str:
-    """SHA-256 of the canonical JSON of an instruction's wire dict.
+    """SHA-256 of :func:`canonical_json` of an instruction's wire dict: the row's identity.
+
+    Any change of who is called with what changes it; a new ``callback-url``
+    (:data:`DELIVERY_FIELDS`) does not.
 
     Examples
     --------
     >>> instruction_hash({"b": 1, "a": 2}) == instruction_hash({"a": 2, "b": 1})
+    True
+    >>> instruction_hash({"a": 1, "callback-url": "http://127.0.0.1:8001/"}) == instruction_hash({"a": 1})
     True
     """
     return hashlib.sha256(canonical_json(payload).encode("utf-8")).hexdigest()
 
 
 def canonical_json(payload: dict) -> str:
-    """The text :func:`instruction_hash` hashes: keys sorted, no spaces, non-ASCII kept.
+    """The text :func:`instruction_hash` hashes: keys sorted, no spaces, non-ASCII kept, delivery fields left out.
 
     Examples
     --------
     >>> canonical_json({"b": 1, "a": "é"})
     '{"a":"é","b":1}'
+    >>> canonical_json({"a": 1, "callback-url": "http://127.0.0.1:8001/"})
+    '{"a":1}'
     """
+    return _json_text({k: v for k, v in payload.items() if k not in DELIVERY_FIELDS})
+
+
+def _json_text(payload: dict) -> str:
     return json.dumps(payload, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
+
+
+def legacy_instruction_hash(payload: dict) -> str:
+    """The hash journals before schema 4 stored: the whole wire dict, delivery fields included.
+
+    A record whose payload was not stored (a pre-wave journal, a payload that held the token)
+    keeps this hash; :func:`same_instruction` accepts it for an unchanged row.
+    """
+    return hashlib.sha256(_json_text(payload).encode("utf-8")).hexdigest()
+
+
+def same_instruction(stored_hash: str | None, payload: bytes | None, current_hash: str | None) -> bool:
+    """True when a record's *stored_hash* names the row whose wire bytes are *payload* (hash *current_hash*).
+
+    Either the identity hash matches, or (a record kept from before schema 4, not rehashed)
+    the old whole-wire hash of the same payload does.
+    """
+    if stored_hash is None or stored_hash == current_hash:
+        return True
+    if payload is None:
+        return False
+    try:
+        wire = json.loads(payload)
+    except (ValueError, TypeError):
+        return False
+    return isinstance(wire, dict) and stored_hash == legacy_instruction_hash(wire)
+
+
+def _rehash_records(conn: sqlite3.Connection) -> int:
+    """Schema 4: turn the stored whole-wire hashes into identity hashes, from each record's stored payload.
+
+    Only records whose payload has a delivery field need it (elsewhere both hashes are equal),
+    and only when the stored hash is the one of that payload (a record sent again with new
+    content holds the hash and payload of what left last: still consistent). Records without a
+    payload keep their hash; :func:`same_instruction` accepts it while the URL is unchanged.
+    """
+    probe = " OR ".join("instr(payload, CAST(? AS BLOB)) > 0" for _ in DELIVERY_FIELDS)
+    found = conn.execute(
+        f"SELECT campaign, instruction_id, payload_hash, payload FROM rows WHERE payload IS NOT NULL AND ({probe})",
+        tuple(f'"{f}"' for f in DELIVERY_FIELDS)).fetchall()
+    updates = []
+    for campaign, iid, stored, payload in found:
+        try:
+            wire = json.loads(bytes(payload))
+        except (ValueError, TypeError):
+            continue
+        if isinstance(wire, dict) and stored == legacy_instruction_hash(wire):
+            updates.append((instruction_hash(wire), campaign, iid))
+    conn.executemany("UPDATE rows SET payload_hash = ? WHERE campaign = ? AND instruction_id = ?", updates)
+    return len(updates)
 
 
 class Journal:
@@ -299,8 +477,8 @@ class Journal:
         self._lock = threading.RLock()
         self._locked = False
         self._conn: sqlite3.Connection | None = None
+        _check_file(self.path, self.real_path)
         try:
-            self.real_path.parent.mkdir(parents=True, exist_ok=True)
             self._conn = sqlite3.connect(
                 str(self.real_path), timeout=OPEN_TIMEOUT_S, isolation_level=None, check_same_thread=False
             )
@@ -308,8 +486,11 @@ class Journal:
             if str(mode).lower() != "wal":
                 raise JournalError(f"{self.path}: cannot switch the journal to WAL mode (got {mode!r})")
             self._conn.execute(f"PRAGMA synchronous={'FULL' if durable else 'NORMAL'}")
+            # A million-row registration grows the -wal file to the size of the rows; once they are
+            # checkpointed into the database, give that space back instead of keeping it for ever.
+            self._conn.execute(f"PRAGMA journal_size_limit={WAL_SIZE_LIMIT}")
             version = self._conn.execute("PRAGMA user_version").fetchone()[0]
-            if version not in (0, 1, 2, SCHEMA_VERSION):
+            if version not in (0, 1, 2, 3, SCHEMA_VERSION):
                 raise JournalError(
                     f"{self.path}: journal schema version {version}, this cmvoice_nb reads version {SCHEMA_VERSION}"
                 )
@@ -332,6 +513,8 @@ class Journal:
                             [(n, campaign, iid) for n in _numbers(callee)],
                         )
                 _migrate_holds(self._conn)
+                if version in (1, 2, 3):
+                    _rehash_records(self._conn)
                 # The campaign key is drawn once, when the journal is created (or first
                 # opened by a version that knows keys), and never changes afterwards.
                 self._conn.execute(
@@ -353,6 +536,9 @@ class Journal:
                 self._conn = None
             if _is_locked(exc):
                 raise JournalError(self._busy_message()) from exc
+            if _is_readonly(exc):
+                raise JournalError(f"{self.path}: the journal cannot be written ({exc}); a campaign writes its "
+                                   "journal: check the file's and its folder's permissions") from exc
             raise JournalError(f"{self.path}: not a usable campaign journal ({exc})") from exc
         except BaseException:
             if self._conn is not None:
@@ -451,6 +637,9 @@ class Journal:
                 if _is_locked(exc):
                     raise JournalError(self._busy_message()) from exc
                 raise JournalError(f"{self.path}: journal write failed ({exc})") from exc
+            except UnicodeEncodeError as exc:  # a lone surrogate cannot be stored as UTF-8 text
+                raise JournalError(f"{self.path}: text that is not valid Unicode cannot be written to the "
+                                   f"journal ({exc}); nothing of this write was kept") from exc
 
     # ------------------------------------------------------------ campaign
     def ensure_campaign(self, name: str, *, app: str) -> None:
@@ -477,51 +666,85 @@ class Journal:
         wave can send it again); *wave* defaults to 1 and *base_id* (the row's wave-1 id) to
         the instruction id. Rows already in the journal are left untouched. Returns how many
         were added.
+
+        *rows* may be any iterable (a generator: only the tuples written are held). The batch
+        is one transaction: after a crash it is either all in the journal or not at all.
         """
         now = iso_utc()  # one stamp for the batch: one transaction, one moment
         full = []
+        own_rows = True  # every row is its own base (a wave-1 list): no (row, wave) clash but a repeated id
         for item in rows:
-            iid, label, callee, h, payload, wave, base = (tuple(item) + (None, None, None))[:7]
-            full.append((campaign, iid, label, callee, h, now, int(wave or 1), base or iid,
+            if len(item) == 7:  # send_campaign's shape: no padding per row of a million
+                iid, label, callee, h, payload, wave, base = item
+            else:
+                iid, label, callee, h, payload, wave, base = (tuple(item) + (None, None, None))[:7]
+            base = base or iid
+            own_rows = own_rows and base == iid
+            full.append((campaign, iid, label, callee, h, now, int(wave or 1), base,
                          None if payload is None else bytes(payload)))
         if not full:
             return 0
         with self._tx() as c:
-            self._refuse_second_attempt(c, campaign, full)
+            try:
+                self._refuse_second_attempt(c, campaign, full)
+            except UnicodeEncodeError as exc:
+                raise self._unicode_error(campaign, full) from exc
             bulk = len(full) >= BULK_ROWS
             if bulk:
                 # Filling a table and then indexing it is cheaper than keeping two secondary
                 # B-trees sorted row by row. The unique (row, wave) index goes too, so what it
                 # would have ignored is dropped here first: the first attempt of a (row, wave)
-                # in the batch wins, as INSERT OR IGNORE with the index in place does.
+                # in the batch wins, as INSERT OR IGNORE with the index in place does. When
+                # every row is its own base, two attempts of a (row, wave) share their id, and
+                # the primary key already keeps the first: no set of a million keys needed.
                 seen: set = set()
-                kept = []
-                for r in full:
+                kept = full if own_rows else []
+                for r in ([] if own_rows else full):
                     if (r[7], r[6]) not in seen:
                         seen.add((r[7], r[6]))
                         kept.append(r)
                 # In key order, every primary-key B-tree (rows, callees) grows at its end instead of
                 # being split all over: a shuffled list inserts several times faster sorted. Stable, so
                 # the first of two equal ids still wins as before; nothing reads rows in rowid order.
-                kept.sort(key=lambda r: r[1])
+                kept.sort(key=operator.itemgetter(1))
                 full = kept
                 for name in _BULK_INDEXES:
                     c.execute(f"DROP INDEX IF EXISTS {name}")
             before = c.total_changes
-            c.executemany(
-                "INSERT OR IGNORE INTO rows (campaign, instruction_id, row_label, callee, payload_hash, state,"
-                " updated_at, wave, base_id, payload) VALUES (?, ?, ?, ?, ?, 'pending', ?, ?, ?, ?)",
-                full,
-            )
+            try:
+                c.executemany(
+                    "INSERT OR IGNORE INTO rows (campaign, instruction_id, row_label, callee, payload_hash, state,"
+                    " updated_at, wave, base_id, payload) VALUES (?, ?, ?, ?, ?, 'pending', ?, ?, ?, ?)",
+                    full,
+                )
+            except UnicodeEncodeError as exc:
+                raise self._unicode_error(campaign, full) from exc
             added = c.total_changes - before
+            # Only multi-callee cells (rare) go into the callees table; the test is inlined
+            # because it runs once per row of a million-row list.
             c.executemany(
                 "INSERT OR IGNORE INTO callees VALUES (?, ?, ?)",
-                ((n, campaign, r[1]) for r in full for n in _numbers(r[3])),
+                [(n, campaign, r[1]) for r in full if r[3] and (";" in r[3] or r[3] != r[3].strip())
+                 for n in _table_numbers(r[3])],
             )
             if bulk:
                 for statement in _BULK_INDEX_SQL:
                     c.execute(statement)
             return added
+
+    def _unicode_error(self, campaign: str, full: list) -> JournalError:
+        """The error for a batch holding text that is not valid Unicode, naming its rows and fields."""
+        names = ("instruction_id", "row_label", "callee", "payload_hash", "base_id")
+        bad = []
+        for r in full:
+            fields = [name for name, value in zip(names, (r[1], r[2], r[3], r[4], r[7]))
+                      if isinstance(value, str) and not _encodable(value)]
+            if fields:
+                bad.append(f"{ascii(r[1])} ({', '.join(fields)})")
+        more = f" and {len(bad) - 5} more" if len(bad) > 5 else ""
+        return JournalError(f"{self.path}: campaign {campaign!r}: {len(bad)} row(s) hold text that is not valid "
+                            f"Unicode (a lone surrogate?): {'; '.join(bad[:5])}{more}; nothing of this batch was "
+                            "registered")
 
     def _refuse_second_attempt(self, c: sqlite3.Connection, campaign: str, full: list) -> None:
         """Raise if a batch row would be a second attempt of a (row, wave) the journal already holds.
@@ -557,13 +780,16 @@ class Journal:
     def recover(self, campaign: str) -> list[str]:
         """Turn rows left in ``sending`` by a crashed run into ``unknown``; return their ids."""
         with self._tx() as c:
-            ids = [r[0] for r in c.execute(
-                "SELECT instruction_id FROM rows WHERE campaign = ? AND state = 'sending'", (campaign,)
-            )]
-            c.execute(
-                "UPDATE rows SET state = 'unknown', updated_at = ?, error = ? WHERE campaign = ? AND state = 'sending'",
-                (iso_utc(), "run ended while the request was in flight (crash or kill): the call may have been placed", campaign),
-            )
+            # The live condition lets SQLite read the few live records through rows_live instead of
+            # scanning every record of a big campaign.
+            where = f"WHERE {_LIVE_SQL} AND state = 'sending' AND +campaign = ?"
+            ids = [r[0] for r in c.execute(f"SELECT instruction_id FROM rows {where}", (campaign,))]
+            if ids:
+                c.execute(
+                    f"UPDATE rows SET state = 'unknown', updated_at = ?, error = ? {where}",
+                    (iso_utc(), "run ended while the request was in flight (crash or kill): the call may have been placed",
+                     campaign),
+                )
         if ids:
             log.warning("campaign %r: %d row(s) were mid-request when a previous run ended; marked unknown", campaign, len(ids))
         return ids
@@ -591,14 +817,63 @@ class Journal:
         """
         with self._lock:
             rows = self._connection().execute(
-                f"SELECT c.number, {_R_FIELDS} FROM callees c JOIN rows r"
-                " ON r.campaign = c.campaign AND r.instruction_id = c.instruction_id"
-                f" WHERE r.state IN {_CALLED_SQL}"
-                " ORDER BY COALESCE(r.sent_at, r.updated_at)"
+                f"SELECT {_FIELDS} FROM rows WHERE {_LIVE_SQL} ORDER BY COALESCE(sent_at, updated_at)"
             ).fetchall()
         out: dict[str, list[JournalRow]] = {}
-        for number, *rest in rows:
-            out.setdefault(number, []).append(JournalRow(*rest))
+        for rec in rows:
+            record = JournalRow(*rec)
+            # The callees table holds exactly the numbers of each record's callee cell.
+            for number in _numbers(record.callee):
+                out.setdefault(number, []).append(record)
+        return out
+
+    def statuses(self, campaign: str) -> dict[str, RowStatus]:
+        """Instruction id → what a re-run needs of the record (:class:`RowStatus`), for *campaign*.
+
+        The lean counterpart of :meth:`load` for big campaigns: no label, callee, payload or
+        wave columns are read, the cursor is consumed as it goes (no list of every record
+        first), state names are shared, and records with nothing of their own (never attempted,
+        no call id) share one tuple. ``payload_hash`` is given only for records whose call may
+        exist (``queued``, ``unknown``, ``sending``: where a changed row matters) and ``error``
+        not for ``pending`` or ``deferred`` records (their hold reasons); both are None otherwise.
+        """
+        shared: dict[tuple, RowStatus] = {}
+        out: dict[str, RowStatus] = {}
+        with self._lock:
+            cur = self._connection().execute(
+                f"SELECT instruction_id, state, CASE WHEN state IN {_CALLED_SQL} THEN payload_hash END, attempts,"
+                " http_status, call_ids, CASE WHEN state IN ('pending', 'deferred') THEN NULL ELSE error END, sent_at"
+                " FROM rows WHERE campaign = ?", (campaign,))
+            while batch := cur.fetchmany(10_000):
+                for iid, state, h, attempts, status, call_ids, error, sent_at in batch:
+                    rec = RowStatus(_STATE_NAMES.get(state, state), h, attempts, status, call_ids, error, sent_at)
+                    if h is None and call_ids is None and error is None and sent_at is None:
+                        rec = shared.setdefault(rec, rec)
+                    out[iid] = rec
+        return out
+
+    def live_callees(self, numbers: Container[str] | None = None) -> dict[str, list[LiveCall]]:
+        """Number → the calls to it that may exist (any campaign, earliest first), as :class:`LiveCall`.
+
+        The lean counterpart of :meth:`called_numbers`: only the records ``sending``, ``queued``
+        or ``unknown`` are read (through the ``rows_live`` index), and with *numbers* only those
+        numbers are kept (a re-run passes the numbers of the rows it may still send).
+        """
+        out: dict[str, list[LiveCall]] = {}
+        names: dict[str, str] = {}
+        with self._lock:
+            cur = self._connection().execute(
+                "SELECT campaign, instruction_id, state, call_ids, wave, base_id, outcome, callee FROM rows"
+                f" WHERE {_LIVE_SQL} ORDER BY COALESCE(sent_at, updated_at)")
+            while batch := cur.fetchmany(10_000):
+                for campaign, iid, state, call_ids, wave, base_id, outcome, callee in batch:
+                    wanted = [n for n in _numbers(callee) if numbers is None or n in numbers]
+                    if not wanted:
+                        continue
+                    call = LiveCall(names.setdefault(campaign, campaign), iid, _STATE_NAMES.get(state, state), call_ids,
+                                    wave, base_id or iid, outcome)
+                    for number in wanted:
+                        out.setdefault(number, []).append(call)
         return out
 
     def _earlier_call(self, c: sqlite3.Connection, numbers: list[str], campaign: str, instruction_id: str,
@@ -608,14 +883,20 @@ class Journal:
         marks = ",".join("?" * len(numbers))
         # An earlier attempt of the same row whose call ended (its outcome is recorded) does not
         # block this wave's attempt; every other call that may exist does.
+        others = (" AND NOT (r.campaign = ? AND r.instruction_id = ?)"
+                  " AND NOT (r.campaign = ? AND COALESCE(r.base_id, r.instruction_id) = ? AND r.wave < ?"
+                  " AND r.outcome IS NOT NULL)")
+        args = (campaign, instruction_id, campaign, base_id or instruction_id, int(wave))
+        # A single callee is found through rows_live, a multi-callee row's numbers (and every
+        # number of a journal written before schema 4) through the callees table.
         row = c.execute(
-            f"SELECT {_R_FIELDS} FROM callees c JOIN rows r ON r.campaign = c.campaign AND r.instruction_id = c.instruction_id"
-            f" WHERE c.number IN ({marks}) AND r.state IN {_CALLED_SQL}"
-            " AND NOT (r.campaign = ? AND r.instruction_id = ?)"
-            " AND NOT (r.campaign = ? AND COALESCE(r.base_id, r.instruction_id) = ? AND r.wave < ?"
-            " AND r.outcome IS NOT NULL)"
-            " ORDER BY COALESCE(r.sent_at, r.updated_at) LIMIT 1",
-            (*numbers, campaign, instruction_id, campaign, base_id or instruction_id, int(wave)),
+            f"SELECT {_FIELDS} FROM (SELECT {_R_FIELDS} FROM rows r"
+            f" WHERE r.callee IN ({marks}) AND {_LIVE_SQL}{others}"
+            f" UNION SELECT {_R_FIELDS} FROM callees c JOIN rows r"
+            " ON r.campaign = c.campaign AND r.instruction_id = c.instruction_id"
+            f" WHERE c.number IN ({marks}) AND r.state IN {_CALLED_SQL}{others})"
+            " ORDER BY COALESCE(sent_at, updated_at) LIMIT 1",
+            (*numbers, *args, *numbers, *args),
         ).fetchone()
         return JournalRow(*row) if row else None
 
@@ -708,7 +989,7 @@ class Journal:
             if "callee" in changes:  # a corrected row dials other numbers now
                 c.execute("DELETE FROM callees WHERE campaign = ? AND instruction_id = ?", (campaign, instruction_id))
                 c.executemany("INSERT OR IGNORE INTO callees VALUES (?, ?, ?)",
-                              [(n, campaign, instruction_id) for n in numbers])
+                              [(n, campaign, instruction_id) for n in _table_numbers(changes["callee"])])
         return JournalRow(*current)._replace(
             state="sending", attempts=current[6] + 1, payload_hash=changes.get("payload_hash", current[4]),
             callee=changes.get("callee", current[3]), sent_at=now, updated_at=now, error=None,
@@ -758,7 +1039,7 @@ class Journal:
                 " VALUES (?, ?, ?, ?, ?, 'pending', ?)",
                 [(campaign, iid, label, callee, h, now) for iid, label, callee, h, _r in rows])
             c.executemany("INSERT OR IGNORE INTO callees VALUES (?, ?, ?)",
-                          [(n, campaign, iid) for iid, _l, callee, _h, _r in rows for n in _numbers(callee)])
+                          [(n, campaign, iid) for iid, _l, callee, _h, _r in rows for n in _table_numbers(callee)])
             middle = c.total_changes
             c.executemany(
                 f"UPDATE rows SET state = ?, error = ?, updated_at = ? WHERE campaign = ? AND instruction_id = ?"

@@ -76,7 +76,7 @@ from ..errors import (
     redact,
 )
 from ..spec import ATTENTION_STATUSES, DEFAULT_BURST, DEFAULT_CONCURRENCY, DEFAULT_RATE, RESULT_STATUSES
-from .journal import Journal, JournalRow
+from .journal import Journal, JournalRow, LiveCall, RowStatus, _numbers, same_instruction
 from .pacing import TokenBucket
 from .plan import CampaignPlan
 from .results import (
@@ -554,8 +554,10 @@ class CampaignSender:
             self.plan = self.plan.rekey(key)
         self.campaign_key = key
         plan = self.plan
-        existing: dict[str, JournalRow] = journal.load(plan.name) if journal is not None else {}
-        called = journal.called_numbers() if journal is not None else {}
+        # What a re-run needs of the journal, and no more: one compact status per record, and
+        # the calls that may exist to the numbers of the rows this run may still send.
+        existing: dict[str, RowStatus] = journal.statuses(plan.name) if journal is not None else {}
+        called = self._live_calls(journal, existing) if journal is not None and not self.allow_repeat else {}
         claimed: dict[str, Any] = {}  # number -> the row of this list that calls it in this run
 
         to_send = []
@@ -578,7 +580,9 @@ class CampaignSender:
                 state = "unknown"
             earlier_record = {"http_status": jr.http_status, "call_ids": jr.call_ids, "attempts": jr.attempts,
                               "sent_at": jr.sent_at} if jr else {}
-            changed = bool(jr and jr.payload_hash and jr.payload_hash != h)
+            # A new callback URL is not a change (identity hash); a record hashed before schema 4
+            # matches through its old whole-wire hash.
+            changed = bool(jr and not same_instruction(jr.payload_hash, r.payload, h))
             if state == "unknown" and not self.resend_unknown:
                 note = "; the row also changed since" if changed else ""
                 # Not "done": reported (with what resolves it) every run until the user decides.
@@ -638,10 +642,11 @@ class CampaignSender:
         if journal is not None:
             # New rows get their facts (label, callee, payload hash) here, once; rows the journal
             # already holds keep theirs until a request with new content leaves (mark_sending).
-            journal.register(plan.name, [(r.instruction_id, str(r.label), r.callee, r.payload_hash,
-                                          self._storable(r.payload),
+            # The payload is stored when the row is sent (mark_sending): a follow-up wave only
+            # resends what was sent, and a million-row registration writes a third less.
+            journal.register(plan.name, ((r.instruction_id, str(r.label), r.callee, r.payload_hash, None,
                                           r.wave, r.base_id or r.instruction_id)
-                                         for r, jr in to_send if jr is None])
+                                         for r, jr in to_send if jr is None))
         if self.show_progress and to_send:
             from tqdm.auto import tqdm
 
@@ -654,6 +659,21 @@ class CampaignSender:
         self._resolve_held()
         s = self.progress
         log.info("campaign %r: %s", plan.name, ", ".join(f"{k}={s[k]}" for k in RESULT_STATUSES if s[k]))
+
+    def _live_calls(self, journal: Journal, existing: dict[str, RowStatus]) -> dict[str, list[LiveCall]]:
+        """The journal's calls that may exist, to the numbers of rows this run may still send."""
+        live = ("queued", "unknown", "sending")
+        resend = self.resend_unknown or self.resend_changed
+        numbers: set[str] = set()
+        for r in self.plan.rows:
+            if not r.valid or r.dropped:
+                continue
+            st = existing.get(r.instruction_id)
+            if st is None or resend or st.state not in live:
+                # Read from the row's callee cell (the instruction's numbers, ";"-joined): no
+                # instruction is built for it here.
+                numbers.update(_numbers(r.callee))
+        return journal.live_callees(numbers)
 
     def _dispatch(self, to_send: list, journal: Journal | None) -> None:
         """Send *to_send* with the worker pool and return when every row is done (or the run stopped)."""
@@ -704,7 +724,7 @@ class CampaignSender:
             text = text.replace(" row waits ", " row would wait ", 1).replace(" rows wait ", " rows would wait ", 1)
         return text
 
-    def _suppressed(self, r: Any, jr: JournalRow | None, base: dict, journal: Journal | None) -> bool:
+    def _suppressed(self, r: Any, jr: RowStatus | None, base: dict, journal: Journal | None) -> bool:
         """Report a row on the do-not-call list ``suppressed`` (True), or release one no longer listed."""
         listed = "suppress" in self.plan.options  # this run checked the rows against a list
         if r.suppressed:
@@ -876,13 +896,14 @@ class CampaignSender:
                 if self._bar is not None:
                     self._bar.update(1)
 
-    def _send_row(self, row: Any, earlier: JournalRow | None, journal: Journal) -> None:
+    def _send_row(self, row: Any, earlier: RowStatus | None, journal: Journal) -> None:
         """Send one row's frozen payload, with retries; every attempt is journaled before it leaves."""
         name = self.plan.name
         iid = row.instruction_id
         # A row new to the journal was registered with its hash and callee: nothing to rewrite.
-        changes = {} if earlier is None else {"payload_hash": row.payload_hash, "callee": row.callee or None,
-                                              "payload": self._storable(row.payload)}
+        # Every row's payload is stored as it leaves (the bytes a follow-up wave sends again).
+        changes = {} if earlier is None else {"payload_hash": row.payload_hash, "callee": row.callee or None}
+        changes["payload"] = self._storable(row.payload)
         send_payload = getattr(self.client, "send_payload", None)
         for attempt in range(1, self.retry.max_attempts + 1):
             if not self.bucket.acquire(self._stop):
@@ -1023,11 +1044,15 @@ class CampaignSender:
             self.bucket.recover()
 
     def _build_results(self):
+        # The records are shared, not copied (a million-row run would hold them twice): _set
+        # replaces a row's dict and never changes one in place; only a pending row is copied to
+        # be reported as skipped.
+        empty: dict = {}
         with self._lock:
-            records = [dict(self._records.get(r.position, {})) for r in self.plan.rows]
-        for rec in records:
+            records = [self._records.get(r.position, empty) for r in self.plan.rows]
+        for i, rec in enumerate(records):
             if rec.get("status") == "pending":
-                rec["status"] = "skipped"
+                rec = records[i] = dict(rec, status="skipped")
                 if self.stop_reason and rec.get("error") == "not sent: the run ended first":
                     rec["error"] = f"not sent: the run stopped ({self.stop_reason})"
         return results_frame(records, index=self.plan.index, campaign_key=self.campaign_key)
@@ -1067,7 +1092,7 @@ class CampaignSender:
         return f"<div>{counts}{summary}{head}</div>"
 
 
-def _ended_before(campaign: str, row: Any, earlier: JournalRow) -> bool:
+def _ended_before(campaign: str, row: Any, earlier: JournalRow | LiveCall) -> bool:
     """True when *earlier* is an attempt of *row* in an earlier wave whose call ended.
 
     Ended means a callback said so: recorded in the journal (``outcome``) or carried by the

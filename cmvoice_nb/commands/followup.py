@@ -34,7 +34,8 @@ ago. Left out, and counted with the reason: waiting (no callback yet), answered,
 outcome, not sent, no payload (journal written before waves existed).
 
 Each attempt has its own instruction id, <row id>-w<wave>, so callbacks map to it and the journal
-allows one call per row per wave.
+allows one call per row per wave. A wave is sent with the callback URL its rows were first sent
+with, unless --callback-url gives the receiver's current one.
 
 {SEND_EPILOG}"""
 
@@ -68,6 +69,9 @@ def register(subparsers) -> None:
     p.add_argument("--suppress", default=None, metavar="FILE",
                    help="text/CSV file of numbers never to call (any spelling; in a CSV the column named like "
                         "phone/number/callee, else the one holding numbers); listed rows are left out")
+    p.add_argument("--callback-url", default=None, metavar="URL",
+                   help="send the wave's callbacks to URL (a receiver restarted on a new address) instead of "
+                        "the URL each row was first sent with; \"\" for the account's configured URL")
     p.add_argument("--region", default=None,
                    help="region for national numbers in the --suppress list, e.g. NL (0612345678)")
     p.add_argument("-o", "--output", required=True,
@@ -131,14 +135,15 @@ def _run(args: argparse.Namespace) -> int:
               file=sys.stderr)
     try:
         plan = plan_followup(journal, calls, outcomes=args.outcomes, max_attempts=args.max_attempts,
-                             min_gap=args.after, now=args.now, campaign=args.campaign, suppress=_suppress_list(args.suppress, args.region))
+                             min_gap=args.after, now=args.now, campaign=args.campaign,
+                             suppress=_suppress_list(args.suppress, args.region), callback_url=args.callback_url)
     except JournalError as exc:
         _error(str(exc), PROG)
         return EXIT_ATTENTION
     except CampaignError as exc:
         message = str(exc).replace("min_gap", "--after").replace("max_attempts", "--max-attempts") \
             .replace("outcomes", "--outcomes").replace("pass campaign=", "pass --campaign") \
-            .replace("now must be", "--now must be")
+            .replace("now must be", "--now must be").replace("callback_url", "--callback-url")
         raise UsageError(message) from None
     waves = sorted({r.wave for r in plan.rows})
     reasons = ", ".join(f"{k} {v}" for k, v in plan.left_out_summary().items()) or "none"

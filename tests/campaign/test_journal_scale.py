@@ -1,0 +1,392 @@
+"""The journal at scale: bulk registration, lean resume, schema-3 journals, kills and hostile input.
+
+Every journal here is a real SQLite file; every send goes to the real simulator on loopback.
+"""
+import os
+import shutil
+import sqlite3
+import subprocess
+import sys
+import textwrap
+
+import pandas as pd
+import pytest
+
+import cmvoice_nb.campaign.journal as journal_module
+from cmvoice_nb.campaign import plan_campaign, send_campaign
+from cmvoice_nb.campaign.journal import Journal
+from cmvoice_nb.errors import JournalError
+from cmvoice_nb.simulator import Simulator
+
+CALLER = "+31201234567"
+A, B, C, D, E, F, G = (f"+316123456{i:02d}" for i in (10, 20, 30, 40, 50, 60, 70))
+
+#: Batches of (id, label, callee, hash, payload, wave, base): repeated ids, a second attempt of a
+#: (row, wave) inside a batch and across batches, multi-callee and padded cells, follow-up waves.
+BATCHES = [
+    [("r-1", "1", A, "h1", b"{}", 1, "r-1"), ("r-2", "2", B, "h2", None, 1, "r-2"), ("r-1", "1b", C, "hx", None, 1, "r-1"),
+     ("r-3", "3", f"{C};{D}", "h3", None, 1, "r-3"), ("r-2-again", "2", B, "h2", None, 1, "r-2"),
+     ("r-4", "4", f" {E} ", "h4", None, 1, "r-4"), ("r-5", "5", None, "h5", None, 1, "r-5")],
+    [(f"s-{i}", str(10 + i), f"+3161234{i:04d}", f"s{i}", None, 1, f"s-{i}") for i in range(7)]
+    + [("r-1-w2", "1", A, "h1", b"{}", 2, "r-1")],
+    [(f"t-{i}", str(20 + i), f"+3161235{i:04d}", f"t{i}", None, 1, f"t-{i}") for i in range(8)]
+    + [("r-3", "3", F, "other", None, 1, "r-3")],
+    [("u-1", "30", G, "u1", None, 1, "u-1"), ("r-2-w1-again", "2", B, "h2", None, 1, "r-2")],  # refused whole
+    [("r-1-w3", "1", A, "h1", None, 3, "r-1"), ("r-1-w3-dup", "1", A, "h1", None, 3, "r-1")],
+]
+
+
+def replay(path, monkeypatch, bulk_rows):
+    """Register BATCHES with the bulk threshold at *bulk_rows*; what was kept and what the guard says."""
+    monkeypatch.setattr(journal_module, "BULK_ROWS", bulk_rows)
+    j = Journal(path)
+    j.ensure_campaign("c", app="notification")
+    outcomes = []
+    for batch in BATCHES:
+        try:
+            outcomes.append(j.register("c", batch))
+        except JournalError as exc:
+            outcomes.append(str(exc).split(": ", 1)[1])  # the path differs between journals
+    kept = {k: (r.row_label, r.callee, r.payload_hash, r.wave, r.row_id, r.state)
+            for k, r in j.load("c").items()}
+    payloads = j.payloads("c")
+    # The guard over what was registered: each first row calls its numbers; who may call after?
+    j.mark_sending("c", "r-3")
+    j.mark_done("c", "r-3", "queued", call_ids="call-r-3")
+    j.mark_sending("c", "s-0")
+    j.mark_done("c", "s-0", "queued", call_ids="call-s-0")
+    guard = {}
+    for iid in sorted(kept):
+        if kept[iid][-1] != "pending":
+            continue
+        try:
+            j.mark_sending("c", iid)
+            guard[iid] = "sent"
+            j.mark_done("c", iid, "failed", error="test")
+        except JournalError as exc:
+            guard[iid] = exc.earlier.instruction_id if hasattr(exc, "earlier") else "refused"
+    j.close()
+    return outcomes, kept, payloads, guard
+
+
+def test_bulk_registration_keeps_and_refuses_exactly_what_the_per_row_path_does(tmp_path, monkeypatch):
+    # Never bulk; bulk from 8 rows on (the batches straddle it: 7, 8, 9 rows); always bulk.
+    per_row, straddling, bulk = (replay(tmp_path / f"j{n}.sqlite", monkeypatch, n) for n in (10**9, 8, 1))
+    assert per_row == straddling == bulk
+    outcomes, kept, payloads, guard = per_row
+    assert outcomes[:3] == [5, 8, 8] and "already has an attempt in wave 1" in outcomes[3] and outcomes[4] == 1
+    assert kept["r-1"][:2] == ("1", A) and "r-2-again" not in kept and "u-1" not in kept
+    assert kept["r-3"][1] == f"{C};{D}"  # the earlier record is left as it was
+    assert payloads["r-1"] == b"{}" and payloads["r-2"] is None
+    # The multi-callee row blocks both its numbers; the padded cell is guarded under its number.
+    assert guard["r-4"] == "sent" and guard["s-1"] == "sent"
+    assert guard["r-1-w2"] == "sent"  # r-1 was never called: its wave 2 may go
+
+
+def test_a_padded_or_multi_callee_cell_is_guarded_under_each_of_its_numbers(tmp_path):
+    j = Journal(tmp_path / "j.sqlite")
+    j.ensure_campaign("c", app="notification")
+    j.register("c", [("m", "0", f"{A}; {B}", "h"), ("p", "1", f" {C}", "h"),
+                     ("to-a", "2", A, "h"), ("to-b", "3", B, "h"), ("to-c", "4", C, "h")])
+    for iid in ("m", "p"):
+        j.mark_sending("c", iid)
+        j.mark_done("c", iid, "queued", call_ids=f"call-{iid}")
+    for iid, earlier in (("to-a", "m"), ("to-b", "m"), ("to-c", "p")):
+        with pytest.raises(JournalError, match="already has a call") as caught:
+            j.mark_sending("c", iid)
+        assert caught.value.earlier.instruction_id == earlier
+    assert set(j.live_callees()) == set(j.called_numbers()) == {A, B, C}
+    j.close()
+
+
+def test_the_lean_reads_agree_with_the_full_records(tmp_path):
+    j = Journal(tmp_path / "j.sqlite")
+    j.ensure_campaign("c", app="notification")
+    j.ensure_campaign("other", app="notification")
+    j.register("c", [(f"c-{i}", str(i), f"+3161234{i:04d}", f"h{i}") for i in range(12)]
+               + [("c-multi", "m", f"{A};{B}", "hm")])
+    j.register("other", [("o-1", "1", "+31612340003", "ho", None, 1, "o-1")])
+    for iid, state in (("c-0", "queued"), ("c-1", "unknown"), ("c-2", "failed"), ("c-multi", "queued")):
+        j.mark_sending("c", iid)
+        j.mark_done("c", iid, state, http_status=200 if state == "queued" else None, call_ids=f"call-{iid}",
+                    error=None if state == "queued" else "boom")
+    j.mark_sending("c", "c-4")  # a crash left it sending
+    j.hold("c", [("c-5", "5", "+31612340005", "h5", "waiting: closed"), ("c-6", "6", "+31612340006", "h6", "dnc")],
+           "deferred")
+    j.hold("c", [("c-7", "7", "+31612340007", "h7", "on the list")], "suppressed")
+    full, lean = j.load("c"), j.statuses("c")
+    assert set(full) == set(lean)
+    for iid, rec in full.items():
+        st = lean[iid]
+        assert (st.state, st.attempts, st.http_status, st.call_ids, st.sent_at) == \
+               (rec.state, rec.attempts, rec.http_status, rec.call_ids, rec.sent_at)
+        live = rec.state in ("queued", "unknown", "sending")
+        assert st.payload_hash == (rec.payload_hash if live else None)
+        assert st.error == (None if rec.state in ("pending", "deferred") else rec.error)
+    called = j.called_numbers()
+    lean_called = j.live_callees()
+    assert {n: [(r.campaign, r.instruction_id, r.state, r.call_ids, r.wave, r.row_id, r.outcome) for r in rs]
+            for n, rs in called.items()} == {n: [tuple(r) for r in rs] for n, rs in lean_called.items()}
+    assert set(j.live_callees({A, "+31612340001", "+39000"})) == {A, "+31612340001"}
+    j.close()
+
+
+# ------------------------------------------------------------------ schema 3 journals
+#: The journal's schema 3, verbatim from cmvoice_nb/campaign/journal.py before schema 4.
+SCHEMA_V3 = """
+CREATE TABLE IF NOT EXISTS campaigns (
+    name        TEXT PRIMARY KEY,
+    app         TEXT NOT NULL,
+    created_at  TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS rows (
+    campaign        TEXT NOT NULL,
+    instruction_id  TEXT NOT NULL,
+    row_label       TEXT,
+    callee          TEXT,
+    payload_hash    TEXT,
+    state           TEXT NOT NULL CHECK (state IN ('queued','rejected','failed','unknown','deferred','suppressed','pending','sending')),
+    attempts        INTEGER NOT NULL DEFAULT 0,
+    http_status     INTEGER,
+    call_ids        TEXT,
+    error           TEXT,
+    sent_at         TEXT,
+    updated_at      TEXT NOT NULL,
+    wave            INTEGER NOT NULL DEFAULT 1,
+    base_id         TEXT,
+    outcome         TEXT,
+    finished_on     TEXT,
+    payload         BLOB,
+    PRIMARY KEY (campaign, instruction_id)
+);
+CREATE TABLE IF NOT EXISTS meta (
+    key    TEXT PRIMARY KEY,
+    value  TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS callees (
+    number          TEXT NOT NULL,
+    campaign        TEXT NOT NULL,
+    instruction_id  TEXT NOT NULL,
+    PRIMARY KEY (campaign, instruction_id, number)
+);
+CREATE INDEX IF NOT EXISTS callees_by_number ON callees (number);
+CREATE UNIQUE INDEX IF NOT EXISTS rows_one_per_wave ON rows (campaign, COALESCE(base_id, instruction_id), wave);
+CREATE TABLE IF NOT EXISTS waits (
+    campaign        TEXT NOT NULL,
+    instruction_id  TEXT NOT NULL,
+    at              TEXT NOT NULL,
+    until           TEXT,
+    reason          TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS waits_by_row ON waits (campaign, instruction_id)
+"""
+
+
+def frame(n):
+    return pd.DataFrame({"phone": [f"+316123{i:03d}10" for i in range(n)], "name": [f"P{i}" for i in range(n)]})
+
+
+def make_plan(df, name="c"):
+    return plan_campaign(df, app="notification", name=name, columns={"callee": "phone"},
+                         defaults={"caller": CALLER, "prompt": "Hello {name}", "prompt-type": "TTS"})
+
+
+def write_v3_journal(path, plan, key, *, queued, sending):
+    """A schema-3 journal as that version's send_campaign left it: every row registered with its
+    payload and every number in ``callees``; *queued* rows sent, *sending* rows cut by a crash."""
+    plan = plan.rekey(key)
+    con = sqlite3.connect(path)
+    con.execute("PRAGMA journal_mode=WAL")
+    con.executescript(SCHEMA_V3)
+    con.execute("INSERT INTO meta VALUES ('campaign_key', ?)", (key,))
+    con.execute("INSERT INTO campaigns VALUES (?, 'notification', '2026-01-01T00:00:00Z')", (plan.name,))
+    for r in plan.rows:
+        state = "queued" if r.position in queued else "sending" if r.position in sending else "pending"
+        con.execute(
+            "INSERT INTO rows (campaign, instruction_id, row_label, callee, payload_hash, state, attempts, http_status,"
+            " call_ids, sent_at, updated_at, wave, base_id, payload) VALUES (?,?,?,?,?,?,?,?,?,?,?,1,?,?)",
+            (plan.name, r.instruction_id, str(r.label), r.callee, r.payload_hash, state,
+             0 if state == "pending" else 1, 200 if state == "queued" else None,
+             f"old-call-{r.position}" if state == "queued" else None,
+             None if state == "pending" else "2026-01-01T09:00:00Z", "2026-01-01T09:00:00Z",
+             r.instruction_id, r.payload))
+        con.execute("INSERT INTO callees VALUES (?, ?, ?)", (r.callee, plan.name, r.instruction_id))
+    con.execute("PRAGMA user_version=3")
+    con.commit()
+    con.close()
+    return plan
+
+
+def test_a_schema_3_journal_opens_as_schema_4_and_its_guard_still_sees_every_call(tmp_path):
+    path = tmp_path / "j.sqlite"
+    plan = write_v3_journal(path, make_plan(frame(6)), "0badc0de", queued={0, 1}, sending={2})
+    j = Journal(path)
+    assert j.campaign_key == "0badc0de"
+    con = sqlite3.connect(path)
+    assert con.execute("PRAGMA user_version").fetchone()[0] == 4
+    assert con.execute("SELECT COUNT(*) FROM sqlite_master WHERE name = 'rows_live'").fetchone()[0] == 1
+    con.close()
+    assert j.recover("c") == [plan.rows[2].instruction_id]
+    statuses = j.statuses("c")
+    assert [statuses[r.instruction_id].state for r in plan.rows] == ["queued", "queued", "unknown"] + ["pending"] * 3
+    assert set(j.live_callees()) == {r.callee for r in plan.rows[:3]}
+    # Another campaign on this journal may not call them again, through the old callees rows too.
+    j.ensure_campaign("again", app="notification")
+    j.register("again", [("again-0", "0", plan.rows[0].callee, "h")])
+    with pytest.raises(JournalError, match="already has a call"):
+        j.mark_sending("again", "again-0")
+    assert j.payloads("c")[plan.rows[4].instruction_id] == plan.rows[4].payload
+    j.close()
+
+
+def test_a_campaign_resumed_on_a_schema_3_journal_sends_only_what_was_never_sent(tmp_path):
+    path = tmp_path / "j.sqlite"
+    df = frame(8)
+    plan = write_v3_journal(path, make_plan(df), "0badc0de", queued={0, 1, 2}, sending={3})
+    with Simulator(seed=5) as sim:
+        res = send_campaign(make_plan(df), sim.client(), journal=path, rate=1000.0, burst=50, progress=False)
+        sent = sorted(sim.calls["instruction_id"])
+    assert sent == sorted(r.instruction_id for r in plan.rows[4:])
+    assert list(res["status"]) == ["queued"] * 3 + ["unknown"] + ["queued"] * 4
+    assert list(res["call_ids"][:3]) == ["old-call-0", "old-call-1", "old-call-2"]
+    # What this run sent is stored as sent, for a follow-up wave.
+    with Journal(path) as j:
+        payloads = j.payloads("c")
+    assert all(payloads[r.instruction_id] == r.payload for r in plan.rows)
+
+
+def test_a_re_run_reads_the_journal_without_loading_whole_records(tmp_path, monkeypatch):
+    def refuse(*_a, **_k):
+        raise AssertionError("send_campaign should not load whole records on a re-run")
+
+    path = tmp_path / "j.sqlite"
+    with Simulator(seed=5) as sim:
+        send_campaign(make_plan(frame(4)), sim.client(), journal=path, rate=1000.0, progress=False)
+        monkeypatch.setattr(Journal, "load", refuse)
+        monkeypatch.setattr(Journal, "called_numbers", refuse)
+        res = send_campaign(make_plan(frame(6)), sim.client(), journal=path, rate=1000.0, progress=False)
+        assert sim.calls["callee"].value_counts().max() == 1 and len(sim.calls) == 6
+    assert (res["status"] == "queued").all()
+
+
+def test_a_send_stores_each_payload_when_it_leaves_not_when_it_is_registered(tmp_path):
+    path = tmp_path / "j.sqlite"
+    plan = make_plan(frame(3))
+    with Simulator(seed=5) as sim:
+        send_campaign(plan, sim.client(), journal=path, rate=1000.0, progress=False)
+        bodies = {row["instruction_id"]: row["body"] for _, row in sim.requests.iterrows()}
+    with Journal(path) as j:
+        stored = j.payloads("c")
+    assert len(stored) == 3 and all(stored[iid].decode() == bodies[iid] for iid in stored)
+
+
+# ---------------------------------------------------------------- kills and hostile input
+CHILD = textwrap.dedent("""
+    import sys
+    from cmvoice_nb.campaign.journal import Journal
+    j = Journal(sys.argv[1])
+    j.ensure_campaign("c", app="notification")
+    told = []
+    def tell():
+        # Called by SQLite while it works: once the batch's transaction is open, say so and wait.
+        if j._conn.in_transaction and not told:
+            told.append(1)
+            print("in transaction", flush=True)
+            sys.stdin.readline()  # the parent kills this process here
+        return 0
+    j._conn.set_progress_handler(tell, 1000)
+    rows = ((f"c-{i}", str(i), f"+3161{i:07d}", f"h{i}", None, 1, f"c-{i}") for i in range(int(sys.argv[2])))
+    j.register("c", rows)
+    print("registered", flush=True)
+""")
+
+
+def test_a_process_killed_mid_registration_leaves_the_batch_all_there_or_not_at_all(tmp_path):
+    path = tmp_path / "j.sqlite"
+    rows = journal_module.BULK_ROWS + 5  # the bulk path: indexes dropped and rebuilt in the transaction
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
+    proc = subprocess.Popen([sys.executable, "-c", CHILD, str(path), str(rows)], stdin=subprocess.PIPE,
+                            stdout=subprocess.PIPE, text=True, env=env)
+    try:
+        assert proc.stdout.readline().strip() == "in transaction"
+        proc.kill()  # SIGKILL on POSIX, TerminateProcess on Windows: nothing is cleaned up
+    finally:
+        proc.wait(timeout=60)
+    j = Journal(path)
+    assert j.counts("c") == {}  # killed inside the transaction: none of it
+    con = sqlite3.connect(path)
+    names = {r[0] for r in con.execute("SELECT name FROM sqlite_master WHERE type = 'index'")}
+    con.close()
+    assert {"callees_by_number", "rows_one_per_wave", "rows_live"} <= names  # the DROP INDEX went too
+    # The next run registers the whole batch and the guard works on it.
+    assert j.register("c", ((f"c-{i}", str(i), f"+3161{i:07d}", f"h{i}") for i in range(rows))) == rows
+    j.mark_sending("c", "c-7")
+    j.mark_done("c", "c-7", "queued", call_ids="call-7")
+    j.register("c", [("again", "x", "+31610000007", "h")])
+    with pytest.raises(JournalError, match="already has a call"):
+        j.mark_sending("c", "again")
+    j.close()
+
+
+def test_instruction_ids_that_are_not_valid_unicode_are_refused_naming_the_rows(tmp_path):
+    j = Journal(tmp_path / "j.sqlite")
+    j.ensure_campaign("c", app="notification")
+    batch = [("ok-1", "1", A, "h"), ("bad-\ud800", "2", B, "h"), ("ok-2", "3", "+3161\udfff", "h")]
+    with pytest.raises(JournalError, match=r"2 row\(s\) hold text that is not valid Unicode") as caught:
+        j.register("c", batch)
+    text = str(caught.value)
+    assert str(tmp_path / "j.sqlite") in text and "'bad-\\ud800' (instruction_id, base_id)" in text
+    assert "'ok-2' (callee)" in text
+    assert j.counts("c") == {}  # nothing of the batch was kept
+    with pytest.raises(JournalError, match="not valid Unicode"):
+        j.mark_sending("c", "lone-\udc00")
+    assert j.register("c", batch[:1]) == 1  # the journal is still usable
+    j.close()
+
+
+def test_a_directory_is_refused_as_a_journal_naming_it(tmp_path):
+    with pytest.raises(JournalError, match="is a directory, not a journal file") as caught:
+        Journal(tmp_path)
+    assert str(tmp_path) in str(caught.value)
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="no FIFOs on this platform")
+def test_a_fifo_is_refused_as_a_journal_without_reading_it(tmp_path):
+    fifo = tmp_path / "j.sqlite"
+    os.mkfifo(fifo)
+    with pytest.raises(JournalError, match=r"is a FIFO \(named pipe\), not a journal file"):
+        Journal(fifo)
+
+
+def test_a_journal_under_a_file_instead_of_a_folder_is_refused_naming_it(tmp_path):
+    (tmp_path / "plain").write_text("x")
+    with pytest.raises(JournalError, match="cannot"):
+        Journal(tmp_path / "plain" / "j.sqlite")
+
+
+def make_read_only(path):
+    """Make *path* unwritable for this process; returns how to undo it.
+
+    ``chmod`` does not stop root: as root, the file is made immutable (``chattr +i``) instead,
+    where the file system allows it.
+    """
+    if os.name == "nt" or os.geteuid() != 0:
+        os.chmod(path, 0o444)
+        return lambda: os.chmod(path, 0o644)
+    chattr = shutil.which("chattr")
+    if chattr is None or subprocess.run([chattr, "+i", str(path)], capture_output=True).returncode != 0:
+        pytest.skip("running as root and the file cannot be made immutable here (chattr +i)")
+    return lambda: subprocess.run([chattr, "-i", str(path)], check=True)
+
+
+def test_a_read_only_journal_is_refused_naming_the_file(tmp_path):
+    path = tmp_path / "j.sqlite"
+    Journal(path).close()
+    undo = make_read_only(path)
+    try:
+        with pytest.raises(JournalError, match="cannot be written") as caught:
+            j = Journal(path)
+            j.ensure_campaign("c", app="notification")  # pragma: no cover - the open refuses first
+        assert str(path) in str(caught.value) and "permissions" in str(caught.value)
+    finally:
+        undo()
