@@ -291,8 +291,8 @@ Here a faster simulator (its clock runs 1000× faster) places a first wave to ei
 `…10` answers, `…09` never picks up, `…12` is rejected, the others answer by chance."""),
     ("code", """import cmvoice_nb as cm
 
-# This section starts afresh on every run: its receiver gets a new URL each time, and the payloads an
-# earlier run's journal stored would still send the follow-up's callbacks to the old one.
+# This section tells the same story on every run, so it starts afresh: each run's simulator is new, and
+# an earlier run's journal would already have everyone called.
 for stale in WORK.glob("waves.*"):
     stale.unlink()
 fast = Simulator(seed=7, speed=1000)
@@ -310,7 +310,7 @@ wave_rx.wait_for(fast.placed_count(), timeout=60)  # one callback per call place
 calls = cm.load_callbacks(WORK / "waves.jsonl")
 # The simulator's call times run ahead of the clock: measure min_gap from just after its last call.
 now = calls["finished_on"].max() + pd.Timedelta("31min")
-wave = cm.plan_followup(journal, calls, now=now)
+wave = cm.plan_followup(journal, calls, now=now, callback_url=wave_rx.url)  # where callbacks go now
 print(repr(wave))
 table(wave.left_out_summary())"""),
     ("code", """second = cm.send_campaign(wave, fast.client(), journal=journal, rate=50, progress=False)
