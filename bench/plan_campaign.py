@@ -28,6 +28,7 @@ import random
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 OPTIONS = dict(app="notification", name="bench", region="NL", campaign_key="abcd1234", columns={"callee": "phone"},
                defaults={"caller": "+31201234567", "prompt": "Hello {name}, see you on {date:%d %B}",
@@ -61,7 +62,7 @@ def _digest(plan) -> str:
     return h.hexdigest()
 
 
-def run_one(contender: str, n: int) -> dict:
+def run_one(contender: str, n: int, *, journal: bool = False) -> dict:
     """Plan *n* rows with one contender in this process; the figures as a dict."""
     import resource
     from functools import partial
@@ -83,26 +84,46 @@ def run_one(contender: str, n: int) -> dict:
         r.payload, r.payload_hash
     payload_seconds = time.perf_counter() - start
     s = plan.summary()
-    return {"contender": contender, "rows": n, "seconds": seconds, "cpu": cpu, "payload_seconds": payload_seconds,
-            "peak_mb": peak / 1024, "valid": int(s["valid"]), "problems": int(s["problems"]), "digest": _digest(plan)}
+    out = {"contender": contender, "rows": n, "seconds": seconds, "cpu": cpu, "payload_seconds": payload_seconds,
+           "peak_mb": peak / 1024, "valid": int(s["valid"]), "problems": int(s["problems"]), "digest": _digest(plan)}
+    if journal:
+        import tempfile
+
+        from cmvoice_nb.campaign.journal import Journal
+
+        with tempfile.TemporaryDirectory() as tmp, Journal(Path(tmp) / "bench.sqlite") as j:
+            start = time.perf_counter()
+            # the rows as send_campaign registers them before its first call (payloads are stored when sent)
+            j.register(plan.name, ((r.instruction_id, str(r.label), r.callee, r.payload_hash, None, r.wave,
+                                    r.base_id or r.instruction_id) for r in plan.rows if r.sendable))
+            out["register_seconds"] = time.perf_counter() - start
+            out["peak_with_journal_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    return out
 
 
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--rows", type=int, default=1_000_000)
     ap.add_argument("--one", choices=["fast", "naive"], help=argparse.SUPPRESS)
+    ap.add_argument("--journal", action="store_true",
+                    help="then register the plan's rows in a fresh journal (as send_campaign does) and print the "
+                         "peak memory of the plan and its journal together")
     args = ap.parse_args(argv)
     if args.one:
-        print(json.dumps(run_one(args.one, args.rows)))
+        print(json.dumps(run_one(args.one, args.rows, journal=args.journal)))
         return 0
     results = {}
     for contender in ("fast", "naive"):
-        out = subprocess.run([sys.executable, __file__, "--rows", str(args.rows), "--one", contender],
+        out = subprocess.run([sys.executable, __file__, "--rows", str(args.rows), "--one", contender]
+                             + (["--journal"] if args.journal else []),
                              check=True, capture_output=True, text=True).stdout
         results[contender] = r = json.loads(out.strip().splitlines()[-1])
         print(f"{contender:6s} {r['rows']:>9,} rows  {r['seconds']:8.2f} s (CPU {r['cpu']:7.2f} s)  "
               f"{r['rows'] / r['seconds']:>9,.0f} rows/s  peak {r['peak_mb']:7.0f} MB  "
               f"then payloads+hashes {r['payload_seconds']:5.2f} s  valid {r['valid']:,}  problems {r['problems']:,}")
+        if "register_seconds" in r:
+            print(f"       then registered in a fresh journal in {r['register_seconds']:.2f} s: "
+                  f"peak of the plan and its journal {r['peak_with_journal_mb']:.0f} MB")
     fast, naive = results["fast"], results["naive"]
     print(f"ratio  {naive['seconds'] / fast['seconds']:.1f}x by wall clock, {naive['cpu'] / fast['cpu']:.1f}x by CPU time; "
           f"with every payload read: {(naive['seconds'] + naive['payload_seconds']) / (fast['seconds'] + fast['payload_seconds']):.1f}x; "
