@@ -462,8 +462,11 @@ def _plan_rows(planning: Any, df: Any) -> list[RowPlan]:
         groups[code] = group
 
     # 4. the rest, one by one; then occurrences and ids over all rows in input order
+    codes_by_column.clear()  # (a million rows: every array held here is 8 MB more at the peak)
+    del rest_group, records
     in_group = np.array([groups.get(c) is not None for c in range(max(groups, default=-1) + 1)] or [False])
     fast = grouped & in_group[np.maximum(group_code, 0)]
+    del grouped, in_group, by_callees
     slow_positions = np.flatnonzero(~fast).tolist()
     slow_records = _records(df, slow_positions)
     slow_read = {p: planning.read_row(slow_records[p]) for p in slow_positions}
@@ -487,22 +490,21 @@ def _plan_rows(planning: Any, df: Any) -> list[RowPlan]:
     for position in slow_positions:
         contents[position] = planning.content_of(slow_read[position][0], slow_records[position])
     content_codes = pd.factorize(contents)[0]
-    contents, number_values = contents.tolist(), number_values.tolist()
-    occurrences = (pd.Series(content_codes).groupby(content_codes).cumcount() + 1).tolist()
+    occurrences = (pd.Series(content_codes).groupby(content_codes).cumcount() + 1).to_numpy()
+    del content_codes
 
     make_id = _IdFactory(planning.name, planning.campaign_key)
     country_cache: dict[str, str | None] = {}
     allowed = planning.allowed
     id_states, id_codes, id_values = per_key.get("instruction-id", (absent, None, [None]))
-    given_ids = (id_states == _CLEAN).tolist()
-    id_codes = id_codes.tolist() if any(given_ids) else None  # a list of ints per row only when ids are given
-    group_codes = group_code.tolist()
+    given_ids = id_states == _CLEAN
+    per_key.clear()
     rows: list[RowPlan] = [None] * n  # type: ignore[list-item]
-    for position in fast_positions.tolist():
-        group = groups[group_codes[position]]
-        content, occurrence, given = contents[position], occurrences[position], given_ids[position]
+    for position, code, given, content, occurrence, value in zip(
+            fast_positions.tolist(), group_code[fast_positions].tolist(), given_ids[fast_positions].tolist(),
+            contents[fast_positions], occurrences[fast_positions].tolist(), number_values[fast_positions]):
+        group = groups[code]
         iid = str(id_values[id_codes[position]]) if given else make_id(content, occurrence)
-        value = number_values[position]
         problems = list(group.problems) if group.problems else None
         if value.__class__ is str:
             callee = value
@@ -517,7 +519,7 @@ def _plan_rows(planning: Any, df: Any) -> list[RowPlan]:
     for position in slow_positions:
         data, problems, bad = slow_read[position]
         rows[position] = planning.finish_row(position, labels[position], slow_records[position], data, problems, bad,
-                                             contents[position], occurrences[position])
+                                             contents[position], int(occurrences[position]))
     return rows
 
 
