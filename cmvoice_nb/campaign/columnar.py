@@ -261,49 +261,55 @@ def _is_clean(fld: Any, value: Any) -> bool:
     return True
 
 
-def _classify_cells(planning: Any, fld: Any, column: Any, cells: list) -> list[tuple[int, Any]]:
-    """:func:`_classify` for each distinct cell of an identity column.
+def _classify_cells(planning: Any, fld: Any, column: Any, cells: list) -> tuple[bytearray, list]:
+    """:func:`_classify` for each distinct cell of an identity column: ``(states, values)``.
 
     A single phone number (``callee``) is read the way :meth:`_Planning.read_field` reads a
-    non-blank cell (as text, then normalised), without its per-cell bookkeeping; each resulting
-    number is checked once.
+    non-blank cell (as text, then normalised), without its per-cell bookkeeping; each distinct
+    candidate list is resolved, and its number checked, once.
     """
     from ..errors import NumberError
     from .rows import _cell_value
 
+    states, values = bytearray(len(cells)), [None] * len(cells)
     if not (fld.kind == "str" and getattr(fld, "phone", False)):
-        return [_classify(planning, fld, {column: cell}) for cell in cells]
+        for i, cell in enumerate(cells):
+            states[i], values[i] = _classify(planning, fld, {column: cell})
+        return states, values
     from ..numbers import _prepare, _resolve
 
-    clean: dict[str, bool] = {}
-    resolved: dict[tuple, tuple] = {}
-    verdicts: dict[tuple, Any] = {}
+    # candidate list -> its number when clean, else None (an unreadable number is the per-row path's)
+    clean: dict[Any, str | None] = {}
+    checked: dict[str, bool] = {}  # each number checked once, whichever spelling it came from
+    verdicts: dict[Any, Any] = {}
     region, style = planning.region, planning.number_style
-    out = []
-    for cell in cells:
+    for i, cell in enumerate(cells):
         if is_blank(cell):
-            out.append(_classify(planning, fld, {column: cell}))  # a default, or nothing
+            states[i], values[i] = _classify(planning, fld, {column: cell})  # a default, or nothing
             continue
-        # normalize_number(text) is _resolve(_prepare(text)): each distinct candidate list parsed once
+        # normalize_number(text) is _resolve(_prepare(text))
         try:
             tries = _prepare(_cell_value(fld, cell), region)
         except (ValueError, NumberError):
-            out.append((_OTHER, None))
+            states[i] = _OTHER
             continue
         # "+<digits>" alone (most cells) is its own key: a million cells' tuples add up
         key = tries[0][0] if len(tries) == 1 and tries[0][1] is None else tries
-        hit = resolved.get(key)
-        if hit is None:
-            hit = resolved[key] = _resolve(tries, style, verdicts)
-        number = hit[0]
+        if key in clean:
+            number = clean[key]
+        else:
+            number = _resolve(tries, style, verdicts)[0]
+            if number is not None:
+                ok = checked.get(number)
+                if ok is None:
+                    ok = checked[number] = _is_clean(fld, number)
+                number = number if ok else None
+            clean[key] = number
         if number is None:
-            out.append((_OTHER, None))
-            continue
-        ok = clean.get(number)
-        if ok is None:
-            ok = clean[number] = _is_clean(fld, number)
-        out.append((_CLEAN, number) if ok else (_OTHER, None))
-    return out
+            states[i] = _OTHER
+        else:
+            states[i], values[i] = _CLEAN, number
+    return states, values
 
 
 def _with_countries(numbers: list, allowed: Any, problems: list | None, bad_fields: set, cache: dict) -> list | None:
@@ -396,10 +402,10 @@ def _plan_rows(planning: Any, df: Any) -> list[RowPlan]:
         if key in colmap:
             column = colmap[key]
             cells = _cells(df, column, _first_positions(codes_of(column)))
-            outcomes = _classify_cells(planning, fld, column, cells)
+            by_cell, values = _classify_cells(planning, fld, column, cells)
+            del cells
             codes = codes_of(column)
-            states = np.fromiter((o[0] for o in outcomes), dtype=np.int8, count=len(outcomes))[codes]
-            per_key[key] = (states, codes, [o[1] for o in outcomes])
+            per_key[key] = (np.frombuffer(bytes(by_cell), dtype=np.int8)[codes], codes, values)
         else:
             state, value = _classify(planning, fld, {})
             per_key[key] = (np.full(n, state, dtype=np.int8), np.zeros(n, dtype=np.int64), [value])
