@@ -23,6 +23,8 @@ _EXPORTS = {
     "save_calls": "load",
     "defuse_formulas": "load",
     "summarize": "analysis",
+    "aggregate_calls": "aggregate",
+    "CallAggregate": "aggregate",
     "query": "dataset",
     "dtmf_summary": "analysis",
     "DTMFSummary": "analysis",

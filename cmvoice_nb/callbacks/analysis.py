@@ -171,7 +171,10 @@ def summarize(
     calls
         A frame from :func:`load_callbacks` (or anything it loads), or the folder of a dataset
         written by ``save_calls(..., partition_by="day")``: that is summarized on DuckDB
-        without loading it into pandas (same numbers; ``by="country"`` is refused there).
+        without loading it into pandas (same numbers; ``by="country"`` is refused there), or a
+        :class:`~cmvoice_nb.callbacks.aggregate.CallAggregate` from :func:`aggregate_calls`
+        (same numbers, without the rows; overall or ``by`` app, outcome or answered; *tz* is
+        the aggregate's own).
     by
         ``None`` for one overall row, or a column name or list of them: any column of *calls*
         (``"app"``, ``"outcome"``, a column you joined in) or a derived key: ``"hour"`` (hour of
@@ -202,8 +205,11 @@ def summarize(
     >>> int(s.loc["all", "calls"]), float(s.loc["all", "answer_rate"]), float(s.loc["all", "talk_seconds_p50"])
     (2, 0.5, 30.0)
     """
+    from .aggregate import CallAggregate, summarize_aggregate
     from .dataset import is_dataset, summarize_dataset
 
+    if isinstance(calls, CallAggregate):
+        return summarize_aggregate(calls, by, percentiles=percentiles)
     if is_dataset(calls):
         return summarize_dataset(calls, by, tz=tz, percentiles=percentiles, derived_keys=DERIVED_KEYS,
                                  wave_pattern=_WAVE_SUFFIX.pattern, error=AnalysisError)
