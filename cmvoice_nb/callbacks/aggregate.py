@@ -416,4 +416,140 @@ def ring_parts(agg: CallAggregate) -> dict[bool, tuple[np.ndarray, np.ndarray]]:
     return {True: (seconds[mask], calls[mask]), False: (seconds[~mask], calls[~mask])}
 
 
-__all__ = ["aggregate_calls", "CallAggregate", "GROUP_KEYS", "AGGREGATE_BY", "value_quantiles", "value_median"]
+# ---------------------------------------------------------------------------------------------
+# A growing history: new callbacks appended, the aggregate kept up to date
+# ---------------------------------------------------------------------------------------------
+
+#: What makes two callbacks the same delivery (as ``load_callbacks`` dedupes): every field the
+#: provider sent; ``received_at`` is ours and differs between deliveries.
+_IDENTITY = ("type", "call_id", "instruction_id", "caller", "callee", "result_code", "result_description",
+             "sip_disconnect_code", "sip_disconnect_reason", "started_on", "answered_on", "finished_on", "digits")
+
+
+class CallHistory:
+    """Callbacks that keep arriving: append each new batch, read the calls and their aggregate.
+
+    :meth:`append` drops what :func:`~cmvoice_nb.callbacks.load_callbacks` drops when it reads
+    everything at once — a callback delivered again (same content, whatever its
+    ``received_at``; the first delivery stays) — and adds only the new calls to
+    :attr:`aggregate`. The history is neither re-read nor re-aggregated, so a receiver's new
+    callbacks cost what they are, not what came before them.
+
+    Parameters
+    ----------
+    calls
+        The calls so far (a frame from ``load_callbacks``), or None.
+    tz
+        The time zone of the aggregate's days and hours.
+
+    Examples
+    --------
+    >>> from cmvoice_nb.callbacks import load_callbacks
+    >>> first = {"type": "otp-finished", "call-id": "a", "result": {"code": 10}, "received-at": "2024-01-01T10:00:01Z"}
+    >>> again = dict(first, **{"received-at": "2024-01-01T10:00:09Z"})
+    >>> history = CallHistory(load_callbacks([first]))
+    >>> history.append(load_callbacks([again, {"type": "otp-finished", "call-id": "b", "result": {"code": 9}}]))
+    1
+    >>> len(history.calls), history.aggregate.total, history.duplicates_removed
+    (2, 2, 1)
+    """
+
+    def __init__(self, calls: Any = None, *, tz: str = "UTC") -> None:
+        self.tz = tz
+        frame = _calls_frame(calls) if calls is not None else None
+        self._frames: list[pd.DataFrame] = [] if frame is None else [frame]
+        self._rows = 0 if frame is None else len(frame)
+        self.aggregate: CallAggregate = aggregate_calls(frame if frame is not None else [], tz=tz)
+        #: Deliveries :meth:`append` dropped as duplicates of earlier calls.
+        self.duplicates_removed = 0
+        #: Increases with every change (a cache key for what is computed from the calls).
+        self.version = 0
+        self._hashes: np.ndarray | None = None  # sorted identity hashes of every call (built on first append)
+        self._positions: np.ndarray | None = None
+
+    def __len__(self) -> int:
+        return self._rows
+
+    @property
+    def calls(self) -> pd.DataFrame:
+        """Every call so far, in arrival order (one frame; joined when first read after appends)."""
+        if not self._frames:
+            return _calls_frame([])
+        if len(self._frames) > 1:
+            self._frames = [pd.concat(self._frames, ignore_index=True)]
+        return self._frames[0]
+
+    def append(self, calls: Any) -> int:
+        """Add *calls* (a frame from ``load_callbacks``); return how many were new."""
+        new = _calls_frame(calls)
+        if not len(new):
+            return 0
+        if self._hashes is None:
+            self._index(self.calls if self._frames else None)
+        hashes = _identity_hash(new)
+        at = np.searchsorted(self._hashes, hashes)
+        hit = (at < len(self._hashes)) & (self._hashes[np.minimum(at, len(self._hashes) - 1)] == hashes) \
+            if len(self._hashes) else np.zeros(len(new), dtype=bool)
+        duplicate = np.zeros(len(new), dtype=bool)
+        if hit.any():
+            history = self.calls
+            for j in np.flatnonzero(hit):
+                same = self._positions[at[j]: np.searchsorted(self._hashes, hashes[j], side="right")]
+                duplicate[j] = any(_same_delivery(history, int(i), new, int(j)) for i in same)
+        keep = new[~duplicate].reset_index(drop=True) if duplicate.any() else new.reset_index(drop=True)
+        self.duplicates_removed += int(duplicate.sum())
+        if not len(keep):
+            return 0
+        self._add_hashes(hashes[~duplicate], self._rows + np.arange(len(keep)))
+        self._frames.append(keep)
+        self._rows += len(keep)
+        self.aggregate = self.aggregate.add(keep)
+        self.version += 1
+        return len(keep)
+
+    def _index(self, frame: pd.DataFrame | None) -> None:
+        self._hashes = np.zeros(0, dtype="uint64")
+        self._positions = np.zeros(0, dtype="int64")
+        if frame is not None and len(frame):
+            self._add_hashes(_identity_hash(frame), np.arange(len(frame)))
+
+    def _add_hashes(self, hashes: np.ndarray, positions: np.ndarray) -> None:
+        order = np.argsort(hashes, kind="stable")
+        hashes, positions = hashes[order], positions[order]
+        at = np.searchsorted(self._hashes, hashes, side="right")  # one copy of the index, not a sort of it
+        self._hashes = np.insert(self._hashes, at, hashes)
+        self._positions = np.insert(self._positions, at, positions)
+
+
+def _identity_hash(frame: pd.DataFrame) -> np.ndarray:
+    columns = {}
+    for c in _IDENTITY:
+        series = frame[c] if c in frame.columns else pd.Series(pd.NA, index=frame.index, dtype="object")
+        # One kind per column whatever the loader's dtypes (object, "string", Arrow, category).
+        if not isinstance(series.dtype, pd.DatetimeTZDtype) and c != "result_code":
+            series = series.astype("string")
+        columns[c] = series
+    return pd.util.hash_pandas_object(pd.DataFrame(columns), index=False).to_numpy(dtype="uint64")
+
+
+def _same_delivery(a: pd.DataFrame, i: int, b: pd.DataFrame, j: int) -> bool:
+    """Row *i* of *a* and row *j* of *b* are the same callback (every column but ``received_at``)."""
+    for c in set(a.columns) | set(b.columns):
+        if c == "received_at":
+            continue
+        x = a[c].iloc[i] if c in a.columns else None
+        y = b[c].iloc[j] if c in b.columns else None
+        if _missing(x) and _missing(y):
+            continue
+        if _missing(x) or _missing(y):
+            return False
+        try:
+            if not bool(x == y):
+                return False
+        except (TypeError, ValueError):  # lists or arrays in an extra column
+            if repr(x) != repr(y):
+                return False
+    return True
+
+
+__all__ = ["CallHistory", "aggregate_calls", "CallAggregate", "GROUP_KEYS", "AGGREGATE_BY", "value_quantiles", "value_median"]

@@ -11,6 +11,15 @@ from cmvoice_nb.campaign import results_to_csv
 from cmvoice_nb.widgets import CallbackDashboard, filter_calls
 
 
+def assert_same_summary(got, expected):
+    """Same counts, rates and percentiles; the mean talk time to the last bits (summed in another order)."""
+    import pandas as pd
+
+    pd.testing.assert_frame_equal(got, expected, check_exact=False, rtol=1e-12, atol=0)
+    exact = [c for c in expected.columns if c != "talk_seconds_mean"]
+    pd.testing.assert_frame_equal(got[exact], expected[exact], check_exact=True)
+
+
 def _wait_until(predicate, timeout_s=20.0):
     deadline = time.monotonic() + timeout_s
     while not predicate():
@@ -26,7 +35,7 @@ def test_load_click_equals_load_callbacks_and_summarize(callback_log):
     expected = load_callbacks(log, warn=False)
     assert dash.last_error is None
     assert dash.calls.equals(expected)
-    assert dash.summary.equals(summarize(expected))
+    assert_same_summary(dash.summary, summarize(expected))
     assert len(dash.summary_out.outputs) >= 1 and len(dash.plots.children) == 3
     assert "8 of 8 calls shown" in dash.status.value
 
@@ -39,7 +48,7 @@ def test_outcome_and_app_filters_equal_selecting_the_rows(callback_log):
     calls = load_callbacks(log, warn=False)
     finished = calls[calls["outcome"].astype("string") == "Finished"]
     assert dash.filtered.equals(finished)
-    assert dash.summary.equals(summarize(finished))
+    assert_same_summary(dash.summary, summarize(finished))
     dash.app.value = "otp"
     assert len(dash.filtered) == 0
     assert dash.last_error is None
@@ -133,7 +142,7 @@ def test_a_date_filter_narrows_the_results_rows_of_the_funnel_too(callback_log):
     dash.date_to.value = sent_day - dt.timedelta(days=1)
     stages = dash.funnel.stages.set_index("stage")["rows"]
     assert int(stages.loc["sent"]) == 0  # rows sent later are not counted against no callbacks
-    assert "results rows sent in the chosen dates" in str(dash.funnel_out.outputs)
+    assert "0 of 8 results rows sent in the period" in str(dash.funnel_out.outputs)
 
 
 def test_results_that_share_no_call_with_the_callbacks_are_flagged(callback_log):
