@@ -22,6 +22,8 @@ logger = logging.getLogger(__name__)
 ALL = "all"
 #: How often a running receiver is polled for new callbacks.
 _POLL_S = 1.0
+#: Position of the Plots tab: its figures are drawn when it is shown.
+_PLOTS_TAB = 1
 
 
 def funnel_scope(results: Any, calls: Any, *, start: dt.date | None = None, end: dt.date | None = None,
@@ -98,7 +100,7 @@ class CallbackDashboard(App):
         The calls as a :class:`~cmvoice_nb.callbacks.aggregate.CallHistory` (new callbacks are
         appended, duplicates dropped) and the aggregate of the filtered calls.
     plots
-        The grid of plot images.
+        The grid of plot images, drawn when the Plots tab is shown (and redrawn while it is).
 
     Notes
     -----
@@ -162,6 +164,9 @@ class CallbackDashboard(App):
         for i, title in enumerate(("Summary", "Plots", "Funnel")):
             tabs.set_title(i, title)
         self.tabs = tabs
+        # Drawing three figures costs more than all the counting: they are drawn when seen.
+        self._plots_stale = False
+        tabs.observe(self.guard(self._on_tab, action="plots"), names="selected_index")
 
         busy = [self.start, self.load, self.refresh]
         self.start.on_click(self.action("start receiver", self._start_receiver, busy=[self.load],
@@ -358,7 +363,9 @@ class CallbackDashboard(App):
         else:
             say(self.summary_out, f"No calls match these filters ({total} loaded): widen the dates "
                                   "or choose 'all'.")
-        self._render_plots()
+        self._plots_stale = True
+        if self.tabs.selected_index == _PLOTS_TAB:
+            self._render_plots()
         funnel_problem = self._render_funnel()
         rate = self.summary["answer_rate"].iloc[0] if len(self.summary) else float("nan")
         rate_text = "n/a" if rate != rate else f"{rate:.0%}"
@@ -367,9 +374,15 @@ class CallbackDashboard(App):
             text += f" — funnel: {funnel_problem}"
         self.set_status(text, colour=WARN if funnel_problem else "#1f2328")
 
+    def _on_tab(self, change: dict) -> None:
+        if change.get("new") == _PLOTS_TAB and self._plots_stale and self.view is not None:
+            self._render_plots()
+
     def _render_plots(self) -> None:
+        """Draw the plots of the filtered aggregate (when the Plots tab is shown)."""
         from ..callbacks import plot_answer_rate_by_hour, plot_outcomes, plot_ring_time
 
+        self._plots_stale = False
         if not self.view.total:
             self.plots.children = []
             self.plots_note.value = "<i>No calls match these filters: nothing to plot.</i>"

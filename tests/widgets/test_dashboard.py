@@ -36,8 +36,10 @@ def test_load_click_equals_load_callbacks_and_summarize(callback_log):
     assert dash.last_error is None
     assert dash.calls.equals(expected)
     assert_same_summary(dash.summary, summarize(expected))
-    assert len(dash.summary_out.outputs) >= 1 and len(dash.plots.children) == 3
-    assert "8 of 8 calls shown" in dash.status.value
+    assert len(dash.summary_out.outputs) >= 1 and "8 of 8 calls shown" in dash.status.value
+    assert dash.plots.children == ()  # drawn when seen: three figures cost more than the counting
+    dash.tabs.selected_index = 1
+    assert len(dash.plots.children) == 3 and dash.last_error is None
 
 
 def test_outcome_and_app_filters_equal_selecting_the_rows(callback_log):
@@ -129,7 +131,10 @@ def test_the_funnel_counts_the_same_filtered_calls_as_the_summary(callback_log):
     received = int(dash.funnel.stages.set_index("stage").loc["callback received", "rows"])
     assert len(dash.filtered) == 0 and received == 0
     assert "No calls match these filters" in str(dash.summary_out.outputs)
+    dash.tabs.selected_index = 1
     assert "nothing to plot" in dash.plots_note.value and dash.plots.children == ()
+    dash.app.value = "notification"  # while the plots are shown, a filter change redraws them
+    assert len(dash.plots.children) == 3 and dash.plots_note.value == ""
 
 
 def test_a_date_filter_narrows_the_results_rows_of_the_funnel_too(callback_log):
