@@ -30,7 +30,7 @@ from .analysis import AnalysisError, _calls_frame, _event_time, _outcomes
 #: Columns of :attr:`CallAggregate.groups` that identify a group, in order.
 GROUP_KEYS = ("day", "app", "outcome", "answered")
 #: The keys ``summarize`` accepts for an aggregate (the rows are needed for any other key).
-AGGREGATE_BY = ("app", "outcome", "answered")
+AGGREGATE_BY = ("app", "outcome")
 _VALUE_COLUMNS = ("seconds", "group", "calls")
 
 

@@ -173,7 +173,7 @@ def summarize(
         written by ``save_calls(..., partition_by="day")``: that is summarized on DuckDB
         without loading it into pandas (same numbers; ``by="country"`` is refused there), or a
         :class:`~cmvoice_nb.callbacks.aggregate.CallAggregate` from :func:`aggregate_calls`
-        (same numbers, without the rows; overall or ``by`` app, outcome or answered; *tz* is
+        (same numbers, without the rows; overall or ``by`` app or outcome; *tz* is
         the aggregate's own).
     by
         ``None`` for one overall row, or a column name or list of them: any column of *calls*
