@@ -248,3 +248,92 @@ def test_buttons_are_disabled_while_loading_and_an_old_error_goes_after_a_succes
     worker.join(10)
     assert not (dash.load.disabled or dash.refresh.disabled or dash.start.disabled)
     assert "8 of 8 calls shown" in dash.status.value and "#cf222e" not in dash.status.value
+
+
+# -- issue 15: a million callbacks; the receiver's new callbacks are appended, not re-read --------------
+
+def _post(url, body):
+    req = urllib.request.Request(url, data=json.dumps(body).encode(), headers={"Content-Type": "application/json"})
+    assert urllib.request.urlopen(req, timeout=5).status == 200
+
+
+def test_the_receiver_adds_only_its_new_callbacks_and_drops_a_redelivery_like_a_reload(callback_log, tmp_path,
+                                                                                       monkeypatch):
+    import shutil
+
+    from cmvoice_nb.callbacks import aggregate as aggregate_module
+
+    log, _results = callback_log
+    live = tmp_path / "live.jsonl"
+    shutil.copy(log, live)
+    dash = CallbackDashboard(log=live)
+    dash.load.click()
+    aggregated = []
+    real = aggregate_module.aggregate_calls
+
+    def spy(calls, **kwargs):
+        aggregated.append(len(calls))
+        return real(calls, **kwargs)
+
+    monkeypatch.setattr(aggregate_module, "aggregate_calls", spy)
+    first = json.loads(log.read_text().splitlines()[0])
+    first.pop("received-at", None)
+    dash.start.click()
+    try:
+        _post(dash.url.value, first)  # the provider delivers a loaded callback again
+        new = dict(first, **{"call-id": "9d0f176e-00ac-4de2-a04d-b3f7c895adb0", "instruction-id": "x-9"})
+        _post(dash.url.value, new)
+        dash.receiver.wait_for(2, timeout=10)
+        _wait_until(lambda: dash.history.version >= 1 and dash._taken == 2)
+    finally:
+        dash.stop.click()
+    # The receiver wrote both to the log: reading it all again gives the same calls.
+    assert dash.calls.reset_index(drop=True).equals(load_callbacks(live, warn=False))
+    assert len(dash.calls) == 9 and dash.history.duplicates_removed == 1
+    assert aggregated and max(aggregated) <= 2  # only what arrived was aggregated, never the history
+    assert_same_summary(dash.summary, summarize(load_callbacks(live, warn=False)))
+
+
+def test_refresh_of_an_unchanged_log_does_not_read_it_again(callback_log, tmp_path, monkeypatch):
+    import shutil
+
+    import cmvoice_nb.callbacks as callbacks
+
+    log, _results = callback_log
+    copy = tmp_path / "copy.jsonl"
+    shutil.copy(log, copy)
+    dash = CallbackDashboard(log=copy)
+    dash.load.click()
+    reads = []
+    real = callbacks.load_callbacks
+    monkeypatch.setattr(callbacks, "load_callbacks", lambda *a, **k: reads.append(a) or real(*a, **k))
+    dash.refresh.click()
+    assert reads == [] and "unchanged since it was loaded" in str(dash.out.outputs)
+    assert "8 of 8 calls shown" in dash.status.value
+    with copy.open("a", encoding="utf-8") as fh:  # another process appends a callback
+        fh.write(json.dumps({"type": "otp-finished", "call-id": "c1", "result": {"code": 9}}) + "\n")
+    dash.refresh.click()
+    assert len(reads) == 1 and "9 of 9 calls shown" in dash.status.value
+
+
+def test_filters_work_on_arrow_backed_and_categorical_columns(callback_log):
+    import pandas as pd
+    import pyarrow as pa
+
+    log, results = callback_log
+    calls = load_callbacks(log, warn=False)
+    arrow = calls.copy()
+    for col in ("type", "call_id", "instruction_id", "caller", "callee", "digits"):
+        arrow[col] = arrow[col].astype(pd.ArrowDtype(pa.string()))
+    arrow["app"] = arrow["app"].astype("category")
+    dash = CallbackDashboard(log=log, results=results)
+    dash.calls = arrow
+    dash.render()
+    dash.app.value = "notification"
+    dash.outcome.value = "Finished"
+    finished = calls[(calls["outcome"] == "Finished").to_numpy()]
+    assert dash.view.total == len(finished) == len(dash.filtered) and dash.last_error is None
+    assert dash.summary[["calls", "answered", "Finished"]].iloc[0].tolist() == [len(finished)] * 3
+    dash.tabs.selected_index = 1
+    assert len(dash.plots.children) == 3 and dash.last_error is None
+    assert int(dash.funnel.stages.set_index("stage").loc["callback received", "rows"]) == len(calls)
