@@ -22,8 +22,8 @@ logger = logging.getLogger(__name__)
 ALL = "all"
 #: How often a running receiver is polled for new callbacks.
 _POLL_S = 1.0
-#: Position of the Plots tab: its figures are drawn when it is shown.
-_PLOTS_TAB = 1
+#: Positions of the Plots and Funnel tabs: they are drawn when shown.
+_PLOTS_TAB, _FUNNEL_TAB = 1, 2
 
 
 def funnel_scope(results: Any, calls: Any, *, start: dt.date | None = None, end: dt.date | None = None,
@@ -101,6 +101,8 @@ class CallbackDashboard(App):
         appended, duplicates dropped) and the aggregate of the filtered calls.
     plots
         The grid of plot images, drawn when the Plots tab is shown (and redrawn while it is).
+        The funnel likewise is computed and drawn when its tab is shown (or :attr:`funnel` is
+        read); a funnel problem (results unreadable, no call in common) then joins the status.
 
     Notes
     -----
@@ -108,8 +110,8 @@ class CallbackDashboard(App):
     a filter change summarizes and plots the filtered aggregate, so it takes about as long on
     a million callbacks as on a thousand. A running receiver's new callbacks are added to the
     aggregate, never re-reading the history; :attr:`filtered` is computed from the rows only
-    when read. The funnel needs the rows: it is computed again only when the dates, the app or
-    the data change (not for the outcome filter).
+    when read. The funnel needs the rows: it is computed when its tab is shown, and again only
+    when the dates, the app or the data change (not for the outcome filter).
     """
 
     _control_names = ("log_path", "results_path", "start", "stop", "load", "refresh", "url", "date_from",
@@ -127,7 +129,9 @@ class CallbackDashboard(App):
         self.history = None
         self.view = None
         self.summary = None
-        self.funnel = None
+        self._funnel: Any = None
+        self._funnel_stale = False
+        self._status_base = ""
         self._filtered: tuple[Any, Any] = (None, None)
         self._funnel_cache: tuple[Any, Any] = (None, None)
         self._results_cache: tuple[Any, Any] = (None, None)
@@ -164,7 +168,8 @@ class CallbackDashboard(App):
         for i, title in enumerate(("Summary", "Plots", "Funnel")):
             tabs.set_title(i, title)
         self.tabs = tabs
-        # Drawing three figures costs more than all the counting: they are drawn when seen.
+        # Drawing three figures costs more than all the counting, and the funnel joins rows:
+        # both are drawn when their tab is seen.
         self._plots_stale = False
         tabs.observe(self.guard(self._on_tab, action="plots"), names="selected_index")
 
@@ -363,20 +368,35 @@ class CallbackDashboard(App):
         else:
             say(self.summary_out, f"No calls match these filters ({total} loaded): widen the dates "
                                   "or choose 'all'.")
-        self._plots_stale = True
-        if self.tabs.selected_index == _PLOTS_TAB:
-            self._render_plots()
-        funnel_problem = self._render_funnel()
         rate = self.summary["answer_rate"].iloc[0] if len(self.summary) else float("nan")
         rate_text = "n/a" if rate != rate else f"{rate:.0%}"
-        text = f"{n} of {total} calls shown; answer rate {rate_text}"
-        if funnel_problem:
-            text += f" — funnel: {funnel_problem}"
-        self.set_status(text, colour=WARN if funnel_problem else "#1f2328")
+        self._status_base = f"{n} of {total} calls shown; answer rate {rate_text}"
+        self.set_status(self._status_base)
+        self._plots_stale = self._funnel_stale = True
+        if self.tabs.selected_index == _PLOTS_TAB:
+            self._render_plots()
+        elif self.tabs.selected_index == _FUNNEL_TAB:
+            self._update_funnel()
 
     def _on_tab(self, change: dict) -> None:
-        if change.get("new") == _PLOTS_TAB and self._plots_stale and self.view is not None:
+        if self.view is None:
+            return
+        if change.get("new") == _PLOTS_TAB and self._plots_stale:
             self._render_plots()
+        elif change.get("new") == _FUNNEL_TAB and self._funnel_stale:
+            self._update_funnel()
+
+    @property
+    def funnel(self) -> Any:
+        """The funnel of the filtered calls (None without results); computed now if the Funnel tab has not been shown."""
+        if self._funnel_stale and self.view is not None:
+            self._update_funnel()
+        return self._funnel
+
+    def _update_funnel(self) -> None:
+        problem = self._render_funnel()
+        if problem:
+            self.set_status(f"{self._status_base} — funnel: {problem}", colour=WARN)
 
     def _render_plots(self) -> None:
         """Draw the plots of the filtered aggregate (when the Plots tab is shown)."""
@@ -400,7 +420,7 @@ class CallbackDashboard(App):
         The funnel works on rows: it is computed again only when the data, the results, the
         dates or the app change (the outcome filter does not apply to it).
         """
-        from ..callbacks import funnel
+        from ..callbacks.analysis import funnel
 
         f = self.filters()
         history = self.history
@@ -421,7 +441,7 @@ class CallbackDashboard(App):
         from ..callbacks import plot_funnel
 
         clear(self.funnel_out)
-        self.funnel = None
+        self._funnel, self._funnel_stale = None, False
         try:
             results = self.results()
         except Exception as exc:  # the log loaded: say what is wrong with the results, keep the calls
@@ -433,13 +453,14 @@ class CallbackDashboard(App):
             say(self.funnel_out, "Give a campaign's results CSV to follow its rows from sending to answer.")
             return ""
         try:
-            self.funnel, n_calls, n_rows, notes = self._scoped_funnel(results)
+            self._funnel, n_calls, n_rows, notes = self._scoped_funnel(results)
         except Exception as exc:  # e.g. a results file with rows the funnel cannot read: calls stay shown
             from ._common import plain_error
 
             say(self.funnel_out, f"No funnel from these results: {plain_error(exc)}")
             return "results CSV unreadable"
-        matched = len(self.funnel.calls) if self.funnel.calls is not None else int(self.funnel.rows["callbacks"].sum())
+        result = self._funnel
+        matched = len(result.calls) if result.calls is not None else int(result.rows["callbacks"].sum())
         problem = ""
         if n_calls and matched == 0:
             problem = "results and callbacks do not overlap"
@@ -450,8 +471,8 @@ class CallbackDashboard(App):
                 f"{n_rows} results rows: check that the results CSV is this campaign's (and the dates).</div>"))
         for note in [f"Same filter as the summary: {n_calls} callbacks, {n_rows} results rows."] + notes:
             say(self.funnel_out, note)
-        show(self.funnel_out, table(self.funnel.stages, caption="Funnel", failures_first=False))
-        show(self.funnel_out, W.Image(value=figure_png(plot_funnel(self.funnel)), format="png",
+        show(self.funnel_out, table(result.stages, caption="Funnel", failures_first=False))
+        show(self.funnel_out, W.Image(value=figure_png(plot_funnel(result)), format="png",
                                       layout=W.Layout(max_width="720px")))
         return problem
 

@@ -158,6 +158,8 @@ def test_results_that_share_no_call_with_the_callbacks_are_flagged(callback_log)
                           "status": ["queued", "queued"], "call_ids": ["aaaa", "bbbb"]})
     dash = CallbackDashboard(log=log, results=other)
     dash.load.click()
+    assert "do not overlap" not in dash.status.value and dash.funnel_out.outputs == ()  # drawn when seen
+    dash.tabs.selected_index = 2
     assert "do not overlap" in dash.status.value
     assert "None of the 8 callbacks belongs to these 2 results rows" in str(dash.funnel_out.outputs)
 
@@ -167,12 +169,14 @@ def test_an_unreadable_results_csv_keeps_the_loaded_calls_and_says_what_is_wrong
     garbage = tmp_path / "garbage.csv"
     garbage.write_bytes(b"\x00\xff" * 50)
     dash = CallbackDashboard(log=log, results=garbage)
+    dash.tabs.selected_index = 2  # the funnel tab is shown: it is drawn with every load and filter change
     dash.load.click()
     assert dash.last_error is None and len(dash.calls) == 8
     assert "results CSV unreadable" in dash.status.value
     bad = tmp_path / "results.csv"
     bad.write_bytes(b'row,instruction_id,status\n0,"a,queued\n1,b,queued,extra,"x\n')
     dash = CallbackDashboard(log=log, results=bad)
+    dash.tabs.selected_index = 2
     dash.load.click()
     assert dash.last_error is None and len(dash.calls) == 8
     assert "8 of 8 calls shown" in dash.status.value and "results CSV unreadable" in dash.status.value
@@ -314,6 +318,26 @@ def test_refresh_of_an_unchanged_log_does_not_read_it_again(callback_log, tmp_pa
         fh.write(json.dumps({"type": "otp-finished", "call-id": "c1", "result": {"code": 9}}) + "\n")
     dash.refresh.click()
     assert len(reads) == 1 and "9 of 9 calls shown" in dash.status.value
+
+
+def test_the_funnel_is_computed_when_its_tab_is_shown_and_not_again_for_an_outcome_change(callback_log,
+                                                                                           monkeypatch):
+    from cmvoice_nb.callbacks import analysis
+
+    log, results = callback_log
+    funnels = []
+    real = analysis.funnel
+    monkeypatch.setattr(analysis, "funnel", lambda *a, **k: funnels.append(k) or real(*a, **k))
+    dash = CallbackDashboard(log=log, results=results)
+    dash.load.click()
+    dash.outcome.value = "Finished"
+    assert funnels == [] and dash.funnel_out.outputs == ()
+    dash.tabs.selected_index = 2
+    assert len(funnels) == 1 and "Funnel" in str(dash.funnel_out.outputs)
+    dash.outcome.value = "Cancelled"  # the funnel's stages are outcomes: the same funnel, drawn again
+    assert len(funnels) == 1 and "the outcome filter does not apply here" in str(dash.funnel_out.outputs)
+    dash.app.value = "otp"
+    assert len(funnels) == 2 and funnels[-1]["since"] is None
 
 
 def test_filters_work_on_arrow_backed_and_categorical_columns(callback_log):
