@@ -72,6 +72,13 @@ class CallAggregate:
     talk: pd.DataFrame
     tz: str = "UTC"
 
+    #: Tells :func:`~cmvoice_nb.callbacks.summarize` to call :meth:`summarize` (no import cycle).
+    __cmvoice_aggregate__ = True
+
+    def summarize(self, by: str | None = None, *, percentiles: Sequence[int] = (50, 90)) -> pd.DataFrame:
+        """:func:`~cmvoice_nb.callbacks.summarize` of these calls: overall, or ``by="app"`` or ``"outcome"``."""
+        return summarize_aggregate(self, by, percentiles=percentiles)
+
     @property
     def total(self) -> int:
         """How many calls were counted."""

@@ -205,11 +205,10 @@ def summarize(
     >>> int(s.loc["all", "calls"]), float(s.loc["all", "answer_rate"]), float(s.loc["all", "talk_seconds_p50"])
     (2, 0.5, 30.0)
     """
-    from .aggregate import CallAggregate, summarize_aggregate
     from .dataset import is_dataset, summarize_dataset
 
-    if isinstance(calls, CallAggregate):
-        return summarize_aggregate(calls, by, percentiles=percentiles)
+    if getattr(calls, "__cmvoice_aggregate__", False):  # a CallAggregate (aggregate.py imports this module)
+        return calls.summarize(by, percentiles=percentiles)
     if is_dataset(calls):
         return summarize_dataset(calls, by, tz=tz, percentiles=percentiles, derived_keys=DERIVED_KEYS,
                                  wave_pattern=_WAVE_SUFFIX.pattern, error=AnalysisError)
