@@ -424,12 +424,14 @@ class CallbackDashboard(App):
 
         f = self.filters()
         history = self.history
-        key = (history, history.version, id(results), f["start"], f["end"], f["app"])
-        if self._funnel_cache[0] != key:
+        # The data objects themselves, compared by identity (an id() could be reused by a re-read CSV).
+        data, key = (history, results), (history.version, f["start"], f["end"], f["app"])
+        cached = self._funnel_cache[0]
+        if cached is None or not (all(a is b for a, b in zip(cached[0], data)) and cached[1] == key):
             calls = filter_calls(history.calls, app=f["app"]) if f["app"] not in (None, ALL) else history.calls
             result = funnel(results, calls, since=f["start"], until=f["end"])
             n_calls = len(result.unmatched_callbacks) + (len(result.calls) if result.calls is not None else 0)
-            self._funnel_cache = (key, (result, n_calls, len(result.rows)))
+            self._funnel_cache = ((data, key), (result, n_calls, len(result.rows)))
         result, n_calls, n_rows = self._funnel_cache[1]
         notes = list(result.notes)
         if f["outcome"] not in (None, ALL):

@@ -361,3 +361,17 @@ def test_filters_work_on_arrow_backed_and_categorical_columns(callback_log):
     dash.tabs.selected_index = 1
     assert len(dash.plots.children) == 3 and dash.last_error is None
     assert int(dash.funnel.stages.set_index("stage").loc["callback received", "rows"]) == len(calls)
+
+
+def test_a_rewritten_results_csv_gives_a_new_funnel(callback_log, tmp_path):
+    import os
+
+    log, results = callback_log
+    csv = results_to_csv(results, tmp_path / "results.csv")
+    dash = CallbackDashboard(log=log, results=csv)
+    dash.load.click()
+    assert int(dash.funnel.stages.set_index("stage").loc["rows", "rows"]) == len(results)
+    results_to_csv(results.head(3), tmp_path / "fewer.csv")
+    os.replace(tmp_path / "fewer.csv", csv)  # the campaign's results written again, smaller
+    dash.outcome.value = "Finished"
+    assert int(dash.funnel.stages.set_index("stage").loc["rows", "rows"]) == 3
