@@ -25,6 +25,7 @@ _EXPORTS = {
     "summarize": "analysis",
     "aggregate_calls": "aggregate",
     "CallAggregate": "aggregate",
+    "CallHistory": "aggregate",
     "query": "dataset",
     "dtmf_summary": "analysis",
     "DTMFSummary": "analysis",
