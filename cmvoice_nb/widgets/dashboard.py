@@ -48,8 +48,9 @@ def filter_calls(calls: Any, *, start: dt.date | None = None, end: dt.date | Non
 
     The dates are those of :func:`~cmvoice_nb.callbacks.scope_results`: when the call started
     (else ended, else arrived); a call with no time at all is kept. ``None`` (or ``"all"``)
-    leaves a filter out. Returns a new frame; *calls* is not modified. The dashboard itself
-    filters :func:`~cmvoice_nb.callbacks.aggregate_calls`' aggregate the same way.
+    leaves a filter out; *end* before *start* keeps nothing. Returns a new frame; *calls* is not
+    modified. The dashboard itself filters :func:`~cmvoice_nb.callbacks.aggregate_calls`'
+    aggregate the same way.
 
     Examples
     --------
@@ -65,6 +66,8 @@ def filter_calls(calls: Any, *, start: dt.date | None = None, end: dt.date | Non
 
     from ..callbacks import scope_results
 
+    if start is not None and end is not None and end < start:
+        return calls.iloc[0:0].copy()  # an empty period: no call, as the dashboard says
     if start is not None or end is not None:
         _rows, calls, _notes = scope_results(pd.DataFrame(), calls, since=start, until=end)
     keep = pd.Series(True, index=calls.index)
@@ -357,6 +360,9 @@ class CallbackDashboard(App):
             if history is None:
                 return
             f = self.filters()
+            if f["start"] is not None and f["end"] is not None and f["end"] < f["start"]:
+                self._no_period()
+                return
             self.view = history.aggregate.select(since=f["start"], until=f["end"], app=f["app"], outcome=f["outcome"])
         self.summary = summarize(self.view)
         clear(self.summary_out)
@@ -377,6 +383,19 @@ class CallbackDashboard(App):
             self._render_plots()
         elif self.tabs.selected_index == _FUNNEL_TAB:
             self._update_funnel()
+
+    def _no_period(self) -> None:
+        """From after To: nothing matches; say so everywhere instead of showing the last view."""
+        text = "The From date is after the To date: no calls match; swap or widen the dates."
+        self.view, self.summary, self._funnel = None, None, None
+        self._plots_stale = self._funnel_stale = False
+        clear(self.summary_out)
+        say(self.summary_out, text)
+        self.plots.children = []
+        self.plots_note.value = f"<i>{text}</i>"
+        clear(self.funnel_out)
+        say(self.funnel_out, text)
+        self.set_status(text, colour=WARN)
 
     def _on_tab(self, change: dict) -> None:
         if self.view is None:

@@ -375,3 +375,19 @@ def test_a_rewritten_results_csv_gives_a_new_funnel(callback_log, tmp_path):
     os.replace(tmp_path / "fewer.csv", csv)  # the campaign's results written again, smaller
     dash.outcome.value = "Finished"
     assert int(dash.funnel.stages.set_index("stage").loc["rows", "rows"]) == 3
+
+
+def test_a_from_date_after_the_to_date_says_so_and_a_fix_shows_the_calls_again(callback_log):
+    import datetime as dt
+
+    log, results = callback_log
+    dash = CallbackDashboard(log=log, results=results)
+    dash.load.click()
+    day = dash.calls["started_on"].dt.date.min()
+    dash.date_from.value = day + dt.timedelta(days=2)
+    dash.date_to.value = day
+    assert dash.last_error is None and "From date is after the To date" in dash.status.value
+    assert dash.view is None and dash.funnel is None and "From date is after the To date" in str(dash.summary_out.outputs)
+    assert len(dash.filtered) == 0
+    dash.date_from.value = day
+    assert "8 of 8 calls shown" in dash.status.value and dash.funnel is not None
