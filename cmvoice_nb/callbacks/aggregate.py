@@ -372,21 +372,24 @@ def summarize_aggregate(agg: CallAggregate, by: str | Sequence[str] | None = Non
     out.insert(2, "answer_rate", (out["answered"] / out["calls"]).astype("float64"))
     label = grouped.ngroup().to_numpy(dtype="int64")
     qs = [p / 100 for p in percentiles]
-    stats: dict[str, list[float]] = {}
+    stats: dict[str, list[list[float]]] = {}
+    means: list[float] = []
     for name, table in (("ring", agg.ring), ("talk", agg.talk)):
         seconds, calls = table["seconds"].to_numpy(), table["calls"].to_numpy()
-        row_label = label[table["group"].to_numpy()] if len(table) else np.zeros(0, dtype="int64")
-        per_label = []
-        for k in range(len(out)):
-            mask = row_label == k
-            per_label.append((seconds[mask], calls[mask]))
-        stats[name] = per_label
+        if len(out) == 1:  # one group of groups: every value counts, no selection to copy
+            parts = [(seconds, calls)]
+        else:
+            row_label = label[table["group"].to_numpy()] if len(table) else np.zeros(0, dtype="int64")
+            parts = [(seconds[row_label == k], calls[row_label == k]) for k in range(len(out))]
+        stats[name] = [value_quantiles(s, c, qs) for s, c in parts]
+        if name == "talk":
+            # (s * c).sum(): pairwise summation, and no int->float copy inside a mixed-type dot.
+            means = [float((s * c).sum() / c.sum()) if c.sum() else np.nan for s, c in parts]
     for i, p in enumerate(percentiles):
-        out[f"ring_seconds_p{p}"] = np.array([value_quantiles(s, c, qs)[i] for s, c in stats["ring"]], dtype="float64")
+        out[f"ring_seconds_p{p}"] = np.array([q[i] for q in stats["ring"]], dtype="float64")
     for i, p in enumerate(percentiles):
-        out[f"talk_seconds_p{p}"] = np.array([value_quantiles(s, c, qs)[i] for s, c in stats["talk"]], dtype="float64")
-    out["talk_seconds_mean"] = np.array([float(np.dot(s, c) / c.sum()) if c.sum() else np.nan
-                                         for s, c in stats["talk"]], dtype="float64")
+        out[f"talk_seconds_p{p}"] = np.array([q[i] for q in stats["talk"]], dtype="float64")
+    out["talk_seconds_mean"] = np.array(means, dtype="float64")
     if not keys:
         out.index.name = None
     return out
