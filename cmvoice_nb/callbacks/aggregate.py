@@ -13,7 +13,9 @@ accept the result, giving the same numbers as on the rows:
   merged), computed the way pandas' ``groupby().quantile()`` does;
 * ``talk_seconds_mean``: equal to the last bits of a float (the sum runs in another order).
 
-New callbacks are added with :meth:`CallAggregate.add` without touching the history.
+New callbacks are added with :meth:`CallAggregate.add` without touching the history, and
+:class:`CallHistory` keeps a growing set of calls (a receiver's) with its aggregate, dropping
+redeliveries as :func:`~cmvoice_nb.callbacks.load_callbacks` does.
 """
 from __future__ import annotations
 
@@ -172,7 +174,16 @@ class CallAggregate:
         np.add.at(calls_per_group, mapping[old], new_calls[old])
         groups = self.groups.assign(calls=calls_per_group)
         if fresh:
-            groups = pd.concat([groups, new.groups.iloc[fresh]], ignore_index=True)
+            extra = new.groups.iloc[fresh]
+            for col in ("app", "outcome"):
+                a, b = groups[col], extra[col]
+                if isinstance(a.dtype, pd.CategoricalDtype) and isinstance(b.dtype, pd.CategoricalDtype) \
+                        and a.dtype != b.dtype:
+                    # A batch's categories are its own values: join them so the column stays categorical.
+                    both = a.cat.categories.union(b.cat.categories, sort=False)
+                    groups[col] = a.cat.set_categories(both)
+                    extra = extra.assign(**{col: b.cat.set_categories(both)})
+            groups = pd.concat([groups, extra], ignore_index=True)
             groups["calls"] = groups["calls"].astype("int64")
         hours = np.zeros((len(groups), 24), dtype="int64")
         hours[: len(self.groups)] = self.hours

@@ -258,3 +258,12 @@ def test_a_million_calls_become_a_few_hundred_groups():
     agg = aggregate_calls(calls)
     assert agg.total == n and len(agg.groups) <= 21 * 3 * 3 * 2 + 3 * 3 * 2
     assert len(agg.ring) <= len(agg.groups) * 60  # whole seconds: one line per value and group
+
+
+def test_batches_with_their_own_app_categories_keep_the_app_column_categorical():
+    first = load_callbacks([{"type": "otp-finished", "call-id": "a", "result": {"code": 10}}], warn=False)
+    later = load_callbacks([{"type": "dtmf-finished", "call-id": "b", "result": {"code": 9}}], warn=False)
+    as_category = [f.assign(app=f["app"].astype("category")) for f in (first, later)]
+    agg = aggregate_calls(as_category[0]).add(as_category[1])
+    assert isinstance(agg.groups["app"].dtype, pd.CategoricalDtype)
+    assert summarize(agg, "app")["calls"].to_dict() == {"dtmf": 1, "otp": 1}
