@@ -171,7 +171,10 @@ def summarize(
     calls
         A frame from :func:`load_callbacks` (or anything it loads), or the folder of a dataset
         written by ``save_calls(..., partition_by="day")``: that is summarized on DuckDB
-        without loading it into pandas (same numbers; ``by="country"`` is refused there).
+        without loading it into pandas (same numbers; ``by="country"`` is refused there), or a
+        :class:`~cmvoice_nb.callbacks.aggregate.CallAggregate` from :func:`aggregate_calls`
+        (same numbers, without the rows; overall or ``by`` app or outcome; *tz* is
+        the aggregate's own).
     by
         ``None`` for one overall row, or a column name or list of them: any column of *calls*
         (``"app"``, ``"outcome"``, a column you joined in) or a derived key: ``"hour"`` (hour of
@@ -204,6 +207,8 @@ def summarize(
     """
     from .dataset import is_dataset, summarize_dataset
 
+    if getattr(calls, "__cmvoice_aggregate__", False):  # a CallAggregate (aggregate.py imports this module)
+        return calls.summarize(by, percentiles=percentiles)
     if is_dataset(calls):
         return summarize_dataset(calls, by, tz=tz, percentiles=percentiles, derived_keys=DERIVED_KEYS,
                                  wave_pattern=_WAVE_SUFFIX.pattern, error=AnalysisError)

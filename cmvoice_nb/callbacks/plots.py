@@ -5,6 +5,10 @@ twice in a notebook and nothing leaks in loops; the returned Figure displays
 itself (as a PNG) when it is the value of a notebook cell — so end the line
 without ``;``. Pass ``ax=`` to draw into an existing Axes instead. Library code
 never calls ``plt.show()``.
+
+:func:`plot_outcomes`, :func:`plot_answer_rate_by_hour` and :func:`plot_ring_time` take the calls
+or their :func:`~cmvoice_nb.callbacks.aggregate_calls` aggregate, and draw the same bars from
+either: on a million calls the aggregate draws in the same time as on a thousand.
 """
 from __future__ import annotations
 
@@ -51,6 +55,13 @@ def _empty(ax, message: str = "no callbacks") -> None:
     ax.set_yticks([])
 
 
+def _aggregate(calls: Any) -> Any:
+    """*calls* if it is a :class:`~cmvoice_nb.callbacks.aggregate.CallAggregate`, else None."""
+    from .aggregate import CallAggregate
+
+    return calls if isinstance(calls, CallAggregate) else None
+
+
 def _count_axis(axis: Any) -> None:
     """Ticks at whole numbers only on an axis that counts calls or rows (never "0.6 calls")."""
     from matplotlib.ticker import MaxNLocator
@@ -68,14 +79,22 @@ def plot_outcomes(calls: Any, *, by: str | None = None, ax: Any = None, title: s
     >>> fig.axes[0].get_title()
     'Call outcomes (1 calls)'
     """
-    calls = _calls_frame(calls)
+    agg = _aggregate(calls)
+    if agg is None:
+        calls = _calls_frame(calls)
     fig, ax = _axes(ax, (7, 3.6))
     outcomes = _outcomes()
-    if calls.empty:
+    n_calls = agg.total if agg is not None else len(calls)
+    if not n_calls:
         _empty(ax)
         return fig
     if by is None:
-        counts = calls["outcome"].value_counts().reindex(outcomes, fill_value=0)
+        if agg is not None:
+            from .aggregate import outcome_counts
+
+            counts = outcome_counts(agg)
+        else:
+            counts = calls["outcome"].value_counts().reindex(outcomes, fill_value=0)
         bars = ax.bar(counts.index, counts.to_numpy(), color=[OUTCOME_COLORS.get(o, "#777") for o in counts.index])
         total = int(counts.sum())
         for rect, n in zip(bars, counts.to_numpy()):
@@ -84,12 +103,17 @@ def plot_outcomes(calls: Any, *, by: str | None = None, ax: Any = None, title: s
                             ha="center", va="bottom", fontsize=8, xytext=(0, 2), textcoords="offset points")
         ax.set_ylim(0, max(counts.max(), 1) * 1.25)
     else:
-        from .analysis import _group_keys
+        if agg is not None:
+            from .aggregate import outcome_counts
 
-        frame, _ = _group_keys(calls, by, "UTC")
-        table = pd.crosstab(frame[by].astype("string").fillna("(none)"), frame["outcome"]).reindex(
-            columns=outcomes, fill_value=0
-        )
+            table = outcome_counts(agg, by)
+        else:
+            from .analysis import _group_keys
+
+            frame, _ = _group_keys(calls, by, "UTC")
+            table = pd.crosstab(frame[by].astype("string").fillna("(none)"), frame["outcome"]).reindex(
+                columns=outcomes, fill_value=0
+            )
         bottom = np.zeros(len(table))
         labels = table.index.astype(str)
         for outcome in outcomes:
@@ -102,7 +126,7 @@ def plot_outcomes(calls: Any, *, by: str | None = None, ax: Any = None, title: s
         ax.set_xlabel(by)
     ax.set_ylabel("calls")
     _count_axis(ax.yaxis)
-    ax.set_title(title or f"Call outcomes ({len(calls)} calls)")
+    ax.set_title(title or f"Call outcomes ({n_calls} calls)")
     ax.spines[["top", "right"]].set_visible(False)
     return fig
 
@@ -119,16 +143,28 @@ def plot_answer_rate_by_hour(calls: Any, *, tz: str = "UTC", ax: Any = None, tit
     """
     from matplotlib.ticker import PercentFormatter
 
-    calls = _calls_frame(calls)
+    agg = _aggregate(calls)
     fig, ax = _axes(ax, (8, 3.4))
-    hours = _event_time(calls).dt.tz_convert(tz).dt.hour
-    frame = pd.DataFrame({"hour": hours, "answered": calls["answered"].astype(bool)}).dropna(subset=["hour"])
-    if frame.empty:
-        _empty(ax, "no call times")
-        return fig
-    g = frame.groupby(frame["hour"].astype(int))["answered"]
-    rate = g.mean().reindex(range(24))
-    n = g.size().reindex(range(24), fill_value=0)
+    if agg is not None:
+        from .aggregate import hourly
+
+        n_array, answered_array = hourly(agg, tz)
+        if not n_array.sum():
+            _empty(ax, "no call times")
+            return fig
+        n = pd.Series(n_array, index=range(24))
+        rate = pd.Series(np.divide(answered_array, n_array, out=np.full(24, np.nan), where=n_array > 0),
+                         index=range(24))
+    else:
+        calls = _calls_frame(calls)
+        hours = _event_time(calls).dt.tz_convert(tz).dt.hour
+        frame = pd.DataFrame({"hour": hours, "answered": calls["answered"].astype(bool)}).dropna(subset=["hour"])
+        if frame.empty:
+            _empty(ax, "no call times")
+            return fig
+        g = frame.groupby(frame["hour"].astype(int))["answered"]
+        rate = g.mean().reindex(range(24))
+        n = g.size().reindex(range(24), fill_value=0)
     bars = ax.bar(range(24), rate.fillna(0).to_numpy(), color=OUTCOME_COLORS["Finished"])
     for rect, count in zip(bars, n.to_numpy()):
         if count:
@@ -156,25 +192,42 @@ def plot_ring_time(calls: Any, *, bins: int = 30, ax: Any = None, title: str | N
     >>> plot_ring_time(calls).axes[0].get_xlabel()
     'ring time (s)'
     """
-    calls = _calls_frame(calls)
+    agg = _aggregate(calls)
     fig, ax = _axes(ax, (7, 3.4))
-    ring = calls["ring_seconds"]
-    answered = calls["answered"].astype(bool)
-    values = ring.dropna()
-    if values.empty:
-        _empty(ax, "no ring times")
-        return fig
-    edges = np.histogram_bin_edges(values.to_numpy(dtype=float), bins=bins)
-    data, labels, colors = [], [], []
-    for label, mask, color in (("answered", answered, OUTCOME_COLORS["Finished"]),
-                               ("not answered", ~answered, OUTCOME_COLORS["Cancelled"])):
-        part = ring[mask].dropna().to_numpy(dtype=float)
+    if agg is not None:
+        from .aggregate import ring_parts, value_median
+
+        parts = ring_parts(agg)
+        if not len(agg.ring):
+            _empty(ax, "no ring times")
+            return fig
+        edges = np.histogram_bin_edges(agg.ring["seconds"].to_numpy(dtype=float), bins=bins)
+    else:
+        calls = _calls_frame(calls)
+        ring = calls["ring_seconds"]
+        answered = calls["answered"].astype(bool)
+        values = ring.dropna()
+        if values.empty:
+            _empty(ax, "no ring times")
+            return fig
+        edges = np.histogram_bin_edges(values.to_numpy(dtype=float), bins=bins)
+    data, weights, labels, colors = [], [], [], []
+    for label, flag, color in (("answered", True, OUTCOME_COLORS["Finished"]),
+                               ("not answered", False, OUTCOME_COLORS["Cancelled"])):
+        if agg is not None:
+            part, counts = parts[flag]
+            median = value_median(part, counts)
+        else:
+            part = ring[answered if flag else ~answered].dropna().to_numpy(dtype=float)
+            counts = np.ones(len(part))
+            median = np.median(part) if part.size else np.nan
         if part.size:
             data.append(part)
-            labels.append(f"{label} (median {np.median(part):.1f} s)")
+            weights.append(counts.astype(float))
+            labels.append(f"{label} (median {median:.1f} s)")
             colors.append(color)
     # Stacked, so the bar height is the number of calls in that ring-time bin.
-    ax.hist(data, bins=edges, stacked=True, color=colors, label=labels)
+    ax.hist(data, bins=edges, weights=weights, stacked=True, color=colors, label=labels)
     ax.legend(frameon=False, fontsize=8)
     ax.set_xlabel("ring time (s)")
     ax.set_ylabel("calls")

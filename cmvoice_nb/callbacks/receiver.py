@@ -312,12 +312,13 @@ class CallbackReceiver:
         """
         return self.app.wait_for(n, timeout=timeout)
 
-    def records(self) -> list[dict]:
+    def records(self, *, start: int = 0) -> list[dict]:
         """Copies of the records kept in memory (callback keys plus ``received-at``), in arrival order.
 
+        ``start=n`` skips the first *n*: a watcher that already has them takes only what is new.
         Empty when the receiver was made with ``keep_in_memory=False``.
         """
-        return self.app.records()
+        return self.app.records(start=start)
 
     def frame(self):
         """What arrived so far as a typed DataFrame (see :func:`load_callbacks`).

@@ -433,10 +433,10 @@ class CallbackApp:
                 self._arrived.wait(left)
             return self._count
 
-    def records(self) -> list[dict]:
-        """Copies of the records kept in memory, in arrival order (empty unless ``keep_in_memory``)."""
+    def records(self, *, start: int = 0) -> list[dict]:
+        """Copies of the records kept in memory, in arrival order, from the *start*-th on (empty unless ``keep_in_memory``)."""
         with self._lock:
-            return [dict(r) for r in self._records]
+            return [dict(r) for r in self._records[start:]]
 
     def log_files(self) -> list[Path]:
         """The log files written so far (all dated files when rotating)."""

@@ -157,10 +157,12 @@ class AudioPrep(App):
                 data = bytes(item["content"])
                 dst = root / (Path(name).stem + ".wav")
                 try:
-                    report = convert_prompt(data, dst, **self.options())
+                    # name=: the library's errors and the report's source name the upload, never <bytes>.
+                    report = convert_prompt(data, dst, name=name, **self.options())
                 except Exception as exc:  # one bad file must not stop the others
-                    # The library sees bytes; the operator knows the file by its name.
-                    reason = plain_error(exc).replace("<bytes>: ", "").replace("<bytes>", name)
+                    reason = plain_error(exc)
+                    if reason.startswith(f"{name}: "):  # the row already shows the name
+                        reason = reason[len(name) + 2:]
                     failed.append(name)
                     self.file_rows.append(self.file_row(name, None, None, error=reason))
                     show(self.out, self.file_rows[-1])

@@ -35,6 +35,7 @@ from typing import Any
 
 import ipywidgets as W
 
+from ..spec import DEFAULT_RATE
 from ._common import BAD, MUTED, NONE_LABEL, OK, WARN, App, clear, say, show, table
 
 logger = logging.getLogger(__name__)
@@ -294,7 +295,7 @@ class Campaign(App):
                  region: str | None = "NL", columns: dict[str, Any] | None = None,
                  defaults: dict[str, Any] | None = None,
                  audio_root: str | os.PathLike | None = None, spelling_root: str | os.PathLike | None = None,
-                 drop_duplicates: bool = False, rate: float = 5.0, calling_hours: str | None = None,
+                 drop_duplicates: bool = False, rate: float = DEFAULT_RATE, calling_hours: str | None = None,
                  days: str = "mon-fri", wait: bool = True, suppress: str | os.PathLike | None = None,
                  allowed_countries: str | None = None, prices: str | os.PathLike | None = None) -> None:
         from ..spec import APPS, DEFAULT_BASE_URL, TOKEN_ENV

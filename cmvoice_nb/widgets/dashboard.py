@@ -22,63 +22,60 @@ logger = logging.getLogger(__name__)
 ALL = "all"
 #: How often a running receiver is polled for new callbacks.
 _POLL_S = 1.0
+#: Positions of the Plots and Funnel tabs: they are drawn when shown.
+_PLOTS_TAB, _FUNNEL_TAB = 1, 2
 
 
 def funnel_scope(results: Any, calls: Any, *, start: dt.date | None = None, end: dt.date | None = None,
                  app: str | None = None, outcome: str | None = None) -> tuple[Any, Any, list[str]]:
     """The results rows and callbacks a funnel under these filters compares, and notes saying so.
 
-    Both sides get the same dates: callbacks by ``started_on``, results rows by ``sent_at``
-    (rows never sent have none and stay). The app filter narrows the callbacks; the outcome
-    filter is left out, because the funnel's later stages are outcomes themselves.
+    The library's :func:`~cmvoice_nb.callbacks.scope_results` for the dates, after the app
+    filter on the callbacks. The outcome filter is left out, because the funnel's later stages
+    are outcomes themselves.
     """
-    import pandas as pd
+    from ..callbacks import scope_results
 
-    notes = []
-    scoped_calls = filter_calls(calls, start=start, end=end, app=app)
-    scoped = results
-    if (start is not None or end is not None) and "sent_at" in results.columns:
-        sent = pd.to_datetime(results["sent_at"], utc=True, errors="coerce")
-        day = sent.dt.date
-        keep = sent.isna().to_numpy()
-        inside = pd.Series(True, index=results.index)
-        if start is not None:
-            inside &= (day >= start).fillna(False)
-        if end is not None:
-            inside &= (day <= end).fillna(False)
-        scoped = results[keep | inside.to_numpy(dtype=bool)]
-        notes.append(f"{len(scoped)} of {len(results)} results rows sent in the chosen dates (or never sent)")
+    rows, scoped_calls, notes = scope_results(results, filter_calls(calls, app=app), since=start, until=end)
     if outcome not in (None, ALL):
         notes.append("the outcome filter does not apply here: the funnel's stages are the outcomes")
-    return scoped, scoped_calls, notes
+    return rows, scoped_calls, notes
 
 
 def filter_calls(calls: Any, *, start: dt.date | None = None, end: dt.date | None = None,
                  app: str | None = None, outcome: str | None = None) -> Any:
-    """Rows of *calls* started within [start, end] (UTC dates, inclusive), of *app* and *outcome*.
+    """Rows of *calls* within [start, end] (UTC dates, inclusive), of *app* and *outcome*.
 
-    ``None`` (or ``"all"``) leaves a filter out. Returns a new frame; *calls* is not modified.
+    The dates are those of :func:`~cmvoice_nb.callbacks.scope_results`: when the call started
+    (else ended, else arrived); a call with no time at all is kept. ``None`` (or ``"all"``)
+    leaves a filter out; *end* before *start* keeps nothing. Returns a new frame; *calls* is not
+    modified. The dashboard itself filters :func:`~cmvoice_nb.callbacks.aggregate_calls`'
+    aggregate the same way.
 
     Examples
     --------
     >>> import pandas as pd
-    >>> calls = pd.DataFrame({"app": ["otp", "dtmf"], "outcome": ["Finished", "Failed"],
+    >>> calls = pd.DataFrame({"app": ["otp", "dtmf"], "outcome": ["Finished", "Failed"], "answered": [True, False],
     ...                       "started_on": pd.to_datetime(["2024-01-01", "2024-01-02"], utc=True)})
     >>> filter_calls(calls, app="otp")["outcome"].tolist()
     ['Finished']
+    >>> filter_calls(calls, start=dt.date(2024, 1, 2))["app"].tolist()
+    ['dtmf']
     """
-    keep = calls.index == calls.index  # all True, aligned
-    if app not in (None, ALL):
-        keep &= (calls["app"] == app).fillna(False).to_numpy()
-    if outcome not in (None, ALL):
-        keep &= (calls["outcome"].astype("string") == outcome).fillna(False).to_numpy()
+    import pandas as pd
+
+    from ..callbacks import scope_results
+
+    if start is not None and end is not None and end < start:
+        return calls.iloc[0:0].copy()  # an empty period: no call, as the dashboard says
     if start is not None or end is not None:
-        day = calls["started_on"].dt.tz_convert("UTC").dt.date
-        if start is not None:
-            keep &= (day >= start).fillna(False).to_numpy()
-        if end is not None:
-            keep &= (day <= end).fillna(False).to_numpy()
-    return calls[keep].copy()
+        _rows, calls, _notes = scope_results(pd.DataFrame(), calls, since=start, until=end)
+    keep = pd.Series(True, index=calls.index)
+    if app not in (None, ALL):
+        keep &= (calls["app"].astype("string") == app).fillna(False).astype(bool)
+    if outcome not in (None, ALL):
+        keep &= (calls["outcome"].astype("string") == outcome).fillna(False).astype(bool)
+    return calls[keep.to_numpy(dtype=bool)].copy()
 
 
 class CallbackDashboard(App):
@@ -102,8 +99,22 @@ class CallbackDashboard(App):
     calls, filtered, summary, funnel
         The loaded callbacks, the filtered view, ``summarize(filtered)`` and the funnel of the
         same filtered calls (see :func:`funnel_scope`).
+    history, view
+        The calls as a :class:`~cmvoice_nb.callbacks.aggregate.CallHistory` (new callbacks are
+        appended, duplicates dropped) and the aggregate of the filtered calls.
     plots
-        The grid of plot images.
+        The grid of plot images, drawn when the Plots tab is shown (and redrawn while it is).
+        The funnel likewise is computed and drawn when its tab is shown (or :attr:`funnel` is
+        read); a funnel problem (results unreadable, no call in common) then joins the status.
+
+    Notes
+    -----
+    The calls are aggregated once per change of data (:func:`~cmvoice_nb.callbacks.aggregate_calls`);
+    a filter change summarizes and plots the filtered aggregate, so it takes about as long on
+    a million callbacks as on a thousand. A running receiver's new callbacks are added to the
+    aggregate, never re-reading the history; :attr:`filtered` is computed from the rows only
+    when read. The funnel needs the rows: it is computed when its tab is shown, and again only
+    when the dates, the app or the data change (not for the outcome filter).
     """
 
     _control_names = ("log_path", "results_path", "start", "stop", "load", "refresh", "url", "date_from",
@@ -118,14 +129,21 @@ class CallbackDashboard(App):
         self._results_frame = results if results is not None and not isinstance(results, (str, os.PathLike)) else None
         self._host, self._port = host, port
         self.receiver = None
-        self.calls = None
-        self.filtered = None
+        self.history = None
+        self.view = None
         self.summary = None
-        self.funnel = None
+        self._funnel: Any = None
+        self._funnel_stale = False
+        self._status_base = ""
+        self._filtered: tuple[Any, Any] = (None, None)
+        self._funnel_cache: tuple[Any, Any] = (None, None)
+        self._results_cache: tuple[Any, Any] = (None, None)
         self._watch_stop = threading.Event()
+        self._data_lock = threading.RLock()
         self._seen = -1
+        self._taken = 0  # receiver records already in the history
         self._loaded_from: Path | None = None
-        self._loaded = None
+        self._loaded_stamp: Any = None
 
         self.log_path = W.Text(value=str(log), description="Callback log", style=style, layout=W.Layout(width="36em"))
         self.results_path = W.Text(value=str(results) if isinstance(results, (str, os.PathLike)) else "",
@@ -153,6 +171,10 @@ class CallbackDashboard(App):
         for i, title in enumerate(("Summary", "Plots", "Funnel")):
             tabs.set_title(i, title)
         self.tabs = tabs
+        # Drawing three figures costs more than all the counting, and the funnel joins rows:
+        # both are drawn when their tab is seen.
+        self._plots_stale = False
+        tabs.observe(self.guard(self._on_tab, action="plots"), names="selected_index")
 
         busy = [self.start, self.load, self.refresh]
         self.start.on_click(self.action("start receiver", self._start_receiver, busy=[self.load],
@@ -190,8 +212,8 @@ class CallbackDashboard(App):
                                          port=self._port).start()
         self.url.value = self.receiver.url
         self.start.disabled, self.stop.disabled = True, False
-        self._seen = 0  # loaded calls stay until the receiver has something new
-        shown = f"; {len(self.calls)} loaded calls stay shown" if self.calls is not None else "; no callbacks yet"
+        self._seen, self._taken = 0, 0  # loaded calls stay until the receiver has something new
+        shown = f"; {len(self.history)} loaded calls stay shown" if self.history is not None else "; no callbacks yet"
         self.set_status("receiving: copy the URL above into callback-url (the simulator reaches it directly; "
                         f"the real provider needs a tunnel){shown}", colour=OK)
         self._watch_stop.clear()
@@ -211,21 +233,21 @@ class CallbackDashboard(App):
                             colour=MUTED)
         self.start.disabled, self.stop.disabled = False, True
 
-    def _received(self) -> Any:
-        """Loaded calls plus what the receiver got; one log re-read when it writes the loaded file."""
+    def _take_new(self) -> None:
+        """Append what the receiver got since last time to the history (the history is not re-read)."""
         from ..callbacks import load_callbacks
+        from ..callbacks.aggregate import CallHistory
 
         rx = self.receiver
         if rx is None:
-            return self.calls
-        if self._loaded is None:
-            return rx.frame()
-        log = Path(self.log_path.value).expanduser()
-        if self._loaded_from is not None and log.resolve() == self._loaded_from:
-            return load_callbacks(log, warn=False)
-        import pandas as pd
-
-        return pd.concat([self._loaded, rx.frame()], ignore_index=True)
+            return
+        records = rx.records(start=self._taken)
+        with self._data_lock:
+            self._taken += len(records)
+            if self.history is None:
+                self.history = CallHistory()
+            if records:
+                self.history.append(load_callbacks(records, warn=False))
 
     def _watch(self) -> None:
         # Refresh when new callbacks arrived; from a thread, so no `with out:` anywhere below.
@@ -235,7 +257,7 @@ class CallbackDashboard(App):
                 return
             if rx.count != self._seen:
                 self._seen = rx.count
-                self.calls = self._received()
+                self._take_new()
                 self.render()
 
     def close(self) -> None:
@@ -245,17 +267,31 @@ class CallbackDashboard(App):
     # -- loading ---------------------------------------------------------------------------------
     def _load(self) -> None:
         from ..callbacks import load_callbacks
+        from ..callbacks.aggregate import CallHistory
 
         path = Path(self.log_path.value).expanduser()
-        self.calls = load_callbacks(path, warn=False)
-        self._loaded, self._loaded_from = self.calls, path.resolve()
-        report = self.calls.attrs.get("load_report")
+        stamp = _log_stamp(path)
+        if self._loaded_from == path.resolve() and stamp is not None and stamp == self._loaded_stamp \
+                and self.receiver is None and self.history is not None:
+            # Nothing was written since the last load: no need to read a million lines again.
+            say(self.out, f"{path.name} is unchanged since it was loaded ({len(self.history)} callbacks)")
+            self.render()
+            return
+        calls = load_callbacks(path, warn=False)
+        with self._data_lock:
+            self.history = CallHistory(calls)
+            self._loaded_from, self._loaded_stamp = path.resolve(), stamp
+            if self.receiver is not None:
+                self._taken = 0  # the new history holds none of the receiver's callbacks
+        report = calls.attrs.get("load_report")
         if report is not None:
             skipped = f", {len(report.bad_lines)} bad lines skipped" if report.bad_lines else ""
             say(self.out, f"loaded {report.rows} callbacks from {path.name} "
                           f"({report.duplicates_removed} duplicates removed{skipped})")
             for line in report.problems():
                 say(self.out, "  " + line)
+        if self.receiver is not None:
+            self._take_new()
         self.render()
 
     def _on_load(self, _button: Any = None) -> None:  # kept for scripts
@@ -263,7 +299,7 @@ class CallbackDashboard(App):
 
     def _refresh(self) -> None:
         if self.receiver is not None:
-            self.calls = self._received()
+            self._take_new()
             self.render()
         else:
             self._load()
@@ -272,12 +308,42 @@ class CallbackDashboard(App):
         self.refresh.click()
 
     def results(self) -> Any:
-        """The campaign results for the funnel: the frame given, or the CSV named in the field."""
+        """The campaign results for the funnel: the frame given, or the CSV named in the field.
+
+        The CSV is read again only when it changed (its size or modification time).
+        """
         from ..callbacks import load_results
 
         if self.results_path.value.strip():
-            return load_results(Path(self.results_path.value).expanduser())
+            path = Path(self.results_path.value).expanduser()
+            key = (str(path.resolve()), _log_stamp(path))
+            if key[1] is None or self._results_cache[0] != key:
+                self._results_cache = (key, load_results(path))
+            return self._results_cache[1]
         return self._results_frame
+
+    # -- the data ------------------------------------------------------------------------------
+    @property
+    def calls(self) -> Any:
+        """Every callback loaded or received (None before any)."""
+        return self.history.calls if self.history is not None else None
+
+    @calls.setter
+    def calls(self, frame: Any) -> None:
+        from ..callbacks.aggregate import CallHistory
+
+        with self._data_lock:
+            self.history = CallHistory(frame) if frame is not None else None
+
+    @property
+    def filtered(self) -> Any:
+        """The loaded calls under the current filters (computed from the rows when read)."""
+        if self.history is None:
+            return None
+        key = (self.history, self.history.version, tuple(sorted(self.filters().items())))
+        if self._filtered[0] != key:
+            self._filtered = (key, filter_calls(self.history.calls, **self.filters()))
+        return self._filtered[1]
 
     # -- analysis --------------------------------------------------------------------------------
     def filters(self) -> dict[str, Any]:
@@ -286,51 +352,117 @@ class CallbackDashboard(App):
                 "app": self.app.value, "outcome": self.outcome.value}
 
     def render(self) -> None:
-        """Recompute the filtered view, summary, plots and funnel, and redraw them."""
+        """Filter the aggregate; redraw the summary, plots and funnel."""
         from ..callbacks import summarize
 
-        if self.calls is None:
-            return
-        self.filtered = filter_calls(self.calls, **self.filters())
-        self.summary = summarize(self.filtered)
+        with self._data_lock:
+            history = self.history
+            if history is None:
+                return
+            f = self.filters()
+            if f["start"] is not None and f["end"] is not None and f["end"] < f["start"]:
+                self._no_period()
+                return
+            self.view = history.aggregate.select(since=f["start"], until=f["end"], app=f["app"], outcome=f["outcome"])
+        self.summary = summarize(self.view)
         clear(self.summary_out)
-        n = len(self.filtered)
+        n, total = self.view.total, len(history)
         if n:
             show(self.summary_out, table(self.summary, caption="All shown calls", failures_first=False))
-            show(self.summary_out, table(summarize(self.filtered, by="app"), caption="Per app",
+            show(self.summary_out, table(summarize(self.view, by="app"), caption="Per app",
                                          failures_first=False))
         else:
-            say(self.summary_out, f"No calls match these filters ({len(self.calls)} loaded): widen the dates "
+            say(self.summary_out, f"No calls match these filters ({total} loaded): widen the dates "
                                   "or choose 'all'.")
-        self._render_plots()
-        funnel_problem = self._render_funnel()
         rate = self.summary["answer_rate"].iloc[0] if len(self.summary) else float("nan")
         rate_text = "n/a" if rate != rate else f"{rate:.0%}"
-        text = f"{n} of {len(self.calls)} calls shown; answer rate {rate_text}"
-        if funnel_problem:
-            text += f" — funnel: {funnel_problem}"
-        self.set_status(text, colour=WARN if funnel_problem else "#1f2328")
+        self._status_base = f"{n} of {total} calls shown; answer rate {rate_text}"
+        self.set_status(self._status_base)
+        self._plots_stale = self._funnel_stale = True
+        if self.tabs.selected_index == _PLOTS_TAB:
+            self._render_plots()
+        elif self.tabs.selected_index == _FUNNEL_TAB:
+            self._update_funnel()
+
+    def _no_period(self) -> None:
+        """From after To: nothing matches; say so everywhere instead of showing the last view."""
+        text = "The From date is after the To date: no calls match; swap or widen the dates."
+        self.view, self.summary, self._funnel = None, None, None
+        self._plots_stale = self._funnel_stale = False
+        clear(self.summary_out)
+        say(self.summary_out, text)
+        self.plots.children = []
+        self.plots_note.value = f"<i>{text}</i>"
+        clear(self.funnel_out)
+        say(self.funnel_out, text)
+        self.set_status(text, colour=WARN)
+
+    def _on_tab(self, change: dict) -> None:
+        if self.view is None:
+            return
+        if change.get("new") == _PLOTS_TAB and self._plots_stale:
+            self._render_plots()
+        elif change.get("new") == _FUNNEL_TAB and self._funnel_stale:
+            self._update_funnel()
+
+    @property
+    def funnel(self) -> Any:
+        """The funnel of the filtered calls (None without results); computed now if the Funnel tab has not been shown."""
+        if self._funnel_stale and self.view is not None:
+            self._update_funnel()
+        return self._funnel
+
+    def _update_funnel(self) -> None:
+        problem = self._render_funnel()
+        if problem:
+            self.set_status(f"{self._status_base} — funnel: {problem}", colour=WARN)
 
     def _render_plots(self) -> None:
+        """Draw the plots of the filtered aggregate (when the Plots tab is shown)."""
         from ..callbacks import plot_answer_rate_by_hour, plot_outcomes, plot_ring_time
 
-        if not len(self.filtered):
+        self._plots_stale = False
+        if not self.view.total:
             self.plots.children = []
             self.plots_note.value = "<i>No calls match these filters: nothing to plot.</i>"
             return
         self.plots_note.value = ""
         images = []
         for plot in (plot_outcomes, plot_answer_rate_by_hour, plot_ring_time):
-            images.append(W.Image(value=figure_png(plot(self.filtered)), format="png",
+            images.append(W.Image(value=figure_png(plot(self.view)), format="png",
                                   layout=W.Layout(width="100%", height="auto")))
         self.plots.children = images
 
+    def _scoped_funnel(self, results: Any) -> tuple[Any, int, int, list[str]]:
+        """(funnel, callbacks compared, results rows compared, notes) under the current filters.
+
+        The funnel works on rows: it is computed again only when the data, the results, the
+        dates or the app change (the outcome filter does not apply to it).
+        """
+        from ..callbacks.analysis import funnel
+
+        f = self.filters()
+        history = self.history
+        # The data objects themselves, compared by identity (an id() could be reused by a re-read CSV).
+        data, key = (history, results), (history.version, f["start"], f["end"], f["app"])
+        cached = self._funnel_cache[0]
+        if cached is None or not (all(a is b for a, b in zip(cached[0], data)) and cached[1] == key):
+            calls = filter_calls(history.calls, app=f["app"]) if f["app"] not in (None, ALL) else history.calls
+            result = funnel(results, calls, since=f["start"], until=f["end"])
+            n_calls = len(result.unmatched_callbacks) + (len(result.calls) if result.calls is not None else 0)
+            self._funnel_cache = ((data, key), (result, n_calls, len(result.rows)))
+        result, n_calls, n_rows = self._funnel_cache[1]
+        notes = list(result.notes)
+        if f["outcome"] not in (None, ALL):
+            notes.append("the outcome filter does not apply here: the funnel's stages are the outcomes")
+        return result, n_calls, n_rows, notes
+
     def _render_funnel(self) -> str:
         """Draw the funnel of the filtered calls; return a short problem to flag, or ''."""
-        from ..callbacks import funnel, plot_funnel
+        from ..callbacks import plot_funnel
 
         clear(self.funnel_out)
-        self.funnel = None
+        self._funnel, self._funnel_stale = None, False
         try:
             results = self.results()
         except Exception as exc:  # the log loaded: say what is wrong with the results, keep the calls
@@ -341,46 +473,56 @@ class CallbackDashboard(App):
         if results is None:
             say(self.funnel_out, "Give a campaign's results CSV to follow its rows from sending to answer.")
             return ""
-        scoped, calls, notes = funnel_scope(results, self.calls, **self.filters())
         try:
-            self.funnel = funnel(scoped, calls)
+            self._funnel, n_calls, n_rows, notes = self._scoped_funnel(results)
         except Exception as exc:  # e.g. a results file with rows the funnel cannot read: calls stay shown
             from ._common import plain_error
 
             say(self.funnel_out, f"No funnel from these results: {plain_error(exc)}")
             return "results CSV unreadable"
-        matched = len(self.funnel.calls) if self.funnel.calls is not None else int(self.funnel.rows["callbacks"].sum())
+        result = self._funnel
+        matched = len(result.calls) if result.calls is not None else int(result.rows["callbacks"].sum())
         problem = ""
-        if len(calls) and matched == 0:
+        if n_calls and matched == 0:
             problem = "results and callbacks do not overlap"
             from IPython.display import HTML
 
             show(self.funnel_out, HTML(
-                f"<div style='color:{BAD};font-weight:bold'>None of the {len(calls)} callbacks belongs to these "
-                f"{len(scoped)} results rows: check that the results CSV is this campaign's (and the dates).</div>"))
-        for note in [f"Same filter as the summary: {len(calls)} callbacks, {len(scoped)} results rows."] + notes:
+                f"<div style='color:{BAD};font-weight:bold'>None of the {n_calls} callbacks belongs to these "
+                f"{n_rows} results rows: check that the results CSV is this campaign's (and the dates).</div>"))
+        for note in [f"Same filter as the summary: {n_calls} callbacks, {n_rows} results rows."] + notes:
             say(self.funnel_out, note)
-        show(self.funnel_out, table(self.funnel.stages, caption="Funnel", failures_first=False))
-        show(self.funnel_out, W.Image(value=figure_png(plot_funnel(self.funnel)), format="png",
+        show(self.funnel_out, table(result.stages, caption="Funnel", failures_first=False))
+        show(self.funnel_out, W.Image(value=figure_png(plot_funnel(result)), format="png",
                                       layout=W.Layout(max_width="720px")))
         return problem
 
 
+def _log_stamp(path: Path) -> Any:
+    """What changes when a log (file, folder or glob) is written to: names, sizes, times; None if unknown."""
+    try:
+        if path.is_file():
+            files = [path]
+        elif path.is_dir():
+            files = sorted(p for p in path.iterdir() if p.is_file())
+        else:
+            return None
+        return tuple((str(p), p.stat().st_size, p.stat().st_mtime_ns) for p in files)
+    except OSError:
+        return None
+
+
 def figure_png(fig: Any) -> bytes:
-    """PNG bytes of a matplotlib figure, count axes with whole-number ticks; the figure is closed."""
+    """PNG bytes of a matplotlib figure; the figure is closed.
+
+    Count axes already have whole-number ticks (the library's plots set them). The figures are
+    laid out by matplotlib ("constrained"), so no second, "tight" layout pass is made here.
+    """
     import io
 
     import matplotlib.pyplot as plt
-    from matplotlib.ticker import MaxNLocator
 
-    for ax in fig.axes:
-        label = (ax.get_ylabel() or "").lower()
-        if label in ("calls", "count", "rows") or label.startswith("calls"):
-            # A count is never 0.6 calls.
-            ax.yaxis.set_major_locator(MaxNLocator(integer=True))
-        if (ax.get_xlabel() or "").lower() in ("calls", "rows", "campaign rows"):
-            ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=90, bbox_inches="tight")
+    fig.savefig(buf, format="png", dpi=90)
     plt.close(fig)
     return buf.getvalue()

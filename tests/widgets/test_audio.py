@@ -44,6 +44,7 @@ def test_converting_uploads_equals_convert_prompt_and_clears_the_upload(tmp_path
     report = app.reports["Hello There.wav"]
     assert app.last_error is None
     assert report.ok and report.problems == direct.problems
+    assert report.source == "Hello There.wav"  # the upload's name, not <bytes>
     assert (tmp_path / "prompts" / "Hello There.wav").read_bytes() == (tmp_path / "direct.wav").read_bytes()
     assert app.upload.value == ()  # the recording's bytes are gone from the widget state
     assert "1 converted" in app.status.value
@@ -57,7 +58,8 @@ def test_a_bad_upload_is_reported_and_the_others_still_convert(tmp_path):
     assert "1 failed (notes.wav)" in app.status.value
     rows = [o["data"]["text/plain"] for o in app.out.outputs]
     assert len(rows) == 2  # one compact row per file, nothing else
-    assert "<bytes>" not in app.status.value
+    assert "<bytes>" not in app.status.value and "<bytes>" not in str(rows)
+    assert app.reports["ok.wav"].source == "ok.wav"
     assert list(app.reports) == ["ok.wav"]
     assert (tmp_path / "prompts" / "ok.wav").exists()
     assert app.upload.value == ()

@@ -463,3 +463,12 @@ def test_bad_calling_hours_are_said_in_the_forms_words_and_nothing_is_sent(peopl
     app.wait(30)
     assert "Calling hours: start time 25:00" in app.status.value and "calling_hours=" not in app.status.value
     assert simulator.placed_count() == 0 and not app.send.disabled
+
+
+def test_the_default_rate_is_the_senders_single_value(tmp_path):
+    import inspect
+
+    from cmvoice_nb import spec
+
+    assert inspect.signature(Campaign.__init__).parameters["rate"].default is spec.DEFAULT_RATE
+    assert Campaign(name="r", journal_dir=tmp_path).rate.value == spec.DEFAULT_RATE
