@@ -199,7 +199,7 @@ def test_spelling_set_in_every_state(lab, wide_page, screenshots):
 
 CAMPAIGN = '''from pathlib import Path
 import pandas as pd
-from cmvoice_nb.sandbox import Simulator, SIMULATOR_TOKEN
+from cmvoice_nb.simulator import Simulator, SIMULATOR_TOKEN
 from cmvoice_nb.widgets import Campaign
 
 WORK = Path("../build/states/campaign"); WORK.mkdir(parents=True, exist_ok=True)
@@ -255,7 +255,7 @@ from pathlib import Path
 import pandas as pd
 import cmvoice_nb.callbacks as callbacks
 from cmvoice_nb.campaign import results_to_csv, send_campaign
-from cmvoice_nb.sandbox import Simulator
+from cmvoice_nb.simulator import Simulator
 from cmvoice_nb.widgets import CallbackDashboard
 
 WORK = Path("../build/states/dashboard"); WORK.mkdir(parents=True, exist_ok=True)

@@ -267,7 +267,7 @@ def test_buttons_that_would_conflict_are_disabled_while_sending(tmp_path, simula
 
 
 def test_no_request_reaches_the_real_api_before_the_campaign_name_is_typed(people, tmp_path, no_token_env):
-    from cmvoice_nb.sandbox import Simulator
+    from cmvoice_nb.simulator import Simulator
 
     # A real HTTP server on loopback standing in for the provider; it counts every request.
     with Simulator(seed=4, token=SECRET) as provider:
