@@ -76,6 +76,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import itertools
 import json
 import logging
 import operator
@@ -173,6 +174,9 @@ WAL_SIZE_LIMIT = 64 * 2**20
 #: Batches of at least this many rows are registered with the secondary indexes dropped and
 #: rebuilt after the insert (measured in ``bench/journal.py``: faster from about this size on).
 BULK_ROWS = 20_000
+#: Rows read and written at a time when a campaign's first rows are registered (memory: a
+#: million-row list is never a million tuples at once).
+REGISTER_CHUNK = 50_000
 #: The secondary indexes a bulk registration rebuilds, and their definitions (as in ``_SCHEMA``).
 _BULK_INDEXES = ("callees_by_number", "rows_one_per_wave")
 _BULK_INDEX_SQL = tuple(s.strip() for s in _SCHEMA.split(";")
@@ -667,70 +671,123 @@ class Journal:
         the instruction id. Rows already in the journal are left untouched. Returns how many
         were added.
 
-        *rows* may be any iterable (a generator: only the tuples written are held). The batch
-        is one transaction: after a crash it is either all in the journal or not at all.
+        *rows* may be any iterable. The batch is one transaction: after a crash it is either all
+        in the journal or not at all. The first registration of a campaign (the big one: a whole
+        list) is read and written :data:`REGISTER_CHUNK` rows at a time, so a million rows never
+        sit in memory as a million tuples; rows given in instruction-id order (as
+        ``send_campaign`` gives them) then fill every index at its end.
         """
         now = iso_utc()  # one stamp for the batch: one transaction, one moment
-        full = []
-        own_rows = True  # every row is its own base (a wave-1 list): no (row, wave) clash but a repeated id
-        for item in rows:
-            if len(item) == 7:  # send_campaign's shape: no padding per row of a million
-                iid, label, callee, h, payload, wave, base = item
-            else:
-                iid, label, callee, h, payload, wave, base = (tuple(item) + (None, None, None))[:7]
-            base = base or iid
-            own_rows = own_rows and base == iid
-            full.append((campaign, iid, label, callee, h, now, int(wave or 1), base,
-                         None if payload is None else bytes(payload)))
-        if not full:
-            return 0
+        tuples = (self._row_tuple(campaign, now, item) for item in rows)
         with self._tx() as c:
-            try:
-                self._refuse_second_attempt(c, campaign, full)
-            except UnicodeEncodeError as exc:
-                raise self._unicode_error(campaign, full) from exc
-            bulk = len(full) >= BULK_ROWS
+            if c.execute("SELECT 1 FROM rows WHERE campaign = ? LIMIT 1", (campaign,)).fetchone() is not None:
+                full = list(tuples)  # a campaign with records: checked against them as one batch
+                if not full:
+                    return 0
+                return self._insert_batch(c, campaign, full)
+            return self._insert_fresh(c, campaign, tuples)
+
+    @staticmethod
+    def _row_tuple(campaign: str, now: str, item: tuple) -> tuple:
+        if len(item) == 7:  # send_campaign's shape: no padding per row of a million
+            iid, label, callee, h, payload, wave, base = item
+        else:
+            iid, label, callee, h, payload, wave, base = (tuple(item) + (None, None, None))[:7]
+        return (campaign, iid, label, callee, h, now, int(wave or 1), base or iid,
+                None if payload is None else bytes(payload))
+
+    def _insert_batch(self, c: sqlite3.Connection, campaign: str, full: list) -> int:
+        """Insert one batch of row tuples for a campaign that has records (checked as a whole)."""
+        try:
+            self._refuse_second_attempt(c, campaign, full)
+        except UnicodeEncodeError as exc:
+            raise self._unicode_error(campaign, full) from exc
+        bulk = len(full) >= BULK_ROWS
+        if bulk:
+            # Filling a table and then indexing it is cheaper than keeping two secondary
+            # B-trees sorted row by row. The unique (row, wave) index goes too, so what it
+            # would have ignored is dropped here first: the first attempt of a (row, wave)
+            # in the batch wins, as INSERT OR IGNORE with the index in place does.
+            seen: set = set()
+            kept = []
+            for r in full:
+                if (r[7], r[6]) not in seen:
+                    seen.add((r[7], r[6]))
+                    kept.append(r)
+            # In key order, every primary-key B-tree (rows, callees) grows at its end instead of
+            # being split all over: a shuffled list inserts several times faster sorted. Stable, so
+            # the first of two equal ids still wins as before; nothing reads rows in rowid order.
+            kept.sort(key=operator.itemgetter(1))
+            full = kept
+            for name in _BULK_INDEXES:
+                c.execute(f"DROP INDEX IF EXISTS {name}")
+        added = self._write(c, campaign, full)
+        if bulk:
+            for statement in _BULK_INDEX_SQL:
+                c.execute(statement)
+        return added
+
+    def _insert_fresh(self, c: sqlite3.Connection, campaign: str, tuples: Iterator[tuple]) -> int:
+        """Insert the first rows of a campaign, :data:`REGISTER_CHUNK` at a time (nothing to check them against).
+
+        Within the batch the first attempt of a (row, wave) wins, as INSERT OR IGNORE with the
+        unique index in place would decide: a row that is its own base (every row of a wave-1
+        list) can only clash through its id, which the primary key settles; other rows are
+        remembered by (base, wave), and looked up by id among the rows already written.
+        """
+        chunk = list(itertools.islice(tuples, max(REGISTER_CHUNK, BULK_ROWS)))
+        if not chunk:
+            return 0
+        bulk = len(chunk) >= BULK_ROWS
+        if bulk:
+            for name in _BULK_INDEXES:
+                c.execute(f"DROP INDEX IF EXISTS {name}")
+        bases: set = set()  # (base, wave) of the rows written that are not their own base
+        added = 0
+        while chunk:
+            kept, here = [], {}
+            for r in chunk:
+                iid, wave, base = r[1], r[6], r[7]
+                if base == iid:
+                    if (iid, wave) in bases:
+                        continue  # a later row would be a second attempt of a (row, wave) in the batch
+                    here.setdefault(iid, wave)
+                else:
+                    if (base, wave) in bases or here.get(base) == wave or c.execute(
+                            "SELECT 1 FROM rows WHERE campaign = ? AND instruction_id = ? AND wave = ?",
+                            (campaign, base, wave)).fetchone():
+                        continue
+                    bases.add((base, wave))
+                kept.append(r)
             if bulk:
-                # Filling a table and then indexing it is cheaper than keeping two secondary
-                # B-trees sorted row by row. The unique (row, wave) index goes too, so what it
-                # would have ignored is dropped here first: the first attempt of a (row, wave)
-                # in the batch wins, as INSERT OR IGNORE with the index in place does. When
-                # every row is its own base, two attempts of a (row, wave) share their id, and
-                # the primary key already keeps the first: no set of a million keys needed.
-                seen: set = set()
-                kept = full if own_rows else []
-                for r in ([] if own_rows else full):
-                    if (r[7], r[6]) not in seen:
-                        seen.add((r[7], r[6]))
-                        kept.append(r)
-                # In key order, every primary-key B-tree (rows, callees) grows at its end instead of
-                # being split all over: a shuffled list inserts several times faster sorted. Stable, so
-                # the first of two equal ids still wins as before; nothing reads rows in rowid order.
-                kept.sort(key=operator.itemgetter(1))
-                full = kept
-                for name in _BULK_INDEXES:
-                    c.execute(f"DROP INDEX IF EXISTS {name}")
-            before = c.total_changes
-            try:
-                c.executemany(
-                    "INSERT OR IGNORE INTO rows (campaign, instruction_id, row_label, callee, payload_hash, state,"
-                    " updated_at, wave, base_id, payload) VALUES (?, ?, ?, ?, ?, 'pending', ?, ?, ?, ?)",
-                    full,
-                )
-            except UnicodeEncodeError as exc:
-                raise self._unicode_error(campaign, full) from exc
-            added = c.total_changes - before
-            # Only multi-callee cells (rare) go into the callees table; the test is inlined
-            # because it runs once per row of a million-row list.
+                kept.sort(key=operator.itemgetter(1))  # stable: the first of two equal ids wins
+            added += self._write(c, campaign, kept)
+            chunk = list(itertools.islice(tuples, REGISTER_CHUNK))
+        if bulk:
+            for statement in _BULK_INDEX_SQL:
+                c.execute(statement)
+        return added
+
+    def _write(self, c: sqlite3.Connection, campaign: str, full: list) -> int:
+        """INSERT OR IGNORE the row tuples, and the callees of multi-callee cells; how many rows were new."""
+        before = c.total_changes
+        try:
             c.executemany(
-                "INSERT OR IGNORE INTO callees VALUES (?, ?, ?)",
-                [(n, campaign, r[1]) for r in full if r[3] and (";" in r[3] or r[3] != r[3].strip())
-                 for n in _table_numbers(r[3])],
+                "INSERT OR IGNORE INTO rows (campaign, instruction_id, row_label, callee, payload_hash, state,"
+                " updated_at, wave, base_id, payload) VALUES (?, ?, ?, ?, ?, 'pending', ?, ?, ?, ?)",
+                full,
             )
-            if bulk:
-                for statement in _BULK_INDEX_SQL:
-                    c.execute(statement)
-            return added
+        except UnicodeEncodeError as exc:
+            raise self._unicode_error(campaign, full) from exc
+        added = c.total_changes - before
+        # Only multi-callee cells (rare) go into the callees table; the test is inlined
+        # because it runs once per row of a million-row list.
+        c.executemany(
+            "INSERT OR IGNORE INTO callees VALUES (?, ?, ?)",
+            [(n, campaign, r[1]) for r in full if r[3] and (";" in r[3] or r[3] != r[3].strip())
+             for n in _table_numbers(r[3])],
+        )
+        return added
 
     def _unicode_error(self, campaign: str, full: list) -> JournalError:
         """The error for a batch holding text that is not valid Unicode, naming its rows and fields."""

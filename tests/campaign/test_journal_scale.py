@@ -36,9 +36,10 @@ BATCHES = [
 ]
 
 
-def replay(path, monkeypatch, bulk_rows):
+def replay(path, monkeypatch, bulk_rows, chunk=journal_module.REGISTER_CHUNK):
     """Register BATCHES with the bulk threshold at *bulk_rows*; what was kept and what the guard says."""
     monkeypatch.setattr(journal_module, "BULK_ROWS", bulk_rows)
+    monkeypatch.setattr(journal_module, "REGISTER_CHUNK", chunk)
     j = Journal(path)
     j.ensure_campaign("c", app="notification")
     outcomes = []
@@ -81,6 +82,42 @@ def test_bulk_registration_keeps_and_refuses_exactly_what_the_per_row_path_does(
     # The multi-callee row blocks both its numbers; the padded cell is guarded under its number.
     assert guard["r-4"] == "sent" and guard["s-1"] == "sent"
     assert guard["r-1-w2"] == "sent"  # r-1 was never called: its wave 2 may go
+
+
+@pytest.mark.parametrize("chunk", [1, 2, 3])
+def test_a_first_registration_read_in_chunks_keeps_what_one_batch_keeps(tmp_path, monkeypatch, chunk):
+    # The first batch goes to a fresh campaign: it is written `chunk` rows at a time, and its
+    # second attempt of r-2 (in wave 1) comes in a later chunk than r-2 itself for some sizes.
+    whole = replay(tmp_path / "whole.sqlite", monkeypatch, 10**9)
+    assert replay(tmp_path / f"chunked{chunk}.sqlite", monkeypatch, 1, chunk) == whole
+
+
+def test_a_big_first_registration_never_holds_all_its_rows_at_once(tmp_path, monkeypatch):
+    monkeypatch.setattr(journal_module, "REGISTER_CHUNK", 100)
+    monkeypatch.setattr(journal_module, "BULK_ROWS", 100)
+    taken = []
+
+    def rows():
+        for i in range(1_000):
+            taken.append(i)
+            yield (f"id-{i:04d}", str(i), f"+3161234{i:04d}", f"h{i}", None, 1, f"id-{i:04d}")
+
+    j = Journal(tmp_path / "j.sqlite")
+    j.ensure_campaign("c", app="notification")
+    seen_by_sqlite = []
+    original = j._write
+
+    def write(c, campaign, full):
+        seen_by_sqlite.append((len(full), len(taken)))  # rows written so far vs rows read so far
+        return original(c, campaign, full)
+
+    j._write = write
+    assert j.register("c", rows()) == 1_000
+    assert all(size <= 100 and read - written <= 100
+               for (size, read), written in zip(seen_by_sqlite, [0] + [100 * k for k in range(1, 10)]))
+    assert len(j.load("c")) == 1_000
+    assert {r.state for r in j.load("c").values()} == {"pending"}
+    j.close()
 
 
 def test_a_padded_or_multi_callee_cell_is_guarded_under_each_of_its_numbers(tmp_path):
