@@ -39,8 +39,9 @@ import pandas as pd
 from .. import spec
 from .._fsutil import atomic_writer, same_file
 from ..errors import CallbackError
-from .frame import CALL_COLUMNS, BadLine, LoadReport, combine, finalize
-from .readers import expand, has_lone_surrogate, read_file, records_frames
+from .frame import (CALL_COLUMNS, BadLine, LoadReport, combine, concat_typed, derive, drop_duplicates, reconcile_blocks,
+                    type_columns)
+from .readers import expand, has_lone_surrogate, iter_file, records_frames, release_memory
 
 log = logging.getLogger(__name__)
 
@@ -113,24 +114,39 @@ def load_callbacks(source: Any, *, dedupe: bool = True, warn: bool = True) -> pd
 
 def _load(items: list, *, dedupe: bool, check_records: bool) -> tuple[LoadReport, pd.DataFrame]:
     report = LoadReport()
-    pieces: list[pd.DataFrame] = []
+    parts: list[pd.DataFrame] = []
+
+    def typed(pieces: list[pd.DataFrame]) -> pd.DataFrame:
+        return derive(type_columns(combine(pieces), report))
+
     for index, item in enumerate(items):
         kind, value = item
         seq_base = index << 40  # keeps rows in source order across files when pieces are merged
         if kind == "records":
             report.sources.append("<records>")
-            pieces.extend(records_frames(value, "<records>", seq_base, report, check=check_records))
+            parts.append(typed(records_frames(value, "<records>", seq_base, report, check=check_records)))
         elif kind == "frame":
             report.sources.append("<DataFrame>")
             frame = value.reset_index(drop=True).copy()
             frame["_seq"] = seq_base + np.arange(len(frame), dtype="int64")
-            pieces.append(frame)
+            parts.append(typed([frame]))
         else:
             report.sources.append(str(value))
-            pieces.extend(read_file(Path(value), seq_base, report, check=check_records))
-    frame = combine(pieces)
-    report.records = len(frame)
-    calls = finalize(frame, report, dedupe=dedupe)
+            # A large log is read a block at a time and each block typed at once (times, codes,
+            # categories, derived columns): only compact columns accumulate.
+            blocks = []
+            for pieces in iter_file(Path(value), seq_base, report, check=check_records):
+                blocks.append(typed(pieces))
+                del pieces
+                release_memory()
+            parts.extend(reconcile_blocks(blocks))
+    if not parts:
+        parts.append(typed([]))
+    report.records = sum(len(p) for p in parts)
+    parts, report.duplicates_removed, report.conflicting_call_ids = drop_duplicates(parts, dedupe=dedupe)
+    calls = concat_typed(parts)
+    del parts
+    release_memory()
     report.rows = len(calls)
     calls.attrs["load_report"] = report
     if check_records is False:
@@ -232,6 +248,20 @@ def defuse_formulas(frame: pd.DataFrame) -> pd.DataFrame:
     out = frame.copy()
     for col in out.columns:
         series = out[col]
+        if isinstance(series.dtype, pd.CategoricalDtype):
+            # A loaded frame keeps its few-valued text (caller, type ...) as categories: defuse those.
+            categories = series.cat.categories
+            if not (categories.dtype == object or isinstance(categories.dtype, pd.StringDtype)):
+                continue
+            names = pd.Series(categories, dtype=object)
+            risky = names.map(lambda v: isinstance(v, str) and v.startswith(FORMULA_PREFIXES)).to_numpy(dtype=bool)
+            if not risky.any():
+                continue
+            renamed = names.where(~risky, "'" + names.astype(str))
+            if renamed.is_unique:
+                out[col] = series.cat.rename_categories(pd.Index(renamed.tolist(), dtype=categories.dtype))
+                continue
+            series = series.astype(object)  # renaming would merge two categories: defuse the text
         if not (series.dtype == object or isinstance(series.dtype, pd.StringDtype)):
             continue
         text = series.astype("string")
