@@ -10,7 +10,7 @@ import math
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 import numpy as np
 import pandas as pd
@@ -627,12 +627,13 @@ def _values(series: pd.Series) -> Any:
     return series.array if isinstance(series.dtype, pd.api.extensions.ExtensionDtype) else series.to_numpy()
 
 
-def concat_typed(parts: list[pd.DataFrame]) -> pd.DataFrame:
+def concat_typed(parts: list[pd.DataFrame], *, release: Callable[[], None] | None = None) -> pd.DataFrame:
     """One frame from typed parts (:func:`derive`) in source order; the parts are consumed.
 
     Built column by column, each part's column released once joined, so that joining the blocks
-    of a large log needs little more than the result. Arrow text is chained, not copied;
-    categories are unified (sorted); extras are joined as :func:`pandas.concat` joins them.
+    of a large log needs little more than the result (*release*, called after each column, hands
+    the freed pieces back to the system). Arrow text is chained, not copied; categories are
+    unified (sorted); extras are joined as :func:`pandas.concat` joins them.
     """
     nonempty = [p for p in parts if len(p)]
     parts = nonempty or parts[:1]
@@ -651,6 +652,8 @@ def concat_typed(parts: list[pd.DataFrame]) -> pd.DataFrame:
         columns[name] = _concat_column([p[name].array for p in parts])
         for p in parts:
             del p[name]
+        if release is not None:
+            release()  # the parts' pieces of this column, before the next one is built
     del rest
     return pd.DataFrame(columns, copy=False)
 
