@@ -1,7 +1,7 @@
 """Byte readers: files, folders, globs, JSON Lines, JSON, CSV, Parquet and lists into raw frames.
 
 Nothing here types a value; the frames returned carry whatever names and kinds the input had, plus
-a ``_seq`` column that keeps source order. See the notes above ``_read_jsonl`` for how a JSON
+a ``_seq`` column that keeps source order. See the notes above ``_read_jsonl_block`` for how a JSON
 Lines file is read. :func:`~cmvoice_nb.callbacks.load.load_callbacks` is the public entry point.
 """
 from __future__ import annotations
@@ -333,6 +333,10 @@ def _read_csv(path: Path, seq_base: int, report: LoadReport) -> pd.DataFrame:
 #
 # How a file is read:
 #
+# 0. In blocks of ~_BLOCK_BYTES cut after a newline (:class:`_Blocks`); each block goes through
+#    the steps below on its own, its line numbers offset by the lines before it, and is typed
+#    before the next is read (load.py). Keys whose kind differs between blocks are reconciled
+#    afterwards as one pass would have read them (frame.reconcile_blocks).
 # 1. A vectorised scan over the bytes finds every line. Lines that are not ``{...}`` (torn writes,
 #    stray text) and lines pyarrow must never see are set aside for the tolerant path: lines
 #    longer than 1 MiB, long lines with more than 1,000 brackets (pyarrow's parser recurses per
@@ -687,11 +691,6 @@ def _probe(data, schema) -> tuple[Any, list[tuple[tuple[str, ...], bool]]]:
         elif text:
             schema = _schema_set(schema, parts, pa.string())
     return schema, mixed
-
-
-def _read_jsonl(data, src: str, seq_base: int, report: LoadReport) -> list[pd.DataFrame]:
-    """Raw frames from JSON Lines held whole in *data*."""
-    return _read_jsonl_block(data, src, seq_base, report)[0]
 
 
 def _read_jsonl_block(data, src: str, seq_base: int, report: LoadReport, *,
