@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import glob as _glob
 import gzip
-import itertools
 import json
 import logging
 import os
@@ -157,10 +156,18 @@ def _iter_text(fh, name: str, src: str, seq_base: int, report: LoadReport, *,
             yield records_frames([doc], src, seq_base, report, check=check)
             return
         first = data
-    for block in itertools.chain([first], blocks):
+        del data
+    block: bytearray | None = first
+    del first  # each block is released once read: only the typed columns accumulate
+    while block is not None:
         frames, lines = _read_jsonl_block(block, src, seq_base, report, line_base=blocks.lines)
         blocks.lines += lines
+        del block
         yield frames
+        try:
+            block = next(blocks, None)
+        except OSError as exc:  # the disk or share went away mid-file
+            raise CallbackError(f"{src}: cannot read past line {blocks.lines}: {exc}") from exc
 
 
 def _maybe_document(first: bytearray) -> bool:

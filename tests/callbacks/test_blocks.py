@@ -17,6 +17,7 @@ from hypothesis import strategies as st
 
 from cmvoice_nb.callbacks import readers
 from cmvoice_nb.callbacks.frame import CALL_COLUMNS, text_hashes
+from cmvoice_nb.errors import CallbackError
 
 from ._factory import PROVIDER_FAILED, callback, quiet_load
 
@@ -232,6 +233,22 @@ def test_a_gzipped_log_cut_short_keeps_its_complete_lines_and_reports_the_break(
     assert calls["instruction_id"].tolist() == [f"row-{i}" for i in range(len(calls))]
     (bad,) = report.bad_lines
     assert "gzip" in bad.reason and bad.line > len(calls)
+
+
+def test_a_read_error_after_the_first_block_names_the_file_and_where_it_stopped(tmp_path, monkeypatch):
+    path = tmp_path / "cb.jsonl"
+    write_lines(path, [callback(i) for i in range(20)])
+    real_fill, reads = readers._Blocks._fill, []
+
+    def failing_fill(self, block, filled):
+        reads.append(filled)
+        if len(reads) > 1:
+            raise OSError(5, "Input/output error")  # the share went away
+        return real_fill(self, block, filled)
+
+    monkeypatch.setattr(readers._Blocks, "_fill", failing_fill)
+    with block_size(1000), pytest.raises(CallbackError, match=r"cb\.jsonl: cannot read past line [1-9]"):
+        quiet_load(path)
 
 
 def test_the_providers_documented_examples_load_alike_in_blocks_and_in_one_pass(tmp_path):
