@@ -15,7 +15,15 @@ It checks that both give identical content (a hash over every compared column) a
 rows/second, peak resident memory above the process's start, and the ratio (targets: >= 8x on
 the clean log, >= 5x on the messy one).
 
-    .venv/bin/python bench/load_callbacks.py [--rows 1000000] [--log clean|messy|both] [--repeat 2]
+``--scale-rows N`` (e.g. 10000000, a ~4 GB log) adds the years-of-logs figures, each in a fresh
+process: ``load_callbacks`` of the N-line clean log (time and peak resident memory, target
+<= 4 GB), then, on the Hive-partitioned Parquet dataset ``save_calls(..., partition_by="day")``
+writes from it, ``summarize(dataset, by=...)`` on DuckDB against pandas doing the same summary on
+the same data (``pd.read_parquet(dataset)`` + ``summarize(frame, by=...)``): time, peak memory,
+ratio, and whether the two tables agree.
+
+    .venv/bin/python bench/load_callbacks.py [--rows 1000000] [--log clean|messy|both|none] [--repeat 2]
+    .venv/bin/python bench/load_callbacks.py --log none --scale-rows 10000000 [--keep DIR]
 """
 from __future__ import annotations
 
@@ -304,11 +312,142 @@ def run_one(name: str, path: Path, repeat: int) -> bool:
     return identical
 
 
+def _peaks() -> tuple[float | None, float | None]:
+    return _status_mb("VmHWM"), _status_mb("VmRSS")
+
+
+def _reset_peak() -> float:
+    try:
+        with open("/proc/self/clear_refs", "w") as fh:
+            fh.write("5")  # the peak restarts from the current resident size (Linux)
+    except OSError:
+        pass
+    return _status_mb("VmRSS") or 0.0
+
+
+def _scale_child(kind: str, path: str, dataset: str, by, conn) -> None:
+    """In a fresh child: one scale measurement; sends (seconds, peak MB, start MB, result)."""
+    base = _reset_peak()
+    t = time.perf_counter()
+    result = None
+    if kind == "load":
+        from cmvoice_nb.callbacks.load import load_callbacks, save_calls
+
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            frame = load_callbacks(path)
+        elapsed = time.perf_counter() - t
+        peak = _status_mb("VmHWM")
+        rep = frame.attrs["load_report"]
+        result = {"rows": len(frame), "bad": rep.bad_line_count, "duplicates": rep.duplicates_removed,
+                  "frame_mb": frame.memory_usage(deep=True).sum() / 2**20,
+                  "dtypes": {c: str(frame[c].dtype) for c in ("type", "caller", "call_id", "outcome")}}
+        conn.send((elapsed, peak, base, result))
+        conn.close()
+        save_calls(frame, dataset, partition_by="day")  # after the measurement: the next runs read it
+        return
+    from cmvoice_nb.callbacks.analysis import summarize
+
+    if kind == "duckdb":
+        result = summarize(dataset, by)
+    else:
+        result = summarize(pd.read_parquet(dataset), by)
+    elapsed = time.perf_counter() - t
+    conn.send((elapsed, _status_mb("VmHWM"), base, result))
+    conn.close()
+
+
+def _scale_measure(kind: str, path: Path, dataset: Path, by=None):
+    import multiprocessing as mp
+
+    ctx = mp.get_context("fork") if "fork" in mp.get_all_start_methods() else mp.get_context()
+    parent, child = ctx.Pipe(duplex=False)
+    proc = ctx.Process(target=_scale_child, args=(kind, str(path), str(dataset), by, child))
+    proc.start()
+    child.close()
+    result = parent.recv()
+    proc.join()
+    return result
+
+
+def _same_summary(a: pd.DataFrame, b: pd.DataFrame) -> bool:
+    a, b = a.reset_index(), b.reset_index()
+    if list(a.columns) != list(b.columns) or len(a) != len(b):
+        return False
+    for col in a.columns:
+        x, y = a[col], b[col]
+        if pd.api.types.is_float_dtype(x.dtype) or pd.api.types.is_float_dtype(y.dtype):
+            if not np.allclose(x.to_numpy(dtype=float), y.to_numpy(dtype=float), rtol=1e-9, equal_nan=True):
+                return False
+        elif x.astype(str).tolist() != y.astype(str).tolist():
+            return False
+    return True
+
+
+def run_scale(folder: Path, rows: int, keep: bool, repeat: int) -> bool:
+    """The N-line load's time and peak memory, then DuckDB vs pandas summarize on its dataset."""
+    path = folder / f"callbacks-clean-{rows}.jsonl"
+    if not (keep and path.exists()):
+        t = time.perf_counter()
+        counts = generate(path, rows)
+        print(f"scale: generated {counts['rows']:,} callbacks + {counts['duplicates']:,} duplicates + "
+              f"{counts['malformed']:,} malformed lines ({path.stat().st_size / 1e9:,.2f} GB) "
+              f"in {time.perf_counter() - t:.1f} s", flush=True)
+    import cmvoice_nb.callbacks.analysis  # noqa: F401 - imported before the children fork, as load is
+    try:
+        import duckdb  # noqa: F401 - so that neither contender's time includes an import
+    except ImportError:
+        print("scale: DuckDB is not installed (pip install cmvoice_nb[scale]); the summarize comparison needs it")
+        return False
+    dataset = folder / f"dataset-{rows}"
+    if dataset.exists():
+        import shutil
+
+        shutil.rmtree(dataset)
+    elapsed, peak, base, info = _scale_measure("load", path, dataset)
+    size_gb = path.stat().st_size / 1e9
+    ok_mem = peak is not None and peak / 1024 <= 4.0
+    print(f"--- load_callbacks of a {size_gb:.2f} GB log, {rows:,} lines, in a fresh process")
+    print(f"{elapsed:6.1f} s  {info['rows'] / elapsed:>10,.0f} rows/s  peak resident "
+          + (f"{peak:,.0f} MB ({peak / 1024:.2f} GiB; +{peak - base:,.0f} MB above the start)" if peak else "n/a")
+          + f"; target <= 4 GB: {'met' if ok_mem else 'NOT met'}")
+    print(f"rows {info['rows']:,}; bad lines {info['bad']:,}; duplicates removed {info['duplicates']:,}; "
+          f"frame {info['frame_mb']:,.0f} MB in memory; dtypes {info['dtypes']}", flush=True)
+    files = list(dataset.rglob("*.parquet"))
+    print(f"dataset: {len(files)} day partitions, {sum(f.stat().st_size for f in files) / 1e6:,.0f} MB of Parquet")
+    if not keep:
+        os.remove(path)
+    ok = ok_mem
+    for by in (None, "app", "date"):
+        best = {}
+        for _ in range(repeat):
+            for kind in ("duckdb", "pandas"):
+                elapsed, peak, base, table = _scale_measure(kind, path, dataset, by)
+                if kind not in best or elapsed < best[kind][0]:
+                    best[kind] = (elapsed, peak, base, table)
+        (td, pd_peak_d, bd, tab_d), (tp, pd_peak_p, bp, tab_p) = best["duckdb"], best["pandas"]
+        same = _same_summary(tab_d, tab_p)
+        ok &= same
+        print(f"--- summarize(by={by!r}) of {rows:,} calls: best of {repeat}, every run in a fresh process")
+        print(f"DuckDB on the dataset:                {td:6.2f} s  peak +{pd_peak_d - bd:,.0f} MB")
+        print(f"pandas: read_parquet + same summary:  {tp:6.2f} s  peak +{pd_peak_p - bp:,.0f} MB")
+        print(f"ratio: {tp / td:.1f}x faster, {(pd_peak_p - bp) / max(pd_peak_d - bd, 1):.1f}x less memory; "
+              f"same table: {same}", flush=True)
+    if not keep:
+        import shutil
+
+        shutil.rmtree(dataset, ignore_errors=True)
+    return ok
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=1_000_000)
     parser.add_argument("--repeat", type=int, default=2, help="timed runs of each (best is kept)")
-    parser.add_argument("--log", choices=("clean", "messy", "both"), default="both")
+    parser.add_argument("--log", choices=("clean", "messy", "both", "none"), default="both")
+    parser.add_argument("--scale-rows", type=int, default=0,
+                        help="also load a clean log of this many lines (10000000: ~4 GB) and compare "
+                             "summarize on DuckDB vs pandas on its partitioned dataset")
     parser.add_argument("--keep", default=None, help="write the generated logs into this folder and keep them")
     args = parser.parse_args(argv)
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -321,7 +460,7 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(args.keep) if args.keep else Path(tmp)
         folder.mkdir(parents=True, exist_ok=True)
-        for name in (("clean", "messy") if args.log == "both" else (args.log,)):
+        for name in {"both": ("clean", "messy"), "none": ()}.get(args.log, (args.log,)):
             path = folder / f"callbacks-{name}.jsonl"
             if not (args.keep and path.exists()):
                 t = time.perf_counter()
@@ -333,6 +472,8 @@ def main(argv: list[str] | None = None) -> int:
             ok &= run_one(name, path, args.repeat)
             if not args.keep:
                 os.remove(path)
+        if args.scale_rows:
+            ok &= run_scale(folder, args.scale_rows, bool(args.keep), args.repeat)
     if hasattr(os, "getloadavg"):
         print(f"load average (1 min) at the end: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
     return 0 if ok else 1

@@ -10,7 +10,7 @@ import math
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 import numpy as np
 import pandas as pd
@@ -47,6 +47,15 @@ _STRING_COLUMNS = (
     "result_description", "sip_disconnect_code", "sip_disconnect_reason", "digits",
 )
 INT_COLUMNS = ("result_code",)
+#: Text columns with few distinct values (three callback types, four result descriptions, a
+#: campaign's sender ids, a few dozen SIP codes and reasons) are stored as ``category``: one byte
+#: per row instead of the text and its offset. Every other text column is Arrow-backed
+#: (:data:`TEXT_DTYPE`). ``outcome`` is a category too, with the fixed order of
+#: :data:`cmvoice_nb.spec.OUTCOMES`; the others' categories are their values, sorted.
+CATEGORY_COLUMNS = ("type", "app", "caller", "result_description", "sip_disconnect_code", "sip_disconnect_reason",
+                    "outcome")
+#: The dtype of every other text column: Arrow-backed strings, missing values are ``pd.NA``.
+TEXT_DTYPE = pd.StringDtype("pyarrow")
 _TIME_COLUMNS = ("started_on", "answered_on", "finished_on", "received_at")
 #: Computed here; when an input (a CSV export of a loaded frame) carries them they are recomputed.
 _DERIVED = ("app", "answered", "outcome", "ring_seconds", "talk_seconds", "total_seconds")
@@ -238,8 +247,13 @@ def _coalesce_duplicates(frame: pd.DataFrame) -> pd.DataFrame:
 
 def _as_string(series: pd.Series) -> pd.Series:
     if isinstance(series.dtype, pd.StringDtype):
-        # Already text ("string", or pandas 3's "str" from read_csv): only the missing marker differs.
-        return series if series.dtype.na_value is pd.NA else series.astype("string")
+        # Already text ("string", or pandas 3's "str" from read_csv): only the storage or the
+        # missing marker can differ.
+        return series if series.dtype == TEXT_DTYPE else series.astype(TEXT_DTYPE)
+    if isinstance(series.dtype, pd.CategoricalDtype):
+        # A Parquet export read back: type the (few) categories, then take them by code.
+        categories = _as_string(pd.Series(np.asarray(series.cat.categories, dtype=object)))
+        return pd.Series(categories.array.take(series.cat.codes.to_numpy(), allow_fill=True), index=series.index)
 
     def text(v: Any) -> Any:
         if v is None or (isinstance(v, float) and math.isnan(v)) or v is pd.NA:
@@ -254,7 +268,15 @@ def _as_string(series: pd.Series) -> pd.Series:
             return json.dumps(v, ensure_ascii=False)
         return str(v)
 
-    return series.map(text, na_action="ignore").astype("string")
+    return series.map(text, na_action="ignore").astype(TEXT_DTYPE)
+
+
+def as_category(series: pd.Series) -> pd.Series:
+    """Text as a ``category`` whose categories are its distinct values, sorted, as :data:`TEXT_DTYPE`."""
+    codes, uniques = pd.factorize(_as_string(series), sort=True, use_na_sentinel=True)
+    categories = pd.Index(uniques, dtype=TEXT_DTYPE)
+    return pd.Series(pd.Categorical.from_codes(codes, dtype=pd.CategoricalDtype(categories)), index=series.index,
+                     name=series.name)
 
 
 def _as_int(series: pd.Series, name: str, report: LoadReport) -> pd.Series:
@@ -308,69 +330,352 @@ def _hashable(series: pd.Series) -> pd.Series:
     return series.map(key)
 
 
-def _repeated_call_ids(frame: pd.DataFrame) -> np.ndarray:
-    """Boolean mask of rows whose call id occurs more than once."""
-    call_id = frame["call_id"]
-    if len(frame) == 0:
-        return np.zeros(0, dtype=bool)
-    return call_id.duplicated(keep=False).to_numpy() & call_id.notna().to_numpy()
+def _call_id_hashes(parts: list[pd.DataFrame]) -> tuple[np.ndarray, np.ndarray]:
+    """64-bit hashes of the call ids of all *parts* (in order), and which ids are given.
+
+    Arrow-backed ids are hashed from their bytes, all parts in one pass so that equal ids hash
+    equal (:func:`text_hashes`): pandas' ``duplicated`` or ``factorize`` need several times the
+    column's size (1.3-1.5 GB for 10,000,000 ids).
+    """
+    import pyarrow as pa
+
+    arrays = [p["call_id"].array for p in parts]
+    if all(type(a) is pd.arrays.ArrowStringArray for a in arrays):
+        chunks = [c for a in arrays for c in a.__arrow_array__().chunks]
+        return text_hashes(pa.chunked_array(chunks, type=arrays[0].__arrow_array__().type))
+    ids = pd.concat([pd.Series(a, dtype=object) for a in arrays], ignore_index=True)
+    given = ids.notna().to_numpy()
+    return pd.util.hash_array(ids.where(given, "").to_numpy(dtype=object)), given
 
 
-def _drop_duplicates(frame: pd.DataFrame, *, dedupe: bool) -> tuple[pd.DataFrame, int, int]:
-    """Drop exact duplicates; return (frame, duplicates removed, call ids with differing callbacks)."""
-    # The same callback delivered twice differs only in when we received it. Two copies share
-    # their call id, so only rows whose call id repeats (or is missing) are compared in full.
-    repeated = _repeated_call_ids(frame)
-    subset = [c for c in frame.columns if c not in ("received_at", "_seq")]
-    candidates = repeated | frame["call_id"].isna().to_numpy()
+def _repeated(hashes: np.ndarray, given: np.ndarray) -> np.ndarray:
+    """Mask of the given entries whose hash occurs more than once (a superset of repeated ids)."""
+    repeated = np.zeros(len(hashes), dtype=bool)
+    present = hashes[given]
+    ordered = np.sort(present)
+    repeats = ordered[1:][ordered[1:] == ordered[:-1]]
+    del ordered
+    if len(repeats):
+        repeats = np.unique(repeats)
+        at = np.minimum(np.searchsorted(repeats, present), len(repeats) - 1)
+        repeated[given] = repeats[at] == present
+    return repeated
+
+
+_HASH_SLICE = 1 << 20  # bytes of text hashed at once: the temporaries are ~16 bytes per byte
+_MUL = np.uint64(0x100000001B3)  # FNV-1a's 64-bit prime, as the polynomial's base
+
+
+def text_hashes(array) -> tuple[np.ndarray, np.ndarray]:
+    """A 64-bit hash of every string of an Arrow string array (chunked or not), and its validity.
+
+    Equal strings in one call hash equal; different ones collide rarely, and callers compare the
+    values of rows that collide. Vectorised over the bytes: when every non-empty string has the
+    same length (call ids are UUIDs) eight bytes at a time, otherwise a slice of strings at a time.
+    """
+    import pyarrow as pa
+
+    chunks = array.chunks if isinstance(array, pa.ChunkedArray) else [array]
+    views = []
+    widths: set[int] = set()
+    for chunk in chunks:
+        if len(chunk) == 0:
+            continue
+        large = pa.types.is_large_string(chunk.type) or pa.types.is_large_binary(chunk.type)
+        buffers = chunk.buffers()
+        offsets = np.frombuffer(buffers[1], dtype=np.int64 if large else np.int32)
+        offsets = offsets[chunk.offset:chunk.offset + len(chunk) + 1].astype(np.int64)
+        data = np.frombuffer(buffers[2], dtype=np.uint8) if buffers[2] is not None else np.zeros(0, np.uint8)
+        widths.update(np.unique(np.diff(offsets)).tolist())
+        views.append((chunk, offsets, data))
+    widths.discard(0)
+    fixed = widths.pop() if len(widths) == 1 else None
+    out = np.zeros(sum(len(c) for c in chunks), dtype=np.uint64)
+    valid = np.zeros(len(out), dtype=bool)
+    at = 0
+    for chunk, offsets, data in views:
+        n = len(chunk)
+        valid[at:at + n] = chunk.is_valid().to_numpy(zero_copy_only=False)
+        a = 0
+        while a < n:
+            b = int(np.searchsorted(offsets, offsets[a] + _HASH_SLICE, side="right")) - 1
+            b = min(max(b, a + 1), n)
+            out[at + a:at + b] = (_hash_fixed(data, offsets[a:b + 1], fixed) if fixed
+                                  else _hash_slice(data, offsets[a:b + 1]))
+            a = b
+        at += n
+    return out, valid
+
+
+def _hash_fixed(data: np.ndarray, offsets: np.ndarray, width: int) -> np.ndarray:
+    """Strings all *width* bytes long (or empty): their bytes taken eight at a time as words."""
+    lengths = np.diff(offsets)
+    h = lengths.astype(np.uint64) * np.uint64(0x9E3779B97F4A7C15)
+    full = np.flatnonzero(lengths == width)
+    if len(full):
+        starts = offsets[:-1][full]
+        rows = data[starts[:, None] + np.arange(width)]  # (strings, width) bytes
+        acc = h[full]
+        if width >= 8:
+            words = np.ascontiguousarray(rows[:, :width // 8 * 8]).view(np.uint64)
+            for k in range(words.shape[1]):
+                acc ^= words[:, k]
+                acc *= _MUL
+        for j in range(width // 8 * 8, width):
+            acc ^= rows[:, j].astype(np.uint64)
+            acc *= _MUL
+        h[full] = acc
+    return _mix(h)
+
+
+def _hash_slice(data: np.ndarray, offsets: np.ndarray) -> np.ndarray:
+    lo, hi = int(offsets[0]), int(offsets[-1])
+    lengths = np.diff(offsets)
+    h = lengths.astype(np.uint64) * np.uint64(0x9E3779B97F4A7C15)
+    if hi > lo:
+        starts = offsets[:-1] - lo
+        pos = np.arange(hi - lo, dtype=np.int64) - np.repeat(starts, lengths)
+        powers = np.ones(int(lengths.max()), dtype=np.uint64)  # P**0, P**1, ... (wrapping)
+        powers[1:] = np.cumprod(np.full(len(powers) - 1, _MUL, dtype=np.uint64))
+        terms = data[lo:hi].astype(np.uint64) * powers[pos]
+        nonempty = lengths > 0
+        h[nonempty] += np.add.reduceat(terms, starts[nonempty])
+    return _mix(h)
+
+
+def _mix(h: np.ndarray) -> np.ndarray:
+    """splitmix64's finaliser: spreads every input bit over the whole hash."""
+    h ^= h >> np.uint64(30)
+    h *= np.uint64(0xBF58476D1CE4E5B9)
+    h ^= h >> np.uint64(27)
+    h *= np.uint64(0x94D049BB133111EB)
+    h ^= h >> np.uint64(31)
+    return h
+
+
+def drop_duplicates(parts: list[pd.DataFrame], *, dedupe: bool) -> tuple[list[pd.DataFrame], int, int]:
+    """Drop exact duplicates across *parts* (in source order; the first delivery is kept).
+
+    Returns (parts, duplicates removed, call ids with differing callbacks). The same callback
+    delivered twice differs only in when we received it. Two copies share their call id, so only
+    rows whose call id (by its hash) repeats somewhere, or is missing, are compared in full: those
+    few rows are gathered from every part, so that a duplicate in the last block of a file of a
+    call first seen in its first block is found without joining the parts first.
+    """
+    if not parts:
+        return parts, 0, 0
+    hashes, given = _call_id_hashes(parts)
+    repeated = _repeated(hashes, given)
+    del hashes
+    candidates = repeated | ~given
     if not candidates.any():
-        return frame, 0, 0
-    keyed = pd.DataFrame({c: _hashable(frame[c][candidates]) for c in subset})
-    exact = np.zeros(len(frame), dtype=bool)
+        return parts, 0, 0
+    bounds = np.cumsum([0] + [len(p) for p in parts])
+    subset = list(dict.fromkeys(c for p in parts for c in p.columns
+                                if c not in ("received_at", "_seq") and c not in _DERIVED))
+    pieces = []
+    for p, lo, hi in zip(parts, bounds[:-1], bounds[1:]):
+        rows = np.flatnonzero(candidates[lo:hi])
+        if len(rows):
+            piece = p.iloc[rows]
+            pieces.append(pd.DataFrame({c: (piece[c].astype(object) if isinstance(piece[c].dtype, pd.CategoricalDtype)
+                                            else piece[c]) for c in subset if c in piece.columns}))
+    keyed = pd.concat(pieces, ignore_index=True, sort=False).reindex(columns=subset)
+    del pieces
+    keyed = pd.DataFrame({c: _hashable(keyed[c]) for c in subset})
+    exact = np.zeros(len(candidates), dtype=bool)
     exact[np.flatnonzero(candidates)[keyed.duplicated(keep="first").to_numpy()]] = True
-    left = frame.loc[repeated & ~exact, "call_id"]
+    del keyed
+    left_rows = np.flatnonzero(repeated & ~exact)
+    left = pd.concat([p["call_id"].iloc[left_rows[(left_rows >= lo) & (left_rows < hi)] - lo].astype(object)
+                      for p, lo, hi in zip(parts, bounds[:-1], bounds[1:])], ignore_index=True)
     conflicting = int(left[left.duplicated()].nunique())
     if not dedupe or not exact.any():
-        return frame, 0, conflicting
-    return _keep_rows(frame, ~exact), int(exact.sum()), conflicting
+        return parts, 0, conflicting
+    out = []
+    for p, lo, hi in zip(parts, bounds[:-1], bounds[1:]):
+        gone = exact[lo:hi]
+        out.append(_keep_rows(p, ~gone) if gone.any() else p)
+    return out, int(exact.sum()), conflicting
 
 
 def _keep_rows(frame: pd.DataFrame, keep: np.ndarray) -> pd.DataFrame:
-    """``frame[keep]``, with Arrow-backed text columns filtered by Arrow itself (3-5x faster)."""
+    """``frame[keep]``, consuming *frame*: each column is released once filtered, so that the peak
+    is one frame plus one column, not two frames. Arrow-backed text is filtered by Arrow itself."""
     import pyarrow as pa
     import pyarrow.compute as pc
 
     mask = pa.array(keep)
+    names = list(frame.columns)
+    index = frame.index[keep]
     columns = {}
-    for name in frame.columns:
+    for i, name in enumerate(names):
         array = frame[name].array
         if type(array) is pd.arrays.ArrowStringArray:
-            columns[name] = pd.arrays.ArrowStringArray(pc.filter(array.__arrow_array__(), mask))
+            columns[i] = pd.arrays.ArrowStringArray(pc.filter(array.__arrow_array__(), mask))
         else:
-            columns[name] = array[keep]
-    out = pd.DataFrame(columns, index=frame.index[keep])
-    out.columns = frame.columns
+            columns[i] = array[keep]
+        del array
+        del frame[name]
+    out = pd.DataFrame(columns, index=index, copy=False)
+    out.columns = names
     return out
+
+
+def type_columns(raw: pd.DataFrame, report: LoadReport) -> pd.DataFrame:
+    """The documented columns of a raw frame in their types; extras and ``_seq`` untouched.
+
+    Text is :data:`TEXT_DTYPE` (``category`` for :data:`CATEGORY_COLUMNS`), ``result_code``
+    nullable ``Int64``, times UTC. Each row is typed on its own, so that a large log can be typed
+    one block at a time and the blocks joined with :func:`concat_typed`. *raw* is modified (it is
+    the readers' frame). What could not be typed is counted in *report*.
+    """
+    frame = raw if raw is not None else pd.DataFrame()
+    n = len(frame)
+    for col in RAW_COLUMNS:
+        if col not in frame.columns:
+            frame[col] = pd.Series([pd.NA] * n, index=frame.index, dtype="object")
+    for col in _STRING_COLUMNS:
+        frame[col] = as_category(frame[col]) if col in CATEGORY_COLUMNS else _as_string(frame[col])
+    for col in INT_COLUMNS:
+        frame[col] = _as_int(frame[col], col, report)
+    for col in _TIME_COLUMNS:
+        frame[col] = _as_utc(frame[col], col, report)
+    return frame
+
+
+def _kind(series: pd.Series) -> str:
+    dtype = series.dtype
+    if isinstance(dtype, pd.StringDtype):
+        return "text"
+    if pd.api.types.is_bool_dtype(dtype):
+        return "other"
+    if pd.api.types.is_integer_dtype(dtype):
+        return "int"
+    if pd.api.types.is_float_dtype(dtype):
+        return "float"
+    return "other"
+
+
+def _number_as_text(series: pd.Series) -> pd.Series:
+    """Numbers as the columnar reader turns them into text (486 -> "486", 1.0 -> "1")."""
+    import pyarrow as pa
+
+    array = pa.array(series.to_numpy(dtype=object, na_value=None), from_pandas=True)
+    return pd.Series(TEXT_DTYPE.__from_arrow__(array.cast(pa.string())), index=series.index, name=series.name)
+
+
+def reconcile_blocks(parts: list[pd.DataFrame]) -> list[pd.DataFrame]:
+    """Give an extra column one type across the blocks of one file, as a one-pass read would.
+
+    Read in one pass, a key holding numbers in some lines and text in others becomes text (its
+    numbers turned into their digits), integers mixed with fractions become floats, and a key
+    that is null throughout part of the file takes the type it has elsewhere. Read in blocks, each
+    block types its keys on its own: this restores the one-pass result. Parts are modified.
+    """
+    if len(parts) < 2:
+        return parts
+    known = set(CALL_COLUMNS) | {"_seq"}
+    extras = list(dict.fromkeys(c for p in parts for c in p.columns if c not in known))
+    for name in extras:
+        present = [p for p in parts if name in p.columns and p[name].notna().any()]
+        kinds = {_kind(p[name]) for p in present}
+        if "text" in kinds and kinds & {"int", "float"}:
+            for p in present:
+                if _kind(p[name]) in ("int", "float"):
+                    p[name] = _number_as_text(p[name])
+        elif kinds == {"int", "float"}:
+            for p in present:
+                if _kind(p[name]) == "int":
+                    p[name] = p[name].to_numpy(dtype="float64", na_value=np.nan)
+        # Where the key is null or absent throughout a block, it takes the type it has elsewhere
+        # (one pass reads it as one column, null in those lines).
+        dtypes = {str(p[name].dtype): p[name].dtype for p in (present or [p for p in parts if name in p.columns])}
+        if len(dtypes) != 1:
+            continue
+        (dtype,) = dtypes.values()
+        if not (isinstance(dtype, pd.api.extensions.ExtensionDtype) or pd.api.types.is_float_dtype(dtype)):
+            dtype = np.dtype(object)  # numpy bools with gaps: Arrow gives objects (True, None)
+            for p in present:
+                p[name] = p[name].astype(object)
+        for p in parts:
+            if name not in p.columns or (p[name].dtype != dtype and not p[name].notna().any()):
+                p[name] = pd.Series(pd.array([None] * len(p), dtype=dtype), index=p.index)
+    return parts
+
+
+def _concat_column(arrays: list) -> Any:
+    """One array from same-typed pieces; Arrow text is chained without copying its bytes."""
+    import pyarrow as pa
+
+    first = arrays[0]
+    if all(type(a) is pd.arrays.ArrowStringArray for a in arrays):
+        chunks = [chunk for a in arrays for chunk in a.__arrow_array__().chunks]
+        return TEXT_DTYPE.__from_arrow__(pa.chunked_array(chunks, type=first.__arrow_array__().type))
+    if all(isinstance(a, pd.Categorical) for a in arrays):
+        from pandas.api.types import union_categoricals
+
+        if all(a.dtype == first.dtype for a in arrays):
+            return pd.Categorical.from_codes(np.concatenate([a.codes for a in arrays]), dtype=first.dtype)
+        return union_categoricals(arrays, sort_categories=True)
+    return _values(pd.concat([pd.Series(a, copy=False) for a in arrays], ignore_index=True))
+
+
+def _values(series: pd.Series) -> Any:
+    """The series' array: an extension array, or a plain NumPy array (never NumPy wrapped as an
+    extension array, which a new frame would store as ``object``)."""
+    return series.array if isinstance(series.dtype, pd.api.extensions.ExtensionDtype) else series.to_numpy()
+
+
+def concat_typed(parts: list[pd.DataFrame], *, release: Callable[[], None] | None = None) -> pd.DataFrame:
+    """One frame from typed parts (:func:`derive`) in source order; the parts are consumed.
+
+    Built column by column, each part's column released once joined, so that joining the blocks
+    of a large log needs little more than the result (*release*, called after each column, hands
+    the freed pieces back to the system). Arrow text is chained, not copied; categories are
+    unified (sorted); extras are joined as :func:`pandas.concat` joins them.
+    """
+    nonempty = [p for p in parts if len(p)]
+    parts = nonempty or parts[:1]
+    if len(parts) == 1:
+        return parts[0].reset_index(drop=True)
+    names = list(dict.fromkeys(c for p in parts for c in p.columns))
+    extras = [c for c in names if c not in CALL_COLUMNS and c != "_seq"]
+    rest = None
+    if extras:
+        rest = pd.concat([p[[c for c in extras if c in p.columns]] for p in parts], ignore_index=True, sort=False)
+    columns = {}
+    for name in names:
+        if name in extras:
+            columns[name] = _values(rest[name])
+            continue
+        columns[name] = _concat_column([p[name].array for p in parts])
+        for p in parts:
+            del p[name]
+        if release is not None:
+            release()  # the parts' pieces of this column, before the next one is built
+    del rest
+    return pd.DataFrame(columns, copy=False)
 
 
 def finalize(raw: pd.DataFrame, report: LoadReport, *, dedupe: bool) -> pd.DataFrame:
     """The typed frame: documented types, duplicates dropped, derived columns computed.
 
     What could not be typed is counted in *report* (``invalid_values``, ``unparsable_timestamps``,
-    ``duplicates_removed``, ``conflicting_call_ids``).
+    ``duplicates_removed``, ``conflicting_call_ids``). :func:`load_callbacks` runs the same steps
+    a block of a log at a time (:func:`type_columns`, :func:`derive`, then :func:`drop_duplicates`
+    and :func:`concat_typed` over all of them).
     """
     frame = raw.copy() if raw is not None else pd.DataFrame()
-    n = len(frame)
-    for col in RAW_COLUMNS:
-        if col not in frame.columns:
-            frame[col] = pd.Series([pd.NA] * n, index=frame.index, dtype="object")
-    for col in _STRING_COLUMNS:
-        frame[col] = _as_string(frame[col])
-    for col in INT_COLUMNS:
-        frame[col] = _as_int(frame[col], col, report)
-    for col in _TIME_COLUMNS:
-        frame[col] = _as_utc(frame[col], col, report)
-    frame, report.duplicates_removed, report.conflicting_call_ids = _drop_duplicates(frame, dedupe=dedupe)
+    parts = [derive(type_columns(frame, report))]
+    report.records = len(parts[0])
+    parts, report.duplicates_removed, report.conflicting_call_ids = drop_duplicates(parts, dedupe=dedupe)
+    return concat_typed(parts)
+
+
+def derive(frame: pd.DataFrame) -> pd.DataFrame:
+    """The frame's columns in order (:data:`CALL_COLUMNS`, then extras) with the derived ones
+    computed, from a typed frame (:func:`type_columns`). Row by row: a block at a time is fine."""
     frame = frame.reset_index(drop=True)
 
     codes = frame["result_code"].to_numpy(dtype="float64", na_value=np.nan)
@@ -385,11 +690,14 @@ def finalize(raw: pd.DataFrame, report: LoadReport, *, dedupe: bool) -> pd.DataF
         code_answered[hit] = rc.answered
         known_code |= hit
     outcome = pd.Categorical.from_codes(outcome_index, categories=outcomes)
+    # The app from the (few) distinct types, then taken by code: no per-row text.
     type_codes, type_values = pd.factorize(frame["type"])
-    app_values = np.array(
-        [spec.CALLBACK_TYPES.get(str(t).strip().lower()) for t in type_values] + [None], dtype=object
-    )
-    app = pd.Series(app_values[type_codes], index=frame.index, dtype="string")
+    apps_of = [spec.CALLBACK_TYPES.get(str(t).strip().lower()) for t in type_values]
+    app_names = sorted({a for a in apps_of if a is not None})
+    lookup = np.array([app_names.index(a) if a is not None else -1 for a in apps_of] + [-1], dtype=np.int64)
+    app = pd.Series(pd.Categorical.from_codes(lookup[type_codes],
+                                              dtype=pd.CategoricalDtype(pd.Index(app_names, dtype=TEXT_DTYPE))),
+                    index=frame.index)
     # A code outside the table says nothing: fall back to whether an answer time was reported.
     answered = pd.Series(np.where(known_code, code_answered, frame["answered_on"].notna().to_numpy()),
                          index=frame.index)
@@ -408,10 +716,13 @@ def finalize(raw: pd.DataFrame, report: LoadReport, *, dedupe: bool) -> pd.DataF
         "talk_seconds": talk.astype("float64"),
         "total_seconds": total.astype("float64"),
     }
-    out = pd.DataFrame({c: derived[c] if c in derived else frame[c] for c in CALL_COLUMNS}, index=frame.index)
+    out = pd.DataFrame({c: derived[c] if c in derived else frame[c] for c in CALL_COLUMNS}, index=frame.index,
+                       copy=False)
     for col in extras:
         out[col] = frame[col]
     return out
 
 
-__all__ = ["CALL_COLUMNS", "RAW_COLUMNS", "INT_COLUMNS", "WIRE_KEYS", "BadLine", "LoadReport", "canonical", "combine", "finalize"]
+__all__ = ["CALL_COLUMNS", "RAW_COLUMNS", "INT_COLUMNS", "CATEGORY_COLUMNS", "TEXT_DTYPE", "WIRE_KEYS", "BadLine",
+           "LoadReport", "as_category", "canonical", "combine", "type_columns", "derive", "reconcile_blocks",
+           "drop_duplicates", "concat_typed", "finalize", "text_hashes"]

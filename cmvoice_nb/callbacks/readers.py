@@ -1,7 +1,7 @@
 """Byte readers: files, folders, globs, JSON Lines, JSON, CSV, Parquet and lists into raw frames.
 
 Nothing here types a value; the frames returned carry whatever names and kinds the input had, plus
-a ``_seq`` column that keeps source order. See the notes above ``_read_jsonl`` for how a JSON
+a ``_seq`` column that keeps source order. See the notes above ``_read_jsonl_block`` for how a JSON
 Lines file is read. :func:`~cmvoice_nb.callbacks.load.load_callbacks` is the public entry point.
 """
 from __future__ import annotations
@@ -12,16 +12,18 @@ import json
 import logging
 import os
 import re
+import sys
+import zlib
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterable, Mapping
+from typing import Any, Iterable, Iterator, Mapping
 
 import numpy as np
 import pandas as pd
 
 from ..errors import CallbackError
-from .frame import INT_COLUMNS, RAW_COLUMNS, WIRE_KEYS, BadLine, LoadReport, canonical
+from .frame import INT_COLUMNS, RAW_COLUMNS, TEXT_DTYPE, WIRE_KEYS, BadLine, LoadReport, canonical
 
 log = logging.getLogger(__name__)
 
@@ -85,10 +87,25 @@ def _paths(source: str | os.PathLike) -> list[Path]:
     raise CallbackError(f"{text}: no such file or folder")
 
 
+#: A JSON Lines file is read this many bytes at a time, cut after a newline (a longer line extends
+#: its block to its own end): memory stays bounded whatever the size of the log. Tests set it small.
+_BLOCK_BYTES = 128 << 20
+
+
 def read_file(path: Path, seq_base: int, report: LoadReport, *, check: bool = True) -> list[pd.DataFrame]:
     """Raw frames from one file (kind from its suffix and first byte); bad lines go to *report*.
 
     Raises :class:`CallbackError` only when the file cannot be read at all.
+    """
+    return [frame for block in iter_file(path, seq_base, report, check=check) for frame in block]
+
+
+def iter_file(path: Path, seq_base: int, report: LoadReport, *, check: bool = True) -> Iterator[list[pd.DataFrame]]:
+    """The raw frames of one file, one list per block of about :data:`_BLOCK_BYTES` of JSON Lines.
+
+    Other kinds of file (JSON documents, CSV, Parquet) come as one list. Bad lines go to *report*
+    with their line numbers in the file. Raises :class:`CallbackError` only when the file cannot
+    be read at all.
     """
     name = path.name.lower()
     src = str(path)
@@ -96,53 +113,188 @@ def read_file(path: Path, seq_base: int, report: LoadReport, *, check: bool = Tr
         if name.endswith((".parquet", ".pq")):
             frame = pd.read_parquet(path)
             frame["_seq"] = seq_base + np.arange(len(frame), dtype="int64")
-            return [frame]
+            yield [frame]
+            return
         if name.endswith(".csv"):
-            return [_read_csv(path, seq_base, report)]
-        data = _read_bytearray(path)
+            yield [_read_csv(path, seq_base, report)]
+            return
+        fh = gzip.open(path, "rb") if name.endswith(".gz") else open(path, "rb")
     except OSError as exc:
         raise CallbackError(f"{path}: cannot read: {exc}") from exc
     except (ValueError, ImportError) as exc:  # a corrupt Parquet file
         report.bad_lines.append(BadLine(src, 1, f"unreadable file: {exc}"))
-        return []
-    if name.endswith(".gz"):
-        try:
-            data = bytearray(gzip.decompress(data))
-        except (OSError, EOFError) as exc:
-            report.bad_lines.append(BadLine(src, 1, f"not a readable gzip file: {exc}"))
-            return []
-    if data.startswith(b"\xef\xbb\xbf"):
-        data[:3] = b"   "  # a BOM; blanking it in place keeps offsets and avoids a copy
-    head = bytes(data[:65536]).lstrip()[:1]
-    if head == b"[":
-        return _read_json_document(data, src, seq_base, report, check=check)
-    if head == b"{" and name.endswith((".json", ".json.gz")):
-        # A .json file may be one pretty-printed object rather than JSON Lines.
+        return
+    with fh:
+        yield from _iter_text(fh, name, src, seq_base, report, check=check)
+
+
+def _iter_text(fh, name: str, src: str, seq_base: int, report: LoadReport, *,
+               check: bool) -> Iterator[list[pd.DataFrame]]:
+    blocks = _Blocks(fh, src, report)
+    try:
+        first = next(blocks, None)
+    except OSError as exc:
+        raise CallbackError(f"{src}: cannot read: {exc}") from exc
+    if first is None:
+        return
+    if first.startswith(b"\xef\xbb\xbf"):
+        first[:3] = b"   "  # a BOM; blanking it in place keeps offsets and avoids a copy
+    head = bytes(first[:65536]).lstrip()[:1]
+    if head == b"[" or (head == b"{" and name.endswith((".json", ".json.gz")) and _maybe_document(first)):
+        # One JSON document (an array, or a pretty-printed object): it is parsed whole.
+        data = first
+        for block in blocks:
+            data += block
+        if head == b"[":
+            yield _read_json_document(data, src, seq_base, report, check=check)
+            return
         try:
             doc = json.loads(data)
         except (ValueError, RecursionError):
             pass
         else:
-            return records_frames([doc], src, seq_base, report, check=check)
-    return _read_jsonl(data, src, seq_base, report)
+            yield records_frames([doc], src, seq_base, report, check=check)
+            return
+        first = data
+        del data
+    block: bytearray | None = first
+    del first  # each block is released once read: only the typed columns accumulate
+    while block is not None:
+        frames, lines = _read_jsonl_block(block, src, seq_base, report, line_base=blocks.lines)
+        blocks.lines += lines
+        del block
+        yield frames
+        try:
+            block = next(blocks, None)
+        except OSError as exc:  # the disk or share went away mid-file
+            raise CallbackError(f"{src}: cannot read past line {blocks.lines}: {exc}") from exc
 
 
-def _read_bytearray(path: Path) -> bytearray:
-    """The whole file in a mutable buffer (the fast JSONL path blanks bad lines in place)."""
-    with open(path, "rb") as fh:
-        size = os.fstat(fh.fileno()).st_size
-        data = bytearray(size)
-        view = memoryview(data)
-        got = 0
-        while got < size:
-            n = fh.readinto(view[got:])
-            if not n:
-                break
-            got += n
-        rest = fh.read()  # the file grew while we read it (a receiver is appending)
-    if got < size:
-        del data[got:]
-    return data + rest if rest else data
+def _maybe_document(first: bytearray) -> bool:
+    """Whether a ``.json`` file starting with ``{`` may be one object rather than JSON Lines.
+
+    A file that fits in one block is tried as a document, as it always was; a longer one only when
+    its first line is not a whole object (a pretty-printed document's first line never is).
+    """
+    if len(first) < _BLOCK_BYTES:
+        return True
+    cut = first.find(b"\n")
+    try:
+        return cut < 0 or not isinstance(json.loads(bytes(first[:cut])), dict)
+    except (ValueError, RecursionError):
+        return True
+
+
+class _Blocks:
+    """Iterate over a binary file in mutable blocks of about :data:`_BLOCK_BYTES`, each cut after a
+    newline (the last one may end without).
+
+    A line longer than a block extends its block to the line's end. A file that grows while it is
+    read (a receiver appending) is read to its new end. A compressed file that breaks off (a
+    truncated or corrupt archive) yields its complete lines so far and lists the break as a bad
+    line; ``lines`` (the lines before the current block, kept up to date by the reader) numbers it.
+    """
+
+    def __init__(self, fh, src: str, report: LoadReport) -> None:
+        self.fh, self.src, self.report = fh, src, report
+        self.carry = b""
+        self.lines = 0
+        self.done = False
+
+    def __iter__(self) -> "_Blocks":
+        return self
+
+    def __next__(self) -> bytearray:
+        if self.done:
+            raise StopIteration
+        # Read straight into the block (readinto): no second copy of each block's bytes. A small
+        # file gets a block its size; a compressed one (size unknown) a block that doubles.
+        block = bytearray(max(len(self.carry) + 1, min(_BLOCK_BYTES, self._size_hint())))
+        block[:len(self.carry)] = self.carry
+        filled, self.carry = len(self.carry), b""
+        try:
+            filled, eof = self._fill(block, filled)
+            while not eof and len(block) < _BLOCK_BYTES:
+                block.extend(bytes(min(len(block), _BLOCK_BYTES - len(block))))
+                filled, eof = self._fill(block, filled)
+            cut = block.rfind(b"\n", 0, filled)
+            while cut < 0 and not eof:  # one line longer than a block: read on to its end
+                at = filled
+                block.extend(bytes(_BLOCK_BYTES))
+                filled, eof = self._fill(block, filled)
+                cut = block.find(b"\n", at, filled)
+        except (EOFError, zlib.error, gzip.BadGzipFile) as exc:
+            # Only a compressed file breaks off like this: its complete lines so far are kept.
+            self.done = True
+            cut = block.rfind(b"\n", 0, filled)
+            del block[cut + 1:]
+            line = self.lines + block.count(b"\n") + 1
+            self.report.bad_lines.append(BadLine(self.src, line, f"not a readable gzip file from this line on: {exc}"))
+            if not block:
+                raise StopIteration from None
+            return block
+        if eof:
+            self.done = True
+            del block[filled:]
+            if not block:
+                raise StopIteration
+        elif cut < filled - 1:
+            self.carry = bytes(block[cut + 1:filled])
+            del block[cut + 1:]
+        else:
+            del block[filled:]
+        return block
+
+    def _size_hint(self) -> int:
+        """Bytes left to read plus one (so that the end is seen without growing), or 1 MiB."""
+        if isinstance(self.fh, gzip.GzipFile):
+            return 1 << 20
+        try:
+            return max(os.fstat(self.fh.fileno()).st_size - self.fh.tell(), 0) + 1
+        except (OSError, AttributeError, ValueError):
+            return 1 << 20
+
+    def _fill(self, block: bytearray, filled: int) -> tuple[int, bool]:
+        """Read into *block* from offset *filled* until it is full; (bytes in it, at end of file)."""
+        with memoryview(block) as view:
+            while filled < len(block):
+                n = self.fh.readinto(view[filled:])
+                if not n:
+                    return filled, True
+                filled += n
+        return filled, False
+
+
+def release_memory() -> None:
+    """Hand freed memory back to the system, so that a block-by-block read's peak is what it holds.
+
+    Arrow's allocator keeps what it freed, and so does the C library's ``malloc`` for the many
+    small NumPy arrays of the blocks (glibc: ``malloc_trim``; elsewhere only Arrow's is released).
+    """
+    import pyarrow as pa
+
+    pa.default_memory_pool().release_unused()
+    trim = _malloc_trim()
+    if trim is not None:
+        trim(0)
+
+
+_TRIM: list = []
+
+
+def _malloc_trim():
+    """glibc's ``malloc_trim``, or None (macOS, Windows, musl): looked up once."""
+    if not _TRIM:
+        trim = None
+        if sys.platform.startswith("linux"):
+            try:
+                import ctypes
+
+                trim = getattr(ctypes.CDLL(None), "malloc_trim", None)
+            except (OSError, AttributeError):
+                trim = None
+        _TRIM.append(trim)
+    return _TRIM[0]
 
 
 def _read_json_document(data: bytes, src: str, seq_base: int, report: LoadReport, *,
@@ -188,6 +340,10 @@ def _read_csv(path: Path, seq_base: int, report: LoadReport) -> pd.DataFrame:
 #
 # How a file is read:
 #
+# 0. In blocks of ~_BLOCK_BYTES cut after a newline (:class:`_Blocks`); each block goes through
+#    the steps below on its own, its line numbers offset by the lines before it, and is typed
+#    before the next is read (load.py). Keys whose kind differs between blocks are reconciled
+#    afterwards as one pass would have read them (frame.reconcile_blocks).
 # 1. A vectorised scan over the bytes finds every line. Lines that are not ``{...}`` (torn writes,
 #    stray text) and lines pyarrow must never see are set aside for the tolerant path: lines
 #    longer than 1 MiB, long lines with more than 1,000 brackets (pyarrow's parser recurses per
@@ -544,7 +700,10 @@ def _probe(data, schema) -> tuple[Any, list[tuple[tuple[str, ...], bool]]]:
     return schema, mixed
 
 
-def _read_jsonl(data, src: str, seq_base: int, report: LoadReport) -> list[pd.DataFrame]:
+def _read_jsonl_block(data, src: str, seq_base: int, report: LoadReport, *,
+                      line_base: int = 0) -> tuple[list[pd.DataFrame], int]:
+    """Raw frames from a block of JSON Lines whose first line is line ``line_base + 1`` of *src*,
+    and the number of newlines in the block."""
     starts, ends = _line_table(data)
     kept, odd = _screen(data, starts, ends)
     tolerant: list[tuple[int, bytes]] = []
@@ -570,18 +729,18 @@ def _read_jsonl(data, src: str, seq_base: int, report: LoadReport) -> list[pd.Da
     bad: list = []
     tolerant.sort(key=lambda item: item[0])
     report.tolerant_lines += len(tolerant)
-    _parse_lines([(i + 1, raw) for i, raw in tolerant], records, bad)
+    _parse_lines([(line_base + i + 1, raw) for i, raw in tolerant], records, bad)
     report.bad_lines.extend(BadLine(src, line, reason, text) for line, reason, text in bad)
     frames = []
     for table, lines, text_cols in out:
         frame = _arrow_to_pandas(_text_columns(_flatten_table(table), text_cols))
-        frame["_seq"] = seq_base + lines.astype("int64") + 1
+        frame["_seq"] = seq_base + line_base + lines.astype("int64") + 1
         frames.append(frame)
     if records:
         frame = _records_to_frame([r for _, r in records])
         frame["_seq"] = seq_base + np.asarray([line for line, _ in records], dtype="int64")
         frames.append(frame)
-    return frames
+    return frames, len(starts) - 1
 
 
 def _text_columns(table, names: frozenset):
@@ -710,7 +869,7 @@ def _arrow_to_pandas(table) -> pd.DataFrame:
 
     def mapper(t):
         if pa.types.is_string(t) or pa.types.is_large_string(t):
-            return pd.StringDtype()
+            return TEXT_DTYPE
         if pa.types.is_int64(t):
             return pd.Int64Dtype()
         return None
@@ -762,4 +921,4 @@ def records_frames(items: list, src: str, seq_base: int, report: LoadReport, *, 
     return [frame]
 
 
-__all__ = ["expand", "read_file", "records_frames", "has_lone_surrogate"]
+__all__ = ["expand", "read_file", "iter_file", "records_frames", "has_lone_surrogate", "release_memory"]

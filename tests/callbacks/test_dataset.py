@@ -123,3 +123,32 @@ def test_summarize_on_a_dataset_refuses_country_and_unknown_columns(calls, tmp_p
 def test_a_folder_name_with_quotes_and_spaces_is_read_as_a_name_not_as_sql(calls, tmp_path):
     out = save_calls(calls, tmp_path / "o'brien's history; DROP", partition_by="day")
     assert int(query(out, "SELECT count(*) AS n FROM calls")["n"].iloc[0]) == len(calls)
+
+
+def test_a_summary_on_the_dataset_scans_only_the_columns_it_needs(calls, tmp_path, monkeypatch):
+    from cmvoice_nb.callbacks import dataset
+
+    out = save_calls(calls, tmp_path / "history", partition_by="day")
+    sent = []
+    real_connect = dataset._connect
+
+    class Recording:
+        def __init__(self, con):
+            self.con = con
+
+        def execute(self, sql, *args):
+            sent.append(sql)
+            return self.con.execute(sql, *args)
+
+        def close(self):
+            self.con.close()
+
+    monkeypatch.setattr(dataset, "_connect", lambda ds: Recording(real_connect(ds)))
+    summarize(out, "app")
+    (summary_sql,) = [s for s in sent if s.startswith("SELECT")]
+    plan = "\n".join(query(out, "EXPLAIN " + summary_sql).iloc[:, -1])
+    scan = plan[plan.index("READ_PARQUET"):]
+    for needed in ("app", "answered", "outcome", "ring_seconds", "talk_seconds"):
+        assert needed in scan
+    for unneeded in ("call_id", "callee", "instruction_id", "digits", "started_on"):
+        assert unneeded not in scan  # DuckDB pushes the projection through the view into the scan

@@ -19,12 +19,21 @@ def test_columns_are_exactly_the_documented_ones_in_order():
 def test_columns_are_typed():
     calls = load_callbacks(sample())
     assert str(calls["result_code"].dtype) == "Int64"
-    assert isinstance(calls["sip_disconnect_code"].dtype, pd.StringDtype)  # alphanumeric (contract)
     for col in ("started_on", "answered_on", "finished_on", "received_at"):
         assert str(calls[col].dtype) == "datetime64[ns, UTC]"
-    assert isinstance(calls["digits"].dtype, pd.StringDtype)
     assert calls["answered"].dtype == bool
     assert list(calls["outcome"].cat.categories) == ["Cancelled", "Finished", "Failed", "Rejected", "unknown"]
+
+
+def test_text_columns_are_arrow_backed_and_the_few_valued_ones_categories():
+    calls = load_callbacks(sample())
+    for col in ("call_id", "instruction_id", "callee", "digits"):
+        assert calls[col].dtype == pd.StringDtype("pyarrow"), col
+    for col in ("type", "app", "caller", "result_description", "sip_disconnect_code", "sip_disconnect_reason"):
+        dtype = calls[col].dtype
+        assert isinstance(dtype, pd.CategoricalDtype), col
+        assert dtype.categories.dtype == pd.StringDtype("pyarrow"), col
+        assert list(dtype.categories) == sorted(dtype.categories), col  # sorts like the text it holds
 
 
 def test_derived_columns_follow_the_result_codes_and_times():
