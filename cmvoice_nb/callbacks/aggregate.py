@@ -497,7 +497,12 @@ class CallHistory:
         if not self._frames:
             return _calls_frame([])
         if len(self._frames) > 1:
-            self._frames = [pd.concat(self._frames, ignore_index=True)]
+            # As load_callbacks joins its blocks: categories unified, Arrow text chained (pd.concat
+            # would turn two categoricals with different categories into text). Shallow copies:
+            # joining consumes its parts' columns, and the first part may be the caller's frame.
+            from .frame import concat_typed
+
+            self._frames = [concat_typed([f.copy(deep=False) for f in self._frames])]
         return self._frames[0]
 
     def append(self, calls: Any) -> int:
