@@ -12,6 +12,7 @@ import json
 import logging
 import os
 import re
+import reprlib
 import sys
 import zlib
 from concurrent.futures import ThreadPoolExecutor
@@ -817,10 +818,34 @@ def _parse_lines(lines: list[tuple[int, bytes]], records: list, bad: list) -> No
         if not isinstance(value, dict):
             bad.append((line, f"expected a JSON object, got {type(value).__name__}", _snippet(raw)))
             continue
+        if _too_deep(value):
+            # json.loads of some Pythons (3.13) reads thousands of levels; flattening and checking
+            # such a value would then recurse past the interpreter's limit
+            bad.append((line, "nested too deeply", _snippet(raw)))
+            continue
         if "\\u" in text and has_lone_surrogate(value):
             bad.append((line, "contains a lone surrogate escape (not valid Unicode)", _snippet(raw)))
             continue
         records.append((line, value))
+
+
+#: Deeper than any callback (the contract's objects nest two levels): a line nested deeper is
+#: refused as a bad line rather than walked.
+MAX_NESTING = 64
+
+
+def _too_deep(value: Any) -> bool:
+    """True when *value* nests dicts or lists more than :data:`MAX_NESTING` levels (walked without recursion)."""
+    stack = [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if depth > MAX_NESTING:
+            return True
+        if isinstance(item, dict):
+            stack.extend((v, depth + 1) for v in item.values())
+        elif isinstance(item, list):
+            stack.extend((v, depth + 1) for v in item)
+    return False
 
 
 def has_lone_surrogate(value: Any) -> bool:
@@ -904,6 +929,10 @@ def records_frames(items: list, src: str, seq_base: int, report: LoadReport, *, 
     label = "item" if item_label else "record"
     for i, item in enumerate(items):
         if isinstance(item, Mapping):
+            if _too_deep(dict(item)):
+                report.bad_lines.append(BadLine(src, i + 1, f"{label} {i + 1}: nested too deeply",
+                                                reprlib.repr(item)[:120]))  # (repr would recurse as deep)
+                continue
             if check and has_lone_surrogate(item):
                 report.bad_lines.append(BadLine(src, i + 1, f"{label} {i + 1}: contains a lone surrogate (not valid Unicode)",
                                                 repr(item)[:120]))

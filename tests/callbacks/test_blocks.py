@@ -15,7 +15,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from cmvoice_nb.callbacks import readers
+from cmvoice_nb.callbacks import load_callbacks, readers
 from cmvoice_nb.callbacks.frame import CALL_COLUMNS, text_hashes
 from cmvoice_nb.errors import CallbackError
 
@@ -340,3 +340,15 @@ def test_call_id_hashes_of_equal_width_ids_match_across_chunks(width):
     assert valid.tolist() == [True] * 200 + [False, True] + [True] * 200
     assert hashes[100:200].tolist() == hashes[202:302].tolist()
     assert len(set(hashes[:200].tolist()) | set(hashes[302:].tolist())) == 300  # 300 distinct ids, no collision
+
+
+def test_a_record_nested_thousands_of_levels_deep_is_a_bad_record_not_a_crash():
+    # Python 3.13's json reads 3,000 levels; walking such a value recursively would not
+    deep: dict = {"leaf": 1}
+    for _ in range(3_000):
+        deep = {"a": deep}
+    good = callback(1)
+    good = json.loads(good) if isinstance(good, str) else good
+    calls = load_callbacks([good, dict(good, **{"call-id": "x-2", "extra": deep})], warn=False)
+    report = calls.attrs["load_report"]
+    assert len(calls) == 1 and [b.reason.split(": ", 1)[-1] for b in report.bad_lines] == ["nested too deeply"]
