@@ -218,9 +218,11 @@ def summarize(
     counts = pd.get_dummies(frame["outcome"].astype(pd.CategoricalDtype(outcomes))).reindex(
         columns=outcomes, fill_value=False
     ).astype("int64")
+    # The keys under names of their own: a key may be called like a value column ("answered").
+    slots = [f"__key{i}" for i in range(len(keys))]
     work = pd.concat(
         [
-            frame[keys].reset_index(drop=True),
+            frame[keys].set_axis(slots, axis=1).reset_index(drop=True),
             pd.DataFrame({
                 "calls": np.ones(len(frame), dtype="int64"),
                 "answered": frame["answered"].to_numpy(dtype=bool).astype("int64"),
@@ -232,7 +234,7 @@ def summarize(
         axis=1,
     )
     if keys:
-        grouped = work.groupby(keys, dropna=False, sort=True, observed=True)
+        grouped = work.groupby(slots, dropna=False, sort=True, observed=True)
     else:
         grouped = work.assign(_all="all").groupby("_all")
     out = grouped[["calls", "answered", *outcomes]].sum()
@@ -242,7 +244,9 @@ def summarize(
     for p in percentiles:
         out[f"talk_seconds_p{p}"] = grouped["talk"].quantile(p / 100)
     out["talk_seconds_mean"] = grouped["talk"].mean()
-    if not keys:
+    if keys:
+        out.index = out.index.rename(keys if len(keys) > 1 else keys[0])
+    else:
         out.index.name = None
     return out
 

@@ -500,3 +500,15 @@ def test_the_dtmf_summary_renders_in_the_shared_style_with_shares_as_percentages
     page = dtmf_summary(calls)._repr_html_()
     assert page.count("<div class='cmvoice-table-box'>") == 2
     assert ">66.7 %<" in page and ">0.666" not in page  # 2 valid of 3 answered
+
+
+def test_summary_by_a_key_named_like_a_figure_it_reports_groups_by_that_key(calls):
+    # "answered" is a column of the calls and a figure of the summary: both must survive
+    by_answered = summarize(calls, by="answered")
+    assert by_answered.index.name == "answered"
+    assert by_answered["calls"].sum() == len(calls)
+    for flag, row in by_answered.iterrows():
+        assert row["answered"] == (row["calls"] if flag else 0)
+    both = summarize(calls, by=["app", "answered"])
+    assert list(both.index.names) == ["app", "answered"] and both["calls"].sum() == len(calls)
+    assert summarize(calls, by="app").index.name == "app"
