@@ -29,6 +29,7 @@ from typing import Any
 
 from ..client import encode_body
 from ..instructions import Problem
+from ..spec import VOICE_FIELDS
 from .journal import canonical_json, instruction_hash
 from .rows import (MAX_ID_LENGTH, _ID_UNSAFE, RowPlan, _memo_key, _per_row, _with_hash, content_key, country_problems,
                    derive_instruction_id, without_cycle_collection)
@@ -384,8 +385,7 @@ def _plan_rows(planning: Any, df: Any) -> list[RowPlan]:
     rest_columns = [colmap[f.key] for f in rest_fields if f.key in colmap]
     for key, text in planning.templates.items():
         rest_columns += [c for c in dict.fromkeys(template_columns(text)) if c in df.columns]
-    rest_columns += [colmap["voice." + k] for k in ("language", "gender", "number", "volume", "premium")
-                     if "voice." + k in colmap]
+    rest_columns += [colmap["voice." + f.key] for f in VOICE_FIELDS if "voice." + f.key in colmap]
     codes_by_column: dict[Any, Any] = {}
 
     def codes_of(column: Any):

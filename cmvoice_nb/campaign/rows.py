@@ -429,15 +429,15 @@ class _Planning:
 
     def read_voice(self, record: Mapping[str, Any], problems: list, bad_fields: set, data: dict) -> None:
         """The row's voice: defaults, then its own voice columns, each key read as its kind."""
+        from ..spec import VOICE_FIELDS
+
         voice = dict(self.voice_defaults)
-        for vkey in ("language", "gender", "number", "volume", "premium"):
+        for vkey in (f.key for f in VOICE_FIELDS):
             col = self.colmap.get("voice." + vkey)
             if col is not None and not is_blank(record.get(col)):
                 voice[vkey] = record.get(col)
         if not voice:
             return
-        from ..spec import VOICE_FIELDS
-
         vfields = {f.key: f for f in VOICE_FIELDS}
         clean = {}
         for vkey, value in voice.items():
