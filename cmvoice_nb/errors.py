@@ -135,6 +135,21 @@ def redact_json(value: Any, secret: str | None) -> Any:
     return value
 
 
+def is_valid_unicode(text: str) -> bool:
+    """True when *text* can be written as UTF-8 (no lone surrogate, as a broken file or escape leaves).
+
+    Examples
+    --------
+    >>> is_valid_unicode("café"), is_valid_unicode("bad-" + chr(0xD800))
+    (True, False)
+    """
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
 def shorten(text: Any, limit: int = MESSAGE_LIMIT) -> str:
     r"""*text* on one line, cut to about *limit* characters with an ellipsis saying how much was left out.
 
@@ -377,6 +392,7 @@ class CallbackTimeout(CallbackError, TimeoutError):
 
 
 __all__ = [
+    "is_valid_unicode",
     "redact",
     "redact_json",
     "scrub_exception",

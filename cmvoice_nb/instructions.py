@@ -30,7 +30,7 @@ from typing import Any, ClassVar, Iterable, Mapping, NamedTuple
 from urllib.parse import urlsplit
 
 from . import spec
-from .errors import ValidationError
+from .errors import ValidationError, is_valid_unicode
 
 _PHONE_RE = re.compile(spec.PHONE_PATTERN)
 _LOCALE_RE = re.compile(spec.LOCALE_PATTERN)
@@ -224,6 +224,10 @@ def _check_field(f: spec.Field, value: Any, *, prefix: str = "") -> list[Problem
     if f.kind == "str":
         if not isinstance(value, str):
             return [Problem(key, value, f"expected text, got {type(value).__name__}")]
+        if not is_valid_unicode(value):
+            # it could never be sent (the request body is UTF-8): say so here, not as a crash later
+            return [Problem(key, value, "holds text that is not valid Unicode (a lone surrogate, as a damaged "
+                                        "file or a broken escape leaves); retype the cell")]
         if f.required and not value.strip():
             return [Problem(key, value, "is required and must not be empty")]
         out = []
@@ -254,6 +258,8 @@ def _check_field(f: spec.Field, value: Any, *, prefix: str = "") -> list[Problem
             return [Problem(key, value, "expected a list of phone numbers as text")]
         if not value:
             return [Problem(key, value, "must hold at least one number")]
+        if not all(is_valid_unicode(v) for v in value):
+            return [Problem(key, value, "holds text that is not valid Unicode (a lone surrogate); retype the cell")]
         return [Problem(key, v, f"each number may have at most {f.max_length} characters")
                 for v in value if f.max_length is not None and len(v) > f.max_length]
     if f.kind == "voice":

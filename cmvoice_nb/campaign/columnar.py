@@ -206,6 +206,8 @@ class _RowGroup:
         if self.number_key not in wire or "instruction-id" not in wire:
             self._wire = None
             return
+        if self.problems:
+            return  # its rows are invalid: no payload is ever built (the text may not even encode)
         wire = dict(wire)
         wire[self.number_key], wire["instruction-id"] = _NUMBER_SLOT, _ID_SLOT
         self._body = _template(encode_body(wire).decode("utf-8"))
@@ -255,11 +257,7 @@ def _is_clean(fld: Any, value: Any) -> bool:
             return False
     elif not isinstance(value, str) or not value:
         return False
-    try:
-        value.encode("utf-8") if isinstance(value, str) else None
-    except UnicodeEncodeError:
-        return False  # the per-row path's business (lone surrogates)
-    return True
+    return True  # (text that is not valid Unicode is a problem _check_field reports)
 
 
 def _classify_cells(planning: Any, fld: Any, column: Any, cells: list) -> tuple[bytearray, list]:

@@ -88,7 +88,7 @@ import threading
 from pathlib import Path
 from typing import Any, Container, Iterable, Iterator, NamedTuple
 
-from ..errors import JournalError
+from ..errors import JournalError, is_valid_unicode
 from ..spec import CALLED_STATES, JOURNAL_STATES, iso_utc
 
 __all__ = ["Journal", "JournalRow", "RowStatus", "LiveCall", "instruction_hash", "canonical_json", "legacy_instruction_hash",
@@ -245,14 +245,6 @@ def _is_readonly(exc: BaseException) -> bool:
     if code is not None:
         return code & 0xFF == _SQLITE_READONLY
     return "readonly" in str(exc).lower() or "read-only" in str(exc).lower()
-
-
-def _encodable(text: str) -> bool:
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError:
-        return False
-    return True
 
 
 def _check_file(path: Path, real: Path) -> None:
@@ -803,7 +795,7 @@ class Journal:
         bad = []
         for r in full:
             fields = [name for name, value in zip(names, (r[1], r[2], r[3], r[4], r[7]))
-                      if isinstance(value, str) and not _encodable(value)]
+                      if isinstance(value, str) and not is_valid_unicode(value)]
             if fields:
                 bad.append(f"{ascii(r[1])} ({', '.join(fields)})")
         more = f" and {len(bad) - 5} more" if len(bad) > 5 else ""

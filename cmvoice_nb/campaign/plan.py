@@ -168,7 +168,11 @@ class CampaignPlan:
             (r.label, r.instruction_id, p.field, p.value, p.message)
             for r in self.rows if r.problem_count for p in r.problems
         ]  # values as given (cut only where they are printed)
-        return pd.DataFrame.from_records(records, columns=PROBLEM_COLUMNS)
+        try:
+            return pd.DataFrame.from_records(records, columns=PROBLEM_COLUMNS)
+        except UnicodeEncodeError:
+            # a problem about text that is not valid Unicode: Arrow-backed text cannot hold it
+            return pd.DataFrame(records, columns=PROBLEM_COLUMNS, dtype=object)
 
     @property
     def duplicates(self):

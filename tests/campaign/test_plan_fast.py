@@ -244,3 +244,17 @@ def test_cells_share_a_code_only_when_the_planner_cannot_tell_them_apart():
     assert _codes(pd.Series([0.0, -0.0, 0.0])).tolist() == [0, 1, 0]
     assert _codes(pd.Series(pd.to_datetime(["2024-01-01", None, "2024-01-01"]))).tolist() == [0, 1, 0]
     assert _codes(pd.Series(np.array([3, 3, 4], dtype=np.int64))).tolist() == [0, 0, 1]
+
+
+def test_text_that_is_not_valid_unicode_is_a_problem_of_its_row_not_a_crash():
+    # a lone surrogate, as a damaged file or a broken escape leaves: it could never be sent as UTF-8
+    frame = pd.DataFrame({"phone": ["+31612345610", "+31612345611", "+31612345612"],
+                          "ref": ["ok-1", "bad-\ud800", "ok-3"], "name": ["Ann", "Bob", "Cas\udc00"]}, dtype=object)
+    fast, slow = _both(frame, app="notification", name="c", campaign_key="abcd1234",
+                       columns={"callee": "phone", "instruction-id": "ref"},
+                       defaults={"caller": "+31201234567", "prompt": "Hi {name}", "prompt-type": "TTS"})
+    assert _row_view(fast) == _row_view(slow)
+    assert [r.valid for r in fast.rows] == [True, False, False]
+    assert list(fast.problems["field"]) == ["instruction-id", "prompt"]
+    assert all("not valid Unicode" in m for m in fast.problems["message"])
+    assert fast.rows[0].payload.decode().startswith('{"instruction-id": "ok-1"')
