@@ -42,6 +42,7 @@ _EXPORTS: dict[str, str] = {
     "SpellingSetError": "errors",
     "CampaignError": "errors",
     "JournalError": "errors",
+    "SuppressionError": "errors",
     "CallbackError": "errors",
     # the contract
     "Notification": "instructions",
@@ -158,6 +159,7 @@ if TYPE_CHECKING:  # what editors and type checkers see; at run time __getattr__
         ReadTimeout,
         ServerError,
         SpellingSetError,
+        SuppressionError,
         TransportError,
         ValidationError,
     )

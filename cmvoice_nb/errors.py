@@ -20,7 +20,8 @@ that ``except ValueError`` keeps working for callers who do not know us::
     ├── AudioError (ValueError)           a file that cannot be decoded, converted or written
     ├── SpellingSetError (ValueError)     a spelling set that cannot be built or packed
     ├── CampaignError (ValueError)        a campaign that cannot be planned or sent
-    │   └── JournalError                  the SQLite journal is unusable or belongs to another campaign
+    │   ├── JournalError                  the SQLite journal is unusable or belongs to another campaign
+    │   └── SuppressionError              a do-not-call list too unreadable to trust; .unreadable, .entries
     └── CallbackError                     the callback receiver or loader cannot proceed
         └── CallbackTimeout (+TimeoutError) fewer callbacks than awaited arrived in time
 
@@ -383,6 +384,29 @@ class JournalError(CampaignError):
     """The campaign journal (SQLite) is unusable, locked, or belongs to another campaign."""
 
 
+class SuppressionError(CampaignError):
+    """A do-not-call list of which none, or more than 1 %, of the entries are phone numbers.
+
+    Raised before any call: everyone on such a list could be called. Not a retry question:
+    fix the list, or say explicitly to go on with the numbers that could be read.
+
+    Attributes
+    ----------
+    source
+        The list's path or description.
+    entries
+        How many entries the list has.
+    unreadable
+        The entries that are not numbers (``line``, ``value``, ``reason`` each).
+    """
+
+    def __init__(self, message: str, *, source: str = "", entries: int = 0, unreadable: Sequence[Any] = ()) -> None:
+        super().__init__(message)
+        self.source = source
+        self.entries = entries
+        self.unreadable = tuple(unreadable)
+
+
 class CallbackError(CMVoiceError):
     """The callback receiver or loader cannot proceed."""
 
@@ -418,6 +442,7 @@ __all__ = [
     "SpellingSetError",
     "CampaignError",
     "JournalError",
+    "SuppressionError",
     "CallbackError",
     "CallbackTimeout",
 ]

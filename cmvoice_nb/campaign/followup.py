@@ -167,6 +167,7 @@ def plan_followup(
     suppress: Any = None,
     region: str | None = None,
     callback_url: str | None = None,
+    allow_unreadable_suppress: bool = False,
 ) -> CampaignPlan:
     """Plan the next wave of a campaign: everyone whose latest call was not answered, once each.
 
@@ -199,6 +200,9 @@ def plan_followup(
         ``suppressed`` (held back by an earlier wave's list), list or not.
     region
         ISO country code for national numbers in *suppress* (``0612345678`` with ``"NL"``).
+    allow_unreadable_suppress
+        Go on with the numbers of *suppress* that could be read when none, or more than 1 %,
+        of its entries are phone numbers (otherwise :class:`~cmvoice_nb.errors.SuppressionError`).
     callback_url
         Where the wave's callbacks go: replaces the ``callback-url`` of the stored payloads (a
         receiver restarted since the first wave listens on a new URL); ``""`` removes it (the
@@ -254,7 +258,8 @@ def plan_followup(
             and len(callback_url) <= 256):
         raise CampaignError(f"callback_url must be an http:// or https:// URL of at most 256 characters "
                             f"(or \"\" for the account's own), got {callback_url!r}")
-    dnc = None if suppress is None else read_suppression(suppress, region=region)
+    dnc = None if suppress is None else read_suppression(suppress, region=region,
+                                                          allow_unreadable_suppress=allow_unreadable_suppress)
 
     own = not isinstance(journal, Journal)
     if own:

@@ -6,18 +6,26 @@ is read as text: CSV cells as written; spreadsheet and Parquet cells converted o
 (a whole number stored as a float, as spreadsheets do, becomes ``31612345610``, never
 ``31612345610.0`` or ``3.16e10``; a date becomes ISO-8601).
 
-:func:`read_table` is the I/O edge; :func:`cell_text` and :func:`sniff_separator` are the
-pure parts.
+Text files are decoded the way operators save them (:func:`decode_text`): UTF-8 with or
+without a byte-order mark, UTF-16 with one (Excel's "Unicode text", TAB-separated), and
+Windows-1252 (Excel's Western-European CSV) when the bytes are not UTF-8. Lines may end in
+CRLF, LF or a lone CR.
+
+:func:`read_table` is the I/O edge; :func:`decode_text`, :func:`cell_text` and
+:func:`sniff_separator` are the pure parts.
 
 Examples
 --------
 >>> sniff_separator("name;phone\\nAnn;+31612345610\\n")
 ';'
+>>> decode_text("Telefoonnummer;Naam\\r\\n0612345678;Jos\\xe9\\r\\n".encode("cp1252"))
+('Telefoonnummer;Naam\\r\\n0612345678;José\\r\\n', 'cp1252')
 >>> cell_text(31612345610.0), cell_text(0.1), cell_text(None), cell_text(True)
 ('31612345610', '0.1', '', 'true')
 """
 from __future__ import annotations
 
+import codecs
 import csv
 import datetime as _dt
 import importlib.util
@@ -30,13 +38,160 @@ from typing import Any
 
 from ..errors import CampaignError
 
-__all__ = ["read_table", "cell_text", "sniff_separator", "EXCEL_SUFFIXES", "PARQUET_SUFFIXES"]
+__all__ = ["read_table", "decode_text", "unify_line_ends", "cell_text", "sniff_separator", "EXCEL_SUFFIXES",
+           "PARQUET_SUFFIXES"]
 
 EXCEL_SUFFIXES = (".xlsx", ".xlsm", ".xls", ".ods")
 PARQUET_SUFFIXES = (".parquet", ".pq")
 _SEPARATORS = ",;\t|"
 #: Characters the separator sniffer looks at: enough lines for a verdict, cheap on big files.
 _SNIFF_CHARS = 64 * 1024
+# Byte-order marks, longest first (a UTF-32 LE mark starts like a UTF-16 LE one).
+_BOMS = ((codecs.BOM_UTF32_LE, "utf-32-le"), (codecs.BOM_UTF32_BE, "utf-32-be"), (codecs.BOM_UTF8, "utf-8"),
+         (codecs.BOM_UTF16_LE, "utf-16-le"), (codecs.BOM_UTF16_BE, "utf-16-be"))
+# "3,16123E+10": the decimal comma of a Dutch or German spreadsheet's scientific notation, not a separator
+_SCIENTIFIC_COMMA = re.compile(r"(?<=\d),(?=\d+[eE][+-]?\d)")
+
+
+def _family(codec: str) -> str:
+    """``"UTF-16"`` for every spelling of UTF-16 (``utf_16``, ``UTF-16LE`` ...), and so on."""
+    name = codecs.lookup(codec).name.replace("_", "-")
+    for family in ("utf-8", "utf-16", "utf-32"):
+        if name.startswith(family):
+            return family.upper()
+    return name
+
+
+def _line_at(data: bytes, position: int, codec: str) -> int:
+    """The line (from 1) that byte *position* of *data* is on, counting CRLF, LF and lone CR."""
+    head = data[:position].decode(codec, errors="replace")
+    return head.count("\n") + head.count("\r") - head.count("\r\n") + 1
+
+
+def _utf16_without_bom(data: bytes) -> str | None:
+    """``"utf-16-le"``/``"utf-16-be"`` when *data* looks like UTF-16 text without a byte-order mark.
+
+    Text in a Latin script as UTF-16 has a zero byte in every other position; text in any
+    8-bit encoding has none.
+    """
+    sample = data[:4096]
+    if len(sample) < 4 or b"\x00" not in sample:
+        return None
+    half = len(sample) // 2
+    odd, even = sample[1::2].count(0), sample[0::2].count(0)
+    if odd > 0.4 * half and even < 0.05 * half:
+        return "utf-16-le"
+    if even > 0.4 * half and odd < 0.05 * half:
+        return "utf-16-be"
+    return None
+
+
+def decode_text(data: bytes, *, encoding: str | None = None, name: str = "the text",
+                option: str | None = "encoding=") -> tuple[str, str]:
+    """Decode a text file's bytes as operators save them; ``(text, encoding used)``.
+
+    Without *encoding*: a byte-order mark decides (UTF-8, UTF-16 LE/BE, UTF-32); else UTF-16
+    without one is recognised by its zero bytes; else UTF-8; else Windows-1252 (``cp1252``,
+    Excel's Western-European CSV). An explicit *encoding* wins, except over a UTF-16 or
+    UTF-32 byte-order mark it contradicts. A byte-order mark is never part of the text.
+    Line ends are left as they are (see :func:`unify_line_ends`).
+
+    Parameters
+    ----------
+    data
+        The file's bytes.
+    encoding
+        A Python codec name (``"utf-8"``, ``"cp1252"``, ``"utf-16"``, ``"latin-1"``).
+    name
+        What messages call the file (its path).
+    option
+        How messages name the option that sets the encoding (``"encoding="``, ``"--encoding"``),
+        or None when there is none.
+
+    Raises
+    ------
+    CampaignError
+        An unknown encoding, bytes that are not text in the encoding given or found, or an
+        encoding that contradicts the file's byte-order mark; the message names the file,
+        the line, the byte and the encoding.
+
+    Examples
+    --------
+    >>> decode_text(b"\\xff\\xfe" + "nummer\\t+31612345678\\r\\n".encode("utf-16-le"))
+    ('nummer\\t+31612345678\\r\\n', 'utf-16-le')
+    >>> decode_text(b"\\xef\\xbb\\xbfnummer\\n")
+    ('nummer\\n', 'utf-8-sig')
+    >>> decode_text("n\\n".encode("utf-16"), encoding="cp1252", name="dnc.txt", option="--encoding")
+    Traceback (most recent call last):
+    ...
+    cmvoice_nb.errors.CampaignError: dnc.txt: the file is UTF-16 (it starts with a UTF-16 byte-order mark), not cp1252: leave out --encoding (UTF-16 is detected) or give --encoding utf-16
+    """
+    bom = next(((mark, codec) for mark, codec in _BOMS if data.startswith(mark)), None)
+    if encoding:
+        try:
+            given = _family(encoding)
+        except LookupError:
+            fix = f" ({option} takes e.g. utf-8, cp1252, utf-16)" if option else ""
+            raise CampaignError(f"{name}: unknown encoding {encoding!r}{fix}") from None
+        if bom is not None and bom[1] != "utf-8" and given != _family(bom[1]):
+            found = _family(bom[1])
+            how = f": leave out {option} ({found} is detected) or give {option} {found.lower()}" if option else ""
+            raise CampaignError(f"{name}: the file is {found} (it starts with a {found} byte-order mark), "
+                                f"not {encoding}{how}")
+        text = _decode(data, encoding, name=name, label=encoding,
+                       fix=f"leave out {option} to have the encoding detected" if option else
+                       "save it as UTF-8")
+        return (text[1:] if text.startswith("\ufeff") else text), encoding
+    if bom is not None:
+        mark, codec = bom
+        label = _family(codec)
+        text = _decode(data[len(mark):], codec, name=name, label=label, offset=len(mark), whole=data,
+                       fix=f"the file starts with a {label} byte-order mark but is damaged: save it again")
+        return text, ("utf-8-sig" if codec == "utf-8" else codec)
+    guess = _utf16_without_bom(data)
+    if guess is not None:
+        text = _decode(data, guess, name=name, label="UTF-16",
+                       fix="the file looks like UTF-16 without a byte-order mark but is damaged: save it again")
+        return text, guess
+    try:
+        return data.decode("utf-8"), "utf-8"
+    except UnicodeDecodeError as exc:
+        if not data[: exc.start].isascii():
+            # Valid UTF-8 letters before a byte that is not: a file of two encodings, which no
+            # single guess reads right (cp1252 would garble every earlier letter).
+            raise CampaignError(
+                f"{name}: line {_line_at(data, exc.start, 'utf-8')} is not valid UTF-8 (byte 0x{data[exc.start]:02x}) "
+                "while earlier lines are: the file mixes encodings; save it again as UTF-8") from None
+    try:
+        return data.decode("cp1252"), "cp1252"
+    except UnicodeDecodeError as exc:
+        fix = f" or name its encoding with {option}" if option else ""
+        raise CampaignError(
+            f"{name}: line {_line_at(data, exc.start, 'cp1252')} is neither UTF-8 nor Windows-1252 "
+            f"(byte 0x{data[exc.start]:02x}); save the file as UTF-8 (Excel: \"CSV UTF-8\"){fix}") from None
+
+
+def _decode(data: bytes, codec: str, *, name: str, label: str, fix: str, offset: int = 0,
+            whole: bytes | None = None) -> str:
+    try:
+        return data.decode(codec)
+    except UnicodeDecodeError as exc:
+        where = offset + exc.start
+        line = _line_at(whole if whole is not None else data, where, codec if whole is None else "latin-1")
+        raise CampaignError(f"{name}: line {line} is not valid {label} (byte 0x{data[exc.start]:02x}); {fix}") from None
+
+
+def unify_line_ends(text: str) -> str:
+    """*text* with every CRLF and lone CR (old Mac, some exports) as LF.
+
+    Examples
+    --------
+    >>> unify_line_ends("a\\r\\nb\\rc\\n")
+    'a\\nb\\nc\\n'
+    """
+    if "\r" not in text:
+        return text
+    return text.replace("\r\n", "\n").replace("\r", "\n")
 
 
 def cell_text(value: Any) -> str:
@@ -79,7 +234,12 @@ def cell_text(value: Any) -> str:
 
 
 def sniff_separator(sample: str) -> str:
-    """The field separator of a CSV sample: one of ``, ; TAB |`` (``,`` when unsure)."""
+    """The field separator of a CSV sample: one of ``, ; TAB |`` (``,`` when unsure).
+
+    The decimal comma of a spreadsheet's scientific notation (``3,16123E+10``) is not taken
+    for a separator.
+    """
+    sample = _SCIENTIFIC_COMMA.sub("", sample)
     lines = [line for line in sample.splitlines() if line.strip()][:50]
     if not lines:
         return ","
@@ -117,7 +277,8 @@ def read_table(path: str | os.PathLike, *, sep: str | None = None, encoding: str
     sep
         CSV field separator; default: sniffed from the start of the file (``, ; TAB |``).
     encoding
-        CSV text encoding; default UTF-8, with or without a byte-order mark.
+        CSV text encoding; default: detected (UTF-8 with or without a byte-order mark, UTF-16
+        with one, else Windows-1252), see :func:`decode_text`.
     sheet
         Spreadsheet sheet name or 0-based number; default the first sheet.
     interface
@@ -131,8 +292,9 @@ def read_table(path: str | os.PathLike, *, sep: str | None = None, encoding: str
     Raises
     ------
     CampaignError
-        The file is missing, unreadable, not in the encoding, or the sheet does not exist;
-        the message names the file and the option that fixes it.
+        The file is missing, unreadable, not text in any encoding tried (or the one given),
+        or the sheet does not exist; the message names the file, the line and the option
+        that fixes it.
     """
     import pandas as pd
 
@@ -150,25 +312,12 @@ def read_table(path: str | os.PathLike, *, sep: str | None = None, encoding: str
             return _text_frame(pd.read_parquet(path))
         except Exception as exc:  # noqa: BLE001 - pyarrow raises many types for a bad file
             raise CampaignError(f"{path}: cannot read as Parquet ({type(exc).__name__}: {exc})") from None
-    enc = encoding or "utf-8-sig"
     try:
         data = path.read_bytes()
     except OSError as exc:
         raise CampaignError(f"{path}: cannot read ({exc.strerror or exc})") from None
-    try:
-        text = data.decode(enc)
-    except LookupError:
-        raise CampaignError(f"{path}: unknown encoding {encoding!r} "
-                            f"({_opt(interface, 'encoding=', '--encoding')} takes e.g. utf-8, cp1252, latin-1)") from None
-    except UnicodeDecodeError as exc:
-        line = data[: exc.start].count(b"\n") + 1
-        fix = _opt(interface, "encoding='cp1252'", "--encoding cp1252")
-        raise CampaignError(
-            f"{path}: line {line} is not valid {encoding or 'UTF-8'} (byte 0x{data[exc.start]:02x}); save the file as "
-            f"UTF-8 or name its encoding, e.g. {fix} for Excel's Western European CSV"
-        ) from None
-    if text.startswith("\ufeff"):  # a BOM in an explicitly named UTF-8 encoding
-        text = text[1:]
+    text, _ = decode_text(data, encoding=encoding, name=str(path), option=_opt(interface, "encoding=", "--encoding"))
+    text = unify_line_ends(text)
     if not text.strip():
         raise CampaignError(f"{path}: the file is empty")
     separator = sep if sep else sniff_separator(text[:_SNIFF_CHARS])

@@ -397,6 +397,7 @@ def plan_campaign(
     interface: str = "python",
     suppress: Any = None,
     allowed_countries: Any = None,
+    allow_unreadable_suppress: bool = False,
 ) -> CampaignPlan:
     """Turn a DataFrame into validated instructions, one per row, without sending anything.
 
@@ -442,7 +443,11 @@ def plan_campaign(
     suppress
         A do-not-call list: a CSV/TXT path, a DataFrame, or numbers in any spelling (see
         :func:`~cmvoice_nb.campaign.suppress.read_suppression`; national numbers are read with
-        *region*). Rows calling one of its numbers are ``suppressed``: never sent.
+        *region*). Rows calling one of its numbers are ``suppressed``: never sent. A list of
+        which none, or more than 1 %, of the entries are phone numbers raises
+        :class:`~cmvoice_nb.errors.SuppressionError`.
+    allow_unreadable_suppress
+        Go on with the numbers of *suppress* that could be read, however few.
     allowed_countries
         ISO codes (``("NL", "BE")`` or ``"NL,BE"``): a number of another country is a problem of
         its row (``country FR not allowed (allowed: BE, NL)``), so the row is invalid.
@@ -543,7 +548,8 @@ def plan_campaign(
     if suppress is not None:
         from .suppress import apply_suppression
 
-        plan = apply_suppression(plan, suppress, region=region, interface=interface)
+        plan = apply_suppression(plan, suppress, region=region, interface=interface,
+                                 allow_unreadable_suppress=allow_unreadable_suppress)
     if log.isEnabledFor(logging.INFO):  # a pass over every row: only when someone reads it
         s = plan.summary()
         log.info("planned campaign %r: %d rows, %d valid, %d invalid, %d duplicate callees",

@@ -1170,8 +1170,9 @@ def send_campaign(
         rows outside their window wait for it (``wait=False``: ``deferred``, sent by a later run).
         See :class:`SendOptions`.
     plan_options
-        For a DataFrame: :func:`plan_campaign`'s options, ``suppress=`` (a do-not-call list) and
-        ``allowed_countries=`` included. ``suppress=`` also works with a plan (see
+        For a DataFrame: :func:`plan_campaign`'s options, ``suppress=`` (a do-not-call list),
+        ``allow_unreadable_suppress=`` and ``allowed_countries=`` included. ``suppress=`` (and
+        ``allow_unreadable_suppress=``) also work with a plan (see
         :func:`~cmvoice_nb.campaign.suppress.apply_suppression`).
 
     Returns
@@ -1198,10 +1199,11 @@ def send_campaign(
     """
     suppress = plan_options.pop("suppress", None) if isinstance(plan_or_df, CampaignPlan) else None
     if isinstance(plan_or_df, CampaignPlan):
+        allow_unreadable = plan_options.pop("allow_unreadable_suppress", False)
         if suppress is not None:
             from .suppress import apply_suppression
 
-            plan_or_df = apply_suppression(plan_or_df, suppress)
+            plan_or_df = apply_suppression(plan_or_df, suppress, allow_unreadable_suppress=allow_unreadable)
         if plan_options:
             raise CampaignError(
                 f"planning options {sorted(plan_options)} only apply to a DataFrame; this is already a plan"

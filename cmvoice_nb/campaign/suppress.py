@@ -1,21 +1,37 @@
 """Do-not-call lists and allowed countries: who must never be called.
 
 :func:`read_suppression` reads a do-not-call list in whatever shape operators keep it — a
-TXT with one number per line and ``#`` comments, a CSV export with a phone column, a
-DataFrame, a list — in any spelling (``+31 6 1234 5678``, ``0031612345678``,
-``0612345678`` with ``region="NL"``, spreadsheet floats), normalises every number to E.164
-and returns a :class:`SuppressionList`. An entry that is not a number does not stop the
-reading: it is listed in :attr:`SuppressionList.unreadable` with its line.
+TXT with one number per line and ``#`` comments, a CSV export with a phone column (with or
+without a header), a DataFrame, a list — in any spelling (``+31 6 1234 5678``,
+``0031612345678``, ``0612345678`` with ``region="NL"``, ``tel:+31-6-1234-5678``,
+spreadsheet floats), normalises every number to E.164 and returns a :class:`SuppressionList`.
+Files are read like call lists: the encoding detected (UTF-8 with or without a byte-order
+mark, UTF-16 with one, Windows-1252), the separator sniffed.
+
+A list is a promise that nobody on it is called, so a list that cannot be read is not
+treated as a short one: when none of its entries, or more than 1 % of them, are phone
+numbers, :class:`~cmvoice_nb.errors.SuppressionError` stops the campaign before any call,
+naming the file and the first bad lines, unless ``allow_unreadable_suppress=True``
+(``--allow-unreadable-suppress``) says to go on with the numbers that could be read. A list
+with no entries at all (an empty file, a header only) is read as empty, with a warning.
 
 :func:`country_of` and :func:`check_allowed_country` make "only NL and BE" a validation rule.
 
 Examples
 --------
->>> dnc = read_suppression(["+31 6 1234 5678", "0031612345679", "call me maybe"])
+>>> dnc = read_suppression(["+31 6 1234 5678", "0031612345679", "tel:+32-470-12-34-56"])
 >>> dnc
-SuppressionList(2 numbers, 1 unreadable)
+SuppressionList(3 numbers)
 >>> "+31612345678" in dnc, "+31612345670" in dnc
 (True, False)
+>>> read_suppression(["+31612345678", "3.16123E+10"])
+Traceback (most recent call last):
+...
+cmvoice_nb.errors.SuppressionError: suppress=: 1 of 2 entries is not a phone number (more than 1 %): the list cannot be trusted, so the campaign stops before any call. First bad entries:
+  item 2: '3.16123E+10': a spreadsheet turned the number into scientific notation, so its last digits are lost: format the column as text in the spreadsheet and export the file again
+Fix the list, or pass allow_unreadable_suppress=True to go on with the 1 number that could be read.
+>>> read_suppression(["+31612345678", "3.16123E+10"], allow_unreadable_suppress=True)
+SuppressionList(1 number, 1 unreadable)
 >>> check_allowed_country("+33612345678", ("NL", "BE"))
 'country FR not allowed (allowed: BE, NL)'
 """
@@ -23,22 +39,37 @@ from __future__ import annotations
 
 import csv
 import io
+import logging
 import os
 import re
 from pathlib import Path
 from typing import Any, Iterable, Iterator, NamedTuple
 
-from ..errors import CampaignError
+from ..errors import CampaignError, SuppressionError
 
-__all__ = ["SuppressionList", "Unreadable", "read_suppression", "country_of", "parse_allowed_countries",
-           "check_allowed_country", "apply_suppression", "suppression_reason", "NUMBER_COLUMNS"]
+log = logging.getLogger(__name__)
+
+__all__ = ["SuppressionList", "Unreadable", "read_suppression", "text_entries", "country_of",
+           "parse_allowed_countries", "check_allowed_country", "apply_suppression", "suppression_reason",
+           "NUMBER_COLUMNS", "UNREADABLE_LIMIT"]
 
 #: Column names taken as the number column of a CSV or DataFrame, in order of preference.
 NUMBER_COLUMNS = ("number", "callee", "phone", "msisdn", "mobile", "telephone", "tel", "phone_number",
                   "phonenumber", "phone number", "nummer", "telefoon", "telefoonnummer", "numero")
-_OPTION = {"python": {"suppress": "suppress=", "allowed_countries": "allowed_countries=", "region": "region="},
-           "cli": {"suppress": "--suppress", "allowed_countries": "--allow-countries", "region": "--region"}}
-_PHONEISH = re.compile(r"^[\s+()\-./\d\u00a0]{6,}$")
+#: The share of unreadable entries above which a list is not trusted (1 %).
+UNREADABLE_LIMIT = 0.01
+_OPTION = {"python": {"suppress": "suppress=", "allowed_countries": "allowed_countries=", "region": "region=",
+                      "allow": "allow_unreadable_suppress=True"},
+           "cli": {"suppress": "--suppress", "allowed_countries": "--allow-countries", "region": "--region",
+                   "allow": "--allow-unreadable-suppress"}}
+# A cell that is meant as a phone number: digits and separators, a tel: URI, or what a
+# spreadsheet made of one (3.16123E+10), which must be found to be refused by its line.
+_PHONEISH = re.compile(r"^(?:(?:tel:)?[\s+()\-./\d\u00a0]{6,}(?:;.*)?|\+?\d+(?:[.,]\d+)?[eE][+-]?\d+)$",
+                       re.IGNORECASE)
+# What is not a field separator when telling a one-number-per-line file from a CSV: the
+# parameters of a tel: URI (tel:+31...;ext=12), the decimal comma of 3,16123E+10, a comment.
+_NOT_A_SEPARATOR = re.compile(r";(?=(?:ext|isub|phone-context|tgrp|trunk-context|npdi|rn|cic)\b)"
+                              r"|(?<=\d),(?=\d+[eE][+-]?\d)|\s#.*$", re.IGNORECASE)
 
 
 def _opt(interface: str, name: str) -> str:
@@ -72,6 +103,8 @@ class SuppressionList:
         How many entries were read (numbers, duplicates and unreadable ones).
     region
         The region national numbers were read with.
+    empty
+        True when the list had no entries at all (an empty file, a header only).
     """
 
     def __init__(self, numbers: Iterable[str] = (), *, unreadable: Iterable[Unreadable] = (), source: str = "",
@@ -111,6 +144,11 @@ class SuppressionList:
     __hash__ = None  # type: ignore[assignment]  # equal to sets: not hashable like them
 
     @property
+    def empty(self) -> bool:
+        """True when the list had no entries at all (an empty file, a header only, ``[]``)."""
+        return self.entries == 0
+
+    @property
     def duplicates(self) -> int:
         """Entries that repeat a number already in the list."""
         return self.entries - len(self.numbers) - len(self.unreadable)
@@ -129,7 +167,7 @@ class SuppressionList:
 
         Examples
         --------
-        >>> print(read_suppression(["+31612345678", "n/a", ""]).report())
+        >>> print(read_suppression(["+31612345678", "n/a", ""], allow_unreadable_suppress=True).report())
         do-not-call list: 1 number from 3 entries; 2 unreadable:
           item 2: 'n/a': contains letters
           item 3: '': empty
@@ -156,7 +194,14 @@ def _number_column(columns: list[str], rows: list[list[str]]) -> int | None:
     return best if best is not None and scores[best] > 0 else None
 
 
-def _read_file(path: Path, name: str) -> tuple[list[tuple[int | None, Any]], str]:
+#: Rows the number column is chosen on (by content, when no column has a number's name).
+_SAMPLE_ROWS = 1000
+
+
+def _file_entries(path: Path, name: str) -> tuple[Any, Any]:
+    """(line numbers, values) of a do-not-call file: its text decoded, a TXT or a CSV."""
+    from .inputs import decode_text
+
     if not path.exists():
         raise CampaignError(f"{name}: {path}: no such file")
     if not path.is_file():
@@ -165,49 +210,131 @@ def _read_file(path: Path, name: str) -> tuple[list[tuple[int | None, Any]], str
         data = path.read_bytes()
     except OSError as exc:
         raise CampaignError(f"{name}: {path}: cannot read ({exc.strerror or exc})") from None
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        # Numbers are ASCII: a list saved as cp1252 only differs in comments and names.
-        text = data.decode("cp1252", errors="replace")
-    lines = text.splitlines()
-    content = [(i, ln) for i, ln in enumerate(lines, 1) if ln.strip() and not ln.lstrip().startswith("#")]
-    if not content:
-        return [], str(path)
-    first = content[0][1]
-    sep = next((s for s in (",", ";", "\t", "|") if s in first), None)
-    if sep is None:  # one value per line (TXT), a trailing "# comment" allowed
-        return [(i, ln.split("#", 1)[0].strip()) for i, ln in content], str(path)
-    parsed = [(i, next(csv.reader(io.StringIO(ln), delimiter=sep))) for i, ln in content]
-    header = parsed[0][1]
-    has_header = not any(_PHONEISH.match(c.strip()) for c in header)
-    body = parsed[1:] if has_header else parsed
-    col = _number_column(header if has_header else [str(k) for k in range(len(header))], [r for _, r in body])
+    text, _ = decode_text(data, name=f"{name}: {path}", option=None)
+    return text_entries(text, name=f"{name}: {path}")
+
+
+def text_entries(text: str, *, name: str = "the list") -> tuple[Any, Any]:
+    """The entries of a do-not-call list's text: ``(line numbers, values)``, numpy arrays.
+
+    Blank lines and lines starting with ``#`` are not entries. A text whose first line holds
+    no field separator (``, ; TAB |``; the ``;`` of a ``tel:`` URI's parameters and the
+    comma of ``3,16123E+10`` are none) has one value per line, a ``#`` starting a comment;
+    a first line without a digit is its header. Otherwise it is a CSV, the separator sniffed
+    as for call lists (:func:`~cmvoice_nb.campaign.inputs.sniff_separator`): a first row
+    without a phone-like cell is its header, and the number column is the one named like
+    :data:`NUMBER_COLUMNS`, else the one that looks most like phone numbers. Rows with no
+    text at all (``;;;`` at the end of a spreadsheet export) are not entries. Line numbers
+    are the text's own lines (a header is line 1).
+
+    Examples
+    --------
+    >>> lines, values = text_entries("Telefoonnummer;Naam\\r\\n+31 6 1234 5678;Jan\\r\\n\\r\\n0612345679;Piet\\r\\n")
+    >>> lines.tolist(), values.tolist()
+    ([2, 4], ['+31 6 1234 5678', '0612345679'])
+    >>> text_entries("# opt-outs\\ntel:+31612345678;ext=12\\n+32 470 12 34 56   # by phone\\n")[1].tolist()
+    ['tel:+31612345678;ext=12', '+32 470 12 34 56']
+    """
+    import numpy as np
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    from .inputs import sniff_separator, unify_line_ends
+
+    lines = unify_line_ends(text).split("\n")
+    arr = pa.array(lines, type=pa.large_string())
+    trimmed = pc.utf8_trim_whitespace(arr)
+    keep = pc.and_(pc.greater(pc.utf8_length(trimmed), 0), pc.invert(pc.starts_with(trimmed, "#")))
+    at = np.flatnonzero(keep.to_numpy(zero_copy_only=False))
+    if not len(at):
+        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=object)
+    first = lines[at[0]]
+    if not any(sep in _NOT_A_SEPARATOR.sub("", first) for sep in _SEPARATORS):
+        # One value per line; "#" starts a comment.
+        values = trimmed.take(pa.array(at))
+        if pc.any(pc.match_substring(values, "#")).as_py():
+            values = pc.utf8_trim_whitespace(pc.replace_substring_regex(values, "#.*$", ""))
+        if pc.any(pc.match_substring(values, '"')).as_py():  # a one-column CSV export may quote its cells
+            quoted = pc.match_substring_regex(values, '^".*"$')
+            inner = pc.replace_substring(pc.replace_substring_regex(values, '^"(.*)"$', r"\1"), '""', '"')
+            values = pc.if_else(quoted, pc.utf8_trim_whitespace(inner), values)
+        values = values.to_numpy(zero_copy_only=False)
+        if not any(c.isdigit() for c in values[0]):  # a header: "Telefoonnummer", "phone"
+            at, values = at[1:], values[1:]
+        return at + 1, values
+    content = [lines[i] for i in at]
+    sep = sniff_separator("\n".join(_NOT_A_SEPARATOR.sub("", ln) for ln in content[:50]))
+    rows = _csv_rows(content, sep)
+    header = rows[0]
+    has_header = not any(_PHONEISH.match(str(c).strip()) for c in header)
+    body_at = at[1:] if has_header else at
+    body = rows[1:] if has_header else rows
+    columns = [str(c) for c in header] if has_header else [str(k) for k in range(len(header))]
+    col = _number_column(columns, body[:_SAMPLE_ROWS])
     if col is None:
-        raise CampaignError(f"{name}: {path}: no column of phone numbers (name it one of "
-                            f"{', '.join(NUMBER_COLUMNS[:3])})")
-    return [(i, r[col] if col < len(r) else "") for i, r in body], str(path)
+        raise CampaignError(f"{name}: no column of phone numbers (name it one of {', '.join(NUMBER_COLUMNS[:3])})")
+    values = np.empty(len(body), dtype=object)
+    filled = np.ones(len(body), dtype=bool)
+    for i, row in enumerate(body):
+        values[i] = row[col] if col < len(row) else ""
+        if not values[i].strip():
+            filled[i] = any(str(c).strip() for c in row)  # ";;;": no entry at all
+    return body_at[filled] + 1, values[filled]
 
 
-def read_suppression(source: Any, *, region: str | None = None, interface: str = "python") -> SuppressionList:
-    """Read a do-not-call list into a :class:`SuppressionList`; unreadable entries are reported, not fatal.
+_SEPARATORS = ",;\t|"
+
+
+def _csv_rows(lines: list[str], sep: str) -> list[list[str]]:
+    """The rows of CSV *lines*, one per line (pandas' parser; per line where it cannot be)."""
+    import pandas as pd
+
+    try:
+        frame = pd.read_csv(io.StringIO("\n".join(lines)), sep=sep, header=None, dtype=str, keep_default_na=False,
+                            skip_blank_lines=False, engine="c")
+    except (ValueError, pd.errors.ParserError):
+        frame = None  # ragged rows: read line by line
+    if frame is not None and len(frame) == len(lines):
+        return frame.fillna("").values.tolist()
+    # A quoted cell spanning lines, or rows longer than the first: each line on its own, so
+    # every entry keeps its own line number.
+    return [next(csv.reader([ln], delimiter=sep), []) for ln in lines]
+
+
+def read_suppression(source: Any, *, region: str | None = None, interface: str = "python",
+                     allow_unreadable_suppress: bool = False) -> SuppressionList:
+    """Read a do-not-call list into a :class:`SuppressionList`; refuse one that cannot be trusted.
 
     Parameters
     ----------
     source
-        A path (``str``/``PathLike``) of a TXT (one number per line; ``#`` starts a comment) or
-        a CSV (the number column is one named like :data:`NUMBER_COLUMNS`, else the column
-        that looks most like phone numbers); a pandas DataFrame (same column rule) or Series;
-        an iterable of numbers in any spelling; or a :class:`SuppressionList` (returned as is).
+        A path (``str``/``PathLike``) of a TXT (one number per line; ``#`` starts a comment)
+        or a CSV, with or without a header (the number column is one named like
+        :data:`NUMBER_COLUMNS`, else the column that looks most like phone numbers), in
+        UTF-8, UTF-16 (Excel's "Unicode text") or Windows-1252; a pandas DataFrame (same
+        column rule) or Series; an iterable of numbers in any spelling; or a
+        :class:`SuppressionList` (returned as is).
     region
         ISO country code for national numbers (``0612345678`` with ``"NL"``).
     interface
         ``"python"`` or ``"cli"``: whether messages name ``suppress=`` or ``--suppress``.
+    allow_unreadable_suppress
+        Go on with the numbers that could be read when none, or more than 1 %, of the
+        entries are phone numbers (the unreadable ones are in :attr:`SuppressionList.unreadable`).
 
     Raises
     ------
+    SuppressionError
+        None, or more than 1 %, of the entries are phone numbers (and
+        *allow_unreadable_suppress* is not set): the message names the list, the counts and
+        the first bad lines with their reason.
     CampaignError
         The file is missing or unreadable as a whole, or a CSV has no number column.
+
+    Notes
+    -----
+    A list with no entries at all (an empty file, a header only, ``[]``) is read as empty
+    (:attr:`SuppressionList.empty`) and logged as a warning.
 
     Examples
     --------
@@ -215,9 +342,10 @@ def read_suppression(source: Any, *, region: str | None = None, interface: str =
     >>> sorted(dnc)
     ['+31612345678', '+31612345679', '+32470123456']
     """
+    import numpy as np
     import pandas as pd
 
-    from ..numbers import try_normalize
+    from ..numbers import normalize_numbers
 
     name = _opt(interface, "suppress")
     if isinstance(source, SuppressionList):
@@ -225,25 +353,109 @@ def read_suppression(source: Any, *, region: str | None = None, interface: str =
     if source is None:
         return SuppressionList(source="<none>", region=region)
     if isinstance(source, (str, os.PathLike)):
-        entries, where = _read_file(Path(os.fspath(source)), name)
+        where = os.fspath(source)
+        lines, values = _file_entries(Path(where), name)
     elif isinstance(source, pd.DataFrame):
         cols = [str(c) for c in source.columns]
         # Cells as Python text, not astype(str): an arrow-backed string column refuses lone surrogates.
-        cells = [[str(v) for v in row] for row in source.itertuples(index=False, name=None)]
-        col = _number_column(cols, cells) if len(cols) else None
+        sample = [[str(v) for v in row] for row in source.head(_SAMPLE_ROWS).itertuples(index=False, name=None)]
+        col = _number_column(cols, sample) if len(cols) else None
         if col is None:
             raise CampaignError(f"{name}: the DataFrame has no column of phone numbers "
                                 f"(name it one of {', '.join(NUMBER_COLUMNS[:3])})")
-        entries = [(i, v) for i, v in enumerate(source.iloc[:, col].tolist(), 1)]
+        values = source.iloc[:, col].to_numpy(dtype=object)
+        lines = np.arange(1, len(values) + 1)
         where = f"<DataFrame column {cols[col]!r}>"
     elif isinstance(source, (bytes, bytearray)):
         raise CampaignError(f"{name} must be a path or numbers, got bytes")
     else:
-        try:
-            entries = [(i, v) for i, v in enumerate(source, 1)]
-        except TypeError:
-            raise CampaignError(f"{name} must be a file path or an iterable of numbers, got {type(source).__name__}") from None
+        if isinstance(source, pd.Series):
+            values = source.to_numpy(dtype=object)
+        else:
+            try:
+                values = list(source)
+            except TypeError:
+                raise CampaignError(f"{name} must be a file path or an iterable of numbers, "
+                                    f"got {type(source).__name__}") from None
+        lines = np.arange(1, len(values) + 1)
         where = "<list>"
+    numbers, reasons = normalize_numbers(values, region=region)
+    found = pd.notna(numbers)
+    bad = np.flatnonzero(~found)
+    cells = values if isinstance(values, np.ndarray) else None
+    unreadable = [Unreadable(int(lines[i]), cells[i] if cells is not None else values[i], reasons[i]) for i in bad]
+    dnc = SuppressionList(numbers[found].tolist(), unreadable=unreadable, source="" if where.startswith("<") else where,
+                          entries=len(numbers), region=region)
+    _check_trust(dnc, name=name, interface=interface, allow=allow_unreadable_suppress)
+    return dnc
+
+
+def _check_trust(dnc: SuppressionList, *, name: str, interface: str, allow: bool) -> None:
+    """Raise SuppressionError for a list too unreadable to trust; warn about one with no entries."""
+    where = f"{name}: {dnc.source}" if dnc.source else name
+    if dnc.empty:
+        log.warning("%s: the do-not-call list has no entries (an empty file or a header only): nobody is held back "
+                    "by it", where)
+        return
+    bad, n = len(dnc.unreadable), dnc.entries
+    if not bad or allow or bad <= UNREADABLE_LIMIT * n:
+        return
+    if bad == n:
+        counts = "its only entry is not a phone number" if n == 1 else f"none of its {n} entries is a phone number"
+    else:
+        counts = (f"{bad} of {n} entries {'is' if bad == 1 else 'are'} not {'a phone number' if bad == 1 else 'phone numbers'}"
+                  f" (more than {UNREADABLE_LIMIT:.0%})").replace("%", " %")
+    word, words = ("line", "lines") if dnc.source else ("item", "entries")
+    shown = [f"  {word} {u.line}: {_shown(u.value)}: {u.reason}" for u in dnc.unreadable[:5]]
+    if bad > 5:
+        shown.append(f"  ... and {bad - 5} more")
+    kept = len(dnc)
+    go_on = (f"to go on with the {kept} number{'s' if kept != 1 else ''} that could be read" if kept
+             else "to go on without it (nobody is held back by it)")
+    raise SuppressionError(
+        f"{where}: {counts}: the list cannot be trusted, so the campaign stops before any call. "
+        f"First bad {words}:\n" + "\n".join(shown)
+        + f"\nFix the list, or pass {_opt(interface, 'allow')} {go_on}.",
+        source=dnc.source or where, entries=n, unreadable=dnc.unreadable)
+
+
+def _shown(value: Any) -> str:
+    from ..errors import shorten
+
+    return shorten(repr(value), 60)
+
+
+def _read_suppression_reference(source: Any, *, region: str | None = None, interface: str = "python") -> SuppressionList:
+    """The per-entry reader: one :func:`~cmvoice_nb.numbers.try_normalize` call per entry.
+
+    The baseline ``bench/suppress_read.py`` times :func:`read_suppression` against (UTF-8 or
+    cp1252 text, the separator taken from the first line, no check of how much was read).
+    """
+    from ..numbers import try_normalize
+
+    name = _opt(interface, "suppress")
+    path = Path(os.fspath(source))
+    data = path.read_bytes()
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        text = data.decode("cp1252", errors="replace")
+    content = [(i, ln) for i, ln in enumerate(text.splitlines(), 1) if ln.strip() and not ln.lstrip().startswith("#")]
+    entries: list = []
+    if content:
+        first = content[0][1]
+        sep = next((s for s in (",", ";", "\t", "|") if s in first), None)
+        if sep is None:
+            entries = [(i, ln.split("#", 1)[0].strip()) for i, ln in content]
+        else:
+            parsed = [(i, next(csv.reader(io.StringIO(ln), delimiter=sep))) for i, ln in content]
+            header = parsed[0][1]
+            has_header = not any(_PHONEISH.match(c.strip()) for c in header)
+            body = parsed[1:] if has_header else parsed
+            col = _number_column(header if has_header else [str(k) for k in range(len(header))], [r for _, r in body])
+            if col is None:
+                raise CampaignError(f"{name}: {path}: no column of phone numbers")
+            entries = [(i, r[col] if col < len(r) else "") for i, r in body]
     numbers: set[str] = set()
     bad: list[Unreadable] = []
     for line, value in entries:
@@ -252,8 +464,7 @@ def read_suppression(source: Any, *, region: str | None = None, interface: str =
             bad.append(Unreadable(line, value, reason or "not a number"))
         else:
             numbers.add(normal)
-    return SuppressionList(numbers, unreadable=bad, source="" if where.startswith("<") else where,
-                           entries=len(entries), region=region)
+    return SuppressionList(numbers, unreadable=bad, source=str(path), entries=len(entries), region=region)
 
 
 def country_of(e164: Any) -> str | None:
@@ -345,7 +556,8 @@ def suppression_reason(callee: Any, dnc: SuppressionList) -> str | None:
     return f"{', '.join(listed)} {'is' if len(listed) == 1 else 'are'} on the do-not-call list{where}"
 
 
-def apply_suppression(plan: Any, suppress: Any, *, region: str | None = None, interface: str | None = None) -> Any:
+def apply_suppression(plan: Any, suppress: Any, *, region: str | None = None, interface: str | None = None,
+                      allow_unreadable_suppress: bool = False) -> Any:
     """A copy of *plan* whose rows calling a number of *suppress* are ``suppressed`` (never sent).
 
     The input plan is not changed. Usable on any :class:`~cmvoice_nb.campaign.CampaignPlan`
@@ -364,6 +576,14 @@ def apply_suppression(plan: Any, suppress: Any, *, region: str | None = None, in
         For national numbers in the list (default: the plan's ``region=``).
     interface
         ``"python"`` or ``"cli"`` for messages (default: the plan's).
+    allow_unreadable_suppress
+        Go on when none, or more than 1 %, of the list's entries are phone numbers (see
+        :func:`read_suppression`).
+
+    Raises
+    ------
+    SuppressionError
+        The list cannot be trusted (and *allow_unreadable_suppress* is not set).
 
     Examples
     --------
@@ -379,7 +599,8 @@ def apply_suppression(plan: Any, suppress: Any, *, region: str | None = None, in
 
     interface = interface or plan.options.get("interface") or "python"
     region = region if region is not None else plan.options.get("region")
-    dnc = read_suppression(suppress, region=region, interface=interface)
+    dnc = read_suppression(suppress, region=region, interface=interface,
+                           allow_unreadable_suppress=allow_unreadable_suppress)
     rows = []
     for r in plan.rows:
         new = copy.copy(r)
@@ -390,6 +611,7 @@ def apply_suppression(plan: Any, suppress: Any, *, region: str | None = None, in
     options = dict(plan.options)
     options["suppress"] = repr(dnc) if not dnc.source else f"{dnc.source} ({len(dnc)} numbers)"
     options["suppress_unreadable"] = len(dnc.unreadable)
+    options["suppress_entries"] = dnc.entries
     out = type(plan)(name=plan.name, app=plan.app, index=plan.index, rows=rows, options=options,
                      campaign_key=plan.campaign_key, key_is_provisional=plan.key_is_provisional)
     return out

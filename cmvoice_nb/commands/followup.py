@@ -68,7 +68,11 @@ def register(subparsers) -> None:
                         "whose call times run ahead; replaying old logs)")
     p.add_argument("--suppress", default=None, metavar="FILE",
                    help="text/CSV file of numbers never to call (any spelling; in a CSV the column named like "
-                        "phone/number/callee, else the one holding numbers); listed rows are left out")
+                        "phone/number/callee, else the one holding numbers); listed rows are left out. A list of "
+                        "which none, or more than 1 %%, of the entries are phone numbers stops before any call (exit 2)")
+    p.add_argument("--allow-unreadable-suppress", action="store_true",
+                   help="go on when the --suppress list has unreadable entries, holding back only the numbers "
+                        "that could be read")
     p.add_argument("--callback-url", default=None, metavar="URL",
                    help="send the wave's callbacks to URL (a receiver restarted on a new address) instead of "
                         "the URL each row was first sent with; \"\" for the account's configured URL")
@@ -94,15 +98,18 @@ def run(args: argparse.Namespace) -> int:
         return EXIT_USAGE
 
 
-def _suppress_list(path: str | None, region: str | None = None) -> Any:
-    """The --suppress file as a SuppressionList (None without one); unreadable entries said on stderr."""
+def _suppress_list(path: str | None, region: str | None = None, *, allow_unreadable: bool = False) -> Any:
+    """The --suppress file as a SuppressionList (None without one); unreadable entries said on stderr.
+
+    A list that cannot be trusted is a UsageError (exit 2) unless *allow_unreadable*.
+    """
     if path is None:
         return None
     from ..campaign.suppress import read_suppression
     from ..errors import CampaignError
 
     try:
-        dnc = read_suppression(path, region=region, interface="cli")
+        dnc = read_suppression(path, region=region, interface="cli", allow_unreadable_suppress=allow_unreadable)
     except CampaignError as exc:
         raise UsageError(str(exc)) from None
     if dnc.unreadable:
@@ -136,7 +143,9 @@ def _run(args: argparse.Namespace) -> int:
     try:
         plan = plan_followup(journal, calls, outcomes=args.outcomes, max_attempts=args.max_attempts,
                              min_gap=args.after, now=args.now, campaign=args.campaign,
-                             suppress=_suppress_list(args.suppress, args.region), callback_url=args.callback_url)
+                             suppress=_suppress_list(args.suppress, args.region,
+                                                     allow_unreadable=args.allow_unreadable_suppress),
+                             callback_url=args.callback_url)
     except JournalError as exc:
         _error(str(exc), PROG)
         return EXIT_ATTENTION

@@ -16,7 +16,7 @@ Exit status (also in ``--help``): 0 every row is final and nothing needs attenti
 run finished (or stopped) but some rows need attention (invalid — even all of them —,
 failed, rejected, unknown, changed, already-called, deferred by calling hours, not sent;
 suppressed rows are final); 2 usage error (bad flags,
-unknown fields or columns, unreadable input).
+unknown fields or columns, unreadable input, a --suppress list that cannot be trusted).
 
 Examples
 --------
@@ -54,7 +54,9 @@ exit status:
      or left out by --drop-duplicates)
   1  the run finished (or stopped) but some rows need attention (every row invalid included):
      {", ".join(ATTENTION_STATUSES)}
-  2  usage error: bad flags (e.g. --set caller without =), unknown fields or columns, unreadable input
+  2  usage error: bad flags (e.g. --set caller without =), unknown fields or columns, unreadable input;
+     also a --suppress list of which none, or more than 1 %, of the entries are phone numbers
+     (nothing is sent; --allow-unreadable-suppress goes on with the numbers that could be read)
 
 instruction ids: an instruction-id column is used as given; otherwise ids are
 <name>-<campaign key>-<callee digits>-<occurrence>, where the campaign key is drawn once by the
@@ -139,8 +141,12 @@ def register(subparsers) -> None:
     g.add_argument("--no-wait", action="store_true",
                    help="do not wait for calling hours: rows outside them end deferred; run again later to send them")
     g.add_argument("--suppress", default=None, metavar="FILE",
-                   help="do-not-call list (TXT, one number per line, or CSV with a number column): "
-                        "listed rows end suppressed and are never sent")
+                   help="do-not-call list (TXT, one number per line, or CSV with a number column; UTF-8, UTF-16 or "
+                        "cp1252): listed rows end suppressed and are never sent. A list of which none, or more "
+                        "than 1 %%, of the entries are phone numbers stops the send before any call (exit 2)")
+    g.add_argument("--allow-unreadable-suppress", action="store_true",
+                   help="go on when the --suppress list has unreadable entries, holding back only the numbers "
+                        "that could be read")
     g.add_argument("--allow-countries", default=None, metavar="CC,CC",
                    help="only call numbers of these countries (ISO codes, e.g. NL,BE); others are invalid rows")
     g.add_argument("--prices", default=None, metavar="FILE",
@@ -189,6 +195,7 @@ def _run(args: argparse.Namespace) -> int:
             number_style=args.number_style, drop_duplicates=args.drop_duplicates, audio_root=args.audio_root,
             spelling_root=args.spelling_root, journal=args.journal if Path(args.journal).exists() else None,
             interface="cli", suppress=args.suppress, allowed_countries=args.allow_countries,
+            allow_unreadable_suppress=args.allow_unreadable_suppress,
         )
     except JournalError as exc:
         _error(str(exc))

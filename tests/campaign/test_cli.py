@@ -178,15 +178,19 @@ def test_an_unreadable_input_is_a_usage_error(tmp_path, no_token_env, capsys):
     garbage.write_bytes(b"PK\x03\x04 not really a workbook")
     assert main(notification(garbage, tmp_path, "--dry-run")) == 2
     assert "cannot read as a spreadsheet" in capsys.readouterr().err
-    odd = tmp_path / "latin.csv"
+    odd = tmp_path / "latin.csv"  # Excel's Western-European CSV: detected, and a named encoding works too
     odd.write_bytes("callee,name\n+31612345610,Jos\xe9\n".encode("cp1252"))
-    assert main(notification(odd, tmp_path, "--dry-run")) == 2
-    err = capsys.readouterr().err
-    assert "line 2 is not valid UTF-8" in err and "--encoding cp1252" in err
+    assert main(notification(odd, tmp_path, "--dry-run")) == 0
     assert main(notification(odd, tmp_path, "--dry-run", "--encoding", "cp1252")) == 0
     from cmvoice_nb.campaign.inputs import read_table
 
-    assert read_table(odd, encoding="cp1252")["name"].tolist() == ["José"]
+    assert read_table(odd)["name"].tolist() == read_table(odd, encoding="cp1252")["name"].tolist() == ["José"]
+    capsys.readouterr()
+    broken = tmp_path / "broken.csv"  # 0x81 is a byte neither UTF-8 nor Windows-1252 has
+    broken.write_bytes(b"callee,name\n+31612345610,Ann\n+31612345611,B\x81b\n")
+    assert main(notification(broken, tmp_path, "--dry-run")) == 2
+    err = capsys.readouterr().err
+    assert "line 3 is neither UTF-8 nor Windows-1252 (byte 0x81)" in err and "--encoding" in err
 
 
 def test_a_journal_that_is_a_folder_or_the_input_is_a_usage_error(tmp_path, no_token_env, capsys):

@@ -126,7 +126,9 @@ def test_suppress_reads_a_csv_whose_numbers_are_in_the_second_column(rig, token,
     now = first_wave(sim, rx, tmp_path, ["+31612340109", "+31612340211"])
     dnc = tmp_path / "dnc.csv"
     dnc.write_text("name,phone\nAnn,+31 6 1234 0109\nnobody,n/a\n", encoding="utf-8")
-    assert main(followup(tmp_path, sim, now, "--suppress", str(dnc))) == 0
+    assert main(followup(tmp_path, sim, now, "--suppress", str(dnc))) == 2  # half the list unreadable: not trusted
+    assert "line 3: 'n/a': contains letters" in capsys.readouterr().err and len(sim.calls) == 2
+    assert main(followup(tmp_path, sim, now, "--suppress", str(dnc), "--allow-unreadable-suppress")) == 0
     err = capsys.readouterr().err
     assert "1 row(s) to call in wave 2" in err and "suppressed 1" in err
     assert "line 3: 'n/a'" in err     # the unreadable entry is said, by line
@@ -140,8 +142,8 @@ def test_national_numbers_in_the_suppress_list_are_read_with_region(rig, token, 
     now = first_wave(sim, rx, tmp_path, ["+31612340109", "+31612340211"])
     dnc = tmp_path / "dnc.txt"
     dnc.write_text("06 1234 0109\n", encoding="utf-8")
-    assert main(followup(tmp_path, sim, now, "--suppress", str(dnc), "--dry-run")) == 0
-    assert "national number" in capsys.readouterr().err  # without --region: said, not silently dropped
+    assert main(followup(tmp_path, sim, now, "--suppress", str(dnc), "--dry-run")) == 2
+    assert "national number" in capsys.readouterr().err  # without --region: refused, not silently dropped
     assert main(followup(tmp_path, sim, now, "--suppress", str(dnc), "--region", "NL", "--dry-run")) == 0
     assert "suppressed 1" in capsys.readouterr().err
     out = pd.read_csv(tmp_path / "wave2.csv", dtype=str, keep_default_na=False)

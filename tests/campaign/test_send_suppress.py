@@ -139,7 +139,7 @@ def test_cmvoice_send_dry_run_prints_the_estimate_with_the_price_table(tmp_path,
                  "--set", "prompt=one two three four five", "--set", "prompt-type=TTS", "--set", "max-replays=0",
                  "--region", "NL", "--journal", str(tmp_path / "j.sqlite"), "-o", str(tmp_path / "out.csv"),
                  "--dry-run", "--no-progress", "--prices", str(tmp_path / "prices.csv"),
-                 "--suppress", str(tmp_path / "dnc.txt"), "--allow-countries", "NL,BE"])
+                 "--suppress", str(tmp_path / "dnc.txt"), "--allow-unreadable-suppress", "--allow-countries", "NL,BE"])
     out, err = capsys.readouterr()
     assert code == 1  # the French row is invalid
     assert out.splitlines()[:5] == [

@@ -11,7 +11,7 @@ from cmvoice_nb.campaign.suppress import (
     parse_allowed_countries,
     read_suppression,
 )
-from cmvoice_nb.errors import CampaignError
+from cmvoice_nb.errors import CampaignError, SuppressionError
 
 TARGET = "+31612345678"
 
@@ -22,9 +22,11 @@ def test_every_spelling_of_a_number_lands_on_its_e164_form(spelling):
     assert read_suppression([spelling]).numbers == frozenset({TARGET})
 
 
-def test_national_numbers_need_the_region_and_are_reported_without_it():
+def test_national_numbers_need_the_region_and_are_refused_without_it():
     assert TARGET in read_suppression(["0612345678"], region="NL")
-    without = read_suppression(["0612345678"])
+    with pytest.raises(SuppressionError, match=r"item 1: '0612345678': a national number: pass region="):
+        read_suppression(["0612345678"])
+    without = read_suppression(["0612345678"], allow_unreadable_suppress=True)
     assert len(without) == 0 and without.unreadable[0].line == 1
     assert "region" in without.unreadable[0].reason
 
@@ -47,7 +49,9 @@ def test_a_text_file_with_comments_blank_lines_and_junk_reports_the_junk_by_line
                     "call me maybe\n"
                     "12345\n"
                     "+31612345678\n", encoding="utf-8")
-    dnc = read_suppression(path)
+    with pytest.raises(SuppressionError, match="2 of 5 entries are not phone numbers"):
+        read_suppression(path)
+    dnc = read_suppression(path, allow_unreadable_suppress=True)
     assert dnc.numbers == frozenset({"+31612345678", "+31612345679"})
     assert [(u.line, u.value) for u in dnc.unreadable] == [(5, "call me maybe"), (6, "12345")]
     assert dnc.entries == 5 and dnc.duplicates == 1
@@ -64,7 +68,7 @@ def test_a_csv_export_uses_its_phone_column_whatever_else_it_holds(tmp_path):
                     "Ann;+31 6 1234 5678;2026-01-02\n"
                     "\"Bob; jr\";0612345679;2026-01-03\n"
                     "Eve;n/a;2026-01-04\n", encoding="utf-8")
-    dnc = read_suppression(path, region="NL")
+    dnc = read_suppression(path, region="NL", allow_unreadable_suppress=True)
     assert dnc.numbers == frozenset({"+31612345678", "+31612345679"})
     assert [(u.line, u.value) for u in dnc.unreadable] == [(4, "n/a")]
 
@@ -100,19 +104,22 @@ def test_missing_files_folders_and_wrong_types_are_clear_errors(tmp_path):
         read_suppression(42)
 
 
-def test_an_empty_file_is_an_empty_list(tmp_path):
+def test_a_file_of_comments_only_is_an_empty_list(tmp_path):
     path = tmp_path / "empty.txt"
     path.write_text("# nobody yet\n", encoding="utf-8")
-    assert len(read_suppression(path)) == 0
+    dnc = read_suppression(path)
+    assert len(dnc) == 0 and dnc.empty
 
 
 def test_spreadsheet_floats_nan_and_hostile_values_from_a_dataframe_column():
     df = pd.DataFrame({"name": ["a", "b", "c", "d"],
                        "Mobile": [31612345678.0, float("nan"), "\udcff+3161", 3.5]})
-    dnc = read_suppression(df)
+    dnc = read_suppression(df, allow_unreadable_suppress=True)
     assert dnc.numbers == frozenset({TARGET})
     assert [u.line for u in dnc.unreadable] == [2, 3, 4]
-    assert read_suppression(df["Mobile"]).numbers == frozenset({TARGET})
+    assert read_suppression(df["Mobile"], allow_unreadable_suppress=True).numbers == frozenset({TARGET})
+    with pytest.raises(SuppressionError, match="3 of 4 entries"):
+        read_suppression(df)
 
 
 def test_a_suppression_list_passes_through_and_none_is_empty():
