@@ -516,7 +516,7 @@ def _column_verdicts(texts: Any, region: Any) -> tuple[Any, Any, Any]:
     # Which characters occur at all (one count over the text's bytes): a rewrite most lists
     # never need is skipped; separators go one at a time (plain replacements are several times
     # faster than one character-class rewrite).
-    present = _characters(texts)
+    present = _characters(texts, "tT.( \t-/)[]")
     # _to_text: strip (only spaces and tabs get here), a "tel:" without parameters, the spreadsheet's ".0"
     t = pc.ascii_trim(texts, " \t")
     if "t" in present or "T" in present:
@@ -565,15 +565,15 @@ def _column_verdicts(texts: Any, region: Any) -> tuple[Any, Any, Any]:
     return status, out, why
 
 
-def _characters(texts: Any) -> set[str]:
-    """The ASCII characters in a pyarrow string array (a superset when it is a slice of a bigger one)."""
+def _characters(texts: Any, wanted: str) -> set[str]:
+    """Which of the ASCII characters *wanted* occur in a pyarrow string array (a superset for a slice)."""
     import numpy as np
 
     data = texts.buffers()[2]
     if data is None:
         return set()
-    counts = np.bincount(np.frombuffer(data, dtype=np.uint8), minlength=256)
-    return {chr(c) for c in np.flatnonzero(counts[:128])}
+    raw = np.frombuffer(data, dtype=np.uint8)
+    return {c for c in wanted if (raw == ord(c)).any()}
 
 
 def _groups(keys: Any) -> Any:

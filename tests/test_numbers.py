@@ -72,3 +72,40 @@ def test_number_region_reads_the_country():
     assert number_region("+31612345678") == "NL"
     assert number_region("0044 20 7946 0958".replace(" ", "")) == "GB"
     assert number_region(None) is None
+
+
+# ----------------------------------------------------------------- what spreadsheets and CRMs export
+@pytest.mark.parametrize("raw", ["tel:+31612345678", "tel:+31-6-1234-5678", "TEL:+31.6.12.34.56.78",
+                                 " tel: +31 6 1234 5678 ", "tel:+31612345678;ext=12",
+                                 "tel:+31-6-1234-5678;isub=abc;ext=9", "tel:0612345678;phone-context=+31",
+                                 "tel:+31612345678;phone-context=+44"])
+def test_tel_uris_are_read_and_their_parameters_dropped(raw):
+    assert normalize_number(raw) == "+31612345678"
+
+
+def test_a_local_tel_uri_without_a_global_context_needs_the_region():
+    assert normalize_number("tel:06-1234-5678;phone-context=example.com", region="NL") == "+31612345678"
+    with pytest.raises(NumberError, match="pass region="):
+        normalize_number("tel:06-1234-5678;phone-context=example.com")
+
+
+def test_a_semicolon_outside_a_tel_uri_is_not_a_parameter():
+    # In a callee list ";" separates numbers: only a cell that starts with tel: has parameters.
+    with pytest.raises(NumberError):
+        normalize_number("+31612345678;+31612345679")
+    assert try_normalize("tel:+31612345678;ext=1")[0] == "+31612345678"
+
+
+@pytest.mark.parametrize("raw", ["3.16123E+10", "3,16123E+10", "3.16123e10", "3E+10", " 3,16123E+10 ",
+                                 "+3.16123E+10", "4.47400123E+11"])
+def test_spreadsheet_scientific_notation_is_refused_because_digits_are_lost(raw):
+    with pytest.raises(NumberError) as info:
+        normalize_number(raw, region="NL")
+    reason = info.value.reason
+    assert "spreadsheet" in reason and "scientific notation" in reason and "digits are lost" in reason
+    assert "format the column as text" in reason and "export" in reason and "letters" not in reason
+
+
+def test_text_with_an_e_that_is_not_a_number_still_contains_letters():
+    assert try_normalize("+31 6 1234 5678 ext")[1] == "contains letters"
+    assert try_normalize("E+10")[1] == "contains letters"

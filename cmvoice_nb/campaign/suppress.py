@@ -264,41 +264,61 @@ def text_entries(text: str, *, name: str = "the list") -> tuple[Any, Any]:
         return at + 1, values
     content = [lines[i] for i in at]
     sep = sniff_separator("\n".join(_NOT_A_SEPARATOR.sub("", ln) for ln in content[:50]))
-    rows = _csv_rows(content, sep)
-    header = rows[0]
-    has_header = not any(_PHONEISH.match(str(c).strip()) for c in header)
-    body_at = at[1:] if has_header else at
-    body = rows[1:] if has_header else rows
-    columns = [str(c) for c in header] if has_header else [str(k) for k in range(len(header))]
-    col = _number_column(columns, body[:_SAMPLE_ROWS])
+    columns = _csv_columns(content, sep)
+    header = [str(c[0].as_py()) for c in columns]
+    has_header = not any(_PHONEISH.match(c.strip()) for c in header)
+    start = 1 if has_header else 0
+    names = header if has_header else [str(k) for k in range(len(header))]
+    sample = [list(r) for r in zip(*(c.slice(start, _SAMPLE_ROWS).to_pylist() for c in columns))]
+    col = _number_column(names, sample)
     if col is None:
         raise CampaignError(f"{name}: no column of phone numbers (name it one of {', '.join(NUMBER_COLUMNS[:3])})")
-    values = np.empty(len(body), dtype=object)
-    filled = np.ones(len(body), dtype=bool)
-    for i, row in enumerate(body):
-        values[i] = row[col] if col < len(row) else ""
-        if not values[i].strip():
-            filled[i] = any(str(c).strip() for c in row)  # ";;;": no entry at all
-    return body_at[filled] + 1, values[filled]
+    values = columns[col].slice(start)
+    blank = np.flatnonzero(pc.equal(pc.utf8_length(pc.utf8_trim_whitespace(values)), 0).to_numpy(zero_copy_only=False))
+    keep = np.ones(len(values), dtype=bool)
+    for i in blank:  # ";;;" (a spreadsheet's formatted but empty rows): no entry at all
+        keep[i] = any(str(c[start + i].as_py()).strip() for c in columns)
+    return at[start:][keep] + 1, values.to_numpy(zero_copy_only=False)[keep]
 
 
 _SEPARATORS = ",;\t|"
 
 
-def _csv_rows(lines: list[str], sep: str) -> list[list[str]]:
-    """The rows of CSV *lines*, one per line (pandas' parser; per line where it cannot be)."""
-    import pandas as pd
+def _csv_columns(lines: list[str], sep: str) -> list[Any]:
+    """The columns (pyarrow string arrays, ``""`` for a missing cell) of CSV *lines*, one row per line.
 
+    pyarrow's parser first (fast); pandas' where rows are shorter than the first; the csv
+    module line by line where a quoted cell spans lines or a row is longer than the first,
+    so that every row keeps its own line number.
+    """
+    import pandas as pd
+    import pyarrow as pa
+    import pyarrow.csv as pacsv
+
+    width = len(next(csv.reader([lines[0]], delimiter=sep), [])) or 1
+    names = [f"c{i}" for i in range(width)]
+    try:
+        data = ("\n".join(lines) + "\n").encode("utf-8")
+        table = pacsv.read_csv(
+            io.BytesIO(data),
+            read_options=pacsv.ReadOptions(column_names=names),
+            parse_options=pacsv.ParseOptions(delimiter=sep, newlines_in_values=False, ignore_empty_lines=False),
+            convert_options=pacsv.ConvertOptions(column_types={n: pa.large_string() for n in names},
+                                                 strings_can_be_null=False, quoted_strings_can_be_null=False))
+        if table.num_rows == len(lines):
+            return [table.column(n).combine_chunks() for n in names]
+    except (pa.ArrowException, UnicodeError):
+        pass
     try:
         frame = pd.read_csv(io.StringIO("\n".join(lines)), sep=sep, header=None, dtype=str, keep_default_na=False,
                             skip_blank_lines=False, engine="c")
+        if len(frame) == len(lines):
+            return [pa.array(frame[c].fillna("").to_numpy(dtype=object), type=pa.large_string()) for c in frame.columns]
     except (ValueError, pd.errors.ParserError):
-        frame = None  # ragged rows: read line by line
-    if frame is not None and len(frame) == len(lines):
-        return frame.fillna("").values.tolist()
-    # A quoted cell spanning lines, or rows longer than the first: each line on its own, so
-    # every entry keeps its own line number.
-    return [next(csv.reader([ln], delimiter=sep), []) for ln in lines]
+        pass
+    rows = [next(csv.reader([ln], delimiter=sep), []) for ln in lines]
+    width = max(len(r) for r in rows)
+    return [pa.array([r[i] if i < len(r) else "" for r in rows], type=pa.large_string()) for i in range(width)]
 
 
 def read_suppression(source: Any, *, region: str | None = None, interface: str = "python",
