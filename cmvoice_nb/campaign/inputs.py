@@ -145,7 +145,7 @@ def decode_text(data: bytes, *, encoding: str | None = None, name: str = "the te
     if bom is not None:
         mark, codec = bom
         label = _family(codec)
-        text = _decode(data[len(mark):], codec, name=name, label=label, offset=len(mark), whole=data,
+        text = _decode(data[len(mark):], codec, name=name, label=label,
                        fix=f"the file starts with a {label} byte-order mark but is damaged: save it again")
         return text, ("utf-8-sig" if codec == "utf-8" else codec)
     guess = _utf16_without_bom(data)
@@ -171,13 +171,11 @@ def decode_text(data: bytes, *, encoding: str | None = None, name: str = "the te
             f"(byte 0x{data[exc.start]:02x}); save the file as UTF-8 (Excel: \"CSV UTF-8\"){fix}") from None
 
 
-def _decode(data: bytes, codec: str, *, name: str, label: str, fix: str, offset: int = 0,
-            whole: bytes | None = None) -> str:
+def _decode(data: bytes, codec: str, *, name: str, label: str, fix: str) -> str:
     try:
         return data.decode(codec)
     except UnicodeDecodeError as exc:
-        where = offset + exc.start
-        line = _line_at(whole if whole is not None else data, where, codec if whole is None else "latin-1")
+        line = _line_at(data, exc.start, codec)
         raise CampaignError(f"{name}: line {line} is not valid {label} (byte 0x{data[exc.start]:02x}); {fix}") from None
 
 
