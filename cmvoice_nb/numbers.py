@@ -436,12 +436,17 @@ def _text_rows(cells: Any) -> tuple[Any, Any]:
     import numpy as np
     import pyarrow as pa
 
-    try:  # text and None only (a file's cells): one pass in C
-        missing = pa.array(cells, type=pa.large_string()).is_null()
-        missing = missing.to_numpy(zero_copy_only=False)
-        return np.flatnonzero(~missing), np.flatnonzero(missing)
-    except (UnicodeError, pa.ArrowException):
-        pass
+    from pandas.api.types import infer_dtype
+
+    # Text and missing cells only (a file's cells): one pass in C. infer_dtype tells text from
+    # bytes, which pyarrow would take as text; the missing cells go the plain way (None, NaN and
+    # pd.NA each have their own reason).
+    if infer_dtype(cells, skipna=True) in ("string", "empty"):
+        try:
+            missing = pa.array(cells, type=pa.large_string()).is_null().to_numpy(zero_copy_only=False)
+            return np.flatnonzero(~missing), np.flatnonzero(missing)
+        except (UnicodeError, pa.ArrowException):
+            pass
     from .errors import is_valid_unicode
 
     # a lone surrogate (a broken file) cannot be UTF-8: such text goes the plain way, like numbers
