@@ -92,8 +92,9 @@ def decode_text(data: bytes, *, encoding: str | None = None, name: str = "the te
 
     Without *encoding*: a byte-order mark decides (UTF-8, UTF-16 LE/BE, UTF-32); else UTF-16
     without one is recognised by its zero bytes; else UTF-8; else Windows-1252 (``cp1252``,
-    Excel's Western-European CSV). An explicit *encoding* wins, except over a UTF-16 or
-    UTF-32 byte-order mark it contradicts. A byte-order mark is never part of the text.
+    Excel's Western-European CSV). An explicit *encoding* wins, except over a byte-order mark
+    it contradicts (an error naming the encoding the mark says). A byte-order mark is never
+    part of the text.
     Line ends are left as they are (see :func:`unify_line_ends`).
 
     Parameters
@@ -133,7 +134,7 @@ def decode_text(data: bytes, *, encoding: str | None = None, name: str = "the te
         except LookupError:
             fix = f" ({option} takes e.g. utf-8, cp1252, utf-16)" if option else ""
             raise CampaignError(f"{name}: unknown encoding {encoding!r}{fix}") from None
-        if bom is not None and bom[1] != "utf-8" and given != _family(bom[1]):
+        if bom is not None and given != _family(bom[1]):
             found = _family(bom[1])
             how = f": leave out {option} ({found} is detected) or give {option} {found.lower()}" if option else ""
             raise CampaignError(f"{name}: the file is {found} (it starts with a {found} byte-order mark), "
