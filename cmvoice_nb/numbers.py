@@ -525,12 +525,13 @@ def _column_verdicts(texts: Any, region: Any) -> tuple[Any, Any, Any]:
     # _to_text: strip (only spaces and tabs get here), a "tel:" without parameters, the spreadsheet's ".0"
     t = pc.ascii_trim(texts, " \t")
     if "t" in present or "T" in present:
-        t = pc.ascii_trim(pc.replace_substring_regex(t, "^[Tt][Ee][Ll]:", ""), " \t")
+        t = _rewrite(t, "^[Tt]", lambda s: pc.ascii_trim(pc.replace_substring_regex(s, "^[Tt][Ee][Ll]:", ""), " \t"))
     if "." in present:
-        t = pc.replace_substring_regex(t, r"^(\+?[0-9]+)\.0+$", r"\1")
+        t = _rewrite(t, r"^\+?[0-9]+\.0+$", lambda s: pc.replace_substring_regex(s, r"\.0+$", ""))
     # _candidates: the "(0)" after a country code, then every separator
     if "(" in present:
-        t = pc.replace_substring_regex(t, r"^(\+[0-9]{1,3})[ \t]*\(0\)", r"\1")
+        t = _rewrite(t, r"^\+[0-9]{1,3}[ \t]*\(0\)",
+                     lambda s: pc.replace_substring_regex(s, r"^(\+[0-9]{1,3})[ \t]*\(0\)", r"\1"))
     for junk in " \t-./()[]":
         if junk in present:
             t = pc.replace_substring(t, junk, "")
@@ -568,6 +569,16 @@ def _column_verdicts(texts: Any, region: Any) -> tuple[Any, Any, Any]:
     out[status != _VALID] = None
     why[status != _INVALID] = None
     return status, out, why
+
+
+def _rewrite(texts: Any, pattern: str, how: Any) -> Any:
+    """*texts* with ``how`` applied to the values matching *pattern* only (a rewrite costs more than a match)."""
+    import pyarrow.compute as pc
+
+    where = pc.match_substring_regex(texts, pattern)
+    if not pc.any(where).as_py():
+        return texts
+    return pc.replace_with_mask(texts, where, how(texts.filter(where)))
 
 
 def _characters(texts: Any, wanted: str) -> set[str]:
@@ -612,8 +623,8 @@ def _international(digits: Any) -> tuple[Any, Any, Any]:
     head = digits.take(pa.array(rows))
     known = np.array(sorted(COUNTRY_CODE_TO_REGION_CODE), dtype=np.int64)
     code = np.zeros(len(rows), dtype=np.int64)
-    for size in (3, 2, 1):  # the shortest known code wins, as in _extract_country_code
-        prefix = _to_numpy(pc.cast(pc.utf8_slice_codeunits(head, 0, size), pa.int64()))
+    three = _to_numpy(pc.cast(pc.utf8_slice_codeunits(head, 0, 3), pa.int64()))  # at least 3 digits here
+    for prefix in (three, three // 10, three // 100):  # the shortest known code wins, as in _extract_country_code
         code = np.where(np.isin(prefix, known), prefix, code)
     for cc, where in _groups(code):
         country = _country(int(cc)) if cc else None
@@ -764,13 +775,19 @@ class _Country:
 
         if len(self.members) == 1:
             return _type_known(self.members[0][2], nsn, lens), np.zeros(len(nsn), dtype=np.int64)
+        import pyarrow as pa
+
         result = np.zeros(len(nsn), dtype=bool)
         chosen = np.full(len(nsn), -1, dtype=np.int64)
         for i, (_, leading, checks) in enumerate(self.members):
-            known = _type_known(checks, nsn, lens)
-            hit = (chosen < 0) & (_mask(pc.match_substring_regex(nsn, leading)) if leading is not None else known)
-            result[hit] = known[hit]
-            chosen[hit] = i
+            rows = np.flatnonzero(chosen < 0)  # the regions before this one took the rest
+            if not len(rows):
+                break
+            sub = nsn.take(pa.array(rows)) if len(rows) < len(nsn) else nsn
+            known = _type_known(checks, sub, lens[rows])
+            hit = _mask(pc.match_substring_regex(sub, leading)) if leading is not None else known
+            result[rows[hit]] = known[hit]
+            chosen[rows[hit]] = i
         return result, chosen
 
 
@@ -779,14 +796,18 @@ def _type_known(checks: tuple, nsn: Any, lens: Any) -> Any:
     import numpy as np
     import pyarrow.compute as pc
 
+    import pyarrow as pa
+
     (general_lengths, general), groups = checks
     ok = np.ones(len(nsn), dtype=bool) if general_lengths is None else np.isin(lens, general_lengths)
     ok &= _mask(pc.match_substring_regex(nsn, general))
     any_type = np.zeros(len(nsn), dtype=bool)
-    for lengths, pattern in groups:
+    for lengths, pattern in groups:  # each type tried on the numbers no earlier type matched
         fits = ok & ~any_type & (np.ones(len(nsn), dtype=bool) if lengths is None else np.isin(lens, lengths))
-        if fits.any():
-            any_type |= fits & _mask(pc.match_substring_regex(nsn, pattern))
+        rows = np.flatnonzero(fits)
+        if len(rows):
+            sub = nsn.take(pa.array(rows)) if len(rows) < len(nsn) else nsn
+            any_type[rows[_mask(pc.match_substring_regex(sub, pattern))]] = True
     return ok & any_type
 
 
