@@ -113,3 +113,24 @@ def test_a_list_excel_turned_into_scientific_notation_exits_2_naming_the_lines(t
     err = capsys.readouterr().err
     assert "none of its 2 entries is a phone number" in err and "line 2: '3,16123E+10'" in err
     assert "format the column as text" in err and len(sim.requests) == 0
+
+
+def test_a_text_list_with_comments_and_tel_uris_holds_back_its_numbers(tmp_path, sim, token, capsys):
+    dnc = tmp_path / "dnc.txt"
+    dnc.write_bytes(b"# opt-outs, kept by legal\r\n"
+                    b"tel:+31-6-1234-5710;ext=2   # asked twice\r\n"
+                    b"\r\n"
+                    b"tel:0470123410;phone-context=+32\r\n")
+    assert main(send_args(tmp_path, sim.base_url, "--suppress", str(dnc))) == 0
+    assert "3 rows: queued 1, suppressed 2" in capsys.readouterr().err
+    assert sim.calls["callee"].tolist() == [ANN]
+
+
+def test_cmvoice_followup_refuses_an_untrusted_list_and_names_the_flag_that_goes_on(tmp_path, no_token_env, capsys):
+    journal = tmp_path / "j.sqlite"
+    journal.write_bytes(b"")  # the list is judged before the journal is opened
+    dnc = junk_list(tmp_path / "dnc.txt")
+    code = main(["followup", "--journal", str(journal), "--callbacks", str(tmp_path), "--suppress", str(dnc),
+                 "-o", str(tmp_path / "wave.csv"), "--dry-run"])
+    err = capsys.readouterr().err
+    assert code == 2 and "cmvoice followup: error: --suppress:" in err and "--allow-unreadable-suppress" in err
