@@ -196,6 +196,10 @@ def _number_column(columns: list[str], rows: list[list[str]]) -> int | None:
 
 #: Rows the number column is chosen on (by content, when no column has a number's name).
 _SAMPLE_ROWS = 1000
+#: Characters the separator is sniffed on.
+_SNIFF_CHARS = 64 * 1024
+# A line that is no entry: blank (whitespace only) or a comment.
+_SKIPPED_LINE = re.compile(r"(?m)^[^\S\n]*(?:#|$)")
 
 
 def _file_entries(path: Path, name: str) -> tuple[Any, Any]:
@@ -241,17 +245,27 @@ def text_entries(text: str, *, name: str = "the list") -> tuple[Any, Any]:
 
     from .inputs import sniff_separator, unify_line_ends
 
-    lines = unify_line_ends(text).split("\n")
-    arr = pa.array(lines, type=pa.large_string())
-    trimmed = pc.utf8_trim_whitespace(arr)
-    keep = pc.and_(pc.greater(pc.utf8_length(trimmed), 0), pc.invert(pc.starts_with(trimmed, "#")))
-    at = np.flatnonzero(keep.to_numpy(zero_copy_only=False))
-    if not len(at):
-        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=object)
-    first = lines[at[0]]
-    if not any(sep in _NOT_A_SEPARATOR.sub("", first) for sep in _SEPARATORS):
+    body = unify_line_ends(text).rstrip("\n")  # empty lines at the end are no entries and move no line
+    if _SKIPPED_LINE.search(body):
+        # Blank or comment lines between the entries: the others are found, and keep their numbers.
+        lines = body.split("\n")
+        trimmed = pc.utf8_trim_whitespace(pa.array(lines, type=pa.large_string()))
+        keep = pc.and_(pc.greater(pc.utf8_length(trimmed), 0), pc.invert(pc.starts_with(trimmed, "#")))
+        at = np.flatnonzero(keep.to_numpy(zero_copy_only=False))
+        if not len(at):
+            return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=object)
+        content: list[str] | None = [lines[i] for i in at]
+        head = content[:50]
+    else:  # every line an entry (most exports): no line-by-line work
+        if not body:
+            return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=object)
+        at = np.arange(body.count("\n") + 1)
+        content = None
+        head = body[:_SNIFF_CHARS].split("\n")[:50]
+    if not any(sep in _NOT_A_SEPARATOR.sub("", head[0]) for sep in _SEPARATORS):
         # One value per line; "#" starts a comment.
-        values = trimmed.take(pa.array(at))
+        values = pa.array(content if content is not None else body.split("\n"), type=pa.large_string())
+        values = pc.utf8_trim_whitespace(values)
         if pc.any(pc.match_substring(values, "#")).as_py():
             values = pc.utf8_trim_whitespace(pc.replace_substring_regex(values, "#.*$", ""))
         if pc.any(pc.match_substring(values, '"')).as_py():  # a one-column CSV export may quote its cells
@@ -262,9 +276,8 @@ def text_entries(text: str, *, name: str = "the list") -> tuple[Any, Any]:
         if not any(c.isdigit() for c in values[0]):  # a header: "Telefoonnummer", "phone"
             at, values = at[1:], values[1:]
         return at + 1, values
-    content = [lines[i] for i in at]
-    sep = sniff_separator("\n".join(_NOT_A_SEPARATOR.sub("", ln) for ln in content[:50]))
-    columns = _csv_columns(content, sep)
+    sep = sniff_separator("\n".join(_NOT_A_SEPARATOR.sub("", ln) for ln in head))
+    columns = _csv_columns("\n".join(content) if content is not None else body, sep, len(at))
     header = [str(c[0].as_py()) for c in columns]
     has_header = not any(_PHONEISH.match(c.strip()) for c in header)
     start = 1 if has_header else 0
@@ -284,41 +297,40 @@ def text_entries(text: str, *, name: str = "the list") -> tuple[Any, Any]:
 _SEPARATORS = ",;\t|"
 
 
-def _csv_columns(lines: list[str], sep: str) -> list[Any]:
-    """The columns (pyarrow string arrays, ``""`` for a missing cell) of CSV *lines*, one row per line.
+def _csv_columns(text: str, sep: str, rows: int) -> list[Any]:
+    """The columns (pyarrow string arrays, ``""`` for a missing cell) of CSV *text*, one row per line.
 
-    pyarrow's parser first (fast); pandas' where rows are shorter than the first; the csv
-    module line by line where a quoted cell spans lines or a row is longer than the first,
-    so that every row keeps its own line number.
+    *text* holds *rows* lines, none of them blank. pyarrow's parser first (fast); pandas' where
+    rows are shorter than the first; the csv module line by line where a quoted cell spans
+    lines or a row is longer than the first, so that every row keeps its own line number.
     """
     import pandas as pd
     import pyarrow as pa
     import pyarrow.csv as pacsv
 
-    width = len(next(csv.reader([lines[0]], delimiter=sep), [])) or 1
+    width = len(next(csv.reader([text[:text.find("\n")] if "\n" in text else text], delimiter=sep), [])) or 1
     names = [f"c{i}" for i in range(width)]
     try:
-        data = ("\n".join(lines) + "\n").encode("utf-8")
         table = pacsv.read_csv(
-            io.BytesIO(data),
+            io.BytesIO(text.encode("utf-8") + b"\n"),
             read_options=pacsv.ReadOptions(column_names=names),
             parse_options=pacsv.ParseOptions(delimiter=sep, newlines_in_values=False, ignore_empty_lines=False),
             convert_options=pacsv.ConvertOptions(column_types={n: pa.large_string() for n in names},
                                                  strings_can_be_null=False, quoted_strings_can_be_null=False))
-        if table.num_rows == len(lines):
+        if table.num_rows == rows:
             return [table.column(n).combine_chunks() for n in names]
     except (pa.ArrowException, UnicodeError):
         pass
     try:
-        frame = pd.read_csv(io.StringIO("\n".join(lines)), sep=sep, header=None, dtype=str, keep_default_na=False,
+        frame = pd.read_csv(io.StringIO(text), sep=sep, header=None, dtype=str, keep_default_na=False,
                             skip_blank_lines=False, engine="c")
-        if len(frame) == len(lines):
+        if len(frame) == rows:
             return [pa.array(frame[c].fillna("").to_numpy(dtype=object), type=pa.large_string()) for c in frame.columns]
     except (ValueError, pd.errors.ParserError):
         pass
-    rows = [next(csv.reader([ln], delimiter=sep), []) for ln in lines]
-    width = max(len(r) for r in rows)
-    return [pa.array([r[i] if i < len(r) else "" for r in rows], type=pa.large_string()) for i in range(width)]
+    parsed = [next(csv.reader([ln], delimiter=sep), []) for ln in text.split("\n")]
+    width = max(len(r) for r in parsed)
+    return [pa.array([r[i] if i < len(r) else "" for r in parsed], type=pa.large_string()) for i in range(width)]
 
 
 def read_suppression(source: Any, *, region: str | None = None, interface: str = "python",
