@@ -314,9 +314,10 @@ def normalize_numbers(values: Any, *, region: Any = None, style: str = "e164") -
     ``tel:``, a spreadsheet's ``.0``, national numbers with a region) are read column-wise: the
     text is cleaned with vectorised string operations, and whether a number is valid is decided
     by the national-number patterns of its country from ``phonenumbers``' metadata, compiled
-    once per country and applied to the column. Repeated values are read once. Everything else
-    (letters, odd characters, invalid numbers, whose reason is wanted) goes through
-    :func:`normalize_number` itself, so numbers and reasons are exactly its own.
+    once per country and applied to the column; an invalid number gets :func:`normalize_number`'s
+    reason. Repeated values are read once. Everything else (letters, odd characters, a country
+    whose national prefix the patterns do not cover, what ``phonenumbers.parse`` itself would
+    refuse) goes through :func:`normalize_number`. Numbers and reasons are exactly its own.
 
     Parameters
     ----------
@@ -518,9 +519,8 @@ def _column_verdicts(texts: Any, region: Any) -> tuple[Any, Any, Any]:
     import pyarrow.compute as pc
 
     m = len(texts)
-    # Which characters occur at all (one count over the text's bytes): a rewrite most lists
-    # never need is skipped; separators go one at a time (plain replacements are several times
-    # faster than one character-class rewrite).
+    # Which characters occur at all: a rewrite most lists never need is skipped; separators go
+    # one at a time (plain replacements are several times faster than one character-class rewrite).
     present = _characters(texts, "tT.( \t-/)[]")
     # _to_text: strip (only spaces and tabs get here), a "tel:" without parameters, the spreadsheet's ".0"
     t = pc.ascii_trim(texts, " \t")
