@@ -15,13 +15,11 @@ import pandas as pd
 import phonenumbers
 import pyarrow as pa
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from phonenumbers import phonenumberutil as pu
 
-from cmvoice_nb.numbers import _VALID, _INVALID, _column_verdicts, normalize_numbers, try_normalize
-
-hypothesis = pytest.importorskip("hypothesis")
-from hypothesis import given, settings  # noqa: E402
-from hypothesis import strategies as st  # noqa: E402
+from cmvoice_nb.numbers import _INVALID, _VALID, _column_verdicts, normalize_numbers, try_normalize
 
 REGIONS = sorted(pu.SUPPORTED_REGIONS)
 
