@@ -143,8 +143,8 @@ def main(argv=None) -> int:
                   f"(+{r['growth_mb']:.0f} MB while reading)  {r['numbers']:,} numbers, {r['unreadable']:,} unreadable")
     new, base = results["new"], results["baseline"]
     same = new["digest"] == base["digest"]
-    print(f"ratio    {base['seconds'] / new['seconds']:.1f}x by wall clock, {base['cpu'] / new['cpu']:.1f}x by CPU time; "
-          f"same numbers and unreadable entries: {same}")
+    print(f"ratio    {base['seconds'] / new['seconds']:.1f}x by wall clock, "
+          f"{base['cpu'] / new['cpu']:.1f}x by CPU time; same numbers and unreadable entries: {same}")
     return 0 if same else 1
 
 

@@ -865,8 +865,9 @@ def _country(code: int) -> _Country | None:
     main = pu.region_code_for_country_code(code)
     metadata = PhoneMetadata.metadata_for_region(main, None) if main not in ("ZZ", "001") else None
     prefix = metadata.national_prefix_for_parsing if metadata is not None else None
-    if metadata is not None and metadata.general_desc.national_number_pattern and (
-            not prefix or (re.fullmatch(r"[0-9]+(?:\|[0-9]+)*", prefix) and not metadata.national_prefix_transform_rule)):
+    plain_prefix = not prefix or (re.fullmatch(r"[0-9]+(?:\|[0-9]+)*", prefix)
+                                  and not metadata.national_prefix_transform_rule)
+    if metadata is not None and metadata.general_desc.national_number_pattern and plain_prefix:
         members = []
         for region in COUNTRY_CODE_TO_REGION_CODE.get(code, ()):
             member = PhoneMetadata.metadata_for_region(region, None)

@@ -435,8 +435,8 @@ def _check_trust(dnc: SuppressionList, *, name: str, interface: str, allow: bool
     if bad == n:
         counts = "its only entry is not a phone number" if n == 1 else f"none of its {n} entries is a phone number"
     else:
-        counts = (f"{bad} of {n} entries {'is' if bad == 1 else 'are'} not {'a phone number' if bad == 1 else 'phone numbers'}"
-                  f" (more than {UNREADABLE_LIMIT:.0%})").replace("%", " %")
+        what = "is not a phone number" if bad == 1 else "are not phone numbers"
+        counts = f"{bad} of {n} entries {what} (more than {UNREADABLE_LIMIT:.0%})".replace("%", " %")
     word, words = ("line", "lines") if dnc.source else ("item", "entries")
     shown = [f"  {word} {u.line}: {_shown(u.value)}: {u.reason}" for u in dnc.unreadable[:5]]
     if bad > 5:
@@ -457,7 +457,8 @@ def _shown(value: Any) -> str:
     return shorten(repr(value), 60)
 
 
-def _read_suppression_reference(source: Any, *, region: str | None = None, interface: str = "python") -> SuppressionList:
+def _read_suppression_reference(source: Any, *, region: str | None = None,
+                                interface: str = "python") -> SuppressionList:
     """The per-entry reader: one :func:`~cmvoice_nb.numbers.try_normalize` call per entry.
 
     The baseline ``bench/suppress_read.py`` times :func:`read_suppression` against (UTF-8 or

@@ -70,7 +70,8 @@ def test_a_utf16_file_named_with_another_encoding_is_called_utf16_not_cp1252(tmp
         assert str(path) in message and "the file is UTF-16" in message and f"not {wrong}" in message
         assert "leave out --encoding" in message and "cp1252" not in message.replace(f"not {wrong}", "")
     assert read_table(path, encoding="utf-16").to_dict("list") == EXPECTED.to_dict("list")
-    with pytest.raises(CampaignError, match=r"the file is UTF-8 \(it starts with a UTF-8 byte-order mark\), not cp1252"):
+    with pytest.raises(CampaignError, match=r"the file is UTF-8 \(it starts with a UTF-8 byte-order mark\), "
+                                            r"not cp1252"):
         read_table(dutch_excel_csv(tmp_path / "people.csv"), encoding="cp1252")
 
 

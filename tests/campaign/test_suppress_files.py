@@ -210,7 +210,7 @@ def test_allow_unreadable_suppress_goes_on_with_the_numbers_that_could_be_read(t
         assert sim.calls["callee"].tolist() == ["+31612345610"]
 
 
-# ------------------------------------------------------------------------------ same as before where the old reader read
+# ------------------------------------------------------------------------------ as the old reader read
 def test_the_reader_finds_what_the_per_entry_reader_found_in_a_plain_list(tmp_path):
     rnd = random.Random(20)
     rows = []
