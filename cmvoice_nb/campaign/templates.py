@@ -359,17 +359,55 @@ def _half_up(value: decimal.Decimal, places: int) -> decimal.Decimal:
         return value
 
 
+#: A value whose CLDR rendering shows a pattern's grouping, decimals and sign (every digit differs).
+_SENTINEL = decimal.Decimal("1234567.89")
+
+
+@functools.lru_cache(maxsize=256)
+def _currency_form(code: str, kind: str, locale: Any) -> tuple | None:
+    """``(digits, positive, negative)``: *locale*'s currency pattern as text around ``{}``, or None.
+
+    Babel's ``format_currency`` re-reads its pattern for every value (~50 µs); a list of a million
+    amounts needs it once. The pattern is taken from Babel's own rendering of a sentinel amount and
+    kept only when the fast rendering of that sentinel equals Babel's, so a locale with another
+    grouping (Indian lakhs) or sign placement keeps Babel's own path.
+    """
+    from babel.numbers import format_currency, get_currency_precision
+
+    if kind == "name":
+        return None  # the name follows the amount's plural category (Icelandic "evra" / "evrur")
+    digits = get_currency_precision(code)
+    forms = []
+    for sign in (1, -1):
+        value = sign * _SENTINEL.quantize(decimal.Decimal(1).scaleb(-digits))
+        text = format_currency(value, code, locale=locale)
+        plain = format(abs(value), f",.{digits}f").translate(_signs(locale))
+        if text.count(plain) != 1:
+            return None
+        forms.append(text.replace(plain, "{}"))
+    return digits, forms[0], forms[1]
+
+
+def _format_currency(value: decimal.Decimal, code: str, kind: str, locale: Any) -> str:
+    from babel.numbers import format_currency, get_currency_precision
+
+    form = _currency_form(code, kind, locale)
+    if form is None:
+        value = _half_up(value, get_currency_precision(code))
+        return format_currency(value, code, locale=locale, format_type="name" if kind == "name" else "standard")
+    digits, positive, negative = form
+    value = _half_up(value, digits)
+    text = format(abs(value), f",.{digits}f").translate(_signs(locale))
+    return (negative if value < 0 else positive).replace("{}", text)
+
+
 def _format_number(value: decimal.Decimal, spec: str, locale: Any) -> str:
-    from babel.numbers import format_currency, format_decimal, format_percent, get_currency_precision
+    from babel.numbers import format_decimal, format_percent
 
     head, _, rest = spec.partition(":")
     if head == "currency":
         code, _, kind = rest.partition(":")
-        code = code.upper()
-        value = _half_up(value, get_currency_precision(code))
-        if kind == "name":
-            return format_currency(value, code, locale=locale, format_type="name")
-        return format_currency(value, code, locale=locale)
+        return _format_currency(value, code.upper(), kind, locale)
     if head == "number":
         return format_decimal(value, format=rest or None, locale=locale)
     if head == "percent":

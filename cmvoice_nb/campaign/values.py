@@ -441,6 +441,11 @@ class NumberReader:
         self.column = column
         self.decimal = decimal
         self._seen: dict[Any, Any] = {}
+        # The common spellings (``1.250,00``, ``12,50``, ``1250``) in one match; anything else (a sign,
+        # a currency, a misfit) goes the long way, which gives the same number or says why not.
+        groups = "[" + re.escape(_GROUPING_ONLY + ("." if decimal == "," else "," if decimal == "." else "")) + "]"
+        fraction = rf"(?:{re.escape(decimal)}(\d+))?" if decimal else ""
+        self._plain = re.compile(rf"(\d{{1,3}}(?:({groups})\d{{3}})?(?:\2\d{{3}})*|\d+){fraction}")
 
     def __repr__(self) -> str:
         return f"NumberReader({self.column!r}, decimal={self.decimal!r})"
@@ -475,6 +480,13 @@ class NumberReader:
             return value
         if not isinstance(value, str):
             raise ValueError(f"expected a number, got {type(value).__name__}")
+        match = self._plain.fullmatch(value.strip())
+        if match is not None:
+            whole = match.group(1)
+            if match.group(2):
+                whole = whole.replace(match.group(2), "")
+            fraction = match.group(3) if self.decimal else None
+            return decimal.Decimal(whole + "." + fraction if fraction else whole)
         negative, body = _sign_and_body(value)
         if not _NUMBER.fullmatch(body) or body[-1:] in ".,":
             raise ValueError(f"cannot read {value.strip()!r} as a number")

@@ -94,3 +94,22 @@ def test_a_language_without_a_cldr_locale_falls_back_to_its_language_then_englis
     assert str(voice_locale("nl-XX")) == "nl"
     assert str(voice_locale("xx-XX")) == "en_GB"
     assert str(voice_locale(None)) == "en_GB"
+
+
+def test_the_remembered_currency_pattern_says_what_babel_says_in_every_voice_language():
+    import random
+    from decimal import Decimal
+
+    from babel.numbers import format_currency, get_currency_precision
+
+    from cmvoice_nb.campaign.templates import _format_currency, _half_up
+    from cmvoice_nb.spec import voice_languages
+
+    rnd = random.Random(7)
+    for language in [*voice_languages(), "en-IN"]:
+        locale = voice_locale(language)
+        for code in ("EUR", "GBP", "JPY", "INR", "ISK", "BHD"):
+            for _ in range(40):
+                value = Decimal(rnd.randrange(-10**9, 10**9)) / Decimal(10 ** rnd.randrange(0, 5))
+                expected = format_currency(_half_up(value, get_currency_precision(code)), code, locale=locale)
+                assert _format_currency(value, code, "", locale) == expected, (language, code, value)

@@ -174,3 +174,20 @@ def test_a_column_of_countries_is_recognised_and_a_sales_area_is_not():
     assert not looks_like_countries(["Noord", "Zuid", "Oost"])
     assert not looks_like_countries(["NL", "EN"])  # languages, not countries
     assert not looks_like_countries([])
+
+
+@settings(max_examples=400, deadline=None)
+@given(text=st.text(alphabet="0123456789.,  '€-+E", min_size=1, max_size=14),
+       sign=st.sampled_from([",", ".", None]))
+def test_the_quick_reading_of_common_spellings_equals_the_full_reading(text, sign):
+    quick = number_reader([], column="x", decimal=sign)
+    full = number_reader([], column="x", decimal=sign)
+    full._plain = __import__("re").compile(r"(?!)")  # never matches: every cell the long way
+
+    def outcome(read):
+        try:
+            return read(text)
+        except ValueError:
+            return "refused"
+
+    assert outcome(quick) == outcome(full)
