@@ -56,7 +56,8 @@ def test_the_app_needs_an_explicit_secret_and_a_log_unless_kept_in_memory(tmp_pa
     with pytest.raises(TypeError):
         wsgi_app(tmp_path / "cb.jsonl")  # secret is keyword-only and required
     with pytest.raises(ValueError, match="needs an out file"):
-        wsgi_app(None, secret="x")
+        wsgi_app(None, secret="x", keep_in_memory=False)
+    assert wsgi_app(None, secret="x").keep_in_memory  # without a log, memory is the only place
     assert isinstance(wsgi_app(None, secret="x", keep_in_memory=True), CallbackApp)
 
 
