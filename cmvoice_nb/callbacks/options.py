@@ -22,6 +22,8 @@ False
 from __future__ import annotations
 
 import dataclasses
+import numbers
+import operator
 import os
 from dataclasses import dataclass, field
 from typing import Any
@@ -84,14 +86,21 @@ class ReceiverOptions:
                                     flag="--request-timeout", metavar="S")
 
     def __post_init__(self) -> None:
+        # Stored as plain int / float: a numpy integer or a float of whole seconds is fine as input.
         for name in ("max_body_bytes", "display_queue", "backlog", "threads", "connection_limit"):
             value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
+            try:
+                number = operator.index(value) if not isinstance(value, bool) else 0
+            except TypeError:
+                number = 0
+            if number <= 0:
                 raise ValueError(f"{name} must be a positive whole number, got {value!r}")
+            object.__setattr__(self, name, int(number))
         for name in ("idle_timeout_s", "request_timeout_s"):
             value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, (int, float)) or not value > 0:
+            if isinstance(value, bool) or not isinstance(value, numbers.Real) or not value > 0:
                 raise ValueError(f"{name} must be a positive number of seconds, got {value!r}")
+            object.__setattr__(self, name, float(value))
         if self.keep_in_memory not in (None, True, False):
             raise ValueError(f"keep_in_memory must be True, False or None, got {self.keep_in_memory!r}")
 

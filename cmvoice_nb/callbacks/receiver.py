@@ -84,6 +84,12 @@ _MAKE_ROOM_AFTER_S = 1.0
 #: After accept() ran out of descriptors, new connections wait this long before the next try.
 _ACCEPT_PAUSE_S = 0.5
 
+#: accept() errors that mean "no descriptor or buffer for a new connection now" (Windows: WSA codes).
+_OUT_OF_RESOURCES = frozenset(
+    code for code in (getattr(errno, name, None) for name in ("EMFILE", "ENFILE", "ENOBUFS", "ENOMEM",
+                                                               "WSAEMFILE", "WSAENOBUFS"))
+    if code is not None)
+
 
 # -- descriptors: a pure plan, and the few calls that read and raise the limit -----------------------
 
@@ -125,7 +131,7 @@ def plan_connections(requested: int, *, soft: int | None, hard: int | None, in_u
     >>> p.connection_limit, p.open_file_limit, p.watcher
     (1000, 1074, 'poll')
     >>> plan_connections(1000, soft=None, hard=None, in_use=10, has_poll=False, platform="nt").note
-    'up to 500 connections (select(): Windows watches at most 512 sockets)'
+    'up to 500 connections (select(): Windows watches at most 512 sockets; 1000 asked)'
     """
     limit = int(requested)
     target = soft
@@ -295,7 +301,7 @@ def _server_class():
             try:
                 pair = self.accept()
             except OSError as exc:
-                if exc.errno in (errno.EMFILE, errno.ENFILE, errno.ENOBUFS, errno.ENOMEM):
+                if exc.errno in _OUT_OF_RESOURCES:
                     # The connection stays in the backlog; trying again at once would spin.
                     self.accept_paused_until = time.monotonic() + _ACCEPT_PAUSE_S
                     self.out_of_descriptors += 1

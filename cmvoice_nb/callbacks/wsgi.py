@@ -506,14 +506,14 @@ class CallbackApp:
             return [dict(r) for r in self._records[start:]]
 
     def log_files(self) -> list[Path]:
-        """The log files written so far (all dated files when rotating)."""
+        """The log files written so far (all dated files when rotating, compressed past days too)."""
         if self.out is None:
             return []
         if not self.rotate_daily:
             return [self.out] if self.out.exists() else []
         stem, _, suffix = self.out.name.rpartition(".")
         pattern = f"{stem}-????-??-??.{suffix}" if stem else f"{self.out.name}-????-??-??"
-        return sorted(self.out.parent.glob(pattern))
+        return sorted([*self.out.parent.glob(pattern), *self.out.parent.glob(pattern + ".gz")])
 
     def health(self) -> dict:
         """What a monitor needs: status, problems, counts, last write, disk free. No secret.

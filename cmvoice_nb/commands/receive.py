@@ -168,7 +168,11 @@ def run(args: argparse.Namespace) -> int:
         rx = CallbackReceiver(args.out, host=args.host, port=args.port, secret=secret, keep_in_memory=False,
                               on_callback=None, on_failure=on_failure, **options).start()
     except (CMVoiceError, ValueError, OSError) as exc:
-        print(f"cmvoice receive: {exc}", file=sys.stderr)
+        message = str(exc)
+        for field in ReceiverOptions.flags():  # the option's name as this front-end spells it
+            if message.startswith(f"{field.name} "):
+                message = field.metadata["flag"] + message[len(field.name):]
+        print(f"cmvoice receive: {message}", file=sys.stderr)
         return 2
     previous = {}
     try:
@@ -189,7 +193,7 @@ def run(args: argparse.Namespace) -> int:
                 problem = rx.reopen()
                 if problem:
                     _say(f"cmvoice receive: SIGHUP: {problem}")
-            stuck = rx.server_problem
+            stuck = rx.server_problem if rx.failure is None else None  # a dead loop is on_failure's
             if stuck and not failed:
                 # The loop is stuck, not dead: a graceful stop would wait on it. The log is fsynced.
                 _say(f"cmvoice receive: {stuck}; exiting with status 1 so that a supervisor restarts it")

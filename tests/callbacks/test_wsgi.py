@@ -158,3 +158,28 @@ def test_the_app_under_waitress_speaks_http(tmp_path):
         server.stop(in_flight=lambda: app.in_flight)
         app.close()
     assert load_callbacks(tmp_path / "cb.jsonl")["instruction_id"].tolist() == ["row-1"]
+
+
+def test_health_fails_when_the_log_file_system_has_less_room_than_one_body(app, monkeypatch):
+    import collections
+    import shutil
+
+    usage = collections.namedtuple("usage", "total used free")
+    monkeypatch.setattr(shutil, "disk_usage", lambda path: usage(10**9, 10**9 - 1000, 1000))
+    status, _, report = call(app, method="GET", path=f"/{SECRET}/health", content_length=None)
+    assert status == 503 and report["problems"] == ["disk full: 1000 bytes free on the log's file system"]
+
+
+def test_health_reports_the_server_running_the_app_and_its_problem(app):
+    app.server_report = lambda: {"problem": "the serving loop stopped: MemoryError", "connections": 3}
+    status, _, report = call(app, method="GET", path=f"/{SECRET}/health", content_length=None)
+    assert status == 503 and report["problems"] == ["the serving loop stopped: MemoryError"]
+    assert report["server"] == {"connections": 3}
+
+
+def test_a_wrong_path_body_over_the_limit_is_left_unread_under_any_server(app):
+    stream = io.BytesIO(b"x" * (app.max_body_bytes + 1))
+    environ = {"REQUEST_METHOD": "POST", "PATH_INFO": "/guess", "CONTENT_LENGTH": str(app.max_body_bytes + 1),
+               "CONTENT_TYPE": "application/json", "wsgi.input": stream}
+    app(environ, lambda status, headers: None)
+    assert stream.tell() == 0  # not read into memory for nothing
