@@ -294,8 +294,12 @@ def _server_class():
             for channel in victims:
                 channel.will_close = True
             self.evicted += len(victims)
-            self.limit_log("callback receiver: %d connections open, the limit: closing the oldest idle or slow "
-                           "ones to make room (%d so far)", len(self.active_channels), self.evicted)
+            if victims:
+                self.limit_log("callback receiver: %d connections open, the limit: closing the oldest idle or "
+                               "slow ones to make room (%d so far)", len(self.active_channels), self.evicted)
+            else:
+                self.limit_log("callback receiver: %d connections open, the limit, all of them busy: new "
+                               "connections wait", len(self.active_channels))
 
         def handle_accept(self):
             try:

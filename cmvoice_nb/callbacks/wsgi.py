@@ -207,6 +207,10 @@ class _LogWriter:
         self._folder_made = False
         # (device, inode, length) of a file whose truncation failed: retried before the next write.
         self._undo: tuple[int, int, int] | None = None
+        # Whether stat() and fstat() agree on the file just opened: where a file system reports no
+        # usable identity, only the log's disappearance is noticed (and a record is never rewritten
+        # because of an identity that cannot be compared).
+        self._identity_works = True
 
     def path_for(self, day: str) -> Path:
         if not self.rotate_daily:
@@ -244,6 +248,8 @@ class _LogWriter:
             os.close(fd)
             raise
         self._fd, self._day, self.path = fd, day, path
+        self._identity_works = True
+        self._identity_works = self.names_open_file()
 
     def names_open_file(self) -> bool:
         """True when the log's path still names the open file (not renamed, removed or replaced)."""
@@ -254,6 +260,8 @@ class _LogWriter:
             mine = os.fstat(self._fd)
         except OSError:
             return False
+        if not self._identity_works or not (named.st_ino and mine.st_ino):
+            return True  # it exists under the name; which file it is cannot be told here
         return (named.st_dev, named.st_ino) == (mine.st_dev, mine.st_ino)
 
     def _ensure_open(self, day: str) -> None:

@@ -14,7 +14,6 @@ import urllib.parse
 import urllib.request
 from pathlib import Path
 
-from ._factory import callback
 
 
 class Receiver:
@@ -80,13 +79,6 @@ class Receiver:
             self._stderr.close()
             self.proc.stdout.close()
         return self.proc.returncode, self.stderr()
-
-    def kill(self) -> None:
-        if self.proc.poll() is None:
-            self.proc.kill()
-            self.proc.wait(timeout=30)
-        self._stderr.close()
-        self.proc.stdout.close()
 
 
 def post_on(conn: http.client.HTTPConnection, path: str, item: dict) -> int:
@@ -183,5 +175,5 @@ def close_all(socks) -> None:
             pass
 
 
-__all__ = ["Receiver", "callback", "post_on", "wait_until", "status_line", "rss_kib", "open_descriptors",
+__all__ = ["Receiver", "post_on", "wait_until", "status_line", "rss_kib", "open_descriptors",
            "raise_own_open_file_limit", "limit_open_files", "idle_connections", "close_all"]

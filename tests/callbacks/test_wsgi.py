@@ -183,3 +183,19 @@ def test_a_wrong_path_body_over_the_limit_is_left_unread_under_any_server(app):
                "CONTENT_TYPE": "application/json", "wsgi.input": stream}
     app(environ, lambda status, headers: None)
     assert stream.tell() == 0  # not read into memory for nothing
+
+
+def test_where_the_file_system_gives_no_usable_file_identity_each_record_is_written_once(app, monkeypatch):
+    import os
+
+    real_fstat = os.fstat
+
+    def other_identity(fd):  # fstat() and stat() disagree on every file, as some network file systems do
+        st = real_fstat(fd)
+        return os.stat_result((st.st_mode, st.st_ino + 1, *tuple(st)[2:]))
+
+    monkeypatch.setattr(os, "fstat", other_identity)
+    for i in range(3):
+        assert call(app, body=json.dumps(callback(i)).encode())[0] == 200
+    assert [json.loads(x)["call-id"] for x in app.out.read_text().splitlines()] == [callback(i)["call-id"]
+                                                                                    for i in range(3)]
