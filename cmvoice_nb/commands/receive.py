@@ -158,6 +158,7 @@ def run(args: argparse.Namespace) -> int:
     # waitress reports queue depth on every burst; the health endpoint says it better, and a log
     # line blocked on an unread stderr must not stall the server's loop.
     logging.getLogger("waitress.queue").setLevel(logging.ERROR)
+
     def on_failure(reason: str) -> None:
         failed.append(reason)  # said once, by the main thread, as the last line
         stop.set()
