@@ -203,6 +203,10 @@ def _excel_engine(suffix: str) -> str:
 def _read_excel(path: Path, *, sheet: str | int | None, interface: str):
     import pandas as pd
 
+    from .._archive import check_spreadsheet
+
+    # Before any reader: a zip bomb makes python-calamine abort the whole process.
+    check_spreadsheet(path, error=CampaignError)
     engine = _excel_engine(path.suffix.lower())
     try:
         book = pd.ExcelFile(path, engine=engine)
