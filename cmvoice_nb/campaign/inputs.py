@@ -43,10 +43,14 @@ def cell_text(value: Any) -> str:
     """One spreadsheet or Parquet cell as the text a person typed.
 
     Whole numbers stored as floats lose the ``.0``; other floats use the shortest text that
-    reads back as the same number; missing cells are ``""``; dates are ISO-8601.
+    reads back as the same number; missing cells are ``""``; dates are ISO-8601. A nested
+    Parquet value (a list, a struct, an array) is no text anyone typed: it is left as it is, and
+    the planner refuses it as a problem of its row instead of speaking ``{'a': array([1, 2])}``.
     """
     if value is None:
         return ""
+    if isinstance(value, (list, tuple, set, frozenset, dict)) or type(value).__name__ == "ndarray":
+        return value  # a nested Parquet value (list, struct, map): the planner refuses it
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, int):
