@@ -110,9 +110,12 @@ READ = textwrap.dedent("""
         outcome = {"rows": len(read_table(sys.argv[1]))}
     except CampaignError as exc:
         outcome = {"error": str(exc)}
-    if resource is not None:
-        scale = 1 if sys.platform == "darwin" else 1024
-        outcome["peak"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * scale
+    try:  # Linux: this process's own peak (ru_maxrss would carry the parent's over from vfork + exec)
+        with open("/proc/self/status") as fh:
+            outcome["peak"] = next(int(line.split()[1]) * 1024 for line in fh if line.startswith("VmHWM:"))
+    except OSError:
+        if resource is not None:
+            outcome["peak"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # macOS: bytes
     print(json.dumps(outcome))
 """)
 
