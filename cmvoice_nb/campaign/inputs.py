@@ -44,13 +44,16 @@ def cell_text(value: Any) -> str:
 
     Whole numbers stored as floats lose the ``.0``; other floats use the shortest text that
     reads back as the same number; missing cells are ``""``; dates are ISO-8601. A nested
-    Parquet value (a list, a struct, an array) is no text anyone typed: it is left as it is, and
-    the planner refuses it as a problem of its row instead of speaking ``{'a': array([1, 2])}``.
+    Parquet value (a list, a struct, a map) is no text anyone typed: it is left as a Python value
+    (a list for a Parquet list), and the planner refuses it as a problem of its row instead of
+    speaking ``{'a': array([1, 2])}``.
     """
     if value is None:
         return ""
-    if isinstance(value, (list, tuple, set, frozenset, dict)) or type(value).__name__ == "ndarray":
-        return value  # a nested Parquet value (list, struct, map): the planner refuses it
+    if isinstance(value, (list, tuple, set, frozenset, dict)):
+        return value  # a nested Parquet value (struct, map): the planner refuses it
+    if type(value).__name__ == "ndarray":
+        return value.tolist()  # a Parquet list, as a list: no element-wise comparison surprises later
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, int):

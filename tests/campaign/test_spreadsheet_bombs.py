@@ -160,10 +160,10 @@ def test_a_cell_longer_than_a_spreadsheet_allows_is_a_problem_of_its_row(tmp_pat
     path = inline_workbook(tmp_path / "people.xlsx", [["callee", "prompt"], ["+31612345610", "A" * 40_000],
                                                        ["+31612345611", "Hello"]])
     table = read_table(path)
-    assert len(table.loc[0, "prompt"]) == 40_000
+    assert len(table["prompt"].iloc[0]) == 40_000
     plan = plan_campaign(table, app="notification", name="c", defaults={"caller": "+31201234567",
                                                                         "prompt-type": "TTS"})
     problems = plan.problems
-    assert problems[["row", "field"]].values.tolist() == [[0, "prompt"]]
+    assert problems[["row", "field"]].values.tolist() == [[table.index[0], "prompt"]]  # line 2 of the sheet
     assert "40000 characters long; at most 500" in problems.loc[0, "message"]
     assert len(plan.instructions) == 1
