@@ -169,7 +169,7 @@ def _cell_value(fld: Any, value: Any) -> Any:
     kind = fld.kind
     nested = _nested_kind(value)
     if nested is not None:
-        if kind != "list" or any(_nested_kind(v) is not None for v in value):
+        if kind != "list" or nested not in ("list", "array") or any(_nested_kind(v) is not None for v in value):
             # A Parquet list or struct cell: speaking or dialling its repr is never what was meant.
             raise ValueError(f"holds a nested value ({nested}): give one text value"
                              + (" or several separated by ';'" if kind == "list" else ""))

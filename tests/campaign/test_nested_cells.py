@@ -71,3 +71,12 @@ def test_a_parquet_list_of_numbers_fills_callees_and_a_list_of_lists_is_refused(
     problem = plan.problems.to_dict("records")[0]
     assert problem["row"] == frame.index[1] and problem["field"] == "callees"
     assert problem["message"] == "holds a nested value (list): give one text value or several separated by ';'"
+
+
+@pytest.mark.parametrize("cell", [{"+31612345620": 1}, {"+31612345620"}], ids=["struct", "set"])
+def test_a_struct_or_set_never_fills_a_list_field(cell):
+    from cmvoice_nb.campaign.rows import _cell_value
+    from cmvoice_nb.spec import APPS
+
+    with pytest.raises(ValueError, match="holds a nested value"):
+        _cell_value(APPS["dtmf"].field("callees"), cell)
