@@ -43,10 +43,17 @@ def cell_text(value: Any) -> str:
     """One spreadsheet or Parquet cell as the text a person typed.
 
     Whole numbers stored as floats lose the ``.0``; other floats use the shortest text that
-    reads back as the same number; missing cells are ``""``; dates are ISO-8601.
+    reads back as the same number; missing cells are ``""``; dates are ISO-8601. A nested
+    Parquet value (a list, a struct, a map) is no text anyone typed: it is left as a Python value
+    (a list for a Parquet list), and the planner refuses it as a problem of its row instead of
+    speaking ``{'a': array([1, 2])}``.
     """
     if value is None:
         return ""
+    if isinstance(value, (list, tuple, set, frozenset, dict)):
+        return value  # a nested Parquet value (struct, map): the planner refuses it
+    if type(value).__name__ == "ndarray":
+        return value.tolist()  # a Parquet list, as a list: no element-wise comparison surprises later
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, int):
@@ -238,6 +245,10 @@ def _excel_engine(suffix: str) -> str:
 def _read_excel(path: Path, *, sheet: str | int | None, interface: str):
     import pandas as pd
 
+    from .._archive import check_spreadsheet
+
+    # Before any reader: a zip bomb makes python-calamine abort the whole process.
+    check_spreadsheet(path, error=CampaignError)
     engine = _excel_engine(path.suffix.lower())
     try:
         book = pd.ExcelFile(path, engine=engine)

@@ -13,8 +13,6 @@ Examples
 """
 from __future__ import annotations
 
-import io
-import math
 import os
 from pathlib import Path
 from typing import Any
@@ -187,45 +185,24 @@ def results_to_excel(results: Any, path: str | os.PathLike) -> Path:
     A CSV opened in a spreadsheet loses the ``+`` of ``+31612345610`` and turns long ids into
     rounded numbers; here every text value is a text cell (formatted ``@``, so an edit keeps it
     text), counts and HTTP statuses are whole-number cells, times are ISO-8601 text in UTC.
-    """
-    import openpyxl
+    Text is never a formula: an instruction id, callee or provider error starting with ``=``,
+    ``+``, ``-`` or ``@`` is stored and shown exactly as written (see :mod:`cmvoice_nb._xlsx`).
 
-    from .._fsutil import atomic_write_bytes
+    Examples
+    --------
+    >>> import tempfile, pathlib, openpyxl
+    >>> r = results_frame([{"instruction_id": '=HYPERLINK("http://x","y")', "status": "invalid", "attempts": 0}])
+    >>> path = results_to_excel(r, pathlib.Path(tempfile.mkdtemp()) / "results.xlsx")
+    >>> cell = openpyxl.load_workbook(path)["results"]["B2"]
+    >>> cell.value, cell.data_type
+    ('=HYPERLINK("http://x","y")', 's')
+    """
+    from .._xlsx import write_xlsx
 
     extra = [c for c in results.columns if c not in RESULT_COLUMNS]
     frame = results.reindex(columns=RESULT_COLUMNS + extra)
-    book = openpyxl.Workbook()
-    sheet = book.active
-    sheet.title = "results"
-    sheet.append([_index_label(results), *map(str, frame.columns)])
-    for label, values in zip(frame.index, frame.itertuples(index=False, name=None)):
-        sheet.append([_excel_cell(label), *(_excel_cell(v) for v in values)])
-    for row in sheet.iter_rows(min_row=2):
-        for cell in row:
-            if isinstance(cell.value, str):
-                cell.number_format = "@"
-    buffer = io.BytesIO()
-    book.save(buffer)
-    return atomic_write_bytes(path, buffer.getvalue())
-
-
-def _excel_cell(value: Any) -> Any:
-    import pandas as pd
-
-    if value is None or value is pd.NA or value is pd.NaT:
-        return None
-    if isinstance(value, float) and math.isnan(value):
-        return None
-    if isinstance(value, pd.Timestamp):
-        return value.tz_convert("UTC").strftime(CSV_TIMESTAMP_FORMAT) if value.tzinfo else value.isoformat()
-    if isinstance(value, bool):
-        return value
-    if hasattr(value, "item") and not isinstance(value, str):
-        value = value.item()  # numpy scalars
-    if isinstance(value, int):
-        # Spreadsheets hold 15 significant digits: a longer integer stays exact only as text.
-        return value if abs(value) < 10**15 else str(value)
-    return value if isinstance(value, (str, float)) else str(value)
+    rows = ([label, *values] for label, values in zip(frame.index, frame.itertuples(index=False, name=None)))
+    return write_xlsx(path, [_index_label(results), *map(str, frame.columns)], rows, sheet="results")
 
 
 def write_results(results: Any, path: str | os.PathLike) -> Path:

@@ -146,6 +146,19 @@ def wave_instruction_id(base_id: str, wave: int, *, max_length: int = MAX_ID_LEN
 
 
 # ------------------------------------------------------------------------ reading cells
+def _nested_kind(value: Any) -> str | None:
+    """What nested value a cell holds, in words (``"list"``, ``"dict"``, ``"array"``...), or None."""
+    if isinstance(value, (list, tuple)):
+        return "list"
+    if isinstance(value, (set, frozenset)):
+        return "set"
+    if isinstance(value, dict):
+        return "dict"
+    if type(value).__name__ == "ndarray":
+        return "array"
+    return None
+
+
 def _cell_value(fld: Any, value: Any) -> Any:
     """A non-blank cell as its field's kind; a ValueError says in plain words what was expected.
 
@@ -153,9 +166,16 @@ def _cell_value(fld: Any, value: Any) -> Any:
     coercion (:func:`cmvoice_nb.instructions.coerce_value`); what it leaves unread is a
     problem of the row here, with the value the user wrote.
     """
-    if hasattr(value, "item") and not isinstance(value, (str, bytes)):
-        value = value.item()  # numpy scalars from a DataFrame
     kind = fld.kind
+    nested = _nested_kind(value)
+    if nested is not None:
+        if kind != "list" or nested not in ("list", "array") or any(_nested_kind(v) is not None for v in value):
+            # A Parquet list or struct cell: speaking or dialling its repr is never what was meant.
+            raise ValueError(f"holds a nested value ({nested}): give one text value"
+                             + (" or several separated by ';'" if kind == "list" else ""))
+        value = [v.item() if hasattr(v, "item") else v for v in value]
+    elif hasattr(value, "item") and not isinstance(value, (str, bytes)):
+        value = value.item()  # numpy scalars from a DataFrame
     if kind == "str":
         if isinstance(value, float) and value.is_integer():
             return str(int(value))  # a spreadsheet's 31612345610.0
