@@ -208,6 +208,27 @@ table(plan.problems)"""),
     ("md", "## Dry run\n\nValidates and matches with the journal, sends nothing, writes nothing, waits for no pacing."),
     ("code", """dry = send_campaign(plan, sim.client(), journal=None, dry_run=True, progress=False)
 table(dry["status"].value_counts())"""),
+    ("md", """## A Dutch list, as the CRM exports it
+
+A real export: `;`-separated with a byte-order mark and CRLF, day-first dates, amounts with decimal commas, a
+German and a Belgian customer with national numbers, and a country column. `read_table` reads every cell as text
+and numbers the rows by their spreadsheet line. `columns={"region": "Land"}` reads each row's number in its own
+country; dates and amounts are read **per column** (`13-12-2025` makes the whole column day-first) and spoken in
+the voice's language; `plan.preview()` shows what each row will hear before anything is sent."""),
+    ("code", """from cmvoice_nb.campaign.inputs import read_table
+
+(WORK / "klanten.csv").write_bytes((
+    "Klantnummer;Naam;Telefoon;Land;Datum;Bedrag\\r\\n"
+    "10234;Anne de Vries;06 12345610;NL;09-12-2025;12,50\\r\\n"
+    "10235;Jörg Müller;030 2345678;DE;13-12-2025;1.250,00\\r\\n"
+    "10236;Els Peeters;0470 12 34 56;België;10-12-2025;7,00\\r\\n").encode("utf-8-sig"))
+klanten = read_table(WORK / "klanten.csv")
+dutch = plan_campaign(klanten, app="notification", name="klanten", region="NL",
+                      columns={"callee": "Telefoon", "region": "Land", "id": "Klantnummer"}, keep=["Naam"],
+                      defaults={"caller": "+31201234567", "prompt-type": "TTS", "voice.language": "nl-NL",
+                                "prompt": "Beste {Naam}, uw afspraak is op {Datum:%-d %B %Y}. "
+                                          "U betaalt {Bedrag:currency:EUR}."})
+table(dutch.preview())"""),
     ("md", """## Before sending: who must not be called, where calls may go, what it costs
 
 `suppress=` takes a do-not-call list (a CSV or TXT file, a DataFrame or numbers, in any spelling: the CSV's

@@ -253,6 +253,18 @@ def _from_segment(seg: Any) -> tuple[np.ndarray, int]:
     return a, int(seg.frame_rate)
 
 
+def _given_length(src: Any) -> tuple[int, int]:
+    """``(frames, samplerate)`` of an in-memory input, without converting it; ``(0, 0)`` when unclear."""
+    try:
+        if isinstance(src, tuple):
+            shape = np.shape(src[0]) if len(src) == 2 else ()
+            return (int(shape[0]), int(src[1])) if shape else (0, 0)
+        frame_bytes = int(src.sample_width) * int(src.channels)
+        return len(src.raw_data) // frame_bytes if frame_bytes > 0 else 0, int(src.frame_rate)
+    except (TypeError, ValueError, AttributeError):
+        return 0, 0  # the conversion says what is wrong with it
+
+
 def _is_audio_segment(src: Any) -> bool:
     return type(src).__name__ == "AudioSegment" and hasattr(src, "raw_data") and hasattr(src, "frame_rate")
 
@@ -262,6 +274,35 @@ def _check_length(frames: int, rate: int, max_duration_s: float | None, where: A
         raise AudioError(
             f"audio is {frames / rate:.0f} s long, more than max_duration_s={max_duration_s:g} s; "
             "split it or raise the limit", path=where)
+
+
+#: Frames decoded per step when the header does not say how long the audio is.
+_BLOCK_FRAMES = 1 << 18
+
+
+class _FrameBudget:
+    """Count decoded frames and refuse the moment they pass *max_duration_s*.
+
+    A header can hide the length (FLAC's STREAMINFO total samples 0, "unknown"; a stream
+    without a duration) or understate it, so the limit is held on what the decoder really
+    produces, block by block: nothing past the limit is ever kept, whatever the header says.
+    """
+
+    __slots__ = ("limit_s", "where", "note", "frames")
+
+    #: What the refusal says when the header gave no length.
+    HIDDEN = "its header does not give the length"
+
+    def __init__(self, max_duration_s: float | None, where: Any, *, note: str = "") -> None:
+        self.limit_s, self.where, self.note, self.frames = max_duration_s, where, note, 0
+
+    def add(self, n: int, rate: int) -> None:
+        self.frames += int(n)
+        if self.limit_s is not None and rate > 0 and self.frames > self.limit_s * rate:
+            why = f"{self.note}; " if self.note else ""
+            raise AudioError(
+                f"audio runs past max_duration_s={self.limit_s:g} s ({why}decoding stopped at the limit); "
+                "split it or raise the limit", path=self.where)
 
 
 def _shape(x: np.ndarray) -> np.ndarray:
@@ -275,19 +316,44 @@ def _decode_soundfile(data: bytes, path: Path | None, max_duration_s: float | No
 
     # A real path is much faster than a BytesIO, which libsndfile reads through Python callbacks.
     with sf.SoundFile(str(path) if path is not None else io.BytesIO(data)) as fh:
-        if fh.frames and fh.frames < 2**62:
-            _check_length(fh.frames, fh.samplerate, max_duration_s, where)
-        # float32 decodes faster; every codec here has less than 24 bits of precision anyway.
-        x = fh.read(dtype="float32", always_2d=True)
+        rate = int(fh.samplerate)
+        # libsndfile says 0 or SF_COUNT_MAX when the header does not give the length.
         declared = fh.frames if 0 < fh.frames < 2**62 else 0
-        if findings is not None and declared and len(x) < declared * 0.99 and fh.samplerate:
+        if declared:
+            _check_length(declared, rate, max_duration_s, where)
+            # float32 decodes faster; every codec here has less than 24 bits of precision anyway.
+            # At most the declared frames are read, so a header that understates stays in bounds.
+            x = fh.read(declared, dtype="float32", always_2d=True)
+            if mono:
+                x = _mono32(x)
+        else:
+            x = _read_blocks(fh, rate, _FrameBudget(max_duration_s, where, note=_FrameBudget.HIDDEN), mono=mono)
+        if findings is not None and declared and len(x) < declared * 0.99 and rate:
             # The container's header (FLAC STREAMINFO, AIFF COMM, ...) promised more than is there.
-            findings.append(f"source is truncated: only {len(x) / fh.samplerate:.1f} s of the declared "
-                            f"{declared / fh.samplerate:.1f} s will play (the file ends early: an interrupted "
+            findings.append(f"source is truncated: only {len(x) / rate:.1f} s of the declared "
+                            f"{declared / rate:.1f} s will play (the file ends early: an interrupted "
                             "download or copy?)")
         if mono:
-            return _mono32(x), int(fh.samplerate), x.shape[1]
-        return _shape(x.astype(np.float64)), int(fh.samplerate), x.shape[1]
+            return x, rate, fh.channels
+        return _shape(x.astype(np.float64)), rate, fh.channels
+
+
+def _read_blocks(fh: Any, rate: int, budget: _FrameBudget, *, mono: bool) -> np.ndarray:
+    """Decode an open ``SoundFile`` of unknown length in blocks, held to *budget*.
+
+    Mono output is averaged block by block, so a many-channel source never needs its full
+    multichannel copy in memory.
+    """
+    parts: list[np.ndarray] = []
+    while True:
+        block = fh.read(_BLOCK_FRAMES, dtype="float32", always_2d=True)
+        if not len(block):
+            break
+        budget.add(len(block), rate)
+        parts.append(_mono32(block) if mono else block)
+    if not parts:
+        return np.zeros(0, np.float32) if mono else np.zeros((0, fh.channels), np.float32)
+    return parts[0] if len(parts) == 1 else np.concatenate(parts)
 
 
 def _mono32(x: np.ndarray) -> np.ndarray:
@@ -306,6 +372,13 @@ def _until_error(frames: Any, errors: list[Exception]) -> Any:
         yield from frames
     except Exception as exc:  # noqa: BLE001 - PyAV raises its own error types
         errors.append(exc)
+
+
+def _within(frames: Any, budget: _FrameBudget, rate: int) -> Any:
+    """Yield decoded PyAV frames while *budget* allows; raise as soon as it is exceeded."""
+    for frame in frames:
+        budget.add(frame.samples, int(frame.sample_rate or rate))
+        yield frame
 
 
 def _decode_pyav(data: bytes, path: Path | None, max_duration_s: float | None, where: Any, *,
@@ -329,7 +402,10 @@ def _decode_pyav(data: bytes, path: Path | None, max_duration_s: float | None, w
         parts: list[np.ndarray] = []
         nch = 1
         errors: list[Exception] = []
-        frames = _until_error(container.decode(stream), errors)
+        # The stream's duration may be missing or wrong: the limit is held on the decoded frames.
+        hidden = _FrameBudget.HIDDEN if stream.duration is None else "it is longer than its header says"
+        frames = _within(_until_error(container.decode(stream), errors),
+                         _FrameBudget(max_duration_s, where, note=hidden), rate)
         if mono:
             parts, nch = _pyav_mono_frames(frames)
         for frame in () if mono else frames:
@@ -421,7 +497,10 @@ def _decode_ffmpeg(data: bytes, path: Path | None, max_duration_s: float | None,
             inp = tmp
         else:
             inp = str(path)
-        cmd = [exe, "-hide_banner", "-loglevel", "error", "-nostdin", "-i", inp, "-vn",
+        # -t bounds what ffmpeg writes (and so what is held here) whatever the input's header
+        # says: one second past the limit is enough to know it was exceeded.
+        limit = [] if max_duration_s is None else ["-t", f"{float(max_duration_s) + 1:.3f}"]
+        cmd = [exe, "-hide_banner", "-loglevel", "error", "-nostdin", "-i", inp, "-vn", *limit,
                "-c:a", "pcm_f32le", "-f", "wav", "-rf64", "never", "pipe:1"]
         try:
             proc = subprocess.run(cmd, capture_output=True, timeout=600)
@@ -432,7 +511,7 @@ def _decode_ffmpeg(data: bytes, path: Path | None, max_duration_s: float | None,
             reason = msg[-1] if msg else f"ffmpeg exit status {proc.returncode}"
             raise AudioError(f"cannot be decoded: {reason}", path=where)
         x, rate = read_wav_samples(proc.stdout)
-        _check_length(len(x), rate, max_duration_s, where)
+        _FrameBudget(max_duration_s, where).add(len(x), rate)
         return x, rate
     finally:
         if tmp:
@@ -515,6 +594,8 @@ def _load(src: Any, *, max_duration_s: float | None, mono: bool, max_bytes: int 
     *name* is what errors call in-memory data (default ``<bytes>``).
     """
     if isinstance(src, tuple) or _is_audio_segment(src):
+        # Judge the length before the float copy (8 bytes a sample) is made.
+        _check_length(*_given_length(src), max_duration_s, None)
         x, rate = _from_array(src) if isinstance(src, tuple) else _from_segment(src)
         _check_length(len(x), rate, max_duration_s, None)
         channels = 1 if x.ndim == 1 else int(x.shape[1])

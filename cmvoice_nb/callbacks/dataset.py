@@ -6,11 +6,22 @@ and pyarrow all read as one table with a ``day`` column (text). :func:`query` ru
 a dataset and :func:`summarize_dataset` computes :func:`~cmvoice_nb.callbacks.summarize`'s
 table there, both on DuckDB, without loading the calls into pandas (only the answer comes back).
 
-DuckDB is optional: ``pip install cmvoice_nb[scale]``.
+SQL is confined to the dataset: DuckDB runs with external access disabled except for the
+dataset's own files (``allowed_directories`` / ``allowed_paths``, then
+``enable_external_access = false``, extension installing and autoloading off, the configuration
+locked), and :func:`query` runs no statement that writes a file (COPY, EXPORT, ATTACH). Reading or writing any other file
+(``read_csv('/etc/passwd')``, ``COPY ... TO``), listing folders (``glob('/root/*')``), attaching
+databases, loading extensions or reaching the network is refused with a
+:class:`~cmvoice_nb.errors.CallbackError`; ``query(..., unsafe=True)`` runs any SQL on a full
+DuckDB, for trusted notebooks. Paths are escaped, so a folder named ``h[1]*`` is read as named.
+
+DuckDB is optional: ``pip install cmvoice_nb[scale]`` (DuckDB 1.2 or later, the first with
+``allowed_directories``).
 """
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import tempfile
 from pathlib import Path
@@ -19,7 +30,7 @@ from typing import Any, Sequence
 import pandas as pd
 
 from .. import spec
-from ..errors import CallbackError
+from ..errors import CallbackError, shorten
 
 __all__ = ["query", "write_partitioned", "is_dataset", "summarize_dataset", "PARTITIONS"]
 
@@ -105,37 +116,137 @@ def is_dataset(source: Any) -> bool:
         return False
 
 
-def _scan(source: str | os.PathLike) -> str:
-    root = Path(source)
+#: What :func:`query` runs without ``unsafe=True``: statements that read (SELECT, WITH, FROM, DESCRIBE,
+#: SUMMARIZE, SHOW and VALUES are all SELECT to DuckDB; PIVOT is MULTI, or CREATE of its column type)
+#: or change the in-memory database only. Never COPY, EXPORT or ATTACH: those write files, and the
+#: dataset's own folder is writable to DuckDB; nor INSTALL/LOAD or SET.
+READ_STATEMENTS = ("SELECT", "EXPLAIN", "MULTI", "CALL", "PRAGMA", "CREATE", "INSERT", "UPDATE", "DELETE", "DROP",
+                   "ALTER")
+#: Switched off before the configuration is locked: nothing is fetched, loaded or found by name.
+_OFF = ("autoinstall_known_extensions", "autoload_known_extensions", "allow_community_extensions",
+        "python_enable_replacements")
+#: What a refusal tells the user to do instead.
+_UNSAFE = "run SQL you trust with unsafe=True"
+
+
+def _glob_escape(path: str) -> str:
+    """*path* with DuckDB's glob characters meant literally: ``[`` ``*`` ``?`` as one-character classes.
+
+    Examples
+    --------
+    >>> _glob_escape("/data/h[1]*/x?")
+    '/data/h[[]1][*]/x[?]'
+    """
+    return re.sub(r"[\[*?]", lambda m: f"[{m.group()}]", path)
+
+
+def _locate(source: str | os.PathLike) -> tuple[Path, bool]:
+    """The dataset's absolute path and whether it is a folder (else one Parquet file)."""
+    root = Path(os.path.abspath(source))
     if root.is_dir():
-        glob = str(root / "**" / "*.parquet")
+        return root, True
+    if root.is_file():
+        return root, False
+    raise CallbackError(f"{source}: no such dataset (expected a folder written by save_calls(..., "
+                        "partition_by='day') or a Parquet file)")
+
+
+def _scan(root: Path, is_dir: bool) -> str:
+    if is_dir:
+        glob = _glob_escape(str(root)) + os.sep + os.path.join("**", "*.parquet")
         hive = ", hive_partitioning = true, hive_types_autocast = false"
-    elif root.is_file():
-        glob, hive = str(root), ""
     else:
-        raise CallbackError(f"{root}: no such dataset (expected a folder written by save_calls(..., "
-                            "partition_by='day') or a Parquet file)")
-    quoted = glob.replace("'", "''")
-    return f"SELECT * FROM read_parquet('{quoted}'{hive}, union_by_name = true)"
+        glob, hive = _glob_escape(str(root)), ""
+    return f"SELECT * FROM read_parquet({_literal(glob)}{hive}, union_by_name = true)"
 
 
-def _connect(dataset: str | os.PathLike):
+def _list(items: Sequence[str]) -> str:
+    return "[" + ", ".join(map(_literal, items)) + "]"
+
+
+def _confine(con: Any, root: Path, is_dir: bool) -> str:
+    """Lock *con* down to the dataset's own files; return the private folder DuckDB may spill into.
+
+    DuckDB checks a path as written (a glob pattern included) against the allowed prefixes, and
+    may see a path resolved through symbolic links: each form is allowed, escaped and plain.
+    """
+    forms = list(dict.fromkeys([str(root), os.path.realpath(root)]))
+    allowed = list(dict.fromkeys(forms + [_glob_escape(f) for f in forms]))
+    spill = tempfile.mkdtemp(prefix="cmvoice-duckdb-")
+    con.execute(f"SET temp_directory = {_literal(spill)}")
+    if is_dir:
+        con.execute(f"SET allowed_directories = {_list([a.rstrip(os.sep) + os.sep for a in allowed])}")
+    else:
+        con.execute(f"SET allowed_paths = {_list(allowed)}")
+    for name in _OFF:
+        con.execute(f"SET {name} = false")
+    con.execute("SET enable_external_access = false")
+    con.execute("SET lock_configuration = true")
+    return spill
+
+
+class _Connection:
+    """An in-memory DuckDB connection and the private folder it may spill into (removed on close)."""
+
+    def __init__(self, con: Any, spill: str | None) -> None:
+        self.con, self.spill = con, spill
+
+    def execute(self, sql: str, *args: Any) -> Any:
+        return self.con.execute(sql, *args)
+
+    def extract_statements(self, sql: str) -> Any:
+        return self.con.extract_statements(sql)
+
+    def close(self) -> None:
+        self.con.close()
+        if self.spill is not None:
+            shutil.rmtree(self.spill, ignore_errors=True)
+
+
+def _connect(dataset: str | os.PathLike, *, unsafe: bool = False) -> Any:
+    """DuckDB with the view ``calls`` over the dataset, confined to its files unless *unsafe*."""
     duckdb = _duckdb()
-    con = duckdb.connect(":memory:")
+    root, is_dir = _locate(dataset)
+    con = _Connection(duckdb.connect(":memory:"), None)
     try:
-        con.execute(f"CREATE VIEW {TABLE} AS {_scan(dataset)}")
+        if not unsafe:
+            con.spill = _confine(con.con, root, is_dir)
+        con.execute(f"CREATE VIEW {TABLE} AS {_scan(root, is_dir)}")
     except duckdb.Error as exc:
         con.close()
         raise CallbackError(f"{dataset}: cannot read the dataset ({exc})") from exc
     return con
 
 
-def query(dataset: str | os.PathLike, sql: str) -> pd.DataFrame:
+def _first_line(exc: BaseException) -> str:
+    return str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+
+
+def _refuse_writes(con: Any, dataset: Any, sql: str) -> None:
+    duckdb = _duckdb()
+    try:
+        statements = con.extract_statements(sql)
+    except duckdb.Error as exc:
+        raise CallbackError(f"{dataset}: query failed: {_first_line(exc)}") from exc
+    for statement in statements:
+        kind = statement.type.name
+        if kind not in READ_STATEMENTS:
+            raise CallbackError(
+                f"{dataset}: query refused: {kind} statement ({shorten(statement.query, 80)!r}); query() only reads "
+                f"the dataset and works in memory (no COPY, EXPORT, ATTACH, INSTALL, LOAD or SET); {_UNSAFE}")
+
+
+def query(dataset: str | os.PathLike, sql: str, *, unsafe: bool = False) -> pd.DataFrame:
     """Run *sql* on DuckDB over a partitioned callback dataset; the table is called ``calls``.
 
     Only the answer is loaded into pandas: DuckDB reads the Parquet files itself, skipping the
     partitions and columns the query does not need (``WHERE day >= '2026-01-01'`` reads those
     days' folders only).
+
+    The SQL is confined to the dataset: it may read the dataset's own files and nothing else,
+    and only statements that read or work in memory run (:data:`READ_STATEMENTS`):
+    ``read_csv('/etc/passwd')``, ``COPY calls TO 'out.csv'``, ``glob('/root/*')``, ``ATTACH``,
+    ``INSTALL``/``LOAD`` and ``SET`` are refused.
 
     Parameters
     ----------
@@ -143,12 +254,16 @@ def query(dataset: str | os.PathLike, sql: str) -> pd.DataFrame:
         A folder written by ``save_calls(calls, folder, partition_by="day")`` (or one Parquet file).
     sql
         A DuckDB query over the view ``calls`` (every column of the frame, plus ``day`` as text).
+    unsafe
+        Run *sql* on an unconfined DuckDB (any file, any statement, extensions): only for SQL you
+        wrote yourself in a trusted notebook, never for SQL from a form, a file or a colleague's chat.
 
     Raises
     ------
     CallbackError
         DuckDB is not installed (``pip install cmvoice_nb[scale]``), the dataset cannot be read,
-        or the query fails (DuckDB's message is included).
+        the query is refused (it reaches outside the dataset, or does not only read), or it fails
+        (DuckDB's message is included).
 
     Examples
     --------
@@ -158,12 +273,24 @@ def query(dataset: str | os.PathLike, sql: str) -> pd.DataFrame:
     >>> history = save_calls(calls, pathlib.Path(tempfile.mkdtemp()) / "history", partition_by="day")
     >>> query(history, "SELECT day, count(*) AS calls FROM calls GROUP BY day ORDER BY day").values.tolist()
     [['2024-01-01', 1]]
+    >>> query(history, "SELECT * FROM read_csv('/etc/passwd')")
+    Traceback (most recent call last):
+    ...
+    cmvoice_nb.errors.CallbackError: ...: query refused: it reaches outside the dataset (Permission Error: Cannot access file "/etc/passwd" - file system operations are disabled by configuration); query() reads only the dataset's own files; run SQL you trust with unsafe=True
     """
     duckdb = _duckdb()
-    con = _connect(dataset)
+    con = _connect(dataset, unsafe=unsafe)
     try:
+        if not unsafe:
+            _refuse_writes(con, dataset, sql)
         return con.execute(sql).df()
+    except duckdb.PermissionException as exc:
+        raise CallbackError(f"{dataset}: query refused: it reaches outside the dataset ({_first_line(exc)}); "
+                            f"query() reads only the dataset's own files; {_UNSAFE}") from exc
     except duckdb.Error as exc:
+        if not unsafe and "configuration has been locked" in str(exc):
+            raise CallbackError(f"{dataset}: query refused: settings cannot be changed in query() "
+                                f"({_first_line(exc)}); {_UNSAFE}") from exc
         raise CallbackError(f"{dataset}: query failed: {exc}") from exc
     finally:
         con.close()

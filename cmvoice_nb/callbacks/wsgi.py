@@ -25,11 +25,15 @@ What it guarantees:
 * **Every request gets an answer.** Whatever breaks the parser -- nesting too deep for
   ``json.loads``, invalid UTF-8, a lone surrogate (``"\\ud800"``), which no UTF-8 log can hold --
   the body is kept in the quarantine file and the answer is 400.
+* **Rotation-safe.** Before and after each append the log's path must still name the open file;
+  when logrotate (or anyone) renamed or removed it, the log is created anew under its name and a
+  record that may have gone into the renamed file is written again there (the loader drops the
+  duplicate). :meth:`CallbackApp.reopen` (``cmvoice receive``: SIGHUP) reopens it at once.
 
 Answers::
 
     POST /<secret>                 200 stored and fsynced
-    GET  /<secret>/health          200 (503 while storage is failing): JSON counts, last write, disk free
+    GET  /<secret>/health          200, or 503 when callbacks cannot be stored now (problems says why)
     wrong path                     404
     other method                   405
     Content-Length not one run of
@@ -44,6 +48,7 @@ Answers::
 from __future__ import annotations
 
 import base64
+import errno
 import json
 import logging
 import os
@@ -57,14 +62,19 @@ from typing import Any, Callable, Iterable
 
 from ..errors import CallbackTimeout
 from ..spec import iso_utc
+from .options import DEFAULTS
 
 log = logging.getLogger(__name__)
 
-#: Default body limit. A callback is ~400 bytes; 64 KiB leaves room for extra keys.
-DEFAULT_MAX_BODY_BYTES = 64 * 1024
+#: Default body limit (:data:`~cmvoice_nb.callbacks.options.DEFAULTS`). A callback is ~400 bytes;
+#: 64 KiB leaves room for extra keys.
+DEFAULT_MAX_BODY_BYTES = DEFAULTS.max_body_bytes
 
 #: How many display events may wait for a slow ``on_callback``; beyond that they are dropped.
-DEFAULT_DISPLAY_QUEUE = 10_000
+DEFAULT_DISPLAY_QUEUE = DEFAULTS.display_queue
+
+#: A record is written at most this often when its log keeps being renamed under it.
+_WRITE_ATTEMPTS = 3
 
 #: Storage errors and quarantined bodies are logged at most this often (seconds).
 LOG_INTERVAL_S = 60.0
@@ -153,9 +163,10 @@ def _is_json_content_type(value: str | None) -> bool:
 class _Throttled:
     """Log a recurring problem at most once per interval, with how many were not logged."""
 
-    def __init__(self, level: int, interval_s: float = LOG_INTERVAL_S) -> None:
+    def __init__(self, level: int, interval_s: float = LOG_INTERVAL_S, *, logger: logging.Logger = log) -> None:
         self.level = level
         self.interval_s = interval_s
+        self.logger = logger
         self._last = float("-inf")
         self._suppressed = 0
         self._lock = threading.Lock()
@@ -169,7 +180,7 @@ class _Throttled:
             suppressed, self._suppressed, self._last = self._suppressed, 0, now
         if suppressed:
             message += f" ({suppressed} more since the last message)"
-        log.log(self.level, message, *args)
+        self.logger.log(self.level, message, *args)
 
 
 class _LogWriter:
@@ -177,6 +188,12 @@ class _LogWriter:
 
     No user-space buffer: a failed write cannot linger and reach the file with a later flush.
     A failed write or fsync truncates the file back to where the record started.
+
+    Rotation-safe: before each append, and again after it, the log's path must still name the
+    open file (same device and inode). When it does not (logrotate renamed it, someone removed
+    it), the log is opened anew under its name. A record whose file was renamed while it was being
+    written is written again under the name: the renamed copy may be compressed and deleted before
+    the record reached it, and the loader drops the duplicate when both survive.
     """
 
     def __init__(self, out: Path, *, rotate_daily: bool) -> None:
@@ -185,8 +202,15 @@ class _LogWriter:
         self._fd: int | None = None
         self._day: str | None = None
         self.path: Path | None = None
+        # The folder is created once; after that a missing folder is an error, not something to
+        # recreate (it may be a volume that is no longer mounted).
+        self._folder_made = False
         # (device, inode, length) of a file whose truncation failed: retried before the next write.
         self._undo: tuple[int, int, int] | None = None
+        # Whether stat() and fstat() agree on the file just opened: where a file system reports no
+        # usable identity, only the log's disappearance is noticed (and a record is never rewritten
+        # because of an identity that cannot be compared).
+        self._identity_works = True
 
     def path_for(self, day: str) -> Path:
         if not self.rotate_daily:
@@ -199,7 +223,12 @@ class _LogWriter:
 
     def _open(self, day: str) -> None:
         path = self.path_for(day)
-        path.parent.mkdir(parents=True, exist_ok=True)
+        if not self._folder_made:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            self._folder_made = True
+        elif not path.parent.is_dir():
+            raise FileNotFoundError(errno.ENOENT, f"the log folder {path.parent} is gone (it is not recreated: "
+                                                  "it may be a volume that is no longer mounted)")
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND | _O_BINARY, 0o644)
         try:
             st = os.fstat(fd)
@@ -219,25 +248,65 @@ class _LogWriter:
             os.close(fd)
             raise
         self._fd, self._day, self.path = fd, day, path
+        self._identity_works = True
+        self._identity_works = self.names_open_file()
+
+    def names_open_file(self) -> bool:
+        """True when the log's path still names the open file (not renamed, removed or replaced)."""
+        if self._fd is None or self.path is None:
+            return False
+        try:
+            named = os.stat(self.path)
+            mine = os.fstat(self._fd)
+        except OSError:
+            return False
+        if not self._identity_works or not (named.st_ino and mine.st_ino):
+            return True  # it exists under the name; which file it is cannot be told here
+        return (named.st_dev, named.st_ino) == (mine.st_dev, mine.st_ino)
+
+    def _ensure_open(self, day: str) -> None:
+        if self._fd is not None and ((self.rotate_daily and day != self._day) or not self.names_open_file()):
+            self.close()
+        if self._fd is None:
+            self._open(day)
 
     def write(self, data: bytes, day: str) -> None:
         """Append *data* and fsync it, or raise ``OSError`` with the file as it was before."""
-        if self._fd is None or (self.rotate_daily and day != self._day):
-            self.close()
-            self._open(day)
-        fd = self._fd
-        start = os.fstat(fd).st_size
+        for _ in range(_WRITE_ATTEMPTS):
+            self._ensure_open(day)
+            fd = self._fd
+            start = os.fstat(fd).st_size
+            try:
+                view = memoryview(data)
+                while view:
+                    written = os.write(fd, view)
+                    if written <= 0:
+                        raise OSError("short write")
+                    view = view[written:]
+                _fsync(fd)
+            except OSError:
+                self._roll_back(fd, start)
+                raise
+            if self.names_open_file():
+                return
+            self.close()  # renamed or removed while we wrote: write it again under the log's name
+        raise OSError(errno.EAGAIN, f"the log was renamed during each of {_WRITE_ATTEMPTS} attempts to write a record")
+
+    def reopen(self, day: str) -> None:
+        """Close the log and open it again under its name now (created if it was moved away)."""
+        self.close()
+        self._open(day)
+
+    def probe(self, day: str) -> str | None:
+        """Why the log cannot be written now (``None``: it can); reopens a log that was moved away."""
         try:
-            view = memoryview(data)
-            while view:
-                written = os.write(fd, view)
-                if written <= 0:
-                    raise OSError("short write")
-                view = view[written:]
-            _fsync(fd)
-        except OSError:
-            self._roll_back(fd, start)
-            raise
+            self._ensure_open(day)
+        except OSError as exc:
+            return f"cannot open the log {self.path_for(day).name}: {exc.strerror or exc}"
+        folder = self.path.parent
+        if not os.access(folder, os.W_OK | os.X_OK):
+            return f"cannot create files in the log folder {folder} (a rotated log could not be recreated)"
+        return None
 
     def _roll_back(self, fd: int, start: int) -> None:
         try:
@@ -338,29 +407,32 @@ class CallbackApp:
         out: str | os.PathLike | None,
         *,
         secret: str,
-        max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
-        rotate_daily: bool = False,
-        quarantine: str | os.PathLike | None = None,
-        keep_in_memory: bool = False,
+        max_body_bytes: int = DEFAULTS.max_body_bytes,
+        rotate_daily: bool = DEFAULTS.rotate_daily,
+        quarantine: str | os.PathLike | None = DEFAULTS.quarantine,
+        keep_in_memory: bool | None = DEFAULTS.keep_in_memory,
         on_callback: Callable[[dict], None] | None = None,
-        display_queue: int = DEFAULT_DISPLAY_QUEUE,
+        display_queue: int = DEFAULTS.display_queue,
     ) -> None:
+        options = DEFAULTS.replace(max_body_bytes=max_body_bytes, rotate_daily=bool(rotate_daily),
+                                   quarantine=quarantine, keep_in_memory=keep_in_memory,
+                                   display_queue=display_queue)
+        keep_in_memory = options.keeps_records(out=out, in_process=False)
         if not keep_in_memory and out is None:
             raise ValueError("keep_in_memory=False needs an out file, or callbacks would be lost")
-        if int(max_body_bytes) <= 0:
-            raise ValueError(f"max_body_bytes must be positive, got {max_body_bytes!r}")
         if secret is None:
             raise ValueError("secret is required: the unguessable path segment callbacks are posted to ('' for none)")
         secret = str(secret).strip("/")
         if any(ch in secret for ch in "/?#") or any(ch.isspace() for ch in secret):
             raise ValueError("secret must be a single URL path segment (no '/', '?', '#' or spaces)")
+        self.options = options.replace(keep_in_memory=keep_in_memory)
         self.out = Path(out) if out is not None else None
         if self.out is not None and (self.out.is_dir() or str(out).endswith(("/", os.sep))):
             self.out = self.out / "callbacks.jsonl"
         self.secret = secret
         self.path = "/" + secret
-        self.max_body_bytes = int(max_body_bytes)
-        self.rotate_daily = rotate_daily
+        self.max_body_bytes = options.max_body_bytes
+        self.rotate_daily = options.rotate_daily
         if quarantine is not None:
             self.quarantine_path: Path | None = Path(quarantine)
         elif self.out is not None:
@@ -368,7 +440,7 @@ class CallbackApp:
         else:
             self.quarantine_path = None
         self.keep_in_memory = keep_in_memory
-        self._display = _Display(on_callback, max(1, int(display_queue)))
+        self._display = _Display(on_callback, options.display_queue)
         self._lock = threading.Lock()
         self._arrived = threading.Condition(self._lock)
         self._records: list[dict] = []
@@ -387,6 +459,9 @@ class CallbackApp:
         self._quarantine_count = 0
         self._storage_log = _Throttled(logging.ERROR)
         self._quarantine_log = _Throttled(logging.WARNING)
+        #: Set by the server running the app: returns its state for :meth:`health`, with a
+        #: ``"problem"`` (text) when it is not serving properly.
+        self.server_report: Callable[[], dict] | None = None
 
     # -- state -----------------------------------------------------------------------------------
     @property
@@ -439,26 +514,47 @@ class CallbackApp:
             return [dict(r) for r in self._records[start:]]
 
     def log_files(self) -> list[Path]:
-        """The log files written so far (all dated files when rotating)."""
+        """The log files written so far (all dated files when rotating, compressed past days too)."""
         if self.out is None:
             return []
         if not self.rotate_daily:
             return [self.out] if self.out.exists() else []
         stem, _, suffix = self.out.name.rpartition(".")
         pattern = f"{stem}-????-??-??.{suffix}" if stem else f"{self.out.name}-????-??-??"
-        return sorted(self.out.parent.glob(pattern))
+        return sorted([*self.out.parent.glob(pattern), *self.out.parent.glob(pattern + ".gz")])
 
     def health(self) -> dict:
-        """What a monitor needs: counts, last write, last storage error, disk free. No secret."""
+        """What a monitor needs: status, problems, counts, last write, disk free. No secret.
+
+        ``status`` is ``failing`` (answered 503) when callbacks cannot be stored now: the last
+        write failed, the log cannot be opened for appending (its folder is gone or read-only),
+        the disk is full, or the server running the app reports a problem; ``problems`` says which.
+        Checking reopens a log that was moved away (rotated), so it exists again under its name.
+        """
+        folder = self.out.parent if self.out is not None else None
         free = None
-        if self.out is not None:
+        if folder is not None:
             try:
-                free = shutil.disk_usage(self.out.parent if self.out.parent.exists() else Path.cwd()).free
+                free = shutil.disk_usage(folder if folder.exists() else Path.cwd()).free
             except OSError:
                 free = None
+        server = self.server_report() if self.server_report is not None else None
         with self._lock:
-            return {
-                "status": "failing" if self.storage_failing else ("stopping" if not self.accepting else "ok"),
+            problems = []
+            if self.storage_failing:
+                problems.append(f"cannot store callbacks: {self.last_error}")
+            elif self._writer is not None and self.accepting:
+                problem = self._writer.probe(iso_utc()[:10])
+                if problem:
+                    problems.append(problem)
+            if free is not None and free < self.max_body_bytes:
+                problems.append(f"disk full: {free} bytes free on the log's file system")
+            if server and server.get("problem"):
+                problems.append(server["problem"])
+            status = "failing" if problems else ("stopping" if not self.accepting else "ok")
+            report = {
+                "status": status,
+                "problems": problems,
                 "callbacks": self._count,
                 "refused": self.refused,
                 "quarantined": self._quarantine_count,
@@ -471,6 +567,25 @@ class CallbackApp:
                 "uptime_s": round(time.time() - self.started, 1),
                 "log": self.log_path.name if self.log_path is not None else None,
             }
+        if server is not None:
+            report["server"] = {k: v for k, v in server.items() if k != "problem"}
+        return report
+
+    def reopen(self) -> str | None:
+        """Close the log and open it again under its name (what SIGHUP does after logrotate).
+
+        The quarantine file is opened for each entry, so it follows a rename by itself. Returns
+        ``None``, or why the log cannot be opened (the next callback tries again and is answered
+        503 while it cannot).
+        """
+        with self._lock:
+            if self._writer is None or not self.accepting:
+                return None
+            try:
+                self._writer.reopen(iso_utc()[:10])
+            except OSError as exc:
+                return f"cannot reopen the log: {exc}"
+        return None
 
     def close(self, *, display_timeout: float = 2.0) -> None:
         """Stop accepting, let the display catch up for up to *display_timeout* s, close the log."""
@@ -620,14 +735,17 @@ class CallbackApp:
             return 503, "receiver is stopping", {"Retry-After": "60"}
         return 503, "could not store the callback; retry later", {"Retry-After": "60"}
 
-    @staticmethod
-    def _drain(environ: dict, length: int | None = None, limit: int = 8 << 20) -> None:
-        """Read and discard a moderate body so the client reads our answer instead of a reset."""
+    def _drain(self, environ: dict, length: int | None = None) -> None:
+        """Read and discard a body within the limit so the client reads our answer instead of a reset.
+
+        A larger one is left unread: reading it would hold the connection (and, under some
+        servers, a buffer) for nothing; the server closes the connection after the answer.
+        """
         if length is None:
             length, problem = content_length(environ)
             if problem or length is None:
                 return
-        if length > limit:
+        if length > self.max_body_bytes:
             return
         stream = environ.get("wsgi.input")
         left = length
@@ -665,12 +783,12 @@ def wsgi_app(
     out: str | os.PathLike | None = None,
     *,
     secret: str,
-    max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
-    rotate_daily: bool = False,
-    quarantine: str | os.PathLike | None = None,
-    keep_in_memory: bool = False,
+    max_body_bytes: int = DEFAULTS.max_body_bytes,
+    rotate_daily: bool = DEFAULTS.rotate_daily,
+    quarantine: str | os.PathLike | None = DEFAULTS.quarantine,
+    keep_in_memory: bool | None = DEFAULTS.keep_in_memory,
     on_callback: Callable[[dict], None] | None = None,
-    display_queue: int = DEFAULT_DISPLAY_QUEUE,
+    display_queue: int = DEFAULTS.display_queue,
 ) -> CallbackApp:
     """Return the callback receiver as a WSGI application, for any WSGI server.
 
@@ -691,8 +809,8 @@ def wsgi_app(
         Where malformed bodies are kept (JSONL: received-at, reason, encoding, body). Default:
         ``<name>.quarantine.jsonl`` beside *out*; in memory when *out* is None.
     keep_in_memory
-        Also keep every record in memory (:meth:`CallbackApp.records`). Off by default: a service
-        runs for a season.
+        Also keep every record in memory (:meth:`CallbackApp.records`). By default only without a
+        log (*out* None): a service runs for a season.
     on_callback
         Called with each stored record after its acknowledgement is decided, on a separate thread
         fed by a queue of *display_queue* events; when it falls behind, events are dropped and

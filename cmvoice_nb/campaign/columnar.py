@@ -1,4 +1,4 @@
-"""Column-wise campaign planning: the per-row path's rows, at column speed (issue 15).
+"""Column-wise campaign planning: the per-row path's rows, at column speed.
 
 A campaign list is mostly the same row with a different callee: the caller, the prompts, the
 options and the voice repeat, or come from a few template columns. Planning each row on its own
@@ -260,20 +260,28 @@ def _is_clean(fld: Any, value: Any) -> bool:
     return True  # (text that is not valid Unicode is a problem _check_field reports)
 
 
-def _classify_cells(planning: Any, fld: Any, column: Any, cells: list) -> tuple[bytearray, list]:
+def _classify_cells(planning: Any, fld: Any, column: Any, cells: list,
+                    countries: list | None = None) -> tuple[bytearray, list]:
     """:func:`_classify` for each distinct cell of an identity column: ``(states, values)``.
 
     A single phone number (``callee``) is read the way :meth:`_Planning.read_field` reads a
     non-blank cell (as text, then normalised), without its per-cell bookkeeping; each distinct
-    candidate list is resolved, and its number checked, once.
+    candidate list is resolved, and its number checked, once. With a country column
+    (``columns={"region": ...}``), *countries* holds each cell's country cell: a cell is then
+    distinct per (number, country).
     """
     from ..errors import NumberError
     from .rows import _cell_value
 
+    region_column = planning.region_column
+
+    def record(i: int, cell: Any) -> dict:
+        return {column: cell} if countries is None else {column: cell, region_column: countries[i]}
+
     states, values = bytearray(len(cells)), [None] * len(cells)
     if not (fld.kind == "str" and getattr(fld, "phone", False)):
         for i, cell in enumerate(cells):
-            states[i], values[i] = _classify(planning, fld, {column: cell})
+            states[i], values[i] = _classify(planning, fld, record(i, cell))
         return states, values
     from ..numbers import _prepare, _resolve
 
@@ -283,8 +291,10 @@ def _classify_cells(planning: Any, fld: Any, column: Any, cells: list) -> tuple[
     verdicts: dict[Any, Any] = {}
     region, style = planning.region, planning.number_style
     for i, cell in enumerate(cells):
+        if countries is not None:
+            region = planning.region_of(record(i, cell))
         if is_blank(cell):
-            states[i], values[i] = _classify(planning, fld, {column: cell})  # a default, or nothing
+            states[i], values[i] = _classify(planning, fld, record(i, cell))  # a default, or nothing
             continue
         # normalize_number(text) is _resolve(_prepare(text))
         try:
@@ -384,6 +394,9 @@ def _plan_rows(planning: Any, df: Any) -> list[RowPlan]:
     for key, text in planning.templates.items():
         rest_columns += [c for c in dict.fromkeys(template_columns(text)) if c in df.columns]
     rest_columns += [colmap["voice." + f.key] for f in VOICE_FIELDS if "voice." + f.key in colmap]
+    region_column = planning.region_column  # each row's country: its numbers (all of them) are read in it
+    if region_column is not None:
+        rest_columns.append(region_column)
     codes_by_column: dict[Any, Any] = {}
 
     def codes_of(column: Any):
@@ -399,10 +412,16 @@ def _plan_rows(planning: Any, df: Any) -> list[RowPlan]:
     for key, fld in identity.items():
         if key in colmap:
             column = colmap[key]
-            cells = _cells(df, column, _first_positions(codes_of(column)))
-            by_cell, values = _classify_cells(planning, fld, column, cells)
-            del cells
             codes = codes_of(column)
+            countries = None
+            if region_column is not None and getattr(fld, "phone", False):
+                codes = _combine([codes, codes_of(region_column)], n)  # one cell per (number, country)
+            firsts = _first_positions(codes)
+            cells = _cells(df, column, firsts)
+            if region_column is not None and getattr(fld, "phone", False):
+                countries = _cells(df, region_column, firsts)
+            by_cell, values = _classify_cells(planning, fld, column, cells, countries)
+            del cells, countries, firsts
             per_key[key] = (np.frombuffer(bytes(by_cell), dtype=np.int8)[codes], codes, values)
         else:
             state, value = _classify(planning, fld, {})
@@ -436,6 +455,7 @@ def _plan_rows(planning: Any, df: Any) -> list[RowPlan]:
         data: dict[str, Any] = {}
         problems: list = []
         bad: set[str] = set()
+        planning.read_region(record, problems, bad)
         for fld in rest_fields:
             planning.read_field(fld, record, problems, bad, data)
         planning.read_voice(record, problems, bad, data)

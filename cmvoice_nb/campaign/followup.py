@@ -281,6 +281,7 @@ def plan_followup(
         records = journal.load(campaign)
         payloads = journal.payloads(campaign)
         key = journal.campaign_key
+        kept_columns = journal.kept(campaign)  # the operator's own columns, kept with each row
     finally:
         if own:
             journal.close()
@@ -379,8 +380,12 @@ def plan_followup(
     numeric = pd.to_numeric(index, errors="coerce")
     if len(index) and not pd.isna(numeric).any():
         index = pd.Index(numeric.astype("int64"), name="row")
+    kept = None
+    if len(kept_columns.columns):
+        kept = kept_columns.reindex([r.base_id for r in rows]).set_axis(index)
+        kept = kept.astype(object).where(kept.notna(), None)
     plan = CampaignPlan(name=campaign, app=app, index=index, rows=rows, campaign_key=key,
                         options={"followup": {"outcomes": wanted, "max_attempts": max_attempts,
                                               "min_gap": str(gap), "now": iso_utc(moment.to_pydatetime())}},
-                        left_out=left_out)
+                        left_out=left_out, kept=kept)
     return plan

@@ -197,10 +197,17 @@ def cell_text(value: Any) -> str:
     """One spreadsheet or Parquet cell as the text a person typed.
 
     Whole numbers stored as floats lose the ``.0``; other floats use the shortest text that
-    reads back as the same number; missing cells are ``""``; dates are ISO-8601.
+    reads back as the same number; missing cells are ``""``; dates are ISO-8601. A nested
+    Parquet value (a list, a struct, a map) is no text anyone typed: it is left as a Python value
+    (a list for a Parquet list), and the planner refuses it as a problem of its row instead of
+    speaking ``{'a': array([1, 2])}``.
     """
     if value is None:
         return ""
+    if isinstance(value, (list, tuple, set, frozenset, dict)):
+        return value  # a nested Parquet value (struct, map): the planner refuses it
+    if type(value).__name__ == "ndarray":
+        return value.tolist()  # a Parquet list, as a list: no element-wise comparison surprises later
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, int):
@@ -255,13 +262,40 @@ def _opt(interface: str, python: str, cli: str) -> str:
     return cli if interface == "cli" else python
 
 
-def _text_frame(df: Any) -> Any:
-    """Every cell of *df* as text (a new DataFrame; column names as text too)."""
+#: ``DataFrame.attrs`` key: the columns a spreadsheet or Parquet file stored as numbers (their text
+#: uses a decimal point whatever the locale, so the planner needs no decision for them).
+NUMBER_COLUMNS_ATTR = "cmvoice.number_columns"
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) or (
+        hasattr(value, "dtype") and getattr(value.dtype, "kind", "") in "iuf")
+
+
+def _text_frame(df: Any, *, index: Any) -> Any:
+    """Every cell of *df* as text (a new DataFrame; column names as text too), on *index*."""
     import pandas as pd
 
-    out = pd.DataFrame({str(c): [cell_text(v) for v in df[c].tolist()] for c in df.columns}, index=df.index,
-                       dtype=object)
-    return out.reset_index(drop=True)
+    numbers = []
+    cells = {}
+    for c in df.columns:
+        values = df[c].tolist()
+        present = [v for v in values if cell_text(v) != ""]
+        if present and all(_is_number(v) for v in present):
+            numbers.append(str(c))
+        cells[str(c)] = [cell_text(v) for v in values]
+    out = pd.DataFrame(cells, index=index, dtype=object)
+    out.attrs[NUMBER_COLUMNS_ATTR] = numbers
+    return out
+
+
+def _line_index(lines: Any) -> Any:
+    """An index of spreadsheet lines (the header is line 1), named so that messages say ``line 7``."""
+    import pandas as pd
+
+    from .messages import LINE_INDEX
+
+    return pd.Index(lines, name=LINE_INDEX, dtype="int64")
 
 
 def read_table(path: str | os.PathLike, *, sep: str | None = None, encoding: str | None = None,
@@ -286,7 +320,11 @@ def read_table(path: str | os.PathLike, *, sep: str | None = None, encoding: str
     Returns
     -------
     pandas.DataFrame
-        Text cells, missing ones ``""``, a fresh 0-based index (the row's position in the file).
+        Text cells, missing ones ``""``. For CSV and spreadsheets the index is the row's line as
+        a spreadsheet shows it (the header is line 1, the first data row line 2; blank lines are
+        skipped but counted), named ``"line"``, so every message names rows the way the operator
+        sees them; Parquet rows are numbered from 1. ``df.attrs["cmvoice.number_columns"]`` lists
+        the columns a spreadsheet or Parquet file stored as numbers.
 
     Raises
     ------
@@ -308,9 +346,10 @@ def read_table(path: str | os.PathLike, *, sep: str | None = None, encoding: str
         return _read_excel(path, sheet=sheet, interface=interface)
     if suffix in PARQUET_SUFFIXES:
         try:
-            return _text_frame(pd.read_parquet(path))
+            table = pd.read_parquet(path)
         except Exception as exc:  # noqa: BLE001 - pyarrow raises many types for a bad file
             raise CampaignError(f"{path}: cannot read as Parquet ({type(exc).__name__}: {exc})") from None
+        return _text_frame(table, index=pd.RangeIndex(1, len(table) + 1, name="row"))
     try:
         data = path.read_bytes()
     except OSError as exc:
@@ -324,12 +363,15 @@ def read_table(path: str | os.PathLike, *, sep: str | None = None, encoding: str
         separator = "\t"
     try:
         df = pd.read_csv(io.StringIO(text), sep=separator, dtype=str, keep_default_na=False, engine="python"
-                         if len(separator) > 1 else "c")
+                         if len(separator) > 1 else "c", skip_blank_lines=False)
     except (ValueError, pd.errors.ParserError) as exc:
         raise CampaignError(f"{path}: cannot read as CSV with separator {separator!r} ({exc}); "
                             f"force one with {_opt(interface, 'sep=', '--sep')}") from None
     df.columns = [str(c).strip() for c in df.columns]
-    return df.reset_index(drop=True)
+    # Record i is line i + 2 of the spreadsheet (the header is line 1); blank lines count, then go.
+    df.index = _line_index(range(2, len(df) + 2))
+    blank = (df == "").all(axis=1) if len(df.columns) else df.index == df.index
+    return df[~blank] if blank.any() else df
 
 
 def _excel_engine(suffix: str) -> str:
@@ -351,6 +393,10 @@ def _excel_engine(suffix: str) -> str:
 def _read_excel(path: Path, *, sheet: str | int | None, interface: str):
     import pandas as pd
 
+    from .._archive import check_spreadsheet
+
+    # Before any reader: a zip bomb makes python-calamine abort the whole process.
+    check_spreadsheet(path, error=CampaignError)
     engine = _excel_engine(path.suffix.lower())
     try:
         book = pd.ExcelFile(path, engine=engine)
@@ -374,4 +420,4 @@ def _read_excel(path: Path, *, sheet: str | int | None, interface: str):
         except Exception as exc:  # noqa: BLE001
             raise CampaignError(f"{path}: cannot read sheet {chosen!r} ({type(exc).__name__}: {exc})") from None
     df = df.dropna(how="all")  # trailing formatted-but-empty rows
-    return _text_frame(df)
+    return _text_frame(df, index=_line_index(df.index + 2))  # sheet row 1 is the header

@@ -86,7 +86,7 @@ import secrets
 import sqlite3
 import threading
 from pathlib import Path
-from typing import Any, Container, Iterable, Iterator, NamedTuple
+from typing import Any, Container, Iterable, Iterator, Mapping, NamedTuple
 
 from ..errors import JournalError, is_valid_unicode
 from ..spec import CALLED_STATES, JOURNAL_STATES, iso_utc
@@ -159,6 +159,8 @@ _LIVE_SQL = "(" + " OR ".join(f"state = '{s}'" for s in CALLED_STATES) + ")"
 
 #: Calling-hours waits: one record each time a row waited for (or was deferred to) its window.
 #: Its own table, added when missing, so journals of every schema version get it.
+#: ``kept``: the operator's own columns of each row (``keep=``), a JSON object per row id (its
+#: wave-1 id), with the values of the latest run that planned the row; also added when missing.
 _WAITS_SCHEMA = """
 CREATE TABLE IF NOT EXISTS waits (
     campaign        TEXT NOT NULL,
@@ -167,7 +169,13 @@ CREATE TABLE IF NOT EXISTS waits (
     until           TEXT,
     reason          TEXT NOT NULL
 );
-CREATE INDEX IF NOT EXISTS waits_by_row ON waits (campaign, instruction_id)
+CREATE INDEX IF NOT EXISTS waits_by_row ON waits (campaign, instruction_id);
+CREATE TABLE IF NOT EXISTS kept (
+    campaign  TEXT NOT NULL,
+    row_id    TEXT NOT NULL,
+    columns   TEXT NOT NULL,
+    PRIMARY KEY (campaign, row_id)
+)
 """
 #: Bytes of ``-wal`` file kept after a checkpoint (SQLite truncates it to this size).
 WAL_SIZE_LIMIT = 64 * 2**20
@@ -1103,6 +1111,50 @@ class Journal:
                 f" AND state IN ({allowed})",
                 [(state, reason, now, campaign, iid) for iid, _l, _c, _h, reason in rows])
             return c.total_changes - middle
+
+    def keep(self, campaign: str, rows: Iterable[tuple[str, Mapping[str, Any]]]) -> int:
+        """Store the operator's own columns of rows: ``(row_id, {column: value})`` each (``keep=``).
+
+        The row id is the row's wave-1 instruction id. Values are stored as text (missing ones as
+        null); a row stored before gets the new values (the operator may have corrected a name).
+        One transaction. Returns how many rows were written.
+
+        Examples
+        --------
+        >>> import tempfile, pathlib
+        >>> with Journal(pathlib.Path(tempfile.mkdtemp()) / "j.sqlite") as j:
+        ...     _ = j.keep("spring", [("spring-1", {"Klantnummer": "10234", "Naam": "Anne"})])
+        ...     j.kept("spring").loc["spring-1", "Klantnummer"]
+        '10234'
+        """
+        def text(value: Any) -> Any:
+            if value is None or (isinstance(value, float) and value != value):
+                return None
+            return value if isinstance(value, str) else str(value)
+
+        items = [(campaign, str(row_id), json.dumps({str(k): text(v) for k, v in values.items()},
+                                                    ensure_ascii=False))
+                 for row_id, values in rows]
+        if not items:
+            return 0
+        with self._tx() as c:
+            try:
+                c.executemany("INSERT OR REPLACE INTO kept VALUES (?, ?, ?)", items)
+            except UnicodeEncodeError:
+                raise JournalError(f"{self.path}: campaign {campaign!r}: a kept column holds text that is not valid "
+                                   "Unicode (a lone surrogate?); nothing of it was stored") from None
+        return len(items)
+
+    def kept(self, campaign: str):
+        """The operator's own columns stored with *campaign*'s rows (see :meth:`keep`), indexed by row id."""
+        import pandas as pd
+
+        with self._lock:
+            rows = self._connection().execute(
+                "SELECT row_id, columns FROM kept WHERE campaign = ? ORDER BY rowid", (campaign,)).fetchall()
+        frame = pd.DataFrame.from_records([json.loads(data) for _, data in rows],
+                                          index=pd.Index([r for r, _ in rows], name="row_id", dtype=object))
+        return frame.astype(object).where(frame.notna(), None) if len(frame.columns) else frame
 
     def record_waits(self, campaign: str, waits: Iterable[tuple[str, str, Any]], *, at: Any = None) -> int:
         """Record why rows waited: ``(instruction_id, reason, until)`` each (*until* None: no opening known).

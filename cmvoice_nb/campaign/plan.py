@@ -96,7 +96,8 @@ class CampaignPlan:
     """
 
     def __init__(self, *, name: str, app: str, index: Any, rows: list[RowPlan], options: Mapping[str, Any] | None = None,
-                 campaign_key: str = "", key_is_provisional: bool = False, left_out: Any = None) -> None:
+                 campaign_key: str = "", key_is_provisional: bool = False, left_out: Any = None,
+                 kept: Any = None, id_column: str | None = None, notes: Any = (), preview_rows: Any = ()) -> None:
         self.name = name
         self.app = app
         self.index = index
@@ -106,6 +107,57 @@ class CampaignPlan:
         self.key_is_provisional = key_is_provisional
         #: A follow-up wave's rows left out, with the reason (see :func:`plan_followup`); None otherwise.
         self.left_out = left_out
+        #: The operator's own columns carried into the results and the journal (``keep=``), as given,
+        #: aligned on :attr:`index`; None when none are kept.
+        self.kept = kept
+        #: The column holding the operator's own id of each row (``columns={"id": ...}``), or None.
+        self.id_column = id_column
+        #: What the planner noticed about the list as a whole (e.g. an unmapped country column), once each.
+        self.notes = tuple(notes)
+        #: Positions of the rows :meth:`preview` shows beyond the first ones: the first of each
+        #: further voice/template combination.
+        self.preview_rows = tuple(preview_rows)
+
+    def _replace(self, **changes: Any) -> "CampaignPlan":
+        """A new plan with the same attributes but *changes* (the input plan is not changed)."""
+        fields = dict(name=self.name, app=self.app, index=self.index, rows=self.rows, options=self.options,
+                      campaign_key=self.campaign_key, key_is_provisional=self.key_is_provisional,
+                      left_out=self.left_out, kept=self.kept, id_column=self.id_column, notes=self.notes,
+                      preview_rows=self.preview_rows)
+        fields.update(changes)
+        return type(self)(**fields)
+
+    @property
+    def lines(self) -> bool:
+        """True when the rows came from a file read by :func:`~cmvoice_nb.campaign.read_table` (labels are lines)."""
+        from .messages import LINE_INDEX
+
+        return getattr(self.index, "name", None) == LINE_INDEX
+
+    def label_name(self, label: Any) -> str:
+        """How messages name the row with index *label* (``line 7`` or ``row 'a'``)."""
+        from .messages import row_name
+
+        return row_name(label, lines=self.lines)
+
+    def row_name(self, position: int) -> str:
+        """How messages name the row at *position*: ``line 7 (Klantnummer 10234)`` or ``row 'a'``.
+
+        Examples
+        --------
+        >>> import pandas as pd
+        >>> df = pd.DataFrame({"callee": ["+31612345610"], "klant": ["10234"]}, index=pd.Index([2], name="line"))
+        >>> plan = plan_campaign(df, app="notification", name="c", columns={"id": "klant"},
+        ...                      defaults={"caller": "+31201234567", "prompt": "Hi", "prompt-type": "TTS"})
+        >>> plan.row_name(0)
+        'line 2 (klant 10234)'
+        """
+        from .messages import row_name
+
+        ident = None
+        if self.id_column is not None and self.kept is not None and self.id_column in self.kept.columns:
+            ident = self.kept[self.id_column].iloc[position]
+        return row_name(self.rows[position].label, lines=self.lines, ident=ident, ident_column=self.id_column)
 
     @property
     def is_followup(self) -> bool:
@@ -146,8 +198,7 @@ class CampaignPlan:
                     new.instruction.instruction_id = new.instruction_id
                     new.freeze()
             rows.append(new)
-        return CampaignPlan(name=self.name, app=self.app, index=self.index, rows=rows, options=self.options,
-                            campaign_key=campaign_key, key_is_provisional=False, left_out=self.left_out)
+        return self._replace(rows=rows, campaign_key=campaign_key, key_is_provisional=False)
 
     # ---------------------------------------------------------------- views
     @property
@@ -225,6 +276,74 @@ class CampaignPlan:
             index=self.index,
         )
 
+    def preview(self, n: int = 3):
+        """What will be said: the text of the first *n* rows, and of one row per further voice or template.
+
+        Every text field of the app (``prompt``, ``intro-prompt``…) of each shown row, rendered as it
+        will be sent (templates filled, dates and amounts in the row's voice language). Beyond the
+        first *n* rows, the first row of each further combination of voice (language, gender) and
+        template is shown, so a German row in a Dutch list is seen before it is sent.
+
+        Parameters
+        ----------
+        n
+            How many of the first rows to show (0: only one row per further combination).
+
+        Returns
+        -------
+        pandas.DataFrame
+            One row per (shown row, text field): ``row`` (how messages name it: ``line 2
+            (Klantnummer 10234)``), ``instruction_id``, ``callee``, ``language``, ``field``, ``text``,
+            ``problems`` (why an invalid row has no text) and ``shown_for`` (``first rows`` or
+            ``another voice or template``), indexed by the row's label.
+
+        Examples
+        --------
+        >>> import pandas as pd
+        >>> df = pd.DataFrame({"callee": ["+31612345610", "+491701234567"], "naam": ["Anne", "Jörg"],
+        ...                    "taal": ["nl-NL", "de-DE"], "datum": ["09-12-2025", "13-12-2025"]})
+        >>> plan = plan_campaign(df, app="notification", name="c", columns={"voice.language": "taal"},
+        ...                      defaults={"caller": "+31201234567", "prompt-type": "TTS",
+        ...                                "prompt": "Hallo {naam}, {datum:%-d %B %Y}"})
+        >>> for row in plan.preview(1).itertuples():
+        ...     print(row.row, row.language, row.text, "|", row.shown_for)
+        row 0 nl-NL Hallo Anne, 9 december 2025 | first rows
+        row 1 de-DE Hallo Jörg, 13 Dezember 2025 | another voice or template
+        """
+        import pandas as pd
+
+        from ..spec import app_spec
+        from .templates import DEFAULT_LANGUAGE
+
+        if not isinstance(n, int) or isinstance(n, bool) or n < 0:
+            raise CampaignError(f"preview needs a number of rows (0 or more), got {n!r}")
+        text_fields = [f.key for f in app_spec(self.app).fields if f.template]
+        first = list(range(min(n, len(self.rows))))
+        shown = [(p, "first rows") for p in first]
+        shown += [(p, "another voice or template") for p in self.preview_rows if p not in set(first)]
+        records, labels = [], []
+        for position, why in shown:
+            r = self.rows[position]
+            wire = r.wire() if r.valid else None
+            base = {"row": self.row_name(position), "instruction_id": r.instruction_id, "callee": r.callee}
+            if wire is None:
+                problems = "; ".join(f"{p.field}: {p.message}" for p in r.problems) if r.problem_count else \
+                    "cannot be built"
+                records.append({**base, "language": None, "field": None, "text": None, "problems": problems,
+                                "shown_for": why})
+                labels.append(r.label)
+                continue
+            language = (wire.get("voice") or {}).get("language") or DEFAULT_LANGUAGE
+            for key in text_fields:
+                if wire.get(key) not in (None, ""):
+                    records.append({**base, "language": language, "field": key, "text": wire[key], "problems": "",
+                                    "shown_for": why})
+                    labels.append(r.label)
+        columns = ["row", "instruction_id", "callee", "language", "field", "text", "problems", "shown_for"]
+        frame = pd.DataFrame.from_records(records, columns=columns)
+        frame.index = pd.Index(labels, name=getattr(self.index, "name", None), dtype=object)
+        return frame
+
     def __len__(self) -> int:
         return len(self.rows)
 
@@ -299,10 +418,15 @@ class CampaignPlan:
         )
 
 
+#: Mapping keys that are not contract fields: each row's country, and the operator's own row id.
+#: They are mapped only when the operator says so (a "Region" column may be a sales area).
+ROW_KEYS = ("region", "id")
+
+
 def _field_names(spec: Any) -> list[str]:
     from ..spec import VOICE_FIELDS
 
-    return list(spec.keys) + [f"voice.{f.key}" for f in VOICE_FIELDS]
+    return list(spec.keys) + [f"voice.{f.key}" for f in VOICE_FIELDS] + list(ROW_KEYS)
 
 
 def _resolve_columns(spec: Any, df_columns: list, columns: Mapping[str, str] | None, *,
@@ -327,12 +451,13 @@ def _resolve_columns(spec: Any, df_columns: list, columns: Mapping[str, str] | N
         if target is not None:
             mapping[target] = col
     for key, col in (columns or {}).items():
-        target = target_of(str(key))
+        target = str(key) if str(key) in ROW_KEYS else target_of(str(key))
         where = f"--map {cut(key)}={cut(col)}" if interface == "cli" else f"columns= maps {quote(key)}"
         if target is None:
             raise CampaignError(
                 f"{where}: {quote(key)} is not a field of {spec.name};{did_you_mean(key, _field_names(spec))} "
-                f"fields: {', '.join(spec.keys)} (voice keys as voice.language, voice.gender, voice.number)"
+                f"fields: {', '.join(spec.keys)} (voice keys as voice.language, voice.gender, voice.number; "
+                f"'region' for each row's country, 'id' for your own row id)"
             )
         if col not in df_columns:
             source = "the input file" if interface == "cli" else "the DataFrame"
@@ -397,6 +522,10 @@ def plan_campaign(
     interface: str = "python",
     suppress: Any = None,
     allowed_countries: Any = None,
+    dayfirst: bool | None = None,
+    date_format: str | Mapping[str, str] | None = None,
+    decimal: str | None = None,
+    keep: Any = None,
     allow_unreadable_suppress: bool = False,
 ) -> CampaignPlan:
     """Turn a DataFrame into validated instructions, one per row, without sending anything.
@@ -413,9 +542,16 @@ def plan_campaign(
         "Instruction ids"); re-running the same name on the same journal resumes.
     columns
         Explicit field → column mapping, e.g. ``{"callee": "Phone"}``; wins over name matching.
+        Two keys are not fields: ``"region"`` names the column giving each row's country
+        (``{"region": "land"}``: ``030 2345678`` in a row whose ``land`` is ``DE`` is a Berlin
+        number; ISO codes or country names; a blank cell uses *region*), and ``"id"`` the column
+        of your own row id (``{"id": "Klantnummer"}``), which messages name each row by and which
+        is kept in the results. Neither is ever mapped by a column's name alone.
     defaults
         Field → value for every row where the row has no value. Text prompt fields accept
-        templates filled per row: ``"Hello {first_name}, see you on {date:%d %B}"``.
+        templates filled per row and spoken in the row's voice language:
+        ``"Beste {naam}, uw afspraak is op {datum:%-d %B} om {datum:%H:%M}: {bedrag:currency:EUR}"``
+        (see :mod:`cmvoice_nb.campaign.templates` for the mini-language).
     region
         Default region (``"NL"``) for phone numbers written without a country code.
     number_style
@@ -451,17 +587,34 @@ def plan_campaign(
     allowed_countries
         ISO codes (``("NL", "BE")`` or ``"NL,BE"``): a number of another country is a problem of
         its row (``country FR not allowed (allowed: BE, NL)``), so the row is invalid.
+    dayfirst
+        How the numeric dates of template columns read (``True``: ``09-12-2025`` is 9 December).
+        Default: decided per column from its values (``13-12-2025`` decides day-first); a column
+        where every date reads both ways is refused until you say.
+    date_format
+        A ``strptime`` pattern for the dates of every template date column (``"%d.%m.%Y"``), or a
+        dict column → pattern (``"*"``: every other date column).
+    decimal
+        The decimal sign of template number columns, ``","`` or ``"."``. Default: decided per
+        column (``12,50`` and ``1.250,00``: comma); a column of only ``1,250``-like values is
+        refused until you say. Columns a spreadsheet stored as numbers need no decision.
+    keep
+        Your own columns (``["Klantnummer", "Naam"]``) to carry into the results frame and file and
+        to store with each row in the journal, so reports read from the journal show them too.
 
     Returns
     -------
     CampaignPlan
-        ``.instructions`` (valid ones), ``.problems``, ``.duplicates``, ``.summary()``.
+        ``.instructions`` (valid ones), ``.problems``, ``.duplicates``, ``.summary()``,
+        ``.preview()`` (what will be said), ``.notes``.
 
     Raises
     ------
     CampaignError
         For a mistake that affects every row: unknown app or field (with the closest name), a
-        mapped column that does not exist, a template placeholder naming no column.
+        mapped column that does not exist, a template placeholder naming no column, a template
+        date or number column whose convention cannot be decided (naming the column and the
+        option that decides it).
     """
     import pandas as pd
 
@@ -519,9 +672,15 @@ def plan_campaign(
             if names:
                 templates[key] = value
 
+    readers = _column_readers(df, templates, dayfirst=dayfirst, date_format=date_format, decimal=decimal,
+                              interface=interface)
+    kept, id_column = _kept_columns(df, keep, colmap.get("id"), interface=interface)
+    notes = _country_column_notes(df, colmap, templates, region=region, interface=interface)
+
     # Ids are derived from content, not positions: the index may repeat labels.
     rows = _plan_rows(df, spec, colmap, plain_defaults, voice_defaults, templates, region=region,
-                      number_style=number_style, name=name, campaign_key=campaign_key, allowed=allowed)
+                      number_style=number_style, name=name, campaign_key=campaign_key, allowed=allowed,
+                      readers=readers)
 
     with without_cycle_collection():  # a pass over every row: see rows.without_cycle_collection
         # Repeated instruction ids: the journal keys rows by id, so a repeat could never be sent.
@@ -543,8 +702,11 @@ def plan_campaign(
         options={"region": region, "number_style": number_style, "drop_duplicates": drop_duplicates,
                  "interface": interface, "audio_root": audio_root,
                  "allowed_countries": tuple(sorted(allowed)) if allowed else None},
-        campaign_key=campaign_key, key_is_provisional=key_is_provisional,
+        campaign_key=campaign_key, key_is_provisional=key_is_provisional, kept=kept, id_column=id_column,
+        notes=notes, preview_rows=_preview_rows(df, spec, colmap, templates),
     )
+    for note in notes:
+        log.info("campaign %r: %s", name, note)
     if suppress is not None:
         from .suppress import apply_suppression
 
@@ -559,7 +721,8 @@ def plan_campaign(
 
 def _plan_rows(df: Any, spec: Any, colmap: Mapping[str, str], plain_defaults: Mapping[str, Any],
                voice_defaults: Mapping[str, Any], templates: Mapping[str, str], *, region: str | None,
-               number_style: str, name: str, campaign_key: str, allowed: Any, fast: bool = True) -> list[RowPlan]:
+               number_style: str, name: str, campaign_key: str, allowed: Any, fast: bool = True,
+               readers: Mapping[tuple, Any] | None = None) -> list[RowPlan]:
     """One :class:`RowPlan` per row of *df*: fields read, numbers normalised, instruction built and validated.
 
     With *fast* (the default) the frame is planned column-wise
@@ -570,7 +733,8 @@ def _plan_rows(df: Any, spec: Any, colmap: Mapping[str, str], plain_defaults: Ma
     rows, problems and payloads (``tests/campaign/test_plan_fast.py`` checks it on fuzzed frames).
     """
     planning = _Planning(spec, colmap, plain_defaults, voice_defaults, templates, region=region,
-                         number_style=number_style, name=name, campaign_key=campaign_key, allowed=allowed, fast=fast)
+                         number_style=number_style, name=name, campaign_key=campaign_key, allowed=allowed, fast=fast,
+                         readers=readers)
     if fast:
         from .columnar import plan_rows_columnar
 
@@ -618,3 +782,139 @@ def _journal_key(journal: Any) -> str | None:
         return j.campaign_key
 
 
+
+
+def _column(df: Any, column: Any) -> Any:
+    """The cells of *column* as a Series; of a repeated column name, the last one (what a row's record holds)."""
+    cells = df[column]
+    return cells.iloc[:, -1] if cells.ndim == 2 else cells
+
+
+def _distinct_cells(series: Any) -> list:
+    """The distinct cells of a column (unhashable ones each kept), cheap on a million rows."""
+    import pandas as pd
+
+    try:
+        return list(pd.unique(series.to_numpy(dtype=object)))
+    except TypeError:  # nested cells (lists) cannot be hashed: every cell, then
+        return series.tolist()
+
+
+def _column_readers(df: Any, templates: Mapping[str, str], *, dayfirst: bool | None, date_format: Any,
+                    decimal: str | None, interface: str) -> dict[tuple, Any]:
+    """How each template date and number column is read, decided once per column from all its values.
+
+    Raises :class:`~cmvoice_nb.campaign.values.ColumnError` (a CampaignError) naming a column whose
+    day/month order or decimal sign cannot be decided, and the option that decides it.
+    """
+    from .messages import OPTION_NAMES
+    from .templates import template_placeholders
+    from .values import date_reader, number_reader
+
+    names = OPTION_NAMES[interface]
+    if dayfirst is not None and not isinstance(dayfirst, bool):
+        raise CampaignError(f"dayfirst must be True, False or None, got {dayfirst!r}")
+    wanted: dict[tuple, None] = {}
+    for text in templates.values():
+        for p in template_placeholders(text):
+            if p.kind in ("date", "number") and p.column in df.columns:
+                wanted[(p.column, p.kind)] = None
+    date_columns = [c for c, kind in wanted if kind == "date"]
+    formats: dict[str, str] = {}
+    if isinstance(date_format, Mapping):
+        unknown = [c for c in date_format if c != "*" and c not in date_columns]
+        if unknown:
+            raise CampaignError(f"{names['date_format']} names {', '.join(map(quote, unknown))}, which no template "
+                                f"formats as a date (date columns: {listing(date_columns) or 'none'})")
+        formats = {c: date_format.get(c, date_format.get("*")) for c in date_columns}
+    elif date_format is not None:
+        if not isinstance(date_format, str) or "%" not in date_format:
+            raise CampaignError(f"{names['date_format']} must be a strptime pattern like '%d-%m-%Y', got "
+                                f"{quote(date_format)}")
+        formats = {c: date_format for c in date_columns}
+    spreadsheet_numbers = set(df.attrs.get("cmvoice.number_columns", ()))
+    readers: dict[tuple, Any] = {}
+    for column, kind in wanted:
+        values = _distinct_cells(_column(df, column))
+        if kind == "date":
+            readers[(column, kind)] = date_reader(values, column=str(column), dayfirst=dayfirst,
+                                                  date_format=formats.get(column),
+                                                  options=(names["dayfirst"], names["date_format"]))
+        else:
+            sign = decimal if decimal is not None else ("." if column in spreadsheet_numbers else None)
+            readers[(column, kind)] = number_reader(values, column=str(column), decimal=sign,
+                                                    options=(names["decimal"],))
+    return readers
+
+
+def _kept_columns(df: Any, keep: Any, id_column: str | None, *, interface: str) -> tuple[Any, str | None]:
+    """The operator's columns to carry along (``keep=`` and the id column first), aligned on the index."""
+    from .messages import OPTION_NAMES
+
+    if keep is None:
+        wanted: list = []
+    elif isinstance(keep, str):
+        wanted = [keep]
+    else:
+        try:
+            wanted = list(keep)
+        except TypeError:
+            raise CampaignError(f"keep= must be a column name or a list of them, got {type(keep).__name__}") from None
+    columns = list(df.columns)
+    for col in wanted:
+        if col not in columns:
+            source = "the input file" if interface == "cli" else "the DataFrame"
+            raise CampaignError(f"{OPTION_NAMES[interface]['keep']} {quote(col)}: no such column in {source};"
+                                f"{did_you_mean(col, columns)} columns: " + listing(columns))
+    if id_column is not None:
+        wanted = [id_column] + [c for c in wanted if c != id_column]
+    wanted = list(dict.fromkeys(wanted))
+    if not wanted:
+        return None, id_column
+    return df[wanted].copy(), id_column
+
+
+def _country_column_notes(df: Any, colmap: Mapping[str, str], templates: Mapping[str, str], *, region: str | None,
+                          interface: str) -> tuple[str, ...]:
+    """A note naming each unmapped column whose values are countries: it probably gives each row's country."""
+    from .messages import OPTION_NAMES
+    from .values import looks_like_countries
+
+    if "region" in colmap:
+        return ()
+    used = set(colmap.values())
+    notes = []
+    for column in dict.fromkeys(df.columns):
+        if column in used or not isinstance(column, str):
+            continue
+        series = _column(df, column)
+        if series.dtype.kind not in "OSU" and str(series.dtype) not in ("string", "str", "category"):
+            continue
+        values = _distinct_cells(series)
+        if len(values) > 10_000 or not looks_like_countries(values):
+            continue
+        shown = ", ".join(str(v) for v in values[:4] if isinstance(v, str))
+        how = OPTION_NAMES[interface]["map_region"].replace("<column>", column)
+        default = f"read as {region}" if region else "not read in any country"
+        notes.append(f"column {column!r} looks like each row's country ({shown}); it is not used: national "
+                     f"numbers are {default} in every row. To read each row's numbers in its own country: {how}")
+    return tuple(notes)
+
+
+def _preview_rows(df: Any, spec: Any, colmap: Mapping[str, str], templates: Mapping[str, str]) -> tuple[int, ...]:
+    """Position of the first row of each combination of voice (language, gender) and text source."""
+    import pandas as pd
+
+    keys = {}
+    for key in ("voice.language", "voice.gender"):
+        if key in colmap:
+            keys[key] = _column(df, colmap[key]).astype("string").str.strip().fillna("")
+    for key in templates:  # a row whose own column holds the text is not the template's
+        if key in colmap:
+            cells = _column(df, colmap[key])
+            keys[key] = cells.isna() | (cells.astype("string").str.strip().fillna("") == "")
+    if not keys or not len(df):
+        return ()
+    frame = pd.DataFrame(keys).reset_index(drop=True)
+    firsts = frame.drop_duplicates().index
+    return tuple(int(p) for p in firsts)

@@ -13,16 +13,15 @@ Examples
 """
 from __future__ import annotations
 
-import io
-import math
 import os
 from pathlib import Path
 from typing import Any
 
 from ..errors import CampaignError, shorten
 from ..spec import ATTENTION_STATUSES, CSV_TIMESTAMP_FORMAT, RESULT_STATUSES, STATUS
+from .messages import LINE_INDEX
 
-__all__ = ["RESULT_COLUMNS", "results_frame", "load_results", "results_to_csv", "results_to_excel",
+__all__ = ["RESULT_COLUMNS", "results_frame", "kept_name", "load_results", "results_to_csv", "results_to_excel",
            "write_results", "summarize_results", "needs_attention"]
 
 #: Columns of the results DataFrame (and CSV, after the ``row`` index column). ``input_position``
@@ -51,7 +50,20 @@ def _type_columns(frame: Any) -> Any:
     return frame
 
 
-def results_frame(records: list[dict], *, index: Any = None, campaign_key: str | None = None) -> Any:
+def kept_name(column: Any) -> str:
+    """The results column of a kept list column: its own name, or ``<name> (list)`` where a result column has it.
+
+    Examples
+    --------
+    >>> kept_name("Klantnummer"), kept_name("status")
+    ('Klantnummer', 'status (list)')
+    """
+    name = str(column)
+    return f"{name} (list)" if name in RESULT_COLUMNS else name
+
+
+def results_frame(records: list[dict], *, index: Any = None, campaign_key: str | None = None,
+                  kept: Any = None) -> Any:
     """The typed results DataFrame from one record (dict of result columns) per input row.
 
     Parameters
@@ -62,6 +74,9 @@ def results_frame(records: list[dict], *, index: Any = None, campaign_key: str |
         The input's index (results are aligned on it); default 0..n-1.
     campaign_key
         Written in every row's ``campaign_key``.
+    kept
+        The operator's own columns (``keep=``), one row per record in the same order: added after
+        the result columns, as given (a column named like a result column becomes ``<name> (list)``).
     """
     import pandas as pd
 
@@ -74,7 +89,11 @@ def results_frame(records: list[dict], *, index: Any = None, campaign_key: str |
         frame["campaign_key"] = campaign_key
     frame["attempts"] = frame["attempts"].fillna(0)
     frame["wave"] = frame["wave"].fillna(1)
-    return _type_columns(frame)
+    frame = _type_columns(frame)
+    if kept is not None:
+        for column in kept.columns:
+            frame[kept_name(column)] = kept[column].to_numpy(dtype=object)
+    return frame
 
 
 def load_results(path: str | os.PathLike) -> Any:
@@ -104,12 +123,13 @@ def load_results(path: str | os.PathLike) -> Any:
     except (OSError, UnicodeDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
         raise CampaignError(f"{path}: cannot read campaign results: {exc}") from exc
     _refuse_runaway_quotes(frame, path)
-    if "row" in frame.columns:
-        frame = frame.set_index("row")
+    label = next((c for c in (LINE_INDEX, "row") if frame.columns[:1].tolist() == [c]), None)
+    if label is not None:
+        frame = frame.set_index(label)
         index = pd.to_numeric(frame.index, errors="coerce")
         if not index.isna().any():
             frame.index = index.astype("int64")
-        frame.index.name = "row"
+        frame.index.name = label
     return _type_columns(frame)
 
 
@@ -131,7 +151,7 @@ def _refuse_runaway_quotes(frame: Any, path: Any) -> None:
         broken = text.str.contains(r"[\r\n]", regex=True).fillna(False).to_numpy(dtype=bool)
         if broken.any():
             first = int(broken.argmax())
-            label = frame["row"].iloc[first] if "row" in frame.columns else first
+            label = frame.iloc[first, 0] if frame.columns[:1].isin(["row", LINE_INDEX]).any() else first
             value = shorten(str(text.iloc[first]).replace("\r", "").replace("\n", "⏎"), 60)
             raise CampaignError(
                 f"{path}: cannot read campaign results: row {label}: {col} runs over several "
@@ -150,8 +170,13 @@ def results_to_csv(results: Any, path: str | os.PathLike) -> Path:
 
     extra = [c for c in results.columns if c not in RESULT_COLUMNS]
     frame = results.reindex(columns=RESULT_COLUMNS + extra)
-    text = frame.to_csv(index_label="row", date_format=CSV_TIMESTAMP_FORMAT)
+    text = frame.to_csv(index_label=_index_label(results), date_format=CSV_TIMESTAMP_FORMAT)
     return atomic_write_text(path, text)
+
+
+def _index_label(results: Any) -> str:
+    """The first column's name in a results file: ``line`` for a list read from a file, else ``row``."""
+    return LINE_INDEX if results.index.name == LINE_INDEX else "row"
 
 
 def results_to_excel(results: Any, path: str | os.PathLike) -> Path:
@@ -160,45 +185,24 @@ def results_to_excel(results: Any, path: str | os.PathLike) -> Path:
     A CSV opened in a spreadsheet loses the ``+`` of ``+31612345610`` and turns long ids into
     rounded numbers; here every text value is a text cell (formatted ``@``, so an edit keeps it
     text), counts and HTTP statuses are whole-number cells, times are ISO-8601 text in UTC.
-    """
-    import openpyxl
+    Text is never a formula: an instruction id, callee or provider error starting with ``=``,
+    ``+``, ``-`` or ``@`` is stored and shown exactly as written (see :mod:`cmvoice_nb._xlsx`).
 
-    from .._fsutil import atomic_write_bytes
+    Examples
+    --------
+    >>> import tempfile, pathlib, openpyxl
+    >>> r = results_frame([{"instruction_id": '=HYPERLINK("http://x","y")', "status": "invalid", "attempts": 0}])
+    >>> path = results_to_excel(r, pathlib.Path(tempfile.mkdtemp()) / "results.xlsx")
+    >>> cell = openpyxl.load_workbook(path)["results"]["B2"]
+    >>> cell.value, cell.data_type
+    ('=HYPERLINK("http://x","y")', 's')
+    """
+    from .._xlsx import write_xlsx
 
     extra = [c for c in results.columns if c not in RESULT_COLUMNS]
     frame = results.reindex(columns=RESULT_COLUMNS + extra)
-    book = openpyxl.Workbook()
-    sheet = book.active
-    sheet.title = "results"
-    sheet.append(["row", *map(str, frame.columns)])
-    for label, values in zip(frame.index, frame.itertuples(index=False, name=None)):
-        sheet.append([_excel_cell(label), *(_excel_cell(v) for v in values)])
-    for row in sheet.iter_rows(min_row=2):
-        for cell in row:
-            if isinstance(cell.value, str):
-                cell.number_format = "@"
-    buffer = io.BytesIO()
-    book.save(buffer)
-    return atomic_write_bytes(path, buffer.getvalue())
-
-
-def _excel_cell(value: Any) -> Any:
-    import pandas as pd
-
-    if value is None or value is pd.NA or value is pd.NaT:
-        return None
-    if isinstance(value, float) and math.isnan(value):
-        return None
-    if isinstance(value, pd.Timestamp):
-        return value.tz_convert("UTC").strftime(CSV_TIMESTAMP_FORMAT) if value.tzinfo else value.isoformat()
-    if isinstance(value, bool):
-        return value
-    if hasattr(value, "item") and not isinstance(value, str):
-        value = value.item()  # numpy scalars
-    if isinstance(value, int):
-        # Spreadsheets hold 15 significant digits: a longer integer stays exact only as text.
-        return value if abs(value) < 10**15 else str(value)
-    return value if isinstance(value, (str, float)) else str(value)
+    rows = ([label, *values] for label, values in zip(frame.index, frame.itertuples(index=False, name=None)))
+    return write_xlsx(path, [_index_label(results), *map(str, frame.columns)], rows, sheet="results")
 
 
 def write_results(results: Any, path: str | os.PathLike) -> Path:
@@ -209,7 +213,7 @@ def write_results(results: Any, path: str | os.PathLike) -> Path:
 
 
 def summarize_results(results: Any, *, already_done: int = 0, dropped: Any = None, interface: str = "python",
-                      stop_reason: str | None = None, examples: int = 3) -> str:
+                      stop_reason: str | None = None, examples: int = 3, id_column: str | None = None) -> str:
     """The operator's end-of-run summary: counts per status, then what needs attention.
 
     Parameters
@@ -226,6 +230,8 @@ def summarize_results(results: Any, *, already_done: int = 0, dropped: Any = Non
         Why the run stopped early, if it did.
     examples
         How many rows to show per attention status.
+    id_column
+        The operator's id column (``columns={"id": ...}``) kept in *results*: rows are named by it too.
 
     Examples
     --------
@@ -238,6 +244,12 @@ def summarize_results(results: Any, *, already_done: int = 0, dropped: Any = Non
     with the new content
       row 1 (b): the row changed since it was sent
     """
+    from .messages import row_name
+
+    lines_index = results.index.name == LINE_INDEX
+    ident_col = kept_name(id_column) if id_column is not None else None
+    if ident_col is not None and ident_col not in results.columns:
+        ident_col = None
     lines = []
     counts = results["status"].value_counts()
     order = [s for s in RESULT_STATUSES if s in counts.index]
@@ -267,7 +279,9 @@ def summarize_results(results: Any, *, already_done: int = 0, dropped: Any = Non
             reason = rec.get("error")
             reason = "" if reason is None or (isinstance(reason, float) and reason != reason) else str(reason)
             reason = shorten(reason, 160) if reason else "(no reason recorded)"
-            lines.append(f"  row {label} ({rec.get('instruction_id')}): {reason}")
+            name = row_name(label, lines=lines_index, ident=rec.get(ident_col) if ident_col else None,
+                            ident_column=id_column)
+            lines.append(f"  {name} ({rec.get('instruction_id')}): {reason}")
         if n > examples:
             lines.append(f"  ... and {n - examples} more")
     return "\n".join(lines)

@@ -146,6 +146,19 @@ def wave_instruction_id(base_id: str, wave: int, *, max_length: int = MAX_ID_LEN
 
 
 # ------------------------------------------------------------------------ reading cells
+def _nested_kind(value: Any) -> str | None:
+    """What nested value a cell holds, in words (``"list"``, ``"dict"``, ``"array"``...), or None."""
+    if isinstance(value, (list, tuple)):
+        return "list"
+    if isinstance(value, (set, frozenset)):
+        return "set"
+    if isinstance(value, dict):
+        return "dict"
+    if type(value).__name__ == "ndarray":
+        return "array"
+    return None
+
+
 def _cell_value(fld: Any, value: Any) -> Any:
     """A non-blank cell as its field's kind; a ValueError says in plain words what was expected.
 
@@ -153,9 +166,16 @@ def _cell_value(fld: Any, value: Any) -> Any:
     coercion (:func:`cmvoice_nb.instructions.coerce_value`); what it leaves unread is a
     problem of the row here, with the value the user wrote.
     """
-    if hasattr(value, "item") and not isinstance(value, (str, bytes)):
-        value = value.item()  # numpy scalars from a DataFrame
     kind = fld.kind
+    nested = _nested_kind(value)
+    if nested is not None:
+        if kind != "list" or nested not in ("list", "array") or any(_nested_kind(v) is not None for v in value):
+            # A Parquet list or struct cell: speaking or dialling its repr is never what was meant.
+            raise ValueError(f"holds a nested value ({nested}): give one text value"
+                             + (" or several separated by ';'" if kind == "list" else ""))
+        value = [v.item() if hasattr(v, "item") else v for v in value]
+    elif hasattr(value, "item") and not isinstance(value, (str, bytes)):
+        value = value.item()  # numpy scalars from a DataFrame
     if kind == "str":
         if isinstance(value, float) and value.is_integer():
             return str(int(value))  # a spreadsheet's 31612345610.0
@@ -377,21 +397,78 @@ class _Planning:
 
     def __init__(self, spec: Any, colmap: Mapping[str, str], plain_defaults: Mapping[str, Any],
                  voice_defaults: Mapping[str, Any], templates: Mapping[str, str], *, region: str | None,
-                 number_style: str, name: str, campaign_key: str, allowed: Any, fast: bool) -> None:
+                 number_style: str, name: str, campaign_key: str, allowed: Any, fast: bool,
+                 readers: Mapping[tuple, Any] | None = None) -> None:
         from ..numbers import normalize_number
 
         self.spec, self.colmap, self.templates = spec, colmap, templates
         self.plain_defaults, self.voice_defaults = plain_defaults, voice_defaults
         self.region, self.number_style, self.name, self.campaign_key = region, number_style, name, campaign_key
         self.allowed = allowed
+        self.readers = dict(readers or {})
         self.fields = [f for f in spec.fields if f.kind != "voice"]
+        #: The column giving each row's country (``columns={"region": ...}``), or None.
+        self.region_column = colmap.get("region")
+        self._language_column = colmap.get("voice.language")
+        default_language = voice_defaults.get("language")
+        self._default_language = None if is_blank(default_language) else str(default_language).strip()
+        self._countries: dict[Any, tuple] = {}
         if fast:
             self.cell_value = _CellReader()
             self.normalize = _NumberCache(normalize_number)
-            self.render = _TemplateCache(templates)
+            self.render = _TemplateCache(templates, self)
         else:
             self.cell_value, self.normalize = _cell_value, normalize_number
-            self.render = lambda key, record: render_template(templates[key], record)
+            self.render = lambda key, record: render_template(templates[key], record,
+                                                              language=self.language_of(record), readers=self.readers)
+
+    def language_of(self, record: Mapping[str, Any]) -> str | None:
+        """The voice language *record* will be spoken in: its voice column, else the default voice's."""
+        if self._language_column is not None:
+            value = record.get(self._language_column)
+            if not is_blank(value):
+                return str(value).strip()
+        return self._default_language
+
+    def country_of_cell(self, value: Any) -> tuple[str | None, str | None]:
+        """``(ISO code, None)`` for a region cell, ``(None, why)`` when it names no country (remembered per value)."""
+        from .values import read_country
+
+        try:
+            hit = self._countries.get(value)
+        except TypeError:  # an unhashable cell
+            hit = None
+        if hit is None:
+            try:
+                hit = (read_country(value), None)
+            except ValueError as exc:
+                hit = (None, str(exc))
+            try:
+                self._countries[value] = hit
+            except TypeError:
+                pass
+        return hit
+
+    def region_of(self, record: Mapping[str, Any]) -> str | None:
+        """The region *record*'s national numbers are read in: its country cell, else ``region=``."""
+        if self.region_column is None:
+            return self.region
+        value = record.get(self.region_column)
+        if is_blank(value):
+            return self.region
+        return self.country_of_cell(value)[0]
+
+    def read_region(self, record: Mapping[str, Any], problems: list, bad_fields: set) -> None:
+        """Add the problem of a country cell that names no country (``columns={"region": ...}``)."""
+        if self.region_column is None:
+            return
+        value = record.get(self.region_column)
+        if is_blank(value):
+            return
+        why = self.country_of_cell(value)[1]
+        if why is not None:
+            problems.append(Problem("region", value, why))
+            bad_fields.add("region")
 
     def read_field(self, fld: Any, record: Mapping[str, Any], problems: list, bad_fields: set, data: dict) -> None:
         """Read one field of *record* into *data*, or add its problem (the value as the user wrote it)."""
@@ -416,11 +493,12 @@ class _Planning:
             bad_fields.add(key)
             return
         if getattr(fld, "phone", False):
+            region = self.region_of(record)
             try:
                 if isinstance(value, list):
-                    value = [self.normalize(v, region=self.region, style=self.number_style) for v in value]
+                    value = [self.normalize(v, region=region, style=self.number_style) for v in value]
                 else:
-                    value = self.normalize(value, region=self.region, style=self.number_style)
+                    value = self.normalize(value, region=region, style=self.number_style)
             except NumberError as exc:
                 problems.append(Problem(key, exc.value, f"not a phone number: {exc.reason}"))
                 bad_fields.add(key)
@@ -456,6 +534,7 @@ class _Planning:
         problems: list[Problem] = []
         data: dict[str, Any] = {}
         bad_fields: set[str] = set()
+        self.read_region(record, problems, bad_fields)
         for fld in self.fields:
             self.read_field(fld, record, problems, bad_fields, data)
         self.read_voice(record, problems, bad_fields, data)
@@ -597,23 +676,26 @@ class _CellReader:
 
 
 class _TemplateCache:
-    """:func:`render_template` memoised per template field and the (type, value) of each placeholder."""
+    """:func:`render_template` memoised per template field, the row's language and the (type, value) of each placeholder."""
 
-    def __init__(self, templates: Mapping[str, str]) -> None:
+    def __init__(self, templates: Mapping[str, str], planning: "_Planning") -> None:
         self._templates = templates
+        self._planning = planning
         self._names = {key: tuple(dict.fromkeys(template_columns(t))) for key, t in templates.items()}
         self._seen: dict[tuple, tuple] = {}
 
     def __call__(self, key: str, record: Mapping[str, Any]) -> str:
         template = self._templates[key]
+        planning = self._planning
+        language = planning.language_of(record)
         try:
-            cache_key = (key,) + tuple(_memo_key(record[n]) for n in self._names[key])
+            cache_key = (key, language) + tuple(_memo_key(record[n]) for n in self._names[key])
             hit = self._seen.get(cache_key)
         except (TypeError, KeyError):
-            return render_template(template, record)
+            return render_template(template, record, language=language, readers=planning.readers)
         if hit is None:
             try:
-                hit = (render_template(template, record), None)
+                hit = (render_template(template, record, language=language, readers=planning.readers), None)
             except TemplateError as exc:
                 hit = (None, str(exc))
             self._seen[cache_key] = hit

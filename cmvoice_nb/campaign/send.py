@@ -572,7 +572,8 @@ class CampaignSender:
                 continue
             if r.dropped:
                 self._set(r.position, **base, status="skipped",
-                          error=f"duplicate callee: same as row {r.duplicate_of!r} ({self._opt('drop_duplicates')})")
+                          error=f"duplicate callee: same as {self.plan.label_name(r.duplicate_of)} "
+                                f"({self._opt('drop_duplicates')})")
                 continue
             jr = existing.get(r.instruction_id)
             h = r.payload_hash
@@ -616,7 +617,7 @@ class CampaignSender:
                     # Decided when the run ends, from what happened to the first row.
                     self._held.append((r, first))
                     self._set(r.position, **base, status="pending",
-                              error=f"not sent: same callee as row {first.label!r} ({first.instruction_id})")
+                              error=f"not sent: same callee as {plan.row_name(first.position)} ({first.instruction_id})")
                     continue
             for n in numbers:
                 claimed.setdefault(n, r)
@@ -651,6 +652,7 @@ class CampaignSender:
             journal.register(plan.name, ((r.instruction_id, str(r.label), r.callee, r.payload_hash, None,
                                           r.wave, r.base_id or r.instruction_id) for r in new))
             del new
+            self._store_kept(journal)
         if self.show_progress and to_send:
             from tqdm.auto import tqdm
 
@@ -745,6 +747,16 @@ class CampaignSender:
         self._set(r.position, **base, status="suppressed", error=reason)
         self._holds["suppressed"].append((r.instruction_id, str(r.label), r.callee or None, r.payload_hash, reason))
         return True
+
+    def _store_kept(self, journal: Journal) -> None:
+        """Store the operator's kept columns of every row the journal holds for this campaign (``keep=``)."""
+        kept = self.plan.kept
+        if kept is None or self.dry_run:
+            return
+        columns = [str(c) for c in kept.columns]
+        journal.keep(self.plan.name, (
+            (r.base_id or r.instruction_id, dict(zip(columns, values)))
+            for r, values in zip(self.plan.rows, kept.itertuples(index=False, name=None)) if r.valid))
 
     def _flush_holds(self, journal: Journal | None) -> None:
         if journal is None or self.dry_run:
@@ -874,11 +886,12 @@ class CampaignSender:
             if rec.get("status") in ("queued", "unknown", "dry-run"):
                 verb = "would be called" if rec.get("status") == "dry-run" else "called"
                 self._set(r.position, status="already-called", call_ids=rec.get("call_ids"),
-                          error=f"same callee as row {first.label!r} ({first.instruction_id}), {verb} in this run; "
+                          error=f"same callee as {self.plan.row_name(first.position)} ({first.instruction_id}), {verb} "
+                                f"in this run; "
                                 f"not called twice ({self._opt('allow_repeat')} calls both)")
             else:
                 self._set(r.position, status="pending",
-                          error=f"not sent: same callee as row {first.label!r} ({first.instruction_id}), which "
+                          error=f"not sent: same callee as {self.plan.row_name(first.position)} ({first.instruction_id}), which "
                                 f"ended {rec.get('status', 'unsent')}; run again to send that one")
 
     def _worker(self, work: queue.SimpleQueue, journal: Journal | None) -> None:
@@ -982,7 +995,8 @@ class CampaignSender:
                 journal.mark_done(name, iid, state, http_status=status, error=text)
             self._set(row.position, status=state, http_status=status, error=text)
             if state == "unknown":
-                log.warning("campaign %r row %r: %s — the call may have been placed; marked unknown", name, row.label, text)
+                log.warning("campaign %r %s: %s — the call may have been placed; marked unknown", name,
+                            self.plan.row_name(row.position), text)
             if retry and isinstance(error, ConnectError):
                 # Every attempt was refused: the provider is unreachable; stop instead of burning
                 # through every row. Unsent rows stay pending.
@@ -1059,7 +1073,7 @@ class CampaignSender:
                 rec = records[i] = dict(rec, status="skipped")
                 if self.stop_reason and rec.get("error") == "not sent: the run ended first":
                     rec["error"] = f"not sent: the run stopped ({self.stop_reason})"
-        return results_frame(records, index=self.plan.index, campaign_key=self.campaign_key)
+        return results_frame(records, index=self.plan.index, campaign_key=self.campaign_key, kept=self.plan.kept)
 
     # --------------------------------------------------------------- report
     @property
@@ -1071,7 +1085,7 @@ class CampaignSender:
         """The end-of-run summary (see :func:`summarize_results`) in the sender's interface's words."""
         return summarize_results(self.results, already_done=self.already_done,
                                  dropped=[r.dropped for r in self.plan.rows], interface=self.interface,
-                                 stop_reason=self.stop_reason, examples=examples)
+                                 stop_reason=self.stop_reason, examples=examples, id_column=self.plan.id_column)
 
     # --------------------------------------------------------------- display
     def __repr__(self) -> str:

@@ -645,6 +645,4 @@ def apply_suppression(plan: Any, suppress: Any, *, region: str | None = None, in
     options["suppress"] = repr(dnc) if not dnc.source else f"{dnc.source} ({len(dnc)} numbers)"
     options["suppress_unreadable"] = len(dnc.unreadable)
     options["suppress_entries"] = dnc.entries
-    out = type(plan)(name=plan.name, app=plan.app, index=plan.index, rows=rows, options=options,
-                     campaign_key=plan.campaign_key, key_is_provisional=plan.key_is_provisional)
-    return out
+    return plan._replace(rows=rows, options=options)

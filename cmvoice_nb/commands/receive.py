@@ -1,8 +1,12 @@
 """``cmvoice receive``: capture the provider's callbacks into a JSON Lines log.
 
-Serves :func:`cmvoice_nb.callbacks.wsgi_app` with waitress (a production WSGI server) with a listen
-backlog sized for bursts. Prints the full callback URL (secret path included) as the very first
-line of stdout, then one line per callback, and runs until SIGINT or SIGTERM (exit 0).
+Serves :func:`cmvoice_nb.callbacks.wsgi_app` with waitress (a production WSGI server; see
+:mod:`cmvoice_nb.callbacks.receiver` for its limits). Prints the full callback URL (secret path
+included) as the very first line of stdout, then one line per callback, and runs until SIGINT or
+SIGTERM (exit 0). SIGHUP (POSIX) reopens the log under its name, after logrotate moved it; every
+append checks that too, so a rotation without the signal loses nothing either. If the server
+stops serving (its loop died or is stuck), the command says so in one line on stderr and exits
+with status 1, so that systemd or another supervisor restarts it.
 
 The console is never on the acknowledgement path: callback lines are written by a separate thread
 from a bounded queue, straight to the file descriptor. If nobody reads stdout (a supervisor, a
@@ -38,7 +42,8 @@ def register(subparsers) -> None:
             "cannot be stored). Serves the receiver's WSGI app with waitress. Prints the callback URL "
             "on the first line: pass it as callback-url. GET <url>/health answers a monitor. The provider "
             "cannot reach loopback: for a real campaign put an HTTPS reverse proxy or a tunnel in front "
-            "and use its https URL with the same path. Stop it with Ctrl-C or SIGTERM."
+            "and use its https URL with the same path. Stop it with Ctrl-C or SIGTERM; SIGHUP reopens the log "
+            "(after logrotate). Exits with status 1 if the server stops serving, for a supervisor to restart it."
         ),
     )
     p.add_argument("--out", required=True, help="JSONL log to append to (created if missing, never truncated)")
@@ -50,15 +55,24 @@ def register(subparsers) -> None:
                              "Visible in the process list: prefer --secret-file on shared machines")
     secret.add_argument("--secret-file", default=None,
                         help="read the secret path segment from this file (first line)")
-    p.add_argument("--rotate-daily", action="store_true", help="write one file per UTC day: NAME-YYYY-MM-DD.jsonl")
-    p.add_argument("--max-body-bytes", type=int, default=None, help="reject larger bodies with 413 (default 64 KiB)")
-    p.add_argument("--quarantine", default=None,
-                   help="where malformed bodies are kept (default: NAME.quarantine.jsonl beside --out)")
-    p.add_argument("--backlog", type=int, default=None,
-                   help="listen backlog: connections queued during a burst (default 2048)")
-    p.add_argument("--threads", type=int, default=None, help="server worker threads (default 8)")
+    _add_option_flags(p)
     p.add_argument("--quiet", action="store_true", help="no line per callback (the URL line is still printed)")
     p.set_defaults(func=run)
+
+
+def _add_option_flags(parser: argparse.ArgumentParser) -> None:
+    """One flag per receiver option that has one, with the option's own default and help."""
+    from ..callbacks.options import ReceiverOptions
+
+    for field in ReceiverOptions.flags():
+        meta, default = field.metadata, field.default
+        if isinstance(default, bool):
+            parser.add_argument(meta["flag"], dest=field.name, action="store_true", default=default, help=meta["help"])
+            continue
+        kind = float if isinstance(default, float) else int if isinstance(default, int) else str
+        shown = "" if default is None else f" (default {default:g})" if kind is float else f" (default {default})"
+        parser.add_argument(meta["flag"], dest=field.name, type=kind, default=default, metavar=meta["metavar"],
+                            help=meta["help"] + shown)
 
 
 def _console_writer(stream):
@@ -85,15 +99,31 @@ def _console_writer(stream):
     return write
 
 
+def _say(line: str) -> None:
+    """Write one line to stderr, giving up after a moment if nobody reads it (a full pipe)."""
+    def write() -> None:
+        try:
+            print(line, file=sys.stderr, flush=True)
+        except (OSError, ValueError):
+            pass
+
+    writer = threading.Thread(target=write, daemon=True)
+    writer.start()
+    writer.join(2.0)
+
+
 def run(args: argparse.Namespace) -> int:
-    """Start the receiver, print its URL, serve until SIGINT/SIGTERM; return 0."""
+    """Start the receiver, print its URL, serve until SIGINT/SIGTERM; return 0 (1 if the server failed)."""
     import logging
     import signal
 
-    from ..callbacks.receiver import DEFAULT_BACKLOG, DEFAULT_MAX_BODY_BYTES, DEFAULT_THREADS, CallbackReceiver
+    from ..callbacks.options import ReceiverOptions
+    from ..callbacks.receiver import CallbackReceiver
     from ..errors import CMVoiceError
 
     stop = threading.Event()
+    reopen = threading.Event()
+    failed: list[str] = []
     write = _console_writer(sys.stdout)
 
     def show(rec: dict) -> None:
@@ -128,35 +158,55 @@ def run(args: argparse.Namespace) -> int:
     # waitress reports queue depth on every burst; the health endpoint says it better, and a log
     # line blocked on an unread stderr must not stall the server's loop.
     logging.getLogger("waitress.queue").setLevel(logging.ERROR)
+
+    def on_failure(reason: str) -> None:
+        failed.append(reason)  # said once, by the main thread, as the last line
+        stop.set()
+
     try:
+        options = {f.name: getattr(args, f.name) for f in ReceiverOptions.flags()}
         # A receiver may run for weeks: records live in the log only, not in memory.
-        rx = CallbackReceiver(
-            args.out, host=args.host, port=args.port, secret=secret,
-            max_body_bytes=args.max_body_bytes or DEFAULT_MAX_BODY_BYTES,
-            rotate_daily=args.rotate_daily, quarantine=args.quarantine,
-            keep_in_memory=False, on_callback=None,
-            backlog=args.backlog or DEFAULT_BACKLOG, threads=args.threads or DEFAULT_THREADS,
-        ).start()
+        rx = CallbackReceiver(args.out, host=args.host, port=args.port, secret=secret, keep_in_memory=False,
+                              on_callback=None, on_failure=on_failure, **options).start()
     except (CMVoiceError, ValueError, OSError) as exc:
-        print(f"cmvoice receive: {exc}", file=sys.stderr)
+        message = str(exc)
+        for field in ReceiverOptions.flags():  # the option's name as this front-end spells it
+            if message.startswith(f"{field.name} "):
+                message = field.metadata["flag"] + message[len(field.name):]
+        print(f"cmvoice receive: {message}", file=sys.stderr)
         return 2
     previous = {}
     try:
         if threading.current_thread() is threading.main_thread():
             for sig in (signal.SIGINT, signal.SIGTERM):
                 previous[sig] = signal.signal(sig, lambda *_: stop.set())
+            if hasattr(signal, "SIGHUP"):  # POSIX; elsewhere each append notices a moved log by itself
+                previous[signal.SIGHUP] = signal.signal(signal.SIGHUP, lambda *_: reopen.set())
         # The first stdout line is the URL: scripts and tests read exactly that.
         print(rx.url, flush=True)
         if not args.quiet:
             rx.on_callback = show  # only now: a retried callback must not print before the URL line
-        print(f"cmvoice receive: appending to {rx.path}; health at <url>/health; Ctrl-C to stop",
-              file=sys.stderr, flush=True)
+        print(f"cmvoice receive: appending to {rx.path}; {rx.connection_note}; health at <url>/health; "
+              "Ctrl-C to stop", file=sys.stderr, flush=True)
         while not stop.wait(0.2):
-            pass
+            if reopen.is_set():
+                reopen.clear()
+                problem = rx.reopen()
+                if problem:
+                    _say(f"cmvoice receive: SIGHUP: {problem}")
+            stuck = rx.server_problem if rx.failure is None else None  # a dead loop is on_failure's
+            if stuck and not failed:
+                # The loop is stuck, not dead: a graceful stop would wait on it. The log is fsynced.
+                _say(f"cmvoice receive: {stuck}; exiting with status 1 so that a supervisor restarts it")
+                os._exit(1)
     finally:
         for sig, handler in previous.items():
             signal.signal(sig, handler)
         rx.stop()
+    if failed:
+        _say(f"cmvoice receive: the server stopped serving ({failed[0]}) after {rx.count} callbacks; "
+             "exiting with status 1 so that a supervisor restarts it")
+        return 1
     rejected = ", ".join(f"{k}: {v}" for k, v in sorted(rx.rejected.items())) or "none"
     lines = [f"cmvoice receive: stopped after {rx.count} callbacks (rejected: {rejected})"]
     if rx.display_dropped:

@@ -127,7 +127,26 @@ def register(subparsers) -> None:
     p.add_argument("--spelling-root", default=None,
                    help="folder holding spelling/<locale>/ (default: --audio-root): check Custom OTP codes")
     p.add_argument("--dry-run", action="store_true",
-                   help="validate and match with the journal; send nothing, write no journal, no pacing")
+                   help="validate and match with the journal; send nothing, write no journal, no pacing; "
+                        "prints what the first rows will hear (see --preview)")
+    p.add_argument("--preview", type=int, default=None, metavar="N",
+                   help="print the rendered text of the first N rows, and of the first row of each further "
+                        "voice or template, before anything is sent (default 3 with --dry-run, 0 otherwise)")
+    p.add_argument("--keep", action="append", metavar="COLUMN",
+                   help="carry your own column (e.g. Klantnummer) into the results file and the journal "
+                        "(repeatable); --map id=COLUMN names rows by your own id in every message")
+    v = p.add_argument_group("values as the list writes them (template dates and amounts)")
+    order = v.add_mutually_exclusive_group()
+    order.add_argument("--dayfirst", dest="dayfirst", action="store_const", const=True, default=None,
+                       help="numeric dates are day-first (09-12-2025 is 9 December); default: decided per column")
+    order.add_argument("--monthfirst", dest="dayfirst", action="store_const", const=False,
+                       help="numeric dates are month-first (12-09-2025 is 9 December)")
+    v.add_argument("--date-format", action="append", metavar="[COLUMN=]PATTERN",
+                   help="strptime pattern of a template date column, e.g. --date-format datum=%%d.%%m.%%Y "
+                        "(repeatable; without COLUMN= for every date column)")
+    v.add_argument("--decimal", choices=[",", "."], default=None,
+                   help="decimal sign of template number columns (default: decided per column: 12,50 and "
+                        "1.250,00 are comma, 1,250.00 is point)")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     g = p.add_argument_group("calling hours, do-not-call lists and the estimate")
     g.add_argument("--calling-hours", default=None, metavar="HH:MM-HH:MM",
@@ -188,6 +207,8 @@ def _run(args: argparse.Namespace) -> int:
         raise UsageError("--journal must be its own file")
     if Path(args.journal).exists() and not Path(args.journal).is_file():
         raise UsageError(f"--journal {args.journal} is not a regular file (a folder or a device?)")
+    if args.preview is not None and args.preview < 0:
+        raise UsageError(f"--preview takes a number of rows (0 or more), got {args.preview}")
     try:
         df = read_table(src, sep=args.sep, encoding=args.encoding, sheet=args.sheet, interface="cli")
         plan = plan_campaign(
@@ -195,7 +216,8 @@ def _run(args: argparse.Namespace) -> int:
             number_style=args.number_style, drop_duplicates=args.drop_duplicates, audio_root=args.audio_root,
             spelling_root=args.spelling_root, journal=args.journal if Path(args.journal).exists() else None,
             interface="cli", suppress=args.suppress, allowed_countries=args.allow_countries,
-            allow_unreadable_suppress=args.allow_unreadable_suppress,
+            dayfirst=args.dayfirst, date_format=_date_formats(args.date_format), decimal=args.decimal,
+            keep=args.keep, allow_unreadable_suppress=args.allow_unreadable_suppress,
         )
     except JournalError as exc:
         _error(str(exc))
@@ -207,6 +229,8 @@ def _run(args: argparse.Namespace) -> int:
           f"{summary['duplicates']} repeated callees"
           + (f", {summary['suppressed']} on the do-not-call list" if args.suppress is not None else ""),
           file=sys.stderr)
+    for note in plan.notes:
+        print(f"note: {note}", file=sys.stderr)
     if plan.options.get("suppress_unreadable"):
         print(f"do-not-call list {args.suppress}: {plan.options['suppress_unreadable']} entries are not numbers "
               "(ignored)", file=sys.stderr)
@@ -222,12 +246,48 @@ def _run(args: argparse.Namespace) -> int:
         print(estimate.to_text())
     elif estimate is not None:
         print(estimate.to_text().splitlines()[0], file=sys.stderr)
+    shown = args.preview if args.preview is not None else (3 if args.dry_run else 0)
+    if shown:
+        print(format_preview(plan.preview(shown)), file=sys.stdout if args.dry_run else sys.stderr)
     return send_plan(plan, journal=args.journal, out=out, base_url=args.base_url, dry_run=args.dry_run,
                      rate=args.rate, burst=args.burst, concurrency=args.concurrency, retries=args.max_attempts,
                      resend_unknown=args.resend_unknown, resend_changed=args.resend_changed,
                      allow_repeat=args.allow_repeat, progress=not args.no_progress,
                      calling_hours=args.calling_hours, days=args.days, holidays=args.holidays, tz=args.tz,
                      wait=not args.no_wait)
+
+
+def _date_formats(values: list[str] | None):
+    """``--date-format`` values as ``date_format=``: one pattern, or a dict column → pattern (``*``: the rest)."""
+    if not values:
+        return None
+    formats: dict[str, str] = {}
+    for value in values:
+        column, sep, pattern = value.partition("=")
+        if sep and "%" not in column:
+            if not column.strip() or "%" not in pattern:
+                raise UsageError(f"--date-format expects [COLUMN=]PATTERN (e.g. datum=%d-%m-%Y), got {value!r}")
+            formats[column.strip()] = pattern
+        else:
+            formats["*"] = value
+    if list(formats) == ["*"]:
+        return formats["*"]
+    return formats
+
+
+def format_preview(frame) -> str:
+    """The preview frame (:meth:`~cmvoice_nb.campaign.CampaignPlan.preview`) as lines for a terminal."""
+    if not len(frame):
+        return "preview: no rows"
+    lines = ["preview: what the first rows will hear (line numbers as the spreadsheet shows them)"]
+    for rec in frame.itertuples(index=False):
+        head = f"  {rec.row}  {rec.callee or '-'}"
+        if not isinstance(rec.text, str):
+            lines.append(f"{head}  not sent: {rec.problems}")
+            continue
+        lines.append(f"{head}  {rec.language}  {rec.field}: {rec.text}"
+                     + ("  [another voice or template]" if rec.shown_for != "first rows" else ""))
+    return "\n".join(lines)
 
 
 def send_plan(plan, *, journal: str, out: Path, base_url: str | None, dry_run: bool, rate: float | None = None,

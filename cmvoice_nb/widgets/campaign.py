@@ -150,6 +150,9 @@ def _default_value(field: Any, widget: W.Widget) -> Any:
 _CODE_WORDS = [
     (re.compile(r"defaults\[(['\"])(.+?)\1\]"), r"the default of \2"),
     (re.compile(r"columns\[(['\"])(.+?)\1\]"), r"the column of \2"),
+    (re.compile(r"columns=\{'region': '(.+?)'\}"), r"choosing \1 as Country column"),
+    (re.compile(r"dayfirst=True or dayfirst=False"), "the Dates choice"),
+    (re.compile(r"decimal=',' or decimal='\.'"), "the Decimal sign choice"),
     (re.compile(r"\bdefaults="), "the Default column"),
     (re.compile(r"\bcolumns="), "the Column choice"),
     # The campaign-operation options, by the labels of their controls.
@@ -339,6 +342,20 @@ class Campaign(App):
         self.name = W.Text(value=name, description="Campaign", style=style, layout=W.Layout(width="24em"))
         self.region = W.Text(value=region or "", description="Region", placeholder="e.g. NL", style=style,
                              layout=W.Layout(width="16em"))
+        # Each row's country (never guessed from a column's name: a "Region" may be a sales area).
+        given_country = (columns or {}).get("region")
+        self.country_column = W.Dropdown(
+            options=[(NONE_LABEL, UNSET)] + [(str(c), c) for c in self.df.columns],
+            value=given_country if given_country in list(self.df.columns) else UNSET, description="Country column",
+            style=style, layout=W.Layout(width="24em"),
+            tooltip="the column giving each row's country: its national numbers are read in it")
+        # How the list writes template dates and amounts, when the planner cannot decide it.
+        self.dates = W.Dropdown(options=[("decide from the list", None), ("day first (09-12 is 9 Dec)", True),
+                                         ("month first (12-09 is 9 Dec)", False)], value=None,
+                                description="Dates", style=style, layout=W.Layout(width="24em"))
+        self.decimal = W.Dropdown(options=[("decide from the list", None), ("comma (12,50)", ","),
+                                           ("point (12.50)", ".")], value=None, description="Decimal sign",
+                                  style=style, layout=W.Layout(width="24em"))
         self.rate = W.BoundedFloatText(value=rate, min=0.1, max=100.0, step=0.5, description="Calls / s",
                                        style=style, layout=W.Layout(width="16em"))
         self.drop_duplicates = W.Checkbox(value=bool(drop_duplicates), description="Leave out repeated callees",
@@ -396,6 +413,7 @@ class Campaign(App):
         self.suppress_upload.observe(self.guard(lambda _c: self._take_upload(), action="read the do-not-call list"),
                                      names="value")
         self._busy = [self.validate, self.dry_run, self.send, self.target, self.app, self.name, self.region,
+                      self.country_column, self.dates, self.decimal,
                       self.rate, self.drop_duplicates, self.token, self.base_url, self.calling_hours, self.days,
                       self.wait_for_hours, self.allowed_countries, self.suppress, self.suppress_upload, self.prices]
         self.validate.on_click(self.action("validate", self._validate, busy=self._busy, working="validating"))
@@ -416,6 +434,7 @@ class Campaign(App):
             W.HBox([self.target]),
             W.HBox([self.token, self.base_url]),
             W.HBox([self.app, self.name, self.region]),
+            W.HBox([self.country_column, self.dates, self.decimal]),
             W.HBox([self.rate, self.drop_duplicates]),
             W.HBox([self.calling_hours, self.days, self.wait_for_hours]),
             W.HBox([self.allowed_countries]),
@@ -560,12 +579,19 @@ class Campaign(App):
         cols, defs = self.columns(), self.defaults()
         return {k: (k in cols or k in defs) for k, f in self._fields.items() if _needed(f)}
 
-    def _show_preview(self) -> None:
+    def _show_preview(self, plan: Any = None) -> None:
+        """The list's first rows; once planned, what they will hear (:meth:`CampaignPlan.preview`)."""
         from .._tables import to_html
 
         n = len(self.df)
         body = to_html(self.df, max_rows=5, failures_first=False) if n else "<i>no rows</i>"
-        self.preview.value = f"<details><summary>{n} rows (first 5)</summary>{body}</details>"
+        heard = "<p style='color:#57606a'>Validate to see what each row will hear.</p>"
+        if plan is not None:
+            frame = plan.preview(5)
+            shown = frame[["row", "callee", "language", "field", "text", "problems"]].reset_index(drop=True)
+            heard = to_html(shown, max_rows=len(shown), failures_first=False,
+                            caption="What the first rows will hear (and one row per further voice)")
+        self.preview.value = f"<details open><summary>{n} rows (first 5)</summary>{body}{heard}</details>"
 
     def columns(self) -> dict[str, Any]:
         """The field → column mapping chosen in the dropdowns."""
@@ -582,10 +608,15 @@ class Campaign(App):
 
     def plan_options(self) -> dict[str, Any]:
         """The keyword arguments of :func:`~cmvoice_nb.campaign.plan_campaign` the controls stand for."""
+        columns = self.columns()
+        if not _unset(self.country_column.value):
+            columns["region"] = self.country_column.value
         return {
             "app": self.app.value,
             "name": self.campaign_name(),
-            "columns": self.columns(),
+            "columns": columns,
+            "dayfirst": self.dates.value,
+            "decimal": self.decimal.value,
             "defaults": self.defaults(),
             "region": self.region.value.strip() or None,
             "drop_duplicates": bool(self.drop_duplicates.value),
@@ -705,6 +736,7 @@ class Campaign(App):
 
         self.estimate.value = ""
         self.plan = plan_campaign(self.df, **self.plan_options())
+        self._show_preview(self.plan)
         return self.plan
 
     def _validate(self) -> None:
@@ -712,6 +744,8 @@ class Campaign(App):
         s = plan.summary()
         valid, rows = int(s["valid"]), int(s["rows"])
         show(self.out, table(s.to_frame().T.reset_index(drop=True), caption="Plan", failures_first=False))
+        for note in plan.notes:  # e.g. a country column that is not used
+            say(self.out, f"Note: {plain_words(note)}")
         if len(plan.problems):
             show(self.out, table(grouped_problems(plan.problems), caption="Problems (one line per kind)",
                                  failures_first=False))

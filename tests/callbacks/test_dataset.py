@@ -140,10 +140,10 @@ def test_a_summary_on_the_dataset_scans_only_the_columns_it_needs(calls, tmp_pat
             sent.append(sql)
             return self.con.execute(sql, *args)
 
-        def close(self):
-            self.con.close()
+        def __getattr__(self, name):
+            return getattr(self.con, name)
 
-    monkeypatch.setattr(dataset, "_connect", lambda ds: Recording(real_connect(ds)))
+    monkeypatch.setattr(dataset, "_connect", lambda ds, **kw: Recording(real_connect(ds, **kw)))
     summarize(out, "app")
     (summary_sql,) = [s for s in sent if s.startswith("SELECT")]
     plan = "\n".join(query(out, "EXPLAIN " + summary_sql).iloc[:, -1])

@@ -26,7 +26,10 @@ def post(url, body, *, content_type="application/json", method="POST", headers=N
         conn.request(method, parts.path, body=data if method == "POST" else None, headers=hdrs)
         resp = conn.getresponse()
         raw = resp.read()
-        return resp.status, (json.loads(raw) if raw else None)
+        try:
+            return resp.status, (json.loads(raw) if raw else None)
+        except ValueError:  # the server's own answers (413 over the body limit) are text
+            return resp.status, raw.decode("latin-1")
     finally:
         conn.close()
 

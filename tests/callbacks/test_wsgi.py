@@ -56,7 +56,8 @@ def test_the_app_needs_an_explicit_secret_and_a_log_unless_kept_in_memory(tmp_pa
     with pytest.raises(TypeError):
         wsgi_app(tmp_path / "cb.jsonl")  # secret is keyword-only and required
     with pytest.raises(ValueError, match="needs an out file"):
-        wsgi_app(None, secret="x")
+        wsgi_app(None, secret="x", keep_in_memory=False)
+    assert wsgi_app(None, secret="x").keep_in_memory  # without a log, memory is the only place
     assert isinstance(wsgi_app(None, secret="x", keep_in_memory=True), CallbackApp)
 
 
@@ -157,3 +158,44 @@ def test_the_app_under_waitress_speaks_http(tmp_path):
         server.stop(in_flight=lambda: app.in_flight)
         app.close()
     assert load_callbacks(tmp_path / "cb.jsonl")["instruction_id"].tolist() == ["row-1"]
+
+
+def test_health_fails_when_the_log_file_system_has_less_room_than_one_body(app, monkeypatch):
+    import collections
+    import shutil
+
+    usage = collections.namedtuple("usage", "total used free")
+    monkeypatch.setattr(shutil, "disk_usage", lambda path: usage(10**9, 10**9 - 1000, 1000))
+    status, _, report = call(app, method="GET", path=f"/{SECRET}/health", content_length=None)
+    assert status == 503 and report["problems"] == ["disk full: 1000 bytes free on the log's file system"]
+
+
+def test_health_reports_the_server_running_the_app_and_its_problem(app):
+    app.server_report = lambda: {"problem": "the serving loop stopped: MemoryError", "connections": 3}
+    status, _, report = call(app, method="GET", path=f"/{SECRET}/health", content_length=None)
+    assert status == 503 and report["problems"] == ["the serving loop stopped: MemoryError"]
+    assert report["server"] == {"connections": 3}
+
+
+def test_a_wrong_path_body_over_the_limit_is_left_unread_under_any_server(app):
+    stream = io.BytesIO(b"x" * (app.max_body_bytes + 1))
+    environ = {"REQUEST_METHOD": "POST", "PATH_INFO": "/guess", "CONTENT_LENGTH": str(app.max_body_bytes + 1),
+               "CONTENT_TYPE": "application/json", "wsgi.input": stream}
+    app(environ, lambda status, headers: None)
+    assert stream.tell() == 0  # not read into memory for nothing
+
+
+def test_where_the_file_system_gives_no_usable_file_identity_each_record_is_written_once(app, monkeypatch):
+    import os
+
+    real_fstat = os.fstat
+
+    def other_identity(fd):  # fstat() and stat() disagree on every file, as some network file systems do
+        st = real_fstat(fd)
+        return os.stat_result((st.st_mode, st.st_ino + 1, *tuple(st)[2:]))
+
+    monkeypatch.setattr(os, "fstat", other_identity)
+    for i in range(3):
+        assert call(app, body=json.dumps(callback(i)).encode())[0] == 200
+    assert [json.loads(x)["call-id"] for x in app.out.read_text().splitlines()] == [callback(i)["call-id"]
+                                                                                    for i in range(3)]

@@ -58,7 +58,8 @@ def people_csv(path, rows):
 def test_a_dry_run_validates_and_an_invalid_row_needs_attention_exit_1(csv_file, tmp_path, no_token_env, capsys):
     assert main(args(csv_file, tmp_path, "--dry-run")) == 1
     out = read_out(tmp_path)
-    assert list(out.columns) == ["row", *RESULT_COLUMNS]
+    assert list(out.columns) == ["line", *RESULT_COLUMNS]  # the spreadsheet's line numbers
+    assert list(out["line"]) == ["2", "3", "4"]
     assert list(out["status"]) == ["dry-run", "dry-run", "invalid"]
     assert list(out["callee"]) == ["+31612345610", "+31612345710", "not-a-number"]
     key = out["campaign_key"].iloc[0]
@@ -67,7 +68,7 @@ def test_a_dry_run_validates_and_an_invalid_row_needs_attention_exit_1(csv_file,
     assert not (tmp_path / "j.sqlite").exists()
     err = capsys.readouterr().err
     assert "invalid: 1 row - fix the rows in the file (or --map/--set)" in err
-    assert "row 2 (" in err and "callee: not a phone number" in err
+    assert "line 4 (" in err and "callee: not a phone number" in err
 
 
 def test_every_row_valid_and_queued_exits_0_and_a_rerun_says_they_were_done(tmp_path, sim, token, capsys):
@@ -332,7 +333,7 @@ def test_results_for_spreadsheets_keep_the_plus_and_whole_numbers(tmp_path, sim,
     rows = list(sheet.iter_rows(values_only=True))
     header = rows[0]
     first = dict(zip(header, rows[1]))
-    assert header == ("row", *RESULT_COLUMNS)
+    assert header == ("line", *RESULT_COLUMNS)  # the list's own line numbers
     assert first["callee"] == "+31612345610" and sheet.cell(2, header.index("callee") + 1).number_format == "@"
     assert first["http_status"] == 200 and first["attempts"] == 1 and first["input_position"] == 0
     assert first["sent_at"].endswith("Z") and first["status"] == "queued"

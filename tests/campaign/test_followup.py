@@ -348,3 +348,16 @@ def test_the_guard_lets_a_rows_next_wave_call_only_once_its_earlier_call_ended(t
         j.mark_done("c", "c-1-w2", "queued", call_ids="call-2")
         with pytest.raises(JournalError, match="cannot be sent from state 'queued'"):
             j.mark_sending("c", "c-1-w2")
+
+
+def test_the_operator_s_kept_columns_follow_each_person_into_the_next_wave(rig):
+    df = pd.DataFrame({"name": list(PEOPLE), "phone": list(PEOPLE.values()),
+                       "Klantnummer": ["K1", "K2", "K3", "K4", "K5"]})
+    rig.settle(send_campaign(df, rig.sim.client(), journal=rig.journal, app="notification", name="spring",
+                             columns={"callee": "phone", "id": "Klantnummer"}, keep=["name"],
+                             defaults={"caller": CALLER, "prompt": "Hello {name}", "prompt-type": "TTS",
+                                       "callback-url": rig.rx.url}, **OPTS))
+    wave = plan_followup(rig.journal, rig.calls(), now=pd.Timestamp.now(tz="UTC") + pd.Timedelta(hours=2))
+    results = rig.send(wave)
+    by_callee = dict(zip(results["callee"], zip(results["Klantnummer"], results["name"])))
+    assert by_callee == {PEOPLE["ann"]: ("K1", "ann"), PEOPLE["bob"]: ("K2", "bob"), PEOPLE["cem"]: ("K3", "cem")}

@@ -128,7 +128,7 @@ def test_template_helpers_list_placeholders_and_refuse_positional_ones():
     assert template_columns("{a} {b:>3} {{c}}") == ["a", "b"]
     with pytest.raises(TemplateError, match="positional"):
         template_columns("Hello {}")
-    assert render_template("{n:.1f}", {"n": "2.25"}) == "2.2"
+    assert render_template("{n:.1f}", {"n": "2.25"}) == "2.3"  # amounts round half up, as on an invoice
     assert render_template("{n}", {"n": 3.0}) == "3"
 
 

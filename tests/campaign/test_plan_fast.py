@@ -109,6 +109,44 @@ def test_fast_planner_matches_on_a_dtmf_frame_with_ranges_and_a_callees_list(fra
     assert _row_view(fast) == _row_view(slow)
 
 
+_LOCALE_DEFAULTS = {"caller": "+31201234567", "prompt-type": "TTS",
+                    "prompt": "Beste {name}, op {datum:%A %-d %B} betaalt u {bedrag:,.2f} ({bedrag:currency:EUR})"}
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(frame=frames(),
+       countries=st.lists(st.sampled_from(["NL", "DE", "be", "België", "Duitsland", "Holand", "", None, 7, "UK"]),
+                          min_size=25, max_size=25),
+       amounts=st.lists(st.sampled_from(["12,50", "1.250,00", "7", "", None, "abc", 3.5, "12.50", "-€ 3,00"]),
+                        min_size=25, max_size=25),
+       days=st.lists(st.sampled_from(["09-12-2025", "13-12-2025", "2025-12-09", "31-02-2025", "", None, "45998"]),
+                     min_size=25, max_size=25),
+       national=st.lists(st.sampled_from(["030 2345678", "0470 12 34 56", "06 12345610", "+31612345611", "0151 23456789"]),
+                         min_size=25, max_size=25),
+       region=st.sampled_from(["NL", None]))
+def test_per_row_countries_and_column_typed_templates_are_planned_as_the_per_row_path_plans_them(
+        frame, countries, amounts, days, national, region):
+    n = len(frame)
+    frame = frame.assign(land=countries[:n], bedrag=amounts[:n], datum=days[:n],
+                         phone=[p if i % 2 else national[i] for i, p in enumerate(frame["phone"])])
+    fast, slow = _both(frame, app="notification", name="fuzz", campaign_key="abcd1234", region=region,
+                       columns={"callee": "phone", "region": "land"}, defaults=_LOCALE_DEFAULTS, dayfirst=True,
+                       decimal=",")
+    assert _row_view(fast) == _row_view(slow)
+    pd.testing.assert_frame_equal(fast.problems, slow.problems)
+
+
+def test_a_row_s_country_reads_its_national_number_and_a_blank_one_uses_the_default_region():
+    frame = pd.DataFrame({"phone": ["030 2345678", "030 2345678", "030 2345678", "030 2345678"],
+                          "land": ["DE", "", "Holand", "NL"]})
+    plan = plan_campaign(frame, app="notification", name="c", region="NL", columns={"callee": "phone", "region": "land"},
+                         defaults={"caller": "+31201234567", "prompt": "Hi", "prompt-type": "TTS"})
+    assert [r.callee for r in plan.rows] == ["+49302345678", "+31302345678", "030 2345678", "+31302345678"]
+    problems = plan.problems
+    assert problems[["row", "field", "value"]].values.tolist() == [[2, "region", "Holand"],
+                                                                  [2, "callee", "030 2345678"]]
+
+
 def test_a_repeated_invalid_number_reports_its_own_value_on_every_row():
     frame = pd.DataFrame({"phone": ["12345", "12345", 31612345610.0, "+31612345610"]})
     plan = plan_campaign(frame, app="notification", name="c", campaign_key="abcd1234", region="NL",
@@ -161,7 +199,7 @@ def test_a_date_column_fills_its_template_as_the_per_row_path_does():
                        defaults={"caller": "+31201234567", "prompt": "On {when:%d %B %H:%M} ({tz_when}) x{count}",
                                  "prompt-type": "TTS"})
     assert _row_view(fast) == _row_view(slow)
-    assert fast.rows[0].instruction.prompt == "On 03 May 00:00 (2024-05-03 00:00:00+02:00) x1"
+    assert fast.rows[0].instruction.prompt == "On 03 May 00:00 (3 May 2024) x1"  # a real date: the long date
 
 
 @settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])

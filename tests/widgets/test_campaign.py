@@ -473,3 +473,42 @@ def test_the_default_rate_is_the_senders_single_value(tmp_path):
 
     assert inspect.signature(Campaign.__init__).parameters["rate"].default is spec.DEFAULT_RATE
     assert Campaign(name="r", journal_dir=tmp_path).rate.value == spec.DEFAULT_RATE
+
+
+# ------------------------------------------------------------------ the operator's own locale
+DUTCH = pd.DataFrame({"Telefoon": ["06 12345610", "030 2345678"], "Land": ["NL", "DE"], "Naam": ["Anne", "Jörg"],
+                      "Datum": ["09-12-2025", "10-12-2025"], "Bedrag": ["12,50", "1.250,00"]})
+DUTCH_DEFAULTS = {"caller": "+31201234567", "prompt-type": "TTS", "voice.language": "nl-NL",
+                  "prompt": "Beste {Naam}, op {Datum:%-d %B} betaalt u {Bedrag:,.2f} euro"}
+
+
+def test_after_validate_the_preview_shows_what_each_listed_row_will_hear(tmp_path):
+    app = Campaign(DUTCH, name="t", journal_dir=tmp_path / "j", defaults=DUTCH_DEFAULTS,
+                   columns={"callee": "Telefoon"})
+    assert "Validate to see what each row will hear" in app.preview.value
+    app.dates.value = True  # every date reads both ways: the operator says day first
+    app.validate.click()
+    assert app.last_error is None, app.last_error
+    assert "Beste Anne, op 9 december betaalt u 12,50 euro" in app.preview.value
+    assert "Beste Jörg, op 10 december betaalt u 1.250,00 euro" in app.preview.value
+
+
+def test_an_ambiguous_date_column_is_explained_with_the_form_s_own_control(tmp_path):
+    app = Campaign(DUTCH, name="t", journal_dir=tmp_path / "j", defaults=DUTCH_DEFAULTS,
+                   columns={"callee": "Telefoon"})
+    app.validate.click()
+    assert "'Datum'" in str(app.last_error)
+    assert "the Dates choice" in app.status.value and "dayfirst=" not in app.status.value
+
+
+def test_the_country_column_is_chosen_never_guessed_and_reads_each_row_in_its_country(tmp_path):
+    app = Campaign(DUTCH, name="t", journal_dir=tmp_path / "j", defaults=DUTCH_DEFAULTS,
+                   columns={"callee": "Telefoon"})
+    app.dates.value = True
+    app.validate.click()
+    assert app.country_column.value == ""  # a column named Land is not taken on its name
+    assert [r.callee for r in app.plan.rows] == ["+31612345610", "+31302345678"]
+    assert "choosing Land as Country column" in str(app.out.outputs)
+    app.country_column.value = "Land"
+    app.validate.click()
+    assert [r.callee for r in app.plan.rows] == ["+31612345610", "+49302345678"]
