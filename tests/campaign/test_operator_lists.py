@@ -194,7 +194,7 @@ def test_a_german_cp1252_export_with_dotted_dates_speaks_german_months(tmp_path,
             "030 2345678;Grete;09.12.2025;12,50\r\n").encode("cp1252")
     path = write(tmp_path, "kunden.csv", data)
     code = main(["send", str(path), "--app", "notification", "--map", "callee=Telefon", "--region", "DE",
-                 "--encoding", "cp1252", "--set", "caller=+31201234567", "--set", "prompt-type=TTS",
+                 "--set", "caller=+31201234567", "--set", "prompt-type=TTS",
                  "--set", "voice.language=de-DE", "--set", "prompt=Hallo {Name}, Ihr Termin ist am {Termin:date:long}: "
                  "{Betrag:,.2f} Euro", "--journal", str(tmp_path / "j.sqlite"), "-o", str(tmp_path / "out.csv"),
                  "--dry-run", "--no-progress"])
@@ -266,3 +266,16 @@ def test_python_says_which_keyword_decides_and_refuses_an_unknown_kept_column():
         plan_campaign(df, app="notification", name="c", defaults=defaults, dayfirst=True, keep=["Klant"])
     plan = plan_campaign(df, app="notification", name="c", defaults=defaults, date_format={"datum": "%d-%m-%Y"})
     assert plan.instructions.iloc[0].prompt == "09 December"
+
+
+def test_a_utf16_unicode_text_export_with_a_number_excel_mangled_is_read_and_that_row_named(
+        tmp_path, no_token_env, capsys):
+    # Excel's "Unicode text": UTF-16 LE with a byte-order mark, TAB-separated, CRLF.
+    text = ("Telefoon\tNaam\tDatum\r\n06 12345610\tAnne\t09-12-2025\r\n3,16123E+10\tBob\t13-12-2025\r\n")
+    path = write(tmp_path, "lijst.txt", b"\xff\xfe" + text.encode("utf-16-le"))
+    assert main(send_args(path, tmp_path, "--dry-run", prompt="Hallo {Naam}, op {Datum:%-d %B}")) == 1
+    out, err = capsys.readouterr()
+    assert "line 2  +31612345610  nl-NL  prompt: Hallo Anne, op 9 december" in out
+    assert "line 3 (" in err and "scientific notation" in err
+    df = read_table(path)
+    assert list(df.columns) == ["Telefoon", "Naam", "Datum"] and df.loc[3, "Telefoon"] == "3,16123E+10"
