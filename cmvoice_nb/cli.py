@@ -29,6 +29,22 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+class _FlagFormatter(logging.Formatter):
+    """Log lines whose message names options (a :class:`~cmvoice_nb.messages.Text`) say them as flags."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        from .messages import Text
+
+        if isinstance(record.msg, Text) or (isinstance(record.args, tuple)
+                                            and any(isinstance(a, Text) for a in record.args)):
+            record = logging.makeLogRecord(record.__dict__)  # a copy: other handlers see the record as it was
+            if isinstance(record.msg, Text):
+                record.msg = record.msg.say("cli")
+            if isinstance(record.args, tuple):
+                record.args = tuple(a.say("cli") if isinstance(a, Text) else a for a in record.args)
+        return super().format(record)
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``cmvoice`` console script; returns the exit status."""
     parser = build_parser()
@@ -37,7 +53,9 @@ def main(argv: list[str] | None = None) -> int:
         parser.print_help()
         return 2
     level = logging.WARNING - 10 * min(args.verbose, 2)
-    logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s")
+    handler = logging.StreamHandler()
+    handler.setFormatter(_FlagFormatter("%(levelname)s %(name)s: %(message)s"))
+    logging.basicConfig(level=level, handlers=[handler])  # (only where nothing configured logging before)
     try:
         return int(args.func(args) or 0)
     except KeyboardInterrupt:

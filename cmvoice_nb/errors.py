@@ -237,12 +237,25 @@ def scrub_exception(exc: BaseException, secret: str | None) -> BaseException:
 
 
 class CMVoiceError(Exception):
-    """Root of every error cmvoice_nb raises on purpose."""
+    """Root of every error cmvoice_nb raises on purpose.
+
+    A message may name options (:func:`cmvoice_nb.messages.opt`): ``str(exc)`` says them as
+    Python does (``resend_unknown=True``), :meth:`say` as another front-end does.
+    """
 
     #: True when the request provably was not processed, so sending it again cannot double-call.
     retry_safe: bool = False
     #: True when a call may have been placed although no success was seen.
     may_have_been_placed: bool = False
+
+    def __str__(self) -> str:
+        return self.say("python")
+
+    def say(self, front: str = "python") -> str:
+        """The message with its options said as *front* (``"python"``, ``"cli"``, ``"widget"``) says them."""
+        from .messages import say
+
+        return say(Exception.__str__(self), front)
 
 
 class ConfigurationError(CMVoiceError, ValueError):

@@ -543,8 +543,9 @@ class Status:
         True when a call to the callee may exist (the people guard and callback matching).
     sent
         True when a request reached (or may have reached) the provider.
-    fix
-        What resolves it, per interface (``"python"``: keyword arguments; ``"cli"``: flags).
+
+    What resolves a status that needs the operator, and every set derived from this table, is in
+    :mod:`cmvoice_nb.campaign.vocabulary`.
     """
 
     name: str
@@ -554,64 +555,27 @@ class Status:
     result: bool = True
     may_have_called: bool = False
     sent: bool = False
-    fix: Mapping[str, str] | None = None
 
 
 #: Every campaign status, results order first (the order summaries count them in).
 STATUS: Mapping[str, Status] = {s.name: s for s in (
     Status("queued", final=True, journal=True, may_have_called=True, sent=True),
-    Status("rejected", attention=True, journal=True, sent=True, fix={
-        "python": "the provider refused them: fix the rows and send again",
-        "cli": "the provider refused them: fix the rows and run the command again"}),
-    Status("failed", attention=True, journal=True, sent=True, fix={
-        "python": "nothing was placed: send again to retry them",
-        "cli": "nothing was placed: run the same command again to retry them"}),
-    Status("unknown", attention=True, journal=True, may_have_called=True, sent=True, fix={
-        "python": "the call may have been placed: check the callbacks or CM's logs; "
-                  "resend_unknown=True sends them again (may call twice)",
-        "cli": "the call may have been placed: check the callbacks or CM's logs; "
-               "--resend-unknown sends them again (may call twice)"}),
-    Status("invalid", attention=True, fix={
-        "python": "fix the rows (or columns=/defaults=) and send again",
-        "cli": "fix the rows in the file (or --map/--set) and run the command again"}),
-    Status("skipped", attention=True, fix={
-        "python": "not sent because the run ended first: send again to send them",
-        "cli": "not sent because the run ended first: run the same command again to send them"}),
+    Status("rejected", attention=True, journal=True, sent=True),
+    Status("failed", attention=True, journal=True, sent=True),
+    Status("unknown", attention=True, journal=True, may_have_called=True, sent=True),
+    Status("invalid", attention=True),
+    Status("skipped", attention=True),
     Status("dry-run", final=True),
-    Status("changed", attention=True, fix={
-        "python": "sent earlier with other content and withheld now; resend_changed=True calls them "
-                  "again with the new content",
-        "cli": "sent earlier with other content and withheld now; --resend-changed calls them again "
-               "with the new content"}),
-    Status("already-called", attention=True, fix={
-        "python": "this journal already called these people; allow_repeat=True calls them again, "
-                  "drop_duplicates=True leaves repeats in the list out",
-        "cli": "this journal already called these people; --allow-repeat calls them again, "
-               "--drop-duplicates leaves repeats in the list out"}),
+    Status("changed", attention=True),
+    Status("already-called", attention=True),
     # Calling hours (wait=False, an unknown time zone, or a run stopped while rows waited): not
     # sent yet, and a later run sends them. Do-not-call lists: never sent, nothing to do.
-    Status("deferred", attention=True, journal=True, fix={
-        "python": "outside their calling hours and not waited for (wait=False, the run stopped, or no known "
-                  "time zone: tz= names it): send again later to send them",
-        "cli": "outside their calling hours and not waited for (--no-wait, the run stopped, or no known "
-               "time zone: --tz names it): run the same command again later to send them"}),
+    Status("deferred", attention=True, journal=True),
     Status("suppressed", final=True, journal=True),
     # Journal-only states: not sent yet, and a request on its way (a crash leaves it there).
     Status("pending", journal=True, result=False),
     Status("sending", journal=True, result=False, may_have_called=True),
 )}
-#: Statuses a results row can have.
-RESULT_STATUSES = tuple(s.name for s in STATUS.values() if s.result)
-#: Statuses that need the operator, in the order the summary lists them.
-ATTENTION_STATUSES = ("invalid", "failed", "rejected", "unknown", "changed", "already-called", "deferred",
-                      "skipped")
-#: States the journal stores (its SQL ``CHECK`` lists exactly these).
-JOURNAL_STATES = tuple(s.name for s in STATUS.values() if s.journal)
-#: States whose call may exist: the journal's people guard and callback matching use them.
-CALLED_STATES = tuple(s.name for s in STATUS.values() if s.may_have_called)
-#: Statuses for which a request reached (or may have reached) the provider.
-SENT_STATUSES = tuple(s.name for s in STATUS.values() if s.sent)
-
 #: Campaign pacing defaults: calls per second (a hard ceiling per 1-s window), calls that may
 #: start back to back, requests in flight. Conservative because the provider documents no limit.
 DEFAULT_RATE = 5.0

@@ -20,8 +20,8 @@ from ..errors import CallbackError
 # SENT_STATUSES: a request reached (or may have reached) the provider. MAY_HAVE_CALLED: rows
 # whose call may exist; only those are matched to callbacks by instruction id. Campaign
 # results are read by the campaign's own reader (load_results), re-exported here.
-from ..spec import CALLED_STATES as MAY_HAVE_CALLED
-from ..spec import SENT_STATUSES
+from ..campaign.vocabulary import CALLED_STATES as MAY_HAVE_CALLED
+from ..campaign.vocabulary import SENT_STATUSES
 
 log = logging.getLogger(__name__)
 

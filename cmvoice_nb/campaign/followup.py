@@ -29,7 +29,9 @@ from pathlib import Path
 from typing import Any, Iterable
 
 from ..errors import CampaignError
-from ..spec import CALLED_STATES, RESULT_CODES, iso_utc
+from ..messages import opt
+from ..spec import RESULT_CODES, iso_utc
+from .vocabulary import CALLED_STATES
 from .journal import Journal, JournalRow, instruction_hash
 from .plan import CampaignPlan, RowPlan, content_key, wave_instruction_id
 from .suppress import read_suppression, suppression_reason
@@ -79,10 +81,10 @@ def parse_gap(value: Any):
             text = str(value).strip().lower() if isinstance(value, str) else value
             gap = pd.Timedelta(text)
     except (ValueError, TypeError, OverflowError):
-        raise CampaignError(f"min_gap must be a duration like '30min', '2h' or '90s' (or seconds), got {value!r}") \
+        raise CampaignError(f"{opt('min_gap')} must be a duration like '30min', '2h' or '90s' (or seconds), got {value!r}") \
             from None
     if pd.isna(gap) or gap < pd.Timedelta(0):
-        raise CampaignError(f"min_gap must be zero or more, got {value!r}")
+        raise CampaignError(f"{opt('min_gap')} must be zero or more, got {value!r}")
     return gap
 
 
@@ -96,7 +98,7 @@ def _now(now: Any):
     try:
         t = pd.Timestamp(now)
     except (ValueError, TypeError):
-        raise CampaignError(f"now must be a time (datetime, ISO text) or a clock returning one, got {now!r}") from None
+        raise CampaignError(f"{opt('now')} must be a time (datetime, ISO text) or a clock returning one, got {now!r}") from None
     return t.tz_localize("UTC") if t.tzinfo is None else t.tz_convert("UTC")
 
 
@@ -110,11 +112,11 @@ def _outcomes(outcomes: Any) -> tuple[str, ...]:
             if not part:
                 continue
             if part.lower() not in names:
-                raise CampaignError(f"outcomes: {part!r} is not an unanswered outcome; choose from "
+                raise CampaignError(f"{opt('outcomes')}: {part!r} is not an unanswered outcome; choose from "
                                     f"{', '.join(_FOLLOWABLE)}")
             out.append(names[part.lower()])
     if not out:
-        raise CampaignError(f"outcomes must name at least one of {', '.join(_FOLLOWABLE)}")
+        raise CampaignError(f"{opt('outcomes')} must name at least one of {', '.join(_FOLLOWABLE)}")
     return tuple(dict.fromkeys(out))
 
 
@@ -248,15 +250,15 @@ def plan_followup(
     try:
         max_attempts = int(max_attempts)
     except (TypeError, ValueError):
-        raise CampaignError(f"max_attempts must be a whole number, got {max_attempts!r}") from None
+        raise CampaignError(f"{opt('max_attempts')} must be a whole number, got {max_attempts!r}") from None
     if max_attempts < 1:
-        raise CampaignError(f"max_attempts must be at least 1, got {max_attempts}")
+        raise CampaignError(f"{opt('max_attempts')} must be at least 1, got {max_attempts}")
     gap = parse_gap(min_gap)
     moment = _now(now)
     if callback_url not in (None, "") and not (
             isinstance(callback_url, str) and callback_url.lower().startswith(("http://", "https://"))
             and len(callback_url) <= 256):
-        raise CampaignError(f"callback_url must be an http:// or https:// URL of at most 256 characters "
+        raise CampaignError(f"{opt('callback_url')} must be an http:// or https:// URL of at most 256 characters "
                             f"(or \"\" for the account's own), got {callback_url!r}")
     dnc = None if suppress is None else read_suppression(suppress, region=region,
                                                           allow_unreadable_suppress=allow_unreadable_suppress)
@@ -272,7 +274,7 @@ def plan_followup(
             if len(known) != 1:
                 raise CampaignError(
                     f"{journal.path}: " + ("holds no campaign" if not known else
-                                           f"holds {len(known)} campaigns ({', '.join(known)}); pass campaign=")
+                                           f"holds {len(known)} campaigns ({', '.join(known)}); pass {opt('campaign')}")
                 )
             campaign = next(iter(known))
         if campaign not in known:

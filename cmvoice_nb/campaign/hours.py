@@ -45,6 +45,7 @@ from pathlib import Path
 from typing import Any, Iterable, Mapping, NamedTuple
 
 from ..errors import CampaignError
+from ..messages import opt, say
 
 __all__ = [
     "CallingHours",
@@ -73,14 +74,6 @@ _MINUTES_PER_DAY = 24 * 60
 # (a long holiday list), after which the window never opens.
 _HORIZONS_DAYS = (14, 400)
 
-_OPTION = {
-    "python": {"calling_hours": "calling_hours=", "days": "days=", "holidays": "holidays=", "tz": "tz="},
-    "cli": {"calling_hours": "--calling-hours", "days": "--days", "holidays": "--holidays", "tz": "--tz"},
-}
-
-
-def _opt(interface: str, name: str) -> str:
-    return _OPTION.get(interface, _OPTION["python"])[name]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -91,7 +84,7 @@ _TIME = r"(\d{1,2})(?:[:.h](\d{2}))?"
 _HOURS_RE = re.compile(rf"^\s*{_TIME}\s*[-\u2010-\u2015~]\s*{_TIME}\s*$")
 
 
-def parse_hours(text: Any, *, interface: str = "python") -> tuple[int, int]:
+def parse_hours(text: Any) -> tuple[int, int]:
     """``"09:00-20:00"`` as ``(start, end)`` minutes after local midnight.
 
     ``24:00`` (1440) ends the day; an end not after the start crosses midnight. ``9-20``,
@@ -106,7 +99,7 @@ def parse_hours(text: Any, *, interface: str = "python") -> tuple[int, int]:
     ...
     cmvoice_nb.errors.CampaignError: calling_hours= must look like '09:00-20:00' (24-hour local time, start-end), got '9am-5pm'
     """
-    name = _opt(interface, "calling_hours")
+    name = opt("calling_hours")
     m = _HOURS_RE.match(text) if isinstance(text, str) else None
     if m is None:
         raise CampaignError(f"{name} must look like '09:00-20:00' (24-hour local time, start-end), got {text!r}")
@@ -124,7 +117,7 @@ def parse_hours(text: Any, *, interface: str = "python") -> tuple[int, int]:
     return start, end
 
 
-def parse_days(days: Any = "mon-fri", *, interface: str = "python") -> frozenset[int]:
+def parse_days(days: Any = "mon-fri") -> frozenset[int]:
     """Weekdays (0 Monday .. 6 Sunday) from ``"mon-fri"``, ``"mon,wed,fri"``, ``"sat-sun"`` or ``"all"``.
 
     Ranges may wrap (``"fri-mon"``); full names and any letter case are accepted; an iterable of
@@ -134,12 +127,12 @@ def parse_days(days: Any = "mon-fri", *, interface: str = "python") -> frozenset
     --------
     >>> sorted(parse_days("mon-fri")), sorted(parse_days("mon,wed,fri")), sorted(parse_days("Fri-Mon"))
     ([0, 1, 2, 3, 4], [0, 2, 4], [0, 4, 5, 6])
-    >>> parse_days("mon-fry", interface="cli")
+    >>> parse_days("mon-fry")
     Traceback (most recent call last):
     ...
-    cmvoice_nb.errors.CampaignError: --days: 'fry' is not a day; write mon, tue, wed, thu, fri, sat, sun, ranges like mon-fri, lists like mon,wed,fri, or all
+    cmvoice_nb.errors.CampaignError: days=: 'fry' is not a day; write mon, tue, wed, thu, fri, sat, sun, ranges like mon-fri, lists like mon,wed,fri, or all
     """
-    name = _opt(interface, "days")
+    name = opt("days")
     hint = "write mon, tue, wed, thu, fri, sat, sun, ranges like mon-fri, lists like mon,wed,fri, or all"
 
     def day(token: Any) -> int:
@@ -240,7 +233,7 @@ def _to_date(value: Any, where: str) -> _dt.date:
     raise CampaignError(f"{where}: {value!r} is not a date (write YYYY-MM-DD, e.g. 2026-12-25)")
 
 
-def read_holidays(holidays: Any = None, *, interface: str = "python") -> Holidays:
+def read_holidays(holidays: Any = None) -> Holidays:
     """Holidays from dates, ISO text, a mapping country → dates, or a CSV/TXT file.
 
     Parameters
@@ -250,8 +243,6 @@ def read_holidays(holidays: Any = None, *, interface: str = "python") -> Holiday
         separated by commas; a mapping ``{"NL": [...], "BE": [...]}`` (key ``"*"`` or ``""``:
         every country); or the path of a text file: one date per line (``#`` starts a comment), or
         a CSV whose header has a ``date`` column and optionally a ``country`` column.
-    interface
-        ``"python"`` or ``"cli"``: whether messages name ``holidays=`` or ``--holidays``.
 
     Raises
     ------
@@ -266,7 +257,7 @@ def read_holidays(holidays: Any = None, *, interface: str = "python") -> Holiday
     >>> h, h.is_holiday(_dt.date(2026, 4, 27), "NL"), h.is_holiday(_dt.date(2026, 4, 27), "BE")
     (Holidays(BE: 1, NL: 1), True, False)
     """
-    name = _opt(interface, "holidays")
+    name = opt("holidays")
     if holidays is None:
         return Holidays()
     if isinstance(holidays, Holidays):
@@ -588,8 +579,8 @@ def _intersect(a: list, b: list) -> list:
     return out
 
 
-def parse_calling_hours(calling_hours: Any = "09:00-20:00", *, days: Any = "mon-fri", holidays: Any = None,
-                        interface: str = "python") -> CallingHours:
+def parse_calling_hours(calling_hours: Any = "09:00-20:00", *, days: Any = "mon-fri",
+                        holidays: Any = None) -> CallingHours:
     """Build a :class:`CallingHours` from the user's options, with errors naming the option.
 
     Parameters
@@ -601,9 +592,6 @@ def parse_calling_hours(calling_hours: Any = "09:00-20:00", *, days: Any = "mon-
         ``"mon-fri"`` (default), ``"mon,wed,fri"``, ``"sat-sun"``, ``"all"``.
     holidays
         See :func:`read_holidays`.
-    interface
-        ``"python"`` or ``"cli"``: messages name ``calling_hours=``/``days=`` or
-        ``--calling-hours``/``--days``.
 
     Examples
     --------
@@ -611,17 +599,15 @@ def parse_calling_hours(calling_hours: Any = "09:00-20:00", *, days: Any = "mon-
     CallingHours('20:00-08:00', days='all', holidays=none)
     >>> parse_calling_hours("9-17", days="sat-sun", holidays=["2026-12-26"])
     CallingHours('09:00-17:00', days='sat-sun', holidays=1 date)
-    >>> parse_calling_hours("25:00-26:00", interface="cli")
+    >>> parse_calling_hours("25:00-26:00")
     Traceback (most recent call last):
     ...
-    cmvoice_nb.errors.CampaignError: --calling-hours: start time 25:00 in '25:00-26:00' is not a time of day (00:00 to 23:59)
+    cmvoice_nb.errors.CampaignError: calling_hours=: start time 25:00 in '25:00-26:00' is not a time of day (00:00 to 23:59)
     """
-    if interface not in _OPTION:
-        raise CampaignError(f"interface must be 'python' or 'cli', got {interface!r}")
     if isinstance(calling_hours, CallingHours):
         return calling_hours
-    start, end = (0, _MINUTES_PER_DAY) if calling_hours is None else parse_hours(calling_hours, interface=interface)
-    return CallingHours(start, end, parse_days(days, interface=interface), read_holidays(holidays, interface=interface))
+    start, end = (0, _MINUTES_PER_DAY) if calling_hours is None else parse_hours(calling_hours)
+    return CallingHours(start, end, parse_days(days), read_holidays(holidays))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -632,9 +618,9 @@ def _is_missing(value: Any) -> bool:
     return value is None or (isinstance(value, float) and math.isnan(value)) or (isinstance(value, str) and not value.strip())
 
 
-def _tz_per_row(tz: Any, callees: list, n: int, interface: str) -> list:
+def _tz_per_row(tz: Any, callees: list, n: int) -> list:
     """The tz override for each row (None: use the number's zones)."""
-    name = _opt(interface, "tz")
+    name = opt("tz")
     if tz is None:
         return [None] * n
     if isinstance(tz, str):
@@ -651,7 +637,7 @@ def _tz_per_row(tz: Any, callees: list, n: int, interface: str) -> list:
 
 
 def window_status(callees: Any, *, calling_hours: Any, days: Any = "mon-fri", holidays: Any = None, tz: Any = None,
-                  now: _dt.datetime | None = None, interface: str = "python"):
+                  now: _dt.datetime | None = None):
     """Where each callee stands against its calling window at *now*: one row per callee.
 
     Parameters
@@ -665,8 +651,6 @@ def window_status(callees: Any, *, calling_hours: Any, days: Any = "mon-fri", ho
         number → zone, or a sequence/Series with one zone per row (missing: use the number).
     now
         The instant to judge, timezone-aware (inject it in tests); default: the current time.
-    interface
-        ``"python"`` or ``"cli"`` for the option names in messages.
 
     Returns
     -------
@@ -692,15 +676,15 @@ def window_status(callees: Any, *, calling_hours: Any, days: Any = "mon-fri", ho
     """
     import pandas as pd
 
-    hours = parse_calling_hours(calling_hours, days=days, holidays=holidays, interface=interface)
+    hours = parse_calling_hours(calling_hours, days=days, holidays=holidays)
     if now is None:
         now = _dt.datetime.now(_dt.timezone.utc)
     if not isinstance(now, _dt.datetime) or now.tzinfo is None or now.utcoffset() is None:
         raise CampaignError(f"now must be a timezone-aware datetime, got {now!r}")
     index = callees.index if isinstance(callees, pd.Series) else None
     numbers = list(callees.tolist() if isinstance(callees, pd.Series) else callees)
-    overrides = _tz_per_row(tz, numbers, len(numbers), interface)
-    tz_name = _opt(interface, "tz")
+    overrides = _tz_per_row(tz, numbers, len(numbers))
+    tz_name = opt("tz")
     cache: dict[tuple, WindowStatus] = {}
     rows = []
     for number, override in zip(numbers, overrides):
@@ -721,6 +705,7 @@ def window_status(callees: Any, *, calling_hours: Any, days: Any = "mon-fri", ho
         if status is None:
             status = cache[key] = hours.status(zones, now=now, country=key[1])
         rows.append((status.inside, status.opens_at, status.closes_at, ",".join(zones), status.reason))
+    rows = [row[:4] + (say(row[4]),) for row in rows]  # a frame for Python: its words
     frame = pd.DataFrame(rows, columns=STATUS_COLUMNS, index=index)
     frame["inside"] = frame["inside"].astype(bool)
     for col in ("opens_at", "closes_at"):

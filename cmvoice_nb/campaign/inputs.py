@@ -37,6 +37,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import CampaignError
+from ..messages import LINE_INDEX, did_you_mean, opt
 
 __all__ = ["read_table", "decode_text", "unify_line_ends", "cell_text", "sniff_separator", "EXCEL_SUFFIXES",
            "PARQUET_SUFFIXES"]
@@ -87,7 +88,7 @@ def _utf16_without_bom(data: bytes) -> str | None:
 
 
 def decode_text(data: bytes, *, encoding: str | None = None, name: str = "the text",
-                option: str | None = "encoding=") -> tuple[str, str]:
+                option: bool = True) -> tuple[str, str]:
     """Decode a text file's bytes as operators save them; ``(text, encoding used)``.
 
     Without *encoding*: a byte-order mark decides (UTF-8, UTF-16 LE/BE, UTF-32); else UTF-16
@@ -106,8 +107,8 @@ def decode_text(data: bytes, *, encoding: str | None = None, name: str = "the te
     name
         What messages call the file (its path).
     option
-        How messages name the option that sets the encoding (``"encoding="``, ``"--encoding"``),
-        or None when there is none.
+        Whether messages name the option that sets the encoding (``encoding=`` / ``--encoding``):
+        False where the caller has none.
 
     Raises
     ------
@@ -122,25 +123,26 @@ def decode_text(data: bytes, *, encoding: str | None = None, name: str = "the te
     ('nummer\\t+31612345678\\r\\n', 'utf-16-le')
     >>> decode_text(b"\\xef\\xbb\\xbfnummer\\n")
     ('nummer\\n', 'utf-8-sig')
-    >>> decode_text("n\\n".encode("utf-16"), encoding="cp1252", name="dnc.txt", option="--encoding")
+    >>> decode_text("n\\n".encode("utf-16"), encoding="cp1252", name="dnc.txt")
     Traceback (most recent call last):
     ...
-    cmvoice_nb.errors.CampaignError: dnc.txt: the file is UTF-16 (it starts with a UTF-16 byte-order mark), not cp1252: leave out --encoding (UTF-16 is detected) or give --encoding utf-16
+    cmvoice_nb.errors.CampaignError: dnc.txt: the file is UTF-16 (it starts with a UTF-16 byte-order mark), not cp1252: leave out encoding= (UTF-16 is detected) or give encoding='utf-16'
     """
     bom = next(((mark, codec) for mark, codec in _BOMS if data.startswith(mark)), None)
     if encoding:
         try:
             given = _family(encoding)
         except LookupError:
-            fix = f" ({option} takes e.g. utf-8, cp1252, utf-16)" if option else ""
+            fix = f" ({opt('encoding')} takes e.g. utf-8, cp1252, utf-16)" if option else ""
             raise CampaignError(f"{name}: unknown encoding {encoding!r}{fix}") from None
         if bom is not None and given != _family(bom[1]):
             found = _family(bom[1])
-            how = f": leave out {option} ({found} is detected) or give {option} {found.lower()}" if option else ""
+            how = (f": leave out {opt('encoding')} ({found} is detected) or give {opt('encoding_of', found.lower())}"
+                   if option else "")
             raise CampaignError(f"{name}: the file is {found} (it starts with a {found} byte-order mark), "
                                 f"not {encoding}{how}")
         text = _decode(data, encoding, name=name, label=encoding,
-                       fix=f"leave out {option} to have the encoding detected" if option else
+                       fix=f"leave out {opt('encoding')} to have the encoding detected" if option else
                        "save it as UTF-8")
         return (text[1:] if text.startswith("\ufeff") else text), encoding
     if bom is not None:
@@ -166,7 +168,7 @@ def decode_text(data: bytes, *, encoding: str | None = None, name: str = "the te
     try:
         return data.decode("cp1252"), "cp1252"
     except UnicodeDecodeError as exc:
-        fix = f" or name its encoding with {option}" if option else ""
+        fix = f" or name its encoding with {opt('encoding')}" if option else ""
         raise CampaignError(
             f"{name}: line {_line_at(data, exc.start, 'cp1252')} is neither UTF-8 nor Windows-1252 "
             f"(byte 0x{data[exc.start]:02x}); save the file as UTF-8 (Excel: \"CSV UTF-8\"){fix}") from None
@@ -258,10 +260,6 @@ def sniff_separator(sample: str) -> str:
         return best if counts[best] else ","
 
 
-def _opt(interface: str, python: str, cli: str) -> str:
-    return cli if interface == "cli" else python
-
-
 #: ``DataFrame.attrs`` key: the columns a spreadsheet or Parquet file stored as numbers (their text
 #: uses a decimal point whatever the locale, so the planner needs no decision for them).
 NUMBER_COLUMNS_ATTR = "cmvoice.number_columns"
@@ -293,13 +291,12 @@ def _line_index(lines: Any) -> Any:
     """An index of spreadsheet lines (the header is line 1), named so that messages say ``line 7``."""
     import pandas as pd
 
-    from .messages import LINE_INDEX
 
     return pd.Index(lines, name=LINE_INDEX, dtype="int64")
 
 
 def read_table(path: str | os.PathLike, *, sep: str | None = None, encoding: str | None = None,
-               sheet: str | int | None = None, interface: str = "python"):
+               sheet: str | int | None = None):
     """Read the people to call from a CSV, Excel/ODS or Parquet file; every cell as text.
 
     Parameters
@@ -314,8 +311,6 @@ def read_table(path: str | os.PathLike, *, sep: str | None = None, encoding: str
         with one, else Windows-1252), see :func:`decode_text`.
     sheet
         Spreadsheet sheet name or 0-based number; default the first sheet.
-    interface
-        ``"python"`` or ``"cli"``: whether messages name ``encoding=`` or ``--encoding``.
 
     Returns
     -------
@@ -343,7 +338,7 @@ def read_table(path: str | os.PathLike, *, sep: str | None = None, encoding: str
         raise CampaignError(f"{path}: not a regular file; give the CSV, Excel or Parquet file itself")
     suffix = path.suffix.lower()
     if suffix in EXCEL_SUFFIXES:
-        return _read_excel(path, sheet=sheet, interface=interface)
+        return _read_excel(path, sheet=sheet)
     if suffix in PARQUET_SUFFIXES:
         try:
             table = pd.read_parquet(path)
@@ -354,7 +349,7 @@ def read_table(path: str | os.PathLike, *, sep: str | None = None, encoding: str
         data = path.read_bytes()
     except OSError as exc:
         raise CampaignError(f"{path}: cannot read ({exc.strerror or exc})") from None
-    text, _ = decode_text(data, encoding=encoding, name=str(path), option=_opt(interface, "encoding=", "--encoding"))
+    text, _ = decode_text(data, encoding=encoding, name=str(path), option=True)
     text = unify_line_ends(text)
     if not text.strip():
         raise CampaignError(f"{path}: the file is empty")
@@ -366,7 +361,7 @@ def read_table(path: str | os.PathLike, *, sep: str | None = None, encoding: str
                          if len(separator) > 1 else "c", skip_blank_lines=False)
     except (ValueError, pd.errors.ParserError) as exc:
         raise CampaignError(f"{path}: cannot read as CSV with separator {separator!r} ({exc}); "
-                            f"force one with {_opt(interface, 'sep=', '--sep')}") from None
+                            f"force one with {opt('sep')}") from None
     df.columns = [str(c).strip() for c in df.columns]
     # Record i is line i + 2 of the spreadsheet (the header is line 1); blank lines count, then go.
     df.index = _line_index(range(2, len(df) + 2))
@@ -390,7 +385,7 @@ def _excel_engine(suffix: str) -> str:
     return fallback
 
 
-def _read_excel(path: Path, *, sheet: str | int | None, interface: str):
+def _read_excel(path: Path, *, sheet: str | int | None):
     import pandas as pd
 
     from .._archive import check_spreadsheet
@@ -411,10 +406,9 @@ def _read_excel(path: Path, *, sheet: str | int | None, interface: str):
         elif str(sheet).isdigit() and int(sheet) < len(names):
             chosen = int(sheet)
         else:
-            from .messages import did_you_mean
 
             raise CampaignError(f"{path}: no sheet {sheet!r};{did_you_mean(sheet, names)} sheets: "
-                                f"{', '.join(names)} (choose with {_opt(interface, 'sheet=', '--sheet')})")
+                                f"{', '.join(names)} (choose with {opt('sheet')})")
         try:
             df = pd.read_excel(book, sheet_name=chosen, dtype=object, header=0)
         except Exception as exc:  # noqa: BLE001

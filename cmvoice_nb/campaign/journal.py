@@ -89,7 +89,9 @@ from pathlib import Path
 from typing import Any, Container, Iterable, Iterator, Mapping, NamedTuple
 
 from ..errors import JournalError, is_valid_unicode
-from ..spec import CALLED_STATES, JOURNAL_STATES, iso_utc
+from ..messages import say
+from ..spec import iso_utc
+from .vocabulary import CALLED_STATES, JOURNAL_STATES
 
 __all__ = ["Journal", "JournalRow", "RowStatus", "LiveCall", "instruction_hash", "canonical_json", "legacy_instruction_hash",
            "same_instruction", "DELIVERY_FIELDS", "STATES", "CALLED_STATES"]
@@ -1077,7 +1079,7 @@ class Journal:
             c.execute(
                 "UPDATE rows SET state = ?, http_status = ?, call_ids = ?, error = ?, updated_at = ?"
                 " WHERE campaign = ? AND instruction_id = ?",
-                (state, http_status, call_ids, error, iso_utc(), campaign, instruction_id),
+                (state, http_status, call_ids, say(error) if error else error, iso_utc(), campaign, instruction_id),
             )
 
     # ------------------------------------------------- calling hours, do-not-call
@@ -1109,7 +1111,7 @@ class Journal:
             c.executemany(
                 f"UPDATE rows SET state = ?, error = ?, updated_at = ? WHERE campaign = ? AND instruction_id = ?"
                 f" AND state IN ({allowed})",
-                [(state, reason, now, campaign, iid) for iid, _l, _c, _h, reason in rows])
+                [(state, say(reason) if reason else reason, now, campaign, iid) for iid, _l, _c, _h, reason in rows])
             return c.total_changes - middle
 
     def keep(self, campaign: str, rows: Iterable[tuple[str, Mapping[str, Any]]]) -> int:
@@ -1170,7 +1172,7 @@ class Journal:
         stamp = text(at) or iso_utc()
         with self._tx() as c:
             c.executemany("INSERT INTO waits VALUES (?, ?, ?, ?, ?)",
-                          [(campaign, iid, stamp, text(until), reason) for iid, reason, until in waits])
+                          [(campaign, iid, stamp, text(until), say(reason)) for iid, reason, until in waits])
         return len(waits)
 
     def waits(self, campaign: str | None = None):

@@ -50,7 +50,7 @@ from typing import Any, Mapping
 
 from ..errors import CampaignError
 from ..instructions import Problem
-from .messages import OPTION_NAMES, cut, did_you_mean, listing, quote
+from ..messages import Text, cut, did_you_mean, listing, opt, quote, say
 from .preflight import preflight
 from .rows import (MAX_ID_LENGTH, RowPlan,  # noqa: F401 - MAX_ID_LENGTH: plan.MAX_ID_LENGTH as before
                     _per_row, _Planning, content_key, derive_instruction_id,
@@ -112,8 +112,9 @@ class CampaignPlan:
         self.kept = kept
         #: The column holding the operator's own id of each row (``columns={"id": ...}``), or None.
         self.id_column = id_column
-        #: What the planner noticed about the list as a whole (e.g. an unmapped country column), once each.
-        self.notes = tuple(notes)
+        #: What the planner noticed about the list as a whole (e.g. an unmapped country column), once
+        #: each, in Python's words (each a :class:`~cmvoice_nb.messages.Text`: ``note.say("cli")``).
+        self.notes = tuple(Text(n) for n in notes)
         #: Positions of the rows :meth:`preview` shows beyond the first ones: the first of each
         #: further voice/template combination.
         self.preview_rows = tuple(preview_rows)
@@ -130,13 +131,13 @@ class CampaignPlan:
     @property
     def lines(self) -> bool:
         """True when the rows came from a file read by :func:`~cmvoice_nb.campaign.read_table` (labels are lines)."""
-        from .messages import LINE_INDEX
+        from ..messages import LINE_INDEX
 
         return getattr(self.index, "name", None) == LINE_INDEX
 
     def label_name(self, label: Any) -> str:
         """How messages name the row with index *label* (``line 7`` or ``row 'a'``)."""
-        from .messages import row_name
+        from ..messages import row_name
 
         return row_name(label, lines=self.lines)
 
@@ -152,7 +153,7 @@ class CampaignPlan:
         >>> plan.row_name(0)
         'line 2 (klant 10234)'
         """
-        from .messages import row_name
+        from ..messages import row_name
 
         ident = None
         if self.id_column is not None and self.kept is not None and self.id_column in self.kept.columns:
@@ -213,10 +214,14 @@ class CampaignPlan:
     @property
     def problems(self):
         """Every problem: one row per (input row, field) with the value and what was expected."""
+        return self.problem_frame()
+
+    def problem_frame(self, front: str = "python"):
+        """:attr:`problems`, its messages naming options as *front* (``"cli"``, ``"widget"``) names them."""
         import pandas as pd
 
         records = [
-            (r.label, r.instruction_id, p.field, p.value, p.message)
+            (r.label, r.instruction_id, p.field, p.value, say(p.message, front))
             for r in self.rows if r.problem_count for p in r.problems
         ]  # values as given (cut only where they are printed)
         try:
@@ -269,7 +274,7 @@ class CampaignPlan:
                 "callee": [r.callee for r in self.rows],
                 "valid": [r.valid for r in self.rows],
                 "dropped": [r.dropped for r in self.rows],
-                "problems": ["; ".join(f"{p.field}: {p.message}" for p in r.problems) if r.problem_count else ""
+                "problems": ["; ".join(f"{p.field}: {say(p.message)}" for p in r.problems) if r.problem_count else ""
                              for r in self.rows],
                 "payload": [r.wire() for r in self.rows],
             },
@@ -327,7 +332,7 @@ class CampaignPlan:
             wire = r.wire() if r.valid else None
             base = {"row": self.row_name(position), "instruction_id": r.instruction_id, "callee": r.callee}
             if wire is None:
-                problems = "; ".join(f"{p.field}: {p.message}" for p in r.problems) if r.problem_count else \
+                problems = "; ".join(f"{p.field}: {say(p.message)}" for p in r.problems) if r.problem_count else \
                     "cannot be built"
                 records.append({**base, "language": None, "field": None, "text": None, "problems": problems,
                                 "shown_for": why})
@@ -429,8 +434,7 @@ def _field_names(spec: Any) -> list[str]:
     return list(spec.keys) + [f"voice.{f.key}" for f in VOICE_FIELDS] + list(ROW_KEYS)
 
 
-def _resolve_columns(spec: Any, df_columns: list, columns: Mapping[str, str] | None, *,
-                     interface: str = "python") -> dict[str, str]:
+def _resolve_columns(spec: Any, df_columns: list, columns: Mapping[str, str] | None) -> dict[str, str]:
     """Return wire key (or ``voice.<key>``) → DataFrame column."""
     from ..spec import VOICE_FIELDS
 
@@ -452,7 +456,7 @@ def _resolve_columns(spec: Any, df_columns: list, columns: Mapping[str, str] | N
             mapping[target] = col
     for key, col in (columns or {}).items():
         target = str(key) if str(key) in ROW_KEYS else target_of(str(key))
-        where = f"--map {cut(key)}={cut(col)}" if interface == "cli" else f"columns= maps {quote(key)}"
+        where = opt("map_pair", cut(key), cut(col))
         if target is None:
             raise CampaignError(
                 f"{where}: {quote(key)} is not a field of {spec.name};{did_you_mean(key, _field_names(spec))} "
@@ -460,17 +464,15 @@ def _resolve_columns(spec: Any, df_columns: list, columns: Mapping[str, str] | N
                 f"'region' for each row's country, 'id' for your own row id)"
             )
         if col not in df_columns:
-            source = "the input file" if interface == "cli" else "the DataFrame"
             raise CampaignError(
-                f"{where}: no column {quote(col)} in {source};{did_you_mean(col, df_columns)} columns: "
+                f"{where}: no column {quote(col)} in {opt('source')};{did_you_mean(col, df_columns)} columns: "
                 + listing(df_columns)
             )
         mapping[target] = col
     return mapping
 
 
-def _split_defaults(spec: Any, defaults: Mapping[str, Any] | None, *,
-                    interface: str = "python") -> tuple[dict[str, Any], dict[str, Any]]:
+def _split_defaults(spec: Any, defaults: Mapping[str, Any] | None) -> tuple[dict[str, Any], dict[str, Any]]:
     """Return (wire key → value, voice key → value) from ``defaults=``."""
     from ..spec import VOICE_FIELDS
 
@@ -498,7 +500,7 @@ def _split_defaults(spec: Any, defaults: Mapping[str, Any] | None, *,
         if matched:
             continue
         if not spec.has(key):
-            where = f"--set {cut(key)}=…" if interface == "cli" else f"defaults= sets {quote(key)}"
+            where = opt("set_pair", cut(key))
             raise CampaignError(f"{where}: {quote(key)} is not a field of {spec.name};"
                                 f"{did_you_mean(key, _field_names(spec))} fields: {', '.join(spec.keys)}")
         plain[spec.field(key).key] = value
@@ -519,7 +521,6 @@ def plan_campaign(
     spelling_root: str | Path | None = None,
     campaign_key: str | None = None,
     journal: Any = None,
-    interface: str = "python",
     suppress: Any = None,
     allowed_countries: Any = None,
     dayfirst: bool | None = None,
@@ -573,9 +574,6 @@ def plan_campaign(
     journal
         A journal path or :class:`~cmvoice_nb.campaign.Journal` to read the campaign key
         from, so the plan shows the final ids. Nothing is written; a missing file is left alone.
-    interface
-        ``"python"`` (messages name keyword arguments such as ``columns=``) or ``"cli"``
-        (they name ``cmvoice send`` flags such as ``--map``).
     suppress
         A do-not-call list: a CSV/TXT path, a DataFrame, or numbers in any spelling (see
         :func:`~cmvoice_nb.campaign.suppress.read_suppression`; national numbers are read with
@@ -631,11 +629,9 @@ def plan_campaign(
     if number_style not in ("e164", "00"):
         raise CampaignError(f"number_style must be 'e164' or '00', got {number_style!r}")
 
-    if interface not in OPTION_NAMES:
-        raise CampaignError(f"interface must be 'python' or 'cli', got {interface!r}")
     from .suppress import parse_allowed_countries
 
-    allowed = parse_allowed_countries(allowed_countries, interface=interface)
+    allowed = parse_allowed_countries(allowed_countries)
     key_is_provisional = False
     if campaign_key is None and journal is not None:
         campaign_key = _journal_key(journal)
@@ -645,8 +641,8 @@ def plan_campaign(
         raise CampaignError(f"campaign_key must be 1-16 letters or digits, got {quote(campaign_key)}")
 
     df_columns = list(df.columns)
-    colmap = _resolve_columns(spec, df_columns, columns, interface=interface)
-    plain_defaults, voice_defaults = _split_defaults(spec, defaults, interface=interface)
+    colmap = _resolve_columns(spec, df_columns, columns)
+    plain_defaults, voice_defaults = _split_defaults(spec, defaults)
 
     # Templates are checked once, up front: a placeholder naming no column is a mistake in
     # the campaign, not in a row.
@@ -654,8 +650,7 @@ def plan_campaign(
     for key, value in plain_defaults.items():
         fld = spec.field(key)
         if fld.template and isinstance(value, str):
-            where = f"--set {key}={quote(value)[1:-1] if isinstance(value, str) else value}" \
-                if interface == "cli" else f"defaults[{key!r}]"
+            where = opt("default_of", key, quote(value)[1:-1])
             try:
                 names = template_columns(value)
             except TemplateError as exc:
@@ -672,10 +667,9 @@ def plan_campaign(
             if names:
                 templates[key] = value
 
-    readers = _column_readers(df, templates, dayfirst=dayfirst, date_format=date_format, decimal=decimal,
-                              interface=interface)
-    kept, id_column = _kept_columns(df, keep, colmap.get("id"), interface=interface)
-    notes = _country_column_notes(df, colmap, templates, region=region, interface=interface)
+    readers = _column_readers(df, templates, dayfirst=dayfirst, date_format=date_format, decimal=decimal)
+    kept, id_column = _kept_columns(df, keep, colmap.get("id"))
+    notes = _country_column_notes(df, colmap, templates, region=region)
 
     # Ids are derived from content, not positions: the index may repeat labels.
     rows = _plan_rows(df, spec, colmap, plain_defaults, voice_defaults, templates, region=region,
@@ -700,17 +694,17 @@ def plan_campaign(
     plan = CampaignPlan(
         name=name, app=spec.name, index=df.index.copy(), rows=rows,
         options={"region": region, "number_style": number_style, "drop_duplicates": drop_duplicates,
-                 "interface": interface, "audio_root": audio_root,
+                 "audio_root": audio_root,
                  "allowed_countries": tuple(sorted(allowed)) if allowed else None},
         campaign_key=campaign_key, key_is_provisional=key_is_provisional, kept=kept, id_column=id_column,
         notes=notes, preview_rows=_preview_rows(df, spec, colmap, templates),
     )
     for note in notes:
-        log.info("campaign %r: %s", name, note)
+        log.info("campaign %r: %s", name, note)  # a Text: the command line says its flags
     if suppress is not None:
         from .suppress import apply_suppression
 
-        plan = apply_suppression(plan, suppress, region=region, interface=interface,
+        plan = apply_suppression(plan, suppress, region=region,
                                  allow_unreadable_suppress=allow_unreadable_suppress)
     if log.isEnabledFor(logging.INFO):  # a pass over every row: only when someone reads it
         s = plan.summary()
@@ -801,17 +795,15 @@ def _distinct_cells(series: Any) -> list:
 
 
 def _column_readers(df: Any, templates: Mapping[str, str], *, dayfirst: bool | None, date_format: Any,
-                    decimal: str | None, interface: str) -> dict[tuple, Any]:
+                    decimal: str | None) -> dict[tuple, Any]:
     """How each template date and number column is read, decided once per column from all its values.
 
     Raises :class:`~cmvoice_nb.campaign.values.ColumnError` (a CampaignError) naming a column whose
     day/month order or decimal sign cannot be decided, and the option that decides it.
     """
-    from .messages import OPTION_NAMES
     from .templates import template_placeholders
     from .values import date_reader, number_reader
 
-    names = OPTION_NAMES[interface]
     if dayfirst is not None and not isinstance(dayfirst, bool):
         raise CampaignError(f"dayfirst must be True, False or None, got {dayfirst!r}")
     wanted: dict[tuple, None] = {}
@@ -824,12 +816,12 @@ def _column_readers(df: Any, templates: Mapping[str, str], *, dayfirst: bool | N
     if isinstance(date_format, Mapping):
         unknown = [c for c in date_format if c != "*" and c not in date_columns]
         if unknown:
-            raise CampaignError(f"{names['date_format']} names {', '.join(map(quote, unknown))}, which no template "
+            raise CampaignError(f"{opt('date_format')} names {', '.join(map(quote, unknown))}, which no template "
                                 f"formats as a date (date columns: {listing(date_columns) or 'none'})")
         formats = {c: date_format.get(c, date_format.get("*")) for c in date_columns}
     elif date_format is not None:
         if not isinstance(date_format, str) or "%" not in date_format:
-            raise CampaignError(f"{names['date_format']} must be a strptime pattern like '%d-%m-%Y', got "
+            raise CampaignError(f"{opt('date_format')} must be a strptime pattern like '%d-%m-%Y', got "
                                 f"{quote(date_format)}")
         formats = {c: date_format for c in date_columns}
     spreadsheet_numbers = set(df.attrs.get("cmvoice.number_columns", ()))
@@ -839,18 +831,16 @@ def _column_readers(df: Any, templates: Mapping[str, str], *, dayfirst: bool | N
         if kind == "date":
             readers[(column, kind)] = date_reader(values, column=str(column), dayfirst=dayfirst,
                                                   date_format=formats.get(column),
-                                                  options=(names["dayfirst"], names["date_format"]))
+                                                  options=(opt("dayfirst"), opt("date_format")))
         else:
             sign = decimal if decimal is not None else ("." if column in spreadsheet_numbers else None)
             readers[(column, kind)] = number_reader(values, column=str(column), decimal=sign,
-                                                    options=(names["decimal"],))
+                                                    options=(opt("decimal"),))
     return readers
 
 
-def _kept_columns(df: Any, keep: Any, id_column: str | None, *, interface: str) -> tuple[Any, str | None]:
+def _kept_columns(df: Any, keep: Any, id_column: str | None) -> tuple[Any, str | None]:
     """The operator's columns to carry along (``keep=`` and the id column first), aligned on the index."""
-    from .messages import OPTION_NAMES
-
     if keep is None:
         wanted: list = []
     elif isinstance(keep, str):
@@ -863,8 +853,7 @@ def _kept_columns(df: Any, keep: Any, id_column: str | None, *, interface: str) 
     columns = list(df.columns)
     for col in wanted:
         if col not in columns:
-            source = "the input file" if interface == "cli" else "the DataFrame"
-            raise CampaignError(f"{OPTION_NAMES[interface]['keep']} {quote(col)}: no such column in {source};"
+            raise CampaignError(f"{opt('keep')} {quote(col)}: no such column in {opt('source')};"
                                 f"{did_you_mean(col, columns)} columns: " + listing(columns))
     if id_column is not None:
         wanted = [id_column] + [c for c in wanted if c != id_column]
@@ -875,9 +864,8 @@ def _kept_columns(df: Any, keep: Any, id_column: str | None, *, interface: str) 
 
 
 def _country_column_notes(df: Any, colmap: Mapping[str, str], templates: Mapping[str, str], *, region: str | None,
-                          interface: str) -> tuple[str, ...]:
+                          ) -> tuple[str, ...]:
     """A note naming each unmapped column whose values are countries: it probably gives each row's country."""
-    from .messages import OPTION_NAMES
     from .values import looks_like_countries
 
     if "region" in colmap:
@@ -894,7 +882,7 @@ def _country_column_notes(df: Any, colmap: Mapping[str, str], templates: Mapping
         if len(values) > 10_000 or not looks_like_countries(values):
             continue
         shown = ", ".join(str(v) for v in values[:4] if isinstance(v, str))
-        how = OPTION_NAMES[interface]["map_region"].replace("<column>", column)
+        how = opt("map_region", column)
         default = f"read as {region}" if region else "not read in any country"
         notes.append(f"column {column!r} looks like each row's country ({shown}); it is not used: national "
                      f"numbers are {default} in every row. To read each row's numbers in its own country: {how}")

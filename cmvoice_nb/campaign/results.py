@@ -18,8 +18,9 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import CampaignError, shorten
-from ..spec import ATTENTION_STATUSES, CSV_TIMESTAMP_FORMAT, RESULT_STATUSES, STATUS
-from .messages import LINE_INDEX
+from ..messages import LINE_INDEX, say
+from ..spec import CSV_TIMESTAMP_FORMAT
+from .vocabulary import ATTENTION_STATUSES, FIX, RESULT_STATUSES
 
 __all__ = ["RESULT_COLUMNS", "results_frame", "kept_name", "load_results", "results_to_csv", "results_to_excel",
            "write_results", "summarize_results", "needs_attention"]
@@ -212,7 +213,7 @@ def write_results(results: Any, path: str | os.PathLike) -> Path:
     return results_to_csv(results, path)
 
 
-def summarize_results(results: Any, *, already_done: int = 0, dropped: Any = None, interface: str = "python",
+def summarize_results(results: Any, *, already_done: int = 0, dropped: Any = None, front: str = "python",
                       stop_reason: str | None = None, examples: int = 3, id_column: str | None = None) -> str:
     """The operator's end-of-run summary: counts per status, then what needs attention.
 
@@ -224,8 +225,9 @@ def summarize_results(results: Any, *, already_done: int = 0, dropped: Any = Non
         Rows the journal had already settled before this run (said first on a re-run).
     dropped
         Boolean mask of rows left out on purpose (``drop_duplicates``): not attention.
-    interface
-        ``"python"`` or ``"cli"``: resolutions name keyword arguments or flags.
+    front
+        Whose words name the options that resolve a status: ``"python"`` (keyword arguments),
+        ``"cli"`` (flags) or ``"widget"`` (the Campaign app's labels).
     stop_reason
         Why the run stopped early, if it did.
     examples
@@ -238,13 +240,13 @@ def summarize_results(results: Any, *, already_done: int = 0, dropped: Any = Non
     >>> import pandas as pd
     >>> r = pd.DataFrame({"status": ["queued", "changed"], "instruction_id": ["a", "b"],
     ...                   "error": [None, "the row changed since it was sent"]}, index=[0, 1])
-    >>> print(summarize_results(r, interface="cli"))  # doctest: +NORMALIZE_WHITESPACE
+    >>> print(summarize_results(r, front="cli"))  # doctest: +NORMALIZE_WHITESPACE
     2 rows: queued 1, changed 1
     changed: 1 row - sent earlier with other content and withheld now; --resend-changed calls them again
     with the new content
       row 1 (b): the row changed since it was sent
     """
-    from .messages import row_name
+    from ..messages import row_name
 
     lines_index = results.index.name == LINE_INDEX
     ident_col = kept_name(id_column) if id_column is not None else None
@@ -273,7 +275,7 @@ def summarize_results(results: Any, *, already_done: int = 0, dropped: Any = Non
         n = int(mask.sum())
         if not n:
             continue
-        lines.append(f"{name}: {n} row{'s' if n != 1 else ''} - {STATUS[name].fix[interface]}")
+        lines.append(f"{name}: {n} row{'s' if n != 1 else ''} - {FIX[name]}")
         shown = results[mask].head(examples)
         for label, rec in zip(shown.index, shown.to_dict("records")):
             reason = rec.get("error")
@@ -284,7 +286,7 @@ def summarize_results(results: Any, *, already_done: int = 0, dropped: Any = Non
             lines.append(f"  {name} ({rec.get('instruction_id')}): {reason}")
         if n > examples:
             lines.append(f"  ... and {n - examples} more")
-    return "\n".join(lines)
+    return say("\n".join(lines), front)
 
 
 def needs_attention(results: Any, *, dropped: Any = None) -> bool:

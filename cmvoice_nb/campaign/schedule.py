@@ -24,6 +24,7 @@ import time
 from typing import Any, Callable, Mapping
 
 from ..errors import CampaignError
+from ..messages import opt
 from .hours import CallingHours, WindowStatus, _zoneinfo, parse_calling_hours, zones_for_number
 
 __all__ = ["ManualClock", "make_clock", "RowWindows", "SLEEP_CHUNK_S"]
@@ -134,13 +135,11 @@ class RowWindows:
     tz
         ``None`` (the numbers' zones), one IANA zone for every row, a mapping number → zone,
         or one zone per row (a list or Series as long as the plan; blank: the number's zones).
-    interface
-        ``"python"`` or ``"cli"``: messages name ``tz=`` or ``--tz``.
     """
 
-    def __init__(self, hours: CallingHours, rows: list, *, tz: Any = None, interface: str = "python") -> None:
+    def __init__(self, hours: CallingHours, rows: list, *, tz: Any = None) -> None:
         self.hours = hours
-        self._tz_name = "--tz" if interface == "cli" else "tz="
+        self._tz_name = opt("tz")
         overrides = self._overrides(tz, rows)
         self._zones: dict[int, tuple[str, ...]] = {}
         self._country: dict[int, str | None] = {}
@@ -217,7 +216,7 @@ class RowWindows:
         return self._zones.get(position, ())
 
 
-def calling_hours_from(calling_hours: Any, *, days: Any, holidays: Any, interface: str) -> CallingHours | None:
+def calling_hours_from(calling_hours: Any, *, days: Any, holidays: Any) -> CallingHours | None:
     """The options' :class:`CallingHours`, or None when there are no calling hours.
 
     Calling hours apply when ``calling_hours`` or ``holidays`` is given (holidays alone: whole
@@ -225,8 +224,6 @@ def calling_hours_from(calling_hours: Any, *, days: Any, holidays: Any, interfac
     """
     if calling_hours is None and holidays is None:
         if days not in (None, "mon-fri"):
-            flag = "--days needs --calling-hours" if interface == "cli" else "days= needs calling_hours="
-            raise CampaignError(f"{flag} (write '00:00-24:00' for whole days)")
+            raise CampaignError(f"{opt('days')} needs {opt('calling_hours')} (write '00:00-24:00' for whole days)")
         return None
-    return parse_calling_hours(calling_hours, days="mon-fri" if days is None else days, holidays=holidays,
-                               interface=interface)
+    return parse_calling_hours(calling_hours, days="mon-fri" if days is None else days, holidays=holidays)

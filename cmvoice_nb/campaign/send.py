@@ -76,10 +76,12 @@ from ..errors import (
     ValidationError,
     redact,
 )
-from ..spec import ATTENTION_STATUSES, DEFAULT_BURST, DEFAULT_CONCURRENCY, DEFAULT_RATE, RESULT_STATUSES
+from ..messages import FRONTS, MARKER, opt, say
+from ..spec import DEFAULT_BURST, DEFAULT_CONCURRENCY, DEFAULT_RATE
 from .journal import Journal, JournalRow, LiveCall, RowStatus, _numbers, same_instruction
 from .pacing import TokenBucket
 from .plan import CampaignPlan
+from .vocabulary import ATTENTION_STATUSES, RESULT_STATUSES
 from .results import (
     RESULT_COLUMNS,
     needs_attention,
@@ -226,13 +228,14 @@ class SendOptions:
         call to them; without it such rows are ``already-called``.
     retry
         A :class:`RetryPolicy` (default ``RetryPolicy()``).
+    front
+        Whose words the results, the summary and the logs use for options: ``"python"`` (keyword
+        arguments, default), ``"cli"`` (flags) or ``"widget"`` (the Campaign app's labels).
     progress
         Show a ``tqdm.auto`` progress bar.
     results_path
         Also write the results there when the run ends (even when it ends in an error): CSV, or
         an ``.xlsx`` workbook whose text cells keep ``+`` and leading zeros in a spreadsheet.
-    interface
-        ``"python"`` or ``"cli"``: whether messages name keyword arguments or flags.
     calling_hours, days, holidays
         Call each row only inside this window of the callee's local time (``"09:00-20:00"``,
         ``days="mon-fri"``, holidays as in :func:`~cmvoice_nb.campaign.hours.read_holidays`).
@@ -266,7 +269,7 @@ class SendOptions:
     retry: RetryPolicy | None = None
     progress: bool = True
     results_path: str | os.PathLike | None = None
-    interface: str = "python"
+    front: str = "python"
     calling_hours: Any = None
     days: Any = "mon-fri"
     holidays: Any = None
@@ -278,8 +281,8 @@ class SendOptions:
     hours: Any = dataclasses.field(default=None, init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
-        if self.interface not in ("python", "cli"):
-            raise CampaignError(f"interface must be 'python' or 'cli', got {self.interface!r}")
+        if self.front not in FRONTS:
+            raise CampaignError(f"front must be one of {', '.join(FRONTS)}, got {self.front!r}")
         try:
             concurrency = int(self.concurrency)
         except (TypeError, ValueError):
@@ -295,10 +298,9 @@ class SendOptions:
 
         object.__setattr__(self, "wait", bool(self.wait))
         object.__setattr__(self, "hours", calling_hours_from(self.calling_hours, days=self.days,
-                                                             holidays=self.holidays, interface=self.interface))
+                                                             holidays=self.holidays))
         if self.hours is None and self.tz is not None:
-            raise CampaignError(f"{'--tz needs --calling-hours' if self.interface == 'cli' else 'tz= needs calling_hours='}"
-                                " (the zone only matters for calling hours)")
+            raise CampaignError(f"{opt('tz')} needs {opt('calling_hours')} (the zone only matters for calling hours)")
 
 
 class CampaignSender:
@@ -371,7 +373,7 @@ class CampaignSender:
         self.resend_unknown = options.resend_unknown
         self.resend_changed = options.resend_changed
         self.allow_repeat = options.allow_repeat
-        self.interface = options.interface
+        self.front = options.front
         self.retry = options.retry
         self.concurrency = options.concurrency
         self.show_progress = options.progress
@@ -539,11 +541,6 @@ class CampaignSender:
                 self._bar.close()
             self._finished.set()
 
-    def _opt(self, key: str) -> str:
-        from .messages import OPTION_NAMES
-
-        return OPTION_NAMES[self.interface][key]
-
     def _run(self, journal: Journal | None) -> None:
         if journal is not None and not self.dry_run:
             journal.lock()
@@ -573,7 +570,7 @@ class CampaignSender:
             if r.dropped:
                 self._set(r.position, **base, status="skipped",
                           error=f"duplicate callee: same as {self.plan.label_name(r.duplicate_of)} "
-                                f"({self._opt('drop_duplicates')})")
+                                f"({opt('drop_duplicates')})")
                 continue
             jr = existing.get(r.instruction_id)
             h = r.payload_hash
@@ -595,7 +592,7 @@ class CampaignSender:
                 if changed:
                     self._set(r.position, **base, **earlier_record, status="changed",
                               error=f"the row changed since it was sent (call {jr.call_ids or '?'}); not sent again "
-                                    f"({self._opt('resend_changed')} sends it)")
+                                    f"({opt('resend_changed')} sends it)")
                 else:
                     self._set(r.position, **base, **earlier_record, status="queued", error=jr.error)
                     self.already_done += 1
@@ -706,8 +703,7 @@ class CampaignSender:
         self._holds: dict[str, list] = {"suppressed": [], "pending": []}
         self._now, self._sleep = make_clock(self.options.now, self.options.sleep, self._stop)
         hours = self.options.hours
-        self._windows = None if hours is None else RowWindows(hours, self.plan.rows, tz=self.options.tz,
-                                                               interface=self.interface)
+        self._windows = None if hours is None else RowWindows(hours, self.plan.rows, tz=self.options.tz)
 
     @property
     def wait_text(self) -> str:
@@ -738,7 +734,7 @@ class CampaignSender:
         elif jr is not None and jr.state == "suppressed" and not listed:
             # A forgotten --suppress on a re-run must not call anyone the list had held back.
             reason = (f"{jr.error or 'on the do-not-call list'} (by an earlier run; give the current "
-                      f"{'--suppress' if self.interface == 'cli' else 'suppress='} list to check again)")
+                      f"{opt('suppress')} list to check again)")
         else:
             if jr is not None and jr.state == "suppressed":
                 self._holds["pending"].append((r.instruction_id, str(r.label), r.callee or None, r.payload_hash,
@@ -888,7 +884,7 @@ class CampaignSender:
                 self._set(r.position, status="already-called", call_ids=rec.get("call_ids"),
                           error=f"same callee as {self.plan.row_name(first.position)} ({first.instruction_id}), {verb} "
                                 f"in this run; "
-                                f"not called twice ({self._opt('allow_repeat')} calls both)")
+                                f"not called twice ({opt('allow_repeat')} calls both)")
             else:
                 self._set(r.position, status="pending",
                           error=f"not sent: same callee as {self.plan.row_name(first.position)} ({first.instruction_id}), which "
@@ -979,7 +975,8 @@ class CampaignSender:
                 retry_after = getattr(error, "retry_after", None)
                 if getattr(error, "status", None) in (429, 503):  # the provider asks us to slow down
                     new_rate = self.bucket.slow_down(self.retry.slow_down_factor)
-                    log.warning("campaign %r: %s; pace reduced to %.3g calls/s", name, text, new_rate)
+                    log.warning("campaign %r: %s; pace reduced to %.3g calls/s", name, say(text, self.front),
+                                new_rate)
                 if retry_after:
                     self.bucket.pause(float(retry_after))
                 journal.mark_done(name, iid, "pending", http_status=status, error=text)
@@ -996,7 +993,7 @@ class CampaignSender:
             self._set(row.position, status=state, http_status=status, error=text)
             if state == "unknown":
                 log.warning("campaign %r %s: %s — the call may have been placed; marked unknown", name,
-                            self.plan.row_name(row.position), text)
+                            self.plan.row_name(row.position), say(text, self.front))
             if retry and isinstance(error, ConnectError):
                 # Every attempt was refused: the provider is unreachable; stop instead of burning
                 # through every row. Unsent rows stay pending.
@@ -1011,20 +1008,21 @@ class CampaignSender:
             return "the provider"
 
     def _systemic_reason(self, error: BaseException, *, attempts: int | None = None) -> str:
-        """Why *error* stops the whole run, in the words of the interface the user used."""
+        """Why *error* stops the whole run (options as markers: said in the sender's front's words)."""
         status = getattr(error, "status", None)
         if isinstance(error, AuthenticationError):
-            return (f"the provider refused the product token (HTTP {status}); check {self._opt('token')}. "
+            return (f"the provider refused the product token (HTTP {status}); check {opt('token')}. "
                     "Nothing more was sent")
         if isinstance(error, APIError) and status == 404:
-            return (f"HTTP 404 from {self._url()}: the base URL or path is wrong; check {self._opt('base_url')}. "
+            return (f"HTTP 404 from {self._url()}: the base URL or path is wrong; check {opt('base_url')}. "
                     "Nothing more was sent")
         if isinstance(error, ConnectError):
             return (f"could not connect to {self._url()} ({attempts} attempts refused): is the base URL right "
-                    f"({self._opt('base_url')}) and the service up? Nothing more was sent")
+                    f"({opt('base_url')}) and the service up? Nothing more was sent")
         return self._redact(str(error)) or type(error).__name__
 
     def _abort(self, error: BaseException, reason: str) -> None:
+        reason = say(reason, self.front)
         with self._lock:
             first = self.error is None
             if first:
@@ -1073,7 +1071,13 @@ class CampaignSender:
                 rec = records[i] = dict(rec, status="skipped")
                 if self.stop_reason and rec.get("error") == "not sent: the run ended first":
                     rec["error"] = f"not sent: the run stopped ({self.stop_reason})"
-        return results_frame(records, index=self.plan.index, campaign_key=self.campaign_key, kept=self.plan.kept)
+        frame = results_frame(records, index=self.plan.index, campaign_key=self.campaign_key, kept=self.plan.kept)
+        # Messages name options as markers; the results say them in the sender's front's words.
+        errors = frame["error"]
+        marked = errors.str.contains(MARKER, regex=False).fillna(False).to_numpy(dtype=bool)
+        if marked.any():
+            frame.loc[marked, "error"] = [say(text, self.front) for text in errors[marked]]
+        return frame
 
     # --------------------------------------------------------------- report
     @property
@@ -1082,9 +1086,9 @@ class CampaignSender:
         return self.error is not None or needs_attention(self.results, dropped=[r.dropped for r in self.plan.rows])
 
     def summary(self, *, examples: int = 3) -> str:
-        """The end-of-run summary (see :func:`summarize_results`) in the sender's interface's words."""
+        """The end-of-run summary (see :func:`summarize_results`) in the words of the sender's front."""
         return summarize_results(self.results, already_done=self.already_done,
-                                 dropped=[r.dropped for r in self.plan.rows], interface=self.interface,
+                                 dropped=[r.dropped for r in self.plan.rows], front=self.front,
                                  stop_reason=self.stop_reason, examples=examples, id_column=self.plan.id_column)
 
     # --------------------------------------------------------------- display

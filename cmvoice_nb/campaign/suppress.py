@@ -46,6 +46,7 @@ from pathlib import Path
 from typing import Any, Iterable, Iterator, NamedTuple
 
 from ..errors import CampaignError, SuppressionError
+from ..messages import Text, opt
 
 log = logging.getLogger(__name__)
 
@@ -58,10 +59,6 @@ NUMBER_COLUMNS = ("number", "callee", "phone", "msisdn", "mobile", "telephone", 
                   "phonenumber", "phone number", "nummer", "telefoon", "telefoonnummer", "numero")
 #: The share of unreadable entries above which a list is not trusted (1 %).
 UNREADABLE_LIMIT = 0.01
-_OPTION = {"python": {"suppress": "suppress=", "allowed_countries": "allowed_countries=", "region": "region=",
-                      "allow": "allow_unreadable_suppress=True"},
-           "cli": {"suppress": "--suppress", "allowed_countries": "--allow-countries", "region": "--region",
-                   "allow": "--allow-unreadable-suppress"}}
 # A cell that is meant as a phone number: digits and separators, a tel: URI, or what a
 # spreadsheet made of one (3.16123E+10), which must be found to be refused by its line.
 _PHONEISH = re.compile(r"^(?:(?:tel:)?[\s+()\-./\d\u00a0]{6,}(?:;.*)?|\+?\d+(?:[.,]\d+)?[eE][+-]?\d+)$",
@@ -70,10 +67,6 @@ _PHONEISH = re.compile(r"^(?:(?:tel:)?[\s+()\-./\d\u00a0]{6,}(?:;.*)?|\+?\d+(?:[
 # parameters of a tel: URI (tel:+31...;ext=12), the decimal comma of 3,16123E+10, a comment.
 _NOT_A_SEPARATOR = re.compile(r";(?=(?:ext|isub|phone-context|tgrp|trunk-context|npdi|rn|cic)\b)"
                               r"|(?<=\d),(?=\d+[eE][+-]?\d)|\s#.*$", re.IGNORECASE)
-
-
-def _opt(interface: str, name: str) -> str:
-    return _OPTION.get(interface, _OPTION["python"])[name]
 
 
 class Unreadable(NamedTuple):
@@ -214,7 +207,7 @@ def _file_entries(path: Path, name: str) -> tuple[Any, Any]:
         data = path.read_bytes()
     except OSError as exc:
         raise CampaignError(f"{name}: {path}: cannot read ({exc.strerror or exc})") from None
-    text, _ = decode_text(data, name=f"{name}: {path}", option=None)
+    text, _ = decode_text(data, name=f"{name}: {path}", option=False)
     return text_entries(text, name=f"{name}: {path}")
 
 
@@ -333,7 +326,7 @@ def _csv_columns(text: str, sep: str, rows: int) -> list[Any]:
     return [pa.array([r[i] if i < len(r) else "" for r in parsed], type=pa.large_string()) for i in range(width)]
 
 
-def read_suppression(source: Any, *, region: str | None = None, interface: str = "python",
+def read_suppression(source: Any, *, region: str | None = None,
                      allow_unreadable_suppress: bool = False) -> SuppressionList:
     """Read a do-not-call list into a :class:`SuppressionList`; refuse one that cannot be trusted.
 
@@ -348,8 +341,6 @@ def read_suppression(source: Any, *, region: str | None = None, interface: str =
         :class:`SuppressionList` (returned as is).
     region
         ISO country code for national numbers (``0612345678`` with ``"NL"``).
-    interface
-        ``"python"`` or ``"cli"``: whether messages name ``suppress=`` or ``--suppress``.
     allow_unreadable_suppress
         Go on with the numbers that could be read when none, or more than 1 %, of the
         entries are phone numbers (the unreadable ones are in :attr:`SuppressionList.unreadable`).
@@ -379,7 +370,7 @@ def read_suppression(source: Any, *, region: str | None = None, interface: str =
 
     from ..numbers import normalize_numbers
 
-    name = _opt(interface, "suppress")
+    name = opt("suppress")
     if isinstance(source, SuppressionList):
         return source
     if source is None:
@@ -418,16 +409,16 @@ def read_suppression(source: Any, *, region: str | None = None, interface: str =
     unreadable = [Unreadable(int(lines[i]), cells[i] if cells is not None else values[i], reasons[i]) for i in bad]
     dnc = SuppressionList(numbers[found].tolist(), unreadable=unreadable, source="" if where.startswith("<") else where,
                           entries=len(numbers), region=region)
-    _check_trust(dnc, name=name, interface=interface, allow=allow_unreadable_suppress)
+    _check_trust(dnc, name=name, allow=allow_unreadable_suppress)
     return dnc
 
 
-def _check_trust(dnc: SuppressionList, *, name: str, interface: str, allow: bool) -> None:
+def _check_trust(dnc: SuppressionList, *, name: str, allow: bool) -> None:
     """Raise SuppressionError for a list too unreadable to trust; warn about one with no entries."""
     where = f"{name}: {dnc.source}" if dnc.source else name
     if dnc.empty:
         log.warning("%s: the do-not-call list has no entries (an empty file or a header only): nobody is held back "
-                    "by it", where)
+                    "by it", Text(where))
         return
     bad, n = len(dnc.unreadable), dnc.entries
     if not bad or allow or bad <= UNREADABLE_LIMIT * n:
@@ -447,7 +438,7 @@ def _check_trust(dnc: SuppressionList, *, name: str, interface: str, allow: bool
     raise SuppressionError(
         f"{where}: {counts}: the list cannot be trusted, so the campaign stops before any call. "
         f"First bad {words}:\n" + "\n".join(shown)
-        + f"\nFix the list, or pass {_opt(interface, 'allow')} {go_on}.",
+        + f"\nFix the list, or pass {opt('allow_unreadable_suppress')} {go_on}.",
         source=dnc.source or where, entries=n, unreadable=dnc.unreadable)
 
 
@@ -457,8 +448,7 @@ def _shown(value: Any) -> str:
     return shorten(repr(value), 60)
 
 
-def _read_suppression_reference(source: Any, *, region: str | None = None,
-                                interface: str = "python") -> SuppressionList:
+def _read_suppression_reference(source: Any, *, region: str | None = None) -> SuppressionList:
     """The per-entry reader: one :func:`~cmvoice_nb.numbers.try_normalize` call per entry.
 
     The baseline ``bench/suppress_read.py`` times :func:`read_suppression` against (UTF-8 or
@@ -466,7 +456,7 @@ def _read_suppression_reference(source: Any, *, region: str | None = None,
     """
     from ..numbers import try_normalize
 
-    name = _opt(interface, "suppress")
+    name = opt("suppress")
     path = Path(os.fspath(source))
     data = path.read_bytes()
     try:
@@ -518,21 +508,21 @@ def country_of(e164: Any) -> str | None:
     return number_region(compact)
 
 
-def parse_allowed_countries(allowed: Any, *, interface: str = "python") -> frozenset[str] | None:
+def parse_allowed_countries(allowed: Any) -> frozenset[str] | None:
     """``"NL,BE"`` or ``("NL", "BE")`` as a set of ISO codes; None (no restriction) for None/empty.
 
     Examples
     --------
     >>> sorted(parse_allowed_countries("nl, be"))
     ['BE', 'NL']
-    >>> parse_allowed_countries("NL,Belgium", interface="cli")
+    >>> parse_allowed_countries("NL,Belgium")
     Traceback (most recent call last):
     ...
-    cmvoice_nb.errors.CampaignError: --allow-countries: 'Belgium' is not a two-letter ISO country code (e.g. NL, BE)
+    cmvoice_nb.errors.CampaignError: allowed_countries=: 'Belgium' is not a two-letter ISO country code (e.g. NL, BE)
     """
     import phonenumbers
 
-    name = _opt(interface, "allowed_countries")
+    name = opt("allowed_countries")
     if allowed is None:
         return None
     items = re.split(r"[,;\s]+", allowed) if isinstance(allowed, str) else list(allowed)
@@ -589,7 +579,7 @@ def suppression_reason(callee: Any, dnc: SuppressionList) -> str | None:
     return f"{', '.join(listed)} {'is' if len(listed) == 1 else 'are'} on the do-not-call list{where}"
 
 
-def apply_suppression(plan: Any, suppress: Any, *, region: str | None = None, interface: str | None = None,
+def apply_suppression(plan: Any, suppress: Any, *, region: str | None = None,
                       allow_unreadable_suppress: bool = False) -> Any:
     """A copy of *plan* whose rows calling a number of *suppress* are ``suppressed`` (never sent).
 
@@ -607,8 +597,6 @@ def apply_suppression(plan: Any, suppress: Any, *, region: str | None = None, in
         What :func:`read_suppression` reads (path, DataFrame, iterable, :class:`SuppressionList`).
     region
         For national numbers in the list (default: the plan's ``region=``).
-    interface
-        ``"python"`` or ``"cli"`` for messages (default: the plan's).
     allow_unreadable_suppress
         Go on when none, or more than 1 %, of the list's entries are phone numbers (see
         :func:`read_suppression`).
@@ -630,10 +618,8 @@ def apply_suppression(plan: Any, suppress: Any, *, region: str | None = None, in
     """
     import copy
 
-    interface = interface or plan.options.get("interface") or "python"
     region = region if region is not None else plan.options.get("region")
-    dnc = read_suppression(suppress, region=region, interface=interface,
-                           allow_unreadable_suppress=allow_unreadable_suppress)
+    dnc = read_suppression(suppress, region=region, allow_unreadable_suppress=allow_unreadable_suppress)
     rows = []
     for r in plan.rows:
         new = copy.copy(r)

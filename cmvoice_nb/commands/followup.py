@@ -20,6 +20,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from ..messages import say
 from ..spec import DEFAULT_BURST, DEFAULT_CONCURRENCY, DEFAULT_RATE
 from .send import EPILOG as SEND_EPILOG
 from .send import EXIT_ATTENTION, EXIT_USAGE, UsageError, _error, send_plan
@@ -94,7 +95,7 @@ def run(args: argparse.Namespace) -> int:
     try:
         return _run(args)
     except UsageError as exc:
-        _error(str(exc), PROG)
+        _error(say(exc, "cli"), PROG)
         return EXIT_USAGE
 
 
@@ -109,9 +110,9 @@ def _suppress_list(path: str | None, region: str | None = None, *, allow_unreada
     from ..errors import CampaignError
 
     try:
-        dnc = read_suppression(path, region=region, interface="cli", allow_unreadable_suppress=allow_unreadable)
+        dnc = read_suppression(path, region=region, allow_unreadable_suppress=allow_unreadable)
     except CampaignError as exc:
-        raise UsageError(str(exc)) from None
+        raise UsageError(say(exc, "cli")) from None
     if dnc.unreadable:
         print(f"{PROG}: {dnc.report(limit=5)}", file=sys.stderr)
     return dnc
@@ -147,13 +148,10 @@ def _run(args: argparse.Namespace) -> int:
                                                      allow_unreadable=args.allow_unreadable_suppress),
                              callback_url=args.callback_url)
     except JournalError as exc:
-        _error(str(exc), PROG)
+        _error(say(exc, "cli"), PROG)
         return EXIT_ATTENTION
     except CampaignError as exc:
-        message = str(exc).replace("min_gap", "--after").replace("max_attempts", "--max-attempts") \
-            .replace("outcomes", "--outcomes").replace("pass campaign=", "pass --campaign") \
-            .replace("now must be", "--now must be").replace("callback_url", "--callback-url")
-        raise UsageError(message) from None
+        raise UsageError(say(exc, "cli")) from None
     waves = sorted({r.wave for r in plan.rows})
     reasons = ", ".join(f"{k} {v}" for k, v in plan.left_out_summary().items()) or "none"
     print(f"follow-up of {plan.name!r}: {len(plan.rows)} row(s) to call in wave {','.join(map(str, waves)) or '-'}; "

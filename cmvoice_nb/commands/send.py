@@ -34,15 +34,17 @@ import sys
 import textwrap
 from pathlib import Path
 
-from ..spec import APPS, ATTENTION_STATUSES, DEFAULT_BURST, DEFAULT_CONCURRENCY, DEFAULT_RATE, STATUS
+from ..campaign.vocabulary import ATTENTION_STATUSES, FIX
+from ..messages import say
+from ..spec import APPS, DEFAULT_BURST, DEFAULT_CONCURRENCY, DEFAULT_RATE
 
 EXIT_OK, EXIT_ATTENTION, EXIT_USAGE = 0, 1, 2
 
 def _statuses_help() -> str:
-    """The attention statuses and what resolves each, as ``--help`` shows them (from the spec's table)."""
+    """The attention statuses and what resolves each, as ``--help`` shows them (from the one status table)."""
     width = max(map(len, ATTENTION_STATUSES))
     return "\n".join(
-        textwrap.fill(STATUS[name].fix["cli"], 100, initial_indent=f"  {name:<{width}}  ",
+        textwrap.fill(say(FIX[name], "cli"), 100, initial_indent=f"  {name:<{width}}  ",
                       subsequent_indent=" " * (width + 4), break_on_hyphens=False)
         for name in ATTENTION_STATUSES
     )
@@ -210,27 +212,27 @@ def _run(args: argparse.Namespace) -> int:
     if args.preview is not None and args.preview < 0:
         raise UsageError(f"--preview takes a number of rows (0 or more), got {args.preview}")
     try:
-        df = read_table(src, sep=args.sep, encoding=args.encoding, sheet=args.sheet, interface="cli")
+        df = read_table(src, sep=args.sep, encoding=args.encoding, sheet=args.sheet)
         plan = plan_campaign(
             df, app=args.app, name=args.name or src.stem, columns=columns, defaults=defaults, region=args.region,
             number_style=args.number_style, drop_duplicates=args.drop_duplicates, audio_root=args.audio_root,
             spelling_root=args.spelling_root, journal=args.journal if Path(args.journal).exists() else None,
-            interface="cli", suppress=args.suppress, allowed_countries=args.allow_countries,
+            suppress=args.suppress, allowed_countries=args.allow_countries,
             dayfirst=args.dayfirst, date_format=_date_formats(args.date_format), decimal=args.decimal,
             keep=args.keep, allow_unreadable_suppress=args.allow_unreadable_suppress,
         )
     except JournalError as exc:
-        _error(str(exc))
+        _error(say(exc, "cli"))
         return EXIT_ATTENTION
     except CampaignError as exc:
-        raise UsageError(str(exc)) from None
+        raise UsageError(say(exc, "cli")) from None
     summary = plan.summary()
     print(f"planned {plan.name!r}: {summary['rows']} rows, {summary['valid']} valid, {summary['invalid']} invalid, "
           f"{summary['duplicates']} repeated callees"
           + (f", {summary['suppressed']} on the do-not-call list" if args.suppress is not None else ""),
           file=sys.stderr)
     for note in plan.notes:
-        print(f"note: {note}", file=sys.stderr)
+        print(f"note: {note.say('cli')}", file=sys.stderr)
     if plan.options.get("suppress_unreadable"):
         print(f"do-not-call list {args.suppress}: {plan.options['suppress_unreadable']} entries are not numbers "
               "(ignored)", file=sys.stderr)
@@ -238,9 +240,10 @@ def _run(args: argparse.Namespace) -> int:
         estimate = plan.estimate(args.prices)
     except CampaignError as exc:
         if args.prices is not None:
-            raise UsageError(str(exc) if str(exc).startswith("prices") else f"--prices: {exc}") from None
+            text = say(exc, "cli")
+            raise UsageError(text if text.startswith("prices") else f"--prices: {text}") from None
         estimate = None
-        print(f"no estimate: {exc}", file=sys.stderr)
+        print(f"no estimate: {say(exc, 'cli')}", file=sys.stderr)
     # Before anything is sent: the whole report on a dry run, its headline otherwise.
     if estimate is not None and args.dry_run:
         print(estimate.to_text())
@@ -312,7 +315,7 @@ def send_plan(plan, *, journal: str, out: Path, base_url: str | None, dry_run: b
         try:
             client = VoiceClient(None, base_url=base_url)  # token: CM_PRODUCT_TOKEN only
         except ConfigurationError as exc:
-            raise UsageError(str(exc)) from None
+            raise UsageError(say(exc, "cli")) from None
     try:
         try:
             sender = CampaignSender(
@@ -322,11 +325,11 @@ def send_plan(plan, *, journal: str, out: Path, base_url: str | None, dry_run: b
                 concurrency=concurrency if concurrency is not None else DEFAULT_CONCURRENCY,
                 dry_run=dry_run, resend_unknown=resend_unknown, resend_changed=resend_changed,
                 allow_repeat=allow_repeat, retry=RetryPolicy(max_attempts=max(1, retries)),
-                progress=progress and sys.stderr.isatty(), results_path=out, interface="cli",
+                progress=progress and sys.stderr.isatty(), results_path=out, front="cli",
                 calling_hours=calling_hours, days=days, holidays=holidays, tz=tz, wait=wait,
             )
         except CampaignError as exc:  # bad --rate/--burst/--concurrency
-            raise UsageError(str(exc)) from None
+            raise UsageError(say(exc, "cli")) from None
         run_until_done(sender)
     finally:
         if client is not None:
@@ -334,7 +337,7 @@ def send_plan(plan, *, journal: str, out: Path, base_url: str | None, dry_run: b
 
     error = sender.error
     if error is not None and not sender.matched:
-        _error(str(error), prog)  # the journal is in use or unusable: nothing was sent, no results written
+        _error(say(error, "cli"), prog)  # the journal is in use or unusable: nothing was sent, no results written
         return EXIT_ATTENTION
     results = sender.results
     print(sender.summary(), file=sys.stderr)
@@ -344,7 +347,7 @@ def send_plan(plan, *, journal: str, out: Path, base_url: str | None, dry_run: b
         print(f"results: {out}", file=sys.stderr)
     if error is not None:
         if sender.stop_reason is None:
-            reason = str(error) if isinstance(error, CMVoiceError) else f"{type(error).__name__}: {error}"
+            reason = say(error, "cli") if isinstance(error, CMVoiceError) else f"{type(error).__name__}: {error}"
             print(f"{prog}: stopped: {sender._redact(reason)}", file=sys.stderr)
         return EXIT_ATTENTION
     if sender.stopped_by_user:

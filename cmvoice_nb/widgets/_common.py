@@ -122,7 +122,8 @@ def plain_error(exc: BaseException) -> str:
 
         reason = (exc.strerror or str(exc)).rstrip(".")
         return f"{Path(str(exc.filename)).name}: {reason[:1].lower() + reason[1:]}"
-    text = str(exc).strip() or type(exc).__name__
+    # The package's errors name options as markers: said here as the apps' controls say them.
+    text = (exc.say("widget") if isinstance(exc, CMVoiceError) else str(exc)).strip() or type(exc).__name__
     if isinstance(exc, (CMVoiceError, ValueError, TimeoutError, OSError)):
         return text
     return f"{type(exc).__name__}: {text}"
@@ -152,11 +153,7 @@ class App(W.VBox):
         self.last_error = exc
         where = f"{action[:1].upper() + action[1:]} failed: " if action else ""
         logger.debug("%s%s", where, exc, exc_info=exc)
-        self.set_status(f"{where}{self.plain(plain_error(exc))}", colour=BAD)
-
-    def plain(self, text: str) -> str:
-        """Say a library message in the app's words (apps override it; the default keeps it)."""
-        return text
+        self.set_status(f"{where}{plain_error(exc)}", colour=BAD)
 
     def guard(self, fn: Callable[..., Any], *, action: str = "") -> Callable[..., Any]:
         """Wrap a callback so any exception is reported (see :meth:`report_error`) instead of lost."""

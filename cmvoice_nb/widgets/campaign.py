@@ -27,7 +27,6 @@ from __future__ import annotations
 import html
 import logging
 import os
-import re
 import time
 from collections import Counter
 from pathlib import Path
@@ -147,36 +146,6 @@ def _default_value(field: Any, widget: W.Widget) -> Any:
     return text
 
 
-_CODE_WORDS = [
-    (re.compile(r"defaults\[(['\"])(.+?)\1\]"), r"the default of \2"),
-    (re.compile(r"columns\[(['\"])(.+?)\1\]"), r"the column of \2"),
-    (re.compile(r"columns=\{'region': '(.+?)'\}"), r"choosing \1 as Country column"),
-    (re.compile(r"dayfirst=True or dayfirst=False"), "the Dates choice"),
-    (re.compile(r"decimal=',' or decimal='\.'"), "the Decimal sign choice"),
-    (re.compile(r"\bdefaults="), "the Default column"),
-    (re.compile(r"\bcolumns="), "the Column choice"),
-    # The campaign-operation options, by the labels of their controls.
-    (re.compile(r"\b(calling_hours|days|suppress|allowed_countries)="),
-     lambda m: {"calling_hours": "Calling hours", "days": "Days", "suppress": "Do-not-call",
-                "allowed_countries": "Countries"}[m.group(1)]),
-]
-
-
-def plain_words(text: str) -> str:
-    """A plan message with Python spellings (``defaults['prompt']``) said as the form says them.
-
-    Examples
-    --------
-    >>> plain_words("defaults['prompt'] must be text")
-    'the default of prompt must be text'
-    >>> plain_words("calling_hours=: start time 25:00 in '25:00-26:00' is not a time of day (00:00 to 23:59)")
-    "Calling hours: start time 25:00 in '25:00-26:00' is not a time of day (00:00 to 23:59)"
-    """
-    for pattern, repl in _CODE_WORDS:
-        text = pattern.sub(repl, text)
-    return text
-
-
 def grouped_problems(problems: Any) -> Any:
     """The plan's problems, one line per (field, message) with how many rows and which.
 
@@ -187,7 +156,7 @@ def grouped_problems(problems: Any) -> Any:
     if not len(problems):
         return pd.DataFrame(columns=["field", "problem", "rows", "examples"])
     frame = problems.assign(field=problems["field"].fillna("").astype(str),
-                            message=problems["message"].astype(str).map(plain_words))
+                            message=problems["message"].astype(str))
     groups = frame.groupby(["field", "message"], sort=False)["row"]
     out = groups.agg(rows="size", examples=lambda s: ", ".join(map(str, s.head(5))) + (" …" if len(s) > 5 else ""))
     out = out.reset_index().rename(columns={"message": "problem"})
@@ -449,10 +418,6 @@ class Campaign(App):
             self.estimate,
             self.out,
         ]
-
-    def plain(self, text: str) -> str:
-        """Library messages name ``defaults['prompt']``; the form calls it "the default of prompt"."""
-        return plain_words(text)
 
     # -- token: never echoed, never kept in widget state -------------------------------------------
     def _token_placeholder(self) -> str:
@@ -745,9 +710,9 @@ class Campaign(App):
         valid, rows = int(s["valid"]), int(s["rows"])
         show(self.out, table(s.to_frame().T.reset_index(drop=True), caption="Plan", failures_first=False))
         for note in plan.notes:  # e.g. a country column that is not used
-            say(self.out, f"Note: {plain_words(note)}")
+            say(self.out, f"Note: {note.say('widget')}")
         if len(plan.problems):
-            show(self.out, table(grouped_problems(plan.problems), caption="Problems (one line per kind)",
+            show(self.out, table(grouped_problems(plan.problem_frame("widget")), caption="Problems (one line per kind)",
                                  failures_first=False))
         colour = OK if not len(plan.problems) else (BAD if valid == 0 else WARN)
         extra = f", {int(s['suppressed'])} on the do-not-call list" if int(s.get("suppressed", 0)) else ""
@@ -900,7 +865,7 @@ class Campaign(App):
         sender = CampaignSender(
             plan, client, journal=None if dry_run else self.journal_path(), dry_run=dry_run,
             rate=float(self.rate.value), burst=max(1, int(self.rate.value)), progress=False,
-            results_path=None if dry_run else self.results_path(), **self.send_options())
+            results_path=None if dry_run else self.results_path(), front="widget", **self.send_options())
         self.sender = sender
         self.results = None
         self.last_counts = {}
@@ -968,7 +933,7 @@ class Campaign(App):
         show(self.out, table(results.drop(columns=["campaign_key", "input_position"], errors="ignore"),
                              caption="Results (rows that need you first)"))
         if attention:
-            say(self.out, self.plain(sender.summary()))  # what needs attention, and what resolves it
+            say(self.out, sender.summary())  # what needs attention, and what resolves it (in the app's words)
         if not dry_run:
             say(self.out, f"results: {self.results_path()}\njournal: {self.journal_path()}")
         if error is not None:

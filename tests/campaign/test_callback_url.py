@@ -95,7 +95,7 @@ def test_a_follow_up_without_a_callback_url_can_drop_it_for_the_accounts_own(rig
     calls, now = wave_one(sim, first, tmp_path)
     plan = plan_followup(tmp_path / "j.sqlite", calls, now=now, callback_url="")
     assert plan.rows and all("callback-url" not in json.loads(r.payload) for r in plan.rows)
-    with pytest.raises(CampaignError, match="callback_url must be an http:// or https:// URL"):
+    with pytest.raises(CampaignError, match="callback_url= must be an http:// or https:// URL"):
         plan_followup(tmp_path / "j.sqlite", calls, now=now, callback_url="ftp://127.0.0.1/cb")
 
 

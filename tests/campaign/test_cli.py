@@ -67,7 +67,7 @@ def test_a_dry_run_validates_and_an_invalid_row_needs_attention_exit_1(csv_file,
                                            f"people-{key}-not-a-number-1"]
     assert not (tmp_path / "j.sqlite").exists()
     err = capsys.readouterr().err
-    assert "invalid: 1 row - fix the rows in the file (or --map/--set)" in err
+    assert "invalid: 1 row - fix the rows (or --map/--set) and run the same command again" in err
     assert "line 4 (" in err and "callee: not a phone number" in err
 
 

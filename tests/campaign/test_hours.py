@@ -7,6 +7,7 @@ The clock is always injected (``now=``); nothing sleeps.
 """
 from __future__ import annotations
 
+import re
 from datetime import date, datetime, timedelta, timezone
 
 import pandas as pd
@@ -58,8 +59,9 @@ def test_hours_are_read_in_the_usual_spellings():
 def test_bad_hours_name_the_option_in_python_and_on_the_command_line(bad):
     with pytest.raises(CampaignError, match=r"^calling_hours="):
         parse_hours(bad)
-    with pytest.raises(CampaignError, match=r"^--calling-hours"):
-        parse_hours(bad, interface="cli")
+    with pytest.raises(CampaignError) as info:
+        parse_hours(bad)
+    assert info.value.say("cli").startswith("--calling-hours")
 
 
 def test_days_accept_ranges_lists_all_and_wrapping_ranges():
@@ -75,8 +77,9 @@ def test_days_accept_ranges_lists_all_and_wrapping_ranges():
 def test_bad_days_name_the_option(bad):
     with pytest.raises(CampaignError, match=r"^days="):
         parse_days(bad)
-    with pytest.raises(CampaignError, match=r"^--days"):
-        parse_days(bad, interface="cli")
+    with pytest.raises(CampaignError) as info:
+        parse_days(bad)
+    assert info.value.say("cli").startswith("--days")
 
 
 def test_the_window_reads_back_as_written():
@@ -228,8 +231,10 @@ def test_holidays_from_a_text_file_and_a_csv_with_a_country_column(tmp_path):
 def test_a_holiday_file_with_bad_lines_names_every_bad_line(tmp_path):
     txt = tmp_path / "h.txt"
     txt.write_text("2026-12-25\nchristmas\n2026-02-30\n", encoding="utf-8")
-    with pytest.raises(CampaignError, match=r"--holidays: .*2 line\(s\).*line 2: 'christmas'.*line 3: '2026-02-30'"):
-        read_holidays(txt, interface="cli")
+    with pytest.raises(CampaignError) as info:
+        read_holidays(txt)
+    assert re.search(r"--holidays: .*2 line\(s\).*line 2: 'christmas'.*line 3: '2026-02-30'", info.value.say("cli"),
+                     re.DOTALL)
     with pytest.raises(CampaignError, match="no such file"):
         read_holidays(tmp_path / "missing.txt")
 
@@ -245,8 +250,6 @@ def test_an_unknown_zone_is_not_callable_until_tz_names_it():
     assert not row.inside and pd.isna(row.opens_at)
     assert row.reason == f"time zone unknown for {UNKNOWN}: give the zone with tz="
     assert one(UNKNOWN, at(2026, 3, 30, 8, 30), tz="Europe/London").inside
-    cli = window_status([UNKNOWN], calling_hours="09:00-20:00", now=at(2026, 3, 30, 8, 30), interface="cli")
-    assert cli.loc[0, "reason"].endswith("give the zone with --tz")
 
 
 def test_tz_as_one_zone_a_mapping_or_a_column():
@@ -261,8 +264,9 @@ def test_tz_as_one_zone_a_mapping_or_a_column():
 
 
 def test_a_wrong_tz_for_every_row_fails_at_once_naming_the_option():
-    with pytest.raises(CampaignError, match="^--tz: unknown time zone 'Mars/Olympus'"):
-        window_status([NL], calling_hours="09:00-20:00", tz="Mars/Olympus", now=at(2026, 1, 5), interface="cli")
+    with pytest.raises(CampaignError) as info:
+        window_status([NL], calling_hours="09:00-20:00", tz="Mars/Olympus", now=at(2026, 1, 5))
+    assert info.value.say("cli").startswith("--tz: unknown time zone 'Mars/Olympus'")
     with pytest.raises(CampaignError, match="tz= has 1 values for 2 callees"):
         window_status([NL, BE], calling_hours="09:00-20:00", tz=["Europe/Paris"], now=at(2026, 1, 5))
 

@@ -127,7 +127,7 @@ def test_through_the_simulator_the_real_client_sends_the_payload(tmp_path):
 # --- one status vocabulary -----------------------------------------------------------------------
 
 def test_the_journal_refuses_a_state_outside_the_spec_and_accepts_each_of_its_states(tmp_path):
-    from cmvoice_nb.spec import JOURNAL_STATES
+    from cmvoice_nb.campaign.vocabulary import JOURNAL_STATES
 
     with Journal(tmp_path / "j.sqlite"):
         pass
@@ -140,25 +140,28 @@ def test_the_journal_refuses_a_state_outside_the_spec_and_accepts_each_of_its_st
     con.close()
 
 
-def test_every_status_that_needs_attention_says_what_resolves_it_in_both_interfaces():
-    from cmvoice_nb.spec import ATTENTION_STATUSES, RESULT_STATUSES, STATUS
+def test_every_status_that_needs_attention_says_what_resolves_it_in_every_front_end():
+    from cmvoice_nb.campaign.vocabulary import ATTENTION_STATUSES, FIX, RESULT_STATUSES, STATUS
+    from cmvoice_nb.messages import MARKER, say
 
     assert set(ATTENTION_STATUSES) == {s.name for s in STATUS.values() if s.attention}
     assert set(ATTENTION_STATUSES) <= set(RESULT_STATUSES)
     for name in ATTENTION_STATUSES:
-        assert STATUS[name].fix["python"] and STATUS[name].fix["cli"]
-        assert "--" not in STATUS[name].fix["python"]
+        python, cli, widget = (say(FIX[name], front) for front in ("python", "cli", "widget"))
+        assert python and cli and widget and MARKER not in python + cli + widget
+        assert "--" not in python and "=" not in cli.replace("--", "")
 
 
 def test_cmvoice_send_help_lists_every_attention_status_from_the_spec(capsys):
+    from cmvoice_nb.campaign.vocabulary import ATTENTION_STATUSES, FIX
     from cmvoice_nb.cli import main
-    from cmvoice_nb.spec import ATTENTION_STATUSES, STATUS
+    from cmvoice_nb.messages import say
 
     with pytest.raises(SystemExit):
         main(["send", "--help"])
     text = " ".join(capsys.readouterr().out.split())
     for name in ATTENTION_STATUSES:
-        assert " ".join(STATUS[name].fix["cli"].split()) in text
+        assert " ".join(say(FIX[name], "cli").split()) in text
 
 
 # --- errors classified by their own flags --------------------------------------------------------

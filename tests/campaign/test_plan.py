@@ -1,4 +1,5 @@
 """Planning: rows → instructions, problems, ids, duplicates and audio preflight; input untouched."""
+import re
 import numpy as np
 import pandas as pd
 import pytest
@@ -277,10 +278,13 @@ def test_a_typo_in_a_field_or_column_gets_a_did_you_mean():
 
 
 def test_on_the_command_line_messages_name_the_flags():
-    with pytest.raises(CampaignError, match="^--map calee=phone: .*did you mean 'callee'"):
-        plan_campaign(people(), app="notification", name="c", columns={"calee": "phone"}, interface="cli")
-    with pytest.raises(CampaignError, match="^--set promt=…: .*did you mean 'prompt'"):
-        plan_campaign(people(), app="notification", name="c", defaults={"promt": "Hi"}, interface="cli")
+    with pytest.raises(CampaignError) as info:
+        plan_campaign(people(), app="notification", name="c", columns={"calee": "phone"})
+    assert re.match("^--map calee=phone: .*did you mean 'callee'", info.value.say("cli"))
+    assert re.match("^columns= maps 'calee': .*did you mean 'callee'", str(info.value))
+    with pytest.raises(CampaignError) as info:
+        plan_campaign(people(), app="notification", name="c", defaults={"promt": "Hi"})
+    assert re.match("^--set promt=…: .*did you mean 'prompt'", info.value.say("cli"))
 
 
 def test_an_instruction_id_column_is_used_and_repeats_are_problems():
@@ -402,10 +406,10 @@ def test_the_accessor_is_registered_on_first_use_not_by_importing_the_package():
 def test_long_echoed_names_are_cut_to_a_readable_length():
     long = "x" * 5000
     for kwargs in ({"columns": {long: "phone"}}, {"columns": {"callee": long}}, {"defaults": {long: "v"}}):
-        for interface in ("python", "cli"):
-            with pytest.raises(CampaignError) as info:
-                plan_campaign(people(), app="notification", name="c", interface=interface, **kwargs)
-            assert len(str(info.value)) < 1000 and "…" in str(info.value)
+        with pytest.raises(CampaignError) as info:
+            plan_campaign(people(), app="notification", name="c", **kwargs)
+        for front in ("python", "cli", "widget"):
+            assert len(info.value.say(front)) < 1000 and "…" in info.value.say(front)
 
 
 def test_a_wide_input_lists_only_the_first_columns_in_a_message():

@@ -240,7 +240,7 @@ def test_a_fixed_start_time_with_a_sleep_rehearses_a_weekend_at_once(sim, tmp_pa
     (dict(tz="Europe/Amsterdam"), "tz= needs calling_hours="),
     (dict(days="sat-sun"), "days= needs calling_hours="),
     (dict(calling_hours="9am-5pm"), "calling_hours= must look like '09:00-20:00'"),
-    (dict(calling_hours="09:00-20:00", interface="cli", days="mon-fry"), "--days: 'fry' is not a day"),
+    (dict(calling_hours="09:00-20:00", days="mon-fry"), "days=: 'fry' is not a day"),
 ])
 def test_wrong_calling_hours_options_are_refused_naming_the_option(options, message):
     with pytest.raises(CampaignError, match=message):

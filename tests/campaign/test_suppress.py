@@ -1,6 +1,7 @@
 """Do-not-call lists in the shapes operators keep them, and the allowed-countries rule."""
 from __future__ import annotations
 
+import re
 import pandas as pd
 import pytest
 
@@ -85,8 +86,9 @@ def test_a_csv_without_a_named_column_picks_the_column_that_looks_like_numbers(t
 def test_a_csv_with_no_number_column_at_all_is_an_error_naming_the_option(tmp_path):
     path = tmp_path / "names.csv"
     path.write_text("first,last\nAnn,Smith\n", encoding="utf-8")
-    with pytest.raises(CampaignError, match=r"^--suppress: .*no column of phone numbers"):
-        read_suppression(path, interface="cli")
+    with pytest.raises(CampaignError) as info:
+        read_suppression(path)
+    assert re.match(r"^--suppress: .*no column of phone numbers", info.value.say("cli"))
 
 
 def test_a_list_saved_by_excel_in_cp1252_still_reads(tmp_path):
@@ -151,5 +153,6 @@ def test_allowed_countries_are_checked_as_iso_codes():
     assert parse_allowed_countries("") is None and parse_allowed_countries(None) is None
     with pytest.raises(CampaignError, match="^allowed_countries=: 'XX' is not a two-letter ISO country code"):
         parse_allowed_countries(["NL", "XX"])
-    with pytest.raises(CampaignError, match="^--allow-countries: 'Holland'"):
-        parse_allowed_countries("Holland", interface="cli")
+    with pytest.raises(CampaignError) as info:
+        parse_allowed_countries("Holland")
+    assert info.value.say("cli").startswith("--allow-countries: 'Holland'")
