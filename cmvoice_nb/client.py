@@ -24,7 +24,6 @@ from __future__ import annotations
 import contextlib
 import email.utils
 import ipaddress
-import json
 import logging
 import os
 import time
@@ -33,6 +32,7 @@ from typing import Any, Mapping
 from urllib.parse import urlsplit
 
 from . import spec
+from .wire import encode_body
 from .errors import (
     APIError,
     AuthenticationError,
@@ -56,11 +56,6 @@ log = logging.getLogger(__name__)
 #: (connect, read) seconds. The read timeout is generous: a read timeout leaves the call
 #: "unknown" (it may have been placed), which costs the user a manual reconciliation.
 DEFAULT_TIMEOUT = (3.05, 30.0)
-
-
-def encode_body(body: Mapping[str, Any]) -> bytes:
-    """The bytes a wire dict is sent as: UTF-8 JSON, non-ASCII kept as is."""
-    return json.dumps(body, ensure_ascii=False).encode("utf-8")
 
 
 class _Secret:
@@ -388,5 +383,5 @@ def _never_connected(exc: BaseException) -> bool:
     return any(isinstance(e, never_sent) for e in walk_exceptions(exc, nested=True))
 
 
-__all__ = ["VoiceClient", "encode_body", "SendResult", "CalleeResult", "parse_queued", "check_base_url", "parse_retry_after",
+__all__ = ["VoiceClient", "SendResult", "CalleeResult", "parse_queued", "check_base_url", "parse_retry_after",
            "DEFAULT_TIMEOUT"]

@@ -140,7 +140,7 @@ def test_no_error_the_client_raises_carries_the_token(echo_server, caplog, statu
 @pytest.mark.parametrize("status,kind", [(401, "json"), (500, "text"), (503, "json")])
 def test_sending_a_ready_payload_scrubs_errors_like_send_does(echo_server, caplog, status, kind):
     # The campaign sends the plan's bytes through send_payload: the same exit, the same scrubbing.
-    from cmvoice_nb.client import encode_body
+    from cmvoice_nb.wire import encode_body
 
     echo_server.answer = (status, kind)
     caplog.set_level(logging.DEBUG)

@@ -27,8 +27,7 @@ log = logging.getLogger(__name__)
 
 #: Grouping keys :func:`summarize` derives when the frame has no such column.
 DERIVED_KEYS = ("hour", "date", "weekday", "country", "wave")
-#: The follow-up suffix of an attempt's instruction id (see ``campaign.plan.wave_instruction_id``).
-_WAVE_SUFFIX = re.compile(r"-w([1-9][0-9]*)$")
+from ..wire import WAVE_SUFFIX as _WAVE_SUFFIX  # the follow-up suffix of an attempt's id
 
 
 def callback_wave(instruction_ids: pd.Series) -> pd.Series:

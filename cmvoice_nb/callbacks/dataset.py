@@ -31,6 +31,7 @@ import pandas as pd
 
 from .. import spec
 from ..errors import CallbackError, shorten
+from ..wire import WAVE_SUFFIX
 
 __all__ = ["query", "write_partitioned", "is_dataset", "summarize_dataset", "PARTITIONS"]
 
@@ -306,7 +307,7 @@ def _literal(text: str) -> str:
 
 def summarize_dataset(dataset: str | os.PathLike, by: str | Sequence[str] | None = None, *, tz: str = "UTC",
                       percentiles: Sequence[int] = (50, 90), derived_keys: Sequence[str] = (),
-                      wave_pattern: str = r"-w([1-9][0-9]*)$", error: type = CallbackError) -> pd.DataFrame:
+                      wave_pattern: str = WAVE_SUFFIX.pattern, error: type = CallbackError) -> pd.DataFrame:
     """:func:`~cmvoice_nb.callbacks.summarize` computed by DuckDB on a partitioned dataset.
 
     Same table, same numbers (percentiles interpolate linearly, as pandas' ``quantile`` does);

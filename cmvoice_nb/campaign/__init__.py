@@ -13,11 +13,11 @@ Importing this package registers the ``df.cmvoice`` pandas accessor.
 from __future__ import annotations
 
 from . import accessor as _accessor  # noqa: F401 - registers df.cmvoice
-from .journal import Journal, instruction_hash
+from ..wire import instruction_hash, wave_instruction_id
+from .journal import Journal
 from .followup import LEFT_OUT_REASONS, plan_followup
 from .pacing import TokenBucket
-from .plan import (CampaignPlan, content_key, derive_instruction_id, plan_campaign, render_template,
-                   wave_instruction_id)
+from .plan import CampaignPlan, content_key, derive_instruction_id, plan_campaign, render_template
 from .send import (
     ATTENTION_STATUSES,
     RESULT_COLUMNS,

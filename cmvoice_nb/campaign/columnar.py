@@ -24,14 +24,12 @@ from __future__ import annotations
 
 import hashlib
 import json
-import re
 from typing import Any
 
-from ..client import encode_body
 from ..instructions import Problem
 from ..spec import VOICE_FIELDS
-from .journal import canonical_json, instruction_hash
-from .rows import (MAX_ID_LENGTH, _ID_UNSAFE, RowPlan, _memo_key, _per_row, _with_hash, content_key, country_problems,
+from ..wire import canonical_json, encode_body, instruction_hash, json_text, with_hash
+from .rows import (MAX_ID_LENGTH, _ID_UNSAFE, RowPlan, _memo_key, _per_row, content_key, country_problems,
                    derive_instruction_id, without_cycle_collection)
 from .templates import is_blank, template_columns
 
@@ -39,8 +37,6 @@ __all__ = ["plan_rows_columnar"]
 
 _IDENTITY = ("callee", "callees", "instruction-id")
 _ABSENT, _CLEAN, _OTHER = 0, 1, 2
-#: What json.dumps escapes in a string with ensure_ascii=False: text without it is quoted as is.
-_NEEDS_ESCAPE = re.compile(r'[\x00-\x1f\\"]')
 #: Stand-ins for a row's number and id in its group's JSON (private-use characters, then checked
 #: to occur exactly once: a prompt that happens to hold one leaves the group without a template).
 _NUMBER_SLOT = "\ue000cmvoice number\ue001"
@@ -124,15 +120,6 @@ def _first_positions(codes) -> list[int]:
 
     _, first = np.unique(codes, return_index=True)
     return first.tolist()
-
-
-def _json_text(value: Any, *, compact: bool) -> str:
-    """*value* as the JSON text :func:`encode_body` (``compact=False``) or the hash would write it."""
-    if isinstance(value, str) and not _NEEDS_ESCAPE.search(value):
-        return '"' + value + '"'
-    if compact:
-        return json.dumps(value, separators=(",", ":"), ensure_ascii=False, default=str)
-    return json.dumps(value, ensure_ascii=False)
 
 
 def _template(text: str) -> list | None:
@@ -221,14 +208,14 @@ class _RowGroup:
         if self._body is None:
             return encode_body(self.instruction_for(row).to_json())
         value = self.value_of(row)
-        return self._fill(self._body, _json_text(value, compact=False),
-                          _json_text(row.instruction_id, compact=False)).encode("utf-8")
+        return self._fill(self._body, json_text(value, canonical=False),
+                          json_text(row.instruction_id, canonical=False)).encode("utf-8")
 
     def hash_for(self, row: RowPlan) -> str:
         if self._canonical is None:
             return instruction_hash(self.instruction_for(row).to_json())
-        text = self._fill(self._canonical, _json_text(self.value_of(row), compact=True),
-                          _json_text(row.instruction_id, compact=True))
+        text = self._fill(self._canonical, json_text(self.value_of(row), canonical=True),
+                          json_text(row.instruction_id, canonical=True))
         return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
@@ -355,7 +342,7 @@ class _IdFactory:
             return derive_instruction_id(self.name, self.key, content, occurrence)
         prefix = self._prefix.get(len(tail))
         if prefix is None:
-            prefix = self._prefix[len(tail)] = _with_hash(self._safe_name, MAX_ID_LENGTH - len(tail))
+            prefix = self._prefix[len(tail)] = with_hash(self._safe_name, MAX_ID_LENGTH - len(tail))
         return prefix + tail
 
 

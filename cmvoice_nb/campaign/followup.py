@@ -8,7 +8,7 @@ ordinary :class:`~cmvoice_nb.campaign.CampaignPlan`: :func:`~cmvoice_nb.campaign
 sends it through the same journal, paced, and never twice.
 
 Each attempt has its own instruction id, derived from the row's id and the wave
-(``<id>-w2``, see :func:`~cmvoice_nb.campaign.plan.wave_instruction_id`), so callbacks map to
+(``<id>-w2``, see :func:`~cmvoice_nb.wire.wave_instruction_id`), so callbacks map to
 the right attempt and the journal allows one call per row per wave. A wave cut short (Ctrl-C,
 ``kill -9``) resumes by planning again: rows of the unfinished wave that were not sent are
 planned again under the same id; rows in flight at the crash are ``unknown`` and left out.
@@ -32,8 +32,9 @@ from ..errors import CampaignError
 from ..messages import opt
 from ..spec import RESULT_CODES, iso_utc
 from .vocabulary import CALLED_STATES
-from .journal import Journal, JournalRow, instruction_hash
-from .plan import CampaignPlan, RowPlan, content_key, wave_instruction_id
+from ..wire import encode_body, instruction_hash, wave_instruction_id
+from .journal import Journal, JournalRow
+from .plan import CampaignPlan, RowPlan, content_key
 from .suppress import read_suppression, suppression_reason
 
 __all__ = ["plan_followup", "parse_gap", "LEFT_OUT_REASONS", "LEFT_OUT_COLUMNS"]
@@ -209,7 +210,7 @@ def plan_followup(
         Where the wave's callbacks go: replaces the ``callback-url`` of the stored payloads (a
         receiver restarted since the first wave listens on a new URL); ``""`` removes it (the
         account's configured URL). Default None: each row keeps the URL it was sent with. The
-        URL is not part of a row's identity (:func:`~cmvoice_nb.campaign.instruction_hash`).
+        URL is not part of a row's identity (:func:`~cmvoice_nb.wire.instruction_hash`).
 
     Returns
     -------
@@ -244,7 +245,6 @@ def plan_followup(
 
     from ..callbacks.analysis import _calls_frame
     from ..instructions import instruction_from_json
-    from ..client import encode_body
 
     wanted = _outcomes(outcomes)
     try:

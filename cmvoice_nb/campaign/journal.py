@@ -75,7 +75,6 @@ Examples
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import itertools
 import json
 import logging
@@ -90,11 +89,11 @@ from typing import Any, Container, Iterable, Iterator, Mapping, NamedTuple
 
 from ..errors import JournalError, is_valid_unicode
 from ..messages import say
+from ..wire import DELIVERY_FIELDS, callee_numbers, instruction_hash, legacy_instruction_hash
 from ..spec import iso_utc
 from .vocabulary import CALLED_STATES, JOURNAL_STATES
 
-__all__ = ["Journal", "JournalRow", "RowStatus", "LiveCall", "instruction_hash", "canonical_json", "legacy_instruction_hash",
-           "same_instruction", "DELIVERY_FIELDS", "STATES", "CALLED_STATES"]
+__all__ = ["Journal", "JournalRow", "RowStatus", "LiveCall", "STATES"]
 
 log = logging.getLogger(__name__)
 
@@ -230,11 +229,6 @@ def _migrate_holds(conn: sqlite3.Connection) -> None:
     log.info("journal: state list widened to %s", states)
 
 
-def _numbers(callee: str | None) -> list[str]:
-    """The numbers of a journal ``callee`` cell (``;``-separated for multi-callee rows)."""
-    return [n.strip() for n in (callee or "").split(";") if n.strip()]
-
-
 def _table_numbers(callee: str | None) -> list[str]:
     """The numbers of a ``callee`` cell that go into the ``callees`` table.
 
@@ -243,7 +237,7 @@ def _table_numbers(callee: str | None) -> list[str]:
     """
     if not callee or (";" not in callee and callee == callee.strip()):
         return []
-    return _numbers(callee)
+    return callee_numbers(callee)
 
 
 #: SQLite's primary result codes for "another connection holds a lock", and for "read-only".
@@ -357,10 +351,6 @@ _FIELDS = ", ".join(JournalRow._fields)
 _R_FIELDS = ", ".join(f"r.{f}" for f in JournalRow._fields)
 
 
-#: Wire fields that say where a call's outcome is delivered, not who is called with what: left
-#: out of a row's identity (:func:`instruction_hash`). A receiver restarted on a new URL does not
-#: make every row of a re-run "changed"; the payload sent still carries the run's current URL.
-DELIVERY_FIELDS = ("callback-url",)
 
 
 def _drop_bulk_indexes(c: sqlite3.Connection) -> None:
@@ -373,65 +363,6 @@ def _build_bulk_indexes(c: sqlite3.Connection) -> None:
     """Create the indexes :func:`_drop_bulk_indexes` dropped, as the schema defines them."""
     for statement in _BULK_INDEX_SQL:
         c.execute(statement)
-
-
-def instruction_hash(payload: dict) -> str:
-    """SHA-256 of :func:`canonical_json` of an instruction's wire dict: the row's identity.
-
-    Any change of who is called with what changes it; a new ``callback-url``
-    (:data:`DELIVERY_FIELDS`) does not.
-
-    Examples
-    --------
-    >>> instruction_hash({"b": 1, "a": 2}) == instruction_hash({"a": 2, "b": 1})
-    True
-    >>> instruction_hash({"a": 1, "callback-url": "http://127.0.0.1:8001/"}) == instruction_hash({"a": 1})
-    True
-    """
-    return hashlib.sha256(canonical_json(payload).encode("utf-8")).hexdigest()
-
-
-def canonical_json(payload: dict) -> str:
-    """The text :func:`instruction_hash` hashes: keys sorted, no spaces, non-ASCII kept, delivery fields left out.
-
-    Examples
-    --------
-    >>> canonical_json({"b": 1, "a": "é"})
-    '{"a":"é","b":1}'
-    >>> canonical_json({"a": 1, "callback-url": "http://127.0.0.1:8001/"})
-    '{"a":1}'
-    """
-    return _json_text({k: v for k, v in payload.items() if k not in DELIVERY_FIELDS})
-
-
-def _json_text(payload: dict) -> str:
-    return json.dumps(payload, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
-
-
-def legacy_instruction_hash(payload: dict) -> str:
-    """The hash journals before schema 4 stored: the whole wire dict, delivery fields included.
-
-    A record whose payload was not stored (a pre-wave journal, a payload that held the token)
-    keeps this hash; :func:`same_instruction` accepts it for an unchanged row.
-    """
-    return hashlib.sha256(_json_text(payload).encode("utf-8")).hexdigest()
-
-
-def same_instruction(stored_hash: str | None, payload: bytes | None, current_hash: str | None) -> bool:
-    """True when a record's *stored_hash* names the row whose wire bytes are *payload* (hash *current_hash*).
-
-    Either the identity hash matches, or (a record kept from before schema 4, not rehashed)
-    the old whole-wire hash of the same payload does.
-    """
-    if stored_hash is None or stored_hash == current_hash:
-        return True
-    if payload is None:
-        return False
-    try:
-        wire = json.loads(payload)
-    except (ValueError, TypeError):
-        return False
-    return isinstance(wire, dict) and stored_hash == legacy_instruction_hash(wire)
 
 
 def _rehash_records(conn: sqlite3.Connection) -> int:
@@ -528,7 +459,7 @@ class Journal:
                     ).fetchall():
                         self._conn.executemany(
                             "INSERT OR IGNORE INTO callees VALUES (?, ?, ?)",
-                            [(n, campaign, iid) for n in _numbers(callee)],
+                            [(n, campaign, iid) for n in callee_numbers(callee)],
                         )
                 _migrate_holds(self._conn)
                 if version in (1, 2, 3):
@@ -890,7 +821,7 @@ class Journal:
         for rec in rows:
             record = JournalRow(*rec)
             # The callees table holds exactly the numbers of each record's callee cell.
-            for number in _numbers(record.callee):
+            for number in callee_numbers(record.callee):
                 out.setdefault(number, []).append(record)
         return out
 
@@ -934,7 +865,7 @@ class Journal:
                 f" WHERE {_LIVE_SQL} ORDER BY COALESCE(sent_at, updated_at)")
             while batch := cur.fetchmany(10_000):
                 for campaign, iid, state, call_ids, wave, base_id, outcome, callee in batch:
-                    wanted = [n for n in _numbers(callee) if numbers is None or n in numbers]
+                    wanted = [n for n in callee_numbers(callee) if numbers is None or n in numbers]
                     if not wanted:
                         continue
                     call = LiveCall(names.setdefault(campaign, campaign), iid, _STATE_NAMES.get(state, state), call_ids,
@@ -1028,7 +959,7 @@ class Journal:
                     f"{current[5] if current else 'missing'!r}"
                     + (" (resend_unknown=True sends it again)" if current and current[5] == "unknown" else "")
                 )
-            numbers = _numbers(callee if callee is not None else current[3])
+            numbers = callee_numbers(callee if callee is not None else current[3])
             c.executemany(
                 f"UPDATE rows SET outcome = ?, finished_on = ? WHERE campaign = ? AND instruction_id = ?"
                 f" AND state IN {_CALLED_SQL}",

@@ -52,9 +52,8 @@ from ..errors import CampaignError
 from ..instructions import Problem
 from ..messages import Text, cut, did_you_mean, listing, opt, quote, say
 from .preflight import preflight
-from .rows import (MAX_ID_LENGTH, RowPlan,  # noqa: F401 - MAX_ID_LENGTH: plan.MAX_ID_LENGTH as before
-                    _per_row, _Planning, content_key, derive_instruction_id,
-                   new_campaign_key, wave_instruction_id, without_cycle_collection)
+from .rows import (RowPlan, _per_row, _Planning, content_key, derive_instruction_id, new_campaign_key,
+                   without_cycle_collection)
 from .templates import TemplateError, render_template, template_columns
 
 __all__ = [
@@ -62,7 +61,6 @@ __all__ = [
     "RowPlan",
     "plan_campaign",
     "derive_instruction_id",
-    "wave_instruction_id",
     "content_key",
     "new_campaign_key",
     "render_template",

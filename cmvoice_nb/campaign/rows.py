@@ -14,11 +14,10 @@ import re
 import secrets
 from typing import Any, Iterator, Mapping
 
-from ..client import encode_body
 from ..errors import NumberError
 from ..instructions import Problem, coerce_value
 from ..spec import INSTRUCTION_ID_MAX_LENGTH
-from .journal import instruction_hash
+from ..wire import encode_body, instruction_hash, with_hash
 from .templates import TemplateError, is_blank, render_template, template_columns
 
 MAX_ID_LENGTH = INSTRUCTION_ID_MAX_LENGTH
@@ -85,14 +84,6 @@ def content_key(callee: Any) -> str:
     return "_".join(parts) or "none"
 
 
-def _with_hash(text: str, room: int) -> str:
-    """*text* cut to *room* characters, ending in 6 hex digits of its SHA-1 when it had to be cut."""
-    if len(text) <= room:
-        return text
-    digest = hashlib.sha1(text.encode("utf-8")).hexdigest()[:6]
-    return f"{text[: max(0, room - len(digest) - 1)]}~{digest}" if room > len(digest) else digest[:room]
-
-
 def derive_instruction_id(name: str, campaign_key: str, content: str, occurrence: int = 1, *,
                           max_length: int = MAX_ID_LENGTH) -> str:
     """Return the derived id ``f"{name}-{campaign_key}-{content}-{occurrence}"``, at most 64 characters.
@@ -118,31 +109,7 @@ def derive_instruction_id(name: str, campaign_key: str, content: str, occurrence
     if len(tail) > max_length // 2:
         content = hashlib.sha1(content.encode("utf-8")).hexdigest()[:12]
         tail = f"-{key}-{content}-{int(occurrence)}"
-    return _with_hash(name, max_length - len(tail)) + tail
-
-
-def wave_instruction_id(base_id: str, wave: int, *, max_length: int = MAX_ID_LENGTH) -> str:
-    """The instruction id of a row's attempt in *wave*: the row's own id in wave 1, ``<id>-w<wave>`` after.
-
-    A long id is cut (ending in ``~`` and 6 hex digits of its SHA-1) so the whole stays
-    within the contract's 64 characters, and the same on every run.
-
-    Examples
-    --------
-    >>> wave_instruction_id("spring-7f3a9c2d-31612345610-1", 1)
-    'spring-7f3a9c2d-31612345610-1'
-    >>> wave_instruction_id("spring-7f3a9c2d-31612345610-1", 2)
-    'spring-7f3a9c2d-31612345610-1-w2'
-    >>> len(wave_instruction_id("x" * 64, 3))
-    64
-    """
-    wave = int(wave)
-    if wave < 1:
-        raise ValueError(f"a wave is 1 or more, got {wave}")
-    if wave == 1:
-        return str(base_id)
-    tail = f"-w{wave}"
-    return _with_hash(str(base_id), max_length - len(tail)) + tail
+    return with_hash(name, max_length - len(tail)) + tail
 
 
 # ------------------------------------------------------------------------ reading cells

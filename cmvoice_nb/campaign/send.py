@@ -78,7 +78,8 @@ from ..errors import (
 )
 from ..messages import FRONTS, MARKER, opt, say
 from ..spec import DEFAULT_BURST, DEFAULT_CONCURRENCY, DEFAULT_RATE
-from .journal import Journal, JournalRow, LiveCall, RowStatus, _numbers, same_instruction
+from ..wire import callee_numbers, same_instruction
+from .journal import Journal, JournalRow, LiveCall, RowStatus
 from .pacing import TokenBucket
 from .plan import CampaignPlan
 from .vocabulary import ATTENTION_STATUSES, RESULT_STATUSES
@@ -675,7 +676,7 @@ class CampaignSender:
             if st is None or resend or st.state not in live:
                 # Read from the row's callee cell (the instruction's numbers, ";"-joined): no
                 # instruction is built for it here.
-                numbers.update(_numbers(r.callee))
+                numbers.update(callee_numbers(r.callee))
         return journal.live_callees(numbers)
 
     def _dispatch(self, to_send: list, journal: Journal | None) -> None:

@@ -10,7 +10,8 @@ import pytest
 
 from cmvoice_nb.callbacks import CallbackReceiver, load_callbacks
 from cmvoice_nb.campaign import plan_campaign, plan_followup, send_campaign
-from cmvoice_nb.campaign.journal import Journal, instruction_hash, legacy_instruction_hash
+from cmvoice_nb.campaign.journal import Journal
+from cmvoice_nb.wire import instruction_hash, legacy_instruction_hash
 from cmvoice_nb.cli import main
 from cmvoice_nb.errors import CampaignError
 from cmvoice_nb.simulator import SIMULATOR_TOKEN, Simulator

@@ -3,7 +3,8 @@ import sqlite3
 
 import pytest
 
-from cmvoice_nb.campaign.journal import Journal, instruction_hash
+from cmvoice_nb.campaign.journal import Journal
+from cmvoice_nb.wire import instruction_hash
 from cmvoice_nb.errors import JournalError
 
 

@@ -7,7 +7,8 @@ import pytest
 
 import cmvoice_nb
 from cmvoice_nb.campaign import CampaignSender, RetryPolicy, SendOptions, load_results, plan_campaign, send_campaign
-from cmvoice_nb.campaign.journal import Journal, instruction_hash
+from cmvoice_nb.campaign.journal import Journal
+from cmvoice_nb.wire import instruction_hash
 from cmvoice_nb.campaign.results import RESULT_COLUMNS, results_frame
 from cmvoice_nb.campaign.send import classify_error
 from cmvoice_nb.client import CalleeResult, SendResult
