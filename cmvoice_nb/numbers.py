@@ -902,24 +902,37 @@ def _region_country(region: str) -> _Country | None:
     return _country(metadata.country_code)
 
 
-def number_region(number: Any) -> str | None:
-    """ISO country code of an international number (``"NL"``), or None when unknown.
+def country_of(number: Any) -> str | None:
+    """ISO country code of an international number (``"NL"``), or None when it cannot be told.
+
+    The one answer to "which country is this number", used by allowed countries, calling hours,
+    estimates and call analysis alike. Spaces, dashes, dots and brackets are ignored and ``00``
+    reads as ``+``; a number the library cannot place, or a non-geographic one (``+800``…), has
+    no country. A number of a territory that shares its code is the territory's (``+44 7911`` is
+    Guernsey, ``+1 416`` Canada).
 
     Examples
     --------
-    >>> number_region("+31612345678"), number_region("0032470123456"), number_region("junk")
-    ('NL', 'BE', None)
+    >>> country_of("+31612345678"), country_of("0032 470 12 34 56"), country_of("+1 212 555 0123"), country_of("x")
+    ('NL', 'BE', 'US', None)
+    >>> country_of("+447911123456"), country_of("+14165551234"), country_of("+80012345678"), country_of(None)
+    ('GG', 'CA', None, None)
     """
     import phonenumbers
 
-    if not isinstance(number, str) or not number:
+    if not isinstance(number, str):
         return None
-    text = "+" + number[2:] if number.startswith("00") else number
+    text = _JUNK.sub("", number.strip())
+    if text.startswith("00"):
+        text = "+" + text[2:]
+    if not text.startswith("+"):
+        return None
     try:
         parsed = phonenumbers.parse(text, None)
     except phonenumbers.NumberParseException:
         return None
-    return phonenumbers.region_code_for_number(parsed)
+    region = phonenumbers.region_code_for_number(parsed)
+    return None if region in (None, "", "ZZ", "001") else region
 
 
-__all__ = ["normalize_number", "normalize_numbers", "try_normalize", "number_region", "SCIENTIFIC_REASON"]
+__all__ = ["normalize_number", "normalize_numbers", "try_normalize", "country_of", "SCIENTIFIC_REASON"]

@@ -4,7 +4,7 @@ import math
 import pytest
 
 from cmvoice_nb import NumberError, normalize_number
-from cmvoice_nb.numbers import number_region, try_normalize
+from cmvoice_nb.numbers import country_of, try_normalize
 
 
 @pytest.mark.parametrize("raw,region,expected", [
@@ -68,10 +68,11 @@ def test_try_normalize_returns_reason_instead_of_raising():
     assert number is None and reason
 
 
-def test_number_region_reads_the_country():
-    assert number_region("+31612345678") == "NL"
-    assert number_region("0044 20 7946 0958".replace(" ", "")) == "GB"
-    assert number_region(None) is None
+def test_country_of_reads_the_country_in_any_spelling_and_none_for_no_country():
+    assert country_of("+31612345678") == "NL"
+    assert country_of("0044 20 7946 0958") == "GB"
+    assert country_of("+800 1234 5678") is None  # non-geographic
+    assert country_of(None) is None and country_of("0612345678") is None  # national: no country by itself
 
 
 # ----------------------------------------------------------------- what spreadsheets and CRMs export

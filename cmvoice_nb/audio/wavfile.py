@@ -17,6 +17,7 @@ Examples
 """
 from __future__ import annotations
 
+import os
 import struct
 from dataclasses import dataclass, field
 
@@ -26,7 +27,8 @@ from .. import spec
 from ..errors import AudioError
 from .codec import alaw_decode, alaw_encode, float_to_pcm16, ulaw_decode
 
-__all__ = ["WavInfo", "Chunk", "parse_wav", "source_findings", "encode_wav", "read_wav_samples", "decode_wav_mono", "sniff_format"]
+__all__ = ["WavInfo", "Chunk", "parse_wav", "source_findings", "encode_wav", "read_wav_samples", "decode_wav_mono", "sniff_format",
+           "wav_duration_s"]
 
 #: WAVE format tags this module knows by name.
 FORMAT_TAGS = {
@@ -517,3 +519,38 @@ def read_wav_samples(data: bytes) -> tuple[np.ndarray, int]:
     if out.shape[1] == 1:
         out = out[:, 0]
     return out, int(info.samplerate)
+
+
+def wav_duration_s(path: str | os.PathLike) -> float | None:
+    """Duration of a WAV file (any codec: data bytes / byte rate), or None when unreadable.
+
+    The chunks are walked by the package's one RIFF reader,
+    :func:`parse_wav`, over a memory map: only the header
+    pages are read, however large the file.
+
+    Examples
+    --------
+    >>> import struct, tempfile, pathlib
+    >>> p = pathlib.Path(tempfile.mkdtemp()) / "a.wav"
+    >>> fmt = struct.pack("<HHIIHH", 6, 1, 8000, 8000, 1, 8)     # A-law, 8 kHz, mono
+    >>> _ = p.write_bytes(b"RIFF" + struct.pack("<I", 4 + 8 + 16 + 8 + 4000) + b"WAVE"
+    ...                   + b"fmt " + struct.pack("<I", 16) + fmt + b"data" + struct.pack("<I", 4000) + bytes(4000))
+    >>> wav_duration_s(p)
+    0.5
+    """
+    import mmap
+
+    try:
+        with open(path, "rb") as fh:
+            try:
+                view = mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ)
+            except ValueError:  # an empty file cannot be mapped (and is no WAV)
+                return None
+            with view:
+                try:
+                    info = parse_wav(view)
+                except AudioError:
+                    return None
+    except OSError:
+        return None
+    return info.data_size / info.byte_rate if info.data_offset is not None and info.byte_rate else None

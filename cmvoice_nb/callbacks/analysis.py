@@ -74,20 +74,15 @@ def _event_time(calls: pd.DataFrame) -> pd.Series:
 
 
 def _region(number: Any) -> str | None:
-    from ..numbers import number_region
+    from ..numbers import country_of
 
-    try:
-        region = number_region(str(number).strip())
-    except Exception:  # noqa: BLE001 - an unparsable number simply has no country
-        return None
-    return None if region in (None, "", "ZZ", "001") else region
+    return country_of(number if isinstance(number, str) else str(number))
 
 
 def callee_country(callees: pd.Series) -> pd.Series:
     """ISO country of each callee number (``"unknown"`` when it cannot be told).
 
-    The answer is :func:`cmvoice_nb.numbers.number_region`'s, except that non-geographic numbers
-    (``+800``…, region ``"001"``) count as ``"unknown"``. Each distinct number is looked up once,
+    The answer is :func:`cmvoice_nb.numbers.country_of`'s (``"unknown"`` where it has none). Each distinct number is looked up once,
     and numbers whose country code belongs to a single country are looked up in bulk.
 
     Examples
@@ -116,7 +111,7 @@ def _regions(numbers: pd.Series) -> list[str]:
         fast = fast.where(fast.notna(), hit)
     out = []
     for number, region in zip(numbers.tolist(), fast.tolist()):
-        # Shared codes (+1, +7, +44, ...) depend on the whole number: ask number_region itself.
+        # Shared codes (+1, +7, +44, ...) depend on the whole number: ask country_of itself.
         out.append(region if isinstance(region, str) else (_region(number) or "unknown"))
     return out
 

@@ -2,10 +2,11 @@
 
 :func:`estimate_payloads` is pure over the per-row wire payloads (the dicts a campaign sends:
 ``callee``, ``prompt``, ``prompt-type``, ``code``, ``max-replays``, ...). Talk time follows the
-simulator's own call physics, so an estimate and a simulated run agree:
+talk-time model the simulator uses too (:mod:`cmvoice_nb.timing`), so an estimate and a simulated
+run agree:
 
-* a TTS prompt lasts its word count at :data:`cmvoice_nb.simulator.defaults.BEHAVIOUR`'s
-  ``words_per_s`` (SSML tags removed) — :func:`cmvoice_nb.simulator.physics.prompt_duration_s`;
+* a TTS prompt lasts its word count at :data:`cmvoice_nb.timing.RATES` ``words_per_s`` (SSML
+  tags removed) — :func:`cmvoice_nb.timing.prompt_duration_s`;
 * Notification: the prompt, played ``1 + replays`` times, plus the replay question after each
   play while replays remain (not with ``auto-replay``);
 * OTP: intro, then (code prompt + one ``code_char_s`` per code character) ``1 + replays``
@@ -32,114 +33,17 @@ import html
 import math
 import os
 from pathlib import Path
-from typing import Any, Callable, Iterable, Mapping
+from typing import Any, Iterable, Mapping
 
 from ..errors import CampaignError
+from ..timing import RATES, talk_seconds, wire_value
 
-__all__ = ["Estimate", "estimate_payloads", "talk_seconds", "read_prices", "FRAME_COLUMNS", "PRICE_COLUMNS"]
+__all__ = ["Estimate", "estimate_payloads", "read_prices", "FRAME_COLUMNS", "PRICE_COLUMNS"]
 
 #: Columns of :meth:`Estimate.to_frame` (one row per country, then ``total``).
 FRAME_COLUMNS = ["calls", "answered", "minutes_per_call", "minutes", "price_per_minute", "setup", "cost"]
 #: Columns of a price table; ``setup`` is optional. Country ``*`` prices every other country.
 PRICE_COLUMNS = ["country", "price_per_minute", "setup"]
-
-
-def _rates() -> dict[str, float]:
-    from ..simulator import defaults
-
-    return dict(defaults.BEHAVIOUR)
-
-
-def _field_default(app: str, key: str) -> Any:
-    from ..spec import APPS
-
-    spec = APPS[app]
-    return spec.field(key).default if spec.has(key) else None
-
-
-def _value(wire: Mapping[str, Any], app: str, key: str) -> Any:
-    value = wire.get(key)
-    return _field_default(app, key) if value is None or value == "" else value
-
-
-def _as_int(value: Any, default: int) -> int:
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        return default
-
-
-def _as_bool(value: Any) -> bool:
-    if isinstance(value, str):
-        return value.strip().lower() in ("true", "1", "yes", "y", "t", "on")
-    return bool(value)
-
-
-def talk_seconds(wire: Mapping[str, Any], app: str, *, replays: Any = "max",
-                 file_duration_s: Callable[[str], float | None] | None = None,
-                 words_per_s: float | None = None, code_char_s: float | None = None,
-                 default_file_s: float | None = None) -> float:
-    """Expected talk seconds of one answered call (pure; durations of File prompts come from *file_duration_s*).
-
-    Parameters
-    ----------
-    wire
-        The instruction's wire dict.
-    app
-        ``"notification"``, ``"otp"`` or ``"dtmf"``.
-    replays
-        ``"max"`` (every allowed replay is heard: an upper bound), ``"none"``, or the expected
-        number of replays per call (capped at the instruction's ``max-replays``). With
-        ``auto-replay`` all replays always play.
-    file_duration_s
-        Duration of a File prompt by its path, None when unknown (then ``default_file_s``).
-    words_per_s, code_char_s, default_file_s
-        The simulator's rates by default.
-
-    Examples
-    --------
-    >>> talk_seconds({"prompt": "one two three four five", "prompt-type": "TTS", "max-replays": 2}, "notification")
-    6.0
-    >>> otp = {"intro-prompt": "Hello", "intro-prompt-type": "TTS", "code": "1234", "max-replays": 0}
-    >>> round(talk_seconds(otp, "otp"), 6)               # 1 word / 2.5 + 4 characters x 0.7
-    3.2
-    >>> talk_seconds({"prompt": "Press one", "prompt-type": "TTS", "timeout": 5000}, "dtmf")
-    5.8
-    """
-    from ..simulator.physics import prompt_duration_s
-
-    rates = _rates()
-    wps = rates["words_per_s"] if words_per_s is None else words_per_s
-    ccs = rates["code_char_s"] if code_char_s is None else code_char_s
-    dfs = rates["default_file_s"] if default_file_s is None else default_file_s
-    app = str(app).lower()
-
-    def dur(key: str) -> float:
-        return prompt_duration_s(wire.get(key) or None, _value(wire, app, f"{key}-type"), words_per_s=wps,
-                                 file_duration_s=file_duration_s, default_file_s=dfs)
-
-    if app == "dtmf":
-        timeout_s = _as_int(_value(wire, app, "timeout"), 5000) / 1000.0
-        return dur("prompt") + timeout_s + dur("valid-prompt")
-    if app not in ("notification", "otp"):
-        raise CampaignError(f"unknown app {app!r}: expected notification, otp or dtmf")
-    max_replays = max(0, _as_int(_value(wire, app, "max-replays"), 0))
-    auto = _as_bool(_value(wire, app, "auto-replay"))
-    if auto or replays == "max":
-        n = max_replays
-    elif replays in ("none", None):
-        n = 0
-    else:
-        try:
-            n = min(float(replays), max_replays)
-        except (TypeError, ValueError):
-            raise CampaignError(f"replays must be 'max', 'none' or a number, got {replays!r}") from None
-    # Without auto-replay the replay question follows each play while replays remain (as the simulator).
-    asks = 0 if auto or max_replays == 0 else min(n + 1, max_replays)
-    if app == "notification":
-        return (n + 1) * dur("prompt") + asks * dur("replay-prompt")
-    play = dur("code-prompt") + len(str(wire.get("code") or "")) * ccs
-    return dur("intro-prompt") + (n + 1) * play + asks * dur("replay-prompt") + dur("outro-prompt")
 
 
 def _file_prompts(wire: Mapping[str, Any], app: str) -> list[str]:
@@ -148,7 +52,7 @@ def _file_prompts(wire: Mapping[str, Any], app: str) -> list[str]:
         if key.endswith("-type") or not isinstance(value, str) or not value:
             continue
         if key == "prompt" or key.endswith("-prompt"):
-            if str(_value(wire, app, f"{key}-type")).upper() == "FILE":
+            if str(wire_value(wire, app, f"{key}-type")).upper() == "FILE":
                 out.append(value)
     return out
 
@@ -349,7 +253,7 @@ class Estimate:
           total        2          0.03     0.07                    0.0160
         Assumptions:
           - every call is answered (answer_rate=1.0): an upper bound
-          - TTS at 2.5 words per second, 0.7 s per OTP code character (the simulator's rates)
+          - TTS at 2.5 words per second, 0.7 s per OTP code character (cmvoice_nb.timing.RATES)
           - every allowed replay is heard (replays='max'): an upper bound
           - talk time only: ringing is not billed, voicemail is not modelled
           - cost = answered calls x (minutes x price_per_minute + setup), per second (no per-minute rounding)
@@ -407,7 +311,7 @@ def estimate_payloads(payloads: Iterable[Mapping[str, Any]], *, app: str | None 
     audio_root
         Folder holding the File prompts (paths relative to it): their WAV headers give the
         durations. Without it, or for a file not found there, a File prompt counts the
-        simulator's ``default_file_s`` and the assumptions list the files.
+        ``default_file_s`` of :data:`cmvoice_nb.timing.RATES` and the assumptions list the files.
     prices
         A price table (see :func:`read_prices`); without it there is no cost.
     answer_rate
@@ -429,11 +333,11 @@ def estimate_payloads(payloads: Iterable[Mapping[str, Any]], *, app: str | None 
     """
     import pandas as pd
 
-    from .suppress import country_of
+    from ..numbers import country_of
 
     if not isinstance(answer_rate, (int, float)) or isinstance(answer_rate, bool) or not 0 <= answer_rate <= 1:
         raise CampaignError(f"answer_rate must be a number between 0 and 1, got {answer_rate!r}")
-    rates = _rates()
+    rates = RATES
     price_table = read_prices(prices) if prices is not None else None
     root = Path(os.fspath(audio_root)) if audio_root is not None else None
     if root is not None and not root.is_dir():
@@ -446,7 +350,7 @@ def estimate_payloads(payloads: Iterable[Mapping[str, Any]], *, app: str | None 
             seconds = None
             found = _resolve_file(root, prompt) if root is not None else None
             if found is not None:
-                from ..simulator import wav_duration_s
+                from ..audio.wavfile import wav_duration_s
 
                 seconds = wav_duration_s(found)
             durations[prompt] = seconds
@@ -466,7 +370,10 @@ def estimate_payloads(payloads: Iterable[Mapping[str, Any]], *, app: str | None 
         callee = wire.get("callee")
         if callee is None and isinstance(wire.get("callees"), (list, tuple)) and wire["callees"]:
             callee = wire["callees"][0]
-        seconds = talk_seconds(wire, row_app, replays=replays, file_duration_s=file_duration_s)
+        try:
+            seconds = talk_seconds(wire, row_app, replays=replays, file_duration_s=file_duration_s)
+        except ValueError as exc:  # a replays= that is no number
+            raise CampaignError(str(exc)) from None
         records.append({"callee": callee, "country": country_of(callee) or "unknown", "app": row_app,
                         "talk_s": float(seconds)})
     per_call = pd.DataFrame(records, columns=["callee", "country", "app", "talk_s"])
@@ -477,7 +384,7 @@ def estimate_payloads(payloads: Iterable[Mapping[str, Any]], *, app: str | None 
     else:
         assumptions.append(f"{answer_rate:.0%} of calls are answered (answer_rate={answer_rate:g})")
     assumptions.append(f"TTS at {rates['words_per_s']:g} words per second, {rates['code_char_s']:g} s per OTP code "
-                       f"character (the simulator's rates)")
+                       f"character (cmvoice_nb.timing.RATES)")
     if apps_seen & {"notification", "otp"}:
         if replays == "max":
             assumptions.append("every allowed replay is heard (replays='max'): an upper bound")

@@ -46,6 +46,7 @@ from typing import Any, Iterable, Mapping, NamedTuple
 
 from ..errors import CampaignError
 from ..messages import opt, say
+from ..numbers import country_of
 
 __all__ = [
     "CallingHours",
@@ -380,12 +381,6 @@ def zones_for_number(number: Any) -> tuple[str, ...]:
     return tuple(z for z in _tz.time_zones_for_number(parsed) if z != UNKNOWN_ZONE)
 
 
-def _country_of(number: Any) -> str | None:
-    from ..numbers import number_region
-
-    return number_region(number.strip()) if isinstance(number, str) else None
-
-
 def _zoneinfo(name: str):
     from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -688,7 +683,7 @@ def window_status(callees: Any, *, calling_hours: Any, days: Any = "mon-fri", ho
     cache: dict[tuple, WindowStatus] = {}
     rows = []
     for number, override in zip(numbers, overrides):
-        country = _country_of(number)
+        country = country_of(number)
         if not _is_missing(override):
             zones = (str(override).strip(),)
             if _zoneinfo(zones[0]) is None:

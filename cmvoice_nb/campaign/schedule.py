@@ -144,7 +144,7 @@ class RowWindows:
         self._zones: dict[int, tuple[str, ...]] = {}
         self._country: dict[int, str | None] = {}
         self._unknown: dict[int, str] = {}
-        from .suppress import country_of
+        from ..numbers import country_of
 
         for r, override in zip(rows, overrides):
             numbers = [n for n in (r.callee or "").split(";") if n.strip()]

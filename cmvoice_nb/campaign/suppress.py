@@ -15,7 +15,8 @@ naming the file and the first bad lines, unless ``allow_unreadable_suppress=True
 (``--allow-unreadable-suppress``) says to go on with the numbers that could be read. A list
 with no entries at all (an empty file, a header only) is read as empty, with a warning.
 
-:func:`country_of` and :func:`check_allowed_country` make "only NL and BE" a validation rule.
+:func:`check_allowed_country` makes "only NL and BE" a validation rule (countries by
+:func:`cmvoice_nb.numbers.country_of`).
 
 Examples
 --------
@@ -50,7 +51,7 @@ from ..messages import Text, opt
 
 log = logging.getLogger(__name__)
 
-__all__ = ["SuppressionList", "Unreadable", "read_suppression", "text_entries", "country_of",
+__all__ = ["SuppressionList", "Unreadable", "read_suppression", "text_entries",
            "parse_allowed_countries", "check_allowed_country", "apply_suppression", "suppression_reason",
            "NUMBER_COLUMNS", "UNREADABLE_LIMIT"]
 
@@ -490,24 +491,6 @@ def _read_suppression_reference(source: Any, *, region: str | None = None) -> Su
     return SuppressionList(numbers, unreadable=bad, source=str(path), entries=len(entries), region=region)
 
 
-def country_of(e164: Any) -> str | None:
-    """ISO country code of an international number (``"NL"``), or None when unknown.
-
-    Examples
-    --------
-    >>> country_of("+31612345678"), country_of("+447400123456"), country_of("+1 212 555 0123"), country_of("x")
-    ('NL', 'GB', 'US', None)
-    >>> country_of("+447911123456"), country_of("+14165551234")   # the territory the number belongs to
-    ('GG', 'CA')
-    """
-    from ..numbers import number_region
-
-    if not isinstance(e164, str):
-        return None
-    compact = re.sub(r"[\s\-./()]", "", e164)
-    return number_region(compact)
-
-
 def parse_allowed_countries(allowed: Any) -> frozenset[str] | None:
     """``"NL,BE"`` or ``("NL", "BE")`` as a set of ISO codes; None (no restriction) for None/empty.
 
@@ -553,6 +536,8 @@ def check_allowed_country(e164: Any, allowed: Any) -> str | None:
     codes = allowed if isinstance(allowed, frozenset) else parse_allowed_countries(allowed)
     if not codes:
         return None
+    from ..numbers import country_of
+
     country = country_of(e164)
     listed = ", ".join(sorted(codes))
     if country is None:

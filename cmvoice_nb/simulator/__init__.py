@@ -17,7 +17,7 @@ threads, so it runs inside a Jupyter kernel) that behaves like the provider:
 
 The package has one job per module: :mod:`~cmvoice_nb.simulator.physics` (pure:
 outcomes, timings, replays, DTMF judging — :func:`plan_call`, :func:`judge_dtmf`,
-:func:`prompt_duration_s`, :func:`magic_result_code`), :mod:`~cmvoice_nb.simulator.server`
+:func:`magic_result_code`; talk times by :mod:`cmvoice_nb.timing`), :mod:`~cmvoice_nb.simulator.server`
 (HTTP transport), :mod:`~cmvoice_nb.simulator.delivery` (callback scheduling and
 retries), :mod:`~cmvoice_nb.simulator.defaults` (every default, shared with
 ``cmvoice simulate``) and this front, :class:`Simulator`.
@@ -52,8 +52,7 @@ from ..errors import CMVoiceError, ConfigurationError, redact
 from . import defaults as _defaults
 from .defaults import SIMULATOR_TOKEN
 from .delivery import Scheduler, new_session, post_callback, retry_at
-from .physics import (MAGIC_ENDINGS, Behaviour, CallPlan, iso_utc, judge_dtmf, magic_result_code,
-                      plan_call, prompt_duration_s)
+from .physics import MAGIC_ENDINGS, Behaviour, CallPlan, iso_utc, judge_dtmf, magic_result_code, plan_call
 
 if TYPE_CHECKING:
     from .server import Handler
@@ -73,44 +72,6 @@ _CALL_COLUMNS = ("call_id", "instruction_id", "app", "callee", "caller", "result
                  "voicemail", "replays", "dtmf_attempts", "response", "callback_url",
                  "callback_status", "callback_attempts")
 _DELIVERY_COLUMNS = ("time", "call_id", "url", "attempt", "status", "error", "ok")
-
-
-def wav_duration_s(path: str | os.PathLike) -> float | None:
-    """Duration of a WAV file (any codec: data bytes / byte rate), or None when unreadable.
-
-    The chunks are walked by the package's one RIFF reader,
-    :func:`cmvoice_nb.audio.wavfile.parse_wav`, over a memory map: only the header
-    pages are read, however large the file.
-
-    Examples
-    --------
-    >>> import struct, tempfile, pathlib
-    >>> p = pathlib.Path(tempfile.mkdtemp()) / "a.wav"
-    >>> fmt = struct.pack("<HHIIHH", 6, 1, 8000, 8000, 1, 8)     # A-law, 8 kHz, mono
-    >>> _ = p.write_bytes(b"RIFF" + struct.pack("<I", 4 + 8 + 16 + 8 + 4000) + b"WAVE"
-    ...                   + b"fmt " + struct.pack("<I", 16) + fmt + b"data" + struct.pack("<I", 4000) + bytes(4000))
-    >>> wav_duration_s(p)
-    0.5
-    """
-    import mmap
-
-    from ..audio.wavfile import parse_wav  # numpy comes with it: not at import time
-    from ..errors import AudioError
-
-    try:
-        with open(path, "rb") as fh:
-            try:
-                view = mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ)
-            except ValueError:  # an empty file cannot be mapped (and is no WAV)
-                return None
-            with view:
-                try:
-                    info = parse_wav(view)
-                except AudioError:
-                    return None
-    except OSError:
-        return None
-    return info.data_size / info.byte_rate if info.data_offset is not None and info.byte_rate else None
 
 
 def _typed_frame(rows: list[dict], columns, *, times=(), ints=()):
@@ -721,6 +682,8 @@ class Simulator:
         root = self.audio_root.resolve()
         candidate = (root / prompt_path.lstrip("/\\")).resolve()
         # A prompt path is relative to the account root: never read outside it.
+        from ..audio.wavfile import wav_duration_s  # numpy comes with it: not at import time
+
         seconds = wav_duration_s(candidate) if candidate.is_relative_to(root) and candidate.is_file() else None
         self._durations[prompt_path] = seconds
         return seconds
@@ -797,8 +760,6 @@ __all__ = [
     "CallPlan",
     "plan_call",
     "judge_dtmf",
-    "prompt_duration_s",
     "magic_result_code",
-    "wav_duration_s",
     "iso_utc",
 ]

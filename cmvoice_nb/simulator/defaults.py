@@ -2,10 +2,12 @@
 keywords, the :class:`~cmvoice_nb.simulator.physics.Behaviour` knobs and ``cmvoice simulate``'s
 flags all read these names.
 
-This module imports nothing, so the command line can build its help text without
-loading the HTTP server.
+This module imports nothing but the talk-time rates (:data:`cmvoice_nb.timing.RATES`), so the
+command line can build its help text without loading the HTTP server.
 """
 from __future__ import annotations
+
+from ..timing import RATES
 
 #: The documented **test-only** product token the simulator accepts by default.
 #: It is GUID-shaped like a real token, spells "7e57" (test) and is useless against
@@ -26,9 +28,8 @@ BEHAVIOUR = {
     "p_voicemail": 0.1,
     "p_replay": 0.3,
     "p_dtmf_valid": 0.7,
-    "words_per_s": 2.5,
-    "code_char_s": 0.7,
-    "default_file_s": 4.0,
+    # Speaking rates: the one talk-time model's, which the campaign estimate reads too.
+    **RATES,
 }
 
 #: Fault injection, all off (see Simulator.set_faults).

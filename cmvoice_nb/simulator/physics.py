@@ -18,6 +18,7 @@ from typing import Any, Callable, Mapping, Sequence
 from .. import spec as _spec
 from ..spec import iso_utc  # the one formatter; re-exported here for the simulator's callers
 from ..errors import ConfigurationError
+from ..timing import message_parts, prompt_duration_s, replay_asks
 from . import defaults as _defaults
 
 #: Magic callee endings: the last two digits of the callee force this result code
@@ -49,35 +50,6 @@ def magic_result_code(number: str) -> int | None:
     """
     digits = re.sub(r"\D", "", str(number))
     return MAGIC_ENDINGS.get(digits[-2:]) if len(digits) >= 2 else None
-
-
-def prompt_duration_s(text: str | None, prompt_type: str | None, *,
-                      words_per_s: float = _defaults.BEHAVIOUR["words_per_s"],
-                      file_duration_s: Callable[[str], float | None] | None = None,
-                      default_file_s: float = _defaults.BEHAVIOUR["default_file_s"]) -> float:
-    """How long a prompt plays, in seconds.
-
-    TTS (and TTS_SSML, tags removed) speaks ``words_per_s`` words per second; a File
-    prompt lasts as long as the file when ``file_duration_s`` knows it, else
-    ``default_file_s``. An empty prompt lasts 0 s.
-
-    Examples
-    --------
-    >>> prompt_duration_s("one two three four five", "TTS")
-    2.0
-    >>> prompt_duration_s("<speak>Hello <break time='1s'/> there</speak>", "TTS_SSML")
-    0.8
-    >>> prompt_duration_s("prompts/welcome.wav", "File")
-    4.0
-    """
-    if not text:
-        return 0.0
-    kind = (prompt_type or "File").upper()
-    if kind in ("TTS", "TTS_SSML"):
-        spoken = re.sub(r"<[^>]*>", " ", text) if kind == "TTS_SSML" else text
-        return len(spoken.split()) / words_per_s
-    seconds = file_duration_s(text) if file_duration_s else None
-    return float(seconds) if seconds is not None else float(default_file_s)
 
 
 def judge_dtmf(raw: str | None, *, regex: str = _DTMF.field("regex").default,
@@ -264,6 +236,7 @@ def plan_call(app: str, wire: Mapping[str, Any], callee: str, *, rng: random.Ran
                                  words_per_s=behaviour.words_per_s, file_duration_s=file_duration_s,
                                  default_file_s=behaviour.default_file_s)
 
+
     def replays_for(max_replays: int, auto: bool) -> int:
         if auto:
             return max_replays
@@ -279,13 +252,7 @@ def plan_call(app: str, wire: Mapping[str, Any], callee: str, *, rng: random.Ran
         talk_s, digits, attempts = _dtmf_talk(wire, spec, rng, behaviour, dur,
                                               None if voicemail else dtmf_inputs, voicemail)
     else:
-        if app == "notification":
-            intro_s, outro_s = 0.0, 0.0
-            play_s = dur("prompt")
-        else:
-            intro_s, outro_s = dur("intro-prompt"), dur("outro-prompt")
-            play_s = dur("code-prompt") + len(str(wire.get("code") or "")) * behaviour.code_char_s
-        ask_s = dur("replay-prompt")
+        intro_s, play_s, ask_s, outro_s = message_parts(wire, app, dur, code_char_s=behaviour.code_char_s)
         max_replays = int(_wire_value(wire, spec, "max-replays"))
         auto = bool(_wire_value(wire, spec, "auto-replay"))
         vm_response = str(_wire_value(wire, spec, "voicemail-response")).capitalize()
@@ -295,9 +262,7 @@ def plan_call(app: str, wire: Mapping[str, Any], callee: str, *, rng: random.Ran
         else:
             # Nobody presses 1 on a voicemail box; automatic replays still happen.
             replays = replays_for(max_replays, auto) if not voicemail else (max_replays if auto else 0)
-            # Without auto-replay the replay prompt ("press 1") follows each play while replays remain.
-            asks = 0 if auto or max_replays == 0 else min(replays + 1, max_replays)
-            talk_s = intro_s + (replays + 1) * play_s + asks * ask_s + outro_s
+            talk_s = intro_s + (replays + 1) * play_s + replay_asks(replays, max_replays, auto) * ask_s + outro_s
             if voicemail and vm_response == "Restart":
                 # The greeting talks over the first play; the whole prompt restarts after the beep.
                 talk_s += rng.uniform(4.0, 8.0)
@@ -359,5 +324,5 @@ def _generate_dtmf(rng: random.Random, behaviour: Behaviour, regex: str, min_dig
     return ""
 
 
-__all__ = ["MAGIC_ENDINGS", "Behaviour", "CallPlan", "plan_call", "judge_dtmf", "prompt_duration_s",
+__all__ = ["MAGIC_ENDINGS", "Behaviour", "CallPlan", "plan_call", "judge_dtmf",
            "magic_result_code", "iso_utc"]

@@ -188,13 +188,13 @@ def outcome_counts(results: Any, *, already_done: int = 0, dropped: Any = None) 
 
 def callee_countries(plan: Any) -> Counter:
     """How many calls of *plan* go to each country (``phonenumbers`` region, ``?`` if unknown)."""
-    from ..numbers import number_region
+    from ..numbers import country_of
 
     countries: Counter = Counter()
     for r in plan.rows:
         if r.sendable:
             for number in r.callee_list():
-                countries[number_region(number) or "?"] += 1
+                countries[country_of(number) or "?"] += 1
     return countries
 
 

@@ -236,15 +236,15 @@ def test_funnel_without_a_status_column_is_a_clear_error():
         funnel(pd.DataFrame({"instruction_id": ["a"]}), funnel_calls())
 
 
-def test_callee_country_agrees_with_number_region_for_every_number():
+def test_callee_country_agrees_with_country_of_for_every_number():
     from cmvoice_nb.callbacks.analysis import callee_country
-    from cmvoice_nb.numbers import number_region
+    from cmvoice_nb.numbers import country_of
 
     numbers = ["+31612345678", "0032470123456", "+14165551234", "+12125551234", "+447911123456",
                "+441481123456", "+77012345678", "+79123456789", "+262262123456", "+800123456", "junk", ""]
     got = callee_country(pd.Series(numbers + [None], dtype="string")).tolist()
     # Non-geographic numbers (+800: region "001") have no country.
-    expected = [r if r not in (None, "001") else "unknown" for r in map(number_region, numbers)] + ["unknown"]
+    expected = [country_of(n) or "unknown" for n in numbers] + ["unknown"]
     assert got == expected
     assert got[9] == "unknown"
     assert got[:4] == ["NL", "BE", "CA", "US"]

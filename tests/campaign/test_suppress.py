@@ -8,7 +8,6 @@ import pytest
 from cmvoice_nb.campaign.suppress import (
     SuppressionList,
     check_allowed_country,
-    country_of,
     parse_allowed_countries,
     read_suppression,
 )
@@ -133,6 +132,8 @@ def test_a_suppression_list_passes_through_and_none_is_empty():
 # ------------------------------------------------------------------ countries
 
 def test_country_of_a_number():
+    from cmvoice_nb.numbers import country_of
+
     assert country_of("+31612345678") == "NL"
     assert country_of("+32 470 12 34 56") == "BE"
     assert country_of("+12125550123") == "US"

@@ -8,8 +8,9 @@ import pytest
 
 from cmvoice_nb import spec
 from cmvoice_nb.errors import ConfigurationError
-from cmvoice_nb.simulator import (MAGIC_ENDINGS, CallPlan, Behaviour, iso_utc, judge_dtmf, magic_result_code, plan_call,
-                                prompt_duration_s, wav_duration_s)
+from cmvoice_nb.audio.wavfile import wav_duration_s
+from cmvoice_nb.simulator import MAGIC_ENDINGS, Behaviour, CallPlan, iso_utc, judge_dtmf, magic_result_code, plan_call
+from cmvoice_nb.timing import prompt_duration_s
 
 from .conftest import wav_bytes
 
