@@ -190,9 +190,9 @@ def _indexes(path):
 
 
 def test_a_bulk_register_keeps_every_row_and_rebuilds_the_indexes_after(tmp_path, monkeypatch):
-    import cmvoice_nb.campaign.journal as journal_module
+    from cmvoice_nb.campaign.journal import _register as registering
 
-    monkeypatch.setattr(journal_module, "BULK_ROWS", 10)
+    monkeypatch.setattr(registering, "BULK_ROWS", 10)
     j = Journal(tmp_path / "j.sqlite")
     j.ensure_campaign("c", app="notification")
     rows = [(f"c-{i}", str(i), f"+316123456{i:02d}", f"h{i}") for i in (7, 3, 41, 0, 19, 2, 33, 5, 11, 29, 13, 1)]
@@ -210,9 +210,9 @@ def test_a_bulk_register_keeps_every_row_and_rebuilds_the_indexes_after(tmp_path
 
 
 def test_a_bulk_register_refuses_a_second_attempt_of_a_row_in_the_same_wave(tmp_path, monkeypatch):
-    import cmvoice_nb.campaign.journal as journal_module
+    from cmvoice_nb.campaign.journal import _register as registering
 
-    monkeypatch.setattr(journal_module, "BULK_ROWS", 2)
+    monkeypatch.setattr(registering, "BULK_ROWS", 2)
     j = Journal(tmp_path / "j.sqlite")
     j.ensure_campaign("c", app="notification")
     j.register("c", [("c-1", "0", "+31612345609", "h", b"{}", 1, "c-1"), ("c-2", "1", "+31612345608", "h", b"{}", 1, "c-2")])
@@ -226,13 +226,13 @@ def test_a_bulk_register_refuses_a_second_attempt_of_a_row_in_the_same_wave(tmp_
 
 
 def test_a_bulk_register_keeps_the_first_of_two_attempts_in_one_batch_as_the_per_row_path_does(tmp_path, monkeypatch):
-    import cmvoice_nb.campaign.journal as journal_module
+    from cmvoice_nb.campaign.journal import _register as registering
 
     batch = [("c-1", "0", "+31612345609", "h", b"{}", 1, "c-1"), ("c-1-dup", "0", "+31612345609", "h", b"{}", 1, "c-1"),
              ("c-0", "1", "+31612345608", "h", b"{}", 1, "c-0"), ("c-0", "9", "+31612345600", "h", b"{}", 1, "c-0")]
     results = []
     for bulk in (10**9, 2):
-        monkeypatch.setattr(journal_module, "BULK_ROWS", bulk)
+        monkeypatch.setattr(registering, "BULK_ROWS", bulk)
         j = Journal(tmp_path / f"j{bulk}.sqlite")
         j.ensure_campaign("c", app="notification")
         added = j.register("c", batch)
@@ -242,9 +242,9 @@ def test_a_bulk_register_keeps_the_first_of_two_attempts_in_one_batch_as_the_per
 
 
 def test_a_bulk_register_on_a_campaign_with_records_adds_only_the_new_rows(tmp_path, monkeypatch):
-    import cmvoice_nb.campaign.journal as journal_module
+    from cmvoice_nb.campaign.journal import _register as registering
 
-    monkeypatch.setattr(journal_module, "BULK_ROWS", 3)
+    monkeypatch.setattr(registering, "BULK_ROWS", 3)
     j = Journal(tmp_path / "j.sqlite")
     j.ensure_campaign("c", app="notification")
     j.register("c", [("c-0", "0", "+31612345610", "h0")])

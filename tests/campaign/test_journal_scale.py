@@ -12,7 +12,7 @@ import textwrap
 import pandas as pd
 import pytest
 
-import cmvoice_nb.campaign.journal as journal_module
+from cmvoice_nb.campaign.journal import _register as registering
 from cmvoice_nb.campaign import plan_campaign, send_campaign
 from cmvoice_nb.campaign.journal import Journal
 from cmvoice_nb.errors import JournalError
@@ -36,10 +36,10 @@ BATCHES = [
 ]
 
 
-def replay(path, monkeypatch, bulk_rows, chunk=journal_module.REGISTER_CHUNK):
+def replay(path, monkeypatch, bulk_rows, chunk=registering.REGISTER_CHUNK):
     """Register BATCHES with the bulk threshold at *bulk_rows*; what was kept and what the guard says."""
-    monkeypatch.setattr(journal_module, "BULK_ROWS", bulk_rows)
-    monkeypatch.setattr(journal_module, "REGISTER_CHUNK", chunk)
+    monkeypatch.setattr(registering, "BULK_ROWS", bulk_rows)
+    monkeypatch.setattr(registering, "REGISTER_CHUNK", chunk)
     j = Journal(path)
     j.ensure_campaign("c", app="notification")
     outcomes = []
@@ -93,8 +93,8 @@ def test_a_first_registration_read_in_chunks_keeps_what_one_batch_keeps(tmp_path
 
 
 def test_a_big_first_registration_never_holds_all_its_rows_at_once(tmp_path, monkeypatch):
-    monkeypatch.setattr(journal_module, "REGISTER_CHUNK", 100)
-    monkeypatch.setattr(journal_module, "BULK_ROWS", 100)
+    monkeypatch.setattr(registering, "REGISTER_CHUNK", 100)
+    monkeypatch.setattr(registering, "BULK_ROWS", 100)
     taken = []
 
     def rows():
@@ -340,7 +340,7 @@ CHILD = textwrap.dedent("""
 
 def test_a_process_killed_mid_registration_leaves_the_batch_all_there_or_not_at_all(tmp_path):
     path = tmp_path / "j.sqlite"
-    rows = journal_module.BULK_ROWS + 5  # the bulk path: indexes dropped and rebuilt in the transaction
+    rows = registering.BULK_ROWS + 5  # the bulk path: indexes dropped and rebuilt in the transaction
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
     proc = subprocess.Popen([sys.executable, "-c", CHILD, str(path), str(rows)], stdin=subprocess.PIPE,
                             stdout=subprocess.PIPE, text=True, env=env)

@@ -1,0 +1,120 @@
+"""What the journal keeps beside its records, and the journal as tables.
+
+:class:`Reports` is the part of :class:`~cmvoice_nb.campaign.Journal` that stores the operator's
+own columns of rows (:meth:`~Reports.keep`, ``keep=``) and the calling-hours waits
+(:meth:`~Reports.record_waits`), and reads them, the records and their counts back as
+DataFrames or dicts.
+"""
+from __future__ import annotations
+
+import json
+from typing import Any, Iterable, Mapping
+
+from ...errors import JournalError
+from ...messages import say
+from ...spec import iso_utc
+from ._connection import JournalConnection
+from ._records import FIELDS, JournalRow
+
+__all__ = ["Reports"]
+
+
+class Reports(JournalConnection):
+    """Kept columns, waits and reports (a part of :class:`~cmvoice_nb.campaign.Journal`)."""
+
+    def keep(self, campaign: str, rows: Iterable[tuple[str, Mapping[str, Any]]]) -> int:
+        """Store the operator's own columns of rows: ``(row_id, {column: value})`` each (``keep=``).
+
+        The row id is the row's wave-1 instruction id. Values are stored as text (missing ones as
+        null); a row stored before gets the new values (the operator may have corrected a name).
+        One transaction. Returns how many rows were written.
+
+        Examples
+        --------
+        >>> import tempfile, pathlib
+        >>> from cmvoice_nb.campaign import Journal
+        >>> with Journal(pathlib.Path(tempfile.mkdtemp()) / "j.sqlite") as j:
+        ...     _ = j.keep("spring", [("spring-1", {"Klantnummer": "10234", "Naam": "Anne"})])
+        ...     j.kept("spring").loc["spring-1", "Klantnummer"]
+        '10234'
+        """
+        def text(value: Any) -> Any:
+            if value is None or (isinstance(value, float) and value != value):
+                return None
+            return value if isinstance(value, str) else str(value)
+
+        items = [(campaign, str(row_id), json.dumps({str(k): text(v) for k, v in values.items()},
+                                                    ensure_ascii=False))
+                 for row_id, values in rows]
+        if not items:
+            return 0
+        with self._tx() as c:
+            try:
+                c.executemany("INSERT OR REPLACE INTO kept VALUES (?, ?, ?)", items)
+            except UnicodeEncodeError:
+                raise JournalError(f"{self.path}: campaign {campaign!r}: a kept column holds text that is not valid "
+                                   "Unicode (a lone surrogate?); nothing of it was stored") from None
+        return len(items)
+
+    def kept(self, campaign: str):
+        """The operator's own columns stored with *campaign*'s rows (see :meth:`keep`), indexed by row id."""
+        import pandas as pd
+
+        with self._lock:
+            rows = self._connection().execute(
+                "SELECT row_id, columns FROM kept WHERE campaign = ? ORDER BY rowid", (campaign,)).fetchall()
+        frame = pd.DataFrame.from_records([json.loads(data) for _, data in rows],
+                                          index=pd.Index([r for r, _ in rows], name="row_id", dtype=object))
+        return frame.astype(object).where(frame.notna(), None) if len(frame.columns) else frame
+
+    def record_waits(self, campaign: str, waits: Iterable[tuple[str, str, Any]], *, at: Any = None) -> int:
+        """Record why rows waited: ``(instruction_id, reason, until)`` each (*until* None: no opening known).
+
+        *at* and *until* are datetimes (the sender's injected clock) or ISO text; default: now.
+        """
+        def text(value: Any) -> str | None:
+            if value is None or isinstance(value, str):
+                return value
+            return iso_utc(value.to_pydatetime() if hasattr(value, "to_pydatetime") else value)
+
+        waits = list(waits)
+        stamp = text(at) or iso_utc()
+        with self._tx() as c:
+            c.executemany("INSERT INTO waits VALUES (?, ?, ?, ?, ?)",
+                          [(campaign, iid, stamp, text(until), say(reason)) for iid, reason, until in waits])
+        return len(waits)
+
+    def waits(self, campaign: str | None = None):
+        """Every recorded wait (``campaign``, ``instruction_id``, ``at``, ``until``, ``reason``) as a DataFrame."""
+        import pandas as pd
+
+        with self._lock:
+            sql = "SELECT campaign, instruction_id, at, until, reason FROM waits"
+            cur = self._connection().execute(sql + (" WHERE campaign = ?" if campaign else "") + " ORDER BY rowid",
+                                             (campaign,) if campaign else ())
+            rows = cur.fetchall()
+        return pd.DataFrame(rows, columns=["campaign", "instruction_id", "at", "until", "reason"])
+
+    def to_frame(self, campaign: str | None = None):
+        """The journal as a DataFrame (one row per record), optionally for one campaign."""
+        import pandas as pd
+
+        with self._lock:
+            if campaign is None:
+                cur = self._connection().execute(f"SELECT {FIELDS} FROM rows ORDER BY campaign, instruction_id")
+            else:
+                cur = self._connection().execute(
+                    f"SELECT {FIELDS} FROM rows WHERE campaign = ? ORDER BY instruction_id", (campaign,)
+                )
+            rows = cur.fetchall()
+        df = pd.DataFrame(rows, columns=list(JournalRow._fields))
+        df["http_status"] = df["http_status"].astype("Int64")
+        return df
+
+    def counts(self, campaign: str) -> dict[str, int]:
+        """State → number of rows, for *campaign*."""
+        with self._lock:
+            rows = self._connection().execute(
+                "SELECT state, COUNT(*) FROM rows WHERE campaign = ? GROUP BY state", (campaign,)
+            ).fetchall()
+        return dict(rows)
