@@ -8,9 +8,9 @@ spellings (``+31 6 1234 5678``, ``0031…``, ``06-12345678``, ``+44 (0)20 …``,
 hundred bad lines (``n/a``, ``3.16123E+10``, ``12345``). Contenders, each in a fresh subprocess
 (so peak memory, ``ru_maxrss``, is its own):
 
-* ``new``: :func:`~cmvoice_nb.campaign.suppress.read_suppression` as shipped (decoder, sniffer,
+* ``new``: :func:`~cmvoice_nb.campaign.ops.suppress.read_suppression` as shipped (decoder, sniffer,
   column-wise :func:`~cmvoice_nb.numbers.normalize_numbers`);
-* ``baseline``: ``_read_suppression_reference``, the per-entry reader (one ``try_normalize``
+* ``baseline``: ``read_suppression_reference``, the per-entry reader (one ``try_normalize``
   call per entry), kept as a private reference function.
 
 Printed: wall and CPU seconds of the read, entries/s, peak RSS of the process and its growth
@@ -100,7 +100,7 @@ def run_one(contender: str, path: Path) -> dict:
     """Read *path* with one contender in this process; the figures as a dict."""
     import resource
 
-    from cmvoice_nb.campaign import suppress
+    from cmvoice_nb.campaign.ops import _suppress_reference, suppress
     from cmvoice_nb.numbers import normalize_numbers
 
     normalize_numbers(["+31612345678"], region="NL")  # imports (pyarrow, phonenumbers' metadata) outside the timing
@@ -109,7 +109,7 @@ def run_one(contender: str, path: Path) -> dict:
     if contender == "new":
         dnc = suppress.read_suppression(path, region="NL", allow_unreadable_suppress=True)
     else:
-        dnc = suppress._read_suppression_reference(path, region="NL")
+        dnc = _suppress_reference.read_suppression_reference(path, region="NL")
     seconds, cpu = time.perf_counter() - start, time.process_time() - cpu
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # KiB on Linux
     return {"contender": contender, "entries": dnc.entries, "numbers": len(dnc), "unreadable": len(dnc.unreadable),

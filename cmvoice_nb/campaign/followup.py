@@ -35,7 +35,7 @@ from .vocabulary import CALLED_STATES
 from ..wire import encode_body, instruction_hash, wave_instruction_id
 from .journal import Journal, JournalRow
 from .plan import CampaignPlan, RowPlan, content_key
-from .suppress import read_suppression, suppression_reason
+from .ops.suppress import read_suppression, suppression_reason
 
 __all__ = ["plan_followup", "parse_gap", "LEFT_OUT_REASONS", "LEFT_OUT_COLUMNS"]
 

@@ -383,7 +383,7 @@ class CampaignPlan:
         """
         import json
 
-        from .estimate import estimate_payloads
+        from .ops.estimate import estimate_payloads
 
         root = audio_root if audio_root is not None else self.options.get("audio_root")
         payloads = [json.loads(r.payload) for r in self.rows if r.sendable and r.payload is not None]
@@ -627,7 +627,7 @@ def plan_campaign(
     if number_style not in ("e164", "00"):
         raise CampaignError(f"number_style must be 'e164' or '00', got {number_style!r}")
 
-    from .suppress import parse_allowed_countries
+    from .ops.suppress import parse_allowed_countries
 
     allowed = parse_allowed_countries(allowed_countries)
     key_is_provisional = False
@@ -700,7 +700,7 @@ def plan_campaign(
     for note in notes:
         log.info("campaign %r: %s", name, note)  # a Text: the command line says its flags
     if suppress is not None:
-        from .suppress import apply_suppression
+        from .ops.suppress import apply_suppression
 
         plan = apply_suppression(plan, suppress, region=region,
                                  allow_unreadable_suppress=allow_unreadable_suppress)

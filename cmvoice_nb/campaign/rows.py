@@ -683,7 +683,7 @@ def _check_countries(instruction: Any, allowed: frozenset, problems: list, bad_f
 def country_problems(numbers: list, allowed: frozenset, problems: list, bad_fields: set,
                      cache: dict | None = None) -> None:
     """Add a problem for each of *numbers* whose country is not in *allowed*; *cache* remembers the answers."""
-    from .suppress import check_allowed_country
+    from .ops.suppress import check_allowed_country
 
     key = "callees" if len(numbers) > 1 else "callee"
     if key in bad_fields:

@@ -295,7 +295,7 @@ class SendOptions:
         object.__setattr__(self, "concurrency", concurrency)
         if self.retry is None:
             object.__setattr__(self, "retry", RetryPolicy())
-        from .schedule import calling_hours_from
+        from .ops.schedule import calling_hours_from
 
         object.__setattr__(self, "wait", bool(self.wait))
         object.__setattr__(self, "hours", calling_hours_from(self.calling_hours, days=self.days,
@@ -695,7 +695,7 @@ class CampaignSender:
 
     # ------------------------------------------------- calling hours, do-not-call
     def _init_hours(self) -> None:
-        from .schedule import RowWindows, make_clock
+        from .ops.schedule import RowWindows, make_clock
 
         self._waiting = 0
         self._wait_rows: dict[int, Any] = {}
@@ -714,7 +714,7 @@ class CampaignSender:
         """
         import pandas as pd
 
-        from .hours import describe_waits
+        from .ops.hours import describe_waits
 
         with self._lock:
             statuses = list(self._wait_rows.values())
@@ -816,7 +816,7 @@ class CampaignSender:
             self._wait_rows = {}
 
     def _sleep_until(self, wake: Any) -> None:
-        from .schedule import SLEEP_CHUNK_S
+        from .ops.schedule import SLEEP_CHUNK_S
 
         while not self._stop.is_set():
             remaining = (wake - self._now()).total_seconds()
@@ -1220,7 +1220,7 @@ def send_campaign(
     if isinstance(plan_or_df, CampaignPlan):
         allow_unreadable = plan_options.pop("allow_unreadable_suppress", False)
         if suppress is not None:
-            from .suppress import apply_suppression
+            from .ops.suppress import apply_suppression
 
             plan_or_df = apply_suppression(plan_or_df, suppress, allow_unreadable_suppress=allow_unreadable)
         if plan_options:

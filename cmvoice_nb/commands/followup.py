@@ -106,7 +106,7 @@ def _suppress_list(path: str | None, region: str | None = None, *, allow_unreada
     """
     if path is None:
         return None
-    from ..campaign.suppress import read_suppression
+    from ..campaign.ops.suppress import read_suppression
     from ..errors import CampaignError
 
     try:

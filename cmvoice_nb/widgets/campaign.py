@@ -610,7 +610,7 @@ class Campaign(App):
 
     # -- the do-not-call list: a path, an upload, or both ---------------------------------------
     def _take_upload(self) -> None:
-        from ..campaign.suppress import SuppressionList, read_suppression
+        from ..campaign.ops.suppress import SuppressionList, read_suppression
 
         files = list(self.suppress_upload.value or ())
         if not files:
@@ -646,7 +646,7 @@ class Campaign(App):
 
     def suppression(self) -> Any:
         """The do-not-call list for the next plan: the ``suppress`` path, the upload, both (merged), or None."""
-        from ..campaign.suppress import SuppressionList, read_suppression
+        from ..campaign.ops.suppress import SuppressionList, read_suppression
 
         path = self.suppress.value.strip()
         uploaded = self.uploaded_suppression
@@ -769,7 +769,7 @@ class Campaign(App):
 
     def calling_hours_text(self, plan: Any) -> str:
         """The calling-hours line: the window, the days, and how many rows are outside it now."""
-        from ..campaign.hours import describe_waits, parse_calling_hours, window_status
+        from ..campaign.ops.hours import describe_waits, parse_calling_hours, window_status
 
         options = self.send_options()
         if not options:

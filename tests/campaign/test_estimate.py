@@ -12,7 +12,7 @@ import struct
 import pandas as pd
 import pytest
 
-from cmvoice_nb.campaign.estimate import FRAME_COLUMNS, Estimate, estimate_payloads, read_prices
+from cmvoice_nb.campaign.ops.estimate import FRAME_COLUMNS, Estimate, estimate_payloads, read_prices
 from cmvoice_nb.timing import talk_seconds
 from cmvoice_nb.errors import CampaignError
 from cmvoice_nb.simulator.defaults import BEHAVIOUR

@@ -13,7 +13,7 @@ from datetime import date, datetime, timedelta, timezone
 import pandas as pd
 import pytest
 
-from cmvoice_nb.campaign.hours import (
+from cmvoice_nb.campaign.ops.hours import (
     CallingHours,
     describe_waits,
     parse_calling_hours,

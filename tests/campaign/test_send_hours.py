@@ -13,7 +13,7 @@ import pandas as pd
 import pytest
 
 from cmvoice_nb.campaign import CampaignSender, Journal, RetryPolicy, SendOptions, plan_campaign, send_campaign
-from cmvoice_nb.campaign.schedule import ManualClock
+from cmvoice_nb.campaign.ops.schedule import ManualClock
 from cmvoice_nb.errors import CampaignError
 from cmvoice_nb.simulator import Simulator
 

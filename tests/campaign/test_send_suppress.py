@@ -5,7 +5,7 @@ import pandas as pd
 import pytest
 
 from cmvoice_nb.campaign import Journal, RetryPolicy, plan_campaign, send_campaign
-from cmvoice_nb.campaign.suppress import apply_suppression
+from cmvoice_nb.campaign.ops.suppress import apply_suppression
 from cmvoice_nb.cli import main
 from cmvoice_nb.simulator import SIMULATOR_TOKEN, Simulator
 
@@ -73,7 +73,7 @@ def test_suppress_works_on_a_plan_too_and_apply_suppression_leaves_the_plan_alon
 
 
 def test_a_multi_number_row_is_suppressed_when_any_of_its_numbers_is_listed():
-    from cmvoice_nb.campaign.suppress import read_suppression, suppression_reason
+    from cmvoice_nb.campaign.ops.suppress import read_suppression, suppression_reason
 
     dnc = read_suppression([BOB])
     assert suppression_reason(f"{ANN};{BOB}", dnc) == f"{BOB} is on the do-not-call list"

@@ -5,7 +5,7 @@ import re
 import pandas as pd
 import pytest
 
-from cmvoice_nb.campaign.suppress import (
+from cmvoice_nb.campaign.ops.suppress import (
     SuppressionList,
     check_allowed_country,
     parse_allowed_countries,

@@ -90,7 +90,7 @@ def test_an_empty_list_goes_on_with_one_warning_line_naming_it(tmp_path, sim):
     proc = run_cli(send_args(tmp_path, sim.base_url, "--suppress", str(empty)))
     assert proc.returncode == 0, proc.stderr
     warnings = [line for line in proc.stderr.splitlines() if "no entries" in line]
-    assert warnings == [f"WARNING cmvoice_nb.campaign.suppress: --suppress: {empty}: the do-not-call list has no "
+    assert warnings == [f"WARNING cmvoice_nb.campaign.ops.suppress: --suppress: {empty}: the do-not-call list has no "
                         "entries (an empty file or a header only): nobody is held back by it"]
     assert len(sim.calls) == 3
 

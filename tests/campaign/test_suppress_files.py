@@ -14,9 +14,9 @@ import pandas as pd
 import pytest
 
 from cmvoice_nb.campaign import plan_campaign, plan_followup, send_campaign
-from cmvoice_nb.campaign.suppress import (
+from cmvoice_nb.campaign.ops._suppress_reference import read_suppression_reference
+from cmvoice_nb.campaign.ops.suppress import (
     UNREADABLE_LIMIT,
-    _read_suppression_reference,
     apply_suppression,
     read_suppression,
     text_entries,
@@ -138,7 +138,7 @@ def test_ragged_rows_and_a_separator_inside_quotes_keep_their_lines(tmp_path):
 def test_a_list_with_no_entries_is_allowed_with_a_warning_naming_it(tmp_path, caplog, content):
     path = tmp_path / "optouts.csv"
     path.write_bytes(content)
-    with caplog.at_level(logging.WARNING, logger="cmvoice_nb.campaign.suppress"):
+    with caplog.at_level(logging.WARNING, logger="cmvoice_nb.campaign.ops.suppress"):
         dnc = read_suppression(path)
     assert dnc.empty and len(dnc) == 0 and dnc.entries == 0
     assert [r.getMessage() for r in caplog.records] == [
@@ -147,7 +147,7 @@ def test_a_list_with_no_entries_is_allowed_with_a_warning_naming_it(tmp_path, ca
 
 
 def test_an_empty_python_list_is_empty_too_and_none_is_no_list(caplog):
-    with caplog.at_level(logging.WARNING, logger="cmvoice_nb.campaign.suppress"):
+    with caplog.at_level(logging.WARNING, logger="cmvoice_nb.campaign.ops.suppress"):
         assert read_suppression([]).empty
         assert read_suppression(None).empty
     assert len(caplog.records) == 1 and "suppress=: the do-not-call list has no entries" in caplog.text
@@ -220,7 +220,7 @@ def test_the_reader_finds_what_the_per_entry_reader_found_in_a_plain_list(tmp_pa
     path = tmp_path / "dnc.csv"
     path.write_text("phone,note\n" + "".join(f"{r},x\n" for r in rows), encoding="utf-8")
     new = read_suppression(path, region="NL", allow_unreadable_suppress=True)
-    old = _read_suppression_reference(path, region="NL")
+    old = read_suppression_reference(path, region="NL")
     assert new.numbers == old.numbers and new.entries == old.entries == 3000
     assert new.unreadable == old.unreadable and len(new.unreadable) > 100
 

@@ -43,8 +43,8 @@ and every run of a campaign on the same journal derives the same ids.
 
 **People, not positions.** Every number a row dials is indexed: a row's single callee by the
 partial index ``rows_live`` (only records whose call may exist are in it, so registering a
-million pending rows costs it nothing), the numbers of a multi-callee row (and, in journals
-written before schema 4, every row's) by the table ``callees``.
+million pending rows costs it nothing), the numbers of a multi-callee row (and, in a journal
+of schema 1 to 3, every row's) by the table ``callees``.
 :meth:`Journal.mark_sending` refuses, in the same transaction that marks the row, a row
 whose callee already has a call ``sending``, ``queued`` or ``unknown`` anywhere in this
 journal, unless the caller passes ``allow_repeat=True``; and it never lets an ``unknown``

@@ -82,7 +82,7 @@ class Journal(Registering, Reports):
             return dict(self._connection().execute("SELECT name, app FROM campaigns ORDER BY name").fetchall())
 
     def payloads(self, campaign: str) -> dict[str, bytes | None]:
-        """Instruction id → the JSON bytes sent for it (None for rows of a pre-wave journal)."""
+        """Instruction id → the JSON bytes sent for it (None for rows of a journal of schema 1 or 2, before waves)."""
         with self._lock:
             rows = self._connection().execute(
                 "SELECT instruction_id, payload FROM rows WHERE campaign = ?", (campaign,)).fetchall()
@@ -199,7 +199,7 @@ class Journal(Registering, Reports):
                   " AND r.outcome IS NOT NULL)")
         args = (campaign, instruction_id, campaign, base_id or instruction_id, int(wave))
         # A single callee is found through rows_live, a multi-callee row's numbers (and every
-        # number of a journal written before schema 4) through the callees table.
+        # number of a journal of schema 1 to 3) through the callees table.
         row = c.execute(
             f"SELECT {FIELDS} FROM (SELECT {R_FIELDS} FROM rows r"
             f" WHERE r.callee IN ({marks}) AND {LIVE_SQL}{others}"

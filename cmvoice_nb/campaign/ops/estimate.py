@@ -35,8 +35,8 @@ import os
 from pathlib import Path
 from typing import Any, Iterable, Mapping
 
-from ..errors import CampaignError
-from ..timing import RATES, talk_seconds, wire_value
+from ...errors import CampaignError
+from ...timing import RATES, talk_seconds, wire_value
 
 __all__ = ["Estimate", "estimate_payloads", "read_prices", "FRAME_COLUMNS", "PRICE_COLUMNS"]
 
@@ -274,7 +274,7 @@ class Estimate:
         return "\n".join(lines)
 
     def _repr_html_(self) -> str:
-        from .._tables import to_html
+        from ..._tables import to_html
 
         frame = self.to_frame().astype({c: object for c in ("price_per_minute", "setup", "cost")})
         # Money keeps four decimals (a call costs fractions of a cent); the shared style rounds to two.
@@ -333,7 +333,7 @@ def estimate_payloads(payloads: Iterable[Mapping[str, Any]], *, app: str | None 
     """
     import pandas as pd
 
-    from ..numbers import country_of
+    from ...numbers import country_of
 
     if not isinstance(answer_rate, (int, float)) or isinstance(answer_rate, bool) or not 0 <= answer_rate <= 1:
         raise CampaignError(f"answer_rate must be a number between 0 and 1, got {answer_rate!r}")
@@ -350,7 +350,7 @@ def estimate_payloads(payloads: Iterable[Mapping[str, Any]], *, app: str | None 
             seconds = None
             found = _resolve_file(root, prompt) if root is not None else None
             if found is not None:
-                from ..audio.wavfile import wav_duration_s
+                from ...audio.wavfile import wav_duration_s
 
                 seconds = wav_duration_s(found)
             durations[prompt] = seconds

@@ -34,19 +34,16 @@ CallingHours('09:00-20:00', days='mon-fri', holidays=none)
 """
 from __future__ import annotations
 
-import csv
 import datetime as _dt
-import io
 import math
-import os
 import re
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any, Iterable, Mapping, NamedTuple
 
-from ..errors import CampaignError
-from ..messages import opt, say
-from ..numbers import country_of
+from ...errors import CampaignError
+from ...messages import opt, say
+from ...numbers import country_of
+from .holidays import Holidays, read_holidays
 
 __all__ = [
     "CallingHours",
@@ -59,6 +56,7 @@ __all__ = [
     "parse_days",
     "read_holidays",
     "zones_for_number",
+    "zone_info",
     "window_status",
     "describe_waits",
 ]
@@ -187,170 +185,6 @@ def _days_text(days: frozenset[int]) -> str:
                     f"{_DAY_NAMES[r[0]]}-{_DAY_NAMES[r[-1]]}" for r in runs)
 
 
-@dataclass(frozen=True)
-class Holidays:
-    """Dates nobody is called on: for every country, and per country (ISO code → dates).
-
-    A date is a holiday for a number when it is in :attr:`everywhere` or in the set of the
-    number's country. Built by :func:`read_holidays`.
-    """
-
-    everywhere: frozenset = frozenset()
-    by_country: Mapping[str, frozenset] = field(default_factory=dict)
-
-    def is_holiday(self, day: _dt.date, country: str | None = None) -> bool:
-        """True when *day* is a holiday everywhere or in *country*."""
-        if day in self.everywhere:
-            return True
-        return bool(country) and day in self.by_country.get(str(country).upper(), ())
-
-    def __len__(self) -> int:
-        return len(self.everywhere) + sum(len(v) for v in self.by_country.values())
-
-    def __repr__(self) -> str:
-        if not len(self):
-            return "Holidays(none)"
-        parts = [f"{len(self.everywhere)} everywhere"] if self.everywhere else []
-        parts += [f"{c}: {len(v)}" for c, v in sorted(self.by_country.items())]
-        return f"Holidays({', '.join(parts)})"
-
-
-_ISO_DATE = re.compile(r"^\s*(\d{4})-(\d{2})-(\d{2})(?:[T ][0-9:.+\-Z]*)?\s*$")
-
-
-def _to_date(value: Any, where: str) -> _dt.date:
-    if isinstance(value, _dt.datetime):
-        return value.date()
-    if isinstance(value, _dt.date):
-        return value
-    m = _ISO_DATE.match(value) if isinstance(value, str) else None
-    if m:
-        try:
-            return _dt.date(int(m.group(1)), int(m.group(2)), int(m.group(3)))
-        except ValueError:
-            pass
-    if hasattr(value, "to_pydatetime"):  # a pandas Timestamp
-        return value.to_pydatetime().date()
-    raise CampaignError(f"{where}: {value!r} is not a date (write YYYY-MM-DD, e.g. 2026-12-25)")
-
-
-def read_holidays(holidays: Any = None) -> Holidays:
-    """Holidays from dates, ISO text, a mapping country → dates, or a CSV/TXT file.
-
-    Parameters
-    ----------
-    holidays
-        ``None`` (none); an iterable of ``date``/``datetime``/``"YYYY-MM-DD"``; text of ISO dates
-        separated by commas; a mapping ``{"NL": [...], "BE": [...]}`` (key ``"*"`` or ``""``:
-        every country); or the path of a text file: one date per line (``#`` starts a comment), or
-        a CSV whose header has a ``date`` column and optionally a ``country`` column.
-
-    Raises
-    ------
-    CampaignError
-        The file is missing or a date cannot be read; the message names every bad line.
-
-    Examples
-    --------
-    >>> read_holidays(["2026-12-25", "2026-12-26"])
-    Holidays(2 everywhere)
-    >>> h = read_holidays({"NL": ["2026-04-27"], "BE": ["2026-07-21"]})
-    >>> h, h.is_holiday(_dt.date(2026, 4, 27), "NL"), h.is_holiday(_dt.date(2026, 4, 27), "BE")
-    (Holidays(BE: 1, NL: 1), True, False)
-    """
-    name = opt("holidays")
-    if holidays is None:
-        return Holidays()
-    if isinstance(holidays, Holidays):
-        return holidays
-    if isinstance(holidays, (str, os.PathLike)):
-        text = os.fspath(holidays)
-        tokens = [t for t in re.split(r"[,;\s]+", text.strip()) if t] if isinstance(holidays, str) else []
-        if tokens and all(_ISO_DATE.match(t) for t in tokens):
-            return Holidays(frozenset(_to_date(t, name) for t in tokens))
-        return _read_holiday_file(Path(text), name)
-    if isinstance(holidays, Mapping):
-        everywhere: set = set()
-        by_country: dict[str, frozenset] = {}
-        for country, dates in holidays.items():
-            key = str(country or "").strip().upper()
-            if isinstance(dates, (str, _dt.date)):
-                dates = [dates]
-            got = frozenset(_to_date(d, f"{name}[{country!r}]") for d in dates)
-            if key in ("", "*"):
-                everywhere |= got
-            else:
-                by_country[key] = by_country.get(key, frozenset()) | got
-        return Holidays(frozenset(everywhere), by_country)
-    if isinstance(holidays, (_dt.date, _dt.datetime)):
-        return Holidays(frozenset([_to_date(holidays, name)]))
-    try:
-        items = list(holidays)
-    except TypeError:
-        raise CampaignError(f"{name} must be dates, a mapping country -> dates or a file, got {holidays!r}") from None
-    bad = []
-    dates = set()
-    for i, item in enumerate(items):
-        try:
-            dates.add(_to_date(item, name))
-        except CampaignError:
-            bad.append(f"item {i}: {item!r}")
-    if bad:
-        raise CampaignError(f"{name}: {len(bad)} value(s) are not dates (write YYYY-MM-DD): {'; '.join(bad[:10])}")
-    return Holidays(frozenset(dates))
-
-
-def _read_holiday_file(path: Path, name: str) -> Holidays:
-    if not path.exists():
-        raise CampaignError(f"{name}: {path}: no such file (give a CSV/TXT of dates, or dates like 2026-12-25)")
-    if not path.is_file():
-        raise CampaignError(f"{name}: {path}: not a regular file")
-    try:
-        text = path.read_bytes().decode("utf-8-sig")
-    except OSError as exc:
-        raise CampaignError(f"{name}: {path}: cannot read ({exc.strerror or exc})") from None
-    except UnicodeDecodeError as exc:
-        raise CampaignError(f"{name}: {path}: not UTF-8 text (byte {exc.start})") from None
-    lines = text.splitlines()
-    first = next((ln for ln in lines if ln.strip() and not ln.lstrip().startswith("#")), "")
-    header = [c.strip().lower() for c in re.split(r"[,;\t]", first)]
-    everywhere: set = set()
-    by_country: dict[str, set] = {}
-    bad: list[str] = []
-    if "date" in header:
-        sep = next((s for s in ",;\t" if s in first), ",")
-        reader = csv.reader(io.StringIO(text), delimiter=sep)
-        col_date = header.index("date")
-        col_country = header.index("country") if "country" in header else None
-        seen_header = False
-        for lineno, row in enumerate(reader, 1):
-            if not row or not "".join(row).strip() or row[0].lstrip().startswith("#"):
-                continue
-            if not seen_header:
-                seen_header = True
-                continue
-            try:
-                day = _to_date(row[col_date] if col_date < len(row) else "", name)
-            except CampaignError:
-                bad.append(f"line {lineno}: {','.join(row)!r}")
-                continue
-            country = (row[col_country].strip().upper() if col_country is not None and col_country < len(row) else "")
-            (by_country.setdefault(country, set()) if country not in ("", "*") else everywhere).add(day)
-    else:
-        for lineno, line in enumerate(lines, 1):
-            content = line.split("#", 1)[0].strip()
-            if not content:
-                continue
-            try:
-                everywhere.add(_to_date(content.split(",")[0].strip(), name))
-            except CampaignError:
-                bad.append(f"line {lineno}: {content!r}")
-    if bad:
-        raise CampaignError(f"{name}: {path}: {len(bad)} line(s) are not dates (write YYYY-MM-DD): "
-                            f"{'; '.join(bad[:10])}{' ...' if len(bad) > 10 else ''}")
-    return Holidays(frozenset(everywhere), {k: frozenset(v) for k, v in by_country.items()})
-
-
 # ---------------------------------------------------------------------------------------------
 # Zones
 # ---------------------------------------------------------------------------------------------
@@ -381,7 +215,14 @@ def zones_for_number(number: Any) -> tuple[str, ...]:
     return tuple(z for z in _tz.time_zones_for_number(parsed) if z != UNKNOWN_ZONE)
 
 
-def _zoneinfo(name: str):
+def zone_info(name: str):
+    """The :class:`zoneinfo.ZoneInfo` of an IANA zone name; None when the name is no known zone.
+
+    Examples
+    --------
+    >>> zone_info("Europe/Amsterdam"), zone_info("Europe/Atlantis")
+    (zoneinfo.ZoneInfo(key='Europe/Amsterdam'), None)
+    """
     from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
     try:
@@ -414,10 +255,6 @@ class WindowStatus(NamedTuple):
     opens_at: _dt.datetime | None
     closes_at: _dt.datetime | None
     reason: str
-
-
-def _local(moment: _dt.datetime, zone) -> _dt.datetime:
-    return moment.astimezone(zone)
 
 
 def _wall_to_utc(day: _dt.date, minute: int, zone) -> _dt.datetime:
@@ -470,7 +307,7 @@ class CallingHours:
     def intervals(self, zone_name: str, first: _dt.date, last: _dt.date, *, country: str | None = None
                   ) -> list[tuple[_dt.datetime, _dt.datetime]]:
         """The window's UTC intervals in one zone for windows starting on local days *first*..*last*."""
-        zone = _zoneinfo(zone_name)
+        zone = zone_info(zone_name)
         if zone is None:
             raise CampaignError(f"unknown time zone {zone_name!r}")
         out = []
@@ -512,12 +349,12 @@ class CallingHours:
             return WindowStatus(False, None, None, "time zone unknown: give the zone with tz=")
         now_utc = now.astimezone(_dt.timezone.utc)
         for name in zones:
-            if _zoneinfo(name) is None:
+            if zone_info(name) is None:
                 return WindowStatus(False, None, None, f"unknown time zone {name!r}")
         for horizon in _HORIZONS_DAYS:
             common = None
             for name in zones:
-                today = now_utc.astimezone(_zoneinfo(name)).date()
+                today = now_utc.astimezone(zone_info(name)).date()
                 # Start a day early: yesterday's window may still run (it may cross midnight).
                 spans = self.intervals(name, today - _dt.timedelta(days=1), today + _dt.timedelta(days=horizon),
                                        country=country)
@@ -533,7 +370,7 @@ class CallingHours:
         return WindowStatus(False, None, None, self._never_reason(zones))
 
     def _outside_reason(self, zones: tuple[str, ...], now_utc: _dt.datetime, opens: _dt.datetime) -> str:
-        zone = _zoneinfo(zones[0])
+        zone = zone_info(zones[0])
         here = now_utc.astimezone(zone)
         there = opens.astimezone(zone)
         where = zones[0] if len(zones) == 1 else f"{zones[0]} (+{len(zones) - 1} more zone{'s' if len(zones) > 2 else ''})"
@@ -619,7 +456,7 @@ def _tz_per_row(tz: Any, callees: list, n: int) -> list:
     if tz is None:
         return [None] * n
     if isinstance(tz, str):
-        if _zoneinfo(tz.strip()) is None:
+        if zone_info(tz.strip()) is None:
             raise CampaignError(f"{name}: unknown time zone {tz!r} (an IANA name like 'Europe/Amsterdam')")
         return [tz.strip()] * n
     if isinstance(tz, Mapping):
@@ -686,7 +523,7 @@ def window_status(callees: Any, *, calling_hours: Any, days: Any = "mon-fri", ho
         country = country_of(number)
         if not _is_missing(override):
             zones = (str(override).strip(),)
-            if _zoneinfo(zones[0]) is None:
+            if zone_info(zones[0]) is None:
                 rows.append((False, None, None, zones[0], f"{tz_name}: unknown time zone {zones[0]!r}"))
                 continue
         else:

@@ -23,11 +23,11 @@ import threading
 import time
 from typing import Any, Callable, Mapping
 
-from ..errors import CampaignError
-from ..messages import opt
-from .hours import CallingHours, WindowStatus, _zoneinfo, parse_calling_hours, zones_for_number
+from ...errors import CampaignError
+from ...messages import opt
+from .hours import CallingHours, WindowStatus, parse_calling_hours, zone_info, zones_for_number
 
-__all__ = ["ManualClock", "make_clock", "RowWindows", "SLEEP_CHUNK_S"]
+__all__ = ["ManualClock", "make_clock", "RowWindows", "calling_hours_from", "SLEEP_CHUNK_S"]
 
 #: Longest single sleep while rows wait: the clock is read again after it, so a wall clock that
 #: jumps (a laptop that slept, an NTP correction) never makes a row go out early or much too late.
@@ -129,7 +129,7 @@ class RowWindows:
     Parameters
     ----------
     hours
-        A :class:`~cmvoice_nb.campaign.hours.CallingHours`.
+        A :class:`~cmvoice_nb.campaign.ops.hours.CallingHours`.
     rows
         The plan's rows (:class:`~cmvoice_nb.campaign.plan.RowPlan`).
     tz
@@ -144,7 +144,7 @@ class RowWindows:
         self._zones: dict[int, tuple[str, ...]] = {}
         self._country: dict[int, str | None] = {}
         self._unknown: dict[int, str] = {}
-        from ..numbers import country_of
+        from ...numbers import country_of
 
         for r, override in zip(rows, overrides):
             numbers = [n for n in (r.callee or "").split(";") if n.strip()]
@@ -174,7 +174,7 @@ class RowWindows:
             if value is None or (not isinstance(value, str) and pd.isna(value)) or not str(value).strip():
                 return None  # blank (None, NaN, pd.NA, ""): the number's own zones
             text = str(value).strip()
-            if _zoneinfo(text) is None:
+            if zone_info(text) is None:
                 raise CampaignError(f"{name}{where}: unknown time zone {text!r} (an IANA name like 'Europe/Amsterdam')")
             return text
 
@@ -182,7 +182,7 @@ class RowWindows:
             one = zone(tz, "")
             return [one] * len(rows)
         if isinstance(tz, Mapping):
-            from ..numbers import try_normalize
+            from ...numbers import try_normalize
 
             table = {}
             for number, value in tz.items():
