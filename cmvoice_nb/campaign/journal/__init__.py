@@ -33,8 +33,8 @@ first call; :meth:`Journal.load` and :meth:`Journal.called_numbers` give whole r
 :func:`~cmvoice_nb.campaign.send_campaign` stores a row's payload when it is sent
 (:meth:`Journal.mark_sending`), not when it is registered: a follow-up wave only ever resends
 what was sent. Schema 4 (the ``rows_live`` index; a single callee is not copied into
-``callees``) is added in place to older journals; cmvoice_nb versions that read schema 3 refuse
-a schema-4 journal, since their guard would not see the callees indexed the new way.
+``callees``) is added in place to a journal of schema 1 to 3; a cmvoice_nb that reads schema 3
+refuses a schema-4 journal, since its guard would not see the callees ``rows_live`` indexes.
 
 **Campaign key.** A new journal draws a random *campaign key* (8 hex digits) when it is
 created and keeps it for ever (:attr:`Journal.campaign_key`). Default instruction ids
