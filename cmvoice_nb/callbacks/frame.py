@@ -207,6 +207,26 @@ class LoadReport:
         return out
 
 
+def event_time(calls: pd.DataFrame) -> pd.Series:
+    """When each call happened: it started, else it ended, else its callback arrived (UTC).
+
+    A call that was never answered or failed at once may have no start time; the analyses, the
+    periods and the funnel all place a call by this one rule.
+
+    Examples
+    --------
+    >>> calls = pd.DataFrame({"started_on": pd.to_datetime(["2024-01-01T10:00Z", None], utc=True),
+    ...                       "finished_on": pd.to_datetime([None, "2024-01-01T11:00Z"], utc=True)})
+    >>> [str(t) for t in event_time(calls)]
+    ['2024-01-01 10:00:00+00:00', '2024-01-01 11:00:00+00:00']
+    """
+    t = calls["started_on"]
+    for col in ("finished_on", "received_at"):
+        if col in calls.columns:
+            t = t.fillna(calls[col])
+    return t
+
+
 # ---------------------------------------------------------------------------------------------
 # Typing and derived columns (pure: DataFrame in, new DataFrame out)
 # ---------------------------------------------------------------------------------------------
@@ -724,5 +744,5 @@ def derive(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 __all__ = ["CALL_COLUMNS", "RAW_COLUMNS", "INT_COLUMNS", "CATEGORY_COLUMNS", "TEXT_DTYPE", "WIRE_KEYS", "BadLine",
-           "LoadReport", "as_category", "canonical", "combine", "type_columns", "derive", "reconcile_blocks",
+           "LoadReport", "as_category", "canonical", "event_time", "combine", "type_columns", "derive", "reconcile_blocks",
            "drop_duplicates", "concat_typed", "finalize", "text_hashes"]

@@ -126,6 +126,23 @@ def load_callbacks(source: Any, *, dedupe: bool = True, warn: bool = True) -> pd
     return calls
 
 
+def calls_frame(calls: Any) -> pd.DataFrame:
+    """*calls* as the typed frame :func:`load_callbacks` returns: itself when it is one, else loaded.
+
+    Every analysis takes "the calls" in any form :func:`load_callbacks` accepts through here, so
+    a frame loaded once is never loaded again.
+
+    Examples
+    --------
+    >>> calls = calls_frame([{"type": "otp-finished", "result": {"code": 10}}])
+    >>> calls["outcome"].tolist(), calls_frame(calls) is calls
+    (['Finished'], True)
+    """
+    if isinstance(calls, pd.DataFrame) and "outcome" in calls.columns and "answered" in calls.columns:
+        return calls
+    return load_callbacks(calls)
+
+
 def _load(items: list, *, dedupe: bool, check_records: bool) -> tuple[LoadReport, pd.DataFrame]:
     report = LoadReport()
     parts: list[pd.DataFrame] = []
@@ -288,5 +305,5 @@ def defuse_formulas(frame: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-__all__ = ["load_callbacks", "save_calls", "defuse_formulas", "FORMULA_PREFIXES", "LoadReport", "BadLine",
-           "CallbackWarning", "CALL_COLUMNS"]
+__all__ = ["load_callbacks", "calls_frame", "save_calls", "defuse_formulas", "FORMULA_PREFIXES", "LoadReport",
+           "BadLine", "CallbackWarning", "CALL_COLUMNS"]
