@@ -1,8 +1,13 @@
 """The callbacks package is the pure callback layer: cheap to import, and it never imports campaign."""
 import subprocess
 import sys
+from pathlib import Path
+
+import cmvoice_nb.callbacks
 
 from ..test_imports import package_graph
+
+PACKAGE = Path(cmvoice_nb.callbacks.__file__).parent
 
 
 def test_importing_the_package_imports_nothing_heavy():
@@ -33,3 +38,7 @@ def test_summarizing_callbacks_loads_no_campaign_code_and_registers_no_accessor(
     assert out.returncode == 0, out.stderr
     assert out.stdout.split() == ["[]", "False"]
 
+
+def test_every_callbacks_module_is_at_most_600_lines():
+    sizes = {p.name: len(p.read_text(encoding="utf-8").splitlines()) for p in PACKAGE.glob("*.py")}
+    assert {name: n for name, n in sizes.items() if n > 600} == {}
