@@ -60,7 +60,7 @@ _CONFLICT_RE = re.compile(r"Column\((/.*)\) changed from (\w+) to (\w+) in row (
 _ROW_RE = re.compile(r"in row (\d+)")
 #: Keys whose kind is known to vary in the wild: inferred by pyarrow (never declared) and always
 #: turned into text afterwards. ``sip-disconnect-code`` is alphanumeric per the contract, yet
-#: integrations (and older simulators) send numbers.
+#: some integrations send numbers.
 _FLEXIBLE = (WIRE_KEYS["sip_disconnect_code"],)
 
 

@@ -176,7 +176,7 @@ def _iter_text(fh, name: str, src: str, seq_base: int, report: LoadReport, *,
 def _maybe_document(first: bytearray) -> bool:
     """Whether a ``.json`` file starting with ``{`` may be one object rather than JSON Lines.
 
-    A file that fits in one block is tried as a document, as it always was; a longer one only when
+    A file that fits in one block is tried as a document; a longer one only when
     its first line is not a whole object (a pretty-printed document's first line never is).
     """
     if len(first) < _BLOCK_BYTES:
