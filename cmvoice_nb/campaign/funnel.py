@@ -274,7 +274,7 @@ def scope_results(results: pd.DataFrame, calls: Any, *, since: Any = None, until
     results
         Campaign results (a DataFrame).
     calls
-        Loaded callbacks (or anything :func:`load_callbacks` accepts).
+        Loaded callbacks (or anything :func:`~cmvoice_nb.callbacks.load_callbacks` accepts).
     since, until
         Dates (``datetime.date`` or ``"2024-03-01"``: whole days, both inclusive) or times
         (``datetime``, ``"2024-03-01 09:00"``: from *since* up to but excluding *until*);
@@ -328,9 +328,9 @@ def funnel(results: Any, calls: Any, *, valid: Any = None, since: Any = None, un
     results
         The campaign results DataFrame (or the path of its CSV export).
     calls
-        Loaded callbacks (or anything :func:`load_callbacks` accepts).
+        Loaded callbacks (or anything :func:`~cmvoice_nb.callbacks.load_callbacks` accepts).
     valid
-        What counts as valid DTMF input; see :func:`dtmf_summary`.
+        What counts as valid DTMF input; see :func:`~cmvoice_nb.callbacks.dtmf_summary`.
     since, until, tz
         Compare only one period: results rows sent in it and callbacks of calls in it (see
         :func:`scope_results`); :attr:`Funnel.notes` says how many rows were kept.
@@ -499,7 +499,7 @@ def reach_by_wave(results: Any, calls: Any, *, campaign: str | None = None) -> p
         results of :func:`~cmvoice_nb.campaign.send_campaign` concatenated), a list of such
         frames, or results CSV paths. Results without a ``wave`` column are wave 1.
     calls
-        The callbacks (anything :func:`load_callbacks` accepts).
+        The callbacks (anything :func:`~cmvoice_nb.callbacks.load_callbacks` accepts).
 
     Returns
     -------
