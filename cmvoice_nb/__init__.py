@@ -81,16 +81,17 @@ _EXPORTS: dict[str, str] = {
     "Journal": "campaign",
     "RetryPolicy": "campaign",
     "TokenBucket": "campaign",
+    "load_results": "campaign",
+    # campaign results joined with callbacks
+    "funnel": "campaign.funnel",
+    "reach_by_wave": "campaign.funnel",
+    "write_report": "campaign.report",
     # call results
     "CallbackReceiver": "callbacks",
     "load_callbacks": "callbacks",
     "summarize": "callbacks",
     "dtmf_summary": "callbacks",
-    "funnel": "callbacks",
-    "reach_by_wave": "callbacks",
-    "write_report": "callbacks",
     "save_calls": "callbacks",
-    "load_results": "callbacks",
     "plot_outcomes": "callbacks",
     "plot_answer_rate_by_hour": "callbacks",
     "plot_ring_time": "callbacks",
@@ -119,17 +120,13 @@ if TYPE_CHECKING:  # what editors and type checkers see; at run time __getattr__
     from .callbacks import (
         CallbackReceiver,
         dtmf_summary,
-        funnel,
         load_callbacks,
-        load_results,
         plot_answer_rate_by_hour,
         plot_funnel,
         plot_outcomes,
         plot_ring_time,
-        reach_by_wave,
         save_calls,
         summarize,
-        write_report,
     )
     from .campaign import (
         CampaignPlan,
@@ -137,10 +134,13 @@ if TYPE_CHECKING:  # what editors and type checkers see; at run time __getattr__
         Journal,
         RetryPolicy,
         TokenBucket,
+        load_results,
         plan_campaign,
         plan_followup,
         send_campaign,
     )
+    from .campaign.funnel import funnel, reach_by_wave
+    from .campaign.report import write_report
     from .client import CalleeResult, SendResult, VoiceClient
     from .errors import (
         APIError,

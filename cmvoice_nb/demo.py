@@ -177,7 +177,8 @@ def step_campaign(out: Path, summary: DemoSummary, state: dict) -> None:
 
 
 def step_callbacks(out: Path, summary: DemoSummary, state: dict) -> None:
-    from .callbacks import load_callbacks, summarize, write_report
+    from .callbacks import load_callbacks, summarize
+    from .campaign import write_report
 
     sim, rx = state.get("sim"), state.get("rx")
     if sim is None or rx is None:
@@ -204,8 +205,8 @@ FOLLOWUP_GAP = "10min"
 def step_followup(out: Path, summary: DemoSummary, state: dict) -> None:
     import pandas as pd
 
-    from .callbacks import load_callbacks, reach_by_wave
-    from .campaign import Journal, plan_followup, send_campaign
+    from .callbacks import load_callbacks
+    from .campaign import Journal, plan_followup, reach_by_wave, send_campaign
 
     sim, rx = state.get("sim"), state.get("rx")
     if sim is None or rx is None:

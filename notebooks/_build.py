@@ -421,7 +421,7 @@ table(results["status"].value_counts())"""),
 calls = load_callbacks(WORK / "callbacks.jsonl")
 table(calls.head(), failures_first=False)"""),
     ("md", "## Summaries\n\nKey on the result **code**, never on its text (the provider's docs disagree with themselves on it)."),
-    ("code", """from cmvoice_nb.callbacks import dtmf_summary, funnel, summarize
+    ("code", """from cmvoice_nb.callbacks import dtmf_summary, summarize
 
 table(summarize(calls, by="app"), failures_first=False)"""),
     ("code", "dtmf_summary(calls)"),
@@ -431,7 +431,9 @@ A callback counts for a row only when it is that row's call: rows are joined on 
 (an `unknown` row without one falls back to its instruction id, same callee, not before it was sent).
 Callbacks of other campaigns in the same log are set aside in `f.unmatched_callbacks`. Each stage is
 a share of all rows, of the rows sent, and of the stage before."""),
-    ("code", """f = funnel(results, calls)
+    ("code", """from cmvoice_nb.campaign import funnel
+
+f = funnel(results, calls)
 f"""),
     ("md", "## Plots"),
     ("code", """from cmvoice_nb.callbacks import plot_answer_rate_by_hour, plot_funnel, plot_outcomes, plot_ring_time
@@ -441,7 +443,7 @@ plot_outcomes(calls, by="app")"""),
     ("code", "plot_answer_rate_by_hour(calls)"),
     ("code", "plot_funnel(f)"),
     ("md", "## A report to share\n\nOne self-contained HTML file: summaries, DTMF input, funnel and plots."),
-    ("code", """from cmvoice_nb.callbacks import write_report
+    ("code", """from cmvoice_nb.campaign import write_report
 
 report_path = write_report(calls, results=results, html_path=WORK / "report.html", title="Demo campaign")
 print(report_path)"""),

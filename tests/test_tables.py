@@ -56,7 +56,7 @@ def test_short_paths_keep_the_tail_and_naive_times_stay_as_given():
 
 
 def test_the_funnel_repr_shows_its_stages_in_the_shared_style():
-    from cmvoice_nb.callbacks import funnel
+    from cmvoice_nb.campaign import funnel
 
     results = pd.DataFrame({"instruction_id": ["a", "b", "c"], "status": ["queued", "queued", "invalid"]})
     f = funnel(results, [{"type": "otp-finished", "instruction-id": "a", "result": {"code": 10}}])

@@ -2,12 +2,18 @@
 
 Data flows one way::
 
-    provider / Simulator --POST--> wsgi_app (CallbackReceiver, cmvoice receive) --JSONL--> load_callbacks --> summarize, funnel, plots, report
+    provider / Simulator --POST--> wsgi_app (CallbackReceiver, cmvoice receive) --JSONL--> load_callbacks --> summarize, plots, report
+
+This is the pure callback layer: it knows nothing of campaigns. Joining callbacks with a
+campaign's results (the funnel, reach per wave, the campaign report) is
+:mod:`cmvoice_nb.campaign.funnel`'s and :mod:`cmvoice_nb.campaign.report`'s.
 
 Importing this package imports nothing heavy; each submodule pulls in pandas,
 pyarrow or matplotlib only when it is imported itself.
 """
 from __future__ import annotations
+
+from typing import TYPE_CHECKING
 
 from .._lazy import lazy_exports
 
@@ -16,30 +22,63 @@ _EXPORTS = {
     "CallbackTimeout": "receiver",
     "wsgi_app": "wsgi",
     "CallbackApp": "wsgi",
+    "ReceiverOptions": "options",
     "load_callbacks": "load",
+    "calls_frame": "load",
     "LoadReport": "load",
     "CallbackWarning": "load",
     "CALL_COLUMNS": "load",
     "save_calls": "load",
     "defuse_formulas": "load",
+    "event_time": "frame",
     "summarize": "analysis",
+    "dtmf_summary": "analysis",
+    "dtmf_validator": "analysis",
+    "DTMFSummary": "analysis",
+    "AnalysisError": "analysis",
+    "callback_wave": "analysis",
+    "callee_country": "analysis",
+    "with_group_keys": "analysis",
+    "period_bounds": "analysis",
+    "in_period": "analysis",
+    "calls_in_period": "analysis",
     "aggregate_calls": "aggregate",
     "CallAggregate": "aggregate",
     "CallHistory": "aggregate",
     "query": "dataset",
-    "dtmf_summary": "analysis",
-    "DTMFSummary": "analysis",
-    "funnel": "analysis",
-    "scope_results": "analysis",
-    "reach_by_wave": "analysis",
-    "Funnel": "analysis",
-    "load_results": "analysis",
     "plot_outcomes": "plots",
     "plot_answer_rate_by_hour": "plots",
     "plot_ring_time": "plots",
     "plot_funnel": "plots",
-    "write_report": "report",
-    "render_report": "report",
+    "render_calls_report": "report",
+    "write_calls_report": "report",
+    "load_notes": "report",
+    "table_html": "report",
+    "figure_html": "report",
 }
 
 __getattr__, __dir__, __all__ = lazy_exports(__name__, _EXPORTS)
+
+if TYPE_CHECKING:  # what editors and type checkers see; at run time __getattr__ imports on first use
+    from .aggregate import CallAggregate, CallHistory, aggregate_calls
+    from .analysis import (
+        AnalysisError,
+        DTMFSummary,
+        callback_wave,
+        callee_country,
+        calls_in_period,
+        dtmf_summary,
+        dtmf_validator,
+        in_period,
+        period_bounds,
+        summarize,
+        with_group_keys,
+    )
+    from .dataset import query
+    from .frame import event_time
+    from .load import CALL_COLUMNS, CallbackWarning, LoadReport, calls_frame, defuse_formulas, load_callbacks, save_calls
+    from .options import ReceiverOptions
+    from .plots import plot_answer_rate_by_hour, plot_funnel, plot_outcomes, plot_ring_time
+    from .receiver import CallbackReceiver, CallbackTimeout
+    from .report import figure_html, load_notes, render_calls_report, table_html, write_calls_report
+    from .wsgi import CallbackApp, wsgi_app

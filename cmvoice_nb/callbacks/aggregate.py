@@ -27,7 +27,10 @@ from typing import Any, Sequence
 import numpy as np
 import pandas as pd
 
-from .analysis import AnalysisError, _calls_frame, _event_time, _outcomes
+from .. import spec
+from .analysis import AnalysisError
+from .frame import event_time
+from .load import calls_frame
 
 #: Columns of :attr:`CallAggregate.groups` that identify a group, in order.
 GROUP_KEYS = ("day", "app", "outcome", "answered")
@@ -95,7 +98,7 @@ class CallAggregate:
                outcome: str | None = None) -> "CallAggregate":
         """The aggregate of the calls in a period, of one app and one outcome.
 
-        The same calls as :func:`~cmvoice_nb.callbacks.scope_results` keeps for dates *since* and
+        The same calls as :func:`~cmvoice_nb.callbacks.calls_in_period` keeps for dates *since* and
         *until* (both inclusive; a call with no time at all is kept), then those of *app* and
         *outcome*. ``None`` (or ``"all"``) leaves a filter out.
 
@@ -103,7 +106,7 @@ class CallAggregate:
         ----------
         since, until
             ``datetime.date`` or ``"YYYY-MM-DD"`` (whole days in :attr:`tz`). Times of day need
-            the rows: filter them with ``scope_results`` and aggregate the result.
+            the rows: filter them with ``calls_in_period`` and aggregate the result.
         app, outcome
             An app (``"otp"``...) and an outcome (``"Finished"``...).
 
@@ -229,7 +232,7 @@ def _day_bound(value: Any, name: str) -> int | None:
         value = value.date()
     if not isinstance(value, dt.date) or isinstance(value, dt.datetime):
         raise AnalysisError(f"{name}={value!r}: an aggregate is filtered by whole days (a date such as "
-                            "'2024-03-01'); for a time of day, filter the calls with scope_results first")
+                            "'2024-03-01'); for a time of day, filter the calls with calls_in_period first")
     return (value - dt.date(1970, 1, 1)).days
 
 
@@ -269,9 +272,9 @@ def aggregate_calls(calls: Any, *, tz: str = "UTC") -> CallAggregate:
     >>> int(summarize(agg.select(since="2024-01-02")).loc["all", "Cancelled"])
     1
     """
-    calls = _calls_frame(calls)
+    calls = calls_frame(calls)
     n = len(calls)
-    times = _event_time(calls)
+    times = event_time(calls)
     local = times.dt.tz_convert(tz) if tz != "UTC" else times
     wall = local.dt.tz_localize(None).to_numpy(dtype="datetime64[ns]")
     timed = ~np.isnat(wall)
@@ -365,7 +368,7 @@ def summarize_aggregate(agg: CallAggregate, by: str | Sequence[str] | None = Non
     if len(keys) > 1 or (keys and keys[0] not in AGGREGATE_BY):
         raise AnalysisError(f"an aggregate is summarized overall or by one of {', '.join(AGGREGATE_BY)}, "
                             f"not by {by!r}: summarize the calls themselves for that")
-    outcomes = _outcomes()
+    outcomes = list(spec.OUTCOMES)
     g = agg.groups
     n = g["calls"].to_numpy(dtype="int64")
     outcome = g["outcome"].astype("string").to_numpy(dtype=object, na_value=None)
@@ -408,7 +411,7 @@ def summarize_aggregate(agg: CallAggregate, by: str | Sequence[str] | None = Non
 
 def outcome_counts(agg: CallAggregate, by: str | None = None) -> pd.DataFrame | pd.Series:
     """Calls per outcome (a Series), or a table of calls per *by* label × outcome, as plot_outcomes draws."""
-    outcomes = _outcomes()
+    outcomes = list(spec.OUTCOMES)
     g = agg.groups
     outcome = g["outcome"].astype("string")
     if by is None:
@@ -477,7 +480,7 @@ class CallHistory:
 
     def __init__(self, calls: Any = None, *, tz: str = "UTC") -> None:
         self.tz = tz
-        frame = _calls_frame(calls) if calls is not None else None
+        frame = calls_frame(calls) if calls is not None else None
         self._frames: list[pd.DataFrame] = [] if frame is None else [frame]
         self._rows = 0 if frame is None else len(frame)
         self.aggregate: CallAggregate = aggregate_calls(frame if frame is not None else [], tz=tz)
@@ -495,7 +498,7 @@ class CallHistory:
     def calls(self) -> pd.DataFrame:
         """Every call so far, in arrival order (one frame; joined when first read after appends)."""
         if not self._frames:
-            return _calls_frame([])
+            return calls_frame([])
         if len(self._frames) > 1:
             # As load_callbacks joins its blocks: categories unified, Arrow text chained (pd.concat
             # would turn two categoricals with different categories into text). Shallow copies:
@@ -507,7 +510,7 @@ class CallHistory:
 
     def append(self, calls: Any) -> int:
         """Add *calls* (a frame from ``load_callbacks``); return how many were new."""
-        new = _calls_frame(calls)
+        new = calls_frame(calls)
         if not len(new):
             return 0
         if self._hashes is None:

@@ -1,7 +1,8 @@
-"""Type a callback frame: the columns, their documented types, dedupe and the :class:`LoadReport`.
+"""Type a callback frame: the columns, their documented types, derived columns and the :class:`LoadReport`.
 
-Pure: a raw frame (whatever names and kinds the readers found) in, a typed frame out.
-:func:`~cmvoice_nb.callbacks.load.load_callbacks` is the public entry point.
+Pure: a raw frame (whatever names and kinds the readers found) in, a typed frame out. Duplicates
+across blocks are :mod:`._dedupe`'s; :func:`~cmvoice_nb.callbacks.load.load_callbacks` is the
+public entry point.
 """
 from __future__ import annotations
 
@@ -58,8 +59,8 @@ CATEGORY_COLUMNS = ("type", "app", "caller", "result_description", "sip_disconne
 TEXT_DTYPE = pd.StringDtype("pyarrow")
 _TIME_COLUMNS = ("started_on", "answered_on", "finished_on", "received_at")
 #: Computed here; when an input (a CSV export of a loaded frame) carries them they are recomputed.
-_DERIVED = ("app", "answered", "outcome", "ring_seconds", "talk_seconds", "total_seconds")
-RAW_COLUMNS = tuple(c for c in CALL_COLUMNS if c not in _DERIVED)
+DERIVED_COLUMNS = ("app", "answered", "outcome", "ring_seconds", "talk_seconds", "total_seconds")
+RAW_COLUMNS = tuple(c for c in CALL_COLUMNS if c not in DERIVED_COLUMNS)
 
 #: Where each raw column sits in a callback as the provider sends it (``received-at`` is the
 #: receiver's). The readers' Arrow schema and the accepted spellings below both come from here.
@@ -207,6 +208,26 @@ class LoadReport:
         return out
 
 
+def event_time(calls: pd.DataFrame) -> pd.Series:
+    """When each call happened: it started, else it ended, else its callback arrived (UTC).
+
+    A call that was never answered or failed at once may have no start time; the analyses, the
+    periods and the funnel all place a call by this one rule.
+
+    Examples
+    --------
+    >>> calls = pd.DataFrame({"started_on": pd.to_datetime(["2024-01-01T10:00Z", None], utc=True),
+    ...                       "finished_on": pd.to_datetime([None, "2024-01-01T11:00Z"], utc=True)})
+    >>> [str(t) for t in event_time(calls)]
+    ['2024-01-01 10:00:00+00:00', '2024-01-01 11:00:00+00:00']
+    """
+    t = calls["started_on"]
+    for col in ("finished_on", "received_at"):
+        if col in calls.columns:
+            t = t.fillna(calls[col])
+    return t
+
+
 # ---------------------------------------------------------------------------------------------
 # Typing and derived columns (pure: DataFrame in, new DataFrame out)
 # ---------------------------------------------------------------------------------------------
@@ -225,7 +246,7 @@ def combine(pieces: list[pd.DataFrame]) -> pd.DataFrame:
         piece = piece.rename(columns={c: canonical(c) for c in piece.columns if c != "_seq"})
         if piece.columns.duplicated().any():
             piece = _coalesce_duplicates(piece)
-        renamed.append(piece.drop(columns=[c for c in _DERIVED if c in piece.columns]))
+        renamed.append(piece.drop(columns=[c for c in DERIVED_COLUMNS if c in piece.columns]))
     if not renamed:
         return pd.DataFrame({"_seq": np.empty(0, dtype="int64")})
     frame = renamed[0] if len(renamed) == 1 else pd.concat(renamed, ignore_index=True, sort=False)
@@ -314,212 +335,6 @@ def _as_utc(series: pd.Series, name: str, report: LoadReport) -> pd.Series:
     if bad:
         report.unparsable_timestamps[name] = report.unparsable_timestamps.get(name, 0) + bad
     return parsed.astype("datetime64[ns, UTC]")
-
-
-def _hashable(series: pd.Series) -> pd.Series:
-    if series.dtype != object:
-        return series
-
-    def key(v: Any) -> Any:
-        if isinstance(v, np.ndarray):
-            v = v.tolist()
-        if isinstance(v, (list, dict)):
-            return json.dumps(v, sort_keys=True, default=str)
-        return v
-
-    return series.map(key)
-
-
-def _call_id_hashes(parts: list[pd.DataFrame]) -> tuple[np.ndarray, np.ndarray]:
-    """64-bit hashes of the call ids of all *parts* (in order), and which ids are given.
-
-    Arrow-backed ids are hashed from their bytes, all parts in one pass so that equal ids hash
-    equal (:func:`text_hashes`): pandas' ``duplicated`` or ``factorize`` need several times the
-    column's size (1.3-1.5 GB for 10,000,000 ids).
-    """
-    import pyarrow as pa
-
-    arrays = [p["call_id"].array for p in parts]
-    if all(type(a) is pd.arrays.ArrowStringArray for a in arrays):
-        chunks = [c for a in arrays for c in a.__arrow_array__().chunks]
-        return text_hashes(pa.chunked_array(chunks, type=arrays[0].__arrow_array__().type))
-    ids = pd.concat([pd.Series(a, dtype=object) for a in arrays], ignore_index=True)
-    given = ids.notna().to_numpy()
-    return pd.util.hash_array(ids.where(given, "").to_numpy(dtype=object)), given
-
-
-def _repeated(hashes: np.ndarray, given: np.ndarray) -> np.ndarray:
-    """Mask of the given entries whose hash occurs more than once (a superset of repeated ids)."""
-    repeated = np.zeros(len(hashes), dtype=bool)
-    present = hashes[given]
-    ordered = np.sort(present)
-    repeats = ordered[1:][ordered[1:] == ordered[:-1]]
-    del ordered
-    if len(repeats):
-        repeats = np.unique(repeats)
-        at = np.minimum(np.searchsorted(repeats, present), len(repeats) - 1)
-        repeated[given] = repeats[at] == present
-    return repeated
-
-
-_HASH_SLICE = 1 << 20  # bytes of text hashed at once: the temporaries are ~16 bytes per byte
-_MUL = np.uint64(0x100000001B3)  # FNV-1a's 64-bit prime, as the polynomial's base
-
-
-def text_hashes(array) -> tuple[np.ndarray, np.ndarray]:
-    """A 64-bit hash of every string of an Arrow string array (chunked or not), and its validity.
-
-    Equal strings in one call hash equal; different ones collide rarely, and callers compare the
-    values of rows that collide. Vectorised over the bytes: when every non-empty string has the
-    same length (call ids are UUIDs) eight bytes at a time, otherwise a slice of strings at a time.
-    """
-    import pyarrow as pa
-
-    chunks = array.chunks if isinstance(array, pa.ChunkedArray) else [array]
-    views = []
-    widths: set[int] = set()
-    for chunk in chunks:
-        if len(chunk) == 0:
-            continue
-        large = pa.types.is_large_string(chunk.type) or pa.types.is_large_binary(chunk.type)
-        buffers = chunk.buffers()
-        offsets = np.frombuffer(buffers[1], dtype=np.int64 if large else np.int32)
-        offsets = offsets[chunk.offset:chunk.offset + len(chunk) + 1].astype(np.int64)
-        data = np.frombuffer(buffers[2], dtype=np.uint8) if buffers[2] is not None else np.zeros(0, np.uint8)
-        widths.update(np.unique(np.diff(offsets)).tolist())
-        views.append((chunk, offsets, data))
-    widths.discard(0)
-    fixed = widths.pop() if len(widths) == 1 else None
-    out = np.zeros(sum(len(c) for c in chunks), dtype=np.uint64)
-    valid = np.zeros(len(out), dtype=bool)
-    at = 0
-    for chunk, offsets, data in views:
-        n = len(chunk)
-        valid[at:at + n] = chunk.is_valid().to_numpy(zero_copy_only=False)
-        a = 0
-        while a < n:
-            b = int(np.searchsorted(offsets, offsets[a] + _HASH_SLICE, side="right")) - 1
-            b = min(max(b, a + 1), n)
-            out[at + a:at + b] = (_hash_fixed(data, offsets[a:b + 1], fixed) if fixed
-                                  else _hash_slice(data, offsets[a:b + 1]))
-            a = b
-        at += n
-    return out, valid
-
-
-def _hash_fixed(data: np.ndarray, offsets: np.ndarray, width: int) -> np.ndarray:
-    """Strings all *width* bytes long (or empty): their bytes taken eight at a time as words."""
-    lengths = np.diff(offsets)
-    h = lengths.astype(np.uint64) * np.uint64(0x9E3779B97F4A7C15)
-    full = np.flatnonzero(lengths == width)
-    if len(full):
-        starts = offsets[:-1][full]
-        rows = data[starts[:, None] + np.arange(width)]  # (strings, width) bytes
-        acc = h[full]
-        if width >= 8:
-            words = np.ascontiguousarray(rows[:, :width // 8 * 8]).view(np.uint64)
-            for k in range(words.shape[1]):
-                acc ^= words[:, k]
-                acc *= _MUL
-        for j in range(width // 8 * 8, width):
-            acc ^= rows[:, j].astype(np.uint64)
-            acc *= _MUL
-        h[full] = acc
-    return _mix(h)
-
-
-def _hash_slice(data: np.ndarray, offsets: np.ndarray) -> np.ndarray:
-    lo, hi = int(offsets[0]), int(offsets[-1])
-    lengths = np.diff(offsets)
-    h = lengths.astype(np.uint64) * np.uint64(0x9E3779B97F4A7C15)
-    if hi > lo:
-        starts = offsets[:-1] - lo
-        pos = np.arange(hi - lo, dtype=np.int64) - np.repeat(starts, lengths)
-        powers = np.ones(int(lengths.max()), dtype=np.uint64)  # P**0, P**1, ... (wrapping)
-        powers[1:] = np.cumprod(np.full(len(powers) - 1, _MUL, dtype=np.uint64))
-        terms = data[lo:hi].astype(np.uint64) * powers[pos]
-        nonempty = lengths > 0
-        h[nonempty] += np.add.reduceat(terms, starts[nonempty])
-    return _mix(h)
-
-
-def _mix(h: np.ndarray) -> np.ndarray:
-    """splitmix64's finaliser: spreads every input bit over the whole hash."""
-    h ^= h >> np.uint64(30)
-    h *= np.uint64(0xBF58476D1CE4E5B9)
-    h ^= h >> np.uint64(27)
-    h *= np.uint64(0x94D049BB133111EB)
-    h ^= h >> np.uint64(31)
-    return h
-
-
-def drop_duplicates(parts: list[pd.DataFrame], *, dedupe: bool) -> tuple[list[pd.DataFrame], int, int]:
-    """Drop exact duplicates across *parts* (in source order; the first delivery is kept).
-
-    Returns (parts, duplicates removed, call ids with differing callbacks). The same callback
-    delivered twice differs only in when we received it. Two copies share their call id, so only
-    rows whose call id (by its hash) repeats somewhere, or is missing, are compared in full: those
-    few rows are gathered from every part, so that a duplicate in the last block of a file of a
-    call first seen in its first block is found without joining the parts first.
-    """
-    if not parts:
-        return parts, 0, 0
-    hashes, given = _call_id_hashes(parts)
-    repeated = _repeated(hashes, given)
-    del hashes
-    candidates = repeated | ~given
-    if not candidates.any():
-        return parts, 0, 0
-    bounds = np.cumsum([0] + [len(p) for p in parts])
-    subset = list(dict.fromkeys(c for p in parts for c in p.columns
-                                if c not in ("received_at", "_seq") and c not in _DERIVED))
-    pieces = []
-    for p, lo, hi in zip(parts, bounds[:-1], bounds[1:]):
-        rows = np.flatnonzero(candidates[lo:hi])
-        if len(rows):
-            piece = p.iloc[rows]
-            pieces.append(pd.DataFrame({c: (piece[c].astype(object) if isinstance(piece[c].dtype, pd.CategoricalDtype)
-                                            else piece[c]) for c in subset if c in piece.columns}))
-    keyed = pd.concat(pieces, ignore_index=True, sort=False).reindex(columns=subset)
-    del pieces
-    keyed = pd.DataFrame({c: _hashable(keyed[c]) for c in subset})
-    exact = np.zeros(len(candidates), dtype=bool)
-    exact[np.flatnonzero(candidates)[keyed.duplicated(keep="first").to_numpy()]] = True
-    del keyed
-    left_rows = np.flatnonzero(repeated & ~exact)
-    left = pd.concat([p["call_id"].iloc[left_rows[(left_rows >= lo) & (left_rows < hi)] - lo].astype(object)
-                      for p, lo, hi in zip(parts, bounds[:-1], bounds[1:])], ignore_index=True)
-    conflicting = int(left[left.duplicated()].nunique())
-    if not dedupe or not exact.any():
-        return parts, 0, conflicting
-    out = []
-    for p, lo, hi in zip(parts, bounds[:-1], bounds[1:]):
-        gone = exact[lo:hi]
-        out.append(_keep_rows(p, ~gone) if gone.any() else p)
-    return out, int(exact.sum()), conflicting
-
-
-def _keep_rows(frame: pd.DataFrame, keep: np.ndarray) -> pd.DataFrame:
-    """``frame[keep]``, consuming *frame*: each column is released once filtered, so that the peak
-    is one frame plus one column, not two frames. Arrow-backed text is filtered by Arrow itself."""
-    import pyarrow as pa
-    import pyarrow.compute as pc
-
-    mask = pa.array(keep)
-    names = list(frame.columns)
-    index = frame.index[keep]
-    columns = {}
-    for i, name in enumerate(names):
-        array = frame[name].array
-        if type(array) is pd.arrays.ArrowStringArray:
-            columns[i] = pd.arrays.ArrowStringArray(pc.filter(array.__arrow_array__(), mask))
-        else:
-            columns[i] = array[keep]
-        del array
-        del frame[name]
-    out = pd.DataFrame(columns, index=index, copy=False)
-    out.columns = names
-    return out
 
 
 def type_columns(raw: pd.DataFrame, report: LoadReport) -> pd.DataFrame:
@@ -658,21 +473,6 @@ def concat_typed(parts: list[pd.DataFrame], *, release: Callable[[], None] | Non
     return pd.DataFrame(columns, copy=False)
 
 
-def finalize(raw: pd.DataFrame, report: LoadReport, *, dedupe: bool) -> pd.DataFrame:
-    """The typed frame: documented types, duplicates dropped, derived columns computed.
-
-    What could not be typed is counted in *report* (``invalid_values``, ``unparsable_timestamps``,
-    ``duplicates_removed``, ``conflicting_call_ids``). :func:`load_callbacks` runs the same steps
-    a block of a log at a time (:func:`type_columns`, :func:`derive`, then :func:`drop_duplicates`
-    and :func:`concat_typed` over all of them).
-    """
-    frame = raw.copy() if raw is not None else pd.DataFrame()
-    parts = [derive(type_columns(frame, report))]
-    report.records = len(parts[0])
-    parts, report.duplicates_removed, report.conflicting_call_ids = drop_duplicates(parts, dedupe=dedupe)
-    return concat_typed(parts)
-
-
 def derive(frame: pd.DataFrame) -> pd.DataFrame:
     """The frame's columns in order (:data:`CALL_COLUMNS`, then extras) with the derived ones
     computed, from a typed frame (:func:`type_columns`). Row by row: a block at a time is fine."""
@@ -723,6 +523,6 @@ def derive(frame: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-__all__ = ["CALL_COLUMNS", "RAW_COLUMNS", "INT_COLUMNS", "CATEGORY_COLUMNS", "TEXT_DTYPE", "WIRE_KEYS", "BadLine",
-           "LoadReport", "as_category", "canonical", "combine", "type_columns", "derive", "reconcile_blocks",
-           "drop_duplicates", "concat_typed", "finalize", "text_hashes"]
+__all__ = ["CALL_COLUMNS", "RAW_COLUMNS", "DERIVED_COLUMNS", "INT_COLUMNS", "CATEGORY_COLUMNS", "TEXT_DTYPE", "WIRE_KEYS",
+           "BadLine", "LoadReport", "as_category", "canonical", "event_time", "combine", "type_columns", "derive",
+           "reconcile_blocks", "concat_typed"]

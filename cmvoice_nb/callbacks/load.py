@@ -17,8 +17,8 @@ actually sends: a value of an unexpected kind is handled per column and kept.
 
 Speed comes from pyarrow's multi-threaded columnar JSON reader;
 only lines it cannot take (torn writes, deep nesting, invalid UTF-8, lone
-surrogates) go through ``json.loads``, one by one. See the notes in
-:mod:`~cmvoice_nb.callbacks.readers`; ``LoadReport.tolerant_lines`` counts them.
+surrogates) go through ``json.loads``, one by one. See the notes in the
+``cmvoice_nb.callbacks._jsonl`` module; ``LoadReport.tolerant_lines`` counts them.
 
 Memory stays bounded by the result, not the log: a JSON Lines file is read in
 blocks of ~128 MB cut at a newline, each block typed at once into compact
@@ -29,8 +29,9 @@ one); a bad line keeps its line number in the file. 10,000,000 lines (a 4 GB
 log) load within ~2.5 GB of peak memory (``bench/README.md``).
 
 The work is split by job: :mod:`~cmvoice_nb.callbacks.readers` turns bytes into raw frames,
-:mod:`~cmvoice_nb.callbacks.frame` types them (the columns, dedupe, :class:`LoadReport`), and
-this module holds the public functions; the names listed in ``__all__`` are importable from here.
+:mod:`~cmvoice_nb.callbacks.frame` types them (the columns, :class:`LoadReport`),
+``_dedupe`` drops redeliveries across blocks, and this module holds the public functions; the
+names listed in ``__all__`` are importable from here.
 """
 from __future__ import annotations
 
@@ -47,9 +48,10 @@ import pandas as pd
 from .. import spec
 from .._fsutil import atomic_writer, same_file
 from ..errors import CallbackError
-from .frame import (CALL_COLUMNS, BadLine, LoadReport, combine, concat_typed, derive, drop_duplicates, reconcile_blocks,
-                    type_columns)
-from .readers import expand, has_lone_surrogate, iter_file, records_frames, release_memory
+from ._dedupe import drop_duplicates
+from .frame import CALL_COLUMNS, BadLine, LoadReport, combine, concat_typed, derive, reconcile_blocks, type_columns
+from ._tolerant import has_lone_surrogate, records_frames
+from .readers import expand, iter_file, release_memory
 
 log = logging.getLogger(__name__)
 
@@ -124,6 +126,23 @@ def load_callbacks(source: Any, *, dedupe: bool = True, warn: bool = True) -> pd
         if warn:
             warnings.warn("; ".join(problems) + " (see df.attrs['load_report'])", CallbackWarning, stacklevel=2)
     return calls
+
+
+def calls_frame(calls: Any) -> pd.DataFrame:
+    """*calls* as the typed frame :func:`load_callbacks` returns: itself when it is one, else loaded.
+
+    Every analysis takes "the calls" in any form :func:`load_callbacks` accepts through here, so
+    a frame loaded once is never loaded again.
+
+    Examples
+    --------
+    >>> calls = calls_frame([{"type": "otp-finished", "result": {"code": 10}}])
+    >>> calls["outcome"].tolist(), calls_frame(calls) is calls
+    (['Finished'], True)
+    """
+    if isinstance(calls, pd.DataFrame) and "outcome" in calls.columns and "answered" in calls.columns:
+        return calls
+    return load_callbacks(calls)
 
 
 def _load(items: list, *, dedupe: bool, check_records: bool) -> tuple[LoadReport, pd.DataFrame]:
@@ -288,5 +307,5 @@ def defuse_formulas(frame: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-__all__ = ["load_callbacks", "save_calls", "defuse_formulas", "FORMULA_PREFIXES", "LoadReport", "BadLine",
-           "CallbackWarning", "CALL_COLUMNS"]
+__all__ = ["load_callbacks", "calls_frame", "save_calls", "defuse_formulas", "FORMULA_PREFIXES", "LoadReport",
+           "BadLine", "CallbackWarning", "CALL_COLUMNS"]

@@ -19,7 +19,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .analysis import Funnel, _calls_frame, _event_time, _outcomes, funnel as _funnel
+from .. import spec
+from .analysis import AnalysisError, with_group_keys
+from .frame import event_time
+from .load import calls_frame
 
 #: One colour per outcome, consistent across every plot and the HTML report.
 OUTCOME_COLORS = {
@@ -81,9 +84,9 @@ def plot_outcomes(calls: Any, *, by: str | None = None, ax: Any = None, title: s
     """
     agg = _aggregate(calls)
     if agg is None:
-        calls = _calls_frame(calls)
+        calls = calls_frame(calls)
     fig, ax = _axes(ax, (7, 3.6))
-    outcomes = _outcomes()
+    outcomes = list(spec.OUTCOMES)
     n_calls = agg.total if agg is not None else len(calls)
     if not n_calls:
         _empty(ax)
@@ -108,9 +111,7 @@ def plot_outcomes(calls: Any, *, by: str | None = None, ax: Any = None, title: s
 
             table = outcome_counts(agg, by)
         else:
-            from .analysis import _group_keys
-
-            frame, _ = _group_keys(calls, by, "UTC")
+            frame, _ = with_group_keys(calls, by)
             table = pd.crosstab(frame[by].astype("string").fillna("(none)"), frame["outcome"]).reindex(
                 columns=outcomes, fill_value=0
             )
@@ -156,8 +157,8 @@ def plot_answer_rate_by_hour(calls: Any, *, tz: str = "UTC", ax: Any = None, tit
         rate = pd.Series(np.divide(answered_array, n_array, out=np.full(24, np.nan), where=n_array > 0),
                          index=range(24))
     else:
-        calls = _calls_frame(calls)
-        hours = _event_time(calls).dt.tz_convert(tz).dt.hour
+        calls = calls_frame(calls)
+        hours = event_time(calls).dt.tz_convert(tz).dt.hour
         frame = pd.DataFrame({"hour": hours, "answered": calls["answered"].astype(bool)}).dropna(subset=["hour"])
         if frame.empty:
             _empty(ax, "no call times")
@@ -203,7 +204,7 @@ def plot_ring_time(calls: Any, *, bins: int = 30, ax: Any = None, title: str | N
             return fig
         edges = np.histogram_bin_edges(agg.ring["seconds"].to_numpy(dtype=float), bins=bins)
     else:
-        calls = _calls_frame(calls)
+        calls = calls_frame(calls)
         ring = calls["ring_seconds"]
         answered = calls["answered"].astype(bool)
         values = ring.dropna()
@@ -237,22 +238,32 @@ def plot_ring_time(calls: Any, *, bins: int = 30, ax: Any = None, title: str | N
     return fig
 
 
-def plot_funnel(funnel_or_results: Any, calls: Any = None, *, ax: Any = None, title: str | None = None):
+def plot_funnel(funnel: Any, *, ax: Any = None, title: str | None = None):
     """Horizontal funnel: rows → sent → queued → callback received → answered (→ valid DTMF).
 
-    Pass a :class:`Funnel`, or campaign results and *calls* to compute one.
+    Parameters
+    ----------
+    funnel
+        A :class:`~cmvoice_nb.campaign.funnel.Funnel` (what :func:`cmvoice_nb.funnel` returns),
+        or its ``stages`` table: columns ``stage``, ``rows`` and ``share_of_sent``.
+
+    Raises
+    ------
+    AnalysisError
+        For anything else (campaign results: compute their funnel first).
 
     Examples
     --------
-    >>> from cmvoice_nb.callbacks.load import load_callbacks
-    >>> results = pd.DataFrame({"instruction_id": ["a", "b"], "status": ["queued", "queued"]})
-    >>> calls = load_callbacks([{"type": "otp-finished", "instruction-id": "a", "result": {"code": 10}}])
-    >>> [t.get_text() for t in plot_funnel(results, calls).axes[0].get_yticklabels()]
-    ['rows', 'sent', 'queued', 'callback received', 'answered']
+    >>> stages = pd.DataFrame({"stage": ["rows", "sent", "answered"], "rows": [4, 3, 1],
+    ...                        "share_of_sent": [float("nan"), 1.0, 1 / 3]})
+    >>> [t.get_text() for t in plot_funnel(stages).axes[0].get_yticklabels()]
+    ['rows', 'sent', 'answered']
     """
-    f = funnel_or_results if isinstance(funnel_or_results, Funnel) else _funnel(funnel_or_results, calls)
+    stages = funnel if isinstance(funnel, pd.DataFrame) else getattr(funnel, "stages", None)
+    if not isinstance(stages, pd.DataFrame) or not {"stage", "rows", "share_of_sent"} <= set(stages.columns):
+        raise AnalysisError(f"plot_funnel takes a funnel (cmvoice_nb.funnel(results, calls)) or its stages table, "
+                        f"got {type(funnel).__name__}")
     fig, ax = _axes(ax, (7, 3.2))
-    stages = f.stages
     if stages.empty or int(stages["rows"].max()) == 0:
         _empty(ax, "no campaign rows")
         return fig

@@ -48,11 +48,9 @@ Answers::
 from __future__ import annotations
 
 import base64
-import errno
 import json
 import logging
 import os
-import queue
 import re
 import shutil
 import threading
@@ -62,44 +60,21 @@ from typing import Any, Callable, Iterable
 
 from ..errors import CallbackTimeout
 from ..spec import iso_utc
+from ._display import Display, Throttled
+from ._logfile import LogWriter, append_fsynced, log_line
 from .options import DEFAULTS
+
+__all__ = ["wsgi_app", "CallbackApp", "log_line", "parse_callback", "content_length", "DEFAULT_MAX_BODY_BYTES"]
 
 log = logging.getLogger(__name__)
 
 #: Default body limit (:data:`~cmvoice_nb.callbacks.options.DEFAULTS`). A callback is ~400 bytes;
 #: 64 KiB leaves room for extra keys.
 DEFAULT_MAX_BODY_BYTES = DEFAULTS.max_body_bytes
-
 #: How many display events may wait for a slow ``on_callback``; beyond that they are dropped.
 DEFAULT_DISPLAY_QUEUE = DEFAULTS.display_queue
 
-#: A record is written at most this often when its log keeps being renamed under it.
-_WRITE_ATTEMPTS = 3
-
-#: Storage errors and quarantined bodies are logged at most this often (seconds).
-LOG_INTERVAL_S = 60.0
-
 _DIGITS = re.compile(r"[0-9]+")
-_O_BINARY = getattr(os, "O_BINARY", 0)  # Windows: no newline translation
-
-# Indirection so tests can fail or observe the fsync that precedes every acknowledgement.
-_fsync = os.fsync
-
-
-def log_line(callback: dict, received_at: str) -> bytes:
-    """Return the JSONL line stored for *callback*: ``received-at`` first, then the callback as sent.
-
-    Pure, so the format is testable without a server. Raises ``UnicodeEncodeError`` for a
-    callback holding a lone surrogate, which UTF-8 cannot store.
-
-    Examples
-    --------
-    >>> log_line({"type": "otp-finished"}, "2026-01-01T00:00:00.000Z")
-    b'{"received-at": "2026-01-01T00:00:00.000Z", "type": "otp-finished"}\\n'
-    """
-    record = {"received-at": received_at}
-    record.update((k, v) for k, v in callback.items() if k != "received-at")
-    return (json.dumps(record, ensure_ascii=False, separators=(", ", ": ")) + "\n").encode("utf-8")
 
 
 def parse_callback(body: bytes) -> tuple[dict | None, str]:
@@ -160,240 +135,6 @@ def _is_json_content_type(value: str | None) -> bool:
     return mime == "application/json" or (mime.startswith("application/") and mime.endswith("+json"))
 
 
-class _Throttled:
-    """Log a recurring problem at most once per interval, with how many were not logged."""
-
-    def __init__(self, level: int, interval_s: float = LOG_INTERVAL_S, *, logger: logging.Logger = log) -> None:
-        self.level = level
-        self.interval_s = interval_s
-        self.logger = logger
-        self._last = float("-inf")
-        self._suppressed = 0
-        self._lock = threading.Lock()
-
-    def __call__(self, message: str, *args: Any) -> None:
-        now = time.monotonic()
-        with self._lock:
-            if now - self._last < self.interval_s:
-                self._suppressed += 1
-                return
-            suppressed, self._suppressed, self._last = self._suppressed, 0, now
-        if suppressed:
-            message += f" ({suppressed} more since the last message)"
-        self.logger.log(self.level, message, *args)
-
-
-class _LogWriter:
-    """Append-only JSONL writer over a raw file descriptor; callers hold the app's lock.
-
-    No user-space buffer: a failed write cannot linger and reach the file with a later flush.
-    A failed write or fsync truncates the file back to where the record started.
-
-    Rotation-safe: before each append, and again after it, the log's path must still name the
-    open file (same device and inode). When it does not (logrotate renamed it, someone removed
-    it), the log is opened anew under its name. A record whose file was renamed while it was being
-    written is written again under the name: the renamed copy may be compressed and deleted before
-    the record reached it, and the loader drops the duplicate when both survive.
-    """
-
-    def __init__(self, out: Path, *, rotate_daily: bool) -> None:
-        self.base = out
-        self.rotate_daily = rotate_daily
-        self._fd: int | None = None
-        self._day: str | None = None
-        self.path: Path | None = None
-        # The folder is created once; after that a missing folder is an error, not something to
-        # recreate (it may be a volume that is no longer mounted).
-        self._folder_made = False
-        # (device, inode, length) of a file whose truncation failed: retried before the next write.
-        self._undo: tuple[int, int, int] | None = None
-        # Whether stat() and fstat() agree on the file just opened: where a file system reports no
-        # usable identity, only the log's disappearance is noticed (and a record is never rewritten
-        # because of an identity that cannot be compared).
-        self._identity_works = True
-
-    def path_for(self, day: str) -> Path:
-        if not self.rotate_daily:
-            return self.base
-        name = self.base.name
-        for suffix in (".jsonl", ".ndjson", ".json", ".log"):
-            if name.endswith(suffix):
-                return self.base.with_name(f"{name[: -len(suffix)]}-{day}{suffix}")
-        return self.base.with_name(f"{name}-{day}")
-
-    def _open(self, day: str) -> None:
-        path = self.path_for(day)
-        if not self._folder_made:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            self._folder_made = True
-        elif not path.parent.is_dir():
-            raise FileNotFoundError(errno.ENOENT, f"the log folder {path.parent} is gone (it is not recreated: "
-                                                  "it may be a volume that is no longer mounted)")
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND | _O_BINARY, 0o644)
-        try:
-            st = os.fstat(fd)
-            size = st.st_size
-            if self._undo is not None and self._undo[:2] == (st.st_dev, st.st_ino) and size > self._undo[2]:
-                os.ftruncate(fd, self._undo[2])
-                size = self._undo[2]
-            self._undo = None
-            # A crash may have left half a line: start on a fresh line so the next record stays parseable.
-            if size > 0:
-                with open(path, "rb") as check:
-                    check.seek(size - 1)
-                    if check.read(1) != b"\n":
-                        os.write(fd, b"\n")
-                        _fsync(fd)
-        except BaseException:
-            os.close(fd)
-            raise
-        self._fd, self._day, self.path = fd, day, path
-        self._identity_works = True
-        self._identity_works = self.names_open_file()
-
-    def names_open_file(self) -> bool:
-        """True when the log's path still names the open file (not renamed, removed or replaced)."""
-        if self._fd is None or self.path is None:
-            return False
-        try:
-            named = os.stat(self.path)
-            mine = os.fstat(self._fd)
-        except OSError:
-            return False
-        if not self._identity_works or not (named.st_ino and mine.st_ino):
-            return True  # it exists under the name; which file it is cannot be told here
-        return (named.st_dev, named.st_ino) == (mine.st_dev, mine.st_ino)
-
-    def _ensure_open(self, day: str) -> None:
-        if self._fd is not None and ((self.rotate_daily and day != self._day) or not self.names_open_file()):
-            self.close()
-        if self._fd is None:
-            self._open(day)
-
-    def write(self, data: bytes, day: str) -> None:
-        """Append *data* and fsync it, or raise ``OSError`` with the file as it was before."""
-        for _ in range(_WRITE_ATTEMPTS):
-            self._ensure_open(day)
-            fd = self._fd
-            start = os.fstat(fd).st_size
-            try:
-                view = memoryview(data)
-                while view:
-                    written = os.write(fd, view)
-                    if written <= 0:
-                        raise OSError("short write")
-                    view = view[written:]
-                _fsync(fd)
-            except OSError:
-                self._roll_back(fd, start)
-                raise
-            if self.names_open_file():
-                return
-            self.close()  # renamed or removed while we wrote: write it again under the log's name
-        raise OSError(errno.EAGAIN, f"the log was renamed during each of {_WRITE_ATTEMPTS} attempts to write a record")
-
-    def reopen(self, day: str) -> None:
-        """Close the log and open it again under its name now (created if it was moved away)."""
-        self.close()
-        self._open(day)
-
-    def probe(self, day: str) -> str | None:
-        """Why the log cannot be written now (``None``: it can); reopens a log that was moved away."""
-        try:
-            self._ensure_open(day)
-        except OSError as exc:
-            return f"cannot open the log {self.path_for(day).name}: {exc.strerror or exc}"
-        folder = self.path.parent
-        if not os.access(folder, os.W_OK | os.X_OK):
-            return f"cannot create files in the log folder {folder} (a rotated log could not be recreated)"
-        return None
-
-    def _roll_back(self, fd: int, start: int) -> None:
-        try:
-            st = os.fstat(fd)
-            self._undo = (st.st_dev, st.st_ino, start)
-            os.ftruncate(fd, start)
-            _fsync(fd)
-            self._undo = None
-        except OSError:
-            pass  # retried when the file is reopened
-        # Reopen on the next write: the operator may free space or move the full log aside.
-        self.close()
-
-    def close(self) -> None:
-        if self._fd is not None:
-            fd, self._fd = self._fd, None
-            try:
-                os.close(fd)
-            except OSError:
-                pass
-
-
-class _Display:
-    """Runs ``on_callback`` on its own thread, fed by a bounded queue that never blocks a request."""
-
-    def __init__(self, hook: Callable[[dict], None] | None, maxsize: int) -> None:
-        self.hook = hook
-        self._queue: queue.Queue = queue.Queue(maxsize=maxsize)
-        self._thread: threading.Thread | None = None
-        self._lock = threading.Lock()
-        self.dropped = 0
-        self._errors = _Throttled(logging.ERROR)
-
-    def offer(self, record: dict) -> None:
-        if self.hook is None:
-            return
-        self._ensure_thread()
-        try:
-            self._queue.put_nowait(record)
-        except queue.Full:
-            with self._lock:
-                self.dropped += 1
-
-    def _ensure_thread(self) -> None:
-        if self._thread is None:
-            with self._lock:
-                if self._thread is None:
-                    # Started on first use, not at construction: under a forking server the thread
-                    # must live in the worker process.
-                    self._thread = threading.Thread(target=self._run, name="cmvoice-callback-display", daemon=True)
-                    self._thread.start()
-
-    def _run(self) -> None:
-        while True:
-            record = self._queue.get()
-            try:
-                if record is None:
-                    return
-                hook = self.hook
-                if hook is not None:
-                    try:
-                        hook(record)
-                    except Exception as exc:  # noqa: BLE001 - a display hook must never affect storage
-                        self._errors("callback receiver: on_callback failed: %s: %s", type(exc).__name__, exc)
-            finally:
-                self._queue.task_done()
-
-    def close(self, timeout: float) -> bool:
-        """Let queued events reach the hook for up to *timeout* s; True when all were shown."""
-        thread = self._thread
-        if thread is None:
-            return True
-        deadline = time.monotonic() + timeout
-        while self._queue.unfinished_tasks and time.monotonic() < deadline:
-            time.sleep(0.01)
-        done = not self._queue.unfinished_tasks
-        try:
-            self._queue.put_nowait(None)
-        except queue.Full:
-            pass  # the thread is stuck in the hook (an unread console): it is a daemon, leave it
-        if done:
-            thread.join(timeout=max(0.0, deadline - time.monotonic()) + 0.5)
-            with self._lock:
-                self._thread = None  # a restarted receiver starts a fresh one
-        return done
-
-
 class CallbackApp:
     """The callback receiver as a WSGI application (see the module docstring for its answers).
 
@@ -440,14 +181,14 @@ class CallbackApp:
         else:
             self.quarantine_path = None
         self.keep_in_memory = keep_in_memory
-        self._display = _Display(on_callback, options.display_queue)
+        self._display = Display(on_callback, options.display_queue, logger=log)
         self._lock = threading.Lock()
         self._arrived = threading.Condition(self._lock)
         self._records: list[dict] = []
         self._count = 0
         self.quarantined: list[dict] = []
         self._status_counts: dict[int, int] = {}
-        self._writer = _LogWriter(self.out, rotate_daily=rotate_daily) if self.out is not None else None
+        self._writer = LogWriter(self.out, rotate_daily=rotate_daily) if self.out is not None else None
         self.accepting = True
         self.in_flight = 0
         self.started = time.time()
@@ -457,8 +198,8 @@ class CallbackApp:
         self.storage_failing = False
         self.refused = 0  # callbacks answered 503 because they could not be stored
         self._quarantine_count = 0
-        self._storage_log = _Throttled(logging.ERROR)
-        self._quarantine_log = _Throttled(logging.WARNING)
+        self._storage_log = Throttled(logging.ERROR, logger=log)
+        self._quarantine_log = Throttled(logging.WARNING, logger=log)
         #: Set by the server running the app: returns its state for :meth:`health`, with a
         #: ``"problem"`` (text) when it is not serving properly.
         self.server_report: Callable[[], dict] | None = None
@@ -649,13 +390,7 @@ class CallbackApp:
         try:
             data = (json.dumps(entry, ensure_ascii=False) + "\n").encode("utf-8")
             with self._lock:
-                self.quarantine_path.parent.mkdir(parents=True, exist_ok=True)
-                fd = os.open(self.quarantine_path, os.O_WRONLY | os.O_CREAT | os.O_APPEND | _O_BINARY, 0o644)
-                try:
-                    os.write(fd, data)
-                    _fsync(fd)
-                finally:
-                    os.close(fd)
+                append_fsynced(self.quarantine_path, data)
                 self.quarantined.append(entry)
         except OSError as exc:
             self._storage_log("callback receiver: cannot write the quarantine file: %s", exc)
@@ -833,7 +568,3 @@ def wsgi_app(
     return CallbackApp(out, secret=secret, max_body_bytes=max_body_bytes, rotate_daily=rotate_daily,
                        quarantine=quarantine, keep_in_memory=keep_in_memory, on_callback=on_callback,
                        display_queue=display_queue)
-
-
-__all__ = ["wsgi_app", "CallbackApp", "log_line", "parse_callback", "content_length",
-           "DEFAULT_MAX_BODY_BYTES"]

@@ -5,6 +5,8 @@
 * :func:`send_campaign` — paced, bounded, journaled sending; :class:`CampaignSender` for the
   background version with ``start()``/``stop()``/``wait()``/``progress``.
 * :func:`load_results` — a results file read back with the types :func:`send_campaign` returns.
+* :func:`funnel`, :func:`reach_by_wave`, :func:`write_report` — the results joined with their
+  callbacks: sent → queued → callback received → answered, reach per follow-up wave, the HTML report.
 * :class:`Journal` — the SQLite (WAL) ledger that makes re-runs and crashes safe.
 * :class:`TokenBucket` — the pacing.
 
@@ -31,11 +33,14 @@ from .send import (
     summarize_results,
 )
 from .results import load_results, results_frame
+from .funnel import Funnel, funnel, reach_by_wave, scope_results
+from .report import render_report, write_report
 
 __all__ = [
     "ATTENTION_STATUSES",
     "CampaignPlan",
     "CampaignSender",
+    "Funnel",
     "Journal",
     "LEFT_OUT_REASONS",
     "RESULT_COLUMNS",
@@ -46,14 +51,19 @@ __all__ = [
     "classify_error",
     "content_key",
     "derive_instruction_id",
+    "funnel",
     "instruction_hash",
     "load_results",
     "plan_campaign",
     "plan_followup",
+    "reach_by_wave",
+    "render_report",
     "render_template",
     "results_frame",
     "results_to_csv",
+    "scope_results",
     "send_campaign",
     "summarize_results",
     "wave_instruction_id",
+    "write_report",
 ]

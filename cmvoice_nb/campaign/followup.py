@@ -243,7 +243,7 @@ def plan_followup(
     """
     import pandas as pd
 
-    from ..callbacks.analysis import _calls_frame
+    from ..callbacks import calls_frame
     from ..instructions import instruction_from_json
 
     wanted = _outcomes(outcomes)
@@ -288,7 +288,7 @@ def plan_followup(
         if own:
             journal.close()
 
-    calls = _calls_frame(calls).reset_index(drop=True)
+    calls = calls_frame(calls).reset_index(drop=True)
     by_call, by_iid = _callback_index(calls)
 
     groups: dict[str, list[JournalRow]] = {}

@@ -2,7 +2,7 @@
 
 With ``--results`` (a campaign's results CSV) the report is that campaign's: the funnel is
 printed on the console, and the summaries cover only the callbacks of that campaign's calls
-(matched on call ids, see :func:`cmvoice_nb.callbacks.funnel`); callbacks of other campaigns
+(matched on call ids, see :func:`cmvoice_nb.campaign.funnel`); callbacks of other campaigns
 are counted and set aside, and the report says how many.
 
 Examples
@@ -55,9 +55,8 @@ def register(subparsers) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Load, summarise, write the report and exports; return 0, or 1 when nothing could be loaded."""
-    from ..callbacks.analysis import funnel, load_results
-    from ..callbacks.load import load_callbacks, save_calls
-    from ..callbacks.report import write_report
+    from ..callbacks import load_callbacks, save_calls
+    from ..campaign import funnel, load_results, write_report
     from ..errors import CMVoiceError
 
     try:

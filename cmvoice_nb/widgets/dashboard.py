@@ -1,7 +1,7 @@
 """CallbackDashboard: receive or load callbacks, filter them, see the summary, plots and funnel.
 
-Wiring only over :mod:`cmvoice_nb.callbacks`: ``CallbackReceiver``,
-``load_callbacks``, ``summarize``, ``funnel`` and the ``plot_*`` functions.
+Wiring only over :mod:`cmvoice_nb.callbacks` (``CallbackReceiver``, ``load_callbacks``,
+``summarize`` and the ``plot_*`` functions) and :mod:`cmvoice_nb.campaign` (``funnel``).
 """
 from __future__ import annotations
 
@@ -30,11 +30,11 @@ def funnel_scope(results: Any, calls: Any, *, start: dt.date | None = None, end:
                  app: str | None = None, outcome: str | None = None) -> tuple[Any, Any, list[str]]:
     """The results rows and callbacks a funnel under these filters compares, and notes saying so.
 
-    The library's :func:`~cmvoice_nb.callbacks.scope_results` for the dates, after the app
+    The library's :func:`~cmvoice_nb.campaign.scope_results` for the dates, after the app
     filter on the callbacks. The outcome filter is left out, because the funnel's later stages
     are outcomes themselves.
     """
-    from ..callbacks import scope_results
+    from ..campaign import scope_results
 
     rows, scoped_calls, notes = scope_results(results, filter_calls(calls, app=app), since=start, until=end)
     if outcome not in (None, ALL):
@@ -46,7 +46,7 @@ def filter_calls(calls: Any, *, start: dt.date | None = None, end: dt.date | Non
                  app: str | None = None, outcome: str | None = None) -> Any:
     """Rows of *calls* within [start, end] (UTC dates, inclusive), of *app* and *outcome*.
 
-    The dates are those of :func:`~cmvoice_nb.callbacks.scope_results`: when the call started
+    The dates are those of :func:`~cmvoice_nb.callbacks.calls_in_period`: when the call started
     (else ended, else arrived); a call with no time at all is kept. ``None`` (or ``"all"``)
     leaves a filter out; *end* before *start* keeps nothing. Returns a new frame; *calls* is not
     modified. The dashboard itself filters :func:`~cmvoice_nb.callbacks.aggregate_calls`'
@@ -64,12 +64,12 @@ def filter_calls(calls: Any, *, start: dt.date | None = None, end: dt.date | Non
     """
     import pandas as pd
 
-    from ..callbacks import scope_results
+    from ..callbacks import calls_in_period
 
     if start is not None and end is not None and end < start:
         return calls.iloc[0:0].copy()  # an empty period: no call, as the dashboard says
     if start is not None or end is not None:
-        _rows, calls, _notes = scope_results(pd.DataFrame(), calls, since=start, until=end)
+        calls = calls_in_period(calls, since=start, until=end)
     keep = pd.Series(True, index=calls.index)
     if app not in (None, ALL):
         keep &= (calls["app"].astype("string") == app).fillna(False).astype(bool)
@@ -312,7 +312,7 @@ class CallbackDashboard(App):
 
         The CSV is read again only when it changed (its size or modification time).
         """
-        from ..callbacks import load_results
+        from ..campaign import load_results
 
         if self.results_path.value.strip():
             path = Path(self.results_path.value).expanduser()
@@ -439,7 +439,7 @@ class CallbackDashboard(App):
         The funnel works on rows: it is computed again only when the data, the results, the
         dates or the app change (the outcome filter does not apply to it).
         """
-        from ..callbacks.analysis import funnel
+        from ..campaign import funnel
 
         f = self.filters()
         history = self.history

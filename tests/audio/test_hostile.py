@@ -395,12 +395,12 @@ def test_check_json_prints_integers_as_integers_in_one_array(tmp_path, capsys):
 
 @needs_fifo
 def test_decoders_reopen_a_path_only_while_it_is_still_the_file_that_was_read(tmp_path):
-    from cmvoice_nb.audio.decode import _still_regular
+    from cmvoice_nb.audio._source import still_regular
 
     p = tmp_path / "a.flac"
     p.write_bytes(b"x" * 100)
-    assert _still_regular(p, 100) == p
-    assert _still_regular(p, 99) is None          # changed since it was read: decode the bytes
+    assert still_regular(p, 100) == p
+    assert still_regular(p, 99) is None          # changed since it was read: decode the bytes
     p.unlink()
     os.mkfifo(p)                                  # swapped for a FIFO: never handed to a decoder
-    assert _still_regular(p, 100) is None
+    assert still_regular(p, 100) is None

@@ -93,3 +93,26 @@ PROVIDER_FAILED = {
     "answered-on": None,
     "finished-on": "2018-02-09T11:00:48.112Z",
 }
+
+
+# Three follow-up waves of four people (ids ``<id>``, ``<id>-w2``, ``<id>-w3`` as plan_followup
+# derives them):
+#
+# * ann: wave 1 Cancelled, wave 2 Finished                -> answered after 2 attempts
+# * bob: wave 1 Failed, wave 2 Cancelled, wave 3 Finished -> answered after 3 attempts
+# * cem: wave 1 Finished                                  -> answered after 1 attempt
+# * dan: wave 1 Rejected (12)                             -> never followed up, never answered
+ANN, BOB, CEM, DAN = "+31612345601", "+31612345602", "+31612345603", "+31612345604"
+WAVE_ATTEMPTS = [  # (instruction id, callee, wave, call id, result code)
+    ("c-ann", ANN, 1, "a1", 9), ("c-bob", BOB, 1, "b1", 11), ("c-cem", CEM, 1, "c1", 10), ("c-dan", DAN, 1, "d1", 12),
+    ("c-ann-w2", ANN, 2, "a2", 10), ("c-bob-w2", BOB, 2, "b2", 9),
+    ("c-bob-w3", BOB, 3, "b3", 10),
+]
+
+
+def wave_calls():
+    """The callbacks of :data:`WAVE_ATTEMPTS`, wave *w* on 2024-05-0*w*."""
+    return load_callbacks([{"type": "notification-finished", "call-id": cid, "instruction-id": i, "callee": c,
+                            "result": {"code": code}, "started-on": f"2024-05-0{w}T10:00:00Z",
+                            "finished-on": f"2024-05-0{w}T10:01:00Z"}
+                           for i, c, w, cid, code in WAVE_ATTEMPTS], warn=False)

@@ -21,9 +21,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from cmvoice_nb.callbacks import (aggregate_calls, load_callbacks, plot_answer_rate_by_hour, plot_outcomes,
-                                  plot_ring_time, scope_results, summarize)
+                                  plot_ring_time, calls_in_period, summarize)
 from cmvoice_nb.callbacks.aggregate import CallHistory, value_quantiles
-from cmvoice_nb.callbacks.analysis import AnalysisError
+from cmvoice_nb.callbacks import AnalysisError
 
 matplotlib.use("Agg")
 
@@ -99,9 +99,9 @@ def assert_same_summary(got: pd.DataFrame, expected: pd.DataFrame) -> None:
 
 
 def rows_in(calls: pd.DataFrame, *, since=None, until=None, app=None, outcome=None, tz="UTC") -> pd.DataFrame:
-    """The rows a filter keeps, by the library's own rules (scope_results for the dates)."""
+    """The rows a filter keeps, by the library's own rules (calls_in_period for the dates)."""
     if since is not None or until is not None:
-        _rows, calls, _notes = scope_results(pd.DataFrame(), calls, since=since, until=until, tz=tz)
+        calls = calls_in_period(calls, since=since, until=until, tz=tz)
     keep = np.ones(len(calls), dtype=bool)
     if app is not None:
         keep &= (calls["app"].astype("string") == app).fillna(False).to_numpy(dtype=bool)

@@ -16,7 +16,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from cmvoice_nb.callbacks import load_callbacks, readers
-from cmvoice_nb.callbacks.frame import CALL_COLUMNS, text_hashes
+from cmvoice_nb.callbacks._dedupe import text_hashes
+from cmvoice_nb.callbacks.frame import CALL_COLUMNS
 from cmvoice_nb.errors import CallbackError
 
 from ._factory import PROVIDER_FAILED, callback, quiet_load

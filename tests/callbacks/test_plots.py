@@ -3,8 +3,7 @@ import pandas as pd
 import pytest
 from matplotlib.figure import Figure
 
-from cmvoice_nb.callbacks.analysis import funnel
-from cmvoice_nb.callbacks.load import load_callbacks
+from cmvoice_nb.callbacks import AnalysisError, load_callbacks
 from cmvoice_nb.callbacks.plots import (
     OUTCOME_COLORS,
     plot_answer_rate_by_hour,
@@ -59,14 +58,28 @@ def test_ring_time_histogram_counts_every_call(calls):
     assert total == len(calls)
 
 
-def test_funnel_plot_shows_each_stage(calls):
-    results = pd.DataFrame({"instruction_id": [f"row-{i}" for i in range(30)], "status": ["queued"] * 30})
-    f = funnel(results, calls)
-    fig = plot_funnel(f)
-    labels = [t.get_text() for t in fig.axes[0].get_yticklabels()]
-    assert sorted(labels) == sorted(f.stages["stage"].tolist())
-    assert fig.axes[0].patches[0].get_width() == 30  # "rows" is the first, widest bar
-    assert isinstance(plot_funnel(results, calls), Figure)
+def stages_table(rows):
+    """A funnel's stages table as cmvoice_nb.funnel builds it (rows per stage, share of sent)."""
+    names = ["rows", "sent", "queued", "callback received", "answered"][: len(rows)]
+    sent = rows[1] if len(rows) > 1 else 0
+    return pd.DataFrame({"stage": names, "rows": rows,
+                         "share_of_sent": [float("nan")] + [n / sent if sent else float("nan") for n in rows[1:]]})
+
+
+def test_funnel_plot_shows_each_stage_widest_first():
+    stages = stages_table([30, 24, 24, 20, 12])
+    fig = plot_funnel(stages)
+    ax = fig.axes[0]
+    at = {t.get_text(): y for t, y in zip(ax.get_yticklabels(), ax.get_yticks())}
+    assert sorted(at, key=at.get, reverse=True) == stages["stage"].tolist()  # "rows" at the top, in order
+    assert ax.patches[0].get_width() == 30  # "rows" is the first, widest bar
+    assert "50% of sent" in " ".join(t.get_text() for t in ax.texts)  # answered: 12 of 24
+
+
+def test_funnel_plot_takes_a_funnel_not_campaign_results():
+    results = pd.DataFrame({"instruction_id": ["row-0"], "status": ["queued"]})
+    with pytest.raises(AnalysisError, match=r"takes a funnel \(cmvoice_nb.funnel\(results, calls\)\)"):
+        plot_funnel(results)
 
 
 def test_plots_draw_into_a_given_axes(calls):
@@ -120,8 +133,7 @@ def few_calls():
     (lambda c: plot_outcomes(c), "y"),
     (lambda c: plot_outcomes(c, by="app"), "y"),
     (lambda c: plot_ring_time(c), "y"),
-    (lambda c: plot_funnel(pd.DataFrame({"instruction_id": ["row-0", "row-1"], "status": ["queued", "queued"]}), c),
-     "x"),
+    (lambda c: plot_funnel(stages_table([2, 2, 2, 1])), "x"),
 ])
 def test_every_count_axis_is_labelled_in_whole_numbers(draw, axis):
     ax = draw(few_calls()).axes[0]

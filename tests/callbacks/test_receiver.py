@@ -8,9 +8,10 @@ import urllib.request
 
 import pytest
 
-from cmvoice_nb.callbacks import wsgi as receiver_module
+from cmvoice_nb.callbacks import _logfile
 from cmvoice_nb.callbacks.load import load_callbacks
-from cmvoice_nb.callbacks.receiver import CallbackReceiver, CallbackTimeout, log_line
+from cmvoice_nb.callbacks.receiver import CallbackReceiver, CallbackTimeout
+from cmvoice_nb.callbacks.wsgi import log_line
 
 from ._factory import callback
 
@@ -307,7 +308,7 @@ def test_thousands_of_concurrent_posts_are_all_stored_once_and_never_interleaved
 
 def test_every_callback_is_fsynced_before_it_is_acknowledged(rx, monkeypatch):
     synced: set[str] = set()
-    real_fsync = receiver_module._fsync
+    real_fsync = _logfile._fsync
 
     def recording_fsync(fd):
         real_fsync(fd)
@@ -315,7 +316,7 @@ def test_every_callback_is_fsynced_before_it_is_acknowledged(rx, monkeypatch):
         for line in rx.out.read_text(encoding="utf-8").splitlines():
             synced.add(json.loads(line)["call-id"])
 
-    monkeypatch.setattr(receiver_module, "_fsync", recording_fsync)
+    monkeypatch.setattr(_logfile, "_fsync", recording_fsync)
     failures = []
 
     def worker(t):
@@ -339,7 +340,7 @@ def test_a_failing_disk_is_not_acknowledged(rx, monkeypatch):
     def broken(fd):
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr(receiver_module, "_fsync", broken)
+    monkeypatch.setattr(_logfile, "_fsync", broken)
     status, _ = post(rx.url, callback(0))
     assert status == 503  # the provider retries
     assert rx.count == 0 and rx.refused == 1

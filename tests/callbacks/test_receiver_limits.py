@@ -9,6 +9,7 @@ import urllib.parse
 
 import pytest
 
+from cmvoice_nb.callbacks import _server
 from cmvoice_nb.callbacks import receiver as receiver_module
 from cmvoice_nb.callbacks.receiver import CallbackReceiver, plan_connections
 
@@ -167,7 +168,7 @@ def test_a_dead_serving_loop_is_reported_to_on_failure_and_to_health(tmp_path, m
 def test_a_stuck_serving_loop_is_reported(tmp_path, monkeypatch):
     trip, release = threading.Event(), threading.Event()
     _failing_poll(monkeypatch, trip, block=release)
-    monkeypatch.setattr(receiver_module, "LOOP_STALL_S", 0.5)
+    monkeypatch.setattr(_server, "LOOP_STALL_S", 0.5)
     rx = CallbackReceiver(tmp_path / "cb.jsonl").start()
     try:
         trip.set()

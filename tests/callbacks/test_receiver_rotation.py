@@ -9,7 +9,7 @@ import threading
 import pytest
 
 from cmvoice_nb.callbacks import load_callbacks
-from cmvoice_nb.callbacks import wsgi as wsgi_module
+from cmvoice_nb.callbacks import _logfile
 from cmvoice_nb.callbacks.receiver import CallbackReceiver
 
 from ._factory import callback
@@ -63,7 +63,7 @@ def test_a_log_removed_between_callbacks_is_created_anew(tmp_path):
 
 @posix_only
 def test_a_record_whose_log_is_renamed_while_it_is_written_is_written_again_under_the_name(tmp_path, monkeypatch):
-    real_fsync = wsgi_module._fsync
+    real_fsync = _logfile._fsync
     renamed = []
 
     def rotating_fsync(fd):
@@ -73,7 +73,7 @@ def test_a_record_whose_log_is_renamed_while_it_is_written_is_written_again_unde
             renamed.append(True)
 
     with CallbackReceiver(tmp_path / "cb.jsonl") as rx:
-        monkeypatch.setattr(wsgi_module, "_fsync", rotating_fsync)
+        monkeypatch.setattr(_logfile, "_fsync", rotating_fsync)
         assert post(rx.url, callback(0))[0] == 200
         os.remove(tmp_path / "cb-1.jsonl")  # gzip had read it before our line arrived: gone with it
     assert ids_in(tmp_path / "cb.jsonl") == [callback(0)["call-id"]]

@@ -7,7 +7,7 @@ from wsgiref.util import setup_testing_defaults
 import pytest
 
 from cmvoice_nb.callbacks import CallbackApp, load_callbacks, wsgi_app
-from cmvoice_nb.callbacks import wsgi as wsgi_module
+from cmvoice_nb.callbacks import _logfile
 from cmvoice_nb.callbacks.receiver import serve_in_thread
 
 from ._factory import callback
@@ -124,12 +124,12 @@ def test_a_storage_error_is_503_and_the_log_is_rolled_back(app, monkeypatch):
     def broken(fd):
         raise OSError(5, "Input/output error")
 
-    monkeypatch.setattr(wsgi_module, "_fsync", broken)
+    monkeypatch.setattr(_logfile, "_fsync", broken)
     status, headers, _ = call(app, body=json.dumps(callback(1)).encode())
     assert status == 503 and headers["Retry-After"] == "60"
     assert app.out.read_bytes() == good  # the refused callback was written, then taken back
     assert call(app, method="GET", path=f"/{SECRET}/health", content_length=None)[0] == 503
-    monkeypatch.setattr(wsgi_module, "_fsync", __import__("os").fsync)
+    monkeypatch.setattr(_logfile, "_fsync", __import__("os").fsync)
     assert call(app, body=json.dumps(callback(2)).encode())[0] == 200
     ids = [json.loads(x)["call-id"] for x in app.out.read_text().splitlines()]
     assert ids == [callback(0)["call-id"], callback(2)["call-id"]]  # never callback(1)
@@ -137,7 +137,7 @@ def test_a_storage_error_is_503_and_the_log_is_rolled_back(app, monkeypatch):
 
 
 def test_storage_errors_are_logged_at_most_once_a_minute(app, monkeypatch, caplog):
-    monkeypatch.setattr(wsgi_module, "_fsync", lambda fd: (_ for _ in ()).throw(OSError(28, "No space left")))
+    monkeypatch.setattr(_logfile, "_fsync", lambda fd: (_ for _ in ()).throw(OSError(28, "No space left")))
     caplog.set_level("ERROR", logger="cmvoice_nb.callbacks")
     for i in range(20):
         assert call(app, body=json.dumps(callback(i)).encode())[0] == 503

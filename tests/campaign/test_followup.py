@@ -11,8 +11,8 @@ import pandas as pd
 import pytest
 
 import cmvoice_nb as cm
-from cmvoice_nb.callbacks import CallbackReceiver, load_callbacks, reach_by_wave
-from cmvoice_nb.campaign import Journal, plan_followup, send_campaign, wave_instruction_id
+from cmvoice_nb.callbacks import CallbackReceiver, load_callbacks
+from cmvoice_nb.campaign import Journal, plan_followup, reach_by_wave, send_campaign, wave_instruction_id
 from cmvoice_nb.errors import CampaignError, JournalError
 from cmvoice_nb.simulator import Simulator
 from cmvoice_nb.spec import INSTRUCTION_ID_MAX_LENGTH

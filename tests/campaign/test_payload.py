@@ -215,10 +215,9 @@ def test_results_read_back_from_csv_have_the_types_of_the_run(tmp_path):
 
 
 def test_load_results_keeps_its_public_names():
-    from cmvoice_nb.callbacks import load_results as from_callbacks
-    from cmvoice_nb.callbacks.analysis import load_results as from_analysis
+    from cmvoice_nb.campaign.results import load_results as from_results
 
-    assert from_callbacks is from_analysis is load_results is cmvoice_nb.load_results
+    assert from_results is load_results is cmvoice_nb.load_results
 
 
 def test_an_unreadable_results_file_is_a_campaign_error_naming_it(tmp_path):
