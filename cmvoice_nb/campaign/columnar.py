@@ -270,7 +270,7 @@ def _classify_cells(planning: Any, fld: Any, column: Any, cells: list,
         for i, cell in enumerate(cells):
             states[i], values[i] = _classify(planning, fld, record(i, cell))
         return states, values
-    from ..numbers import _prepare, _resolve
+    from ..numbers._scalar import prepare as _prepare, resolve as _resolve
 
     # candidate list -> its number when clean, else None (an unreadable number is the per-row path's)
     clean: dict[Any, str | None] = {}

@@ -593,7 +593,7 @@ class _NumberCache:
         self._verdicts: dict[tuple, str | None] = {}
 
     def __call__(self, value: Any, *, region: str | None = None, style: str = "e164") -> str:
-        from ..numbers import _STYLES, _prepare, _resolve
+        from ..numbers._scalar import STYLES as _STYLES, prepare as _prepare, resolve as _resolve
 
         try:
             key = (_memo_key(value), region, style)
