@@ -138,3 +138,12 @@ def test_a_frozen_row_survives_pickle_and_deepcopy_frozen_and_equal():
         assert again.frozen and again == row and again.payload == row.payload
         with pytest.raises(AttributeError):
             again.dropped = True
+
+
+def test_a_plan_survives_pickle_and_deepcopy_as_a_plan_that_does_not_change():
+    plan = _plan(drop_duplicates=True)
+    for again in (pickle.loads(pickle.dumps(plan)), copy.deepcopy(plan)):
+        assert again.summary().equals(plan.summary()) and again.options == plan.options
+        assert [r.payload for r in again.rows] == [r.payload for r in plan.rows]
+        with pytest.raises(AttributeError):
+            again.name = "other"

@@ -11,7 +11,7 @@ builds and validates a million equal instructions. Here the frame is read by col
 3. rows whose other columns hold the same values, with a clean callee (or callees) and an absent
    or clean id, form a :class:`_RowGroup`: its instruction is built and validated once, from
    its first row, and each row's payload and hash are its group's JSON with the row's callee and
-   id filled in;
+   id filled in (the first time each is read; the frozen row keeps them);
 4. every other row (an unreadable number, an id the contract refuses, a callee given twice, a
    group whose instruction cannot be built) is planned by the per-row path itself.
 
@@ -171,6 +171,7 @@ class _RowGroup:
         return row.callee if self.number_key == "callee" else row.callee.split(";")
 
     def numbers_of(self, row: RowPlan) -> list[str]:
+        """The numbers the row dials, as its instruction would list them."""
         return row.callee.split(";") if self.number_key == "callees" else [row.callee]
 
     def wire_for(self, row: RowPlan) -> dict:
@@ -210,6 +211,7 @@ class _RowGroup:
         return parts[0] + (number if parts[1] else ident) + parts[2] + (number if parts[3] else ident) + parts[4]
 
     def payload_for(self, row: RowPlan) -> bytes:
+        """The row's payload bytes: the group's body with the row's number and id filled in."""
         if self._body is None:
             return encode_body(self.instruction_for(row).to_json())
         value = self.value_of(row)
@@ -217,6 +219,7 @@ class _RowGroup:
                           json_text(row.instruction_id, canonical=False)).encode("utf-8")
 
     def hash_for(self, row: RowPlan) -> str:
+        """The row's payload hash: SHA-256 of the group's canonical JSON with the row's number and id."""
         if self._canonical is None:
             return instruction_hash(self.instruction_for(row).to_json())
         text = self._fill(self._canonical, json_text(self.value_of(row), canonical=True),

@@ -84,6 +84,11 @@ class CampaignPlan:
     def __delattr__(self, name: str) -> None:
         self.__setattr__(name, None)
 
+    def __reduce__(self) -> tuple:
+        fields = {name: getattr(self, name) for name in self.__slots__}
+        fields["options"] = dict(self.options)
+        return _rebuild, (type(self), fields)
+
     def replace(self, **changes: Any) -> "CampaignPlan":
         """A new plan with this plan's attributes but *changes* (this plan does not change).
 
@@ -384,3 +389,8 @@ class CampaignPlan:
             f"{html.escape(self.campaign_key)}{' — provisional: send_campaign uses its journal' + chr(39) + 's key' if self.key_is_provisional else ''})"
             f"<table><tr>{heads}</tr><tr>{cells}</tr></table>{extra}</div>"
         )
+
+
+def _rebuild(cls: type, fields: dict) -> CampaignPlan:
+    """A plan from its attributes (pickle and deep copies)."""
+    return cls(**fields)

@@ -64,8 +64,8 @@ class RowPlan:
 
     A row is open while its planner fills it in; the plan that holds it freezes it
     (:meth:`freeze`). A frozen row does not change: setting an attribute raises
-    ``AttributeError``, its :attr:`problems` are a tuple, and :meth:`replace` (or
-    ``copy.copy``) makes a changed, open copy for a new plan.
+    ``AttributeError`` and its :attr:`problems` are a tuple. :meth:`replace` makes a changed
+    copy; ``copy.copy`` an open one, to change and then put in a new plan.
 
     Attributes
     ----------
