@@ -370,7 +370,7 @@ def read_table(path: str | os.PathLike, *, sep: str | None = None, encoding: str
 
 
 def _excel_engine(suffix: str) -> str:
-    """The pandas engine for a spreadsheet: python-calamine (every format, fast; pandas >= 2.2), else the classic one."""
+    """The pandas engine for a spreadsheet: python-calamine (every format, fast; pandas >= 2.2), else a classic one."""
     import pandas as pd
 
     pandas_version = tuple(int(p) for p in re.findall(r"\d+", pd.__version__)[:2])

@@ -1,4 +1,4 @@
-"""A column of phone numbers at once: :func:`normalize_numbers`, exactly :func:`~cmvoice_nb.numbers.normalize_number` per value.
+"""A column of phone numbers at once: :func:`normalize_numbers`, exactly ``normalize_number`` per value.
 
 The common spellings are read with vectorised string operations and the national-number
 patterns of phonenumbers' own metadata (:mod:`cmvoice_nb.numbers._rules`); every value the

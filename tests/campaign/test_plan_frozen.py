@@ -125,7 +125,8 @@ def test_a_row_made_with_its_own_payload_keeps_those_bytes_when_its_plan_freezes
     wire = {"instruction-id": "w-2", "callee": "+31612345610", "caller": "+31201234567", "prompt": "Hi",
             "prompt-type": "TTS"}
     row = RowPlan(0, 0, "w-2", "+31612345610", instruction_from_json("notification", wire), id_given=True, wave=2)
-    stored = b'{"instruction-id":"w-2","callee":"+31612345610","caller":"+31201234567","prompt":"Hi","prompt-type":"TTS"}'
+    stored = (b'{"instruction-id":"w-2","callee":"+31612345610","caller":"+31201234567","prompt":"Hi",'
+              b'"prompt-type":"TTS"}')
     row.payload, row.payload_hash = stored, instruction_hash(wire)
     plan = CampaignPlan(name="w", app="notification", index=pd.RangeIndex(1), rows=[row])
     assert plan.rows[0] is row and row.frozen and row.payload is stored

@@ -463,7 +463,8 @@ class TemplateCache:
     """:func:`~cmvoice_nb.campaign.plan.render_template` remembered per field, language and placeholder values.
 
     A rendering is remembered per template field, the row's language and the (type, value) of
-    each placeholder (see :func:`memo_key`); *planning* gives the row's language (``language_of(record)``) and the column readers (``readers``).
+    each placeholder (see :func:`memo_key`); *planning* gives the row's language
+    (``language_of(record)``) and the column readers (``readers``).
     """
 
     def __init__(self, templates: Mapping[str, str], planning: Any) -> None:
