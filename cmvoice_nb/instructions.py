@@ -208,12 +208,21 @@ class _SpecObject:
         problems: list[Problem] = []
         for f in self.FIELDS:
             value = getattr(self, f.name)
-            problems.extend(_check_field(f, value, prefix=prefix))
+            problems.extend(check_field(f, value, prefix=prefix))
         return problems
 
 
-def _check_field(f: spec.Field, value: Any, *, prefix: str = "") -> list[Problem]:
-    """Generic rules every field obeys: requiredness, type, length, range, enum, charset."""
+def check_field(f: spec.Field, value: Any, *, prefix: str = "") -> list[Problem]:
+    """The problems of *value* in field *f* under the rules every field obeys.
+
+    Requiredness, type, length, range, enum and charset; the rules between fields are
+    :meth:`Instruction.validate`'s.
+
+    Examples
+    --------
+    >>> check_field(spec.APPS["notification"].field("instruction-id"), "x" * 65)[0].message
+    'is 65 characters long; at most 64 allowed'
+    """
     key = prefix + f.key
     if value is None:
         if f.required:
@@ -375,7 +384,7 @@ class Instruction(_SpecObject):
         for key, value in self.prompt_files():
             path = value.strip()
             if not path:
-                continue  # an empty prompt is _check_field's business (required) or nothing to play
+                continue  # an empty prompt is check_field's business (required) or nothing to play
             reasons = []
             if any(c.isspace() for c in path):
                 reasons.append("contains spaces")
@@ -542,4 +551,4 @@ def validate_all(instructions: Iterable[Instruction]) -> list[tuple[int, Problem
 
 
 __all__ = ["Problem", "Voice", "Instruction", "Notification", "OTP", "DTMF", "INSTRUCTION_CLASSES",
-           "instruction_class", "instruction_from_json", "validate_all"]
+           "instruction_class", "instruction_from_json", "validate_all", "check_field"]

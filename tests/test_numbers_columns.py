@@ -19,7 +19,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from phonenumbers import phonenumberutil as pu
 
-from cmvoice_nb.numbers import _INVALID, _VALID, _column_verdicts, normalize_numbers, try_normalize
+from cmvoice_nb.numbers import normalize_numbers, try_normalize
+from cmvoice_nb.numbers._columns import _column_verdicts
+from cmvoice_nb.numbers._rules import INVALID, VALID
 
 REGIONS = sorted(pu.SUPPORTED_REGIONS)
 
@@ -80,11 +82,11 @@ def test_every_regions_example_numbers_in_every_spelling_read_as_normalize_numbe
     texts = [(v, r or "") for v, r in pairs if isinstance(v, str)]
     status, e164, reason = _column_verdicts(pa.array([v for v, _ in texts], type=pa.large_string()),
                                             np.array([r for _, r in texts], dtype=object))
-    assert (status == _VALID).sum() > 15_000 and (status == _INVALID).sum() > 5_000
+    assert (status == VALID).sum() > 15_000 and (status == INVALID).sum() > 5_000
     for (value, region), s, number, why in zip(texts, status, e164, reason):
-        if s == _VALID:
+        if s == VALID:
             assert (number, None) == try_normalize(value, region=region or None)
-        elif s == _INVALID:
+        elif s == INVALID:
             assert (None, why) == try_normalize(value, region=region or None)
 
 

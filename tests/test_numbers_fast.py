@@ -1,6 +1,6 @@
-"""The digit-only parse gives what ``phonenumbers.parse`` gives, or steps aside (issue 15).
+"""The digit-only parse gives what ``phonenumbers.parse`` gives, or steps aside.
 
-:func:`cmvoice_nb.numbers._parse_digits` runs ``parse``'s own steps for ``+<digits>`` and
+:func:`cmvoice_nb.numbers._scalar._parse_digits` runs ``parse``'s own steps for ``+<digits>`` and
 ``<digits>`` with a region, skipping the text clean-up that cannot apply to them. Whenever it
 answers, its answer must equal the library's on every field of the parsed number; when it
 cannot be sure, it returns None and the library parses.
@@ -11,7 +11,8 @@ import phonenumbers
 import pytest
 from phonenumbers import phonenumberutil as pu
 
-from cmvoice_nb.numbers import _parse_digits, _prepare, _resolve, normalize_number
+from cmvoice_nb.numbers import normalize_number
+from cmvoice_nb.numbers._scalar import _parse_digits, prepare, resolve
 
 hypothesis = pytest.importorskip("hypothesis")
 from hypothesis import given, settings  # noqa: E402
@@ -91,8 +92,8 @@ def test_shared_verdicts_give_the_same_numbers_and_reasons_as_fresh_ones():
     for spelling in spellings * 2:
         for region in ("NL", "BE", None):
             try:
-                tries = _prepare(spelling, region)
+                tries = prepare(spelling, region)
             except Exception:  # noqa: BLE001 - not a number at all: nothing to share
                 continue
-            assert _resolve(tries, "e164", verdicts) == _resolve(tries, "e164")
+            assert resolve(tries, "e164", verdicts) == resolve(tries, "e164")
     assert normalize_number("0612345678", region="NL") == "+31612345678"

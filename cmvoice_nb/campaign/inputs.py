@@ -40,8 +40,9 @@ from ..errors import CampaignError
 from ..messages import LINE_INDEX, did_you_mean, opt
 
 __all__ = ["read_table", "decode_text", "unify_line_ends", "cell_text", "sniff_separator", "EXCEL_SUFFIXES",
-           "PARQUET_SUFFIXES"]
+           "PARQUET_SUFFIXES", "NUMBER_COLUMNS_ATTR"]
 
+#: File name endings read as spreadsheets, and as Parquet (any other name is read as CSV).
 EXCEL_SUFFIXES = (".xlsx", ".xlsm", ".xls", ".ods")
 PARQUET_SUFFIXES = (".parquet", ".pq")
 _SEPARATORS = ",;\t|"
@@ -291,7 +292,6 @@ def _line_index(lines: Any) -> Any:
     """An index of spreadsheet lines (the header is line 1), named so that messages say ``line 7``."""
     import pandas as pd
 
-
     return pd.Index(lines, name=LINE_INDEX, dtype="int64")
 
 
@@ -370,8 +370,7 @@ def read_table(path: str | os.PathLike, *, sep: str | None = None, encoding: str
 
 
 def _excel_engine(suffix: str) -> str:
-    # python-calamine reads every format, fast (pandas >= 2.2 knows it); the others are the
-    # classic fallbacks.
+    """The pandas engine for a spreadsheet: python-calamine (every format, fast; pandas >= 2.2), else a classic one."""
     import pandas as pd
 
     pandas_version = tuple(int(p) for p in re.findall(r"\d+", pd.__version__)[:2])
@@ -406,7 +405,6 @@ def _read_excel(path: Path, *, sheet: str | int | None):
         elif str(sheet).isdigit() and int(sheet) < len(names):
             chosen = int(sheet)
         else:
-
             raise CampaignError(f"{path}: no sheet {sheet!r};{did_you_mean(sheet, names)} sheets: "
                                 f"{', '.join(names)} (choose with {opt('sheet')})")
         try:

@@ -123,7 +123,7 @@ def test_a_wave_waits_for_the_callbacks_of_the_one_before(rig):
     rig.send(plan_followup(rig.journal, calls_before_wave2, now=rig.after(31)))
     # Planning again with the old callbacks only: the wave-2 calls have not reported yet.
     plan = plan_followup(rig.journal, calls_before_wave2, now=rig.after(600))
-    assert plan.rows == []
+    assert plan.rows == ()
     assert plan.left_out_summary().to_dict() == {"waiting": 3, "answered": 1, "rejected": 1}
 
 
@@ -131,7 +131,7 @@ def test_max_attempts_counts_every_wave(rig):
     rig.first_wave()
     rig.send(plan_followup(rig.journal, rig.calls(), now=rig.after(31)))
     capped = plan_followup(rig.journal, rig.calls(), max_attempts=2, now=rig.after(31))
-    assert capped.rows == [] and capped.left_out_summary()["max attempts"] == 3
+    assert capped.rows == () and capped.left_out_summary()["max attempts"] == 3
     third = plan_followup(rig.journal, rig.calls(), max_attempts=3, now=rig.after(31))
     assert sorted(r.instruction_id[-3:] for r in third.rows) == ["-w3"] * 3
     rig.send(third)
@@ -197,7 +197,7 @@ def test_a_row_deferred_by_its_calling_hours_is_left_out_as_not_sent_not_as_wait
                                                 "callback-url": rig.rx.url}, **OPTS)
     assert first["status"].tolist() == ["deferred", "deferred"] and rig.sim.placed_count() == 0
     plan = plan_followup(rig.journal, [], now="2026-03-30T12:00:00Z")
-    assert plan.rows == []
+    assert plan.rows == ()
     assert plan.left_out_summary().to_dict() == {"not sent": 2}
 
 
@@ -268,7 +268,7 @@ def test_a_journal_from_before_waves_is_migrated_and_its_rows_cannot_be_followed
     calls = [{"call-id": "call-9", "instruction-id": "old-0", "callee": "+31612345609", "result": {"code": 9},
               "finished-on": "2026-01-01T00:01:00Z"}]
     plan = plan_followup(path, calls, now="2026-01-01T02:00:00Z")
-    assert plan.rows == [] and plan.left_out["reason"].tolist() == ["no payload"]
+    assert plan.rows == () and plan.left_out["reason"].tolist() == ["no payload"]
     with Journal(path) as j:
         row = j.get("old", "old-0")
         assert (row.wave, row.row_id, row.campaign) == (1, "old-0", "old")
@@ -323,7 +323,7 @@ def test_a_payload_holding_the_token_is_never_stored_and_cannot_be_followed_up(r
     for path in rig.journal.parent.glob("j.sqlite*"):
         assert SIMULATOR_TOKEN.encode() not in path.read_bytes()
     plan = plan_followup(rig.journal, rig.calls(), now=rig.after(31))
-    assert plan.rows == [] and plan.left_out["reason"].tolist() == ["no payload"]
+    assert plan.rows == () and plan.left_out["reason"].tolist() == ["no payload"]
 
 
 def test_the_guard_lets_a_rows_next_wave_call_only_once_its_earlier_call_ended(tmp_path):

@@ -10,7 +10,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from cmvoice_nb.campaign import plan as plan_module
+from cmvoice_nb.campaign.plan import _api as plan_module
 from cmvoice_nb.campaign.inputs import cell_text, read_table
 from cmvoice_nb.campaign.plan import plan_campaign
 
@@ -75,8 +75,8 @@ def test_a_parquet_list_of_numbers_fills_callees_and_a_list_of_lists_is_refused(
 
 @pytest.mark.parametrize("cell", [{"+31612345620": 1}, {"+31612345620"}], ids=["struct", "set"])
 def test_a_struct_or_set_never_fills_a_list_field(cell):
-    from cmvoice_nb.campaign.rows import _cell_value
+    from cmvoice_nb.campaign.plan._rows import cell_value
     from cmvoice_nb.spec import APPS
 
     with pytest.raises(ValueError, match="holds a nested value"):
-        _cell_value(APPS["dtmf"].field("callees"), cell)
+        cell_value(APPS["dtmf"].field("callees"), cell)

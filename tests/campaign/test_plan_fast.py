@@ -1,4 +1,4 @@
-"""The fast planner gives the same rows as the plain per-row path, on fuzzed frames (issue 15).
+"""The fast planner gives the same rows as the plain per-row path, on fuzzed frames.
 
 :func:`plan_campaign` memoises its pure per-row steps (distinct numbers, distinct cells,
 templates per distinct placeholder values). Hypothesis builds frames a spreadsheet user could
@@ -20,7 +20,7 @@ hypothesis = pytest.importorskip("hypothesis")
 from hypothesis import HealthCheck, given, settings  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
 
-from cmvoice_nb.campaign import plan as plan_module  # noqa: E402
+from cmvoice_nb.campaign.plan import _api as plan_module  # noqa: E402
 from cmvoice_nb.campaign.plan import plan_campaign  # noqa: E402
 
 _DIGITS = ["612345610", "612345611", "201234567", "687654321"]
@@ -167,7 +167,7 @@ def test_negative_zero_and_zero_are_not_confused_by_the_template_cache():
     assert [i.prompt for i in plan.instructions] == ["v=0.0", "v=-0.0"]
 
 
-# ---------------------------------------------------------------- the column-wise planner (issue 15)
+# ---------------------------------------------------------------- the column-wise planner
 def _typed(frame, kind):
     """*frame* with its columns in the dtypes pandas gives files read by other tools."""
     out = frame.copy()
@@ -271,7 +271,7 @@ def test_numpy_scalars_held_in_an_object_column_are_read_as_python_values():
 def test_cells_share_a_code_only_when_the_planner_cannot_tell_them_apart():
     import numpy as np
 
-    from cmvoice_nb.campaign.columnar import _codes
+    from cmvoice_nb.campaign.plan._columnar import _codes
 
     mixed = pd.Series([1.0, math.nan, 1.0, "1.0", 1, True, -0.0, 0.0, None, pd.NA, None, "1.0"], dtype=object)
     codes = _codes(mixed).tolist()

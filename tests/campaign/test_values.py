@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from cmvoice_nb.campaign.values import (ColumnError, date_reader, excel_serial_date, looks_like_countries,
+from cmvoice_nb.campaign.plan.values import (ColumnError, date_reader, excel_serial_date, looks_like_countries,
                                         number_reader, read_country)
 
 

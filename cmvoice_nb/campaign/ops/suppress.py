@@ -412,4 +412,4 @@ def apply_suppression(plan: Any, suppress: Any, *, region: str | None = None,
     options["suppress"] = repr(dnc) if not dnc.source else f"{dnc.source} ({len(dnc)} numbers)"
     options["suppress_unreadable"] = len(dnc.unreadable)
     options["suppress_entries"] = dnc.entries
-    return plan._replace(rows=rows, options=options)
+    return plan.replace(rows=rows, options=options)

@@ -8,14 +8,12 @@ What is wrong becomes a problem of that row, never an exception.
 from __future__ import annotations
 
 from pathlib import Path, PurePosixPath
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from ..errors import CampaignError
-from ..instructions import Problem
-from ..spec import DEFAULT_LANGUAGE
-
-if TYPE_CHECKING:
-    from .plan import RowPlan
+from ...errors import CampaignError
+from ...instructions import Problem
+from ...spec import DEFAULT_LANGUAGE
+from ._rows import RowPlan
 
 __all__ = ["preflight"]
 
@@ -31,7 +29,7 @@ def _prompt_path(root: Path, value: str) -> Path:
 def preflight(spec: Any, rows: list[RowPlan], *, audio_root: Any, spelling_root: Any) -> None:
     """Add a problem to every row whose ``File`` prompt or ``Custom`` spelling set is not usable.
 
-    Rows are changed in place (their ``problems`` list grows). Each audio file is checked once
+    The rows are open (not yet frozen): their ``problems`` lists grow. Each audio file is checked once
     however many rows use it; spelling sets are checked once per voice language.
 
     Raises
@@ -73,7 +71,7 @@ def _check_audio(path: Path, root: Path) -> str | None:
     """Return None when *path* is a compliant prompt, else what is wrong."""
     if not path.is_file():
         return f"File prompt not found under the audio root: {path}"
-    from ..audio import check_prompt
+    from ...audio import check_prompt
 
     try:
         report = check_prompt(path)
@@ -86,7 +84,7 @@ def _check_audio(path: Path, root: Path) -> str | None:
 
 
 def _check_spelling(root: Path, locale: str, members: list[RowPlan], codes: list[str]) -> None:
-    from ..spelling import check_spelling_set
+    from ...spelling import check_spelling_set
 
     try:
         report = check_spelling_set(root, locale=locale, codes=codes)

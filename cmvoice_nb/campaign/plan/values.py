@@ -37,10 +37,10 @@ import decimal
 import functools
 import math
 import re
-import unicodedata
 from typing import Any, Iterable
 
-from ..errors import CampaignError
+from ...errors import CampaignError
+from ._countries import fold_name, looks_like_countries, read_country
 
 __all__ = ["ColumnError", "DateReader", "NumberReader", "date_reader", "number_reader", "read_country",
            "looks_like_countries", "excel_serial_date", "EXCEL_EPOCH"]
@@ -108,12 +108,6 @@ _MONTH_DAY_YEAR = re.compile(_WORD + r"\s+(\d{1,2})(?:st|nd|rd|th)?,?\s+(\d{4})(
 _MONTH_LANGUAGES = ("en", "nl", "de", "fr", "es", "it", "pt", "da", "sv", "nb", "pl", "ro", "ru", "tr", "is", "cy")
 
 
-def _fold(text: str) -> str:
-    """Case- and accent-free text for matching names (``"März"`` → ``"marz"``)."""
-    text = unicodedata.normalize("NFKD", text.casefold())
-    return "".join(c for c in text if not unicodedata.combining(c)).strip(" .")
-
-
 @functools.lru_cache(maxsize=1)
 def _month_numbers() -> dict[str, int]:
     """Month name or abbreviation (folded) → month number, in every language of :data:`_MONTH_LANGUAGES`."""
@@ -124,7 +118,7 @@ def _month_numbers() -> dict[str, int]:
         for context in ("format", "stand-alone"):
             for width in ("wide", "abbreviated"):
                 for number, name in get_month_names(width, context=context, locale=language).items():
-                    names.setdefault(_fold(name), number)
+                    names.setdefault(fold_name(name), number)
     return names
 
 
@@ -283,7 +277,7 @@ class DateReader:
         for pattern, day_at, month_at in ((_DAY_MONTH_YEAR, 1, 2), (_MONTH_DAY_YEAR, 2, 1)):
             match = pattern.fullmatch(text)
             if match:
-                month = _month_numbers().get(_fold(match.group(month_at)))
+                month = _month_numbers().get(fold_name(match.group(month_at)))
                 if month is None:
                     raise ValueError(f"{text!r}: {match.group(month_at)!r} is not a month name")
                 return _make(int(match.group(3)), month, int(match.group(day_at)), match.group(4), match.group(5))
@@ -328,7 +322,7 @@ def date_reader(values: Iterable[Any], *, column: str = "", dayfirst: bool | Non
     >>> date_reader(["01-02-2025", "03-04-2025"], column="datum")
     Traceback (most recent call last):
     ...
-    cmvoice_nb.campaign.values.ColumnError: column 'datum': every date can be read day-first or month-first ('01-02-2025', '03-04-2025'); say which with dayfirst=True or False, or give date_format=
+    cmvoice_nb.campaign.plan.values.ColumnError: column 'datum': every date can be read day-first or month-first ('01-02-2025', '03-04-2025'); say which with dayfirst=True or False, or give date_format=
     >>> date_reader(["01-02-2025"], column="datum", dayfirst=True)("01-02-2025").date()
     datetime.date(2025, 2, 1)
     """
@@ -532,7 +526,7 @@ def number_reader(values: Iterable[Any], *, column: str = "", decimal: str | Non
     >>> number_reader(["1,250", "2,500"], column="bedrag")
     Traceback (most recent call last):
     ...
-    cmvoice_nb.campaign.values.ColumnError: column 'bedrag': every number can be read with a decimal comma or a decimal point ('1,250', '2,500'); say which with decimal=',' or '.'
+    cmvoice_nb.campaign.plan.values.ColumnError: column 'bedrag': every number can be read with a decimal comma or a decimal point ('1,250', '2,500'); say which with decimal=',' or '.'
     >>> number_reader(["1,250"], column="bedrag", decimal=".")("1,250")
     Decimal('1250')
     """
@@ -563,70 +557,3 @@ def number_reader(values: Iterable[Any], *, column: str = "", decimal: str | Non
             f"column {column!r}: every number can be read with a decimal comma or a decimal point "
             f"({_examples(votes['?'])}); say which with {flag}',' or '.'")
     return NumberReader(column, decimal=None)
-
-
-# -------------------------------------------------------------------------------------- countries
-@functools.lru_cache(maxsize=1)
-def _country_names() -> dict[str, str]:
-    """Folded ISO code or country name (English and the voice catalogue's languages) → ISO code."""
-    import phonenumbers
-    from babel import Locale
-
-    from ..spec import voice_languages
-
-    regions = {r for r in phonenumbers.SUPPORTED_REGIONS if len(r) == 2 and r.isalpha()}
-    names: dict[str, str] = {r.casefold(): r for r in regions}
-    names["uk"] = "GB"  # what everyone writes for the United Kingdom
-    languages = ["en"] + [lang.split("-")[0] for lang in voice_languages()]
-    ambiguous: set[str] = set()
-    for language in dict.fromkeys(languages):
-        for code, name in Locale.parse(language).territories.items():
-            if code not in regions:
-                continue
-            key = _fold(name)
-            if names.get(key, code) != code:
-                ambiguous.add(key)
-            names.setdefault(key, code)
-    for key in ambiguous:
-        names.pop(key, None)
-    return names
-
-
-def read_country(value: Any) -> str:
-    """The ISO 3166 code of a country written as a code or a name; ``ValueError`` naming the value otherwise.
-
-    Codes are read in any case (``nl``, ``NL``; ``UK`` is ``GB``); names in English and in the
-    languages of the voice catalogue (``Germany``, ``Duitsland``, ``Deutschland``, ``Belgique``).
-
-    Examples
-    --------
-    >>> read_country("Nederland"), read_country("België"), read_country("Belgique"), read_country("Germany")
-    ('NL', 'BE', 'BE', 'DE')
-    >>> read_country("Holand")
-    Traceback (most recent call last):
-    ...
-    ValueError: 'Holand' is not a country: give an ISO code (NL, DE, BE) or a country name
-    """
-    if isinstance(value, str):
-        code = _country_names().get(_fold(value))
-        if code is not None:
-            return code
-    raise ValueError(f"{value!r} is not a country: give an ISO code (NL, DE, BE) or a country name")
-
-
-def looks_like_countries(values: Iterable[Any], *, share: float = 0.95) -> bool:
-    """True when at least *share* of the distinct non-blank *values* are countries (codes or names).
-
-    Used to tell the operator that an unmapped column probably gives each row's country.
-
-    Examples
-    --------
-    >>> looks_like_countries(["NL", "DE", "BE", "NL"]), looks_like_countries(["Noord", "Zuid"])
-    (True, False)
-    """
-    distinct = [v for v in _distinct(values) if isinstance(v, str)][:10_000]
-    if not distinct:
-        return False
-    known = _country_names()
-    hits = sum(_fold(v) in known for v in distinct)
-    return hits >= share * len(distinct)

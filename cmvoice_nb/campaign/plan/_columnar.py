@@ -11,26 +11,30 @@ builds and validates a million equal instructions. Here the frame is read by col
 3. rows whose other columns hold the same values, with a clean callee (or callees) and an absent
    or clean id, form a :class:`_RowGroup`: its instruction is built and validated once, from
    its first row, and each row's payload and hash are its group's JSON with the row's callee and
-   id filled in;
+   id filled in (the first time each is read; the frozen row keeps them);
 4. every other row (an unreadable number, an id the contract refuses, a callee given twice, a
    group whose instruction cannot be built) is planned by the per-row path itself.
 
 Occurrences and derived ids are then counted over all rows in input order, as the per-row path
-counts them. The result equals :func:`~cmvoice_nb.campaign.plan._plan_rows_reference` row for
-row (``tests/campaign/test_plan_fast.py`` checks it on fuzzed frames); grouped rows build their
-instruction only when asked, so a million-row plan does not hold a million instruction objects.
+counts them. The result equals :func:`~cmvoice_nb.campaign.plan._reference.plan_rows_reference`
+row for row, payload bytes included (``tests/campaign/test_plan_fast.py`` checks it on fuzzed
+frames); grouped rows build their instruction only when asked, so a million-row plan does not hold
+a million instruction objects.
 """
 from __future__ import annotations
 
 import hashlib
 import json
+import re
 from typing import Any
 
-from ..instructions import Problem
-from ..spec import VOICE_FIELDS
-from ..wire import canonical_json, encode_body, instruction_hash, json_text, with_hash
-from .rows import (MAX_ID_LENGTH, _ID_UNSAFE, RowPlan, _memo_key, _per_row, content_key, country_problems,
-                   derive_instruction_id, without_cycle_collection)
+from ...instructions import Problem, check_field, instruction_from_json
+from ...numbers import normalize_numbers
+from ...spec import PHONE_PATTERN, VOICE_FIELDS
+from ...wire import canonical_json, encode_body, instruction_hash, json_text
+from ._ids import IdMaker, number_content
+from ._reference import country_problems, plan_rows_reference
+from ._rows import RowPlan, cell_value, memo_key, without_cycle_collection
 from .templates import is_blank, template_columns
 
 __all__ = ["plan_rows_columnar"]
@@ -41,6 +45,9 @@ _ABSENT, _CLEAN, _OTHER = 0, 1, 2
 #: to occur exactly once: a prompt that happens to hold one leaves the group without a template).
 _NUMBER_SLOT = "\ue000cmvoice number\ue001"
 _ID_SLOT = "\ue000cmvoice id\ue001"
+_PHONE = re.compile(PHONE_PATTERN)
+#: How many distinct callee cells are read and normalised at once (one column-wise call each).
+_NUMBERS_AT_ONCE = 50_000
 
 
 def _codes(series: Any):
@@ -48,7 +55,7 @@ def _codes(series: Any):
 
     Numbers are compared by their bits (``-0.0`` is not ``0.0``, each NaN spelling is its own),
     text by equality; in a column of mixed Python objects two values share a code only when
-    their types and values are equal (:func:`~cmvoice_nb.campaign.plan._memo_key`), and a value
+    their types and values are equal (:func:`~cmvoice_nb.campaign.plan._rows.memo_key`), and a value
     of any other type gets a code of its own.
     """
     import numpy as np
@@ -92,7 +99,7 @@ def _codes_one_by_one(values: Any):
     out = np.empty(len(values), dtype=np.int64)
     for i, value in enumerate(values):
         try:
-            key: Any = _memo_key(value)
+            key: Any = memo_key(value)
         except TypeError:
             key = ("missing", type(value)) if value is None or value is pd.NA or value is pd.NaT else ("row", i)
         code = seen.get(key)
@@ -164,6 +171,7 @@ class _RowGroup:
         return row.callee if self.number_key == "callee" else row.callee.split(";")
 
     def numbers_of(self, row: RowPlan) -> list[str]:
+        """The numbers the row dials, as its instruction would list them."""
         return row.callee.split(";") if self.number_key == "callees" else [row.callee]
 
     def wire_for(self, row: RowPlan) -> dict:
@@ -173,8 +181,6 @@ class _RowGroup:
         return data
 
     def instruction_for(self, row: RowPlan) -> Any:
-        from ..instructions import instruction_from_json
-
         return instruction_from_json(self.app, self.wire_for(row))
 
     def wire_json(self, row: RowPlan) -> dict:
@@ -205,6 +211,7 @@ class _RowGroup:
         return parts[0] + (number if parts[1] else ident) + parts[2] + (number if parts[3] else ident) + parts[4]
 
     def payload_for(self, row: RowPlan) -> bytes:
+        """The row's payload bytes: the group's body with the row's number and id filled in."""
         if self._body is None:
             return encode_body(self.instruction_for(row).to_json())
         value = self.value_of(row)
@@ -212,6 +219,7 @@ class _RowGroup:
                           json_text(row.instruction_id, canonical=False)).encode("utf-8")
 
     def hash_for(self, row: RowPlan) -> str:
+        """The row's payload hash: SHA-256 of the group's canonical JSON with the row's number and id."""
         if self._canonical is None:
             return instruction_hash(self.instruction_for(row).to_json())
         text = self._fill(self._canonical, json_text(self.value_of(row), canonical=True),
@@ -234,32 +242,28 @@ def _classify(planning: Any, fld: Any, record: dict) -> tuple[int, Any]:
 
 def _is_clean(fld: Any, value: Any) -> bool:
     """True when an instruction cannot object to *value* in identity field *fld* (nor its JSON)."""
-    from ..instructions import _PHONE_RE, _check_field
-
-    if _check_field(fld, value):
+    if check_field(fld, value):
         return False
     if fld.key in ("callee", "callees"):
         items = value if isinstance(value, list) else [value]
-        if not items or not all(isinstance(v, str) and _PHONE_RE.fullmatch(v) and ";" not in v for v in items):
+        if not items or not all(isinstance(v, str) and _PHONE.fullmatch(v) and ";" not in v for v in items):
             return False
     elif not isinstance(value, str) or not value:
         return False
-    return True  # (text that is not valid Unicode is a problem _check_field reports)
+    return True  # (text that is not valid Unicode is a problem check_field reports)
 
 
 def _classify_cells(planning: Any, fld: Any, column: Any, cells: list,
                     countries: list | None = None) -> tuple[bytearray, list]:
     """:func:`_classify` for each distinct cell of an identity column: ``(states, values)``.
 
-    A single phone number (``callee``) is read the way :meth:`_Planning.read_field` reads a
-    non-blank cell (as text, then normalised), without its per-cell bookkeeping; each distinct
-    candidate list is resolved, and its number checked, once. With a country column
-    (``columns={"region": ...}``), *countries* holds each cell's country cell: a cell is then
-    distinct per (number, country).
+    A single phone number (``callee``) is read the way :meth:`Planning.read_field
+    <cmvoice_nb.campaign.plan._reference.Planning.read_field>` reads a non-blank cell (as text,
+    then normalised), without its per-cell bookkeeping: the texts are normalised all at once
+    (:func:`~cmvoice_nb.numbers.normalize_numbers`, exactly ``normalize_number`` per value) and
+    each number is checked once. With a country column (``columns={"region": ...}``),
+    *countries* holds each cell's country cell: a cell is then distinct per (number, country).
     """
-    from ..errors import NumberError
-    from .rows import _cell_value
-
     region_column = planning.region_column
 
     def record(i: int, cell: Any) -> dict:
@@ -270,80 +274,48 @@ def _classify_cells(planning: Any, fld: Any, column: Any, cells: list,
         for i, cell in enumerate(cells):
             states[i], values[i] = _classify(planning, fld, record(i, cell))
         return states, values
-    from ..numbers import _prepare, _resolve
-
-    # candidate list -> its number when clean, else None (an unreadable number is the per-row path's)
-    clean: dict[Any, str | None] = {}
-    checked: dict[str, bool] = {}  # each number checked once, whichever spelling it came from
-    verdicts: dict[Any, Any] = {}
-    region, style = planning.region, planning.number_style
-    for i, cell in enumerate(cells):
-        if countries is not None:
-            region = planning.region_of(record(i, cell))
-        if is_blank(cell):
-            states[i], values[i] = _classify(planning, fld, record(i, cell))  # a default, or nothing
+    # each number checked once, whichever spelling it came from; its first text object stands for it
+    # in every row (a million rows share a third as many number strings)
+    clean: dict[str, str | None] = {}
+    for start in range(0, len(cells), _NUMBERS_AT_ONCE):  # in parts: a million cells' texts at once add up
+        texts: list[str] = []
+        regions: list = []
+        where: list[int] = []
+        for i in range(start, min(start + _NUMBERS_AT_ONCE, len(cells))):
+            cell = cells[i]
+            if is_blank(cell):
+                states[i], values[i] = _classify(planning, fld, record(i, cell))  # a default, or nothing
+                continue
+            try:
+                texts.append(cell_value(fld, cell))
+            except ValueError:
+                states[i] = _OTHER
+                continue
+            where.append(i)
+            if countries is not None:
+                regions.append(planning.region_of(record(i, cell)))
+        if not where:
             continue
-        # normalize_number(text) is _resolve(_prepare(text))
-        try:
-            tries = _prepare(_cell_value(fld, cell), region)
-        except (ValueError, NumberError):
-            states[i] = _OTHER
-            continue
-        # "+<digits>" alone (most cells) is its own key: a million cells' tuples add up
-        key = tries[0][0] if len(tries) == 1 and tries[0][1] is None else tries
-        if key in clean:
-            number = clean[key]
-        else:
-            number = _resolve(tries, style, verdicts)[0]
+        numbers = normalize_numbers(texts, region=regions if countries is not None else planning.region,
+                                    style=planning.number_style)[0].tolist()
+        for i, number in zip(where, numbers):
             if number is not None:
-                ok = checked.get(number)
-                if ok is None:
-                    ok = checked[number] = _is_clean(fld, number)
-                number = number if ok else None
-            clean[key] = number
-        if number is None:
-            states[i] = _OTHER
-        else:
-            states[i], values[i] = _CLEAN, number
+                if number in clean:
+                    number = clean[number]
+                else:
+                    number = clean[number] = number if _is_clean(fld, number) else None
+                if number is not None:
+                    states[i], values[i] = _CLEAN, number
+                    continue
+            states[i] = _OTHER  # an unreadable number, or one its instruction objects to: the per-row path's
     return states, values
 
 
 def _with_countries(numbers: list, allowed: Any, problems: list | None, bad_fields: set, cache: dict) -> list | None:
-    """*problems* with :func:`~cmvoice_nb.campaign.rows.country_problems` added (None while there are none)."""
+    """*problems* with :func:`~cmvoice_nb.campaign.plan._reference.country_problems` added (None while none)."""
     found = problems if problems is not None else []
     country_problems(numbers, allowed, found, bad_fields, cache)
     return found or problems
-
-
-def _content(value: Any) -> str:
-    """:func:`~cmvoice_nb.campaign.plan.content_key` of a clean number (its digits), or of anything else."""
-    if value.__class__ is str and value.isascii():
-        if value[:1] == "+" and value[1:].isdigit():
-            return value[1:]
-        if value[:2] == "00" and value.isdigit():
-            return value[2:]
-    return content_key(value)
-
-
-class _IdFactory:
-    """:func:`~cmvoice_nb.campaign.plan.derive_instruction_id` for many rows of one campaign."""
-
-    def __init__(self, name: str, campaign_key: str) -> None:
-        self.name, self.key = name, campaign_key
-        self._safe_name = _ID_UNSAFE.sub("_", str(name))
-        self._safe_key = _ID_UNSAFE.sub("_", str(campaign_key))
-        self._prefix: dict[int, str] = {}
-
-    def __call__(self, content: str, occurrence: int) -> str:
-        if not (content.isascii() and content.isdigit()):
-            return derive_instruction_id(self.name, self.key, content, occurrence)
-        tail = f"-{self._safe_key}-{content}-{occurrence}"
-        if len(tail) > MAX_ID_LENGTH // 2:
-            return derive_instruction_id(self.name, self.key, content, occurrence)
-        prefix = self._prefix.get(len(tail))
-        if prefix is None:
-            prefix = self._prefix[len(tail)] = with_hash(self._safe_name, MAX_ID_LENGTH - len(tail))
-        return prefix + tail
 
 
 def plan_rows_columnar(planning: Any, df: Any) -> list[RowPlan]:
@@ -352,7 +324,7 @@ def plan_rows_columnar(planning: Any, df: Any) -> list[RowPlan]:
     Parameters
     ----------
     planning
-        The plan's :class:`~cmvoice_nb.campaign.rows._Planning` (fields, defaults, caches).
+        The plan's :class:`~cmvoice_nb.campaign.plan._reference.Planning` (fields, defaults, caches).
     df
         The input frame (not modified).
     """
@@ -368,8 +340,7 @@ def _plan_rows(planning: Any, df: Any) -> list[RowPlan]:
     if n == 0:
         return []
     if not df.columns.is_unique:  # to_dict keeps one of the repeated columns: leave it to the per-row path
-        return _per_row(planning, df)
-    from ..instructions import instruction_from_json
+        return plan_rows_reference(planning, df)
 
     spec, colmap = planning.spec, planning.colmap
     labels = list(df.index)
@@ -495,7 +466,7 @@ def _plan_rows(planning: Any, df: Any) -> list[RowPlan]:
         content_by_code = np.empty(len(values), dtype=object)
         for code in used.tolist():
             by_code[code] = values[code]
-            content_by_code[code] = _content(values[code])
+            content_by_code[code] = number_content(values[code])
         number_values[members] = by_code[codes[members]]
         contents[members] = content_by_code[codes[members]]
     for position in slow_positions:
@@ -504,7 +475,7 @@ def _plan_rows(planning: Any, df: Any) -> list[RowPlan]:
     occurrences = (pd.Series(content_codes).groupby(content_codes).cumcount() + 1).to_numpy()
     del content_codes
 
-    make_id = _IdFactory(planning.name, planning.campaign_key)
+    make_id = IdMaker(planning.name, planning.campaign_key)
     country_cache: dict[str, str | None] = {}
     allowed = planning.allowed
     id_states, id_codes, id_values = per_key.get("instruction-id", (absent, None, [None]))

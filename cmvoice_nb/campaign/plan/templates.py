@@ -43,7 +43,7 @@ German (``de-DE``): ``{datum:%d %B %Y}`` → ``13 Dezember 2025``, ``{datum:date
 * **A plain placeholder** says the cell as written; a real number (not text) with decimals uses
   the locale's decimal sign, and a real date the locale's long date.
 * The cells of a date or number placeholder are read **per column** (see
-  :mod:`cmvoice_nb.campaign.values`): the order of ``09-12-2025`` and the decimal sign of
+  :mod:`cmvoice_nb.campaign.plan.values`): the order of ``09-12-2025`` and the decimal sign of
   ``12,50`` are decided from the whole column, never from one cell.
 * The locale is the row's voice language (``voice.language``, default ``en-GB``). Every language
   of the voice catalogue has a Babel locale; for another language code the language alone is used
@@ -68,13 +68,12 @@ import re
 import string
 from typing import Any, Callable, Mapping, NamedTuple
 
-from ..errors import CampaignError
+from ...errors import CampaignError
+from ...spec import DEFAULT_LANGUAGE
 
 __all__ = ["TemplateError", "Placeholder", "template_columns", "template_placeholders", "placeholder_kind",
-           "render_template", "compile_template", "voice_locale", "is_blank", "DEFAULT_LANGUAGE"]
+           "render_template", "compile_template", "voice_locale", "is_blank"]
 
-#: The contract's default voice language: what a row without one is spoken in.
-DEFAULT_LANGUAGE = "en-GB"
 _CLDR_STYLES = ("short", "medium", "long", "full")
 _PY_SPEC = re.compile(r"(?:(?P<fill>.)?(?P<align>[<>=^]))?(?P<sign>[-+ ])?(?P<z>z)?(?P<alt>#)?(?P<zero>0)?"
                       r"(?P<width>\d+)?(?P<grouping>[,_])?(?:\.(?P<precision>\d+))?(?P<type>[bcdeEfFgGnosxX%])?",
@@ -558,8 +557,8 @@ def render_template(template: str, row: Mapping[str, Any], *, language: Any = No
         decimal and grouping signs and currency formats follow it.
     readers
         ``{(column, "date" | "number"): reader}``: how each typed column's cells are read, decided
-        for the whole column (:func:`cmvoice_nb.campaign.values.date_reader`,
-        :func:`~cmvoice_nb.campaign.values.number_reader`). Without one, a cell is read on its own
+        for the whole column (:func:`cmvoice_nb.campaign.plan.values.date_reader`,
+        :func:`~cmvoice_nb.campaign.plan.values.number_reader`). Without one, a cell is read on its own
         and refused when it could be read two ways (``09-12-2025``, ``1,250``).
 
     Raises
@@ -577,6 +576,6 @@ def render_template(template: str, row: Mapping[str, Any], *, language: Any = No
     >>> render_template("{datum:%d %B}", {"datum": "09-12-2025"})
     Traceback (most recent call last):
     ...
-    cmvoice_nb.campaign.templates.TemplateError: {datum:%d %B}: '09-12-2025' can be read day-first or month-first
+    cmvoice_nb.campaign.plan.templates.TemplateError: {datum:%d %B}: '09-12-2025' can be read day-first or month-first
     """
     return compile_template(template).render(row, language=language, readers=readers)

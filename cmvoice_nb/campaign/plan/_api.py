@@ -1,0 +1,378 @@
+"""The planning verb: :func:`plan_campaign`, a DataFrame in, a frozen :class:`CampaignPlan` out.
+
+The steps, each in its own module: the column map and defaults (``_mapping``), how each template
+date and number column is read (decided here, once per column), the rows (``_columnar``, or the
+per-row ``_reference`` path), the checks over all rows (repeated ids, the audio and spelling
+preflight, repeated callees), then the plan, which freezes its rows, and the do-not-call list.
+"""
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Any, Mapping
+
+from ...errors import CampaignError
+from ...instructions import Problem
+from ...messages import did_you_mean, listing, opt, quote
+from ...spec import app_spec
+from ..inputs import NUMBER_COLUMNS_ATTR
+from ..ops.suppress import apply_suppression, parse_allowed_countries
+from ._columnar import plan_rows_columnar
+from ._ids import campaign_key_of, check_campaign_key, new_campaign_key
+from ._mapping import resolve_columns, split_defaults, template_defaults
+from ._plan import CampaignPlan
+from ._preflight import preflight
+from ._reference import Planning, plan_rows_reference
+from ._rows import RowPlan, without_cycle_collection
+from .templates import template_placeholders
+from .values import date_reader, looks_like_countries, number_reader
+
+__all__ = ["plan_campaign"]
+
+log = logging.getLogger(__name__)
+
+
+def plan_campaign(
+    df: Any,
+    *,
+    app: str,
+    name: str,
+    columns: Mapping[str, str] | None = None,
+    defaults: Mapping[str, Any] | None = None,
+    region: str | None = None,
+    number_style: str = "e164",
+    drop_duplicates: bool = False,
+    audio_root: str | Path | None = None,
+    spelling_root: str | Path | None = None,
+    campaign_key: str | None = None,
+    journal: Any = None,
+    suppress: Any = None,
+    allowed_countries: Any = None,
+    dayfirst: bool | None = None,
+    date_format: str | Mapping[str, str] | None = None,
+    decimal: str | None = None,
+    keep: Any = None,
+    allow_unreadable_suppress: bool = False,
+) -> CampaignPlan:
+    """Turn a DataFrame into validated instructions, one per row, without sending anything.
+
+    Parameters
+    ----------
+    df
+        One row per call. Columns named like a contract field (``callee``, ``max-digits`` or
+        ``max_digits``, ``voice.language``) map to it automatically.
+    app
+        ``"notification"``, ``"otp"`` or ``"dtmf"``.
+    name
+        Campaign name: the first part of every derived instruction id (see the module's
+        "Instruction ids"); re-running the same name on the same journal resumes.
+    columns
+        Explicit field → column mapping, e.g. ``{"callee": "Phone"}``; wins over name matching.
+        Two keys are not fields: ``"region"`` names the column giving each row's country
+        (``{"region": "land"}``: ``030 2345678`` in a row whose ``land`` is ``DE`` is a Berlin
+        number; ISO codes or country names; a blank cell uses *region*), and ``"id"`` the column
+        of your own row id (``{"id": "Klantnummer"}``), which messages name each row by and which
+        is kept in the results. Neither is ever mapped by a column's name alone.
+    defaults
+        Field → value for every row where the row has no value. Text prompt fields accept
+        templates filled per row and spoken in the row's voice language:
+        ``"Beste {naam}, uw afspraak is op {datum:%-d %B} om {datum:%H:%M}: {bedrag:currency:EUR}"``
+        (see :mod:`cmvoice_nb.campaign.plan.templates` for the mini-language).
+    region
+        Default region (``"NL"``) for phone numbers written without a country code.
+    number_style
+        ``"e164"`` (``+31…``, default) or ``"00"`` (``0031…``).
+    drop_duplicates
+        Leave out rows whose callee already appears in an earlier row (they are always reported
+        in :attr:`CampaignPlan.duplicates`).
+    audio_root
+        A local mirror of the uploaded audio. When given, every ``File`` prompt must exist under
+        it and pass :func:`cmvoice_nb.audio.check_prompt`.
+    spelling_root
+        Folder holding ``spelling/<locale>/<char>.wav`` (defaults to *audio_root*). When given,
+        every OTP with ``code-type: Custom`` must have its code's characters covered by a valid
+        spelling set for its voice language.
+    campaign_key
+        The key in every derived id. Default: the key of *journal* when it exists, else a
+        fresh provisional key (``send_campaign`` re-keys the plan to its journal's key, so
+        the ids that go out are always the journal's).
+    journal
+        A journal path or :class:`~cmvoice_nb.campaign.Journal` to read the campaign key
+        from, so the plan shows the final ids. Nothing is written; a missing file is left alone.
+    suppress
+        A do-not-call list: a CSV/TXT path, a DataFrame, or numbers in any spelling (see
+        :func:`~cmvoice_nb.campaign.ops.suppress.read_suppression`; national numbers are read with
+        *region*). Rows calling one of its numbers are ``suppressed``: never sent. A list of
+        which none, or more than 1 %, of the entries are phone numbers raises
+        :class:`~cmvoice_nb.errors.SuppressionError`.
+    allow_unreadable_suppress
+        Go on with the numbers of *suppress* that could be read, however few.
+    allowed_countries
+        ISO codes (``("NL", "BE")`` or ``"NL,BE"``): a number of another country is a problem of
+        its row (``country FR not allowed (allowed: BE, NL)``), so the row is invalid.
+    dayfirst
+        How the numeric dates of template columns read (``True``: ``09-12-2025`` is 9 December).
+        Default: decided per column from its values (``13-12-2025`` decides day-first); a column
+        where every date reads both ways is refused until you say.
+    date_format
+        A ``strptime`` pattern for the dates of every template date column (``"%d.%m.%Y"``), or a
+        dict column → pattern (``"*"``: every other date column).
+    decimal
+        The decimal sign of template number columns, ``","`` or ``"."``. Default: decided per
+        column (``12,50`` and ``1.250,00``: comma); a column of only ``1,250``-like values is
+        refused until you say. Columns a spreadsheet stored as numbers need no decision.
+    keep
+        Your own columns (``["Klantnummer", "Naam"]``) to carry into the results frame and file and
+        to store with each row in the journal, so reports read from the journal show them too.
+
+    Returns
+    -------
+    CampaignPlan
+        ``.instructions`` (valid ones), ``.problems``, ``.duplicates``, ``.summary()``,
+        ``.preview()`` (what will be said), ``.notes``.
+
+    Raises
+    ------
+    CampaignError
+        For a mistake that affects every row: unknown app or field (with the closest name), a
+        mapped column that does not exist, a template placeholder naming no column, a template
+        date or number column whose convention cannot be decided (naming the column and the
+        option that decides it).
+    """
+    import pandas as pd
+
+    if not isinstance(df, pd.DataFrame):
+        raise CampaignError(f"plan_campaign needs a pandas DataFrame, got {type(df).__name__}")
+    if not isinstance(name, str) or not name.strip():
+        raise CampaignError("a campaign needs a non-empty name=: it is part of every instruction id")
+    try:
+        spec = app_spec(app)
+    except KeyError as exc:
+        raise CampaignError(str(exc.args[0])) from None
+    if number_style not in ("e164", "00"):
+        raise CampaignError(f"number_style must be 'e164' or '00', got {number_style!r}")
+
+    allowed = parse_allowed_countries(allowed_countries)
+    key_is_provisional = False
+    if campaign_key is None and journal is not None:
+        campaign_key = campaign_key_of(journal)
+    if campaign_key is None:
+        campaign_key, key_is_provisional = new_campaign_key(), True
+    check_campaign_key(campaign_key)
+
+    df_columns = list(df.columns)
+    colmap = resolve_columns(spec, df_columns, columns)
+    plain_defaults, voice_defaults = split_defaults(spec, defaults)
+    # Templates are checked once, up front: a placeholder naming no column is a mistake in
+    # the campaign, not in a row.
+    templates = template_defaults(spec, plain_defaults, df_columns)
+
+    readers = _column_readers(df, templates, dayfirst=dayfirst, date_format=date_format, decimal=decimal)
+    kept, id_column = _kept_columns(df, keep, colmap.get("id"))
+    notes = _country_column_notes(df, colmap, templates, region=region)
+
+    # Ids are derived from content, not positions: the index may repeat labels.
+    rows = _plan_rows(df, spec, colmap, plain_defaults, voice_defaults, templates, region=region,
+                      number_style=number_style, name=name, campaign_key=campaign_key, allowed=allowed,
+                      readers=readers)
+
+    # The rows are open until the plan holds them: the checks over all rows add to them here.
+    with without_cycle_collection():  # a pass over every row: see without_cycle_collection
+        # Repeated instruction ids: the journal keys rows by id, so a repeat could never be sent.
+        for r, first in _repeats(rows, [r.instruction_id for r in rows]):
+            r.problems.append(Problem("instruction-id", r.instruction_id,
+                                      f"repeats the instruction id of row {first.label!r}: ids must be unique"))
+
+        preflight(spec, rows, audio_root=audio_root, spelling_root=spelling_root if spelling_root is not None else audio_root)
+
+        # Repeated callees: reported always; dropped on request. Only rows that would be sent count.
+        for r, first in _repeats(rows, [r.callee if r.callee and r.valid else None for r in rows]):
+            r.duplicate_of = first.label
+            r.dropped = bool(drop_duplicates)
+
+    # Every problem is known now: the plan freezes its rows (each valid row's payload is built once).
+    plan = CampaignPlan(
+        name=name, app=spec.name, index=df.index.copy(), rows=rows,
+        options={"region": region, "number_style": number_style, "drop_duplicates": drop_duplicates,
+                 "audio_root": audio_root,
+                 "allowed_countries": tuple(sorted(allowed)) if allowed else None},
+        campaign_key=campaign_key, key_is_provisional=key_is_provisional, kept=kept, id_column=id_column,
+        notes=notes, preview_rows=_preview_rows(df, spec, colmap, templates),
+    )
+    for note in notes:
+        log.info("campaign %r: %s", name, note)  # a Text: the command line says its flags
+    if suppress is not None:
+        plan = apply_suppression(plan, suppress, region=region,
+                                 allow_unreadable_suppress=allow_unreadable_suppress)
+    if log.isEnabledFor(logging.INFO):  # a pass over every row: only when someone reads it
+        s = plan.summary()
+        log.info("planned campaign %r: %d rows, %d valid, %d invalid, %d duplicate callees",
+                 name, s["rows"], s["valid"], s["invalid"], s["duplicates"])
+    return plan
+
+
+def _plan_rows(df: Any, spec: Any, colmap: Mapping[str, str], plain_defaults: Mapping[str, Any],
+               voice_defaults: Mapping[str, Any], templates: Mapping[str, str], *, region: str | None,
+               number_style: str, name: str, campaign_key: str, allowed: Any, fast: bool = True,
+               readers: Mapping[tuple, Any] | None = None) -> list[RowPlan]:
+    """One :class:`RowPlan` per row of *df*: fields read, numbers normalised, instruction built and validated.
+
+    With *fast* (the default) the frame is planned column-wise
+    (:func:`~cmvoice_nb.campaign.plan._columnar.plan_rows_columnar`): each distinct cell and phone
+    number is read once, rows that differ only in their callee and id share one instruction
+    built and validated once, and each row's payload is filled into its group's template.
+    ``fast=False`` is the plain per-row path
+    (:func:`~cmvoice_nb.campaign.plan._reference.plan_rows_reference`); both give the same rows,
+    problems and payload bytes (``tests/campaign/test_plan_fast.py`` checks it on fuzzed frames).
+    """
+    planning = Planning(spec, colmap, plain_defaults, voice_defaults, templates, region=region,
+                         number_style=number_style, name=name, campaign_key=campaign_key, allowed=allowed, fast=fast,
+                         readers=readers)
+    if fast:
+        return plan_rows_columnar(planning, df)
+    return plan_rows_reference(planning, df)
+
+
+def _repeats(rows: list, keys: list) -> list[tuple[Any, Any]]:
+    """``(row, first row with the same key)`` for every row whose key (None: no key) came earlier, in input order.
+
+    Found with pandas' hash table (``factorize``): a million-row list would otherwise need a
+    Python dict of a million keys.
+    """
+    import numpy as np
+    import pandas as pd
+
+    codes = pd.factorize(np.asarray(keys, dtype=object))[0]  # None -> -1
+    keyed = np.flatnonzero(codes >= 0)
+    if not len(keyed):
+        return []
+    seen, at = np.unique(codes[keyed], return_index=True)
+    first = np.empty(int(seen.max()) + 1, dtype=np.int64)
+    first[seen] = keyed[at]  # the position of each key's first row
+    later = keyed[first[codes[keyed]] != keyed]
+    return [(rows[i], rows[f]) for i, f in zip(later.tolist(), first[codes[later]].tolist())]
+
+
+def _column(df: Any, column: Any) -> Any:
+    """The cells of *column* as a Series; of a repeated column name, the last one (what a row's record holds)."""
+    cells = df[column]
+    return cells.iloc[:, -1] if cells.ndim == 2 else cells
+
+
+def _distinct_cells(series: Any) -> list:
+    """The distinct cells of a column (unhashable ones each kept), cheap on a million rows."""
+    import pandas as pd
+
+    try:
+        return list(pd.unique(series.to_numpy(dtype=object)))
+    except TypeError:  # nested cells (lists) cannot be hashed: every cell, then
+        return series.tolist()
+
+
+def _column_readers(df: Any, templates: Mapping[str, str], *, dayfirst: bool | None, date_format: Any,
+                    decimal: str | None) -> dict[tuple, Any]:
+    """How each template date and number column is read, decided once per column from all its values.
+
+    Raises :class:`~cmvoice_nb.campaign.plan.values.ColumnError` (a CampaignError) naming a column
+    whose day/month order or decimal sign cannot be decided, and the option that decides it.
+    """
+    if dayfirst is not None and not isinstance(dayfirst, bool):
+        raise CampaignError(f"dayfirst must be True, False or None, got {dayfirst!r}")
+    wanted: dict[tuple, None] = {}
+    for text in templates.values():
+        for p in template_placeholders(text):
+            if p.kind in ("date", "number") and p.column in df.columns:
+                wanted[(p.column, p.kind)] = None
+    date_columns = [c for c, kind in wanted if kind == "date"]
+    formats: dict[str, str] = {}
+    if isinstance(date_format, Mapping):
+        unknown = [c for c in date_format if c != "*" and c not in date_columns]
+        if unknown:
+            raise CampaignError(f"{opt('date_format')} names {', '.join(map(quote, unknown))}, which no template "
+                                f"formats as a date (date columns: {listing(date_columns) or 'none'})")
+        formats = {c: date_format.get(c, date_format.get("*")) for c in date_columns}
+    elif date_format is not None:
+        if not isinstance(date_format, str) or "%" not in date_format:
+            raise CampaignError(f"{opt('date_format')} must be a strptime pattern like '%d-%m-%Y', got "
+                                f"{quote(date_format)}")
+        formats = {c: date_format for c in date_columns}
+    spreadsheet_numbers = set(df.attrs.get(NUMBER_COLUMNS_ATTR, ()))
+    readers: dict[tuple, Any] = {}
+    for column, kind in wanted:
+        values = _distinct_cells(_column(df, column))
+        if kind == "date":
+            readers[(column, kind)] = date_reader(values, column=str(column), dayfirst=dayfirst,
+                                                  date_format=formats.get(column),
+                                                  options=(opt("dayfirst"), opt("date_format")))
+        else:
+            sign = decimal if decimal is not None else ("." if column in spreadsheet_numbers else None)
+            readers[(column, kind)] = number_reader(values, column=str(column), decimal=sign,
+                                                    options=(opt("decimal"),))
+    return readers
+
+
+def _kept_columns(df: Any, keep: Any, id_column: str | None) -> tuple[Any, str | None]:
+    """The operator's columns to carry along (``keep=`` and the id column first), aligned on the index."""
+    if keep is None:
+        wanted: list = []
+    elif isinstance(keep, str):
+        wanted = [keep]
+    else:
+        try:
+            wanted = list(keep)
+        except TypeError:
+            raise CampaignError(f"keep= must be a column name or a list of them, got {type(keep).__name__}") from None
+    columns = list(df.columns)
+    for col in wanted:
+        if col not in columns:
+            raise CampaignError(f"{opt('keep')} {quote(col)}: no such column in {opt('source')};"
+                                f"{did_you_mean(col, columns)} columns: " + listing(columns))
+    if id_column is not None:
+        wanted = [id_column] + [c for c in wanted if c != id_column]
+    wanted = list(dict.fromkeys(wanted))
+    if not wanted:
+        return None, id_column
+    return df[wanted].copy(), id_column
+
+
+def _country_column_notes(df: Any, colmap: Mapping[str, str], templates: Mapping[str, str], *, region: str | None,
+                          ) -> tuple[str, ...]:
+    """A note naming each unmapped column whose values are countries: it probably gives each row's country."""
+    if "region" in colmap:
+        return ()
+    used = set(colmap.values())
+    notes = []
+    for column in dict.fromkeys(df.columns):
+        if column in used or not isinstance(column, str):
+            continue
+        series = _column(df, column)
+        if series.dtype.kind not in "OSU" and str(series.dtype) not in ("string", "str", "category"):
+            continue
+        values = _distinct_cells(series)
+        if len(values) > 10_000 or not looks_like_countries(values):
+            continue
+        shown = ", ".join(str(v) for v in values[:4] if isinstance(v, str))
+        how = opt("map_region", column)
+        default = f"read as {region}" if region else "not read in any country"
+        notes.append(f"column {column!r} looks like each row's country ({shown}); it is not used: national "
+                     f"numbers are {default} in every row. To read each row's numbers in its own country: {how}")
+    return tuple(notes)
+
+
+def _preview_rows(df: Any, spec: Any, colmap: Mapping[str, str], templates: Mapping[str, str]) -> tuple[int, ...]:
+    """Position of the first row of each combination of voice (language, gender) and text source."""
+    import pandas as pd
+
+    keys = {}
+    for key in ("voice.language", "voice.gender"):
+        if key in colmap:
+            keys[key] = _column(df, colmap[key]).astype("string").str.strip().fillna("")
+    for key in templates:  # a row whose own column holds the text is not the template's
+        if key in colmap:
+            cells = _column(df, colmap[key])
+            keys[key] = cells.isna() | (cells.astype("string").str.strip().fillna("") == "")
+    if not keys or not len(df):
+        return ()
+    frame = pd.DataFrame(keys).reset_index(drop=True)
+    firsts = frame.drop_duplicates().index
+    return tuple(int(p) for p in firsts)
