@@ -366,7 +366,8 @@ class CampaignSender:
             elif action in ("unknown", "changed", "done"):
                 self._set(r.position, **base, http_status=jr.http_status, call_ids=jr.call_ids,
                           attempts=jr.attempts, sent_at=jr.sent_at, status=d.status, error=d.reason)
-                self.already_done += action == "done"
+                if action == "done":
+                    self.already_done += 1
             elif action == "invalid":
                 self._set(r.position, **base, status="invalid", error=self._redact(d.reason))
             elif action == "suppressed":

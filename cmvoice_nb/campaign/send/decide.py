@@ -52,7 +52,7 @@ from ...messages import opt
 from ...wire import callee_numbers, same_instruction
 from ..journal import JournalRow, LiveCall, RowStatus
 
-__all__ = ["Decision", "decide", "RULES", "ACTIONS", "numbers_to_check", "settle_held", "ended_before"]
+__all__ = ["Decision", "decide", "RULES", "ACTIONS", "STATUS_OF", "numbers_to_check", "settle_held", "ended_before"]
 
 #: Every action a decision can take, in the order of :data:`RULES` (``send`` last: no rule spoke).
 ACTIONS = ("invalid", "skipped", "unknown", "done", "changed", "suppressed", "already-called", "held", "send")
@@ -115,13 +115,14 @@ class _Run(NamedTuple):
     listed: bool
     #: number → the first row of this list that calls it in this run (filled as rows are decided)
     claimed: dict
+    #: ``[row, its numbers]`` for the row being decided: its numbers are read once, whichever rules ask
+    last: list
 
-
-def _numbers(row: Any, cache: list) -> list[str]:
-    """The numbers *row* dials, read once per row (*cache* holds the last row's)."""
-    if cache[0] is not row:
-        cache[0], cache[1] = row, row.callee_list()
-    return cache[1]
+    def numbers(self, row: Any) -> list[str]:
+        """The numbers *row* dials."""
+        if self.last[0] is not row:
+            self.last[:] = [row, row.callee_list()]
+        return self.last[1]
 
 
 def _state(record: RowStatus | None) -> str | None:
@@ -137,21 +138,21 @@ def _changed(row: Any, record: RowStatus) -> bool:
 
 
 # ------------------------------------------------------------------------------------- the rules
-def _invalid(row: Any, record: RowStatus | None, run: _Run, cache: list) -> Decision | None:
+def _invalid(row: Any, record: RowStatus | None, run: _Run) -> Decision | None:
     if row.valid:
         return None
     text = "; ".join(f"{p.field}: {p.message}" if p.field else p.message for p in row.problems)
     return Decision("invalid", text or "invalid", record)
 
 
-def _dropped(row: Any, record: RowStatus | None, run: _Run, cache: list) -> Decision | None:
+def _dropped(row: Any, record: RowStatus | None, run: _Run) -> Decision | None:
     if not row.dropped:
         return None
     return Decision("skipped", f"duplicate callee: same as {run.plan.label_name(row.duplicate_of)} "
                                f"({opt('drop_duplicates')})", record)
 
 
-def _unknown(row: Any, record: RowStatus | None, run: _Run, cache: list) -> Decision | None:
+def _unknown(row: Any, record: RowStatus | None, run: _Run) -> Decision | None:
     if _state(record) != "unknown" or run.resend_unknown:
         return None
     note = "; the row also changed since" if _changed(row, record) else ""
@@ -159,7 +160,7 @@ def _unknown(row: Any, record: RowStatus | None, run: _Run, cache: list) -> Deci
     return Decision("unknown", f"{record.error or 'outcome unknown'}{note}", record)
 
 
-def _queued(row: Any, record: RowStatus | None, run: _Run, cache: list) -> Decision | None:
+def _queued(row: Any, record: RowStatus | None, run: _Run) -> Decision | None:
     if _state(record) != "queued":
         return None
     if not _changed(row, record):
@@ -170,7 +171,7 @@ def _queued(row: Any, record: RowStatus | None, run: _Run, cache: list) -> Decis
                                f"({opt('resend_changed')} sends it)", record)
 
 
-def _suppressed(row: Any, record: RowStatus | None, run: _Run, cache: list) -> Decision | None:
+def _suppressed(row: Any, record: RowStatus | None, run: _Run) -> Decision | None:
     if row.suppressed:
         return Decision("suppressed", row.suppressed, record)
     if record is not None and record.state == "suppressed" and not run.listed:
@@ -180,11 +181,11 @@ def _suppressed(row: Any, record: RowStatus | None, run: _Run, cache: list) -> D
     return None
 
 
-def _called_elsewhere(row: Any, record: RowStatus | None, run: _Run, cache: list) -> Decision | None:
+def _called_elsewhere(row: Any, record: RowStatus | None, run: _Run) -> Decision | None:
     if run.allow_repeat:
         return None
     campaign = run.plan.name
-    numbers = _numbers(row, cache)
+    numbers = run.numbers(row)
     earlier = next((e for n in numbers for e in run.live.get(n, ())
                     if (e.campaign, e.instruction_id) != (campaign, row.instruction_id)
                     and not ended_before(campaign, row, e)), None)
@@ -196,18 +197,19 @@ def _called_elsewhere(row: Any, record: RowStatus | None, run: _Run, cache: list
                     record, call=earlier)
 
 
-def _same_callee_earlier(row: Any, record: RowStatus | None, run: _Run, cache: list) -> Decision | None:
+def _same_callee_earlier(row: Any, record: RowStatus | None, run: _Run) -> Decision | None:
     if run.allow_repeat:
         return None
-    first = next((run.claimed[n] for n in _numbers(row, cache) if n in run.claimed), None)
+    first = next((run.claimed[n] for n in run.numbers(row) if n in run.claimed), None)
     if first is None:
         return None
     return Decision("held", f"not sent: same callee as {run.plan.row_name(first.position)} ({first.instruction_id})",
                     record, first=first.position)
 
 
-#: The never-twice rule: ``(action, rule)`` in the order they apply; a rule returns a
-#: :class:`Decision` or None (it has nothing to say about the row). A row no rule speaks for is sent.
+#: The never-twice rule: ``(action, rule)`` in the order they apply. A rule reads the row, its
+#: journal record and the run (:class:`_Run`) and returns a :class:`Decision`, or None when it has
+#: nothing to say about the row. A row no rule speaks for is sent.
 RULES: tuple[tuple[str, Callable[..., Decision | None]], ...] = (
     ("invalid", _invalid),
     ("skipped", _dropped),
@@ -245,17 +247,16 @@ def decide(plan: Any, *, statuses: Mapping[str, RowStatus] | None = None,
     """
     statuses = {} if statuses is None else statuses
     run = _Run(plan, statuses, {} if live is None else live, bool(allow_repeat), bool(resend_changed),
-               bool(resend_unknown), "suppress" in plan.options, {})
-    cache: list = [None, None]
+               bool(resend_unknown), "suppress" in plan.options, {}, [None, None])
     decisions = []
     for row in plan.rows:
         record = statuses.get(row.instruction_id)
         for rule in _RULES:
-            decision = rule(row, record, run, cache)
+            decision = rule(row, record, run)
             if decision is not None:
                 break
         else:
-            for n in _numbers(row, cache):
+            for n in run.numbers(row):
                 run.claimed.setdefault(n, row)
             decision = _SEND if record is None else Decision("send", None, record)
         if record is not None and record.state == "suppressed" and decision.action in _CALLABLE:
