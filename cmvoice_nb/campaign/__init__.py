@@ -18,21 +18,10 @@ from . import accessor as _accessor  # noqa: F401 - registers df.cmvoice
 from ..wire import instruction_hash, wave_instruction_id
 from .journal import Journal
 from .followup import LEFT_OUT_REASONS, plan_followup
-from .pacing import TokenBucket
 from .plan import CampaignPlan, content_key, derive_instruction_id, plan_campaign, render_template
-from .send import (
-    ATTENTION_STATUSES,
-    RESULT_COLUMNS,
-    RESULT_STATUSES,
-    CampaignSender,
-    RetryPolicy,
-    SendOptions,
-    classify_error,
-    results_to_csv,
-    send_campaign,
-    summarize_results,
-)
-from .results import load_results, results_frame
+from .results import RESULT_COLUMNS, load_results, results_frame, results_to_csv, summarize_results
+from .send import CampaignSender, RetryPolicy, SendOptions, TokenBucket, classify_error, send_campaign
+from .vocabulary import ATTENTION_STATUSES, RESULT_STATUSES
 from .funnel import Funnel, funnel, reach_by_wave, scope_results
 from .report import render_report, write_report
 

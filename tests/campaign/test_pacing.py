@@ -3,7 +3,7 @@ import threading
 
 import pytest
 
-from cmvoice_nb.campaign.pacing import TokenBucket
+from cmvoice_nb.campaign.send.pacing import TokenBucket
 
 
 class FakeClock:

@@ -1,20 +1,5 @@
-"""Follow-up waves: call again, once per wave, the people whose last call was not answered.
-
-:func:`plan_followup` reads a campaign's journal (every attempt, with the exact JSON it
-sent) and its callbacks, and plans the next wave: each row whose **latest** attempt ended in
-one of ``outcomes`` (``Cancelled``, ``Failed`` by default), that has had fewer than
-``max_attempts`` calls, and whose latest call ended at least ``min_gap`` ago. The plan is an
-ordinary :class:`~cmvoice_nb.campaign.CampaignPlan`: :func:`~cmvoice_nb.campaign.send_campaign`
-sends it through the same journal, paced, and never twice.
-
-Each attempt has its own instruction id, derived from the row's id and the wave
-(``<id>-w2``, see :func:`~cmvoice_nb.wire.wave_instruction_id`), so callbacks map to
-the right attempt and the journal allows one call per row per wave. A wave cut short (Ctrl-C,
-``kill -9``) resumes by planning again: rows of the unfinished wave that were not sent are
-planned again under the same id; rows in flight at the crash are ``unknown`` and left out.
-
-Rows left out are listed in :attr:`CampaignPlan.left_out` with one reason each
-(:data:`LEFT_OUT_REASONS`) and counted by :meth:`CampaignPlan.left_out_summary`.
+"""The follow-up's edges: :func:`plan_followup` reads the journal and the callbacks, asks
+:func:`~cmvoice_nb.campaign.followup.decide.decide` who goes in the next wave, and builds the plan.
 
 Examples
 --------
@@ -26,38 +11,22 @@ from __future__ import annotations
 import json
 import os
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any, Iterable, Mapping
 
-from ..errors import CampaignError
-from ..messages import opt
-from ..spec import RESULT_CODES, iso_utc
-from .vocabulary import CALLED_STATES
-from ..wire import encode_body, instruction_hash, wave_instruction_id
-from .journal import Journal, JournalRow
-from .plan import CampaignPlan, RowPlan, content_key
-from .ops.suppress import read_suppression, suppression_reason
+from ...errors import CampaignError
+from ...messages import opt
+from ...spec import iso_utc
+from ...wire import encode_body, instruction_hash
+from ..journal import Journal, JournalRow
+from ..ops.suppress import read_suppression, suppression_reason
+from ..plan import CampaignPlan, RowPlan, content_key
+from .decide import FOLLOWABLE, NO_ENDING, Ending, decide
 
-__all__ = ["plan_followup", "parse_gap", "LEFT_OUT_REASONS", "LEFT_OUT_COLUMNS"]
+__all__ = ["plan_followup", "parse_gap", "LEFT_OUT_COLUMNS"]
 
-#: Why a row is not in a follow-up wave, in the order summaries list them.
-LEFT_OUT_REASONS = {
-    "waiting": "its latest call has no callback yet",
-    "answered": "answered",
-    "rejected": "the call was rejected (result 12): check the number",
-    "suppressed": "on the do-not-call list",
-    "unknown": "the latest call's outcome is unknown (it may have been placed): reconcile it first",
-    "max attempts": "called max_attempts times already",
-    "too recent": "its latest call ended less than min_gap ago",
-    "other outcome": "its latest call ended in an outcome not followed up",
-    "not sent": "its latest attempt was never placed (invalid, refused or not sent yet): re-run that wave's send",
-    "no payload": "the journal holds no payload for it (written before waves existed): cannot be sent again",
-}
 #: Columns of :attr:`CampaignPlan.left_out`.
 LEFT_OUT_COLUMNS = ["row", "base_id", "instruction_id", "callee", "wave", "attempts", "outcome", "finished_on",
                     "reason"]
-_FINISHED = RESULT_CODES[10].name
-_REJECTED = RESULT_CODES[12].name
-_FOLLOWABLE = tuple(rc.name for rc in RESULT_CODES.values() if not rc.answered)
 
 
 def parse_gap(value: Any):
@@ -105,7 +74,7 @@ def _now(now: Any):
 
 def _outcomes(outcomes: Any) -> tuple[str, ...]:
     items = [outcomes] if isinstance(outcomes, str) else list(outcomes or ())
-    names = {n.lower(): n for n in _FOLLOWABLE}
+    names = {n.lower(): n for n in FOLLOWABLE}
     out = []
     for item in items:
         for part in str(item).split(","):
@@ -114,10 +83,10 @@ def _outcomes(outcomes: Any) -> tuple[str, ...]:
                 continue
             if part.lower() not in names:
                 raise CampaignError(f"{opt('outcomes')}: {part!r} is not an unanswered outcome; choose from "
-                                    f"{', '.join(_FOLLOWABLE)}")
+                                    f"{', '.join(FOLLOWABLE)}")
             out.append(names[part.lower()])
     if not out:
-        raise CampaignError(f"{opt('outcomes')} must name at least one of {', '.join(_FOLLOWABLE)}")
+        raise CampaignError(f"{opt('outcomes')} must name at least one of {', '.join(FOLLOWABLE)}")
     return tuple(dict.fromkeys(out))
 
 
@@ -141,12 +110,12 @@ def _callbacks_of(record: JournalRow, by_call: dict, by_iid: dict) -> list[int]:
     return list(by_iid.get(record.instruction_id, ()))  # no call id recorded: the attempt's own id
 
 
-def _ending(positions: list[int], calls: Any) -> tuple[str | None, Any, bool]:
-    """(outcome of the last callback, when it ended, any answered) for one attempt's callbacks."""
+def _ending(positions: list[int], calls: Any) -> Ending:
+    """How one attempt's call ended, from its callbacks (rows *positions* of *calls*)."""
     import pandas as pd
 
     if not positions:
-        return None, pd.NaT, False
+        return NO_ENDING
     part = calls.iloc[positions]
     ended = part["finished_on"]
     for col in ("started_on", "received_at"):
@@ -154,8 +123,33 @@ def _ending(positions: list[int], calls: Any) -> tuple[str | None, Any, bool]:
             ended = ended.fillna(part[col])
     order = ended.sort_values(kind="stable", na_position="first")
     last = order.index[-1]
-    outcome = part.loc[last, "outcome"]
-    return (None if pd.isna(outcome) else str(outcome)), order.iloc[-1], bool(part["answered"].fillna(False).any())
+    outcome, finished = part.loc[last, "outcome"], order.iloc[-1]
+    return Ending(None if pd.isna(outcome) else str(outcome), None if pd.isna(finished) else finished,
+                  bool(part["answered"].fillna(False).any()))
+
+
+class _Endings(Mapping):
+    """Instruction id → :class:`Ending` of that attempt, read from the callbacks when first asked for."""
+
+    def __init__(self, records: Mapping[str, JournalRow], calls: Any) -> None:
+        self._records = records
+        self._calls = calls
+        self._by_call, self._by_iid = _callback_index(calls)
+        self._found: dict[str, Ending] = {}
+
+    def __getitem__(self, instruction_id: str) -> Ending:
+        found = self._found.get(instruction_id)
+        if found is None:
+            record = self._records[instruction_id]
+            found = self._found[instruction_id] = _ending(_callbacks_of(record, self._by_call, self._by_iid),
+                                                          self._calls)
+        return found
+
+    def __iter__(self):
+        return iter(self._records)
+
+    def __len__(self) -> int:
+        return len(self._records)
 
 
 def plan_followup(
@@ -196,7 +190,7 @@ def plan_followup(
     campaign
         Which campaign of the journal (needed only when it holds several).
     suppress
-        A do-not-call list, read by :func:`~cmvoice_nb.campaign.suppress.read_suppression`: a
+        A do-not-call list, read by :func:`~cmvoice_nb.campaign.ops.suppress.read_suppression`: a
         CSV/TXT path (the number column found by name or by its content), a DataFrame, an
         iterable of numbers in any spelling, or a :class:`~cmvoice_nb.campaign.SuppressionList`.
         Listed rows are left out as ``suppressed``, as are rows the journal holds as
@@ -243,8 +237,8 @@ def plan_followup(
     """
     import pandas as pd
 
-    from ..callbacks import calls_frame
-    from ..instructions import instruction_from_json
+    from ...callbacks import calls_frame
+    from ...instructions import instruction_from_json
 
     wanted = _outcomes(outcomes)
     try:
@@ -289,90 +283,34 @@ def plan_followup(
             journal.close()
 
     calls = calls_frame(calls).reset_index(drop=True)
-    by_call, by_iid = _callback_index(calls)
-
-    groups: dict[str, list[JournalRow]] = {}
-    for rec in records.values():
-        groups.setdefault(rec.row_id, []).append(rec)
+    decisions = decide(records.values(), endings=_Endings(records, calls), payloads=payloads, outcomes=wanted,
+                       max_attempts=max_attempts, min_gap=gap, now=moment,
+                       listed=(lambda callee: suppression_reason(callee, dnc)) if dnc else None)
 
     rows: list[RowPlan] = []
     left: list[tuple] = []
-    for base_id in sorted(groups, key=lambda b: min(r.updated_at for r in groups[b])):
-        attempts = sorted(groups[base_id], key=lambda r: r.wave)
-        latest = attempts[-1]
-        placed = [r for r in attempts if r.state in CALLED_STATES]
-        label = next((r.row_label for r in attempts if r.row_label is not None), latest.row_label)
-
-        def leave(reason: str, outcome: str | None = None, finished: Any = None) -> None:
-            left.append((label, base_id, latest.instruction_id, latest.callee, latest.wave, len(placed), outcome,
-                         finished, reason))
-
-        if latest.state == "suppressed" or (dnc and suppression_reason(latest.callee, dnc)):
-            # Held back by a list once is held back in every later wave: the journal remembers it
-            # even when the next wave is planned without the list.
-            leave("suppressed")
+    for d in decisions:
+        latest = d.latest
+        if d.reason is not None:
+            left.append((d.label, d.base_id, latest.instruction_id, latest.callee, latest.wave, d.attempts, d.outcome,
+                         d.finished_on, d.reason))
             continue
-        if latest.state in ("pending", "failed", "deferred") and latest.wave > 1:
-            # A wave cut short: its unsent rows go again under the same id (the journal's guard
-            # and the row's state keep it to one call).
-            wave, previous = latest.wave, (placed[-1] if placed else None)
-        elif latest.state in ("pending", "failed", "rejected", "deferred"):
-            leave("not sent")
-            continue
-        elif latest.state in ("unknown", "sending"):
-            leave("unknown")
-            continue
-        else:
-            wave, previous = latest.wave + 1, latest
-        outcome, finished, answered = _ending(_callbacks_of(previous, by_call, by_iid), calls) \
-            if previous is not None else (None, pd.NaT, False)
-        if previous is None:
-            leave("not sent")
-            continue
-        if outcome is None and not answered:
-            if previous is latest:
-                leave("waiting")
-                continue
-            outcome, finished = previous.outcome, pd.Timestamp(previous.finished_on) if previous.finished_on else None
-        fin = None if finished is None or pd.isna(finished) else iso_utc(finished.to_pydatetime())
-        if previous is latest:  # deciding a new wave (a resumed one was decided when it was planned)
-            if answered or outcome == _FINISHED:
-                leave("answered", outcome, fin)
-                continue
-            if outcome == _REJECTED and _REJECTED not in wanted:
-                leave("rejected", outcome, fin)
-                continue
-            if outcome not in wanted:
-                leave("unknown" if outcome in (None, "unknown") else "other outcome", outcome, fin)
-                continue
-            if len(placed) >= max_attempts:
-                leave("max attempts", outcome, fin)
-                continue
-            if fin is None or moment - finished < gap:
-                leave("too recent", outcome, fin)
-                continue
-        source = next((payloads.get(r.instruction_id) for r in reversed(attempts) if payloads.get(r.instruction_id)),
-                      None)
-        if source is None:
-            leave("no payload", outcome, fin)
-            continue
-        iid = latest.instruction_id if latest.wave == wave else wave_instruction_id(base_id, wave)
         try:
-            wire = json.loads(source.decode("utf-8"))
-            wire["instruction-id"] = iid
+            wire = json.loads(d.payload.decode("utf-8"))
+            wire["instruction-id"] = d.instruction_id
             if callback_url == "":
                 wire.pop("callback-url", None)
             elif callback_url is not None:
                 wire["callback-url"] = callback_url
             instruction = instruction_from_json(app, wire)
         except (ValueError, TypeError, KeyError) as exc:
-            raise CampaignError(f"{campaign!r} row {base_id!r}: the stored payload cannot be read back ({exc})") \
+            raise CampaignError(f"{campaign!r} row {d.base_id!r}: the stored payload cannot be read back ({exc})") \
                 from exc
-        row = RowPlan(position=len(rows), label=label, instruction_id=iid, callee=latest.callee or "",
-                      instruction=instruction, content=content_key(latest.callee), id_given=True, wave=wave,
-                      base_id=base_id, ended=((previous.instruction_id, outcome, fin),) if outcome else ())
-        row.payload, row.payload_hash = encode_body(wire), instruction_hash(wire)
-        rows.append(row)
+        rows.append(RowPlan(position=len(rows), label=d.label, instruction_id=d.instruction_id,
+                            callee=latest.callee or "", instruction=instruction, content=content_key(latest.callee),
+                            id_given=True, wave=d.wave, base_id=d.base_id,
+                            ended=((d.previous.instruction_id, d.outcome, d.finished_on),) if d.outcome else (),
+                            payload=encode_body(wire), payload_hash=instruction_hash(wire)))
 
     left_out = pd.DataFrame.from_records(left, columns=LEFT_OUT_COLUMNS)
     left_out["wave"] = left_out["wave"].astype("int64")
@@ -386,8 +324,7 @@ def plan_followup(
     if len(kept_columns.columns):
         kept = kept_columns.reindex([r.base_id for r in rows]).set_axis(index)
         kept = kept.astype(object).where(kept.notna(), None)
-    plan = CampaignPlan(name=campaign, app=app, index=index, rows=rows, campaign_key=key,
+    return CampaignPlan(name=campaign, app=app, index=index, rows=rows, campaign_key=key,
                         options={"followup": {"outcomes": wanted, "max_attempts": max_attempts,
                                               "min_gap": str(gap), "now": iso_utc(moment.to_pydatetime())}},
                         left_out=left_out, kept=kept)
-    return plan

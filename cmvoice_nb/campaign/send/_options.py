@@ -1,0 +1,203 @@
+"""How a campaign is sent: :class:`SendOptions`, the :class:`RetryPolicy`, and :func:`classify_error`.
+
+Examples
+--------
+>>> SendOptions(rate=20.0).retry.max_attempts
+5
+"""
+from __future__ import annotations
+
+import dataclasses
+import math
+import os
+import random
+from typing import Any, Callable
+
+from ...errors import APIError, AuthenticationError, CampaignError, CMVoiceError, InstructionRejected, ValidationError
+from ...messages import FRONTS, opt
+from ...spec import DEFAULT_BURST, DEFAULT_CONCURRENCY, DEFAULT_RATE
+
+__all__ = ["SendOptions", "RetryPolicy", "classify_error"]
+
+
+@dataclasses.dataclass(frozen=True)
+class RetryPolicy:
+    """How retry-safe failures (connection refused, 429, 503) are retried.
+
+    Parameters
+    ----------
+    max_attempts
+        Requests per row per run, the first included; then the row is ``failed``.
+    backoff_s, max_backoff_s
+        Wait before attempt *n+1* is ``backoff_s * 2**(n-1)`` (plus up to 10 % jitter),
+        capped at ``max_backoff_s``; a longer ``Retry-After`` wins.
+    slow_down_factor
+        The pace is multiplied by this on every 429 or 503 (it recovers by 2 % of the
+        target per success).
+
+    Examples
+    --------
+    >>> RetryPolicy(backoff_s=0.5).delay_s(3, jitter=0.0)
+    2.0
+    >>> RetryPolicy().delay_s(1, retry_after=7.0, jitter=0.0)
+    7.0
+    """
+
+    max_attempts: int = 5
+    backoff_s: float = 0.5
+    max_backoff_s: float = 30.0
+    slow_down_factor: float = 0.5
+
+    def __post_init__(self) -> None:
+        if self.max_attempts < 1:
+            raise ValueError(f"max_attempts must be at least 1, got {self.max_attempts}")
+
+    def delay_s(self, attempt: int, *, retry_after: float | None = None, jitter: float | None = None) -> float:
+        """Seconds to wait after failed attempt number *attempt* (1-based)."""
+        base = min(self.max_backoff_s, self.backoff_s * 2 ** max(0, attempt - 1))
+        if jitter is None:
+            jitter = random.uniform(0.0, 0.1)  # spreads workers that failed together
+        delay = base * (1.0 + jitter)
+        if retry_after is not None and math.isfinite(retry_after) and retry_after > 0:
+            delay = max(delay, float(retry_after))
+        return delay
+
+
+def classify_error(exc: BaseException) -> tuple[str, bool]:
+    """Map an exception from :meth:`VoiceClient.send` to ``(row state, retry?)``.
+
+    The state is ``"failed"`` (nothing was placed), ``"rejected"``, ``"invalid"``,
+    ``"unknown"`` (a call may exist) or ``"abort"`` (stop the whole run: a 401/403 refused
+    token or a 404, a wrong base URL, would fail every row the same way). Retry safety is the
+    error's own: :attr:`~cmvoice_nb.errors.CMVoiceError.retry_safe` (provably not processed:
+    retried) and :attr:`~cmvoice_nb.errors.CMVoiceError.may_have_been_placed`.
+
+    Examples
+    --------
+    >>> from cmvoice_nb.errors import ReadTimeout, ConnectError, ServerError, InstructionRejected
+    >>> classify_error(ConnectError("refused"))
+    ('failed', True)
+    >>> classify_error(ServerError(503, "busy"))
+    ('failed', True)
+    >>> classify_error(ReadTimeout("slow"))
+    ('unknown', False)
+    >>> classify_error(ServerError(500, "boom"))
+    ('unknown', False)
+    >>> classify_error(InstructionRejected(400, "bad callee"))
+    ('rejected', False)
+    """
+    if isinstance(exc, AuthenticationError) or (isinstance(exc, APIError) and exc.status == 404):
+        return "abort", False
+    if not isinstance(exc, CMVoiceError):
+        # Anything else (a bug, an interrupt) happened somewhere around the request:
+        # assume the call may have been placed.
+        return "unknown", False
+    if exc.retry_safe:
+        return "failed", True
+    if exc.may_have_been_placed:
+        return "unknown", False
+    if isinstance(exc, InstructionRejected):
+        return "rejected", False
+    if isinstance(exc, ValidationError):
+        return "invalid", False
+    if isinstance(exc, APIError) and 400 <= exc.status < 500:
+        return "failed", False  # another 4xx (413 ...) was refused before anything was placed
+    # An error that says neither (an unexpected answer): a call may exist.
+    return "unknown", False
+
+
+@dataclasses.dataclass(frozen=True)
+class SendOptions:
+    """How a campaign is sent: everything :class:`CampaignSender` needs besides the plan and client.
+
+    Parameters
+    ----------
+    rate, burst, concurrency
+        Calls per second (a hard ceiling per 1-s window), calls that may start back to back,
+        requests in flight. Defaults 5/s, 5, 4 (:data:`cmvoice_nb.spec.DEFAULT_RATE` ...: the
+        provider documents no limit).
+    dry_run
+        Validate and match with the journal, send nothing, write nothing; no pacing, so a
+        large dry run takes seconds.
+    resend_unknown
+        Send rows whose earlier outcome was ``unknown`` again (may call someone twice).
+    resend_changed
+        Send rows again whose content changed since they were queued (calls them again).
+    allow_repeat
+        Call a callee even though this journal (or an earlier row of the list) already has a
+        call to them; without it such rows are ``already-called``.
+    retry
+        A :class:`RetryPolicy` (default ``RetryPolicy()``).
+    front
+        Whose words the results, the summary and the logs use for options: ``"python"`` (keyword
+        arguments, default), ``"cli"`` (flags) or ``"widget"`` (the Campaign app's labels).
+    progress
+        Show a ``tqdm.auto`` progress bar.
+    results_path
+        Also write the results there when the run ends (even when it ends in an error): CSV, or
+        an ``.xlsx`` workbook whose text cells keep ``+`` and leading zeros in a spreadsheet.
+    calling_hours, days, holidays
+        Call each row only inside this window of the callee's local time (``"09:00-20:00"``,
+        ``days="mon-fri"``, holidays as in :func:`~cmvoice_nb.campaign.ops.hours.read_holidays`).
+        ``None`` (default): no calling hours. See :mod:`cmvoice_nb.campaign.ops.hours`.
+    tz
+        Overrides the zones taken from the numbers: one IANA zone, a mapping number → zone, or
+        one zone per row.
+    wait
+        True (default): rows outside their window wait and are sent when it opens. False: they
+        end ``deferred`` and a later run sends them.
+    now, sleep
+        The clock (an aware datetime to start from, or a callable returning one; default the
+        real time) and the sleep (seconds → None) the calling-hours wait uses: tests pass a
+        :class:`~cmvoice_nb.campaign.ops.schedule.ManualClock` so nobody waits for real.
+
+    Examples
+    --------
+    >>> SendOptions(rate=20.0, dry_run=True).concurrency
+    4
+    >>> SendOptions(calling_hours="09:00-20:00").hours
+    CallingHours('09:00-20:00', days='mon-fri', holidays=none)
+    """
+
+    rate: float = DEFAULT_RATE
+    burst: int = DEFAULT_BURST
+    concurrency: int = DEFAULT_CONCURRENCY
+    dry_run: bool = False
+    resend_unknown: bool = False
+    resend_changed: bool = False
+    allow_repeat: bool = False
+    retry: RetryPolicy | None = None
+    progress: bool = True
+    results_path: str | os.PathLike | None = None
+    front: str = "python"
+    calling_hours: Any = None
+    days: Any = "mon-fri"
+    holidays: Any = None
+    tz: Any = None
+    wait: bool = True
+    now: Any = None
+    sleep: Callable[[float], Any] | None = None
+    #: The parsed calling hours (None: none), built from the fields above.
+    hours: Any = dataclasses.field(default=None, init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        if self.front not in FRONTS:
+            raise CampaignError(f"front must be one of {', '.join(FRONTS)}, got {self.front!r}")
+        try:
+            concurrency = int(self.concurrency)
+        except (TypeError, ValueError):
+            raise CampaignError(f"concurrency must be a whole number, got {self.concurrency!r}") from None
+        if concurrency < 1:
+            raise CampaignError(f"concurrency must be at least 1, got {self.concurrency!r}")
+        for name in ("dry_run", "resend_unknown", "resend_changed", "allow_repeat"):
+            object.__setattr__(self, name, bool(getattr(self, name)))
+        object.__setattr__(self, "concurrency", concurrency)
+        if self.retry is None:
+            object.__setattr__(self, "retry", RetryPolicy())
+        from ..ops.schedule import calling_hours_from
+
+        object.__setattr__(self, "wait", bool(self.wait))
+        object.__setattr__(self, "hours", calling_hours_from(self.calling_hours, days=self.days,
+                                                             holidays=self.holidays))
+        if self.hours is None and self.tz is not None:
+            raise CampaignError(f"{opt('tz')} needs {opt('calling_hours')} (the zone only matters for calling hours)")

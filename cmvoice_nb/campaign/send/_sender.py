@@ -1,0 +1,523 @@
+"""The sender: runs one plan in the background, and only orchestrates.
+
+:class:`CampaignSender` opens the journal, asks :func:`~cmvoice_nb.campaign.send.decide.decide`
+what to do with each row, records the decisions, hands the rows to send to a pool of workers
+(each row one :class:`~cmvoice_nb.campaign.send._attempt.Attempts` call, within its calling hours
+through :class:`~cmvoice_nb.campaign.send._waiting.Waiting`), settles the rows held back behind
+an earlier row of the list, and builds the results.
+"""
+from __future__ import annotations
+
+import dataclasses
+import html
+import logging
+import operator
+import os
+import queue
+import threading
+import time
+from pathlib import Path
+from typing import Any, Callable
+
+from ...errors import CampaignError
+from ...messages import MARKER, say
+from ..journal import Journal
+from ..plan import CampaignPlan
+from ..results import needs_attention, results_frame, summarize_results, write_results
+from ..vocabulary import RESULT_STATUSES
+from ._attempt import Attempts, redact_secrets
+from ._options import SendOptions
+from ._waiting import Waiting
+from .decide import Decision, decide, numbers_to_check, settle_held
+from .pacing import TokenBucket
+
+__all__ = ["CampaignSender", "CEILING_SLACK_S"]
+
+log = logging.getLogger(__package__)
+_instruction_id = operator.attrgetter("instruction_id")
+
+#: The "at most ``rate`` calls in any second" ceiling counts each call for 1.1 s, not 1 s:
+#: requests leave (and arrive) a little later than their token was granted, by a varying
+#: amount (thread scheduling, connection reuse), and 100 ms of slack keeps every 1-second
+#: window the provider sees at or below ``rate``. Cost: a binding rate averages ~rate/1.1.
+CEILING_SLACK_S = 0.1
+
+#: A row to send, until its request's outcome is known (reported ``skipped`` if the run ends first).
+_NOT_SENT = "not sent: the run ended first"
+
+
+class CampaignSender:
+    """Send one :class:`CampaignPlan`: start it in the background, watch, stop, collect results.
+
+    Parameters
+    ----------
+    plan
+        From :func:`plan_campaign`.
+    client
+        A :class:`cmvoice_nb.VoiceClient`: each row's payload, built and validated once by the
+        plan, goes out as those exact bytes through ``client.send_payload``. Anything with only
+        ``send(instruction)`` works too (it is given the row's instruction).
+    journal
+        Path of the SQLite journal, or an open :class:`Journal`. Required unless ``dry_run``.
+    options
+        A :class:`SendOptions`; or give its fields as keywords (``rate=20, dry_run=True``).
+    clock
+        The pacing's clock (tests pass a fake one).
+
+    Examples
+    --------
+    >>> import pathlib, tempfile, pandas as pd, cmvoice_nb as cm
+    >>> plan = cm.plan_campaign(pd.DataFrame({"callee": ["+31612345610", "+31612345611"]}), app="notification",
+    ...                         name="demo", defaults={"caller": "+31201234567", "prompt": "Hi", "prompt-type": "TTS"})
+    >>> with cm.Simulator() as sim:
+    ...     job = CampaignSender(plan, sim.client(), journal=pathlib.Path(tempfile.mkdtemp()) / "j.sqlite",
+    ...                          rate=50, progress=False).start()     # returns at once; stop() ends it early
+    ...     results = job.wait()
+    >>> {k: job.progress[k] for k in ("total", "sent", "queued")}
+    {'total': 2, 'sent': 2, 'queued': 2}
+    """
+
+    def __init__(
+        self,
+        plan: CampaignPlan,
+        client: Any,
+        *,
+        journal: str | os.PathLike | Journal | None,
+        options: SendOptions | None = None,
+        clock: Callable[[], float] = time.monotonic,
+        **option_values: Any,
+    ) -> None:
+        if not isinstance(plan, CampaignPlan):
+            raise CampaignError(f"CampaignSender needs a CampaignPlan (see plan_campaign), got {type(plan).__name__}")
+        if options is None:
+            unknown = sorted(set(option_values) - {f.name for f in dataclasses.fields(SendOptions)})
+            if unknown:
+                raise CampaignError(f"CampaignSender got unknown option(s) {', '.join(unknown)}; "
+                                    f"options: {', '.join(f.name for f in dataclasses.fields(SendOptions))}")
+            options = SendOptions(**option_values)
+        elif option_values:
+            raise CampaignError("give the options either as options=SendOptions(...) or as keywords, not both")
+        if journal is None and not options.dry_run:
+            raise CampaignError(
+                "a send needs journal= (a file path): it records every row before its request, so a re-run "
+                "or a crash never calls anyone twice"
+            )
+        if not options.dry_run and not callable(getattr(client, "send_payload", None)) \
+                and not callable(getattr(client, "send", None)):
+            raise CampaignError(
+                f"client must be a VoiceClient (or have send(instruction)), got {type(client).__name__}; "
+                "use Simulator().client() to rehearse"
+            )
+        self.plan = plan
+        self.client = client
+        self.journal = journal
+        self.options = options
+        self.dry_run = options.dry_run
+        self.resend_unknown = options.resend_unknown
+        self.resend_changed = options.resend_changed
+        self.allow_repeat = options.allow_repeat
+        self.front = options.front
+        self.retry = options.retry
+        self.concurrency = options.concurrency
+        self.show_progress = options.progress
+        self.results_path = options.results_path
+        try:
+            self.bucket = TokenBucket(options.rate, burst=options.burst, clock=clock, slack_s=CEILING_SLACK_S)
+        except ValueError as exc:
+            raise CampaignError(str(exc)) from None
+        self._stop = threading.Event()
+        self._lock = threading.Lock()
+        self._records: dict[int, dict[str, Any]] = {}
+        # "pending" is internal (not sent yet); it becomes "skipped" in the results if the run ends first.
+        self._counts: dict[str, int] = {s: 0 for s in ("pending",) + RESULT_STATUSES}
+        self._to_send = 0
+        self._done_sending = 0
+        self._thread: threading.Thread | None = None
+        self._finished = threading.Event()
+        self._results = None
+        self.error: BaseException | None = None
+        #: Why the run stopped before sending everything (a systemic error), or None.
+        self.stop_reason: str | None = None
+        self.stopped_by_user = False
+        #: Rows an earlier run on this journal had already queued (not sent again).
+        self.already_done = 0
+        self.campaign_key = plan.campaign_key
+        self._held: list[tuple[Any, Decision]] = []
+        # Rows put aside in the journal without a request: (instruction_id, label, callee, hash, reason).
+        self._holds: dict[str, list] = {"suppressed": [], "pending": []}
+        #: True once every row was matched with the journal (the results mean something).
+        self.matched = False
+        self._bar = None
+        self._hours = Waiting(options, plan.rows, self._stop, record=self._set)
+        self._attempts: Attempts | None = None
+
+    # -------------------------------------------------------------- control
+    def start(self) -> "CampaignSender":
+        """Start sending in a background thread and return immediately (returns self)."""
+        if self._thread is not None:
+            raise CampaignError("this sender was already started; create a new one to send again")
+        self._thread = threading.Thread(target=self._run_safely, name=f"cmvoice-send-{self.plan.name}", daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        """Ask the run to end: requests in flight finish and are recorded, nothing new starts.
+
+        Safe to call from any thread (a widget's Stop button). Unsent rows stay pending in the
+        journal and show as ``skipped``; running the campaign again sends them.
+        """
+        if not self._stop.is_set():
+            self.stopped_by_user = self.error is None
+            self._stop.set()
+
+    def wait(self, timeout: float | None = None):
+        """Wait for the run to end and return the results DataFrame.
+
+        Raises :class:`TimeoutError` if *timeout* passes first, and re-raises a fatal error
+        (``AuthenticationError``, provider unreachable) after the results were recorded; the
+        exception's ``.results`` holds them.
+        """
+        if self._thread is None:
+            raise CampaignError("call start() (or run()) first")
+        if not self._finished.wait(timeout):
+            raise TimeoutError(f"campaign {self.plan.name!r} still sending after {timeout} s")
+        if self.error is not None:
+            raise self.error
+        return self._results
+
+    def run(self):
+        """Send in the calling thread and return the results (like ``start().wait()``)."""
+        return self.start().wait()
+
+    @property
+    def running(self) -> bool:
+        """True while the background run is going."""
+        return self._thread is not None and not self._finished.is_set()
+
+    @property
+    def done(self) -> bool:
+        """True once the run ended (finished, stopped or failed)."""
+        return self._finished.is_set()
+
+    @property
+    def progress(self) -> dict[str, int]:
+        """Counts so far: ``total`` rows, ``to_send``, ``sent`` (finished this run), ``in_flight``, per status."""
+        in_flight = self._attempts.in_flight if self._attempts is not None else 0
+        with self._lock:
+            out = {"total": len(self.plan.rows), "to_send": self._to_send, "sent": self._done_sending,
+                   "in_flight": in_flight, "already_done": self.already_done, "waiting": self._hours.count}
+            out.update(self._counts)
+        return out
+
+    @property
+    def results(self):
+        """The results DataFrame: final after the run, a snapshot while it runs."""
+        if self._results is not None:
+            return self._results
+        return self._build_results()
+
+    @property
+    def wait_text(self) -> str:
+        """How many rows wait for their calling hours and until when (``""`` when none does).
+
+        During a dry run: how many would wait. See :func:`~cmvoice_nb.campaign.ops.hours.describe_waits`.
+        """
+        return self._hours.text(dry_run=self.dry_run)
+
+    # ------------------------------------------------------------- internals
+    def _set(self, position: int, **record: Any) -> None:
+        with self._lock:
+            old = self._records.get(position)
+            if old is not None and old.get("status") in self._counts:
+                self._counts[old["status"]] -= 1
+            merged = dict(old or {})
+            merged.update(record)
+            self._records[position] = merged
+            if merged.get("status") in self._counts:
+                self._counts[merged["status"]] += 1
+
+    def _status_of(self, position: int) -> str | None:
+        return self._records.get(position, {}).get("status")
+
+    def _redact(self, text: str | None) -> str | None:
+        return redact_secrets(self.client, text)
+
+    def _run_safely(self) -> None:
+        journal: Journal | None = None
+        own_journal = False
+        try:
+            if isinstance(self.journal, Journal):
+                journal = self.journal
+            elif self.journal is not None and (not self.dry_run or Path(self.journal).exists()):
+                journal = Journal(self.journal)
+                own_journal = True
+            self._run(journal)
+        except BaseException as exc:  # noqa: BLE001 - recorded and re-raised by wait()
+            if self.error is None:
+                self.error = exc
+            log.error("campaign %r: %s", self.plan.name, exc)
+        finally:
+            try:
+                self._results = self._build_results()
+                # A run refused before it matched the rows with the journal (journal in use,
+                # another app's campaign) has no results: keep an earlier results file as it is.
+                if self.results_path is not None and self.matched:
+                    write_results(self._results, self.results_path)
+            except BaseException as exc:  # noqa: BLE001
+                if self.error is None:
+                    self.error = exc
+            if self.error is not None:
+                try:
+                    self.error.results = self._results  # type: ignore[attr-defined]
+                except AttributeError:
+                    pass
+            if journal is not None:
+                journal.unlock()
+                if own_journal:
+                    journal.close()
+            if self._bar is not None:
+                self._bar.close()
+            self._finished.set()
+
+    def _run(self, journal: Journal | None) -> None:
+        if journal is not None and not self.dry_run:
+            journal.lock()
+            journal.ensure_campaign(self.plan.name, app=self.plan.app)
+            journal.recover(self.plan.name)
+        # The ids that go out carry the journal's campaign key: a plan made without the
+        # journal (provisional key) is re-keyed here; ids from an instruction-id column stay.
+        key = journal.campaign_key if journal is not None else self.plan.campaign_key
+        if self.plan.campaign_key != key:
+            self.plan = self.plan.rekey(key)
+        self.campaign_key = key
+        plan = self.plan
+        # What a re-run needs of the journal, and no more: one compact status per record, and
+        # the calls that may exist to the numbers of the rows this run may still send.
+        statuses = journal.statuses(plan.name) if journal is not None else {}
+        live = {}
+        if journal is not None and not self.allow_repeat:
+            live = journal.live_callees(numbers_to_check(plan.rows, statuses, resend_unknown=self.resend_unknown,
+                                                         resend_changed=self.resend_changed))
+        decisions = decide(plan, statuses=statuses, live=live, allow_repeat=self.allow_repeat,
+                           resend_changed=self.resend_changed, resend_unknown=self.resend_unknown)
+        del statuses, live
+        to_send = self._take(decisions, key)
+        del decisions
+
+        with self._lock:
+            self._to_send = len(to_send)
+        self.matched = True
+        if self.already_done:
+            log.info("campaign %r: %d row(s) already done by an earlier run on this journal", plan.name,
+                     self.already_done)
+        if self.dry_run:
+            # A dry run validates and matches; it never waits for the pace (nothing is sent).
+            for r, _jr in to_send:
+                self._set(r.position, status="dry-run", error=self._hours.dry_run_note(r))
+            with self._lock:
+                self._done_sending = len(to_send)
+            self._resolve_held()
+            return
+
+        self._flush_holds(journal)
+        if journal is not None:
+            # New rows get their facts (label, callee, payload hash) here, once; rows the journal
+            # already holds keep theirs until a request with new content leaves (mark_sending).
+            # The payload is stored when the row is sent (mark_sending): a follow-up wave only
+            # resends what was sent, and a million-row registration writes a third less.
+            # In id order: the journal writes a first registration in chunks, each index filled at its end.
+            new = sorted((r for r, jr in to_send if jr is None), key=_instruction_id)
+            journal.register(plan.name, ((r.instruction_id, str(r.label), r.callee, r.payload_hash, None,
+                                          r.wave, r.base_id or r.instruction_id) for r in new))
+            del new
+            self._store_kept(journal)
+        if self.show_progress and to_send:
+            from tqdm.auto import tqdm
+
+            self._bar = tqdm(total=len(to_send), desc=f"sending {plan.name}", unit="call")
+
+        self._attempts = Attempts(plan=plan, client=self.client, options=self.options, bucket=self.bucket,
+                                  stop=self._stop, record=self._set, may_go=self._hours.may_go, abort=self._abort)
+        if self._hours.windows is not None:
+            self._hours.run(to_send, journal, campaign=plan.name, dispatch=lambda items: self._dispatch(items, journal),
+                            status_of=self._status_of, show=self._show)
+        else:
+            self._dispatch(to_send, journal)
+        self._resolve_held()
+        s = self.progress
+        log.info("campaign %r: %s", plan.name, ", ".join(f"{k}={s[k]}" for k in RESULT_STATUSES if s[k]))
+
+    def _take(self, decisions: list[Decision], key: str) -> list[tuple[Any, Any]]:
+        """Record every row's decision; return the rows to send, each with its journal record."""
+        to_send = []
+        holds = self._holds
+        for r, d in zip(self.plan.rows, decisions):
+            base = {"instruction_id": r.instruction_id, "callee": r.callee or None, "input_position": r.position,
+                    "campaign_key": key, "wave": r.wave}
+            jr, action = d.record, d.action
+            if d.released:
+                holds["pending"].append((r.instruction_id, str(r.label), r.callee or None, r.payload_hash,
+                                         "no longer on the do-not-call list"))
+            if action == "send":
+                self._set(r.position, **base, status="pending", error=_NOT_SENT,
+                          attempts=jr.attempts if jr else 0, sent_at=jr.sent_at if jr else None,
+                          http_status=jr.http_status if jr else None)
+                to_send.append((r, jr))
+            elif action in ("unknown", "changed", "done"):
+                self._set(r.position, **base, http_status=jr.http_status, call_ids=jr.call_ids,
+                          attempts=jr.attempts, sent_at=jr.sent_at, status=d.status, error=d.reason)
+                if action == "done":
+                    self.already_done += 1
+            elif action == "invalid":
+                self._set(r.position, **base, status="invalid", error=self._redact(d.reason))
+            elif action == "suppressed":
+                self._set(r.position, **base, status="suppressed", error=d.reason)
+                holds["suppressed"].append((r.instruction_id, str(r.label), r.callee or None, r.payload_hash,
+                                            d.reason))
+            elif action == "already-called":
+                self._set(r.position, **base, status="already-called", call_ids=d.call.call_ids, error=d.reason)
+            elif action == "held":
+                # Settled when the run ends, from what happened to the first row.
+                self._held.append((r, d))
+                self._set(r.position, **base, status="pending", error=d.reason)
+            else:
+                self._set(r.position, **base, status=d.status, error=d.reason)
+        return to_send
+
+    def _show(self, text: str) -> None:
+        if self._bar is not None:
+            self._bar.set_postfix_str(text[:80])
+
+    def _dispatch(self, to_send: list, journal: Journal | None) -> None:
+        """Send *to_send* with the worker pool and return when every row is done (or the run stopped)."""
+        work: queue.SimpleQueue = queue.SimpleQueue()
+        for item in to_send:
+            work.put(item)
+        workers = [
+            threading.Thread(target=self._worker, args=(work, journal), name=f"cmvoice-send-{i}", daemon=True)
+            for i in range(min(self.concurrency, max(1, len(to_send))))
+        ]
+        for t in workers:
+            t.start()
+        for t in workers:
+            t.join()
+
+    def _worker(self, work: queue.SimpleQueue, journal: Journal | None) -> None:
+        while not self._stop.is_set():
+            try:
+                row, earlier = work.get_nowait()
+            except queue.Empty:
+                return
+            try:
+                self._attempts.send(row, earlier, journal)
+            except BaseException as exc:  # noqa: BLE001 - a journal failure ends the run
+                if self.error is None:
+                    self.error = exc
+                self._stop.set()
+                return
+            finally:
+                with self._lock:
+                    self._done_sending += 1
+                if self._bar is not None:
+                    self._bar.update(1)
+
+    def _store_kept(self, journal: Journal) -> None:
+        """Store the operator's kept columns of every row the journal holds for this campaign (``keep=``)."""
+        kept = self.plan.kept
+        if kept is None or self.dry_run:
+            return
+        columns = [str(c) for c in kept.columns]
+        journal.keep(self.plan.name, (
+            (r.base_id or r.instruction_id, dict(zip(columns, values)))
+            for r, values in zip(self.plan.rows, kept.itertuples(index=False, name=None)) if r.valid))
+
+    def _flush_holds(self, journal: Journal | None) -> None:
+        if journal is None or self.dry_run:
+            return
+        for state in ("suppressed", "pending"):
+            if self._holds[state]:
+                journal.hold(self.plan.name, self._holds[state], state)
+                self._holds[state] = []
+
+    def _resolve_held(self) -> None:
+        """Settle rows held back because an earlier row of the list calls the same person."""
+        for r, decision in self._held:
+            with self._lock:
+                first = dict(self._records.get(decision.first, {}))
+            status, reason = settle_held(self.plan, decision, first.get("status"))
+            if status == "already-called":
+                self._set(r.position, status=status, call_ids=first.get("call_ids"), error=reason)
+            else:
+                self._set(r.position, status=status, error=reason)
+
+    def _abort(self, error: BaseException, reason: str) -> None:
+        reason = say(reason, self.front)
+        with self._lock:
+            first = self.error is None
+            if first:
+                self.error = error
+                self.stop_reason = reason
+        if first:
+            log.error("campaign %r stopped: %s", self.plan.name, reason)
+            if hasattr(error, "add_note"):  # Python 3.11+: the traceback shows the reason too
+                error.add_note(f"cmvoice_nb: {reason}")
+            else:
+                try:
+                    error.stop_reason = reason  # type: ignore[attr-defined]
+                except AttributeError:
+                    pass
+        self._stop.set()
+
+    def _build_results(self):
+        # The records are shared, not copied (a million-row run would hold them twice): _set
+        # replaces a row's dict and never changes one in place; only a pending row is copied to
+        # be reported as skipped.
+        empty: dict = {}
+        with self._lock:
+            records = [self._records.get(r.position, empty) for r in self.plan.rows]
+        for i, rec in enumerate(records):
+            if rec.get("status") == "pending":
+                rec = records[i] = dict(rec, status="skipped")
+                if self.stop_reason and rec.get("error") == _NOT_SENT:
+                    rec["error"] = f"not sent: the run stopped ({self.stop_reason})"
+        frame = results_frame(records, index=self.plan.index, campaign_key=self.campaign_key, kept=self.plan.kept)
+        # Messages name options as markers; the results say them in the sender's front's words.
+        errors = frame["error"]
+        marked = errors.str.contains(MARKER, regex=False).fillna(False).to_numpy(dtype=bool)
+        if marked.any():
+            frame.loc[marked, "error"] = [say(text, self.front) for text in errors[marked]]
+        return frame
+
+    # --------------------------------------------------------------- report
+    @property
+    def needs_attention(self) -> bool:
+        """True when some row needs the operator (invalid, failed, unknown, changed, ...) or the run stopped."""
+        return self.error is not None or needs_attention(self.results, dropped=[r.dropped for r in self.plan.rows])
+
+    def summary(self, *, examples: int = 3) -> str:
+        """The end-of-run summary (see :func:`summarize_results`) in the words of the sender's front."""
+        return summarize_results(self.results, already_done=self.already_done,
+                                 dropped=[r.dropped for r in self.plan.rows], front=self.front,
+                                 stop_reason=self.stop_reason, examples=examples, id_column=self.plan.id_column)
+
+    # --------------------------------------------------------------- display
+    def __repr__(self) -> str:
+        p = self.progress
+        state = "running" if self.running else ("done" if self.done else "not started")
+        counts = " ".join(f"{k}={p[k]}" for k in RESULT_STATUSES if p[k])
+        return f"<CampaignSender {self.plan.name!r} {state} sent={p['sent']}/{p['to_send']} {counts}>"
+
+    def _repr_html_(self) -> str:
+        import pandas as pd
+
+        from ..._tables import to_html
+
+        p = self.progress
+        state = "running" if self.running else ("done" if self.done else "not started")
+        # The totals always, the statuses only where something happened.
+        shown = {k: v for k, v in p.items() if v or k in ("total", "to_send", "sent")}
+        counts = to_html(pd.DataFrame([shown]), caption=f"Campaign {self.plan.name} — {state}", failures_first=False)
+        summary = f"<pre class='cmvoice-summary'>{html.escape(self.summary())}</pre>" if self.done else ""
+        results = self.results
+        head = to_html(results, max_rows=10, caption=f"Results ({len(results)} rows, rows needing attention first)")
+        return f"<div>{counts}{summary}{head}</div>"

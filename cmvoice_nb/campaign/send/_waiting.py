@@ -1,0 +1,188 @@
+"""Calling hours during a send: which rows may go now, which wait and until when, which are deferred.
+
+:class:`Waiting` runs the loop: rows inside their window go to the workers; rows outside wait
+(sleeping on the run's injectable clock) or, with ``wait=False``, end ``deferred``; rows with no
+known time zone are deferred at once. Each row's window is checked again just before its request
+leaves (:meth:`Waiting.may_go`). Every wait is journaled with its reason and expected opening.
+"""
+from __future__ import annotations
+
+import logging
+import threading
+from typing import Any, Callable
+
+from ..journal import Journal
+from ._options import SendOptions
+
+__all__ = ["Waiting"]
+
+log = logging.getLogger(__package__)
+
+
+class Waiting:
+    """One run's calling hours.
+
+    Parameters
+    ----------
+    options
+        The run's :class:`~cmvoice_nb.campaign.SendOptions` (``hours``, ``tz``, ``wait``, ``now``, ``sleep``).
+    rows
+        The plan's rows (their windows are read from their numbers, or ``tz=``).
+    stop
+        The run's stop event: the real sleep wakes when it is set.
+    record
+        ``record(position, **fields)``: the sender's results record of a row.
+    """
+
+    def __init__(self, options: SendOptions, rows: list, stop: threading.Event, *,
+                 record: Callable[..., None]) -> None:
+        # Here, not at module level: importing the campaign package loads no calling-hours code.
+        from ..ops.schedule import RowWindows, make_clock
+
+        self.options = options
+        self.windows = None if options.hours is None else RowWindows(options.hours, rows, tz=options.tz)
+        self.now, self.sleep = make_clock(options.now, options.sleep, stop)
+        self._stop = stop
+        self._record = record
+        self._lock = threading.Lock()
+        #: How many rows wait for their window right now.
+        self.count = 0
+        self._rows: dict[int, Any] = {}  # position -> WindowStatus of each row that waits
+        self._closes: dict[int, Any] = {}
+        self._fell_out: list = []
+
+    def text(self, *, dry_run: bool = False) -> str:
+        """How many rows wait and until when (``""`` when none does); in a dry run, how many would."""
+        import pandas as pd
+
+        from ..ops.hours import describe_waits
+
+        with self._lock:
+            statuses = list(self._rows.values())
+        if not statuses:
+            return ""
+        frame = pd.DataFrame({"inside": [False] * len(statuses),
+                              "opens_at": pd.to_datetime([st.opens_at for st in statuses], utc=True)})
+        text = describe_waits(frame)
+        if dry_run:
+            text = text.replace(" row waits ", " row would wait ", 1).replace(" rows wait ", " rows would wait ", 1)
+        return text
+
+    def dry_run_note(self, row: Any) -> str | None:
+        """What a dry run says of *row*'s calling hours now (None: inside its window, or no hours)."""
+        if self.windows is None:
+            return None
+        st = self.windows.status(row.position, self.now())
+        if st.inside:
+            return None
+        with self._lock:
+            self._rows[row.position] = st
+        return f"{'would wait' if self.options.wait and st.opens_at is not None else 'would be deferred'}: {st.reason}"
+
+    def run(self, to_send: list, journal: Journal | None, *, campaign: str, dispatch: Callable[[list], None],
+            status_of: Callable[[int], str | None], show: Callable[[str], None]) -> None:
+        """Send each of *to_send* (``(row, record)``) only inside its window; the others wait or are deferred.
+
+        *dispatch* sends a list of items and returns when they are done; *status_of* gives a row's
+        current result status; *show* puts the wait text where the operator sees it.
+        """
+        waiting = list(to_send)
+        noted: dict[int, Any] = {}
+        last: dict[int, Any] = {}
+        while waiting and not self._stop.is_set():
+            now = self.now()
+            ready, later, never = [], [], []
+            for item in waiting:
+                st = self.windows.status(item[0].position, now)
+                last[item[0].position] = st
+                if st.inside:
+                    self._closes[item[0].position] = st.closes_at
+                    ready.append(item)
+                else:
+                    (later if st.opens_at is not None else never).append((item, st))
+            if never:  # no known zone: waiting would never end
+                self._defer(never, journal, now, campaign=campaign)
+            if later and not self.options.wait:
+                self._defer(later, journal, now, campaign=campaign)
+                later = []
+            self._note_waits(later, journal, now, noted, campaign=campaign, show=show)
+            if ready:
+                with self._lock:
+                    self._fell_out = []
+                dispatch(ready)
+                with self._lock:
+                    waiting = [item for item, _st in later] + self._fell_out
+                continue
+            if not later:
+                break
+            self._sleep_until(min(st.opens_at for _item, st in later))
+            waiting = [item for item, _st in later]
+        if waiting and self._stop.is_set():
+            with self._lock:
+                waited = set(self._rows)
+            left = [(item, last[item[0].position]) for item in waiting
+                    if status_of(item[0].position) == "pending" and item[0].position in waited]
+            self._defer(left, journal, self.now(), campaign=campaign, note="the run stopped while it waited: ")
+        with self._lock:
+            self.count = 0
+            self._rows = {}
+
+    def may_go(self, row: Any, earlier: Any) -> bool:
+        """True when *row* may go now; False (and back to waiting) when its window closed before its turn."""
+        if self.windows is None:
+            return True
+        closes = self._closes.get(row.position)
+        if closes is None or self.now() < closes:
+            return True
+        with self._lock:
+            self._fell_out.append((row, earlier))
+        self._record(row.position, status="pending", error="waiting: its calling window closed before its turn")
+        return False
+
+    def _sleep_until(self, wake: Any) -> None:
+        from ..ops.schedule import SLEEP_CHUNK_S
+
+        while not self._stop.is_set():
+            remaining = (wake - self.now()).total_seconds()
+            if remaining <= 0:
+                return
+            self.sleep(min(remaining, SLEEP_CHUNK_S))
+
+    def _note_waits(self, later: list, journal: Journal | None, now: Any, noted: dict, *, campaign: str,
+                    show: Callable[[str], None]) -> None:
+        """Show and journal the rows that wait (each wait recorded once, with its reason and opening)."""
+        with self._lock:
+            self._rows = {item[0].position: st for item, st in later}
+            self.count = len(later)
+        if not later:
+            return
+        fresh = [((r, jr), st) for (r, jr), st in later if noted.get(r.position) != st.opens_at]
+        for (r, _jr), st in later:
+            self._record(r.position, status="pending", error=f"waiting: {st.reason}")
+        if not fresh:
+            return
+        for (r, _jr), st in fresh:
+            noted[r.position] = st.opens_at
+        if journal is not None:
+            journal.record_waits(campaign, [(r.instruction_id, st.reason, st.opens_at) for (r, _jr), st in fresh],
+                                 at=now)
+            journal.hold(campaign, [(r.instruction_id, str(r.label), r.callee or None, r.payload_hash,
+                                     f"waiting: {st.reason}") for (r, _jr), st in fresh], "pending")
+        text = self.text()
+        log.warning("campaign %r: %s", campaign, text)
+        show(text)
+
+    def _defer(self, items: list, journal: Journal | None, now: Any, *, campaign: str, note: str = "") -> None:
+        """Rows not sent in this run because of their calling hours: ``deferred``, a later run sends them."""
+        if not items:
+            return
+        for (r, _jr), st in items:
+            self._record(r.position, status="deferred", error=f"{note}{st.reason}")
+            with self._lock:
+                self._rows.pop(r.position, None)
+        if journal is not None:
+            journal.record_waits(campaign, [(r.instruction_id, f"{note}{st.reason}", st.opens_at)
+                                            for (r, _jr), st in items], at=now)
+            journal.hold(campaign, [(r.instruction_id, str(r.label), r.callee or None, r.payload_hash,
+                                     f"{note}{st.reason}") for (r, _jr), st in items], "deferred")
+        log.info("campaign %r: %d row(s) deferred (calling hours)", campaign, len(items))

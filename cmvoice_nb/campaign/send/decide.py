@@ -1,0 +1,333 @@
+"""What a run does with each row of a plan: the never-twice rule, as one pure function.
+
+:func:`decide` reads a plan's rows, what the journal holds for them (:meth:`Journal.statuses
+<cmvoice_nb.campaign.Journal.statuses>`), the calls that may exist to their numbers
+(:meth:`Journal.live_callees <cmvoice_nb.campaign.Journal.live_callees>`) and the operator's
+options, and gives every row one :class:`Decision`. It writes nothing, sends nothing and starts no
+thread: :class:`~cmvoice_nb.campaign.CampaignSender` acts on the decisions, and anything else that
+needs to know what a run would do asks the same function.
+
+The rules, in the order they apply (:data:`RULES`; the first that speaks decides the row):
+
+==================  ==========================================================================
+``invalid``         the row has problems: never sent (fix it)
+``skipped``         a repeated callee left out (``drop_duplicates``)
+``unknown``         the journal's call for this row may exist and its outcome is unknown
+                    (``resend_unknown`` sends it again)
+``done``            the journal queued this row already, with the same content
+``changed``         the journal queued this row with other content (``resend_changed`` sends it)
+``suppressed``      on the do-not-call list; or held back as such by an earlier run and no list
+                    was given this time
+``already-called``  a call to its number may exist under another row, wave or campaign
+                    (``allow_repeat`` calls anyway)
+``held``            an earlier row of this list calls the same number in this run: settled by
+                    :func:`settle_held` once that row's outcome is known (``allow_repeat`` calls both)
+``send``            none of the above: sent now
+==================  ==========================================================================
+
+A row the journal holds ``suppressed`` that is no longer on the list given this time is
+*released* (:attr:`Decision.released`): its record goes back to ``pending`` and the rules after
+``suppressed`` decide it.
+
+Reasons are message templates: options are named with :func:`~cmvoice_nb.messages.opt`, and each
+front-end says them in its own words.
+
+Examples
+--------
+>>> import pandas as pd
+>>> from cmvoice_nb.campaign import plan_campaign
+>>> plan = plan_campaign(pd.DataFrame({"callee": ["+31612345610", "+31612345610", "12"]}), app="notification",
+...                      name="c", campaign_key="k0000000",
+...                      defaults={"caller": "+31201234567", "prompt": "Hi", "prompt-type": "TTS"})
+>>> [d.action for d in decide(plan)]
+['send', 'held', 'invalid']
+>>> decide(plan)[1].reason
+'not sent: same callee as row 0 (c-k0000000-31612345610-1)'
+"""
+from __future__ import annotations
+
+from typing import Any, Callable, Iterable, Mapping, NamedTuple, Sequence
+
+from ...messages import opt
+from ...wire import callee_numbers, same_instruction
+from ..journal import JournalRow, LiveCall, RowStatus
+
+__all__ = ["Decision", "decide", "RULES", "ACTIONS", "STATUS_OF", "numbers_to_check", "settle_held", "ended_before"]
+
+#: Every action a decision can take, in the order of :data:`RULES` (``send`` last: no rule spoke).
+ACTIONS = ("invalid", "skipped", "unknown", "done", "changed", "suppressed", "already-called", "held", "send")
+
+#: The result status a row starts with for each action (``pending``: it waits for its request or
+#: its settling; ``done`` is reported as the ``queued`` it already is).
+STATUS_OF = {action: action for action in ACTIONS} | {"send": "pending", "held": "pending", "done": "queued"}
+
+#: Journal states in which a call for the row may exist (``sending`` is left by a crash).
+_LIVE = ("queued", "unknown", "sending")
+
+
+class Decision(NamedTuple):
+    """What a run does with one row, and why.
+
+    Attributes
+    ----------
+    action
+        One of :data:`ACTIONS`.
+    reason
+        Why, as a message template (options as :func:`~cmvoice_nb.messages.opt` markers); None
+        when there is nothing to say (a row to send, a row done without an error).
+    record
+        What the journal holds for the row (:class:`~cmvoice_nb.campaign.journal.RowStatus`), or
+        None for a row new to the journal.
+    call
+        For ``already-called``: the earlier call (:class:`~cmvoice_nb.campaign.journal.LiveCall`).
+    first
+        For ``held``: the position of the earlier row of the list that calls the same number.
+    released
+        True when the journal holds the row ``suppressed`` and the list given this time no longer
+        lists it: the record goes back to ``pending``.
+    """
+
+    action: str
+    reason: str | None = None
+    record: RowStatus | None = None
+    call: LiveCall | None = None
+    first: int | None = None
+    released: bool = False
+
+    @property
+    def status(self) -> str:
+        """The row's result status before anything is sent (see :data:`STATUS_OF`)."""
+        return STATUS_OF[self.action]
+
+
+_SEND = Decision("send")  # shared by every new row that is sent: a million-row plan needs one
+
+
+class _Run(NamedTuple):
+    """What the rules read besides the row itself."""
+
+    plan: Any
+    statuses: Mapping[str, RowStatus]
+    live: Mapping[str, Sequence[LiveCall]]
+    allow_repeat: bool
+    resend_changed: bool
+    resend_unknown: bool
+    listed: bool
+    #: number → the first row of this list that calls it in this run (filled as rows are decided)
+    claimed: dict
+    #: ``[row, its numbers]`` for the row being decided: its numbers are read once, whichever rules ask
+    last: list
+
+    def numbers(self, row: Any) -> list[str]:
+        """The numbers *row* dials."""
+        if self.last[0] is not row:
+            self.last[:] = [row, row.callee_list()]
+        return self.last[1]
+
+
+def _state(record: RowStatus | None) -> str | None:
+    if record is None:
+        return None
+    return "unknown" if record.state == "sending" else record.state  # "sending": a crashed run's, seen in a dry run
+
+
+def _changed(row: Any, record: RowStatus) -> bool:
+    # A new callback URL is not a change (the identity hash leaves it out); a record hashed before
+    # schema 4 matches through its old whole-wire hash.
+    return not same_instruction(record.payload_hash, row.payload, row.payload_hash)
+
+
+# ------------------------------------------------------------------------------------- the rules
+def _invalid(row: Any, record: RowStatus | None, run: _Run) -> Decision | None:
+    if row.valid:
+        return None
+    text = "; ".join(f"{p.field}: {p.message}" if p.field else p.message for p in row.problems)
+    return Decision("invalid", text or "invalid", record)
+
+
+def _dropped(row: Any, record: RowStatus | None, run: _Run) -> Decision | None:
+    if not row.dropped:
+        return None
+    return Decision("skipped", f"duplicate callee: same as {run.plan.label_name(row.duplicate_of)} "
+                               f"({opt('drop_duplicates')})", record)
+
+
+def _unknown(row: Any, record: RowStatus | None, run: _Run) -> Decision | None:
+    if _state(record) != "unknown" or run.resend_unknown:
+        return None
+    note = "; the row also changed since" if _changed(row, record) else ""
+    # Reported, with what resolves it, on every run until the operator decides.
+    return Decision("unknown", f"{record.error or 'outcome unknown'}{note}", record)
+
+
+def _queued(row: Any, record: RowStatus | None, run: _Run) -> Decision | None:
+    if _state(record) != "queued":
+        return None
+    if not _changed(row, record):
+        return Decision("done", record.error, record)
+    if run.resend_changed:
+        return None
+    return Decision("changed", f"the row changed since it was sent (call {record.call_ids or '?'}); not sent again "
+                               f"({opt('resend_changed')} sends it)", record)
+
+
+def _suppressed(row: Any, record: RowStatus | None, run: _Run) -> Decision | None:
+    if row.suppressed:
+        return Decision("suppressed", row.suppressed, record)
+    if record is not None and record.state == "suppressed" and not run.listed:
+        # A forgotten list on a re-run must not call anyone the list had held back.
+        return Decision("suppressed", f"{record.error or 'on the do-not-call list'} (by an earlier run; give the "
+                                      f"current {opt('suppress')} list to check again)", record)
+    return None
+
+
+def _called_elsewhere(row: Any, record: RowStatus | None, run: _Run) -> Decision | None:
+    if run.allow_repeat:
+        return None
+    campaign = run.plan.name
+    numbers = run.numbers(row)
+    earlier = next((e for n in numbers for e in run.live.get(n, ())
+                    if (e.campaign, e.instruction_id) != (campaign, row.instruction_id)
+                    and not ended_before(campaign, row, e)), None)
+    if earlier is None:
+        return None
+    where = "" if earlier.campaign == campaign else f" of campaign {earlier.campaign!r}"
+    return Decision("already-called", f"{', '.join(numbers)} already called as {earlier.instruction_id}{where} "
+                                      f"({earlier.state}, call {earlier.call_ids or '?'}); not called again",
+                    record, call=earlier)
+
+
+def _same_callee_earlier(row: Any, record: RowStatus | None, run: _Run) -> Decision | None:
+    if run.allow_repeat:
+        return None
+    first = next((run.claimed[n] for n in run.numbers(row) if n in run.claimed), None)
+    if first is None:
+        return None
+    return Decision("held", f"not sent: same callee as {run.plan.row_name(first.position)} ({first.instruction_id})",
+                    record, first=first.position)
+
+
+#: The never-twice rule: ``(action, rule)`` in the order they apply. A rule reads the row, its
+#: journal record and the run (:class:`_Run`) and returns a :class:`Decision`, or None when it has
+#: nothing to say about the row. A row no rule speaks for is sent.
+RULES: tuple[tuple[str, Callable[..., Decision | None]], ...] = (
+    ("invalid", _invalid),
+    ("skipped", _dropped),
+    ("unknown", _unknown),
+    ("done / changed", _queued),
+    ("suppressed", _suppressed),
+    ("already-called", _called_elsewhere),
+    ("held", _same_callee_earlier),
+)
+_RULES = tuple(rule for _name, rule in RULES)
+#: Actions after which a row the journal holds ``suppressed`` (and no longer listed) is released.
+_CALLABLE = ("send", "already-called", "held")
+
+
+def decide(plan: Any, *, statuses: Mapping[str, RowStatus] | None = None,
+           live: Mapping[str, Sequence[LiveCall]] | None = None, allow_repeat: bool = False,
+           resend_changed: bool = False, resend_unknown: bool = False) -> list[Decision]:
+    """One :class:`Decision` per row of *plan*, in row order.
+
+    Parameters
+    ----------
+    plan
+        A :class:`~cmvoice_nb.campaign.CampaignPlan` (its rows, name and row naming; a plan that
+        went through :func:`~cmvoice_nb.campaign.ops.suppress.apply_suppression` records that this
+        run checked a do-not-call list).
+    statuses
+        Instruction id → the journal's :class:`~cmvoice_nb.campaign.journal.RowStatus` for this
+        campaign (:meth:`Journal.statuses <cmvoice_nb.campaign.Journal.statuses>`); default none.
+    live
+        Number → the calls to it that may exist, any campaign, earliest first
+        (:meth:`Journal.live_callees <cmvoice_nb.campaign.Journal.live_callees>`, asked for
+        :func:`numbers_to_check`); default none.
+    allow_repeat, resend_changed, resend_unknown
+        As in :class:`~cmvoice_nb.campaign.SendOptions`.
+    """
+    statuses = {} if statuses is None else statuses
+    run = _Run(plan, statuses, {} if live is None else live, bool(allow_repeat), bool(resend_changed),
+               bool(resend_unknown), "suppress" in plan.options, {}, [None, None])
+    decisions = []
+    for row in plan.rows:
+        record = statuses.get(row.instruction_id)
+        for rule in _RULES:
+            decision = rule(row, record, run)
+            if decision is not None:
+                break
+        else:
+            for n in run.numbers(row):
+                run.claimed.setdefault(n, row)
+            decision = _SEND if record is None else Decision("send", None, record)
+        if record is not None and record.state == "suppressed" and decision.action in _CALLABLE:
+            decision = decision._replace(released=True)
+        decisions.append(decision)
+    return decisions
+
+
+def numbers_to_check(rows: Iterable[Any], statuses: Mapping[str, RowStatus], *, resend_unknown: bool = False,
+                     resend_changed: bool = False) -> set[str]:
+    """The numbers whose live calls :func:`decide` needs: those of every row this run may still send.
+
+    A row the journal holds as called (``queued``, ``unknown``, ``sending``) is decided by its own
+    record, unless *resend_unknown* or *resend_changed* may send it again.
+
+    Examples
+    --------
+    >>> from cmvoice_nb.campaign.journal import RowStatus
+    >>> from cmvoice_nb.campaign.plan import RowPlan
+    >>> rows = [RowPlan(0, 0, "a", "+31612345610", instruction=object()),
+    ...         RowPlan(1, 1, "b", "+31612345611", instruction=object())]
+    >>> sorted(numbers_to_check(rows, {"b": RowStatus("queued", "h", 1, 200, "c1", None, None)}))
+    ['+31612345610']
+    """
+    resend = resend_unknown or resend_changed
+    numbers: set[str] = set()
+    for r in rows:
+        if not r.valid or r.dropped:
+            continue
+        st = statuses.get(r.instruction_id)
+        if st is None or resend or st.state not in _LIVE:
+            # Read from the row's callee cell (the instruction's numbers, ";"-joined): no
+            # instruction is built for it here.
+            numbers.update(callee_numbers(r.callee))
+    return numbers
+
+
+def settle_held(plan: Any, decision: Decision, first_status: str | None) -> tuple[str, str]:
+    """A ``held`` row's status and reason, from what happened to the first row calling the same number.
+
+    The first row was called (``queued``, ``unknown``) or would be (``dry-run``): the held row is
+    ``already-called``. Otherwise it stays ``pending``: a later run sends that first row, then decides.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from cmvoice_nb.campaign import plan_campaign
+    >>> plan = plan_campaign(pd.DataFrame({"callee": ["+31612345610"] * 2}, index=pd.Index([2, 3], name="line")),
+    ...                      app="notification", name="c", campaign_key="k0000000",
+    ...                      defaults={"caller": "+31201234567", "prompt": "Hi", "prompt-type": "TTS"})
+    >>> held = decide(plan)[1]
+    >>> settle_held(plan, held, "failed")
+    ('pending', 'not sent: same callee as line 2 (c-k0000000-31612345610-1), which ended failed; run again to send that one')
+    """
+    first = plan.rows[decision.first]
+    who = f"same callee as {plan.row_name(first.position)} ({first.instruction_id})"
+    if first_status in ("queued", "unknown", "dry-run"):
+        verb = "would be called" if first_status == "dry-run" else "called"
+        return "already-called", (f"{who}, {verb} in this run; not called twice ({opt('allow_repeat')} "
+                                  "calls both)")
+    return "pending", f"not sent: {who}, which ended {first_status or 'unsent'}; run again to send that one"
+
+
+def ended_before(campaign: str, row: Any, earlier: JournalRow | LiveCall) -> bool:
+    """True when *earlier* is an attempt of *row* in an earlier wave whose call ended.
+
+    Ended means a callback said so: recorded in the journal (``outcome``) or carried by the
+    follow-up plan (``row.ended``). Such an attempt does not stop the row's next wave.
+    """
+    if earlier.campaign != campaign or earlier.row_id != (row.base_id or row.instruction_id):
+        return False
+    if earlier.wave >= row.wave:
+        return False
+    return bool(earlier.outcome) or earlier.instruction_id in {e[0] for e in row.ended}
