@@ -242,7 +242,8 @@ def test_options_are_said_in_each_front_ends_words():
 
 def test_an_invalid_earlier_row_does_not_hold_a_later_one():
     plan = plan_for(Case("", live="an earlier row of this list"))
-    plan.rows[0] = RowPlan(0, 0, "spring-1", NUMBER, problems=[Problem("prompt", "", "missing")])
+    invalid = RowPlan(0, 0, "spring-1", NUMBER, problems=[Problem("prompt", "", "missing")])
+    plan = plan.replace(rows=[invalid, *plan.rows[1:]])
     assert [d.action for d in decide(plan)] == ["invalid", "send"]
 
 
