@@ -237,16 +237,3 @@ class AudioPrep(App):
         cols = [c for c in ("source", "target", "status", "ok", "duration_s", "problems", "warnings", "error")
                 if c in frame.columns]
         show(self.out, table(frame[cols], caption=f"{n} files (problems first)"))
-
-    # Names the previous version used; scripts may call them.
-    def _on_convert_uploads(self, _button: Any = None) -> None:
-        self.convert_uploads.click()
-        self.join()
-
-    def _on_convert_folder(self, _button: Any = None) -> None:
-        self.convert_folder.click()
-        self.join()
-
-    def _on_check_root(self, _button: Any = None) -> None:
-        self.check_root.click()
-        self.join()

@@ -255,17 +255,3 @@ class SpellingSet(App):
         else:
             self.download.value = f"Saved as <code>{html.escape(str(self.packed))}</code> ({size / 1e6:.0f} MB)"
         self.set_status(f"packed {self.packed}", colour=OK)
-
-    # Names the previous version used; scripts may call them.
-    def _on_build(self, _button: Any = None) -> None:
-        self.build.click()
-        self.join()
-
-    def _on_check(self, _button: Any = None) -> None:
-        self.check.click()
-
-    def _on_play(self, _button: Any = None) -> None:
-        self.play.click()
-
-    def _on_pack(self, _button: Any = None) -> None:
-        self.pack.click()
