@@ -226,3 +226,7 @@ def table(data: Any, *, caption: str = "", max_rows: int | None = 50, failures_f
     from .._tables import Table
 
     return Table(data, caption=caption, max_rows=max_rows, failures_first=failures_first)
+
+
+__all__ = ["App", "NONE_LABEL", "OK", "WARN", "BAD", "MUTED", "show", "say", "clear", "table", "wav_player",
+           "samples_to_wav", "playable_wav", "scroll_layout", "plain_error"]

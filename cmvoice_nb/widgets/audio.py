@@ -237,3 +237,6 @@ class AudioPrep(App):
         cols = [c for c in ("source", "target", "status", "ok", "duration_s", "problems", "warnings", "error")
                 if c in frame.columns]
         show(self.out, table(frame[cols], caption=f"{n} files (problems first)"))
+
+
+__all__ = ["AudioPrep", "AUDIO_ACCEPT"]

@@ -1,7 +1,8 @@
 """CallbackDashboard: receive or load callbacks, filter them, see the summary, plots and funnel.
 
-Wiring only over :mod:`cmvoice_nb.callbacks`: ``CallbackReceiver``,
-``load_callbacks``, ``summarize``, ``funnel`` and the ``plot_*`` functions.
+Wiring only over :mod:`cmvoice_nb.callbacks` (``CallbackReceiver``, ``load_callbacks``,
+``summarize`` and the ``plot_*`` functions) and :mod:`cmvoice_nb.campaign.funnel` (the funnel
+of a campaign's results and its callbacks).
 """
 from __future__ import annotations
 
@@ -30,7 +31,7 @@ def filter_calls(calls: Any, *, start: dt.date | None = None, end: dt.date | Non
                  app: str | None = None, outcome: str | None = None) -> Any:
     """Rows of *calls* within [start, end] (UTC dates, inclusive), of *app* and *outcome*.
 
-    The dates are those of :func:`~cmvoice_nb.callbacks.scope_results`: when the call started
+    The dates are those of :func:`~cmvoice_nb.campaign.funnel.scope_results`: when the call started
     (else ended, else arrived); a call with no time at all is kept. ``None`` (or ``"all"``)
     leaves a filter out; *end* before *start* keeps nothing. Returns a new frame; *calls* is not
     modified. The dashboard itself filters :func:`~cmvoice_nb.callbacks.aggregate_calls`'
@@ -48,7 +49,7 @@ def filter_calls(calls: Any, *, start: dt.date | None = None, end: dt.date | Non
     """
     import pandas as pd
 
-    from ..callbacks import scope_results
+    from ..campaign.funnel import scope_results
 
     if start is not None and end is not None and end < start:
         return calls.iloc[0:0].copy()  # an empty period: no call, as the dashboard says
@@ -217,7 +218,7 @@ class CallbackDashboard(App):
     def _take_new(self) -> None:
         """Append what the receiver got since last time to the history (the history is not re-read)."""
         from ..callbacks import load_callbacks
-        from ..callbacks.aggregate import CallHistory
+        from ..callbacks import CallHistory
 
         rx = self.receiver
         if rx is None:
@@ -248,7 +249,7 @@ class CallbackDashboard(App):
     # -- loading ---------------------------------------------------------------------------------
     def _load(self) -> None:
         from ..callbacks import load_callbacks
-        from ..callbacks.aggregate import CallHistory
+        from ..callbacks import CallHistory
 
         path = Path(self.log_path.value).expanduser()
         stamp = _log_stamp(path)
@@ -287,7 +288,7 @@ class CallbackDashboard(App):
 
         The CSV is read again only when it changed (its size or modification time).
         """
-        from ..callbacks import load_results
+        from ..campaign import load_results
 
         if self.results_path.value.strip():
             path = Path(self.results_path.value).expanduser()
@@ -305,7 +306,7 @@ class CallbackDashboard(App):
 
     @calls.setter
     def calls(self, frame: Any) -> None:
-        from ..callbacks.aggregate import CallHistory
+        from ..callbacks import CallHistory
 
         with self._data_lock:
             self.history = CallHistory(frame) if frame is not None else None
@@ -414,7 +415,7 @@ class CallbackDashboard(App):
         The funnel works on rows: it is computed again only when the data, the results, the
         dates or the app change (the outcome filter does not apply to it).
         """
-        from ..callbacks.analysis import funnel
+        from ..campaign.funnel import funnel
 
         f = self.filters()
         history = self.history
@@ -501,3 +502,6 @@ def figure_png(fig: Any) -> bytes:
     fig.savefig(buf, format="png", dpi=90)
     plt.close(fig)
     return buf.getvalue()
+
+
+__all__ = ["CallbackDashboard", "filter_calls", "figure_png", "ALL"]

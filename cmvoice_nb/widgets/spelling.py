@@ -255,3 +255,6 @@ class SpellingSet(App):
         else:
             self.download.value = f"Saved as <code>{html.escape(str(self.packed))}</code> ({size / 1e6:.0f} MB)"
         self.set_status(f"packed {self.packed}", colour=OK)
+
+
+__all__ = ["SpellingSet", "SOURCES"]

@@ -322,12 +322,12 @@ def test_refresh_of_an_unchanged_log_does_not_read_it_again(callback_log, tmp_pa
 
 def test_the_funnel_is_computed_when_its_tab_is_shown_and_not_again_for_an_outcome_change(callback_log,
                                                                                            monkeypatch):
-    from cmvoice_nb.callbacks import analysis
+    from cmvoice_nb.campaign import funnel as module
 
     log, results = callback_log
     funnels = []
-    real = analysis.funnel
-    monkeypatch.setattr(analysis, "funnel", lambda *a, **k: funnels.append(k) or real(*a, **k))
+    real = module.funnel
+    monkeypatch.setattr(module, "funnel", lambda *a, **k: funnels.append(k) or real(*a, **k))
     dash = CallbackDashboard(log=log, results=results)
     dash.load.click()
     dash.outcome.value = "Finished"
