@@ -1,10 +1,10 @@
 """What the Campaign app says about a plan and a run, computed from the library's objects.
 
-Pure functions over a :class:`~cmvoice_nb.campaign.CampaignPlan`, its
-:class:`~cmvoice_nb.campaign.estimate.Estimate`, a results frame and a sender's progress dict:
-the problems grouped one line per kind, the honest counts of a run and their words, the
-confirmation's lines (countries, estimate, calling hours) and the do-not-call list of an upload.
-The app only shows them.
+Functions over a :class:`~cmvoice_nb.campaign.CampaignPlan`, its
+:class:`~cmvoice_nb.campaign.ops.estimate.Estimate`, a results frame and a sender's progress
+dict, touching no widget: the problems grouped one line per kind, the honest counts of a run and
+their words, the confirmation's lines (countries, estimate, calling hours), the banner and
+preview HTML, and the do-not-call list of an upload. The app only shows what they return.
 """
 from __future__ import annotations
 
@@ -235,5 +235,5 @@ def merged_suppression(first: Any, second: Any) -> Any:
 
 
 __all__ = ["COUNT_LABELS", "ATTENTION_COUNTS", "grouped_problems", "outcome_counts", "render_counts",
-           "render_running", "finished_text", "banner_html", "preview_html", "countries_text", "estimate_text", "calling_hours_text",
-           "read_upload", "merged_suppression"]
+           "render_running", "finished_text", "banner_html", "preview_html", "countries_text", "estimate_text",
+           "calling_hours_text", "read_upload", "merged_suppression"]

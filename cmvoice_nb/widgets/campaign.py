@@ -48,7 +48,6 @@ from ._campaign_facts import (
     grouped_problems,
     outcome_counts,
     preview_html,
-    render_counts,
 )
 from ._campaign_form import UNSET, FieldForm, unset
 from ._campaign_ops import OperationsPanel
@@ -98,7 +97,7 @@ class Campaign(App):
         their days (``"mon-fri"``) and whether rows outside them wait (True) or end ``deferred``.
     suppress
         Initial do-not-call list path (CSV/TXT, any spelling; see
-        :func:`~cmvoice_nb.campaign.suppress.read_suppression`).
+        :func:`~cmvoice_nb.campaign.ops.suppress.read_suppression`).
     allowed_countries
         Initial allowed countries (``"NL,BE"``); a number of another country is invalid.
     prices
@@ -106,26 +105,31 @@ class Campaign(App):
 
     Attributes
     ----------
-    target, token, base_url, app, name, region, rate, drop_duplicates, mapping, default_inputs, validate,
-    dry_run, send, stop, progress, counts, confirm_text, confirm
+    target, token, base_url, app, name, region, country_column, dates, decimal, rate, drop_duplicates,
+    mapping, default_inputs, preview, validate, dry_run, send, stop, progress, counts, confirm_text, confirm
         The controls; ``mapping`` and ``default_inputs`` are dicts keyed by wire key (one form row
-        per field: its column dropdown and its default input).
+        per field: its column dropdown and its default input); ``preview`` shows the list's first
+        rows and, once validated, what they will hear.
     calling_hours, days, wait_for_hours, suppress, suppress_upload, allowed_countries, prices, estimate
         The campaign-operation controls: calling hours text, days text, "wait for calling hours"
         checkbox (``wait=`` of the sender), do-not-call list path and upload (its bytes are dropped once read), allowed
         countries text, price table path, and the HTML the estimate is shown in.
     plan, sender, results, last_counts
         The last plan, the last :class:`~cmvoice_nb.campaign.CampaignSender`, its results and the
-        honest counts shown for them (:func:`outcome_counts`).
+        honest counts shown for them (``new``, ``already_done``, ``stopped``, ``left_out`` and each
+        results status that is not zero).
+    fields_box, operations, confirm_box, run_progress
+        The parts the controls live in: the generated form, the campaign-operations panel, the
+        confirmation before real calls, the progress line.
     uploaded_suppression
         The do-not-call list read from the last upload (a
-        :class:`~cmvoice_nb.campaign.SuppressionList`), or None.
+        :class:`~cmvoice_nb.campaign.ops.suppress.SuppressionList`), or None.
     """
 
-    _control_names = ("target", "token", "base_url", "app", "name", "region", "rate", "drop_duplicates", "mapping",
-                      "default_inputs", "validate", "dry_run", "send", "stop", "progress", "counts",
-                      "confirm_text", "confirm", "calling_hours", "days", "wait_for_hours", "suppress",
-                      "suppress_upload", "allowed_countries", "prices", "estimate")
+    _control_names = ("target", "token", "base_url", "app", "name", "region", "country_column", "dates", "decimal",
+                      "rate", "drop_duplicates", "mapping", "default_inputs", "preview", "validate", "dry_run", "send",
+                      "stop", "progress", "counts", "confirm_text", "confirm", "calling_hours", "days",
+                      "wait_for_hours", "suppress", "suppress_upload", "allowed_countries", "prices", "estimate")
 
     def __init__(self, df: Any = None, *, name: str = "campaign", app: str = "notification",
                  token: str | None = None, simulator: Any = None, journal_dir: str | os.PathLike = "campaigns",
@@ -458,10 +462,6 @@ class Campaign(App):
             ("Calling hours", self.calling_hours_text(plan)),
         ]
 
-    def estimate_text(self, plan: Any) -> str:
-        """The estimate line of the confirmation: calls, talk minutes and (with ``prices``) the cost."""
-        return estimate_text(plan.estimate(prices=self.prices_path()), priced=bool(self.prices_path()))
-
     def calling_hours_text(self, plan: Any) -> str:
         """The calling-hours line: the window, the days, and how many rows are outside it now."""
         return calling_hours_text(plan, self.send_options())
@@ -541,11 +541,6 @@ class Campaign(App):
             self._watch(sender, dry_run)
         finally:
             self.stop.disabled = True
-
-    @staticmethod
-    def render_counts(counts: dict[str, int]) -> str:
-        """The honest counts as one HTML line (attention counts in amber)."""
-        return render_counts(counts)
 
     def _watch(self, sender: Any, dry_run: bool) -> None:
         # Runs in a thread: touch widgets only through trait assignment and append_* calls.

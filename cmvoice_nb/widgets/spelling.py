@@ -120,6 +120,7 @@ class SpellingSet(App):
             warnings.simplefilter("ignore", DeprecationWarning)
             self.code.on_submit(lambda _w: self._spell_on_enter())
         self._last_spelled: tuple[str, float] = ("", 0.0)
+        self._clock = time.monotonic  # when an Enter came (tests step it by hand)
         self.source_kind.observe(lambda _c: self._source_state(), names="value")
         self._source_state()
 
@@ -139,7 +140,7 @@ class SpellingSet(App):
 
     def _spell_on_enter(self) -> None:
         # Enter on a changed code fires both the value change and "submit": spell once.
-        now = time.monotonic()
+        now = self._clock()
         last, when = self._last_spelled
         if last == self.code.value and now - when < 0.3:
             return
