@@ -26,7 +26,7 @@ import copy
 import math
 import re
 from pathlib import PurePosixPath
-from typing import Any, ClassVar, Iterable, Mapping, NamedTuple
+from typing import Any, ClassVar, Mapping, NamedTuple
 from urllib.parse import urlsplit
 
 from . import spec
@@ -486,12 +486,6 @@ class OTP(Instruction):
                                                            f"{''.join(bad)!r} has no spelling file"))
         return problems
 
-    def spelling_locale(self) -> str:
-        """The locale folder a Custom code is spelled from: the voice language (default en-GB)."""
-        if isinstance(self.voice, Voice):
-            return self.voice.effective()["language"]
-        return spec.VOICE_FIELDS[0].default
-
 
 class DTMF(Instruction):
     """A Request-DTMF call: play ``prompt``, collect digits, judge them, play valid/invalid prompt.
@@ -545,10 +539,5 @@ def instruction_from_json(app: str, data: Mapping[str, Any]) -> Instruction:
     return instruction_class(app).from_json(data)
 
 
-def validate_all(instructions: Iterable[Instruction]) -> list[tuple[int, Problem]]:
-    """``(position, problem)`` for every problem of every instruction."""
-    return [(i, p) for i, inst in enumerate(instructions) for p in inst.validate()]
-
-
 __all__ = ["Problem", "Voice", "Instruction", "Notification", "OTP", "DTMF", "INSTRUCTION_CLASSES",
-           "instruction_class", "instruction_from_json", "validate_all", "check_field"]
+           "instruction_class", "instruction_from_json", "check_field"]

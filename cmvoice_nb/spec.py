@@ -497,13 +497,6 @@ def has_voice_language(language: str) -> bool:
     return any(lang.lower() == wanted for lang in voice_languages())
 
 
-def voices_frame():
-    """The voice catalogue as a DataFrame (language, language_name, gender, count)."""
-    import pandas as pd
-
-    return pd.DataFrame([v.__dict__ for v in VOICES])
-
-
 def fields_frame(app: str):
     """One app's fields as a DataFrame, for reading the contract in a notebook."""
     import pandas as pd

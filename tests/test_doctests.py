@@ -9,7 +9,6 @@ from __future__ import annotations
 import doctest
 import importlib
 import pkgutil
-import warnings
 
 import pytest
 
@@ -39,10 +38,7 @@ MODULES = _modules()
 
 
 def _run(name: str) -> tuple[doctest.TestResults, str]:
-    with warnings.catch_warnings():
-        # A deprecated alias module warns on import; its examples still have to run.
-        warnings.simplefilter("ignore", DeprecationWarning)
-        module = importlib.import_module(name)
+    module = importlib.import_module(name)
     report: list[str] = []
     finder = doctest.DocTestFinder(exclude_empty=True)
     runner = doctest.DocTestRunner(optionflags=OPTIONFLAGS)

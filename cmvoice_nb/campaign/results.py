@@ -198,12 +198,11 @@ def results_to_excel(results: Any, path: str | os.PathLike) -> Path:
     >>> cell.value, cell.data_type
     ('=HYPERLINK("http://x","y")', 's')
     """
-    from .._xlsx import write_xlsx
+    from .._xlsx import frame_to_xlsx
 
     extra = [c for c in results.columns if c not in RESULT_COLUMNS]
     frame = results.reindex(columns=RESULT_COLUMNS + extra)
-    rows = ([label, *values] for label, values in zip(frame.index, frame.itertuples(index=False, name=None)))
-    return write_xlsx(path, [_index_label(results), *map(str, frame.columns)], rows, sheet="results")
+    return frame_to_xlsx(frame, path, index_label=_index_label(results), sheet="results")
 
 
 def write_results(results: Any, path: str | os.PathLike) -> Path:

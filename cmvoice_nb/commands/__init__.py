@@ -16,3 +16,6 @@ COMMAND_MODULES = (
     "receive",
     "report",
 )
+
+
+__all__ = ["COMMAND_MODULES"]

@@ -163,3 +163,6 @@ def run_check(args) -> int:
     else:
         _print_rows(records, verb="checked")
     return 0 if records and all(r["ok"] for r in records) else 1
+
+
+__all__ = ["register", "run_convert", "run_check"]

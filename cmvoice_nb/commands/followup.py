@@ -23,7 +23,7 @@ from typing import Any
 from ..messages import say
 from ..spec import DEFAULT_BURST, DEFAULT_CONCURRENCY, DEFAULT_RATE
 from .send import EPILOG as SEND_EPILOG
-from .send import EXIT_ATTENTION, EXIT_USAGE, UsageError, _error, send_plan
+from .send import EXIT_ATTENTION, EXIT_USAGE, UsageError, print_error, send_plan
 
 PROG = "cmvoice followup"
 
@@ -95,7 +95,7 @@ def run(args: argparse.Namespace) -> int:
     try:
         return _run(args)
     except UsageError as exc:
-        _error(say(exc, "cli"), PROG)
+        print_error(say(exc, "cli"), PROG)
         return EXIT_USAGE
 
 
@@ -148,7 +148,7 @@ def _run(args: argparse.Namespace) -> int:
                                                      allow_unreadable=args.allow_unreadable_suppress),
                              callback_url=args.callback_url)
     except JournalError as exc:
-        _error(say(exc, "cli"), PROG)
+        print_error(say(exc, "cli"), PROG)
         return EXIT_ATTENTION
     except CampaignError as exc:
         raise UsageError(say(exc, "cli")) from None
@@ -170,3 +170,6 @@ def _run(args: argparse.Namespace) -> int:
             print(f"  row {rec.row} ({rec.instruction_id})", file=sys.stderr)
         return max(status, EXIT_ATTENTION)
     return status
+
+
+__all__ = ["register", "run"]

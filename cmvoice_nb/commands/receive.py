@@ -118,8 +118,9 @@ def run(args: argparse.Namespace) -> int:
     import signal
 
     from ..callbacks.options import ReceiverOptions
-    from ..callbacks.receiver import CallbackReceiver
+    from ..callbacks import CallbackReceiver
     from ..errors import CMVoiceError
+    from ..messages import say
 
     stop = threading.Event()
     reopen = threading.Event()
@@ -169,7 +170,7 @@ def run(args: argparse.Namespace) -> int:
         rx = CallbackReceiver(args.out, host=args.host, port=args.port, secret=secret, keep_in_memory=False,
                               on_callback=None, on_failure=on_failure, **options).start()
     except (CMVoiceError, ValueError, OSError) as exc:
-        message = str(exc)
+        message = say(exc, "cli")
         for field in ReceiverOptions.flags():  # the option's name as this front-end spells it
             if message.startswith(f"{field.name} "):
                 message = field.metadata["flag"] + message[len(field.name):]
@@ -221,3 +222,6 @@ def run(args: argparse.Namespace) -> int:
     except OSError:
         pass  # stderr gone or full (ENOSPC on a redirected stderr): nothing more to say
     return 0
+
+
+__all__ = ["register", "run"]

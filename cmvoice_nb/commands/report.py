@@ -25,6 +25,8 @@ import argparse
 import sys
 import warnings
 
+from .. import spec
+
 
 def register(subparsers) -> None:
     """Add the ``report`` sub-command."""
@@ -55,9 +57,10 @@ def register(subparsers) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Load, summarise, write the report and exports; return 0, or 1 when nothing could be loaded."""
-    from ..callbacks import load_callbacks, save_calls
+    from ..callbacks import load_callbacks, save_calls, summarize
     from ..campaign import funnel, load_results, write_report
     from ..errors import CMVoiceError
+    from ..messages import say
 
     try:
         with warnings.catch_warnings():
@@ -65,7 +68,7 @@ def run(args: argparse.Namespace) -> int:
             calls = load_callbacks(args.callbacks)
         results = load_results(args.results) if args.results else None
     except CMVoiceError as exc:
-        print(f"cmvoice report: {exc}", file=sys.stderr)
+        print(f"cmvoice report: {say(exc, 'cli')}", file=sys.stderr)
         return 1
     report = calls.attrs["load_report"]
     for problem in report.problems():
@@ -78,10 +81,13 @@ def run(args: argparse.Namespace) -> int:
         return 1
     f = funnel(results, calls) if results is not None else None
     shown = f.calls if f is not None and not args.all_callbacks else calls
-    n = len(shown)
-    answered = int(shown["answered"].sum())
-    counts = shown["outcome"].value_counts()
-    detail = ", ".join(f"{int(counts[o])} {o}" for o in counts.index if o != "Finished" and counts[o])
+    summary = summarize(shown)
+    overall = summary.iloc[0] if len(summary) else None
+    n = int(overall["calls"]) if overall is not None else 0
+    answered = int(overall["answered"]) if overall is not None else 0
+    others = [] if overall is None else [(int(overall[o]), o) for o in spec.OUTCOMES
+                                         if o != "Finished" and o in overall.index and int(overall[o])]
+    detail = ", ".join(f"{count} {o}" for count, o in sorted(others, key=lambda item: -item[0]))
     rate = f" ({answered / n:.1%})" if n else ""
     print(f"{n} callbacks: {answered} answered{rate}" + (f", {detail}" if detail else ""))
     if f is not None:
@@ -102,6 +108,9 @@ def run(args: argparse.Namespace) -> int:
             if path:
                 print(f"wrote {save_calls(calls, path)}")
     except (CMVoiceError, OSError) as exc:
-        print(f"cmvoice report: {exc}", file=sys.stderr)
+        print(f"cmvoice report: {say(exc, 'cli')}", file=sys.stderr)
         return 1
     return 0
+
+
+__all__ = ["register", "run"]

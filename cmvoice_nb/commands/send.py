@@ -176,7 +176,7 @@ def register(subparsers) -> None:
     p.set_defaults(func=run)
 
 
-def _error(message: str, prog: str = "cmvoice send") -> None:
+def print_error(message: str, prog: str = "cmvoice send") -> None:
     print(f"{prog}: error: {message}", file=sys.stderr)
 
 
@@ -185,7 +185,7 @@ def run(args: argparse.Namespace) -> int:
     try:
         return _run(args)
     except UsageError as exc:
-        _error(str(exc))
+        print_error(str(exc))
         return EXIT_USAGE
 
 
@@ -222,7 +222,7 @@ def _run(args: argparse.Namespace) -> int:
             keep=args.keep, allow_unreadable_suppress=args.allow_unreadable_suppress,
         )
     except JournalError as exc:
-        _error(say(exc, "cli"))
+        print_error(say(exc, "cli"))
         return EXIT_ATTENTION
     except CampaignError as exc:
         raise UsageError(say(exc, "cli")) from None
@@ -337,7 +337,7 @@ def send_plan(plan, *, journal: str, out: Path, base_url: str | None, dry_run: b
 
     error = sender.error
     if error is not None and not sender.matched:
-        _error(say(error, "cli"), prog)  # the journal is in use or unusable: nothing was sent, no results written
+        print_error(say(error, "cli"), prog)  # the journal is in use or unusable: nothing was sent, no results written
         return EXIT_ATTENTION
     results = sender.results
     print(sender.summary(), file=sys.stderr)
@@ -353,3 +353,7 @@ def send_plan(plan, *, journal: str, out: Path, base_url: str | None, dry_run: b
     if sender.stopped_by_user:
         print(f"{prog}: stopped by the user; run the same command again to send the rest", file=sys.stderr)
     return EXIT_ATTENTION if results is None or sender.needs_attention else EXIT_OK
+
+
+__all__ = ["register", "run", "send_plan", "format_preview", "print_error", "UsageError", "EXIT_OK", "EXIT_ATTENTION",
+           "EXIT_USAGE", "EPILOG"]

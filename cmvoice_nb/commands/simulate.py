@@ -26,6 +26,7 @@ import sys
 import threading
 
 # Only the defaults (a module that imports nothing): the server loads when the command runs.
+from ..messages import say
 from ..simulator import defaults as _defaults
 
 
@@ -149,7 +150,7 @@ def run(args: argparse.Namespace) -> int:
             on_request=_print_request,
         )
     except CMVoiceError as exc:
-        print(f"cmvoice simulate: {exc}", file=sys.stderr)
+        print(f"cmvoice simulate: {say(exc, 'cli')}", file=sys.stderr)
         return 2
     previous = {}
     try:
@@ -170,3 +171,6 @@ def run(args: argparse.Namespace) -> int:
     print(f"cmvoice simulate: stopped after {len(sim.requests)} requests, {sim.placed_count()} calls",
           file=sys.stderr, flush=True)
     return 0
+
+
+__all__ = ["register", "run", "env_lines"]

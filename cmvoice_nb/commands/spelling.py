@@ -9,6 +9,8 @@ import argparse
 import json
 import sys
 
+from ..messages import say
+
 
 def register(subparsers) -> None:
     """Add ``spelling`` and its sub-commands to the ``cmvoice`` parser."""
@@ -104,7 +106,7 @@ def run_build(args: argparse.Namespace) -> int:
             voice=args.voice,
         )
     except CMVoiceError as exc:
-        print(f"cmvoice spelling build: {exc}", file=sys.stderr)
+        print(f"cmvoice spelling build: {say(exc, 'cli')}", file=sys.stderr)
         return 1
     if args.json:
         print(json.dumps({"ok": True, "locale": report.locale, "folder": str(report.folder),
@@ -128,7 +130,7 @@ def run_check(args: argparse.Namespace) -> int:
     try:
         report = check_spelling_set(args.root, locale=args.locale, codes=args.codes, chars=args.chars)
     except CMVoiceError as exc:
-        print(f"cmvoice spelling check: {exc}", file=sys.stderr)
+        print(f"cmvoice spelling check: {say(exc, 'cli')}", file=sys.stderr)
         return 1
     if args.json:
         print(json.dumps(report.to_dict(), indent=2, ensure_ascii=False))
@@ -149,7 +151,7 @@ def run_pack(args: argparse.Namespace) -> int:
         out = pack_spelling_set(args.root, locale=args.locale, out=args.out, force=args.force,
                                 codes=args.codes, chars=args.chars)
     except CMVoiceError as exc:
-        print(f"cmvoice spelling pack: {exc}", file=sys.stderr)
+        print(f"cmvoice spelling pack: {say(exc, 'cli')}", file=sys.stderr)
         return 1
     print(f"wrote {out} (upload it through the Audio Prompt Manager; it unpacks to spelling/{args.locale}/)")
     return 0
@@ -174,11 +176,14 @@ def run_preview(args: argparse.Namespace) -> int:
     try:
         data = preview_wav(args.root, args.code, locale=args.locale, gap_s=args.gap_s)
     except CMVoiceError as exc:
-        print(f"cmvoice spelling preview: {exc}", file=sys.stderr)
+        print(f"cmvoice spelling preview: {say(exc, 'cli')}", file=sys.stderr)
         return 1
     atomic_write_bytes(args.out, data)
     print(f"wrote {args.out}")
     return 0
+
+
+__all__ = ["register", "run", "run_build", "run_check", "run_pack", "run_preview"]
 
 
 __all__ = ["register", "run", "run_build", "run_check", "run_pack", "run_preview"]

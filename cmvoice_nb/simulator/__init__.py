@@ -18,9 +18,11 @@ threads, so it runs inside a Jupyter kernel) that behaves like the provider:
 The package has one job per module: :mod:`~cmvoice_nb.simulator.physics` (pure:
 outcomes, timings, replays, DTMF judging — :func:`plan_call`, :func:`judge_dtmf`,
 :func:`magic_result_code`; talk times by :mod:`cmvoice_nb.timing`), :mod:`~cmvoice_nb.simulator.server`
-(HTTP transport), :mod:`~cmvoice_nb.simulator.delivery` (callback scheduling and
-retries), :mod:`~cmvoice_nb.simulator.defaults` (every default, shared with
-``cmvoice simulate``) and this front, :class:`Simulator`.
+(HTTP transport), ``_handling`` (what a request means: token, faults, validation, placing
+calls), ``_book`` (the records of requests, calls and deliveries),
+:mod:`~cmvoice_nb.simulator.delivery` (callback scheduling and retries),
+:mod:`~cmvoice_nb.simulator.defaults` (every default, shared with ``cmvoice simulate``) and
+this front, :class:`Simulator`: its settings, its state and its public surface.
 
 Examples
 --------
@@ -34,56 +36,29 @@ Examples
 """
 from __future__ import annotations
 
-import json
+import functools
 import logging
 import os
 import random
-import re
 import threading
-import time
-import uuid
-from datetime import datetime, timedelta, timezone
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable, Mapping, Sequence
+from typing import Any, Callable, Mapping, Sequence
 from urllib.parse import urlsplit
 
 from .. import spec as _spec
-from ..errors import CMVoiceError, ConfigurationError, redact
+from ..errors import ConfigurationError
 from . import defaults as _defaults
+from ._book import CallBook
+from ._handling import BASE_PATH, PromptDurations, handle, new_call_rng
 from .defaults import SIMULATOR_TOKEN
-from .delivery import Scheduler, new_session, post_callback, retry_at
+from .delivery import Scheduler, Sessions, post_callback, retry_at
 from .physics import MAGIC_ENDINGS, Behaviour, CallPlan, iso_utc, judge_dtmf, magic_result_code, plan_call
-
-if TYPE_CHECKING:
-    from .server import Handler
 
 # The HTTP transport (.server, which pulls in http.server) is imported when a Simulator starts,
 # not here: `cmvoice --help` reads .defaults through this package and must stay quick.
 
 logger = logging.getLogger(__name__)
 
-#: Path prefix of the provider's API (taken from its documented base URL); ``sim.base_url`` ends with it.
-BASE_PATH = urlsplit(_spec.DEFAULT_BASE_URL).path
-
-_REQUEST_COLUMNS = ("time", "method", "path", "app", "status", "fault", "latency_s",
-                    "instruction_id", "callees", "call_ids", "message", "body")
-_CALL_COLUMNS = ("call_id", "instruction_id", "app", "callee", "caller", "result_code",
-                 "started_on", "answered_on", "finished_on", "ring_s", "talk_s", "digits",
-                 "voicemail", "replays", "dtmf_attempts", "response", "callback_url",
-                 "callback_status", "callback_attempts")
-_DELIVERY_COLUMNS = ("time", "call_id", "url", "attempt", "status", "error", "ok")
-
-
-def _typed_frame(rows: list[dict], columns, *, times=(), ints=()):
-    """A DataFrame of *rows* with UTC timestamps and nullable integers where the records need them."""
-    import pandas as pd
-
-    frame = pd.DataFrame(rows, columns=list(columns))
-    for col in times:
-        frame[col] = pd.to_datetime(frame[col], utc=True)
-    for col in ints:
-        frame[col] = frame[col].astype("Int64")
-    return frame
 
 class Simulator:
     """The CM Voice API Apps on loopback: validates, "places" calls, POSTs callbacks.
@@ -209,19 +184,16 @@ class Simulator:
         self._faults = dict(_defaults.FAULTS)
         if faults:
             self.set_faults(**faults)
-        self._requests: list[dict] = []
-        self._calls: dict[str, dict] = {}
-        self._deliveries: list[dict] = []
-        self._durations: dict[str, float | None] = {}
-        self._sessions: list = []
-        self._local = threading.local()
+        self._book = CallBook()
+        self._prompts = PromptDurations()
+        self._sessions = Sessions()
         self._closed = False
 
         self._scheduler = Scheduler(self._deliver, workers=int(callback_workers))
         try:
             from .server import Handler, Server
 
-            self._server = Server((host, int(port)), Handler, self)
+            self._server = Server((host, int(port)), Handler, functools.partial(handle, self))
         except OSError as exc:
             self._scheduler.close()
             raise ConfigurationError(f"cannot listen on {host}:{port}: {exc}") from exc
@@ -333,9 +305,7 @@ class Simulator:
         Columns: time, method, path, app, status (None when dropped), fault, latency_s,
         instruction_id, callees (``;``-joined), call_ids (``;``-joined), message, body.
         """
-        with self._lock:
-            rows = [dict(r) for r in self._requests]
-        return _typed_frame(rows, _REQUEST_COLUMNS, times=("time",), ints=("status",))
+        return self._book.requests()
 
     @property
     def calls(self):
@@ -346,17 +316,12 @@ class Simulator:
         response (``ok`` / ``dropped``), callback_url, callback_status (``pending``,
         ``delivered``, ``failed``, ``no-url``, ``cancelled``), callback_attempts.
         """
-        with self._lock:
-            rows = [{k: c[k] for k in _CALL_COLUMNS} for c in self._calls.values()]
-        return _typed_frame(rows, _CALL_COLUMNS, times=("started_on", "answered_on", "finished_on"),
-                            ints=("result_code", "callback_attempts", "replays", "dtmf_attempts"))
+        return self._book.calls()
 
     @property
     def deliveries(self):
         """Every callback delivery attempt: time, call_id, url, attempt, status, error, ok."""
-        with self._lock:
-            rows = [dict(r) for r in self._deliveries]
-        return _typed_frame(rows, _DELIVERY_COLUMNS, times=("time",), ints=("status",))
+        return self._book.deliveries()
 
     def placed_count(self, instruction_id: str | None = None) -> int:
         """How many calls were placed (for one ``instruction-id``, or in total).
@@ -364,20 +329,14 @@ class Simulator:
         Counts calls whose response was dropped too: this is what "did we call them
         twice?" tests need.
         """
-        with self._lock:
-            if instruction_id is None:
-                return len(self._calls)
-            return sum(1 for c in self._calls.values() if c["instruction_id"] == instruction_id)
+        return self._book.placed_count(instruction_id)
 
     def clear(self) -> None:
         """Forget the recorded requests, calls and deliveries (pending callbacks still go out).
 
         Handy between experiments in one notebook session; the seed's streams continue.
         """
-        with self._lock:
-            self._requests = []
-            self._calls = {}
-            self._deliveries = []
+        self._book.clear()
 
     @property
     def pending_callbacks(self) -> int:
@@ -407,17 +366,13 @@ class Simulator:
         self._server.server_close()
         self._thread.join(timeout=5)
         self._scheduler.close()
-        with self._lock:
-            for call in self._calls.values():
-                if call["callback_status"] == "pending":
-                    call["callback_status"] = "cancelled"
-            sessions, self._sessions = self._sessions, []
-        for session in sessions:
-            session.close()
+        self._book.cancel_pending()
+        self._sessions.close()
         logger.info("simulator at %s stopped", self.base_url)
 
     @property
     def closed(self) -> bool:
+        """True once :meth:`close` ran."""
         return self._closed
 
     def __enter__(self) -> "Simulator":
@@ -427,8 +382,7 @@ class Simulator:
         self.close()
 
     def __repr__(self) -> str:
-        with self._lock:
-            n_req, n_calls = len(self._requests), len(self._calls)
+        n_req, n_calls = self._book.sizes()
         state = "closed" if self._closed else "running"
         active = {k: v for k, v in self.faults.items()
                   if (k.startswith("rate_") or k == "latency_s") and v}
@@ -439,11 +393,8 @@ class Simulator:
     def _repr_html_(self) -> str:
         import html
 
-        with self._lock:
-            n_req, n_calls = len(self._requests), len(self._calls)
-            codes: dict[int, int] = {}
-            for c in self._calls.values():
-                codes[c["result_code"]] = codes.get(c["result_code"], 0) + 1
+        n_req, n_calls = self._book.sizes()
+        codes = self._book.result_codes()
         outcome = ", ".join(f"{_spec.RESULT_CODES[k].name} {v}" for k, v in sorted(codes.items())) or "none yet"
         rows = [("base URL", self.base_url), ("state", "closed" if self._closed else "running"),
                 ("token", "test token (SIMULATOR_TOKEN)" if self._token == SIMULATOR_TOKEN else "custom (hidden)"),
@@ -455,263 +406,26 @@ class Simulator:
                        f"{html.escape(v)}</td></tr>" for k, v in rows)
         return f"<table><caption>cmvoice_nb Simulator</caption>{body}</table>"
 
-    # ------------------------------------------------------------------ request handling
+    # ------------------------------------------------------------------ what the request handling draws on
 
-    def _handle(self, h: Handler) -> None:
-        # A request in progress (e.g. sleeping on injected latency) may still place calls:
-        # wait_idle() must wait for it too.
-        self._scheduler.hold()
-        try:
-            self._handle_request(h)
-        finally:
-            self._scheduler.release()
-
-    def _handle_request(self, h: Handler) -> None:
-        from .server import ENDPOINTS, Dropped, format_seconds, read_body, reply
-
-        received = datetime.now(timezone.utc)
-        received_mono = time.monotonic()
-        path = urlsplit(h.path).path
-        record: dict[str, Any] = {"time": received, "method": h.command, "path": path, "app": None,
-                                  "status": None, "fault": None, "latency_s": 0.0, "instruction_id": None,
-                                  "callees": None, "call_ids": None, "message": None, "body": None}
-        # Recorded on arrival and filled in as we go (every key exists already, so readers copying
-        # it meanwhile are safe): a client that got its answer always finds its request here.
+    def _draw_fault(self) -> tuple[dict, float]:
+        """The fault settings in force and this request's one uniform draw from the fault stream."""
         with self._lock:
-            self._requests.append(record)
-        try:
-            body, body_error = read_body(h)
-            if body is not None:
-                record["body"] = redact(body.decode("utf-8", "replace"), self._token)
-            with self._lock:
-                faults = dict(self._faults)
-                u = self._fault_rng.random()
-            if faults["latency_s"] > 0:
-                record["latency_s"] = faults["latency_s"]
-                time.sleep(faults["latency_s"])
-            if body_error is not None:
-                status, message = body_error
-                reply(h, record, status, {"message": message}, close=True)
-                return
-            app = ENDPOINTS.get(path[len(BASE_PATH) + 1:]) if path.startswith(BASE_PATH + "/") else None
-            if app is None:
-                reply(h, record, 404, {"message": f"no such endpoint {path!r}: POST {BASE_PATH}/"
-                                             + f", {BASE_PATH}/".join(ENDPOINTS)})
-                return
-            record["app"] = app
-            if h.command != "POST":
-                reply(h, record, 405, {"message": f"{h.command} not allowed: use POST"},
-                            headers={"Allow": "POST"})
-                return
-            token = h.headers.get(_spec.TOKEN_HEADER)
-            if not token or not token.strip():
-                reply(h, record, 401, {"message": f"missing {_spec.TOKEN_HEADER} header (your product token)"})
-                return
-            if token.strip().lower() != self._token.lower():
-                reply(h, record, 401, {"message": "unknown product token"})
-                return
-            # One uniform draw per request picks at most one fault: 429 | 5xx | drop | none.
-            fault = None
-            if u < faults["rate_429"]:
-                fault = "429"
-            elif u < faults["rate_429"] + faults["rate_5xx"]:
-                fault = "5xx"
-            elif u < faults["rate_429"] + faults["rate_5xx"] + faults["rate_drop"]:
-                fault = "drop"
-            if fault == "429":
-                record["fault"] = "429"
-                reply(h, record, 429, {"message": "Too many requests, slow down"},
-                            headers={"Retry-After": format_seconds(faults["retry_after_s"])})
-                return
-            if fault == "5xx":
-                record["fault"] = "5xx"
-                status = int(faults["status_5xx"])
-                headers = {"Retry-After": format_seconds(faults["retry_after_s"])} if status == 503 else {}
-                reply(h, record, status, {"message": "Service unavailable" if status == 503
-                                                else "Internal server error"}, headers=headers)
-                return
-            self._process(h, record, app, body or b"", received, received_mono, drop=fault == "drop")
-        except Dropped:
-            pass
-        except OSError:
-            # The client went away (e.g. its read timeout fired during injected latency) or the
-            # simulator is closing: there is nobody to answer.
-            logger.debug("client left before the answer to %s %s", h.command, path)
-            h.close_connection = True
-        except Exception as exc:  # a simulator bug must still answer, and be visible
-            logger.exception("simulator failed on %s %s", h.command, path)
-            try:
-                reply(h, record, 500, {"message": f"simulator error: {type(exc).__name__}"}, close=True)
-            except OSError:
-                pass
-        finally:
-            if self.on_request is not None:
-                try:
-                    self.on_request(dict(record))
-                except Exception:
-                    logger.exception("on_request hook failed")
+            return dict(self._faults), self._fault_rng.random()
 
-    def _process(self, h: Handler, record: dict, app: str, body: bytes, received: datetime,
-                 received_mono: float, *, drop: bool) -> None:
-        from .server import drop as drop_connection, reply
-
-        from ..instructions import instruction_from_json
-
-        try:
-            data = json.loads(body.decode("utf-8-sig"))
-        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-            reply(h, record, 400, {"message": f"body is not valid JSON: {exc}"})
-            return
-        if not isinstance(data, dict):
-            reply(h, record, 400, {"message": f"body must be one JSON object, got {type(data).__name__}"})
-            return
-        raw_id = data.get("instruction-id")
-        record["instruction_id"] = redact(raw_id, self._token) if isinstance(raw_id, str) else None
-        try:
-            inst = instruction_from_json(app, data)
-        except (CMVoiceError, ValueError, TypeError, KeyError) as exc:
-            reply(h, record, 400, {"message": redact(str(exc), self._token)})
-            return
-        wire = inst.to_json()
-        skip_invalid = bool(wire.get("disable-callees-validation"))
-        problems = list(inst.validate())
-        callees = [str(c) for c in inst.callee_list()]
-        bad_callees: dict[str, str] = {}
-        if skip_invalid:
-            # disable-callees-validation: a callee the shared rules refuse is skipped (success: false)
-            # instead of refusing the whole instruction; every other problem still refuses it.
-            for p in problems:
-                if p.field in ("callee", "callees") and isinstance(p.value, str) and p.value in callees:
-                    bad_callees.setdefault(p.value, f"{p.field}: {p.message}")
-            problems = [p for p in problems if not (p.field in ("callee", "callees") and p.value in bad_callees)]
-        if problems:
-            message = "; ".join(f"{p.field}: {p.message}" for p in problems)
-            reply(h, record, 400, {"message": message,
-                                         "problems": [{"field": p.field, "message": p.message} for p in problems]})
-            return
-        instruction_id = wire.get("instruction-id")
-        record["instruction_id"] = redact(instruction_id, self._token) if instruction_id else None
-        record["callees"] = ";".join(callees)
-        caller = wire.get("caller")
-        shown_caller = "anonymous" if wire.get("anonymous") else caller
-        url = wire.get("callback-url") or self.callback_url
-
-        results, call_ids = [], []
-        for callee in callees:
-            error = bad_callees.get(callee)
-            if error is not None:
-                item = {"type": _spec.CALL_QUEUED_TYPE, "caller": caller, "callee": callee,
-                        "success": False, "error": error}
-                if instruction_id:
-                    item["instruction-id"] = instruction_id
-                results.append(item)
-                continue
-            call_id = self._place(app, wire, callee, caller, shown_caller, instruction_id, url,
-                                  received, received_mono, dropped=drop)
-            call_ids.append(call_id)
-            item = {"type": _spec.CALL_QUEUED_TYPE, "call-id": call_id, "caller": caller, "callee": callee,
-                    "success": True}
-            if instruction_id:
-                item["instruction-id"] = instruction_id
-            results.append(item)
-        record["call_ids"] = ";".join(call_ids)
-        if drop:
-            record["fault"] = "drop"
-            record["status"] = None
-            drop_connection(h)
-        reply(h, record, 200, results)
-
-    def _place(self, app: str, wire: dict, callee: str, caller: str, shown_caller: str,
-               instruction_id: str | None, url: str | None, received: datetime, received_mono: float,
-               *, dropped: bool) -> str:
+    def _new_call(self) -> tuple[str, random.Random, Behaviour]:
+        """A call id, the call's own random stream and the behaviour in force, from the seeded stream."""
         with self._lock:
-            call_id = str(uuid.UUID(int=self._rng.getrandbits(128), version=4))
-            call_rng = random.Random(self._rng.getrandbits(64))
-            behaviour = self._behaviour
-        plan = plan_call(app, wire, callee, rng=call_rng, behaviour=behaviour,
-                         file_duration_s=self._file_duration if self.audio_root else None,
-                         dtmf_inputs=self._script_for(callee) if app == "dtmf" else None)
-        started = received
-        answered = started + timedelta(seconds=plan.ring_s) if plan.answered else None
-        finished = started + timedelta(seconds=plan.duration_s)
-        rc = _spec.RESULT_CODES[plan.result_code]
-        result: dict[str, Any] = {"code": rc.code, "description": rc.description}
-        if plan.sip_code is not None:
-            result["sip-disconnect-code"] = plan.sip_code
-            result["sip-disconnect-reason"] = plan.sip_reason
-        payload: dict[str, Any] = {"type": _spec.APPS[app].callback_type, "call-id": call_id}
-        if instruction_id:
-            payload["instruction-id"] = instruction_id
-        payload.update({"caller": shown_caller, "callee": callee, "result": result,
-                        "started-on": iso_utc(started),
-                        "answered-on": iso_utc(answered) if answered else None,
-                        "finished-on": iso_utc(finished)})
-        if app == "dtmf":
-            payload["digits"] = plan.digits  # always a string for DTMF ("" without valid input)
-        # The records are for showing: scrub the token even if a user typed it into a field.
-        call = {"call_id": call_id, "instruction_id": redact(instruction_id, self._token) if instruction_id else None,
-                "app": app, "callee": callee,
-                "caller": shown_caller, "result_code": plan.result_code, "started_on": started,
-                "answered_on": answered, "finished_on": finished, "ring_s": plan.ring_s,
-                "talk_s": plan.talk_s, "digits": plan.digits, "voicemail": plan.voicemail,
-                "replays": plan.replays if app != "dtmf" else None, "dtmf_attempts": plan.dtmf_attempts,
-                "response": "dropped" if dropped else "ok", "callback_url": url,
-                "callback_status": "pending" if url else "no-url", "callback_attempts": 0}
-        with self._lock:
-            self._calls[call_id] = call
-        if url:
-            due = received_mono + plan.duration_s / self.speed
-            self._scheduler.schedule(due, {"call_id": call_id, "url": url, "payload": payload, "attempt": 0})
-        return call_id
-
-    def _script_for(self, callee: str) -> list[str] | None:
-        if not self.dtmf_script:
-            return None
-        for key in (callee, _normalised(callee), re.sub(r"\D", "", callee)):
-            if key in self.dtmf_script:
-                return self.dtmf_script[key]
-        wanted = re.sub(r"\D", "", _normalised(callee))
-        for key, value in self.dtmf_script.items():
-            if re.sub(r"\D", "", _normalised(key)) == wanted:
-                return value
-        return None
-
-    def _file_duration(self, prompt_path: str) -> float | None:
-        if prompt_path in self._durations:
-            return self._durations[prompt_path]
-        root = self.audio_root.resolve()
-        candidate = (root / prompt_path.lstrip("/\\")).resolve()
-        # A prompt path is relative to the account root: never read outside it.
-        from ..audio.wavfile import wav_duration_s  # numpy comes with it: not at import time
-
-        seconds = wav_duration_s(candidate) if candidate.is_relative_to(root) and candidate.is_file() else None
-        self._durations[prompt_path] = seconds
-        return seconds
-
-    # ------------------------------------------------------------------ callback delivery
-
-    def _session(self):
-        # One session per delivery thread: keep-alive to the callback endpoint, no sharing across threads.
-        session = getattr(self._local, "session", None)
-        if session is None:
-            session = self._local.session = new_session()
-            with self._lock:
-                self._sessions.append(session)
-        return session
+            call_id, call_rng = new_call_rng(self._rng)
+            return call_id, call_rng, self._behaviour
 
     def _deliver(self, job: dict) -> float | None:
         job["attempt"] += 1
-        ok, status, error = post_callback(self._session(), job["url"], job["payload"],
+        ok, status, error = post_callback(self._sessions.get(), job["url"], job["payload"],
                                           timeout_s=self.callback_timeout_s)
         give_up = not ok and job["attempt"] > self.callback_retries
-        with self._lock:
-            self._deliveries.append({"time": datetime.now(timezone.utc), "call_id": job["call_id"],
-                                     "url": job["url"], "attempt": job["attempt"], "status": status,
-                                     "error": error, "ok": ok})
-            call = self._calls.get(job["call_id"])
-            if call is not None:
-                call["callback_attempts"] = job["attempt"]
-                call["callback_status"] = "delivered" if ok else ("failed" if give_up else "pending")
+        self._book.record_delivery(call_id=job["call_id"], url=job["url"], attempt=job["attempt"], status=status,
+                                   error=error, ok=ok, give_up=give_up)
         if ok or give_up:
             if give_up:
                 logger.warning("callback for call %s to %s given up after %d attempts (%s)",
@@ -740,15 +454,6 @@ def _check_url(url: str, what: str) -> None:
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.netloc:
         raise ConfigurationError(f"{what} must be an http:// or https:// URL, got {url!r}")
-
-
-def _normalised(callee: str) -> str:
-    from ..numbers import normalize_number
-
-    try:
-        return normalize_number(callee)
-    except (ValueError, TypeError):
-        return str(callee)
 
 
 __all__ = [

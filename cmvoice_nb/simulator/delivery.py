@@ -1,8 +1,8 @@
 """Callback delivery for the simulator: when each callback is due, one POST, and when to retry.
 
 :class:`Scheduler` is one thread with a heap of due times feeding a small pool of
-delivery workers; :func:`post_callback` makes one attempt; :func:`retry_at` says when
-the next one is due (doubling backoff on the simulated clock). What to record about an
+delivery workers; :func:`post_callback` makes one attempt (with a :class:`Sessions` session); :func:`retry_at` says
+when the next one is due (doubling backoff on the simulated clock). What to record about an
 attempt is the :class:`~cmvoice_nb.simulator.Simulator` front's business.
 """
 from __future__ import annotations
@@ -27,6 +27,30 @@ def new_session():
     session = requests.Session()
     session.headers["User-Agent"] = USER_AGENT
     return session
+
+
+class Sessions:
+    """One ``requests.Session`` per delivery thread (keep-alive, never shared), all closed together."""
+
+    def __init__(self) -> None:
+        self._local = threading.local()
+        self._lock = threading.Lock()
+        self._all: list = []
+
+    def get(self):
+        """The calling thread's session, made on its first delivery."""
+        session = getattr(self._local, "session", None)
+        if session is None:
+            session = self._local.session = new_session()
+            with self._lock:
+                self._all.append(session)
+        return session
+
+    def close(self) -> None:
+        with self._lock:
+            sessions, self._all = self._all, []
+        for session in sessions:
+            session.close()
 
 
 def post_callback(session, url: str, payload: Mapping[str, Any], *,
@@ -143,3 +167,6 @@ class Scheduler:
         self._thread.join(timeout=5)
         self._pool.shutdown(wait=True, cancel_futures=True)
         return dropped
+
+
+__all__ = ["USER_AGENT", "new_session", "Sessions", "post_callback", "retry_at", "Scheduler"]

@@ -1,7 +1,7 @@
 """The simulator's HTTP transport: a threading server on loopback, body reading and JSON replies.
 
 What a request *means* (token, faults, validation, placing calls) is decided by the
-:class:`~cmvoice_nb.simulator.Simulator` front; this module only moves bytes.
+simulator's request handling (``cmvoice_nb.simulator._handling``); this module only moves bytes.
 """
 from __future__ import annotations
 
@@ -10,13 +10,10 @@ import socket
 import socketserver
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import TYPE_CHECKING, Any, Mapping
+from typing import Any, Callable, Mapping
 
 from .. import spec as _spec
 from .._http import send_json
-
-if TYPE_CHECKING:
-    from . import Simulator
 
 logger = logging.getLogger(__name__)
 
@@ -27,14 +24,16 @@ MAX_BODY_BYTES = 1 << 20
 
 
 class Server(ThreadingHTTPServer):
+    """The threading HTTP server; every request goes to ``answer(handler)``."""
+
     daemon_threads = True
     # Keep-alive connections park their threads on a read: do not join them on close.
     block_on_close = False
     request_queue_size = 1024
     allow_reuse_address = True
 
-    def __init__(self, address, handler, simulator: "Simulator") -> None:
-        self.simulator = simulator
+    def __init__(self, address, handler, answer: Callable[[BaseHTTPRequestHandler], None]) -> None:
+        self.answer = answer
         self._connections: set = set()
         self._connections_lock = threading.Lock()
         super().__init__(address, handler)
@@ -73,7 +72,7 @@ class Handler(BaseHTTPRequestHandler):
     timeout = 300  # an idle keep-alive connection is closed after this many seconds
 
     def do_POST(self) -> None:  # noqa: N802 - http.server's naming
-        self.server.simulator._handle(self)
+        self.server.answer(self)
 
     do_GET = do_PUT = do_DELETE = do_PATCH = do_HEAD = do_OPTIONS = do_POST
 
@@ -143,3 +142,7 @@ def drop(h: BaseHTTPRequestHandler) -> None:
 def format_seconds(seconds: float) -> str:
     """A ``Retry-After`` value: whole seconds as an integer (RFC 9110), else the shortest decimal."""
     return str(int(seconds)) if float(seconds).is_integer() else f"{seconds:g}"
+
+
+__all__ = ["ENDPOINTS", "MAX_BODY_BYTES", "Server", "Handler", "Dropped", "read_body", "reply", "drop",
+           "format_seconds"]

@@ -116,7 +116,6 @@ def level_clips(
     *,
     target_dbfs: float = -20.0,
     peak_limit_dbfs: float = -1.0,
-    threshold_dbfs: float = -45.0,
 ) -> tuple[list[np.ndarray], float]:
     """Bring every clip to one loudness, as listeners hear it; return ``(new clips, level_lufs)``.
 
@@ -126,8 +125,8 @@ def level_clips(
     not sound equally loud. Clips go to *target_dbfs* (read as LUFS; dB relative to full
     scale, K-weighted) unless their peak would pass *peak_limit_dbfs*; when any clip is
     held back that way, all of them go to the level of the quietest, because a caller must
-    hear every character equally loud. The inputs are not modified. *threshold_dbfs* is
-    kept for callers of the RMS era; the BS.1770 gates need no speech threshold.
+    hear every character equally loud. The inputs are not modified. BS.1770's own gates
+    decide what counts as speech: no threshold is needed.
 
     Examples
     --------
@@ -203,8 +202,7 @@ class SpellingBuildReport:
         ``loudness_dbfs`` (speech-only RMS), ``loudness_lufs`` (ITU-R BS.1770, 0.2 s
         blocks: what the set is levelled by), ``gain_db``.
     level_lufs
-        The common BS.1770 loudness every character was brought to (``level_dbfs`` is
-        the same number under its older name).
+        The common BS.1770 loudness every character was brought to.
     notes
         Things worth knowing that did not stop the build (ignored files, a TTS
         language fallback).
@@ -218,11 +216,6 @@ class SpellingBuildReport:
     rows: list[dict[str, Any]] = field(default_factory=list)
     level_lufs: float = float("nan")
     notes: list[str] = field(default_factory=list)
-
-    @property
-    def level_dbfs(self) -> float:
-        """The common loudness, under its name from before BS.1770 (same value as :attr:`level_lufs`)."""
-        return self.level_lufs
 
     @property
     def frame(self):
@@ -501,7 +494,7 @@ def build_spelling_set(
         )
 
     leveled, level = level_clips([c.samples for c in trimmed], RATE, target_dbfs=target_dbfs,
-                                 peak_limit_dbfs=peak_limit_dbfs, threshold_dbfs=threshold_dbfs)
+                                 peak_limit_dbfs=peak_limit_dbfs)
     if level < target_dbfs - 0.05:
         notes.append(f"a character's peak held the set at {level:.1f} LUFS instead of {target_dbfs:g}")
 

@@ -36,10 +36,10 @@ from .. import spec
 DEFAULT_CHARS = spec.SPELLING_CHARS
 
 #: Extensions we can decode, without the dot: :data:`cmvoice_nb.spec.AUDIO_SUFFIXES`
-#: in the form :func:`split_name` returns (kept as a public alias).
+#: in the form :func:`split_name` returns.
 AUDIO_EXTENSIONS = frozenset(suffix[1:] for suffix in spec.AUDIO_SUFFIXES)
 
-# Digit words. English and Dutch are required by the issue; German, French and
+# Digit words. English and Dutch are what the operators speak; German, French and
 # Spanish cost nothing and never collide (the shared words "vier"/"acht" mean
 # the same digit in Dutch and German, "six" the same in English and French).
 DIGIT_WORDS: dict[str, str] = {
@@ -331,11 +331,6 @@ def provider_voice(locale: str) -> bool | None:
     return spec.has_voice_language(locale)
 
 
-def spelling_folder(root: str | PurePath, locale: str) -> PurePath:
-    """``root/spelling/<locale>``, the folder layout of the Audio Prompt Manager (*locale* validated)."""
-    return PurePath(root) / "spelling" / require_locale(locale)
-
-
 __all__ = [
     "DEFAULT_CHARS",
     "AUDIO_EXTENSIONS",
@@ -350,5 +345,4 @@ __all__ = [
     "provider_voice",
     "require_locale",
     "split_name",
-    "spelling_folder",
 ]

@@ -42,31 +42,9 @@ def clear(out: W.Output) -> None:
     out.outputs = ()
 
 
-def html_message(text: str, *, colour: str = "#1f2328", bold: bool = False) -> W.HTML:
-    """A small HTML line (escaped) for status areas."""
-    body = html.escape(text)
-    if bold:
-        body = f"<b>{body}</b>"
-    return W.HTML(f"<span style='color:{colour}'>{body}</span>")
-
-
 def wav_player(data: bytes) -> W.Audio:
     """An inline player for WAV bytes (16-bit PCM plays everywhere; browsers cannot play A-law)."""
     return W.Audio(value=data, format="wav", autoplay=False, loop=False)
-
-
-def figure_image(fig: Any) -> Any:
-    """A PNG ``IPython.display.Image`` of a matplotlib figure, which is then closed.
-
-    Rendering ourselves keeps plots visible from threads and outside IPython's inline backend.
-    """
-    import matplotlib.pyplot as plt
-    from IPython.display import Image
-
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=90, bbox_inches="tight")
-    plt.close(fig)
-    return Image(data=buf.getvalue(), format="png")
 
 
 def samples_to_wav(samples: Any, samplerate: int) -> bytes:
@@ -248,3 +226,7 @@ def table(data: Any, *, caption: str = "", max_rows: int | None = 50, failures_f
     from .._tables import Table
 
     return Table(data, caption=caption, max_rows=max_rows, failures_first=failures_first)
+
+
+__all__ = ["App", "NONE_LABEL", "OK", "WARN", "BAD", "MUTED", "show", "say", "clear", "table", "wav_player",
+           "samples_to_wav", "playable_wav", "scroll_layout", "plain_error"]

@@ -238,15 +238,5 @@ class AudioPrep(App):
                 if c in frame.columns]
         show(self.out, table(frame[cols], caption=f"{n} files (problems first)"))
 
-    # Names the previous version used; scripts may call them.
-    def _on_convert_uploads(self, _button: Any = None) -> None:
-        self.convert_uploads.click()
-        self.join()
 
-    def _on_convert_folder(self, _button: Any = None) -> None:
-        self.convert_folder.click()
-        self.join()
-
-    def _on_check_root(self, _button: Any = None) -> None:
-        self.check_root.click()
-        self.join()
+__all__ = ["AudioPrep", "AUDIO_ACCEPT"]

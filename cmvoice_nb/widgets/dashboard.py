@@ -26,22 +26,6 @@ _POLL_S = 1.0
 _PLOTS_TAB, _FUNNEL_TAB = 1, 2
 
 
-def funnel_scope(results: Any, calls: Any, *, start: dt.date | None = None, end: dt.date | None = None,
-                 app: str | None = None, outcome: str | None = None) -> tuple[Any, Any, list[str]]:
-    """The results rows and callbacks a funnel under these filters compares, and notes saying so.
-
-    The library's :func:`~cmvoice_nb.campaign.scope_results` for the dates, after the app
-    filter on the callbacks. The outcome filter is left out, because the funnel's later stages
-    are outcomes themselves.
-    """
-    from ..campaign import scope_results
-
-    rows, scoped_calls, notes = scope_results(results, filter_calls(calls, app=app), since=start, until=end)
-    if outcome not in (None, ALL):
-        notes.append("the outcome filter does not apply here: the funnel's stages are the outcomes")
-    return rows, scoped_calls, notes
-
-
 def filter_calls(calls: Any, *, start: dt.date | None = None, end: dt.date | None = None,
                  app: str | None = None, outcome: str | None = None) -> Any:
     """Rows of *calls* within [start, end] (UTC dates, inclusive), of *app* and *outcome*.
@@ -98,7 +82,7 @@ class CallbackDashboard(App):
         The running :class:`~cmvoice_nb.callbacks.CallbackReceiver` (or None).
     calls, filtered, summary, funnel
         The loaded callbacks, the filtered view, ``summarize(filtered)`` and the funnel of the
-        same filtered calls (see :func:`funnel_scope`).
+        same filtered calls (dates and app; the outcome filter does not apply to a funnel).
     history, view
         The calls as a :class:`~cmvoice_nb.callbacks.aggregate.CallHistory` (new callbacks are
         appended, duplicates dropped) and the aggregate of the filtered calls.
@@ -219,9 +203,6 @@ class CallbackDashboard(App):
         self._watch_stop.clear()
         self.in_thread(self._watch, action="watch receiver")
 
-    def _on_start(self, _button: Any = None) -> None:  # kept for scripts
-        self.start.click()
-
     def _on_stop(self, _button: Any = None) -> None:
         self._watch_stop.set()
         if self.receiver is not None:
@@ -236,7 +217,7 @@ class CallbackDashboard(App):
     def _take_new(self) -> None:
         """Append what the receiver got since last time to the history (the history is not re-read)."""
         from ..callbacks import load_callbacks
-        from ..callbacks.aggregate import CallHistory
+        from ..callbacks import CallHistory
 
         rx = self.receiver
         if rx is None:
@@ -267,7 +248,7 @@ class CallbackDashboard(App):
     # -- loading ---------------------------------------------------------------------------------
     def _load(self) -> None:
         from ..callbacks import load_callbacks
-        from ..callbacks.aggregate import CallHistory
+        from ..callbacks import CallHistory
 
         path = Path(self.log_path.value).expanduser()
         stamp = _log_stamp(path)
@@ -294,18 +275,12 @@ class CallbackDashboard(App):
             self._take_new()
         self.render()
 
-    def _on_load(self, _button: Any = None) -> None:  # kept for scripts
-        self.load.click()
-
     def _refresh(self) -> None:
         if self.receiver is not None:
             self._take_new()
             self.render()
         else:
             self._load()
-
-    def _on_refresh(self, _button: Any = None) -> None:  # kept for scripts
-        self.refresh.click()
 
     def results(self) -> Any:
         """The campaign results for the funnel: the frame given, or the CSV named in the field.
@@ -330,7 +305,7 @@ class CallbackDashboard(App):
 
     @calls.setter
     def calls(self, frame: Any) -> None:
-        from ..callbacks.aggregate import CallHistory
+        from ..callbacks import CallHistory
 
         with self._data_lock:
             self.history = CallHistory(frame) if frame is not None else None
@@ -526,3 +501,6 @@ def figure_png(fig: Any) -> bytes:
     fig.savefig(buf, format="png", dpi=90)
     plt.close(fig)
     return buf.getvalue()
+
+
+__all__ = ["CallbackDashboard", "filter_calls", "figure_png", "ALL"]

@@ -120,6 +120,7 @@ class SpellingSet(App):
             warnings.simplefilter("ignore", DeprecationWarning)
             self.code.on_submit(lambda _w: self._spell_on_enter())
         self._last_spelled: tuple[str, float] = ("", 0.0)
+        self._clock = time.monotonic  # when an Enter came (tests step it by hand)
         self.source_kind.observe(lambda _c: self._source_state(), names="value")
         self._source_state()
 
@@ -139,7 +140,7 @@ class SpellingSet(App):
 
     def _spell_on_enter(self) -> None:
         # Enter on a changed code fires both the value change and "submit": spell once.
-        now = time.monotonic()
+        now = self._clock()
         last, when = self._last_spelled
         if last == self.code.value and now - when < 0.3:
             return
@@ -256,16 +257,5 @@ class SpellingSet(App):
             self.download.value = f"Saved as <code>{html.escape(str(self.packed))}</code> ({size / 1e6:.0f} MB)"
         self.set_status(f"packed {self.packed}", colour=OK)
 
-    # Names the previous version used; scripts may call them.
-    def _on_build(self, _button: Any = None) -> None:
-        self.build.click()
-        self.join()
 
-    def _on_check(self, _button: Any = None) -> None:
-        self.check.click()
-
-    def _on_play(self, _button: Any = None) -> None:
-        self.play.click()
-
-    def _on_pack(self, _button: Any = None) -> None:
-        self.pack.click()
+__all__ = ["SpellingSet", "SOURCES"]

@@ -1,7 +1,8 @@
 """Every app in every state (initial, working, done, error) in JupyterLab at 1400×900, as an operator sees it.
 
-Each test writes a small notebook that builds one app (its action slowed down by a wrapper in
-the notebook, so the "working" state lasts long enough to be seen), clicks through the states
+Each test writes a small notebook that builds one app (its action held by a wrapper in the
+notebook until the test has photographed the "working" state and writes the release file), clicks
+through the states
 in headless Chromium, takes a screenshot of each into build/screenshots/states/ and checks, in
 every state, that no control's label is cut off (``scrollWidth`` against ``clientWidth``) and no
 table column is narrower than its header.
@@ -20,7 +21,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 TIMEOUT_MS = 90_000
 VIEWPORT = {"width": 1400, "height": 900}
-SLOW_S = 4  # how long the notebook's wrapper holds an action, so "working" can be photographed
+HOLD_S = 120  # the longest the notebook's wrapper holds an action; the test releases it much sooner
 
 # Labels that ipywidgets cuts with an ellipsis when too narrow, and our own fixed-width HTML labels.
 _TRUNCATED_JS = """(root) => {
@@ -92,6 +93,11 @@ def _status(app, text):
     app.locator(".cmvoice-status").filter(has_text=pattern).first.wait_for(timeout=TIMEOUT_MS)
 
 
+def _release(lab, name: str) -> None:
+    """Let the held action of the notebook whose WORK folder is build/states/<name> go on."""
+    (lab.root_dir / "build" / "states" / name / "release").touch()
+
+
 def _snap(app, screenshots, name, state, *, focus=".cmvoice-status"):
     """Check the labels and tables, then photograph the 1400×900 window with *focus* in view."""
     folder = screenshots / "states"
@@ -128,8 +134,11 @@ from cmvoice_nb.widgets import AudioPrep
 
 WORK = Path("../build/states/audio"); WORK.mkdir(parents=True, exist_ok=True)
 _convert_folder = audio.convert_folder
-def _slow(*args, **kwargs):  # holds the action so its "working" state can be photographed
-    time.sleep({SLOW_S})
+RELEASE = WORK / "release"; RELEASE.unlink(missing_ok=True)
+def _slow(*args, **kwargs):  # holds the action until the test has photographed its "working" state
+    deadline = time.monotonic() + {HOLD_S}
+    while not RELEASE.exists() and time.monotonic() < deadline:
+        time.sleep(0.05)
     return _convert_folder(*args, **kwargs)
 audio.convert_folder = _slow
 app = AudioPrep(audio_root=WORK / "prompts", source_dir="../sample_audio")
@@ -144,6 +153,7 @@ def test_audio_prep_in_every_state(lab, wide_page, screenshots):
     expect(_button(app, "Check saved files")).to_be_disabled()
     expect(_button(app, "Convert folder")).to_be_disabled()
     _snap(app, screenshots, "audio_prep", "working")
+    _release(lab, "audio")
     _status(app, re.compile(r"\d+ files, \d+ compliant"))
     expect(_button(app, "Convert folder")).to_be_enabled()
     _snap(app, screenshots, "audio_prep", "done")
@@ -163,8 +173,11 @@ from cmvoice_nb.widgets import SpellingSet
 
 WORK = Path("../build/states/spelling"); WORK.mkdir(parents=True, exist_ok=True)
 _build = spelling.build_spelling_set
-def _slow(*args, **kwargs):  # holds the action so its "working" state can be photographed
-    time.sleep({SLOW_S})
+RELEASE = WORK / "release"; RELEASE.unlink(missing_ok=True)
+def _slow(*args, **kwargs):  # holds the action until the test has photographed its "working" state
+    deadline = time.monotonic() + {HOLD_S}
+    while not RELEASE.exists() and time.monotonic() < deadline:
+        time.sleep(0.05)
     return _build(*args, **kwargs)
 spelling.build_spelling_set = _slow
 app = SpellingSet(root=WORK / "upload", source="../sample_audio/spelling_en", locale="en-GB")
@@ -178,6 +191,7 @@ def test_spelling_set_in_every_state(lab, wide_page, screenshots):
     _status(app, "building the set")
     expect(_button(app, "Spell it")).to_be_disabled()
     _snap(app, screenshots, "spelling_set", "working")
+    _release(lab, "spelling")
     _status(app, "en-GB: OK")
     expect(app.locator(".cmvoice-chip").nth(35)).to_be_attached()  # 36 characters at least
     expect(app.locator("audio")).to_have_count(0)
@@ -268,8 +282,11 @@ with Simulator(seed=42) as sim, callbacks.CallbackReceiver(WORK / "callbacks.jso
     rx.wait_for(sim.placed_count(), timeout=60)
 results_to_csv(results, WORK / "results.csv")
 _load = callbacks.load_callbacks
-def _slow(*args, **kwargs):  # holds the action so its "working" state can be photographed
-    time.sleep({SLOW_S})
+RELEASE = WORK / "release"; RELEASE.unlink(missing_ok=True)
+def _slow(*args, **kwargs):  # holds the action until the test has photographed its "working" state
+    deadline = time.monotonic() + {HOLD_S}
+    while not RELEASE.exists() and time.monotonic() < deadline:
+        time.sleep(0.05)
     return _load(*args, **kwargs)
 callbacks.load_callbacks = _slow
 dashboard = CallbackDashboard(log=WORK / "callbacks.jsonl", results=WORK / "results.csv")
@@ -283,6 +300,7 @@ def test_callback_dashboard_in_every_state(lab, wide_page, screenshots):
     _status(app, "loading the log")
     expect(_button(app, "Refresh")).to_be_disabled()
     _snap(app, screenshots, "callback_dashboard", "working")
+    _release(lab, "dashboard")
     _status(app, re.compile(r"(\d+) of \1 calls shown"))
     _snap(app, screenshots, "callback_dashboard", "done")
     app.locator(".lm-TabBar-tab, .p-TabBar-tab", has_text="Plots").click()

@@ -1,7 +1,6 @@
 """SpellingSet: build, check, preview and pack give exactly what the library gives."""
 from __future__ import annotations
 
-import time
 import zipfile
 
 import numpy as np
@@ -143,8 +142,10 @@ def test_enter_on_an_unchanged_code_spells_it_and_a_changed_code_is_spelled_once
     app.join()
     calls = []
     app.play.on_click(lambda _b: calls.append(app.code.value))
+    now = [1000.0]
+    monkeypatch.setattr(app, "_clock", lambda: now[0])
     app.code.value = "12"
-    time.sleep(0.4)
+    now[0] += 0.4  # a later Enter, outside the window that joins a value change with its submit
     app.code._handle_string_msg(None, {"event": "submit"}, None)  # Enter, code unchanged
     assert calls == ["12", "12"] and len(app.player_box.children) == 1
     app.code.value = "13"  # Enter after an edit: the value change ...

@@ -36,7 +36,7 @@ from pathlib import Path
 from typing import Any, Iterable, Mapping
 
 from ...errors import CampaignError
-from ...timing import RATES, talk_seconds, wire_value
+from ...timing import RATES, talk_seconds
 
 __all__ = ["Estimate", "estimate_payloads", "read_prices", "FRAME_COLUMNS", "PRICE_COLUMNS"]
 
@@ -44,17 +44,6 @@ __all__ = ["Estimate", "estimate_payloads", "read_prices", "FRAME_COLUMNS", "PRI
 FRAME_COLUMNS = ["calls", "answered", "minutes_per_call", "minutes", "price_per_minute", "setup", "cost"]
 #: Columns of a price table; ``setup`` is optional. Country ``*`` prices every other country.
 PRICE_COLUMNS = ["country", "price_per_minute", "setup"]
-
-
-def _file_prompts(wire: Mapping[str, Any], app: str) -> list[str]:
-    out = []
-    for key, value in wire.items():
-        if key.endswith("-type") or not isinstance(value, str) or not value:
-            continue
-        if key == "prompt" or key.endswith("-prompt"):
-            if str(wire_value(wire, app, f"{key}-type")).upper() == "FILE":
-                out.append(value)
-    return out
 
 
 def read_prices(prices: Any) -> dict[str, tuple[float, float]]:

@@ -1,0 +1,70 @@
+"""The deliberate step before real calls: the facts of the send, and the campaign name typed to confirm.
+
+:class:`Confirmation` is hidden until a plan is put to the operator (:meth:`~Confirmation.ask`);
+its button is enabled only while the typed name equals the plan's name, and
+:meth:`~Confirmation.confirmed` checks the name again, since ``Button.click()`` from code
+ignores ``disabled``.
+"""
+from __future__ import annotations
+
+import html
+from typing import Any, Sequence
+
+import ipywidgets as W
+
+from ._common import BAD
+
+
+class Confirmation(W.VBox):
+    """The confirmation box: a summary table, the name field, ``confirm`` and ``cancel``.
+
+    Attributes
+    ----------
+    summary, text, confirm, cancel
+        The controls.
+    pending
+        The plan awaiting confirmation, or None.
+    """
+
+    def __init__(self) -> None:
+        self.summary = W.HTML()
+        self.text = W.Text(value="", description="Campaign name", placeholder="type the campaign name",
+                           style={"description_width": "9em"}, layout=W.Layout(width="28em"))
+        self.confirm = W.Button(description="Place real calls", button_style="danger", icon="phone", disabled=True,
+                                layout=W.Layout(width="16em"))
+        self.cancel = W.Button(description="Cancel", layout=W.Layout(width="8em"))
+        super().__init__([self.summary, W.HBox([self.text, self.confirm, self.cancel])],
+                         layout=W.Layout(display="none", border="2px solid #cf222e", padding="6px"))
+        self.add_class("cmvoice-confirm")
+        self.pending: Any = None
+        self.text.observe(lambda _c: self._enable(), names="value")
+
+    def ask(self, plan: Any, facts: Sequence[tuple[str, str]], *, calls: int) -> None:
+        """Show *facts* about *plan* (``(label, text)`` lines) and wait for its name to be typed."""
+        rows = "".join(f"<tr><th style='text-align:left;padding-right:1em'>{html.escape(k)}</th>"
+                       f"<td>{html.escape(v)}</td></tr>" for k, v in facts)
+        self.summary.value = (
+            f"<b style='color:{BAD}'>Real calls: check, then type the campaign name "
+            f"<code>{html.escape(plan.name)}</code> to confirm.</b><table>{rows}</table>")
+        self.pending = plan
+        self.text.value = ""
+        self.confirm.description = f"Place {calls} real calls"
+        self.confirm.disabled = True
+        self.layout.display = ""
+
+    def confirmed(self) -> bool:
+        """True when a plan is pending and its exact name is typed."""
+        return self.pending is not None and self.text.value.strip() == self.pending.name
+
+    def _enable(self) -> None:
+        self.confirm.disabled = not self.confirmed()
+
+    def dismiss(self) -> None:
+        """Forget the pending plan and hide the box."""
+        self.pending = None
+        self.text.value = ""
+        self.confirm.disabled = True
+        self.layout.display = "none"
+
+
+__all__ = ["Confirmation"]

@@ -1,0 +1,239 @@
+"""What the Campaign app says about a plan and a run, computed from the library's objects.
+
+Functions over a :class:`~cmvoice_nb.campaign.CampaignPlan`, its
+:class:`~cmvoice_nb.campaign.ops.estimate.Estimate`, a results frame and a sender's progress
+dict, touching no widget: the problems grouped one line per kind, the honest counts of a run and
+their words, the confirmation's lines (countries, estimate, calling hours), the banner and
+preview HTML, and the do-not-call list of an upload. The app only shows what they return.
+"""
+from __future__ import annotations
+
+import html
+from typing import Any, Mapping
+
+from ._common import WARN
+
+#: Words of the honest counts, in the order they are shown.
+COUNT_LABELS = {
+    "new": "new this run",
+    "dry-run": "would be called (dry run)",
+    "already_done": "already done (journal)",
+    "stopped": "not sent — stopped",
+    "left_out": "left out (repeated callee)",
+    "suppressed": "do-not-call (not sent)",
+    "deferred": "deferred — outside calling hours",
+    "invalid": "invalid",
+    "failed": "failed",
+    "rejected": "rejected",
+    "unknown": "unknown",
+    "changed": "changed",
+    "already-called": "already called",
+}
+#: Counts shown in amber: each needs the operator's attention.
+ATTENTION_COUNTS = frozenset({"stopped", "deferred", "invalid", "failed", "rejected", "unknown", "changed",
+                              "already-called"})
+_SEP = " &nbsp;·&nbsp; "
+
+
+def grouped_problems(problems: Any) -> Any:
+    """The plan's problems, one line per (field, message) with how many rows and which.
+
+    An unmapped callee is one line ("4 rows: 0, 1, 2, 3"), not one identical line per row.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> problems = pd.DataFrame({"row": [0, 1, 2], "field": ["callee"] * 3, "message": ["is required"] * 3})
+    >>> grouped_problems(problems).to_dict("records")
+    [{'field': 'callee', 'problem': 'is required', 'rows': 3, 'examples': '0, 1, 2'}]
+    """
+    import pandas as pd
+
+    if not len(problems):
+        return pd.DataFrame(columns=["field", "problem", "rows", "examples"])
+    frame = problems.assign(field=problems["field"].fillna("").astype(str),
+                            message=problems["message"].astype(str))
+    groups = frame.groupby(["field", "message"], sort=False)["row"]
+    out = groups.agg(rows="size", examples=lambda s: ", ".join(map(str, s.head(5))) + (" …" if len(s) > 5 else ""))
+    out = out.reset_index().rename(columns={"message": "problem"})
+    return out.sort_values("rows", ascending=False, kind="stable").reset_index(drop=True)
+
+
+def outcome_counts(results: Any, *, already_done: int = 0, dropped: Any = None) -> dict[str, int]:
+    """The honest counts of a finished run, from its results frame (see :data:`COUNT_LABELS`).
+
+    ``new`` are rows queued by this run (queued minus those the journal had already done),
+    ``stopped`` rows not sent because the run ended first, ``left_out`` repeated callees left
+    out on purpose; every other key is a results status. Zero counts are left out.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> results = pd.DataFrame({"status": ["queued", "queued", None, None, "invalid"]})
+    >>> outcome_counts(results, already_done=1, dropped=[False, False, False, True, False])
+    {'new': 1, 'already_done': 1, 'stopped': 1, 'left_out': 1, 'invalid': 1}
+    """
+    import numpy as np
+
+    status = results["status"].astype("string").fillna("skipped").to_numpy(dtype=object)
+    left = np.asarray(dropped, dtype=bool) if dropped is not None else np.zeros(len(status), dtype=bool)
+    counts = {
+        "new": int((status == "queued").sum()) - int(already_done),
+        "dry-run": int((status == "dry-run").sum()),
+        "already_done": int(already_done),
+        "stopped": int(((status == "skipped") & ~left).sum()),
+        "left_out": int(((status == "skipped") & left).sum()),
+    }
+    for name in ("suppressed", "deferred", "invalid", "failed", "rejected", "unknown", "changed", "already-called"):
+        counts[name] = int((status == name).sum())
+    return {k: v for k, v in counts.items() if v}
+
+
+def render_counts(counts: Mapping[str, int]) -> str:
+    """The honest counts as one HTML line (attention counts in amber).
+
+    Examples
+    --------
+    >>> render_counts({})
+    'nothing to send'
+    """
+    parts = []
+    for key, label in COUNT_LABELS.items():
+        n = counts.get(key)
+        if n:
+            colour = WARN if key in ATTENTION_COUNTS else "#1f2328"
+            parts.append(f"<span style='color:{colour}'>{html.escape(label)} <b>{n}</b></span>")
+    return _SEP.join(parts) or "nothing to send"
+
+
+def render_running(progress: Mapping[str, int], wait_text: str = "") -> str:
+    """A running send's progress (:attr:`CampaignSender.progress`) as one HTML line."""
+    parts = [f"done <b>{progress.get('sent', 0)}</b> of {progress.get('to_send', 0)} this run"]
+    parts += [f"{html.escape(k)} <b>{progress[k]}</b>"
+              for k in ("queued", "suppressed", "deferred", "failed", "rejected", "unknown") if progress.get(k)]
+    if progress.get("waiting"):
+        parts.append(f"<span style='color:{WARN}'>waiting <b>{progress['waiting']}</b>"
+                     + (f" — {html.escape(wait_text)}" if wait_text else "") + "</span>")
+    return _SEP.join(parts)
+
+
+def finished_text(counts: Mapping[str, int], *, dry_run: bool, to_send: int, stopped_by_user: bool) -> str:
+    """The status line after a run: what was placed, what was not and what sends the rest.
+
+    Examples
+    --------
+    >>> finished_text({"new": 3, "already_done": 2}, dry_run=False, to_send=3, stopped_by_user=False)
+    'Send finished: 3 new call(s) placed, 2 already done earlier'
+    >>> finished_text({"already_done": 5}, dry_run=False, to_send=0, stopped_by_user=False)
+    'Nothing new to send: 5 already done by an earlier run (journal)'
+    """
+    new, done_before = counts.get("new", 0), counts.get("already_done", 0)
+    if dry_run:
+        text = f"Dry run finished: {counts.get('dry-run', 0)} would be called, nothing was sent"
+    elif to_send == 0:
+        text = (f"Nothing new to send: {done_before} already done by an earlier run (journal)"
+                if done_before else "Nothing to send")
+    else:
+        text = f"Send finished: {new} new call(s) placed"
+        if done_before:
+            text += f", {done_before} already done earlier"
+    if counts.get("suppressed"):
+        text += f"; {counts['suppressed']} on the do-not-call list, not sent"
+    if counts.get("deferred"):
+        text += (f"; {counts['deferred']} deferred (outside their calling hours) — Send again inside the "
+                 "hours sends them")
+    if stopped_by_user:
+        text += f"; stopped by you, {counts.get('stopped', 0)} not sent — Send again sends the rest"
+    return text
+
+
+def banner_html(real: bool, url: str) -> str:
+    """The target banner: real calls (red) or the simulator (blue), and where the calls go."""
+    kind, bg, fg, words = (("provider", "#ffebe9", "#cf222e", "REAL CALLS — CM Voice API: every call is placed and "
+                            "billed") if real else
+                           ("simulator", "#ddf4ff", "#0969da", "SIMULATOR — a rehearsal: no real calls, no cost"))
+    return (f"<div class='cmvoice-target cmvoice-target-{kind}' style='background:{bg};"
+            f"border-left:6px solid {fg};padding:4px 10px;margin:4px 0'><b style='color:{fg}'>{html.escape(words)}"
+            f"</b><br><code>{html.escape(url)}</code></div>")
+
+
+def preview_html(df: Any, plan: Any = None) -> str:
+    """The list's first rows; with a plan, what they will hear (:meth:`CampaignPlan.preview`)."""
+    from .._tables import to_html
+
+    n = len(df)
+    body = to_html(df, max_rows=5, failures_first=False) if n else "<i>no rows</i>"
+    heard = "<p style='color:#57606a'>Validate to see what each row will hear.</p>"
+    if plan is not None:
+        frame = plan.preview(5)
+        shown = frame[["row", "callee", "language", "field", "text", "problems"]].reset_index(drop=True)
+        heard = to_html(shown, max_rows=len(shown), failures_first=False,
+                        caption="What the first rows will hear (and one row per further voice)")
+    return f"<details open><summary>{n} rows (first 5)</summary>{body}{heard}</details>"
+
+
+def countries_text(estimate: Any) -> str:
+    """Calls per country of an estimate, most first (``NL 3, BE 1``), or ``none``."""
+    per_country = sorted(estimate.calls_per_country.items(), key=lambda item: (-item[1], item[0]))
+    return ", ".join(f"{country} {n}" for country, n in per_country) or "none"
+
+
+def estimate_text(estimate: Any, *, priced: bool) -> str:
+    """The estimate's headline: calls, talk minutes and, when *priced*, the cost."""
+    text = estimate.to_text().splitlines()[0].removeprefix("Estimate: ")
+    return text if priced else text + " (no price table: cost not estimated)"
+
+
+def calling_hours_text(plan: Any, options: Mapping[str, Any]) -> str:
+    """The calling-hours line: the window, the days, and how many of *plan*'s rows are outside it now.
+
+    *options* are the sender's calling-hours keywords (``calling_hours``, ``days``, ``wait``);
+    empty means no calling hours.
+    """
+    from ..campaign.ops.hours import describe_waits, parse_calling_hours, window_status
+
+    if not options:
+        return "none: every row is called at once, whatever the callee's local time"
+    hours = parse_calling_hours(options["calling_hours"], days=options["days"])
+    text = f"{hours.hours_text} on {hours.days_text}, in each callee's local time"
+    callees = [(r.callee_list() or [r.callee])[0] for r in plan.rows if r.sendable]
+    if callees:
+        waits = describe_waits(window_status(callees, calling_hours=hours))
+        text += f"; {waits}"
+        if "wait" in waits and not options["wait"]:
+            text += " (not waiting: those rows end 'deferred', a later Send sends them)"
+    return text
+
+
+def read_upload(name: str, data: bytes, *, region: str | None) -> Any:
+    """The do-not-call list in uploaded bytes, read by the library's one reader.
+
+    The reader takes files (CSV column by name or content, TXT): the bytes go to a private
+    temporary copy that is removed at once; *name* (its base name only) names the list.
+    """
+    import tempfile
+    from pathlib import Path
+
+    from ..campaign.ops.suppress import SuppressionList, read_suppression
+
+    suffix = ".txt" if name.lower().endswith(".txt") else ".csv"
+    with tempfile.TemporaryDirectory(prefix="cmvoice-dnc-") as folder:
+        copy = Path(folder) / f"list{suffix}"
+        copy.write_bytes(data)
+        read = read_suppression(copy, region=region)
+    return SuppressionList(read.numbers, unreadable=read.unreadable, source=name, entries=read.entries,
+                           region=region)
+
+
+def merged_suppression(first: Any, second: Any) -> Any:
+    """One do-not-call list holding the numbers (and unreadable entries) of both."""
+    from ..campaign.ops.suppress import SuppressionList
+
+    return SuppressionList(first.numbers | second.numbers, unreadable=first.unreadable + second.unreadable,
+                           source=f"{first.source} + {second.source}", entries=first.entries + second.entries,
+                           region=first.region)
+
+
+__all__ = ["COUNT_LABELS", "ATTENTION_COUNTS", "grouped_problems", "outcome_counts", "render_counts",
+           "render_running", "finished_text", "banner_html", "preview_html", "countries_text", "estimate_text",
+           "calling_hours_text", "read_upload", "merged_suppression"]

@@ -1,0 +1,61 @@
+"""What the Campaign app says about a plan and a run: computed from the library's objects, touching no widget."""
+from __future__ import annotations
+
+import pandas as pd
+
+from cmvoice_nb.campaign import plan_campaign
+from cmvoice_nb.widgets._campaign_facts import (
+    countries_text,
+    finished_text,
+    grouped_problems,
+    merged_suppression,
+    outcome_counts,
+    read_upload,
+)
+
+PLAIN = {"caller": "+31201234567", "prompt": "Hello", "prompt-type": "TTS"}
+
+
+def test_an_excel_unicode_text_upload_with_bom_crlf_and_semicolons_is_read_by_its_number_column():
+    text = "Naam;Telefoon\r\nAnne;06 1234 5610\r\nJörg;+49 30 2345678\r\nBram;geen nummer\r\n"
+    data = b"\xff\xfe" + text.encode("utf-16-le")
+    for i in range(200):  # a real list is long: one unreadable line in 203 stays under the 1 % limit
+        data += f"X{i};+3162000{i:04d}\r\n".encode("utf-16-le")
+    dnc = read_upload("bellijst.txt.csv", data, region="NL")
+    assert "+31612345610" in dnc and "+49302345678" in dnc and len(dnc) == 202
+    assert [u.value for u in dnc.unreadable] == ["geen nummer"]
+    assert dnc.source == "bellijst.txt.csv"
+
+
+def test_a_path_list_and_an_upload_both_apply_and_both_are_named(tmp_path):
+    path = tmp_path / "dnc.txt"
+    path.write_text("0612345611\n", encoding="cp1252")
+    from cmvoice_nb.campaign.ops.suppress import read_suppression
+
+    merged = merged_suppression(read_suppression(path, region="NL"),
+                                read_upload("upload.txt", b"+31612345612\n", region="NL"))
+    assert sorted(merged) == ["+31612345611", "+31612345612"]
+    assert merged.source == f"{path} + upload.txt"
+
+
+def test_the_confirmation_counts_calls_per_country_from_the_plan_s_estimate_most_first():
+    people = pd.DataFrame({"callee": ["+32470123456", "+31612345610", "+31612345611", "not a number"]})
+    plan = plan_campaign(people, app="notification", name="c", defaults=PLAIN)
+    assert countries_text(plan.estimate()) == "NL 2, BE 1"  # the invalid row is not a call
+
+
+def test_an_unmapped_callee_is_one_problem_line_naming_its_rows():
+    people = pd.DataFrame({"phone": [f"+3161234{i:04d}" for i in range(7)]})
+    plan = plan_campaign(people, app="notification", name="c", defaults=PLAIN)  # no column is the callee
+    lines = grouped_problems(plan.problem_frame("widget"))
+    assert len(lines) == 1 and lines.loc[0, "rows"] == 7
+    assert lines.loc[0, "examples"].endswith(" …")  # five rows shown, the rest counted
+
+
+def test_a_stopped_run_says_what_was_placed_and_that_send_again_sends_the_rest():
+    results = pd.DataFrame({"status": ["queued", "queued", None, None, "suppressed"]})
+    counts = outcome_counts(results, already_done=0)
+    assert counts == {"new": 2, "stopped": 2, "suppressed": 1}
+    text = finished_text(counts, dry_run=False, to_send=4, stopped_by_user=True)
+    assert text == ("Send finished: 2 new call(s) placed; 1 on the do-not-call list, not sent; "
+                    "stopped by you, 2 not sent — Send again sends the rest")
