@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING
 
 from ._lazy import lazy_exports
 
-__version__ = "0.1.0"
+from ._version import __version__
 
 # public name -> module (relative to this package) that defines it
 _EXPORTS: dict[str, str] = {

@@ -11,7 +11,7 @@ import importlib
 import logging
 import sys
 
-from . import __version__
+from ._version import __version__
 from .commands import COMMAND_MODULES
 
 

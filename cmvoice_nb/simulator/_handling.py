@@ -15,7 +15,7 @@ import re
 import time
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Callable, Protocol
 from urllib.parse import urlsplit
 
 from .. import spec as _spec
@@ -23,8 +23,27 @@ from ..errors import CMVoiceError, redact
 from .physics import iso_utc, plan_call
 
 if TYPE_CHECKING:
-    from . import Simulator
+    from ._book import CallBook
+    from .delivery import Scheduler
     from .server import Handler
+
+
+class SimulatorState(Protocol):
+    """What answering a request reads and changes of the :class:`~cmvoice_nb.simulator.Simulator`."""
+
+    token: str | None
+    speed: float
+    audio_root: Path | None
+    callback_url: str | None
+    dtmf_script: Any
+    on_request: Callable[..., Any] | None
+    _book: CallBook
+    _scheduler: Scheduler
+    _prompts: Any
+
+    def _draw_fault(self, *args: Any, **kwargs: Any) -> Any: ...
+
+    def _new_call(self, *args: Any, **kwargs: Any) -> Any: ...
 
 logger = logging.getLogger(__name__)
 
@@ -32,7 +51,7 @@ logger = logging.getLogger(__name__)
 BASE_PATH = urlsplit(_spec.DEFAULT_BASE_URL).path
 
 
-def handle(sim: Simulator, h: Handler) -> None:
+def handle(sim: SimulatorState, h: Handler) -> None:
     """Answer one request; count it as pending meanwhile, since it may still place calls."""
     # A request in progress (e.g. sleeping on injected latency) may still place calls:
     # wait_idle() must wait for it too.
@@ -43,7 +62,7 @@ def handle(sim: Simulator, h: Handler) -> None:
         sim._scheduler.release()
 
 
-def _answer(sim: Simulator, h: Handler) -> None:
+def _answer(sim: SimulatorState, h: Handler) -> None:
     from .server import ENDPOINTS, Dropped, format_seconds, read_body, reply
 
     received = datetime.now(timezone.utc)
@@ -136,7 +155,7 @@ def _pick_fault(faults: dict, u: float) -> str | None:
     return None
 
 
-def _process(sim: Simulator, h: Handler, record: dict, app: str, body: bytes, received: datetime,
+def _process(sim: SimulatorState, h: Handler, record: dict, app: str, body: bytes, received: datetime,
              received_mono: float, *, drop: bool) -> None:
     from ..instructions import instruction_from_json
     from .server import drop as drop_connection, reply
@@ -206,7 +225,7 @@ def _process(sim: Simulator, h: Handler, record: dict, app: str, body: bytes, re
     reply(h, record, 200, results)
 
 
-def _place(sim: Simulator, app: str, wire: dict, callee: str, shown_caller: str, instruction_id: str | None,
+def _place(sim: SimulatorState, app: str, wire: dict, callee: str, shown_caller: str, instruction_id: str | None,
            url: str | None, received: datetime, received_mono: float, *, dropped: bool) -> str:
     """Place one call: plan it, record it, schedule its callback; returns the call id."""
     call_id, call_rng, behaviour = sim._new_call()
