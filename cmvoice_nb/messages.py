@@ -93,6 +93,9 @@ OPTIONS: dict[str, Option] = {o.key: o for o in (
     Option("campaign", "campaign=", "--campaign"),
     Option("now", "now=", "--now"),
     Option("callback_url", "callback_url=", "--callback-url"),
+    # An option whose spellings its owner keeps (the receiver's ReceiverOptions has its flags):
+    # opt("named", "max_body_bytes", "--max-body-bytes").
+    Option("named", "{0}=", "{1}"),
 )}
 
 # Private-use characters: nobody types them, so a marker can never be a user's text.

@@ -86,6 +86,13 @@ class ReceiverOptions:
                                     flag="--request-timeout", metavar="S")
 
     def __post_init__(self) -> None:
+        from ..errors import ConfigurationError
+        from ..messages import opt
+
+        def named(name: str) -> str:  # the option as each front-end spells it
+            flag = next((f.metadata.get("flag") for f in dataclasses.fields(self) if f.name == name), None)
+            return opt("named", name, flag or f"{name}=")
+
         # Stored as plain int / float: a numpy integer or a float of whole seconds is fine as input.
         for name in ("max_body_bytes", "display_queue", "backlog", "threads", "connection_limit"):
             value = getattr(self, name)
@@ -94,15 +101,16 @@ class ReceiverOptions:
             except TypeError:
                 number = 0
             if number <= 0:
-                raise ValueError(f"{name} must be a positive whole number, got {value!r}")
+                raise ConfigurationError(f"{named(name)} must be a positive whole number, got {value!r}")
             object.__setattr__(self, name, int(number))
         for name in ("idle_timeout_s", "request_timeout_s"):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, numbers.Real) or not value > 0:
-                raise ValueError(f"{name} must be a positive number of seconds, got {value!r}")
+                raise ConfigurationError(f"{named(name)} must be a positive number of seconds, got {value!r}")
             object.__setattr__(self, name, float(value))
         if self.keep_in_memory not in (None, True, False):
-            raise ValueError(f"keep_in_memory must be True, False or None, got {self.keep_in_memory!r}")
+            raise ConfigurationError(f"{named('keep_in_memory')} must be True, False or None, got "
+                                     f"{self.keep_in_memory!r}")
 
     def replace(self, **changes: Any) -> "ReceiverOptions":
         """A copy with *changes*; an unknown name is a ``TypeError`` naming it."""

@@ -170,11 +170,7 @@ def run(args: argparse.Namespace) -> int:
         rx = CallbackReceiver(args.out, host=args.host, port=args.port, secret=secret, keep_in_memory=False,
                               on_callback=None, on_failure=on_failure, **options).start()
     except (CMVoiceError, ValueError, OSError) as exc:
-        message = say(exc, "cli")
-        for field in ReceiverOptions.flags():  # the option's name as this front-end spells it
-            if message.startswith(f"{field.name} "):
-                message = field.metadata["flag"] + message[len(field.name):]
-        print(f"cmvoice receive: {message}", file=sys.stderr)
+        print(f"cmvoice receive: {say(exc, 'cli')}", file=sys.stderr)
         return 2
     previous = {}
     try:

@@ -51,11 +51,11 @@ def test_keeping_records_in_memory_is_decided_by_one_rule(tmp_path):
 
 
 @pytest.mark.parametrize("changes, message", [
-    ({"max_body_bytes": 0}, "max_body_bytes must be a positive whole number, got 0"),
-    ({"connection_limit": -5}, "connection_limit must be a positive whole number, got -5"),
-    ({"threads": 2.5}, "threads must be a positive whole number, got 2.5"),
-    ({"idle_timeout_s": 0}, "idle_timeout_s must be a positive number of seconds, got 0"),
-    ({"request_timeout_s": float("nan")}, "request_timeout_s must be a positive number of seconds, got nan"),
+    ({"max_body_bytes": 0}, "max_body_bytes= must be a positive whole number, got 0"),
+    ({"connection_limit": -5}, "connection_limit= must be a positive whole number, got -5"),
+    ({"threads": 2.5}, "threads= must be a positive whole number, got 2.5"),
+    ({"idle_timeout_s": 0}, "idle_timeout_s= must be a positive number of seconds, got 0"),
+    ({"request_timeout_s": float("nan")}, "request_timeout_s= must be a positive number of seconds, got nan"),
 ])
 def test_a_bad_option_is_a_value_error_naming_it(tmp_path, changes, message):
     with pytest.raises(ValueError, match=message):

@@ -238,6 +238,7 @@ def plan_followup(
     import pandas as pd
 
     from ...callbacks import calls_frame
+    from ...spec import app_spec
     from ...instructions import instruction_from_json
 
     wanted = _outcomes(outcomes)
@@ -249,11 +250,12 @@ def plan_followup(
         raise CampaignError(f"{opt('max_attempts')} must be at least 1, got {max_attempts}")
     gap = parse_gap(min_gap)
     moment = _now(now)
+    limit = app_spec("notification").field("callback-url").max_length  # the contract's, for every app
     if callback_url not in (None, "") and not (
             isinstance(callback_url, str) and callback_url.lower().startswith(("http://", "https://"))
-            and len(callback_url) <= 256):
-        raise CampaignError(f"{opt('callback_url')} must be an http:// or https:// URL of at most 256 characters "
-                            f"(or \"\" for the account's own), got {callback_url!r}")
+            and len(callback_url) <= limit):
+        raise CampaignError(f"{opt('callback_url')} must be an http:// or https:// URL of at most {limit} "
+                            f"characters (or \"\" for the account's own), got {callback_url!r}")
     dnc = None if suppress is None else read_suppression(suppress, region=region,
                                                           allow_unreadable_suppress=allow_unreadable_suppress)
 
