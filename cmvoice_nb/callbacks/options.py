@@ -13,7 +13,7 @@ Examples
 >>> ReceiverOptions(max_body_bytes=0)
 Traceback (most recent call last):
 ...
-ValueError: max_body_bytes must be a positive whole number, got 0
+cmvoice_nb.errors.ConfigurationError: max_body_bytes= must be a positive whole number, got 0
 >>> DEFAULTS.keeps_records(out=None, in_process=False), DEFAULTS.keeps_records(out="cb.jsonl", in_process=True)
 (True, True)
 >>> DEFAULTS.keeps_records(out="cb.jsonl", in_process=False)
