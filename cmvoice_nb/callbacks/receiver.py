@@ -61,7 +61,8 @@ DEFAULT_THREADS = DEFAULTS.threads
 class CallbackReceiver:
     """Receive callbacks on loopback and append each to a JSON Lines log.
 
-    Serves :func:`~cmvoice_nb.callbacks.wsgi_app` with waitress in a daemon thread.
+    Serves :func:`~cmvoice_nb.callbacks.wsgi_app` with waitress in a daemon thread. Every default
+    is :data:`~cmvoice_nb.callbacks.options.DEFAULTS`'s.
 
     Parameters
     ----------
@@ -97,8 +98,6 @@ class CallbackReceiver:
     connection_limit, idle_timeout_s, request_timeout_s
         Connections held at once (lowered to fit the open-file limit; :attr:`connection_limit`
         is what was applied), and when idle or slowly arriving connections are closed.
-
-    Every default is :data:`~cmvoice_nb.callbacks.options.DEFAULTS`'s.
 
     Examples
     --------
