@@ -220,6 +220,44 @@ def api_pages() -> tuple[dict[str, str], list[tuple[str, str]]]:
     return pages, nav
 
 
+# -- sections of docstrings shown in the guides ------------------------------------------------------
+def template_language_markdown() -> str:
+    """The template mini-language from ``cmvoice_nb.campaign.plan.templates``'s docstring, as Markdown."""
+    import inspect
+    import re
+
+    sys.path.insert(0, str(Path(__file__).parent))
+    try:
+        from griffe_docstrings import _tables
+    finally:
+        sys.path.pop(0)
+    from cmvoice_nb.campaign.plan import templates
+
+    doc = inspect.cleandoc(templates.__doc__ or "")
+    match = re.search(r"The template mini-language\n-+\n(.*?)\n\nExamples\n-+\n", doc, re.DOTALL)
+    if match is None:
+        raise RuntimeError("cmvoice_nb.campaign.plan.templates: no 'The template mini-language' section")
+
+    def role(m: re.Match) -> str:
+        target = m["target"].lstrip("~")
+        shown = target.rsplit(".", 1)[-1] + ("()" if m["role"] in ("func", "meth") else "")
+        path = target if target.startswith(PACKAGE) else f"{templates.__name__}.{target}"
+        return f"[`{shown}`][{path}]"
+
+    body = re.sub(r":(?P<role>func|class|meth|mod|attr|data):`(?P<target>[^`]+)`", role, match[1])
+    return _tables(body)
+
+
+GENERATED_SECTIONS = {"<!-- generated: template-language -->": template_language_markdown}
+
+
+def on_page_markdown(markdown: str, page, config, files, **kwargs) -> str:
+    for marker, make in GENERATED_SECTIONS.items():
+        if marker in markdown:
+            markdown = markdown.replace(marker, make())
+    return markdown
+
+
 # -- mkdocs events ----------------------------------------------------------------------------------
 _API_NAV: list[tuple[str, str]] = []
 
