@@ -160,6 +160,35 @@ def _choose_home(canonical: str, exporters: list[str], modules: list[str]) -> st
     return min(exporters, key=closeness)
 
 
+def _undocumented_inherited(griffe_pkg: Any, module_name: str, names: list[str], home: dict[str, str]) -> list[str]:
+    """Public members the page's classes inherit from classes the reference does not document.
+
+    ``Journal``'s methods live on private mixins and ``Notification.validate`` on a private base:
+    they are rendered with the class. What a documented base defines (``CMVoiceError.say``) is
+    rendered once, on that base.
+    """
+    found: set[str] = set()
+
+    def walk(cls: Any, seen: set[str]) -> None:
+        for base in getattr(cls, "resolved_bases", []):
+            if base.path in seen or not base.path.startswith(PACKAGE + "."):
+                continue
+            seen.add(base.path)
+            if base.path not in home:
+                found.update(n for n, m in base.members.items() if not n.startswith("_") and not m.is_alias)
+            walk(base, seen)
+
+    for name in names:
+        try:
+            obj = griffe_pkg.modules_collection.get_member(f"{module_name}.{name}")
+            obj = obj.final_target if obj.is_alias else obj
+        except Exception:
+            continue
+        if obj.is_class:
+            walk(obj, set())
+    return sorted(found)
+
+
 def api_pages() -> tuple[dict[str, str], list[tuple[str, str]]]:
     """{docs path: markdown} and the navigation [(module, docs path)]."""
     import griffe
@@ -192,6 +221,10 @@ def api_pages() -> tuple[dict[str, str], list[tuple[str, str]]]:
         title = name if name == PACKAGE else name[len(PACKAGE) + 1:]
         lines = ["---", f"title: {title}", "---", "", f"::: {name}", "    options:", "      show_root_heading: true", "      heading_level: 1",
                  "      show_root_full_path: true", "      show_root_toc_entry: false"]
+        inherited = _undocumented_inherited(griffe_pkg, name, rendered, home)
+        if inherited:
+            lines.append("      inherited_members:")
+            lines.extend(f"        - {n}" for n in inherited)
         if rendered:
             lines.append("      members:")
             lines.extend(f"        - {n}" for n in rendered)
