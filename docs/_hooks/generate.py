@@ -15,11 +15,10 @@ The navigation of the API reference (``reference/api/SUMMARY``) is built here to
 from __future__ import annotations
 
 import argparse
-import contextlib
 import importlib
-import io
 import os
 import pkgutil
+import re
 import sys
 from pathlib import Path
 from typing import Any
@@ -151,7 +150,7 @@ def _choose_home(canonical: str, exporters: list[str], modules: list[str]) -> st
 
     def closeness(m: str) -> tuple[int, int]:
         common = 0
-        for a, b in zip(m.split("."), defining.split(".")):
+        for a, b in zip(m.split("."), defining.split("."), strict=False):
             if a != b:
                 break
             common += 1
@@ -219,7 +218,8 @@ def api_pages() -> tuple[dict[str, str], list[tuple[str, str]]]:
             else:
                 elsewhere.append((export, canonical or f"{name}.{export}", where))
         title = name if name == PACKAGE else name[len(PACKAGE) + 1:]
-        lines = ["---", f"title: {title}", "---", "", f"::: {name}", "    options:", "      show_root_heading: true", "      heading_level: 1",
+        lines = ["---", f"title: {title}", "---", "", f"::: {name}", "    options:",
+                 "      show_root_heading: true", "      heading_level: 1",
                  "      show_root_full_path: true", "      show_root_toc_entry: false"]
         inherited = _undocumented_inherited(griffe_pkg, name, rendered, home)
         if inherited:
@@ -246,6 +246,8 @@ def api_pages() -> tuple[dict[str, str], list[tuple[str, str]]]:
     for name, path in nav:
         doc = (importlib.import_module(name).__doc__ or "").strip().split("\n\n")[0]
         summary = " ".join(doc.split()).replace("|", "\\|")
+        summary = re.sub(r":[a-z]+:`(~?)([^`]+)`",
+                         lambda m: f"`{m[2].rsplit('.', 1)[-1] if m[1] else m[2].lstrip('.')}`", summary)
         if len(summary) > 160:
             summary = summary[:157].rsplit(" ", 1)[0] + " …"
         index.append(f"| [`{name}`]({Path(path).name}) | {summary} |")
@@ -257,7 +259,6 @@ def api_pages() -> tuple[dict[str, str], list[tuple[str, str]]]:
 def template_language_markdown() -> str:
     """The template mini-language from ``cmvoice_nb.campaign.plan.templates``'s docstring, as Markdown."""
     import inspect
-    import re
 
     sys.path.insert(0, str(Path(__file__).parent))
     try:

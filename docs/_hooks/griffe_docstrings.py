@@ -177,7 +177,7 @@ def _cells(line: str, starts: list[int]) -> list[str]:
     if len(parts) == len(starts) and line[:starts[1]].strip():
         return parts
     bounds = starts[1:] + [None]
-    return [line[a:b].strip() for a, b in zip(starts, bounds)]
+    return [line[a:b].strip() for a, b in zip(starts, bounds, strict=True)]
 
 
 def _md_cell(text: str) -> str:
@@ -217,7 +217,7 @@ def _tables(text: str) -> str:
                 continue
             cells = _cells(line, starts)
             if rows and not cells[0]:
-                rows[-1] = [f"{a} {b}".strip() for a, b in zip(rows[-1], cells)]
+                rows[-1] = [f"{a} {b}".strip() for a, b in zip(rows[-1], cells, strict=False)]
             else:
                 rows.append(cells)
         indent = match["indent"]
