@@ -9,8 +9,8 @@
 - ``notebooks/*.ipynb``: the shipped notebooks, added from the top-level ``notebooks/`` folder for
   mkdocs-jupyter to render as they are committed (never executed here).
 
-The navigation of the API reference (``reference/api/SUMMARY``) is built here too and spliced into
-``nav`` where ``mkdocs.yml`` says ``- API reference: reference/api/index.md``.
+The API reference's navigation is built here too: one entry per documented package, its modules
+under it, appended to the ``API reference`` section of ``nav`` in ``mkdocs.yml``.
 """
 from __future__ import annotations
 
