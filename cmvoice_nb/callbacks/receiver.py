@@ -71,7 +71,8 @@ class CallbackReceiver:
         in memory only (:meth:`frame` still works).
     host, port
         Where to listen. Loopback and a free port by default; the provider cannot reach loopback,
-        so for a real campaign expose it through a tunnel or a reverse proxy (see the README).
+        so for a real campaign expose it through a tunnel or a reverse proxy (see the deployment
+        guide, ``docs/guides/deployment.md``).
     secret
         The secret path segment; random (``secrets.token_urlsafe(16)``) by default, ``""`` for none.
     max_body_bytes
