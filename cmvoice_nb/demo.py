@@ -155,8 +155,10 @@ def step_campaign(out: Path, summary: DemoSummary, state: dict) -> None:
                              audio_root=prompts if prompts.is_dir() else None,
                              spelling_root=out / "upload" if (out / "upload").is_dir() else None)
         invalid += int(plan.summary()["invalid"])
+        # One request at a time: the simulator draws each call's outcome in the order calls arrive,
+        # so the demo prints the same numbers on every run (the README shows them).
         res = send_campaign(plan, sim.client(), journal=out / "campaign.sqlite", rate=50.0, burst=20,
-                            progress=False)
+                            concurrency=1, progress=False)
         parts.append(res.assign(app=app))
     results = pd.concat(parts, ignore_index=True)
     results_to_csv(results, out / "results.csv")
@@ -187,7 +189,9 @@ def step_callbacks(out: Path, summary: DemoSummary, state: dict) -> None:
     rx.wait_for(sim.placed_count(), timeout=60)
     calls = load_callbacks(out / "callbacks" / "callbacks.jsonl", warn=False)
     overall = summarize(calls)
-    outcomes = calls["outcome"].astype("string").value_counts().to_dict()
+    # Most frequent first, ties by name: callbacks arrive in any order, the summary line does not.
+    counted = calls["outcome"].astype("string").value_counts().to_dict()
+    outcomes = dict(sorted(counted.items(), key=lambda kv: (-kv[1], kv[0])))
     rate = float(overall["answer_rate"].iloc[0])
     report = write_report(calls, results=state.get("results"), html_path=out / "report.html",
                           title="cmvoice_nb demo campaign")
@@ -224,7 +228,7 @@ def step_followup(out: Path, summary: DemoSummary, state: dict) -> None:
                              min_gap=FOLLOWUP_GAP, now=now)
         for reason, n in plan.left_out_summary().items():
             left[reason] = left.get(reason, 0) + int(n)
-        send_campaign(plan, sim.client(), journal=journal, rate=50.0, burst=20, progress=False)
+        send_campaign(plan, sim.client(), journal=journal, rate=50.0, burst=20, concurrency=1, progress=False)
     placed = sim.placed_count() - before
     sim.wait_idle(60)
     rx.wait_for(sim.placed_count(), timeout=60)

@@ -4,7 +4,7 @@
 ``cmvoice receive`` all read :data:`DEFAULTS`; the command line builds its flags and help from
 the fields' metadata. The server fields (``backlog`` onwards) apply where this package runs the
 server (the receiver, the command); under another WSGI server, set its equivalents to match (see
-the README's deployment guide).
+the deployment guide, ``docs/guides/deployment.md``).
 
 Examples
 --------

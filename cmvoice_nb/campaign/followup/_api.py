@@ -192,7 +192,7 @@ def plan_followup(
     suppress
         A do-not-call list, read by :func:`~cmvoice_nb.campaign.ops.suppress.read_suppression`: a
         CSV/TXT path (the number column found by name or by its content), a DataFrame, an
-        iterable of numbers in any spelling, or a :class:`~cmvoice_nb.campaign.SuppressionList`.
+        iterable of numbers in any spelling, or a :class:`~cmvoice_nb.campaign.ops.suppress.SuppressionList`.
         Listed rows are left out as ``suppressed``, as are rows the journal holds as
         ``suppressed`` (held back by an earlier wave's list), list or not.
     region
