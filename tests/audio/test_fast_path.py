@@ -16,7 +16,7 @@ from cmvoice_nb.audio.convert import convert_prompt, prepare_samples
 from cmvoice_nb.audio.decode import load_audio, load_mono
 from cmvoice_nb.audio.wavfile import decode_wav_data, decode_wav_mono, parse_wav
 
-from ._signals import fmt_chunk, riff, sf_bytes, sine, speechlike
+from .._audio import fmt_chunk, riff, sf_bytes, sine, speechlike
 
 WAV_SUBTYPES = ["PCM_U8", "PCM_16", "PCM_24", "PCM_32", "FLOAT", "DOUBLE", "ULAW", "ALAW"]
 

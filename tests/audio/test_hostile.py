@@ -25,7 +25,7 @@ from cmvoice_nb.audio.wavfile import encode_wav, parse_wav
 from cmvoice_nb.cli import main
 from cmvoice_nb.errors import AudioError
 
-from ._signals import fmt_chunk, riff, sf_bytes, speechlike
+from .._audio import fmt_chunk, riff, sf_bytes, speechlike
 
 needs_fifo = pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="no FIFOs on this platform")
 needs_dev_zero = pytest.mark.skipif(not os.path.exists("/dev/zero") or not hasattr(os, "symlink"),

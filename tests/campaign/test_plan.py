@@ -1,12 +1,14 @@
 """Planning: rows → instructions, problems, ids, duplicates and audio preflight; input untouched."""
 import re
-import numpy as np
+
 import pandas as pd
 import pytest
 
 from cmvoice_nb.campaign import CampaignPlan, Journal, derive_instruction_id, plan_campaign, render_template
 from cmvoice_nb.campaign.plan import TemplateError, content_key, template_columns
 from cmvoice_nb.errors import CampaignError
+
+from .._audio import sine, write_sf, write_telephony_wav
 
 CALLER = "+31201234567"
 TTS = {"caller": CALLER, "prompt-type": "TTS"}
@@ -338,24 +340,13 @@ def test_the_accessor_is_a_thin_namespace_over_plan_campaign():
 
 
 # ---------------------------------------------------------------------------- preflight
-def tone(seconds=1.0):
-    return 0.3 * np.sin(2 * np.pi * 440 * np.arange(int(8000 * seconds)) / 8000)
-
-
 @pytest.fixture
 def audio_root(tmp_path):
-    import soundfile as sf
-
-    from cmvoice_nb.audio import encode_wav
-
     root = tmp_path / "upload"
-    (root / "prompts").mkdir(parents=True)
-    (root / "prompts" / "welcome.wav").write_bytes(encode_wav(tone(), target="alaw"))
-    sf.write(root / "prompts" / "hifi.wav", np.tile(tone(), 6)[:44100], 44100)  # plays as silence on a call
-    spelling = root / "spelling" / "en-GB"
-    spelling.mkdir(parents=True)
+    write_telephony_wav(root / "prompts" / "welcome.wav", sine(440, 1.0, amplitude=0.3))
+    write_sf(root / "prompts" / "hifi.wav", sine(440, 1.0, 44100, amplitude=0.3), 44100)  # not telephony audio
     for ch in "0123456789":
-        (spelling / f"{ch}.wav").write_bytes(encode_wav(tone(0.4), target="alaw"))
+        write_telephony_wav(root / "spelling" / "en-GB" / f"{ch}.wav", sine(440, 0.4, amplitude=0.3))
     return root
 
 

@@ -9,6 +9,8 @@ from cmvoice_nb.campaign.ops.suppress import apply_suppression
 from cmvoice_nb.cli import main
 from cmvoice_nb.simulator import SIMULATOR_TOKEN, Simulator
 
+from .._audio import silence, write_telephony_wav
+
 DEFAULTS = {"caller": "+31201234567", "prompt": "Hello {name}", "prompt-type": "TTS"}
 FAST = dict(rate=1000.0, burst=50, progress=False, retry=RetryPolicy(max_attempts=2, backoff_s=0.001))
 ANN, BOB, CY = "+31612345610", "+31612345710", "+32470123410"
@@ -118,12 +120,7 @@ def test_the_estimate_counts_only_rows_that_will_be_sent_and_prices_them_by_hand
 
 
 def test_the_estimate_times_file_prompts_from_the_audio_root(tmp_path):
-    import wave
-
-    (tmp_path / "audio").mkdir()
-    with wave.open(str(tmp_path / "audio" / "hello.wav"), "wb") as w:
-        w.setnchannels(1), w.setsampwidth(2), w.setframerate(8000)
-        w.writeframes(b"\0\0" * 8000 * 3)  # 3.0 s
+    write_telephony_wav(tmp_path / "audio" / "hello.wav", silence(3.0), target="pcm16")
     plan = plan_campaign(people(ANN), app="notification", name="f",
                          defaults={"caller": "+31201234567", "prompt": "hello.wav", "prompt-type": "File",
                                    "max-replays": 0})

@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import json
 import re
-import struct
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -117,19 +116,6 @@ def client(sim):
     c = sim.client()
     yield c
     c.close()
-
-
-def wav_bytes(duration_s: float, *, samplerate: int = 8000, extra_chunk: bool = True) -> bytes:
-    """An A-law WAV of *duration_s* seconds, with a LIST chunk before data like ffmpeg writes."""
-    n = int(round(duration_s * samplerate))
-    fmt = struct.pack("<HHIIHHH", 6, 1, samplerate, samplerate, 1, 8, 0)
-    chunks = b"fmt " + struct.pack("<I", len(fmt)) + fmt
-    if extra_chunk:
-        info = b"INFOISFT\x05\x00\x00\x00test\x00\x00"
-        chunks += b"LIST" + struct.pack("<I", len(info)) + info
-    chunks += b"fact" + struct.pack("<I", 4) + struct.pack("<I", n)
-    chunks += b"data" + struct.pack("<I", n) + bytes([0xD5]) * n
-    return b"RIFF" + struct.pack("<I", 4 + len(chunks)) + b"WAVE" + chunks
 
 
 UUID4 = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}")

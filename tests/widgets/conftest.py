@@ -2,26 +2,13 @@
 from __future__ import annotations
 
 import datetime as dt
-import io
 
-import numpy as np
 import pytest
-import soundfile as sf
 
 from cmvoice_nb.callbacks import CallbackReceiver
 from cmvoice_nb.simulator import Simulator
 
-
-def tone_wav(freq_hz: float = 440.0, *, duration_s: float = 0.6, samplerate: int = 44100, channels: int = 2) -> bytes:
-    """A 16-bit PCM WAV of a sine tone with a little silence around it (what a user records)."""
-    t = np.arange(int(duration_s * samplerate)) / samplerate
-    tone = 0.3 * np.sin(2 * np.pi * freq_hz * t)
-    pad = np.zeros(int(0.2 * samplerate))
-    mono = np.concatenate([pad, tone, pad])
-    data = np.stack([mono] * channels, axis=1) if channels > 1 else mono
-    buf = io.BytesIO()
-    sf.write(buf, data, samplerate, format="WAV", subtype="PCM_16")
-    return buf.getvalue()
+from .._audio import tone_wav
 
 
 def upload_entry(name: str, data: bytes) -> dict:
