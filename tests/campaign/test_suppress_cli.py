@@ -15,20 +15,11 @@ import pandas as pd
 import pytest
 
 from cmvoice_nb.cli import main
-from cmvoice_nb.simulator import SIMULATOR_TOKEN, Simulator
+from cmvoice_nb.simulator import SIMULATOR_TOKEN
+
+from ._lists import notification_flags
 
 ANN, BOB, CY = "+31612345610", "+31612345710", "+32470123410"
-
-
-@pytest.fixture
-def sim():
-    with Simulator(seed=9) as s:
-        yield s
-
-
-@pytest.fixture
-def token(monkeypatch):
-    monkeypatch.setenv("CM_PRODUCT_TOKEN", SIMULATOR_TOKEN)
 
 
 def people(tmp_path):
@@ -38,8 +29,7 @@ def people(tmp_path):
 
 
 def send_args(tmp_path, base_url, *extra):
-    return ["send", str(people(tmp_path)), "--app", "notification", "--map", "callee=Telefoonnummer",
-            "--set", "caller=+31201234567", "--set", "prompt=Hallo {Naam}", "--set", "prompt-type=TTS",
+    return ["send", str(people(tmp_path)), *notification_flags("Hallo {Naam}"), "--map", "callee=Telefoonnummer",
             "--region", "NL", "--journal", str(tmp_path / "j.sqlite"), "-o", str(tmp_path / "out.csv"),
             "--rate", "500", "--no-progress", "--base-url", base_url, *extra]
 
