@@ -9,6 +9,7 @@ from cmvoice_nb.callbacks import CallbackReceiver
 from cmvoice_nb.simulator import Simulator
 
 from .._audio import tone_wav
+from ..campaign._lists import notification_defaults
 
 
 def upload_entry(name: str, data: bytes) -> dict:
@@ -46,8 +47,8 @@ def callback_log(tmp_path_factory):
                                       enumerate(["10", "10", "09", "11", "12", "10", "10", "09"])]})
     with Simulator(seed=5) as sim, CallbackReceiver(log) as rx:
         results = send_campaign(people, sim.client(), journal=out / "j.sqlite", app="notification", name="dash",
-                                defaults={"caller": "+31201234567", "prompt": "Hi", "prompt-type": "TTS",
-                                          "callback-url": rx.url}, rate=50, burst=20, progress=False)
+                                defaults=notification_defaults("Hi", callback_url=rx.url), rate=50, burst=20,
+                                progress=False)
         sim.wait_idle(30)
         rx.wait_for(len(people), timeout=30)
     return log, results
