@@ -2,7 +2,6 @@
 import csv
 import json
 import os
-import socket
 
 import pandas as pd
 import pytest
@@ -12,6 +11,7 @@ from cmvoice_nb.campaign.send import RESULT_COLUMNS
 from cmvoice_nb.cli import main
 from cmvoice_nb.simulator import SIMULATOR_TOKEN
 
+from .._net import refusing_url
 from ._lists import CALLER, notification_flags
 
 
@@ -119,11 +119,7 @@ def test_a_wrong_base_url_stops_at_once_and_names_the_url(csv_file, tmp_path, si
 
 
 def test_a_provider_refusing_connections_stops_the_run(csv_file, tmp_path, token, capsys):
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()  # nothing listens there: connection refused
-    argv = args(csv_file, tmp_path, "--base-url", f"http://127.0.0.1:{port}/voiceapi", "--concurrency", "1",
+    argv = args(csv_file, tmp_path, "--base-url", refusing_url("/voiceapi"), "--concurrency", "1",
                 "--max-attempts", "2")
     assert main(argv) == 1
     err = capsys.readouterr().err

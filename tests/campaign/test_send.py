@@ -24,6 +24,7 @@ from cmvoice_nb.errors import (
 )
 from cmvoice_nb.simulator import SIMULATOR_TOKEN
 
+from .._net import refusing_url
 from ._lists import answering, hello_plan, notification_defaults, phone_list
 
 FAST = RetryPolicy(max_attempts=3, backoff_s=0.001, max_backoff_s=0.01)
@@ -212,15 +213,9 @@ def test_an_authentication_error_stops_the_run_and_leaves_unsent_rows_pending(si
 
 
 def test_an_unreachable_provider_stops_the_run_after_one_row(tmp_path):
-    import socket
-
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()  # nothing listens there now: connection refused
     from cmvoice_nb.client import VoiceClient
 
-    client = VoiceClient("t", base_url=f"http://127.0.0.1:{port}/voiceapi/v2")
+    client = VoiceClient("t", base_url=refusing_url("/voiceapi/v2"))
     with pytest.raises(ConnectError) as info:
         send_campaign(hello_plan(phone_list()), client, journal=tmp_path / "j.sqlite", **{**OPTS, "concurrency": 1})
     counts = info.value.results["status"].value_counts().to_dict()

@@ -13,7 +13,7 @@ from cmvoice_nb.instructions import Notification
 from cmvoice_nb.simulator import Simulator
 
 from .._audio import alaw_riff
-from .conftest import ANSWERS, CALLER, ISO_MS_Z, UUID4, dtmf, notification, otp, post
+from ._calls import ANSWERS, CALLER, ISO_MS_Z, UUID4, dtmf, notification, otp, post
 
 
 # --------------------------------------------------------------------------------------- basics
