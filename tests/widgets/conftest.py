@@ -1,8 +1,6 @@
 """Fixtures for the widget tests: sample recordings made in code, a simulator, a callback log."""
 from __future__ import annotations
 
-import datetime as dt
-
 import pytest
 
 from cmvoice_nb.callbacks import CallbackReceiver
@@ -10,12 +8,6 @@ from cmvoice_nb.simulator import Simulator
 
 from .._audio import tone_wav
 from ..campaign._lists import notification_defaults
-
-
-def upload_entry(name: str, data: bytes) -> dict:
-    """One entry of ``FileUpload.value`` as ipywidgets 8 delivers it."""
-    return {"name": name, "type": "audio/wav", "size": len(data), "content": memoryview(data),
-            "last_modified": dt.datetime(2026, 1, 1, tzinfo=dt.timezone.utc)}
 
 
 @pytest.fixture()

@@ -7,7 +7,7 @@ from cmvoice_nb.audio import check_folder, convert_folder, convert_prompt
 from cmvoice_nb.widgets import AudioPrep
 
 from .._audio import tone_wav
-from .conftest import upload_entry
+from ._uploads import upload_entry
 
 COLUMNS = ["source", "status", "ok", "problems", "warnings"]
 

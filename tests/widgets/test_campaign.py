@@ -355,7 +355,7 @@ def test_a_do_not_call_csv_with_the_numbers_in_the_second_column_leaves_the_row_
 
 
 def test_an_uploaded_do_not_call_list_is_read_then_its_bytes_are_dropped(people, tmp_path, simulator):
-    from .conftest import upload_entry
+    from ._uploads import upload_entry
 
     app = _app(people, tmp_path, simulator=simulator, columns={"callee": "phone"}, rate=50)
     others = b"".join(b"+3162000%04d\n" % i for i in range(120))  # one bad line in 122: under the 1 % limit
