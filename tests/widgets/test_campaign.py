@@ -48,7 +48,7 @@ def test_validate_click_equals_plan_campaign(people, tmp_path):
     app.drop_duplicates.value = True
     app.validate.click()
     direct = plan_campaign(people, app="notification", name="t", columns={"callee": "phone"},
-                           defaults={**DEFAULTS, "max-replays": 2}, region="NL", drop_duplicates=True,
+                           defaults=notification_defaults(max_replays=2), region="NL", drop_duplicates=True,
                            campaign_key=app.plan.campaign_key)
     assert app.last_error is None
     assert app.plan.problems.equals(direct.problems)
@@ -57,7 +57,7 @@ def test_validate_click_equals_plan_campaign(people, tmp_path):
 
 
 def test_a_template_naming_a_missing_column_is_explained_in_the_output(people, tmp_path):
-    app = _app(people, tmp_path, defaults={**DEFAULTS, "prompt": "Hi {surname}"})
+    app = _app(people, tmp_path, defaults=notification_defaults("Hi {surname}"))
     app.validate.click()
     assert "surname" in str(app.last_error)
     # Said once, in the status line, in red; not repeated in the output area.
