@@ -8,7 +8,7 @@ from cmvoice_nb.cli import main
 from cmvoice_nb.errors import CallbackError
 
 from ..callbacks._factory import callback, write_jsonl
-from .test_funnel import two_campaign_calls, two_campaign_results
+from ._two_campaigns import two_campaign_calls, two_campaign_results
 
 
 def items():

@@ -2,7 +2,6 @@
 import csv
 import json
 import os
-import socket
 
 import pandas as pd
 import pytest
@@ -10,13 +9,10 @@ import pytest
 from cmvoice_nb.campaign import Journal
 from cmvoice_nb.campaign.send import RESULT_COLUMNS
 from cmvoice_nb.cli import main
-from cmvoice_nb.simulator import SIMULATOR_TOKEN, Simulator
+from cmvoice_nb.simulator import SIMULATOR_TOKEN
 
-
-@pytest.fixture
-def sim():
-    with Simulator(seed=5) as s:
-        yield s
+from .._net import refusing_url
+from ._lists import CALLER, notification_flags
 
 
 @pytest.fixture
@@ -26,23 +22,16 @@ def csv_file(tmp_path):
     return path
 
 
-@pytest.fixture
-def token(monkeypatch):
-    monkeypatch.setenv("CM_PRODUCT_TOKEN", SIMULATOR_TOKEN)
-
-
 def args(csv_file, tmp_path, *extra, app="otp"):
-    return ["send", str(csv_file), "--app", app, "--map", "callee=Phone", "--set", "caller=+31201234567",
+    return ["send", str(csv_file), "--app", app, "--map", "callee=Phone", "--set", f"caller={CALLER}",
             "--set", "intro-prompt=Hello {first_name}", "--set", "intro-prompt-type=TTS", "--region", "NL",
             "--journal", str(tmp_path / "j.sqlite"), "-o", str(tmp_path / "out.csv"), "--rate", "500",
             "--no-progress", *extra]
 
 
 def notification(path, tmp_path, *extra, journal="j.sqlite", out="out.csv"):
-    return ["send", str(path), "--app", "notification", "--set", "caller=+31201234567",
-            "--set", "prompt=Hello {name}", "--set", "prompt-type=TTS", "--region", "NL",
-            "--journal", str(tmp_path / journal), "-o", str(tmp_path / out), "--rate", "500", "--no-progress",
-            *extra]
+    return ["send", str(path), *notification_flags(), "--region", "NL", "--journal", str(tmp_path / journal),
+            "-o", str(tmp_path / out), "--rate", "500", "--no-progress", *extra]
 
 
 def read_out(tmp_path, name="out.csv"):
@@ -130,11 +119,7 @@ def test_a_wrong_base_url_stops_at_once_and_names_the_url(csv_file, tmp_path, si
 
 
 def test_a_provider_refusing_connections_stops_the_run(csv_file, tmp_path, token, capsys):
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()  # nothing listens there: connection refused
-    argv = args(csv_file, tmp_path, "--base-url", f"http://127.0.0.1:{port}/voiceapi", "--concurrency", "1",
+    argv = args(csv_file, tmp_path, "--base-url", refusing_url("/voiceapi"), "--concurrency", "1",
                 "--max-attempts", "2")
     assert main(argv) == 1
     err = capsys.readouterr().err
@@ -268,7 +253,7 @@ def test_spreadsheets_are_read_as_text_without_floats(tmp_path, no_token_env, su
     with pd.ExcelWriter(path, engine="openpyxl" if suffix == ".xlsx" else "odf") as writer:
         pd.DataFrame({"x": [1]}).to_excel(writer, sheet_name="notes", index=False)
         _sheet_frame().to_excel(writer, sheet_name="people", index=False)
-    argv = ["send", str(path), "--app", "otp", "--set", "caller=+31201234567", "--sheet", "people",
+    argv = ["send", str(path), "--app", "otp", "--set", f"caller={CALLER}", "--sheet", "people",
             "--journal", str(tmp_path / "j"), "-o", str(tmp_path / "out.csv"), "--dry-run", "--no-progress"]
     assert main(argv) == 0
     out = read_out(tmp_path)
@@ -280,7 +265,7 @@ def test_spreadsheets_are_read_as_text_without_floats(tmp_path, no_token_env, su
 def test_a_missing_sheet_names_the_sheets(tmp_path, no_token_env, capsys):
     path = tmp_path / "people.xlsx"
     _sheet_frame().to_excel(path, sheet_name="people", index=False)
-    argv = ["send", str(path), "--app", "otp", "--set", "caller=+31201234567", "--sheet", "peple",
+    argv = ["send", str(path), "--app", "otp", "--set", f"caller={CALLER}", "--sheet", "peple",
             "--journal", str(tmp_path / "j"), "-o", str(tmp_path / "out.csv"), "--dry-run"]
     assert main(argv) == 2
     assert "no sheet 'peple'; did you mean 'people'? sheets: people (choose with --sheet)" in capsys.readouterr().err
@@ -295,7 +280,7 @@ def test_parquet_numbers_and_codes_arrive_as_written(tmp_path, no_token_env):
     table = read_table(path)
     assert table.to_dict("list") == {"callee": ["31612345610", "31612345710"], "name": ["Ann", "Bob"],
                                      "code": ["0042", "0099"], "score": ["1.5", ""], "count": ["3", "4"]}
-    argv = ["send", str(path), "--app", "otp", "--set", "caller=+31201234567", "--journal", str(tmp_path / "j"),
+    argv = ["send", str(path), "--app", "otp", "--set", f"caller={CALLER}", "--journal", str(tmp_path / "j"),
             "-o", str(tmp_path / "out.csv"), "--dry-run"]
     assert main(argv) == 0
     assert list(read_out(tmp_path)["callee"]) == ["+31612345610", "+31612345710"]
