@@ -196,7 +196,7 @@ def test_the_quick_reading_of_common_spellings_equals_the_full_reading(text, sig
 @settings(max_examples=200, deadline=None)
 @given(cells=st.lists(st.text(alphabet="0123456789.,  €-", min_size=1, max_size=10), min_size=1, max_size=30))
 def test_the_column_decision_by_shape_equals_judging_every_value(cells):
-    from cmvoice_nb.campaign.values import _NUMBER, _decimal_vote, _sign_and_body
+    from cmvoice_nb.campaign.plan.values import _NUMBER, _decimal_vote, _sign_and_body
 
     def every_value():
         votes = set()
