@@ -1,13 +1,17 @@
 """How tests/data/journal-schema4.sqlite was made, with the package at ce0a9f5 (before the budget state).
 
 Kept for the record: it reproduces the file only with that version of the package.
-import datetime as dt, shutil, pathlib, sqlite3
+"""
+import datetime as dt
+import pathlib
+import shutil
+import sqlite3
+import tempfile
+
 import pandas as pd
 import cmvoice_nb as cm
-from cmvoice_nb.campaign.ops.schedule import ManualClock
 
 out = pathlib.Path(__file__).with_name("journal-schema4.sqlite")
-import tempfile
 tmp = pathlib.Path(tempfile.mkdtemp())
 j = tmp / "j.sqlite"
 defaults = {"caller": "+31201234567", "prompt": "Hello {name}", "prompt-type": "TTS"}
