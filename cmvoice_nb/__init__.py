@@ -42,6 +42,7 @@ _EXPORTS: dict[str, str] = {
     "SpellingSetError": "errors",
     "CampaignError": "errors",
     "JournalError": "errors",
+    "JournalBusy": "errors",
     "SuppressionError": "errors",
     "CallbackError": "errors",
     # the contract
@@ -76,6 +77,8 @@ _EXPORTS: dict[str, str] = {
     "plan_campaign": "campaign",
     "send_campaign": "campaign",
     "plan_followup": "campaign",
+    "forecast": "campaign",
+    "campaign_status": "campaign.status",
     "CampaignPlan": "campaign",
     "CampaignSender": "campaign",
     "Journal": "campaign",
@@ -134,6 +137,7 @@ if TYPE_CHECKING:  # what editors and type checkers see; at run time __getattr__
         Journal,
         RetryPolicy,
         TokenBucket,
+        forecast,
         load_results,
         plan_campaign,
         plan_followup,
@@ -141,6 +145,7 @@ if TYPE_CHECKING:  # what editors and type checkers see; at run time __getattr__
     )
     from .campaign.funnel import funnel, reach_by_wave
     from .campaign.report import write_report
+    from .campaign.status import campaign_status
     from .client import CalleeResult, SendResult, VoiceClient
     from .errors import (
         APIError,
@@ -153,6 +158,7 @@ if TYPE_CHECKING:  # what editors and type checkers see; at run time __getattr__
         ConnectError,
         ConnectionDropped,
         InstructionRejected,
+        JournalBusy,
         JournalError,
         NumberError,
         RateLimited,

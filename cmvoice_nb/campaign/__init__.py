@@ -3,7 +3,8 @@
 * :func:`plan_campaign` — rows → instructions, problems, duplicates, stable ids, audio preflight.
 * :func:`plan_followup` — the next wave: call again, once, whoever did not answer.
 * :func:`send_campaign` — paced, bounded, journaled sending; :class:`CampaignSender` for the
-  background version with ``start()``/``stop()``/``wait()``/``progress``.
+  background version with ``start()``/``stop()``/``wait()``/``progress``; :func:`forecast` —
+  what a run would do with each row now, counted as every front-end counts it.
 * :func:`load_results` — a results file read back with the types :func:`send_campaign` returns.
 * :func:`funnel`, :func:`reach_by_wave`, :func:`write_report` — the results joined with their
   callbacks: sent → queued → callback received → answered, reach per follow-up wave, the HTML report.
@@ -20,7 +21,8 @@ from .journal import Journal
 from .followup import LEFT_OUT_REASONS, plan_followup
 from .plan import CampaignPlan, content_key, derive_instruction_id, plan_campaign, render_template
 from .results import RESULT_COLUMNS, load_results, results_frame, results_to_csv, summarize_results
-from .send import CampaignSender, RetryPolicy, SendOptions, TokenBucket, classify_error, send_campaign
+from .send import (CampaignSender, Forecast, RetryPolicy, SendOptions, TokenBucket, classify_error, forecast,
+                   send_campaign)
 from .vocabulary import ATTENTION_STATUSES, RESULT_STATUSES
 from .funnel import Funnel, funnel, reach_by_wave, scope_results
 from .report import render_report, write_report
@@ -29,6 +31,7 @@ __all__ = [
     "ATTENTION_STATUSES",
     "CampaignPlan",
     "CampaignSender",
+    "Forecast",
     "Funnel",
     "Journal",
     "LEFT_OUT_REASONS",
@@ -40,6 +43,7 @@ __all__ = [
     "classify_error",
     "content_key",
     "derive_instruction_id",
+    "forecast",
     "funnel",
     "instruction_hash",
     "load_results",

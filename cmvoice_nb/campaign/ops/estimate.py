@@ -38,7 +38,7 @@ from typing import Any, Iterable, Mapping
 from ...errors import CampaignError
 from ...timing import RATES, talk_seconds
 
-__all__ = ["Estimate", "estimate_payloads", "read_prices", "FRAME_COLUMNS", "PRICE_COLUMNS"]
+__all__ = ["Estimate", "estimate_payloads", "upper_bound_costs", "read_prices", "FRAME_COLUMNS", "PRICE_COLUMNS"]
 
 #: Columns of :meth:`Estimate.to_frame` (one row per country, then ``total``).
 FRAME_COLUMNS = ["calls", "answered", "minutes_per_call", "minutes", "price_per_minute", "setup", "cost"]
@@ -395,3 +395,39 @@ def estimate_payloads(payloads: Iterable[Mapping[str, Any]], *, app: str | None 
             assumptions.append("no price for " + ", ".join(f"{c} ({int(counts[c])} call{'s' if int(counts[c]) != 1 else ''})" for c in unpriced)
                                + ": left out of the cost")
     return Estimate(per_call, answer_rate=float(answer_rate), prices=price_table, assumptions=assumptions)
+
+
+def upper_bound_costs(payloads: Iterable[Mapping[str, Any]], *, prices: Any, app: str | None = None,
+                      audio_root: str | os.PathLike | None = None) -> list[float]:
+    """Each payload's cost at its upper bound: answered, every replay heard, the full talk time.
+
+    What a budget (``max_cost=``) counts a call at before it is placed: minutes x
+    ``price_per_minute`` + ``setup`` of its callee's country, with the talk time of
+    :func:`estimate_payloads` (``answer_rate=1``, ``replays="max"``).
+
+    Raises
+    ------
+    CampaignError
+        A payload's country has no price (and the table has no ``*``): such a call cannot be
+        counted against a budget, so nothing is sent until the table prices it.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> wires = [{"callee": "+31612345678", "prompt": "one two three four five", "prompt-type": "TTS"}]
+    >>> upper_bound_costs(wires, app="notification",
+    ...                   prices=pd.DataFrame({"country": ["NL"], "price_per_minute": [0.6], "setup": [0.01]}))
+    [0.03]
+    """
+    est = estimate_payloads(payloads, app=app, audio_root=audio_root, prices=prices)
+    table = est.prices or {}
+    unpriced = sorted({c for c in est.per_call["country"] if c not in table and "*" not in table})
+    if unpriced:
+        counts = est.per_call["country"].value_counts()
+        raise CampaignError("prices: no price for " + ", ".join(f"{c} ({int(counts[c])} call(s))" for c in unpriced)
+                            + ": a budget cannot count those calls; add them (or a * row) to the price table")
+    costs = []
+    for country, talk_s in zip(est.per_call["country"].tolist(), est.per_call["talk_s"].tolist()):
+        per_minute, setup = table.get(country, table.get("*"))
+        costs.append(round(float(talk_s) / 60.0 * per_minute + setup, 10))
+    return costs
