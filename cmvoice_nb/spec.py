@@ -516,11 +516,9 @@ def fields_frame(app: str):
 # ---------------------------------------------------------------------------------------------
 # Campaign status vocabulary (owned here; campaign/, callbacks/analysis and the CLI import it)
 # ---------------------------------------------------------------------------------------------
-#: What a campaign command's exit status tells the operator, one class per row status (:data:`STATUS`):
-#: every row final and nothing to do (0), the operator must act (1: fix the data or decide), and
-#: "run the same command again later" (75, ``EX_TEMPFAIL`` of BSD's ``sysexits.h``: re-running
-#: makes progress without any change). 2 is a usage error, or input that cannot be trusted, found
-#: before any call. :func:`cmvoice_nb.campaign.vocabulary.exit_status` picks a run's.
+#: Exit classes of the campaign commands, one per row status: nothing to do (0), the operator must act
+#: (1), "run the same command again later" (75, ``EX_TEMPFAIL`` of ``sysexits.h``); 2 is a usage error
+#: found before any call. :func:`cmvoice_nb.campaign.vocabulary.exit_status` picks a run's.
 EXIT_FINAL, EXIT_ACT, EXIT_USAGE, EXIT_RETRY = 0, 1, 2, 75
 
 
@@ -533,9 +531,8 @@ class Status:
     name
         The status as written in the journal and the results (``"queued"``).
     exit
-        Its exit class: :data:`EXIT_FINAL` (nothing more to do), :data:`EXIT_RETRY` (running the
-        same command again later sends it, unchanged) or :data:`EXIT_ACT` (the operator must fix
-        the data or decide first).
+        Its exit class: :data:`EXIT_FINAL` (nothing more to do), :data:`EXIT_RETRY` (the same
+        command later sends it) or :data:`EXIT_ACT` (the operator must fix the data or decide).
     journal
         True when the journal stores it (its SQL ``CHECK`` is generated from these).
     result
@@ -566,10 +563,7 @@ class Status:
         """True when the row has nothing left to do and nothing needs the operator."""
         return self.exit == EXIT_FINAL
 
-    @property
-    def attention(self) -> bool:
-        """True when the summary lists the row: a re-run sends it later, or the operator must act."""
-        return self.exit != EXIT_FINAL
+    attention = property(lambda self: not self.final, doc="True when the summary lists the row (not final).")
 
 
 #: Every campaign status with its exit class, results order first (the order summaries count them in).
@@ -585,11 +579,8 @@ STATUS: Mapping[str, Status] = {s.name: s for s in (
     Status("dry-run", EXIT_FINAL),
     Status("changed", EXIT_ACT),
     Status("already-called", EXIT_ACT),
-    # Past the campaign's budget (max_cost): waits in the journal until the budget is raised.
-    Status("budget", EXIT_ACT, journal=True),
-    # Calling hours: not sent yet, a later run sends them (their window's opening is known);
-    # no known time zone: the operator names it. Do-not-call lists: never sent, nothing to do.
-    Status("deferred", EXIT_RETRY, journal=True),
+    Status("budget", EXIT_ACT, journal=True),  # past max_cost: waits in the journal for a higher budget
+    Status("deferred", EXIT_RETRY, journal=True),  # calling hours: a later run sends them; no-zone: name it
     Status("no-zone", EXIT_ACT),
     Status("suppressed", EXIT_FINAL, journal=True),
     # Journal-only states: not sent yet, and a request on its way (a crash leaves it there).

@@ -81,6 +81,13 @@ class Journal(Registering, Reports):
         with self._lock:
             return dict(self._connection().execute("SELECT name, app FROM campaigns ORDER BY name").fetchall())
 
+    def created_at(self, campaign: str) -> str | None:
+        """When *campaign* was first recorded in this journal (ISO 8601 UTC), or None for an unknown one."""
+        with self._lock:
+            found = self._connection().execute("SELECT created_at FROM campaigns WHERE name = ?",
+                                               (campaign,)).fetchone()
+        return found[0] if found else None
+
     def payloads(self, campaign: str) -> dict[str, bytes | None]:
         """Instruction id → the JSON bytes sent for it (None for rows of a journal of schema 1 or 2, before waves)."""
         with self._lock:

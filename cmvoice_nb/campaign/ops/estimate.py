@@ -38,7 +38,11 @@ from typing import Any, Iterable, Mapping
 from ...errors import CampaignError
 from ...timing import RATES, talk_seconds
 
-__all__ = ["Estimate", "estimate_payloads", "upper_bound_costs", "read_prices", "FRAME_COLUMNS", "PRICE_COLUMNS"]
+__all__ = ["Estimate", "estimate_payloads", "upper_bound_costs", "talk_costs", "read_prices", "FRAME_COLUMNS",
+           "PRICE_COLUMNS", "COST_COLUMNS"]
+
+#: Columns of :func:`talk_costs` (one row per country, then ``total``).
+COST_COLUMNS = ["answered", "minutes", "price_per_minute", "setup", "cost"]
 
 #: Columns of :meth:`Estimate.to_frame` (one row per country, then ``total``).
 FRAME_COLUMNS = ["calls", "answered", "minutes_per_call", "minutes", "price_per_minute", "setup", "cost"]
@@ -431,3 +435,55 @@ def upper_bound_costs(payloads: Iterable[Mapping[str, Any]], *, prices: Any, app
         per_minute, setup = table.get(country, table.get("*"))
         costs.append(round(float(talk_s) / 60.0 * per_minute + setup, 10))
     return costs
+
+
+def talk_costs(calls: Any, prices: Any):
+    """What answered calls cost: their actual talk time (from their callbacks) x the price table.
+
+    Parameters
+    ----------
+    calls
+        Loaded callbacks (:func:`~cmvoice_nb.callbacks.load_callbacks`; ``answered``,
+        ``talk_seconds``, ``callee``), one row per call.
+    prices
+        A price table (see :func:`read_prices`).
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per country (index ``country``) and a ``total`` row; columns :data:`COST_COLUMNS`:
+        answered calls, talk minutes, the price, and ``cost`` = minutes x ``price_per_minute`` +
+        answered x ``setup`` (NaN for a country without a price, left out of the total).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> calls = pd.DataFrame({"callee": ["+31612345610", "+31612345611", "+32470123456"],
+    ...                       "answered": [True, False, True], "talk_seconds": [90.0, None, 30.0]})
+    >>> prices = pd.DataFrame({"country": ["NL", "BE"], "price_per_minute": [0.06, 0.12], "setup": [0.01, 0]})
+    >>> talk_costs(calls, prices)["cost"].round(4).to_dict()
+    {'BE': 0.06, 'NL': 0.1, 'total': 0.16}
+    """
+    import pandas as pd
+
+    from ...numbers import country_of
+
+    table = read_prices(prices)
+    answered = calls[calls["answered"].astype("boolean").fillna(False).astype(bool)] if len(calls) else calls
+    countries = [country_of(c) or "unknown" for c in (answered["callee"].tolist() if len(answered) else [])]
+    seconds = pd.to_numeric(answered["talk_seconds"], errors="coerce").fillna(0.0).tolist() if len(answered) else []
+    rows = {}
+    for country in sorted(set(countries)):
+        secs = sum(s for c, s in zip(countries, seconds) if c == country)
+        n = countries.count(country)
+        price = table.get(country, table.get("*"))
+        minutes = secs / 60.0
+        rows[country] = {"answered": n, "minutes": minutes, "price_per_minute": price[0] if price else math.nan,
+                         "setup": price[1] if price else math.nan,
+                         "cost": minutes * price[0] + n * price[1] if price else math.nan}
+    frame = pd.DataFrame.from_dict(rows, orient="index", columns=COST_COLUMNS)
+    frame.loc["total"] = {"answered": len(countries), "minutes": sum(seconds) / 60.0, "price_per_minute": math.nan,
+                          "setup": math.nan, "cost": float(frame["cost"].dropna().sum())}
+    frame["answered"] = frame["answered"].astype(int)
+    frame.index.name = "country"
+    return frame

@@ -16,7 +16,7 @@ Examples
 ...                      defaults={"caller": "+31201234567", "prompt": "Hi", "prompt-type": "TTS"})
 >>> fc = forecast(plan)
 >>> fc.line()
-'4 rows: to send 1, already-called 1, invalid 1, refused-country 1'
+'4 rows: to send 1, invalid 1, refused-country 1, already-called 1'
 >>> fc.estimate().calls
 1
 """

@@ -9,7 +9,6 @@ an earlier row of the list, and builds the results.
 from __future__ import annotations
 
 import dataclasses
-import html
 import logging
 import operator
 import os
@@ -28,6 +27,7 @@ from ..results import (needs_attention, results_exit_status, results_frame, stat
                        write_results)
 from ..vocabulary import EXIT_ACT, EXIT_RETRY, RESULT_STATUSES
 from ._attempt import Attempts, redact_secrets
+from ._display import SenderDisplay
 from ._forecast import journal_view, row_costs
 from ._options import SendOptions, check_callback_urls
 from ._waiting import Waiting
@@ -51,7 +51,7 @@ _NOT_SENT = "not sent: the run ended first"
 _ABANDONED = "the run was stopped at once while its request was in flight: the call may have been placed"
 
 
-class CampaignSender:
+class CampaignSender(SenderDisplay):
     """Send one :class:`CampaignPlan`: start it in the background, watch, stop, collect results.
 
     Parameters
@@ -580,25 +580,3 @@ class CampaignSender:
         """The end-of-run summary (see :func:`summarize_results`) in the words of the sender's front."""
         return summarize_results(self.results, already_done=self.already_done, front=self.front,
                                  stop_reason=self.stop_reason, examples=examples, id_column=self.plan.id_column)
-
-    # --------------------------------------------------------------- display
-    def __repr__(self) -> str:
-        p = self.progress
-        state = "running" if self.running else ("done" if self.done else "not started")
-        counts = " ".join(f"{k}={p[k]}" for k in RESULT_STATUSES if p[k])
-        return f"<CampaignSender {self.plan.name!r} {state} sent={p['sent']}/{p['to_send']} {counts}>"
-
-    def _repr_html_(self) -> str:
-        import pandas as pd
-
-        from ..._tables import to_html
-
-        p = self.progress
-        state = "running" if self.running else ("done" if self.done else "not started")
-        # The totals always, the statuses only where something happened.
-        shown = {k: v for k, v in p.items() if v or k in ("total", "to_send", "sent")}
-        counts = to_html(pd.DataFrame([shown]), caption=f"Campaign {self.plan.name} — {state}", failures_first=False)
-        summary = f"<pre class='cmvoice-summary'>{html.escape(self.summary())}</pre>" if self.done else ""
-        results = self.results
-        head = to_html(results, max_rows=10, caption=f"Results ({len(results)} rows, rows needing attention first)")
-        return f"<div>{counts}{summary}{head}</div>"

@@ -55,7 +55,7 @@ Examples
 >>> decide(plan)[1].reason
 'not sent: same callee as row 0 (c-k0000000-31612345610-1)'
 >>> tally(decide(plan))
-{'to send': 1, 'already-called': 1, 'invalid': 1}
+{'to send': 1, 'invalid': 1, 'already-called': 1}
 """
 from __future__ import annotations
 
