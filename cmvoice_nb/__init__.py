@@ -78,7 +78,7 @@ _EXPORTS: dict[str, str] = {
     "send_campaign": "campaign",
     "plan_followup": "campaign",
     "forecast": "campaign",
-    "campaign_status": "campaign.status",
+    "campaign_status": "campaign",
     "CampaignPlan": "campaign",
     "CampaignSender": "campaign",
     "Journal": "campaign",
@@ -133,6 +133,7 @@ if TYPE_CHECKING:  # what editors and type checkers see; at run time __getattr__
     )
     from .campaign import (
         CampaignPlan,
+        campaign_status,
         CampaignSender,
         Journal,
         RetryPolicy,
@@ -145,7 +146,6 @@ if TYPE_CHECKING:  # what editors and type checkers see; at run time __getattr__
     )
     from .campaign.funnel import funnel, reach_by_wave
     from .campaign.report import write_report
-    from .campaign.status import campaign_status
     from .client import CalleeResult, SendResult, VoiceClient
     from .errors import (
         APIError,

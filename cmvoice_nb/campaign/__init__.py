@@ -8,6 +8,7 @@
 * :func:`load_results` — a results file read back with the types :func:`send_campaign` returns.
 * :func:`funnel`, :func:`reach_by_wave`, :func:`write_report` — the results joined with their
   callbacks: sent → queued → callback received → answered, reach per follow-up wave, the HTML report.
+* :func:`campaign_status` — where a campaign stands, from its journal (``cmvoice status``).
 * :class:`Journal` — the SQLite (WAL) ledger that makes re-runs and crashes safe.
 * :class:`TokenBucket` — the pacing.
 
@@ -25,12 +26,14 @@ from .send import (CampaignSender, Forecast, RetryPolicy, SendOptions, TokenBuck
                    send_campaign)
 from .vocabulary import ATTENTION_STATUSES, RESULT_STATUSES
 from .funnel import Funnel, funnel, reach_by_wave, scope_results
-from .report import render_report, write_report
+from .report import not_reached, render_report, write_report
+from .status import CampaignStatus, campaign_status
 
 __all__ = [
     "ATTENTION_STATUSES",
     "CampaignPlan",
     "CampaignSender",
+    "CampaignStatus",
     "Forecast",
     "Funnel",
     "Journal",
@@ -40,6 +43,7 @@ __all__ = [
     "RetryPolicy",
     "SendOptions",
     "TokenBucket",
+    "campaign_status",
     "classify_error",
     "content_key",
     "derive_instruction_id",
@@ -47,6 +51,7 @@ __all__ = [
     "funnel",
     "instruction_hash",
     "load_results",
+    "not_reached",
     "plan_campaign",
     "plan_followup",
     "reach_by_wave",

@@ -113,29 +113,35 @@ def exit_epilog() -> str:
 
 # ------------------------------------------------------------------------------ signals
 class _Stopper:
-    """The handler of :data:`STOP_SIGNALS`: the first two while armed raise :class:`KeyboardInterrupt`."""
+    """The handler of :data:`STOP_SIGNALS`, in one of three modes.
+
+    ``"raise"`` (before any call): raise :class:`KeyboardInterrupt` naming the signal, as Ctrl-C
+    does. ``"count"`` (while a run sends): note it in :attr:`received`; the sending loop
+    (:func:`~cmvoice_nb.campaign.send.run_until_done`) stops the run on the first and at once on
+    the second, raising nothing in the middle of its bookkeeping. ``"ignore"``: the run ended and
+    its results are written; the summary is being printed.
+    """
 
     def __init__(self) -> None:
-        self.armed = True
-        self.count = 0
+        self.mode = "raise"
+        self.received: list[str] = []
 
     def __call__(self, signum: int, _frame: Any) -> None:
-        self.count += 1
-        if not self.armed or self.count > 2:
-            return  # the run is over (its results are written) or stopping at once already
         name = signal.Signals(signum).name
-        raise KeyboardInterrupt("interrupted (Ctrl-C)" if name == "SIGINT" else f"{name} received")
+        what = "interrupted (Ctrl-C)" if name == "SIGINT" else f"{name} received"
+        if self.mode == "raise":
+            raise KeyboardInterrupt(what)
+        if self.mode == "count":
+            self.received.append(what)
 
 
 @contextlib.contextmanager
 def stop_signals() -> Iterator[_Stopper]:
-    """While the block runs, SIGTERM and SIGHUP (and Ctrl-Break on Windows) interrupt it as Ctrl-C does.
+    """While the block runs, SIGTERM and SIGHUP (and Ctrl-Break on Windows) stop it as Ctrl-C does.
 
-    Each raises :class:`KeyboardInterrupt` in the main thread, naming the signal: the sending
-    loop (:func:`~cmvoice_nb.campaign.send.run_until_done`) stops the run on the first and stops
-    it at once on the second. ``stopper.armed = False`` makes later signals do nothing (the run
-    ended; its results are being printed). The previous handlers come back afterwards. Outside
-    the main thread (a test calling ``main()`` from a worker) nothing is installed.
+    Installed by the command line only (never on import, never by the library), and only in the
+    main thread (a test calling ``main()`` from a worker gets none). The previous handlers come
+    back afterwards. See :class:`_Stopper` for what a signal does when.
     """
     stopper = _Stopper()
     if threading.current_thread() is not threading.main_thread():
@@ -228,10 +234,11 @@ def send_plan(plan: Any, args: argparse.Namespace, stopper: Any, *, journal: str
                                     results_path=out, front="cli", **sending_options(args))
         except CampaignError as exc:  # bad --rate/--burst/--concurrency/--max-cost
             raise UsageError(say(exc, "cli")) from None
+        stopper.mode = "count"
         try:
-            run_until_done(sender)
+            run_until_done(sender, interrupts=stopper.received)
         finally:
-            stopper.armed = False  # the results are written: later signals wait for the summary
+            stopper.mode = "ignore"  # the results are written: later signals wait for the summary
     finally:
         if client is not None:
             client.close()

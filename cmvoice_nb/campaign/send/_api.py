@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import logging
 import os
-from typing import Any, Callable
+from typing import Any, Callable, Sequence
 
 from ...errors import CampaignError
 from ...spec import DEFAULT_BURST, DEFAULT_CONCURRENCY, DEFAULT_RATE
@@ -17,7 +17,7 @@ __all__ = ["send_campaign", "run_until_done"]
 log = logging.getLogger(__package__)
 
 
-def run_until_done(sender: CampaignSender) -> None:
+def run_until_done(sender: CampaignSender, *, interrupts: Sequence[str] | None = None) -> None:
     """Start *sender* and wait for it in the calling thread; Ctrl-C stops it cleanly.
 
     The first Ctrl-C (a :class:`KeyboardInterrupt`) asks the run to stop: requests in flight
@@ -25,25 +25,31 @@ def run_until_done(sender: CampaignSender) -> None:
     (:meth:`CampaignSender.abandon`): the rows whose request is still in flight become
     ``unknown``. Either way the journal is consistent and the results are built (and written
     to ``results_path``) before this returns.
+
+    *interrupts* is a list another party appends to, one entry (what happened, in words) per
+    stop request: the command line's signal handlers do, so SIGTERM and SIGHUP stop a run
+    exactly as Ctrl-C does, without raising anything in the middle of the bookkeeping.
     """
     sender.start()
-    try:
-        _wait(sender)
-    except KeyboardInterrupt as first:
-        log.warning("campaign %r: %s; finishing the requests in flight (again to stop at once)", sender.plan.name,
-                    _said(first))
-        sender.stop()
-        try:
-            _wait(sender)
-        except KeyboardInterrupt as second:
-            log.warning("campaign %r: %s again; stopping at once: requests in flight become unknown",
-                        sender.plan.name, _said(second))
-            sender.abandon()
-
-
-def _wait(sender: CampaignSender) -> None:
+    raised: list[str] = []
+    handled = 0
     while not sender.done:
-        sender._finished.wait(0.1)
+        try:
+            sender._finished.wait(0.1)
+        except KeyboardInterrupt as exc:
+            raised.append(_said(exc))
+        received = raised + list(interrupts or ())
+        while handled < min(len(received), 2) and not sender.done:
+            what = received[handled]
+            handled += 1
+            if handled == 1:
+                log.warning("campaign %r: %s; finishing the requests in flight (again to stop at once)",
+                            sender.plan.name, what)
+                sender.stop()
+            else:
+                log.warning("campaign %r: %s again; stopping at once: requests in flight become unknown",
+                            sender.plan.name, what)
+                sender.abandon()
 
 
 def _said(interrupt: BaseException) -> str:
