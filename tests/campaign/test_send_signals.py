@@ -130,3 +130,28 @@ def test_sigterm_stops_a_followup_wave_the_same_way(tmp_path, sim, receiver, tok
     assert set(wave["status"]) == {"queued", "skipped"} and set(wave["wave"]) == {"2"}
     states = journal_states(tmp_path / "j.sqlite")
     assert states.get("sending", 0) == 0 and states["pending"] == int((wave["status"] == "skipped").sum())
+
+
+@pytest.mark.simulator(faults={"latency_s": 3.0})
+def test_python_stops_the_same_way_when_asked_twice(sim, tmp_path):
+    import threading
+
+    from cmvoice_nb.campaign import CampaignSender, plan_campaign
+    from cmvoice_nb.campaign.send import run_until_done
+
+    plan = plan_campaign(people(*answering(6)), app="notification", name="c", defaults=notification_defaults())
+    sender = CampaignSender(plan, sim.client(), journal=tmp_path / "j.sqlite", rate=50, concurrency=2,
+                            progress=False, results_path=tmp_path / "r.csv")
+    asked: list[str] = []
+
+    def operator():
+        wait_until(lambda: len(sim.requests) >= 2, what="two requests in flight")
+        asked.append("stop")
+        wait_until(lambda: sender.stopped_by_user, what="the first request taken")
+        asked.append("stop at once")
+
+    threading.Thread(target=operator, daemon=True).start()
+    run_until_done(sender, interrupts=asked)
+    assert sender.abandoned and sender.exit_status == 75
+    assert read(tmp_path / "r.csv")["status"].value_counts().to_dict() == {"skipped": 4, "unknown": 2}
+    assert journal_states(tmp_path / "j.sqlite") == {"pending": 4, "unknown": 2}
