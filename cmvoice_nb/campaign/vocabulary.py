@@ -121,18 +121,19 @@ def exit_status(statuses: Iterable[str], *, stop: int | None = None) -> int:
     statuses
         Every row's status (a results frame's ``status`` column).
     stop
-        The exit class of what stopped the run early, if anything: :data:`EXIT_RETRY` for a
-        provider that could not be reached (a later run can make progress), :data:`EXIT_ACT` for
+        The exit class of what stopped the run early, if anything: ``EXIT_RETRY`` for a
+        provider that could not be reached (a later run can make progress), ``EXIT_ACT`` for
         what only the operator can fix (a refused token, a wrong base URL). After such a stop no
         re-run can make progress until the operator acts, so the run exits 1 whatever its rows.
 
     Returns
     -------
     int
-        :data:`EXIT_RETRY` (75) when running the same command again later makes progress;
-        :data:`EXIT_ACT` (1) when some row needs the operator; :data:`EXIT_FINAL` (0) otherwise.
-        (:data:`EXIT_USAGE`, 2, is decided before any call, never here.) A status the table does
-        not know counts as needing the operator.
+        75 (``EXIT_RETRY``) when running the same command again later makes progress; 1
+        (``EXIT_ACT``) when some row needs the operator; 0 (``EXIT_FINAL``) otherwise. (2,
+        ``EXIT_USAGE``, is decided before any call, never here; the classes are
+        :data:`cmvoice_nb.spec.STATUS`'s.) A status the table does not know counts as needing the
+        operator.
 
     Examples
     --------
