@@ -21,6 +21,7 @@ that ``except ValueError`` keeps working for callers who do not know us::
     ├── SpellingSetError (ValueError)     a spelling set that cannot be built or packed
     ├── CampaignError (ValueError)        a campaign that cannot be planned or sent
     │   ├── JournalError                  the SQLite journal is unusable or belongs to another campaign
+    │   │   └── JournalBusy               another run holds the journal: try again when it ended
     │   └── SuppressionError              a do-not-call list too unreadable to trust; .unreadable, .entries
     └── CallbackError                     the callback receiver or loader cannot proceed
         └── CallbackTimeout (+TimeoutError) fewer callbacks than awaited arrived in time
@@ -425,6 +426,12 @@ class JournalError(CampaignError):
     """The campaign journal (SQLite) is unusable, locked, or belongs to another campaign."""
 
 
+class JournalBusy(JournalError):
+    """Another run (or program) holds the journal: the same command succeeds once it let go."""
+
+    retry_safe = True
+
+
 class SuppressionError(CampaignError):
     """A do-not-call list of which none, or more than 1 %, of the entries are phone numbers.
 
@@ -483,6 +490,7 @@ __all__ = [
     "SpellingSetError",
     "CampaignError",
     "JournalError",
+    "JournalBusy",
     "SuppressionError",
     "CallbackError",
     "CallbackTimeout",
