@@ -22,10 +22,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field as _dc_field
 from functools import cached_property
-from typing import TYPE_CHECKING, Any, Mapping
+from typing import TYPE_CHECKING, Any, Mapping, cast
 
 if TYPE_CHECKING:
     import datetime as _dt
+
+    import pandas as pd
 
 # ---------------------------------------------------------------------------------------------
 # Transport
@@ -252,7 +254,8 @@ _VOICEMAIL = Field("voicemail-response", "enum", enum="voicemail_response", defa
 VOICE_FIELDS: tuple[Field, ...] = (
     Field("language", max_length=5, default="en-GB", description="voice language, 5 characters like en-GB"),
     Field("gender", "enum", enum="gender", default="Female", description="Male or Female"),
-    Field("number", "int", min_value=1, max_value=999, default=1, description="which voice of that language and gender"),
+    Field("number", "int", min_value=1, max_value=999, default=1,
+          description="which voice of that language and gender"),
     Field("volume", "int", min_value=-4, max_value=4, default=0, description="volume adjustment (SDK field)"),
     Field("premium", "bool", default=False, description="premium voice (SDK field)"),
 )
@@ -267,7 +270,7 @@ class AppSpec:
     callback_type: str
     title: str
     fields: tuple[Field, ...]
-    _by_key: dict = _dc_field(default_factory=dict, repr=False, compare=False)
+    _by_key: dict[str, Field] = _dc_field(default_factory=dict, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         index = {f.key: f for f in self.fields}
@@ -298,7 +301,8 @@ APPS: Mapping[str, AppSpec] = {
         + _prompt("prompt", required=True, what="message:")
         + (
             _VOICEMAIL,
-            Field("max-replays", "int", min_value=0, max_value=3, default=0, description="how often the prompt may be replayed"),
+            Field("max-replays", "int", min_value=0, max_value=3, default=0,
+                  description="how often the prompt may be replayed"),
             Field("auto-replay", "bool", default=False, description="replay without waiting for a key press"),
         )
         + _prompt("replay-prompt", default_type="TTS", what="replay question:")
@@ -317,7 +321,8 @@ APPS: Mapping[str, AppSpec] = {
         + _prompt("replay-prompt", what="'press 1 to repeat':")
         + _prompt("outro-prompt", what="goodbye:")
         + (
-            Field("max-replays", "int", min_value=0, max_value=9, default=3, description="times the code may be repeated (1 digit)"),
+            Field("max-replays", "int", min_value=0, max_value=9, default=3,
+                  description="times the code may be repeated (1 digit)"),
             Field("auto-replay", "bool", default=False, description="repeat the code without waiting for 1"),
             _VOICEMAIL,
         )
@@ -466,10 +471,7 @@ def voice_count(language: str, gender: str) -> int:
     >>> voice_count("ko-KR", "Male")
     0
     """
-    for entry in VOICES:
-        if entry.language == language and entry.gender == gender:
-            return entry.count
-    return 0
+    return next((v.count for v in VOICES if v.language == language and v.gender == gender), 0)
 
 
 def voice_languages() -> tuple[str, ...]:
@@ -497,20 +499,17 @@ def has_voice_language(language: str) -> bool:
     return any(lang.lower() == wanted for lang in voice_languages())
 
 
-def fields_frame(app: str):
+def fields_frame(app: str) -> pd.DataFrame:
     """One app's fields as a DataFrame, for reading the contract in a notebook."""
     import pandas as pd
 
     spec = app_spec(app)
-    rows = []
-    for f in spec.fields:
-        rows.append({
-            "key": f.key, "name": f.name, "kind": f.kind, "required": f.required,
-            "max_length": f.max_length, "min": f.min_value, "max": f.max_value,
-            "choices": ", ".join(f.choices) if f.choices else None, "default": f.default,
-            "allowed": f.forbidden is None, "description": f.forbidden or f.description,
-        })
-    return pd.DataFrame(rows)
+    return cast("pd.DataFrame", pd.DataFrame([{  # the defaults are Any: the overload cannot tell
+        "key": f.key, "name": f.name, "kind": f.kind, "required": f.required,
+        "max_length": f.max_length, "min": f.min_value, "max": f.max_value,
+        "choices": ", ".join(f.choices) if f.choices else None, "default": f.default,
+        "allowed": f.forbidden is None, "description": f.forbidden or f.description,
+    } for f in spec.fields]))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -597,4 +596,4 @@ DEFAULT_HTTP_ATTEMPTS = 5
 #: Voice language assumed when an instruction names none (the contract's default, from VOICE_FIELDS).
 DEFAULT_LANGUAGE: str = next(f.default for f in VOICE_FIELDS if f.key == "language")
 #: Longest ``instruction-id`` the contract accepts (from the shared field table).
-INSTRUCTION_ID_MAX_LENGTH: int = next(f.max_length for f in _SHARED_HEAD if f.key == "instruction-id")
+INSTRUCTION_ID_MAX_LENGTH: int = next(n for f in _SHARED_HEAD if f.key == "instruction-id" and (n := f.max_length))
