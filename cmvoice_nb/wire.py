@@ -110,8 +110,10 @@ def json_text(value: Any, *, canonical: bool) -> str:
 
     Examples
     --------
-    >>> json_text("+31612345610", canonical=True), json_text(["a", "b"], canonical=True), json_text(["a"], canonical=False)
-    ('"+31612345610"', '["a","b"]', '["a"]')
+    >>> json_text("+31612345610", canonical=True), json_text(["a", "b"], canonical=True)
+    ('"+31612345610"', '["a","b"]')
+    >>> json_text(["a"], canonical=False)
+    '["a"]'
     """
     if isinstance(value, str) and not _NEEDS_ESCAPE.search(value):
         return '"' + value + '"'

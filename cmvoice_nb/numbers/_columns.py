@@ -13,7 +13,7 @@ from typing import Any
 
 from ..errors import NumberError, is_valid_unicode
 from ._rules import INVALID, UNDECIDED, VALID, country_rules, mask, region_rules, to_numpy
-from ._scalar import STYLES, prepare, resolve
+from ._scalar import STYLES, Verdict, prepare, resolve
 
 __all__ = ["normalize_numbers"]
 
@@ -73,7 +73,7 @@ def normalize_numbers(values: Any, *, region: Any = None, style: str = "e164") -
     reasons = np.full(n, None, dtype=object)
     if n == 0:
         return numbers, reasons
-    verdicts: dict = {}
+    verdicts: dict[Verdict, str | None] = {}
     text_rows, other_rows = _text_rows(cells)
     for i in other_rows:  # not text (floats, ints, None, odd objects): the plain function, per value
         numbers[i], reasons[i] = _one(cells[i], region if regions is None else regions[i], style, verdicts)
@@ -86,7 +86,7 @@ def normalize_numbers(values: Any, *, region: Any = None, style: str = "e164") -
     return numbers, reasons
 
 
-def _one(value: Any, region: Any, style: str, verdicts: dict) -> tuple[str | None, str | None]:
+def _one(value: Any, region: Any, style: str, verdicts: dict[Verdict, str | None]) -> tuple[str | None, str | None]:
     """:func:`~cmvoice_nb.numbers.try_normalize` for one value (``normalize_number`` is ``resolve(prepare(...))``)."""
     try:
         tries = prepare(value, region)
@@ -184,7 +184,7 @@ def _distinct(texts: Any, regions: Any) -> tuple[Any, Any, Any]:
             np.asarray(runiq, dtype=object)[upair % len(runiq)])
 
 
-def _normalize_texts(texts: Any, region: Any, style: str, verdicts: dict) -> tuple[Any, Any]:
+def _normalize_texts(texts: Any, region: Any, style: str, verdicts: dict[Verdict, str | None]) -> tuple[Any, Any]:
     """Numbers and reasons for distinct text values; *region* is one code or one per value."""
     import numpy as np
     import pyarrow as pa
@@ -198,7 +198,7 @@ def _normalize_texts(texts: Any, region: Any, style: str, verdicts: dict) -> tup
     per_row = not (region is None or isinstance(region, str))
     decided = np.zeros(m, dtype=bool)
     if len(fast):
-        status, e164, why = _column_verdicts(arr.take(pa.array(fast)), region[fast] if per_row else region)
+        status, e164, why = _column_verdicts(arr.take(fast), region[fast] if per_row else region)
         found = status == VALID
         if style == "00" and found.any():
             e164[found] = to_numpy(pc.utf8_replace_slice(pa.array(e164[found], type=pa.large_string()), 0, 1, "00"))
@@ -242,6 +242,7 @@ def _column_verdicts(texts: Any, region: Any) -> tuple[Any, Any, Any]:
     plus = ok & mask(pc.starts_with(compact, "+"))
     intl = ok & ~plus & mask(pc.starts_with(compact, "00"))
     zero = ok & mask(pc.starts_with(compact, "0"))
+    upper: str | Any  # one region's code, or an array of one per text
     if region is None or isinstance(region, str):
         has_region = np.full(m, bool(region))
         upper = region.upper() if region else ""
