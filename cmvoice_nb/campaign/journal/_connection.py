@@ -37,7 +37,7 @@ def is_readonly(exc: BaseException) -> bool:
     """True when SQLite refused to write: the file or its folder is read-only."""
     code = getattr(exc, "sqlite_errorcode", None)  # Python >= 3.11
     if code is not None:
-        return code & 0xFF == SQLITE_READONLY
+        return bool(code & 0xFF == SQLITE_READONLY)
     return "readonly" in str(exc).lower() or "read-only" in str(exc).lower()
 
 
@@ -87,7 +87,7 @@ class JournalConnection:
         ``synchronous=FULL`` when True, ``NORMAL`` when False.
     """
 
-    def __init__(self, path: str | os.PathLike, *, durable: bool = True) -> None:
+    def __init__(self, path: str | os.PathLike[str], *, durable: bool = True) -> None:
         self.path = Path(path)
         self.real_path = Path(os.path.realpath(self.path))
         self.durable = durable

@@ -9,7 +9,7 @@ or dicts.
 from __future__ import annotations
 
 import json
-from typing import Any, Iterable, Mapping
+from typing import TYPE_CHECKING, Any, Iterable, Mapping
 
 from ...errors import JournalError
 from ...messages import say
@@ -17,6 +17,9 @@ from ...spec import iso_utc
 from ._connection import JournalConnection
 from ._records import FIELDS, JournalRow
 from ._schema import CALLED_SQL
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 __all__ = ["Reports"]
 
@@ -58,16 +61,18 @@ class Reports(JournalConnection):
                                    "Unicode (a lone surrogate?); nothing of it was stored") from None
         return len(items)
 
-    def kept(self, campaign: str):
+    def kept(self, campaign: str) -> pd.DataFrame:
         """The operator's own columns stored with *campaign*'s rows (see :meth:`keep`), indexed by row id."""
         import pandas as pd
 
         with self._lock:
             rows = self._connection().execute(
                 "SELECT row_id, columns FROM kept WHERE campaign = ? ORDER BY rowid", (campaign,)).fetchall()
-        frame = pd.DataFrame.from_records([json.loads(data) for _, data in rows],
-                                          index=pd.Index([r for r, _ in rows], name="row_id", dtype=object))
-        return frame.astype(object).where(frame.notna(), None) if len(frame.columns) else frame
+        index = pd.Index([r for r, _ in rows], name="row_id", dtype=object)
+        frame: pd.DataFrame = pd.DataFrame.from_records([json.loads(data) for _, data in rows], index=index)
+        if len(frame.columns):
+            frame = frame.astype(object).where(frame.notna(), None)
+        return frame
 
     def record_waits(self, campaign: str, waits: Iterable[tuple[str, str, Any]], *, at: Any = None) -> int:
         """Record why rows waited: ``(instruction_id, reason, until)`` each (*until* None: no opening known).
@@ -86,7 +91,7 @@ class Reports(JournalConnection):
                           [(campaign, iid, stamp, text(until), say(reason)) for iid, reason, until in waits])
         return len(waits)
 
-    def waits(self, campaign: str | None = None):
+    def waits(self, campaign: str | None = None) -> pd.DataFrame:
         """Every recorded wait (``campaign``, ``instruction_id``, ``at``, ``until``, ``reason``) as a DataFrame."""
         import pandas as pd
 
@@ -95,9 +100,10 @@ class Reports(JournalConnection):
             cur = self._connection().execute(sql + (" WHERE campaign = ?" if campaign else "") + " ORDER BY rowid",
                                              (campaign,) if campaign else ())
             rows = cur.fetchall()
-        return pd.DataFrame(rows, columns=["campaign", "instruction_id", "at", "until", "reason"])
+        frame: pd.DataFrame = pd.DataFrame(rows, columns=["campaign", "instruction_id", "at", "until", "reason"])
+        return frame
 
-    def to_frame(self, campaign: str | None = None):
+    def to_frame(self, campaign: str | None = None) -> pd.DataFrame:
         """The journal as a DataFrame (one row per record), optionally for one campaign."""
         import pandas as pd
 
@@ -109,7 +115,7 @@ class Reports(JournalConnection):
                     f"SELECT {FIELDS} FROM rows WHERE campaign = ? ORDER BY instruction_id", (campaign,)
                 )
             rows = cur.fetchall()
-        df = pd.DataFrame(rows, columns=list(JournalRow._fields))
+        df: pd.DataFrame = pd.DataFrame(rows, columns=list(JournalRow._fields))
         df["http_status"] = df["http_status"].astype("Int64")
         return df
 
@@ -142,7 +148,8 @@ class Reports(JournalConnection):
                       (campaign, wave, started_at, iso_utc(), json.dumps(dict(counts)), exit_status))
 
     def runs(self, campaign: str | None = None) -> list[dict[str, Any]]:
-        """Every recorded run (oldest first): ``campaign``, ``wave``, ``started_at``, ``ended_at``, ``counts``, ``exit``."""
+        """Every recorded run, oldest first: ``campaign``, ``wave``, ``started_at``, ``ended_at``, ``counts``,
+        ``exit``."""
         with self._lock:
             sql = "SELECT campaign, wave, started_at, ended_at, counts, exit FROM runs"
             rows = self._connection().execute(sql + (" WHERE campaign = ?" if campaign else "") + " ORDER BY rowid",
