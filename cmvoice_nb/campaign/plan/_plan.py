@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import html
 from types import MappingProxyType
-from typing import Any, Iterable, Mapping
+from typing import TYPE_CHECKING, Any, Iterable, Mapping
 
 from ...errors import CampaignError
 from ...messages import LINE_INDEX, Text, row_name, say
@@ -17,6 +17,9 @@ from ...spec import DEFAULT_LANGUAGE, app_spec
 from ..ops.estimate import estimate_payloads
 from ._ids import derive_instruction_id
 from ._rows import RowPlan, without_cycle_collection
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 __all__ = ["CampaignPlan", "PROBLEM_COLUMNS"]
 
@@ -60,6 +63,19 @@ class CampaignPlan:
 
     __slots__ = ("name", "app", "index", "rows", "options", "campaign_key", "key_is_provisional", "left_out", "kept",
                  "id_column", "notes", "preview_rows")
+    # The slots' types (set once, by __init__, through object.__setattr__).
+    name: str
+    app: str
+    index: pd.Index
+    rows: tuple[RowPlan, ...]
+    options: Mapping[str, Any]
+    campaign_key: str
+    key_is_provisional: bool
+    left_out: pd.DataFrame | None
+    kept: pd.DataFrame | None
+    id_column: str | None
+    notes: tuple[Text, ...]
+    preview_rows: tuple[int, ...]
 
     def __init__(self, *, name: str, app: str, index: Any, rows: Iterable[RowPlan],
                  options: Mapping[str, Any] | None = None, campaign_key: str = "", key_is_provisional: bool = False,
@@ -362,7 +378,7 @@ class CampaignPlan:
 
     def __repr__(self) -> str:
         s = self.summary()
-        if self.is_followup:
+        if self.left_out is not None:  # a follow-up
             waves = sorted({r.wave for r in self.rows})
             reasons = ", ".join(f"{k} {v}" for k, v in self.left_out_summary().items())
             return (f"<CampaignPlan {self.name!r} follow-up wave {','.join(map(str, waves)) or '-'} app={self.app} "
