@@ -13,7 +13,7 @@ from typing import Any, Callable
 from ...errors import APIError, AuthenticationError, ConnectError, JournalError, redact
 from ...messages import opt, say
 from ..journal import Journal, RowStatus
-from ._options import SendOptions, classify_error
+from ._options import RetryPolicy, SendOptions, classify_error
 from .pacing import TokenBucket
 
 __all__ = ["Attempts", "redact_secrets", "systemic_reason"]
@@ -26,7 +26,7 @@ def redact_secrets(client: Any, text: str | None) -> str | None:
     if not text:
         return text
     for attr in ("_token", "token", "product_token"):
-        secret = getattr(client, attr, None)
+        secret: Any = getattr(client, attr, None)
         if callable(getattr(secret, "reveal", None)):
             secret = secret.reveal()
         if isinstance(secret, str) and secret:
@@ -99,7 +99,7 @@ class Attempts:
         self.plan = plan
         self.client = client
         self.options = options
-        self.retry = options.retry
+        self.retry = options.retry if options.retry is not None else RetryPolicy()  # SendOptions fills it
         self.bucket = bucket
         self._stop = stop
         self._record = record
@@ -167,6 +167,7 @@ class Attempts:
                     return
                 self.in_flight += 1
                 self._flying[row.position] = row
+            error: BaseException | None
             try:
                 if callable(send_payload):  # the bytes the plan built and validated, as they are
                     result = send_payload(self.plan.app, row.payload, instruction_id=iid)
@@ -242,11 +243,11 @@ class Attempts:
         bad = [e for e in entries if not getattr(e, "success", False)]
         call_ids = ";".join(str(getattr(e, "call_id", "")) for e in ok if getattr(e, "call_id", None)) or None
         bad_text = "; ".join(f"{getattr(e, 'callee', '?')}: {getattr(e, 'error', None) or 'not dialled'}" for e in bad)
-        bad_text = self.redact(bad_text) or None
+        reason = self.redact(bad_text) or None
         if ok:
-            state, error = "queued", bad_text
+            state, error = "queued", reason
         elif bad:
-            state, error = "rejected", bad_text
+            state, error = "rejected", reason
         else:
             state, error = "unknown", f"HTTP {status} without any call-queued entry: the call may have been placed"
         journal.mark_done(self.plan.name, row.instruction_id, state, http_status=status, call_ids=call_ids,

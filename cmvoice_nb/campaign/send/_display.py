@@ -2,14 +2,33 @@
 from __future__ import annotations
 
 import html
+from typing import TYPE_CHECKING
 
 from ..vocabulary import RESULT_STATUSES
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from ..plan import CampaignPlan
 
 __all__ = ["SenderDisplay"]
 
 
 class SenderDisplay:
     """The sender's ``repr`` and ``_repr_html_`` (a part of :class:`~cmvoice_nb.campaign.CampaignSender`)."""
+
+    if TYPE_CHECKING:  # what the sender provides
+        plan: CampaignPlan
+
+        @property
+        def running(self) -> bool: ...
+        @property
+        def done(self) -> bool: ...
+        @property
+        def progress(self) -> dict[str, int]: ...
+        @property
+        def results(self) -> pd.DataFrame: ...
+        def summary(self, *, examples: int = 3) -> str: ...
 
     def __repr__(self) -> str:
         p = self.progress

@@ -159,17 +159,19 @@ def forecast(plan: Any, journal: str | os.PathLike | Journal | None = None, *, a
     """
     if max_cost is not None and prices is None:
         raise CampaignError(f"{opt('max_cost')} needs {opt('prices')}: calls are counted at their cost")
-    own = journal is not None and not isinstance(journal, Journal)
-    if own and not Path(journal).exists():
-        journal, own = None, False
-    j = Journal(journal) if own else journal
+    j: Journal | None = None  # no journal, or no journal file yet: nothing was sent before
+    own = False
+    if isinstance(journal, Journal):
+        j = journal
+    elif journal is not None and Path(journal).exists():
+        j, own = Journal(journal), True
     try:
         if j is not None and plan.campaign_key != j.campaign_key:
             plan = plan.rekey(j.campaign_key)
         statuses, live, spent = journal_view(j, plan, allow_repeat=allow_repeat, resend_unknown=resend_unknown,
                                              resend_changed=resend_changed)
     finally:
-        if own:
+        if own and j is not None:
             j.close()
     costs = row_costs(plan, prices) if max_cost is not None else None
     decisions = decide(plan, statuses=statuses, live=live, allow_repeat=allow_repeat, resend_changed=resend_changed,

@@ -16,7 +16,7 @@ import queue
 import threading
 import time
 from pathlib import Path
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any, Callable
 
 from ...errors import CampaignError, ConnectError
 from ...messages import MARKER, say
@@ -33,6 +33,9 @@ from ._options import SendOptions, check_callback_urls
 from ._waiting import Waiting
 from .decide import Decision, decide, settle_held, tally
 from .pacing import TokenBucket
+
+if TYPE_CHECKING:
+    from tqdm import tqdm as ProgressBar
 
 __all__ = ["CampaignSender", "CEILING_SLACK_S"]
 
@@ -163,7 +166,7 @@ class CampaignSender(SenderDisplay):
         self._holds: dict[str, list] = {"suppressed": [], "budget": [], "pending": []}
         #: True once every row was matched with the journal (the results mean something).
         self.matched = False
-        self._bar = None
+        self._bar: ProgressBar[Any] | None = None
         self._hours = Waiting(options, plan.rows, self._stop, record=self._set)
         self._attempts: Attempts | None = None
 
@@ -385,6 +388,7 @@ class CampaignSender(SenderDisplay):
             self._resolve_held()
             return
 
+        assert journal is not None  # a send that is not a dry run has its journal (checked by __init__)
         self._flush_holds(journal)
         if journal is not None:
             # New rows get their facts (label, callee, payload hash) here, once; rows the journal
@@ -431,6 +435,7 @@ class CampaignSender(SenderDisplay):
                           http_status=jr.http_status if jr else None)
                 to_send.append((r, jr))
             elif action in ("unknown", "changed", "done"):
+                assert jr is not None  # these rules speak only for a row the journal holds
                 self._set(r.position, **base, http_status=jr.http_status, call_ids=jr.call_ids,
                           attempts=jr.attempts, sent_at=jr.sent_at, status=d.status, error=d.reason)
                 if action == "done":
@@ -442,6 +447,7 @@ class CampaignSender(SenderDisplay):
                 self._set(r.position, **base, status=action, error=d.reason)
                 holds[action].append((r.instruction_id, str(r.label), r.callee or None, r.payload_hash, d.reason))
             elif action == "already-called":
+                assert d.call is not None  # the rule names the earlier call
                 self._set(r.position, **base, status="already-called", call_ids=d.call.call_ids, error=d.reason)
             elif action == "dropped":
                 self._set(r.position, **base, status="dropped", error=d.reason)
@@ -457,7 +463,7 @@ class CampaignSender(SenderDisplay):
         if self._bar is not None:
             self._bar.set_postfix_str(text[:80])
 
-    def _dispatch(self, to_send: list, journal: Journal | None) -> None:
+    def _dispatch(self, to_send: list, journal: Journal) -> None:
         """Send *to_send* with the worker pool and return when every row is done (or the run stopped)."""
         work: queue.SimpleQueue = queue.SimpleQueue()
         for item in to_send:
@@ -471,14 +477,16 @@ class CampaignSender(SenderDisplay):
         for t in workers:
             t.join()
 
-    def _worker(self, work: queue.SimpleQueue, journal: Journal | None) -> None:
+    def _worker(self, work: queue.SimpleQueue, journal: Journal) -> None:
+        attempts = self._attempts
+        assert attempts is not None  # set by _run before any worker starts
         while not self._stop.is_set():
             try:
                 row, earlier = work.get_nowait()
             except queue.Empty:
                 return
             try:
-                self._attempts.send(row, earlier, journal)
+                attempts.send(row, earlier, journal)
             except BaseException as exc:  # noqa: BLE001 - a journal failure ends the run
                 if self.error is None:
                     self.error = exc
@@ -512,7 +520,7 @@ class CampaignSender(SenderDisplay):
         """Settle rows held back because an earlier row of the list calls the same person."""
         for r, decision in self._held:
             with self._lock:
-                first = dict(self._records.get(decision.first, {}))
+                first = dict(self._records.get(decision.first, {})) if decision.first is not None else {}
             status, reason = settle_held(self.plan, decision, first.get("status"))
             if status == "already-called":
                 self._set(r.position, status=status, call_ids=first.get("call_ids"), error=reason)

@@ -9,10 +9,13 @@ from __future__ import annotations
 
 import logging
 import threading
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any, Callable, Sequence
 
 from ..journal import Journal
 from ._options import SendOptions
+
+if TYPE_CHECKING:
+    from ..plan import RowPlan
 
 __all__ = ["Waiting"]
 
@@ -34,7 +37,7 @@ class Waiting:
         ``record(position, **fields)``: the sender's results record of a row.
     """
 
-    def __init__(self, options: SendOptions, rows: list, stop: threading.Event, *,
+    def __init__(self, options: SendOptions, rows: Sequence[RowPlan], stop: threading.Event, *,
                  record: Callable[..., None]) -> None:
         # Here, not at module level: importing the campaign package loads no calling-hours code.
         from ..ops.schedule import RowWindows, make_clock
@@ -86,14 +89,18 @@ class Waiting:
         *dispatch* sends a list of items and returns when they are done; *status_of* gives a row's
         current result status; *show* puts the wait text where the operator sees it.
         """
+        assert self.windows is not None  # the sender waits only with calling hours
+        windows = self.windows
         waiting = list(to_send)
         noted: dict[int, Any] = {}
         last: dict[int, Any] = {}
         while waiting and not self._stop.is_set():
             now = self.now()
-            ready, later, never = [], [], []
+            ready: list[Any] = []
+            later: list[Any] = []
+            never: list[Any] = []
             for item in waiting:
-                st = self.windows.status(item[0].position, now)
+                st = windows.status(item[0].position, now)
                 last[item[0].position] = st
                 if st.inside:
                     self._closes[item[0].position] = st.closes_at
