@@ -221,8 +221,8 @@ class Estimate:
         n = self.calls
         text = (f"{n} call{'s' if n != 1 else ''}, {self.total_minutes:.2f} talk minutes "
                 f"({self.minutes_per_call * 60:.1f} s per call), {self.answer_rate:.0%} answered")
-        if self.prices is not None:
-            cost = self.cost
+        cost = self.cost
+        if self.prices is not None and cost is not None:
             text += f", cost {cost:,.2f}" if cost >= 10 else f", cost {cost:.4f}"
         return text
 
@@ -432,7 +432,7 @@ def upper_bound_costs(payloads: Iterable[Mapping[str, Any]], *, prices: Any, app
                             + ": a budget cannot count those calls; add them (or a * row) to the price table")
     costs = []
     for country, talk_s in zip(est.per_call["country"].tolist(), est.per_call["talk_s"].tolist()):
-        per_minute, setup = table.get(country, table.get("*"))
+        per_minute, setup = table[country] if country in table else table["*"]  # every country priced: above
         costs.append(round(float(talk_s) / 60.0 * per_minute + setup, 10))
     return costs
 

@@ -518,9 +518,10 @@ def window_status(callees: Any, *, calling_hours: Any, days: Any = "mon-fri", ho
     overrides = _tz_per_row(tz, numbers, len(numbers))
     tz_name = opt("tz")
     cache: dict[tuple, WindowStatus] = {}
-    rows = []
+    rows: list[tuple[bool, _dt.datetime | None, _dt.datetime | None, str, str]] = []
     for number, override in zip(numbers, overrides):
         country = country_of(number)
+        zones: tuple[str, ...]
         if not _is_missing(override):
             zones = (str(override).strip(),)
             if zone_info(zones[0]) is None:
@@ -537,8 +538,8 @@ def window_status(callees: Any, *, calling_hours: Any, days: Any = "mon-fri", ho
         if status is None:
             status = cache[key] = hours.status(zones, now=now, country=key[1])
         rows.append((status.inside, status.opens_at, status.closes_at, ",".join(zones), status.reason))
-    rows = [row[:4] + (say(row[4]),) for row in rows]  # a frame for Python: its words
-    frame = pd.DataFrame(rows, columns=STATUS_COLUMNS, index=index)
+    said = [row[:4] + (say(row[4]),) for row in rows]  # a frame for Python: its words
+    frame = pd.DataFrame(said, columns=STATUS_COLUMNS, index=index)
     frame["inside"] = frame["inside"].astype(bool)
     for col in ("opens_at", "closes_at"):
         frame[col] = pd.to_datetime(frame[col], utc=True)

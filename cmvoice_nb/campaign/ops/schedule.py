@@ -21,7 +21,7 @@ from __future__ import annotations
 import datetime as _dt
 import threading
 import time
-from typing import Any, Callable, Mapping
+from typing import Any, Callable, Mapping, Protocol, Sequence
 
 from ...errors import CampaignError
 from ...messages import opt
@@ -83,7 +83,7 @@ def _check_aware(value: Any, name: str) -> None:
 
 
 def make_clock(now: Any, sleep: Callable[[float], Any] | None, stop: threading.Event
-               ) -> tuple[Callable[[], _dt.datetime], Callable[[float], None]]:
+               ) -> tuple[Callable[[], _dt.datetime], Callable[[float], object]]:
     """The sender's ``(now(), sleep(seconds))`` from the user's ``now=`` and ``sleep=``.
 
     * ``now=None``: the real UTC time; ``now=`` a callable: it (it must return aware datetimes;
@@ -102,9 +102,10 @@ def make_clock(now: Any, sleep: Callable[[float], Any] | None, stop: threading.E
             return (lambda: start + _dt.timedelta(seconds=time.monotonic() - t0)), real_sleep
         skipped = [0.0]
         lock = threading.Lock()
+        user_sleep = sleep
 
         def skip(seconds: float) -> None:
-            sleep(seconds)
+            user_sleep(seconds)
             with lock:
                 skipped[0] += seconds
 
@@ -123,6 +124,17 @@ def make_clock(now: Any, sleep: Callable[[float], Any] | None, stop: threading.E
     raise CampaignError(f"now= must be a timezone-aware datetime or a clock (a callable returning one), got {now!r}")
 
 
+class ScheduledRow(Protocol):
+    """What :class:`RowWindows` reads of a plan row (:class:`~cmvoice_nb.campaign.plan.RowPlan`)."""
+
+    @property
+    def position(self) -> int: ...
+    @property
+    def callee(self) -> str | None: ...
+    @property
+    def label(self) -> object: ...
+
+
 class RowWindows:
     """Each plan row's calling window: zones from its numbers (or ``tz=``), judged at an instant.
 
@@ -137,7 +149,7 @@ class RowWindows:
         or one zone per row (a list or Series as long as the plan; blank: the number's zones).
     """
 
-    def __init__(self, hours: CallingHours, rows: list, *, tz: Any = None) -> None:
+    def __init__(self, hours: CallingHours, rows: Sequence[ScheduledRow], *, tz: Any = None) -> None:
         self.hours = hours
         self._tz_name = opt("tz")
         overrides = self._overrides(tz, rows)
@@ -163,7 +175,7 @@ class RowWindows:
         self._cache: dict[tuple, WindowStatus] = {}
         self._cache_at: _dt.datetime | None = None
 
-    def _overrides(self, tz: Any, rows: list) -> list:
+    def _overrides(self, tz: Any, rows: Sequence[ScheduledRow]) -> list[str | None]:
         name = self._tz_name
         if tz is None:
             return [None] * len(rows)
