@@ -173,7 +173,7 @@ def campaign_status(journal: str | os.PathLike | Journal, callbacks: Any = None,
         The journal is unusable; :class:`~cmvoice_nb.errors.JournalBusy` while a send holds it.
     """
     own = not isinstance(journal, Journal)
-    if own:
+    if not isinstance(journal, Journal):
         if not Path(journal).is_file():
             raise CampaignError(f"journal {str(journal)!r} does not exist (the file cmvoice send wrote)")
         journal = Journal(journal)

@@ -258,14 +258,14 @@ def plan_followup(
     limit = app_spec("notification").field("callback-url").max_length  # the contract's, for every app
     if callback_url not in (None, "") and not (
             isinstance(callback_url, str) and callback_url.lower().startswith(("http://", "https://"))
-            and len(callback_url) <= limit):
+            and (limit is None or len(callback_url) <= limit)):
         raise CampaignError(f"{opt('callback_url')} must be an http:// or https:// URL of at most {limit} "
                             f"characters (or \"\" for the account's own), got {callback_url!r}")
     dnc = None if suppress is None else read_suppression(suppress, region=region,
                                                           allow_unreadable_suppress=allow_unreadable_suppress)
 
     own = not isinstance(journal, Journal)
-    if own:
+    if not isinstance(journal, Journal):
         if not Path(journal).is_file():
             raise CampaignError(f"journal {str(journal)!r} does not exist: a follow-up needs the campaign's journal")
         journal = Journal(journal)
@@ -295,13 +295,15 @@ def plan_followup(
                        listed=(lambda callee: suppression_reason(callee, dnc)) if dnc else None)
 
     rows: list[RowPlan] = []
-    left: list[tuple] = []
+    left: list[tuple[Any, ...]] = []
     for d in decisions:
         latest = d.latest
         if d.reason is not None:
             left.append((d.label, d.base_id, latest.instruction_id, latest.callee, latest.wave, d.attempts, d.outcome,
                          d.finished_on, d.reason))
             continue
+        # a row to call has its payload, its new id and wave, and the attempt before it
+        assert d.payload is not None and d.instruction_id is not None and d.wave is not None
         try:
             wire = json.loads(d.payload.decode("utf-8"))
             wire["instruction-id"] = d.instruction_id
@@ -316,7 +318,8 @@ def plan_followup(
         rows.append(RowPlan(position=len(rows), label=d.label, instruction_id=d.instruction_id,
                             callee=latest.callee or "", instruction=instruction, content=content_key(latest.callee),
                             id_given=True, wave=d.wave, base_id=d.base_id,
-                            ended=((d.previous.instruction_id, d.outcome, d.finished_on),) if d.outcome else (),
+                            ended=((d.previous.instruction_id, d.outcome, d.finished_on),)
+                            if d.outcome and d.previous is not None else (),
                             payload=encode_body(wire), payload_hash=instruction_hash(wire)))
 
     left_out = pd.DataFrame.from_records(left, columns=LEFT_OUT_COLUMNS)
