@@ -121,7 +121,7 @@ def placeholder_kind(spec: str) -> str:
 
 def _is_python_number(spec: str) -> bool:
     match = PY_SPEC.fullmatch(spec)
-    return bool(match) and (match.group("type") in _NUMBER_TYPES or bool(match.group("grouping")))
+    return match is not None and (match.group("type") in _NUMBER_TYPES or bool(match.group("grouping")))
 
 
 def template_placeholders(template: str) -> list[Placeholder]:
@@ -356,6 +356,7 @@ def _placeholder_renderer(p: Placeholder, locale: Any, readers: Mapping[tuple, A
                 return format(text, spec)
             except ValueError as exc:
                 raise TemplateError(f"{where}: cannot format {text!r} ({exc})") from None
+        assert reader is not None and formatted is not None  # both set for every kind but text
         try:
             typed = reader(value)
         except ValueError as exc:

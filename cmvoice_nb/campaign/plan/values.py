@@ -37,7 +37,7 @@ import decimal
 import functools
 import math
 import re
-from typing import Any, Iterable
+from typing import Any, Iterable, cast
 
 from ...errors import CampaignError
 from ._countries import fold_name, looks_like_countries, read_country
@@ -214,7 +214,7 @@ class DateReader:
             self._seen[_key(value)] = hit
         if hit[1] is not None:
             raise ValueError(hit[1])
-        return hit[0]
+        return cast("_dt.datetime", hit[0])  # None only beside an error, raised above
 
     def _read(self, value: Any) -> _dt.datetime:
         if isinstance(value, _dt.datetime):
@@ -277,10 +277,10 @@ class DateReader:
         for pattern, day_at, month_at in ((_DAY_MONTH_YEAR, 1, 2), (_MONTH_DAY_YEAR, 2, 1)):
             match = pattern.fullmatch(text)
             if match:
-                month = _month_numbers().get(fold_name(match.group(month_at)))
-                if month is None:
+                named = _month_numbers().get(fold_name(match.group(month_at)))
+                if named is None:
                     raise ValueError(f"{text!r}: {match.group(month_at)!r} is not a month name")
-                return _make(int(match.group(3)), month, int(match.group(day_at)), match.group(4), match.group(5))
+                return _make(int(match.group(3)), named, int(match.group(day_at)), match.group(4), match.group(5))
         raise ValueError(f"cannot read {text!r} as a date (write it as 2025-12-09, 09-12-2025 or 9 December 2025)")
 
 
@@ -459,7 +459,7 @@ class NumberReader:
             self._seen[_key(value)] = hit
         if hit[1] is not None:
             raise ValueError(hit[1])
-        return hit[0]
+        return cast("decimal.Decimal", hit[0])  # None only beside an error, raised above
 
     def _read(self, value: Any) -> decimal.Decimal:
         if hasattr(value, "item") and not isinstance(value, (str, bytes)):
@@ -487,10 +487,11 @@ class NumberReader:
         if not _NUMBER.fullmatch(body) or body[-1:] in ".,":
             raise ValueError(f"cannot read {value.strip()!r} as a number")
         vote = _decimal_vote(body)
-        separator = self.decimal if vote in ("?", ",", ".") and self.decimal else vote
         if vote is None:
             separator = "."  # digits (and spaces) only: the separator does not matter
-        elif separator == "?":
+        else:
+            separator = self.decimal if vote in ("?", ",", ".") and self.decimal else vote
+        if separator == "?":
             raise ValueError(f"{value.strip()!r} can be read with a decimal comma or a decimal point")
         try:
             number = _to_decimal(body, separator)
