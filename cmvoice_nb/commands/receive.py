@@ -128,7 +128,9 @@ def run(args: argparse.Namespace) -> int:
     write = _console_writer(sys.stdout)
 
     def show(rec: dict) -> None:
-        result = rec.get("result") if isinstance(rec.get("result"), dict) else {}
+        result = rec.get("result")
+        if not isinstance(result, dict):
+            result = {}
         try:
             write(f"{time.strftime('%H:%M:%S')} {rec.get('type')} call={rec.get('call-id')} "
                   f"instruction={rec.get('instruction-id')} result={result.get('code')}\n")

@@ -116,6 +116,7 @@ def run(args: argparse.Namespace) -> int:
     rate = f" ({answered / n:.1%} of calls)" if n else ""
     print(f"{n} callbacks: {answered} answered{rate}" + (f", {detail}" if detail else ""))
     if f is not None:
+        assert f.calls is not None  # funnel() keeps the callbacks it was given
         aside = len(f.unmatched_callbacks)
         if aside:
             covers = ("the summary covers all of them; the funnel counts this campaign's "

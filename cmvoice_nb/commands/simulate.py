@@ -24,6 +24,7 @@ import argparse
 import shlex
 import sys
 import threading
+from typing import TypedDict
 
 # Only the defaults (a module that imports nothing): the server loads when the command runs.
 from ..messages import say
@@ -71,7 +72,12 @@ def register(subparsers) -> None:
     p.set_defaults(func=run)
 
 
-def _other_outcomes(p_answer: float) -> dict[str, float]:
+class _Outcomes(TypedDict):
+    p_rejected: float
+    p_failed: float
+
+
+def _other_outcomes(p_answer: float) -> _Outcomes:
     """The default rejected/failed chances, shrunk so that they fit beside *p_answer*.
 
     Examples

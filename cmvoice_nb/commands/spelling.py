@@ -75,7 +75,7 @@ def register(subparsers) -> None:
 def run(args: argparse.Namespace) -> int:
     """Dispatch ``cmvoice spelling ACTION``; returns the exit status."""
     actions = {"build": run_build, "check": run_check, "pack": run_pack, "preview": run_preview}
-    action = actions.get(getattr(args, "spelling_command", None))
+    action = actions.get(getattr(args, "spelling_command", None) or "")
     if action is None:
         args._spelling_help()
         return 2
