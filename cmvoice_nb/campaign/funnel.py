@@ -12,7 +12,7 @@ import logging
 import os
 import re
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any, Callable, cast
 
 import numpy as np
 import pandas as pd
@@ -124,10 +124,10 @@ class Funnel:
             return f"{x:.1%}" if pd.notna(x) else ""
 
         lines = [f"{'stage':<17} {'rows':>6} {'of rows':>8} {'of sent':>8} {'of previous':>12}"]
-        for r in self.stages.itertuples(index=False):
-            lines.append(f"{r.stage:<17} {int(r.rows):>6} {pct(r.share_of_rows):>8} {pct(r.share_of_sent):>8} "
-                         f"{pct(r.share_of_previous):>12}".rstrip())
-        own = len(self.calls) if self.calls is not None else int(self.rows["callbacks"].sum())
+        for r in self.stages.to_dict("records"):
+            lines.append(f"{r['stage']:<17} {int(r['rows']):>6} {pct(r['share_of_rows']):>8} "
+                         f"{pct(r['share_of_sent']):>8} {pct(r['share_of_previous']):>12}".rstrip())
+        own = len(self.calls) if self.calls is not None else int(self.rows["callbacks"].to_numpy(dtype="int64").sum())
         aside = len(self.unmatched_callbacks)
         line = f"callbacks: {own} of this campaign, {aside} set aside"
         if aside:
@@ -482,10 +482,11 @@ def _waves_text(table: pd.DataFrame) -> str:
     people = table.attrs.get("people", "?")
     lines = [f"reach per wave ({people} people called): wave  called  answered  rate  answered so far  reach"]
     for w, r in table.iterrows():
+        wave = cast(int, w)  # the waves' index
         rate = f"{r.answer_rate:.0%}" if pd.notna(r.answer_rate) else "-"
         reach = f"{r.reach_cumulative:.0%}" if pd.notna(r.reach_cumulative) else "-"
-        lines.append(f"  wave {int(w)}: {int(r.called)} called, {int(r.answered)} answered ({rate}); "
-                     f"answered after {int(w)} attempt{'s' if w != 1 else ''}: {int(r.answered_cumulative)} ({reach})")
+        lines.append(f"  wave {wave}: {int(r.called)} called, {int(r.answered)} answered ({rate}); "
+                     f"answered after {wave} attempt{'s' if wave != 1 else ''}: {int(r.answered_cumulative)} ({reach})")
     return "\n".join(lines)
 
 

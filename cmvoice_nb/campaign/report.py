@@ -231,6 +231,7 @@ def _report_parts(calls: Any, results: Any, campaign_only: bool, prices: Any = N
     if note and campaign_only:
         notes.append(note)
         own = f.calls
+        assert own is not None  # funnel() keeps the callbacks it was given
         own.attrs["load_report"] = calls.attrs.get("load_report")  # the sources a report must never overwrite
         calls = own
     elif note:
