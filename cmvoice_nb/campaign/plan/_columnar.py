@@ -163,8 +163,9 @@ class _RowGroup:
         self.problems, self.bad_fields = problems, bad_fields
         self.buildable = True
         self.prompt_files: list = []
-        self._wire: dict = {}
-        self._body = self._canonical = None
+        self._wire: dict[str, Any] | None = {}
+        self._body: list[str] | None = None
+        self._canonical: list[str] | None = None
 
     def value_of(self, row: RowPlan) -> Any:
         """The row's number field as its wire value (a list for ``callees``)."""
@@ -397,18 +398,18 @@ def _plan_rows(planning: Any, df: Any) -> list[RowPlan]:
     group_code = np.where(grouped, group_code, -1)
     groups: dict[int, _RowGroup | None] = {}
     rows_of_group = np.flatnonzero(grouped)
-    firsts = {}
+    first_of_group: dict[int, int] = {}
     if len(rows_of_group):
         uniq, first = np.unique(group_code[rows_of_group], return_index=True)
-        firsts = dict(zip(uniq.tolist(), rows_of_group[first].tolist()))
-    extra = [p for p in firsts.values() if p not in records]
+        first_of_group = dict(zip(uniq.tolist(), rows_of_group[first].tolist(), strict=True))
+    extra = [p for p in first_of_group.values() if p not in records]
     records.update(_records(df, extra))
 
     def value_at(key: str, position: int) -> Any:
         states, codes, values = per_key[key]
         return values[codes[position]]
 
-    for code, position in firsts.items():
+    for code, position in first_of_group.items():
         record = records[position]
         data: dict[str, Any] = {}
         problems: list = []
@@ -481,22 +482,23 @@ def _plan_rows(planning: Any, df: Any) -> list[RowPlan]:
     id_states, id_codes, id_values = per_key.get("instruction-id", (absent, None, [None]))
     given_ids = id_states == _CLEAN
     per_key.clear()
-    rows: list[RowPlan] = [None] * n  # type: ignore[list-item]
+    built = {code: group for code, group in groups.items() if group is not None}  # every fast row's group
+    rows: list[RowPlan] = [None] * n  # type: ignore[list-item]  # every position is filled below, fast or slow
     for position, code, given, content, occurrence, value in zip(
             fast_positions.tolist(), group_code[fast_positions].tolist(), given_ids[fast_positions].tolist(),
             contents[fast_positions], occurrences[fast_positions].tolist(), number_values[fast_positions]):
-        group = groups[code]
+        group = built[code]
         iid = str(id_values[id_codes[position]]) if given else make_id(content, occurrence)
-        problems = list(group.problems) if group.problems else None
+        row_problems = list(group.problems) if group.problems else None
         if value.__class__ is str:
             callee = value
             if allowed is not None:
-                problems = _with_countries([value], allowed, problems, group.bad_fields, country_cache)
+                row_problems = _with_countries([value], allowed, row_problems, group.bad_fields, country_cache)
         else:
             callee = ";".join(value)
             if allowed is not None:
-                problems = _with_countries(value, allowed, problems, group.bad_fields, country_cache)
-        rows[position] = RowPlan(position, labels[position], iid, callee, None, problems, None, False, content,
+                row_problems = _with_countries(value, allowed, row_problems, group.bad_fields, country_cache)
+        rows[position] = RowPlan(position, labels[position], iid, callee, None, row_problems, None, False, content,
                                  occurrence, given, group=group)
     for position in slow_positions:
         data, problems, bad = slow_read[position]
@@ -525,7 +527,9 @@ def _cells(df: Any, column: Any, positions: list[int]) -> list:
     values = part.tolist()
     if part.dtype == object or isinstance(part.dtype, pd.api.extensions.ExtensionDtype):
         try:
-            from pandas.core.dtypes.cast import maybe_box_native
+            from pandas.core.dtypes.cast import (  # type: ignore[attr-defined]  # private: not in pandas-stubs
+                maybe_box_native,
+            )
         except ImportError:  # a pandas without it: the dicts, then
             return [r[column] for r in df.iloc[positions][[column]].to_dict(orient="records")]
         values = [maybe_box_native(v) for v in values]

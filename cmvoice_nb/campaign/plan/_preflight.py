@@ -51,8 +51,9 @@ def preflight(spec: Any, rows: list[RowPlan], *, audio_root: Any, spelling_root:
                     continue
                 if path not in checked:
                     checked[path] = _check_audio(path, root)
-                if checked[path]:
-                    r.problems.append(Problem(key, value, checked[path]))
+                message = checked[path]
+                if message:
+                    r.problems.append(Problem(key, value, message))
     if spelling_root is not None and spec.name == "otp":
         root = Path(spelling_root)
         by_locale: dict[str, list[RowPlan]] = {}
@@ -63,7 +64,7 @@ def preflight(spec: Any, rows: list[RowPlan], *, audio_root: Any, spelling_root:
             locale = str((payload.get("voice") or {}).get("language") or DEFAULT_LANGUAGE)
             by_locale.setdefault(locale, []).append(r)
         for locale, members in by_locale.items():
-            codes = [str(m.wire().get("code", "")) for m in members]
+            codes = [str((m.wire() or {}).get("code", "")) for m in members]
             _check_spelling(root, locale, members, codes)
 
 

@@ -9,7 +9,7 @@ cannot group.
 """
 from __future__ import annotations
 
-from typing import Any, Mapping
+from typing import Any, Callable, Mapping
 
 from ...errors import NumberError
 from ...instructions import Problem, instruction_from_json
@@ -48,6 +48,9 @@ class Planning:
         default_language = voice_defaults.get("language")
         self._default_language = None if is_blank(default_language) else str(default_language).strip()
         self._countries: dict[Any, tuple] = {}
+        self.cell_value: Callable[[Any, Any], Any]
+        self.normalize: Callable[..., str]
+        self.render: Callable[[Any, Mapping[str, Any]], str]
         if fast:
             self.cell_value = CellReader()
             self.normalize = NumberCache()

@@ -16,7 +16,7 @@ import re
 from typing import Any, Iterator, Mapping
 
 from ...errors import NumberError
-from ...instructions import coerce_value
+from ...instructions import Problem, coerce_value
 from ...numbers import normalize_number, try_normalize
 from ...wire import encode_body, instruction_hash
 from .templates import TemplateError, compile_template, template_columns
@@ -124,7 +124,8 @@ class RowPlan:
         self.instruction_id = instruction_id
         self.callee = callee
         self._instruction = instruction
-        self._problems = problems  # None: none yet (the list is made when first asked for)
+        # None: none yet (the list is made when first asked for); a tuple once the row is frozen
+        self._problems: list[Problem] | tuple[Problem, ...] | None = problems
         self.duplicate_of = duplicate_of
         self.dropped = dropped
         self.content = content
@@ -299,7 +300,7 @@ class RowPlan:
             return NotImplemented
         return self._values() == other._values()
 
-    __hash__ = None  # equal rows may hold different instruction objects
+    __hash__ = None  # type: ignore[assignment]  # equal rows may hold different instruction objects
 
     def __repr__(self) -> str:
         return "RowPlan(" + ", ".join(f"{name}={value!r}" for name, value in zip(self._FIELDS, self._values())) + ")"
