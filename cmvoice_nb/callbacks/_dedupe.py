@@ -84,9 +84,12 @@ def text_hashes(array) -> tuple[np.ndarray, np.ndarray]:
             continue
         large = pa.types.is_large_string(chunk.type) or pa.types.is_large_binary(chunk.type)
         buffers = chunk.buffers()
-        offsets = np.frombuffer(buffers[1], dtype=np.int64 if large else np.int32)
+        offset_buffer, data_buffer = buffers[1], buffers[2]
+        assert offset_buffer is not None  # a text or binary array always has its offsets
+        offsets = np.frombuffer(memoryview(offset_buffer), dtype=np.int64 if large else np.int32)
         offsets = offsets[chunk.offset:chunk.offset + len(chunk) + 1].astype(np.int64)
-        data = np.frombuffer(buffers[2], dtype=np.uint8) if buffers[2] is not None else np.zeros(0, np.uint8)
+        data = np.frombuffer(memoryview(data_buffer), dtype=np.uint8) if data_buffer is not None \
+            else np.zeros(0, np.uint8)
         widths.update(np.unique(np.diff(offsets)).tolist())
         views.append((chunk, offsets, data))
     widths.discard(0)

@@ -264,7 +264,9 @@ def _read_piece(piece: _Piece, out: list, tolerant: list) -> None:
         big = len(piece.buffer) > 4 * _CHUNK_BYTES
         read = pj.ReadOptions(use_threads=big, block_size=16 << 20 if big else max(len(piece.buffer) + 1, 1 << 16))
         try:
-            table = pj.read_json(pa.py_buffer(piece.buffer), read_options=read, parse_options=parse)
+            # read_json takes a buffer as well as a file; its stubs name only files
+            table = pj.read_json(pa.py_buffer(piece.buffer),  # type: ignore[arg-type]
+                                 read_options=read, parse_options=parse)
         except (pa.ArrowException, UnicodeDecodeError) as exc:
             message = str(exc)
             conflict = _CONFLICT_RE.search(message)

@@ -296,7 +296,9 @@ class Server:
         if loop_alive:
             time.sleep(0.05)  # let the loop send the last answers
         try:
-            self.dispatcher.shutdown(cancel_pending=True, timeout=max(0.1, deadline - time.monotonic()))
+            wait_s = max(0.1, deadline - time.monotonic())
+            # waitress adds the timeout to time.time(): a float works; its stubs say int
+            self.dispatcher.shutdown(cancel_pending=True, timeout=wait_s)  # type: ignore[arg-type]
         except Exception:  # noqa: BLE001 - best effort at stop
             pass
         closed = threading.Event()

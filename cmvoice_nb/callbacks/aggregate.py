@@ -164,7 +164,7 @@ class CallAggregate:
             return new
         index = {_group_key(row): i for i, row in enumerate(self.groups[list(GROUP_KEYS)].itertuples(index=False))}
         mapping = np.empty(len(new.groups), dtype="int64")
-        fresh = []
+        fresh: list[int] = []
         calls_per_group = self.groups["calls"].to_numpy().copy()
         for j, row in enumerate(new.groups[list(GROUP_KEYS)].itertuples(index=False)):
             i = index.get(_group_key(row))
@@ -371,7 +371,8 @@ def summarize_aggregate(agg: CallAggregate, by: str | Sequence[str] | None = Non
     outcomes = list(spec.OUTCOMES)
     g = agg.groups
     n = g["calls"].to_numpy(dtype="int64")
-    outcome = g["outcome"].astype("string").to_numpy(dtype=object, na_value=None)
+    # pandas takes na_value=None; its stubs do not
+    outcome = g["outcome"].astype("string").to_numpy(dtype=object, na_value=None)  # type: ignore[call-overload]
     work = pd.DataFrame({
         **({keys[0]: g[keys[0]].reset_index(drop=True)} if keys else {}),
         "calls": n,
@@ -515,15 +516,17 @@ class CallHistory:
             return 0
         if self._hashes is None:
             self._index(self.calls if self._frames else None)
+        known, positions = self._hashes, self._positions
+        assert known is not None and positions is not None  # _index made them
         hashes = _identity_hash(new)
-        at = np.searchsorted(self._hashes, hashes)
-        hit = (at < len(self._hashes)) & (self._hashes[np.minimum(at, len(self._hashes) - 1)] == hashes) \
-            if len(self._hashes) else np.zeros(len(new), dtype=bool)
+        at = np.searchsorted(known, hashes)
+        hit = (at < len(known)) & (known[np.minimum(at, len(known) - 1)] == hashes) \
+            if len(known) else np.zeros(len(new), dtype=bool)
         duplicate = np.zeros(len(new), dtype=bool)
         if hit.any():
             history = self.calls
             for j in np.flatnonzero(hit):
-                same = self._positions[at[j]: np.searchsorted(self._hashes, hashes[j], side="right")]
+                same = positions[at[j]: np.searchsorted(known, hashes[j], side="right")]
                 duplicate[j] = any(_same_delivery(history, int(i), new, int(j)) for i in same)
         keep = new[~duplicate].reset_index(drop=True) if duplicate.any() else new.reset_index(drop=True)
         self.duplicates_removed += int(duplicate.sum())
@@ -545,6 +548,7 @@ class CallHistory:
     def _add_hashes(self, hashes: np.ndarray, positions: np.ndarray) -> None:
         order = np.argsort(hashes, kind="stable")
         hashes, positions = hashes[order], positions[order]
+        assert self._hashes is not None and self._positions is not None  # _index made them
         at = np.searchsorted(self._hashes, hashes, side="right")  # one copy of the index, not a sort of it
         self._hashes = np.insert(self._hashes, at, hashes)
         self._positions = np.insert(self._positions, at, positions)

@@ -364,7 +364,7 @@ class DTMFSummary:
         from .._tables import facts_html, format_value, to_html
 
         # Shares as percentages, counts as whole numbers: the overview mixes both in one column.
-        facts = [(k, format_value(v, percent=k.endswith("_share"))) for k, v in self.overview.items()]
+        facts = [(k, format_value(v, percent=str(k).endswith("_share"))) for k, v in self.overview.items()]
         return (facts_html(facts, caption="DTMF input")
                 + to_html(self.digits, max_rows=20, failures_first=False, caption="Inputs, most frequent first"))
 

@@ -105,7 +105,7 @@ class ReceiverOptions:
             object.__setattr__(self, name, int(number))
         for name in ("idle_timeout_s", "request_timeout_s"):
             value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, numbers.Real) or not value > 0:
+            if isinstance(value, bool) or not isinstance(value, numbers.Real) or not float(value) > 0:
                 raise ConfigurationError(f"{named(name)} must be a positive number of seconds, got {value!r}")
             object.__setattr__(self, name, float(value))
         if self.keep_in_memory not in (None, True, False):

@@ -48,7 +48,7 @@ def _axes(ax: Any, figsize: tuple[float, float]):
     fig = Figure(figsize=figsize, layout="constrained")
     # The figure is not pyplot's, so no backend shows it behind our back; as the value of a
     # notebook cell it renders itself as one PNG (a registered inline backend takes precedence).
-    fig._repr_png_ = functools.partial(_figure_png, fig)
+    fig._repr_png_ = functools.partial(_figure_png, fig)  # type: ignore[attr-defined]  # this figure's own hook
     return fig, fig.add_subplot()
 
 
@@ -99,7 +99,7 @@ def plot_outcomes(calls: Any, *, by: str | None = None, ax: Any = None, title: s
         else:
             counts = calls["outcome"].value_counts().reindex(outcomes, fill_value=0)
         bars = ax.bar(counts.index, counts.to_numpy(), color=[OUTCOME_COLORS.get(o, "#777") for o in counts.index])
-        total = int(counts.sum())
+        total = int(counts.to_numpy().sum())
         for rect, n in zip(bars, counts.to_numpy()):
             if n:
                 ax.annotate(f"{n}\n{n / total:.0%}", (rect.get_x() + rect.get_width() / 2, rect.get_height()),

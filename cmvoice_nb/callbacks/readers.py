@@ -146,8 +146,8 @@ def _iter_text(fh, name: str, src: str, seq_base: int, report: LoadReport, *,
     if head == b"[" or (head == b"{" and name.endswith((".json", ".json.gz")) and _maybe_document(first)):
         # One JSON document (an array, or a pretty-printed object): it is parsed whole.
         data = first
-        for block in blocks:
-            data += block
+        for more in blocks:
+            data += more
         if head == b"[":
             yield _read_json_document(data, src, seq_base, report, check=check)
             return
@@ -300,7 +300,7 @@ def _malloc_trim():
     return _TRIM[0]
 
 
-def _read_json_document(data: bytes, src: str, seq_base: int, report: LoadReport, *,
+def _read_json_document(data: bytes | bytearray, src: str, seq_base: int, report: LoadReport, *,
                         check: bool = True) -> list[pd.DataFrame]:
     try:
         doc = json.loads(data)
@@ -316,7 +316,7 @@ def _read_json_document(data: bytes, src: str, seq_base: int, report: LoadReport
 
 
 def _read_csv(path: Path, seq_base: int, report: LoadReport) -> pd.DataFrame:
-    kw = dict(dtype=str, keep_default_na=False, na_values=[""], encoding="utf-8-sig")
+    kw: dict[str, Any] = {"dtype": str, "keep_default_na": False, "na_values": [""], "encoding": "utf-8-sig"}
     try:
         frame = pd.read_csv(path, **kw)
     except pd.errors.ParserError:

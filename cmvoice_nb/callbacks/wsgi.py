@@ -364,7 +364,7 @@ class CallbackApp:
                     log.warning("callback receiver: storage works again after %d refused callback(s)", self.refused)
                 self.storage_failing = False
             record = json.loads(line) if (self.keep_in_memory or self._display.hook is not None) else None
-            if self.keep_in_memory:
+            if self.keep_in_memory and record is not None:
                 self._records.append(record)
             self._count += 1
             self.last_write = received
@@ -400,7 +400,8 @@ class CallbackApp:
     def __call__(self, environ: dict, start_response: Callable) -> Iterable[bytes]:
         with self._lock:
             self.in_flight += 1
-        status, message, headers = 500, "internal error", {}
+        headers: dict[str, str] = {}
+        status, message = 500, "internal error"
         try:
             status, message, headers = self._handle(environ)
         except Exception as exc:  # noqa: BLE001 - every request gets an answer
