@@ -464,9 +464,11 @@ def convert_paths(pairs: Iterable[tuple[Any, Any, Any]], *, target: str = "alaw"
                     strict, max_bytes)
     triples = [(str(a), Path(b), Path(c)) for a, b, c in pairs]
     owners: dict[str, str] = {}
-    jobs, rows, job_index = [], [], []
+    jobs: list[tuple[str, str, Any]] = []
+    rows: list[dict[str, Any]] = []
+    job_index: list[int] = []
     for label, src, dst in triples:
-        row = {"source": label, "target": str(dst)}
+        row: dict[str, Any] = {"source": label, "target": str(dst)}
         key = os.path.normcase(os.path.abspath(dst))
         if key in owners:
             row.update(status="failed", ok=False, problems=[], warnings=[],
@@ -480,6 +482,7 @@ def convert_paths(pairs: Iterable[tuple[Any, Any, Any]], *, target: str = "alaw"
     syncer = _Syncer() if durable else None
 
     def sync_done(indices: list[int], results: list[dict | None]) -> None:
+        assert syncer is not None  # called only with a syncer
         syncer.files(jobs[i][1] for i in indices if (results[i] or {}).get("status") == "converted")
 
     results = _run(jobs, _convert_worker, workers=workers, progress=progress, desc="converting", costs=costs,

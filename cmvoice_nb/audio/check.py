@@ -213,7 +213,7 @@ def _header_problems(info: WavInfo, *, allow_pcm16: bool) -> tuple[list[str], li
             f"{' (or 16-bit PCM)' if allow_pcm16 else ''}. {_FIX_CONVERT}")
     else:
         names = {"ulaw": "G.711 µ-law (the North-American variant)", "float": f"{info.bits}-bit float"}
-        problems.append(f"codec is {names.get(codec, codec)}; the provider requires G.711 A-law. {_FIX_CONVERT}")
+        problems.append(f"codec is {names.get(str(codec), codec)}; the provider requires G.711 A-law. {_FIX_CONVERT}")
     if info.samplerate != _PREFERRED.samplerate:
         problems.append(
             f"sample rate is {info.samplerate} Hz; the provider requires {_PREFERRED.samplerate} Hz (other rates "
@@ -494,6 +494,7 @@ def _check_content(report: PromptReport, data: bytes, *, allow_pcm16: bool, quie
     except AudioError as exc:
         report.problems.append(f"{exc}. Fix: re-export the file, or convert it with cmvoice audio convert.")
         return
+    assert info.samplerate is not None and info.channels is not None  # parse_wav refuses a file without them
     report.codec = info.codec
     report.samplerate = info.samplerate
     report.channels = info.channels

@@ -262,6 +262,7 @@ def to_audio_segment(src_or_report: Any, **options: Any):
             data = Path(src_or_report.path).read_bytes()
     else:
         data = convert_prompt(src_or_report, None, **options).data
+        assert data is not None  # without a target path the converted bytes are returned
     x, rate = read_wav_samples(data)
     from .codec import float_to_pcm16
 

@@ -177,7 +177,7 @@ def _decode_pyav(data: bytes, path: Path | None, max_duration_s: float | None, w
 
     src = str(path) if path is not None else io.BytesIO(data)
     try:
-        container = av.open(src)
+        container = av.open(src, mode="r")
     except Exception as exc:
         raise AudioError(f"cannot be decoded: {exc}", path=where) from exc
     with container:
@@ -410,6 +410,7 @@ def _load(src: Any, *, max_duration_s: float | None, mono: bool, max_bytes: int 
             raise AudioError(str(exc), path=where) from None
         if findings is not None:
             findings.extend(source_findings(info))
+        assert info.samplerate is not None and info.channels is not None  # parse_wav refuses a file without them
         rate = int(info.samplerate)
         if len(x) == 0:
             raise AudioError("WAV file contains no audio (zero-length data chunk)", path=where)

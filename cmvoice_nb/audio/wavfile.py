@@ -20,12 +20,16 @@ from __future__ import annotations
 import os
 import struct
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from .. import spec
 from ..errors import AudioError
 from .codec import alaw_decode, alaw_encode, float_to_pcm16, ulaw_decode
+
+if TYPE_CHECKING:
+    import mmap
 
 __all__ = ["WavInfo", "Chunk", "parse_wav", "source_findings", "encode_wav", "read_wav_samples", "decode_wav_mono", "sniff_format",
            "wav_duration_s"]
@@ -194,7 +198,7 @@ def looks_like_text(data: bytes) -> bool:
     return printable >= 0.95 * len(text)
 
 
-def parse_wav(data: bytes) -> WavInfo:
+def parse_wav(data: bytes | mmap.mmap) -> WavInfo:
     """Walk the RIFF chunks of a WAV file held in memory.
 
     Parameters
@@ -518,6 +522,7 @@ def read_wav_samples(data: bytes) -> tuple[np.ndarray, int]:
     out = decode_wav_data(info, data)
     if out.shape[1] == 1:
         out = out[:, 0]
+    assert info.samplerate is not None  # parse_wav refuses a file without it
     return out, int(info.samplerate)
 
 
