@@ -331,7 +331,8 @@ def _clips_from_tts(chars: str, locale: str, engine: Any, *, progress: bool,
 
     if callable(engine):
         # A callable engine is the caller's own choice of voice.
-        speak, label, notes = engine, getattr(engine, "__name__", "engine"), []
+        notes: list[str] = []
+        speak, label = engine, getattr(engine, "__name__", "engine")
     else:
         if voice is None and provider_voice(locale) is False:
             from ..spec import voice_languages

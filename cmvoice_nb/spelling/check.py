@@ -395,7 +395,7 @@ def check_spelling_set(
                     # A character file outside chars/codes is still uploaded: check it too.
                     row_chars.append(char)
             else:
-                stray.append({"name": entry.name, "reason": reason})
+                stray.append({"name": entry.name, "reason": reason or ""})  # a reason whenever no char
     for s in stray:
         problems.append(f"stray {s['name']!r}: {s['reason']}")
 
@@ -426,8 +426,8 @@ def check_spelling_set(
             f"{len(missing)} character(s) needed{need} have no file: {' '.join(missing)} — "
             "a caller would hear a gap; add " + ", ".join(f"{c}.wav" for c in missing)
         )
-    bad = [r for r in rows if r["present"] and not r["ok"]]
-    for r in bad:
+    failing = [r for r in rows if r["present"] and not r["ok"]]
+    for r in failing:
         problems.append(f"{Path(r['file']).name}: " + "; ".join(r["problems"] or ["not compliant"]))
 
     spread = _consistency(rows, problems, warnings)
@@ -447,8 +447,8 @@ def _consistency(rows: list[dict[str, Any]], problems: list[str], warnings: list
             and r["loudness_dbfs"] >= SILENT_DBFS}
     spread = float("nan")
     if len(loud) >= 2:
-        hi = max(loud, key=loud.get)
-        lo = min(loud, key=loud.get)
+        hi = max(loud, key=lambda c: loud[c])
+        lo = min(loud, key=lambda c: loud[c])
         spread = round(loud[hi] - loud[lo], 2)
         median = statistics.median(loud.values())
         for r in rows:
