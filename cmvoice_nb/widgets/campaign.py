@@ -9,31 +9,30 @@ Sending to the real API first shows what will happen (rows, countries, the estim
 calling hours) and waits for the campaign name typed into ``confirm_text`` and a click on
 ``confirm``; no request leaves before that.
 
-Campaign operations are plain options of the library: ``calling_hours``/``days``/
-``wait`` go to :class:`~cmvoice_nb.campaign.CampaignSender`, the do-not-call list
-(``suppress`` path or ``suppress_upload``) and ``allowed_countries`` to
-:func:`~cmvoice_nb.campaign.plan_campaign`, and Validate / Dry run show
-:meth:`CampaignPlan.estimate <cmvoice_nb.campaign.CampaignPlan.estimate>` (priced with the
-``prices`` CSV when one is given).
+Campaign operations are plain options of the library: ``calling_hours``/``days``/``wait`` go to
+:class:`~cmvoice_nb.campaign.CampaignSender`, the do-not-call list (``suppress`` path or
+``suppress_upload``) and ``allowed_countries`` to :func:`~cmvoice_nb.campaign.plan_campaign`, and
+Validate / Dry run show :meth:`CampaignPlan.estimate <cmvoice_nb.campaign.CampaignPlan.estimate>`
+(priced with the ``prices`` CSV when one is given).
 
 The form is a :class:`~cmvoice_nb.widgets._campaign_form.FieldForm`; what the app says about a
 plan and a run (problems grouped, honest counts, the confirmation's lines) is computed in
 ``_campaign_facts``.
 
-The product token is taken from the ``token=`` argument, the ``CM_PRODUCT_TOKEN``
-environment variable (read when the widget is created) or the password field. A
-token typed into the field is moved into the object at once and the field is
-emptied, so it is never echoed, never kept in the widget state and never saved
-with the notebook.
+The product token is taken from the ``token=`` argument, the ``CM_PRODUCT_TOKEN`` environment
+variable (read when the widget is created) or the password field. A token typed into the field is
+moved into the object at once and the field is emptied, so it is never echoed, never kept in the
+widget state and never saved with the notebook.
 """
 from __future__ import annotations
 
 import html
 import logging
 import os
+import threading
 import time
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import ipywidgets as W
 
@@ -54,6 +53,10 @@ from ._campaign_ops import OperationsPanel
 from ._campaign_progress import RunProgress
 from ..campaign.vocabulary import count_line
 from ._common import BAD, MUTED, NONE_LABEL, OK, WARN, App, clear, say, show, table
+
+if TYPE_CHECKING:
+    from ..campaign import CampaignPlan, CampaignSender
+    from ..simulator import Simulator
 
 logger = logging.getLogger(__name__)
 
@@ -150,16 +153,16 @@ class Campaign(App):
         self.df = pd.DataFrame() if df is None else df
         self._token = token if token else os.environ.get(TOKEN_ENV) or None
         self._simulator = simulator
-        self._own_simulator = None
+        self._own_simulator: Simulator | None = None
         self._default_base_url = DEFAULT_BASE_URL
         self.journal_dir = Path(journal_dir)
         self.audio_root = audio_root
         self.spelling_root = spelling_root
-        self.plan = None
-        self.sender = None
-        self.results = None
+        self.plan: CampaignPlan | None = None
+        self.sender: CampaignSender | None = None
+        self.results: pd.DataFrame | None = None
         self.last_counts: dict[str, int] = {}
-        self._monitor = None
+        self._monitor: threading.Thread | None = None
 
         style = {"description_width": "8em"}
         self.target = W.ToggleButtons(options=[("Simulator (rehearsal)", SIMULATOR), ("CM Voice API (real)", PROVIDER)],

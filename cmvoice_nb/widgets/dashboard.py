@@ -10,12 +10,17 @@ import logging
 import os
 import threading
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import ipywidgets as W
 
 from .. import spec
 from ._common import BAD, MUTED, OK, WARN, App, clear, say, show, table
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from ..callbacks import CallAggregate, CallbackReceiver, CallHistory
 
 logger = logging.getLogger(__name__)
 
@@ -112,10 +117,10 @@ class CallbackDashboard(App):
         style = {"description_width": "8em"}
         self._results_frame = results if results is not None and not isinstance(results, (str, os.PathLike)) else None
         self._host, self._port = host, port
-        self.receiver = None
-        self.history = None
-        self.view = None
-        self.summary = None
+        self.receiver: CallbackReceiver | None = None
+        self.history: CallHistory | None = None
+        self.view: CallAggregate | None = None
+        self.summary: pd.DataFrame | None = None
         self._funnel: Any = None
         self._funnel_stale = False
         self._status_base = ""
@@ -397,14 +402,17 @@ class CallbackDashboard(App):
         from ..callbacks import plot_answer_rate_by_hour, plot_outcomes, plot_ring_time
 
         self._plots_stale = False
-        if not self.view.total:
+        view = self.view
+        if view is None:  # nothing loaded, or an empty period: _no_period said so
+            return
+        if not view.total:
             self.plots.children = []
             self.plots_note.value = "<i>No calls match these filters: nothing to plot.</i>"
             return
         self.plots_note.value = ""
         images = []
         for plot in (plot_outcomes, plot_answer_rate_by_hour, plot_ring_time):
-            images.append(W.Image(value=figure_png(plot(self.view)), format="png",
+            images.append(W.Image(value=figure_png(plot(view)), format="png",
                                   layout=W.Layout(width="100%", height="auto")))
         self.plots.children = images
 
@@ -418,6 +426,7 @@ class CallbackDashboard(App):
 
         f = self.filters()
         history = self.history
+        assert history is not None  # a funnel is drawn only over loaded calls (a view exists)
         # The data objects themselves, compared by identity (an id() could be reused by a re-read CSV).
         data, key = (history, results), (history.version, f["start"], f["end"], f["app"])
         cached = self._funnel_cache[0]
