@@ -300,7 +300,7 @@ class Journal(Registering, Reports):
                         f"{earlier.instruction_id!r} of campaign {earlier.campaign!r}; not called again "
                         "(allow_repeat=True calls them again)"
                     )
-                    err.earlier = earlier  # type: ignore[attr-defined]
+                    err.earlier = earlier  # type: ignore[attr-defined]  # the blocking record, for the sender
                     raise err
             changes = {"payload_hash": payload_hash, "callee": callee}
             changes = {k: v for k, v in changes.items() if v is not None and v != current[COLUMN[k]]}

@@ -35,6 +35,7 @@ from .decide import Decision, decide, settle_held, tally
 from .pacing import TokenBucket
 
 if TYPE_CHECKING:
+    import pandas as pd
     from tqdm import tqdm as ProgressBar
 
 __all__ = ["CampaignSender", "CEILING_SLACK_S"]
@@ -146,7 +147,7 @@ class CampaignSender(SenderDisplay):
         self._done_sending = 0
         self._thread: threading.Thread | None = None
         self._finished = threading.Event()
-        self._results = None
+        self._results: pd.DataFrame | None = None
         self.error: BaseException | None = None
         #: Why the run stopped before sending everything (a systemic error), or None.
         self.stop_reason: str | None = None
@@ -329,7 +330,7 @@ class CampaignSender(SenderDisplay):
                 self.error = exc
         if self.error is not None:
             try:
-                self.error.results = self._results  # type: ignore[attr-defined]
+                self.error.results = self._results  # type: ignore[attr-defined]  # any exception: set if it can be
             except AttributeError:
                 pass
 
@@ -543,12 +544,12 @@ class CampaignSender(SenderDisplay):
                 error.add_note(f"cmvoice_nb: {reason}")
             else:
                 try:
-                    error.stop_reason = reason  # type: ignore[attr-defined]
+                    error.stop_reason = reason  # type: ignore[attr-defined]  # Python 3.10: no add_note
                 except AttributeError:
                     pass
         self._stop.set()
 
-    def _build_results(self):
+    def _build_results(self) -> pd.DataFrame:
         # The records are shared, not copied (a million-row run would hold them twice): _set
         # replaces a row's dict and never changes one in place; only a pending row is copied to
         # be reported as skipped.
