@@ -357,7 +357,8 @@ class VoiceClient:
         with self._scrubbed():
             if validate:
                 instruction_from_json(app, body).raise_for_problems(check_voice_catalogue=self.check_voice_catalogue)
-            return self._post(spec.app_spec(app).name, encode_body(dict(body)), instruction_id=body.get("instruction-id"))
+            return self._post(spec.app_spec(app).name, encode_body(dict(body)),
+                              instruction_id=body.get("instruction-id"))
 
     def send_payload(self, app: str, body: bytes | Mapping[str, Any], *, instruction_id: str | None = None) -> SendResult:
         """POST a payload that was already validated (by :func:`~cmvoice_nb.campaign.plan_campaign`), as it is.

@@ -245,7 +245,8 @@ def check_field(f: spec.Field, value: Any, *, prefix: str = "") -> list[Problem]
         if f.charset is not None:
             bad = sorted(set(value) - set(f.charset))
             if bad:
-                out.append(Problem(key, value, f"contains {''.join(bad)!r}; only characters of {f.charset!r} are allowed"))
+                out.append(Problem(key, value,
+                                   f"contains {''.join(bad)!r}; only characters of {f.charset!r} are allowed"))
         return out
     if f.kind == "int":
         if isinstance(value, bool) or not isinstance(value, int):
@@ -323,7 +324,8 @@ class Voice(_SpecObject):
                 else:
                     msg = (f"the provider has no TTS voice for {lang}; languages: "
                            f"{', '.join(spec.voice_languages())} (check_voice_catalogue=False to override)")
-                problems.append(Problem(prefix + "gender" if have else prefix + "language", gender if have else lang, msg))
+                problems.append(Problem(prefix + "gender" if have else prefix + "language",
+                                        gender if have else lang, msg))
             elif isinstance(number, int) and number > count:
                 problems.append(Problem(prefix + "number", number,
                                         f"{lang} {gender} has {count} voice{'s' if count > 1 else ''}: use 1..{count}"))

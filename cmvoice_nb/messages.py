@@ -29,7 +29,8 @@ from typing import Any, Mapping
 
 from .spec import DEFAULT_BURST, DEFAULT_CONCURRENCY, DEFAULT_HTTP_ATTEMPTS, DEFAULT_RATE
 
-__all__ = ["FRONTS", "MARKER", "Option", "OPTIONS", "Text", "opt", "say", "quote", "cut", "listing", "did_you_mean", "row_name",
+__all__ = ["FRONTS", "MARKER", "Option", "OPTIONS", "Text", "opt", "say", "quote", "cut", "listing",
+           "did_you_mean", "row_name",
            "MAX_SHOWN", "LINE_INDEX", "SENDING", "command_options"]
 
 #: The front-ends a message can be said in.

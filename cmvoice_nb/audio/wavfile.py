@@ -31,7 +31,8 @@ from .codec import alaw_decode, alaw_encode, float_to_pcm16, ulaw_decode
 if TYPE_CHECKING:
     import mmap
 
-__all__ = ["WavInfo", "Chunk", "parse_wav", "source_findings", "encode_wav", "read_wav_samples", "decode_wav_mono", "sniff_format",
+__all__ = ["WavInfo", "Chunk", "parse_wav", "source_findings", "encode_wav", "read_wav_samples",
+           "decode_wav_mono", "sniff_format",
            "wav_duration_s"]
 
 #: WAVE format tags this module knows by name.

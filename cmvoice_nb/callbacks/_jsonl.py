@@ -125,7 +125,8 @@ class _Piece:
         for s, e in zip(self.starts[gone].tolist(), self.ends[gone].tolist()):
             buf[s:e] = b" " * (e - s)
         keep = ~gone
-        return _Piece(buf, self.starts[keep], self.ends[keep], self.lines[keep], self.schema, self.text_cols, self.depth,
+        return _Piece(buf, self.starts[keep], self.ends[keep], self.lines[keep], self.schema,
+                      self.text_cols, self.depth,
                       self.renames)
 
     def line_bytes(self, mask: np.ndarray) -> list[tuple[int, bytes]]:

@@ -214,7 +214,8 @@ def _merge_values(old: pd.DataFrame, new: pd.DataFrame, mapping: np.ndarray) -> 
     seconds = old["seconds"].to_numpy()
     add = new["seconds"].to_numpy()
     at = np.searchsorted(seconds, add, side="right")  # a copy of the history, not a sort of it
-    return _values_frame(np.insert(seconds, at, add), np.insert(old["group"].to_numpy(), at, mapping[new["group"].to_numpy()]),
+    return _values_frame(np.insert(seconds, at, add),
+                         np.insert(old["group"].to_numpy(), at, mapping[new["group"].to_numpy()]),
                          np.insert(old["calls"].to_numpy(), at, new["calls"].to_numpy()))
 
 
@@ -585,4 +586,5 @@ def _same_delivery(a: pd.DataFrame, i: int, b: pd.DataFrame, j: int) -> bool:
     return True
 
 
-__all__ = ["CallHistory", "aggregate_calls", "CallAggregate", "GROUP_KEYS", "AGGREGATE_BY", "value_quantiles", "value_median"]
+__all__ = ["CallHistory", "aggregate_calls", "CallAggregate", "GROUP_KEYS", "AGGREGATE_BY",
+           "value_quantiles", "value_median"]

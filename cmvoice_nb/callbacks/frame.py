@@ -541,6 +541,7 @@ def derive(frame: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-__all__ = ["CALL_COLUMNS", "RAW_COLUMNS", "DERIVED_COLUMNS", "INT_COLUMNS", "CATEGORY_COLUMNS", "TEXT_DTYPE", "WIRE_KEYS",
+__all__ = ["CALL_COLUMNS", "RAW_COLUMNS", "DERIVED_COLUMNS", "INT_COLUMNS", "CATEGORY_COLUMNS",
+           "TEXT_DTYPE", "WIRE_KEYS",
            "BadLine", "LoadReport", "as_category", "canonical", "event_time", "combine", "type_columns", "derive",
            "reconcile_blocks", "concat_typed"]

@@ -218,7 +218,8 @@ def people_reached(f: Funnel) -> tuple[int, int]:
     return len(reached & people), len(people)
 
 
-def _report_parts(calls: Any, results: Any, campaign_only: bool, prices: Any = None) -> tuple[pd.DataFrame, list[str], list[str]]:
+def _report_parts(calls: Any, results: Any, campaign_only: bool, prices: Any = None) -> tuple[pd.DataFrame,
+                                                                                              list[str], list[str]]:
     """The callbacks the report covers, its data notes and its campaign sections."""
     calls = calls_frame(calls)
     if isinstance(results, (str, os.PathLike)):

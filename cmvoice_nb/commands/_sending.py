@@ -230,7 +230,8 @@ def send_plan(plan: Any, args: argparse.Namespace, stopper: Any, *, journal: str
             raise UsageError(say(exc, "cli")) from None
     try:
         try:
-            sender = CampaignSender(plan, client, journal=journal, progress=not args.no_progress and sys.stderr.isatty(),
+            sender = CampaignSender(plan, client, journal=journal,
+                                    progress=not args.no_progress and sys.stderr.isatty(),
                                     results_path=out, front="cli", **sending_options(args))
         except CampaignError as exc:  # bad --rate/--burst/--concurrency/--max-cost
             raise UsageError(say(exc, "cli")) from None

@@ -83,7 +83,8 @@ def register(subparsers) -> None:
     p.add_argument("--name", default=None,
                    help="campaign name (default: the file's stem); the first part of every derived instruction id")
     p.add_argument("--map", action="append", metavar="FIELD=COLUMN", help="map a field to a column (repeatable)")
-    p.add_argument("--set", action="append", metavar="FIELD=VALUE", help="value (or template) for every row (repeatable)")
+    p.add_argument("--set", action="append", metavar="FIELD=VALUE",
+                   help="value (or template) for every row (repeatable)")
     p.add_argument("--journal", required=True, help="SQLite journal file (created if missing; reuse it to resume)")
     p.add_argument("-o", "--output", required=True,
                    help="results file to write: .csv, or .xlsx for spreadsheets (text cells keep + and leading zeros)")

@@ -183,7 +183,8 @@ def plan_campaign(
             r.problems.append(Problem("instruction-id", r.instruction_id,
                                       f"repeats the instruction id of row {first.label!r}: ids must be unique"))
 
-        preflight(spec, rows, audio_root=audio_root, spelling_root=spelling_root if spelling_root is not None else audio_root)
+        preflight(spec, rows, audio_root=audio_root,
+                  spelling_root=spelling_root if spelling_root is not None else audio_root)
 
         # Repeated callees: reported always; dropped on request. Only rows that would be sent count.
         for r, first in _repeats(rows, [r.callee if r.callee and r.valid else None for r in rows]):

@@ -37,7 +37,8 @@ __all__ = ["Forecast", "forecast", "journal_view", "row_costs"]
 
 
 def journal_view(journal: Journal | None, plan: Any, *, allow_repeat: bool = False, resend_unknown: bool = False,
-                 resend_changed: bool = False) -> tuple[Mapping[str, RowStatus], Mapping[str, Sequence[LiveCall]], float]:
+                 resend_changed: bool = False) -> tuple[Mapping[str, RowStatus],
+                                                        Mapping[str, Sequence[LiveCall]], float]:
     """What :func:`decide` needs of *journal* for *plan* (re-keyed to it): its records, the live calls, the cost so far.
 
     Only what a re-run needs: one compact status per record, and the calls that may exist to
