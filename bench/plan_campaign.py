@@ -90,7 +90,8 @@ def run_one(contender: str, n: int, *, journal: bool = False) -> dict:
     peak_after_payloads = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     s = plan.summary()
     out = {"contender": contender, "rows": n, "seconds": seconds, "cpu": cpu, "payload_seconds": payload_seconds,
-           "again_seconds": again_seconds, "peak_mb": peak / 1024, "peak_after_payloads_mb": peak_after_payloads / 1024, "valid": int(s["valid"]), "problems": int(s["problems"]), "digest": _digest(plan)}
+           "again_seconds": again_seconds, "peak_mb": peak / 1024, "peak_after_payloads_mb": peak_after_payloads / 1024,
+           "valid": int(s["valid"]), "problems": int(s["problems"]), "digest": _digest(plan)}
     if journal:
         import tempfile
 

@@ -192,7 +192,8 @@ def test_from_json_is_lenient_about_case_snake_keys_partial_voice_and_empty_call
     inst = instruction_from_json("OTP", {"Callee": CALLEE, "caller": CALLER, "code": "42", "code_type": "custom",
                                          "voice": {"language": "nl-NL"}, "callback-url": ""})
     assert inst.code_type == "Custom" and inst.callback_url is None
-    assert inst.voice.effective() == {"language": "nl-NL", "gender": "Female", "number": 1, "volume": 0, "premium": False}
+    assert inst.voice.effective() == {"language": "nl-NL", "gender": "Female", "number": 1,
+                                      "volume": 0, "premium": False}
 
 
 def test_from_json_keeps_unreadable_values_for_validate_to_report():

@@ -24,7 +24,8 @@ CHAR_S = BEHAVIOUR["code_char_s"]
 DEFAULT_FILE_S = BEHAVIOUR["default_file_s"]
 
 
-NOTIFY = {"callee": "+31612345678", "caller": "+31201234567", "prompt": "Your parcel arrives tomorrow before noon today",
+NOTIFY = {"callee": "+31612345678", "caller": "+31201234567",
+          "prompt": "Your parcel arrives tomorrow before noon today",
           "prompt-type": "TTS", "max-replays": 2, "replay-prompt": "Press one to repeat", "replay-prompt-type": "TTS"}
 
 

@@ -24,7 +24,8 @@ A, B, C, D, E, F, G = (f"+316123456{i:02d}" for i in (10, 20, 30, 40, 50, 60, 70
 #: Batches of (id, label, callee, hash, payload, wave, base): repeated ids, a second attempt of a
 #: (row, wave) inside a batch and across batches, multi-callee and padded cells, follow-up waves.
 BATCHES = [
-    [("r-1", "1", A, "h1", b"{}", 1, "r-1"), ("r-2", "2", B, "h2", None, 1, "r-2"), ("r-1", "1b", C, "hx", None, 1, "r-1"),
+    [("r-1", "1", A, "h1", b"{}", 1, "r-1"), ("r-2", "2", B, "h2", None, 1, "r-2"),
+     ("r-1", "1b", C, "hx", None, 1, "r-1"),
      ("r-3", "3", f"{C};{D}", "h3", None, 1, "r-3"), ("r-2-again", "2", B, "h2", None, 1, "r-2"),
      ("r-4", "4", f" {E} ", "h4", None, 1, "r-4"), ("r-5", "5", None, "h5", None, 1, "r-5")],
     [(f"s-{i}", str(10 + i), f"+3161234{i:04d}", f"s{i}", None, 1, f"s-{i}") for i in range(7)]

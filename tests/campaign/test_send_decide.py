@@ -247,7 +247,8 @@ def plan_for(case: Case) -> CampaignPlan:
     iid = "spring-2-w2" if extra.get("wave") == 2 else "spring-2"
     options = {"suppress": "dnc.csv (1 numbers)"} if "list given" in case.options or case.row.startswith("listed") \
         else {}
-    return CampaignPlan(name="spring", app="notification", index=pd.RangeIndex(2), rows=[first, row_plan(1, iid, **extra)],
+    return CampaignPlan(name="spring", app="notification", index=pd.RangeIndex(2),
+                        rows=[first, row_plan(1, iid, **extra)],
                         options=options, campaign_key="k0000000")
 
 
