@@ -157,7 +157,7 @@ def redact_json(value: Any, secret: str | None) -> Any:
             else:
                 done.append(redact(child, secret) if isinstance(child, str) else child)
             continue
-        items = list(zip(done[0::2], done[1::2])) if isinstance(node, dict) else done
+        items = list(zip(done[0::2], done[1::2], strict=True)) if isinstance(node, dict) else done
         copy = rebuild(node, items)
         stack.pop()
         if not stack:

@@ -489,7 +489,7 @@ def convert_paths(pairs: Iterable[tuple[Any, Any, Any]], *, target: str = "alaw"
                    on_done=sync_done if syncer is not None else None, timeout_s=timeout_s)
     if syncer is not None:
         syncer.finish()
-    for i, result in zip(job_index, results):
+    for i, result in zip(job_index, results, strict=True):
         rows[i].update(result)
     return _frame(rows, CONVERT_COLUMNS)
 
@@ -560,7 +560,7 @@ def check_paths(items: Iterable[tuple[Any, Any]], *, workers: int | None = None,
     jobs = [(str(p), opts) for _, p in pairs]
     results = _run(jobs, _check_worker, workers=workers, progress=progress, desc="checking",
                    costs=[_estimated_cost(job[0]) for job in jobs], timeout_s=timeout_s)
-    rows = [{"source": label, **res} for (label, _), res in zip(pairs, results)]
+    rows = [{"source": label, **res} for (label, _), res in zip(pairs, results, strict=True)]
     return _frame(rows, CHECK_COLUMNS)
 
 

@@ -178,7 +178,7 @@ def drop_duplicates(parts: list[pd.DataFrame], *, dedupe: bool) -> tuple[list[pd
     subset = list(dict.fromkeys(c for p in parts for c in p.columns
                                 if c not in ("received_at", "_seq") and c not in DERIVED_COLUMNS))
     pieces = []
-    for p, lo, hi in zip(parts, bounds[:-1], bounds[1:]):
+    for p, lo, hi in zip(parts, bounds[:-1], bounds[1:], strict=True):
         rows = np.flatnonzero(candidates[lo:hi])
         if len(rows):
             piece = p.iloc[rows]
@@ -192,12 +192,12 @@ def drop_duplicates(parts: list[pd.DataFrame], *, dedupe: bool) -> tuple[list[pd
     del keyed
     left_rows = np.flatnonzero(repeated & ~exact)
     left = pd.concat([p["call_id"].iloc[left_rows[(left_rows >= lo) & (left_rows < hi)] - lo].astype(object)
-                      for p, lo, hi in zip(parts, bounds[:-1], bounds[1:])], ignore_index=True)
+                      for p, lo, hi in zip(parts, bounds[:-1], bounds[1:], strict=True)], ignore_index=True)
     conflicting = int(left[left.duplicated()].nunique())
     if not dedupe or not exact.any():
         return parts, 0, conflicting
     out = []
-    for p, lo, hi in zip(parts, bounds[:-1], bounds[1:]):
+    for p, lo, hi in zip(parts, bounds[:-1], bounds[1:], strict=True):
         gone = exact[lo:hi]
         out.append(_keep_rows(p, ~gone) if gone.any() else p)
     return out, int(exact.sum()), conflicting

@@ -112,7 +112,7 @@ class _Piece:
         """A new piece holding the lines where *keep* is true, copied into a fresh buffer."""
         sel_s, sel_e = self.starts[keep], self.ends[keep]
         view = memoryview(self.buffer)
-        parts = [view[s:e] for s, e in zip(sel_s.tolist(), sel_e.tolist())]
+        parts = [view[s:e] for s, e in zip(sel_s.tolist(), sel_e.tolist(), strict=True)]
         buffer = b"\n".join(parts) + b"\n" if parts else b""
         lengths = sel_e - sel_s
         ends = np.cumsum(lengths + 1) - 1
@@ -122,7 +122,7 @@ class _Piece:
     def drop(self, gone: np.ndarray) -> "_Piece":
         """This piece without the lines where *gone* is true: blanked in place (the buffer is ours)."""
         buf = self.buffer if isinstance(self.buffer, bytearray) else bytearray(self.buffer)
-        for s, e in zip(self.starts[gone].tolist(), self.ends[gone].tolist()):
+        for s, e in zip(self.starts[gone].tolist(), self.ends[gone].tolist(), strict=True):
             buf[s:e] = b" " * (e - s)
         keep = ~gone
         return _Piece(buf, self.starts[keep], self.ends[keep], self.lines[keep], self.schema,
@@ -132,7 +132,7 @@ class _Piece:
     def line_bytes(self, mask: np.ndarray) -> list[tuple[int, bytes]]:
         """The original bytes of the lines where *mask* is true (keys renamed in place restored)."""
         out = []
-        for i, s, e in zip(self.lines[mask].tolist(), self.starts[mask].tolist(), self.ends[mask].tolist()):
+        for i, s, e in zip(self.lines[mask].tolist(), self.starts[mask].tolist(), self.ends[mask].tolist(), strict=True):
             raw = bytes(self.buffer[s:e])
             for shadow, original in self.renames:
                 raw = raw.replace(shadow, original)

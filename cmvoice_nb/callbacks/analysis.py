@@ -83,7 +83,7 @@ def _regions(numbers: pd.Series) -> list[str]:
         hit = text.str[1: 1 + width].map(single).where(plausible)
         fast = fast.where(fast.notna(), hit)
     out = []
-    for number, region in zip(numbers.tolist(), fast.tolist()):
+    for number, region in zip(numbers.tolist(), fast.tolist(), strict=True):
         # Shared codes (+1, +7, +44, ...) depend on the whole number: ask country_of itself.
         out.append(region if isinstance(region, str) else (_region(number) or "unknown"))
     return out

@@ -100,7 +100,7 @@ def plot_outcomes(calls: Any, *, by: str | None = None, ax: Any = None, title: s
             counts = calls["outcome"].value_counts().reindex(outcomes, fill_value=0)
         bars = ax.bar(counts.index, counts.to_numpy(), color=[OUTCOME_COLORS.get(o, "#777") for o in counts.index])
         total = int(counts.to_numpy().sum())
-        for rect, n in zip(bars, counts.to_numpy()):
+        for rect, n in zip(bars, counts.to_numpy(), strict=True):
             if n:
                 ax.annotate(f"{n}\n{n / total:.0%}", (rect.get_x() + rect.get_width() / 2, rect.get_height()),
                             ha="center", va="bottom", fontsize=8, xytext=(0, 2), textcoords="offset points")
@@ -167,7 +167,7 @@ def plot_answer_rate_by_hour(calls: Any, *, tz: str = "UTC", ax: Any = None, tit
         rate = g.mean().reindex(range(24))
         n = g.size().reindex(range(24), fill_value=0)
     bars = ax.bar(range(24), rate.fillna(0).to_numpy(), color=OUTCOME_COLORS["Finished"])
-    for rect, count in zip(bars, n.to_numpy()):
+    for rect, count in zip(bars, n.to_numpy(), strict=True):
         if count:
             ax.annotate(str(count), (rect.get_x() + rect.get_width() / 2, rect.get_height()), ha="center",
                         va="bottom", fontsize=7, xytext=(0, 1), textcoords="offset points", color="#555")
@@ -271,7 +271,7 @@ def plot_funnel(funnel: Any, *, ax: Any = None, title: str | None = None):
     colors = ["#90a4ae", "#64b5f6", "#1e88e5", "#43a047", OUTCOME_COLORS["Finished"], "#00897b"]
     ax.barh(y, stages["rows"].to_numpy(), color=colors[: len(stages)])
     width = float(stages["rows"].max())
-    for yi, (n, share) in zip(y, zip(stages["rows"], stages["share_of_sent"])):
+    for yi, (n, share) in zip(y, zip(stages["rows"], stages["share_of_sent"], strict=True), strict=True):
         label = f"{int(n)}" + (f"  ({share:.0%} of sent)" if pd.notna(share) and yi < y[0] else "")
         ax.text(n + width * 0.01, yi, label, va="center", fontsize=8)
     ax.set_yticks(y, stages["stage"].tolist())

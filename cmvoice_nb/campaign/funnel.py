@@ -84,7 +84,7 @@ class Funnel:
     notes: list[str] = field(default_factory=list)
 
     def __repr__(self) -> str:
-        parts = ", ".join(f"{s}={int(n)}" for s, n in zip(self.stages["stage"], self.stages["rows"]))
+        parts = ", ".join(f"{s}={int(n)}" for s, n in zip(self.stages["stage"], self.stages["rows"], strict=True))
         return (
             f"Funnel({parts}; waiting={len(self.waiting)}, resolved_unknown={len(self.resolved_unknown)}, "
             f"unmatched_callbacks={len(self.unmatched_callbacks)})"
@@ -222,7 +222,7 @@ def _match_rows(rows: pd.DataFrame, calls: pd.DataFrame) -> np.ndarray:
     # A call id may be quoted by more than one row (a row refused as already called names the
     # earlier call): the row that placed it (queued/unknown) owns it, else the first to name it.
     for first_pass in (True, False):
-        for pos, (ids, state) in enumerate(zip(ids_per_row, status)):
+        for pos, (ids, state) in enumerate(zip(ids_per_row, status, strict=True)):
             if (state in MAY_HAVE_CALLED) == first_pass:
                 for cid in ids:
                     claimed.setdefault(cid, pos)
@@ -231,7 +231,7 @@ def _match_rows(rows: pd.DataFrame, calls: pd.DataFrame) -> np.ndarray:
     if "instruction_id" not in rows.columns:
         return owner
     by_iid: dict[str, int] = {}
-    for pos, (iid, ids, state) in enumerate(zip(rows["instruction_id"].tolist(), ids_per_row, status)):
+    for pos, (iid, ids, state) in enumerate(zip(rows["instruction_id"].tolist(), ids_per_row, status, strict=True)):
         # Only a row whose call may exist: invalid, rejected, failed, skipped... placed nothing.
         # A row without a recorded status may have called: its own callback (same callee, not
         # earlier than its sending) is still its own, not another campaign's.
@@ -240,7 +240,7 @@ def _match_rows(rows: pd.DataFrame, calls: pd.DataFrame) -> np.ndarray:
     if not by_iid:
         return owner
     cb_iid = calls["instruction_id"].tolist()
-    free = [i for i, (c, iid) in enumerate(zip(cb_call, cb_iid))
+    free = [i for i, (c, iid) in enumerate(zip(cb_call, cb_iid, strict=True))
             if owner[i] < 0 and isinstance(iid, str) and iid in by_iid and c not in claimed]
     if not free:
         return owner
@@ -463,12 +463,12 @@ def _wave_table(rows: pd.DataFrame) -> pd.DataFrame:
     people = [_person(c) for c in (rows["callee"].tolist() if "callee" in rows.columns else [None] * len(rows))]
     # Rows without a readable number count as their own person (their instruction id's row).
     people = [p if p is not None else f"row:{i}" for i, p in enumerate(people)]
-    everyone = {p for p, c in zip(people, called) if c}
+    everyone = {p for p, c in zip(people, called, strict=True) if c}
     records, reached = [], set()
     for w in sorted(set(wave.tolist())):
         here = wave == w
         n_called, n_answered = int((here & called).sum()), int((here & answered).sum())
-        reached |= {p for p, h, a in zip(people, here, answered) if h and a}
+        reached |= {p for p, h, a in zip(people, here, answered, strict=True) if h and a}
         records.append((w, n_called, n_answered, n_answered / n_called if n_called else np.nan, len(reached),
                         len(reached) / len(everyone) if everyone else np.nan))
     table = pd.DataFrame.from_records(records, columns=["wave", *WAVE_COLUMNS]).set_index("wave")

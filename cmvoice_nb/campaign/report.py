@@ -125,7 +125,7 @@ def _cost_section(f: Funnel, results: Any, prices: Any) -> str:
     parts = ["<h2>Cost</h2>", "<p>Actual: the answered calls' talk time (from their callbacks) x the price table.</p>",
              table_html(actual)]
     payloads = results.attrs.get("payloads") or {}
-    placed = [json.loads(payloads[i]) for i, st in zip(results["instruction_id"], results["status"])
+    placed = [json.loads(payloads[i]) for i, st in zip(results["instruction_id"], results["status"], strict=True)
               if st in CALLED_STATES and payloads.get(i)]
     if placed:
         est = estimate_payloads(placed, app=results.attrs.get("app"), prices=prices)

@@ -430,7 +430,7 @@ class CallbackDashboard(App):
         # The data objects themselves, compared by identity (an id() could be reused by a re-read CSV).
         data, key = (history, results), (history.version, f["start"], f["end"], f["app"])
         cached = self._funnel_cache[0]
-        if cached is None or not (all(a is b for a, b in zip(cached[0], data)) and cached[1] == key):
+        if cached is None or not (all(a is b for a, b in zip(cached[0], data, strict=True)) and cached[1] == key):
             calls = filter_calls(history.calls, app=f["app"]) if f["app"] not in (None, ALL) else history.calls
             result = funnel(results, calls, since=f["start"], until=f["end"])
             n_calls = len(result.unmatched_callbacks) + (len(result.calls) if result.calls is not None else 0)

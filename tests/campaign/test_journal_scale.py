@@ -113,7 +113,7 @@ def test_a_big_first_registration_never_holds_all_its_rows_at_once(journal, monk
     journal._write = write
     assert journal.register("c", rows()) == 1_000
     assert all(size <= 100 and read - written <= 100
-               for (size, read), written in zip(seen_by_sqlite, [0] + [100 * k for k in range(1, 10)]))
+               for (size, read), written in zip(seen_by_sqlite, [0] + [100 * k for k in range(1, 10)], strict=True))
     assert len(journal.load("c")) == 1_000
     assert {r.state for r in journal.load("c").values()} == {"pending"}
 

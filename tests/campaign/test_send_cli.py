@@ -324,12 +324,12 @@ def test_results_for_spreadsheets_keep_the_plus_and_whole_numbers(tmp_path, sim,
     sheet = openpyxl.load_workbook(tmp_path / "out.xlsx").active
     rows = list(sheet.iter_rows(values_only=True))
     header = rows[0]
-    first = dict(zip(header, rows[1]))
+    first = dict(zip(header, rows[1], strict=True))
     assert header == ("line", *RESULT_COLUMNS)  # the list's own line numbers
     assert first["callee"] == "+31612345610" and sheet.cell(2, header.index("callee") + 1).number_format == "@"
     assert first["http_status"] == 200 and first["attempts"] == 1 and first["input_position"] == 0
     assert first["sent_at"].endswith("Z") and first["status"] == "queued"
-    assert dict(zip(header, rows[2]))["http_status"] is None
+    assert dict(zip(header, rows[2], strict=True))["http_status"] is None
 
 
 @pytest.mark.parametrize("suffix", [".xlsx", ".ods"])

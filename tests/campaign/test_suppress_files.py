@@ -38,7 +38,7 @@ def write_csv(path, rows, *, header="Telefoonnummer;Naam", sep=";", encoding="ut
 
 
 def people_rows():
-    return list(zip(SPELLED, NAMES))
+    return list(zip(SPELLED, NAMES, strict=True))
 
 
 # ------------------------------------------------------------------------------ files as exported

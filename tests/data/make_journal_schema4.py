@@ -29,7 +29,7 @@ with cm.Simulator(seed=3, speed=1000) as sim:
     print(res2[["status"]].T)
     placed = sim.calls
     calls = [{"call-id": c, "instruction-id": i, "result": {"code": int(r)}, "finished-on": "2026-03-30T10:00:00Z"}
-             for c, i, r in zip(placed["call_id"], placed["instruction_id"], placed["result_code"])]
+             for c, i, r in zip(placed["call_id"], placed["instruction_id"], placed["result_code"], strict=True)]
     wave = cm.plan_followup(j, calls, campaign="spring", now="2026-03-30T11:00:00Z")
     res3 = cm.send_campaign(wave, sim.client(), journal=j, rate=50, progress=False)
     print(res3[["status"]].T)

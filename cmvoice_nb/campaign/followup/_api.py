@@ -94,7 +94,7 @@ def _callback_index(calls: Any):
     """call id → callbacks and instruction id → callbacks, as lists of row positions of *calls*."""
     by_call: dict[str, list[int]] = {}
     by_iid: dict[str, list[int]] = {}
-    for pos, (cid, iid) in enumerate(zip(calls["call_id"].tolist(), calls["instruction_id"].tolist())):
+    for pos, (cid, iid) in enumerate(zip(calls["call_id"].tolist(), calls["instruction_id"].tolist(), strict=True)):
         if isinstance(cid, str) and cid.strip():
             by_call.setdefault(cid.strip().lower(), []).append(pos)
         if isinstance(iid, str) and iid:

@@ -128,7 +128,7 @@ def text_entries(text: str, *, name: str = "the list") -> tuple[Any, Any]:
     has_header = not any(PHONEISH.match(c.strip()) for c in header)
     start = 1 if has_header else 0
     names = header if has_header else [str(k) for k in range(len(header))]
-    sample = [list(r) for r in zip(*(c.slice(start, SAMPLE_ROWS).to_pylist() for c in columns))]
+    sample = [list(r) for r in zip(*(c.slice(start, SAMPLE_ROWS).to_pylist() for c in columns), strict=True)]
     col = number_column(names, sample)
     if col is None:
         raise CampaignError(f"{name}: no column of phone numbers (name it one of {', '.join(NUMBER_COLUMNS[:3])})")

@@ -158,7 +158,7 @@ class Estimate:
 
     @property
     def talk_s_per_call(self) -> dict[str, float]:
-        return dict(zip(self.per_call["callee"], self.per_call["talk_s"]))
+        return dict(zip(self.per_call["callee"], self.per_call["talk_s"], strict=True))
 
     @property
     def total_minutes(self) -> float:
@@ -431,7 +431,7 @@ def upper_bound_costs(payloads: Iterable[Mapping[str, Any]], *, prices: Any, app
         raise CampaignError("prices: no price for " + ", ".join(f"{c} ({int(counts[c])} call(s))" for c in unpriced)
                             + ": a budget cannot count those calls; add them (or a * row) to the price table")
     costs = []
-    for country, talk_s in zip(est.per_call["country"].tolist(), est.per_call["talk_s"].tolist()):
+    for country, talk_s in zip(est.per_call["country"].tolist(), est.per_call["talk_s"].tolist(), strict=True):
         per_minute, setup = table[country] if country in table else table["*"]  # every country priced: above
         costs.append(round(float(talk_s) / 60.0 * per_minute + setup, 10))
     return costs
@@ -474,7 +474,7 @@ def talk_costs(calls: Any, prices: Any):
     seconds = pd.to_numeric(answered["talk_seconds"], errors="coerce").fillna(0.0).tolist() if len(answered) else []
     rows = {}
     for country in sorted(set(countries)):
-        secs = sum(s for c, s in zip(countries, seconds) if c == country)
+        secs = sum(s for c, s in zip(countries, seconds, strict=True) if c == country)
         n = countries.count(country)
         price = table.get(country, table.get("*"))
         minutes = secs / 60.0

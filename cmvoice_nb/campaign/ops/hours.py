@@ -519,7 +519,7 @@ def window_status(callees: Any, *, calling_hours: Any, days: Any = "mon-fri", ho
     tz_name = opt("tz")
     cache: dict[tuple, WindowStatus] = {}
     rows: list[tuple[bool, _dt.datetime | None, _dt.datetime | None, str, str]] = []
-    for number, override in zip(numbers, overrides):
+    for number, override in zip(numbers, overrides, strict=True):
         country = country_of(number)
         zones: tuple[str, ...]
         if not _is_missing(override):

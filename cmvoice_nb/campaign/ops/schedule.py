@@ -158,7 +158,7 @@ class RowWindows:
         self._unknown: dict[int, str] = {}
         from ...numbers import country_of
 
-        for r, override in zip(rows, overrides):
+        for r, override in zip(rows, overrides, strict=True):
             numbers = [n for n in (r.callee or "").split(";") if n.strip()]
             self._country[r.position] = country_of(numbers[0]) if numbers else None
             if override is not None:
@@ -205,7 +205,7 @@ class RowWindows:
         if len(values) != len(rows):
             raise CampaignError(f"{name} has {len(values)} values for {len(rows)} rows: give one zone, a mapping "
                                 f"number -> zone, or one zone per row")
-        return [zone(v, f" (row {r.label!r})") for v, r in zip(values, rows)]
+        return [zone(v, f" (row {r.label!r})") for v, r in zip(values, rows, strict=True)]
 
     def status(self, position: int, now: _dt.datetime) -> WindowStatus:
         """Where row *position* stands at *now* (rows sharing zones and country are judged once per instant)."""

@@ -251,7 +251,7 @@ def _repeats(rows: list, keys: list) -> list[tuple[Any, Any]]:
     first = np.empty(int(seen.max()) + 1, dtype=np.int64)
     first[seen] = keyed[at]  # the position of each key's first row
     later = keyed[first[codes[keyed]] != keyed]
-    return [(rows[i], rows[f]) for i, f in zip(later.tolist(), first[codes[later]].tolist())]
+    return [(rows[i], rows[f]) for i, f in zip(later.tolist(), first[codes[later]].tolist(), strict=True)]
 
 
 def _column(df: Any, column: Any) -> Any:

@@ -299,7 +299,7 @@ def _classify_cells(planning: Any, fld: Any, column: Any, cells: list,
             continue
         numbers = normalize_numbers(texts, region=regions if countries is not None else planning.region,
                                     style=planning.number_style)[0].tolist()
-        for i, number in zip(where, numbers):
+        for i, number in zip(where, numbers, strict=True):
             if number is not None:
                 if number in clean:
                     number = clean[number]
@@ -486,7 +486,7 @@ def _plan_rows(planning: Any, df: Any) -> list[RowPlan]:
     rows: list[RowPlan] = [None] * n  # type: ignore[list-item]  # every position is filled below, fast or slow
     for position, code, given, content, occurrence, value in zip(
             fast_positions.tolist(), group_code[fast_positions].tolist(), given_ids[fast_positions].tolist(),
-            contents[fast_positions], occurrences[fast_positions].tolist(), number_values[fast_positions]):
+            contents[fast_positions], occurrences[fast_positions].tolist(), number_values[fast_positions], strict=True):
         group = built[code]
         iid = str(id_values[id_codes[position]]) if given else make_id(content, occurrence)
         row_problems = list(group.problems) if group.problems else None
@@ -512,7 +512,7 @@ def _records(df: Any, positions: Any) -> dict[int, dict]:
     positions = sorted(set(positions))
     if not positions:
         return {}
-    return dict(zip(positions, df.iloc[positions].to_dict(orient="records")))
+    return dict(zip(positions, df.iloc[positions].to_dict(orient="records"), strict=True))
 
 
 def _cells(df: Any, column: Any, positions: list[int]) -> list:

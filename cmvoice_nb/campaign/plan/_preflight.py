@@ -105,7 +105,7 @@ def _check_spelling(root: Path, locale: str, members: list[RowPlan], codes: list
                 verdict[str(ch)] = why
     for ch in getattr(report, "missing", None) or []:
         verdict.setdefault(str(ch).lower(), "missing")
-    for m, code in zip(members, codes):
+    for m, code in zip(members, codes, strict=True):
         bad = [ch for ch in dict.fromkeys(code.lower()) if ch in verdict]
         if bad:
             details = "; ".join(f"{ch}.wav: {verdict[ch]}" for ch in bad[:5])

@@ -220,7 +220,7 @@ def plan_rows_reference(planning: Planning, df: Any) -> list[RowPlan]:
     rows: list[RowPlan] = []
     seen_content: dict[str, int] = {}
     records = df.to_dict(orient="records")  # a copy: the input is never touched
-    for position, (label, record) in enumerate(zip(df.index, records)):
+    for position, (label, record) in enumerate(zip(df.index, records, strict=True)):
         data, problems, bad_fields = planning.read_row(record)
         content = planning.content_of(data, record)
         occurrence = seen_content[content] = seen_content.get(content, 0) + 1

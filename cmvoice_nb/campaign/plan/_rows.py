@@ -303,7 +303,7 @@ class RowPlan:
     __hash__ = None  # type: ignore[assignment]  # equal rows may hold different instruction objects
 
     def __repr__(self) -> str:
-        return "RowPlan(" + ", ".join(f"{name}={value!r}" for name, value in zip(self._FIELDS, self._values())) + ")"
+        return "RowPlan(" + ", ".join(f"{name}={value!r}" for name, value in zip(self._FIELDS, self._values(), strict=True)) + ")"
 
 
 class _FrozenRowPlan(RowPlan):
@@ -323,7 +323,7 @@ class _FrozenRowPlan(RowPlan):
 def _rebuild(values: tuple, frozen: bool) -> RowPlan:
     """A row from its slots (pickle and deep copies)."""
     row = RowPlan.__new__(RowPlan)
-    for name, value in zip(_SLOTS, values):
+    for name, value in zip(_SLOTS, values, strict=True):
         setattr(row, name, value)
     return row.freeze() if frozen else row
 

@@ -67,7 +67,7 @@ def row_costs(plan: Any, prices: Any, *, audio_root: Any = None) -> list[float |
     costs = upper_bound_costs([json.loads(plan.rows[p].payload) for p in positions], prices=prices, app=plan.app,
                               audio_root=root)
     out: list[float | None] = [None] * len(plan.rows)
-    for position, cost in zip(positions, costs):
+    for position, cost in zip(positions, costs, strict=True):
         out[position] = cost
     return out
 
@@ -106,7 +106,7 @@ class Forecast:
 
     def rows_to_send(self) -> list:
         """The plan's rows this run sends, in row order."""
-        return [r for r, d in zip(self.plan.rows, self.decisions) if d.action == "send"]
+        return [r for r, d in zip(self.plan.rows, self.decisions, strict=True) if d.action == "send"]
 
     def estimate(self, prices: Any = None, *, audio_root: Any = None, answer_rate: float = 1.0, replays: Any = "max"):
         """Calls per country, talk minutes and cost of the rows this run sends (what is left on a resumed campaign).
@@ -128,7 +128,7 @@ class Forecast:
         """What the budget leaves (None without a budget)."""
         if self.max_cost is None:
             return None
-        planned = sum(c for c, d in zip(self.costs or (), self.decisions) if c is not None and d.action == "send")
+        planned = sum(c for c, d in zip(self.costs or (), self.decisions, strict=True) if c is not None and d.action == "send")
         return (f"budget {self.max_cost:,.2f}: {self.spent:,.2f} placed before this run, at most {planned:,.2f} "
                 f"now ({self.counts.get('to send', 0)} calls), {self.counts.get('budget', 0)} row(s) wait past it")
 

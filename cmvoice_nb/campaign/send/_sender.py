@@ -423,7 +423,7 @@ class CampaignSender(SenderDisplay):
         """Record every row's decision; return the rows to send, each with its journal record."""
         to_send = []
         holds = self._holds
-        for r, d in zip(self.plan.rows, decisions):
+        for r, d in zip(self.plan.rows, decisions, strict=True):
             base = {"instruction_id": r.instruction_id, "callee": r.callee or None, "input_position": r.position,
                     "campaign_key": key, "wave": r.wave}
             jr, action = d.record, d.action
@@ -506,8 +506,8 @@ class CampaignSender(SenderDisplay):
             return
         columns = [str(c) for c in kept.columns]
         journal.keep(self.plan.name, (
-            (r.base_id or r.instruction_id, dict(zip(columns, values)))
-            for r, values in zip(self.plan.rows, kept.itertuples(index=False, name=None)) if r.valid))
+            (r.base_id or r.instruction_id, dict(zip(columns, values, strict=True)))
+            for r, values in zip(self.plan.rows, kept.itertuples(index=False, name=None), strict=True) if r.valid))
 
     def _flush_holds(self, journal: Journal | None) -> None:
         if journal is None or self.dry_run:
