@@ -31,7 +31,7 @@ def test_importing_the_package_loads_no_heavy_module_and_starts_no_thread():
 
 def test_unknown_attribute_is_an_attribute_error():
     try:
-        cmvoice_nb.does_not_exist
+        _ = cmvoice_nb.does_not_exist
     except AttributeError as exc:
         assert "does_not_exist" in str(exc)
     else:

@@ -33,10 +33,12 @@ with cm.Simulator(seed=3, speed=1000) as sim:
     wave = cm.plan_followup(j, calls, campaign="spring", now="2026-03-30T11:00:00Z")
     res3 = cm.send_campaign(wave, sim.client(), journal=j, rate=50, progress=False)
     print(res3[["status"]].T)
-con = sqlite3.connect(j); con.execute("PRAGMA wal_checkpoint(TRUNCATE)"); 
+con = sqlite3.connect(j)
+con.execute("PRAGMA wal_checkpoint(TRUNCATE)")
 print(con.execute("PRAGMA user_version").fetchone(),
       con.execute("select campaign, instruction_id, state, wave from rows").fetchall())
 print(con.execute("select sql from sqlite_master where name='rows'").fetchone()[0][:400])
-con.execute("PRAGMA journal_mode=DELETE"); con.close()
+con.execute("PRAGMA journal_mode=DELETE")
+con.close()
 shutil.copy(j, out)
 print(out.stat().st_size)

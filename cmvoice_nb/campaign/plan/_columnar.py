@@ -350,7 +350,7 @@ def _plan_rows(planning: Any, df: Any) -> list[RowPlan]:
 
     # 1. the columns the rest of a row is read from, as codes of distinct values
     rest_columns = [colmap[f.key] for f in rest_fields if f.key in colmap]
-    for key, text in planning.templates.items():
+    for text in planning.templates.values():
         rest_columns += [c for c in dict.fromkeys(template_columns(text)) if c in df.columns]
     rest_columns += [colmap["voice." + f.key] for f in VOICE_FIELDS if "voice." + f.key in colmap]
     region_column = planning.region_column  # each row's country: its numbers (all of them) are read in it

@@ -135,7 +135,7 @@ class Attempts:
 
     def send(self, row: Any, earlier: RowStatus | None, journal: Journal) -> None:
         """Send one row's frozen payload, with retries; every attempt is journaled before it leaves."""
-        name, iid, options, front = self.plan.name, row.instruction_id, self.options, self.options.front
+        name, iid, options = self.plan.name, row.instruction_id, self.options
         # A row new to the journal was registered with its hash and callee: nothing to rewrite.
         # Every row's payload is stored as it leaves (the bytes a follow-up wave sends again).
         changes = {} if earlier is None else {"payload_hash": row.payload_hash, "callee": row.callee or None}
