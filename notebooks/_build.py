@@ -61,14 +61,16 @@ from cmvoice_nb.widgets import table  # the apps' table style: readable cells, p
 
 before = check_paths([(p.name, p) for p in samples], workers=1, progress=False)
 table(before[["source", "ok", "problems", "warnings"]])"""),
-    ("md", "One report in detail, with a player (browsers cannot play A-law, so the player gets 16-bit PCM of the same audio):"),
+    ("md", "One report in detail, with a player (browsers cannot play A-law, so the player gets 16-bit PCM of "
+           "the same audio):"),
     ("code", """check_prompt(SAMPLES / "hello_44k_stereo.wav")"""),
     ("md", """## Convert one file
 
 `convert_prompt` decodes anything (WAV, MP3, M4A, FLAC, OGG; M4A through the ffmpeg that ships as a wheel),
 mixes to mono, resamples with a proper anti-alias filter, optionally trims silence and normalises loudness,
 encodes A-law and writes atomically. It returns the check of the written file."""),
-    ("code", """fixed = convert_prompt(SAMPLES / "hello_44k_stereo.wav", PROMPTS / "hello.wav", normalize_dbfs=-20, trim=True)
+    ("code",
+     """fixed = convert_prompt(SAMPLES / "hello_44k_stereo.wav", PROMPTS / "hello.wav", normalize_dbfs=-20, trim=True)
 fixed"""),
     ("md", "## Convert them all, then check the result folder"),
     ("code", """converted = convert_paths([(p.name, p, PROMPTS / (p.stem + ".wav")) for p in samples],
@@ -100,7 +102,8 @@ With `code-type: Custom` an OTP call reads the code one character at a time from
 voice language). This notebook builds such a set from a folder of recordings with messy names, checks it,
 spells a code the way the call will, and zips it for upload."""),
     ("code", setup_cell("02_spelling") + '\nUPLOAD = WORK / "upload"'),
-    ("md", "The recordings: one per character, named however the speaker saved them (`A.wav`, `Eight.wav`, `7.m4a`, …)."),
+    ("md",
+     "The recordings: one per character, named however the speaker saved them (`A.wav`, `Eight.wav`, `7.m4a`, …)."),
     ("code", """sorted(p.name for p in (SAMPLES / "spelling_en").iterdir())[:12]"""),
     ("md", """## Build
 
@@ -129,7 +132,9 @@ sorted(zipfile.ZipFile(zip_path).namelist())[:6]"""),
 
 `source="tts"` uses espeak-ng to make a placeholder set (here the digits of a Dutch set), useful for a
 rehearsal before the real voice talent records."""),
-    ("code", """tts = build_spelling_set("tts", WORK / "tts", locale="nl-NL", chars="0123456789", overwrite=True, progress=False)
+    ("code",
+     'tts = build_spelling_set("tts", WORK / "tts", locale="nl-NL", chars="0123456789", overwrite=True, '
+     """progress=False)
 check_spelling_set(WORK / "tts", locale="nl-NL", chars="0123456789").summary"""),
     ("md", "## The app"),
     ("code", """from cmvoice_nb.widgets import SpellingSet
@@ -200,7 +205,8 @@ defaults = {
 plan = plan_campaign(people, app="notification", name="reminder", columns={"callee": "phone"},
                      defaults=defaults, region="NL", drop_duplicates=True)
 print(repr(plan))"""),
-    ("md", "Every problem names the row, the field, the value and what was expected; duplicates are reported and left out:"),
+    ("md",
+     "Every problem names the row, the field, the value and what was expected; duplicates are reported and left out:"),
     ("code", """from cmvoice_nb.widgets import table
 
 table(plan.problems)"""),
@@ -341,7 +347,8 @@ calls = cm.load_callbacks(WORK / "waves.jsonl")
 both = pd.concat([first, second])
 print(cm.funnel(both, calls).to_text())
 table(cm.reach_by_wave(both, calls))"""),
-    ("md", """`cmvoice followup --journal waves.sqlite --callbacks waves.jsonl -o wave2.csv` does the same from the shell.
+    ("md",
+     """`cmvoice followup --journal waves.sqlite --callbacks waves.jsonl -o wave2.csv` does the same from the shell.
 Rows on the do-not-call list (`--suppress`), answered, rejected (check the number), still waiting for a
 callback or `unknown` are left out, each counted with its reason."""),
     ("code", "wave_rx.stop(); fast.close()"),
@@ -359,7 +366,8 @@ estimate; during a send the counts say how many rows wait for their calling hour
 
 The app always starts on the **simulator** and typing a token never changes that. Choosing
 "CM Voice API (real)" turns the banner red and shows the base URL; **Send** then first shows what will happen
-(rows, countries, the estimate, the calling hours) and places nothing until you type the campaign name and press the confirmation button.
+(rows, countries, the estimate, the calling hours) and places nothing until you type the campaign name and """
+     """press the confirmation button.
 A token typed into the password field is never echoed or saved."""),
     ("code", """from cmvoice_nb.widgets import Campaign
 
@@ -420,7 +428,8 @@ table(results["status"].value_counts())"""),
 
 calls = load_callbacks(WORK / "callbacks.jsonl")
 table(calls.head(), failures_first=False)"""),
-    ("md", "## Summaries\n\nKey on the result **code**, never on its text (the provider's docs disagree with themselves on it)."),
+    ("md", "## Summaries\n\nKey on the result **code**, never on its text (the provider's docs disagree with "
+           "themselves on it)."),
     ("code", """from cmvoice_nb.callbacks import dtmf_summary, summarize
 
 table(summarize(calls, by="app"), failures_first=False)"""),

@@ -142,7 +142,8 @@ _CELL_STATE_JS = """() => {
     if (j.cell_type !== 'code') continue;
     const errors = (j.outputs || []).filter(o => o.output_type === 'error')
         .map(o => o.ename + ': ' + o.evalue);
-    cells.push({count: j.execution_count, errors: errors, source: (Array.isArray(j.source) ? j.source.join('') : j.source).slice(0, 80)});
+    const text = Array.isArray(j.source) ? j.source.join('') : j.source;
+    cells.push({count: j.execution_count, errors: errors, source: text.slice(0, 80)});
   }
   return cells;
 }"""

@@ -119,7 +119,8 @@ def tick_values(axis):
     """The numbers on an axis's tick labels as drawn (inside the visible range)."""
     axis.figure.canvas.draw()
     low, high = sorted(axis.get_view_interval())
-    texts = [t.get_text().replace("\N{MINUS SIGN}", "-") for t, v in zip(axis.get_ticklabels(), axis.get_ticklocs(), strict=True)
+    texts = [t.get_text().replace("\N{MINUS SIGN}", "-") for t,
+             v in zip(axis.get_ticklabels(), axis.get_ticklocs(), strict=True)
              if low <= v <= high]
     return [float(t) for t in texts if t]
 

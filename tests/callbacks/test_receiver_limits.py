@@ -34,7 +34,8 @@ def test_the_soft_open_file_limit_is_raised_toward_the_hard_one_only_as_far_as_n
     plan = plan_connections(3000, soft=1024, hard=1_048_576, in_use=20, has_poll=True)
     assert plan.connection_limit == 3000 and plan.open_file_limit == 3000 + 20 + receiver_module.RESERVED_DESCRIPTORS
     capped = plan_connections(3000, soft=1024, hard=2048, in_use=20, has_poll=True)
-    assert capped.open_file_limit == 2048 and capped.connection_limit == 2048 - 20 - receiver_module.RESERVED_DESCRIPTORS
+    assert capped.open_file_limit == 2048
+    assert capped.connection_limit == 2048 - 20 - receiver_module.RESERVED_DESCRIPTORS
     unlimited = plan_connections(3000, soft=256, hard=None, in_use=20, has_poll=True)  # macOS: hard is infinity
     assert unlimited.connection_limit == 3000
 

@@ -177,8 +177,10 @@ def test_payloads_may_name_their_own_app_and_bad_input_is_refused():
 
 
 def test_the_displays_show_the_figures_and_escape_what_they_quote():
-    est = estimate_payloads([{"callee": "+31612345678", "prompt": "<b>.wav", "prompt-type": "File"}], app="notification")
-    assert repr(est) == f"Estimate(1 call, {DEFAULT_FILE_S / 60:.2f} talk minutes ({DEFAULT_FILE_S:.1f} s per call), 100% answered)"
+    est = estimate_payloads([{"callee": "+31612345678", "prompt": "<b>.wav", "prompt-type": "File"}],
+                            app="notification")
+    assert repr(est) == (f"Estimate(1 call, {DEFAULT_FILE_S / 60:.2f} talk minutes ({DEFAULT_FILE_S:.1f} s per call), "
+                         "100% answered)")
     html = est._repr_html_()
     assert "&lt;b&gt;.wav" in html and "<b>.wav" not in html
     assert "cmvoice-table-box" in html

@@ -99,8 +99,8 @@ def test_templates_are_filled_per_row_with_date_formats():
 
 
 def test_a_template_placeholder_without_a_column_is_a_clear_error():
-    with pytest.raises(CampaignError,
-                       match=r"uses \{first_nam\}, which is not a column; did you mean \{first_name\}\? columns: phone"):
+    with pytest.raises(CampaignError, match=r"uses \{first_nam\}, which is not a column; "
+                                            r"did you mean \{first_name\}\? columns: phone"):
         notification_plan(defaults=notification_defaults("Hello {first_nam}"))
 
 

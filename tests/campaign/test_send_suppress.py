@@ -1,4 +1,4 @@
-"""Do-not-call lists, allowed countries and the estimate, wired into plan_campaign, send_campaign and ``cmvoice send``."""
+"""Do-not-call lists, allowed countries and the estimate, wired into plan_campaign, send_campaign, ``cmvoice send``."""
 import math
 
 import pandas as pd

@@ -52,7 +52,8 @@ def test_a_plain_placeholder_says_text_as_written_and_real_values_in_the_locale(
     assert render_template("{x}", {"x": 12.5}, language="nl-NL") == "12,5"
     assert render_template("{x}", {"x": 3.0}, language="nl-NL") == "3"
     assert render_template("{x}", {"x": dt.date(2025, 12, 9)}, language="nl-NL") == "9 december 2025"
-    assert render_template("{x}", {"x": dt.datetime(2025, 12, 9, 14, 30)}, language="en-GB").startswith("9 December 2025")
+    with_time = render_template("{x}", {"x": dt.datetime(2025, 12, 9, 14, 30)}, language="en-GB")
+    assert with_time.startswith("9 December 2025")
 
 
 def test_a_cell_read_on_its_own_is_refused_when_it_reads_two_ways():
