@@ -360,7 +360,8 @@ class VoiceClient:
             return self._post(spec.app_spec(app).name, encode_body(dict(body)),
                               instruction_id=body.get("instruction-id"))
 
-    def send_payload(self, app: str, body: bytes | Mapping[str, Any], *, instruction_id: str | None = None) -> SendResult:
+    def send_payload(self, app: str, body: bytes | Mapping[str, Any], *,
+                     instruction_id: str | None = None) -> SendResult:
         """POST a payload that was already validated (by :func:`~cmvoice_nb.campaign.plan_campaign`), as it is.
 
         *body* is the wire JSON as bytes (:func:`encode_body`), sent byte for byte, or a wire

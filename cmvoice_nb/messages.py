@@ -16,7 +16,7 @@ Examples
 --------
 >>> text = f"the call may have been placed; {opt('resend_unknown')} sends it again"
 >>> say(text), say(text, "cli")
-('the call may have been placed; resend_unknown=True sends it again', 'the call may have been placed; --resend-unknown sends it again')
+('the call may have been placed; resend_unknown=True sends it again', '... placed; --resend-unknown sends it again')
 >>> say(f"map it with {opt('map_region', 'Land')}"), say(f"map it with {opt('map_region', 'Land')}", "cli")
 ("map it with columns={'region': 'Land'}", 'map it with --map region=Land')
 """

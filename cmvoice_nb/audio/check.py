@@ -21,7 +21,7 @@ Examples
 >>> bad.ok
 False
 >>> bad.problems[0]
-'sample rate is 16000 Hz; the provider requires 8000 Hz (other rates may silently not play on a call). Fix: convert it with cmvoice audio convert / convert_prompt().'
+'sample rate is 16000 Hz; the provider requires 8000 Hz (other rates may silently not play on a call). Fix: ...'
 """
 from __future__ import annotations
 
@@ -230,7 +230,8 @@ def _header_problems(info: WavInfo, *, allow_pcm16: bool) -> tuple[list[str], li
         elif info.byte_rate != info.samplerate * info.block_align:
             problems.append(
                 f"header is inconsistent: byte rate is {info.byte_rate}, expected "
-                f"{info.samplerate * info.block_align} ({info.samplerate} Hz x {info.block_align} bytes). {_FIX_CONVERT}")
+                f"{info.samplerate * info.block_align} ({info.samplerate} Hz x {info.block_align} bytes). "
+                f"{_FIX_CONVERT}")
     if info.data_offset is None:
         problems.append("WAV file has no data chunk (no audio at all). Fix: re-export the recording.")
     elif info.truncated and info.declared_data_size > info.data_size:
@@ -516,7 +517,8 @@ def _check_content(report: PromptReport, data: bytes, *, allow_pcm16: bool, quie
         codes = np.frombuffer(data, dtype=np.uint8, count=info.data_size, offset=info.data_offset)
         _measure_codes(report, codes, tag, int(info.samplerate), quiet_rms_dbfs=quiet_rms_dbfs)
         # The player decodes only if the report is shown in a notebook.
-        report._samples_rate, report._decode_samples = int(info.samplerate), functools.partial(_decoded_mono, info, data)
+        report._samples_rate = int(info.samplerate)
+        report._decode_samples = functools.partial(_decoded_mono, info, data)
         return
     try:
         x = decode_wav_data(info, data)

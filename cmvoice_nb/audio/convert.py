@@ -82,7 +82,8 @@ def prepare_samples(samples: np.ndarray, samplerate: int, *, normalize_dbfs: flo
         # threshold come closer than 40 dB to the loudest 20 ms frame, or trimming eats speech.
         levels, _ = dsp.frame_dbfs(x, TARGET_RATE)
         loudest = float(np.max(levels)) if len(levels) else float("-inf")
-        threshold = min(trim_threshold_dbfs, loudest - TRIM_RELATIVE_DB) if np.isfinite(loudest) else trim_threshold_dbfs
+        threshold = (min(trim_threshold_dbfs, loudest - TRIM_RELATIVE_DB) if np.isfinite(loudest)
+                     else trim_threshold_dbfs)
         x = dsp.trim_silence(x, TARGET_RATE, threshold_dbfs=threshold, padding_s=padding_s)
     if normalize_dbfs is not None:
         x = dsp.normalize_rms(x, target_dbfs=float(normalize_dbfs), peak_limit_dbfs=peak_limit_dbfs)

@@ -304,7 +304,7 @@ def source_findings(info: WavInfo) -> list[str]:
     >>> import numpy as np
     >>> whole = encode_wav(np.zeros(32000), target="pcm16")   # 4 s
     >>> source_findings(parse_wav(whole[: len(whole) // 2]))
-    ['source is truncated: only 2.0 s of the declared 4.0 s will play (the file ends early: an interrupted download or copy?)']
+    ['source is truncated: only 2.0 s of the declared 4.0 s will play (the file ends early: an interrupted ...']
     """
     out: list[str] = []
     if info.data_offset is not None and info.declared_data_size > info.data_size:

@@ -2,7 +2,8 @@
 
 Data flows one way::
 
-    provider / Simulator --POST--> wsgi_app (CallbackReceiver, cmvoice receive) --JSONL--> load_callbacks --> summarize, plots, report
+    provider / Simulator --POST--> wsgi_app (CallbackReceiver, cmvoice receive)
+        --JSONL--> load_callbacks --> summarize, plots, report
 
 This is the pure callback layer: it knows nothing of campaigns. Joining callbacks with a
 campaign's results (the funnel, reach per wave, the campaign report) is
@@ -76,7 +77,8 @@ if TYPE_CHECKING:  # what editors and type checkers see; at run time __getattr__
     )
     from .dataset import query
     from .frame import event_time
-    from .load import CALL_COLUMNS, CallbackWarning, LoadReport, calls_frame, defuse_formulas, load_callbacks, save_calls
+    from .load import (CALL_COLUMNS, CallbackWarning, LoadReport, calls_frame, defuse_formulas, load_callbacks,
+                       save_calls)
     from .options import ReceiverOptions
     from .plots import plot_answer_rate_by_hour, plot_funnel, plot_outcomes, plot_ring_time
     from .receiver import CallbackReceiver, CallbackTimeout

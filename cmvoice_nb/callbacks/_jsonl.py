@@ -85,7 +85,8 @@ def _schema_set(schema, parts: tuple[str, ...], typ):
     name, rest = parts[0], parts[1:]
     index = schema.get_field_index(name)
     if rest:
-        inner = schema.field(index).type if index >= 0 and pa.types.is_struct(schema.field(index).type) else pa.struct([])
+        nested = index >= 0 and pa.types.is_struct(schema.field(index).type)
+        inner = schema.field(index).type if nested else pa.struct([])
         new_inner = _schema_set(pa.schema(list(inner)), rest, typ)
         new = pa.field(name, pa.struct(list(new_inner)))
     elif typ is None:
@@ -132,7 +133,8 @@ class _Piece:
     def line_bytes(self, mask: np.ndarray) -> list[tuple[int, bytes]]:
         """The original bytes of the lines where *mask* is true (keys renamed in place restored)."""
         out = []
-        for i, s, e in zip(self.lines[mask].tolist(), self.starts[mask].tolist(), self.ends[mask].tolist(), strict=True):
+        for i, s, e in zip(self.lines[mask].tolist(), self.starts[mask].tolist(), self.ends[mask].tolist(),
+                           strict=True):
             raw = bytes(self.buffer[s:e])
             for shadow, original in self.renames:
                 raw = raw.replace(shadow, original)

@@ -55,8 +55,8 @@ def _region(number: Any) -> str | None:
 def callee_country(callees: pd.Series) -> pd.Series:
     """ISO country of each callee number (``"unknown"`` when it cannot be told).
 
-    The answer is :func:`cmvoice_nb.numbers.country_of`'s (``"unknown"`` where it has none). Each distinct number is looked up once,
-    and numbers whose country code belongs to a single country are looked up in bulk.
+    The answer is :func:`cmvoice_nb.numbers.country_of`'s (``"unknown"`` where it has none). Each distinct
+    number is looked up once, and numbers whose country code belongs to a single country are looked up in bulk.
 
     Examples
     --------

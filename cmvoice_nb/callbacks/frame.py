@@ -315,7 +315,8 @@ def as_category(series: pd.Series) -> pd.Series:
 def _as_int(series: pd.Series, name: str, report: LoadReport) -> pd.Series:
     if isinstance(series.dtype, pd.Int64Dtype):
         return series
-    numeric = pd.to_numeric(series.astype("string").str.strip() if series.dtype == object or isinstance(series.dtype, pd.StringDtype) else series, errors="coerce")
+    textual = series.dtype == object or isinstance(series.dtype, pd.StringDtype)
+    numeric = pd.to_numeric(series.astype("string").str.strip() if textual else series, errors="coerce")
     numeric = numeric.where(np.isfinite(numeric) & (numeric == np.round(numeric)))
     given = series.notna() & (series.astype("string").str.strip() != "")
     bad = int((given & numeric.isna()).sum())

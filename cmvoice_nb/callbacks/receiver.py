@@ -340,7 +340,8 @@ class CallbackReceiver:
 
     def __repr__(self) -> str:
         state = "running" if self.running else ("failed" if self.failure else "stopped")
-        return f"CallbackReceiver({state}, url={self._masked_url()!s}, out={str(self.out) if self.out else None!r}, count={self.count})"
+        out = str(self.out) if self.out else None
+        return f"CallbackReceiver({state}, url={self._masked_url()!s}, out={out!r}, count={self.count})"
 
     def _repr_html_(self) -> str:
         from html import escape

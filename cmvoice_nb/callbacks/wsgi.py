@@ -251,7 +251,10 @@ class CallbackApp:
             return self._count
 
     def records(self, *, start: int = 0) -> list[dict]:
-        """Copies of the records kept in memory, in arrival order, from the *start*-th on (empty unless ``keep_in_memory``)."""
+        """Copies of the records kept in memory, in arrival order, from the *start*-th on.
+
+        Empty unless ``keep_in_memory``.
+        """
         with self._lock:
             return [dict(r) for r in self._records[start:]]
 

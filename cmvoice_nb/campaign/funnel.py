@@ -353,7 +353,8 @@ def funnel(results: Any, calls: Any, *, valid: Any = None, since: Any = None, un
         raise AnalysisError(f"results must be a DataFrame or the path of a results CSV, got {type(results).__name__}")
     for col in ("status",):
         if col not in results.columns:
-            raise AnalysisError(f"campaign results lack the {col!r} column (columns: {', '.join(map(str, results.columns))})")
+            raise AnalysisError(f"campaign results lack the {col!r} column "
+                                f"(columns: {', '.join(map(str, results.columns))})")
     calls = calls_frame(calls)
     results, calls, notes = scope_results(results, calls, since=since, until=until, tz=tz)
     is_valid = dtmf_validator(valid)

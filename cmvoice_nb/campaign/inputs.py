@@ -127,7 +127,7 @@ def decode_text(data: bytes, *, encoding: str | None = None, name: str = "the te
     >>> decode_text("n\\n".encode("utf-16"), encoding="cp1252", name="dnc.txt")
     Traceback (most recent call last):
     ...
-    cmvoice_nb.errors.CampaignError: dnc.txt: the file is UTF-16 (it starts with a UTF-16 byte-order mark), not cp1252: leave out encoding= (UTF-16 is detected) or give encoding='utf-16'
+    cmvoice_nb.errors.CampaignError: dnc.txt: the file is UTF-16 (it starts with a UTF-16 byte-order mark), not ...
     """
     bom = next(((mark, codec) for mark, codec in _BOMS if data.startswith(mark)), None)
     if encoding:
@@ -229,7 +229,8 @@ def cell_text(value: Any) -> str | Collection[Any]:
     except ImportError:  # pragma: no cover - numpy is a dependency
         pass
     if isinstance(value, (_dt.datetime, _dt.date, _dt.time)):
-        if isinstance(value, _dt.datetime) and (value.hour, value.minute, value.second, value.microsecond) == (0, 0, 0, 0):
+        if isinstance(value, _dt.datetime) and (value.hour, value.minute, value.second,
+                                                value.microsecond) == (0, 0, 0, 0):
             return value.date().isoformat()
         return value.isoformat()
     try:

@@ -37,7 +37,7 @@ def campaign_note(f: Funnel) -> str | None:
     >>> results = pd.DataFrame({"instruction_id": ["a"], "status": ["queued"]})
     >>> calls = [{"instruction-id": "a", "result": {"code": 10}}, {"instruction-id": "z", "result": {"code": 9}}]
     >>> print(campaign_note(funnel(results, calls)))
-    Limited to this campaign's 1 callback(s); 1 callback(s) of other campaigns (or matching no row of these results) set aside and counted nowhere.
+    Limited to this campaign's 1 callback(s); 1 callback(s) of other campaigns (or matching no row of these ...
     """
     aside = len(f.unmatched_callbacks)
     own = len(f.calls) if f.calls is not None else int(f.rows["callbacks"].sum())

@@ -186,7 +186,8 @@ def campaign_status(journal: str | os.PathLike | Journal, callbacks: Any = None,
         names = list(journal.campaigns())
         if campaign is not None:
             if campaign not in names:
-                raise CampaignError(f"{journal.path}: no campaign {campaign!r}; campaigns: {', '.join(names) or 'none'}")
+                raise CampaignError(f"{journal.path}: no campaign {campaign!r}; "
+                                    f"campaigns: {', '.join(names) or 'none'}")
             names = [campaign]
         found = [_one(journal, name, calls, prices) for name in names]
         return CampaignStatus(str(journal.path), found)

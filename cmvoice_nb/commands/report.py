@@ -21,7 +21,7 @@ Examples
     sent                1240    99.2%   100.0%        99.2%
     ...
     wrote report.html
-"""
+"""  # noqa: E501  # the output exactly as the command prints it
 from __future__ import annotations
 
 import argparse
@@ -59,7 +59,8 @@ def register(subparsers) -> None:
                    help="with --journal: write the people no call reached (CSV, or .xlsx), with your --keep "
                         "columns, for a colleague or another channel")
     p.add_argument("--all-callbacks", action="store_true",
-                   help="with --results: keep other campaigns' callbacks in the summaries (the funnel never counts them)")
+                   help="with --results: keep other campaigns' callbacks in the summaries "
+                        "(the funnel never counts them)")
     p.add_argument("--html", required=True, help="where to write the HTML report")
     p.add_argument("--title", default="Call results", help="report title")
     p.add_argument("--tz", default="UTC", help="time zone for hours of day (e.g. Europe/Amsterdam)")

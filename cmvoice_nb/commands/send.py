@@ -155,7 +155,8 @@ def _run(args: argparse.Namespace, stopper) -> int:
         defaults["callback-url"] = args.callback_url
     if out.exists() and src.exists() and same_file(src, out):
         raise UsageError(f"-o {out} is the input file; it would be overwritten")
-    if Path(args.journal).exists() and (same_file(args.journal, src) or (out.exists() and same_file(args.journal, out))):
+    if Path(args.journal).exists() and (same_file(args.journal, src)
+                                        or (out.exists() and same_file(args.journal, out))):
         raise UsageError("--journal must be its own file")
     if Path(args.journal).exists() and not Path(args.journal).is_file():
         raise UsageError(f"--journal {args.journal} is not a regular file (a folder or a device?)")

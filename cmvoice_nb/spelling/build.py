@@ -149,7 +149,8 @@ def level_clips(
         level = min(reachable) if reachable else target_dbfs
         if all(abs(lvl - level) < 0.01 for lvl in levels if np.isfinite(lvl)):
             break
-        current = [c * 10 ** ((level - lvl) / 20.0) if np.isfinite(lvl) else c for c, lvl in zip(current, levels, strict=True)]
+        current = [c * 10 ** ((level - lvl) / 20.0) if np.isfinite(lvl) else c
+                   for c, lvl in zip(current, levels, strict=True)]
     return current, float(level)
 
 

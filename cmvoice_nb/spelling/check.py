@@ -272,7 +272,8 @@ def _check_file(path: Path, char: str) -> dict[str, Any]:
     loud = row["loudness_dbfs"]
     if loud is not None and loud < SILENT_DBFS:
         row["problems"].append(
-            f"no audible speech (speech loudness {loud:.1f} dBFS) — the caller would hear a gap for {char!r}; record it again"
+            f"no audible speech (speech loudness {loud:.1f} dBFS) — the caller would hear a gap for {char!r}; "
+            "record it again"
         )
     lead, trail = getattr(report, "leading_silence_s", None), getattr(report, "trailing_silence_s", None)
     if lead is not None and lead > SILENCE_WARN_S:
@@ -377,7 +378,8 @@ def check_spelling_set(
     else:
         for entry in sorted(folder.iterdir()):
             if entry.name.startswith("."):
-                warnings.append(f"hidden entry {entry.name!r} ignored (it is not packed) — remove it before uploading by hand")
+                warnings.append(f"hidden entry {entry.name!r} ignored (it is not packed) — "
+                                "remove it before uploading by hand")
                 continue
             if entry.is_symlink():
                 # Never followed: a link could point anywhere (a.wav -> /etc/passwd).

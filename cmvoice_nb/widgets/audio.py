@@ -61,7 +61,8 @@ class AudioPrep(App):
                       "trim_threshold_dbfs", "padding_s", "overwrite", "convert_uploads", "convert_folder",
                       "check_root")
 
-    def __init__(self, *, audio_root: str | os.PathLike = "prompts", source_dir: str | os.PathLike | None = None) -> None:
+    def __init__(self, *, audio_root: str | os.PathLike = "prompts",
+                 source_dir: str | os.PathLike | None = None) -> None:
         super().__init__()
         self.add_class("cmvoice-app")
         self.add_class("cmvoice-audio-prep")

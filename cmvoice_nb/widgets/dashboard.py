@@ -387,7 +387,7 @@ class CallbackDashboard(App):
 
     @property
     def funnel(self) -> Any:
-        """The funnel of the filtered calls (None without results); computed now if the Funnel tab has not been shown."""
+        """The funnel of the filtered calls (None without results); computed now if its tab has not been shown."""
         if self._funnel_stale and self.view is not None:
             self._update_funnel()
         return self._funnel

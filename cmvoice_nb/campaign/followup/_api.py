@@ -51,8 +51,8 @@ def parse_gap(value: Any):
             text = str(value).strip().lower() if isinstance(value, str) else value
             gap = pd.Timedelta(text)
     except (ValueError, TypeError, OverflowError):
-        raise CampaignError(f"{opt('min_gap')} must be a duration like '30min', '2h' or '90s' (or seconds), got {value!r}") \
-            from None
+        raise CampaignError(f"{opt('min_gap')} must be a duration like '30min', '2h' or '90s' (or seconds), "
+                            f"got {value!r}") from None
     if pd.isna(gap) or gap < pd.Timedelta(0):
         raise CampaignError(f"{opt('min_gap')} must be zero or more, got {value!r}")
     return gap
@@ -68,7 +68,8 @@ def _now(now: Any):
     try:
         t = pd.Timestamp(now)
     except (ValueError, TypeError):
-        raise CampaignError(f"{opt('now')} must be a time (datetime, ISO text) or a clock returning one, got {now!r}") from None
+        raise CampaignError(f"{opt('now')} must be a time (datetime, ISO text) or a clock returning one, "
+                            f"got {now!r}") from None
     return t.tz_localize("UTC") if t.tzinfo is None else t.tz_convert("UTC")
 
 

@@ -35,7 +35,8 @@ def number_column(columns: list[str], rows: list[list[str]]) -> int | None:
     for name in NUMBER_COLUMNS:
         if name in lowered:
             return lowered.index(name)
-    scores = [sum(1 for r in rows if i < len(r) and PHONEISH.match(str(r[i]).strip() or "x")) for i in range(len(columns))]
+    scores = [sum(1 for r in rows if i < len(r) and PHONEISH.match(str(r[i]).strip() or "x"))
+              for i in range(len(columns))]
     best = max(range(len(columns)), key=lambda i: scores[i]) if columns else None
     return best if best is not None and scores[best] > 0 else None
 

@@ -260,8 +260,9 @@ class Estimate:
             return f"{x:>{width}.4f}" if not (isinstance(x, float) and math.isnan(x)) else " " * width
 
         for country, row in frame.iterrows():
-            lines.append(f"  {str(country):<8}{int(row['calls']):>6}{row['minutes_per_call']:>14.2f}{row['minutes']:>9.2f}"
-                         f"{money(row['price_per_minute'], 11)}{money(row['setup'], 7)}{money(row['cost'], 8)}".rstrip())
+            lines.append(f"  {str(country):<8}{int(row['calls']):>6}{row['minutes_per_call']:>14.2f}"
+                         f"{row['minutes']:>9.2f}{money(row['price_per_minute'], 11)}{money(row['setup'], 7)}"
+                         f"{money(row['cost'], 8)}".rstrip())
         lines.append("Assumptions:")
         lines += [f"  - {a}" for a in self.assumptions]
         return "\n".join(lines)
@@ -275,7 +276,8 @@ class Estimate:
             frame[col] = [None if isinstance(x, float) and math.isnan(x) else f"{x:.4f}" for x in frame[col]]
         table = to_html(frame, caption=f"Estimate: {self._headline()}", failures_first=False, max_rows=None)
         items = "".join(f"<li>{html.escape(a)}</li>" for a in self.assumptions)
-        return f"<div>{table}<details><summary>Assumptions ({len(self.assumptions)})</summary><ul>{items}</ul></details></div>"
+        return (f"<div>{table}<details><summary>Assumptions ({len(self.assumptions)})</summary>"
+                f"<ul>{items}</ul></details></div>")
 
 
 def _resolve_file(root: Path, prompt: str) -> Path | None:
@@ -388,7 +390,8 @@ def estimate_payloads(payloads: Iterable[Mapping[str, Any]], *, app: str | None 
     if missing:
         shown = ", ".join(list(missing)[:5]) + (f" (+{len(missing) - 5} more)" if len(missing) > 5 else "")
         why = "no audio_root given" if root is None else f"not found or unreadable under {root}"
-        assumptions.append(f"{len(missing)} File prompt(s) counted as {rates['default_file_s']:g} s each ({why}): {shown}")
+        assumptions.append(f"{len(missing)} File prompt(s) counted as {rates['default_file_s']:g} s each ({why}): "
+                           f"{shown}")
     assumptions.append("talk time only: ringing is not billed, voicemail is not modelled")
     if price_table is not None:
         assumptions.append("cost = answered calls x (minutes x price_per_minute + setup), per second "
@@ -396,7 +399,9 @@ def estimate_payloads(payloads: Iterable[Mapping[str, Any]], *, app: str | None 
         unpriced = sorted(c for c in set(per_call["country"]) if c not in price_table and "*" not in price_table)
         if unpriced:
             counts = per_call["country"].value_counts()
-            assumptions.append("no price for " + ", ".join(f"{c} ({int(counts[c])} call{'s' if int(counts[c]) != 1 else ''})" for c in unpriced)
+            assumptions.append("no price for "
+                               + ", ".join(f"{c} ({int(counts[c])} call{'s' if int(counts[c]) != 1 else ''})"
+                                           for c in unpriced)
                                + ": left out of the cost")
     return Estimate(per_call, answer_rate=float(answer_rate), prices=price_table, assumptions=assumptions)
 

@@ -96,7 +96,7 @@ def parse_hours(text: Any) -> tuple[int, int]:
     >>> parse_hours("9am-5pm")
     Traceback (most recent call last):
     ...
-    cmvoice_nb.errors.CampaignError: calling_hours= must look like '09:00-20:00' (24-hour local time, start-end), got '9am-5pm'
+    cmvoice_nb.errors.CampaignError: calling_hours= must look like '09:00-20:00' (...), got '9am-5pm'
     """
     name = opt("calling_hours")
     m = _HOURS_RE.match(text) if isinstance(text, str) else None
@@ -129,7 +129,7 @@ def parse_days(days: Any = "mon-fri") -> frozenset[int]:
     >>> parse_days("mon-fry")
     Traceback (most recent call last):
     ...
-    cmvoice_nb.errors.CampaignError: days=: 'fry' is not a day; write mon, tue, wed, thu, fri, sat, sun, ranges like mon-fri, lists like mon,wed,fri, or all
+    cmvoice_nb.errors.CampaignError: days=: 'fry' is not a day; write mon, tue, wed, thu, fri, sat, sun, ranges ...
     """
     name = opt("days")
     hint = "write mon, tue, wed, thu, fri, sat, sun, ranges like mon-fri, lists like mon,wed,fri, or all"
@@ -373,14 +373,15 @@ class CallingHours:
         zone = zone_info(zones[0])
         here = now_utc.astimezone(zone)
         there = opens.astimezone(zone)
-        where = zones[0] if len(zones) == 1 else f"{zones[0]} (+{len(zones) - 1} more zone{'s' if len(zones) > 2 else ''})"
+        where = (zones[0] if len(zones) == 1
+                 else f"{zones[0]} (+{len(zones) - 1} more zone{'s' if len(zones) > 2 else ''})")
         return (f"outside calling hours {self.hours_text} {self.days_text}: it is {here:%a %H:%M} in {where}; "
                 f"opens {there:%a %Y-%m-%d %H:%M} local")
 
     def _never_reason(self, zones: tuple[str, ...]) -> str:
         if len(zones) > 1:
-            return (f"calling hours {self.hours_text} {self.days_text} never hold in all of {', '.join(zones)} at once; "
-                    f"give the callee's zone with tz=")
+            return (f"calling hours {self.hours_text} {self.days_text} never hold in all of {', '.join(zones)} "
+                    f"at once; give the callee's zone with tz=")
         return f"calling hours {self.hours_text} {self.days_text} do not open within {_HORIZONS_DAYS[-1]} days"
 
 
@@ -434,7 +435,7 @@ def parse_calling_hours(calling_hours: Any = "09:00-20:00", *, days: Any = "mon-
     >>> parse_calling_hours("25:00-26:00")
     Traceback (most recent call last):
     ...
-    cmvoice_nb.errors.CampaignError: calling_hours=: start time 25:00 in '25:00-26:00' is not a time of day (00:00 to 23:59)
+    cmvoice_nb.errors.CampaignError: calling_hours=: start time 25:00 in '25:00-26:00' is not a time of day (...)
     """
     if isinstance(calling_hours, CallingHours):
         return calling_hours
@@ -447,7 +448,8 @@ def parse_calling_hours(calling_hours: Any = "09:00-20:00", *, days: Any = "mon-
 # ---------------------------------------------------------------------------------------------
 
 def _is_missing(value: Any) -> bool:
-    return value is None or (isinstance(value, float) and math.isnan(value)) or (isinstance(value, str) and not value.strip())
+    return (value is None or (isinstance(value, float) and math.isnan(value))
+            or (isinstance(value, str) and not value.strip()))
 
 
 def _tz_per_row(tz: Any, callees: list, n: int) -> list:

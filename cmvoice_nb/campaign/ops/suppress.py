@@ -30,8 +30,8 @@ SuppressionList(3 numbers)
 >>> read_suppression(["+31612345678", "3.16123E+10"])
 Traceback (most recent call last):
 ...
-cmvoice_nb.errors.SuppressionError: suppress=: 1 of 2 entries is not a phone number (more than 1 %): the list cannot be trusted, so the campaign stops before any call. First bad entries:
-  item 2: '3.16123E+10': a spreadsheet turned the number into scientific notation, so its last digits are lost: format the column as text in the spreadsheet and export the file again
+cmvoice_nb.errors.SuppressionError: suppress=: 1 of 2 entries is not a phone number (more than 1 %): the list ...
+  item 2: '3.16123E+10': a spreadsheet turned the number into scientific notation, so its last digits are lost: ...
 Fix the list, or pass allow_unreadable_suppress=True to go on with the 1 number that could be read.
 >>> read_suppression(["+31612345678", "3.16123E+10"], allow_unreadable_suppress=True)
 SuppressionList(1 number, 1 unreadable)
@@ -425,9 +425,10 @@ def apply_suppression(plan: Any, suppress: Any, *, region: str | None = None,
     The input plan is not changed. Usable on any :class:`~cmvoice_nb.campaign.CampaignPlan`
     (a first campaign or a follow-up wave). A row calling several numbers is suppressed when
     any of them is listed; a listed person is suppressed whatever else is wrong with the row
-    (an invalid field, a refused country), so the count of people held back is the list's. The plan's ``options["suppress"]`` records the list's description,
-    so the sender knows this run had a list (a row the journal holds as ``suppressed`` and that
-    is no longer listed is then sent; without any list the journal's ``suppressed`` stands).
+    (an invalid field, a refused country), so the count of people held back is the list's. The plan's
+    ``options["suppress"]`` records the list's description, so the sender knows this run had a list (a row the
+    journal holds as ``suppressed`` and that is no longer listed is then sent; without any list the journal's
+    ``suppressed`` stands).
 
     Parameters
     ----------

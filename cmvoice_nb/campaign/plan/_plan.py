@@ -130,7 +130,7 @@ class CampaignPlan:
 
     @property
     def lines(self) -> bool:
-        """True when the rows came from a file read by :func:`~cmvoice_nb.campaign.inputs.read_table` (labels are lines)."""
+        """True when the rows came from a file read by :func:`~cmvoice_nb.campaign.inputs.read_table` (lines)."""
         return getattr(self.index, "name", None) == LINE_INDEX
 
     def label_name(self, label: Any) -> str:
@@ -400,9 +400,10 @@ class CampaignPlan:
         if self.is_followup:
             extra += ("<p>Follow-up wave: left out per reason</p>"
                       + self.left_out_summary().to_frame().to_html(escape=True))
+        provisional = " — provisional: send_campaign uses its journal's key" if self.key_is_provisional else ""
         return (
             f"<div><b>Campaign plan {html.escape(self.name)}</b> ({html.escape(self.app)}, campaign key "
-            f"{html.escape(self.campaign_key)}{' — provisional: send_campaign uses its journal' + chr(39) + 's key' if self.key_is_provisional else ''})"
+            f"{html.escape(self.campaign_key)}{provisional})"
             f"<table><tr>{heads}</tr><tr>{cells}</tr></table>{extra}</div>"
         )
 

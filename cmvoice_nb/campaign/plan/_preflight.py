@@ -101,7 +101,8 @@ def _check_spelling(root: Path, locale: str, members: list[RowPlan], codes: list
         for row in frame.reset_index().to_dict("records"):
             ch = row.get("char")
             if ch is not None and not bool(row.get("ok", False)) and (row.get("required", True) or row.get("present")):
-                why = "; ".join(map(str, row.get("problems") or [])) or ("missing" if not row.get("present") else "not compliant")
+                why = ("; ".join(map(str, row.get("problems") or []))
+                       or ("missing" if not row.get("present") else "not compliant"))
                 verdict[str(ch)] = why
     for ch in getattr(report, "missing", None) or []:
         verdict.setdefault(str(ch).lower(), "missing")

@@ -303,7 +303,8 @@ class RowPlan:
     __hash__ = None  # type: ignore[assignment]  # equal rows may hold different instruction objects
 
     def __repr__(self) -> str:
-        return "RowPlan(" + ", ".join(f"{name}={value!r}" for name, value in zip(self._FIELDS, self._values(), strict=True)) + ")"
+        fields = zip(self._FIELDS, self._values(), strict=True)
+        return "RowPlan(" + ", ".join(f"{name}={value!r}" for name, value in fields) + ")"
 
 
 class _FrozenRowPlan(RowPlan):

@@ -96,7 +96,8 @@ def _parse_template(template: str) -> list[tuple]:
     try:
         return list(string.Formatter().parse(template))
     except ValueError as exc:
-        raise TemplateError(f"template {template!r} is malformed: {exc} (write {{{{ and }}}} for literal braces)") from None
+        raise TemplateError(f"template {template!r} is malformed: {exc} "
+                            "(write {{ and }} for literal braces)") from None
 
 
 def placeholder_kind(spec: str) -> str:
@@ -136,14 +137,15 @@ def template_placeholders(template: str) -> list[Placeholder]:
     Examples
     --------
     >>> template_placeholders("Op {datum:%-d %B}: {bedrag:.2f}")
-    [Placeholder(column='datum', spec='%-d %B', conversion=None, kind='date'), Placeholder(column='bedrag', spec='.2f', conversion=None, kind='number')]
+    [Placeholder(column='datum', spec='%-d %B', conversion=None, kind='date'), Placeholder(column='bedrag', ...)]
     """
     found = []
     for _literal, name, spec, conv in _parse_template(template):
         if name is None:
             continue
         if name == "" or name.isdigit():
-            raise TemplateError(f"template {template!r} has a positional placeholder {{{name}}}: name a column, e.g. {{first_name}}")
+            raise TemplateError(f"template {template!r} has a positional placeholder {{{name}}}: name a column, "
+                                "e.g. {first_name}")
         if spec and ("{" in spec or "}" in spec):
             raise TemplateError(f"template {template!r}: {{{name}:{spec}}} nests a placeholder in a format spec")
         kind = placeholder_kind(spec or "")
@@ -300,7 +302,8 @@ class _Compiled:
 
         return render
 
-    def render(self, row: Mapping[str, Any], *, language: Any = None, readers: Mapping[tuple, Any] | None = None) -> str:
+    def render(self, row: Mapping[str, Any], *, language: Any = None,
+               readers: Mapping[tuple, Any] | None = None) -> str:
         return self.renderer(language, readers)(row)
 
 

@@ -72,7 +72,8 @@ def _is_missing(value: Any) -> bool:
     try:
         import pandas as pd
 
-        return value is pd.NaT or value is pd.NA or (not isinstance(value, (list, tuple, dict)) and bool(pd.isna(value)))
+        return (value is pd.NaT or value is pd.NA
+                or (not isinstance(value, (list, tuple, dict)) and bool(pd.isna(value))))
     except (TypeError, ValueError):
         return False
 
@@ -322,7 +323,7 @@ def date_reader(values: Iterable[Any], *, column: str = "", dayfirst: bool | Non
     >>> date_reader(["01-02-2025", "03-04-2025"], column="datum")
     Traceback (most recent call last):
     ...
-    cmvoice_nb.campaign.plan.values.ColumnError: column 'datum': every date can be read day-first or month-first ('01-02-2025', '03-04-2025'); say which with dayfirst=True or False, or give date_format=
+    cmvoice_nb.campaign.plan.values.ColumnError: column 'datum': every date can be read day-first or month-first ...
     >>> date_reader(["01-02-2025"], column="datum", dayfirst=True)("01-02-2025").date()
     datetime.date(2025, 2, 1)
     """
@@ -529,7 +530,7 @@ def number_reader(values: Iterable[Any], *, column: str = "", decimal: str | Non
     >>> number_reader(["1,250", "2,500"], column="bedrag")
     Traceback (most recent call last):
     ...
-    cmvoice_nb.campaign.plan.values.ColumnError: column 'bedrag': every number can be read with a decimal comma or a decimal point ('1,250', '2,500'); say which with decimal=',' or '.'
+    cmvoice_nb.campaign.plan.values.ColumnError: column 'bedrag': every number can be read with a decimal comma or ...
     >>> number_reader(["1,250"], column="bedrag", decimal=".")("1,250")
     Decimal('1250')
     """

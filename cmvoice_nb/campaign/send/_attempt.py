@@ -52,7 +52,7 @@ def systemic_reason(error: BaseException, *, url: str, attempts: int | None = No
     >>> from cmvoice_nb.errors import APIError
     >>> from cmvoice_nb.messages import say
     >>> say(systemic_reason(APIError(404, "no such path"), url="http://127.0.0.1:1/Notification"), "cli")
-    'HTTP 404 from http://127.0.0.1:1/Notification: the base URL or path is wrong; check --base-url. Nothing more was sent'
+    'HTTP 404 from http://127.0.0.1:1/Notification: the base URL or path is wrong; check --base-url. Nothing more ...'
     """
     status = getattr(error, "status", None)
     if isinstance(error, AuthenticationError):

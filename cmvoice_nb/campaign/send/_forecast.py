@@ -128,7 +128,8 @@ class Forecast:
         """What the budget leaves (None without a budget)."""
         if self.max_cost is None:
             return None
-        planned = sum(c for c, d in zip(self.costs or (), self.decisions, strict=True) if c is not None and d.action == "send")
+        planned = sum(c for c, d in zip(self.costs or (), self.decisions, strict=True)
+                      if c is not None and d.action == "send")
         return (f"budget {self.max_cost:,.2f}: {self.spent:,.2f} placed before this run, at most {planned:,.2f} "
                 f"now ({self.counts.get('to send', 0)} calls), {self.counts.get('budget', 0)} row(s) wait past it")
 
