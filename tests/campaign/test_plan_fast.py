@@ -17,11 +17,9 @@ import pandas as pd
 import pytest
 
 hypothesis = pytest.importorskip("hypothesis")
-from hypothesis import HealthCheck, given, settings  # noqa: E402
-from hypothesis import strategies as st  # noqa: E402
+from hypothesis import HealthCheck, given, settings, strategies as st  # noqa: E402
 
-from cmvoice_nb.campaign.plan import _api as plan_module  # noqa: E402
-from cmvoice_nb.campaign.plan import plan_campaign  # noqa: E402
+from cmvoice_nb.campaign.plan import _api as plan_module, plan_campaign  # noqa: E402
 
 from ._lists import CALLER, notification_defaults  # noqa: E402
 
