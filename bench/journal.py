@@ -59,8 +59,8 @@ CREATE UNIQUE INDEX IF NOT EXISTS rows_one_per_wave ON rows (campaign, COALESCE(
 
 def per_row_register(conn: sqlite3.Connection, campaign: str, rows) -> int:
     """The register of before issue 15: one (row, wave) query per row, then the inserts."""
-    from cmvoice_nb.wire import callee_numbers as _numbers
     from cmvoice_nb.spec import iso_utc
+    from cmvoice_nb.wire import callee_numbers as _numbers
 
     full = []
     for item in rows:

@@ -19,7 +19,6 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from ._lazy import lazy_exports
-
 from ._version import __version__ as __version__
 
 # public name -> module (relative to this package) that defines it
@@ -120,8 +119,10 @@ if TYPE_CHECKING:  # what editors and type checkers see; at run time __getattr__
         errors as errors,
         instructions as instructions,
         numbers as numbers,
+        spec as spec,
+        spelling as spelling,
+        widgets as widgets,
     )
-    from . import spec as spec, spelling as spelling, widgets as widgets
     from .audio import (
         PromptReport as PromptReport,
         check_folder as check_folder,
@@ -144,11 +145,11 @@ if TYPE_CHECKING:  # what editors and type checkers see; at run time __getattr__
     )
     from .campaign import (
         CampaignPlan as CampaignPlan,
-        campaign_status as campaign_status,
         CampaignSender as CampaignSender,
         Journal as Journal,
         RetryPolicy as RetryPolicy,
         TokenBucket as TokenBucket,
+        campaign_status as campaign_status,
         forecast as forecast,
         load_results as load_results,
         plan_campaign as plan_campaign,

@@ -28,8 +28,9 @@ import io
 import math
 import os
 import re
+from collections.abc import Iterable, Sequence
 from pathlib import Path
-from typing import Any, Iterable, Sequence
+from typing import Any
 
 from .spec import CSV_TIMESTAMP_FORMAT
 

@@ -27,12 +27,12 @@ import ipaddress
 import logging
 import os
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Mapping
+from typing import Any
 from urllib.parse import urlsplit
 
 from . import spec
-from .wire import encode_body
 from .errors import (
     APIError,
     AuthenticationError,
@@ -50,6 +50,7 @@ from .errors import (
     walk_exceptions,
 )
 from .instructions import Instruction, instruction_from_json
+from .wire import encode_body
 
 log = logging.getLogger(__name__)
 
@@ -320,7 +321,7 @@ class VoiceClient:
         if self._own_session:
             self.session.close()
 
-    def __enter__(self) -> "VoiceClient":
+    def __enter__(self) -> VoiceClient:
         return self
 
     def __exit__(self, *exc: object) -> None:

@@ -43,7 +43,8 @@ from __future__ import annotations
 
 import functools
 import re
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 #: What a secret is replaced with.
 REDACTED = "***"

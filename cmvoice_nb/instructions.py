@@ -25,8 +25,9 @@ from __future__ import annotations
 import copy
 import math
 import re
+from collections.abc import Mapping
 from pathlib import PurePosixPath
-from typing import Any, ClassVar, Mapping, NamedTuple
+from typing import Any, ClassVar, NamedTuple
 from urllib.parse import urlsplit
 
 from . import spec

@@ -24,8 +24,9 @@ from __future__ import annotations
 
 import difflib
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Mapping
+from typing import Any
 
 from .spec import DEFAULT_BURST, DEFAULT_CONCURRENCY, DEFAULT_HTTP_ATTEMPTS, DEFAULT_RATE
 
@@ -215,7 +216,7 @@ class Text(str):
 
     template: str
 
-    def __new__(cls, template: str) -> "Text":
+    def __new__(cls, template: str) -> Text:
         template = template.template if isinstance(template, Text) else str(template)
         text = super().__new__(cls, say(template))
         text.template = template

@@ -20,9 +20,10 @@ Examples
 """
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field as _dc_field
 from functools import cached_property
-from typing import TYPE_CHECKING, Any, Mapping, cast
+from typing import TYPE_CHECKING, Any, cast
 
 if TYPE_CHECKING:
     import datetime as _dt

@@ -27,7 +27,8 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 __all__ = ["encode_body", "canonical_json", "instruction_hash", "legacy_instruction_hash", "same_instruction",
            "json_text", "DELIVERY_FIELDS", "wave_instruction_id", "wave_of", "WAVE_SUFFIX", "callee_numbers",

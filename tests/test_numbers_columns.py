@@ -15,8 +15,7 @@ import pandas as pd
 import phonenumbers
 import pyarrow as pa
 import pytest
-from hypothesis import given, settings
-from hypothesis import strategies as st
+from hypothesis import given, settings, strategies as st
 from phonenumbers import phonenumberutil as pu
 
 from cmvoice_nb.numbers import normalize_numbers, try_normalize

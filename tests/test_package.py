@@ -1,14 +1,12 @@
 """The package root: honest exports, and nothing happens at import time."""
+import importlib
 import json
 import subprocess
 import sys
 
-import cmvoice_nb
-
-
-import importlib
-
 import pytest
+
+import cmvoice_nb
 
 
 @pytest.mark.parametrize("package", ["cmvoice_nb", "cmvoice_nb.audio", "cmvoice_nb.spelling", "cmvoice_nb.campaign",

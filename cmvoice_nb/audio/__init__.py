@@ -48,7 +48,7 @@ if TYPE_CHECKING:  # numpy/soxr/soundfile load on first use; editors see the nam
         convert_folder as convert_folder,
         convert_paths as convert_paths,
     )
-    from .check import check_prompt as check_prompt, PromptReport as PromptReport
+    from .check import PromptReport as PromptReport, check_prompt as check_prompt
     from .codec import (
         alaw_decode as alaw_decode,
         alaw_encode as alaw_encode,
@@ -72,8 +72,8 @@ if TYPE_CHECKING:  # numpy/soxr/soundfile load on first use; editors see the nam
         trim_silence as trim_silence,
     )
     from .wavfile import (
+        WavInfo as WavInfo,
         encode_wav as encode_wav,
         parse_wav as parse_wav,
         read_wav_samples as read_wav_samples,
-        WavInfo as WavInfo,
     )

@@ -23,8 +23,9 @@ import os
 import sys
 import time
 from collections import deque
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
-from typing import Any, Callable, Iterable, Sequence
+from typing import Any
 
 from .. import spec
 from .._fsutil import fsync_path

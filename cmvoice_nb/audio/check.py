@@ -29,9 +29,10 @@ import functools
 import html
 import math
 import os
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 
@@ -346,7 +347,7 @@ def _report_levels(report: PromptReport, n: int, rate: int, *, peak: float, rms_
             "that long.")
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _code_tables(tag: int) -> tuple[np.ndarray, np.ndarray, float]:
     """Per-code tables of a 1-byte codec: (integer value, exact square as float64, scale).
 

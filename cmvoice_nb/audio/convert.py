@@ -26,8 +26,8 @@ from typing import Any
 
 import numpy as np
 
-from .._fsutil import atomic_write_bytes, same_file
 from .. import spec
+from .._fsutil import atomic_write_bytes, same_file
 from ..errors import AudioError
 from . import dsp
 from .check import PromptReport, check_prompt

@@ -25,10 +25,26 @@ from typing import Any
 import numpy as np
 
 from ..errors import AudioError
-from ._source import (DEFAULT_MAX_BYTES, describe, from_array, from_segment, given_length, is_audio_segment,
-                      read_regular_file, read_source_bytes, still_regular)
-from .wavfile import (decode_wav_data, decode_wav_mono, looks_like_text, parse_wav, read_wav_samples, sniff_format,
-                      source_findings)
+from ._source import (
+    DEFAULT_MAX_BYTES,
+    describe,
+    from_array,
+    from_segment,
+    given_length,
+    is_audio_segment,
+    read_regular_file,
+    read_source_bytes,
+    still_regular,
+)
+from .wavfile import (
+    decode_wav_data,
+    decode_wav_mono,
+    looks_like_text,
+    parse_wav,
+    read_wav_samples,
+    sniff_format,
+    source_findings,
+)
 
 __all__ = ["load_audio", "load_mono", "find_ffmpeg", "read_source_bytes", "read_regular_file",
            "DEFAULT_MAX_DURATION_S", "DEFAULT_MAX_BYTES"]

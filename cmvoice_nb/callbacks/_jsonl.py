@@ -109,7 +109,7 @@ class _Piece:
     depth: int = 0
     renames: tuple = ()  # (b'"~ey"', b'"key"') pairs renamed in place in this buffer
 
-    def take(self, keep: np.ndarray) -> "_Piece":
+    def take(self, keep: np.ndarray) -> _Piece:
         """A new piece holding the lines where *keep* is true, copied into a fresh buffer."""
         sel_s, sel_e = self.starts[keep], self.ends[keep]
         view = memoryview(self.buffer)
@@ -120,7 +120,7 @@ class _Piece:
         return _Piece(buffer, ends - lengths, ends, self.lines[keep], self.schema, self.text_cols, self.depth + 1,
                       self.renames)
 
-    def drop(self, gone: np.ndarray) -> "_Piece":
+    def drop(self, gone: np.ndarray) -> _Piece:
         """This piece without the lines where *gone* is true: blanked in place (the buffer is ours)."""
         buf = self.buffer if isinstance(self.buffer, bytearray) else bytearray(self.buffer)
         for s, e in zip(self.starts[gone].tolist(), self.ends[gone].tolist(), strict=True):
@@ -158,7 +158,7 @@ def _shadow(key: str) -> str:
     return "~" + key[1:]
 
 
-def _key_pattern(key: str, value_start: bytes) -> "re.Pattern[bytes]":
+def _key_pattern(key: str, value_start: bytes) -> re.Pattern[bytes]:
     """``"key"`` followed by a colon and a value starting with *value_start* (a regex class).
 
     Inside a JSON string a quote is always escaped, so ``"key"`` followed by a colon only matches a

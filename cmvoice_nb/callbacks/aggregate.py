@@ -21,8 +21,9 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, Sequence
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -95,7 +96,7 @@ class CallAggregate:
 
     # -- filtering ---------------------------------------------------------------------------
     def select(self, *, since: Any = None, until: Any = None, app: str | None = None,
-               outcome: str | None = None) -> "CallAggregate":
+               outcome: str | None = None) -> CallAggregate:
         """The aggregate of the calls in a period, of one app and one outcome.
 
         The same calls as :func:`~cmvoice_nb.callbacks.calls_in_period` keeps for dates *since* and
@@ -136,7 +137,7 @@ class CallAggregate:
             return self
         return self._take(keep)
 
-    def _take(self, keep: np.ndarray) -> "CallAggregate":
+    def _take(self, keep: np.ndarray) -> CallAggregate:
         new_code = np.cumsum(keep) - 1  # old group -> new group, for kept groups
 
         def values(table: pd.DataFrame) -> pd.DataFrame:
@@ -149,7 +150,7 @@ class CallAggregate:
                              ring=values(self.ring), talk=values(self.talk), tz=self.tz)
 
     # -- growing -----------------------------------------------------------------------------
-    def add(self, calls: Any) -> "CallAggregate":
+    def add(self, calls: Any) -> CallAggregate:
         """This aggregate plus *calls* (new callbacks, already free of duplicates).
 
         Only the new calls are aggregated; the history is not read again. The result equals

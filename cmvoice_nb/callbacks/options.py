@@ -112,7 +112,7 @@ class ReceiverOptions:
             raise ConfigurationError(f"{named('keep_in_memory')} must be True, False or None, got "
                                      f"{self.keep_in_memory!r}")
 
-    def replace(self, **changes: Any) -> "ReceiverOptions":
+    def replace(self, **changes: Any) -> ReceiverOptions:
         """A copy with *changes*; an unknown name is a ``TypeError`` naming it."""
         return dataclasses.replace(self, **changes)
 

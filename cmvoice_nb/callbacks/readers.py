@@ -15,8 +15,9 @@ import logging
 import os
 import sys
 import zlib
+from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
-from typing import Any, Iterable, Iterator, Mapping
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -204,7 +205,7 @@ class _Blocks:
         self.lines = 0
         self.done = False
 
-    def __iter__(self) -> "_Blocks":
+    def __iter__(self) -> _Blocks:
         return self
 
     def __next__(self) -> bytearray:

@@ -37,8 +37,9 @@ from __future__ import annotations
 import logging
 import os
 import secrets
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from ..errors import CallbackError, CallbackTimeout
 from ._connections import RESERVED_DESCRIPTORS, ConnectionPlan, plan_connections
@@ -174,7 +175,7 @@ class CallbackReceiver:
         self.app.on_callback = hook
 
     # -- lifecycle -----------------------------------------------------------------------------
-    def start(self) -> "CallbackReceiver":
+    def start(self) -> CallbackReceiver:
         """Bind and serve in a daemon thread; returns self. Starting twice is an error."""
         if self._server is not None:
             raise CallbackError("receiver is already running")
@@ -212,7 +213,7 @@ class CallbackReceiver:
 
     close = stop
 
-    def __enter__(self) -> "CallbackReceiver":
+    def __enter__(self) -> CallbackReceiver:
         return self.start() if self._server is None else self
 
     def __exit__(self, *exc: Any) -> None:

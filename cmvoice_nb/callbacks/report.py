@@ -11,9 +11,10 @@ import base64
 import datetime as _dt
 import io
 import os
+from collections.abc import Sequence
 from html import escape
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 import pandas as pd
 

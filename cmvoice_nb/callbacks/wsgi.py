@@ -56,8 +56,9 @@ import re
 import shutil
 import threading
 import time
+from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import Any, Callable, Iterable
+from typing import Any
 
 from ..errors import CallbackTimeout
 from ..spec import iso_utc

@@ -11,18 +11,19 @@ from __future__ import annotations
 import logging
 import os
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable, cast
+from typing import Any, cast
 
 import numpy as np
 import pandas as pd
 
 from ..callbacks import AnalysisError, calls_frame, dtmf_validator, event_time, in_period, period_bounds
 from .results import load_results
+
 # SENT_STATUSES: a request reached (or may have reached) the provider. MAY_HAVE_CALLED: rows
 # whose call may exist; only those are matched to callbacks by instruction id.
-from .vocabulary import CALLED_STATES as MAY_HAVE_CALLED
-from .vocabulary import SENT_STATUSES
+from .vocabulary import CALLED_STATES as MAY_HAVE_CALLED, SENT_STATUSES
 
 __all__ = ["Funnel", "funnel", "scope_results", "reach_by_wave", "FUNNEL_STAGES", "WAVE_COLUMNS",
            "SENT_AT_TOLERANCE", "SENT_STATUSES", "MAY_HAVE_CALLED"]

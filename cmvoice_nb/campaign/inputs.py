@@ -33,8 +33,9 @@ import io
 import math
 import os
 import re
+from collections.abc import Collection
 from pathlib import Path
-from typing import Any, Collection, Literal
+from typing import Any, Literal
 
 from ..errors import CampaignError
 from ..messages import LINE_INDEX, did_you_mean, opt

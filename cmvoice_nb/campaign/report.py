@@ -10,15 +10,22 @@ sent, every wave (a row since deleted from the list still owns its callbacks);
 from __future__ import annotations
 
 import os
+from html import escape
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
-from html import escape
-
-from ..callbacks import (AnalysisError, calls_frame, figure_html, load_notes, plot_funnel, render_calls_report,
-                         table_html, write_calls_report)
+from ..callbacks import (
+    AnalysisError,
+    calls_frame,
+    figure_html,
+    load_notes,
+    plot_funnel,
+    render_calls_report,
+    table_html,
+    write_calls_report,
+)
 from .funnel import Funnel, funnel
 from .results import load_results, write_results
 

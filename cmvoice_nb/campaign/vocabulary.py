@@ -19,7 +19,7 @@ True
 """
 from __future__ import annotations
 
-from typing import Iterable, Mapping
+from collections.abc import Iterable, Mapping
 
 from ..messages import opt
 from ..spec import EXIT_ACT, EXIT_FINAL, EXIT_RETRY, EXIT_USAGE, STATUS, Status

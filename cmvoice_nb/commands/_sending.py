@@ -17,11 +17,20 @@ import signal
 import sys
 import textwrap
 import threading
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
-from ..campaign.vocabulary import (ATTENTION_STATUSES, EXIT_ACT, EXIT_CLASSES, EXIT_FINAL, EXIT_RETRY, EXIT_USAGE,
-                                   FIX, statuses_of)
+from ..campaign.vocabulary import (
+    ATTENTION_STATUSES,
+    EXIT_ACT,
+    EXIT_CLASSES,
+    EXIT_FINAL,
+    EXIT_RETRY,
+    EXIT_USAGE,
+    FIX,
+    statuses_of,
+)
 from ..messages import command_options, say
 from ..spec import DEFAULT_BURST, DEFAULT_CONCURRENCY, DEFAULT_RATE
 

@@ -24,8 +24,19 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..messages import say
-from ._sending import (EXIT_ACT, EXIT_RETRY, EXIT_USAGE, UsageError, add_sending_options, exit_epilog, first_exit,
-                       preflight, print_error, send_plan, stop_signals)
+from ._sending import (
+    EXIT_ACT,
+    EXIT_RETRY,
+    EXIT_USAGE,
+    UsageError,
+    add_sending_options,
+    exit_epilog,
+    first_exit,
+    preflight,
+    print_error,
+    send_plan,
+    stop_signals,
+)
 
 if TYPE_CHECKING:
     from ..callbacks import LoadReport

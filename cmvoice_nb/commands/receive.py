@@ -26,9 +26,9 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from pathlib import Path
 import threading
 import time
+from pathlib import Path
 
 
 def register(subparsers) -> None:
@@ -117,8 +117,8 @@ def run(args: argparse.Namespace) -> int:
     import logging
     import signal
 
-    from ..callbacks.options import ReceiverOptions
     from ..callbacks import CallbackReceiver
+    from ..callbacks.options import ReceiverOptions
     from ..errors import CMVoiceError
     from ..messages import say
 

@@ -34,13 +34,21 @@ from __future__ import annotations
 
 import argparse
 import sys
-import textwrap
 from pathlib import Path
 
 from ..messages import say
 from ..spec import APPS
-from ._sending import (EXIT_RETRY, EXIT_USAGE, UsageError, add_sending_options, exit_epilog, preflight, print_error,
-                       send_plan, stop_signals)
+from ._sending import (
+    EXIT_RETRY,
+    EXIT_USAGE,
+    UsageError,
+    add_sending_options,
+    exit_epilog,
+    preflight,
+    print_error,
+    send_plan,
+    stop_signals,
+)
 
 PROG = "cmvoice send"
 

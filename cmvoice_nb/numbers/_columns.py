@@ -151,7 +151,6 @@ def _text_rows(cells: Any) -> tuple[Any, Any]:
     """Positions of the text cells the column path can take (valid UTF-8), and of all others."""
     import numpy as np
     import pyarrow as pa
-
     from pandas.api.types import infer_dtype
 
     # Text and missing cells only (a file's cells): one pass in C. infer_dtype tells text from

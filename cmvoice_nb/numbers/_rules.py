@@ -8,7 +8,7 @@ column of national numbers at once.
 from __future__ import annotations
 
 import re
-from typing import TYPE_CHECKING, Any, Optional, Tuple
+from typing import TYPE_CHECKING, Any
 
 from ._scalar import REASONS
 
@@ -23,11 +23,11 @@ UNDECIDED, VALID, INVALID = 0, 1, 2
 _TYPES = ("premium_rate", "toll_free", "shared_cost", "voip", "personal_number", "pager", "uan", "voicemail",
           "fixed_line", "mobile")
 #: Possible lengths (None: any) and an anchored pattern.
-Rule = Tuple[Optional[Tuple[int, ...]], str]
+Rule = tuple[tuple[int, ...] | None, str]
 #: A region's type rules: the general rule, then one rule per group of types with the same lengths.
-Checks = Tuple[Rule, Tuple[Rule, ...]]
+Checks = tuple[Rule, tuple[Rule, ...]]
 #: A region of a calling code: its code, its leading-digits pattern (or None) and its checks.
-Member = Tuple[str, Optional[str], Checks]
+Member = tuple[str, str | None, Checks]
 
 
 def mask(result: Any) -> Any:
@@ -168,9 +168,8 @@ class Country:
 def _type_known(checks: Checks, nsn: Any, lens: Any) -> Any:
     """``_number_type_helper(nsn, metadata) != UNKNOWN`` for one region's compiled checks."""
     import numpy as np
-    import pyarrow.compute as pc
-
     import pyarrow as pa
+    import pyarrow.compute as pc
 
     (general_lengths, general), groups = checks
     ok = np.ones(len(nsn), dtype=bool) if general_lengths is None else np.isin(lens, general_lengths)
@@ -232,8 +231,7 @@ def country_rules(code: int) -> Country | None:
     """The compiled rules of a calling code, or None when the column path leaves it to the library."""
     if code in _COUNTRIES:
         return _COUNTRIES[code]
-    from phonenumbers import COUNTRY_CODE_TO_REGION_CODE, PhoneMetadata
-    from phonenumbers import phonenumberutil as pu
+    from phonenumbers import COUNTRY_CODE_TO_REGION_CODE, PhoneMetadata, phonenumberutil as pu
 
     country = None
     main = pu.region_code_for_country_code(code)
@@ -266,8 +264,7 @@ def country_rules(code: int) -> Country | None:
 
 def region_rules(region: str) -> Country | None:
     """The rules for national numbers of *region* (upper case), or None when it is not its code's main region."""
-    from phonenumbers import PhoneMetadata
-    from phonenumbers import phonenumberutil as pu
+    from phonenumbers import PhoneMetadata, phonenumberutil as pu
 
     if region not in pu.SUPPORTED_REGIONS:
         return None

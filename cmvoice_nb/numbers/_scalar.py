@@ -202,8 +202,7 @@ def _parse_digits(candidate: str, region: str | None) -> PhoneNumber | None:
     parsed by ``phonenumbers.parse`` itself, which also gives the reason for an error.
     ``tests/test_numbers_fast.py`` compares the two on every region's example numbers.
     """
-    from phonenumbers import PhoneMetadata, PhoneNumber
-    from phonenumbers import phonenumberutil as pu
+    from phonenumbers import PhoneMetadata, PhoneNumber, phonenumberutil as pu
     from phonenumbers.re_util import re_compile
 
     plus = candidate.startswith("+")

@@ -41,8 +41,9 @@ import logging
 import os
 import random
 import threading
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
-from typing import Any, Callable, Mapping, Sequence
+from typing import Any
 from urllib.parse import urlsplit
 
 from .. import spec as _spec
@@ -376,7 +377,7 @@ class Simulator:
         """True once :meth:`close` ran."""
         return self._closed
 
-    def __enter__(self) -> "Simulator":
+    def __enter__(self) -> Simulator:
         return self
 
     def __exit__(self, *exc: Any) -> None:

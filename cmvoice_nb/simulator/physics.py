@@ -11,13 +11,13 @@ from __future__ import annotations
 
 import random
 import re
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-
-from typing import Any, Callable, Mapping, Sequence, cast
+from typing import Any, cast
 
 from .. import spec as _spec
-from ..spec import iso_utc  # the one formatter; re-exported here for the simulator's callers
 from ..errors import ConfigurationError
+from ..spec import iso_utc  # the one formatter; re-exported here for the simulator's callers
 from ..timing import message_parts, prompt_duration_s, replay_asks
 from . import defaults as _defaults
 

@@ -9,8 +9,9 @@ import logging
 import socket
 import socketserver
 import threading
+from collections.abc import Callable, Mapping
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any, Callable, Mapping
+from typing import Any
 
 from .. import spec as _spec
 from .._http import send_json

@@ -17,9 +17,10 @@ import logging
 import math
 import os
 import statistics
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any
 
 from . import _audio
 from .names import (

@@ -21,7 +21,7 @@ import os
 import re
 import shutil
 import subprocess
-from typing import Callable, Iterable
+from collections.abc import Callable, Iterable
 
 import numpy as np
 

@@ -9,7 +9,8 @@ preview HTML, and the do-not-call list of an upload. The app only shows what the
 from __future__ import annotations
 
 import html
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 from ._common import WARN
 

@@ -4,7 +4,7 @@ Updated from the send's monitor thread: only trait assignments, which are safe f
 """
 from __future__ import annotations
 
-from typing import Mapping
+from collections.abc import Mapping
 
 import ipywidgets as W
 

@@ -6,6 +6,7 @@ with the options shown in the controls.
 """
 from __future__ import annotations
 
+import html
 import logging
 import os
 from pathlib import Path
@@ -14,8 +15,6 @@ from typing import Any
 import ipywidgets as W
 
 from .. import spec
-import html
-
 from ._common import BAD, OK, WARN, App, playable_wav, show, table, wav_player
 
 logger = logging.getLogger(__name__)

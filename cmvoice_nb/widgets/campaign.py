@@ -36,6 +36,7 @@ from typing import TYPE_CHECKING, Any
 
 import ipywidgets as W
 
+from ..campaign.vocabulary import count_line
 from ..spec import DEFAULT_RATE
 from ._campaign_confirm import Confirmation
 from ._campaign_facts import (
@@ -51,7 +52,6 @@ from ._campaign_facts import (
 from ._campaign_form import UNSET, FieldForm, unset
 from ._campaign_ops import OperationsPanel
 from ._campaign_progress import RunProgress
-from ..campaign.vocabulary import count_line
 from ._common import BAD, MUTED, NONE_LABEL, OK, WARN, App, clear, say, show, table
 
 if TYPE_CHECKING:

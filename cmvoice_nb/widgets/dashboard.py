@@ -221,8 +221,7 @@ class CallbackDashboard(App):
 
     def _take_new(self) -> None:
         """Append what the receiver got since last time to the history (the history is not re-read)."""
-        from ..callbacks import load_callbacks
-        from ..callbacks import CallHistory
+        from ..callbacks import CallHistory, load_callbacks
 
         rx = self.receiver
         if rx is None:
@@ -252,8 +251,7 @@ class CallbackDashboard(App):
 
     # -- loading ---------------------------------------------------------------------------------
     def _load(self) -> None:
-        from ..callbacks import load_callbacks
-        from ..callbacks import CallHistory
+        from ..callbacks import CallHistory, load_callbacks
 
         path = Path(self.log_path.value).expanduser()
         stamp = _log_stamp(path)

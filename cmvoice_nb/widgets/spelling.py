@@ -5,17 +5,16 @@ Wiring only over :mod:`cmvoice_nb.spelling`: ``build_spelling_set``,
 """
 from __future__ import annotations
 
+import base64
+import html
 import logging
 import os
+import time
+import warnings
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import ipywidgets as W
-
-import base64
-import html
-import time
-import warnings
 
 from ._common import BAD, OK, WARN, App, playable_wav, samples_to_wav, show, table, wav_player
 

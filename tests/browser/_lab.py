@@ -65,7 +65,7 @@ class LabServer:
         env["PYTHONUNBUFFERED"] = "1"
         return env
 
-    def start(self, *, timeout_s: float = 90.0) -> "LabServer":
+    def start(self, *, timeout_s: float = 90.0) -> LabServer:
         cmd = [
             sys.executable, "-m", "jupyterlab",
             "--no-browser",
@@ -116,7 +116,7 @@ class LabServer:
         if getattr(self, "_log", None):
             self._log.close()
 
-    def __enter__(self) -> "LabServer":
+    def __enter__(self) -> LabServer:
         return self.start()
 
     def __exit__(self, *exc) -> None:

@@ -17,13 +17,19 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pytest
-from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
+from hypothesis import HealthCheck, given, settings, strategies as st
 
-from cmvoice_nb.callbacks import (aggregate_calls, load_callbacks, plot_answer_rate_by_hour, plot_outcomes,
-                                  plot_ring_time, calls_in_period, summarize)
+from cmvoice_nb.callbacks import (
+    AnalysisError,
+    aggregate_calls,
+    calls_in_period,
+    load_callbacks,
+    plot_answer_rate_by_hour,
+    plot_outcomes,
+    plot_ring_time,
+    summarize,
+)
 from cmvoice_nb.callbacks.aggregate import CallHistory, value_quantiles
-from cmvoice_nb.callbacks import AnalysisError
 
 matplotlib.use("Agg")
 

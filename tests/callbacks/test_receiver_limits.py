@@ -9,14 +9,21 @@ import urllib.parse
 
 import pytest
 
-from cmvoice_nb.callbacks import _server
-from cmvoice_nb.callbacks import receiver as receiver_module
+from cmvoice_nb.callbacks import _server, receiver as receiver_module
 from cmvoice_nb.callbacks.receiver import CallbackReceiver, plan_connections
 
 from .._wait import wait_until
 from ._factory import callback
-from ._process import (Receiver, close_all, idle_connections, limit_open_files, open_descriptors, post,
-                       raise_own_open_file_limit, status_line)
+from ._process import (
+    Receiver,
+    close_all,
+    idle_connections,
+    limit_open_files,
+    open_descriptors,
+    post,
+    raise_own_open_file_limit,
+    status_line,
+)
 
 posix_only = pytest.mark.skipif(os.name != "posix", reason="RLIMIT_NOFILE and /proc exist on POSIX (Linux) only")
 linux_only = pytest.mark.skipif(not os.path.isdir("/proc/self/fd"), reason="reads /proc/<pid>")
@@ -70,7 +77,7 @@ def _connect(rx):
 def _closed_by_server(sock) -> bool:
     try:
         return sock.recv(1) == b""
-    except socket.timeout:
+    except TimeoutError:
         return False
     except OSError:
         return True

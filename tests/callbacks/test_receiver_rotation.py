@@ -8,8 +8,7 @@ import threading
 
 import pytest
 
-from cmvoice_nb.callbacks import load_callbacks
-from cmvoice_nb.callbacks import _logfile
+from cmvoice_nb.callbacks import _logfile, load_callbacks
 from cmvoice_nb.callbacks.receiver import CallbackReceiver
 
 from .._wait import wait_until

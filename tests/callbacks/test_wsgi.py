@@ -6,8 +6,7 @@ from wsgiref.util import setup_testing_defaults
 
 import pytest
 
-from cmvoice_nb.callbacks import CallbackApp, load_callbacks, wsgi_app
-from cmvoice_nb.callbacks import _logfile
+from cmvoice_nb.callbacks import CallbackApp, _logfile, load_callbacks, wsgi_app
 from cmvoice_nb.callbacks.receiver import serve_in_thread
 
 from ._factory import callback

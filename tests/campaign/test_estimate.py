@@ -12,10 +12,10 @@ import pandas as pd
 import pytest
 
 from cmvoice_nb.campaign.ops.estimate import FRAME_COLUMNS, Estimate, estimate_payloads, read_prices
-from cmvoice_nb.timing import talk_seconds
 from cmvoice_nb.errors import CampaignError
 from cmvoice_nb.simulator.defaults import BEHAVIOUR
 from cmvoice_nb.simulator.physics import plan_call
+from cmvoice_nb.timing import talk_seconds
 
 from .._audio import alaw_riff, write_file
 

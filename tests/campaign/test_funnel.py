@@ -11,7 +11,6 @@ from cmvoice_nb.campaign import funnel, load_results
 from ..callbacks._factory import T0, callback
 from ._two_campaigns import cid, two_campaign_calls, two_campaign_results
 
-
 # --- one campaign --------------------------------------------------------------------------------------
 
 def call_id(i):

@@ -12,8 +12,7 @@ import textwrap
 import pytest
 
 from cmvoice_nb.campaign import send_campaign
-from cmvoice_nb.campaign.journal import Journal
-from cmvoice_nb.campaign.journal import _register as registering
+from cmvoice_nb.campaign.journal import Journal, _register as registering
 from cmvoice_nb.errors import JournalError
 
 from ._journals import write_v3_journal

@@ -17,9 +17,9 @@ import pandas as pd
 import pytest
 
 from cmvoice_nb.campaign.journal import LiveCall, RowStatus
+from cmvoice_nb.campaign.ops.suppress import check_allowed_country
 from cmvoice_nb.campaign.plan import CampaignPlan, RowPlan
 from cmvoice_nb.campaign.send import decide as decide_module
-from cmvoice_nb.campaign.ops.suppress import check_allowed_country
 from cmvoice_nb.campaign.send.decide import ACTIONS, RULES, decide, numbers_to_check, settle_held, tally
 from cmvoice_nb.instructions import Problem, instruction_from_json
 from cmvoice_nb.messages import say

@@ -3,8 +3,13 @@ from __future__ import annotations
 
 import pytest
 
-from cmvoice_nb.campaign.plan.templates import (TemplateError, placeholder_kind, render_template, template_placeholders,
-                                           voice_locale)
+from cmvoice_nb.campaign.plan.templates import (
+    TemplateError,
+    placeholder_kind,
+    render_template,
+    template_placeholders,
+    voice_locale,
+)
 from cmvoice_nb.campaign.plan.values import date_reader, number_reader
 
 ROW = {"naam": "Anne", "datum": "2025-12-09 14:30", "zaterdag": "2025-12-13", "bedrag": "1250", "klein": "12.5"}
@@ -103,8 +108,7 @@ def test_the_remembered_currency_pattern_says_what_babel_says_in_every_voice_lan
 
     from babel.numbers import format_currency, get_currency_precision
 
-    from cmvoice_nb.campaign.plan._formats import format_currency as remembered
-    from cmvoice_nb.campaign.plan._formats import half_up
+    from cmvoice_nb.campaign.plan._formats import format_currency as remembered, half_up
     from cmvoice_nb.spec import voice_languages
 
     rnd = random.Random(7)

@@ -5,11 +5,16 @@ import datetime as dt
 from decimal import Decimal
 
 import pytest
-from hypothesis import given, settings
-from hypothesis import strategies as st
+from hypothesis import given, settings, strategies as st
 
-from cmvoice_nb.campaign.plan.values import (ColumnError, date_reader, excel_serial_date, looks_like_countries,
-                                        number_reader, read_country)
+from cmvoice_nb.campaign.plan.values import (
+    ColumnError,
+    date_reader,
+    excel_serial_date,
+    looks_like_countries,
+    number_reader,
+    read_country,
+)
 
 
 # ---------------------------------------------------------------------------------------- dates

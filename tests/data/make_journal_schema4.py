@@ -9,6 +9,7 @@ import sqlite3
 import tempfile
 
 import pandas as pd
+
 import cmvoice_nb as cm
 
 out = pathlib.Path(__file__).with_name("journal-schema4.sqlite")

@@ -15,7 +15,6 @@ from cmvoice_nb.simulator import Simulator
 from .._audio import alaw_riff
 from ._calls import ANSWERS, CALLER, ISO_MS_Z, UUID4, dtmf, notification, otp, post
 
-
 # --------------------------------------------------------------------------------------- basics
 
 def test_base_url_is_loopback_with_the_api_path(sim):

@@ -4,7 +4,6 @@ from __future__ import annotations
 import json
 import zipfile
 
-
 from cmvoice_nb.cli import main
 
 from .._audio import sequence, write_sf

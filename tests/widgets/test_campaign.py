@@ -1,7 +1,6 @@
 """Campaign: generated controls, plan/send equal the library, token hygiene, and a Stop that stops."""
 from __future__ import annotations
 
-
 import pandas as pd
 import pytest
 

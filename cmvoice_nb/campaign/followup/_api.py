@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Iterable, Mapping
 from pathlib import Path
-from typing import Any, Iterable, Mapping
+from typing import Any
 
 from ...errors import CampaignError
 from ...messages import opt
@@ -243,8 +244,8 @@ def plan_followup(
     import pandas as pd
 
     from ...callbacks import calls_frame
-    from ...spec import app_spec
     from ...instructions import instruction_from_json
+    from ...spec import app_spec
 
     wanted = _outcomes(outcomes)
     try:

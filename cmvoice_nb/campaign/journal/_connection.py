@@ -12,8 +12,9 @@ import contextlib
 import os
 import sqlite3
 import threading
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, Iterator, TypeVar
+from typing import Any, TypeVar
 
 from ...errors import JournalBusy, JournalError
 from ._schema import READABLE_VERSIONS, SCHEMA_VERSION, create_or_upgrade

@@ -12,7 +12,7 @@ from __future__ import annotations
 import itertools
 import operator
 import sqlite3
-from typing import Iterable, Iterator
+from collections.abc import Iterable, Iterator
 
 from ...errors import JournalError, is_valid_unicode
 from ...spec import iso_utc

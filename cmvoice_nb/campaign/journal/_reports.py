@@ -9,7 +9,8 @@ or dicts.
 from __future__ import annotations
 
 import json
-from typing import TYPE_CHECKING, Any, Iterable, Mapping
+from collections.abc import Iterable, Mapping
+from typing import TYPE_CHECKING, Any
 
 from ...errors import JournalError
 from ...messages import say

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 import sqlite3
-from typing import Container, Iterable
+from collections.abc import Container, Iterable
 
 from ...errors import JournalError
 from ...messages import say

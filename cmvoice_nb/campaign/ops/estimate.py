@@ -32,8 +32,9 @@ from __future__ import annotations
 import html
 import math
 import os
+from collections.abc import Iterable, Mapping
 from pathlib import Path
-from typing import Any, Iterable, Mapping
+from typing import Any
 
 from ...errors import CampaignError
 from ...timing import RATES, talk_seconds

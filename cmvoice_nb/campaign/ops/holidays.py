@@ -17,9 +17,10 @@ import datetime as _dt
 import io
 import os
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 from ...errors import CampaignError
 from ...messages import opt

@@ -37,8 +37,9 @@ from __future__ import annotations
 import datetime as _dt
 import math
 import re
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Iterable, Mapping, NamedTuple
+from typing import Any, NamedTuple
 
 from ...errors import CampaignError
 from ...messages import opt, say

@@ -21,7 +21,8 @@ from __future__ import annotations
 import datetime as _dt
 import threading
 import time
-from typing import Any, Callable, Mapping, Protocol, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any, Protocol
 
 from ...errors import CampaignError
 from ...messages import opt

@@ -43,8 +43,9 @@ from __future__ import annotations
 import logging
 import os
 import re
+from collections.abc import Iterable, Iterator
 from pathlib import Path
-from typing import Any, Iterable, Iterator, NamedTuple
+from typing import Any, NamedTuple
 
 from ...errors import CampaignError, SuppressionError
 from ...messages import Text, opt

@@ -8,8 +8,9 @@ preflight, repeated callees), then the plan, which freezes its rows, and the do-
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 from ...errors import CampaignError
 from ...instructions import Problem

@@ -9,7 +9,8 @@ import datetime as _dt
 import decimal
 import functools
 import re
-from typing import Any, Callable, Mapping
+from collections.abc import Callable, Mapping
+from typing import Any
 
 CLDR_STYLES = ("short", "medium", "long", "full")
 PY_SPEC = re.compile(r"(?:(?P<fill>.)?(?P<align>[<>=^]))?(?P<sign>[-+ ])?(?P<z>z)?(?P<alt>#)?(?P<zero>0)?"

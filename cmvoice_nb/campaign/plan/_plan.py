@@ -8,8 +8,9 @@ mapping, and setting an attribute raises ``AttributeError``. Changes make new pl
 from __future__ import annotations
 
 import html
+from collections.abc import Iterable, Mapping
 from types import MappingProxyType
-from typing import TYPE_CHECKING, Any, Iterable, Mapping
+from typing import TYPE_CHECKING, Any
 
 from ...errors import CampaignError
 from ...messages import LINE_INDEX, Text, row_name, say
@@ -105,7 +106,7 @@ class CampaignPlan:
         fields["options"] = dict(self.options)
         return _rebuild, (type(self), fields)
 
-    def replace(self, **changes: Any) -> "CampaignPlan":
+    def replace(self, **changes: Any) -> CampaignPlan:
         """A new plan with this plan's attributes but *changes* (this plan does not change).
 
         New rows (``rows=``) are frozen by the new plan; rows taken from a plan are frozen already.
@@ -168,7 +169,7 @@ class CampaignPlan:
             return pd.Series(dtype="int64", name="left_out")
         return self.left_out["reason"].value_counts().rename("left_out").astype("int64")
 
-    def rekey(self, campaign_key: str) -> "CampaignPlan":
+    def rekey(self, campaign_key: str) -> CampaignPlan:
         """A copy whose derived ids use *campaign_key*; ids from an ``instruction-id`` column stay.
 
         Examples

@@ -9,7 +9,8 @@ cannot group.
 """
 from __future__ import annotations
 
-from typing import Any, Callable, Mapping
+from collections.abc import Callable, Mapping
+from typing import Any
 
 from ...errors import NumberError
 from ...instructions import Problem, instruction_from_json

@@ -13,7 +13,8 @@ import contextlib
 import copy
 import gc
 import re
-from typing import Any, Iterator, Mapping
+from collections.abc import Iterator, Mapping
+from typing import Any
 
 from ...errors import NumberError
 from ...instructions import Problem, coerce_value
@@ -145,7 +146,7 @@ class RowPlan:
         """True once the row is part of a plan: it does not change any more."""
         return isinstance(self, _FrozenRowPlan)
 
-    def freeze(self) -> "RowPlan":
+    def freeze(self) -> RowPlan:
         """Fix the row (returns it): from now on it does not change.
 
         A valid row without a group gets its payload and hash here, from its instruction (unless
@@ -166,7 +167,7 @@ class RowPlan:
         self.__class__ = _FrozenRowPlan
         return self
 
-    def __copy__(self) -> "RowPlan":
+    def __copy__(self) -> RowPlan:
         """An open copy with its own problems list: change it, then put it in a new plan."""
         new = RowPlan.__new__(RowPlan)
         for name in _SLOTS:
@@ -177,7 +178,7 @@ class RowPlan:
     def __reduce__(self) -> tuple:
         return _rebuild, (tuple(getattr(self, name) for name in _SLOTS), self.frozen)
 
-    def replace(self, **changes: Any) -> "RowPlan":
+    def replace(self, **changes: Any) -> RowPlan:
         """A new row with this row's values but *changes*, frozen when this one is (this row does not change).
 
         Changing the ``instruction_id``, ``callee`` or ``instruction`` makes the payload anew (an

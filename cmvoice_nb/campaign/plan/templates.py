@@ -66,7 +66,8 @@ import decimal
 import functools
 import re
 import string
-from typing import Any, Callable, Mapping, NamedTuple
+from collections.abc import Callable, Mapping
+from typing import Any, NamedTuple
 
 from ...errors import CampaignError
 from ...spec import DEFAULT_LANGUAGE

@@ -37,7 +37,8 @@ import decimal
 import functools
 import math
 import re
-from typing import Any, Iterable, cast
+from collections.abc import Iterable
+from typing import Any, cast
 
 from ...errors import CampaignError
 from ._countries import fold_name, looks_like_countries, read_country

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import logging
 import threading
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from ...errors import APIError, AuthenticationError, ConnectError, JournalError, redact
 from ...messages import opt, say

@@ -15,16 +15,23 @@ import os
 import queue
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable
+from typing import TYPE_CHECKING, Any
 
 from ...errors import CampaignError, ConnectError
 from ...messages import MARKER, say
 from ...spec import iso_utc
 from ..journal import Journal
 from ..plan import CampaignPlan
-from ..results import (needs_attention, results_exit_status, results_frame, status_counts, summarize_results,
-                       write_results)
+from ..results import (
+    needs_attention,
+    results_exit_status,
+    results_frame,
+    status_counts,
+    summarize_results,
+    write_results,
+)
 from ..vocabulary import EXIT_ACT, EXIT_RETRY, RESULT_STATUSES
 from ._attempt import Attempts, redact_secrets
 from ._display import SenderDisplay
@@ -172,7 +179,7 @@ class CampaignSender(SenderDisplay):
         self._attempts: Attempts | None = None
 
     # -------------------------------------------------------------- control
-    def start(self) -> "CampaignSender":
+    def start(self) -> CampaignSender:
         """Start sending in a background thread and return immediately (returns self)."""
         if self._thread is not None:
             raise CampaignError("this sender was already started; create a new one to send again")

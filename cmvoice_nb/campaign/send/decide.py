@@ -60,7 +60,8 @@ Examples
 from __future__ import annotations
 
 from collections import Counter
-from typing import TYPE_CHECKING, Callable, cast, Iterable, Mapping, NamedTuple, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from typing import TYPE_CHECKING, NamedTuple, cast
 
 from ...messages import opt
 from ...wire import callee_numbers, same_instruction
