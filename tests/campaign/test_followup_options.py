@@ -28,7 +28,7 @@ pytestmark = pytest.mark.simulator(speed=1000.0)
 SEND_ONLY = {"--app", "--name", "--map", "--set", "--journal", "-o", "--sep", "--encoding", "--sheet",
              "--number-style", "--audio-root", "--spelling-root", "--preview", "--keep", "--dayfirst",
              "--monthfirst", "--date-format", "--decimal", "--drop-duplicates", "--resend-changed",
-             "--resend-unknown", "--max-attempts"}
+             "--resend-unknown", "--max-attempts", "--callbacks"}
 FOLLOWUP_ONLY = {"--journal", "-o", "--callbacks", "--campaign", "--outcomes", "--max-attempts", "--after", "--now"}
 
 
