@@ -201,7 +201,9 @@ class ContactLedger:
                             c.execute("ROLLBACK")
                             n0, c0, i0, at0, s0 = found[0]
                             return Contact(n0, c0, i0, _parse(at0), s0)
-                c.executemany("INSERT OR REPLACE INTO contacts VALUES (?, ?, ?, ?, 'reserved', ?)",
+                # A call of this row the ledger holds already (placed, or reserved by a run that
+                # ended early) stays as it is: a retry never turns a placed call back into a reservation.
+                c.executemany("INSERT OR IGNORE INTO contacts VALUES (?, ?, ?, ?, 'reserved', ?)",
                               [(n, campaign, instruction_id, _iso(at), journal) for n in numbers])
                 c.execute("COMMIT")
             except BaseException:

@@ -145,21 +145,15 @@ class Attempts:
         changes = {} if earlier is None else {"payload_hash": row.payload_hash, "callee": row.callee or None}
         changes["payload"] = self._storable(row.payload)
         send_payload = getattr(self.client, "send_payload", None)
+        live = self._limits.live if self._limits is not None else None
         for attempt in range(1, self.retry.max_attempts + 1):
-            if not self.bucket.acquire(self._stop):
-                return  # stopped while waiting: the row stays pending ("skipped")
-            if not self._may_go(row, earlier):
-                return  # its calling window closed before its turn: it waits again
-            expired = self._limits.expired(row, waited="its turn") if self._limits is not None else None
-            if expired:  # never placed later, whatever it waited for
-                journal.hold(name, [(iid, str(row.label), row.callee or None, row.payload_hash, expired)], "expired")
-                self._record(row.position, status="expired", error=expired)
+            if live is not None and not live.acquire(row, self._stop):
+                return  # stopped while every line was busy: the row stays pending ("skipped")
+            if not self.bucket.acquire(self._stop) or not self._may_go(row, earlier):
+                # Stopped while waiting for the pace, or its calling window closed before its turn.
+                self._settle(row, "pending")
                 return
-            refused = self._limits.reserve(row, journal) if self._limits is not None else None
-            if refused:  # the contact ledger's cap: reserved in one transaction with the count
-                journal.hold(name, [(iid, str(row.label), row.callee or None, row.payload_hash, refused)],
-                             "over-contacted")
-                self._record(row.position, status="over-contacted", error=refused)
+            if not self._allowed(row, journal):
                 return
             cost = self._costs[row.position] if self._costs is not None else None
             try:
@@ -250,6 +244,21 @@ class Attempts:
             # Every attempt was refused: the provider is unreachable; stop instead of burning
             # through every row. Unsent rows stay pending.
             self._abort(error, self._reason(error, attempts=attempt))
+        return False
+
+    def _allowed(self, row: Any, journal: Journal) -> bool:
+        """Check the row's validity window and reserve its contact just before it leaves; False (recorded) when not."""
+        if self._limits is None:
+            return True
+        name, iid = self.plan.name, row.instruction_id
+        expired = self._limits.expired(row, waited="its turn")
+        refused = None if expired else self._limits.reserve(row, journal)  # one transaction with the count
+        if not expired and not refused:
+            return True
+        self._settle(row, "pending")
+        state, why = ("expired", expired) if expired else ("over-contacted", refused)
+        journal.hold(name, [(iid, str(row.label), row.callee or None, row.payload_hash, why)], state)
+        self._record(row.position, status=state, error=why)
         return False
 
     def _settle(self, row: Any, state: str) -> None:

@@ -4,7 +4,8 @@
 of them (:meth:`Limits.decide_options`), stores each row's window in the journal as it is
 registered, and answers just before a row's request leaves: has its window ended
 (:meth:`Limits.expired`)? may the person still be called (:meth:`Limits.reserve`, a transaction
-on the shared ledger)? is there room for one more live call (:meth:`Limits.live`)?
+on the shared ledger)? is there room for one more live call (:attr:`Limits.live`, a
+:class:`~cmvoice_nb.campaign.send.live.LiveCalls`)?
 """
 from __future__ import annotations
 
@@ -122,7 +123,9 @@ class Limits:
         return over_contacted_reason(earlier.number, earlier, self.max_contacts)
 
     def placed(self, row: Any, state: str) -> None:
-        """Settle *row*'s reservation by the state its request ended in: counted if a call may exist, else released."""
+        """Settle *row*'s reservation and line by the state its request ended in: kept if a call may exist, else freed."""
+        if self.live is not None:
+            self.live.placed(row, state)
         if self.ledger is None:
             return
         from ..vocabulary import CALLED_STATES
