@@ -69,13 +69,13 @@ def check_subdivision(country: str | None, subdivision: Any) -> str | None:
         return text  # no public holidays known for the country: the subdivision changes nothing
     import holidays as _holidays
 
-    known = tuple(getattr(_holidays.country_holidays(country.upper()), "subdivisions", ()))
-    aliases = {str(k).upper(): v for k, v in
-               (getattr(_holidays.country_holidays(country.upper()), "subdivisions_aliases", None) or {}).items()}
-    if text in known:
-        return text
-    if text in aliases:
-        return aliases[text]
+    calendar = _holidays.country_holidays(country.upper())
+    known = tuple(getattr(calendar, "subdivisions", ()))
+    # Case-insensitive: "by" is Bavaria, "noord" the Dutch region Noord; aliases (full names) too.
+    names = {str(k).upper(): str(k) for k in known}
+    names.update({str(k).upper(): str(v) for k, v in (getattr(calendar, "subdivisions_aliases", None) or {}).items()})
+    if text in names:
+        return names[text]
     raise CampaignError(f"subdivision {subdivision!r} is not one of {country.upper()}'s: "
                         f"{', '.join(known) or 'it has none'}")
 
