@@ -194,11 +194,11 @@ def _limits(plan: Any, journal: Journal | None, statuses: Mapping[str, RowStatus
     from ..ops.validity import parse_validity
 
     validity = parse_validity(valid_until=valid_until, valid_for=valid_for, app=plan.app)
-    if not validity and max_contacts is None:
+    deadlines = journal.validity(plan.name) if journal is not None else {}
+    if not validity and not deadlines and max_contacts is None:
         return {}
     clock, _sleep = make_clock(now, None, threading.Event())
-    out: dict[str, Any] = {"now": clock(), "valid_until": validity.until,
-                           "deadlines": journal.validity(plan.name) if journal is not None else {}}
+    out: dict[str, Any] = {"now": clock(), "valid_until": validity.until, "deadlines": deadlines}
     if max_contacts is not None:
         from ..contacts import ContactLedger, parse_max_contacts
 

@@ -61,10 +61,10 @@ class Limits:
     # ------------------------------------------------------------------ before the decisions
     def decide_options(self, journal: Journal | None, numbers: Any) -> dict[str, Any]:
         """The keywords :func:`~cmvoice_nb.campaign.send.decide.decide` reads for these limits, judged now."""
-        if not self.validity and self.max_contacts is None:
-            return {}
-        if journal is not None:
+        if journal is not None:  # a window stored by an earlier run holds whatever this run's options say
             self.deadlines = journal.validity(self.plan.name)
+        if not self.validity and not self.deadlines and self.max_contacts is None:
+            return {}
         out: dict[str, Any] = {"now": self.now(), "deadlines": self.deadlines, "valid_until": self.validity.until}
         if self.max_contacts is not None:
             out["max_contacts"] = self.max_contacts

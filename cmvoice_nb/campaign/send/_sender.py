@@ -378,6 +378,8 @@ class CampaignSender(SenderDisplay):
         del statuses, live
         self.counts = tally(decisions)
         to_send = self._take(decisions, key)
+        # Every row this run registers or sends gets its validity window from now, if it has none yet.
+        waiting = [r for r, d in zip(plan.rows, decisions) if d.action in ("send", "budget", "over-contacted")]
         del decisions
 
         with self._lock:
@@ -407,7 +409,8 @@ class CampaignSender(SenderDisplay):
                                           r.wave, r.base_id or r.instruction_id) for r in new))
             del new
             self._store_kept(journal)
-        self._limits.register(journal, [r for r, _jr in to_send])
+        self._limits.register(journal, waiting)
+        del waiting
         if self.show_progress and to_send:
             from tqdm.auto import tqdm
 
