@@ -185,6 +185,7 @@ OPTIONS: dict[str, Option] = {o.key: o for o in (
     Option("min_gap", "min_gap=", "--after"),
     Option("max_attempts", "max_attempts=", "--max-attempts"),
     Option("outcomes", "outcomes=", "--outcomes"),
+    Option("retry_ladder", "retry_ladder=", "--retry-ladder"),
     Option("campaign", "campaign=", "--campaign"),
     Option("now", "now=", "--now"),
     Option("dry_run", "dry_run=True", "--dry-run", "the Dry run box",

@@ -29,7 +29,8 @@ SEND_ONLY = {"--app", "--name", "--map", "--set", "--journal", "-o", "--sep", "-
              "--number-style", "--audio-root", "--spelling-root", "--preview", "--keep", "--dayfirst",
              "--monthfirst", "--date-format", "--decimal", "--drop-duplicates", "--resend-changed",
              "--resend-unknown", "--max-attempts", "--callbacks"}
-FOLLOWUP_ONLY = {"--journal", "-o", "--callbacks", "--campaign", "--outcomes", "--max-attempts", "--after", "--now"}
+FOLLOWUP_ONLY = {"--journal", "-o", "--callbacks", "--campaign", "--outcomes", "--max-attempts", "--after", "--now",
+                 "--retry-ladder"}
 
 
 def parser_of(command: str) -> argparse.ArgumentParser:
