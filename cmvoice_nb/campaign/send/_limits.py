@@ -102,7 +102,7 @@ class Limits:
 
     # ------------------------------------------------------------------ the contact ledger
     def settle(self, journal: Journal | None, statuses: Any) -> None:
-        """Settle this campaign's reservations a run that ended early left in the ledger (see :meth:`ContactLedger.settle`)."""
+        """Settle this campaign's reservations a run that ended early left in the ledger (see :meth:`~cmvoice_nb.campaign.contacts.ContactLedger.settle`)."""
         if self.ledger is None or journal is None:
             return
         self.ledger.settle(self.plan.name, {iid: st.state for iid, st in statuses.items()}, journal=str(journal.path))
