@@ -37,6 +37,7 @@ from typing import Any, Iterable, NamedTuple
 
 from ..errors import CampaignError
 from ..messages import opt
+from ..spec import iso_utc
 
 __all__ = ["ContactLedger", "Contact", "parse_max_contacts", "over_contacted_reason"]
 
@@ -107,7 +108,7 @@ def over_contacted_reason(number: str, earlier: Contact, rule: tuple[int, _dt.ti
 
 
 def _iso(at: _dt.datetime) -> str:
-    return at.astimezone(_dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    return iso_utc(at.astimezone(_dt.timezone.utc))  # fixed width: stored times compare as text
 
 
 def _parse(text: str) -> _dt.datetime:

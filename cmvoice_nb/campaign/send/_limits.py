@@ -102,7 +102,10 @@ class Limits:
 
     # ------------------------------------------------------------------ the contact ledger
     def settle(self, journal: Journal | None, statuses: Any) -> None:
-        """Settle this campaign's reservations a run that ended early left in the ledger (see :meth:`~cmvoice_nb.campaign.contacts.ContactLedger.settle`)."""
+        """Settle the reservations a run of this campaign that ended early left in the ledger.
+
+        See :meth:`~cmvoice_nb.campaign.contacts.ContactLedger.settle`.
+        """
         if self.ledger is None or journal is None:
             return
         self.ledger.settle(self.plan.name, {iid: st.state for iid, st in statuses.items()}, journal=str(journal.path))
