@@ -168,3 +168,25 @@ def test_the_command_line_sends_with_public_holidays_and_the_forecast_counts_ali
     holiday = read_holidays(None, public=True).is_holiday(today, "BE")
     assert out.returncode == (75 if holiday else 0), out.stderr
     assert "plan: 1 rows: to send 1" in out.stderr
+
+
+def test_a_follow_up_wave_keeps_each_rows_subdivision_for_its_public_holidays(sim, tmp_path):
+    from cmvoice_nb.campaign import plan_followup
+
+    journal = tmp_path / "j.sqlite"
+    monday = dt.datetime(2026, 1, 5, 9, 0, tzinfo=UTC)  # the day before Epiphany
+    df = pd.DataFrame({"callee": ["+491701234509", "+491701234609"], "name": ["A", "B"], "Land": ["BY", "BE"]})
+    send_campaign(df, sim.client(), journal=journal, app="notification", name="epi", columns={"subdivision": "Land"},
+                  defaults=DEFAULTS, calling_hours="09:00-20:00", public_holidays=True, now=ManualClock(monday),
+                  **FAST)
+    calls = [{"call-id": c, "instruction-id": i, "result": {"code": int(r)}, "finished-on": "2026-01-05T09:01:00Z"}
+             for c, i, r in zip(sim.calls["call_id"], sim.calls["instruction_id"], sim.calls["result_code"])]
+    wave = plan_followup(journal, calls, campaign="epi", now="2026-01-06T09:00:00Z")
+    assert len(wave.rows) == 2 and wave.options["subdivision"] == "Land"
+    clock = ManualClock(dt.datetime(2026, 1, 6, 9, 0, tzinfo=UTC))
+    client = Recording(sim.client(), clock)
+    res = send_campaign(wave, client, journal=journal, calling_hours="09:00-20:00", public_holidays=True, now=clock,
+                        **FAST)
+    at = dict(zip(res["callee"], [client.sent[i] for i in res["instruction_id"]]))
+    assert at == {"+491701234609": dt.datetime(2026, 1, 6, 9, 0, tzinfo=UTC),
+                  "+491701234509": dt.datetime(2026, 1, 7, 8, 0, tzinfo=UTC)}

@@ -300,6 +300,7 @@ def plan_followup(
         payloads = journal.payloads(campaign)
         key = journal.campaign_key
         kept_columns = journal.kept(campaign)  # the operator's own columns, kept with each row
+        subdivision = journal.subdivision_column(campaign)  # which of them gives each row's subdivision
     finally:
         if own:
             journal.close()
@@ -350,6 +351,6 @@ def plan_followup(
                         options={"followup": {"outcomes": wanted, "max_attempts": max_attempts,
                                               "min_gap": str(gap), "now": iso_utc(moment.to_pydatetime()),
                                               "retry_ladder": ladder.describe() if ladder else None},
-                                 "region": region},
+                                 "region": region, "subdivision": subdivision},
                         left_out=left_out, kept=kept)
     return apply_allowed_countries(plan, allowed_countries) if allowed_countries is not None else plan

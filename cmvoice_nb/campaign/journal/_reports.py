@@ -86,6 +86,18 @@ class Reports(JournalConnection):
                           [(campaign, iid, stamp, text(until), say(reason)) for iid, reason, until in waits])
         return len(waits)
 
+    def set_subdivision_column(self, campaign: str, column: str) -> None:
+        """Record which kept column of *campaign* gives each row's subdivision (``columns={"subdivision": ...}``)."""
+        with self._tx() as c:
+            c.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (f"subdivision:{campaign}", str(column)))
+
+    def subdivision_column(self, campaign: str) -> str | None:
+        """The kept column of *campaign* that gives each row's subdivision, or None: a follow-up wave reads it."""
+        with self._lock:
+            found = self._connection().execute("SELECT value FROM meta WHERE key = ?",
+                                               (f"subdivision:{campaign}",)).fetchone()
+        return found[0] if found else None
+
     def set_validity(self, campaign: str, windows: Iterable[tuple[str, Any, Any]]) -> int:
         """Store the end of each row's validity window: ``(instruction_id, registered_at, valid_until)`` each.
 

@@ -510,6 +510,8 @@ class CampaignSender(SenderDisplay):
         if kept is None or self.dry_run:
             return
         columns = [str(c) for c in kept.columns]
+        if self.plan.options.get("subdivision"):  # a follow-up wave's public holidays read the same column
+            journal.set_subdivision_column(self.plan.name, self.plan.options["subdivision"])
         journal.keep(self.plan.name, (
             (r.base_id or r.instruction_id, dict(zip(columns, values)))
             for r, values in zip(self.plan.rows, kept.itertuples(index=False, name=None)) if r.valid))
