@@ -134,6 +134,8 @@ class ContactLedger:
             self._conn.execute("PRAGMA synchronous=FULL")
             for statement in filter(str.strip, _SCHEMA.split(";")):
                 self._conn.execute(statement)
+        except sqlite3.OperationalError as exc:
+            raise CampaignError(f"{opt('contacts')}: {self.path}: cannot open it ({exc})") from None
         except sqlite3.DatabaseError as exc:
             raise CampaignError(f"{opt('contacts')}: {self.path} is not a contact ledger ({exc})") from None
         self._lock = threading.Lock()

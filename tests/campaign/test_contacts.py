@@ -207,3 +207,14 @@ def test_a_reservation_is_released_when_the_call_was_definitely_not_placed(tmp_p
     blocked = ledger.reserve(["+31612345610"], campaign="c", instruction_id="c-1", at=MONDAY, rule=rule)
     assert (blocked.campaign, blocked.state) == ("b", "placed")
     ledger.close()
+
+
+def test_a_ledger_that_cannot_be_opened_stops_the_command_line_before_any_call(sim, tmp_path, token):
+    csv = tmp_path / "list.csv"
+    csv.write_bytes(f"callee;name\r\n{answering(1)[0]};Ann\r\n".encode("utf-8-sig"))
+    out = subprocess.run(cmvoice("send", csv, *notification_flags(), "--journal", tmp_path / "j.sqlite",
+                                 "-o", tmp_path / "r.csv", "--base-url", sim.base_url, "--no-progress",
+                                 "--contacts", tmp_path / "no such folder" / "contacts.sqlite"),
+                         capture_output=True, text=True, timeout=120)
+    assert out.returncode == 2 and "--contacts: " in out.stderr and "cannot open it" in out.stderr
+    assert sim.calls.empty

@@ -42,11 +42,8 @@ class Limits:
         self.now = now
         self.validity = parse_validity(valid_until=options.valid_until, valid_for=options.valid_for, app=plan.app)
         self.deadlines: dict[str, _dt.datetime] = {}  # instruction id -> end of its window
+        # Opened by the run (open_ledger), not here: a sender that never starts holds no file open.
         self.ledger = None
-        if options.contacts is not None and not (options.dry_run and not os.path.exists(options.contacts)):
-            from ..contacts import ContactLedger
-
-            self.ledger = ContactLedger(options.contacts)  # a dry run creates no ledger
         self.max_contacts = options.max_contacts_rule
         self.live = None
         if options.max_live_calls is not None:
@@ -54,13 +51,23 @@ class Limits:
 
             self.live = LiveCalls(options.max_live_calls, plan=plan, callbacks=options.callbacks)
 
+    def open_ledger(self) -> None:
+        """Open the contact ledger of ``contacts=`` (a dry run creates none)."""
+        contacts = self.options.contacts
+        if contacts is not None and self.ledger is None and not (self.options.dry_run and not os.path.exists(contacts)):
+            from ..contacts import ContactLedger
+
+            self.ledger = ContactLedger(contacts)
+
     def close(self) -> None:
         if self.ledger is not None:
             self.ledger.close()
+            self.ledger = None
 
     # ------------------------------------------------------------------ before the decisions
     def decide_options(self, journal: Journal | None, numbers: Any) -> dict[str, Any]:
         """The keywords :func:`~cmvoice_nb.campaign.send.decide.decide` reads for these limits, judged now."""
+        self.open_ledger()
         if journal is not None:  # a window stored by an earlier run holds whatever this run's options say
             self.deadlines = journal.validity(self.plan.name)
         if not self.validity and not self.deadlines and self.max_contacts is None:

@@ -368,6 +368,7 @@ class CampaignSender(SenderDisplay):
                                              resend_unknown=self.resend_unknown, resend_changed=self.resend_changed)
         max_cost = self.options.max_cost
         costs = row_costs(plan, self.options.prices) if max_cost is not None else None
+        self._limits.open_ledger()
         if not self.dry_run:
             self._limits.settle(journal, statuses)
         limits = self._limits.decide_options(journal, numbers_to_check(plan.rows, statuses)
