@@ -133,6 +133,9 @@ def test_the_command_line_reads_contacts_and_max_contacts_and_exits_0_listing_th
     assert "over-contacted: 1 row - the contact ledger (--contacts) already holds" in second.stderr
     assert "the latest by campaign 'spring'" in second.stderr
     assert len(sim.calls) == 1
+    status = subprocess.run(cmvoice("status", "--journal", tmp_path / "summer.sqlite"), capture_output=True,
+                            text=True, timeout=120)
+    assert status.returncode == 0 and "over-contacted: 1 row(s) refused by the contact cap" in status.stdout
 
 
 @pytest.mark.slow

@@ -102,4 +102,15 @@ def test_cmvoice_status_counts_the_new_statuses_of_an_upgraded_journal(tmp_path,
                   valid_until="2020-01-01T00:00Z", **FAST)
     assert main(["status", "--journal", str(path)]) == 0
     out = capsys.readouterr().out
-    assert "expired 2" in out
+    assert "expired 2" in out and "expired: 2 row(s) not placed within their validity window (final)" in out
+
+
+def test_cmvoice_status_says_which_waiting_rows_have_outlived_their_window(tmp_path, sim, capsys):
+    path = copy_of(tmp_path, "journal-budgets.sqlite")
+    with Journal(path) as j:
+        waiting = [i for i, r in j.load("spring").items() if r.state == "budget"]
+        j.set_validity("spring", [(i, "2020-01-01T00:00:00.000Z", "2020-01-01T01:00:00.000Z") for i in waiting])
+    assert main(["status", "--journal", str(path)]) == 0
+    out = capsys.readouterr().out
+    assert "window ended: 2 row(s) still waiting whose validity window has ended" in out
+    assert campaign_status(path, campaign="spring").campaigns[0]["window_ended"] == 2
