@@ -180,7 +180,7 @@ def plan_with_variants(core: Callable[..., Any], df: Any, *, variants: Any, hold
     first = plans[names[0]]
     rows = [(plans[a] if a != HOLDOUT else first).rows[i].replace(variant=a) for i, a in enumerate(assigned)]
     shown = list(first.preview_rows)
-    for label in names[1:]:  # the preview shows each variant's text
+    for label in names:  # the preview shows each variant's text
         at = next((i for i, a in enumerate(assigned) if a == label), None)
         if at is not None and at not in shown:
             shown.append(at)
