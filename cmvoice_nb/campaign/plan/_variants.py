@@ -129,11 +129,12 @@ def design_conflict(stored: Mapping[str, Any], plan: Any) -> str | None:
     variant names, another holdout or another seed would put people in other groups.
     """
     mine = design_of(plan)
-    theirs = {k: stored.get(k) for k in ("variants", "holdout", "seed")} if stored.get("variants") else {}
+    theirs = {"variants": list(stored["variants"]), "holdout": stored.get("holdout"), "seed": stored.get("seed")} \
+        if stored.get("variants") else {}
     if not mine or not theirs or mine == theirs:
         return None
     shown = "; ".join(f"{k}: {theirs[k]!r} then, {mine[k]!r} now" for k in theirs if theirs[k] != mine[k])
-    return (f"campaign {plan.name!r}: its A/B test was started with another design ({shown}); a person keeps the "
+    return (f"its A/B test was started with another design ({shown}); a person keeps the "
             f"group the first run gave them: give the same {opt('variants')}, {opt('holdout')} and {opt('seed')}, "
             "or start a new campaign name")
 
