@@ -5,6 +5,7 @@ list's columns; the holdout is planned and never called (status ``holdout``, fin
 from __future__ import annotations
 
 import sqlite3
+import subprocess
 
 import pandas as pd
 import pytest
@@ -14,6 +15,7 @@ from cmvoice_nb.campaign.plan import assign, parse_variants
 from cmvoice_nb.campaign.vocabulary import exit_status
 from cmvoice_nb.errors import CampaignError
 
+from .._wait import cmvoice
 from ._lists import CALLER, notification_defaults
 
 VARIANTS = {"A": {"prompt": "Hallo {name}"}, "B": {"prompt": "Goedemiddag {name}", "voice.gender": "Male"}}
@@ -204,3 +206,52 @@ def test_a_journal_of_the_previous_release_takes_holdout_rows_in_place(tmp_path)
     con = sqlite3.connect(copy)
     assert con.execute("SELECT COUNT(*) FROM rows").fetchone()[0] == before + 1
     con.close()
+
+
+# ------------------------------------------------------------------------------ the command line
+def run_send(tmp_path, sim, *extra):
+    people = tmp_path / "people.csv"
+    people.write_bytes(b"\xef\xbb\xbfTelefoon;Naam\r\n" + b"".join(
+        f"06 12{i:04d}10;P{i}\r\n".encode() for i in range(30)))
+    return subprocess.run(cmvoice(
+        "send", people, "--app", "notification", "--set", f"caller={CALLER}", "--set", "prompt-type=TTS",
+        "--set", "prompt=Hallo {Naam}", "--map", "callee=Telefoon", "--region", "NL", "--journal", tmp_path / "j.sqlite",
+        "-o", tmp_path / "out.csv", "--base-url", sim.base_url, "--rate", "500", "--no-progress", *extra),
+        capture_output=True, text=True, timeout=120)
+
+
+AB_FLAGS = ("--variant", "A:prompt=Hallo {Naam}", "--variant", "B:prompt=Goedemiddag {Naam}",
+            "--variant", "B:voice.gender=Male", "--holdout", "0.2", "--seed", "7")
+
+
+@pytest.mark.simulator(speed=1000)
+def test_cmvoice_send_runs_an_ab_test_with_a_holdout(tmp_path, sim, token):
+    proc = run_send(tmp_path, sim, *AB_FLAGS)
+    assert proc.returncode == 0, proc.stderr
+    out = pd.read_csv(tmp_path / "out.csv", dtype=str)
+    assert set(out["status"]) == {"queued", "holdout"}
+    assert len(sim.calls) == int((out["status"] == "queued").sum())
+    prompts = set(sim.requests["body"].map(lambda b: b if isinstance(b, str) else str(b)).str.contains("Goedemiddag"))
+    assert prompts == {True, False}  # both variants were sent
+    with Journal(tmp_path / "j.sqlite") as j:
+        assert j.design("people") == {"variants": {"A": {"prompt": "Hallo {Naam}"},
+                                                   "B": {"prompt": "Goedemiddag {Naam}", "voice.gender": "Male"}},
+                                      "holdout": 0.2, "seed": 7}
+    # The same command again calls nobody; another seed is refused before any call.
+    calls = len(sim.calls)
+    assert run_send(tmp_path, sim, *AB_FLAGS).returncode == 0 and len(sim.calls) == calls
+    other = run_send(tmp_path, sim, *AB_FLAGS[:-1], "8")
+    assert other.returncode == 2 and "seed: 7 then, 8 now" in other.stderr and "--seed" in other.stderr
+    assert len(sim.calls) == calls
+
+
+@pytest.mark.parametrize("extra, message", [
+    (("--seed", "7"), "--seed needs --variant or --holdout"),
+    (("--variant", "prompt=Hallo"), "--variant 'prompt=Hallo': expected NAME:FIELD=VALUE"),
+    (("--variant", "A:promt=Hallo"), "'promt' is not a field of notification"),
+    (("--holdout", "1.5"), "--holdout must be a share from 0 to below 1"),
+])
+def test_cmvoice_send_refuses_a_bad_design_with_exit_2(tmp_path, sim, token, extra, message):
+    proc = run_send(tmp_path, sim, *extra)
+    assert proc.returncode == 2 and message in proc.stderr, proc.stderr
+    assert len(sim.requests) == 0

@@ -3,7 +3,8 @@
 ``plan_campaign(..., app="dtmf", opt_out_digit="9")`` records the key in the plan's options (the
 sender keeps it in the journal) and notes what would make it fail: a ``min-digits`` above 1 (a
 single key press is then no valid input, so the provider reports no digits), a ``regex`` or
-terminator that refuses the key, or prompts that never mention it (the callee cannot know).
+terminator that refuses the key, or a prompt (of any variant, voice or template) that does not
+mention it (the callee cannot know).
 The receiver turns the key presses into a do-not-call list (:mod:`cmvoice_nb.callbacks.optout`).
 
 Examples
@@ -11,7 +12,7 @@ Examples
 >>> opt_out_notes([{"min-digits": 2, "max-digits": 4, "prompt": "Press 1 or 9", "prompt-type": "TTS"}], "9")
 ['min-digits is 2 on some rows: pressing only 9 is no valid input there, so the provider reports no digits and nobody can opt out']
 >>> opt_out_notes([{"min-digits": 1, "max-digits": 1, "prompt": "Druk 1 voor ja", "prompt-type": "TTS"}], "9")
-['no prompt mentions 9 (checked: prompt, invalid-prompt): tell the callee which key opts out']
+["a prompt does not mention 9 ('Druk 1 voor ja'; checked: prompt, invalid-prompt): tell the callee which key opts out"]
 """
 from __future__ import annotations
 
@@ -19,7 +20,7 @@ import re
 from typing import Any, Iterable
 
 from ...errors import CampaignError
-from ...messages import opt
+from ...messages import cut, opt
 from ...spec import DTMF_KEYS
 
 __all__ = ["KEY_WORDS", "check_key", "opt_out_notes", "with_opt_out"]
@@ -62,7 +63,6 @@ def opt_out_notes(wires: Iterable[dict], key: str) -> list[str]:
 
     dtmf = APPS["dtmf"]
     notes: dict[str, str] = {}
-    mentioned = False
     for wire in wires:
         if not isinstance(wire, dict):
             continue
@@ -81,10 +81,11 @@ def opt_out_notes(wires: Iterable[dict], key: str) -> list[str]:
         terminators = dtmf.field("terminators").default if terminators is None else terminators
         if key in str(terminators or ""):
             notes.setdefault("terminator", f"{key} is a terminator: it ends the input and is never reported as digits")
-        mentioned = mentioned or any(isinstance(wire.get(f), str) and _mentions(wire[f], key) for f in _SPOKEN)
-    if not mentioned:
-        notes["mention"] = (f"no prompt mentions {key} (checked: {', '.join(_SPOKEN)}): tell the callee which key "
-                            "opts out")
+        if "mention" not in notes and not any(isinstance(wire.get(f), str) and _mentions(wire[f], key)
+                                              for f in _SPOKEN):
+            shown = cut(str(wire.get("prompt") or ""), 60)
+            notes["mention"] = (f"a prompt does not mention {key} ({shown!r}; checked: {', '.join(_SPOKEN)}): tell "
+                                "the callee which key opts out")
     return list(notes.values())
 
 
