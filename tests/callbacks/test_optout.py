@@ -194,9 +194,11 @@ def test_cmvoice_receive_writes_the_opt_out_list(tmp_path):
             assert urllib.request.urlopen(req, timeout=10).status == 200
     finally:
         proc.send_signal(signal.SIGINT)
-        proc.communicate(timeout=30)
+        _out, err = proc.communicate(timeout=30)
     assert proc.returncode == 0
     assert dnc.read_text() == "+31612345678\n"
+    assert f"who presses 9 in a finished DTMF call of aeba8cae-* is appended to {dnc} (0 listed now)" in err
+    assert f"stopped after 3 callbacks (rejected: none); 1 opt-out(s) added to {dnc}" in err
 
 
 def test_cmvoice_receive_refuses_a_key_without_a_list(tmp_path):
