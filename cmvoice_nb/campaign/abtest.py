@@ -248,12 +248,14 @@ def ab_report(calls: Any, plan_or_journal: Any, *, campaign: str | None = None, 
     ...                      defaults={"caller": "+31201234567", "prompt-type": "TTS", "prompt": "Hallo"},
     ...                      variants={"A": {}, "B": {"prompt": "Goedemiddag"}})
     >>> calls = [{"type": "notification-finished", "call-id": f"c{i}", "instruction-id": r.instruction_id,
-    ...           "result": {"code": 10 if i % 2 else 9}} for i, r in enumerate(plan.rows)]
+    ...           "result": {"code": 10 if i % 2 else 9}, "started-on": "2026-01-05T10:00:00Z",
+    ...           "answered-on": "2026-01-05T10:00:05Z" if i % 2 else None, "finished-on": "2026-01-05T10:00:09Z"}
+    ...          for i, r in enumerate(plan.rows)]
     >>> report = ab_report(calls, plan)
     >>> report.table[["people", "calls"]].to_dict("index")
     {'A': {'people': 10, 'calls': 10}, 'B': {'people': 10, 'calls': 10}}
     >>> print(report.verdicts[0])
-    B answered 50.0% of its calls (95% CI 23.7%-76.3%) against A's 50.0% (23.7%-76.3%): a difference of +0.0 points, not significant (p = 1.00): these calls cannot tell the variants apart.
+    B answered 60.0% of its calls (95% CI 31.3%-83.2%) against A's 40.0% (16.8%-68.7%): a difference of +20.0 points, not significant (p = 0.37): these calls cannot tell the variants apart.
     """
     import numpy as np
     import pandas as pd
@@ -273,11 +275,13 @@ def ab_report(calls: Any, plan_or_journal: Any, *, campaign: str | None = None, 
     digits = own["digits"].astype(object).where(own["digits"].notna(), "").tolist()
     dtmf = (own["app"].astype(object) == "dtmf").to_numpy()
     valid_input = np.array([is_valid(str(d)) for d in digits], dtype=bool) & answered & dtmf
-    talk = pd.to_numeric(own["talk_seconds"], errors="coerce").fillna(0.0).to_numpy(dtype=float)
+    talk_raw = pd.to_numeric(own["talk_seconds"], errors="coerce").to_numpy(dtype=float)
+    talk = np.nan_to_num(talk_raw, nan=0.0)
     sent = rows[rows["payload"].notna() & rows["variant"].notna()]
     message = {v: _message_s(group["payload"].iloc[0], app) for v, group in sent.groupby("variant", sort=False)}
-    full = np.array([message.get(v) is None or t + _SLACK_S >= message[v]
-                     for v, t in zip(own["_variant"].tolist(), talk)], dtype=bool)
+    # A talk time that is not known (no answered-on or finished-on) does not prove the message was heard.
+    full = np.array([message.get(v) is None or (t == t and t + _SLACK_S >= message[v])
+                     for v, t in zip(own["_variant"].tolist(), talk_raw)], dtype=bool)
     completed = np.where(dtmf, valid_input, answered & full)
 
     people = rows.drop_duplicates("base_id")["variant"].value_counts()

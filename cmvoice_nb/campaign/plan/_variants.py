@@ -18,7 +18,7 @@ Examples
 --------
 >>> names = ("A", "B")
 >>> [assign(p, names, holdout=0.0, seed=7) for p in ("31612345610", "31612345611", "31612345610")]
-['B', 'A', 'B']
+['A', 'B', 'A']
 >>> parse_variants(["A:prompt=Hallo {naam}", "B:prompt=Goedemiddag", "B:voice.gender=Male"])
 {'A': {'prompt': 'Hallo {naam}'}, 'B': {'prompt': 'Goedemiddag', 'voice.gender': 'Male'}}
 """
