@@ -263,12 +263,12 @@ def ab_report(calls: Any, plan_or_journal: Any, *, campaign: str | None = None, 
     rows, app, name, design = _design(plan_or_journal, campaign)
     calls = calls_frame(calls)
     ids = calls["instruction_id"].astype(object).where(calls["instruction_id"].notna(), None)
-    attempt = dict(zip(rows["instruction_id"], range(len(rows))))
-    base_of = dict(zip(rows["base_id"], rows["variant"]))
-    # An attempt the plan does not list (a follow-up wave's -w2 of a planned row) counts for its row.
-    variant = [base_of.get(i if i in attempt else (WAVE_SUFFIX.sub("", i) if isinstance(i, str) else None))
+    of_attempt = dict(zip(rows["instruction_id"], rows["variant"]))
+    of_row = dict(zip(rows["base_id"], rows["variant"]))
+    # An attempt the design does not list (a plan's row called again in a follow-up wave, -w2) counts for its row.
+    variant = [of_attempt[i] if i in of_attempt else of_row.get(WAVE_SUFFIX.sub("", i)) if isinstance(i, str) else None
                for i in ids.tolist()]
-    own = calls.assign(_variant=variant, _attempt=[attempt.get(i) for i in ids.tolist()])
+    own = calls.assign(_variant=variant)
     own = own[own["_variant"].notna() & (own["_variant"] != _HOLDOUT)]
     is_valid = dtmf_validator(valid)
     answered = own["answered"].astype("boolean").fillna(False).astype(bool).to_numpy()

@@ -10,7 +10,7 @@ import subprocess
 import pandas as pd
 import pytest
 
-from cmvoice_nb.campaign import Journal, plan_campaign, plan_followup, send_campaign
+from cmvoice_nb.campaign import Journal, ab_report, plan_campaign, plan_followup, send_campaign
 from cmvoice_nb.campaign.plan import assign, parse_variants
 from cmvoice_nb.campaign.vocabulary import exit_status
 from cmvoice_nb.errors import CampaignError
@@ -184,6 +184,14 @@ def test_a_follow_up_wave_keeps_each_persons_variant_and_never_calls_the_holdout
     assert all(first_variant[c] == v for c, v in zip(wave_frame["callee"], wave_frame["variant"]))
     assert all(p["prompt"].startswith("Goedemiddag" if v == "B" else "Hallo")
                for p, v in zip(wave_frame["payload"], wave_frame["variant"]))
+    # Sent: the A/B report from the journal counts both waves' calls, each for its person's variant.
+    second = send_campaign(wave, sim.client(), journal=tmp_path / "j.sqlite", rate=1000, progress=False)
+    sim.wait_idle(60)
+    placed = int((first["status"] == "queued").sum() + (second["status"] == "queued").sum())
+    receiver.wait_for(placed, timeout=60)
+    table = ab_report(receiver.frame(), tmp_path / "j.sqlite").table
+    assert int(table["calls"].sum()) == placed == 2 * len(wave_frame)
+    assert table.loc["holdout", "calls"] == 0
 
 
 def test_a_journal_of_the_previous_release_takes_holdout_rows_in_place(tmp_path):
