@@ -141,10 +141,10 @@ def opt_outs(calls: Any, *, digit: str = "9", instructions: Any = None) -> list[
         frame = frame.sort_values("received_at", kind="stable", na_position="last")
     found: dict[str, None] = {}
     for row in frame[["type", "instruction_id", "callee", "result_code", "digits"]].itertuples(index=False):
-        code = None if row.result_code is None or row.result_code != row.result_code else int(row.result_code)
-        callback = {"type": None if row.type is None else str(row.type), "instruction-id": row.instruction_id,
-                    "callee": row.callee, "result": {"code": code}, "digits": row.digits}
-        callback = {k: (None if _missing(v) else v) for k, v in callback.items()}
+        code = None if _missing(row.result_code) else int(row.result_code)
+        callback = {"type": row.type, "instruction-id": row.instruction_id, "callee": row.callee,
+                    "result": {"code": code}, "digits": row.digits}
+        callback = {k: (None if _missing(v) else str(v) if k != "result" else v) for k, v in callback.items()}
         number = opt_out_number(callback, digit=digit, instructions=prefixes)
         if number is not None:
             found.setdefault(number, None)
@@ -152,10 +152,10 @@ def opt_outs(calls: Any, *, digit: str = "9", instructions: Any = None) -> list[
 
 
 def _missing(value: Any) -> bool:
-    try:
-        return value is None or bool(value != value)
-    except (TypeError, ValueError):
-        return False
+    """True for a frame's missing cell (None, NaN, ``pd.NA``)."""
+    import pandas as pd
+
+    return value is None or (not isinstance(value, (dict, list)) and bool(pd.isna(value)))
 
 
 class OptOutList:

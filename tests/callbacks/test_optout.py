@@ -164,6 +164,12 @@ def test_opt_outs_gives_the_receivers_numbers_from_loaded_callbacks(tmp_path):
                                                                                        "+31612345670"]
     assert opt_outs(load_callbacks(log), digit="9", instructions="survey-") == []
     assert opt_outs(load_callbacks([]), digit="9") == []
+    # Callbacks missing their code, callee or digits (a log with torn or foreign lines) are no opt-outs.
+    partial = load_callbacks([{"type": "dtmf-finished", "call-id": "x1", "callee": "0031612345671", "digits": "9"},
+                              {"type": "dtmf-finished", "call-id": "x2", "result": {"code": 10}, "digits": "9"},
+                              {"type": "dtmf-finished", "call-id": "x3", "callee": "0031612345672",
+                               "result": {"code": 10}}])
+    assert opt_outs(partial, digit="9") == []
 
 
 def test_the_receiver_over_http_writes_the_list(tmp_path):
