@@ -49,6 +49,7 @@ from ._ids import content_key, derive_instruction_id, new_campaign_key
 from ._mapping import ROW_KEYS
 from ._plan import PROBLEM_COLUMNS, CampaignPlan
 from ._rows import RowPlan, without_cycle_collection
+from ._variants import HOLDOUT, assign, design_conflict, parse_variants
 from .templates import TemplateError, render_template, template_columns
 
 __all__ = [
@@ -64,4 +65,8 @@ __all__ = [
     "PROBLEM_COLUMNS",
     "ROW_KEYS",
     "without_cycle_collection",
+    "HOLDOUT",
+    "assign",
+    "parse_variants",
+    "design_conflict",
 ]

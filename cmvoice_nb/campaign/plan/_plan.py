@@ -221,7 +221,7 @@ class CampaignPlan:
         """Counts: rows, valid, invalid, problems, duplicates, dropped, to_send (a Series)."""
         import pandas as pd
 
-        valid = problems = duplicates = dropped = suppressed = to_send = 0
+        valid = problems = duplicates = dropped = suppressed = held_out = to_send = 0
         for r in self.rows:  # one pass: a plan may have a million rows
             ok = r.valid
             valid += ok
@@ -229,18 +229,25 @@ class CampaignPlan:
             duplicates += r.duplicate_of is not None
             dropped += bool(r.dropped)
             suppressed += bool(r.suppressed)
-            to_send += ok and not r.dropped and not r.suppressed
+            held_out += r.variant == "holdout"
+            to_send += ok and not r.dropped and not r.suppressed and r.variant != "holdout"
         counts = {"rows": len(self.rows), "valid": valid, "invalid": len(self.rows) - valid, "problems": problems,
                   "duplicates": duplicates, "dropped": dropped, "suppressed": suppressed, "to_send": to_send}
+        if self.options.get("variants") is not None:
+            counts["holdout"] = held_out
         if self.is_followup:
             counts["left_out"] = len(self.left_out)
         return pd.Series(counts, name=self.name, dtype="int64")
 
     def to_frame(self):
-        """One row per input row: ``instruction_id``, ``callee``, ``valid``, ``problems`` (text), ``payload`` (dict)."""
+        """One row per input row: ``instruction_id``, ``callee``, ``valid``, ``problems`` (text), ``payload`` (dict).
+
+        With an A/B test (``variants=``/``holdout=``), also ``variant``: each row's variant, or
+        ``holdout`` (never called).
+        """
         import pandas as pd
 
-        return pd.DataFrame(
+        frame = pd.DataFrame(
             {
                 "instruction_id": [r.instruction_id for r in self.rows],
                 "callee": [r.callee for r in self.rows],
@@ -252,6 +259,9 @@ class CampaignPlan:
             },
             index=self.index,
         )
+        if any(r.variant is not None for r in self.rows):
+            frame["variant"] = pd.Series([r.variant for r in self.rows], index=self.index, dtype="string")
+        return frame
 
     def preview(self, n: int = 3):
         """What will be said: the text of the first *n* rows, and of one row per further voice or template.
@@ -333,7 +343,7 @@ class CampaignPlan:
     def estimate(self, prices: Any = None, *, audio_root: Any = None, answer_rate: float = 1.0, replays: Any = "max"):
         """Calls per country, talk minutes and (with *prices*) cost of the rows that will be sent.
 
-        Counts the frozen payloads of the sendable rows (valid, not dropped, not suppressed) with
+        Counts the frozen payloads of the sendable rows (valid, not dropped, suppressed or held out) with
         :func:`~cmvoice_nb.campaign.ops.estimate.estimate_payloads`; File prompts are timed from
         *audio_root* (default: the plan's ``audio_root=``).
 

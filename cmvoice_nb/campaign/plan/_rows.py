@@ -54,7 +54,7 @@ def without_cycle_collection() -> Iterator[None]:
 # ------------------------------------------------------------------------------ the row
 _SLOTS = ("position", "label", "instruction_id", "callee", "_instruction", "_problems", "duplicate_of", "dropped",
           "content", "occurrence", "id_given", "_payload", "_payload_hash", "wave", "base_id", "ended", "suppressed",
-          "_group")
+          "variant", "_group")
 #: What the payload is made of: changing one of them in :meth:`RowPlan.replace` makes the payload anew.
 _PAYLOAD_SOURCES = frozenset({"instruction_id", "callee", "instruction"})
 
@@ -92,6 +92,8 @@ class RowPlan:
     wave, base_id, ended
         The attempt this row is (1 as planned, 2... in a follow-up wave), its wave-1 id, and the
         earlier attempts whose call ended: ``(instruction_id, outcome, finished_on)``.
+    variant
+        The A/B variant of the row's person (``"holdout"``: never called), or None without a test.
 
     Examples
     --------
@@ -112,13 +114,14 @@ class RowPlan:
     __slots__ = _SLOTS
 
     _FIELDS = ("position", "label", "instruction_id", "callee", "instruction", "problems", "duplicate_of", "dropped",
-               "content", "occurrence", "id_given", "payload", "payload_hash", "wave", "base_id", "ended", "suppressed")
+               "content", "occurrence", "id_given", "payload", "payload_hash", "wave", "base_id", "ended", "suppressed",
+               "variant")
 
     def __init__(self, position: int, label: Any, instruction_id: str, callee: str, instruction: Any = None,
                  problems: list | None = None, duplicate_of: Any = None, dropped: bool = False, content: str = "none",
                  occurrence: int = 1, id_given: bool = False, payload: bytes | None = None,
                  payload_hash: str | None = None, wave: int = 1, base_id: str | None = None, ended: tuple = (),
-                 suppressed: str | None = None, *, group: Any = None) -> None:
+                 suppressed: str | None = None, *, group: Any = None, variant: str | None = None) -> None:
         self.position = position
         self.label = label
         self.instruction_id = instruction_id
@@ -136,6 +139,7 @@ class RowPlan:
         self.base_id = base_id
         self.ended = ended
         self.suppressed = suppressed
+        self.variant = variant
         self._group = group
 
     # -- freezing and changed copies
@@ -289,7 +293,7 @@ class RowPlan:
 
     @property
     def sendable(self) -> bool:
-        return self.valid and not self.dropped and not self.suppressed
+        return self.valid and not self.dropped and not self.suppressed and self.variant != "holdout"
 
     def _values(self) -> tuple:
         return tuple(tuple(self.problems) if name == "problems" else getattr(self, name) for name in self._FIELDS)

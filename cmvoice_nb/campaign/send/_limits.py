@@ -30,16 +30,18 @@ class Limits:
         The run's :class:`~cmvoice_nb.campaign.SendOptions`.
     plan
         The plan (its app decides the OTP default window).
-    now
-        The run's clock: a callable returning an aware datetime.
+    hours
+        The run's :class:`~cmvoice_nb.campaign.send._waiting.Waiting`: its clock is the limits' clock,
+        and it asks the limits whether a row waiting for its calling hours has expired.
     """
 
-    def __init__(self, options: Any, plan: Any, now: Callable[[], _dt.datetime]) -> None:
+    def __init__(self, options: Any, plan: Any, hours: Any) -> None:
         from ..ops.validity import parse_validity
 
         self.options = options
         self.plan = plan
-        self.now = now
+        self.now: Callable[[], _dt.datetime] = hours.now
+        hours.limits = self
         self.validity = parse_validity(valid_until=options.valid_until, valid_for=options.valid_for, app=plan.app)
         self.deadlines: dict[str, _dt.datetime] = {}  # instruction id -> end of its window
         # Opened by the run (open_ledger), not here: a sender that never starts holds no file open.
@@ -65,6 +67,21 @@ class Limits:
             self.ledger = None
 
     # ------------------------------------------------------------------ before the decisions
+    def prepare(self, journal: Journal | None, statuses: Any, *, dry_run: bool) -> dict[str, Any]:
+        """Open the ledger, settle what a run that ended early left in it, and give :meth:`decide_options`."""
+        from .decide import numbers_to_check
+
+        self.open_ledger()
+        if not dry_run:
+            self.settle(journal, statuses)
+        return self.decide_options(journal, numbers_to_check(self.plan.rows, statuses)
+                                   if self.max_contacts is not None else ())
+
+    def note(self, decisions: Any) -> None:
+        """Note the rows this run registers or sends (:meth:`register` gives each its window)."""
+        self._registering = [r for r, d in zip(self.plan.rows, decisions)
+                             if d.action in ("send", "budget", "over-contacted")]
+
     def decide_options(self, journal: Journal | None, numbers: Any) -> dict[str, Any]:
         """The keywords :func:`~cmvoice_nb.campaign.send.decide.decide` reads for these limits, judged now."""
         self.open_ledger()
@@ -79,8 +96,14 @@ class Limits:
                 numbers, since=out["now"] - self.max_contacts[1])
         return out
 
-    def register(self, journal: Journal | None, rows: list) -> None:
-        """Give each row to send that has no window yet its window's end, from now, and store it in *journal*."""
+    def register(self, journal: Journal | None, rows: list | None = None) -> None:
+        """Give each row to send (default: those :meth:`note` noted) that has no window yet its window's end, from
+        now, and store it in *journal*; record which kept column gives each row's subdivision (a follow-up wave's
+        public holidays read it)."""
+        rows = self.__dict__.pop("_registering", []) if rows is None else rows
+        subdivision = self.plan.options.get("subdivision")
+        if journal is not None and subdivision:
+            journal.set_subdivision_column(self.plan.name, subdivision)
         if not self.validity:
             return
         now = self.now()
@@ -133,7 +156,7 @@ class Limits:
         return over_contacted_reason(earlier.number, earlier, self.max_contacts)
 
     def placed(self, row: Any, state: str) -> None:
-        """Settle *row*'s reservation and line by the state its request ended in: kept if a call may exist, else freed."""
+        """Settle *row*'s reservation and line by its request's end state: kept if a call may exist, else freed."""
         if self.live is not None:
             self.live.placed(row, state)
         if self.ledger is None:

@@ -22,7 +22,7 @@ from ...errors import CampaignError, ConnectError
 from ...messages import MARKER, say
 from ...spec import iso_utc
 from ..journal import Journal
-from ..plan import CampaignPlan
+from ..plan import CampaignPlan, design_conflict
 from ..results import (needs_attention, results_exit_status, results_frame, status_counts, summarize_results,
                        write_results)
 from ..vocabulary import EXIT_ACT, EXIT_RETRY, RESULT_STATUSES
@@ -32,7 +32,7 @@ from ._forecast import journal_view, row_costs
 from ._limits import Limits
 from ._options import SendOptions, check_callback_urls
 from ._waiting import Waiting
-from .decide import Decision, decide, numbers_to_check, settle_held, tally
+from .decide import Decision, decide, settle_held, tally
 from .pacing import TokenBucket
 
 __all__ = ["CampaignSender", "CEILING_SLACK_S"]
@@ -161,15 +161,12 @@ class CampaignSender(SenderDisplay):
         self.campaign_key = plan.campaign_key
         self._held: list[tuple[Any, Decision]] = []
         # Rows put aside in the journal without a request: (instruction_id, label, callee, hash, reason).
-        self._holds: dict[str, list] = {s: [] for s in ("suppressed", "budget", "expired", "over-contacted", "pending")}
+        self._holds = {s: [] for s in ("suppressed", "budget", "holdout", "expired", "over-contacted", "pending")}
         #: True once every row was matched with the journal (the results mean something).
         self.matched = False
         self._bar = None
-        from ..ops.schedule import plan_subdivisions
-
-        self._hours = Waiting(options, plan.rows, self._stop, record=self._set, subdivisions=plan_subdivisions(plan))
-        self._limits = Limits(options, plan, self._hours.now)
-        self._hours.limits = self._limits
+        self._hours = Waiting(options, plan, self._stop, record=self._set)
+        self._limits = Limits(options, plan, self._hours)
         self._attempts: Attempts | None = None
 
     # -------------------------------------------------------------- control
@@ -354,6 +351,9 @@ class CampaignSender(SenderDisplay):
         if journal is not None and not self.dry_run:
             journal.lock()
             journal.ensure_campaign(self.plan.name, app=self.plan.app)
+            conflict = design_conflict(journal.design(self.plan.name), self.plan)
+            if conflict:
+                raise CampaignError(conflict)
             journal.recover(self.plan.name)
         # The ids that go out carry the journal's campaign key: a plan made without the
         # journal (provisional key) is re-keyed here; ids from an instruction-id column stay.
@@ -368,19 +368,14 @@ class CampaignSender(SenderDisplay):
                                              resend_unknown=self.resend_unknown, resend_changed=self.resend_changed)
         max_cost = self.options.max_cost
         costs = row_costs(plan, self.options.prices) if max_cost is not None else None
-        self._limits.open_ledger()
-        if not self.dry_run:
-            self._limits.settle(journal, statuses)
-        limits = self._limits.decide_options(journal, numbers_to_check(plan.rows, statuses)
-                                             if self._limits.max_contacts is not None else ())
+        limits = self._limits.prepare(journal, statuses, dry_run=self.dry_run)
         decisions = decide(plan, statuses=statuses, live=live, allow_repeat=self.allow_repeat,
                            resend_changed=self.resend_changed, resend_unknown=self.resend_unknown,
                            max_cost=max_cost, spent=spent, costs=costs, **limits)
         del statuses, live
         self.counts = tally(decisions)
         to_send = self._take(decisions, key)
-        # Every row this run registers or sends gets its validity window from now, if it has none yet.
-        waiting = [r for r, d in zip(plan.rows, decisions) if d.action in ("send", "budget", "over-contacted")]
+        self._limits.note(decisions)
         del decisions
 
         with self._lock:
@@ -410,8 +405,8 @@ class CampaignSender(SenderDisplay):
                                           r.wave, r.base_id or r.instruction_id) for r in new))
             del new
             self._store_kept(journal)
-        self._limits.register(journal, waiting)
-        del waiting
+            self._store_design(journal)
+        self._limits.register(journal)
         if self.show_progress and to_send:
             from tqdm.auto import tqdm
 
@@ -452,8 +447,8 @@ class CampaignSender(SenderDisplay):
                     self.already_done += 1
             elif action in ("invalid", "refused-country"):
                 self._set(r.position, **base, status=action, error=self._redact(d.reason))
-            elif action in ("suppressed", "budget", "expired", "over-contacted"):
-                # Held in the journal with the reason: never sent (suppressed, expired), or until the budget allows.
+            elif action in ("suppressed", "budget", "holdout", "expired", "over-contacted"):
+                # Held in the journal with the reason: never sent (suppressed, holdout, expired), or until allowed.
                 self._set(r.position, **base, status=action, error=d.reason)
                 holds[action].append((r.instruction_id, str(r.label), r.callee or None, r.payload_hash, d.reason))
             elif action == "already-called":
@@ -511,11 +506,17 @@ class CampaignSender(SenderDisplay):
         if kept is None or self.dry_run:
             return
         columns = [str(c) for c in kept.columns]
-        if self.plan.options.get("subdivision"):  # a follow-up wave's public holidays read the same column
-            journal.set_subdivision_column(self.plan.name, self.plan.options["subdivision"])
         journal.keep(self.plan.name, (
             (r.base_id or r.instruction_id, dict(zip(columns, values)))
             for r, values in zip(self.plan.rows, kept.itertuples(index=False, name=None)) if r.valid))
+
+    def _store_design(self, journal: Journal) -> None:
+        """Keep the A/B design, the opt-out key and each person's variant in the journal (every wave reads them)."""
+        design = {k: self.plan.options[k] for k in ("variants", "holdout", "seed", "opt_out_digit")
+                  if self.plan.options.get(k) is not None}
+        if design and not self.plan.is_followup:
+            journal.set_design(self.plan.name, design)
+        journal.assign_variants(self.plan.name, ((r.base_id or r.instruction_id, r.variant) for r in self.plan.rows))
 
     def _flush_holds(self, journal: Journal | None) -> None:
         if journal is None or self.dry_run:

@@ -26,24 +26,23 @@ class Waiting:
     ----------
     options
         The run's :class:`~cmvoice_nb.campaign.SendOptions` (``hours``, ``tz``, ``wait``, ``now``, ``sleep``).
-    rows
-        The plan's rows (their windows are read from their numbers, or ``tz=``).
+    plan
+        The plan (each row's window is read from its numbers, or ``tz=``; its subdivision from the
+        column ``columns={"subdivision": ...}`` names, for public holidays).
     stop
         The run's stop event: the real sleep wakes when it is set.
     record
         ``record(position, **fields)``: the sender's results record of a row.
-    subdivisions
-        Each row's subdivision by position, for public holidays (None: nationwide).
     """
 
-    def __init__(self, options: SendOptions, rows: list, stop: threading.Event, *,
-                 record: Callable[..., None], subdivisions: Any = None) -> None:
+    def __init__(self, options: SendOptions, plan: Any, stop: threading.Event, *,
+                 record: Callable[..., None]) -> None:
         # Here, not at module level: importing the campaign package loads no calling-hours code.
-        from ..ops.schedule import RowWindows, make_clock
+        from ..ops.schedule import RowWindows, make_clock, plan_subdivisions
 
         self.options = options
-        self.windows = None if options.hours is None else RowWindows(options.hours, rows, tz=options.tz,
-                                                                     subdivisions=subdivisions)
+        self.windows = None if options.hours is None else RowWindows(options.hours, plan.rows, tz=options.tz,
+                                                                     subdivisions=plan_subdivisions(plan))
         self.now, self.sleep = make_clock(options.now, options.sleep, stop)
         self._stop = stop
         self._record = record
@@ -135,7 +134,7 @@ class Waiting:
             self._rows = {}
 
     def _expire(self, later: list, journal: Journal | None, *, campaign: str) -> list:
-        """End ``expired`` the rows of *later* whose validity window ends before their calling window opens; return the rest."""
+        """End ``expired`` the rows of *later* whose validity ends before their window opens; return the rest."""
         if self.limits is None:
             return later
         keep, gone = [], []
