@@ -67,10 +67,14 @@ class Limits:
             self.ledger = None
 
     # ------------------------------------------------------------------ before the decisions
-    def prepare(self, journal: Journal | None, statuses: Any, *, dry_run: bool) -> dict[str, Any]:
-        """Open the ledger, settle what a run that ended early left in it, and give :meth:`decide_options`."""
+    def prepare(self, journal: Journal | None, statuses: Any, *, plan: Any, dry_run: bool) -> dict[str, Any]:
+        """Open the ledger, settle what a run that ended early left in it, and give :meth:`decide_options`.
+
+        *plan* is the run's plan, re-keyed to the journal: its ids are the ones the windows are stored under.
+        """
         from .decide import numbers_to_check
 
+        self.plan = plan
         self.open_ledger()
         if not dry_run:
             self.settle(journal, statuses)

@@ -368,7 +368,7 @@ class CampaignSender(SenderDisplay):
                                              resend_unknown=self.resend_unknown, resend_changed=self.resend_changed)
         max_cost = self.options.max_cost
         costs = row_costs(plan, self.options.prices) if max_cost is not None else None
-        limits = self._limits.prepare(journal, statuses, dry_run=self.dry_run)
+        limits = self._limits.prepare(journal, statuses, plan=plan, dry_run=self.dry_run)
         decisions = decide(plan, statuses=statuses, live=live, allow_repeat=self.allow_repeat,
                            resend_changed=self.resend_changed, resend_unknown=self.resend_unknown,
                            max_cost=max_cost, spent=spent, costs=costs, **limits)
