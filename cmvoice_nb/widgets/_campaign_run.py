@@ -89,6 +89,7 @@ class RunMixin:
             return False
         self.end = end_state(fc.counts, rows=rows)
         self.nothing_reason = self.end.headline
+        self._apply_send_state()
         self.run_progress.ended(self.end)
         self.set_status(self.end.headline, colour=self.end.colour)
         return True
@@ -175,6 +176,7 @@ class RunMixin:
         if now == 0 and not options.get("wait", True):
             self.nothing_reason = (f"nothing would be placed now: the {later} row(s) to send are outside their "
                                    "calling hours and the run does not wait")
+            self._apply_send_state()
             self.set_status(self.nothing_reason, colour=WARN)
             return
         urls, problems = callback_facts(plan, base_url=self.target_url())

@@ -262,7 +262,8 @@ class Campaign(RunMixin, App):
                                      names="value")
         self.upload.observe(self.guard(lambda _c: self._take_list(), action="load the list"), names="value")
         for control in self._fixed_inputs():
-            control.observe(self._on_input_change, names="value")
+            if control is not self.upload:  # a loaded list is handled by set_list itself
+                control.observe(self._on_input_change, names="value")
         self.validate.on_click(self.action("validate", self._validate, busy=self.busy, working="validating"))
         self.dry_run.on_click(self.guard(lambda _b: self._start_background(dry_run=True), action="dry run"))
         self.send.on_click(self.guard(self._on_send, action="send"))
@@ -349,7 +350,7 @@ class Campaign(RunMixin, App):
         self.results_view.clear()
         self.estimate.value = ""
         clear(self.out)
-        self.set_status("")
+        self.status.value = ""
 
     # -- generated form: one row per field ---------------------------------------------------------
     @property
