@@ -78,6 +78,7 @@ _EXPORTS: dict[str, str] = {
     "send_campaign": "campaign",
     "plan_followup": "campaign",
     "forecast": "campaign",
+    "propose_columns": "campaign",
     "campaign_status": "campaign",
     "CampaignPlan": "campaign",
     "CampaignSender": "campaign",
