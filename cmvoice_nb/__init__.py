@@ -143,6 +143,7 @@ if TYPE_CHECKING:  # what editors and type checkers see; at run time __getattr__
         load_results,
         plan_campaign,
         plan_followup,
+        propose_columns,
         send_campaign,
     )
     from .campaign.funnel import funnel, reach_by_wave
