@@ -78,3 +78,13 @@ def test_problems_of_a_file_name_spreadsheet_lines_and_of_a_frame_one_based_rows
     assert "scientific notation" in line.loc[0, "problem"] and "letters" not in line.loc[0, "problem"]
     frame = plan_campaign(df.reset_index(drop=True), app="notification", name="c", defaults=PLAIN, region="NL")
     assert grouped_problems(frame.problem_frame("widget"), index=frame.index).loc[0, "examples"] == "rows 2"
+
+
+def test_with_a_price_table_the_confirmation_gives_each_countrys_cost(tmp_path):
+    prices = tmp_path / "prices.csv"
+    prices.write_text("country,price_per_minute,setup\nNL,0.06,0.01\nBE,0.12,0.02\n", encoding="utf-8")
+    people = pd.DataFrame({"callee": ["+32470123456", "+31612345610", "+31612345611"]})
+    estimate = plan_campaign(people, app="notification", name="c", defaults=PLAIN).estimate(prices=str(prices))
+    costs = estimate.to_frame()["cost"]
+    assert countries_text(estimate, priced=True) == f"NL 2 (cost {costs['NL']:,.2f}), BE 1 (cost {costs['BE']:,.2f})"
+    assert countries_text(estimate) == "NL 2, BE 1"
