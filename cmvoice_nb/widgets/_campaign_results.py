@@ -15,7 +15,7 @@ from typing import Any, Sequence
 import ipywidgets as W
 
 __all__ = ["ALL_STATUSES", "PAGE_ROWS", "HEADERS", "readable_headers", "filter_results", "page_of",
-           "download_link", "ResultsView"]
+           "download_link", "results_html", "ResultsView"]
 
 #: The status filter's "every row" choice.
 ALL_STATUSES = "all"
@@ -28,10 +28,54 @@ HEADERS = {"instruction_id": "Instruction id", "callee": "Callee", "status": "St
            "line": "Line"}
 #: Files up to this size get a download link (embedded in the page); larger ones show their path.
 DOWNLOAD_LIMIT = 20 * 1024 * 1024
+#: How each column's text breaks: ids anywhere (they have no spaces), short values never, the rest at spaces.
+_IDS = ("Instruction id", "Call ids", "Campaign key")
+_SHORT = ("Line", "Row", "Callee", "Status", "HTTP status", "Attempts", "Wave", "Position")
 _CSS = """<style>
-.cmvoice-results .cmvoice-table-box table.cmvoice-table td {white-space:normal !important; max-width:24em;
-  overflow-wrap:anywhere;}
+table.cmvoice-results-table {border-collapse:collapse; width:100%; table-layout:auto; font-size:12px; margin:2px 0;}
+table.cmvoice-results-table th {white-space:nowrap; text-align:left; padding:2px 8px; border-bottom:1px solid #d0d7de;
+  background:#f6f8fa;}
+table.cmvoice-results-table td {padding:2px 8px; border-bottom:1px solid #eaeef2; vertical-align:top; text-align:left;
+  white-space:normal; overflow-wrap:break-word;}
+table.cmvoice-results-table td.cmvoice-id {word-break:break-all; min-width:8em;}
+table.cmvoice-results-table td.cmvoice-short {white-space:nowrap;}
 </style>"""
+
+
+def results_html(frame: Any, *, caption: str = "") -> str:
+    """*frame* (readable headers) as an HTML table that fits its box: every cell wraps, none is cut.
+
+    Ids break anywhere, short values (status, callee, counts) never, other text at spaces; a
+    missing value is blank; times are said to the second in UTC.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> html_ = results_html(pd.DataFrame({"Status": ["queued"], "Error": [None]}, index=pd.Index([2], name="Line")))
+    >>> "<td class='cmvoice-short'>queued</td><td></td>" in html_
+    True
+    """
+    import pandas as pd
+
+    def cell(value: Any) -> str:
+        if value is None or (not isinstance(value, (list, tuple)) and pd.isna(value)):
+            return ""
+        if isinstance(value, pd.Timestamp):
+            return value.strftime("%Y-%m-%d %H:%M:%S") + (" UTC" if value.tzinfo else "")
+        return html.escape(str(value))
+
+    def kind(column: Any) -> str:
+        return " class='cmvoice-id'" if column in _IDS else (" class='cmvoice-short'" if column in _SHORT else "")
+
+    index_name = frame.index.name or ""
+    head = "".join(f"<th>{html.escape(str(c))}</th>" for c in [index_name, *frame.columns])
+    kinds = [kind(c) for c in frame.columns]
+    body = "".join(
+        f"<tr><td class='cmvoice-short'>{cell(label)}</td>"
+        + "".join(f"<td{k}>{cell(v)}</td>" for k, v in zip(kinds, values)) + "</tr>"
+        for label, values in zip(frame.index, frame.itertuples(index=False, name=None)))
+    title = f"<div><b>{html.escape(caption)}</b></div>" if caption else ""
+    return f"{_CSS}{title}<table class='cmvoice-results-table'><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
 
 
 def readable_headers(frame: Any) -> Any:
@@ -163,8 +207,6 @@ class ResultsView(W.VBox):
         return readable_headers(rows)
 
     def _go(self, page: int) -> None:
-        from .._tables import to_html
-
         if self.frame is None:
             return
         chosen = filter_results(self.frame, self.status_filter.value)
@@ -174,8 +216,7 @@ class ResultsView(W.VBox):
         first = self.page * PAGE_ROWS + 1 if len(chosen) else 0
         self.page_label.value = (f"<span style='padding:0 1em'>rows {first}–{self.page * PAGE_ROWS + len(rows)} of "
                                  f"{len(chosen)} · page {self.page + 1} of {pages}</span>")
-        self.table.value = _CSS + to_html(readable_headers(rows), max_rows=None, failures_first=False,
-                                          caption=getattr(self, "caption", "Results"))
+        self.table.value = results_html(readable_headers(rows), caption=getattr(self, "caption", "Results"))
 
 
 def _status_counts(frame: Any) -> list[tuple[str, int]]:

@@ -44,7 +44,6 @@ with the notebook.
 from __future__ import annotations
 
 import hashlib
-import html
 import logging
 import os
 from pathlib import Path
