@@ -277,14 +277,15 @@ class RunMixin:
     def _watch(self, sender: Any, dry_run: bool, *, rate: float) -> None:
         # Runs in a thread: touch widgets only through trait assignment and append_* calls.
         samples: deque = deque(maxlen=200)
-        ids = {r.instruction_id for r in sender.plan.rows} if self.callbacks_log is not None and not dry_run else set()
+        live = self.callbacks_log is not None and not dry_run
         polls = 0
         while not sender.done:
             p = sender.progress
             samples.append((time.monotonic(), int(p.get("sent", 0))))
             self.run_progress.running(p, sender.wait_text if p.get("waiting") else "", samples=samples, rate=rate)
-            if ids and polls % _CALLBACK_EVERY == 0:
-                self.run_progress.show_outcomes(self._guarded_outcomes(ids))
+            if live and polls % _CALLBACK_EVERY == 0:
+                # The sender's plan carries the journal's campaign key once the run opened it: read its ids now.
+                self.run_progress.show_outcomes(self._guarded_outcomes(self._ids(sender)))
             polls += 1
             time.sleep(_POLL_S)
         error = None
@@ -297,8 +298,8 @@ class RunMixin:
             if error is not None:
                 raise error
             return
-        if ids:
-            self.run_progress.show_outcomes(self._guarded_outcomes(ids))
+        if live:
+            self.run_progress.show_outcomes(self._guarded_outcomes(self._ids(sender)))
         counts = outcome_counts(results, already_done=sender.already_done)
         self.last_counts = counts
         statuses = results["status"].astype("string").fillna("skipped").value_counts()
@@ -326,6 +327,10 @@ class RunMixin:
         if error is not None:
             raise error
         self.set_status(self.end.headline, colour=self.end.colour)
+
+    @staticmethod
+    def _ids(sender: Any) -> set:
+        return {r.instruction_id for r in sender.plan.rows}
 
     def _guarded_outcomes(self, ids: set) -> dict[str, int]:
         try:
