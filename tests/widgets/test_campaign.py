@@ -336,8 +336,8 @@ def test_the_controls_keep_the_public_names_the_issue_lists(people, tmp_path):
     import ipywidgets as W
 
     app = _app(people, tmp_path)
-    for name in ("target", "token", "base_url", "app", "validate", "dry_run", "send", "stop", "progress", "counts",
-                 "confirm_text", "confirm"):
+    for name in ("target", "token", "base_url", "app", "name", "preview", "validate", "dry_run", "send", "stop",
+                 "progress", "counts", "confirm_text", "confirm", "upload"):
         assert isinstance(getattr(app, name), W.Widget), name
         assert name in repr(app)
     assert isinstance(app.mapping, dict) and isinstance(app.default_inputs, dict)

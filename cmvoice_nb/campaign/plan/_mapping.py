@@ -214,6 +214,8 @@ def propose_columns(df: Any, app: str, *, region: str | None = None) -> dict[str
     >>> propose_columns(df, "dtmf")
     {'max-digits': 'max_digits', 'callee': 'Telefoon', 'region': 'Land'}
     """
+    import pandas as pd
+
     from ...spec import APPS
     from ._countries import looks_like_countries
 
@@ -230,7 +232,8 @@ def propose_columns(df: Any, app: str, *, region: str | None = None) -> dict[str
             if any(w in CALLER_WORDS for w in words):
                 continue
             named = any(w in PHONE_WORDS or w.startswith(("tel", "phone", "mobi")) for w in words)
-            share = phone_share(df[col].tolist(), region=region)
+            # The first cells judge the column (blank ones skipped): a long list is not read whole.
+            share = phone_share(df[col].head(SAMPLE * 5).tolist(), region=region)
             if share >= (PHONE_SHARE / 2 if named else PHONE_SHARE):
                 candidates.append((not named, -share, position, col))
         if candidates:
@@ -240,9 +243,12 @@ def propose_columns(df: Any, app: str, *, region: str | None = None) -> dict[str
         for col in names:
             if col in used:
                 continue
-            values = [v for v in df[col].tolist() if isinstance(v, str) and v.strip()]
-            # Two-letter codes alone could be initials: a country column has at least one row.
-            if values and looks_like_countries(values) and phone_share(values[:SAMPLE], region=region) == 0:
+            head = [v for v in df[col].head(SAMPLE).tolist() if isinstance(v, str) and v.strip()]
+            if not head or not looks_like_countries(head):
+                continue  # cheap on a long list: most columns fail on their first cells
+            # Then every distinct cell, once each (a million rows hold a few dozen countries).
+            values = [v for v in pd.unique(df[col].to_numpy(dtype=object)) if isinstance(v, str) and v.strip()]
+            if looks_like_countries(values) and phone_share(values[:SAMPLE], region=region) == 0:
                 proposal["region"] = col
                 used.add(col)
                 break
