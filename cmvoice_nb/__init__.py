@@ -78,6 +78,7 @@ _EXPORTS: dict[str, str] = {
     "send_campaign": "campaign",
     "plan_followup": "campaign",
     "forecast": "campaign",
+    "propose_columns": "campaign",
     "campaign_status": "campaign",
     "CampaignPlan": "campaign",
     "CampaignSender": "campaign",
@@ -145,6 +146,7 @@ if TYPE_CHECKING:  # what editors and type checkers see; at run time __getattr__
         load_results,
         plan_campaign,
         plan_followup,
+        propose_columns,
         send_campaign,
     )
     from .campaign.funnel import funnel, reach_by_wave

@@ -398,10 +398,14 @@ print(cm.ab_report(cm.load_callbacks(WORK / "ab.jsonl"), WORK / "ab.sqlite"))
 ab_rx.stop(); ab_sim.close()"""),
     ("md", """## The app
 
-One row per field: choose its column *or* type a default for every row (hover the ? for help; rarely used fields
-are under "More fields"). **Validate**, **Dry run**, **Send**; the send runs in the background with a live
-progress bar and a working **Stop**, and the counts say what happened: new this run, already done (journal),
-not sent — stopped, and every status that needs you.
+**Load list** reads a CSV (any separator and encoding), Excel or Parquet file in the app and proposes its columns
+from their names and contents (a column of phone numbers is the callee whatever its header, a column of
+countries each row's country); check them in the form. One row per field: choose its column *or* type a default
+for every row (hover the ? for help; rarely used fields are under "More fields"). **Validate**, **Dry run**,
+**Send**; the send runs in the background with the form locked, a live progress bar, the calls per second beside
+the set rate, the time left and a working **Stop**. A run ends *finished*, *waiting* (Send again later),
+*needs you* (rows to fix or decide) or *nothing to send* (Send is then off, with the reason); every results row is
+shown, paged, with a status filter and a download link.
 
 Before the fields: **Calling hours** and **Days** (in each callee's local time) with **Wait for calling hours**
 (unticked: rows outside their hours end `deferred`), allowed **Countries**, a **Do-not-call** list (a file path,
@@ -410,7 +414,9 @@ estimate; during a send the counts say how many rows wait for their calling hour
 
 The app always starts on the **simulator** and typing a token never changes that. Choosing
 "CM Voice API (real)" turns the banner red and shows the base URL; **Send** then first shows what will happen
-(rows, countries, the estimate, the calling hours) and places nothing until you type the campaign name and press the confirmation button.
+(the calls it would place now, countries, the estimate, the calling hours, the callback URL) and places nothing
+until you type the campaign name and press the confirmation button; while it is open the form is locked, and any
+change withdraws it.
 A token typed into the password field is never echoed or saved."""),
     ("code", """from cmvoice_nb.widgets import Campaign
 

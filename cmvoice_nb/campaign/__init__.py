@@ -22,7 +22,7 @@ from . import accessor as _accessor  # noqa: F401 - registers df.cmvoice
 from ..wire import instruction_hash, wave_instruction_id
 from .journal import Journal
 from .followup import LEFT_OUT_REASONS, plan_followup
-from .plan import CampaignPlan, content_key, derive_instruction_id, plan_campaign, render_template
+from .plan import CampaignPlan, content_key, derive_instruction_id, plan_campaign, propose_columns, render_template
 from .results import RESULT_COLUMNS, load_results, results_frame, results_to_csv, summarize_results
 from .send import (CampaignSender, Forecast, RetryPolicy, SendOptions, TokenBucket, classify_error, forecast,
                    send_campaign)
@@ -59,6 +59,7 @@ __all__ = [
     "not_reached",
     "plan_campaign",
     "plan_followup",
+    "propose_columns",
     "reach_by_wave",
     "render_report",
     "render_template",

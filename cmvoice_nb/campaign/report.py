@@ -55,8 +55,9 @@ def campaign_note(f: Funnel) -> str | None:
 def _funnel_section(f: Funnel) -> str:
     parts = ["<h2>Campaign funnel</h2>"]
     stages = f.stages.copy()
-    for col in ("share_of_rows", "share_of_sent", "share_of_previous"):
-        stages[col] = stages[col].map(lambda x: f"{x:.1%}" if pd.notna(x) else "")
+    for col in ("share_of_rows", "share_of_sent", "share_of_previous", "share_of_reachable"):
+        if col in stages.columns:
+            stages[col] = stages[col].map(lambda x: f"{x:.1%}" if pd.notna(x) else "")
     parts.append(table_html(stages, index=False))
     parts.append(figure_html(plot_funnel(f)))
     if f.waves is not None:

@@ -46,7 +46,7 @@ from __future__ import annotations
 
 from ._api import plan_campaign
 from ._ids import content_key, derive_instruction_id, new_campaign_key
-from ._mapping import ROW_KEYS
+from ._mapping import ROW_KEYS, propose_columns
 from ._plan import PROBLEM_COLUMNS, CampaignPlan
 from ._rows import RowPlan, without_cycle_collection
 from ._variants import HOLDOUT, assign, design_conflict, parse_variants
@@ -64,6 +64,7 @@ __all__ = [
     "TemplateError",
     "PROBLEM_COLUMNS",
     "ROW_KEYS",
+    "propose_columns",
     "without_cycle_collection",
     "HOLDOUT",
     "assign",
