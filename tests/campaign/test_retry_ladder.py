@@ -16,6 +16,7 @@ from cmvoice_nb.campaign.followup.ladder import DEFAULT_RETRY_LADDER, parse_retr
 from cmvoice_nb.cli import main
 from cmvoice_nb.errors import CampaignError
 
+from .._wait import wait_until
 from ._lists import notification_defaults
 
 pytestmark = pytest.mark.simulator(speed=1000.0, seed=11)
@@ -28,7 +29,9 @@ def first_wave(sim, receiver, tmp_path):
                   burst=50, progress=False)
     sim.wait_idle(30)
     receiver.wait_for(len(CALLEES), timeout=30)
-    return load_callbacks(tmp_path / "callbacks.jsonl", warn=False)
+    # Counted once received; read back once every line is in the log file.
+    return wait_until(lambda: (lambda c: c if len(c) >= len(CALLEES) else None)(
+        load_callbacks(tmp_path / "callbacks.jsonl", warn=False)), timeout=30, what="every callback in the log")
 
 
 def due_by_default(calls):
