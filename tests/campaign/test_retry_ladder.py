@@ -29,9 +29,11 @@ def first_wave(sim, receiver, tmp_path):
                   burst=50, progress=False)
     sim.wait_idle(30)
     receiver.wait_for(len(CALLEES), timeout=30)
-    # Counted once received; read back once every line is in the log file.
-    return wait_until(lambda: (lambda c: c if len(c) >= len(CALLEES) else None)(
-        load_callbacks(tmp_path / "callbacks.jsonl", warn=False)), timeout=30, what="every callback in the log")
+    def read():  # counted once received; read back once every line is in the log file
+        calls = load_callbacks(tmp_path / "callbacks.jsonl", warn=False)
+        return [calls] if len(calls) >= len(CALLEES) else None
+
+    return wait_until(read, timeout=30, what="every callback in the log")[0]
 
 
 def due_by_default(calls):
