@@ -17,13 +17,15 @@ from ...messages import did_you_mean, listing, opt, quote
 from ...spec import app_spec
 from ..inputs import NUMBER_COLUMNS_ATTR
 from ..ops.suppress import apply_suppression, parse_allowed_countries
+from ._cells import arrow_text, text_codes
 from ._columnar import plan_rows_columnar
 from ._ids import campaign_key_of, check_campaign_key, new_campaign_key
 from ._mapping import resolve_columns, split_defaults, template_defaults
 from ._plan import CampaignPlan
 from ._preflight import preflight
 from ._reference import Planning, plan_rows_reference
-from ._rows import RowPlan, without_cycle_collection
+from ._rows import without_cycle_collection
+from ._table import PlanRows
 from .templates import template_placeholders
 from .values import date_reader, looks_like_countries, number_reader
 
@@ -179,16 +181,26 @@ def plan_campaign(
     # The rows are open until the plan holds them: the checks over all rows add to them here.
     with without_cycle_collection():  # a pass over every row: see without_cycle_collection
         # Repeated instruction ids: the journal keys rows by id, so a repeat could never be sent.
-        for r, first in _repeats(rows, [r.instruction_id for r in rows]):
-            r.problems.append(Problem("instruction-id", r.instruction_id,
-                                      f"repeats the instruction id of row {first.label!r}: ids must be unique"))
+        later, firsts = _repeats(rows.ids()) if rows.ids_may_repeat() else ((), ())
+        if len(later):
+            ids = rows.ids().take(later).to_pylist()
+            for p, first, iid in zip(later.tolist(), rows.at(firsts), ids):
+                rows.add_problem(p, Problem("instruction-id", iid,
+                                            f"repeats the instruction id of row {first.label!r}: ids must be unique"))
 
-        preflight(spec, rows, audio_root=audio_root, spelling_root=spelling_root if spelling_root is not None else audio_root)
+        for p, problem in preflight(spec, rows, audio_root=audio_root,
+                                    spelling_root=spelling_root if spelling_root is not None else audio_root):
+            rows.add_problem(p, problem)
 
         # Repeated callees: reported always; dropped on request. Only rows that would be sent count.
-        for r, first in _repeats(rows, [r.callee if r.callee and r.valid else None for r in rows]):
-            r.duplicate_of = first.label
-            r.dropped = bool(drop_duplicates)
+        import pyarrow as pa
+        import pyarrow.compute as pc
+
+        callees = rows.callees()
+        keyed = pc.and_(pa.array(rows.valid_mask()), pc.not_equal(callees, ""))
+        later, firsts = _repeats(pc.if_else(keyed, callees, pa.nulls(len(rows), callees.type)))
+        if len(later):
+            rows.mark_duplicates(later, firsts, drop=drop_duplicates)
 
     # Every problem is known now: the plan freezes its rows (each valid row's payload is built once).
     plan = CampaignPlan(
@@ -214,14 +226,14 @@ def plan_campaign(
 def _plan_rows(df: Any, spec: Any, colmap: Mapping[str, str], plain_defaults: Mapping[str, Any],
                voice_defaults: Mapping[str, Any], templates: Mapping[str, str], *, region: str | None,
                number_style: str, name: str, campaign_key: str, allowed: Any, fast: bool = True,
-               readers: Mapping[tuple, Any] | None = None) -> list[RowPlan]:
-    """One :class:`RowPlan` per row of *df*: fields read, numbers normalised, instruction built and validated.
+               readers: Mapping[tuple, Any] | None = None) -> PlanRows:
+    """The rows of *df* planned: fields read, numbers normalised, instructions built and validated.
 
     With *fast* (the default) the frame is planned column-wise
-    (:func:`~cmvoice_nb.campaign.plan._columnar.plan_rows_columnar`): each distinct cell and phone
-    number is read once, rows that differ only in their callee and id share one instruction
-    built and validated once, and each row's payload is filled into its group's template.
-    ``fast=False`` is the plain per-row path
+    (:func:`~cmvoice_nb.campaign.plan._columnar.plan_rows_columnar`): numbers, texts and ids are
+    read per column, rows that differ only in their number, id and texts share one instruction
+    built and validated once, and the rows are held as columns. ``fast=False`` is the plain
+    per-row path
     (:func:`~cmvoice_nb.campaign.plan._reference.plan_rows_reference`); both give the same rows,
     problems and payload bytes (``tests/campaign/test_plan_fast.py`` checks it on fuzzed frames).
     """
@@ -230,27 +242,28 @@ def _plan_rows(df: Any, spec: Any, colmap: Mapping[str, str], plain_defaults: Ma
                          readers=readers)
     if fast:
         return plan_rows_columnar(planning, df)
-    return plan_rows_reference(planning, df)
+    return PlanRows.from_rows(plan_rows_reference(planning, df), index=df.index)
 
 
-def _repeats(rows: list, keys: list) -> list[tuple[Any, Any]]:
-    """``(row, first row with the same key)`` for every row whose key (None: no key) came earlier, in input order.
+def _repeats(keys: Any) -> tuple[Any, Any]:
+    """``(positions, first positions)`` of every row whose key (a pyarrow text array; null: no key) came earlier.
 
-    Found with pandas' hash table (``factorize``): a million-row list would otherwise need a
-    Python dict of a million keys.
+    In input order, found with Arrow's hash table: a million-row list needs no Python dict.
     """
     import numpy as np
-    import pandas as pd
 
-    codes = pd.factorize(np.asarray(keys, dtype=object))[0]  # None -> -1
+    codes = text_codes(keys)
     keyed = np.flatnonzero(codes >= 0)
+    none = np.zeros(0, dtype=np.int64)
     if not len(keyed):
-        return []
+        return none, none
     seen, at = np.unique(codes[keyed], return_index=True)
+    if len(seen) == len(keyed):
+        return none, none
     first = np.empty(int(seen.max()) + 1, dtype=np.int64)
     first[seen] = keyed[at]  # the position of each key's first row
     later = keyed[first[codes[keyed]] != keyed]
-    return [(rows[i], rows[f]) for i, f in zip(later.tolist(), first[codes[later]].tolist())]
+    return later, first[codes[later]]
 
 
 def _column(df: Any, column: Any) -> Any:
@@ -259,14 +272,25 @@ def _column(df: Any, column: Any) -> Any:
     return cells.iloc[:, -1] if cells.ndim == 2 else cells
 
 
-def _distinct_cells(series: Any) -> list:
-    """The distinct cells of a column (unhashable ones each kept), cheap on a million rows."""
+def _distinct_cells(series: Any, *, limit: int | None = None) -> list | None:
+    """The distinct cells of a column (unhashable ones each kept), cheap on a million rows.
+
+    A column held as Arrow text is read by Arrow (no Python string per row; a missing cell is
+    None). With *limit*: None when the column has more distinct cells than that.
+    """
     import pandas as pd
 
+    texts = arrow_text(series) if series.dtype != object else None
+    if texts is not None:
+        if limit is not None and len(texts.slice(0, 5 * limit).unique()) > limit:
+            return None  # (the first rows already have too many)
+        distinct = texts.unique()
+        return None if limit is not None and len(distinct) > limit else distinct.to_pylist()
     try:
-        return list(pd.unique(series.to_numpy(dtype=object)))
+        found = list(pd.unique(series.to_numpy(dtype=object)))
     except TypeError:  # nested cells (lists) cannot be hashed: every cell, then
-        return series.tolist()
+        found = series.tolist()
+    return None if limit is not None and len(found) > limit else found
 
 
 def _column_readers(df: Any, templates: Mapping[str, str], *, dayfirst: bool | None, date_format: Any,
@@ -348,8 +372,8 @@ def _country_column_notes(df: Any, colmap: Mapping[str, str], templates: Mapping
         series = _column(df, column)
         if series.dtype.kind not in "OSU" and str(series.dtype) not in ("string", "str", "category"):
             continue
-        values = _distinct_cells(series)
-        if len(values) > 10_000 or not looks_like_countries(values):
+        values = _distinct_cells(series, limit=10_000)
+        if values is None or not looks_like_countries(values):
             continue
         shown = ", ".join(str(v) for v in values[:4] if isinstance(v, str))
         how = opt("map_region", column)

@@ -72,7 +72,7 @@ from ...errors import CampaignError
 from ...spec import DEFAULT_LANGUAGE
 
 __all__ = ["TemplateError", "Placeholder", "template_columns", "template_placeholders", "placeholder_kind",
-           "render_template", "compile_template", "voice_locale", "is_blank"]
+           "render_template", "render_placeholder", "compile_template", "voice_locale", "is_blank"]
 
 _CLDR_STYLES = ("short", "medium", "long", "full")
 _PY_SPEC = re.compile(r"(?:(?P<fill>.)?(?P<align>[<>=^]))?(?P<sign>[-+ ])?(?P<z>z)?(?P<alt>#)?(?P<zero>0)?"
@@ -528,6 +528,22 @@ def _render_one(p: Placeholder, row: Mapping[str, Any], locale: Any, readers: Ma
         return _format_number(typed, p.spec, locale)
     except (ValueError, TypeError, KeyError, AttributeError, decimal.InvalidOperation) as exc:
         raise TemplateError(f"{where}: cannot format {value!r} ({exc})") from None
+
+
+def render_placeholder(placeholder: Placeholder, value: Any, *, locale: Any,
+                       readers: Mapping[tuple, Any] | None = None) -> str:
+    """One placeholder filled with one cell, as :func:`render_template` fills it in a row.
+
+    *locale* is a Babel locale (:func:`voice_locale`). The column-wise planner fills each
+    distinct cell of a column once with it. Raises :class:`TemplateError` as the row would.
+
+    Examples
+    --------
+    >>> p = template_placeholders("{datum:%-d %B}")[0]
+    >>> render_placeholder(p, "2025-12-09", locale=voice_locale("nl-NL"))
+    '9 december'
+    """
+    return _render_one(placeholder, {placeholder.column: value}, locale, readers)
 
 
 @functools.lru_cache(maxsize=256)
