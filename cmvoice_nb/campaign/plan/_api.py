@@ -11,6 +11,7 @@ import logging
 from pathlib import Path
 from typing import Any, Mapping
 
+from ..._gc import paused_gc
 from ...errors import CampaignError
 from ...instructions import Problem
 from ...messages import did_you_mean, listing, opt, quote
@@ -24,7 +25,6 @@ from ._mapping import resolve_columns, split_defaults, template_defaults
 from ._plan import CampaignPlan
 from ._preflight import preflight
 from ._reference import Planning, plan_rows_reference
-from ._rows import without_cycle_collection
 from ._table import PlanRows
 from .templates import template_placeholders
 from .values import date_reader, looks_like_countries, number_reader
@@ -141,7 +141,24 @@ def plan_campaign(
         date or number column whose convention cannot be decided (naming the column and the
         option that decides it).
     """
+    # Planning makes many objects and none of them is in a cycle: the cyclic collector is paused
+    # (and restored) so that it does not walk whatever else the process holds again and again.
+    with paused_gc():
+        return _plan_campaign(df, app=app, name=name, columns=columns, defaults=defaults, region=region,
+                              number_style=number_style, drop_duplicates=drop_duplicates, audio_root=audio_root,
+                              spelling_root=spelling_root, campaign_key=campaign_key, journal=journal,
+                              suppress=suppress, allowed_countries=allowed_countries, dayfirst=dayfirst,
+                              date_format=date_format, decimal=decimal, keep=keep,
+                              allow_unreadable_suppress=allow_unreadable_suppress)
+
+
+def _plan_campaign(df: Any, *, app: str, name: str, columns: Any, defaults: Any, region: Any, number_style: str,
+                   drop_duplicates: bool, audio_root: Any, spelling_root: Any, campaign_key: Any, journal: Any,
+                   suppress: Any, allowed_countries: Any, dayfirst: Any, date_format: Any, decimal: Any, keep: Any,
+                   allow_unreadable_suppress: bool) -> CampaignPlan:
     import pandas as pd
+    import pyarrow as pa
+    import pyarrow.compute as pc
 
     if not isinstance(df, pd.DataFrame):
         raise CampaignError(f"plan_campaign needs a pandas DataFrame, got {type(df).__name__}")
@@ -179,30 +196,26 @@ def plan_campaign(
                       readers=readers)
 
     # The rows are open until the plan holds them: the checks over all rows add to them here.
-    with without_cycle_collection():  # a pass over every row: see without_cycle_collection
-        # Repeated instruction ids: the journal keys rows by id, so a repeat could never be sent.
-        later, firsts = _repeats(rows.ids()) if rows.ids_may_repeat() else ((), ())
-        if len(later):
-            ids = rows.ids().take(later).to_pylist()
-            for p, first, iid in zip(later.tolist(), rows.at(firsts), ids):
-                rows.add_problem(p, Problem("instruction-id", iid,
-                                            f"repeats the instruction id of row {first.label!r}: ids must be unique"))
+    # Repeated instruction ids: the journal keys rows by id, so a repeat could never be sent.
+    later, firsts = _repeats(rows.ids()) if rows.ids_may_repeat() else ((), ())
+    if len(later):
+        ids = rows.ids().take(later).to_pylist()
+        for p, first, iid in zip(later.tolist(), rows.at(firsts), ids):
+            rows.add_problem(p, Problem("instruction-id", iid,
+                                        f"repeats the instruction id of row {first.label!r}: ids must be unique"))
 
-        for p, problem in preflight(spec, rows, audio_root=audio_root,
-                                    spelling_root=spelling_root if spelling_root is not None else audio_root):
-            rows.add_problem(p, problem)
+    for p, problem in preflight(spec, rows, audio_root=audio_root,
+                                spelling_root=spelling_root if spelling_root is not None else audio_root):
+        rows.add_problem(p, problem)
 
-        # Repeated callees: reported always; dropped on request. Only rows that would be sent count.
-        import pyarrow as pa
-        import pyarrow.compute as pc
+    # Repeated callees: reported always; dropped on request. Only rows that would be sent count.
+    callees = rows.callees()
+    keyed = pc.and_(pa.array(rows.valid_mask()), pc.not_equal(callees, ""))
+    later, firsts = _repeats(pc.if_else(keyed, callees, pa.nulls(len(rows), callees.type)))
+    if len(later):
+        rows.mark_duplicates(later, firsts, drop=drop_duplicates)
 
-        callees = rows.callees()
-        keyed = pc.and_(pa.array(rows.valid_mask()), pc.not_equal(callees, ""))
-        later, firsts = _repeats(pc.if_else(keyed, callees, pa.nulls(len(rows), callees.type)))
-        if len(later):
-            rows.mark_duplicates(later, firsts, drop=drop_duplicates)
-
-    # Every problem is known now: the plan freezes its rows (each valid row's payload is built once).
+    # Every problem is known now: the plan freezes its rows.
     plan = CampaignPlan(
         name=name, app=spec.name, index=df.index.copy(), rows=rows,
         options={"region": region, "number_style": number_style, "drop_duplicates": drop_duplicates,
@@ -216,7 +229,7 @@ def plan_campaign(
     if suppress is not None:
         plan = apply_suppression(plan, suppress, region=region,
                                  allow_unreadable_suppress=allow_unreadable_suppress)
-    if log.isEnabledFor(logging.INFO):  # a pass over every row: only when someone reads it
+    if log.isEnabledFor(logging.INFO):
         s = plan.summary()
         log.info("planned campaign %r: %d rows, %d valid, %d invalid, %d duplicate callees",
                  name, s["rows"], s["valid"], s["invalid"], s["duplicates"])
