@@ -154,5 +154,8 @@ def test_a_plan_survives_pickle_and_deepcopy_as_a_plan_that_does_not_change():
     for again in (pickle.loads(pickle.dumps(plan)), copy.deepcopy(plan)):
         assert again.summary().equals(plan.summary()) and again.options == plan.options
         assert [r.payload for r in again.rows] == [r.payload for r in plan.rows]
+        assert [r.payload_hash for r in again.rows] == [r.payload_hash for r in plan.rows]
+        with pytest.raises(ValueError):  # its columns are as read-only as the original's
+            again.rows.columns()["dropped"][0] = True
         with pytest.raises(AttributeError):
             again.name = "other"

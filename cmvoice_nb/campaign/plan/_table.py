@@ -198,11 +198,13 @@ class PlanRows(Sequence):
             for p, row in self._explicit.items():
                 self._explicit[p] = row.freeze()
             self._extra = {k: tuple(v) for k, v in self._extra.items()}
-            valid = self.valid_mask()
-            for arr in (valid, self._group, self._occurrence, self._given, self._duplicate, self._dropped):
-                arr.flags.writeable = False
-            self._valid = valid
+            self._valid = self.valid_mask()
+            self._read_only()
         return self
+
+    def _read_only(self) -> None:
+        for arr in (self._valid, self._group, self._occurrence, self._given, self._duplicate, self._dropped):
+            arr.flags.writeable = False
 
     # ------------------------------------------------------------------ what a view asks its source
     def buildable(self, row: RowPlan) -> bool:
@@ -511,4 +513,6 @@ def _rebuild(state: dict) -> PlanRows:
     rows._labels = Labels(rows.index)
     rows._hashes = _Hashes(rows._n)
     rows._cache = None
+    if rows._valid is not None:
+        rows._read_only()  # (unpickled arrays are new, writable copies)
     return rows
