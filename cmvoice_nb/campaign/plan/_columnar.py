@@ -136,12 +136,12 @@ class _Planner:
         import pyarrow.compute as pc
 
         column, n, planning = self.colmap[fld.key], self.n, self.planning
-        arr = arrow_text(self.df[column])
+        arr, odd = _number_texts(self.df[column])
         if arr is None:
             return self._per_cell(fld, column) + ({},)
         regions = self._regions()
-        states = np.full(n, _OTHER, dtype=np.int8)
-        blank = blank_mask(arr)
+        states = np.full(n, _OTHER, dtype=np.int8)  # (a nested cell stays "other": the per-row path's)
+        blank = blank_mask(arr) & ~odd
         numbers = pa.nulls(n, pa.large_string())
         if blank.any():  # a blank cell takes the default number (read in the row's country), or has none
             per = regions[0] if regions is not None else np.zeros(n, dtype=np.int64)
@@ -160,7 +160,7 @@ class _Planner:
                 where[list(fill)] = True
                 numbers = pc.replace_with_mask(numbers, pa.array(where),
                                                pa.array([fill[r] for r in sorted(fill)], pa.large_string()))
-        rows = np.flatnonzero(~blank)
+        rows = np.flatnonzero(~blank & ~odd)
         unreadable: dict[int, tuple] = {}
         if len(rows):
             texts = arr.take(pa.array(rows)) if len(rows) < n else arr
@@ -177,11 +177,13 @@ class _Planner:
             numbers = pc.if_else(pa.array(full >= 0), taken, numbers)
             bad = np.flatnonzero(reasons != None)  # noqa: E711 - an object array: elementwise
             if len(bad):
-                raw = texts.take(pa.array(bad)).to_pylist()
-                for i, text, reason in zip(rows[bad].tolist(), raw, reasons[bad].tolist()):
-                    states[i] = _BAD  # the per-row path's problem, with the value it read (stripped)
-                    unreadable[i] = (Problem(fld.key, text.strip(), f"not a phone number: {reason}"), text.strip(),
-                                     content_key(text))
+                read = texts.take(pa.array(bad)).to_pylist()
+                where = rows[bad].tolist()
+                for i, text, cell, reason in zip(where, read, cells(self.df, column, where), reasons[bad].tolist()):
+                    # the per-row path's problem, with the value it read; the row shows the cell as written
+                    states[i] = _BAD
+                    unreadable[i] = (Problem(fld.key, text.strip(), f"not a phone number: {reason}"),
+                                     str(cell).strip(), content_key(str(cell)))
         return states, numbers, unreadable
 
     def _per_cell(self, fld: Any, column: Any) -> tuple:
@@ -436,6 +438,66 @@ class _Planner:
                              found, set(g.bad_fields), cache)
             if found:
                 extra[p] = found
+
+
+def _number_texts(series: Any) -> tuple[Any, Any]:
+    """``(texts, odd)``: a number column's cells as the per-row path reads them (``cell_value``), as Arrow text.
+
+    Missing cells are null (blank). A spreadsheet's whole float is its digits (``31612345610``),
+    any other number or yes/no value its ``str``; a nested cell (a list) is *odd*: the per-row
+    path says why. ``(None, None)`` for a column this cannot read (dates, text that is not
+    valid Unicode): it is read one distinct cell at a time.
+    """
+    import numpy as np
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    n = len(series)
+    none = np.zeros(n, dtype=bool)
+    arr = arrow_text(series)
+    if arr is not None:
+        return arr, none
+    values = series.to_numpy()
+    kind = values.dtype.kind
+    if kind in "iu":
+        return pc.cast(pa.array(values), pa.large_string()), none
+    texts = np.full(n, None, dtype=object)
+    odd = none.copy()
+    if kind == "f":
+        finite = np.isfinite(values)
+        whole = finite & (np.floor(values) == values) & (np.abs(values) < 1e17)
+        texts[whole] = pc.cast(pa.array(values[whole].astype(np.int64)), pa.string()).to_numpy(zero_copy_only=False)
+        for i in np.flatnonzero(~whole & ~np.isnan(values)).tolist():
+            texts[i] = str(values[i].item())
+    elif kind == "O":
+        from pandas.api.types import is_scalar
+
+        for i, value in enumerate(values):
+            if isinstance(value, str):
+                texts[i] = value
+            elif not is_scalar(value) or _nested(value):
+                odd[i] = True
+            elif not is_blank(value):
+                texts[i] = cell_value_text(value)
+    else:
+        return None, None
+    try:
+        return pa.array(texts, type=pa.large_string()), odd
+    except (UnicodeError, pa.ArrowException):
+        return None, None
+
+
+def _nested(value: Any) -> bool:
+    return isinstance(value, (list, tuple, set, frozenset, dict)) or getattr(value, "ndim", 0) > 0
+
+
+def cell_value_text(value: Any) -> str:
+    """``cell_value`` of a scalar cell that is not text, for a text field: a whole float's digits, else ``str``."""
+    if hasattr(value, "item"):
+        value = value.item()  # numpy scalars from a DataFrame
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
 
 
 def _patched(arr: Any, values: dict) -> Any:

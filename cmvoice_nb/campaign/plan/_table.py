@@ -175,12 +175,16 @@ class PlanRows(Sequence):
         """Mark rows calling the callee of an earlier row (*firsts*: its position), and drop them on request."""
         if self._valid is not None:
             raise AttributeError("the rows of a plan do not change once it is made")
+        import numpy as np
+
+        positions, firsts = np.asarray(positions, dtype=np.int64), np.asarray(firsts, dtype=np.int64)
         self._duplicate[positions] = firsts
         self._dropped[positions] = bool(drop)
-        for p, f in zip(list(positions), list(firsts)):
-            row = self._explicit.get(int(p))
-            if row is not None:
-                row.duplicate_of, row.dropped = self._labels.at(int(f)), bool(drop)
+        if self._explicit:
+            own = np.isin(positions, np.fromiter(self._explicit, dtype=np.int64, count=len(self._explicit)))
+            for p, f in zip(positions[own].tolist(), firsts[own].tolist()):
+                row = self._explicit[p]
+                row.duplicate_of, row.dropped = self._labels.at(f), bool(drop)
 
     def valid_mask(self):
         """Which rows are valid (a numpy bool array; read-only once the plan is made)."""
