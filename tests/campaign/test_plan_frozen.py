@@ -10,9 +10,9 @@ import pandas as pd
 import pytest
 
 from cmvoice_nb.campaign import CampaignPlan, plan_campaign
+from cmvoice_nb.campaign.ops.suppress import apply_suppression
 from cmvoice_nb.campaign.plan import RowPlan
 from cmvoice_nb.campaign.plan._table import PlanRows
-from cmvoice_nb.campaign.ops.suppress import apply_suppression
 from cmvoice_nb.instructions import instruction_from_json
 from cmvoice_nb.wire import encode_body, instruction_hash
 

@@ -29,7 +29,7 @@ def mask(result: Any) -> Any:
 
 
 def arrow_text(series: Any) -> Any:
-    """The column as a pyarrow ``large_string`` array (missing cells null) when every cell is text or missing, else None.
+    """The column as Arrow text (``large_string``, missing cells null) if every cell is text or missing, else None.
 
     Missing cells (None, NaN, ``pd.NA``) are all blank to the planner. A column holding text that
     is not valid Unicode (a lone surrogate) cannot be Arrow text: None, so it is read cell by cell.

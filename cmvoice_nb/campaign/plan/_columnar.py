@@ -37,12 +37,22 @@ from ..._gc import paused_gc
 from ...instructions import Problem, check_field, instruction_from_json
 from ...numbers import normalize_numbers
 from ...spec import PHONE_PATTERN, VOICE_FIELDS
-from ._cells import (arrow_text, blank_mask, cells, codes, combine, first_positions, mask, records, stripped_mask,
-                     text_codes)
+from ._cells import (
+    arrow_text,
+    blank_mask,
+    cells,
+    codes,
+    combine,
+    first_positions,
+    mask,
+    records,
+    stripped_mask,
+    text_codes,
+)
+from ._group import Labels, RowGroup, text_array
 from ._ids import content_key, derive_ids, number_content
 from ._reference import country_problems, plan_rows_reference
 from ._rows import cell_value
-from ._group import Labels, RowGroup, text_array
 from ._table import PlanRows
 from ._texts import languages, text_column, varying_fields
 from .templates import is_blank
@@ -289,7 +299,6 @@ class _Planner:
     def plan(self) -> PlanRows:
         import numpy as np
         import pyarrow as pa
-        import pyarrow.compute as pc
 
         planning, df, n, colmap = self.planning, self.df, self.n, self.colmap
         # 1. the rest of each row, as codes of distinct values

@@ -22,7 +22,7 @@ from ...numbers import normalize_number, try_normalize
 from ...wire import encode_body, instruction_hash
 from .templates import TemplateError, render_template, template_columns
 
-__all__ = ["RowPlan", "without_cycle_collection", "cell_value", "memo_key", "CellReader", "NumberCache",
+__all__ = ["RowPlan", "FrozenRowPlan", "without_cycle_collection", "cell_value", "memo_key", "CellReader", "NumberCache",
            "TemplateCache"]
 
 
@@ -304,6 +304,10 @@ class _FrozenRowPlan(RowPlan):
 
     def __delattr__(self, name: str) -> None:
         self.__setattr__(name, None)
+
+
+#: The class of a frozen row: a view made frozen takes it at once (its problems are a tuple already).
+FrozenRowPlan = _FrozenRowPlan
 
 
 def _rebuild(values: tuple, frozen: bool) -> RowPlan:

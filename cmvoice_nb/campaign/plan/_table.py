@@ -27,7 +27,7 @@ from typing import Any, Iterator, Sequence
 from ...instructions import instruction_from_json
 from ...wire import json_text
 from ._group import BLOCK, Labels, RowGroup, fill, text_array
-from ._rows import RowPlan
+from ._rows import FrozenRowPlan, RowPlan
 
 __all__ = ["PlanRows"]
 
@@ -75,7 +75,6 @@ class PlanRows(Sequence):
         """A sequence of the given rows as they are (each kept as the object it is)."""
         import numpy as np
         import pandas as pd
-        import pyarrow as pa
 
         rows = list(rows)
         n = len(rows)
@@ -149,7 +148,9 @@ class PlanRows(Sequence):
                 row._payload = row._payload_hash = None
                 row.wave, row.base_id, row.ended = 1, None, ()
                 row.suppressed, row._group, row._at = self._suppressed.get(p), self, p
-                made[p] = row.freeze() if frozen else row
+                if frozen:  # (what freeze() would do: nothing to compute, problems a tuple already)
+                    row.__class__ = FrozenRowPlan
+                made[p] = row
         return [made[p] if p in made else explicit[p] for p in positions.tolist()]
 
     # ------------------------------------------------------------------ per-row facts from the columns
@@ -295,6 +296,8 @@ class PlanRows(Sequence):
     def _hash_blocks(self, positions: Sequence[int]) -> None:
         """Compute the digests of every valid grouped row in the blocks holding *positions* (once each)."""
         hashes = self._hashes
+        if len(positions) == 1 and hashes.done[positions[0] // BLOCK]:
+            return  # (a view asking for its own hash: most often computed already)
         for block in sorted({int(p) // BLOCK for p in positions}):
             if hashes.done[block]:
                 continue

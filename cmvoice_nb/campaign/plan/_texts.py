@@ -16,8 +16,8 @@ from __future__ import annotations
 from typing import Any
 
 from ._cells import WHITESPACE, arrow_text, blank_mask, cells, codes, combine, first_positions, mask
-from ._rows import cell_value
 from ._group import BLOCK, TextColumn
+from ._rows import cell_value
 from .templates import TemplateError, compile_template, is_blank, render_placeholder, voice_locale
 
 __all__ = ["languages", "varying_fields", "text_column"]
