@@ -27,8 +27,8 @@ Printed per frame: wall and CPU seconds, rows/s, peak RSS (MB) and the ratio of 
 plan (by wall and by CPU time); whether the plan and the naive loop find the same rows invalid,
 and whether the plan and the per-row path give identical rows (ids, validity, problems, payload
 bytes and hashes: a SHA-256 over all of them). ``--memory-rows N`` then plans N rows of the
-headline frame, reads every payload and hash, and registers the rows in a fresh journal as
-``send_campaign`` does: time and peak memory of each step, all processes counted.
+headline frame (or ``--memory-frame``), reads every payload and hash, and registers the rows in a
+fresh journal as ``send_campaign`` does: time and peak memory of each step, all processes counted.
 
 Run: ``.venv/bin/python bench/plan_campaign.py [--rows 200000] [--repeats 3] [--memory-rows 1000000]
 [--frames personal,personal-dated,repeated] [--before REF]``.
@@ -320,11 +320,11 @@ def compare(frames: list[str], n: int, repeats: int, before: Path | None) -> boo
     return ok
 
 
-def memory_run(n: int, before: Path | None) -> None:
-    print(f"--- personal: {n:,} rows planned, every payload and hash read, registered in a fresh journal "
+def memory_run(frame: str, n: int, before: Path | None) -> None:
+    print(f"--- {frame}: {n:,} rows planned, every payload and hash read, registered in a fresh journal "
           f"(load average {_load()})")
     for name, path in [("plan", ROOT)] + ([("before", before)] if before is not None else []):
-        r = child("personal", "plan", n, path=path, memory=True)
+        r = child(frame, "plan", n, path=path, memory=True)
         print(f"{name:<8} frame {r['frame_peak_mb']:5.0f} MB; plan {r['wall']:6.2f} s (CPU {r['cpu']:6.2f} s), "
               f"peak {r['peak_mb']:5.0f} MB; payloads + hashes read {r['payload_wall']:5.2f} s, peak "
               f"{r['peak_after_payloads_mb']:5.0f} MB; {r['registered']:,} rows registered in "
@@ -337,6 +337,7 @@ def main(argv=None) -> int:
     ap.add_argument("--repeats", type=int, default=3)
     ap.add_argument("--frames", default="personal,personal-dated,repeated")
     ap.add_argument("--memory-rows", type=int, default=1_000_000, help="0: no memory run")
+    ap.add_argument("--memory-frame", default="personal", choices=sorted(FRAMES))
     ap.add_argument("--before", default=None, help="a git ref: also time plan_campaign as it was there")
     ap.add_argument("--one", nargs=3, help=argparse.SUPPRESS)
     ap.add_argument("--digest", action="store_true", help=argparse.SUPPRESS)
@@ -351,7 +352,7 @@ def main(argv=None) -> int:
         before = baseline_tree(args.before, Path(folder)) if args.before else None
         ok = compare([f for f in args.frames.split(",") if f], args.rows, args.repeats, before) if args.rows else True
         if args.memory_rows:
-            memory_run(args.memory_rows, before)
+            memory_run(args.memory_frame, args.memory_rows, before)
     return 0 if ok else 1
 
 
