@@ -300,7 +300,7 @@ def test_text_that_is_not_valid_unicode_is_a_problem_of_its_row_not_a_crash():
 
 # ---------------------------------------------------------------- lists of different people
 _FIRST = ["Anne", "Jörg", "Émile", "Zoë", "O'Neill", 'Dirk "DJ"', "back\\slash", "  Bram  ", "Ann\nMarie", "", "   ",
-          None, math.nan, "x" * 490, "Ø", "\u00a0Eva", "Kees\u3000", "\x1cLot"]
+          None, math.nan, "x" * 490, "Ø", "\u00a0Eva", "Kees\u3000", "\x1cLot", 2.5, 7]
 _SPELL = [lambda d: f"+31{d}", lambda d: f"0{d[0]} {d[1:5]} {d[5:]}", lambda d: f"0031{d}", lambda d: f"06-{d[1:]}",
           lambda d: f"+31 (0){d[0]} {d[1:]}", lambda d: f" +31{d}\t", lambda d: f"\n0{d}"]
 _COUNTRIES = ["NL", "DE", "BE", "", None, "Duitsland", "Holand", "nl"]
@@ -336,7 +336,8 @@ def people(draw):
     if draw(st.booleans()):
         frame = frame.astype(object)
     if draw(st.booleans()):  # some rows bring their own text
-        frame["tekst"] = [draw(st.sampled_from([None, "", "Eigen tekst", " spaties ", "x" * 501])) for _ in range(n)]
+        frame["tekst"] = [draw(st.sampled_from([None, "", "Eigen tekst", " spaties ", "x" * 501, 3.0, 7]))
+                          for _ in range(n)]
     if draw(st.booleans()):
         frame["ref"] = [draw(st.sampled_from([None, f"klant-{i}", " k ", "x" * 65, "dup"])) for i in range(n)]
     return frame

@@ -285,11 +285,12 @@ def _column(df: Any, column: Any) -> Any:
     return cells.iloc[:, -1] if cells.ndim == 2 else cells
 
 
-def _distinct_cells(series: Any, *, limit: int | None = None) -> list | None:
+def _distinct_cells(series: Any, *, limit: int | None = None, arrow: bool = False) -> Any:
     """The distinct cells of a column (unhashable ones each kept), cheap on a million rows.
 
     A column held as Arrow text is read by Arrow (no Python string per row; a missing cell is
-    None). With *limit*: None when the column has more distinct cells than that.
+    None), and given as a pyarrow array with *arrow*. With *limit*: None when the column has more
+    distinct cells than that.
     """
     import pandas as pd
 
@@ -298,7 +299,9 @@ def _distinct_cells(series: Any, *, limit: int | None = None) -> list | None:
         if limit is not None and len(texts.slice(0, 5 * limit).unique()) > limit:
             return None  # (the first rows already have too many)
         distinct = texts.unique()
-        return None if limit is not None and len(distinct) > limit else distinct.to_pylist()
+        if limit is not None and len(distinct) > limit:
+            return None
+        return distinct if arrow else distinct.to_pylist()
     try:
         found = list(pd.unique(series.to_numpy(dtype=object)))
     except TypeError:  # nested cells (lists) cannot be hashed: every cell, then
@@ -336,7 +339,7 @@ def _column_readers(df: Any, templates: Mapping[str, str], *, dayfirst: bool | N
     spreadsheet_numbers = set(df.attrs.get(NUMBER_COLUMNS_ATTR, ()))
     readers: dict[tuple, Any] = {}
     for column, kind in wanted:
-        values = _distinct_cells(_column(df, column))
+        values = _distinct_cells(_column(df, column), arrow=kind == "number")
         if kind == "date":
             readers[(column, kind)] = date_reader(values, column=str(column), dayfirst=dayfirst,
                                                   date_format=formats.get(column),

@@ -194,7 +194,11 @@ def cells(df: Any, column: Any, positions: list[int]) -> list:
     """
     import pandas as pd
 
-    part = df[column].iloc[positions]
+    series = df[column]
+    if getattr(series.dtype, "storage", None) == "pyarrow" and getattr(series.dtype, "name", "") in ("str", "string"):
+        missing = series.dtype.na_value  # (NaN for pandas' str dtype, NA for "string"), as to_dict gives it
+        return [missing if v is None else v for v in arrow_text(series).take(positions).to_pylist()]
+    part = series.iloc[positions]
     values = part.tolist()
     if part.dtype == object or isinstance(part.dtype, pd.api.extensions.ExtensionDtype):
         try:

@@ -1,13 +1,13 @@
 """The rows of a plan as columns: :class:`PlanRows`, a read-only sequence of :class:`RowPlan`.
 
 A million-row plan is not a million Python objects. Rows planned column-wise are held as
-columns — ids, callees, content keys, occurrences (Arrow text and numpy arrays, each frozen), the
-group each row belongs to (:class:`~cmvoice_nb.campaign.plan._group.RowGroup`: the fields its rows share,
-validated once) and the
-pieces of each row's texts (the frame's own Arrow columns where a placeholder says a cell as
-written) — and ``rows[i]`` makes a light, frozen :class:`RowPlan` view of row *i* on access. Rows
-the per-row path planned (an unreadable number the columns cannot place, a group whose
-instruction cannot be built) are kept as the :class:`RowPlan` it made.
+columns — ids, callees, content keys, occurrences (Arrow text and numpy arrays, each frozen),
+the group each row belongs to (:class:`~cmvoice_nb.campaign.plan._group.RowGroup`: the fields its
+rows share, validated once) and the pieces of each row's texts (the frame's own Arrow columns
+where a placeholder says a cell as written) — and ``rows[i]`` makes a light, frozen
+:class:`RowPlan` view of row *i* on access. Rows the per-row path planned (a cell the columns
+cannot read as it would, a group whose instruction cannot be built) are kept as the
+:class:`RowPlan` it made.
 
 What does not change, and what is computed when:
 
@@ -30,6 +30,7 @@ from ._group import BLOCK, Labels, RowGroup, fill, text_array
 from ._rows import FrozenRowPlan, RowPlan
 
 __all__ = ["PlanRows"]
+
 
 class _Hashes:
     """Every row's payload hash, computed once a block at a time (32 bytes a row) and then kept."""

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from ._amounts import quick_amount
 from ._cells import WHITESPACE, arrow_text, blank_mask, cells, codes, combine, first_positions, mask
 from ._group import BLOCK, TextColumn
 from ._rows import cell_value
@@ -70,7 +71,7 @@ def text_column(planning: Any, fld: Any, df: Any, langs: tuple) -> tuple[TextCol
     if column is None:
         assert rendered is not None  # (a varying field has a template or a column)
         return rendered, np.ones(n, dtype=bool), _checked(rendered, n, fld.max_length)
-    cell, usable, blank = _cell_texts(fld, df[column])
+    cell, usable, blank = _cell_texts(fld, df, column)
     if rendered is None:  # the column alone: a blank cell has no text
         found = TextColumn(("", ""), (cell,))
         ok = _checked(found, n, fld.max_length) | blank
@@ -84,11 +85,12 @@ def text_column(planning: Any, fld: Any, df: Any, langs: tuple) -> tuple[TextCol
     return found, np.ones(n, dtype=bool), _checked(found, n, fld.max_length) & (usable | blank)
 
 
-def _cell_texts(fld: Any, series: Any) -> tuple[Any, Any, Any]:
+def _cell_texts(fld: Any, df: Any, column: Any) -> tuple[Any, Any, Any]:
     """``(texts, usable, blank)`` of a text column: each cell as ``cell_value`` reads it (null where it cannot)."""
     import numpy as np
     import pyarrow as pa
 
+    series = df[column]
     arr = arrow_text(series)
     if arr is not None:
         blank = blank_mask(arr)
@@ -97,7 +99,7 @@ def _cell_texts(fld: Any, series: Any) -> tuple[Any, Any, Any]:
     firsts = first_positions(found)
     texts: list = []
     blanks: list = []
-    for value in cells(series.to_frame(), series.name, firsts):
+    for value in cells(df, column, firsts):
         blanks.append(is_blank(value))
         try:
             texts.append(None if blanks[-1] else cell_value(fld, value))
@@ -106,7 +108,7 @@ def _cell_texts(fld: Any, series: Any) -> tuple[Any, Any, Any]:
     uniq = _arrow(texts)
     blank = np.array(blanks, dtype=bool)[found]
     out = uniq.take(pa.array(found))
-    return out, ~blank & ~np.asarray(out.is_null(), dtype=bool), blank
+    return out, ~blank & ~out.is_null().to_numpy(zero_copy_only=False), blank
 
 
 def _arrow(texts: list) -> Any:
@@ -150,12 +152,24 @@ def _piece(p: Any, df: Any, langs: tuple, readers: Any) -> Any:
         found = combine([found, lang_codes], len(found))
     firsts = first_positions(found)
     rendered = []
+    quick: dict = {}  # per language: a plainly written amount formatted without Decimal or Babel
+    reader = (readers or {}).get((p.column, "number"))
+    sign = getattr(reader, "decimal", None)
     for position, value in zip(firsts, cells(df, p.column, firsts)):
-        locale = voice_locale(names[lang_codes[position]])
-        try:  # each distinct value (and language) once
-            rendered.append(render_placeholder(p, value, locale=locale, readers=readers))
-        except TemplateError:
-            rendered.append(None)
+        language = names[lang_codes[position]]
+        locale = voice_locale(language)
+        text = None
+        if p.kind == "number" and p.conversion is None and isinstance(value, str):
+            if language not in quick:
+                quick[language] = quick_amount(p.spec, sign, locale) if sign in (",", ".", None) else None
+            if quick[language] is not None:
+                text = quick[language](value)
+        if text is None:
+            try:  # each distinct value (and language) once
+                text = render_placeholder(p, value, locale=locale, readers=readers)
+            except TemplateError:
+                pass
+        rendered.append(text)
     return _arrow(rendered).take(pa.array(found))
 
 

@@ -70,15 +70,16 @@ from typing import Any, Callable, Mapping, NamedTuple
 
 from ...errors import CampaignError
 from ...spec import DEFAULT_LANGUAGE
+from ._amounts import NUMBER_TYPES as _NUMBER_TYPES
+from ._amounts import PY_SPEC as _PY_SPEC
+from ._amounts import format_amount as _format_number
+from ._amounts import format_currency_text as _format_currency
+from ._amounts import half_up as _half_up
 
 __all__ = ["TemplateError", "Placeholder", "template_columns", "template_placeholders", "placeholder_kind",
            "render_template", "render_placeholder", "compile_template", "voice_locale", "is_blank"]
 
 _CLDR_STYLES = ("short", "medium", "long", "full")
-_PY_SPEC = re.compile(r"(?:(?P<fill>.)?(?P<align>[<>=^]))?(?P<sign>[-+ ])?(?P<z>z)?(?P<alt>#)?(?P<zero>0)?"
-                      r"(?P<width>\d+)?(?P<grouping>[,_])?(?:\.(?P<precision>\d+))?(?P<type>[bcdeEfFgGnosxX%])?",
-                      re.DOTALL)
-_NUMBER_TYPES = set("eEfFgGn%dbcoxX")
 
 
 class TemplateError(CampaignError):
@@ -235,14 +236,6 @@ def voice_locale(language: Any = None) -> Any:
     return Locale.parse("en_GB")  # pragma: no cover - Babel always has en_GB
 
 
-@functools.lru_cache(maxsize=256)
-def _signs(locale: Any) -> dict[int, str]:
-    """A ``str.translate`` table from Python's ``,`` and ``.`` to *locale*'s grouping and decimal signs."""
-    from babel.numbers import get_decimal_symbol, get_group_symbol
-
-    return {ord(","): get_group_symbol(locale), ord("."): get_decimal_symbol(locale)}
-
-
 # ------------------------------------------------------------------------------------------- dates
 _DIRECTIVE = re.compile(r"%([-#]?)([a-zA-Z%])")
 
@@ -347,90 +340,6 @@ def _format_datetime_pattern(moment: _dt.datetime, pattern: str, locale: Any) ->
     from babel.dates import format_datetime
 
     return format_datetime(moment, pattern, locale=locale)
-
-
-# ----------------------------------------------------------------------------------------- numbers
-def _half_up(value: decimal.Decimal, places: int) -> decimal.Decimal:
-    """*value* rounded half up to *places* decimals, as on an invoice (``12.345`` → ``12.35``)."""
-    try:
-        return value.quantize(decimal.Decimal(1).scaleb(-places), rounding=decimal.ROUND_HALF_UP)
-    except decimal.InvalidOperation:  # more digits than the context holds: leave it to format()
-        return value
-
-
-#: A value whose CLDR rendering shows a pattern's grouping, decimals and sign (every digit differs).
-_SENTINEL = decimal.Decimal("1234567.89")
-
-
-@functools.lru_cache(maxsize=256)
-def _currency_form(code: str, kind: str, locale: Any) -> tuple | None:
-    """``(digits, positive, negative)``: *locale*'s currency pattern as text around ``{}``, or None.
-
-    Babel's ``format_currency`` re-reads its pattern for every value (~50 µs); a list of a million
-    amounts needs it once. The pattern is taken from Babel's own rendering of a sentinel amount and
-    kept only when the fast rendering of that sentinel equals Babel's, so a locale with another
-    grouping (Indian lakhs) or sign placement keeps Babel's own path.
-    """
-    from babel.numbers import format_currency, get_currency_precision
-
-    if kind == "name":
-        return None  # the name follows the amount's plural category (Icelandic "evra" / "evrur")
-    digits = get_currency_precision(code)
-    forms = []
-    for sign in (1, -1):
-        value = sign * _SENTINEL.quantize(decimal.Decimal(1).scaleb(-digits))
-        text = format_currency(value, code, locale=locale)
-        plain = format(abs(value), f",.{digits}f").translate(_signs(locale))
-        if text.count(plain) != 1:
-            return None
-        forms.append(text.replace(plain, "{}"))
-    return digits, forms[0], forms[1]
-
-
-def _format_currency(value: decimal.Decimal, code: str, kind: str, locale: Any) -> str:
-    from babel.numbers import format_currency, get_currency_precision
-
-    form = _currency_form(code, kind, locale)
-    if form is None:
-        value = _half_up(value, get_currency_precision(code))
-        return format_currency(value, code, locale=locale, format_type="name" if kind == "name" else "standard")
-    digits, positive, negative = form
-    value = _half_up(value, digits)
-    text = format(abs(value), f",.{digits}f").translate(_signs(locale))
-    return (negative if value < 0 else positive).replace("{}", text)
-
-
-def _format_number(value: decimal.Decimal, spec: str, locale: Any) -> str:
-    from babel.numbers import format_decimal, format_percent
-
-    head, _, rest = spec.partition(":")
-    if head == "currency":
-        code, _, kind = rest.partition(":")
-        return _format_currency(value, code.upper(), kind, locale)
-    if head == "number":
-        return format_decimal(value, format=rest or None, locale=locale)
-    if head == "percent":
-        return format_percent(value, format=rest or None, locale=locale)
-    match = _PY_SPEC.fullmatch(spec)
-    assert match is not None  # placeholder_kind said "number"
-    g = match.groupdict()
-    kind = g["type"] or ""
-    precision = g["precision"]
-    # Python's own spec, grouping written "," (the locale's sign replaces it below); "n" is "g" grouped.
-    python_spec = "".join((
-        (g["fill"] or "") + g["align"] if g["align"] else "", g["sign"] or "", g["z"] or "", g["alt"] or "",
-        g["zero"] or "", g["width"] or "", "," if g["grouping"] or kind == "n" else "",
-        "." + precision if precision is not None else "", "g" if kind == "n" else kind))
-    if kind in ("f", "F", "%") and precision is not None:
-        scale = 100 if kind == "%" else 1
-        value = _half_up(value * scale, int(precision)) / scale
-    if kind and kind in "dbcoxX":
-        if value != value.to_integral_value():
-            raise ValueError(f"{value} is not a whole number")
-        text = format(int(value), python_spec)
-    else:
-        text = format(value, python_spec)
-    return text.translate(_signs(locale))
 
 
 # --------------------------------------------------------------------------------------- rendering

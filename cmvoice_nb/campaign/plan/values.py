@@ -40,6 +40,7 @@ import re
 from typing import Any, Iterable
 
 from ...errors import CampaignError
+from ._amounts import decimal_votes
 from ._countries import fold_name, looks_like_countries, read_country
 
 __all__ = ["ColumnError", "DateReader", "NumberReader", "date_reader", "number_reader", "read_country",
@@ -505,7 +506,8 @@ def number_reader(values: Iterable[Any], *, column: str = "", decimal: str | Non
     Parameters
     ----------
     values
-        The column's cells (blank cells are skipped).
+        The column's cells (blank cells are skipped), or its distinct texts as a pyarrow array
+        (their common shapes are then told apart at once).
     column
         The column's name, for messages.
     decimal
@@ -536,13 +538,19 @@ def number_reader(values: Iterable[Any], *, column: str = "", decimal: str | Non
             raise CampaignError(f"{flag} must be ',' or '.', got {decimal!r}")
         return NumberReader(column, decimal=decimal)
     votes: dict[str, list[str]] = {",": [], ".": [], "?": []}
-    for value in _distinct(values):
-        if not isinstance(value, str):
-            continue
-        body = _sign_and_body(value)[1]
-        if not _NUMBER.fullmatch(body):
-            continue
-        vote = _decimal_vote(body)
+    if type(values).__module__.split(".")[0] == "pyarrow":  # distinct Arrow texts: the common shapes at once
+        shapes = decimal_votes(values)
+        pairs: Iterable = zip(values.to_pylist(), shapes)
+    else:
+        pairs = ((value, False) for value in _distinct(values))
+    for value, vote in pairs:
+        if vote is False:  # (a shape decimal_votes does not know: read as written)
+            if not isinstance(value, str):
+                continue
+            body = _sign_and_body(value)[1]
+            if not _NUMBER.fullmatch(body):
+                continue
+            vote = _decimal_vote(body)
         if vote is not None:
             votes[vote].append(value.strip())
     if votes[","] and votes["."]:
