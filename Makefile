@@ -12,6 +12,7 @@ help:
 	@echo "make test   - create .venv, install with test extras, run the test suite (notebooks included)"
 	@echo "make lab    - open JupyterLab on notebooks/"
 	@echo "make bench  - run the benchmarks in bench/"
+	@echo "make docs   - create .venv, install the docs extras, build the docs site into build/site (strict)"
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -36,6 +37,17 @@ lab: $(TESTSTAMP)
 
 bench: $(STAMP)
 	for script in bench/*.py; do echo "== $$script"; $(PY) $$script || exit 1; done
+
+# The docs site: every warning (a broken link, an unresolvable reference) fails the build.
+.PHONY: docs
+DOCSSTAMP := $(VENV)/.installed-docs
+
+$(DOCSSTAMP): pyproject.toml | $(PY)
+	$(PY) -m pip install --quiet -e '.[docs]'
+	@touch $@ $(STAMP)
+
+docs: $(DOCSSTAMP)
+	NO_MKDOCS_2_WARNING=1 $(VENV)/bin/mkdocs build --strict
 
 clean:
 	rm -rf build .pytest_cache

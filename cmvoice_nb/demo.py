@@ -155,8 +155,10 @@ def step_campaign(out: Path, summary: DemoSummary, state: dict) -> None:
                              audio_root=prompts if prompts.is_dir() else None,
                              spelling_root=out / "upload" if (out / "upload").is_dir() else None)
         invalid += int(plan.summary()["invalid"])
+        # One request at a time: the simulator draws each call's outcome in the order calls arrive,
+        # so the demo prints the same numbers on every run (the README shows them).
         res = send_campaign(plan, sim.client(), journal=out / "campaign.sqlite", rate=50.0, burst=20,
-                            progress=False)
+                            concurrency=1, progress=False)
         parts.append(res.assign(app=app))
     results = pd.concat(parts, ignore_index=True)
     results_to_csv(results, out / "results.csv")
@@ -178,7 +180,8 @@ def step_campaign(out: Path, summary: DemoSummary, state: dict) -> None:
 
 def step_callbacks(out: Path, summary: DemoSummary, state: dict) -> None:
     from .callbacks import load_callbacks, summarize
-    from .campaign import write_report
+    from .campaign import Journal, funnel, write_report
+    from .campaign.report import campaign_results, people_reached
 
     sim, rx = state.get("sim"), state.get("rx")
     if sim is None or rx is None:
@@ -187,13 +190,24 @@ def step_callbacks(out: Path, summary: DemoSummary, state: dict) -> None:
     rx.wait_for(sim.placed_count(), timeout=60)
     calls = load_callbacks(out / "callbacks" / "callbacks.jsonl", warn=False)
     overall = summarize(calls)
-    outcomes = calls["outcome"].astype("string").value_counts().to_dict()
+    # Most frequent first, ties by name: callbacks arrive in any order, the summary line does not.
+    counted = calls["outcome"].astype("string").value_counts().to_dict()
+    outcomes = dict(sorted(counted.items(), key=lambda kv: (-kv[1], kv[0])))
     rate = float(overall["answer_rate"].iloc[0])
+    # The headline is over people (every wave, from the journal): a re-run that sends nothing new
+    # cannot lower it, as a rate over calls would once a follow-up wave called the unanswered again.
+    reached = people = 0
+    with Journal(out / "campaign.sqlite") as journal:
+        for name in journal.campaigns():
+            r, p = people_reached(funnel(campaign_results(journal, name), calls))
+            reached, people = reached + r, people + p
     report = write_report(calls, results=state.get("results"), html_path=out / "report.html",
                           title="cmvoice_nb demo campaign")
-    summary.facts.update(callbacks=len(calls), outcomes=outcomes, answer_rate=rate)
+    summary.facts.update(callbacks=len(calls), outcomes=outcomes, answer_rate=rate, people=people,
+                         people_reached=reached)
     summary.add("callbacks", f"{len(calls)} in the log, {rx.count} received this run ("
-                + ", ".join(f"{k} {v}" for k, v in outcomes.items()) + f"); answer rate {rate:.0%}")
+                + ", ".join(f"{k} {v}" for k, v in outcomes.items()) + f"); reached {reached} of {people} people "
+                f"({reached / people if people else 0:.0%} of people)")
     summary.add("report", str(report))
 
 
@@ -224,7 +238,7 @@ def step_followup(out: Path, summary: DemoSummary, state: dict) -> None:
                              min_gap=FOLLOWUP_GAP, now=now)
         for reason, n in plan.left_out_summary().items():
             left[reason] = left.get(reason, 0) + int(n)
-        send_campaign(plan, sim.client(), journal=journal, rate=50.0, burst=20, progress=False)
+        send_campaign(plan, sim.client(), journal=journal, rate=50.0, burst=20, concurrency=1, progress=False)
     placed = sim.placed_count() - before
     sim.wait_idle(60)
     rx.wait_for(sim.placed_count(), timeout=60)

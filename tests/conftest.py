@@ -9,6 +9,11 @@ os.environ.pop("CMVOICE_BASE_URL", None)
 os.environ.setdefault("MPLBACKEND", "Agg")
 
 
+def pytest_configure(config):
+    config.addinivalue_line("markers", "simulator(**options): the Simulator options of a folder's `sim` fixture "
+                                       "(seed=, speed=, faults=...)")
+
+
 @pytest.fixture
 def no_token_env(monkeypatch):
     """A clean environment without a product token or base URL."""

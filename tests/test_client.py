@@ -4,7 +4,6 @@ import json
 import logging
 import socket
 import threading
-import time
 
 import pytest
 import requests
@@ -14,6 +13,8 @@ from cmvoice_nb import (
     RateLimited, ReadTimeout, ServerError, ValidationError, VoiceClient,
 )
 from cmvoice_nb.client import parse_retry_after
+
+from ._net import refusing_url
 
 TOKEN = "11111111-2222-4333-8444-555555555555"
 GOOD = dict(callee="+31612345678", caller="+31201234567", prompt="Hello", prompt_type="TTS")
@@ -35,8 +36,8 @@ class Scripted(http.server.BaseHTTPRequestHandler):
             self.close_connection = True
             self.connection.shutdown(socket.SHUT_RDWR)
             return
-        if action == "hang":
-            time.sleep(1.0)
+        if action == "hang":  # read the instruction, then say nothing until the test is over
+            self.server.release.wait(30)
             return
         status, payload, headers = action
         data = payload if isinstance(payload, bytes) else json.dumps(payload).encode()
@@ -51,11 +52,12 @@ class Scripted(http.server.BaseHTTPRequestHandler):
 def server():
     srv = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Scripted)
     srv.daemon_threads = True
-    srv.script, srv.seen = [], []
+    srv.script, srv.seen, srv.release = [], [], threading.Event()
     thread = threading.Thread(target=srv.serve_forever, daemon=True)
     thread.start()
     srv.base_url = f"http://127.0.0.1:{srv.server_address[1]}/voiceapi/v2"
     yield srv
+    srv.release.set()
     srv.shutdown()
     srv.server_close()
 
@@ -147,12 +149,8 @@ def test_read_timeout_may_have_placed_the_call(server):
 
 
 def test_connection_refused_is_safe_to_retry():
-    sock = socket.socket()
-    sock.bind(("127.0.0.1", 0))
-    port = sock.getsockname()[1]
-    sock.close()  # nothing listens there now
     with pytest.raises(ConnectError) as info:
-        VoiceClient(TOKEN, base_url=f"http://127.0.0.1:{port}/voiceapi/v2").send(Notification(**GOOD))
+        VoiceClient(TOKEN, base_url=refusing_url("/voiceapi/v2")).send(Notification(**GOOD))
     assert info.value.retry_safe and not info.value.may_have_been_placed
 
 

@@ -75,17 +75,20 @@ def test_a_submodule_attribute_is_listed_by_dir_but_not_star_exported():
     assert "spec" not in cmvoice_nb.__all__
 
 
-def _type_checking_names(path):
+def _type_checking_imports(path):
+    """The ``from .module import name`` statements of a module's ``if TYPE_CHECKING:`` block."""
     import ast
 
     tree = ast.parse(path.read_text(encoding="utf-8"))
-    names = set()
     for node in tree.body:
         if isinstance(node, ast.If) and getattr(node.test, "id", None) == "TYPE_CHECKING":
             for stmt in node.body:
                 if isinstance(stmt, ast.ImportFrom) and stmt.module:  # "from . import x" lists modules
-                    names.update(alias.asname or alias.name for alias in stmt.names)
-    return names
+                    yield stmt
+
+
+def _type_checking_names(path):
+    return {alias.asname or alias.name for stmt in _type_checking_imports(path) for alias in stmt.names}
 
 
 @pytest.mark.parametrize("package", ["cmvoice_nb", "cmvoice_nb.audio", "cmvoice_nb.spelling", "cmvoice_nb.widgets"])
@@ -99,13 +102,10 @@ def test_type_checkers_see_every_lazily_exported_name(package):
 
 
 def test_each_type_checking_import_names_the_module_the_lazy_table_points_at():
-    import ast
     from pathlib import Path
 
     for package in ("cmvoice_nb", "cmvoice_nb.audio", "cmvoice_nb.spelling", "cmvoice_nb.widgets"):
         module = importlib.import_module(package)
-        tree = ast.parse(Path(module.__file__).read_text(encoding="utf-8"))
-        for node in ast.walk(tree):
-            if isinstance(node, ast.ImportFrom) and node.level == 1 and node.module not in (None, "_lazy", "_version"):
-                for alias in node.names:
-                    assert module._EXPORTS[alias.name] == node.module, (package, alias.name)
+        for stmt in _type_checking_imports(Path(module.__file__)):
+            for alias in stmt.names:
+                assert module._EXPORTS[alias.name] == stmt.module, (package, alias.name)

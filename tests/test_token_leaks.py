@@ -23,6 +23,8 @@ import pytest
 from cmvoice_nb import Notification, VoiceClient
 from cmvoice_nb.errors import APIError, CMVoiceError
 
+from .campaign._lists import notification_defaults
+
 # The provider's own example token (seed docs: "X-CM-PRODUCTTOKEN: 73c1e5af-8bc8-400d-8faa-7afcdf977515").
 TOKEN = "73c1e5af-8bc8-400d-8faa-7afcdf977515"
 GOOD = dict(callee="+31612345678", caller="+31201234567", prompt="Hello", prompt_type="TTS")
@@ -242,7 +244,7 @@ def test_a_campaign_senders_notebook_view_never_shows_the_token(echo_server, tmp
 
     echo_server.answer = (status, kind)
     plan = plan_campaign(pd.DataFrame({"callee": ["+31612345610", "+31612345611"]}), app="notification",
-                         name="leak", defaults={"caller": "+31201234567", "prompt": "Hi", "prompt-type": "TTS"})
+                         name="leak", defaults=notification_defaults("Hi"))
     client = VoiceClient(TOKEN, base_url=echo_server.base_url, timeout=5)
     sender = CampaignSender(plan, client, journal=tmp_path / "j.sqlite", rate=50, progress=False)
     sender.start()

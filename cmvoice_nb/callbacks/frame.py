@@ -249,10 +249,22 @@ def combine(pieces: list[pd.DataFrame]) -> pd.DataFrame:
         renamed.append(piece.drop(columns=[c for c in DERIVED_COLUMNS if c in piece.columns]))
     if not renamed:
         return pd.DataFrame({"_seq": np.empty(0, dtype="int64")})
-    frame = renamed[0] if len(renamed) == 1 else pd.concat(renamed, ignore_index=True, sort=False)
-    if len(renamed) > 1:
-        frame = frame.sort_values("_seq", kind="stable")
-    return frame.reset_index(drop=True)
+    if len(renamed) == 1:
+        return renamed[0].reset_index(drop=True)
+    names = list(dict.fromkeys(c for p in renamed for c in p.columns))
+    frame = pd.concat(_without_null_columns(renamed), ignore_index=True, sort=False)[names]
+    return frame.sort_values("_seq", kind="stable").reset_index(drop=True)
+
+
+def _without_null_columns(pieces: list[pd.DataFrame]) -> list[pd.DataFrame]:
+    """The pieces without the columns that are null throughout them but hold values in another.
+
+    A key null in every line of one piece is read as Arrow's null type (objects); joined to a
+    piece where it holds numbers, it would turn that column into objects. Left out, it takes the
+    type it has elsewhere, as one read of all the lines types it.
+    """
+    held = {c for p in pieces for c in p.columns if c != "_seq" and p[c].notna().any()}
+    return [p.drop(columns=[c for c in p.columns if c in held and not p[c].notna().any()]) for p in pieces]
 
 
 def _coalesce_duplicates(frame: pd.DataFrame) -> pd.DataFrame:

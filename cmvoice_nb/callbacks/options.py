@@ -4,7 +4,7 @@
 ``cmvoice receive`` all read :data:`DEFAULTS`; the command line builds its flags and help from
 the fields' metadata. The server fields (``backlog`` onwards) apply where this package runs the
 server (the receiver, the command); under another WSGI server, set its equivalents to match (see
-the README's deployment guide).
+the deployment guide, ``docs/guides/deployment.md``).
 
 Examples
 --------
@@ -13,7 +13,7 @@ Examples
 >>> ReceiverOptions(max_body_bytes=0)
 Traceback (most recent call last):
 ...
-ValueError: max_body_bytes must be a positive whole number, got 0
+cmvoice_nb.errors.ConfigurationError: max_body_bytes= must be a positive whole number, got 0
 >>> DEFAULTS.keeps_records(out=None, in_process=False), DEFAULTS.keeps_records(out="cb.jsonl", in_process=True)
 (True, True)
 >>> DEFAULTS.keeps_records(out="cb.jsonl", in_process=False)

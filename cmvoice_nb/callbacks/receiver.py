@@ -61,7 +61,8 @@ DEFAULT_THREADS = DEFAULTS.threads
 class CallbackReceiver:
     """Receive callbacks on loopback and append each to a JSON Lines log.
 
-    Serves :func:`~cmvoice_nb.callbacks.wsgi_app` with waitress in a daemon thread.
+    Serves :func:`~cmvoice_nb.callbacks.wsgi_app` with waitress in a daemon thread. Every default
+    is :data:`~cmvoice_nb.callbacks.options.DEFAULTS`'s.
 
     Parameters
     ----------
@@ -70,7 +71,8 @@ class CallbackReceiver:
         in memory only (:meth:`frame` still works).
     host, port
         Where to listen. Loopback and a free port by default; the provider cannot reach loopback,
-        so for a real campaign expose it through a tunnel or a reverse proxy (see the README).
+        so for a real campaign expose it through a tunnel or a reverse proxy (see the deployment
+        guide, ``docs/guides/deployment.md``).
     secret
         The secret path segment; random (``secrets.token_urlsafe(16)``) by default, ``""`` for none.
     max_body_bytes
@@ -97,8 +99,6 @@ class CallbackReceiver:
     connection_limit, idle_timeout_s, request_timeout_s
         Connections held at once (lowered to fit the open-file limit; :attr:`connection_limit`
         is what was applied), and when idle or slowly arriving connections are closed.
-
-    Every default is :data:`~cmvoice_nb.callbacks.options.DEFAULTS`'s.
 
     Examples
     --------

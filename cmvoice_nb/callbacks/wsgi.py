@@ -2,7 +2,8 @@
 
 :func:`wsgi_app` returns a :class:`CallbackApp`, a plain WSGI callable. ``cmvoice receive`` and
 :class:`~cmvoice_nb.callbacks.CallbackReceiver` serve it with waitress; gunicorn, uWSGI or any
-other WSGI server can serve it too, behind your HTTPS reverse proxy (see the README)::
+other WSGI server can serve it too, behind your HTTPS reverse proxy (see the deployment guide,
+``docs/guides/deployment.md``)::
 
     gunicorn --workers 1 --threads 8 --bind 127.0.0.1:9000 \\
         'cmvoice_nb.callbacks:wsgi_app(out="/var/lib/cmvoice/callbacks.jsonl", secret="Xq3...")'

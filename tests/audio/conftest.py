@@ -2,11 +2,10 @@ import subprocess
 from pathlib import Path
 
 import pytest
-import soundfile as sf
 
 from cmvoice_nb.audio.decode import find_ffmpeg
 
-from ._signals import speechlike
+from .._audio import speechlike, write_sf
 
 
 @pytest.fixture(scope="session")
@@ -14,7 +13,7 @@ def m4a_bytes(tmp_path_factory) -> bytes:
     """A 1 s AAC-in-MP4 phone-style recording made with the ffmpeg from imageio-ffmpeg."""
     folder = tmp_path_factory.mktemp("m4a")
     src, out = folder / "in.wav", folder / "out.m4a"
-    sf.write(src, speechlike(1.0, 44100), 44100, subtype="PCM_16")
+    write_sf(src, speechlike(1.0, 44100), 44100, subtype="PCM_16")
     subprocess.run([find_ffmpeg(), "-hide_banner", "-loglevel", "error", "-y", "-i", str(src),
                     "-c:a", "aac", "-b:a", "64k", str(out)], check=True)
     return out.read_bytes()

@@ -6,7 +6,7 @@ from cmvoice_nb.errors import AudioError
 from cmvoice_nb.audio.batch import check_folder, convert_folder
 from cmvoice_nb.audio.wavfile import encode_wav, parse_wav
 
-from ._signals import sf_bytes, sine, speechlike
+from .._audio import sf_bytes, sine, speechlike
 
 
 @pytest.fixture

@@ -10,7 +10,7 @@ from cmvoice_nb.audio.check import check_prompt
 from cmvoice_nb.audio.codec import alaw_encode, float_to_pcm16
 from cmvoice_nb.audio.wavfile import encode_wav, read_wav_samples
 
-from ._signals import extensible_fmt, fmt_chunk, riff, sf_bytes, sine, speechlike
+from .._audio import extensible_fmt, fmt_chunk, riff, sf_bytes, sine, speechlike
 
 
 def good_alaw(duration_s: float = 1.0) -> bytes:

@@ -10,7 +10,7 @@ from cmvoice_nb.audio.check import PromptReport, check_prompt
 from cmvoice_nb.audio.convert import convert_prompt
 from cmvoice_nb.audio.wavfile import decode_wav_data, encode_wav, parse_wav
 
-from ._signals import fmt_chunk, riff, sf_bytes, sine, speechlike
+from .._audio import fmt_chunk, riff, sf_bytes, sine, speechlike
 
 MEASURED = ("duration_s", "peak_dbfs", "rms_dbfs", "leading_silence_s", "trailing_silence_s", "warnings")
 

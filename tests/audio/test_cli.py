@@ -5,7 +5,7 @@ import numpy as np
 from cmvoice_nb.cli import main
 from cmvoice_nb.audio.wavfile import encode_wav
 
-from ._signals import sf_bytes, speechlike
+from .._audio import sf_bytes, speechlike
 
 
 def run(capsys, *argv):

@@ -9,7 +9,7 @@ from cmvoice_nb.audio import dsp
 from cmvoice_nb.audio.convert import convert_prompt, prepare_samples, to_audio_segment
 from cmvoice_nb.audio.wavfile import parse_wav, read_wav_samples
 
-from ._signals import sf_bytes, sine, speechlike
+from .._audio import sf_bytes, sine, speechlike
 
 
 def _in_band_snr_db(ref: np.ndarray, test: np.ndarray, rate: int = 8000) -> float:

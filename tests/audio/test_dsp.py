@@ -3,7 +3,7 @@ import pytest
 
 from cmvoice_nb.audio import dsp
 
-from ._signals import sine, speechlike
+from .._audio import sine, speechlike
 
 
 def _tone_level_db(y: np.ndarray, freq_hz: float, rate: int) -> float:

@@ -16,7 +16,7 @@ from cmvoice_nb.audio.convert import convert_prompt, prepare_samples
 from cmvoice_nb.audio.decode import load_audio, load_mono
 from cmvoice_nb.audio.wavfile import decode_wav_data, decode_wav_mono, parse_wav
 
-from ._signals import fmt_chunk, riff, sf_bytes, sine, speechlike
+from .._audio import fmt_chunk, riff, sf_bytes, sine, speechlike
 
 WAV_SUBTYPES = ["PCM_U8", "PCM_16", "PCM_24", "PCM_32", "FLOAT", "DOUBLE", "ULAW", "ALAW"]
 
@@ -141,7 +141,7 @@ def test_the_float32_pipeline_gives_the_same_8khz_signal_as_the_float64_one():
 
 
 def test_the_float32_pipeline_still_rejects_a_6khz_tone_by_over_100_db():
-    tone = np.sin(2 * np.pi * 6000 * np.arange(44100) / 44100).astype(np.float32)
+    tone = sine(6000, 1.0, 44100, amplitude=1.0).astype(np.float32)
     y = prepare_samples(tone, 44100)[800:-800]
     assert dsp.dbfs_rms(y) + 3.01 < -100
 

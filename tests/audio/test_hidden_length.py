@@ -16,7 +16,7 @@ from cmvoice_nb.audio.convert import convert_prompt
 from cmvoice_nb.audio.decode import _decode_ffmpeg, _decode_pyav, load_audio, load_mono
 from cmvoice_nb.errors import AudioError
 
-from ._signals import speechlike
+from .._audio import speechlike
 
 RATE = 8000
 #: Two hours of silence: 180 kB of FLAC, 230 MB as mono float32, 460 MB as float64.

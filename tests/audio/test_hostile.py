@@ -25,7 +25,8 @@ from cmvoice_nb.audio.wavfile import encode_wav, parse_wav
 from cmvoice_nb.cli import main
 from cmvoice_nb.errors import AudioError
 
-from ._signals import fmt_chunk, riff, sf_bytes, speechlike
+from .._audio import fmt_chunk, riff, sf_bytes, speechlike
+from .._wait import wait_until
 
 needs_fifo = pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="no FIFOs on this platform")
 needs_dev_zero = pytest.mark.skipif(not os.path.exists("/dev/zero") or not hasattr(os, "symlink"),
@@ -353,19 +354,15 @@ def test_killing_the_parent_of_a_convert_folder_leaves_no_worker_alive(tmp_path,
     parent = subprocess.Popen([sys.executable, str(script), str(src), str(pids), method],
                               stderr=subprocess.DEVNULL)  # Ctrl-C prints a KeyboardInterrupt traceback
     try:
-        deadline = time.monotonic() + 120
-        while len(list(pids.iterdir())) < 2:  # both workers are converting
-            assert parent.poll() is None, "the batch ended before it could be killed"
-            assert time.monotonic() < deadline, "the workers never started"
-            time.sleep(0.05)
+        wait_until(lambda: len(list(pids.iterdir())) >= 2 or parent.poll() is not None, timeout=120,
+                   what="both workers converting")
+        assert parent.poll() is None, "the batch ended before it could be killed"
         workers = [int(p.name) for p in pids.iterdir()]
         assert parent.pid not in workers
         parent.send_signal(getattr(signal, how))
         parent.wait(timeout=60)
-        deadline = time.monotonic() + 30
-        while any(_alive(pid) for pid in workers) and time.monotonic() < deadline:
-            time.sleep(0.05)
-        assert not [pid for pid in workers if _alive(pid)], "workers outlived their parent"
+        wait_until(lambda: not any(_alive(pid) for pid in workers), timeout=30,
+                   what="the workers to end with their parent")
     finally:
         if parent.poll() is None:
             parent.kill()

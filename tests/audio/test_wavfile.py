@@ -8,7 +8,7 @@ from cmvoice_nb.errors import AudioError
 from cmvoice_nb.audio.codec import alaw_encode, float_to_pcm16
 from cmvoice_nb.audio.wavfile import encode_wav, parse_wav, read_wav_samples, sniff_format
 
-from ._signals import extensible_fmt, fmt_chunk, riff, sf_bytes, sine
+from .._audio import extensible_fmt, fmt_chunk, riff, sf_bytes, sine
 
 
 def test_alaw_output_has_exactly_the_clean_telephony_header():

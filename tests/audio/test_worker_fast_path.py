@@ -16,7 +16,7 @@ from cmvoice_nb.audio.decode import load_mono
 from cmvoice_nb.audio.wavfile import encode_wav
 from cmvoice_nb.errors import AudioError
 
-from ._signals import sf_bytes, sine, speechlike
+from .._audio import sf_bytes, sine, speechlike
 
 
 def test_float_to_pcm16_gives_the_same_integers_from_float32_as_from_its_float64_copy():

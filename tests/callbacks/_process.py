@@ -15,6 +15,38 @@ import urllib.request
 from pathlib import Path
 
 
+def post(url, body, *, content_type="application/json", method="POST", headers=None):
+    """Send one request on a fresh connection; return (status, parsed JSON reply)."""
+    parts = urllib.parse.urlsplit(url)
+    conn = http.client.HTTPConnection(parts.hostname, parts.port, timeout=10)
+    data = body if isinstance(body, bytes) else json.dumps(body).encode()
+    hdrs = {"Content-Type": content_type} if content_type else {}
+    hdrs.update(headers or {})
+    try:
+        conn.request(method, parts.path, body=data if method == "POST" else None, headers=hdrs)
+        resp = conn.getresponse()
+        raw = resp.read()
+        try:
+            return resp.status, (json.loads(raw) if raw else None)
+        except ValueError:  # the server's own answers (413 over the body limit) are text
+            return resp.status, raw.decode("latin-1")
+    finally:
+        conn.close()
+
+
+def raw_request(url, head: str, body: bytes = b"") -> bytes:
+    """Send bytes exactly as given on a fresh socket; return the status line."""
+    parts = urllib.parse.urlsplit(url)
+    with socket.create_connection((parts.hostname, parts.port), timeout=10) as sock:
+        sock.sendall(head.replace("{path}", parts.path).encode("latin-1") + body)
+        reply = b""
+        while b"\r\n" not in reply:
+            chunk = sock.recv(1024)
+            if not chunk:
+                break
+            reply += chunk
+    return reply.split(b"\r\n", 1)[0]
+
 
 class Receiver:
     """A running ``cmvoice receive``: its process, URL, log and stderr (a file, readable any time)."""
@@ -86,18 +118,6 @@ def post_on(conn: http.client.HTTPConnection, path: str, item: dict) -> int:
     resp = conn.getresponse()
     resp.read()
     return resp.status
-
-
-def wait_until(predicate, *, timeout: float = 60, interval: float = 0.05, what: str = "condition"):
-    """Poll *predicate* until it returns something truthy; return that, or fail after *timeout* s."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = predicate()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout} s waiting for {what}")
-        time.sleep(interval)
 
 
 def status_line(sock: socket.socket) -> bytes:
@@ -175,5 +195,5 @@ def close_all(socks) -> None:
             pass
 
 
-__all__ = ["Receiver", "post_on", "wait_until", "status_line", "rss_kib", "open_descriptors",
+__all__ = ["Receiver", "post", "raw_request", "post_on", "status_line", "rss_kib", "open_descriptors",
            "raise_own_open_file_limit", "limit_open_files", "idle_connections", "close_all"]

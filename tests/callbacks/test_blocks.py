@@ -310,6 +310,30 @@ def _line(draw):
     return text
 
 
+def test_a_key_null_in_every_line_of_one_piece_keeps_the_type_it_has_in_the_rest_of_its_block(tmp_path):
+    # Found by the fuzz test below. The glued last line splits the second block into pieces read
+    # one by one; in one piece customGrouping3 is null on every line (Arrow's null type), in
+    # another it holds 1.5: joined, the column must stay numbers, so that the blocks are
+    # reconciled with the text of the first block ("a") as one pass reads the file.
+    def doc(**extra):
+        return {**DOCUMENTED[0], "call-id": "c-0", **extra}
+
+    def at(minute):
+        return {"received-at": f"2024-03-01T10:{minute:02d}:00Z"}
+
+    bad_utf8 = b'{"type": "otp-finished", "call-id": "\xc3\x28"}'
+    bye = callback(0, **at(25))
+    bye["result"]["sip-disconnect-code"] = "BYE"
+    lines = ["", doc(), doc(customGrouping3="a", **at(23)), doc(), bad_utf8, doc(customGrouping3=None), doc(),
+             doc(**at(47)), doc(**at(43)), doc(), doc(customGrouping3=None), doc(), doc(**at(37)),
+             doc(customGrouping3=1.5, **at(0)), bad_utf8, doc(), "", "", doc(customGrouping3=None, **at(20)),
+             doc(customGrouping3=None, **at(20)), "{", '{"type": "notification-finished", "call-id":', bad_utf8,
+             "[]", "", callback(0, app="otp", code=9), "[]", json.dumps(bye) + json.dumps(callback(7))]
+    write_lines(tmp_path / "cb.jsonl", lines)
+    calls = assert_same_load(tmp_path / "cb.jsonl", 4000, extras_as_values=True)
+    assert calls["customGrouping3"].dropna().tolist() == ["a", "1.5"]
+
+
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(lines=st.lists(_line(), min_size=1, max_size=40), size=st.sampled_from([1, 64, 300, 1000, 4000]))
 def test_fuzzed_logs_load_alike_in_blocks_and_in_one_pass(tmp_path, lines, size):

@@ -1,7 +1,6 @@
 import datetime as dt
 import http.client
 import json
-import socket
 import threading
 import urllib.parse
 import urllib.request
@@ -14,35 +13,11 @@ from cmvoice_nb.callbacks.receiver import CallbackReceiver, CallbackTimeout
 from cmvoice_nb.callbacks.wsgi import log_line
 
 from ._factory import callback
-
-
-def post(url, body, *, content_type="application/json", method="POST", headers=None):
-    """Send one request on a fresh connection; return (status, parsed JSON reply)."""
-    parts = urllib.parse.urlsplit(url)
-    conn = http.client.HTTPConnection(parts.hostname, parts.port, timeout=10)
-    data = body if isinstance(body, bytes) else json.dumps(body).encode()
-    hdrs = {"Content-Type": content_type} if content_type else {}
-    hdrs.update(headers or {})
-    try:
-        conn.request(method, parts.path, body=data if method == "POST" else None, headers=hdrs)
-        resp = conn.getresponse()
-        raw = resp.read()
-        try:
-            return resp.status, (json.loads(raw) if raw else None)
-        except ValueError:  # the server's own answers (413 over the body limit) are text
-            return resp.status, raw.decode("latin-1")
-    finally:
-        conn.close()
+from ._process import post, raw_request
 
 
 def log_lines(path):
     return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
-
-
-@pytest.fixture
-def rx(tmp_path):
-    with CallbackReceiver(tmp_path / "cb.jsonl") as receiver:
-        yield receiver
 
 
 # --- the happy path ----------------------------------------------------------------------------
@@ -206,20 +181,6 @@ def test_in_memory_receiver_quarantines_in_memory():
     with CallbackReceiver() as rx:
         post(rx.url, b"{nope")
         assert rx.quarantined[0]["body"] == "{nope"
-
-
-def raw_request(url, head: str, body: bytes = b"") -> bytes:
-    """Send bytes exactly as given on a fresh socket; return the status line."""
-    parts = urllib.parse.urlsplit(url)
-    with socket.create_connection((parts.hostname, parts.port), timeout=10) as sock:
-        sock.sendall(head.replace("{path}", parts.path).encode("latin-1") + body)
-        reply = b""
-        while b"\r\n" not in reply:
-            chunk = sock.recv(1024)
-            if not chunk:
-                break
-            reply += chunk
-    return reply.split(b"\r\n", 1)[0]
 
 
 def test_a_post_without_content_length_is_411(rx):

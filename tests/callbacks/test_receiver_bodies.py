@@ -8,9 +8,9 @@ import pytest
 
 from cmvoice_nb.callbacks.receiver import CallbackReceiver
 
+from .._wait import wait_until
 from ._factory import callback
-from ._process import Receiver, close_all, open_descriptors, rss_kib, status_line, wait_until
-from .test_receiver import post, raw_request
+from ._process import Receiver, close_all, open_descriptors, post, raw_request, rss_kib, status_line
 
 linux_only = pytest.mark.skipif(not os.path.isdir("/proc/self/fd"), reason="reads /proc/<pid>")
 
@@ -44,19 +44,17 @@ def test_a_chunked_body_within_the_limit_is_stored_and_one_past_it_is_refused(tm
         assert rx.count == 1
 
 
-def test_headers_larger_than_the_header_limit_are_refused(tmp_path):
-    with CallbackReceiver(tmp_path / "cb.jsonl") as rx:
-        status = raw_request(rx.url, "GET {path}/health HTTP/1.1\r\nHost: x\r\nX-Pad: " + "a" * 20_000 + "\r\n\r\n")
-        assert status.split(b" ", 1)[1].startswith(b"431")  # waitress answers as HTTP/1.0 once it gave up parsing
-        assert post(rx.url, callback(0))[0] == 200
+def test_headers_larger_than_the_header_limit_are_refused(rx):
+    status = raw_request(rx.url, "GET {path}/health HTTP/1.1\r\nHost: x\r\nX-Pad: " + "a" * 20_000 + "\r\n\r\n")
+    assert status.split(b" ", 1)[1].startswith(b"431")  # waitress answers as HTTP/1.0 once it gave up parsing
+    assert post(rx.url, callback(0))[0] == 200
 
 
-def test_a_huge_declared_body_to_any_path_is_refused_from_its_headers(tmp_path):
-    with CallbackReceiver(tmp_path / "cb.jsonl") as rx:
-        for path in ("{path}", "/wrong"):
-            status = raw_request(rx.url, f"POST {path} HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
-                                         f"Content-Length: {8 * MB}\r\n\r\n")  # no body sent at all
-            assert status.startswith(b"HTTP/1.1 413")
+def test_a_huge_declared_body_to_any_path_is_refused_from_its_headers(rx):
+    for path in ("{path}", "/wrong"):
+        status = raw_request(rx.url, f"POST {path} HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                                     f"Content-Length: {8 * MB}\r\n\r\n")  # no body sent at all
+        assert status.startswith(b"HTTP/1.1 413")
 
 
 # --- the real command: 60 stalled 8 MB bodies -----------------------------------------------------------------
@@ -151,15 +149,14 @@ def test_sixty_connections_each_sending_a_body_just_within_the_limit_slowly_stay
     assert code == 0 and "Traceback" not in err
 
 
-def test_wrong_path_bodies_within_the_limit_are_read_and_answered_404_on_a_kept_connection(tmp_path):
-    with CallbackReceiver(tmp_path / "cb.jsonl") as rx:
-        parts = urllib.parse.urlsplit(rx.url)
-        with socket.create_connection((parts.hostname, parts.port), timeout=10) as sock:
-            body = b"x" * 5000
-            for _ in range(2):  # the second request on the same connection is parsed cleanly
-                sock.sendall(b"POST /guess HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
-                             + f"Content-Length: {len(body)}\r\n\r\n".encode() + body)
-                reply = b""
-                while b"}" not in reply:
-                    reply += sock.recv(4096)
-                assert reply.startswith(b"HTTP/1.1 404")
+def test_wrong_path_bodies_within_the_limit_are_read_and_answered_404_on_a_kept_connection(rx):
+    parts = urllib.parse.urlsplit(rx.url)
+    with socket.create_connection((parts.hostname, parts.port), timeout=10) as sock:
+        body = b"x" * 5000
+        for _ in range(2):  # the second request on the same connection is parsed cleanly
+            sock.sendall(b"POST /guess HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                         + f"Content-Length: {len(body)}\r\n\r\n".encode() + body)
+            reply = b""
+            while b"}" not in reply:
+                reply += sock.recv(4096)
+            assert reply.startswith(b"HTTP/1.1 404")

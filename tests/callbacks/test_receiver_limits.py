@@ -13,10 +13,10 @@ from cmvoice_nb.callbacks import _server
 from cmvoice_nb.callbacks import receiver as receiver_module
 from cmvoice_nb.callbacks.receiver import CallbackReceiver, plan_connections
 
+from .._wait import wait_until
 from ._factory import callback
-from ._process import (Receiver, close_all, idle_connections, limit_open_files, open_descriptors,
-                       raise_own_open_file_limit, status_line, wait_until)
-from .test_receiver import post
+from ._process import (Receiver, close_all, idle_connections, limit_open_files, open_descriptors, post,
+                       raise_own_open_file_limit, status_line)
 
 posix_only = pytest.mark.skipif(os.name != "posix", reason="RLIMIT_NOFILE and /proc exist on POSIX (Linux) only")
 linux_only = pytest.mark.skipif(not os.path.isdir("/proc/self/fd"), reason="reads /proc/<pid>")
@@ -316,13 +316,12 @@ def test_health_fails_with_a_reason_when_the_log_folder_is_removed_and_recovers_
     assert json.loads((folder / "cb.jsonl").read_text())["call-id"] == callback(1)["call-id"]
 
 
-def test_a_connection_closed_before_it_is_served_does_not_disturb_the_server(tmp_path):
-    with CallbackReceiver(tmp_path / "cb.jsonl") as rx:
-        for _ in range(50):
-            s = _connect(rx)
-            s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
-            s.close()  # a reset, before or while it is accepted
-        sock = _connect(rx)
-        sock.sendall(f"GET {urllib.parse.urlsplit(rx.url).path}/health HTTP/1.1\r\nHost: x\r\n\r\n".encode())
-        assert status_line(sock) == b"HTTP/1.1 200 OK"
-        sock.close()
+def test_a_connection_closed_before_it_is_served_does_not_disturb_the_server(rx):
+    for _ in range(50):
+        s = _connect(rx)
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        s.close()  # a reset, before or while it is accepted
+    sock = _connect(rx)
+    sock.sendall(f"GET {urllib.parse.urlsplit(rx.url).path}/health HTTP/1.1\r\nHost: x\r\n\r\n".encode())
+    assert status_line(sock) == b"HTTP/1.1 200 OK"
+    sock.close()

@@ -12,9 +12,9 @@ from cmvoice_nb.callbacks import load_callbacks
 from cmvoice_nb.callbacks import _logfile
 from cmvoice_nb.callbacks.receiver import CallbackReceiver
 
+from .._wait import wait_until
 from ._factory import callback
-from ._process import Receiver, post_on, wait_until
-from .test_receiver import post
+from ._process import Receiver, post, post_on
 
 posix_only = pytest.mark.skipif(not hasattr(signal, "SIGHUP"), reason="SIGHUP and renaming open files are POSIX")
 

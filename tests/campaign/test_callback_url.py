@@ -11,33 +11,30 @@ import pytest
 from cmvoice_nb.callbacks import CallbackReceiver, load_callbacks
 from cmvoice_nb.campaign import plan_campaign, plan_followup, send_campaign
 from cmvoice_nb.campaign.journal import Journal
-from cmvoice_nb.wire import instruction_hash, legacy_instruction_hash
 from cmvoice_nb.cli import main
 from cmvoice_nb.errors import CampaignError
-from cmvoice_nb.simulator import SIMULATOR_TOKEN, Simulator
+from cmvoice_nb.wire import instruction_hash, legacy_instruction_hash
 
-from .test_journal_scale import SCHEMA_V3
+from ._journals import SCHEMA_V3
+from ._lists import CALLER, notification_defaults
 
-CALLER = "+31201234567"
+#: Calls end at once, so each wave's callbacks are in before the next is planned.
+pytestmark = pytest.mark.simulator(speed=1000.0)
 # Numbers ending in 09 are never answered by the simulator (Cancelled): due for a follow-up.
 NUMBERS = ["+31612340109", "+31612340209", "+31612340310", "+31612340409", "+31612340510"]
 
 
 @pytest.fixture
-def rig(tmp_path):
-    sim = Simulator(seed=9, speed=1000.0)
-    first = CallbackReceiver(tmp_path / "cb1.jsonl").start()
-    second = CallbackReceiver(tmp_path / "cb2.jsonl").start()
-    yield sim, first, second, tmp_path
-    first.stop()
-    second.stop()
-    sim.close()
+def new_receiver(tmp_path):
+    """The receiver after a move: another URL, another log (``moved.jsonl``)."""
+    rx = CallbackReceiver(tmp_path / "moved.jsonl").start()
+    yield rx
+    rx.stop()
 
 
 def send(sim, journal, numbers, url, **extra):
     return send_campaign(pd.DataFrame({"callee": numbers}), sim.client(), journal=journal, app="notification",
-                         name="spring", defaults={"caller": CALLER, "prompt": "Hello", "prompt-type": "TTS",
-                                                  "callback-url": url},
+                         name="spring", defaults=notification_defaults("Hello", callback_url=url),
                          rate=500.0, burst=50, progress=False, **extra)
 
 
@@ -54,74 +51,71 @@ def test_the_identity_hash_ignores_the_callback_url_but_sees_everything_else():
     assert legacy_instruction_hash(wire) != legacy_instruction_hash({**wire, "callback-url": "http://127.0.0.1:2/"})
 
 
-def test_a_re_run_with_a_new_callback_url_calls_nobody_twice_and_changes_no_row(rig):
-    sim, first, second, tmp_path = rig
+def test_a_re_run_with_a_new_callback_url_calls_nobody_twice_and_changes_no_row(sim, receiver, new_receiver, tmp_path):
     journal = tmp_path / "j.sqlite"
-    send(sim, journal, NUMBERS[:3], first.url)
-    res = send(sim, journal, NUMBERS, second.url)  # the receiver restarted elsewhere; two rows added
+    send(sim, journal, NUMBERS[:3], receiver.url)
+    res = send(sim, journal, NUMBERS, new_receiver.url)  # the receiver restarted elsewhere; two rows added
     assert list(res["status"]) == ["queued"] * 5 and "changed" not in set(res["status"])
     assert sim.calls["callee"].value_counts().max() == 1 and len(sim.calls) == 5
     sent = bodies(sim)
     new_ids = set(res["instruction_id"][3:])
-    assert {w["callback-url"] for i, w in sent.items() if i in new_ids} == {second.url}
-    assert {w["callback-url"] for i, w in sent.items() if i not in new_ids} == {first.url}
+    assert {w["callback-url"] for i, w in sent.items() if i in new_ids} == {new_receiver.url}
+    assert {w["callback-url"] for i, w in sent.items() if i not in new_ids} == {receiver.url}
 
 
 def wave_one(sim, rx, tmp_path, url=None):
     send(sim, tmp_path / "j.sqlite", NUMBERS, url or rx.url)
     sim.wait_idle(30)
     rx.wait_for(sim.placed_count(), timeout=30)
-    calls = load_callbacks(tmp_path / "cb1.jsonl", warn=False)
+    calls = load_callbacks(tmp_path / "callbacks.jsonl", warn=False)
     return calls, (calls["finished_on"].max() + pd.Timedelta(minutes=31)).isoformat()
 
 
-def test_a_follow_up_with_a_new_callback_url_posts_to_the_new_receiver(rig):
-    sim, first, second, tmp_path = rig
-    calls, now = wave_one(sim, first, tmp_path)
+def test_a_follow_up_with_a_new_callback_url_posts_to_the_new_receiver(sim, receiver, new_receiver, tmp_path):
+    calls, now = wave_one(sim, receiver, tmp_path)
     kept = plan_followup(tmp_path / "j.sqlite", calls, now=now)
-    assert {json.loads(r.payload)["callback-url"] for r in kept.rows} == {first.url}  # default: as first sent
-    plan = plan_followup(tmp_path / "j.sqlite", calls, now=now, callback_url=second.url)
-    assert len(plan.rows) == 3 and {json.loads(r.payload)["callback-url"] for r in plan.rows} == {second.url}
+    assert {json.loads(r.payload)["callback-url"] for r in kept.rows} == {receiver.url}  # default: as first sent
+    plan = plan_followup(tmp_path / "j.sqlite", calls, now=now, callback_url=new_receiver.url)
+    assert len(plan.rows) == 3 and {json.loads(r.payload)["callback-url"] for r in plan.rows} == {new_receiver.url}
     res = send_campaign(plan, sim.client(), journal=tmp_path / "j.sqlite", rate=500.0, progress=False)
     assert (res["status"] == "queued").all()
     sim.wait_idle(30)
-    second.wait_for(3, timeout=30)
-    wave2 = load_callbacks(tmp_path / "cb2.jsonl", warn=False)
+    new_receiver.wait_for(3, timeout=30)
+    wave2 = load_callbacks(tmp_path / "moved.jsonl", warn=False)
     assert sorted(wave2["instruction_id"]) == sorted(res["instruction_id"])
-    assert len(load_callbacks(tmp_path / "cb1.jsonl", warn=False)) == 5  # nothing more reached the old one
+    assert len(load_callbacks(tmp_path / "callbacks.jsonl", warn=False)) == 5  # nothing more reached the old one
 
 
-def test_a_follow_up_without_a_callback_url_can_drop_it_for_the_accounts_own(rig):
-    sim, first, _second, tmp_path = rig
-    calls, now = wave_one(sim, first, tmp_path)
+def test_a_follow_up_without_a_callback_url_can_drop_it_for_the_accounts_own(sim, receiver, tmp_path):
+    calls, now = wave_one(sim, receiver, tmp_path)
     plan = plan_followup(tmp_path / "j.sqlite", calls, now=now, callback_url="")
     assert plan.rows and all("callback-url" not in json.loads(r.payload) for r in plan.rows)
     with pytest.raises(CampaignError, match="callback_url= must be an http:// or https:// URL"):
         plan_followup(tmp_path / "j.sqlite", calls, now=now, callback_url="ftp://127.0.0.1/cb")
 
 
-def test_cmvoice_followup_sends_the_wave_to_the_callback_url_given(rig, monkeypatch, capsys):
-    monkeypatch.setenv("CM_PRODUCT_TOKEN", SIMULATOR_TOKEN)
-    sim, first, second, tmp_path = rig
-    _calls, now = wave_one(sim, first, tmp_path)
-    args = ["followup", "--journal", str(tmp_path / "j.sqlite"), "--callbacks", str(tmp_path / "cb1.jsonl"),
+def test_cmvoice_followup_sends_the_wave_to_the_callback_url_given(sim, receiver, new_receiver, tmp_path, token,
+                                                                   capsys):
+    _calls, now = wave_one(sim, receiver, tmp_path)
+    args = ["followup", "--journal", str(tmp_path / "j.sqlite"), "--callbacks", str(tmp_path / "callbacks.jsonl"),
             "--now", now, "-o", str(tmp_path / "wave2.csv"), "--rate", "500", "--base-url", sim.base_url,
             "--no-progress"]
     assert main([*args, "--callback-url", "gopher://127.0.0.1/"]) == 2
     assert "--callback-url must be an http:// or https:// URL" in capsys.readouterr().err
-    assert main([*args, "--callback-url", second.url]) == 0
-    second.wait_for(3, timeout=30)
+    assert main([*args, "--callback-url", new_receiver.url]) == 0
+    new_receiver.wait_for(3, timeout=30)
     out = pd.read_csv(tmp_path / "wave2.csv", dtype=str, keep_default_na=False)
-    assert sorted(load_callbacks(tmp_path / "cb2.jsonl", warn=False)["instruction_id"]) == sorted(out["instruction_id"])
+    moved = load_callbacks(tmp_path / "moved.jsonl", warn=False)
+    assert sorted(moved["instruction_id"]) == sorted(out["instruction_id"])
 
 
 @pytest.mark.parametrize("stored_payload", [True, False], ids=["payload stored", "no payload stored"])
-def test_a_schema_3_journal_hashed_with_the_callback_url_reports_no_changed_row(tmp_path, stored_payload):
+def test_a_schema_3_journal_hashed_with_the_callback_url_reports_no_changed_row(tmp_path, sim, stored_payload):
     """Schema-3 journals hashed the whole wire dict, URL included: the open rehashes what it can."""
     url = "http://127.0.0.1:9/old"
     df = pd.DataFrame({"callee": NUMBERS[:3]})
     plan = plan_campaign(df, app="notification", name="spring", campaign_key="0badc0de",
-                         defaults={"caller": CALLER, "prompt": "Hello", "prompt-type": "TTS", "callback-url": url})
+                         defaults=notification_defaults("Hello", callback_url=url))
     path = tmp_path / "j.sqlite"
     con = sqlite3.connect(path)
     con.executescript(SCHEMA_V3)
@@ -139,11 +133,10 @@ def test_a_schema_3_journal_hashed_with_the_callback_url_reports_no_changed_row(
     con.execute("PRAGMA user_version=3")
     con.commit()
     con.close()
-    with Simulator(seed=3) as sim:
-        same = send(sim, path, NUMBERS[:3], url)
-        assert list(same["status"]) == ["queued"] * 3  # the old whole-wire hash still matches
-        moved = send(sim, path, NUMBERS[:3], "http://127.0.0.1:9/new")
-        assert len(sim.requests) == 0  # nobody called again, whatever the URL
+    same = send(sim, path, NUMBERS[:3], url)
+    assert list(same["status"]) == ["queued"] * 3  # the old whole-wire hash still matches
+    moved = send(sim, path, NUMBERS[:3], "http://127.0.0.1:9/new")
+    assert len(sim.requests) == 0  # nobody called again, whatever the URL
     expected = ["queued"] * 3 if stored_payload else ["changed"] * 3
     assert list(moved["status"]) == expected
     if stored_payload:  # rehashed from the stored payload when the journal was opened

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import math
 import random
-import struct
 
 import pandas as pd
 import pytest
@@ -18,18 +17,11 @@ from cmvoice_nb.errors import CampaignError
 from cmvoice_nb.simulator.defaults import BEHAVIOUR
 from cmvoice_nb.simulator.physics import plan_call
 
+from .._audio import alaw_riff, write_file
+
 WPS = BEHAVIOUR["words_per_s"]
 CHAR_S = BEHAVIOUR["code_char_s"]
 DEFAULT_FILE_S = BEHAVIOUR["default_file_s"]
-
-
-def alaw_wav(path, seconds: float) -> None:
-    """An 8 kHz mono A-law WAV of *seconds* (8000 bytes per second), built by hand."""
-    n = int(8000 * seconds)
-    fmt = struct.pack("<HHIIHH", 6, 1, 8000, 8000, 1, 8)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_bytes(b"RIFF" + struct.pack("<I", 4 + 8 + 16 + 8 + n) + b"WAVE" + b"fmt " + struct.pack("<I", 16)
-                     + fmt + b"data" + struct.pack("<I", n) + bytes(n))
 
 
 NOTIFY = {"callee": "+31612345678", "caller": "+31201234567", "prompt": "Your parcel arrives tomorrow before noon today",
@@ -85,12 +77,12 @@ def test_the_estimate_agrees_with_the_simulator_on_an_answered_auto_replay_call(
 
 
 def test_file_prompts_take_their_duration_from_the_wav_header_under_audio_root(tmp_path):
-    alaw_wav(tmp_path / "prompts" / "welcome.wav", 1.5)
+    write_file(tmp_path / "prompts" / "welcome.wav", alaw_riff(1.5))
     wires = [{"callee": "+31612345678", "prompt": "prompts/welcome.wav", "prompt-type": "File"},
              {"callee": "+31612345679", "prompt": "/prompts/welcome.wav"},          # File is the default type
              {"callee": "+31612345670", "prompt": "prompts/missing.wav", "prompt-type": "File"},
              {"callee": "+31612345671", "prompt": "../outside.wav", "prompt-type": "File"}]
-    alaw_wav(tmp_path.parent / "outside.wav", 9.0)                                 # must never be read
+    write_file(tmp_path.parent / "outside.wav", alaw_riff(9.0))                    # must never be read
     est = estimate_payloads(wires, app="notification", audio_root=tmp_path)
     assert est.per_call["talk_s"].tolist() == pytest.approx([1.5, 1.5, DEFAULT_FILE_S, DEFAULT_FILE_S])
     said = [a for a in est.assumptions if "File prompt" in a]

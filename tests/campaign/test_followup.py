@@ -11,13 +11,15 @@ import pandas as pd
 import pytest
 
 import cmvoice_nb as cm
-from cmvoice_nb.callbacks import CallbackReceiver, load_callbacks
+from cmvoice_nb.callbacks import load_callbacks
 from cmvoice_nb.campaign import Journal, plan_followup, reach_by_wave, send_campaign, wave_instruction_id
-from cmvoice_nb.errors import CampaignError, JournalError
-from cmvoice_nb.simulator import Simulator
+from cmvoice_nb.errors import CampaignError
 from cmvoice_nb.spec import INSTRUCTION_ID_MAX_LENGTH
 
-CALLER = "+31201234567"
+from ._lists import notification_defaults
+
+#: Calls end at once, so each wave's callbacks are in before the next is planned.
+pytestmark = pytest.mark.simulator(speed=1000.0)
 OPTS = dict(rate=500.0, burst=50, progress=False)
 # Two Cancelled, one Failed, one answered, one Rejected.
 PEOPLE = {"ann": "+31612340109", "bob": "+31612340209", "cem": "+31612340311", "dora": "+31612340410",
@@ -28,23 +30,16 @@ UNANSWERED = {PEOPLE["ann"], PEOPLE["bob"], PEOPLE["cem"]}
 class Rig:
     """A simulator and a receiver on loopback, and one journal: a campaign's whole life."""
 
-    def __init__(self, tmp_path):
-        self.sim = Simulator(seed=3, speed=1000.0)
-        self.rx = CallbackReceiver(tmp_path / "callbacks.jsonl").start()
+    def __init__(self, sim, rx, tmp_path):
+        self.sim, self.rx = sim, rx
         self.log = tmp_path / "callbacks.jsonl"
         self.journal = tmp_path / "j.sqlite"
-        self.expected = 0
-
-    def close(self):
-        self.rx.stop()
-        self.sim.close()
 
     def first_wave(self, people=PEOPLE, name="spring"):
         df = pd.DataFrame({"name": list(people), "phone": list(people.values())})
         res = send_campaign(df, self.sim.client(), journal=self.journal, app="notification", name=name,
                             columns={"callee": "phone"},
-                            defaults={"caller": CALLER, "prompt": "Hello {name}", "prompt-type": "TTS",
-                                      "callback-url": self.rx.url}, **OPTS)
+                            defaults=notification_defaults(callback_url=self.rx.url), **OPTS)
         return self.settle(res)
 
     def send(self, plan):
@@ -67,10 +62,8 @@ class Rig:
 
 
 @pytest.fixture
-def rig(tmp_path):
-    r = Rig(tmp_path)
-    yield r
-    r.close()
+def rig(sim, receiver, tmp_path):
+    return Rig(sim, receiver, tmp_path)
 
 
 def test_a_follow_up_wave_calls_exactly_the_unanswered_once_each(rig):
@@ -173,8 +166,7 @@ def test_a_row_suppressed_in_wave_1_never_appears_in_wave_2_even_without_the_lis
     df = pd.DataFrame({"phone": [PEOPLE["ann"], PEOPLE["bob"]]})
     first = send_campaign(df, rig.sim.client(), journal=rig.journal, app="notification", name="spring",
                           columns={"callee": "phone"}, suppress=["06 1234 0109"], region="NL",
-                          defaults={"caller": CALLER, "prompt": "Hi", "prompt-type": "TTS",
-                                    "callback-url": rig.rx.url}, **OPTS)
+                          defaults=notification_defaults("Hi", callback_url=rig.rx.url), **OPTS)
     rig.settle(first)
     assert first["status"].tolist() == ["suppressed", "queued"]
     plan = plan_followup(rig.journal, rig.calls(), now=rig.after(31))   # no list given this time
@@ -193,8 +185,7 @@ def test_a_row_deferred_by_its_calling_hours_is_left_out_as_not_sent_not_as_wait
     sunday = dt.datetime(2026, 3, 29, 12, 0, tzinfo=dt.timezone.utc)
     first = send_campaign(df, rig.sim.client(), journal=rig.journal, app="notification", name="spring",
                           columns={"callee": "phone"}, calling_hours="09:00-20:00", days="mon-fri", wait=False,
-                          now=sunday, defaults={"caller": CALLER, "prompt": "Hi", "prompt-type": "TTS",
-                                                "callback-url": rig.rx.url}, **OPTS)
+                          now=sunday, defaults=notification_defaults("Hi", callback_url=rig.rx.url), **OPTS)
     assert first["status"].tolist() == ["deferred", "deferred"] and rig.sim.placed_count() == 0
     plan = plan_followup(rig.journal, [], now="2026-03-30T12:00:00Z")
     assert plan.rows == ()
@@ -301,22 +292,13 @@ def test_bad_options_are_named(tmp_path, rig):
         == ["waiting"]
 
 
-def test_one_attempt_per_row_per_wave_is_the_journals_own_rule(tmp_path):
-    with Journal(tmp_path / "j.sqlite") as j:
-        j.register("c", [("c-1", "0", "+31612345609", "h", b"{}", 1, "c-1")])
-        j.register("c", [("c-1-w2", "0", "+31612345609", "h", b"{}", 2, "c-1")])
-        with pytest.raises(JournalError, match="twice in this wave"):
-            j.register("c", [("c-1-second", "0", "+31612345609", "h", b"{}", 2, "c-1")])
-
-
 def test_a_payload_holding_the_token_is_never_stored_and_cannot_be_followed_up(rig):
     from cmvoice_nb.simulator import SIMULATOR_TOKEN
 
     df = pd.DataFrame({"phone": [PEOPLE["ann"]]})
     send_campaign(df, rig.sim.client(), journal=rig.journal, app="notification", name="oops",
                   columns={"callee": "phone"},
-                  defaults={"caller": CALLER, "prompt": f"your token is {SIMULATOR_TOKEN}", "prompt-type": "TTS",
-                            "callback-url": rig.rx.url}, **OPTS)
+                  defaults=notification_defaults(f"your token is {SIMULATOR_TOKEN}", callback_url=rig.rx.url), **OPTS)
     rig.settle(None)
     with Journal(rig.journal) as j:
         assert list(j.payloads("oops").values()) == [None]
@@ -326,37 +308,12 @@ def test_a_payload_holding_the_token_is_never_stored_and_cannot_be_followed_up(r
     assert plan.rows == () and plan.left_out["reason"].tolist() == ["no payload"]
 
 
-def test_the_guard_lets_a_rows_next_wave_call_only_once_its_earlier_call_ended(tmp_path):
-    with Journal(tmp_path / "j.sqlite") as j:
-        j.register("c", [("c-1", "0", "+31612345609", "h", b"{}", 1, "c-1")])
-        j.mark_sending("c", "c-1")
-        j.mark_done("c", "c-1", "queued", call_ids="call-1")
-        j.register("c", [("c-1-w2", "0", "+31612345609", "h", b"{}", 2, "c-1")])
-        # No callback has said the wave-1 call ended: it may still be ringing.
-        with pytest.raises(JournalError, match="already has a call") as info:
-            j.mark_sending("c", "c-1-w2")
-        assert info.value.earlier.instruction_id == "c-1"
-        # Another campaign's wave-2 attempt may not lean on this row's ended call.
-        j.register("d", [("d-1-w2", "0", "+31612345609", "h", b"{}", 2, "d-1")])
-        with pytest.raises(JournalError, match="already has a call"):
-            j.mark_sending("d", "d-1-w2", ended=[("c-1", "Cancelled", "2026-01-01T00:00:00.000Z")])
-        assert j.get("c", "c-1").outcome is None  # `ended` names attempts of the sending campaign only
-        # The callback said Cancelled: the row's own next wave may call, once.
-        row = j.mark_sending("c", "c-1-w2", ended=[("c-1", "Cancelled", "2026-01-01T00:00:00.000Z")])
-        assert (row.state, row.wave, row.row_id) == ("sending", 2, "c-1")
-        assert j.get("c", "c-1").outcome == "Cancelled"
-        j.mark_done("c", "c-1-w2", "queued", call_ids="call-2")
-        with pytest.raises(JournalError, match="cannot be sent from state 'queued'"):
-            j.mark_sending("c", "c-1-w2")
-
-
 def test_the_operator_s_kept_columns_follow_each_person_into_the_next_wave(rig):
     df = pd.DataFrame({"name": list(PEOPLE), "phone": list(PEOPLE.values()),
                        "Klantnummer": ["K1", "K2", "K3", "K4", "K5"]})
     rig.settle(send_campaign(df, rig.sim.client(), journal=rig.journal, app="notification", name="spring",
                              columns={"callee": "phone", "id": "Klantnummer"}, keep=["name"],
-                             defaults={"caller": CALLER, "prompt": "Hello {name}", "prompt-type": "TTS",
-                                       "callback-url": rig.rx.url}, **OPTS))
+                             defaults=notification_defaults(callback_url=rig.rx.url), **OPTS))
     wave = plan_followup(rig.journal, rig.calls(), now=pd.Timestamp.now(tz="UTC") + pd.Timedelta(hours=2))
     results = rig.send(wave)
     by_callee = dict(zip(results["callee"], zip(results["Klantnummer"], results["name"])))

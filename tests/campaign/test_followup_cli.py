@@ -1,56 +1,40 @@
 """``cmvoice followup`` end to end: simulator, receiver, journal; exit codes; a kill -9 mid-wave."""
-import os
-import signal
 import sqlite3
 import subprocess
-import sys
-import time
 
 import pandas as pd
 import pytest
 
-from cmvoice_nb.callbacks import CallbackReceiver, load_callbacks
+from cmvoice_nb.callbacks import load_callbacks
 from cmvoice_nb.campaign import send_campaign
 from cmvoice_nb.cli import main
-from cmvoice_nb.simulator import SIMULATOR_TOKEN, Simulator
 
-CALLER = "+31201234567"
+from .._wait import cmvoice, kill_when, running
+from ._lists import notification_defaults
 
-
-@pytest.fixture
-def token(monkeypatch):
-    monkeypatch.setenv("CM_PRODUCT_TOKEN", SIMULATOR_TOKEN)
+#: Calls end at once, so each wave's callbacks are in before the next is planned.
+pytestmark = pytest.mark.simulator(speed=1000.0)
 
 
-@pytest.fixture
-def rig(tmp_path):
-    sim = Simulator(seed=9, speed=1000.0)
-    rx = CallbackReceiver(tmp_path / "cb.jsonl").start()
-    yield sim, rx, tmp_path
-    rx.stop()
-    sim.close()
-
-
-def first_wave(sim, rx, tmp_path, callees):
+def first_wave(sim, receiver, tmp_path, callees):
     df = pd.DataFrame({"callee": callees})
     send_campaign(df, sim.client(), journal=tmp_path / "j.sqlite", app="notification", name="spring",
-                  defaults={"caller": CALLER, "prompt": "Hello", "prompt-type": "TTS", "callback-url": rx.url},
+                  defaults=notification_defaults("Hello", callback_url=receiver.url),
                   rate=500.0, burst=50, progress=False)
     sim.wait_idle(30)
-    rx.wait_for(sim.placed_count(), timeout=30)
-    calls = load_callbacks(tmp_path / "cb.jsonl", warn=False)
+    receiver.wait_for(sim.placed_count(), timeout=30)
+    calls = load_callbacks(tmp_path / "callbacks.jsonl", warn=False)
     return (calls["finished_on"].max() + pd.Timedelta(minutes=31)).isoformat()
 
 
 def followup(tmp_path, sim, now, *extra, out="wave2.csv"):
-    return ["followup", "--journal", str(tmp_path / "j.sqlite"), "--callbacks", str(tmp_path / "cb.jsonl"),
+    return ["followup", "--journal", str(tmp_path / "j.sqlite"), "--callbacks", str(tmp_path / "callbacks.jsonl"),
             "--now", now, "-o", str(tmp_path / out), "--rate", "500", "--base-url", sim.base_url, "--no-progress",
             *extra]
 
 
-def test_followup_calls_the_unanswered_and_writes_the_waves_results(rig, token, capsys):
-    sim, rx, tmp_path = rig
-    now = first_wave(sim, rx, tmp_path, ["+31612340109", "+31612340211", "+31612340310", "+31612340412"])
+def test_followup_calls_the_unanswered_and_writes_the_waves_results(sim, receiver, tmp_path, token, capsys):
+    now = first_wave(sim, receiver, tmp_path, ["+31612340109", "+31612340211", "+31612340310", "+31612340412"])
     assert main(followup(tmp_path, sim, now)) == 0
     err = capsys.readouterr().err
     assert "2 row(s) to call in wave 2" in err and "answered 1" in err and "rejected 1" in err
@@ -62,10 +46,10 @@ def test_followup_calls_the_unanswered_and_writes_the_waves_results(rig, token, 
     assert placed["instruction_id"].is_unique and len(placed) == 6
     # The same command again, once wave 2 reported back (the simulator is fast): wave 3; then nobody
     # is due, the default --max-attempts 3 being reached.
-    rx.wait_for(6, timeout=30)
+    receiver.wait_for(6, timeout=30)
     assert main(followup(tmp_path, sim, now, out="wave3.csv")) == 0
     assert "2 row(s) to call in wave 3" in capsys.readouterr().err
-    rx.wait_for(8, timeout=30)
+    receiver.wait_for(8, timeout=30)
     assert main(followup(tmp_path, sim, now, out="wave4.csv")) == 0
     err = capsys.readouterr().err
     assert "nobody is due" in err and "max attempts 2" in err
@@ -73,9 +57,8 @@ def test_followup_calls_the_unanswered_and_writes_the_waves_results(rig, token, 
         "+31612340109": 3, "+31612340211": 3, "+31612340310": 1, "+31612340412": 1}
 
 
-def test_a_dry_run_shows_the_wave_and_sends_nothing(rig, no_token_env, capsys):
-    sim, rx, tmp_path = rig
-    now = first_wave(sim, rx, tmp_path, ["+31612340109", "+31612340310"])
+def test_a_dry_run_shows_the_wave_and_sends_nothing(sim, receiver, tmp_path, no_token_env, capsys):
+    now = first_wave(sim, receiver, tmp_path, ["+31612340109", "+31612340310"])
     n = sim.placed_count()
     assert main(followup(tmp_path, sim, now, "--dry-run")) == 0
     assert sim.placed_count() == n
@@ -83,9 +66,8 @@ def test_a_dry_run_shows_the_wave_and_sends_nothing(rig, no_token_env, capsys):
     assert out["status"].tolist() == ["dry-run"] and out["callee"].tolist() == ["+31612340109"]
 
 
-def test_the_gap_and_attempts_flags_are_honoured(rig, token, capsys):
-    sim, rx, tmp_path = rig
-    now = first_wave(sim, rx, tmp_path, ["+31612340109"])
+def test_the_gap_and_attempts_flags_are_honoured(sim, receiver, tmp_path, token, capsys):
+    now = first_wave(sim, receiver, tmp_path, ["+31612340109"])
     assert main(followup(tmp_path, sim, now, "--after", "2h")) == 0
     assert "too recent 1" in capsys.readouterr().err
     assert main(followup(tmp_path, sim, now, "--max-attempts", "1")) == 0
@@ -100,9 +82,8 @@ def test_the_gap_and_attempts_flags_are_honoured(rig, token, capsys):
     (["--outcomes", "Finished"], "--outcomes"),
     (["--now", "yesterday-ish"], "--now must be a time"),
 ])
-def test_bad_flags_exit_2_naming_the_flag(rig, token, capsys, flags, message):
-    sim, rx, tmp_path = rig
-    now = first_wave(sim, rx, tmp_path, ["+31612340109"])
+def test_bad_flags_exit_2_naming_the_flag(sim, receiver, tmp_path, token, capsys, flags, message):
+    now = first_wave(sim, receiver, tmp_path, ["+31612340109"])
     assert main(followup(tmp_path, sim, now, *flags)) == 2
     assert message in capsys.readouterr().err
 
@@ -114,16 +95,14 @@ def test_a_missing_journal_or_token_exits_2(tmp_path, no_token_env, capsys):
     assert not (tmp_path / "nope.sqlite").exists()
 
 
-def test_followup_needs_the_token_like_send(rig, no_token_env, capsys):
-    sim, rx, tmp_path = rig
-    now = first_wave(sim, rx, tmp_path, ["+31612340109"])
+def test_followup_needs_the_token_like_send(sim, receiver, tmp_path, no_token_env, capsys):
+    now = first_wave(sim, receiver, tmp_path, ["+31612340109"])
     assert main(followup(tmp_path, sim, now)) == 2
     assert "CM_PRODUCT_TOKEN" in capsys.readouterr().err
 
 
-def test_suppress_reads_a_csv_whose_numbers_are_in_the_second_column(rig, token, capsys):
-    sim, rx, tmp_path = rig
-    now = first_wave(sim, rx, tmp_path, ["+31612340109", "+31612340211"])
+def test_suppress_reads_a_csv_whose_numbers_are_in_the_second_column(sim, receiver, tmp_path, token, capsys):
+    now = first_wave(sim, receiver, tmp_path, ["+31612340109", "+31612340211"])
     dnc = tmp_path / "dnc.csv"
     dnc.write_text("name,phone\nAnn,+31 6 1234 0109\nnobody,n/a\n", encoding="utf-8")
     assert main(followup(tmp_path, sim, now, "--suppress", str(dnc))) == 2  # half the list unreadable: not trusted
@@ -137,9 +116,8 @@ def test_suppress_reads_a_csv_whose_numbers_are_in_the_second_column(rig, token,
     assert sim.calls.groupby("callee").size().to_dict() == {"+31612340109": 1, "+31612340211": 2}
 
 
-def test_national_numbers_in_the_suppress_list_are_read_with_region(rig, token, capsys):
-    sim, rx, tmp_path = rig
-    now = first_wave(sim, rx, tmp_path, ["+31612340109", "+31612340211"])
+def test_national_numbers_in_the_suppress_list_are_read_with_region(sim, receiver, tmp_path, token, capsys):
+    now = first_wave(sim, receiver, tmp_path, ["+31612340109", "+31612340211"])
     dnc = tmp_path / "dnc.txt"
     dnc.write_text("06 1234 0109\n", encoding="utf-8")
     assert main(followup(tmp_path, sim, now, "--suppress", str(dnc), "--dry-run")) == 2
@@ -150,9 +128,8 @@ def test_national_numbers_in_the_suppress_list_are_read_with_region(rig, token, 
     assert out["callee"].tolist() == ["+31612340211"]
 
 
-def test_a_missing_suppress_file_exits_2_naming_the_flag(rig, token, capsys):
-    sim, rx, tmp_path = rig
-    now = first_wave(sim, rx, tmp_path, ["+31612340109"])
+def test_a_missing_suppress_file_exits_2_naming_the_flag(sim, receiver, tmp_path, token, capsys):
+    now = first_wave(sim, receiver, tmp_path, ["+31612340109"])
     assert main(followup(tmp_path, sim, now, "--suppress", str(tmp_path / "none.txt"))) == 2
     assert "--suppress" in capsys.readouterr().err
     assert sim.placed_count() == 1
@@ -162,28 +139,16 @@ ROWS = 40
 
 
 @pytest.mark.slow
-def test_a_wave_killed_mid_run_resumes_without_calling_anyone_twice(rig):
-    sim, rx, tmp_path = rig
+def test_a_wave_killed_mid_run_resumes_without_calling_anyone_twice(sim, receiver, tmp_path, token):
     callees = [f"+316120{i:03d}{'09' if i % 2 else '11'}" for i in range(ROWS)]  # nobody answers
-    now = first_wave(sim, rx, tmp_path, callees)
+    now = first_wave(sim, receiver, tmp_path, callees)
     assert sim.placed_count() == ROWS
     sim.set_faults(latency_s=0.2)
-    env = {**os.environ, "CM_PRODUCT_TOKEN": SIMULATOR_TOKEN}
-    cmd = [sys.executable, "-m", "cmvoice_nb", *followup(tmp_path, sim, now)]
+    cmd = cmvoice(*followup(tmp_path, sim, now))
     cmd[cmd.index("--rate") + 1] = "20"
     before = len(sim.requests)
-    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    try:
-        deadline = time.monotonic() + 60
-        while len(sim.requests) < before + 12 and proc.poll() is None and time.monotonic() < deadline:
-            time.sleep(0.02)
-        assert proc.poll() is None, "the wave finished before it could be killed"
-        os.kill(proc.pid, signal.SIGKILL)
-        proc.wait(10)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
+    with running(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL) as proc:
+        kill_when(proc, lambda: len(sim.requests) >= before + 12, what="12 requests of wave 2")
     con = sqlite3.connect(tmp_path / "j.sqlite")
     at_kill = dict(con.execute("SELECT state, COUNT(*) FROM rows WHERE wave = 2 GROUP BY state").fetchall())
     con.close()
@@ -191,7 +156,7 @@ def test_a_wave_killed_mid_run_resumes_without_calling_anyone_twice(rig):
 
     # The same command, with a gap that the wave-2 calls already answered are within (the fixed --now
     # is 31 minutes after the last of wave 1 ended; these ended later): the rest of wave 2 goes, no wave 3 yet.
-    resumed = subprocess.run(cmd + ["--after", "35m"], env=env, capture_output=True, text=True, timeout=120)
+    resumed = subprocess.run(cmd + ["--after", "35m"], capture_output=True, text=True, timeout=120)
     sim.wait_idle(30)
     placed = sim.calls
     wave2 = placed[placed["instruction_id"].str.endswith("-w2")]
@@ -211,26 +176,24 @@ def test_a_wave_killed_mid_run_resumes_without_calling_anyone_twice(rig):
     assert resumed.returncode == 1  # the unknown rows need the operator, as after cmvoice send
 
 
-def test_a_followup_while_a_send_holds_the_journal_exits_1_and_sends_nothing(rig, token, capsys):
+def test_a_followup_while_a_send_holds_the_journal_exits_75_and_sends_nothing(sim, receiver, tmp_path, token, capsys):
     from cmvoice_nb.campaign import Journal
 
-    sim, rx, tmp_path = rig
-    now = first_wave(sim, rx, tmp_path, ["+31612340109"])
+    now = first_wave(sim, receiver, tmp_path, ["+31612340109"])
     n = sim.placed_count()
     holder = Journal(tmp_path / "j.sqlite")
     holder.lock()  # another terminal's send, mid-run
     try:
-        assert main(followup(tmp_path, sim, now)) == 1
+        assert main(followup(tmp_path, sim, now)) == 75  # run the same command again once that send ended
     finally:
         holder.close()
     assert "another send is running" in capsys.readouterr().err
     assert sim.placed_count() == n and not (tmp_path / "wave2.csv").exists()
 
 
-def test_unreadable_callback_lines_are_skipped_and_said(rig, token, capsys):
-    sim, rx, tmp_path = rig
-    now = first_wave(sim, rx, tmp_path, ["+31612340109", "+31612340310"])
-    with open(tmp_path / "cb.jsonl", "ab") as log:
+def test_unreadable_callback_lines_are_skipped_and_said(sim, receiver, tmp_path, token, capsys):
+    now = first_wave(sim, receiver, tmp_path, ["+31612340109", "+31612340310"])
+    with open(tmp_path / "callbacks.jsonl", "ab") as log:
         log.write(b'{"call-id": "x", "result": {"code": 9\n\xff\xfe not json\n')
     assert main(followup(tmp_path, sim, now)) == 0
     err = capsys.readouterr().err

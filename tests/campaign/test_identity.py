@@ -3,28 +3,16 @@
 Everything runs against the real simulator on loopback and counts calls where they land:
 at the simulator, per callee.
 """
-import os
 import subprocess
-import sys
-import time
 
 import pandas as pd
 import pytest
 
 from cmvoice_nb.campaign import Journal
 from cmvoice_nb.cli import main
-from cmvoice_nb.simulator import SIMULATOR_TOKEN, Simulator
 
-
-@pytest.fixture
-def sim():
-    with Simulator(seed=9) as s:
-        yield s
-
-
-@pytest.fixture
-def token(monkeypatch):
-    monkeypatch.setenv("CM_PRODUCT_TOKEN", SIMULATOR_TOKEN)
+from .._wait import cmvoice, running, wait_until
+from ._lists import answering, notification_flags, people
 
 
 def write(path, rows):
@@ -34,9 +22,7 @@ def write(path, rows):
 
 
 def send(path, journal, out, base_url, *extra):
-    return main(["send", str(path), "--app", "notification", "--map", "callee=phone",
-                 "--set", "caller=+31201234567", "--set", "prompt=Hello {name}", "--set", "prompt-type=TTS",
-                 "--region", "NL", "--journal", str(journal), "-o", str(out), "--rate", "500", "--no-progress",
+    return main(["send", str(path), *notification_flags(), "--map", "callee=phone", "--region", "NL", "--journal", str(journal), "-o", str(out), "--rate", "500", "--no-progress",
                  "--base-url", base_url, *extra])
 
 
@@ -118,48 +104,37 @@ def test_two_campaigns_with_the_same_file_name_never_share_an_instruction_id(tmp
 
 # ---------------------------------------------------------- two processes, one journal
 def command(csv, journal, out, base_url):
-    return [sys.executable, "-m", "cmvoice_nb", "send", str(csv), "--app", "notification",
-            "--set", "caller=+31201234567", "--set", "prompt=Hello {name}", "--set", "prompt-type=TTS",
-            "--journal", str(journal), "-o", str(out), "--rate", "10", "--concurrency", "2",
-            "--base-url", base_url, "--no-progress"]
+    return cmvoice("send", csv, *notification_flags(), "--journal", journal, "-o", out, "--rate", "10",
+                   "--concurrency", "2", "--base-url", base_url, "--no-progress")
 
 
 @pytest.mark.slow
-def test_two_processes_through_a_symlinked_journal_path_one_is_refused_nobody_twice(tmp_path):
+@pytest.mark.simulator(faults={"latency_s": 0.3})
+def test_two_processes_through_a_symlinked_journal_path_one_is_refused_nobody_twice(tmp_path, sim, token):
     rows = 40  # at 10 calls/s and 0.3 s per answer the first run lasts ~6 s: time for the second to start
     csv = tmp_path / "people.csv"
-    pd.DataFrame({"callee": [f"+316120{i:03d}10" for i in range(rows)],
-                  "name": [f"P{i}" for i in range(rows)]}).to_csv(csv, index=False)
+    people(*answering(rows)).to_csv(csv, index=False)
     journal, alias = tmp_path / "j.sqlite", tmp_path / "alias.sqlite"
     with Journal(journal):
         pass  # the journal exists, so the alias can point at it
     alias.symlink_to(journal)
-    env = {**os.environ, "CM_PRODUCT_TOKEN": SIMULATOR_TOKEN}
-    with Simulator(seed=4, faults={"latency_s": 0.3}) as sim:
-        first = subprocess.Popen(command(csv, journal, tmp_path / "a.csv", sim.base_url), env=env,
-                                 stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-        try:
-            deadline = time.monotonic() + 60
-            while len(sim.requests) < 3 and first.poll() is None and time.monotonic() < deadline:
-                time.sleep(0.02)
-            assert first.poll() is None, "the first send finished before the second could start"
-            second = subprocess.run(command(csv, alias, tmp_path / "b.csv", sim.base_url), env=env,
-                                    capture_output=True, text=True, timeout=120)
-            assert first.poll() is None, "the second process must be refused while the first still runs"
-            _, first_err = first.communicate(timeout=120)
-        finally:
-            if first.poll() is None:
-                first.kill()
-                first.wait()
-        assert second.returncode == 1
-        assert "another send is running on this journal" in second.stderr and "alias.sqlite" in second.stderr
-        assert not (tmp_path / "b.csv").exists()
-        assert first.returncode == 0, first_err
+    with running(command(csv, journal, tmp_path / "a.csv", sim.base_url), stdout=subprocess.DEVNULL,
+                 stderr=subprocess.PIPE, text=True) as first:
+        wait_until(lambda: len(sim.requests) >= 3 or first.poll() is not None, what="the first send under way")
+        assert first.poll() is None, "the first send finished before the second could start"
+        second = subprocess.run(command(csv, alias, tmp_path / "b.csv", sim.base_url), capture_output=True, text=True,
+                                timeout=120)
+        assert first.poll() is None, "the second process must be refused while the first still runs"
+        _, first_err = first.communicate(timeout=120)
+    assert second.returncode == 75  # the same command succeeds once the first run let go
+    assert "another send is running on this journal" in second.stderr and "alias.sqlite" in second.stderr
+    assert not (tmp_path / "b.csv").exists()
+    assert first.returncode == 0, first_err
 
-        # Once the first is done, the alias resumes the same journal: nothing left to send.
-        again = subprocess.run(command(csv, alias, tmp_path / "c.csv", sim.base_url), env=env,
-                               capture_output=True, text=True, timeout=120)
-        sim.wait_idle(timeout=10)
-        calls = sim.calls
+    # Once the first is done, the alias resumes the same journal: nothing left to send.
+    again = subprocess.run(command(csv, alias, tmp_path / "c.csv", sim.base_url), capture_output=True, text=True,
+                           timeout=120)
+    sim.wait_idle(timeout=10)
+    calls = sim.calls
     assert again.returncode == 0 and f"{rows} row(s) were already done" in again.stderr
     assert len(calls) == rows and calls["callee"].is_unique and calls["instruction_id"].is_unique

@@ -4,16 +4,8 @@ import sqlite3
 import pytest
 
 from cmvoice_nb.campaign.journal import Journal
-from cmvoice_nb.wire import instruction_hash
 from cmvoice_nb.errors import JournalError
-
-
-@pytest.fixture
-def journal(tmp_path):
-    j = Journal(tmp_path / "j.sqlite")
-    j.ensure_campaign("c", app="notification")
-    yield j
-    j.close()
+from cmvoice_nb.wire import instruction_hash
 
 
 def test_the_journal_is_a_wal_mode_sqlite_database(tmp_path):
@@ -189,40 +181,35 @@ def _indexes(path):
         con.close()
 
 
-def test_a_bulk_register_keeps_every_row_and_rebuilds_the_indexes_after(tmp_path, monkeypatch):
+def test_a_bulk_register_keeps_every_row_and_rebuilds_the_indexes_after(journal, tmp_path, monkeypatch):
     from cmvoice_nb.campaign.journal import _register as registering
 
     monkeypatch.setattr(registering, "BULK_ROWS", 10)
-    j = Journal(tmp_path / "j.sqlite")
-    j.ensure_campaign("c", app="notification")
     rows = [(f"c-{i}", str(i), f"+316123456{i:02d}", f"h{i}") for i in (7, 3, 41, 0, 19, 2, 33, 5, 11, 29, 13, 1)]
-    assert j.register("c", rows) == 12
+    assert journal.register("c", rows) == 12
     assert {"callees_by_number", "rows_one_per_wave"} <= _indexes(tmp_path / "j.sqlite")
-    assert set(j.load("c")) == {r[0] for r in rows}
-    assert j.get("c", "c-41").callee == "+31612345641"
+    assert set(journal.load("c")) == {r[0] for r in rows}
+    assert journal.get("c", "c-41").callee == "+31612345641"
     # The callee guard works on what the bulk path indexed.
-    j.register("c", [("c-again", "x", "+31612345641", "hx")])
-    j.mark_sending("c", "c-41")
-    j.mark_done("c", "c-41", "queued", call_ids="call-1")
+    journal.register("c", [("c-again", "x", "+31612345641", "hx")])
+    journal.mark_sending("c", "c-41")
+    journal.mark_done("c", "c-41", "queued", call_ids="call-1")
     with pytest.raises(JournalError, match="already has a call"):
-        j.mark_sending("c", "c-again")
-    j.close()
+        journal.mark_sending("c", "c-again")
 
 
-def test_a_bulk_register_refuses_a_second_attempt_of_a_row_in_the_same_wave(tmp_path, monkeypatch):
+def test_a_bulk_register_refuses_a_second_attempt_of_a_row_in_the_same_wave(journal, tmp_path, monkeypatch):
     from cmvoice_nb.campaign.journal import _register as registering
 
     monkeypatch.setattr(registering, "BULK_ROWS", 2)
-    j = Journal(tmp_path / "j.sqlite")
-    j.ensure_campaign("c", app="notification")
-    j.register("c", [("c-1", "0", "+31612345609", "h", b"{}", 1, "c-1"), ("c-2", "1", "+31612345608", "h", b"{}", 1, "c-2")])
+    journal.register("c", [("c-1", "0", "+31612345609", "h", b"{}", 1, "c-1"),
+                           ("c-2", "1", "+31612345608", "h", b"{}", 1, "c-2")])
     with pytest.raises(JournalError, match="already has an attempt in wave 1"):
-        j.register("c", [("c-3", "2", "+31612345607", "h", b"{}", 1, "c-3"),
+        journal.register("c", [("c-3", "2", "+31612345607", "h", b"{}", 1, "c-3"),
                          ("c-1-second", "0", "+31612345609", "h", b"{}", 1, "c-1")])
     # Nothing of the refused batch was written, and the indexes are all still there.
-    assert set(j.load("c")) == {"c-1", "c-2"}
+    assert set(journal.load("c")) == {"c-1", "c-2"}
     assert {"callees_by_number", "rows_one_per_wave"} <= _indexes(tmp_path / "j.sqlite")
-    j.close()
 
 
 def test_a_bulk_register_keeps_the_first_of_two_attempts_in_one_batch_as_the_per_row_path_does(tmp_path, monkeypatch):
@@ -241,16 +228,44 @@ def test_a_bulk_register_keeps_the_first_of_two_attempts_in_one_batch_as_the_per
     assert results[0] == results[1] == (2, {"c-1": ("0", "+31612345609"), "c-0": ("1", "+31612345608")})
 
 
-def test_a_bulk_register_on_a_campaign_with_records_adds_only_the_new_rows(tmp_path, monkeypatch):
+def test_a_bulk_register_on_a_campaign_with_records_adds_only_the_new_rows(journal, monkeypatch):
     from cmvoice_nb.campaign.journal import _register as registering
 
     monkeypatch.setattr(registering, "BULK_ROWS", 3)
-    j = Journal(tmp_path / "j.sqlite")
-    j.ensure_campaign("c", app="notification")
-    j.register("c", [("c-0", "0", "+31612345610", "h0")])
-    j.mark_sending("c", "c-0")
-    j.mark_done("c", "c-0", "queued", call_ids="call-0")
-    assert j.register("c", [(f"c-{i}", str(i), f"+3161234561{i}", f"h{i}") for i in range(5)]) == 4
-    assert j.get("c", "c-0").state == "queued"  # the earlier record is left untouched
-    assert j.counts("c") == {"queued": 1, "pending": 4}
-    j.close()
+    journal.register("c", [("c-0", "0", "+31612345610", "h0")])
+    journal.mark_sending("c", "c-0")
+    journal.mark_done("c", "c-0", "queued", call_ids="call-0")
+    assert journal.register("c", [(f"c-{i}", str(i), f"+3161234561{i}", f"h{i}") for i in range(5)]) == 4
+    assert journal.get("c", "c-0").state == "queued"  # the earlier record is left untouched
+    assert journal.counts("c") == {"queued": 1, "pending": 4}
+
+
+# ------------------------------------------------------------------ waves
+def test_one_attempt_per_row_per_wave_is_the_journals_own_rule(journal):
+    journal.register("c", [("c-1", "0", "+31612345609", "h", b"{}", 1, "c-1")])
+    journal.register("c", [("c-1-w2", "0", "+31612345609", "h", b"{}", 2, "c-1")])
+    with pytest.raises(JournalError, match="twice in this wave"):
+        journal.register("c", [("c-1-second", "0", "+31612345609", "h", b"{}", 2, "c-1")])
+
+
+def test_the_guard_lets_a_rows_next_wave_call_only_once_its_earlier_call_ended(journal):
+    journal.register("c", [("c-1", "0", "+31612345609", "h", b"{}", 1, "c-1")])
+    journal.mark_sending("c", "c-1")
+    journal.mark_done("c", "c-1", "queued", call_ids="call-1")
+    journal.register("c", [("c-1-w2", "0", "+31612345609", "h", b"{}", 2, "c-1")])
+    # No callback has said the wave-1 call ended: it may still be ringing.
+    with pytest.raises(JournalError, match="already has a call") as info:
+        journal.mark_sending("c", "c-1-w2")
+    assert info.value.earlier.instruction_id == "c-1"
+    # Another campaign's wave-2 attempt may not lean on this row's ended call.
+    journal.register("d", [("d-1-w2", "0", "+31612345609", "h", b"{}", 2, "d-1")])
+    with pytest.raises(JournalError, match="already has a call"):
+        journal.mark_sending("d", "d-1-w2", ended=[("c-1", "Cancelled", "2026-01-01T00:00:00.000Z")])
+    assert journal.get("c", "c-1").outcome is None  # `ended` names attempts of the sending campaign only
+    # The callback said Cancelled: the row's own next wave may call, once.
+    row = journal.mark_sending("c", "c-1-w2", ended=[("c-1", "Cancelled", "2026-01-01T00:00:00.000Z")])
+    assert (row.state, row.wave, row.row_id) == ("sending", 2, "c-1")
+    assert journal.get("c", "c-1").outcome == "Cancelled"
+    journal.mark_done("c", "c-1-w2", "queued", call_ids="call-2")
+    with pytest.raises(JournalError, match="cannot be sent from state 'queued'"):
+        journal.mark_sending("c", "c-1-w2")

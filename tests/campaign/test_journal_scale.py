@@ -9,16 +9,16 @@ import subprocess
 import sys
 import textwrap
 
-import pandas as pd
 import pytest
 
-from cmvoice_nb.campaign.journal import _register as registering
-from cmvoice_nb.campaign import plan_campaign, send_campaign
+from cmvoice_nb.campaign import send_campaign
 from cmvoice_nb.campaign.journal import Journal
+from cmvoice_nb.campaign.journal import _register as registering
 from cmvoice_nb.errors import JournalError
-from cmvoice_nb.simulator import Simulator
 
-CALLER = "+31201234567"
+from ._journals import write_v3_journal
+from ._lists import hello_plan, phone_list
+
 A, B, C, D, E, F, G = (f"+316123456{i:02d}" for i in (10, 20, 30, 40, 50, 60, 70))
 
 #: Batches of (id, label, callee, hash, payload, wave, base): repeated ids, a second attempt of a
@@ -92,7 +92,7 @@ def test_a_first_registration_read_in_chunks_keeps_what_one_batch_keeps(tmp_path
     assert replay(tmp_path / f"chunked{chunk}.sqlite", monkeypatch, 1, chunk) == whole
 
 
-def test_a_big_first_registration_never_holds_all_its_rows_at_once(tmp_path, monkeypatch):
+def test_a_big_first_registration_never_holds_all_its_rows_at_once(journal, monkeypatch):
     monkeypatch.setattr(registering, "REGISTER_CHUNK", 100)
     monkeypatch.setattr(registering, "BULK_ROWS", 100)
     taken = []
@@ -102,56 +102,48 @@ def test_a_big_first_registration_never_holds_all_its_rows_at_once(tmp_path, mon
             taken.append(i)
             yield (f"id-{i:04d}", str(i), f"+3161234{i:04d}", f"h{i}", None, 1, f"id-{i:04d}")
 
-    j = Journal(tmp_path / "j.sqlite")
-    j.ensure_campaign("c", app="notification")
     seen_by_sqlite = []
-    original = j._write
+    original = journal._write
 
     def write(c, campaign, full):
         seen_by_sqlite.append((len(full), len(taken)))  # rows written so far vs rows read so far
         return original(c, campaign, full)
 
-    j._write = write
-    assert j.register("c", rows()) == 1_000
+    journal._write = write
+    assert journal.register("c", rows()) == 1_000
     assert all(size <= 100 and read - written <= 100
                for (size, read), written in zip(seen_by_sqlite, [0] + [100 * k for k in range(1, 10)]))
-    assert len(j.load("c")) == 1_000
-    assert {r.state for r in j.load("c").values()} == {"pending"}
-    j.close()
+    assert len(journal.load("c")) == 1_000
+    assert {r.state for r in journal.load("c").values()} == {"pending"}
 
 
-def test_a_padded_or_multi_callee_cell_is_guarded_under_each_of_its_numbers(tmp_path):
-    j = Journal(tmp_path / "j.sqlite")
-    j.ensure_campaign("c", app="notification")
-    j.register("c", [("m", "0", f"{A}; {B}", "h"), ("p", "1", f" {C}", "h"),
+def test_a_padded_or_multi_callee_cell_is_guarded_under_each_of_its_numbers(journal):
+    journal.register("c", [("m", "0", f"{A}; {B}", "h"), ("p", "1", f" {C}", "h"),
                      ("to-a", "2", A, "h"), ("to-b", "3", B, "h"), ("to-c", "4", C, "h")])
     for iid in ("m", "p"):
-        j.mark_sending("c", iid)
-        j.mark_done("c", iid, "queued", call_ids=f"call-{iid}")
+        journal.mark_sending("c", iid)
+        journal.mark_done("c", iid, "queued", call_ids=f"call-{iid}")
     for iid, earlier in (("to-a", "m"), ("to-b", "m"), ("to-c", "p")):
         with pytest.raises(JournalError, match="already has a call") as caught:
-            j.mark_sending("c", iid)
+            journal.mark_sending("c", iid)
         assert caught.value.earlier.instruction_id == earlier
-    assert set(j.live_callees()) == set(j.called_numbers()) == {A, B, C}
-    j.close()
+    assert set(journal.live_callees()) == set(journal.called_numbers()) == {A, B, C}
 
 
-def test_the_lean_reads_agree_with_the_full_records(tmp_path):
-    j = Journal(tmp_path / "j.sqlite")
-    j.ensure_campaign("c", app="notification")
-    j.ensure_campaign("other", app="notification")
-    j.register("c", [(f"c-{i}", str(i), f"+3161234{i:04d}", f"h{i}") for i in range(12)]
+def test_the_lean_reads_agree_with_the_full_records(journal):
+    journal.ensure_campaign("other", app="notification")
+    journal.register("c", [(f"c-{i}", str(i), f"+3161234{i:04d}", f"h{i}") for i in range(12)]
                + [("c-multi", "m", f"{A};{B}", "hm")])
-    j.register("other", [("o-1", "1", "+31612340003", "ho", None, 1, "o-1")])
+    journal.register("other", [("o-1", "1", "+31612340003", "ho", None, 1, "o-1")])
     for iid, state in (("c-0", "queued"), ("c-1", "unknown"), ("c-2", "failed"), ("c-multi", "queued")):
-        j.mark_sending("c", iid)
-        j.mark_done("c", iid, state, http_status=200 if state == "queued" else None, call_ids=f"call-{iid}",
+        journal.mark_sending("c", iid)
+        journal.mark_done("c", iid, state, http_status=200 if state == "queued" else None, call_ids=f"call-{iid}",
                     error=None if state == "queued" else "boom")
-    j.mark_sending("c", "c-4")  # a crash left it sending
-    j.hold("c", [("c-5", "5", "+31612340005", "h5", "waiting: closed"), ("c-6", "6", "+31612340006", "h6", "dnc")],
-           "deferred")
-    j.hold("c", [("c-7", "7", "+31612340007", "h7", "on the list")], "suppressed")
-    full, lean = j.load("c"), j.statuses("c")
+    journal.mark_sending("c", "c-4")  # a crash left it sending
+    journal.hold("c", [("c-5", "5", "+31612340005", "h5", "waiting: closed"),
+                       ("c-6", "6", "+31612340006", "h6", "dnc")], "deferred")
+    journal.hold("c", [("c-7", "7", "+31612340007", "h7", "on the list")], "suppressed")
+    full, lean = journal.load("c"), journal.statuses("c")
     assert set(full) == set(lean)
     for iid, rec in full.items():
         st = lean[iid]
@@ -160,103 +152,17 @@ def test_the_lean_reads_agree_with_the_full_records(tmp_path):
         live = rec.state in ("queued", "unknown", "sending")
         assert st.payload_hash == (rec.payload_hash if live else None)
         assert st.error == (None if rec.state in ("pending", "deferred") else rec.error)
-    called = j.called_numbers()
-    lean_called = j.live_callees()
+    called = journal.called_numbers()
+    lean_called = journal.live_callees()
     assert {n: [(r.campaign, r.instruction_id, r.state, r.call_ids, r.wave, r.row_id, r.outcome) for r in rs]
             for n, rs in called.items()} == {n: [tuple(r) for r in rs] for n, rs in lean_called.items()}
-    assert set(j.live_callees({A, "+31612340001", "+39000"})) == {A, "+31612340001"}
-    j.close()
+    assert set(journal.live_callees({A, "+31612340001", "+39000"})) == {A, "+31612340001"}
 
 
 # ------------------------------------------------------------------ schema 3 journals
-#: The journal's schema 3, verbatim from cmvoice_nb/campaign/journal.py before schema 4.
-SCHEMA_V3 = """
-CREATE TABLE IF NOT EXISTS campaigns (
-    name        TEXT PRIMARY KEY,
-    app         TEXT NOT NULL,
-    created_at  TEXT NOT NULL
-);
-CREATE TABLE IF NOT EXISTS rows (
-    campaign        TEXT NOT NULL,
-    instruction_id  TEXT NOT NULL,
-    row_label       TEXT,
-    callee          TEXT,
-    payload_hash    TEXT,
-    state           TEXT NOT NULL CHECK (state IN ('queued','rejected','failed','unknown','deferred','suppressed','pending','sending')),
-    attempts        INTEGER NOT NULL DEFAULT 0,
-    http_status     INTEGER,
-    call_ids        TEXT,
-    error           TEXT,
-    sent_at         TEXT,
-    updated_at      TEXT NOT NULL,
-    wave            INTEGER NOT NULL DEFAULT 1,
-    base_id         TEXT,
-    outcome         TEXT,
-    finished_on     TEXT,
-    payload         BLOB,
-    PRIMARY KEY (campaign, instruction_id)
-);
-CREATE TABLE IF NOT EXISTS meta (
-    key    TEXT PRIMARY KEY,
-    value  TEXT NOT NULL
-);
-CREATE TABLE IF NOT EXISTS callees (
-    number          TEXT NOT NULL,
-    campaign        TEXT NOT NULL,
-    instruction_id  TEXT NOT NULL,
-    PRIMARY KEY (campaign, instruction_id, number)
-);
-CREATE INDEX IF NOT EXISTS callees_by_number ON callees (number);
-CREATE UNIQUE INDEX IF NOT EXISTS rows_one_per_wave ON rows (campaign, COALESCE(base_id, instruction_id), wave);
-CREATE TABLE IF NOT EXISTS waits (
-    campaign        TEXT NOT NULL,
-    instruction_id  TEXT NOT NULL,
-    at              TEXT NOT NULL,
-    until           TEXT,
-    reason          TEXT NOT NULL
-);
-CREATE INDEX IF NOT EXISTS waits_by_row ON waits (campaign, instruction_id)
-"""
-
-
-def frame(n):
-    return pd.DataFrame({"phone": [f"+316123{i:03d}10" for i in range(n)], "name": [f"P{i}" for i in range(n)]})
-
-
-def make_plan(df, name="c"):
-    return plan_campaign(df, app="notification", name=name, columns={"callee": "phone"},
-                         defaults={"caller": CALLER, "prompt": "Hello {name}", "prompt-type": "TTS"})
-
-
-def write_v3_journal(path, plan, key, *, queued, sending):
-    """A schema-3 journal as that version's send_campaign left it: every row registered with its
-    payload and every number in ``callees``; *queued* rows sent, *sending* rows cut by a crash."""
-    plan = plan.rekey(key)
-    con = sqlite3.connect(path)
-    con.execute("PRAGMA journal_mode=WAL")
-    con.executescript(SCHEMA_V3)
-    con.execute("INSERT INTO meta VALUES ('campaign_key', ?)", (key,))
-    con.execute("INSERT INTO campaigns VALUES (?, 'notification', '2026-01-01T00:00:00Z')", (plan.name,))
-    for r in plan.rows:
-        state = "queued" if r.position in queued else "sending" if r.position in sending else "pending"
-        con.execute(
-            "INSERT INTO rows (campaign, instruction_id, row_label, callee, payload_hash, state, attempts, http_status,"
-            " call_ids, sent_at, updated_at, wave, base_id, payload) VALUES (?,?,?,?,?,?,?,?,?,?,?,1,?,?)",
-            (plan.name, r.instruction_id, str(r.label), r.callee, r.payload_hash, state,
-             0 if state == "pending" else 1, 200 if state == "queued" else None,
-             f"old-call-{r.position}" if state == "queued" else None,
-             None if state == "pending" else "2026-01-01T09:00:00Z", "2026-01-01T09:00:00Z",
-             r.instruction_id, r.payload))
-        con.execute("INSERT INTO callees VALUES (?, ?, ?)", (r.callee, plan.name, r.instruction_id))
-    con.execute("PRAGMA user_version=3")
-    con.commit()
-    con.close()
-    return plan
-
-
 def test_a_schema_3_journal_opens_as_schema_4_and_its_guard_still_sees_every_call(tmp_path):
     path = tmp_path / "j.sqlite"
-    plan = write_v3_journal(path, make_plan(frame(6)), "0badc0de", queued={0, 1}, sending={2})
+    plan = write_v3_journal(path, hello_plan(phone_list(6)), "0badc0de", queued={0, 1}, sending={2})
     j = Journal(path)
     assert j.campaign_key == "0badc0de"
     con = sqlite3.connect(path)
@@ -276,13 +182,12 @@ def test_a_schema_3_journal_opens_as_schema_4_and_its_guard_still_sees_every_cal
     j.close()
 
 
-def test_a_campaign_resumed_on_a_schema_3_journal_sends_only_what_was_never_sent(tmp_path):
+def test_a_campaign_resumed_on_a_schema_3_journal_sends_only_what_was_never_sent(tmp_path, sim):
     path = tmp_path / "j.sqlite"
-    df = frame(8)
-    plan = write_v3_journal(path, make_plan(df), "0badc0de", queued={0, 1, 2}, sending={3})
-    with Simulator(seed=5) as sim:
-        res = send_campaign(make_plan(df), sim.client(), journal=path, rate=1000.0, burst=50, progress=False)
-        sent = sorted(sim.calls["instruction_id"])
+    df = phone_list(8)
+    plan = write_v3_journal(path, hello_plan(df), "0badc0de", queued={0, 1, 2}, sending={3})
+    res = send_campaign(hello_plan(df), sim.client(), journal=path, rate=1000.0, burst=50, progress=False)
+    sent = sorted(sim.calls["instruction_id"])
     assert sent == sorted(r.instruction_id for r in plan.rows[4:])
     assert list(res["status"]) == ["queued"] * 3 + ["unknown"] + ["queued"] * 4
     assert list(res["call_ids"][:3]) == ["old-call-0", "old-call-1", "old-call-2"]
@@ -292,26 +197,24 @@ def test_a_campaign_resumed_on_a_schema_3_journal_sends_only_what_was_never_sent
     assert all(payloads[r.instruction_id] == r.payload for r in plan.rows)
 
 
-def test_a_re_run_reads_the_journal_without_loading_whole_records(tmp_path, monkeypatch):
+def test_a_re_run_reads_the_journal_without_loading_whole_records(tmp_path, sim, monkeypatch):
     def refuse(*_a, **_k):
         raise AssertionError("send_campaign should not load whole records on a re-run")
 
     path = tmp_path / "j.sqlite"
-    with Simulator(seed=5) as sim:
-        send_campaign(make_plan(frame(4)), sim.client(), journal=path, rate=1000.0, progress=False)
-        monkeypatch.setattr(Journal, "load", refuse)
-        monkeypatch.setattr(Journal, "called_numbers", refuse)
-        res = send_campaign(make_plan(frame(6)), sim.client(), journal=path, rate=1000.0, progress=False)
-        assert sim.calls["callee"].value_counts().max() == 1 and len(sim.calls) == 6
+    send_campaign(hello_plan(phone_list(4)), sim.client(), journal=path, rate=1000.0, progress=False)
+    monkeypatch.setattr(Journal, "load", refuse)
+    monkeypatch.setattr(Journal, "called_numbers", refuse)
+    res = send_campaign(hello_plan(phone_list(6)), sim.client(), journal=path, rate=1000.0, progress=False)
+    assert sim.calls["callee"].value_counts().max() == 1 and len(sim.calls) == 6
     assert (res["status"] == "queued").all()
 
 
-def test_a_send_stores_each_payload_when_it_leaves_not_when_it_is_registered(tmp_path):
+def test_a_send_stores_each_payload_when_it_leaves_not_when_it_is_registered(tmp_path, sim):
     path = tmp_path / "j.sqlite"
-    plan = make_plan(frame(3))
-    with Simulator(seed=5) as sim:
-        send_campaign(plan, sim.client(), journal=path, rate=1000.0, progress=False)
-        bodies = {row["instruction_id"]: row["body"] for _, row in sim.requests.iterrows()}
+    plan = hello_plan(phone_list(3))
+    send_campaign(plan, sim.client(), journal=path, rate=1000.0, progress=False)
+    bodies = {row["instruction_id"]: row["body"] for _, row in sim.requests.iterrows()}
     with Journal(path) as j:
         stored = j.payloads("c")
     assert len(stored) == 3 and all(stored[iid].decode() == bodies[iid] for iid in stored)
@@ -365,20 +268,17 @@ def test_a_process_killed_mid_registration_leaves_the_batch_all_there_or_not_at_
     j.close()
 
 
-def test_instruction_ids_that_are_not_valid_unicode_are_refused_naming_the_rows(tmp_path):
-    j = Journal(tmp_path / "j.sqlite")
-    j.ensure_campaign("c", app="notification")
+def test_instruction_ids_that_are_not_valid_unicode_are_refused_naming_the_rows(journal, tmp_path):
     batch = [("ok-1", "1", A, "h"), ("bad-\ud800", "2", B, "h"), ("ok-2", "3", "+3161\udfff", "h")]
     with pytest.raises(JournalError, match=r"2 row\(s\) hold text that is not valid Unicode") as caught:
-        j.register("c", batch)
+        journal.register("c", batch)
     text = str(caught.value)
     assert str(tmp_path / "j.sqlite") in text and "'bad-\\ud800' (instruction_id, base_id)" in text
     assert "'ok-2' (callee)" in text
-    assert j.counts("c") == {}  # nothing of the batch was kept
+    assert journal.counts("c") == {}  # nothing of the batch was kept
     with pytest.raises(JournalError, match="not valid Unicode"):
-        j.mark_sending("c", "lone-\udc00")
-    assert j.register("c", batch[:1]) == 1  # the journal is still usable
-    j.close()
+        journal.mark_sending("c", "lone-\udc00")
+    assert journal.register("c", batch[:1]) == 1  # the journal is still usable
 
 
 def test_a_directory_is_refused_as_a_journal_naming_it(tmp_path):

@@ -10,11 +10,13 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from cmvoice_nb.campaign.plan import _api as plan_module
 from cmvoice_nb.campaign.inputs import cell_text, read_table
+from cmvoice_nb.campaign.plan import _api as plan_module
 from cmvoice_nb.campaign.plan import plan_campaign
 
-DEFAULTS = {"caller": "+31201234567", "prompt-type": "TTS"}
+from ._lists import notification_defaults
+
+DEFAULTS = notification_defaults(prompt=None)
 
 
 @pytest.fixture

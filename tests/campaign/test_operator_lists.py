@@ -16,7 +16,8 @@ from cmvoice_nb.campaign import Journal, plan_campaign, send_campaign
 from cmvoice_nb.campaign.inputs import read_table
 from cmvoice_nb.cli import main
 from cmvoice_nb.errors import CampaignError
-from cmvoice_nb.simulator import SIMULATOR_TOKEN, Simulator
+
+from ._lists import notification_defaults, notification_flags
 
 #: Dutch Excel, "CSV UTF-8 (puntkomma's)": BOM, ";" and CRLF; day-first dates, decimal commas, a
 #: German and a Belgian customer with national numbers and a country column, one without country.
@@ -28,17 +29,6 @@ DUTCH_CRM = ("Klantnummer;Naam;Telefoon;Land;Datum;Bedrag\r\n"
 PROMPT = "Beste {Naam}, uw afspraak is op {Datum:%-d %B %Y}. U betaalt {Bedrag:currency:EUR}."
 
 
-@pytest.fixture
-def sim():
-    with Simulator(seed=5) as s:
-        yield s
-
-
-@pytest.fixture
-def token(monkeypatch):
-    monkeypatch.setenv("CM_PRODUCT_TOKEN", SIMULATOR_TOKEN)
-
-
 def write(tmp_path, name, data: bytes):
     path = tmp_path / name
     path.write_bytes(data)
@@ -46,8 +36,7 @@ def write(tmp_path, name, data: bytes):
 
 
 def send_args(path, tmp_path, *extra, prompt=PROMPT):
-    return ["send", str(path), "--app", "notification", "--map", "callee=Telefoon", "--set", "caller=+31201234567",
-            "--set", f"prompt={prompt}", "--set", "prompt-type=TTS", "--set", "voice.language=nl-NL",
+    return ["send", str(path), *notification_flags(prompt), "--map", "callee=Telefoon", "--set", "voice.language=nl-NL",
             "--region", "NL", "--journal", str(tmp_path / "j.sqlite"), "-o", str(tmp_path / "out.csv"),
             "--rate", "500", "--no-progress", *extra]
 
@@ -108,8 +97,7 @@ def test_the_same_list_in_python_plans_the_same_calls_and_previews_them(tmp_path
     assert df.index.name == "line" and list(df.index) == [2, 3, 4, 5]
     plan = plan_campaign(df, app="notification", name="klanten", region="NL",
                          columns={"callee": "Telefoon", "region": "Land", "id": "Klantnummer"}, keep=["Naam"],
-                         defaults={"caller": "+31201234567", "prompt": PROMPT, "prompt-type": "TTS",
-                                   "voice": {"language": "nl-NL"}})
+                         defaults=notification_defaults(PROMPT, voice={"language": "nl-NL"}))
     assert [r.callee for r in plan.rows] == ["+31612345610", "+49302345678", "+32470123456", "+31201234567"]
     preview = plan.preview(2)
     assert list(preview.columns) == ["row", "instruction_id", "callee", "language", "field", "text", "problems",
@@ -135,7 +123,7 @@ def test_an_unmapped_country_column_is_named_once_with_the_flag_that_maps_it(tmp
 def test_a_sales_area_column_is_never_taken_for_countries(tmp_path):
     df = pd.DataFrame({"Telefoon": ["0612345610"], "Regio": ["Noord"], "Naam": ["Anne"]})
     plan = plan_campaign(df, app="notification", name="c", region="NL", columns={"callee": "Telefoon"},
-                         defaults={"caller": "+31201234567", "prompt": "Hallo {Naam}", "prompt-type": "TTS"})
+                         defaults=notification_defaults("Hallo {Naam}"))
     assert plan.notes == ()
 
 
@@ -193,11 +181,10 @@ def test_a_german_cp1252_export_with_dotted_dates_speaks_german_months(tmp_path,
     data = ("Telefon;Name;Termin;Betrag\r\n0151 23456789;Jörg;13.12.2025;1.250,00\r\n"
             "030 2345678;Grete;09.12.2025;12,50\r\n").encode("cp1252")
     path = write(tmp_path, "kunden.csv", data)
-    code = main(["send", str(path), "--app", "notification", "--map", "callee=Telefon", "--region", "DE",
-                 "--set", "caller=+31201234567", "--set", "prompt-type=TTS",
-                 "--set", "voice.language=de-DE", "--set", "prompt=Hallo {Name}, Ihr Termin ist am {Termin:date:long}: "
-                 "{Betrag:,.2f} Euro", "--journal", str(tmp_path / "j.sqlite"), "-o", str(tmp_path / "out.csv"),
-                 "--dry-run", "--no-progress"])
+    prompt = "Hallo {Name}, Ihr Termin ist am {Termin:date:long}: {Betrag:,.2f} Euro"
+    code = main(["send", str(path), *notification_flags(prompt), "--map", "callee=Telefon", "--region", "DE",
+                 "--set", "voice.language=de-DE", "--journal", str(tmp_path / "j.sqlite"),
+                 "-o", str(tmp_path / "out.csv"), "--dry-run", "--no-progress"])
     out = capsys.readouterr().out
     assert code == 0
     assert "+4915123456789  de-DE  prompt: Hallo Jörg, Ihr Termin ist am 13. Dezember 2025: 1.250,00 Euro" in out
@@ -207,10 +194,10 @@ def test_a_german_cp1252_export_with_dotted_dates_speaks_german_months(tmp_path,
 def test_a_british_list_reads_day_first_dates_and_decimal_points(tmp_path, no_token_env, capsys):
     data = b"phone,name,due,amount\n07400 123456,Ann,09/12/2025,\"1,250.00\"\n07400 123457,Bob,25/12/2025,12.50\n"
     path = write(tmp_path, "customers.csv", data)
-    code = main(["send", str(path), "--app", "notification", "--map", "callee=phone", "--region", "GB",
-                 "--set", "caller=+31201234567", "--set", "prompt-type=TTS", "--set", "voice.language=en-GB",
-                 "--set", "prompt=Dear {name}, {amount:currency:GBP} is due on {due:%A %-d %B}.",
-                 "--journal", str(tmp_path / "j.sqlite"), "-o", str(tmp_path / "out.csv"), "--dry-run", "--no-progress"])
+    prompt = "Dear {name}, {amount:currency:GBP} is due on {due:%A %-d %B}."
+    code = main(["send", str(path), *notification_flags(prompt), "--map", "callee=phone", "--region", "GB",
+                 "--set", "voice.language=en-GB", "--journal", str(tmp_path / "j.sqlite"),
+                 "-o", str(tmp_path / "out.csv"), "--dry-run", "--no-progress"])
     out = capsys.readouterr().out
     assert code == 0
     assert "+447400123456  en-GB  prompt: Dear Ann, £1,250.00 is due on Tuesday 9 December." in out
@@ -221,7 +208,7 @@ def test_a_per_row_voice_speaks_each_row_in_its_own_language_and_the_preview_sho
     df = pd.DataFrame({"tel": ["+31612345610", "+31612345611", "+32470123456", "+491701234567"],
                        "taal": ["nl-NL", "nl-NL", "fr-FR", "de-DE"], "datum": ["2025-12-13"] * 4})
     plan = plan_campaign(df, app="notification", name="c", columns={"callee": "tel", "voice.language": "taal"},
-                         defaults={"caller": "+31201234567", "prompt": "{datum:%A %-d %B}", "prompt-type": "TTS"})
+                         defaults=notification_defaults("{datum:%A %-d %B}"))
     assert [i.prompt for i in plan.instructions] == ["zaterdag 13 december", "zaterdag 13 december",
                                                      "samedi 13 décembre", "Samstag 13 Dezember"]
     preview = plan.preview(1)
@@ -250,14 +237,14 @@ def test_an_excel_workbook_with_real_date_and_number_cells_needs_no_decision(tmp
 
 def test_an_excel_serial_date_in_a_csv_is_read_as_a_date():
     df = pd.DataFrame({"callee": ["+31612345610"], "datum": ["45998"]})
-    plan = plan_campaign(df, app="notification", name="c", defaults={
-        "caller": "+31201234567", "prompt": "{datum:%-d %B %Y}", "prompt-type": "TTS", "voice.language": "nl-NL"})
+    plan = plan_campaign(df, app="notification", name="c",
+                         defaults=notification_defaults("{datum:%-d %B %Y}", **{"voice.language": "nl-NL"}))
     assert plan.instructions.iloc[0].prompt == "7 december 2025"
 
 
 def test_python_says_which_keyword_decides_and_refuses_an_unknown_kept_column():
     df = pd.DataFrame({"callee": ["+31612345610"], "datum": ["09-12-2025"], "bedrag": ["1,250"]})
-    defaults = {"caller": "+31201234567", "prompt": "{datum:%d %B}", "prompt-type": "TTS"}
+    defaults = notification_defaults("{datum:%d %B}")
     with pytest.raises(CampaignError, match="dayfirst=True or dayfirst=False"):
         plan_campaign(df, app="notification", name="c", defaults=defaults)
     with pytest.raises(CampaignError, match="decimal=',' or decimal='.'"):

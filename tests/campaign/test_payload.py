@@ -8,27 +8,21 @@ import pytest
 import cmvoice_nb
 from cmvoice_nb.campaign import CampaignSender, RetryPolicy, SendOptions, load_results, plan_campaign, send_campaign
 from cmvoice_nb.campaign.journal import Journal
-from cmvoice_nb.wire import instruction_hash
 from cmvoice_nb.campaign.results import RESULT_COLUMNS, results_frame
 from cmvoice_nb.campaign.send import classify_error
 from cmvoice_nb.client import CalleeResult, SendResult
 from cmvoice_nb.errors import CampaignError, CMVoiceError
-from cmvoice_nb.simulator import Simulator
+from cmvoice_nb.wire import instruction_hash
 
-CALLER = "+31201234567"
+from ._lists import answering, hello_plan, notification_defaults
+
 FAST = dict(rate=1000.0, burst=50, progress=False, retry=RetryPolicy(max_attempts=2, backoff_s=0.001))
 
 
 def people(n=3):
-    # Numbers ending in 10 are always answered by the simulator; names with non-ASCII text and
-    # a lone surrogate-free emoji check the bytes survive as UTF-8, unescaped.
-    return pd.DataFrame({"phone": [f"+316123{10 + i:03d}10" for i in range(n)],
-                         "name": ["Zoë", "Łukasz", "Ann 📞"][:n] + [f"P{i}" for i in range(3, n)]})
-
-
-def make_plan(df=None, name="c"):
-    return plan_campaign(people() if df is None else df, app="notification", name=name, columns={"callee": "phone"},
-                         defaults={"caller": CALLER, "prompt": "Hello {name}", "prompt-type": "TTS"})
+    # Names with non-ASCII text and an emoji check the bytes survive as UTF-8, unescaped.
+    names = ["Zoë", "Łukasz", "Ann 📞"][:n] + [f"P{i}" for i in range(3, n)]
+    return pd.DataFrame({"phone": answering(n), "name": names})
 
 
 class PayloadClient:
@@ -48,7 +42,7 @@ class PayloadClient:
 
 
 def test_every_valid_row_carries_one_frozen_payload_and_its_hash():
-    plan = make_plan()
+    plan = hello_plan(people())
     for row in plan.rows:
         wire = row.instruction.to_json()
         assert isinstance(row.payload, bytes)
@@ -59,13 +53,13 @@ def test_every_valid_row_carries_one_frozen_payload_and_its_hash():
 
 def test_an_invalid_row_has_no_payload_to_send():
     df = pd.DataFrame({"phone": ["+31612345610", "not a number"], "name": ["A", "B"]})
-    plan = make_plan(df)
+    plan = hello_plan(df)
     assert plan.rows[0].payload is not None
     assert not plan.rows[1].valid and plan.rows[1].payload is None and plan.rows[1].payload_hash is None
 
 
 def test_the_sender_sends_exactly_the_plans_bytes_and_journals_their_hash(tmp_path):
-    plan = make_plan()
+    plan = hello_plan(people())
     client = PayloadClient()
     journal = tmp_path / "j.sqlite"
     sender = CampaignSender(plan, client, journal=journal, **FAST)
@@ -83,7 +77,7 @@ def test_the_sender_sends_exactly_the_plans_bytes_and_journals_their_hash(tmp_pa
 
 def test_a_rekeyed_plan_sends_payloads_with_the_new_ids(tmp_path):
     plan = plan_campaign(people(2), app="notification", name="c", columns={"callee": "phone"}, campaign_key="aaaa0000",
-                         defaults={"caller": CALLER, "prompt": "Hi", "prompt-type": "TTS"})
+                         defaults=notification_defaults("Hi"))
     rekeyed = plan.rekey("bbbb1111")
     for row in rekeyed.rows:
         assert json.loads(row.payload)["instruction-id"] == row.instruction_id == f"c-bbbb1111-{row.content}-1"
@@ -92,7 +86,7 @@ def test_a_rekeyed_plan_sends_payloads_with_the_new_ids(tmp_path):
 
 
 def test_a_new_row_is_written_once_and_sending_rewrites_nothing_it_already_holds(tmp_path):
-    plan = make_plan(people(1))
+    plan = hello_plan(people(1))
     path = tmp_path / "j.sqlite"
     statements = []
     with Journal(path) as j:
@@ -119,9 +113,8 @@ def test_a_corrected_row_records_its_new_hash_and_callee_when_it_is_sent_again(t
         assert "+31612345611" in j.called_numbers()
 
 
-def test_through_the_simulator_the_real_client_sends_the_payload(tmp_path):
-    with Simulator() as sim:
-        res = send_campaign(make_plan(), sim.client(), journal=tmp_path / "j.sqlite", **FAST)
+def test_through_the_simulator_the_real_client_sends_the_payload(tmp_path, sim):
+    res = send_campaign(hello_plan(people()), sim.client(), journal=tmp_path / "j.sqlite", **FAST)
     assert list(res["status"]) == ["queued"] * 3 and res["call_ids"].notna().all()
 
 
@@ -145,7 +138,7 @@ def test_every_status_that_needs_attention_says_what_resolves_it_in_every_front_
     from cmvoice_nb.campaign.vocabulary import ATTENTION_STATUSES, FIX, RESULT_STATUSES, STATUS
     from cmvoice_nb.messages import MARKER, say
 
-    assert set(ATTENTION_STATUSES) == {s.name for s in STATUS.values() if s.attention}
+    assert set(ATTENTION_STATUSES) == {s.name for s in STATUS.values() if s.attention and s.result}
     assert set(ATTENTION_STATUSES) <= set(RESULT_STATUSES)
     for name in ATTENTION_STATUSES:
         python, cli, widget = (say(FIX[name], front) for front in ("python", "cli", "widget"))
@@ -185,7 +178,7 @@ def test_an_error_is_retried_because_it_says_it_is_safe_not_because_of_its_class
 # --- options travel together ---------------------------------------------------------------------
 
 def test_options_are_given_once_either_as_send_options_or_as_keywords():
-    plan = make_plan()
+    plan = hello_plan(people())
     sender = CampaignSender(plan, None, journal=None, options=SendOptions(dry_run=True, rate=7.0))
     assert sender.options.rate == 7.0 and sender.dry_run
     with pytest.raises(CampaignError, match="not both"):
@@ -203,10 +196,9 @@ def test_send_options_are_frozen():
 
 # --- one results frame ---------------------------------------------------------------------------
 
-def test_results_read_back_from_csv_have_the_types_of_the_run(tmp_path):
-    with Simulator() as sim:
-        res = send_campaign(make_plan(), sim.client(), journal=tmp_path / "j.sqlite",
-                            results_path=tmp_path / "r.csv", **FAST)
+def test_results_read_back_from_csv_have_the_types_of_the_run(tmp_path, sim):
+    res = send_campaign(hello_plan(people()), sim.client(), journal=tmp_path / "j.sqlite",
+                        results_path=tmp_path / "r.csv", **FAST)
     back = load_results(tmp_path / "r.csv")
     assert list(back.columns) == RESULT_COLUMNS
     for col in RESULT_COLUMNS:

@@ -1,6 +1,6 @@
 """Planning: rows → instructions, problems, ids, duplicates and audio preflight; input untouched."""
 import re
-import numpy as np
+
 import pandas as pd
 import pytest
 
@@ -8,8 +8,11 @@ from cmvoice_nb.campaign import CampaignPlan, Journal, derive_instruction_id, pl
 from cmvoice_nb.campaign.plan import TemplateError, content_key, template_columns
 from cmvoice_nb.errors import CampaignError
 
-CALLER = "+31201234567"
-TTS = {"caller": CALLER, "prompt-type": "TTS"}
+from .._audio import sine, write_sf, write_telephony_wav
+from ._lists import CALLER, notification_defaults
+
+#: Our caller id and TTS prompts, the prompt itself from a column of the list.
+TTS = notification_defaults(prompt=None)
 
 
 def people():
@@ -24,7 +27,7 @@ def people():
 
 
 def notification_plan(df=None, **kw):
-    kw.setdefault("defaults", {**TTS, "prompt": "Hello {first_name}"})
+    kw.setdefault("defaults", notification_defaults("Hello {first_name}"))
     kw.setdefault("columns", {"callee": "phone"})
     return plan_campaign(people() if df is None else df, app="notification", name="spring", region="NL", **kw)
 
@@ -45,13 +48,13 @@ def test_columns_named_like_fields_map_in_kebab_or_snake_case():
 def test_an_explicit_mapping_wins_over_a_column_with_the_field_name():
     df = pd.DataFrame({"callee": ["+31612345611"], "mobile": ["+31612345610"]})
     plan = plan_campaign(df, app="notification", name="c", columns={"callee": "mobile"},
-                         defaults={**TTS, "prompt": "Hi"})
+                         defaults=notification_defaults("Hi"))
     assert plan.instructions.iloc[0].callee == "+31612345610"
 
 
 def test_a_row_value_wins_over_the_default_and_the_default_fills_empty_cells():
     df = pd.DataFrame({"callee": ["+31612345610", "+31612345611"], "prompt": ["Own text", ""]})
-    plan = plan_campaign(df, app="notification", name="c", defaults={**TTS, "prompt": "Default text"})
+    plan = plan_campaign(df, app="notification", name="c", defaults=notification_defaults("Default text"))
     assert prompts(plan) == ["Own text", "Default text"]
 
 
@@ -67,7 +70,7 @@ def test_mapping_a_missing_column_names_the_columns_there_are():
 
 def test_a_default_for_an_unknown_field_is_refused():
     with pytest.raises(CampaignError, match="defaults= sets 'promt'"):
-        notification_plan(defaults={**TTS, "promt": "Hi"})
+        notification_plan(defaults=notification_defaults(None, promt="Hi"))
 
 
 def test_an_unknown_app_is_refused():
@@ -83,21 +86,21 @@ def test_a_campaign_needs_a_name():
 def test_voice_columns_and_voice_defaults_build_the_voice_object():
     df = pd.DataFrame({"callee": ["+31612345610", "+31612345611"], "voice.language": ["nl-NL", ""]})
     plan = plan_campaign(df, app="notification", name="c",
-                         defaults={**TTS, "prompt": "Hoi", "voice": {"language": "en-GB", "gender": "Male"}})
+                         defaults=notification_defaults("Hoi", voice={"language": "en-GB", "gender": "Male"}))
     voices = [i.to_json()["voice"] for i in plan.instructions]
     assert voices == [{"language": "nl-NL", "gender": "Male"}, {"language": "en-GB", "gender": "Male"}]
 
 
 # --------------------------------------------------------------------------- templates
 def test_templates_are_filled_per_row_with_date_formats():
-    plan = notification_plan(defaults={**TTS, "prompt": "Hello {first_name}, see you on {date:%d %B}"})
+    plan = notification_plan(defaults=notification_defaults("Hello {first_name}, see you on {date:%d %B}"))
     assert prompts(plan)[0] == "Hello Ann, see you on 03 May"
     assert prompts(plan)[1] == "Hello Bob, see you on 24 December"
 
 
 def test_a_template_placeholder_without_a_column_is_a_clear_error():
     with pytest.raises(CampaignError, match=r"uses \{first_nam\}, which is not a column; did you mean \{first_name\}\? columns: phone"):
-        notification_plan(defaults={**TTS, "prompt": "Hello {first_nam}"})
+        notification_plan(defaults=notification_defaults("Hello {first_nam}"))
 
 
 def test_an_empty_placeholder_value_makes_only_that_row_invalid():
@@ -114,7 +117,7 @@ def test_an_empty_placeholder_value_makes_only_that_row_invalid():
 def test_an_unreadable_date_is_a_row_problem():
     df = people()
     df.loc[12, "date"] = "next tuesday"
-    plan = notification_plan(df, defaults={**TTS, "prompt": "On {date:%d %B}"})
+    plan = notification_plan(df, defaults=notification_defaults("On {date:%d %B}"))
     assert "cannot read 'next tuesday' as a date" in plan.problems.iloc[0]["message"]
 
 
@@ -194,7 +197,7 @@ def test_an_otp_without_a_code_is_invalid():
 
 def test_a_callees_column_splits_on_semicolons():
     df = pd.DataFrame({"callees": ["+31612345610; +31612345611"]})
-    plan = plan_campaign(df, app="notification", name="c", defaults={**TTS, "prompt": "x"})
+    plan = plan_campaign(df, app="notification", name="c", defaults=notification_defaults("x"))
     assert plan.instructions.iloc[0].callees == ["+31612345610", "+31612345611"]
     assert plan.to_frame()["callee"].iloc[0] == "+31612345610;+31612345611"
 
@@ -274,7 +277,7 @@ def test_a_typo_in_a_field_or_column_gets_a_did_you_mean():
     with pytest.raises(CampaignError, match="defaults= sets 'promt'.*did you mean 'prompt'"):
         plan_campaign(people(), app="notification", name="c", defaults={"promt": "Hi"})
     with pytest.raises(CampaignError, match=r"\{frist_name\}.*did you mean \{first_name\}"):
-        notification_plan(defaults={**TTS, "prompt": "Hi {frist_name}"})
+        notification_plan(defaults=notification_defaults("Hi {frist_name}"))
 
 
 def test_on_the_command_line_messages_name_the_flags():
@@ -312,7 +315,7 @@ def test_duplicated_callees_are_reported_and_sent_unless_dropped():
 def test_the_input_dataframe_is_never_modified():
     df = people()
     before = df.copy(deep=True)
-    notification_plan(df, defaults={**TTS, "prompt": "Hello {first_name} {date:%d %B}"})
+    notification_plan(df, defaults=notification_defaults("Hello {first_name} {date:%d %B}"))
     pd.testing.assert_frame_equal(df, before)
 
 
@@ -333,29 +336,18 @@ def test_instructions_are_a_series_aligned_on_the_input_index():
 
 def test_the_accessor_is_a_thin_namespace_over_plan_campaign():
     plan = people().cmvoice.plan(app="notification", name="spring", region="NL", columns={"callee": "phone"},
-                                 defaults={**TTS, "prompt": "Hello {first_name}"})
+                                 defaults=notification_defaults("Hello {first_name}"))
     assert prompts(plan) == prompts(notification_plan())
 
 
 # ---------------------------------------------------------------------------- preflight
-def tone(seconds=1.0):
-    return 0.3 * np.sin(2 * np.pi * 440 * np.arange(int(8000 * seconds)) / 8000)
-
-
 @pytest.fixture
 def audio_root(tmp_path):
-    import soundfile as sf
-
-    from cmvoice_nb.audio import encode_wav
-
     root = tmp_path / "upload"
-    (root / "prompts").mkdir(parents=True)
-    (root / "prompts" / "welcome.wav").write_bytes(encode_wav(tone(), target="alaw"))
-    sf.write(root / "prompts" / "hifi.wav", np.tile(tone(), 6)[:44100], 44100)  # plays as silence on a call
-    spelling = root / "spelling" / "en-GB"
-    spelling.mkdir(parents=True)
+    write_telephony_wav(root / "prompts" / "welcome.wav", sine(440, 1.0, amplitude=0.3))
+    write_sf(root / "prompts" / "hifi.wav", sine(440, 1.0, 44100, amplitude=0.3), 44100)  # not telephony audio
     for ch in "0123456789":
-        (spelling / f"{ch}.wav").write_bytes(encode_wav(tone(0.4), target="alaw"))
+        write_telephony_wav(root / "spelling" / "en-GB" / f"{ch}.wav", sine(440, 0.4, amplitude=0.3))
     return root
 
 

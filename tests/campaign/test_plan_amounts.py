@@ -10,7 +10,8 @@ hypothesis = pytest.importorskip("hypothesis")
 from hypothesis import given, settings  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
 
-from cmvoice_nb.campaign.plan._amounts import decimal_votes, format_amount, quick_amount  # noqa: E402
+from cmvoice_nb.campaign.plan._amounts import decimal_votes, quick_amount  # noqa: E402
+from cmvoice_nb.campaign.plan._formats import format_number  # noqa: E402
 from cmvoice_nb.campaign.plan.templates import voice_locale  # noqa: E402
 from cmvoice_nb.campaign.plan.values import ColumnError, NumberReader, number_reader  # noqa: E402
 
@@ -41,7 +42,7 @@ def test_a_plainly_written_amount_is_formatted_quickly_as_the_long_way_formats_i
     got = quick(text)
     if got is None:
         return  # not a plain amount: the planner formats it the long way
-    assert got == format_amount(NumberReader("bedrag", decimal=sign)(text), spec, locale)
+    assert got == format_number(NumberReader("bedrag", decimal=sign)(text), spec, locale)
 
 
 def test_a_half_cent_rounds_up_as_on_an_invoice_and_large_amounts_are_left_to_the_long_way():

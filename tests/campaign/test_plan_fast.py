@@ -23,6 +23,8 @@ from hypothesis import strategies as st  # noqa: E402
 from cmvoice_nb.campaign.plan import _api as plan_module  # noqa: E402
 from cmvoice_nb.campaign.plan import plan_campaign  # noqa: E402
 
+from ._lists import CALLER, notification_defaults  # noqa: E402
+
 _DIGITS = ["612345610", "612345611", "201234567", "687654321"]
 _SPELLINGS = [
     lambda d: f"+31{d}",
@@ -82,8 +84,8 @@ def _both(frame, **options):
     return fast, slow
 
 
-_TEMPLATE_DEFAULTS = {"caller": "+31201234567", "prompt": "Hello {name}, see you on {date:%d %B}",
-                      "prompt-type": "TTS", "replay-prompt": "Bye {name!s} {name:>4}"}
+_TEMPLATE_DEFAULTS = notification_defaults("Hello {name}, see you on {date:%d %B}",
+                                           replay_prompt="Bye {name!s} {name:>4}")
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -104,13 +106,13 @@ def test_fast_planner_matches_on_a_dtmf_frame_with_ranges_and_a_callees_list(fra
     frame = frame.assign(callees=frame["phone"], digits=[(-1, 1, 5, 100, "5", None, 2.0)[i % 7] for i in range(len(frame))])
     fast, slow = _both(frame, app="dtmf", name="fuzz", campaign_key="abcd1234", region="NL",
                        columns={"callees": "callees", "max-digits": "digits"},
-                       defaults={"caller": "+31201234567", "prompt": "Press {name}", "prompt-type": "TTS",
+                       defaults={"caller": CALLER, "prompt": "Press {name}", "prompt-type": "TTS",
                                  "timeout": 500, "min-digits": 1})
     assert _row_view(fast) == _row_view(slow)
 
 
-_LOCALE_DEFAULTS = {"caller": "+31201234567", "prompt-type": "TTS",
-                    "prompt": "Beste {name}, op {datum:%A %-d %B} betaalt u {bedrag:,.2f} ({bedrag:currency:EUR})"}
+_LOCALE_DEFAULTS = notification_defaults("Beste {name}, op {datum:%A %-d %B} betaalt u {bedrag:,.2f} "
+                                         "({bedrag:currency:EUR})")
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -140,7 +142,7 @@ def test_a_row_s_country_reads_its_national_number_and_a_blank_one_uses_the_defa
     frame = pd.DataFrame({"phone": ["030 2345678", "030 2345678", "030 2345678", "030 2345678"],
                           "land": ["DE", "", "Holand", "NL"]})
     plan = plan_campaign(frame, app="notification", name="c", region="NL", columns={"callee": "phone", "region": "land"},
-                         defaults={"caller": "+31201234567", "prompt": "Hi", "prompt-type": "TTS"})
+                         defaults=notification_defaults("Hi"))
     assert [r.callee for r in plan.rows] == ["+49302345678", "+31302345678", "030 2345678", "+31302345678"]
     problems = plan.problems
     assert problems[["row", "field", "value"]].values.tolist() == [[2, "region", "Holand"],
@@ -151,7 +153,7 @@ def test_a_repeated_invalid_number_reports_its_own_value_on_every_row():
     frame = pd.DataFrame({"phone": ["12345", "12345", 31612345610.0, "+31612345610"]})
     plan = plan_campaign(frame, app="notification", name="c", campaign_key="abcd1234", region="NL",
                          columns={"callee": "phone"},
-                         defaults={"caller": "+31201234567", "prompt": "Hi", "prompt-type": "TTS"})
+                         defaults=notification_defaults("Hi"))
     problems = plan.problems
     assert problems["row"].tolist() == [0, 1]
     assert problems["message"].tolist() == ["not a phone number: too short to be a number"] * 2
@@ -163,7 +165,7 @@ def test_negative_zero_and_zero_are_not_confused_by_the_template_cache():
     frame = pd.DataFrame({"phone": ["+31612345610", "+31612345611"], "x": [0.0, -0.0]})
     plan = plan_campaign(frame, app="notification", name="c", campaign_key="abcd1234",
                          columns={"callee": "phone"},
-                         defaults={"caller": "+31201234567", "prompt": "v={x:.1f}", "prompt-type": "TTS"})
+                         defaults=notification_defaults("v={x:.1f}"))
     assert [i.prompt for i in plan.instructions] == ["v=0.0", "v=-0.0"]
 
 
@@ -196,8 +198,7 @@ def test_a_date_column_fills_its_template_as_the_per_row_path_does():
                           "tz_when": pd.to_datetime(["2024-05-03"] * 4).tz_localize("Europe/Amsterdam"),
                           "count": pd.array([1, None, 3, 3], dtype="Int64")})
     fast, slow = _both(frame, app="notification", name="d", campaign_key="abcd1234", columns={"callee": "phone"},
-                       defaults={"caller": "+31201234567", "prompt": "On {when:%d %B %H:%M} ({tz_when}) x{count}",
-                                 "prompt-type": "TTS"})
+                       defaults=notification_defaults("On {when:%d %B %H:%M} ({tz_when}) x{count}"))
     assert _row_view(fast) == _row_view(slow)
     assert fast.rows[0].instruction.prompt == "On 03 May 00:00 (3 May 2024) x1"  # a real date: the long date
 
@@ -211,7 +212,7 @@ def test_an_otp_list_with_its_own_code_and_id_per_row_matches_the_per_row_path(f
     frame = frame.assign(code=codes[: len(frame)], ref=ids[: len(frame)])
     fast, slow = _both(frame, app="otp", name="fuzz", campaign_key="abcd1234", region="NL",
                        columns={"callee": "phone", "code": "code", "instruction-id": "ref"},
-                       defaults={"caller": "+31201234567", "code-type": "Custom", "voice": {"language": "nl-NL"}})
+                       defaults={"caller": CALLER, "code-type": "Custom", "voice": {"language": "nl-NL"}})
     assert _row_view(fast) == _row_view(slow)
     pd.testing.assert_frame_equal(fast.problems, slow.problems)
 
@@ -219,7 +220,7 @@ def test_an_otp_list_with_its_own_code_and_id_per_row_matches_the_per_row_path(f
 def test_rows_of_different_people_share_one_group_and_hold_no_object_per_row():
     frame = pd.DataFrame({"phone": [f"+3161234{i:04d}" for i in range(200)], "name": [f"Ann {i}" for i in range(200)]})
     plan = plan_campaign(frame, app="notification", name="c", campaign_key="abcd1234", columns={"callee": "phone"},
-                         defaults={"caller": "+31201234567", "prompt": "Hi {name}", "prompt-type": "TTS"})
+                         defaults=notification_defaults("Hi {name}"))
     assert plan.rows.explicit() == {}  # every row held in the columns
     assert set(plan.rows.columns()["group"].tolist()) == {0}  # one instruction built and validated for all
     row = plan.rows[3]
@@ -233,7 +234,7 @@ def test_a_prompt_holding_the_planners_placeholder_characters_is_still_sent_as_w
     odd = "Hi \ue000cmvoice number\ue001 and \ue000cmvoice id\ue001"
     frame = pd.DataFrame({"phone": ["+31612345610", "+31612345611"]})
     fast, slow = _both(frame, app="notification", name="c", campaign_key="abcd1234", columns={"callee": "phone"},
-                       defaults={"caller": "+31201234567", "prompt": odd, "prompt-type": "TTS"})
+                       defaults=notification_defaults(odd))
     assert _row_view(fast) == _row_view(slow)
     assert json.loads(fast.rows[1].payload)["prompt"] == odd
 
@@ -243,7 +244,7 @@ def test_a_frame_with_a_repeated_column_name_is_planned_row_by_row():
     frame = pd.DataFrame([["+31612345610", "Ann", "x"], ["0612345611", "Bob", "y"]], columns=["phone", "name", "name"])
     fast, slow = _both(frame, app="notification", name="c", campaign_key="abcd1234", region="NL",
                        columns={"callee": "phone"},
-                       defaults={"caller": "+31201234567", "prompt": "Hi", "prompt-type": "TTS"})
+                       defaults=notification_defaults("Hi"))
     assert _row_view(fast) == _row_view(slow)
 
 
@@ -290,7 +291,7 @@ def test_text_that_is_not_valid_unicode_is_a_problem_of_its_row_not_a_crash():
                           "ref": ["ok-1", "bad-\ud800", "ok-3"], "name": ["Ann", "Bob", "Cas\udc00"]}, dtype=object)
     fast, slow = _both(frame, app="notification", name="c", campaign_key="abcd1234",
                        columns={"callee": "phone", "instruction-id": "ref"},
-                       defaults={"caller": "+31201234567", "prompt": "Hi {name}", "prompt-type": "TTS"})
+                       defaults=notification_defaults("Hi {name}"))
     assert _row_view(fast) == _row_view(slow)
     assert [r.valid for r in fast.rows] == [True, False, False]
     assert list(fast.problems["field"]) == ["instruction-id", "prompt"]

@@ -16,7 +16,9 @@ from cmvoice_nb.campaign.plan._table import PlanRows
 from cmvoice_nb.instructions import instruction_from_json
 from cmvoice_nb.wire import encode_body, instruction_hash
 
-DEFAULTS = {"caller": "+31201234567", "prompt": "Hallo {naam}", "prompt-type": "TTS"}
+from ._lists import notification_defaults
+
+DEFAULTS = notification_defaults("Hallo {naam}")
 
 
 def _plan(**options):

@@ -7,7 +7,7 @@ import openpyxl
 from cmvoice_nb.campaign.results import RESULT_COLUMNS, results_frame, results_to_excel, write_results
 from cmvoice_nb.cli import main
 
-from .test_cli import notification
+from ._lists import notification_flags
 
 
 def test_formula_text_in_every_result_column_reads_back_as_exact_text_cells(tmp_path):
@@ -41,7 +41,8 @@ def test_a_list_whose_instruction_id_is_a_formula_gives_a_results_xlsx_that_does
     people = tmp_path / "people.csv"
     people.write_text('callee,name,instruction-id\n+31612345610,Ann,"=HYPERLINK(""http://x"",""y"")"\n'
                       "+31612345611,Bob,@SUM(A1)\n")
-    assert main(notification(people, tmp_path, "--dry-run", out="out.xlsx")) == 0
+    assert main(["send", str(people), *notification_flags(), "--region", "NL", "--journal", str(tmp_path / "j.sqlite"),
+                 "-o", str(tmp_path / "out.xlsx"), "--dry-run", "--no-progress"]) == 0
     sheet = openpyxl.load_workbook(tmp_path / "out.xlsx").active
     header = [c.value for c in sheet[1]]
     ids = [row[header.index("instruction_id")] for row in sheet.iter_rows(min_row=2)]

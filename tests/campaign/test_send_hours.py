@@ -6,6 +6,7 @@ checked against local wall-clock times computed here with zoneinfo, independentl
 """
 import datetime as dt
 import sqlite3
+import subprocess
 import threading
 from zoneinfo import ZoneInfo
 
@@ -15,10 +16,12 @@ import pytest
 from cmvoice_nb.campaign import CampaignSender, Journal, RetryPolicy, SendOptions, plan_campaign, send_campaign
 from cmvoice_nb.campaign.ops.schedule import ManualClock
 from cmvoice_nb.errors import CampaignError
-from cmvoice_nb.simulator import Simulator
+
+from .._wait import cmvoice, kill_when, running
+from ._lists import notification_defaults, notification_flags, people
 
 UTC = dt.timezone.utc
-DEFAULTS = {"caller": "+31201234567", "prompt": "Hello {name}", "prompt-type": "TTS"}
+DEFAULTS = notification_defaults()
 FAST = dict(rate=1000.0, burst=50, progress=False, retry=RetryPolicy(max_attempts=2, backoff_s=0.001))
 # Numbers ending in 10 are always answered by the simulator.
 NL, GB, US = "+31612345610", "+447400123410", "+12125550110"
@@ -45,18 +48,8 @@ class Recording:
         return {by_id[iid]: at for iid, at in self.sent}
 
 
-def people(*numbers):
-    return pd.DataFrame({"callee": list(numbers), "name": [f"P{i}" for i in range(len(numbers))]})
-
-
 def local(at, number):
     return at.astimezone(ZoneInfo(ZONE[number]))
-
-
-@pytest.fixture
-def sim():
-    with Simulator(seed=11) as s:
-        yield s
 
 
 def test_on_a_saturday_each_callee_is_called_when_monday_09_00_comes_in_their_own_zone(sim, tmp_path):
@@ -153,14 +146,16 @@ def test_with_wait_false_rows_outside_are_deferred_and_a_later_run_sends_them_on
     assert sim.calls["callee"].value_counts().to_dict() == {NL: 1, US: 1}
 
 
-def test_a_number_without_a_known_zone_is_deferred_at_once_and_tz_sends_it(sim, tmp_path):
+def test_a_number_without_a_known_zone_ends_no_zone_at_once_and_tz_sends_it(sim, tmp_path):
     unplaced = "+80012345610"  # international freephone: a valid number with no time zone
     clock = ManualClock(dt.datetime(2026, 6, 1, 10, 0, tzinfo=UTC))
     kwargs = dict(journal=tmp_path / "j.sqlite", app="notification", name="tz", defaults=DEFAULTS,
                   calling_hours="09:00-20:00", now=clock, **FAST)
     res = send_campaign(people(unplaced), sim.client(), **kwargs)
-    assert res["status"].tolist() == ["deferred"] and clock.sleeps == []
+    assert res["status"].tolist() == ["no-zone"] and clock.sleeps == []
     assert res.loc[0, "error"] == f"time zone unknown for {unplaced}: give the zone with tz="
+    with Journal(tmp_path / "j.sqlite") as j:  # the journal holds it deferred, without an opening
+        assert j.counts("tz") == {"deferred": 1} and j.waits("tz")["until"].isna().all()
     res = send_campaign(people(unplaced), sim.client(), tz="Europe/London", **kwargs)
     assert res["status"].tolist() == ["queued"]
 
@@ -287,15 +282,7 @@ def test_an_older_journal_learns_the_new_states_and_keeps_its_records(tmp_path):
 
 
 @pytest.mark.slow
-def test_a_send_killed_while_rows_wait_resumes_and_calls_everyone_once(tmp_path):
-    import os
-    import signal
-    import subprocess
-    import sys
-    import time
-
-    from cmvoice_nb.simulator import SIMULATOR_TOKEN
-
+def test_a_send_killed_while_rows_wait_resumes_and_calls_everyone_once(tmp_path, sim, token):
     # Belgian rows may go now; Dutch rows wait: today (and the days around it) are Dutch holidays.
     be = [f"+3247012{i:02d}10" for i in range(4)]
     nl = [f"+316123{i:03d}10" for i in range(4)]
@@ -305,40 +292,24 @@ def test_a_send_killed_while_rows_wait_resumes_and_calls_everyone_once(tmp_path)
     holidays = tmp_path / "holidays.csv"
     holidays.write_text("date,country\n" + "".join(f"{today + dt.timedelta(days=d)},NL\n" for d in (-1, 0, 1, 2)))
     journal, out = tmp_path / "j.sqlite", tmp_path / "out.csv"
-    env = {**os.environ, "CM_PRODUCT_TOKEN": SIMULATOR_TOKEN}
-    with Simulator(seed=4) as sim:
-        command = [sys.executable, "-m", "cmvoice_nb", "send", str(csv), "--app", "notification",
-                   "--set", "caller=+31201234567", "--set", "prompt=Hello {name}", "--set", "prompt-type=TTS",
-                   "--journal", str(journal), "-o", str(out), "--rate", "50", "--base-url", sim.base_url,
-                   "--no-progress"]
-        log = tmp_path / "stderr.txt"
-        with open(log, "wb") as err:
-            proc = subprocess.Popen(command + ["--calling-hours", "00:00-24:00", "--days", "all",
-                                               "--holidays", str(holidays)], env=env,
-                                    stdout=subprocess.DEVNULL, stderr=err)
-        try:
-            # The running send holds its journal exclusively: watch what it says instead.
-            deadline = time.monotonic() + 60
-            while proc.poll() is None and time.monotonic() < deadline:
-                if len(sim.requests) >= len(be) and b"4 rows wait for their calling hours" in log.read_bytes():
-                    break
-                time.sleep(0.05)
-            assert proc.poll() is None, log.read_text()
-            os.kill(proc.pid, signal.SIGKILL if hasattr(signal, "SIGKILL") else signal.SIGTERM)
-            proc.wait(10)
-        finally:
-            if proc.poll() is None:
-                proc.kill()
-                proc.wait()
-        with Journal(journal) as j:
-            at_kill = j.to_frame("people").set_index("callee")["state"]
-            assert sorted(j.waits("people")["instruction_id"].str.split("-").str[2]) == sorted(n[1:] for n in nl)
-        assert (at_kill[nl] == "pending").all()
-        assert at_kill[be].isin(["queued", "sending"]).all()  # answered, or killed mid-request
-        assert sorted(sim.calls["callee"]) == sorted(be)
-        resumed = subprocess.run(command, env=env, capture_output=True, text=True, timeout=120)
-        calls = sim.calls
-    assert sorted(calls["callee"]) == sorted(be + nl)  # everyone once: the Belgians were not called again
+    command = cmvoice("send", csv, *notification_flags(), "--journal", journal, "-o", out, "--rate", "50",
+                      "--base-url", sim.base_url, "--no-progress")
+    log = tmp_path / "stderr.txt"
+    with open(log, "wb") as err, running(command + ["--calling-hours", "00:00-24:00", "--days", "all",
+                                                    "--holidays", str(holidays)],
+                                         stdout=subprocess.DEVNULL, stderr=err) as proc:
+        # The running send holds its journal exclusively: watch what it says instead.
+        kill_when(proc, lambda: len(sim.requests) >= len(be)
+                  and b"4 rows wait for their calling hours" in log.read_bytes(),
+                  what="the Belgians called and the Dutch waiting", output=log.read_text)
+    with Journal(journal) as j:
+        at_kill = j.to_frame("people").set_index("callee")["state"]
+        assert sorted(j.waits("people")["instruction_id"].str.split("-").str[2]) == sorted(n[1:] for n in nl)
+    assert (at_kill[nl] == "pending").all()
+    assert at_kill[be].isin(["queued", "sending"]).all()  # answered, or killed mid-request
+    assert sorted(sim.calls["callee"]) == sorted(be)
+    resumed = subprocess.run(command, capture_output=True, text=True, timeout=120)
+    assert sorted(sim.calls["callee"]) == sorted(be + nl)  # everyone once: the Belgians were not called again
     with Journal(journal) as j:
         final = j.to_frame("people").set_index("callee")["state"]
         assert set(j.waits("people")["reason"].str.slice(0, 22)) == {"outside calling hours "}

@@ -7,26 +7,13 @@ import pytest
 from cmvoice_nb.campaign import Journal, RetryPolicy, plan_campaign, send_campaign
 from cmvoice_nb.campaign.ops.suppress import apply_suppression
 from cmvoice_nb.cli import main
-from cmvoice_nb.simulator import SIMULATOR_TOKEN, Simulator
 
-DEFAULTS = {"caller": "+31201234567", "prompt": "Hello {name}", "prompt-type": "TTS"}
+from .._audio import silence, write_telephony_wav
+from ._lists import notification_defaults, notification_flags, people
+
+DEFAULTS = notification_defaults()
 FAST = dict(rate=1000.0, burst=50, progress=False, retry=RetryPolicy(max_attempts=2, backoff_s=0.001))
 ANN, BOB, CY = "+31612345610", "+31612345710", "+32470123410"
-
-
-def people(*numbers):
-    return pd.DataFrame({"callee": list(numbers), "name": [f"P{i}" for i in range(len(numbers))]})
-
-
-@pytest.fixture
-def sim():
-    with Simulator(seed=7) as s:
-        yield s
-
-
-@pytest.fixture
-def token(monkeypatch):
-    monkeypatch.setenv("CM_PRODUCT_TOKEN", SIMULATOR_TOKEN)
 
 
 # ------------------------------------------------------------------------- do-not-call in sends
@@ -101,8 +88,7 @@ def priced_plan(**extra):
     df = pd.DataFrame({"callee": [ANN, BOB, CY, "+33612345610", "+31612345810"]})
     # Five words at 2.5 words per second = 2.0 s per call, no replays.
     return plan_campaign(df, app="notification", name="e", allowed_countries="NL,BE", suppress=["+31612345810"],
-                         defaults={"caller": "+31201234567", "prompt": "one two three four five", "prompt-type": "TTS",
-                                   "max-replays": 0}, **extra)
+                         defaults=notification_defaults("one two three four five", max_replays=0), **extra)
 
 
 def test_the_estimate_counts_only_rows_that_will_be_sent_and_prices_them_by_hand(tmp_path):
@@ -118,15 +104,9 @@ def test_the_estimate_counts_only_rows_that_will_be_sent_and_prices_them_by_hand
 
 
 def test_the_estimate_times_file_prompts_from_the_audio_root(tmp_path):
-    import wave
-
-    (tmp_path / "audio").mkdir()
-    with wave.open(str(tmp_path / "audio" / "hello.wav"), "wb") as w:
-        w.setnchannels(1), w.setsampwidth(2), w.setframerate(8000)
-        w.writeframes(b"\0\0" * 8000 * 3)  # 3.0 s
+    write_telephony_wav(tmp_path / "audio" / "hello.wav", silence(3.0), target="pcm16")
     plan = plan_campaign(people(ANN), app="notification", name="f",
-                         defaults={"caller": "+31201234567", "prompt": "hello.wav", "prompt-type": "File",
-                                   "max-replays": 0})
+                         defaults=notification_defaults("hello.wav", prompt_type="File", max_replays=0))
     assert plan.estimate(audio_root=tmp_path / "audio").talk_s_per_call == {ANN: 3.0}
 
 
@@ -135,13 +115,12 @@ def test_cmvoice_send_dry_run_prints_the_estimate_with_the_price_table(tmp_path,
     src.write_text(f"callee,name\n{ANN},Ann\n{BOB},Bob\n{CY},Cy\n+33612345610,Dee\n+31612345810,Eve\n")
     (tmp_path / "prices.csv").write_text("country;price_per_minute;setup\nNL;0,06;0,01\nBE;0,12;0\n")
     (tmp_path / "dnc.txt").write_text("# do not call\n06 1234 5810\nnot a number\n")
-    code = main(["send", str(src), "--app", "notification", "--set", "caller=+31201234567",
-                 "--set", "prompt=one two three four five", "--set", "prompt-type=TTS", "--set", "max-replays=0",
+    code = main(["send", str(src), *notification_flags("one two three four five"), "--set", "max-replays=0",
                  "--region", "NL", "--journal", str(tmp_path / "j.sqlite"), "-o", str(tmp_path / "out.csv"),
                  "--dry-run", "--no-progress", "--prices", str(tmp_path / "prices.csv"),
                  "--suppress", str(tmp_path / "dnc.txt"), "--allow-unreadable-suppress", "--allow-countries", "NL,BE"])
     out, err = capsys.readouterr()
-    assert code == 1  # the French row is invalid
+    assert code == 1  # the French row is refused: the operator decides
     assert out.splitlines()[:5] == [
         "Estimate: 3 calls, 0.10 talk minutes (2.0 s per call), 100% answered, cost 0.0280",
         "  country  calls  minutes/call  minutes  price/min  setup    cost",
@@ -150,17 +129,16 @@ def test_cmvoice_send_dry_run_prints_the_estimate_with_the_price_table(tmp_path,
         "  total        3          0.03     0.10                    0.0280",
     ]
     assert "country FR not allowed (allowed: BE, NL)" in err
-    assert "1 on the do-not-call list" in err and "1 entries are not numbers" in err
+    assert "plan: 5 rows: to send 3, refused-country 1, suppressed 1" in err and "1 entries are not numbers" in err
     res = pd.read_csv(tmp_path / "out.csv", dtype=str, keep_default_na=False)
-    assert res["status"].tolist() == ["dry-run", "dry-run", "dry-run", "invalid", "suppressed"]
+    assert res["status"].tolist() == ["dry-run", "dry-run", "dry-run", "refused-country", "suppressed"]
 
 
 def test_cmvoice_send_with_suppress_sends_the_rest_and_exits_0(tmp_path, sim, token, capsys):
     src = tmp_path / "people.csv"
     src.write_text(f"callee,name\n{ANN},Ann\n{BOB},Bob\n")
     (tmp_path / "dnc.csv").write_text("name;telefoon\nBob;+31 6 1234 5710\n")
-    code = main(["send", str(src), "--app", "notification", "--set", "caller=+31201234567",
-                 "--set", "prompt=Hi {name}", "--set", "prompt-type=TTS", "--journal", str(tmp_path / "j.sqlite"),
+    code = main(["send", str(src), *notification_flags("Hi {name}"), "--journal", str(tmp_path / "j.sqlite"),
                  "-o", str(tmp_path / "out.csv"), "--no-progress", "--rate", "500", "--base-url", sim.base_url,
                  "--suppress", str(tmp_path / "dnc.csv")])
     err = capsys.readouterr().err
@@ -176,13 +154,12 @@ def test_cmvoice_send_no_wait_defers_rows_on_a_holiday_and_a_later_run_sends_the
     src.write_text(f"callee,name\n{ANN},Ann\n")
     today = dt.datetime.now(dt.timezone.utc).date()
     (tmp_path / "holidays.txt").write_text("".join(f"{today + dt.timedelta(days=d)}\n" for d in (-1, 0, 1)))
-    base = ["send", str(src), "--app", "notification", "--set", "caller=+31201234567", "--set", "prompt=Hi",
-            "--set", "prompt-type=TTS", "--journal", str(tmp_path / "j.sqlite"), "-o", str(tmp_path / "out.csv"),
+    base = ["send", str(src), *notification_flags("Hi"), "--journal", str(tmp_path / "j.sqlite"), "-o", str(tmp_path / "out.csv"),
             "--no-progress", "--rate", "500", "--base-url", sim.base_url]
     code = main(base + ["--calling-hours", "00:00-24:00", "--days", "all", "--holidays",
                         str(tmp_path / "holidays.txt"), "--no-wait"])
     err = capsys.readouterr().err
-    assert code == 1 and "deferred: 1 row - outside their calling hours" in err and "--no-wait" in err
+    assert code == 75 and "deferred: 1 row - outside their calling hours" in err and "--no-wait" in err
     assert len(sim.calls) == 0
     assert main(base) == 0 and sim.calls["callee"].tolist() == [ANN]
 
@@ -198,7 +175,6 @@ def test_cmvoice_send_no_wait_defers_rows_on_a_holiday_and_a_later_run_sends_the
 def test_wrong_flags_are_usage_errors_that_name_the_flag(tmp_path, no_token_env, capsys, monkeypatch, extra, message):
     monkeypatch.chdir(tmp_path)
     (tmp_path / "p.csv").write_text(f"callee,name\n{ANN},Ann\n")
-    code = main(["send", "p.csv", "--app", "notification", "--set", "caller=+31201234567", "--set", "prompt=Hi",
-                 "--set", "prompt-type=TTS", "--journal", "j.sqlite", "-o", "out.csv", "--dry-run", *extra])
+    code = main(["send", "p.csv", *notification_flags("Hi"), "--journal", "j.sqlite", "-o", "out.csv", "--dry-run", *extra])
     assert code == 2
     assert message in capsys.readouterr().err

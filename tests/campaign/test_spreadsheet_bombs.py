@@ -18,6 +18,8 @@ from cmvoice_nb.campaign import plan_campaign
 from cmvoice_nb.campaign.inputs import read_table
 from cmvoice_nb.errors import CampaignError
 
+from ._lists import notification_defaults
+
 ROOT = Path(__file__).resolve().parents[2]
 SHEET = "xl/worksheets/sheet1.xml"
 PARTS = {
@@ -161,8 +163,7 @@ def test_a_cell_longer_than_a_spreadsheet_allows_is_a_problem_of_its_row(tmp_pat
                                                        ["+31612345611", "Hello"]])
     table = read_table(path)
     assert len(table["prompt"].iloc[0]) == 40_000
-    plan = plan_campaign(table, app="notification", name="c", defaults={"caller": "+31201234567",
-                                                                        "prompt-type": "TTS"})
+    plan = plan_campaign(table, app="notification", name="c", defaults=notification_defaults(prompt=None))
     problems = plan.problems
     assert problems[["row", "field"]].values.tolist() == [[table.index[0], "prompt"]]  # line 2 of the sheet
     assert "40000 characters long; at most 500" in problems.loc[0, "message"]

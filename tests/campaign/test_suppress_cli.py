@@ -6,29 +6,18 @@ stderr, and the simulator never asked for a call.
 from __future__ import annotations
 
 import codecs
-import os
 import random
 import subprocess
-import sys
 
 import pandas as pd
 import pytest
 
 from cmvoice_nb.cli import main
-from cmvoice_nb.simulator import SIMULATOR_TOKEN, Simulator
+
+from .._wait import cmvoice
+from ._lists import notification_flags
 
 ANN, BOB, CY = "+31612345610", "+31612345710", "+32470123410"
-
-
-@pytest.fixture
-def sim():
-    with Simulator(seed=9) as s:
-        yield s
-
-
-@pytest.fixture
-def token(monkeypatch):
-    monkeypatch.setenv("CM_PRODUCT_TOKEN", SIMULATOR_TOKEN)
 
 
 def people(tmp_path):
@@ -38,16 +27,13 @@ def people(tmp_path):
 
 
 def send_args(tmp_path, base_url, *extra):
-    return ["send", str(people(tmp_path)), "--app", "notification", "--map", "callee=Telefoonnummer",
-            "--set", "caller=+31201234567", "--set", "prompt=Hallo {Naam}", "--set", "prompt-type=TTS",
+    return ["send", str(people(tmp_path)), *notification_flags("Hallo {Naam}"), "--map", "callee=Telefoonnummer",
             "--region", "NL", "--journal", str(tmp_path / "j.sqlite"), "-o", str(tmp_path / "out.csv"),
             "--rate", "500", "--no-progress", "--base-url", base_url, *extra]
 
 
 def run_cli(argv):
-    env = {**os.environ, "CM_PRODUCT_TOKEN": SIMULATOR_TOKEN}
-    return subprocess.run([sys.executable, "-m", "cmvoice_nb", *argv], env=env, capture_output=True, text=True,
-                          timeout=120)
+    return subprocess.run(cmvoice(*argv), capture_output=True, text=True, timeout=120)
 
 
 def junk_list(path, total=100, junk=2, listed=(BOB,)):
@@ -60,7 +46,7 @@ def junk_list(path, total=100, junk=2, listed=(BOB,)):
     return path
 
 
-def test_a_list_with_2_percent_junk_exits_2_before_any_call(tmp_path, sim):
+def test_a_list_with_2_percent_junk_exits_2_before_any_call(tmp_path, sim, token):
     dnc = junk_list(tmp_path / "afmeldingen.txt")
     proc = run_cli(send_args(tmp_path, sim.base_url, "--suppress", str(dnc)))
     assert proc.returncode == 2, proc.stderr
@@ -73,7 +59,7 @@ def test_a_list_with_2_percent_junk_exits_2_before_any_call(tmp_path, sim):
     assert not (tmp_path / "j.sqlite").exists() and not (tmp_path / "out.csv").exists()
 
 
-def test_the_same_list_with_allow_unreadable_suppress_goes_on_and_holds_back_who_it_can(tmp_path, sim):
+def test_the_same_list_with_allow_unreadable_suppress_goes_on_and_holds_back_who_it_can(tmp_path, sim, token):
     dnc = junk_list(tmp_path / "afmeldingen.txt")
     proc = run_cli(send_args(tmp_path, sim.base_url, "--suppress", str(dnc), "--allow-unreadable-suppress"))
     assert proc.returncode == 0, proc.stderr
@@ -84,7 +70,7 @@ def test_the_same_list_with_allow_unreadable_suppress_goes_on_and_holds_back_who
     assert out["status"].tolist() == ["queued", "suppressed", "queued"]
 
 
-def test_an_empty_list_goes_on_with_one_warning_line_naming_it(tmp_path, sim):
+def test_an_empty_list_goes_on_with_one_warning_line_naming_it(tmp_path, sim, token):
     empty = tmp_path / "optouts.csv"
     empty.write_bytes(codecs.BOM_UTF8 + b"Telefoonnummer;Naam\r\n")  # a fresh opt-out list: a header only
     proc = run_cli(send_args(tmp_path, sim.base_url, "--suppress", str(empty)))

@@ -22,12 +22,13 @@ from cmvoice_nb.campaign.ops.suppress import (
     text_entries,
 )
 from cmvoice_nb.errors import CampaignError, SuppressionError
-from cmvoice_nb.simulator import Simulator
+
+from ._lists import notification_defaults
 
 NUMBERS = ["+31612345678", "+32470123456", "+4915123456789", "+447400123456"]
 SPELLED = ["06-12345678", "+32 470 12 34 56", "0049 151 23456789", "+44 (0)7400 123456"]
 NAMES = ["José", "Zoë", "Jürgen", "Siân"]
-DEFAULTS = {"caller": "+31201234567", "prompt": "Hallo", "prompt-type": "TTS"}
+DEFAULTS = notification_defaults("Hallo")
 
 
 def write_csv(path, rows, *, header="Telefoonnummer;Naam", sep=";", encoding="utf-8-sig", end="\r\n"):
@@ -175,7 +176,7 @@ def test_a_list_more_than_one_percent_unreadable_is_refused_and_one_percent_is_n
     assert "go on with the 98 numbers that could be read" in message
 
 
-def test_refusing_applies_to_every_entry_point_before_any_call(tmp_path):
+def test_refusing_applies_to_every_entry_point_before_any_call(tmp_path, sim):
     dnc = junk_list(tmp_path / "bad.txt", 100, 2)
     people = pd.DataFrame({"callee": ["+31612345610", "+31612345611"]})
     with pytest.raises(SuppressionError):
@@ -183,18 +184,17 @@ def test_refusing_applies_to_every_entry_point_before_any_call(tmp_path):
     plan = plan_campaign(people, app="notification", name="c", defaults=DEFAULTS)
     with pytest.raises(SuppressionError):
         apply_suppression(plan, dnc)
-    with Simulator(seed=3) as sim:
-        with pytest.raises(SuppressionError):
-            send_campaign(people, sim.client(), journal=tmp_path / "j.sqlite", app="notification", name="c",
-                          defaults=DEFAULTS, suppress=dnc, progress=False)
-        with pytest.raises(SuppressionError):
-            send_campaign(plan, sim.client(), journal=tmp_path / "j.sqlite", suppress=dnc, progress=False)
-        assert len(sim.requests) == 0 and not (tmp_path / "j.sqlite").exists()
-        with pytest.raises(SuppressionError):
-            plan_followup(tmp_path / "j.sqlite", [], suppress=dnc)
+    with pytest.raises(SuppressionError):
+        send_campaign(people, sim.client(), journal=tmp_path / "j.sqlite", app="notification", name="c",
+                      defaults=DEFAULTS, suppress=dnc, progress=False)
+    with pytest.raises(SuppressionError):
+        send_campaign(plan, sim.client(), journal=tmp_path / "j.sqlite", suppress=dnc, progress=False)
+    assert len(sim.requests) == 0 and not (tmp_path / "j.sqlite").exists()
+    with pytest.raises(SuppressionError):
+        plan_followup(tmp_path / "j.sqlite", [], suppress=dnc)
 
 
-def test_allow_unreadable_suppress_goes_on_with_the_numbers_that_could_be_read(tmp_path):
+def test_allow_unreadable_suppress_goes_on_with_the_numbers_that_could_be_read(tmp_path, sim):
     dnc = junk_list(tmp_path / "bad.txt", 100, 2)
     listed = read_suppression(dnc, allow_unreadable_suppress=True)
     someone = sorted(listed)[0]
@@ -202,12 +202,11 @@ def test_allow_unreadable_suppress_goes_on_with_the_numbers_that_could_be_read(t
     plan = plan_campaign(people, app="notification", name="c", defaults=DEFAULTS, suppress=dnc,
                          allow_unreadable_suppress=True)
     assert [bool(r.suppressed) for r in plan.rows] == [False, True] and plan.options["suppress_unreadable"] == 2
-    with Simulator(seed=3) as sim:
-        res = send_campaign(plan_campaign(people, app="notification", name="c", defaults=DEFAULTS), sim.client(),
-                            journal=tmp_path / "j.sqlite", suppress=dnc, allow_unreadable_suppress=True,
-                            progress=False, rate=500)
-        assert res["status"].tolist() == ["queued", "suppressed"]
-        assert sim.calls["callee"].tolist() == ["+31612345610"]
+    res = send_campaign(plan_campaign(people, app="notification", name="c", defaults=DEFAULTS), sim.client(),
+                        journal=tmp_path / "j.sqlite", suppress=dnc, allow_unreadable_suppress=True,
+                        progress=False, rate=500)
+    assert res["status"].tolist() == ["queued", "suppressed"]
+    assert sim.calls["callee"].tolist() == ["+31612345610"]
 
 
 # ------------------------------------------------------------------------------ as the old reader read

@@ -4,14 +4,16 @@ from __future__ import annotations
 import importlib.util
 import json
 import os
+from pathlib import Path
 
 import nbformat
 import pytest
 from nbclient import NotebookClient
 
-from .conftest import NOTEBOOK_DIR, NOTEBOOK_NAMES
-
 pytestmark = pytest.mark.slow
+
+NOTEBOOK_DIR = Path(__file__).resolve().parents[2] / "notebooks"
+NOTEBOOK_NAMES = ("01_audio_preparation", "02_otp_spelling_set", "03_campaign", "04_callback_analysis")
 
 
 @pytest.fixture(scope="module", params=NOTEBOOK_NAMES)

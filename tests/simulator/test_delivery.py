@@ -5,7 +5,8 @@ import pytest
 
 from cmvoice_nb.errors import ReadTimeout
 
-from .conftest import notification
+from .._net import refusing_url
+from ._calls import notification
 
 
 def test_the_instructions_callback_url_wins_over_the_default(client, sim, receiver, make_receiver):
@@ -47,30 +48,13 @@ def test_callbacks_are_given_up_after_the_retries(make_sim, make_receiver):
 
 
 def test_an_unreachable_callback_endpoint_is_recorded_as_failed(make_sim):
-    with socket_that_refuses() as url:
-        sim = make_sim(callback_url=url, callback_retries=1)
-        sim.client().send(notification())
-        assert sim.wait_idle(timeout=10)
+    sim = make_sim(callback_url=refusing_url("/cb"), callback_retries=1)
+    sim.client().send(notification())
+    assert sim.wait_idle(timeout=10)
     deliveries = sim.deliveries
     assert len(deliveries) == 2 and deliveries["status"].isna().all()
     assert deliveries["error"].str.contains("ConnectionError").all()
     assert sim.calls.loc[0, "callback_status"] == "failed"
-
-
-class socket_that_refuses:
-    """A loopback URL whose port is closed (bound, then released)."""
-
-    def __enter__(self):
-        import socket
-
-        s = socket.socket()
-        s.bind(("127.0.0.1", 0))
-        self.port = s.getsockname()[1]
-        s.close()
-        return f"http://127.0.0.1:{self.port}/cb"
-
-    def __exit__(self, *exc):
-        return False
 
 
 def test_wait_idle_times_out_while_a_real_time_call_is_still_ringing(make_sim, receiver):

@@ -12,7 +12,7 @@ from cmvoice_nb.audio.wavfile import wav_duration_s
 from cmvoice_nb.simulator import MAGIC_ENDINGS, Behaviour, CallPlan, iso_utc, judge_dtmf, magic_result_code, plan_call
 from cmvoice_nb.timing import prompt_duration_s
 
-from .conftest import wav_bytes
+from .._audio import alaw_riff
 
 ORDINARY = "+31612345678"  # ends in 78: not magic
 
@@ -87,7 +87,7 @@ class TestPromptDuration:
 class TestWavDuration:
     def test_duration_is_read_past_list_and_fact_chunks(self, tmp_path):
         path = tmp_path / "p.wav"
-        path.write_bytes(wav_bytes(1.5))
+        path.write_bytes(alaw_riff(1.5))
         assert wav_duration_s(path) == pytest.approx(1.5)
 
     def test_a_file_that_is_not_wav_has_no_duration(self, tmp_path):
@@ -97,7 +97,7 @@ class TestWavDuration:
 
     def test_a_truncated_header_has_no_duration(self, tmp_path):
         path = tmp_path / "p.wav"
-        path.write_bytes(wav_bytes(1.0)[:30])
+        path.write_bytes(alaw_riff(1.0)[:30])
         assert wav_duration_s(path) is None
 
     def test_a_missing_file_has_no_duration(self, tmp_path):
@@ -111,7 +111,7 @@ class TestWavDuration:
 
     def test_a_streamed_header_of_unknown_size_lasts_to_the_end_of_the_file(self, tmp_path):
         # ffmpeg/sox writing to a pipe leave the data size at 0xFFFFFFFF.
-        data = bytearray(wav_bytes(2.0, extra_chunk=False))
+        data = bytearray(alaw_riff(2.0, list_chunk=False))
         at = data.index(b"data") + 4
         data[at:at + 4] = b"\xff\xff\xff\xff"
         path = tmp_path / "stream.wav"
@@ -119,7 +119,7 @@ class TestWavDuration:
         assert wav_duration_s(path) == pytest.approx(2.0)
 
     def test_a_cut_download_lasts_as_long_as_the_audio_present(self, tmp_path):
-        whole = wav_bytes(2.0, extra_chunk=False)
+        whole = alaw_riff(2.0, list_chunk=False)
         path = tmp_path / "cut.wav"
         path.write_bytes(whole[: len(whole) - 8000])  # one second of A-law missing
         assert wav_duration_s(path) == pytest.approx(1.0)
@@ -136,7 +136,7 @@ class TestWavDuration:
     def test_it_agrees_with_the_packages_riff_reader(self, tmp_path):
         from cmvoice_nb.audio.wavfile import parse_wav
 
-        data = wav_bytes(0.75)
+        data = alaw_riff(0.75)
         path = tmp_path / "p.wav"
         path.write_bytes(data)
         assert wav_duration_s(path) == pytest.approx(parse_wav(data).duration_s)

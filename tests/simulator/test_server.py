@@ -12,7 +12,7 @@ from cmvoice_nb.errors import (AuthenticationError, ConfigurationError, ConnectE
 from cmvoice_nb.instructions import Voice
 from cmvoice_nb.simulator import SIMULATOR_TOKEN, Simulator
 
-from .conftest import ANSWERS, CALLER, notification, post
+from ._calls import ANSWERS, CALLER, notification, post
 
 
 # --------------------------------------------------------------------------------------- auth

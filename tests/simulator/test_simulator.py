@@ -12,7 +12,8 @@ from cmvoice_nb.errors import ConfigurationError
 from cmvoice_nb.instructions import Notification
 from cmvoice_nb.simulator import Simulator
 
-from .conftest import ANSWERS, CALLER, ISO_MS_Z, UUID4, dtmf, notification, otp, post, wav_bytes
+from .._audio import alaw_riff
+from ._calls import ANSWERS, CALLER, ISO_MS_Z, UUID4, dtmf, notification, otp, post
 
 
 # --------------------------------------------------------------------------------------- basics
@@ -174,7 +175,7 @@ def test_otp_callbacks_have_the_otp_type(client, sim, receiver):
 
 def test_a_file_prompt_lasts_as_long_as_the_wav_under_audio_root(make_sim, tmp_path):
     (tmp_path / "prompts").mkdir()
-    (tmp_path / "prompts" / "welcome.wav").write_bytes(wav_bytes(1.5))
+    (tmp_path / "prompts" / "welcome.wav").write_bytes(alaw_riff(1.5))
     sim = make_sim(audio_root=tmp_path)
     c = sim.client()
     c.send(notification(prompt="prompts/welcome.wav", prompt_type="File"))
@@ -187,7 +188,7 @@ def test_a_file_prompt_lasts_as_long_as_the_wav_under_audio_root(make_sim, tmp_p
 def test_a_prompt_path_cannot_escape_the_audio_root(make_sim, tmp_path):
     root = tmp_path / "root"
     root.mkdir()
-    (tmp_path / "secret.wav").write_bytes(wav_bytes(2.5))
+    (tmp_path / "secret.wav").write_bytes(alaw_riff(2.5))
     sim = make_sim(audio_root=root)
     sim.client().send(notification(prompt="../secret.wav", prompt_type="File"))
     assert sim.calls.loc[0, "talk_s"] == pytest.approx(sim.default_file_s)

@@ -15,7 +15,7 @@ from cmvoice_nb.spelling.build import (
     trim_to_speech,
 )
 
-from .conftest import RATE, dominant_hz, espeak, sequence, silence, tone
+from .._audio import RATE, dominant_hz, espeak, padded, sequence, tone, write_sf
 
 
 def _speech_loudness(path):
@@ -155,9 +155,7 @@ def test_a_source_file_is_never_overwritten_even_with_overwrite(tmp_path):
     folder = tmp_path / "spelling" / "en-GB"
     folder.mkdir(parents=True)
     for ch, hz in zip("01", (400, 600)):
-        import soundfile as sf
-
-        sf.write(folder / f"{ch}.wav", np.concatenate([silence(0.5, 44100), tone(hz, 0.3, rate=44100)]), 44100)
+        write_sf(folder / f"{ch}.wav", padded(tone(hz, 0.3, samplerate=44100), 0.5, 0, 44100), 44100)
     original = (folder / "0.wav").read_bytes()
     with pytest.raises(SpellingBuildError, match="source"):
         build_spelling_set(folder, tmp_path, locale="en-GB", chars="01", overwrite=True, progress=False)
@@ -186,10 +184,8 @@ def test_one_recording_of_the_sequence_is_split_and_assigned_in_order(tmp_path):
 
 
 def test_one_recording_file_on_disk_at_44k_works_too(tmp_path):
-    import soundfile as sf
-
     path = tmp_path / "take.flac"
-    sf.write(path, sequence([300, 600, 900], rate=44100), 44100)
+    write_sf(path, sequence([300, 600, 900], samplerate=44100), 44100)
     report = build_spelling_set(path, tmp_path / "out", locale="en-GB", chars="xyz", progress=False)
     assert sorted(report.files) == ["x", "y", "z"]
     assert report.frame.loc["x", "source"].startswith("take.flac ")
@@ -268,7 +264,7 @@ def test_any_callable_can_serve_as_the_engine(tmp_path):
 
     def engine(char, locale):
         seen.append((char, locale))
-        return np.concatenate([silence(0.2), tone(300 + 50 * len(seen), 0.3)]), RATE
+        return padded(tone(300 + 50 * len(seen), 0.3), 0.2, 0), RATE
 
     report = build_spelling_set("tts", tmp_path, locale="de-DE", chars="xy", engine=engine, progress=False)
     assert seen == [("x", "de-DE"), ("y", "de-DE")]

@@ -3,13 +3,11 @@ from __future__ import annotations
 
 import json
 
-import numpy as np
 import pytest
-import soundfile as sf
 
 from cmvoice_nb.spelling.check import check_spelling_set, classify_entry
 
-from .conftest import silence, tone, write_alaw
+from .._audio import padded, silence, tone, write_sf, write_telephony_wav
 
 
 def _folder(root):
@@ -89,7 +87,7 @@ def test_an_upper_case_file_does_not_count_as_the_character(good_set):
 
 
 def test_a_non_compliant_file_carries_the_audio_checkers_problems(good_set):
-    sf.write(_folder(good_set) / "b.wav", np.concatenate([silence(0.1, 44100), tone(440, 0.4, rate=44100)]), 44100)
+    write_sf(_folder(good_set) / "b.wav", padded(tone(440, 0.4, samplerate=44100), 0.1, 0, 44100), 44100)
     report = check_spelling_set(good_set, locale="en-GB", chars="0123abc")
     row = report.frame.loc["b"]
     assert row["present"] and not row["compliant"] and not row["ok"]
@@ -98,7 +96,7 @@ def test_a_non_compliant_file_carries_the_audio_checkers_problems(good_set):
 
 
 def test_a_silent_file_is_a_problem_because_the_caller_hears_a_gap(good_set):
-    write_alaw(_folder(good_set) / "c.wav", silence(0.5))
+    write_telephony_wav(_folder(good_set) / "c.wav", silence(0.5))
     report = check_spelling_set(good_set, locale="en-GB", chars="0123abc")
     assert any("no audible speech" in p for p in report.frame.loc["c", "problems"])
     assert not report.ok
@@ -106,14 +104,13 @@ def test_a_silent_file_is_a_problem_because_the_caller_hears_a_gap(good_set):
 
 def test_a_large_loudness_spread_fails_and_a_moderate_one_warns(good_set):
     folder = _folder(good_set)
-    write_alaw(folder / "3.wav", np.concatenate([silence(0.1), tone(600, 0.4, amplitude=0.2 * 10 ** (4 / 20)),
-                                                silence(0.1)]))
+    write_telephony_wav(folder / "3.wav", padded(tone(600, 0.4, amplitude=0.2 * 10 ** (4 / 20)), 0.1))
     report = check_spelling_set(good_set, locale="en-GB", chars="0123abc")
     assert report.ok
     assert report.loudness_spread_db == pytest.approx(4, abs=0.5)
     assert any("loudness differs" in w for w in report.warnings)
     assert any("louder than the set's median" in w for w in report.frame.loc["3", "warnings"])
-    write_alaw(folder / "3.wav", np.concatenate([silence(0.1), tone(600, 0.4, amplitude=0.8), silence(0.1)]))
+    write_telephony_wav(folder / "3.wav", padded(tone(600, 0.4, amplitude=0.8), 0.1))
     report = check_spelling_set(good_set, locale="en-GB", chars="0123abc")
     assert not report.ok
     assert any("loudness differs by 12" in p and "'3'" in p for p in report.problems)
@@ -121,7 +118,7 @@ def test_a_large_loudness_spread_fails_and_a_moderate_one_warns(good_set):
 
 def test_duration_outliers_and_long_silences_are_warnings(good_set):
     folder = _folder(good_set)
-    write_alaw(folder / "a.wav", np.concatenate([silence(0.8), tone(500, 1.6, amplitude=0.2), silence(0.1)]))
+    write_telephony_wav(folder / "a.wav", padded(tone(500, 1.6, amplitude=0.2), 0.8, 0.1))
     report = check_spelling_set(good_set, locale="en-GB", chars="0123abc")
     warnings = report.frame.loc["a", "warnings"]
     assert any("before the speech" in w for w in warnings)
@@ -136,7 +133,7 @@ def test_a_malformed_locale_is_a_problem(good_set):
 
 
 def test_a_locale_without_a_provider_voice_is_a_warning(tmp_path):
-    write_alaw(tmp_path / "spelling" / "xx-YY" / "0.wav", np.concatenate([silence(0.1), tone(400), silence(0.1)]))
+    write_telephony_wav(tmp_path / "spelling" / "xx-YY" / "0.wav", padded(tone(400), 0.1))
     report = check_spelling_set(tmp_path, locale="xx-YY", chars="0")
     assert report.ok
     assert report.provider_voice is False
@@ -176,8 +173,8 @@ def test_the_html_view_is_a_compact_table_with_failures_first_and_at_most_one_pl
 def test_a_full_set_of_36_characters_shows_one_player_spelling_the_first_code(tmp_path):
     root = tmp_path / "upload"
     for i, ch in enumerate("0123456789abcdefghijklmnopqrstuvwxyz"):
-        write_alaw(root / "spelling" / "en-GB" / f"{ch}.wav",
-                   np.concatenate([silence(0.1), tone(300 + 10 * i, 0.3, amplitude=0.2), silence(0.1)]))
+        write_telephony_wav(root / "spelling" / "en-GB" / f"{ch}.wav",
+                   padded(tone(300 + 10 * i, 0.3, amplitude=0.2), 0.1))
     report = check_spelling_set(root, locale="en-GB", codes=["4X2x"])
     html = report._repr_html_()
     assert html.count("<audio") == 1 and "Listen to <code>4x2x</code>" in html
@@ -196,7 +193,7 @@ def test_the_frame_has_the_documented_columns_and_sorts_by_char(good_set):
 
 
 def test_a_bad_character_file_outside_the_asked_chars_still_fails_because_it_would_be_uploaded(good_set):
-    sf.write(_folder(good_set) / "z.wav", tone(440, 0.4, rate=44100), 44100)
+    write_sf(_folder(good_set) / "z.wav", tone(440, 0.4, samplerate=44100), 44100)
     report = check_spelling_set(good_set, locale="en-GB", chars="ab")
     assert not report.ok
     assert not report.frame.loc["z", "required"] and not report.frame.loc["z", "compliant"]

@@ -4,16 +4,15 @@ from __future__ import annotations
 import json
 import zipfile
 
-import soundfile as sf
 
 from cmvoice_nb.cli import main
 
-from .conftest import sequence
+from .._audio import sequence, write_sf
 
 
 def test_build_check_pack_from_one_recording(tmp_path, capsys):
     take = tmp_path / "take.wav"
-    sf.write(take, sequence([300, 500, 700, 900]), 8000)
+    write_sf(take, sequence([300, 500, 700, 900]), 8000)
     root = tmp_path / "upload"
     assert main(["spelling", "build", str(take), "--locale", "en-GB", "-o", str(root), "--chars", "01ab"]) == 0
     assert "built 4 characters" in capsys.readouterr().out
@@ -35,7 +34,7 @@ def test_check_exits_1_on_any_problem_and_lists_it(tmp_path, capsys):
 
 def test_build_refusals_exit_1_with_the_reason_on_stderr(tmp_path, capsys):
     take = tmp_path / "take.wav"
-    sf.write(take, sequence([300, 500]), 8000)
+    write_sf(take, sequence([300, 500]), 8000)
     assert main(["spelling", "build", str(take), "--locale", "en-GB", "-o", str(tmp_path), "--chars", "abc"]) == 1
     assert "found 2 segment(s) for 3" in capsys.readouterr().err
 
@@ -44,7 +43,7 @@ def test_build_from_a_folder_with_a_mapping_and_json(tmp_path, capsys):
     src = tmp_path / "src"
     src.mkdir()
     for name, hz in (("ay.wav", 300), ("zero.wav", 600)):
-        sf.write(src / name, sequence([hz]), 8000)
+        write_sf(src / name, sequence([hz]), 8000)
     code = main(["spelling", "build", str(src), "--locale", "nl-NL", "-o", str(tmp_path / "out"),
                  "--chars", "0a", "--map", "ay.wav=a", "--json"])
     assert code == 0

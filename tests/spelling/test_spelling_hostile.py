@@ -8,7 +8,6 @@ import zipfile
 
 import numpy as np
 import pytest
-import soundfile as sf
 
 from cmvoice_nb.audio.wavfile import read_wav_samples
 from cmvoice_nb.cli import main
@@ -19,7 +18,7 @@ from cmvoice_nb.spelling.check import check_spelling_set
 from cmvoice_nb.spelling.names import DEFAULT_CHARS, locale_problem, require_locale
 from cmvoice_nb.spelling.pack import SpellingPackError, pack_spelling_set
 
-from .conftest import sequence, silence, tone, write_alaw
+from .._audio import padded, sequence, sine, syllable, tone, write_sf, write_telephony_wav
 
 needs_symlinks = pytest.mark.skipif(not hasattr(os, "symlink"), reason="no symbolic links here")
 
@@ -32,7 +31,7 @@ def test_a_locale_with_anything_around_it_is_refused_and_no_folder_is_made(tmp_p
     with pytest.raises(SpellingSetError, match="xx-XX"):
         require_locale(locale)
     take = tmp_path / "take.wav"
-    sf.write(take, sequence([300, 500]), 8000)
+    write_sf(take, sequence([300, 500]), 8000)
     with pytest.raises(SpellingSetError, match="xx-XX"):
         build_spelling_set(take, tmp_path / "root", locale=locale, chars="01", progress=False)
     assert not (tmp_path / "root").exists()
@@ -40,7 +39,7 @@ def test_a_locale_with_anything_around_it_is_refused_and_no_folder_is_made(tmp_p
 
 def test_a_newline_locale_suggests_the_clean_one_and_the_check_never_looks_it_up(tmp_path):
     (tmp_path / "spelling" / "en-GB\n").mkdir(parents=True)  # a folder made by the old bug
-    write_alaw(tmp_path / "spelling" / "en-GB\n" / "0.wav", np.concatenate([silence(0.1), tone(400), silence(0.1)]))
+    write_telephony_wav(tmp_path / "spelling" / "en-GB\n" / "0.wav", padded(tone(400), 0.1))
     report = check_spelling_set(tmp_path, locale="en-GB\n", chars="0")
     assert not report.ok
     assert report.problems == ["locale 'en-GB\\n' is not of the form xx-XX (5 characters, e.g. 'en-GB'); "
@@ -50,7 +49,7 @@ def test_a_newline_locale_suggests_the_clean_one_and_the_check_never_looks_it_up
 
 def test_the_cli_refuses_a_newline_locale_for_every_action(tmp_path, capsys):
     take = tmp_path / "take.wav"
-    sf.write(take, sequence([300, 500]), 8000)
+    write_sf(take, sequence([300, 500]), 8000)
     assert main(["spelling", "build", str(take), "--locale", "en-GB\n", "-o", str(tmp_path / "r"),
                  "--chars", "01"]) == 1
     assert main(["spelling", "pack", str(tmp_path), "--locale", "en-GB\n", "-o", str(tmp_path / "x.zip")]) == 1
@@ -124,8 +123,8 @@ def test_a_fifo_named_like_a_character_is_reported_without_blocking(good_set, tm
 def test_a_digits_only_set_is_refused_with_the_chars_hint_not_force(tmp_path, capsys):
     root = tmp_path / "upload"
     for d in "0123456789":
-        write_alaw(root / "spelling" / "en-GB" / f"{d}.wav",
-                   np.concatenate([silence(0.1), tone(300 + 50 * int(d), 0.4, amplitude=0.2), silence(0.1)]))
+        write_telephony_wav(root / "spelling" / "en-GB" / f"{d}.wav",
+                   padded(tone(300 + 50 * int(d), 0.4, amplitude=0.2), 0.1))
     with pytest.raises(SpellingPackError) as info:
         pack_spelling_set(root, locale="en-GB", out=tmp_path / "x.zip")
     message = str(info.value)
@@ -179,28 +178,12 @@ def test_an_unknown_or_malformed_voice_is_refused(tmp_path):
 
 def test_a_voice_for_a_non_tts_build_is_refused(tmp_path):
     take = tmp_path / "take.wav"
-    sf.write(take, sequence([300, 500]), 8000)
+    write_sf(take, sequence([300, 500]), 8000)
     with pytest.raises(SpellingSetError, match="only applies to a text-to-speech"):
         build_spelling_set(take, tmp_path / "r", locale="en-GB", chars="01", voice="en", progress=False)
 
 
 # --- loudness that listeners hear -----------------------------------------------------------
-
-def _speechlike(seed: int, rate: int = 16000) -> np.ndarray:
-    """A 0.35-0.7 s "syllable": voiced harmonics or a hiss, with a syllable envelope."""
-    rng = np.random.default_rng(seed)
-    n = int(rate * rng.uniform(0.35, 0.7))
-    t = np.arange(n) / rate
-    if seed % 3 == 0:  # fricative-like ("s", "f"): most energy high up
-        x = np.diff(rng.normal(size=n + 1)) * 0.5
-    else:
-        f0 = rng.uniform(90, 220)
-        x = sum(np.sin(2 * np.pi * f0 * k * t + rng.uniform(0, 6)) / k ** rng.uniform(0.6, 1.6)
-                for k in range(1, 20) if f0 * k < rate / 2)
-    env = np.sin(np.pi * np.arange(n) / n) ** rng.uniform(0.5, 2.0)
-    x = x * env
-    return 0.7 * x / np.max(np.abs(x))
-
 
 def _bs1770(path) -> float:
     import pyloudnorm
@@ -216,9 +199,10 @@ def test_a_set_from_recordings_22_db_apart_is_within_1_5_lu_as_bs1770_measures_i
     np.random.default_rng(3).shuffle(gains)
     noise = np.random.default_rng(4)
     for i, (ch, gain) in enumerate(zip(DEFAULT_CHARS, gains)):
-        x = _speechlike(i) * 10 ** (gain / 20)
-        x = np.concatenate([np.zeros(3200), x, np.zeros(3200)]) + noise.normal(0, 10 ** (-75 / 20), len(x) + 6400)
-        sf.write(src / f"{ch}.wav", x, 16000, subtype="PCM_16")
+        x = syllable(i) * 10 ** (gain / 20)
+        x = padded(x, 0.2, samplerate=16000)
+        x = x + noise.normal(0, 10 ** (-75 / 20), len(x))
+        write_sf(src / f"{ch}.wav", x, 16000, subtype="PCM_16")
     before = [_bs1770(src / f"{ch}.wav") for ch in DEFAULT_CHARS]
     assert max(before) - min(before) > 20  # the recordings really are far apart
     report = build_spelling_set(src, tmp_path / "upload", locale="en-GB", progress=False)
@@ -232,9 +216,8 @@ def test_a_set_from_recordings_22_db_apart_is_within_1_5_lu_as_bs1770_measures_i
 
 
 def test_loudness_of_a_clip_shorter_than_one_block_is_measured_not_refused():
-    t = np.arange(400) / 8000  # 50 ms: a quarter of a 0.2 s block
-    short = 0.1 * np.sin(2 * np.pi * 997 * t)
-    long = 0.1 * np.sin(2 * np.pi * 997 * np.arange(8000) / 8000)
+    short = sine(997, 0.05, amplitude=0.1)  # 50 ms: a quarter of a 0.2 s block
+    long = sine(997, 1.0, amplitude=0.1)
     assert _audio.loudness_lufs(short, 8000) == pytest.approx(_audio.loudness_lufs(long, 8000), abs=0.3)
     assert _audio.loudness_lufs(np.zeros(100), 8000) == float("-inf")
     assert _audio.loudness_lufs(np.array([]), 8000) == float("-inf")
@@ -243,8 +226,8 @@ def test_loudness_of_a_clip_shorter_than_one_block_is_measured_not_refused():
 def test_the_check_fails_a_set_whose_characters_sound_far_apart(good_set):
     # Same RMS, different loudness: a 3 kHz tone sounds louder than a 300 Hz one (K-weighting).
     folder = good_set / "spelling" / "en-GB"
-    write_alaw(folder / "0.wav", np.concatenate([silence(0.1), tone(3000, 0.4, amplitude=0.2), silence(0.1)]))
-    write_alaw(folder / "1.wav", np.concatenate([silence(0.1), tone(3000, 0.4, amplitude=0.45), silence(0.1)]))
+    write_telephony_wav(folder / "0.wav", padded(tone(3000, 0.4, amplitude=0.2), 0.1))
+    write_telephony_wav(folder / "1.wav", padded(tone(3000, 0.4, amplitude=0.45), 0.1))
     report = check_spelling_set(good_set, locale="en-GB", chars="0123abc")
     assert report.loudness_spread_db > 6
     assert any("LU across the set" in p and "LUFS" in p for p in report.problems)
@@ -267,8 +250,8 @@ def test_build_refusals_name_the_flag_that_fixes_them(tmp_path):
     src = tmp_path / "digits"
     src.mkdir()
     for d in "01":
-        sf.write(src / f"{d}.wav", sequence([300 + 100 * int(d)]), 8000)
-    sf.write(src / "ay.wav", sequence([700]), 8000)
+        write_sf(src / f"{d}.wav", sequence([300 + 100 * int(d)]), 8000)
+    write_sf(src / "ay.wav", sequence([700]), 8000)
     with pytest.raises(SpellingBuildError) as info:
         build_spelling_set(src, tmp_path / "out", locale="en-GB", progress=False)
     message = str(info.value)

@@ -1,33 +1,13 @@
 """Fixtures for the widget tests: sample recordings made in code, a simulator, a callback log."""
 from __future__ import annotations
 
-import datetime as dt
-import io
-
-import numpy as np
 import pytest
-import soundfile as sf
 
 from cmvoice_nb.callbacks import CallbackReceiver
 from cmvoice_nb.simulator import Simulator
 
-
-def tone_wav(freq_hz: float = 440.0, *, duration_s: float = 0.6, samplerate: int = 44100, channels: int = 2) -> bytes:
-    """A 16-bit PCM WAV of a sine tone with a little silence around it (what a user records)."""
-    t = np.arange(int(duration_s * samplerate)) / samplerate
-    tone = 0.3 * np.sin(2 * np.pi * freq_hz * t)
-    pad = np.zeros(int(0.2 * samplerate))
-    mono = np.concatenate([pad, tone, pad])
-    data = np.stack([mono] * channels, axis=1) if channels > 1 else mono
-    buf = io.BytesIO()
-    sf.write(buf, data, samplerate, format="WAV", subtype="PCM_16")
-    return buf.getvalue()
-
-
-def upload_entry(name: str, data: bytes) -> dict:
-    """One entry of ``FileUpload.value`` as ipywidgets 8 delivers it."""
-    return {"name": name, "type": "audio/wav", "size": len(data), "content": memoryview(data),
-            "last_modified": dt.datetime(2026, 1, 1, tzinfo=dt.timezone.utc)}
+from .._audio import tone_wav
+from ..campaign._lists import notification_defaults
 
 
 @pytest.fixture()
@@ -59,8 +39,8 @@ def callback_log(tmp_path_factory):
                                       enumerate(["10", "10", "09", "11", "12", "10", "10", "09"])]})
     with Simulator(seed=5) as sim, CallbackReceiver(log) as rx:
         results = send_campaign(people, sim.client(), journal=out / "j.sqlite", app="notification", name="dash",
-                                defaults={"caller": "+31201234567", "prompt": "Hi", "prompt-type": "TTS",
-                                          "callback-url": rx.url}, rate=50, burst=20, progress=False)
+                                defaults=notification_defaults("Hi", callback_url=rx.url), rate=50, burst=20,
+                                progress=False)
         sim.wait_idle(30)
         rx.wait_for(len(people), timeout=30)
     return log, results

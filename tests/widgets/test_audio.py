@@ -6,7 +6,8 @@ import ipywidgets as W
 from cmvoice_nb.audio import check_folder, convert_folder, convert_prompt
 from cmvoice_nb.widgets import AudioPrep
 
-from .conftest import tone_wav, upload_entry
+from .._audio import tone_wav
+from ._uploads import upload_entry
 
 COLUMNS = ["source", "status", "ok", "problems", "warnings"]
 

@@ -1,7 +1,6 @@
 """Campaign: generated controls, plan/send equal the library, token hygiene, and a Stop that stops."""
 from __future__ import annotations
 
-import time
 
 import pandas as pd
 import pytest
@@ -11,9 +10,12 @@ from cmvoice_nb.spec import APPS, VOICE_FIELDS
 from cmvoice_nb.widgets import Campaign
 from cmvoice_nb.widgets.campaign import PROVIDER, SIMULATOR
 
+from .._wait import wait_until
+from ..campaign._lists import CALLER, notification_defaults
+
 SECRET = "0f1e2d3c-aaaa-4bbb-8ccc-123456789abc"
-DEFAULTS = {"caller": "+31201234567", "prompt": "Hello {name}", "prompt-type": "TTS"}
-PLAIN = {"caller": "+31201234567", "prompt": "Hello", "prompt-type": "TTS"}
+DEFAULTS = notification_defaults()
+PLAIN = notification_defaults("Hello")
 
 
 @pytest.fixture()
@@ -25,14 +27,6 @@ def people():
 def _app(people, tmp_path, **kw):
     kw.setdefault("defaults", DEFAULTS)
     return Campaign(people, name="t", journal_dir=tmp_path / "journals", **kw)
-
-
-def _wait_until(predicate, timeout_s=20.0):
-    deadline = time.monotonic() + timeout_s
-    while not predicate():
-        if time.monotonic() > deadline:
-            raise AssertionError("condition not reached in time")
-        time.sleep(0.02)
 
 
 def test_mapping_and_default_controls_are_generated_from_the_spec(people, tmp_path):
@@ -54,7 +48,7 @@ def test_validate_click_equals_plan_campaign(people, tmp_path):
     app.drop_duplicates.value = True
     app.validate.click()
     direct = plan_campaign(people, app="notification", name="t", columns={"callee": "phone"},
-                           defaults={**DEFAULTS, "max-replays": 2}, region="NL", drop_duplicates=True,
+                           defaults=notification_defaults(max_replays=2), region="NL", drop_duplicates=True,
                            campaign_key=app.plan.campaign_key)
     assert app.last_error is None
     assert app.plan.problems.equals(direct.problems)
@@ -63,7 +57,7 @@ def test_validate_click_equals_plan_campaign(people, tmp_path):
 
 
 def test_a_template_naming_a_missing_column_is_explained_in_the_output(people, tmp_path):
-    app = _app(people, tmp_path, defaults={**DEFAULTS, "prompt": "Hi {surname}"})
+    app = _app(people, tmp_path, defaults=notification_defaults("Hi {surname}"))
     app.validate.click()
     assert "surname" in str(app.last_error)
     # Said once, in the status line, in red; not repeated in the output area.
@@ -136,9 +130,9 @@ def test_stop_really_stops_a_running_send(tmp_path, simulator):
     simulator.set_faults(latency_s=0.05)
     app = Campaign(many, name="big", simulator=simulator, journal_dir=tmp_path, defaults=PLAIN, rate=4)
     app.send.click()
-    _wait_until(lambda: app.sender is not None and app.sender.running)
+    wait_until(lambda: app.sender is not None and app.sender.running)
     assert not app.stop.disabled  # the click returned while sending goes on
-    _wait_until(lambda: app.sender is not None and app.sender.progress["sent"] >= 2)
+    wait_until(lambda: app.sender is not None and app.sender.progress["sent"] >= 2)
     app.stop.click()
     results = app.wait(30)
 
@@ -158,7 +152,7 @@ def test_sending_again_after_stop_sends_only_the_rest(tmp_path, simulator):
     many = pd.DataFrame({"callee": [f"+316200{i:05d}" for i in range(20)]})
     app = Campaign(many, name="resume", simulator=simulator, journal_dir=tmp_path, defaults=PLAIN, rate=4)
     app.send.click()
-    _wait_until(lambda: app.sender is not None and app.sender.progress["sent"] >= 1)
+    wait_until(lambda: app.sender is not None and app.sender.progress["sent"] >= 1)
     app.stop.click()
     app.wait(30)
     first = simulator.placed_count()
@@ -177,7 +171,7 @@ def test_counts_after_stop_and_on_each_rerun_say_what_happened(tmp_path, simulat
     simulator.set_faults(latency_s=0.05)
     app = Campaign(many, name="honest", simulator=simulator, journal_dir=tmp_path, defaults=PLAIN, rate=4)
     app.send.click()
-    _wait_until(lambda: app.sender is not None and app.sender.progress["sent"] >= 2)
+    wait_until(lambda: app.sender is not None and app.sender.progress["sent"] >= 2)
     app.stop.click()
     app.wait(30)
     placed = simulator.placed_count()
@@ -205,17 +199,17 @@ def test_counts_after_stop_and_on_each_rerun_say_what_happened(tmp_path, simulat
 def test_switching_app_and_back_keeps_typed_defaults_and_column_choices(people, tmp_path):
     app = _app(people, tmp_path, defaults={})
     app.mapping["callee"].value = "phone"
-    app.default_inputs["caller"].value = "+31201234567"
+    app.default_inputs["caller"].value = CALLER
     app.default_inputs["prompt"].value = "Hello {name}"
     app.default_inputs["max-replays"].value = "2"
     app.app.value = "otp"
     # Fields that exist in both apps keep their values.
-    assert app.mapping["callee"].value == "phone" and app.default_inputs["caller"].value == "+31201234567"
+    assert app.mapping["callee"].value == "phone" and app.default_inputs["caller"].value == CALLER
     assert "prompt" not in app.default_inputs
     app.app.value = "notification"
     assert app.default_inputs["prompt"].value == "Hello {name}"
     assert app.default_inputs["max-replays"].value == "2"
-    assert app.defaults() == {"caller": "+31201234567", "prompt": "Hello {name}", "max-replays": 2}
+    assert app.defaults() == {"caller": CALLER, "prompt": "Hello {name}", "max-replays": 2}
 
 
 def test_one_form_row_per_field_a_column_or_a_default_satisfies_it(people, tmp_path):
@@ -226,7 +220,7 @@ def test_one_form_row_per_field_a_column_or_a_default_satisfies_it(people, tmp_p
         row_of[row.children[1]] = row
     caller_row = row_of[app.mapping["caller"]]
     assert "✗ needed" in caller_row.children[-1].value
-    app.default_inputs["caller"].value = "+31201234567"
+    app.default_inputs["caller"].value = CALLER
     assert "✓ default" in caller_row.children[-1].value
     app.mapping["callee"].value = "phone"
     app.mapping["prompt"].value = "name"
@@ -256,7 +250,7 @@ def test_buttons_that_would_conflict_are_disabled_while_sending(tmp_path, simula
     simulator.set_faults(latency_s=0.05)
     app = Campaign(many, name="busy", simulator=simulator, journal_dir=tmp_path, defaults=PLAIN, rate=4)
     app.send.click()
-    _wait_until(lambda: app.sender is not None and app.sender.running)
+    wait_until(lambda: app.sender is not None and app.sender.running)
     assert app.validate.disabled and app.dry_run.disabled and app.send.disabled
     assert app.app.disabled and app.target.disabled and app.name.disabled
     assert not app.stop.disabled
@@ -361,7 +355,7 @@ def test_a_do_not_call_csv_with_the_numbers_in_the_second_column_leaves_the_row_
 
 
 def test_an_uploaded_do_not_call_list_is_read_then_its_bytes_are_dropped(people, tmp_path, simulator):
-    from .conftest import upload_entry
+    from ._uploads import upload_entry
 
     app = _app(people, tmp_path, simulator=simulator, columns={"callee": "phone"}, rate=50)
     others = b"".join(b"+3162000%04d\n" % i for i in range(120))  # one bad line in 122: under the 1 % limit
@@ -429,7 +423,7 @@ def test_rows_waiting_for_their_calling_hours_are_shown_while_the_send_runs(peop
     app.calling_hours.value = "09:00-20:00"
     app.days.value = _closed_days()
     app.send.click()  # wait ticked (the default): the rows wait for their window
-    _wait_until(lambda: "waiting" in app.counts.value)
+    wait_until(lambda: "waiting" in app.counts.value)
     assert "wait for their calling hours" in app.counts.value and "opens" in app.counts.value
     assert simulator.placed_count() == 0
     app.stop.click()
@@ -480,8 +474,8 @@ def test_the_default_rate_is_the_senders_single_value(tmp_path):
 # ------------------------------------------------------------------ the operator's own locale
 DUTCH = pd.DataFrame({"Telefoon": ["06 12345610", "030 2345678"], "Land": ["NL", "DE"], "Naam": ["Anne", "Jörg"],
                       "Datum": ["09-12-2025", "10-12-2025"], "Bedrag": ["12,50", "1.250,00"]})
-DUTCH_DEFAULTS = {"caller": "+31201234567", "prompt-type": "TTS", "voice.language": "nl-NL",
-                  "prompt": "Beste {Naam}, op {Datum:%-d %B} betaalt u {Bedrag:,.2f} euro"}
+DUTCH_DEFAULTS = notification_defaults("Beste {Naam}, op {Datum:%-d %B} betaalt u {Bedrag:,.2f} euro",
+                                       **{"voice.language": "nl-NL"})
 
 
 def test_after_validate_the_preview_shows_what_each_listed_row_will_hear(tmp_path):

@@ -13,7 +13,9 @@ from cmvoice_nb.widgets._campaign_facts import (
     read_upload,
 )
 
-PLAIN = {"caller": "+31201234567", "prompt": "Hello", "prompt-type": "TTS"}
+from ..campaign._lists import notification_defaults
+
+PLAIN = notification_defaults("Hello")
 
 
 def test_an_excel_unicode_text_upload_with_bom_crlf_and_semicolons_is_read_by_its_number_column():

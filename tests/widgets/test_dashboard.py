@@ -2,13 +2,13 @@
 from __future__ import annotations
 
 import json
-import time
 import urllib.request
-
 
 from cmvoice_nb.callbacks import load_callbacks, summarize
 from cmvoice_nb.campaign import funnel, load_results, results_to_csv
 from cmvoice_nb.widgets import CallbackDashboard, filter_calls
+
+from .._wait import wait_until
 
 
 def assert_same_summary(got, expected):
@@ -18,14 +18,6 @@ def assert_same_summary(got, expected):
     pd.testing.assert_frame_equal(got, expected, check_exact=False, rtol=1e-12, atol=0)
     exact = [c for c in expected.columns if c != "talk_seconds_mean"]
     pd.testing.assert_frame_equal(got[exact], expected[exact], check_exact=True)
-
-
-def _wait_until(predicate, timeout_s=20.0):
-    deadline = time.monotonic() + timeout_s
-    while not predicate():
-        if time.monotonic() > deadline:
-            raise AssertionError("condition not reached in time")
-        time.sleep(0.05)
 
 
 def test_load_click_equals_load_callbacks_and_summarize(callback_log):
@@ -109,7 +101,7 @@ def test_a_running_receiver_refreshes_the_dashboard(tmp_path):
         req = urllib.request.Request(dash.url.value, data=json.dumps(body).encode(),
                                      headers={"Content-Type": "application/json"})
         assert urllib.request.urlopen(req, timeout=5).status == 200
-        _wait_until(lambda: dash.calls is not None and len(dash.calls) == 1)
+        wait_until(lambda: dash.calls is not None and len(dash.calls) == 1)
         assert dash.calls["app"].tolist() == ["otp"]
     finally:
         dash.stop.click()
@@ -201,7 +193,7 @@ def test_starting_the_receiver_keeps_the_loaded_calls(callback_log, tmp_path):
         req = urllib.request.Request(dash.url.value, data=json.dumps(body).encode(),
                                      headers={"Content-Type": "application/json"})
         assert urllib.request.urlopen(req, timeout=5).status == 200
-        _wait_until(lambda: len(dash.calls) >= 9)  # the watcher took the new one: the loaded 8 stayed
+        wait_until(lambda: len(dash.calls) >= 9)  # the watcher took the new one: the loaded 8 stayed
         assert len(dash.calls) == 9
         url = dash.url.value
         dash.url.value = "typed over"  # the URL can be selected and copied, not changed
@@ -288,7 +280,7 @@ def test_the_receiver_adds_only_its_new_callbacks_and_drops_a_redelivery_like_a_
         new = dict(first, **{"call-id": "9d0f176e-00ac-4de2-a04d-b3f7c895adb0", "instruction-id": "x-9"})
         _post(dash.url.value, new)
         dash.receiver.wait_for(2, timeout=10)
-        _wait_until(lambda: dash.history.version >= 1 and dash._taken == 2)
+        wait_until(lambda: dash.history.version >= 1 and dash._taken == 2)
     finally:
         dash.stop.click()
     # The receiver wrote both to the log: reading it all again gives the same calls.

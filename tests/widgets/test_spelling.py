@@ -9,7 +9,7 @@ import pytest
 from cmvoice_nb.spelling import build_spelling_set, check_spelling_set, pack_spelling_set, preview_code
 from cmvoice_nb.widgets import SpellingSet
 
-from .conftest import tone_wav
+from .._audio import tone_wav
 
 CHARS = "0123ab"
 

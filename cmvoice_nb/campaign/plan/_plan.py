@@ -121,7 +121,7 @@ class CampaignPlan:
 
     @property
     def lines(self) -> bool:
-        """True when the rows came from a file read by :func:`~cmvoice_nb.campaign.read_table` (labels are lines)."""
+        """True when the rows came from a file read by :func:`~cmvoice_nb.campaign.inputs.read_table` (labels are lines)."""
         return getattr(self.index, "name", None) == LINE_INDEX
 
     def label_name(self, label: Any) -> str:

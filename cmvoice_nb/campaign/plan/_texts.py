@@ -19,7 +19,7 @@ from ._amounts import quick_amount
 from ._cells import WHITESPACE, arrow_text, blank_mask, cells, codes, combine, first_positions, mask
 from ._group import BLOCK, TextColumn
 from ._rows import cell_value
-from .templates import TemplateError, compile_template, is_blank, render_placeholder, voice_locale
+from .templates import TemplateError, cell_renderer, compile_template, is_blank, voice_locale
 
 __all__ = ["languages", "varying_fields", "text_column"]
 
@@ -153,20 +153,24 @@ def _piece(p: Any, df: Any, langs: tuple, readers: Any) -> Any:
     firsts = first_positions(found)
     rendered = []
     quick: dict = {}  # per language: a plainly written amount formatted without Decimal or Babel
+    say: dict = {}  # per language: the placeholder's renderer (reader and formatter settled once)
     reader = (readers or {}).get((p.column, "number"))
     sign = getattr(reader, "decimal", None)
     for position, value in zip(firsts, cells(df, p.column, firsts)):
         language = names[lang_codes[position]]
-        locale = voice_locale(language)
         text = None
         if p.kind == "number" and p.conversion is None and isinstance(value, str):
             if language not in quick:
-                quick[language] = quick_amount(p.spec, sign, locale) if sign in (",", ".", None) else None
+                quick[language] = quick_amount(p.spec, sign, voice_locale(language)) \
+                    if sign in (",", ".", None) else None
             if quick[language] is not None:
                 text = quick[language](value)
         if text is None:
+            render = say.get(language)
+            if render is None:
+                render = say[language] = cell_renderer(p, locale=voice_locale(language), readers=readers)
             try:  # each distinct value (and language) once
-                text = render_placeholder(p, value, locale=locale, readers=readers)
+                text = render(value)
             except TemplateError:
                 pass
         rendered.append(text)

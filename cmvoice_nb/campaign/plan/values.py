@@ -358,6 +358,8 @@ def date_reader(values: Iterable[Any], *, column: str = "", dayfirst: bool | Non
 
 # ---------------------------------------------------------------------------------------- numbers
 _GROUPING_ONLY = " \u00a0\u202f'\u2019"
+#: Every digit but 0 as 9: the shape of a written amount (its vote for a decimal sign depends on nothing else).
+_SHAPE = str.maketrans("12345678", "99999999")
 _NUMBER = re.compile(r"\d[\d.,\u00a0\u202f' \u2019]*")
 _CURRENCY_WORD = re.compile(r"^(?:[A-Z]{3}|[^\w\s+\-\u2212.,]+)\s*|\s*(?:[A-Z]{3}|[^\w\s.,]+)$")
 
@@ -538,20 +540,26 @@ def number_reader(values: Iterable[Any], *, column: str = "", decimal: str | Non
             raise CampaignError(f"{flag} must be ',' or '.', got {decimal!r}")
         return NumberReader(column, decimal=decimal)
     votes: dict[str, list[str]] = {",": [], ".": [], "?": []}
-    if type(values).__module__.split(".")[0] == "pyarrow":  # distinct Arrow texts: the common shapes at once
-        shapes = decimal_votes(values)
-        pairs: Iterable = zip(values.to_pylist(), shapes)
+    # A value's vote depends only on its shape: where its separators are, how many digits stand
+    # between them, whether its whole part is a lone zero. A column of a million distinct amounts
+    # has a handful of shapes ("99,99", "9.999,99"): Arrow tells the common ones apart at once
+    # (decimal_votes), and any other is judged once, from its first value.
+    if type(values).__module__.split(".")[0] == "pyarrow":
+        pairs: Iterable = zip(values.to_pylist(), decimal_votes(values))
     else:
         pairs = ((value, False) for value in _distinct(values))
+    judged: dict[str, str | None] = {}
     for value, vote in pairs:
-        if vote is False:  # (a shape decimal_votes does not know: read as written)
+        if vote is False:  # (a shape decimal_votes does not know, or a value not given as Arrow text)
             if not isinstance(value, str):
                 continue
-            body = _sign_and_body(value)[1]
-            if not _NUMBER.fullmatch(body):
-                continue
-            vote = _decimal_vote(body)
-        if vote is not None:
+            shape = value.translate(_SHAPE)
+            if shape in judged:
+                vote = judged[shape]
+            else:
+                body = _sign_and_body(value)[1]
+                vote = judged[shape] = _decimal_vote(body) if _NUMBER.fullmatch(body) else None
+        if vote is not None and len(votes[vote]) < _EXAMPLES:  # (messages show the first few)
             votes[vote].append(value.strip())
     if votes[","] and votes["."]:
         raise ColumnError(

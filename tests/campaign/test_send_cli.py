@@ -2,7 +2,6 @@
 import csv
 import json
 import os
-import socket
 
 import pandas as pd
 import pytest
@@ -10,13 +9,10 @@ import pytest
 from cmvoice_nb.campaign import Journal
 from cmvoice_nb.campaign.send import RESULT_COLUMNS
 from cmvoice_nb.cli import main
-from cmvoice_nb.simulator import SIMULATOR_TOKEN, Simulator
+from cmvoice_nb.simulator import SIMULATOR_TOKEN
 
-
-@pytest.fixture
-def sim():
-    with Simulator(seed=5) as s:
-        yield s
+from .._net import refusing_url
+from ._lists import CALLER, notification_flags
 
 
 @pytest.fixture
@@ -26,23 +22,16 @@ def csv_file(tmp_path):
     return path
 
 
-@pytest.fixture
-def token(monkeypatch):
-    monkeypatch.setenv("CM_PRODUCT_TOKEN", SIMULATOR_TOKEN)
-
-
 def args(csv_file, tmp_path, *extra, app="otp"):
-    return ["send", str(csv_file), "--app", app, "--map", "callee=Phone", "--set", "caller=+31201234567",
+    return ["send", str(csv_file), "--app", app, "--map", "callee=Phone", "--set", f"caller={CALLER}",
             "--set", "intro-prompt=Hello {first_name}", "--set", "intro-prompt-type=TTS", "--region", "NL",
             "--journal", str(tmp_path / "j.sqlite"), "-o", str(tmp_path / "out.csv"), "--rate", "500",
             "--no-progress", *extra]
 
 
 def notification(path, tmp_path, *extra, journal="j.sqlite", out="out.csv"):
-    return ["send", str(path), "--app", "notification", "--set", "caller=+31201234567",
-            "--set", "prompt=Hello {name}", "--set", "prompt-type=TTS", "--region", "NL",
-            "--journal", str(tmp_path / journal), "-o", str(tmp_path / out), "--rate", "500", "--no-progress",
-            *extra]
+    return ["send", str(path), *notification_flags(), "--region", "NL", "--journal", str(tmp_path / journal),
+            "-o", str(tmp_path / out), "--rate", "500", "--no-progress", *extra]
 
 
 def read_out(tmp_path, name="out.csv"):
@@ -129,16 +118,13 @@ def test_a_wrong_base_url_stops_at_once_and_names_the_url(csv_file, tmp_path, si
         assert set(j.counts("people")) == {"pending"}  # nothing placed: the next run sends them
 
 
-def test_a_provider_refusing_connections_stops_the_run(csv_file, tmp_path, token, capsys):
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()  # nothing listens there: connection refused
-    argv = args(csv_file, tmp_path, "--base-url", f"http://127.0.0.1:{port}/voiceapi", "--concurrency", "1",
-                "--max-attempts", "2")
-    assert main(argv) == 1
+def test_a_provider_refusing_connections_stops_the_run_and_asks_for_a_later_run(csv_file, tmp_path, token, capsys):
+    argv = args(csv_file, tmp_path, "--base-url", refusing_url("/voiceapi"), "--concurrency", "1",
+                "--http-attempts", "2")
+    assert main(argv) == 75  # nothing was placed: the same command later makes progress
     err = capsys.readouterr().err
     assert "could not connect to" in err and "(2 attempts refused)" in err
+    assert "--max-attempts is deprecated" not in err
     assert list(read_out(tmp_path)["status"]) == ["failed", "skipped", "invalid"]
 
 
@@ -210,7 +196,11 @@ def test_the_help_documents_the_exit_codes(capsys):
         main(["send", "--help"])
     assert info.value.code == 0
     text = capsys.readouterr().out
-    assert "exit status:" in text and "0  every row is final" in text and "2  usage error" in text
+    assert "exit status (the first that matches wins):" in text
+    for line in ("  2   usage, or input that cannot be trusted", "  75  run the same command again later",
+                 "  1   you must act", "  0   every row is final"):
+        assert line in text
+    assert "SIGTERM and SIGHUP stop a run exactly as Ctrl-C does" in text and "Ctrl-Break" in text
     assert "--allow-repeat" in text and "--resend-changed" in text and "--callback-url" in text
 
 
@@ -227,7 +217,7 @@ def test_duplicates_left_out_on_purpose_do_not_make_the_exit_status_fail(tmp_pat
     path = people_csv(tmp_path / "dups.csv", [("+31612345610", "A"), ("0612345610", "B")])
     assert main(notification(path, tmp_path, "--drop-duplicates", "--base-url", sim.base_url)) == 0
     out = read_out(tmp_path)
-    assert list(out["status"]) == ["queued", "skipped"] and "duplicate callee" in out.loc[1, "error"]
+    assert list(out["status"]) == ["queued", "dropped"] and "duplicate callee" in out.loc[1, "error"]
     assert len(sim.requests) == 1
 
 
@@ -268,7 +258,7 @@ def test_spreadsheets_are_read_as_text_without_floats(tmp_path, no_token_env, su
     with pd.ExcelWriter(path, engine="openpyxl" if suffix == ".xlsx" else "odf") as writer:
         pd.DataFrame({"x": [1]}).to_excel(writer, sheet_name="notes", index=False)
         _sheet_frame().to_excel(writer, sheet_name="people", index=False)
-    argv = ["send", str(path), "--app", "otp", "--set", "caller=+31201234567", "--sheet", "people",
+    argv = ["send", str(path), "--app", "otp", "--set", f"caller={CALLER}", "--sheet", "people",
             "--journal", str(tmp_path / "j"), "-o", str(tmp_path / "out.csv"), "--dry-run", "--no-progress"]
     assert main(argv) == 0
     out = read_out(tmp_path)
@@ -280,7 +270,7 @@ def test_spreadsheets_are_read_as_text_without_floats(tmp_path, no_token_env, su
 def test_a_missing_sheet_names_the_sheets(tmp_path, no_token_env, capsys):
     path = tmp_path / "people.xlsx"
     _sheet_frame().to_excel(path, sheet_name="people", index=False)
-    argv = ["send", str(path), "--app", "otp", "--set", "caller=+31201234567", "--sheet", "peple",
+    argv = ["send", str(path), "--app", "otp", "--set", f"caller={CALLER}", "--sheet", "peple",
             "--journal", str(tmp_path / "j"), "-o", str(tmp_path / "out.csv"), "--dry-run"]
     assert main(argv) == 2
     assert "no sheet 'peple'; did you mean 'people'? sheets: people (choose with --sheet)" in capsys.readouterr().err
@@ -295,7 +285,7 @@ def test_parquet_numbers_and_codes_arrive_as_written(tmp_path, no_token_env):
     table = read_table(path)
     assert table.to_dict("list") == {"callee": ["31612345610", "31612345710"], "name": ["Ann", "Bob"],
                                      "code": ["0042", "0099"], "score": ["1.5", ""], "count": ["3", "4"]}
-    argv = ["send", str(path), "--app", "otp", "--set", "caller=+31201234567", "--journal", str(tmp_path / "j"),
+    argv = ["send", str(path), "--app", "otp", "--set", f"caller={CALLER}", "--journal", str(tmp_path / "j"),
             "-o", str(tmp_path / "out.csv"), "--dry-run"]
     assert main(argv) == 0
     assert list(read_out(tmp_path)["callee"]) == ["+31612345610", "+31612345710"]
