@@ -394,3 +394,79 @@ def test_the_planners_whitespace_is_pythons_for_every_character():
     assert blank_mask(texts).tolist() == [c.isspace() for c in chars]
     padded = pa.array([f"a{c}" for c in chars] + [f"{c}a" for c in chars], type=pa.large_string())
     assert stripped_mask(padded).tolist() == [t.strip() == t for t in padded.to_pylist()]
+
+
+_LOCALE_TEMPLATES = ["Beste {naam}, op {datum:%A %-d %B %Y} betaalt u {bedrag:currency:EUR}.",
+                     "{naam}: {bedrag:,.2f} op {datum:date:full}", "{datum:datetime:short} {bedrag:.0f} {naam}",
+                     "{bedrag:number} / {bedrag:percent} / {bedrag:currency:GBP:name}", "{datum:%d.%m.%y} {naam:>30}",
+                     "{bedrag:currency:JPY} {bedrag:,.3f} {datum:date:short}", "{naam}, {bedrag:currency:EUR}"]
+_WRITTEN_DATES = {"dmy": "%d-%m-%Y", "mdy": "%m/%d/%Y", "iso": "%Y-%m-%d", "dots": "%d.%m.%Y"}
+
+
+@st.composite
+def dated_people(draw):
+    """``(frame, options)``: different people with a date and an amount each, as one spreadsheet writes them.
+
+    The options say the column's date order and decimal sign (or leave them to be told from the
+    column), most often as the column is written, sometimes not (its rows then do not fit).
+    """
+    import datetime as dt
+
+    n = draw(st.integers(min_value=1, max_value=30))
+    order = draw(st.sampled_from(sorted(_WRITTEN_DATES)))
+    sign = draw(st.sampled_from([",", "."]))
+    group = "." if sign == "," else ","
+    rows = []
+    for i in range(n):
+        day = draw(st.dates(min_value=dt.date(1990, 1, 1), max_value=dt.date(2040, 12, 31)))
+        written = day.strftime(_WRITTEN_DATES[order])
+        cents = draw(st.integers(min_value=0, max_value=10 ** 11))
+        whole = f"{cents // 100:,}".replace(",", group) if draw(st.booleans()) else str(cents // 100)
+        amount = whole + (f"{sign}{cents % 100:02d}" if draw(st.booleans()) else "")
+        odd = draw(st.integers(min_value=0, max_value=29))
+        if odd == 0:
+            amount = draw(st.sampled_from(["abc", "", None, f"-{amount}", f"€ {amount}", "1,250", "0,125", "12.5"]))
+        elif odd == 1:
+            written = draw(st.sampled_from(["", None, "31-02-2025", "zondag", "2025-12-09", "45998"]))
+        rows.append({"telefoon": draw(st.sampled_from(_SPELL))(f"6{30_000_000 + i * 7919 % 10_000_000:08d}"),
+                     "naam": f"{draw(st.sampled_from(['Anne', 'Jörg', 'Zoë', 'O’Neill']))} {i}",
+                     "datum": written, "bedrag": amount,
+                     "taal": draw(st.sampled_from(["nl-NL", "de-DE", "en-GB", "fr-FR", "pl-PL", ""]))})
+    frame = pd.DataFrame(rows)
+    if draw(st.booleans()):
+        frame = frame.astype(object)
+    said = draw(st.integers(min_value=0, max_value=5))  # 0-2: told from the column; 3-4: as written; 5: not
+    options = {"dayfirst": None, "decimal": None, "date_format": None}
+    if said in (3, 4):
+        options["decimal"] = sign
+        if draw(st.booleans()):
+            options["date_format"] = _WRITTEN_DATES[order]
+        elif order != "iso":
+            options["dayfirst"] = order != "mdy"
+    elif said == 5:
+        options.update(decimal=group, dayfirst=order == "mdy", date_format=draw(st.sampled_from([None, "%d-%m-%Y"])))
+    return frame, options
+
+
+@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@given(case=dated_people(), prompt=st.sampled_from(_LOCALE_TEMPLATES))
+def test_different_people_with_locale_dates_and_amounts_are_planned_as_the_per_row_path_plans_them(case, prompt):
+    from cmvoice_nb.errors import CampaignError
+
+    frame, said = case
+    options = dict(app="notification", name="mensen", campaign_key="abcd1234", region="NL",
+                   columns={"callee": "telefoon", "voice.language": "taal"},
+                   defaults={"caller": "+31201234567", "prompt": prompt, "prompt-type": "TTS"}, **said)
+    try:
+        fast = plan_campaign(frame, **options)
+    except CampaignError as exc:  # a column that cannot be decided: refused alike by both paths
+        with mock.patch.object(plan_module, "_plan_rows", partial(plan_module._plan_rows, fast=False)):
+            with pytest.raises(CampaignError) as refused:
+                plan_campaign(frame, **options)
+        assert str(refused.value) == str(exc)
+        return
+    with mock.patch.object(plan_module, "_plan_rows", partial(plan_module._plan_rows, fast=False)):
+        slow = plan_campaign(frame, **options)
+    assert _row_view(fast) == _row_view(slow)
+    pd.testing.assert_frame_equal(fast.problems, slow.problems)
+    assert list(fast.rows.registration()) == list(slow.rows.registration())
