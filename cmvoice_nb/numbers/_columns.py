@@ -56,7 +56,7 @@ def normalize_numbers(values: Any, *, region: Any = None, style: str = "e164", a
         :class:`NumberError`), or None (an object array).
 
     A text column given as a pyarrow array or an Arrow-backed pandas Series (what
-    :func:`~cmvoice_nb.campaign.read_table` and pandas' ``str`` dtype hold) is read as it is:
+    :func:`~cmvoice_nb.campaign.inputs.read_table` and pandas' ``str`` dtype hold) is read as it is:
     no Python string is made per value.
 
     Examples

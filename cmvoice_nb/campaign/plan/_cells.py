@@ -3,7 +3,7 @@
 Every test here answers exactly what the per-row path's Python would: a cell is blank when
 ``str.strip()`` leaves nothing (:data:`WHITESPACE` is Python's own whitespace, written as an RE2
 class), and a text is read as written only when stripping would not change it. A column pandas
-holds as Arrow text (its ``str`` dtype, what :func:`~cmvoice_nb.campaign.read_table` gives) is read
+holds as Arrow text (its ``str`` dtype, what :func:`~cmvoice_nb.campaign.inputs.read_table` gives) is read
 where it lies, without a Python string per cell.
 """
 from __future__ import annotations
