@@ -48,9 +48,10 @@ from __future__ import annotations
 
 from ._api import plan_campaign
 from ._ids import content_key, derive_instruction_id, new_campaign_key
-from ._mapping import ROW_KEYS
+from ._mapping import ROW_KEYS, propose_columns
 from ._plan import PROBLEM_COLUMNS, CampaignPlan
 from ._rows import RowPlan, without_cycle_collection
+from ._variants import HOLDOUT, assign, design_conflict, parse_variants
 from .templates import TemplateError, render_template, template_columns
 
 __all__ = [
@@ -65,5 +66,10 @@ __all__ = [
     "TemplateError",
     "PROBLEM_COLUMNS",
     "ROW_KEYS",
+    "propose_columns",
     "without_cycle_collection",
+    "HOLDOUT",
+    "assign",
+    "parse_variants",
+    "design_conflict",
 ]

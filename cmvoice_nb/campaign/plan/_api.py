@@ -22,10 +22,12 @@ from ._cells import arrow_text, text_codes
 from ._columnar import plan_rows_columnar
 from ._ids import campaign_key_of, check_campaign_key, new_campaign_key
 from ._mapping import resolve_columns, split_defaults, template_defaults
+from ._optout import check_key, with_opt_out
 from ._plan import CampaignPlan
 from ._preflight import preflight
 from ._reference import Planning, plan_rows_reference
 from ._table import PlanRows
+from ._variants import plan_with_variants
 from .templates import template_placeholders
 from .values import date_reader, looks_like_countries, number_reader
 
@@ -55,6 +57,10 @@ def plan_campaign(
     decimal: str | None = None,
     keep: Any = None,
     allow_unreadable_suppress: bool = False,
+    opt_out_digit: str | None = None,
+    variants: Mapping[str, Mapping[str, Any]] | None = None,
+    holdout: float | None = None,
+    seed: int | str | None = None,
 ) -> CampaignPlan:
     """Turn a DataFrame into validated instructions, one per row, without sending anything.
 
@@ -126,6 +132,22 @@ def plan_campaign(
     keep
         Your own columns (``["Klantnummer", "Naam"]``) to carry into the results frame and file and
         to store with each row in the journal, so reports read from the journal show them too.
+    opt_out_digit
+        A DTMF campaign's opt-out key (``"9"``: "press 9 to be taken off the list"), kept in the
+        journal. :attr:`CampaignPlan.notes` warn when it cannot work: ``min-digits`` above 1, a
+        ``regex`` or terminator refusing it, or no prompt mentioning it. The receiver's
+        ``opt_out_digit=`` writes who pressed it to a do-not-call list.
+    variants
+        A/B prompt variants: ``{"A": {"prompt": "..."}, "B": {"prompt": "...", "voice.gender": "Male"}}``.
+        Each person (normalised callee) gets one, by a hash of *seed* and the person, the same on
+        every re-run and follow-up wave; a variant's fields win over *defaults* and over the list's
+        columns for its rows (templates work). ``plan.to_frame()["variant"]`` shows the assignment.
+    holdout
+        The share of people held out of the test (``0.1``): planned, never called, status
+        ``holdout`` (the control group). Without *variants*, everyone else gets variant ``"A"``.
+    seed
+        What the assignment's hash starts from (default: the campaign *name*). Changing it moves people
+        between groups: a journal refuses a run whose design differs from the first run's.
 
     Returns
     -------
@@ -143,19 +165,27 @@ def plan_campaign(
     """
     # Planning makes many objects and none of them is in a cycle: the cyclic collector is paused
     # (and restored) so that it does not walk whatever else the process holds again and again.
+    if variants is not None or holdout is not None:
+        return plan_with_variants(
+            plan_campaign, df, variants=variants, holdout=holdout, seed=seed, app=app, name=name, columns=columns,
+            defaults=defaults, region=region, number_style=number_style, drop_duplicates=drop_duplicates,
+            audio_root=audio_root, spelling_root=spelling_root, campaign_key=campaign_key, journal=journal,
+            suppress=suppress, allowed_countries=allowed_countries, dayfirst=dayfirst, date_format=date_format,
+            decimal=decimal, keep=keep, allow_unreadable_suppress=allow_unreadable_suppress,
+            opt_out_digit=opt_out_digit)
     with paused_gc():
         return _plan_campaign(df, app=app, name=name, columns=columns, defaults=defaults, region=region,
                               number_style=number_style, drop_duplicates=drop_duplicates, audio_root=audio_root,
                               spelling_root=spelling_root, campaign_key=campaign_key, journal=journal,
                               suppress=suppress, allowed_countries=allowed_countries, dayfirst=dayfirst,
                               date_format=date_format, decimal=decimal, keep=keep,
-                              allow_unreadable_suppress=allow_unreadable_suppress)
+                              allow_unreadable_suppress=allow_unreadable_suppress, opt_out_digit=opt_out_digit)
 
 
 def _plan_campaign(df: Any, *, app: str, name: str, columns: Any, defaults: Any, region: Any, number_style: str,
                    drop_duplicates: bool, audio_root: Any, spelling_root: Any, campaign_key: Any, journal: Any,
                    suppress: Any, allowed_countries: Any, dayfirst: Any, date_format: Any, decimal: Any, keep: Any,
-                   allow_unreadable_suppress: bool) -> CampaignPlan:
+                   allow_unreadable_suppress: bool, opt_out_digit: str | None) -> CampaignPlan:
     import pandas as pd
     import pyarrow as pa
     import pyarrow.compute as pc
@@ -170,6 +200,7 @@ def _plan_campaign(df: Any, *, app: str, name: str, columns: Any, defaults: Any,
         raise CampaignError(str(exc.args[0])) from None
     if number_style not in ("e164", "00"):
         raise CampaignError(f"number_style must be 'e164' or '00', got {number_style!r}")
+    opt_out_digit = check_key(spec.name, opt_out_digit)
 
     allowed = parse_allowed_countries(allowed_countries)
     key_is_provisional = False
@@ -224,7 +255,8 @@ def _plan_campaign(df: Any, *, app: str, name: str, columns: Any, defaults: Any,
         campaign_key=campaign_key, key_is_provisional=key_is_provisional, kept=kept, id_column=id_column,
         notes=notes, preview_rows=_preview_rows(df, spec, colmap, templates),
     )
-    for note in notes:
+    plan = with_opt_out(plan, opt_out_digit)
+    for note in plan.notes:
         log.info("campaign %r: %s", name, note)  # a Text: the command line says its flags
     if suppress is not None:
         plan = apply_suppression(plan, suppress, region=region,

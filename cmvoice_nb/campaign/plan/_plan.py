@@ -249,16 +249,22 @@ class CampaignPlan:
         counts = {"rows": len(self.rows), "valid": found["valid"], "invalid": len(self.rows) - found["valid"],
                   "problems": found["problems"], "duplicates": found["duplicates"], "dropped": found["dropped"],
                   "suppressed": found["suppressed"], "to_send": found["to_send"]}
+        if self.options.get("variants") is not None:
+            counts["holdout"] = found["holdout"]
         if self.is_followup:
             counts["left_out"] = len(self.left_out)
         return pd.Series(counts, name=self.name, dtype="int64")
 
     def to_frame(self):
-        """One row per input row: ``instruction_id``, ``callee``, ``valid``, ``problems`` (text), ``payload`` (dict)."""
+        """One row per input row: ``instruction_id``, ``callee``, ``valid``, ``problems`` (text), ``payload`` (dict).
+
+        With an A/B test (``variants=``/``holdout=``), also ``variant``: each row's variant, or
+        ``holdout`` (never called).
+        """
         import pandas as pd
 
         rows = list(self.rows)
-        return pd.DataFrame(
+        frame = pd.DataFrame(
             {
                 "instruction_id": [r.instruction_id for r in rows],
                 "callee": [r.callee for r in rows],
@@ -270,6 +276,9 @@ class CampaignPlan:
             },
             index=self.index,
         )
+        if any(r.variant is not None for r in rows):
+            frame["variant"] = pd.Series([r.variant for r in rows], index=self.index, dtype="string")
+        return frame
 
     def preview(self, n: int = 3):
         """What will be said: the text of the first *n* rows, and of one row per further voice or template.
@@ -352,7 +361,7 @@ class CampaignPlan:
     def estimate(self, prices: Any = None, *, audio_root: Any = None, answer_rate: float = 1.0, replays: Any = "max"):
         """Calls per country, talk minutes and (with *prices*) cost of the rows that will be sent.
 
-        Counts the frozen payloads of the sendable rows (valid, not dropped, not suppressed) with
+        Counts the frozen payloads of the sendable rows (valid, not dropped, suppressed or held out) with
         :func:`~cmvoice_nb.campaign.ops.estimate.estimate_payloads`; File prompts are timed from
         *audio_root* (default: the plan's ``audio_root=``).
 

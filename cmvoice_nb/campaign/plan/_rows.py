@@ -34,7 +34,7 @@ without_cycle_collection = paused_gc
 # ------------------------------------------------------------------------------ the row
 _SLOTS = ("position", "label", "instruction_id", "callee", "_instruction", "_problems", "duplicate_of", "dropped",
           "content", "occurrence", "id_given", "_payload", "_payload_hash", "wave", "base_id", "ended", "suppressed",
-          "_group", "_at")
+          "variant", "_group", "_at")
 #: What the payload is made of: changing one of them in :meth:`RowPlan.replace` makes the payload anew.
 _PAYLOAD_SOURCES = frozenset({"instruction_id", "callee", "instruction"})
 
@@ -73,6 +73,8 @@ class RowPlan:
     wave, base_id, ended
         The attempt this row is (1 as planned, 2... in a follow-up wave), its wave-1 id, and the
         earlier attempts whose call ended: ``(instruction_id, outcome, finished_on)``.
+    variant
+        The A/B variant of the row's person (``"holdout"``: never called), or None without a test.
 
     Examples
     --------
@@ -93,13 +95,15 @@ class RowPlan:
     __slots__ = _SLOTS
 
     _FIELDS = ("position", "label", "instruction_id", "callee", "instruction", "problems", "duplicate_of", "dropped",
-               "content", "occurrence", "id_given", "payload", "payload_hash", "wave", "base_id", "ended", "suppressed")
+               "content", "occurrence", "id_given", "payload", "payload_hash", "wave", "base_id", "ended", "suppressed",
+               "variant")
 
     def __init__(self, position: int, label: Any, instruction_id: str, callee: str, instruction: Any = None,
                  problems: list | None = None, duplicate_of: Any = None, dropped: bool = False, content: str = "none",
                  occurrence: int = 1, id_given: bool = False, payload: bytes | None = None,
                  payload_hash: str | None = None, wave: int = 1, base_id: str | None = None, ended: tuple = (),
-                 suppressed: str | None = None, *, group: Any = None, at: int | None = None) -> None:
+                 suppressed: str | None = None, *, group: Any = None, at: int | None = None,
+                 variant: str | None = None) -> None:
         self.position = position
         self.label = label
         self.instruction_id = instruction_id
@@ -117,6 +121,7 @@ class RowPlan:
         self.base_id = base_id
         self.ended = ended
         self.suppressed = suppressed
+        self.variant = variant
         self._group = group  # the plan's columns a view is made from (its source), or None
         self._at = position if at is None else at  # the view's position in its source
 
@@ -276,7 +281,7 @@ class RowPlan:
 
     @property
     def sendable(self) -> bool:
-        return self.valid and not self.dropped and not self.suppressed
+        return self.valid and not self.dropped and not self.suppressed and self.variant != "holdout"
 
     def _values(self) -> tuple:
         return tuple(tuple(self.problems) if name == "problems" else getattr(self, name) for name in self._FIELDS)

@@ -149,6 +149,7 @@ class PlanRows(Sequence):
                 row._payload = row._payload_hash = None
                 row.wave, row.base_id, row.ended = 1, None, ()
                 row.suppressed, row._group, row._at = self._suppressed.get(p), self, p
+                row.variant = None  # (a plan with an A/B test holds its rows one by one)
                 if frozen:  # (what freeze() would do: nothing to compute, problems a tuple already)
                     row.__class__ = FrozenRowPlan
                 made[p] = row
@@ -491,7 +492,8 @@ class PlanRows(Sequence):
         return sorted(found)
 
     def counts(self) -> dict:
-        """``valid``, ``problems``, ``duplicates``, ``dropped``, ``suppressed`` and ``to_send`` over all rows."""
+        """Counts over all rows: ``valid``, ``problems``, ``duplicates``, ``dropped``, ``suppressed``, ``holdout``,
+        ``to_send``."""
         import numpy as np
 
         grouped = self._group >= 0
@@ -505,8 +507,9 @@ class PlanRows(Sequence):
         counts = {"valid": int(valid.sum()), "problems": problems,
                   "duplicates": int(((self._duplicate >= 0) & grouped).sum()),
                   "dropped": int((self._dropped & grouped).sum()), "suppressed": int(suppressed.sum()),
-                  "to_send": int((valid & grouped & ~self._dropped & ~suppressed).sum())}
+                  "to_send": int((valid & grouped & ~self._dropped & ~suppressed).sum()), "holdout": 0}
         for row in self._explicit.values():
+            counts["holdout"] += row.variant == "holdout"
             counts["problems"] += row.problem_count
             counts["duplicates"] += row.duplicate_of is not None
             counts["dropped"] += bool(row.dropped)
