@@ -7,7 +7,9 @@ numbers, validates every row against :mod:`cmvoice_nb.spec`, derives a stable
 ``instruction-id`` per row, reports duplicated callees and, given a local mirror of the uploaded
 audio, checks every ``File`` prompt and every ``Custom`` OTP spelling set. The input DataFrame is
 never modified, and the :class:`CampaignPlan` returned does not change: its rows are frozen
-:class:`RowPlan`, each with its payload bytes computed once.
+:class:`RowPlan`. A list is planned by column (numbers, templates, ids) and its rows are held as
+columns, each row a view made when asked for: a row's payload bytes are made from those frozen
+columns (the same bytes every time), its hash is computed once.
 
 Instruction ids
 ---------------

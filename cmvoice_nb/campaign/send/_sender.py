@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-import operator
 import os
 import queue
 import threading
@@ -38,7 +37,6 @@ from .pacing import TokenBucket
 __all__ = ["CampaignSender", "CEILING_SLACK_S"]
 
 log = logging.getLogger(__package__)
-_instruction_id = operator.attrgetter("instruction_id")
 
 #: The "at most ``rate`` calls in any second" ceiling counts each call for 1.1 s, not 1 s:
 #: requests leave (and arrive) a little later than their token was granted, by a varying
@@ -400,10 +398,8 @@ class CampaignSender(SenderDisplay):
             # The payload is stored when the row is sent (mark_sending): a follow-up wave only
             # resends what was sent, and a million-row registration writes a third less.
             # In id order: the journal writes a first registration in chunks, each index filled at its end.
-            new = sorted((r for r, jr in to_send if jr is None), key=_instruction_id)
-            journal.register(plan.name, ((r.instruction_id, str(r.label), r.callee, r.payload_hash, None,
-                                          r.wave, r.base_id or r.instruction_id) for r in new))
-            del new
+            # The plan gives the rows' facts from its columns (hashes computed a block at a time).
+            journal.register(plan.name, plan.rows.registration([r.position for r, jr in to_send if jr is None]))
             self._store_kept(journal)
             self._store_design(journal)
         self._limits.register(journal)
