@@ -112,6 +112,18 @@ OPTIONS: dict[str, Option] = {o.key: o for o in (
     Option("tz", "tz=", "--tz", None,
            "the callees' time zone (IANA, e.g. Europe/Amsterdam) instead of the numbers' own", SENDING, _HOURS,
            {"metavar": "ZONE"}),
+    Option("public_holidays", "public_holidays=True", "--public-holidays", "Public holidays",
+           "nobody is called on a public holiday of their own number's country (the holidays package; a "
+           "subdivision's with --map subdivision=COLUMN); combines with --holidays", SENDING, _HOURS, _FLAG),
+    Option("map_subdivision", "columns={{'subdivision': {0!r}}}", "--map subdivision={0}",
+           "choosing {0} as Subdivision column"),
+    Option("valid_until", "valid_until=", "--valid-until", "Valid until",
+           "a row not placed by this time (ISO, e.g. 2026-04-27T18:00+02:00) ends expired and is never sent later",
+           SENDING, _HOURS, {"metavar": "TIME"}),
+    Option("valid_for", "valid_for=", "--valid-for", "Valid for",
+           "a row not placed within this long (e.g. 30m, 2h, 1d) of its first registration in its wave ends "
+           "expired and is never sent later; an OTP campaign defaults to 10m, 'none' turns it off",
+           SENDING, _HOURS, {"metavar": "DURATION"}),
     Option("no_wait", "wait=False", "--no-wait", "an unticked Wait for calling hours",
            "do not wait for calling hours: rows outside them end deferred (exit 75); run again later to send them",
            SENDING, _HOURS, _FLAG),
@@ -126,6 +138,12 @@ OPTIONS: dict[str, Option] = {o.key: o for o in (
     Option("allow_unreadable_suppress", "allow_unreadable_suppress=True", "--allow-unreadable-suppress", None,
            "go on when the --suppress list has unreadable entries, holding back only the numbers that could be read",
            SENDING, _HOURS, _FLAG),
+    Option("contacts", "contacts=", "--contacts", "Contact ledger",
+           "the contact ledger (SQLite, shared by campaigns): every placed call is recorded per person",
+           SENDING, _HOURS, {"metavar": "FILE"}),
+    Option("max_contacts", "max_contacts=", "--max-contacts", "Contacts cap",
+           "at most N calls per person in a period across every campaign of --contacts (e.g. 1/7d, 2/24h); "
+           "a call past it ends over-contacted (final)", SENDING, _HOURS, {"metavar": "N/PERIOD"}),
     Option("encoding", "encoding=", "--encoding"),
     Option("encoding_of", "encoding={0!r}", "--encoding {0}"),
     Option("sep", "sep=", "--sep"),
@@ -145,6 +163,14 @@ OPTIONS: dict[str, Option] = {o.key: o for o in (
            f"calls that may start back to back (default {DEFAULT_BURST})", SENDING, _PACE, {"type": int}),
     Option("concurrency", "concurrency=", "--concurrency", None,
            f"requests in flight (default {DEFAULT_CONCURRENCY})", SENDING, _PACE, {"type": int}),
+    Option("max_live_calls", "max_live_calls=", "--max-live-calls", "Live calls",
+           "at most N calls alive at once (apart from --concurrency, which counts HTTP requests): a call counts "
+           "from its placement until its callback (--callbacks) or its longest possible duration",
+           SENDING, _PACE, {"type": int, "metavar": "N"}),
+    # followup reads --callbacks already (the earlier waves' outcomes, the same logs).
+    Option("callbacks", "callbacks=", "--callbacks", None,
+           "the callback receiver's logs (files or folders), read while sending to know when calls end "
+           "(for --max-live-calls)", ("send",), _PACE, {"nargs": "+", "metavar": "LOG"}),
     Option("http_attempts", "retry=RetryPolicy(max_attempts=...)", "--http-attempts", None,
            f"HTTP requests per row for 429/503/connection refused, the first included (default "
            f"{DEFAULT_HTTP_ATTEMPTS})", SENDING, _PACE, {"type": int, "default": DEFAULT_HTTP_ATTEMPTS}),
@@ -175,6 +201,7 @@ OPTIONS: dict[str, Option] = {o.key: o for o in (
     Option("min_gap", "min_gap=", "--after"),
     Option("max_attempts", "max_attempts=", "--max-attempts"),
     Option("outcomes", "outcomes=", "--outcomes"),
+    Option("retry_ladder", "retry_ladder=", "--retry-ladder"),
     Option("campaign", "campaign=", "--campaign"),
     Option("now", "now=", "--now"),
     Option("dry_run", "dry_run=True", "--dry-run", "the Dry run box",

@@ -245,6 +245,29 @@ careful = plan_campaign(people, app="notification", name="reminder", columns={"c
 print(repr(careful))
 display(table(careful.suppressed))
 careful.estimate(prices=pd.DataFrame({"country": ["NL"], "price_per_minute": [0.06], "setup": [0.01]}))"""),
+    ("md", """## Public holidays and a validity window
+
+`public_holidays=True` keeps each callee's own country's public holidays (from the `holidays` package; a
+state's or province's with `columns={"subdivision": ...}`), beside your own `holidays=` dates. `valid_for="2h"`
+gives every row two hours from its registration to be placed; a row not placed by then ends `expired` and is
+never sent later, whatever it waited for (an OTP campaign has ten minutes unless told otherwise). On King's Day
+a Dutch number waits for the next morning, past its two hours, and expires; a Belgian one is called at once. A
+`ManualClock` stands in for the real one, so nobody waits for 27 April."""),
+    ("code", """import datetime as dt
+from cmvoice_nb.campaign.ops.schedule import ManualClock
+
+for stale in WORK.glob("kingsday.*"):
+    stale.unlink()
+kings_day = ManualClock(dt.datetime(2026, 4, 27, 8, 0, tzinfo=dt.timezone.utc))  # Monday, 10:00 in Amsterdam
+neighbours = pd.DataFrame({"first_name": ["Anne", "Els"], "phone": ["+31612345610", "+32470123410"],
+                           "date": pd.to_datetime(["2026-04-28"] * 2)})
+holiday = send_campaign(neighbours, sim.client(), journal=WORK / "kingsday.sqlite", app="notification",
+                        name="kingsday", columns={"callee": "phone"}, defaults=defaults, progress=False,
+                        calling_hours="09:00-20:00", public_holidays=True, valid_for="2h", now=kings_day)
+table(holiday[["callee", "status", "error"]])"""),
+    ("code", """from cmvoice_nb.campaign.ops.hours import window_status
+
+window_status(neighbours["phone"], calling_hours="09:00-20:00", public_holidays=True, now=kings_day.now())"""),
     ("md", """## Send
 
 The journal (SQLite) records every row *before* its request. Retry only what provably was not processed

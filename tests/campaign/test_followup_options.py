@@ -29,8 +29,10 @@ pytestmark = pytest.mark.simulator(speed=1000.0)
 SEND_ONLY = {"--app", "--name", "--map", "--set", "--journal", "-o", "--sep", "--encoding", "--sheet",
              "--number-style", "--audio-root", "--spelling-root", "--preview", "--keep", "--dayfirst",
              "--monthfirst", "--date-format", "--decimal", "--drop-duplicates", "--resend-changed",
-             "--resend-unknown", "--max-attempts", "--variant", "--holdout", "--seed", "--opt-out-digit"}
-FOLLOWUP_ONLY = {"--journal", "-o", "--callbacks", "--campaign", "--outcomes", "--max-attempts", "--after", "--now"}
+             "--resend-unknown", "--max-attempts", "--variant", "--holdout", "--seed", "--opt-out-digit",
+             "--callbacks"}
+FOLLOWUP_ONLY = {"--journal", "-o", "--callbacks", "--campaign", "--outcomes", "--max-attempts", "--after", "--now",
+                 "--retry-ladder"}
 
 
 def parser_of(command: str) -> argparse.ArgumentParser:

@@ -78,7 +78,7 @@ def test_an_ops_module_is_an_attribute_of_the_package_before_anyone_imports_it()
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip() == ("False CallingHours('09:00-17:00', days='all', holidays=none) "
-                                  "['estimate', 'holidays', 'hours', 'schedule', 'suppress']")
+                                  "['estimate', 'holidays', 'hours', 'schedule', 'suppress', 'validity']")
 
 
 def test_hours_and_suppress_give_the_names_their_private_parts_define():

@@ -129,6 +129,43 @@ class Reports(JournalConnection):
                           [(campaign, iid, stamp, text(until), say(reason)) for iid, reason, until in waits])
         return len(waits)
 
+    def set_subdivision_column(self, campaign: str, column: str) -> None:
+        """Record which kept column of *campaign* gives each row's subdivision (``columns={"subdivision": ...}``)."""
+        with self._tx() as c:
+            c.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (f"subdivision:{campaign}", str(column)))
+
+    def subdivision_column(self, campaign: str) -> str | None:
+        """The kept column of *campaign* that gives each row's subdivision, or None: a follow-up wave reads it."""
+        with self._lock:
+            found = self._connection().execute("SELECT value FROM meta WHERE key = ?",
+                                               (f"subdivision:{campaign}",)).fetchone()
+        return found[0] if found else None
+
+    def set_validity(self, campaign: str, windows: Iterable[tuple[str, Any, Any]]) -> int:
+        """Store the end of each row's validity window: ``(instruction_id, registered_at, valid_until)`` each.
+
+        A row that has a window keeps it (the first stored wins): a resumed run honours the window
+        the row was first registered with. Returns how many were stored.
+        """
+        def text(value: Any) -> str:
+            return value if isinstance(value, str) else iso_utc(value)
+
+        with self._tx() as c:
+            before = c.total_changes
+            c.executemany("INSERT OR IGNORE INTO validity VALUES (?, ?, ?, ?)",
+                          [(campaign, iid, text(at), text(until)) for iid, at, until in windows])
+            return c.total_changes - before
+
+    def validity(self, campaign: str) -> dict[str, Any]:
+        """Instruction id → the end of its validity window (an aware UTC datetime), for *campaign*'s rows that have one."""
+        import datetime as _dt
+
+        with self._lock:
+            rows = self._connection().execute(
+                "SELECT instruction_id, valid_until FROM validity WHERE campaign = ?", (campaign,)).fetchall()
+        return {iid: _dt.datetime.fromisoformat(until.replace("Z", "+00:00")).astimezone(_dt.timezone.utc)
+                for iid, until in rows}
+
     def waits(self, campaign: str | None = None):
         """Every recorded wait (``campaign``, ``instruction_id``, ``at``, ``until``, ``reason``) as a DataFrame."""
         import pandas as pd

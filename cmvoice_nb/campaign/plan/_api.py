@@ -80,7 +80,10 @@ def plan_campaign(
         (``{"region": "land"}``: ``030 2345678`` in a row whose ``land`` is ``DE`` is a Berlin
         number; ISO codes or country names; a blank cell uses *region*), and ``"id"`` the column
         of your own row id (``{"id": "Klantnummer"}``), which messages name each row by and which
-        is kept in the results. Neither is ever mapped by a column's name alone.
+        is kept in the results; ``"subdivision"`` names the column of each row's state or province
+        (``{"subdivision": "Land"}``: ``BY``, ``DE-BY``), whose public holidays count with
+        ``public_holidays=True`` (kept in the results and the journal). None is ever mapped by a
+        column's name alone.
     defaults
         Field → value for every row where the row has no value. Text prompt fields accept
         templates filled per row and spoken in the row's voice language:
@@ -218,6 +221,9 @@ def _plan_campaign(df: Any, *, app: str, name: str, columns: Any, defaults: Any,
     templates = template_defaults(spec, plain_defaults, df_columns)
 
     readers = _column_readers(df, templates, dayfirst=dayfirst, date_format=date_format, decimal=decimal)
+    if "subdivision" in colmap:  # kept: the results, the journal and a follow-up wave read it
+        keep = list(dict.fromkeys([*([] if keep is None else [keep] if isinstance(keep, str) else list(keep)),
+                                   colmap["subdivision"]]))
     kept, id_column = _kept_columns(df, keep, colmap.get("id"))
     notes = _country_column_notes(df, colmap, templates, region=region)
 
@@ -251,7 +257,8 @@ def _plan_campaign(df: Any, *, app: str, name: str, columns: Any, defaults: Any,
         name=name, app=spec.name, index=df.index.copy(), rows=rows,
         options={"region": region, "number_style": number_style, "drop_duplicates": drop_duplicates,
                  "audio_root": audio_root,
-                 "allowed_countries": tuple(sorted(allowed)) if allowed else None},
+                 "allowed_countries": tuple(sorted(allowed)) if allowed else None,
+                 "subdivision": colmap.get("subdivision")},
         campaign_key=campaign_key, key_is_provisional=key_is_provisional, kept=kept, id_column=id_column,
         notes=notes, preview_rows=_preview_rows(df, spec, colmap, templates),
     )

@@ -21,9 +21,10 @@ __all__ = ["ROW_KEYS", "PHONE_WORDS", "CALLER_WORDS", "resolve_columns", "split_
 _VOICE_PREFIXES = ("voice.", "voice-", "voice_")
 
 
-#: Mapping keys that are not contract fields: each row's country, and the operator's own row id.
-#: They are mapped only when the operator says so (a "Region" column may be a sales area).
-ROW_KEYS = ("region", "id")
+#: Mapping keys that are not contract fields: each row's country, the operator's own row id, and
+#: each row's subdivision (for public holidays). They are mapped only when the operator says so
+#: (a "Region" column may be a sales area).
+ROW_KEYS = ("region", "id", "subdivision")
 
 
 def _field_names(spec: Any) -> list[str]:
@@ -55,7 +56,8 @@ def resolve_columns(spec: Any, df_columns: list, columns: Mapping[str, str] | No
             raise CampaignError(
                 f"{where}: {quote(key)} is not a field of {spec.name};{did_you_mean(key, _field_names(spec))} "
                 f"fields: {', '.join(spec.keys)} (voice keys as voice.language, voice.gender, voice.number; "
-                f"'region' for each row's country, 'id' for your own row id)"
+                f"'region' for each row's country, 'id' for your own row id, 'subdivision' for each row's "
+                f"state or province)"
             )
         if col not in df_columns:
             raise CampaignError(

@@ -28,6 +28,7 @@ from ..vocabulary import EXIT_ACT, EXIT_RETRY, RESULT_STATUSES
 from ._attempt import Attempts, redact_secrets
 from ._display import SenderDisplay
 from ._forecast import journal_view, row_costs
+from ._limits import Limits
 from ._options import SendOptions, check_callback_urls
 from ._waiting import Waiting
 from .decide import Decision, decide, settle_held, tally
@@ -158,11 +159,12 @@ class CampaignSender(SenderDisplay):
         self.campaign_key = plan.campaign_key
         self._held: list[tuple[Any, Decision]] = []
         # Rows put aside in the journal without a request: (instruction_id, label, callee, hash, reason).
-        self._holds: dict[str, list] = {"suppressed": [], "budget": [], "holdout": [], "pending": []}
+        self._holds = {s: [] for s in ("suppressed", "budget", "holdout", "expired", "over-contacted", "pending")}
         #: True once every row was matched with the journal (the results mean something).
         self.matched = False
         self._bar = None
-        self._hours = Waiting(options, plan.rows, self._stop, record=self._set)
+        self._hours = Waiting(options, plan, self._stop, record=self._set)
+        self._limits = Limits(options, plan, self._hours)
         self._attempts: Attempts | None = None
 
     # -------------------------------------------------------------- control
@@ -301,6 +303,7 @@ class CampaignSender(SenderDisplay):
             if not self.abandoned:  # abandon() built and wrote the results already
                 self._finish_results()
                 self._record_run(journal, started)
+            self._limits.close()
             if journal is not None:
                 journal.unlock()
                 if own_journal:
@@ -363,12 +366,14 @@ class CampaignSender(SenderDisplay):
                                              resend_unknown=self.resend_unknown, resend_changed=self.resend_changed)
         max_cost = self.options.max_cost
         costs = row_costs(plan, self.options.prices) if max_cost is not None else None
+        limits = self._limits.prepare(journal, statuses, plan=plan, dry_run=self.dry_run)
         decisions = decide(plan, statuses=statuses, live=live, allow_repeat=self.allow_repeat,
                            resend_changed=self.resend_changed, resend_unknown=self.resend_unknown,
-                           max_cost=max_cost, spent=spent, costs=costs)
+                           max_cost=max_cost, spent=spent, costs=costs, **limits)
         del statuses, live
         self.counts = tally(decisions)
         to_send = self._take(decisions, key)
+        self._limits.note(decisions)
         del decisions
 
         with self._lock:
@@ -397,6 +402,7 @@ class CampaignSender(SenderDisplay):
             journal.register(plan.name, plan.rows.registration([r.position for r, jr in to_send if jr is None]))
             self._store_kept(journal)
             self._store_design(journal)
+        self._limits.register(journal)
         if self.show_progress and to_send:
             from tqdm.auto import tqdm
 
@@ -404,7 +410,7 @@ class CampaignSender(SenderDisplay):
 
         self._attempts = Attempts(plan=plan, client=self.client, options=self.options, bucket=self.bucket,
                                   stop=self._stop, record=self._set, may_go=self._hours.may_go, abort=self._abort,
-                                  costs=costs)
+                                  costs=costs, limits=self._limits)
         if self._hours.windows is not None:
             self._hours.run(to_send, journal, campaign=plan.name, dispatch=lambda items: self._dispatch(items, journal),
                             status_of=self._status_of, show=self._show)
@@ -437,8 +443,8 @@ class CampaignSender(SenderDisplay):
                     self.already_done += 1
             elif action in ("invalid", "refused-country"):
                 self._set(r.position, **base, status=action, error=self._redact(d.reason))
-            elif action in ("suppressed", "budget", "holdout"):
-                # Held in the journal with the reason: never sent (suppressed), or until the budget allows.
+            elif action in ("suppressed", "budget", "holdout", "expired", "over-contacted"):
+                # Held in the journal with the reason: never sent (suppressed, holdout, expired), or until allowed.
                 self._set(r.position, **base, status=action, error=d.reason)
                 holds[action].append((r.instruction_id, str(r.label), r.callee or None, r.payload_hash, d.reason))
             elif action == "already-called":
@@ -511,7 +517,7 @@ class CampaignSender(SenderDisplay):
     def _flush_holds(self, journal: Journal | None) -> None:
         if journal is None or self.dry_run:
             return
-        for state in ("suppressed", "budget", "holdout", "pending"):
+        for state in self._holds:
             if self._holds[state]:
                 journal.hold(self.plan.name, self._holds[state], state)
                 self._holds[state] = []
