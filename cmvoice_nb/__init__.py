@@ -77,6 +77,7 @@ _EXPORTS: dict[str, str] = {
     "send_campaign": "campaign",
     "plan_followup": "campaign",
     "forecast": "campaign",
+    "propose_columns": "campaign",
     "campaign_status": "campaign",
     "CampaignPlan": "campaign",
     "CampaignSender": "campaign",
@@ -88,6 +89,7 @@ _EXPORTS: dict[str, str] = {
     "funnel": "campaign.funnel",
     "reach_by_wave": "campaign.funnel",
     "write_report": "campaign.report",
+    "ab_report": "campaign.abtest",
     # call results
     "CallbackReceiver": "callbacks",
     "load_callbacks": "callbacks",
@@ -98,6 +100,7 @@ _EXPORTS: dict[str, str] = {
     "plot_answer_rate_by_hour": "callbacks",
     "plot_ring_time": "callbacks",
     "plot_funnel": "callbacks",
+    "opt_outs": "callbacks",
 }
 
 #: Sub-modules reachable as attributes before they are imported (``cm.spec``). Each costs
@@ -133,32 +136,35 @@ if TYPE_CHECKING:  # what editors and type checkers see; at run time __getattr__
         to_audio_segment as to_audio_segment,
     )
     from .callbacks import (
-        CallbackReceiver as CallbackReceiver,
-        dtmf_summary as dtmf_summary,
-        load_callbacks as load_callbacks,
-        plot_answer_rate_by_hour as plot_answer_rate_by_hour,
-        plot_funnel as plot_funnel,
-        plot_outcomes as plot_outcomes,
-        plot_ring_time as plot_ring_time,
-        save_calls as save_calls,
-        summarize as summarize,
+        CallbackReceiver,
+        dtmf_summary,
+        load_callbacks,
+        plot_answer_rate_by_hour,
+        opt_outs,
+        plot_funnel,
+        plot_outcomes,
+        plot_ring_time,
+        save_calls,
+        summarize,
     )
     from .campaign import (
-        CampaignPlan as CampaignPlan,
-        CampaignSender as CampaignSender,
-        Journal as Journal,
-        RetryPolicy as RetryPolicy,
-        TokenBucket as TokenBucket,
-        campaign_status as campaign_status,
-        forecast as forecast,
-        load_results as load_results,
-        plan_campaign as plan_campaign,
-        plan_followup as plan_followup,
-        send_campaign as send_campaign,
+        CampaignPlan,
+        campaign_status,
+        CampaignSender,
+        Journal,
+        RetryPolicy,
+        TokenBucket,
+        forecast,
+        load_results,
+        plan_campaign,
+        plan_followup,
+        propose_columns,
+        send_campaign,
     )
-    from .campaign.funnel import funnel as funnel, reach_by_wave as reach_by_wave
-    from .campaign.report import write_report as write_report
-    from .client import CalleeResult as CalleeResult, SendResult as SendResult, VoiceClient as VoiceClient
+    from .campaign.funnel import funnel, reach_by_wave
+    from .campaign.abtest import ab_report
+    from .campaign.report import write_report
+    from .client import CalleeResult, SendResult, VoiceClient
     from .errors import (
         APIError as APIError,
         AudioError as AudioError,

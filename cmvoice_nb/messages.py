@@ -70,6 +70,7 @@ SENDING = ("send", "followup")
 _HOURS = "calling hours, do-not-call lists, countries and cost"
 _PACE = "pacing and the target"
 _FLAG = {"action": "store_true"}
+_AB = "A/B tests and opt-out"
 
 #: Every option a message may name, as Python, the command line and the Campaign app say it.
 OPTIONS: dict[str, Option] = {o.key: o for o in (
@@ -113,6 +114,18 @@ OPTIONS: dict[str, Option] = {o.key: o for o in (
     Option("tz", "tz=", "--tz", None,
            "the callees' time zone (IANA, e.g. Europe/Amsterdam) instead of the numbers' own", SENDING, _HOURS,
            {"metavar": "ZONE"}),
+    Option("public_holidays", "public_holidays=True", "--public-holidays", "Public holidays",
+           "nobody is called on a public holiday of their own number's country (the holidays package; a "
+           "subdivision's with --map subdivision=COLUMN); combines with --holidays", SENDING, _HOURS, _FLAG),
+    Option("map_subdivision", "columns={{'subdivision': {0!r}}}", "--map subdivision={0}",
+           "choosing {0} as Subdivision column"),
+    Option("valid_until", "valid_until=", "--valid-until", "Valid until",
+           "a row not placed by this time (ISO, e.g. 2026-04-27T18:00+02:00) ends expired and is never sent later",
+           SENDING, _HOURS, {"metavar": "TIME"}),
+    Option("valid_for", "valid_for=", "--valid-for", "Valid for",
+           "a row not placed within this long (e.g. 30m, 2h, 1d) of its first registration in its wave ends "
+           "expired and is never sent later; an OTP campaign defaults to 10m, 'none' turns it off",
+           SENDING, _HOURS, {"metavar": "DURATION"}),
     Option("no_wait", "wait=False", "--no-wait", "an unticked Wait for calling hours",
            "do not wait for calling hours: rows outside them end deferred (exit 75); run again later to send them",
            SENDING, _HOURS, _FLAG),
@@ -127,6 +140,12 @@ OPTIONS: dict[str, Option] = {o.key: o for o in (
     Option("allow_unreadable_suppress", "allow_unreadable_suppress=True", "--allow-unreadable-suppress", None,
            "go on when the --suppress list has unreadable entries, holding back only the numbers that could be read",
            SENDING, _HOURS, _FLAG),
+    Option("contacts", "contacts=", "--contacts", "Contact ledger",
+           "the contact ledger (SQLite, shared by campaigns): every placed call is recorded per person",
+           SENDING, _HOURS, {"metavar": "FILE"}),
+    Option("max_contacts", "max_contacts=", "--max-contacts", "Contacts cap",
+           "at most N calls per person in a period across every campaign of --contacts (e.g. 1/7d, 2/24h); "
+           "a call past it ends over-contacted (final)", SENDING, _HOURS, {"metavar": "N/PERIOD"}),
     Option("encoding", "encoding=", "--encoding"),
     Option("encoding_of", "encoding={0!r}", "--encoding {0}"),
     Option("sep", "sep=", "--sep"),
@@ -146,6 +165,14 @@ OPTIONS: dict[str, Option] = {o.key: o for o in (
            f"calls that may start back to back (default {DEFAULT_BURST})", SENDING, _PACE, {"type": int}),
     Option("concurrency", "concurrency=", "--concurrency", None,
            f"requests in flight (default {DEFAULT_CONCURRENCY})", SENDING, _PACE, {"type": int}),
+    Option("max_live_calls", "max_live_calls=", "--max-live-calls", "Live calls",
+           "at most N calls alive at once (apart from --concurrency, which counts HTTP requests): a call counts "
+           "from its placement until its callback (--callbacks) or its longest possible duration",
+           SENDING, _PACE, {"type": int, "metavar": "N"}),
+    # followup reads --callbacks already (the earlier waves' outcomes, the same logs).
+    Option("callbacks", "callbacks=", "--callbacks", None,
+           "the callback receiver's logs (files or folders), read while sending to know when calls end "
+           "(for --max-live-calls)", ("send",), _PACE, {"nargs": "+", "metavar": "LOG"}),
     Option("http_attempts", "retry=RetryPolicy(max_attempts=...)", "--http-attempts", None,
            f"HTTP requests per row for 429/503/connection refused, the first included (default "
            f"{DEFAULT_HTTP_ATTEMPTS})", SENDING, _PACE, {"type": int, "default": DEFAULT_HTTP_ATTEMPTS}),
@@ -158,9 +185,25 @@ OPTIONS: dict[str, Option] = {o.key: o for o in (
            "Callback URL reachable through a tunnel or VPN",
            "send to the real API with a callback URL on a loopback, private or link-local address: it is "
            "reachable through a tunnel or VPN", SENDING, _PACE, _FLAG),
+    Option("variants", "variants=", "--variant", None,
+           "an A/B prompt variant's field, NAME:FIELD=VALUE (repeatable; e.g. A:prompt='Hallo {naam}' "
+           "B:prompt='Goedemiddag {naam}'): each person gets one variant, by a hash of --seed and their number, "
+           "the same on every run and wave; its fields win over --set and the list's columns",
+           ("send",), _AB, {"action": "append", "metavar": "NAME:FIELD=VALUE"}),
+    Option("holdout", "holdout=", "--holdout", None,
+           "share of people held out of the A/B test (e.g. 0.1): planned, never called (status holdout, final)",
+           ("send",), _AB, {"type": float, "metavar": "SHARE"}),
+    Option("seed", "seed=", "--seed", None,
+           "what the A/B assignment's hash starts from (default: the campaign name); keep it for every run",
+           ("send",), _AB, {"metavar": "N"}),
+    Option("opt_out_digit", "opt_out_digit=", "--opt-out-digit", None,
+           "a DTMF campaign's opt-out key (e.g. 9), kept in the journal: warned when min-digits is above 1 or no "
+           "prompt mentions it (cmvoice receive --opt-out-digit writes who pressed it to a do-not-call list)",
+           ("send",), _AB, {"metavar": "KEY"}),
     Option("min_gap", "min_gap=", "--after"),
     Option("max_attempts", "max_attempts=", "--max-attempts"),
     Option("outcomes", "outcomes=", "--outcomes"),
+    Option("retry_ladder", "retry_ladder=", "--retry-ladder"),
     Option("campaign", "campaign=", "--campaign"),
     Option("now", "now=", "--now"),
     Option("dry_run", "dry_run=True", "--dry-run", "the Dry run box",

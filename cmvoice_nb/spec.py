@@ -542,8 +542,7 @@ class Status:
     sent
         True when a request reached (or may have reached) the provider.
 
-    What resolves a status that needs the operator, and every set derived from this table, is in
-    :mod:`cmvoice_nb.campaign.vocabulary`.
+    What resolves each status, and every set derived from this table: :mod:`cmvoice_nb.campaign.vocabulary`.
 
     Examples
     --------
@@ -577,18 +576,19 @@ STATUS: Mapping[str, Status] = {s.name: s for s in (
     Status("skipped", EXIT_RETRY),  # not sent: the run ended or was stopped first
     Status("dropped", EXIT_FINAL),  # a repeated callee left out on purpose (drop_duplicates)
     Status("dry-run", EXIT_FINAL),
-    Status("changed", EXIT_ACT),
-    Status("already-called", EXIT_ACT),
+    Status("changed", EXIT_ACT), Status("already-called", EXIT_ACT),
     Status("budget", EXIT_ACT, journal=True),  # past max_cost: waits in the journal for a higher budget
     Status("deferred", EXIT_RETRY, journal=True),  # calling hours: a later run sends them; no-zone: name it
     Status("no-zone", EXIT_ACT),
     Status("suppressed", EXIT_FINAL, journal=True),
+    Status("holdout", EXIT_FINAL, journal=True),  # an A/B test's control group: never called
+    Status("expired", EXIT_FINAL, journal=True),  # not placed within its validity window: never sent later
+    Status("over-contacted", EXIT_FINAL, journal=True),  # refused by the contact ledger's cap (max_contacts)
     # Journal-only states: not sent yet, and a request on its way (a crash leaves it there).
     Status("pending", EXIT_RETRY, journal=True, result=False),
     Status("sending", EXIT_ACT, journal=True, result=False, may_have_called=True),
 )}
-#: Campaign pacing defaults: calls per second (a hard ceiling per 1-s window), calls that may
-#: start back to back, requests in flight. Conservative because the provider documents no limit.
+#: Pacing defaults: calls per second (a ceiling per 1-s window), calls started back to back, requests in flight.
 DEFAULT_RATE = 5.0
 DEFAULT_BURST = 5
 DEFAULT_CONCURRENCY = 4

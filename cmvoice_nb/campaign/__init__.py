@@ -8,6 +8,8 @@
 * :func:`load_results` — a results file read back with the types :func:`send_campaign` returns.
 * :func:`funnel`, :func:`reach_by_wave`, :func:`write_report` — the results joined with their
   callbacks: sent → queued → callback received → answered, reach per follow-up wave, the HTML report.
+* :func:`ab_report` — an A/B test of prompt variants (``variants=``, ``holdout=``): each variant's
+  rates with confidence intervals, and whether the differences are significant.
 * :func:`campaign_status` — where a campaign stands, from its journal (``cmvoice status``).
 * :class:`Journal` — the SQLite (WAL) ledger that makes re-runs and crashes safe.
 * :class:`TokenBucket` — the pacing.
@@ -19,6 +21,11 @@ from __future__ import annotations
 from ..wire import instruction_hash, wave_instruction_id
 from . import accessor as _accessor  # noqa: F401 - registers df.cmvoice
 from .followup import LEFT_OUT_REASONS, plan_followup
+from .plan import CampaignPlan, content_key, derive_instruction_id, plan_campaign, propose_columns, render_template
+from .results import RESULT_COLUMNS, load_results, results_frame, results_to_csv, summarize_results
+from .send import (CampaignSender, Forecast, RetryPolicy, SendOptions, TokenBucket, classify_error, forecast,
+                   send_campaign)
+from .vocabulary import ATTENTION_STATUSES, RESULT_STATUSES
 from .funnel import Funnel, funnel, reach_by_wave, scope_results
 from .journal import Journal
 from .plan import CampaignPlan, content_key, derive_instruction_id, plan_campaign, render_template
@@ -35,9 +42,10 @@ from .send import (
                    send_campaign,
 )
 from .status import CampaignStatus, campaign_status
-from .vocabulary import ATTENTION_STATUSES, RESULT_STATUSES
+from .abtest import ABReport, ab_report
 
 __all__ = [
+    "ABReport",
     "ATTENTION_STATUSES",
     "CampaignPlan",
     "CampaignSender",
@@ -51,6 +59,7 @@ __all__ = [
     "RetryPolicy",
     "SendOptions",
     "TokenBucket",
+    "ab_report",
     "campaign_status",
     "classify_error",
     "content_key",
@@ -62,6 +71,7 @@ __all__ = [
     "not_reached",
     "plan_campaign",
     "plan_followup",
+    "propose_columns",
     "reach_by_wave",
     "render_report",
     "render_template",

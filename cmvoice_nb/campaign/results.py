@@ -20,7 +20,7 @@ from typing import Any
 from ..errors import CampaignError, shorten
 from ..messages import LINE_INDEX, opt, say
 from ..spec import CSV_TIMESTAMP_FORMAT
-from .vocabulary import ATTENTION_STATUSES, FIX, RESULT_STATUSES, exit_status
+from .vocabulary import ATTENTION_STATUSES, FIX, NOTED_STATUSES, RESULT_STATUSES, exit_status
 
 __all__ = ["RESULT_COLUMNS", "results_frame", "kept_name", "load_results", "results_to_csv", "results_to_excel",
            "write_results", "summarize_results", "status_counts", "needs_attention", "results_exit_status"]
@@ -261,7 +261,7 @@ def summarize_results(results: Any, *, already_done: int = 0, front: str = "pyth
     status = results["status"].astype("string")
     if counts.get("dropped"):
         lines.append(f"{counts['dropped']} repeated callee(s) left out on purpose ({opt('drop_duplicates')})")
-    for name in ATTENTION_STATUSES:
+    for name in ATTENTION_STATUSES + NOTED_STATUSES:
         mask = (status == name).fillna(False).to_numpy()
         n = int(mask.sum())
         if not n:

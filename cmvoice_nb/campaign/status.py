@@ -81,7 +81,9 @@ class CampaignStatus:
         ``states``, and with callbacks ``called``, ``answered``, ``reached`` people so far and
         ``reach``), ``deferred`` (rows waiting for calling hours: ``rows``, ``opens`` — the first
         known opening — and ``no_zone``, those without one), ``budget`` (rows waiting past the
-        budget), ``spent`` (the upper-bound cost placed so far, from the journal), ``cost`` (with
+        budget), ``expired`` (rows not placed within their validity window), ``window_ended`` (rows
+        still waiting whose window has ended by now), ``over_contacted`` (rows the contact cap
+        refused), ``spent`` (the upper-bound cost placed so far, from the journal), ``cost`` (with
         callbacks and prices: ``answered``, ``minutes``, ``cost``, ``unpriced``), ``last_activity``
         and ``last_run`` (``wave``, ``started_at``, ``ended_at``, ``counts``, ``exit``).
     """
@@ -116,6 +118,14 @@ class CampaignStatus:
                 lines.append(f"  deferred: {d['rows']} row(s) wait for their calling hours{opens}{zone}")
             if c["budget"]:
                 lines.append(f"  budget: {c['budget']} row(s) wait past the budget (--max-cost)")
+            if c["expired"]:
+                lines.append(f"  expired: {c['expired']} row(s) not placed within their validity window (final)")
+            if c["window_ended"]:
+                lines.append(f"  window ended: {c['window_ended']} row(s) still waiting whose validity window has "
+                             "ended: never sent; the next run ends them expired")
+            if c["over_contacted"]:
+                lines.append(f"  over-contacted: {c['over_contacted']} row(s) refused by the contact cap "
+                             "(--max-contacts; final until the period passes)")
             if c["spent"]:
                 lines.append(f"  placed so far, at most: {c['spent']:,.2f} (each call at its upper bound)")
             cost = c.get("cost")
@@ -215,6 +225,9 @@ def _one(journal: Journal, name: str, calls: Any, prices: Any) -> dict[str, Any]
         "deferred": {"rows": len(deferred_ids), "opens": opens[0] if opens else None,
                      "no_zone": int(sum(1 for u in last["until"].tolist() if not isinstance(u, str) or not u))},
         "budget": int((results["status"] == "budget").sum()), "spent": journal.spent(name),
+        "expired": int((results["status"] == "expired").sum()),
+        "over_contacted": int((results["status"] == "over-contacted").sum()),
+        "window_ended": _window_ended(journal, name, results),
         "last_activity": activity, "last_run": runs[-1] if runs else None, "cost": None,
     }
     if calls is not None:
@@ -222,6 +235,20 @@ def _one(journal: Journal, name: str, calls: Any, prices: Any) -> dict[str, Any]
         if prices is not None:
             out["cost"] = _cost(results, calls, prices)
     return out
+
+
+def _window_ended(journal: Journal, name: str, results: Any) -> int:
+    """Rows not placed yet whose validity window (stored in the journal) has ended by now."""
+    import datetime as _dt
+
+    from .vocabulary import UNPLACED_STATES
+
+    ends = journal.validity(name)
+    if not ends:
+        return 0
+    now = _dt.datetime.now(_dt.timezone.utc)
+    waiting = results.loc[results["status"].isin(UNPLACED_STATES), "instruction_id"].tolist()
+    return sum(1 for iid in waiting if iid in ends and ends[iid] <= now)
 
 
 def _reach(out: dict[str, Any], results: Any, calls: Any, journal: Journal, name: str) -> None:

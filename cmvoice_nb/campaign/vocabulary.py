@@ -26,13 +26,17 @@ from ..spec import EXIT_ACT, EXIT_FINAL, EXIT_RETRY, EXIT_USAGE, STATUS, Status
 
 __all__ = ["STATUS", "Status", "RESULT_STATUSES", "ATTENTION_STATUSES", "JOURNAL_STATES", "CALLED_STATES",
            "SENT_STATUSES", "FINAL_STATUSES", "UNPLACED_STATES", "FIX", "EXIT_FINAL", "EXIT_ACT", "EXIT_USAGE",
-           "EXIT_RETRY", "EXIT_CLASSES", "exit_status", "statuses_of", "COUNT_ORDER", "count_line"]
+           "EXIT_RETRY", "EXIT_CLASSES", "exit_status", "statuses_of", "COUNT_ORDER", "count_line",
+           "NOTED_STATUSES"]
 
 #: Statuses a results row can have, in the order summaries count them.
 RESULT_STATUSES: tuple[str, ...] = tuple(s.name for s in STATUS.values() if s.result)
 #: Statuses that need the operator, in the order the summary lists them.
 ATTENTION_STATUSES: tuple[str, ...] = ("invalid", "refused-country", "rejected", "unknown", "changed",
                                        "already-called", "budget", "no-zone", "failed", "deferred", "skipped")
+#: Final statuses the summary still lists (with what they mean): policy outcomes the operator set up,
+#: worth seeing though nothing needs doing.
+NOTED_STATUSES: tuple[str, ...] = ("over-contacted", "expired")
 #: States the journal stores (its SQL ``CHECK`` lists exactly these).
 JOURNAL_STATES: tuple[str, ...] = tuple(s.name for s in STATUS.values() if s.journal)
 #: States whose call may exist: the journal's people guard and callback matching use them.
@@ -42,7 +46,7 @@ SENT_STATUSES: tuple[str, ...] = tuple(s.name for s in STATUS.values() if s.sent
 #: Statuses with nothing left to do for the row.
 FINAL_STATUSES: tuple[str, ...] = tuple(s.name for s in STATUS.values() if s.final)
 #: Journal states of a row whose request never placed a call and that a later run may still send.
-UNPLACED_STATES: tuple[str, ...] = ("pending", "failed", "rejected", "deferred", "budget")
+UNPLACED_STATES: tuple[str, ...] = ("pending", "failed", "rejected", "deferred", "budget", "over-contacted")
 
 #: The order every count is shown in: a forecast's rows ``to send`` and ``already done`` (queued by an
 #: earlier run), then the statuses.
@@ -81,11 +85,17 @@ FIX: dict[str, str] = {
                  f"{opt('again')} once their window opens"),
     "no-zone": (f"no time zone is known for their number (a country with several zones): {opt('tz')} names it; "
                 f"then {opt('again')}"),
+    "over-contacted": (f"the contact ledger ({opt('contacts')}) already holds as many calls to these people in the "
+                       f"period as {opt('max_contacts')} allows: not called (final); a later run after the period, "
+                       "or a higher cap, calls them"),
+    "expired": (f"not placed within their validity window ({opt('valid_until')} or {opt('valid_for')}): never "
+                "sent later (final); plan a new wave or campaign to reach them"),
 }
 
-if set(FIX) != set(ATTENTION_STATUSES) or set(ATTENTION_STATUSES) != {s.name for s in STATUS.values()
+if set(FIX) != set(ATTENTION_STATUSES) | set(NOTED_STATUSES) or set(ATTENTION_STATUSES) != {s.name for s in STATUS.values()
                                                                       if s.attention and s.result}:
-    raise AssertionError("FIX and ATTENTION_STATUSES must name every result status that needs the operator")
+    raise AssertionError("FIX must name every result status that needs the operator (ATTENTION_STATUSES) and "
+                         "every final one the summary lists (NOTED_STATUSES)")
 
 
 def statuses_of(exit_class: int, *, result: bool = True) -> tuple[str, ...]:

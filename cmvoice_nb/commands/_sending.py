@@ -72,6 +72,10 @@ def sending_options(args: argparse.Namespace) -> dict[str, Any]:
         "resend_unknown": getattr(args, "resend_unknown", False),
         "resend_changed": getattr(args, "resend_changed", False),
         "calling_hours": args.calling_hours, "days": args.days, "holidays": args.holidays, "tz": args.tz,
+        "public_holidays": args.public_holidays, "valid_until": args.valid_until,
+        "valid_for": "auto" if args.valid_for is None else args.valid_for, "contacts": args.contacts,
+        "max_contacts": args.max_contacts, "max_live_calls": args.max_live_calls,
+        "callbacks": getattr(args, "callbacks", None),
         "wait": not args.no_wait, "prices": args.prices, "max_cost": args.max_cost,
         "allow_private_callback_url": args.allow_private_callback_url,
     }
@@ -194,7 +198,9 @@ def preflight(plan: Any, args: argparse.Namespace, *, journal: str | Path, prog:
         fc = forecast(plan, journal, allow_repeat=args.allow_repeat,
                       resend_unknown=getattr(args, "resend_unknown", False),
                       resend_changed=getattr(args, "resend_changed", False), prices=args.prices,
-                      max_cost=args.max_cost)
+                      max_cost=args.max_cost, valid_until=args.valid_until,
+                      valid_for="auto" if args.valid_for is None else args.valid_for, contacts=args.contacts,
+                      max_contacts=args.max_contacts)
     except JournalBusy:
         raise
     except (JournalError, CampaignError) as exc:

@@ -81,6 +81,10 @@ def register(subparsers) -> None:
                    help="calls per person over all waves, the first included (default 3)")
     p.add_argument("--after", default="30m", metavar="GAP",
                    help="how long ago the latest call must have ended, e.g. 30m, 2h, 90s (default 30m)")
+    p.add_argument("--retry-ladder", default=None, action="append", metavar="OUTCOME=STEPS",
+                   help="per outcome (not-answered, busy, rejected, failed, failed:<SIP code>, voicemail) the wait "
+                        "before each next wave, or never, e.g. --retry-ladder not-answered=30m,2h,4h --retry-ladder "
+                        "failed:404=never; 'default' for the documented ladder. Replaces --outcomes and --after")
     p.add_argument("--now", default=None, metavar="TIME",
                    help="measure --after from this ISO time instead of the clock (a rehearsal on the simulator, "
                         "whose call times run ahead; replaying old logs)")
@@ -152,7 +156,8 @@ def _run(args: argparse.Namespace, stopper: Any) -> int:
                              suppress=_suppress_list(args.suppress, args.region,
                                                      allow_unreadable=args.allow_unreadable_suppress),
                              region=args.region, callback_url=args.callback_url,
-                             allowed_countries=args.allowed_countries)
+                             allowed_countries=args.allowed_countries,
+                             retry_ladder=";".join(args.retry_ladder) if args.retry_ladder else None)
     except JournalBusy as exc:
         print_error(say(exc, "cli"), PROG)
         return EXIT_RETRY

@@ -29,8 +29,10 @@ def attempt(wave: int, state: str, *, base: str = "c-1", outcome: str | None = N
                       written, written, wave=wave, base_id=base, outcome=outcome, finished_on=finished_on)
 
 
-def ended(minutes_ago: float | None, outcome: str | None = None, answered: bool = False) -> Ending:
-    return Ending(outcome, None if minutes_ago is None else NOW - dt.timedelta(minutes=minutes_ago), answered)
+def ended(minutes_ago: float | None, outcome: str | None = None, answered: bool = False, sip: str | None = None,
+          voicemail: bool = False) -> Ending:
+    return Ending(outcome, None if minutes_ago is None else NOW - dt.timedelta(minutes=minutes_ago), answered, sip,
+                  voicemail)
 
 
 #: How the latest placed call ended, by its callbacks.
@@ -44,6 +46,18 @@ ENDINGS = {
     "an outcome the callbacks did not name": ended(120, "unknown"),
     "Cancelled 10 min ago": ended(10, "Cancelled"),
     "Cancelled, time unknown": ended(None, "Cancelled"),
+    "Rejected busy (486) 20 min ago": ended(20, "Rejected", sip="486"),
+    "Rejected declined (603) 2 h ago": ended(120, "Rejected", sip="603"),
+    "Failed not found (404) 2 h ago": ended(120, "Failed", sip="404"),
+    "Failed unavailable (480) 40 min ago": ended(40, "Failed", sip="480"),
+    "a voicemail box answered 2 h ago": ended(120, "Finished", answered=True, voicemail=True),
+    "Cancelled 45 min ago": ended(45, "Cancelled"),
+}
+#: Retry ladders by a short description (see cmvoice_nb.campaign.followup.ladder).
+LADDERS = {
+    "default": "default",
+    "not answered 30m, 3h; voicemail 1h": {"not-answered": ["30m", "3h"], "voicemail": "1h"},
+    "failed 1h, failed:480 30m": {"failed": "1h", "failed:480": "30m"},
 }
 
 
@@ -61,6 +75,8 @@ CASES = [
     # -- suppressed: held back once is held back in every later wave
     Case("a row the journal holds suppressed is left out", attempts=("suppressed",), then="suppressed"),
     Case("a row on the list given now is left out", options={"listed": True}, then="suppressed"),
+    # -- holdout: an A/B test's control group is never called, in no wave
+    Case("a row the journal holds out of the A/B test is left out", attempts=("holdout",), then="holdout"),
     # -- never placed
     Case("a first attempt never sent is not followed up", attempts=("pending",), then="not sent"),
     Case("a first attempt that failed is not followed up", attempts=("failed",), then="not sent"),
@@ -93,6 +109,40 @@ CASES = [
     Case("a call that ended less than min_gap ago waits", ending="Cancelled 10 min ago", then="too recent"),
     Case("a shorter min_gap lets it go", ending="Cancelled 10 min ago", options={"min_gap": dt.timedelta(minutes=5)}),
     Case("a call whose end time is unknown waits", ending="Cancelled, time unknown", then="too recent"),
+    # -- the retry ladder: per outcome, the wait before each wave, or never
+    Case("the default ladder calls a busy line again after 10 minutes", ending="Rejected busy (486) 20 min ago",
+         options={"ladder": "default"}),
+    Case("the default ladder never calls a declined call again", ending="Rejected declined (603) 2 h ago",
+         options={"ladder": "default"}, then="never again"),
+    Case("the default ladder never calls a number that does not exist again", ending="Failed not found (404) 2 h ago",
+         options={"ladder": "default"}, then="never again"),
+    Case("the default ladder waits 30 minutes after a call that rang out", ending="Cancelled 10 min ago",
+         options={"ladder": "default"}, then="too recent"),
+    Case("the default ladder waits 2 hours before the third wave", attempts=("queued", "queued"),
+         ending="Cancelled 45 min ago", options={"ladder": "default"}, then="too recent"),
+    Case("a ladder's step per wave: 30 minutes before the second", ending="Cancelled 45 min ago",
+         options={"ladder": "not answered 30m, 3h; voicemail 1h"}),
+    Case("a ladder's step per wave: 3 hours before the third", attempts=("queued", "queued"),
+         ending="Cancelled 45 min ago", options={"ladder": "not answered 30m, 3h; voicemail 1h"},
+         then="too recent"),
+    Case("a ladder ends: no fourth wave", attempts=("queued", "queued", "queued"), ending="Cancelled 2 h ago",
+         options={"ladder": "not answered 30m, 3h; voicemail 1h", "max_attempts": 9}, then="never again"),
+    Case("max_attempts still caps a ladder", attempts=("queued", "queued"), ending="Cancelled 2 h ago",
+         options={"ladder": "not answered 30m, 3h; voicemail 1h", "max_attempts": 2}, then="max attempts"),
+    Case("an outcome the ladder does not name is never called again", ending="Failed 2 h ago",
+         options={"ladder": "not answered 30m, 3h; voicemail 1h"}, then="never again"),
+    Case("a voicemail pickup, where known, follows its own step", ending="a voicemail box answered 2 h ago",
+         options={"ladder": "not answered 30m, 3h; voicemail 1h"}),
+    Case("a voicemail pickup is answered without a ladder", ending="a voicemail box answered 2 h ago",
+         then="answered"),
+    Case("a SIP cause's own step wins over the failure's", ending="Failed unavailable (480) 40 min ago",
+         options={"ladder": "failed 1h, failed:480 30m"}),
+    Case("a failure without a step of its own takes the failure's", ending="Failed not found (404) 2 h ago",
+         options={"ladder": "failed 1h, failed:480 30m"}),
+    Case("an answered call is answered whatever the ladder", ending="Finished 2 h ago", options={"ladder": "default"},
+         then="answered"),
+    Case("the ladder waits for a callback too", ending="no callback", options={"ladder": "default"},
+         then="waiting"),
     # -- the bytes to send again
     Case("a row without a stored payload cannot be sent again", payload=False, then="no payload"),
     # -- a wave cut short resumes under the same id, decided when it was planned
@@ -106,8 +156,12 @@ CASES = [
 
 
 def decision_for(case: Case):
+    from cmvoice_nb.campaign.followup.ladder import parse_retry_ladder
+
     options = dict(case.options)
     listed = options.pop("listed", False)
+    if "ladder" in options:
+        options["ladder"] = parse_retry_ladder(LADDERS[options["ladder"]])
     records = [attempt(w, s, outcome="Cancelled" if s == "queued" and w < len(case.attempts) else None)
                for w, s in enumerate(case.attempts, 1)]
     placed = [r for r in records if r.state in ("queued", "unknown", "sending")]

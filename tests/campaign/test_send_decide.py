@@ -11,11 +11,13 @@ from __future__ import annotations
 
 import ast
 import dataclasses
+import datetime as dt
 from pathlib import Path
 
 import pandas as pd
 import pytest
 
+from cmvoice_nb.campaign.contacts import Contact
 from cmvoice_nb.campaign.journal import LiveCall, RowStatus
 from cmvoice_nb.campaign.ops.suppress import check_allowed_country
 from cmvoice_nb.campaign.plan import CampaignPlan, RowPlan
@@ -56,6 +58,10 @@ ROWS = {
     "listed and invalid": {"suppressed": DNC_REASON, "problems": [Problem("prompt", "", "is required")]},
     "listed and refused": {"suppressed": DNC_REASON, "problems": [Problem("callee", NUMBER, REFUSED)]},
     "listed and dropped": {"suppressed": DNC_REASON, "duplicate_of": 0, "dropped": True},
+    "held out": {"variant": "holdout"},
+    "held out and invalid": {"variant": "holdout", "problems": [Problem("prompt", "", "is required")]},
+    "listed and held out": {"suppressed": DNC_REASON, "variant": "holdout"},
+    "variant B": {"variant": "B"},
     "wave 2": {"wave": 2, "base_id": "spring-2"},
     "wave 2, its first call ended by its callbacks": {"wave": 2, "base_id": "spring-2",
                                                       "ended": (("spring-2", "Cancelled", SENT_AT),)},
@@ -87,6 +93,9 @@ def journal_record(state: str) -> RowStatus | None:
         "unknown without an error": RowStatus("unknown", same, 1, None, None, None, SENT_AT),
         "suppressed": RowStatus("suppressed", None, 0, None, None, DNC_REASON, None),
         "suppressed without a reason": RowStatus("suppressed", None, 0, None, None, None, None),
+        "holdout": RowStatus("holdout", None, 0, None, None, HOLDOUT_REASON, None),
+        "expired": RowStatus("expired", None, 0, None, None, EXPIRED_EARLIER, None),
+        "over-contacted": RowStatus("over-contacted", None, 0, None, None, "called by autumn", None),
     }
     return records[state]
 
@@ -115,13 +124,39 @@ class Case:
     released: bool = False
     #: ``(max_cost, cost placed before this run, the first row's call, this row's call)``; None: no budget.
     budget: tuple | None = None
+    #: The row's validity window (:data:`WINDOWS`) and the contact ledger's calls to its number (:data:`LEDGER`).
+    window: str = "none"
+    contacts: str = "no ledger"
 
+
+NOW = dt.datetime(2026, 4, 27, 9, 0, tzinfo=dt.timezone.utc)
+EXPIRED_EARLIER = "not placed by 2026-04-27 08:10 UTC, the end of its validity window; never sent later"
+#: ``(the end stored in the journal for the row, valid_until for a row without one)``, by a short description.
+WINDOWS = {
+    "none": (None, None),
+    "ended": (NOW - dt.timedelta(minutes=5), None),
+    "holds": (NOW + dt.timedelta(minutes=5), None),
+    "valid_until passed, none stored": (None, NOW - dt.timedelta(minutes=1)),
+    "stored holds though valid_until passed": (NOW + dt.timedelta(minutes=5), NOW - dt.timedelta(minutes=1)),
+}
+EXPIRED = "not placed by 2026-04-27 08:55 UTC, the end of its validity window; never sent later"
+#: The ledger's calls to the row's number, by a short description (the cap: 1 call in 7 days).
+LEDGER = {
+    "no ledger": None,
+    "empty": [],
+    "called 2 days ago by autumn": [Contact(NUMBER, "autumn", "autumn-1", NOW - dt.timedelta(days=2), "placed")],
+    "called 8 days ago by autumn": [Contact(NUMBER, "autumn", "autumn-1", NOW - dt.timedelta(days=8), "placed")],
+    "this row's own reservation": [Contact(NUMBER, "spring", "spring-2", NOW - dt.timedelta(minutes=1), "reserved")],
+}
+OVER_CONTACTED = (f"{NUMBER} was called 1 time(s) in the last 7d; the latest by campaign 'autumn' at 2026-04-25 "
+                  "09:00 UTC; max_contacts= allows 1: not called")
 
 ALREADY_NINE = f"{NUMBER} already called as spring-9 (queued, call call-9); not called again"
 ALREADY_AUTUMN = f"{NUMBER} already called as autumn-1 of campaign 'autumn' (unknown, call ?); not called again"
 HELD = "not sent: same callee as row 0 (spring-1)"
 CHANGED = "the row changed since it was sent (call call-1); not sent again (resend_changed=True sends it)"
 EARLIER_RUN = " (by an earlier run; give the current suppress= list to check again)"
+HOLDOUT_REASON = "held out of the A/B test: the control group, never called (holdout=)"
 
 OVER = ("its call (at most 0.1000) would take the campaign's cost to {total}, past the budget of {budget} "
         "(max_cost=; {spent} placed before this run); not placed")
@@ -183,6 +218,17 @@ CASES = [
     Case("a released row past the budget waits for a higher one", journal="suppressed", options="list given",
          budget=(0.15, 0.0, 0.1, 0.1), then="budget", why=OVER.format(total="0.20", budget="0.15", spent="0.00"),
          released=True),
+    # -- holdout: the A/B test's control group is never called
+    Case("a held-out row is never called", row="held out", then="holdout", why=HOLDOUT_REASON),
+    Case("a held-out row is holdout, not invalid", row="held out and invalid", then="holdout", why=HOLDOUT_REASON),
+    Case("a listed held-out row is suppressed: the list comes first", row="listed and held out", then="suppressed",
+         why=DNC_REASON),
+    Case("allow_repeat never calls a held-out row", row="held out", options="allow_repeat", then="holdout",
+         why=HOLDOUT_REASON),
+    Case("a plan without a test keeps the journal's holdout", journal="holdout", then="holdout",
+         why=HOLDOUT_REASON + " (by an earlier run)"),
+    Case("a held-out row called before keeps its outcome", row="held out", journal="queued", then="done"),
+    Case("a row of a variant is sent", row="variant B"),
     # -- refused-country: a number outside allowed_countries is its own count, not invalid
     Case("a number outside the allowed countries is refused", row="refused", then="refused-country",
          why=f"{NUMBER}: {REFUSED}"),
@@ -232,6 +278,35 @@ CASES = [
     Case("what earlier runs placed counts against the budget", budget=(1.0, 0.92, 0.0, 0.1), then="budget",
          why=OVER.format(total="1.02", budget="1.00", spent="0.92")),
     Case("a later cheaper call still fits after a dear one did not", budget=(0.1, 0.0, 0.5, 0.1)),
+    # -- expired: its validity window ended before it was placed; never sent later
+    Case("a row whose window ended is expired", window="ended", then="expired", why=EXPIRED),
+    Case("a row inside its window is sent", window="holds"),
+    Case("a valid_until already past expires a row new to the journal", window="valid_until passed, none stored",
+         then="expired", why="not placed by 2026-04-27 08:59 UTC, the end of its validity window; never sent later"),
+    Case("the window stored with the row wins over today's valid_until",
+         window="stored holds though valid_until passed"),
+    Case("a row expired by an earlier run stays expired", journal="expired", then="expired", why=EXPIRED_EARLIER),
+    Case("a row expired by an earlier run stays expired even without a window now", journal="expired",
+         window="none", then="expired", why=EXPIRED_EARLIER),
+    Case("a listed row is suppressed, not expired", row="listed", window="ended", then="suppressed", why=DNC_REASON),
+    Case("an expired row costs nothing: expired, not budget", window="ended", budget=(0.15, 0.0, 0.1, 0.1),
+         then="expired", why=EXPIRED),
+    Case("a number called elsewhere is already-called before its window is judged", window="ended",
+         live="another campaign", then="already-called", why=ALREADY_AUTUMN),
+    # -- over-contacted: the ledger holds as many calls to the person in the period as max_contacts allows
+    Case("a person another campaign called in the period is over-contacted",
+         contacts="called 2 days ago by autumn", then="over-contacted", why=OVER_CONTACTED),
+    Case("a call older than the period does not count", contacts="called 8 days ago by autumn"),
+    Case("a person nobody called is sent", contacts="empty"),
+    Case("the row's own reservation does not count against it", contacts="this row's own reservation"),
+    Case("over-contacted comes before the budget", contacts="called 2 days ago by autumn",
+         budget=(0.15, 0.0, 0.1, 0.1), then="over-contacted", why=OVER_CONTACTED),
+    Case("a row over-contacted by an earlier run is sent once the period passed", journal="over-contacted",
+         contacts="called 8 days ago by autumn"),
+    Case("a row over-contacted by an earlier run is judged again", journal="over-contacted",
+         contacts="called 2 days ago by autumn", then="over-contacted", why=OVER_CONTACTED),
+    Case("an expired row is expired, not over-contacted", window="ended", contacts="called 2 days ago by autumn",
+         then="expired", why=EXPIRED),
     # -- send: nothing stops it
     Case("a new row is sent"),
     Case("a pending row is sent", journal="pending"),
@@ -260,6 +335,11 @@ def decision_for(case: Case):
     if case.budget is not None:
         max_cost, spent, *costs = case.budget
         flags.update(max_cost=max_cost, spent=spent, costs=costs)
+    stored, until = WINDOWS[case.window]
+    if stored is not None or until is not None:
+        flags.update(now=NOW, deadlines={} if stored is None else {"spring-2": stored}, valid_until=until)
+    if LEDGER[case.contacts] is not None:
+        flags.update(now=NOW, contacted={NUMBER: LEDGER[case.contacts]}, max_contacts=(1, dt.timedelta(days=7)))
     return decide(plan, statuses=statuses, live={NUMBER: LIVE[case.live]}, **flags)[1]
 
 
@@ -273,8 +353,9 @@ def test_the_never_twice_rule(case):
 def test_the_table_reaches_every_action_and_every_rule():
     reached = {decision_for(c).action for c in CASES}
     assert reached == set(ACTIONS)
-    assert [name for name, _rule in RULES] == ["unknown", "done", "suppressed", "refused-country", "invalid",
-                                               "dropped", "changed", "already-called", "held", "budget"]
+    assert [name for name, _rule in RULES] == ["unknown", "done", "suppressed", "holdout", "refused-country", "invalid",
+                                               "dropped", "changed", "already-called", "held", "expired",
+                                               "over-contacted", "budget"]
 
 
 def test_a_decision_carries_the_journal_record_and_the_earlier_call():
@@ -380,10 +461,8 @@ def test_the_rule_imports_nothing_that_sends_waits_or_writes():
     tree = ast.parse(Path(decide_module.__file__).read_text(encoding="utf-8"))
     imported = {node.module for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)}
     imported |= {alias.name for node in ast.walk(tree) if isinstance(node, ast.Import) for alias in node.names}
-    # plan: the types of the rows it decides (under TYPE_CHECKING), never the planner at run time;
-    # collections.abc: the abstract types pyupgrade moves there from typing
-    assert imported - {"collections.abc"} == {"__future__", "collections", "typing", "messages", "wire", "journal",
-                                              "ops.suppress", "vocabulary", "plan"}
+    assert imported == {"__future__", "collections", "typing", "messages", "wire", "journal", "ops.suppress",
+                        "ops.validity", "vocabulary"}
 
 
 # ----------------------------------------------------------------------------- the counts

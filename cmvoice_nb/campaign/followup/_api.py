@@ -126,8 +126,11 @@ def _ending(positions: list[int], calls: Any) -> Ending:
     order = ended.sort_values(kind="stable", na_position="first")
     last = order.index[-1]
     outcome, finished = part.loc[last, "outcome"], order.iloc[-1]
+    sip = part.loc[last, "sip_disconnect_code"] if "sip_disconnect_code" in part.columns else None
+    voicemail = bool(part["voicemail"].fillna(False).astype(bool).any()) if "voicemail" in part.columns else False
     return Ending(None if pd.isna(outcome) else str(outcome), None if pd.isna(finished) else finished,
-                  bool(part["answered"].fillna(False).any()))
+                  bool(part["answered"].fillna(False).any()), None if sip is None or pd.isna(sip) else str(sip),
+                  voicemail)
 
 
 class _Endings(Mapping):
@@ -168,6 +171,7 @@ def plan_followup(
     callback_url: str | None = None,
     allow_unreadable_suppress: bool = False,
     allowed_countries: Any = None,
+    retry_ladder: Any = None,
 ) -> CampaignPlan:
     """Plan the next wave of a campaign: everyone whose latest call was not answered, once each.
 
@@ -211,6 +215,12 @@ def plan_followup(
     allowed_countries
         ISO codes (``"NL,BE"``): a wave's row calling another country is ``refused-country``
         when sent (see :func:`~cmvoice_nb.campaign.ops.suppress.apply_allowed_countries`).
+    retry_ladder
+        Per outcome (not answered, busy, rejected, failed by SIP cause, voicemail), the wait
+        before each next wave or ``"never"``: a mapping, text (``"not-answered=30m,2h;
+        busy=10m"``) or ``"default"`` (:data:`~cmvoice_nb.campaign.followup.ladder.DEFAULT_RETRY_LADDER`);
+        see :mod:`cmvoice_nb.campaign.followup.ladder`. It replaces *outcomes* and *min_gap*, its
+        short form; *max_attempts* still caps the calls per person.
 
     Returns
     -------
@@ -255,6 +265,11 @@ def plan_followup(
     if max_attempts < 1:
         raise CampaignError(f"{opt('max_attempts')} must be at least 1, got {max_attempts}")
     gap = parse_gap(min_gap)
+    ladder = None
+    if retry_ladder is not None:
+        from .ladder import parse_retry_ladder
+
+        ladder = parse_retry_ladder(retry_ladder)
     moment = _now(now)
     parse_allowed_countries(allowed_countries)  # a bad code is said before the journal is read
     limit = app_spec("notification").field("callback-url").max_length  # the contract's, for every app
@@ -287,13 +302,15 @@ def plan_followup(
         payloads = journal.payloads(campaign)
         key = journal.campaign_key
         kept_columns = journal.kept(campaign)  # the operator's own columns, kept with each row
+        subdivision = journal.subdivision_column(campaign)  # which of them gives each row's subdivision
+        variants = journal.variants(campaign)  # each person's A/B variant: the same in every wave
     finally:
         if own:
             journal.close()
 
     calls = calls_frame(calls).reset_index(drop=True)
     decisions = decide(records.values(), endings=_Endings(records, calls), payloads=payloads, outcomes=wanted,
-                       max_attempts=max_attempts, min_gap=gap, now=moment,
+                       max_attempts=max_attempts, min_gap=gap, now=moment, ladder=ladder,
                        listed=(lambda callee: suppression_reason(callee, dnc)) if dnc else None)
 
     rows: list[RowPlan] = []
@@ -320,9 +337,9 @@ def plan_followup(
         rows.append(RowPlan(position=len(rows), label=d.label, instruction_id=d.instruction_id,
                             callee=latest.callee or "", instruction=instruction, content=content_key(latest.callee),
                             id_given=True, wave=d.wave, base_id=d.base_id,
-                            ended=((d.previous.instruction_id, d.outcome, d.finished_on),)
-                            if d.outcome and d.previous is not None else (),
-                            payload=encode_body(wire), payload_hash=instruction_hash(wire)))
+                            ended=((d.previous.instruction_id, d.outcome, d.finished_on),) if d.outcome else (),
+                            payload=encode_body(wire), payload_hash=instruction_hash(wire),
+                            variant=variants.get(d.base_id)))
 
     left_out = pd.DataFrame.from_records(left, columns=LEFT_OUT_COLUMNS)
     left_out["wave"] = left_out["wave"].astype("int64")
@@ -338,7 +355,8 @@ def plan_followup(
         kept = kept.astype(object).where(kept.notna(), None)
     plan = CampaignPlan(name=campaign, app=app, index=index, rows=rows, campaign_key=key,
                         options={"followup": {"outcomes": wanted, "max_attempts": max_attempts,
-                                              "min_gap": str(gap), "now": iso_utc(moment.to_pydatetime())},
-                                 "region": region},
+                                              "min_gap": str(gap), "now": iso_utc(moment.to_pydatetime()),
+                                              "retry_ladder": ladder.describe() if ladder else None},
+                                 "region": region, "subdivision": subdivision},
                         left_out=left_out, kept=kept)
     return apply_allowed_countries(plan, allowed_countries) if allowed_countries is not None else plan

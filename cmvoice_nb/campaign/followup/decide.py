@@ -9,6 +9,7 @@ The rules, for a row's **latest** attempt, in the order they apply:
 
 ================  ====================================================================
 ``suppressed``    the journal holds it ``suppressed``, or the list given now lists it
+``holdout``       the journal holds it ``holdout``: an A/B test's control group, never called
 (resumed)         a later wave's attempt that was never placed (``pending``, ``failed``,
                   ``deferred``, ``budget``) goes again under the same id; no other rule applies
 ``not sent``      a first-wave attempt never placed (or ``rejected``): re-run that wave
@@ -19,6 +20,7 @@ The rules, for a row's **latest** attempt, in the order they apply:
 ``other outcome`` an outcome ``outcomes`` does not name
 ``max attempts``  called ``max_attempts`` times already
 ``too recent``    its call ended less than ``min_gap`` ago (or when is not known)
+``never again``   the retry ladder (``retry_ladder=``) has no step for its outcome in this wave
 ``no payload``    the journal holds no bytes to send again
 ================  ====================================================================
 
@@ -53,12 +55,14 @@ LEFT_OUT_REASONS = {
     "answered": "answered",
     "rejected": "the call was rejected (result 12): check the number",
     "suppressed": "on the do-not-call list",
+    "holdout": "held out of the A/B test (the control group): never called",
     "unknown": "the latest call's outcome is unknown (it may have been placed): reconcile it first",
     "max attempts": "called max_attempts times already",
     "too recent": "its latest call ended less than min_gap ago",
     "other outcome": "its latest call ended in an outcome not followed up",
     "not sent": "its latest attempt was never placed (invalid, refused or not sent yet): re-run that wave's send",
     "no payload": "the journal holds no payload for it (written before waves existed): cannot be sent again",
+    "never again": "the retry ladder says never again for its outcome in this wave",
 }
 #: Outcomes a follow-up may call again: every result that is not an answer.
 FOLLOWABLE = tuple(rc.name for rc in RESULT_CODES.values() if not rc.answered)
@@ -75,6 +79,10 @@ class Ending(NamedTuple):
     finished: _dt.datetime | None
     #: True when any callback of the call says it was answered.
     answered: bool
+    #: The SIP cause of its last callback (``"486"``), or None.
+    sip: str | None = None
+    #: True when a callback says a voicemail box answered (CM's callbacks do not say so today).
+    voicemail: bool = False
 
 
 #: The ending of an attempt without callbacks.
@@ -117,7 +125,7 @@ def _parse_time(text: str | None) -> _dt.datetime | None:
 
 def _row(attempts: Sequence[JournalRow], *, endings: Mapping[str, Ending], payloads: Mapping[str, bytes | None],
          outcomes: tuple[str, ...], max_attempts: int, min_gap: _dt.timedelta, now: _dt.datetime,
-         listed: Callable[[str | None], Any] | None) -> FollowUp:
+         listed: Callable[[str | None], Any] | None, ladder: Any = None) -> FollowUp:
     attempts = sorted(attempts, key=lambda r: r.wave)
     latest = attempts[-1]
     placed = [r for r in attempts if r.state in CALLED_STATES]
@@ -131,6 +139,8 @@ def _row(attempts: Sequence[JournalRow], *, endings: Mapping[str, Ending], paylo
         # Held back by a list once is held back in every later wave: the journal remembers it
         # even when the next wave is planned without the list.
         return leave("suppressed")
+    if latest.state == "holdout":
+        return leave("holdout")
     if latest.state in UNPLACED_STATES and latest.state != "rejected" and latest.wave > 1:
         # A wave cut short: its unsent rows go again under the same id (the journal's guard
         # and the row's state keep it to one call).
@@ -143,13 +153,28 @@ def _row(attempts: Sequence[JournalRow], *, endings: Mapping[str, Ending], paylo
         wave, previous = latest.wave + 1, latest
     if previous is None:
         return leave("not sent")
-    outcome, finished, answered = endings.get(previous.instruction_id, NO_ENDING)
+    outcome, finished, answered, sip, voicemail = endings.get(previous.instruction_id, NO_ENDING)
     if outcome is None and not answered:
         if previous is latest:
             return leave("waiting")
         outcome, finished = previous.outcome, _parse_time(previous.finished_on)
     fin = None if finished is None else iso_utc(finished)
-    if previous is latest:  # deciding a new wave (a resumed one was decided when it was planned)
+    if previous is latest and ladder is not None:  # a new wave, by the retry ladder
+        from .ladder import outcome_key
+
+        if (answered or outcome == _FINISHED) and not voicemail:
+            return leave("answered", outcome, fin)
+        key = outcome_key(outcome, sip, voicemail)
+        if key is None:
+            return leave("unknown" if outcome in (None, "unknown") else "other outcome", outcome, fin)
+        wait = ladder.wait(key, wave=wave)
+        if wait is None:
+            return leave("never again", outcome, fin)
+        if len(placed) >= max_attempts:
+            return leave("max attempts", outcome, fin)
+        if finished is None or now - finished < wait:
+            return leave("too recent", outcome, fin)
+    elif previous is latest:  # deciding a new wave (a resumed one was decided when it was planned)
         if answered or outcome == _FINISHED:
             return leave("answered", outcome, fin)
         if outcome == _REJECTED and _REJECTED not in outcomes:
@@ -171,7 +196,7 @@ def _row(attempts: Sequence[JournalRow], *, endings: Mapping[str, Ending], paylo
 def decide(records: Iterable[JournalRow], *, endings: Mapping[str, Ending], payloads: Mapping[str, bytes | None],
            outcomes: Iterable[str] = ("Cancelled", "Failed"), max_attempts: int = 3,
            min_gap: _dt.timedelta = _dt.timedelta(minutes=30), now: _dt.datetime,
-           listed: Callable[[str | None], Any] | None = None) -> list[FollowUp]:
+           listed: Callable[[str | None], Any] | None = None, ladder: Any = None) -> list[FollowUp]:
     """One :class:`FollowUp` per row of a campaign, rows in the order they were first written.
 
     Parameters
@@ -189,6 +214,10 @@ def decide(records: Iterable[JournalRow], *, endings: Mapping[str, Ending], payl
         waves, how long ago its last call must have ended, and the time that is measured from.
     listed
         ``listed(callee)`` is true for a callee on the do-not-call list given now (None: no list).
+    ladder
+        A :class:`~cmvoice_nb.campaign.followup.ladder.RetryLadder`: each outcome's wait before this
+        wave, or never (it replaces *outcomes* and *min_gap*; *max_attempts* still caps). None: the
+        short form, *outcomes* and *min_gap*.
     """
     outcomes = tuple(outcomes)
     groups: dict[str, list[JournalRow]] = {}
@@ -196,4 +225,4 @@ def decide(records: Iterable[JournalRow], *, endings: Mapping[str, Ending], payl
         groups.setdefault(rec.row_id, []).append(rec)
     order = sorted(groups, key=lambda b: min(r.updated_at for r in groups[b]))
     return [_row(groups[b], endings=endings, payloads=payloads, outcomes=outcomes, max_attempts=max_attempts,
-                 min_gap=min_gap, now=now, listed=listed) for b in order]
+                 min_gap=min_gap, now=now, listed=listed, ladder=ladder) for b in order]

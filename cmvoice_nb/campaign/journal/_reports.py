@@ -75,6 +75,49 @@ class Reports(JournalConnection):
             frame = frame.astype(object).where(frame.notna(), None)
         return frame
 
+    def assign_variants(self, campaign: str, rows: Iterable[tuple[str, str]]) -> int:
+        """Store each row's A/B variant (``(row_id, variant)``, ``"holdout"`` included); the first stored stays.
+
+        A person keeps the variant the first run gave them, whatever later runs compute, so an A/B
+        test is never mixed by a changed design. Returns how many rows were new.
+        """
+        items = [(campaign, str(row_id), str(variant)) for row_id, variant in rows if variant is not None]
+        if not items:
+            return 0
+        with self._tx() as c:
+            before = c.total_changes
+            c.executemany("INSERT OR IGNORE INTO variants VALUES (?, ?, ?)", items)
+            return c.total_changes - before
+
+    def variants(self, campaign: str) -> dict[str, str]:
+        """Row id (wave-1 id) → the A/B variant stored for *campaign* (see :meth:`assign_variants`)."""
+        with self._lock:
+            return dict(self._connection().execute(
+                "SELECT row_id, variant FROM variants WHERE campaign = ? ORDER BY rowid", (campaign,)).fetchall())
+
+    def set_design(self, campaign: str, design: Mapping[str, Any]) -> None:
+        """Store *campaign*'s test design (A/B variants, holdout, seed, opt-out key) as JSON; replaces the earlier one."""
+        with self._tx() as c:
+            c.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)",
+                      (f"design:{campaign}", json.dumps(dict(design), ensure_ascii=False, sort_keys=True)))
+
+    def design(self, campaign: str) -> dict[str, Any]:
+        """*campaign*'s stored design (see :meth:`set_design`); empty when none was stored.
+
+        Examples
+        --------
+        >>> import tempfile, pathlib
+        >>> from cmvoice_nb.campaign import Journal
+        >>> with Journal(pathlib.Path(tempfile.mkdtemp()) / "j.sqlite") as j:
+        ...     j.set_design("spring", {"holdout": 0.1, "seed": 7, "opt_out_digit": "9"})
+        ...     j.design("spring")["opt_out_digit"], j.design("autumn")
+        ('9', {})
+        """
+        with self._lock:
+            found = self._connection().execute("SELECT value FROM meta WHERE key = ?",
+                                               (f"design:{campaign}",)).fetchone()
+        return json.loads(found[0]) if found else {}
+
     def record_waits(self, campaign: str, waits: Iterable[tuple[str, str, Any]], *, at: Any = None) -> int:
         """Record why rows waited: ``(instruction_id, reason, until)`` each (*until* None: no opening known).
 
@@ -92,7 +135,44 @@ class Reports(JournalConnection):
                           [(campaign, iid, stamp, text(until), say(reason)) for iid, reason, until in waits])
         return len(waits)
 
-    def waits(self, campaign: str | None = None) -> pd.DataFrame:
+    def set_subdivision_column(self, campaign: str, column: str) -> None:
+        """Record which kept column of *campaign* gives each row's subdivision (``columns={"subdivision": ...}``)."""
+        with self._tx() as c:
+            c.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (f"subdivision:{campaign}", str(column)))
+
+    def subdivision_column(self, campaign: str) -> str | None:
+        """The kept column of *campaign* that gives each row's subdivision, or None: a follow-up wave reads it."""
+        with self._lock:
+            found = self._connection().execute("SELECT value FROM meta WHERE key = ?",
+                                               (f"subdivision:{campaign}",)).fetchone()
+        return found[0] if found else None
+
+    def set_validity(self, campaign: str, windows: Iterable[tuple[str, Any, Any]]) -> int:
+        """Store the end of each row's validity window: ``(instruction_id, registered_at, valid_until)`` each.
+
+        A row that has a window keeps it (the first stored wins): a resumed run honours the window
+        the row was first registered with. Returns how many were stored.
+        """
+        def text(value: Any) -> str:
+            return value if isinstance(value, str) else iso_utc(value)
+
+        with self._tx() as c:
+            before = c.total_changes
+            c.executemany("INSERT OR IGNORE INTO validity VALUES (?, ?, ?, ?)",
+                          [(campaign, iid, text(at), text(until)) for iid, at, until in windows])
+            return c.total_changes - before
+
+    def validity(self, campaign: str) -> dict[str, Any]:
+        """Instruction id → the end of its validity window (an aware UTC datetime), for *campaign*'s rows that have one."""
+        import datetime as _dt
+
+        with self._lock:
+            rows = self._connection().execute(
+                "SELECT instruction_id, valid_until FROM validity WHERE campaign = ?", (campaign,)).fetchall()
+        return {iid: _dt.datetime.fromisoformat(until.replace("Z", "+00:00")).astimezone(_dt.timezone.utc)
+                for iid, until in rows}
+
+    def waits(self, campaign: str | None = None):
         """Every recorded wait (``campaign``, ``instruction_id``, ``at``, ``until``, ``reason``) as a DataFrame."""
         import pandas as pd
 

@@ -8,7 +8,7 @@ when opened (:func:`create_or_upgrade`), inside the opening transaction:
 * schema 1 (no ``callees`` table) has the callees of every record indexed once;
 * a ``rows`` table whose state ``CHECK`` lacks a state of :data:`JOURNAL_STATES` (``budget``,
   for one written before budgets) is rebuilt with the list widened (:func:`migrate_holds`), and
-  the ``waits``, ``kept``, ``costs`` and ``runs`` tables are added when missing;
+  the ``waits``, ``kept``, ``costs``, ``validity`` and ``runs`` tables are added when missing;
 * schema 1 to 3 hold whole-wire payload hashes: they become identity hashes
   (:func:`rehash_records`).
 """
@@ -93,7 +93,11 @@ LIVE_SQL = "(" + " OR ".join(f"state = '{s}'" for s in CALLED_STATES) + ")"
 #: wave-1 id), with the values of the latest run that planned the row; also added when missing.
 #: ``costs``: each attempt's upper-bound cost, written with its ``sending`` mark when the run has a
 #: budget; the campaign's cost so far is the sum over the attempts whose call may exist.
+#: ``validity``: the end of each row's validity window (``valid_until=``/``valid_for=``), stored when the
+#: row is first registered with a window, so a resumed run honours it.
 #: ``runs``: one record per finished run (not a dry run): its wave, when, its counts and exit status.
+#: ``variants``: each person's A/B variant (or ``holdout``) by row id (its wave-1 id), so every wave
+#: and report reads the assignment the first run made.
 WAITS_SCHEMA = """
 CREATE TABLE IF NOT EXISTS waits (
     campaign        TEXT NOT NULL,
@@ -113,6 +117,19 @@ CREATE TABLE IF NOT EXISTS costs (
     campaign        TEXT NOT NULL,
     instruction_id  TEXT NOT NULL,
     cost            REAL NOT NULL,
+    PRIMARY KEY (campaign, instruction_id)
+);
+CREATE TABLE IF NOT EXISTS variants (
+    campaign  TEXT NOT NULL,
+    row_id    TEXT NOT NULL,
+    variant   TEXT NOT NULL,
+    PRIMARY KEY (campaign, row_id)
+);
+CREATE TABLE IF NOT EXISTS validity (
+    campaign        TEXT NOT NULL,
+    instruction_id  TEXT NOT NULL,
+    registered_at   TEXT NOT NULL,
+    valid_until     TEXT NOT NULL,
     PRIMARY KEY (campaign, instruction_id)
 );
 CREATE TABLE IF NOT EXISTS runs (

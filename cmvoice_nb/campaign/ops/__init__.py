@@ -1,10 +1,11 @@
 """The operator's rules around a campaign: when a callee may be rung, who must never be, and what it costs.
 
-Four public modules, each imported by name (``from cmvoice_nb.campaign.ops.hours import
+Public modules, each imported by name (``from cmvoice_nb.campaign.ops.hours import
 parse_calling_hours``): :mod:`~cmvoice_nb.campaign.ops.hours` (calling windows in the callee's
 local time, with :mod:`~cmvoice_nb.campaign.ops.holidays`), :mod:`~cmvoice_nb.campaign.ops.schedule`
 (those windows applied to a running send, with a clock tests can drive),
-:mod:`~cmvoice_nb.campaign.ops.suppress` (do-not-call lists and allowed countries) and
+:mod:`~cmvoice_nb.campaign.ops.suppress` (do-not-call lists and allowed countries),
+:mod:`~cmvoice_nb.campaign.ops.validity` (until when a row may still be placed) and
 :mod:`~cmvoice_nb.campaign.ops.estimate` (calls, talk minutes and cost before sending). They
 read a plan's rows and payloads and never send, write a journal or read a clock of their own.
 
@@ -19,7 +20,7 @@ from __future__ import annotations
 from ..._lazy import lazy_exports
 
 #: The public modules, reachable as attributes of the package before anyone imported them.
-_MODULES = ("estimate", "holidays", "hours", "schedule", "suppress")
+_MODULES = ("estimate", "holidays", "hours", "schedule", "suppress", "validity")
 
 __getattr__, __dir__, _ = lazy_exports(__name__, {}, submodules=_MODULES)
 __all__ = list(_MODULES)

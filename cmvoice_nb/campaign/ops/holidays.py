@@ -1,14 +1,21 @@
-"""Holidays: dates on which no calling window opens, everywhere or per country.
+"""Holidays: dates on which no calling window opens, everywhere, per country, or the callee's public holidays.
 
 :func:`read_holidays` reads them from whatever an operator has: dates, ISO text, a mapping
-country → dates, a TXT of dates or a CSV with ``date`` (and ``country``) columns. A date is a
-holiday of a number when it is one everywhere or in the number's country; calling hours
-(:mod:`cmvoice_nb.campaign.ops.hours`) skip the windows that would start on it.
+country → dates, a TXT of dates or a CSV with ``date`` (and ``country``) columns. With
+``public=True`` the public holidays of each callee's own country count too, from the
+`holidays <https://pypi.org/project/holidays/>`_ package: nationwide ones, or a subdivision's
+(a German *Land*, a Swiss canton) when the row names it. A date is a holiday of a number when it
+is one everywhere, in the number's country, or a public holiday there; calling hours
+(:mod:`cmvoice_nb.campaign.ops.hours`) skip the windows that would start on it. A country the
+package does not know has no public holidays.
 
 Examples
 --------
 >>> read_holidays("2026-12-25, 2026-12-26")
 Holidays(2 everywhere)
+>>> h = read_holidays(None, public=True)
+>>> h.name_of(_dt.date(2026, 4, 27), "NL"), h.name_of(_dt.date(2026, 4, 27), "BE")
+("King's Day (public holiday in NL)", None)
 """
 from __future__ import annotations
 
@@ -17,15 +24,80 @@ import datetime as _dt
 import io
 import os
 import re
-from collections.abc import Mapping
+import threading
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
 from ...errors import CampaignError
 from ...messages import opt
 
-__all__ = ["Holidays", "read_holidays"]
+__all__ = ["Holidays", "read_holidays", "public_holiday", "check_subdivision"]
+
+_PUBLIC_LOCK = threading.Lock()  # the package fills a year's dates on first use: one thread at a time
+
+
+@lru_cache(maxsize=None)
+def _calendar(country: str, subdivision: str | None) -> Any:
+    """The holidays package's calendar of *country* (and *subdivision*), or None when it has none."""
+    import holidays as _holidays
+
+    try:
+        return _holidays.country_holidays(country, subdiv=subdivision)
+    except (NotImplementedError, KeyError, ValueError):
+        return None
+
+
+def check_subdivision(country: str | None, subdivision: Any) -> str | None:
+    """*subdivision* as the holidays package names it in *country* (``"NL-UT"``/``"ut"`` → ``"UT"``).
+
+    Returns None for a blank cell. Raises :class:`~cmvoice_nb.errors.CampaignError` naming the
+    country's subdivisions when *country* has none of that name.
+
+    Examples
+    --------
+    >>> check_subdivision("DE", "de-by"), check_subdivision("DE", " ")
+    ('BY', None)
+    """
+    if subdivision is None or not str(subdivision).strip() or str(subdivision).strip().lower() in ("nan", "<na>"):
+        return None
+    text = str(subdivision).strip().upper()
+    if country and text.startswith(f"{country.upper()}-"):
+        text = text[len(country) + 1:]
+    if not country or _calendar(country.upper(), None) is None:
+        return text  # no public holidays known for the country: the subdivision changes nothing
+    import holidays as _holidays
+
+    calendar = _holidays.country_holidays(country.upper())
+    known = tuple(getattr(calendar, "subdivisions", ()))
+    # Case-insensitive: "by" is Bavaria, "noord" the Dutch region Noord; aliases (full names) too.
+    names = {str(k).upper(): str(k) for k in known}
+    names.update({str(k).upper(): str(v) for k, v in (getattr(calendar, "subdivisions_aliases", None) or {}).items()})
+    if text in names:
+        return names[text]
+    raise CampaignError(f"subdivision {subdivision!r} is not one of {country.upper()}'s: "
+                        f"{', '.join(known) or 'it has none'}")
+
+
+def public_holiday(day: _dt.date, country: str | None, subdivision: str | None = None) -> str | None:
+    """The name of the public holiday *day* is in *country* (and *subdivision*), or None.
+
+    Examples
+    --------
+    >>> public_holiday(_dt.date(2026, 4, 27), "NL"), public_holiday(_dt.date(2026, 1, 6), "DE", "BY")
+    ("King's Day", 'Epiphany')
+    >>> public_holiday(_dt.date(2026, 1, 6), "DE") is None
+    True
+    """
+    if not country:
+        return None
+    calendar = _calendar(str(country).upper(), subdivision)
+    if calendar is None:
+        return None
+    with _PUBLIC_LOCK:
+        name = calendar.get(day)
+    return str(name) if name else None
 
 
 @dataclass(frozen=True)
@@ -38,21 +110,42 @@ class Holidays:
 
     everywhere: frozenset = frozenset()
     by_country: Mapping[str, frozenset] = field(default_factory=dict)
+    #: True: each callee's public holidays count too (their country's, or their subdivision's).
+    public: bool = False
 
-    def is_holiday(self, day: _dt.date, country: str | None = None) -> bool:
-        """True when *day* is a holiday everywhere or in *country*."""
+    @property
+    def per_country(self) -> bool:
+        """True when a date's being a holiday depends on the callee's country."""
+        return bool(self.by_country) or self.public
+
+    def is_holiday(self, day: _dt.date, country: str | None = None, subdivision: str | None = None) -> bool:
+        """True when *day* is a holiday everywhere, in *country*, or a public holiday there (with *public*)."""
         if day in self.everywhere:
             return True
-        return bool(country) and day in self.by_country.get(str(country).upper(), ())
+        if country and day in self.by_country.get(str(country).upper(), ()):
+            return True
+        return self.public and public_holiday(day, country, subdivision) is not None
+
+    def name_of(self, day: _dt.date, country: str | None = None, subdivision: str | None = None) -> str | None:
+        """What *day* is for a callee of *country*: ``"King's Day (public holiday in NL)"``, ``"a holiday"``, or None."""
+        if self.public:
+            name = public_holiday(day, country, subdivision)
+            if name:
+                where = f"{str(country).upper()}-{subdivision}" if subdivision else str(country).upper()
+                return f"{name} (public holiday in {where})"
+        if day in self.everywhere or (country and day in self.by_country.get(str(country).upper(), ())):
+            return "a holiday"
+        return None
 
     def __len__(self) -> int:
         return len(self.everywhere) + sum(len(v) for v in self.by_country.values())
 
     def __repr__(self) -> str:
         if not len(self):
-            return "Holidays(none)"
+            return "Holidays(public)" if self.public else "Holidays(none)"
         parts = [f"{len(self.everywhere)} everywhere"] if self.everywhere else []
         parts += [f"{c}: {len(v)}" for c, v in sorted(self.by_country.items())]
+        parts += ["public"] if self.public else []
         return f"Holidays({', '.join(parts)})"
 
 
@@ -75,8 +168,8 @@ def _to_date(value: Any, where: str) -> _dt.date:
     raise CampaignError(f"{where}: {value!r} is not a date (write YYYY-MM-DD, e.g. 2026-12-25)")
 
 
-def read_holidays(holidays: Any = None) -> Holidays:
-    """Holidays from dates, ISO text, a mapping country → dates, or a CSV/TXT file.
+def read_holidays(holidays: Any = None, *, public: bool = False) -> Holidays:
+    """Holidays from dates, ISO text, a mapping country → dates, or a CSV/TXT file; *public*: each callee's too.
 
     Parameters
     ----------
@@ -85,6 +178,8 @@ def read_holidays(holidays: Any = None) -> Holidays:
         separated by commas; a mapping ``{"NL": [...], "BE": [...]}`` (key ``"*"`` or ``""``:
         every country); or the path of a text file: one date per line (``#`` starts a comment), or
         a CSV whose header has a ``date`` column and optionally a ``country`` column.
+    public
+        Also the public holidays of each callee's own country (see :func:`public_holiday`).
 
     Raises
     ------
@@ -99,6 +194,13 @@ def read_holidays(holidays: Any = None) -> Holidays:
     >>> h, h.is_holiday(_dt.date(2026, 4, 27), "NL"), h.is_holiday(_dt.date(2026, 4, 27), "BE")
     (Holidays(BE: 1, NL: 1), True, False)
     """
+    found = _read(holidays)
+    if public and not found.public:
+        return Holidays(found.everywhere, found.by_country, public=True)
+    return found
+
+
+def _read(holidays: Any) -> Holidays:
     name = opt("holidays")
     if holidays is None:
         return Holidays()

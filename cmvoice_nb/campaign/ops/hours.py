@@ -305,8 +305,8 @@ class CallingHours:
         return (f"CallingHours({self.hours_text!r}, days={self.days_text!r}, "
                 f"holidays={'none' if not n else f'{n} date' + ('s' if n != 1 else '')})")
 
-    def intervals(self, zone_name: str, first: _dt.date, last: _dt.date, *, country: str | None = None
-                  ) -> list[tuple[_dt.datetime, _dt.datetime]]:
+    def intervals(self, zone_name: str, first: _dt.date, last: _dt.date, *, country: str | None = None,
+                  subdivision: str | None = None) -> list[tuple[_dt.datetime, _dt.datetime]]:
         """The window's UTC intervals in one zone for windows starting on local days *first*..*last*."""
         zone = zone_info(zone_name)
         if zone is None:
@@ -314,7 +314,7 @@ class CallingHours:
         out = []
         day = first
         while day <= last:
-            if day.weekday() in self.days and not self.holidays.is_holiday(day, country):
+            if day.weekday() in self.days and not self.holidays.is_holiday(day, country, subdivision):
                 start = _wall_to_utc(day, self.start, zone)
                 end_day = day + _dt.timedelta(days=1) if self.crosses_midnight else day
                 end = _wall_to_utc(end_day, self.end, zone)
@@ -323,7 +323,8 @@ class CallingHours:
             day += _dt.timedelta(days=1)
         return out
 
-    def status(self, zones: Iterable[str], *, now: _dt.datetime, country: str | None = None) -> WindowStatus:
+    def status(self, zones: Iterable[str], *, now: _dt.datetime, country: str | None = None,
+               subdivision: str | None = None) -> WindowStatus:
         """Whether the window holds at *now* in **all** *zones*, and if not, when it next does.
 
         Parameters
@@ -332,8 +333,8 @@ class CallingHours:
             IANA zone names (``("America/Boise", "America/Los_Angeles")``).
         now
             An aware datetime: the clock is injected, never read here.
-        country
-            ISO code of the callee's country, for per-country holidays.
+        country, subdivision
+            ISO code of the callee's country (and its subdivision), for per-country and public holidays.
 
         Examples
         --------
@@ -358,7 +359,7 @@ class CallingHours:
                 today = now_utc.astimezone(zone_info(name)).date()
                 # Start a day early: yesterday's window may still run (it may cross midnight).
                 spans = self.intervals(name, today - _dt.timedelta(days=1), today + _dt.timedelta(days=horizon),
-                                       country=country)
+                                       country=country, subdivision=subdivision)
                 common = spans if common is None else _intersect(common, spans)
             limit = now_utc + _dt.timedelta(days=horizon - 1)
             for start, end in _merge(common or []):
@@ -367,16 +368,20 @@ class CallingHours:
                 if start <= now_utc:
                     return WindowStatus(True, None, end, "")
                 if start <= limit or horizon == _HORIZONS_DAYS[-1]:
-                    return WindowStatus(False, start, None, self._outside_reason(zones, now_utc, start))
+                    return WindowStatus(False, start, None,
+                                        self._outside_reason(zones, now_utc, start, country, subdivision))
         return WindowStatus(False, None, None, self._never_reason(zones))
 
-    def _outside_reason(self, zones: tuple[str, ...], now_utc: _dt.datetime, opens: _dt.datetime) -> str:
+    def _outside_reason(self, zones: tuple[str, ...], now_utc: _dt.datetime, opens: _dt.datetime,
+                        country: str | None = None, subdivision: str | None = None) -> str:
         zone = zone_info(zones[0])
         here = now_utc.astimezone(zone)
         there = opens.astimezone(zone)
-        where = (zones[0] if len(zones) == 1
-                 else f"{zones[0]} (+{len(zones) - 1} more zone{'s' if len(zones) > 2 else ''})")
-        return (f"outside calling hours {self.hours_text} {self.days_text}: it is {here:%a %H:%M} in {where}; "
+        where = zones[0] if len(zones) == 1 else f"{zones[0]} (+{len(zones) - 1} more zone{'s' if len(zones) > 2 else ''})"
+        # The holiday that keeps the window shut today is named (a window may start the evening before).
+        holiday = self.holidays.name_of(here.date(), country, subdivision) if here.weekday() in self.days else None
+        today = f", {holiday}" if holiday else ""
+        return (f"outside calling hours {self.hours_text} {self.days_text}: it is {here:%a %H:%M} in {where}{today}; "
                 f"opens {there:%a %Y-%m-%d %H:%M} local")
 
     def _never_reason(self, zones: tuple[str, ...]) -> str:
@@ -414,7 +419,7 @@ def _intersect(a: list, b: list) -> list:
 
 
 def parse_calling_hours(calling_hours: Any = "09:00-20:00", *, days: Any = "mon-fri",
-                        holidays: Any = None) -> CallingHours:
+                        holidays: Any = None, public_holidays: bool = False) -> CallingHours:
     """Build a :class:`CallingHours` from the user's options, with errors naming the option.
 
     Parameters
@@ -424,8 +429,8 @@ def parse_calling_hours(calling_hours: Any = "09:00-20:00", *, days: Any = "mon-
         (``"00:00-24:00"``) on *days*. A :class:`CallingHours` is returned as is.
     days
         ``"mon-fri"`` (default), ``"mon,wed,fri"``, ``"sat-sun"``, ``"all"``.
-    holidays
-        See :func:`read_holidays`.
+    holidays, public_holidays
+        See :func:`read_holidays` (*public_holidays*: each callee's public holidays too).
 
     Examples
     --------
@@ -441,7 +446,7 @@ def parse_calling_hours(calling_hours: Any = "09:00-20:00", *, days: Any = "mon-
     if isinstance(calling_hours, CallingHours):
         return calling_hours
     start, end = (0, _MINUTES_PER_DAY) if calling_hours is None else parse_hours(calling_hours)
-    return CallingHours(start, end, parse_days(days), read_holidays(holidays))
+    return CallingHours(start, end, parse_days(days), read_holidays(holidays, public=public_holidays))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -472,14 +477,14 @@ def _tz_per_row(tz: Any, callees: list, n: int) -> list:
 
 
 def window_status(callees: Any, *, calling_hours: Any, days: Any = "mon-fri", holidays: Any = None, tz: Any = None,
-                  now: _dt.datetime | None = None):
+                  now: _dt.datetime | None = None, public_holidays: bool = False):
     """Where each callee stands against its calling window at *now*: one row per callee.
 
     Parameters
     ----------
     callees
         International numbers (a Series keeps its index; anything else gets 0..n-1).
-    calling_hours, days, holidays
+    calling_hours, days, holidays, public_holidays
         See :func:`parse_calling_hours` (a :class:`CallingHours` may be passed as *calling_hours*).
     tz
         Overrides the zones from the number: one IANA name for every row, a mapping
@@ -511,7 +516,7 @@ def window_status(callees: Any, *, calling_hours: Any, days: Any = "mon-fri", ho
     """
     import pandas as pd
 
-    hours = parse_calling_hours(calling_hours, days=days, holidays=holidays)
+    hours = parse_calling_hours(calling_hours, days=days, holidays=holidays, public_holidays=public_holidays)
     if now is None:
         now = _dt.datetime.now(_dt.timezone.utc)
     if not isinstance(now, _dt.datetime) or now.tzinfo is None or now.utcoffset() is None:
@@ -536,7 +541,7 @@ def window_status(callees: Any, *, calling_hours: Any, days: Any = "mon-fri", ho
             rows.append((False, None, None, "", f"time zone unknown for {number}: give the zone with {tz_name}"))
             continue
         # Many rows share a zone set (and a country): judge each combination once.
-        key = (zones, country if hours.holidays.by_country else None)
+        key = (zones, country if hours.holidays.per_country else None)
         status = cache.get(key)
         if status is None:
             status = cache[key] = hours.status(zones, now=now, country=key[1])

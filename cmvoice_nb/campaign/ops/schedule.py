@@ -28,7 +28,7 @@ from ...errors import CampaignError
 from ...messages import opt
 from .hours import CallingHours, WindowStatus, parse_calling_hours, zone_info, zones_for_number
 
-__all__ = ["ManualClock", "make_clock", "RowWindows", "calling_hours_from", "SLEEP_CHUNK_S"]
+__all__ = ["ManualClock", "make_clock", "RowWindows", "calling_hours_from", "plan_subdivisions", "SLEEP_CHUNK_S"]
 
 #: Longest single sleep while rows wait: the clock is read again after it, so a wall clock that
 #: jumps (a laptop that slept, an NTP correction) never makes a row go out early or much too late.
@@ -148,20 +148,32 @@ class RowWindows:
     tz
         ``None`` (the numbers' zones), one IANA zone for every row, a mapping number → zone,
         or one zone per row (a list or Series as long as the plan; blank: the number's zones).
+    subdivisions
+        Each row's subdivision by position (``columns={"subdivision": ...}``), for public holidays;
+        None: nationwide ones.
+
+    Raises
+    ------
+    CampaignError
+        A subdivision its country does not have, naming every such row.
     """
 
-    def __init__(self, hours: CallingHours, rows: Sequence[ScheduledRow], *, tz: Any = None) -> None:
+    def __init__(self, hours: CallingHours, rows: list, *, tz: Any = None, subdivisions: Any = None) -> None:
         self.hours = hours
         self._tz_name = opt("tz")
         overrides = self._overrides(tz, rows)
         self._zones: dict[int, tuple[str, ...]] = {}
         self._country: dict[int, str | None] = {}
         self._unknown: dict[int, str] = {}
+        self._subdivision: dict[int, str] = {}
+        self._bad: list[str] = []
         from ...numbers import country_of
 
         for r, override in zip(rows, overrides, strict=True):
             numbers = [n for n in (r.callee or "").split(";") if n.strip()]
             self._country[r.position] = country_of(numbers[0]) if numbers else None
+            if subdivisions is not None and hours.holidays.public:
+                self._read_subdivision(r, subdivisions[r.position])
             if override is not None:
                 self._zones[r.position] = (override,)
                 continue
@@ -173,10 +185,25 @@ class RowWindows:
                     break
                 zones.update(dict.fromkeys(found))
             self._zones[r.position] = tuple(zones)
+        if self._bad:
+            raise CampaignError(f"{opt('public_holidays')}: {len(self._bad)} row(s) name a subdivision their "
+                                f"country does not have: {'; '.join(self._bad[:10])}"
+                                f"{' ...' if len(self._bad) > 10 else ''}")
         self._cache: dict[tuple, WindowStatus] = {}
         self._cache_at: _dt.datetime | None = None
 
-    def _overrides(self, tz: Any, rows: Sequence[ScheduledRow]) -> list[str | None]:
+    def _read_subdivision(self, row: Any, value: Any) -> None:
+        from .holidays import check_subdivision
+
+        try:
+            found = check_subdivision(self._country[row.position], value)
+        except CampaignError as exc:
+            self._bad.append(f"row {row.label!r}: {exc}")
+            return
+        if found:
+            self._subdivision[row.position] = found
+
+    def _overrides(self, tz: Any, rows: list) -> list:
         name = self._tz_name
         if tz is None:
             return [None] * len(rows)
@@ -217,11 +244,12 @@ class RowWindows:
             return WindowStatus(False, None, None, f"time zone unknown: give the zone with {self._tz_name}")
         if now != self._cache_at:
             self._cache, self._cache_at = {}, now
-        country = self._country.get(position) if self.hours.holidays.by_country else None
-        key = (zones, country)
+        country = self._country.get(position) if self.hours.holidays.per_country else None
+        subdivision = self._subdivision.get(position) if self.hours.holidays.public else None
+        key = (zones, country, subdivision)
         found = self._cache.get(key)
         if found is None:
-            found = self._cache[key] = self.hours.status(zones, now=now, country=country)
+            found = self._cache[key] = self.hours.status(zones, now=now, country=country, subdivision=subdivision)
         return found
 
     def zones(self, position: int) -> tuple[str, ...]:
@@ -229,14 +257,29 @@ class RowWindows:
         return self._zones.get(position, ())
 
 
-def calling_hours_from(calling_hours: Any, *, days: Any, holidays: Any) -> CallingHours | None:
+def calling_hours_from(calling_hours: Any, *, days: Any, holidays: Any,
+                       public_holidays: bool = False) -> CallingHours | None:
     """The options' :class:`CallingHours`, or None when there are no calling hours.
 
-    Calling hours apply when ``calling_hours`` or ``holidays`` is given (holidays alone: whole
-    days, ``00:00-24:00``). ``days`` other than the default needs one of them.
+    Calling hours apply when ``calling_hours``, ``holidays`` or ``public_holidays`` is given
+    (holidays alone: whole days, ``00:00-24:00`` on *days*). ``days`` other than the default
+    needs one of them.
     """
-    if calling_hours is None and holidays is None:
+    if calling_hours is None and holidays is None and not public_holidays:
         if days not in (None, "mon-fri"):
             raise CampaignError(f"{opt('days')} needs {opt('calling_hours')} (write '00:00-24:00' for whole days)")
         return None
-    return parse_calling_hours(calling_hours, days="mon-fri" if days is None else days, holidays=holidays)
+    return parse_calling_hours(calling_hours, days="mon-fri" if days is None else days, holidays=holidays,
+                               public_holidays=public_holidays)
+
+
+def plan_subdivisions(plan: Any) -> list | None:
+    """Each row's subdivision by position, from the column ``columns={"subdivision": ...}`` kept with the plan.
+
+    None when the plan names no such column: public holidays are then nationwide.
+    """
+    column = plan.options.get("subdivision")
+    kept = plan.kept
+    if not column or kept is None or column not in kept.columns:
+        return None
+    return kept[column].tolist()

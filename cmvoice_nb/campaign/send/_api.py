@@ -83,6 +83,13 @@ def send_campaign(
     prices: Any = None,
     max_cost: float | None = None,
     allow_private_callback_url: bool = False,
+    public_holidays: bool = False,
+    valid_until: Any = None,
+    valid_for: Any = "auto",
+    contacts: str | os.PathLike | None = None,
+    max_contacts: Any = None,
+    max_live_calls: int | None = None,
+    callbacks: Any = None,
     **plan_options: Any,
 ):
     """Send a campaign and return its results; blocking, Ctrl-C stops it cleanly.
@@ -99,10 +106,19 @@ def send_campaign(
         ``queued`` or ``unknown`` row, nor calls anyone the journal already called.
     rate, burst, concurrency, dry_run, resend_unknown, resend_changed, allow_repeat, retry, progress, results_path
         See :class:`SendOptions`.
-    calling_hours, days, holidays, tz, wait, now, sleep
+    calling_hours, days, holidays, public_holidays, tz, wait, now, sleep
         Calling hours in the callee's local time (``calling_hours="09:00-20:00", days="mon-fri"``):
-        rows outside their window wait for it (``wait=False``: ``deferred``, sent by a later run).
-        See :class:`SendOptions`.
+        rows outside their window wait for it (``wait=False``: ``deferred``, sent by a later run);
+        ``public_holidays=True`` skips each callee's public holidays. See :class:`SendOptions`.
+    valid_until, valid_for
+        A validity window: a row not placed by then ends ``expired``, never sent later (an OTP
+        campaign: ``valid_for="10m"`` unless given; None turns it off). See :class:`SendOptions`.
+    contacts, max_contacts
+        The contact ledger shared by campaigns and its cap (``max_contacts="1/7d"``): a call past
+        it ends ``over-contacted``. See :class:`SendOptions`.
+    max_live_calls, callbacks
+        At most this many calls alive at once, each counted until its callback (read from
+        *callbacks*) or its longest possible duration. See :class:`SendOptions`.
     prices, max_cost
         A budget for the campaign, every wave together (see :class:`SendOptions`): calls are
         counted at their upper-bound cost from the price table; rows past it end ``budget``.
@@ -170,7 +186,10 @@ def send_campaign(
                           resend_unknown=resend_unknown, resend_changed=resend_changed, allow_repeat=allow_repeat,
                           retry=retry, progress=progress, results_path=results_path, calling_hours=calling_hours,
                           days=days, holidays=holidays, tz=tz, wait=wait, now=now, sleep=sleep, prices=prices,
-                          max_cost=max_cost, allow_private_callback_url=allow_private_callback_url)
+                          max_cost=max_cost, allow_private_callback_url=allow_private_callback_url,
+                          public_holidays=public_holidays, valid_until=valid_until, valid_for=valid_for,
+                          contacts=contacts, max_contacts=max_contacts, max_live_calls=max_live_calls,
+                          callbacks=callbacks)
     sender = CampaignSender(plan, client, journal=journal, options=options)
     run_until_done(sender)
     if sender.error is None and sender.needs_attention:

@@ -92,11 +92,14 @@ class Attempts:
     costs
         Each row's upper-bound cost by position, recorded with its ``sending`` mark (a run with a
         budget); None: none recorded.
+    limits
+        The run's :class:`~cmvoice_nb.campaign.send._limits.Limits`: a row whose validity window
+        ended is not placed (``expired``).
     """
 
     def __init__(self, *, plan: Any, client: Any, options: SendOptions, bucket: TokenBucket,
                  stop: threading.Event, record: Callable[..., None], may_go: Callable[[Any, Any], bool],
-                 abort: Callable[[BaseException, str], None], costs: Any = None) -> None:
+                 abort: Callable[[BaseException, str], None], costs: Any = None, limits: Any = None) -> None:
         self.plan = plan
         self.client = client
         self.options = options
@@ -107,6 +110,7 @@ class Attempts:
         self._may_go = may_go
         self._abort = abort
         self._costs = costs
+        self._limits = limits
         self._lock = threading.Lock()
         #: Requests on their way right now, and their rows by position.
         self.in_flight = 0
@@ -142,11 +146,16 @@ class Attempts:
         changes = {} if earlier is None else {"payload_hash": row.payload_hash, "callee": row.callee or None}
         changes["payload"] = self._storable(row.payload)
         send_payload = getattr(self.client, "send_payload", None)
+        live = self._limits.live if self._limits is not None else None
         for attempt in range(1, self.retry.max_attempts + 1):
-            if not self.bucket.acquire(self._stop):
-                return  # stopped while waiting: the row stays pending ("skipped")
-            if not self._may_go(row, earlier):
-                return  # its calling window closed before its turn: it waits again
+            if live is not None and not live.acquire(row, self._stop):
+                return  # stopped while every line was busy: the row stays pending ("skipped")
+            if not self.bucket.acquire(self._stop) or not self._may_go(row, earlier):
+                # Stopped while waiting for the pace, or its calling window closed before its turn.
+                self._settle(row, "pending")
+                return
+            if not self._allowed(row, journal):
+                return
             cost = self._costs[row.position] if self._costs is not None else None
             try:
                 jr = journal.mark_sending(name, iid, **changes, resend_unknown=options.resend_unknown,
@@ -154,6 +163,7 @@ class Attempts:
                                           ended=row.ended, cost=cost)
             except JournalError as exc:
                 guard = getattr(exc, "earlier", None)
+                self._settle(row, "pending")
                 if guard is None:
                     raise
                 # The journal's own guard (same transaction as the mark): never call twice.
@@ -165,6 +175,7 @@ class Attempts:
             with self._lock:
                 if self.abandoned:  # stopped at once before the request left: it never will
                     journal.mark_done(name, iid, "pending", error="not sent: the run was stopped")
+                    self._settle(row, "pending")
                     return
                 self.in_flight += 1
                 self._flying[row.position] = row
@@ -203,11 +214,13 @@ class Attempts:
             # Nothing was placed (a refused token or a wrong URL comes before any call), and
             # every other row would fail the same way: stop now; unsent rows stay pending.
             journal.mark_done(name, iid, "pending", http_status=status, error=text)
+            self._settle(row, "pending")
             self._record(row.position, status="skipped", http_status=status, error=text)
             self._abort(error, self._reason(error))
             return False
         if not isinstance(error, Exception):  # KeyboardInterrupt/SystemExit in a worker
             journal.mark_done(name, iid, "unknown", error=text)
+            self._settle(row, "unknown")
             self._record(row.position, status="unknown", error=text)
             raise error
         if retry and attempt < self.retry.max_attempts:
@@ -218,11 +231,13 @@ class Attempts:
             if retry_after:
                 self.bucket.pause(float(retry_after))
             journal.mark_done(name, iid, "pending", http_status=status, error=text)
+            self._settle(row, "pending")
             self._record(row.position, status="pending", http_status=status, error=text)
             return True
         if retry:
             text = f"gave up after {attempt} attempts; last: {text}"
         journal.mark_done(name, iid, "failed" if state == "invalid" else state, http_status=status, error=text)
+        self._settle(row, state)
         self._record(row.position, status=state, http_status=status, error=text)
         if state == "unknown":
             log.warning("campaign %r %s: %s — the call may have been placed; marked unknown", name,
@@ -232,6 +247,26 @@ class Attempts:
             # through every row. Unsent rows stay pending.
             self._abort(error, self._reason(error, attempts=attempt))
         return False
+
+    def _allowed(self, row: Any, journal: Journal) -> bool:
+        """Check the row's validity window and reserve its contact just before it leaves; False (recorded) when not."""
+        if self._limits is None:
+            return True
+        name, iid = self.plan.name, row.instruction_id
+        expired = self._limits.expired(row, waited="its turn")
+        refused = None if expired else self._limits.reserve(row, journal)  # one transaction with the count
+        if not expired and not refused:
+            return True
+        self._settle(row, "pending")
+        state, why = ("expired", expired) if expired else ("over-contacted", refused)
+        journal.hold(name, [(iid, str(row.label), row.callee or None, row.payload_hash, why)], state)
+        self._record(row.position, status=state, error=why)
+        return False
+
+    def _settle(self, row: Any, state: str) -> None:
+        """Settle *row*'s contact reservation once its request's outcome is recorded in the journal."""
+        if self._limits is not None:
+            self._limits.placed(row, state)
 
     def _reason(self, error: BaseException, *, attempts: int | None = None) -> str:
         return systemic_reason(error, url=provider_url(self.client, self.plan.app), attempts=attempts,
@@ -253,6 +288,7 @@ class Attempts:
             state, error = "unknown", f"HTTP {status} without any call-queued entry: the call may have been placed"
         journal.mark_done(self.plan.name, row.instruction_id, state, http_status=status, call_ids=call_ids,
                           error=error)
+        self._settle(row, state)
         self._record(row.position, status=state, http_status=status, call_ids=call_ids, error=error)
         if state == "queued":
             self.bucket.recover()

@@ -140,7 +140,8 @@ class Forecast:
 
 def forecast(plan: Any, journal: str | os.PathLike | Journal | None = None, *, allow_repeat: bool = False,
              resend_changed: bool = False, resend_unknown: bool = False, prices: Any = None,
-             max_cost: float | None = None) -> Forecast:
+             max_cost: float | None = None, valid_until: Any = None, valid_for: Any = "auto",
+             contacts: Any = None, max_contacts: Any = None, now: Any = None) -> Forecast:
     """What sending *plan* on *journal* would do with each row now, without sending or writing anything.
 
     Parameters
@@ -152,6 +153,11 @@ def forecast(plan: Any, journal: str | os.PathLike | Journal | None = None, *, a
         exist, or None, is an empty journal.
     allow_repeat, resend_changed, resend_unknown, prices, max_cost
         As in :class:`~cmvoice_nb.campaign.SendOptions`.
+    valid_until, valid_for, contacts, max_contacts
+        As in :class:`~cmvoice_nb.campaign.SendOptions`: rows whose validity window has ended are
+        ``expired``, rows the contact ledger's cap refuses ``over-contacted``.
+    now
+        The instant to judge them at (an aware datetime, or a clock returning one); default now.
 
     Raises
     ------
@@ -173,10 +179,41 @@ def forecast(plan: Any, journal: str | os.PathLike | Journal | None = None, *, a
             plan = plan.rekey(j.campaign_key)
         statuses, live, spent = journal_view(j, plan, allow_repeat=allow_repeat, resend_unknown=resend_unknown,
                                              resend_changed=resend_changed)
+        limits = _limits(plan, j, statuses, valid_until=valid_until, valid_for=valid_for, contacts=contacts,
+                         max_contacts=max_contacts, now=now)
     finally:
         if own and j is not None:
             j.close()
     costs = row_costs(plan, prices) if max_cost is not None else None
     decisions = decide(plan, statuses=statuses, live=live, allow_repeat=allow_repeat, resend_changed=resend_changed,
-                       resend_unknown=resend_unknown, max_cost=max_cost, spent=spent, costs=costs)
+                       resend_unknown=resend_unknown, max_cost=max_cost, spent=spent, costs=costs, **limits)
     return Forecast(plan, decisions, spent=spent, max_cost=max_cost, costs=costs)
+
+
+def _limits(plan: Any, journal: Journal | None, statuses: Mapping[str, RowStatus], *, valid_until: Any,
+            valid_for: Any, contacts: Any, max_contacts: Any, now: Any) -> dict[str, Any]:
+    """What :func:`decide` reads of the validity windows and the contact cap, judged at *now*."""
+    import threading
+
+    from ..ops.schedule import make_clock
+    from ..ops.validity import parse_validity
+
+    validity = parse_validity(valid_until=valid_until, valid_for=valid_for, app=plan.app)
+    deadlines = journal.validity(plan.name) if journal is not None else {}
+    if not validity and not deadlines and max_contacts is None:
+        return {}
+    clock, _sleep = make_clock(now, None, threading.Event())
+    out: dict[str, Any] = {"now": clock(), "valid_until": validity.until, "deadlines": deadlines}
+    if max_contacts is not None:
+        from ..contacts import ContactLedger, parse_max_contacts
+
+        if contacts is None:
+            raise CampaignError(f"{opt('max_contacts')} needs {opt('contacts')}: the ledger it counts calls in")
+        rule = parse_max_contacts(max_contacts)
+        out["max_contacts"] = rule
+        out["contacted"] = {}
+        if Path(contacts).exists():
+            with ContactLedger(contacts) as ledger:
+                out["contacted"] = ledger.contacts(numbers_to_check(plan.rows, statuses),
+                                                   since=out["now"] - rule[1])
+    return out

@@ -142,6 +142,10 @@ class SendOptions:
         Call each row only inside this window of the callee's local time (``"09:00-20:00"``,
         ``days="mon-fri"``, holidays as in :func:`~cmvoice_nb.campaign.ops.hours.read_holidays`).
         ``None`` (default): no calling hours. See :mod:`cmvoice_nb.campaign.ops.hours`.
+    public_holidays
+        Nobody is called on a public holiday of their own number's country (or of the row's
+        subdivision, ``columns={"subdivision": ...}``), from the ``holidays`` package; combines
+        with *holidays*. Alone it means whole days (``00:00-24:00``) on *days*.
     tz
         Overrides the zones taken from the numbers: one IANA zone, a mapping number → zone, or
         one zone per row.
@@ -165,6 +169,23 @@ class SendOptions:
         Send to the real API even though a callback URL's host is loopback, private or
         link-local (reachable through a tunnel or VPN); without it such a run is refused before
         any call (:func:`check_callback_urls`).
+    valid_until, valid_for
+        A validity window (see :mod:`cmvoice_nb.campaign.ops.validity`): a time (aware datetime or
+        ISO text with its offset), and/or a duration (``"30m"``) from when each row is first
+        registered in its wave. A row not placed by then ends ``expired`` and is never sent later.
+        ``valid_for`` defaults to ``"auto"``: 10 minutes for an OTP campaign, none otherwise;
+        ``valid_for=None`` turns it off.
+    contacts, max_contacts
+        The contact ledger shared by campaigns (a SQLite path, see
+        :class:`~cmvoice_nb.campaign.contacts.ContactLedger`): every placed call is recorded per
+        person. ``max_contacts="1/7d"``: a call that would make more than 1 call to a person in 7
+        days (every campaign and wave of the ledger) is not placed; the row ends ``over-contacted``.
+    max_live_calls, callbacks
+        At most this many calls alive at once (apart from *concurrency*, which counts HTTP
+        requests): a call counts from its placement until its callback says it ended (read from
+        *callbacks*: a receiver's log path or folder, or a running
+        :class:`~cmvoice_nb.callbacks.CallbackReceiver`) or until its longest possible duration
+        has passed (:mod:`cmvoice_nb.timing`).
 
     Examples
     --------
@@ -188,6 +209,7 @@ class SendOptions:
     calling_hours: Any = None
     days: Any = "mon-fri"
     holidays: Any = None
+    public_holidays: bool = False
     tz: Any = None
     wait: bool = True
     now: Any = None
@@ -195,6 +217,14 @@ class SendOptions:
     prices: Any = None
     max_cost: float | None = None
     allow_private_callback_url: bool = False
+    valid_until: Any = None
+    valid_for: Any = "auto"
+    contacts: str | os.PathLike | None = None
+    max_contacts: Any = None
+    max_live_calls: int | None = None
+    callbacks: Any = None
+    #: ``(calls, period)`` of *max_contacts* (None: no cap), parsed.
+    max_contacts_rule: Any = dataclasses.field(default=None, init=False, repr=False, compare=False)
     #: The parsed calling hours (None: none), built from the fields above.
     hours: Any = dataclasses.field(default=None, init=False, repr=False, compare=False)
 
@@ -215,8 +245,10 @@ class SendOptions:
         from ..ops.schedule import calling_hours_from
 
         object.__setattr__(self, "wait", bool(self.wait))
+        object.__setattr__(self, "public_holidays", bool(self.public_holidays))
         object.__setattr__(self, "hours", calling_hours_from(self.calling_hours, days=self.days,
-                                                             holidays=self.holidays))
+                                                             holidays=self.holidays,
+                                                             public_holidays=self.public_holidays))
         if self.hours is None and self.tz is not None:
             raise CampaignError(f"{opt('tz')} needs {opt('calling_hours')} (the zone only matters for calling hours)")
         if self.max_cost is not None:
@@ -230,6 +262,24 @@ class SendOptions:
                 raise CampaignError(f"{opt('max_cost')} needs {opt('prices')}: calls are counted at their cost")
             object.__setattr__(self, "max_cost", max_cost)
         object.__setattr__(self, "allow_private_callback_url", bool(self.allow_private_callback_url))
+        from ..ops.validity import parse_validity
+
+        parse_validity(valid_until=self.valid_until, valid_for=self.valid_for)  # checked now, before any call
+        if self.max_contacts is not None:
+            from ..contacts import parse_max_contacts
+
+            if self.contacts is None:
+                raise CampaignError(f"{opt('max_contacts')} needs {opt('contacts')}: the ledger it counts calls in")
+            object.__setattr__(self, "max_contacts_rule", parse_max_contacts(self.max_contacts))
+        if self.max_live_calls is not None:
+            try:
+                live = int(self.max_live_calls)
+            except (TypeError, ValueError):
+                live = 0
+            if live < 1 or isinstance(self.max_live_calls, bool):
+                raise CampaignError(f"{opt('max_live_calls')} must be a whole number of 1 or more, got "
+                                    f"{self.max_live_calls!r}")
+            object.__setattr__(self, "max_live_calls", live)
 
 
 _CALLBACK_URL = re.compile(rb'"callback-url":\s*("(?:[^"\\]|\\.)*")')

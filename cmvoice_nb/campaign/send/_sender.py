@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-import operator
 import os
 import queue
 import threading
@@ -23,19 +22,14 @@ from ...errors import CampaignError, ConnectError
 from ...messages import MARKER, say
 from ...spec import iso_utc
 from ..journal import Journal
-from ..plan import CampaignPlan
-from ..results import (
-    needs_attention,
-    results_exit_status,
-    results_frame,
-    status_counts,
-    summarize_results,
-    write_results,
-)
+from ..plan import CampaignPlan, design_conflict
+from ..results import (needs_attention, results_exit_status, results_frame, status_counts, summarize_results,
+                       write_results)
 from ..vocabulary import EXIT_ACT, EXIT_RETRY, RESULT_STATUSES
 from ._attempt import Attempts, redact_secrets
 from ._display import SenderDisplay
 from ._forecast import journal_view, row_costs
+from ._limits import Limits
 from ._options import SendOptions, check_callback_urls
 from ._waiting import Waiting
 from .decide import Decision, decide, settle_held, tally
@@ -48,7 +42,6 @@ if TYPE_CHECKING:
 __all__ = ["CampaignSender", "CEILING_SLACK_S"]
 
 log = logging.getLogger(__package__)
-_instruction_id = operator.attrgetter("instruction_id")
 
 #: The "at most ``rate`` calls in any second" ceiling counts each call for 1.1 s, not 1 s:
 #: requests leave (and arrive) a little later than their token was granted, by a varying
@@ -171,11 +164,12 @@ class CampaignSender(SenderDisplay):
         self.campaign_key = plan.campaign_key
         self._held: list[tuple[Any, Decision]] = []
         # Rows put aside in the journal without a request: (instruction_id, label, callee, hash, reason).
-        self._holds: dict[str, list] = {"suppressed": [], "budget": [], "pending": []}
+        self._holds = {s: [] for s in ("suppressed", "budget", "holdout", "expired", "over-contacted", "pending")}
         #: True once every row was matched with the journal (the results mean something).
         self.matched = False
-        self._bar: ProgressBar[Any] | None = None
-        self._hours = Waiting(options, plan.rows, self._stop, record=self._set)
+        self._bar = None
+        self._hours = Waiting(options, plan, self._stop, record=self._set)
+        self._limits = Limits(options, plan, self._hours)
         self._attempts: Attempts | None = None
 
     # -------------------------------------------------------------- control
@@ -314,6 +308,7 @@ class CampaignSender(SenderDisplay):
             if not self.abandoned:  # abandon() built and wrote the results already
                 self._finish_results()
                 self._record_run(journal, started)
+            self._limits.close()
             if journal is not None:
                 journal.unlock()
                 if own_journal:
@@ -359,6 +354,9 @@ class CampaignSender(SenderDisplay):
         if journal is not None and not self.dry_run:
             journal.lock()
             journal.ensure_campaign(self.plan.name, app=self.plan.app)
+            conflict = design_conflict(journal.design(self.plan.name), self.plan)
+            if conflict:
+                raise CampaignError(conflict)
             journal.recover(self.plan.name)
         # The ids that go out carry the journal's campaign key: a plan made without the
         # journal (provisional key) is re-keyed here; ids from an instruction-id column stay.
@@ -373,12 +371,14 @@ class CampaignSender(SenderDisplay):
                                              resend_unknown=self.resend_unknown, resend_changed=self.resend_changed)
         max_cost = self.options.max_cost
         costs = row_costs(plan, self.options.prices) if max_cost is not None else None
+        limits = self._limits.prepare(journal, statuses, plan=plan, dry_run=self.dry_run)
         decisions = decide(plan, statuses=statuses, live=live, allow_repeat=self.allow_repeat,
                            resend_changed=self.resend_changed, resend_unknown=self.resend_unknown,
-                           max_cost=max_cost, spent=spent, costs=costs)
+                           max_cost=max_cost, spent=spent, costs=costs, **limits)
         del statuses, live
         self.counts = tally(decisions)
         to_send = self._take(decisions, key)
+        self._limits.note(decisions)
         del decisions
 
         with self._lock:
@@ -404,11 +404,11 @@ class CampaignSender(SenderDisplay):
             # The payload is stored when the row is sent (mark_sending): a follow-up wave only
             # resends what was sent, and a million-row registration writes a third less.
             # In id order: the journal writes a first registration in chunks, each index filled at its end.
-            new = sorted((r for r, jr in to_send if jr is None), key=_instruction_id)
-            journal.register(plan.name, ((r.instruction_id, str(r.label), r.callee, r.payload_hash, None,
-                                          r.wave, r.base_id or r.instruction_id) for r in new))
-            del new
+            # The plan gives the rows' facts from its columns (hashes computed a block at a time).
+            journal.register(plan.name, plan.rows.registration([r.position for r, jr in to_send if jr is None]))
             self._store_kept(journal)
+            self._store_design(journal)
+        self._limits.register(journal)
         if self.show_progress and to_send:
             from tqdm.auto import tqdm
 
@@ -416,7 +416,7 @@ class CampaignSender(SenderDisplay):
 
         self._attempts = Attempts(plan=plan, client=self.client, options=self.options, bucket=self.bucket,
                                   stop=self._stop, record=self._set, may_go=self._hours.may_go, abort=self._abort,
-                                  costs=costs)
+                                  costs=costs, limits=self._limits)
         if self._hours.windows is not None:
             self._hours.run(to_send, journal, campaign=plan.name, dispatch=lambda items: self._dispatch(items, journal),
                             status_of=self._status_of, show=self._show)
@@ -450,8 +450,8 @@ class CampaignSender(SenderDisplay):
                     self.already_done += 1
             elif action in ("invalid", "refused-country"):
                 self._set(r.position, **base, status=action, error=self._redact(d.reason))
-            elif action in ("suppressed", "budget"):
-                # Held in the journal with the reason: never sent (suppressed), or until the budget allows.
+            elif action in ("suppressed", "budget", "holdout", "expired", "over-contacted"):
+                # Held in the journal with the reason: never sent (suppressed, holdout, expired), or until allowed.
                 self._set(r.position, **base, status=action, error=d.reason)
                 holds[action].append((r.instruction_id, str(r.label), r.callee or None, r.payload_hash, d.reason))
             elif action == "already-called":
@@ -516,10 +516,18 @@ class CampaignSender(SenderDisplay):
             (r.base_id or r.instruction_id, dict(zip(columns, values, strict=True)))
             for r, values in zip(self.plan.rows, kept.itertuples(index=False, name=None), strict=True) if r.valid))
 
+    def _store_design(self, journal: Journal) -> None:
+        """Keep the A/B design, the opt-out key and each person's variant in the journal (every wave reads them)."""
+        design = {k: self.plan.options[k] for k in ("variants", "holdout", "seed", "opt_out_digit")
+                  if self.plan.options.get(k) is not None}
+        if design and not self.plan.is_followup:
+            journal.set_design(self.plan.name, design)
+        journal.assign_variants(self.plan.name, ((r.base_id or r.instruction_id, r.variant) for r in self.plan.rows))
+
     def _flush_holds(self, journal: Journal | None) -> None:
         if journal is None or self.dry_run:
             return
-        for state in ("suppressed", "budget", "pending"):
+        for state in self._holds:
             if self._holds[state]:
                 journal.hold(self.plan.name, self._holds[state], state)
                 self._holds[state] = []

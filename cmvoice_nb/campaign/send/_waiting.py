@@ -30,21 +30,23 @@ class Waiting:
     ----------
     options
         The run's :class:`~cmvoice_nb.campaign.SendOptions` (``hours``, ``tz``, ``wait``, ``now``, ``sleep``).
-    rows
-        The plan's rows (their windows are read from their numbers, or ``tz=``).
+    plan
+        The plan (each row's window is read from its numbers, or ``tz=``; its subdivision from the
+        column ``columns={"subdivision": ...}`` names, for public holidays).
     stop
         The run's stop event: the real sleep wakes when it is set.
     record
         ``record(position, **fields)``: the sender's results record of a row.
     """
 
-    def __init__(self, options: SendOptions, rows: Sequence[RowPlan], stop: threading.Event, *,
+    def __init__(self, options: SendOptions, plan: Any, stop: threading.Event, *,
                  record: Callable[..., None]) -> None:
         # Here, not at module level: importing the campaign package loads no calling-hours code.
-        from ..ops.schedule import RowWindows, make_clock
+        from ..ops.schedule import RowWindows, make_clock, plan_subdivisions
 
         self.options = options
-        self.windows = None if options.hours is None else RowWindows(options.hours, rows, tz=options.tz)
+        self.windows = None if options.hours is None else RowWindows(options.hours, plan.rows, tz=options.tz,
+                                                                     subdivisions=plan_subdivisions(plan))
         self.now, self.sleep = make_clock(options.now, options.sleep, stop)
         self._stop = stop
         self._record = record
@@ -54,6 +56,9 @@ class Waiting:
         self._rows: dict[int, Any] = {}  # position -> WindowStatus of each row that waits
         self._closes: dict[int, Any] = {}
         self._fell_out: list = []
+        #: The run's limits (:class:`~cmvoice_nb.campaign.send._limits.Limits`): a row whose validity
+        #: window ends before its calling window opens is ``expired`` at once.
+        self.limits: Any = None
 
     def text(self, *, dry_run: bool = False) -> str:
         """How many rows wait and until when (``""`` when none does); in a dry run, how many would."""
@@ -108,6 +113,7 @@ class Waiting:
                     ready.append(item)
                 else:
                     (later if st.opens_at is not None else never).append((item, st))
+            later = self._expire(later, journal, campaign=campaign)
             if never:  # no known zone: waiting would never end
                 self._defer(never, journal, now, campaign=campaign)
             if later and not self.options.wait:
@@ -134,6 +140,24 @@ class Waiting:
         with self._lock:
             self.count = 0
             self._rows = {}
+
+    def _expire(self, later: list, journal: Journal | None, *, campaign: str) -> list:
+        """End ``expired`` the rows of *later* whose validity ends before their window opens; return the rest."""
+        if self.limits is None:
+            return later
+        keep, gone = [], []
+        for item, st in later:
+            why = self.limits.expired(item[0], at=st.opens_at, waited=f"its calling hours: {st.reason}")
+            if why:
+                gone.append((item[0], why))
+            else:
+                keep.append((item, st))
+        for r, why in gone:
+            self._record(r.position, status="expired", error=why)
+        if journal is not None and gone:
+            journal.hold(campaign, [(r.instruction_id, str(r.label), r.callee or None, r.payload_hash, why)
+                                    for r, why in gone], "expired")
+        return keep
 
     def may_go(self, row: Any, earlier: Any) -> bool:
         """True when *row* may go now; False (and back to waiting) when its window closed before its turn."""

@@ -15,6 +15,8 @@ The rules, in the order they apply (:data:`RULES`; the first that speaks decides
 ``done``             the journal queued this row already, with the same content
 ``suppressed``       on the do-not-call list, whatever else is wrong with the row; or held back as
                      such by an earlier run and no list was given this time
+``holdout``          the A/B test's control group (``holdout=``): never called; or held out by an
+                     earlier run and the plan has no test this time
 ``refused-country``  a number outside ``allowed_countries``, whatever else is wrong with the row
 ``invalid``          the row has problems: never sent (fix it)
 ``dropped``          a repeated callee left out on purpose (``drop_duplicates``)
@@ -24,6 +26,10 @@ The rules, in the order they apply (:data:`RULES`; the first that speaks decides
 ``held``             an earlier row of this list calls the same number in this run: settled by
                      :func:`settle_held` once that row's outcome is known (``allow_repeat`` calls
                      both); it ends ``already-called`` when that row is called
+``expired``          its validity window (``valid_until``/``valid_for``) ended before it was placed,
+                     now or in an earlier run: never sent later
+``over-contacted``   the contact ledger holds as many calls to this person in the period as
+                     ``max_contacts`` allows (every campaign sharing the ledger, every wave)
 ``budget``           placing its call would take the campaign's cost past ``max_cost`` (each call
                      counted at its upper-bound cost, rows in list order)
 ``send``             none of the above: sent now
@@ -76,8 +82,8 @@ __all__ = ["Decision", "decide", "RULES", "ACTIONS", "STATUS_OF", "COUNTED_AS", 
            "settle_held", "ended_before"]
 
 #: Every action a decision can take, in the order of :data:`RULES` (``send`` last: no rule spoke).
-ACTIONS = ("unknown", "done", "suppressed", "refused-country", "invalid", "dropped", "changed", "already-called",
-           "held", "budget", "send")
+ACTIONS = ("unknown", "done", "suppressed", "holdout", "refused-country", "invalid", "dropped", "changed",
+           "already-called", "held", "expired", "over-contacted", "budget", "send")
 
 #: The result status a row starts with for each action (``pending``: it waits for its request or
 #: its settling; ``done`` is reported as the ``queued`` it already is).
@@ -145,10 +151,20 @@ class _Run(NamedTuple):
     last: list[RowPlan | list[str] | None]
     #: The budget: ``max_cost`` (None: none), the cost already placed, each row's upper-bound cost by
     #: position, and ``[cost of this run's rows to send so far]``.
-    max_cost: float | None
-    spent: float
-    costs: Sequence[float | None] | None
-    planned: list[float]
+    max_cost: float | None = None
+    spent: float = 0.0
+    costs: Sequence[float | None] | None = None
+    planned: list | None = None
+    #: The validity windows: the instant judged (None: windows are not judged), each row's stored
+    #: end by instruction id, and the end of a row that has none stored yet (``valid_until``).
+    now: Any = None
+    deadlines: Mapping[str, Any] | None = None
+    until: Any = None
+    #: The contact ledger: number → its recorded contacts (``campaign``, ``instruction_id``, ``at``),
+    #: ``(calls, period)`` allowed, and number → this run's rows to send so far.
+    contacted: Mapping[str, Sequence[Any]] | None = None
+    max_contacts: Any = None
+    contacting: dict | None = None
 
     def numbers(self, row: RowPlan) -> list[str]:
         """The numbers *row* dials."""
@@ -194,7 +210,16 @@ def _suppressed(row: RowPlan, record: RowStatus | None, run: _Run) -> Decision |
     return None
 
 
-def _refused_country(row: RowPlan, record: RowStatus | None, run: _Run) -> Decision | None:
+def _holdout(row: Any, record: RowStatus | None, run: _Run) -> Decision | None:
+    if row.variant == "holdout":
+        return Decision("holdout", f"held out of the A/B test: the control group, never called ({opt('holdout')})",
+                        record)
+    if row.variant is None and record is not None and record.state == "holdout":
+        return Decision("holdout", f"{record.error or 'held out of the A/B test'} (by an earlier run)", record)
+    return None
+
+
+def _refused_country(row: Any, record: RowStatus | None, run: _Run) -> Decision | None:
     if row.valid:
         return None
     refused = country_refusals(row.problems)
@@ -250,7 +275,46 @@ def _same_callee_earlier(row: RowPlan, record: RowStatus | None, run: _Run) -> D
                     record, first=first.position)
 
 
-def _over_budget(row: RowPlan, record: RowStatus | None, run: _Run) -> Decision | None:
+def _expired(row: Any, record: RowStatus | None, run: _Run) -> Decision | None:
+    if record is not None and record.state == "expired":
+        return Decision("expired", record.error or "its validity window ended before it was placed", record)
+    if run.now is None:
+        return None
+    deadline = (run.deadlines or {}).get(row.instruction_id, run.until)
+    if deadline is None or deadline > run.now:
+        return None
+    from ..ops.validity import expiry_reason
+
+    return Decision("expired", expiry_reason(deadline), record)
+
+
+def _over_contacted(row: Any, record: RowStatus | None, run: _Run) -> Decision | None:
+    if run.max_contacts is None or run.now is None:
+        return None
+    calls, period = run.max_contacts
+    since = run.now - period
+    for n in run.numbers(row):
+        earlier = [c for c in (run.contacted or {}).get(n, ()) if c.at > since
+                   and (c.campaign, c.instruction_id) != (run.plan.name, row.instruction_id)]
+        if len(earlier) + run.contacting.get(n, 0) >= calls:
+            last = max(earlier, key=lambda c: c.at) if earlier else None
+            where = (f"; the latest by campaign {last.campaign!r} at {last.at:%Y-%m-%d %H:%M} UTC" if last else
+                     " (earlier rows of this run)")
+            return Decision("over-contacted", f"{n} was called {len(earlier) + run.contacting.get(n, 0)} time(s) in "
+                                              f"the last {_period_text(period)}{where}; {opt('max_contacts')} allows "
+                                              f"{calls}: not called", record)
+    return None
+
+
+def _period_text(period: Any) -> str:
+    seconds = int(period.total_seconds())
+    for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
+        if seconds % size == 0:
+            return f"{seconds // size}{unit}"
+    return f"{seconds}s"
+
+
+def _over_budget(row: Any, record: RowStatus | None, run: _Run) -> Decision | None:
     if run.max_cost is None:
         return None
     cost = run.costs[row.position] if run.costs is not None else None
@@ -273,23 +337,28 @@ RULES: tuple[tuple[str, Callable[..., Decision | None]], ...] = (
     ("unknown", _unknown),
     ("done", _done),
     ("suppressed", _suppressed),
+    ("holdout", _holdout),
     ("refused-country", _refused_country),
     ("invalid", _invalid),
     ("dropped", _dropped),
     ("changed", _changed_since),
     ("already-called", _called_elsewhere),
     ("held", _same_callee_earlier),
+    ("expired", _expired),
+    ("over-contacted", _over_contacted),
     ("budget", _over_budget),
 )
 _RULES = tuple(rule for _name, rule in RULES)
 #: Actions after which a row the journal holds ``suppressed`` (and no longer listed) is released.
-_CALLABLE = ("send", "already-called", "held", "budget")
+_CALLABLE = ("send", "already-called", "held", "budget", "over-contacted")
 
 
 def decide(plan: CampaignPlan, *, statuses: Mapping[str, RowStatus] | None = None,
            live: Mapping[str, Sequence[LiveCall]] | None = None, allow_repeat: bool = False,
            resend_changed: bool = False, resend_unknown: bool = False, max_cost: float | None = None,
-           spent: float = 0.0, costs: Sequence[float | None] | None = None) -> list[Decision]:
+           spent: float = 0.0, costs: Sequence[float | None] | None = None, now: Any = None,
+           deadlines: Mapping[str, Any] | None = None, valid_until: Any = None,
+           contacted: Mapping[str, Sequence[Any]] | None = None, max_contacts: Any = None) -> list[Decision]:
     """One :class:`Decision` per row of *plan*, in row order.
 
     Parameters
@@ -313,11 +382,21 @@ def decide(plan: CampaignPlan, *, statuses: Mapping[str, RowStatus] | None = Non
         row's upper-bound cost by position (:func:`~cmvoice_nb.campaign.ops.estimate.upper_bound_costs`).
         Rows to send are counted in list order; one that would take the total past *max_cost*
         is ``budget`` (a later, cheaper row may still fit).
+    now, deadlines, valid_until
+        The instant the validity windows and the contact cap are judged at (aware; None: neither
+        is judged), the end of each row's window the journal stores (instruction id → instant;
+        :meth:`Journal.validity <cmvoice_nb.campaign.Journal.validity>`), and the end of a row
+        that has none stored (``valid_until``). A row whose window ended is ``expired``.
+    contacted, max_contacts
+        Number → its contacts in the ledger (each with ``campaign``, ``instruction_id`` and
+        ``at``; :meth:`ContactLedger.contacts <cmvoice_nb.campaign.contacts.ContactLedger.contacts>`),
+        and ``(calls, period)`` allowed per person (:func:`~cmvoice_nb.campaign.contacts.parse_max_contacts`).
     """
     statuses = {} if statuses is None else statuses
     run = _Run(plan, statuses, {} if live is None else live, bool(allow_repeat), bool(resend_changed),
                bool(resend_unknown), "suppress" in plan.options, {}, [None, None],
-               None if max_cost is None else float(max_cost), float(spent or 0.0), costs, [0.0])
+               None if max_cost is None else float(max_cost), float(spent or 0.0), costs, [0.0], now, deadlines,
+               valid_until, contacted, max_contacts, {})
     decisions = []
     for row in plan.rows:
         record = statuses.get(row.instruction_id)
@@ -328,6 +407,8 @@ def decide(plan: CampaignPlan, *, statuses: Mapping[str, RowStatus] | None = Non
         else:
             for n in run.numbers(row):
                 run.claimed.setdefault(n, row)
+                if max_contacts is not None:
+                    run.contacting[n] = run.contacting.get(n, 0) + 1
             decision = _SEND if record is None else Decision("send", None, record)
         if record is not None and record.state == "suppressed" and decision.action in _CALLABLE:
             decision = decision._replace(released=True)
