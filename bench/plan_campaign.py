@@ -140,8 +140,7 @@ def naive_loop(frame: str, df) -> list[int]:
             caller = normalize_number(CALLER)
             when = format_date(datetime.strptime(day, "%d-%m-%Y"), "d MMMM y", locale="nl_NL")
             euros = format_currency(Decimal(amount.replace(".", "").replace(",", ".")), "EUR", locale="nl_NL")
-            prompt = "Beste {naam}, uw afspraak is op {datum}. U betaalt {bedrag}.".format(
-                naam=name, datum=when, bedrag=euros)
+            prompt = f"Beste {name}, uw afspraak is op {when}. U betaalt {euros}."
             inst = instruction_from_json("notification", {
                 "callee": callee, "caller": caller, "prompt": prompt, "prompt-type": "TTS",
                 "voice": {"language": "nl-NL"}, "instruction-id": f"bench-{i}"})

@@ -136,35 +136,35 @@ if TYPE_CHECKING:  # what editors and type checkers see; at run time __getattr__
         to_audio_segment as to_audio_segment,
     )
     from .callbacks import (
-        CallbackReceiver,
-        dtmf_summary,
-        load_callbacks,
-        plot_answer_rate_by_hour,
-        opt_outs,
-        plot_funnel,
-        plot_outcomes,
-        plot_ring_time,
-        save_calls,
-        summarize,
+        CallbackReceiver as CallbackReceiver,
+        dtmf_summary as dtmf_summary,
+        load_callbacks as load_callbacks,
+        opt_outs as opt_outs,
+        plot_answer_rate_by_hour as plot_answer_rate_by_hour,
+        plot_funnel as plot_funnel,
+        plot_outcomes as plot_outcomes,
+        plot_ring_time as plot_ring_time,
+        save_calls as save_calls,
+        summarize as summarize,
     )
     from .campaign import (
-        CampaignPlan,
-        campaign_status,
-        CampaignSender,
-        Journal,
-        RetryPolicy,
-        TokenBucket,
-        forecast,
-        load_results,
-        plan_campaign,
-        plan_followup,
-        propose_columns,
-        send_campaign,
+        CampaignPlan as CampaignPlan,
+        CampaignSender as CampaignSender,
+        Journal as Journal,
+        RetryPolicy as RetryPolicy,
+        TokenBucket as TokenBucket,
+        campaign_status as campaign_status,
+        forecast as forecast,
+        load_results as load_results,
+        plan_campaign as plan_campaign,
+        plan_followup as plan_followup,
+        propose_columns as propose_columns,
+        send_campaign as send_campaign,
     )
-    from .campaign.funnel import funnel, reach_by_wave
-    from .campaign.abtest import ab_report
-    from .campaign.report import write_report
-    from .client import CalleeResult, SendResult, VoiceClient
+    from .campaign.abtest import ab_report as ab_report
+    from .campaign.funnel import funnel as funnel, reach_by_wave as reach_by_wave
+    from .campaign.report import write_report as write_report
+    from .client import CalleeResult as CalleeResult, SendResult as SendResult, VoiceClient as VoiceClient
     from .errors import (
         APIError as APIError,
         AudioError as AudioError,
@@ -204,3 +204,4 @@ if TYPE_CHECKING:  # what editors and type checkers see; at run time __getattr__
         preview_audio as preview_audio,
         preview_code as preview_code,
     )
+

@@ -64,8 +64,8 @@ from ..errors import CallbackTimeout
 from ..spec import iso_utc
 from ._display import Display, Throttled
 from ._logfile import LogWriter, append_fsynced, log_line
-from .optout import OptOutList, instruction_prefixes, opt_out_number
 from .options import DEFAULTS
+from .optout import OptOutList, instruction_prefixes, opt_out_number
 
 __all__ = ["wsgi_app", "CallbackApp", "log_line", "parse_callback", "content_length", "DEFAULT_MAX_BODY_BYTES"]
 
@@ -197,8 +197,7 @@ class CallbackApp:
         self._writer = LogWriter(self.out, rotate_daily=rotate_daily) if self.out is not None else None
         #: The opt-out list (None: no opt-out key), and how many numbers this app added to it.
         self.opt_out_list, self.opted_out = (OptOutList(options.opt_out_list) if options.opt_out_list else None), 0
-        self.accepting = True
-        self.in_flight = 0
+        self.accepting, self.in_flight = True, 0
         self.started = time.time()
         self.last_write: str | None = None
         self.last_error: str | None = None
@@ -258,10 +257,7 @@ class CallbackApp:
             return self._count
 
     def records(self, *, start: int = 0) -> list[dict]:
-        """Copies of the records kept in memory, in arrival order, from the *start*-th on.
-
-        Empty unless ``keep_in_memory``.
-        """
+        """Copies of the records kept in memory (none unless ``keep_in_memory``), in order, from *start* on."""
         with self._lock:
             return [dict(r) for r in self._records[start:]]
 
@@ -366,10 +362,8 @@ class CallbackApp:
                 try:
                     self._writer.write(line, received[:10])
                 except OSError as exc:
-                    self.storage_failing = True
-                    self.refused += 1
+                    self.storage_failing, self.refused, self.last_error_at = True, self.refused + 1, received
                     self.last_error = f"{type(exc).__name__}: {exc}"
-                    self.last_error_at = received
                     self._storage_log("callback receiver: cannot store callbacks, answering 503 so the "
                                       "provider retries: %s", self.last_error)
                     return 503
@@ -389,14 +383,16 @@ class CallbackApp:
     def _record_opt_out(self, callback: dict, received: str) -> bool:
         """Append an opt-out's callee to the list (lock held; before the callback's line, so a 503 comes again)."""
         o = self.options
-        number = opt_out_number(callback, digit=o.opt_out_digit, instructions=instruction_prefixes(o.opt_out_instructions))
+        prefixes = instruction_prefixes(o.opt_out_instructions)
+        number = opt_out_number(callback, digit=o.opt_out_digit, instructions=prefixes)
         try:
             self.opted_out += number is not None and self.opt_out_list.add(number)
             return True
         except OSError as exc:
             self.storage_failing, self.refused, self.last_error_at = True, self.refused + 1, received
             self.last_error = f"opt-out list {self.opt_out_list.path.name}: {type(exc).__name__}: {exc}"
-            self._storage_log("callback receiver: cannot append to the opt-out list, answering 503: %s", self.last_error)
+            self._storage_log("callback receiver: cannot append to the opt-out list, answering 503: %s",
+                              self.last_error)
             return False
 
     def quarantine(self, body: bytes, reason: str) -> None:
@@ -426,8 +422,7 @@ class CallbackApp:
     def __call__(self, environ: dict, start_response: Callable) -> Iterable[bytes]:
         with self._lock:
             self.in_flight += 1
-        headers: dict[str, str] = {}
-        status, message = 500, "internal error"
+        status, message, headers = 500, "internal error", dict[str, str]()
         try:
             status, message, headers = self._handle(environ)
         except Exception as exc:  # noqa: BLE001 - every request gets an answer

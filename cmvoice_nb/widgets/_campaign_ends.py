@@ -15,7 +15,8 @@ from __future__ import annotations
 import dataclasses
 import html
 import math
-from typing import Any, Mapping, Sequence
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 from ..campaign.vocabulary import EXIT_ACT, EXIT_RETRY, STATUS, count_line, exit_status
 from ._common import BAD, MUTED, OK, WARN

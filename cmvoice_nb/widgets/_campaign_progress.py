@@ -4,7 +4,8 @@ Updated from the send's monitor thread: only trait assignments, which are safe f
 """
 from __future__ import annotations
 
-from typing import Any, Mapping, Sequence
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 import ipywidgets as W
 

@@ -49,7 +49,6 @@ from typing import TYPE_CHECKING, Any
 
 import ipywidgets as W
 
-from ..campaign.vocabulary import count_line
 from ..spec import DEFAULT_RATE
 from ._campaign_confirm import Confirmation
 from ._campaign_facts import banner_html, preview_html

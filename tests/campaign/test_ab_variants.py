@@ -195,8 +195,8 @@ def test_a_follow_up_wave_keeps_each_persons_variant_and_never_calls_the_holdout
 
 
 def test_a_journal_of_the_previous_release_takes_holdout_rows_in_place(tmp_path):
-    from pathlib import Path
     import shutil
+    from pathlib import Path
 
     data = Path(__file__).resolve().parents[1] / "data" / "journal-schema4.sqlite"
     copy = tmp_path / "old.sqlite"

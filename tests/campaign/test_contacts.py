@@ -18,7 +18,7 @@ from cmvoice_nb.campaign.contacts import ContactLedger, parse_max_contacts
 from cmvoice_nb.campaign.ops.schedule import ManualClock
 from cmvoice_nb.errors import CampaignError
 
-from .._wait import cmvoice, kill_when, running, wait_until
+from .._wait import cmvoice, kill_when, running
 from ._lists import answering, notification_defaults, notification_flags, people
 
 UTC = dt.timezone.utc

@@ -5,7 +5,6 @@ The simulator ends each call by the callee's last two digits (09 Cancelled, 10 a
 403). Who is due again is worked out here from the callbacks, with the ladder's table written
 out, not with the package's own classification.
 """
-import subprocess
 
 import pandas as pd
 import pytest

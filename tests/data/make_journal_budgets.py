@@ -11,6 +11,7 @@ import sqlite3
 import tempfile
 
 import pandas as pd
+
 import cmvoice_nb as cm
 
 out = pathlib.Path(__file__).with_name("journal-budgets.sqlite")

@@ -39,7 +39,8 @@ True
 from __future__ import annotations
 
 import datetime as _dt
-from typing import Any, Mapping, NamedTuple
+from collections.abc import Mapping
+from typing import Any, NamedTuple
 
 from ...errors import CampaignError
 from ...messages import opt
@@ -117,7 +118,7 @@ class RetryLadder(NamedTuple):
         return steps[index] if 0 <= index < len(steps) else None
 
     @classmethod
-    def short_form(cls, outcomes: Any, min_gap: _dt.timedelta) -> "RetryLadder":
+    def short_form(cls, outcomes: Any, min_gap: _dt.timedelta) -> RetryLadder:
         """The ladder of ``outcomes=`` and ``min_gap=``: each listed outcome waits *min_gap*, every wave."""
         keys = set()
         for o in outcomes:

@@ -25,8 +25,9 @@ import io
 import os
 import re
 import threading
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -38,7 +39,7 @@ __all__ = ["Holidays", "read_holidays", "public_holiday", "check_subdivision"]
 _PUBLIC_LOCK = threading.Lock()  # the package fills a year's dates on first use: one thread at a time
 
 
-@lru_cache(maxsize=None)
+@cache
 def _calendar(country: str, subdivision: str | None) -> Any:
     """The holidays package's calendar of *country* (and *subdivision*), or None when it has none."""
     import holidays as _holidays

@@ -7,7 +7,8 @@ per-row Arrow pieces; :class:`Labels` reads the plan's index by position. Used b
 """
 from __future__ import annotations
 
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 __all__ = ["BLOCK", "Labels", "TextColumn", "RowGroup", "text_array", "fill"]
 

@@ -8,7 +8,8 @@ columns, which is checked here once for the whole campaign.
 from __future__ import annotations
 
 import re
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 from ...errors import CampaignError
 from ...messages import cut, did_you_mean, listing, opt, quote

@@ -17,7 +17,8 @@ Examples
 from __future__ import annotations
 
 import re
-from typing import Any, Iterable
+from collections.abc import Iterable
+from typing import Any
 
 from ...errors import CampaignError
 from ...messages import cut, opt

@@ -22,7 +22,8 @@ from __future__ import annotations
 
 import hashlib
 import threading
-from typing import Any, Iterator, Sequence
+from collections.abc import Iterator, Sequence
+from typing import Any
 
 from ...instructions import instruction_from_json
 from ...wire import json_text
@@ -72,7 +73,7 @@ class PlanRows(Sequence):
         self._cache: tuple | None = None  # the last block of values read for views (see _block)
 
     @classmethod
-    def from_rows(cls, rows: Sequence[RowPlan], *, index: Any = None) -> "PlanRows":
+    def from_rows(cls, rows: Sequence[RowPlan], *, index: Any = None) -> PlanRows:
         """A sequence of the given rows as they are (each kept as the object it is)."""
         import numpy as np
         import pandas as pd
@@ -199,7 +200,7 @@ class PlanRows(Sequence):
             valid[p] = row.valid
         return valid
 
-    def freeze(self) -> "PlanRows":
+    def freeze(self) -> PlanRows:
         """Fix the rows (returns them): from now on nothing in them changes."""
         if self._valid is None:
             for p, row in self._explicit.items():
@@ -397,14 +398,14 @@ class PlanRows(Sequence):
                     yield (iid, str(label), callee, digest, None, 1, iid)
 
     # ------------------------------------------------------------------ changed copies
-    def _copy(self, **changes: Any) -> "PlanRows":
+    def _copy(self, **changes: Any) -> PlanRows:
         new = PlanRows.__new__(PlanRows)
         new.__dict__.update(self.__dict__)
         new.__dict__.update(changes)
         new._cache = None
         return new
 
-    def with_suppressed(self, reasons: dict) -> "PlanRows":
+    def with_suppressed(self, reasons: dict) -> PlanRows:
         """A copy whose rows at the keys of *reasons* are suppressed (payloads and hashes shared: they do not change)."""
         explicit = dict(self._explicit)
         merged = dict(self._suppressed)
@@ -415,7 +416,7 @@ class PlanRows(Sequence):
                 merged[p] = reason
         return self._copy(_explicit=explicit, _suppressed=merged)
 
-    def with_ids(self, ids: Any, explicit: dict) -> "PlanRows":
+    def with_ids(self, ids: Any, explicit: dict) -> PlanRows:
         """A copy with new instruction ids (a re-keyed plan): its hashes are computed anew."""
         return self._copy(_ids=ids, _explicit=explicit, _hashes=_Hashes(self._n))
 

@@ -12,7 +12,8 @@ from __future__ import annotations
 import datetime as _dt
 import logging
 import os
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from ..journal import Journal
 

@@ -23,8 +23,7 @@ from ...messages import MARKER, say
 from ...spec import iso_utc
 from ..journal import Journal
 from ..plan import CampaignPlan, design_conflict
-from ..results import (needs_attention, results_exit_status, results_frame, status_counts, summarize_results,
-                       write_results)
+from ..results import results_frame, status_counts, write_results
 from ..vocabulary import EXIT_ACT, EXIT_RETRY, RESULT_STATUSES
 from ._attempt import Attempts, redact_secrets
 from ._display import SenderDisplay
@@ -37,7 +36,6 @@ from .pacing import TokenBucket
 
 if TYPE_CHECKING:
     import pandas as pd
-    from tqdm import tqdm as ProgressBar
 
 __all__ = ["CampaignSender", "CEILING_SLACK_S"]
 
@@ -585,22 +583,3 @@ class CampaignSender(SenderDisplay):
         if marked.any():
             frame.loc[marked, "error"] = [say(text, self.front) for text in errors[marked]]
         return frame
-
-    # --------------------------------------------------------------- report
-    @property
-    def needs_attention(self) -> bool:
-        """True when some row needs the operator or a later run (invalid, failed, unknown, ...) or the run stopped."""
-        return self.error is not None or needs_attention(self.results)
-
-    @property
-    def exit_status(self) -> int:
-        """The run's exit status by the status table: 75 (run again later), 1 (act) or 0 (see
-        :func:`~cmvoice_nb.campaign.vocabulary.exit_status`); 1 when the run failed unexpectedly."""
-        if self.error is not None and self.stop_class is None:
-            return EXIT_ACT  # the journal failed, or a bug: the operator must look
-        return results_exit_status(self.results, stop=self.stop_class)
-
-    def summary(self, *, examples: int = 3) -> str:
-        """The end-of-run summary (see :func:`summarize_results`) in the words of the sender's front."""
-        return summarize_results(self.results, already_done=self.already_done, front=self.front,
-                                 stop_reason=self.stop_reason, examples=examples, id_column=self.plan.id_column)

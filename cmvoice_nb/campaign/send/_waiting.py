@@ -9,14 +9,11 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable
+from typing import Any
 
 from ..journal import Journal
 from ._options import SendOptions
-
-if TYPE_CHECKING:
-    from ..plan import RowPlan
 
 __all__ = ["Waiting"]
 
