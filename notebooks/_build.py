@@ -398,7 +398,8 @@ ab_plan = plan_campaign(ab_people, app="notification", name="ab", columns={"call
                                   "B": {"prompt": "Goedemiddag {naam}: uw afspraak is morgen."}})
 display(table(ab_plan.to_frame()["variant"].value_counts()))
 table(ab_plan.preview(1)[["row", "field", "text"]])"""),
-    ("code", """ab_results = send_campaign(ab_plan, ab_sim.client(), journal=WORK / "ab.sqlite", rate=200, progress=False)
+    ("code", """ab_results = send_campaign(ab_plan, ab_sim.client(), journal=WORK / "ab.sqlite", rate=200,
+                            progress=False)
 ab_sim.wait_idle(30)
 ab_rx.wait_for(ab_sim.placed_count(), timeout=60)
 print(cm.ab_report(cm.load_callbacks(WORK / "ab.jsonl"), WORK / "ab.sqlite"))
@@ -523,7 +524,8 @@ for stale in WORK.glob("ab.*"):  # a fresh test on every run: its log and journa
 ab_rx = CallbackReceiver(WORK / "ab.jsonl").start()
 ab_people = pd.DataFrame({"callee": [f"+31612{i:04d}13" for i in range(240)]})
 ab_plan = plan_campaign(ab_people, app="notification", name="ab", journal=WORK / "ab.sqlite", seed=2026,
-                        holdout=0.1, defaults={"caller": "+31201234567", "prompt-type": "TTS", "callback-url": ab_rx.url},
+                        holdout=0.1,
+                        defaults={"caller": "+31201234567", "prompt-type": "TTS", "callback-url": ab_rx.url},
                         variants={"A": {"prompt": "Hallo, morgen is uw afspraak."},
                                   "B": {"prompt": "Goedemiddag: uw afspraak is morgen."}})
 send_campaign(ab_plan, ab_sim.client(), journal=WORK / "ab.sqlite", rate=200, progress=False)

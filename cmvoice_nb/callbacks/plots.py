@@ -277,7 +277,7 @@ def plot_funnel(funnel: Any, *, ax: Any = None, title: str | None = None):
         shares, over = stages["share_of_reachable"], stages["stage"].map(lambda s: words.get(s, "of sent"))
     else:
         shares, over = stages["share_of_sent"], stages["stage"].map(lambda _s: "of sent")
-    for yi, (n, share, words) in zip(y, zip(stages["rows"], shares, over)):
+    for yi, n, share, words in zip(y, stages["rows"], shares, over, strict=True):
         label = f"{int(n)}" + (f"  ({share:.0%} {words})" if pd.notna(share) and yi < y[0] else "")
         ax.text(n + width * 0.01, yi, label, va="center", fontsize=8)
     ax.set_yticks(y, stages["stage"].tolist())

@@ -254,8 +254,10 @@ def ab_report(calls: Any, plan_or_journal: Any, *, campaign: str | None = None, 
     >>> report = ab_report(calls, plan)
     >>> report.table[["people", "calls"]].to_dict("index")
     {'A': {'people': 10, 'calls': 10}, 'B': {'people': 10, 'calls': 10}}
-    >>> print(report.verdicts[0])
-    B answered 60.0% of its calls (95% CI 31.3%-83.2%) against A's 40.0% (16.8%-68.7%): a difference of +20.0 points, not significant (p = 0.37): these calls cannot tell the variants apart.
+    >>> print(report.verdicts[0].replace(": ", ":\n"))
+    B answered 60.0% of its calls (95% CI 31.3%-83.2%) against A's 40.0% (16.8%-68.7%):
+    a difference of +20.0 points, not significant (p = 0.37):
+    these calls cannot tell the variants apart.
     """
     import numpy as np
     import pandas as pd
@@ -263,8 +265,8 @@ def ab_report(calls: Any, plan_or_journal: Any, *, campaign: str | None = None, 
     rows, app, name, design = _design(plan_or_journal, campaign)
     calls = calls_frame(calls)
     ids = calls["instruction_id"].astype(object).where(calls["instruction_id"].notna(), None)
-    of_attempt = dict(zip(rows["instruction_id"], rows["variant"]))
-    of_row = dict(zip(rows["base_id"], rows["variant"]))
+    of_attempt = dict(zip(rows["instruction_id"], rows["variant"], strict=True))
+    of_row = dict(zip(rows["base_id"], rows["variant"], strict=True))
     # An attempt the design does not list (a plan's row called again in a follow-up wave, -w2) counts for its row.
     variant = [of_attempt[i] if i in of_attempt else of_row.get(WAVE_SUFFIX.sub("", i)) if isinstance(i, str) else None
                for i in ids.tolist()]
@@ -281,7 +283,7 @@ def ab_report(calls: Any, plan_or_journal: Any, *, campaign: str | None = None, 
     message = {v: _message_s(group["payload"].iloc[0], app) for v, group in sent.groupby("variant", sort=False)}
     # A talk time that is not known (no answered-on or finished-on) does not prove the message was heard.
     full = np.array([message.get(v) is None or (t == t and t + _SLACK_S >= message[v])
-                     for v, t in zip(own["_variant"].tolist(), talk_raw)], dtype=bool)
+                     for v, t in zip(own["_variant"].tolist(), talk_raw, strict=True)], dtype=bool)
     completed = np.where(dtmf, valid_input, answered & full)
 
     people = rows.drop_duplicates("base_id")["variant"].value_counts()

@@ -171,7 +171,10 @@ class ContactLedger:
         return out
 
     def to_frame(self):
-        """Every recorded call as a DataFrame: ``number``, ``campaign``, ``instruction_id``, ``at``, ``state``, ``journal``."""
+        """Every recorded call as a DataFrame.
+
+        Columns: ``number``, ``campaign``, ``instruction_id``, ``at``, ``state``, ``journal``.
+        """
         import pandas as pd
 
         with self._lock:

@@ -298,7 +298,7 @@ def _normalize_texts(texts: Any, region: Any, style: str, verdicts: dict[Verdict
     rest = np.flatnonzero(~decided)
     if len(rest):  # what the patterns leave undecided, one by one (as Python text only now)
         values = arr.take(pa.array(rest)).to_pylist() if isinstance(texts, pa.Array) else texts[rest]
-        for i, value in zip(rest.tolist(), values):
+        for i, value in zip(rest.tolist(), values, strict=True):
             numbers[i], reasons[i] = _one(value, region[i] if per_row else region, style, verdicts)
     return numbers, reasons
 

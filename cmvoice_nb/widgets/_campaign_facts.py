@@ -158,7 +158,10 @@ def preview_html(df: Any, plan: Any = None) -> str:
 
 
 def countries_text(estimate: Any, *, priced: bool = False) -> str:
-    """Calls per country of an estimate, most first (``NL 3, BE 1``), with each country's cost when *priced*, or ``none``."""
+    """Calls per country of an estimate, most first (``NL 3, BE 1``), with each country's cost when *priced*.
+
+    ``none`` when the estimate has no calls.
+    """
     import math
 
     per_country = sorted(estimate.calls_per_country.items(), key=lambda item: (-item[1], item[0]))

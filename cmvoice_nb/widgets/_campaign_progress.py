@@ -14,7 +14,7 @@ from ._campaign_facts import render_counts, render_running
 
 
 class RunProgress(W.VBox):
-    """``progress`` (an ``IntProgress``), ``counts`` (HTML), ``pace`` (calls/s and time left) and ``outcomes`` (a chart)."""
+    """``progress`` (an ``IntProgress``), ``counts`` (HTML), ``pace`` (calls/s, time left), ``outcomes`` (a chart)."""
 
     def __init__(self, *, style: dict | None = None) -> None:
         self.progress = W.IntProgress(value=0, min=0, max=1, description="Progress",

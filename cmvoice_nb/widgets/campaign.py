@@ -118,9 +118,10 @@ class Campaign(RunMixin, App):
     upload, keep, pace, outcomes, results_view
         The controls (``upload`` loads a list; ``keep`` the list's columns carried into the
         results; ``pace`` the calls per second and time left of a running send; ``outcomes`` the
-        live outcome chart; ``results_view`` every results row, paged and filtered); ``mapping`` and ``default_inputs`` are dicts keyed by wire key (one form row
-        per field: its column dropdown and its default input); ``preview`` shows the list's first
-        rows and, once validated, what they will hear.
+        live outcome chart; ``results_view`` every results row, paged and filtered); ``mapping`` and
+        ``default_inputs`` are dicts keyed by wire key (one form row per field: its column dropdown
+        and its default input); ``preview`` shows the list's first rows and, once validated, what
+        they will hear.
     calling_hours, days, wait_for_hours, suppress, suppress_upload, allowed_countries, prices, estimate
         The campaign-operation controls: calling hours text, days text, "wait for calling hours"
         checkbox (``wait=`` of the sender), do-not-call list path and upload (its bytes are dropped once read), allowed
@@ -144,8 +145,8 @@ class Campaign(RunMixin, App):
     _control_names = ("target", "token", "base_url", "app", "name", "region", "country_column", "dates", "decimal",
                       "rate", "drop_duplicates", "mapping", "default_inputs", "preview", "validate", "dry_run", "send",
                       "stop", "progress", "counts", "confirm_text", "confirm", "calling_hours", "days",
-                      "wait_for_hours", "suppress", "suppress_upload", "allowed_countries", "prices", "estimate", "upload",
-                      "keep")
+                      "wait_for_hours", "suppress", "suppress_upload", "allowed_countries", "prices", "estimate",
+                      "upload", "keep")
 
     def __init__(self, df: Any = None, *, name: str = "campaign", app: str = "notification",
                  token: str | None = None, simulator: Any = None, journal_dir: str | os.PathLike = "campaigns",

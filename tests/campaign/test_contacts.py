@@ -86,7 +86,8 @@ def test_a_follow_up_wave_counts_against_the_cap(sim, tmp_path):
 
     def next_wave(at):
         calls = [{"call-id": c, "instruction-id": i, "result": {"code": int(r)}, "finished-on": "2026-03-30T08:01:00Z"}
-                 for c, i, r in zip(sim.calls["call_id"], sim.calls["instruction_id"], sim.calls["result_code"])]
+                 for c, i, r in zip(sim.calls["call_id"], sim.calls["instruction_id"], sim.calls["result_code"],
+                                    strict=True)]
         return plan_followup(journal, calls, campaign="w", min_gap="1h", max_attempts=5, now=at)
 
     second = send_campaign(next_wave("2026-03-30T10:00:00Z"), sim.client(), journal=journal, contacts=ledger,

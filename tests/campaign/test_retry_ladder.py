@@ -38,7 +38,8 @@ def first_wave(sim, receiver, tmp_path):
 def due_by_default(calls):
     """Callees the documented default ladder calls again an hour after the last call ended (its first step)."""
     due = set()
-    for callee, outcome, sip in zip(calls["callee"], calls["outcome"], calls["sip_disconnect_code"].astype("string")):
+    sips = calls["sip_disconnect_code"].astype("string")
+    for callee, outcome, sip in zip(calls["callee"], calls["outcome"], sips, strict=True):
         sip = None if pd.isna(sip) else str(sip)
         if outcome == "Cancelled":
             due.add(callee)  # not answered: 30 min

@@ -96,7 +96,8 @@ class Reports(JournalConnection):
                 "SELECT row_id, variant FROM variants WHERE campaign = ? ORDER BY rowid", (campaign,)).fetchall())
 
     def set_design(self, campaign: str, design: Mapping[str, Any]) -> None:
-        """Store *campaign*'s test design (A/B variants, holdout, seed, opt-out key) as JSON; replaces the earlier one."""
+        """Store *campaign*'s test design (A/B variants, holdout, seed, opt-out key) as JSON; replaces the earlier.
+        """
         with self._tx() as c:
             c.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)",
                       (f"design:{campaign}", json.dumps(dict(design), ensure_ascii=False, sort_keys=True)))
@@ -163,7 +164,7 @@ class Reports(JournalConnection):
             return c.total_changes - before
 
     def validity(self, campaign: str) -> dict[str, Any]:
-        """Instruction id → the end of its validity window (an aware UTC datetime), for *campaign*'s rows that have one."""
+        """Instruction id → the end of its validity window (an aware UTC datetime), for *campaign*'s rows with one."""
         import datetime as _dt
 
         with self._lock:

@@ -249,10 +249,11 @@ class Journal(Registering, Reports):
     ) -> JournalRow:
         """Commit ``sending`` (attempts + 1) before the request leaves; return the new record.
 
-        A row may leave from ``pending``, ``rejected``, ``failed``, ``deferred``, ``budget`` or ``over-contacted``; from ``unknown`` only with
-        *resend_unknown*, from ``queued`` only with *resend_queued* (a changed row sent again on
-        purpose). Unless *allow_repeat*, a row whose callee already has a call ``sending``,
-        ``queued`` or ``unknown`` under another record of this journal is refused.
+        A row may leave from ``pending``, ``rejected``, ``failed``, ``deferred``, ``budget`` or
+        ``over-contacted``; from ``unknown`` only with *resend_unknown*, from ``queued`` only with
+        *resend_queued* (a changed row sent again on purpose). Unless *allow_repeat*, a row whose
+        callee already has a call ``sending``, ``queued`` or ``unknown`` under another record of this
+        journal is refused.
 
         *ended* lists earlier attempts of the same row whose call ended, as
         ``(instruction_id, outcome, finished_on)`` from their callbacks: they are recorded (see
@@ -349,7 +350,10 @@ class Journal(Registering, Reports):
 
     def hold(self, campaign: str, rows: Iterable[tuple[str, str | None, str | None, str | None, str | None]],
              state: str) -> int:
-        """Put rows that are not being sent in *state* (``deferred``, ``suppressed``, ``budget``, ``holdout``, ``expired``, ``over-contacted`` or ``pending``), with a reason.
+        """Put rows that are not being sent in *state*, with a reason.
+
+        *state* is ``deferred``, ``suppressed``, ``budget``, ``holdout``, ``expired``,
+        ``over-contacted`` or ``pending``.
 
         *rows* are ``(instruction_id, row_label, callee, payload_hash, reason)``; a row new to the
         journal is added (its callees indexed), one the journal holds moves only from a state in

@@ -128,7 +128,8 @@ class Holidays:
         return self.public and public_holiday(day, country, subdivision) is not None
 
     def name_of(self, day: _dt.date, country: str | None = None, subdivision: str | None = None) -> str | None:
-        """What *day* is for a callee of *country*: ``"King's Day (public holiday in NL)"``, ``"a holiday"``, or None."""
+        """What *day* is for a callee of *country*: ``"King's Day (public holiday in NL)"``, ``"a holiday"`` or None.
+        """
         if self.public:
             name = public_holiday(day, country, subdivision)
             if name:

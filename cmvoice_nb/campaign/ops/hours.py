@@ -377,7 +377,8 @@ class CallingHours:
         zone = zone_info(zones[0])
         here = now_utc.astimezone(zone)
         there = opens.astimezone(zone)
-        where = zones[0] if len(zones) == 1 else f"{zones[0]} (+{len(zones) - 1} more zone{'s' if len(zones) > 2 else ''})"
+        more = len(zones) - 1
+        where = zones[0] if more == 0 else f"{zones[0]} (+{more} more zone{'s' if more > 1 else ''})"
         # The holiday that keeps the window shut today is named (a window may start the evening before).
         holiday = self.holidays.name_of(here.date(), country, subdivision) if here.weekday() in self.days else None
         today = f", {holiday}" if holiday else ""

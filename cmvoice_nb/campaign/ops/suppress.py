@@ -467,7 +467,7 @@ def apply_suppression(plan: Any, suppress: Any, *, region: str | None = None,
     callees = rows.callees()
     named = np.flatnonzero(pc.not_equal(callees, "").to_numpy(zero_copy_only=False))
     reasons = {}
-    for position, callee in zip(named.tolist(), callees.take(named).to_pylist()):
+    for position, callee in zip(named.tolist(), callees.take(named).to_pylist(), strict=True):
         reason = suppression_reason(callee, dnc)
         if reason:
             reasons[position] = reason

@@ -238,7 +238,7 @@ def _plan_campaign(df: Any, *, app: str, name: str, columns: Any, defaults: Any,
     later, firsts = _repeats(rows.ids()) if rows.ids_may_repeat() else ((), ())
     if len(later):
         ids = rows.ids().take(later).to_pylist()
-        for p, first, iid in zip(later.tolist(), rows.at(firsts), ids):
+        for p, first, iid in zip(later.tolist(), rows.at(firsts), ids, strict=True):
             rows.add_problem(p, Problem("instruction-id", iid,
                                         f"repeats the instruction id of row {first.label!r}: ids must be unique"))
 

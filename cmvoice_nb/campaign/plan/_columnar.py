@@ -189,7 +189,8 @@ class _Planner:
             if len(bad):
                 read = texts.take(pa.array(bad)).to_pylist()
                 where = rows[bad].tolist()
-                for i, text, cell, reason in zip(where, read, cells(self.df, column, where), reasons[bad].tolist()):
+                found = zip(where, read, cells(self.df, column, where), reasons[bad].tolist(), strict=True)
+                for i, text, cell, reason in found:
                     # the per-row path's problem, with the value it read; the row shows the cell as written
                     states[i] = _BAD
                     unreadable[i] = (Problem(fld.key, text.strip(), f"not a phone number: {reason}"),
@@ -230,12 +231,13 @@ class _Planner:
         if where:
             region = regions if countries is not None else self.planning.region
             got = normalize_numbers(texts, region=region, style=self.planning.number_style)[0].tolist()
-            for i, number in zip(where, got):
+            for i, number in zip(where, got, strict=True):
                 if number is not None and _is_clean(fld, number):
                     states[i], out[i] = _CLEAN, number
         if fld.kind == "list":
             return states[found], (found, out)
-        arr = pa.array([v if s == _CLEAN else None for s, v in zip(states.tolist(), out)], type=pa.large_string())
+        arr = pa.array([v if s == _CLEAN else None for s, v in zip(states.tolist(), out, strict=True)],
+                       type=pa.large_string())
         return states[found], arr.take(pa.array(found))
 
     def read_id(self, fld: Any) -> tuple:
@@ -354,7 +356,7 @@ class _Planner:
         firsts: dict[int, int] = {}
         if len(stand_ins):
             uniq, at = np.unique(group_code[stand_ins], return_index=True)
-            firsts = dict(zip(uniq.tolist(), stand_ins[at].tolist()))
+            firsts = dict(zip(uniq.tolist(), stand_ins[at].tolist(), strict=True))
         first_records = records(df, list(firsts.values()))
         groups: list[RowGroup] = []
         number_of: dict[int, int] = {}
@@ -440,7 +442,7 @@ class _Planner:
 
         rows = np.flatnonzero(numbered)
         cache: dict[str, str | None] = {}
-        for p, callee in zip(rows.tolist(), callees.take(pa.array(rows)).to_pylist()):
+        for p, callee in zip(rows.tolist(), callees.take(pa.array(rows)).to_pylist(), strict=True):
             g = groups[group[p]]
             found: list = []
             country_problems(callee.split(";") if g.number_key == "callees" else [callee], self.planning.allowed,

@@ -57,7 +57,7 @@ class TextColumn:
     def at(self, position: int) -> str:
         lits = self.literals
         out = [lits[0]]
-        for piece, lit in zip(self.pieces, lits[1:]):
+        for piece, lit in zip(self.pieces, lits[1:], strict=True):
             out += [piece[position].as_py(), lit]
         return "".join(out)
 
@@ -73,7 +73,7 @@ class TextColumn:
         if len(self.pieces) == 1 and lits == ("", ""):
             return self.pieces[0].take(take)
         args: list = [pa.scalar(lits[0], pa.large_string())]
-        for piece, lit in zip(self.pieces, lits[1:]):
+        for piece, lit in zip(self.pieces, lits[1:], strict=True):
             args += [piece.take(take), pa.scalar(lit, pa.large_string())]
         return pc.binary_join_element_wise(*args, pa.scalar("", pa.large_string()))
 
@@ -91,8 +91,9 @@ class TextColumn:
                 return taken[0]
             return [None if v is None else head + v + tail for v in taken[0]]
         rest = lits[1:]
-        return [None if None in values else "".join([lits[0], *(x for pair in zip(values, rest) for x in pair)])
-                for values in zip(*taken)]
+        return [None if None in values
+                else "".join([lits[0], *(x for pair in zip(values, rest, strict=True) for x in pair)])
+                for values in zip(*taken, strict=True)]
 
 
 def text_array(texts: Sequence[Any]) -> Any:
@@ -184,7 +185,7 @@ class RowGroup:
         if self.problems:
             return True  # its rows are invalid: no payload is ever built (the text may not even encode)
         marked = dict(wire)
-        for slot, key in zip(slots, keys):
+        for slot, key in zip(slots, keys, strict=True):
             marked[key] = _SLOT.format(slot)
         self._body = _cut(encode_body(marked).decode("utf-8"), slots)
         self._canonical = _cut(canonical_json(marked), slots)

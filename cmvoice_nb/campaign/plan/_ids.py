@@ -197,7 +197,8 @@ def derive_ids(name: str, campaign_key: str, contents: Any, occurrences: Any) ->
     slow = np.flatnonzero(~fast)
     if len(slow):
         values = contents.take(pa.array(slow)).to_pylist()
-        made = [derive_instruction_id(name, campaign_key, str(c), int(o)) for c, o in zip(values, occurrences[slow])]
+        made = [derive_instruction_id(name, campaign_key, str(c), int(o))
+                for c, o in zip(values, occurrences[slow], strict=True)]
         where = np.zeros(n, dtype=bool)
         where[slow] = True
         ids = pc.replace_with_mask(ids, pa.array(where), pa.array(made, type=pa.large_string()))

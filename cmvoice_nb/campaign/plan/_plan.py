@@ -197,8 +197,8 @@ class CampaignPlan:
         rows = self.rows
         columns = rows.columns()
         with without_cycle_collection():  # the rows planned one by one, each re-keyed
-            explicit = {p: r if r.id_given else
-                        r.replace(instruction_id=derive_instruction_id(self.name, campaign_key, r.content, r.occurrence))
+            explicit = {p: r if r.id_given else r.replace(
+                            instruction_id=derive_instruction_id(self.name, campaign_key, r.content, r.occurrence))
                         for p, r in rows.explicit().items()}
         derived = derive_ids(self.name, campaign_key, columns["contents"], columns["occurrence"])
         ids = pc.if_else(pa.array(columns["given"]), rows.ids(), derived)

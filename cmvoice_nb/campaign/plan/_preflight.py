@@ -106,7 +106,7 @@ def _check_spelling(root: Path, locale: str, members: list[int], codes: list[str
     for ch in getattr(report, "missing", None) or []:
         verdict.setdefault(str(ch).lower(), "missing")
     found = []
-    for m, code in zip(members, codes):
+    for m, code in zip(members, codes, strict=True):
         bad = [ch for ch in dict.fromkeys(code.lower()) if ch in verdict]
         if bad:
             details = "; ".join(f"{ch}.wav: {verdict[ch]}" for ch in bad[:5])

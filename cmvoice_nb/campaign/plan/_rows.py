@@ -23,8 +23,8 @@ from ...numbers import normalize_number, try_normalize
 from ...wire import encode_body, instruction_hash
 from .templates import TemplateError, compile_template, template_columns
 
-__all__ = ["RowPlan", "FrozenRowPlan", "without_cycle_collection", "cell_value", "memo_key", "CellReader", "NumberCache",
-           "TemplateCache"]
+__all__ = ["RowPlan", "FrozenRowPlan", "without_cycle_collection", "cell_value", "memo_key", "CellReader",
+           "NumberCache", "TemplateCache"]
 
 
 #: Pause Python's cyclic garbage collector for a block (:func:`cmvoice_nb._gc.paused_gc`): a pass over

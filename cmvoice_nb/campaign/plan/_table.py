@@ -112,7 +112,7 @@ class PlanRows(Sequence):
         """Equal to any tuple, list or plan rows holding equal rows in the same order (``plan.rows == ()``)."""
         if not isinstance(other, (PlanRows, tuple, list)):
             return NotImplemented
-        return len(self) == len(other) and all(a == b for a, b in zip(self, other))
+        return len(self) == len(other) and all(a == b for a, b in zip(self, other, strict=True))
 
     __hash__ = None  # type: ignore[assignment]
 
@@ -140,7 +140,7 @@ class PlanRows(Sequence):
             values = zip(grouped.tolist(), self._labels.many(grouped), self._ids.take(take).to_pylist(),
                          self._callees.take(take).to_pylist(), self._contents.take(take).to_pylist(),
                          self._occurrence[grouped].tolist(), self._given[grouped].tolist(),
-                         self._duplicate[grouped].tolist(), self._dropped[grouped].tolist())
+                         self._duplicate[grouped].tolist(), self._dropped[grouped].tolist(), strict=True)
             for p, label, iid, callee, content, occurrence, given, dup, dropped in values:
                 row = RowPlan.__new__(RowPlan)
                 row.position, row.label, row.instruction_id, row.callee = p, label, iid, callee
@@ -186,7 +186,7 @@ class PlanRows(Sequence):
         self._dropped[positions] = bool(drop)
         if self._explicit:
             own = np.isin(positions, np.fromiter(self._explicit, dtype=np.int64, count=len(self._explicit)))
-            for p, f in zip(positions[own].tolist(), firsts[own].tolist()):
+            for p, f in zip(positions[own].tolist(), firsts[own].tolist(), strict=True):
                 row = self._explicit[p]
                 row.duplicate_of, row.dropped = self._labels.at(f), bool(drop)
 
@@ -340,13 +340,14 @@ class PlanRows(Sequence):
             if g.number_key == "callees":
                 plain[:] = False
             args: list = [pa.scalar(parts[0], pa.large_string())]
-            for slot, tail in zip(slots, parts[2::2]):
+            for slot, tail in zip(slots, parts[2::2], strict=True):
                 args += [quote, columns[slot], quote, pa.scalar(tail, pa.large_string())]
             texts = pc.binary_join_element_wise(*args, empty)
             offsets = np.frombuffer(texts.buffers()[1], dtype=np.int64)[texts.offset:texts.offset + len(texts) + 1]
             data = memoryview(texts.buffers()[2]) if len(texts) else memoryview(b"")
             sha256 = hashlib.sha256
-            for p, a, b in zip(rows[plain].tolist(), offsets[:-1][plain].tolist(), offsets[1:][plain].tolist()):
+            spans = zip(rows[plain].tolist(), offsets[:-1][plain].tolist(), offsets[1:][plain].tolist(), strict=True)
+            for p, a, b in spans:
                 digests[32 * p:32 * p + 32] = sha256(data[a:b]).digest()
             for j in np.flatnonzero(~plain).tolist():  # the rare values JSON escapes
                 values = {s: columns[s][j].as_py() for s in slots}
@@ -388,7 +389,7 @@ class PlanRows(Sequence):
             self._hash_blocks(part[self._group[part] >= 0].tolist())
             take = pa.array(part)
             for p, label, iid, callee in zip(part.tolist(), self._labels.many(part), self._ids.take(take).to_pylist(),
-                                             self._callees.take(take).to_pylist()):
+                                             self._callees.take(take).to_pylist(), strict=True):
                 row = self._explicit.get(p)
                 if row is not None:
                     yield (row.instruction_id, str(row.label), row.callee, row.payload_hash, None, row.wave,
@@ -406,7 +407,8 @@ class PlanRows(Sequence):
         return new
 
     def with_suppressed(self, reasons: dict) -> PlanRows:
-        """A copy whose rows at the keys of *reasons* are suppressed (payloads and hashes shared: they do not change)."""
+        """A copy whose rows at the keys of *reasons* are suppressed (payloads and hashes shared: they do not change).
+        """
         explicit = dict(self._explicit)
         merged = dict(self._suppressed)
         for p, reason in reasons.items():
@@ -500,7 +502,7 @@ class PlanRows(Sequence):
         grouped = self._group >= 0
         valid = self.valid_mask()
         members = np.bincount(self._group[grouped], minlength=len(self._groups)) if self._groups else []
-        problems = sum(int(c) * len(g.problems) for c, g in zip(members, self._groups))
+        problems = sum(int(c) * len(g.problems) for c, g in zip(members, self._groups, strict=True))
         problems += sum(1 for p in self._number_problems if grouped[p])
         problems += sum(len(v) for p, v in self._extra.items() if grouped[p])
         suppressed = np.zeros(self._n, dtype=bool)

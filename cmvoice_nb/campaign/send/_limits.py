@@ -84,7 +84,7 @@ class Limits:
 
     def note(self, decisions: Any) -> None:
         """Note the rows this run registers or sends (:meth:`register` gives each its window)."""
-        self._registering = [r for r, d in zip(self.plan.rows, decisions)
+        self._registering = [r for r, d in zip(self.plan.rows, decisions, strict=True)
                              if d.action in ("send", "budget", "over-contacted")]
 
     def decide_options(self, journal: Journal | None, numbers: Any) -> dict[str, Any]:
