@@ -254,7 +254,7 @@ def ab_report(calls: Any, plan_or_journal: Any, *, campaign: str | None = None, 
     >>> report = ab_report(calls, plan)
     >>> report.table[["people", "calls"]].to_dict("index")
     {'A': {'people': 10, 'calls': 10}, 'B': {'people': 10, 'calls': 10}}
-    >>> print(report.verdicts[0].replace(": ", ":\n"))
+    >>> print(report.verdicts[0].replace(": ", ":\\n"))
     B answered 60.0% of its calls (95% CI 31.3%-83.2%) against A's 40.0% (16.8%-68.7%):
     a difference of +20.0 points, not significant (p = 0.37):
     these calls cannot tell the variants apart.
