@@ -356,7 +356,7 @@ class CallbackApp:
         with self._arrived:
             if not self.accepting:
                 return 503
-            if self.opt_out_list is not None and not self._record_opt_out(callback, received):
+            if self.opt_out_list is not None and not self._record_opt_out(self.opt_out_list, callback, received):
                 return 503
             if self._writer is not None:
                 try:
@@ -380,17 +380,17 @@ class CallbackApp:
             self._display.offer(record)
         return 200
 
-    def _record_opt_out(self, callback: dict, received: str) -> bool:
+    def _record_opt_out(self, opt_out: OptOutList, callback: dict, received: str) -> bool:
         """Append an opt-out's callee to the list (lock held; before the callback's line, so a 503 comes again)."""
-        o = self.options
-        prefixes = instruction_prefixes(o.opt_out_instructions)
-        number = opt_out_number(callback, digit=o.opt_out_digit, instructions=prefixes)
+        digit, prefixes = self.options.opt_out_digit, instruction_prefixes(self.options.opt_out_instructions)
+        assert digit is not None  # ReceiverOptions: an opt-out list comes with its key
+        number = opt_out_number(callback, digit=digit, instructions=prefixes)
         try:
-            self.opted_out += number is not None and self.opt_out_list.add(number)
+            self.opted_out += number is not None and opt_out.add(number)
             return True
         except OSError as exc:
             self.storage_failing, self.refused, self.last_error_at = True, self.refused + 1, received
-            self.last_error = f"opt-out list {self.opt_out_list.path.name}: {type(exc).__name__}: {exc}"
+            self.last_error = f"opt-out list {opt_out.path.name}: {type(exc).__name__}: {exc}"
             self._storage_log("callback receiver: cannot append to the opt-out list, answering 503: %s",
                               self.last_error)
             return False

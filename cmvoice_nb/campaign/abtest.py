@@ -172,14 +172,17 @@ def _design(plan_or_journal: Any, campaign: str | None) -> tuple[Any, str, str, 
     if plan_or_journal is None or not isinstance(plan_or_journal, (Journal, str, os.PathLike)):
         raise AnalysisError(f"ab_report needs the campaign's plan or journal, got {type(plan_or_journal).__name__}")
     own = not isinstance(plan_or_journal, Journal)
-    if own and not os.path.isfile(plan_or_journal):
+    if isinstance(plan_or_journal, Journal):
+        journal = plan_or_journal
+    elif os.path.isfile(plan_or_journal):
+        journal = Journal(plan_or_journal)
+    else:
         raise AnalysisError(f"journal {str(plan_or_journal)!r} does not exist (the file cmvoice send wrote)")
-    journal = Journal(plan_or_journal) if own else plan_or_journal
     try:
         known = journal.campaigns()
         if campaign is None and len(known) == 1:
             campaign = next(iter(known))
-        if campaign not in known:
+        if campaign is None or campaign not in known:
             raise AnalysisError(f"{journal.path}: " + (f"no campaign {campaign!r}" if campaign is not None else
                                 f"holds {len(known)} campaigns: name one (campaign=, --campaign)")
                                 + f"; campaigns: {', '.join(known) or 'none'}")
@@ -199,8 +202,8 @@ def _design(plan_or_journal: Any, campaign: str | None) -> tuple[Any, str, str, 
                          "base_id": results["base_id"].astype(object)})
     rows["variant"] = rows["base_id"].map(variants)
     rows["payload"] = rows["instruction_id"].map(payloads)
-    known = set(rows["base_id"])
-    extra = [(b, b, v, None) for b, v in variants.items() if b not in known]  # held out: no attempt row
+    attempted = set(rows["base_id"])
+    extra = [(b, b, v, None) for b, v in variants.items() if b not in attempted]  # held out: no attempt row
     if extra:
         rows = pd.concat([rows, pd.DataFrame(extra, columns=rows.columns)], ignore_index=True)
     return rows, app, campaign, names

@@ -97,7 +97,7 @@ def normalize_numbers(values: Any, *, region: Any = None, style: str = "e164", a
     if arrow:
         import pyarrow as pa
 
-        numbers = pa.array(numbers, type=pa.large_string())
+        return pa.array(numbers, type=pa.large_string()), reasons
     return numbers, reasons
 
 
@@ -116,7 +116,7 @@ def _arrow_text(values: Any) -> tuple[Any, Any] | None:
         if isinstance(values, pa.ChunkedArray):
             values = values.combine_chunks()
         return values.cast(pa.large_string()), None
-    dtype = getattr(values, "dtype", None)
+    dtype: Any = getattr(values, "dtype", None)  # numpy's or an extension dtype (pandas' str, string)
     if module == "pandas" and getattr(dtype, "storage", None) == "pyarrow" and getattr(dtype, "name", "") in (
             "str", "string"):
         import pyarrow as pa
@@ -137,13 +137,13 @@ def _normalize_arrow(texts: Any, missing: Any, *, region: Any, style: str, arrow
     n = len(texts)
     regions = _row_regions(region, n)
     reasons = np.full(n, None, dtype=object)
-    verdicts: dict = {}
+    verdicts: dict[Verdict, str | None] = {}
     null = mask(pc.is_null(texts)) if texts.null_count else np.zeros(n, dtype=bool)
     present, gaps = np.flatnonzero(~null), np.flatnonzero(null)
     numbers_u = np.full(0, None, dtype=object)
     codes = np.zeros(0, dtype=np.int64)
     if len(present):
-        encoded = (texts.take(pa.array(present)) if len(present) < n else texts).dictionary_encode()
+        encoded = (texts.take(present) if len(present) < n else texts).dictionary_encode()
         codes = encoded.indices.to_numpy(zero_copy_only=False).astype(np.int64)
         uniq = encoded.dictionary
         uregions: Any = region
@@ -151,18 +151,18 @@ def _normalize_arrow(texts: Any, missing: Any, *, region: Any, style: str, arrow
             rcodes, runiq = _factorize(regions[present])
             pair = codes * len(runiq) + rcodes
             codes, upair = _factorize(pair)
-            uniq = uniq.take(pa.array(upair // len(runiq)))
+            uniq = uniq.take(upair // len(runiq))
             uregions = np.asarray(runiq, dtype=object)[upair % len(runiq)]
         numbers_u, why_u = _normalize_texts(uniq, uregions, style, verdicts)
         reasons[present] = why_u[codes]
     for i in gaps.tolist():  # missing cells: the plain function's reason (never a number)
         reasons[i] = _one(missing, region if regions is None else regions[i], style, verdicts)[1]
     if arrow:
-        out = pa.array(numbers_u, type=pa.large_string()).take(pa.array(codes))
+        out = pa.array(numbers_u, type=pa.large_string()).take(codes)
         if len(gaps):
             full = np.full(n, -1, dtype=np.int64)
             full[present] = np.arange(len(present))
-            out = out.take(pa.array(full, mask=full < 0))  # missing cells are never numbers
+            out = out.take(pa.array(full, type=pa.int64(), mask=full < 0))  # missing cells are never numbers
         return out, reasons
     numbers = np.full(n, None, dtype=object)
     numbers[present] = numbers_u[codes]
@@ -177,7 +177,7 @@ def _factorize(values: Any) -> tuple[Any, Any]:
     return codes.astype(np.int64, copy=False), uniq
 
 
-def _one(value: Any, region: Any, style: str, verdicts: dict) -> tuple[str | None, str | None]:
+def _one(value: Any, region: Any, style: str, verdicts: dict[Verdict, str | None]) -> tuple[str | None, str | None]:
     """:func:`~cmvoice_nb.numbers.try_normalize` for one value (``normalize_number`` is ``resolve(prepare(...))``)."""
     try:
         tries = prepare(value, region)
@@ -297,7 +297,7 @@ def _normalize_texts(texts: Any, region: Any, style: str, verdicts: dict[Verdict
         decided[fast[status != UNDECIDED]] = True
     rest = np.flatnonzero(~decided)
     if len(rest):  # what the patterns leave undecided, one by one (as Python text only now)
-        values = arr.take(pa.array(rest)).to_pylist() if isinstance(texts, pa.Array) else texts[rest]
+        values = arr.take(rest).to_pylist() if isinstance(texts, pa.Array) else texts[rest]
         for i, value in zip(rest.tolist(), values, strict=True):
             numbers[i], reasons[i] = _one(value, region[i] if per_row else region, style, verdicts)
     return numbers, reasons

@@ -63,6 +63,7 @@ from ._common import BAD, MUTED, NONE_LABEL, App, clear
 if TYPE_CHECKING:
     from ..campaign import CampaignPlan, CampaignSender
     from ..simulator import Simulator
+    from ._campaign_ends import EndState
 
 logger = logging.getLogger(__name__)
 
@@ -176,7 +177,7 @@ class Campaign(RunMixin, App):
         self.sender: CampaignSender | None = None
         self.results: pd.DataFrame | None = None
         self.last_counts: dict[str, int] = {}
-        self.end: Any = None
+        self.end: EndState | None = None
         self.nothing_reason: str | None = None
         self.callbacks_log = None if callbacks is None else Path(callbacks)
         self.list_name = "the list given"

@@ -322,7 +322,7 @@ def plan_followup(
                          d.finished_on, d.reason))
             continue
         # a row to call has its payload, its new id and wave, and the attempt before it
-        assert d.payload is not None and d.instruction_id is not None and d.wave is not None
+        assert d.payload is not None and d.instruction_id is not None and d.wave is not None and d.previous is not None
         try:
             wire = json.loads(d.payload.decode("utf-8"))
             wire["instruction-id"] = d.instruction_id

@@ -181,7 +181,7 @@ def parse_retry_ladder(ladder: Any) -> RetryLadder:
             bad.append(f"{key!r} is not an outcome (known: {', '.join(OUTCOMES)}, failed:<SIP code>)")
             continue
         items = [value] if isinstance(value, (str, _dt.timedelta, int, float)) else list(value or [NEVER])
-        parsed = []
+        parsed: list[_dt.timedelta | None] = []  # None: never again
         for item in items:
             if isinstance(item, str) and item.strip().lower() == NEVER:
                 parsed.append(None)

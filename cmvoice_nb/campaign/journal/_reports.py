@@ -75,8 +75,10 @@ class Reports(JournalConnection):
             frame = frame.astype(object).where(frame.notna(), None)
         return frame
 
-    def assign_variants(self, campaign: str, rows: Iterable[tuple[str, str]]) -> int:
+    def assign_variants(self, campaign: str, rows: Iterable[tuple[str, str | None]]) -> int:
         """Store each row's A/B variant (``(row_id, variant)``, ``"holdout"`` included); the first stored stays.
+
+        A row whose variant is None (no A/B test) is skipped.
 
         A person keeps the variant the first run gave them, whatever later runs compute, so an A/B
         test is never mixed by a changed design. Returns how many rows were new.
@@ -173,7 +175,7 @@ class Reports(JournalConnection):
         return {iid: _dt.datetime.fromisoformat(until.replace("Z", "+00:00")).astimezone(_dt.timezone.utc)
                 for iid, until in rows}
 
-    def waits(self, campaign: str | None = None):
+    def waits(self, campaign: str | None = None) -> pd.DataFrame:
         """Every recorded wait (``campaign``, ``instruction_id``, ``at``, ``until``, ``reason``) as a DataFrame."""
         import pandas as pd
 

@@ -459,13 +459,14 @@ def apply_suppression(plan: Any, suppress: Any, *, region: str | None = None,
     ([None, '+31612345611 is on the do-not-call list'], 1)
     """
     import numpy as np
+    import pyarrow as pa
     import pyarrow.compute as pc
 
     region = region if region is not None else plan.options.get("region")
     dnc = read_suppression(suppress, region=region, allow_unreadable_suppress=allow_unreadable_suppress)
     rows = plan.rows  # read by column: a million-row plan is not copied row by row
     callees = rows.callees()
-    named = np.flatnonzero(pc.not_equal(callees, "").to_numpy(zero_copy_only=False))
+    named = np.flatnonzero(pc.not_equal(callees, pa.scalar("")).to_numpy(zero_copy_only=False))
     reasons = {}
     for position, callee in zip(named.tolist(), callees.take(named).to_pylist(), strict=True):
         reason = suppression_reason(callee, dnc)

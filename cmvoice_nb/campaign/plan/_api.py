@@ -235,8 +235,8 @@ def _plan_campaign(df: Any, *, app: str, name: str, columns: Any, defaults: Any,
 
     # The rows are open until the plan holds them: the checks over all rows add to them here.
     # Repeated instruction ids: the journal keys rows by id, so a repeat could never be sent.
-    later, firsts = _repeats(rows.ids()) if rows.ids_may_repeat() else ((), ())
-    if len(later):
+    later, firsts = _repeats(rows.ids()) if rows.ids_may_repeat() else (None, None)
+    if later is not None and len(later):
         ids = rows.ids().take(later).to_pylist()
         for p, first, iid in zip(later.tolist(), rows.at(firsts), ids, strict=True):
             rows.add_problem(p, Problem("instruction-id", iid,
@@ -248,7 +248,7 @@ def _plan_campaign(df: Any, *, app: str, name: str, columns: Any, defaults: Any,
 
     # Repeated callees: reported always; dropped on request. Only rows that would be sent count.
     callees = rows.callees()
-    keyed = pc.and_(pa.array(rows.valid_mask()), pc.not_equal(callees, ""))
+    keyed = pc.and_(pa.array(rows.valid_mask()), pc.not_equal(callees, pa.scalar("")))
     later, firsts = _repeats(pc.if_else(keyed, callees, pa.nulls(len(rows), callees.type)))
     if len(later):
         rows.mark_duplicates(later, firsts, drop=drop_duplicates)

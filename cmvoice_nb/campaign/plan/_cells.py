@@ -202,7 +202,7 @@ def cells(df: Any, column: Any, positions: list[int]) -> list:
     values = part.tolist()
     if part.dtype == object or isinstance(part.dtype, pd.api.extensions.ExtensionDtype):
         try:
-            from pandas.core.dtypes.cast import maybe_box_native
+            from pandas.core.dtypes.cast import maybe_box_native  # type: ignore[attr-defined]  # private, not stubbed
         except ImportError:  # a pandas without it: the dicts, then
             return [r[column] for r in df.iloc[positions][[column]].to_dict(orient="records")]
         values = [maybe_box_native(v) for v in values]

@@ -179,7 +179,7 @@ class _Planner:
                 region = np.array([r or "" for r in regions[2]], dtype=object)[regions[0][rows]]
             found, reasons = normalize_numbers(texts, region=region, style=planning.number_style, arrow=True)
             clean = mask(pc.and_(pc.match_substring_regex(found, _PHONE_COLUMN),
-                                 pc.less_equal(pc.utf8_length(found), fld.max_length or 10 ** 6)))
+                                 pc.less_equal(pc.utf8_length(found), pa.scalar(fld.max_length or 10 ** 6))))
             states[rows[clean]] = _CLEAN
             full = np.full(n, -1, dtype=np.int64)
             full[rows] = np.arange(len(rows))
@@ -252,7 +252,7 @@ class _Planner:
             return self._per_cell(fld, column)
         states = np.full(self.n, _OTHER, dtype=np.int8)
         blank = blank_mask(arr)
-        fits = pc.less_equal(pc.utf8_length(arr), fld.max_length or 10 ** 6)
+        fits = pc.less_equal(pc.utf8_length(arr), pa.scalar(fld.max_length or 10 ** 6))
         clean = ~blank & stripped_mask(arr) & mask(fits)
         states[clean] = _CLEAN
         if blank.any():
@@ -362,16 +362,17 @@ class _Planner:
         number_of: dict[int, int] = {}
         for code, position in firsts.items():
             if by_callees[position]:
+                assert callee_lists is not None  # a row read by its callees list has the lists
                 number: Any = callee_lists[1][callee_lists[0][position]]
             else:
                 number = numbers[position].as_py()
             ident = ids[position].as_py() if s_id[position] == _CLEAN else "x"
             keys = tuple(f.key for f in self.varying if present[f.key][position])
-            group = self.build_group(position, first_records[position], number, ident,
+            built = self.build_group(position, first_records[position], number, ident,
                                      "callees" if by_callees[position] else "callee", keys, texts)
-            if group is not None:
+            if built is not None:
                 number_of[code] = len(groups)
-                groups.append(group)
+                groups.append(built)
         lookup = np.full(int(group_code.max()) + 1, -1, dtype=np.int32)
         for code, index in number_of.items():
             lookup[code] = index

@@ -29,10 +29,11 @@ class Labels:
 
         self.index = index
         ranged = isinstance(index, pd.RangeIndex)
-        self._start, self._step = (index.start, index.step) if ranged else (None, None)
+        self._start: int | None = index.start if ranged else None
+        self._step: int | None = index.step if ranged else None
 
     def at(self, position: int) -> Any:
-        if self._start is not None:
+        if self._start is not None and self._step is not None:
             return self._start + self._step * position
         return self.index[position:position + 1].tolist()[0]
 
@@ -113,7 +114,7 @@ def text_array(texts: Sequence[Any]) -> Any:
                         type=pa.large_string())
 
 
-def _cut(text: str, slots: Sequence[str]) -> list | None:
+def _cut(text: str, slots: Sequence[str]) -> list[str] | None:
     """*text* cut around the JSON form of each slot: ``[text, slot, text, slot, …, text]``, or None."""
     import json
 
@@ -121,7 +122,7 @@ def _cut(text: str, slots: Sequence[str]) -> list | None:
     if any(text.count(m) != 1 for m in marks):
         return None
     order = sorted(marks, key=text.index)
-    parts: list = []
+    parts: list[str] = []
     rest = text
     for mark in order:
         head, rest = rest.split(mark)
@@ -165,7 +166,8 @@ class RowGroup:
         self.head, self.tail, self.bad_fields = tuple(head), tuple(tail), frozenset(bad_fields)
         self.prompt_files: list = []
         self._wire: dict | None = None
-        self._body = self._canonical = None
+        self._body: list[str] | None = None  # the JSON body cut around the row's own values
+        self._canonical: list[str] | None = None
 
     @property
     def problems(self) -> tuple:

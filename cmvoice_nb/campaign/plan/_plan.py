@@ -72,7 +72,7 @@ class CampaignPlan:
     name: str
     app: str
     index: pd.Index
-    rows: tuple[RowPlan, ...]
+    rows: PlanRows
     options: Mapping[str, Any]
     campaign_key: str
     key_is_provisional: bool

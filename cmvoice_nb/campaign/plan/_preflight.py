@@ -52,8 +52,9 @@ def preflight(spec: Any, rows: Any, *, audio_root: Any, spelling_root: Any) -> l
                     continue
                 if path not in checked:
                     checked[path] = _check_audio(path, root)
-                if checked[path]:
-                    found.append((i, Problem(key, value, checked[path])))
+                problem = checked[path]
+                if problem:
+                    found.append((i, Problem(key, value, problem)))
     if spelling_root is not None and spec.name == "otp":
         root = Path(spelling_root)
         by_locale: dict[str, list[tuple[int, str]]] = {}

@@ -42,7 +42,7 @@ class _Hashes:
         self.lock = threading.Lock()
 
 
-class PlanRows(Sequence):
+class PlanRows(Sequence[RowPlan]):
     """The rows of a :class:`~cmvoice_nb.campaign.CampaignPlan`: a read-only sequence of frozen :class:`RowPlan`.
 
     ``rows[i]`` is row *i* (a view made from the columns, or the row the per-row path planned);
@@ -57,7 +57,9 @@ class PlanRows(Sequence):
         import numpy as np
 
         n = len(group)
-        self.index, self._labels, self._n = index, Labels(index), n
+        # the plan's labels (a pandas index), in place of Sequence.index(): rows are found by position
+        self.index = index  # type: ignore[method-assign]
+        self._labels, self._n = Labels(index), n
         self._group, self._groups = group, list(groups)
         self._ids, self._callees, self._contents = ids, callees, contents
         self._occurrence, self._given = occurrence, given
@@ -128,11 +130,11 @@ class PlanRows(Sequence):
         import numpy as np
         import pyarrow as pa
 
-        positions = np.asarray(positions, dtype=np.int64)
-        if not len(positions):
+        at = np.asarray(positions, dtype=np.int64)
+        if not len(at):
             return []
         explicit = self._explicit
-        grouped = positions[self._group[positions] >= 0]
+        grouped = at[self._group[at] >= 0]
         made: dict[int, RowPlan] = {}
         if len(grouped):
             take = pa.array(grouped)
@@ -154,7 +156,7 @@ class PlanRows(Sequence):
                 if frozen:  # (what freeze() would do: nothing to compute, problems a tuple already)
                     row.__class__ = FrozenRowPlan
                 made[p] = row
-        return [made[p] if p in made else explicit[p] for p in positions.tolist()]
+        return [made[p] if p in made else explicit[p] for p in at.tolist()]
 
     # ------------------------------------------------------------------ per-row facts from the columns
     def problems_at(self, position: int) -> tuple:
@@ -211,6 +213,7 @@ class PlanRows(Sequence):
         return self
 
     def _read_only(self) -> None:
+        assert self._valid is not None  # called once the rows are frozen (freeze(), a frozen plan unpickled)
         for arr in (self._valid, self._group, self._occurrence, self._given, self._duplicate, self._dropped):
             arr.flags.writeable = False
 
@@ -501,7 +504,8 @@ class PlanRows(Sequence):
 
         grouped = self._group >= 0
         valid = self.valid_mask()
-        members = np.bincount(self._group[grouped], minlength=len(self._groups)) if self._groups else []
+        members = (np.bincount(self._group[grouped], minlength=len(self._groups)) if self._groups
+                   else np.zeros(0, dtype=np.int64))
         problems = sum(int(c) * len(g.problems) for c, g in zip(members, self._groups, strict=True))
         problems += sum(1 for p in self._number_problems if grouped[p])
         problems += sum(len(v) for p, v in self._extra.items() if grouped[p])

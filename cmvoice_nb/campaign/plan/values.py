@@ -548,7 +548,8 @@ def number_reader(values: Iterable[Any], *, column: str = "", decimal: str | Non
     # has a handful of shapes ("99,99", "9.999,99"): Arrow tells the common ones apart at once
     # (decimal_votes), and any other is judged once, from its first value.
     if type(values).__module__.split(".")[0] == "pyarrow":
-        pairs: Iterable = zip(values.to_pylist(), decimal_votes(values), strict=True)
+        arrow: Any = values  # an Arrow text array (its module says so)
+        pairs: Iterable[tuple[Any, Any]] = zip(arrow.to_pylist(), decimal_votes(arrow), strict=True)
     else:
         pairs = ((value, False) for value in _distinct(values))
     judged: dict[str, str | None] = {}

@@ -36,6 +36,7 @@ from .pacing import TokenBucket
 
 if TYPE_CHECKING:
     import pandas as pd
+    from tqdm.auto import tqdm
 
 __all__ = ["CampaignSender", "CEILING_SLACK_S"]
 
@@ -162,10 +163,11 @@ class CampaignSender(SenderDisplay):
         self.campaign_key = plan.campaign_key
         self._held: list[tuple[Any, Decision]] = []
         # Rows put aside in the journal without a request: (instruction_id, label, callee, hash, reason).
-        self._holds = {s: [] for s in ("suppressed", "budget", "holdout", "expired", "over-contacted", "pending")}
+        self._holds: dict[str, list[tuple[str, str | None, str | None, str | None, str | None]]] = {
+            s: [] for s in ("suppressed", "budget", "holdout", "expired", "over-contacted", "pending")}
         #: True once every row was matched with the journal (the results mean something).
         self.matched = False
-        self._bar = None
+        self._bar: tqdm[Any] | None = None
         self._hours = Waiting(options, plan, self._stop, record=self._set)
         self._limits = Limits(options, plan, self._hours)
         self._attempts: Attempts | None = None

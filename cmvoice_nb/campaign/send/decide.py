@@ -151,20 +151,20 @@ class _Run(NamedTuple):
     last: list[RowPlan | list[str] | None]
     #: The budget: ``max_cost`` (None: none), the cost already placed, each row's upper-bound cost by
     #: position, and ``[cost of this run's rows to send so far]``.
-    max_cost: float | None = None
-    spent: float = 0.0
-    costs: Sequence[float | None] | None = None
-    planned: list | None = None
+    max_cost: float | None
+    spent: float
+    costs: Sequence[float | None] | None
+    planned: list[float]
     #: The validity windows: the instant judged (None: windows are not judged), each row's stored
     #: end by instruction id, and the end of a row that has none stored yet (``valid_until``).
-    now: Any = None
-    deadlines: Mapping[str, Any] | None = None
-    until: Any = None
+    now: Any  # datetime.datetime (aware) or None
+    deadlines: Mapping[str, Any] | None
+    until: Any
     #: The contact ledger: number → its recorded contacts (``campaign``, ``instruction_id``, ``at``),
     #: ``(calls, period)`` allowed, and number → this run's rows to send so far.
-    contacted: Mapping[str, Sequence[Any]] | None = None
-    max_contacts: Any = None
-    contacting: dict | None = None
+    contacted: Mapping[str, Sequence[Any]] | None
+    max_contacts: Any  # (calls, datetime.timedelta) or None
+    contacting: dict[str, int]
 
     def numbers(self, row: RowPlan) -> list[str]:
         """The numbers *row* dials."""
@@ -210,7 +210,7 @@ def _suppressed(row: RowPlan, record: RowStatus | None, run: _Run) -> Decision |
     return None
 
 
-def _holdout(row: Any, record: RowStatus | None, run: _Run) -> Decision | None:
+def _holdout(row: RowPlan, record: RowStatus | None, run: _Run) -> Decision | None:
     if row.variant == "holdout":
         return Decision("holdout", f"held out of the A/B test: the control group, never called ({opt('holdout')})",
                         record)
@@ -219,7 +219,7 @@ def _holdout(row: Any, record: RowStatus | None, run: _Run) -> Decision | None:
     return None
 
 
-def _refused_country(row: Any, record: RowStatus | None, run: _Run) -> Decision | None:
+def _refused_country(row: RowPlan, record: RowStatus | None, run: _Run) -> Decision | None:
     if row.valid:
         return None
     refused = country_refusals(row.problems)
@@ -275,7 +275,7 @@ def _same_callee_earlier(row: RowPlan, record: RowStatus | None, run: _Run) -> D
                     record, first=first.position)
 
 
-def _expired(row: Any, record: RowStatus | None, run: _Run) -> Decision | None:
+def _expired(row: RowPlan, record: RowStatus | None, run: _Run) -> Decision | None:
     if record is not None and record.state == "expired":
         return Decision("expired", record.error or "its validity window ended before it was placed", record)
     if run.now is None:
@@ -288,7 +288,7 @@ def _expired(row: Any, record: RowStatus | None, run: _Run) -> Decision | None:
     return Decision("expired", expiry_reason(deadline), record)
 
 
-def _over_contacted(row: Any, record: RowStatus | None, run: _Run) -> Decision | None:
+def _over_contacted(row: RowPlan, record: RowStatus | None, run: _Run) -> Decision | None:
     if run.max_contacts is None or run.now is None:
         return None
     calls, period = run.max_contacts
@@ -314,7 +314,7 @@ def _period_text(period: Any) -> str:
     return f"{seconds}s"
 
 
-def _over_budget(row: Any, record: RowStatus | None, run: _Run) -> Decision | None:
+def _over_budget(row: RowPlan, record: RowStatus | None, run: _Run) -> Decision | None:
     if run.max_cost is None:
         return None
     cost = run.costs[row.position] if run.costs is not None else None
