@@ -1,12 +1,12 @@
 """The CM Voice API Apps contract as data.
 
 This module is the ONE place where the provider's apps, fields, JSON keys, types,
-limits, enums, defaults, the TTS voice catalogue and the result codes are
-written down (source: ``shared/API-CONTRACT.md``, itself condensed from the
-provider's "Voice API Apps" v2 documentation and the official .NET SDK 1.7.0).
-Validation (:mod:`cmvoice_nb.instructions`), serialisation, the simulator, the
-DataFrame column mapping of campaigns and the widgets' forms all read it; none
-of them repeats a limit or an enum.
+limits, enums, defaults, the TTS voice catalogue (its table in :mod:`cmvoice_nb.voices`,
+re-exported here) and the result codes are written down (source:
+``shared/API-CONTRACT.md``, itself condensed from the provider's "Voice API Apps" v2
+documentation and the official .NET SDK 1.7.0). Validation (:mod:`cmvoice_nb.instructions`),
+serialisation, the simulator, the DataFrame column mapping of campaigns and the widgets' forms
+all read it; none of them repeats a limit or an enum.
 
 Examples
 --------
@@ -24,6 +24,15 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field as _dc_field
 from functools import cached_property
 from typing import TYPE_CHECKING, Any, cast
+
+# The TTS voice catalogue is part of the contract; its table is a module of its own.
+from .voices import (
+    VOICES as VOICES,
+    VoiceEntry as VoiceEntry,
+    has_voice_language as has_voice_language,
+    voice_count as voice_count,
+    voice_languages as voice_languages,
+)
 
 if TYPE_CHECKING:
     import datetime as _dt
@@ -401,105 +410,6 @@ RESULT_CODES: Mapping[int, ResultCode] = {
 OUTCOMES = tuple(rc.name for rc in RESULT_CODES.values()) + ("unknown",)
 
 
-# ---------------------------------------------------------------------------------------------
-# TTS voice catalogue (the seed's table)
-# ---------------------------------------------------------------------------------------------
-
-@dataclass(frozen=True)
-class VoiceEntry:
-    """One row of the provider's TTS table: ``count`` voices of ``gender`` for ``language``."""
-
-    language: str
-    language_name: str
-    gender: str
-    count: int
-
-
-VOICES: tuple[VoiceEntry, ...] = tuple(
-    VoiceEntry(lang, title, gender, count)
-    for title, lang, gender, count in (
-        ("Welsh English", "cy-GB", "Female", 1),
-        ("Danish", "da-DK", "Female", 1),
-        ("Danish", "da-DK", "Male", 1),
-        ("German", "de-DE", "Female", 2),
-        ("German", "de-DE", "Male", 1),
-        ("Australian English", "en-AU", "Female", 1),
-        ("Australian English", "en-AU", "Male", 1),
-        ("UK English", "en-GB", "Female", 2),
-        ("UK English", "en-GB", "Male", 2),
-        ("Indian English", "en-IN", "Female", 1),
-        ("US English", "en-US", "Female", 5),
-        ("US English", "en-US", "Male", 2),
-        ("Spanish", "es-ES", "Female", 1),
-        ("Spanish", "es-ES", "Male", 1),
-        ("Spanish English", "es-US", "Female", 1),
-        ("Spanish English", "es-US", "Male", 1),
-        ("Canadian French", "fr-CA", "Female", 1),
-        ("French", "fr-FR", "Female", 1),
-        ("French", "fr-FR", "Male", 1),
-        ("Icelandic", "is-IS", "Female", 1),
-        ("Icelandic", "is-IS", "Male", 1),
-        ("Italian", "it-IT", "Female", 1),
-        ("Italian", "it-IT", "Male", 1),
-        ("Japanese", "ja-JP", "Female", 1),
-        ("Japanese", "ja-JP", "Male", 1),
-        ("Korean", "ko-KR", "Female", 1),
-        ("Norwegian Bokmal", "nb-NO", "Female", 1),
-        ("Dutch", "nl-NL", "Female", 1),
-        ("Dutch", "nl-NL", "Male", 1),
-        ("Polish", "pl-PL", "Female", 2),
-        ("Polish", "pl-PL", "Male", 2),
-        ("Brazilian Portuguese", "pt-BR", "Female", 1),
-        ("Brazilian Portuguese", "pt-BR", "Male", 1),
-        ("Portuguese", "pt-PT", "Female", 1),
-        ("Portuguese", "pt-PT", "Male", 1),
-        ("Romanian", "ro-RO", "Female", 1),
-        ("Russian", "ru-RU", "Female", 1),
-        ("Russian", "ru-RU", "Male", 1),
-        ("Swedish", "sv-SE", "Female", 1),
-        ("Turkish", "tr-TR", "Female", 1),
-    )
-)
-
-
-def voice_count(language: str, gender: str) -> int:
-    """How many voices the catalogue has for *language* and *gender* (0 when none).
-
-    Examples
-    --------
-    >>> voice_count("en-US", "Female")
-    5
-    >>> voice_count("ko-KR", "Male")
-    0
-    """
-    return next((v.count for v in VOICES if v.language == language and v.gender == gender), 0)
-
-
-def voice_languages() -> tuple[str, ...]:
-    """Languages the catalogue offers a TTS voice for, in table (alphabetical) order.
-
-    Examples
-    --------
-    >>> voice_languages()[:3]
-    ('cy-GB', 'da-DK', 'de-DE')
-    >>> len(voice_languages())
-    24
-    """
-    return tuple(dict.fromkeys(v.language for v in VOICES))
-
-
-def has_voice_language(language: str) -> bool:
-    """True when the catalogue has a voice for *language*, compared case-insensitively.
-
-    Examples
-    --------
-    >>> has_voice_language("nl-NL"), has_voice_language("EN-gb"), has_voice_language("xx-XX")
-    (True, True, False)
-    """
-    wanted = str(language).lower()
-    return any(lang.lower() == wanted for lang in voice_languages())
-
-
 def fields_frame(app: str) -> pd.DataFrame:
     """One app's fields as a DataFrame, for reading the contract in a notebook."""
     import pandas as pd
@@ -542,7 +452,8 @@ class Status:
     sent
         True when a request reached (or may have reached) the provider.
 
-    What resolves each status, and every set derived from this table: :mod:`cmvoice_nb.campaign.vocabulary`.
+    What resolves a status that needs the operator, and every set derived from this table, is in
+    :mod:`cmvoice_nb.campaign.vocabulary`.
 
     Examples
     --------
@@ -576,7 +487,8 @@ STATUS: Mapping[str, Status] = {s.name: s for s in (
     Status("skipped", EXIT_RETRY),  # not sent: the run ended or was stopped first
     Status("dropped", EXIT_FINAL),  # a repeated callee left out on purpose (drop_duplicates)
     Status("dry-run", EXIT_FINAL),
-    Status("changed", EXIT_ACT), Status("already-called", EXIT_ACT),
+    Status("changed", EXIT_ACT),
+    Status("already-called", EXIT_ACT),
     Status("budget", EXIT_ACT, journal=True),  # past max_cost: waits in the journal for a higher budget
     Status("deferred", EXIT_RETRY, journal=True),  # calling hours: a later run sends them; no-zone: name it
     Status("no-zone", EXIT_ACT),
@@ -588,7 +500,8 @@ STATUS: Mapping[str, Status] = {s.name: s for s in (
     Status("pending", EXIT_RETRY, journal=True, result=False),
     Status("sending", EXIT_ACT, journal=True, result=False, may_have_called=True),
 )}
-#: Pacing defaults: calls per second (a ceiling per 1-s window), calls started back to back, requests in flight.
+#: Campaign pacing defaults: calls per second (a hard ceiling per 1-s window), calls that may
+#: start back to back, requests in flight. Conservative because the provider documents no limit.
 DEFAULT_RATE = 5.0
 DEFAULT_BURST = 5
 DEFAULT_CONCURRENCY = 4
