@@ -42,6 +42,7 @@ _EXPORTS: dict[str, str] = {
     "SpellingSetError": "errors",
     "CampaignError": "errors",
     "JournalError": "errors",
+    "JournalBusy": "errors",
     "SuppressionError": "errors",
     "CallbackError": "errors",
     # the contract
@@ -76,6 +77,8 @@ _EXPORTS: dict[str, str] = {
     "plan_campaign": "campaign",
     "send_campaign": "campaign",
     "plan_followup": "campaign",
+    "forecast": "campaign",
+    "campaign_status": "campaign",
     "CampaignPlan": "campaign",
     "CampaignSender": "campaign",
     "Journal": "campaign",
@@ -130,10 +133,12 @@ if TYPE_CHECKING:  # what editors and type checkers see; at run time __getattr__
     )
     from .campaign import (
         CampaignPlan,
+        campaign_status,
         CampaignSender,
         Journal,
         RetryPolicy,
         TokenBucket,
+        forecast,
         load_results,
         plan_campaign,
         plan_followup,
@@ -153,6 +158,7 @@ if TYPE_CHECKING:  # what editors and type checkers see; at run time __getattr__
         ConnectError,
         ConnectionDropped,
         InstructionRejected,
+        JournalBusy,
         JournalError,
         NumberError,
         RateLimited,

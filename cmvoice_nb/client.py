@@ -173,6 +173,74 @@ def check_base_url(url: str) -> str:
     raise ConfigurationError(f"base URL {url!r} is not an https:// URL with a host")
 
 
+def resolve_base_url(base_url: str | None = None) -> str:
+    """The base URL a :class:`VoiceClient` would use: *base_url*, else ``CMVOICE_BASE_URL``, else the provider's.
+
+    Checked like :func:`check_base_url` (https, or http to loopback).
+    """
+    return check_base_url(base_url or os.environ.get(spec.BASE_URL_ENV) or spec.DEFAULT_BASE_URL)
+
+
+def is_real_api(base_url: str) -> bool:
+    """True when *base_url* is the real API: its host is not loopback (the simulator always is).
+
+    Examples
+    --------
+    >>> is_real_api("https://api.cmtelecom.com/voiceapi/v2"), is_real_api("http://127.0.0.1:8765")
+    (True, False)
+    """
+    return not _is_loopback(urlsplit(str(base_url).strip()).hostname)
+
+
+#: Private networks by RFC 1918, and IPv6's unique local addresses (RFC 4193).
+_PRIVATE = tuple(ipaddress.ip_network(n) for n in ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "fc00::/7"))
+
+
+def callback_url_problem(callback_url: str | None, *, base_url: str) -> str | None:
+    """Why the provider behind *base_url* can never reach *callback_url*, or None when nothing says so.
+
+    Only the real API is checked (:func:`is_real_api`: the simulator on loopback reaches a
+    loopback receiver). The URL's literal host is read, with no DNS lookup: ``localhost`` (and
+    ``*.localhost``), a loopback address, a private one (RFC 1918, IPv6 ``fc00::/7``), a
+    link-local one (``169.254.0.0/16``, ``fe80::/10``) or ``0.0.0.0`` is a problem. A name that
+    resolves to such an address, or a tunnel to one, is not seen: the check catches the
+    forgotten ``127.0.0.1``, not every unreachable host.
+
+    Examples
+    --------
+    >>> callback_url_problem("http://127.0.0.1:9000/cb", base_url="https://api.cmtelecom.com/voiceapi/v2")
+    'callback URL http://127.0.0.1:9000/cb: 127.0.0.1 is a loopback address, which the provider cannot reach'
+    >>> callback_url_problem("http://127.0.0.1:9000/cb", base_url="http://127.0.0.1:8765") is None
+    True
+    >>> callback_url_problem("https://cb.example.org/x", base_url="https://api.cmtelecom.com/voiceapi/v2") is None
+    True
+    """
+    if not callback_url or not is_real_api(base_url):
+        return None
+    host = (urlsplit(str(callback_url).strip()).hostname or "").strip("[]").lower()
+    what = None
+    if host == "localhost" or host.endswith(".localhost"):
+        what = "localhost"
+    else:
+        try:
+            ip = ipaddress.ip_address(host)
+        except ValueError:
+            return None
+        if ip.is_loopback:
+            what = "a loopback address"
+        elif ip.is_link_local:
+            what = "a link-local address"
+        elif ip.is_unspecified:
+            what = "the unspecified address"
+        elif any(ip in net for net in _PRIVATE if net.version == ip.version):
+            what = "a private address"
+    if what is None:
+        return None
+    if what == "localhost":
+        what = "this machine"
+    return f"callback URL {shorten(str(callback_url), 80)}: {host} is {what}, which the provider cannot reach"
+
+
 def parse_retry_after(value: str | None) -> float | None:
     """Seconds from a ``Retry-After`` header (delta-seconds or an HTTP date); None if absent/unreadable."""
     if not value:
@@ -222,7 +290,7 @@ class VoiceClient:
                 f"no product token: pass token=... or set the {spec.TOKEN_ENV} environment variable "
                 "(or use cmvoice_nb.Simulator().client() to try things without an account)")
         self._token = _Secret(str(token).strip())
-        self.base_url = check_base_url(base_url or os.environ.get(spec.BASE_URL_ENV) or spec.DEFAULT_BASE_URL)
+        self.base_url = resolve_base_url(base_url)
         if isinstance(timeout, (int, float)):
             timeout = (float(timeout), float(timeout))
         if not all(t and t > 0 and t != float("inf") for t in timeout):
@@ -383,5 +451,5 @@ def _never_connected(exc: BaseException) -> bool:
     return any(isinstance(e, never_sent) for e in walk_exceptions(exc, nested=True))
 
 
-__all__ = ["VoiceClient", "SendResult", "CalleeResult", "parse_queued", "check_base_url", "parse_retry_after",
-           "DEFAULT_TIMEOUT"]
+__all__ = ["VoiceClient", "SendResult", "CalleeResult", "parse_queued", "check_base_url", "resolve_base_url",
+           "is_real_api", "callback_url_problem", "parse_retry_after", "DEFAULT_TIMEOUT"]

@@ -180,7 +180,8 @@ def step_campaign(out: Path, summary: DemoSummary, state: dict) -> None:
 
 def step_callbacks(out: Path, summary: DemoSummary, state: dict) -> None:
     from .callbacks import load_callbacks, summarize
-    from .campaign import write_report
+    from .campaign import Journal, funnel, write_report
+    from .campaign.report import campaign_results, people_reached
 
     sim, rx = state.get("sim"), state.get("rx")
     if sim is None or rx is None:
@@ -193,11 +194,20 @@ def step_callbacks(out: Path, summary: DemoSummary, state: dict) -> None:
     counted = calls["outcome"].astype("string").value_counts().to_dict()
     outcomes = dict(sorted(counted.items(), key=lambda kv: (-kv[1], kv[0])))
     rate = float(overall["answer_rate"].iloc[0])
+    # The headline is over people (every wave, from the journal): a re-run that sends nothing new
+    # cannot lower it, as a rate over calls would once a follow-up wave called the unanswered again.
+    reached = people = 0
+    with Journal(out / "campaign.sqlite") as journal:
+        for name in journal.campaigns():
+            r, p = people_reached(funnel(campaign_results(journal, name), calls))
+            reached, people = reached + r, people + p
     report = write_report(calls, results=state.get("results"), html_path=out / "report.html",
                           title="cmvoice_nb demo campaign")
-    summary.facts.update(callbacks=len(calls), outcomes=outcomes, answer_rate=rate)
+    summary.facts.update(callbacks=len(calls), outcomes=outcomes, answer_rate=rate, people=people,
+                         people_reached=reached)
     summary.add("callbacks", f"{len(calls)} in the log, {rx.count} received this run ("
-                + ", ".join(f"{k} {v}" for k, v in outcomes.items()) + f"); answer rate {rate:.0%}")
+                + ", ".join(f"{k} {v}" for k, v in outcomes.items()) + f"); reached {reached} of {people} people "
+                f"({reached / people if people else 0:.0%} of people)")
     summary.add("report", str(report))
 
 

@@ -21,6 +21,7 @@ that ``except ValueError`` keeps working for callers who do not know us::
     ├── SpellingSetError (ValueError)     a spelling set that cannot be built or packed
     ├── CampaignError (ValueError)        a campaign that cannot be planned or sent
     │   ├── JournalError                  the SQLite journal is unusable or belongs to another campaign
+    │   │   └── JournalBusy               another run holds the journal: try again when it ended
     │   └── SuppressionError              a do-not-call list too unreadable to trust; .unreadable, .entries
     └── CallbackError                     the callback receiver or loader cannot proceed
         └── CallbackTimeout (+TimeoutError) fewer callbacks than awaited arrived in time
@@ -114,6 +115,9 @@ def redact(text: str, secret: str | None) -> str:
 def redact_json(value: Any, secret: str | None) -> Any:
     """A copy of a decoded JSON value with *secret* redacted from every string (keys included).
 
+    Walked without recursion: a body nested a hundred thousand levels deep (a provider's error
+    page, or an attacker's) is copied in a loop, never on Python's call stack.
+
     Examples
     --------
     >>> redact_json({"message": "token S3CRET refused", "codes": [1, "s3cret"]}, "s3cret")
@@ -121,19 +125,44 @@ def redact_json(value: Any, secret: str | None) -> Any:
     """
     if not secret:
         return value
-    if isinstance(value, str):
-        return redact(value, secret)
-    if isinstance(value, dict):
-        return {redact_json(k, secret): redact_json(v, secret) for k, v in value.items()}
-    if isinstance(value, tuple) and hasattr(value, "_fields"):  # a NamedTuple such as a Problem
-        return type(value)(*(redact_json(v, secret) for v in value))
-    if isinstance(value, (list, tuple)):
-        items = [redact_json(v, secret) for v in value]
+
+    def rebuild(original: Any, items: list) -> Any:
+        if isinstance(original, dict):
+            return dict(items)
+        if isinstance(original, tuple) and hasattr(original, "_fields"):  # a NamedTuple such as a Problem
+            return type(original)(*items)
         try:
-            return type(value)(items)
+            return type(original)(items)
         except TypeError:  # a sequence subclass with its own constructor: a plain one will do
-            return list(items) if isinstance(value, list) else tuple(items)
-    return value
+            return list(items) if isinstance(original, list) else tuple(items)
+
+    def children(node: Any) -> list:
+        if isinstance(node, dict):
+            return [pair for key, item in node.items() for pair in (key, item)]
+        return list(node)
+
+    def is_container(node: Any) -> bool:
+        return isinstance(node, (dict, list, tuple))
+
+    if not is_container(value):
+        return redact(value, secret) if isinstance(value, str) else value
+    # Each frame: (the original container, its children, the copies made so far).
+    stack: list[tuple[Any, list, list]] = [(value, children(value), [])]
+    while True:
+        node, todo, done = stack[-1]
+        if len(done) < len(todo):
+            child = todo[len(done)]
+            if is_container(child):
+                stack.append((child, children(child), []))
+            else:
+                done.append(redact(child, secret) if isinstance(child, str) else child)
+            continue
+        items = list(zip(done[0::2], done[1::2])) if isinstance(node, dict) else done
+        copy = rebuild(node, items)
+        stack.pop()
+        if not stack:
+            return copy
+        stack[-1][2].append(copy)
 
 
 def is_valid_unicode(text: str) -> bool:
@@ -397,6 +426,12 @@ class JournalError(CampaignError):
     """The campaign journal (SQLite) is unusable, locked, or belongs to another campaign."""
 
 
+class JournalBusy(JournalError):
+    """Another run (or program) holds the journal: the same command succeeds once it let go."""
+
+    retry_safe = True
+
+
 class SuppressionError(CampaignError):
     """A do-not-call list of which none, or more than 1 %, of the entries are phone numbers.
 
@@ -455,6 +490,7 @@ __all__ = [
     "SpellingSetError",
     "CampaignError",
     "JournalError",
+    "JournalBusy",
     "SuppressionError",
     "CallbackError",
     "CallbackTimeout",

@@ -7,7 +7,10 @@ text, and each front-end renders the text in its own words with :func:`say`. Not
 front-ends knows which front-end it serves.
 
 Exceptions of the package's tree print in Python's words (``str(exc)``); ``exc.say("cli")`` (or
-``say(exc, "cli")``) gives the command line's. :data:`OPTIONS` is the one table of spellings.
+``say(exc, "cli")``) gives the command line's. :data:`OPTIONS` is the one table of spellings; for
+the options every sending command shares it also holds what ``--help`` says of them and how the
+command line reads them, so ``cmvoice send`` and ``cmvoice followup`` build their parsers from it
+(:func:`command_options`) and the Campaign app takes its labels from it.
 
 Examples
 --------
@@ -21,11 +24,13 @@ from __future__ import annotations
 
 import difflib
 import re
-from dataclasses import dataclass
-from typing import Any
+from dataclasses import dataclass, field
+from typing import Any, Mapping
+
+from .spec import DEFAULT_BURST, DEFAULT_CONCURRENCY, DEFAULT_HTTP_ATTEMPTS, DEFAULT_RATE
 
 __all__ = ["FRONTS", "MARKER", "Option", "OPTIONS", "Text", "opt", "say", "quote", "cut", "listing", "did_you_mean", "row_name",
-           "MAX_SHOWN", "LINE_INDEX"]
+           "MAX_SHOWN", "LINE_INDEX", "SENDING", "command_options"]
 
 #: The front-ends a message can be said in.
 FRONTS = ("python", "cli", "widget")
@@ -37,17 +42,32 @@ LINE_INDEX = "line"
 
 @dataclass(frozen=True)
 class Option:
-    """One option as each front-end spells it; ``{0}``, ``{1}`` stand for the marker's arguments."""
+    """One option as each front-end spells it; ``{0}``, ``{1}`` stand for the marker's arguments.
+
+    An option some ``cmvoice`` commands read also says which (*commands*), what ``--help`` says of
+    it (*help*), its ``--help`` section (*group*) and the rest of how argparse reads it (*arg*:
+    ``type``, ``default``, ``metavar``, ``action``...); its value lands in ``args.<key>``.
+    """
 
     key: str
     python: str
     cli: str
     widget: str | None = None  # None: the app has no control for it, Python's spelling is said
+    help: str | None = None
+    commands: tuple[str, ...] = ()
+    group: str | None = None
+    arg: Mapping[str, Any] = field(default_factory=dict, compare=False, hash=False)
 
     def spelled(self, front: str, arguments: tuple[str, ...] = ()) -> str:
         text = getattr(self, front) if front != "widget" or self.widget is not None else self.python
         return text.format(*arguments) if arguments or "{" in text else text
 
+
+#: The commands that send a campaign or a wave: every option that applies to a wave is theirs alike.
+SENDING = ("send", "followup")
+_HOURS = "calling hours, do-not-call lists, countries and cost"
+_PACE = "pacing and the target"
+_FLAG = {"action": "store_true"}
 
 #: Every option a message may name, as Python, the command line and the Campaign app say it.
 OPTIONS: dict[str, Option] = {o.key: o for o in (
@@ -59,44 +79,107 @@ OPTIONS: dict[str, Option] = {o.key: o for o in (
     Option("default_of", "defaults[{0!r}]", "--set {0}={1}", "the default of {0}"),
     Option("source", "the DataFrame", "the input file", "the list"),
     Option("name", "name=", "--name", "Campaign"),
-    Option("allow_repeat", "allow_repeat=True", "--allow-repeat"),
-    Option("resend_changed", "resend_changed=True", "--resend-changed"),
-    Option("resend_unknown", "resend_unknown=True", "--resend-unknown"),
-    Option("drop_duplicates", "drop_duplicates=True", "--drop-duplicates", "Leave out repeated callees"),
-    Option("base_url", "base_url=", "--base-url", "Base URL"),
+    Option("allow_repeat", "allow_repeat=True", "--allow-repeat", None,
+           "call people this journal (or an earlier row) already called (CALLS THEM AGAIN)", SENDING, None, _FLAG),
+    Option("resend_changed", "resend_changed=True", "--resend-changed", None,
+           "send rows whose content changed since they were sent (CALLS THEM AGAIN)", ("send",), None, _FLAG),
+    Option("resend_unknown", "resend_unknown=True", "--resend-unknown", None,
+           "send rows whose earlier outcome was unknown again (MAY CALL SOMEONE TWICE)", ("send",), None, _FLAG),
+    Option("drop_duplicates", "drop_duplicates=True", "--drop-duplicates", "Leave out repeated callees",
+           "leave out rows whose callee appeared in an earlier row (they end dropped: final)", ("send",), None,
+           _FLAG),
+    Option("base_url", "base_url=", "--base-url", "Base URL",
+           "API base URL (default: CMVOICE_BASE_URL, then the provider's); a host that is not loopback is the "
+           "real API", SENDING, _PACE),
     Option("token", "the token (VoiceClient(token=...) or CM_PRODUCT_TOKEN)", "CM_PRODUCT_TOKEN", "Product token"),
     Option("dayfirst", "dayfirst=True or dayfirst=False", "--dayfirst or --monthfirst", "the Dates choice"),
     Option("date_format", "date_format=", "--date-format"),
     Option("decimal", "decimal=',' or decimal='.'", "--decimal , or --decimal .", "the Decimal sign choice"),
     Option("keep", "keep=", "--keep"),
-    Option("region", "region=", "--region", "Region"),
+    Option("region", "region=", "--region", "Region",
+           "the default country of national numbers, the list's and the do-not-call list's alike (e.g. NL: "
+           "0612345678 is +31612345678)", SENDING, _HOURS),
     Option("map_region", "columns={{'region': {0!r}}}", "--map region={0}", "choosing {0} as Country column"),
-    Option("calling_hours", "calling_hours=", "--calling-hours", "Calling hours"),
-    Option("days", "days=", "--days", "Days"),
-    Option("holidays", "holidays=", "--holidays"),
-    Option("tz", "tz=", "--tz"),
-    Option("no_wait", "wait=False", "--no-wait", "an unticked Wait for calling hours"),
-    Option("suppress", "suppress=", "--suppress", "Do-not-call"),
-    Option("allowed_countries", "allowed_countries=", "--allow-countries", "Countries"),
-    Option("allow_unreadable_suppress", "allow_unreadable_suppress=True", "--allow-unreadable-suppress"),
+    Option("calling_hours", "calling_hours=", "--calling-hours", "Calling hours",
+           "call each row only inside this window of the callee's local time (e.g. 09:00-20:00; 20:00-08:00 "
+           "crosses midnight); rows outside wait for it", SENDING, _HOURS, {"metavar": "HH:MM-HH:MM"}),
+    Option("days", "days=", "--days", "Days",
+           "days the window opens on (default mon-fri; e.g. mon,wed,fri, all)", SENDING, _HOURS),
+    Option("holidays", "holidays=", "--holidays", None,
+           "dates nobody is called on: a TXT of YYYY-MM-DD lines or a CSV with date[,country]", SENDING, _HOURS,
+           {"metavar": "FILE"}),
+    Option("tz", "tz=", "--tz", None,
+           "the callees' time zone (IANA, e.g. Europe/Amsterdam) instead of the numbers' own", SENDING, _HOURS,
+           {"metavar": "ZONE"}),
+    Option("no_wait", "wait=False", "--no-wait", "an unticked Wait for calling hours",
+           "do not wait for calling hours: rows outside them end deferred (exit 75); run again later to send them",
+           SENDING, _HOURS, _FLAG),
+    Option("suppress", "suppress=", "--suppress", "Do-not-call",
+           "do-not-call list (TXT, one number per line, or CSV with a number column; UTF-8, UTF-16 or cp1252): "
+           "listed people are suppressed and never called, whatever else is wrong with their row. A list of "
+           "which none, or more than 1 %%, of the entries are phone numbers stops before any call (exit 2)",
+           SENDING, _HOURS, {"metavar": "FILE"}),
+    Option("allowed_countries", "allowed_countries=", "--allow-countries", "Countries",
+           "only call numbers of these countries (ISO codes, e.g. NL,BE); others end refused-country",
+           SENDING, _HOURS, {"metavar": "CC,CC"}),
+    Option("allow_unreadable_suppress", "allow_unreadable_suppress=True", "--allow-unreadable-suppress", None,
+           "go on when the --suppress list has unreadable entries, holding back only the numbers that could be read",
+           SENDING, _HOURS, _FLAG),
     Option("encoding", "encoding=", "--encoding"),
     Option("encoding_of", "encoding={0!r}", "--encoding {0}"),
     Option("sep", "sep=", "--sep"),
     Option("sheet", "sheet=", "--sheet"),
-    Option("prices", "prices=", "--prices", "Prices"),
-    Option("rate", "rate=", "--rate", "Calls / s"),
-    Option("burst", "burst=", "--burst"),
-    Option("concurrency", "concurrency=", "--concurrency"),
+    Option("prices", "prices=", "--prices", "Prices",
+           "price table CSV country,price_per_minute[,setup] (* for any other country): the estimate's and "
+           "the budget's cost", SENDING, _HOURS, {"metavar": "FILE"}),
+    Option("max_cost", "max_cost=", "--max-cost", "Budget",
+           "the campaign's budget, every wave together, in the currency of --prices (needs --prices): every "
+           "call placed counts at its estimated upper bound (the full talk time); a call that would take the "
+           "total past it is not placed and its row ends budget (exit 1); run again with a higher budget to go on",
+           SENDING, _HOURS, {"type": float, "metavar": "AMOUNT"}),
+    Option("rate", "rate=", "--rate", "Calls / s",
+           f"calls per second (default {DEFAULT_RATE:g}, a hard ceiling per second)", SENDING, _PACE,
+           {"type": float}),
+    Option("burst", "burst=", "--burst", None,
+           f"calls that may start back to back (default {DEFAULT_BURST})", SENDING, _PACE, {"type": int}),
+    Option("concurrency", "concurrency=", "--concurrency", None,
+           f"requests in flight (default {DEFAULT_CONCURRENCY})", SENDING, _PACE, {"type": int}),
+    Option("http_attempts", "retry=RetryPolicy(max_attempts=...)", "--http-attempts", None,
+           f"HTTP requests per row for 429/503/connection refused, the first included (default "
+           f"{DEFAULT_HTTP_ATTEMPTS})", SENDING, _PACE, {"type": int, "default": DEFAULT_HTTP_ATTEMPTS}),
+    Option("callback_url", "callback_url=", "--callback-url", "Callback URL",
+           "where the provider POSTs the call events (a follow-up wave: instead of the URL its rows were first "
+           "sent with; \"\" for the account's configured URL). On the real API a loopback, private or "
+           "link-local address is refused (exit 2): the provider cannot reach it", SENDING, _PACE,
+           {"metavar": "URL"}),
+    Option("allow_private_callback_url", "allow_private_callback_url=True", "--allow-private-callback-url",
+           "Callback URL reachable through a tunnel or VPN",
+           "send to the real API with a callback URL on a loopback, private or link-local address: it is "
+           "reachable through a tunnel or VPN", SENDING, _PACE, _FLAG),
     Option("min_gap", "min_gap=", "--after"),
     Option("max_attempts", "max_attempts=", "--max-attempts"),
     Option("outcomes", "outcomes=", "--outcomes"),
     Option("campaign", "campaign=", "--campaign"),
     Option("now", "now=", "--now"),
-    Option("callback_url", "callback_url=", "--callback-url"),
+    Option("dry_run", "dry_run=True", "--dry-run", "the Dry run box",
+           "plan and match with the journal; send nothing, write no journal, no pacing", SENDING, None, _FLAG),
+    Option("no_progress", "progress=False", "--no-progress", None, "no progress bar", SENDING, None, _FLAG),
     # An option whose spellings its owner keeps (the receiver's ReceiverOptions has its flags):
     # opt("named", "max_body_bytes", "--max-body-bytes").
     Option("named", "{0}=", "{1}"),
 )}
+
+
+def command_options(command: str) -> list[Option]:
+    """The options of :data:`OPTIONS` that ``cmvoice`` *command* reads, in the table's order.
+
+    Examples
+    --------
+    >>> [o.cli for o in command_options("followup")][:3]
+    ['--allow-repeat', '--base-url', '--region']
+    """
+    return [o for o in OPTIONS.values() if command in o.commands]
+
 
 # Private-use characters: nobody types them, so a marker can never be a user's text.
 _OPEN, _SEP, _CLOSE = "\ue020", "\ue022", "\ue021"

@@ -516,6 +516,12 @@ def fields_frame(app: str):
 # ---------------------------------------------------------------------------------------------
 # Campaign status vocabulary (owned here; campaign/, callbacks/analysis and the CLI import it)
 # ---------------------------------------------------------------------------------------------
+#: Exit classes of the campaign commands, one per row status: nothing to do (0), the operator must act
+#: (1), "run the same command again later" (75, ``EX_TEMPFAIL`` of ``sysexits.h``); 2 is a usage error
+#: found before any call. :func:`cmvoice_nb.campaign.vocabulary.exit_status` picks a run's.
+EXIT_FINAL, EXIT_ACT, EXIT_USAGE, EXIT_RETRY = 0, 1, 2, 75
+
+
 @dataclass(frozen=True)
 class Status:
     """One status a campaign row can have, in the journal and/or in the results frame.
@@ -524,10 +530,9 @@ class Status:
     ----------
     name
         The status as written in the journal and the results (``"queued"``).
-    final
-        True when re-running the same campaign has nothing more to do for the row.
-    attention
-        True when the operator must act (see ``fix``).
+    exit
+        Its exit class: :data:`EXIT_FINAL` (nothing more to do), :data:`EXIT_RETRY` (the same
+        command later sends it) or :data:`EXIT_ACT` (the operator must fix the data or decide).
     journal
         True when the journal stores it (its SQL ``CHECK`` is generated from these).
     result
@@ -539,41 +544,56 @@ class Status:
 
     What resolves a status that needs the operator, and every set derived from this table, is in
     :mod:`cmvoice_nb.campaign.vocabulary`.
+
+    Examples
+    --------
+    >>> STATUS["deferred"].exit, STATUS["invalid"].attention, STATUS["suppressed"].final
+    (75, True, True)
     """
 
     name: str
-    final: bool = False
-    attention: bool = False
+    exit: int = EXIT_ACT
     journal: bool = False
     result: bool = True
     may_have_called: bool = False
     sent: bool = False
 
+    @property
+    def final(self) -> bool:
+        """True when the row has nothing left to do and nothing needs the operator."""
+        return self.exit == EXIT_FINAL
 
-#: Every campaign status, results order first (the order summaries count them in).
+    attention = property(lambda self: not self.final, doc="True when the summary lists the row (not final).")
+
+
+#: Every campaign status with its exit class, results order first (the order summaries count them in).
 STATUS: Mapping[str, Status] = {s.name: s for s in (
-    Status("queued", final=True, journal=True, may_have_called=True, sent=True),
-    Status("rejected", attention=True, journal=True, sent=True),
-    Status("failed", attention=True, journal=True, sent=True),
-    Status("unknown", attention=True, journal=True, may_have_called=True, sent=True),
-    Status("invalid", attention=True),
-    Status("skipped", attention=True),
-    Status("dry-run", final=True),
-    Status("changed", attention=True),
-    Status("already-called", attention=True),
-    # Calling hours (wait=False, an unknown time zone, or a run stopped while rows waited): not
-    # sent yet, and a later run sends them. Do-not-call lists: never sent, nothing to do.
-    Status("deferred", attention=True, journal=True),
-    Status("suppressed", final=True, journal=True),
+    Status("queued", EXIT_FINAL, journal=True, may_have_called=True, sent=True),
+    Status("rejected", EXIT_ACT, journal=True, sent=True),  # the provider refused the payload
+    Status("failed", EXIT_RETRY, journal=True, sent=True),  # nothing placed: 429/503/refused after the retries
+    Status("unknown", EXIT_ACT, journal=True, may_have_called=True, sent=True),
+    Status("invalid", EXIT_ACT),
+    Status("refused-country", EXIT_ACT),  # a callee outside allowed_countries
+    Status("skipped", EXIT_RETRY),  # not sent: the run ended or was stopped first
+    Status("dropped", EXIT_FINAL),  # a repeated callee left out on purpose (drop_duplicates)
+    Status("dry-run", EXIT_FINAL),
+    Status("changed", EXIT_ACT),
+    Status("already-called", EXIT_ACT),
+    Status("budget", EXIT_ACT, journal=True),  # past max_cost: waits in the journal for a higher budget
+    Status("deferred", EXIT_RETRY, journal=True),  # calling hours: a later run sends them; no-zone: name it
+    Status("no-zone", EXIT_ACT),
+    Status("suppressed", EXIT_FINAL, journal=True),
     # Journal-only states: not sent yet, and a request on its way (a crash leaves it there).
-    Status("pending", journal=True, result=False),
-    Status("sending", journal=True, result=False, may_have_called=True),
+    Status("pending", EXIT_RETRY, journal=True, result=False),
+    Status("sending", EXIT_ACT, journal=True, result=False, may_have_called=True),
 )}
 #: Campaign pacing defaults: calls per second (a hard ceiling per 1-s window), calls that may
 #: start back to back, requests in flight. Conservative because the provider documents no limit.
 DEFAULT_RATE = 5.0
 DEFAULT_BURST = 5
 DEFAULT_CONCURRENCY = 4
+#: HTTP requests per row for what provably placed nothing (429, 503, connection refused), the first included.
+DEFAULT_HTTP_ATTEMPTS = 5
 #: Voice language assumed when an instruction names none (the contract's default, from VOICE_FIELDS).
 DEFAULT_LANGUAGE: str = next(f.default for f in VOICE_FIELDS if f.key == "language")
 #: Longest ``instruction-id`` the contract accepts (from the shared field table).

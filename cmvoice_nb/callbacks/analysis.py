@@ -155,10 +155,12 @@ def _bound(value: Any, tz: str, *, end: bool) -> pd.Timestamp | None:
     except (TypeError, ValueError) as exc:
         raise AnalysisError(f"{'until' if end else 'since'}={value!r} is not a date or time "
                             "(expected e.g. '2024-03-01' or '2024-03-01 09:00')") from exc
+    if day_only and end:
+        # The whole last day: until is inclusive for dates. Counted on the calendar before the zone
+        # is applied: the day clocks go forward has 23 hours, the day they go back 25.
+        ts = ts + pd.Timedelta(days=1)
     if ts.tzinfo is None:
         ts = ts.tz_localize(tz)
-    if day_only and end:
-        ts = ts + pd.Timedelta(days=1)  # the whole last day: until is inclusive for dates
     return ts.tz_convert("UTC")
 
 

@@ -28,9 +28,9 @@ __all__ = ["render_calls_report", "write_calls_report", "load_notes", "table_htm
 _CSS = """
 body{font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif;margin:2rem auto;max-width:1000px;color:#222;padding:0 1rem}
 h1{font-size:1.6rem;margin-bottom:.2rem} h2{font-size:1.2rem;margin-top:2rem;border-bottom:1px solid #ddd;padding-bottom:.2rem}
-table{border-collapse:collapse;font-size:.85rem;margin:.5rem 0} th,td{border:1px solid #ddd;padding:.25rem .5rem;text-align:right}
+table{border-collapse:collapse;font-size:.85rem;margin:.5rem 0;max-width:100%} th,td{border:1px solid #ddd;padding:.25rem .5rem;text-align:right;overflow-wrap:anywhere;word-break:break-word;white-space:normal}
 th{background:#f5f5f5} td:first-child,th:first-child{text-align:left} .muted{color:#666;font-size:.85rem}
-.scroll{overflow-x:auto}
+.wrap{max-width:100%}
 .warn{background:#fff8e1;border-left:4px solid #f9a825;padding:.5rem 1rem} img{max-width:100%;height:auto}
 """
 
@@ -46,14 +46,21 @@ def figure_html(fig: Any) -> str:
 def table_html(frame: pd.DataFrame, *, index: bool = True, max_rows: int = 50) -> str:
     """A table for a report section: at most *max_rows* rows, then how many were left out.
 
+    Every column and every cell is shown whole (pandas would cut text after 50 characters and
+    hide middle columns); long cells wrap within the page instead of being cut.
+
     Examples
     --------
     >>> html = table_html(pd.DataFrame({"n": range(3)}), max_rows=2)
     >>> html.count("</tr>"), "1 more row(s) not shown" in html
     (3, True)
+    >>> "x" * 80 in table_html(pd.DataFrame({"error": ["x" * 80]}))
+    True
     """
     shown = frame.head(max_rows)
-    html = "<div class='scroll'>" + shown.to_html(index=index, border=0, na_rep="", float_format=lambda x: f"{x:,.2f}") + "</div>"
+    with pd.option_context("display.max_colwidth", None, "display.max_columns", None, "display.width", None):
+        body = shown.to_html(index=index, border=0, na_rep="", float_format=lambda x: f"{x:,.2f}")
+    html = "<div class='wrap'>" + body + "</div>"
     if len(frame) > max_rows:
         html += f'<p class="muted">… {len(frame) - max_rows} more row(s) not shown.</p>'
     return html

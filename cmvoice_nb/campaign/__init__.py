@@ -3,10 +3,12 @@
 * :func:`plan_campaign` — rows → instructions, problems, duplicates, stable ids, audio preflight.
 * :func:`plan_followup` — the next wave: call again, once, whoever did not answer.
 * :func:`send_campaign` — paced, bounded, journaled sending; :class:`CampaignSender` for the
-  background version with ``start()``/``stop()``/``wait()``/``progress``.
+  background version with ``start()``/``stop()``/``wait()``/``progress``; :func:`forecast` —
+  what a run would do with each row now, counted as every front-end counts it.
 * :func:`load_results` — a results file read back with the types :func:`send_campaign` returns.
 * :func:`funnel`, :func:`reach_by_wave`, :func:`write_report` — the results joined with their
   callbacks: sent → queued → callback received → answered, reach per follow-up wave, the HTML report.
+* :func:`campaign_status` — where a campaign stands, from its journal (``cmvoice status``).
 * :class:`Journal` — the SQLite (WAL) ledger that makes re-runs and crashes safe.
 * :class:`TokenBucket` — the pacing.
 
@@ -20,15 +22,19 @@ from .journal import Journal
 from .followup import LEFT_OUT_REASONS, plan_followup
 from .plan import CampaignPlan, content_key, derive_instruction_id, plan_campaign, render_template
 from .results import RESULT_COLUMNS, load_results, results_frame, results_to_csv, summarize_results
-from .send import CampaignSender, RetryPolicy, SendOptions, TokenBucket, classify_error, send_campaign
+from .send import (CampaignSender, Forecast, RetryPolicy, SendOptions, TokenBucket, classify_error, forecast,
+                   send_campaign)
 from .vocabulary import ATTENTION_STATUSES, RESULT_STATUSES
 from .funnel import Funnel, funnel, reach_by_wave, scope_results
-from .report import render_report, write_report
+from .report import not_reached, render_report, write_report
+from .status import CampaignStatus, campaign_status
 
 __all__ = [
     "ATTENTION_STATUSES",
     "CampaignPlan",
     "CampaignSender",
+    "CampaignStatus",
+    "Forecast",
     "Funnel",
     "Journal",
     "LEFT_OUT_REASONS",
@@ -37,12 +43,15 @@ __all__ = [
     "RetryPolicy",
     "SendOptions",
     "TokenBucket",
+    "campaign_status",
     "classify_error",
     "content_key",
     "derive_instruction_id",
+    "forecast",
     "funnel",
     "instruction_hash",
     "load_results",
+    "not_reached",
     "plan_campaign",
     "plan_followup",
     "reach_by_wave",

@@ -18,12 +18,12 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import CampaignError, shorten
-from ..messages import LINE_INDEX, say
+from ..messages import LINE_INDEX, opt, say
 from ..spec import CSV_TIMESTAMP_FORMAT
-from .vocabulary import ATTENTION_STATUSES, FIX, RESULT_STATUSES
+from .vocabulary import ATTENTION_STATUSES, FIX, RESULT_STATUSES, exit_status
 
 __all__ = ["RESULT_COLUMNS", "results_frame", "kept_name", "load_results", "results_to_csv", "results_to_excel",
-           "write_results", "summarize_results", "needs_attention"]
+           "write_results", "summarize_results", "status_counts", "needs_attention", "results_exit_status"]
 
 #: Columns of the results DataFrame (and CSV, after the ``row`` index column). ``input_position``
 #: is the row's 0-based position in the input as given; ``campaign_key`` the key in its derived id;
@@ -212,7 +212,7 @@ def write_results(results: Any, path: str | os.PathLike) -> Path:
     return results_to_csv(results, path)
 
 
-def summarize_results(results: Any, *, already_done: int = 0, dropped: Any = None, front: str = "python",
+def summarize_results(results: Any, *, already_done: int = 0, front: str = "python",
                       stop_reason: str | None = None, examples: int = 3, id_column: str | None = None) -> str:
     """The operator's end-of-run summary: counts per status, then what needs attention.
 
@@ -221,9 +221,7 @@ def summarize_results(results: Any, *, already_done: int = 0, dropped: Any = Non
     results
         A results DataFrame (``status``, ``instruction_id``, ``error``...).
     already_done
-        Rows the journal had already settled before this run (said first on a re-run).
-    dropped
-        Boolean mask of rows left out on purpose (``drop_duplicates``): not attention.
+        Rows the journal had already settled before this run: said on the ``queued`` count.
     front
         Whose words name the options that resolve a status: ``"python"`` (keyword arguments),
         ``"cli"`` (flags) or ``"widget"`` (the Campaign app's labels).
@@ -252,25 +250,19 @@ def summarize_results(results: Any, *, already_done: int = 0, dropped: Any = Non
     if ident_col is not None and ident_col not in results.columns:
         ident_col = None
     lines = []
-    counts = results["status"].value_counts()
-    order = [s for s in RESULT_STATUSES if s in counts.index]
-    lines.append(f"{len(results)} rows: " + ", ".join(f"{s} {int(counts[s])}" for s in order))
+    counts = status_counts(results)
+    shown = [f"{s} {n}" + (f" ({already_done} already done by an earlier run)" if s == "queued" and already_done
+                           else "") for s, n in counts.items()]
+    lines.append(f"{len(results)} rows: " + ", ".join(shown))
     if already_done:
         lines.append(f"{already_done} row(s) were already done by an earlier run on this journal (not sent again)")
     if stop_reason:
         lines.append(f"the run stopped: {stop_reason}")
     status = results["status"].astype("string")
-    left_out = None
-    if dropped is not None:
-        import numpy as np
-
-        left_out = np.asarray(dropped, dtype=bool)
-        if left_out.any():
-            lines.append(f"{int(left_out.sum())} repeated callee(s) left out on purpose (drop_duplicates)")
+    if counts.get("dropped"):
+        lines.append(f"{counts['dropped']} repeated callee(s) left out on purpose ({opt('drop_duplicates')})")
     for name in ATTENTION_STATUSES:
         mask = (status == name).fillna(False).to_numpy()
-        if left_out is not None and name == "skipped":
-            mask = mask & ~left_out
         n = int(mask.sum())
         if not n:
             continue
@@ -288,12 +280,28 @@ def summarize_results(results: Any, *, already_done: int = 0, dropped: Any = Non
     return say("\n".join(lines), front)
 
 
-def needs_attention(results: Any, *, dropped: Any = None) -> bool:
-    """True when some row's status needs the operator (see :data:`ATTENTION_STATUSES`)."""
+def status_counts(results: Any) -> dict[str, int]:
+    """Rows per status of a results frame, in the statuses' order (zero counts left out).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> status_counts(pd.DataFrame({"status": ["invalid", "queued", "queued"]}))
+    {'queued': 2, 'invalid': 1}
+    """
+    counts = results["status"].astype("string").value_counts()
+    order = [s for s in RESULT_STATUSES if s in counts.index] + [s for s in counts.index if s not in RESULT_STATUSES]
+    return {str(s): int(counts[s]) for s in order}
+
+
+def needs_attention(results: Any) -> bool:
+    """True when some row's status needs the operator or a later run (see :data:`ATTENTION_STATUSES`)."""
     import numpy as np
 
     status = results["status"].astype("string").fillna("skipped").to_numpy()
-    attention = np.isin(status, ATTENTION_STATUSES)
-    if dropped is not None:
-        attention &= ~((status == "skipped") & np.asarray(dropped, dtype=bool))
-    return bool(attention.any())
+    return bool(np.isin(status, ATTENTION_STATUSES).any())
+
+
+def results_exit_status(results: Any, *, stop: int | None = None) -> int:
+    """The exit status of a run from its results (see :func:`~cmvoice_nb.campaign.vocabulary.exit_status`)."""
+    return exit_status(results["status"].astype("string").fillna("skipped").tolist(), stop=stop)

@@ -13,6 +13,7 @@ COMMAND_MODULES = (
     "spelling",
     "send",
     "followup",
+    "status",
     "receive",
     "report",
 )

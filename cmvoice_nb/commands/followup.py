@@ -2,9 +2,12 @@
 
 Reads the campaign's journal (every attempt and the exact JSON it sent) and its callback
 logs, plans the next wave with :func:`cmvoice_nb.campaign.plan_followup` and sends it like
-``cmvoice send`` does: same token (``CM_PRODUCT_TOKEN`` only), same base URL, pacing, summary
-and exit status. Running it again resumes an unfinished wave; a wave already sent is not sent
-again (its calls wait for their callbacks).
+``cmvoice send`` does: same token (``CM_PRODUCT_TOKEN`` only), and every sending option of
+``cmvoice send`` that applies to a wave — calling hours, days, holidays, time zone, do-not-call
+list, allowed countries, prices and budget, pacing, base URL, callback URL — built from the same
+table (:data:`cmvoice_nb.messages.OPTIONS`), with the same summary, exit status and signals.
+Running it again resumes an unfinished wave; a wave already sent is not sent again (its calls
+wait for their callbacks).
 
 Examples
 --------
@@ -21,9 +24,8 @@ from pathlib import Path
 from typing import Any
 
 from ..messages import say
-from ..spec import DEFAULT_BURST, DEFAULT_CONCURRENCY, DEFAULT_RATE
-from .send import EPILOG as SEND_EPILOG
-from .send import EXIT_ATTENTION, EXIT_USAGE, UsageError, print_error, send_plan
+from ._sending import (EXIT_ACT, EXIT_RETRY, EXIT_USAGE, UsageError, add_sending_options, exit_epilog, first_exit,
+                       preflight, print_error, send_plan, stop_signals)
 
 PROG = "cmvoice followup"
 
@@ -38,7 +40,8 @@ Each attempt has its own instruction id, <row id>-w<wave>, so callbacks map to i
 allows one call per row per wave. A wave is sent with the callback URL its rows were first sent
 with, unless --callback-url gives the receiver's current one.
 
-{SEND_EPILOG}"""
+{exit_epilog()}
+"""
 
 
 def register(subparsers) -> None:
@@ -61,42 +64,30 @@ def register(subparsers) -> None:
     p.add_argument("--outcomes", default="Cancelled,Failed",
                    help="outcomes of the latest call that make a row due again (default Cancelled,Failed)")
     p.add_argument("--max-attempts", type=int, default=3,
-                   help="calls per row over all waves, the first included (default 3)")
+                   help="calls per person over all waves, the first included (default 3)")
     p.add_argument("--after", default="30m", metavar="GAP",
                    help="how long ago the latest call must have ended, e.g. 30m, 2h, 90s (default 30m)")
     p.add_argument("--now", default=None, metavar="TIME",
                    help="measure --after from this ISO time instead of the clock (a rehearsal on the simulator, "
                         "whose call times run ahead; replaying old logs)")
-    p.add_argument("--suppress", default=None, metavar="FILE",
-                   help="text/CSV file of numbers never to call (any spelling; in a CSV the column named like "
-                        "phone/number/callee, else the one holding numbers); listed rows are left out. A list of "
-                        "which none, or more than 1 %%, of the entries are phone numbers stops before any call (exit 2)")
-    p.add_argument("--allow-unreadable-suppress", action="store_true",
-                   help="go on when the --suppress list has unreadable entries, holding back only the numbers "
-                        "that could be read")
-    p.add_argument("--callback-url", default=None, metavar="URL",
-                   help="send the wave's callbacks to URL (a receiver restarted on a new address) instead of "
-                        "the URL each row was first sent with; \"\" for the account's configured URL")
-    p.add_argument("--region", default=None,
-                   help="region for national numbers in the --suppress list, e.g. NL (0612345678)")
     p.add_argument("-o", "--output", required=True,
                    help="results file of this wave: .csv, or .xlsx (text cells keep + and leading zeros)")
-    p.add_argument("--rate", type=float, default=None, help=f"calls per second (default {DEFAULT_RATE:g})")
-    p.add_argument("--burst", type=int, default=None, help=f"calls that may start back to back (default {DEFAULT_BURST})")
-    p.add_argument("--concurrency", type=int, default=None, help=f"requests in flight (default {DEFAULT_CONCURRENCY})")
-    p.add_argument("--base-url", default=None, help="API base URL (default: CMVOICE_BASE_URL, then the provider's)")
-    p.add_argument("--dry-run", action="store_true", help="plan and show the wave; send nothing, write no journal")
-    p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    add_sending_options(p, "followup")
     p.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
     """Run ``cmvoice followup``; returns the exit status."""
-    try:
-        return _run(args)
-    except UsageError as exc:
-        print_error(say(exc, "cli"), PROG)
-        return EXIT_USAGE
+    with stop_signals() as stopper:
+        try:
+            return _run(args, stopper)
+        except UsageError as exc:
+            print_error(say(exc, "cli"), PROG)
+            return EXIT_USAGE
+        except KeyboardInterrupt as exc:
+            print(f"{PROG}: {exc or 'interrupted'} before any call: nothing was sent; run the same command again",
+                  file=sys.stderr)
+            return EXIT_RETRY
 
 
 def _suppress_list(path: str | None, region: str | None = None, *, allow_unreadable: bool = False) -> Any:
@@ -118,11 +109,11 @@ def _suppress_list(path: str | None, region: str | None = None, *, allow_unreada
     return dnc
 
 
-def _run(args: argparse.Namespace) -> int:
+def _run(args: argparse.Namespace, stopper: Any) -> int:
     from .._fsutil import same_file
     from ..callbacks import load_callbacks
     from ..campaign import plan_followup
-    from ..errors import CallbackError, CampaignError, JournalError
+    from ..errors import CallbackError, CampaignError, JournalBusy, JournalError
 
     out = Path(args.output)
     journal = Path(args.journal)
@@ -146,11 +137,12 @@ def _run(args: argparse.Namespace) -> int:
                              min_gap=args.after, now=args.now, campaign=args.campaign,
                              suppress=_suppress_list(args.suppress, args.region,
                                                      allow_unreadable=args.allow_unreadable_suppress),
-                             callback_url=args.callback_url)
-    except JournalError as exc:
+                             region=args.region, callback_url=args.callback_url,
+                             allowed_countries=args.allowed_countries)
+    except JournalBusy as exc:
         print_error(say(exc, "cli"), PROG)
-        return EXIT_ATTENTION
-    except CampaignError as exc:
+        return EXIT_RETRY
+    except (JournalError, CampaignError) as exc:
         raise UsageError(say(exc, "cli")) from None
     waves = sorted({r.wave for r in plan.rows})
     reasons = ", ".join(f"{k} {v}" for k, v in plan.left_out_summary().items()) or "none"
@@ -158,9 +150,12 @@ def _run(args: argparse.Namespace) -> int:
           f"left out: {reasons}", file=sys.stderr)
     if not plan.rows:
         print(f"{PROG}: nobody is due for a follow-up now; nothing sent", file=sys.stderr)
-    status = send_plan(plan, journal=str(journal), out=out, base_url=args.base_url, dry_run=args.dry_run,
-                       rate=args.rate, burst=args.burst, concurrency=args.concurrency,
-                       progress=not args.no_progress, prog=PROG)
+    try:
+        preflight(plan, args, journal=journal, prog=PROG, full_estimate=args.dry_run)
+    except JournalBusy as exc:
+        print_error(say(exc, "cli"), PROG)
+        return EXIT_RETRY
+    status = send_plan(plan, args, stopper, journal=str(journal), out=out, prog=PROG)
     unknown = plan.left_out[plan.left_out["reason"] == "unknown"]
     if len(unknown):
         # Like cmvoice send's unknown rows: a call may exist, the operator decides (exit status 1).
@@ -168,7 +163,7 @@ def _run(args: argparse.Namespace) -> int:
               "outcome: check the callbacks or CM's logs before calling them again", file=sys.stderr)
         for rec in unknown.head(3).itertuples(index=False):
             print(f"  row {rec.row} ({rec.instruction_id})", file=sys.stderr)
-        return max(status, EXIT_ATTENTION)
+        return first_exit(status, EXIT_ACT)
     return status
 
 

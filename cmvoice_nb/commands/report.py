@@ -1,9 +1,12 @@
 """``cmvoice report``: load callback logs and write an HTML report (and exports).
 
-With ``--results`` (a campaign's results CSV) the report is that campaign's: the funnel is
-printed on the console, and the summaries cover only the callbacks of that campaign's calls
-(matched on call ids, see :func:`cmvoice_nb.campaign.funnel`); callbacks of other campaigns
-are counted and set aside, and the report says how many.
+With ``--journal`` (the campaign's journal: its truth, every row it ever sent, every wave) the
+report is that campaign's: the funnel and reach per wave are printed on the console, and the
+summaries cover only the callbacks of that campaign's calls (matched on call ids, see
+:func:`cmvoice_nb.campaign.funnel`); callbacks of other campaigns are counted and set aside, and
+the report says how many. ``--prices`` adds the cost (actual talk time x prices, beside the
+estimate); ``--not-reached FILE`` writes the people no call reached, with your kept columns.
+``--results`` (one run's results CSV) still works, for that run's rows only.
 
 Examples
 --------
@@ -38,13 +41,23 @@ def register(subparsers) -> None:
             "summary and write a self-contained HTML report. With --results, the report is that campaign's: "
             "its results CSV is joined with the callbacks on call ids (instruction ids for rows without one), "
             "the funnel is printed, and the summaries cover only that campaign's calls; callbacks of other "
-            "campaigns are counted and set aside. Exit status 1 when nothing could be loaded or a file is missing."
+            "campaigns are counted and set aside. Exit status 1 when nothing could be loaded or a file is missing; "
+            "2 for contradicting flags."
         ),
     )
     p.add_argument("callbacks", nargs="+", metavar="CALLBACKS", help="callback logs, folders or glob patterns")
+    p.add_argument("--journal", default=None,
+                   help="the campaign's journal (as given to cmvoice send): the campaign's truth, every row it "
+                        "ever sent in every wave; print its funnel and reach and limit the report to its calls")
+    p.add_argument("--campaign", default=None, help="with --journal: which campaign (when it holds several)")
     p.add_argument("--results", default=None,
-                   help="a campaign's results CSV (from cmvoice send -o): print its funnel and limit the report "
-                        "to its calls")
+                   help="instead of --journal: one run's results CSV (from cmvoice send -o)")
+    p.add_argument("--prices", default=None, metavar="FILE",
+                   help="price table CSV country,price_per_minute[,setup]: a cost section, the answered calls' "
+                        "actual talk time x prices beside the estimate")
+    p.add_argument("--not-reached", default=None, metavar="FILE",
+                   help="with --journal: write the people no call reached (CSV, or .xlsx), with your --keep "
+                        "columns, for a colleague or another channel")
     p.add_argument("--all-callbacks", action="store_true",
                    help="with --results: keep other campaigns' callbacks in the summaries (the funnel never counts them)")
     p.add_argument("--html", required=True, help="where to write the HTML report")
@@ -59,17 +72,29 @@ def run(args: argparse.Namespace) -> int:
     """Load, summarise, write the report and exports; return 0, or 1 when nothing could be loaded."""
     from ..callbacks import load_callbacks, save_calls, summarize
     from ..campaign import funnel, load_results, write_report
+    from ..campaign.report import campaign_results, people_reached
     from ..errors import CMVoiceError
     from ..messages import say
 
+    if args.journal and args.results:
+        print("cmvoice report: error: give --journal or --results, not both (the journal holds every wave)",
+              file=sys.stderr)
+        return 2
+    if args.not_reached and not (args.journal or args.results):
+        print("cmvoice report: error: --not-reached needs --journal", file=sys.stderr)
+        return 2
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # the load report below says the same, once
             calls = load_callbacks(args.callbacks)
-        results = load_results(args.results) if args.results else None
+        if args.journal:
+            results = campaign_results(args.journal, args.campaign)
+        else:
+            results = load_results(args.results) if args.results else None
     except CMVoiceError as exc:
         print(f"cmvoice report: {say(exc, 'cli')}", file=sys.stderr)
         return 1
+    source = args.journal or args.results
     report = calls.attrs["load_report"]
     for problem in report.problems():
         print(f"cmvoice report: {problem}", file=sys.stderr)
@@ -88,21 +113,27 @@ def run(args: argparse.Namespace) -> int:
     others = [] if overall is None else [(int(overall[o]), o) for o in spec.OUTCOMES
                                          if o != "Finished" and o in overall.index and int(overall[o])]
     detail = ", ".join(f"{count} {o}" for count, o in sorted(others, key=lambda item: -item[0]))
-    rate = f" ({answered / n:.1%})" if n else ""
+    rate = f" ({answered / n:.1%} of calls)" if n else ""
     print(f"{n} callbacks: {answered} answered{rate}" + (f", {detail}" if detail else ""))
     if f is not None:
         aside = len(f.unmatched_callbacks)
         if aside:
             covers = ("the summary covers all of them; the funnel counts this campaign's "
                       f"{len(f.calls)} only" if args.all_callbacks else f"the summary covers this campaign's {n}")
-            print(f"{aside} callback(s) of other campaigns (or matching no row of {args.results}) set aside: {covers}")
+            print(f"{aside} callback(s) of other campaigns (or matching no row of {source}) set aside: {covers}")
         if len(f.calls) == 0:
             print(f"none of the {len(calls)} loaded callbacks belongs to this campaign's calls (yet)")
-        print(f"campaign funnel ({args.results}):")
+        print(f"campaign funnel ({source}):")
         print(f.to_text())
+        reached, people = people_reached(f)
+        if people:
+            print(f"people: {reached} of {people} reached ({reached / people:.1%} of the people called, every wave)")
     try:
         out = write_report(calls, results=results, html_path=args.html, title=args.title, tz=args.tz,
-                           campaign_only=not args.all_callbacks)
+                           campaign_only=not args.all_callbacks, prices=args.prices,
+                           not_reached_path=args.not_reached)
+        if args.not_reached:
+            print(f"wrote {args.not_reached} (the people no call reached)")
         print(f"wrote {out}")
         for path in (args.parquet, args.csv):
             if path:

@@ -22,7 +22,10 @@ COUNT_LABELS = {
     "left_out": "left out (repeated callee)",
     "suppressed": "do-not-call (not sent)",
     "deferred": "deferred — outside calling hours",
+    "no-zone": "no time zone known",
+    "budget": "past the budget",
     "invalid": "invalid",
+    "refused-country": "country not allowed",
     "failed": "failed",
     "rejected": "rejected",
     "unknown": "unknown",
@@ -30,8 +33,8 @@ COUNT_LABELS = {
     "already-called": "already called",
 }
 #: Counts shown in amber: each needs the operator's attention.
-ATTENTION_COUNTS = frozenset({"stopped", "deferred", "invalid", "failed", "rejected", "unknown", "changed",
-                              "already-called"})
+ATTENTION_COUNTS = frozenset({"stopped", "deferred", "no-zone", "budget", "invalid", "refused-country", "failed",
+                              "rejected", "unknown", "changed", "already-called"})
 _SEP = " &nbsp;·&nbsp; "
 
 
@@ -59,32 +62,31 @@ def grouped_problems(problems: Any) -> Any:
     return out.sort_values("rows", ascending=False, kind="stable").reset_index(drop=True)
 
 
-def outcome_counts(results: Any, *, already_done: int = 0, dropped: Any = None) -> dict[str, int]:
+def outcome_counts(results: Any, *, already_done: int = 0) -> dict[str, int]:
     """The honest counts of a finished run, from its results frame (see :data:`COUNT_LABELS`).
 
     ``new`` are rows queued by this run (queued minus those the journal had already done),
-    ``stopped`` rows not sent because the run ended first, ``left_out`` repeated callees left
-    out on purpose; every other key is a results status. Zero counts are left out.
+    ``stopped`` rows not sent because the run ended first (``skipped``), ``left_out`` repeated
+    callees left out on purpose (``dropped``); every other key is a results status. Zero counts
+    are left out.
 
     Examples
     --------
     >>> import pandas as pd
-    >>> results = pd.DataFrame({"status": ["queued", "queued", None, None, "invalid"]})
-    >>> outcome_counts(results, already_done=1, dropped=[False, False, False, True, False])
+    >>> results = pd.DataFrame({"status": ["queued", "queued", None, "dropped", "invalid"]})
+    >>> outcome_counts(results, already_done=1)
     {'new': 1, 'already_done': 1, 'stopped': 1, 'left_out': 1, 'invalid': 1}
     """
-    import numpy as np
-
     status = results["status"].astype("string").fillna("skipped").to_numpy(dtype=object)
-    left = np.asarray(dropped, dtype=bool) if dropped is not None else np.zeros(len(status), dtype=bool)
     counts = {
         "new": int((status == "queued").sum()) - int(already_done),
         "dry-run": int((status == "dry-run").sum()),
         "already_done": int(already_done),
-        "stopped": int(((status == "skipped") & ~left).sum()),
-        "left_out": int(((status == "skipped") & left).sum()),
+        "stopped": int((status == "skipped").sum()),
+        "left_out": int((status == "dropped").sum()),
     }
-    for name in ("suppressed", "deferred", "invalid", "failed", "rejected", "unknown", "changed", "already-called"):
+    for name in ("suppressed", "deferred", "no-zone", "budget", "invalid", "refused-country", "failed", "rejected",
+                 "unknown", "changed", "already-called"):
         counts[name] = int((status == name).sum())
     return {k: v for k, v in counts.items() if v}
 

@@ -17,8 +17,15 @@ from typing import Any, Callable
 
 import ipywidgets as W
 
+from ..messages import OPTIONS
 from ._campaign_facts import merged_suppression, read_upload
 from ._common import MUTED, WARN
+
+
+def _label(key: str) -> str:
+    """A control's label: the option's spelling in the app (:data:`cmvoice_nb.messages.OPTIONS`), which
+    is also how every message names it."""
+    return OPTIONS[key].widget or OPTIONS[key].python
 
 
 class OperationsPanel(W.VBox):
@@ -42,25 +49,25 @@ class OperationsPanel(W.VBox):
         super().__init__()
         style = style or {"description_width": "8em"}
         self._region = region
-        self.calling_hours = W.Text(value=calling_hours or "", description="Calling hours", style=style,
+        self.calling_hours = W.Text(value=calling_hours or "", description=_label("calling_hours"), style=style,
                                     placeholder="e.g. 09:00-20:00 (empty: any time)", layout=W.Layout(width="30em"),
                                     tooltip="the window each row is called in, in the callee's local time")
-        self.days = W.Text(value=days or "", description="Days", style=style, placeholder="mon-fri",
+        self.days = W.Text(value=days or "", description=_label("days"), style=style, placeholder="mon-fri",
                            layout=W.Layout(width="16em"), tooltip="mon-fri, sat-sun, mon,wed,fri or all")
         self.wait_for_hours = W.Checkbox(value=bool(wait), description="Wait for calling hours", indent=False,
                                          layout=W.Layout(width="auto"),
                                          tooltip="ticked: rows outside their hours wait; unticked: they end "
                                                  "'deferred' and a later Send sends them")
-        self.allowed_countries = W.Text(value=allowed_countries or "", description="Countries", style=style,
+        self.allowed_countries = W.Text(value=allowed_countries or "", description=_label("allowed_countries"), style=style,
                                         placeholder="e.g. NL,BE (empty: any)", layout=W.Layout(width="30em"),
-                                        tooltip="a number of another country is invalid")
-        self.suppress = W.Text(value="" if suppress is None else os.fspath(suppress), description="Do-not-call",
+                                        tooltip=OPTIONS["allowed_countries"].help)
+        self.suppress = W.Text(value="" if suppress is None else os.fspath(suppress), description=_label("suppress"),
                                style=style, placeholder="CSV/TXT path of numbers never to call",
                                layout=W.Layout(width="32em"))
         self.suppress_upload = W.FileUpload(accept=".csv,.txt", multiple=False, description="Upload list",
                                             layout=W.Layout(width="11em"))
         self.suppress_info = W.HTML()
-        self.prices = W.Text(value="" if prices is None else os.fspath(prices), description="Prices",
+        self.prices = W.Text(value="" if prices is None else os.fspath(prices), description=_label("prices"),
                              style=style, placeholder="CSV country,price_per_minute[,setup] (optional)",
                              layout=W.Layout(width="40em"))
         #: The do-not-call list read from the last upload, or None.

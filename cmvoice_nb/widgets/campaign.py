@@ -52,6 +52,7 @@ from ._campaign_facts import (
 from ._campaign_form import UNSET, FieldForm, unset
 from ._campaign_ops import OperationsPanel
 from ._campaign_progress import RunProgress
+from ..campaign.vocabulary import count_line
 from ._common import BAD, MUTED, NONE_LABEL, OK, WARN, App, clear, say, show, table
 
 logger = logging.getLogger(__name__)
@@ -406,9 +407,16 @@ class Campaign(App):
         self._show_preview(self.plan)
         return self.plan
 
+    def forecast(self, plan: Any) -> Any:
+        """What sending *plan* on the app's journal would do with each row now (the counts every front-end shows)."""
+        from ..campaign import forecast
+
+        return forecast(plan, self.journal_path())
+
     def _validate(self) -> None:
         plan = self.make_plan()
         s = plan.summary()
+        fc = self.forecast(plan)
         valid, rows = int(s["valid"]), int(s["rows"])
         show(self.out, table(s.to_frame().T.reset_index(drop=True), caption="Plan", failures_first=False))
         for note in plan.notes:  # e.g. a country column that is not used
@@ -417,15 +425,16 @@ class Campaign(App):
             show(self.out, table(grouped_problems(plan.problem_frame("widget")), caption="Problems (one line per kind)",
                                  failures_first=False))
         colour = OK if not len(plan.problems) else (BAD if valid == 0 else WARN)
-        extra = f", {int(s['suppressed'])} on the do-not-call list" if int(s.get("suppressed", 0)) else ""
+        rest = {k: n for k, n in fc.counts.items() if k != "to send"}
+        extra = f" ({count_line(rest)})" if rest else ""
         self.set_status(f"{valid} of {rows} rows valid, {int(s['problems'])} problem(s), "
-                        f"{int(s['to_send'])} to send{extra}", colour=colour)
-        self._show_estimate(plan)
+                        f"{fc.to_send} to send{extra}", colour=colour)
+        self._show_estimate(fc)
 
-    def _show_estimate(self, plan: Any) -> None:
-        """Show the plan's estimate (priced when a price table is given) and the calling-hours line."""
-        self.estimate.value = plan.estimate(prices=self.prices_path())._repr_html_() + (
-            f"<div><b>Calling hours</b>: {html.escape(self.calling_hours_text(plan))}</div>")
+    def _show_estimate(self, fc: Any) -> None:
+        """Show the estimate of what is left to send (priced when a price table is given) and the calling-hours line."""
+        self.estimate.value = fc.estimate(prices=self.prices_path())._repr_html_() + (
+            f"<div><b>Calling hours</b>: {html.escape(self.calling_hours_text(fc.plan))}</div>")
 
     def _on_send(self, _button: Any = None) -> None:
         if self.working:
@@ -448,15 +457,15 @@ class Campaign(App):
     # -- the deliberate step before real calls ---------------------------------------------------------
     def confirmation_facts(self, plan: Any) -> list[tuple[str, str]]:
         """What the confirmation shows, as (label, text) lines; extend it to add more facts."""
-        s = plan.summary()
-        estimate = plan.estimate(prices=self.prices_path())
+        fc = self.forecast(plan)
+        estimate = fc.estimate(prices=self.prices_path())
+        rest = {k: n for k, n in fc.counts.items() if k != "to send"}
         return [
             ("Target", "CM Voice API — real, billable calls"),
             ("Base URL", self.target_url()),
             ("Campaign", f"{plan.name} ({plan.app})"),
-            ("Calls", f"{int(s['to_send'])} of {int(s['rows'])} rows "
-                      f"({int(s['invalid'])} invalid, {int(s['dropped'])} left out, {int(s['suppressed'])} on the "
-                      "do-not-call list); rows the journal already called are not called again"),
+            ("Calls", f"{fc.to_send} of {len(plan.rows)} rows" + (f" ({count_line(rest)})" if rest else "")
+                      + "; nobody the journal already called is called again"),
             ("Countries", countries_text(estimate)),
             ("Estimate", estimate_text(estimate, priced=bool(self.prices_path()))),
             ("Calling hours", self.calling_hours_text(plan)),
@@ -475,11 +484,12 @@ class Campaign(App):
         self._require_token()
         plan = self.make_plan()
         s = plan.summary()
-        if int(s["to_send"]) == 0:
+        to_send = self.forecast(plan).to_send
+        if to_send == 0:
             self.set_status(f"nothing to send: {int(s['valid'])} of {int(s['rows'])} rows valid — Validate shows why",
                             colour=BAD)
             return
-        self.confirm_box.ask(plan, self.confirmation_facts(plan), calls=int(s["to_send"]))
+        self.confirm_box.ask(plan, self.confirmation_facts(plan), calls=to_send)
         self.set_status("waiting for your confirmation: nothing has been sent", colour=WARN)
 
     def _cancel_pending(self, message: str | None) -> None:
@@ -526,9 +536,10 @@ class Campaign(App):
         if not dry_run:
             self.journal_dir.mkdir(parents=True, exist_ok=True)
         if dry_run:
-            self._show_estimate(plan)
+            self._show_estimate(self.forecast(plan))
+        # A dry run reads the journal too (it writes nothing): its counts are the send's.
         sender = CampaignSender(
-            plan, client, journal=None if dry_run else self.journal_path(), dry_run=dry_run,
+            plan, client, journal=self.journal_path(), dry_run=dry_run,
             rate=float(self.rate.value), burst=max(1, int(self.rate.value)), progress=False,
             results_path=None if dry_run else self.results_path(), front="widget", **self.send_options())
         self.sender = sender
@@ -558,8 +569,7 @@ class Campaign(App):
             if error is not None:
                 raise error
             return
-        dropped = [r.dropped for r in sender.plan.rows]
-        counts = outcome_counts(results, already_done=sender.already_done, dropped=dropped)
+        counts = outcome_counts(results, already_done=sender.already_done)
         self.last_counts = counts
         to_send = int(sender.progress.get("to_send", 0))
         self.run_progress.finished(counts, to_send=to_send, failed=error is not None, stopped=sender.stopped_by_user)

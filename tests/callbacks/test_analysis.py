@@ -155,3 +155,15 @@ def test_summary_by_a_key_named_like_a_figure_it_reports_groups_by_that_key(call
     both = summarize(calls, by=["app", "answered"])
     assert list(both.index.names) == ["app", "answered"] and both["calls"].sum() == len(calls)
     assert summarize(calls, by="app").index.name == "app"
+
+
+def test_a_period_ending_on_the_day_clocks_go_forward_ends_at_that_day_s_local_midnight():
+    from cmvoice_nb.callbacks import calls_in_period, period_bounds
+
+    _lo, hi = period_bounds(until="2024-03-31", tz="Europe/Amsterdam")  # a 23-hour day (CET -> CEST)
+    assert str(hi) == "2024-03-31 22:00:00+00:00"  # 1 April 00:00 in Amsterdam
+    _lo, hi = period_bounds(until="2024-10-27", tz="Europe/Amsterdam")  # a 25-hour day (CEST -> CET)
+    assert str(hi) == "2024-10-27 23:00:00+00:00"
+    calls = [{"type": "otp-finished", "call-id": "late", "result": {"code": 10}, "started-on": "2024-03-31T22:00:00Z"},
+             {"type": "otp-finished", "call-id": "in", "result": {"code": 10}, "started-on": "2024-03-31T21:59:00Z"}]
+    assert calls_in_period(calls, until="2024-03-31", tz="Europe/Amsterdam")["call_id"].tolist() == ["in"]

@@ -176,7 +176,7 @@ def test_a_wave_killed_mid_run_resumes_without_calling_anyone_twice(sim, receive
     assert resumed.returncode == 1  # the unknown rows need the operator, as after cmvoice send
 
 
-def test_a_followup_while_a_send_holds_the_journal_exits_1_and_sends_nothing(sim, receiver, tmp_path, token, capsys):
+def test_a_followup_while_a_send_holds_the_journal_exits_75_and_sends_nothing(sim, receiver, tmp_path, token, capsys):
     from cmvoice_nb.campaign import Journal
 
     now = first_wave(sim, receiver, tmp_path, ["+31612340109"])
@@ -184,7 +184,7 @@ def test_a_followup_while_a_send_holds_the_journal_exits_1_and_sends_nothing(sim
     holder = Journal(tmp_path / "j.sqlite")
     holder.lock()  # another terminal's send, mid-run
     try:
-        assert main(followup(tmp_path, sim, now)) == 1
+        assert main(followup(tmp_path, sim, now)) == 75  # run the same command again once that send ended
     finally:
         holder.close()
     assert "another send is running" in capsys.readouterr().err

@@ -88,10 +88,11 @@ def test_hours_and_suppress_give_the_names_their_private_parts_define():
 
 
 # ------------------------------------------------------------------------------ send and follow-up
-def test_the_send_package_exports_the_sender_its_options_and_the_pacing():
+def test_the_send_package_exports_the_sender_its_options_the_forecast_and_the_pacing():
     assert sorted(send_package.__all__) == sorted(["CampaignSender", "send_campaign", "SendOptions", "RetryPolicy",
                                                    "classify_error", "run_until_done", "TokenBucket",
-                                                   "RESULT_COLUMNS"])
+                                                   "RESULT_COLUMNS", "Forecast", "forecast", "callback_urls",
+                                                   "check_callback_urls"])
 
 
 def test_the_followup_package_exports_the_planner_and_its_reasons():

@@ -138,7 +138,7 @@ def test_every_status_that_needs_attention_says_what_resolves_it_in_every_front_
     from cmvoice_nb.campaign.vocabulary import ATTENTION_STATUSES, FIX, RESULT_STATUSES, STATUS
     from cmvoice_nb.messages import MARKER, say
 
-    assert set(ATTENTION_STATUSES) == {s.name for s in STATUS.values() if s.attention}
+    assert set(ATTENTION_STATUSES) == {s.name for s in STATUS.values() if s.attention and s.result}
     assert set(ATTENTION_STATUSES) <= set(RESULT_STATUSES)
     for name in ATTENTION_STATUSES:
         python, cli, widget = (say(FIX[name], front) for front in ("python", "cli", "widget"))

@@ -42,7 +42,7 @@ def test_report_command_writes_report_and_exports(tmp_path, capsys):
                  "--parquet", str(parquet), "--csv", str(csv)])
     out = capsys.readouterr().out
     assert code == 0
-    assert out.splitlines()[0] == "12 callbacks: 3 answered (25.0%), 3 Cancelled, 3 Failed, 3 Rejected"
+    assert out.splitlines()[0] == "12 callbacks: 3 answered (25.0% of calls), 3 Cancelled, 3 Failed, 3 Rejected"
     assert "Campaign funnel" in html.read_text()
     assert len(pd.read_parquet(parquet)) == 12
     assert load_callbacks(csv)["digits"].dropna().tolist() == ["0042"] * 2
@@ -80,7 +80,7 @@ def test_report_command_with_results_prints_the_funnel_and_limits_the_summary_to
     assert code == 0
     lines = out.splitlines()
     # Campaign A's five callbacks: a0, a2, a3 answered; a1, a2b cancelled. The other six are set aside.
-    assert lines[0] == "5 callbacks: 3 answered (60.0%), 2 Cancelled"
+    assert lines[0] == "5 callbacks: 3 answered (60.0% of calls), 2 Cancelled"
     assert lines[1].startswith("6 callback(s) of other campaigns") and "covers this campaign's 5" in lines[1]
     assert lines[2] == f"campaign funnel ({tmp_path / 'a.csv'}):"
     assert [line.split()[:2] for line in lines[4:9]] == [

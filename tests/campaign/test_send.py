@@ -127,7 +127,7 @@ def test_no_token_is_stored_in_results_or_journal(sim, tmp_path):
         (InstructionRejected(400, "bad callee"), "rejected", False),
         (AuthenticationError(401, "unknown token"), "abort", False),
         (APIError(404, "no such endpoint"), "abort", False),
-        (APIError(413, "too large"), "failed", False),
+        (APIError(413, "too large"), "rejected", False),  # the provider refused the payload: fix it
         (RuntimeError("bug"), "unknown", False),
     ],
 )

@@ -118,12 +118,13 @@ def test_a_wrong_base_url_stops_at_once_and_names_the_url(csv_file, tmp_path, si
         assert set(j.counts("people")) == {"pending"}  # nothing placed: the next run sends them
 
 
-def test_a_provider_refusing_connections_stops_the_run(csv_file, tmp_path, token, capsys):
+def test_a_provider_refusing_connections_stops_the_run_and_asks_for_a_later_run(csv_file, tmp_path, token, capsys):
     argv = args(csv_file, tmp_path, "--base-url", refusing_url("/voiceapi"), "--concurrency", "1",
-                "--max-attempts", "2")
-    assert main(argv) == 1
+                "--http-attempts", "2")
+    assert main(argv) == 75  # nothing was placed: the same command later makes progress
     err = capsys.readouterr().err
     assert "could not connect to" in err and "(2 attempts refused)" in err
+    assert "--max-attempts is deprecated" not in err
     assert list(read_out(tmp_path)["status"]) == ["failed", "skipped", "invalid"]
 
 
@@ -195,7 +196,11 @@ def test_the_help_documents_the_exit_codes(capsys):
         main(["send", "--help"])
     assert info.value.code == 0
     text = capsys.readouterr().out
-    assert "exit status:" in text and "0  every row is final" in text and "2  usage error" in text
+    assert "exit status (the first that matches wins):" in text
+    for line in ("  2   usage, or input that cannot be trusted", "  75  run the same command again later",
+                 "  1   you must act", "  0   every row is final"):
+        assert line in text
+    assert "SIGTERM and SIGHUP stop a run exactly as Ctrl-C does" in text and "Ctrl-Break" in text
     assert "--allow-repeat" in text and "--resend-changed" in text and "--callback-url" in text
 
 
@@ -212,7 +217,7 @@ def test_duplicates_left_out_on_purpose_do_not_make_the_exit_status_fail(tmp_pat
     path = people_csv(tmp_path / "dups.csv", [("+31612345610", "A"), ("0612345610", "B")])
     assert main(notification(path, tmp_path, "--drop-duplicates", "--base-url", sim.base_url)) == 0
     out = read_out(tmp_path)
-    assert list(out["status"]) == ["queued", "skipped"] and "duplicate callee" in out.loc[1, "error"]
+    assert list(out["status"]) == ["queued", "dropped"] and "duplicate callee" in out.loc[1, "error"]
     assert len(sim.requests) == 1
 
 

@@ -1,9 +1,11 @@
 """The never-twice rule, as a table: a row, what the journal holds, the live calls, the options → the decision.
 
-Every case is one line of the rule. The row under test is the second row of a small plan (the first
-row calls another number, unless the case says an earlier row of the list calls the same one); its
-instruction id is ``spring-2`` (``spring-2-w2`` in a second wave) and it calls ``+31612345610``.
-Nothing here opens a journal, starts a thread or speaks HTTP: :func:`decide` is pure.
+Every case is one line of the rule, in the order the rules apply. The row under test is the second
+row of a small plan (the first row calls another number, unless the case says an earlier row of the
+list calls the same one); its instruction id is ``spring-2`` (``spring-2-w2`` in a second wave) and
+it calls ``+31612345610``. With a budget, each row's call costs what the case says. Nothing here
+opens a journal, starts a thread or speaks HTTP: :func:`decide` is pure. The counts every front-end
+shows are :func:`tally` of these decisions (the last tests).
 """
 from __future__ import annotations
 
@@ -17,7 +19,8 @@ import pytest
 from cmvoice_nb.campaign.journal import LiveCall, RowStatus
 from cmvoice_nb.campaign.plan import CampaignPlan, RowPlan
 from cmvoice_nb.campaign.send import decide as decide_module
-from cmvoice_nb.campaign.send.decide import ACTIONS, RULES, decide, numbers_to_check, settle_held
+from cmvoice_nb.campaign.ops.suppress import check_allowed_country
+from cmvoice_nb.campaign.send.decide import ACTIONS, RULES, decide, numbers_to_check, settle_held, tally
 from cmvoice_nb.instructions import Problem, instruction_from_json
 from cmvoice_nb.messages import say
 from cmvoice_nb.wire import encode_body, instruction_hash, legacy_instruction_hash
@@ -26,6 +29,7 @@ NUMBER = "+31612345610"
 OTHER_NUMBER = "+31612345699"
 SENT_AT = "2026-03-30T07:00:00.000Z"
 DNC_REASON = f"{NUMBER} is on the do-not-call list"
+REFUSED = check_allowed_country(NUMBER, "BE")  # 'country NL not allowed (allowed: BE)'
 
 
 def wire(iid: str, callee: str = NUMBER, *, prompt: str = "Hello Ann", callback_url: str | None = None) -> dict:
@@ -45,8 +49,13 @@ def row_plan(position: int, iid: str, callee: str = NUMBER, **extra) -> RowPlan:
 ROWS = {
     "valid": {},
     "invalid": {"problems": [Problem("callee", "12", "'12' is not a phone number")]},
+    "refused": {"problems": [Problem("callee", NUMBER, REFUSED)]},
+    "refused and invalid": {"problems": [Problem("prompt", "", "is required"), Problem("callee", NUMBER, REFUSED)]},
     "dropped": {"duplicate_of": 0, "dropped": True},
     "listed": {"suppressed": DNC_REASON},
+    "listed and invalid": {"suppressed": DNC_REASON, "problems": [Problem("prompt", "", "is required")]},
+    "listed and refused": {"suppressed": DNC_REASON, "problems": [Problem("callee", NUMBER, REFUSED)]},
+    "listed and dropped": {"suppressed": DNC_REASON, "duplicate_of": 0, "dropped": True},
     "wave 2": {"wave": 2, "base_id": "spring-2"},
     "wave 2, its first call ended by its callbacks": {"wave": 2, "base_id": "spring-2",
                                                       "ended": (("spring-2", "Cancelled", SENT_AT),)},
@@ -104,6 +113,8 @@ class Case:
     then: str = "send"
     why: str | None = None
     released: bool = False
+    #: ``(max_cost, cost placed before this run, the first row's call, this row's call)``; None: no budget.
+    budget: tuple | None = None
 
 
 ALREADY_NINE = f"{NUMBER} already called as spring-9 (queued, call call-9); not called again"
@@ -112,16 +123,10 @@ HELD = "not sent: same callee as row 0 (spring-1)"
 CHANGED = "the row changed since it was sent (call call-1); not sent again (resend_changed=True sends it)"
 EARLIER_RUN = " (by an earlier run; give the current suppress= list to check again)"
 
+OVER = ("its call (at most 0.1000) would take the campaign's cost to {total}, past the budget of {budget} "
+        "(max_cost=; {spent} placed before this run); not placed")
+
 CASES = [
-    # -- invalid: fix the row; nothing else matters
-    Case("an invalid row is never sent", row="invalid", then="invalid", why="callee: '12' is not a phone number"),
-    Case("an invalid row is invalid whatever the journal holds", row="invalid", journal="queued", then="invalid",
-         why="callee: '12' is not a phone number"),
-    # -- skipped: a repeat left out by drop_duplicates
-    Case("a dropped repeat is skipped", row="dropped", then="skipped",
-         why="duplicate callee: same as row 0 (drop_duplicates=True)"),
-    Case("a dropped repeat is skipped even when its number was called elsewhere", row="dropped",
-         live="another campaign", then="skipped", why="duplicate callee: same as row 0 (drop_duplicates=True)"),
     # -- unknown: the call may exist; only resend_unknown sends it again
     Case("an unknown outcome is reported again, not resent", journal="unknown", then="unknown",
          why="ReadTimeout: no answer in 10 s"),
@@ -131,11 +136,15 @@ CASES = [
          why="ReadTimeout: no answer in 10 s; the row also changed since"),
     Case("a request in flight when a run crashed counts as unknown", journal="sending", then="unknown",
          why="outcome unknown"),
-    Case("an unknown row on the list now stays unknown", row="listed", journal="unknown", then="unknown",
-         why="ReadTimeout: no answer in 10 s"),
+    Case("an unknown row on the list now stays unknown: the call may exist", row="listed", journal="unknown",
+         then="unknown", why="ReadTimeout: no answer in 10 s"),
+    Case("an unknown row stays unknown even when the row is invalid now", row="invalid", journal="unknown",
+         then="unknown", why="ReadTimeout: no answer in 10 s"),
     Case("resend_unknown sends an unknown row again", journal="unknown", options="resend_unknown"),
     Case("resend_unknown still never calls a number another campaign called", journal="unknown",
          live="another campaign", options="resend_unknown", then="already-called", why=ALREADY_AUTUMN),
+    Case("resend_unknown never calls a listed row", row="listed", journal="unknown", options="resend_unknown",
+         then="suppressed", why=DNC_REASON),
     # -- done: queued before with the same content
     Case("a row queued before is done", journal="queued", live="this row", then="done"),
     Case("a new callback-url is not a change", journal="queued, sent with another callback-url", then="done"),
@@ -145,21 +154,21 @@ CASES = [
          then="done"),
     Case("a row called before keeps its outcome even when the list holds it now", row="listed", journal="queued",
          then="done"),
-    # -- changed: queued before with other content; only resend_changed sends it again
-    Case("a row queued with other content is withheld", journal="queued with other content", then="changed",
-         why=CHANGED),
-    Case("resend_changed sends a changed row: its own call does not block it", journal="queued with other content",
-         live="this row", options="resend_changed"),
-    Case("resend_changed never calls a number another row of the campaign called",
-         journal="queued with other content", live="another row of this campaign", options="resend_changed",
-         then="already-called", why=ALREADY_NINE),
-    # -- suppressed: on the list now, or held back by an earlier run when no list is given
+    # -- suppressed: a listed person is suppressed whatever else is wrong with the row
     Case("a listed row is suppressed", row="listed", then="suppressed", why=DNC_REASON),
+    Case("a listed row is suppressed, not invalid", row="listed and invalid", then="suppressed", why=DNC_REASON),
+    Case("a listed row is suppressed, not refused-country", row="listed and refused", then="suppressed",
+         why=DNC_REASON),
+    Case("a listed repeat is suppressed, not dropped", row="listed and dropped", then="suppressed", why=DNC_REASON),
+    Case("a listed row that changed since it was sent is suppressed, not changed", row="listed",
+         journal="queued with other content", then="suppressed", why=DNC_REASON),
     Case("a listed row that failed before is suppressed", row="listed", journal="failed", then="suppressed",
          why=DNC_REASON),
     Case("a listed row is suppressed rather than already-called", row="listed", live="another campaign",
          then="suppressed", why=DNC_REASON),
     Case("allow_repeat never calls a listed row", row="listed", options="allow_repeat", then="suppressed",
+         why=DNC_REASON),
+    Case("a listed row is suppressed, not budget", row="listed", budget=(0.05, 0.0, 0.1, 0.1), then="suppressed",
          why=DNC_REASON),
     Case("without a list, the journal's suppressed stands", journal="suppressed", then="suppressed",
          why=DNC_REASON + EARLIER_RUN),
@@ -171,6 +180,33 @@ CASES = [
          options="list given", then="already-called", why=ALREADY_AUTUMN, released=True),
     Case("a released row still waits for an earlier row of the list", journal="suppressed",
          live="an earlier row of this list", options="list given", then="held", why=HELD, released=True),
+    Case("a released row past the budget waits for a higher one", journal="suppressed", options="list given",
+         budget=(0.15, 0.0, 0.1, 0.1), then="budget", why=OVER.format(total="0.20", budget="0.15", spent="0.00"),
+         released=True),
+    # -- refused-country: a number outside allowed_countries is its own count, not invalid
+    Case("a number outside the allowed countries is refused", row="refused", then="refused-country",
+         why=f"{NUMBER}: {REFUSED}"),
+    Case("a refused country is refused even when another field is invalid too", row="refused and invalid",
+         then="refused-country", why=f"{NUMBER}: {REFUSED}"),
+    Case("a refused country is refused whatever the journal holds", row="refused", journal="failed",
+         then="refused-country", why=f"{NUMBER}: {REFUSED}"),
+    # -- invalid: fix the row
+    Case("an invalid row is never sent", row="invalid", then="invalid", why="callee: '12' is not a phone number"),
+    Case("an invalid row is invalid whatever the journal holds", row="invalid", journal="queued", then="invalid",
+         why="callee: '12' is not a phone number"),
+    # -- dropped: a repeat left out on purpose by drop_duplicates
+    Case("a dropped repeat is dropped", row="dropped", then="dropped",
+         why="duplicate callee: same as row 0 (drop_duplicates=True)"),
+    Case("a dropped repeat is dropped even when its number was called elsewhere", row="dropped",
+         live="another campaign", then="dropped", why="duplicate callee: same as row 0 (drop_duplicates=True)"),
+    # -- changed: queued before with other content; only resend_changed sends it again
+    Case("a row queued with other content is withheld", journal="queued with other content", then="changed",
+         why=CHANGED),
+    Case("resend_changed sends a changed row: its own call does not block it", journal="queued with other content",
+         live="this row", options="resend_changed"),
+    Case("resend_changed never calls a number another row of the campaign called",
+         journal="queued with other content", live="another row of this campaign", options="resend_changed",
+         then="already-called", why=ALREADY_NINE),
     # -- already-called: a call to the number may exist elsewhere
     Case("a number another row of this campaign called is not called again", live="another row of this campaign",
          then="already-called", why=ALREADY_NINE),
@@ -183,9 +219,19 @@ CASES = [
     Case("a second wave waits while the first wave's call may still be live", row="wave 2",
          live="an earlier wave, no end recorded", then="already-called",
          why=f"{NUMBER} already called as spring-2 (queued, call call-1); not called again"),
-    # -- held: an earlier row of this list calls the same number in this run
+    # -- held: an earlier row of this list calls the same number in this run (it ends already-called)
     Case("a repeat in the list waits for the first row", live="an earlier row of this list", then="held", why=HELD),
     Case("allow_repeat calls a repeat in the list too", live="an earlier row of this list", options="allow_repeat"),
+    Case("a repeat in the list costs nothing: it is held, not budget", live="an earlier row of this list",
+         budget=(0.1, 0.0, 0.1, 0.1), then="held", why=HELD),
+    # -- budget: a call that would take the cost past max_cost is not placed
+    Case("a call within the budget is sent", budget=(1.0, 0.0, 0.1, 0.1)),
+    Case("a budget of exactly the total places the call", budget=(0.2, 0.0, 0.1, 0.1)),
+    Case("a call past the budget waits", budget=(0.15, 0.0, 0.1, 0.1), then="budget",
+         why=OVER.format(total="0.20", budget="0.15", spent="0.00")),
+    Case("what earlier runs placed counts against the budget", budget=(1.0, 0.92, 0.0, 0.1), then="budget",
+         why=OVER.format(total="1.02", budget="1.00", spent="0.92")),
+    Case("a later cheaper call still fits after a dear one did not", budget=(0.1, 0.0, 0.5, 0.1)),
     # -- send: nothing stops it
     Case("a new row is sent"),
     Case("a pending row is sent", journal="pending"),
@@ -199,7 +245,8 @@ def plan_for(case: Case) -> CampaignPlan:
     first = row_plan(0, "spring-1", NUMBER if case.live == "an earlier row of this list" else OTHER_NUMBER)
     extra = ROWS[case.row]
     iid = "spring-2-w2" if extra.get("wave") == 2 else "spring-2"
-    options = {"suppress": "dnc.csv (1 numbers)"} if "list given" in case.options or case.row == "listed" else {}
+    options = {"suppress": "dnc.csv (1 numbers)"} if "list given" in case.options or case.row.startswith("listed") \
+        else {}
     return CampaignPlan(name="spring", app="notification", index=pd.RangeIndex(2), rows=[first, row_plan(1, iid, **extra)],
                         options=options, campaign_key="k0000000")
 
@@ -209,6 +256,9 @@ def decision_for(case: Case):
     record = journal_record(case.journal)
     statuses = {} if record is None else {"spring-2": record}
     flags = {name: name in case.options for name in ("allow_repeat", "resend_changed", "resend_unknown")}
+    if case.budget is not None:
+        max_cost, spent, *costs = case.budget
+        flags.update(max_cost=max_cost, spent=spent, costs=costs)
     return decide(plan, statuses=statuses, live={NUMBER: LIVE[case.live]}, **flags)[1]
 
 
@@ -222,8 +272,8 @@ def test_the_never_twice_rule(case):
 def test_the_table_reaches_every_action_and_every_rule():
     reached = {decision_for(c).action for c in CASES}
     assert reached == set(ACTIONS)
-    assert [name for name, _rule in RULES] == ["invalid", "skipped", "unknown", "done / changed", "suppressed",
-                                               "already-called", "held"]
+    assert [name for name, _rule in RULES] == ["unknown", "done", "suppressed", "refused-country", "invalid",
+                                               "dropped", "changed", "already-called", "held", "budget"]
 
 
 def test_a_decision_carries_the_journal_record_and_the_earlier_call():
@@ -329,4 +379,27 @@ def test_the_rule_imports_nothing_that_sends_waits_or_writes():
     tree = ast.parse(Path(decide_module.__file__).read_text(encoding="utf-8"))
     imported = {node.module for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)}
     imported |= {alias.name for node in ast.walk(tree) if isinstance(node, ast.Import) for alias in node.names}
-    assert imported == {"__future__", "typing", "messages", "wire", "journal"}
+    assert imported == {"__future__", "collections", "typing", "messages", "wire", "journal", "ops.suppress",
+                        "vocabulary"}
+
+
+# ----------------------------------------------------------------------------- the counts
+def test_the_counts_are_the_decisions_a_repeat_counted_as_the_already_called_it_ends_as():
+    rows = [row_plan(0, "spring-1"), row_plan(1, "spring-2"),                      # the same person twice
+            row_plan(2, "spring-3", OTHER_NUMBER, suppressed=DNC_REASON),           # listed
+            row_plan(3, "spring-4", "+31612345611", problems=[Problem("callee", "+31612345611", REFUSED)]),
+            row_plan(4, "spring-5", "+31612345612", problems=[Problem("prompt", "", "is required")]),
+            row_plan(5, "spring-6", "+31612345613", duplicate_of=0, dropped=True),
+            row_plan(6, "spring-7", "+31612345614")]
+    plan = CampaignPlan(name="spring", app="notification", index=pd.RangeIndex(7), rows=rows)
+    done = {"spring-7": RowStatus("queued", instruction_hash(wire("spring-7", "+31612345614")), 1, 200, "c7", None,
+                                  SENT_AT)}
+    assert tally(decide(plan, statuses=done)) == {"to send": 1, "already done": 1, "invalid": 1,
+                                                  "refused-country": 1, "dropped": 1, "already-called": 1,
+                                                  "suppressed": 1}
+
+
+def test_the_counts_of_a_budget_say_how_many_wait_for_it():
+    rows = [row_plan(i, f"spring-{i}", f"+3161234561{i}") for i in range(4)]
+    plan = CampaignPlan(name="spring", app="notification", index=pd.RangeIndex(4), rows=rows)
+    assert tally(decide(plan, max_cost=0.25, spent=0.05, costs=[0.1] * 4)) == {"to send": 2, "budget": 2}

@@ -146,14 +146,16 @@ def test_with_wait_false_rows_outside_are_deferred_and_a_later_run_sends_them_on
     assert sim.calls["callee"].value_counts().to_dict() == {NL: 1, US: 1}
 
 
-def test_a_number_without_a_known_zone_is_deferred_at_once_and_tz_sends_it(sim, tmp_path):
+def test_a_number_without_a_known_zone_ends_no_zone_at_once_and_tz_sends_it(sim, tmp_path):
     unplaced = "+80012345610"  # international freephone: a valid number with no time zone
     clock = ManualClock(dt.datetime(2026, 6, 1, 10, 0, tzinfo=UTC))
     kwargs = dict(journal=tmp_path / "j.sqlite", app="notification", name="tz", defaults=DEFAULTS,
                   calling_hours="09:00-20:00", now=clock, **FAST)
     res = send_campaign(people(unplaced), sim.client(), **kwargs)
-    assert res["status"].tolist() == ["deferred"] and clock.sleeps == []
+    assert res["status"].tolist() == ["no-zone"] and clock.sleeps == []
     assert res.loc[0, "error"] == f"time zone unknown for {unplaced}: give the zone with tz="
+    with Journal(tmp_path / "j.sqlite") as j:  # the journal holds it deferred, without an opening
+        assert j.counts("tz") == {"deferred": 1} and j.waits("tz")["until"].isna().all()
     res = send_campaign(people(unplaced), sim.client(), tz="Europe/London", **kwargs)
     assert res["status"].tolist() == ["queued"]
 

@@ -120,7 +120,7 @@ def test_cmvoice_send_dry_run_prints_the_estimate_with_the_price_table(tmp_path,
                  "--dry-run", "--no-progress", "--prices", str(tmp_path / "prices.csv"),
                  "--suppress", str(tmp_path / "dnc.txt"), "--allow-unreadable-suppress", "--allow-countries", "NL,BE"])
     out, err = capsys.readouterr()
-    assert code == 1  # the French row is invalid
+    assert code == 1  # the French row is refused: the operator decides
     assert out.splitlines()[:5] == [
         "Estimate: 3 calls, 0.10 talk minutes (2.0 s per call), 100% answered, cost 0.0280",
         "  country  calls  minutes/call  minutes  price/min  setup    cost",
@@ -129,9 +129,9 @@ def test_cmvoice_send_dry_run_prints_the_estimate_with_the_price_table(tmp_path,
         "  total        3          0.03     0.10                    0.0280",
     ]
     assert "country FR not allowed (allowed: BE, NL)" in err
-    assert "1 on the do-not-call list" in err and "1 entries are not numbers" in err
+    assert "plan: 5 rows: to send 3, refused-country 1, suppressed 1" in err and "1 entries are not numbers" in err
     res = pd.read_csv(tmp_path / "out.csv", dtype=str, keep_default_na=False)
-    assert res["status"].tolist() == ["dry-run", "dry-run", "dry-run", "invalid", "suppressed"]
+    assert res["status"].tolist() == ["dry-run", "dry-run", "dry-run", "refused-country", "suppressed"]
 
 
 def test_cmvoice_send_with_suppress_sends_the_rest_and_exits_0(tmp_path, sim, token, capsys):
@@ -159,7 +159,7 @@ def test_cmvoice_send_no_wait_defers_rows_on_a_holiday_and_a_later_run_sends_the
     code = main(base + ["--calling-hours", "00:00-24:00", "--days", "all", "--holidays",
                         str(tmp_path / "holidays.txt"), "--no-wait"])
     err = capsys.readouterr().err
-    assert code == 1 and "deferred: 1 row - outside their calling hours" in err and "--no-wait" in err
+    assert code == 75 and "deferred: 1 row - outside their calling hours" in err and "--no-wait" in err
     assert len(sim.calls) == 0
     assert main(base) == 0 and sim.calls["callee"].tolist() == [ANN]
 

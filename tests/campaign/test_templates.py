@@ -102,7 +102,8 @@ def test_the_remembered_currency_pattern_says_what_babel_says_in_every_voice_lan
 
     from babel.numbers import format_currency, get_currency_precision
 
-    from cmvoice_nb.campaign.plan.templates import _format_currency, _half_up
+    from cmvoice_nb.campaign.plan._formats import format_currency as remembered
+    from cmvoice_nb.campaign.plan._formats import half_up
     from cmvoice_nb.spec import voice_languages
 
     rnd = random.Random(7)
@@ -111,5 +112,5 @@ def test_the_remembered_currency_pattern_says_what_babel_says_in_every_voice_lan
         for code in ("EUR", "GBP", "JPY", "INR", "ISK", "BHD"):
             for _ in range(40):
                 value = Decimal(rnd.randrange(-10**9, 10**9)) / Decimal(10 ** rnd.randrange(0, 5))
-                expected = format_currency(_half_up(value, get_currency_precision(code)), code, locale=locale)
-                assert _format_currency(value, code, "", locale) == expected, (language, code, value)
+                expected = format_currency(half_up(value, get_currency_precision(code)), code, locale=locale)
+                assert remembered(value, code, "", locale) == expected, (language, code, value)

@@ -191,3 +191,26 @@ def test_the_quick_reading_of_common_spellings_equals_the_full_reading(text, sig
             return "refused"
 
     assert outcome(quick) == outcome(full)
+
+
+@settings(max_examples=200, deadline=None)
+@given(cells=st.lists(st.text(alphabet="0123456789.,  €-", min_size=1, max_size=10), min_size=1, max_size=30))
+def test_the_column_decision_by_shape_equals_judging_every_value(cells):
+    from cmvoice_nb.campaign.plan.values import _NUMBER, _decimal_vote, _sign_and_body
+
+    def every_value():
+        votes = set()
+        for cell in cells:
+            body = _sign_and_body(cell)[1]
+            if _NUMBER.fullmatch(body):
+                votes.add(_decimal_vote(body))
+        votes.discard(None)
+        if "," in votes and "." in votes:
+            return "conflict"
+        return "," if "," in votes else "." if "." in votes else "?" if "?" in votes else None
+
+    try:
+        decided = number_reader(cells, column="x").decimal
+    except ColumnError as exc:
+        decided = "conflict" if "some numbers use" in str(exc) else "?"
+    assert decided == every_value()

@@ -50,7 +50,7 @@ def test_demo_receives_one_callback_per_call_and_reports_the_answer_rate(demo):
     assert summary.facts["answer_rate"] == pytest.approx(float(summarize(first_wave)["answer_rate"].iloc[0]))
     assert (out / "results.csv").exists() and (out / "campaign.sqlite").exists()
     assert "<html" in (out / "report.html").read_text(encoding="utf-8").lower()
-    assert "answer rate" in str(summary)
+    assert "reached 18 of 28 people (64% of people)" in str(summary)  # a rate that says what it is over
 
 
 def test_the_demo_follows_up_exactly_the_cancelled_and_failed_calls(demo):
@@ -76,6 +76,10 @@ def test_running_the_demo_again_resumes_and_sends_nothing_twice(demo):
     assert again.facts["calls_placed_now"] == 0
     assert again.facts["followup_placed"] == 0  # each person had their two attempts
     assert again.facts["callbacks"] == first.facts["callbacks"] + first.facts["followup_placed"]
+    # Over people, every wave: nothing new was sent, so the headline cannot drop (over calls it would).
+    assert again.facts["people"] == first.facts["people"]
+    assert again.facts["people_reached"] >= first.facts["people_reached"]
+    assert again.facts["answer_rate"] < first.facts["answer_rate"]  # the rate over calls, which does drop
 
 
 def test_demo_command_prints_the_summary_and_exits_zero(tmp_path, capsys):

@@ -18,7 +18,7 @@ from ...messages import opt
 from ...spec import iso_utc
 from ...wire import encode_body, instruction_hash
 from ..journal import Journal, JournalRow
-from ..ops.suppress import read_suppression, suppression_reason
+from ..ops.suppress import apply_allowed_countries, parse_allowed_countries, read_suppression, suppression_reason
 from ..plan import CampaignPlan, RowPlan, content_key
 from .decide import FOLLOWABLE, NO_ENDING, Ending, decide
 
@@ -165,6 +165,7 @@ def plan_followup(
     region: str | None = None,
     callback_url: str | None = None,
     allow_unreadable_suppress: bool = False,
+    allowed_countries: Any = None,
 ) -> CampaignPlan:
     """Plan the next wave of a campaign: everyone whose latest call was not answered, once each.
 
@@ -205,6 +206,9 @@ def plan_followup(
         receiver restarted since the first wave listens on a new URL); ``""`` removes it (the
         account's configured URL). Default None: each row keeps the URL it was sent with. The
         URL is not part of a row's identity (:func:`~cmvoice_nb.wire.instruction_hash`).
+    allowed_countries
+        ISO codes (``"NL,BE"``): a wave's row calling another country is ``refused-country``
+        when sent (see :func:`~cmvoice_nb.campaign.ops.suppress.apply_allowed_countries`).
 
     Returns
     -------
@@ -250,6 +254,7 @@ def plan_followup(
         raise CampaignError(f"{opt('max_attempts')} must be at least 1, got {max_attempts}")
     gap = parse_gap(min_gap)
     moment = _now(now)
+    parse_allowed_countries(allowed_countries)  # a bad code is said before the journal is read
     limit = app_spec("notification").field("callback-url").max_length  # the contract's, for every app
     if callback_url not in (None, "") and not (
             isinstance(callback_url, str) and callback_url.lower().startswith(("http://", "https://"))
@@ -326,7 +331,9 @@ def plan_followup(
     if len(kept_columns.columns):
         kept = kept_columns.reindex([r.base_id for r in rows]).set_axis(index)
         kept = kept.astype(object).where(kept.notna(), None)
-    return CampaignPlan(name=campaign, app=app, index=index, rows=rows, campaign_key=key,
+    plan = CampaignPlan(name=campaign, app=app, index=index, rows=rows, campaign_key=key,
                         options={"followup": {"outcomes": wanted, "max_attempts": max_attempts,
-                                              "min_gap": str(gap), "now": iso_utc(moment.to_pydatetime())}},
+                                              "min_gap": str(gap), "now": iso_utc(moment.to_pydatetime())},
+                                 "region": region},
                         left_out=left_out, kept=kept)
+    return apply_allowed_countries(plan, allowed_countries) if allowed_countries is not None else plan

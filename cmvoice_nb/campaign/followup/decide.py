@@ -10,7 +10,7 @@ The rules, for a row's **latest** attempt, in the order they apply:
 ================  ====================================================================
 ``suppressed``    the journal holds it ``suppressed``, or the list given now lists it
 (resumed)         a later wave's attempt that was never placed (``pending``, ``failed``,
-                  ``deferred``) goes again under the same id; no other rule applies
+                  ``deferred``, ``budget``) goes again under the same id; no other rule applies
 ``not sent``      a first-wave attempt never placed (or ``rejected``): re-run that wave
 ``unknown``       its call may exist (``unknown``, ``sending``), or its outcome is unknown
 ``waiting``       no callback yet
@@ -42,7 +42,7 @@ from typing import Any, Callable, Iterable, Mapping, NamedTuple, Sequence
 from ...spec import RESULT_CODES, iso_utc
 from ...wire import wave_instruction_id
 from ..journal import JournalRow
-from ..vocabulary import CALLED_STATES
+from ..vocabulary import CALLED_STATES, UNPLACED_STATES
 
 __all__ = ["decide", "Ending", "FollowUp", "LEFT_OUT_REASONS", "FOLLOWABLE", "NO_ENDING"]
 
@@ -130,11 +130,11 @@ def _row(attempts: Sequence[JournalRow], *, endings: Mapping[str, Ending], paylo
         # Held back by a list once is held back in every later wave: the journal remembers it
         # even when the next wave is planned without the list.
         return leave("suppressed")
-    if latest.state in ("pending", "failed", "deferred") and latest.wave > 1:
+    if latest.state in UNPLACED_STATES and latest.state != "rejected" and latest.wave > 1:
         # A wave cut short: its unsent rows go again under the same id (the journal's guard
         # and the row's state keep it to one call).
         wave, previous = latest.wave, (placed[-1] if placed else None)
-    elif latest.state in ("pending", "failed", "rejected", "deferred"):
+    elif latest.state in UNPLACED_STATES:
         return leave("not sent")
     elif latest.state in ("unknown", "sending"):
         return leave("unknown")

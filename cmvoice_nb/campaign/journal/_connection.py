@@ -15,7 +15,7 @@ import threading
 from pathlib import Path
 from typing import Any, Iterator, TypeVar
 
-from ...errors import JournalError
+from ...errors import JournalBusy, JournalError
 from ._schema import READABLE_VERSIONS, SCHEMA_VERSION, create_or_upgrade
 
 __all__ = ["JournalConnection", "OPEN_TIMEOUT_S", "WAL_SIZE_LIMIT", "check_file", "is_locked", "is_readonly"]
@@ -128,7 +128,7 @@ class JournalConnection:
                 self._conn.close()
                 self._conn = None
             if is_locked(exc):
-                raise JournalError(self._busy_message()) from exc
+                raise JournalBusy(self._busy_message()) from exc
             if is_readonly(exc):
                 raise JournalError(f"{self.path}: the journal cannot be written ({exc}); a campaign writes its "
                                    "journal: check the file's and its folder's permissions") from exc
@@ -190,7 +190,7 @@ class JournalConnection:
                         conn.execute("ROLLBACK")
                     conn.execute("PRAGMA locking_mode=NORMAL")
                 if is_locked(exc):
-                    raise JournalError(self._busy_message(locking=True)) from exc
+                    raise JournalBusy(self._busy_message(locking=True)) from exc
                 raise JournalError(f"{self.path}: cannot lock the journal ({exc})") from exc
             finally:
                 with contextlib.suppress(sqlite3.DatabaseError):
@@ -228,7 +228,7 @@ class JournalConnection:
                 conn.execute("COMMIT")
             except sqlite3.DatabaseError as exc:
                 if is_locked(exc):
-                    raise JournalError(self._busy_message()) from exc
+                    raise JournalBusy(self._busy_message()) from exc
                 raise JournalError(f"{self.path}: journal write failed ({exc})") from exc
             except UnicodeEncodeError as exc:  # a lone surrogate cannot be stored as UTF-8 text
                 raise JournalError(f"{self.path}: text that is not valid Unicode cannot be written to the "

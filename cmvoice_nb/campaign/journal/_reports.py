@@ -1,9 +1,10 @@
 """What the journal keeps beside its records, and the journal as tables.
 
 :class:`Reports` is the part of :class:`~cmvoice_nb.campaign.Journal` that stores the operator's
-own columns of rows (:meth:`~Reports.keep`, ``keep=``) and the calling-hours waits
-(:meth:`~Reports.record_waits`), and reads them, the records and their counts back as
-DataFrames or dicts.
+own columns of rows (:meth:`~Reports.keep`, ``keep=``), the calling-hours waits
+(:meth:`~Reports.record_waits`) and each finished run (:meth:`~Reports.record_run`), and reads
+them, the records, their counts and the cost so far (:meth:`~Reports.spent`) back as DataFrames
+or dicts.
 """
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from ...messages import say
 from ...spec import iso_utc
 from ._connection import JournalConnection
 from ._records import FIELDS, JournalRow
+from ._schema import CALLED_SQL
 
 __all__ = ["Reports"]
 
@@ -118,3 +120,32 @@ class Reports(JournalConnection):
                 "SELECT state, COUNT(*) FROM rows WHERE campaign = ? GROUP BY state", (campaign,)
             ).fetchall()
         return dict(rows)
+
+    def spent(self, campaign: str) -> float:
+        """The campaign's cost so far: the upper-bound cost of every attempt whose call may exist (all waves).
+
+        Attempts are costed when a run with a budget (``max_cost=``) sends them; an attempt sent
+        without one has no cost recorded and counts 0.
+        """
+        with self._lock:
+            found = self._connection().execute(
+                "SELECT SUM(c.cost) FROM costs c JOIN rows r ON r.campaign = c.campaign AND "
+                f"r.instruction_id = c.instruction_id WHERE c.campaign = ? AND r.state IN {CALLED_SQL}",
+                (campaign,)).fetchone()
+        return float(found[0] or 0.0)
+
+    def record_run(self, campaign: str, *, wave: int | None, started_at: str, counts: Mapping[str, int],
+                   exit_status: int | None) -> None:
+        """Record a finished run of *campaign*: its wave, when it ran, its counts and its exit status."""
+        with self._tx() as c:
+            c.execute("INSERT INTO runs VALUES (?, ?, ?, ?, ?, ?)",
+                      (campaign, wave, started_at, iso_utc(), json.dumps(dict(counts)), exit_status))
+
+    def runs(self, campaign: str | None = None) -> list[dict[str, Any]]:
+        """Every recorded run (oldest first): ``campaign``, ``wave``, ``started_at``, ``ended_at``, ``counts``, ``exit``."""
+        with self._lock:
+            sql = "SELECT campaign, wave, started_at, ended_at, counts, exit FROM runs"
+            rows = self._connection().execute(sql + (" WHERE campaign = ?" if campaign else "") + " ORDER BY rowid",
+                                              (campaign,) if campaign else ()).fetchall()
+        return [{"campaign": c, "wave": w, "started_at": s, "ended_at": e, "counts": json.loads(n), "exit": x}
+                for c, w, s, e, n, x in rows]

@@ -6,9 +6,9 @@ when opened (:func:`create_or_upgrade`), inside the opening transaction:
 * schema 1 and 2 (no waves) gain the wave columns; every record is wave 1, with no stored
   payload;
 * schema 1 (no ``callees`` table) has the callees of every record indexed once;
-* a ``rows`` table whose state ``CHECK`` lacks a state of :data:`JOURNAL_STATES` is rebuilt
-  with the list widened (:func:`migrate_holds`), and the ``waits`` and ``kept`` tables are
-  added when missing;
+* a ``rows`` table whose state ``CHECK`` lacks a state of :data:`JOURNAL_STATES` (``budget``,
+  for one written before budgets) is rebuilt with the list widened (:func:`migrate_holds`), and
+  the ``waits``, ``kept``, ``costs`` and ``runs`` tables are added when missing;
 * schema 1 to 3 hold whole-wire payload hashes: they become identity hashes
   (:func:`rehash_records`).
 """
@@ -91,6 +91,9 @@ LIVE_SQL = "(" + " OR ".join(f"state = '{s}'" for s in CALLED_STATES) + ")"
 #: Its own table, added when missing, so journals of every schema version get it.
 #: ``kept``: the operator's own columns of each row (``keep=``), a JSON object per row id (its
 #: wave-1 id), with the values of the latest run that planned the row; also added when missing.
+#: ``costs``: each attempt's upper-bound cost, written with its ``sending`` mark when the run has a
+#: budget; the campaign's cost so far is the sum over the attempts whose call may exist.
+#: ``runs``: one record per finished run (not a dry run): its wave, when, its counts and exit status.
 WAITS_SCHEMA = """
 CREATE TABLE IF NOT EXISTS waits (
     campaign        TEXT NOT NULL,
@@ -105,6 +108,20 @@ CREATE TABLE IF NOT EXISTS kept (
     row_id    TEXT NOT NULL,
     columns   TEXT NOT NULL,
     PRIMARY KEY (campaign, row_id)
+);
+CREATE TABLE IF NOT EXISTS costs (
+    campaign        TEXT NOT NULL,
+    instruction_id  TEXT NOT NULL,
+    cost            REAL NOT NULL,
+    PRIMARY KEY (campaign, instruction_id)
+);
+CREATE TABLE IF NOT EXISTS runs (
+    campaign    TEXT NOT NULL,
+    wave        INTEGER,
+    started_at  TEXT NOT NULL,
+    ended_at    TEXT NOT NULL,
+    counts      TEXT NOT NULL,
+    exit        INTEGER
 )
 """
 #: The secondary indexes a bulk registration rebuilds, and their definitions (as in :data:`SCHEMA`).
@@ -146,7 +163,7 @@ def create_or_upgrade(conn: sqlite3.Connection, version: int) -> None:
 
 
 def migrate_holds(conn: sqlite3.Connection) -> None:
-    """Bring a journal up to the spec's states and add the ``waits`` and ``kept`` tables (inside a transaction).
+    """Bring a journal up to the spec's states and add the tables beside ``rows`` when missing (inside a transaction).
 
     Additive and idempotent, whatever the schema version: SQLite cannot change a ``CHECK``, so
     when the ``rows`` table's state list lacks a state of :data:`JOURNAL_STATES` the table is

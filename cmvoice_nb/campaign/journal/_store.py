@@ -17,7 +17,7 @@ from ...errors import JournalError
 from ...messages import say
 from ...spec import iso_utc
 from ...wire import callee_numbers
-from ..vocabulary import JOURNAL_STATES
+from ..vocabulary import JOURNAL_STATES, UNPLACED_STATES
 from ._records import COLUMN, FIELDS, R_FIELDS, STATE_NAMES, JournalRow, LiveCall, RowStatus
 from ._register import Registering
 from ._reports import Reports
@@ -80,6 +80,13 @@ class Journal(Registering, Reports):
         """Campaign name → app, for every campaign in the journal."""
         with self._lock:
             return dict(self._connection().execute("SELECT name, app FROM campaigns ORDER BY name").fetchall())
+
+    def created_at(self, campaign: str) -> str | None:
+        """When *campaign* was first recorded in this journal (ISO 8601 UTC), or None for an unknown one."""
+        with self._lock:
+            found = self._connection().execute("SELECT created_at FROM campaigns WHERE name = ?",
+                                               (campaign,)).fetchone()
+        return found[0] if found else None
 
     def payloads(self, campaign: str) -> dict[str, bytes | None]:
         """Instruction id → the JSON bytes sent for it (None for rows of a journal of schema 1 or 2, before waves)."""
@@ -146,14 +153,14 @@ class Journal(Registering, Reports):
         first), state names are shared, and records with nothing of their own (never attempted,
         no call id) share one tuple. ``payload_hash`` is given only for records whose call may
         exist (``queued``, ``unknown``, ``sending``: where a changed row matters) and ``error``
-        not for ``pending`` or ``deferred`` records (their hold reasons); both are None otherwise.
+        not for ``pending``, ``deferred`` or ``budget`` records (their hold reasons); both are None otherwise.
         """
         shared: dict[tuple, RowStatus] = {}
         out: dict[str, RowStatus] = {}
         with self._lock:
             cur = self._connection().execute(
                 f"SELECT instruction_id, state, CASE WHEN state IN {CALLED_SQL} THEN payload_hash END, attempts,"
-                " http_status, call_ids, CASE WHEN state IN ('pending', 'deferred') THEN NULL ELSE error END, sent_at"
+                " http_status, call_ids, CASE WHEN state IN ('pending', 'deferred', 'budget') THEN NULL ELSE error END, sent_at"
                 " FROM rows WHERE campaign = ?", (campaign,))
             while batch := cur.fetchmany(10_000):
                 for iid, state, h, attempts, status, call_ids, error, sent_at in batch:
@@ -235,10 +242,11 @@ class Journal(Registering, Reports):
         allow_repeat: bool = False,
         ended: Iterable[tuple[str, str, str | None]] = (),
         payload: bytes | None = None,
+        cost: float | None = None,
     ) -> JournalRow:
         """Commit ``sending`` (attempts + 1) before the request leaves; return the new record.
 
-        A row may leave from ``pending``, ``rejected`` or ``failed``; from ``unknown`` only with
+        A row may leave from ``pending``, ``rejected``, ``failed``, ``deferred`` or ``budget``; from ``unknown`` only with
         *resend_unknown*, from ``queued`` only with *resend_queued* (a changed row sent again on
         purpose). Unless *allow_repeat*, a row whose callee already has a call ``sending``,
         ``queued`` or ``unknown`` under another record of this journal is refused.
@@ -250,13 +258,16 @@ class Journal(Registering, Reports):
         *payload_hash* and *callee* are written only when given and different from what the
         row holds (:meth:`register` wrote them for a new row; a corrected row sends new ones).
 
+        *cost*, the call's upper-bound cost, is recorded in the same transaction: it counts in
+        :meth:`spent` for as long as the call may exist.
+
         Raises
         ------
         JournalError
             The row cannot leave from its state, or its callee was already called; in the
             second case the exception's ``earlier`` attribute is that call's :class:`JournalRow`.
         """
-        states = ["pending", "rejected", "failed", "deferred"]
+        states = list(UNPLACED_STATES)
         if resend_unknown:
             states.append("unknown")
         if resend_queued:
@@ -297,6 +308,8 @@ class Journal(Registering, Reports):
                 + " WHERE campaign = ? AND instruction_id = ?",
                 (now, now, *changes.values(), *stored.values(), campaign, instruction_id),
             )
+            if cost is not None:
+                c.execute("INSERT OR REPLACE INTO costs VALUES (?, ?, ?)", (campaign, instruction_id, float(cost)))
             if "callee" in changes:  # a corrected row dials other numbers now
                 c.execute("DELETE FROM callees WHERE campaign = ? AND instruction_id = ?", (campaign, instruction_id))
                 c.executemany("INSERT OR IGNORE INTO callees VALUES (?, ?, ?)",
@@ -328,19 +341,19 @@ class Journal(Registering, Reports):
 
     # ------------------------------------------------- calling hours, do-not-call
     #: States :meth:`hold` may move a row from: nothing was called (a called row keeps its state).
-    HOLDABLE_STATES = ("pending", "deferred", "suppressed", "failed", "rejected")
+    HOLDABLE_STATES = ("pending", "deferred", "suppressed", "failed", "rejected", "budget")
 
     def hold(self, campaign: str, rows: Iterable[tuple[str, str | None, str | None, str | None, str | None]],
              state: str) -> int:
-        """Put rows that are not being sent in *state* (``deferred``, ``suppressed`` or ``pending``), with a reason.
+        """Put rows that are not being sent in *state* (``deferred``, ``suppressed``, ``budget`` or ``pending``), with a reason.
 
         *rows* are ``(instruction_id, row_label, callee, payload_hash, reason)``; a row new to the
         journal is added (its callees indexed), one the journal holds moves only from a state in
         which nothing was called (:attr:`HOLDABLE_STATES`), and its ``error`` becomes *reason*.
         Returns how many records were written. One transaction for all rows.
         """
-        if state not in ("deferred", "suppressed", "pending"):
-            raise ValueError(f"hold() puts rows in deferred, suppressed or pending, not {state!r}")
+        if state not in ("deferred", "suppressed", "budget", "pending"):
+            raise ValueError(f"hold() puts rows in deferred, suppressed, budget or pending, not {state!r}")
         rows = list(rows)
         now = iso_utc()
         allowed = ",".join(f"'{s}'" for s in self.HOLDABLE_STATES)

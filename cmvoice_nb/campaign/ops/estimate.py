@@ -38,7 +38,11 @@ from typing import Any, Iterable, Mapping
 from ...errors import CampaignError
 from ...timing import RATES, talk_seconds
 
-__all__ = ["Estimate", "estimate_payloads", "read_prices", "FRAME_COLUMNS", "PRICE_COLUMNS"]
+__all__ = ["Estimate", "estimate_payloads", "upper_bound_costs", "talk_costs", "read_prices", "FRAME_COLUMNS",
+           "PRICE_COLUMNS", "COST_COLUMNS"]
+
+#: Columns of :func:`talk_costs` (one row per country, then ``total``).
+COST_COLUMNS = ["answered", "minutes", "price_per_minute", "setup", "cost"]
 
 #: Columns of :meth:`Estimate.to_frame` (one row per country, then ``total``).
 FRAME_COLUMNS = ["calls", "answered", "minutes_per_call", "minutes", "price_per_minute", "setup", "cost"]
@@ -395,3 +399,91 @@ def estimate_payloads(payloads: Iterable[Mapping[str, Any]], *, app: str | None 
             assumptions.append("no price for " + ", ".join(f"{c} ({int(counts[c])} call{'s' if int(counts[c]) != 1 else ''})" for c in unpriced)
                                + ": left out of the cost")
     return Estimate(per_call, answer_rate=float(answer_rate), prices=price_table, assumptions=assumptions)
+
+
+def upper_bound_costs(payloads: Iterable[Mapping[str, Any]], *, prices: Any, app: str | None = None,
+                      audio_root: str | os.PathLike | None = None) -> list[float]:
+    """Each payload's cost at its upper bound: answered, every replay heard, the full talk time.
+
+    What a budget (``max_cost=``) counts a call at before it is placed: minutes x
+    ``price_per_minute`` + ``setup`` of its callee's country, with the talk time of
+    :func:`estimate_payloads` (``answer_rate=1``, ``replays="max"``).
+
+    Raises
+    ------
+    CampaignError
+        A payload's country has no price (and the table has no ``*``): such a call cannot be
+        counted against a budget, so nothing is sent until the table prices it.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> wires = [{"callee": "+31612345678", "prompt": "one two three four five", "prompt-type": "TTS"}]
+    >>> upper_bound_costs(wires, app="notification",
+    ...                   prices=pd.DataFrame({"country": ["NL"], "price_per_minute": [0.6], "setup": [0.01]}))
+    [0.03]
+    """
+    est = estimate_payloads(payloads, app=app, audio_root=audio_root, prices=prices)
+    table = est.prices or {}
+    unpriced = sorted({c for c in est.per_call["country"] if c not in table and "*" not in table})
+    if unpriced:
+        counts = est.per_call["country"].value_counts()
+        raise CampaignError("prices: no price for " + ", ".join(f"{c} ({int(counts[c])} call(s))" for c in unpriced)
+                            + ": a budget cannot count those calls; add them (or a * row) to the price table")
+    costs = []
+    for country, talk_s in zip(est.per_call["country"].tolist(), est.per_call["talk_s"].tolist()):
+        per_minute, setup = table.get(country, table.get("*"))
+        costs.append(round(float(talk_s) / 60.0 * per_minute + setup, 10))
+    return costs
+
+
+def talk_costs(calls: Any, prices: Any):
+    """What answered calls cost: their actual talk time (from their callbacks) x the price table.
+
+    Parameters
+    ----------
+    calls
+        Loaded callbacks (:func:`~cmvoice_nb.callbacks.load_callbacks`; ``answered``,
+        ``talk_seconds``, ``callee``), one row per call.
+    prices
+        A price table (see :func:`read_prices`).
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per country (index ``country``) and a ``total`` row; columns :data:`COST_COLUMNS`:
+        answered calls, talk minutes, the price, and ``cost`` = minutes x ``price_per_minute`` +
+        answered x ``setup`` (NaN for a country without a price, left out of the total).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> calls = pd.DataFrame({"callee": ["+31612345610", "+31612345611", "+32470123456"],
+    ...                       "answered": [True, False, True], "talk_seconds": [90.0, None, 30.0]})
+    >>> prices = pd.DataFrame({"country": ["NL", "BE"], "price_per_minute": [0.06, 0.12], "setup": [0.01, 0]})
+    >>> talk_costs(calls, prices)["cost"].round(4).to_dict()
+    {'BE': 0.06, 'NL': 0.1, 'total': 0.16}
+    """
+    import pandas as pd
+
+    from ...numbers import country_of
+
+    table = read_prices(prices)
+    answered = calls[calls["answered"].astype("boolean").fillna(False).astype(bool)] if len(calls) else calls
+    countries = [country_of(c) or "unknown" for c in (answered["callee"].tolist() if len(answered) else [])]
+    seconds = pd.to_numeric(answered["talk_seconds"], errors="coerce").fillna(0.0).tolist() if len(answered) else []
+    rows = {}
+    for country in sorted(set(countries)):
+        secs = sum(s for c, s in zip(countries, seconds) if c == country)
+        n = countries.count(country)
+        price = table.get(country, table.get("*"))
+        minutes = secs / 60.0
+        rows[country] = {"answered": n, "minutes": minutes, "price_per_minute": price[0] if price else math.nan,
+                         "setup": price[1] if price else math.nan,
+                         "cost": minutes * price[0] + n * price[1] if price else math.nan}
+    frame = pd.DataFrame.from_dict(rows, orient="index", columns=COST_COLUMNS)
+    frame.loc["total"] = {"answered": len(countries), "minutes": sum(seconds) / 60.0, "price_per_minute": math.nan,
+                          "setup": math.nan, "cost": float(frame["cost"].dropna().sum())}
+    frame["answered"] = frame["answered"].astype(int)
+    frame.index.name = "country"
+    return frame

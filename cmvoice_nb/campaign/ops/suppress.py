@@ -15,8 +15,10 @@ naming the file and the first bad lines, unless ``allow_unreadable_suppress=True
 (``--allow-unreadable-suppress``) says to go on with the numbers that could be read. A list
 with no entries at all (an empty file, a header only) is read as empty, with a warning.
 
-:func:`check_allowed_country` makes "only NL and BE" a validation rule (countries by
-:func:`cmvoice_nb.numbers.country_of`).
+:func:`check_allowed_country` makes "only NL and BE" a rule of every row (countries by
+:func:`cmvoice_nb.numbers.country_of`): a row calling another country is ``refused-country``
+(:func:`country_refusals` finds the problems that say so), and :func:`apply_allowed_countries` applies
+the rule to a plan made without it (a follow-up wave).
 
 Examples
 --------
@@ -51,8 +53,8 @@ from ._entries import NUMBER_COLUMNS, SAMPLE_ROWS, file_entries, number_column, 
 log = logging.getLogger(__name__)
 
 __all__ = ["SuppressionList", "Unreadable", "read_suppression", "text_entries",
-           "parse_allowed_countries", "check_allowed_country", "apply_suppression", "suppression_reason",
-           "NUMBER_COLUMNS", "UNREADABLE_LIMIT"]
+           "parse_allowed_countries", "check_allowed_country", "country_refusals", "apply_allowed_countries",
+           "apply_suppression", "suppression_reason", "NUMBER_COLUMNS", "UNREADABLE_LIMIT"]
 
 #: The share of unreadable entries above which a list is not trusted (1 %).
 UNREADABLE_LIMIT = 0.01
@@ -337,10 +339,66 @@ def check_allowed_country(e164: Any, allowed: Any) -> str | None:
     country = country_of(e164)
     listed = ", ".join(sorted(codes))
     if country is None:
-        return f"country unknown, not allowed (allowed: {listed})"
+        return f"country unknown, {_REFUSED}{listed})"
     if country not in codes:
-        return f"country {country} not allowed (allowed: {listed})"
+        return f"country {country} {_REFUSED}{listed})"
     return None
+
+
+#: What every refusal of :func:`check_allowed_country` says, and :func:`country_refusals` looks for.
+_REFUSED = "not allowed (allowed: "
+
+
+def country_refusals(problems: Any) -> list:
+    """The problems of a row (:class:`~cmvoice_nb.instructions.Problem`) that refuse a callee's country.
+
+    Examples
+    --------
+    >>> from cmvoice_nb.instructions import Problem
+    >>> found = country_refusals([Problem("prompt", "", "is required"),
+    ...                           Problem("callee", "+33612345678", check_allowed_country("+33612345678", "NL"))])
+    >>> [p.value for p in found]
+    ['+33612345678']
+    """
+    return [p for p in problems or () if p.field in ("callee", "callees") and isinstance(p.message, str)
+            and p.message.startswith("country ") and _REFUSED in p.message]
+
+
+def apply_allowed_countries(plan: Any, allowed: Any) -> Any:
+    """A copy of *plan* whose rows calling a number outside *allowed* carry the refusal (``refused-country``).
+
+    For a plan made without ``allowed_countries=`` (a follow-up wave: its rows are the payloads
+    the journal stored). The input plan is not changed; ``None`` (no restriction) returns it.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from cmvoice_nb.campaign import plan_campaign
+    >>> plan = plan_campaign(pd.DataFrame({"callee": ["+31612345610", "+33612345611"]}), app="notification",
+    ...                      name="c", defaults={"caller": "+31201234567", "prompt": "Hi", "prompt-type": "TTS"})
+    >>> [len(country_refusals(r.problems)) for r in apply_allowed_countries(plan, "NL").rows]
+    [0, 1]
+    """
+    import copy
+
+    from ...instructions import Problem
+
+    codes = parse_allowed_countries(allowed)
+    if not codes:
+        return plan
+    rows = []
+    for r in plan.rows:
+        new = copy.copy(r)
+        new.problems = list(r.problems)
+        numbers = [n for n in str(r.callee or "").split(";") if n.strip()]
+        for number in numbers:
+            message = check_allowed_country(number.strip(), codes)
+            if message:
+                new.problems.append(Problem("callees" if len(numbers) > 1 else "callee", number.strip(), message))
+        rows.append(new)
+    options = dict(plan.options)
+    options["allowed_countries"] = tuple(sorted(codes))
+    return plan.replace(rows=rows, options=options)
 
 
 def suppression_reason(callee: Any, dnc: SuppressionList) -> str | None:
@@ -366,7 +424,8 @@ def apply_suppression(plan: Any, suppress: Any, *, region: str | None = None,
 
     The input plan is not changed. Usable on any :class:`~cmvoice_nb.campaign.CampaignPlan`
     (a first campaign or a follow-up wave). A row calling several numbers is suppressed when
-    any of them is listed. The plan's ``options["suppress"]`` records the list's description,
+    any of them is listed; a listed person is suppressed whatever else is wrong with the row
+    (an invalid field, a refused country), so the count of people held back is the list's. The plan's ``options["suppress"]`` records the list's description,
     so the sender knows this run had a list (a row the journal holds as ``suppressed`` and that
     is no longer listed is then sent; without any list the journal's ``suppressed`` stands).
 
@@ -405,7 +464,7 @@ def apply_suppression(plan: Any, suppress: Any, *, region: str | None = None,
     for r in plan.rows:
         new = copy.copy(r)
         new.problems = list(r.problems)
-        reason = suppression_reason(r.callee, dnc) if r.valid else None
+        reason = suppression_reason(r.callee, dnc) if r.callee else None
         new.suppressed = reason or r.suppressed
         rows.append(new)
     options = dict(plan.options)

@@ -348,6 +348,9 @@ def _country_column_notes(df: Any, colmap: Mapping[str, str], templates: Mapping
         series = _column(df, column)
         if series.dtype.kind not in "OSU" and str(series.dtype) not in ("string", "str", "category"):
             continue
+        head = _distinct_cells(series.iloc[:1_000])  # most columns tell at once that they are no countries
+        if len(head) > 200 or not looks_like_countries(head):
+            continue
         values = _distinct_cells(series)
         if len(values) > 10_000 or not looks_like_countries(values):
             continue

@@ -19,7 +19,7 @@ from ...errors import NumberError
 from ...instructions import coerce_value
 from ...numbers import normalize_number, try_normalize
 from ...wire import encode_body, instruction_hash
-from .templates import TemplateError, render_template, template_columns
+from .templates import TemplateError, compile_template, template_columns
 
 __all__ = ["RowPlan", "without_cycle_collection", "cell_value", "memo_key", "CellReader", "NumberCache",
            "TemplateCache"]
@@ -472,19 +472,27 @@ class TemplateCache:
         self._planning = planning
         self._names = {key: tuple(dict.fromkeys(template_columns(t))) for key, t in templates.items()}
         self._seen: dict[tuple, tuple] = {}
+        self._renderers: dict[tuple, Any] = {}
+
+    def _renderer(self, key: str, language: Any) -> Any:
+        """The template's renderer for *language* (locale, readers and formatters settled once per plan)."""
+        found = self._renderers.get((key, language))
+        if found is None:
+            found = self._renderers[(key, language)] = compile_template(self._templates[key]).renderer(
+                language, self._planning.readers)
+        return found
 
     def __call__(self, key: str, record: Mapping[str, Any]) -> str:
-        template = self._templates[key]
-        planning = self._planning
-        language = planning.language_of(record)
+        language = self._planning.language_of(record)
+        render = self._renderer(key, language)
         try:
             cache_key = (key, language) + tuple(memo_key(record[n]) for n in self._names[key])
             hit = self._seen.get(cache_key)
         except (TypeError, KeyError):
-            return render_template(template, record, language=language, readers=planning.readers)
+            return render(record)
         if hit is None:
             try:
-                hit = (render_template(template, record, language=language, readers=planning.readers), None)
+                hit = (render(record), None)
             except TemplateError as exc:
                 hit = (None, str(exc))
             self._seen[cache_key] = hit

@@ -357,6 +357,8 @@ def date_reader(values: Iterable[Any], *, column: str = "", dayfirst: bool | Non
 
 # ---------------------------------------------------------------------------------------- numbers
 _GROUPING_ONLY = " \u00a0\u202f'\u2019"
+#: Every digit but 0 as 9: the shape of a written amount (its vote for a decimal sign depends on nothing else).
+_SHAPE = str.maketrans("12345678", "99999999")
 _NUMBER = re.compile(r"\d[\d.,\u00a0\u202f' \u2019]*")
 _CURRENCY_WORD = re.compile(r"^(?:[A-Z]{3}|[^\w\s+\-\u2212.,]+)\s*|\s*(?:[A-Z]{3}|[^\w\s.,]+)$")
 
@@ -536,13 +538,21 @@ def number_reader(values: Iterable[Any], *, column: str = "", decimal: str | Non
             raise CampaignError(f"{flag} must be ',' or '.', got {decimal!r}")
         return NumberReader(column, decimal=decimal)
     votes: dict[str, list[str]] = {",": [], ".": [], "?": []}
+    # A value's vote depends only on its shape: where its separators are, how many digits stand
+    # between them, whether its whole part is a lone zero. A column of a million distinct amounts
+    # has a handful of shapes ("99,99", "9.999,99"): each is judged once, from its first value.
+    judged: dict[str, str | None] = {}
     for value in _distinct(values):
         if not isinstance(value, str):
             continue
-        body = _sign_and_body(value)[1]
-        if not _NUMBER.fullmatch(body):
-            continue
-        vote = _decimal_vote(body)
+        shape = value.translate(_SHAPE)
+        if shape in judged:
+            vote = judged[shape]
+            if vote is None or len(votes[vote]) >= _EXAMPLES:
+                continue
+        else:
+            body = _sign_and_body(value)[1]
+            vote = judged[shape] = _decimal_vote(body) if _NUMBER.fullmatch(body) else None
         if vote is not None:
             votes[vote].append(value.strip())
     if votes[","] and votes["."]:

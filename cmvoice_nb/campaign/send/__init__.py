@@ -23,12 +23,14 @@ instruction id and call id (``allow_repeat=True`` calls them again, for a list t
 it). A row already sent whose content changed since is withheld and reported ``changed``
 (``resend_changed=True`` sends it again, deliberately).
 
-Result statuses: ``queued`` (call accepted), ``dry-run`` (would be sent), ``suppressed``
-(on the do-not-call list: never sent, final), ``skipped`` (not sent: the run ended or stopped
-first — run again; or left out by ``drop_duplicates``), and the ones that need attention:
-``invalid``, ``rejected``, ``failed``, ``unknown``, ``changed``, ``already-called``,
-``deferred`` (outside its calling hours and not waited for: a later run sends it).
-:func:`~cmvoice_nb.campaign.summarize_results` tells the operator what each needs.
+Result statuses (:data:`cmvoice_nb.spec.STATUS`, each with its exit class): ``queued`` (call
+accepted), ``dry-run`` (would be sent), ``suppressed`` (on the do-not-call list: never sent),
+``dropped`` (a repeat left out by ``drop_duplicates``) — final; ``skipped`` (not sent: the run
+ended or was stopped first), ``failed`` (nothing placed after the retries) and ``deferred``
+(outside its calling hours, not waited for) — a later run sends them; and the ones the operator
+must act on: ``invalid``, ``refused-country``, ``rejected``, ``unknown``, ``changed``,
+``already-called``, ``budget``, ``no-zone``. :func:`~cmvoice_nb.campaign.summarize_results`
+tells the operator what each needs; :func:`forecast` says before a run what it will do.
 
 Calling hours (``calling_hours=``, see :class:`SendOptions`): a row is sent only while its
 window holds in the callee's zone, checked again just before its request leaves; rows outside
@@ -39,7 +41,8 @@ provider documents no rate limit: a real campaign is limited by people's phones,
 HTTP, and a slow start is cheap while a blocked account is not. Raise them for the
 simulator or once the provider has confirmed your limits.
 
-The modules: :mod:`.decide` (the rule, pure), ``_options`` (:class:`SendOptions`,
+The modules: :mod:`.decide` (the rule, pure), ``_forecast`` (:func:`forecast`: the rule over
+what the journal holds, the counts every front-end shows), ``_options`` (:class:`SendOptions`,
 :class:`RetryPolicy`, :func:`classify_error`), ``_attempt`` (one row: mark ``sending``, POST the
 frozen bytes, classify, record), ``_waiting`` (calling hours), :mod:`.pacing`
 (:class:`TokenBucket`), ``_sender`` (:class:`CampaignSender`, which orchestrates) and ``_api``
@@ -61,9 +64,10 @@ from __future__ import annotations
 
 from ..results import RESULT_COLUMNS
 from ._api import run_until_done, send_campaign
-from ._options import RetryPolicy, SendOptions, classify_error
+from ._forecast import Forecast, forecast
+from ._options import RetryPolicy, SendOptions, callback_urls, check_callback_urls, classify_error
 from ._sender import CampaignSender
 from .pacing import TokenBucket
 
 __all__ = ["CampaignSender", "send_campaign", "SendOptions", "RetryPolicy", "classify_error", "run_until_done",
-           "TokenBucket", "RESULT_COLUMNS"]
+           "TokenBucket", "RESULT_COLUMNS", "Forecast", "forecast", "callback_urls", "check_callback_urls"]

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import logging
 import os
-from typing import Any, Callable
+from typing import Any, Callable, Sequence
 
 from ...errors import CampaignError
 from ...spec import DEFAULT_BURST, DEFAULT_CONCURRENCY, DEFAULT_RATE
@@ -17,22 +17,44 @@ __all__ = ["send_campaign", "run_until_done"]
 log = logging.getLogger(__package__)
 
 
-def run_until_done(sender: CampaignSender) -> None:
+def run_until_done(sender: CampaignSender, *, interrupts: Sequence[str] | None = None) -> None:
     """Start *sender* and wait for it in the calling thread; Ctrl-C stops it cleanly.
 
-    The first Ctrl-C asks the run to stop (requests in flight finish and are recorded); a
-    second one stops waiting.
+    The first Ctrl-C (a :class:`KeyboardInterrupt`) asks the run to stop: requests in flight
+    finish and are recorded, nothing new starts. A second one stops at once
+    (:meth:`CampaignSender.abandon`): the rows whose request is still in flight become
+    ``unknown``. Either way the journal is consistent and the results are built (and written
+    to ``results_path``) before this returns.
+
+    *interrupts* is a list another party appends to, one entry (what happened, in words) per
+    stop request: the command line's signal handlers do, so SIGTERM and SIGHUP stop a run
+    exactly as Ctrl-C does, without raising anything in the middle of the bookkeeping.
     """
     sender.start()
-    try:
-        while not sender._finished.wait(0.1):
-            pass
-    except KeyboardInterrupt:
-        log.warning("campaign %r: interrupted; finishing requests in flight (Ctrl-C again to stop waiting)",
-                    sender.plan.name)
-        sender.stop()
-        while not sender._finished.wait(0.1):
-            pass
+    raised: list[str] = []
+    handled = 0
+    while not sender.done:
+        try:
+            sender._finished.wait(0.1)
+        except KeyboardInterrupt as exc:
+            raised.append(_said(exc))
+        received = raised + list(interrupts or ())
+        while handled < min(len(received), 2) and not sender.done:
+            what = received[handled]
+            handled += 1
+            if handled == 1:
+                log.warning("campaign %r: %s; finishing the requests in flight (again to stop at once)",
+                            sender.plan.name, what)
+                sender.stop()
+            else:
+                log.warning("campaign %r: %s again; stopping at once: requests in flight become unknown",
+                            sender.plan.name, what)
+                sender.abandon()
+
+
+def _said(interrupt: BaseException) -> str:
+    """What interrupted the run, in words: ``interrupted`` (Ctrl-C), or the signal the command line turned into one."""
+    return str(interrupt) if str(interrupt) else "interrupted"
 
 
 def send_campaign(
@@ -57,6 +79,9 @@ def send_campaign(
     wait: bool = True,
     now: Any = None,
     sleep: Callable[[float], Any] | None = None,
+    prices: Any = None,
+    max_cost: float | None = None,
+    allow_private_callback_url: bool = False,
     **plan_options: Any,
 ):
     """Send a campaign and return its results; blocking, Ctrl-C stops it cleanly.
@@ -77,11 +102,18 @@ def send_campaign(
         Calling hours in the callee's local time (``calling_hours="09:00-20:00", days="mon-fri"``):
         rows outside their window wait for it (``wait=False``: ``deferred``, sent by a later run).
         See :class:`SendOptions`.
+    prices, max_cost
+        A budget for the campaign, every wave together (see :class:`SendOptions`): calls are
+        counted at their upper-bound cost from the price table; rows past it end ``budget``.
+    allow_private_callback_url
+        Send to the real API even though a callback URL is on a loopback, private or link-local
+        address (see :func:`~cmvoice_nb.campaign.send.check_callback_urls`).
     plan_options
         For a DataFrame: :func:`plan_campaign`'s options, ``suppress=`` (a do-not-call list),
         ``allow_unreadable_suppress=`` and ``allowed_countries=`` included. ``suppress=`` (and
-        ``allow_unreadable_suppress=``) also work with a plan (see
-        :func:`~cmvoice_nb.campaign.ops.suppress.apply_suppression`).
+        ``allow_unreadable_suppress=``) and ``allowed_countries=`` also work with a plan (a
+        follow-up wave; see :func:`~cmvoice_nb.campaign.ops.suppress.apply_suppression` and
+        :func:`~cmvoice_nb.campaign.ops.suppress.apply_allowed_countries`).
 
     Returns
     -------
@@ -103,11 +135,17 @@ def send_campaign(
     Notes
     -----
     Ctrl-C (or a kernel interrupt) stops the run: requests in flight finish and are recorded,
-    the rest stay pending, and the partial results are returned. A second Ctrl-C stops waiting.
+    the rest stay pending (``skipped``), and the partial results are returned. A second Ctrl-C
+    stops at once: the rows whose request is still in flight are ``unknown``.
     """
     suppress = plan_options.pop("suppress", None) if isinstance(plan_or_df, CampaignPlan) else None
     if isinstance(plan_or_df, CampaignPlan):
         allow_unreadable = plan_options.pop("allow_unreadable_suppress", False)
+        allowed = plan_options.pop("allowed_countries", None)
+        if allowed is not None:
+            from ..ops.suppress import apply_allowed_countries
+
+            plan_or_df = apply_allowed_countries(plan_or_df, allowed)
         if suppress is not None:
             from ..ops.suppress import apply_suppression
 
@@ -130,7 +168,8 @@ def send_campaign(
     options = SendOptions(rate=rate, burst=burst, concurrency=concurrency, dry_run=dry_run,
                           resend_unknown=resend_unknown, resend_changed=resend_changed, allow_repeat=allow_repeat,
                           retry=retry, progress=progress, results_path=results_path, calling_hours=calling_hours,
-                          days=days, holidays=holidays, tz=tz, wait=wait, now=now, sleep=sleep)
+                          days=days, holidays=holidays, tz=tz, wait=wait, now=now, sleep=sleep, prices=prices,
+                          max_cost=max_cost, allow_private_callback_url=allow_private_callback_url)
     sender = CampaignSender(plan, client, journal=journal, options=options)
     run_until_done(sender)
     if sender.error is None and sender.needs_attention:

@@ -88,11 +88,14 @@ class Attempts:
         (it then waits again).
     abort
         ``abort(error, reason)``: stops the whole run.
+    costs
+        Each row's upper-bound cost by position, recorded with its ``sending`` mark (a run with a
+        budget); None: none recorded.
     """
 
     def __init__(self, *, plan: Any, client: Any, options: SendOptions, bucket: TokenBucket,
                  stop: threading.Event, record: Callable[..., None], may_go: Callable[[Any, Any], bool],
-                 abort: Callable[[BaseException, str], None]) -> None:
+                 abort: Callable[[BaseException, str], None], costs: Any = None) -> None:
         self.plan = plan
         self.client = client
         self.options = options
@@ -102,9 +105,19 @@ class Attempts:
         self._record = record
         self._may_go = may_go
         self._abort = abort
+        self._costs = costs
         self._lock = threading.Lock()
-        #: Requests on their way right now.
+        #: Requests on their way right now, and their rows by position.
         self.in_flight = 0
+        self._flying: dict[int, Any] = {}
+        #: True once the run was stopped at once: an answer that comes back afterwards records nothing.
+        self.abandoned = False
+
+    def abandon(self) -> list:
+        """Stop recording (the run stops at once) and return the rows whose request is in flight."""
+        with self._lock:  # a worker recording its answer holds it: that row's outcome stands
+            self.abandoned = True
+            return list(self._flying.values())
 
     def redact(self, text: str | None) -> str | None:
         return redact_secrets(self.client, text)
@@ -133,10 +146,11 @@ class Attempts:
                 return  # stopped while waiting: the row stays pending ("skipped")
             if not self._may_go(row, earlier):
                 return  # its calling window closed before its turn: it waits again
+            cost = self._costs[row.position] if self._costs is not None else None
             try:
                 jr = journal.mark_sending(name, iid, **changes, resend_unknown=options.resend_unknown,
                                           resend_queued=options.resend_changed, allow_repeat=options.allow_repeat,
-                                          ended=row.ended)
+                                          ended=row.ended, cost=cost)
             except JournalError as exc:
                 guard = getattr(exc, "earlier", None)
                 if guard is None:
@@ -148,7 +162,11 @@ class Attempts:
                 return
             self._record(row.position, attempts=jr.attempts, sent_at=jr.sent_at)
             with self._lock:
+                if self.abandoned:  # stopped at once before the request left: it never will
+                    journal.mark_done(name, iid, "pending", error="not sent: the run was stopped")
+                    return
                 self.in_flight += 1
+                self._flying[row.position] = row
             try:
                 if callable(send_payload):  # the bytes the plan built and validated, as they are
                     result = send_payload(self.plan.app, row.payload, instruction_id=iid)
@@ -159,52 +177,59 @@ class Attempts:
                 result = None
             else:
                 error = None
-            finally:
-                with self._lock:
-                    self.in_flight -= 1
-
-            if error is None:
-                self._record_success(row, result, journal)
-                return
-
-            state, retry = classify_error(error)
-            status = getattr(error, "status", None)
-            text = self.redact(f"{type(error).__name__}: {error}")
-            if state == "abort":
-                # Nothing was placed (a refused token or a wrong URL comes before any call), and
-                # every other row would fail the same way: stop now; unsent rows stay pending.
-                journal.mark_done(name, iid, "pending", http_status=status, error=text)
-                self._record(row.position, status="skipped", http_status=status, error=text)
-                self._abort(error, self._reason(error))
-                return
-            if not isinstance(error, Exception):  # KeyboardInterrupt/SystemExit in a worker
-                journal.mark_done(name, iid, "unknown", error=text)
-                self._record(row.position, status="unknown", error=text)
-                raise error
-            if retry and attempt < self.retry.max_attempts:
-                retry_after = getattr(error, "retry_after", None)
-                if status in (429, 503):  # the provider asks us to slow down
-                    new_rate = self.bucket.slow_down(self.retry.slow_down_factor)
-                    log.warning("campaign %r: %s; pace reduced to %.3g calls/s", name, say(text, front), new_rate)
-                if retry_after:
-                    self.bucket.pause(float(retry_after))
-                journal.mark_done(name, iid, "pending", http_status=status, error=text)
-                self._record(row.position, status="pending", http_status=status, error=text)
-                if self._stop.wait(self.retry.delay_s(attempt, retry_after=retry_after)):
+            with self._lock:
+                self.in_flight -= 1
+                self._flying.pop(row.position, None)
+                if self.abandoned:
+                    return  # the run stopped at once: abandon() recorded the row unknown
+                if error is None:
+                    self._record_success(row, result, journal)
                     return
-                continue
-            if retry:
-                text = f"gave up after {attempt} attempts; last: {text}"
-            journal.mark_done(name, iid, "failed" if state == "invalid" else state, http_status=status, error=text)
-            self._record(row.position, status=state, http_status=status, error=text)
-            if state == "unknown":
-                log.warning("campaign %r %s: %s — the call may have been placed; marked unknown", name,
-                            self.plan.row_name(row.position), say(text, front))
-            if retry and isinstance(error, ConnectError):
-                # Every attempt was refused: the provider is unreachable; stop instead of burning
-                # through every row. Unsent rows stay pending.
-                self._abort(error, self._reason(error, attempts=attempt))
-            return
+                if not self._record_failure(row, error, attempt, journal):
+                    return
+            retry_after = getattr(error, "retry_after", None)
+            if self._stop.wait(self.retry.delay_s(attempt, retry_after=retry_after)):
+                return
+
+    def _record_failure(self, row: Any, error: BaseException, attempt: int, journal: Journal) -> bool:
+        """Record a failed request; True when it is retried (after its delay)."""
+        name, iid, front = self.plan.name, row.instruction_id, self.options.front
+        state, retry = classify_error(error)
+        status = getattr(error, "status", None)
+        text = self.redact(f"{type(error).__name__}: {error}")
+        if state == "abort":
+            # Nothing was placed (a refused token or a wrong URL comes before any call), and
+            # every other row would fail the same way: stop now; unsent rows stay pending.
+            journal.mark_done(name, iid, "pending", http_status=status, error=text)
+            self._record(row.position, status="skipped", http_status=status, error=text)
+            self._abort(error, self._reason(error))
+            return False
+        if not isinstance(error, Exception):  # KeyboardInterrupt/SystemExit in a worker
+            journal.mark_done(name, iid, "unknown", error=text)
+            self._record(row.position, status="unknown", error=text)
+            raise error
+        if retry and attempt < self.retry.max_attempts:
+            retry_after = getattr(error, "retry_after", None)
+            if status in (429, 503):  # the provider asks us to slow down
+                new_rate = self.bucket.slow_down(self.retry.slow_down_factor)
+                log.warning("campaign %r: %s; pace reduced to %.3g calls/s", name, say(text, front), new_rate)
+            if retry_after:
+                self.bucket.pause(float(retry_after))
+            journal.mark_done(name, iid, "pending", http_status=status, error=text)
+            self._record(row.position, status="pending", http_status=status, error=text)
+            return True
+        if retry:
+            text = f"gave up after {attempt} attempts; last: {text}"
+        journal.mark_done(name, iid, "failed" if state == "invalid" else state, http_status=status, error=text)
+        self._record(row.position, status=state, http_status=status, error=text)
+        if state == "unknown":
+            log.warning("campaign %r %s: %s — the call may have been placed; marked unknown", name,
+                        self.plan.row_name(row.position), say(text, front))
+        if retry and isinstance(error, ConnectError):
+            # Every attempt was refused: the provider is unreachable; stop instead of burning
+            # through every row. Unsent rows stay pending.
+            self._abort(error, self._reason(error, attempts=attempt))
+        return False
 
     def _reason(self, error: BaseException, *, attempts: int | None = None) -> str:
         return systemic_reason(error, url=provider_url(self.client, self.plan.app), attempts=attempts,

@@ -11,13 +11,14 @@ import dataclasses
 import math
 import os
 import random
+import re
 from typing import Any, Callable
 
 from ...errors import APIError, AuthenticationError, CampaignError, CMVoiceError, InstructionRejected, ValidationError
 from ...messages import FRONTS, opt
-from ...spec import DEFAULT_BURST, DEFAULT_CONCURRENCY, DEFAULT_RATE
+from ...spec import DEFAULT_BURST, DEFAULT_CONCURRENCY, DEFAULT_HTTP_ATTEMPTS, DEFAULT_RATE
 
-__all__ = ["SendOptions", "RetryPolicy", "classify_error"]
+__all__ = ["SendOptions", "RetryPolicy", "classify_error", "callback_urls", "check_callback_urls"]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -43,7 +44,7 @@ class RetryPolicy:
     7.0
     """
 
-    max_attempts: int = 5
+    max_attempts: int = DEFAULT_HTTP_ATTEMPTS
     backoff_s: float = 0.5
     max_backoff_s: float = 30.0
     slow_down_factor: float = 0.5
@@ -101,7 +102,7 @@ def classify_error(exc: BaseException) -> tuple[str, bool]:
     if isinstance(exc, ValidationError):
         return "invalid", False
     if isinstance(exc, APIError) and 400 <= exc.status < 500:
-        return "failed", False  # another 4xx (413 ...) was refused before anything was placed
+        return "rejected", False  # another 4xx (413 ...): the provider refused the payload, nothing was placed
     # An error that says neither (an unexpected answer): a call may exist.
     return "unknown", False
 
@@ -150,6 +151,19 @@ class SendOptions:
         The clock (an aware datetime to start from, or a callable returning one; default the
         real time) and the sleep (seconds → None) the calling-hours wait uses: tests pass a
         :class:`~cmvoice_nb.campaign.ops.schedule.ManualClock` so nobody waits for real.
+    prices
+        A price table (DataFrame or CSV path, see
+        :func:`~cmvoice_nb.campaign.ops.estimate.read_prices`): what *max_cost* counts calls in.
+    max_cost
+        The campaign's budget, every wave together (None: none). Every call placed counts at its
+        upper-bound cost (full talk time, every replay; :func:`~cmvoice_nb.campaign.ops.estimate.upper_bound_costs`),
+        recorded in the journal with its ``sending`` mark; a call that would take the total past
+        the budget is not placed and its row ends ``budget``. Running again with a higher budget
+        sends those rows.
+    allow_private_callback_url
+        Send to the real API even though a callback URL's host is loopback, private or
+        link-local (reachable through a tunnel or VPN); without it such a run is refused before
+        any call (:func:`check_callback_urls`).
 
     Examples
     --------
@@ -177,6 +191,9 @@ class SendOptions:
     wait: bool = True
     now: Any = None
     sleep: Callable[[float], Any] | None = None
+    prices: Any = None
+    max_cost: float | None = None
+    allow_private_callback_url: bool = False
     #: The parsed calling hours (None: none), built from the fields above.
     hours: Any = dataclasses.field(default=None, init=False, repr=False, compare=False)
 
@@ -201,3 +218,69 @@ class SendOptions:
                                                              holidays=self.holidays))
         if self.hours is None and self.tz is not None:
             raise CampaignError(f"{opt('tz')} needs {opt('calling_hours')} (the zone only matters for calling hours)")
+        if self.max_cost is not None:
+            try:
+                max_cost = float(self.max_cost)
+            except (TypeError, ValueError):
+                raise CampaignError(f"{opt('max_cost')} must be an amount, got {self.max_cost!r}") from None
+            if not math.isfinite(max_cost) or max_cost < 0 or isinstance(self.max_cost, bool):
+                raise CampaignError(f"{opt('max_cost')} must be an amount of 0 or more, got {self.max_cost!r}")
+            if self.prices is None:
+                raise CampaignError(f"{opt('max_cost')} needs {opt('prices')}: calls are counted at their cost")
+            object.__setattr__(self, "max_cost", max_cost)
+        object.__setattr__(self, "allow_private_callback_url", bool(self.allow_private_callback_url))
+
+
+_CALLBACK_URL = re.compile(rb'"callback-url":\s*("(?:[^"\\]|\\.)*")')
+
+
+def callback_urls(plan: Any) -> list[str]:
+    """The distinct callback URLs of the rows *plan* may send, in order of first use.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from cmvoice_nb.campaign import plan_campaign
+    >>> plan = plan_campaign(pd.DataFrame({"callee": ["+31612345610", "+31612345611"]}), app="notification",
+    ...                      name="c", defaults={"caller": "+31201234567", "prompt": "Hi", "prompt-type": "TTS",
+    ...                                          "callback-url": "https://cb.example.org/x"})
+    >>> callback_urls(plan)
+    ['https://cb.example.org/x']
+    """
+    import json
+
+    found: dict[str, None] = {}
+    for r in plan.rows:
+        if not r.sendable or r.payload is None:
+            continue
+        match = _CALLBACK_URL.search(r.payload)
+        if match is not None:
+            found.setdefault(json.loads(match.group(1)), None)
+    return list(found)
+
+
+def check_callback_urls(plan: Any, *, base_url: str, allow_private_callback_url: bool = False) -> None:
+    """Refuse, before any call, a send to the real API whose callbacks could never arrive.
+
+    Every callback URL of *plan*'s rows is checked with
+    :func:`~cmvoice_nb.client.callback_url_problem` (only when *base_url* is the real API: a
+    host that is not loopback); ``allow_private_callback_url=True`` says it is reachable
+    through a tunnel or VPN.
+
+    Raises
+    ------
+    CampaignError
+        Naming the URL, why the provider cannot reach it, and the option that says it can.
+    """
+    from ...client import callback_url_problem
+
+    if allow_private_callback_url:
+        return
+    for url in callback_urls(plan):
+        problem = callback_url_problem(url, base_url=base_url)
+        if problem:
+            raise CampaignError(f"{problem}: every callback of this campaign would be lost. Give a public "
+                                f"{opt('callback_url')} (a reverse proxy or tunnel to the receiver), or "
+                                f"{opt('allow_private_callback_url')} if it is reachable through a tunnel or VPN; "
+                                "nothing was sent")
+

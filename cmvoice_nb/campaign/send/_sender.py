@@ -9,7 +9,6 @@ an earlier row of the list, and builds the results.
 from __future__ import annotations
 
 import dataclasses
-import html
 import logging
 import operator
 import os
@@ -19,16 +18,20 @@ import time
 from pathlib import Path
 from typing import Any, Callable
 
-from ...errors import CampaignError
+from ...errors import CampaignError, ConnectError
 from ...messages import MARKER, say
+from ...spec import iso_utc
 from ..journal import Journal
 from ..plan import CampaignPlan
-from ..results import needs_attention, results_frame, summarize_results, write_results
-from ..vocabulary import RESULT_STATUSES
+from ..results import (needs_attention, results_exit_status, results_frame, status_counts, summarize_results,
+                       write_results)
+from ..vocabulary import EXIT_ACT, EXIT_RETRY, RESULT_STATUSES
 from ._attempt import Attempts, redact_secrets
-from ._options import SendOptions
+from ._display import SenderDisplay
+from ._forecast import journal_view, row_costs
+from ._options import SendOptions, check_callback_urls
 from ._waiting import Waiting
-from .decide import Decision, decide, numbers_to_check, settle_held
+from .decide import Decision, decide, settle_held, tally
 from .pacing import TokenBucket
 
 __all__ = ["CampaignSender", "CEILING_SLACK_S"]
@@ -44,9 +47,11 @@ CEILING_SLACK_S = 0.1
 
 #: A row to send, until its request's outcome is known (reported ``skipped`` if the run ends first).
 _NOT_SENT = "not sent: the run ended first"
+#: A row whose request was in flight when the run was stopped at once (a second Ctrl-C or signal).
+_ABANDONED = "the run was stopped at once while its request was in flight: the call may have been placed"
 
 
-class CampaignSender:
+class CampaignSender(SenderDisplay):
     """Send one :class:`CampaignPlan`: start it in the background, watch, stop, collect results.
 
     Parameters
@@ -108,6 +113,10 @@ class CampaignSender:
                 f"client must be a VoiceClient (or have send(instruction)), got {type(client).__name__}; "
                 "use Simulator().client() to rehearse"
             )
+        base_url = getattr(client, "base_url", None)
+        if isinstance(base_url, str):  # a callback the provider can never reach loses every result
+            check_callback_urls(plan, base_url=base_url,
+                                allow_private_callback_url=options.allow_private_callback_url)
         self.plan = plan
         self.client = client
         self.journal = journal
@@ -138,13 +147,20 @@ class CampaignSender:
         self.error: BaseException | None = None
         #: Why the run stopped before sending everything (a systemic error), or None.
         self.stop_reason: str | None = None
+        #: The exit class of that stop: EXIT_RETRY (the provider could not be reached) or EXIT_ACT
+        #: (a refused token, a wrong base URL); None when nothing stopped the run early.
+        self.stop_class: int | None = None
         self.stopped_by_user = False
+        #: True once the run was stopped at once (:meth:`abandon`): nothing waits for requests in flight.
+        self.abandoned = False
+        #: What the run decided for the rows before sending (:func:`~cmvoice_nb.campaign.send.decide.tally`).
+        self.counts: dict[str, int] = {}
         #: Rows an earlier run on this journal had already queued (not sent again).
         self.already_done = 0
         self.campaign_key = plan.campaign_key
         self._held: list[tuple[Any, Decision]] = []
         # Rows put aside in the journal without a request: (instruction_id, label, callee, hash, reason).
-        self._holds: dict[str, list] = {"suppressed": [], "pending": []}
+        self._holds: dict[str, list] = {"suppressed": [], "budget": [], "pending": []}
         #: True once every row was matched with the journal (the results mean something).
         self.matched = False
         self._bar = None
@@ -169,6 +185,31 @@ class CampaignSender:
         if not self._stop.is_set():
             self.stopped_by_user = self.error is None
             self._stop.set()
+
+    def abandon(self) -> None:
+        """Stop at once (a second Ctrl-C or signal): nothing waits for the requests in flight.
+
+        Their rows become ``unknown`` in the journal and the results (the call may have been
+        placed); the rows not sent are ``skipped``; the results are built (and written to
+        ``results_path``) now, and :meth:`wait` returns them. Safe to call from the thread that
+        started the run; a request that comes back afterwards records nothing.
+        """
+        if self._thread is None or self._finished.is_set():
+            return
+        self.stop()
+        with self._lock:
+            self.abandoned = True
+        journal = self._open_journal
+        if self._attempts is not None:
+            for row in self._attempts.abandon():
+                if journal is not None:
+                    try:
+                        journal.mark_done(self.plan.name, row.instruction_id, "unknown", error=_ABANDONED)
+                    except Exception as exc:  # noqa: BLE001 - the next run turns "sending" into unknown
+                        log.error("campaign %r: %s", self.plan.name, exc)
+                self._set(row.position, status="unknown", error=_ABANDONED)
+        self._finish_results()
+        self._finished.set()
 
     def wait(self, timeout: float | None = None):
         """Wait for the run to end and return the results DataFrame.
@@ -245,32 +286,23 @@ class CampaignSender:
     def _run_safely(self) -> None:
         journal: Journal | None = None
         own_journal = False
+        started = iso_utc()
         try:
             if isinstance(self.journal, Journal):
                 journal = self.journal
             elif self.journal is not None and (not self.dry_run or Path(self.journal).exists()):
                 journal = Journal(self.journal)
                 own_journal = True
+            self._open_journal = journal
             self._run(journal)
         except BaseException as exc:  # noqa: BLE001 - recorded and re-raised by wait()
             if self.error is None:
                 self.error = exc
             log.error("campaign %r: %s", self.plan.name, exc)
         finally:
-            try:
-                self._results = self._build_results()
-                # A run refused before it matched the rows with the journal (journal in use,
-                # another app's campaign) has no results: keep an earlier results file as it is.
-                if self.results_path is not None and self.matched:
-                    write_results(self._results, self.results_path)
-            except BaseException as exc:  # noqa: BLE001
-                if self.error is None:
-                    self.error = exc
-            if self.error is not None:
-                try:
-                    self.error.results = self._results  # type: ignore[attr-defined]
-                except AttributeError:
-                    pass
+            if not self.abandoned:  # abandon() built and wrote the results already
+                self._finish_results()
+                self._record_run(journal, started)
             if journal is not None:
                 journal.unlock()
                 if own_journal:
@@ -278,6 +310,39 @@ class CampaignSender:
             if self._bar is not None:
                 self._bar.close()
             self._finished.set()
+
+    _open_journal: Journal | None = None
+
+    def _finish_results(self) -> None:
+        """Build the results, write them to ``results_path``, and hang them on the error (if any)."""
+        try:
+            self._results = self._build_results()
+            # A run refused before it matched the rows with the journal (journal in use,
+            # another app's campaign) has no results: keep an earlier results file as it is.
+            if self.results_path is not None and self.matched:
+                write_results(self._results, self.results_path)
+        except BaseException as exc:  # noqa: BLE001
+            if self.error is None:
+                self.error = exc
+        if self.error is not None:
+            try:
+                self.error.results = self._results  # type: ignore[attr-defined]
+            except AttributeError:
+                pass
+
+    def _record_run(self, journal: Journal | None, started: str) -> None:
+        """Record the finished run in the journal (its wave, counts and exit status): what ``cmvoice status`` reads."""
+        if journal is None or self.dry_run or not self.matched or self._results is None:
+            return
+        counts = status_counts(self._results)
+        if self.already_done:
+            counts["already done"] = self.already_done
+        waves = {r.wave for r in self.plan.rows}
+        try:
+            journal.record_run(self.plan.name, wave=max(waves) if waves else None, started_at=started, counts=counts,
+                               exit_status=self.exit_status)
+        except Exception as exc:  # noqa: BLE001 - the run's own outcome is recorded; this is its report
+            log.warning("campaign %r: the run could not be recorded in the journal: %s", self.plan.name, exc)
 
     def _run(self, journal: Journal | None) -> None:
         if journal is not None and not self.dry_run:
@@ -291,16 +356,17 @@ class CampaignSender:
             self.plan = self.plan.rekey(key)
         self.campaign_key = key
         plan = self.plan
-        # What a re-run needs of the journal, and no more: one compact status per record, and
-        # the calls that may exist to the numbers of the rows this run may still send.
-        statuses = journal.statuses(plan.name) if journal is not None else {}
-        live = {}
-        if journal is not None and not self.allow_repeat:
-            live = journal.live_callees(numbers_to_check(plan.rows, statuses, resend_unknown=self.resend_unknown,
-                                                         resend_changed=self.resend_changed))
+        # What a re-run needs of the journal, and no more: one compact status per record, the
+        # calls that may exist to the numbers of the rows this run may still send, the cost so far.
+        statuses, live, spent = journal_view(journal, plan, allow_repeat=self.allow_repeat,
+                                             resend_unknown=self.resend_unknown, resend_changed=self.resend_changed)
+        max_cost = self.options.max_cost
+        costs = row_costs(plan, self.options.prices) if max_cost is not None else None
         decisions = decide(plan, statuses=statuses, live=live, allow_repeat=self.allow_repeat,
-                           resend_changed=self.resend_changed, resend_unknown=self.resend_unknown)
+                           resend_changed=self.resend_changed, resend_unknown=self.resend_unknown,
+                           max_cost=max_cost, spent=spent, costs=costs)
         del statuses, live
+        self.counts = tally(decisions)
         to_send = self._take(decisions, key)
         del decisions
 
@@ -337,7 +403,8 @@ class CampaignSender:
             self._bar = tqdm(total=len(to_send), desc=f"sending {plan.name}", unit="call")
 
         self._attempts = Attempts(plan=plan, client=self.client, options=self.options, bucket=self.bucket,
-                                  stop=self._stop, record=self._set, may_go=self._hours.may_go, abort=self._abort)
+                                  stop=self._stop, record=self._set, may_go=self._hours.may_go, abort=self._abort,
+                                  costs=costs)
         if self._hours.windows is not None:
             self._hours.run(to_send, journal, campaign=plan.name, dispatch=lambda items: self._dispatch(items, journal),
                             status_of=self._status_of, show=self._show)
@@ -368,14 +435,16 @@ class CampaignSender:
                           attempts=jr.attempts, sent_at=jr.sent_at, status=d.status, error=d.reason)
                 if action == "done":
                     self.already_done += 1
-            elif action == "invalid":
-                self._set(r.position, **base, status="invalid", error=self._redact(d.reason))
-            elif action == "suppressed":
-                self._set(r.position, **base, status="suppressed", error=d.reason)
-                holds["suppressed"].append((r.instruction_id, str(r.label), r.callee or None, r.payload_hash,
-                                            d.reason))
+            elif action in ("invalid", "refused-country"):
+                self._set(r.position, **base, status=action, error=self._redact(d.reason))
+            elif action in ("suppressed", "budget"):
+                # Held in the journal with the reason: never sent (suppressed), or until the budget allows.
+                self._set(r.position, **base, status=action, error=d.reason)
+                holds[action].append((r.instruction_id, str(r.label), r.callee or None, r.payload_hash, d.reason))
             elif action == "already-called":
                 self._set(r.position, **base, status="already-called", call_ids=d.call.call_ids, error=d.reason)
+            elif action == "dropped":
+                self._set(r.position, **base, status="dropped", error=d.reason)
             elif action == "held":
                 # Settled when the run ends, from what happened to the first row.
                 self._held.append((r, d))
@@ -434,7 +503,7 @@ class CampaignSender:
     def _flush_holds(self, journal: Journal | None) -> None:
         if journal is None or self.dry_run:
             return
-        for state in ("suppressed", "pending"):
+        for state in ("suppressed", "budget", "pending"):
             if self._holds[state]:
                 journal.hold(self.plan.name, self._holds[state], state)
                 self._holds[state] = []
@@ -457,6 +526,9 @@ class CampaignSender:
             if first:
                 self.error = error
                 self.stop_reason = reason
+                # A provider that cannot be reached may be back later; a refused token or a wrong
+                # URL needs the operator before any run can make progress.
+                self.stop_class = EXIT_RETRY if isinstance(error, ConnectError) else EXIT_ACT
         if first:
             log.error("campaign %r stopped: %s", self.plan.name, reason)
             if hasattr(error, "add_note"):  # Python 3.11+: the traceback shows the reason too
@@ -480,6 +552,8 @@ class CampaignSender:
                 rec = records[i] = dict(rec, status="skipped")
                 if self.stop_reason and rec.get("error") == _NOT_SENT:
                     rec["error"] = f"not sent: the run stopped ({self.stop_reason})"
+                elif self.stopped_by_user and rec.get("error") == _NOT_SENT:
+                    rec["error"] = "not sent: the run was stopped first (Ctrl-C, a signal or stop())"
         frame = results_frame(records, index=self.plan.index, campaign_key=self.campaign_key, kept=self.plan.kept)
         # Messages name options as markers; the results say them in the sender's front's words.
         errors = frame["error"]
@@ -491,33 +565,18 @@ class CampaignSender:
     # --------------------------------------------------------------- report
     @property
     def needs_attention(self) -> bool:
-        """True when some row needs the operator (invalid, failed, unknown, changed, ...) or the run stopped."""
-        return self.error is not None or needs_attention(self.results, dropped=[r.dropped for r in self.plan.rows])
+        """True when some row needs the operator or a later run (invalid, failed, unknown, ...) or the run stopped."""
+        return self.error is not None or needs_attention(self.results)
+
+    @property
+    def exit_status(self) -> int:
+        """The run's exit status by the status table: 75 (run again later), 1 (act) or 0 (see
+        :func:`~cmvoice_nb.campaign.vocabulary.exit_status`); 1 when the run failed unexpectedly."""
+        if self.error is not None and self.stop_class is None:
+            return EXIT_ACT  # the journal failed, or a bug: the operator must look
+        return results_exit_status(self.results, stop=self.stop_class)
 
     def summary(self, *, examples: int = 3) -> str:
         """The end-of-run summary (see :func:`summarize_results`) in the words of the sender's front."""
-        return summarize_results(self.results, already_done=self.already_done,
-                                 dropped=[r.dropped for r in self.plan.rows], front=self.front,
+        return summarize_results(self.results, already_done=self.already_done, front=self.front,
                                  stop_reason=self.stop_reason, examples=examples, id_column=self.plan.id_column)
-
-    # --------------------------------------------------------------- display
-    def __repr__(self) -> str:
-        p = self.progress
-        state = "running" if self.running else ("done" if self.done else "not started")
-        counts = " ".join(f"{k}={p[k]}" for k in RESULT_STATUSES if p[k])
-        return f"<CampaignSender {self.plan.name!r} {state} sent={p['sent']}/{p['to_send']} {counts}>"
-
-    def _repr_html_(self) -> str:
-        import pandas as pd
-
-        from ..._tables import to_html
-
-        p = self.progress
-        state = "running" if self.running else ("done" if self.done else "not started")
-        # The totals always, the statuses only where something happened.
-        shown = {k: v for k, v in p.items() if v or k in ("total", "to_send", "sent")}
-        counts = to_html(pd.DataFrame([shown]), caption=f"Campaign {self.plan.name} — {state}", failures_first=False)
-        summary = f"<pre class='cmvoice-summary'>{html.escape(self.summary())}</pre>" if self.done else ""
-        results = self.results
-        head = to_html(results, max_rows=10, caption=f"Results ({len(results)} rows, rows needing attention first)")
-        return f"<div>{counts}{summary}{head}</div>"

@@ -2,7 +2,7 @@
 
 :class:`Waiting` runs the loop: rows inside their window go to the workers; rows outside wait
 (sleeping on the run's injectable clock) or, with ``wait=False``, end ``deferred``; rows with no
-known time zone are deferred at once. Each row's window is checked again just before its request
+known time zone end ``no-zone`` at once. Each row's window is checked again just before its request
 leaves (:meth:`Waiting.may_go`). Every wait is journaled with its reason and expected opening.
 """
 from __future__ import annotations
@@ -173,11 +173,16 @@ class Waiting:
         show(text)
 
     def _defer(self, items: list, journal: Journal | None, now: Any, *, campaign: str, note: str = "") -> None:
-        """Rows not sent in this run because of their calling hours: ``deferred``, a later run sends them."""
+        """Rows not sent in this run because of their calling hours: ``deferred``, a later run sends them.
+
+        A row with no known time zone is ``no-zone`` in the results (the operator names the zone);
+        the journal holds it ``deferred`` like the others, its wait recorded without an opening.
+        """
         if not items:
             return
         for (r, _jr), st in items:
-            self._record(r.position, status="deferred", error=f"{note}{st.reason}")
+            self._record(r.position, status="deferred" if st.opens_at is not None else "no-zone",
+                         error=f"{note}{st.reason}")
             with self._lock:
                 self._rows.pop(r.position, None)
         if journal is not None:

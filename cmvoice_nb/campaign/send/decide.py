@@ -9,25 +9,36 @@ needs to know what a run would do asks the same function.
 
 The rules, in the order they apply (:data:`RULES`; the first that speaks decides the row):
 
-==================  ==========================================================================
-``invalid``         the row has problems: never sent (fix it)
-``skipped``         a repeated callee left out (``drop_duplicates``)
-``unknown``         the journal's call for this row may exist and its outcome is unknown
-                    (``resend_unknown`` sends it again)
-``done``            the journal queued this row already, with the same content
-``changed``         the journal queued this row with other content (``resend_changed`` sends it)
-``suppressed``      on the do-not-call list; or held back as such by an earlier run and no list
-                    was given this time
-``already-called``  a call to its number may exist under another row, wave or campaign
-                    (``allow_repeat`` calls anyway)
-``held``            an earlier row of this list calls the same number in this run: settled by
-                    :func:`settle_held` once that row's outcome is known (``allow_repeat`` calls both)
-``send``            none of the above: sent now
-==================  ==========================================================================
+===================  =========================================================================
+``unknown``          the journal's call for this row may exist and its outcome is unknown
+                     (``resend_unknown`` sends it again)
+``done``             the journal queued this row already, with the same content
+``suppressed``       on the do-not-call list, whatever else is wrong with the row; or held back as
+                     such by an earlier run and no list was given this time
+``refused-country``  a number outside ``allowed_countries``, whatever else is wrong with the row
+``invalid``          the row has problems: never sent (fix it)
+``dropped``          a repeated callee left out on purpose (``drop_duplicates``)
+``changed``          the journal queued this row with other content (``resend_changed`` sends it)
+``already-called``   a call to its number may exist under another row, wave or campaign
+                     (``allow_repeat`` calls anyway)
+``held``             an earlier row of this list calls the same number in this run: settled by
+                     :func:`settle_held` once that row's outcome is known (``allow_repeat`` calls
+                     both); it ends ``already-called`` when that row is called
+``budget``           placing its call would take the campaign's cost past ``max_cost`` (each call
+                     counted at its upper-bound cost, rows in list order)
+``send``             none of the above: sent now
+===================  =========================================================================
+
+A call that exists or may exist (``unknown``, ``done``) is reported as it is, even for a person
+the list now holds back: that is history, not a decision to call.
 
 A row the journal holds ``suppressed`` that is no longer on the list given this time is
 *released* (:attr:`Decision.released`): its record goes back to ``pending`` and the rules after
 ``suppressed`` decide it.
+
+:func:`tally` counts the decisions as every front-end shows them (the plan line, the dry run, the
+estimate, the app, ``cmvoice status``): ``to send``, ``already done``, then the status each row
+ends with (a ``held`` row counts as the ``already-called`` it becomes).
 
 Reasons are message templates: options are named with :func:`~cmvoice_nb.messages.opt`, and each
 front-end says them in its own words.
@@ -43,23 +54,34 @@ Examples
 ['send', 'held', 'invalid']
 >>> decide(plan)[1].reason
 'not sent: same callee as row 0 (c-k0000000-31612345610-1)'
+>>> tally(decide(plan))
+{'to send': 1, 'invalid': 1, 'already-called': 1}
 """
 from __future__ import annotations
 
+from collections import Counter
 from typing import Any, Callable, Iterable, Mapping, NamedTuple, Sequence
 
 from ...messages import opt
 from ...wire import callee_numbers, same_instruction
 from ..journal import JournalRow, LiveCall, RowStatus
+from ..ops.suppress import country_refusals
+from ..vocabulary import COUNT_ORDER
 
-__all__ = ["Decision", "decide", "RULES", "ACTIONS", "STATUS_OF", "numbers_to_check", "settle_held", "ended_before"]
+__all__ = ["Decision", "decide", "RULES", "ACTIONS", "STATUS_OF", "COUNTED_AS", "tally", "numbers_to_check",
+           "settle_held", "ended_before"]
 
 #: Every action a decision can take, in the order of :data:`RULES` (``send`` last: no rule spoke).
-ACTIONS = ("invalid", "skipped", "unknown", "done", "changed", "suppressed", "already-called", "held", "send")
+ACTIONS = ("unknown", "done", "suppressed", "refused-country", "invalid", "dropped", "changed", "already-called",
+           "held", "budget", "send")
 
 #: The result status a row starts with for each action (``pending``: it waits for its request or
 #: its settling; ``done`` is reported as the ``queued`` it already is).
 STATUS_OF = {action: action for action in ACTIONS} | {"send": "pending", "held": "pending", "done": "queued"}
+
+#: What :func:`tally` counts each action as: ``to send``, ``already done``, or the status the row ends with.
+COUNTED_AS = {action: action for action in ACTIONS} | {"send": "to send", "done": "already done",
+                                                        "held": "already-called"}
 
 #: Journal states in which a call for the row may exist (``sending`` is left by a crash).
 _LIVE = ("queued", "unknown", "sending")
@@ -117,6 +139,12 @@ class _Run(NamedTuple):
     claimed: dict
     #: ``[row, its numbers]`` for the row being decided: its numbers are read once, whichever rules ask
     last: list
+    #: The budget: ``max_cost`` (None: none), the cost already placed, each row's upper-bound cost by
+    #: position, and ``[cost of this run's rows to send so far]``.
+    max_cost: float | None = None
+    spent: float = 0.0
+    costs: Sequence[float | None] | None = None
+    planned: list | None = None
 
     def numbers(self, row: Any) -> list[str]:
         """The numbers *row* dials."""
@@ -138,37 +166,18 @@ def _changed(row: Any, record: RowStatus) -> bool:
 
 
 # ------------------------------------------------------------------------------------- the rules
-def _invalid(row: Any, record: RowStatus | None, run: _Run) -> Decision | None:
-    if row.valid:
-        return None
-    text = "; ".join(f"{p.field}: {p.message}" if p.field else p.message for p in row.problems)
-    return Decision("invalid", text or "invalid", record)
-
-
-def _dropped(row: Any, record: RowStatus | None, run: _Run) -> Decision | None:
-    if not row.dropped:
-        return None
-    return Decision("skipped", f"duplicate callee: same as {run.plan.label_name(row.duplicate_of)} "
-                               f"({opt('drop_duplicates')})", record)
-
-
 def _unknown(row: Any, record: RowStatus | None, run: _Run) -> Decision | None:
     if _state(record) != "unknown" or run.resend_unknown:
         return None
-    note = "; the row also changed since" if _changed(row, record) else ""
+    note = "; the row also changed since" if row.valid and _changed(row, record) else ""
     # Reported, with what resolves it, on every run until the operator decides.
     return Decision("unknown", f"{record.error or 'outcome unknown'}{note}", record)
 
 
-def _queued(row: Any, record: RowStatus | None, run: _Run) -> Decision | None:
-    if _state(record) != "queued":
+def _done(row: Any, record: RowStatus | None, run: _Run) -> Decision | None:
+    if _state(record) != "queued" or not row.valid or _changed(row, record):
         return None
-    if not _changed(row, record):
-        return Decision("done", record.error, record)
-    if run.resend_changed:
-        return None
-    return Decision("changed", f"the row changed since it was sent (call {record.call_ids or '?'}); not sent again "
-                               f"({opt('resend_changed')} sends it)", record)
+    return Decision("done", record.error, record)
 
 
 def _suppressed(row: Any, record: RowStatus | None, run: _Run) -> Decision | None:
@@ -179,6 +188,36 @@ def _suppressed(row: Any, record: RowStatus | None, run: _Run) -> Decision | Non
         return Decision("suppressed", f"{record.error or 'on the do-not-call list'} (by an earlier run; give the "
                                       f"current {opt('suppress')} list to check again)", record)
     return None
+
+
+def _refused_country(row: Any, record: RowStatus | None, run: _Run) -> Decision | None:
+    if row.valid:
+        return None
+    refused = country_refusals(row.problems)
+    if not refused:
+        return None
+    return Decision("refused-country", "; ".join(f"{p.value}: {p.message}" for p in refused), record)
+
+
+def _invalid(row: Any, record: RowStatus | None, run: _Run) -> Decision | None:
+    if row.valid:
+        return None
+    text = "; ".join(f"{p.field}: {p.message}" if p.field else p.message for p in row.problems)
+    return Decision("invalid", text or "invalid", record)
+
+
+def _dropped(row: Any, record: RowStatus | None, run: _Run) -> Decision | None:
+    if not row.dropped:
+        return None
+    return Decision("dropped", f"duplicate callee: same as {run.plan.label_name(row.duplicate_of)} "
+                               f"({opt('drop_duplicates')})", record)
+
+
+def _changed_since(row: Any, record: RowStatus | None, run: _Run) -> Decision | None:
+    if _state(record) != "queued" or run.resend_changed:
+        return None
+    return Decision("changed", f"the row changed since it was sent (call {record.call_ids or '?'}); not sent again "
+                               f"({opt('resend_changed')} sends it)", record)
 
 
 def _called_elsewhere(row: Any, record: RowStatus | None, run: _Run) -> Decision | None:
@@ -207,26 +246,46 @@ def _same_callee_earlier(row: Any, record: RowStatus | None, run: _Run) -> Decis
                     record, first=first.position)
 
 
+def _over_budget(row: Any, record: RowStatus | None, run: _Run) -> Decision | None:
+    if run.max_cost is None:
+        return None
+    cost = run.costs[row.position] if run.costs is not None else None
+    if cost is None:
+        return None
+    total = run.spent + run.planned[0] + cost
+    # A cent's fraction of slack: costs are sums of float products.
+    if total > run.max_cost + 1e-9:
+        return Decision("budget", f"its call (at most {cost:,.4f}) would take the campaign's cost to {total:,.2f}, "
+                                  f"past the budget of {run.max_cost:,.2f} ({opt('max_cost')}; {run.spent:,.2f} "
+                                  "placed before this run); not placed", record)
+    run.planned[0] += cost
+    return None
+
+
 #: The never-twice rule: ``(action, rule)`` in the order they apply. A rule reads the row, its
 #: journal record and the run (:class:`_Run`) and returns a :class:`Decision`, or None when it has
 #: nothing to say about the row. A row no rule speaks for is sent.
 RULES: tuple[tuple[str, Callable[..., Decision | None]], ...] = (
-    ("invalid", _invalid),
-    ("skipped", _dropped),
     ("unknown", _unknown),
-    ("done / changed", _queued),
+    ("done", _done),
     ("suppressed", _suppressed),
+    ("refused-country", _refused_country),
+    ("invalid", _invalid),
+    ("dropped", _dropped),
+    ("changed", _changed_since),
     ("already-called", _called_elsewhere),
     ("held", _same_callee_earlier),
+    ("budget", _over_budget),
 )
 _RULES = tuple(rule for _name, rule in RULES)
 #: Actions after which a row the journal holds ``suppressed`` (and no longer listed) is released.
-_CALLABLE = ("send", "already-called", "held")
+_CALLABLE = ("send", "already-called", "held", "budget")
 
 
 def decide(plan: Any, *, statuses: Mapping[str, RowStatus] | None = None,
            live: Mapping[str, Sequence[LiveCall]] | None = None, allow_repeat: bool = False,
-           resend_changed: bool = False, resend_unknown: bool = False) -> list[Decision]:
+           resend_changed: bool = False, resend_unknown: bool = False, max_cost: float | None = None,
+           spent: float = 0.0, costs: Sequence[float | None] | None = None) -> list[Decision]:
     """One :class:`Decision` per row of *plan*, in row order.
 
     Parameters
@@ -244,10 +303,17 @@ def decide(plan: Any, *, statuses: Mapping[str, RowStatus] | None = None,
         :func:`numbers_to_check`); default none.
     allow_repeat, resend_changed, resend_unknown
         As in :class:`~cmvoice_nb.campaign.SendOptions`.
+    max_cost, spent, costs
+        The campaign's budget (None: none), what its calls placed before this run cost (each at
+        its upper bound; :meth:`Journal.spent <cmvoice_nb.campaign.Journal.spent>`) and each
+        row's upper-bound cost by position (:func:`~cmvoice_nb.campaign.ops.estimate.upper_bound_costs`).
+        Rows to send are counted in list order; one that would take the total past *max_cost*
+        is ``budget`` (a later, cheaper row may still fit).
     """
     statuses = {} if statuses is None else statuses
     run = _Run(plan, statuses, {} if live is None else live, bool(allow_repeat), bool(resend_changed),
-               bool(resend_unknown), "suppress" in plan.options, {}, [None, None])
+               bool(resend_unknown), "suppress" in plan.options, {}, [None, None],
+               None if max_cost is None else float(max_cost), float(spent or 0.0), costs, [0.0])
     decisions = []
     for row in plan.rows:
         record = statuses.get(row.instruction_id)
@@ -263,6 +329,17 @@ def decide(plan: Any, *, statuses: Mapping[str, RowStatus] | None = None,
             decision = decision._replace(released=True)
         decisions.append(decision)
     return decisions
+
+
+def tally(decisions: Iterable[Decision]) -> dict[str, int]:
+    """How many rows each outcome has, as every front-end counts them (zero counts left out).
+
+    ``to send`` and ``already done``, then the status each other row ends with, in the order of
+    :data:`~cmvoice_nb.campaign.vocabulary.COUNT_ORDER`: a ``held`` row (a repeat in the list)
+    counts as the ``already-called`` it ends as, not as a call.
+    """
+    counted = Counter(COUNTED_AS[d.action] for d in decisions)
+    return {key: counted[key] for key in COUNT_ORDER if counted.get(key)}
 
 
 def numbers_to_check(rows: Iterable[Any], statuses: Mapping[str, RowStatus], *, resend_unknown: bool = False,

@@ -1,0 +1,177 @@
+"""What a run will do with each row, before it runs: :func:`forecast` and its :class:`Forecast`.
+
+The one set of counts. A forecast reads what the journal holds for the plan (its records, the
+calls that may exist to its numbers, the cost placed so far), asks
+:func:`~cmvoice_nb.campaign.send.decide.decide` — the same rule the sender acts on — and counts
+the decisions with :func:`~cmvoice_nb.campaign.send.decide.tally`. The plan line and the estimate
+of ``cmvoice send``, its dry run, the Campaign app's "to send" and the sender itself read it, so
+they cannot disagree; on a resumed campaign it covers what is left.
+
+Examples
+--------
+>>> import pandas as pd
+>>> from cmvoice_nb.campaign import plan_campaign
+>>> plan = plan_campaign(pd.DataFrame({"callee": ["+31612345610", "+31612345610", "+33612345611", "12"]}),
+...                      app="notification", name="c", allowed_countries="NL",
+...                      defaults={"caller": "+31201234567", "prompt": "Hi", "prompt-type": "TTS"})
+>>> fc = forecast(plan)
+>>> fc.line()
+'4 rows: to send 1, invalid 1, refused-country 1, already-called 1'
+>>> fc.estimate().calls
+1
+"""
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Any, Mapping, Sequence
+
+from ...errors import CampaignError
+from ...messages import opt
+from ..journal import Journal, LiveCall, RowStatus
+from ..vocabulary import count_line
+from .decide import Decision, decide, numbers_to_check, tally
+
+__all__ = ["Forecast", "forecast", "journal_view", "row_costs"]
+
+
+def journal_view(journal: Journal | None, plan: Any, *, allow_repeat: bool = False, resend_unknown: bool = False,
+                 resend_changed: bool = False) -> tuple[Mapping[str, RowStatus], Mapping[str, Sequence[LiveCall]], float]:
+    """What :func:`decide` needs of *journal* for *plan* (re-keyed to it): its records, the live calls, the cost so far.
+
+    Only what a re-run needs: one compact status per record, and the calls that may exist to
+    the numbers of the rows this run may still send. Without a journal: nothing.
+    """
+    if journal is None:
+        return {}, {}, 0.0
+    statuses = journal.statuses(plan.name)
+    live: Mapping[str, Sequence[LiveCall]] = {}
+    if not allow_repeat:
+        live = journal.live_callees(numbers_to_check(plan.rows, statuses, resend_unknown=resend_unknown,
+                                                     resend_changed=resend_changed))
+    return statuses, live, journal.spent(plan.name)
+
+
+def row_costs(plan: Any, prices: Any, *, audio_root: Any = None) -> list[float | None]:
+    """Each row's upper-bound cost by position (None for a row that is never sent: invalid, dropped, suppressed).
+
+    See :func:`~cmvoice_nb.campaign.ops.estimate.upper_bound_costs`; File prompts are timed from
+    *audio_root* (default: the plan's ``audio_root=``).
+    """
+    from ..ops.estimate import upper_bound_costs
+
+    root = audio_root if audio_root is not None else plan.options.get("audio_root")
+    positions = [r.position for r in plan.rows if r.sendable and r.payload is not None]
+    costs = upper_bound_costs([json.loads(plan.rows[p].payload) for p in positions], prices=prices, app=plan.app,
+                              audio_root=root)
+    out: list[float | None] = [None] * len(plan.rows)
+    for position, cost in zip(positions, costs):
+        out[position] = cost
+    return out
+
+
+class Forecast:
+    """What a run of a plan will do with each row, and the counts every front-end shows.
+
+    Attributes
+    ----------
+    plan
+        The plan, re-keyed to the journal's campaign key.
+    decisions
+        One :class:`~cmvoice_nb.campaign.send.decide.Decision` per row, in row order.
+    counts
+        :func:`~cmvoice_nb.campaign.send.decide.tally` of the decisions: ``to send``,
+        ``already done``, then the status each other row ends with.
+    spent, max_cost
+        The campaign's cost placed so far (upper bounds, from the journal) and its budget (None: none).
+    """
+
+    __slots__ = ("plan", "decisions", "counts", "spent", "max_cost", "costs")
+
+    def __init__(self, plan: Any, decisions: list[Decision], *, spent: float = 0.0, max_cost: float | None = None,
+                 costs: Sequence[float | None] | None = None) -> None:
+        self.plan = plan
+        self.decisions = decisions
+        self.counts = tally(decisions)
+        self.spent = spent
+        self.max_cost = max_cost
+        self.costs = costs
+
+    @property
+    def to_send(self) -> int:
+        """How many rows this run sends (a call each)."""
+        return self.counts.get("to send", 0)
+
+    def rows_to_send(self) -> list:
+        """The plan's rows this run sends, in row order."""
+        return [r for r, d in zip(self.plan.rows, self.decisions) if d.action == "send"]
+
+    def estimate(self, prices: Any = None, *, audio_root: Any = None, answer_rate: float = 1.0, replays: Any = "max"):
+        """Calls per country, talk minutes and cost of the rows this run sends (what is left on a resumed campaign).
+
+        See :meth:`CampaignPlan.estimate <cmvoice_nb.campaign.CampaignPlan.estimate>` for the parameters.
+        """
+        from ..ops.estimate import estimate_payloads
+
+        root = audio_root if audio_root is not None else self.plan.options.get("audio_root")
+        payloads = [json.loads(r.payload) for r in self.rows_to_send() if r.payload is not None]
+        return estimate_payloads(payloads, app=self.plan.app, audio_root=root, prices=prices,
+                                 answer_rate=answer_rate, replays=replays)
+
+    def line(self) -> str:
+        """The counts as one line: ``292 rows: to send 257, already done 30, ...``."""
+        return f"{len(self.plan.rows)} rows: {count_line(self.counts)}"
+
+    def budget_line(self) -> str | None:
+        """What the budget leaves (None without a budget)."""
+        if self.max_cost is None:
+            return None
+        planned = sum(c for c, d in zip(self.costs or (), self.decisions) if c is not None and d.action == "send")
+        return (f"budget {self.max_cost:,.2f}: {self.spent:,.2f} placed before this run, at most {planned:,.2f} "
+                f"now ({self.counts.get('to send', 0)} calls), {self.counts.get('budget', 0)} row(s) wait past it")
+
+    def __repr__(self) -> str:
+        return f"<Forecast {self.plan.name!r} {self.line()}>"
+
+
+def forecast(plan: Any, journal: str | os.PathLike | Journal | None = None, *, allow_repeat: bool = False,
+             resend_changed: bool = False, resend_unknown: bool = False, prices: Any = None,
+             max_cost: float | None = None) -> Forecast:
+    """What sending *plan* on *journal* would do with each row now, without sending or writing anything.
+
+    Parameters
+    ----------
+    plan
+        A :class:`~cmvoice_nb.campaign.CampaignPlan`.
+    journal
+        The campaign's journal (path or :class:`~cmvoice_nb.campaign.Journal`); a path that does not
+        exist, or None, is an empty journal.
+    allow_repeat, resend_changed, resend_unknown, prices, max_cost
+        As in :class:`~cmvoice_nb.campaign.SendOptions`.
+
+    Raises
+    ------
+    CampaignError
+        *max_cost* without *prices*, or a price table that cannot price a row to send.
+    JournalError
+        The journal is unusable, or a send is running on it.
+    """
+    if max_cost is not None and prices is None:
+        raise CampaignError(f"{opt('max_cost')} needs {opt('prices')}: calls are counted at their cost")
+    own = journal is not None and not isinstance(journal, Journal)
+    if own and not Path(journal).exists():
+        journal, own = None, False
+    j = Journal(journal) if own else journal
+    try:
+        if j is not None and plan.campaign_key != j.campaign_key:
+            plan = plan.rekey(j.campaign_key)
+        statuses, live, spent = journal_view(j, plan, allow_repeat=allow_repeat, resend_unknown=resend_unknown,
+                                             resend_changed=resend_changed)
+    finally:
+        if own:
+            j.close()
+    costs = row_costs(plan, prices) if max_cost is not None else None
+    decisions = decide(plan, statuses=statuses, live=live, allow_repeat=allow_repeat, resend_changed=resend_changed,
+                       resend_unknown=resend_unknown, max_cost=max_cost, spent=spent, costs=costs)
+    return Forecast(plan, decisions, spent=spent, max_cost=max_cost, costs=costs)
