@@ -18,6 +18,7 @@ import urllib.request
 from pathlib import Path
 
 from .._net import free_port
+from .._wait import scaled
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -109,10 +110,10 @@ class LabServer:
         if self.proc and self.proc.poll() is None:
             self.proc.terminate()
             try:
-                self.proc.wait(timeout=15)
+                self.proc.wait(timeout=scaled(15))
             except subprocess.TimeoutExpired:
                 self.proc.kill()
-                self.proc.wait(timeout=5)
+                self.proc.wait(timeout=scaled(5))
         if getattr(self, "_log", None):
             self._log.close()
 

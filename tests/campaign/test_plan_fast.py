@@ -88,6 +88,7 @@ _TEMPLATE_DEFAULTS = notification_defaults("Hello {name}, see you on {date:%d %B
                                            replay_prompt="Bye {name!s} {name:>4}")
 
 
+@pytest.mark.slow
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(frame=frames(), region=st.sampled_from(["NL", None, "BE"]), style=st.sampled_from(["e164", "00"]),
        drop=st.booleans(), allowed=st.sampled_from([None, ("NL",), ("NL", "BE")]))
@@ -115,6 +116,7 @@ _LOCALE_DEFAULTS = notification_defaults("Beste {name}, op {datum:%A %-d %B} bet
                                          "({bedrag:currency:EUR})")
 
 
+@pytest.mark.slow
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(frame=frames(),
        countries=st.lists(st.sampled_from(["NL", "DE", "be", "België", "Duitsland", "Holand", "", None, 7, "UK"]),

@@ -11,7 +11,7 @@ import pytest
 
 from cmvoice_nb.commands._signals import Received, catch
 
-from .._wait import finish, running, wait_until
+from .._wait import finish, running, scaled, wait_until
 
 posix_only = pytest.mark.skipif(not hasattr(signal, "SIGHUP"), reason="sends POSIX signals to a child")
 
