@@ -87,6 +87,7 @@ class LabServer:
         self.proc = subprocess.Popen(
             cmd, cwd=self.root_dir, env=self._env(), stdout=self._log, stderr=subprocess.STDOUT
         )
+        timeout_s = scaled(timeout_s)
         deadline = time.monotonic() + timeout_s
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
@@ -151,6 +152,7 @@ _CELL_STATE_JS = """() => {
 
 def open_notebook(page, lab: LabServer, relpath: str, *, timeout_s: float = 90.0) -> None:
     """Open *relpath* in JupyterLab and wait until its kernel is idle."""
+    timeout_s = scaled(timeout_s)
     page.goto(lab.notebook_url(relpath))
     page.wait_for_function("() => !!window.jupyterapp", timeout=timeout_s * 1000)
     page.wait_for_selector(".jp-Notebook", timeout=timeout_s * 1000)
