@@ -15,6 +15,11 @@ It checks that both give identical content (a hash over every compared column) a
 rows/second, peak resident memory above the process's start, and the ratio (targets: >= 8x on
 the clean log, >= 5x on the messy one).
 
+``--gc-rows N`` (default 300,000) adds the busy-process figure: ``load_callbacks`` of an N-line clean
+log in a fresh process, and in one that first made ``--gc-live`` (default 300,000) dicts it keeps
+alive (a notebook that has loaded anything), each three times, interleaved; the medians and their
+ratio (target: within 15 %).
+
 ``--scale-rows N`` (e.g. 10000000, a ~4 GB log) adds the years-of-logs figures, each in a fresh
 process: ``load_callbacks`` of the N-line clean log (time and peak resident memory, target
 <= 4 GB), then, on the Hive-partitioned Parquet dataset ``save_calls(..., partition_by="day")``
@@ -312,6 +317,59 @@ def run_one(name: str, path: Path, repeat: int) -> bool:
     return identical
 
 
+def _gc_child(path: str, live: int, conn) -> None:
+    """In a fresh child: keep *live* dicts alive (as a notebook keeps its data), then time one load."""
+    import gc
+
+    from cmvoice_nb.callbacks.load import load_callbacks
+
+    kept = [{"row": i, "tags": [i]} for i in range(live)]  # containers: the cyclic collector tracks them
+    collections = [0]
+    gc.callbacks.append(lambda phase, info: collections.__setitem__(0, collections[0] + (phase == "start")))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        t = time.perf_counter()
+        cpu = time.process_time()
+        frame = load_callbacks(path)
+        elapsed, cpu = time.perf_counter() - t, time.process_time() - cpu
+    conn.send((elapsed, cpu, len(frame), len(kept), gc.isenabled(), collections[0]))
+    conn.close()
+
+
+def run_gc(folder: Path, rows: int, live: int, repeat: int) -> bool:
+    """``load_callbacks`` in a fresh process vs one holding *live* other objects: medians of *repeat* runs each."""
+    import multiprocessing as mp
+    import statistics
+
+    path = folder / f"callbacks-gc-{rows}.jsonl"
+    generate(path, rows)
+    ctx = mp.get_context("fork") if "fork" in mp.get_all_start_methods() else mp.get_context()
+    found: dict[int, list] = {0: [], live: []}
+    for _ in range(repeat):
+        for objects in (0, live):  # interleaved: the machine is shared
+            parent, child = ctx.Pipe(duplex=False)
+            proc = ctx.Process(target=_gc_child, args=(str(path), objects, child))
+            proc.start()
+            child.close()
+            found[objects].append(parent.recv())
+            proc.join()
+    os.remove(path)
+    fresh = statistics.median(r[0] for r in found[0])
+    busy = statistics.median(r[0] for r in found[live])
+    fresh_cpu = statistics.median(r[1] for r in found[0])
+    busy_cpu = statistics.median(r[1] for r in found[live])
+    ratio = busy / fresh
+    print(f"--- load_callbacks of a {rows:,}-line log, median of {repeat} runs each, every run in a fresh process")
+    print(f"fresh process:                        {fresh:6.2f} s (CPU {fresh_cpu:5.2f} s)  "
+          f"runs {', '.join(f'{r[0]:.2f}' for r in found[0])}")
+    print(f"holding {live:,} other live dicts:  {busy:6.2f} s (CPU {busy_cpu:5.2f} s)  "
+          f"runs {', '.join(f'{r[0]:.2f}' for r in found[live])}")
+    print(f"ratio {ratio:.2f} by wall clock, {busy_cpu / fresh_cpu:.2f} by CPU time (target <= 1.15); rows "
+          f"{found[0][0][2]:,}; collections during the loads: {max(r[5] for r in found[0] + found[live])}; "
+          f"the collector on again after each load: {all(r[4] for r in found[live])}", flush=True)
+    return ratio <= 1.15
+
+
 def _peaks() -> tuple[float | None, float | None]:
     return _status_mb("VmHWM"), _status_mb("VmRSS")
 
@@ -449,6 +507,10 @@ def main(argv: list[str] | None = None) -> int:
                         help="also load a clean log of this many lines (10000000: ~4 GB) and compare "
                              "summarize on DuckDB vs pandas on its partitioned dataset")
     parser.add_argument("--keep", default=None, help="write the generated logs into this folder and keep them")
+    parser.add_argument("--gc-rows", type=int, default=300_000,
+                        help="lines of the log loaded in a fresh and in a busy process (0: skip)")
+    parser.add_argument("--gc-live", type=int, default=300_000, help="live dicts the busy process holds")
+    parser.add_argument("--gc-repeat", type=int, default=3, help="runs of each (the median is kept)")
     args = parser.parse_args(argv)
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
     import logging
@@ -472,6 +534,8 @@ def main(argv: list[str] | None = None) -> int:
             ok &= run_one(name, path, args.repeat)
             if not args.keep:
                 os.remove(path)
+        if args.gc_rows:
+            ok &= run_gc(folder, args.gc_rows, args.gc_live, args.gc_repeat)
         if args.scale_rows:
             ok &= run_scale(folder, args.scale_rows, bool(args.keep), args.repeat)
     if hasattr(os, "getloadavg"):

@@ -78,6 +78,7 @@ _EXPORTS: dict[str, str] = {
     "send_campaign": "campaign",
     "plan_followup": "campaign",
     "forecast": "campaign",
+    "propose_columns": "campaign",
     "campaign_status": "campaign",
     "CampaignPlan": "campaign",
     "CampaignSender": "campaign",
@@ -89,6 +90,7 @@ _EXPORTS: dict[str, str] = {
     "funnel": "campaign.funnel",
     "reach_by_wave": "campaign.funnel",
     "write_report": "campaign.report",
+    "ab_report": "campaign.abtest",
     # call results
     "CallbackReceiver": "callbacks",
     "load_callbacks": "callbacks",
@@ -99,6 +101,7 @@ _EXPORTS: dict[str, str] = {
     "plot_answer_rate_by_hour": "callbacks",
     "plot_ring_time": "callbacks",
     "plot_funnel": "callbacks",
+    "opt_outs": "callbacks",
 }
 
 #: Sub-modules reachable as attributes before they are imported (``cm.spec``). Each costs
@@ -125,6 +128,7 @@ if TYPE_CHECKING:  # what editors and type checkers see; at run time __getattr__
         dtmf_summary,
         load_callbacks,
         plot_answer_rate_by_hour,
+        opt_outs,
         plot_funnel,
         plot_outcomes,
         plot_ring_time,
@@ -142,9 +146,11 @@ if TYPE_CHECKING:  # what editors and type checkers see; at run time __getattr__
         load_results,
         plan_campaign,
         plan_followup,
+        propose_columns,
         send_campaign,
     )
     from .campaign.funnel import funnel, reach_by_wave
+    from .campaign.abtest import ab_report
     from .campaign.report import write_report
     from .client import CalleeResult, SendResult, VoiceClient
     from .errors import (

@@ -68,6 +68,7 @@ SENDING = ("send", "followup")
 _HOURS = "calling hours, do-not-call lists, countries and cost"
 _PACE = "pacing and the target"
 _FLAG = {"action": "store_true"}
+_AB = "A/B tests and opt-out"
 
 #: Every option a message may name, as Python, the command line and the Campaign app say it.
 OPTIONS: dict[str, Option] = {o.key: o for o in (
@@ -156,6 +157,21 @@ OPTIONS: dict[str, Option] = {o.key: o for o in (
            "Callback URL reachable through a tunnel or VPN",
            "send to the real API with a callback URL on a loopback, private or link-local address: it is "
            "reachable through a tunnel or VPN", SENDING, _PACE, _FLAG),
+    Option("variants", "variants=", "--variant", None,
+           "an A/B prompt variant's field, NAME:FIELD=VALUE (repeatable; e.g. A:prompt='Hallo {naam}' "
+           "B:prompt='Goedemiddag {naam}'): each person gets one variant, by a hash of --seed and their number, "
+           "the same on every run and wave; its fields win over --set and the list's columns",
+           ("send",), _AB, {"action": "append", "metavar": "NAME:FIELD=VALUE"}),
+    Option("holdout", "holdout=", "--holdout", None,
+           "share of people held out of the A/B test (e.g. 0.1): planned, never called (status holdout, final)",
+           ("send",), _AB, {"type": float, "metavar": "SHARE"}),
+    Option("seed", "seed=", "--seed", None,
+           "what the A/B assignment's hash starts from (default: the campaign name); keep it for every run",
+           ("send",), _AB, {"metavar": "N"}),
+    Option("opt_out_digit", "opt_out_digit=", "--opt-out-digit", None,
+           "a DTMF campaign's opt-out key (e.g. 9), kept in the journal: warned when min-digits is above 1 or no "
+           "prompt mentions it (cmvoice receive --opt-out-digit writes who pressed it to a do-not-call list)",
+           ("send",), _AB, {"metavar": "KEY"}),
     Option("min_gap", "min_gap=", "--after"),
     Option("max_attempts", "max_attempts=", "--max-attempts"),
     Option("outcomes", "outcomes=", "--outcomes"),

@@ -577,12 +577,12 @@ STATUS: Mapping[str, Status] = {s.name: s for s in (
     Status("skipped", EXIT_RETRY),  # not sent: the run ended or was stopped first
     Status("dropped", EXIT_FINAL),  # a repeated callee left out on purpose (drop_duplicates)
     Status("dry-run", EXIT_FINAL),
-    Status("changed", EXIT_ACT),
-    Status("already-called", EXIT_ACT),
+    Status("changed", EXIT_ACT), Status("already-called", EXIT_ACT),
     Status("budget", EXIT_ACT, journal=True),  # past max_cost: waits in the journal for a higher budget
     Status("deferred", EXIT_RETRY, journal=True),  # calling hours: a later run sends them; no-zone: name it
     Status("no-zone", EXIT_ACT),
     Status("suppressed", EXIT_FINAL, journal=True),
+    Status("holdout", EXIT_FINAL, journal=True),  # an A/B test's control group: never called
     # Journal-only states: not sent yet, and a request on its way (a crash leaves it there).
     Status("pending", EXIT_RETRY, journal=True, result=False),
     Status("sending", EXIT_ACT, journal=True, result=False, may_have_called=True),

@@ -349,12 +349,44 @@ table(cm.reach_by_wave(both, calls))"""),
 Rows on the do-not-call list (`--suppress`), answered, rejected (check the number), still waiting for a
 callback or `unknown` are left out, each counted with its reason."""),
     ("code", "wave_rx.stop(); fast.close()"),
+    ("md", """## An A/B test of two prompts, with a holdout
+
+`variants=` gives each variant the fields it changes (they win over the defaults and the list's columns;
+templates work); `holdout=` holds a share of the people out as a control group: planned, never called (status
+`holdout`). Each **person** gets a variant by a hash of `seed` and their number, not by row order: the same person
+gets the same variant on every re-run and in every follow-up wave, and the journal keeps it. Here the simulator is
+told to answer the "Goedemiddag" prompt more often (`behaviour_by=`), so the report in notebook 4 has a real
+difference to find."""),
+    ("code", """for stale in WORK.glob("ab.*"):
+    stale.unlink()
+ab_sim = Simulator(seed=7, speed=1000, p_answer=0.4, p_rejected=0.0, p_failed=0.0, p_voicemail=0.0,
+                   behaviour_by={"prompt:Goedemiddag": {"p_answer": 0.75}})
+ab_rx = CallbackReceiver(WORK / "ab.jsonl").start()
+ab_people = pd.DataFrame({"naam": [f"Klant {i}" for i in range(240)],
+                          "telefoon": [f"06 12{i:04d}13" for i in range(240)]})
+ab_plan = plan_campaign(ab_people, app="notification", name="ab", columns={"callee": "telefoon"}, region="NL",
+                        journal=WORK / "ab.sqlite", seed=2026, holdout=0.1,
+                        defaults={"caller": "+31201234567", "prompt-type": "TTS", "voice.language": "nl-NL",
+                                  "callback-url": ab_rx.url},
+                        variants={"A": {"prompt": "Hallo {naam}, morgen is uw afspraak."},
+                                  "B": {"prompt": "Goedemiddag {naam}: uw afspraak is morgen."}})
+display(table(ab_plan.to_frame()["variant"].value_counts()))
+table(ab_plan.preview(1)[["row", "field", "text"]])"""),
+    ("code", """ab_results = send_campaign(ab_plan, ab_sim.client(), journal=WORK / "ab.sqlite", rate=200, progress=False)
+ab_sim.wait_idle(30)
+ab_rx.wait_for(ab_sim.placed_count(), timeout=60)
+print(cm.ab_report(cm.load_callbacks(WORK / "ab.jsonl"), WORK / "ab.sqlite"))
+ab_rx.stop(); ab_sim.close()"""),
     ("md", """## The app
 
-One row per field: choose its column *or* type a default for every row (hover the ? for help; rarely used fields
-are under "More fields"). **Validate**, **Dry run**, **Send**; the send runs in the background with a live
-progress bar and a working **Stop**, and the counts say what happened: new this run, already done (journal),
-not sent — stopped, and every status that needs you.
+**Load list** reads a CSV (any separator and encoding), Excel or Parquet file in the app and proposes its columns
+from their names and contents (a column of phone numbers is the callee whatever its header, a column of
+countries each row's country); check them in the form. One row per field: choose its column *or* type a default
+for every row (hover the ? for help; rarely used fields are under "More fields"). **Validate**, **Dry run**,
+**Send**; the send runs in the background with the form locked, a live progress bar, the calls per second beside
+the set rate, the time left and a working **Stop**. A run ends *finished*, *waiting* (Send again later),
+*needs you* (rows to fix or decide) or *nothing to send* (Send is then off, with the reason); every results row is
+shown, paged, with a status filter and a download link.
 
 Before the fields: **Calling hours** and **Days** (in each callee's local time) with **Wait for calling hours**
 (unticked: rows outside their hours end `deferred`), allowed **Countries**, a **Do-not-call** list (a file path,
@@ -363,7 +395,9 @@ estimate; during a send the counts say how many rows wait for their calling hour
 
 The app always starts on the **simulator** and typing a token never changes that. Choosing
 "CM Voice API (real)" turns the banner red and shows the base URL; **Send** then first shows what will happen
-(rows, countries, the estimate, the calling hours) and places nothing until you type the campaign name and press the confirmation button.
+(the calls it would place now, countries, the estimate, the calling hours, the callback URL) and places nothing
+until you type the campaign name and press the confirmation button; while it is open the form is locked, and any
+change withdraws it.
 A token typed into the password field is never echoed or saved."""),
     ("code", """from cmvoice_nb.widgets import Campaign
 
@@ -446,6 +480,34 @@ plot_outcomes(calls, by="app")"""),
     ("code", "plot_ring_time(calls)"),
     ("code", "plot_answer_rate_by_hour(calls)"),
     ("code", "plot_funnel(f)"),
+    ("md", """## An A/B test: which prompt works better?
+
+A campaign planned with `variants=` and `holdout=` (notebook 3) keeps each person's variant in its journal.
+`ab_report` gives per variant the calls, answered, completed (heard the whole message; for DTMF: valid input),
+DTMF valid and talk time, each rate over the variant's calls with a 95 % Wilson interval, and compares each
+variant with the first by a two-proportion z-test, saying in words whether the difference is significant. Here a
+small test whose simulator answers prompt B more often."""),
+    ("code", """from cmvoice_nb.campaign import ab_report, plan_campaign
+
+ab_sim = Simulator(seed=5, speed=1000, p_answer=0.4, p_rejected=0.0, p_failed=0.0, p_voicemail=0.0,
+                   behaviour_by={"prompt:Goedemiddag": {"p_answer": 0.75}})
+for stale in WORK.glob("ab.*"):  # a fresh test on every run: its log and journal start empty
+    stale.unlink()
+ab_rx = CallbackReceiver(WORK / "ab.jsonl").start()
+ab_people = pd.DataFrame({"callee": [f"+31612{i:04d}13" for i in range(240)]})
+ab_plan = plan_campaign(ab_people, app="notification", name="ab", journal=WORK / "ab.sqlite", seed=2026,
+                        holdout=0.1, defaults={"caller": "+31201234567", "prompt-type": "TTS", "callback-url": ab_rx.url},
+                        variants={"A": {"prompt": "Hallo, morgen is uw afspraak."},
+                                  "B": {"prompt": "Goedemiddag: uw afspraak is morgen."}})
+send_campaign(ab_plan, ab_sim.client(), journal=WORK / "ab.sqlite", rate=200, progress=False)
+ab_sim.wait_idle(30)
+ab_rx.wait_for(ab_sim.placed_count(), timeout=60)
+ab = ab_report(load_callbacks(WORK / "ab.jsonl"), WORK / "ab.sqlite")
+ab"""),
+    ("code", """table(ab.tests, failures_first=False)"""),
+    ("md", """`cmvoice report ab.jsonl --journal ab.sqlite --ab --html report.html` prints the same, and the campaign's
+HTML report (`write_report(calls, journal=...)`) has an A/B section."""),
+    ("code", "ab_rx.stop(); ab_sim.close()"),
     ("md", "## A report to share\n\nOne self-contained HTML file: summaries, DTMF input, funnel and plots."),
     ("code", """from cmvoice_nb.campaign import write_report
 

@@ -23,6 +23,8 @@ _EXPORTS = {
     "wsgi_app": "wsgi",
     "CallbackApp": "wsgi",
     "ReceiverOptions": "options",
+    "opt_outs": "optout",
+    "OptOutList": "optout",
     "load_callbacks": "load",
     "calls_frame": "load",
     "LoadReport": "load",
@@ -78,6 +80,7 @@ if TYPE_CHECKING:  # what editors and type checkers see; at run time __getattr__
     from .frame import event_time
     from .load import CALL_COLUMNS, CallbackWarning, LoadReport, calls_frame, defuse_formulas, load_callbacks, save_calls
     from .options import ReceiverOptions
+    from .optout import OptOutList, opt_outs
     from .plots import plot_answer_rate_by_hour, plot_funnel, plot_outcomes, plot_ring_time
     from .receiver import CallbackReceiver, CallbackTimeout
     from .report import figure_html, load_notes, render_calls_report, table_html, write_calls_report

@@ -47,6 +47,7 @@ import pandas as pd
 
 from .. import spec
 from .._fsutil import atomic_writer, same_file
+from .._gc import paused_gc
 from ..errors import CallbackError
 from ._dedupe import drop_duplicates
 from .frame import CALL_COLUMNS, BadLine, LoadReport, combine, concat_typed, derive, reconcile_blocks, type_columns
@@ -113,13 +114,16 @@ def load_callbacks(source: Any, *, dedupe: bool = True, warn: bool = True) -> pd
     ('dtmf', 'Finished', '0042', 6.22)
     """
     items = list(expand(source))
-    try:
-        report, calls = _load(items, dedupe=dedupe, check_records=False)
-    except UnicodeEncodeError:
-        # Some dict held a lone surrogate ("\ud800"), which no text column can store: read again,
-        # this time checking every record (they are listed as bad). Checking up front would cost
-        # every load a full encode of its records.
-        report, calls = _load(items, dedupe=dedupe, check_records=True)
+    # The load makes many objects and none of them is in a cycle: the cyclic collector is paused
+    # (and restored) so that it does not walk whatever else the process holds again and again.
+    with paused_gc():
+        try:
+            report, calls = _load(items, dedupe=dedupe, check_records=False)
+        except UnicodeEncodeError:
+            # Some dict held a lone surrogate ("\ud800"), which no text column can store: read again,
+            # this time checking every record (they are listed as bad). Checking up front would cost
+            # every load a full encode of its records.
+            report, calls = _load(items, dedupe=dedupe, check_records=True)
     problems = report.problems()
     if problems:
         log.warning("load_callbacks: %s", "; ".join(problems))

@@ -65,6 +65,17 @@ class ReceiverOptions:
         A connection with no request in progress is closed after this many seconds.
     request_timeout_s
         A request (headers and body) must arrive within this many seconds of its first byte.
+    opt_out_digit
+        The opt-out key (``"9"``): the callee of every finished DTMF callback whose digits are
+        exactly this key is appended to *opt_out_list* before the callback is acknowledged
+        (see :mod:`cmvoice_nb.callbacks.optout`). Needs *opt_out_list*.
+    opt_out_list
+        The do-not-call list file opt-outs are appended to (one E.164 number per line, each once;
+        what ``--suppress`` reads). Created empty when missing.
+    opt_out_instructions
+        Instruction-id prefixes (``"survey-"``, comma-separated for several) whose callbacks the
+        opt-out key applies to; default every id. The same key may mean something else in
+        another campaign.
     """
 
     max_body_bytes: int = _opt(64 * 1024, "refuse larger bodies with 413, before reading them", flag="--max-body-bytes",
@@ -84,6 +95,16 @@ class ReceiverOptions:
                                  metavar="S")
     request_timeout_s: float = _opt(30.0, "close a connection whose request takes longer than this to arrive",
                                     flag="--request-timeout", metavar="S")
+    opt_out_digit: str | None = _opt(
+        None, "opt-out key: the callee of every finished DTMF callback whose digits are exactly this key is "
+              "appended to --opt-out-list (needs it)", flag="--opt-out-digit", metavar="KEY")
+    opt_out_list: str | os.PathLike | None = _opt(
+        None, "do-not-call list the opt-outs are appended to (one number per line, each once, fsynced; what "
+              "--suppress reads)", flag="--opt-out-list", metavar="FILE")
+    opt_out_instructions: str | None = _opt(
+        None, "only callbacks whose instruction id starts with this prefix (comma-separated for several) "
+              "count as opt-outs: the key may mean something else in another campaign",
+        flag="--opt-out-instructions", metavar="PREFIX")
 
     def __post_init__(self) -> None:
         from ..errors import ConfigurationError
@@ -108,6 +129,17 @@ class ReceiverOptions:
             if isinstance(value, bool) or not isinstance(value, numbers.Real) or not value > 0:
                 raise ConfigurationError(f"{named(name)} must be a positive number of seconds, got {value!r}")
             object.__setattr__(self, name, float(value))
+        from .optout import check_opt_out_digit, instruction_prefixes
+
+        object.__setattr__(self, "opt_out_digit", check_opt_out_digit(self.opt_out_digit))
+        if (self.opt_out_digit is None) != (self.opt_out_list is None):
+            given, missing = ("opt_out_digit", "opt_out_list") if self.opt_out_list is None else \
+                ("opt_out_list", "opt_out_digit")
+            raise ConfigurationError(f"{named(given)} needs {named(missing)}: the key and the list go together")
+        prefixes = instruction_prefixes(self.opt_out_instructions)
+        if self.opt_out_instructions is not None and self.opt_out_digit is None:
+            raise ConfigurationError(f"{named('opt_out_instructions')} needs {named('opt_out_digit')}")
+        object.__setattr__(self, "opt_out_instructions", ",".join(prefixes) if prefixes else None)
         if self.keep_in_memory not in (None, True, False):
             raise ConfigurationError(f"{named('keep_in_memory')} must be True, False or None, got "
                                      f"{self.keep_in_memory!r}")

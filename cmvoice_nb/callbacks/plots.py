@@ -271,8 +271,14 @@ def plot_funnel(funnel: Any, *, ax: Any = None, title: str | None = None):
     colors = ["#90a4ae", "#64b5f6", "#1e88e5", "#43a047", OUTCOME_COLORS["Finished"], "#00897b"]
     ax.barh(y, stages["rows"].to_numpy(), color=colors[: len(stages)])
     width = float(stages["rows"].max())
-    for yi, (n, share) in zip(y, zip(stages["rows"], stages["share_of_sent"])):
-        label = f"{int(n)}" + (f"  ({share:.0%} of sent)" if pd.notna(share) and yi < y[0] else "")
+    # A stage is judged over the calls that can reach it (valid DTMF over DTMF calls) when the table says so.
+    words = {"sent": "of rows", "valid DTMF": "of DTMF calls sent"}
+    if "share_of_reachable" in stages.columns:
+        shares, over = stages["share_of_reachable"], stages["stage"].map(lambda s: words.get(s, "of sent"))
+    else:
+        shares, over = stages["share_of_sent"], stages["stage"].map(lambda _s: "of sent")
+    for yi, (n, share, words) in zip(y, zip(stages["rows"], shares, over)):
+        label = f"{int(n)}" + (f"  ({share:.0%} {words})" if pd.notna(share) and yi < y[0] else "")
         ax.text(n + width * 0.01, yi, label, va="center", fontsize=8)
     ax.set_yticks(y, stages["stage"].tolist())
     ax.set_xlim(0, width * 1.3)

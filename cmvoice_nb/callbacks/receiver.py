@@ -99,6 +99,8 @@ class CallbackReceiver:
     connection_limit, idle_timeout_s, request_timeout_s
         Connections held at once (lowered to fit the open-file limit; :attr:`connection_limit`
         is what was applied), and when idle or slowly arriving connections are closed.
+    opt_out_digit, opt_out_list, opt_out_instructions
+        Opt-out by keypress, as :func:`~cmvoice_nb.callbacks.wsgi_app` has it.
 
     Examples
     --------
@@ -133,17 +135,23 @@ class CallbackReceiver:
         connection_limit: int = DEFAULTS.connection_limit,
         idle_timeout_s: float = DEFAULTS.idle_timeout_s,
         request_timeout_s: float = DEFAULTS.request_timeout_s,
+        opt_out_digit: str | None = DEFAULTS.opt_out_digit,
+        opt_out_list: str | os.PathLike | None = DEFAULTS.opt_out_list,
+        opt_out_instructions: str | None = DEFAULTS.opt_out_instructions,
     ) -> None:
         options = DEFAULTS.replace(
             max_body_bytes=max_body_bytes, rotate_daily=bool(rotate_daily), quarantine=quarantine,
             keep_in_memory=keep_in_memory, display_queue=display_queue, backlog=backlog, threads=threads,
             connection_limit=connection_limit, idle_timeout_s=idle_timeout_s, request_timeout_s=request_timeout_s,
+            opt_out_digit=opt_out_digit, opt_out_list=opt_out_list, opt_out_instructions=opt_out_instructions,
         )
         self.options = options.replace(keep_in_memory=options.keeps_records(out=out, in_process=True))
         self.app = CallbackApp(
             out, secret=secrets.token_urlsafe(16) if secret is None else secret,
             max_body_bytes=options.max_body_bytes, rotate_daily=options.rotate_daily, quarantine=options.quarantine,
             keep_in_memory=self.options.keep_in_memory, on_callback=on_callback, display_queue=options.display_queue,
+            opt_out_digit=options.opt_out_digit, opt_out_list=options.opt_out_list,
+            opt_out_instructions=options.opt_out_instructions,
         )
         self.host = host
         self.port = int(port)
@@ -161,6 +169,7 @@ class CallbackReceiver:
     quarantine_path = property(lambda self: self.app.quarantine_path,
                                doc="Where malformed bodies are kept (None: in memory, :attr:`quarantined`).")
     quarantined = property(lambda self: self.app.quarantined, doc="Quarantine entries written by this receiver.")
+    opted_out = property(lambda self: self.app.opted_out, doc="Numbers this receiver added to its opt-out list.")
     _secret = property(lambda self: self.app.secret)
     _path = property(lambda self: self.app.path)
 

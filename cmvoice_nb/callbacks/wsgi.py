@@ -63,6 +63,7 @@ from ..errors import CallbackTimeout
 from ..spec import iso_utc
 from ._display import Display, Throttled
 from ._logfile import LogWriter, append_fsynced, log_line
+from .optout import OptOutList, instruction_prefixes, opt_out_number
 from .options import DEFAULTS
 
 __all__ = ["wsgi_app", "CallbackApp", "log_line", "parse_callback", "content_length", "DEFAULT_MAX_BODY_BYTES"]
@@ -155,10 +156,13 @@ class CallbackApp:
         keep_in_memory: bool | None = DEFAULTS.keep_in_memory,
         on_callback: Callable[[dict], None] | None = None,
         display_queue: int = DEFAULTS.display_queue,
+        opt_out_digit: str | None = None, opt_out_list: str | os.PathLike | None = None,
+        opt_out_instructions: str | None = None,
     ) -> None:
         options = DEFAULTS.replace(max_body_bytes=max_body_bytes, rotate_daily=bool(rotate_daily),
                                    quarantine=quarantine, keep_in_memory=keep_in_memory,
-                                   display_queue=display_queue)
+                                   display_queue=display_queue, opt_out_digit=opt_out_digit,
+                                   opt_out_list=opt_out_list, opt_out_instructions=opt_out_instructions)
         keep_in_memory = options.keeps_records(out=out, in_process=False)
         if not keep_in_memory and out is None:
             raise ValueError("keep_in_memory=False needs an out file, or callbacks would be lost")
@@ -190,6 +194,8 @@ class CallbackApp:
         self.quarantined: list[dict] = []
         self._status_counts: dict[int, int] = {}
         self._writer = LogWriter(self.out, rotate_daily=rotate_daily) if self.out is not None else None
+        #: The opt-out list (None: no opt-out key), and how many numbers this app added to it.
+        self.opt_out_list, self.opted_out = (OptOutList(options.opt_out_list) if options.opt_out_list else None), 0
         self.accepting = True
         self.in_flight = 0
         self.started = time.time()
@@ -306,6 +312,7 @@ class CallbackApp:
                 "last_error_at": self.last_error_at,
                 "disk_free_bytes": free,
                 "display_dropped": self._display.dropped,
+                "opted_out": self.opted_out if self.opt_out_list is not None else None,
                 "uptime_s": round(time.time() - self.started, 1),
                 "log": self.log_path.name if self.log_path is not None else None,
             }
@@ -349,6 +356,8 @@ class CallbackApp:
         with self._arrived:
             if not self.accepting:
                 return 503
+            if self.opt_out_list is not None and not self._record_opt_out(callback, received):
+                return 503
             if self._writer is not None:
                 try:
                     self._writer.write(line, received[:10])
@@ -372,6 +381,19 @@ class CallbackApp:
         if record is not None:
             self._display.offer(record)
         return 200
+
+    def _record_opt_out(self, callback: dict, received: str) -> bool:
+        """Append an opt-out's callee to the list (lock held; before the callback's line, so a 503 comes again)."""
+        o = self.options
+        number = opt_out_number(callback, digit=o.opt_out_digit, instructions=instruction_prefixes(o.opt_out_instructions))
+        try:
+            self.opted_out += number is not None and self.opt_out_list.add(number)
+            return True
+        except OSError as exc:
+            self.storage_failing, self.refused, self.last_error_at = True, self.refused + 1, received
+            self.last_error = f"opt-out list {self.opt_out_list.path.name}: {type(exc).__name__}: {exc}"
+            self._storage_log("callback receiver: cannot append to the opt-out list, answering 503: %s", self.last_error)
+            return False
 
     def quarantine(self, body: bytes, reason: str) -> None:
         """Keep a body that was refused as malformed (never raises: the client still gets its 400)."""
@@ -525,6 +547,8 @@ def wsgi_app(
     keep_in_memory: bool | None = DEFAULTS.keep_in_memory,
     on_callback: Callable[[dict], None] | None = None,
     display_queue: int = DEFAULTS.display_queue,
+    opt_out_digit: str | None = None, opt_out_list: str | os.PathLike | None = None,
+    opt_out_instructions: str | None = None,
 ) -> CallbackApp:
     """Return the callback receiver as a WSGI application, for any WSGI server.
 
@@ -551,6 +575,10 @@ def wsgi_app(
         Called with each stored record after its acknowledgement is decided, on a separate thread
         fed by a queue of *display_queue* events; when it falls behind, events are dropped and
         counted, never callbacks.
+    opt_out_digit, opt_out_list, opt_out_instructions
+        Opt-out by keypress (:class:`~cmvoice_nb.callbacks.ReceiverOptions`,
+        :mod:`~cmvoice_nb.callbacks.optout`): finished DTMF callbacks whose digits are exactly the key
+        add their callee to the do-not-call list before the callback is acknowledged.
 
     Examples
     --------
@@ -568,4 +596,5 @@ def wsgi_app(
     """
     return CallbackApp(out, secret=secret, max_body_bytes=max_body_bytes, rotate_daily=rotate_daily,
                        quarantine=quarantine, keep_in_memory=keep_in_memory, on_callback=on_callback,
-                       display_queue=display_queue)
+                       display_queue=display_queue, opt_out_digit=opt_out_digit, opt_out_list=opt_out_list,
+                       opt_out_instructions=opt_out_instructions)

@@ -8,6 +8,8 @@
 * :func:`load_results` — a results file read back with the types :func:`send_campaign` returns.
 * :func:`funnel`, :func:`reach_by_wave`, :func:`write_report` — the results joined with their
   callbacks: sent → queued → callback received → answered, reach per follow-up wave, the HTML report.
+* :func:`ab_report` — an A/B test of prompt variants (``variants=``, ``holdout=``): each variant's
+  rates with confidence intervals, and whether the differences are significant.
 * :func:`campaign_status` — where a campaign stands, from its journal (``cmvoice status``).
 * :class:`Journal` — the SQLite (WAL) ledger that makes re-runs and crashes safe.
 * :class:`TokenBucket` — the pacing.
@@ -20,7 +22,7 @@ from . import accessor as _accessor  # noqa: F401 - registers df.cmvoice
 from ..wire import instruction_hash, wave_instruction_id
 from .journal import Journal
 from .followup import LEFT_OUT_REASONS, plan_followup
-from .plan import CampaignPlan, content_key, derive_instruction_id, plan_campaign, render_template
+from .plan import CampaignPlan, content_key, derive_instruction_id, plan_campaign, propose_columns, render_template
 from .results import RESULT_COLUMNS, load_results, results_frame, results_to_csv, summarize_results
 from .send import (CampaignSender, Forecast, RetryPolicy, SendOptions, TokenBucket, classify_error, forecast,
                    send_campaign)
@@ -28,8 +30,10 @@ from .vocabulary import ATTENTION_STATUSES, RESULT_STATUSES
 from .funnel import Funnel, funnel, reach_by_wave, scope_results
 from .report import not_reached, render_report, write_report
 from .status import CampaignStatus, campaign_status
+from .abtest import ABReport, ab_report
 
 __all__ = [
+    "ABReport",
     "ATTENTION_STATUSES",
     "CampaignPlan",
     "CampaignSender",
@@ -43,6 +47,7 @@ __all__ = [
     "RetryPolicy",
     "SendOptions",
     "TokenBucket",
+    "ab_report",
     "campaign_status",
     "classify_error",
     "content_key",
@@ -54,6 +59,7 @@ __all__ = [
     "not_reached",
     "plan_campaign",
     "plan_followup",
+    "propose_columns",
     "reach_by_wave",
     "render_report",
     "render_template",

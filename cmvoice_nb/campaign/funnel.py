@@ -45,8 +45,11 @@ class Funnel:
     stages
         ``stage`` (rows, sent, queued, callback received, answered[, valid DTMF]), ``rows`` (how many
         campaign rows reached it), ``share_of_rows`` (of all rows), ``share_of_sent`` (of rows sent;
-        empty for the ``rows`` stage, which comes before sending) and ``share_of_previous`` (of the
-        stage before). Every stage is a subset of the one before, so no share exceeds 100 %.
+        empty for the ``rows`` stage, which comes before sending), ``share_of_previous`` (of the
+        stage before), ``reachable`` (the calls that can reach the stage: every row for ``sent``,
+        the calls sent for the others, the DTMF calls sent for ``valid DTMF``) and
+        ``share_of_reachable`` (of those). Every stage is a subset of the one before, so no share
+        exceeds 100 %.
     rows
         The campaign results (same index) plus ``callbacks`` (how many arrived), ``outcome``
         (of the last callback), ``answered``, ``digits``, ``valid_dtmf``, ``resolved`` (an
@@ -405,7 +408,16 @@ def funnel(results: Any, calls: Any, *, valid: Any = None, since: Any = None, un
     stages.loc[stages["stage"] == "rows", "share_of_sent"] = np.nan
     prev = stages["rows"].shift(1)
     stages["share_of_previous"] = (stages["rows"] / prev).where(prev > 0)
-    for col in ("share_of_rows", "share_of_sent", "share_of_previous"):
+    # The calls that can reach each stage: every row can be sent, every sent call be queued, get a
+    # callback and be answered; only a DTMF call can give valid DTMF (a call whose callbacks show
+    # another app cannot), so a DTMF campaign mixed with others is not judged over all calls.
+    is_dtmf = joined["is_dtmf"].astype("boolean").fillna(False).astype(bool)
+    can_dtmf = int((sent & ~(has_cb & ~is_dtmf)).sum())
+    reach = {"rows": n_rows, "sent": n_rows, "queued": n_sent, "callback received": n_sent, "answered": n_sent,
+             "valid DTMF": can_dtmf}
+    stages["reachable"] = stages["stage"].map(reach).astype("int64")
+    stages["share_of_reachable"] = (stages["rows"] / stages["reachable"]).where(stages["reachable"] > 0)
+    for col in ("share_of_rows", "share_of_sent", "share_of_previous", "share_of_reachable"):
         stages[col] = stages[col].astype("float64")
 
     unmatched = calls[~matched]

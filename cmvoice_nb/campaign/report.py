@@ -55,8 +55,9 @@ def campaign_note(f: Funnel) -> str | None:
 def _funnel_section(f: Funnel) -> str:
     parts = ["<h2>Campaign funnel</h2>"]
     stages = f.stages.copy()
-    for col in ("share_of_rows", "share_of_sent", "share_of_previous"):
-        stages[col] = stages[col].map(lambda x: f"{x:.1%}" if pd.notna(x) else "")
+    for col in ("share_of_rows", "share_of_sent", "share_of_previous", "share_of_reachable"):
+        if col in stages.columns:
+            stages[col] = stages[col].map(lambda x: f"{x:.1%}" if pd.notna(x) else "")
     parts.append(table_html(stages, index=False))
     parts.append(figure_html(plot_funnel(f)))
     if f.waves is not None:
@@ -247,11 +248,24 @@ def _campaign_results(results: Any, journal: Any, campaign: str | None) -> Any:
     return campaign_results(journal, campaign) if journal is not None else results
 
 
+def _ab_section(calls: Any, journal: Any, campaign: str | None) -> list[str]:
+    """The A/B test's section when the journal's campaign has one (:func:`~cmvoice_nb.campaign.abtest.ab_report`)."""
+    from .abtest import ab_report
+
+    if journal is None:
+        return []
+    try:
+        return [ab_report(calls, journal, campaign=campaign).to_html()]
+    except AnalysisError:  # no test in this campaign
+        return []
+
+
 def render_report(calls: Any, *, results: Any = None, journal: Any = None, campaign: str | None = None,
                   prices: Any = None, title: str = "Call results", tz: str = "UTC", campaign_only: bool = True) -> str:
     """Return the report as one HTML string (see :func:`write_report`)."""
     results = _campaign_results(results, journal, campaign)
     shown, notes, sections = _report_parts(calls, results, campaign_only, prices)
+    sections += _ab_section(calls, journal, campaign)
     return render_calls_report(shown, title=title, tz=tz, notes=notes, sections=sections)
 
 
@@ -277,7 +291,8 @@ def write_report(
     journal
         The campaign's journal (path or :class:`~cmvoice_nb.campaign.Journal`): the campaign's
         truth, every row it ever sent in every wave (:func:`~cmvoice_nb.campaign.status.journal_results`);
-        adds the funnel, reach per wave and the rows still waiting for a callback.
+        adds the funnel, reach per wave and the rows still waiting for a callback, and the A/B test
+        (:func:`~cmvoice_nb.campaign.abtest.ab_report`) when the campaign has one.
     campaign
         Which campaign of *journal* (needed only when it holds several).
     results
@@ -318,4 +333,5 @@ def write_report(
             raise AnalysisError("not_reached_path needs the campaign: give its journal (or its results)")
         write_results(not_reached(results, calls), not_reached_path)
     shown, notes, sections = _report_parts(calls, results, campaign_only, prices)
+    sections += _ab_section(calls, journal, campaign)
     return write_calls_report(shown, html_path=html_path, title=title, tz=tz, notes=notes, sections=sections)

@@ -182,6 +182,11 @@ def run(args: argparse.Namespace) -> int:
             rx.on_callback = show  # only now: a retried callback must not print before the URL line
         print(f"cmvoice receive: appending to {rx.path}; {rx.connection_note}; health at <url>/health; "
               "Ctrl-C to stop", file=sys.stderr, flush=True)
+        if rx.app.opt_out_list is not None:
+            print(f"cmvoice receive: who presses {rx.options.opt_out_digit} in a finished DTMF call"
+                  f"{' of ' + rx.options.opt_out_instructions + '*' if rx.options.opt_out_instructions else ''} "
+                  f"is appended to {rx.app.opt_out_list.path} ({len(rx.app.opt_out_list)} listed now)",
+                  file=sys.stderr, flush=True)
         while not received.stopped and not stop.wait(0.2):
             if received.take(getattr(signal, "SIGHUP", None)):
                 problem = rx.reopen()
@@ -200,7 +205,8 @@ def run(args: argparse.Namespace) -> int:
              "exiting with status 1 so that a supervisor restarts it")
         return 1
     rejected = ", ".join(f"{k}: {v}" for k, v in sorted(rx.rejected.items())) or "none"
-    lines = [f"cmvoice receive: stopped after {rx.count} callbacks (rejected: {rejected})"]
+    lines = [f"cmvoice receive: stopped after {rx.count} callbacks (rejected: {rejected})"
+             + (f"; {rx.opted_out} opt-out(s) added to {rx.app.opt_out_list.path}" if rx.app.opt_out_list else "")]
     if rx.display_dropped:
         lines.append(f"cmvoice receive: {rx.display_dropped} console line(s) dropped because stdout was not "
                      "read (the callbacks themselves are stored)")

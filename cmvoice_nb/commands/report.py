@@ -58,6 +58,9 @@ def register(subparsers) -> None:
     p.add_argument("--not-reached", default=None, metavar="FILE",
                    help="with --journal: write the people no call reached (CSV, or .xlsx), with your --keep "
                         "columns, for a colleague or another channel")
+    p.add_argument("--ab", action="store_true",
+                   help="with --journal: print the campaign's A/B test (each variant's calls, answered, completed, "
+                        "DTMF valid and talk time, with 95%% intervals, and whether the differences are significant)")
     p.add_argument("--all-callbacks", action="store_true",
                    help="with --results: keep other campaigns' callbacks in the summaries (the funnel never counts them)")
     p.add_argument("--html", required=True, help="where to write the HTML report")
@@ -79,6 +82,9 @@ def run(args: argparse.Namespace) -> int:
     if args.journal and args.results:
         print("cmvoice report: error: give --journal or --results, not both (the journal holds every wave)",
               file=sys.stderr)
+        return 2
+    if args.ab and not args.journal:
+        print("cmvoice report: error: --ab needs --journal (it keeps each person's variant)", file=sys.stderr)
         return 2
     if args.not_reached and not (args.journal or args.results):
         print("cmvoice report: error: --not-reached needs --journal", file=sys.stderr)
@@ -128,8 +134,17 @@ def run(args: argparse.Namespace) -> int:
         reached, people = people_reached(f)
         if people:
             print(f"people: {reached} of {people} reached ({reached / people:.1%} of the people called, every wave)")
+    if args.ab:
+        from ..campaign import ab_report
+
+        try:
+            print(ab_report(calls, args.journal, campaign=args.campaign).to_text())
+        except CMVoiceError as exc:
+            print(f"cmvoice report: {say(exc, 'cli')}", file=sys.stderr)
+            return 1
     try:
-        out = write_report(calls, results=results, html_path=args.html, title=args.title, tz=args.tz,
+        campaign = {"journal": args.journal, "campaign": args.campaign} if args.journal else {"results": results}
+        out = write_report(calls, **campaign, html_path=args.html, title=args.title, tz=args.tz,
                            campaign_only=not args.all_callbacks, prices=args.prices,
                            not_reached_path=args.not_reached)
         if args.not_reached:

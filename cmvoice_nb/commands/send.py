@@ -169,6 +169,7 @@ def _run(args: argparse.Namespace, stopper) -> int:
             suppress=args.suppress, allowed_countries=args.allowed_countries,
             dayfirst=args.dayfirst, date_format=_date_formats(args.date_format), decimal=args.decimal,
             keep=args.keep, allow_unreadable_suppress=args.allow_unreadable_suppress,
+            opt_out_digit=args.opt_out_digit, **_ab_test(args),
         )
     except JournalBusy as exc:
         print_error(say(exc, "cli"), PROG)
@@ -190,6 +191,21 @@ def _run(args: argparse.Namespace, stopper) -> int:
     if shown:
         print(format_preview(fc.plan.preview(shown)), file=sys.stdout if args.dry_run else sys.stderr)
     return send_plan(plan, args, stopper, journal=args.journal, out=out, prog=PROG)
+
+
+def _ab_test(args: argparse.Namespace) -> dict:
+    """``variants=``, ``holdout=`` and ``seed=`` from ``--variant``, ``--holdout`` and ``--seed`` (none: no test)."""
+    from ..campaign.plan import parse_variants
+
+    if not args.variants and args.holdout is None:
+        if args.seed is not None:
+            raise UsageError("--seed needs --variant or --holdout: it seeds the A/B assignment")
+        return {}
+    seed = args.seed
+    if seed is not None and seed.strip().lstrip("-").isdigit():
+        seed = int(seed)
+    return {"variants": parse_variants(args.variants) if args.variants else None, "holdout": args.holdout,
+            "seed": seed}
 
 
 def _date_formats(values: list[str] | None):

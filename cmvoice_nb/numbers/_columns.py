@@ -22,7 +22,7 @@ __all__ = ["normalize_numbers"]
 _FAST_TEXT = r"^[ \t]*(?:[Tt][Ee][Ll]:)?[ \t0-9+\-./()\[\]]*$"
 
 
-def normalize_numbers(values: Any, *, region: Any = None, style: str = "e164") -> tuple[Any, Any]:
+def normalize_numbers(values: Any, *, region: Any = None, style: str = "e164", arrow: bool = False) -> tuple[Any, Any]:
     """Normalise a whole column of phone numbers: for each value what :func:`~cmvoice_nb.numbers.try_normalize` gives.
 
     The common spellings (digits with ``+``, ``00``, spaces, dashes, dots, brackets, ``(0)``,
@@ -44,12 +44,20 @@ def normalize_numbers(values: Any, *, region: Any = None, style: str = "e164") -
         or Series as long as *values*; a missing code means no region for that value).
     style
         ``"e164"`` (``+31612345678``, default) or ``"00"`` (``0031612345678``).
+    arrow
+        Give the numbers as a pyarrow ``large_string`` array (null where the value is not a
+        number) instead of an object array: a million numbers without a million Python strings.
 
     Returns
     -------
-    tuple of numpy.ndarray
-        ``(numbers, reasons)``, object arrays aligned with *values*: the number, or None where
-        the value is not one; the reason it is not (the text of :class:`NumberError`), or None.
+    tuple
+        ``(numbers, reasons)`` aligned with *values*: the number, or None where the value is not
+        one (an object array, or pyarrow with *arrow*); the reason it is not (the text of
+        :class:`NumberError`), or None (an object array).
+
+    A text column given as a pyarrow array or an Arrow-backed pandas Series (what
+    :func:`~cmvoice_nb.campaign.inputs.read_table` and pandas' ``str`` dtype hold) is read as it is:
+    no Python string is made per value.
 
     Examples
     --------
@@ -66,6 +74,9 @@ def normalize_numbers(values: Any, *, region: Any = None, style: str = "e164") -
 
     if style not in STYLES:
         raise ValueError(f"style must be one of {STYLES}, got {style!r}")
+    column = _arrow_text(values)
+    if column is not None:
+        return _normalize_arrow(*column, region=region, style=style, arrow=arrow)
     cells = _object_array(values)
     n = len(cells)
     regions = _row_regions(region, n)
@@ -83,7 +94,87 @@ def normalize_numbers(values: Any, *, region: Any = None, style: str = "e164") -
         got, why = _normalize_texts(uniq, region if uregions is None else uregions, style, verdicts)
         numbers[text_rows] = got[codes]
         reasons[text_rows] = why[codes]
+    if arrow:
+        import pyarrow as pa
+
+        numbers = pa.array(numbers, type=pa.large_string())
     return numbers, reasons
+
+
+def _arrow_text(values: Any) -> tuple[Any, Any] | None:
+    """``(pyarrow large_string array, the value a missing cell holds)`` for a text column held by Arrow, else None.
+
+    A missing cell is what the object path would have read: pandas' ``str`` dtype holds NaN,
+    its ``string`` dtype ``pd.NA``, a pyarrow array None.
+    """
+    module = type(values).__module__.split(".")[0]
+    if module == "pyarrow":
+        import pyarrow as pa
+
+        if not (pa.types.is_string(values.type) or pa.types.is_large_string(values.type)):
+            return None
+        if isinstance(values, pa.ChunkedArray):
+            values = values.combine_chunks()
+        return values.cast(pa.large_string()), None
+    dtype = getattr(values, "dtype", None)
+    if module == "pandas" and getattr(dtype, "storage", None) == "pyarrow" and getattr(dtype, "name", "") in (
+            "str", "string"):
+        import pyarrow as pa
+
+        arr = pa.array(values.array if hasattr(values, "array") else values)  # no copy: Arrow holds it
+        if isinstance(arr, pa.ChunkedArray):
+            arr = arr.combine_chunks()
+        return arr.cast(pa.large_string()), dtype.na_value
+    return None
+
+
+def _normalize_arrow(texts: Any, missing: Any, *, region: Any, style: str, arrow: bool) -> tuple[Any, Any]:
+    """:func:`normalize_numbers` of a pyarrow text array: distinct (text, region) pairs read once."""
+    import numpy as np
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    n = len(texts)
+    regions = _row_regions(region, n)
+    reasons = np.full(n, None, dtype=object)
+    verdicts: dict = {}
+    null = mask(pc.is_null(texts)) if texts.null_count else np.zeros(n, dtype=bool)
+    present, gaps = np.flatnonzero(~null), np.flatnonzero(null)
+    numbers_u = np.full(0, None, dtype=object)
+    codes = np.zeros(0, dtype=np.int64)
+    if len(present):
+        encoded = (texts.take(pa.array(present)) if len(present) < n else texts).dictionary_encode()
+        codes = encoded.indices.to_numpy(zero_copy_only=False).astype(np.int64)
+        uniq = encoded.dictionary
+        uregions: Any = region
+        if regions is not None:
+            rcodes, runiq = _factorize(regions[present])
+            pair = codes * len(runiq) + rcodes
+            codes, upair = _factorize(pair)
+            uniq = uniq.take(pa.array(upair // len(runiq)))
+            uregions = np.asarray(runiq, dtype=object)[upair % len(runiq)]
+        numbers_u, why_u = _normalize_texts(uniq, uregions, style, verdicts)
+        reasons[present] = why_u[codes]
+    for i in gaps.tolist():  # missing cells: the plain function's reason (never a number)
+        reasons[i] = _one(missing, region if regions is None else regions[i], style, verdicts)[1]
+    if arrow:
+        out = pa.array(numbers_u, type=pa.large_string()).take(pa.array(codes))
+        if len(gaps):
+            full = np.full(n, -1, dtype=np.int64)
+            full[present] = np.arange(len(present))
+            out = out.take(pa.array(full, mask=full < 0))  # missing cells are never numbers
+        return out, reasons
+    numbers = np.full(n, None, dtype=object)
+    numbers[present] = numbers_u[codes]
+    return numbers, reasons
+
+
+def _factorize(values: Any) -> tuple[Any, Any]:
+    import numpy as np
+    import pandas as pd
+
+    codes, uniq = pd.factorize(values)
+    return codes.astype(np.int64, copy=False), uniq
 
 
 def _one(value: Any, region: Any, style: str, verdicts: dict) -> tuple[str | None, str | None]:
@@ -193,7 +284,7 @@ def _normalize_texts(texts: Any, region: Any, style: str, verdicts: dict) -> tup
     m = len(texts)
     numbers = np.full(m, None, dtype=object)
     reasons = np.full(m, None, dtype=object)
-    arr = pa.array(texts, type=pa.large_string())
+    arr = texts if isinstance(texts, pa.Array) else pa.array(texts, type=pa.large_string())
     fast = np.flatnonzero(mask(pc.match_substring_regex(arr, _FAST_TEXT)))
     per_row = not (region is None or isinstance(region, str))
     decided = np.zeros(m, dtype=bool)
@@ -205,8 +296,11 @@ def _normalize_texts(texts: Any, region: Any, style: str, verdicts: dict) -> tup
         numbers[fast[found]] = e164[found]
         reasons[fast] = why
         decided[fast[status != UNDECIDED]] = True
-    for i in np.flatnonzero(~decided):
-        numbers[i], reasons[i] = _one(texts[i], region[i] if per_row else region, style, verdicts)
+    rest = np.flatnonzero(~decided)
+    if len(rest):  # what the patterns leave undecided, one by one (as Python text only now)
+        values = arr.take(pa.array(rest)).to_pylist() if isinstance(texts, pa.Array) else texts[rest]
+        for i, value in zip(rest.tolist(), values):
+            numbers[i], reasons[i] = _one(value, region[i] if per_row else region, style, verdicts)
     return numbers, reasons
 
 

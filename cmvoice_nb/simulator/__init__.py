@@ -115,6 +115,11 @@ class Simulator:
         See :class:`Behaviour`; settable later as attributes.
     dtmf_script
         ``{callee: ["12#", "1234#"]}``: DTMF input per attempt for that callee.
+    behaviour_by
+        Other behaviour for some calls: ``{"prompt:Goedemiddag": {"p_answer": 0.8}, "id:spring-": {...}}``
+        changes the :class:`Behaviour` knobs for calls whose prompt contains the text after
+        ``prompt:``, or whose instruction id starts with the text after ``id:`` (the first key
+        that matches wins). A simulated A/B test with a known difference between its variants.
     audio_root
         Folder standing in for the account's Audio Prompt Manager root (File prompts).
     faults
@@ -145,6 +150,7 @@ class Simulator:
                  words_per_s: float = Behaviour.words_per_s, code_char_s: float = Behaviour.code_char_s,
                  default_file_s: float = Behaviour.default_file_s,
                  dtmf_script: Mapping[str, Sequence[str] | str] | None = None,
+                 behaviour_by: Mapping[str, Mapping[str, float]] | None = None,
                  audio_root: str | os.PathLike | None = None,
                  faults: Mapping[str, Any] | None = None,
                  callback_retries: int = _defaults.CALLBACK_RETRIES,
@@ -172,6 +178,7 @@ class Simulator:
         # Copied (inputs are never modified); ints from a spreadsheet become text.
         self.dtmf_script = {str(k): ([str(v)] if isinstance(v, (str, int)) else [str(x) for x in v])
                             for k, v in (dtmf_script or {}).items()}
+        self.behaviour_by = _behaviours_by(self._behaviour, behaviour_by)
         self.audio_root = Path(audio_root) if audio_root is not None else None
         self.callback_retries = int(callback_retries)
         self.callback_backoff_s = float(callback_backoff_s)
@@ -432,6 +439,22 @@ class Simulator:
                                job["call_id"], job["url"], job["attempt"], error)
             return None
         return retry_at(job["attempt"], backoff_s=self.callback_backoff_s, speed=self.speed)
+
+
+def _behaviours_by(base: Behaviour, given: Mapping[str, Mapping[str, float]] | None) -> tuple:
+    """``behaviour_by=`` as ``((kind, text, changes), ...)``, each checked now (a bad knob fails at start)."""
+    found = []
+    for key, changes in (given or {}).items():
+        kind, colon, text = str(key).partition(":")
+        if not colon or kind not in ("prompt", "id") or not text:
+            raise ConfigurationError(f"behaviour_by key {key!r}: expected 'prompt:TEXT' or 'id:PREFIX'")
+        unknown = set(changes) - set(base.__dict__)
+        if unknown:
+            raise ConfigurationError(f"behaviour_by[{key!r}]: unknown setting(s) {sorted(unknown)}; known: "
+                                     f"{sorted(base.__dict__)}")
+        Behaviour(**{**base.__dict__, **changes})  # validated now
+        found.append((kind, text, dict(changes)))
+    return tuple(found)
 
 
 def _behaviour_property(name: str) -> property:

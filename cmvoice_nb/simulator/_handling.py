@@ -20,7 +20,7 @@ from urllib.parse import urlsplit
 
 from .. import spec as _spec
 from ..errors import CMVoiceError, redact
-from .physics import iso_utc, plan_call
+from .physics import behaviour_for, iso_utc, plan_call
 
 if TYPE_CHECKING:
     from ._book import CallBook
@@ -36,6 +36,7 @@ class SimulatorState(Protocol):
     audio_root: Path | None
     callback_url: str | None
     dtmf_script: Any
+    behaviour_by: tuple
     on_request: Callable[..., Any] | None
     _book: CallBook
     _scheduler: Scheduler
@@ -229,6 +230,8 @@ def _place(sim: SimulatorState, app: str, wire: dict, callee: str, shown_caller:
            url: str | None, received: datetime, received_mono: float, *, dropped: bool) -> str:
     """Place one call: plan it, record it, schedule its callback; returns the call id."""
     call_id, call_rng, behaviour = sim._new_call()
+    if sim.behaviour_by:
+        behaviour = behaviour_for(behaviour, sim.behaviour_by, wire, instruction_id)
     root = sim.audio_root
     plan = plan_call(app, wire, callee, rng=call_rng, behaviour=behaviour,
                      file_duration_s=(lambda path: sim._prompts.seconds(root, path)) if root else None,

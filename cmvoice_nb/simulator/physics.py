@@ -324,5 +324,26 @@ def _generate_dtmf(rng: random.Random, behaviour: Behaviour, regex: str, min_dig
     return ""
 
 
-__all__ = ["MAGIC_ENDINGS", "Behaviour", "CallPlan", "plan_call", "judge_dtmf",
+def behaviour_for(behaviour: Behaviour, by: Sequence[tuple], wire: Mapping[str, Any],
+                  instruction_id: str | None) -> Behaviour:
+    """The behaviour of one call: *behaviour* changed by the first ``(kind, text, changes)`` of *by* that matches.
+
+    ``("prompt", text, ...)`` matches a call whose prompt contains *text*, ``("id", prefix, ...)`` one
+    whose instruction id starts with *prefix* (the simulator's ``behaviour_by=``).
+
+    Examples
+    --------
+    >>> by = (("prompt", "Goedemiddag", {"p_answer": 0.9}),)
+    >>> behaviour_for(Behaviour(), by, {"prompt": "Goedemiddag Anne"}, "x").p_answer
+    0.9
+    """
+    for kind, text, changes in by:
+        prompt = wire.get("prompt")
+        if (kind == "prompt" and isinstance(prompt, str) and text in prompt) or \
+                (kind == "id" and isinstance(instruction_id, str) and instruction_id.startswith(text)):
+            return Behaviour(**{**behaviour.__dict__, **changes})
+    return behaviour
+
+
+__all__ = ["MAGIC_ENDINGS", "Behaviour", "CallPlan", "plan_call", "judge_dtmf", "behaviour_for",
            "magic_result_code", "iso_utc"]

@@ -38,26 +38,37 @@ ATTENTION_COUNTS = frozenset({"stopped", "deferred", "no-zone", "budget", "inval
 _SEP = " &nbsp;·&nbsp; "
 
 
-def grouped_problems(problems: Any) -> Any:
+def grouped_problems(problems: Any, *, index: Any = None) -> Any:
     """The plan's problems, one line per (field, message) with how many rows and which.
 
-    An unmapped callee is one line ("4 rows: 0, 1, 2, 3"), not one identical line per row.
+    An unmapped callee is one line ("4 rows: lines 2, 3, 4, 5"), not one identical line per row.
+    Rows are named as the operator's file shows them: by spreadsheet line when the list was read
+    from a file (its *index* is named ``line``), else by 1-based position in *index*.
 
     Examples
     --------
     >>> import pandas as pd
     >>> problems = pd.DataFrame({"row": [0, 1, 2], "field": ["callee"] * 3, "message": ["is required"] * 3})
-    >>> grouped_problems(problems).to_dict("records")
-    [{'field': 'callee', 'problem': 'is required', 'rows': 3, 'examples': '0, 1, 2'}]
+    >>> grouped_problems(problems, index=pd.RangeIndex(3)).to_dict("records")
+    [{'field': 'callee', 'problem': 'is required', 'rows': 3, 'examples': 'rows 1, 2, 3'}]
+    >>> lines = pd.Index([2, 3, 5], name="line")
+    >>> grouped_problems(problems.assign(row=[2, 3, 5]), index=lines)["examples"].item()
+    'lines 2, 3, 5'
     """
     import pandas as pd
 
     if not len(problems):
         return pd.DataFrame(columns=["field", "problem", "rows", "examples"])
+    word = "lines"
+    if index is not None and getattr(index, "name", None) != "line":
+        position = {label: i + 1 for i, label in enumerate(index)}
+        problems = problems.assign(row=[position.get(r, r) for r in problems["row"].tolist()])
+        word = "rows"
     frame = problems.assign(field=problems["field"].fillna("").astype(str),
                             message=problems["message"].astype(str))
     groups = frame.groupby(["field", "message"], sort=False)["row"]
-    out = groups.agg(rows="size", examples=lambda s: ", ".join(map(str, s.head(5))) + (" …" if len(s) > 5 else ""))
+    out = groups.agg(rows="size", examples=lambda s: f"{word} " + ", ".join(map(str, s.head(5)))
+                     + (" …" if len(s) > 5 else ""))
     out = out.reset_index().rename(columns={"message": "problem"})
     return out.sort_values("rows", ascending=False, kind="stable").reset_index(drop=True)
 
@@ -110,43 +121,14 @@ def render_counts(counts: Mapping[str, int]) -> str:
 
 def render_running(progress: Mapping[str, int], wait_text: str = "") -> str:
     """A running send's progress (:attr:`CampaignSender.progress`) as one HTML line."""
+    from ..campaign.vocabulary import RESULT_STATUSES
+
     parts = [f"done <b>{progress.get('sent', 0)}</b> of {progress.get('to_send', 0)} this run"]
-    parts += [f"{html.escape(k)} <b>{progress[k]}</b>"
-              for k in ("queued", "suppressed", "deferred", "failed", "rejected", "unknown") if progress.get(k)]
+    parts += [f"{html.escape(k)} <b>{progress[k]}</b>" for k in RESULT_STATUSES if progress.get(k)]
     if progress.get("waiting"):
         parts.append(f"<span style='color:{WARN}'>waiting <b>{progress['waiting']}</b>"
                      + (f" — {html.escape(wait_text)}" if wait_text else "") + "</span>")
     return _SEP.join(parts)
-
-
-def finished_text(counts: Mapping[str, int], *, dry_run: bool, to_send: int, stopped_by_user: bool) -> str:
-    """The status line after a run: what was placed, what was not and what sends the rest.
-
-    Examples
-    --------
-    >>> finished_text({"new": 3, "already_done": 2}, dry_run=False, to_send=3, stopped_by_user=False)
-    'Send finished: 3 new call(s) placed, 2 already done earlier'
-    >>> finished_text({"already_done": 5}, dry_run=False, to_send=0, stopped_by_user=False)
-    'Nothing new to send: 5 already done by an earlier run (journal)'
-    """
-    new, done_before = counts.get("new", 0), counts.get("already_done", 0)
-    if dry_run:
-        text = f"Dry run finished: {counts.get('dry-run', 0)} would be called, nothing was sent"
-    elif to_send == 0:
-        text = (f"Nothing new to send: {done_before} already done by an earlier run (journal)"
-                if done_before else "Nothing to send")
-    else:
-        text = f"Send finished: {new} new call(s) placed"
-        if done_before:
-            text += f", {done_before} already done earlier"
-    if counts.get("suppressed"):
-        text += f"; {counts['suppressed']} on the do-not-call list, not sent"
-    if counts.get("deferred"):
-        text += (f"; {counts['deferred']} deferred (outside their calling hours) — Send again inside the "
-                 "hours sends them")
-    if stopped_by_user:
-        text += f"; stopped by you, {counts.get('stopped', 0)} not sent — Send again sends the rest"
-    return text
 
 
 def banner_html(real: bool, url: str) -> str:
@@ -174,10 +156,18 @@ def preview_html(df: Any, plan: Any = None) -> str:
     return f"<details open><summary>{n} rows (first 5)</summary>{body}{heard}</details>"
 
 
-def countries_text(estimate: Any) -> str:
-    """Calls per country of an estimate, most first (``NL 3, BE 1``), or ``none``."""
+def countries_text(estimate: Any, *, priced: bool = False) -> str:
+    """Calls per country of an estimate, most first (``NL 3, BE 1``), with each country's cost when *priced*, or ``none``."""
+    import math
+
     per_country = sorted(estimate.calls_per_country.items(), key=lambda item: (-item[1], item[0]))
-    return ", ".join(f"{country} {n}" for country, n in per_country) or "none"
+    costs = estimate.to_frame()["cost"] if priced and per_country else {}
+
+    def cost(country: str) -> str:
+        value = costs.get(country, math.nan) if priced else math.nan
+        return f" (cost {value:,.2f})" if isinstance(value, float) and math.isfinite(value) else ""
+
+    return ", ".join(f"{country} {n}{cost(country)}" for country, n in per_country) or "none"
 
 
 def estimate_text(estimate: Any, *, priced: bool) -> str:
@@ -237,5 +227,5 @@ def merged_suppression(first: Any, second: Any) -> Any:
 
 
 __all__ = ["COUNT_LABELS", "ATTENTION_COUNTS", "grouped_problems", "outcome_counts", "render_counts",
-           "render_running", "finished_text", "banner_html", "preview_html", "countries_text", "estimate_text",
+           "render_running", "banner_html", "preview_html", "countries_text", "estimate_text",
            "calling_hours_text", "read_upload", "merged_suppression"]

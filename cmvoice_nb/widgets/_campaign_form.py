@@ -135,6 +135,27 @@ class FieldForm(W.VBox):
         self.mapping: dict[str, W.Dropdown] = {}
         self.default_inputs: dict[str, W.Widget] = {}
         self._fields: dict[str, Any] = {}
+        #: Called with no argument whenever a column or a default changes (the app withdraws a
+        #: pending confirmation and forgets "nothing to send").
+        self.on_change: Any = None
+        self._app: str | None = None
+
+    def set_names(self, names: list[Any], *, columns: dict[str, Any] | None = None) -> None:
+        """Offer the columns of a new list, with *columns* (field → column) chosen; typed defaults stay."""
+        self._remember()
+        self._names = list(names)
+        self._kept_columns = dict(columns or {})
+        if self._app is not None:
+            self.build(self._app, remember=False)
+
+    @property
+    def inputs(self) -> list[W.Widget]:
+        """Every column dropdown and default input of the form (locked together while the app sends)."""
+        return [*self.mapping.values(), *self.default_inputs.values()]
+
+    def _changed(self, _change: Any = None) -> None:
+        if self.on_change is not None:
+            self.on_change()
 
     def _remember(self) -> None:
         for key, dd in self.mapping.items():
@@ -142,9 +163,11 @@ class FieldForm(W.VBox):
         for key, widget in self.default_inputs.items():
             self._kept_defaults[key] = widget.value
 
-    def build(self, app: str) -> None:
+    def build(self, app: str, *, remember: bool = True) -> None:
         """Make the rows of *app*'s fields, keeping what was chosen for fields it shares."""
-        self._remember()
+        if remember:
+            self._remember()
+        self._app = app
         fields = app_fields(app)
         names = self._names
         columns = [(NONE_LABEL, UNSET)] + [(str(c), c) for c in names]
@@ -177,6 +200,8 @@ class FieldForm(W.VBox):
             cells.append(mark)
             for w in cells[1:3]:
                 w.observe(lambda _c, f=f, m=mark: self._mark(f, m), names="value")
+                if hasattr(w, "disabled"):
+                    w.observe(self._changed, names="value")
             rows[f.key] = W.HBox(cells)
             rows[f.key].add_class("cmvoice-field")
             self._mark(f, mark, mapping=mapping, defaults=defaults)

@@ -16,9 +16,24 @@ Campaign operations are plain options of the library: ``calling_hours``/``days``
 :meth:`CampaignPlan.estimate <cmvoice_nb.campaign.CampaignPlan.estimate>` (priced with the
 ``prices`` CSV when one is given).
 
+The list is given as ``df`` or loaded with ``upload`` (CSV with any separator and encoding,
+Excel, Parquet: the library's :func:`~cmvoice_nb.campaign.inputs.read_table`); its columns are
+proposed by :func:`~cmvoice_nb.campaign.propose_columns` (names and contents) for the operator to
+confirm in the form.
+
+The confirmation before real calls is bound to one snapshot of everything that shapes the run
+(the plan, target, token, base URL, campaign name, journal and options): while it is open every
+input is locked, any change or Cancel withdraws it, and ``confirm`` acts only on the plan it
+showed. Its counts are the forecast's (:func:`~cmvoice_nb.campaign.forecast`: after the journal,
+the people guard and the do-not-call list) less the rows outside their calling hours now; a
+callback URL the real API cannot reach is refused unless its checkbox says it is reachable.
+
+A run ends in one of four states with the CLI's exit classes (``_campaign_ends``): finished,
+waiting, needs you, nothing to send. Send is disabled, with the reason, when nothing is sendable.
+
 The form is a :class:`~cmvoice_nb.widgets._campaign_form.FieldForm`; what the app says about a
-plan and a run (problems grouped, honest counts, the confirmation's lines) is computed in
-``_campaign_facts``.
+plan and a run is computed by the pure functions of ``_campaign_facts`` and ``_campaign_ends``;
+the results are shown by ``_campaign_results.ResultsView``; sending runs in ``_campaign_run``.
 
 The product token is taken from the ``token=`` argument, the ``CM_PRODUCT_TOKEN``
 environment variable (read when the widget is created) or the password field. A
@@ -28,10 +43,9 @@ with the notebook.
 """
 from __future__ import annotations
 
-import html
+import hashlib
 import logging
 import os
-import time
 from pathlib import Path
 from typing import Any
 
@@ -39,31 +53,18 @@ import ipywidgets as W
 
 from ..spec import DEFAULT_RATE
 from ._campaign_confirm import Confirmation
-from ._campaign_facts import (
-    banner_html,
-    calling_hours_text,
-    countries_text,
-    estimate_text,
-    finished_text,
-    grouped_problems,
-    outcome_counts,
-    preview_html,
-)
+from ._campaign_facts import banner_html, preview_html
 from ._campaign_form import UNSET, FieldForm, unset
+from ._campaign_list import LIST_SUFFIXES, proposal_text, read_list
 from ._campaign_ops import OperationsPanel
 from ._campaign_progress import RunProgress
-from ..campaign.vocabulary import count_line
-from ._common import BAD, MUTED, NONE_LABEL, OK, WARN, App, clear, say, show, table
+from ._campaign_results import ResultsView
+from ._campaign_run import PROVIDER, SIMULATOR, RunMixin
+from ._common import BAD, MUTED, NONE_LABEL, App, clear
 
 logger = logging.getLogger(__name__)
 
-SIMULATOR = "simulator"
-PROVIDER = "provider"
-#: How often the send monitor refreshes the progress bar and counts.
-_POLL_S = 0.2
-
-
-class Campaign(App):
+class Campaign(RunMixin, App):
     """Map a DataFrame onto an app's fields, validate, dry-run and send it with a live progress bar.
 
     Parameters
@@ -84,9 +85,13 @@ class Campaign(App):
     region
         Default region for numbers written without a country code.
     columns
-        Initial field → column mapping (e.g. ``{"callee": "phone"}``); same-named columns map themselves.
+        Initial field → column mapping (e.g. ``{"callee": "phone"}``); the other fields take
+        :func:`~cmvoice_nb.campaign.propose_columns`' proposal (names and contents).
     defaults
         Initial default values, field key → value (e.g. ``{"caller": "+3120…", "callback-url": url}``).
+    callbacks
+        A callback log (JSONL, as a :class:`~cmvoice_nb.callbacks.CallbackReceiver` writes it):
+        while a send runs, the outcomes of its calls are drawn as they arrive.
     audio_root, spelling_root
         Passed to :func:`~cmvoice_nb.campaign.plan_campaign` for File-prompt / spelling checks.
     drop_duplicates
@@ -107,18 +112,25 @@ class Campaign(App):
     Attributes
     ----------
     target, token, base_url, app, name, region, country_column, dates, decimal, rate, drop_duplicates,
-    mapping, default_inputs, preview, validate, dry_run, send, stop, progress, counts, confirm_text, confirm
-        The controls; ``mapping`` and ``default_inputs`` are dicts keyed by wire key (one form row
+    mapping, default_inputs, preview, validate, dry_run, send, stop, progress, counts, confirm_text, confirm,
+    upload, keep, pace, outcomes, results_view
+        The controls (``upload`` loads a list; ``keep`` the list's columns carried into the
+        results; ``pace`` the calls per second and time left of a running send; ``outcomes`` the
+        live outcome chart; ``results_view`` every results row, paged and filtered); ``mapping`` and ``default_inputs`` are dicts keyed by wire key (one form row
         per field: its column dropdown and its default input); ``preview`` shows the list's first
         rows and, once validated, what they will hear.
     calling_hours, days, wait_for_hours, suppress, suppress_upload, allowed_countries, prices, estimate
         The campaign-operation controls: calling hours text, days text, "wait for calling hours"
         checkbox (``wait=`` of the sender), do-not-call list path and upload (its bytes are dropped once read), allowed
         countries text, price table path, and the HTML the estimate is shown in.
-    plan, sender, results, last_counts
-        The last plan, the last :class:`~cmvoice_nb.campaign.CampaignSender`, its results and the
+    plan, sender, results, last_counts, end
+        The last plan, the last :class:`~cmvoice_nb.campaign.CampaignSender`, its results, the
         honest counts shown for them (``new``, ``already_done``, ``stopped``, ``left_out`` and each
-        results status that is not zero).
+        results status that is not zero) and how the run ended (an
+        :class:`~cmvoice_nb.widgets._campaign_ends.EndState`); all cleared when the target, the App
+        or the list changes.
+    nothing_reason
+        Why Send is disabled (nothing is sendable), or None.
     fields_box, operations, confirm_box, run_progress
         The parts the controls live in: the generated form, the campaign-operations panel, the
         confirmation before real calls, the progress line.
@@ -130,10 +142,12 @@ class Campaign(App):
     _control_names = ("target", "token", "base_url", "app", "name", "region", "country_column", "dates", "decimal",
                       "rate", "drop_duplicates", "mapping", "default_inputs", "preview", "validate", "dry_run", "send",
                       "stop", "progress", "counts", "confirm_text", "confirm", "calling_hours", "days",
-                      "wait_for_hours", "suppress", "suppress_upload", "allowed_countries", "prices", "estimate")
+                      "wait_for_hours", "suppress", "suppress_upload", "allowed_countries", "prices", "estimate", "upload",
+                      "keep")
 
     def __init__(self, df: Any = None, *, name: str = "campaign", app: str = "notification",
                  token: str | None = None, simulator: Any = None, journal_dir: str | os.PathLike = "campaigns",
+                 callbacks: str | os.PathLike | None = None,
                  region: str | None = "NL", columns: dict[str, Any] | None = None,
                  defaults: dict[str, Any] | None = None,
                  audio_root: str | os.PathLike | None = None, spelling_root: str | os.PathLike | None = None,
@@ -159,7 +173,17 @@ class Campaign(App):
         self.sender = None
         self.results = None
         self.last_counts: dict[str, int] = {}
+        self.end: Any = None
+        self.nothing_reason: str | None = None
+        self.callbacks_log = None if callbacks is None else Path(callbacks)
+        self.list_name = "the list given"
+        self._list_version = 0
         self._monitor = None
+        self._shown: Any = None
+        self._confirm_lock = False
+        self._pending_options: dict[str, Any] = {}
+        proposal = self._proposal(app, region)
+        columns = {**proposal, **(columns or {})}
 
         style = {"description_width": "8em"}
         self.target = W.ToggleButtons(options=[("Simulator (rehearsal)", SIMULATOR), ("CM Voice API (real)", PROVIDER)],
@@ -177,8 +201,9 @@ class Campaign(App):
         self.name = W.Text(value=name, description="Campaign", style=style, layout=W.Layout(width="24em"))
         self.region = W.Text(value=region or "", description="Region", placeholder="e.g. NL", style=style,
                              layout=W.Layout(width="16em"))
-        # Each row's country (never guessed from a column's name: a "Region" may be a sales area).
-        given_country = (columns or {}).get("region")
+        # Each row's country: given, or proposed from a column's contents (never from its name alone:
+        # a "Region" may be a sales area).
+        given_country = columns.get("region")
         self.country_column = W.Dropdown(
             options=[(NONE_LABEL, UNSET)] + [(str(c), c) for c in self.df.columns],
             value=given_country if given_country in list(self.df.columns) else UNSET, description="Country column",
@@ -204,7 +229,16 @@ class Campaign(App):
         self.allowed_countries, self.prices = ops.allowed_countries, ops.prices
         self.suppress, self.suppress_upload, self.suppress_info = ops.suppress, ops.suppress_upload, ops.suppress_info
         self.estimate = W.HTML()
+        self.upload = W.FileUpload(accept=",".join(LIST_SUFFIXES), multiple=False, description="Load list",
+                                   icon="upload", layout=W.Layout(width="11em"),
+                                   tooltip="CSV (any separator and encoding), Excel, ODS or Parquet")
+        self.list_info = W.HTML()
+        self.keep = W.SelectMultiple(options=[str(c) for c in self.df.columns], description="Keep columns",
+                                     rows=3, style=style, layout=W.Layout(width="30em"),
+                                     tooltip="your columns carried into the results and the journal")
+        self.keep.value = self._unmapped(columns)
         self.fields_box = FieldForm(list(self.df.columns), columns=columns, defaults=defaults)
+        self.fields_box.on_change = self._on_input_change
         self.preview = W.HTML()
         self.validate = W.Button(description="Validate", icon="check", layout=W.Layout(width="9em"))
         self.dry_run = W.Button(description="Dry run", icon="eye", layout=W.Layout(width="9em"))
@@ -212,26 +246,28 @@ class Campaign(App):
         self.stop = W.Button(description="Stop", icon="stop", disabled=True, layout=W.Layout(width="9em"))
         self.run_progress = RunProgress(style=style)
         self.progress, self.counts = self.run_progress.progress, self.run_progress.counts
+        self.pace, self.outcomes = self.run_progress.pace, self.run_progress.outcomes
+        self.results_view = ResultsView()
         # The deliberate step before real calls.
         self.confirm_box = Confirmation()
         self.confirm_summary, self.confirm_text = self.confirm_box.summary, self.confirm_box.text
         self.confirm, self.cancel = self.confirm_box.confirm, self.confirm_box.cancel
+        self.reachable = self.confirm_box.reachable
 
         self.target.observe(self.guard(lambda _c: self._on_target(), action="switch target"), names="value")
         self.base_url.observe(lambda _c: self._show_banner(), names="value")
-        self.app.observe(self.guard(lambda _change: self.fields_box.build(self.app.value), action="switch app"),
-                         names="value")
+        self.app.observe(self.guard(lambda _change: self._on_app(), action="switch app"), names="value")
         self.suppress_upload.observe(self.guard(lambda _c: ops.take_upload(), action="read the do-not-call list"),
                                      names="value")
-        self._busy = [self.validate, self.dry_run, self.send, self.target, self.app, self.name, self.region,
-                      self.country_column, self.dates, self.decimal,
-                      self.rate, self.drop_duplicates, self.token, self.base_url, *ops.controls]
-        self.validate.on_click(self.action("validate", self._validate, busy=self._busy, working="validating"))
+        self.upload.observe(self.guard(lambda _c: self._take_list(), action="load the list"), names="value")
+        for control in self._fixed_inputs():
+            if control is not self.upload:  # a loaded list is handled by set_list itself
+                control.observe(self._on_input_change, names="value")
+        self.validate.on_click(self.action("validate", self._validate, busy=self.busy, working="validating"))
         self.dry_run.on_click(self.guard(lambda _b: self._start_background(dry_run=True), action="dry run"))
         self.send.on_click(self.guard(self._on_send, action="send"))
         self.confirm.on_click(self.guard(self._on_confirm, action="send"))
-        self.cancel.on_click(self.guard(lambda _b: self._cancel_pending("cancelled: nothing was sent"),
-                                        action="cancel"))
+        self.cancel.on_click(self.guard(lambda _b: self._withdraw("cancelled: nothing was sent"), action="cancel"))
         self.stop.on_click(self.guard(self._on_stop, action="stop"))
         self.fields_box.build(self.app.value)
         self._show_preview()
@@ -239,6 +275,7 @@ class Campaign(App):
 
         self.children = [
             W.HTML("<h3>Campaign</h3>"),
+            W.HBox([self.upload, self.list_info], layout=W.Layout(align_items="center")),
             self.preview,
             self.banner,
             W.HBox([self.target]),
@@ -248,11 +285,13 @@ class Campaign(App):
             W.HBox([self.rate, self.drop_duplicates]),
             ops,
             self.fields_box,
+            self.keep,
             W.HBox([self.validate, self.dry_run, self.send, self.stop]),
             self.confirm_box,
             self.run_progress,
             self.status,
             self.estimate,
+            self.results_view,
             self.out,
         ]
 
@@ -292,8 +331,25 @@ class Campaign(App):
         self.send.layout.width = "11em"
         self.token.layout.display = "" if real else "none"
         self.base_url.layout.display = "" if real else "none"
-        self._cancel_pending(None)
+        self._withdraw(None)
+        self.clear_results()  # results of one target never stand under the other's banner
         self._show_banner()
+
+    def _on_app(self) -> None:
+        self.fields_box.build(self.app.value)
+        self.clear_results()
+
+    def clear_results(self) -> None:
+        """Forget the last run's results, counts and end (another target, App or list)."""
+        if self.working:
+            return  # a running send keeps its own view; the inputs are locked meanwhile
+        self.plan = self.results = self.end = None
+        self.last_counts = {}
+        self.run_progress.clear()
+        self.results_view.clear()
+        self.estimate.value = ""
+        clear(self.out)
+        self.status.value = ""
 
     # -- generated form: one row per field ---------------------------------------------------------
     @property
@@ -321,6 +377,99 @@ class Campaign(App):
         """The field → default value typed in the inputs (empty inputs left out)."""
         return self.fields_box.defaults()
 
+    # -- the list: given, or loaded with `upload` --------------------------------------------------
+    def _proposal(self, app: str | None = None, region: str | None = None) -> dict[str, Any]:
+        from ..campaign import propose_columns
+
+        if not len(self.df.columns):
+            return {}
+        return propose_columns(self.df, app or self.app.value,
+                               region=region if app else (self.region.value.strip() or None))
+
+    def _unmapped(self, columns: dict[str, Any]) -> tuple[str, ...]:
+        used = {str(c) for c in columns.values() if not unset(c)}
+        return tuple(str(c) for c in self.df.columns if str(c) not in used)
+
+    def _take_list(self) -> None:
+        files = list(self.upload.value or ())
+        if not files:
+            return
+        entry = files[-1]
+        # The uploaded bytes live in the widget state (and so in a saved notebook): drop them now.
+        self.upload.value = ()
+        name, data = Path(str(entry.get("name") or "list.csv")).name, bytes(entry.get("content") or b"")
+        if self.working or (self.sender is not None and self.sender.running):
+            self.set_status(f"{name} was not loaded: the list cannot be replaced while a send runs "
+                            "(Stop it first)", colour=BAD)
+            return
+        self.set_list(read_list(name, data), source=name)
+
+    def set_list(self, df: Any, *, source: str = "the list given") -> None:
+        """Use *df* as the list: the plan, results and confirmation go; its columns are proposed in the form."""
+        from ..errors import CampaignError
+
+        if self.working or (self.sender is not None and self.sender.running):
+            raise CampaignError("the list cannot be replaced while a send runs: Stop it first")
+        self._withdraw(None)
+        self.df = df
+        self.list_name = source
+        self._list_version += 1
+        proposal = self._proposal()
+        region = proposal.pop("region", None)
+        self.country_column.options = [(NONE_LABEL, UNSET)] + [(str(c), c) for c in df.columns]
+        self.country_column.value = region if region is not None else UNSET
+        self.fields_box.set_names(list(df.columns), columns=proposal)
+        self.keep.options = [str(c) for c in df.columns]
+        self.keep.value = self._unmapped({**proposal, "region": region})
+        self.clear_results()
+        self.nothing_reason = None
+        self._apply_send_state()
+        self._show_preview()
+        self.list_info.value = proposal_text({**proposal, **({"region": region} if region else {})}, rows=len(df),
+                                             name=source)
+        self.set_status(f"loaded {source}: check the proposed columns, then Validate", colour=MUTED)
+
+    # -- what the form stands for ---------------------------------------------------------------
+    def _fixed_inputs(self) -> list[W.Widget]:
+        return [self.target, self.token, self.base_url, self.app, self.name, self.region, self.country_column,
+                self.dates, self.decimal, self.rate, self.drop_duplicates, self.keep, self.upload,
+                *self.operations.controls]
+
+    def inputs(self) -> list[W.Widget]:
+        """Every control that would change a run (locked while it sends and while a confirmation is open)."""
+        return [*self._fixed_inputs(), *self.fields_box.inputs]
+
+    @property
+    def busy(self) -> list[W.Widget]:
+        """The controls an action locks: every input and the buttons that start one."""
+        return [self.validate, self.dry_run, self.send, *self.inputs()]
+
+    def snapshot(self) -> tuple:
+        """Everything that shapes a run now: every input's value, the token (as a hash), the list, the target."""
+        token = hashlib.sha256(self._token.encode()).hexdigest() if self._token else None
+        return (tuple(repr(w.value) for w in self.inputs()), token, self._list_version, id(self.df),
+                self.target_url(), str(self.journal_path()))
+
+    def _on_input_change(self, _change: Any = None) -> None:
+        if self.confirm_box.pending is not None:
+            self._withdraw("the form changed while the confirmation was open: it was withdrawn, nothing was sent")
+        elif self.last_error is not None and not self.working:
+            self.last_error = None  # an error said about the old form does not stand after an edit
+            self.set_status("changed since the error: Validate checks the form again", colour=MUTED)
+        if self.nothing_reason is not None:
+            self.nothing_reason = None
+            self._apply_send_state()
+
+    def _apply_send_state(self) -> None:
+        if self.working or self._confirm_lock:
+            return
+        self.send.disabled = self.nothing_reason is not None
+        self.send.tooltip = self.nothing_reason or ""
+
+    def _release(self) -> None:
+        super()._release()
+        self._apply_send_state()
+
     def plan_options(self) -> dict[str, Any]:
         """The keyword arguments of :func:`~cmvoice_nb.campaign.plan_campaign` the controls stand for."""
         columns = self.columns()
@@ -335,6 +484,7 @@ class Campaign(App):
             "defaults": self.defaults(),
             "region": self.region.value.strip() or None,
             "drop_duplicates": bool(self.drop_duplicates.value),
+            "keep": list(self.keep.value) or None,
             "suppress": self.suppression(),
             "allowed_countries": self.operations.allowed(),
             "audio_root": self.audio_root,
@@ -398,198 +548,6 @@ class Campaign(App):
             self._own_simulator = None
         super().close()
 
-    # -- actions ---------------------------------------------------------------------------------
-    def make_plan(self) -> Any:
-        from ..campaign import plan_campaign
-
-        self.estimate.value = ""
-        self.plan = plan_campaign(self.df, **self.plan_options())
-        self._show_preview(self.plan)
-        return self.plan
-
-    def forecast(self, plan: Any) -> Any:
-        """What sending *plan* on the app's journal would do with each row now (the counts every front-end shows)."""
-        from ..campaign import forecast
-
-        return forecast(plan, self.journal_path())
-
-    def _validate(self) -> None:
-        plan = self.make_plan()
-        s = plan.summary()
-        fc = self.forecast(plan)
-        valid, rows = int(s["valid"]), int(s["rows"])
-        show(self.out, table(s.to_frame().T.reset_index(drop=True), caption="Plan", failures_first=False))
-        for note in plan.notes:  # e.g. a country column that is not used
-            say(self.out, f"Note: {note.say('widget')}")
-        if len(plan.problems):
-            show(self.out, table(grouped_problems(plan.problem_frame("widget")), caption="Problems (one line per kind)",
-                                 failures_first=False))
-        colour = OK if not len(plan.problems) else (BAD if valid == 0 else WARN)
-        rest = {k: n for k, n in fc.counts.items() if k != "to send"}
-        extra = f" ({count_line(rest)})" if rest else ""
-        self.set_status(f"{valid} of {rows} rows valid, {int(s['problems'])} problem(s), "
-                        f"{fc.to_send} to send{extra}", colour=colour)
-        self._show_estimate(fc)
-
-    def _show_estimate(self, fc: Any) -> None:
-        """Show the estimate of what is left to send (priced when a price table is given) and the calling-hours line."""
-        self.estimate.value = fc.estimate(prices=self.prices_path())._repr_html_() + (
-            f"<div><b>Calling hours</b>: {html.escape(self.calling_hours_text(fc.plan))}</div>")
-
-    def _on_send(self, _button: Any = None) -> None:
-        if self.working:
-            return
-        if self.target.value == SIMULATOR:
-            self._start_background(dry_run=False)
-            return
-        self._prepare_real_send()
-
-    def _start_background(self, *, dry_run: bool, plan: Any = None) -> None:
-        what = "dry run" if dry_run else "send"
-        self.action(what, lambda: self._run_send(dry_run=dry_run, plan=plan), busy=self._busy,
-                    working="dry run" if dry_run else f"sending to {self._target_words()}", background=True)()
-        if self._threads:
-            self._monitor = self._threads[-1]
-
-    def _target_words(self) -> str:
-        return "the simulator" if self.target.value == SIMULATOR else "CM (real calls)"
-
-    # -- the deliberate step before real calls ---------------------------------------------------------
-    def confirmation_facts(self, plan: Any) -> list[tuple[str, str]]:
-        """What the confirmation shows, as (label, text) lines; extend it to add more facts."""
-        fc = self.forecast(plan)
-        estimate = fc.estimate(prices=self.prices_path())
-        rest = {k: n for k, n in fc.counts.items() if k != "to send"}
-        return [
-            ("Target", "CM Voice API — real, billable calls"),
-            ("Base URL", self.target_url()),
-            ("Campaign", f"{plan.name} ({plan.app})"),
-            ("Calls", f"{fc.to_send} of {len(plan.rows)} rows" + (f" ({count_line(rest)})" if rest else "")
-                      + "; nobody the journal already called is called again"),
-            ("Countries", countries_text(estimate)),
-            ("Estimate", estimate_text(estimate, priced=bool(self.prices_path()))),
-            ("Calling hours", self.calling_hours_text(plan)),
-        ]
-
-    def calling_hours_text(self, plan: Any) -> str:
-        """The calling-hours line: the window, the days, and how many rows are outside it now."""
-        return calling_hours_text(plan, self.send_options())
-
-    def _prepare_real_send(self) -> None:
-        self._cancel_pending(None)
-        # A new action: the previous run's result and error go, like in every other action.
-        clear(self.out)
-        self.last_error = None
-        self.run_progress.clear()
-        self._require_token()
-        plan = self.make_plan()
-        s = plan.summary()
-        to_send = self.forecast(plan).to_send
-        if to_send == 0:
-            self.set_status(f"nothing to send: {int(s['valid'])} of {int(s['rows'])} rows valid — Validate shows why",
-                            colour=BAD)
-            return
-        self.confirm_box.ask(plan, self.confirmation_facts(plan), calls=to_send)
-        self.set_status("waiting for your confirmation: nothing has been sent", colour=WARN)
-
-    def _cancel_pending(self, message: str | None) -> None:
-        self.confirm_box.dismiss()
-        if message:
-            self.set_status(message, colour=MUTED)
-
-    def _on_confirm(self, _button: Any = None) -> None:
-        plan = self.confirm_box.pending
-        # .click() from code ignores `disabled`: the typed name is checked here, every time.
-        if plan is None:
-            self.set_status("nothing to confirm: press Send first", colour=WARN)
-            return
-        if not self.confirm_box.confirmed():
-            self.set_status(f"type the campaign name {plan.name!r} exactly to confirm; nothing was sent", colour=WARN)
-            return
-        if self.target.value != PROVIDER:
-            self._cancel_pending("the target changed: nothing was sent")
-            return
-        self._cancel_pending(None)
-        self._start_background(dry_run=False, plan=plan)
-
-    def _on_stop(self, _button: Any = None) -> None:
-        if self.sender is not None and self.sender.running:
-            self.sender.stop()
-            self.set_status("stopping: requests in flight finish, nothing new starts …", colour=WARN)
-
-    def journal_path(self) -> Path:
-        return self.journal_dir / f"{self.campaign_name()}.sqlite"
-
-    def results_path(self) -> Path:
-        return self.journal_dir / f"{self.campaign_name()}-results.csv"
-
-    # -- the send itself (in a background thread) ------------------------------------------------
-    def _run_send(self, *, dry_run: bool, plan: Any = None) -> None:
-        from ..campaign import CampaignSender
-
-        if plan is None:
-            plan = self.make_plan()
-        else:
-            self.plan = plan
-        client = self.client() if not dry_run or self.target.value == SIMULATOR or self._token else None
-        self._show_banner()  # the simulator's address, once started
-        if not dry_run:
-            self.journal_dir.mkdir(parents=True, exist_ok=True)
-        if dry_run:
-            self._show_estimate(self.forecast(plan))
-        # A dry run reads the journal too (it writes nothing): its counts are the send's.
-        sender = CampaignSender(
-            plan, client, journal=self.journal_path(), dry_run=dry_run,
-            rate=float(self.rate.value), burst=max(1, int(self.rate.value)), progress=False,
-            results_path=None if dry_run else self.results_path(), front="widget", **self.send_options())
-        self.sender = sender
-        self.results = None
-        self.last_counts = {}
-        self.run_progress.clear(rows=len(plan.rows), style="info")
-        self.stop.disabled = False
-        try:
-            sender.start()
-            self._watch(sender, dry_run)
-        finally:
-            self.stop.disabled = True
-
-    def _watch(self, sender: Any, dry_run: bool) -> None:
-        # Runs in a thread: touch widgets only through trait assignment and append_* calls.
-        while not sender.done:
-            p = sender.progress
-            self.run_progress.running(p, sender.wait_text if p.get("waiting") else "")
-            time.sleep(_POLL_S)
-        error = None
-        try:
-            results = sender.wait()
-        except Exception as exc:
-            results, error = getattr(exc, "results", None), exc
-        self.results = results
-        if results is None:
-            if error is not None:
-                raise error
-            return
-        counts = outcome_counts(results, already_done=sender.already_done)
-        self.last_counts = counts
-        to_send = int(sender.progress.get("to_send", 0))
-        self.run_progress.finished(counts, to_send=to_send, failed=error is not None, stopped=sender.stopped_by_user)
-        attention = sender.needs_attention
-        show(self.out, table(results.drop(columns=["campaign_key", "input_position"], errors="ignore"),
-                             caption="Results (rows that need you first)"))
-        if attention:
-            say(self.out, sender.summary())  # what needs attention, and what resolves it (in the app's words)
-        if not dry_run:
-            say(self.out, f"results: {self.results_path()}\njournal: {self.journal_path()}")
-        if error is not None:
-            raise error
-        text = finished_text(counts, dry_run=dry_run, to_send=to_send, stopped_by_user=sender.stopped_by_user)
-        self.set_status(text, colour=WARN if (sender.stopped_by_user or attention or counts.get("deferred")) else OK)
-
-    def wait(self, timeout: float | None = 60.0) -> Any:
-        """Block until the current send (and its monitor) finished; return the results."""
-        if self._monitor is not None:
-            self._monitor.join(timeout)
-        return self.results
 
 
 __all__ = ["Campaign", "SIMULATOR", "PROVIDER"]

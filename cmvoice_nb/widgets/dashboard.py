@@ -6,6 +6,7 @@ Wiring only over :mod:`cmvoice_nb.callbacks` (``CallbackReceiver``, ``load_callb
 from __future__ import annotations
 
 import datetime as dt
+import html
 import logging
 import os
 import threading
@@ -15,7 +16,7 @@ from typing import Any
 import ipywidgets as W
 
 from .. import spec
-from ._common import BAD, MUTED, OK, WARN, App, clear, say, show, table
+from ._common import BAD, MUTED, OK, WARN, App, clear, plain_error, say, show, table
 
 logger = logging.getLogger(__name__)
 
@@ -24,6 +25,54 @@ ALL = "all"
 _POLL_S = 1.0
 #: Positions of the Plots and Funnel tabs: they are drawn when shown.
 _PLOTS_TAB, _FUNNEL_TAB = 1, 2
+
+
+def readable(frame: Any) -> Any:
+    """*frame* with headers in words: ``answer_rate`` → ``Answer rate`` (a copy; the values are kept).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> list(readable(pd.DataFrame(columns=["calls", "answer_rate", "median_ring_s"])).columns)
+    ['Calls', 'Answer rate', 'Median ring s']
+    """
+    def words(name: Any) -> Any:
+        if not isinstance(name, str):
+            return name
+        text = name.replace("_", " ").strip()
+        return text[:1].upper() + text[1:]
+
+    out = frame.rename(columns=words)
+    if isinstance(out.index.name, str):
+        out.index = out.index.rename(words(out.index.name))
+    return out
+
+
+def funnel_table(stages: Any) -> Any:
+    """A funnel's stages as the dashboard shows them: each stage's rate over the calls that can reach it.
+
+    ``valid DTMF`` is judged over the DTMF calls sent, not over every call (a Notification call
+    cannot give digits); shares are percentages in words.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> stages = pd.DataFrame({"stage": ["rows", "sent", "valid DTMF"], "rows": [10, 9, 2],
+    ...                        "reachable": [10, 10, 3], "share_of_reachable": [1.0, 0.9, 2 / 3],
+    ...                        "share_of_previous": [float("nan"), 0.9, 0.22]})
+    >>> funnel_table(stages).to_dict("records")[2]
+    {'Stage': 'valid DTMF', 'Calls': 2, 'Can reach it': 3, 'Rate': '67%', 'Of the stage before': '22%'}
+    """
+    import pandas as pd
+
+    def pct(x: Any) -> str:
+        return "" if pd.isna(x) else f"{x:.0%}"
+
+    reach = stages["reachable"] if "reachable" in stages.columns else stages["rows"].iloc[:1].repeat(len(stages))
+    share = stages["share_of_reachable"] if "share_of_reachable" in stages.columns else stages["share_of_rows"]
+    return pd.DataFrame({"Stage": stages["stage"].tolist(), "Calls": stages["rows"].astype(int).tolist(),
+                         "Can reach it": [int(x) for x in reach], "Rate": [pct(x) for x in share],
+                         "Of the stage before": [pct(x) for x in stages["share_of_previous"]]})
 
 
 def filter_calls(calls: Any, *, start: dt.date | None = None, end: dt.date | None = None,
@@ -258,7 +307,12 @@ class CallbackDashboard(App):
             say(self.out, f"{path.name} is unchanged since it was loaded ({len(self.history)} callbacks)")
             self.render()
             return
-        calls = load_callbacks(path, warn=False)
+        try:
+            calls = load_callbacks(path, warn=False)
+        except Exception as exc:
+            # Nothing shown may pass for this log: the previous data goes, and the tabs say why.
+            self._forget(f"Loading {path.name} failed: {plain_error(exc)}. Nothing is shown until a log loads.")
+            raise
         with self._data_lock:
             self.history = CallHistory(calls)
             self._loaded_from, self._loaded_stamp = path.resolve(), stamp
@@ -343,8 +397,8 @@ class CallbackDashboard(App):
         clear(self.summary_out)
         n, total = self.view.total, len(history)
         if n:
-            show(self.summary_out, table(self.summary, caption="All shown calls", failures_first=False))
-            show(self.summary_out, table(summarize(self.view, by="app"), caption="Per app",
+            show(self.summary_out, table(readable(self.summary), caption="All shown calls", failures_first=False))
+            show(self.summary_out, table(readable(summarize(self.view, by="app")), caption="Per app",
                                          failures_first=False))
         else:
             say(self.summary_out, f"No calls match these filters ({total} loaded): widen the dates "
@@ -358,6 +412,19 @@ class CallbackDashboard(App):
             self._render_plots()
         elif self.tabs.selected_index == _FUNNEL_TAB:
             self._update_funnel()
+
+    def _forget(self, text: str) -> None:
+        """Drop the loaded data and every view of it, saying *text* in each tab."""
+        with self._data_lock:
+            self.history = None
+            self._loaded_from = self._loaded_stamp = None
+        self.view, self.summary, self._funnel = None, None, None
+        self._plots_stale = self._funnel_stale = False
+        for out in (self.summary_out, self.funnel_out):
+            clear(out)
+            say(out, text)
+        self.plots.children = []
+        self.plots_note.value = f"<i>{html.escape(text)}</i>"
 
     def _no_period(self) -> None:
         """From after To: nothing matches; say so everywhere instead of showing the last view."""
@@ -441,8 +508,6 @@ class CallbackDashboard(App):
         try:
             results = self.results()
         except Exception as exc:  # the log loaded: say what is wrong with the results, keep the calls
-            from ._common import plain_error
-
             say(self.funnel_out, f"The results CSV could not be read, so there is no funnel: {plain_error(exc)}")
             return "results CSV unreadable"
         if results is None:
@@ -451,8 +516,6 @@ class CallbackDashboard(App):
         try:
             self._funnel, n_calls, n_rows, notes = self._scoped_funnel(results)
         except Exception as exc:  # e.g. a results file with rows the funnel cannot read: calls stay shown
-            from ._common import plain_error
-
             say(self.funnel_out, f"No funnel from these results: {plain_error(exc)}")
             return "results CSV unreadable"
         result = self._funnel
@@ -467,7 +530,8 @@ class CallbackDashboard(App):
                 f"{n_rows} results rows: check that the results CSV is this campaign's (and the dates).</div>"))
         for note in [f"Same filter as the summary: {n_calls} callbacks, {n_rows} results rows."] + notes:
             say(self.funnel_out, note)
-        show(self.funnel_out, table(result.stages, caption="Funnel", failures_first=False))
+        show(self.funnel_out, table(funnel_table(result.stages), caption="Funnel: each rate over the calls that can "
+                                    "reach it (valid DTMF over the DTMF calls)", failures_first=False))
         show(self.funnel_out, W.Image(value=figure_png(plot_funnel(result)), format="png",
                                       layout=W.Layout(max_width="720px")))
         return problem
@@ -503,4 +567,4 @@ def figure_png(fig: Any) -> bytes:
     return buf.getvalue()
 
 
-__all__ = ["CallbackDashboard", "filter_calls", "figure_png", "ALL"]
+__all__ = ["CallbackDashboard", "filter_calls", "figure_png", "readable", "funnel_table", "ALL"]

@@ -241,7 +241,7 @@ def test_campaign_in_every_state(lab, wide_page, screenshots):
     expect(_button(app, "Stop")).to_be_enabled()
     _snap(app, screenshots, "campaign", "working")
     _button(app, "Stop").click()
-    _status(app, "stopped by you")
+    _status(app, "Stopped by you")
     assert "not sent — stopped" in app.inner_text()
     _snap(app, screenshots, "campaign", "done")
 

@@ -35,7 +35,8 @@ def test_the_command_offers_each_flagged_option_with_the_same_default():
     args = build_parser().parse_args(["receive", "--out", "cb.jsonl"])
     flagged = ReceiverOptions.flags()
     assert {f.name for f in flagged} == {"max_body_bytes", "rotate_daily", "quarantine", "backlog", "threads",
-                                         "connection_limit", "idle_timeout_s", "request_timeout_s"}
+                                         "connection_limit", "idle_timeout_s", "request_timeout_s",
+                                         "opt_out_digit", "opt_out_list", "opt_out_instructions"}
     assert {f.name: getattr(args, f.name) for f in flagged} == {f.name: getattr(DEFAULTS, f.name) for f in flagged}
 
 

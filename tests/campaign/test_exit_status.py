@@ -25,7 +25,7 @@ ANN, BOB = "+31612345610", "+31612345710"
 def test_every_status_has_one_exit_class_and_the_classes_are_the_documented_four():
     assert {s.exit for s in STATUS.values()} == {EXIT_FINAL, EXIT_RETRY, EXIT_ACT}
     assert [code for code, _ in EXIT_CLASSES] == [EXIT_USAGE, EXIT_RETRY, EXIT_ACT, EXIT_FINAL]
-    assert set(statuses_of(EXIT_FINAL)) == {"queued", "dry-run", "dropped", "suppressed"}
+    assert set(statuses_of(EXIT_FINAL)) == {"queued", "dry-run", "dropped", "suppressed", "holdout"}
     assert set(statuses_of(EXIT_RETRY)) == {"failed", "skipped", "deferred"}
     assert set(statuses_of(EXIT_ACT)) == {"invalid", "refused-country", "rejected", "unknown", "changed",
                                           "already-called", "budget", "no-zone"}
@@ -35,6 +35,7 @@ def test_every_status_has_one_exit_class_and_the_classes_are_the_documented_four
 @pytest.mark.parametrize("statuses, stop, code", [
     (["queued", "suppressed", "dropped"], None, 0),       # every row final
     (["dry-run", "queued"], None, 0),
+    (["queued", "holdout"], None, 0),                      # an A/B test's control group: final
     (["queued", "invalid"], None, 1),                       # one invalid row: fix the data
     (["queued", "refused-country"], None, 1),
     (["queued", "budget"], None, 1),                        # raise the budget

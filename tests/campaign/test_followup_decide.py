@@ -61,6 +61,8 @@ CASES = [
     # -- suppressed: held back once is held back in every later wave
     Case("a row the journal holds suppressed is left out", attempts=("suppressed",), then="suppressed"),
     Case("a row on the list given now is left out", options={"listed": True}, then="suppressed"),
+    # -- holdout: an A/B test's control group is never called, in no wave
+    Case("a row the journal holds out of the A/B test is left out", attempts=("holdout",), then="holdout"),
     # -- never placed
     Case("a first attempt never sent is not followed up", attempts=("pending",), then="not sent"),
     Case("a first attempt that failed is not followed up", attempts=("failed",), then="not sent"),

@@ -24,11 +24,12 @@ from ._lists import notification_defaults
 
 pytestmark = pytest.mark.simulator(speed=1000.0)
 
-#: What only a first send reads (the list and how to read it), and what only a follow-up reads.
+#: What only a first send reads (the list and how to read it; the A/B design and the opt-out key, which
+#: the journal keeps for every later wave), and what only a follow-up reads.
 SEND_ONLY = {"--app", "--name", "--map", "--set", "--journal", "-o", "--sep", "--encoding", "--sheet",
              "--number-style", "--audio-root", "--spelling-root", "--preview", "--keep", "--dayfirst",
              "--monthfirst", "--date-format", "--decimal", "--drop-duplicates", "--resend-changed",
-             "--resend-unknown", "--max-attempts"}
+             "--resend-unknown", "--max-attempts", "--variant", "--holdout", "--seed", "--opt-out-digit"}
 FOLLOWUP_ONLY = {"--journal", "-o", "--callbacks", "--campaign", "--outcomes", "--max-attempts", "--after", "--now"}
 
 

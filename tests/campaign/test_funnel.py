@@ -328,3 +328,18 @@ def test_the_funnel_plots_each_of_its_stages():
     labels = [t.get_text() for t in fig.axes[0].get_yticklabels()]
     assert isinstance(fig, Figure) and sorted(labels) == sorted(f.stages["stage"].tolist())
     assert fig.axes[0].patches[0].get_width() == 30
+
+
+def test_valid_dtmf_is_judged_over_the_dtmf_calls_not_over_every_call():
+    calls = load_callbacks([
+        callback(0, app="dtmf", code=10, digits="1"),
+        callback(1, app="dtmf", code=10, digits=""),
+        callback(2, app="notification", code=10),  # a Notification call can never give digits
+        callback(3, app="notification", code=10),
+    ])
+    stages = funnel(campaign_results().iloc[:4], calls).stages.set_index("stage")
+    assert int(stages.loc["valid DTMF", "rows"]) == 1
+    assert stages.loc["valid DTMF", "share_of_sent"] == pytest.approx(1 / 4)
+    assert int(stages.loc["valid DTMF", "reachable"]) == 2
+    assert stages.loc["valid DTMF", "share_of_reachable"] == pytest.approx(1 / 2)
+    assert int(stages.loc["sent", "reachable"]) == 4 and int(stages.loc["answered", "reachable"]) == 4

@@ -27,7 +27,8 @@ MODULES = ["cmvoice_nb.campaign.plan", "cmvoice_nb.numbers",
 
 PLAN_NAMES = {"plan_campaign", "CampaignPlan", "RowPlan", "content_key", "derive_instruction_id", "new_campaign_key",
               "render_template", "template_columns", "TemplateError", "PROBLEM_COLUMNS", "ROW_KEYS",
-              "without_cycle_collection"}
+              "without_cycle_collection", "HOLDOUT", "assign", "parse_variants", "design_conflict",
+              "propose_columns"}
 
 
 @pytest.mark.parametrize("name", MODULES)

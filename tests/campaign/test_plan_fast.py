@@ -219,15 +219,15 @@ def test_an_otp_list_with_its_own_code_and_id_per_row_matches_the_per_row_path(f
     pd.testing.assert_frame_equal(fast.problems, slow.problems)
 
 
-def test_rows_that_differ_only_in_callee_share_one_instruction_built_on_demand():
-    frame = pd.DataFrame({"phone": [f"+3161234{i:04d}" for i in range(200)], "name": ["Ann", "Bob"] * 100})
+def test_rows_of_different_people_share_one_group_and_hold_no_object_per_row():
+    frame = pd.DataFrame({"phone": [f"+3161234{i:04d}" for i in range(200)], "name": [f"Ann {i}" for i in range(200)]})
     plan = plan_campaign(frame, app="notification", name="c", campaign_key="abcd1234", columns={"callee": "phone"},
                          defaults=notification_defaults("Hi {name}"))
-    groups = {id(r._group) for r in plan.rows}
-    assert len(groups) == 2  # one per name: the instruction of each was built and validated once
-    assert all(r._instruction is None for r in plan.rows)  # nothing per row is held until asked for
+    assert plan.rows.explicit() == {}  # every row held in the columns
+    assert set(plan.rows.columns()["group"].tolist()) == {0}  # one instruction built and validated for all
     row = plan.rows[3]
-    assert row.instruction.callee == "+31612340003" and row.instruction.prompt == "Hi Bob"
+    assert row._instruction is None  # a view: its instruction is built when asked for
+    assert row.instruction.callee == "+31612340003" and row.instruction.prompt == "Hi Ann 3"
     assert row.payload == json.dumps(row.instruction.to_json(), ensure_ascii=False).encode()
     assert row.callee_list() == ["+31612340003"]
 
@@ -274,7 +274,7 @@ def test_numpy_scalars_held_in_an_object_column_are_read_as_python_values():
 def test_cells_share_a_code_only_when_the_planner_cannot_tell_them_apart():
     import numpy as np
 
-    from cmvoice_nb.campaign.plan._columnar import _codes
+    from cmvoice_nb.campaign.plan._cells import codes as _codes
 
     mixed = pd.Series([1.0, math.nan, 1.0, "1.0", 1, True, -0.0, 0.0, None, pd.NA, None, "1.0"], dtype=object)
     codes = _codes(mixed).tolist()
@@ -299,3 +299,176 @@ def test_text_that_is_not_valid_unicode_is_a_problem_of_its_row_not_a_crash():
     assert list(fast.problems["field"]) == ["instruction-id", "prompt"]
     assert all("not valid Unicode" in m for m in fast.problems["message"])
     assert fast.rows[0].payload.decode().startswith('{"instruction-id": "ok-1"')
+
+
+# ---------------------------------------------------------------- lists of different people
+_FIRST = ["Anne", "Jörg", "Émile", "Zoë", "O'Neill", 'Dirk "DJ"', "back\\slash", "  Bram  ", "Ann\nMarie", "", "   ",
+          None, math.nan, "x" * 490, "Ø", "\u00a0Eva", "Kees\u3000", "\x1cLot", 2.5, 7]
+_SPELL = [lambda d: f"+31{d}", lambda d: f"0{d[0]} {d[1:5]} {d[5:]}", lambda d: f"0031{d}", lambda d: f"06-{d[1:]}",
+          lambda d: f"+31 (0){d[0]} {d[1:]}", lambda d: f" +31{d}\t", lambda d: f"\n0{d}"]
+_COUNTRIES = ["NL", "DE", "BE", "", None, "Duitsland", "Holand", "nl"]
+_DATES = ["09-12-2025", "13-12-2025", "31-02-2025", "", None, "2025-12-09", "zondag"]
+_TEMPLATES = ["Beste {naam}", " Beste {naam}, op {datum:%-d %B} betaalt u {bedrag:currency:EUR}. ",
+              "{naam}", "{naam} {naam}", "Hallo {naam},\n{bedrag:,.2f} \"euro\"", "{bedrag:.2f} voor {naam}{naam}",
+              "{datum:date:long}: {naam!r}", "Dag {naam:>12}!", "{naam}\t"]
+
+
+@st.composite
+def people(draw):
+    """A list where every row is a different person: own number (several spellings, per-row country), name, amount."""
+    n = draw(st.integers(min_value=1, max_value=40))
+    rows = []
+    for i in range(n):
+        digits = f"6{20_000_000 + i * 7919 % 10_000_000:08d}"
+        kind = draw(st.integers(min_value=0, max_value=99))
+        if kind == 0:
+            phone = draw(st.sampled_from(["12345", "+31 6 12ab", "", None, "+999 1234", "3.16123E+10"]))
+        elif kind == 1:  # a German or Belgian national number, read in the row's own country
+            phone = draw(st.sampled_from(["030 2345678", "0470 12 34 56", "0151 23456789"]))
+        else:
+            phone = draw(st.sampled_from(_SPELL))(digits)
+        name = draw(st.sampled_from(_FIRST))
+        name = name if not isinstance(name, str) or not name.strip() or draw(st.booleans()) else f"{name} {i}"
+        cents = draw(st.integers(min_value=0, max_value=250_000_00))
+        amount = draw(st.sampled_from([f"{cents // 100:,}".replace(",", ".") + f",{cents % 100:02d}", "abc", "",
+                                       f"{cents // 100},{cents % 100:02d}"]))
+        rows.append({"telefoon": phone, "naam": name, "bedrag": amount, "datum": draw(st.sampled_from(_DATES)),
+                     "land": draw(st.sampled_from(_COUNTRIES)),
+                     "taal": draw(st.sampled_from(["nl-NL", "de-DE", "en-GB", "fr-FR", "", "xx"]))})
+    frame = pd.DataFrame(rows)
+    if draw(st.booleans()):
+        frame = frame.astype(object)
+    if draw(st.booleans()):  # some rows bring their own text
+        frame["tekst"] = [draw(st.sampled_from([None, "", "Eigen tekst", " spaties ", "x" * 501, 3.0, 7]))
+                          for _ in range(n)]
+    if draw(st.booleans()):
+        frame["ref"] = [draw(st.sampled_from([None, f"klant-{i}", " k ", "x" * 65, "dup"])) for i in range(n)]
+    return frame
+
+
+@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@given(frame=people(), prompt=st.sampled_from(_TEMPLATES), replay=st.sampled_from([None] + _TEMPLATES),
+       language=st.sampled_from(["nl-NL", "de-DE", None]), region=st.sampled_from(["NL", None]),
+       style=st.sampled_from(["e164", "00"]), drop=st.booleans(), allowed=st.sampled_from([None, ("NL", "DE")]))
+def test_a_list_of_different_people_is_planned_column_wise_as_the_per_row_path_plans_it(
+        frame, prompt, replay, language, region, style, drop, allowed):
+    columns = {"callee": "telefoon", "region": "land", "voice.language": "taal"}
+    if "tekst" in frame.columns:
+        columns["prompt"] = "tekst"
+    if "ref" in frame.columns:
+        columns["instruction-id"] = "ref"
+    defaults = {"caller": "+31201234567", "prompt": prompt, "prompt-type": "TTS"}
+    if replay is not None:
+        defaults["replay-prompt"] = replay
+    if language is not None:
+        defaults["voice"] = {"language": language}
+    fast, slow = _both(frame, app="notification", name="mensen", campaign_key="abcd1234", region=region,
+                       number_style=style, drop_duplicates=drop, allowed_countries=allowed, columns=columns,
+                       defaults=defaults, dayfirst=True, decimal=",")
+    assert _row_view(fast) == _row_view(slow)
+    pd.testing.assert_frame_equal(fast.problems, slow.problems)
+    assert fast.summary().equals(slow.summary())
+    assert list(fast.rows.registration()) == list(slow.rows.registration())
+    assert _row_view(fast.rekey("ffff0000")) == _row_view(slow.rekey("ffff0000"))
+
+
+def test_a_distinct_list_in_one_voice_is_held_in_columns_but_its_invalid_rows_say_why():
+    frame = pd.DataFrame({"telefoon": [f"06-{12345000 + i}" for i in range(99)] + ["12345"],
+                          "naam": [f"Klant {i}" for i in range(100)]})
+    plan = plan_campaign(frame, app="notification", name="c", campaign_key="abcd1234", region="NL",
+                         columns={"callee": "telefoon"},
+                         defaults={"caller": "+31201234567", "prompt": "Beste {naam}", "prompt-type": "TTS"})
+    assert plan.rows.explicit() == {} and plan.summary()["invalid"] == 1
+    assert plan.problems[["row", "field", "value", "message"]].values.tolist() == [
+        [99, "callee", "12345", "not a phone number: too short to be a number"]]
+    assert plan.rows[99].callee == "12345" and plan.rows[99].instruction.callee is None
+
+
+def test_the_planners_whitespace_is_pythons_for_every_character():
+    import sys
+
+    import pyarrow as pa
+
+    from cmvoice_nb.campaign.plan._cells import blank_mask, stripped_mask
+
+    chars = [chr(c) for c in range(sys.maxunicode + 1) if not 0xD800 <= c <= 0xDFFF]
+    texts = pa.array(chars, type=pa.large_string())
+    assert blank_mask(texts).tolist() == [c.isspace() for c in chars]
+    padded = pa.array([f"a{c}" for c in chars] + [f"{c}a" for c in chars], type=pa.large_string())
+    assert stripped_mask(padded).tolist() == [t.strip() == t for t in padded.to_pylist()]
+
+
+_LOCALE_TEMPLATES = ["Beste {naam}, op {datum:%A %-d %B %Y} betaalt u {bedrag:currency:EUR}.",
+                     "{naam}: {bedrag:,.2f} op {datum:date:full}", "{datum:datetime:short} {bedrag:.0f} {naam}",
+                     "{bedrag:number} / {bedrag:percent} / {bedrag:currency:GBP:name}", "{datum:%d.%m.%y} {naam:>30}",
+                     "{bedrag:currency:JPY} {bedrag:,.3f} {datum:date:short}", "{naam}, {bedrag:currency:EUR}"]
+_WRITTEN_DATES = {"dmy": "%d-%m-%Y", "mdy": "%m/%d/%Y", "iso": "%Y-%m-%d", "dots": "%d.%m.%Y"}
+
+
+@st.composite
+def dated_people(draw):
+    """``(frame, options)``: different people with a date and an amount each, as one spreadsheet writes them.
+
+    The options say the column's date order and decimal sign (or leave them to be told from the
+    column), most often as the column is written, sometimes not (its rows then do not fit).
+    """
+    import datetime as dt
+
+    n = draw(st.integers(min_value=1, max_value=30))
+    order = draw(st.sampled_from(sorted(_WRITTEN_DATES)))
+    sign = draw(st.sampled_from([",", "."]))
+    group = "." if sign == "," else ","
+    rows = []
+    for i in range(n):
+        day = draw(st.dates(min_value=dt.date(1990, 1, 1), max_value=dt.date(2040, 12, 31)))
+        written = day.strftime(_WRITTEN_DATES[order])
+        cents = draw(st.integers(min_value=0, max_value=10 ** 11))
+        whole = f"{cents // 100:,}".replace(",", group) if draw(st.booleans()) else str(cents // 100)
+        amount = whole + (f"{sign}{cents % 100:02d}" if draw(st.booleans()) else "")
+        odd = draw(st.integers(min_value=0, max_value=29))
+        if odd == 0:
+            amount = draw(st.sampled_from(["abc", "", None, f"-{amount}", f"€ {amount}", "1,250", "0,125", "12.5"]))
+        elif odd == 1:
+            written = draw(st.sampled_from(["", None, "31-02-2025", "zondag", "2025-12-09", "45998"]))
+        rows.append({"telefoon": draw(st.sampled_from(_SPELL))(f"6{30_000_000 + i * 7919 % 10_000_000:08d}"),
+                     "naam": f"{draw(st.sampled_from(['Anne', 'Jörg', 'Zoë', 'O’Neill']))} {i}",
+                     "datum": written, "bedrag": amount,
+                     "taal": draw(st.sampled_from(["nl-NL", "de-DE", "en-GB", "fr-FR", "pl-PL", ""]))})
+    frame = pd.DataFrame(rows)
+    if draw(st.booleans()):
+        frame = frame.astype(object)
+    said = draw(st.integers(min_value=0, max_value=5))  # 0-2: told from the column; 3-4: as written; 5: not
+    options = {"dayfirst": None, "decimal": None, "date_format": None}
+    if said in (3, 4):
+        options["decimal"] = sign
+        if draw(st.booleans()):
+            options["date_format"] = _WRITTEN_DATES[order]
+        elif order != "iso":
+            options["dayfirst"] = order != "mdy"
+    elif said == 5:
+        options.update(decimal=group, dayfirst=order == "mdy", date_format=draw(st.sampled_from([None, "%d-%m-%Y"])))
+    return frame, options
+
+
+@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@given(case=dated_people(), prompt=st.sampled_from(_LOCALE_TEMPLATES))
+def test_different_people_with_locale_dates_and_amounts_are_planned_as_the_per_row_path_plans_them(case, prompt):
+    from cmvoice_nb.errors import CampaignError
+
+    frame, said = case
+    options = dict(app="notification", name="mensen", campaign_key="abcd1234", region="NL",
+                   columns={"callee": "telefoon", "voice.language": "taal"},
+                   defaults={"caller": "+31201234567", "prompt": prompt, "prompt-type": "TTS"}, **said)
+    try:
+        fast = plan_campaign(frame, **options)
+    except CampaignError as exc:  # a column that cannot be decided: refused alike by both paths
+        with mock.patch.object(plan_module, "_plan_rows", partial(plan_module._plan_rows, fast=False)):
+            with pytest.raises(CampaignError) as refused:
+                plan_campaign(frame, **options)
+        assert str(refused.value) == str(exc)
+        return
+    with mock.patch.object(plan_module, "_plan_rows", partial(plan_module._plan_rows, fast=False)):
+        slow = plan_campaign(frame, **options)
+    assert _row_view(fast) == _row_view(slow)
+    pd.testing.assert_frame_equal(fast.problems, slow.problems)
+    assert list(fast.rows.registration()) == list(slow.rows.registration())

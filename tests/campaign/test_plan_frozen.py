@@ -1,17 +1,18 @@
-"""A plan does not change once it is made: frozen rows, payloads computed once, changes as new plans."""
+"""A plan does not change once it is made: frozen rows, payloads from frozen columns, hashes computed once."""
 from __future__ import annotations
 
 import copy
 import json
 import pickle
+from collections.abc import Sequence
 
 import pandas as pd
 import pytest
 
 from cmvoice_nb.campaign import CampaignPlan, plan_campaign
-from cmvoice_nb.campaign.plan import RowPlan
-from cmvoice_nb.campaign.plan._columnar import _RowGroup
 from cmvoice_nb.campaign.ops.suppress import apply_suppression
+from cmvoice_nb.campaign.plan import RowPlan
+from cmvoice_nb.campaign.plan._table import PlanRows
 from cmvoice_nb.instructions import instruction_from_json
 from cmvoice_nb.wire import encode_body, instruction_hash
 
@@ -56,7 +57,11 @@ def test_the_plan_itself_refuses_changes_and_holds_its_rows_and_options_read_onl
         plan.options["region"] = "DE"
     with pytest.raises(TypeError):
         plan.rows[0] = plan.rows[1]
-    assert isinstance(plan.rows, tuple) and plan.rows[-1].position == 3 and plan.options["region"] == "NL"
+    assert isinstance(plan.rows, Sequence) and plan.rows[-1].position == 3 and plan.options["region"] == "NL"
+    assert isinstance(plan.rows[1:3], tuple) and [r.position for r in plan.rows[1:3]] == [1, 2]
+    with pytest.raises(ValueError):  # the plan's columns are read-only
+        plan.rows.columns()["dropped"][0] = True
+    assert not plan.rows[0].dropped
 
 
 def test_duplicates_are_marked_before_the_rows_freeze():
@@ -65,16 +70,19 @@ def test_duplicates_are_marked_before_the_rows_freeze():
     assert all(r.frozen for r in plan.rows)
 
 
-def test_a_grouped_rows_payload_and_hash_are_filled_once_on_first_read_and_kept(monkeypatch):
+def test_a_column_rows_payload_is_made_from_frozen_columns_and_its_hash_computed_once(monkeypatch):
     plan = _plan()
+    assert plan.rows.explicit() == {}  # every row, the unreadable number too, is held in the columns
     row = plan.rows[1]
-    assert row._group is not None and row._payload is None  # nothing per row is built while planning
-    calls = []
-    fill, digest = _RowGroup.payload_for, _RowGroup.hash_for
-    monkeypatch.setattr(_RowGroup, "payload_for", lambda self, r: calls.append("payload") or fill(self, r))
-    monkeypatch.setattr(_RowGroup, "hash_for", lambda self, r: calls.append("hash") or digest(self, r))
+    assert row._group is plan.rows and row._payload is None  # a view: nothing per row built while planning
+    blocks = []
+    compute = PlanRows._hash_block
+    monkeypatch.setattr(PlanRows, "_hash_block", lambda self, block: blocks.append(block) or compute(self, block))
     first, first_hash = row.payload, row.payload_hash
-    assert row.payload is first and row.payload_hash is first_hash and calls == ["payload", "hash"]
+    assert row.payload is first and row.payload_hash is first_hash  # a view keeps what it was given
+    again = plan.rows[1]  # a new view of the same row: the same bytes, made again; the kept hash
+    assert again is not row and again.payload == first and again.payload_hash == first_hash
+    assert [r.payload_hash for r in plan.rows] and blocks == [0]  # every row's hash: computed once, in one block
     wire = json.loads(first)
     assert first == encode_body(wire) and first_hash == instruction_hash(wire)
     assert wire["callee"] == "+31612345611" and wire["prompt"] == "Hallo Jörg"
@@ -148,5 +156,8 @@ def test_a_plan_survives_pickle_and_deepcopy_as_a_plan_that_does_not_change():
     for again in (pickle.loads(pickle.dumps(plan)), copy.deepcopy(plan)):
         assert again.summary().equals(plan.summary()) and again.options == plan.options
         assert [r.payload for r in again.rows] == [r.payload for r in plan.rows]
+        assert [r.payload_hash for r in again.rows] == [r.payload_hash for r in plan.rows]
+        with pytest.raises(ValueError):  # its columns are as read-only as the original's
+            again.rows.columns()["dropped"][0] = True
         with pytest.raises(AttributeError):
             again.name = "other"

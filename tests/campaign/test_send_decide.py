@@ -56,6 +56,10 @@ ROWS = {
     "listed and invalid": {"suppressed": DNC_REASON, "problems": [Problem("prompt", "", "is required")]},
     "listed and refused": {"suppressed": DNC_REASON, "problems": [Problem("callee", NUMBER, REFUSED)]},
     "listed and dropped": {"suppressed": DNC_REASON, "duplicate_of": 0, "dropped": True},
+    "held out": {"variant": "holdout"},
+    "held out and invalid": {"variant": "holdout", "problems": [Problem("prompt", "", "is required")]},
+    "listed and held out": {"suppressed": DNC_REASON, "variant": "holdout"},
+    "variant B": {"variant": "B"},
     "wave 2": {"wave": 2, "base_id": "spring-2"},
     "wave 2, its first call ended by its callbacks": {"wave": 2, "base_id": "spring-2",
                                                       "ended": (("spring-2", "Cancelled", SENT_AT),)},
@@ -87,6 +91,7 @@ def journal_record(state: str) -> RowStatus | None:
         "unknown without an error": RowStatus("unknown", same, 1, None, None, None, SENT_AT),
         "suppressed": RowStatus("suppressed", None, 0, None, None, DNC_REASON, None),
         "suppressed without a reason": RowStatus("suppressed", None, 0, None, None, None, None),
+        "holdout": RowStatus("holdout", None, 0, None, None, HOLDOUT_REASON, None),
     }
     return records[state]
 
@@ -122,6 +127,7 @@ ALREADY_AUTUMN = f"{NUMBER} already called as autumn-1 of campaign 'autumn' (unk
 HELD = "not sent: same callee as row 0 (spring-1)"
 CHANGED = "the row changed since it was sent (call call-1); not sent again (resend_changed=True sends it)"
 EARLIER_RUN = " (by an earlier run; give the current suppress= list to check again)"
+HOLDOUT_REASON = "held out of the A/B test: the control group, never called (holdout=)"
 
 OVER = ("its call (at most 0.1000) would take the campaign's cost to {total}, past the budget of {budget} "
         "(max_cost=; {spent} placed before this run); not placed")
@@ -183,6 +189,17 @@ CASES = [
     Case("a released row past the budget waits for a higher one", journal="suppressed", options="list given",
          budget=(0.15, 0.0, 0.1, 0.1), then="budget", why=OVER.format(total="0.20", budget="0.15", spent="0.00"),
          released=True),
+    # -- holdout: the A/B test's control group is never called
+    Case("a held-out row is never called", row="held out", then="holdout", why=HOLDOUT_REASON),
+    Case("a held-out row is holdout, not invalid", row="held out and invalid", then="holdout", why=HOLDOUT_REASON),
+    Case("a listed held-out row is suppressed: the list comes first", row="listed and held out", then="suppressed",
+         why=DNC_REASON),
+    Case("allow_repeat never calls a held-out row", row="held out", options="allow_repeat", then="holdout",
+         why=HOLDOUT_REASON),
+    Case("a plan without a test keeps the journal's holdout", journal="holdout", then="holdout",
+         why=HOLDOUT_REASON + " (by an earlier run)"),
+    Case("a held-out row called before keeps its outcome", row="held out", journal="queued", then="done"),
+    Case("a row of a variant is sent", row="variant B"),
     # -- refused-country: a number outside allowed_countries is its own count, not invalid
     Case("a number outside the allowed countries is refused", row="refused", then="refused-country",
          why=f"{NUMBER}: {REFUSED}"),
@@ -272,7 +289,7 @@ def test_the_never_twice_rule(case):
 def test_the_table_reaches_every_action_and_every_rule():
     reached = {decision_for(c).action for c in CASES}
     assert reached == set(ACTIONS)
-    assert [name for name, _rule in RULES] == ["unknown", "done", "suppressed", "refused-country", "invalid",
+    assert [name for name, _rule in RULES] == ["unknown", "done", "suppressed", "holdout", "refused-country", "invalid",
                                                "dropped", "changed", "already-called", "held", "budget"]
 
 

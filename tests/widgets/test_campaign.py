@@ -111,7 +111,8 @@ def test_send_click_equals_send_campaign_on_the_simulator(people, tmp_path, simu
     assert set(results["instruction_id"]).isdisjoint(direct["instruction_id"])
     assert (results["status"] == "queued").sum() == 3
     assert app.results_path().exists() and app.journal_path().exists()
-    assert app.progress.value == 3 and app.progress.bar_style == "success"
+    # An invalid row needs the operator: the run ends "needs you" (the CLI's exit 1), never green.
+    assert app.progress.value == 3 and app.progress.bar_style == "danger" and app.end.kind == "needs you"
     assert app.last_counts == {"new": 3, "invalid": 1}
     assert "new this run <b>3</b>" in app.counts.value
 
@@ -179,21 +180,36 @@ def test_counts_after_stop_and_on_each_rerun_say_what_happened(tmp_path, simulat
     assert "not sent — stopped <b>%d</b>" % (len(many) - placed) in app.counts.value
     assert "skipped" not in app.counts.value  # the word duplicates use is not used for Stop
     assert app.progress.value == placed and app.progress.max == len(many)  # filled from the final results
-    assert f"{placed} new call(s) placed" in app.status.value and "Send again sends the rest" in app.status.value
+    assert f"Stopped by you: {len(many) - placed} not sent — Send again sends the rest; {placed} calls placed" \
+        in app.status.value
+    assert app.end.kind == "waiting" and app.progress.bar_style == "warning"  # never "finished" after a stop
 
     app.rate.value = 100
     app.send.click()
     app.wait(scaled(30))
     assert app.last_counts == {"new": len(many) - placed, "already_done": placed}
     assert app.progress.value == app.progress.max == len(many) - placed
+    assert app.end.kind == "finished" and app.progress.bar_style == "success"
+    # Every row is settled: a third Send offers nothing, and says why.
+    assert app.send.disabled and "nothing left to send" in app.send.tooltip
 
-    app.send.click()  # a third run: nothing is new, and the counts do not read as new calls
-    app.wait(scaled(30))
+    app.send.click()  # a click from code on the disabled button: nothing starts
     assert simulator.placed_count() == len(many)
-    assert app.last_counts == {"already_done": len(many)}
-    assert "Nothing new to send: 20 already done" in app.status.value
-    assert "new this run" not in app.counts.value
-    assert app.progress.value == app.progress.max and app.progress.bar_style == "success"
+    assert "nothing to send" in app.status.value and app.sender.done
+
+
+def test_send_on_a_finished_campaign_offers_nothing_in_a_new_app_too(tmp_path, simulator):
+    many = pd.DataFrame({"callee": [f"+316310{i:05d}" for i in range(5)]})
+    first = Campaign(many, name="done", simulator=simulator, journal_dir=tmp_path, defaults=PLAIN, rate=50)
+    first.send.click()
+    first.wait(30)
+    again = Campaign(many, name="done", simulator=simulator, journal_dir=tmp_path, defaults=PLAIN, rate=50)
+    again.send.click()
+    again.wait(30)
+    assert simulator.placed_count() == 5 and again.sender is None  # no sender was even started
+    assert again.end.kind == "nothing to send" and again.progress.bar_style != "success"
+    assert "Nothing to send: every row is already final (already done 5)" in again.status.value
+    assert again.send.disabled
 
 
 def test_switching_app_and_back_keeps_typed_defaults_and_column_choices(people, tmp_path):
@@ -214,7 +230,8 @@ def test_switching_app_and_back_keeps_typed_defaults_and_column_choices(people, 
 
 def test_one_form_row_per_field_a_column_or_a_default_satisfies_it(people, tmp_path):
     app = _app(people, tmp_path, defaults={})
-    assert app.satisfied() == {"callee": False, "caller": False, "prompt": False}
+    # The column of phone numbers is proposed as the callee (its header is "phone", not "callee").
+    assert app.satisfied() == {"callee": True, "caller": False, "prompt": False}
     row_of = {}
     for row in app.fields_box.children[1:-1]:
         row_of[row.children[1]] = row
@@ -319,8 +336,8 @@ def test_the_controls_keep_the_public_names_the_issue_lists(people, tmp_path):
     import ipywidgets as W
 
     app = _app(people, tmp_path)
-    for name in ("target", "token", "base_url", "app", "validate", "dry_run", "send", "stop", "progress", "counts",
-                 "confirm_text", "confirm"):
+    for name in ("target", "token", "base_url", "app", "name", "preview", "validate", "dry_run", "send", "stop",
+                 "progress", "counts", "confirm_text", "confirm", "upload"):
         assert isinstance(getattr(app, name), W.Widget), name
         assert name in repr(app)
     assert isinstance(app.mapping, dict) and isinstance(app.default_inputs, dict)
@@ -351,7 +368,7 @@ def test_a_do_not_call_csv_with_the_numbers_in_the_second_column_leaves_the_row_
     assert simulator.placed_count() == 2 and "+31612345611" not in set(simulator.calls["callee"])
     assert app.last_counts == {"new": 2, "suppressed": 1, "invalid": 1}
     assert "do-not-call (not sent) <b>1</b>" in app.counts.value
-    assert "1 on the do-not-call list, not sent" in app.status.value
+    assert "Needs you: invalid 1, suppressed 1 — 2 calls placed" in app.status.value
 
 
 def test_an_uploaded_do_not_call_list_is_read_then_its_bytes_are_dropped(people, tmp_path, simulator):
@@ -415,7 +432,7 @@ def test_a_closed_window_without_waiting_defers_the_rows_and_calls_nobody(people
     assert (results["status"] == "deferred").sum() == 3 and simulator.placed_count() == 0
     assert app.last_counts == {"deferred": 3, "invalid": 1}
     assert "deferred — outside calling hours <b>3</b>" in app.counts.value
-    assert "3 deferred" in app.status.value
+    assert app.end.kind == "waiting" and "deferred 3" in app.status.value
 
 
 def test_rows_waiting_for_their_calling_hours_are_shown_while_the_send_runs(people, tmp_path, simulator):
@@ -435,12 +452,16 @@ def test_the_real_api_confirmation_shows_the_estimate_and_the_calling_hours(peop
     app = _app(people, tmp_path, columns={"callee": "phone"}, token=SECRET)
     app.calling_hours.value = "09:00-20:00"
     app.days.value = _closed_days()
-    app.wait_for_hours.value = False
     app.target.value = PROVIDER
     app.send.click()
     summary = app.confirm_summary.value
     assert "Estimate</th><td>3 calls" in summary and "no price table" in summary
-    assert f"09:00-20:00 on {_closed_days()}" in summary and "3 rows wait" in summary and "deferred" in summary
+    assert f"09:00-20:00 on {_closed_days()}" in summary and "3 rows wait" in summary
+    assert "0 now, 3 when their calling hours open" in summary
+    app.cancel.click()
+    app.wait_for_hours.value = False  # not waiting: nothing would be placed now, so nothing to confirm
+    app.send.click()
+    assert app.confirm_box.pending is None and "nothing would be placed now" in app.status.value
 
 
 def test_the_new_controls_have_public_names(people, tmp_path):
@@ -497,12 +518,13 @@ def test_an_ambiguous_date_column_is_explained_with_the_form_s_own_control(tmp_p
     assert "the Dates choice" in app.status.value and "dayfirst=" not in app.status.value
 
 
-def test_the_country_column_is_chosen_never_guessed_and_reads_each_row_in_its_country(tmp_path):
+def test_the_country_column_is_proposed_from_its_contents_and_reads_each_row_in_its_country(tmp_path):
     app = Campaign(DUTCH, name="t", journal_dir=tmp_path / "j", defaults=DUTCH_DEFAULTS,
-                   columns={"callee": "Telefoon"})
+                   columns={"callee": "Telefoon", "region": None})
+    assert Campaign(DUTCH, name="t", journal_dir=tmp_path / "j").country_column.value == "Land"  # its cells
     app.dates.value = True
     app.validate.click()
-    assert app.country_column.value == ""  # a column named Land is not taken on its name
+    assert app.country_column.value == ""  # the operator said no country column
     assert [r.callee for r in app.plan.rows] == ["+31612345610", "+31302345678"]
     assert "choosing Land as Country column" in str(app.out.outputs)
     app.country_column.value = "Land"

@@ -6,12 +6,13 @@ import pandas as pd
 from cmvoice_nb.campaign import plan_campaign
 from cmvoice_nb.widgets._campaign_facts import (
     countries_text,
-    finished_text,
     grouped_problems,
     merged_suppression,
     outcome_counts,
     read_upload,
 )
+
+from cmvoice_nb.widgets._campaign_ends import end_state
 
 from ..campaign._lists import notification_defaults
 
@@ -54,10 +55,36 @@ def test_an_unmapped_callee_is_one_problem_line_naming_its_rows():
     assert lines.loc[0, "examples"].endswith(" …")  # five rows shown, the rest counted
 
 
-def test_a_stopped_run_says_what_was_placed_and_that_send_again_sends_the_rest():
+def test_a_stopped_run_is_waiting_not_finished_and_says_send_again_sends_the_rest():
     results = pd.DataFrame({"status": ["queued", "queued", None, None, "suppressed"]})
     counts = outcome_counts(results, already_done=0)
     assert counts == {"new": 2, "stopped": 2, "suppressed": 1}
-    text = finished_text(counts, dry_run=False, to_send=4, stopped_by_user=True)
-    assert text == ("Send finished: 2 new call(s) placed; 1 on the do-not-call list, not sent; "
-                    "stopped by you, 2 not sent — Send again sends the rest")
+    end = end_state({"skipped": 2, "suppressed": 1}, placed=2, stopped=True)
+    assert end.kind == "waiting" and end.bar_style == "warning"
+    assert end.headline == ("Stopped by you: 2 not sent — Send again sends the rest; 2 calls placed "
+                            "(skipped 2, suppressed 1)")
+    assert "finished" not in end.headline.lower()
+
+
+def test_problems_of_a_file_name_spreadsheet_lines_and_of_a_frame_one_based_rows(tmp_path):
+    from cmvoice_nb.campaign.inputs import read_table
+
+    path = tmp_path / "lijst.csv"
+    path.write_bytes("Naam;callee\r\nAnn;06 1234 5610\r\nBob;3,16123E+10\r\n".encode("cp1252"))
+    df = read_table(path)
+    plan = plan_campaign(df, app="notification", name="c", defaults=PLAIN, region="NL")
+    line = grouped_problems(plan.problem_frame("widget"), index=plan.index)
+    assert line.loc[0, "examples"] == "lines 3"  # Bob is on line 3 of the file the operator opens
+    assert "scientific notation" in line.loc[0, "problem"] and "letters" not in line.loc[0, "problem"]
+    frame = plan_campaign(df.reset_index(drop=True), app="notification", name="c", defaults=PLAIN, region="NL")
+    assert grouped_problems(frame.problem_frame("widget"), index=frame.index).loc[0, "examples"] == "rows 2"
+
+
+def test_with_a_price_table_the_confirmation_gives_each_countrys_cost(tmp_path):
+    prices = tmp_path / "prices.csv"
+    prices.write_text("country,price_per_minute,setup\nNL,0.06,0.01\nBE,0.12,0.02\n", encoding="utf-8")
+    people = pd.DataFrame({"callee": ["+32470123456", "+31612345610", "+31612345611"]})
+    estimate = plan_campaign(people, app="notification", name="c", defaults=PLAIN).estimate(prices=str(prices))
+    costs = estimate.to_frame()["cost"]
+    assert countries_text(estimate, priced=True) == f"NL 2 (cost {costs['NL']:,.2f}), BE 1 (cost {costs['BE']:,.2f})"
+    assert countries_text(estimate) == "NL 2, BE 1"

@@ -285,6 +285,7 @@ def plan_followup(
         payloads = journal.payloads(campaign)
         key = journal.campaign_key
         kept_columns = journal.kept(campaign)  # the operator's own columns, kept with each row
+        variants = journal.variants(campaign)  # each person's A/B variant: the same in every wave
     finally:
         if own:
             journal.close()
@@ -317,7 +318,8 @@ def plan_followup(
                             callee=latest.callee or "", instruction=instruction, content=content_key(latest.callee),
                             id_given=True, wave=d.wave, base_id=d.base_id,
                             ended=((d.previous.instruction_id, d.outcome, d.finished_on),) if d.outcome else (),
-                            payload=encode_body(wire), payload_hash=instruction_hash(wire)))
+                            payload=encode_body(wire), payload_hash=instruction_hash(wire),
+                            variant=variants.get(d.base_id)))
 
     left_out = pd.DataFrame.from_records(left, columns=LEFT_OUT_COLUMNS)
     left_out["wave"] = left_out["wave"].astype("int64")

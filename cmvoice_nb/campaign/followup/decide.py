@@ -9,6 +9,7 @@ The rules, for a row's **latest** attempt, in the order they apply:
 
 ================  ====================================================================
 ``suppressed``    the journal holds it ``suppressed``, or the list given now lists it
+``holdout``       the journal holds it ``holdout``: an A/B test's control group, never called
 (resumed)         a later wave's attempt that was never placed (``pending``, ``failed``,
                   ``deferred``, ``budget``) goes again under the same id; no other rule applies
 ``not sent``      a first-wave attempt never placed (or ``rejected``): re-run that wave
@@ -52,6 +53,7 @@ LEFT_OUT_REASONS = {
     "answered": "answered",
     "rejected": "the call was rejected (result 12): check the number",
     "suppressed": "on the do-not-call list",
+    "holdout": "held out of the A/B test (the control group): never called",
     "unknown": "the latest call's outcome is unknown (it may have been placed): reconcile it first",
     "max attempts": "called max_attempts times already",
     "too recent": "its latest call ended less than min_gap ago",
@@ -130,6 +132,8 @@ def _row(attempts: Sequence[JournalRow], *, endings: Mapping[str, Ending], paylo
         # Held back by a list once is held back in every later wave: the journal remembers it
         # even when the next wave is planned without the list.
         return leave("suppressed")
+    if latest.state == "holdout":
+        return leave("holdout")
     if latest.state in UNPLACED_STATES and latest.state != "rejected" and latest.wave > 1:
         # A wave cut short: its unsent rows go again under the same id (the journal's guard
         # and the row's state keep it to one call).

@@ -69,6 +69,49 @@ class Reports(JournalConnection):
                                           index=pd.Index([r for r, _ in rows], name="row_id", dtype=object))
         return frame.astype(object).where(frame.notna(), None) if len(frame.columns) else frame
 
+    def assign_variants(self, campaign: str, rows: Iterable[tuple[str, str]]) -> int:
+        """Store each row's A/B variant (``(row_id, variant)``, ``"holdout"`` included); the first stored stays.
+
+        A person keeps the variant the first run gave them, whatever later runs compute, so an A/B
+        test is never mixed by a changed design. Returns how many rows were new.
+        """
+        items = [(campaign, str(row_id), str(variant)) for row_id, variant in rows if variant is not None]
+        if not items:
+            return 0
+        with self._tx() as c:
+            before = c.total_changes
+            c.executemany("INSERT OR IGNORE INTO variants VALUES (?, ?, ?)", items)
+            return c.total_changes - before
+
+    def variants(self, campaign: str) -> dict[str, str]:
+        """Row id (wave-1 id) → the A/B variant stored for *campaign* (see :meth:`assign_variants`)."""
+        with self._lock:
+            return dict(self._connection().execute(
+                "SELECT row_id, variant FROM variants WHERE campaign = ? ORDER BY rowid", (campaign,)).fetchall())
+
+    def set_design(self, campaign: str, design: Mapping[str, Any]) -> None:
+        """Store *campaign*'s test design (A/B variants, holdout, seed, opt-out key) as JSON; replaces the earlier one."""
+        with self._tx() as c:
+            c.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)",
+                      (f"design:{campaign}", json.dumps(dict(design), ensure_ascii=False, sort_keys=True)))
+
+    def design(self, campaign: str) -> dict[str, Any]:
+        """*campaign*'s stored design (see :meth:`set_design`); empty when none was stored.
+
+        Examples
+        --------
+        >>> import tempfile, pathlib
+        >>> from cmvoice_nb.campaign import Journal
+        >>> with Journal(pathlib.Path(tempfile.mkdtemp()) / "j.sqlite") as j:
+        ...     j.set_design("spring", {"holdout": 0.1, "seed": 7, "opt_out_digit": "9"})
+        ...     j.design("spring")["opt_out_digit"], j.design("autumn")
+        ('9', {})
+        """
+        with self._lock:
+            found = self._connection().execute("SELECT value FROM meta WHERE key = ?",
+                                               (f"design:{campaign}",)).fetchone()
+        return json.loads(found[0]) if found else {}
+
     def record_waits(self, campaign: str, waits: Iterable[tuple[str, str, Any]], *, at: Any = None) -> int:
         """Record why rows waited: ``(instruction_id, reason, until)`` each (*until* None: no opening known).
 

@@ -94,6 +94,8 @@ LIVE_SQL = "(" + " OR ".join(f"state = '{s}'" for s in CALLED_STATES) + ")"
 #: ``costs``: each attempt's upper-bound cost, written with its ``sending`` mark when the run has a
 #: budget; the campaign's cost so far is the sum over the attempts whose call may exist.
 #: ``runs``: one record per finished run (not a dry run): its wave, when, its counts and exit status.
+#: ``variants``: each person's A/B variant (or ``holdout``) by row id (its wave-1 id), so every wave
+#: and report reads the assignment the first run made.
 WAITS_SCHEMA = """
 CREATE TABLE IF NOT EXISTS waits (
     campaign        TEXT NOT NULL,
@@ -114,6 +116,12 @@ CREATE TABLE IF NOT EXISTS costs (
     instruction_id  TEXT NOT NULL,
     cost            REAL NOT NULL,
     PRIMARY KEY (campaign, instruction_id)
+);
+CREATE TABLE IF NOT EXISTS variants (
+    campaign  TEXT NOT NULL,
+    row_id    TEXT NOT NULL,
+    variant   TEXT NOT NULL,
+    PRIMARY KEY (campaign, row_id)
 );
 CREATE TABLE IF NOT EXISTS runs (
     campaign    TEXT NOT NULL,

@@ -341,19 +341,19 @@ class Journal(Registering, Reports):
 
     # ------------------------------------------------- calling hours, do-not-call
     #: States :meth:`hold` may move a row from: nothing was called (a called row keeps its state).
-    HOLDABLE_STATES = ("pending", "deferred", "suppressed", "failed", "rejected", "budget")
+    HOLDABLE_STATES = ("pending", "deferred", "suppressed", "failed", "rejected", "budget", "holdout")
 
     def hold(self, campaign: str, rows: Iterable[tuple[str, str | None, str | None, str | None, str | None]],
              state: str) -> int:
-        """Put rows that are not being sent in *state* (``deferred``, ``suppressed``, ``budget`` or ``pending``), with a reason.
+        """Put rows that are not being sent in *state* (``deferred``, ``suppressed``, ``budget``, ``holdout``, ``pending``), with a reason.
 
         *rows* are ``(instruction_id, row_label, callee, payload_hash, reason)``; a row new to the
         journal is added (its callees indexed), one the journal holds moves only from a state in
         which nothing was called (:attr:`HOLDABLE_STATES`), and its ``error`` becomes *reason*.
         Returns how many records were written. One transaction for all rows.
         """
-        if state not in ("deferred", "suppressed", "budget", "pending"):
-            raise ValueError(f"hold() puts rows in deferred, suppressed, budget or pending, not {state!r}")
+        if state not in ("deferred", "suppressed", "budget", "holdout", "pending"):
+            raise ValueError(f"hold() puts rows in deferred, suppressed, budget, holdout or pending, not {state!r}")
         rows = list(rows)
         now = iso_utc()
         allowed = ",".join(f"'{s}'" for s in self.HOLDABLE_STATES)

@@ -7,7 +7,9 @@ numbers, validates every row against :mod:`cmvoice_nb.spec`, derives a stable
 ``instruction-id`` per row, reports duplicated callees and, given a local mirror of the uploaded
 audio, checks every ``File`` prompt and every ``Custom`` OTP spelling set. The input DataFrame is
 never modified, and the :class:`CampaignPlan` returned does not change: its rows are frozen
-:class:`RowPlan`, each with its payload bytes computed once.
+:class:`RowPlan`. A list is planned by column (numbers, templates, ids) and its rows are held as
+columns, each row a view made when asked for: a row's payload bytes are made from those frozen
+columns (the same bytes every time), its hash is computed once.
 
 Instruction ids
 ---------------
@@ -46,9 +48,10 @@ from __future__ import annotations
 
 from ._api import plan_campaign
 from ._ids import content_key, derive_instruction_id, new_campaign_key
-from ._mapping import ROW_KEYS
+from ._mapping import ROW_KEYS, propose_columns
 from ._plan import PROBLEM_COLUMNS, CampaignPlan
 from ._rows import RowPlan, without_cycle_collection
+from ._variants import HOLDOUT, assign, design_conflict, parse_variants
 from .templates import TemplateError, render_template, template_columns
 
 __all__ = [
@@ -63,5 +66,10 @@ __all__ = [
     "TemplateError",
     "PROBLEM_COLUMNS",
     "ROW_KEYS",
+    "propose_columns",
     "without_cycle_collection",
+    "HOLDOUT",
+    "assign",
+    "parse_variants",
+    "design_conflict",
 ]

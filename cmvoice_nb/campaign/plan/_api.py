@@ -11,19 +11,23 @@ import logging
 from pathlib import Path
 from typing import Any, Mapping
 
+from ..._gc import paused_gc
 from ...errors import CampaignError
 from ...instructions import Problem
 from ...messages import did_you_mean, listing, opt, quote
 from ...spec import app_spec
 from ..inputs import NUMBER_COLUMNS_ATTR
 from ..ops.suppress import apply_suppression, parse_allowed_countries
+from ._cells import arrow_text, text_codes
 from ._columnar import plan_rows_columnar
 from ._ids import campaign_key_of, check_campaign_key, new_campaign_key
 from ._mapping import resolve_columns, split_defaults, template_defaults
+from ._optout import check_key, with_opt_out
 from ._plan import CampaignPlan
 from ._preflight import preflight
 from ._reference import Planning, plan_rows_reference
-from ._rows import RowPlan, without_cycle_collection
+from ._table import PlanRows
+from ._variants import plan_with_variants
 from .templates import template_placeholders
 from .values import date_reader, looks_like_countries, number_reader
 
@@ -53,6 +57,10 @@ def plan_campaign(
     decimal: str | None = None,
     keep: Any = None,
     allow_unreadable_suppress: bool = False,
+    opt_out_digit: str | None = None,
+    variants: Mapping[str, Mapping[str, Any]] | None = None,
+    holdout: float | None = None,
+    seed: int | str | None = None,
 ) -> CampaignPlan:
     """Turn a DataFrame into validated instructions, one per row, without sending anything.
 
@@ -124,6 +132,22 @@ def plan_campaign(
     keep
         Your own columns (``["Klantnummer", "Naam"]``) to carry into the results frame and file and
         to store with each row in the journal, so reports read from the journal show them too.
+    opt_out_digit
+        A DTMF campaign's opt-out key (``"9"``: "press 9 to be taken off the list"), kept in the
+        journal. :attr:`CampaignPlan.notes` warn when it cannot work: ``min-digits`` above 1, a
+        ``regex`` or terminator refusing it, or no prompt mentioning it. The receiver's
+        ``opt_out_digit=`` writes who pressed it to a do-not-call list.
+    variants
+        A/B prompt variants: ``{"A": {"prompt": "..."}, "B": {"prompt": "...", "voice.gender": "Male"}}``.
+        Each person (normalised callee) gets one, by a hash of *seed* and the person, the same on
+        every re-run and follow-up wave; a variant's fields win over *defaults* and over the list's
+        columns for its rows (templates work). ``plan.to_frame()["variant"]`` shows the assignment.
+    holdout
+        The share of people held out of the test (``0.1``): planned, never called, status
+        ``holdout`` (the control group). Without *variants*, everyone else gets variant ``"A"``.
+    seed
+        What the assignment's hash starts from (default: the campaign *name*). Changing it moves people
+        between groups: a journal refuses a run whose design differs from the first run's.
 
     Returns
     -------
@@ -139,7 +163,32 @@ def plan_campaign(
         date or number column whose convention cannot be decided (naming the column and the
         option that decides it).
     """
+    # Planning makes many objects and none of them is in a cycle: the cyclic collector is paused
+    # (and restored) so that it does not walk whatever else the process holds again and again.
+    if variants is not None or holdout is not None:
+        return plan_with_variants(
+            plan_campaign, df, variants=variants, holdout=holdout, seed=seed, app=app, name=name, columns=columns,
+            defaults=defaults, region=region, number_style=number_style, drop_duplicates=drop_duplicates,
+            audio_root=audio_root, spelling_root=spelling_root, campaign_key=campaign_key, journal=journal,
+            suppress=suppress, allowed_countries=allowed_countries, dayfirst=dayfirst, date_format=date_format,
+            decimal=decimal, keep=keep, allow_unreadable_suppress=allow_unreadable_suppress,
+            opt_out_digit=opt_out_digit)
+    with paused_gc():
+        return _plan_campaign(df, app=app, name=name, columns=columns, defaults=defaults, region=region,
+                              number_style=number_style, drop_duplicates=drop_duplicates, audio_root=audio_root,
+                              spelling_root=spelling_root, campaign_key=campaign_key, journal=journal,
+                              suppress=suppress, allowed_countries=allowed_countries, dayfirst=dayfirst,
+                              date_format=date_format, decimal=decimal, keep=keep,
+                              allow_unreadable_suppress=allow_unreadable_suppress, opt_out_digit=opt_out_digit)
+
+
+def _plan_campaign(df: Any, *, app: str, name: str, columns: Any, defaults: Any, region: Any, number_style: str,
+                   drop_duplicates: bool, audio_root: Any, spelling_root: Any, campaign_key: Any, journal: Any,
+                   suppress: Any, allowed_countries: Any, dayfirst: Any, date_format: Any, decimal: Any, keep: Any,
+                   allow_unreadable_suppress: bool, opt_out_digit: str | None) -> CampaignPlan:
     import pandas as pd
+    import pyarrow as pa
+    import pyarrow.compute as pc
 
     if not isinstance(df, pd.DataFrame):
         raise CampaignError(f"plan_campaign needs a pandas DataFrame, got {type(df).__name__}")
@@ -151,6 +200,7 @@ def plan_campaign(
         raise CampaignError(str(exc.args[0])) from None
     if number_style not in ("e164", "00"):
         raise CampaignError(f"number_style must be 'e164' or '00', got {number_style!r}")
+    opt_out_digit = check_key(spec.name, opt_out_digit)
 
     allowed = parse_allowed_countries(allowed_countries)
     key_is_provisional = False
@@ -177,20 +227,26 @@ def plan_campaign(
                       readers=readers)
 
     # The rows are open until the plan holds them: the checks over all rows add to them here.
-    with without_cycle_collection():  # a pass over every row: see without_cycle_collection
-        # Repeated instruction ids: the journal keys rows by id, so a repeat could never be sent.
-        for r, first in _repeats(rows, [r.instruction_id for r in rows]):
-            r.problems.append(Problem("instruction-id", r.instruction_id,
-                                      f"repeats the instruction id of row {first.label!r}: ids must be unique"))
+    # Repeated instruction ids: the journal keys rows by id, so a repeat could never be sent.
+    later, firsts = _repeats(rows.ids()) if rows.ids_may_repeat() else ((), ())
+    if len(later):
+        ids = rows.ids().take(later).to_pylist()
+        for p, first, iid in zip(later.tolist(), rows.at(firsts), ids):
+            rows.add_problem(p, Problem("instruction-id", iid,
+                                        f"repeats the instruction id of row {first.label!r}: ids must be unique"))
 
-        preflight(spec, rows, audio_root=audio_root, spelling_root=spelling_root if spelling_root is not None else audio_root)
+    for p, problem in preflight(spec, rows, audio_root=audio_root,
+                                spelling_root=spelling_root if spelling_root is not None else audio_root):
+        rows.add_problem(p, problem)
 
-        # Repeated callees: reported always; dropped on request. Only rows that would be sent count.
-        for r, first in _repeats(rows, [r.callee if r.callee and r.valid else None for r in rows]):
-            r.duplicate_of = first.label
-            r.dropped = bool(drop_duplicates)
+    # Repeated callees: reported always; dropped on request. Only rows that would be sent count.
+    callees = rows.callees()
+    keyed = pc.and_(pa.array(rows.valid_mask()), pc.not_equal(callees, ""))
+    later, firsts = _repeats(pc.if_else(keyed, callees, pa.nulls(len(rows), callees.type)))
+    if len(later):
+        rows.mark_duplicates(later, firsts, drop=drop_duplicates)
 
-    # Every problem is known now: the plan freezes its rows (each valid row's payload is built once).
+    # Every problem is known now: the plan freezes its rows.
     plan = CampaignPlan(
         name=name, app=spec.name, index=df.index.copy(), rows=rows,
         options={"region": region, "number_style": number_style, "drop_duplicates": drop_duplicates,
@@ -199,12 +255,13 @@ def plan_campaign(
         campaign_key=campaign_key, key_is_provisional=key_is_provisional, kept=kept, id_column=id_column,
         notes=notes, preview_rows=_preview_rows(df, spec, colmap, templates),
     )
-    for note in notes:
+    plan = with_opt_out(plan, opt_out_digit)
+    for note in plan.notes:
         log.info("campaign %r: %s", name, note)  # a Text: the command line says its flags
     if suppress is not None:
         plan = apply_suppression(plan, suppress, region=region,
                                  allow_unreadable_suppress=allow_unreadable_suppress)
-    if log.isEnabledFor(logging.INFO):  # a pass over every row: only when someone reads it
+    if log.isEnabledFor(logging.INFO):
         s = plan.summary()
         log.info("planned campaign %r: %d rows, %d valid, %d invalid, %d duplicate callees",
                  name, s["rows"], s["valid"], s["invalid"], s["duplicates"])
@@ -214,14 +271,14 @@ def plan_campaign(
 def _plan_rows(df: Any, spec: Any, colmap: Mapping[str, str], plain_defaults: Mapping[str, Any],
                voice_defaults: Mapping[str, Any], templates: Mapping[str, str], *, region: str | None,
                number_style: str, name: str, campaign_key: str, allowed: Any, fast: bool = True,
-               readers: Mapping[tuple, Any] | None = None) -> list[RowPlan]:
-    """One :class:`RowPlan` per row of *df*: fields read, numbers normalised, instruction built and validated.
+               readers: Mapping[tuple, Any] | None = None) -> PlanRows:
+    """The rows of *df* planned: fields read, numbers normalised, instructions built and validated.
 
     With *fast* (the default) the frame is planned column-wise
-    (:func:`~cmvoice_nb.campaign.plan._columnar.plan_rows_columnar`): each distinct cell and phone
-    number is read once, rows that differ only in their callee and id share one instruction
-    built and validated once, and each row's payload is filled into its group's template.
-    ``fast=False`` is the plain per-row path
+    (:func:`~cmvoice_nb.campaign.plan._columnar.plan_rows_columnar`): numbers, texts and ids are
+    read per column, rows that differ only in their number, id and texts share one instruction
+    built and validated once, and the rows are held as columns. ``fast=False`` is the plain
+    per-row path
     (:func:`~cmvoice_nb.campaign.plan._reference.plan_rows_reference`); both give the same rows,
     problems and payload bytes (``tests/campaign/test_plan_fast.py`` checks it on fuzzed frames).
     """
@@ -230,27 +287,28 @@ def _plan_rows(df: Any, spec: Any, colmap: Mapping[str, str], plain_defaults: Ma
                          readers=readers)
     if fast:
         return plan_rows_columnar(planning, df)
-    return plan_rows_reference(planning, df)
+    return PlanRows.from_rows(plan_rows_reference(planning, df), index=df.index)
 
 
-def _repeats(rows: list, keys: list) -> list[tuple[Any, Any]]:
-    """``(row, first row with the same key)`` for every row whose key (None: no key) came earlier, in input order.
+def _repeats(keys: Any) -> tuple[Any, Any]:
+    """``(positions, first positions)`` of every row whose key (a pyarrow text array; null: no key) came earlier.
 
-    Found with pandas' hash table (``factorize``): a million-row list would otherwise need a
-    Python dict of a million keys.
+    In input order, found with Arrow's hash table: a million-row list needs no Python dict.
     """
     import numpy as np
-    import pandas as pd
 
-    codes = pd.factorize(np.asarray(keys, dtype=object))[0]  # None -> -1
+    codes = text_codes(keys)
     keyed = np.flatnonzero(codes >= 0)
+    none = np.zeros(0, dtype=np.int64)
     if not len(keyed):
-        return []
+        return none, none
     seen, at = np.unique(codes[keyed], return_index=True)
+    if len(seen) == len(keyed):
+        return none, none
     first = np.empty(int(seen.max()) + 1, dtype=np.int64)
     first[seen] = keyed[at]  # the position of each key's first row
     later = keyed[first[codes[keyed]] != keyed]
-    return [(rows[i], rows[f]) for i, f in zip(later.tolist(), first[codes[later]].tolist())]
+    return later, first[codes[later]]
 
 
 def _column(df: Any, column: Any) -> Any:
@@ -259,14 +317,28 @@ def _column(df: Any, column: Any) -> Any:
     return cells.iloc[:, -1] if cells.ndim == 2 else cells
 
 
-def _distinct_cells(series: Any) -> list:
-    """The distinct cells of a column (unhashable ones each kept), cheap on a million rows."""
+def _distinct_cells(series: Any, *, limit: int | None = None, arrow: bool = False) -> Any:
+    """The distinct cells of a column (unhashable ones each kept), cheap on a million rows.
+
+    A column held as Arrow text is read by Arrow (no Python string per row; a missing cell is
+    None), and given as a pyarrow array with *arrow*. With *limit*: None when the column has more
+    distinct cells than that.
+    """
     import pandas as pd
 
+    texts = arrow_text(series) if series.dtype != object else None
+    if texts is not None:
+        if limit is not None and len(texts.slice(0, 5 * limit).unique()) > limit:
+            return None  # (the first rows already have too many)
+        distinct = texts.unique()
+        if limit is not None and len(distinct) > limit:
+            return None
+        return distinct if arrow else distinct.to_pylist()
     try:
-        return list(pd.unique(series.to_numpy(dtype=object)))
+        found = list(pd.unique(series.to_numpy(dtype=object)))
     except TypeError:  # nested cells (lists) cannot be hashed: every cell, then
-        return series.tolist()
+        found = series.tolist()
+    return None if limit is not None and len(found) > limit else found
 
 
 def _column_readers(df: Any, templates: Mapping[str, str], *, dayfirst: bool | None, date_format: Any,
@@ -299,7 +371,7 @@ def _column_readers(df: Any, templates: Mapping[str, str], *, dayfirst: bool | N
     spreadsheet_numbers = set(df.attrs.get(NUMBER_COLUMNS_ATTR, ()))
     readers: dict[tuple, Any] = {}
     for column, kind in wanted:
-        values = _distinct_cells(_column(df, column))
+        values = _distinct_cells(_column(df, column), arrow=kind == "number")
         if kind == "date":
             readers[(column, kind)] = date_reader(values, column=str(column), dayfirst=dayfirst,
                                                   date_format=formats.get(column),
@@ -351,8 +423,8 @@ def _country_column_notes(df: Any, colmap: Mapping[str, str], templates: Mapping
         head = _distinct_cells(series.iloc[:1_000])  # most columns tell at once that they are no countries
         if len(head) > 200 or not looks_like_countries(head):
             continue
-        values = _distinct_cells(series)
-        if len(values) > 10_000 or not looks_like_countries(values):
+        values = _distinct_cells(series, limit=10_000)
+        if values is None or not looks_like_countries(values):
             continue
         shown = ", ".join(str(v) for v in values[:4] if isinstance(v, str))
         how = opt("map_region", column)

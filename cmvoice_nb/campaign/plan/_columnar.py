@@ -1,232 +1,87 @@
-"""Column-wise campaign planning: the per-row path's rows, at column speed.
+"""Column-wise campaign planning: the per-row path's rows, at column speed, for lists of different people.
 
-A campaign list is mostly the same row with a different callee: the caller, the prompts, the
-options and the voice repeat, or come from a few template columns. Planning each row on its own
-builds and validates a million equal instructions. Here the frame is read by columns instead:
+A contact list has each person once, with their own number, name and message; the rest of a
+row (the caller, the prompt type, the options, the voice) repeats or comes from a few columns.
+The frame is planned by columns:
 
-1. every column the plan reads is reduced to codes of *distinct* values (a value is distinct when
-   its type or its printed form differs, so ``0.0`` and ``-0.0``, ``1`` and ``True`` stay apart);
-2. each distinct callee (and given instruction id) is read and normalised once, and classed as
-   *clean* (a valid number its instruction cannot object to), *absent*, or *other*;
-3. rows whose other columns hold the same values, with a clean callee (or callees) and an absent
-   or clean id, form a :class:`_RowGroup`: its instruction is built and validated once, from
-   its first row, and each row's payload and hash are its group's JSON with the row's callee and
-   id filled in (the first time each is read; the frozen row keeps them);
-4. every other row (an unreadable number, an id the contract refuses, a callee given twice, a
-   group whose instruction cannot be built) is planned by the per-row path itself.
+1. each row's **number** (and its own id, if it has one) is read per column: the text column is
+   normalised at once (:func:`~cmvoice_nb.numbers.normalize_numbers`, the national-number
+   patterns of phonenumbers' metadata run by Arrow), each number classed *clean* (its instruction
+   cannot object), *absent*, *unreadable* (a problem of its row, with ``normalize_number``'s own
+   reason) or *other*;
+2. each row's **texts** (template prompts, text columns) are rendered by column
+   (:mod:`~cmvoice_nb.campaign.plan._texts`): literal parts around each placeholder's column,
+   each distinct date or amount formatted once per voice language, and checked (stripped, not
+   empty, within the field's length) on the whole column;
+3. the **rest** of each row (every other column the plan reads) is reduced to codes of distinct
+   values: rows with the same rest, the same kind of number and id and the same text fields form
+   a :class:`~cmvoice_nb.campaign.plan._table.RowGroup`, whose instruction is built and
+   validated **once**, from its first clean row; every member's payload is that instruction's
+   JSON with the row's number, id and texts filled in;
+4. every other row (a number the columns cannot place, a text the per-row path would change, a
+   group whose instruction cannot be built, a frame with repeated column names) is planned by
+   the per-row path itself and kept as the :class:`~cmvoice_nb.campaign.plan.RowPlan` it makes.
 
 Occurrences and derived ids are then counted over all rows in input order, as the per-row path
-counts them. The result equals :func:`~cmvoice_nb.campaign.plan._reference.plan_rows_reference`
-row for row, payload bytes included (``tests/campaign/test_plan_fast.py`` checks it on fuzzed
-frames); grouped rows build their instruction only when asked, so a million-row plan does not hold
-a million instruction objects.
+counts them. The result (:class:`~cmvoice_nb.campaign.plan._table.PlanRows`) equals
+:func:`~cmvoice_nb.campaign.plan._reference.plan_rows_reference` row for row, payload bytes and
+hashes included (``tests/campaign/test_plan_fast.py`` checks it on fuzzed frames), and holds no
+Python object per row.
 """
 from __future__ import annotations
 
-import hashlib
-import json
 import re
 from typing import Any
 
+from ..._gc import paused_gc
 from ...instructions import Problem, check_field, instruction_from_json
 from ...numbers import normalize_numbers
 from ...spec import PHONE_PATTERN, VOICE_FIELDS
-from ...wire import canonical_json, encode_body, instruction_hash, json_text
-from ._ids import IdMaker, number_content
+from ._cells import (
+    arrow_text,
+    blank_mask,
+    cells,
+    codes,
+    combine,
+    first_positions,
+    mask,
+    records,
+    stripped_mask,
+    text_codes,
+)
+from ._group import Labels, RowGroup, text_array
+from ._ids import content_key, derive_ids, number_content
 from ._reference import country_problems, plan_rows_reference
-from ._rows import RowPlan, cell_value, memo_key, without_cycle_collection
-from .templates import is_blank, template_columns
+from ._rows import cell_value
+from ._table import PlanRows
+from ._texts import languages, text_column, varying_fields
+from .templates import is_blank
 
 __all__ = ["plan_rows_columnar"]
 
 _IDENTITY = ("callee", "callees", "instruction-id")
-_ABSENT, _CLEAN, _OTHER = 0, 1, 2
-#: Stand-ins for a row's number and id in its group's JSON (private-use characters, then checked
-#: to occur exactly once: a prompt that happens to hold one leaves the group without a template).
-_NUMBER_SLOT = "\ue000cmvoice number\ue001"
-_ID_SLOT = "\ue000cmvoice id\ue001"
+_ABSENT, _CLEAN, _OTHER, _BAD = 0, 1, 2, 3
 _PHONE = re.compile(PHONE_PATTERN)
-#: How many distinct callee cells are read and normalised at once (one column-wise call each).
-_NUMBERS_AT_ONCE = 50_000
+_PHONE_COLUMN = f"^(?:{PHONE_PATTERN})$"
 
 
-def _codes(series: Any):
-    """Codes of *series*' values: equal codes for values the planner cannot tell apart.
+def plan_rows_columnar(planning: Any, df: Any) -> PlanRows:
+    """The rows of *df* planned column-wise (see the module), equal to the per-row path's.
 
-    Numbers are compared by their bits (``-0.0`` is not ``0.0``, each NaN spelling is its own),
-    text by equality; in a column of mixed Python objects two values share a code only when
-    their types and values are equal (:func:`~cmvoice_nb.campaign.plan._rows.memo_key`), and a value
-    of any other type gets a code of its own.
-    """
-    import numpy as np
-    import pandas as pd
-
-    values = series.to_numpy()
-    kind = values.dtype.kind
-    if kind in "iub":
-        return pd.factorize(values)[0].astype(np.int64, copy=False)
-    if kind == "f":
-        return pd.factorize(values.astype(np.float64).view(np.int64))[0].astype(np.int64, copy=False)
-    if kind in "Mm":
-        return pd.factorize(values.view(np.int64))[0].astype(np.int64, copy=False)
-    if kind == "O" and pd.api.types.infer_dtype(values, skipna=False) == "string" and not pd.isna(values).any():
-        return pd.factorize(values)[0].astype(np.int64, copy=False)  # (infer_dtype calls text with NA "string")
-    # Mixed Python objects (text and spreadsheet floats in one column): codes per type, then offset
-    values = np.asarray(series.tolist(), dtype=object)
-    type_codes, kinds = pd.factorize(np.fromiter((type(v) for v in values), dtype=object, count=len(values)))
-    out = np.empty(len(values), dtype=np.int64)
-    offset = 0
-    for number, kind_of in enumerate(kinds):
-        where = np.flatnonzero(type_codes == number)
-        part = values[where]
-        if kind_of is float:
-            codes = pd.factorize(part.astype(np.float64).view(np.int64))[0]
-        elif kind_of in (str, int, bool):
-            codes = pd.factorize(part)[0]
-        else:
-            codes = _codes_one_by_one(part)
-        out[where] = codes + offset
-        offset += int(codes.max()) + 1 if len(codes) else 0
-    return out
-
-
-def _codes_one_by_one(values: Any):
-    """Codes for values of one uncommon type: None, NA and NaT share theirs; anything else gets its own."""
-    import numpy as np
-    import pandas as pd
-
-    seen: dict[Any, int] = {}
-    out = np.empty(len(values), dtype=np.int64)
-    for i, value in enumerate(values):
-        try:
-            key: Any = memo_key(value)
-        except TypeError:
-            key = ("missing", type(value)) if value is None or value is pd.NA or value is pd.NaT else ("row", i)
-        code = seen.get(key)
-        if code is None:
-            code = seen[key] = len(seen)
-        out[i] = code
-    return out
-
-
-def _combine(arrays: list, n: int):
-    """One code per distinct combination of the *arrays*' codes (numbered by first appearance)."""
-    import numpy as np
-    import pandas as pd
-
-    combined = np.zeros(n, dtype=np.int64)
-    for codes in arrays:
-        width = int(codes.max()) + 1 if n else 1
-        combined = pd.factorize(combined * width + codes)[0].astype(np.int64, copy=False)
-    return combined
-
-
-def _first_positions(codes) -> list[int]:
-    """The position of each code's first row, by code."""
-    import numpy as np
-
-    _, first = np.unique(codes, return_index=True)
-    return first.tolist()
-
-
-def _template(text: str) -> list | None:
-    """*text* split around the two slots (``[text, slot, text, slot, text]``), or None if it cannot be."""
-    number, ident = json.dumps(_NUMBER_SLOT, ensure_ascii=False), json.dumps(_ID_SLOT, ensure_ascii=False)
-    if text.count(number) != 1 or text.count(ident) != 1:
-        return None
-    first, second = (number, ident) if text.index(number) < text.index(ident) else (ident, number)
-    head, rest = text.split(first)
-    middle, tail = rest.split(second)
-    return [head, first == number, middle, second == number, tail]
-
-
-class _RowGroup:
-    """Rows that differ only in their callee (or callees) and id: one instruction, built once.
-
-    Attributes
+    Parameters
     ----------
-    data
-        The group's wire values without the number and id (as the per-row path reads them).
-    number_key
-        ``"callee"`` or ``"callees"``: which field holds the rows' numbers.
-    problems
-        The problems every member has (its cells', then its instruction's).
-    bad_fields
-        Fields whose cell could not be read (their instruction problems are not repeated).
+    planning
+        The plan's :class:`~cmvoice_nb.campaign.plan._reference.Planning` (fields, defaults, caches).
+    df
+        The input frame (not modified).
     """
-
-    __slots__ = ("app", "data", "number_key", "problems", "bad_fields", "buildable", "prompt_files", "_wire",
-                 "_body", "_canonical")
-
-    def __init__(self, app: str, data: dict, number_key: str, problems: list, bad_fields: set) -> None:
-        self.app, self.data, self.number_key = app, data, number_key
-        self.problems, self.bad_fields = problems, bad_fields
-        self.buildable = True
-        self.prompt_files: list = []
-        self._wire: dict = {}
-        self._body = self._canonical = None
-
-    def value_of(self, row: RowPlan) -> Any:
-        """The row's number field as its wire value (a list for ``callees``)."""
-        return row.callee if self.number_key == "callee" else row.callee.split(";")
-
-    def numbers_of(self, row: RowPlan) -> list[str]:
-        """The numbers the row dials, as its instruction would list them."""
-        return row.callee.split(";") if self.number_key == "callees" else [row.callee]
-
-    def wire_for(self, row: RowPlan) -> dict:
-        data = dict(self.data)
-        data[self.number_key] = self.value_of(row)
-        data["instruction-id"] = row.instruction_id
-        return data
-
-    def instruction_for(self, row: RowPlan) -> Any:
-        return instruction_from_json(self.app, self.wire_for(row))
-
-    def wire_json(self, row: RowPlan) -> dict:
-        """The row's instruction's ``to_json()``: the group's, with the row's number and id."""
-        if self._wire is None:
-            return self.instruction_for(row).to_json()
-        wire = dict(self._wire)
-        wire[self.number_key] = self.value_of(row)
-        wire["instruction-id"] = row.instruction_id
-        return wire
-
-    def set_templates(self, instruction: Any) -> None:
-        """Keep what every member's instruction shares, and cut its JSON into templates around the number and id."""
-        self.prompt_files = instruction.prompt_files()
-        wire = self._wire = instruction.to_json()
-        if self.number_key not in wire or "instruction-id" not in wire:
-            self._wire = None
-            return
-        if self.problems:
-            return  # its rows are invalid: no payload is ever built (the text may not even encode)
-        wire = dict(wire)
-        wire[self.number_key], wire["instruction-id"] = _NUMBER_SLOT, _ID_SLOT
-        self._body = _template(encode_body(wire).decode("utf-8"))
-        self._canonical = _template(canonical_json(wire))
-
-    @staticmethod
-    def _fill(parts: list, number: str, ident: str) -> str:
-        return parts[0] + (number if parts[1] else ident) + parts[2] + (number if parts[3] else ident) + parts[4]
-
-    def payload_for(self, row: RowPlan) -> bytes:
-        """The row's payload bytes: the group's body with the row's number and id filled in."""
-        if self._body is None:
-            return encode_body(self.instruction_for(row).to_json())
-        value = self.value_of(row)
-        return self._fill(self._body, json_text(value, canonical=False),
-                          json_text(row.instruction_id, canonical=False)).encode("utf-8")
-
-    def hash_for(self, row: RowPlan) -> str:
-        """The row's payload hash: SHA-256 of the group's canonical JSON with the row's number and id."""
-        if self._canonical is None:
-            return instruction_hash(self.instruction_for(row).to_json())
-        text = self._fill(self._canonical, json_text(self.value_of(row), canonical=True),
-                          json_text(row.instruction_id, canonical=True))
-        return hashlib.sha256(text.encode("utf-8")).hexdigest()
+    with paused_gc():
+        if len(df) == 0 or not df.columns.is_unique:  # to_dict keeps one of repeated columns: per row
+            return PlanRows.from_rows(plan_rows_reference(planning, df), index=df.index)
+        return _Planner(planning, df).plan()
 
 
+# ------------------------------------------------------------------------------ identity fields
 def _classify(planning: Any, fld: Any, record: dict) -> tuple[int, Any]:
     """``(state, value)`` of one identity field of one row: absent, clean (with its value) or other."""
     problems: list = []
@@ -253,280 +108,433 @@ def _is_clean(fld: Any, value: Any) -> bool:
     return True  # (text that is not valid Unicode is a problem check_field reports)
 
 
-def _classify_cells(planning: Any, fld: Any, column: Any, cells: list,
-                    countries: list | None = None) -> tuple[bytearray, list]:
-    """:func:`_classify` for each distinct cell of an identity column: ``(states, values)``.
+class _Planner:
+    """One frame planned column-wise: each step a method, their results kept as arrays."""
 
-    A single phone number (``callee``) is read the way :meth:`Planning.read_field
-    <cmvoice_nb.campaign.plan._reference.Planning.read_field>` reads a non-blank cell (as text,
-    then normalised), without its per-cell bookkeeping: the texts are normalised all at once
-    (:func:`~cmvoice_nb.numbers.normalize_numbers`, exactly ``normalize_number`` per value) and
-    each number is checked once. With a country column (``columns={"region": ...}``),
-    *countries* holds each cell's country cell: a cell is then distinct per (number, country).
-    """
-    region_column = planning.region_column
+    def __init__(self, planning: Any, df: Any) -> None:
+        import numpy as np
 
-    def record(i: int, cell: Any) -> dict:
-        return {column: cell} if countries is None else {column: cell, region_column: countries[i]}
+        self.planning, self.df, self.n = planning, df, len(df)
+        self.colmap = planning.colmap
+        self.region_column = planning.region_column
+        self.varying = varying_fields(planning)
+        keys = {f.key for f in self.varying}
+        self.rest_fields = [f for f in planning.fields if f.key not in _IDENTITY and f.key not in keys]
+        self.identity = {f.key: f for f in planning.fields if f.key in _IDENTITY}
+        self._codes: dict = {}
+        self.absent = np.full(self.n, _ABSENT, dtype=np.int8)
 
-    states, values = bytearray(len(cells)), [None] * len(cells)
-    if not (fld.kind == "str" and getattr(fld, "phone", False)):
-        for i, cell in enumerate(cells):
-            states[i], values[i] = _classify(planning, fld, record(i, cell))
-        return states, values
-    # each number checked once, whichever spelling it came from; its first text object stands for it
-    # in every row (a million rows share a third as many number strings)
-    clean: dict[str, str | None] = {}
-    for start in range(0, len(cells), _NUMBERS_AT_ONCE):  # in parts: a million cells' texts at once add up
-        texts: list[str] = []
-        regions: list = []
-        where: list[int] = []
-        for i in range(start, min(start + _NUMBERS_AT_ONCE, len(cells))):
-            cell = cells[i]
-            if is_blank(cell):
-                states[i], values[i] = _classify(planning, fld, record(i, cell))  # a default, or nothing
+    def codes_of(self, column: Any):
+        if column not in self._codes:
+            self._codes[column] = codes(self.df[column])
+        return self._codes[column]
+
+    # -- 1. numbers and ids
+    def _regions(self) -> tuple | None:
+        """Each row's country column as (codes, first cell per code, region per code), or None."""
+        if self.region_column is None:
+            return None
+        found = self.codes_of(self.region_column)
+        firsts = first_positions(found)
+        values = cells(self.df, self.region_column, firsts)
+        return found, values, [self.planning.region_of({self.region_column: v}) for v in values]
+
+    def read_callee(self, fld: Any) -> tuple:
+        """``(states, numbers, unreadable)``: per row; numbers as Arrow (null unless clean); unreadable rows' facts."""
+        import numpy as np
+        import pyarrow as pa
+        import pyarrow.compute as pc
+
+        column, n, planning = self.colmap[fld.key], self.n, self.planning
+        arr, odd = _number_texts(self.df[column])
+        if arr is None:
+            return self._per_cell(fld, column) + ({},)
+        regions = self._regions()
+        states = np.full(n, _OTHER, dtype=np.int8)  # (a nested cell stays "other": the per-row path's)
+        blank = blank_mask(arr) & ~odd
+        numbers = pa.nulls(n, pa.large_string())
+        if blank.any():  # a blank cell takes the default number (read in the row's country), or has none
+            per = regions[0] if regions is not None else np.zeros(n, dtype=np.int64)
+            fill: dict[int, Any] = {}
+            for code in np.unique(per[blank]).tolist():
+                record = {column: None}
+                if regions is not None:
+                    record[self.region_column] = regions[1][code]
+                state, value = _classify(planning, fld, record)
+                rows = np.flatnonzero(blank & (per == code))
+                states[rows] = state
+                if state == _CLEAN:
+                    fill.update((r, value) for r in rows.tolist())
+            if fill:
+                where = np.zeros(n, dtype=bool)
+                where[list(fill)] = True
+                numbers = pc.replace_with_mask(numbers, pa.array(where),
+                                               pa.array([fill[r] for r in sorted(fill)], pa.large_string()))
+        rows = np.flatnonzero(~blank & ~odd)
+        unreadable: dict[int, tuple] = {}
+        if len(rows):
+            texts = arr.take(pa.array(rows)) if len(rows) < n else arr
+            region: Any = planning.region
+            if regions is not None:
+                region = np.array([r or "" for r in regions[2]], dtype=object)[regions[0][rows]]
+            found, reasons = normalize_numbers(texts, region=region, style=planning.number_style, arrow=True)
+            clean = mask(pc.and_(pc.match_substring_regex(found, _PHONE_COLUMN),
+                                 pc.less_equal(pc.utf8_length(found), fld.max_length or 10 ** 6)))
+            states[rows[clean]] = _CLEAN
+            full = np.full(n, -1, dtype=np.int64)
+            full[rows] = np.arange(len(rows))
+            taken = found.take(pa.array(full, mask=full < 0))
+            numbers = pc.if_else(pa.array(full >= 0), taken, numbers)
+            bad = np.flatnonzero(reasons != None)  # noqa: E711 - an object array: elementwise
+            if len(bad):
+                read = texts.take(pa.array(bad)).to_pylist()
+                where = rows[bad].tolist()
+                for i, text, cell, reason in zip(where, read, cells(self.df, column, where), reasons[bad].tolist()):
+                    # the per-row path's problem, with the value it read; the row shows the cell as written
+                    states[i] = _BAD
+                    unreadable[i] = (Problem(fld.key, text.strip(), f"not a phone number: {reason}"),
+                                     str(cell).strip(), content_key(str(cell)))
+        return states, numbers, unreadable
+
+    def _per_cell(self, fld: Any, column: Any) -> tuple:
+        """``(states, values)`` of an identity column read one distinct cell (and country) at a time.
+
+        For a column that is not all text (spreadsheet floats among the numbers, a list of callees).
+        A single number's cells are normalised all at once (exactly ``normalize_number`` per value).
+        """
+        import numpy as np
+        import pyarrow as pa
+
+        found = self.codes_of(column)
+        with_country = self.region_column is not None and getattr(fld, "phone", False)
+        if with_country:
+            found = combine([found, self.codes_of(self.region_column)], self.n)  # one cell per (number, country)
+        firsts = first_positions(found)
+        values = cells(self.df, column, firsts)
+        countries = cells(self.df, self.region_column, firsts) if with_country else None
+        states = np.full(len(firsts), _OTHER, dtype=np.int8)
+        out: list = [None] * len(firsts)
+        single = fld.kind == "str" and getattr(fld, "phone", False)
+        texts, regions, where = [], [], []
+        for i, cell in enumerate(values):
+            record = {column: cell} if countries is None else {column: cell, self.region_column: countries[i]}
+            if not single or is_blank(cell):
+                states[i], out[i] = _classify(self.planning, fld, record)  # (a blank cell: a default, or nothing)
                 continue
             try:
                 texts.append(cell_value(fld, cell))
             except ValueError:
-                states[i] = _OTHER
                 continue
+            regions.append(self.planning.region_of(record))
             where.append(i)
-            if countries is not None:
-                regions.append(planning.region_of(record(i, cell)))
-        if not where:
-            continue
-        numbers = normalize_numbers(texts, region=regions if countries is not None else planning.region,
-                                    style=planning.number_style)[0].tolist()
-        for i, number in zip(where, numbers):
-            if number is not None:
-                if number in clean:
-                    number = clean[number]
-                else:
-                    number = clean[number] = number if _is_clean(fld, number) else None
-                if number is not None:
-                    states[i], values[i] = _CLEAN, number
-                    continue
-            states[i] = _OTHER  # an unreadable number, or one its instruction objects to: the per-row path's
-    return states, values
+        if where:
+            region = regions if countries is not None else self.planning.region
+            got = normalize_numbers(texts, region=region, style=self.planning.number_style)[0].tolist()
+            for i, number in zip(where, got):
+                if number is not None and _is_clean(fld, number):
+                    states[i], out[i] = _CLEAN, number
+        if fld.kind == "list":
+            return states[found], (found, out)
+        arr = pa.array([v if s == _CLEAN else None for s, v in zip(states.tolist(), out)], type=pa.large_string())
+        return states[found], arr.take(pa.array(found))
 
+    def read_id(self, fld: Any) -> tuple:
+        """``(states, ids)``: each row's own instruction id, Arrow text (null unless clean)."""
+        import numpy as np
+        import pyarrow as pa
+        import pyarrow.compute as pc
 
-def _with_countries(numbers: list, allowed: Any, problems: list | None, bad_fields: set, cache: dict) -> list | None:
-    """*problems* with :func:`~cmvoice_nb.campaign.plan._reference.country_problems` added (None while none)."""
-    found = problems if problems is not None else []
-    country_problems(numbers, allowed, found, bad_fields, cache)
-    return found or problems
+        column = self.colmap[fld.key]
+        arr = arrow_text(self.df[column])
+        if arr is None:
+            return self._per_cell(fld, column)
+        states = np.full(self.n, _OTHER, dtype=np.int8)
+        blank = blank_mask(arr)
+        fits = pc.less_equal(pc.utf8_length(arr), fld.max_length or 10 ** 6)
+        clean = ~blank & stripped_mask(arr) & mask(fits)
+        states[clean] = _CLEAN
+        if blank.any():
+            state, value = _classify(self.planning, fld, {column: None})  # a default id, or none
+            states[blank] = state
+            if state == _CLEAN:
+                arr = pc.if_else(pa.array(blank), pa.scalar(value, pa.large_string()), arr)
+        return states, arr
 
-
-def plan_rows_columnar(planning: Any, df: Any) -> list[RowPlan]:
-    """The rows of *df* planned column-wise (see the module), equal to the per-row path's.
-
-    Parameters
-    ----------
-    planning
-        The plan's :class:`~cmvoice_nb.campaign.plan._reference.Planning` (fields, defaults, caches).
-    df
-        The input frame (not modified).
-    """
-    with without_cycle_collection():
-        return _plan_rows(planning, df)
-
-
-def _plan_rows(planning: Any, df: Any) -> list[RowPlan]:
-    import numpy as np
-    import pandas as pd
-
-    n = len(df)
-    if n == 0:
-        return []
-    if not df.columns.is_unique:  # to_dict keeps one of the repeated columns: leave it to the per-row path
-        return plan_rows_reference(planning, df)
-
-    spec, colmap = planning.spec, planning.colmap
-    labels = list(df.index)
-    identity = {f.key: f for f in planning.fields if f.key in _IDENTITY}
-    rest_fields = [f for f in planning.fields if f.key not in _IDENTITY]
-
-    # 1. the columns the rest of a row is read from, as codes of distinct values
-    rest_columns = [colmap[f.key] for f in rest_fields if f.key in colmap]
-    for key, text in planning.templates.items():
-        rest_columns += [c for c in dict.fromkeys(template_columns(text)) if c in df.columns]
-    rest_columns += [colmap["voice." + f.key] for f in VOICE_FIELDS if "voice." + f.key in colmap]
-    region_column = planning.region_column  # each row's country: its numbers (all of them) are read in it
-    if region_column is not None:
-        rest_columns.append(region_column)
-    codes_by_column: dict[Any, Any] = {}
-
-    def codes_of(column: Any):
-        if column not in codes_by_column:
-            codes_by_column[column] = _codes(df[column])
-        return codes_by_column[column]
-
-    rest_group = _combine([codes_of(c) for c in dict.fromkeys(rest_columns)], n)
-
-    # 2. identity fields: each distinct cell read and classed once
-    per_key: dict[str, tuple] = {}
-    records = _records(df, _first_positions(rest_group))
-    for key, fld in identity.items():
-        if key in colmap:
-            column = colmap[key]
-            codes = codes_of(column)
-            countries = None
-            if region_column is not None and getattr(fld, "phone", False):
-                codes = _combine([codes, codes_of(region_column)], n)  # one cell per (number, country)
-            firsts = _first_positions(codes)
-            cells = _cells(df, column, firsts)
-            if region_column is not None and getattr(fld, "phone", False):
-                countries = _cells(df, region_column, firsts)
-            by_cell, values = _classify_cells(planning, fld, column, cells, countries)
-            del cells, countries, firsts
-            per_key[key] = (np.frombuffer(bytes(by_cell), dtype=np.int8)[codes], codes, values)
-        else:
-            state, value = _classify(planning, fld, {})
-            per_key[key] = (np.full(n, state, dtype=np.int8), np.zeros(n, dtype=np.int64), [value])
-
-    absent = np.full(n, _ABSENT, dtype=np.int8)
-    s_callee = per_key["callee"][0] if "callee" in per_key else absent
-    s_callees = per_key["callees"][0] if "callees" in per_key else absent
-    s_id = per_key["instruction-id"][0] if "instruction-id" in per_key else absent
-    by_callees = (s_callee == _ABSENT) & (s_callees == _CLEAN)
-    grouped = (((s_callee == _CLEAN) & (s_callees == _ABSENT)) | by_callees) & (s_id != _OTHER)
-
-    # 3. one group per rest value × number field × id kind; its first row builds the instruction
-    group_code = _combine([rest_group, by_callees.astype(np.int64), (s_id == _CLEAN).astype(np.int64)], n)
-    group_code = np.where(grouped, group_code, -1)
-    groups: dict[int, _RowGroup | None] = {}
-    rows_of_group = np.flatnonzero(grouped)
-    firsts = {}
-    if len(rows_of_group):
-        uniq, first = np.unique(group_code[rows_of_group], return_index=True)
-        firsts = dict(zip(uniq.tolist(), rows_of_group[first].tolist()))
-    extra = [p for p in firsts.values() if p not in records]
-    records.update(_records(df, extra))
-
-    def value_at(key: str, position: int) -> Any:
-        states, codes, values = per_key[key]
-        return values[codes[position]]
-
-    for code, position in firsts.items():
-        record = records[position]
-        data: dict[str, Any] = {}
-        problems: list = []
-        bad: set[str] = set()
-        planning.read_region(record, problems, bad)
-        for fld in rest_fields:
-            planning.read_field(fld, record, problems, bad, data)
-        planning.read_voice(record, problems, bad, data)
-        number_key = "callees" if by_callees[position] else "callee"
-        group = _RowGroup(spec.name, data, number_key, problems, bad)
-        number = value_at(number_key, position)
-        ident = value_at("instruction-id", position) if s_id[position] == _CLEAN else "x"
+    # -- 3. groups
+    def build_group(self, position: int, record: dict, number: Any, ident: str, number_key: str,
+                    text_keys: tuple, texts: dict) -> RowGroup | None:
+        """The group of the rows like the one at *position*: its instruction built and validated once."""
+        planning = self.planning
+        head: list = []
+        tail: list = []
+        bad: set = set()
+        data: dict = {}
+        planning.read_region(record, head, bad)
+        for fld in self.rest_fields:
+            planning.read_field(fld, record, tail, bad, data)
+        planning.read_voice(record, tail, bad, data)
         wire = dict(data)
         wire[number_key], wire["instruction-id"] = number, ident
+        for key in text_keys:
+            wire[key] = texts[key].at(position)
         try:
-            instruction = instruction_from_json(spec.name, wire)
+            instruction = instruction_from_json(planning.spec.name, wire)
         except Exception:  # noqa: BLE001 - the per-row path reports it, with its message
-            groups[code] = None
-            continue
+            return None
         found = []
         for p in instruction.validate():
             field_key = getattr(p, "field", "") or ""
             if field_key.split(".")[0] in bad:
                 continue
             found.append(Problem(field_key, getattr(p, "value", None), getattr(p, "message", str(p))))
-        listed = instruction.callee_list()
+        own = set(_IDENTITY) | set(text_keys)
         expected = number if isinstance(number, list) else [number]
-        if any(p.field.split(".")[0] in _IDENTITY for p in found) or list(listed) != expected:
-            groups[code] = None  # the number or id matters to validation here: plan these rows one by one
-            continue
-        group.problems = problems + found
-        group.set_templates(instruction)
-        groups[code] = group
+        if any(p.field.split(".")[0] in own for p in found) or list(instruction.callee_list()) != expected:
+            return None  # the row's own values matter to validation here: plan these rows one by one
+        if {key for key, _ in instruction.prompt_files()} & set(text_keys):
+            return None  # a File prompt from a row's own text is checked per row
+        group = RowGroup(planning.spec.name, data, number_key, text_keys, head, tail + found, bad)
+        return group if group.set_templates(instruction) else None
 
-    # 4. the rest, one by one; then occurrences and ids over all rows in input order
-    codes_by_column.clear()  # (a million rows: every array held here is 8 MB more at the peak)
-    del rest_group, records
-    in_group = np.array([groups.get(c) is not None for c in range(max(groups, default=-1) + 1)] or [False])
-    fast = grouped & in_group[np.maximum(group_code, 0)]
-    del grouped, in_group, by_callees
-    slow_positions = np.flatnonzero(~fast).tolist()
-    slow_records = _records(df, slow_positions)
-    slow_read = {p: planning.read_row(slow_records[p]) for p in slow_positions}
+    def plan(self) -> PlanRows:
+        import numpy as np
+        import pyarrow as pa
 
-    contents = np.empty(n, dtype=object)
-    number_values = np.empty(n, dtype=object)
-    fast_positions = np.flatnonzero(fast)
-    for key in ("callee", "callees"):
-        if key not in per_key:
-            continue
-        states, codes, values = per_key[key]
-        members = fast_positions[(states[fast_positions] == _CLEAN)]
-        used = np.unique(codes[members])
-        by_code = np.empty(len(values), dtype=object)
-        content_by_code = np.empty(len(values), dtype=object)
-        for code in used.tolist():
-            by_code[code] = values[code]
-            content_by_code[code] = number_content(values[code])
-        number_values[members] = by_code[codes[members]]
-        contents[members] = content_by_code[codes[members]]
-    for position in slow_positions:
-        contents[position] = planning.content_of(slow_read[position][0], slow_records[position])
-    content_codes = pd.factorize(contents)[0]
-    occurrences = (pd.Series(content_codes).groupby(content_codes).cumcount() + 1).to_numpy()
-    del content_codes
+        planning, df, n, colmap = self.planning, self.df, self.n, self.colmap
+        # 1. the rest of each row, as codes of distinct values
+        rest = [colmap[f.key] for f in self.rest_fields if f.key in colmap]
+        rest += [colmap["voice." + f.key] for f in VOICE_FIELDS if "voice." + f.key in colmap]
+        if self.region_column is not None:
+            rest.append(self.region_column)
+        rest_key = combine([self.codes_of(c) for c in dict.fromkeys(rest)], n)
 
-    make_id = IdMaker(planning.name, planning.campaign_key)
-    country_cache: dict[str, str | None] = {}
-    allowed = planning.allowed
-    id_states, id_codes, id_values = per_key.get("instruction-id", (absent, None, [None]))
-    given_ids = id_states == _CLEAN
-    per_key.clear()
-    rows: list[RowPlan] = [None] * n  # type: ignore[list-item]
-    for position, code, given, content, occurrence, value in zip(
-            fast_positions.tolist(), group_code[fast_positions].tolist(), given_ids[fast_positions].tolist(),
-            contents[fast_positions], occurrences[fast_positions].tolist(), number_values[fast_positions]):
-        group = groups[code]
-        iid = str(id_values[id_codes[position]]) if given else make_id(content, occurrence)
-        problems = list(group.problems) if group.problems else None
-        if value.__class__ is str:
-            callee = value
-            if allowed is not None:
-                problems = _with_countries([value], allowed, problems, group.bad_fields, country_cache)
-        else:
-            callee = ";".join(value)
-            if allowed is not None:
-                problems = _with_countries(value, allowed, problems, group.bad_fields, country_cache)
-        rows[position] = RowPlan(position, labels[position], iid, callee, None, problems, None, False, content,
-                                 occurrence, given, group=group)
-    for position in slow_positions:
-        data, problems, bad = slow_read[position]
-        rows[position] = planning.finish_row(position, labels[position], slow_records[position], data, problems, bad,
-                                             contents[position], int(occurrences[position]))
-    return rows
+        # 2. numbers and ids
+        absent = self.absent
+        s_callee, numbers, unreadable = absent, pa.nulls(n, pa.large_string()), {}
+        if "callee" in self.identity:
+            if "callee" in colmap:
+                s_callee, numbers, unreadable = self.read_callee(self.identity["callee"])
+            else:
+                state, value = _classify(planning, self.identity["callee"], {})
+                s_callee = np.full(n, state, dtype=np.int8)
+                numbers = pa.array([value] * n, type=pa.large_string()) if state == _CLEAN else numbers
+        s_callees, callee_lists = absent, None
+        if "callees" in self.identity:
+            if "callees" in colmap:
+                s_callees, callee_lists = self._per_cell(self.identity["callees"], colmap["callees"])
+            else:
+                state, value = _classify(planning, self.identity["callees"], {})
+                s_callees, callee_lists = np.full(n, state, dtype=np.int8), (np.zeros(n, dtype=np.int64), [value])
+        s_id, ids = absent, pa.nulls(n, pa.large_string())
+        if "instruction-id" in self.identity:
+            if "instruction-id" in colmap:
+                s_id, ids = self.read_id(self.identity["instruction-id"])
+            else:
+                state, value = _classify(planning, self.identity["instruction-id"], {})
+                s_id = np.full(n, state, dtype=np.int8)
+                ids = pa.array([value] * n, type=pa.large_string()) if state == _CLEAN else ids
+        self._codes.clear()
+
+        # 3. texts
+        langs = languages(planning, df)
+        texts, present, ok = {}, {}, np.ones(n, dtype=bool)
+        for fld in self.varying:
+            texts[fld.key], present[fld.key], fine = text_column(planning, fld, df, langs)
+            ok &= fine
+
+        # 4. groups: one per rest × kind of number × kind of id × which texts; built from a clean row
+        by_callees = (s_callee == _ABSENT) & (s_callees == _CLEAN)
+        single = ((s_callee == _CLEAN) | (s_callee == _BAD)) & (s_callees == _ABSENT)
+        candidate = (single | by_callees) & (s_id != _OTHER) & ok
+        parts = [rest_key, by_callees.astype(np.int64), (s_id == _CLEAN).astype(np.int64)]
+        parts += [present[f.key].astype(np.int64) for f in self.varying]
+        group_code = combine(parts, n)
+        del rest_key, parts
+        stand_ins = np.flatnonzero(candidate & (s_callee != _BAD))
+        firsts: dict[int, int] = {}
+        if len(stand_ins):
+            uniq, at = np.unique(group_code[stand_ins], return_index=True)
+            firsts = dict(zip(uniq.tolist(), stand_ins[at].tolist()))
+        first_records = records(df, list(firsts.values()))
+        groups: list[RowGroup] = []
+        number_of: dict[int, int] = {}
+        for code, position in firsts.items():
+            if by_callees[position]:
+                number: Any = callee_lists[1][callee_lists[0][position]]
+            else:
+                number = numbers[position].as_py()
+            ident = ids[position].as_py() if s_id[position] == _CLEAN else "x"
+            keys = tuple(f.key for f in self.varying if present[f.key][position])
+            group = self.build_group(position, first_records[position], number, ident,
+                                     "callees" if by_callees[position] else "callee", keys, texts)
+            if group is not None:
+                number_of[code] = len(groups)
+                groups.append(group)
+        lookup = np.full(int(group_code.max()) + 1, -1, dtype=np.int32)
+        for code, index in number_of.items():
+            lookup[code] = index
+        group = np.where(candidate, lookup[group_code], -1).astype(np.int32)
+        del group_code, candidate
+        return self.finish(group, groups, s_callee, numbers, unreadable, by_callees, callee_lists, s_id, ids, texts)
+
+    # -- 5. the rest row by row; then contents, occurrences and ids over all rows
+    def finish(self, group, groups, s_callee, numbers, unreadable, by_callees, callee_lists, s_id, ids,
+               texts) -> PlanRows:
+        import numpy as np
+        import pyarrow as pa
+        import pyarrow.compute as pc
+
+        planning, n = self.planning, self.n
+        fast = group >= 0
+        slow = np.flatnonzero(~fast).tolist()
+        slow_records = records(self.df, slow)
+        slow_read = {p: planning.read_row(slow_records[p]) for p in slow}
+
+        # content keys: a clean number's digits, column-wise; every other row's on its own
+        clean = fast & (s_callee == _CLEAN) & ~by_callees
+        cut = 1 if planning.number_style == "e164" else 2
+        contents = pc.if_else(pa.array(clean), pc.utf8_slice_codeunits(numbers, cut), pa.nulls(n, pa.large_string()))
+        own: dict[int, str] = {}
+        for p in np.flatnonzero(fast & by_callees).tolist():
+            own[p] = number_content(callee_lists[1][callee_lists[0][p]])
+        for p, (_problem, _text, content) in unreadable.items():
+            if fast[p]:
+                own[p] = content
+        for p in slow:
+            own[p] = planning.content_of(slow_read[p][0], slow_records[p])
+        contents = _patched(contents, own)
+        occurrences = _occurrences(contents)
+
+        given = fast & (s_id == _CLEAN)
+        made = derive_ids(planning.name, planning.campaign_key, contents, occurrences)
+        ids = pc.if_else(pa.array(given), ids, made)
+        callees = pc.if_else(pa.array(clean), numbers, pa.nulls(n, pa.large_string()))
+        own_ids: dict[int, str] = {}
+        own_callees: dict[int, str] = {p: ";".join(callee_lists[1][callee_lists[0][p]])
+                                       for p in np.flatnonzero(fast & by_callees).tolist()}
+        for p, (_problem, text, _content) in unreadable.items():
+            if fast[p]:
+                own_callees[p] = text
+        explicit = {}
+        labels = Labels(self.df.index)
+        for p in slow:
+            data, problems, bad = slow_read[p]
+            row = planning.finish_row(p, labels.at(p), slow_records[p], data, problems, bad,
+                                      own[p], int(occurrences[p]))
+            explicit[p] = row
+            own_ids[p], own_callees[p] = row.instruction_id, row.callee
+        ids = _patched(ids, own_ids)
+        callees = pc.fill_null(_patched(callees, own_callees), "")
+
+        extra: dict[int, list] = {}
+        if planning.allowed is not None:
+            self._countries(extra, group, groups, clean | (fast & by_callees), callees)
+        return PlanRows(index=self.df.index, group=group, groups=groups, ids=ids, callees=callees, contents=contents,
+                        occurrence=occurrences, given=given, texts=texts, explicit=explicit,
+                        number_problems={p: v[0] for p, v in unreadable.items() if fast[p]}, extra=extra)
+
+    def _countries(self, extra: dict, group: Any, groups: list, numbered: Any, callees: Any) -> None:
+        """Problems of rows calling a country that is not allowed (``allowed_countries=``), each number checked once."""
+        import numpy as np
+        import pyarrow as pa
+
+        rows = np.flatnonzero(numbered)
+        cache: dict[str, str | None] = {}
+        for p, callee in zip(rows.tolist(), callees.take(pa.array(rows)).to_pylist()):
+            g = groups[group[p]]
+            found: list = []
+            country_problems(callee.split(";") if g.number_key == "callees" else [callee], self.planning.allowed,
+                             found, set(g.bad_fields), cache)
+            if found:
+                extra[p] = found
 
 
-def _records(df: Any, positions: Any) -> dict[int, dict]:
-    """``{position: record}`` as ``df.to_dict(orient="records")`` gives them, for *positions* only."""
-    positions = sorted(set(positions))
-    if not positions:
-        return {}
-    return dict(zip(positions, df.iloc[positions].to_dict(orient="records")))
+def _number_texts(series: Any) -> tuple[Any, Any]:
+    """``(texts, odd)``: a number column's cells as the per-row path reads them (``cell_value``), as Arrow text.
 
-
-def _cells(df: Any, column: Any, positions: list[int]) -> list:
-    """The cells of one column at *positions* (sorted), as ``to_dict(orient="records")`` gives them.
-
-    ``to_dict`` turns numpy scalars held in object and extension columns into Python ones
-    (``maybe_box_native``); the same is done here, without a dict per row.
+    Missing cells are null (blank). A spreadsheet's whole float is its digits (``31612345610``),
+    any other number or yes/no value its ``str``; a nested cell (a list) is *odd*: the per-row
+    path says why. ``(None, None)`` for a column this cannot read (dates, text that is not
+    valid Unicode): it is read one distinct cell at a time.
     """
-    import pandas as pd
+    import numpy as np
+    import pyarrow as pa
+    import pyarrow.compute as pc
 
-    part = df[column].iloc[positions]
-    values = part.tolist()
-    if part.dtype == object or isinstance(part.dtype, pd.api.extensions.ExtensionDtype):
-        try:
-            from pandas.core.dtypes.cast import maybe_box_native
-        except ImportError:  # a pandas without it: the dicts, then
-            return [r[column] for r in df.iloc[positions][[column]].to_dict(orient="records")]
-        values = [maybe_box_native(v) for v in values]
-    return values
+    n = len(series)
+    none = np.zeros(n, dtype=bool)
+    arr = arrow_text(series)
+    if arr is not None:
+        return arr, none
+    values = series.to_numpy()
+    kind = values.dtype.kind
+    if kind in "iu":
+        return pc.cast(pa.array(values), pa.large_string()), none
+    texts = np.full(n, None, dtype=object)
+    odd = none.copy()
+    if kind == "f":
+        finite = np.isfinite(values)
+        whole = finite & (np.floor(values) == values) & (np.abs(values) < 1e17)
+        texts[whole] = pc.cast(pa.array(values[whole].astype(np.int64)), pa.string()).to_numpy(zero_copy_only=False)
+        for i in np.flatnonzero(~whole & ~np.isnan(values)).tolist():
+            texts[i] = str(values[i].item())
+    elif kind == "O":
+        from pandas.api.types import is_scalar
+
+        for i, value in enumerate(values):
+            if isinstance(value, str):
+                texts[i] = value
+            elif not is_scalar(value) or _nested(value):
+                odd[i] = True
+            elif not is_blank(value):
+                texts[i] = cell_value_text(value)
+    else:
+        return None, None
+    try:
+        return pa.array(texts, type=pa.large_string()), odd
+    except (UnicodeError, pa.ArrowException):
+        return None, None
+
+
+def _nested(value: Any) -> bool:
+    return isinstance(value, (list, tuple, set, frozenset, dict)) or getattr(value, "ndim", 0) > 0
+
+
+def cell_value_text(value: Any) -> str:
+    """``cell_value`` of a scalar cell that is not text, for a text field: a whole float's digits, else ``str``."""
+    if hasattr(value, "item"):
+        value = value.item()  # numpy scalars from a DataFrame
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
+def _patched(arr: Any, values: dict) -> Any:
+    """*arr* with the rows at the keys of *values* set to those texts."""
+    import numpy as np
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    if not values:
+        return arr
+    where = np.zeros(len(arr), dtype=bool)
+    keys = sorted(values)
+    where[keys] = True
+    return pc.replace_with_mask(arr, pa.array(where), text_array([values[k] for k in keys]))
+
+
+def _occurrences(contents: Any):
+    """Each row's occurrence among the rows with its content key (1 for the first), in input order."""
+    import numpy as np
+
+    found = text_codes(contents)
+    counts = np.bincount(found)
+    if counts.max(initial=0) <= 1:
+        return np.ones(len(found), dtype=np.int64)
+    order = np.argsort(found, kind="stable")
+    ranked = found[order]
+    starts = np.r_[0, np.flatnonzero(ranked[1:] != ranked[:-1]) + 1]
+    run = np.repeat(starts, np.diff(np.r_[starts, len(ranked)]))
+    out = np.empty(len(found), dtype=np.int64)
+    out[order] = np.arange(len(found)) - run + 1
+    return out

@@ -92,6 +92,8 @@ def looks_like_countries(values: Iterable[Any], *, share: float = 0.95) -> bool:
     distinct = distinct[:10_000]
     if not distinct:
         return False
+    if sum(any(c.isdigit() for c in v) for v in distinct) > (1 - share) * len(distinct):
+        return False  # no country is written with digits (dates, amounts, numbered names): no table needed
     known = _country_names()
     hits = sum(fold_name(v) in known for v in distinct)
     return hits >= share * len(distinct)

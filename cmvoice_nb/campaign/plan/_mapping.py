@@ -7,6 +7,7 @@ columns, which is checked here once for the whole campaign.
 """
 from __future__ import annotations
 
+import re
 from typing import Any, Mapping
 
 from ...errors import CampaignError
@@ -14,7 +15,8 @@ from ...messages import cut, did_you_mean, listing, opt, quote
 from ...spec import VOICE_FIELDS
 from .templates import TemplateError, template_columns
 
-__all__ = ["ROW_KEYS", "resolve_columns", "split_defaults", "template_defaults"]
+__all__ = ["ROW_KEYS", "PHONE_WORDS", "CALLER_WORDS", "resolve_columns", "split_defaults", "template_defaults",
+           "phone_share", "propose_columns"]
 
 _VOICE_PREFIXES = ("voice.", "voice-", "voice_")
 
@@ -124,3 +126,130 @@ def template_defaults(spec: Any, plain_defaults: Mapping[str, Any], df_columns: 
             if names:
                 templates[key] = value
     return templates
+
+
+#: Header words that say a column holds phone numbers (folded: lower case, no accents), in the
+#: languages operators write their lists in.
+PHONE_WORDS = ("callee", "phone", "telephone", "tel", "telefoon", "telefon", "telefono", "telephone", "mobile",
+               "mobiel", "mobil", "mobiele", "gsm", "cell", "cellphone", "handy", "number", "nummer", "numero",
+               "rufnummer", "msisdn", "portable")
+#: Header words that say a column holds the caller id (never proposed as the callee).
+CALLER_WORDS = ("caller", "from", "sender", "afzender", "absender", "van")
+#: How many non-blank cells of a column are looked at to judge its contents.
+SAMPLE = 200
+#: The share of sampled cells that must read as phone numbers for a column to be proposed as
+#: ``callee`` on its contents alone (a header that names phones lowers it to half).
+PHONE_SHARE = 0.8
+
+
+def _words(name: Any) -> list[str]:
+    from ._countries import fold_name
+
+    return [w for w in re.split(r"[^a-z0-9]+", fold_name(str(name))) if w]
+
+
+_WRITTEN_LIKE_A_NUMBER = re.compile(r"\+?(?:[ ()./-]*[0-9]){9,15}[ ()./-]*")
+
+
+def phone_share(values: Any, *, region: str | None = None) -> float:
+    """The share of the non-blank *values* (the first :data:`SAMPLE`) that are phone numbers.
+
+    A cell counts when it reads as a number in *region*, when it is written like one of
+    another country (9 to 15 digits with the separators people type: ``0470 12 34 56`` in a
+    Dutch list with Belgian rows), and when a spreadsheet turned it into scientific notation
+    (``3.16123E+10``): the column holds phone numbers, and the plan names that row's damage.
+
+    Examples
+    --------
+    >>> phone_share(["0612345678", "+32 470 12 34 56", "3.16123E+10", ""], region="NL")
+    1.0
+    >>> phone_share(["1001", "1002", "Amsterdam"], region="NL")
+    0.0
+    """
+    from ...numbers import SCIENTIFIC_REASON, try_normalize
+
+    cells = [str(v).strip() for v in values if v is not None and str(v).strip()][:SAMPLE]
+    if not cells:
+        return 0.0
+    hits = 0
+    for cell in cells:
+        number, reason = try_normalize(cell, region=region or "NL")
+        hits += number is not None or reason == SCIENTIFIC_REASON or bool(_WRITTEN_LIKE_A_NUMBER.fullmatch(cell))
+    return hits / len(cells)
+
+
+def propose_columns(df: Any, app: str, *, region: str | None = None) -> dict[str, Any]:
+    """Which column feeds which field, proposed from the columns' names *and* contents.
+
+    The proposal is for the operator to confirm (the Campaign app shows it in its form; the
+    result is a ``columns=`` of :func:`~cmvoice_nb.campaign.plan_campaign`):
+
+    * a column named like a field (``callee``, ``max_digits``, ``voice.language``) maps to it;
+    * ``callee``: the column of phone numbers, whatever its header (``Telefoon``, ``Tel``,
+      ``Mobile``, ``GSM``…): at least 80 % of its cells read as numbers (half, when its header
+      names a phone); of several, the one whose header names a phone, then the fullest; a column
+      whose header names the caller (``caller``, ``afzender``…) is never the callee;
+    * ``region`` (each row's country): a column whose cells are countries (``NL``, ``Duitsland``,
+      ``Belgique``), checked on every distinct cell.
+
+    Parameters
+    ----------
+    df
+        The list (a DataFrame; cells as text, as :func:`~cmvoice_nb.campaign.inputs.read_table` reads them).
+    app
+        ``"notification"``, ``"otp"`` or ``"dtmf"``: its fields are the names matched.
+    region
+        The country national numbers are read in while judging contents (default ``NL``).
+
+    Returns
+    -------
+    dict
+        Field key (``voice.<key>``, ``region``) → column name, each column used once.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> df = pd.DataFrame({"Naam": ["Ann", "Bob"], "Telefoon": ["06 1234 5610", "+31612345611"],
+    ...                    "Land": ["Nederland", "BE"], "max_digits": ["4", "4"]})
+    >>> propose_columns(df, "dtmf")
+    {'max-digits': 'max_digits', 'callee': 'Telefoon', 'region': 'Land'}
+    """
+    import pandas as pd
+
+    from ...spec import APPS
+    from ._countries import looks_like_countries
+
+    spec = APPS[app]
+    names = list(df.columns)
+    proposal = resolve_columns(spec, names, None)
+    used = set(proposal.values())
+    if "callee" not in proposal and "callees" not in proposal:
+        candidates = []
+        for position, col in enumerate(names):
+            if col in used:
+                continue
+            words = _words(col)
+            if any(w in CALLER_WORDS for w in words):
+                continue
+            named = any(w in PHONE_WORDS or w.startswith(("tel", "phone", "mobi")) for w in words)
+            # The first cells judge the column (blank ones skipped): a long list is not read whole.
+            share = phone_share(df[col].head(SAMPLE * 5).tolist(), region=region)
+            if share >= (PHONE_SHARE / 2 if named else PHONE_SHARE):
+                candidates.append((not named, -share, position, col))
+        if candidates:
+            proposal["callee"] = min(candidates)[3]
+            used.add(proposal["callee"])
+    if "region" not in proposal:
+        for col in names:
+            if col in used:
+                continue
+            head = [v for v in df[col].head(SAMPLE).tolist() if isinstance(v, str) and v.strip()]
+            if not head or not looks_like_countries(head):
+                continue  # cheap on a long list: most columns fail on their first cells
+            # Then every distinct cell, once each (a million rows hold a few dozen countries).
+            values = [v for v in pd.unique(df[col].to_numpy(dtype=object)) if isinstance(v, str) and v.strip()]
+            if looks_like_countries(values) and phone_share(values[:SAMPLE], region=region) == 0:
+                proposal["region"] = col
+                used.add(col)
+                break
+    return proposal

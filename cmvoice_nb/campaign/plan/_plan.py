@@ -1,9 +1,11 @@
 """The plan object: :class:`CampaignPlan`, the instructions to send and every problem found.
 
 A plan does not change once :func:`~cmvoice_nb.campaign.plan.plan_campaign` returns it: its rows
-are a tuple of frozen :class:`~cmvoice_nb.campaign.plan.RowPlan`, its options a read-only
-mapping, and setting an attribute raises ``AttributeError``. Changes make new plans
-(:meth:`CampaignPlan.replace`, :meth:`CampaignPlan.rekey`) with new rows.
+are a read-only sequence of frozen :class:`~cmvoice_nb.campaign.plan.RowPlan`
+(:class:`~cmvoice_nb.campaign.plan._table.PlanRows`: columns, with a view made per row on
+access), its options a read-only mapping, and setting an attribute raises ``AttributeError``.
+Changes make new plans (:meth:`CampaignPlan.replace`, :meth:`CampaignPlan.rekey`) with new rows.
+Counts, problems, ids and callees are read from the columns, not row by row.
 """
 from __future__ import annotations
 
@@ -15,8 +17,9 @@ from ...errors import CampaignError
 from ...messages import LINE_INDEX, Text, row_name, say
 from ...spec import DEFAULT_LANGUAGE, app_spec
 from ..ops.estimate import estimate_payloads
-from ._ids import derive_instruction_id
+from ._ids import derive_ids, derive_instruction_id
 from ._rows import RowPlan, without_cycle_collection
+from ._table import PlanRows
 
 __all__ = ["CampaignPlan", "PROBLEM_COLUMNS"]
 
@@ -38,7 +41,8 @@ class CampaignPlan:
     index
         The input DataFrame's index: results are aligned on it.
     rows
-        One frozen :class:`RowPlan` per input row, in input order (a tuple).
+        One frozen :class:`RowPlan` per input row, in input order: a read-only sequence
+        (``rows[i]``, ``len``, iteration; slices are tuples) that makes each row when asked.
     options
         The planning options (``region``, ``number_style``, ``suppress``...), read-only.
     left_out
@@ -66,7 +70,10 @@ class CampaignPlan:
                  left_out: Any = None, kept: Any = None, id_column: str | None = None, notes: Any = (),
                  preview_rows: Any = ()) -> None:
         with without_cycle_collection():  # a pass over every row: see without_cycle_collection
-            frozen = tuple(r.freeze() for r in rows)
+            if isinstance(rows, PlanRows):
+                frozen = rows.freeze()
+            else:
+                frozen = PlanRows.from_rows([r.freeze() for r in rows], index=index).freeze()
         values = {
             "name": name, "app": app, "index": index, "rows": frozen,
             "options": MappingProxyType(dict(options or {})),
@@ -167,11 +174,26 @@ class CampaignPlan:
         """
         if campaign_key == self.campaign_key:
             return self
-        with without_cycle_collection():  # a pass over every row
-            rows = [r if r.id_given else
-                    r.replace(instruction_id=derive_instruction_id(self.name, campaign_key, r.content, r.occurrence))
-                    for r in self.rows]
-        return self.replace(rows=rows, campaign_key=campaign_key, key_is_provisional=False)
+        import pyarrow as pa
+        import pyarrow.compute as pc
+
+        rows = self.rows
+        columns = rows.columns()
+        with without_cycle_collection():  # the rows planned one by one, each re-keyed
+            explicit = {p: r if r.id_given else
+                        r.replace(instruction_id=derive_instruction_id(self.name, campaign_key, r.content, r.occurrence))
+                        for p, r in rows.explicit().items()}
+        derived = derive_ids(self.name, campaign_key, columns["contents"], columns["occurrence"])
+        ids = pc.if_else(pa.array(columns["given"]), rows.ids(), derived)
+        if explicit:
+            import numpy as np
+
+            where = np.zeros(len(rows), dtype=bool)
+            keys = sorted(explicit)
+            where[keys] = True
+            ids = pc.replace_with_mask(ids, pa.array(where),
+                                       pa.array([explicit[k].instruction_id for k in keys], type=pa.large_string()))
+        return self.replace(rows=rows.with_ids(ids, explicit), campaign_key=campaign_key, key_is_provisional=False)
 
     # ---------------------------------------------------------------- views
     @property
@@ -192,9 +214,10 @@ class CampaignPlan:
         """:attr:`problems`, its messages naming options as *front* (``"cli"``, ``"widget"``) names them."""
         import pandas as pd
 
+        rows = self.rows
         records = [
             (r.label, r.instruction_id, p.field, p.value, say(p.message, front))
-            for r in self.rows if r.problem_count for p in r.problems
+            for r in rows.at(rows.problem_positions()) for p in r.problems
         ]  # values as given (cut only where they are printed)
         try:
             return pd.DataFrame.from_records(records, columns=PROBLEM_COLUMNS)
@@ -207,7 +230,8 @@ class CampaignPlan:
         """Rows whose callee also appears in an earlier row (``row``, ``callee``, ``first_row``, ``dropped``)."""
         import pandas as pd
 
-        records = [(r.label, r.callee, r.duplicate_of, r.dropped) for r in self.rows if r.duplicate_of is not None]
+        rows = self.rows
+        records = [(r.label, r.callee, r.duplicate_of, r.dropped) for r in rows.at(rows.duplicate_positions())]
         return pd.DataFrame.from_records(records, columns=["row", "callee", "first_row", "dropped"])
 
     @property
@@ -215,43 +239,46 @@ class CampaignPlan:
         """The instruction id of every input row, aligned on the input index."""
         import pandas as pd
 
-        return pd.Series([r.instruction_id for r in self.rows], index=self.index, dtype="string", name="instruction_id")
+        return pd.Series(pd.array(self.rows.ids(), dtype="string"), index=self.index, name="instruction_id")
 
     def summary(self):
         """Counts: rows, valid, invalid, problems, duplicates, dropped, to_send (a Series)."""
         import pandas as pd
 
-        valid = problems = duplicates = dropped = suppressed = to_send = 0
-        for r in self.rows:  # one pass: a plan may have a million rows
-            ok = r.valid
-            valid += ok
-            problems += r.problem_count
-            duplicates += r.duplicate_of is not None
-            dropped += bool(r.dropped)
-            suppressed += bool(r.suppressed)
-            to_send += ok and not r.dropped and not r.suppressed
-        counts = {"rows": len(self.rows), "valid": valid, "invalid": len(self.rows) - valid, "problems": problems,
-                  "duplicates": duplicates, "dropped": dropped, "suppressed": suppressed, "to_send": to_send}
+        found = self.rows.counts()  # from the columns: a plan may have a million rows
+        counts = {"rows": len(self.rows), "valid": found["valid"], "invalid": len(self.rows) - found["valid"],
+                  "problems": found["problems"], "duplicates": found["duplicates"], "dropped": found["dropped"],
+                  "suppressed": found["suppressed"], "to_send": found["to_send"]}
+        if self.options.get("variants") is not None:
+            counts["holdout"] = found["holdout"]
         if self.is_followup:
             counts["left_out"] = len(self.left_out)
         return pd.Series(counts, name=self.name, dtype="int64")
 
     def to_frame(self):
-        """One row per input row: ``instruction_id``, ``callee``, ``valid``, ``problems`` (text), ``payload`` (dict)."""
+        """One row per input row: ``instruction_id``, ``callee``, ``valid``, ``problems`` (text), ``payload`` (dict).
+
+        With an A/B test (``variants=``/``holdout=``), also ``variant``: each row's variant, or
+        ``holdout`` (never called).
+        """
         import pandas as pd
 
-        return pd.DataFrame(
+        rows = list(self.rows)
+        frame = pd.DataFrame(
             {
-                "instruction_id": [r.instruction_id for r in self.rows],
-                "callee": [r.callee for r in self.rows],
-                "valid": [r.valid for r in self.rows],
-                "dropped": [r.dropped for r in self.rows],
+                "instruction_id": [r.instruction_id for r in rows],
+                "callee": [r.callee for r in rows],
+                "valid": [r.valid for r in rows],
+                "dropped": [r.dropped for r in rows],
                 "problems": ["; ".join(f"{p.field}: {say(p.message)}" for p in r.problems) if r.problem_count else ""
-                             for r in self.rows],
-                "payload": [r.wire() for r in self.rows],
+                             for r in rows],
+                "payload": [r.wire() for r in rows],
             },
             index=self.index,
         )
+        if any(r.variant is not None for r in rows):
+            frame["variant"] = pd.Series([r.variant for r in rows], index=self.index, dtype="string")
+        return frame
 
     def preview(self, n: int = 3):
         """What will be said: the text of the first *n* rows, and of one row per further voice or template.
@@ -327,13 +354,14 @@ class CampaignPlan:
         """Rows left out because their callee is on the do-not-call list (``row``, ``callee``, ``reason``)."""
         import pandas as pd
 
-        records = [(r.label, r.callee, r.suppressed) for r in self.rows if r.suppressed]
+        rows = self.rows
+        records = [(r.label, r.callee, r.suppressed) for r in rows.at(rows.suppressed_positions())]
         return pd.DataFrame.from_records(records, columns=["row", "callee", "reason"])
 
     def estimate(self, prices: Any = None, *, audio_root: Any = None, answer_rate: float = 1.0, replays: Any = "max"):
         """Calls per country, talk minutes and (with *prices*) cost of the rows that will be sent.
 
-        Counts the frozen payloads of the sendable rows (valid, not dropped, not suppressed) with
+        Counts the frozen payloads of the sendable rows (valid, not dropped, suppressed or held out) with
         :func:`~cmvoice_nb.campaign.ops.estimate.estimate_payloads`; File prompts are timed from
         *audio_root* (default: the plan's ``audio_root=``).
 

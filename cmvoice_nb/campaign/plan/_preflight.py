@@ -3,7 +3,8 @@
 Runs after the rows are planned and before anything is sent: a ``File`` prompt must exist
 under ``audio_root`` and pass :func:`cmvoice_nb.audio.check_prompt`; an OTP with
 ``code-type: Custom`` needs ``spelling/<locale>/<char>.wav`` for each character of its code.
-What is wrong becomes a problem of that row, never an exception.
+What is wrong becomes a problem of that row, never an exception: :func:`preflight` returns them
+(``(row position, problem)``) for the planner to add.
 """
 from __future__ import annotations
 
@@ -13,7 +14,6 @@ from typing import Any
 from ...errors import CampaignError
 from ...instructions import Problem
 from ...spec import DEFAULT_LANGUAGE
-from ._rows import RowPlan
 
 __all__ = ["preflight"]
 
@@ -26,10 +26,10 @@ def _prompt_path(root: Path, value: str) -> Path:
     return root.joinpath(*rel.parts)
 
 
-def preflight(spec: Any, rows: list[RowPlan], *, audio_root: Any, spelling_root: Any) -> None:
-    """Add a problem to every row whose ``File`` prompt or ``Custom`` spelling set is not usable.
+def preflight(spec: Any, rows: Any, *, audio_root: Any, spelling_root: Any) -> list[tuple[int, Problem]]:
+    """A problem for every row whose ``File`` prompt or ``Custom`` spelling set is not usable.
 
-    The rows are open (not yet frozen): their ``problems`` lists grow. Each audio file is checked once
+    ``(position in rows, problem)``, in the order they are found. Each audio file is checked once
     however many rows use it; spelling sets are checked once per voice language.
 
     Raises
@@ -37,34 +37,35 @@ def preflight(spec: Any, rows: list[RowPlan], *, audio_root: Any, spelling_root:
     CampaignError
         *audio_root* is given but is not a folder.
     """
+    found: list[tuple[int, Problem]] = []
     if audio_root is not None:
         root = Path(audio_root)
         if not root.is_dir():
             raise CampaignError(f"audio_root {str(root)!r} is not a folder")
         checked: dict[Path, str | None] = {}
-        for r in rows:
+        for i, r in enumerate(rows):
             for key, value in r.prompt_files():
                 try:
                     path = _prompt_path(root, value)
                 except ValueError as exc:
-                    r.problems.append(Problem(key, value, f"File prompt path {exc}"))
+                    found.append((i, Problem(key, value, f"File prompt path {exc}")))
                     continue
                 if path not in checked:
                     checked[path] = _check_audio(path, root)
                 if checked[path]:
-                    r.problems.append(Problem(key, value, checked[path]))
+                    found.append((i, Problem(key, value, checked[path])))
     if spelling_root is not None and spec.name == "otp":
         root = Path(spelling_root)
-        by_locale: dict[str, list[RowPlan]] = {}
-        for r in rows:
+        by_locale: dict[str, list[tuple[int, str]]] = {}
+        for i, r in enumerate(rows):
             payload = r.wire()
             if payload is None or str(payload.get("code-type", "")).lower() != "custom":
                 continue
             locale = str((payload.get("voice") or {}).get("language") or DEFAULT_LANGUAGE)
-            by_locale.setdefault(locale, []).append(r)
+            by_locale.setdefault(locale, []).append((i, str(payload.get("code", ""))))
         for locale, members in by_locale.items():
-            codes = [str(m.wire().get("code", "")) for m in members]
-            _check_spelling(root, locale, members, codes)
+            found += _check_spelling(root, locale, [i for i, _ in members], [code for _, code in members])
+    return found
 
 
 def _check_audio(path: Path, root: Path) -> str | None:
@@ -83,15 +84,14 @@ def _check_audio(path: Path, root: Path) -> str | None:
     return f"File prompt {path} is not telephony audio: {details}"
 
 
-def _check_spelling(root: Path, locale: str, members: list[RowPlan], codes: list[str]) -> None:
+def _check_spelling(root: Path, locale: str, members: list[int], codes: list[str]) -> list[tuple[int, Problem]]:
     from ...spelling import check_spelling_set
 
     try:
         report = check_spelling_set(root, locale=locale, codes=codes)
     except Exception as exc:  # noqa: BLE001 - a broken set is a row problem, not a crash
-        for m in members:
-            m.problems.append(Problem("code-type", "Custom", f"spelling set for {locale} cannot be checked: {exc}"))
-        return
+        return [(m, Problem("code-type", "Custom", f"spelling set for {locale} cannot be checked: {exc}"))
+                for m in members]
     # Judge each row by the characters its own code needs: one bad file must not
     # invalidate codes that never use it.
     verdict: dict[str, str] = {}
@@ -104,9 +104,11 @@ def _check_spelling(root: Path, locale: str, members: list[RowPlan], codes: list
                 verdict[str(ch)] = why
     for ch in getattr(report, "missing", None) or []:
         verdict.setdefault(str(ch).lower(), "missing")
+    found = []
     for m, code in zip(members, codes):
         bad = [ch for ch in dict.fromkeys(code.lower()) if ch in verdict]
         if bad:
             details = "; ".join(f"{ch}.wav: {verdict[ch]}" for ch in bad[:5])
-            m.problems.append(Problem("code", code, f"Custom code needs spelling/{locale}/ files that are missing "
-                                                     f"or not compliant under {root}: {details}"))
+            found.append((m, Problem("code", code, f"Custom code needs spelling/{locale}/ files that are missing "
+                                                   f"or not compliant under {root}: {details}")))
+    return found

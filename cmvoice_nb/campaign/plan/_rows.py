@@ -3,58 +3,38 @@
 :class:`RowPlan` is what the plan decided for one input row. Its planner fills it in (problems
 found later, a repeated callee); the :class:`~cmvoice_nb.campaign.plan.CampaignPlan` that holds
 it freezes it: from then on it does not change, and its payload bytes and hash are computed at
-most once. :func:`cell_value` reads one cell as its field's kind; :class:`CellReader`,
-:class:`NumberCache` and :class:`TemplateCache` are the same readings remembered per distinct
-value, for the column-wise planner (:mod:`cmvoice_nb.campaign.plan._columnar`).
+most once. A row of a column-wise plan is a view made from the plan's columns
+(:class:`~cmvoice_nb.campaign.plan._table.PlanRows`, its *source*), which builds its instruction,
+payload and hash when asked. :func:`cell_value` reads one cell as its field's kind;
+:class:`CellReader`, :class:`NumberCache` and :class:`TemplateCache` are the same readings
+remembered per distinct value.
 """
 from __future__ import annotations
 
-import contextlib
 import copy
-import gc
 import re
-from typing import Any, Iterator, Mapping
+from typing import Any, Mapping
 
+from ..._gc import paused_gc
 from ...errors import NumberError
 from ...instructions import coerce_value
 from ...numbers import normalize_number, try_normalize
 from ...wire import encode_body, instruction_hash
 from .templates import TemplateError, compile_template, template_columns
 
-__all__ = ["RowPlan", "without_cycle_collection", "cell_value", "memo_key", "CellReader", "NumberCache",
+__all__ = ["RowPlan", "FrozenRowPlan", "without_cycle_collection", "cell_value", "memo_key", "CellReader", "NumberCache",
            "TemplateCache"]
 
 
-@contextlib.contextmanager
-def without_cycle_collection() -> Iterator[None]:
-    """Pause Python's cyclic garbage collector while a plan's rows are made (reference counting goes on).
-
-    A million-row plan makes millions of objects, none of them in a reference cycle; the cyclic
-    collector would walk all of them again and again (a fifth of the planning time at 400,000
-    rows). It is switched back on afterwards, however the block ends.
-
-    Examples
-    --------
-    >>> import gc
-    >>> with without_cycle_collection():
-    ...     gc.isenabled()
-    False
-    >>> gc.isenabled()
-    True
-    """
-    collecting = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if collecting:
-            gc.enable()
+#: Pause Python's cyclic garbage collector for a block (:func:`cmvoice_nb._gc.paused_gc`): a pass over
+#: a million rows makes millions of objects, none of them in a reference cycle.
+without_cycle_collection = paused_gc
 
 
 # ------------------------------------------------------------------------------ the row
 _SLOTS = ("position", "label", "instruction_id", "callee", "_instruction", "_problems", "duplicate_of", "dropped",
           "content", "occurrence", "id_given", "_payload", "_payload_hash", "wave", "base_id", "ended", "suppressed",
-          "_group")
+          "variant", "_group", "_at")
 #: What the payload is made of: changing one of them in :meth:`RowPlan.replace` makes the payload anew.
 _PAYLOAD_SOURCES = frozenset({"instruction_id", "callee", "instruction"})
 
@@ -75,9 +55,9 @@ class RowPlan:
         The row's instruction id, and its callee(s) as normalised (``;``-joined), or as written
         when unreadable.
     instruction
-        The validated instruction (None when it could not be built). Rows planned column-wise
-        share one group with the rows that differ only in callee and id, and build their own
-        instruction the first time it is asked for.
+        The validated instruction (None when it could not be built). A view of a column-wise plan
+        builds it from the plan's columns the first time it is asked for (its group was validated
+        once for all its rows).
     problems, duplicate_of, dropped, suppressed
         What is wrong with the row, the earlier row with the same callee, and whether it is left
         out (a repeat with ``drop_duplicates=True``, or a callee on the do-not-call list).
@@ -86,12 +66,15 @@ class RowPlan:
     payload, payload_hash
         The wire JSON of a valid row as the bytes the sender sends, and
         :func:`~cmvoice_nb.campaign.instruction_hash` of it (the journal's record of the content
-        sent). A row without a group has them from the moment it is frozen; a grouped row fills
-        them into its group's JSON the first time each is asked for and keeps them. Either way
-        they are computed once and never change.
+        sent). A row planned on its own has them from the moment it is frozen. A view of a
+        column-wise plan has its payload made from the plan's frozen columns when asked (the
+        same bytes every time) and its hash from the plan's column of hashes, each computed
+        once; neither ever changes.
     wave, base_id, ended
         The attempt this row is (1 as planned, 2... in a follow-up wave), its wave-1 id, and the
         earlier attempts whose call ended: ``(instruction_id, outcome, finished_on)``.
+    variant
+        The A/B variant of the row's person (``"holdout"``: never called), or None without a test.
 
     Examples
     --------
@@ -112,13 +95,15 @@ class RowPlan:
     __slots__ = _SLOTS
 
     _FIELDS = ("position", "label", "instruction_id", "callee", "instruction", "problems", "duplicate_of", "dropped",
-               "content", "occurrence", "id_given", "payload", "payload_hash", "wave", "base_id", "ended", "suppressed")
+               "content", "occurrence", "id_given", "payload", "payload_hash", "wave", "base_id", "ended", "suppressed",
+               "variant")
 
     def __init__(self, position: int, label: Any, instruction_id: str, callee: str, instruction: Any = None,
                  problems: list | None = None, duplicate_of: Any = None, dropped: bool = False, content: str = "none",
                  occurrence: int = 1, id_given: bool = False, payload: bytes | None = None,
                  payload_hash: str | None = None, wave: int = 1, base_id: str | None = None, ended: tuple = (),
-                 suppressed: str | None = None, *, group: Any = None) -> None:
+                 suppressed: str | None = None, *, group: Any = None, at: int | None = None,
+                 variant: str | None = None) -> None:
         self.position = position
         self.label = label
         self.instruction_id = instruction_id
@@ -136,7 +121,9 @@ class RowPlan:
         self.base_id = base_id
         self.ended = ended
         self.suppressed = suppressed
-        self._group = group
+        self.variant = variant
+        self._group = group  # the plan's columns a view is made from (its source), or None
+        self._at = position if at is None else at  # the view's position in its source
 
     # -- freezing and changed copies
     @property
@@ -147,8 +134,8 @@ class RowPlan:
     def freeze(self) -> "RowPlan":
         """Fix the row (returns it): from now on it does not change.
 
-        A valid row without a group gets its payload and hash here, from its instruction (unless
-        its maker gave them); an invalid row has none. A grouped row computes each on first use.
+        A valid row planned on its own gets its payload and hash here, from its instruction (unless
+        its maker gave them); an invalid row has none. A view computes each from its source.
         """
         if isinstance(self, _FrozenRowPlan):
             return self
@@ -174,14 +161,19 @@ class RowPlan:
         return new
 
     def __reduce__(self) -> tuple:
+        if self._group is not None:  # a view: pickled as the row it shows, not with its whole plan
+            row = copy.copy(self)
+            row._instruction, row._payload, row._payload_hash = self.instruction, self.payload, self.payload_hash
+            row._group = None
+            return _rebuild, (tuple(getattr(row, name) for name in _SLOTS), self.frozen)
         return _rebuild, (tuple(getattr(self, name) for name in _SLOTS), self.frozen)
 
     def replace(self, **changes: Any) -> "RowPlan":
         """A new row with this row's values but *changes*, frozen when this one is (this row does not change).
 
         Changing the ``instruction_id``, ``callee`` or ``instruction`` makes the payload anew (an
-        instruction without a group is copied with the new id); any attribute of the row can
-        be changed.
+        instruction of a row planned on its own is copied with the new id); any attribute of the
+        row can be changed.
         """
         unknown = sorted(set(changes) - set(self._FIELDS))
         if unknown:
@@ -200,11 +192,11 @@ class RowPlan:
             setattr(new, name, value)
         return new.freeze() if self.frozen else new
 
-    # -- the instruction and its wire form: explicit, or built on demand from the row's group
+    # -- the instruction and its wire form: explicit, or built on demand from the row's source
     @property
     def instruction(self) -> Any:
         inst = self._instruction
-        if inst is None and self._group is not None and self._group.buildable:
+        if inst is None and self._group is not None and self._group.buildable(self):
             inst = self._group.instruction_for(self)
             object.__setattr__(self, "_instruction", inst)  # (a frozen row keeps it too)
         return inst
@@ -249,14 +241,14 @@ class RowPlan:
     def wire(self) -> dict | None:
         """The instruction's wire dict (``instruction.to_json()``), without building it for a grouped row."""
         if self._group is not None and self._instruction is None:
-            return self._group.wire_json(self) if self._group.buildable else None
+            return self._group.wire_json(self) if self._group.buildable(self) else None
         inst = self.instruction
         return inst.to_json() if inst is not None else None
 
     def prompt_files(self) -> list[tuple[str, str]]:
         """``(field_key, path)`` of every prompt this row plays from an uploaded file."""
         if self._group is not None and self._instruction is None:
-            return list(self._group.prompt_files)
+            return self._group.prompt_files_of(self)
         inst = self.instruction
         return inst.prompt_files() if inst is not None else []
 
@@ -285,11 +277,11 @@ class RowPlan:
             return False
         if self._instruction is not None:
             return True
-        return self._group is not None and self._group.buildable
+        return self._group is not None and self._group.buildable(self)
 
     @property
     def sendable(self) -> bool:
-        return self.valid and not self.dropped and not self.suppressed
+        return self.valid and not self.dropped and not self.suppressed and self.variant != "holdout"
 
     def _values(self) -> tuple:
         return tuple(tuple(self.problems) if name == "problems" else getattr(self, name) for name in self._FIELDS)
@@ -317,6 +309,10 @@ class _FrozenRowPlan(RowPlan):
 
     def __delattr__(self, name: str) -> None:
         self.__setattr__(name, None)
+
+
+#: The class of a frozen row: a view made frozen takes it at once (its problems are a tuple already).
+FrozenRowPlan = _FrozenRowPlan
 
 
 def _rebuild(values: tuple, frozen: bool) -> RowPlan:

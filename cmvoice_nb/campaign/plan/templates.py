@@ -73,7 +73,7 @@ from ...spec import DEFAULT_LANGUAGE
 from ._formats import PY_SPEC, compile_strftime, format_currency, format_date, format_number
 
 __all__ = ["TemplateError", "Placeholder", "template_columns", "template_placeholders", "placeholder_kind",
-           "render_template", "compile_template", "voice_locale", "is_blank"]
+           "render_template", "render_placeholder", "cell_renderer", "compile_template", "voice_locale", "is_blank"]
 
 _NUMBER_TYPES = set("eEfFgGn%dbcoxX")
 
@@ -366,6 +366,41 @@ def _placeholder_renderer(p: Placeholder, locale: Any, readers: Mapping[tuple, A
             raise TemplateError(f"{where}: cannot format {value!r} ({exc})") from None
 
     return one
+
+
+def cell_renderer(placeholder: Placeholder, *, locale: Any, readers: Mapping[tuple, Any] | None = None
+                  ) -> Callable[[Any], str]:
+    """A function filling *placeholder* with one cell, as :func:`render_template` fills it in a row.
+
+    *locale* is a Babel locale (:func:`voice_locale`); the reader and formatter are settled once.
+    The column-wise planner fills each distinct cell of a column once with it. The function
+    raises :class:`TemplateError` as the row would.
+
+    Examples
+    --------
+    >>> say = cell_renderer(template_placeholders("{datum:%-d %B}")[0], locale=voice_locale("nl-NL"))
+    >>> say("2025-12-09"), say("2026-01-02")
+    ('9 december', '2 januari')
+    """
+    one = _placeholder_renderer(placeholder, locale, readers)
+    column = placeholder.column
+    return lambda value: one({column: value})
+
+
+def render_placeholder(placeholder: Placeholder, value: Any, *, locale: Any,
+                       readers: Mapping[tuple, Any] | None = None) -> str:
+    """One placeholder filled with one cell, as :func:`render_template` fills it in a row.
+
+    *locale* is a Babel locale (:func:`voice_locale`). Raises :class:`TemplateError` as the row
+    would.
+
+    Examples
+    --------
+    >>> p = template_placeholders("{datum:%-d %B}")[0]
+    >>> render_placeholder(p, "2025-12-09", locale=voice_locale("nl-NL"))
+    '9 december'
+    """
+    return _placeholder_renderer(placeholder, locale, readers)({placeholder.column: value})
 
 
 @functools.lru_cache(maxsize=256)

@@ -40,6 +40,7 @@ import re
 from typing import Any, Iterable
 
 from ...errors import CampaignError
+from ._amounts import decimal_votes
 from ._countries import fold_name, looks_like_countries, read_country
 
 __all__ = ["ColumnError", "DateReader", "NumberReader", "date_reader", "number_reader", "read_country",
@@ -507,7 +508,8 @@ def number_reader(values: Iterable[Any], *, column: str = "", decimal: str | Non
     Parameters
     ----------
     values
-        The column's cells (blank cells are skipped).
+        The column's cells (blank cells are skipped), or its distinct texts as a pyarrow array
+        (their common shapes are then told apart at once).
     column
         The column's name, for messages.
     decimal
@@ -540,20 +542,24 @@ def number_reader(values: Iterable[Any], *, column: str = "", decimal: str | Non
     votes: dict[str, list[str]] = {",": [], ".": [], "?": []}
     # A value's vote depends only on its shape: where its separators are, how many digits stand
     # between them, whether its whole part is a lone zero. A column of a million distinct amounts
-    # has a handful of shapes ("99,99", "9.999,99"): each is judged once, from its first value.
+    # has a handful of shapes ("99,99", "9.999,99"): Arrow tells the common ones apart at once
+    # (decimal_votes), and any other is judged once, from its first value.
+    if type(values).__module__.split(".")[0] == "pyarrow":
+        pairs: Iterable = zip(values.to_pylist(), decimal_votes(values))
+    else:
+        pairs = ((value, False) for value in _distinct(values))
     judged: dict[str, str | None] = {}
-    for value in _distinct(values):
-        if not isinstance(value, str):
-            continue
-        shape = value.translate(_SHAPE)
-        if shape in judged:
-            vote = judged[shape]
-            if vote is None or len(votes[vote]) >= _EXAMPLES:
+    for value, vote in pairs:
+        if vote is False:  # (a shape decimal_votes does not know, or a value not given as Arrow text)
+            if not isinstance(value, str):
                 continue
-        else:
-            body = _sign_and_body(value)[1]
-            vote = judged[shape] = _decimal_vote(body) if _NUMBER.fullmatch(body) else None
-        if vote is not None:
+            shape = value.translate(_SHAPE)
+            if shape in judged:
+                vote = judged[shape]
+            else:
+                body = _sign_and_body(value)[1]
+                vote = judged[shape] = _decimal_vote(body) if _NUMBER.fullmatch(body) else None
+        if vote is not None and len(votes[vote]) < _EXAMPLES:  # (messages show the first few)
             votes[vote].append(value.strip())
     if votes[","] and votes["."]:
         raise ColumnError(

@@ -25,7 +25,8 @@ it). A row already sent whose content changed since is withheld and reported ``c
 
 Result statuses (:data:`cmvoice_nb.spec.STATUS`, each with its exit class): ``queued`` (call
 accepted), ``dry-run`` (would be sent), ``suppressed`` (on the do-not-call list: never sent),
-``dropped`` (a repeat left out by ``drop_duplicates``) — final; ``skipped`` (not sent: the run
+``dropped`` (a repeat left out by ``drop_duplicates``), ``holdout`` (an A/B test's control group:
+never called) — final; ``skipped`` (not sent: the run
 ended or was stopped first), ``failed`` (nothing placed after the retries) and ``deferred``
 (outside its calling hours, not waited for) — a later run sends them; and the ones the operator
 must act on: ``invalid``, ``refused-country``, ``rejected``, ``unknown``, ``changed``,

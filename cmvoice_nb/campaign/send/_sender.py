@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-import operator
 import os
 import queue
 import threading
@@ -22,7 +21,7 @@ from ...errors import CampaignError, ConnectError
 from ...messages import MARKER, say
 from ...spec import iso_utc
 from ..journal import Journal
-from ..plan import CampaignPlan
+from ..plan import CampaignPlan, design_conflict
 from ..results import (needs_attention, results_exit_status, results_frame, status_counts, summarize_results,
                        write_results)
 from ..vocabulary import EXIT_ACT, EXIT_RETRY, RESULT_STATUSES
@@ -37,7 +36,6 @@ from .pacing import TokenBucket
 __all__ = ["CampaignSender", "CEILING_SLACK_S"]
 
 log = logging.getLogger(__package__)
-_instruction_id = operator.attrgetter("instruction_id")
 
 #: The "at most ``rate`` calls in any second" ceiling counts each call for 1.1 s, not 1 s:
 #: requests leave (and arrive) a little later than their token was granted, by a varying
@@ -160,7 +158,7 @@ class CampaignSender(SenderDisplay):
         self.campaign_key = plan.campaign_key
         self._held: list[tuple[Any, Decision]] = []
         # Rows put aside in the journal without a request: (instruction_id, label, callee, hash, reason).
-        self._holds: dict[str, list] = {"suppressed": [], "budget": [], "pending": []}
+        self._holds: dict[str, list] = {"suppressed": [], "budget": [], "holdout": [], "pending": []}
         #: True once every row was matched with the journal (the results mean something).
         self.matched = False
         self._bar = None
@@ -348,6 +346,9 @@ class CampaignSender(SenderDisplay):
         if journal is not None and not self.dry_run:
             journal.lock()
             journal.ensure_campaign(self.plan.name, app=self.plan.app)
+            conflict = design_conflict(journal.design(self.plan.name), self.plan)
+            if conflict:
+                raise CampaignError(conflict)
             journal.recover(self.plan.name)
         # The ids that go out carry the journal's campaign key: a plan made without the
         # journal (provisional key) is re-keyed here; ids from an instruction-id column stay.
@@ -392,11 +393,10 @@ class CampaignSender(SenderDisplay):
             # The payload is stored when the row is sent (mark_sending): a follow-up wave only
             # resends what was sent, and a million-row registration writes a third less.
             # In id order: the journal writes a first registration in chunks, each index filled at its end.
-            new = sorted((r for r, jr in to_send if jr is None), key=_instruction_id)
-            journal.register(plan.name, ((r.instruction_id, str(r.label), r.callee, r.payload_hash, None,
-                                          r.wave, r.base_id or r.instruction_id) for r in new))
-            del new
+            # The plan gives the rows' facts from its columns (hashes computed a block at a time).
+            journal.register(plan.name, plan.rows.registration([r.position for r, jr in to_send if jr is None]))
             self._store_kept(journal)
+            self._store_design(journal)
         if self.show_progress and to_send:
             from tqdm.auto import tqdm
 
@@ -437,7 +437,7 @@ class CampaignSender(SenderDisplay):
                     self.already_done += 1
             elif action in ("invalid", "refused-country"):
                 self._set(r.position, **base, status=action, error=self._redact(d.reason))
-            elif action in ("suppressed", "budget"):
+            elif action in ("suppressed", "budget", "holdout"):
                 # Held in the journal with the reason: never sent (suppressed), or until the budget allows.
                 self._set(r.position, **base, status=action, error=d.reason)
                 holds[action].append((r.instruction_id, str(r.label), r.callee or None, r.payload_hash, d.reason))
@@ -500,10 +500,18 @@ class CampaignSender(SenderDisplay):
             (r.base_id or r.instruction_id, dict(zip(columns, values)))
             for r, values in zip(self.plan.rows, kept.itertuples(index=False, name=None)) if r.valid))
 
+    def _store_design(self, journal: Journal) -> None:
+        """Keep the A/B design, the opt-out key and each person's variant in the journal (every wave reads them)."""
+        design = {k: self.plan.options[k] for k in ("variants", "holdout", "seed", "opt_out_digit")
+                  if self.plan.options.get(k) is not None}
+        if design and not self.plan.is_followup:
+            journal.set_design(self.plan.name, design)
+        journal.assign_variants(self.plan.name, ((r.base_id or r.instruction_id, r.variant) for r in self.plan.rows))
+
     def _flush_holds(self, journal: Journal | None) -> None:
         if journal is None or self.dry_run:
             return
-        for state in ("suppressed", "budget", "pending"):
+        for state in ("suppressed", "budget", "holdout", "pending"):
             if self._holds[state]:
                 journal.hold(self.plan.name, self._holds[state], state)
                 self._holds[state] = []

@@ -15,6 +15,8 @@ The rules, in the order they apply (:data:`RULES`; the first that speaks decides
 ``done``             the journal queued this row already, with the same content
 ``suppressed``       on the do-not-call list, whatever else is wrong with the row; or held back as
                      such by an earlier run and no list was given this time
+``holdout``          the A/B test's control group (``holdout=``): never called; or held out by an
+                     earlier run and the plan has no test this time
 ``refused-country``  a number outside ``allowed_countries``, whatever else is wrong with the row
 ``invalid``          the row has problems: never sent (fix it)
 ``dropped``          a repeated callee left out on purpose (``drop_duplicates``)
@@ -72,7 +74,7 @@ __all__ = ["Decision", "decide", "RULES", "ACTIONS", "STATUS_OF", "COUNTED_AS", 
            "settle_held", "ended_before"]
 
 #: Every action a decision can take, in the order of :data:`RULES` (``send`` last: no rule spoke).
-ACTIONS = ("unknown", "done", "suppressed", "refused-country", "invalid", "dropped", "changed", "already-called",
+ACTIONS = ("unknown", "done", "suppressed", "holdout", "refused-country", "invalid", "dropped", "changed", "already-called",
            "held", "budget", "send")
 
 #: The result status a row starts with for each action (``pending``: it waits for its request or
@@ -190,6 +192,15 @@ def _suppressed(row: Any, record: RowStatus | None, run: _Run) -> Decision | Non
     return None
 
 
+def _holdout(row: Any, record: RowStatus | None, run: _Run) -> Decision | None:
+    if row.variant == "holdout":
+        return Decision("holdout", f"held out of the A/B test: the control group, never called ({opt('holdout')})",
+                        record)
+    if row.variant is None and record is not None and record.state == "holdout":
+        return Decision("holdout", f"{record.error or 'held out of the A/B test'} (by an earlier run)", record)
+    return None
+
+
 def _refused_country(row: Any, record: RowStatus | None, run: _Run) -> Decision | None:
     if row.valid:
         return None
@@ -269,6 +280,7 @@ RULES: tuple[tuple[str, Callable[..., Decision | None]], ...] = (
     ("unknown", _unknown),
     ("done", _done),
     ("suppressed", _suppressed),
+    ("holdout", _holdout),
     ("refused-country", _refused_country),
     ("invalid", _invalid),
     ("dropped", _dropped),
