@@ -66,8 +66,8 @@ def test_a_re_run_with_a_new_callback_url_calls_nobody_twice_and_changes_no_row(
 
 def wave_one(sim, rx, tmp_path, url=None):
     send(sim, tmp_path / "j.sqlite", NUMBERS, url or rx.url)
-    sim.wait_idle(30)
-    rx.wait_for(sim.placed_count(), timeout=30)
+    sim.wait_idle(scaled(30))
+    rx.wait_for(sim.placed_count(), timeout=scaled(30))
     calls = load_callbacks(tmp_path / "callbacks.jsonl", warn=False)
     return calls, (calls["finished_on"].max() + pd.Timedelta(minutes=31)).isoformat()
 
@@ -80,7 +80,7 @@ def test_a_follow_up_with_a_new_callback_url_posts_to_the_new_receiver(sim, rece
     assert len(plan.rows) == 3 and {json.loads(r.payload)["callback-url"] for r in plan.rows} == {new_receiver.url}
     res = send_campaign(plan, sim.client(), journal=tmp_path / "j.sqlite", rate=500.0, progress=False)
     assert (res["status"] == "queued").all()
-    sim.wait_idle(30)
+    sim.wait_idle(scaled(30))
     new_receiver.wait_for(3, timeout=scaled(30))
     wave2 = load_callbacks(tmp_path / "moved.jsonl", warn=False)
     assert sorted(wave2["instruction_id"]) == sorted(res["instruction_id"])

@@ -21,8 +21,8 @@ def first_wave(sim, receiver, tmp_path, callees):
     send_campaign(df, sim.client(), journal=tmp_path / "j.sqlite", app="notification", name="spring",
                   defaults=notification_defaults("Hello", callback_url=receiver.url),
                   rate=500.0, burst=50, progress=False)
-    sim.wait_idle(30)
-    receiver.wait_for(sim.placed_count(), timeout=30)
+    sim.wait_idle(scaled(30))
+    receiver.wait_for(sim.placed_count(), timeout=scaled(30))
     calls = load_callbacks(tmp_path / "callbacks.jsonl", warn=False)
     return (calls["finished_on"].max() + pd.Timedelta(minutes=31)).isoformat()
 
@@ -157,7 +157,7 @@ def test_a_wave_killed_mid_run_resumes_without_calling_anyone_twice(sim, receive
     # The same command, with a gap that the wave-2 calls already answered are within (the fixed --now
     # is 31 minutes after the last of wave 1 ended; these ended later): the rest of wave 2 goes, no wave 3 yet.
     resumed = subprocess.run(cmd + ["--after", "35m"], capture_output=True, text=True, timeout=scaled(120))
-    sim.wait_idle(30)
+    sim.wait_idle(scaled(30))
     placed = sim.calls
     wave2 = placed[placed["instruction_id"].str.endswith("-w2")]
     assert wave2["callee"].is_unique  # nobody twice in wave 2

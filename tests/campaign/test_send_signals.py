@@ -102,7 +102,7 @@ def test_a_second_signal_stops_at_once_and_the_requests_in_flight_end_unknown(tm
                            capture_output=True, text=True, timeout=scaled(120))
     assert again.returncode == 1, again.stderr  # the unknown rows wait for the operator's decision
     assert read(out)["status"].value_counts().to_dict() == {"queued": 8, "unknown": 2}
-    sim.wait_idle(30)
+    sim.wait_idle(scaled(30))
     assert sim.calls["instruction_id"].value_counts().max() == 1  # the unknown ones were not called again
 
 
@@ -112,8 +112,8 @@ def test_sigterm_stops_a_followup_wave_the_same_way(tmp_path, sim, receiver, tok
     send_campaign(pd.DataFrame({"callee": numbers}), sim.client(), journal=tmp_path / "j.sqlite",
                   app="notification", name="spring", defaults=notification_defaults("Hello", callback_url=receiver.url),
                   rate=500.0, burst=50, progress=False)
-    sim.wait_idle(30)
-    receiver.wait_for(len(numbers), timeout=30)
+    sim.wait_idle(scaled(30))
+    receiver.wait_for(len(numbers), timeout=scaled(30))
     calls = load_callbacks(tmp_path / "callbacks.jsonl", warn=False)
     now = (calls["finished_on"].max() + pd.Timedelta(minutes=31)).isoformat()
     sim.set_faults(latency_s=0.3)

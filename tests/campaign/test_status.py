@@ -35,13 +35,13 @@ def two_waves(sim, receiver, tmp_path):
     send_campaign(pd.DataFrame({"callee": NUMBERS}), sim.client(), journal=journal, app="notification",
                   name="spring", defaults=notification_defaults("Hello", callback_url=receiver.url), rate=500,
                   progress=False)
-    sim.wait_idle(30)
-    receiver.wait_for(len(NUMBERS), timeout=30)
+    sim.wait_idle(scaled(30))
+    receiver.wait_for(len(NUMBERS), timeout=scaled(30))
     calls = load_callbacks(tmp_path / "callbacks.jsonl", warn=False)
     now = calls["finished_on"].max() + pd.Timedelta(hours=1)
     send_campaign(plan_followup(journal, calls, now=now), sim.client(), journal=journal, rate=500, progress=False)
-    sim.wait_idle(30)
-    receiver.wait_for(len(NUMBERS) + 2, timeout=30)
+    sim.wait_idle(scaled(30))
+    receiver.wait_for(len(NUMBERS) + 2, timeout=scaled(30))
     (tmp_path / "prices.csv").write_text(PRICES)
     return journal
 

@@ -143,7 +143,7 @@ def test_stop_really_stops_a_running_send(tmp_path, simulator):
     assert (results["status"] == "skipped").sum() == len(many) - placed
     # The run has ended (its workers are joined) and the simulator has no request in progress:
     # every call placed is counted, and each is a row this run recorded as queued.
-    assert simulator.wait_idle(10)
+    assert simulator.wait_idle(scaled(10))
     assert simulator.placed_count() == placed == (results["status"] == "queued").sum()
     assert app.stop.disabled and not app.send.disabled
     assert app.progress.bar_style == "warning"
@@ -202,10 +202,10 @@ def test_send_on_a_finished_campaign_offers_nothing_in_a_new_app_too(tmp_path, s
     many = pd.DataFrame({"callee": [f"+316310{i:05d}" for i in range(5)]})
     first = Campaign(many, name="done", simulator=simulator, journal_dir=tmp_path, defaults=PLAIN, rate=50)
     first.send.click()
-    first.wait(30)
+    first.wait(scaled(30))
     again = Campaign(many, name="done", simulator=simulator, journal_dir=tmp_path, defaults=PLAIN, rate=50)
     again.send.click()
-    again.wait(30)
+    again.wait(scaled(30))
     assert simulator.placed_count() == 5 and again.sender is None  # no sender was even started
     assert again.end.kind == "nothing to send" and again.progress.bar_style != "success"
     assert "Nothing to send: every row is already final (already done 5)" in again.status.value
