@@ -5,11 +5,12 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 TESTSTAMP := $(VENV)/.installed-test
 
-.PHONY: demo test lab bench clean help
+.PHONY: demo test test-fast lab bench clean help
 
 help:
 	@echo "make demo   - create .venv, install, run the whole job against the built-in simulator"
 	@echo "make test   - create .venv, install with test extras, run the test suite (notebooks included)"
+	@echo "make test-fast - the quick tests on every core: no notebooks, no browser, nothing marked slow"
 	@echo "make lab    - open JupyterLab on notebooks/"
 	@echo "make bench  - run the benchmarks in bench/"
 	@echo "make docs   - create .venv, install the docs extras, build the docs site into build/site (strict)"
@@ -30,8 +31,14 @@ $(TESTSTAMP): pyproject.toml | $(PY)
 demo: $(STAMP)
 	$(PY) -m cmvoice_nb.demo --out build/demo
 
+# Everything, as CI runs it.
 test: $(TESTSTAMP)
 	$(PY) -m pytest tests
+
+# The quick tests, for a change: by marker (pyproject.toml), in parallel on every core (pytest-xdist).
+FAST := not notebooks and not browser and not slow
+test-fast: $(TESTSTAMP)
+	$(PY) -m pytest tests -m "$(FAST)" -n auto --dist worksteal
 
 lab: $(TESTSTAMP)
 	$(VENV)/bin/jupyter lab notebooks/

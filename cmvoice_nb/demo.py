@@ -72,11 +72,40 @@ class DemoSummary:
 
 
 def find_project_dir(name: str) -> Path | None:
-    """The project's *name* folder (``sample_audio``, ``notebooks``) beside the package or in the cwd."""
-    for base in (Path(__file__).resolve().parents[1], Path.cwd()):
-        if (base / name).is_dir():
-            return base / name
-    return None
+    """The project's *name* folder (``sample_audio``, ``notebooks``): the checkout's, beside the
+    package; else the copy an installed wheel carries (``cmvoice_nb/_data/<name>``); else one in the
+    current directory. None when there is none."""
+    from importlib.resources import files
+
+    checkout = Path(__file__).resolve().parents[1] / name
+    if checkout.is_dir():
+        return checkout
+    shipped = files("cmvoice_nb") / "_data" / name
+    if isinstance(shipped, Path) and shipped.is_dir():  # a package on the file system, not in a zip
+        return shipped
+    here = Path.cwd() / name
+    return here if here.is_dir() else None
+
+
+def sample_audio() -> Path:
+    """The sample prompts the demo and the notebooks use: the checkout's ``sample_audio/``, or the
+    copy an installed wheel carries (see :func:`find_project_dir`).
+
+    Raises :class:`~cmvoice_nb.errors.ConfigurationError` when there is neither.
+
+    Examples
+    --------
+    >>> (sample_audio() / "spelling_en").is_dir()
+    True
+    """
+    from .errors import ConfigurationError
+
+    found = find_project_dir("sample_audio")
+    if found is None:
+        raise ConfigurationError("no sample_audio/ folder: neither a checkout beside the package nor an installed "
+                                 "package's copy (cmvoice_nb/_data/sample_audio); reinstall the package from a wheel "
+                                 "or run from the project's checkout")
+    return found
 
 
 # -- steps ------------------------------------------------------------------------------------------
@@ -255,6 +284,33 @@ def step_followup(out: Path, summary: DemoSummary, state: dict) -> None:
                             for w, r in zip(reach.index.tolist(), reach.to_dict("records"), strict=True)))
 
 
+def _kernel_config() -> Any:
+    """The kernels' transport encrypted (CurveZMQ keys from the kernel manager) where the installed
+    jupyter_client and pyzmq can: a kernel on plain TCP warns about it on stderr, even on loopback."""
+    import zmq
+    from jupyter_client import KernelManager
+    from traitlets.config import Config
+
+    if "transport_encryption" in KernelManager.class_trait_names() and zmq.has("curve"):
+        return Config({"KernelManager": {"transport_encryption": "auto"}})
+    return Config()
+
+
+class _NoAltTextNotice(logging.Filter):
+    # nbconvert's HTML template cannot carry an image output's alt text: it adds a generic one to
+    # every plot itself and logs a warning that says so, once per notebook.
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not str(record.msg).startswith("Alternative text is missing")
+
+
+def _exporter_log() -> logging.Logger:
+    """The HTML exporter's logger: its own warnings, less the alt-text notice."""
+    log = logging.getLogger(f"{__name__}.nbconvert")
+    if not any(isinstance(f, _NoAltTextNotice) for f in log.filters):
+        log.addFilter(_NoAltTextNotice())
+    return log
+
+
 def step_notebooks(notebooks: Path | None, out: Path, summary: DemoSummary, *, timeout_s: float = 600) -> None:
     try:
         import nbformat
@@ -264,7 +320,7 @@ def step_notebooks(notebooks: Path | None, out: Path, summary: DemoSummary, *, t
         summary.add("notebooks", f"skipped: {exc.name} is not installed (pip install -e '.[test]' to execute them)")
         return
     if notebooks is None:
-        summary.add("notebooks", "skipped: no notebooks/ folder next to the package or in the current directory")
+        summary.add("notebooks", "skipped: no notebooks/ folder (not in a checkout, not in the installed package)")
         return
     from ._fsutil import atomic_write_text
 
@@ -279,13 +335,13 @@ def step_notebooks(notebooks: Path | None, out: Path, summary: DemoSummary, *, t
             src = notebooks / f"{name}.ipynb"
             nb = nbformat.read(src, as_version=4)
             try:
-                NotebookClient(nb, timeout=timeout_s, kernel_name="python3",
+                NotebookClient(nb, timeout=timeout_s, kernel_name="python3", config=_kernel_config(),
                                resources={"metadata": {"path": str(notebooks)}}).execute()
             except Exception as exc:  # keep going: the other notebooks still tell the user something
                 failed.append(f"{name} ({type(exc).__name__})")
                 logger.error("notebook %s failed: %s", name, exc)
             atomic_write_text(dest / f"{name}.ipynb", nbformat.writes(nb))
-            body, _ = HTMLExporter().from_notebook_node(nb)
+            body, _ = HTMLExporter(log=_exporter_log()).from_notebook_node(nb)
             atomic_write_text(dest / f"{name}.html", body)
     finally:
         if old is None:
@@ -323,7 +379,8 @@ def run_demo(out: str | os.PathLike = "build/demo", *, samples: str | os.PathLik
 
     if samples_dir is None:
         summary.failed.append("audio")
-        summary.add("audio", "FAILED: no sample_audio/ folder found (run from the project root or pass --samples)")
+        summary.add("audio", "FAILED: no sample_audio/ folder found (not in a checkout, not in the installed "
+                             "package: pass --samples)")
     else:
         run("audio", lambda: step_audio(samples_dir, out, summary))
         run("spelling", lambda: step_spelling(samples_dir, out, summary))

@@ -5,7 +5,8 @@
 
 Every notebook runs top to bottom on a fresh install with no account and no network:
 it starts the built-in simulator and a callback receiver on 127.0.0.1. Notebooks read
-sample data from ``../sample_audio`` and write everything under ``../build/notebooks``
+sample data from ``sample_audio/`` (``cmvoice_nb.demo.sample_audio()``: the checkout's, or the copy
+an installed wheel carries) and write everything under ``../build/notebooks``
 (or ``$CMVOICE_NB_WORKDIR``, which the tests point at a temporary folder).
 Cell ids are fixed and outputs are empty so the files diff cleanly in review.
 """
@@ -29,7 +30,10 @@ from pathlib import Path
 
 import pandas as pd
 
-SAMPLES = Path("../sample_audio")  # the small sample recordings shipped with the project
+from cmvoice_nb.demo import sample_audio
+
+# The small sample recordings: the checkout's sample_audio/, or the copy an installed package carries.
+SAMPLES = sample_audio()
 # Everything this notebook writes goes here (never into the repository's tracked files).
 WORK = Path(os.environ.get("CMVOICE_NB_WORKDIR", "../build/notebooks")) / "{sub}"
 WORK.mkdir(parents=True, exist_ok=True)

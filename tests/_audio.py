@@ -19,6 +19,8 @@ from pathlib import Path
 
 import numpy as np
 
+from ._wait import scaled
+
 #: The provider's sample rate.
 RATE = 8000
 
@@ -98,7 +100,7 @@ def espeak(text: str, *, language: str = "en-gb", ssml: bool = False) -> tuple[n
     import soundfile as sf
 
     cmd = [shutil.which("espeak-ng") or "espeak-ng", "-v", language, "--stdout"] + (["-m"] if ssml else []) + [text]
-    out = subprocess.run(cmd, capture_output=True, check=True, timeout=30).stdout
+    out = subprocess.run(cmd, capture_output=True, check=True, timeout=scaled(30)).stdout
     data, rate = sf.read(io.BytesIO(out), dtype="float64")
     return data, rate
 

@@ -24,6 +24,7 @@ from cmvoice_nb import (
 from cmvoice_nb.client import parse_retry_after
 
 from ._net import refusing_url
+from ._wait import scaled
 
 TOKEN = "11111111-2222-4333-8444-555555555555"
 GOOD = dict(callee="+31612345678", caller="+31201234567", prompt="Hello", prompt_type="TTS")
@@ -46,7 +47,7 @@ class Scripted(http.server.BaseHTTPRequestHandler):
             self.connection.shutdown(socket.SHUT_RDWR)
             return
         if action == "hang":  # read the instruction, then say nothing until the test is over
-            self.server.release.wait(30)
+            self.server.release.wait(scaled(30))
             return
         status, payload, headers = action
         data = payload if isinstance(payload, bytes) else json.dumps(payload).encode()

@@ -72,6 +72,7 @@ def _compare(values, regions, style="e164"):
     return got
 
 
+@pytest.mark.slow
 def test_every_regions_example_numbers_in_every_spelling_read_as_normalize_number_reads_them():
     pairs = list(_spellings())
     values, regions = [v for v, _ in pairs], [r for _, r in pairs]
@@ -117,11 +118,13 @@ def _near_examples(seed: int = 20):
                 yield from [(f"+{cc}{own}", None), (f"{cc}{own}", region), (own, region)]
 
 
+@pytest.mark.slow
 def test_numbers_near_every_regions_examples_read_as_normalize_number_reads_them():
     pairs = list(_near_examples())
     _compare([v for v, _ in pairs], [r for _, r in pairs])
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("region", ["NL", "de", None])
 @pytest.mark.parametrize("style", ["e164", "00"])
 def test_one_region_for_the_whole_column_and_both_styles(region, style):
@@ -129,6 +132,7 @@ def test_one_region_for_the_whole_column_and_both_styles(region, style):
     _compare(values, region, style=style)
 
 
+@pytest.mark.slow
 @settings(max_examples=300, deadline=None)
 @given(st.lists(st.tuples(st.text("0123456789", min_size=1, max_size=18),
                           st.sampled_from(["", "+", "00", "0", "tel:", "+31 ", "+44 (0)", " "]),

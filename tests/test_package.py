@@ -107,3 +107,12 @@ def test_each_type_checking_import_names_the_module_the_lazy_table_points_at():
         for stmt in _type_checking_imports(Path(module.__file__)):
             for alias in stmt.names:
                 assert module._EXPORTS[alias.name] == stmt.module, (package, alias.name)
+
+
+def test_the_changelogs_newest_version_is_the_packages_version():
+    import re
+    from pathlib import Path
+
+    text = (Path(__file__).resolve().parents[1] / "CHANGELOG.md").read_text(encoding="utf-8")
+    versions = re.findall(r"^## \[(\d+\.\d+\.\d+[^\]]*)\]", text, re.M)
+    assert versions and versions[0] == cmvoice_nb.__version__

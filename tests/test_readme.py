@@ -13,6 +13,9 @@ import sys
 from pathlib import Path
 
 import nbformat
+import pytest
+
+from ._wait import scaled
 
 ROOT = Path(__file__).resolve().parents[1]
 README = ROOT / "README.md"
@@ -34,7 +37,7 @@ def run_here(args: list[str], cwd: Path) -> subprocess.CompletedProcess:
     env = {k: v for k, v in os.environ.items() if k not in ("CM_PRODUCT_TOKEN", "CMVOICE_BASE_URL")}
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH")]))
     return subprocess.run(args, cwd=cwd, env=env, capture_output=True, text=True, encoding="utf-8",
-                           timeout=600)
+                           timeout=scaled(600))
 
 
 def tiny_notebooks(folder: Path) -> Path:
@@ -49,6 +52,8 @@ def tiny_notebooks(folder: Path) -> Path:
     return folder
 
 
+@pytest.mark.slow
+@pytest.mark.notebooks
 def test_the_readme_shows_exactly_what_the_demo_prints(tmp_path):
     shown = code_blocks(readme_section("demo-output"))[0]
     notebooks = tiny_notebooks(tmp_path / "nbs")
@@ -57,8 +62,10 @@ def test_the_readme_shows_exactly_what_the_demo_prints(tmp_path):
     assert done.returncode == 0, done.stdout + done.stderr
     printed = done.stdout.rstrip("\n").split("\n")
     assert printed == shown
+    assert done.stderr == ""  # a quiet first run: nothing from the kernels or the HTML export
 
 
+@pytest.mark.slow
 def test_running_the_demo_twice_prints_the_same_numbers(tmp_path):
     first = run_here([sys.executable, "-m", "cmvoice_nb.demo", "--out", "a", "--no-notebooks"], cwd=tmp_path)
     second = run_here([sys.executable, "-m", "cmvoice_nb.demo", "--out", "b", "--no-notebooks"], cwd=tmp_path)

@@ -23,6 +23,7 @@ import pytest
 from cmvoice_nb import Notification, VoiceClient
 from cmvoice_nb.errors import APIError, CMVoiceError
 
+from ._wait import scaled
 from .campaign._lists import notification_defaults
 
 # The provider's own example token (seed docs: "X-CM-PRODUCTTOKEN: 73c1e5af-8bc8-400d-8faa-7afcdf977515").
@@ -177,7 +178,7 @@ def run_send(tmp_path, base_url):
            "--set", "caller=+31201234567", "--set", "prompt=Hello {first_name}", "--set", "prompt-type=TTS",
            "--journal", str(tmp_path / "journal.sqlite"), "-o", str(tmp_path / "results.csv"),
            "--max-attempts", "1", "--no-progress"]
-    return subprocess.run(cmd, capture_output=True, text=True, encoding="utf-8", env=env, timeout=180,
+    return subprocess.run(cmd, capture_output=True, text=True, encoding="utf-8", env=env, timeout=scaled(180),
                           cwd=tmp_path)
 
 
@@ -248,7 +249,7 @@ def test_a_campaign_senders_notebook_view_never_shows_the_token(echo_server, tmp
     client = VoiceClient(TOKEN, base_url=echo_server.base_url, timeout=5)
     sender = CampaignSender(plan, client, journal=tmp_path / "j.sqlite", rate=50, progress=False)
     sender.start()
-    sender.wait(30)
+    sender.wait(scaled(30))
     page = sender._repr_html_()
     assert "cmvoice-table-box" in page and "Results (2 rows" in page
     assert_no_token(page, "CampaignSender._repr_html_()")

@@ -180,8 +180,10 @@ class Server:
             connection_limit=self.plan.connection_limit, channel_timeout=max(1, round(options.idle_timeout_s)),
             cleanup_interval=1, asyncore_use_poll=True, asyncore_loop_timeout=_LOOP_TIMEOUT_S,
             # waitress refuses a body from its limit on (>=): one more byte lets exactly max_body_bytes in.
-            # In-memory buffers up to the same size, so nothing it accepts is spooled to a temporary file.
-            max_request_body_size=max_body_bytes + 1, inbuf_overflow=max_body_bytes + 2,
+            # It checks a chunked body against that limit only once a read (recv_bytes) is buffered, so
+            # the read crossing it lands up to one read past it: in-memory buffers hold that too, and
+            # nothing it reads is spooled to a temporary file.
+            max_request_body_size=max_body_bytes + 1, inbuf_overflow=max_body_bytes + 2 + Adjustments.recv_bytes,
             max_request_header_size=MAX_HEADER_BYTES,
             expose_tracebacks=False, clear_untrusted_proxy_headers=True, log_socket_errors=False,
         )

@@ -16,7 +16,6 @@ import contextlib
 import signal
 import sys
 import textwrap
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -33,6 +32,7 @@ from ..campaign.vocabulary import (
 )
 from ..messages import command_options, say
 from ..spec import DEFAULT_BURST, DEFAULT_CONCURRENCY, DEFAULT_RATE
+from ._signals import install, restore
 
 __all__ = ["UsageError", "add_sending_options", "exit_epilog", "stop_signals", "first_exit", "print_error",
            "preflight", "send_plan", "STOP_SIGNALS"]
@@ -153,27 +153,16 @@ def stop_signals() -> Iterator[_Stopper]:
     """While the block runs, SIGTERM and SIGHUP (and Ctrl-Break on Windows) stop it as Ctrl-C does.
 
     Installed by the command line only (never on import, never by the library), and only in the
-    main thread (a test calling ``main()`` from a worker gets none). The previous handlers come
-    back afterwards. See :class:`_Stopper` for what a signal does when.
+    main thread (a test calling ``main()`` from a worker gets none), through
+    :func:`cmvoice_nb.commands._signals.install`. The previous handlers come back afterwards. See
+    :class:`_Stopper` for what a signal does when.
     """
     stopper = _Stopper()
-    if threading.current_thread() is not threading.main_thread():
-        yield stopper
-        return
-    previous = {}
-    for name in STOP_SIGNALS:
-        number = getattr(signal, name, None)
-        if number is None:
-            continue
-        try:
-            previous[number] = signal.signal(number, stopper)
-        except (OSError, ValueError):  # not catchable here
-            continue
+    previous = install(stopper, STOP_SIGNALS)
     try:
         yield stopper
     finally:
-        for number, handler in previous.items():
-            signal.signal(number, handler)
+        restore(previous)
 
 
 # ------------------------------------------------------------------------------ before the send

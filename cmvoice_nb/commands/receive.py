@@ -121,9 +121,9 @@ def run(args: argparse.Namespace) -> int:
     from ..callbacks.options import ReceiverOptions
     from ..errors import CMVoiceError
     from ..messages import say
+    from ._signals import catch
 
     stop = threading.Event()
-    reopen = threading.Event()
     failed: list[str] = []
     write = _console_writer(sys.stdout)
 
@@ -174,13 +174,10 @@ def run(args: argparse.Namespace) -> int:
     except (CMVoiceError, ValueError, OSError) as exc:
         print(f"cmvoice receive: {say(exc, 'cli')}", file=sys.stderr)
         return 2
-    previous = {}
+    # A handler may run while the loop's wait holds a lock: it only records the signal (_signals).
+    # SIGHUP is POSIX only; elsewhere each append notices a moved log by itself.
+    received = catch("SIGINT", "SIGTERM", "SIGHUP")
     try:
-        if threading.current_thread() is threading.main_thread():
-            for sig in (signal.SIGINT, signal.SIGTERM):
-                previous[sig] = signal.signal(sig, lambda *_: stop.set())
-            if hasattr(signal, "SIGHUP"):  # POSIX; elsewhere each append notices a moved log by itself
-                previous[signal.SIGHUP] = signal.signal(signal.SIGHUP, lambda *_: reopen.set())
         # The first stdout line is the URL: scripts and tests read exactly that.
         print(rx.url, flush=True)
         if not args.quiet:
@@ -192,9 +189,8 @@ def run(args: argparse.Namespace) -> int:
                   f"{' of ' + rx.options.opt_out_instructions + '*' if rx.options.opt_out_instructions else ''} "
                   f"is appended to {rx.app.opt_out_list.path} ({len(rx.app.opt_out_list)} listed now)",
                   file=sys.stderr, flush=True)
-        while not stop.wait(0.2):
-            if reopen.is_set():
-                reopen.clear()
+        while not received.stopped and not stop.wait(0.2):
+            if received.take(getattr(signal, "SIGHUP", None)):
                 problem = rx.reopen()
                 if problem:
                     _say(f"cmvoice receive: SIGHUP: {problem}")
@@ -204,8 +200,7 @@ def run(args: argparse.Namespace) -> int:
                 _say(f"cmvoice receive: {stuck}; exiting with status 1 so that a supervisor restarts it")
                 os._exit(1)
     finally:
-        for sig, handler in previous.items():
-            signal.signal(sig, handler)
+        received.restore()
         rx.stop()
     if failed:
         _say(f"cmvoice receive: the server stopped serving ({failed[0]}) after {rx.count} callbacks; "

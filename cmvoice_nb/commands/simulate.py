@@ -23,12 +23,13 @@ from __future__ import annotations
 import argparse
 import shlex
 import sys
-import threading
+import time
 from typing import TypedDict
 
 # Only the defaults (a module that imports nothing): the server loads when the command runs.
 from ..messages import say
 from ..simulator import defaults as _defaults
+from ._signals import catch
 
 
 def register(subparsers) -> None:
@@ -142,12 +143,9 @@ def env_lines(base_url: str, token: str | None) -> list[str]:
 
 def run(args: argparse.Namespace) -> int:
     """Start the simulator, print its base URL, serve until SIGINT/SIGTERM; return 0."""
-    import signal
-
     from ..errors import CMVoiceError
     from ..simulator import SIMULATOR_TOKEN, Simulator
 
-    stop = threading.Event()
     try:
         sim = Simulator(
             host=args.host, port=args.port, token=args.token or SIMULATOR_TOKEN, speed=args.speed,
@@ -160,21 +158,19 @@ def run(args: argparse.Namespace) -> int:
     except CMVoiceError as exc:
         print(f"cmvoice simulate: {say(exc, 'cli')}", file=sys.stderr)
         return 2
-    previous = {}
+    # A handler may run while the loop's wait holds a lock: it only records the signal (_signals).
+    received = catch("SIGINT", "SIGTERM")
     try:
-        for sig in (signal.SIGINT, signal.SIGTERM):
-            previous[sig] = signal.signal(sig, lambda *_: stop.set())
         # The first stdout line is the base URL: scripts and tests read exactly that.
         print(sim.base_url, flush=True)
         print("\n".join(env_lines(sim.base_url, SIMULATOR_TOKEN if args.token is None else None)), flush=True)
         which = "the built-in test token (SIMULATOR_TOKEN)" if args.token is None else "the token given (not shown)"
         print(f"cmvoice simulate: accepting {which}; speed x{args.speed:g}; Ctrl-C to stop", file=sys.stderr,
               flush=True)
-        while not stop.wait(0.5):
-            pass
+        while not received.stopped:
+            time.sleep(0.2)  # a signal interrupts the sleep, runs its handler, and the sleep resumes
     finally:
-        for sig, handler in previous.items():
-            signal.signal(sig, handler)
+        received.restore()
         sim.close()
     print(f"cmvoice simulate: stopped after {len(sim.requests)} requests, {sim.placed_count()} calls",
           file=sys.stderr, flush=True)

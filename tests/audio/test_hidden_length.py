@@ -17,6 +17,7 @@ from cmvoice_nb.audio.decode import _decode_ffmpeg, _decode_pyav, load_audio, lo
 from cmvoice_nb.errors import AudioError
 
 from .._audio import speechlike
+from .._wait import scaled
 
 RATE = 8000
 #: Two hours of silence: 180 kB of FLAC, 230 MB as mono float32, 460 MB as float64.
@@ -149,6 +150,7 @@ WORKERS = textwrap.dedent("""
 """)
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(sys.platform == "win32", reason="resource (the children's peak memory) is POSIX-only")
 def test_convert_folder_workers_refuse_hidden_lengths_in_bounded_memory(hidden_flac, tmp_path):
     import json
@@ -159,7 +161,7 @@ def test_convert_folder_workers_refuse_hidden_lengths_in_bounded_memory(hidden_f
     script.write_text(WORKERS)
     env = {**__import__("os").environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2])}
     proc = subprocess.run([sys.executable, str(script), str(tmp_path)], capture_output=True, text=True,
-                          timeout=300, env=env)
+                          timeout=scaled(300), env=env)
     assert proc.returncode == 0, proc.stderr[-2000:]
     peak, rows = proc.stdout.splitlines()[-2:]
     rows = json.loads(rows)

@@ -26,7 +26,7 @@ from cmvoice_nb.cli import main
 from cmvoice_nb.errors import AudioError
 
 from .._audio import fmt_chunk, riff, sf_bytes, speechlike
-from .._wait import wait_until
+from .._wait import scaled, wait_until
 
 needs_fifo = pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="no FIFOs on this platform")
 needs_dev_zero = pytest.mark.skipif(not os.path.exists("/dev/zero") or not hasattr(os, "symlink"),
@@ -47,7 +47,7 @@ def finishes(fn, *args, **kwargs):
 
     t = threading.Thread(target=target, daemon=True)
     t.start()
-    t.join(120)
+    t.join(scaled(120))
     assert not t.is_alive(), f"{getattr(fn, '__name__', fn)} blocked on a special file"
     if "error" in box:
         raise box["error"]
@@ -256,7 +256,7 @@ MILLION_CHUNKS = textwrap.dedent("""
 
 @pytest.mark.skipif(sys.platform == "win32", reason="resource is POSIX-only")
 def test_a_million_empty_chunks_are_walked_in_constant_memory():
-    out = subprocess.run([sys.executable, "-c", MILLION_CHUNKS], capture_output=True, text=True, timeout=300,
+    out = subprocess.run([sys.executable, "-c", MILLION_CHUNKS], capture_output=True, text=True, timeout=scaled(300),
                          check=True).stdout.split(maxsplit=5)
     size, count, listed, duration, grown = int(out[0]), int(out[1]), int(out[2]), float(out[3]), int(out[4])
     assert size > 8_000_000 and count == 1_000_002 and listed <= 66
@@ -361,7 +361,7 @@ def test_killing_the_parent_of_a_convert_folder_leaves_no_worker_alive(tmp_path,
         workers = [int(p.name) for p in pids.iterdir()]
         assert parent.pid not in workers
         parent.send_signal(getattr(signal, how))
-        parent.wait(timeout=60)
+        parent.wait(timeout=scaled(60))
         wait_until(lambda: not any(_alive(pid) for pid in workers), timeout=30,
                    what="the workers to end with their parent")
     finally:

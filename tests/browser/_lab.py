@@ -18,6 +18,7 @@ import urllib.request
 from pathlib import Path
 
 from .._net import free_port
+from .._wait import scaled
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -86,6 +87,7 @@ class LabServer:
         self.proc = subprocess.Popen(
             cmd, cwd=self.root_dir, env=self._env(), stdout=self._log, stderr=subprocess.STDOUT
         )
+        timeout_s = scaled(timeout_s)
         deadline = time.monotonic() + timeout_s
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
@@ -109,10 +111,10 @@ class LabServer:
         if self.proc and self.proc.poll() is None:
             self.proc.terminate()
             try:
-                self.proc.wait(timeout=15)
+                self.proc.wait(timeout=scaled(15))
             except subprocess.TimeoutExpired:
                 self.proc.kill()
-                self.proc.wait(timeout=5)
+                self.proc.wait(timeout=scaled(5))
         if getattr(self, "_log", None):
             self._log.close()
 
@@ -151,6 +153,7 @@ _CELL_STATE_JS = """() => {
 
 def open_notebook(page, lab: LabServer, relpath: str, *, timeout_s: float = 90.0) -> None:
     """Open *relpath* in JupyterLab and wait until its kernel is idle."""
+    timeout_s = scaled(timeout_s)
     page.goto(lab.notebook_url(relpath))
     page.wait_for_function("() => !!window.jupyterapp", timeout=timeout_s * 1000)
     page.wait_for_selector(".jp-Notebook", timeout=timeout_s * 1000)

@@ -14,6 +14,8 @@ import urllib.parse
 import urllib.request
 from pathlib import Path
 
+from .._wait import scaled
+
 
 def post(url, body, *, content_type="application/json", method="POST", headers=None):
     """Send one request on a fresh connection; return (status, parsed JSON reply)."""
@@ -102,10 +104,10 @@ class Receiver:
         if self.proc.poll() is None:
             self.proc.send_signal(sig)
         try:
-            self.proc.wait(timeout=timeout)
+            self.proc.wait(timeout=scaled(timeout))
         except subprocess.TimeoutExpired:
             self.proc.kill()
-            self.proc.wait(timeout=30)
+            self.proc.wait(timeout=scaled(30))
             raise
         finally:
             self._stderr.close()

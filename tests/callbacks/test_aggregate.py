@@ -132,6 +132,7 @@ def drawn(fig) -> dict:
 FUZZ = settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 
+@pytest.mark.slow
 @FUZZ
 @given(records=callbacks(), kind=st.sampled_from(DTYPES), tz=st.sampled_from(["UTC", "Europe/Amsterdam"]))
 def test_the_summary_of_the_aggregate_equals_the_summary_of_the_rows(records, kind, tz):
@@ -143,6 +144,7 @@ def test_the_summary_of_the_aggregate_equals_the_summary_of_the_rows(records, ki
         assert_same_summary(summarize(agg, by), summarize(calls, by))
 
 
+@pytest.mark.slow
 @FUZZ
 @given(records=callbacks(), kind=st.sampled_from(DTYPES), tz=st.sampled_from(["UTC", "Europe/Amsterdam"]),
        since=st.one_of(st.none(), st.integers(0, 5)), length=st.one_of(st.none(), st.integers(0, 3)),
@@ -162,6 +164,7 @@ def test_filtering_the_aggregate_equals_filtering_the_rows(records, kind, tz, si
         assert_same_summary(summarize(view, by), summarize(rows, by))
 
 
+@pytest.mark.slow
 @settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(records=callbacks(), kind=st.sampled_from(DTYPES), app=st.sampled_from([None, "otp"]))
 def test_the_plots_of_the_aggregate_draw_the_bars_of_the_rows(records, kind, app):
@@ -178,6 +181,7 @@ def test_the_plots_of_the_aggregate_draw_the_bars_of_the_rows(records, kind, app
     plt.close("all")
 
 
+@pytest.mark.slow
 @FUZZ
 @given(records=callbacks(), cuts=st.lists(st.integers(0, 60), max_size=4), kind=st.sampled_from(DTYPES),
        again=st.lists(st.integers(0, 100), max_size=6))

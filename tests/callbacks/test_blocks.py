@@ -333,6 +333,7 @@ def test_a_key_null_in_every_line_of_one_piece_keeps_the_type_it_has_in_the_rest
     assert calls["customGrouping3"].dropna().tolist() == ["a", "1.5"]
 
 
+@pytest.mark.slow
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(lines=st.lists(_line(), min_size=1, max_size=40), size=st.sampled_from([1, 64, 300, 1000, 4000]))
 def test_fuzzed_logs_load_alike_in_blocks_and_in_one_pass(tmp_path, lines, size):

@@ -5,6 +5,7 @@ from pathlib import Path
 
 import cmvoice_nb.callbacks
 
+from .._wait import scaled
 from ..test_imports import package_graph
 
 PACKAGE = Path(cmvoice_nb.callbacks.__file__).parent
@@ -13,7 +14,7 @@ PACKAGE = Path(cmvoice_nb.callbacks.__file__).parent
 def test_importing_the_package_imports_nothing_heavy():
     code = ("import sys, cmvoice_nb.callbacks; "
             "print(any(m in sys.modules for m in ('pandas', 'pyarrow', 'matplotlib')))")
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=scaled(60))
     assert out.stdout.strip() == "False"
 
 
@@ -32,7 +33,7 @@ def test_summarizing_callbacks_loads_no_campaign_code_and_registers_no_accessor(
             "cb.dtmf_summary([]); cb.plot_outcomes([]); cb.render_calls_report([]); "
             "print(sorted(m for m in sys.modules if m.startswith('cmvoice_nb.campaign')), "
             "hasattr(pd.DataFrame, 'cmvoice'))")
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120,
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=scaled(120),
                          env={"MPLBACKEND": "Agg", "PATH": "", **{k: v for k, v in __import__("os").environ.items()
                                                                  if k == "PYTHONPATH"}})
     assert out.returncode == 0, out.stderr

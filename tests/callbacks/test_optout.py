@@ -18,7 +18,7 @@ from cmvoice_nb.callbacks.optout import opt_out_number
 from cmvoice_nb.campaign.ops.suppress import read_suppression
 from cmvoice_nb.errors import ConfigurationError
 
-from .._wait import cmvoice
+from .._wait import cmvoice, scaled
 
 #: The provider's example of a DTMF callback (seed: "dtmf-finished"), as documented.
 DOCUMENTED = {
@@ -117,7 +117,7 @@ def test_concurrent_receiver_threads_write_each_number_once(tmp_path):
     for t in threads:
         t.start()
     for t in threads:
-        t.join(60)
+        t.join(scaled(60))
     lines = dnc.read_text().splitlines()
     assert sorted(lines) == sorted(people) and app.count == 8 * 40
 
@@ -203,7 +203,7 @@ def test_cmvoice_receive_writes_the_opt_out_list(tmp_path):
             assert urllib.request.urlopen(req, timeout=10).status == 200
     finally:
         proc.send_signal(signal.SIGINT)
-        _out, err = proc.communicate(timeout=30)
+        _out, err = proc.communicate(timeout=scaled(30))
     assert proc.returncode == 0
     assert dnc.read_text() == "+31612345678\n"
     assert f"who presses 9 in a finished DTMF call of aeba8cae-* is appended to {dnc} (0 listed now)" in err
@@ -214,6 +214,6 @@ def test_cmvoice_receive_refuses_a_key_without_a_list(tmp_path):
     import subprocess
 
     proc = subprocess.run(cmvoice("receive", "--out", tmp_path / "cb.jsonl", "--opt-out-digit", "9"),
-                          capture_output=True, text=True, timeout=60)
+                          capture_output=True, text=True, timeout=scaled(60))
     assert proc.returncode == 2
     assert "--opt-out-digit needs --opt-out-list" in proc.stderr

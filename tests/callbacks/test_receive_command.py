@@ -10,6 +10,7 @@ import pytest
 
 from cmvoice_nb.callbacks import load_callbacks
 
+from .._wait import scaled
 from ._factory import callback
 
 
@@ -31,7 +32,7 @@ def test_receive_prints_the_url_first_stores_callbacks_and_stops_on_interrupt(tm
     finally:
         proc.send_signal(signal.SIGINT)
         try:
-            proc.wait(timeout=30)
+            proc.wait(timeout=scaled(30))
         except subprocess.TimeoutExpired:
             proc.kill()
             raise
@@ -48,7 +49,7 @@ def test_receive_reports_a_port_in_use(tmp_path):
         port = busy.getsockname()[1]
         proc = subprocess.run(
             [sys.executable, "-m", "cmvoice_nb", "receive", "--out", str(tmp_path / "cb.jsonl"), "--port", str(port)],
-            capture_output=True, text=True, timeout=60,
+            capture_output=True, text=True, timeout=scaled(60),
         )
     assert proc.returncode == 2
     assert "cannot listen" in proc.stderr
@@ -69,7 +70,7 @@ def start_receiver(tmp_path, *extra, preexec_fn=None):
 def stop(proc, timeout=30):
     proc.send_signal(signal.SIGINT)
     try:
-        _, err = proc.communicate(timeout=timeout)
+        _, err = proc.communicate(timeout=scaled(timeout))
     except subprocess.TimeoutExpired:
         proc.kill()
         raise
@@ -93,6 +94,7 @@ def post_all(url, items):
     return statuses
 
 
+@pytest.mark.slow
 def test_an_unread_stdout_pipe_never_stops_acknowledgements(tmp_path):
     # One console line per callback is ~110 bytes: 2,000 of them overflow a 64 KiB pipe many times.
     proc, url = start_receiver(tmp_path)
@@ -189,6 +191,6 @@ def test_receive_refuses_to_start_when_the_log_folder_cannot_be_created(tmp_path
     blocker.write_text("a file where the log folder should be")
     proc = subprocess.run(
         [sys.executable, "-m", "cmvoice_nb", "receive", "--out", str(blocker / "logs" / "cb.jsonl")],
-        capture_output=True, text=True, timeout=60,
+        capture_output=True, text=True, timeout=scaled(60),
     )
     assert proc.returncode == 2 and "cannot create" in proc.stderr and proc.stdout == ""

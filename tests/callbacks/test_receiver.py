@@ -12,6 +12,7 @@ from cmvoice_nb.callbacks.load import load_callbacks
 from cmvoice_nb.callbacks.receiver import CallbackReceiver, CallbackTimeout
 from cmvoice_nb.callbacks.wsgi import log_line
 
+from .._wait import scaled
 from ._factory import callback
 from ._process import post, raw_request
 
@@ -62,7 +63,7 @@ def test_the_log_loads_into_the_same_frame(rx):
 
 def test_wait_for_returns_once_enough_have_arrived(rx):
     threading.Timer(0.05, lambda: post(rx.url, callback(1))).start()
-    assert rx.wait_for(1, timeout=10) == 1
+    assert rx.wait_for(1, timeout=scaled(10)) == 1
 
 
 def test_wait_for_raises_a_timeout_error_when_too_few_arrive(rx):
@@ -230,6 +231,7 @@ def test_an_empty_secret_listens_on_the_root(tmp_path):
 
 # --- concurrency and durability ------------------------------------------------------------------
 
+@pytest.mark.slow
 def test_thousands_of_concurrent_posts_are_all_stored_once_and_never_interleaved(rx):
     threads, per_thread = 8, 250
     statuses = []
@@ -254,7 +256,7 @@ def test_thousands_of_concurrent_posts_are_all_stored_once_and_never_interleaved
     for th in pool:
         th.start()
     for th in pool:
-        th.join(timeout=120)
+        th.join(timeout=scaled(120))
     total = threads * per_thread
     assert statuses.count(200) == total
     lines = rx.out.read_bytes().split(b"\n")
@@ -292,7 +294,7 @@ def test_every_callback_is_fsynced_before_it_is_acknowledged(rx, monkeypatch):
     for th in pool:
         th.start()
     for th in pool:
-        th.join(timeout=60)
+        th.join(timeout=scaled(60))
     assert failures == []
     assert len(synced) == 150
 
@@ -330,6 +332,7 @@ def test_a_failing_on_callback_hook_does_not_fail_the_post(rx):
 
 # --- a receiver you can leave running for a season (issue 11) ------------------------------------
 
+@pytest.mark.slow
 def test_a_burst_of_3000_posts_from_64_clients_on_fresh_connections_is_stored_exactly_once(rx):
     clients, total = 64, 3000
     parts = urllib.parse.urlsplit(rx.url)
@@ -356,7 +359,7 @@ def test_a_burst_of_3000_posts_from_64_clients_on_fresh_connections_is_stored_ex
     for th in pool:
         th.start()
     for th in pool:
-        th.join(timeout=240)
+        th.join(timeout=scaled(240))
     assert not any(th.is_alive() for th in pool)
     assert [o for o in outcomes if o != 200] == []  # 0 reset, 0 refused
     ids = [json.loads(line)["call-id"] for line in rx.out.read_text().splitlines()]
@@ -369,7 +372,7 @@ def test_a_blocked_display_hook_never_delays_an_acknowledgement(tmp_path):
     shown = []
 
     def stuck(record):  # like print() into a pipe nobody reads
-        release.wait(30)
+        release.wait(scaled(30))
         shown.append(record["call-id"])
 
     with CallbackReceiver(tmp_path / "cb.jsonl", on_callback=stuck, display_queue=10) as rx:

@@ -160,3 +160,37 @@ def test_wrong_path_bodies_within_the_limit_are_read_and_answered_404_on_a_kept_
             while b"}" not in reply:
                 reply += sock.recv(4096)
             assert reply.startswith(b"HTTP/1.1 404")
+
+
+# --- nothing spooled: a chunked body that crosses the limit within one read ---------------------------------
+
+@pytest.fixture
+def temporary_files(monkeypatch):
+    """Every ``tempfile.TemporaryFile`` the process opens from now on (waitress spools with it)."""
+    import tempfile
+
+    opened = []
+    real = tempfile.TemporaryFile
+
+    def spy(*args, **kwargs):
+        opened.append(args)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(tempfile, "TemporaryFile", spy)
+    return opened
+
+
+@pytest.mark.parametrize("path", ["{path}", "/not-the-secret"])
+def test_a_chunked_body_crossing_the_limit_within_one_read_is_refused_without_a_temporary_file(
+        tmp_path, temporary_files, path):
+    # The server reads 8 KiB at a time and checks the limit once a read is buffered: the read that
+    # crosses the limit lands up to 8 KiB past it, and must still be held in memory.
+    limit = 20_000
+    with CallbackReceiver(tmp_path / "cb.jsonl", max_body_bytes=limit) as rx:
+        head = (f"POST {path} HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                "Transfer-Encoding: chunked\r\nConnection: close\r\n\r\n")
+        chunk = b"10000\r\n" + b" " * 0x10000 + b"\r\n0\r\n\r\n"  # one 64 KiB chunk
+        assert raw_request(rx.url, head, chunk).startswith(b"HTTP/1.1 413")
+        assert post(rx.url, padded(limit))[0] == 200  # and a body at the limit still is stored
+        wait_until(lambda: rx.health()["server"]["connections"] == 0, what="the connections closed")
+    assert temporary_files == []

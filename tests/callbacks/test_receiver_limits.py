@@ -12,7 +12,7 @@ import pytest
 from cmvoice_nb.callbacks import _server, receiver as receiver_module
 from cmvoice_nb.callbacks.receiver import CallbackReceiver, plan_connections
 
-from .._wait import wait_until
+from .._wait import scaled, wait_until
 from ._factory import callback
 from ._process import (
     Receiver,
@@ -147,7 +147,7 @@ def _failing_poll(monkeypatch, trip: threading.Event, *, block: threading.Event 
     def poll2(timeout, map):
         if trip.is_set():
             if block is not None:
-                block.wait(30)
+                block.wait(scaled(30))
             else:
                 raise RuntimeError("injected loop failure")
         return real(timeout, map)

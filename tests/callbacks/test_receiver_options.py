@@ -10,6 +10,8 @@ from cmvoice_nb.callbacks import CallbackApp, CallbackReceiver, wsgi_app
 from cmvoice_nb.callbacks.options import DEFAULTS, ReceiverOptions
 from cmvoice_nb.cli import build_parser
 
+from .._wait import scaled
+
 
 def _defaults(func):
     return {name: p.default for name, p in inspect.signature(func).parameters.items()
@@ -66,7 +68,7 @@ def test_a_bad_option_is_a_value_error_naming_it(tmp_path, changes, message):
 
 def test_the_command_reports_a_bad_option_and_exits_2(tmp_path):
     proc = subprocess.run([sys.executable, "-m", "cmvoice_nb", "receive", "--out", str(tmp_path / "cb.jsonl"),
-                           "--connection-limit", "0"], capture_output=True, text=True, timeout=60)
+                           "--connection-limit", "0"], capture_output=True, text=True, timeout=scaled(60))
     assert proc.returncode == 2 and proc.stdout == ""
     assert proc.stderr.strip() == "cmvoice receive: --connection-limit must be a positive whole number, got 0"
 

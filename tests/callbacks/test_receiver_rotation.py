@@ -11,7 +11,7 @@ import pytest
 from cmvoice_nb.callbacks import _logfile, load_callbacks
 from cmvoice_nb.callbacks.receiver import CallbackReceiver
 
-from .._wait import wait_until
+from .._wait import scaled, wait_until
 from ._factory import callback
 from ._process import Receiver, post, post_on
 
@@ -147,7 +147,7 @@ def test_logrotate_mv_gzip_rm_between_and_during_callbacks_loses_no_acknowledged
         wait_until(lambda: len(acked) >= after + 25, timeout=60, what="callbacks after the last rotation")
     finally:
         stop.set()
-        sender.join(timeout=60)
+        sender.join(timeout=scaled(60))
         code, err = rx.stop()
     assert errors == [] and code == 0 and "Traceback" not in err
     stored = ids_in(*rotated, rx.log)

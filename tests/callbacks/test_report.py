@@ -10,6 +10,7 @@ from cmvoice_nb.callbacks import load_callbacks, render_calls_report, write_call
 from cmvoice_nb.cli import main
 from cmvoice_nb.errors import CallbackError
 
+from .._wait import scaled
 from ._factory import callback, write_jsonl
 
 
@@ -66,6 +67,6 @@ def test_report_command_fails_when_nothing_loads(tmp_path, capsys):
 def test_report_command_runs_as_a_module(tmp_path):
     log = write_jsonl(tmp_path / "cb.jsonl", items())
     proc = subprocess.run([sys.executable, "-m", "cmvoice_nb", "report", str(log), "--html", str(tmp_path / "r.html")],
-                          capture_output=True, text=True, timeout=120, env={"MPLBACKEND": "Agg", "PATH": ""})
+                          capture_output=True, text=True, timeout=scaled(120), env={"MPLBACKEND": "Agg", "PATH": ""})
     assert proc.returncode == 0, proc.stderr
     assert (tmp_path / "r.html").exists()

@@ -16,6 +16,7 @@ from cmvoice_nb.campaign import ab_report, plan_campaign, send_campaign, write_r
 from cmvoice_nb.campaign.abtest import two_proportion_test, wilson_interval
 from cmvoice_nb.cli import main
 
+from .._wait import scaled
 from ._lists import notification_defaults
 
 VARIANTS = {"A": {"prompt": "Hallo {name}, dit is uw herinnering"},
@@ -36,8 +37,8 @@ def run_campaign(tmp_path, sim, receiver, *, variants=VARIANTS, n=300):
     # One request at a time: the simulator draws each call's fate from its seeded stream in the order the
     # calls arrive, so the same seed gives the same calls on every run.
     res = send_campaign(plan, sim.client(), journal=journal, rate=1000, concurrency=1, progress=False)
-    sim.wait_idle(120)
-    receiver.wait_for(int((res["status"] == "queued").sum()), timeout=120)
+    sim.wait_idle(scaled(120))
+    receiver.wait_for(int((res["status"] == "queued").sum()), timeout=scaled(120))
     return plan, journal
 
 

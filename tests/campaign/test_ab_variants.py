@@ -15,7 +15,7 @@ from cmvoice_nb.campaign.plan import assign, parse_variants
 from cmvoice_nb.campaign.vocabulary import exit_status
 from cmvoice_nb.errors import CampaignError
 
-from .._wait import cmvoice
+from .._wait import cmvoice, scaled
 from ._lists import CALLER, notification_defaults
 
 VARIANTS = {"A": {"prompt": "Hallo {name}"}, "B": {"prompt": "Goedemiddag {name}", "voice.gender": "Male"}}
@@ -174,8 +174,8 @@ def test_a_follow_up_wave_keeps_each_persons_variant_and_never_calls_the_holdout
     plan = plan_campaign(df, app="notification", name="ab", defaults=notification_defaults(
         callback_url=receiver.url), variants=VARIANTS, holdout=0.2, seed=7, journal=tmp_path / "j.sqlite")
     first = send_campaign(plan, sim.client(), journal=tmp_path / "j.sqlite", rate=1000, progress=False)
-    sim.wait_idle(60)
-    receiver.wait_for(int((first["status"] == "queued").sum()), timeout=60)
+    sim.wait_idle(scaled(60))
+    receiver.wait_for(int((first["status"] == "queued").sum()), timeout=scaled(60))
     later = pd.Timestamp.now(tz="UTC") + pd.Timedelta(hours=1)
     wave = plan_followup(tmp_path / "j.sqlite", receiver.frame(), min_gap="30min", now=later)
     assert "holdout" in set(wave.left_out["reason"])
@@ -187,9 +187,9 @@ def test_a_follow_up_wave_keeps_each_persons_variant_and_never_calls_the_holdout
                for p, v in zip(wave_frame["payload"], wave_frame["variant"], strict=True))
     # Sent: the A/B report from the journal counts both waves' calls, each for its person's variant.
     second = send_campaign(wave, sim.client(), journal=tmp_path / "j.sqlite", rate=1000, progress=False)
-    sim.wait_idle(60)
+    sim.wait_idle(scaled(60))
     placed = int((first["status"] == "queued").sum() + (second["status"] == "queued").sum())
-    receiver.wait_for(placed, timeout=60)
+    receiver.wait_for(placed, timeout=scaled(60))
     table = ab_report(receiver.frame(), tmp_path / "j.sqlite").table
     assert int(table["calls"].sum()) == placed == 2 * len(wave_frame)
     assert table.loc["holdout", "calls"] == 0
@@ -227,7 +227,7 @@ def run_send(tmp_path, sim, *extra):
         "--set", "prompt=Hallo {Naam}", "--map", "callee=Telefoon", "--region", "NL",
         "--journal", tmp_path / "j.sqlite",
         "-o", tmp_path / "out.csv", "--base-url", sim.base_url, "--rate", "500", "--no-progress", *extra),
-        capture_output=True, text=True, timeout=120)
+        capture_output=True, text=True, timeout=scaled(120))
 
 
 AB_FLAGS = ("--variant", "A:prompt=Hallo {Naam}", "--variant", "B:prompt=Goedemiddag {Naam}",

@@ -18,6 +18,7 @@ from cmvoice_nb.cli import main
 from cmvoice_nb.client import VoiceClient, callback_url_problem, is_real_api
 from cmvoice_nb.errors import CampaignError
 
+from .._wait import scaled
 from ._lists import notification_defaults, notification_flags
 
 REAL = "https://api.cm.example/voiceapi/v2"  # never contacted: the refusal comes before any request
@@ -60,7 +61,7 @@ def test_a_followup_wave_to_the_real_api_is_checked_the_same_way(tmp_path, sim, 
 
     send_campaign(pd.DataFrame({"callee": ["+31612340109"]}), sim.client(), journal=tmp_path / "j.sqlite",
                   app="notification", name="spring", defaults=notification_defaults("Hi"), rate=500, progress=False)
-    sim.wait_idle(30)
+    sim.wait_idle(scaled(30))
     [call] = sim.calls.to_dict("records")  # ...09 rang out: due again
     callback = {"call-id": call["call_id"], "instruction-id": call["instruction_id"], "result": {"code": 9},
                 "finished-on": "2024-01-01T10:00:00Z"}

@@ -15,6 +15,7 @@ from cmvoice_nb.cli import main
 from cmvoice_nb.errors import CampaignError
 from cmvoice_nb.wire import instruction_hash, legacy_instruction_hash
 
+from .._wait import scaled
 from ._journals import SCHEMA_V3
 from ._lists import CALLER, notification_defaults
 
@@ -65,8 +66,8 @@ def test_a_re_run_with_a_new_callback_url_calls_nobody_twice_and_changes_no_row(
 
 def wave_one(sim, rx, tmp_path, url=None):
     send(sim, tmp_path / "j.sqlite", NUMBERS, url or rx.url)
-    sim.wait_idle(30)
-    rx.wait_for(sim.placed_count(), timeout=30)
+    sim.wait_idle(scaled(30))
+    rx.wait_for(sim.placed_count(), timeout=scaled(30))
     calls = load_callbacks(tmp_path / "callbacks.jsonl", warn=False)
     return calls, (calls["finished_on"].max() + pd.Timedelta(minutes=31)).isoformat()
 
@@ -79,8 +80,8 @@ def test_a_follow_up_with_a_new_callback_url_posts_to_the_new_receiver(sim, rece
     assert len(plan.rows) == 3 and {json.loads(r.payload)["callback-url"] for r in plan.rows} == {new_receiver.url}
     res = send_campaign(plan, sim.client(), journal=tmp_path / "j.sqlite", rate=500.0, progress=False)
     assert (res["status"] == "queued").all()
-    sim.wait_idle(30)
-    new_receiver.wait_for(3, timeout=30)
+    sim.wait_idle(scaled(30))
+    new_receiver.wait_for(3, timeout=scaled(30))
     wave2 = load_callbacks(tmp_path / "moved.jsonl", warn=False)
     assert sorted(wave2["instruction_id"]) == sorted(res["instruction_id"])
     assert len(load_callbacks(tmp_path / "callbacks.jsonl", warn=False)) == 5  # nothing more reached the old one
@@ -103,7 +104,7 @@ def test_cmvoice_followup_sends_the_wave_to_the_callback_url_given(sim, receiver
     assert main([*args, "--callback-url", "gopher://127.0.0.1/"]) == 2
     assert "--callback-url must be an http:// or https:// URL" in capsys.readouterr().err
     assert main([*args, "--callback-url", new_receiver.url]) == 0
-    new_receiver.wait_for(3, timeout=30)
+    new_receiver.wait_for(3, timeout=scaled(30))
     out = pd.read_csv(tmp_path / "wave2.csv", dtype=str, keep_default_na=False)
     moved = load_callbacks(tmp_path / "moved.jsonl", warn=False)
     assert sorted(moved["instruction_id"]) == sorted(out["instruction_id"])

@@ -16,6 +16,7 @@ from cmvoice_nb.campaign import Journal, plan_followup, reach_by_wave, send_camp
 from cmvoice_nb.errors import CampaignError
 from cmvoice_nb.spec import INSTRUCTION_ID_MAX_LENGTH
 
+from .._wait import scaled
 from ._lists import notification_defaults
 
 #: Calls end at once, so each wave's callbacks are in before the next is planned.
@@ -46,8 +47,8 @@ class Rig:
         return self.settle(send_campaign(plan, self.sim.client(), journal=self.journal, **OPTS))
 
     def settle(self, res):
-        self.sim.wait_idle(30)
-        self.rx.wait_for(self.sim.placed_count(), timeout=30)
+        self.sim.wait_idle(scaled(30))
+        self.rx.wait_for(self.sim.placed_count(), timeout=scaled(30))
         return res
 
     def calls(self):

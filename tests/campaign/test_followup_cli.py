@@ -9,7 +9,7 @@ from cmvoice_nb.callbacks import load_callbacks
 from cmvoice_nb.campaign import send_campaign
 from cmvoice_nb.cli import main
 
-from .._wait import cmvoice, kill_when, running
+from .._wait import cmvoice, kill_when, running, scaled
 from ._lists import notification_defaults
 
 #: Calls end at once, so each wave's callbacks are in before the next is planned.
@@ -21,8 +21,8 @@ def first_wave(sim, receiver, tmp_path, callees):
     send_campaign(df, sim.client(), journal=tmp_path / "j.sqlite", app="notification", name="spring",
                   defaults=notification_defaults("Hello", callback_url=receiver.url),
                   rate=500.0, burst=50, progress=False)
-    sim.wait_idle(30)
-    receiver.wait_for(sim.placed_count(), timeout=30)
+    sim.wait_idle(scaled(30))
+    receiver.wait_for(sim.placed_count(), timeout=scaled(30))
     calls = load_callbacks(tmp_path / "callbacks.jsonl", warn=False)
     return (calls["finished_on"].max() + pd.Timedelta(minutes=31)).isoformat()
 
@@ -46,10 +46,10 @@ def test_followup_calls_the_unanswered_and_writes_the_waves_results(sim, receive
     assert placed["instruction_id"].is_unique and len(placed) == 6
     # The same command again, once wave 2 reported back (the simulator is fast): wave 3; then nobody
     # is due, the default --max-attempts 3 being reached.
-    receiver.wait_for(6, timeout=30)
+    receiver.wait_for(6, timeout=scaled(30))
     assert main(followup(tmp_path, sim, now, out="wave3.csv")) == 0
     assert "2 row(s) to call in wave 3" in capsys.readouterr().err
-    receiver.wait_for(8, timeout=30)
+    receiver.wait_for(8, timeout=scaled(30))
     assert main(followup(tmp_path, sim, now, out="wave4.csv")) == 0
     err = capsys.readouterr().err
     assert "nobody is due" in err and "max attempts 2" in err
@@ -156,8 +156,8 @@ def test_a_wave_killed_mid_run_resumes_without_calling_anyone_twice(sim, receive
 
     # The same command, with a gap that the wave-2 calls already answered are within (the fixed --now
     # is 31 minutes after the last of wave 1 ended; these ended later): the rest of wave 2 goes, no wave 3 yet.
-    resumed = subprocess.run(cmd + ["--after", "35m"], capture_output=True, text=True, timeout=120)
-    sim.wait_idle(30)
+    resumed = subprocess.run(cmd + ["--after", "35m"], capture_output=True, text=True, timeout=scaled(120))
+    sim.wait_idle(scaled(30))
     placed = sim.calls
     wave2 = placed[placed["instruction_id"].str.endswith("-w2")]
     assert wave2["callee"].is_unique  # nobody twice in wave 2

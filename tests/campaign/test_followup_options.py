@@ -20,6 +20,7 @@ from cmvoice_nb.cli import build_parser, main
 from cmvoice_nb.client import VoiceClient
 from cmvoice_nb.messages import OPTIONS, SENDING, command_options
 
+from .._wait import scaled
 from ._lists import notification_defaults
 
 pytestmark = pytest.mark.simulator(speed=1000.0)
@@ -88,8 +89,8 @@ def first_wave(sim, receiver, tmp_path, numbers, **extra):
     send_campaign(pd.DataFrame({"callee": numbers}), sim.client(), journal=tmp_path / "j.sqlite",
                   app="notification", name="spring", rate=500, progress=False,
                   defaults=notification_defaults("Hello", callback_url=receiver.url), **extra)
-    sim.wait_idle(30)
-    receiver.wait_for(len(numbers), timeout=30)
+    sim.wait_idle(scaled(30))
+    receiver.wait_for(len(numbers), timeout=scaled(30))
     calls = load_callbacks(tmp_path / "callbacks.jsonl", warn=False)
     return (calls["finished_on"].max() + pd.Timedelta(minutes=31)).isoformat()
 

@@ -11,7 +11,7 @@ import pytest
 from cmvoice_nb.campaign import Journal
 from cmvoice_nb.cli import main
 
-from .._wait import cmvoice, running, wait_until
+from .._wait import cmvoice, running, scaled, wait_until
 from ._lists import answering, notification_flags, people
 
 
@@ -124,9 +124,9 @@ def test_two_processes_through_a_symlinked_journal_path_one_is_refused_nobody_tw
         wait_until(lambda: len(sim.requests) >= 3 or first.poll() is not None, what="the first send under way")
         assert first.poll() is None, "the first send finished before the second could start"
         second = subprocess.run(command(csv, alias, tmp_path / "b.csv", sim.base_url), capture_output=True, text=True,
-                                timeout=120)
+                                timeout=scaled(120))
         assert first.poll() is None, "the second process must be refused while the first still runs"
-        _, first_err = first.communicate(timeout=120)
+        _, first_err = first.communicate(timeout=scaled(120))
     assert second.returncode == 75  # the same command succeeds once the first run let go
     assert "another send is running on this journal" in second.stderr and "alias.sqlite" in second.stderr
     assert not (tmp_path / "b.csv").exists()
@@ -134,8 +134,8 @@ def test_two_processes_through_a_symlinked_journal_path_one_is_refused_nobody_tw
 
     # Once the first is done, the alias resumes the same journal: nothing left to send.
     again = subprocess.run(command(csv, alias, tmp_path / "c.csv", sim.base_url), capture_output=True, text=True,
-                           timeout=120)
-    sim.wait_idle(timeout=10)
+                           timeout=scaled(120))
+    sim.wait_idle(timeout=scaled(10))
     calls = sim.calls
     assert again.returncode == 0 and f"{rows} row(s) were already done" in again.stderr
     assert len(calls) == rows and calls["callee"].is_unique and calls["instruction_id"].is_unique

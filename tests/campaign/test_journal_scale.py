@@ -15,6 +15,7 @@ from cmvoice_nb.campaign import send_campaign
 from cmvoice_nb.campaign.journal import Journal, _register as registering
 from cmvoice_nb.errors import JournalError
 
+from .._wait import scaled
 from ._journals import write_v3_journal
 from ._lists import hello_plan, phone_list
 
@@ -251,7 +252,7 @@ def test_a_process_killed_mid_registration_leaves_the_batch_all_there_or_not_at_
         assert proc.stdout.readline().strip() == "in transaction"
         proc.kill()  # SIGKILL on POSIX, TerminateProcess on Windows: nothing is cleaned up
     finally:
-        proc.wait(timeout=60)
+        proc.wait(timeout=scaled(60))
     j = Journal(path)
     assert j.counts("c") == {}  # killed inside the transaction: none of it
     con = sqlite3.connect(path)

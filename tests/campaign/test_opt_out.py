@@ -12,7 +12,7 @@ from cmvoice_nb.callbacks import CallbackReceiver, load_callbacks, opt_outs
 from cmvoice_nb.campaign import Journal, plan_campaign, send_campaign
 from cmvoice_nb.errors import CampaignError
 
-from .._wait import cmvoice
+from .._wait import cmvoice, scaled
 from ._lists import CALLER, notification_flags
 
 DTMF = {"caller": CALLER, "prompt-type": "TTS",
@@ -77,8 +77,8 @@ def test_who_presses_the_key_is_never_called_by_the_next_campaign(tmp_path, sim)
                                defaults={**DTMF, "callback-url": rx.url}, opt_out_digit="9")
         res = send_campaign(survey, sim.client(), journal=tmp_path / "j.sqlite", rate=1000, progress=False)
         assert set(res["status"]) == {"queued"}
-        sim.wait_idle(60)
-        rx.wait_for(6, timeout=60)
+        sim.wait_idle(scaled(60))
+        rx.wait_for(6, timeout=scaled(60))
     assert sorted(dnc.read_text().splitlines()) == sorted([PEOPLE[1], PEOPLE[4]])
     assert sorted(opt_outs(load_callbacks(tmp_path / "cb.jsonl"), digit="9")) == sorted([PEOPLE[1], PEOPLE[4]])
     with Journal(tmp_path / "j.sqlite") as j:
@@ -100,7 +100,8 @@ def test_cmvoice_send_takes_the_key_and_an_empty_opt_out_list(tmp_path, sim, tok
         "send", people, "--app", "dtmf", "--set", f"caller={CALLER}", "--set", "prompt=Druk 1 voor ja",
         "--set", "prompt-type=TTS", "--set", "min-digits=2", "--set", "max-digits=4", "--set", "max-attempts=1",
         "--opt-out-digit", "9", "--suppress", empty, "--journal", tmp_path / "j.sqlite", "-o", tmp_path / "out.csv",
-        "--base-url", sim.base_url, "--rate", "500", "--no-progress"), capture_output=True, text=True, timeout=120)
+        "--base-url", sim.base_url, "--rate", "500", "--no-progress"),
+        capture_output=True, text=True, timeout=scaled(120))
     assert proc.returncode == 0, proc.stderr
     assert "note: opt-out key 9: min-digits is 2 on some rows" in proc.stderr
     assert "note: opt-out key 9: a prompt does not mention 9" in proc.stderr
@@ -108,5 +109,6 @@ def test_cmvoice_send_takes_the_key_and_an_empty_opt_out_list(tmp_path, sim, tok
         assert j.design("people")["opt_out_digit"] == "9"
     notification = subprocess.run(cmvoice(
         "send", people, *notification_flags("Hallo"), "--opt-out-digit", "9", "--journal", tmp_path / "j2.sqlite",
-        "-o", tmp_path / "out2.csv", "--base-url", sim.base_url), capture_output=True, text=True, timeout=120)
+        "-o", tmp_path / "out2.csv", "--base-url", sim.base_url),
+        capture_output=True, text=True, timeout=scaled(120))
     assert notification.returncode == 2 and "--opt-out-digit needs a DTMF campaign" in notification.stderr

@@ -9,6 +9,7 @@ from cmvoice_nb.campaign.plan import TemplateError, content_key, template_column
 from cmvoice_nb.errors import CampaignError
 
 from .._audio import sine, write_sf, write_telephony_wav
+from .._wait import scaled
 from ._lists import CALLER, notification_defaults
 
 #: Our caller id and TTS prompts, the prompt itself from a column of the list.
@@ -392,7 +393,7 @@ def test_the_accessor_is_registered_on_first_use_not_by_importing_the_package():
             "before = hasattr(pd.DataFrame, 'cmvoice')\n"
             "cm.plan_campaign\n"
             "print(before, hasattr(pd.DataFrame, 'cmvoice'))\n")
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=scaled(60))
     assert out.stdout.split() == ["False", "True"], out.stderr
 
 

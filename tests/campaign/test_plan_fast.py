@@ -87,6 +87,7 @@ _TEMPLATE_DEFAULTS = notification_defaults("Hello {name}, see you on {date:%d %B
                                            replay_prompt="Bye {name!s} {name:>4}")
 
 
+@pytest.mark.slow
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(frame=frames(), region=st.sampled_from(["NL", None, "BE"]), style=st.sampled_from(["e164", "00"]),
        drop=st.booleans(), allowed=st.sampled_from([None, ("NL",), ("NL", "BE")]))
@@ -115,6 +116,7 @@ _LOCALE_DEFAULTS = notification_defaults("Beste {name}, op {datum:%A %-d %B} bet
                                          "({bedrag:currency:EUR})")
 
 
+@pytest.mark.slow
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(frame=frames(),
        countries=st.lists(st.sampled_from(["NL", "DE", "be", "België", "Duitsland", "Holand", "", None, 7, "UK"]),
@@ -346,6 +348,7 @@ def people(draw):
     return frame
 
 
+@pytest.mark.slow
 @settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 @given(frame=people(), prompt=st.sampled_from(_TEMPLATES), replay=st.sampled_from([None] + _TEMPLATES),
        language=st.sampled_from(["nl-NL", "de-DE", None]), region=st.sampled_from(["NL", None]),
@@ -450,6 +453,7 @@ def dated_people(draw):
     return frame, options
 
 
+@pytest.mark.slow
 @settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 @given(case=dated_people(), prompt=st.sampled_from(_LOCALE_TEMPLATES))
 def test_different_people_with_locale_dates_and_amounts_are_planned_as_the_per_row_path_plans_them(case, prompt):

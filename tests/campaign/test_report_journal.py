@@ -16,6 +16,7 @@ from cmvoice_nb.campaign.report import campaign_results, not_reached
 from cmvoice_nb.cli import main
 
 from .._net import refusing_url
+from .._wait import scaled
 from ._lists import notification_defaults
 
 pytestmark = pytest.mark.simulator(speed=1000.0)
@@ -40,13 +41,13 @@ def campaign(sim, receiver, tmp_path):
     journal = tmp_path / "j.sqlite"
     send(sim, LIST, journal, receiver)
     send(sim, LIST.iloc[[0, 1, 2]], journal, receiver, results_path=tmp_path / "last.csv")  # Dora deleted
-    sim.wait_idle(30)
-    receiver.wait_for(4, timeout=30)
+    sim.wait_idle(scaled(30))
+    receiver.wait_for(4, timeout=scaled(30))
     calls = load_callbacks(tmp_path / "callbacks.jsonl", warn=False)
     wave = plan_followup(journal, calls, now=calls["finished_on"].max() + pd.Timedelta(hours=1))
     send_campaign(wave, sim.client(), journal=journal, rate=500, progress=False)
-    sim.wait_idle(30)
-    receiver.wait_for(6, timeout=30)
+    sim.wait_idle(scaled(30))
+    receiver.wait_for(6, timeout=scaled(30))
     (tmp_path / "prices.csv").write_text("country,price_per_minute,setup\nNL,0.06,0.01\n")
     return journal
 
@@ -96,8 +97,8 @@ def test_the_people_not_reached_are_written_with_the_kept_columns(campaign, tmp_
 def test_a_row_still_waiting_shows_its_whole_instruction_id(sim, receiver, tmp_path):
     df = LIST.assign(cb=[receiver.url, receiver.url, receiver.url, refusing_url("/cb")])  # Dora's never arrives
     send(sim, df, tmp_path / "j.sqlite", receiver)
-    sim.wait_idle(30)
-    receiver.wait_for(3, timeout=30)
+    sim.wait_idle(scaled(30))
+    receiver.wait_for(3, timeout=scaled(30))
     html = write_report(tmp_path / "callbacks.jsonl", journal=tmp_path / "j.sqlite", html_path=tmp_path / "r.html")
     text = html.read_text(encoding="utf-8")
     dora = campaign_results(tmp_path / "j.sqlite").query("callee == '+31612340410'")["instruction_id"].iloc[0]

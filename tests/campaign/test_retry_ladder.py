@@ -106,3 +106,16 @@ def test_the_default_ladder_is_the_documented_one():
     assert set(DEFAULT_RETRY_LADDER) >= {"not-answered", "busy", "rejected", "failed", "voicemail"}
     with pytest.raises(CampaignError, match=r"^retry_ladder= must be a mapping"):
         parse_retry_ladder(42)
+
+
+def test_reasons_left_out_as_often_as_each_other_are_listed_by_name_whatever_order_the_rows_came_in():
+    from cmvoice_nb.campaign import CampaignPlan
+
+    frames = [pd.DataFrame({"reason": ["rejected", "other outcome", "answered", "other outcome", "rejected"]}),
+              pd.DataFrame({"reason": ["other outcome", "rejected", "rejected", "answered", "other outcome"]})]
+    summaries = []
+    for frame in frames:
+        plan = CampaignPlan.__new__(CampaignPlan)
+        object.__setattr__(plan, "left_out", frame)
+        summaries.append(list(plan.left_out_summary().items()))
+    assert summaries[0] == summaries[1] == [("other outcome", 2), ("rejected", 2), ("answered", 1)]

@@ -25,6 +25,7 @@ from cmvoice_nb.errors import (
 from cmvoice_nb.simulator import SIMULATOR_TOKEN
 
 from .._net import refusing_url
+from .._wait import scaled
 from ._lists import answering, hello_plan, notification_defaults, phone_list
 
 FAST = RetryPolicy(max_attempts=3, backoff_s=0.001, max_backoff_s=0.01)
@@ -304,7 +305,7 @@ class GatedClient(ScriptedClient):
             n = len(self.sent)
         if n >= self.allowed:
             self.reached.set()
-            self.gate.wait(10)
+            self.gate.wait(scaled(10))
         return super().send(inst)
 
 
@@ -313,11 +314,11 @@ def test_stop_from_another_thread_ends_cleanly_and_a_rerun_sends_the_rest(tmp_pa
     sender = CampaignSender(hello_plan(phone_list(10)), client, journal=tmp_path / "j.sqlite",
                             **{**OPTS, "concurrency": 1})
     sender.start()
-    assert client.reached.wait(10)
+    assert client.reached.wait(scaled(10))
     assert sender.running
     threading.Thread(target=sender.stop).start()
     client.gate.set()
-    res = sender.wait(10)
+    res = sender.wait(scaled(10))
     counts = res["status"].value_counts().to_dict()
     assert counts == {"queued": 4, "skipped": 6}
     assert sender.progress["queued"] == 4 and not sender.running
@@ -345,9 +346,9 @@ def test_ctrl_c_during_send_campaign_returns_partial_results(tmp_path):
                 stopped.set()
 
     def interrupt():
-        client.reached.wait(10)
+        client.reached.wait(scaled(10))
         _thread.interrupt_main()
-        stopped.wait(10)  # the main thread has asked the run to stop
+        stopped.wait(scaled(10))  # the main thread has asked the run to stop
         client.gate.set()
 
     handler = Seen()
@@ -368,7 +369,7 @@ def test_ctrl_c_during_send_campaign_returns_partial_results(tmp_path):
 
 def test_progress_counts_add_up_while_and_after_sending(tmp_path):
     sender = CampaignSender(hello_plan(phone_list()), ScriptedClient(), journal=tmp_path / "j.sqlite", **OPTS).start()
-    res = sender.wait(10)
+    res = sender.wait(scaled(10))
     p = sender.progress
     assert p["total"] == 6 and p["to_send"] == 6 and p["sent"] == 6 and p["queued"] == 6 and p["in_flight"] == 0
     assert res is sender.results

@@ -5,7 +5,7 @@ import subprocess
 import pandas as pd
 import pytest
 
-from .._wait import cmvoice, kill_when, running
+from .._wait import cmvoice, kill_when, running, scaled
 from ._lists import answering, notification_flags, people
 
 ROWS = 60
@@ -33,8 +33,9 @@ def test_a_send_killed_mid_run_resumes_without_calling_anyone_twice(tmp_path, si
     assert at_kill.get("sending", 0) >= 1, at_kill  # it really died mid-request
     assert at_kill.get("pending", 0) >= 1, at_kill  # and with rows still to send
 
-    resumed = subprocess.run(command(csv, journal, out, sim.base_url), capture_output=True, text=True, timeout=120)
-    sim.wait_idle(timeout=10)
+    resumed = subprocess.run(command(csv, journal, out, sim.base_url),
+                             capture_output=True, text=True, timeout=scaled(120))
+    sim.wait_idle(timeout=scaled(10))
     calls = sim.calls
 
     results = pd.read_csv(out, dtype=str, keep_default_na=False)

@@ -17,7 +17,7 @@ from cmvoice_nb.campaign import CampaignSender, Journal, RetryPolicy, SendOption
 from cmvoice_nb.campaign.ops.schedule import ManualClock
 from cmvoice_nb.errors import CampaignError
 
-from .._wait import cmvoice, kill_when, running
+from .._wait import cmvoice, kill_when, running, scaled
 from ._lists import notification_defaults, notification_flags, people
 
 UTC = dt.timezone.utc
@@ -308,7 +308,7 @@ def test_a_send_killed_while_rows_wait_resumes_and_calls_everyone_once(tmp_path,
     assert (at_kill[nl] == "pending").all()
     assert at_kill[be].isin(["queued", "sending"]).all()  # answered, or killed mid-request
     assert sorted(sim.calls["callee"]) == sorted(be)
-    resumed = subprocess.run(command, capture_output=True, text=True, timeout=120)
+    resumed = subprocess.run(command, capture_output=True, text=True, timeout=scaled(120))
     assert sorted(sim.calls["callee"]) == sorted(be + nl)  # everyone once: the Belgians were not called again
     with Journal(journal) as j:
         final = j.to_frame("people").set_index("callee")["state"]

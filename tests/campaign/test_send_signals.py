@@ -18,7 +18,7 @@ import pytest
 from cmvoice_nb.callbacks import load_callbacks
 from cmvoice_nb.campaign import send_campaign
 
-from .._wait import cmvoice, running, wait_until
+from .._wait import cmvoice, running, scaled, wait_until
 from ._lists import answering, notification_defaults, notification_flags, people
 
 pytestmark = pytest.mark.slow
@@ -55,7 +55,7 @@ def test_a_signal_stops_the_send_like_ctrl_c_and_the_same_command_finishes_it(na
         wait_until(lambda: len(sim.requests) >= 4 or proc.poll() is not None, what="the send under way")
         assert proc.poll() is None, "the send ended before it could be stopped"
         os.kill(proc.pid, getattr(signal, name))
-        code = proc.wait(120)
+        code = proc.wait(scaled(120))
     said = err.read_text()
     assert code == 75, said  # only stopped rows remain: run the same command again
     results = read(out)
@@ -68,7 +68,8 @@ def test_a_signal_stops_the_send_like_ctrl_c_and_the_same_command_finishes_it(na
     assert f"skipped: {counts['skipped']} rows - not sent because the run ended or was stopped first" in said
     assert "exit status 75" in said
 
-    again = subprocess.run(send_command(csv, journal, out, sim.base_url), capture_output=True, text=True, timeout=120)
+    again = subprocess.run(send_command(csv, journal, out, sim.base_url),
+                           capture_output=True, text=True, timeout=scaled(120))
     assert again.returncode == 0, again.stderr
     assert set(read(out)["status"]) == {"queued"}
     assert sim.calls["instruction_id"].value_counts().max() == 1 and len(sim.calls) == rows  # nobody twice
@@ -85,7 +86,7 @@ def test_a_second_signal_stops_at_once_and_the_requests_in_flight_end_unknown(tm
         wait_until(lambda: "finishing the requests in flight" in err.read_text() or proc.poll() is not None,
                    what="the first signal taken")
         os.kill(proc.pid, signal.SIGTERM)
-        code = proc.wait(120)
+        code = proc.wait(scaled(120))
     said = err.read_text()
     assert code == 75, said  # rows not sent remain: run again (the unknown ones are listed for the operator)
     results = read(out)
@@ -97,10 +98,11 @@ def test_a_second_signal_stops_at_once_and_the_requests_in_flight_end_unknown(tm
     assert "SIGTERM received again; stopping at once" in said and "unknown: 2 rows" in said
 
     sim.set_faults(latency_s=0)
-    again = subprocess.run(send_command(csv, journal, out, sim.base_url), capture_output=True, text=True, timeout=120)
+    again = subprocess.run(send_command(csv, journal, out, sim.base_url),
+                           capture_output=True, text=True, timeout=scaled(120))
     assert again.returncode == 1, again.stderr  # the unknown rows wait for the operator's decision
     assert read(out)["status"].value_counts().to_dict() == {"queued": 8, "unknown": 2}
-    sim.wait_idle(30)
+    sim.wait_idle(scaled(30))
     assert sim.calls["instruction_id"].value_counts().max() == 1  # the unknown ones were not called again
 
 
@@ -110,8 +112,8 @@ def test_sigterm_stops_a_followup_wave_the_same_way(tmp_path, sim, receiver, tok
     send_campaign(pd.DataFrame({"callee": numbers}), sim.client(), journal=tmp_path / "j.sqlite",
                   app="notification", name="spring", defaults=notification_defaults("Hello", callback_url=receiver.url),
                   rate=500.0, burst=50, progress=False)
-    sim.wait_idle(30)
-    receiver.wait_for(len(numbers), timeout=30)
+    sim.wait_idle(scaled(30))
+    receiver.wait_for(len(numbers), timeout=scaled(30))
     calls = load_callbacks(tmp_path / "callbacks.jsonl", warn=False)
     now = (calls["finished_on"].max() + pd.Timedelta(minutes=31)).isoformat()
     sim.set_faults(latency_s=0.3)
@@ -124,7 +126,7 @@ def test_sigterm_stops_a_followup_wave_the_same_way(tmp_path, sim, receiver, tok
         wait_until(lambda: len(sim.requests) >= before + 3 or proc.poll() is not None, what="the wave under way")
         assert proc.poll() is None, "the wave ended before it could be stopped"
         os.kill(proc.pid, signal.SIGTERM)
-        code = proc.wait(120)
+        code = proc.wait(scaled(120))
     assert code == 75, err.read_text()
     wave = read(out)
     assert set(wave["status"]) == {"queued", "skipped"} and set(wave["wave"]) == {"2"}

@@ -18,6 +18,7 @@ from cmvoice_nb.campaign import plan_campaign
 from cmvoice_nb.campaign.inputs import read_table
 from cmvoice_nb.errors import CampaignError
 
+from .._wait import scaled
 from ._lists import notification_defaults
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -123,7 +124,7 @@ READ = textwrap.dedent("""
 
 
 def read_in_child(path: Path) -> dict:
-    proc = subprocess.run([sys.executable, "-c", READ, str(path)], capture_output=True, text=True, timeout=300,
+    proc = subprocess.run([sys.executable, "-c", READ, str(path)], capture_output=True, text=True, timeout=scaled(300),
                           env={**os.environ, "PYTHONPATH": str(ROOT)})
     assert proc.returncode == 0, f"the read took the process down (exit {proc.returncode}): {proc.stderr[-1500:]}"
     return json.loads(proc.stdout.splitlines()[-1])

@@ -19,7 +19,7 @@ from cmvoice_nb.campaign.ops.schedule import ManualClock
 from cmvoice_nb.cli import main
 from cmvoice_nb.errors import CampaignError
 
-from .._wait import cmvoice
+from .._wait import cmvoice, scaled
 from ._lists import notification_defaults
 
 pytestmark = pytest.mark.simulator(speed=1000.0)
@@ -35,13 +35,13 @@ def two_waves(sim, receiver, tmp_path):
     send_campaign(pd.DataFrame({"callee": NUMBERS}), sim.client(), journal=journal, app="notification",
                   name="spring", defaults=notification_defaults("Hello", callback_url=receiver.url), rate=500,
                   progress=False)
-    sim.wait_idle(30)
-    receiver.wait_for(len(NUMBERS), timeout=30)
+    sim.wait_idle(scaled(30))
+    receiver.wait_for(len(NUMBERS), timeout=scaled(30))
     calls = load_callbacks(tmp_path / "callbacks.jsonl", warn=False)
     now = calls["finished_on"].max() + pd.Timedelta(hours=1)
     send_campaign(plan_followup(journal, calls, now=now), sim.client(), journal=journal, rate=500, progress=False)
-    sim.wait_idle(30)
-    receiver.wait_for(len(NUMBERS) + 2, timeout=30)
+    sim.wait_idle(scaled(30))
+    receiver.wait_for(len(NUMBERS) + 2, timeout=scaled(30))
     (tmp_path / "prices.csv").write_text(PRICES)
     return journal
 
@@ -80,14 +80,14 @@ def test_cmvoice_status_prints_it_and_json_for_scripts(sim, receiver, tmp_path):
     journal = two_waves(sim, receiver, tmp_path)
     args = ("status", "--journal", journal, "--callbacks", tmp_path / "callbacks.jsonl", "--prices",
             tmp_path / "prices.csv")
-    text = subprocess.run(cmvoice(*args), capture_output=True, text=True, timeout=120)
+    text = subprocess.run(cmvoice(*args), capture_output=True, text=True, timeout=scaled(120))
     assert text.returncode == 0, text.stderr
     lines = text.stdout.splitlines()
     assert lines[0] == f"journal {journal}: 1 campaign"
     assert "  4 rows; attempts: queued 6" in lines
     assert "  wave 1: queued 4; 2 of 4 calls answered; reached so far: 2 people (50% of 4 people called)" in lines
     assert any(line.startswith("  cost so far: ") and "2 answered calls (callbacks x prices)" in line for line in lines)
-    data = subprocess.run(cmvoice(*args, "--json"), capture_output=True, text=True, timeout=120)
+    data = subprocess.run(cmvoice(*args, "--json"), capture_output=True, text=True, timeout=scaled(120))
     assert json.loads(data.stdout)["campaigns"][0]["waves"][1]["reached"] == 2
 
 

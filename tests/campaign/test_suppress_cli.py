@@ -14,7 +14,7 @@ import pytest
 
 from cmvoice_nb.cli import main
 
-from .._wait import cmvoice
+from .._wait import cmvoice, scaled
 from ._lists import notification_flags
 
 ANN, BOB, CY = "+31612345610", "+31612345710", "+32470123410"
@@ -33,7 +33,7 @@ def send_args(tmp_path, base_url, *extra):
 
 
 def run_cli(argv):
-    return subprocess.run(cmvoice(*argv), capture_output=True, text=True, timeout=120)
+    return subprocess.run(cmvoice(*argv), capture_output=True, text=True, timeout=scaled(120))
 
 
 def junk_list(path, total=100, junk=2, listed=(BOB,)):

@@ -5,8 +5,6 @@ import pytest
 
 from cmvoice_nb.demo import main, run_demo
 
-pytestmark = pytest.mark.slow
-
 
 @pytest.fixture(scope="module")
 def demo(tmp_path_factory):
@@ -14,6 +12,7 @@ def demo(tmp_path_factory):
     return out, run_demo(out, execute_notebooks=False)
 
 
+@pytest.mark.slow
 def test_demo_passes_every_step(demo):
     _out, summary = demo
     assert summary.ok, str(summary)
@@ -21,6 +20,7 @@ def test_demo_passes_every_step(demo):
                                                    "followup"]
 
 
+@pytest.mark.slow
 def test_demo_converts_every_sample_prompt_to_a_compliant_file(demo):
     out, summary = demo
     from cmvoice_nb.audio import check_folder
@@ -30,6 +30,7 @@ def test_demo_converts_every_sample_prompt_to_a_compliant_file(demo):
     assert summary.facts["audio_compliant"] == int(table["ok"].sum()) == len(table)
 
 
+@pytest.mark.slow
 def test_demo_spelling_set_is_valid_and_packed(demo):
     out, summary = demo
     from cmvoice_nb.spelling import check_spelling_set
@@ -39,6 +40,7 @@ def test_demo_spelling_set_is_valid_and_packed(demo):
     assert (out / "spelling-en-GB.zip").stat().st_size > 0
 
 
+@pytest.mark.slow
 def test_demo_receives_one_callback_per_call_and_reports_the_answer_rate(demo):
     out, summary = demo
     from cmvoice_nb.callbacks import load_callbacks, summarize
@@ -53,6 +55,7 @@ def test_demo_receives_one_callback_per_call_and_reports_the_answer_rate(demo):
     assert "reached 18 of 28 people (64% of people)" in str(summary)  # a rate that says what it is over
 
 
+@pytest.mark.slow
 def test_the_demo_follows_up_exactly_the_cancelled_and_failed_calls(demo):
     out, summary = demo
     from cmvoice_nb.callbacks import load_callbacks
@@ -69,6 +72,7 @@ def test_the_demo_follows_up_exactly_the_cancelled_and_failed_calls(demo):
     assert "after 2 attempts" in str(summary)
 
 
+@pytest.mark.slow
 def test_running_the_demo_again_resumes_and_sends_nothing_twice(demo):
     out, first = demo
     again = run_demo(out, execute_notebooks=False)
@@ -82,6 +86,7 @@ def test_running_the_demo_again_resumes_and_sends_nothing_twice(demo):
     assert again.facts["answer_rate"] < first.facts["answer_rate"]  # the rate over calls, which does drop
 
 
+@pytest.mark.slow
 def test_demo_command_prints_the_summary_and_exits_zero(tmp_path, capsys):
     assert main(["--out", str(tmp_path), "--no-notebooks"]) == 0
     printed = capsys.readouterr().out
@@ -100,3 +105,26 @@ def test_without_nbclient_the_notebook_step_is_skipped_with_a_note(tmp_path, mon
     [(step, text)] = summary.lines
     assert step == "notebooks" and text.startswith("skipped: nbclient is not installed")
     assert not (tmp_path / "notebooks").exists()
+
+
+@pytest.mark.notebooks
+def test_the_notebook_step_runs_its_kernels_encrypted_and_says_nothing_about_alt_text(tmp_path, capfd, caplog):
+    import nbformat
+
+    from cmvoice_nb.demo import NOTEBOOKS, DemoSummary, step_notebooks
+
+    plot = "import matplotlib.pyplot as plt\nplt.plot([1, 3, 2])\nplt.show()"
+    folder = tmp_path / "nbs"
+    folder.mkdir()
+    for name in NOTEBOOKS:
+        nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("%matplotlib inline\n" + plot)])
+        nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+        nbformat.write(nb, folder / f"{name}.ipynb")
+    summary = DemoSummary(out=tmp_path)
+    step_notebooks(folder, tmp_path, summary)
+    assert summary.ok, summary.lines
+    html = (tmp_path / "notebooks" / f"{NOTEBOOKS[0]}.html").read_text(encoding="utf-8")
+    assert "<img" in html and 'alt="' in html  # nbconvert still gives the plot its generic alt text
+    said = capfd.readouterr().err + caplog.text
+    assert "Alternative text" not in said
+    assert "without encryption" not in said  # the kernels' transport is encrypted, even on loopback

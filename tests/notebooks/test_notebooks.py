@@ -1,4 +1,5 @@
-"""Every shipped notebook runs top to bottom in a fresh kernel, and the committed files are clean."""
+"""Every shipped notebook runs top to bottom in a fresh kernel (marked ``notebooks``), and the committed
+files are clean."""
 from __future__ import annotations
 
 import importlib.util
@@ -9,8 +10,6 @@ from pathlib import Path
 import nbformat
 import pytest
 from nbclient import NotebookClient
-
-pytestmark = pytest.mark.slow
 
 NOTEBOOK_DIR = Path(__file__).resolve().parents[2] / "notebooks"
 NOTEBOOK_NAMES = ("01_audio_preparation", "02_otp_spelling_set", "03_campaign", "04_callback_analysis")
@@ -37,6 +36,7 @@ def executed(request, tmp_path_factory):
     return name, nb, work
 
 
+@pytest.mark.notebooks
 def test_notebook_runs_top_to_bottom_without_error(executed):
     _name, nb, work = executed
     errors = [o for c in nb.cells if c.cell_type == "code" for o in c.outputs if o.output_type == "error"]
@@ -45,12 +45,14 @@ def test_notebook_runs_top_to_bottom_without_error(executed):
     assert any(work.iterdir()), "the notebook should have written its work into CMVOICE_NB_WORKDIR"
 
 
+@pytest.mark.notebooks
 def test_notebook_displays_its_widget_app(executed):
     _name, nb, _work = executed
     mimes = {m for c in nb.cells if c.cell_type == "code" for o in c.outputs for m in o.get("data", {})}
     assert "application/vnd.jupyter.widget-view+json" in mimes
 
 
+@pytest.mark.notebooks
 def test_notebook_shows_tables(executed):
     _name, nb, _work = executed
     html = [o["data"]["text/html"] for c in nb.cells if c.cell_type == "code" for o in c.outputs
@@ -58,6 +60,7 @@ def test_notebook_shows_tables(executed):
     assert any("<table" in h for h in html)
 
 
+@pytest.mark.notebooks
 def test_notebook_writes_nothing_into_the_repository(executed):
     assert not any(p.suffix in (".wav", ".sqlite", ".jsonl", ".zip") for p in NOTEBOOK_DIR.rglob("*"))
 
@@ -89,6 +92,7 @@ def test_notebooks_read_no_product_token_and_start_only_loopback_servers():
         assert "7e577e57" not in text  # the simulator's token is filled in by sim.client(), never typed
 
 
+@pytest.mark.notebooks
 @pytest.mark.parametrize("executed", ["03_campaign"], indirect=True)
 def test_the_campaign_notebook_sends_a_follow_up_wave_and_shows_reach_per_wave(executed):
     _name, nb, _work = executed

@@ -20,6 +20,7 @@ from cmvoice_nb.errors import (
 from cmvoice_nb.instructions import Voice
 from cmvoice_nb.simulator import SIMULATOR_TOKEN, Simulator
 
+from .._wait import scaled
 from ._calls import ANSWERS, CALLER, notification, post
 
 # --------------------------------------------------------------------------------------- auth
@@ -187,7 +188,7 @@ def test_a_dropped_connection_still_places_the_call(client, sim, receiver):
     assert sim.calls.loc[0, "response"] == "dropped"
     request = sim.requests.iloc[0]
     assert request["fault"] == "drop" and request["status"] is pd_na()
-    sim.wait_idle(timeout=10)
+    sim.wait_idle(timeout=scaled(10))
     assert receiver.wait_for(1)[0]["instruction-id"] == "d-1"  # the callback tells the truth later
     sim.set_faults(rate_drop=0.0)
     assert client.send(notification(instruction_id="d-2")).ok  # the client recovers on a new connection

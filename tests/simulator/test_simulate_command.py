@@ -12,6 +12,8 @@ import requests
 
 from cmvoice_nb.simulator import SIMULATOR_TOKEN
 
+from .._wait import finish, scaled
+
 BODY = {"instruction-id": "cli-1", "callee": "+31612345610", "caller": "+31201234567", "prompt": "hi",
         "prompt-type": "TTS"}
 
@@ -36,7 +38,7 @@ def test_the_first_line_is_the_base_url_and_a_signal_stops_it_cleanly(sig):
         response = send(url)
         assert response.status_code == 200 and response.json()[0]["success"] is True
         proc.send_signal(sig)
-        out, err = proc.communicate(timeout=20)
+        out, err = finish(proc, timeout=20)
     finally:
         proc.kill() if proc.poll() is None else None
     assert proc.returncode == 0
@@ -51,7 +53,7 @@ def test_a_given_token_is_the_only_one_accepted_and_never_printed():
         assert send(url).status_code == 401
         assert send(url, token).status_code == 200
         proc.send_signal(signal.SIGTERM)
-        out, err = proc.communicate(timeout=20)
+        out, err = finish(proc, timeout=20)
     finally:
         proc.kill() if proc.poll() is None else None
     assert proc.returncode == 0
@@ -65,7 +67,7 @@ def test_faults_can_be_set_from_the_command_line():
         response = send(url)
         assert response.status_code == 429 and response.headers["Retry-After"] == "1"
         proc.send_signal(signal.SIGTERM)
-        proc.communicate(timeout=20)
+        finish(proc, timeout=20)
     finally:
         proc.kill() if proc.poll() is None else None
     assert proc.returncode == 0
@@ -79,7 +81,7 @@ def test_a_port_in_use_is_a_clear_error():
         busy.listen(1)
         port = busy.getsockname()[1]
         result = subprocess.run([sys.executable, "-m", "cmvoice_nb", "simulate", "--port", str(port)],
-                                capture_output=True, text=True, timeout=30)
+                                capture_output=True, text=True, timeout=scaled(30))
     assert result.returncode == 2
     assert f"cannot listen on 127.0.0.1:{port}" in result.stderr
 
@@ -120,7 +122,7 @@ def test_it_prints_the_test_token_and_a_line_that_points_a_shell_at_it(monkeypat
         [cmd] = [line for line in banner if line.startswith("set ")]
         assert dict(re.findall(r'set "(\w+)=([^"]*)"', cmd)) == env
         proc.send_signal(signal.SIGTERM)
-        proc.communicate(timeout=20)
+        finish(proc, timeout=20)
     finally:
         proc.kill() if proc.poll() is None else None
     assert proc.returncode == 0
@@ -132,7 +134,7 @@ def test_with_a_given_token_the_paste_lines_set_the_base_url_only():
     try:
         banner = read_banner(proc)
         proc.send_signal(signal.SIGTERM)
-        out, err = proc.communicate(timeout=20)
+        out, err = finish(proc, timeout=20)
     finally:
         proc.kill() if proc.poll() is None else None
     assert f"export CMVOICE_BASE_URL={url}" in banner

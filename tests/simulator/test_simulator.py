@@ -13,6 +13,7 @@ from cmvoice_nb.instructions import Notification
 from cmvoice_nb.simulator import Simulator
 
 from .._audio import alaw_riff
+from .._wait import scaled
 from ._calls import ANSWERS, CALLER, ISO_MS_Z, UUID4, dtmf, notification, otp, post
 
 # --------------------------------------------------------------------------------------- basics
@@ -59,7 +60,7 @@ def test_callees_get_one_queued_entry_each(client, sim):
 def test_every_result_code_is_reachable_by_a_magic_number(client, sim, receiver, ending, code):
     callee = "+316123456" + ending
     call_id = client.send(notification(callee, instruction_id=f"magic-{ending}")).call_ids[0]
-    assert sim.wait_idle(timeout=10)
+    assert sim.wait_idle(timeout=scaled(10))
     (cb,) = receiver.wait_for(1)
     assert cb["call-id"] == call_id
     assert cb["result"]["code"] == code
@@ -109,7 +110,7 @@ def test_the_same_seed_replays_the_same_calls(make_sim):
 
 def test_a_callback_has_the_contracts_keys_and_timestamps(client, sim, receiver):
     client.send(notification(instruction_id="cb-1", prompt="one two three four five"))
-    sim.wait_idle(timeout=10)
+    sim.wait_idle(timeout=scaled(10))
     (cb,) = receiver.wait_for(1)
     assert set(cb) == {"type", "call-id", "instruction-id", "caller", "callee", "result",
                        "started-on", "answered-on", "finished-on"}
@@ -129,21 +130,21 @@ def test_started_on_is_the_real_time_of_the_request(client, sim):
 
 def test_instruction_id_is_omitted_from_the_callback_when_none_was_given(client, sim, receiver):
     client.send(notification())
-    sim.wait_idle(timeout=10)
+    sim.wait_idle(timeout=scaled(10))
     (cb,) = receiver.wait_for(1)
     assert "instruction-id" not in cb
 
 
 def test_an_anonymous_caller_is_reported_as_anonymous(client, sim, receiver):
     client.send(notification(anonymous=True))
-    sim.wait_idle(timeout=10)
+    sim.wait_idle(timeout=scaled(10))
     assert receiver.wait_for(1)[0]["caller"] == "anonymous"
 
 
 def test_dtmf_callbacks_carry_the_digits_from_the_script(make_sim, receiver):
     sim = make_sim(callback_url=receiver.url, dtmf_script={ANSWERS: ["1#", "9999999#", "4321#"]})
     sim.client().send(dtmf())
-    sim.wait_idle(timeout=10)
+    sim.wait_idle(timeout=scaled(10))
     (cb,) = receiver.wait_for(1)
     assert cb["type"] == "dtmf-finished" and cb["digits"] == "4321"
     assert sim.calls.loc[0, "dtmf_attempts"] == 3
@@ -152,20 +153,20 @@ def test_dtmf_callbacks_carry_the_digits_from_the_script(make_sim, receiver):
 def test_dtmf_script_is_judged_by_the_instructions_regex(make_sim, receiver):
     sim = make_sim(callback_url=receiver.url, dtmf_script={"0031612345610": ["456#", "123#"]})
     sim.client().send(dtmf(regex="[1-3]+"))
-    sim.wait_idle(timeout=10)
+    sim.wait_idle(timeout=scaled(10))
     assert receiver.wait_for(1)[0]["digits"] == "123"
 
 
 def test_dtmf_without_valid_input_reports_empty_digits(make_sim, receiver):
     sim = make_sim(callback_url=receiver.url, dtmf_script={ANSWERS: ["1#"]})
     sim.client().send(dtmf())
-    sim.wait_idle(timeout=10)
+    sim.wait_idle(timeout=scaled(10))
     assert receiver.wait_for(1)[0]["digits"] == ""
 
 
 def test_otp_callbacks_have_the_otp_type(client, sim, receiver):
     client.send(otp(max_replays=1, auto_replay=True))
-    sim.wait_idle(timeout=10)
+    sim.wait_idle(timeout=scaled(10))
     assert receiver.wait_for(1)[0]["type"] == "otp-finished"
     assert sim.calls.loc[0, "replays"] == 1
 
@@ -219,7 +220,7 @@ def test_request_log_lists_what_was_received(client, sim):
 
 def test_clear_forgets_the_records_but_keeps_serving(client, sim):
     client.send(notification())
-    sim.wait_idle(timeout=10)
+    sim.wait_idle(timeout=scaled(10))
     sim.clear()
     assert len(sim.requests) == len(sim.calls) == len(sim.deliveries) == 0
     assert client.send(notification()).ok and sim.placed_count() == 1

@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 from .._audio import padded, tone, write_sf, write_telephony_wav
+from .._wait import scaled
 
 
 @pytest.fixture
@@ -30,7 +31,7 @@ def messy_folder(tmp_path: Path) -> Path:
     import imageio_ffmpeg
 
     subprocess.run([imageio_ffmpeg.get_ffmpeg_exe(), "-loglevel", "error", "-y", "-i", str(wav7),
-                    "-c:a", "aac", "-b:a", "64k", str(src / "7.m4a")], check=True, timeout=60)
+                    "-c:a", "aac", "-b:a", "64k", str(src / "7.m4a")], check=True, timeout=scaled(60))
     (src / "notes.txt").write_text("take 2 was better\n")
     return src
 

@@ -7,6 +7,7 @@ from cmvoice_nb.callbacks import CallbackReceiver
 from cmvoice_nb.simulator import Simulator
 
 from .._audio import tone_wav
+from .._wait import scaled
 from ..campaign._lists import notification_defaults
 
 
@@ -41,6 +42,6 @@ def callback_log(tmp_path_factory):
         results = send_campaign(people, sim.client(), journal=out / "j.sqlite", app="notification", name="dash",
                                 defaults=notification_defaults("Hi", callback_url=rx.url), rate=50, burst=20,
                                 progress=False)
-        sim.wait_idle(30)
-        rx.wait_for(len(people), timeout=30)
+        sim.wait_idle(scaled(30))
+        rx.wait_for(len(people), timeout=scaled(30))
     return log, results

@@ -7,6 +7,7 @@ from cmvoice_nb.audio import check_folder, convert_folder, convert_prompt
 from cmvoice_nb.widgets import AudioPrep
 
 from .._audio import tone_wav
+from .._wait import scaled
 from ._uploads import upload_entry
 
 COLUMNS = ["source", "status", "ok", "problems", "warnings"]
@@ -126,13 +127,13 @@ def test_buttons_are_disabled_while_converting(recordings, tmp_path, monkeypatch
 
     def slow(*args, **kwargs):
         started.set()
-        release.wait(10)
+        release.wait(scaled(10))
         return real(*args, **kwargs)
 
     monkeypatch.setattr(audio, "convert_folder", slow)
     app = AudioPrep(audio_root=tmp_path / "out", source_dir=recordings)
     app.convert_folder.click()
-    assert started.wait(10)
+    assert started.wait(scaled(10))
     assert app.convert_folder.disabled and app.convert_uploads.disabled and app.check_root.disabled
     assert app.target.disabled and "converting the folder" in app.status.value
     release.set()

@@ -9,7 +9,7 @@ from cmvoice_nb.spec import APPS, VOICE_FIELDS
 from cmvoice_nb.widgets import Campaign
 from cmvoice_nb.widgets.campaign import PROVIDER, SIMULATOR
 
-from .._wait import wait_until
+from .._wait import scaled, wait_until
 from ..campaign._lists import CALLER, notification_defaults
 
 SECRET = "0f1e2d3c-aaaa-4bbb-8ccc-123456789abc"
@@ -98,7 +98,7 @@ def test_sending_to_the_provider_without_a_token_explains_what_to_do(people, tmp
 def test_send_click_equals_send_campaign_on_the_simulator(people, tmp_path, simulator):
     app = _app(people, tmp_path, simulator=simulator, columns={"callee": "phone"}, rate=50)
     app.send.click()
-    results = app.wait(30)
+    results = app.wait(scaled(30))
     assert app.last_error is None
     with_widget = results[["callee", "status", "http_status", "input_position"]]
 
@@ -119,7 +119,7 @@ def test_send_click_equals_send_campaign_on_the_simulator(people, tmp_path, simu
 def test_dry_run_places_no_call(people, tmp_path, simulator):
     app = _app(people, tmp_path, simulator=simulator, columns={"callee": "phone"})
     app.dry_run.click()
-    results = app.wait(30)
+    results = app.wait(scaled(30))
     assert set(results["status"]) == {"dry-run", "invalid"}
     assert simulator.placed_count() == 0
     assert not app.journal_path().exists()
@@ -134,7 +134,7 @@ def test_stop_really_stops_a_running_send(tmp_path, simulator):
     assert not app.stop.disabled  # the click returned while sending goes on
     wait_until(lambda: app.sender is not None and app.sender.progress["sent"] >= 2)
     app.stop.click()
-    results = app.wait(30)
+    results = app.wait(scaled(30))
 
     assert app.sender.done and app.sender.stopped_by_user
     placed = simulator.placed_count()
@@ -142,7 +142,7 @@ def test_stop_really_stops_a_running_send(tmp_path, simulator):
     assert (results["status"] == "skipped").sum() == len(many) - placed
     # The run has ended (its workers are joined) and the simulator has no request in progress:
     # every call placed is counted, and each is a row this run recorded as queued.
-    assert simulator.wait_idle(10)
+    assert simulator.wait_idle(scaled(10))
     assert simulator.placed_count() == placed == (results["status"] == "queued").sum()
     assert app.stop.disabled and not app.send.disabled
     assert app.progress.bar_style == "warning"
@@ -154,11 +154,11 @@ def test_sending_again_after_stop_sends_only_the_rest(tmp_path, simulator):
     app.send.click()
     wait_until(lambda: app.sender is not None and app.sender.progress["sent"] >= 1)
     app.stop.click()
-    app.wait(30)
+    app.wait(scaled(30))
     first = simulator.placed_count()
     app.rate.value = 100
     app.send.click()
-    results = app.wait(30)
+    results = app.wait(scaled(30))
     assert simulator.placed_count() == len(many)  # every person called exactly once over both runs
     assert (results["status"] == "queued").sum() == len(many)
     assert first < len(many)
@@ -173,7 +173,7 @@ def test_counts_after_stop_and_on_each_rerun_say_what_happened(tmp_path, simulat
     app.send.click()
     wait_until(lambda: app.sender is not None and app.sender.progress["sent"] >= 2)
     app.stop.click()
-    app.wait(30)
+    app.wait(scaled(30))
     placed = simulator.placed_count()
     assert app.last_counts == {"new": placed, "stopped": len(many) - placed}
     assert f"not sent — stopped <b>{len(many) - placed}</b>" in app.counts.value
@@ -185,7 +185,7 @@ def test_counts_after_stop_and_on_each_rerun_say_what_happened(tmp_path, simulat
 
     app.rate.value = 100
     app.send.click()
-    app.wait(30)
+    app.wait(scaled(30))
     assert app.last_counts == {"new": len(many) - placed, "already_done": placed}
     assert app.progress.value == app.progress.max == len(many) - placed
     assert app.end.kind == "finished" and app.progress.bar_style == "success"
@@ -201,10 +201,10 @@ def test_send_on_a_finished_campaign_offers_nothing_in_a_new_app_too(tmp_path, s
     many = pd.DataFrame({"callee": [f"+316310{i:05d}" for i in range(5)]})
     first = Campaign(many, name="done", simulator=simulator, journal_dir=tmp_path, defaults=PLAIN, rate=50)
     first.send.click()
-    first.wait(30)
+    first.wait(scaled(30))
     again = Campaign(many, name="done", simulator=simulator, journal_dir=tmp_path, defaults=PLAIN, rate=50)
     again.send.click()
-    again.wait(30)
+    again.wait(scaled(30))
     assert simulator.placed_count() == 5 and again.sender is None  # no sender was even started
     assert again.end.kind == "nothing to send" and again.progress.bar_style != "success"
     assert "Nothing to send: every row is already final (already done 5)" in again.status.value
@@ -273,7 +273,7 @@ def test_buttons_that_would_conflict_are_disabled_while_sending(tmp_path, simula
     app.validate.click()  # a click from code while disabled must not overwrite the send's status
     assert "sending" in app.status.value
     app.stop.click()
-    app.wait(30)
+    app.wait(scaled(30))
     assert not any(b.disabled for b in (app.validate, app.dry_run, app.send, app.app, app.target, app.name))
     assert app.stop.disabled
 
@@ -297,12 +297,12 @@ def test_no_request_reaches_the_real_api_before_the_campaign_name_is_typed(peopl
         app.confirm_text.value = "not the name"
         assert app.confirm.disabled
         app.confirm.click()  # a click from code ignores `disabled`: the name is checked again
-        app.wait(5)
+        app.wait(scaled(5))
         assert len(provider.requests) == 0 and app.sender is None
         app.confirm_text.value = "t"
         assert not app.confirm.disabled
         app.confirm.click()
-        results = app.wait(30)
+        results = app.wait(scaled(30))
         assert app.last_error is None, app.last_error
         assert (results["status"] == "queued").sum() == 3
         assert len(provider.requests) == 3
@@ -361,7 +361,7 @@ def test_a_do_not_call_csv_with_the_numbers_in_the_second_column_leaves_the_row_
     app = _app(people, tmp_path, simulator=simulator, columns={"callee": "phone"}, rate=50)
     app.suppress.value = str(dnc)
     app.send.click()
-    results = app.wait(30)
+    results = app.wait(scaled(30))
     assert app.last_error is None, app.last_error
     assert results.set_index("callee").loc["+31612345611", "status"] == "suppressed"
     assert simulator.placed_count() == 2 and "+31612345611" not in set(simulator.calls["callee"])
@@ -380,7 +380,7 @@ def test_an_uploaded_do_not_call_list_is_read_then_its_bytes_are_dropped(people,
     assert "+31612345610" in app.uploaded_suppression and len(app.uploaded_suppression) == 121
     assert "dnc.txt" in app.suppress_info.value and "not a number" in app.suppress_info.value
     app.send.click()
-    results = app.wait(30)
+    results = app.wait(scaled(30))
     assert results.set_index("callee").loc["+31612345610", "status"] == "suppressed"
     assert sorted(simulator.calls["callee"]) == ["+31612345609", "+31612345611"]
 
@@ -389,7 +389,7 @@ def test_a_missing_do_not_call_file_is_named_and_nothing_is_sent(people, tmp_pat
     app = _app(people, tmp_path, simulator=simulator, columns={"callee": "phone"})
     app.suppress.value = str(tmp_path / "gone.csv")
     app.send.click()
-    app.wait(30)
+    app.wait(scaled(30))
     assert "gone.csv" in app.status.value and "no such file" in app.status.value
     assert simulator.placed_count() == 0
 
@@ -413,7 +413,7 @@ def test_validate_and_dry_run_show_the_estimate_priced_with_the_prices_file(peop
     assert "Estimate: 3 calls" in app.estimate.value and "answered, cost" not in app.estimate.value
     app.prices.value = str(prices)
     app.dry_run.click()
-    app.wait(30)
+    app.wait(scaled(30))
     expected = app.plan.estimate(prices=str(prices))
     assert expected.cost > 0 and f"answered, cost {expected.cost:.4f}" in app.estimate.value
     assert "Calling hours</b>: none" in app.estimate.value
@@ -426,7 +426,7 @@ def test_a_closed_window_without_waiting_defers_the_rows_and_calls_nobody(people
     app.days.value = _closed_days()
     app.wait_for_hours.value = False
     app.send.click()
-    results = app.wait(30)
+    results = app.wait(scaled(30))
     assert app.last_error is None, app.last_error
     assert (results["status"] == "deferred").sum() == 3 and simulator.placed_count() == 0
     assert app.last_counts == {"deferred": 3, "invalid": 1}
@@ -443,7 +443,7 @@ def test_rows_waiting_for_their_calling_hours_are_shown_while_the_send_runs(peop
     assert "wait for their calling hours" in app.counts.value and "opens" in app.counts.value
     assert simulator.placed_count() == 0
     app.stop.click()
-    app.wait(30)
+    app.wait(scaled(30))
     assert app.sender.done and simulator.placed_count() == 0
 
 
@@ -477,7 +477,7 @@ def test_bad_calling_hours_are_said_in_the_forms_words_and_nothing_is_sent(peopl
     app = _app(people, tmp_path, simulator=simulator, columns={"callee": "phone"})
     app.calling_hours.value = "25:00-26:00"
     app.send.click()
-    app.wait(30)
+    app.wait(scaled(30))
     assert "Calling hours: start time 25:00" in app.status.value and "calling_hours=" not in app.status.value
     assert simulator.placed_count() == 0 and not app.send.disabled
 

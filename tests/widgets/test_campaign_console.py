@@ -15,7 +15,7 @@ from cmvoice_nb.simulator import Simulator
 from cmvoice_nb.widgets import Campaign
 from cmvoice_nb.widgets.campaign import PROVIDER, SIMULATOR
 
-from .._wait import wait_until
+from .._wait import scaled, wait_until
 from ..campaign._lists import notification_defaults
 from ._uploads import upload_entry
 
@@ -81,7 +81,7 @@ def test_an_edit_after_the_name_was_typed_withdraws_the_confirmation_and_nothing
     assert app.confirm_box.pending is None and app.confirm.disabled
     app.confirm_text.value = "c"
     app.confirm.click()  # a click from code after the edit: nothing is confirmed any more
-    app.wait(5)
+    app.wait(scaled(5))
     assert len(provider.requests) == 0 and app.sender is None
     assert not app.journal_path().exists() and not (tmp_path / "other.sqlite").exists()
 
@@ -100,7 +100,7 @@ def test_confirm_sends_exactly_the_plan_it_showed(tmp_path, provider, no_token_e
     _ask(app)
     shown = app.confirm_box.pending
     app.confirm.click()
-    results = app.wait(30)
+    results = app.wait(scaled(30))
     assert app.plan is shown and app.sender.plan.rows[0].payload is not None
     assert results["callee"].tolist() == [r.callee for r in shown.rows] and len(provider.requests) == 3
 
@@ -110,7 +110,7 @@ def test_the_confirmation_counts_only_the_calls_the_journal_has_not_placed(tmp_p
     first = Campaign(people.head(4), name="c", journal_dir=tmp_path, defaults=PLAIN, token=SECRET,
                      simulator=provider)
     first.send.click()  # the simulator target: the same journal, four people called
-    first.wait(30)
+    first.wait(scaled(30))
     app = _real(Campaign(people, name="c", journal_dir=tmp_path, defaults=PLAIN, token=SECRET), provider)
     _ask(app)
     assert app.confirm.description == "Place 2 real calls"
@@ -182,7 +182,7 @@ def test_replacing_the_list_during_a_send_is_refused_and_between_sends_resets_th
     app.upload.value = (upload_entry("other.csv", SEMICOLON_LIST),)
     assert "cannot be replaced while a send runs" in app.status.value and len(app.df) == 12
     app.stop.click()
-    app.wait(30)
+    app.wait(scaled(30))
     assert app.results is not None
     app.upload.value = (upload_entry("other.csv", SEMICOLON_LIST),)
     assert len(app.df) == 3 and app.plan is None and app.results is None
@@ -194,7 +194,7 @@ def test_replacing_the_list_during_a_send_is_refused_and_between_sends_resets_th
 def test_an_empty_list_ends_grey_with_send_disabled(tmp_path, simulator):
     app = Campaign(pd.DataFrame({"callee": []}), name="e", journal_dir=tmp_path, defaults=PLAIN, simulator=simulator)
     app.send.click()
-    app.wait(30)
+    app.wait(scaled(30))
     assert app.end.kind == "nothing to send" and "the list is empty" in app.status.value
     assert app.progress.bar_style == "" and app.send.disabled and simulator.placed_count() == 0
 
@@ -203,7 +203,7 @@ def test_an_all_invalid_list_needs_you_and_is_never_green(tmp_path, simulator):
     people = pd.DataFrame({"callee": ["nonsense", "3.16123E+10"]})
     app = Campaign(people, name="i", journal_dir=tmp_path, defaults=PLAIN, simulator=simulator)
     app.dry_run.click()
-    app.wait(30)
+    app.wait(scaled(30))
     assert app.end.kind == "needs you" and app.progress.bar_style == "danger" and "#cf222e" in app.status.value
     assert app.send.disabled
     app.default_inputs["prompt"].value = "Hi"  # any change may make rows sendable: Send comes back
@@ -214,7 +214,7 @@ def test_switching_target_or_app_clears_the_results_of_the_previous_one(tmp_path
     app = Campaign(_people(), name="s", journal_dir=tmp_path, defaults=PLAIN, simulator=simulator, rate=50,
                    token=SECRET)
     app.send.click()
-    app.wait(30)
+    app.wait(scaled(30))
     assert app.results is not None and app.results_view.layout.display != "none"
     app.target.value = PROVIDER
     assert app.results is None and app.results_view.frame is None and app.counts.value == ""
@@ -222,7 +222,7 @@ def test_switching_target_or_app_clears_the_results_of_the_previous_one(tmp_path
     app.target.value = SIMULATOR
     app.name.value = "s2"  # another campaign: its rows are new to its journal
     app.send.click()
-    app.wait(30)
+    app.wait(scaled(30))
     assert app.results is not None
     app.app.value = "otp"
     assert app.results is None and app.results_view.frame is None
@@ -248,7 +248,7 @@ def test_the_form_is_locked_and_the_pace_and_live_counts_show_while_sending(tmp_
     wait_until(lambda: "calls/s (set 5/s)" in app.pace.value and "time left about" in app.pace.value)
     assert "queued <b>" in app.counts.value
     app.stop.click()
-    app.wait(30)
+    app.wait(scaled(30))
     assert not any(w.disabled for w in app.inputs()) and app.pace.value == ""
 
 
@@ -263,7 +263,7 @@ def test_outcomes_are_drawn_while_the_send_runs_as_the_callbacks_arrive(tmp_path
         wait_until(lambda: "Outcomes so far" in app.outcomes.value, timeout=30)
         assert app.sender.running  # drawn during the run, not after it
         app.stop.click()
-        app.wait(30)
+        app.wait(scaled(30))
     assert "call" in app.outcomes.value and "with a callback" in app.outcomes.value
 
 
@@ -275,7 +275,7 @@ def test_every_results_row_is_paged_with_kept_columns_a_status_filter_readable_h
                            "Telefoon": [f"+316127{i:05d}" for i in range(60)] + ["nonsense", "x"]})
     app = Campaign(people, name="r", simulator=simulator, journal_dir=tmp_path, defaults=PLAIN, rate=100)
     app.send.click()
-    results = app.wait(60)
+    results = app.wait(scaled(60))
     view = app.results_view
     assert len(results) == 62 and "rows 1–50 of 62 · page 1 of 2" in view.page_label.value
     shown = view.shown()

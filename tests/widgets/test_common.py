@@ -8,6 +8,8 @@ import ipywidgets as W
 from cmvoice_nb.errors import CampaignError
 from cmvoice_nb.widgets._common import App, clear, plain_error, say, show
 
+from .._wait import scaled
+
 
 def _texts(out: W.Output) -> str:
     return "".join(o.get("text", "") for o in out.outputs)
@@ -34,7 +36,7 @@ def test_an_error_in_a_background_thread_is_reported():
     def work():
         raise RuntimeError("provider unreachable")
 
-    app.in_thread(work, action="send").join(10)
+    app.in_thread(work, action="send").join(scaled(10))
     assert isinstance(app.last_error, RuntimeError)
     assert "Send failed: RuntimeError: provider unreachable" in app.status.value
 
@@ -55,14 +57,14 @@ def test_an_action_clears_the_last_result_disables_conflicting_controls_and_rest
 
     def work():
         seen["during"] = (other.disabled, app.status.value, _texts(app.out), app.last_error)
-        release.wait(10)
+        release.wait(scaled(10))
         app.set_status("done")
 
     callback = app.action("convert", work, busy=[other, already_off], working="converting", background=True)
     callback()
-    app.in_thread(lambda: None, action="noop").join(1)
+    app.in_thread(lambda: None, action="noop").join(scaled(1))
     release.set()
-    app.join(10)
+    app.join(scaled(10))
     assert seen["during"][0] is True and "converting" in seen["during"][1]
     assert seen["during"][2] == "" and seen["during"][3] is None  # previous result and error cleared
     assert other.disabled is False and already_off.disabled is True  # each back to how it was
@@ -83,7 +85,7 @@ def test_a_failed_action_restores_the_controls_and_shows_the_error():
 
 def test_output_helpers_append_from_a_thread_and_clear():
     app = App()
-    app.in_thread(lambda: (say(app.out, "hello"), show(app.out, W.HTML("x"))), action="print").join(10)
+    app.in_thread(lambda: (say(app.out, "hello"), show(app.out, W.HTML("x"))), action="print").join(scaled(10))
     assert "hello" in _texts(app.out)
     assert any("application/vnd.jupyter.widget-view+json" in o.get("data", {}) for o in app.out.outputs)
     clear(app.out)

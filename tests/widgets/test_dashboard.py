@@ -8,7 +8,7 @@ from cmvoice_nb.callbacks import load_callbacks, summarize
 from cmvoice_nb.campaign import funnel, load_results, results_to_csv
 from cmvoice_nb.widgets import CallbackDashboard, filter_calls
 
-from .._wait import wait_until
+from .._wait import scaled, wait_until
 
 
 def assert_same_summary(got, expected):
@@ -230,18 +230,18 @@ def test_buttons_are_disabled_while_loading_and_an_old_error_goes_after_a_succes
 
     def slow(*args, **kwargs):
         started.set()
-        release.wait(10)
+        release.wait(scaled(10))
         return real(*args, **kwargs)
 
     monkeypatch.setattr(callbacks, "load_callbacks", slow)
     dash.log_path.value = str(log)
     worker = threading.Thread(target=dash.load.click)
     worker.start()
-    assert started.wait(10)
+    assert started.wait(scaled(10))
     assert dash.load.disabled and dash.refresh.disabled and dash.start.disabled
     assert dash.last_error is None and "loading the log" in dash.status.value
     release.set()
-    worker.join(10)
+    worker.join(scaled(10))
     assert not (dash.load.disabled or dash.refresh.disabled or dash.start.disabled)
     assert "8 of 8 calls shown" in dash.status.value and "#cf222e" not in dash.status.value
 
@@ -279,7 +279,7 @@ def test_the_receiver_adds_only_its_new_callbacks_and_drops_a_redelivery_like_a_
         _post(dash.url.value, first)  # the provider delivers a loaded callback again
         new = dict(first, **{"call-id": "9d0f176e-00ac-4de2-a04d-b3f7c895adb0", "instruction-id": "x-9"})
         _post(dash.url.value, new)
-        dash.receiver.wait_for(2, timeout=10)
+        dash.receiver.wait_for(2, timeout=scaled(10))
         wait_until(lambda: dash.history.version >= 1 and dash._taken == 2)
     finally:
         dash.stop.click()

@@ -169,12 +169,18 @@ class CampaignPlan:
         return self.left_out is not None
 
     def left_out_summary(self):
-        """A follow-up's left-out rows counted per reason (a Series; empty for a plain campaign)."""
+        """A follow-up's left-out rows counted per reason (a Series; empty for a plain campaign).
+
+        Most frequent first; reasons with equal counts in the order of their names, so that the
+        same plan always reads the same (the callbacks' arrival order must not show through).
+        """
         import pandas as pd
 
         if self.left_out is None or not len(self.left_out):
             return pd.Series(dtype="int64", name="left_out")
-        return self.left_out["reason"].value_counts().rename("left_out").astype("int64")
+        counts = self.left_out["reason"].value_counts()
+        order = sorted(counts.index, key=lambda reason: (-int(counts[reason]), str(reason)))
+        return counts.reindex(order).rename("left_out").astype("int64")
 
     def rekey(self, campaign_key: str) -> CampaignPlan:
         """A copy whose derived ids use *campaign_key*; ids from an ``instruction-id`` column stay.
