@@ -14,6 +14,7 @@ help:
 	@echo "make lab    - open JupyterLab on notebooks/"
 	@echo "make bench  - run the benchmarks in bench/"
 	@echo "make docs   - create .venv, install the docs extras, build the docs site into build/site (strict)"
+	@echo "make lint   - create .venv, install the dev extras, run ruff and mypy (fails on any finding)"
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -55,6 +56,20 @@ $(DOCSSTAMP): pyproject.toml | $(PY)
 
 docs: $(DOCSSTAMP)
 	NO_MKDOCS_2_WARNING=1 $(VENV)/bin/mkdocs build --strict
+
+# Lint and types: ruff (pyflakes, pycodestyle, isort, bugbear, pyupgrade) and mypy, both configured in
+# pyproject.toml. Each exits non-zero on a finding, and make stops at the first that does.
+.PHONY: lint
+DEVSTAMP := $(VENV)/.installed-dev
+LINTED   := cmvoice_nb tests bench notebooks/_build.py docs/_hooks
+
+$(DEVSTAMP): pyproject.toml | $(PY)
+	$(PY) -m pip install --quiet -e '.[dev]'
+	@touch $@ $(STAMP)
+
+lint: $(DEVSTAMP)
+	$(PY) -m ruff check $(LINTED)
+	$(PY) -m mypy
 
 clean:
 	rm -rf build .pytest_cache

@@ -180,7 +180,8 @@ def main() -> None:
     for label, _cls, _tab in contenders:
         small, big = results[label, args.small], results[label, args.rows]
         print(f"| {label} | {small['median'] * 1000:.0f} ms / {small['worst'] * 1000:.0f} ms | "
-              f"{big['median'] * 1000:.0f} ms / {big['worst'] * 1000:.0f} ms | {big['median'] / small['median']:.1f}× |")
+              f"{big['median'] * 1000:.0f} ms / {big['worst'] * 1000:.0f} ms | "
+              f"{big['median'] / small['median']:.1f}× |")
     if not args.no_before:
         before = results[f"before ({args.baseline_rev})", args.rows]
         for label in ("summary tab", "plots tab"):

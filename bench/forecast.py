@@ -63,7 +63,7 @@ def main() -> None:
             key = j.campaign_key
             sent = p.rekey(key)
             j.register("bench", ((r.instruction_id, str(r.label), r.callee, r.payload_hash, None, 1, r.instruction_id)
-                                 for r, d in zip(sent.rows, fc.decisions) if d.action == "send"))
+                                 for r, d in zip(sent.rows, fc.decisions, strict=True) if d.action == "send"))
             with j._tx() as c:  # every registered row queued, as a finished first run leaves them
                 c.execute("UPDATE rows SET state = 'queued', attempts = 1, call_ids = 'c' WHERE campaign = 'bench'")
         t_resume, again = best(lambda: forecast(p, journal), args.repeats)

@@ -64,7 +64,8 @@ def generate(path: Path, rows: int, *, seed: int = 0) -> dict:
     rng = np.random.default_rng(seed)
     apps = rng.choice(3, size=rows, p=[0.5, 0.3, 0.2])
     codes = rng.choice([9, 10, 11, 12], size=rows, p=[0.15, 0.72, 0.08, 0.05])
-    start = np.datetime64("2026-11-01T07:00:00", "ms") + rng.integers(0, 21 * 86400_000, size=rows).astype("timedelta64[ms]")
+    offsets = rng.integers(0, 21 * 86400_000, size=rows).astype("timedelta64[ms]")
+    start = np.datetime64("2026-11-01T07:00:00", "ms") + offsets
     ring_ms = rng.gamma(3.0, 2500.0, size=rows).astype(np.int64)
     talk_ms = rng.gamma(4.0, 5000.0, size=rows).astype(np.int64)
     countries = rng.choice(["31", "32", "49", "44", "33"], size=rows)
@@ -125,7 +126,8 @@ def generate_messy(path: Path, rows: int, *, seed: int = 1) -> dict:
     rng = np.random.default_rng(seed)
     apps = rng.choice(3, size=rows, p=[0.5, 0.3, 0.2])
     codes = rng.choice([9, 10, 11, 12], size=rows, p=[0.15, 0.72, 0.08, 0.05])
-    start = np.datetime64("2026-11-01T07:00:00", "ms") + rng.integers(0, 21 * 86400_000, size=rows).astype("timedelta64[ms]")
+    offsets = rng.integers(0, 21 * 86400_000, size=rows).astype("timedelta64[ms]")
+    start = np.datetime64("2026-11-01T07:00:00", "ms") + offsets
     ring_ms = rng.gamma(3.0, 2500.0, size=rows).astype(np.int64)
     talk_ms = rng.gamma(4.0, 5000.0, size=rows).astype(np.int64)
     countries = rng.choice(["31", "32", "49", "44", "33"], size=rows)

@@ -130,7 +130,8 @@ def naive_loop(frame: str, df) -> list[int]:
         from babel.dates import format_date
         from babel.numbers import format_currency
 
-        columns = zip(df["telefoon"].tolist(), df["naam"].tolist(), df["datum"].tolist(), df["bedrag"].tolist())
+        columns = zip(df["telefoon"].tolist(), df["naam"].tolist(), df["datum"].tolist(), df["bedrag"].tolist(),
+                      strict=True)
         for i, (phone, name, day, amount) in enumerate(columns):
             try:
                 callee = normalize_number(phone, region="NL")
@@ -140,8 +141,7 @@ def naive_loop(frame: str, df) -> list[int]:
             caller = normalize_number(CALLER)
             when = format_date(datetime.strptime(day, "%d-%m-%Y"), "d MMMM y", locale="nl_NL")
             euros = format_currency(Decimal(amount.replace(".", "").replace(",", ".")), "EUR", locale="nl_NL")
-            prompt = "Beste {naam}, uw afspraak is op {datum}. U betaalt {bedrag}.".format(
-                naam=name, datum=when, bedrag=euros)
+            prompt = f"Beste {name}, uw afspraak is op {when}. U betaalt {euros}."
             inst = instruction_from_json("notification", {
                 "callee": callee, "caller": caller, "prompt": prompt, "prompt-type": "TTS",
                 "voice": {"language": "nl-NL"}, "instruction-id": f"bench-{i}"})
@@ -151,7 +151,8 @@ def naive_loop(frame: str, df) -> list[int]:
     if frame == "repeated":
         from datetime import datetime
 
-        for i, (phone, name, day) in enumerate(zip(df["phone"].tolist(), df["name"].tolist(), df["date"].tolist())):
+        columns = zip(df["phone"].tolist(), df["name"].tolist(), df["date"].tolist(), strict=True)
+        for i, (phone, name, day) in enumerate(columns):
             try:
                 callee = normalize_number(phone, region="NL")
             except NumberError:
@@ -166,7 +167,7 @@ def naive_loop(frame: str, df) -> list[int]:
             if inst.validate():
                 invalid.append(i)
         return invalid
-    for i, (phone, name) in enumerate(zip(df["phone"].tolist(), df["name"].tolist())):
+    for i, (phone, name) in enumerate(zip(df["phone"].tolist(), df["name"].tolist(), strict=True)):
         try:
             callee = normalize_number(phone, region="NL")
         except NumberError:
@@ -239,7 +240,7 @@ def run_one(frame: str, contender: str, n: int, *, digest: bool, memory: bool) -
     if memory:
         wall = time.perf_counter()
         for r in plan.rows:  # what the sender reads of every row it registers and sends
-            r.payload, r.payload_hash
+            _ = (r.payload, r.payload_hash)
         out["payload_wall"] = time.perf_counter() - wall
         out["peak_after_payloads_mb"] = _peak_mb()
         from cmvoice_nb.campaign.journal import Journal
@@ -293,7 +294,8 @@ def _load() -> str:
 
 
 def compare(frames: list[str], n: int, repeats: int, before: Path | None) -> list[str]:
-    """Time every contender on every frame; the frames where the plan's rows differ from the naive loop's or the per-row path's."""
+    """Time every contender on every frame; the frames where the plan's rows differ from the naive loop's or the
+    per-row path's."""
     failures: list[str] = []
     for frame in frames:
         contenders = ["plan", "naive", "reference"] + (["before"] if before is not None else [])
@@ -333,8 +335,8 @@ def memory_run(frame: str, n: int, before: Path | None) -> None:
         print(f"{name:<8} frame {r['frame_peak_mb']:5.0f} MB; plan {r['wall']:6.2f} s (CPU {r['cpu']:6.2f} s), "
               f"peak {r['peak_mb']:5.0f} MB; payloads + hashes read {r['payload_wall']:5.2f} s, peak "
               f"{r['peak_after_payloads_mb']:5.0f} MB; {r['registered']:,} rows registered in "
-              f"{r['register_wall']:5.2f} s, peak {r['peak_with_journal_mb']:5.0f} MB (all processes; target <= 1,000 MB "
-              f"for 1,000,000 rows)", flush=True)
+              f"{r['register_wall']:5.2f} s, peak {r['peak_with_journal_mb']:5.0f} MB (all processes; "
+              f"target <= 1,000 MB for 1,000,000 rows)", flush=True)
 
 
 def main(argv=None) -> int:

@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import random
 import statistics
 import subprocess
 import sys
@@ -107,7 +106,8 @@ def main() -> None:
                 found[name].append(run(path, args.rows, template))
     base = statistics.median(r["wall"] for r in found["before"])
     base_cpu = statistics.median(r["cpu"] for r in found["before"])
-    print(f"{'contender':<22} {'wall s':>8} {'cpu s':>8} {'rows/s':>9} {'peak MB':>8} {'wall ratio':>10} {'cpu ratio':>9}")
+    print(f"{'contender':<22} {'wall s':>8} {'cpu s':>8} {'rows/s':>9} {'peak MB':>8} "
+          f"{'wall ratio':>10} {'cpu ratio':>9}")
     for name, results in found.items():
         wall = statistics.median(r["wall"] for r in results)
         cpu = statistics.median(r["cpu"] for r in results)

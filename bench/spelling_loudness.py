@@ -52,7 +52,7 @@ def make_recordings(folder: Path, range_db: float, seed: int = 7) -> dict[str, f
     np.random.default_rng(seed).shuffle(gains)
     noise = np.random.default_rng(seed + 1)
     out = {}
-    for char, gain in zip(CHARS, gains):
+    for char, gain in zip(CHARS, gains, strict=True):
         wav = subprocess.run([exe, "-v", "en-gb", "--stdout", char], capture_output=True, check=True).stdout
         x, rate = read_wav_samples(wav)
         x = 0.7 * x / np.max(np.abs(x)) * 10 ** (gain / 20)

@@ -56,7 +56,7 @@ def write_list(path: Path, n: int, seed: int = 20) -> None:
     distinct: list[str] = []
     lines = ["Telefoonnummer;Naam"]
     names = ["Jan", "Piet", "Anja", "Lotte", "Sem", "Noor", "Daan", "Émile", "Zoë", "Jürgen"]
-    for i in range(n):
+    for _ in range(n):
         if rnd.random() < 0.0005:
             lines.append(f"{rnd.choice(BAD)};{rnd.choice(names)}")
             continue

@@ -19,8 +19,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from ._lazy import lazy_exports
-
-from ._version import __version__
+from ._version import __version__ as __version__
 
 # public name -> module (relative to this package) that defines it
 _EXPORTS: dict[str, str] = {
@@ -112,70 +111,97 @@ _SUBMODULES = ("spec", "errors", "instructions", "numbers", "client", "audio", "
 __getattr__, __dir__, __all__ = lazy_exports(__name__, _EXPORTS, submodules=_SUBMODULES)
 
 if TYPE_CHECKING:  # what editors and type checkers see; at run time __getattr__ imports on first use
-    from . import audio, callbacks, campaign, cli, client, commands, demo, errors, instructions, numbers
-    from . import spec, spelling, widgets
+    from . import (
+        audio as audio,
+        callbacks as callbacks,
+        campaign as campaign,
+        cli as cli,
+        client as client,
+        commands as commands,
+        demo as demo,
+        errors as errors,
+        instructions as instructions,
+        numbers as numbers,
+        spec as spec,
+        spelling as spelling,
+        widgets as widgets,
+    )
     from .audio import (
-        PromptReport,
-        check_folder,
-        check_prompt,
-        convert_folder,
-        convert_prompt,
-        load_audio,
-        to_audio_segment,
+        PromptReport as PromptReport,
+        check_folder as check_folder,
+        check_prompt as check_prompt,
+        convert_folder as convert_folder,
+        convert_prompt as convert_prompt,
+        load_audio as load_audio,
+        to_audio_segment as to_audio_segment,
     )
     from .callbacks import (
-        CallbackReceiver,
-        dtmf_summary,
-        load_callbacks,
-        plot_answer_rate_by_hour,
-        opt_outs,
-        plot_funnel,
-        plot_outcomes,
-        plot_ring_time,
-        save_calls,
-        summarize,
+        CallbackReceiver as CallbackReceiver,
+        dtmf_summary as dtmf_summary,
+        load_callbacks as load_callbacks,
+        opt_outs as opt_outs,
+        plot_answer_rate_by_hour as plot_answer_rate_by_hour,
+        plot_funnel as plot_funnel,
+        plot_outcomes as plot_outcomes,
+        plot_ring_time as plot_ring_time,
+        save_calls as save_calls,
+        summarize as summarize,
     )
     from .campaign import (
-        CampaignPlan,
-        campaign_status,
-        CampaignSender,
-        Journal,
-        RetryPolicy,
-        TokenBucket,
-        forecast,
-        load_results,
-        plan_campaign,
-        plan_followup,
-        propose_columns,
-        send_campaign,
+        CampaignPlan as CampaignPlan,
+        CampaignSender as CampaignSender,
+        Journal as Journal,
+        RetryPolicy as RetryPolicy,
+        TokenBucket as TokenBucket,
+        campaign_status as campaign_status,
+        forecast as forecast,
+        load_results as load_results,
+        plan_campaign as plan_campaign,
+        plan_followup as plan_followup,
+        propose_columns as propose_columns,
+        send_campaign as send_campaign,
     )
-    from .campaign.funnel import funnel, reach_by_wave
-    from .campaign.abtest import ab_report
-    from .campaign.report import write_report
-    from .client import CalleeResult, SendResult, VoiceClient
+    from .campaign.abtest import ab_report as ab_report
+    from .campaign.funnel import funnel as funnel, reach_by_wave as reach_by_wave
+    from .campaign.report import write_report as write_report
+    from .client import CalleeResult as CalleeResult, SendResult as SendResult, VoiceClient as VoiceClient
     from .errors import (
-        APIError,
-        AudioError,
-        AuthenticationError,
-        CallbackError,
-        CampaignError,
-        CMVoiceError,
-        ConfigurationError,
-        ConnectError,
-        ConnectionDropped,
-        InstructionRejected,
-        JournalBusy,
-        JournalError,
-        NumberError,
-        RateLimited,
-        ReadTimeout,
-        ServerError,
-        SpellingSetError,
-        SuppressionError,
-        TransportError,
-        ValidationError,
+        APIError as APIError,
+        AudioError as AudioError,
+        AuthenticationError as AuthenticationError,
+        CallbackError as CallbackError,
+        CampaignError as CampaignError,
+        CMVoiceError as CMVoiceError,
+        ConfigurationError as ConfigurationError,
+        ConnectError as ConnectError,
+        ConnectionDropped as ConnectionDropped,
+        InstructionRejected as InstructionRejected,
+        JournalBusy as JournalBusy,
+        JournalError as JournalError,
+        NumberError as NumberError,
+        RateLimited as RateLimited,
+        ReadTimeout as ReadTimeout,
+        ServerError as ServerError,
+        SpellingSetError as SpellingSetError,
+        SuppressionError as SuppressionError,
+        TransportError as TransportError,
+        ValidationError as ValidationError,
     )
-    from .instructions import DTMF, OTP, Notification, Problem, Voice, instruction_from_json
-    from .numbers import normalize_number
-    from .simulator import SIMULATOR_TOKEN, Simulator
-    from .spelling import build_spelling_set, check_spelling_set, pack_spelling_set, preview_audio, preview_code
+    from .instructions import (
+        DTMF as DTMF,
+        OTP as OTP,
+        Notification as Notification,
+        Problem as Problem,
+        Voice as Voice,
+        instruction_from_json as instruction_from_json,
+    )
+    from .numbers import normalize_number as normalize_number
+    from .simulator import SIMULATOR_TOKEN as SIMULATOR_TOKEN, Simulator as Simulator
+    from .spelling import (
+        build_spelling_set as build_spelling_set,
+        check_spelling_set as check_spelling_set,
+        pack_spelling_set as pack_spelling_set,
+        preview_audio as preview_audio,
+        preview_code as preview_code,
+    )
+

@@ -33,7 +33,7 @@ Examples
 >>> check_zip(buf, name="bomb.xlsx")
 Traceback (most recent call last):
 ...
-ValueError: bomb.xlsx: refused as a zip bomb: entry 'xl/worksheets/sheet1.xml' expands ... times (12,000,000 bytes from ...), more than the 100 times a real spreadsheet does (MAX_RATIO)
+ValueError: bomb.xlsx: refused as a zip bomb: entry 'xl/worksheets/sheet1.xml' expands ... times ...
 """
 from __future__ import annotations
 
@@ -94,8 +94,8 @@ def _directory(fh: IO[bytes], size: int, where: str, error: type) -> tuple[int, 
     tail = fh.read(tail_len)
     at = tail.rfind(b"PK\x05\x06")
     if at < 0 or at + _EOCD.size > len(tail):
-        raise error(f"{where}: cannot read as a spreadsheet: not a valid zip archive (no end of central directory record): "
-                    "a damaged download, or not a spreadsheet saved by Excel or LibreOffice")
+        raise error(f"{where}: cannot read as a spreadsheet: not a valid zip archive (no end of central directory "
+                    "record): a damaged download, or not a spreadsheet saved by Excel or LibreOffice")
     _sig, _disk, _cd_disk, _here, entries, directory, _offset, _comment = _EOCD.unpack_from(tail, at)
     locator_at = at - _ZIP64_LOCATOR.size
     if locator_at >= 0 and tail[locator_at:locator_at + 4] == b"PK\x06\x07":
@@ -154,8 +154,8 @@ def check_zip(source: str | os.PathLike | IO[bytes], *, name: str | None = None,
                 infos = archive.infolist()
                 directory_start = getattr(archive, "start_dir", size)
         except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, ValueError, EOFError) as exc:
-            raise error(f"{where}: cannot read as a spreadsheet: not a valid zip archive ({exc}): a damaged download, or not a "
-                        "spreadsheet saved by Excel or LibreOffice") from None
+            raise error(f"{where}: cannot read as a spreadsheet: not a valid zip archive ({exc}): a damaged download, "
+                        "or not a spreadsheet saved by Excel or LibreOffice") from None
         if len(infos) > MAX_ENTRIES:
             _refuse(error, where, f"{len(infos):,} entries, more than {MAX_ENTRIES:,} (MAX_ENTRIES)")
         return _check_entries(fh, infos, min(directory_start, size), where, error)
@@ -205,14 +205,14 @@ def _check_layout(fh: IO[bytes], infos: list, directory_start: int, where: str, 
         fh.seek(start)
         header = fh.read(_LOCAL.size)
         if len(header) < _LOCAL.size or header[:4] != b"PK\x03\x04":
-            raise error(f"{where}: cannot read as a spreadsheet: not a valid zip archive (entry {info.filename!r} has no local header "
-                        "where the directory says): a damaged download?")
+            raise error(f"{where}: cannot read as a spreadsheet: not a valid zip archive (entry {info.filename!r} has "
+                        "no local header where the directory says): a damaged download?")
         name_len, extra_len = _LOCAL.unpack(header)[9:11]
         end_of_previous = start + _LOCAL.size + name_len + extra_len + info.compress_size
         previous = info.filename
         if end_of_previous > directory_start:
-            raise error(f"{where}: cannot read as a spreadsheet: not a valid zip archive (entry {info.filename!r} runs into the central "
-                        "directory): a damaged download?")
+            raise error(f"{where}: cannot read as a spreadsheet: not a valid zip archive (entry {info.filename!r} runs "
+                        "into the central directory): a damaged download?")
 
 
 def _is_zip(path: str | os.PathLike) -> bool:

@@ -11,8 +11,9 @@ import contextlib
 import functools
 import os
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
-from typing import IO, Iterator
+from typing import IO
 
 
 @functools.lru_cache(maxsize=1)

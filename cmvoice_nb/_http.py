@@ -2,8 +2,9 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from http.server import BaseHTTPRequestHandler
-from typing import Any, Mapping
+from typing import Any
 
 
 def send_json(handler: BaseHTTPRequestHandler, status: int, payload: Any, *,

@@ -28,8 +28,9 @@ import io
 import math
 import os
 import re
+from collections.abc import Iterable, Sequence
 from pathlib import Path
-from typing import Any, Iterable, Sequence
+from typing import Any
 
 from .spec import CSV_TIMESTAMP_FORMAT
 
@@ -131,14 +132,15 @@ def write_xlsx(path: str | os.PathLike, header: Sequence[Any], rows: Iterable[Se
     proto = WriteOnlyCell(ws, value="")
     proto.number_format = "@"
     proto.quotePrefix = True  # an edited cell stays text: the spreadsheet shows the ' only in the formula bar
-    text_style = proto._style
+    # openpyxl's private slots (_style, _value): the public setters parse every value; types-openpyxl omits them
+    text_style = proto._style  # type: ignore[attr-defined]
 
     def text_cell(value: str) -> Any:
         cell = WriteOnlyCell(ws)
         # Bound directly: assigning .value would make "=..." a formula and "#N/A" an error cell.
-        cell._value = _text(value)[:MAX_CELL_CHARS]
+        cell._value = _text(value)[:MAX_CELL_CHARS]  # type: ignore[attr-defined]
         cell.data_type = "s"
-        cell._style = text_style.__copy__()
+        cell._style = text_style.__copy__()  # type: ignore[attr-defined]
         return cell
 
     def row_cells(values: Sequence[Any]) -> list:

@@ -27,12 +27,12 @@ import ipaddress
 import logging
 import os
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Mapping
+from typing import Any
 from urllib.parse import urlsplit
 
 from . import spec
-from .wire import encode_body
 from .errors import (
     APIError,
     AuthenticationError,
@@ -50,6 +50,7 @@ from .errors import (
     walk_exceptions,
 )
 from .instructions import Instruction, instruction_from_json
+from .wire import encode_body
 
 log = logging.getLogger(__name__)
 
@@ -320,7 +321,7 @@ class VoiceClient:
         if self._own_session:
             self.session.close()
 
-    def __enter__(self) -> "VoiceClient":
+    def __enter__(self) -> VoiceClient:
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -357,9 +358,11 @@ class VoiceClient:
         with self._scrubbed():
             if validate:
                 instruction_from_json(app, body).raise_for_problems(check_voice_catalogue=self.check_voice_catalogue)
-            return self._post(spec.app_spec(app).name, encode_body(dict(body)), instruction_id=body.get("instruction-id"))
+            return self._post(spec.app_spec(app).name, encode_body(dict(body)),
+                              instruction_id=body.get("instruction-id"))
 
-    def send_payload(self, app: str, body: bytes | Mapping[str, Any], *, instruction_id: str | None = None) -> SendResult:
+    def send_payload(self, app: str, body: bytes | Mapping[str, Any], *,
+                     instruction_id: str | None = None) -> SendResult:
         """POST a payload that was already validated (by :func:`~cmvoice_nb.campaign.plan_campaign`), as it is.
 
         *body* is the wire JSON as bytes (:func:`encode_body`), sent byte for byte, or a wire

@@ -32,9 +32,10 @@ import os
 import sys
 import time
 import traceback
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from . import spec
 
@@ -166,7 +167,7 @@ def step_campaign(out: Path, summary: DemoSummary, state: dict) -> None:
     rx = state["rx"] = CallbackReceiver(out / "callbacks" / "callbacks.jsonl").start()
     notification, otp, dtmf = _campaign_frames()
     common = {"caller": CALLER, "callback-url": rx.url}
-    jobs = [
+    jobs: list[tuple[str, pd.DataFrame, dict[str, str] | None, dict[str, Any]]] = [
         ("notification", notification, {"callee": "phone"},
          {**common, "prompt": "Hello {first_name}, your appointment is tomorrow at nine.", "prompt-type": "TTS"}),
         ("otp", otp, None,
@@ -278,8 +279,9 @@ def step_followup(out: Path, summary: DemoSummary, state: dict) -> None:
     summary.facts.update(followup_placed=placed, followup_left_out=left, reach=reach.to_dict("index"))
     reasons = ", ".join(f"{k} {v}" for k, v in left.items()) or "nobody"
     summary.add("followup", f"wave 2 called {placed} unanswered again (left out: {reasons}); reach: "
-                + "; ".join(f"after {int(w)} attempt{'s' if w != 1 else ''} {int(r.answered_cumulative)}/"
-                            f"{reach.attrs['people']} ({r.reach_cumulative:.0%})" for w, r in reach.iterrows()))
+                + "; ".join(f"after {w} attempt{'s' if w != 1 else ''} {int(r['answered_cumulative'])}/"
+                            f"{reach.attrs['people']} ({r['reach_cumulative']:.0%})"
+                            for w, r in zip(reach.index.tolist(), reach.to_dict("records"), strict=True)))
 
 
 def _kernel_config() -> Any:

@@ -43,7 +43,8 @@ from __future__ import annotations
 
 import functools
 import re
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 #: What a secret is replaced with.
 REDACTED = "***"
@@ -65,15 +66,15 @@ def _char_pattern(ch: str) -> str:
         code = ord(variant)
         forms.append(re.escape(variant))
         if code < 0x10000:
-            forms.append(r"\\{1,8}u%04x" % code)
+            forms.append(r"\\{1,8}u" + f"{code:04x}")
         else:  # JSON writes astral characters as a surrogate pair
             hi, lo = divmod(code - 0x10000, 0x400)
-            forms.append(r"\\{1,8}u%04x\\{1,8}u%04x" % (0xD800 + hi, 0xDC00 + lo))
+            forms.append(r"\\{1,8}u" + f"{0xD800 + hi:04x}" + r"\\{1,8}u" + f"{0xDC00 + lo:04x}")
         if code < 0x100:
-            forms.append(r"\\{1,8}x%02x" % code)
-        forms.append("".join("%%%02x" % b for b in variant.encode("utf-8", "surrogatepass")))
-        forms.append(r"&#x0{0,8}%x;" % code)
-        forms.append(r"&#0{0,8}%d;" % code)
+            forms.append(r"\\{1,8}x" + f"{code:02x}")
+        forms.append("".join(f"%{b:02x}" for b in variant.encode("utf-8", "surrogatepass")))
+        forms.append(r"&#x0{0,8}" + f"{code:x};")
+        forms.append(r"&#0{0,8}" + f"{code};")
     return "(?:" + "|".join(forms) + ")"
 
 
@@ -157,7 +158,7 @@ def redact_json(value: Any, secret: str | None) -> Any:
             else:
                 done.append(redact(child, secret) if isinstance(child, str) else child)
             continue
-        items = list(zip(done[0::2], done[1::2])) if isinstance(node, dict) else done
+        items = list(zip(done[0::2], done[1::2], strict=True)) if isinstance(node, dict) else done
         copy = rebuild(node, items)
         stack.pop()
         if not stack:

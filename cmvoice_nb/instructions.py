@@ -25,8 +25,9 @@ from __future__ import annotations
 import copy
 import math
 import re
+from collections.abc import Mapping
 from pathlib import PurePosixPath
-from typing import Any, ClassVar, Mapping, NamedTuple
+from typing import Any, ClassVar, NamedTuple
 from urllib.parse import urlsplit
 
 from . import spec
@@ -63,7 +64,7 @@ FALSE_WORDS = frozenset({"false", "f", "no", "n", "0", "off"})
 def coerce_value(field: spec.Field, value: Any) -> Any:
     if _is_missing(value):
         return None
-    if field.kind == "enum":
+    if field.kind == "enum" and field.enum is not None:
         if isinstance(value, bool):
             return value
         if isinstance(value, (int, float)) and float(value).is_integer():
@@ -72,7 +73,7 @@ def coerce_value(field: spec.Field, value: Any) -> Any:
             text = value.strip()
             if text.isdigit():
                 return spec.SDK_ENUM_INTS[field.enum].get(int(text), value)
-            for choice in field.choices:
+            for choice in field.choices or ():
                 if choice.lower() == text.lower():
                     return choice
         return value
@@ -167,11 +168,11 @@ class _SpecObject:
         values: dict[str, Any] = {}
         extra: dict[str, Any] = {}
         for key, value in data.items():
-            f = index.get(str(key).lower())
-            if f is None:
+            found = index.get(str(key).lower())
+            if found is None:
                 extra[key] = value
                 continue
-            values[f.name] = cls._read_value(f, value)
+            values[found.name] = cls._read_value(found, value)
         return cls(**values, extra=extra)
 
     @classmethod
@@ -245,7 +246,8 @@ def check_field(f: spec.Field, value: Any, *, prefix: str = "") -> list[Problem]
         if f.charset is not None:
             bad = sorted(set(value) - set(f.charset))
             if bad:
-                out.append(Problem(key, value, f"contains {''.join(bad)!r}; only characters of {f.charset!r} are allowed"))
+                out.append(Problem(key, value,
+                                   f"contains {''.join(bad)!r}; only characters of {f.charset!r} are allowed"))
         return out
     if f.kind == "int":
         if isinstance(value, bool) or not isinstance(value, int):
@@ -259,8 +261,9 @@ def check_field(f: spec.Field, value: Any, *, prefix: str = "") -> list[Problem]
             return [Problem(key, value, "expected true or false")]
         return []
     if f.kind == "enum":
-        if value not in f.choices:
-            return [Problem(key, value, f"must be one of {', '.join(f.choices)}")]
+        choices = f.choices or ()
+        if value not in choices:
+            return [Problem(key, value, f"must be one of {', '.join(choices)}")]
         return []
     if f.kind == "list":
         if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
@@ -322,7 +325,8 @@ class Voice(_SpecObject):
                 else:
                     msg = (f"the provider has no TTS voice for {lang}; languages: "
                            f"{', '.join(spec.voice_languages())} (check_voice_catalogue=False to override)")
-                problems.append(Problem(prefix + "gender" if have else prefix + "language", gender if have else lang, msg))
+                problems.append(Problem(prefix + "gender" if have else prefix + "language",
+                                        gender if have else lang, msg))
             elif isinstance(number, int) and number > count:
                 problems.append(Problem(prefix + "number", number,
                                         f"{lang} {gender} has {count} voice{'s' if count > 1 else ''}: use 1..{count}"))
@@ -333,6 +337,13 @@ class Instruction(_SpecObject):
     """Base of :class:`Notification`, :class:`OTP` and :class:`DTMF`."""
 
     APP: ClassVar[str] = ""
+    # Fields every app has, as given (validate() checks them); __init__ sets every field of FIELDS.
+    instruction_id: Any
+    callee: Any
+    callees: Any
+    caller: Any
+    callback_url: Any
+    voice: Any
 
     def __init__(self, **values: Any) -> None:
         voice = values.get("voice")
@@ -476,6 +487,7 @@ class OTP(Instruction):
 
     APP = "otp"
     FIELDS = spec.APPS["otp"].fields
+    code: Any
 
     def _app_rules(self) -> list[Problem]:
         problems = []
@@ -496,6 +508,9 @@ class DTMF(Instruction):
 
     APP = "dtmf"
     FIELDS = spec.APPS["dtmf"].fields
+    min_digits: Any
+    max_digits: Any
+    regex: Any
 
     def _app_rules(self) -> list[Problem]:
         problems = []

@@ -16,7 +16,7 @@ Examples
 --------
 >>> text = f"the call may have been placed; {opt('resend_unknown')} sends it again"
 >>> say(text), say(text, "cli")
-('the call may have been placed; resend_unknown=True sends it again', 'the call may have been placed; --resend-unknown sends it again')
+('the call may have been placed; resend_unknown=True sends it again', '... placed; --resend-unknown sends it again')
 >>> say(f"map it with {opt('map_region', 'Land')}"), say(f"map it with {opt('map_region', 'Land')}", "cli")
 ("map it with columns={'region': 'Land'}", 'map it with --map region=Land')
 """
@@ -24,12 +24,14 @@ from __future__ import annotations
 
 import difflib
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Mapping
+from typing import Any
 
 from .spec import DEFAULT_BURST, DEFAULT_CONCURRENCY, DEFAULT_HTTP_ATTEMPTS, DEFAULT_RATE
 
-__all__ = ["FRONTS", "MARKER", "Option", "OPTIONS", "Text", "opt", "say", "quote", "cut", "listing", "did_you_mean", "row_name",
+__all__ = ["FRONTS", "MARKER", "Option", "OPTIONS", "Text", "opt", "say", "quote", "cut", "listing",
+           "did_you_mean", "row_name",
            "MAX_SHOWN", "LINE_INDEX", "SENDING", "command_options"]
 
 #: The front-ends a message can be said in.
@@ -257,7 +259,7 @@ class Text(str):
 
     template: str
 
-    def __new__(cls, template: str) -> "Text":
+    def __new__(cls, template: str) -> Text:
         template = template.template if isinstance(template, Text) else str(template)
         text = super().__new__(cls, say(template))
         text.template = template

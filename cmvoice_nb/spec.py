@@ -1,12 +1,12 @@
 """The CM Voice API Apps contract as data.
 
 This module is the ONE place where the provider's apps, fields, JSON keys, types,
-limits, enums, defaults, the TTS voice catalogue and the result codes are
-written down (source: ``shared/API-CONTRACT.md``, itself condensed from the
-provider's "Voice API Apps" v2 documentation and the official .NET SDK 1.7.0).
-Validation (:mod:`cmvoice_nb.instructions`), serialisation, the simulator, the
-DataFrame column mapping of campaigns and the widgets' forms all read it; none
-of them repeats a limit or an enum.
+limits, enums, defaults, the TTS voice catalogue (its table in :mod:`cmvoice_nb.voices`,
+re-exported here) and the result codes are written down (source:
+``shared/API-CONTRACT.md``, itself condensed from the provider's "Voice API Apps" v2
+documentation and the official .NET SDK 1.7.0). Validation (:mod:`cmvoice_nb.instructions`),
+serialisation, the simulator, the DataFrame column mapping of campaigns and the widgets' forms
+all read it; none of them repeats a limit or an enum.
 
 Examples
 --------
@@ -20,12 +20,24 @@ Examples
 """
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field as _dc_field
 from functools import cached_property
-from typing import TYPE_CHECKING, Any, Mapping
+from typing import TYPE_CHECKING, Any, cast
+
+# The TTS voice catalogue is part of the contract; its table is a module of its own.
+from .voices import (
+    VOICES as VOICES,
+    VoiceEntry as VoiceEntry,
+    has_voice_language as has_voice_language,
+    voice_count as voice_count,
+    voice_languages as voice_languages,
+)
 
 if TYPE_CHECKING:
     import datetime as _dt
+
+    import pandas as pd
 
 # ---------------------------------------------------------------------------------------------
 # Transport
@@ -252,7 +264,8 @@ _VOICEMAIL = Field("voicemail-response", "enum", enum="voicemail_response", defa
 VOICE_FIELDS: tuple[Field, ...] = (
     Field("language", max_length=5, default="en-GB", description="voice language, 5 characters like en-GB"),
     Field("gender", "enum", enum="gender", default="Female", description="Male or Female"),
-    Field("number", "int", min_value=1, max_value=999, default=1, description="which voice of that language and gender"),
+    Field("number", "int", min_value=1, max_value=999, default=1,
+          description="which voice of that language and gender"),
     Field("volume", "int", min_value=-4, max_value=4, default=0, description="volume adjustment (SDK field)"),
     Field("premium", "bool", default=False, description="premium voice (SDK field)"),
 )
@@ -267,7 +280,7 @@ class AppSpec:
     callback_type: str
     title: str
     fields: tuple[Field, ...]
-    _by_key: dict = _dc_field(default_factory=dict, repr=False, compare=False)
+    _by_key: dict[str, Field] = _dc_field(default_factory=dict, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         index = {f.key: f for f in self.fields}
@@ -298,7 +311,8 @@ APPS: Mapping[str, AppSpec] = {
         + _prompt("prompt", required=True, what="message:")
         + (
             _VOICEMAIL,
-            Field("max-replays", "int", min_value=0, max_value=3, default=0, description="how often the prompt may be replayed"),
+            Field("max-replays", "int", min_value=0, max_value=3, default=0,
+                  description="how often the prompt may be replayed"),
             Field("auto-replay", "bool", default=False, description="replay without waiting for a key press"),
         )
         + _prompt("replay-prompt", default_type="TTS", what="replay question:")
@@ -317,7 +331,8 @@ APPS: Mapping[str, AppSpec] = {
         + _prompt("replay-prompt", what="'press 1 to repeat':")
         + _prompt("outro-prompt", what="goodbye:")
         + (
-            Field("max-replays", "int", min_value=0, max_value=9, default=3, description="times the code may be repeated (1 digit)"),
+            Field("max-replays", "int", min_value=0, max_value=9, default=3,
+                  description="times the code may be repeated (1 digit)"),
             Field("auto-replay", "bool", default=False, description="repeat the code without waiting for 1"),
             _VOICEMAIL,
         )
@@ -395,122 +410,17 @@ RESULT_CODES: Mapping[int, ResultCode] = {
 OUTCOMES = tuple(rc.name for rc in RESULT_CODES.values()) + ("unknown",)
 
 
-# ---------------------------------------------------------------------------------------------
-# TTS voice catalogue (the seed's table)
-# ---------------------------------------------------------------------------------------------
-
-@dataclass(frozen=True)
-class VoiceEntry:
-    """One row of the provider's TTS table: ``count`` voices of ``gender`` for ``language``."""
-
-    language: str
-    language_name: str
-    gender: str
-    count: int
-
-
-VOICES: tuple[VoiceEntry, ...] = tuple(
-    VoiceEntry(lang, title, gender, count)
-    for title, lang, gender, count in (
-        ("Welsh English", "cy-GB", "Female", 1),
-        ("Danish", "da-DK", "Female", 1),
-        ("Danish", "da-DK", "Male", 1),
-        ("German", "de-DE", "Female", 2),
-        ("German", "de-DE", "Male", 1),
-        ("Australian English", "en-AU", "Female", 1),
-        ("Australian English", "en-AU", "Male", 1),
-        ("UK English", "en-GB", "Female", 2),
-        ("UK English", "en-GB", "Male", 2),
-        ("Indian English", "en-IN", "Female", 1),
-        ("US English", "en-US", "Female", 5),
-        ("US English", "en-US", "Male", 2),
-        ("Spanish", "es-ES", "Female", 1),
-        ("Spanish", "es-ES", "Male", 1),
-        ("Spanish English", "es-US", "Female", 1),
-        ("Spanish English", "es-US", "Male", 1),
-        ("Canadian French", "fr-CA", "Female", 1),
-        ("French", "fr-FR", "Female", 1),
-        ("French", "fr-FR", "Male", 1),
-        ("Icelandic", "is-IS", "Female", 1),
-        ("Icelandic", "is-IS", "Male", 1),
-        ("Italian", "it-IT", "Female", 1),
-        ("Italian", "it-IT", "Male", 1),
-        ("Japanese", "ja-JP", "Female", 1),
-        ("Japanese", "ja-JP", "Male", 1),
-        ("Korean", "ko-KR", "Female", 1),
-        ("Norwegian Bokmal", "nb-NO", "Female", 1),
-        ("Dutch", "nl-NL", "Female", 1),
-        ("Dutch", "nl-NL", "Male", 1),
-        ("Polish", "pl-PL", "Female", 2),
-        ("Polish", "pl-PL", "Male", 2),
-        ("Brazilian Portuguese", "pt-BR", "Female", 1),
-        ("Brazilian Portuguese", "pt-BR", "Male", 1),
-        ("Portuguese", "pt-PT", "Female", 1),
-        ("Portuguese", "pt-PT", "Male", 1),
-        ("Romanian", "ro-RO", "Female", 1),
-        ("Russian", "ru-RU", "Female", 1),
-        ("Russian", "ru-RU", "Male", 1),
-        ("Swedish", "sv-SE", "Female", 1),
-        ("Turkish", "tr-TR", "Female", 1),
-    )
-)
-
-
-def voice_count(language: str, gender: str) -> int:
-    """How many voices the catalogue has for *language* and *gender* (0 when none).
-
-    Examples
-    --------
-    >>> voice_count("en-US", "Female")
-    5
-    >>> voice_count("ko-KR", "Male")
-    0
-    """
-    for entry in VOICES:
-        if entry.language == language and entry.gender == gender:
-            return entry.count
-    return 0
-
-
-def voice_languages() -> tuple[str, ...]:
-    """Languages the catalogue offers a TTS voice for, in table (alphabetical) order.
-
-    Examples
-    --------
-    >>> voice_languages()[:3]
-    ('cy-GB', 'da-DK', 'de-DE')
-    >>> len(voice_languages())
-    24
-    """
-    return tuple(dict.fromkeys(v.language for v in VOICES))
-
-
-def has_voice_language(language: str) -> bool:
-    """True when the catalogue has a voice for *language*, compared case-insensitively.
-
-    Examples
-    --------
-    >>> has_voice_language("nl-NL"), has_voice_language("EN-gb"), has_voice_language("xx-XX")
-    (True, True, False)
-    """
-    wanted = str(language).lower()
-    return any(lang.lower() == wanted for lang in voice_languages())
-
-
-def fields_frame(app: str):
+def fields_frame(app: str) -> pd.DataFrame:
     """One app's fields as a DataFrame, for reading the contract in a notebook."""
     import pandas as pd
 
     spec = app_spec(app)
-    rows = []
-    for f in spec.fields:
-        rows.append({
-            "key": f.key, "name": f.name, "kind": f.kind, "required": f.required,
-            "max_length": f.max_length, "min": f.min_value, "max": f.max_value,
-            "choices": ", ".join(f.choices) if f.choices else None, "default": f.default,
-            "allowed": f.forbidden is None, "description": f.forbidden or f.description,
-        })
-    return pd.DataFrame(rows)
+    return cast("pd.DataFrame", pd.DataFrame([{  # the defaults are Any: the overload cannot tell
+        "key": f.key, "name": f.name, "kind": f.kind, "required": f.required,
+        "max_length": f.max_length, "min": f.min_value, "max": f.max_value,
+        "choices": ", ".join(f.choices) if f.choices else None, "default": f.default,
+        "allowed": f.forbidden is None, "description": f.forbidden or f.description,
+    } for f in spec.fields]))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -542,7 +452,8 @@ class Status:
     sent
         True when a request reached (or may have reached) the provider.
 
-    What resolves each status, and every set derived from this table: :mod:`cmvoice_nb.campaign.vocabulary`.
+    What resolves a status that needs the operator, and every set derived from this table, is in
+    :mod:`cmvoice_nb.campaign.vocabulary`.
 
     Examples
     --------
@@ -576,7 +487,8 @@ STATUS: Mapping[str, Status] = {s.name: s for s in (
     Status("skipped", EXIT_RETRY),  # not sent: the run ended or was stopped first
     Status("dropped", EXIT_FINAL),  # a repeated callee left out on purpose (drop_duplicates)
     Status("dry-run", EXIT_FINAL),
-    Status("changed", EXIT_ACT), Status("already-called", EXIT_ACT),
+    Status("changed", EXIT_ACT),
+    Status("already-called", EXIT_ACT),
     Status("budget", EXIT_ACT, journal=True),  # past max_cost: waits in the journal for a higher budget
     Status("deferred", EXIT_RETRY, journal=True),  # calling hours: a later run sends them; no-zone: name it
     Status("no-zone", EXIT_ACT),
@@ -588,7 +500,8 @@ STATUS: Mapping[str, Status] = {s.name: s for s in (
     Status("pending", EXIT_RETRY, journal=True, result=False),
     Status("sending", EXIT_ACT, journal=True, result=False, may_have_called=True),
 )}
-#: Pacing defaults: calls per second (a ceiling per 1-s window), calls started back to back, requests in flight.
+#: Campaign pacing defaults: calls per second (a hard ceiling per 1-s window), calls that may
+#: start back to back, requests in flight. Conservative because the provider documents no limit.
 DEFAULT_RATE = 5.0
 DEFAULT_BURST = 5
 DEFAULT_CONCURRENCY = 4
@@ -597,4 +510,4 @@ DEFAULT_HTTP_ATTEMPTS = 5
 #: Voice language assumed when an instruction names none (the contract's default, from VOICE_FIELDS).
 DEFAULT_LANGUAGE: str = next(f.default for f in VOICE_FIELDS if f.key == "language")
 #: Longest ``instruction-id`` the contract accepts (from the shared field table).
-INSTRUCTION_ID_MAX_LENGTH: int = next(f.max_length for f in _SHARED_HEAD if f.key == "instruction-id")
+INSTRUCTION_ID_MAX_LENGTH: int = next(n for f in _SHARED_HEAD if f.key == "instruction-id" and (n := f.max_length))

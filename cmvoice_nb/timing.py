@@ -20,7 +20,8 @@ Examples
 from __future__ import annotations
 
 import re
-from typing import Any, Callable, Mapping
+from collections.abc import Callable, Mapping
+from typing import Any
 
 __all__ = ["RATES", "prompt_duration_s", "message_parts", "replay_asks", "talk_seconds", "wire_value"]
 

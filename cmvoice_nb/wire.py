@@ -27,7 +27,8 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 __all__ = ["encode_body", "canonical_json", "instruction_hash", "legacy_instruction_hash", "same_instruction",
            "json_text", "DELIVERY_FIELDS", "wave_instruction_id", "wave_of", "WAVE_SUFFIX", "callee_numbers",
@@ -110,8 +111,10 @@ def json_text(value: Any, *, canonical: bool) -> str:
 
     Examples
     --------
-    >>> json_text("+31612345610", canonical=True), json_text(["a", "b"], canonical=True), json_text(["a"], canonical=False)
-    ('"+31612345610"', '["a","b"]', '["a"]')
+    >>> json_text("+31612345610", canonical=True), json_text(["a", "b"], canonical=True)
+    ('"+31612345610"', '["a","b"]')
+    >>> json_text(["a"], canonical=False)
+    '["a"]'
     """
     if isinstance(value, str) and not _NEEDS_ESCAPE.search(value):
         return '"' + value + '"'

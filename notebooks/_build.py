@@ -65,14 +65,16 @@ from cmvoice_nb.widgets import table  # the apps' table style: readable cells, p
 
 before = check_paths([(p.name, p) for p in samples], workers=1, progress=False)
 table(before[["source", "ok", "problems", "warnings"]])"""),
-    ("md", "One report in detail, with a player (browsers cannot play A-law, so the player gets 16-bit PCM of the same audio):"),
+    ("md", "One report in detail, with a player (browsers cannot play A-law, so the player gets 16-bit PCM of "
+           "the same audio):"),
     ("code", """check_prompt(SAMPLES / "hello_44k_stereo.wav")"""),
     ("md", """## Convert one file
 
 `convert_prompt` decodes anything (WAV, MP3, M4A, FLAC, OGG; M4A through the ffmpeg that ships as a wheel),
 mixes to mono, resamples with a proper anti-alias filter, optionally trims silence and normalises loudness,
 encodes A-law and writes atomically. It returns the check of the written file."""),
-    ("code", """fixed = convert_prompt(SAMPLES / "hello_44k_stereo.wav", PROMPTS / "hello.wav", normalize_dbfs=-20, trim=True)
+    ("code",
+     """fixed = convert_prompt(SAMPLES / "hello_44k_stereo.wav", PROMPTS / "hello.wav", normalize_dbfs=-20, trim=True)
 fixed"""),
     ("md", "## Convert them all, then check the result folder"),
     ("code", """converted = convert_paths([(p.name, p, PROMPTS / (p.stem + ".wav")) for p in samples],
@@ -104,7 +106,8 @@ With `code-type: Custom` an OTP call reads the code one character at a time from
 voice language). This notebook builds such a set from a folder of recordings with messy names, checks it,
 spells a code the way the call will, and zips it for upload."""),
     ("code", setup_cell("02_spelling") + '\nUPLOAD = WORK / "upload"'),
-    ("md", "The recordings: one per character, named however the speaker saved them (`A.wav`, `Eight.wav`, `7.m4a`, …)."),
+    ("md",
+     "The recordings: one per character, named however the speaker saved them (`A.wav`, `Eight.wav`, `7.m4a`, …)."),
     ("code", """sorted(p.name for p in (SAMPLES / "spelling_en").iterdir())[:12]"""),
     ("md", """## Build
 
@@ -133,7 +136,9 @@ sorted(zipfile.ZipFile(zip_path).namelist())[:6]"""),
 
 `source="tts"` uses espeak-ng to make a placeholder set (here the digits of a Dutch set), useful for a
 rehearsal before the real voice talent records."""),
-    ("code", """tts = build_spelling_set("tts", WORK / "tts", locale="nl-NL", chars="0123456789", overwrite=True, progress=False)
+    ("code",
+     'tts = build_spelling_set("tts", WORK / "tts", locale="nl-NL", chars="0123456789", overwrite=True, '
+     """progress=False)
 check_spelling_set(WORK / "tts", locale="nl-NL", chars="0123456789").summary"""),
     ("md", "## The app"),
     ("code", """from cmvoice_nb.widgets import SpellingSet
@@ -204,7 +209,8 @@ defaults = {
 plan = plan_campaign(people, app="notification", name="reminder", columns={"callee": "phone"},
                      defaults=defaults, region="NL", drop_duplicates=True)
 print(repr(plan))"""),
-    ("md", "Every problem names the row, the field, the value and what was expected; duplicates are reported and left out:"),
+    ("md",
+     "Every problem names the row, the field, the value and what was expected; duplicates are reported and left out:"),
     ("code", """from cmvoice_nb.widgets import table
 
 table(plan.problems)"""),
@@ -368,7 +374,8 @@ calls = cm.load_callbacks(WORK / "waves.jsonl")
 both = pd.concat([first, second])
 print(cm.funnel(both, calls).to_text())
 table(cm.reach_by_wave(both, calls))"""),
-    ("md", """`cmvoice followup --journal waves.sqlite --callbacks waves.jsonl -o wave2.csv` does the same from the shell.
+    ("md",
+     """`cmvoice followup --journal waves.sqlite --callbacks waves.jsonl -o wave2.csv` does the same from the shell.
 Rows on the do-not-call list (`--suppress`), answered, rejected (check the number), still waiting for a
 callback or `unknown` are left out, each counted with its reason."""),
     ("code", "wave_rx.stop(); fast.close()"),
@@ -395,7 +402,8 @@ ab_plan = plan_campaign(ab_people, app="notification", name="ab", columns={"call
                                   "B": {"prompt": "Goedemiddag {naam}: uw afspraak is morgen."}})
 display(table(ab_plan.to_frame()["variant"].value_counts()))
 table(ab_plan.preview(1)[["row", "field", "text"]])"""),
-    ("code", """ab_results = send_campaign(ab_plan, ab_sim.client(), journal=WORK / "ab.sqlite", rate=200, progress=False)
+    ("code", """ab_results = send_campaign(ab_plan, ab_sim.client(), journal=WORK / "ab.sqlite", rate=200,
+                            progress=False)
 ab_sim.wait_idle(30)
 ab_rx.wait_for(ab_sim.placed_count(), timeout=60)
 print(cm.ab_report(cm.load_callbacks(WORK / "ab.jsonl"), WORK / "ab.sqlite"))
@@ -481,7 +489,8 @@ table(results["status"].value_counts())"""),
 
 calls = load_callbacks(WORK / "callbacks.jsonl")
 table(calls.head(), failures_first=False)"""),
-    ("md", "## Summaries\n\nKey on the result **code**, never on its text (the provider's docs disagree with themselves on it)."),
+    ("md", "## Summaries\n\nKey on the result **code**, never on its text (the provider's docs disagree with "
+           "themselves on it)."),
     ("code", """from cmvoice_nb.callbacks import dtmf_summary, summarize
 
 table(summarize(calls, by="app"), failures_first=False)"""),
@@ -519,7 +528,8 @@ for stale in WORK.glob("ab.*"):  # a fresh test on every run: its log and journa
 ab_rx = CallbackReceiver(WORK / "ab.jsonl").start()
 ab_people = pd.DataFrame({"callee": [f"+31612{i:04d}13" for i in range(240)]})
 ab_plan = plan_campaign(ab_people, app="notification", name="ab", journal=WORK / "ab.sqlite", seed=2026,
-                        holdout=0.1, defaults={"caller": "+31201234567", "prompt-type": "TTS", "callback-url": ab_rx.url},
+                        holdout=0.1,
+                        defaults={"caller": "+31201234567", "prompt-type": "TTS", "callback-url": ab_rx.url},
                         variants={"A": {"prompt": "Hallo, morgen is uw afspraak."},
                                   "B": {"prompt": "Goedemiddag: uw afspraak is morgen."}})
 send_campaign(ab_plan, ab_sim.client(), journal=WORK / "ab.sqlite", rate=200, progress=False)

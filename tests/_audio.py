@@ -58,7 +58,7 @@ def sequence(freqs, *, gap_s: float = 0.5, tone_s: float = 0.3, samplerate: int 
     """Tones separated by silence, like a person reading "zero ... one ... two"."""
     amplitudes = amplitudes or [0.3] * len(freqs)
     parts = [silence(gap_s, samplerate)]
-    for f, a in zip(freqs, amplitudes):
+    for f, a in zip(freqs, amplitudes, strict=True):
         parts += [tone(f, tone_s, amplitude=a, samplerate=samplerate), silence(gap_s, samplerate)]
     return np.concatenate(parts)
 

@@ -15,7 +15,6 @@ import sys
 import time
 from contextlib import contextmanager
 
-
 #: At most this many times the nominal deadline, however loaded the machine.
 MAX_STRETCH = 10.0
 

@@ -9,8 +9,17 @@ import pytest
 import requests
 
 from cmvoice_nb import (
-    AuthenticationError, ConfigurationError, ConnectError, ConnectionDropped, InstructionRejected, Notification,
-    RateLimited, ReadTimeout, ServerError, ValidationError, VoiceClient,
+    AuthenticationError,
+    ConfigurationError,
+    ConnectError,
+    ConnectionDropped,
+    InstructionRejected,
+    Notification,
+    RateLimited,
+    ReadTimeout,
+    ServerError,
+    ValidationError,
+    VoiceClient,
 )
 from cmvoice_nb.client import parse_retry_after
 

@@ -6,7 +6,14 @@ import pytest
 import requests
 
 from cmvoice_nb.errors import (
-    MESSAGE_LIMIT, APIError, ConnectError, ValidationError, redact, redact_json, scrub_exception, shorten,
+    MESSAGE_LIMIT,
+    APIError,
+    ConnectError,
+    ValidationError,
+    redact,
+    redact_json,
+    scrub_exception,
+    shorten,
 )
 from cmvoice_nb.instructions import Problem
 

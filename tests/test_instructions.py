@@ -141,7 +141,8 @@ def test_regex_must_compile():
 
 def test_voice_is_checked_against_the_catalogue():
     assert make("otp", voice=Voice(language="en-US", gender="Female", number=5)).validate() == []
-    assert [p.field for p in make("otp", voice=Voice(language="en-US", gender="Female", number=6)).validate()] == ["voice.number"]
+    sixth = make("otp", voice=Voice(language="en-US", gender="Female", number=6))
+    assert [p.field for p in sixth.validate()] == ["voice.number"]
     assert [p.field for p in make("otp", voice=Voice(language="tr-TR", gender="Male")).validate()] == ["voice.gender"]
     assert [p.field for p in make("otp", voice=Voice(language="xx-XX")).validate()] == ["voice.language"]
     assert [p.field for p in make("otp", voice=Voice(language="english")).validate()] == ["voice.language"]
@@ -192,7 +193,8 @@ def test_from_json_is_lenient_about_case_snake_keys_partial_voice_and_empty_call
     inst = instruction_from_json("OTP", {"Callee": CALLEE, "caller": CALLER, "code": "42", "code_type": "custom",
                                          "voice": {"language": "nl-NL"}, "callback-url": ""})
     assert inst.code_type == "Custom" and inst.callback_url is None
-    assert inst.voice.effective() == {"language": "nl-NL", "gender": "Female", "number": 1, "volume": 0, "premium": False}
+    assert inst.voice.effective() == {"language": "nl-NL", "gender": "Female", "number": 1,
+                                      "volume": 0, "premium": False}
 
 
 def test_from_json_keeps_unreadable_values_for_validate_to_report():
@@ -285,7 +287,8 @@ def test_the_problem_lists_every_reason_and_only_once_per_field():
     inst = make("dtmf", prompt="Press 1, then hash!", valid_prompt="ok.wav", invalid_prompt="Sorry?")
     by_field = {p.field: p.message for p in inst.validate()}
     assert set(by_field) == {"prompt", "invalid-prompt"}
-    assert "contains spaces and contains sentence punctuation (!,) and has no audio file extension" in by_field["prompt"]
+    assert ("contains spaces and contains sentence punctuation (!,) and has no audio file extension"
+            in by_field["prompt"])
 
 
 def test_the_simulator_refuses_text_sent_as_a_file_prompt_with_the_same_message():

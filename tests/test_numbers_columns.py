@@ -15,8 +15,7 @@ import pandas as pd
 import phonenumbers
 import pyarrow as pa
 import pytest
-from hypothesis import given, settings
-from hypothesis import strategies as st
+from hypothesis import given, settings, strategies as st
 from phonenumbers import phonenumberutil as pu
 
 from cmvoice_nb.numbers import normalize_numbers, try_normalize
@@ -66,9 +65,9 @@ def _spellings():
 def _compare(values, regions, style="e164"):
     numbers, reasons = normalize_numbers(values, region=regions, style=style)
     scalar = regions if isinstance(regions, (list, tuple)) else [regions] * len(values)
-    expected = [try_normalize(v, region=r, style=style) for v, r in zip(values, scalar)]
-    got = list(zip(numbers.tolist(), reasons.tolist()))
-    wrong = [(v, r, g, e) for v, r, g, e in zip(values, scalar, got, expected) if g != e]
+    expected = [try_normalize(v, region=r, style=style) for v, r in zip(values, scalar, strict=True)]
+    got = list(zip(numbers.tolist(), reasons.tolist(), strict=True))
+    wrong = [(v, r, g, e) for v, r, g, e in zip(values, scalar, got, expected, strict=True) if g != e]
     assert not wrong, wrong[:10]
     return got
 
@@ -84,7 +83,7 @@ def test_every_regions_example_numbers_in_every_spelling_read_as_normalize_numbe
     status, e164, reason = _column_verdicts(pa.array([v for v, _ in texts], type=pa.large_string()),
                                             np.array([r for _, r in texts], dtype=object))
     assert (status == VALID).sum() > 15_000 and (status == INVALID).sum() > 5_000
-    for (value, region), s, number, why in zip(texts, status, e164, reason):
+    for (value, region), s, number, why in zip(texts, status, e164, reason, strict=True):
         if s == VALID:
             assert (number, None) == try_normalize(value, region=region or None)
         elif s == INVALID:

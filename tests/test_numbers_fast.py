@@ -15,8 +15,11 @@ from cmvoice_nb.numbers import normalize_number
 from cmvoice_nb.numbers._scalar import _parse_digits, prepare, resolve
 
 hypothesis = pytest.importorskip("hypothesis")
-from hypothesis import given, settings  # noqa: E402
-from hypothesis import strategies as st  # noqa: E402
+from hypothesis import (  # noqa: E402
+    given,
+    settings,
+    strategies as st,  # noqa: E402
+)
 
 REGIONS = sorted(pu.SUPPORTED_REGIONS)
 

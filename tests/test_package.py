@@ -1,14 +1,12 @@
 """The package root: honest exports, and nothing happens at import time."""
+import importlib
 import json
 import subprocess
 import sys
 
-import cmvoice_nb
-
-
-import importlib
-
 import pytest
+
+import cmvoice_nb
 
 
 @pytest.mark.parametrize("package", ["cmvoice_nb", "cmvoice_nb.audio", "cmvoice_nb.spelling", "cmvoice_nb.campaign",
@@ -31,7 +29,7 @@ def test_importing_the_package_loads_no_heavy_module_and_starts_no_thread():
 
 def test_unknown_attribute_is_an_attribute_error():
     try:
-        cmvoice_nb.does_not_exist
+        _ = cmvoice_nb.does_not_exist
     except AttributeError as exc:
         assert "does_not_exist" in str(exc)
     else:

@@ -26,7 +26,8 @@ def test_sdk_integer_enums_match_the_contract():
 
 def test_limits_from_the_contract_are_in_the_table():
     dtmf = spec.APPS["dtmf"]
-    assert (dtmf.field("timeout").min_value, dtmf.field("timeout").max_value, dtmf.field("timeout").default) == (1000, 10000, 5000)
+    timeout = dtmf.field("timeout")
+    assert (timeout.min_value, timeout.max_value, timeout.default) == (1000, 10000, 5000)
     assert dtmf.field("terminators").default == "#" and dtmf.field("terminators").max_length == 8
     assert dtmf.field("regex").default == "[0-9]*"
     assert dtmf.field("voicemail-response").forbidden

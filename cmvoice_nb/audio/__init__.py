@@ -42,19 +42,38 @@ _EXPORTS: dict[str, str] = {
 __getattr__, __dir__, __all__ = lazy_exports(__name__, _EXPORTS)
 
 if TYPE_CHECKING:  # numpy/soxr/soundfile load on first use; editors see the names here
-    from .batch import check_folder, check_paths, convert_folder, convert_paths
-    from .check import check_prompt, PromptReport
-    from .codec import alaw_decode, alaw_encode, ulaw_decode, ulaw_encode
-    from .convert import convert_prompt, prepare_samples, to_audio_segment
-    from .decode import find_ffmpeg, load_audio, load_mono
-    from .dsp import (
-        dbfs_peak,
-        dbfs_rms,
-        normalize_rms,
-        resample,
-        speech_bounds,
-        split_on_silence,
-        to_mono,
-        trim_silence,
+    from .batch import (
+        check_folder as check_folder,
+        check_paths as check_paths,
+        convert_folder as convert_folder,
+        convert_paths as convert_paths,
     )
-    from .wavfile import encode_wav, parse_wav, read_wav_samples, WavInfo
+    from .check import PromptReport as PromptReport, check_prompt as check_prompt
+    from .codec import (
+        alaw_decode as alaw_decode,
+        alaw_encode as alaw_encode,
+        ulaw_decode as ulaw_decode,
+        ulaw_encode as ulaw_encode,
+    )
+    from .convert import (
+        convert_prompt as convert_prompt,
+        prepare_samples as prepare_samples,
+        to_audio_segment as to_audio_segment,
+    )
+    from .decode import find_ffmpeg as find_ffmpeg, load_audio as load_audio, load_mono as load_mono
+    from .dsp import (
+        dbfs_peak as dbfs_peak,
+        dbfs_rms as dbfs_rms,
+        normalize_rms as normalize_rms,
+        resample as resample,
+        speech_bounds as speech_bounds,
+        split_on_silence as split_on_silence,
+        to_mono as to_mono,
+        trim_silence as trim_silence,
+    )
+    from .wavfile import (
+        WavInfo as WavInfo,
+        encode_wav as encode_wav,
+        parse_wav as parse_wav,
+        read_wav_samples as read_wav_samples,
+    )

@@ -23,8 +23,9 @@ import os
 import sys
 import time
 from collections import deque
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
-from typing import Any, Callable, Iterable, Sequence
+from typing import Any
 
 from .. import spec
 from .._fsutil import fsync_path
@@ -464,9 +465,11 @@ def convert_paths(pairs: Iterable[tuple[Any, Any, Any]], *, target: str = "alaw"
                     strict, max_bytes)
     triples = [(str(a), Path(b), Path(c)) for a, b, c in pairs]
     owners: dict[str, str] = {}
-    jobs, rows, job_index = [], [], []
+    jobs: list[tuple[str, str, Any]] = []
+    rows: list[dict[str, Any]] = []
+    job_index: list[int] = []
     for label, src, dst in triples:
-        row = {"source": label, "target": str(dst)}
+        row: dict[str, Any] = {"source": label, "target": str(dst)}
         key = os.path.normcase(os.path.abspath(dst))
         if key in owners:
             row.update(status="failed", ok=False, problems=[], warnings=[],
@@ -480,13 +483,14 @@ def convert_paths(pairs: Iterable[tuple[Any, Any, Any]], *, target: str = "alaw"
     syncer = _Syncer() if durable else None
 
     def sync_done(indices: list[int], results: list[dict | None]) -> None:
+        assert syncer is not None  # called only with a syncer
         syncer.files(jobs[i][1] for i in indices if (results[i] or {}).get("status") == "converted")
 
     results = _run(jobs, _convert_worker, workers=workers, progress=progress, desc="converting", costs=costs,
                    on_done=sync_done if syncer is not None else None, timeout_s=timeout_s)
     if syncer is not None:
         syncer.finish()
-    for i, result in zip(job_index, results):
+    for i, result in zip(job_index, results, strict=True):
         rows[i].update(result)
     return _frame(rows, CONVERT_COLUMNS)
 
@@ -557,7 +561,7 @@ def check_paths(items: Iterable[tuple[Any, Any]], *, workers: int | None = None,
     jobs = [(str(p), opts) for _, p in pairs]
     results = _run(jobs, _check_worker, workers=workers, progress=progress, desc="checking",
                    costs=[_estimated_cost(job[0]) for job in jobs], timeout_s=timeout_s)
-    rows = [{"source": label, **res} for (label, _), res in zip(pairs, results)]
+    rows = [{"source": label, **res} for (label, _), res in zip(pairs, results, strict=True)]
     return _frame(rows, CHECK_COLUMNS)
 
 

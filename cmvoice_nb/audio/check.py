@@ -21,7 +21,7 @@ Examples
 >>> bad.ok
 False
 >>> bad.problems[0]
-'sample rate is 16000 Hz; the provider requires 8000 Hz (other rates may silently not play on a call). Fix: convert it with cmvoice audio convert / convert_prompt().'
+'sample rate is 16000 Hz; the provider requires 8000 Hz (other rates may silently not play on a call). Fix: ...'
 """
 from __future__ import annotations
 
@@ -29,9 +29,10 @@ import functools
 import html
 import math
 import os
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 
@@ -213,7 +214,7 @@ def _header_problems(info: WavInfo, *, allow_pcm16: bool) -> tuple[list[str], li
             f"{' (or 16-bit PCM)' if allow_pcm16 else ''}. {_FIX_CONVERT}")
     else:
         names = {"ulaw": "G.711 µ-law (the North-American variant)", "float": f"{info.bits}-bit float"}
-        problems.append(f"codec is {names.get(codec, codec)}; the provider requires G.711 A-law. {_FIX_CONVERT}")
+        problems.append(f"codec is {names.get(str(codec), codec)}; the provider requires G.711 A-law. {_FIX_CONVERT}")
     if info.samplerate != _PREFERRED.samplerate:
         problems.append(
             f"sample rate is {info.samplerate} Hz; the provider requires {_PREFERRED.samplerate} Hz (other rates "
@@ -230,7 +231,8 @@ def _header_problems(info: WavInfo, *, allow_pcm16: bool) -> tuple[list[str], li
         elif info.byte_rate != info.samplerate * info.block_align:
             problems.append(
                 f"header is inconsistent: byte rate is {info.byte_rate}, expected "
-                f"{info.samplerate * info.block_align} ({info.samplerate} Hz x {info.block_align} bytes). {_FIX_CONVERT}")
+                f"{info.samplerate * info.block_align} ({info.samplerate} Hz x {info.block_align} bytes). "
+                f"{_FIX_CONVERT}")
     if info.data_offset is None:
         problems.append("WAV file has no data chunk (no audio at all). Fix: re-export the recording.")
     elif info.truncated and info.declared_data_size > info.data_size:
@@ -345,7 +347,7 @@ def _report_levels(report: PromptReport, n: int, rate: int, *, peak: float, rms_
             "that long.")
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _code_tables(tag: int) -> tuple[np.ndarray, np.ndarray, float]:
     """Per-code tables of a 1-byte codec: (integer value, exact square as float64, scale).
 
@@ -494,6 +496,7 @@ def _check_content(report: PromptReport, data: bytes, *, allow_pcm16: bool, quie
     except AudioError as exc:
         report.problems.append(f"{exc}. Fix: re-export the file, or convert it with cmvoice audio convert.")
         return
+    assert info.samplerate is not None and info.channels is not None  # parse_wav refuses a file without them
     report.codec = info.codec
     report.samplerate = info.samplerate
     report.channels = info.channels
@@ -515,7 +518,8 @@ def _check_content(report: PromptReport, data: bytes, *, allow_pcm16: bool, quie
         codes = np.frombuffer(data, dtype=np.uint8, count=info.data_size, offset=info.data_offset)
         _measure_codes(report, codes, tag, int(info.samplerate), quiet_rms_dbfs=quiet_rms_dbfs)
         # The player decodes only if the report is shown in a notebook.
-        report._samples_rate, report._decode_samples = int(info.samplerate), functools.partial(_decoded_mono, info, data)
+        report._samples_rate = int(info.samplerate)
+        report._decode_samples = functools.partial(_decoded_mono, info, data)
         return
     try:
         x = decode_wav_data(info, data)

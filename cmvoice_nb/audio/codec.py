@@ -54,18 +54,18 @@ def _ulaw_from_int(pcm: np.ndarray) -> np.ndarray:
     return (uval ^ mask).astype(np.uint8)
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _alaw_table() -> np.ndarray:
     # Indexed by the int16 value reinterpreted as uint16 (so -1 is 65535).
     return _alaw_from_int(np.arange(65536, dtype=np.uint16).view(np.int16))
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _ulaw_table() -> np.ndarray:
     return _ulaw_from_int(np.arange(65536, dtype=np.uint16).view(np.int16))
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _alaw_decode_table() -> np.ndarray:
     a = np.arange(256, dtype=np.int32) ^ 0x55
     seg = (a & 0x70) >> 4
@@ -74,7 +74,7 @@ def _alaw_decode_table() -> np.ndarray:
     return np.where(a & 0x80, t, -t).astype(np.int16)
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _ulaw_decode_table() -> np.ndarray:
     u = ~np.arange(256, dtype=np.int32) & 0xFF
     t = (((u & 0x0F) << 3) + 0x84) << ((u & 0x70) >> 4)

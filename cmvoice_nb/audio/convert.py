@@ -26,8 +26,8 @@ from typing import Any
 
 import numpy as np
 
-from .._fsutil import atomic_write_bytes, same_file
 from .. import spec
+from .._fsutil import atomic_write_bytes, same_file
 from ..errors import AudioError
 from . import dsp
 from .check import PromptReport, check_prompt
@@ -82,7 +82,8 @@ def prepare_samples(samples: np.ndarray, samplerate: int, *, normalize_dbfs: flo
         # threshold come closer than 40 dB to the loudest 20 ms frame, or trimming eats speech.
         levels, _ = dsp.frame_dbfs(x, TARGET_RATE)
         loudest = float(np.max(levels)) if len(levels) else float("-inf")
-        threshold = min(trim_threshold_dbfs, loudest - TRIM_RELATIVE_DB) if np.isfinite(loudest) else trim_threshold_dbfs
+        threshold = (min(trim_threshold_dbfs, loudest - TRIM_RELATIVE_DB) if np.isfinite(loudest)
+                     else trim_threshold_dbfs)
         x = dsp.trim_silence(x, TARGET_RATE, threshold_dbfs=threshold, padding_s=padding_s)
     if normalize_dbfs is not None:
         x = dsp.normalize_rms(x, target_dbfs=float(normalize_dbfs), peak_limit_dbfs=peak_limit_dbfs)
@@ -262,6 +263,7 @@ def to_audio_segment(src_or_report: Any, **options: Any):
             data = Path(src_or_report.path).read_bytes()
     else:
         data = convert_prompt(src_or_report, None, **options).data
+        assert data is not None  # without a target path the converted bytes are returned
     x, rate = read_wav_samples(data)
     from .codec import float_to_pcm16
 

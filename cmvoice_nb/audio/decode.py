@@ -25,10 +25,26 @@ from typing import Any
 import numpy as np
 
 from ..errors import AudioError
-from ._source import (DEFAULT_MAX_BYTES, describe, from_array, from_segment, given_length, is_audio_segment,
-                      read_regular_file, read_source_bytes, still_regular)
-from .wavfile import (decode_wav_data, decode_wav_mono, looks_like_text, parse_wav, read_wav_samples, sniff_format,
-                      source_findings)
+from ._source import (
+    DEFAULT_MAX_BYTES,
+    describe,
+    from_array,
+    from_segment,
+    given_length,
+    is_audio_segment,
+    read_regular_file,
+    read_source_bytes,
+    still_regular,
+)
+from .wavfile import (
+    decode_wav_data,
+    decode_wav_mono,
+    looks_like_text,
+    parse_wav,
+    read_wav_samples,
+    sniff_format,
+    source_findings,
+)
 
 __all__ = ["load_audio", "load_mono", "find_ffmpeg", "read_source_bytes", "read_regular_file",
            "DEFAULT_MAX_DURATION_S", "DEFAULT_MAX_BYTES"]
@@ -177,7 +193,7 @@ def _decode_pyav(data: bytes, path: Path | None, max_duration_s: float | None, w
 
     src = str(path) if path is not None else io.BytesIO(data)
     try:
-        container = av.open(src)
+        container = av.open(src, mode="r")
     except Exception as exc:
         raise AudioError(f"cannot be decoded: {exc}", path=where) from exc
     with container:
@@ -410,6 +426,7 @@ def _load(src: Any, *, max_duration_s: float | None, mono: bool, max_bytes: int 
             raise AudioError(str(exc), path=where) from None
         if findings is not None:
             findings.extend(source_findings(info))
+        assert info.samplerate is not None and info.channels is not None  # parse_wav refuses a file without them
         rate = int(info.samplerate)
         if len(x) == 0:
             raise AudioError("WAV file contains no audio (zero-length data chunk)", path=where)

@@ -210,7 +210,7 @@ def split_on_silence(x: np.ndarray, samplerate: int, *, min_silence_s: float = 0
     stops = np.concatenate([idx[breaks], [idx[-1]]]) + 1
     n = len(np.asarray(x))
     out = []
-    for s, e in zip(starts, stops):
+    for s, e in zip(starts, stops, strict=True):
         s_i, e_i = int(s * flen), int(min(n, e * flen))
         if (e_i - s_i) >= min_segment_s * samplerate:
             out.append((s_i, e_i))

@@ -20,6 +20,7 @@ from __future__ import annotations
 import os
 import struct
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -27,7 +28,11 @@ from .. import spec
 from ..errors import AudioError
 from .codec import alaw_decode, alaw_encode, float_to_pcm16, ulaw_decode
 
-__all__ = ["WavInfo", "Chunk", "parse_wav", "source_findings", "encode_wav", "read_wav_samples", "decode_wav_mono", "sniff_format",
+if TYPE_CHECKING:
+    import mmap
+
+__all__ = ["WavInfo", "Chunk", "parse_wav", "source_findings", "encode_wav", "read_wav_samples",
+           "decode_wav_mono", "sniff_format",
            "wav_duration_s"]
 
 #: WAVE format tags this module knows by name.
@@ -194,7 +199,7 @@ def looks_like_text(data: bytes) -> bool:
     return printable >= 0.95 * len(text)
 
 
-def parse_wav(data: bytes) -> WavInfo:
+def parse_wav(data: bytes | mmap.mmap) -> WavInfo:
     """Walk the RIFF chunks of a WAV file held in memory.
 
     Parameters
@@ -299,7 +304,7 @@ def source_findings(info: WavInfo) -> list[str]:
     >>> import numpy as np
     >>> whole = encode_wav(np.zeros(32000), target="pcm16")   # 4 s
     >>> source_findings(parse_wav(whole[: len(whole) // 2]))
-    ['source is truncated: only 2.0 s of the declared 4.0 s will play (the file ends early: an interrupted download or copy?)']
+    ['source is truncated: only 2.0 s of the declared 4.0 s will play (the file ends early: an interrupted ...']
     """
     out: list[str] = []
     if info.data_offset is not None and info.declared_data_size > info.data_size:
@@ -518,6 +523,7 @@ def read_wav_samples(data: bytes) -> tuple[np.ndarray, int]:
     out = decode_wav_data(info, data)
     if out.shape[1] == 1:
         out = out[:, 0]
+    assert info.samplerate is not None  # parse_wav refuses a file without it
     return out, int(info.samplerate)
 
 

@@ -67,9 +67,9 @@ def plan_connections(requested: int, *, soft: int | None, hard: int | None, in_u
     target = soft
     if soft is not None:
         needed = limit + in_use + RESERVED_DESCRIPTORS
-        if needed > soft:
-            target = needed if hard is None else max(soft, min(needed, hard))
-        limit = min(limit, target - in_use - RESERVED_DESCRIPTORS)
+        raised = soft if needed <= soft else (needed if hard is None else max(soft, min(needed, hard)))
+        target = raised
+        limit = min(limit, raised - in_use - RESERVED_DESCRIPTORS)
     if has_poll:
         watcher, why = "poll", ""
     else:

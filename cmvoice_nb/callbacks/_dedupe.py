@@ -84,9 +84,12 @@ def text_hashes(array) -> tuple[np.ndarray, np.ndarray]:
             continue
         large = pa.types.is_large_string(chunk.type) or pa.types.is_large_binary(chunk.type)
         buffers = chunk.buffers()
-        offsets = np.frombuffer(buffers[1], dtype=np.int64 if large else np.int32)
+        offset_buffer, data_buffer = buffers[1], buffers[2]
+        assert offset_buffer is not None  # a text or binary array always has its offsets
+        offsets = np.frombuffer(memoryview(offset_buffer), dtype=np.int64 if large else np.int32)
         offsets = offsets[chunk.offset:chunk.offset + len(chunk) + 1].astype(np.int64)
-        data = np.frombuffer(buffers[2], dtype=np.uint8) if buffers[2] is not None else np.zeros(0, np.uint8)
+        data = np.frombuffer(memoryview(data_buffer), dtype=np.uint8) if data_buffer is not None \
+            else np.zeros(0, np.uint8)
         widths.update(np.unique(np.diff(offsets)).tolist())
         views.append((chunk, offsets, data))
     widths.discard(0)
@@ -175,7 +178,7 @@ def drop_duplicates(parts: list[pd.DataFrame], *, dedupe: bool) -> tuple[list[pd
     subset = list(dict.fromkeys(c for p in parts for c in p.columns
                                 if c not in ("received_at", "_seq") and c not in DERIVED_COLUMNS))
     pieces = []
-    for p, lo, hi in zip(parts, bounds[:-1], bounds[1:]):
+    for p, lo, hi in zip(parts, bounds[:-1], bounds[1:], strict=True):
         rows = np.flatnonzero(candidates[lo:hi])
         if len(rows):
             piece = p.iloc[rows]
@@ -189,12 +192,12 @@ def drop_duplicates(parts: list[pd.DataFrame], *, dedupe: bool) -> tuple[list[pd
     del keyed
     left_rows = np.flatnonzero(repeated & ~exact)
     left = pd.concat([p["call_id"].iloc[left_rows[(left_rows >= lo) & (left_rows < hi)] - lo].astype(object)
-                      for p, lo, hi in zip(parts, bounds[:-1], bounds[1:])], ignore_index=True)
+                      for p, lo, hi in zip(parts, bounds[:-1], bounds[1:], strict=True)], ignore_index=True)
     conflicting = int(left[left.duplicated()].nunique())
     if not dedupe or not exact.any():
         return parts, 0, conflicting
     out = []
-    for p, lo, hi in zip(parts, bounds[:-1], bounds[1:]):
+    for p, lo, hi in zip(parts, bounds[:-1], bounds[1:], strict=True):
         gone = exact[lo:hi]
         out.append(_keep_rows(p, ~gone) if gone.any() else p)
     return out, int(exact.sum()), conflicting

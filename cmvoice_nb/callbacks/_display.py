@@ -9,7 +9,8 @@ import logging
 import queue
 import threading
 import time
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 __all__ = ["Display", "Throttled", "LOG_INTERVAL_S"]
 

@@ -85,7 +85,8 @@ def _schema_set(schema, parts: tuple[str, ...], typ):
     name, rest = parts[0], parts[1:]
     index = schema.get_field_index(name)
     if rest:
-        inner = schema.field(index).type if index >= 0 and pa.types.is_struct(schema.field(index).type) else pa.struct([])
+        nested = index >= 0 and pa.types.is_struct(schema.field(index).type)
+        inner = schema.field(index).type if nested else pa.struct([])
         new_inner = _schema_set(pa.schema(list(inner)), rest, typ)
         new = pa.field(name, pa.struct(list(new_inner)))
     elif typ is None:
@@ -108,30 +109,32 @@ class _Piece:
     depth: int = 0
     renames: tuple = ()  # (b'"~ey"', b'"key"') pairs renamed in place in this buffer
 
-    def take(self, keep: np.ndarray) -> "_Piece":
+    def take(self, keep: np.ndarray) -> _Piece:
         """A new piece holding the lines where *keep* is true, copied into a fresh buffer."""
         sel_s, sel_e = self.starts[keep], self.ends[keep]
         view = memoryview(self.buffer)
-        parts = [view[s:e] for s, e in zip(sel_s.tolist(), sel_e.tolist())]
+        parts = [view[s:e] for s, e in zip(sel_s.tolist(), sel_e.tolist(), strict=True)]
         buffer = b"\n".join(parts) + b"\n" if parts else b""
         lengths = sel_e - sel_s
         ends = np.cumsum(lengths + 1) - 1
         return _Piece(buffer, ends - lengths, ends, self.lines[keep], self.schema, self.text_cols, self.depth + 1,
                       self.renames)
 
-    def drop(self, gone: np.ndarray) -> "_Piece":
+    def drop(self, gone: np.ndarray) -> _Piece:
         """This piece without the lines where *gone* is true: blanked in place (the buffer is ours)."""
         buf = self.buffer if isinstance(self.buffer, bytearray) else bytearray(self.buffer)
-        for s, e in zip(self.starts[gone].tolist(), self.ends[gone].tolist()):
+        for s, e in zip(self.starts[gone].tolist(), self.ends[gone].tolist(), strict=True):
             buf[s:e] = b" " * (e - s)
         keep = ~gone
-        return _Piece(buf, self.starts[keep], self.ends[keep], self.lines[keep], self.schema, self.text_cols, self.depth,
+        return _Piece(buf, self.starts[keep], self.ends[keep], self.lines[keep], self.schema,
+                      self.text_cols, self.depth,
                       self.renames)
 
     def line_bytes(self, mask: np.ndarray) -> list[tuple[int, bytes]]:
         """The original bytes of the lines where *mask* is true (keys renamed in place restored)."""
         out = []
-        for i, s, e in zip(self.lines[mask].tolist(), self.starts[mask].tolist(), self.ends[mask].tolist()):
+        for i, s, e in zip(self.lines[mask].tolist(), self.starts[mask].tolist(), self.ends[mask].tolist(),
+                           strict=True):
             raw = bytes(self.buffer[s:e])
             for shadow, original in self.renames:
                 raw = raw.replace(shadow, original)
@@ -155,7 +158,7 @@ def _shadow(key: str) -> str:
     return "~" + key[1:]
 
 
-def _key_pattern(key: str, value_start: bytes) -> "re.Pattern[bytes]":
+def _key_pattern(key: str, value_start: bytes) -> re.Pattern[bytes]:
     """``"key"`` followed by a colon and a value starting with *value_start* (a regex class).
 
     Inside a JSON string a quote is always escaped, so ``"key"`` followed by a colon only matches a
@@ -264,7 +267,9 @@ def _read_piece(piece: _Piece, out: list, tolerant: list) -> None:
         big = len(piece.buffer) > 4 * _CHUNK_BYTES
         read = pj.ReadOptions(use_threads=big, block_size=16 << 20 if big else max(len(piece.buffer) + 1, 1 << 16))
         try:
-            table = pj.read_json(pa.py_buffer(piece.buffer), read_options=read, parse_options=parse)
+            # read_json takes a buffer as well as a file; its stubs name only files
+            table = pj.read_json(pa.py_buffer(piece.buffer),  # type: ignore[arg-type]
+                                 read_options=read, parse_options=parse)
         except (pa.ArrowException, UnicodeDecodeError) as exc:
             message = str(exc)
             conflict = _CONFLICT_RE.search(message)

@@ -129,6 +129,7 @@ class LogWriter:
         for _ in range(_WRITE_ATTEMPTS):
             self._ensure_open(day)
             fd = self._fd
+            assert fd is not None  # _ensure_open opened it (or raised)
             start = os.fstat(fd).st_size
             try:
                 view = memoryview(data)
@@ -157,7 +158,7 @@ class LogWriter:
             self._ensure_open(day)
         except OSError as exc:
             return f"cannot open the log {self.path_for(day).name}: {exc.strerror or exc}"
-        folder = self.path.parent
+        folder = self.path_for(day).parent
         if not os.access(folder, os.W_OK | os.X_OK):
             return f"cannot create files in the log folder {folder} (a rotated log could not be recreated)"
         return None

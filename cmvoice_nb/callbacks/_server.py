@@ -13,7 +13,8 @@ import logging
 import os
 import threading
 import time
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from ._connections import plan_for_this_process
 from ._display import Throttled
@@ -48,7 +49,7 @@ _OUT_OF_RESOURCES = frozenset(
     if code is not None)
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _server_class():
     # Built on first use: importing this module imports no server.
     from waitress.channel import HTTPChannel
@@ -166,8 +167,8 @@ class Server:
 
     def __init__(self, app: Any, *, host: str, port: int, options: ReceiverOptions, max_body_bytes: int,
                  on_failure: Callable[[str], None] | None = None) -> None:
-        from waitress.adjustments import Adjustments
         from waitress import wasyncore
+        from waitress.adjustments import Adjustments
         from waitress.task import ThreadedTaskDispatcher
 
         self.app = app
@@ -298,7 +299,9 @@ class Server:
         if loop_alive:
             time.sleep(0.05)  # let the loop send the last answers
         try:
-            self.dispatcher.shutdown(cancel_pending=True, timeout=max(0.1, deadline - time.monotonic()))
+            wait_s = max(0.1, deadline - time.monotonic())
+            # waitress adds the timeout to time.time(): a float works; its stubs say int
+            self.dispatcher.shutdown(cancel_pending=True, timeout=wait_s)  # type: ignore[arg-type]
         except Exception:  # noqa: BLE001 - best effort at stop
             pass
         closed = threading.Event()

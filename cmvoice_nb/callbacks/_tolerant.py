@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import json
 import reprlib
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -206,14 +207,16 @@ def records_frames(items: list, src: str, seq_base: int, report: LoadReport, *, 
                                                 reprlib.repr(item)[:120]))  # (repr would recurse as deep)
                 continue
             if check and has_lone_surrogate(item):
-                report.bad_lines.append(BadLine(src, i + 1, f"{label} {i + 1}: contains a lone surrogate (not valid Unicode)",
+                report.bad_lines.append(BadLine(src, i + 1,
+                                                f"{label} {i + 1}: contains a lone surrogate (not valid Unicode)",
                                                 repr(item)[:120]))
                 continue
             good.append(item)
             seq.append(i)
         else:
             report.bad_lines.append(
-                BadLine(src, i + 1, f"{label} {i + 1}: expected a JSON object, got {type(item).__name__}", repr(item)[:120])
+                BadLine(src, i + 1,
+                        f"{label} {i + 1}: expected a JSON object, got {type(item).__name__}", repr(item)[:120])
             )
     if not good:
         return []

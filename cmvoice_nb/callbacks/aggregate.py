@@ -21,8 +21,9 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, Sequence
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -95,7 +96,7 @@ class CallAggregate:
 
     # -- filtering ---------------------------------------------------------------------------
     def select(self, *, since: Any = None, until: Any = None, app: str | None = None,
-               outcome: str | None = None) -> "CallAggregate":
+               outcome: str | None = None) -> CallAggregate:
         """The aggregate of the calls in a period, of one app and one outcome.
 
         The same calls as :func:`~cmvoice_nb.callbacks.calls_in_period` keeps for dates *since* and
@@ -136,7 +137,7 @@ class CallAggregate:
             return self
         return self._take(keep)
 
-    def _take(self, keep: np.ndarray) -> "CallAggregate":
+    def _take(self, keep: np.ndarray) -> CallAggregate:
         new_code = np.cumsum(keep) - 1  # old group -> new group, for kept groups
 
         def values(table: pd.DataFrame) -> pd.DataFrame:
@@ -149,7 +150,7 @@ class CallAggregate:
                              ring=values(self.ring), talk=values(self.talk), tz=self.tz)
 
     # -- growing -----------------------------------------------------------------------------
-    def add(self, calls: Any) -> "CallAggregate":
+    def add(self, calls: Any) -> CallAggregate:
         """This aggregate plus *calls* (new callbacks, already free of duplicates).
 
         Only the new calls are aggregated; the history is not read again. The result equals
@@ -164,7 +165,7 @@ class CallAggregate:
             return new
         index = {_group_key(row): i for i, row in enumerate(self.groups[list(GROUP_KEYS)].itertuples(index=False))}
         mapping = np.empty(len(new.groups), dtype="int64")
-        fresh = []
+        fresh: list[int] = []
         calls_per_group = self.groups["calls"].to_numpy().copy()
         for j, row in enumerate(new.groups[list(GROUP_KEYS)].itertuples(index=False)):
             i = index.get(_group_key(row))
@@ -214,7 +215,8 @@ def _merge_values(old: pd.DataFrame, new: pd.DataFrame, mapping: np.ndarray) -> 
     seconds = old["seconds"].to_numpy()
     add = new["seconds"].to_numpy()
     at = np.searchsorted(seconds, add, side="right")  # a copy of the history, not a sort of it
-    return _values_frame(np.insert(seconds, at, add), np.insert(old["group"].to_numpy(), at, mapping[new["group"].to_numpy()]),
+    return _values_frame(np.insert(seconds, at, add),
+                         np.insert(old["group"].to_numpy(), at, mapping[new["group"].to_numpy()]),
                          np.insert(old["calls"].to_numpy(), at, new["calls"].to_numpy()))
 
 
@@ -371,7 +373,8 @@ def summarize_aggregate(agg: CallAggregate, by: str | Sequence[str] | None = Non
     outcomes = list(spec.OUTCOMES)
     g = agg.groups
     n = g["calls"].to_numpy(dtype="int64")
-    outcome = g["outcome"].astype("string").to_numpy(dtype=object, na_value=None)
+    # pandas takes na_value=None; its stubs do not
+    outcome = g["outcome"].astype("string").to_numpy(dtype=object, na_value=None)  # type: ignore[call-overload]
     work = pd.DataFrame({
         **({keys[0]: g[keys[0]].reset_index(drop=True)} if keys else {}),
         "calls": n,
@@ -515,15 +518,17 @@ class CallHistory:
             return 0
         if self._hashes is None:
             self._index(self.calls if self._frames else None)
+        known, positions = self._hashes, self._positions
+        assert known is not None and positions is not None  # _index made them
         hashes = _identity_hash(new)
-        at = np.searchsorted(self._hashes, hashes)
-        hit = (at < len(self._hashes)) & (self._hashes[np.minimum(at, len(self._hashes) - 1)] == hashes) \
-            if len(self._hashes) else np.zeros(len(new), dtype=bool)
+        at = np.searchsorted(known, hashes)
+        hit = (at < len(known)) & (known[np.minimum(at, len(known) - 1)] == hashes) \
+            if len(known) else np.zeros(len(new), dtype=bool)
         duplicate = np.zeros(len(new), dtype=bool)
         if hit.any():
             history = self.calls
             for j in np.flatnonzero(hit):
-                same = self._positions[at[j]: np.searchsorted(self._hashes, hashes[j], side="right")]
+                same = positions[at[j]: np.searchsorted(known, hashes[j], side="right")]
                 duplicate[j] = any(_same_delivery(history, int(i), new, int(j)) for i in same)
         keep = new[~duplicate].reset_index(drop=True) if duplicate.any() else new.reset_index(drop=True)
         self.duplicates_removed += int(duplicate.sum())
@@ -545,6 +550,7 @@ class CallHistory:
     def _add_hashes(self, hashes: np.ndarray, positions: np.ndarray) -> None:
         order = np.argsort(hashes, kind="stable")
         hashes, positions = hashes[order], positions[order]
+        assert self._hashes is not None and self._positions is not None  # _index made them
         at = np.searchsorted(self._hashes, hashes, side="right")  # one copy of the index, not a sort of it
         self._hashes = np.insert(self._hashes, at, hashes)
         self._positions = np.insert(self._positions, at, positions)
@@ -581,4 +587,5 @@ def _same_delivery(a: pd.DataFrame, i: int, b: pd.DataFrame, j: int) -> bool:
     return True
 
 
-__all__ = ["CallHistory", "aggregate_calls", "CallAggregate", "GROUP_KEYS", "AGGREGATE_BY", "value_quantiles", "value_median"]
+__all__ = ["CallHistory", "aggregate_calls", "CallAggregate", "GROUP_KEYS", "AGGREGATE_BY",
+           "value_quantiles", "value_median"]

@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any, Callable, Sequence
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -55,8 +56,8 @@ def _region(number: Any) -> str | None:
 def callee_country(callees: pd.Series) -> pd.Series:
     """ISO country of each callee number (``"unknown"`` when it cannot be told).
 
-    The answer is :func:`cmvoice_nb.numbers.country_of`'s (``"unknown"`` where it has none). Each distinct number is looked up once,
-    and numbers whose country code belongs to a single country are looked up in bulk.
+    The answer is :func:`cmvoice_nb.numbers.country_of`'s (``"unknown"`` where it has none). Each distinct
+    number is looked up once, and numbers whose country code belongs to a single country are looked up in bulk.
 
     Examples
     --------
@@ -83,7 +84,7 @@ def _regions(numbers: pd.Series) -> list[str]:
         hit = text.str[1: 1 + width].map(single).where(plausible)
         fast = fast.where(fast.notna(), hit)
     out = []
-    for number, region in zip(numbers.tolist(), fast.tolist()):
+    for number, region in zip(numbers.tolist(), fast.tolist(), strict=True):
         # Shared codes (+1, +7, +44, ...) depend on the whole number: ask country_of itself.
         out.append(region if isinstance(region, str) else (_region(number) or "unknown"))
     return out
@@ -364,7 +365,7 @@ class DTMFSummary:
         from .._tables import facts_html, format_value, to_html
 
         # Shares as percentages, counts as whole numbers: the overview mixes both in one column.
-        facts = [(k, format_value(v, percent=k.endswith("_share"))) for k, v in self.overview.items()]
+        facts = [(k, format_value(v, percent=str(k).endswith("_share"))) for k, v in self.overview.items()]
         return (facts_html(facts, caption="DTMF input")
                 + to_html(self.digits, max_rows=20, failures_first=False, caption="Inputs, most frequent first"))
 

@@ -9,8 +9,8 @@ table there, both on DuckDB, without loading the calls into pandas (only the ans
 SQL is confined to the dataset: DuckDB runs with external access disabled except for the
 dataset's own files (``allowed_directories`` / ``allowed_paths``, then
 ``enable_external_access = false``, extension installing and autoloading off, the configuration
-locked), and :func:`query` runs no statement that writes a file (COPY, EXPORT, ATTACH). Reading or writing any other file
-(``read_csv('/etc/passwd')``, ``COPY ... TO``), listing folders (``glob('/root/*')``), attaching
+locked), and :func:`query` runs no statement that writes a file (COPY, EXPORT, ATTACH). Reading or writing any
+other file (``read_csv('/etc/passwd')``, ``COPY ... TO``), listing folders (``glob('/root/*')``), attaching
 databases, loading extensions or reaching the network is refused with a
 :class:`~cmvoice_nb.errors.CallbackError`; ``query(..., unsafe=True)`` runs any SQL on a full
 DuckDB, for trusted notebooks. Paths are escaped, so a folder named ``h[1]*`` is read as named.
@@ -24,8 +24,9 @@ import os
 import re
 import shutil
 import tempfile
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 import pandas as pd
 
@@ -277,7 +278,7 @@ def query(dataset: str | os.PathLike, sql: str, *, unsafe: bool = False) -> pd.D
     >>> query(history, "SELECT * FROM read_csv('/etc/passwd')")
     Traceback (most recent call last):
     ...
-    cmvoice_nb.errors.CallbackError: ...: query refused: it reaches outside the dataset (Permission Error: Cannot access file "/etc/passwd" - file system operations are disabled by configuration); query() reads only the dataset's own files; run SQL you trust with unsafe=True
+    cmvoice_nb.errors.CallbackError: ...: query refused: it reaches outside the dataset (...); query() reads only ...
     """
     duckdb = _duckdb()
     con = _connect(dataset, unsafe=unsafe)
@@ -361,7 +362,8 @@ def summarize_dataset(dataset: str | os.PathLike, by: str | Sequence[str] | None
         stats.append("avg(talk_seconds) AS talk_seconds_mean")
         sql = f"SELECT {', '.join(selects + stats)} FROM {TABLE}"
         if keys:
-            sql += f" GROUP BY {', '.join(str(i + 1) for i in range(len(keys)))} ORDER BY {', '.join(o + ' NULLS LAST' for o in order)}"
+            sql += (f" GROUP BY {', '.join(str(i + 1) for i in range(len(keys)))}"
+                    f" ORDER BY {', '.join(o + ' NULLS LAST' for o in order)}")
         out = con.execute(sql).df()
     except duckdb.Error as exc:
         raise AnalysisError(f"{dataset}: summary failed: {exc}") from exc

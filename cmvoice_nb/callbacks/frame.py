@@ -9,9 +9,10 @@ from __future__ import annotations
 import json
 import math
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -315,7 +316,8 @@ def as_category(series: pd.Series) -> pd.Series:
 def _as_int(series: pd.Series, name: str, report: LoadReport) -> pd.Series:
     if isinstance(series.dtype, pd.Int64Dtype):
         return series
-    numeric = pd.to_numeric(series.astype("string").str.strip() if series.dtype == object or isinstance(series.dtype, pd.StringDtype) else series, errors="coerce")
+    textual = series.dtype == object or isinstance(series.dtype, pd.StringDtype)
+    numeric = pd.to_numeric(series.astype("string").str.strip() if textual else series, errors="coerce")
     numeric = numeric.where(np.isfinite(numeric) & (numeric == np.round(numeric)))
     given = series.notna() & (series.astype("string").str.strip() != "")
     bad = int((given & numeric.isna()).sum())
@@ -388,8 +390,10 @@ def _number_as_text(series: pd.Series) -> pd.Series:
     """Numbers as the columnar reader turns them into text (486 -> "486", 1.0 -> "1")."""
     import pyarrow as pa
 
-    array = pa.array(series.to_numpy(dtype=object, na_value=None), from_pandas=True)
-    return pd.Series(TEXT_DTYPE.__from_arrow__(array.cast(pa.string())), index=series.index, name=series.name)
+    # pandas takes na_value=None and StringDtype has __from_arrow__; its stubs know neither
+    values = series.to_numpy(dtype=object, na_value=None)  # type: ignore[call-overload]
+    text = TEXT_DTYPE.__from_arrow__(pa.array(values, from_pandas=True).cast(pa.string()))  # type: ignore[attr-defined]
+    return pd.Series(text, index=series.index, name=series.name)
 
 
 def reconcile_blocks(parts: list[pd.DataFrame]) -> list[pd.DataFrame]:
@@ -427,7 +431,9 @@ def reconcile_blocks(parts: list[pd.DataFrame]) -> list[pd.DataFrame]:
                 p[name] = p[name].astype(object)
         for p in parts:
             if name not in p.columns or (p[name].dtype != dtype and not p[name].notna().any()):
-                p[name] = pd.Series(pd.array([None] * len(p), dtype=dtype), index=p.index)
+                # every dtype holds missing values; the stubs type None for none of them
+                p[name] = pd.Series(pd.array([None] * len(p), dtype=dtype),  # type: ignore[list-item, arg-type]
+                                    index=p.index)
     return parts
 
 
@@ -438,7 +444,9 @@ def _concat_column(arrays: list) -> Any:
     first = arrays[0]
     if all(type(a) is pd.arrays.ArrowStringArray for a in arrays):
         chunks = [chunk for a in arrays for chunk in a.__arrow_array__().chunks]
-        return TEXT_DTYPE.__from_arrow__(pa.chunked_array(chunks, type=first.__arrow_array__().type))
+        # StringDtype has __from_arrow__ (pandas' own Arrow hook); its stubs do not say so
+        return TEXT_DTYPE.__from_arrow__(  # type: ignore[attr-defined]
+            pa.chunked_array(chunks, type=first.__arrow_array__().type))
     if all(isinstance(a, pd.Categorical) for a in arrays):
         from pandas.api.types import union_categoricals
 
@@ -473,7 +481,7 @@ def concat_typed(parts: list[pd.DataFrame], *, release: Callable[[], None] | Non
         rest = pd.concat([p[[c for c in extras if c in p.columns]] for p in parts], ignore_index=True, sort=False)
     columns = {}
     for name in names:
-        if name in extras:
+        if rest is not None and name in extras:
             columns[name] = _values(rest[name])
             continue
         columns[name] = _concat_column([p[name].array for p in parts])
@@ -501,7 +509,7 @@ def derive(frame: pd.DataFrame) -> pd.DataFrame:
         outcome_index[hit] = outcomes.index(rc.name)
         code_answered[hit] = rc.answered
         known_code |= hit
-    outcome = pd.Categorical.from_codes(outcome_index, categories=outcomes)
+    outcome = pd.Categorical.from_codes(outcome_index, categories=pd.Index(outcomes))
     # The app from the (few) distinct types, then taken by code: no per-row text.
     type_codes, type_values = pd.factorize(frame["type"])
     apps_of = [spec.CALLBACK_TYPES.get(str(t).strip().lower()) for t in type_values]
@@ -535,6 +543,7 @@ def derive(frame: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-__all__ = ["CALL_COLUMNS", "RAW_COLUMNS", "DERIVED_COLUMNS", "INT_COLUMNS", "CATEGORY_COLUMNS", "TEXT_DTYPE", "WIRE_KEYS",
+__all__ = ["CALL_COLUMNS", "RAW_COLUMNS", "DERIVED_COLUMNS", "INT_COLUMNS", "CATEGORY_COLUMNS",
+           "TEXT_DTYPE", "WIRE_KEYS",
            "BadLine", "LoadReport", "as_category", "canonical", "event_time", "combine", "type_columns", "derive",
            "reconcile_blocks", "concat_typed"]

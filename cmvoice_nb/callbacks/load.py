@@ -50,8 +50,8 @@ from .._fsutil import atomic_writer, same_file
 from .._gc import paused_gc
 from ..errors import CallbackError
 from ._dedupe import drop_duplicates
-from .frame import CALL_COLUMNS, BadLine, LoadReport, combine, concat_typed, derive, reconcile_blocks, type_columns
 from ._tolerant import has_lone_surrogate, records_frames
+from .frame import CALL_COLUMNS, BadLine, LoadReport, combine, concat_typed, derive, reconcile_blocks, type_columns
 from .readers import expand, iter_file, release_memory
 
 log = logging.getLogger(__name__)

@@ -126,7 +126,7 @@ class ReceiverOptions:
             object.__setattr__(self, name, int(number))
         for name in ("idle_timeout_s", "request_timeout_s"):
             value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, numbers.Real) or not value > 0:
+            if isinstance(value, bool) or not isinstance(value, numbers.Real) or not float(value) > 0:
                 raise ConfigurationError(f"{named(name)} must be a positive number of seconds, got {value!r}")
             object.__setattr__(self, name, float(value))
         from .optout import check_opt_out_digit, instruction_prefixes
@@ -144,7 +144,7 @@ class ReceiverOptions:
             raise ConfigurationError(f"{named('keep_in_memory')} must be True, False or None, got "
                                      f"{self.keep_in_memory!r}")
 
-    def replace(self, **changes: Any) -> "ReceiverOptions":
+    def replace(self, **changes: Any) -> ReceiverOptions:
         """A copy with *changes*; an unknown name is a ``TypeError`` naming it."""
         return dataclasses.replace(self, **changes)
 

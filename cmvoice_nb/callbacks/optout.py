@@ -27,8 +27,9 @@ from __future__ import annotations
 
 import os
 import threading
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any, cast
 
 from ..errors import ConfigurationError
 from ..spec import DTMF_KEYS
@@ -132,7 +133,7 @@ def opt_outs(calls: Any, *, digit: str = "9", instructions: Any = None) -> list[
     """
     from .load import calls_frame
 
-    digit = check_opt_out_digit(digit, name="digit")
+    digit = cast(str, check_opt_out_digit(digit, name="digit"))  # a key in, the key out
     prefixes = instruction_prefixes(instructions)
     frame = calls_frame(calls)
     if not len(frame):

@@ -48,7 +48,7 @@ def _axes(ax: Any, figsize: tuple[float, float]):
     fig = Figure(figsize=figsize, layout="constrained")
     # The figure is not pyplot's, so no backend shows it behind our back; as the value of a
     # notebook cell it renders itself as one PNG (a registered inline backend takes precedence).
-    fig._repr_png_ = functools.partial(_figure_png, fig)
+    fig._repr_png_ = functools.partial(_figure_png, fig)  # type: ignore[attr-defined]  # this figure's own hook
     return fig, fig.add_subplot()
 
 
@@ -99,8 +99,8 @@ def plot_outcomes(calls: Any, *, by: str | None = None, ax: Any = None, title: s
         else:
             counts = calls["outcome"].value_counts().reindex(outcomes, fill_value=0)
         bars = ax.bar(counts.index, counts.to_numpy(), color=[OUTCOME_COLORS.get(o, "#777") for o in counts.index])
-        total = int(counts.sum())
-        for rect, n in zip(bars, counts.to_numpy()):
+        total = int(counts.to_numpy().sum())
+        for rect, n in zip(bars, counts.to_numpy(), strict=True):
             if n:
                 ax.annotate(f"{n}\n{n / total:.0%}", (rect.get_x() + rect.get_width() / 2, rect.get_height()),
                             ha="center", va="bottom", fontsize=8, xytext=(0, 2), textcoords="offset points")
@@ -167,7 +167,7 @@ def plot_answer_rate_by_hour(calls: Any, *, tz: str = "UTC", ax: Any = None, tit
         rate = g.mean().reindex(range(24))
         n = g.size().reindex(range(24), fill_value=0)
     bars = ax.bar(range(24), rate.fillna(0).to_numpy(), color=OUTCOME_COLORS["Finished"])
-    for rect, count in zip(bars, n.to_numpy()):
+    for rect, count in zip(bars, n.to_numpy(), strict=True):
         if count:
             ax.annotate(str(count), (rect.get_x() + rect.get_width() / 2, rect.get_height()), ha="center",
                         va="bottom", fontsize=7, xytext=(0, 1), textcoords="offset points", color="#555")
@@ -277,7 +277,7 @@ def plot_funnel(funnel: Any, *, ax: Any = None, title: str | None = None):
         shares, over = stages["share_of_reachable"], stages["stage"].map(lambda s: words.get(s, "of sent"))
     else:
         shares, over = stages["share_of_sent"], stages["stage"].map(lambda _s: "of sent")
-    for yi, (n, share, words) in zip(y, zip(stages["rows"], shares, over)):
+    for yi, n, share, words in zip(y, stages["rows"], shares, over, strict=True):
         label = f"{int(n)}" + (f"  ({share:.0%} {words})" if pd.notna(share) and yi < y[0] else "")
         ax.text(n + width * 0.01, yi, label, va="center", fontsize=8)
     ax.set_yticks(y, stages["stage"].tolist())

@@ -15,8 +15,9 @@ import logging
 import os
 import sys
 import zlib
+from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
-from typing import Any, Iterable, Iterator, Mapping
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -146,8 +147,8 @@ def _iter_text(fh, name: str, src: str, seq_base: int, report: LoadReport, *,
     if head == b"[" or (head == b"{" and name.endswith((".json", ".json.gz")) and _maybe_document(first)):
         # One JSON document (an array, or a pretty-printed object): it is parsed whole.
         data = first
-        for block in blocks:
-            data += block
+        for more in blocks:
+            data += more
         if head == b"[":
             yield _read_json_document(data, src, seq_base, report, check=check)
             return
@@ -204,7 +205,7 @@ class _Blocks:
         self.lines = 0
         self.done = False
 
-    def __iter__(self) -> "_Blocks":
+    def __iter__(self) -> _Blocks:
         return self
 
     def __next__(self) -> bytearray:
@@ -300,7 +301,7 @@ def _malloc_trim():
     return _TRIM[0]
 
 
-def _read_json_document(data: bytes, src: str, seq_base: int, report: LoadReport, *,
+def _read_json_document(data: bytes | bytearray, src: str, seq_base: int, report: LoadReport, *,
                         check: bool = True) -> list[pd.DataFrame]:
     try:
         doc = json.loads(data)
@@ -316,7 +317,7 @@ def _read_json_document(data: bytes, src: str, seq_base: int, report: LoadReport
 
 
 def _read_csv(path: Path, seq_base: int, report: LoadReport) -> pd.DataFrame:
-    kw = dict(dtype=str, keep_default_na=False, na_values=[""], encoding="utf-8-sig")
+    kw: dict[str, Any] = {"dtype": str, "keep_default_na": False, "na_values": [""], "encoding": "utf-8-sig"}
     try:
         frame = pd.read_csv(path, **kw)
     except pd.errors.ParserError:

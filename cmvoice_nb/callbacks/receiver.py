@@ -37,8 +37,9 @@ from __future__ import annotations
 import logging
 import os
 import secrets
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from ..errors import CallbackError, CallbackTimeout
 from ._connections import RESERVED_DESCRIPTORS, ConnectionPlan, plan_connections
@@ -183,7 +184,7 @@ class CallbackReceiver:
         self.app.on_callback = hook
 
     # -- lifecycle -----------------------------------------------------------------------------
-    def start(self) -> "CallbackReceiver":
+    def start(self) -> CallbackReceiver:
         """Bind and serve in a daemon thread; returns self. Starting twice is an error."""
         if self._server is not None:
             raise CallbackError("receiver is already running")
@@ -221,7 +222,7 @@ class CallbackReceiver:
 
     close = stop
 
-    def __enter__(self) -> "CallbackReceiver":
+    def __enter__(self) -> CallbackReceiver:
         return self.start() if self._server is None else self
 
     def __exit__(self, *exc: Any) -> None:
@@ -349,7 +350,8 @@ class CallbackReceiver:
 
     def __repr__(self) -> str:
         state = "running" if self.running else ("failed" if self.failure else "stopped")
-        return f"CallbackReceiver({state}, url={self._masked_url()!s}, out={str(self.out) if self.out else None!r}, count={self.count})"
+        out = str(self.out) if self.out else None
+        return f"CallbackReceiver({state}, url={self._masked_url()!s}, out={out!r}, count={self.count})"
 
     def _repr_html_(self) -> str:
         from html import escape

@@ -11,9 +11,10 @@ import base64
 import datetime as _dt
 import io
 import os
+from collections.abc import Sequence
 from html import escape
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 import pandas as pd
 
@@ -26,9 +27,13 @@ from .plots import plot_answer_rate_by_hour, plot_outcomes, plot_ring_time
 __all__ = ["render_calls_report", "write_calls_report", "load_notes", "table_html", "figure_html"]
 
 _CSS = """
-body{font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif;margin:2rem auto;max-width:1000px;color:#222;padding:0 1rem}
-h1{font-size:1.6rem;margin-bottom:.2rem} h2{font-size:1.2rem;margin-top:2rem;border-bottom:1px solid #ddd;padding-bottom:.2rem}
-table{border-collapse:collapse;font-size:.85rem;margin:.5rem 0;max-width:100%} th,td{border:1px solid #ddd;padding:.25rem .5rem;text-align:right;overflow-wrap:anywhere;word-break:break-word;white-space:normal}
+body{font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif;margin:2rem auto;max-width:1000px;color:#222;
+padding:0 1rem}
+h1{font-size:1.6rem;margin-bottom:.2rem}
+h2{font-size:1.2rem;margin-top:2rem;border-bottom:1px solid #ddd;padding-bottom:.2rem}
+table{border-collapse:collapse;font-size:.85rem;margin:.5rem 0;max-width:100%}
+th,td{border:1px solid #ddd;padding:.25rem .5rem;text-align:right;overflow-wrap:anywhere;word-break:break-word;
+white-space:normal}
 th{background:#f5f5f5} td:first-child,th:first-child{text-align:left} .muted{color:#666;font-size:.85rem}
 .wrap{max-width:100%}
 .warn{background:#fff8e1;border-left:4px solid #f9a825;padding:.5rem 1rem} img{max-width:100%;height:auto}

@@ -56,15 +56,16 @@ import re
 import shutil
 import threading
 import time
+from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import Any, Callable, Iterable
+from typing import Any
 
 from ..errors import CallbackTimeout
 from ..spec import iso_utc
 from ._display import Display, Throttled
 from ._logfile import LogWriter, append_fsynced, log_line
-from .optout import OptOutList, instruction_prefixes, opt_out_number
 from .options import DEFAULTS
+from .optout import OptOutList, instruction_prefixes, opt_out_number
 
 __all__ = ["wsgi_app", "CallbackApp", "log_line", "parse_callback", "content_length", "DEFAULT_MAX_BODY_BYTES"]
 
@@ -196,8 +197,7 @@ class CallbackApp:
         self._writer = LogWriter(self.out, rotate_daily=rotate_daily) if self.out is not None else None
         #: The opt-out list (None: no opt-out key), and how many numbers this app added to it.
         self.opt_out_list, self.opted_out = (OptOutList(options.opt_out_list) if options.opt_out_list else None), 0
-        self.accepting = True
-        self.in_flight = 0
+        self.accepting, self.in_flight = True, 0
         self.started = time.time()
         self.last_write: str | None = None
         self.last_error: str | None = None
@@ -257,7 +257,7 @@ class CallbackApp:
             return self._count
 
     def records(self, *, start: int = 0) -> list[dict]:
-        """Copies of the records kept in memory, in arrival order, from the *start*-th on (empty unless ``keep_in_memory``)."""
+        """Copies of the records kept in memory (none unless ``keep_in_memory``), in order, from *start* on."""
         with self._lock:
             return [dict(r) for r in self._records[start:]]
 
@@ -356,16 +356,14 @@ class CallbackApp:
         with self._arrived:
             if not self.accepting:
                 return 503
-            if self.opt_out_list is not None and not self._record_opt_out(callback, received):
+            if self.opt_out_list is not None and not self._record_opt_out(self.opt_out_list, callback, received):
                 return 503
             if self._writer is not None:
                 try:
                     self._writer.write(line, received[:10])
                 except OSError as exc:
-                    self.storage_failing = True
-                    self.refused += 1
+                    self.storage_failing, self.refused, self.last_error_at = True, self.refused + 1, received
                     self.last_error = f"{type(exc).__name__}: {exc}"
-                    self.last_error_at = received
                     self._storage_log("callback receiver: cannot store callbacks, answering 503 so the "
                                       "provider retries: %s", self.last_error)
                     return 503
@@ -373,7 +371,7 @@ class CallbackApp:
                     log.warning("callback receiver: storage works again after %d refused callback(s)", self.refused)
                 self.storage_failing = False
             record = json.loads(line) if (self.keep_in_memory or self._display.hook is not None) else None
-            if self.keep_in_memory:
+            if self.keep_in_memory and record is not None:
                 self._records.append(record)
             self._count += 1
             self.last_write = received
@@ -382,17 +380,19 @@ class CallbackApp:
             self._display.offer(record)
         return 200
 
-    def _record_opt_out(self, callback: dict, received: str) -> bool:
+    def _record_opt_out(self, opt_out: OptOutList, callback: dict, received: str) -> bool:
         """Append an opt-out's callee to the list (lock held; before the callback's line, so a 503 comes again)."""
-        o = self.options
-        number = opt_out_number(callback, digit=o.opt_out_digit, instructions=instruction_prefixes(o.opt_out_instructions))
+        digit, prefixes = self.options.opt_out_digit, instruction_prefixes(self.options.opt_out_instructions)
+        assert digit is not None  # ReceiverOptions: an opt-out list comes with its key
+        number = opt_out_number(callback, digit=digit, instructions=prefixes)
         try:
-            self.opted_out += number is not None and self.opt_out_list.add(number)
+            self.opted_out += number is not None and opt_out.add(number)
             return True
         except OSError as exc:
             self.storage_failing, self.refused, self.last_error_at = True, self.refused + 1, received
-            self.last_error = f"opt-out list {self.opt_out_list.path.name}: {type(exc).__name__}: {exc}"
-            self._storage_log("callback receiver: cannot append to the opt-out list, answering 503: %s", self.last_error)
+            self.last_error = f"opt-out list {opt_out.path.name}: {type(exc).__name__}: {exc}"
+            self._storage_log("callback receiver: cannot append to the opt-out list, answering 503: %s",
+                              self.last_error)
             return False
 
     def quarantine(self, body: bytes, reason: str) -> None:
@@ -422,7 +422,7 @@ class CallbackApp:
     def __call__(self, environ: dict, start_response: Callable) -> Iterable[bytes]:
         with self._lock:
             self.in_flight += 1
-        status, message, headers = 500, "internal error", {}
+        status, message, headers = 500, "internal error", dict[str, str]()
         try:
             status, message, headers = self._handle(environ)
         except Exception as exc:  # noqa: BLE001 - every request gets an answer

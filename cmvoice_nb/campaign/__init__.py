@@ -18,19 +18,27 @@ Importing this package registers the ``df.cmvoice`` pandas accessor.
 """
 from __future__ import annotations
 
-from . import accessor as _accessor  # noqa: F401 - registers df.cmvoice
 from ..wire import instruction_hash, wave_instruction_id
-from .journal import Journal
-from .followup import LEFT_OUT_REASONS, plan_followup
-from .plan import CampaignPlan, content_key, derive_instruction_id, plan_campaign, propose_columns, render_template
-from .results import RESULT_COLUMNS, load_results, results_frame, results_to_csv, summarize_results
-from .send import (CampaignSender, Forecast, RetryPolicy, SendOptions, TokenBucket, classify_error, forecast,
-                   send_campaign)
-from .vocabulary import ATTENTION_STATUSES, RESULT_STATUSES
-from .funnel import Funnel, funnel, reach_by_wave, scope_results
-from .report import not_reached, render_report, write_report
-from .status import CampaignStatus, campaign_status
+from . import accessor as _accessor  # noqa: F401 - registers df.cmvoice
 from .abtest import ABReport, ab_report
+from .followup import LEFT_OUT_REASONS, plan_followup
+from .funnel import Funnel, funnel, reach_by_wave, scope_results
+from .journal import Journal
+from .plan import CampaignPlan, content_key, derive_instruction_id, plan_campaign, propose_columns, render_template
+from .report import not_reached, render_report, write_report
+from .results import RESULT_COLUMNS, load_results, results_frame, results_to_csv, summarize_results
+from .send import (
+    CampaignSender,
+    Forecast,
+    RetryPolicy,
+    SendOptions,
+    TokenBucket,
+    classify_error,
+    forecast,
+    send_campaign,
+)
+from .status import CampaignStatus, campaign_status
+from .vocabulary import ATTENTION_STATUSES, RESULT_STATUSES
 
 __all__ = [
     "ABReport",

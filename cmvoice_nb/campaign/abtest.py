@@ -172,14 +172,17 @@ def _design(plan_or_journal: Any, campaign: str | None) -> tuple[Any, str, str, 
     if plan_or_journal is None or not isinstance(plan_or_journal, (Journal, str, os.PathLike)):
         raise AnalysisError(f"ab_report needs the campaign's plan or journal, got {type(plan_or_journal).__name__}")
     own = not isinstance(plan_or_journal, Journal)
-    if own and not os.path.isfile(plan_or_journal):
+    if isinstance(plan_or_journal, Journal):
+        journal = plan_or_journal
+    elif os.path.isfile(plan_or_journal):
+        journal = Journal(plan_or_journal)
+    else:
         raise AnalysisError(f"journal {str(plan_or_journal)!r} does not exist (the file cmvoice send wrote)")
-    journal = Journal(plan_or_journal) if own else plan_or_journal
     try:
         known = journal.campaigns()
         if campaign is None and len(known) == 1:
             campaign = next(iter(known))
-        if campaign not in known:
+        if campaign is None or campaign not in known:
             raise AnalysisError(f"{journal.path}: " + (f"no campaign {campaign!r}" if campaign is not None else
                                 f"holds {len(known)} campaigns: name one (campaign=, --campaign)")
                                 + f"; campaigns: {', '.join(known) or 'none'}")
@@ -199,8 +202,8 @@ def _design(plan_or_journal: Any, campaign: str | None) -> tuple[Any, str, str, 
                          "base_id": results["base_id"].astype(object)})
     rows["variant"] = rows["base_id"].map(variants)
     rows["payload"] = rows["instruction_id"].map(payloads)
-    known = set(rows["base_id"])
-    extra = [(b, b, v, None) for b, v in variants.items() if b not in known]  # held out: no attempt row
+    attempted = set(rows["base_id"])
+    extra = [(b, b, v, None) for b, v in variants.items() if b not in attempted]  # held out: no attempt row
     if extra:
         rows = pd.concat([rows, pd.DataFrame(extra, columns=rows.columns)], ignore_index=True)
     return rows, app, campaign, names
@@ -254,8 +257,10 @@ def ab_report(calls: Any, plan_or_journal: Any, *, campaign: str | None = None, 
     >>> report = ab_report(calls, plan)
     >>> report.table[["people", "calls"]].to_dict("index")
     {'A': {'people': 10, 'calls': 10}, 'B': {'people': 10, 'calls': 10}}
-    >>> print(report.verdicts[0])
-    B answered 60.0% of its calls (95% CI 31.3%-83.2%) against A's 40.0% (16.8%-68.7%): a difference of +20.0 points, not significant (p = 0.37): these calls cannot tell the variants apart.
+    >>> print(report.verdicts[0].replace(": ", ":\\n"))
+    B answered 60.0% of its calls (95% CI 31.3%-83.2%) against A's 40.0% (16.8%-68.7%):
+    a difference of +20.0 points, not significant (p = 0.37):
+    these calls cannot tell the variants apart.
     """
     import numpy as np
     import pandas as pd
@@ -263,8 +268,8 @@ def ab_report(calls: Any, plan_or_journal: Any, *, campaign: str | None = None, 
     rows, app, name, design = _design(plan_or_journal, campaign)
     calls = calls_frame(calls)
     ids = calls["instruction_id"].astype(object).where(calls["instruction_id"].notna(), None)
-    of_attempt = dict(zip(rows["instruction_id"], rows["variant"]))
-    of_row = dict(zip(rows["base_id"], rows["variant"]))
+    of_attempt = dict(zip(rows["instruction_id"], rows["variant"], strict=True))
+    of_row = dict(zip(rows["base_id"], rows["variant"], strict=True))
     # An attempt the design does not list (a plan's row called again in a follow-up wave, -w2) counts for its row.
     variant = [of_attempt[i] if i in of_attempt else of_row.get(WAVE_SUFFIX.sub("", i)) if isinstance(i, str) else None
                for i in ids.tolist()]
@@ -281,7 +286,7 @@ def ab_report(calls: Any, plan_or_journal: Any, *, campaign: str | None = None, 
     message = {v: _message_s(group["payload"].iloc[0], app) for v, group in sent.groupby("variant", sort=False)}
     # A talk time that is not known (no answered-on or finished-on) does not prove the message was heard.
     full = np.array([message.get(v) is None or (t == t and t + _SLACK_S >= message[v])
-                     for v, t in zip(own["_variant"].tolist(), talk_raw)], dtype=bool)
+                     for v, t in zip(own["_variant"].tolist(), talk_raw, strict=True)], dtype=bool)
     completed = np.where(dtmf, valid_input, answered & full)
 
     people = rows.drop_duplicates("base_id")["variant"].value_counts()

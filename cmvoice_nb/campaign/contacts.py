@@ -32,8 +32,9 @@ import os
 import re
 import sqlite3
 import threading
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Any, Iterable, NamedTuple
+from typing import Any, NamedTuple
 
 from ..errors import CampaignError
 from ..messages import opt
@@ -144,7 +145,7 @@ class ContactLedger:
         with self._lock:
             self._conn.close()
 
-    def __enter__(self) -> "ContactLedger":
+    def __enter__(self) -> ContactLedger:
         return self
 
     def __exit__(self, *exc: Any) -> None:
@@ -170,7 +171,10 @@ class ContactLedger:
         return out
 
     def to_frame(self):
-        """Every recorded call as a DataFrame: ``number``, ``campaign``, ``instruction_id``, ``at``, ``state``, ``journal``."""
+        """Every recorded call as a DataFrame.
+
+        Columns: ``number``, ``campaign``, ``instruction_id``, ``at``, ``state``, ``journal``.
+        """
         import pandas as pd
 
         with self._lock:

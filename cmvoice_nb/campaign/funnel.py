@@ -11,18 +11,19 @@ from __future__ import annotations
 import logging
 import os
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any, cast
 
 import numpy as np
 import pandas as pd
 
 from ..callbacks import AnalysisError, calls_frame, dtmf_validator, event_time, in_period, period_bounds
 from .results import load_results
+
 # SENT_STATUSES: a request reached (or may have reached) the provider. MAY_HAVE_CALLED: rows
 # whose call may exist; only those are matched to callbacks by instruction id.
-from .vocabulary import CALLED_STATES as MAY_HAVE_CALLED
-from .vocabulary import SENT_STATUSES
+from .vocabulary import CALLED_STATES as MAY_HAVE_CALLED, SENT_STATUSES
 
 __all__ = ["Funnel", "funnel", "scope_results", "reach_by_wave", "FUNNEL_STAGES", "WAVE_COLUMNS",
            "SENT_AT_TOLERANCE", "SENT_STATUSES", "MAY_HAVE_CALLED"]
@@ -87,7 +88,7 @@ class Funnel:
     notes: list[str] = field(default_factory=list)
 
     def __repr__(self) -> str:
-        parts = ", ".join(f"{s}={int(n)}" for s, n in zip(self.stages["stage"], self.stages["rows"]))
+        parts = ", ".join(f"{s}={int(n)}" for s, n in zip(self.stages["stage"], self.stages["rows"], strict=True))
         return (
             f"Funnel({parts}; waiting={len(self.waiting)}, resolved_unknown={len(self.resolved_unknown)}, "
             f"unmatched_callbacks={len(self.unmatched_callbacks)})"
@@ -127,10 +128,10 @@ class Funnel:
             return f"{x:.1%}" if pd.notna(x) else ""
 
         lines = [f"{'stage':<17} {'rows':>6} {'of rows':>8} {'of sent':>8} {'of previous':>12}"]
-        for r in self.stages.itertuples(index=False):
-            lines.append(f"{r.stage:<17} {int(r.rows):>6} {pct(r.share_of_rows):>8} {pct(r.share_of_sent):>8} "
-                         f"{pct(r.share_of_previous):>12}".rstrip())
-        own = len(self.calls) if self.calls is not None else int(self.rows["callbacks"].sum())
+        for r in self.stages.to_dict("records"):
+            lines.append(f"{r['stage']:<17} {int(r['rows']):>6} {pct(r['share_of_rows']):>8} "
+                         f"{pct(r['share_of_sent']):>8} {pct(r['share_of_previous']):>12}".rstrip())
+        own = len(self.calls) if self.calls is not None else int(self.rows["callbacks"].to_numpy(dtype="int64").sum())
         aside = len(self.unmatched_callbacks)
         line = f"callbacks: {own} of this campaign, {aside} set aside"
         if aside:
@@ -225,7 +226,7 @@ def _match_rows(rows: pd.DataFrame, calls: pd.DataFrame) -> np.ndarray:
     # A call id may be quoted by more than one row (a row refused as already called names the
     # earlier call): the row that placed it (queued/unknown) owns it, else the first to name it.
     for first_pass in (True, False):
-        for pos, (ids, state) in enumerate(zip(ids_per_row, status)):
+        for pos, (ids, state) in enumerate(zip(ids_per_row, status, strict=True)):
             if (state in MAY_HAVE_CALLED) == first_pass:
                 for cid in ids:
                     claimed.setdefault(cid, pos)
@@ -234,7 +235,7 @@ def _match_rows(rows: pd.DataFrame, calls: pd.DataFrame) -> np.ndarray:
     if "instruction_id" not in rows.columns:
         return owner
     by_iid: dict[str, int] = {}
-    for pos, (iid, ids, state) in enumerate(zip(rows["instruction_id"].tolist(), ids_per_row, status)):
+    for pos, (iid, ids, state) in enumerate(zip(rows["instruction_id"].tolist(), ids_per_row, status, strict=True)):
         # Only a row whose call may exist: invalid, rejected, failed, skipped... placed nothing.
         # A row without a recorded status may have called: its own callback (same callee, not
         # earlier than its sending) is still its own, not another campaign's.
@@ -243,7 +244,7 @@ def _match_rows(rows: pd.DataFrame, calls: pd.DataFrame) -> np.ndarray:
     if not by_iid:
         return owner
     cb_iid = calls["instruction_id"].tolist()
-    free = [i for i, (c, iid) in enumerate(zip(cb_call, cb_iid))
+    free = [i for i, (c, iid) in enumerate(zip(cb_call, cb_iid, strict=True))
             if owner[i] < 0 and isinstance(iid, str) and iid in by_iid and c not in claimed]
     if not free:
         return owner
@@ -356,7 +357,8 @@ def funnel(results: Any, calls: Any, *, valid: Any = None, since: Any = None, un
         raise AnalysisError(f"results must be a DataFrame or the path of a results CSV, got {type(results).__name__}")
     for col in ("status",):
         if col not in results.columns:
-            raise AnalysisError(f"campaign results lack the {col!r} column (columns: {', '.join(map(str, results.columns))})")
+            raise AnalysisError(f"campaign results lack the {col!r} column "
+                                f"(columns: {', '.join(map(str, results.columns))})")
     calls = calls_frame(calls)
     results, calls, notes = scope_results(results, calls, since=since, until=until, tz=tz)
     is_valid = dtmf_validator(valid)
@@ -475,12 +477,12 @@ def _wave_table(rows: pd.DataFrame) -> pd.DataFrame:
     people = [_person(c) for c in (rows["callee"].tolist() if "callee" in rows.columns else [None] * len(rows))]
     # Rows without a readable number count as their own person (their instruction id's row).
     people = [p if p is not None else f"row:{i}" for i, p in enumerate(people)]
-    everyone = {p for p, c in zip(people, called) if c}
+    everyone = {p for p, c in zip(people, called, strict=True) if c}
     records, reached = [], set()
     for w in sorted(set(wave.tolist())):
         here = wave == w
         n_called, n_answered = int((here & called).sum()), int((here & answered).sum())
-        reached |= {p for p, h, a in zip(people, here, answered) if h and a}
+        reached |= {p for p, h, a in zip(people, here, answered, strict=True) if h and a}
         records.append((w, n_called, n_answered, n_answered / n_called if n_called else np.nan, len(reached),
                         len(reached) / len(everyone) if everyone else np.nan))
     table = pd.DataFrame.from_records(records, columns=["wave", *WAVE_COLUMNS]).set_index("wave")
@@ -494,10 +496,11 @@ def _waves_text(table: pd.DataFrame) -> str:
     people = table.attrs.get("people", "?")
     lines = [f"reach per wave ({people} people called): wave  called  answered  rate  answered so far  reach"]
     for w, r in table.iterrows():
+        wave = cast(int, w)  # the waves' index
         rate = f"{r.answer_rate:.0%}" if pd.notna(r.answer_rate) else "-"
         reach = f"{r.reach_cumulative:.0%}" if pd.notna(r.reach_cumulative) else "-"
-        lines.append(f"  wave {int(w)}: {int(r.called)} called, {int(r.answered)} answered ({rate}); "
-                     f"answered after {int(w)} attempt{'s' if w != 1 else ''}: {int(r.answered_cumulative)} ({reach})")
+        lines.append(f"  wave {wave}: {int(r.called)} called, {int(r.answered)} answered ({rate}); "
+                     f"answered after {wave} attempt{'s' if wave != 1 else ''}: {int(r.answered_cumulative)} ({reach})")
     return "\n".join(lines)
 
 

@@ -33,8 +33,9 @@ import io
 import math
 import os
 import re
+from collections.abc import Collection
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from ..errors import CampaignError
 from ..messages import LINE_INDEX, did_you_mean, opt
@@ -127,7 +128,7 @@ def decode_text(data: bytes, *, encoding: str | None = None, name: str = "the te
     >>> decode_text("n\\n".encode("utf-16"), encoding="cp1252", name="dnc.txt")
     Traceback (most recent call last):
     ...
-    cmvoice_nb.errors.CampaignError: dnc.txt: the file is UTF-16 (it starts with a UTF-16 byte-order mark), not cp1252: leave out encoding= (UTF-16 is detected) or give encoding='utf-16'
+    cmvoice_nb.errors.CampaignError: dnc.txt: the file is UTF-16 (it starts with a UTF-16 byte-order mark), not ...
     """
     bom = next(((mark, codec) for mark, codec in _BOMS if data.startswith(mark)), None)
     if encoding:
@@ -196,7 +197,7 @@ def unify_line_ends(text: str) -> str:
     return text.replace("\r\n", "\n").replace("\r", "\n")
 
 
-def cell_text(value: Any) -> str:
+def cell_text(value: Any) -> str | Collection[Any]:
     """One spreadsheet or Parquet cell as the text a person typed.
 
     Whole numbers stored as floats lose the ``.0``; other floats use the shortest text that
@@ -229,7 +230,8 @@ def cell_text(value: Any) -> str:
     except ImportError:  # pragma: no cover - numpy is a dependency
         pass
     if isinstance(value, (_dt.datetime, _dt.date, _dt.time)):
-        if isinstance(value, _dt.datetime) and (value.hour, value.minute, value.second, value.microsecond) == (0, 0, 0, 0):
+        if isinstance(value, _dt.datetime) and (value.hour, value.minute, value.second,
+                                                value.microsecond) == (0, 0, 0, 0):
             return value.date().isoformat()
         return value.isoformat()
     try:
@@ -257,7 +259,7 @@ def sniff_separator(sample: str) -> str:
     except csv.Error:
         # Sniffer gives up on one-column files and ragged quoting: count in the header.
         counts = {sep: lines[0].count(sep) for sep in _SEPARATORS}
-        best = max(counts, key=counts.get)
+        best = max(counts, key=lambda sep: counts[sep])
         return best if counts[best] else ","
 
 
@@ -369,14 +371,16 @@ def read_table(path: str | os.PathLike, *, sep: str | None = None, encoding: str
     return df[~blank] if blank.any() else df
 
 
-def _excel_engine(suffix: str) -> str:
+def _excel_engine(suffix: str) -> Literal["calamine", "openpyxl", "odf", "xlrd"]:
     """The pandas engine for a spreadsheet: python-calamine (every format, fast; pandas >= 2.2), else a classic one."""
     import pandas as pd
 
     pandas_version = tuple(int(p) for p in re.findall(r"\d+", pd.__version__)[:2])
     if pandas_version >= (2, 2) and importlib.util.find_spec("python_calamine") is not None:
         return "calamine"
-    fallback = {".xlsx": "openpyxl", ".xlsm": "openpyxl", ".ods": "odf", ".xls": "xlrd"}[suffix]
+    fallbacks: dict[str, Literal["openpyxl", "odf", "xlrd"]] = {".xlsx": "openpyxl", ".xlsm": "openpyxl",
+                                                                ".ods": "odf", ".xls": "xlrd"}
+    fallback = fallbacks[suffix]
     module = {"openpyxl": "openpyxl", "odf": "odf", "xlrd": "xlrd"}[fallback]
     if importlib.util.find_spec(module) is None:
         raise CampaignError(f"reading {suffix} files needs python-calamine (pip install python-calamine) "

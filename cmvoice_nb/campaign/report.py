@@ -10,15 +10,22 @@ sent, every wave (a row since deleted from the list still owns its callbacks);
 from __future__ import annotations
 
 import os
+from html import escape
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
-from html import escape
-
-from ..callbacks import (AnalysisError, calls_frame, figure_html, load_notes, plot_funnel, render_calls_report,
-                         table_html, write_calls_report)
+from ..callbacks import (
+    AnalysisError,
+    calls_frame,
+    figure_html,
+    load_notes,
+    plot_funnel,
+    render_calls_report,
+    table_html,
+    write_calls_report,
+)
 from .funnel import Funnel, funnel
 from .results import load_results, write_results
 
@@ -37,7 +44,7 @@ def campaign_note(f: Funnel) -> str | None:
     >>> results = pd.DataFrame({"instruction_id": ["a"], "status": ["queued"]})
     >>> calls = [{"instruction-id": "a", "result": {"code": 10}}, {"instruction-id": "z", "result": {"code": 9}}]
     >>> print(campaign_note(funnel(results, calls)))
-    Limited to this campaign's 1 callback(s); 1 callback(s) of other campaigns (or matching no row of these results) set aside and counted nowhere.
+    Limited to this campaign's 1 callback(s); 1 callback(s) of other campaigns (or matching no row of these ...
     """
     aside = len(f.unmatched_callbacks)
     own = len(f.calls) if f.calls is not None else int(f.rows["callbacks"].sum())
@@ -126,7 +133,7 @@ def _cost_section(f: Funnel, results: Any, prices: Any) -> str:
     parts = ["<h2>Cost</h2>", "<p>Actual: the answered calls' talk time (from their callbacks) x the price table.</p>",
              table_html(actual)]
     payloads = results.attrs.get("payloads") or {}
-    placed = [json.loads(payloads[i]) for i, st in zip(results["instruction_id"], results["status"])
+    placed = [json.loads(payloads[i]) for i, st in zip(results["instruction_id"], results["status"], strict=True)
               if st in CALLED_STATES and payloads.get(i)]
     if placed:
         est = estimate_payloads(placed, app=results.attrs.get("app"), prices=prices)
@@ -219,7 +226,8 @@ def people_reached(f: Funnel) -> tuple[int, int]:
     return len(reached & people), len(people)
 
 
-def _report_parts(calls: Any, results: Any, campaign_only: bool, prices: Any = None) -> tuple[pd.DataFrame, list[str], list[str]]:
+def _report_parts(calls: Any, results: Any, campaign_only: bool, prices: Any = None) -> tuple[pd.DataFrame,
+                                                                                              list[str], list[str]]:
     """The callbacks the report covers, its data notes and its campaign sections."""
     calls = calls_frame(calls)
     if isinstance(results, (str, os.PathLike)):
@@ -232,6 +240,7 @@ def _report_parts(calls: Any, results: Any, campaign_only: bool, prices: Any = N
     if note and campaign_only:
         notes.append(note)
         own = f.calls
+        assert own is not None  # funnel() keeps the callbacks it was given
         own.attrs["load_report"] = calls.attrs.get("load_report")  # the sources a report must never overwrite
         calls = own
     elif note:

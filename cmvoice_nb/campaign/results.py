@@ -268,7 +268,7 @@ def summarize_results(results: Any, *, already_done: int = 0, front: str = "pyth
             continue
         lines.append(f"{name}: {n} row{'s' if n != 1 else ''} - {FIX[name]}")
         shown = results[mask].head(examples)
-        for label, rec in zip(shown.index, shown.to_dict("records")):
+        for label, rec in zip(shown.index, shown.to_dict("records"), strict=True):
             reason = rec.get("error")
             reason = "" if reason is None or (isinstance(reason, float) and reason != reason) else str(reason)
             reason = shorten(reason, 160) if reason else "(no reason recorded)"

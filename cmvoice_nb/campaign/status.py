@@ -183,7 +183,7 @@ def campaign_status(journal: str | os.PathLike | Journal, callbacks: Any = None,
         The journal is unusable; :class:`~cmvoice_nb.errors.JournalBusy` while a send holds it.
     """
     own = not isinstance(journal, Journal)
-    if own:
+    if not isinstance(journal, Journal):
         if not Path(journal).is_file():
             raise CampaignError(f"journal {str(journal)!r} does not exist (the file cmvoice send wrote)")
         journal = Journal(journal)
@@ -196,7 +196,8 @@ def campaign_status(journal: str | os.PathLike | Journal, callbacks: Any = None,
         names = list(journal.campaigns())
         if campaign is not None:
             if campaign not in names:
-                raise CampaignError(f"{journal.path}: no campaign {campaign!r}; campaigns: {', '.join(names) or 'none'}")
+                raise CampaignError(f"{journal.path}: no campaign {campaign!r}; "
+                                    f"campaigns: {', '.join(names) or 'none'}")
             names = [campaign]
         found = [_one(journal, name, calls, prices) for name in names]
         return CampaignStatus(str(journal.path), found)

@@ -19,7 +19,7 @@ True
 """
 from __future__ import annotations
 
-from typing import Iterable, Mapping
+from collections.abc import Iterable, Mapping
 
 from ..messages import opt
 from ..spec import EXIT_ACT, EXIT_FINAL, EXIT_RETRY, EXIT_USAGE, STATUS, Status
@@ -92,8 +92,8 @@ FIX: dict[str, str] = {
                 "sent later (final); plan a new wave or campaign to reach them"),
 }
 
-if set(FIX) != set(ATTENTION_STATUSES) | set(NOTED_STATUSES) or set(ATTENTION_STATUSES) != {s.name for s in STATUS.values()
-                                                                      if s.attention and s.result}:
+if (set(FIX) != set(ATTENTION_STATUSES) | set(NOTED_STATUSES)
+        or set(ATTENTION_STATUSES) != {s.name for s in STATUS.values() if s.attention and s.result}):
     raise AssertionError("FIX must name every result status that needs the operator (ATTENTION_STATUSES) and "
                          "every final one the summary lists (NOTED_STATUSES)")
 

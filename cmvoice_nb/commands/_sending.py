@@ -16,11 +16,20 @@ import contextlib
 import signal
 import sys
 import textwrap
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
-from ..campaign.vocabulary import (ATTENTION_STATUSES, EXIT_ACT, EXIT_CLASSES, EXIT_FINAL, EXIT_RETRY, EXIT_USAGE,
-                                   FIX, statuses_of)
+from ..campaign.vocabulary import (
+    ATTENTION_STATUSES,
+    EXIT_ACT,
+    EXIT_CLASSES,
+    EXIT_FINAL,
+    EXIT_RETRY,
+    EXIT_USAGE,
+    FIX,
+    statuses_of,
+)
 from ..messages import command_options, say
 from ..spec import DEFAULT_BURST, DEFAULT_CONCURRENCY, DEFAULT_RATE
 from ._signals import install, restore
@@ -225,7 +234,8 @@ def send_plan(plan: Any, args: argparse.Namespace, stopper: Any, *, journal: str
             raise UsageError(say(exc, "cli")) from None
     try:
         try:
-            sender = CampaignSender(plan, client, journal=journal, progress=not args.no_progress and sys.stderr.isatty(),
+            sender = CampaignSender(plan, client, journal=journal,
+                                    progress=not args.no_progress and sys.stderr.isatty(),
                                     results_path=out, front="cli", **sending_options(args))
         except CampaignError as exc:  # bad --rate/--burst/--concurrency/--max-cost
             raise UsageError(say(exc, "cli")) from None

@@ -145,7 +145,7 @@ def run_convert(args) -> int:
 def run_check(args) -> int:
     from ..audio.batch import check_paths, find_audio_files
 
-    items = []
+    items: list[tuple[str, Path]] = []
     for s in args.paths:
         p = Path(s)
         if p.is_dir():

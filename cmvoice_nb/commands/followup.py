@@ -21,11 +21,25 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..messages import say
-from ._sending import (EXIT_ACT, EXIT_RETRY, EXIT_USAGE, UsageError, add_sending_options, exit_epilog, first_exit,
-                       preflight, print_error, send_plan, stop_signals)
+from ._sending import (
+    EXIT_ACT,
+    EXIT_RETRY,
+    EXIT_USAGE,
+    UsageError,
+    add_sending_options,
+    exit_epilog,
+    first_exit,
+    preflight,
+    print_error,
+    send_plan,
+    stop_signals,
+)
+
+if TYPE_CHECKING:
+    from ..callbacks import LoadReport
 
 PROG = "cmvoice followup"
 
@@ -132,8 +146,8 @@ def _run(args: argparse.Namespace, stopper: Any) -> int:
         calls = load_callbacks(list(args.callbacks), warn=False)
     except (CallbackError, OSError) as exc:
         raise UsageError(f"--callbacks: {exc}") from None
-    report = calls.attrs.get("load_report")
-    if report is not None and getattr(report, "bad_line_count", 0):
+    report: LoadReport | None = calls.attrs.get("load_report")
+    if report is not None and report.bad_line_count:
         print(f"{PROG}: {report.bad_line_count} callback line(s) could not be read and were skipped",
               file=sys.stderr)
     try:
@@ -161,6 +175,7 @@ def _run(args: argparse.Namespace, stopper: Any) -> int:
         print_error(say(exc, "cli"), PROG)
         return EXIT_RETRY
     status = send_plan(plan, args, stopper, journal=str(journal), out=out, prog=PROG)
+    assert plan.left_out is not None  # plan_followup always lists the rows it left out
     unknown = plan.left_out[plan.left_out["reason"] == "unknown"]
     if len(unknown):
         # Like cmvoice send's unknown rows: a call may exist, the operator decides (exit status 1).

@@ -26,9 +26,9 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from pathlib import Path
 import threading
 import time
+from pathlib import Path
 
 
 def register(subparsers) -> None:
@@ -117,8 +117,8 @@ def run(args: argparse.Namespace) -> int:
     import logging
     import signal
 
-    from ..callbacks.options import ReceiverOptions
     from ..callbacks import CallbackReceiver
+    from ..callbacks.options import ReceiverOptions
     from ..errors import CMVoiceError
     from ..messages import say
     from ._signals import catch
@@ -128,7 +128,9 @@ def run(args: argparse.Namespace) -> int:
     write = _console_writer(sys.stdout)
 
     def show(rec: dict) -> None:
-        result = rec.get("result") if isinstance(rec.get("result"), dict) else {}
+        result = rec.get("result")
+        if not isinstance(result, dict):
+            result = {}
         try:
             write(f"{time.strftime('%H:%M:%S')} {rec.get('type')} call={rec.get('call-id')} "
                   f"instruction={rec.get('instruction-id')} result={result.get('code')}\n")

@@ -21,7 +21,7 @@ Examples
     sent                1240    99.2%   100.0%        99.2%
     ...
     wrote report.html
-"""
+"""  # noqa: E501  # the output exactly as the command prints it
 from __future__ import annotations
 
 import argparse
@@ -62,7 +62,8 @@ def register(subparsers) -> None:
                    help="with --journal: print the campaign's A/B test (each variant's calls, answered, completed, "
                         "DTMF valid and talk time, with 95%% intervals, and whether the differences are significant)")
     p.add_argument("--all-callbacks", action="store_true",
-                   help="with --results: keep other campaigns' callbacks in the summaries (the funnel never counts them)")
+                   help="with --results: keep other campaigns' callbacks in the summaries "
+                        "(the funnel never counts them)")
     p.add_argument("--html", required=True, help="where to write the HTML report")
     p.add_argument("--title", default="Call results", help="report title")
     p.add_argument("--tz", default="UTC", help="time zone for hours of day (e.g. Europe/Amsterdam)")
@@ -122,6 +123,7 @@ def run(args: argparse.Namespace) -> int:
     rate = f" ({answered / n:.1%} of calls)" if n else ""
     print(f"{n} callbacks: {answered} answered{rate}" + (f", {detail}" if detail else ""))
     if f is not None:
+        assert f.calls is not None  # funnel() keeps the callbacks it was given
         aside = len(f.unmatched_callbacks)
         if aside:
             covers = ("the summary covers all of them; the funnel counts this campaign's "

@@ -34,13 +34,21 @@ from __future__ import annotations
 
 import argparse
 import sys
-import textwrap
 from pathlib import Path
 
 from ..messages import say
 from ..spec import APPS
-from ._sending import (EXIT_RETRY, EXIT_USAGE, UsageError, add_sending_options, exit_epilog, preflight, print_error,
-                       send_plan, stop_signals)
+from ._sending import (
+    EXIT_RETRY,
+    EXIT_USAGE,
+    UsageError,
+    add_sending_options,
+    exit_epilog,
+    preflight,
+    print_error,
+    send_plan,
+    stop_signals,
+)
 
 PROG = "cmvoice send"
 
@@ -83,7 +91,8 @@ def register(subparsers) -> None:
     p.add_argument("--name", default=None,
                    help="campaign name (default: the file's stem); the first part of every derived instruction id")
     p.add_argument("--map", action="append", metavar="FIELD=COLUMN", help="map a field to a column (repeatable)")
-    p.add_argument("--set", action="append", metavar="FIELD=VALUE", help="value (or template) for every row (repeatable)")
+    p.add_argument("--set", action="append", metavar="FIELD=VALUE",
+                   help="value (or template) for every row (repeatable)")
     p.add_argument("--journal", required=True, help="SQLite journal file (created if missing; reuse it to resume)")
     p.add_argument("-o", "--output", required=True,
                    help="results file to write: .csv, or .xlsx for spreadsheets (text cells keep + and leading zeros)")
@@ -154,7 +163,8 @@ def _run(args: argparse.Namespace, stopper) -> int:
         defaults["callback-url"] = args.callback_url
     if out.exists() and src.exists() and same_file(src, out):
         raise UsageError(f"-o {out} is the input file; it would be overwritten")
-    if Path(args.journal).exists() and (same_file(args.journal, src) or (out.exists() and same_file(args.journal, out))):
+    if Path(args.journal).exists() and (same_file(args.journal, src)
+                                        or (out.exists() and same_file(args.journal, out))):
         raise UsageError("--journal must be its own file")
     if Path(args.journal).exists() and not Path(args.journal).is_file():
         raise UsageError(f"--journal {args.journal} is not a regular file (a folder or a device?)")

@@ -17,13 +17,14 @@ Examples
     $env:CM_PRODUCT_TOKEN="7e577e57-0000-4000-8000-000000000000"; $env:CMVOICE_BASE_URL="http://127.0.0.1:8765/voiceapi/v2"  # PowerShell
     set "CM_PRODUCT_TOKEN=7e577e57-0000-4000-8000-000000000000" & set "CMVOICE_BASE_URL=http://127.0.0.1:8765/voiceapi/v2"  & rem cmd.exe
     18:02:11 POST /voiceapi/v2/Notification 200 instruction=row-1 calls=1
-"""
+"""  # noqa: E501  # the paste lines exactly as the command prints them
 from __future__ import annotations
 
 import argparse
 import shlex
 import sys
 import time
+from typing import TypedDict
 
 # Only the defaults (a module that imports nothing): the server loads when the command runs.
 from ..messages import say
@@ -39,7 +40,8 @@ def register(subparsers) -> None:
         description=(
             "Run a local simulator of the CM Voice API Apps on loopback. It prints its base URL on the "
             "first line, then the test token and lines to paste into another terminal (bash/zsh, PowerShell, "
-            "cmd) that set CM_PRODUCT_TOKEN and CMVOICE_BASE_URL. It accepts only the given token (default: the built-in TEST token "
+            "cmd) that set CM_PRODUCT_TOKEN and CMVOICE_BASE_URL. It accepts only the given token "
+            "(default: the built-in TEST token "
             "cmvoice_nb.simulator.SIMULATOR_TOKEN), places simulated calls and POSTs callbacks. "
             "Callee numbers ending in 09/10/11/12 always give result code 9/10/11/12. "
             "Stop it with Ctrl-C."
@@ -51,7 +53,8 @@ def register(subparsers) -> None:
     p.add_argument("--token", default=None,
                    help="the only product token to accept (default: the documented test token SIMULATOR_TOKEN)")
     p.add_argument("--speed", type=float, default=_defaults.SPEED,
-                   help=f"time acceleration for ringing, talking and callbacks (1 = real time; default {_defaults.SPEED:g})")
+                   help="time acceleration for ringing, talking and callbacks "
+                        f"(1 = real time; default {_defaults.SPEED:g})")
     p.add_argument("--seed", type=int, default=_defaults.SEED,
                    help=f"seed for call ids, outcomes and faults (default {_defaults.SEED})")
     p.add_argument("--callback-url", default=None,
@@ -72,7 +75,12 @@ def register(subparsers) -> None:
     p.set_defaults(func=run)
 
 
-def _other_outcomes(p_answer: float) -> dict[str, float]:
+class _Outcomes(TypedDict):
+    p_rejected: float
+    p_failed: float
+
+
+def _other_outcomes(p_answer: float) -> _Outcomes:
     """The default rejected/failed chances, shrunk so that they fit beside *p_answer*.
 
     Examples

@@ -75,7 +75,7 @@ def register(subparsers) -> None:
 def run(args: argparse.Namespace) -> int:
     """Dispatch ``cmvoice spelling ACTION``; returns the exit status."""
     actions = {"build": run_build, "check": run_check, "pack": run_pack, "preview": run_preview}
-    action = actions.get(getattr(args, "spelling_command", None))
+    action = actions.get(getattr(args, "spelling_command", None) or "")
     if action is None:
         args._spelling_help()
         return 2
@@ -161,9 +161,8 @@ def run_preview(args: argparse.Namespace) -> int:
     from .._fsutil import atomic_write_bytes, same_file
     from ..errors import CMVoiceError
     from ..spelling.check import resolve_folder
-    from ..spelling.preview import preview_wav
-
     from ..spelling.names import locale_problem
+    from ..spelling.preview import preview_wav
 
     problem = locale_problem(args.locale)
     if problem:  # the locale names a folder: never join a malformed one into a path

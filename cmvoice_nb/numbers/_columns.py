@@ -13,7 +13,7 @@ from typing import Any
 
 from ..errors import NumberError, is_valid_unicode
 from ._rules import INVALID, UNDECIDED, VALID, country_rules, mask, region_rules, to_numpy
-from ._scalar import STYLES, prepare, resolve
+from ._scalar import STYLES, Verdict, prepare, resolve
 
 __all__ = ["normalize_numbers"]
 
@@ -84,7 +84,7 @@ def normalize_numbers(values: Any, *, region: Any = None, style: str = "e164", a
     reasons = np.full(n, None, dtype=object)
     if n == 0:
         return numbers, reasons
-    verdicts: dict = {}
+    verdicts: dict[Verdict, str | None] = {}
     text_rows, other_rows = _text_rows(cells)
     for i in other_rows:  # not text (floats, ints, None, odd objects): the plain function, per value
         numbers[i], reasons[i] = _one(cells[i], region if regions is None else regions[i], style, verdicts)
@@ -97,7 +97,7 @@ def normalize_numbers(values: Any, *, region: Any = None, style: str = "e164", a
     if arrow:
         import pyarrow as pa
 
-        numbers = pa.array(numbers, type=pa.large_string())
+        return pa.array(numbers, type=pa.large_string()), reasons
     return numbers, reasons
 
 
@@ -116,7 +116,7 @@ def _arrow_text(values: Any) -> tuple[Any, Any] | None:
         if isinstance(values, pa.ChunkedArray):
             values = values.combine_chunks()
         return values.cast(pa.large_string()), None
-    dtype = getattr(values, "dtype", None)
+    dtype: Any = getattr(values, "dtype", None)  # numpy's or an extension dtype (pandas' str, string)
     if module == "pandas" and getattr(dtype, "storage", None) == "pyarrow" and getattr(dtype, "name", "") in (
             "str", "string"):
         import pyarrow as pa
@@ -137,13 +137,13 @@ def _normalize_arrow(texts: Any, missing: Any, *, region: Any, style: str, arrow
     n = len(texts)
     regions = _row_regions(region, n)
     reasons = np.full(n, None, dtype=object)
-    verdicts: dict = {}
+    verdicts: dict[Verdict, str | None] = {}
     null = mask(pc.is_null(texts)) if texts.null_count else np.zeros(n, dtype=bool)
     present, gaps = np.flatnonzero(~null), np.flatnonzero(null)
     numbers_u = np.full(0, None, dtype=object)
     codes = np.zeros(0, dtype=np.int64)
     if len(present):
-        encoded = (texts.take(pa.array(present)) if len(present) < n else texts).dictionary_encode()
+        encoded = (texts.take(present) if len(present) < n else texts).dictionary_encode()
         codes = encoded.indices.to_numpy(zero_copy_only=False).astype(np.int64)
         uniq = encoded.dictionary
         uregions: Any = region
@@ -151,18 +151,18 @@ def _normalize_arrow(texts: Any, missing: Any, *, region: Any, style: str, arrow
             rcodes, runiq = _factorize(regions[present])
             pair = codes * len(runiq) + rcodes
             codes, upair = _factorize(pair)
-            uniq = uniq.take(pa.array(upair // len(runiq)))
+            uniq = uniq.take(upair // len(runiq))
             uregions = np.asarray(runiq, dtype=object)[upair % len(runiq)]
         numbers_u, why_u = _normalize_texts(uniq, uregions, style, verdicts)
         reasons[present] = why_u[codes]
     for i in gaps.tolist():  # missing cells: the plain function's reason (never a number)
         reasons[i] = _one(missing, region if regions is None else regions[i], style, verdicts)[1]
     if arrow:
-        out = pa.array(numbers_u, type=pa.large_string()).take(pa.array(codes))
+        out = pa.array(numbers_u, type=pa.large_string()).take(codes)
         if len(gaps):
             full = np.full(n, -1, dtype=np.int64)
             full[present] = np.arange(len(present))
-            out = out.take(pa.array(full, mask=full < 0))  # missing cells are never numbers
+            out = out.take(pa.array(full, type=pa.int64(), mask=full < 0))  # missing cells are never numbers
         return out, reasons
     numbers = np.full(n, None, dtype=object)
     numbers[present] = numbers_u[codes]
@@ -177,7 +177,7 @@ def _factorize(values: Any) -> tuple[Any, Any]:
     return codes.astype(np.int64, copy=False), uniq
 
 
-def _one(value: Any, region: Any, style: str, verdicts: dict) -> tuple[str | None, str | None]:
+def _one(value: Any, region: Any, style: str, verdicts: dict[Verdict, str | None]) -> tuple[str | None, str | None]:
     """:func:`~cmvoice_nb.numbers.try_normalize` for one value (``normalize_number`` is ``resolve(prepare(...))``)."""
     try:
         tries = prepare(value, region)
@@ -242,7 +242,6 @@ def _text_rows(cells: Any) -> tuple[Any, Any]:
     """Positions of the text cells the column path can take (valid UTF-8), and of all others."""
     import numpy as np
     import pyarrow as pa
-
     from pandas.api.types import infer_dtype
 
     # Text and missing cells only (a file's cells): one pass in C. infer_dtype tells text from
@@ -275,7 +274,7 @@ def _distinct(texts: Any, regions: Any) -> tuple[Any, Any, Any]:
             np.asarray(runiq, dtype=object)[upair % len(runiq)])
 
 
-def _normalize_texts(texts: Any, region: Any, style: str, verdicts: dict) -> tuple[Any, Any]:
+def _normalize_texts(texts: Any, region: Any, style: str, verdicts: dict[Verdict, str | None]) -> tuple[Any, Any]:
     """Numbers and reasons for distinct text values; *region* is one code or one per value."""
     import numpy as np
     import pyarrow as pa
@@ -289,7 +288,7 @@ def _normalize_texts(texts: Any, region: Any, style: str, verdicts: dict) -> tup
     per_row = not (region is None or isinstance(region, str))
     decided = np.zeros(m, dtype=bool)
     if len(fast):
-        status, e164, why = _column_verdicts(arr.take(pa.array(fast)), region[fast] if per_row else region)
+        status, e164, why = _column_verdicts(arr.take(fast), region[fast] if per_row else region)
         found = status == VALID
         if style == "00" and found.any():
             e164[found] = to_numpy(pc.utf8_replace_slice(pa.array(e164[found], type=pa.large_string()), 0, 1, "00"))
@@ -298,8 +297,8 @@ def _normalize_texts(texts: Any, region: Any, style: str, verdicts: dict) -> tup
         decided[fast[status != UNDECIDED]] = True
     rest = np.flatnonzero(~decided)
     if len(rest):  # what the patterns leave undecided, one by one (as Python text only now)
-        values = arr.take(pa.array(rest)).to_pylist() if isinstance(texts, pa.Array) else texts[rest]
-        for i, value in zip(rest.tolist(), values):
+        values = arr.take(rest).to_pylist() if isinstance(texts, pa.Array) else texts[rest]
+        for i, value in zip(rest.tolist(), values, strict=True):
             numbers[i], reasons[i] = _one(value, region[i] if per_row else region, style, verdicts)
     return numbers, reasons
 
@@ -336,6 +335,7 @@ def _column_verdicts(texts: Any, region: Any) -> tuple[Any, Any, Any]:
     plus = ok & mask(pc.starts_with(compact, "+"))
     intl = ok & ~plus & mask(pc.starts_with(compact, "00"))
     zero = ok & mask(pc.starts_with(compact, "0"))
+    upper: str | Any  # one region's code, or an array of one per text
     if region is None or isinstance(region, str):
         has_region = np.full(m, bool(region))
         upper = region.upper() if region else ""

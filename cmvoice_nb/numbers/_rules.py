@@ -8,9 +8,12 @@ column of national numbers at once.
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ._scalar import REASONS
+
+if TYPE_CHECKING:
+    from phonenumbers import PhoneMetadata, PhoneNumberDesc
 
 __all__ = ["Country", "country_rules", "region_rules", "mask", "to_numpy", "UNDECIDED", "VALID", "INVALID"]
 
@@ -19,6 +22,12 @@ UNDECIDED, VALID, INVALID = 0, 1, 2
 # The number types phonenumbers' _number_type_helper tries, in its order.
 _TYPES = ("premium_rate", "toll_free", "shared_cost", "voip", "personal_number", "pager", "uan", "voicemail",
           "fixed_line", "mobile")
+#: Possible lengths (None: any) and an anchored pattern.
+Rule = tuple[tuple[int, ...] | None, str]
+#: A region's type rules: the general rule, then one rule per group of types with the same lengths.
+Checks = tuple[Rule, tuple[Rule, ...]]
+#: A region of a calling code: its code, its leading-digits pattern (or None) and its checks.
+Member = tuple[str, str | None, Checks]
 
 
 def mask(result: Any) -> Any:
@@ -40,13 +49,16 @@ class Country:
     (``0``, or ``0|180020`` for GB) and no transform rule; see :func:`country_rules`.
     """
 
-    def __init__(self, code: int, metadata: Any, literals: tuple[str, ...], members: list, idd: str | None) -> None:
+    def __init__(self, code: int, metadata: PhoneMetadata, literals: tuple[str, ...], members: list[Member],
+                 idd: str | None) -> None:
         import numpy as np
         from phonenumbers import phonenumberutil as pu
 
         self.code, self.prefix = code, "+" + str(code)
         self.literals = literals
-        self.general_pattern = _anchored(metadata.general_desc.national_number_pattern)
+        general = metadata.general_desc
+        assert general is not None and general.national_number_pattern  # country_rules builds no Country without
+        self.general_pattern = _anchored(general.national_number_pattern)
         self.members = members  # [(region, leading-digits pattern or None, checks)] in the library's order
         self.names = tuple(name for name, _, _ in members)
         self.idd = idd
@@ -153,12 +165,11 @@ class Country:
         return result, chosen
 
 
-def _type_known(checks: tuple, nsn: Any, lens: Any) -> Any:
+def _type_known(checks: Checks, nsn: Any, lens: Any) -> Any:
     """``_number_type_helper(nsn, metadata) != UNKNOWN`` for one region's compiled checks."""
     import numpy as np
-    import pyarrow.compute as pc
-
     import pyarrow as pa
+    import pyarrow.compute as pc
 
     (general_lengths, general), groups = checks
     ok = np.ones(len(nsn), dtype=bool) if general_lengths is None else np.isin(lens, general_lengths)
@@ -177,19 +188,19 @@ def _anchored(pattern: str) -> str:
     return f"^(?:{pattern})$"
 
 
-def _checks(metadata: Any) -> tuple | None:
+def _checks(metadata: PhoneMetadata) -> Checks | None:
     """A region's type rules as (general (lengths, pattern), [(lengths, pattern of types with those lengths)])."""
-    def lengths(desc: Any) -> tuple | None:
+    def lengths(desc: PhoneNumberDesc) -> tuple[int, ...] | None:
         return tuple(desc.possible_length) if desc.possible_length else None
 
     general = metadata.general_desc
     if general is None or not general.national_number_pattern:
         return None
-    by_lengths: dict = {}
+    by_lengths: dict[tuple[int, ...] | None, list[str]] = {}
     for name in _TYPES:
         if name == "mobile" and metadata.same_mobile_and_fixed_line_pattern:
             continue  # the library does not try mobile then: fixed_line decided it
-        desc = getattr(metadata, name)
+        desc: PhoneNumberDesc | None = getattr(metadata, name)
         if desc is None or not desc.national_number_pattern:
             continue
         by_lengths.setdefault(lengths(desc), []).append(desc.national_number_pattern)
@@ -213,36 +224,36 @@ def _re2_ok(*patterns: str | None) -> bool:
     return True
 
 
-_COUNTRIES: dict = {}
+_COUNTRIES: dict[int, Country | None] = {}
 
 
 def country_rules(code: int) -> Country | None:
     """The compiled rules of a calling code, or None when the column path leaves it to the library."""
     if code in _COUNTRIES:
         return _COUNTRIES[code]
-    from phonenumbers import COUNTRY_CODE_TO_REGION_CODE, PhoneMetadata
-    from phonenumbers import phonenumberutil as pu
+    from phonenumbers import COUNTRY_CODE_TO_REGION_CODE, PhoneMetadata, phonenumberutil as pu
 
     country = None
     main = pu.region_code_for_country_code(code)
     metadata = PhoneMetadata.metadata_for_region(main, None) if main not in ("ZZ", "001") else None
     prefix = metadata.national_prefix_for_parsing if metadata is not None else None
-    plain_prefix = not prefix or (re.fullmatch(r"[0-9]+(?:\|[0-9]+)*", prefix)
-                                  and not metadata.national_prefix_transform_rule)
-    if metadata is not None and metadata.general_desc.national_number_pattern and plain_prefix:
-        members = []
+    plain_prefix = not prefix or (re.fullmatch(r"[0-9]+(?:\|[0-9]+)*", prefix) is not None
+                                  and metadata is not None and not metadata.national_prefix_transform_rule)
+    general_pattern = metadata.general_desc.national_number_pattern if metadata and metadata.general_desc else None
+    if metadata is not None and general_pattern and plain_prefix:
+        members: list[Member] | None = []
         for region in COUNTRY_CODE_TO_REGION_CODE.get(code, ()):
             member = PhoneMetadata.metadata_for_region(region, None)
             if member is None:
                 continue  # the library skips it too
             checks = _checks(member)
             leading = f"^(?:{member.leading_digits})" if member.leading_digits is not None else None
-            if checks is None:
+            if checks is None or members is None:
                 members = None
                 break
             members.append((region, leading, checks))
         idd = f"^(?:{metadata.international_prefix})" if metadata.international_prefix else None
-        patterns = [idd, _anchored(metadata.general_desc.national_number_pattern)]
+        patterns = [idd, _anchored(general_pattern)]
         for _, leading, ((_, general), groups) in members or ():
             patterns += [leading, general, *(p for _, p in groups)]
         if members and _re2_ok(*patterns):
@@ -253,12 +264,12 @@ def country_rules(code: int) -> Country | None:
 
 def region_rules(region: str) -> Country | None:
     """The rules for national numbers of *region* (upper case), or None when it is not its code's main region."""
-    from phonenumbers import PhoneMetadata
-    from phonenumbers import phonenumberutil as pu
+    from phonenumbers import PhoneMetadata, phonenumberutil as pu
 
     if region not in pu.SUPPORTED_REGIONS:
         return None
     metadata = PhoneMetadata.metadata_for_region(region, None)
-    if metadata is None or pu.region_code_for_country_code(metadata.country_code) != region:
+    if metadata is None or metadata.country_code is None \
+            or pu.region_code_for_country_code(metadata.country_code) != region:
         return None  # a territory sharing a code (GG, CA ...) parses with its own metadata: the library's
     return country_rules(metadata.country_code)

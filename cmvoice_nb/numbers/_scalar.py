@@ -10,7 +10,11 @@ from __future__ import annotations
 
 import math
 import re
-from typing import Any
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Any, Union
+
+if TYPE_CHECKING:
+    from phonenumbers import PhoneNumber
 
 from ..errors import NumberError
 
@@ -136,12 +140,19 @@ def prepare(value: Any, region: str | None) -> tuple[tuple[str, str | None], ...
     tries = _candidates(text, region)
     if not tries:
         if _JUNK.sub("", text):
-            raise NumberError(value, "a national number: pass region= (e.g. region='NL') or write it with +country code")
+            raise NumberError(value, "a national number: pass region= (e.g. region='NL') "
+                                     "or write it with +country code")
         raise NumberError(value, "empty")
     return tuple(tries)
 
 
-def resolve(tries: Any, style: str, verdicts: dict | None = None) -> tuple[str | None, str]:
+#: What :func:`resolve` remembers a parsed number by: country code and national number as one int,
+#: or ``(country code, national number, leading zeros)`` for the rare number with leading zeros.
+Verdict = Union[int, "tuple[int, int, int | None]"]
+
+
+def resolve(tries: Iterable[tuple[str, str | None]], style: str,
+            verdicts: dict[Verdict, str | None] | None = None) -> tuple[str | None, str]:
     """``(number, "")`` for the first candidate that is a valid number, else ``(None, reason)``.
 
     *verdicts* (a dict the caller keeps) remembers the E.164 form, or None, of every number
@@ -160,10 +171,11 @@ def resolve(tries: Any, style: str, verdicts: dict | None = None) -> tuple[str |
                 reason = _parse_reason(exc)
                 continue
         # country code (1-3 digits) and national number as one int; leading zeros as a tuple (rare)
-        key = (parsed.national_number * 1000 + parsed.country_code if not parsed.italian_leading_zero
-               else (parsed.country_code, parsed.national_number, parsed.number_of_leading_zeros))
-        e164 = verdicts.get(key, False) if verdicts is not None else False
-        if e164 is False:
+        code, national = parsed.country_code or 0, parsed.national_number or 0  # parsing sets both
+        key: Verdict = (national * 1000 + code if not parsed.italian_leading_zero
+                        else (code, national, parsed.number_of_leading_zeros))
+        e164 = verdicts.get(key, "") if verdicts is not None else ""  # "" (never an E.164 form): not seen
+        if e164 == "":
             e164 = (phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
                     if phonenumbers.is_valid_number(parsed) else None)
             if verdicts is not None:
@@ -177,7 +189,7 @@ def resolve(tries: Any, style: str, verdicts: dict | None = None) -> tuple[str |
     return None, reason
 
 
-def _parse_digits(candidate: str, region: str | None) -> Any:
+def _parse_digits(candidate: str, region: str | None) -> PhoneNumber | None:
     """``phonenumbers.parse(candidate, region)`` for a candidate of plain ASCII digits, or None.
 
     :func:`_candidates` gives ``+<digits>`` without a region, or ``<digits>`` with one: for
@@ -190,8 +202,8 @@ def _parse_digits(candidate: str, region: str | None) -> Any:
     parsed by ``phonenumbers.parse`` itself, which also gives the reason for an error.
     ``tests/test_numbers_fast.py`` compares the two on every region's example numbers.
     """
-    from phonenumbers import PhoneMetadata, PhoneNumber
-    from phonenumbers import phonenumberutil as pu
+    from phonenumbers import PhoneMetadata, PhoneNumber, phonenumberutil as pu
+    from phonenumbers.re_util import re_compile
 
     plus = candidate.startswith("+")
     digits = candidate[1:] if plus else candidate
@@ -205,6 +217,7 @@ def _parse_digits(candidate: str, region: str | None) -> Any:
         if code == 0:
             return None
     else:
+        assert region is not None  # a national candidate always comes with its region (checked above)
         region = region.upper()
         if region not in pu.SUPPORTED_REGIONS:
             return None
@@ -212,7 +225,7 @@ def _parse_digits(candidate: str, region: str | None) -> Any:
         if metadata is None:
             return None
         if metadata.international_prefix is not None:
-            stripped, _ = pu._parse_prefix_as_idd(pu.re_compile(metadata.international_prefix), digits)
+            stripped, _ = pu._parse_prefix_as_idd(re_compile(metadata.international_prefix), digits)
             if stripped:
                 return None
         code, national = 0, digits
@@ -223,12 +236,13 @@ def _parse_digits(candidate: str, region: str | None) -> Any:
             if ((not pu._match_national_number(digits, general, False)
                  and pu._match_national_number(potential, general, False))
                     or pu._test_number_length(digits, metadata) == pu.ValidationResult.TOO_LONG):
-                code, national = metadata.country_code, potential
+                code, national = int(own), potential
     if code != 0:
-        number_region = pu.region_code_for_country_code(code)
+        number_region: str = pu.region_code_for_country_code(code)
         if number_region != region:
             metadata = PhoneMetadata.metadata_for_region_or_calling_code(code, number_region)
     else:
+        assert metadata is not None and metadata.country_code is not None  # code 0 only with a region's metadata
         code = metadata.country_code
     if len(national) < pu._MIN_LENGTH_FOR_NSN:
         return None
@@ -256,7 +270,7 @@ def _parse_reason(exc: Exception) -> str:
         phonenumbers.NumberParseException.TOO_SHORT_NSN: "too short to be a number",
         phonenumbers.NumberParseException.TOO_LONG: "too long to be a number",
     }
-    return kinds.get(getattr(exc, "error_type", None), str(exc))
+    return kinds.get(getattr(exc, "error_type", -1), str(exc))
 
 
 def try_normalize(value: Any, *, region: str | None = None, style: str = "e164") -> tuple[str | None, str | None]:

@@ -41,8 +41,9 @@ import logging
 import os
 import random
 import threading
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
-from typing import Any, Callable, Mapping, Sequence
+from typing import Any
 from urllib.parse import urlsplit
 
 from .. import spec as _spec
@@ -204,7 +205,8 @@ class Simulator:
         except OSError as exc:
             self._scheduler.close()
             raise ConfigurationError(f"cannot listen on {host}:{port}: {exc}") from exc
-        self.host, self.port = self._server.server_address[:2]
+        address = self._server.server_address  # (host, port) of an IP socket: the host is text
+        self.host, self.port = str(address[0]), int(address[1])
         if self.host not in ("127.0.0.1", "::1", "localhost"):
             logger.warning("simulator listening on %s, not loopback: anyone on the network can reach it", self.host)
         self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05},
@@ -382,7 +384,7 @@ class Simulator:
         """True once :meth:`close` ran."""
         return self._closed
 
-    def __enter__(self) -> "Simulator":
+    def __enter__(self) -> Simulator:
         return self
 
     def __exit__(self, *exc: Any) -> None:

@@ -13,9 +13,10 @@ import logging
 import random
 import re
 import time
+from collections.abc import Callable
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 from urllib.parse import urlsplit
 
 from .. import spec as _spec
@@ -31,7 +32,9 @@ if TYPE_CHECKING:
 class SimulatorState(Protocol):
     """What answering a request reads and changes of the :class:`~cmvoice_nb.simulator.Simulator`."""
 
-    token: str | None
+    @property
+    def token(self) -> str: ...
+
     speed: float
     audio_root: Path | None
     callback_url: str | None
@@ -42,9 +45,9 @@ class SimulatorState(Protocol):
     _scheduler: Scheduler
     _prompts: Any
 
-    def _draw_fault(self, *args: Any, **kwargs: Any) -> Any: ...
+    def _draw_fault(self) -> tuple[dict[str, Any], float]: ...
 
-    def _new_call(self, *args: Any, **kwargs: Any) -> Any: ...
+    def _new_call(self) -> tuple[str, random.Random, Any]: ...
 
 logger = logging.getLogger(__name__)
 
@@ -226,7 +229,7 @@ def _process(sim: SimulatorState, h: Handler, record: dict, app: str, body: byte
     reply(h, record, 200, results)
 
 
-def _place(sim: SimulatorState, app: str, wire: dict, callee: str, shown_caller: str, instruction_id: str | None,
+def _place(sim: SimulatorState, app: str, wire: dict, callee: str, shown_caller: str | None, instruction_id: str | None,
            url: str | None, received: datetime, received_mono: float, *, dropped: bool) -> str:
     """Place one call: plan it, record it, schedule its callback; returns the call id."""
     call_id, call_rng, behaviour = sim._new_call()

@@ -11,13 +11,13 @@ from __future__ import annotations
 
 import random
 import re
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-
-from typing import Any, Callable, Mapping, Sequence
+from typing import Any, cast
 
 from .. import spec as _spec
-from ..spec import iso_utc  # the one formatter; re-exported here for the simulator's callers
 from ..errors import ConfigurationError
+from ..spec import iso_utc  # the one formatter; re-exported here for the simulator's callers
 from ..timing import message_parts, prompt_duration_s, replay_asks
 from . import defaults as _defaults
 
@@ -53,8 +53,8 @@ def magic_result_code(number: str) -> int | None:
 
 
 def judge_dtmf(raw: str | None, *, regex: str = _DTMF.field("regex").default,
-               min_digits: int = _DTMF.field("min-digits").min_value,
-               max_digits: int = _DTMF.field("max-digits").max_value,
+               min_digits: int = cast(int, _DTMF.field("min-digits").min_value),  # the table sets both limits
+               max_digits: int = cast(int, _DTMF.field("max-digits").max_value),
                terminators: str = _DTMF.field("terminators").default) -> tuple[bool, str]:
     """Judge one DTMF attempt like the provider: ``(valid, digits)``.
 

@@ -9,8 +9,9 @@ import logging
 import socket
 import socketserver
 import threading
+from collections.abc import Callable, Mapping
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any, Callable, Mapping
+from typing import Any
 
 from .. import spec as _spec
 from .._http import send_json
@@ -70,6 +71,7 @@ class Handler(BaseHTTPRequestHandler):
     sys_version = ""
     disable_nagle_algorithm = True  # headers and body go out as two writes: no 40 ms Nagle stall
     timeout = 300  # an idle keep-alive connection is closed after this many seconds
+    server: Server
 
     def do_POST(self) -> None:  # noqa: N802 - http.server's naming
         self.server.answer(self)
@@ -87,7 +89,8 @@ class Dropped(Exception):
 def read_body(h: BaseHTTPRequestHandler) -> tuple[bytes | None, tuple[int, str] | None]:
     """Read the request body (Content-Length or chunked): ``(body, None)`` or ``(None, (status, message))``."""
     if "chunked" in h.headers.get("Transfer-Encoding", "").lower():
-        parts, total = [], 0
+        parts: list[bytes] = []
+        total = 0
         while True:
             line = h.rfile.readline(1024)
             try:

@@ -38,8 +38,12 @@ _EXPORTS = {
 __getattr__, __dir__, __all__ = lazy_exports(__name__, _EXPORTS)
 
 if TYPE_CHECKING:  # numpy and the audio pipeline load on first use; editors see the names here
-    from .build import build_spelling_set, SpellingBuildError, SpellingBuildReport
-    from .check import check_spelling_set, SpellingCheckReport
-    from .names import assign_files, char_for_name, DEFAULT_CHARS
-    from .pack import pack_spelling_set, SpellingPackError
-    from .preview import preview_audio, preview_code, preview_wav
+    from .build import (
+        SpellingBuildError as SpellingBuildError,
+        SpellingBuildReport as SpellingBuildReport,
+        build_spelling_set as build_spelling_set,
+    )
+    from .check import SpellingCheckReport as SpellingCheckReport, check_spelling_set as check_spelling_set
+    from .names import DEFAULT_CHARS as DEFAULT_CHARS, assign_files as assign_files, char_for_name as char_for_name
+    from .pack import SpellingPackError as SpellingPackError, pack_spelling_set as pack_spelling_set
+    from .preview import preview_audio as preview_audio, preview_code as preview_code, preview_wav as preview_wav

@@ -16,9 +16,10 @@ from __future__ import annotations
 import html
 import logging
 import os
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Mapping, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -144,12 +145,13 @@ def level_clips(
     for _ in range(3):
         levels = [_audio.loudness_lufs(c, samplerate) for c in current]
         peaks = [_audio.peak_dbfs(c) for c in current]
-        reachable = [min(target_dbfs, lvl + (peak_limit_dbfs - pk)) for lvl, pk in zip(levels, peaks)
+        reachable = [min(target_dbfs, lvl + (peak_limit_dbfs - pk)) for lvl, pk in zip(levels, peaks, strict=True)
                      if np.isfinite(lvl)]
         level = min(reachable) if reachable else target_dbfs
         if all(abs(lvl - level) < 0.01 for lvl in levels if np.isfinite(lvl)):
             break
-        current = [c * 10 ** ((level - lvl) / 20.0) if np.isfinite(lvl) else c for c, lvl in zip(current, levels)]
+        current = [c * 10 ** ((level - lvl) / 20.0) if np.isfinite(lvl) else c
+                   for c, lvl in zip(current, levels, strict=True)]
     return current, float(level)
 
 
@@ -171,7 +173,7 @@ def assign_segments(
     """
     seconds = [(round(a / samplerate, 3), round(b / samplerate, 3)) for a, b in bounds]
     if len(bounds) == len(chars):
-        return [(c, int(a), int(b)) for c, (a, b) in zip(chars, bounds)]
+        return [(c, int(a), int(b)) for c, (a, b) in zip(chars, bounds, strict=True)]
     listing = ", ".join(f"{i + 1}: {a:.2f}-{b:.2f} s" for i, (a, b) in enumerate(seconds)) or "none"
     if len(bounds) > len(chars):
         advice = ("a character was split in two or noise counted as speech — raise min_silence_s "
@@ -331,7 +333,8 @@ def _clips_from_tts(chars: str, locale: str, engine: Any, *, progress: bool,
 
     if callable(engine):
         # A callable engine is the caller's own choice of voice.
-        speak, label, notes = engine, getattr(engine, "__name__", "engine"), []
+        notes: list[str] = []
+        speak, label = engine, getattr(engine, "__name__", "engine")
     else:
         if voice is None and provider_voice(locale) is False:
             from ..spec import voice_languages
@@ -515,9 +518,9 @@ def build_spelling_set(
         )
 
     # Encode everything first: a bad encode must not leave half a set behind.
-    encoded = {c.char: _audio.encode_wav(x, target=target) for c, x in zip(trimmed, leveled)}
+    encoded = {c.char: _audio.encode_wav(x, target=target) for c, x in zip(trimmed, leveled, strict=True)}
     rows = []
-    for clip, x in zip(trimmed, leveled):
+    for clip, x in zip(trimmed, leveled, strict=True):
         path = atomic_write_bytes(targets[clip.char], encoded[clip.char])
         rows.append({
             "char": clip.char,

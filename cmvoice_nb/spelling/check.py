@@ -17,9 +17,10 @@ import logging
 import math
 import os
 import statistics
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any
 
 from . import _audio
 from .names import (
@@ -272,7 +273,8 @@ def _check_file(path: Path, char: str) -> dict[str, Any]:
     loud = row["loudness_dbfs"]
     if loud is not None and loud < SILENT_DBFS:
         row["problems"].append(
-            f"no audible speech (speech loudness {loud:.1f} dBFS) — the caller would hear a gap for {char!r}; record it again"
+            f"no audible speech (speech loudness {loud:.1f} dBFS) — the caller would hear a gap for {char!r}; "
+            "record it again"
         )
     lead, trail = getattr(report, "leading_silence_s", None), getattr(report, "trailing_silence_s", None)
     if lead is not None and lead > SILENCE_WARN_S:
@@ -377,7 +379,8 @@ def check_spelling_set(
     else:
         for entry in sorted(folder.iterdir()):
             if entry.name.startswith("."):
-                warnings.append(f"hidden entry {entry.name!r} ignored (it is not packed) — remove it before uploading by hand")
+                warnings.append(f"hidden entry {entry.name!r} ignored (it is not packed) — "
+                                "remove it before uploading by hand")
                 continue
             if entry.is_symlink():
                 # Never followed: a link could point anywhere (a.wav -> /etc/passwd).
@@ -395,7 +398,7 @@ def check_spelling_set(
                     # A character file outside chars/codes is still uploaded: check it too.
                     row_chars.append(char)
             else:
-                stray.append({"name": entry.name, "reason": reason})
+                stray.append({"name": entry.name, "reason": reason or ""})  # a reason whenever no char
     for s in stray:
         problems.append(f"stray {s['name']!r}: {s['reason']}")
 
@@ -426,8 +429,8 @@ def check_spelling_set(
             f"{len(missing)} character(s) needed{need} have no file: {' '.join(missing)} — "
             "a caller would hear a gap; add " + ", ".join(f"{c}.wav" for c in missing)
         )
-    bad = [r for r in rows if r["present"] and not r["ok"]]
-    for r in bad:
+    failing = [r for r in rows if r["present"] and not r["ok"]]
+    for r in failing:
         problems.append(f"{Path(r['file']).name}: " + "; ".join(r["problems"] or ["not compliant"]))
 
     spread = _consistency(rows, problems, warnings)
@@ -447,8 +450,8 @@ def _consistency(rows: list[dict[str, Any]], problems: list[str], warnings: list
             and r["loudness_dbfs"] >= SILENT_DBFS}
     spread = float("nan")
     if len(loud) >= 2:
-        hi = max(loud, key=loud.get)
-        lo = min(loud, key=loud.get)
+        hi = max(loud, key=lambda c: loud[c])
+        lo = min(loud, key=lambda c: loud[c])
         spread = round(loud[hi] - loud[lo], 2)
         median = statistics.median(loud.values())
         for r in rows:

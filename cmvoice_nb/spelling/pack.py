@@ -10,8 +10,9 @@ import logging
 import os
 import stat
 import zipfile
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any
 
 from .._fsutil import atomic_writer, same_file
 from ..errors import SpellingSetError

@@ -5,7 +5,8 @@ language list queried (``espeak-ng --voices``) when a set is built.
 
 Examples
 --------
->>> voices = "Pty Language Age/Gender VoiceName File Other Languages\\n 2  en-gb  --/M  English  gmw/en  (en 2)\\n 5  nl  --/M  Dutch  gmw/nl\\n"
+>>> voices = ("Pty Language Age/Gender VoiceName File Other Languages\\n"
+...           " 2  en-gb  --/M  English  gmw/en  (en 2)\\n 5  nl  --/M  Dutch  gmw/nl\\n")
 >>> espeak_language("en-GB", parse_espeak_voices(voices))
 'en-gb'
 >>> espeak_language("nl-NL", parse_espeak_voices(voices))
@@ -20,7 +21,7 @@ import os
 import re
 import shutil
 import subprocess
-from typing import Callable, Iterable
+from collections.abc import Callable, Iterable
 
 import numpy as np
 

@@ -28,8 +28,8 @@ _EXPORTS = {
 __getattr__, __dir__, __all__ = lazy_exports(__name__, _EXPORTS)
 
 if TYPE_CHECKING:  # ipywidgets loads on first use; editors see the names here
-    from ._common import table
-    from .audio import AudioPrep
-    from .campaign import Campaign
-    from .dashboard import CallbackDashboard, filter_calls
-    from .spelling import SpellingSet
+    from ._common import table as table
+    from .audio import AudioPrep as AudioPrep
+    from .campaign import Campaign as Campaign
+    from .dashboard import CallbackDashboard as CallbackDashboard, filter_calls as filter_calls
+    from .spelling import SpellingSet as SpellingSet

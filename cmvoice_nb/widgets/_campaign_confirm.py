@@ -9,7 +9,8 @@ ignores ``disabled``. The app binds it to a snapshot of its form and withdraws i
 from __future__ import annotations
 
 import html
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 import ipywidgets as W
 

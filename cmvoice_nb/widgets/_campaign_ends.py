@@ -15,7 +15,8 @@ from __future__ import annotations
 import dataclasses
 import html
 import math
-from typing import Any, Mapping, Sequence
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 from ..campaign.vocabulary import EXIT_ACT, EXIT_RETRY, STATUS, count_line, exit_status
 from ._common import BAD, MUTED, OK, WARN
@@ -111,7 +112,8 @@ def end_state(counts: Mapping[str, int], *, placed: int = 0, dry_run: bool = Fal
     return EndState(head, text)
 
 
-def pace(samples: Sequence[tuple[float, int]], *, to_send: int, window_s: float = 5.0) -> tuple[float | None, float | None]:
+def pace(samples: Sequence[tuple[float, int]], *, to_send: int,
+         window_s: float = 5.0) -> tuple[float | None, float | None]:
     """(calls per second actually placed, seconds left) from ``(time, sent)`` samples of a running send.
 
     The rate is measured over the last *window_s* seconds of samples (None until two samples

@@ -9,7 +9,8 @@ preview HTML, and the do-not-call list of an upload. The app only shows what the
 from __future__ import annotations
 
 import html
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 from ._common import WARN
 
@@ -157,7 +158,10 @@ def preview_html(df: Any, plan: Any = None) -> str:
 
 
 def countries_text(estimate: Any, *, priced: bool = False) -> str:
-    """Calls per country of an estimate, most first (``NL 3, BE 1``), with each country's cost when *priced*, or ``none``."""
+    """Calls per country of an estimate, most first (``NL 3, BE 1``), with each country's cost when *priced*.
+
+    ``none`` when the estimate has no calls.
+    """
     import math
 
     per_country = sorted(estimate.calls_per_country.items(), key=lambda item: (-item[1], item[0]))

@@ -12,8 +12,9 @@ from __future__ import annotations
 
 import html
 import os
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import ipywidgets as W
 
@@ -58,7 +59,8 @@ class OperationsPanel(W.VBox):
                                          layout=W.Layout(width="auto"),
                                          tooltip="ticked: rows outside their hours wait; unticked: they end "
                                                  "'deferred' and a later Send sends them")
-        self.allowed_countries = W.Text(value=allowed_countries or "", description=_label("allowed_countries"), style=style,
+        self.allowed_countries = W.Text(value=allowed_countries or "",
+                                        description=_label("allowed_countries"), style=style,
                                         placeholder="e.g. NL,BE (empty: any)", layout=W.Layout(width="30em"),
                                         tooltip=OPTIONS["allowed_countries"].help)
         self.suppress = W.Text(value="" if suppress is None else os.fspath(suppress), description=_label("suppress"),

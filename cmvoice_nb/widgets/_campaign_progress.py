@@ -4,7 +4,8 @@ Updated from the send's monitor thread: only trait assignments, which are safe f
 """
 from __future__ import annotations
 
-from typing import Any, Mapping, Sequence
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 import ipywidgets as W
 
@@ -13,7 +14,7 @@ from ._campaign_facts import render_counts, render_running
 
 
 class RunProgress(W.VBox):
-    """``progress`` (an ``IntProgress``), ``counts`` (HTML), ``pace`` (calls/s and time left) and ``outcomes`` (a chart)."""
+    """``progress`` (an ``IntProgress``), ``counts`` (HTML), ``pace`` (calls/s, time left), ``outcomes`` (a chart)."""
 
     def __init__(self, *, style: dict | None = None) -> None:
         self.progress = W.IntProgress(value=0, min=0, max=1, description="Progress",

@@ -9,8 +9,9 @@ from __future__ import annotations
 import base64
 import html
 import math
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 import ipywidgets as W
 
@@ -72,10 +73,11 @@ def results_html(frame: Any, *, caption: str = "") -> str:
     kinds = [kind(c) for c in frame.columns]
     body = "".join(
         f"<tr><td class='cmvoice-short'>{cell(label)}</td>"
-        + "".join(f"<td{k}>{cell(v)}</td>" for k, v in zip(kinds, values)) + "</tr>"
-        for label, values in zip(frame.index, frame.itertuples(index=False, name=None)))
+        + "".join(f"<td{k}>{cell(v)}</td>" for k, v in zip(kinds, values, strict=True)) + "</tr>"
+        for label, values in zip(frame.index, frame.itertuples(index=False, name=None), strict=True))
     title = f"<div><b>{html.escape(caption)}</b></div>" if caption else ""
-    return f"{_CSS}{title}<table class='cmvoice-results-table'><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+    return (f"{_CSS}{title}<table class='cmvoice-results-table'><thead><tr>{head}</tr></thead>"
+            f"<tbody>{body}</tbody></table>")
 
 
 def readable_headers(frame: Any) -> Any:

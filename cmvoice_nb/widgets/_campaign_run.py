@@ -12,13 +12,25 @@ from __future__ import annotations
 import html
 import time
 from collections import deque
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..campaign.vocabulary import count_line
-from ._campaign_ends import callback_facts, calls_now, end_state
+from ._campaign_ends import EndState, callback_facts, calls_now, end_state
 from ._campaign_facts import calling_hours_text, countries_text, estimate_text, grouped_problems, outcome_counts
 from ._common import BAD, MUTED, OK, WARN, clear, say, show, table
+
+if TYPE_CHECKING:
+    import threading
+
+    import ipywidgets as W
+    import pandas as pd
+
+    from ..campaign import CampaignPlan, CampaignSender
+    from ._campaign_confirm import Confirmation
+    from ._campaign_progress import RunProgress
+    from ._campaign_results import ResultsView
 
 __all__ = ["RunMixin", "SIMULATOR", "PROVIDER"]
 
@@ -32,6 +44,54 @@ _CALLBACK_EVERY = 5
 
 class RunMixin:
     """Validate, confirm and send (see the module docstring); mixed into the Campaign app."""
+
+    if TYPE_CHECKING:  # what this part keeps
+        plan: CampaignPlan | None
+        sender: CampaignSender | None
+        results: pd.DataFrame | None
+        end: EndState | None
+        nothing_reason: str | None
+        last_counts: dict[str, int]
+        last_error: BaseException | None
+        _shown: tuple | None  # the form the pending confirmation is bound to
+        _monitor: threading.Thread | None
+
+    if TYPE_CHECKING:  # what the app provides (App and Campaign)
+        df: pd.DataFrame
+        out: W.Output
+        estimate: W.HTML
+        rate: W.BoundedFloatText
+        app: W.Dropdown
+        target: W.ToggleButtons
+        stop: W.Button
+        run_progress: RunProgress
+        confirm_box: Confirmation
+        results_view: ResultsView
+        journal_dir: Path
+        callbacks_log: Path | None
+        list_name: str
+        working: bool
+        _token: str | None
+        _threads: list[threading.Thread]
+
+        @property
+        def busy(self) -> list[W.Widget]: ...
+        def set_status(self, text: str, *, colour: str = ...) -> None: ...
+        def _hold(self, controls: Any) -> None: ...
+        def _release(self) -> None: ...
+        def action(self, name: str, fn: Callable[[], Any], *, busy: Any = ..., working: str | None = ...,
+                   background: bool = ...) -> Callable[..., None]: ...
+        def snapshot(self) -> tuple: ...
+        def _apply_send_state(self) -> None: ...
+        def plan_options(self) -> dict[str, Any]: ...
+        def campaign_name(self) -> str: ...
+        def send_options(self) -> dict[str, Any]: ...
+        def prices_path(self) -> str | None: ...
+        def target_url(self) -> str: ...
+        def client(self) -> Any: ...
+        def _show_preview(self, plan: Any = ...) -> None: ...
+        def _show_banner(self) -> None: ...
+        def _require_token(self) -> None: ...
 
     # -- planning and counting ------------------------------------------------------------------
     def make_plan(self) -> Any:

@@ -6,6 +6,7 @@ with the options shown in the controls.
 """
 from __future__ import annotations
 
+import html
 import logging
 import os
 from pathlib import Path
@@ -14,8 +15,6 @@ from typing import Any
 import ipywidgets as W
 
 from .. import spec
-import html
-
 from ._common import BAD, OK, WARN, App, playable_wav, show, table, wav_player
 
 logger = logging.getLogger(__name__)
@@ -61,7 +60,8 @@ class AudioPrep(App):
                       "trim_threshold_dbfs", "padding_s", "overwrite", "convert_uploads", "convert_folder",
                       "check_root")
 
-    def __init__(self, *, audio_root: str | os.PathLike = "prompts", source_dir: str | os.PathLike | None = None) -> None:
+    def __init__(self, *, audio_root: str | os.PathLike = "prompts",
+                 source_dir: str | os.PathLike | None = None) -> None:
         super().__init__()
         self.add_class("cmvoice-app")
         self.add_class("cmvoice-audio-prep")

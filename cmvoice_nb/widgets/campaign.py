@@ -9,12 +9,11 @@ Sending to the real API first shows what will happen (rows, countries, the estim
 calling hours) and waits for the campaign name typed into ``confirm_text`` and a click on
 ``confirm``; no request leaves before that.
 
-Campaign operations are plain options of the library: ``calling_hours``/``days``/
-``wait`` go to :class:`~cmvoice_nb.campaign.CampaignSender`, the do-not-call list
-(``suppress`` path or ``suppress_upload``) and ``allowed_countries`` to
-:func:`~cmvoice_nb.campaign.plan_campaign`, and Validate / Dry run show
-:meth:`CampaignPlan.estimate <cmvoice_nb.campaign.CampaignPlan.estimate>` (priced with the
-``prices`` CSV when one is given).
+Campaign operations are plain options of the library: ``calling_hours``/``days``/``wait`` go to
+:class:`~cmvoice_nb.campaign.CampaignSender`, the do-not-call list (``suppress`` path or
+``suppress_upload``) and ``allowed_countries`` to :func:`~cmvoice_nb.campaign.plan_campaign`, and
+Validate / Dry run show :meth:`CampaignPlan.estimate <cmvoice_nb.campaign.CampaignPlan.estimate>`
+(priced with the ``prices`` CSV when one is given).
 
 The list is given as ``df`` or loaded with ``upload`` (CSV with any separator and encoding,
 Excel, Parquet: the library's :func:`~cmvoice_nb.campaign.inputs.read_table`); its columns are
@@ -35,11 +34,10 @@ The form is a :class:`~cmvoice_nb.widgets._campaign_form.FieldForm`; what the ap
 plan and a run is computed by the pure functions of ``_campaign_facts`` and ``_campaign_ends``;
 the results are shown by ``_campaign_results.ResultsView``; sending runs in ``_campaign_run``.
 
-The product token is taken from the ``token=`` argument, the ``CM_PRODUCT_TOKEN``
-environment variable (read when the widget is created) or the password field. A
-token typed into the field is moved into the object at once and the field is
-emptied, so it is never echoed, never kept in the widget state and never saved
-with the notebook.
+The product token is taken from the ``token=`` argument, the ``CM_PRODUCT_TOKEN`` environment
+variable (read when the widget is created) or the password field. A token typed into the field is
+moved into the object at once and the field is emptied, so it is never echoed, never kept in the
+widget state and never saved with the notebook.
 """
 from __future__ import annotations
 
@@ -47,7 +45,7 @@ import hashlib
 import logging
 import os
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import ipywidgets as W
 
@@ -61,6 +59,11 @@ from ._campaign_progress import RunProgress
 from ._campaign_results import ResultsView
 from ._campaign_run import PROVIDER, SIMULATOR, RunMixin
 from ._common import BAD, MUTED, NONE_LABEL, App, clear
+
+if TYPE_CHECKING:
+    from ..campaign import CampaignPlan, CampaignSender
+    from ..simulator import Simulator
+    from ._campaign_ends import EndState
 
 logger = logging.getLogger(__name__)
 
@@ -116,9 +119,10 @@ class Campaign(RunMixin, App):
     upload, keep, pace, outcomes, results_view
         The controls (``upload`` loads a list; ``keep`` the list's columns carried into the
         results; ``pace`` the calls per second and time left of a running send; ``outcomes`` the
-        live outcome chart; ``results_view`` every results row, paged and filtered); ``mapping`` and ``default_inputs`` are dicts keyed by wire key (one form row
-        per field: its column dropdown and its default input); ``preview`` shows the list's first
-        rows and, once validated, what they will hear.
+        live outcome chart; ``results_view`` every results row, paged and filtered); ``mapping`` and
+        ``default_inputs`` are dicts keyed by wire key (one form row per field: its column dropdown
+        and its default input); ``preview`` shows the list's first rows and, once validated, what
+        they will hear.
     calling_hours, days, wait_for_hours, suppress, suppress_upload, allowed_countries, prices, estimate
         The campaign-operation controls: calling hours text, days text, "wait for calling hours"
         checkbox (``wait=`` of the sender), do-not-call list path and upload (its bytes are dropped once read), allowed
@@ -142,8 +146,8 @@ class Campaign(RunMixin, App):
     _control_names = ("target", "token", "base_url", "app", "name", "region", "country_column", "dates", "decimal",
                       "rate", "drop_duplicates", "mapping", "default_inputs", "preview", "validate", "dry_run", "send",
                       "stop", "progress", "counts", "confirm_text", "confirm", "calling_hours", "days",
-                      "wait_for_hours", "suppress", "suppress_upload", "allowed_countries", "prices", "estimate", "upload",
-                      "keep")
+                      "wait_for_hours", "suppress", "suppress_upload", "allowed_countries", "prices", "estimate",
+                      "upload", "keep")
 
     def __init__(self, df: Any = None, *, name: str = "campaign", app: str = "notification",
                  token: str | None = None, simulator: Any = None, journal_dir: str | os.PathLike = "campaigns",
@@ -164,16 +168,16 @@ class Campaign(RunMixin, App):
         self.df = pd.DataFrame() if df is None else df
         self._token = token if token else os.environ.get(TOKEN_ENV) or None
         self._simulator = simulator
-        self._own_simulator = None
+        self._own_simulator: Simulator | None = None
         self._default_base_url = DEFAULT_BASE_URL
         self.journal_dir = Path(journal_dir)
         self.audio_root = audio_root
         self.spelling_root = spelling_root
-        self.plan = None
-        self.sender = None
-        self.results = None
+        self.plan: CampaignPlan | None = None
+        self.sender: CampaignSender | None = None
+        self.results: pd.DataFrame | None = None
         self.last_counts: dict[str, int] = {}
-        self.end: Any = None
+        self.end: EndState | None = None
         self.nothing_reason: str | None = None
         self.callbacks_log = None if callbacks is None else Path(callbacks)
         self.list_name = "the list given"

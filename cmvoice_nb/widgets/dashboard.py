@@ -11,12 +11,17 @@ import logging
 import os
 import threading
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import ipywidgets as W
 
 from .. import spec
 from ._common import BAD, MUTED, OK, WARN, App, clear, plain_error, say, show, table
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from ..callbacks import CallAggregate, CallbackReceiver, CallHistory
 
 logger = logging.getLogger(__name__)
 
@@ -161,10 +166,10 @@ class CallbackDashboard(App):
         style = {"description_width": "8em"}
         self._results_frame = results if results is not None and not isinstance(results, (str, os.PathLike)) else None
         self._host, self._port = host, port
-        self.receiver = None
-        self.history = None
-        self.view = None
-        self.summary = None
+        self.receiver: CallbackReceiver | None = None
+        self.history: CallHistory | None = None
+        self.view: CallAggregate | None = None
+        self.summary: pd.DataFrame | None = None
         self._funnel: Any = None
         self._funnel_stale = False
         self._status_base = ""
@@ -265,8 +270,7 @@ class CallbackDashboard(App):
 
     def _take_new(self) -> None:
         """Append what the receiver got since last time to the history (the history is not re-read)."""
-        from ..callbacks import load_callbacks
-        from ..callbacks import CallHistory
+        from ..callbacks import CallHistory, load_callbacks
 
         rx = self.receiver
         if rx is None:
@@ -296,8 +300,7 @@ class CallbackDashboard(App):
 
     # -- loading ---------------------------------------------------------------------------------
     def _load(self) -> None:
-        from ..callbacks import load_callbacks
-        from ..callbacks import CallHistory
+        from ..callbacks import CallHistory, load_callbacks
 
         path = Path(self.log_path.value).expanduser()
         stamp = _log_stamp(path)
@@ -449,7 +452,7 @@ class CallbackDashboard(App):
 
     @property
     def funnel(self) -> Any:
-        """The funnel of the filtered calls (None without results); computed now if the Funnel tab has not been shown."""
+        """The funnel of the filtered calls (None without results); computed now if its tab has not been shown."""
         if self._funnel_stale and self.view is not None:
             self._update_funnel()
         return self._funnel
@@ -464,14 +467,17 @@ class CallbackDashboard(App):
         from ..callbacks import plot_answer_rate_by_hour, plot_outcomes, plot_ring_time
 
         self._plots_stale = False
-        if not self.view.total:
+        view = self.view
+        if view is None:  # nothing loaded, or an empty period: _no_period said so
+            return
+        if not view.total:
             self.plots.children = []
             self.plots_note.value = "<i>No calls match these filters: nothing to plot.</i>"
             return
         self.plots_note.value = ""
         images = []
         for plot in (plot_outcomes, plot_answer_rate_by_hour, plot_ring_time):
-            images.append(W.Image(value=figure_png(plot(self.view)), format="png",
+            images.append(W.Image(value=figure_png(plot(view)), format="png",
                                   layout=W.Layout(width="100%", height="auto")))
         self.plots.children = images
 
@@ -485,10 +491,11 @@ class CallbackDashboard(App):
 
         f = self.filters()
         history = self.history
+        assert history is not None  # a funnel is drawn only over loaded calls (a view exists)
         # The data objects themselves, compared by identity (an id() could be reused by a re-read CSV).
         data, key = (history, results), (history.version, f["start"], f["end"], f["app"])
         cached = self._funnel_cache[0]
-        if cached is None or not (all(a is b for a, b in zip(cached[0], data)) and cached[1] == key):
+        if cached is None or not (all(a is b for a, b in zip(cached[0], data, strict=True)) and cached[1] == key):
             calls = filter_calls(history.calls, app=f["app"]) if f["app"] not in (None, ALL) else history.calls
             result = funnel(results, calls, since=f["start"], until=f["end"])
             n_calls = len(result.unmatched_callbacks) + (len(result.calls) if result.calls is not None else 0)

@@ -5,19 +5,23 @@ Wiring only over :mod:`cmvoice_nb.spelling`: ``build_spelling_set``,
 """
 from __future__ import annotations
 
+import base64
+import html
 import logging
 import os
+import time
+import warnings
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import ipywidgets as W
 
-import base64
-import html
-import time
-import warnings
-
 from ._common import BAD, OK, WARN, App, playable_wav, samples_to_wav, show, table, wav_player
+
+if TYPE_CHECKING:
+    import numpy as np
+
+    from ..spelling import SpellingBuildReport, SpellingCheckReport
 
 logger = logging.getLogger(__name__)
 
@@ -102,9 +106,9 @@ class SpellingSet(App):
         self.chips_box = W.GridBox(layout=W.Layout(grid_template_columns="repeat(12, 4.4em)", grid_gap="4px"))
         self.chips: dict[str, W.Button] = {}
         self.download = W.HTML()
-        self.build_report = None
-        self.report = None
-        self.preview = None
+        self.build_report: SpellingBuildReport | None = None
+        self.report: SpellingCheckReport | None = None
+        self.preview: tuple[np.ndarray, int] | None = None
         self.packed: Path | None = None
 
         self._busy = [self.build, self.check, self.play, self.pack, self.locale, self.source_kind, self.source,

@@ -32,7 +32,8 @@ PACKAGE = "cmvoice_nb"
 # The documented packages (the public API), in the order of the reference's navigation.
 DOCUMENTED = [
     "cmvoice_nb",
-    "cmvoice_nb.errors", "cmvoice_nb.spec", "cmvoice_nb.wire", "cmvoice_nb.timing", "cmvoice_nb.messages",
+    "cmvoice_nb.errors", "cmvoice_nb.spec", "cmvoice_nb.voices", "cmvoice_nb.wire", "cmvoice_nb.timing",
+    "cmvoice_nb.messages",
     "cmvoice_nb.instructions", "cmvoice_nb.numbers", "cmvoice_nb.client", "cmvoice_nb.simulator",
     "cmvoice_nb.audio", "cmvoice_nb.spelling",
     "cmvoice_nb.campaign", "cmvoice_nb.campaign.plan", "cmvoice_nb.campaign.ops", "cmvoice_nb.campaign.journal",

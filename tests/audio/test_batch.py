@@ -2,9 +2,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from cmvoice_nb.errors import AudioError
 from cmvoice_nb.audio.batch import check_folder, convert_folder
 from cmvoice_nb.audio.wavfile import encode_wav, parse_wav
+from cmvoice_nb.errors import AudioError
 
 from .._audio import sf_bytes, sine, speechlike
 

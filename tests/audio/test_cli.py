@@ -2,8 +2,8 @@ import json
 
 import numpy as np
 
-from cmvoice_nb.cli import main
 from cmvoice_nb.audio.wavfile import encode_wav
+from cmvoice_nb.cli import main
 
 from .._audio import sf_bytes, speechlike
 

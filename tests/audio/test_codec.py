@@ -3,8 +3,7 @@ import warnings
 import numpy as np
 import pytest
 
-from cmvoice_nb.audio.codec import (alaw_decode, alaw_encode, float_to_pcm16, pcm16_to_float,
-                                    ulaw_decode, ulaw_encode)
+from cmvoice_nb.audio.codec import alaw_decode, alaw_encode, float_to_pcm16, pcm16_to_float, ulaw_decode, ulaw_encode
 
 ALL_INT16 = np.arange(-32768, 32768, dtype=np.int16)
 

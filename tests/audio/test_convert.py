@@ -4,10 +4,10 @@ import warnings
 import numpy as np
 import pytest
 
-from cmvoice_nb.errors import AudioError
 from cmvoice_nb.audio import dsp
 from cmvoice_nb.audio.convert import convert_prompt, prepare_samples, to_audio_segment
 from cmvoice_nb.audio.wavfile import parse_wav, read_wav_samples
+from cmvoice_nb.errors import AudioError
 
 from .._audio import sf_bytes, sine, speechlike
 

@@ -6,10 +6,10 @@ import warnings
 import numpy as np
 import pytest
 
-from cmvoice_nb.errors import AudioError
 from cmvoice_nb.audio.decode import find_ffmpeg, load_audio
+from cmvoice_nb.errors import AudioError
 
-from .._audio import riff, fmt_chunk, sf_bytes, sine
+from .._audio import fmt_chunk, riff, sf_bytes, sine
 
 
 def test_a_path_bytes_and_a_file_object_decode_identically(tmp_path):

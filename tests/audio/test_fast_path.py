@@ -6,15 +6,13 @@ import struct
 import numpy as np
 import pytest
 
-from cmvoice_nb.errors import AudioError
-from cmvoice_nb.audio import batch as batch_mod
-from cmvoice_nb.audio import convert as convert_mod
-from cmvoice_nb.audio import dsp
+from cmvoice_nb.audio import batch as batch_mod, convert as convert_mod, dsp
 from cmvoice_nb.audio.batch import convert_folder
 from cmvoice_nb.audio.codec import float_to_pcm16
 from cmvoice_nb.audio.convert import convert_prompt, prepare_samples
 from cmvoice_nb.audio.decode import load_audio, load_mono
 from cmvoice_nb.audio.wavfile import decode_wav_data, decode_wav_mono, parse_wav
+from cmvoice_nb.errors import AudioError
 
 from .._audio import fmt_chunk, riff, sf_bytes, sine, speechlike
 

@@ -239,7 +239,8 @@ MILLION_CHUNKS = textwrap.dedent("""
     n = 1_000_000
     body = b"WAVE" + b"junk" + struct.pack("<I", 0)  # a million empty chunks, then fmt and data
     data = bytearray(b"RIFF" + b"\\0\\0\\0\\0" + b"WAVE" + b"junk\\0\\0\\0\\0" * n)
-    data += b"fmt " + struct.pack("<IHHIIHH", 16, 6, 1, 8000, 8000, 1, 8) + b"data" + struct.pack("<I", 800) + b"\\xd5" * 800
+    data += b"fmt " + struct.pack("<IHHIIHH", 16, 6, 1, 8000, 8000, 1, 8)
+    data += b"data" + struct.pack("<I", 800) + b"\\xd5" * 800
     struct.pack_into("<I", data, 4, len(data) - 8)
     data = bytes(data)
     check_prompt(b"RIFF")  # warm up every import before the baseline

@@ -4,9 +4,9 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from cmvoice_nb.errors import AudioError
 from cmvoice_nb.audio.codec import alaw_encode, float_to_pcm16
 from cmvoice_nb.audio.wavfile import encode_wav, parse_wav, read_wav_samples, sniff_format
+from cmvoice_nb.errors import AudioError
 
 from .._audio import extensible_fmt, fmt_chunk, riff, sf_bytes, sine
 

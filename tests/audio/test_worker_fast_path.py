@@ -6,8 +6,7 @@ import os
 import numpy as np
 import pytest
 
-from cmvoice_nb.audio import batch as batch_mod
-from cmvoice_nb.audio import convert as convert_mod
+from cmvoice_nb.audio import batch as batch_mod, convert as convert_mod
 from cmvoice_nb.audio.batch import convert_folder
 from cmvoice_nb.audio.check import check_prompt
 from cmvoice_nb.audio.codec import float_to_pcm16

@@ -66,7 +66,7 @@ class LabServer:
         env["PYTHONUNBUFFERED"] = "1"
         return env
 
-    def start(self, *, timeout_s: float = 90.0) -> "LabServer":
+    def start(self, *, timeout_s: float = 90.0) -> LabServer:
         cmd = [
             sys.executable, "-m", "jupyterlab",
             "--no-browser",
@@ -118,7 +118,7 @@ class LabServer:
         if getattr(self, "_log", None):
             self._log.close()
 
-    def __enter__(self) -> "LabServer":
+    def __enter__(self) -> LabServer:
         return self.start()
 
     def __exit__(self, *exc) -> None:
@@ -144,7 +144,8 @@ _CELL_STATE_JS = """() => {
     if (j.cell_type !== 'code') continue;
     const errors = (j.outputs || []).filter(o => o.output_type === 'error')
         .map(o => o.ename + ': ' + o.evalue);
-    cells.push({count: j.execution_count, errors: errors, source: (Array.isArray(j.source) ? j.source.join('') : j.source).slice(0, 80)});
+    const text = Array.isArray(j.source) ? j.source.join('') : j.source;
+    cells.push({count: j.execution_count, errors: errors, source: text.slice(0, 80)});
   }
   return cells;
 }"""

@@ -134,8 +134,8 @@ done = Campaign(people, name="done", simulator=sim, journal_dir=WORK, defaults=d
 invalid = Campaign(pd.DataFrame({"Naam": ["A", "B"], "Telefoon": ["not a number", "3.16123E+10"]}), name="bad",
                    simulator=sim,
                    journal_dir=WORK, defaults=defaults, columns={"callee": "Telefoon"})
-empty = Campaign(pd.DataFrame({"Naam": [], "Telefoon": []}), name="empty", simulator=sim, journal_dir=WORK, defaults=defaults,
-                 columns={"callee": "Telefoon"})
+empty = Campaign(pd.DataFrame({"Naam": [], "Telefoon": []}), name="empty", simulator=sim, journal_dir=WORK,
+                 defaults=defaults, columns={"callee": "Telefoon"})
 W.VBox([done, invalid, empty])'''
 
 

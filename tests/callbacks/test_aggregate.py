@@ -17,13 +17,19 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pytest
-from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
+from hypothesis import HealthCheck, given, settings, strategies as st
 
-from cmvoice_nb.callbacks import (aggregate_calls, load_callbacks, plot_answer_rate_by_hour, plot_outcomes,
-                                  plot_ring_time, calls_in_period, summarize)
+from cmvoice_nb.callbacks import (
+    AnalysisError,
+    aggregate_calls,
+    calls_in_period,
+    load_callbacks,
+    plot_answer_rate_by_hour,
+    plot_outcomes,
+    plot_ring_time,
+    summarize,
+)
 from cmvoice_nb.callbacks.aggregate import CallHistory, value_quantiles
-from cmvoice_nb.callbacks import AnalysisError
 
 matplotlib.use("Agg")
 
@@ -188,7 +194,7 @@ def test_appending_batches_equals_loading_everything_at_once(records, cuts, kind
     bounds = sorted({min(c, len(records)) for c in cuts} | {0, len(records)})
     first = load_callbacks(records[: bounds[1]], warn=False) if len(bounds) > 1 else None
     history = CallHistory(with_dtypes(first, kind) if first is not None and kind != "as loaded" else first)
-    for a, b in zip(bounds[1:], bounds[2:]):
+    for a, b in zip(bounds[1:], bounds[2:], strict=False):
         batch = load_callbacks(records[a:b], warn=False)
         history.append(with_dtypes(batch, kind) if kind != "as loaded" else batch)
     expected = everything if kind == "as loaded" else with_dtypes(everything, kind)

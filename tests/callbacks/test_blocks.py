@@ -12,8 +12,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pytest
-from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
+from hypothesis import HealthCheck, given, settings, strategies as st
 
 from cmvoice_nb.callbacks import load_callbacks, readers
 from cmvoice_nb.callbacks._dedupe import text_hashes

@@ -8,7 +8,6 @@ from cmvoice_nb.callbacks.load import CALL_COLUMNS, CallbackWarning, load_callba
 
 from ._factory import PROVIDER_FAILED, callback, quiet_load, sample, write_jsonl
 
-
 # --- shape and types ---------------------------------------------------------------------------
 
 def test_columns_are_exactly_the_documented_ones_in_order():

@@ -7,7 +7,6 @@ from cmvoice_nb.errors import CallbackError
 
 from ._factory import callback, sample
 
-
 # --- exports ---------------------------------------------------------------------------------
 
 @pytest.mark.parametrize("suffix", ["csv", "parquet"])

@@ -37,7 +37,8 @@ DOCUMENTED = {
 
 def example(digits="9", *, callee="0031612345678", iid="aeba8cae-eadd-4b49-9350-8061893b3d66", code=10, n=0):
     cb = copy.deepcopy(DOCUMENTED)
-    cb.update({"digits": digits, "callee": callee, "instruction-id": iid, "call-id": f"{n:08d}-00ac-4de2-a04d-b3f7c895adb0"})
+    cb.update({"digits": digits, "callee": callee, "instruction-id": iid,
+               "call-id": f"{n:08d}-00ac-4de2-a04d-b3f7c895adb0"})
     cb["result"]["code"] = code
     return cb
 
@@ -92,7 +93,8 @@ def test_a_restarted_receiver_writes_nobody_twice(tmp_path):
 
 def test_a_hand_edited_list_is_appended_to_on_a_line_of_its_own(tmp_path):
     dnc = tmp_path / "dnc.txt"
-    dnc.write_bytes(b"\xef\xbb\xbf# do not call\r\n0612345670  # asked by phone\r\n+31612345671")  # BOM, CRLF, no final newline
+    # BOM, CRLF, no final newline
+    dnc.write_bytes(b"\xef\xbb\xbf# do not call\r\n0612345670  # asked by phone\r\n+31612345671")
     listed = OptOutList(dnc)
     assert "+31612345671" in listed and len(listed) == 1  # a national number without a region is not read
     assert listed.add("0031612345678") and not listed.add("+31612345671")
@@ -196,7 +198,8 @@ def test_cmvoice_receive_writes_the_opt_out_list(tmp_path):
         url = proc.stdout.readline().strip()
         assert url.startswith("http://127.0.0.1:"), url
         for cb in (DOCUMENTED, example("9"), example("9", iid="other-1")):
-            req = urllib.request.Request(url, data=json.dumps(cb).encode(), headers={"Content-Type": "application/json"})
+            req = urllib.request.Request(url, data=json.dumps(cb).encode(),
+                                         headers={"Content-Type": "application/json"})
             assert urllib.request.urlopen(req, timeout=10).status == 200
     finally:
         proc.send_signal(signal.SIGINT)

@@ -70,7 +70,7 @@ def test_funnel_plot_shows_each_stage_widest_first():
     stages = stages_table([30, 24, 24, 20, 12])
     fig = plot_funnel(stages)
     ax = fig.axes[0]
-    at = {t.get_text(): y for t, y in zip(ax.get_yticklabels(), ax.get_yticks())}
+    at = {t.get_text(): y for t, y in zip(ax.get_yticklabels(), ax.get_yticks(), strict=True)}
     assert sorted(at, key=at.get, reverse=True) == stages["stage"].tolist()  # "rows" at the top, in order
     assert ax.patches[0].get_width() == 30  # "rows" is the first, widest bar
     assert "50% of sent" in " ".join(t.get_text() for t in ax.texts)  # answered: 12 of 24
@@ -119,7 +119,8 @@ def tick_values(axis):
     """The numbers on an axis's tick labels as drawn (inside the visible range)."""
     axis.figure.canvas.draw()
     low, high = sorted(axis.get_view_interval())
-    texts = [t.get_text().replace("\N{MINUS SIGN}", "-") for t, v in zip(axis.get_ticklabels(), axis.get_ticklocs())
+    texts = [t.get_text().replace("\N{MINUS SIGN}", "-") for t,
+             v in zip(axis.get_ticklabels(), axis.get_ticklocs(), strict=True)
              if low <= v <= high]
     return [float(t) for t in texts if t]
 

@@ -10,7 +10,6 @@ from cmvoice_nb.errors import CallbackError
 
 from ._factory import PROVIDER_FAILED, callback, quiet_load, sample, write_jsonl
 
-
 # --- sources -----------------------------------------------------------------------------------
 
 def test_jsonl_file_loads_like_the_list_of_dicts(tmp_path):

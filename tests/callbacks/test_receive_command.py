@@ -130,8 +130,8 @@ def test_a_full_disk_refuses_with_503_keeps_refused_callbacks_out_and_recovers(t
     items = [callback(i) for i in range(80)]
     try:
         statuses = post_all(url, items)
-        acked = [cb["call-id"] for cb, s in zip(items, statuses) if s == 200]
-        refused = [cb for cb, s in zip(items, statuses) if s != 200]
+        acked = [cb["call-id"] for cb, s in zip(items, statuses, strict=True) if s == 200]
+        refused = [cb for cb, s in zip(items, statuses, strict=True) if s != 200]
         assert set(statuses) == {200, 503} and statuses.index(503) == len(acked)  # full from then on
         with pytest.raises(urllib.error.HTTPError) as failing:
             urllib.request.urlopen(url + "/health", timeout=10)

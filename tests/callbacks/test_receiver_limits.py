@@ -9,14 +9,21 @@ import urllib.parse
 
 import pytest
 
-from cmvoice_nb.callbacks import _server
-from cmvoice_nb.callbacks import receiver as receiver_module
+from cmvoice_nb.callbacks import _server, receiver as receiver_module
 from cmvoice_nb.callbacks.receiver import CallbackReceiver, plan_connections
 
 from .._wait import scaled, wait_until
 from ._factory import callback
-from ._process import (Receiver, close_all, idle_connections, limit_open_files, open_descriptors, post,
-                       raise_own_open_file_limit, status_line)
+from ._process import (
+    Receiver,
+    close_all,
+    idle_connections,
+    limit_open_files,
+    open_descriptors,
+    post,
+    raise_own_open_file_limit,
+    status_line,
+)
 
 posix_only = pytest.mark.skipif(os.name != "posix", reason="RLIMIT_NOFILE and /proc exist on POSIX (Linux) only")
 linux_only = pytest.mark.skipif(not os.path.isdir("/proc/self/fd"), reason="reads /proc/<pid>")
@@ -34,7 +41,8 @@ def test_the_soft_open_file_limit_is_raised_toward_the_hard_one_only_as_far_as_n
     plan = plan_connections(3000, soft=1024, hard=1_048_576, in_use=20, has_poll=True)
     assert plan.connection_limit == 3000 and plan.open_file_limit == 3000 + 20 + receiver_module.RESERVED_DESCRIPTORS
     capped = plan_connections(3000, soft=1024, hard=2048, in_use=20, has_poll=True)
-    assert capped.open_file_limit == 2048 and capped.connection_limit == 2048 - 20 - receiver_module.RESERVED_DESCRIPTORS
+    assert capped.open_file_limit == 2048
+    assert capped.connection_limit == 2048 - 20 - receiver_module.RESERVED_DESCRIPTORS
     unlimited = plan_connections(3000, soft=256, hard=None, in_use=20, has_poll=True)  # macOS: hard is infinity
     assert unlimited.connection_limit == 3000
 
@@ -69,7 +77,7 @@ def _connect(rx):
 def _closed_by_server(sock) -> bool:
     try:
         return sock.recv(1) == b""
-    except socket.timeout:
+    except TimeoutError:
         return False
     except OSError:
         return True

@@ -8,8 +8,7 @@ import threading
 
 import pytest
 
-from cmvoice_nb.callbacks import load_callbacks
-from cmvoice_nb.callbacks import _logfile
+from cmvoice_nb.callbacks import _logfile, load_callbacks
 from cmvoice_nb.callbacks.receiver import CallbackReceiver
 
 from .._wait import scaled, wait_until
@@ -141,7 +140,7 @@ def test_logrotate_mv_gzip_rm_between_and_during_callbacks_loses_no_acknowledged
     try:
         for n in range(1, 4):
             before = len(acked)
-            wait_until(lambda: len(acked) >= before + 25, timeout=60, what="callbacks between rotations")
+            wait_until(lambda before=before: len(acked) >= before + 25, timeout=60, what="callbacks between rotations")
             rotated.append(rotate(rx.log, f"cb-{n}.jsonl"))  # while the provider keeps posting
         # Counted from the end of the last rotation: these can only have gone into a log made anew.
         after = len(acked)

@@ -6,8 +6,7 @@ from wsgiref.util import setup_testing_defaults
 
 import pytest
 
-from cmvoice_nb.callbacks import CallbackApp, load_callbacks, wsgi_app
-from cmvoice_nb.callbacks import _logfile
+from cmvoice_nb.callbacks import CallbackApp, _logfile, load_callbacks, wsgi_app
 from cmvoice_nb.callbacks.receiver import serve_in_thread
 
 from ._factory import callback
@@ -89,7 +88,8 @@ def test_every_malformed_body_gets_a_400_and_a_quarantine_entry(tmp_path, body, 
     assert status == 400 and reason in reply["message"]
     (entry,) = [json.loads(x) for x in app.quarantine_path.read_text(encoding="utf-8").splitlines()]
     assert reason in entry["reason"]
-    kept = entry["body"].encode("utf-8") if entry["encoding"] == "utf-8" else __import__("base64").b64decode(entry["body"])
+    utf8 = entry["encoding"] == "utf-8"
+    kept = entry["body"].encode("utf-8") if utf8 else __import__("base64").b64decode(entry["body"])
     assert kept == body
     assert app.count == 0 and not app.out.exists()
     # The quarantine file itself stays loadable text for the loader (it skips it in folders).

@@ -116,7 +116,8 @@ def test_the_plan_works_as_the_design_when_its_ids_are_the_sent_ones():
                          defaults={"caller": "+31201234567", "prompt-type": "TTS", "prompt": "Druk 1 of 2",
                                    "min-digits": 1, "max-digits": 1, "max-attempts": 1},
                          variants={"A": {}, "B": {"prompt": "Toets 1 of 2"}})
-    calls = [{"type": "dtmf-finished", "call-id": f"c{i}", "instruction-id": r.instruction_id + ("-w2" if i % 3 else ""),
+    calls = [{"type": "dtmf-finished", "call-id": f"c{i}",
+              "instruction-id": r.instruction_id + ("-w2" if i % 3 else ""),
               "result": {"code": 10}, "digits": "1" if r.variant == "B" else "", "callee": r.callee,
               "answered-on": "2026-01-01T10:00:02Z", "started-on": "2026-01-01T10:00:00Z",
               "finished-on": "2026-01-01T10:00:20Z"} for i, r in enumerate(plan.rows)]

@@ -34,7 +34,7 @@ def ab_plan(df, **options):
 
 def variant_of(plan) -> dict[str, str]:
     frame = plan.to_frame()
-    return dict(zip(frame["callee"], frame["variant"]))
+    return dict(zip(frame["callee"], frame["variant"], strict=True))
 
 
 def test_each_person_gets_a_variant_or_the_holdout_in_the_shares_asked():
@@ -87,7 +87,8 @@ def test_a_variant_mapped_through_columns_wins_over_that_column_too():
                          columns={"callee": "Telefoon", "prompt": "Tekst"}, defaults={"caller": CALLER,
                                                                                       "prompt-type": "TTS"},
                          variants={"A": {}, "B": {"prompt": "variant B"}}, seed=3)
-    prompts = {v: {p["prompt"] for p, w in zip(plan.to_frame()["payload"], plan.to_frame()["variant"]) if w == v}
+    frame = plan.to_frame()
+    prompts = {v: {p["prompt"] for p, w in zip(frame["payload"], frame["variant"], strict=True) if w == v}
                for v in ("A", "B")}
     assert prompts == {"A": {"kolom"}, "B": {"variant B"}}
 
@@ -148,7 +149,7 @@ def test_the_holdout_is_never_called_and_the_journal_keeps_every_persons_variant
     assert len(sim.calls) == int((~held).sum())
     with Journal(tmp_path / "j.sqlite") as j:
         stored = j.variants("ab")
-        assert stored == dict(zip(res["instruction_id"], plan.to_frame()["variant"]))
+        assert stored == dict(zip(res["instruction_id"], plan.to_frame()["variant"], strict=True))
         assert j.design("ab") == {"variants": VARIANTS, "holdout": 0.2, "seed": 7}
         assert j.counts("ab")["holdout"] == int(held.sum())
     # A re-run calls nobody: the callees are done, the holdout stays held out.
@@ -179,11 +180,11 @@ def test_a_follow_up_wave_keeps_each_persons_variant_and_never_calls_the_holdout
     wave = plan_followup(tmp_path / "j.sqlite", receiver.frame(), min_gap="30min", now=later)
     assert "holdout" in set(wave.left_out["reason"])
     wave_frame = wave.to_frame()
-    first_variant = dict(zip(plan.to_frame()["callee"], plan.to_frame()["variant"]))
+    first_variant = dict(zip(plan.to_frame()["callee"], plan.to_frame()["variant"], strict=True))
     assert len(wave_frame) == int((first["status"] == "queued").sum())
-    assert all(first_variant[c] == v for c, v in zip(wave_frame["callee"], wave_frame["variant"]))
+    assert all(first_variant[c] == v for c, v in zip(wave_frame["callee"], wave_frame["variant"], strict=True))
     assert all(p["prompt"].startswith("Goedemiddag" if v == "B" else "Hallo")
-               for p, v in zip(wave_frame["payload"], wave_frame["variant"]))
+               for p, v in zip(wave_frame["payload"], wave_frame["variant"], strict=True))
     # Sent: the A/B report from the journal counts both waves' calls, each for its person's variant.
     second = send_campaign(wave, sim.client(), journal=tmp_path / "j.sqlite", rate=1000, progress=False)
     sim.wait_idle(scaled(60))
@@ -195,8 +196,8 @@ def test_a_follow_up_wave_keeps_each_persons_variant_and_never_calls_the_holdout
 
 
 def test_a_journal_of_the_previous_release_takes_holdout_rows_in_place(tmp_path):
-    from pathlib import Path
     import shutil
+    from pathlib import Path
 
     data = Path(__file__).resolve().parents[1] / "data" / "journal-schema4.sqlite"
     copy = tmp_path / "old.sqlite"
@@ -223,7 +224,8 @@ def run_send(tmp_path, sim, *extra):
         f"06 12{i:04d}10;P{i}\r\n".encode() for i in range(30)))
     return subprocess.run(cmvoice(
         "send", people, "--app", "notification", "--set", f"caller={CALLER}", "--set", "prompt-type=TTS",
-        "--set", "prompt=Hallo {Naam}", "--map", "callee=Telefoon", "--region", "NL", "--journal", tmp_path / "j.sqlite",
+        "--set", "prompt=Hallo {Naam}", "--map", "callee=Telefoon", "--region", "NL",
+        "--journal", tmp_path / "j.sqlite",
         "-o", tmp_path / "out.csv", "--base-url", sim.base_url, "--rate", "500", "--no-progress", *extra),
         capture_output=True, text=True, timeout=scaled(120))
 

@@ -63,8 +63,9 @@ def test_a_followup_wave_to_the_real_api_is_checked_the_same_way(tmp_path, sim, 
                   app="notification", name="spring", defaults=notification_defaults("Hi"), rate=500, progress=False)
     sim.wait_idle(scaled(30))
     [call] = sim.calls.to_dict("records")  # ...09 rang out: due again
-    (tmp_path / "cb.jsonl").write_text(json.dumps({"call-id": call["call_id"], "instruction-id": call["instruction_id"],
-                                                   "result": {"code": 9}, "finished-on": "2024-01-01T10:00:00Z"}) + "\n")
+    callback = {"call-id": call["call_id"], "instruction-id": call["instruction_id"], "result": {"code": 9},
+                "finished-on": "2024-01-01T10:00:00Z"}
+    (tmp_path / "cb.jsonl").write_text(json.dumps(callback) + "\n")
     argv = ["followup", "--journal", str(tmp_path / "j.sqlite"), "--callbacks", str(tmp_path / "cb.jsonl"),
             "-o", str(tmp_path / "w.csv"), "--base-url", REAL, "--callback-url", "http://10.1.2.3/cb", "--dry-run",
             "--now", "2024-01-01T11:00:00Z"]

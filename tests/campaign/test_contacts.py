@@ -18,7 +18,7 @@ from cmvoice_nb.campaign.contacts import ContactLedger, parse_max_contacts
 from cmvoice_nb.campaign.ops.schedule import ManualClock
 from cmvoice_nb.errors import CampaignError
 
-from .._wait import cmvoice, kill_when, running, wait_until
+from .._wait import cmvoice, kill_when, running
 from ._lists import answering, notification_defaults, notification_flags, people
 
 UTC = dt.timezone.utc
@@ -86,7 +86,8 @@ def test_a_follow_up_wave_counts_against_the_cap(sim, tmp_path):
 
     def next_wave(at):
         calls = [{"call-id": c, "instruction-id": i, "result": {"code": int(r)}, "finished-on": "2026-03-30T08:01:00Z"}
-                 for c, i, r in zip(sim.calls["call_id"], sim.calls["instruction_id"], sim.calls["result_code"])]
+                 for c, i, r in zip(sim.calls["call_id"], sim.calls["instruction_id"], sim.calls["result_code"],
+                                    strict=True)]
         return plan_followup(journal, calls, campaign="w", min_gap="1h", max_attempts=5, now=at)
 
     second = send_campaign(next_wave("2026-03-30T10:00:00Z"), sim.client(), journal=journal, contacts=ledger,

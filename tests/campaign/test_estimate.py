@@ -12,10 +12,10 @@ import pandas as pd
 import pytest
 
 from cmvoice_nb.campaign.ops.estimate import FRAME_COLUMNS, Estimate, estimate_payloads, read_prices
-from cmvoice_nb.timing import talk_seconds
 from cmvoice_nb.errors import CampaignError
 from cmvoice_nb.simulator.defaults import BEHAVIOUR
 from cmvoice_nb.simulator.physics import plan_call
+from cmvoice_nb.timing import talk_seconds
 
 from .._audio import alaw_riff, write_file
 
@@ -24,7 +24,8 @@ CHAR_S = BEHAVIOUR["code_char_s"]
 DEFAULT_FILE_S = BEHAVIOUR["default_file_s"]
 
 
-NOTIFY = {"callee": "+31612345678", "caller": "+31201234567", "prompt": "Your parcel arrives tomorrow before noon today",
+NOTIFY = {"callee": "+31612345678", "caller": "+31201234567",
+          "prompt": "Your parcel arrives tomorrow before noon today",
           "prompt-type": "TTS", "max-replays": 2, "replay-prompt": "Press one to repeat", "replay-prompt-type": "TTS"}
 
 
@@ -176,8 +177,10 @@ def test_payloads_may_name_their_own_app_and_bad_input_is_refused():
 
 
 def test_the_displays_show_the_figures_and_escape_what_they_quote():
-    est = estimate_payloads([{"callee": "+31612345678", "prompt": "<b>.wav", "prompt-type": "File"}], app="notification")
-    assert repr(est) == f"Estimate(1 call, {DEFAULT_FILE_S / 60:.2f} talk minutes ({DEFAULT_FILE_S:.1f} s per call), 100% answered)"
+    est = estimate_payloads([{"callee": "+31612345678", "prompt": "<b>.wav", "prompt-type": "File"}],
+                            app="notification")
+    assert repr(est) == (f"Estimate(1 call, {DEFAULT_FILE_S / 60:.2f} talk minutes ({DEFAULT_FILE_S:.1f} s per call), "
+                         "100% answered)")
     html = est._repr_html_()
     assert "&lt;b&gt;.wav" in html and "<b>.wav" not in html
     assert "cmvoice-table-box" in html

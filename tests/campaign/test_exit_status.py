@@ -11,8 +11,17 @@ import pandas as pd
 import pytest
 
 from cmvoice_nb.campaign import CampaignSender, Journal, plan_campaign
-from cmvoice_nb.campaign.vocabulary import (ATTENTION_STATUSES, EXIT_ACT, EXIT_CLASSES, EXIT_FINAL, EXIT_RETRY,
-                                            RESULT_STATUSES, STATUS, exit_status, statuses_of)
+from cmvoice_nb.campaign.vocabulary import (
+    ATTENTION_STATUSES,
+    EXIT_ACT,
+    EXIT_CLASSES,
+    EXIT_FINAL,
+    EXIT_RETRY,
+    RESULT_STATUSES,
+    STATUS,
+    exit_status,
+    statuses_of,
+)
 from cmvoice_nb.cli import main
 from cmvoice_nb.spec import EXIT_USAGE
 

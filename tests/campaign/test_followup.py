@@ -317,5 +317,5 @@ def test_the_operator_s_kept_columns_follow_each_person_into_the_next_wave(rig):
                              defaults=notification_defaults(callback_url=rig.rx.url), **OPTS))
     wave = plan_followup(rig.journal, rig.calls(), now=pd.Timestamp.now(tz="UTC") + pd.Timedelta(hours=2))
     results = rig.send(wave)
-    by_callee = dict(zip(results["callee"], zip(results["Klantnummer"], results["name"])))
+    by_callee = dict(zip(results["callee"], zip(results["Klantnummer"], results["name"], strict=True), strict=True))
     assert by_callee == {PEOPLE["ann"]: ("K1", "ann"), PEOPLE["bob"]: ("K2", "bob"), PEOPLE["cem"]: ("K3", "cem")}

@@ -11,7 +11,6 @@ from cmvoice_nb.campaign import funnel, load_results
 from ..callbacks._factory import T0, callback
 from ._two_campaigns import cid, two_campaign_calls, two_campaign_results
 
-
 # --- one campaign --------------------------------------------------------------------------------------
 
 def call_id(i):
@@ -52,7 +51,7 @@ def funnel_calls():
 
 def test_funnel_stages_follow_the_rows():
     f = funnel(campaign_results(), funnel_calls())
-    stages = dict(zip(f.stages["stage"], f.stages["rows"]))
+    stages = dict(zip(f.stages["stage"], f.stages["rows"], strict=True))
     assert stages == {"rows": 7, "sent": 6, "queued": 5, "callback received": 4, "answered": 3, "valid DTMF": 2}
     assert f.stages.loc[f.stages["stage"] == "answered", "share_of_sent"].item() == pytest.approx(0.5)
 
@@ -130,7 +129,8 @@ def test_the_funnel_counts_only_its_own_campaigns_callbacks():
     assert sorted(fb.calls["call_id"]) == sorted(cid(t) for t in ["b0", "b1", "b3"])
     # Every callback is counted by at most one campaign; x1, x2 and c3 by none.
     assert not set(fa.calls["call_id"]) & set(fb.calls["call_id"])
-    assert {cid("x1"), cid("x2"), cid("c3")} <= set(fa.unmatched_callbacks["call_id"]) & set(fb.unmatched_callbacks["call_id"])
+    aside_in_both = set(fa.unmatched_callbacks["call_id"]) & set(fb.unmatched_callbacks["call_id"])
+    assert {cid("x1"), cid("x2"), cid("c3")} <= aside_in_both
     assert len(fa.calls) + len(fa.unmatched_callbacks) == len(calls) == 11
     assert fa.rows["callbacks"].tolist() == [1, 1, 2, 1, 0]
     assert fb.rows["callbacks"].tolist() == [1, 1, 0, 1]
@@ -227,7 +227,7 @@ def test_a_results_csv_with_blank_status_and_call_ids_gives_a_funnel_not_a_type_
          "result": {"code": 9}},
     ])
     f = funnel(path, calls)
-    stages = dict(zip(f.stages["stage"], f.stages["rows"]))
+    stages = dict(zip(f.stages["stage"], f.stages["rows"], strict=True))
     # Rows 0 and 2 are queued; row 1 has no status but its callback shows the call was placed;
     # row 3 has no status and no callback: not counted as sent; row 4 was invalid.
     assert stages == {"rows": 5, "sent": 3, "queued": 3, "callback received": 2, "answered": 1}
@@ -245,7 +245,7 @@ def test_a_results_frame_with_missing_statuses_never_claims_another_persons_call
          "result": {"code": 10}},
     ])
     f = funnel(results, calls)
-    assert dict(zip(f.stages["stage"], f.stages["rows"]))["sent"] == 0
+    assert dict(zip(f.stages["stage"], f.stages["rows"], strict=True))["sent"] == 0
     assert f.rows["stage"].tolist() == ["not sent", "not sent"]
     assert f.id_collisions["call_id"].tolist() == ["x"]
 
@@ -270,7 +270,7 @@ def two_day_campaign():
 def test_a_funnel_over_one_day_compares_that_days_rows_with_that_days_calls():
     results, calls = two_day_campaign()
     f = funnel(results, calls, since=dt.date(2024, 3, 2), until="2024-03-02")
-    stages = dict(zip(f.stages["stage"], f.stages["rows"]))
+    stages = dict(zip(f.stages["stage"], f.stages["rows"], strict=True))
     # Day 2 only: its row, the never-sent row, and its own callback: 1 of 1 sent answered (100 %, not 50 %).
     assert stages == {"rows": 2, "sent": 1, "queued": 1, "callback received": 1, "answered": 1}
     assert f.rows.index.tolist() == [1, 2] and f.unmatched_callbacks.empty
@@ -283,7 +283,7 @@ def test_the_period_is_read_in_the_given_time_zone():
     # 23:30 UTC on 2 March is already 3 March in Amsterdam.
     f = funnel(results, calls, since="2024-03-03", tz="Europe/Amsterdam")
     assert f.rows.index.tolist() == [1, 2]
-    assert dict(zip(f.stages["stage"], f.stages["rows"]))["answered"] == 1
+    assert dict(zip(f.stages["stage"], f.stages["rows"], strict=True))["answered"] == 1
 
 
 def test_a_period_ending_before_it_starts_is_a_clear_error():

@@ -255,7 +255,8 @@ def test_an_unknown_zone_is_not_callable_until_tz_names_it():
 def test_tz_as_one_zone_a_mapping_or_a_column():
     now = at(2026, 1, 5, 14, 30)                           # 15:30 Amsterdam, 09:30 New York, 06:30 LA
     numbers = [NL, US_NY]
-    assert window_status(numbers, calling_hours="09:00-20:00", tz="America/Los_Angeles", now=now)["inside"].tolist() == [False, False]
+    one_zone = window_status(numbers, calling_hours="09:00-20:00", tz="America/Los_Angeles", now=now)
+    assert one_zone["inside"].tolist() == [False, False]
     by_number = window_status(numbers, calling_hours="09:00-20:00", tz={NL: "Asia/Tokyo"}, now=now)
     assert by_number["inside"].tolist() == [False, True]   # 23:30 in Tokyo; New York from its number
     column = window_status(numbers, calling_hours="09:00-20:00", tz=[None, "Bogus/Zone"], now=now)

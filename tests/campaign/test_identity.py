@@ -22,7 +22,8 @@ def write(path, rows):
 
 
 def send(path, journal, out, base_url, *extra):
-    return main(["send", str(path), *notification_flags(), "--map", "callee=phone", "--region", "NL", "--journal", str(journal), "-o", str(out), "--rate", "500", "--no-progress",
+    return main(["send", str(path), *notification_flags(), "--map", "callee=phone", "--region", "NL", "--journal",
+                 str(journal), "-o", str(out), "--rate", "500", "--no-progress",
                  "--base-url", base_url, *extra])
 
 

@@ -12,8 +12,7 @@ import textwrap
 import pytest
 
 from cmvoice_nb.campaign import send_campaign
-from cmvoice_nb.campaign.journal import Journal
-from cmvoice_nb.campaign.journal import _register as registering
+from cmvoice_nb.campaign.journal import Journal, _register as registering
 from cmvoice_nb.errors import JournalError
 
 from .._wait import scaled
@@ -25,7 +24,8 @@ A, B, C, D, E, F, G = (f"+316123456{i:02d}" for i in (10, 20, 30, 40, 50, 60, 70
 #: Batches of (id, label, callee, hash, payload, wave, base): repeated ids, a second attempt of a
 #: (row, wave) inside a batch and across batches, multi-callee and padded cells, follow-up waves.
 BATCHES = [
-    [("r-1", "1", A, "h1", b"{}", 1, "r-1"), ("r-2", "2", B, "h2", None, 1, "r-2"), ("r-1", "1b", C, "hx", None, 1, "r-1"),
+    [("r-1", "1", A, "h1", b"{}", 1, "r-1"), ("r-2", "2", B, "h2", None, 1, "r-2"),
+     ("r-1", "1b", C, "hx", None, 1, "r-1"),
      ("r-3", "3", f"{C};{D}", "h3", None, 1, "r-3"), ("r-2-again", "2", B, "h2", None, 1, "r-2"),
      ("r-4", "4", f" {E} ", "h4", None, 1, "r-4"), ("r-5", "5", None, "h5", None, 1, "r-5")],
     [(f"s-{i}", str(10 + i), f"+3161234{i:04d}", f"s{i}", None, 1, f"s-{i}") for i in range(7)]
@@ -113,7 +113,7 @@ def test_a_big_first_registration_never_holds_all_its_rows_at_once(journal, monk
     journal._write = write
     assert journal.register("c", rows()) == 1_000
     assert all(size <= 100 and read - written <= 100
-               for (size, read), written in zip(seen_by_sqlite, [0] + [100 * k for k in range(1, 10)]))
+               for (size, read), written in zip(seen_by_sqlite, [0] + [100 * k for k in range(1, 10)], strict=True))
     assert len(journal.load("c")) == 1_000
     assert {r.state for r in journal.load("c").values()} == {"pending"}
 

@@ -20,8 +20,6 @@ from cmvoice_nb.campaign import Journal, RetryPolicy, campaign_status, send_camp
 from cmvoice_nb.campaign.ops.schedule import ManualClock
 from cmvoice_nb.cli import main
 
-from ._lists import notification_defaults
-
 DATA = Path(__file__).resolve().parents[1] / "data"
 UTC = dt.timezone.utc
 FAST = dict(rate=500.0, progress=False, retry=RetryPolicy(max_attempts=2, backoff_s=0.001))

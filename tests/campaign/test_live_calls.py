@@ -5,7 +5,6 @@ The simulator models each call's ringing and talk time and posts its callback wh
 alive from its request until its callback arrived: the intervals are measured here, from the
 requests the simulator received and the callbacks the receiver logged, not from the sender.
 """
-import datetime as dt
 import json
 import subprocess
 import threading

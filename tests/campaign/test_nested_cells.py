@@ -11,8 +11,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from cmvoice_nb.campaign.inputs import cell_text, read_table
-from cmvoice_nb.campaign.plan import _api as plan_module
-from cmvoice_nb.campaign.plan import plan_campaign
+from cmvoice_nb.campaign.plan import _api as plan_module, plan_campaign
 
 from ._lists import notification_defaults
 

@@ -150,7 +150,8 @@ def test_a_date_column_that_reads_both_ways_stops_before_any_call_naming_the_col
     assert "column 'Datum'" in err and "--dayfirst or --monthfirst" in err and "--date-format" in err
     assert len(sim.requests) == 0
     assert main(send_args(path, tmp_path, "--base-url", sim.base_url, "--dayfirst", prompt=prompt)) == 0
-    assert sorted(b["prompt"] for b in bodies(sim).values()) == ["Hallo Anne, op 9 december", "Hallo Bob, op 1 februari"]
+    assert sorted(b["prompt"] for b in bodies(sim).values()) == ["Hallo Anne, op 9 december",
+                                                                 "Hallo Bob, op 1 februari"]
 
 
 def test_monthfirst_and_a_date_format_per_column_read_the_list_as_told(tmp_path, no_token_env, capsys):

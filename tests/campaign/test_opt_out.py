@@ -15,7 +15,8 @@ from cmvoice_nb.errors import CampaignError
 from .._wait import cmvoice, scaled
 from ._lists import CALLER, notification_flags
 
-DTMF = {"caller": CALLER, "prompt-type": "TTS", "prompt": "Druk 1 voor ja, 2 voor nee, of 9 om niet meer gebeld te worden",
+DTMF = {"caller": CALLER, "prompt-type": "TTS",
+        "prompt": "Druk 1 voor ja, 2 voor nee, of 9 om niet meer gebeld te worden",
         "min-digits": 1, "max-digits": 1, "max-attempts": 1}
 PEOPLE = [f"+31612{i:04d}10" for i in range(8)]  # the simulator answers numbers ending in 10
 

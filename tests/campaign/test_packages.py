@@ -63,8 +63,7 @@ def test_no_module_of_the_plan_or_numbers_package_imports_a_private_name_of_anot
 
 # ------------------------------------------------------------------------------ journal and ops
 def test_the_journal_package_exports_the_store_its_records_and_the_schema_version():
-    from cmvoice_nb.campaign import Journal as from_campaign
-    from cmvoice_nb.campaign import journal
+    from cmvoice_nb.campaign import Journal as from_campaign, journal
 
     assert sorted(journal.__all__) == ["Journal", "JournalRow", "LiveCall", "RowStatus", "SCHEMA_VERSION", "STATES"]
     assert journal.Journal is from_campaign

@@ -1,4 +1,5 @@
 """One payload per row: built and validated by the plan, sent as those exact bytes, journaled once."""
+import dataclasses
 import json
 import sqlite3
 
@@ -190,7 +191,7 @@ def test_options_are_given_once_either_as_send_options_or_as_keywords():
 
 
 def test_send_options_are_frozen():
-    with pytest.raises(Exception):
+    with pytest.raises(dataclasses.FrozenInstanceError):
         SendOptions().rate = 1.0  # type: ignore[misc]
 
 

@@ -100,7 +100,8 @@ def test_templates_are_filled_per_row_with_date_formats():
 
 
 def test_a_template_placeholder_without_a_column_is_a_clear_error():
-    with pytest.raises(CampaignError, match=r"uses \{first_nam\}, which is not a column; did you mean \{first_name\}\? columns: phone"):
+    with pytest.raises(CampaignError, match=r"uses \{first_nam\}, which is not a column; "
+                                            r"did you mean \{first_name\}\? columns: phone"):
         notification_plan(defaults=notification_defaults("Hello {first_nam}"))
 
 
@@ -162,7 +163,7 @@ def test_every_problem_of_a_row_is_reported_not_only_the_first():
     plan = plan_campaign(df, app="notification", name="c", defaults={"prompt-type": "TTS"})
     fields = set(plan.problems["field"])
     assert {"callee", "caller", "max-replays", "auto-replay", "prompt"} <= fields
-    messages = dict(zip(plan.problems["field"], plan.problems["message"]))
+    messages = dict(zip(plan.problems["field"], plan.problems["message"], strict=True))
     assert messages["max-replays"] == "expected a whole number"
     assert messages["auto-replay"].startswith("expected true or false")
     assert messages["prompt"] == "is required"
@@ -214,12 +215,12 @@ def test_ids_derive_from_name_key_and_callee_and_are_stable():
 
 def test_inserting_deleting_or_reordering_rows_moves_no_other_rows_id():
     base = notification_plan(campaign_key="k1")
-    ids = dict(zip(base.to_frame()["callee"], base.instruction_ids))
+    ids = dict(zip(base.to_frame()["callee"], base.instruction_ids, strict=True))
     df = people()
     edited = pd.concat([pd.DataFrame({"phone": ["+31612345699"], "first_name": ["New"], "date": ["2024-01-01"]}),
                         df.iloc[[2, 0]]], ignore_index=True)  # a newcomer on top, row 11 deleted, two swapped
     plan = notification_plan(edited, campaign_key="k1")
-    after = dict(zip(plan.to_frame()["callee"], plan.instruction_ids))
+    after = dict(zip(plan.to_frame()["callee"], plan.instruction_ids, strict=True))
     assert after["+31612345610"] == ids["+31612345610"] and after["+31612345612"] == ids["+31612345612"]
     assert after["+31612345699"] not in ids.values()
 

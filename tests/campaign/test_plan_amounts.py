@@ -7,8 +7,11 @@ import pyarrow as pa
 import pytest
 
 hypothesis = pytest.importorskip("hypothesis")
-from hypothesis import given, settings  # noqa: E402
-from hypothesis import strategies as st  # noqa: E402
+from hypothesis import (  # noqa: E402
+    given,
+    settings,
+    strategies as st,  # noqa: E402
+)
 
 from cmvoice_nb.campaign.plan._amounts import decimal_votes, quick_amount  # noqa: E402
 from cmvoice_nb.campaign.plan._formats import format_number  # noqa: E402

@@ -17,11 +17,9 @@ import pandas as pd
 import pytest
 
 hypothesis = pytest.importorskip("hypothesis")
-from hypothesis import HealthCheck, given, settings  # noqa: E402
-from hypothesis import strategies as st  # noqa: E402
+from hypothesis import HealthCheck, given, settings, strategies as st  # noqa: E402
 
-from cmvoice_nb.campaign.plan import _api as plan_module  # noqa: E402
-from cmvoice_nb.campaign.plan import plan_campaign  # noqa: E402
+from cmvoice_nb.campaign.plan import _api as plan_module, plan_campaign  # noqa: E402
 
 from ._lists import CALLER, notification_defaults  # noqa: E402
 
@@ -59,7 +57,8 @@ def frames(draw):
     if draw(st.booleans()):
         data["prompt-type"] = draw(st.lists(prompt_types, min_size=n, max_size=n))
     if draw(st.booleans()):
-        data["voice.language"] = draw(st.lists(st.sampled_from(["nl-NL", "en-GB", "", None, 7]), min_size=n, max_size=n))
+        data["voice.language"] = draw(st.lists(st.sampled_from(["nl-NL", "en-GB", "", None, 7]),
+                                               min_size=n, max_size=n))
     frame = pd.DataFrame(data, dtype=object)
     if draw(st.booleans()):  # a repeated index label, as after a concat
         frame.index = [i % 3 for i in range(n)]
@@ -104,7 +103,8 @@ def test_fast_planner_gives_the_rows_the_per_row_path_gives(frame, region, style
 @settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(frame=frames())
 def test_fast_planner_matches_on_a_dtmf_frame_with_ranges_and_a_callees_list(frame):
-    frame = frame.assign(callees=frame["phone"], digits=[(-1, 1, 5, 100, "5", None, 2.0)[i % 7] for i in range(len(frame))])
+    frame = frame.assign(callees=frame["phone"],
+                         digits=[(-1, 1, 5, 100, "5", None, 2.0)[i % 7] for i in range(len(frame))])
     fast, slow = _both(frame, app="dtmf", name="fuzz", campaign_key="abcd1234", region="NL",
                        columns={"callees": "callees", "max-digits": "digits"},
                        defaults={"caller": CALLER, "prompt": "Press {name}", "prompt-type": "TTS",
@@ -125,7 +125,8 @@ _LOCALE_DEFAULTS = notification_defaults("Beste {name}, op {datum:%A %-d %B} bet
                         min_size=25, max_size=25),
        days=st.lists(st.sampled_from(["09-12-2025", "13-12-2025", "2025-12-09", "31-02-2025", "", None, "45998"]),
                      min_size=25, max_size=25),
-       national=st.lists(st.sampled_from(["030 2345678", "0470 12 34 56", "06 12345610", "+31612345611", "0151 23456789"]),
+       national=st.lists(st.sampled_from(["030 2345678", "0470 12 34 56", "06 12345610",
+                                          "+31612345611", "0151 23456789"]),
                          min_size=25, max_size=25),
        region=st.sampled_from(["NL", None]))
 def test_per_row_countries_and_column_typed_templates_are_planned_as_the_per_row_path_plans_them(
@@ -143,7 +144,8 @@ def test_per_row_countries_and_column_typed_templates_are_planned_as_the_per_row
 def test_a_row_s_country_reads_its_national_number_and_a_blank_one_uses_the_default_region():
     frame = pd.DataFrame({"phone": ["030 2345678", "030 2345678", "030 2345678", "030 2345678"],
                           "land": ["DE", "", "Holand", "NL"]})
-    plan = plan_campaign(frame, app="notification", name="c", region="NL", columns={"callee": "phone", "region": "land"},
+    plan = plan_campaign(frame, app="notification", name="c", region="NL",
+                         columns={"callee": "phone", "region": "land"},
                          defaults=notification_defaults("Hi"))
     assert [r.callee for r in plan.rows] == ["+49302345678", "+31302345678", "030 2345678", "+31302345678"]
     problems = plan.problems

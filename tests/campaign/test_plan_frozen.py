@@ -144,7 +144,7 @@ def test_a_row_made_with_its_own_payload_keeps_those_bytes_when_its_plan_freezes
 
 def test_a_frozen_row_survives_pickle_and_deepcopy_frozen_and_equal():
     row = _plan().rows[1]
-    row.payload  # filled and kept
+    _ = row.payload  # filled and kept
     for again in (pickle.loads(pickle.dumps(row)), copy.deepcopy(row)):
         assert again.frozen and again == row and again.payload == row.payload
         with pytest.raises(AttributeError):

@@ -56,7 +56,7 @@ def test_on_kings_day_a_dutch_number_waits_for_the_next_morning_and_a_belgian_on
     res = send_campaign(people(NL, BE), client, journal=tmp_path / "j.sqlite", app="notification", name="kd",
                         defaults=DEFAULTS, calling_hours="09:00-20:00", public_holidays=True, now=clock, **FAST)
     assert res["status"].tolist() == ["queued", "queued"]
-    at = dict(zip(res["callee"], [client.sent[i] for i in res["instruction_id"]]))
+    at = dict(zip(res["callee"], [client.sent[i] for i in res["instruction_id"]], strict=True))
     assert at[BE] == dt.datetime(2026, 4, 27, 8, 0, tzinfo=UTC)  # at once
     assert at[NL] == dt.datetime(2026, 4, 28, 7, 0, tzinfo=UTC)  # Tuesday 09:00 CEST
     with Journal(tmp_path / "j.sqlite") as j:
@@ -69,7 +69,8 @@ def test_on_kings_day_a_dutch_number_waits_for_the_next_morning_and_a_belgian_on
 def test_without_public_holidays_kings_day_is_a_day_like_any_other(sim, tmp_path):
     clock = ManualClock(dt.datetime(2026, 4, 27, 8, 0, tzinfo=UTC))
     res = send_campaign(people(NL), Recording(sim.client(), clock), journal=tmp_path / "j.sqlite",
-                        app="notification", name="kd", defaults=DEFAULTS, calling_hours="09:00-20:00", now=clock, **FAST)
+                        app="notification", name="kd", defaults=DEFAULTS, calling_hours="09:00-20:00", now=clock,
+                        **FAST)
     assert res["status"].tolist() == ["queued"] and clock.now() == dt.datetime(2026, 4, 27, 8, 0, tzinfo=UTC)
 
 
@@ -82,7 +83,7 @@ def test_public_holidays_combine_with_the_operators_own_dates(sim, tmp_path):
     res = send_campaign(people(NL, BE), client, journal=tmp_path / "j.sqlite", app="notification", name="kd",
                         defaults=DEFAULTS, calling_hours="09:00-20:00", holidays=holidays, public_holidays=True,
                         now=clock, **FAST)
-    at = dict(zip(res["callee"], [client.sent[i] for i in res["instruction_id"]]))
+    at = dict(zip(res["callee"], [client.sent[i] for i in res["instruction_id"]], strict=True))
     assert at == {NL: dt.datetime(2026, 4, 28, 7, 0, tzinfo=UTC), BE: dt.datetime(2026, 4, 29, 7, 0, tzinfo=UTC)}
 
 
@@ -94,7 +95,7 @@ def test_a_subdivisions_holiday_holds_its_rows_only_and_the_reason_names_it(sim,
     res = send_campaign(df, client, journal=tmp_path / "j.sqlite", app="notification", name="epi",
                         columns={"subdivision": "Land"}, defaults=DEFAULTS, calling_hours="09:00-20:00",
                         public_holidays=True, now=clock, **FAST)
-    at = dict(zip(res["callee"], [client.sent[i] for i in res["instruction_id"]]))
+    at = dict(zip(res["callee"], [client.sent[i] for i in res["instruction_id"]], strict=True))
     assert at == {DE_BE: dt.datetime(2026, 1, 6, 9, 0, tzinfo=UTC), DE_BY: dt.datetime(2026, 1, 7, 8, 0, tzinfo=UTC)}
     assert res["Land"].tolist() == ["DE-BY", "be"]  # kept in the results
     with Journal(tmp_path / "j.sqlite") as j:
@@ -180,13 +181,14 @@ def test_a_follow_up_wave_keeps_each_rows_subdivision_for_its_public_holidays(si
                   defaults=DEFAULTS, calling_hours="09:00-20:00", public_holidays=True, now=ManualClock(monday),
                   **FAST)
     calls = [{"call-id": c, "instruction-id": i, "result": {"code": int(r)}, "finished-on": "2026-01-05T09:01:00Z"}
-             for c, i, r in zip(sim.calls["call_id"], sim.calls["instruction_id"], sim.calls["result_code"])]
+             for c, i, r in zip(sim.calls["call_id"], sim.calls["instruction_id"], sim.calls["result_code"],
+                                strict=True)]
     wave = plan_followup(journal, calls, campaign="epi", now="2026-01-06T09:00:00Z")
     assert len(wave.rows) == 2 and wave.options["subdivision"] == "Land"
     clock = ManualClock(dt.datetime(2026, 1, 6, 9, 0, tzinfo=UTC))
     client = Recording(sim.client(), clock)
     res = send_campaign(wave, client, journal=journal, calling_hours="09:00-20:00", public_holidays=True, now=clock,
                         **FAST)
-    at = dict(zip(res["callee"], [client.sent[i] for i in res["instruction_id"]]))
+    at = dict(zip(res["callee"], [client.sent[i] for i in res["instruction_id"]], strict=True))
     assert at == {"+491701234609": dt.datetime(2026, 1, 6, 9, 0, tzinfo=UTC),
                   "+491701234509": dt.datetime(2026, 1, 7, 8, 0, tzinfo=UTC)}

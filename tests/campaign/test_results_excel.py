@@ -20,7 +20,7 @@ def test_formula_text_in_every_result_column_reads_back_as_exact_text_cells(tmp_
     sheet = openpyxl.load_workbook(path)["results"]
     header = [c.value for c in sheet[1]]
     assert header == ["row", *RESULT_COLUMNS, "note"]
-    cells = dict(zip(header, sheet[2]))
+    cells = dict(zip(header, sheet[2], strict=True))
     for col, text in [("instruction_id", record["instruction_id"]), ("callee", "+31612345678"), ("call_ids", "-1"),
                       ("error", record["error"]), ("campaign_key", "=1+1"), ("note", "#N/A"),
                       ("sent_at", "2024-05-03T10:00:00.000000Z"), ("status", "rejected")]:

@@ -5,7 +5,6 @@ The simulator ends each call by the callee's last two digits (09 Cancelled, 10 a
 403). Who is due again is worked out here from the callbacks, with the ladder's table written
 out, not with the package's own classification.
 """
-import subprocess
 
 import pandas as pd
 import pytest
@@ -39,7 +38,8 @@ def first_wave(sim, receiver, tmp_path):
 def due_by_default(calls):
     """Callees the documented default ladder calls again an hour after the last call ended (its first step)."""
     due = set()
-    for callee, outcome, sip in zip(calls["callee"], calls["outcome"], calls["sip_disconnect_code"].astype("string")):
+    sips = calls["sip_disconnect_code"].astype("string")
+    for callee, outcome, sip in zip(calls["callee"], calls["outcome"], sips, strict=True):
         sip = None if pd.isna(sip) else str(sip)
         if outcome == "Cancelled":
             due.add(callee)  # not answered: 30 min

@@ -376,7 +376,8 @@ def test_progress_counts_add_up_while_and_after_sending(tmp_path):
 
 
 def test_results_csv_has_the_row_column_then_the_result_columns(tmp_path):
-    send_campaign(hello_plan(phone_list()), ScriptedClient(), journal=tmp_path / "j.sqlite", results_path=tmp_path / "r.csv",
+    send_campaign(hello_plan(phone_list()), ScriptedClient(), journal=tmp_path / "j.sqlite",
+                  results_path=tmp_path / "r.csv",
                   **OPTS)
     csv = pd.read_csv(tmp_path / "r.csv", dtype=str)
     assert list(csv.columns) == ["row", *RESULT_COLUMNS]
@@ -447,7 +448,8 @@ def test_a_404_stops_the_run_and_names_the_url_and_the_keyword(sim, tmp_path):
     from cmvoice_nb.client import VoiceClient
 
     client = VoiceClient(SIMULATOR_TOKEN, base_url=sim.base_url + "/v9")
-    sender = CampaignSender(hello_plan(phone_list()), client, journal=tmp_path / "j.sqlite", **{**OPTS, "concurrency": 1})
+    sender = CampaignSender(hello_plan(phone_list()), client, journal=tmp_path / "j.sqlite",
+                            **{**OPTS, "concurrency": 1})
     with pytest.raises(APIError) as info:
         sender.run()
     assert info.value.status == 404 and len(sim.requests) == 1

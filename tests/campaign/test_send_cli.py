@@ -137,10 +137,12 @@ def test_without_a_token_in_the_environment_the_send_is_a_usage_error(csv_file, 
     (("--set", "caller"), "--set expects FIELD=VALUE"),
     (("--map", "callee"), "--map expects FIELD=VALUE"),
     (("--map", "callee=Phon"), "--map callee=Phon: no column 'Phon' in the input file; did you mean 'Phone'?"),
-    (("--set", "intro-promt=x"), "--set intro-promt=…: 'intro-promt' is not a field of otp; did you mean 'intro-prompt'?"),
+    (("--set", "intro-promt=x"),
+     "--set intro-promt=…: 'intro-promt' is not a field of otp; did you mean 'intro-prompt'?"),
     (("--set", "outro-prompt=Bye {last_name}"), "{last_name}, which is not a column"),
     (("--rate", "0"), "rate must be a positive number"),
-    (("--callback-url", "https://a.example/cb", "--set", "callback-url=https://b.example/cb"), "give the callback URL once"),
+    (("--callback-url", "https://a.example/cb", "--set", "callback-url=https://b.example/cb"),
+     "give the callback URL once"),
 ])
 def test_usage_errors_exit_2_and_speak_in_flags(csv_file, tmp_path, no_token_env, capsys, extra, message):
     assert main(args(csv_file, tmp_path, "--dry-run", *extra)) == 2
@@ -322,12 +324,12 @@ def test_results_for_spreadsheets_keep_the_plus_and_whole_numbers(tmp_path, sim,
     sheet = openpyxl.load_workbook(tmp_path / "out.xlsx").active
     rows = list(sheet.iter_rows(values_only=True))
     header = rows[0]
-    first = dict(zip(header, rows[1]))
+    first = dict(zip(header, rows[1], strict=True))
     assert header == ("line", *RESULT_COLUMNS)  # the list's own line numbers
     assert first["callee"] == "+31612345610" and sheet.cell(2, header.index("callee") + 1).number_format == "@"
     assert first["http_status"] == 200 and first["attempts"] == 1 and first["input_position"] == 0
     assert first["sent_at"].endswith("Z") and first["status"] == "queued"
-    assert dict(zip(header, rows[2]))["http_status"] is None
+    assert dict(zip(header, rows[2], strict=True))["http_status"] is None
 
 
 @pytest.mark.parametrize("suffix", [".xlsx", ".ods"])
@@ -340,7 +342,8 @@ def test_without_python_calamine_the_classic_readers_give_the_same_text(tmp_path
     _sheet_frame().to_excel(path, index=False, engine="openpyxl" if suffix == ".xlsx" else "odf")
     with_calamine = inputs.read_table(path)
     real = importlib.util.find_spec
-    monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None if name == "python_calamine" else real(name, *a))
+    monkeypatch.setattr(importlib.util, "find_spec",
+                        lambda name, *a: None if name == "python_calamine" else real(name, *a))
     assert inputs._excel_engine(suffix) == ("openpyxl" if suffix == ".xlsx" else "odf")
     pd.testing.assert_frame_equal(inputs.read_table(path), with_calamine)
     assert with_calamine["callee"].tolist() == ["31612345610", "31612345710"]

@@ -44,7 +44,7 @@ class Recording:
         return self.client.send_payload(app, payload, instruction_id=instruction_id)
 
     def callee_times(self, results):
-        by_id = dict(zip(results["instruction_id"], results["callee"]))
+        by_id = dict(zip(results["instruction_id"], results["callee"], strict=True))
         return {by_id[iid]: at for iid, at in self.sent}
 
 
@@ -77,8 +77,8 @@ def test_the_journal_records_why_each_row_waited_and_until_when(sim, tmp_path):
         waits = j.waits("h")
         states = j.counts("h")
     assert states == {"queued": 2}
-    by_id = dict(zip(waits["instruction_id"], waits["until"]))
-    ids = dict(zip(res["callee"], res["instruction_id"]))
+    by_id = dict(zip(waits["instruction_id"], waits["until"], strict=True))
+    ids = dict(zip(res["callee"], res["instruction_id"], strict=True))
     assert by_id[ids[NL]] == "2026-03-30T07:00:00.000Z" and by_id[ids[US]] == "2026-03-30T13:00:00.000Z"
     assert waits["at"].unique().tolist() == ["2026-03-28T12:00:00.000Z"]
     assert all(r.startswith("outside calling hours 09:00-20:00 mon-fri: it is Sat") for r in waits["reason"])

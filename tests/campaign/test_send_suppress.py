@@ -1,4 +1,4 @@
-"""Do-not-call lists, allowed countries and the estimate, wired into plan_campaign, send_campaign and ``cmvoice send``."""
+"""Do-not-call lists, allowed countries and the estimate, wired into plan_campaign, send_campaign, ``cmvoice send``."""
 import math
 
 import pandas as pd
@@ -73,7 +73,8 @@ def test_a_number_of_another_country_is_a_problem_of_its_row():
                          allowed_countries=("NL", "BE"))
     assert plan.summary()["invalid"] == 1
     problem = plan.problems.iloc[0]
-    assert (problem["row"], problem["field"], problem["message"]) == (1, "callee", "country FR not allowed (allowed: BE, NL)")
+    assert (problem["row"], problem["field"], problem["message"]) == (1, "callee",
+                                                                      "country FR not allowed (allowed: BE, NL)")
 
 
 def test_numbers_are_judged_after_normalising_national_and_00_spellings():
@@ -154,7 +155,8 @@ def test_cmvoice_send_no_wait_defers_rows_on_a_holiday_and_a_later_run_sends_the
     src.write_text(f"callee,name\n{ANN},Ann\n")
     today = dt.datetime.now(dt.timezone.utc).date()
     (tmp_path / "holidays.txt").write_text("".join(f"{today + dt.timedelta(days=d)}\n" for d in (-1, 0, 1)))
-    base = ["send", str(src), *notification_flags("Hi"), "--journal", str(tmp_path / "j.sqlite"), "-o", str(tmp_path / "out.csv"),
+    base = ["send", str(src), *notification_flags("Hi"), "--journal", str(tmp_path / "j.sqlite"), "-o",
+            str(tmp_path / "out.csv"),
             "--no-progress", "--rate", "500", "--base-url", sim.base_url]
     code = main(base + ["--calling-hours", "00:00-24:00", "--days", "all", "--holidays",
                         str(tmp_path / "holidays.txt"), "--no-wait"])
@@ -175,6 +177,7 @@ def test_cmvoice_send_no_wait_defers_rows_on_a_holiday_and_a_later_run_sends_the
 def test_wrong_flags_are_usage_errors_that_name_the_flag(tmp_path, no_token_env, capsys, monkeypatch, extra, message):
     monkeypatch.chdir(tmp_path)
     (tmp_path / "p.csv").write_text(f"callee,name\n{ANN},Ann\n")
-    code = main(["send", "p.csv", *notification_flags("Hi"), "--journal", "j.sqlite", "-o", "out.csv", "--dry-run", *extra])
+    code = main(["send", "p.csv", *notification_flags("Hi"), "--journal", "j.sqlite", "-o", "out.csv",
+                 "--dry-run", *extra])
     assert code == 2
     assert message in capsys.readouterr().err

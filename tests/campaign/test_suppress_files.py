@@ -38,7 +38,7 @@ def write_csv(path, rows, *, header="Telefoonnummer;Naam", sep=";", encoding="ut
 
 
 def people_rows():
-    return list(zip(SPELLED, NAMES))
+    return list(zip(SPELLED, NAMES, strict=True))
 
 
 # ------------------------------------------------------------------------------ files as exported
@@ -213,7 +213,7 @@ def test_allow_unreadable_suppress_goes_on_with_the_numbers_that_could_be_read(t
 def test_the_reader_finds_what_the_per_entry_reader_found_in_a_plain_list(tmp_path):
     rnd = random.Random(20)
     rows = []
-    for i in range(3000):
+    for _ in range(3000):
         d = rnd.randrange(10**7, 10**8)
         rows.append(rnd.choice([f"+31 6 {d}", f"06-{d}", f"0031 6{d}", f"tel:+316{d}", f"316{d}.0", "n/a", ""]))
     path = tmp_path / "dnc.csv"

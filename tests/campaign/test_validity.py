@@ -138,7 +138,8 @@ def test_each_wave_has_its_own_window_counted_from_its_registration(sim, tmp_pat
                           defaults=DEFAULTS, valid_for="30m", now=ManualClock(MONDAY_10), **FAST)
     assert first["status"].tolist() == ["queued"]
     calls = [{"call-id": c, "instruction-id": i, "result": {"code": int(r)}, "finished-on": "2026-03-30T08:01:00Z"}
-             for c, i, r in zip(sim.calls["call_id"], sim.calls["instruction_id"], sim.calls["result_code"])]
+             for c, i, r in zip(sim.calls["call_id"], sim.calls["instruction_id"], sim.calls["result_code"],
+                                strict=True)]
     wave = plan_followup(journal, calls, campaign="w", min_gap="1h", now="2026-03-30T10:00:00Z")
     second_at = dt.datetime(2026, 3, 30, 10, 0, tzinfo=UTC)
     res = send_campaign(wave, sim.client(), journal=journal, valid_for="30m", now=ManualClock(second_at), **FAST)

@@ -5,11 +5,16 @@ import datetime as dt
 from decimal import Decimal
 
 import pytest
-from hypothesis import given, settings
-from hypothesis import strategies as st
+from hypothesis import given, settings, strategies as st
 
-from cmvoice_nb.campaign.plan.values import (ColumnError, date_reader, excel_serial_date, looks_like_countries,
-                                        number_reader, read_country)
+from cmvoice_nb.campaign.plan.values import (
+    ColumnError,
+    date_reader,
+    excel_serial_date,
+    looks_like_countries,
+    number_reader,
+    read_country,
+)
 
 
 # ---------------------------------------------------------------------------------------- dates
@@ -157,7 +162,8 @@ def test_any_amount_written_in_a_locale_reads_back_as_itself(amount, style):
 # ------------------------------------------------------------------------------------ countries
 @pytest.mark.parametrize("written, code", [
     ("DE", "DE"), (" de ", "DE"), ("Duitsland", "DE"), ("Deutschland", "DE"), ("Germany", "DE"), ("Allemagne", "DE"),
-    ("België", "BE"), ("belgie", "BE"), ("Belgique", "BE"), ("Nederland", "NL"), ("UK", "GB"), ("Verenigd Koninkrijk", "GB"),
+    ("België", "BE"), ("belgie", "BE"), ("Belgique", "BE"), ("Nederland", "NL"), ("UK", "GB"),
+    ("Verenigd Koninkrijk", "GB"),
 ])
 def test_countries_are_read_from_codes_and_names_in_english_and_the_voice_languages(written, code):
     assert read_country(written) == code

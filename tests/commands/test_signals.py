@@ -11,7 +11,7 @@ import pytest
 
 from cmvoice_nb.commands._signals import Received, catch
 
-from .._wait import finish, running, scaled, wait_until
+from .._wait import finish, running, wait_until
 
 posix_only = pytest.mark.skipif(not hasattr(signal, "SIGHUP"), reason="sends POSIX signals to a child")
 
@@ -41,7 +41,7 @@ def test_signals_arriving_while_the_main_thread_holds_an_event_lock_are_all_seen
     with open(said, "w") as out, running([sys.executable, "-c", SPINNER], stdout=out, stderr=subprocess.STDOUT,
                                          env={**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}) as proc:
         for n in range(1, 6):
-            wait_until(lambda: said.read_text().count("ready") == n, timeout=30, what=f"ready #{n}")
+            wait_until(lambda n=n: said.read_text().count("ready") == n, timeout=30, what=f"ready #{n}")
             proc.send_signal(signal.SIGHUP)
         wait_until(lambda: "five SIGHUPs" in said.read_text(), timeout=30, what="the fifth SIGHUP seen")
         proc.send_signal(signal.SIGTERM)

@@ -11,6 +11,7 @@ import sqlite3
 import tempfile
 
 import pandas as pd
+
 import cmvoice_nb as cm
 
 out = pathlib.Path(__file__).with_name("journal-budgets.sqlite")
@@ -35,7 +36,8 @@ with cm.Simulator(seed=3, speed=1000) as sim:
     print(res2[["status"]].T)
 con = sqlite3.connect(j)
 con.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-print(con.execute("PRAGMA user_version").fetchone(), con.execute("select campaign, instruction_id, state from rows").fetchall())
+print(con.execute("PRAGMA user_version").fetchone(),
+      con.execute("select campaign, instruction_id, state from rows").fetchall())
 con.execute("PRAGMA journal_mode=DELETE")
 con.close()
 shutil.copy(j, out)

@@ -9,6 +9,7 @@ import sqlite3
 import tempfile
 
 import pandas as pd
+
 import cmvoice_nb as cm
 
 out = pathlib.Path(__file__).with_name("journal-schema4.sqlite")
@@ -29,13 +30,16 @@ with cm.Simulator(seed=3, speed=1000) as sim:
     print(res2[["status"]].T)
     placed = sim.calls
     calls = [{"call-id": c, "instruction-id": i, "result": {"code": int(r)}, "finished-on": "2026-03-30T10:00:00Z"}
-             for c, i, r in zip(placed["call_id"], placed["instruction_id"], placed["result_code"])]
+             for c, i, r in zip(placed["call_id"], placed["instruction_id"], placed["result_code"], strict=True)]
     wave = cm.plan_followup(j, calls, campaign="spring", now="2026-03-30T11:00:00Z")
     res3 = cm.send_campaign(wave, sim.client(), journal=j, rate=50, progress=False)
     print(res3[["status"]].T)
-con = sqlite3.connect(j); con.execute("PRAGMA wal_checkpoint(TRUNCATE)"); 
-print(con.execute("PRAGMA user_version").fetchone(), con.execute("select campaign, instruction_id, state, wave from rows").fetchall())
+con = sqlite3.connect(j)
+con.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+print(con.execute("PRAGMA user_version").fetchone(),
+      con.execute("select campaign, instruction_id, state, wave from rows").fetchall())
 print(con.execute("select sql from sqlite_master where name='rows'").fetchone()[0][:400])
-con.execute("PRAGMA journal_mode=DELETE"); con.close()
+con.execute("PRAGMA journal_mode=DELETE")
+con.close()
 shutil.copy(j, out)
 print(out.stat().st_size)

@@ -1,4 +1,4 @@
-"""The simulator's records: a call's callback status follows its delivery attempts; stopping cancels only pending ones."""
+"""The simulator's records: a call's callback status follows its delivery attempts; a stop cancels only pending ones."""
 from __future__ import annotations
 
 from cmvoice_nb.simulator._book import CALL_COLUMNS, CallBook

@@ -5,7 +5,8 @@ import importlib
 import pytest
 
 MODULES = ["cmvoice_nb.simulator", "cmvoice_nb.simulator.physics", "cmvoice_nb.simulator.server",
-           "cmvoice_nb.simulator._handling", "cmvoice_nb.simulator._book", "cmvoice_nb.simulator.delivery", "cmvoice_nb.simulator.defaults", "cmvoice_nb.commands.simulate"]
+           "cmvoice_nb.simulator._handling", "cmvoice_nb.simulator._book", "cmvoice_nb.simulator.delivery",
+           "cmvoice_nb.simulator.defaults", "cmvoice_nb.commands.simulate"]
 
 
 @pytest.mark.parametrize("name", MODULES)

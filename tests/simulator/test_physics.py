@@ -7,8 +7,8 @@ import re
 import pytest
 
 from cmvoice_nb import spec
-from cmvoice_nb.errors import ConfigurationError
 from cmvoice_nb.audio.wavfile import wav_duration_s
+from cmvoice_nb.errors import ConfigurationError
 from cmvoice_nb.simulator import MAGIC_ENDINGS, Behaviour, CallPlan, iso_utc, judge_dtmf, magic_result_code, plan_call
 from cmvoice_nb.timing import prompt_duration_s
 

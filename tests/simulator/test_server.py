@@ -7,14 +7,21 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 import requests
 
-from cmvoice_nb.errors import (AuthenticationError, ConfigurationError, ConnectError, ConnectionDropped,
-                               InstructionRejected, RateLimited, ReadTimeout, ServerError)
+from cmvoice_nb.errors import (
+    AuthenticationError,
+    ConfigurationError,
+    ConnectError,
+    ConnectionDropped,
+    InstructionRejected,
+    RateLimited,
+    ReadTimeout,
+    ServerError,
+)
 from cmvoice_nb.instructions import Voice
 from cmvoice_nb.simulator import SIMULATOR_TOKEN, Simulator
 
 from .._wait import scaled
 from ._calls import ANSWERS, CALLER, notification, post
-
 
 # --------------------------------------------------------------------------------------- auth
 

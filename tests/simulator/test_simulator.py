@@ -16,7 +16,6 @@ from .._audio import alaw_riff
 from .._wait import scaled
 from ._calls import ANSWERS, CALLER, ISO_MS_Z, UUID4, dtmf, notification, otp, post
 
-
 # --------------------------------------------------------------------------------------- basics
 
 def test_base_url_is_loopback_with_the_api_path(sim):

@@ -41,5 +41,6 @@ def good_set(tmp_path: Path) -> Path:
     """A compliant, levelled set for chars 0-3 and a-c under root/spelling/en-GB/."""
     root = tmp_path / "upload"
     for i, ch in enumerate("0123abc"):
-        write_telephony_wav(root / "spelling" / "en-GB" / f"{ch}.wav", padded(tone(300 + 100 * i, 0.4, amplitude=0.2), 0.1))
+        write_telephony_wav(root / "spelling" / "en-GB" / f"{ch}.wav",
+                            padded(tone(300 + 100 * i, 0.4, amplitude=0.2), 0.1))
     return root

@@ -86,7 +86,7 @@ def test_a_folder_of_messy_names_and_formats_becomes_lower_case_alaw_files(messy
         info = parse_wav(path.read_bytes())
         assert (info.codec, info.samplerate, info.channels, info.bits) == ("alaw", 8000, 1, 8)
     assert report.route == "folder"
-    assert dict(zip(report.frame.index, report.frame["source"])) == {
+    assert dict(zip(report.frame.index, report.frame["source"], strict=True)) == {
         "0": "zero.wav", "1": "1.flac", "a": "A.wav", "b": "letter_b.ogg", "7": "7.m4a"}
     assert any("notes.txt" in n for n in report.notes)
 
@@ -154,7 +154,7 @@ def test_existing_files_are_kept_unless_overwrite_is_asked(messy_folder, tmp_pat
 def test_a_source_file_is_never_overwritten_even_with_overwrite(tmp_path):
     folder = tmp_path / "spelling" / "en-GB"
     folder.mkdir(parents=True)
-    for ch, hz in zip("01", (400, 600)):
+    for ch, hz in zip("01", (400, 600), strict=True):
         write_sf(folder / f"{ch}.wav", padded(tone(hz, 0.3, samplerate=44100), 0.5, 0, 44100), 44100)
     original = (folder / "0.wav").read_bytes()
     with pytest.raises(SpellingBuildError, match="source"):
@@ -176,7 +176,7 @@ def test_one_recording_of_the_sequence_is_split_and_assigned_in_order(tmp_path):
     take = sequence(freqs, amplitudes=[0.05, 0.5, 0.2, 0.1, 0.3])
     report = build_spelling_set((take, RATE), tmp_path, locale="nl-NL", chars="0123a", progress=False)
     assert report.route == "recording"
-    for char, hz in zip("0123a", freqs):
+    for char, hz in zip("0123a", freqs, strict=True):
         x, _ = read_wav_samples(report.files[char].read_bytes())
         assert dominant_hz(x) == pytest.approx(hz, abs=20)
     levels = [_speech_loudness(p) for p in report.files.values()]

@@ -4,7 +4,6 @@ from __future__ import annotations
 import json
 import zipfile
 
-
 from cmvoice_nb.cli import main
 
 from .._audio import sequence, write_sf
@@ -22,7 +21,8 @@ def test_build_check_pack_from_one_recording(tmp_path, capsys):
     zip_path = tmp_path / "set.zip"
     assert main(["spelling", "pack", str(root), "--locale", "en-GB", "-o", str(zip_path), "--code", "01ab"]) == 0
     assert "spelling/en-GB/b.wav" in zipfile.ZipFile(zip_path).namelist()
-    assert main(["spelling", "preview", str(root), "--locale", "en-GB", "--code", "b0", "-o", str(tmp_path / "p.wav")]) == 0
+    assert main(["spelling", "preview", str(root), "--locale", "en-GB", "--code", "b0",
+                 "-o", str(tmp_path / "p.wav")]) == 0
     assert (tmp_path / "p.wav").stat().st_size > 1000
 
 

@@ -198,7 +198,7 @@ def test_a_set_from_recordings_22_db_apart_is_within_1_5_lu_as_bs1770_measures_i
     gains = np.linspace(0.0, -22.0, len(DEFAULT_CHARS))
     np.random.default_rng(3).shuffle(gains)
     noise = np.random.default_rng(4)
-    for i, (ch, gain) in enumerate(zip(DEFAULT_CHARS, gains)):
+    for i, (ch, gain) in enumerate(zip(DEFAULT_CHARS, gains, strict=True)):
         x = syllable(i) * 10 ** (gain / 20)
         x = padded(x, 0.2, samplerate=16000)
         x = x + noise.normal(0, 10 ** (-75 / 20), len(x))

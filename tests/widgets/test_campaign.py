@@ -1,7 +1,6 @@
 """Campaign: generated controls, plan/send equal the library, token hygiene, and a Stop that stops."""
 from __future__ import annotations
 
-
 import pandas as pd
 import pytest
 
@@ -177,7 +176,7 @@ def test_counts_after_stop_and_on_each_rerun_say_what_happened(tmp_path, simulat
     app.wait(scaled(30))
     placed = simulator.placed_count()
     assert app.last_counts == {"new": placed, "stopped": len(many) - placed}
-    assert "not sent — stopped <b>%d</b>" % (len(many) - placed) in app.counts.value
+    assert f"not sent — stopped <b>{len(many) - placed}</b>" in app.counts.value
     assert "skipped" not in app.counts.value  # the word duplicates use is not used for Stop
     assert app.progress.value == placed and app.progress.max == len(many)  # filled from the final results
     assert f"Stopped by you: {len(many) - placed} not sent — Send again sends the rest; {placed} calls placed" \

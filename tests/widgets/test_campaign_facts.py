@@ -4,6 +4,7 @@ from __future__ import annotations
 import pandas as pd
 
 from cmvoice_nb.campaign import plan_campaign
+from cmvoice_nb.widgets._campaign_ends import end_state
 from cmvoice_nb.widgets._campaign_facts import (
     countries_text,
     grouped_problems,
@@ -11,8 +12,6 @@ from cmvoice_nb.widgets._campaign_facts import (
     outcome_counts,
     read_upload,
 )
-
-from cmvoice_nb.widgets._campaign_ends import end_state
 
 from ..campaign._lists import notification_defaults
 

@@ -379,7 +379,8 @@ def test_a_from_date_after_the_to_date_says_so_and_a_fix_shows_the_calls_again(c
     dash.date_from.value = day + dt.timedelta(days=2)
     dash.date_to.value = day
     assert dash.last_error is None and "From date is after the To date" in dash.status.value
-    assert dash.view is None and dash.funnel is None and "From date is after the To date" in str(dash.summary_out.outputs)
+    assert dash.view is None and dash.funnel is None
+    assert "From date is after the To date" in str(dash.summary_out.outputs)
     assert len(dash.filtered) == 0
     dash.date_from.value = day
     assert "8 of 8 calls shown" in dash.status.value and dash.funnel is not None

@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Iterable, Mapping
 from pathlib import Path
-from typing import Any, Iterable, Mapping
+from typing import Any
 
 from ...errors import CampaignError
 from ...messages import opt
@@ -51,8 +52,8 @@ def parse_gap(value: Any):
             text = str(value).strip().lower() if isinstance(value, str) else value
             gap = pd.Timedelta(text)
     except (ValueError, TypeError, OverflowError):
-        raise CampaignError(f"{opt('min_gap')} must be a duration like '30min', '2h' or '90s' (or seconds), got {value!r}") \
-            from None
+        raise CampaignError(f"{opt('min_gap')} must be a duration like '30min', '2h' or '90s' (or seconds), "
+                            f"got {value!r}") from None
     if pd.isna(gap) or gap < pd.Timedelta(0):
         raise CampaignError(f"{opt('min_gap')} must be zero or more, got {value!r}")
     return gap
@@ -68,7 +69,8 @@ def _now(now: Any):
     try:
         t = pd.Timestamp(now)
     except (ValueError, TypeError):
-        raise CampaignError(f"{opt('now')} must be a time (datetime, ISO text) or a clock returning one, got {now!r}") from None
+        raise CampaignError(f"{opt('now')} must be a time (datetime, ISO text) or a clock returning one, "
+                            f"got {now!r}") from None
     return t.tz_localize("UTC") if t.tzinfo is None else t.tz_convert("UTC")
 
 
@@ -94,7 +96,7 @@ def _callback_index(calls: Any):
     """call id → callbacks and instruction id → callbacks, as lists of row positions of *calls*."""
     by_call: dict[str, list[int]] = {}
     by_iid: dict[str, list[int]] = {}
-    for pos, (cid, iid) in enumerate(zip(calls["call_id"].tolist(), calls["instruction_id"].tolist())):
+    for pos, (cid, iid) in enumerate(zip(calls["call_id"].tolist(), calls["instruction_id"].tolist(), strict=True)):
         if isinstance(cid, str) and cid.strip():
             by_call.setdefault(cid.strip().lower(), []).append(pos)
         if isinstance(iid, str) and iid:
@@ -252,8 +254,8 @@ def plan_followup(
     import pandas as pd
 
     from ...callbacks import calls_frame
-    from ...spec import app_spec
     from ...instructions import instruction_from_json
+    from ...spec import app_spec
 
     wanted = _outcomes(outcomes)
     try:
@@ -273,14 +275,14 @@ def plan_followup(
     limit = app_spec("notification").field("callback-url").max_length  # the contract's, for every app
     if callback_url not in (None, "") and not (
             isinstance(callback_url, str) and callback_url.lower().startswith(("http://", "https://"))
-            and len(callback_url) <= limit):
+            and (limit is None or len(callback_url) <= limit)):
         raise CampaignError(f"{opt('callback_url')} must be an http:// or https:// URL of at most {limit} "
                             f"characters (or \"\" for the account's own), got {callback_url!r}")
     dnc = None if suppress is None else read_suppression(suppress, region=region,
                                                           allow_unreadable_suppress=allow_unreadable_suppress)
 
     own = not isinstance(journal, Journal)
-    if own:
+    if not isinstance(journal, Journal):
         if not Path(journal).is_file():
             raise CampaignError(f"journal {str(journal)!r} does not exist: a follow-up needs the campaign's journal")
         journal = Journal(journal)
@@ -312,13 +314,15 @@ def plan_followup(
                        listed=(lambda callee: suppression_reason(callee, dnc)) if dnc else None)
 
     rows: list[RowPlan] = []
-    left: list[tuple] = []
+    left: list[tuple[Any, ...]] = []
     for d in decisions:
         latest = d.latest
         if d.reason is not None:
             left.append((d.label, d.base_id, latest.instruction_id, latest.callee, latest.wave, d.attempts, d.outcome,
                          d.finished_on, d.reason))
             continue
+        # a row to call has its payload, its new id and wave, and the attempt before it
+        assert d.payload is not None and d.instruction_id is not None and d.wave is not None and d.previous is not None
         try:
             wire = json.loads(d.payload.decode("utf-8"))
             wire["instruction-id"] = d.instruction_id

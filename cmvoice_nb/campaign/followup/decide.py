@@ -39,7 +39,8 @@ Examples
 from __future__ import annotations
 
 import datetime as _dt
-from typing import Any, Callable, Iterable, Mapping, NamedTuple, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from typing import Any, NamedTuple
 
 from ...spec import RESULT_CODES, iso_utc
 from ...wire import wave_instruction_id

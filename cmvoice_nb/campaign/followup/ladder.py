@@ -39,7 +39,8 @@ True
 from __future__ import annotations
 
 import datetime as _dt
-from typing import Any, Mapping, NamedTuple
+from collections.abc import Mapping
+from typing import Any, NamedTuple
 
 from ...errors import CampaignError
 from ...messages import opt
@@ -117,7 +118,7 @@ class RetryLadder(NamedTuple):
         return steps[index] if 0 <= index < len(steps) else None
 
     @classmethod
-    def short_form(cls, outcomes: Any, min_gap: _dt.timedelta) -> "RetryLadder":
+    def short_form(cls, outcomes: Any, min_gap: _dt.timedelta) -> RetryLadder:
         """The ladder of ``outcomes=`` and ``min_gap=``: each listed outcome waits *min_gap*, every wave."""
         keys = set()
         for o in outcomes:
@@ -180,7 +181,7 @@ def parse_retry_ladder(ladder: Any) -> RetryLadder:
             bad.append(f"{key!r} is not an outcome (known: {', '.join(OUTCOMES)}, failed:<SIP code>)")
             continue
         items = [value] if isinstance(value, (str, _dt.timedelta, int, float)) else list(value or [NEVER])
-        parsed = []
+        parsed: list[_dt.timedelta | None] = []  # None: never again
         for item in items:
             if isinstance(item, str) and item.strip().lower() == NEVER:
                 parsed.append(None)

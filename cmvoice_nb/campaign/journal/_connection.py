@@ -12,8 +12,9 @@ import contextlib
 import os
 import sqlite3
 import threading
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, Iterator, TypeVar
+from typing import Any, TypeVar
 
 from ...errors import JournalBusy, JournalError
 from ._schema import READABLE_VERSIONS, SCHEMA_VERSION, create_or_upgrade
@@ -37,7 +38,7 @@ def is_readonly(exc: BaseException) -> bool:
     """True when SQLite refused to write: the file or its folder is read-only."""
     code = getattr(exc, "sqlite_errorcode", None)  # Python >= 3.11
     if code is not None:
-        return code & 0xFF == SQLITE_READONLY
+        return bool(code & 0xFF == SQLITE_READONLY)
     return "readonly" in str(exc).lower() or "read-only" in str(exc).lower()
 
 
@@ -87,7 +88,7 @@ class JournalConnection:
         ``synchronous=FULL`` when True, ``NORMAL`` when False.
     """
 
-    def __init__(self, path: str | os.PathLike, *, durable: bool = True) -> None:
+    def __init__(self, path: str | os.PathLike[str], *, durable: bool = True) -> None:
         self.path = Path(path)
         self.real_path = Path(os.path.realpath(self.path))
         self.durable = durable

@@ -5,11 +5,12 @@ Also the column lists the queries select (:data:`FIELDS`, :data:`R_FIELDS`, :dat
 """
 from __future__ import annotations
 
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from ..vocabulary import JOURNAL_STATES
 
-__all__ = ["JournalRow", "RowStatus", "LiveCall", "STATE_NAMES", "COLUMN", "FIELDS", "R_FIELDS", "row_tuple"]
+__all__ = ["JournalRow", "RowStatus", "LiveCall", "STATE_NAMES", "COLUMN", "FIELDS", "R_FIELDS", "row_tuple", "RowItem",
+           "RowValues"]
 
 
 class JournalRow(NamedTuple):
@@ -78,7 +79,15 @@ FIELDS = ", ".join(JournalRow._fields)
 R_FIELDS = ", ".join(f"r.{f}" for f in JournalRow._fields)
 
 
-def row_tuple(campaign: str, now: str, item: tuple) -> tuple:
+#: One row as :meth:`~cmvoice_nb.campaign.Journal.register` takes it:
+#: ``(instruction_id, row_label, callee, payload_hash[, payload[, wave[, base_id]]])``.
+RowItem = tuple[Any, ...]
+#: The values inserted into ``rows`` for one row: campaign, instruction_id, row_label, callee,
+#: payload_hash, updated_at, wave, base_id, payload.
+RowValues = tuple[str, str, str, str, str, str, int, str, "bytes | None"]
+
+
+def row_tuple(campaign: str, now: str, item: RowItem) -> RowValues:
     """The values :meth:`~cmvoice_nb.campaign.Journal.register` inserts into ``rows`` for one row.
 
     *item* is ``(instruction_id, row_label, callee, payload_hash[, payload[, wave[, base_id]]])``;

@@ -12,12 +12,12 @@ from __future__ import annotations
 import itertools
 import operator
 import sqlite3
-from typing import Iterable, Iterator
+from collections.abc import Iterable, Iterator
 
 from ...errors import JournalError, is_valid_unicode
 from ...spec import iso_utc
 from ._connection import JournalConnection
-from ._records import row_tuple
+from ._records import RowItem, RowValues, row_tuple
 from ._schema import build_bulk_indexes, drop_bulk_indexes, table_numbers
 
 __all__ = ["Registering", "BULK_ROWS", "REGISTER_CHUNK"]
@@ -33,7 +33,7 @@ REGISTER_CHUNK = 50_000
 class Registering(JournalConnection):
     """:meth:`register` and the bulk insert behind it (a part of :class:`~cmvoice_nb.campaign.Journal`)."""
 
-    def register(self, campaign: str, rows: Iterable[tuple]) -> int:
+    def register(self, campaign: str, rows: Iterable[RowItem]) -> int:
         """Add rows as ``pending``: ``(instruction_id, row_label, callee, payload_hash[, payload[, wave[, base_id]]])``.
 
         *payload* is the instruction's JSON as the bytes that will be sent (kept so a follow-up
@@ -57,7 +57,7 @@ class Registering(JournalConnection):
                 return self._insert_batch(c, campaign, full)
             return self._insert_fresh(c, campaign, tuples)
 
-    def _insert_batch(self, c: sqlite3.Connection, campaign: str, full: list) -> int:
+    def _insert_batch(self, c: sqlite3.Connection, campaign: str, full: list[RowValues]) -> int:
         """Insert one batch of row tuples for a campaign that has records (checked as a whole)."""
         try:
             self._refuse_second_attempt(c, campaign, full)
@@ -69,7 +69,7 @@ class Registering(JournalConnection):
             # B-trees sorted row by row. The unique (row, wave) index goes too, so what it
             # would have ignored is dropped here first: the first attempt of a (row, wave)
             # in the batch wins, as INSERT OR IGNORE with the index in place does.
-            seen: set = set()
+            seen: set[tuple[str, int]] = set()
             kept = []
             for r in full:
                 if (r[7], r[6]) not in seen:
@@ -86,7 +86,7 @@ class Registering(JournalConnection):
             build_bulk_indexes(c)
         return added
 
-    def _insert_fresh(self, c: sqlite3.Connection, campaign: str, tuples: Iterator[tuple]) -> int:
+    def _insert_fresh(self, c: sqlite3.Connection, campaign: str, tuples: Iterator[RowValues]) -> int:
         """Insert the first rows of a campaign, :data:`REGISTER_CHUNK` at a time (nothing to check them against).
 
         Within the batch the first attempt of a (row, wave) wins, as INSERT OR IGNORE with the
@@ -100,10 +100,11 @@ class Registering(JournalConnection):
         bulk = len(chunk) >= BULK_ROWS
         if bulk:
             drop_bulk_indexes(c)
-        bases: set = set()  # (base, wave) of the rows written that are not their own base
+        bases: set[tuple[str, int]] = set()  # (base, wave) of the rows written that are not their own base
         added = 0
         while chunk:
-            kept, here = [], {}
+            kept: list[RowValues] = []
+            here: dict[str, int] = {}
             for r in chunk:
                 iid, wave, base = r[1], r[6], r[7]
                 if base == iid:
@@ -125,7 +126,7 @@ class Registering(JournalConnection):
             build_bulk_indexes(c)
         return added
 
-    def _write(self, c: sqlite3.Connection, campaign: str, full: list) -> int:
+    def _write(self, c: sqlite3.Connection, campaign: str, full: list[RowValues]) -> int:
         """INSERT OR IGNORE the row tuples, and the callees of multi-callee cells; how many rows were new."""
         before = c.total_changes
         try:
@@ -146,12 +147,12 @@ class Registering(JournalConnection):
         )
         return added
 
-    def _unicode_error(self, campaign: str, full: list) -> JournalError:
+    def _unicode_error(self, campaign: str, full: list[RowValues]) -> JournalError:
         """The error for a batch holding text that is not valid Unicode, naming its rows and fields."""
         names = ("instruction_id", "row_label", "callee", "payload_hash", "base_id")
         bad = []
         for r in full:
-            fields = [name for name, value in zip(names, (r[1], r[2], r[3], r[4], r[7]))
+            fields = [name for name, value in zip(names, (r[1], r[2], r[3], r[4], r[7]), strict=True)
                       if isinstance(value, str) and not is_valid_unicode(value)]
             if fields:
                 bad.append(f"{ascii(r[1])} ({', '.join(fields)})")
@@ -160,7 +161,7 @@ class Registering(JournalConnection):
                             f"Unicode (a lone surrogate?): {'; '.join(bad[:5])}{more}; nothing of this batch was "
                             "registered")
 
-    def _refuse_second_attempt(self, c: sqlite3.Connection, campaign: str, full: list) -> None:
+    def _refuse_second_attempt(self, c: sqlite3.Connection, campaign: str, full: list[RowValues]) -> None:
         """Raise if a batch row would be a second attempt of a (row, wave) the journal already holds.
 
         INSERT OR IGNORE would silently hide such a row: one attempt per row per wave. A campaign

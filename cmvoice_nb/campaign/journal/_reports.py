@@ -9,7 +9,8 @@ or dicts.
 from __future__ import annotations
 
 import json
-from typing import Any, Iterable, Mapping
+from collections.abc import Iterable, Mapping
+from typing import TYPE_CHECKING, Any
 
 from ...errors import JournalError
 from ...messages import say
@@ -17,6 +18,9 @@ from ...spec import iso_utc
 from ._connection import JournalConnection
 from ._records import FIELDS, JournalRow
 from ._schema import CALLED_SQL
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 __all__ = ["Reports"]
 
@@ -58,19 +62,23 @@ class Reports(JournalConnection):
                                    "Unicode (a lone surrogate?); nothing of it was stored") from None
         return len(items)
 
-    def kept(self, campaign: str):
+    def kept(self, campaign: str) -> pd.DataFrame:
         """The operator's own columns stored with *campaign*'s rows (see :meth:`keep`), indexed by row id."""
         import pandas as pd
 
         with self._lock:
             rows = self._connection().execute(
                 "SELECT row_id, columns FROM kept WHERE campaign = ? ORDER BY rowid", (campaign,)).fetchall()
-        frame = pd.DataFrame.from_records([json.loads(data) for _, data in rows],
-                                          index=pd.Index([r for r, _ in rows], name="row_id", dtype=object))
-        return frame.astype(object).where(frame.notna(), None) if len(frame.columns) else frame
+        index = pd.Index([r for r, _ in rows], name="row_id", dtype=object)
+        frame: pd.DataFrame = pd.DataFrame.from_records([json.loads(data) for _, data in rows], index=index)
+        if len(frame.columns):
+            frame = frame.astype(object).where(frame.notna(), None)
+        return frame
 
-    def assign_variants(self, campaign: str, rows: Iterable[tuple[str, str]]) -> int:
+    def assign_variants(self, campaign: str, rows: Iterable[tuple[str, str | None]]) -> int:
         """Store each row's A/B variant (``(row_id, variant)``, ``"holdout"`` included); the first stored stays.
+
+        A row whose variant is None (no A/B test) is skipped.
 
         A person keeps the variant the first run gave them, whatever later runs compute, so an A/B
         test is never mixed by a changed design. Returns how many rows were new.
@@ -90,7 +98,8 @@ class Reports(JournalConnection):
                 "SELECT row_id, variant FROM variants WHERE campaign = ? ORDER BY rowid", (campaign,)).fetchall())
 
     def set_design(self, campaign: str, design: Mapping[str, Any]) -> None:
-        """Store *campaign*'s test design (A/B variants, holdout, seed, opt-out key) as JSON; replaces the earlier one."""
+        """Store *campaign*'s test design (A/B variants, holdout, seed, opt-out key) as JSON; replaces the earlier.
+        """
         with self._tx() as c:
             c.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)",
                       (f"design:{campaign}", json.dumps(dict(design), ensure_ascii=False, sort_keys=True)))
@@ -157,7 +166,7 @@ class Reports(JournalConnection):
             return c.total_changes - before
 
     def validity(self, campaign: str) -> dict[str, Any]:
-        """Instruction id → the end of its validity window (an aware UTC datetime), for *campaign*'s rows that have one."""
+        """Instruction id → the end of its validity window (an aware UTC datetime), for *campaign*'s rows with one."""
         import datetime as _dt
 
         with self._lock:
@@ -166,7 +175,7 @@ class Reports(JournalConnection):
         return {iid: _dt.datetime.fromisoformat(until.replace("Z", "+00:00")).astimezone(_dt.timezone.utc)
                 for iid, until in rows}
 
-    def waits(self, campaign: str | None = None):
+    def waits(self, campaign: str | None = None) -> pd.DataFrame:
         """Every recorded wait (``campaign``, ``instruction_id``, ``at``, ``until``, ``reason``) as a DataFrame."""
         import pandas as pd
 
@@ -175,9 +184,10 @@ class Reports(JournalConnection):
             cur = self._connection().execute(sql + (" WHERE campaign = ?" if campaign else "") + " ORDER BY rowid",
                                              (campaign,) if campaign else ())
             rows = cur.fetchall()
-        return pd.DataFrame(rows, columns=["campaign", "instruction_id", "at", "until", "reason"])
+        frame: pd.DataFrame = pd.DataFrame(rows, columns=["campaign", "instruction_id", "at", "until", "reason"])
+        return frame
 
-    def to_frame(self, campaign: str | None = None):
+    def to_frame(self, campaign: str | None = None) -> pd.DataFrame:
         """The journal as a DataFrame (one row per record), optionally for one campaign."""
         import pandas as pd
 
@@ -189,7 +199,7 @@ class Reports(JournalConnection):
                     f"SELECT {FIELDS} FROM rows WHERE campaign = ? ORDER BY instruction_id", (campaign,)
                 )
             rows = cur.fetchall()
-        df = pd.DataFrame(rows, columns=list(JournalRow._fields))
+        df: pd.DataFrame = pd.DataFrame(rows, columns=list(JournalRow._fields))
         df["http_status"] = df["http_status"].astype("Int64")
         return df
 
@@ -222,7 +232,8 @@ class Reports(JournalConnection):
                       (campaign, wave, started_at, iso_utc(), json.dumps(dict(counts)), exit_status))
 
     def runs(self, campaign: str | None = None) -> list[dict[str, Any]]:
-        """Every recorded run (oldest first): ``campaign``, ``wave``, ``started_at``, ``ended_at``, ``counts``, ``exit``."""
+        """Every recorded run, oldest first: ``campaign``, ``wave``, ``started_at``, ``ended_at``, ``counts``,
+        ``exit``."""
         with self._lock:
             sql = "SELECT campaign, wave, started_at, ended_at, counts, exit FROM runs"
             rows = self._connection().execute(sql + (" WHERE campaign = ?" if campaign else "") + " ORDER BY rowid",

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 import sqlite3
-from typing import Container, Iterable
+from collections.abc import Container, Iterable
 
 from ...errors import JournalError
 from ...messages import say
@@ -105,11 +105,13 @@ class Journal(Registering, Reports):
             if ids:
                 c.execute(
                     f"UPDATE rows SET state = 'unknown', updated_at = ?, error = ? {where}",
-                    (iso_utc(), "run ended while the request was in flight (crash or kill): the call may have been placed",
+                    (iso_utc(),
+                     "run ended while the request was in flight (crash or kill): the call may have been placed",
                      campaign),
                 )
         if ids:
-            log.warning("campaign %r: %d row(s) were mid-request when a previous run ended; marked unknown", campaign, len(ids))
+            log.warning("campaign %r: %d row(s) were mid-request when a previous run ended; marked unknown",
+                        campaign, len(ids))
         return ids
 
     # ------------------------------------------------------------- per row
@@ -155,12 +157,13 @@ class Journal(Registering, Reports):
         exist (``queued``, ``unknown``, ``sending``: where a changed row matters) and ``error``
         not for ``pending``, ``deferred`` or ``budget`` records (their hold reasons); both are None otherwise.
         """
-        shared: dict[tuple, RowStatus] = {}
+        shared: dict[RowStatus, RowStatus] = {}
         out: dict[str, RowStatus] = {}
         with self._lock:
             cur = self._connection().execute(
                 f"SELECT instruction_id, state, CASE WHEN state IN {CALLED_SQL} THEN payload_hash END, attempts,"
-                " http_status, call_ids, CASE WHEN state IN ('pending', 'deferred', 'budget') THEN NULL ELSE error END, sent_at"
+                " http_status, call_ids,"
+                " CASE WHEN state IN ('pending', 'deferred', 'budget') THEN NULL ELSE error END, sent_at"
                 " FROM rows WHERE campaign = ?", (campaign,))
             while batch := cur.fetchmany(10_000):
                 for iid, state, h, attempts, status, call_ids, error, sent_at in batch:
@@ -195,7 +198,7 @@ class Journal(Registering, Reports):
         return out
 
     def _earlier_call(self, c: sqlite3.Connection, numbers: list[str], campaign: str, instruction_id: str,
-                      base_id: str | None = None, wave: int = 1):
+                      base_id: str | None = None, wave: int = 1) -> JournalRow | None:
         if not numbers:
             return None
         marks = ",".join("?" * len(numbers))
@@ -246,10 +249,11 @@ class Journal(Registering, Reports):
     ) -> JournalRow:
         """Commit ``sending`` (attempts + 1) before the request leaves; return the new record.
 
-        A row may leave from ``pending``, ``rejected``, ``failed``, ``deferred``, ``budget`` or ``over-contacted``; from ``unknown`` only with
-        *resend_unknown*, from ``queued`` only with *resend_queued* (a changed row sent again on
-        purpose). Unless *allow_repeat*, a row whose callee already has a call ``sending``,
-        ``queued`` or ``unknown`` under another record of this journal is refused.
+        A row may leave from ``pending``, ``rejected``, ``failed``, ``deferred``, ``budget`` or
+        ``over-contacted``; from ``unknown`` only with *resend_unknown*, from ``queued`` only with
+        *resend_queued* (a changed row sent again on purpose). Unless *allow_repeat*, a row whose
+        callee already has a call ``sending``, ``queued`` or ``unknown`` under another record of this
+        journal is refused.
 
         *ended* lists earlier attempts of the same row whose call ended, as
         ``(instruction_id, outcome, finished_on)`` from their callbacks: they are recorded (see
@@ -297,7 +301,7 @@ class Journal(Registering, Reports):
                         f"{earlier.instruction_id!r} of campaign {earlier.campaign!r}; not called again "
                         "(allow_repeat=True calls them again)"
                     )
-                    err.earlier = earlier  # type: ignore[attr-defined]
+                    err.earlier = earlier  # type: ignore[attr-defined]  # the blocking record, for the sender
                     raise err
             changes = {"payload_hash": payload_hash, "callee": callee}
             changes = {k: v for k, v in changes.items() if v is not None and v != current[COLUMN[k]]}
@@ -346,7 +350,10 @@ class Journal(Registering, Reports):
 
     def hold(self, campaign: str, rows: Iterable[tuple[str, str | None, str | None, str | None, str | None]],
              state: str) -> int:
-        """Put rows that are not being sent in *state* (``deferred``, ``suppressed``, ``budget``, ``holdout``, ``expired``, ``over-contacted`` or ``pending``), with a reason.
+        """Put rows that are not being sent in *state*, with a reason.
+
+        *state* is ``deferred``, ``suppressed``, ``budget``, ``holdout``, ``expired``,
+        ``over-contacted`` or ``pending``.
 
         *rows* are ``(instruction_id, row_label, callee, payload_hash, reason)``; a row new to the
         journal is added (its callees indexed), one the journal holds moves only from a state in
@@ -361,7 +368,8 @@ class Journal(Registering, Reports):
         allowed = ",".join(f"'{s}'" for s in self.HOLDABLE_STATES)
         with self._tx() as c:
             c.executemany(
-                "INSERT OR IGNORE INTO rows (campaign, instruction_id, row_label, callee, payload_hash, state, updated_at)"
+                "INSERT OR IGNORE INTO rows"
+                " (campaign, instruction_id, row_label, callee, payload_hash, state, updated_at)"
                 " VALUES (?, ?, ?, ?, ?, 'pending', ?)",
                 [(campaign, iid, label, callee, h, now) for iid, label, callee, h, _r in rows])
             c.executemany("INSERT OR IGNORE INTO callees VALUES (?, ?, ?)",

@@ -35,7 +35,8 @@ def number_column(columns: list[str], rows: list[list[str]]) -> int | None:
     for name in NUMBER_COLUMNS:
         if name in lowered:
             return lowered.index(name)
-    scores = [sum(1 for r in rows if i < len(r) and PHONEISH.match(str(r[i]).strip() or "x")) for i in range(len(columns))]
+    scores = [sum(1 for r in rows if i < len(r) and PHONEISH.match(str(r[i]).strip() or "x"))
+              for i in range(len(columns))]
     best = max(range(len(columns)), key=lambda i: scores[i]) if columns else None
     return best if best is not None and scores[best] > 0 else None
 
@@ -96,12 +97,12 @@ def text_entries(text: str, *, name: str = "the list") -> tuple[Any, Any]:
         # Blank or comment lines between the entries: the others are found, and keep their numbers.
         lines = body.split("\n")
         trimmed = pc.utf8_trim_whitespace(pa.array(lines, type=pa.large_string()))
-        keep = pc.and_(pc.greater(pc.utf8_length(trimmed), 0), pc.invert(pc.starts_with(trimmed, "#")))
-        at = np.flatnonzero(keep.to_numpy(zero_copy_only=False))
+        kept = pc.and_(pc.greater(pc.utf8_length(trimmed), pa.scalar(0)), pc.invert(pc.starts_with(trimmed, "#")))
+        at = np.flatnonzero(kept.to_numpy(zero_copy_only=False))
         if not len(at):
             return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=object)
         content: list[str] | None = [lines[i] for i in at]
-        head = content[:50]
+        head = [lines[i] for i in at[:50]]
     else:  # every line an entry (most exports): no line-by-line work
         if not body:
             return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=object)
@@ -118,26 +119,27 @@ def text_entries(text: str, *, name: str = "the list") -> tuple[Any, Any]:
             quoted = pc.match_substring_regex(values, '^".*"$')
             inner = pc.replace_substring(pc.replace_substring_regex(values, '^"(.*)"$', r"\1"), '""', '"')
             values = pc.if_else(quoted, pc.utf8_trim_whitespace(inner), values)
-        values = values.to_numpy(zero_copy_only=False)
-        if not any(c.isdigit() for c in values[0]):  # a header: "Telefoonnummer", "phone"
-            at, values = at[1:], values[1:]
-        return at + 1, values
+        texts = values.to_numpy(zero_copy_only=False)
+        if not any(c.isdigit() for c in texts[0]):  # a header: "Telefoonnummer", "phone"
+            at, texts = at[1:], texts[1:]
+        return at + 1, texts
     sep = sniff_separator("\n".join(_NOT_A_SEPARATOR.sub("", ln) for ln in head))
     columns = _csv_columns("\n".join(content) if content is not None else body, sep, len(at))
     header = [str(c[0].as_py()) for c in columns]
     has_header = not any(PHONEISH.match(c.strip()) for c in header)
     start = 1 if has_header else 0
     names = header if has_header else [str(k) for k in range(len(header))]
-    sample = [list(r) for r in zip(*(c.slice(start, SAMPLE_ROWS).to_pylist() for c in columns))]
+    sample = [list(r) for r in zip(*(c.slice(start, SAMPLE_ROWS).to_pylist() for c in columns), strict=True)]
     col = number_column(names, sample)
     if col is None:
         raise CampaignError(f"{name}: no column of phone numbers (name it one of {', '.join(NUMBER_COLUMNS[:3])})")
-    values = columns[col].slice(start)
-    blank = np.flatnonzero(pc.equal(pc.utf8_length(pc.utf8_trim_whitespace(values)), 0).to_numpy(zero_copy_only=False))
-    keep = np.ones(len(values), dtype=bool)
+    cells = columns[col].slice(start)
+    lengths = pc.utf8_length(pc.utf8_trim_whitespace(cells))
+    blank = np.flatnonzero(pc.equal(lengths, pa.scalar(0)).to_numpy(zero_copy_only=False))
+    keep = np.ones(len(cells), dtype=bool)
     for i in blank:  # ";;;" (a spreadsheet's formatted but empty rows): no entry at all
         keep[i] = any(str(c[start + i].as_py()).strip() for c in columns)
-    return at[start:][keep] + 1, values.to_numpy(zero_copy_only=False)[keep]
+    return at[start:][keep] + 1, cells.to_numpy(zero_copy_only=False)[keep]
 
 
 _SEPARATORS = ",;\t|"

@@ -32,8 +32,9 @@ from __future__ import annotations
 import html
 import math
 import os
+from collections.abc import Iterable, Mapping
 from pathlib import Path
-from typing import Any, Iterable, Mapping
+from typing import Any
 
 from ...errors import CampaignError
 from ...timing import RATES, talk_seconds
@@ -158,7 +159,7 @@ class Estimate:
 
     @property
     def talk_s_per_call(self) -> dict[str, float]:
-        return dict(zip(self.per_call["callee"], self.per_call["talk_s"]))
+        return dict(zip(self.per_call["callee"], self.per_call["talk_s"], strict=True))
 
     @property
     def total_minutes(self) -> float:
@@ -221,8 +222,8 @@ class Estimate:
         n = self.calls
         text = (f"{n} call{'s' if n != 1 else ''}, {self.total_minutes:.2f} talk minutes "
                 f"({self.minutes_per_call * 60:.1f} s per call), {self.answer_rate:.0%} answered")
-        if self.prices is not None:
-            cost = self.cost
+        cost = self.cost
+        if self.prices is not None and cost is not None:
             text += f", cost {cost:,.2f}" if cost >= 10 else f", cost {cost:.4f}"
         return text
 
@@ -260,8 +261,9 @@ class Estimate:
             return f"{x:>{width}.4f}" if not (isinstance(x, float) and math.isnan(x)) else " " * width
 
         for country, row in frame.iterrows():
-            lines.append(f"  {str(country):<8}{int(row['calls']):>6}{row['minutes_per_call']:>14.2f}{row['minutes']:>9.2f}"
-                         f"{money(row['price_per_minute'], 11)}{money(row['setup'], 7)}{money(row['cost'], 8)}".rstrip())
+            lines.append(f"  {str(country):<8}{int(row['calls']):>6}{row['minutes_per_call']:>14.2f}"
+                         f"{row['minutes']:>9.2f}{money(row['price_per_minute'], 11)}{money(row['setup'], 7)}"
+                         f"{money(row['cost'], 8)}".rstrip())
         lines.append("Assumptions:")
         lines += [f"  - {a}" for a in self.assumptions]
         return "\n".join(lines)
@@ -275,7 +277,8 @@ class Estimate:
             frame[col] = [None if isinstance(x, float) and math.isnan(x) else f"{x:.4f}" for x in frame[col]]
         table = to_html(frame, caption=f"Estimate: {self._headline()}", failures_first=False, max_rows=None)
         items = "".join(f"<li>{html.escape(a)}</li>" for a in self.assumptions)
-        return f"<div>{table}<details><summary>Assumptions ({len(self.assumptions)})</summary><ul>{items}</ul></details></div>"
+        return (f"<div>{table}<details><summary>Assumptions ({len(self.assumptions)})</summary>"
+                f"<ul>{items}</ul></details></div>")
 
 
 def _resolve_file(root: Path, prompt: str) -> Path | None:
@@ -388,7 +391,8 @@ def estimate_payloads(payloads: Iterable[Mapping[str, Any]], *, app: str | None 
     if missing:
         shown = ", ".join(list(missing)[:5]) + (f" (+{len(missing) - 5} more)" if len(missing) > 5 else "")
         why = "no audio_root given" if root is None else f"not found or unreadable under {root}"
-        assumptions.append(f"{len(missing)} File prompt(s) counted as {rates['default_file_s']:g} s each ({why}): {shown}")
+        assumptions.append(f"{len(missing)} File prompt(s) counted as {rates['default_file_s']:g} s each ({why}): "
+                           f"{shown}")
     assumptions.append("talk time only: ringing is not billed, voicemail is not modelled")
     if price_table is not None:
         assumptions.append("cost = answered calls x (minutes x price_per_minute + setup), per second "
@@ -396,7 +400,9 @@ def estimate_payloads(payloads: Iterable[Mapping[str, Any]], *, app: str | None 
         unpriced = sorted(c for c in set(per_call["country"]) if c not in price_table and "*" not in price_table)
         if unpriced:
             counts = per_call["country"].value_counts()
-            assumptions.append("no price for " + ", ".join(f"{c} ({int(counts[c])} call{'s' if int(counts[c]) != 1 else ''})" for c in unpriced)
+            assumptions.append("no price for "
+                               + ", ".join(f"{c} ({int(counts[c])} call{'s' if int(counts[c]) != 1 else ''})"
+                                           for c in unpriced)
                                + ": left out of the cost")
     return Estimate(per_call, answer_rate=float(answer_rate), prices=price_table, assumptions=assumptions)
 
@@ -431,8 +437,8 @@ def upper_bound_costs(payloads: Iterable[Mapping[str, Any]], *, prices: Any, app
         raise CampaignError("prices: no price for " + ", ".join(f"{c} ({int(counts[c])} call(s))" for c in unpriced)
                             + ": a budget cannot count those calls; add them (or a * row) to the price table")
     costs = []
-    for country, talk_s in zip(est.per_call["country"].tolist(), est.per_call["talk_s"].tolist()):
-        per_minute, setup = table.get(country, table.get("*"))
+    for country, talk_s in zip(est.per_call["country"].tolist(), est.per_call["talk_s"].tolist(), strict=True):
+        per_minute, setup = table[country] if country in table else table["*"]  # every country priced: above
         costs.append(round(float(talk_s) / 60.0 * per_minute + setup, 10))
     return costs
 
@@ -474,7 +480,7 @@ def talk_costs(calls: Any, prices: Any):
     seconds = pd.to_numeric(answered["talk_seconds"], errors="coerce").fillna(0.0).tolist() if len(answered) else []
     rows = {}
     for country in sorted(set(countries)):
-        secs = sum(s for c, s in zip(countries, seconds) if c == country)
+        secs = sum(s for c, s in zip(countries, seconds, strict=True) if c == country)
         n = countries.count(country)
         price = table.get(country, table.get("*"))
         minutes = secs / 60.0

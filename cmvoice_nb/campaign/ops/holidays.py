@@ -25,10 +25,11 @@ import io
 import os
 import re
 import threading
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 from ...errors import CampaignError
 from ...messages import opt
@@ -38,7 +39,7 @@ __all__ = ["Holidays", "read_holidays", "public_holiday", "check_subdivision"]
 _PUBLIC_LOCK = threading.Lock()  # the package fills a year's dates on first use: one thread at a time
 
 
-@lru_cache(maxsize=None)
+@cache
 def _calendar(country: str, subdivision: str | None) -> Any:
     """The holidays package's calendar of *country* (and *subdivision*), or None when it has none."""
     import holidays as _holidays
@@ -127,7 +128,8 @@ class Holidays:
         return self.public and public_holiday(day, country, subdivision) is not None
 
     def name_of(self, day: _dt.date, country: str | None = None, subdivision: str | None = None) -> str | None:
-        """What *day* is for a callee of *country*: ``"King's Day (public holiday in NL)"``, ``"a holiday"``, or None."""
+        """What *day* is for a callee of *country*: ``"King's Day (public holiday in NL)"``, ``"a holiday"`` or None.
+        """
         if self.public:
             name = public_holiday(day, country, subdivision)
             if name:

@@ -37,8 +37,9 @@ from __future__ import annotations
 import datetime as _dt
 import math
 import re
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Iterable, Mapping, NamedTuple
+from typing import Any, NamedTuple
 
 from ...errors import CampaignError
 from ...messages import opt, say
@@ -96,7 +97,7 @@ def parse_hours(text: Any) -> tuple[int, int]:
     >>> parse_hours("9am-5pm")
     Traceback (most recent call last):
     ...
-    cmvoice_nb.errors.CampaignError: calling_hours= must look like '09:00-20:00' (24-hour local time, start-end), got '9am-5pm'
+    cmvoice_nb.errors.CampaignError: calling_hours= must look like '09:00-20:00' (...), got '9am-5pm'
     """
     name = opt("calling_hours")
     m = _HOURS_RE.match(text) if isinstance(text, str) else None
@@ -129,7 +130,7 @@ def parse_days(days: Any = "mon-fri") -> frozenset[int]:
     >>> parse_days("mon-fry")
     Traceback (most recent call last):
     ...
-    cmvoice_nb.errors.CampaignError: days=: 'fry' is not a day; write mon, tue, wed, thu, fri, sat, sun, ranges like mon-fri, lists like mon,wed,fri, or all
+    cmvoice_nb.errors.CampaignError: days=: 'fry' is not a day; write mon, tue, wed, thu, fri, sat, sun, ranges ...
     """
     name = opt("days")
     hint = "write mon, tue, wed, thu, fri, sat, sun, ranges like mon-fri, lists like mon,wed,fri, or all"
@@ -376,7 +377,8 @@ class CallingHours:
         zone = zone_info(zones[0])
         here = now_utc.astimezone(zone)
         there = opens.astimezone(zone)
-        where = zones[0] if len(zones) == 1 else f"{zones[0]} (+{len(zones) - 1} more zone{'s' if len(zones) > 2 else ''})"
+        more = len(zones) - 1
+        where = zones[0] if more == 0 else f"{zones[0]} (+{more} more zone{'s' if more > 1 else ''})"
         # The holiday that keeps the window shut today is named (a window may start the evening before).
         holiday = self.holidays.name_of(here.date(), country, subdivision) if here.weekday() in self.days else None
         today = f", {holiday}" if holiday else ""
@@ -385,8 +387,8 @@ class CallingHours:
 
     def _never_reason(self, zones: tuple[str, ...]) -> str:
         if len(zones) > 1:
-            return (f"calling hours {self.hours_text} {self.days_text} never hold in all of {', '.join(zones)} at once; "
-                    f"give the callee's zone with tz=")
+            return (f"calling hours {self.hours_text} {self.days_text} never hold in all of {', '.join(zones)} "
+                    f"at once; give the callee's zone with tz=")
         return f"calling hours {self.hours_text} {self.days_text} do not open within {_HORIZONS_DAYS[-1]} days"
 
 
@@ -440,7 +442,7 @@ def parse_calling_hours(calling_hours: Any = "09:00-20:00", *, days: Any = "mon-
     >>> parse_calling_hours("25:00-26:00")
     Traceback (most recent call last):
     ...
-    cmvoice_nb.errors.CampaignError: calling_hours=: start time 25:00 in '25:00-26:00' is not a time of day (00:00 to 23:59)
+    cmvoice_nb.errors.CampaignError: calling_hours=: start time 25:00 in '25:00-26:00' is not a time of day (...)
     """
     if isinstance(calling_hours, CallingHours):
         return calling_hours
@@ -453,7 +455,8 @@ def parse_calling_hours(calling_hours: Any = "09:00-20:00", *, days: Any = "mon-
 # ---------------------------------------------------------------------------------------------
 
 def _is_missing(value: Any) -> bool:
-    return value is None or (isinstance(value, float) and math.isnan(value)) or (isinstance(value, str) and not value.strip())
+    return (value is None or (isinstance(value, float) and math.isnan(value))
+            or (isinstance(value, str) and not value.strip()))
 
 
 def _tz_per_row(tz: Any, callees: list, n: int) -> list:
@@ -524,9 +527,10 @@ def window_status(callees: Any, *, calling_hours: Any, days: Any = "mon-fri", ho
     overrides = _tz_per_row(tz, numbers, len(numbers))
     tz_name = opt("tz")
     cache: dict[tuple, WindowStatus] = {}
-    rows = []
-    for number, override in zip(numbers, overrides):
+    rows: list[tuple[bool, _dt.datetime | None, _dt.datetime | None, str, str]] = []
+    for number, override in zip(numbers, overrides, strict=True):
         country = country_of(number)
+        zones: tuple[str, ...]
         if not _is_missing(override):
             zones = (str(override).strip(),)
             if zone_info(zones[0]) is None:
@@ -543,8 +547,8 @@ def window_status(callees: Any, *, calling_hours: Any, days: Any = "mon-fri", ho
         if status is None:
             status = cache[key] = hours.status(zones, now=now, country=key[1])
         rows.append((status.inside, status.opens_at, status.closes_at, ",".join(zones), status.reason))
-    rows = [row[:4] + (say(row[4]),) for row in rows]  # a frame for Python: its words
-    frame = pd.DataFrame(rows, columns=STATUS_COLUMNS, index=index)
+    said = [row[:4] + (say(row[4]),) for row in rows]  # a frame for Python: its words
+    frame = pd.DataFrame(said, columns=STATUS_COLUMNS, index=index)
     frame["inside"] = frame["inside"].astype(bool)
     for col in ("opens_at", "closes_at"):
         frame[col] = pd.to_datetime(frame[col], utc=True)

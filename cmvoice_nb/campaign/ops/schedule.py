@@ -21,7 +21,8 @@ from __future__ import annotations
 import datetime as _dt
 import threading
 import time
-from typing import Any, Callable, Mapping
+from collections.abc import Callable, Mapping
+from typing import Any, Protocol
 
 from ...errors import CampaignError
 from ...messages import opt
@@ -83,7 +84,7 @@ def _check_aware(value: Any, name: str) -> None:
 
 
 def make_clock(now: Any, sleep: Callable[[float], Any] | None, stop: threading.Event
-               ) -> tuple[Callable[[], _dt.datetime], Callable[[float], None]]:
+               ) -> tuple[Callable[[], _dt.datetime], Callable[[float], object]]:
     """The sender's ``(now(), sleep(seconds))`` from the user's ``now=`` and ``sleep=``.
 
     * ``now=None``: the real UTC time; ``now=`` a callable: it (it must return aware datetimes;
@@ -102,9 +103,10 @@ def make_clock(now: Any, sleep: Callable[[float], Any] | None, stop: threading.E
             return (lambda: start + _dt.timedelta(seconds=time.monotonic() - t0)), real_sleep
         skipped = [0.0]
         lock = threading.Lock()
+        user_sleep = sleep
 
         def skip(seconds: float) -> None:
-            sleep(seconds)
+            user_sleep(seconds)
             with lock:
                 skipped[0] += seconds
 
@@ -121,6 +123,17 @@ def make_clock(now: Any, sleep: Callable[[float], Any] | None, stop: threading.E
 
         return checked, (sleep or real_sleep)
     raise CampaignError(f"now= must be a timezone-aware datetime or a clock (a callable returning one), got {now!r}")
+
+
+class ScheduledRow(Protocol):
+    """What :class:`RowWindows` reads of a plan row (:class:`~cmvoice_nb.campaign.plan.RowPlan`)."""
+
+    @property
+    def position(self) -> int: ...
+    @property
+    def callee(self) -> str | None: ...
+    @property
+    def label(self) -> object: ...
 
 
 class RowWindows:
@@ -156,7 +169,7 @@ class RowWindows:
         self._bad: list[str] = []
         from ...numbers import country_of
 
-        for r, override in zip(rows, overrides):
+        for r, override in zip(rows, overrides, strict=True):
             numbers = [n for n in (r.callee or "").split(";") if n.strip()]
             self._country[r.position] = country_of(numbers[0]) if numbers else None
             if subdivisions is not None and hours.holidays.public:
@@ -220,7 +233,7 @@ class RowWindows:
         if len(values) != len(rows):
             raise CampaignError(f"{name} has {len(values)} values for {len(rows)} rows: give one zone, a mapping "
                                 f"number -> zone, or one zone per row")
-        return [zone(v, f" (row {r.label!r})") for v, r in zip(values, rows)]
+        return [zone(v, f" (row {r.label!r})") for v, r in zip(values, rows, strict=True)]
 
     def status(self, position: int, now: _dt.datetime) -> WindowStatus:
         """Where row *position* stands at *now* (rows sharing zones and country are judged once per instant)."""

@@ -30,8 +30,8 @@ SuppressionList(3 numbers)
 >>> read_suppression(["+31612345678", "3.16123E+10"])
 Traceback (most recent call last):
 ...
-cmvoice_nb.errors.SuppressionError: suppress=: 1 of 2 entries is not a phone number (more than 1 %): the list cannot be trusted, so the campaign stops before any call. First bad entries:
-  item 2: '3.16123E+10': a spreadsheet turned the number into scientific notation, so its last digits are lost: format the column as text in the spreadsheet and export the file again
+cmvoice_nb.errors.SuppressionError: suppress=: 1 of 2 entries is not a phone number (more than 1 %): the list ...
+  item 2: '3.16123E+10': a spreadsheet turned the number into scientific notation, so its last digits are lost: ...
 Fix the list, or pass allow_unreadable_suppress=True to go on with the 1 number that could be read.
 >>> read_suppression(["+31612345678", "3.16123E+10"], allow_unreadable_suppress=True)
 SuppressionList(1 number, 1 unreadable)
@@ -43,8 +43,9 @@ from __future__ import annotations
 import logging
 import os
 import re
+from collections.abc import Iterable, Iterator
 from pathlib import Path
-from typing import Any, Iterable, Iterator, NamedTuple
+from typing import Any, NamedTuple
 
 from ...errors import CampaignError, SuppressionError
 from ...messages import Text, opt
@@ -425,9 +426,10 @@ def apply_suppression(plan: Any, suppress: Any, *, region: str | None = None,
     The input plan is not changed. Usable on any :class:`~cmvoice_nb.campaign.CampaignPlan`
     (a first campaign or a follow-up wave). A row calling several numbers is suppressed when
     any of them is listed; a listed person is suppressed whatever else is wrong with the row
-    (an invalid field, a refused country), so the count of people held back is the list's. The plan's ``options["suppress"]`` records the list's description,
-    so the sender knows this run had a list (a row the journal holds as ``suppressed`` and that
-    is no longer listed is then sent; without any list the journal's ``suppressed`` stands).
+    (an invalid field, a refused country), so the count of people held back is the list's. The plan's
+    ``options["suppress"]`` records the list's description, so the sender knows this run had a list (a row the
+    journal holds as ``suppressed`` and that is no longer listed is then sent; without any list the journal's
+    ``suppressed`` stands).
 
     Parameters
     ----------
@@ -457,15 +459,16 @@ def apply_suppression(plan: Any, suppress: Any, *, region: str | None = None,
     ([None, '+31612345611 is on the do-not-call list'], 1)
     """
     import numpy as np
+    import pyarrow as pa
     import pyarrow.compute as pc
 
     region = region if region is not None else plan.options.get("region")
     dnc = read_suppression(suppress, region=region, allow_unreadable_suppress=allow_unreadable_suppress)
     rows = plan.rows  # read by column: a million-row plan is not copied row by row
     callees = rows.callees()
-    named = np.flatnonzero(pc.not_equal(callees, "").to_numpy(zero_copy_only=False))
+    named = np.flatnonzero(pc.not_equal(callees, pa.scalar("")).to_numpy(zero_copy_only=False))
     reasons = {}
-    for position, callee in zip(named.tolist(), callees.take(named).to_pylist()):
+    for position, callee in zip(named.tolist(), callees.take(named).to_pylist(), strict=True):
         reason = suppression_reason(callee, dnc)
         if reason:
             reasons[position] = reason

@@ -104,7 +104,7 @@ def parse_instant(value: Any, *, name: str = "valid_until") -> _dt.datetime:
     >>> parse_instant("2026-04-27 18:00")
     Traceback (most recent call last):
     ...
-    cmvoice_nb.errors.CampaignError: valid_until=: '2026-04-27 18:00' has no time zone (write e.g. 2026-04-27T18:00+02:00, or Z for UTC)
+    cmvoice_nb.errors.CampaignError: valid_until=: '2026-04-27 18:00' has no time zone (write e.g. ...)
     """
     where = opt(name)
     if hasattr(value, "to_pydatetime"):
@@ -145,7 +145,7 @@ def expiry_reason(deadline: _dt.datetime, *, waited: str = "") -> str:
     --------
     >>> import datetime as dt
     >>> expiry_reason(dt.datetime(2026, 4, 27, 8, 30, tzinfo=dt.timezone.utc), waited="its calling hours")
-    'not placed by 2026-04-27 08:30 UTC, the end of its validity window (it waited for its calling hours); never sent later'
+    'not placed by 2026-04-27 08:30 UTC, the end of its validity window (it waited for its calling hours); ...'
     """
     why = f" (it waited for {waited})" if waited else ""
     return (f"not placed by {deadline.astimezone(_dt.timezone.utc):%Y-%m-%d %H:%M} UTC, the end of its validity "

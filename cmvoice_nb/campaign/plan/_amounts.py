@@ -10,7 +10,8 @@ as :func:`~cmvoice_nb.campaign.plan.values.number_reader` reads them one by one.
 from __future__ import annotations
 
 import re
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from ._formats import currency_form, signs
 

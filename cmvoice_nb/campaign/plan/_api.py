@@ -8,8 +8,9 @@ preflight, repeated callees), then the plan, which freezes its rows, and the do-
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 from ..._gc import paused_gc
 from ...errors import CampaignError
@@ -234,10 +235,10 @@ def _plan_campaign(df: Any, *, app: str, name: str, columns: Any, defaults: Any,
 
     # The rows are open until the plan holds them: the checks over all rows add to them here.
     # Repeated instruction ids: the journal keys rows by id, so a repeat could never be sent.
-    later, firsts = _repeats(rows.ids()) if rows.ids_may_repeat() else ((), ())
-    if len(later):
+    later, firsts = _repeats(rows.ids()) if rows.ids_may_repeat() else (None, None)
+    if later is not None and len(later):
         ids = rows.ids().take(later).to_pylist()
-        for p, first, iid in zip(later.tolist(), rows.at(firsts), ids):
+        for p, first, iid in zip(later.tolist(), rows.at(firsts), ids, strict=True):
             rows.add_problem(p, Problem("instruction-id", iid,
                                         f"repeats the instruction id of row {first.label!r}: ids must be unique"))
 
@@ -247,7 +248,7 @@ def _plan_campaign(df: Any, *, app: str, name: str, columns: Any, defaults: Any,
 
     # Repeated callees: reported always; dropped on request. Only rows that would be sent count.
     callees = rows.callees()
-    keyed = pc.and_(pa.array(rows.valid_mask()), pc.not_equal(callees, ""))
+    keyed = pc.and_(pa.array(rows.valid_mask()), pc.not_equal(callees, pa.scalar("")))
     later, firsts = _repeats(pc.if_else(keyed, callees, pa.nulls(len(rows), callees.type)))
     if len(later):
         rows.mark_duplicates(later, firsts, drop=drop_duplicates)

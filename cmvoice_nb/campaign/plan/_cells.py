@@ -39,7 +39,7 @@ def arrow_text(series: Any) -> Any:
     dtype = series.dtype
     if getattr(dtype, "storage", None) == "pyarrow" and getattr(dtype, "name", "") in ("str", "string"):
         arr = pa.array(series.array)  # Arrow holds it already: no copy
-    elif dtype == object:
+    elif dtype == object:  # noqa: E721 - a numpy dtype equals object by value (not a type check)
         from pandas.api.types import infer_dtype
 
         values = series.to_numpy()
@@ -183,7 +183,7 @@ def records(df: Any, positions: Any) -> dict[int, dict]:
     positions = sorted(set(int(p) for p in positions))
     if not positions:
         return {}
-    return dict(zip(positions, df.iloc[positions].to_dict(orient="records")))
+    return dict(zip(positions, df.iloc[positions].to_dict(orient="records"), strict=True))
 
 
 def cells(df: Any, column: Any, positions: list[int]) -> list:
@@ -202,7 +202,7 @@ def cells(df: Any, column: Any, positions: list[int]) -> list:
     values = part.tolist()
     if part.dtype == object or isinstance(part.dtype, pd.api.extensions.ExtensionDtype):
         try:
-            from pandas.core.dtypes.cast import maybe_box_native
+            from pandas.core.dtypes.cast import maybe_box_native  # type: ignore[attr-defined]  # private, not stubbed
         except ImportError:  # a pandas without it: the dicts, then
             return [r[column] for r in df.iloc[positions][[column]].to_dict(orient="records")]
         values = [maybe_box_native(v) for v in values]

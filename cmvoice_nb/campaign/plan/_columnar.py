@@ -179,7 +179,7 @@ class _Planner:
                 region = np.array([r or "" for r in regions[2]], dtype=object)[regions[0][rows]]
             found, reasons = normalize_numbers(texts, region=region, style=planning.number_style, arrow=True)
             clean = mask(pc.and_(pc.match_substring_regex(found, _PHONE_COLUMN),
-                                 pc.less_equal(pc.utf8_length(found), fld.max_length or 10 ** 6)))
+                                 pc.less_equal(pc.utf8_length(found), pa.scalar(fld.max_length or 10 ** 6))))
             states[rows[clean]] = _CLEAN
             full = np.full(n, -1, dtype=np.int64)
             full[rows] = np.arange(len(rows))
@@ -189,7 +189,8 @@ class _Planner:
             if len(bad):
                 read = texts.take(pa.array(bad)).to_pylist()
                 where = rows[bad].tolist()
-                for i, text, cell, reason in zip(where, read, cells(self.df, column, where), reasons[bad].tolist()):
+                found = zip(where, read, cells(self.df, column, where), reasons[bad].tolist(), strict=True)
+                for i, text, cell, reason in found:
                     # the per-row path's problem, with the value it read; the row shows the cell as written
                     states[i] = _BAD
                     unreadable[i] = (Problem(fld.key, text.strip(), f"not a phone number: {reason}"),
@@ -230,12 +231,13 @@ class _Planner:
         if where:
             region = regions if countries is not None else self.planning.region
             got = normalize_numbers(texts, region=region, style=self.planning.number_style)[0].tolist()
-            for i, number in zip(where, got):
+            for i, number in zip(where, got, strict=True):
                 if number is not None and _is_clean(fld, number):
                     states[i], out[i] = _CLEAN, number
         if fld.kind == "list":
             return states[found], (found, out)
-        arr = pa.array([v if s == _CLEAN else None for s, v in zip(states.tolist(), out)], type=pa.large_string())
+        arr = pa.array([v if s == _CLEAN else None for s, v in zip(states.tolist(), out, strict=True)],
+                       type=pa.large_string())
         return states[found], arr.take(pa.array(found))
 
     def read_id(self, fld: Any) -> tuple:
@@ -250,7 +252,7 @@ class _Planner:
             return self._per_cell(fld, column)
         states = np.full(self.n, _OTHER, dtype=np.int8)
         blank = blank_mask(arr)
-        fits = pc.less_equal(pc.utf8_length(arr), fld.max_length or 10 ** 6)
+        fits = pc.less_equal(pc.utf8_length(arr), pa.scalar(fld.max_length or 10 ** 6))
         clean = ~blank & stripped_mask(arr) & mask(fits)
         states[clean] = _CLEAN
         if blank.any():
@@ -354,22 +356,23 @@ class _Planner:
         firsts: dict[int, int] = {}
         if len(stand_ins):
             uniq, at = np.unique(group_code[stand_ins], return_index=True)
-            firsts = dict(zip(uniq.tolist(), stand_ins[at].tolist()))
+            firsts = dict(zip(uniq.tolist(), stand_ins[at].tolist(), strict=True))
         first_records = records(df, list(firsts.values()))
         groups: list[RowGroup] = []
         number_of: dict[int, int] = {}
         for code, position in firsts.items():
             if by_callees[position]:
+                assert callee_lists is not None  # a row read by its callees list has the lists
                 number: Any = callee_lists[1][callee_lists[0][position]]
             else:
                 number = numbers[position].as_py()
             ident = ids[position].as_py() if s_id[position] == _CLEAN else "x"
             keys = tuple(f.key for f in self.varying if present[f.key][position])
-            group = self.build_group(position, first_records[position], number, ident,
+            built = self.build_group(position, first_records[position], number, ident,
                                      "callees" if by_callees[position] else "callee", keys, texts)
-            if group is not None:
+            if built is not None:
                 number_of[code] = len(groups)
-                groups.append(group)
+                groups.append(built)
         lookup = np.full(int(group_code.max()) + 1, -1, dtype=np.int32)
         for code, index in number_of.items():
             lookup[code] = index
@@ -440,7 +443,7 @@ class _Planner:
 
         rows = np.flatnonzero(numbered)
         cache: dict[str, str | None] = {}
-        for p, callee in zip(rows.tolist(), callees.take(pa.array(rows)).to_pylist()):
+        for p, callee in zip(rows.tolist(), callees.take(pa.array(rows)).to_pylist(), strict=True):
             g = groups[group[p]]
             found: list = []
             country_problems(callee.split(";") if g.number_key == "callees" else [callee], self.planning.allowed,

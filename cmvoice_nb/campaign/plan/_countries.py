@@ -12,7 +12,8 @@ from __future__ import annotations
 
 import functools
 import unicodedata
-from typing import Any, Iterable
+from collections.abc import Iterable
+from typing import Any
 
 __all__ = ["read_country", "looks_like_countries", "fold_name"]
 

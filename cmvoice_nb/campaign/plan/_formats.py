@@ -9,7 +9,8 @@ import datetime as _dt
 import decimal
 import functools
 import re
-from typing import Any, Callable
+from collections.abc import Callable, Mapping
+from typing import Any
 
 CLDR_STYLES = ("short", "medium", "long", "full")
 PY_SPEC = re.compile(r"(?:(?P<fill>.)?(?P<align>[<>=^]))?(?P<sign>[-+ ])?(?P<z>z)?(?P<alt>#)?(?P<zero>0)?"
@@ -42,7 +43,14 @@ def compile_strftime(spec: str, locale: Any) -> Callable[[_dt.datetime], str]:
     def fixed(text: str) -> Callable[[_dt.datetime], str]:
         return lambda moment: text
 
-    def number(attr: str, width: int, strip: bool, convert: Callable[[Any], int] | None = None):
+    def named(names: Mapping[int, str], index: Callable[[_dt.datetime], int]) -> Callable[[_dt.datetime], str]:
+        return lambda moment: names[index(moment)]
+
+    def strftime(directive: str) -> Callable[[_dt.datetime], str]:
+        return lambda moment: moment.strftime(directive)
+
+    def number(attr: str, width: int, strip: bool,
+               convert: Callable[[Any], int] | None = None) -> Callable[[_dt.datetime], str]:
         def render(moment: _dt.datetime) -> str:
             value = convert(moment) if convert else getattr(moment, attr)
             return str(value) if strip else str(value).zfill(width)
@@ -80,13 +88,13 @@ def compile_strftime(spec: str, locale: Any) -> Callable[[_dt.datetime], str]:
         elif code == "j":
             parts.append(number("", 3, strip, lambda m: m.timetuple().tm_yday))
         elif code == "B":
-            parts.append(lambda m, names=months["wide"]: names[m.month])
+            parts.append(named(months["wide"], lambda m: m.month))
         elif code in ("b", "h"):
-            parts.append(lambda m, names=months["abbreviated"]: names[m.month])
+            parts.append(named(months["abbreviated"], lambda m: m.month))
         elif code == "A":
-            parts.append(lambda m, names=days["wide"]: names[m.weekday()])
+            parts.append(named(days["wide"], lambda m: m.weekday()))
         elif code == "a":
-            parts.append(lambda m, names=days["abbreviated"]: names[m.weekday()])
+            parts.append(named(days["abbreviated"], lambda m: m.weekday()))
         elif code == "p":
             parts.append(lambda m: periods.get("am" if m.hour < 12 else "pm", "AM" if m.hour < 12 else "PM"))
         elif code == "x":
@@ -98,7 +106,7 @@ def compile_strftime(spec: str, locale: Any) -> Callable[[_dt.datetime], str]:
         elif code == "%":
             parts.append(fixed("%"))
         else:  # %U, %W, %z, %Z, %G...: no names in them, Python's own meaning
-            parts.append(lambda m, directive="%" + code: m.strftime(directive))
+            parts.append(strftime("%" + code))
     if position < len(spec):
         parts.append(fixed(spec[position:]))
     return lambda moment: "".join(part(moment) for part in parts)

@@ -7,7 +7,8 @@ per-row Arrow pieces; :class:`Labels` reads the plan's index by position. Used b
 """
 from __future__ import annotations
 
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 __all__ = ["BLOCK", "Labels", "TextColumn", "RowGroup", "text_array", "fill"]
 
@@ -28,10 +29,11 @@ class Labels:
 
         self.index = index
         ranged = isinstance(index, pd.RangeIndex)
-        self._start, self._step = (index.start, index.step) if ranged else (None, None)
+        self._start: int | None = index.start if ranged else None
+        self._step: int | None = index.step if ranged else None
 
     def at(self, position: int) -> Any:
-        if self._start is not None:
+        if self._start is not None and self._step is not None:
             return self._start + self._step * position
         return self.index[position:position + 1].tolist()[0]
 
@@ -56,7 +58,7 @@ class TextColumn:
     def at(self, position: int) -> str:
         lits = self.literals
         out = [lits[0]]
-        for piece, lit in zip(self.pieces, lits[1:]):
+        for piece, lit in zip(self.pieces, lits[1:], strict=True):
             out += [piece[position].as_py(), lit]
         return "".join(out)
 
@@ -72,7 +74,7 @@ class TextColumn:
         if len(self.pieces) == 1 and lits == ("", ""):
             return self.pieces[0].take(take)
         args: list = [pa.scalar(lits[0], pa.large_string())]
-        for piece, lit in zip(self.pieces, lits[1:]):
+        for piece, lit in zip(self.pieces, lits[1:], strict=True):
             args += [piece.take(take), pa.scalar(lit, pa.large_string())]
         return pc.binary_join_element_wise(*args, pa.scalar("", pa.large_string()))
 
@@ -90,8 +92,9 @@ class TextColumn:
                 return taken[0]
             return [None if v is None else head + v + tail for v in taken[0]]
         rest = lits[1:]
-        return [None if None in values else "".join([lits[0], *(x for pair in zip(values, rest) for x in pair)])
-                for values in zip(*taken)]
+        return [None if None in values
+                else "".join([lits[0], *(x for pair in zip(values, rest, strict=True) for x in pair)])
+                for values in zip(*taken, strict=True)]
 
 
 def text_array(texts: Sequence[Any]) -> Any:
@@ -111,7 +114,7 @@ def text_array(texts: Sequence[Any]) -> Any:
                         type=pa.large_string())
 
 
-def _cut(text: str, slots: Sequence[str]) -> list | None:
+def _cut(text: str, slots: Sequence[str]) -> list[str] | None:
     """*text* cut around the JSON form of each slot: ``[text, slot, text, slot, …, text]``, or None."""
     import json
 
@@ -119,7 +122,7 @@ def _cut(text: str, slots: Sequence[str]) -> list | None:
     if any(text.count(m) != 1 for m in marks):
         return None
     order = sorted(marks, key=text.index)
-    parts: list = []
+    parts: list[str] = []
     rest = text
     for mark in order:
         head, rest = rest.split(mark)
@@ -163,7 +166,8 @@ class RowGroup:
         self.head, self.tail, self.bad_fields = tuple(head), tuple(tail), frozenset(bad_fields)
         self.prompt_files: list = []
         self._wire: dict | None = None
-        self._body = self._canonical = None
+        self._body: list[str] | None = None  # the JSON body cut around the row's own values
+        self._canonical: list[str] | None = None
 
     @property
     def problems(self) -> tuple:
@@ -183,7 +187,7 @@ class RowGroup:
         if self.problems:
             return True  # its rows are invalid: no payload is ever built (the text may not even encode)
         marked = dict(wire)
-        for slot, key in zip(slots, keys):
+        for slot, key in zip(slots, keys, strict=True):
             marked[key] = _SLOT.format(slot)
         self._body = _cut(encode_body(marked).decode("utf-8"), slots)
         self._canonical = _cut(canonical_json(marked), slots)

@@ -193,11 +193,12 @@ def derive_ids(name: str, campaign_key: str, contents: Any, occurrences: Any) ->
     sizes, which = np.unique(np.where(fast, length, 0), return_inverse=True)
     prefixes = pa.array([with_hash(make._safe_name, MAX_ID_LENGTH - int(s)) if s else "" for s in sizes],
                         type=pa.large_string())
-    ids = pc.binary_join_element_wise(prefixes.take(pa.array(which.ravel())), tail, joiner)
+    ids = pc.binary_join_element_wise(prefixes.take(which.ravel()), tail, joiner)
     slow = np.flatnonzero(~fast)
     if len(slow):
         values = contents.take(pa.array(slow)).to_pylist()
-        made = [derive_instruction_id(name, campaign_key, str(c), int(o)) for c, o in zip(values, occurrences[slow])]
+        made = [derive_instruction_id(name, campaign_key, str(c), int(o))
+                for c, o in zip(values, occurrences[slow], strict=True)]
         where = np.zeros(n, dtype=bool)
         where[slow] = True
         ids = pc.replace_with_mask(ids, pa.array(where), pa.array(made, type=pa.large_string()))

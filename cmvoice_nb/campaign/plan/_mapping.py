@@ -8,7 +8,8 @@ columns, which is checked here once for the whole campaign.
 from __future__ import annotations
 
 import re
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 from ...errors import CampaignError
 from ...messages import cut, did_you_mean, listing, opt, quote
@@ -79,11 +80,13 @@ def split_defaults(spec: Any, defaults: Mapping[str, Any] | None) -> tuple[dict[
             if hasattr(value, "to_json"):
                 value = value.to_json()
             if not isinstance(value, Mapping):
-                raise CampaignError(f"defaults['voice'] must be a Voice or a dict like {{'language': 'nl-NL'}}, got {value!r}")
+                raise CampaignError(f"defaults['voice'] must be a Voice or a dict like {{'language': 'nl-NL'}}, "
+                                    f"got {value!r}")
             for k, v in value.items():
                 k = str(k).replace("_", "-")
                 if k not in voice_keys:
-                    raise CampaignError(f"defaults['voice'] has no key {k!r}; voice keys: {', '.join(sorted(voice_keys))}")
+                    raise CampaignError(f"defaults['voice'] has no key {k!r}; "
+                                        f"voice keys: {', '.join(sorted(voice_keys))}")
                 voice[k] = v
             continue
         matched = False

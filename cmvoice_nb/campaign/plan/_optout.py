@@ -10,14 +10,15 @@ The receiver turns the key presses into a do-not-call list (:mod:`cmvoice_nb.cal
 Examples
 --------
 >>> opt_out_notes([{"min-digits": 2, "max-digits": 4, "prompt": "Press 1 or 9", "prompt-type": "TTS"}], "9")
-['min-digits is 2 on some rows: pressing only 9 is no valid input there, so the provider reports no digits and nobody can opt out']
+['min-digits is 2 on some rows: pressing only 9 is no valid input there, so the provider reports no digits ...']
 >>> opt_out_notes([{"min-digits": 1, "max-digits": 1, "prompt": "Druk 1 voor ja", "prompt-type": "TTS"}], "9")
 ["a prompt does not mention 9 ('Druk 1 voor ja'; checked: prompt, invalid-prompt): tell the callee which key opts out"]
 """
 from __future__ import annotations
 
 import re
-from typing import Any, Iterable
+from collections.abc import Iterable
+from typing import Any
 
 from ...errors import CampaignError
 from ...messages import cut, opt

@@ -10,8 +10,9 @@ Counts, problems, ids and callees are read from the columns, not row by row.
 from __future__ import annotations
 
 import html
+from collections.abc import Iterable, Mapping
 from types import MappingProxyType
-from typing import Any, Iterable, Mapping
+from typing import TYPE_CHECKING, Any
 
 from ...errors import CampaignError
 from ...messages import LINE_INDEX, Text, row_name, say
@@ -20,6 +21,9 @@ from ..ops.estimate import estimate_payloads
 from ._ids import derive_ids, derive_instruction_id
 from ._rows import RowPlan, without_cycle_collection
 from ._table import PlanRows
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 __all__ = ["CampaignPlan", "PROBLEM_COLUMNS"]
 
@@ -64,6 +68,19 @@ class CampaignPlan:
 
     __slots__ = ("name", "app", "index", "rows", "options", "campaign_key", "key_is_provisional", "left_out", "kept",
                  "id_column", "notes", "preview_rows")
+    # The slots' types (set once, by __init__, through object.__setattr__).
+    name: str
+    app: str
+    index: pd.Index
+    rows: PlanRows
+    options: Mapping[str, Any]
+    campaign_key: str
+    key_is_provisional: bool
+    left_out: pd.DataFrame | None
+    kept: pd.DataFrame | None
+    id_column: str | None
+    notes: tuple[Text, ...]
+    preview_rows: tuple[int, ...]
 
     def __init__(self, *, name: str, app: str, index: Any, rows: Iterable[RowPlan],
                  options: Mapping[str, Any] | None = None, campaign_key: str = "", key_is_provisional: bool = False,
@@ -96,7 +113,7 @@ class CampaignPlan:
         fields["options"] = dict(self.options)
         return _rebuild, (type(self), fields)
 
-    def replace(self, **changes: Any) -> "CampaignPlan":
+    def replace(self, **changes: Any) -> CampaignPlan:
         """A new plan with this plan's attributes but *changes* (this plan does not change).
 
         New rows (``rows=``) are frozen by the new plan; rows taken from a plan are frozen already.
@@ -121,7 +138,7 @@ class CampaignPlan:
 
     @property
     def lines(self) -> bool:
-        """True when the rows came from a file read by :func:`~cmvoice_nb.campaign.inputs.read_table` (labels are lines)."""
+        """True when the rows came from a file read by :func:`~cmvoice_nb.campaign.inputs.read_table` (lines)."""
         return getattr(self.index, "name", None) == LINE_INDEX
 
     def label_name(self, label: Any) -> str:
@@ -165,7 +182,7 @@ class CampaignPlan:
         order = sorted(counts.index, key=lambda reason: (-int(counts[reason]), str(reason)))
         return counts.reindex(order).rename("left_out").astype("int64")
 
-    def rekey(self, campaign_key: str) -> "CampaignPlan":
+    def rekey(self, campaign_key: str) -> CampaignPlan:
         """A copy whose derived ids use *campaign_key*; ids from an ``instruction-id`` column stay.
 
         Examples
@@ -186,8 +203,8 @@ class CampaignPlan:
         rows = self.rows
         columns = rows.columns()
         with without_cycle_collection():  # the rows planned one by one, each re-keyed
-            explicit = {p: r if r.id_given else
-                        r.replace(instruction_id=derive_instruction_id(self.name, campaign_key, r.content, r.occurrence))
+            explicit = {p: r if r.id_given else r.replace(
+                            instruction_id=derive_instruction_id(self.name, campaign_key, r.content, r.occurrence))
                         for p, r in rows.explicit().items()}
         derived = derive_ids(self.name, campaign_key, columns["contents"], columns["occurrence"])
         ids = pc.if_else(pa.array(columns["given"]), rows.ids(), derived)
@@ -396,7 +413,7 @@ class CampaignPlan:
 
     def __repr__(self) -> str:
         s = self.summary()
-        if self.is_followup:
+        if self.left_out is not None:  # a follow-up
             waves = sorted({r.wave for r in self.rows})
             reasons = ", ".join(f"{k} {v}" for k, v in self.left_out_summary().items())
             return (f"<CampaignPlan {self.name!r} follow-up wave {','.join(map(str, waves)) or '-'} app={self.app} "
@@ -418,9 +435,10 @@ class CampaignPlan:
         if self.is_followup:
             extra += ("<p>Follow-up wave: left out per reason</p>"
                       + self.left_out_summary().to_frame().to_html(escape=True))
+        provisional = " — provisional: send_campaign uses its journal's key" if self.key_is_provisional else ""
         return (
             f"<div><b>Campaign plan {html.escape(self.name)}</b> ({html.escape(self.app)}, campaign key "
-            f"{html.escape(self.campaign_key)}{' — provisional: send_campaign uses its journal' + chr(39) + 's key' if self.key_is_provisional else ''})"
+            f"{html.escape(self.campaign_key)}{provisional})"
             f"<table><tr>{heads}</tr><tr>{cells}</tr></table>{extra}</div>"
         )
 

@@ -52,8 +52,9 @@ def preflight(spec: Any, rows: Any, *, audio_root: Any, spelling_root: Any) -> l
                     continue
                 if path not in checked:
                     checked[path] = _check_audio(path, root)
-                if checked[path]:
-                    found.append((i, Problem(key, value, checked[path])))
+                problem = checked[path]
+                if problem:
+                    found.append((i, Problem(key, value, problem)))
     if spelling_root is not None and spec.name == "otp":
         root = Path(spelling_root)
         by_locale: dict[str, list[tuple[int, str]]] = {}
@@ -100,12 +101,13 @@ def _check_spelling(root: Path, locale: str, members: list[int], codes: list[str
         for row in frame.reset_index().to_dict("records"):
             ch = row.get("char")
             if ch is not None and not bool(row.get("ok", False)) and (row.get("required", True) or row.get("present")):
-                why = "; ".join(map(str, row.get("problems") or [])) or ("missing" if not row.get("present") else "not compliant")
+                why = ("; ".join(map(str, row.get("problems") or []))
+                       or ("missing" if not row.get("present") else "not compliant"))
                 verdict[str(ch)] = why
     for ch in getattr(report, "missing", None) or []:
         verdict.setdefault(str(ch).lower(), "missing")
     found = []
-    for m, code in zip(members, codes):
+    for m, code in zip(members, codes, strict=True):
         bad = [ch for ch in dict.fromkeys(code.lower()) if ch in verdict]
         if bad:
             details = "; ".join(f"{ch}.wav: {verdict[ch]}" for ch in bad[:5])

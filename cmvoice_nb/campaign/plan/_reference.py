@@ -9,7 +9,8 @@ cannot group.
 """
 from __future__ import annotations
 
-from typing import Any, Mapping
+from collections.abc import Callable, Mapping
+from typing import Any
 
 from ...errors import NumberError
 from ...instructions import Problem, instruction_from_json
@@ -48,6 +49,9 @@ class Planning:
         default_language = voice_defaults.get("language")
         self._default_language = None if is_blank(default_language) else str(default_language).strip()
         self._countries: dict[Any, tuple] = {}
+        self.cell_value: Callable[[Any, Any], Any]
+        self.normalize: Callable[..., str]
+        self.render: Callable[[Any, Mapping[str, Any]], str]
         if fast:
             self.cell_value = CellReader()
             self.normalize = NumberCache()
@@ -217,7 +221,7 @@ def plan_rows_reference(planning: Planning, df: Any) -> list[RowPlan]:
     rows: list[RowPlan] = []
     seen_content: dict[str, int] = {}
     records = df.to_dict(orient="records")  # a copy: the input is never touched
-    for position, (label, record) in enumerate(zip(df.index, records)):
+    for position, (label, record) in enumerate(zip(df.index, records, strict=True)):
         data, problems, bad_fields = planning.read_row(record)
         content = planning.content_of(data, record)
         occurrence = seen_content[content] = seen_content.get(content, 0) + 1

@@ -13,17 +13,18 @@ from __future__ import annotations
 
 import copy
 import re
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 from ..._gc import paused_gc
 from ...errors import NumberError
-from ...instructions import coerce_value
+from ...instructions import Problem, coerce_value
 from ...numbers import normalize_number, try_normalize
 from ...wire import encode_body, instruction_hash
 from .templates import TemplateError, compile_template, template_columns
 
-__all__ = ["RowPlan", "FrozenRowPlan", "without_cycle_collection", "cell_value", "memo_key", "CellReader", "NumberCache",
-           "TemplateCache"]
+__all__ = ["RowPlan", "FrozenRowPlan", "without_cycle_collection", "cell_value", "memo_key", "CellReader",
+           "NumberCache", "TemplateCache"]
 
 
 #: Pause Python's cyclic garbage collector for a block (:func:`cmvoice_nb._gc.paused_gc`): a pass over
@@ -109,7 +110,8 @@ class RowPlan:
         self.instruction_id = instruction_id
         self.callee = callee
         self._instruction = instruction
-        self._problems = problems  # None: none yet (the list is made when first asked for)
+        # None: none yet (the list is made when first asked for); a tuple once the row is frozen
+        self._problems: list[Problem] | tuple[Problem, ...] | None = problems
         self.duplicate_of = duplicate_of
         self.dropped = dropped
         self.content = content
@@ -131,7 +133,7 @@ class RowPlan:
         """True once the row is part of a plan: it does not change any more."""
         return isinstance(self, _FrozenRowPlan)
 
-    def freeze(self) -> "RowPlan":
+    def freeze(self) -> RowPlan:
         """Fix the row (returns it): from now on it does not change.
 
         A valid row planned on its own gets its payload and hash here, from its instruction (unless
@@ -152,7 +154,7 @@ class RowPlan:
         self.__class__ = _FrozenRowPlan
         return self
 
-    def __copy__(self) -> "RowPlan":
+    def __copy__(self) -> RowPlan:
         """An open copy with its own problems list: change it, then put it in a new plan."""
         new = RowPlan.__new__(RowPlan)
         for name in _SLOTS:
@@ -168,7 +170,7 @@ class RowPlan:
             return _rebuild, (tuple(getattr(row, name) for name in _SLOTS), self.frozen)
         return _rebuild, (tuple(getattr(self, name) for name in _SLOTS), self.frozen)
 
-    def replace(self, **changes: Any) -> "RowPlan":
+    def replace(self, **changes: Any) -> RowPlan:
         """A new row with this row's values but *changes*, frozen when this one is (this row does not change).
 
         Changing the ``instruction_id``, ``callee`` or ``instruction`` makes the payload anew (an
@@ -291,10 +293,11 @@ class RowPlan:
             return NotImplemented
         return self._values() == other._values()
 
-    __hash__ = None  # equal rows may hold different instruction objects
+    __hash__ = None  # type: ignore[assignment]  # equal rows may hold different instruction objects
 
     def __repr__(self) -> str:
-        return "RowPlan(" + ", ".join(f"{name}={value!r}" for name, value in zip(self._FIELDS, self._values())) + ")"
+        fields = zip(self._FIELDS, self._values(), strict=True)
+        return "RowPlan(" + ", ".join(f"{name}={value!r}" for name, value in fields) + ")"
 
 
 class _FrozenRowPlan(RowPlan):
@@ -318,7 +321,7 @@ FrozenRowPlan = _FrozenRowPlan
 def _rebuild(values: tuple, frozen: bool) -> RowPlan:
     """A row from its slots (pickle and deep copies)."""
     row = RowPlan.__new__(RowPlan)
-    for name, value in zip(_SLOTS, values):
+    for name, value in zip(_SLOTS, values, strict=True):
         setattr(row, name, value)
     return row.freeze() if frozen else row
 

@@ -22,7 +22,8 @@ from __future__ import annotations
 
 import hashlib
 import threading
-from typing import Any, Iterator, Sequence
+from collections.abc import Iterator, Sequence
+from typing import Any
 
 from ...instructions import instruction_from_json
 from ...wire import json_text
@@ -41,7 +42,7 @@ class _Hashes:
         self.lock = threading.Lock()
 
 
-class PlanRows(Sequence):
+class PlanRows(Sequence[RowPlan]):
     """The rows of a :class:`~cmvoice_nb.campaign.CampaignPlan`: a read-only sequence of frozen :class:`RowPlan`.
 
     ``rows[i]`` is row *i* (a view made from the columns, or the row the per-row path planned);
@@ -56,7 +57,9 @@ class PlanRows(Sequence):
         import numpy as np
 
         n = len(group)
-        self.index, self._labels, self._n = index, Labels(index), n
+        # the plan's labels (a pandas index), in place of Sequence.index(): rows are found by position
+        self.index = index  # type: ignore[method-assign]
+        self._labels, self._n = Labels(index), n
         self._group, self._groups = group, list(groups)
         self._ids, self._callees, self._contents = ids, callees, contents
         self._occurrence, self._given = occurrence, given
@@ -72,7 +75,7 @@ class PlanRows(Sequence):
         self._cache: tuple | None = None  # the last block of values read for views (see _block)
 
     @classmethod
-    def from_rows(cls, rows: Sequence[RowPlan], *, index: Any = None) -> "PlanRows":
+    def from_rows(cls, rows: Sequence[RowPlan], *, index: Any = None) -> PlanRows:
         """A sequence of the given rows as they are (each kept as the object it is)."""
         import numpy as np
         import pandas as pd
@@ -111,7 +114,7 @@ class PlanRows(Sequence):
         """Equal to any tuple, list or plan rows holding equal rows in the same order (``plan.rows == ()``)."""
         if not isinstance(other, (PlanRows, tuple, list)):
             return NotImplemented
-        return len(self) == len(other) and all(a == b for a, b in zip(self, other))
+        return len(self) == len(other) and all(a == b for a, b in zip(self, other, strict=True))
 
     __hash__ = None  # type: ignore[assignment]
 
@@ -127,11 +130,11 @@ class PlanRows(Sequence):
         import numpy as np
         import pyarrow as pa
 
-        positions = np.asarray(positions, dtype=np.int64)
-        if not len(positions):
+        at = np.asarray(positions, dtype=np.int64)
+        if not len(at):
             return []
         explicit = self._explicit
-        grouped = positions[self._group[positions] >= 0]
+        grouped = at[self._group[at] >= 0]
         made: dict[int, RowPlan] = {}
         if len(grouped):
             take = pa.array(grouped)
@@ -139,7 +142,7 @@ class PlanRows(Sequence):
             values = zip(grouped.tolist(), self._labels.many(grouped), self._ids.take(take).to_pylist(),
                          self._callees.take(take).to_pylist(), self._contents.take(take).to_pylist(),
                          self._occurrence[grouped].tolist(), self._given[grouped].tolist(),
-                         self._duplicate[grouped].tolist(), self._dropped[grouped].tolist())
+                         self._duplicate[grouped].tolist(), self._dropped[grouped].tolist(), strict=True)
             for p, label, iid, callee, content, occurrence, given, dup, dropped in values:
                 row = RowPlan.__new__(RowPlan)
                 row.position, row.label, row.instruction_id, row.callee = p, label, iid, callee
@@ -153,7 +156,7 @@ class PlanRows(Sequence):
                 if frozen:  # (what freeze() would do: nothing to compute, problems a tuple already)
                     row.__class__ = FrozenRowPlan
                 made[p] = row
-        return [made[p] if p in made else explicit[p] for p in positions.tolist()]
+        return [made[p] if p in made else explicit[p] for p in at.tolist()]
 
     # ------------------------------------------------------------------ per-row facts from the columns
     def problems_at(self, position: int) -> tuple:
@@ -185,7 +188,7 @@ class PlanRows(Sequence):
         self._dropped[positions] = bool(drop)
         if self._explicit:
             own = np.isin(positions, np.fromiter(self._explicit, dtype=np.int64, count=len(self._explicit)))
-            for p, f in zip(positions[own].tolist(), firsts[own].tolist()):
+            for p, f in zip(positions[own].tolist(), firsts[own].tolist(), strict=True):
                 row = self._explicit[p]
                 row.duplicate_of, row.dropped = self._labels.at(f), bool(drop)
 
@@ -199,7 +202,7 @@ class PlanRows(Sequence):
             valid[p] = row.valid
         return valid
 
-    def freeze(self) -> "PlanRows":
+    def freeze(self) -> PlanRows:
         """Fix the rows (returns them): from now on nothing in them changes."""
         if self._valid is None:
             for p, row in self._explicit.items():
@@ -210,6 +213,7 @@ class PlanRows(Sequence):
         return self
 
     def _read_only(self) -> None:
+        assert self._valid is not None  # called once the rows are frozen (freeze(), a frozen plan unpickled)
         for arr in (self._valid, self._group, self._occurrence, self._given, self._duplicate, self._dropped):
             arr.flags.writeable = False
 
@@ -339,13 +343,14 @@ class PlanRows(Sequence):
             if g.number_key == "callees":
                 plain[:] = False
             args: list = [pa.scalar(parts[0], pa.large_string())]
-            for slot, tail in zip(slots, parts[2::2]):
+            for slot, tail in zip(slots, parts[2::2], strict=True):
                 args += [quote, columns[slot], quote, pa.scalar(tail, pa.large_string())]
             texts = pc.binary_join_element_wise(*args, empty)
             offsets = np.frombuffer(texts.buffers()[1], dtype=np.int64)[texts.offset:texts.offset + len(texts) + 1]
             data = memoryview(texts.buffers()[2]) if len(texts) else memoryview(b"")
             sha256 = hashlib.sha256
-            for p, a, b in zip(rows[plain].tolist(), offsets[:-1][plain].tolist(), offsets[1:][plain].tolist()):
+            spans = zip(rows[plain].tolist(), offsets[:-1][plain].tolist(), offsets[1:][plain].tolist(), strict=True)
+            for p, a, b in spans:
                 digests[32 * p:32 * p + 32] = sha256(data[a:b]).digest()
             for j in np.flatnonzero(~plain).tolist():  # the rare values JSON escapes
                 values = {s: columns[s][j].as_py() for s in slots}
@@ -387,7 +392,7 @@ class PlanRows(Sequence):
             self._hash_blocks(part[self._group[part] >= 0].tolist())
             take = pa.array(part)
             for p, label, iid, callee in zip(part.tolist(), self._labels.many(part), self._ids.take(take).to_pylist(),
-                                             self._callees.take(take).to_pylist()):
+                                             self._callees.take(take).to_pylist(), strict=True):
                 row = self._explicit.get(p)
                 if row is not None:
                     yield (row.instruction_id, str(row.label), row.callee, row.payload_hash, None, row.wave,
@@ -397,15 +402,16 @@ class PlanRows(Sequence):
                     yield (iid, str(label), callee, digest, None, 1, iid)
 
     # ------------------------------------------------------------------ changed copies
-    def _copy(self, **changes: Any) -> "PlanRows":
+    def _copy(self, **changes: Any) -> PlanRows:
         new = PlanRows.__new__(PlanRows)
         new.__dict__.update(self.__dict__)
         new.__dict__.update(changes)
         new._cache = None
         return new
 
-    def with_suppressed(self, reasons: dict) -> "PlanRows":
-        """A copy whose rows at the keys of *reasons* are suppressed (payloads and hashes shared: they do not change)."""
+    def with_suppressed(self, reasons: dict) -> PlanRows:
+        """A copy whose rows at the keys of *reasons* are suppressed (payloads and hashes shared: they do not change).
+        """
         explicit = dict(self._explicit)
         merged = dict(self._suppressed)
         for p, reason in reasons.items():
@@ -415,7 +421,7 @@ class PlanRows(Sequence):
                 merged[p] = reason
         return self._copy(_explicit=explicit, _suppressed=merged)
 
-    def with_ids(self, ids: Any, explicit: dict) -> "PlanRows":
+    def with_ids(self, ids: Any, explicit: dict) -> PlanRows:
         """A copy with new instruction ids (a re-keyed plan): its hashes are computed anew."""
         return self._copy(_ids=ids, _explicit=explicit, _hashes=_Hashes(self._n))
 
@@ -498,8 +504,9 @@ class PlanRows(Sequence):
 
         grouped = self._group >= 0
         valid = self.valid_mask()
-        members = np.bincount(self._group[grouped], minlength=len(self._groups)) if self._groups else []
-        problems = sum(int(c) * len(g.problems) for c, g in zip(members, self._groups))
+        members = (np.bincount(self._group[grouped], minlength=len(self._groups)) if self._groups
+                   else np.zeros(0, dtype=np.int64))
+        problems = sum(int(c) * len(g.problems) for c, g in zip(members, self._groups, strict=True))
         problems += sum(1 for p in self._number_problems if grouped[p])
         problems += sum(len(v) for p, v in self._extra.items() if grouped[p])
         suppressed = np.zeros(self._n, dtype=bool)

@@ -156,7 +156,7 @@ def _piece(p: Any, df: Any, langs: tuple, readers: Any) -> Any:
     say: dict = {}  # per language: the placeholder's renderer (reader and formatter settled once)
     reader = (readers or {}).get((p.column, "number"))
     sign = getattr(reader, "decimal", None)
-    for position, value in zip(firsts, cells(df, p.column, firsts)):
+    for position, value in zip(firsts, cells(df, p.column, firsts), strict=True):
         language = names[lang_codes[position]]
         text = None
         if p.kind == "number" and p.conversion is None and isinstance(value, str):
@@ -188,7 +188,7 @@ def _joined(texts: TextColumn, start: int, stop: int) -> Any:
     if len(texts.pieces) == 1 and literals == ("", ""):
         return texts.pieces[0].slice(start, stop - start)
     args: list = [pa.scalar(literals[0], pa.large_string())]
-    for piece, literal in zip(texts.pieces, literals[1:]):
+    for piece, literal in zip(texts.pieces, literals[1:], strict=True):
         args += [piece.slice(start, stop - start), pa.scalar(literal, pa.large_string())]
     return pc.binary_join_element_wise(*args, pa.scalar("", pa.large_string()))
 

@@ -25,7 +25,8 @@ Examples
 from __future__ import annotations
 
 import hashlib
-from typing import Any, Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any
 
 from ...errors import CampaignError
 from ...messages import opt, quote

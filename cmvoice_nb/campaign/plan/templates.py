@@ -66,7 +66,8 @@ import decimal
 import functools
 import re
 import string
-from typing import Any, Callable, Mapping, NamedTuple
+from collections.abc import Callable, Mapping
+from typing import Any, NamedTuple
 
 from ...errors import CampaignError
 from ...spec import DEFAULT_LANGUAGE
@@ -96,7 +97,8 @@ def _parse_template(template: str) -> list[tuple]:
     try:
         return list(string.Formatter().parse(template))
     except ValueError as exc:
-        raise TemplateError(f"template {template!r} is malformed: {exc} (write {{{{ and }}}} for literal braces)") from None
+        raise TemplateError(f"template {template!r} is malformed: {exc} "
+                            "(write {{ and }} for literal braces)") from None
 
 
 def placeholder_kind(spec: str) -> str:
@@ -121,7 +123,7 @@ def placeholder_kind(spec: str) -> str:
 
 def _is_python_number(spec: str) -> bool:
     match = PY_SPEC.fullmatch(spec)
-    return bool(match) and (match.group("type") in _NUMBER_TYPES or bool(match.group("grouping")))
+    return match is not None and (match.group("type") in _NUMBER_TYPES or bool(match.group("grouping")))
 
 
 def template_placeholders(template: str) -> list[Placeholder]:
@@ -136,14 +138,15 @@ def template_placeholders(template: str) -> list[Placeholder]:
     Examples
     --------
     >>> template_placeholders("Op {datum:%-d %B}: {bedrag:.2f}")
-    [Placeholder(column='datum', spec='%-d %B', conversion=None, kind='date'), Placeholder(column='bedrag', spec='.2f', conversion=None, kind='number')]
+    [Placeholder(column='datum', spec='%-d %B', conversion=None, kind='date'), Placeholder(column='bedrag', ...)]
     """
     found = []
     for _literal, name, spec, conv in _parse_template(template):
         if name is None:
             continue
         if name == "" or name.isdigit():
-            raise TemplateError(f"template {template!r} has a positional placeholder {{{name}}}: name a column, e.g. {{first_name}}")
+            raise TemplateError(f"template {template!r} has a positional placeholder {{{name}}}: name a column, "
+                                "e.g. {first_name}")
         if spec and ("{" in spec or "}" in spec):
             raise TemplateError(f"template {template!r}: {{{name}:{spec}}} nests a placeholder in a format spec")
         kind = placeholder_kind(spec or "")
@@ -300,7 +303,8 @@ class _Compiled:
 
         return render
 
-    def render(self, row: Mapping[str, Any], *, language: Any = None, readers: Mapping[tuple, Any] | None = None) -> str:
+    def render(self, row: Mapping[str, Any], *, language: Any = None,
+               readers: Mapping[tuple, Any] | None = None) -> str:
         return self.renderer(language, readers)(row)
 
 
@@ -356,6 +360,7 @@ def _placeholder_renderer(p: Placeholder, locale: Any, readers: Mapping[tuple, A
                 return format(text, spec)
             except ValueError as exc:
                 raise TemplateError(f"{where}: cannot format {text!r} ({exc})") from None
+        assert reader is not None and formatted is not None  # both set for every kind but text
         try:
             typed = reader(value)
         except ValueError as exc:

@@ -37,7 +37,8 @@ import decimal
 import functools
 import math
 import re
-from typing import Any, Iterable
+from collections.abc import Iterable
+from typing import Any, cast
 
 from ...errors import CampaignError
 from ._amounts import decimal_votes
@@ -73,7 +74,8 @@ def _is_missing(value: Any) -> bool:
     try:
         import pandas as pd
 
-        return value is pd.NaT or value is pd.NA or (not isinstance(value, (list, tuple, dict)) and bool(pd.isna(value)))
+        return (value is pd.NaT or value is pd.NA
+                or (not isinstance(value, (list, tuple, dict)) and bool(pd.isna(value))))
     except (TypeError, ValueError):
         return False
 
@@ -215,7 +217,7 @@ class DateReader:
             self._seen[_key(value)] = hit
         if hit[1] is not None:
             raise ValueError(hit[1])
-        return hit[0]
+        return cast("_dt.datetime", hit[0])  # None only beside an error, raised above
 
     def _read(self, value: Any) -> _dt.datetime:
         if isinstance(value, _dt.datetime):
@@ -278,10 +280,10 @@ class DateReader:
         for pattern, day_at, month_at in ((_DAY_MONTH_YEAR, 1, 2), (_MONTH_DAY_YEAR, 2, 1)):
             match = pattern.fullmatch(text)
             if match:
-                month = _month_numbers().get(fold_name(match.group(month_at)))
-                if month is None:
+                named = _month_numbers().get(fold_name(match.group(month_at)))
+                if named is None:
                     raise ValueError(f"{text!r}: {match.group(month_at)!r} is not a month name")
-                return _make(int(match.group(3)), month, int(match.group(day_at)), match.group(4), match.group(5))
+                return _make(int(match.group(3)), named, int(match.group(day_at)), match.group(4), match.group(5))
         raise ValueError(f"cannot read {text!r} as a date (write it as 2025-12-09, 09-12-2025 or 9 December 2025)")
 
 
@@ -323,7 +325,7 @@ def date_reader(values: Iterable[Any], *, column: str = "", dayfirst: bool | Non
     >>> date_reader(["01-02-2025", "03-04-2025"], column="datum")
     Traceback (most recent call last):
     ...
-    cmvoice_nb.campaign.plan.values.ColumnError: column 'datum': every date can be read day-first or month-first ('01-02-2025', '03-04-2025'); say which with dayfirst=True or False, or give date_format=
+    cmvoice_nb.campaign.plan.values.ColumnError: column 'datum': every date can be read day-first or month-first ...
     >>> date_reader(["01-02-2025"], column="datum", dayfirst=True)("01-02-2025").date()
     datetime.date(2025, 2, 1)
     """
@@ -460,7 +462,7 @@ class NumberReader:
             self._seen[_key(value)] = hit
         if hit[1] is not None:
             raise ValueError(hit[1])
-        return hit[0]
+        return cast("decimal.Decimal", hit[0])  # None only beside an error, raised above
 
     def _read(self, value: Any) -> decimal.Decimal:
         if hasattr(value, "item") and not isinstance(value, (str, bytes)):
@@ -488,10 +490,11 @@ class NumberReader:
         if not _NUMBER.fullmatch(body) or body[-1:] in ".,":
             raise ValueError(f"cannot read {value.strip()!r} as a number")
         vote = _decimal_vote(body)
-        separator = self.decimal if vote in ("?", ",", ".") and self.decimal else vote
         if vote is None:
             separator = "."  # digits (and spaces) only: the separator does not matter
-        elif separator == "?":
+        else:
+            separator = self.decimal if vote in ("?", ",", ".") and self.decimal else vote
+        if separator == "?":
             raise ValueError(f"{value.strip()!r} can be read with a decimal comma or a decimal point")
         try:
             number = _to_decimal(body, separator)
@@ -530,7 +533,7 @@ def number_reader(values: Iterable[Any], *, column: str = "", decimal: str | Non
     >>> number_reader(["1,250", "2,500"], column="bedrag")
     Traceback (most recent call last):
     ...
-    cmvoice_nb.campaign.plan.values.ColumnError: column 'bedrag': every number can be read with a decimal comma or a decimal point ('1,250', '2,500'); say which with decimal=',' or '.'
+    cmvoice_nb.campaign.plan.values.ColumnError: column 'bedrag': every number can be read with a decimal comma or ...
     >>> number_reader(["1,250"], column="bedrag", decimal=".")("1,250")
     Decimal('1250')
     """
@@ -545,7 +548,8 @@ def number_reader(values: Iterable[Any], *, column: str = "", decimal: str | Non
     # has a handful of shapes ("99,99", "9.999,99"): Arrow tells the common ones apart at once
     # (decimal_votes), and any other is judged once, from its first value.
     if type(values).__module__.split(".")[0] == "pyarrow":
-        pairs: Iterable = zip(values.to_pylist(), decimal_votes(values))
+        arrow: Any = values  # an Arrow text array (its module says so)
+        pairs: Iterable[tuple[Any, Any]] = zip(arrow.to_pylist(), decimal_votes(arrow), strict=True)
     else:
         pairs = ((value, False) for value in _distinct(values))
     judged: dict[str, str | None] = {}

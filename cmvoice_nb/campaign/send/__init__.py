@@ -16,8 +16,8 @@ processed and writes every row's state to a SQLite journal *before* each request
 
 Before anything is sent, each row is matched with the journal (see
 :mod:`cmvoice_nb.campaign.plan` for the ids) by :func:`~cmvoice_nb.campaign.send.decide.decide`,
-a pure function with the whole rule in one place. The journal guards **people, not positions**: a row whose callee already has a call
-``sending``, ``queued`` or ``unknown`` in this journal — under any id, in any campaign, or
+a pure function with the whole rule in one place. The journal guards **people, not positions**: a row whose
+callee already has a call ``sending``, ``queued`` or ``unknown`` in this journal — under any id, in any campaign, or
 earlier in the same list — is not sent and is reported ``already-called`` with the earlier
 instruction id and call id (``allow_repeat=True`` calls them again, for a list that means
 it). A row already sent whose content changed since is withheld and reported ``changed``

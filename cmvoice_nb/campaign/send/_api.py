@@ -3,7 +3,8 @@ from __future__ import annotations
 
 import logging
 import os
-from typing import Any, Callable, Sequence
+from collections.abc import Callable, Sequence
+from typing import Any
 
 from ...errors import CampaignError
 from ...spec import DEFAULT_BURST, DEFAULT_CONCURRENCY, DEFAULT_RATE

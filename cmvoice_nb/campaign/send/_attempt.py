@@ -8,12 +8,13 @@ from __future__ import annotations
 
 import logging
 import threading
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from ...errors import APIError, AuthenticationError, ConnectError, JournalError, redact
 from ...messages import opt, say
 from ..journal import Journal, RowStatus
-from ._options import SendOptions, classify_error
+from ._options import RetryPolicy, SendOptions, classify_error
 from .pacing import TokenBucket
 
 __all__ = ["Attempts", "redact_secrets", "systemic_reason"]
@@ -26,7 +27,7 @@ def redact_secrets(client: Any, text: str | None) -> str | None:
     if not text:
         return text
     for attr in ("_token", "token", "product_token"):
-        secret = getattr(client, attr, None)
+        secret: Any = getattr(client, attr, None)
         if callable(getattr(secret, "reveal", None)):
             secret = secret.reveal()
         if isinstance(secret, str) and secret:
@@ -52,7 +53,7 @@ def systemic_reason(error: BaseException, *, url: str, attempts: int | None = No
     >>> from cmvoice_nb.errors import APIError
     >>> from cmvoice_nb.messages import say
     >>> say(systemic_reason(APIError(404, "no such path"), url="http://127.0.0.1:1/Notification"), "cli")
-    'HTTP 404 from http://127.0.0.1:1/Notification: the base URL or path is wrong; check --base-url. Nothing more was sent'
+    'HTTP 404 from http://127.0.0.1:1/Notification: the base URL or path is wrong; check --base-url. Nothing more ...'
     """
     status = getattr(error, "status", None)
     if isinstance(error, AuthenticationError):
@@ -102,7 +103,7 @@ class Attempts:
         self.plan = plan
         self.client = client
         self.options = options
-        self.retry = options.retry
+        self.retry = options.retry if options.retry is not None else RetryPolicy()  # SendOptions fills it
         self.bucket = bucket
         self._stop = stop
         self._record = record
@@ -139,7 +140,7 @@ class Attempts:
 
     def send(self, row: Any, earlier: RowStatus | None, journal: Journal) -> None:
         """Send one row's frozen payload, with retries; every attempt is journaled before it leaves."""
-        name, iid, options, front = self.plan.name, row.instruction_id, self.options, self.options.front
+        name, iid, options = self.plan.name, row.instruction_id, self.options
         # A row new to the journal was registered with its hash and callee: nothing to rewrite.
         # Every row's payload is stored as it leaves (the bytes a follow-up wave sends again).
         changes = {} if earlier is None else {"payload_hash": row.payload_hash, "callee": row.callee or None}
@@ -178,6 +179,7 @@ class Attempts:
                     return
                 self.in_flight += 1
                 self._flying[row.position] = row
+            error: BaseException | None
             try:
                 if callable(send_payload):  # the bytes the plan built and validated, as they are
                     result = send_payload(self.plan.app, row.payload, instruction_id=iid)
@@ -277,11 +279,11 @@ class Attempts:
         bad = [e for e in entries if not getattr(e, "success", False)]
         call_ids = ";".join(str(getattr(e, "call_id", "")) for e in ok if getattr(e, "call_id", None)) or None
         bad_text = "; ".join(f"{getattr(e, 'callee', '?')}: {getattr(e, 'error', None) or 'not dialled'}" for e in bad)
-        bad_text = self.redact(bad_text) or None
+        reason = self.redact(bad_text) or None
         if ok:
-            state, error = "queued", bad_text
+            state, error = "queued", reason
         elif bad:
-            state, error = "rejected", bad_text
+            state, error = "rejected", reason
         else:
             state, error = "unknown", f"HTTP {status} without any call-queued entry: the call may have been placed"
         journal.mark_done(self.plan.name, row.instruction_id, state, http_status=status, call_ids=call_ids,

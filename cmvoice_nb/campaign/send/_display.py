@@ -1,15 +1,39 @@
-"""How a :class:`~cmvoice_nb.campaign.CampaignSender` shows itself: one line, and a notebook's table."""
+"""How a :class:`~cmvoice_nb.campaign.CampaignSender` shows itself: one line, a notebook's table, its report."""
 from __future__ import annotations
 
 import html
+from typing import TYPE_CHECKING
 
-from ..vocabulary import RESULT_STATUSES
+from ..results import needs_attention, results_exit_status, summarize_results
+from ..vocabulary import EXIT_ACT, RESULT_STATUSES
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from ..plan import CampaignPlan
 
 __all__ = ["SenderDisplay"]
 
 
 class SenderDisplay:
-    """The sender's ``repr`` and ``_repr_html_`` (a part of :class:`~cmvoice_nb.campaign.CampaignSender`)."""
+    """The sender's ``repr``, ``_repr_html_`` and report (a part of :class:`~cmvoice_nb.campaign.CampaignSender`)."""
+
+    if TYPE_CHECKING:  # what the sender provides
+        plan: CampaignPlan
+        error: BaseException | None
+        stop_class: int | None
+        stop_reason: str | None
+        already_done: int
+        front: str
+
+        @property
+        def running(self) -> bool: ...
+        @property
+        def done(self) -> bool: ...
+        @property
+        def progress(self) -> dict[str, int]: ...
+        @property
+        def results(self) -> pd.DataFrame: ...
 
     def __repr__(self) -> str:
         p = self.progress
@@ -31,3 +55,22 @@ class SenderDisplay:
         results = self.results
         head = to_html(results, max_rows=10, caption=f"Results ({len(results)} rows, rows needing attention first)")
         return f"<div>{counts}{summary}{head}</div>"
+
+    # --------------------------------------------------------------- report
+    @property
+    def needs_attention(self) -> bool:
+        """True when some row needs the operator or a later run (invalid, failed, unknown, ...) or the run stopped."""
+        return self.error is not None or needs_attention(self.results)
+
+    @property
+    def exit_status(self) -> int:
+        """The run's exit status by the status table: 75 (run again later), 1 (act) or 0 (see
+        :func:`~cmvoice_nb.campaign.vocabulary.exit_status`); 1 when the run failed unexpectedly."""
+        if self.error is not None and self.stop_class is None:
+            return EXIT_ACT  # the journal failed, or a bug: the operator must look
+        return results_exit_status(self.results, stop=self.stop_class)
+
+    def summary(self, *, examples: int = 3) -> str:
+        """The end-of-run summary (see :func:`summarize_results`) in the words of the sender's front."""
+        return summarize_results(self.results, already_done=self.already_done, front=self.front,
+                                 stop_reason=self.stop_reason, examples=examples, id_column=self.plan.id_column)

@@ -24,8 +24,9 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any, Mapping, Sequence
+from typing import Any
 
 from ...errors import CampaignError
 from ...messages import opt
@@ -37,7 +38,8 @@ __all__ = ["Forecast", "forecast", "journal_view", "row_costs"]
 
 
 def journal_view(journal: Journal | None, plan: Any, *, allow_repeat: bool = False, resend_unknown: bool = False,
-                 resend_changed: bool = False) -> tuple[Mapping[str, RowStatus], Mapping[str, Sequence[LiveCall]], float]:
+                 resend_changed: bool = False) -> tuple[Mapping[str, RowStatus],
+                                                        Mapping[str, Sequence[LiveCall]], float]:
     """What :func:`decide` needs of *journal* for *plan* (re-keyed to it): its records, the live calls, the cost so far.
 
     Only what a re-run needs: one compact status per record, and the calls that may exist to
@@ -66,7 +68,7 @@ def row_costs(plan: Any, prices: Any, *, audio_root: Any = None) -> list[float |
     costs = upper_bound_costs([json.loads(plan.rows[p].payload) for p in positions], prices=prices, app=plan.app,
                               audio_root=root)
     out: list[float | None] = [None] * len(plan.rows)
-    for position, cost in zip(positions, costs):
+    for position, cost in zip(positions, costs, strict=True):
         out[position] = cost
     return out
 
@@ -105,7 +107,7 @@ class Forecast:
 
     def rows_to_send(self) -> list:
         """The plan's rows this run sends, in row order."""
-        return [r for r, d in zip(self.plan.rows, self.decisions) if d.action == "send"]
+        return [r for r, d in zip(self.plan.rows, self.decisions, strict=True) if d.action == "send"]
 
     def estimate(self, prices: Any = None, *, audio_root: Any = None, answer_rate: float = 1.0, replays: Any = "max"):
         """Calls per country, talk minutes and cost of the rows this run sends (what is left on a resumed campaign).
@@ -127,7 +129,8 @@ class Forecast:
         """What the budget leaves (None without a budget)."""
         if self.max_cost is None:
             return None
-        planned = sum(c for c, d in zip(self.costs or (), self.decisions) if c is not None and d.action == "send")
+        planned = sum(c for c, d in zip(self.costs or (), self.decisions, strict=True)
+                      if c is not None and d.action == "send")
         return (f"budget {self.max_cost:,.2f}: {self.spent:,.2f} placed before this run, at most {planned:,.2f} "
                 f"now ({self.counts.get('to send', 0)} calls), {self.counts.get('budget', 0)} row(s) wait past it")
 
@@ -165,10 +168,12 @@ def forecast(plan: Any, journal: str | os.PathLike | Journal | None = None, *, a
     """
     if max_cost is not None and prices is None:
         raise CampaignError(f"{opt('max_cost')} needs {opt('prices')}: calls are counted at their cost")
-    own = journal is not None and not isinstance(journal, Journal)
-    if own and not Path(journal).exists():
-        journal, own = None, False
-    j = Journal(journal) if own else journal
+    j: Journal | None = None  # no journal, or no journal file yet: nothing was sent before
+    own = False
+    if isinstance(journal, Journal):
+        j = journal
+    elif journal is not None and Path(journal).exists():
+        j, own = Journal(journal), True
     try:
         if j is not None and plan.campaign_key != j.campaign_key:
             plan = plan.rekey(j.campaign_key)
@@ -177,7 +182,7 @@ def forecast(plan: Any, journal: str | os.PathLike | Journal | None = None, *, a
         limits = _limits(plan, j, statuses, valid_until=valid_until, valid_for=valid_for, contacts=contacts,
                          max_contacts=max_contacts, now=now)
     finally:
-        if own:
+        if own and j is not None:
             j.close()
     costs = row_costs(plan, prices) if max_cost is not None else None
     decisions = decide(plan, statuses=statuses, live=live, allow_repeat=allow_repeat, resend_changed=resend_changed,

@@ -12,9 +12,13 @@ from __future__ import annotations
 import datetime as _dt
 import logging
 import os
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
 from ..journal import Journal
+
+if TYPE_CHECKING:
+    from ..contacts import ContactLedger
 
 __all__ = ["Limits"]
 
@@ -43,9 +47,9 @@ class Limits:
         self.now: Callable[[], _dt.datetime] = hours.now
         hours.limits = self
         self.validity = parse_validity(valid_until=options.valid_until, valid_for=options.valid_for, app=plan.app)
-        self.deadlines: dict[str, _dt.datetime] = {}  # instruction id -> end of its window
+        self.deadlines: dict[str, _dt.datetime | None] = {}  # instruction id -> end of its window (None: none)
         # Opened by the run (open_ledger), not here: a sender that never starts holds no file open.
-        self.ledger = None
+        self.ledger: ContactLedger | None = None
         self.max_contacts = options.max_contacts_rule
         self.live = None
         if options.max_live_calls is not None:
@@ -83,7 +87,7 @@ class Limits:
 
     def note(self, decisions: Any) -> None:
         """Note the rows this run registers or sends (:meth:`register` gives each its window)."""
-        self._registering = [r for r, d in zip(self.plan.rows, decisions)
+        self._registering = [r for r, d in zip(self.plan.rows, decisions, strict=True)
                              if d.action in ("send", "budget", "over-contacted")]
 
     def decide_options(self, journal: Journal | None, numbers: Any) -> dict[str, Any]:

@@ -12,7 +12,8 @@ import math
 import os
 import random
 import re
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from ...errors import APIError, AuthenticationError, CampaignError, CMVoiceError, InstructionRejected, ValidationError
 from ...messages import FRONTS, opt

@@ -14,16 +14,16 @@ import os
 import queue
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any
 
 from ...errors import CampaignError, ConnectError
 from ...messages import MARKER, say
 from ...spec import iso_utc
 from ..journal import Journal
 from ..plan import CampaignPlan, design_conflict
-from ..results import (needs_attention, results_exit_status, results_frame, status_counts, summarize_results,
-                       write_results)
+from ..results import results_frame, status_counts, write_results
 from ..vocabulary import EXIT_ACT, EXIT_RETRY, RESULT_STATUSES
 from ._attempt import Attempts, redact_secrets
 from ._display import SenderDisplay
@@ -33,6 +33,10 @@ from ._options import SendOptions, check_callback_urls
 from ._waiting import Waiting
 from .decide import Decision, decide, settle_held, tally
 from .pacing import TokenBucket
+
+if TYPE_CHECKING:
+    import pandas as pd
+    from tqdm.auto import tqdm
 
 __all__ = ["CampaignSender", "CEILING_SLACK_S"]
 
@@ -142,7 +146,7 @@ class CampaignSender(SenderDisplay):
         self._done_sending = 0
         self._thread: threading.Thread | None = None
         self._finished = threading.Event()
-        self._results = None
+        self._results: pd.DataFrame | None = None
         self.error: BaseException | None = None
         #: Why the run stopped before sending everything (a systemic error), or None.
         self.stop_reason: str | None = None
@@ -159,16 +163,17 @@ class CampaignSender(SenderDisplay):
         self.campaign_key = plan.campaign_key
         self._held: list[tuple[Any, Decision]] = []
         # Rows put aside in the journal without a request: (instruction_id, label, callee, hash, reason).
-        self._holds = {s: [] for s in ("suppressed", "budget", "holdout", "expired", "over-contacted", "pending")}
+        self._holds: dict[str, list[tuple[str, str | None, str | None, str | None, str | None]]] = {
+            s: [] for s in ("suppressed", "budget", "holdout", "expired", "over-contacted", "pending")}
         #: True once every row was matched with the journal (the results mean something).
         self.matched = False
-        self._bar = None
+        self._bar: tqdm[Any] | None = None
         self._hours = Waiting(options, plan, self._stop, record=self._set)
         self._limits = Limits(options, plan, self._hours)
         self._attempts: Attempts | None = None
 
     # -------------------------------------------------------------- control
-    def start(self) -> "CampaignSender":
+    def start(self) -> CampaignSender:
         """Start sending in a background thread and return immediately (returns self)."""
         if self._thread is not None:
             raise CampaignError("this sender was already started; create a new one to send again")
@@ -327,7 +332,7 @@ class CampaignSender(SenderDisplay):
                 self.error = exc
         if self.error is not None:
             try:
-                self.error.results = self._results  # type: ignore[attr-defined]
+                self.error.results = self._results  # type: ignore[attr-defined]  # any exception: set if it can be
             except AttributeError:
                 pass
 
@@ -391,6 +396,7 @@ class CampaignSender(SenderDisplay):
             self._resolve_held()
             return
 
+        assert journal is not None  # a send that is not a dry run has its journal (checked by __init__)
         self._flush_holds(journal)
         if journal is not None:
             # New rows get their facts (label, callee, payload hash) here, once; rows the journal
@@ -424,7 +430,7 @@ class CampaignSender(SenderDisplay):
         """Record every row's decision; return the rows to send, each with its journal record."""
         to_send = []
         holds = self._holds
-        for r, d in zip(self.plan.rows, decisions):
+        for r, d in zip(self.plan.rows, decisions, strict=True):
             base = {"instruction_id": r.instruction_id, "callee": r.callee or None, "input_position": r.position,
                     "campaign_key": key, "wave": r.wave}
             jr, action = d.record, d.action
@@ -437,6 +443,7 @@ class CampaignSender(SenderDisplay):
                           http_status=jr.http_status if jr else None)
                 to_send.append((r, jr))
             elif action in ("unknown", "changed", "done"):
+                assert jr is not None  # these rules speak only for a row the journal holds
                 self._set(r.position, **base, http_status=jr.http_status, call_ids=jr.call_ids,
                           attempts=jr.attempts, sent_at=jr.sent_at, status=d.status, error=d.reason)
                 if action == "done":
@@ -448,6 +455,7 @@ class CampaignSender(SenderDisplay):
                 self._set(r.position, **base, status=action, error=d.reason)
                 holds[action].append((r.instruction_id, str(r.label), r.callee or None, r.payload_hash, d.reason))
             elif action == "already-called":
+                assert d.call is not None  # the rule names the earlier call
                 self._set(r.position, **base, status="already-called", call_ids=d.call.call_ids, error=d.reason)
             elif action == "dropped":
                 self._set(r.position, **base, status="dropped", error=d.reason)
@@ -463,7 +471,7 @@ class CampaignSender(SenderDisplay):
         if self._bar is not None:
             self._bar.set_postfix_str(text[:80])
 
-    def _dispatch(self, to_send: list, journal: Journal | None) -> None:
+    def _dispatch(self, to_send: list, journal: Journal) -> None:
         """Send *to_send* with the worker pool and return when every row is done (or the run stopped)."""
         work: queue.SimpleQueue = queue.SimpleQueue()
         for item in to_send:
@@ -477,14 +485,16 @@ class CampaignSender(SenderDisplay):
         for t in workers:
             t.join()
 
-    def _worker(self, work: queue.SimpleQueue, journal: Journal | None) -> None:
+    def _worker(self, work: queue.SimpleQueue, journal: Journal) -> None:
+        attempts = self._attempts
+        assert attempts is not None  # set by _run before any worker starts
         while not self._stop.is_set():
             try:
                 row, earlier = work.get_nowait()
             except queue.Empty:
                 return
             try:
-                self._attempts.send(row, earlier, journal)
+                attempts.send(row, earlier, journal)
             except BaseException as exc:  # noqa: BLE001 - a journal failure ends the run
                 if self.error is None:
                     self.error = exc
@@ -503,8 +513,8 @@ class CampaignSender(SenderDisplay):
             return
         columns = [str(c) for c in kept.columns]
         journal.keep(self.plan.name, (
-            (r.base_id or r.instruction_id, dict(zip(columns, values)))
-            for r, values in zip(self.plan.rows, kept.itertuples(index=False, name=None)) if r.valid))
+            (r.base_id or r.instruction_id, dict(zip(columns, values, strict=True)))
+            for r, values in zip(self.plan.rows, kept.itertuples(index=False, name=None), strict=True) if r.valid))
 
     def _store_design(self, journal: Journal) -> None:
         """Keep the A/B design, the opt-out key and each person's variant in the journal (every wave reads them)."""
@@ -526,7 +536,7 @@ class CampaignSender(SenderDisplay):
         """Settle rows held back because an earlier row of the list calls the same person."""
         for r, decision in self._held:
             with self._lock:
-                first = dict(self._records.get(decision.first, {}))
+                first = dict(self._records.get(decision.first, {})) if decision.first is not None else {}
             status, reason = settle_held(self.plan, decision, first.get("status"))
             if status == "already-called":
                 self._set(r.position, status=status, call_ids=first.get("call_ids"), error=reason)
@@ -549,12 +559,12 @@ class CampaignSender(SenderDisplay):
                 error.add_note(f"cmvoice_nb: {reason}")
             else:
                 try:
-                    error.stop_reason = reason  # type: ignore[attr-defined]
+                    error.stop_reason = reason  # type: ignore[attr-defined]  # Python 3.10: no add_note
                 except AttributeError:
                     pass
         self._stop.set()
 
-    def _build_results(self):
+    def _build_results(self) -> pd.DataFrame:
         # The records are shared, not copied (a million-row run would hold them twice): _set
         # replaces a row's dict and never changes one in place; only a pending row is copied to
         # be reported as skipped.
@@ -575,22 +585,3 @@ class CampaignSender(SenderDisplay):
         if marked.any():
             frame.loc[marked, "error"] = [say(text, self.front) for text in errors[marked]]
         return frame
-
-    # --------------------------------------------------------------- report
-    @property
-    def needs_attention(self) -> bool:
-        """True when some row needs the operator or a later run (invalid, failed, unknown, ...) or the run stopped."""
-        return self.error is not None or needs_attention(self.results)
-
-    @property
-    def exit_status(self) -> int:
-        """The run's exit status by the status table: 75 (run again later), 1 (act) or 0 (see
-        :func:`~cmvoice_nb.campaign.vocabulary.exit_status`); 1 when the run failed unexpectedly."""
-        if self.error is not None and self.stop_class is None:
-            return EXIT_ACT  # the journal failed, or a bug: the operator must look
-        return results_exit_status(self.results, stop=self.stop_class)
-
-    def summary(self, *, examples: int = 3) -> str:
-        """The end-of-run summary (see :func:`summarize_results`) in the words of the sender's front."""
-        return summarize_results(self.results, already_done=self.already_done, front=self.front,
-                                 stop_reason=self.stop_reason, examples=examples, id_column=self.plan.id_column)

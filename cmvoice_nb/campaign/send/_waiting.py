@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import logging
 import threading
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from ..journal import Journal
 from ._options import SendOptions
@@ -91,14 +92,18 @@ class Waiting:
         *dispatch* sends a list of items and returns when they are done; *status_of* gives a row's
         current result status; *show* puts the wait text where the operator sees it.
         """
+        assert self.windows is not None  # the sender waits only with calling hours
+        windows = self.windows
         waiting = list(to_send)
         noted: dict[int, Any] = {}
         last: dict[int, Any] = {}
         while waiting and not self._stop.is_set():
             now = self.now()
-            ready, later, never = [], [], []
+            ready: list[Any] = []
+            later: list[Any] = []
+            never: list[Any] = []
             for item in waiting:
-                st = self.windows.status(item[0].position, now)
+                st = windows.status(item[0].position, now)
                 last[item[0].position] = st
                 if st.inside:
                     self._closes[item[0].position] = st.closes_at

@@ -66,13 +66,17 @@ Examples
 from __future__ import annotations
 
 from collections import Counter
-from typing import Any, Callable, Iterable, Mapping, NamedTuple, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, NamedTuple, cast
 
 from ...messages import opt
 from ...wire import callee_numbers, same_instruction
 from ..journal import JournalRow, LiveCall, RowStatus
 from ..ops.suppress import country_refusals
 from ..vocabulary import COUNT_ORDER
+
+if TYPE_CHECKING:
+    from ..plan import CampaignPlan, RowPlan
 
 __all__ = ["Decision", "decide", "RULES", "ACTIONS", "STATUS_OF", "COUNTED_AS", "tally", "numbers_to_check",
            "settle_held", "ended_before"]
@@ -134,7 +138,7 @@ _SEND = Decision("send")  # shared by every new row that is sent: a million-row 
 class _Run(NamedTuple):
     """What the rules read besides the row itself."""
 
-    plan: Any
+    plan: CampaignPlan
     statuses: Mapping[str, RowStatus]
     live: Mapping[str, Sequence[LiveCall]]
     allow_repeat: bool
@@ -142,31 +146,31 @@ class _Run(NamedTuple):
     resend_unknown: bool
     listed: bool
     #: number → the first row of this list that calls it in this run (filled as rows are decided)
-    claimed: dict
+    claimed: dict[str, RowPlan]
     #: ``[row, its numbers]`` for the row being decided: its numbers are read once, whichever rules ask
-    last: list
+    last: list[RowPlan | list[str] | None]
     #: The budget: ``max_cost`` (None: none), the cost already placed, each row's upper-bound cost by
     #: position, and ``[cost of this run's rows to send so far]``.
-    max_cost: float | None = None
-    spent: float = 0.0
-    costs: Sequence[float | None] | None = None
-    planned: list | None = None
+    max_cost: float | None
+    spent: float
+    costs: Sequence[float | None] | None
+    planned: list[float]
     #: The validity windows: the instant judged (None: windows are not judged), each row's stored
     #: end by instruction id, and the end of a row that has none stored yet (``valid_until``).
-    now: Any = None
-    deadlines: Mapping[str, Any] | None = None
-    until: Any = None
+    now: Any  # datetime.datetime (aware) or None
+    deadlines: Mapping[str, Any] | None
+    until: Any
     #: The contact ledger: number → its recorded contacts (``campaign``, ``instruction_id``, ``at``),
     #: ``(calls, period)`` allowed, and number → this run's rows to send so far.
-    contacted: Mapping[str, Sequence[Any]] | None = None
-    max_contacts: Any = None
-    contacting: dict | None = None
+    contacted: Mapping[str, Sequence[Any]] | None
+    max_contacts: Any  # (calls, datetime.timedelta) or None
+    contacting: dict[str, int]
 
-    def numbers(self, row: Any) -> list[str]:
+    def numbers(self, row: RowPlan) -> list[str]:
         """The numbers *row* dials."""
         if self.last[0] is not row:
             self.last[:] = [row, row.callee_list()]
-        return self.last[1]
+        return cast("list[str]", self.last[1])  # [row, its numbers]: the second item is always the list
 
 
 def _state(record: RowStatus | None) -> str | None:
@@ -175,28 +179,28 @@ def _state(record: RowStatus | None) -> str | None:
     return "unknown" if record.state == "sending" else record.state  # "sending": a crashed run's, seen in a dry run
 
 
-def _changed(row: Any, record: RowStatus) -> bool:
+def _changed(row: RowPlan, record: RowStatus) -> bool:
     # A new callback URL is not a change (the identity hash leaves it out); a record hashed before
     # schema 4 matches through its old whole-wire hash.
     return not same_instruction(record.payload_hash, row.payload, row.payload_hash)
 
 
 # ------------------------------------------------------------------------------------- the rules
-def _unknown(row: Any, record: RowStatus | None, run: _Run) -> Decision | None:
-    if _state(record) != "unknown" or run.resend_unknown:
+def _unknown(row: RowPlan, record: RowStatus | None, run: _Run) -> Decision | None:
+    if record is None or _state(record) != "unknown" or run.resend_unknown:
         return None
     note = "; the row also changed since" if row.valid and _changed(row, record) else ""
     # Reported, with what resolves it, on every run until the operator decides.
     return Decision("unknown", f"{record.error or 'outcome unknown'}{note}", record)
 
 
-def _done(row: Any, record: RowStatus | None, run: _Run) -> Decision | None:
-    if _state(record) != "queued" or not row.valid or _changed(row, record):
+def _done(row: RowPlan, record: RowStatus | None, run: _Run) -> Decision | None:
+    if record is None or _state(record) != "queued" or not row.valid or _changed(row, record):
         return None
     return Decision("done", record.error, record)
 
 
-def _suppressed(row: Any, record: RowStatus | None, run: _Run) -> Decision | None:
+def _suppressed(row: RowPlan, record: RowStatus | None, run: _Run) -> Decision | None:
     if row.suppressed:
         return Decision("suppressed", row.suppressed, record)
     if record is not None and record.state == "suppressed" and not run.listed:
@@ -206,7 +210,7 @@ def _suppressed(row: Any, record: RowStatus | None, run: _Run) -> Decision | Non
     return None
 
 
-def _holdout(row: Any, record: RowStatus | None, run: _Run) -> Decision | None:
+def _holdout(row: RowPlan, record: RowStatus | None, run: _Run) -> Decision | None:
     if row.variant == "holdout":
         return Decision("holdout", f"held out of the A/B test: the control group, never called ({opt('holdout')})",
                         record)
@@ -215,7 +219,7 @@ def _holdout(row: Any, record: RowStatus | None, run: _Run) -> Decision | None:
     return None
 
 
-def _refused_country(row: Any, record: RowStatus | None, run: _Run) -> Decision | None:
+def _refused_country(row: RowPlan, record: RowStatus | None, run: _Run) -> Decision | None:
     if row.valid:
         return None
     refused = country_refusals(row.problems)
@@ -224,28 +228,28 @@ def _refused_country(row: Any, record: RowStatus | None, run: _Run) -> Decision 
     return Decision("refused-country", "; ".join(f"{p.value}: {p.message}" for p in refused), record)
 
 
-def _invalid(row: Any, record: RowStatus | None, run: _Run) -> Decision | None:
+def _invalid(row: RowPlan, record: RowStatus | None, run: _Run) -> Decision | None:
     if row.valid:
         return None
     text = "; ".join(f"{p.field}: {p.message}" if p.field else p.message for p in row.problems)
     return Decision("invalid", text or "invalid", record)
 
 
-def _dropped(row: Any, record: RowStatus | None, run: _Run) -> Decision | None:
+def _dropped(row: RowPlan, record: RowStatus | None, run: _Run) -> Decision | None:
     if not row.dropped:
         return None
     return Decision("dropped", f"duplicate callee: same as {run.plan.label_name(row.duplicate_of)} "
                                f"({opt('drop_duplicates')})", record)
 
 
-def _changed_since(row: Any, record: RowStatus | None, run: _Run) -> Decision | None:
-    if _state(record) != "queued" or run.resend_changed:
+def _changed_since(row: RowPlan, record: RowStatus | None, run: _Run) -> Decision | None:
+    if record is None or _state(record) != "queued" or run.resend_changed:
         return None
     return Decision("changed", f"the row changed since it was sent (call {record.call_ids or '?'}); not sent again "
                                f"({opt('resend_changed')} sends it)", record)
 
 
-def _called_elsewhere(row: Any, record: RowStatus | None, run: _Run) -> Decision | None:
+def _called_elsewhere(row: RowPlan, record: RowStatus | None, run: _Run) -> Decision | None:
     if run.allow_repeat:
         return None
     campaign = run.plan.name
@@ -261,7 +265,7 @@ def _called_elsewhere(row: Any, record: RowStatus | None, run: _Run) -> Decision
                     record, call=earlier)
 
 
-def _same_callee_earlier(row: Any, record: RowStatus | None, run: _Run) -> Decision | None:
+def _same_callee_earlier(row: RowPlan, record: RowStatus | None, run: _Run) -> Decision | None:
     if run.allow_repeat:
         return None
     first = next((run.claimed[n] for n in run.numbers(row) if n in run.claimed), None)
@@ -271,7 +275,7 @@ def _same_callee_earlier(row: Any, record: RowStatus | None, run: _Run) -> Decis
                     record, first=first.position)
 
 
-def _expired(row: Any, record: RowStatus | None, run: _Run) -> Decision | None:
+def _expired(row: RowPlan, record: RowStatus | None, run: _Run) -> Decision | None:
     if record is not None and record.state == "expired":
         return Decision("expired", record.error or "its validity window ended before it was placed", record)
     if run.now is None:
@@ -284,7 +288,7 @@ def _expired(row: Any, record: RowStatus | None, run: _Run) -> Decision | None:
     return Decision("expired", expiry_reason(deadline), record)
 
 
-def _over_contacted(row: Any, record: RowStatus | None, run: _Run) -> Decision | None:
+def _over_contacted(row: RowPlan, record: RowStatus | None, run: _Run) -> Decision | None:
     if run.max_contacts is None or run.now is None:
         return None
     calls, period = run.max_contacts
@@ -310,7 +314,7 @@ def _period_text(period: Any) -> str:
     return f"{seconds}s"
 
 
-def _over_budget(row: Any, record: RowStatus | None, run: _Run) -> Decision | None:
+def _over_budget(row: RowPlan, record: RowStatus | None, run: _Run) -> Decision | None:
     if run.max_cost is None:
         return None
     cost = run.costs[row.position] if run.costs is not None else None
@@ -349,7 +353,7 @@ _RULES = tuple(rule for _name, rule in RULES)
 _CALLABLE = ("send", "already-called", "held", "budget", "over-contacted")
 
 
-def decide(plan: Any, *, statuses: Mapping[str, RowStatus] | None = None,
+def decide(plan: CampaignPlan, *, statuses: Mapping[str, RowStatus] | None = None,
            live: Mapping[str, Sequence[LiveCall]] | None = None, allow_repeat: bool = False,
            resend_changed: bool = False, resend_unknown: bool = False, max_cost: float | None = None,
            spent: float = 0.0, costs: Sequence[float | None] | None = None, now: Any = None,
@@ -423,7 +427,7 @@ def tally(decisions: Iterable[Decision]) -> dict[str, int]:
     return {key: counted[key] for key in COUNT_ORDER if counted.get(key)}
 
 
-def numbers_to_check(rows: Iterable[Any], statuses: Mapping[str, RowStatus], *, resend_unknown: bool = False,
+def numbers_to_check(rows: Iterable[RowPlan], statuses: Mapping[str, RowStatus], *, resend_unknown: bool = False,
                      resend_changed: bool = False) -> set[str]:
     """The numbers whose live calls :func:`decide` needs: those of every row this run may still send.
 
@@ -452,7 +456,7 @@ def numbers_to_check(rows: Iterable[Any], statuses: Mapping[str, RowStatus], *, 
     return numbers
 
 
-def settle_held(plan: Any, decision: Decision, first_status: str | None) -> tuple[str, str]:
+def settle_held(plan: CampaignPlan, decision: Decision, first_status: str | None) -> tuple[str, str]:
     """A ``held`` row's status and reason, from what happened to the first row calling the same number.
 
     The first row was called (``queued``, ``unknown``) or would be (``dry-run``): the held row is
@@ -466,9 +470,11 @@ def settle_held(plan: Any, decision: Decision, first_status: str | None) -> tupl
     ...                      app="notification", name="c", campaign_key="k0000000",
     ...                      defaults={"caller": "+31201234567", "prompt": "Hi", "prompt-type": "TTS"})
     >>> held = decide(plan)[1]
-    >>> settle_held(plan, held, "failed")
-    ('pending', 'not sent: same callee as line 2 (c-k0000000-31612345610-1), which ended failed; run again to send that one')
+    >>> settle_held(plan, held, "failed")  # doctest: +ELLIPSIS
+    ('pending', 'not sent: same callee as line 2 (c-k0000000-31612345610-1), which ended failed; run again to...')
     """
+    if decision.first is None:
+        raise ValueError(f"settle_held() settles a held decision (one with its first row), not {decision.action!r}")
     first = plan.rows[decision.first]
     who = f"same callee as {plan.row_name(first.position)} ({first.instruction_id})"
     if first_status in ("queued", "unknown", "dry-run"):
@@ -478,7 +484,7 @@ def settle_held(plan: Any, decision: Decision, first_status: str | None) -> tupl
     return "pending", f"not sent: {who}, which ended {first_status or 'unsent'}; run again to send that one"
 
 
-def ended_before(campaign: str, row: Any, earlier: JournalRow | LiveCall) -> bool:
+def ended_before(campaign: str, row: RowPlan, earlier: JournalRow | LiveCall) -> bool:
     """True when *earlier* is an attempt of *row* in an earlier wave whose call ended.
 
     Ended means a callback said so: recorded in the journal (``outcome``) or carried by the

@@ -27,7 +27,7 @@ import collections
 import math
 import threading
 import time
-from typing import Callable
+from collections.abc import Callable
 
 __all__ = ["TokenBucket"]
 
