@@ -7,7 +7,6 @@ kept columns and a second wave; campaign ``autumn`` with a row deferred to its c
 from __future__ import annotations
 
 import shutil
-import sqlite3
 from pathlib import Path
 
 import pandas as pd
@@ -17,6 +16,7 @@ from cmvoice_nb.campaign import Journal, campaign_status, send_campaign
 from cmvoice_nb.cli import main
 
 from ._lists import notification_defaults
+from ._sqlite import records, sql_of
 
 DATA = Path(__file__).resolve().parents[1] / "data" / "journal-schema4.sqlite"
 SPRING = pd.DataFrame({"callee": ["+31612345610", "+31612345609", "+31612345611", "+31612345612", "+31612345613"],
@@ -31,26 +31,11 @@ def old_journal(tmp_path) -> Path:
     return copy
 
 
-def table_sql(path: Path, name: str) -> str | None:
-    con = sqlite3.connect(path)
-    try:
-        found = con.execute("SELECT sql FROM sqlite_master WHERE type = 'table' AND name = ?", (name,)).fetchone()
-    finally:
-        con.close()
-    return found[0] if found else None
-
-
-def records(path: Path) -> list[tuple]:
-    con = sqlite3.connect(path)
-    try:
-        return con.execute("SELECT * FROM rows ORDER BY campaign, instruction_id").fetchall()
-    finally:
-        con.close()
 
 
 def test_the_file_is_what_the_previous_release_wrote(old_journal):
-    assert "'budget'" not in table_sql(old_journal, "rows")
-    assert table_sql(old_journal, "costs") is None and table_sql(old_journal, "runs") is None
+    assert "'budget'" not in sql_of(old_journal, "rows")
+    assert sql_of(old_journal, "costs") is None and sql_of(old_journal, "runs") is None
 
 
 def test_opening_it_widens_the_states_adds_the_new_tables_and_keeps_every_record(old_journal):
@@ -60,8 +45,8 @@ def test_opening_it_widens_the_states_adds_the_new_tables_and_keeps_every_record
         assert sorted(j.kept("spring")["Klant"]) == ["1", "2", "3", "4", "5"]
         assert j.waits("autumn")["until"].notna().all()
         assert j.spent("spring") == 0.0 and j.runs() == []
-    assert "'budget'" in table_sql(old_journal, "rows")
-    assert table_sql(old_journal, "costs") and table_sql(old_journal, "runs")
+    assert "'budget'" in sql_of(old_journal, "rows")
+    assert sql_of(old_journal, "costs") and sql_of(old_journal, "runs")
     assert records(old_journal) == before
 
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import datetime as dt
 import shutil
-import sqlite3
 from pathlib import Path
 
 import pandas as pd
@@ -19,6 +18,8 @@ import pytest
 from cmvoice_nb.campaign import Journal, RetryPolicy, campaign_status, send_campaign
 from cmvoice_nb.campaign.ops.schedule import ManualClock
 from cmvoice_nb.cli import main
+
+from ._sqlite import records, sql_of
 
 DATA = Path(__file__).resolve().parents[1] / "data"
 UTC = dt.timezone.utc
@@ -34,21 +35,6 @@ def copy_of(tmp_path: Path, name: str) -> Path:
     return copy
 
 
-def sql_of(path: Path, name: str) -> str | None:
-    con = sqlite3.connect(path)
-    try:
-        found = con.execute("SELECT sql FROM sqlite_master WHERE name = ?", (name,)).fetchone()
-    finally:
-        con.close()
-    return found[0] if found else None
-
-
-def records(path: Path) -> list[tuple]:
-    con = sqlite3.connect(path)
-    try:
-        return con.execute("SELECT * FROM rows ORDER BY campaign, instruction_id").fetchall()
-    finally:
-        con.close()
 
 
 @pytest.mark.parametrize("name", ["journal-schema4.sqlite", "journal-budgets.sqlite"])
