@@ -45,7 +45,10 @@ def _calendar(country: str, subdivision: str | None) -> Any:
     import holidays as _holidays
 
     try:
-        return _holidays.country_holidays(country, subdiv=subdivision)
+        # Names in English whatever the country's own language, on every Python: without a
+        # language the package's choice between its English source names and the country's
+        # translation depends on how gettext finds its catalogues (3.11 and 3.13 differ).
+        return _holidays.country_holidays(country, subdiv=subdivision, language="en_US")
     except (NotImplementedError, KeyError, ValueError):
         return None
 
