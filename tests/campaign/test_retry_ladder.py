@@ -11,7 +11,7 @@ import pytest
 
 from cmvoice_nb.callbacks import load_callbacks
 from cmvoice_nb.campaign import plan_followup, send_campaign
-from cmvoice_nb.campaign.followup.ladder import DEFAULT_RETRY_LADDER, parse_retry_ladder
+from cmvoice_nb.campaign.followup.ladder import DEFAULT_RETRY_LADDER, outcome_key, parse_retry_ladder
 from cmvoice_nb.cli import main
 from cmvoice_nb.errors import CampaignError
 
@@ -119,3 +119,11 @@ def test_reasons_left_out_as_often_as_each_other_are_listed_by_name_whatever_ord
         object.__setattr__(plan, "left_out", frame)
         summaries.append(list(plan.left_out_summary().items()))
     assert summaries[0] == summaries[1] == [("other outcome", 2), ("rejected", 2), ("answered", 1)]
+
+
+def test_a_failed_call_whose_cause_is_the_providers_documented_bye_waits_like_any_other_failure():
+    # API-CONTRACT.md's example callback says "sip-disconnect-code": "BYE": a cause that is not a number.
+    ladder = parse_retry_ladder("default")
+    assert outcome_key("Failed", "BYE") == "failed:BYE"
+    assert ladder.wait("failed:BYE", wave=2) == ladder.wait("failed", wave=2) is not None
+    assert ladder.wait(outcome_key("Rejected", "BYE"), wave=2) is None  # rejected: never, whatever the cause
