@@ -153,7 +153,7 @@ def _design(plan_or_journal: Any, campaign: str | None) -> tuple[Any, str, str, 
     """``(rows, app, campaign, variant names)``: one row per attempt with its ``base_id``, ``variant``, ``payload``."""
     import pandas as pd
 
-    from .journal import Journal
+    from .journal import Journal, opened_journal, pick_campaign
     from .plan import CampaignPlan
     from .status import journal_results
 
@@ -171,30 +171,14 @@ def _design(plan_or_journal: Any, campaign: str | None) -> tuple[Any, str, str, 
         return rows, plan.app, plan.name, list(plan.options.get("variants") or {})
     if plan_or_journal is None or not isinstance(plan_or_journal, (Journal, str, os.PathLike)):
         raise AnalysisError(f"ab_report needs the campaign's plan or journal, got {type(plan_or_journal).__name__}")
-    own = not isinstance(plan_or_journal, Journal)
-    if isinstance(plan_or_journal, Journal):
-        journal = plan_or_journal
-    elif os.path.isfile(plan_or_journal):
-        journal = Journal(plan_or_journal)
-    else:
-        raise AnalysisError(f"journal {str(plan_or_journal)!r} does not exist (the file cmvoice send wrote)")
-    try:
-        known = journal.campaigns()
-        if campaign is None and len(known) == 1:
-            campaign = next(iter(known))
-        if campaign is None or campaign not in known:
-            raise AnalysisError(f"{journal.path}: " + (f"no campaign {campaign!r}" if campaign is not None else
-                                f"holds {len(known)} campaigns: name one (campaign=, --campaign)")
-                                + f"; campaigns: {', '.join(known) or 'none'}")
-        app = known[campaign]
+    with opened_journal(plan_or_journal, error=AnalysisError) as journal:
+        campaign = pick_campaign(journal, campaign, error=AnalysisError)
+        app = journal.campaigns()[campaign]
         results = journal_results(journal, campaign)
         payloads = journal.payloads(campaign)
         variants = journal.variants(campaign)
         names = list(journal.design(campaign).get("variants") or {})
         path = journal.path
-    finally:
-        if own:
-            journal.close()
     if not variants:
         raise AnalysisError(f"campaign {campaign!r} of {path} has no A/B test: send it with variants= or holdout= "
                             "(--variant, --holdout)")

@@ -95,31 +95,17 @@ def campaign_results(journal: Any, campaign: str | None = None):
     Its ``attrs`` carry the campaign's name and app and, for the cost section, the payloads it
     sent and its upper-bound spend. *campaign* may be left out when the journal holds one.
     """
-    from .journal import Journal
+    from .journal import opened_journal, pick_campaign
     from .status import journal_results
 
-    own = not isinstance(journal, Journal)
-    if own:
-        if not Path(journal).is_file():
-            raise AnalysisError(f"journal {str(journal)!r} does not exist (the file cmvoice send wrote)")
-        journal = Journal(journal)
-    try:
-        known = journal.campaigns()
-        if campaign is None:
-            if len(known) != 1:
-                raise AnalysisError(f"{journal.path}: holds {len(known)} campaigns ({', '.join(known) or 'none'}); "
-                                    "name one (campaign=, --campaign)")
-            campaign = next(iter(known))
-        if campaign not in known:
-            raise AnalysisError(f"{journal.path}: no campaign {campaign!r}; campaigns: {', '.join(known) or 'none'}")
-        results = journal_results(journal, campaign)
-        payloads = journal.payloads(campaign)
-        results.attrs.update(campaign=campaign, app=known[campaign], spent=journal.spent(campaign),
+    with opened_journal(journal, error=AnalysisError) as open_journal:
+        campaign = pick_campaign(open_journal, campaign, error=AnalysisError)
+        results = journal_results(open_journal, campaign)
+        payloads = open_journal.payloads(campaign)
+        results.attrs.update(campaign=campaign, app=open_journal.campaigns()[campaign],
+                             spent=open_journal.spent(campaign),
                              payloads={i: payloads.get(i) for i in results["instruction_id"].tolist()})
         return results
-    finally:
-        if own:
-            journal.close()
 
 
 def _cost_section(f: Funnel, results: Any, prices: Any) -> str:

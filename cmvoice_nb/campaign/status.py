@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import math
 import os
-from pathlib import Path
 from typing import Any
 
 from ..errors import CampaignError
@@ -182,28 +181,19 @@ def campaign_status(journal: str | os.PathLike | Journal, callbacks: Any = None,
     JournalError
         The journal is unusable; :class:`~cmvoice_nb.errors.JournalBusy` while a send holds it.
     """
-    own = not isinstance(journal, Journal)
-    if not isinstance(journal, Journal):
-        if not Path(journal).is_file():
-            raise CampaignError(f"journal {str(journal)!r} does not exist (the file cmvoice send wrote)")
-        journal = Journal(journal)
-    try:
+    from .journal import opened_journal, pick_campaign
+
+    with opened_journal(journal, error=CampaignError) as open_journal:
         calls = None
         if callbacks is not None:
             from ..callbacks import calls_frame, load_callbacks
 
             calls = calls_frame(callbacks) if hasattr(callbacks, "columns") else load_callbacks(callbacks, warn=False)
-        names = list(journal.campaigns())
-        if campaign is not None:
-            if campaign not in names:
-                raise CampaignError(f"{journal.path}: no campaign {campaign!r}; "
-                                    f"campaigns: {', '.join(names) or 'none'}")
-            names = [campaign]
-        found = [_one(journal, name, calls, prices) for name in names]
-        return CampaignStatus(str(journal.path), found)
-    finally:
-        if own:
-            journal.close()
+        # Every campaign unless one is named (a status of all is what the operator usually asks for).
+        names = list(open_journal.campaigns()) if campaign is None else \
+            [pick_campaign(open_journal, campaign, error=CampaignError)]
+        found = [_one(open_journal, name, calls, prices) for name in names]
+        return CampaignStatus(str(open_journal.path), found)
 
 
 def _one(journal: Journal, name: str, calls: Any, prices: Any) -> dict[str, Any]:

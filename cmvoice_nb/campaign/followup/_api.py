@@ -11,14 +11,13 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Iterable, Mapping
-from pathlib import Path
 from typing import Any
 
 from ...errors import CampaignError
 from ...messages import opt
 from ...spec import iso_utc
 from ...wire import encode_body, instruction_hash
-from ..journal import Journal, JournalRow
+from ..journal import Journal, JournalRow, opened_journal, pick_campaign
 from ..ops.suppress import apply_allowed_countries, parse_allowed_countries, read_suppression, suppression_reason
 from ..plan import CampaignPlan, RowPlan, content_key
 from .decide import FOLLOWABLE, NO_ENDING, Ending, decide
@@ -281,32 +280,16 @@ def plan_followup(
     dnc = None if suppress is None else read_suppression(suppress, region=region,
                                                           allow_unreadable_suppress=allow_unreadable_suppress)
 
-    own = not isinstance(journal, Journal)
-    if not isinstance(journal, Journal):
-        if not Path(journal).is_file():
-            raise CampaignError(f"journal {str(journal)!r} does not exist: a follow-up needs the campaign's journal")
-        journal = Journal(journal)
-    try:
-        known = journal.campaigns()
-        if campaign is None:
-            if len(known) != 1:
-                raise CampaignError(
-                    f"{journal.path}: " + ("holds no campaign" if not known else
-                                           f"holds {len(known)} campaigns ({', '.join(known)}); pass {opt('campaign')}")
-                )
-            campaign = next(iter(known))
-        if campaign not in known:
-            raise CampaignError(f"{journal.path}: no campaign {campaign!r}; campaigns: {', '.join(known) or 'none'}")
-        app = known[campaign]
-        records = journal.load(campaign)
-        payloads = journal.payloads(campaign)
-        key = journal.campaign_key
-        kept_columns = journal.kept(campaign)  # the operator's own columns, kept with each row
-        subdivision = journal.subdivision_column(campaign)  # which of them gives each row's subdivision
-        variants = journal.variants(campaign)  # each person's A/B variant: the same in every wave
-    finally:
-        if own:
-            journal.close()
+    why = "a follow-up needs the campaign's journal"
+    with opened_journal(journal, error=CampaignError, wanted=why) as open_journal:
+        campaign = pick_campaign(open_journal, campaign, error=CampaignError)
+        app = open_journal.campaigns()[campaign]
+        records = open_journal.load(campaign)
+        payloads = open_journal.payloads(campaign)
+        key = open_journal.campaign_key
+        kept_columns = open_journal.kept(campaign)  # the operator's own columns, kept with each row
+        subdivision = open_journal.subdivision_column(campaign)  # which of them gives each row's subdivision
+        variants = open_journal.variants(campaign)  # each person's A/B variant: the same in every wave
 
     calls = calls_frame(calls).reset_index(drop=True)
     decisions = decide(records.values(), endings=_Endings(records, calls), payloads=payloads, outcomes=wanted,

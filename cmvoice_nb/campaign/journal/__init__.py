@@ -74,8 +74,10 @@ Examples
 """
 from __future__ import annotations
 
+from ._open import opened_journal, pick_campaign
 from ._records import JournalRow, LiveCall, RowStatus
 from ._schema import SCHEMA_VERSION
 from ._store import STATES, Journal
 
-__all__ = ["Journal", "JournalRow", "RowStatus", "LiveCall", "STATES", "SCHEMA_VERSION"]
+__all__ = ["Journal", "JournalRow", "RowStatus", "LiveCall", "STATES", "SCHEMA_VERSION", "opened_journal",
+           "pick_campaign"]
