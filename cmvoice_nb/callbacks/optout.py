@@ -29,7 +29,7 @@ import os
 import threading
 from collections.abc import Iterable
 from pathlib import Path
-from typing import Any, cast
+from typing import Any
 
 from ..errors import ConfigurationError
 from ..spec import DTMF_KEYS
@@ -131,9 +131,15 @@ def opt_outs(calls: Any, *, digit: str = "9", instructions: Any = None) -> list[
     >>> opt_outs(calls)
     ['+31612345678']
     """
+    from ..messages import opt
     from .load import calls_frame
 
-    digit = cast(str, check_opt_out_digit(digit, name="digit"))  # a key in, the key out
+    key = check_opt_out_digit(digit, name="digit")
+    if key is None:
+        # None means "no opt-out key" for a plan; here it would match every finished DTMF call without digits.
+        raise ConfigurationError(f"{opt('named', 'digit', '--opt-out-digit')} must be one keypad key (0-9, * or #), "
+                                 "got None")
+    digit = key
     prefixes = instruction_prefixes(instructions)
     frame = calls_frame(calls)
     if not len(frame):

@@ -217,3 +217,11 @@ def test_cmvoice_receive_refuses_a_key_without_a_list(tmp_path):
                           capture_output=True, text=True, timeout=scaled(60))
     assert proc.returncode == 2
     assert "--opt-out-digit needs --opt-out-list" in proc.stderr
+
+
+def test_opt_outs_without_a_key_is_refused_rather_than_counting_calls_with_no_digits():
+    # A finished DTMF call with no digits pressed is not an opt-out, whatever None could be taken to mean.
+    silent = load_callbacks([{"type": "dtmf-finished", "call-id": "x", "callee": "0031612345671",
+                              "result": {"code": 10}}])
+    with pytest.raises(ConfigurationError, match=r"digit= must be one keypad key .*got None"):
+        opt_outs(silent, digit=None)
