@@ -40,8 +40,13 @@ FAST := not notebooks and not browser and not slow
 test-fast: $(TESTSTAMP)
 	$(PY) -m pytest tests -m "$(FAST)" -n auto --dist worksteal
 
+# Kernels on plain TCP warn on every start; encrypt their transport where jupyter_client and pyzmq can
+# ('auto' fails without CurveZMQ, and an older jupyter_client has no such option).
+KERNEL_FLAGS = $$($(PY) -c 'import zmq; from jupyter_client import KernelManager as K; \
+	print("--KernelManager.transport_encryption=auto" if zmq.has("curve") and "transport_encryption" in K.class_trait_names() else "")')
+
 lab: $(TESTSTAMP)
-	$(VENV)/bin/jupyter lab notebooks/
+	$(VENV)/bin/jupyter lab $(KERNEL_FLAGS) notebooks/
 
 bench: $(STAMP)
 	for script in bench/*.py; do echo "== $$script"; $(PY) $$script || exit 1; done
