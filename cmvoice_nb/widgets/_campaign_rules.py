@@ -167,7 +167,7 @@ class ABPanel(W.Accordion):
         self.opt_out_digit.disabled = app != "dtmf"
 
     def plan_options(self, app: str) -> dict[str, Any]:
-        """The :func:`~cmvoice_nb.campaign.plan_campaign` keywords: ``variants``, ``holdout``, ``seed``, ``opt_out_digit``.
+        """The keywords ``variants``, ``holdout``, ``seed`` and ``opt_out_digit`` of ``plan_campaign``.
 
         Raises
         ------
@@ -207,7 +207,7 @@ def forecast_options(options: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def check_rules(plan: Any, options: Mapping[str, Any]) -> Any:
-    """Check the sender's *options* for *plan* as the sender will; returns the :class:`~cmvoice_nb.campaign.SendOptions`.
+    """Check the sender's *options* for *plan* as the sender will; return the checked ``SendOptions``.
 
     Raises
     ------

@@ -59,8 +59,8 @@ from ._campaign_form import UNSET, FieldForm, unset
 from ._campaign_list import LIST_SUFFIXES, column_dropdown, column_options, proposal_text, read_list
 from ._campaign_ops import OperationsPanel
 from ._campaign_progress import RunProgress
-from ._campaign_rules import ABPanel, live_calls_control, with_pacing
 from ._campaign_results import ResultsView
+from ._campaign_rules import ABPanel, live_calls_control, with_pacing
 from ._campaign_run import PROVIDER, SIMULATOR, RunMixin
 from ._common import BAD, MUTED, App, clear
 
