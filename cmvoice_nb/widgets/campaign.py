@@ -230,7 +230,8 @@ class Campaign(RunMixin, App):
             self.df.columns, columns.get("region"), description="Country column", style=style,
             tooltip="the column giving each row's country: its national numbers are read in it")
         self.subdivision_column = column_dropdown(
-            self.df.columns, columns.get("subdivision"), description="Subdivision column", style=style,
+            self.df.columns, columns.get("subdivision"), description="Subdivision column",
+            style={**style, "description_width": "10em"},
             tooltip="the column giving each row's state or province (BY, DE-BY): its public holidays count")
         # How the list writes template dates and amounts, when the planner cannot decide it.
         self.dates = W.Dropdown(options=[("decide from the list", None), ("day first (09-12 is 9 Dec)", True),
