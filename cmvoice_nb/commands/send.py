@@ -205,17 +205,14 @@ def _run(args: argparse.Namespace, stopper) -> int:
 
 def _ab_test(args: argparse.Namespace) -> dict:
     """``variants=``, ``holdout=`` and ``seed=`` from ``--variant``, ``--holdout`` and ``--seed`` (none: no test)."""
-    from ..campaign.plan import parse_variants
+    from ..campaign.plan import parse_seed, parse_variants
 
     if not args.variants and args.holdout is None:
         if args.seed is not None:
             raise UsageError("--seed needs --variant or --holdout: it seeds the A/B assignment")
         return {}
-    seed = args.seed
-    if seed is not None and seed.strip().lstrip("-").isdigit():
-        seed = int(seed)
     return {"variants": parse_variants(args.variants) if args.variants else None, "holdout": args.holdout,
-            "seed": seed}
+            "seed": parse_seed(args.seed)}
 
 
 def _date_formats(values: list[str] | None):

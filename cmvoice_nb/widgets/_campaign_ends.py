@@ -22,7 +22,7 @@ from ..campaign.vocabulary import EXIT_ACT, EXIT_RETRY, STATUS, count_line, exit
 from ._common import BAD, MUTED, OK, WARN
 
 __all__ = ["EndState", "END_STATES", "end_state", "pace", "pace_text", "duration_text", "calls_now",
-           "callback_facts", "outcome_bars"]
+           "options_hours", "instant", "callback_facts", "outcome_bars"]
 
 #: The four end states: colour of the status line and style of the progress bar.
 END_STATES = {
@@ -181,16 +181,37 @@ def calls_now(rows: Sequence[Any], options: Mapping[str, Any], *, now: Any = Non
     """(rows inside their calling hours now, rows outside) of the rows a run sends.
 
     *rows* are a forecast's :meth:`~cmvoice_nb.campaign.Forecast.rows_to_send`; *options* the
-    sender's calling-hours keywords (empty: no calling hours, every row now).
+    sender's keywords (no calling hours, holidays or public holidays: every row now); *now* an
+    instant or a clock (default the real time).
     """
-    if not options or not rows:
+    hours = options_hours(options)
+    if hours is None or not rows:
         return len(rows), 0
-    from ..campaign.ops.hours import parse_calling_hours, window_status
+    from ..campaign.ops.hours import window_status
 
-    hours = parse_calling_hours(options["calling_hours"], days=options.get("days", "mon-fri"))
     callees = [(r.callee_list() or [r.callee])[0] for r in rows]
-    inside = int(window_status(callees, calling_hours=hours, now=now)["inside"].sum())
+    found = window_status(callees, calling_hours=hours, tz=options.get("tz"), now=instant(now))
+    inside = int(found["inside"].sum())
     return inside, len(rows) - inside
+
+
+def options_hours(options: Mapping[str, Any]) -> Any:
+    """The :class:`~cmvoice_nb.campaign.ops.hours.CallingHours` of the sender's *options*, or None (any time).
+
+    Examples
+    --------
+    >>> options_hours({}) is None, options_hours({"calling_hours": "09:00-20:00", "days": "all"})
+    (True, CallingHours('09:00-20:00', days='all', holidays=none))
+    """
+    from ..campaign.ops.schedule import calling_hours_from
+
+    return calling_hours_from(options.get("calling_hours"), days=options.get("days"),
+                              holidays=options.get("holidays"), public_holidays=bool(options.get("public_holidays")))
+
+
+def instant(now: Any) -> Any:
+    """*now* as an instant: a clock (such as a :class:`~cmvoice_nb.campaign.ops.schedule.ManualClock`) is read."""
+    return now() if callable(now) else now
 
 
 def callback_facts(plan: Any, *, base_url: str) -> tuple[list[str], list[str]]:

@@ -32,6 +32,9 @@ COUNT_LABELS = {
     "unknown": "unknown",
     "changed": "changed",
     "already-called": "already called",
+    "holdout": "holdout — A/B control group, never called",
+    "expired": "expired — validity window ended",
+    "over-contacted": "over-contacted — contact cap reached",
 }
 #: Counts shown in amber: each needs the operator's attention.
 ATTENTION_COUNTS = frozenset({"stopped", "deferred", "no-zone", "budget", "invalid", "refused-country", "failed",
@@ -79,8 +82,8 @@ def outcome_counts(results: Any, *, already_done: int = 0) -> dict[str, int]:
 
     ``new`` are rows queued by this run (queued minus those the journal had already done),
     ``stopped`` rows not sent because the run ended first (``skipped``), ``left_out`` repeated
-    callees left out on purpose (``dropped``); every other key is a results status. Zero counts
-    are left out.
+    callees left out on purpose (``dropped``); every other key is a results status
+    (:data:`~cmvoice_nb.campaign.vocabulary.RESULT_STATUSES`). Zero counts are left out.
 
     Examples
     --------
@@ -89,6 +92,8 @@ def outcome_counts(results: Any, *, already_done: int = 0) -> dict[str, int]:
     >>> outcome_counts(results, already_done=1)
     {'new': 1, 'already_done': 1, 'stopped': 1, 'left_out': 1, 'invalid': 1}
     """
+    from ..campaign.vocabulary import RESULT_STATUSES
+
     status = results["status"].astype("string").fillna("skipped").to_numpy(dtype=object)
     counts = {
         "new": int((status == "queued").sum()) - int(already_done),
@@ -97,9 +102,9 @@ def outcome_counts(results: Any, *, already_done: int = 0) -> dict[str, int]:
         "stopped": int((status == "skipped").sum()),
         "left_out": int((status == "dropped").sum()),
     }
-    for name in ("suppressed", "deferred", "no-zone", "budget", "invalid", "refused-country", "failed", "rejected",
-                 "unknown", "changed", "already-called"):
-        counts[name] = int((status == name).sum())
+    for name in RESULT_STATUSES:
+        if name not in ("queued", "dry-run", "skipped", "dropped"):
+            counts[name] = int((status == name).sum())
     return {k: v for k, v in counts.items() if v}
 
 
@@ -183,20 +188,22 @@ def estimate_text(estimate: Any, *, priced: bool) -> str:
 def calling_hours_text(plan: Any, options: Mapping[str, Any]) -> str:
     """The calling-hours line: the window, the days, and how many of *plan*'s rows are outside it now.
 
-    *options* are the sender's calling-hours keywords (``calling_hours``, ``days``, ``wait``);
-    empty means no calling hours.
+    *options* are the sender's keywords (``calling_hours``, ``days``, ``wait``, ``holidays``,
+    ``public_holidays``, ``tz``, ``now``); without calling hours or holidays, every row is called at once.
     """
-    from ..campaign.ops.hours import describe_waits, parse_calling_hours, window_status
+    from ..campaign.ops.hours import describe_waits, window_status
+    from ._campaign_ends import instant, options_hours
 
-    if not options:
+    hours = options_hours(options)
+    if hours is None:
         return "none: every row is called at once, whatever the callee's local time"
-    hours = parse_calling_hours(options["calling_hours"], days=options["days"])
     text = f"{hours.hours_text} on {hours.days_text}, in each callee's local time"
     callees = [(r.callee_list() or [r.callee])[0] for r in plan.rows if r.sendable]
     if callees:
-        waits = describe_waits(window_status(callees, calling_hours=hours))
+        waits = describe_waits(window_status(callees, calling_hours=hours, tz=options.get("tz"),
+                                             now=instant(options.get("now"))))
         text += f"; {waits}"
-        if "wait" in waits and not options["wait"]:
+        if "wait" in waits and not options.get("wait", True):
             text += " (not waiting: those rows end 'deferred', a later Send sends them)"
     return text
 

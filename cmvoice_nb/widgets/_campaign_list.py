@@ -14,10 +14,28 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-__all__ = ["LIST_SUFFIXES", "read_list", "proposal_text"]
+__all__ = ["LIST_SUFFIXES", "read_list", "proposal_text", "column_options", "column_dropdown"]
 
 #: What the upload accepts.
 LIST_SUFFIXES = (".csv", ".txt", ".tsv", ".xlsx", ".xlsm", ".xls", ".ods", ".parquet", ".pq")
+
+
+def column_options(names: Any) -> list[tuple[str, Any]]:
+    """The choices of a column dropdown: "—" (none) and each column of the list."""
+    from ._campaign_form import UNSET
+    from ._common import NONE_LABEL
+
+    return [(NONE_LABEL, UNSET)] + [(str(c), c) for c in names]
+
+
+def column_dropdown(names: Any, value: Any, *, description: str, tooltip: str, style: dict) -> Any:
+    """A dropdown choosing one column of the list (or none) for a ``columns=`` key such as ``region``."""
+    import ipywidgets as W
+
+    from ._campaign_form import UNSET
+
+    return W.Dropdown(options=column_options(names), value=value if value in list(names) else UNSET,
+                      description=description, style=style, layout=W.Layout(width="24em"), tooltip=tooltip)
 
 
 def _safe_name(name: str) -> str:
@@ -63,7 +81,7 @@ def proposal_text(proposal: Mapping[str, Any], *, rows: int, name: str) -> str:
     >>> proposal_text({"callee": "Telefoon", "region": "Land"}, rows=3, name="k.csv")
     '<b>k.csv</b>: 3 rows. Proposed: <b>Telefoon</b> → callee, <b>Land</b> → the Country column. Check them below.'
     """
-    words = {"region": "the Country column"}
+    words = {"region": "the Country column", "subdivision": "the Subdivision column"}
     parts = [f"<b>{html.escape(str(col))}</b> → {html.escape(words.get(key, key))}" for key, col in proposal.items()]
     said = ("Proposed: " + ", ".join(parts) + ". Check them below.") if parts else \
         "No column was recognised: choose the callee's column below."

@@ -1,12 +1,15 @@
-"""The Campaign app's operations panel: calling hours, the do-not-call list, allowed countries, prices.
+"""The Campaign app's operations panel: calling hours and holidays, do-not-call, countries, validity, contacts, cost.
 
 :class:`OperationsPanel` holds the controls and says what they stand for, as the library's
 keywords: :meth:`~OperationsPanel.send_options` for
-:class:`~cmvoice_nb.campaign.CampaignSender` (``calling_hours``, ``days``, ``wait``),
-:meth:`~OperationsPanel.suppression` and :meth:`~OperationsPanel.allowed` for
-:func:`~cmvoice_nb.campaign.plan_campaign`, :meth:`~OperationsPanel.prices_path` for the
-estimate. An uploaded do-not-call list is read at once and its bytes are dropped from the
-widget state, so they never end up in a saved notebook.
+:class:`~cmvoice_nb.campaign.CampaignSender` (``calling_hours``, ``days``, ``wait``,
+``holidays``, ``public_holidays``, ``tz``, ``valid_for``, ``valid_until``, ``contacts``,
+``max_contacts``, ``prices`` and ``max_cost``), :meth:`~OperationsPanel.suppression` and
+:meth:`~OperationsPanel.allowed` for :func:`~cmvoice_nb.campaign.plan_campaign`,
+:meth:`~OperationsPanel.prices_path` for the estimate. Values are passed as typed (a decimal
+comma read as a point): the library checks them and its messages name the controls. An uploaded
+do-not-call list is read at once and its bytes are dropped from the widget state, so they never
+end up in a saved notebook.
 """
 from __future__ import annotations
 
@@ -20,6 +23,7 @@ import ipywidgets as W
 
 from ..messages import OPTIONS
 from ._campaign_facts import merged_suppression, read_upload
+from ._campaign_rules import number_text, valid_for_placeholder
 from ._common import MUTED, WARN
 
 
@@ -39,6 +43,8 @@ class OperationsPanel(W.VBox):
         ``region`` control, read when a list is read).
     calling_hours, days, wait, suppress, allowed_countries, prices
         The initial values (see :class:`~cmvoice_nb.widgets.Campaign`).
+    app
+        The campaign's App: an OTP campaign's validity window defaults to 10 minutes.
     style
         The ``description_width`` style of the app's controls.
     """
@@ -46,7 +52,7 @@ class OperationsPanel(W.VBox):
     def __init__(self, *, region: Callable[[], str | None], calling_hours: str | None = None,
                  days: str = "mon-fri", wait: bool = True, suppress: str | os.PathLike | None = None,
                  allowed_countries: str | None = None, prices: str | os.PathLike | None = None,
-                 style: dict | None = None) -> None:
+                 app: str = "notification", style: dict | None = None) -> None:
         super().__init__()
         style = style or {"description_width": "8em"}
         self._region = region
@@ -72,29 +78,72 @@ class OperationsPanel(W.VBox):
         self.prices = W.Text(value="" if prices is None else os.fspath(prices), description=_label("prices"),
                              style=style, placeholder="CSV country,price_per_minute[,setup] (optional)",
                              layout=W.Layout(width="40em"))
+        self.public_holidays = W.Checkbox(value=False, description=_label("public_holidays"), indent=False,
+                                          layout=W.Layout(width="12em"), tooltip=OPTIONS["public_holidays"].help)
+        self.holidays = W.Text(value="", description=_label("holidays"), style=style,
+                               placeholder="TXT of YYYY-MM-DD lines or CSV date[,country]",
+                               layout=W.Layout(width="30em"), tooltip=OPTIONS["holidays"].help)
+        self.tz = W.Text(value="", description=_label("tz"), style=style, placeholder="e.g. Europe/Amsterdam",
+                         layout=W.Layout(width="22em"), tooltip=OPTIONS["tz"].help)
+        self.valid_for = W.Text(value="", description=_label("valid_for"), style=style,
+                                placeholder=valid_for_placeholder(app), layout=W.Layout(width="30em"),
+                                tooltip=OPTIONS["valid_for"].help)
+        self.valid_until = W.Text(value="", description=_label("valid_until"), style=style,
+                                  placeholder="e.g. 2026-04-27T18:00+02:00", layout=W.Layout(width="26em"),
+                                  tooltip=OPTIONS["valid_until"].help)
+        self.contacts = W.Text(value="", description=_label("contacts"), style=style,
+                               placeholder="SQLite path shared by campaigns", layout=W.Layout(width="30em"),
+                               tooltip=OPTIONS["contacts"].help)
+        self.max_contacts = W.Text(value="", description=_label("max_contacts"), style=style,
+                                   placeholder="e.g. 1/7d", layout=W.Layout(width="16em"),
+                                   tooltip=OPTIONS["max_contacts"].help)
+        self.max_cost = W.Text(value="", description=_label("max_cost"), style=style, placeholder="e.g. 25.00",
+                               layout=W.Layout(width="16em"), tooltip=OPTIONS["max_cost"].help)
         #: The do-not-call list read from the last upload, or None.
         self.uploaded_suppression: Any = None
         self.children = [
             W.HBox([self.calling_hours, self.days, self.wait_for_hours]),
+            W.HBox([self.public_holidays, self.holidays, self.tz]),
             W.HBox([self.allowed_countries]),
             W.HBox([self.suppress, self.suppress_upload]),
             self.suppress_info,
-            W.HBox([self.prices]),
+            W.HBox([self.valid_for, self.valid_until]),
+            W.HBox([self.contacts, self.max_contacts]),
+            W.HBox([self.prices, self.max_cost]),
         ]
 
     @property
     def controls(self) -> list[W.Widget]:
         """The inputs (disabled together while the app works)."""
-        return [self.calling_hours, self.days, self.wait_for_hours, self.allowed_countries, self.suppress,
-                self.suppress_upload, self.prices]
+        return [self.calling_hours, self.days, self.wait_for_hours, self.public_holidays, self.holidays, self.tz,
+                self.allowed_countries, self.suppress, self.suppress_upload, self.valid_for, self.valid_until,
+                self.contacts, self.max_contacts, self.prices, self.max_cost]
+
+    def set_app(self, app: str) -> None:
+        """Say the validity default of *app* (OTP: 10 minutes) in the Valid for box."""
+        self.valid_for.placeholder = valid_for_placeholder(app)
 
     def send_options(self) -> dict[str, Any]:
-        """The calling-hours keywords of :class:`~cmvoice_nb.campaign.CampaignSender` (empty: any time)."""
-        hours = self.calling_hours.value.strip() or None
-        if hours is None:
-            return {}
-        return {"calling_hours": hours, "days": self.days.value.strip() or "mon-fri",
-                "wait": bool(self.wait_for_hours.value)}
+        """The keywords of :class:`~cmvoice_nb.campaign.CampaignSender` the panel stands for.
+
+        Calling hours apply when the window, a holidays file or public holidays is given (then
+        with their days and the wait); the other keywords only when their control is filled.
+        """
+        def text(widget: W.Text) -> str | None:
+            return widget.value.strip() or None
+
+        out: dict[str, Any] = {}
+        hours, holidays, public = text(self.calling_hours), text(self.holidays), bool(self.public_holidays.value)
+        if hours is not None or holidays is not None or public:
+            out.update(calling_hours=hours, days=text(self.days) or "mon-fri", wait=bool(self.wait_for_hours.value),
+                       holidays=holidays, public_holidays=public)
+        given = {"tz": text(self.tz), "valid_until": text(self.valid_until), "contacts": text(self.contacts),
+                 "max_contacts": text(self.max_contacts), "max_cost": number_text(text(self.max_cost))}
+        out.update({k: v for k, v in given.items() if v is not None})
+        out["valid_for"] = text(self.valid_for) or "auto"
+        if "max_cost" in out:
+            out["prices"] = self.prices_path()
+        return out
 
     def prices_path(self) -> str | None:
         """The price table typed in ``prices``, or None."""

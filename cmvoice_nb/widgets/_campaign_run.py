@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 from ..campaign.vocabulary import count_line
 from ._campaign_ends import EndState, callback_facts, calls_now, end_state
 from ._campaign_facts import calling_hours_text, countries_text, estimate_text, grouped_problems, outcome_counts
+from ._campaign_rules import check_rules, forecast_options, rule_lines
 from ._common import BAD, MUTED, OK, WARN, clear, say, show, table
 
 if TYPE_CHECKING:
@@ -100,13 +101,14 @@ class RunMixin:
         self.estimate.value = ""
         self.plan = plan_campaign(self.df, **self.plan_options())
         self._show_preview(self.plan)
+        check_rules(self.plan, self.send_options())  # a bad rule is said before any count or call
         return self.plan
 
     def forecast(self, plan: Any) -> Any:
         """What sending *plan* on the app's journal would do with each row now (the counts every front-end shows)."""
         from ..campaign import forecast
 
-        return forecast(plan, self.journal_path())
+        return forecast(plan, self.journal_path(), **forecast_options(self.send_options()))
 
     def _problems(self, plan: Any) -> None:
         for note in plan.notes:  # e.g. a country column that is not used
@@ -136,8 +138,11 @@ class RunMixin:
 
     def _show_estimate(self, fc: Any) -> None:
         """Show the estimate of what is left to send (priced when a price table is given) and the calling-hours line."""
+        rules = [(k, v) for k, v in rule_lines(fc.plan, self.send_options()) if k != "Budget"]
+        rules.append(("Budget", fc.budget_line() or ""))
         self.estimate.value = fc.estimate(prices=self.prices_path())._repr_html_() + (
-            f"<div><b>Calling hours</b>: {html.escape(self.calling_hours_text(fc.plan))}</div>")
+            f"<div><b>Calling hours</b>: {html.escape(self.calling_hours_text(fc.plan))}</div>") + "".join(
+            f"<div><b>{html.escape(k)}</b>: {html.escape(v)}</div>" for k, v in rules if v)
 
     def calling_hours_text(self, plan: Any) -> str:
         """The calling-hours line: the window, the days, and how many rows are outside it now."""
@@ -216,6 +221,7 @@ class RunMixin:
             ("Calling hours", self.calling_hours_text(plan)),
             ("Callback URL", cb),
             ("Rate", f"{float(self.rate.value):g} calls/s"),
+            *rule_lines(plan, self.send_options()),
         ]
 
     def _prepare_real_send(self) -> None:
@@ -232,7 +238,7 @@ class RunMixin:
             self._problems(plan)
             return
         options = self.send_options()
-        now, later = calls_now(fc.rows_to_send(), options)
+        now, later = calls_now(fc.rows_to_send(), options, now=options.get("now"))
         if now == 0 and not options.get("wait", True):
             self.nothing_reason = (f"nothing would be placed now: the {later} row(s) to send are outside their "
                                    "calling hours and the run does not wait")

@@ -13,7 +13,10 @@ Campaign operations are plain options of the library: ``calling_hours``/``days``
 :class:`~cmvoice_nb.campaign.CampaignSender`, the do-not-call list (``suppress`` path or
 ``suppress_upload``) and ``allowed_countries`` to :func:`~cmvoice_nb.campaign.plan_campaign`, and
 Validate / Dry run show :meth:`CampaignPlan.estimate <cmvoice_nb.campaign.CampaignPlan.estimate>`
-(priced with the ``prices`` CSV when one is given).
+(priced with the ``prices`` CSV when one is given). The rules beyond them (holidays, time zone,
+validity, contact ledger and cap, budget, live calls, the A/B test and the opt-out key) are the
+same library options, in the operations panel and ``_campaign_rules``; the library checks their
+values at Validate and its messages name the controls.
 
 The list is given as ``df`` or loaded with ``upload`` (CSV with any separator and encoding,
 Excel, Parquet: the library's :func:`~cmvoice_nb.campaign.inputs.read_table`); its columns are
@@ -53,12 +56,13 @@ from ..spec import DEFAULT_RATE
 from ._campaign_confirm import Confirmation
 from ._campaign_facts import banner_html, preview_html
 from ._campaign_form import UNSET, FieldForm, unset
-from ._campaign_list import LIST_SUFFIXES, proposal_text, read_list
+from ._campaign_list import LIST_SUFFIXES, column_dropdown, column_options, proposal_text, read_list
 from ._campaign_ops import OperationsPanel
 from ._campaign_progress import RunProgress
 from ._campaign_results import ResultsView
+from ._campaign_rules import ABPanel, live_calls_control, with_pacing
 from ._campaign_run import PROVIDER, SIMULATOR, RunMixin
-from ._common import BAD, MUTED, NONE_LABEL, App, clear
+from ._common import BAD, MUTED, App, clear
 
 if TYPE_CHECKING:
     from ..campaign import CampaignPlan, CampaignSender
@@ -111,6 +115,9 @@ class Campaign(RunMixin, App):
         Initial allowed countries (``"NL,BE"``); a number of another country is invalid.
     prices
         Initial price table path for the estimate (CSV ``country,price_per_minute[,setup]``).
+    now
+        The clock the forecast and the sender judge time by (an aware datetime, or a clock such as
+        :class:`~cmvoice_nb.campaign.ops.schedule.ManualClock`); default the real time.
 
     Attributes
     ----------
@@ -138,6 +145,14 @@ class Campaign(RunMixin, App):
     fields_box, operations, confirm_box, run_progress
         The parts the controls live in: the generated form, the campaign-operations panel, the
         confirmation before real calls, the progress line.
+    public_holidays, holidays, tz, valid_for, valid_until, contacts, max_contacts, max_cost, max_live_calls
+        The rules' controls (the library's options of the same names): public holidays checkbox,
+        holidays file, time zone, validity window, contact ledger and its cap (``1/7d``), budget
+        (needs ``prices``), calls alive at once.
+    subdivision_column
+        The column giving each row's subdivision (``columns={"subdivision": ...}``), for public holidays.
+    ab, variants, holdout, seed, opt_out_digit
+        The "A/B test and opt-out" section and its controls (variants one ``NAME:FIELD=VALUE`` a line).
     uploaded_suppression
         The do-not-call list read from the last upload (a
         :class:`~cmvoice_nb.campaign.ops.suppress.SuppressionList`), or None.
@@ -147,7 +162,9 @@ class Campaign(RunMixin, App):
                       "rate", "drop_duplicates", "mapping", "default_inputs", "preview", "validate", "dry_run", "send",
                       "stop", "progress", "counts", "confirm_text", "confirm", "calling_hours", "days",
                       "wait_for_hours", "suppress", "suppress_upload", "allowed_countries", "prices", "estimate",
-                      "upload", "keep")
+                      "upload", "keep", "subdivision_column", "public_holidays", "holidays", "tz", "valid_for",
+                      "valid_until", "contacts", "max_contacts", "max_cost", "max_live_calls", "variants", "holdout",
+                      "seed", "opt_out_digit")
 
     def __init__(self, df: Any = None, *, name: str = "campaign", app: str = "notification",
                  token: str | None = None, simulator: Any = None, journal_dir: str | os.PathLike = "campaigns",
@@ -157,7 +174,8 @@ class Campaign(RunMixin, App):
                  audio_root: str | os.PathLike | None = None, spelling_root: str | os.PathLike | None = None,
                  drop_duplicates: bool = False, rate: float = DEFAULT_RATE, calling_hours: str | None = None,
                  days: str = "mon-fri", wait: bool = True, suppress: str | os.PathLike | None = None,
-                 allowed_countries: str | None = None, prices: str | os.PathLike | None = None) -> None:
+                 allowed_countries: str | None = None, prices: str | os.PathLike | None = None,
+                 now: Any = None) -> None:
         from ..spec import APPS, DEFAULT_BASE_URL, TOKEN_ENV
 
         super().__init__()
@@ -186,6 +204,7 @@ class Campaign(RunMixin, App):
         self._shown: Any = None
         self._confirm_lock = False
         self._pending_options: dict[str, Any] = {}
+        self._now = now
         proposal = self._proposal(app, region)
         columns = {**proposal, **(columns or {})}
 
@@ -207,12 +226,13 @@ class Campaign(RunMixin, App):
                              layout=W.Layout(width="16em"))
         # Each row's country: given, or proposed from a column's contents (never from its name alone:
         # a "Region" may be a sales area).
-        given_country = columns.get("region")
-        self.country_column = W.Dropdown(
-            options=[(NONE_LABEL, UNSET)] + [(str(c), c) for c in self.df.columns],
-            value=given_country if given_country in list(self.df.columns) else UNSET, description="Country column",
-            style=style, layout=W.Layout(width="24em"),
+        self.country_column = column_dropdown(
+            self.df.columns, columns.get("region"), description="Country column", style=style,
             tooltip="the column giving each row's country: its national numbers are read in it")
+        self.subdivision_column = column_dropdown(
+            self.df.columns, columns.get("subdivision"), description="Subdivision column",
+            style={**style, "description_width": "10em"},
+            tooltip="the column giving each row's state or province (BY, DE-BY): its public holidays count")
         # How the list writes template dates and amounts, when the planner cannot decide it.
         self.dates = W.Dropdown(options=[("decide from the list", None), ("day first (09-12 is 9 Dec)", True),
                                          ("month first (12-09 is 9 Dec)", False)], value=None,
@@ -227,11 +247,17 @@ class Campaign(RunMixin, App):
         # Campaign operations: when to call, whom never to call, where calls may go, what it costs.
         self.operations = OperationsPanel(region=lambda: self.region.value.strip() or None,
                                           calling_hours=calling_hours, days=days, wait=wait, suppress=suppress,
-                                          allowed_countries=allowed_countries, prices=prices, style=style)
+                                          allowed_countries=allowed_countries, prices=prices, app=app, style=style)
         ops = self.operations
         self.calling_hours, self.days, self.wait_for_hours = ops.calling_hours, ops.days, ops.wait_for_hours
         self.allowed_countries, self.prices = ops.allowed_countries, ops.prices
         self.suppress, self.suppress_upload, self.suppress_info = ops.suppress, ops.suppress_upload, ops.suppress_info
+        self.public_holidays, self.holidays, self.tz = ops.public_holidays, ops.holidays, ops.tz
+        self.valid_for, self.valid_until, self.max_cost = ops.valid_for, ops.valid_until, ops.max_cost
+        self.contacts, self.max_contacts = ops.contacts, ops.max_contacts
+        self.max_live_calls = live_calls_control(style)
+        self.ab = ABPanel(app=app, style=style)
+        self.variants, self.holdout, self.seed, self.opt_out_digit = self.ab.controls
         self.estimate = W.HTML()
         self.upload = W.FileUpload(accept=",".join(LIST_SUFFIXES), multiple=False, description="Load list",
                                    icon="upload", layout=W.Layout(width="11em"),
@@ -285,9 +311,11 @@ class Campaign(RunMixin, App):
             W.HBox([self.target]),
             W.HBox([self.token, self.base_url]),
             W.HBox([self.app, self.name, self.region]),
-            W.HBox([self.country_column, self.dates, self.decimal]),
-            W.HBox([self.rate, self.drop_duplicates]),
+            W.HBox([self.country_column, self.subdivision_column]),
+            W.HBox([self.dates, self.decimal]),
+            W.HBox([self.rate, self.max_live_calls, self.drop_duplicates]),
             ops,
+            self.ab,
             self.fields_box,
             self.keep,
             W.HBox([self.validate, self.dry_run, self.send, self.stop]),
@@ -341,6 +369,8 @@ class Campaign(RunMixin, App):
 
     def _on_app(self) -> None:
         self.fields_box.build(self.app.value)
+        self.operations.set_app(self.app.value)
+        self.ab.set_app(self.app.value)
         self.clear_results()
 
     def clear_results(self) -> None:
@@ -420,8 +450,9 @@ class Campaign(RunMixin, App):
         self._list_version += 1
         proposal = self._proposal()
         region = proposal.pop("region", None)
-        self.country_column.options = [(NONE_LABEL, UNSET)] + [(str(c), c) for c in df.columns]
+        self.country_column.options = self.subdivision_column.options = column_options(df.columns)
         self.country_column.value = region if region is not None else UNSET
+        self.subdivision_column.value = UNSET
         self.fields_box.set_names(list(df.columns), columns=proposal)
         self.keep.options = [str(c) for c in df.columns]
         self.keep.value = self._unmapped({**proposal, "region": region})
@@ -436,8 +467,8 @@ class Campaign(RunMixin, App):
     # -- what the form stands for ---------------------------------------------------------------
     def _fixed_inputs(self) -> list[W.Widget]:
         return [self.target, self.token, self.base_url, self.app, self.name, self.region, self.country_column,
-                self.dates, self.decimal, self.rate, self.drop_duplicates, self.keep, self.upload,
-                *self.operations.controls]
+                self.subdivision_column, self.dates, self.decimal, self.rate, self.max_live_calls,
+                self.drop_duplicates, self.keep, self.upload, *self.operations.controls, *self.ab.controls]
 
     def inputs(self) -> list[W.Widget]:
         """Every control that would change a run (locked while it sends and while a confirmation is open)."""
@@ -479,6 +510,8 @@ class Campaign(RunMixin, App):
         columns = self.columns()
         if not unset(self.country_column.value):
             columns["region"] = self.country_column.value
+        if not unset(self.subdivision_column.value):
+            columns["subdivision"] = self.subdivision_column.value
         return {
             "app": self.app.value,
             "name": self.campaign_name(),
@@ -495,14 +528,16 @@ class Campaign(RunMixin, App):
             "spelling_root": self.spelling_root,
             # The journal's campaign key, when the journal exists, so the plan shows final ids.
             "journal": self.journal_path(),
+            **self.ab.plan_options(self.app.value),
         }
 
     def campaign_name(self) -> str:
         return self.name.value.strip() or "campaign"
 
     def send_options(self) -> dict[str, Any]:
-        """The calling-hours options of :class:`~cmvoice_nb.campaign.CampaignSender` the controls stand for."""
-        return self.operations.send_options()
+        """The options of :class:`~cmvoice_nb.campaign.CampaignSender` the controls stand for (the rate apart)."""
+        return with_pacing(self.operations.send_options(), self.max_live_calls.value, callbacks=self.callbacks_log,
+                           now=self._now)
 
     def prices_path(self) -> str | None:
         """The price table typed in ``prices``, or None."""

@@ -116,3 +116,36 @@ def test_an_uploaded_list_is_read_like_a_file_and_its_errors_name_the_upload_not
 
 def test_the_proposal_line_names_each_column_and_its_field():
     assert "No column was recognised" in proposal_text({}, rows=2, name="x.csv")
+
+
+@pytest.mark.parametrize("counts, placed, kind", [
+    ({"queued": 3, "holdout": 1}, 3, "finished"),
+    ({"queued": 2, "expired": 2}, 2, "finished"),
+    ({"queued": 1, "over-contacted": 1}, 1, "finished"),
+    ({"expired": 3}, 0, "nothing to send"),
+    ({"over-contacted": 2, "holdout": 1}, 0, "nothing to send"),
+    ({"queued": 1, "budget": 2}, 1, "needs you"),
+    ({"budget": 3}, 0, "needs you"),
+    ({"expired": 1, "deferred": 1}, 0, "waiting"),
+])
+def test_the_rules_final_statuses_end_by_the_cli_exit_class_and_budget_needs_you(counts, placed, kind):
+    from cmvoice_nb.campaign.vocabulary import exit_status
+
+    end = end_state(counts, placed=placed)
+    assert end.kind == kind
+    expected = {0: ("finished", "nothing to send"), 1: ("needs you",), 75: ("waiting",)}[exit_status(list(counts))]
+    assert end.kind in expected
+    assert all(f"{status} {n}" in end.headline for status, n in counts.items() if status != "queued")
+
+
+def test_every_results_status_is_counted_and_has_words_in_the_app():
+    from cmvoice_nb.campaign.vocabulary import RESULT_STATUSES
+    from cmvoice_nb.widgets._campaign_facts import COUNT_LABELS, outcome_counts, render_counts
+
+    results = pd.DataFrame({"status": list(RESULT_STATUSES)})
+    counts = outcome_counts(results)
+    shown = {"queued": "new", "skipped": "stopped", "dropped": "left_out"}
+    assert set(counts) == {shown.get(s, s) for s in RESULT_STATUSES} and set(counts) <= set(COUNT_LABELS)
+    line = render_counts(outcome_counts(pd.DataFrame({"status": ["holdout", "expired", "over-contacted", "budget"]})))
+    assert "holdout — A/B control group, never called <b>1</b>" in line and "expired — validity window ended" in line
+    assert "over-contacted — contact cap reached" in line and "past the budget" in line

@@ -51,7 +51,7 @@ from ._ids import content_key, derive_instruction_id, new_campaign_key
 from ._mapping import ROW_KEYS, propose_columns
 from ._plan import PROBLEM_COLUMNS, CampaignPlan
 from ._rows import RowPlan, without_cycle_collection
-from ._variants import HOLDOUT, assign, design_conflict, parse_variants
+from ._variants import HOLDOUT, assign, design_conflict, parse_seed, parse_variants
 from .templates import TemplateError, render_template, template_columns
 
 __all__ = [
@@ -71,5 +71,6 @@ __all__ = [
     "HOLDOUT",
     "assign",
     "parse_variants",
+    "parse_seed",
     "design_conflict",
 ]

@@ -25,6 +25,7 @@ Examples
 from __future__ import annotations
 
 import hashlib
+import re
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
@@ -36,7 +37,7 @@ from ._ids import content_key
 from ._mapping import resolve_columns, split_defaults
 from ._optout import check_key, with_opt_out
 
-__all__ = ["HOLDOUT", "assign", "parse_variants", "check_design", "design_of", "design_conflict",
+__all__ = ["HOLDOUT", "assign", "parse_variants", "parse_seed", "check_design", "design_of", "design_conflict",
            "plan_with_variants"]
 
 #: The variant name of the holdout (control group): planned, never called.
@@ -75,6 +76,22 @@ def parse_variants(specs: Iterable[str]) -> dict[str, dict[str, str]]:
                                 "A:prompt='Hallo {naam}'")
         variants.setdefault(name.strip(), {})[field.strip()] = value
     return variants
+
+
+def parse_seed(text: Any) -> int | str | None:
+    """A seed as typed (``--seed 7``, a text box): whole-number text as an int, other text as itself, blank as None.
+
+    Examples
+    --------
+    >>> parse_seed("7"), parse_seed(" -3 "), parse_seed("voorjaar"), parse_seed("  ")
+    (7, -3, 'voorjaar', None)
+    """
+    if text is None or isinstance(text, int):
+        return text
+    value = str(text).strip()
+    if not value:
+        return None
+    return int(value) if re.fullmatch(r"-?[0-9]+", value) else value
 
 
 def check_design(variants: Any, holdout: Any, seed: Any, *, name: str) -> tuple[dict[str, dict], float, Any]:
