@@ -177,21 +177,28 @@ def pace_text(samples: Sequence[tuple[float, int]], *, to_send: int, rate: float
     return text
 
 
-def calls_now(rows: Sequence[Any], options: Mapping[str, Any], *, now: Any = None) -> tuple[int, int]:
+def calls_now(rows: Sequence[Any], options: Mapping[str, Any], *, now: Any = None,
+              plan: Any = None) -> tuple[int, int]:
     """(rows inside their calling hours now, rows outside) of the rows a run sends.
 
     *rows* are a forecast's :meth:`~cmvoice_nb.campaign.Forecast.rows_to_send`; *options* the
     sender's keywords (no calling hours, holidays or public holidays: every row now); *now* an
-    instant or a clock (default the real time).
+    instant or a clock (default the real time); *plan* the plan they come from, whose
+    subdivision column (``columns={"subdivision": ...}``) public holidays are judged by. Each row
+    is judged as the sender judges it (:class:`~cmvoice_nb.campaign.ops.schedule.RowWindows`:
+    every number of the row, the row's country and subdivision).
     """
     hours = options_hours(options)
     if hours is None or not rows:
         return len(rows), 0
-    from ..campaign.ops.hours import window_status
+    import datetime as _dt
 
-    callees = [(r.callee_list() or [r.callee])[0] for r in rows]
-    found = window_status(callees, calling_hours=hours, tz=options.get("tz"), now=instant(now))
-    inside = int(found["inside"].sum())
+    from ..campaign.ops.schedule import RowWindows, plan_subdivisions
+
+    windows = RowWindows(hours, list(plan.rows) if plan is not None else list(rows), tz=options.get("tz"),
+                         subdivisions=plan_subdivisions(plan) if plan is not None else None)
+    at = instant(now) or _dt.datetime.now(_dt.timezone.utc)
+    inside = sum(1 for r in rows if windows.status(r.position, at).inside)
     return inside, len(rows) - inside
 
 

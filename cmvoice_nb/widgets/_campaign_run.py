@@ -238,7 +238,7 @@ class RunMixin:
             self._problems(plan)
             return
         options = self.send_options()
-        now, later = calls_now(fc.rows_to_send(), options, now=options.get("now"))
+        now, later = calls_now(fc.rows_to_send(), options, now=options.get("now"), plan=plan)
         if now == 0 and not options.get("wait", True):
             self.nothing_reason = (f"nothing would be placed now: the {later} row(s) to send are outside their "
                                    "calling hours and the run does not wait")

@@ -149,3 +149,22 @@ def test_every_results_status_is_counted_and_has_words_in_the_app():
     line = render_counts(outcome_counts(pd.DataFrame({"status": ["holdout", "expired", "over-contacted", "budget"]})))
     assert "holdout — A/B control group, never called <b>1</b>" in line and "expired — validity window ended" in line
     assert "over-contacted — contact cap reached" in line and "past the budget" in line
+
+
+def test_the_rows_counted_now_follow_each_row_s_subdivision_as_the_sender_does():
+    import datetime as dt
+
+    from cmvoice_nb.campaign import forecast, plan_campaign
+
+    from ..campaign._lists import notification_defaults
+
+    # Epiphany, 6 January, is a public holiday in Bavaria but not in Berlin.
+    plan = plan_campaign(pd.DataFrame({"callee": ["+4915123456789", "+4915123456780"], "state": ["BY", "BE"]}),
+                         app="notification", name="c", columns={"subdivision": "state"},
+                         defaults=notification_defaults("Hallo"))
+    tuesday_morning = dt.datetime(2026, 1, 6, 9, 0, tzinfo=dt.timezone.utc)  # 10:00 in Germany
+    rows = forecast(plan).rows_to_send()
+    options = {"calling_hours": "09:00-20:00", "days": "mon-fri", "public_holidays": True}
+    assert calls_now(rows, options, now=tuesday_morning, plan=plan) == (1, 1)
+    # Without the plan's subdivisions only nationwide holidays count: both rows would be called.
+    assert calls_now(rows, options, now=tuesday_morning) == (2, 0)
