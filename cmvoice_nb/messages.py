@@ -30,7 +30,7 @@ from typing import Any
 
 from .spec import DEFAULT_BURST, DEFAULT_CONCURRENCY, DEFAULT_HTTP_ATTEMPTS, DEFAULT_RATE
 
-__all__ = ["FRONTS", "MARKER", "Option", "OPTIONS", "Text", "opt", "say", "quote", "cut", "listing",
+__all__ = ["FRONTS", "MARKER", "Option", "OPTIONS", "Text", "opt", "say", "quote", "cut", "listing", "decimal_number",
            "did_you_mean", "row_name",
            "MAX_SHOWN", "LINE_INDEX", "SENDING", "command_options"]
 
@@ -63,6 +63,35 @@ class Option:
     def spelled(self, front: str, arguments: tuple[str, ...] = ()) -> str:
         text = getattr(self, front) if front != "widget" or self.widget is not None else self.python
         return text.format(*arguments) if arguments or "{" in text else text
+
+
+_DECIMAL = re.compile(r"[+-]?(?:[0-9]+(?:[.,][0-9]+)?|[.,][0-9]+)(?:[eE][+-]?[0-9]+)?")
+
+
+def decimal_number(text: str) -> float:
+    """A number as an operator types it in a flag: ``0.1`` or ``0,1`` (the decimal comma of NL, DE, BE, FR).
+
+    The command line's reader of every number that may have a fraction (``type=decimal_number``).
+    One decimal sign and no thousands separator: ``1.234,5`` is refused rather than guessed, and
+    so are ``nan`` and ``inf``, which ``float`` would take.
+
+    Examples
+    --------
+    >>> decimal_number("0,1"), decimal_number("25.50"), decimal_number("-20"), decimal_number("1e3")
+    (0.1, 25.5, -20.0, 1000.0)
+    >>> decimal_number("1.234,5")
+    Traceback (most recent call last):
+    ...
+    argparse.ArgumentTypeError: '1.234,5' is not a number: write it with one decimal sign and no thousands \
+separator, e.g. 1234.5 or 1234,5
+    """
+    import argparse
+
+    value = str(text).strip()
+    if not _DECIMAL.fullmatch(value):
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number: write it with one decimal sign and no thousands "
+                                         "separator, e.g. 1234.5 or 1234,5")
+    return float(value.replace(",", "."))
 
 
 #: The commands that send a campaign or a wave: every option that applies to a wave is theirs alike.
@@ -157,10 +186,10 @@ OPTIONS: dict[str, Option] = {o.key: o for o in (
            "the campaign's budget, every wave together, in the currency of --prices (needs --prices): every "
            "call placed counts at its estimated upper bound (the full talk time); a call that would take the "
            "total past it is not placed and its row ends budget (exit 1); run again with a higher budget to go on",
-           SENDING, _HOURS, {"type": float, "metavar": "AMOUNT"}),
+           SENDING, _HOURS, {"type": decimal_number, "metavar": "AMOUNT"}),
     Option("rate", "rate=", "--rate", "Calls / s",
            f"calls per second (default {DEFAULT_RATE:g}, a hard ceiling per second)", SENDING, _PACE,
-           {"type": float}),
+           {"type": decimal_number}),
     Option("burst", "burst=", "--burst", None,
            f"calls that may start back to back (default {DEFAULT_BURST})", SENDING, _PACE, {"type": int}),
     Option("concurrency", "concurrency=", "--concurrency", None,
@@ -192,7 +221,7 @@ OPTIONS: dict[str, Option] = {o.key: o for o in (
            ("send",), _AB, {"action": "append", "metavar": "NAME:FIELD=VALUE"}),
     Option("holdout", "holdout=", "--holdout", "Holdout",
            "share of people held out of the A/B test (e.g. 0.1): planned, never called (status holdout, final)",
-           ("send",), _AB, {"type": float, "metavar": "SHARE"}),
+           ("send",), _AB, {"type": decimal_number, "metavar": "SHARE"}),
     Option("seed", "seed=", "--seed", "Seed",
            "what the A/B assignment's hash starts from (default: the campaign name); keep it for every run",
            ("send",), _AB, {"metavar": "N"}),

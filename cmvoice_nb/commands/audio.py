@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from .. import spec
+from ..messages import decimal_number
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -29,11 +30,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     conv.add_argument("--target", choices=tuple(spec.AUDIO_FORMATS), default=spec.AUDIO_FORMAT.target,
                       help="; ".join(f"{f.target}: {f.label}" + (" (default, preferred)" if f is spec.AUDIO_FORMAT
                                                                   else "") for f in spec.AUDIO_FORMATS.values()))
-    conv.add_argument("--normalize-dbfs", type=float, default=None, metavar="DBFS",
+    conv.add_argument("--normalize-dbfs", type=decimal_number, default=None, metavar="DBFS",
                       help="bring the RMS level to DBFS (e.g. -20); peaks kept at or below -1 dBFS")
     conv.add_argument("--trim", action="store_true", help="trim leading/trailing silence (keeps 0.1 s padding)")
-    conv.add_argument("--trim-threshold-dbfs", type=float, default=-45.0, metavar="DBFS")
-    conv.add_argument("--padding-s", type=float, default=0.1, metavar="SECONDS")
+    conv.add_argument("--trim-threshold-dbfs", type=decimal_number, default=-45.0, metavar="DBFS")
+    conv.add_argument("--padding-s", type=decimal_number, default=0.1, metavar="SECONDS")
     conv.add_argument("--no-overwrite", action="store_true", help="fail files whose target already exists")
     conv.add_argument("--strict", action="store_true",
                       help="fail damaged sources (truncated, unknown sizes) instead of converting what is there")
@@ -57,9 +58,9 @@ def _limits(parser: argparse.ArgumentParser) -> None:
 
     parser.add_argument("--max-bytes", type=int, default=DEFAULT_MAX_BYTES, metavar="N",
                         help=f"fail input files larger than N bytes (default {DEFAULT_MAX_BYTES:,})")
-    parser.add_argument("--max-duration-s", type=float, default=DEFAULT_MAX_DURATION_S, metavar="SECONDS",
+    parser.add_argument("--max-duration-s", type=decimal_number, default=DEFAULT_MAX_DURATION_S, metavar="SECONDS",
                         help=f"fail audio longer than this (default {DEFAULT_MAX_DURATION_S:g})")
-    parser.add_argument("--timeout-s", type=float, default=DEFAULT_FILE_TIMEOUT_S, metavar="SECONDS",
+    parser.add_argument("--timeout-s", type=decimal_number, default=DEFAULT_FILE_TIMEOUT_S, metavar="SECONDS",
                         help=f"fail a file still running after this, with worker processes "
                              f"(default {DEFAULT_FILE_TIMEOUT_S:g}; 0: no limit)")
 

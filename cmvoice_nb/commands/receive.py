@@ -30,6 +30,8 @@ import threading
 import time
 from pathlib import Path
 
+from ..messages import decimal_number
+
 
 def register(subparsers) -> None:
     """Add the ``receive`` sub-command."""
@@ -69,8 +71,9 @@ def _add_option_flags(parser: argparse.ArgumentParser) -> None:
         if isinstance(default, bool):
             parser.add_argument(meta["flag"], dest=field.name, action="store_true", default=default, help=meta["help"])
             continue
-        kind = float if isinstance(default, float) else int if isinstance(default, int) else str
-        shown = "" if default is None else f" (default {default:g})" if kind is float else f" (default {default})"
+        fractional = isinstance(default, float)
+        kind = decimal_number if fractional else int if isinstance(default, int) else str
+        shown = "" if default is None else f" (default {default:g})" if fractional else f" (default {default})"
         parser.add_argument(meta["flag"], dest=field.name, type=kind, default=default, metavar=meta["metavar"],
                             help=meta["help"] + shown)
 

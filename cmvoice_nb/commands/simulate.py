@@ -27,7 +27,7 @@ import time
 from typing import TypedDict
 
 # Only the defaults (a module that imports nothing): the server loads when the command runs.
-from ..messages import say
+from ..messages import decimal_number, say
 from ..simulator import defaults as _defaults
 from ._signals import catch
 
@@ -52,7 +52,7 @@ def register(subparsers) -> None:
     p.add_argument("--port", type=int, default=_defaults.PORT, help=f"port (default {_defaults.PORT}: a free port)")
     p.add_argument("--token", default=None,
                    help="the only product token to accept (default: the documented test token SIMULATOR_TOKEN)")
-    p.add_argument("--speed", type=float, default=_defaults.SPEED,
+    p.add_argument("--speed", type=decimal_number, default=_defaults.SPEED,
                    help="time acceleration for ringing, talking and callbacks "
                         f"(1 = real time; default {_defaults.SPEED:g})")
     p.add_argument("--seed", type=int, default=_defaults.SEED,
@@ -62,15 +62,15 @@ def register(subparsers) -> None:
     p.add_argument("--audio-root", default=None,
                    help="folder standing in for the Audio Prompt Manager (File prompt durations)")
     p_answer = _defaults.BEHAVIOUR["p_answer"]
-    p.add_argument("--p-answer", type=float, default=p_answer,
+    p.add_argument("--p-answer", type=decimal_number, default=p_answer,
                    help=f"chance an ordinary callee answers (default {p_answer:g})")
-    p.add_argument("--latency-s", type=float, default=_defaults.FAULTS["latency_s"],
+    p.add_argument("--latency-s", type=decimal_number, default=_defaults.FAULTS["latency_s"],
                    help="fault: delay before every answer, seconds")
-    p.add_argument("--rate-429", type=float, default=_defaults.FAULTS["rate_429"],
+    p.add_argument("--rate-429", type=decimal_number, default=_defaults.FAULTS["rate_429"],
                    help="fault: share of requests answered 429")
-    p.add_argument("--rate-5xx", type=float, default=_defaults.FAULTS["rate_5xx"],
+    p.add_argument("--rate-5xx", type=decimal_number, default=_defaults.FAULTS["rate_5xx"],
                    help=f"fault: share of requests answered {_defaults.FAULTS['status_5xx']}")
-    p.add_argument("--rate-drop", type=float, default=_defaults.FAULTS["rate_drop"],
+    p.add_argument("--rate-drop", type=decimal_number, default=_defaults.FAULTS["rate_drop"],
                    help="fault: share of requests whose connection drops after the call was placed")
     p.set_defaults(func=run)
 

@@ -9,7 +9,7 @@ import argparse
 import json
 import sys
 
-from ..messages import say
+from ..messages import decimal_number, say
 
 
 def register(subparsers) -> None:
@@ -32,10 +32,11 @@ def register(subparsers) -> None:
     b.add_argument("--chars", default=None, help="characters to build, in reading order (default 0-9a-z)")
     b.add_argument("--map", dest="mapping", action="append", default=[], metavar="NAME=CHAR",
                    help="map a file name the tool cannot read to a character (repeatable)")
-    b.add_argument("--threshold-dbfs", type=float, default=-45.0, help="silence threshold (default -45)")
-    b.add_argument("--min-silence-s", type=float, default=0.3, help="pause between characters (default 0.3)")
-    b.add_argument("--target-dbfs", type=float, default=-20.0, help="common speech loudness (default -20)")
-    b.add_argument("--padding-s", type=float, default=0.1, help="silence kept around each character (default 0.1)")
+    b.add_argument("--threshold-dbfs", type=decimal_number, default=-45.0, help="silence threshold (default -45)")
+    b.add_argument("--min-silence-s", type=decimal_number, default=0.3, help="pause between characters (default 0.3)")
+    b.add_argument("--target-dbfs", type=decimal_number, default=-20.0, help="common speech loudness (default -20)")
+    b.add_argument("--padding-s", type=decimal_number, default=0.1,
+                   help="silence kept around each character (default 0.1)")
     b.add_argument("--target", choices=("alaw", "pcm16"), default="alaw", help="output encoding (default alaw)")
     b.add_argument("--engine", default="espeak-ng", help="text-to-speech engine for SOURCE 'tts'")
     b.add_argument("--voice", default=None, metavar="VOICE",
@@ -69,7 +70,7 @@ def register(subparsers) -> None:
     v.add_argument("--locale", required=True, help="five characters like en-GB")
     v.add_argument("--code", required=True, help="the code to read")
     v.add_argument("-o", "--output", dest="out", required=True, metavar="FILE.wav", help="the WAV to write")
-    v.add_argument("--gap-s", type=float, default=0.15, help="pause between characters (default 0.15)")
+    v.add_argument("--gap-s", type=decimal_number, default=0.15, help="pause between characters (default 0.15)")
 
 
 def run(args: argparse.Namespace) -> int:

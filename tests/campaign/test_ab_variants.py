@@ -112,7 +112,8 @@ def test_a_plan_without_a_test_has_no_variant_column():
 
 
 @pytest.mark.parametrize("options, message", [
-    ({"variants": {"A": {"promt": "x"}}}, "'promt' is not a field of notification; did you mean 'prompt'?"),
+    ({"variants": {"A": {"promt": "x"}}},
+     "variants= A:promt: 'promt' is not a field of notification; did you mean 'prompt'?"),
     ({"variants": {"A": {"callee": "+31612345678"}}}, "a variant changes what is said, not who is called"),
     ({"variants": {"holdout": {}}}, "'holdout' cannot name a variant"),
     ({"variants": {}}, "variants= must be a dict name"),
@@ -258,7 +259,7 @@ def test_cmvoice_send_runs_an_ab_test_with_a_holdout(tmp_path, sim, token):
 @pytest.mark.parametrize("extra, message", [
     (("--seed", "7"), "--seed needs --variant or --holdout"),
     (("--variant", "prompt=Hallo"), "--variant 'prompt=Hallo': expected NAME:FIELD=VALUE"),
-    (("--variant", "A:promt=Hallo"), "'promt' is not a field of notification"),
+    (("--variant", "A:promt=Hallo"), "--variant A:promt: 'promt' is not a field of notification"),
     (("--holdout", "1.5"), "--holdout must be a share from 0 to below 1"),
 ])
 def test_cmvoice_send_refuses_a_bad_design_with_exit_2(tmp_path, sim, token, extra, message):

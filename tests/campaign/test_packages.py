@@ -27,7 +27,7 @@ MODULES = ["cmvoice_nb.campaign.plan", "cmvoice_nb.numbers",
 
 PLAN_NAMES = {"plan_campaign", "CampaignPlan", "RowPlan", "content_key", "derive_instruction_id", "new_campaign_key",
               "render_template", "template_columns", "TemplateError", "PROBLEM_COLUMNS", "ROW_KEYS",
-              "without_cycle_collection", "HOLDOUT", "assign", "parse_variants", "design_conflict",
+              "without_cycle_collection", "HOLDOUT", "assign", "parse_variants", "parse_seed", "design_conflict",
               "propose_columns"}
 
 
@@ -62,10 +62,11 @@ def test_no_module_of_the_plan_or_numbers_package_imports_a_private_name_of_anot
 
 
 # ------------------------------------------------------------------------------ journal and ops
-def test_the_journal_package_exports_the_store_its_records_and_the_schema_version():
+def test_the_journal_package_exports_the_store_its_records_the_schema_version_and_its_readers():
     from cmvoice_nb.campaign import Journal as from_campaign, journal
 
-    assert sorted(journal.__all__) == ["Journal", "JournalRow", "LiveCall", "RowStatus", "SCHEMA_VERSION", "STATES"]
+    assert sorted(journal.__all__) == ["Journal", "JournalRow", "LiveCall", "RowStatus", "SCHEMA_VERSION", "STATES",
+                                      "opened_journal", "pick_campaign"]
     assert journal.Journal is from_campaign
     assert journal.SCHEMA_VERSION == 4
     assert "sending" in journal.STATES and "suppressed" in journal.STATES

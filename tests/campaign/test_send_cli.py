@@ -140,7 +140,8 @@ def test_without_a_token_in_the_environment_the_send_is_a_usage_error(csv_file, 
     (("--set", "intro-promt=x"),
      "--set intro-promt=…: 'intro-promt' is not a field of otp; did you mean 'intro-prompt'?"),
     (("--set", "outro-prompt=Bye {last_name}"), "{last_name}, which is not a column"),
-    (("--rate", "0"), "rate must be a positive number"),
+    (("--rate", "0"), "--rate must be a positive number"),
+    (("--burst", "0"), "--burst must be a whole number of 1 or more, got 0"),
     (("--callback-url", "https://a.example/cb", "--set", "callback-url=https://b.example/cb"),
      "give the callback URL once"),
 ])
@@ -148,6 +149,24 @@ def test_usage_errors_exit_2_and_speak_in_flags(csv_file, tmp_path, no_token_env
     assert main(args(csv_file, tmp_path, "--dry-run", *extra)) == 2
     assert message in capsys.readouterr().err
     assert not (tmp_path / "out.csv").exists()
+
+
+def test_numbers_in_flags_take_a_decimal_comma(csv_file, tmp_path, no_token_env, capsys):
+    # A Dutch or German operator types 0,1 and 2,5; the flag means what a point would.
+    prices = tmp_path / "prices.csv"
+    prices.write_text("country,price_per_minute\nNL,0.06\n")
+    assert main(args(csv_file, tmp_path, "--dry-run", "--rate", "2,5", "--holdout", "0,1", "--max-cost", "25,50",
+                     "--prices", str(prices))) in (0, 1)
+    err = capsys.readouterr().err
+    assert "not a number" not in err and "holdout" in err and "budget 25.50" in err
+
+
+@pytest.mark.parametrize("flag, value", [("--max-cost", "1.234,56"), ("--holdout", "nan"), ("--rate", "inf")])
+def test_a_number_that_is_not_one_stops_argparse_naming_the_flag(csv_file, tmp_path, no_token_env, capsys, flag, value):
+    with pytest.raises(SystemExit) as stopped:
+        main(args(csv_file, tmp_path, "--dry-run", flag, value))
+    assert stopped.value.code == 2
+    assert f"argument {flag}: {value!r} is not a number: write it with one decimal sign" in capsys.readouterr().err
 
 
 def test_an_unreadable_input_is_a_usage_error(tmp_path, no_token_env, capsys):

@@ -8,7 +8,7 @@ columns, which is checked here once for the whole campaign.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from ...errors import CampaignError
@@ -69,8 +69,13 @@ def resolve_columns(spec: Any, df_columns: list, columns: Mapping[str, str] | No
     return mapping
 
 
-def split_defaults(spec: Any, defaults: Mapping[str, Any] | None) -> tuple[dict[str, Any], dict[str, Any]]:
-    """Return (wire key → value, voice key → value) from ``defaults=``."""
+def split_defaults(spec: Any, defaults: Mapping[str, Any] | None, *,
+                   named: Callable[[str], str] | None = None) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Return (wire key → value, voice key → value) from ``defaults=``.
+
+    *named* says where an unknown field was given (default: ``defaults=`` / ``--set``), so that a
+    variant's fields are named as the variant's.
+    """
     voice_keys = {f.key for f in VOICE_FIELDS}
     plain: dict[str, Any] = {}
     voice: dict[str, Any] = {}
@@ -97,7 +102,7 @@ def split_defaults(spec: Any, defaults: Mapping[str, Any] | None) -> tuple[dict[
         if matched:
             continue
         if not spec.has(key):
-            where = opt("set_pair", cut(key))
+            where = named(key) if named is not None else opt("set_pair", cut(key))
             raise CampaignError(f"{where}: {quote(key)} is not a field of {spec.name};"
                                 f"{did_you_mean(key, _field_names(spec))} fields: {', '.join(spec.keys)}")
         plain[spec.field(key).key] = value

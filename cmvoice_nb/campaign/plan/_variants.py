@@ -30,7 +30,7 @@ from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from ...errors import CampaignError
-from ...messages import opt, quote
+from ...messages import cut, opt, quote
 from ...spec import app_spec
 from ..ops.suppress import apply_suppression
 from ._ids import content_key
@@ -184,7 +184,7 @@ def plan_with_variants(core: Callable[..., Any], df: Any, *, variants: Any, hold
     for label in names:
         if plans and label not in assigned:
             continue  # nobody has this variant: no need to plan it
-        frame, mine = _variant_input(spec, df, colmap, checked[label], options)
+        frame, mine = _variant_input(spec, df, colmap, checked[label], options, label=label)
         plan = core(frame, **mine)
         if not plans:
             # The first plan fixes the campaign key (a provisional one too) and who each row's person is.
@@ -214,9 +214,10 @@ def plan_with_variants(core: Callable[..., Any], df: Any, *, variants: Any, hold
 
 
 def _variant_input(spec: Any, df: Any, colmap: Mapping[str, str], fields: Mapping[str, Any],
-                   options: dict) -> tuple[Any, dict]:
-    """``(df, options)`` that plan *df* with a variant's *fields* winning over defaults and columns."""
-    plain, voice = split_defaults(spec, fields)  # checks every field name, as defaults= does
+                   options: dict, *, label: str) -> tuple[Any, dict]:
+    """``(df, options)`` that plan *df* with variant *label*'s *fields* winning over defaults and columns."""
+    # Every field name is checked as defaults= checks them, and a wrong one named as the variant's.
+    plain, voice = split_defaults(spec, fields, named=lambda key: f"{opt('variants')} {label}:{cut(key)}")
     overridden = [k for k in plain if k in colmap] + [f"voice.{k}" for k in voice if f"voice.{k}" in colmap]
     defaults = {**(options.get("defaults") or {}), **fields}
     columns = dict(options.get("columns") or {})

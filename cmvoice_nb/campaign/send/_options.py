@@ -108,6 +108,21 @@ def classify_error(exc: BaseException) -> tuple[str, bool]:
     return "unknown", False
 
 
+def _whole(value: Any, key: str) -> int:
+    """*value* (``4``, ``4.0``, ``"4"``) as a whole number of 1 or more, or a :class:`CampaignError` naming *key*."""
+    whole = 0
+    if isinstance(value, float):
+        whole = int(value) if value.is_integer() else 0
+    elif not isinstance(value, bool):
+        try:
+            whole = int(str(value).strip())
+        except ValueError:
+            pass
+    if whole < 1:
+        raise CampaignError(f"{opt(key)} must be a whole number of 1 or more, got {value!r}")
+    return whole
+
+
 @dataclasses.dataclass(frozen=True)
 class SendOptions:
     """How a campaign is sent: everything :class:`CampaignSender` needs besides the plan and client.
@@ -231,12 +246,12 @@ class SendOptions:
     def __post_init__(self) -> None:
         if self.front not in FRONTS:
             raise CampaignError(f"front must be one of {', '.join(FRONTS)}, got {self.front!r}")
-        try:
-            concurrency = int(self.concurrency)
-        except (TypeError, ValueError):
-            raise CampaignError(f"concurrency must be a whole number, got {self.concurrency!r}") from None
-        if concurrency < 1:
-            raise CampaignError(f"concurrency must be at least 1, got {self.concurrency!r}")
+        # Pacing is checked here, where the option has its name in every front (the limiter says only "rate").
+        rate = self.rate
+        if isinstance(rate, bool) or not isinstance(rate, (int, float)) or not math.isfinite(rate) or rate <= 0:
+            raise CampaignError(f"{opt('rate')} must be a positive number of calls per second, got {rate!r}")
+        concurrency = _whole(self.concurrency, "concurrency")
+        _whole(self.burst, "burst")
         for name in ("dry_run", "resend_unknown", "resend_changed", "allow_repeat"):
             object.__setattr__(self, name, bool(getattr(self, name)))
         object.__setattr__(self, "concurrency", concurrency)
