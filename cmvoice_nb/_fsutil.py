@@ -8,8 +8,10 @@ either the old file or the new one, never half of one.
 from __future__ import annotations
 
 import contextlib
+import errno
 import functools
 import os
+import stat
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -48,12 +50,59 @@ def fsync_path(path: str | os.PathLike) -> bool:
     return True
 
 
+class NotARegularFile(OSError):
+    """A write's target exists and is a device, a pipe, a socket or a folder: renaming over it would replace it."""
+
+    def __str__(self) -> str:
+        return f"{self.filename}: {self.strerror}"
+
+
+def _kind(mode: int) -> str:
+    if stat.S_ISDIR(mode):
+        return "a folder"
+    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
+        return "a device"
+    if stat.S_ISFIFO(mode):
+        return "a pipe"
+    if stat.S_ISSOCK(mode):
+        return "a socket"
+    return "not a regular file"
+
+
+def check_target(path: str | os.PathLike) -> None:
+    """Raise :class:`NotARegularFile` when *path* exists (links followed) and is not a regular file.
+
+    Every write renames a new file over its target; over ``/dev/null`` (a process running as root
+    may), a named pipe or a socket, that would replace the special file with a regular one.
+
+    Examples
+    --------
+    >>> import tempfile, os
+    >>> folder = tempfile.mkdtemp()
+    >>> check_target(os.path.join(folder, "new.csv"))  # nothing there yet: fine
+    >>> check_target(folder)
+    Traceback (most recent call last):
+    ...
+    cmvoice_nb._fsutil.NotARegularFile: ...: is a folder, not a regular file: the file would be written beside it ...
+    """
+    try:
+        mode = os.stat(path).st_mode
+    except OSError:
+        return  # missing (the usual case) or unreadable: the write itself says what is wrong
+    if not stat.S_ISREG(mode):
+        what = _kind(mode)
+        raise NotARegularFile(errno.EINVAL, f"is {what}, not a regular file: the file would be written beside it "
+                                            "and renamed over it, replacing it; give the path of a file",
+                              os.fspath(path))
+
+
 @contextlib.contextmanager
 def atomic_writer(path: str | os.PathLike, mode: str = "wb", *, encoding: str | None = None,
                   durable: bool = True) -> Iterator[IO]:
     """Open a temporary file beside *path*; rename it onto *path* on success.
 
-    On any exception the temporary file is removed and *path* is untouched. The new file gets
+    On any exception the temporary file is removed and *path* is untouched; a *path* that is a
+    device, a pipe, a socket or a folder is refused first (:func:`check_target`). The new file gets
     the permissions of the file it replaces, or the usual ``0o666 & ~umask`` for a new one
     (``mkstemp`` alone would leave it readable by its owner only).
 
@@ -73,6 +122,7 @@ def atomic_writer(path: str | os.PathLike, mode: str = "wb", *, encoding: str | 
     'hello'
     """
     target = Path(path)
+    check_target(target)
     target.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
     try:

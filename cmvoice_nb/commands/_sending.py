@@ -34,8 +34,8 @@ from ..messages import command_options, say
 from ..spec import DEFAULT_BURST, DEFAULT_CONCURRENCY, DEFAULT_RATE
 from ._signals import install, restore
 
-__all__ = ["UsageError", "add_sending_options", "exit_epilog", "stop_signals", "first_exit", "print_error",
-           "preflight", "send_plan", "STOP_SIGNALS"]
+__all__ = ["UsageError", "add_sending_options", "check_output", "exit_epilog", "stop_signals", "first_exit",
+           "print_error", "preflight", "send_plan", "STOP_SIGNALS"]
 
 #: The signals that stop a run like Ctrl-C, where the platform has them (SIGBREAK: Ctrl-Break on Windows).
 STOP_SIGNALS = ("SIGINT", "SIGTERM", "SIGHUP", "SIGBREAK")
@@ -43,6 +43,20 @@ STOP_SIGNALS = ("SIGINT", "SIGTERM", "SIGHUP", "SIGBREAK")
 
 class UsageError(Exception):
     """A command-line mistake, or input that cannot be trusted, found before any call: exit status 2."""
+
+
+def check_output(path: Any, flag: str) -> None:
+    """Refuse, before any call, an output that is a device, a pipe, a socket or a folder (exit 2).
+
+    The results are written last, under a temporary name renamed over the target: found only
+    then, a run would have placed its calls and lost its results file.
+    """
+    from .._fsutil import NotARegularFile, check_target
+
+    try:
+        check_target(path)
+    except NotARegularFile as exc:
+        raise UsageError(f"{flag} {exc}") from None
 
 
 def print_error(message: str, prog: str) -> None:

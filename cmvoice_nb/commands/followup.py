@@ -30,6 +30,7 @@ from ._sending import (
     EXIT_USAGE,
     UsageError,
     add_sending_options,
+    check_output,
     exit_epilog,
     first_exit,
     preflight,
@@ -139,6 +140,7 @@ def _run(args: argparse.Namespace, stopper: Any) -> int:
         raise UsageError(f"--journal {journal}: no such journal file (the one cmvoice send wrote)")
     if out.exists() and same_file(journal, out):
         raise UsageError("-o must not be the journal")
+    check_output(out, "-o")
     for log in args.callbacks:
         if Path(log).exists() and out.exists() and same_file(log, out):
             raise UsageError(f"-o {out} is a callback log; it would be overwritten")

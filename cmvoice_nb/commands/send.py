@@ -43,6 +43,7 @@ from ._sending import (
     EXIT_USAGE,
     UsageError,
     add_sending_options,
+    check_output,
     exit_epilog,
     preflight,
     print_error,
@@ -163,6 +164,7 @@ def _run(args: argparse.Namespace, stopper) -> int:
         defaults["callback-url"] = args.callback_url
     if out.exists() and src.exists() and same_file(src, out):
         raise UsageError(f"-o {out} is the input file; it would be overwritten")
+    check_output(out, "-o")
     if Path(args.journal).exists() and (same_file(args.journal, src)
                                         or (out.exists() and same_file(args.journal, out))):
         raise UsageError("--journal must be its own file")

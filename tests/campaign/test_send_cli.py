@@ -169,6 +169,19 @@ def test_a_number_that_is_not_one_stops_argparse_naming_the_flag(csv_file, tmp_p
     assert f"argument {flag}: {value!r} is not a number: write it with one decimal sign" in capsys.readouterr().err
 
 
+@pytest.mark.skipif(os.devnull != "/dev/null", reason="POSIX devices")
+def test_results_to_a_device_are_refused_before_any_call(csv_file, tmp_path, no_token_env, capsys):
+    # The results are renamed over their target at the end: over /dev/null (as root) that replaced
+    # the device. A link stands in for it, so that a failing guard replaces only the link.
+    link = tmp_path / "devnull.csv"
+    link.symlink_to(os.devnull)
+    argv = args(csv_file, tmp_path, "--dry-run")
+    argv[argv.index("-o") + 1] = str(link)
+    assert main(argv) == 2
+    assert "-o " in (err := capsys.readouterr().err) and "devnull.csv: is a device, not a regular file" in err
+    assert link.is_symlink()
+
+
 def test_an_unreadable_input_is_a_usage_error(tmp_path, no_token_env, capsys):
     assert main(notification(tmp_path / "missing.csv", tmp_path, "--dry-run")) == 2
     assert "missing.csv: no such file" in capsys.readouterr().err
