@@ -80,9 +80,12 @@ def _paths(source: str | os.PathLike) -> list[Path]:
         if not files:
             log.warning("%s: folder holds no callback logs (*.jsonl, *.ndjson, *.json)", path)
         return files
-    if path.exists():
+    if path.is_file():
         return [path]
     text = os.fspath(source)
+    if path.exists():
+        # A named pipe or a device would block the load for ever, or never end.
+        raise CallbackError(f"{text}: not a regular file (a pipe or a device?); give the callback log itself")
     if any(ch in text for ch in "*?["):
         files = [Path(p) for p in sorted(_glob.glob(text)) if Path(p).is_file()]
         if files:

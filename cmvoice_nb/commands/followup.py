@@ -137,7 +137,9 @@ def _run(args: argparse.Namespace, stopper: Any) -> int:
     out = Path(args.output)
     journal = Path(args.journal)
     if not journal.is_file():
-        raise UsageError(f"--journal {journal}: no such journal file (the one cmvoice send wrote)")
+        raise UsageError(f"--journal {journal}: " + ("not a regular file (a folder, a pipe or a device?)"
+                                                     if journal.exists() else
+                                                     "no such journal file (the one cmvoice send wrote)"))
     if out.exists() and same_file(journal, out):
         raise UsageError("-o must not be the journal")
     check_output(out, "-o")

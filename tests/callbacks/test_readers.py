@@ -1,6 +1,7 @@
 """Reading callbacks from files, folders, globs, exports and lists, and surviving hostile lines."""
 import gzip
 import json
+import os
 
 import pandas as pd
 import pytest
@@ -84,6 +85,14 @@ def test_mixed_list_of_paths_and_dicts(tmp_path):
 def test_missing_file_raises_callback_error(tmp_path):
     with pytest.raises(CallbackError, match="no such file"):
         load_callbacks(tmp_path / "nope.jsonl")
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="POSIX named pipes")
+def test_a_named_pipe_is_refused_instead_of_blocking_the_load(tmp_path):
+    pipe = tmp_path / "callbacks.jsonl"
+    os.mkfifo(pipe)  # opening it to read would wait for a writer for ever
+    with pytest.raises(CallbackError, match="callbacks.jsonl: not a regular file"):
+        load_callbacks(pipe)
 
 
 def test_glob_without_match_raises(tmp_path):

@@ -160,6 +160,8 @@ def test_a_bad_price_table_names_every_bad_row(tmp_path):
         read_prices(pd.DataFrame({"country": ["NL"], "price": [1]}))
     with pytest.raises(CampaignError, match="no such file"):
         read_prices(tmp_path / "none.csv")
+    with pytest.raises(CampaignError, match="not a regular file"):
+        read_prices(tmp_path)  # a folder exists: "no such file" would send the operator looking for a typo
 
 
 def test_payloads_may_name_their_own_app_and_bad_input_is_refused():

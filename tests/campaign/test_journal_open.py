@@ -91,3 +91,12 @@ def test_a_journal_given_open_stays_open_and_one_opened_from_a_path_is_closed(tw
         locking.close()
     with pytest.raises(Exception, match="closed"):
         opened.campaigns()
+
+
+@pytest.mark.parametrize("reader", READERS)
+def test_a_folder_given_as_the_journal_is_named_as_such(reader, tmp_path):
+    call, error = READERS[reader]
+    folder = tmp_path / "j.sqlite"
+    folder.mkdir()
+    with pytest.raises(error, match="j.sqlite' is not a regular file"):
+        call(folder, None)

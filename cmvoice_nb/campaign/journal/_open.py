@@ -34,7 +34,9 @@ def opened_journal(journal: str | os.PathLike[str] | Journal, *, error: type[CMV
         yield journal
         return
     if not Path(journal).is_file():
-        raise error(f"journal {os.fspath(journal)!r} does not exist ({wanted})")
+        problem = "is not a regular file (a folder, a pipe or a device?)" if Path(journal).exists() else \
+            "does not exist"
+        raise error(f"journal {os.fspath(journal)!r} {problem} ({wanted})")
     own = Journal(journal)
     try:
         yield own

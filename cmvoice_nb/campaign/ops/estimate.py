@@ -74,7 +74,8 @@ def read_prices(prices: Any) -> dict[str, tuple[float, float]]:
         path = Path(os.fspath(prices))
         where = str(path)
         if not path.is_file():
-            raise CampaignError(f"prices: {path}: no such file")
+            raise CampaignError(f"prices: {path}: " + ("not a regular file (a folder, a pipe or a device?)"
+                                                       if path.exists() else "no such file"))
         try:
             text = path.read_bytes().decode("utf-8-sig")
         except (OSError, UnicodeDecodeError) as exc:

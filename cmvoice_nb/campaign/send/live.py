@@ -55,7 +55,7 @@ class _Logs:
         for p in self.paths:
             if p.is_dir():
                 out += sorted(p.rglob("*.jsonl"))
-            elif p.exists():
+            elif p.is_file():  # a pipe or a device is never opened: a read could block the send
                 out.append(p)
         return out
 
