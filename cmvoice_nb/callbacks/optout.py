@@ -185,6 +185,9 @@ class OptOutList:
     """
 
     def __init__(self, path: str | os.PathLike) -> None:
+        from .._dnc import row_layout, text_entries
+        from .._text import decode_text, encoding_for_append
+        from ..errors import CampaignError
         from ..numbers import try_normalize
 
         self.path = Path(path)
@@ -192,16 +195,29 @@ class OptOutList:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         numbers: set[str] = set()
         try:
-            text = self.path.read_bytes().decode("utf-8", "replace").lstrip("\ufeff")
+            data = self.path.read_bytes()
         except FileNotFoundError:
-            text = ""
+            data = b""
             self._append(b"")  # created empty now: --suppress can read it before the first opt-out
-        for line in text.splitlines():
-            entry = line.split("#", 1)[0].strip()
-            if entry:
-                number, _ = try_normalize(entry)
-                if number is not None:
-                    numbers.add(number)
+        except OSError as exc:
+            raise ConfigurationError(f"opt-out list {self.path}: cannot read ({exc.strerror or exc})") from None
+        # Read as --suppress reads it, and appended to in the file's own encoding and line ends: an
+        # Excel-saved UTF-16 list with a UTF-8 line added would hide that line from the next send.
+        try:
+            text, used = decode_text(data, name=f"opt-out list {self.path}", option=False)
+        except CampaignError as exc:
+            raise ConfigurationError(str(exc)) from None
+        self._codec = encoding_for_append(used)
+        self._newline = "\r\n" if "\r\n" in text else "\n"
+        try:  # a CSV list gets a row with the number in its number column, as --suppress reads it
+            self._layout = row_layout(text, name=f"opt-out list {self.path}")
+            _, entries = text_entries(text, name=f"opt-out list {self.path}")
+        except CampaignError as exc:
+            raise ConfigurationError(str(exc)) from None
+        for entry in entries.tolist():
+            number, _ = try_normalize(entry)
+            if number is not None:
+                numbers.add(number)
         self._numbers = numbers
         self._ends_with_newline = not text or text.endswith(("\n", "\r"))
 
@@ -229,8 +245,10 @@ class OptOutList:
             if normal in self._numbers:
                 return False
             # A hand-edited file may end without a newline: never glue a number onto its last line.
-            lead = b"" if self._ends_with_newline else b"\n"
-            self._append(lead + normal.encode("ascii") + b"\n")
+            lead = "" if self._ends_with_newline else self._newline
+            line = normal if self._layout is None else \
+                self._layout[0].join(normal if i == self._layout[2] else "" for i in range(self._layout[1]))
+            self._append((lead + line + self._newline).encode(self._codec))
             self._ends_with_newline = True
             self._numbers.add(normal)
             return True

@@ -102,6 +102,47 @@ def test_a_hand_edited_list_is_appended_to_on_a_line_of_its_own(tmp_path):
     assert {"+31612345670", "+31612345671", "+31612345678"} == set(numbers)
 
 
+@pytest.mark.parametrize("codec, bom", [("utf-16-le", b"\xff\xfe"), ("utf-16-be", b"\xfe\xff"),
+                                        ("utf-16-le", b""), ("cp1252", b"")])
+def test_a_list_saved_by_excel_is_appended_to_in_its_own_encoding(tmp_path, codec, bom):
+    # Excel's "Unicode text" is UTF-16 with CRLF; a UTF-8 line added to it would be unreadable, so
+    # the person who pressed 9 would be called by the next campaign.
+    dnc = tmp_path / "dnc.txt"
+    dnc.write_bytes(bom + "nummer\tnaam\r\n+31612345670\tJosé\r\n".encode(codec))
+    listed = OptOutList(dnc)
+    assert "+31612345670" in listed and not listed.add("0031612345670")
+    assert listed.add("+31612345678")
+    data = dnc.read_bytes()
+    assert data == bom + "nummer\tnaam\r\n+31612345670\tJosé\r\n+31612345678\t\r\n".encode(codec)
+    assert set(read_suppression(dnc, region="NL")) == {"+31612345670", "+31612345678"}
+    assert len(OptOutList(dnc)) == 2  # a restarted receiver reads what it wrote
+
+
+@pytest.mark.parametrize("header, row, added", [
+    ("naam;telefoon;klant", "Jan;+31612345670;17", ";+31612345678;"),
+    ("telefoon,naam", "+31612345670,Jan", "+31612345678,"),
+    ("Name\tMobile", "Jan\t0031612345670", "\t+31612345678"),
+])
+def test_a_csv_list_gets_the_number_in_its_number_column(tmp_path, header, row, added):
+    # A bare number appended to "naam;telefoon" would land in the name column: --suppress would
+    # then find an empty number on that line and stop the next campaign.
+    dnc = tmp_path / "dnc.csv"
+    dnc.write_bytes(f"{header}\r\n{row}\r\n".encode())
+    listed = OptOutList(dnc)
+    assert "+31612345670" in listed and not listed.add("+31 6 1234 5670")
+    assert listed.add("+31612345678")
+    assert dnc.read_bytes() == f"{header}\r\n{row}\r\n{added}\r\n".encode()
+    assert set(read_suppression(dnc, region="NL")) == {"+31612345670", "+31612345678"}
+
+
+def test_an_opt_out_list_that_is_not_text_stops_the_receiver_naming_it(tmp_path):
+    dnc = tmp_path / "dnc.txt"
+    dnc.write_bytes("+31612345670  # José\n".encode() + b"+3161234\x815671\n")  # UTF-8, then not
+    with pytest.raises(ConfigurationError, match="opt-out list .*dnc.txt: line 2 is not valid UTF-8"):
+        OptOutList(dnc)
+    assert dnc.read_bytes().endswith(b"\x815671\n")  # nothing appended to a file it could not read
+
+
 def test_concurrent_receiver_threads_write_each_number_once(tmp_path):
     dnc = tmp_path / "dnc.txt"
     app = wsgi_app(tmp_path / "cb.jsonl", secret="s", opt_out_digit="9", opt_out_list=dnc)

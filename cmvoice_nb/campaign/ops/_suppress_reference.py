@@ -12,9 +12,9 @@ import os
 from pathlib import Path
 from typing import Any
 
+from ..._dnc import PHONEISH, number_column
 from ...errors import CampaignError
 from ...messages import opt
-from ._entries import PHONEISH, number_column
 from .suppress import SuppressionList, Unreadable
 
 __all__ = ["read_suppression_reference"]

@@ -47,9 +47,9 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any, NamedTuple
 
+from ..._dnc import NUMBER_COLUMNS, SAMPLE_ROWS, file_entries, number_column, text_entries
 from ...errors import CampaignError, SuppressionError
 from ...messages import Text, opt
-from ._entries import NUMBER_COLUMNS, SAMPLE_ROWS, file_entries, number_column, text_entries
 
 log = logging.getLogger(__name__)
 

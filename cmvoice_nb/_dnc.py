@@ -12,9 +12,11 @@ import re
 from pathlib import Path
 from typing import Any
 
-from ...errors import CampaignError
+from ._text import SEPARATORS, decode_text, sniff_separator, unify_line_ends
+from .errors import CampaignError
 
-__all__ = ["NUMBER_COLUMNS", "PHONEISH", "SAMPLE_ROWS", "file_entries", "number_column", "text_entries"]
+__all__ = ["NUMBER_COLUMNS", "PHONEISH", "SAMPLE_ROWS", "file_entries", "number_column", "row_layout",
+           "text_entries"]
 
 #: Column names taken as the number column of a CSV or DataFrame, in order of preference.
 NUMBER_COLUMNS = ("number", "callee", "phone", "msisdn", "mobile", "telephone", "tel", "phone_number",
@@ -51,8 +53,6 @@ _SKIPPED_LINE = re.compile(r"(?m)^[^\S\n]*(?:#|$)")
 
 def file_entries(path: Path, name: str) -> tuple[Any, Any]:
     """(line numbers, values) of a do-not-call file: its text decoded, a TXT or a CSV."""
-    from ..inputs import decode_text
-
     if not path.exists():
         raise CampaignError(f"{name}: {path}: no such file")
     if not path.is_file():
@@ -90,8 +90,6 @@ def text_entries(text: str, *, name: str = "the list") -> tuple[Any, Any]:
     import pyarrow as pa
     import pyarrow.compute as pc
 
-    from ..inputs import sniff_separator, unify_line_ends
-
     body = unify_line_ends(text).rstrip("\n")  # empty lines at the end are no entries and move no line
     if _SKIPPED_LINE.search(body):
         # Blank or comment lines between the entries: the others are found, and keep their numbers.
@@ -109,7 +107,8 @@ def text_entries(text: str, *, name: str = "the list") -> tuple[Any, Any]:
         at = np.arange(body.count("\n") + 1)
         content = None
         head = body[:_SNIFF_CHARS].split("\n")[:50]
-    if not any(sep in _NOT_A_SEPARATOR.sub("", head[0]) for sep in _SEPARATORS):
+    sep = _separator_of(head)
+    if sep is None:
         # One value per line; "#" starts a comment.
         values = pa.array(content if content is not None else body.split("\n"), type=pa.large_string())
         values = pc.utf8_trim_whitespace(values)
@@ -123,16 +122,8 @@ def text_entries(text: str, *, name: str = "the list") -> tuple[Any, Any]:
         if not any(c.isdigit() for c in texts[0]):  # a header: "Telefoonnummer", "phone"
             at, texts = at[1:], texts[1:]
         return at + 1, texts
-    sep = sniff_separator("\n".join(_NOT_A_SEPARATOR.sub("", ln) for ln in head))
     columns = _csv_columns("\n".join(content) if content is not None else body, sep, len(at))
-    header = [str(c[0].as_py()) for c in columns]
-    has_header = not any(PHONEISH.match(c.strip()) for c in header)
-    start = 1 if has_header else 0
-    names = header if has_header else [str(k) for k in range(len(header))]
-    sample = [list(r) for r in zip(*(c.slice(start, SAMPLE_ROWS).to_pylist() for c in columns), strict=True)]
-    col = number_column(names, sample)
-    if col is None:
-        raise CampaignError(f"{name}: no column of phone numbers (name it one of {', '.join(NUMBER_COLUMNS[:3])})")
+    start, col = _number_cells(columns, name)
     cells = columns[col].slice(start)
     lengths = pc.utf8_length(pc.utf8_trim_whitespace(cells))
     blank = np.flatnonzero(pc.equal(lengths, pa.scalar(0)).to_numpy(zero_copy_only=False))
@@ -142,7 +133,51 @@ def text_entries(text: str, *, name: str = "the list") -> tuple[Any, Any]:
     return at[start:][keep] + 1, cells.to_numpy(zero_copy_only=False)[keep]
 
 
-_SEPARATORS = ",;\t|"
+
+
+def row_layout(text: str, *, name: str = "the list") -> tuple[str, int, int] | None:
+    """How one more number is added to the list *text* so that :func:`text_entries` reads it.
+
+    ``None`` for a list of one value per line (a line of its own); for a CSV,
+    ``(separator, columns, number column)``: a row with the number in its column, the other cells
+    empty (a bare number would land in the first column, which may be a name).
+
+    Examples
+    --------
+    >>> row_layout("+31612345670\\n0612345671\\n") is None
+    True
+    >>> row_layout("naam;telefoon;klant\\r\\nJan;+31612345670;17\\r\\n")
+    (';', 3, 1)
+    """
+    lines = [ln for ln in unify_line_ends(text).split("\n") if ln.strip() and not ln.lstrip().startswith("#")]
+    if not lines:
+        return None
+    sep = _separator_of(lines[:50])
+    if sep is None:
+        return None
+    lines = lines[:SAMPLE_ROWS + 1]
+    columns = _csv_columns("\n".join(lines), sep, len(lines))
+    return sep, len(columns), _number_cells(columns, name)[1]
+
+
+def _separator_of(head: list[str]) -> str | None:
+    """The field separator of a list whose first entries are *head*; None for one value per line."""
+    if not any(sep in _NOT_A_SEPARATOR.sub("", head[0]) for sep in SEPARATORS):
+        return None
+    return sniff_separator("\n".join(_NOT_A_SEPARATOR.sub("", ln) for ln in head))
+
+
+def _number_cells(columns: list[Any], name: str) -> tuple[int, int]:
+    """``(first row of entries, number column)`` of a CSV list's *columns* (no phone-like cell first: a header)."""
+    header = [str(c[0].as_py()) for c in columns]
+    has_header = not any(PHONEISH.match(c.strip()) for c in header)
+    start = 1 if has_header else 0
+    names = header if has_header else [str(k) for k in range(len(header))]
+    sample = [list(r) for r in zip(*(c.slice(start, SAMPLE_ROWS).to_pylist() for c in columns), strict=True)]
+    col = number_column(names, sample)
+    if col is None:
+        raise CampaignError(f"{name}: no column of phone numbers (name it one of {', '.join(NUMBER_COLUMNS[:3])})")
+    return start, col
 
 
 def _csv_columns(text: str, sep: str, rows: int) -> list[Any]:
