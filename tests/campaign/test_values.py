@@ -35,12 +35,32 @@ def test_a_column_where_every_date_reads_both_ways_is_refused_naming_the_column_
     with pytest.raises(ColumnError) as caught:
         date_reader(["09-12-2025", "01-02-2025", None, ""], column="datum")
     message = str(caught.value)
-    assert "'datum'" in message and "'09-12-2025'" in message and "dayfirst=" in message and "date_format=" in message
+    assert "'datum'" in message and "'09-12-2025'" in message
+    assert message.endswith("say which with dayfirst=True or dayfirst=False, or give date_format=")
 
 
 def test_the_options_name_the_front_end_s_own_flags():
-    with pytest.raises(ColumnError, match="--dayfirst or --monthfirst"):
+    with pytest.raises(ColumnError) as caught:
         date_reader(["09-12-2025"], column="datum", options=("--dayfirst or --monthfirst", "--date-format"))
+    assert str(caught.value).endswith("say which with --dayfirst or --monthfirst, or give --date-format")
+
+
+def test_a_plan_names_the_date_options_as_each_front_end_spells_them():
+    import pandas as pd
+
+    from cmvoice_nb.campaign import plan_campaign
+    from cmvoice_nb.errors import CampaignError
+
+    df = pd.DataFrame({"callee": ["+31612345678"], "datum": ["03-04-2026"]})
+    with pytest.raises(CampaignError) as caught:
+        plan_campaign(df, app="notification", name="c", defaults={"prompt": "Op {datum:%-d %B}", "prompt-type": "TTS"})
+    assert caught.value.say("cli").endswith("say which with --dayfirst or --monthfirst, or give --date-format")
+    assert caught.value.say("widget").endswith("say which with the Dates choice, or give date_format=")
+    df = pd.DataFrame({"callee": ["+31612345678"], "bedrag": ["1,250"]})
+    with pytest.raises(CampaignError) as caught:
+        plan_campaign(df, app="notification", name="c", defaults={"prompt": "{bedrag:.2f}", "prompt-type": "TTS"})
+    assert caught.value.say("cli").endswith("say which with --decimal , or --decimal .")
+    assert caught.value.say("widget").endswith("say which with the Decimal sign choice")
 
 
 def test_a_column_with_both_orders_is_refused_with_an_example_of_each():
@@ -125,7 +145,8 @@ def test_decimal_commas_keep_every_digit():
 def test_a_column_of_only_thousands_like_1_250_is_refused_until_the_operator_says():
     with pytest.raises(ColumnError) as caught:
         number_reader(["1,250", "2,500", ""], column="bedrag")
-    assert "'bedrag'" in str(caught.value) and "decimal=" in str(caught.value)
+    assert "'bedrag'" in str(caught.value)
+    assert str(caught.value).endswith("say which with decimal=',' or decimal='.'")
     assert number_reader(["1,250"], column="bedrag", decimal=",")("1,250") == Decimal("1.250")
     assert number_reader(["1,250"], column="bedrag", decimal=".")("1,250") == Decimal("1250")
 

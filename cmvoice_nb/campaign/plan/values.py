@@ -296,7 +296,8 @@ def _zone(text: str) -> _dt.tzinfo:
 
 
 def date_reader(values: Iterable[Any], *, column: str = "", dayfirst: bool | None = None,
-                date_format: str | None = None, options: tuple[str, str] = ("dayfirst=", "date_format=")) -> DateReader:
+                date_format: str | None = None,
+                options: tuple[str, str] = ("dayfirst=True or dayfirst=False", "date_format=")) -> DateReader:
     """A :class:`DateReader` for one column, its day/month order decided from all of its *values*.
 
     Parameters
@@ -347,14 +348,14 @@ def date_reader(values: Iterable[Any], *, column: str = "", dayfirst: bool | Non
     if day_first and month_first:
         raise ColumnError(
             f"column {column!r}: some dates are day-first ({_examples(day_first)}) and some month-first "
-            f"({_examples(month_first)}); correct the column, or say how to read it with {flag}True or False "
+            f"({_examples(month_first)}); correct the column, or say how to read it with {flag} "
             f"(the rows that do not fit are then invalid)")
     if day_first or month_first:
         return DateReader(column, dayfirst=bool(day_first))
     if ambiguous:
         raise ColumnError(
             f"column {column!r}: every date can be read day-first or month-first ({_examples(ambiguous)}); "
-            f"say which with {flag}True or False, or give {fmt}")
+            f"say which with {flag}, or give {fmt}")
     return DateReader(column, dayfirst=None)
 
 
@@ -505,7 +506,7 @@ class NumberReader:
 
 
 def number_reader(values: Iterable[Any], *, column: str = "", decimal: str | None = None,
-                  options: tuple[str, ...] = ("decimal=",)) -> NumberReader:
+                  options: tuple[str, ...] = ("decimal=',' or decimal='.'",)) -> NumberReader:
     """A :class:`NumberReader` for one column, its decimal separator decided from all of its *values*.
 
     Parameters
@@ -540,7 +541,7 @@ def number_reader(values: Iterable[Any], *, column: str = "", decimal: str | Non
     flag = options[0]
     if decimal is not None:
         if decimal not in (",", "."):
-            raise CampaignError(f"{flag} must be ',' or '.', got {decimal!r}")
+            raise CampaignError(f"the decimal sign must be ',' or '.' ({flag}), got {decimal!r}")
         return NumberReader(column, decimal=decimal)
     votes: dict[str, list[str]] = {",": [], ".": [], "?": []}
     # A value's vote depends only on its shape: where its separators are, how many digits stand
@@ -568,12 +569,12 @@ def number_reader(values: Iterable[Any], *, column: str = "", decimal: str | Non
     if votes[","] and votes["."]:
         raise ColumnError(
             f"column {column!r}: some numbers use a decimal comma ({_examples(votes[','])}) and some a decimal "
-            f"point ({_examples(votes['.'])}); correct the column, or say which with {flag}',' or '.' (the rows "
+            f"point ({_examples(votes['.'])}); correct the column, or say which with {flag} (the rows "
             f"that do not fit are then invalid)")
     if votes[","] or votes["."]:
         return NumberReader(column, decimal="," if votes[","] else ".")
     if votes["?"]:
         raise ColumnError(
             f"column {column!r}: every number can be read with a decimal comma or a decimal point "
-            f"({_examples(votes['?'])}); say which with {flag}',' or '.'")
+            f"({_examples(votes['?'])}); say which with {flag}")
     return NumberReader(column, decimal=None)
