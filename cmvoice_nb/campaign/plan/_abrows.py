@@ -1,0 +1,172 @@
+"""An A/B plan's rows as columns: each row read from its variant's plan, its variant a column of small codes.
+
+A plan with ``variants=`` is the whole list planned once per variant; row *i* of the A/B plan is
+row *i* of its person's variant's plan (the holdout's: of the first variant's). Those plans agree
+on who each row calls and how it is named — ids, callees, content keys, occurrences (the first
+plan fixes the campaign key) — and differ only in what is said: their groups, texts and problems.
+:func:`combine_rows` checks that agreement and then makes one
+:class:`~cmvoice_nb.campaign.plan._table.PlanRows` sharing the first plan's id and callee columns,
+every plan's groups (numbered one after the other), each row's texts from its own plan
+(:class:`MixedText`) and the variant of each row as codes into a tuple of names. Where the plans
+do not agree it gives None and the caller takes the rows one by one.
+
+:func:`assign_codes` gives every row its person's variant (:func:`~cmvoice_nb.campaign.plan.assign`)
+with one hash per distinct callee.
+"""
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from ._ids import content_key
+from ._table import PlanRows
+
+__all__ = ["MixedText", "assign_codes", "combine_rows"]
+
+
+class MixedText:
+    """One text field of an A/B plan: each row's text from its source plan's text column (None where it has none).
+
+    *source* is each row's plan (a numpy int array), *columns* that field's
+    :class:`~cmvoice_nb.campaign.plan._group.TextColumn` in each plan (None: the plan has no such field).
+    """
+
+    __slots__ = ("source", "columns")
+
+    def __init__(self, source: Any, columns: Sequence[Any]) -> None:
+        self.source, self.columns = source, tuple(columns)
+
+    def _split(self, positions: Any) -> list[tuple[Any, Any]]:
+        """``(column, where)`` per source plan of the rows at *positions* (*where*: indexes into *positions*)."""
+        import numpy as np
+
+        source = self.source[positions]
+        first = int(source[0]) if len(source) else 0
+        if not len(source) or (source == first).all():
+            return [(self.columns[first], np.arange(len(source)))]
+        return [(self.columns[k], np.flatnonzero(source == k)) for k in np.unique(source).tolist()]
+
+    def many(self, positions: Any) -> list:
+        """The texts of the rows at *positions* (None where a row's plan has none of this field)."""
+        import numpy as np
+
+        positions = np.asarray(positions, dtype=np.int64)
+        parts = self._split(positions)
+        if len(parts) == 1:
+            column = parts[0][0]
+            return column.many(positions) if column is not None else [None] * len(positions)
+        out = np.empty(len(positions), dtype=object)
+        for column, where in parts:
+            if column is not None:
+                values = column.many(positions[where])
+                for j, value in zip(where.tolist(), values, strict=True):
+                    out[j] = value
+        return out.tolist()
+
+    def joined(self, positions: Any) -> Any:
+        """The texts of the rows at *positions* as one Arrow text array (null where a row's plan has none)."""
+        import numpy as np
+        import pyarrow as pa
+
+        positions = np.asarray(positions, dtype=np.int64)
+        arrays, order = [], []
+        for column, where in self._split(positions):
+            if column is None:
+                arrays.append(pa.nulls(len(where), pa.large_string()))
+            else:
+                arrays.append(column.joined(positions[where]).cast(pa.large_string()))
+            order.append(where)
+        if len(arrays) == 1:
+            return arrays[0]
+        inverse = np.empty(len(positions), dtype=np.int64)
+        inverse[np.concatenate(order)] = np.arange(len(positions))
+        return pa.concat_arrays(arrays).take(pa.array(inverse))
+
+
+def assign_codes(rows: PlanRows, names: tuple[str, ...], assign: Callable[[str], str]) -> Any:
+    """Each row's variant as an index into *names* (a numpy int array): ``assign(person)`` once per person.
+
+    A row's person is :func:`~cmvoice_nb.campaign.plan.content_key` of its callee; a row planned
+    one by one is read from its own callee (the column may hold an escaped form of it).
+    """
+    import numpy as np
+    import pyarrow.compute as pc
+
+    index = {name: i for i, name in enumerate(names)}
+    people: dict[str, int] = {}
+
+    def code(callee: Any) -> int:
+        person = content_key(callee)
+        found = people.get(person)
+        if found is None:
+            found = people[person] = index[assign(person)]
+        return found
+
+    encoded = pc.dictionary_encode(pc.fill_null(rows.callees(), ""))
+    lookup = np.fromiter((code(c) for c in encoded.dictionary.to_pylist()), dtype=np.int32,
+                         count=len(encoded.dictionary))
+    codes = lookup[encoded.indices.to_numpy(zero_copy_only=False).astype(np.int64)] if len(lookup) \
+        else np.zeros(len(rows), dtype=np.int32)
+    for p, row in rows.explicit().items():
+        codes[p] = code(row.callee)
+    return codes
+
+
+def _same_people(first: PlanRows, other: PlanRows) -> bool:
+    """True when *other* names and calls every row as *first* does (ids, callees, contents, occurrences)."""
+    import numpy as np
+
+    if len(first) != len(other) or other._variant is not None or not first.index.equals(other.index):
+        return False
+    if type(first.index) is not type(other.index):
+        return False
+    return (first._ids.equals(other._ids) and first._callees.equals(other._callees)
+            and first._contents.equals(other._contents)
+            and np.array_equal(first._occurrence, other._occurrence) and np.array_equal(first._given, other._given))
+
+
+def combine_rows(plans: Sequence[PlanRows], source: Any, codes: Any, names: tuple[str, ...]) -> PlanRows | None:
+    """The rows of an A/B plan: row *i* from ``plans[source[i]]``, its variant ``names[codes[i]]``.
+
+    None when the plans do not agree on who each row calls and how it is named (see
+    :func:`_same_people`): the caller then takes each row from its plan one by one.
+    """
+    import numpy as np
+
+    first = plans[0]
+    if first._variant is not None or not all(_same_people(first, other) for other in plans[1:]):
+        return None
+    n = len(first)
+    source = np.asarray(source, dtype=np.int32)
+    codes = np.asarray(codes, dtype=np.int32)
+    group = np.full(n, -1, dtype=np.int32)
+    duplicate, dropped = first._duplicate.copy(), first._dropped.copy()
+    groups: list = []
+    explicit: dict = {}
+    number_problems: dict = {}
+    extra: dict = {}
+    suppressed: dict = {}
+    for k, plan in enumerate(plans):
+        mine = source == k
+        theirs = plan._group
+        grouped = mine & (theirs >= 0)
+        group[grouped] = theirs[grouped] + len(groups)
+        groups += plan._groups
+        if k:
+            duplicate[mine] = plan._duplicate[mine]
+            dropped[mine] = plan._dropped[mine]
+        for p, row in plan._explicit.items():
+            if mine[p] and theirs[p] < 0:
+                explicit[p] = row.replace(variant=names[codes[p]])
+        number_problems.update((p, v) for p, v in plan._number_problems.items() if mine[p])
+        extra.update((p, v) for p, v in plan._extra.items() if mine[p])
+        suppressed.update((p, v) for p, v in plan._suppressed.items() if mine[p])
+    explicit = dict(sorted(explicit.items()))
+    keys = dict.fromkeys(key for plan in plans for key in plan._texts)
+    texts = {key: MixedText(source, [plan._texts.get(key) for plan in plans]) for key in keys}
+    codes.flags.writeable = False
+    source.flags.writeable = False
+    return PlanRows(index=first.index, group=group, groups=groups, ids=first._ids, callees=first._callees,
+                    contents=first._contents, occurrence=first._occurrence, given=first._given, texts=texts,
+                    explicit=explicit, number_problems=number_problems, extra=extra, duplicate=duplicate,
+                    dropped=dropped, suppressed=suppressed, variant=(codes, tuple(names)))
