@@ -21,7 +21,8 @@ from hypothesis import HealthCheck, given, settings, strategies as st  # noqa: E
 
 from cmvoice_nb.campaign import Journal, plan_campaign  # noqa: E402
 from cmvoice_nb.campaign.plan import _api as plan_module, _variants  # noqa: E402
-from cmvoice_nb.campaign.plan._abrows import combine_rows  # noqa: E402
+from cmvoice_nb.campaign.plan import assign, content_key  # noqa: E402
+from cmvoice_nb.campaign.plan._abrows import assign_many, combine_rows, people_of  # noqa: E402
 
 from ._lists import notification_defaults  # noqa: E402
 from .test_plan_fast import frames  # noqa: E402
@@ -176,3 +177,39 @@ def test_a_person_written_in_a_cell_that_is_not_valid_unicode_is_assigned_from_i
     # (the frames cannot hold that text: to_frame() and problems fail alike on both)
     _assert_same(columns, reference, frames=False)
     assert columns.rows[1].callee == "bad\ud800number" and not columns.rows[1].valid
+
+
+@pytest.mark.parametrize("names", [("A",), ("A", "B"), ("A", "B", "C"), ("één", "B", "C", "D", "E", "F", "G")])
+@pytest.mark.parametrize("holdout", [0.0, 0.1, 0.5, 0.999])
+@pytest.mark.parametrize("seed", [7, -3, "voorjaar", "zeeën\ud800"])
+def test_the_variants_of_many_people_are_the_ones_assign_gives_each(names, holdout, seed):
+    people = [f"316{i:08d}" for i in range(0, 20_000_000, 997)] + ["none", "abc_def", "ïd", "\ud800x", ""]
+    assert assign_many(people, names, holdout=holdout, seed=seed).tolist() == \
+        [(names + ("holdout",)).index(assign(p, names, holdout=holdout, seed=seed)) for p in people]
+
+
+def test_a_64_bit_hash_becomes_the_same_float_in_numpy_as_in_python():
+    import numpy as np
+
+    edges = [0, 1, 2**53 - 1, 2**53, 2**53 + 1, 2**53 + 2, 2**53 + 3, 2**63 - 1, 2**63, 2**63 + 1, 2**63 + 1023,
+             2**63 + 1024, 2**63 + 1025, 2**63 + 3 * 1024, 2**64 - 1025, 2**64 - 1024, 2**64 - 1]
+    rnd = np.random.default_rng(3).integers(0, 2**64 - 1, size=20_000, dtype=np.uint64, endpoint=True).tolist()
+    for values in (edges, rnd):
+        as_numpy = np.array(values, dtype=np.uint64).astype(">u8").astype(np.float64) / 2.0 ** 64
+        assert as_numpy.tolist() == [v / 2.0 ** 64 for v in values]
+
+
+@settings(max_examples=200, deadline=None)
+@given(callees=st.lists(st.one_of(st.sampled_from(["", "00", "0", "000", "+", "+0012", "0031612345610", "12345",
+                                                   "+31612345610;+31612345611", " 123", "٣١٢", "+31 6 12ab"]),
+                                  st.text(alphabet="+0123456789 ;-()./a٣", max_size=12)), max_size=30))
+def test_every_rows_person_read_column_wise_is_its_content_key(callees):
+    from cmvoice_nb.campaign.plan._table import PlanRows
+    from cmvoice_nb.campaign.plan._group import text_array
+    import numpy as np
+
+    n = len(callees)
+    rows = PlanRows(index=pd.RangeIndex(n), group=np.zeros(n, dtype=np.int32), groups=(), ids=text_array(callees),
+                    callees=text_array(callees), contents=text_array(callees), occurrence=np.ones(n, dtype=np.int64),
+                    given=np.zeros(n, dtype=bool))
+    assert people_of(rows).to_pylist() == [content_key(c) for c in callees]

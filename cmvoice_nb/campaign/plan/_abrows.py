@@ -10,18 +10,18 @@ every plan's groups (numbered one after the other), each row's texts from its ow
 (:class:`MixedText`) and the variant of each row as codes into a tuple of names. Where the plans
 do not agree it gives None and the caller takes the rows one by one.
 
-:func:`assign_codes` gives every row its person's variant (:func:`~cmvoice_nb.campaign.plan.assign`)
-with one hash per distinct callee.
+:func:`assign_codes` gives every row its person's variant as :func:`~cmvoice_nb.campaign.plan.assign`
+does, with one hash per distinct person and the rest column-wise.
 """
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 from ._ids import content_key
 from ._table import PlanRows
 
-__all__ = ["MixedText", "assign_codes", "combine_rows"]
+__all__ = ["MixedText", "assign_many", "people_of", "assign_codes", "combine_rows"]
 
 
 class MixedText:
@@ -83,33 +83,77 @@ class MixedText:
         return pa.concat_arrays(arrays).take(pa.array(inverse))
 
 
-def assign_codes(rows: PlanRows, names: tuple[str, ...], assign: Callable[[str], str]) -> Any:
-    """Each row's variant as an index into *names* (a numpy int array): ``assign(person)`` once per person.
+def assign_many(people: Sequence[str], names: tuple[str, ...], *, holdout: float, seed: Any) -> Any:
+    """Each person's variant as an index into *names* (``len(names)``: the holdout), as
+    :func:`~cmvoice_nb.campaign.plan.assign` gives it: its hash per person, its arithmetic per column.
 
-    A row's person is :func:`~cmvoice_nb.campaign.plan.content_key` of its callee; a row planned
-    one by one is read from its own callee (the column may hold an escaped form of it).
+    Examples
+    --------
+    >>> assign_many(["31612345610", "31612345611", "31612345610"], ("A", "B"), holdout=0.0, seed=7).tolist()
+    [0, 1, 0]
+    """
+    import hashlib
+
+    import numpy as np
+
+    prefix = f"{seed}\x1f".encode("utf-8", "surrogatepass")
+    blake2b = hashlib.blake2b
+    digests = b"".join([blake2b(prefix + p.encode("utf-8", "surrogatepass"), digest_size=8).digest()
+                        for p in people])
+    # (a uint64 to float64 rounds to nearest, as Python's int / float does; the rest is the same float arithmetic)
+    u = np.frombuffer(digests, dtype=">u8").astype(np.float64) / 2.0 ** 64
+    codes = np.full(len(people), len(names), dtype=np.int32)
+    if names:
+        called = ~(u < holdout)
+        share = (u[called] - holdout) / (1.0 - holdout)
+        codes[called] = np.minimum((share * len(names)).astype(np.int64), len(names) - 1)
+    return codes
+
+
+def people_of(rows: PlanRows) -> Any:
+    """Every row's person, :func:`~cmvoice_nb.campaign.plan.content_key` of its callee, as an Arrow text array.
+
+    A callee of one number in digits (``+31612345610``, ``0031612345610``, ``12345``) is read
+    column-wise; any other with ``content_key`` itself, once per distinct text; a row planned one
+    by one from its own callee (the column may hold an escaped form of it).
     """
     import numpy as np
+    import pyarrow as pa
     import pyarrow.compute as pc
 
-    index = {name: i for i, name in enumerate(names)}
-    people: dict[str, int] = {}
-
-    def code(callee: Any) -> int:
-        person = content_key(callee)
-        found = people.get(person)
-        if found is None:
-            found = people[person] = index[assign(person)]
-        return found
-
-    encoded = pc.dictionary_encode(pc.fill_null(rows.callees(), ""))
-    lookup = np.fromiter((code(c) for c in encoded.dictionary.to_pylist()), dtype=np.int32,
-                         count=len(encoded.dictionary))
-    codes = lookup[encoded.indices.to_numpy(zero_copy_only=False).astype(np.int64)] if len(lookup) \
-        else np.zeros(len(rows), dtype=np.int32)
+    text = rows.callees()
+    if isinstance(text, pa.ChunkedArray):
+        text = text.combine_chunks()
+    text = pc.fill_null(text, "")
+    plain = pc.and_(pc.match_substring_regex(text, r"^\+?[0-9]+$"), pc.not_equal(text, "00"))
+    keys = pc.if_else(pc.starts_with(text, "00"), pc.utf8_slice_codeunits(text, 2),
+                      pc.replace_substring_regex(text, r"^\+", "")).cast(pa.large_string())
+    own: dict[int, str] = {}
+    odd = np.flatnonzero(~plain.to_numpy(zero_copy_only=False))
+    if len(odd):
+        seen: dict[str, str] = {}
+        for p, callee in zip(odd.tolist(), text.take(pa.array(odd)).to_pylist(), strict=True):
+            found = seen.get(callee)
+            if found is None:
+                found = seen[callee] = content_key(callee)
+            own[p] = found
     for p, row in rows.explicit().items():
-        codes[p] = code(row.callee)
-    return codes
+        own[p] = content_key(row.callee)
+    if own:
+        where = np.zeros(len(rows), dtype=bool)
+        at = sorted(own)
+        where[at] = True
+        keys = pc.replace_with_mask(keys, pa.array(where), pa.array([own[p] for p in at], type=pa.large_string()))
+    return keys
+
+
+def assign_codes(rows: PlanRows, names: tuple[str, ...], *, holdout: float, seed: Any) -> Any:
+    """Each row's variant as an index into *names* (``len(names)``: the holdout): one hash per distinct person."""
+    import pyarrow.compute as pc
+
+    encoded = pc.dictionary_encode(people_of(rows))
+    per_person = assign_many(encoded.dictionary.to_pylist(), names, holdout=holdout, seed=seed)
+    return per_person[encoded.indices.to_numpy(zero_copy_only=False)]
 
 
 def _same_people(first: PlanRows, other: PlanRows) -> bool:

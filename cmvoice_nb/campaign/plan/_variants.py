@@ -199,7 +199,8 @@ def plan_with_variants(core: Callable[..., Any], df: Any, *, variants: Any, hold
         if not plans:
             # The first plan fixes the campaign key (a provisional one too) and who each row's person is.
             options["campaign_key"] = plan.campaign_key
-            codes = _assign_reference(plan.rows, labels, of) if reference else assign_codes(plan.rows, labels, of)
+            codes = _assign_reference(plan.rows, labels, of) if reference else \
+                assign_codes(plan.rows, names, holdout=share, seed=seed)
             present = {labels[c] for c in np.unique(codes).tolist()}
         plans[label] = plan
     first = plans[names[0]]
