@@ -20,8 +20,7 @@ hypothesis = pytest.importorskip("hypothesis")
 from hypothesis import HealthCheck, given, settings, strategies as st  # noqa: E402
 
 from cmvoice_nb.campaign import Journal, plan_campaign  # noqa: E402
-from cmvoice_nb.campaign.plan import _api as plan_module, _variants  # noqa: E402
-from cmvoice_nb.campaign.plan import assign, content_key  # noqa: E402
+from cmvoice_nb.campaign.plan import _api as plan_module, _variants, assign, content_key  # noqa: E402
 from cmvoice_nb.campaign.plan._abrows import assign_many, combine_rows, people_of  # noqa: E402
 
 from ._lists import notification_defaults  # noqa: E402
@@ -204,9 +203,10 @@ def test_a_64_bit_hash_becomes_the_same_float_in_numpy_as_in_python():
                                                    "+31612345610;+31612345611", " 123", "٣١٢", "+31 6 12ab"]),
                                   st.text(alphabet="+0123456789 ;-()./a٣", max_size=12)), max_size=30))
 def test_every_rows_person_read_column_wise_is_its_content_key(callees):
-    from cmvoice_nb.campaign.plan._table import PlanRows
-    from cmvoice_nb.campaign.plan._group import text_array
     import numpy as np
+
+    from cmvoice_nb.campaign.plan._group import text_array
+    from cmvoice_nb.campaign.plan._table import PlanRows
 
     n = len(callees)
     rows = PlanRows(index=pd.RangeIndex(n), group=np.zeros(n, dtype=np.int32), groups=(), ids=text_array(callees),

@@ -80,7 +80,8 @@ class MixedText:
             return arrays[0]
         inverse = np.empty(len(positions), dtype=np.int64)
         inverse[np.concatenate(order)] = np.arange(len(positions))
-        return pa.concat_arrays(arrays).take(pa.array(inverse))
+        take: Any = pa.array(inverse)
+        return pa.concat_arrays(arrays).take(take)
 
 
 def assign_many(people: Sequence[str], names: tuple[str, ...], *, holdout: float, seed: Any) -> Any:
@@ -121,11 +122,11 @@ def people_of(rows: PlanRows) -> Any:
     import pyarrow as pa
     import pyarrow.compute as pc
 
-    text = rows.callees()
+    text: Any = rows.callees()
     if isinstance(text, pa.ChunkedArray):
         text = text.combine_chunks()
     text = pc.fill_null(text, "")
-    plain = pc.and_(pc.match_substring_regex(text, r"^\+?[0-9]+$"), pc.not_equal(text, "00"))
+    plain: Any = pc.and_(pc.match_substring_regex(text, r"^\+?[0-9]+$"), pc.not_equal(text, pa.scalar("00", text.type)))
     keys = pc.if_else(pc.starts_with(text, "00"), pc.utf8_slice_codeunits(text, 2),
                       pc.replace_substring_regex(text, r"^\+", "")).cast(pa.large_string())
     own: dict[int, str] = {}
@@ -160,9 +161,11 @@ def _same_people(first: PlanRows, other: PlanRows) -> bool:
     """True when *other* names and calls every row as *first* does (ids, callees, contents, occurrences)."""
     import numpy as np
 
-    if len(first) != len(other) or other._variant is not None or not first.index.equals(other.index):
+    mine: Any = first.index
+    theirs: Any = other.index
+    if len(first) != len(other) or other._variant is not None or not mine.equals(theirs):
         return False
-    if type(first.index) is not type(other.index):
+    if type(mine) is not type(theirs):
         return False
     return (first._ids.equals(other._ids) and first._callees.equals(other._callees)
             and first._contents.equals(other._contents)

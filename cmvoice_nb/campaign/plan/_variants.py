@@ -206,7 +206,7 @@ def plan_with_variants(core: Callable[..., Any], df: Any, *, variants: Any, hold
     first = plans[names[0]]
     ordered = list(plans)  # the plans made, the first variant's first (it gives the holdout's rows too)
     source = np.array([ordered.index(a) if a in plans else 0 for a in labels], dtype=np.int32)[codes]
-    rows = None if reference else combine_rows([plans[a].rows for a in ordered], source, codes, labels)
+    rows: Any = None if reference else combine_rows([plans[a].rows for a in ordered], source, codes, labels)
     if rows is None:
         rows = _combine_reference(plans, first, [labels[c] for c in codes.tolist()])
     shown = list(first.preview_rows)
