@@ -17,6 +17,9 @@ What does not change, and what is computed when:
 * a row's payload hash is computed once, into a column of 32-byte digests filled a block of
   rows at a time on first use, and never changes; :meth:`PlanRows.registration` streams the
   rows the journal registers from the columns, in id order, without a view per row.
+
+The rows of an A/B plan (:mod:`~cmvoice_nb.campaign.plan._abrows`) are columns too: every
+variant's groups and texts, and each row's variant as a small code into a tuple of names.
 """
 from __future__ import annotations
 

@@ -11,7 +11,8 @@ columns for its rows (``{"prompt": "Hallo {naam}"}`` replaces the ``prompt`` col
 templates work as in ``defaults=``. The core planner runs once per variant on the whole list (so
 column-wide decisions, such as how a date column reads, are the same for every variant) with the
 variant's fields as defaults and, for a field a column gives, that column replaced by a blank
-one; each row is then taken from its variant's plan. The assignment is a column of the plan
+one; each row is then taken from its variant's plan, as columns
+(:mod:`~cmvoice_nb.campaign.plan._abrows`: no Python object per row). The assignment is a column of the plan
 (``plan.to_frame()["variant"]``, each row's :attr:`~cmvoice_nb.campaign.plan.RowPlan.variant`).
 
 Examples
