@@ -213,3 +213,12 @@ def test_every_rows_person_read_column_wise_is_its_content_key(callees):
                     callees=text_array(callees), contents=text_array(callees), occurrence=np.ones(n, dtype=np.int64),
                     given=np.zeros(n, dtype=bool))
     assert people_of(rows).to_pylist() == [content_key(c) for c in callees]
+
+
+def test_when_the_variants_plans_disagree_the_rows_are_taken_one_by_one_and_come_out_the_same():
+    df = _people(300, repeat=3)
+    columns = plan_campaign(df, **_options())
+    with mock.patch.object(_variants, "combine_rows", lambda *args: None):  # as for plans that do not agree
+        one_by_one = plan_campaign(df, **_options())
+    assert len(one_by_one.rows.explicit()) == 300 and columns.rows.explicit() == {}
+    _assert_same(columns, one_by_one)
