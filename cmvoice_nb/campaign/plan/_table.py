@@ -17,6 +17,9 @@ What does not change, and what is computed when:
 * a row's payload hash is computed once, into a column of 32-byte digests filled a block of
   rows at a time on first use, and never changes; :meth:`PlanRows.registration` streams the
   rows the journal registers from the columns, in id order, without a view per row.
+
+The rows of an A/B plan (:mod:`~cmvoice_nb.campaign.plan._abrows`) are columns too: every
+variant's groups and texts, and each row's variant as a small code into a tuple of names.
 """
 from __future__ import annotations
 
@@ -53,7 +56,7 @@ class PlanRows(Sequence[RowPlan]):
     def __init__(self, *, index: Any, group: Any, groups: Sequence[RowGroup], ids: Any, callees: Any, contents: Any,
                  occurrence: Any, given: Any, texts: dict | None = None, explicit: dict | None = None,
                  number_problems: dict | None = None, extra: dict | None = None, duplicate: Any = None,
-                 dropped: Any = None, suppressed: dict | None = None) -> None:
+                 dropped: Any = None, suppressed: dict | None = None, variant: tuple | None = None) -> None:
         import numpy as np
 
         n = len(group)
@@ -70,6 +73,8 @@ class PlanRows(Sequence[RowPlan]):
         self._duplicate = duplicate if duplicate is not None else np.full(n, -1, dtype=np.int64)
         self._dropped = dropped if dropped is not None else np.zeros(n, dtype=bool)
         self._suppressed = dict(suppressed or {})
+        # each row's A/B variant as (codes, names): names[codes[i]]; None without a test
+        self._variant = variant
         self._valid = None
         self._hashes = _Hashes(n)
         self._cache: tuple | None = None  # the last block of values read for views (see _block)
@@ -139,11 +144,12 @@ class PlanRows(Sequence[RowPlan]):
         if len(grouped):
             take = pa.array(grouped)
             frozen = self._valid is not None
+            variants = self._variants_at(grouped)
             values = zip(grouped.tolist(), self._labels.many(grouped), self._ids.take(take).to_pylist(),
                          self._callees.take(take).to_pylist(), self._contents.take(take).to_pylist(),
                          self._occurrence[grouped].tolist(), self._given[grouped].tolist(),
-                         self._duplicate[grouped].tolist(), self._dropped[grouped].tolist(), strict=True)
-            for p, label, iid, callee, content, occurrence, given, dup, dropped in values:
+                         self._duplicate[grouped].tolist(), self._dropped[grouped].tolist(), variants, strict=True)
+            for p, label, iid, callee, content, occurrence, given, dup, dropped, variant in values:
                 row = RowPlan.__new__(RowPlan)
                 row.position, row.label, row.instruction_id, row.callee = p, label, iid, callee
                 row._instruction, row._problems = None, self.problems_at(p) or None
@@ -152,11 +158,27 @@ class PlanRows(Sequence[RowPlan]):
                 row._payload = row._payload_hash = None
                 row.wave, row.base_id, row.ended = 1, None, ()
                 row.suppressed, row._group, row._at = self._suppressed.get(p), self, p
-                row.variant = None  # (a plan with an A/B test holds its rows one by one)
+                row.variant = variant
                 if frozen:  # (what freeze() would do: nothing to compute, problems a tuple already)
                     row.__class__ = FrozenRowPlan
                 made[p] = row
         return [made[p] if p in made else explicit[p] for p in at.tolist()]
+
+    def _variants_at(self, positions: Any) -> list:
+        """The A/B variant of the rows at *positions* (None each without a test)."""
+        if self._variant is None:
+            return [None] * len(positions)
+        codes, names = self._variant
+        return [names[c] for c in codes[positions].tolist()]
+
+    def held_out(self) -> Any:
+        """Which rows are in the A/B test's holdout (a numpy bool array; never called)."""
+        import numpy as np
+
+        if self._variant is None or "holdout" not in self._variant[1]:
+            return np.zeros(self._n, dtype=bool)
+        codes, names = self._variant
+        return codes == names.index("holdout")
 
     # ------------------------------------------------------------------ per-row facts from the columns
     def problems_at(self, position: int) -> tuple:
@@ -365,7 +387,7 @@ class PlanRows(Sequence[RowPlan]):
         """Valid, not dropped, not on the do-not-call list."""
         import numpy as np
 
-        mask = self.valid_mask() & ~self._dropped
+        mask = self.valid_mask() & ~self._dropped & ~self.held_out()
         if self._suppressed:
             mask[np.fromiter(self._suppressed, dtype=np.int64, count=len(self._suppressed))] = False
         for p, row in self._explicit.items():
@@ -511,10 +533,12 @@ class PlanRows(Sequence[RowPlan]):
         problems += sum(len(v) for p, v in self._extra.items() if grouped[p])
         suppressed = np.zeros(self._n, dtype=bool)
         suppressed[[p for p in self._suppressed if grouped[p]]] = True
+        held = self.held_out() & grouped
         counts = {"valid": int(valid.sum()), "problems": problems,
                   "duplicates": int(((self._duplicate >= 0) & grouped).sum()),
                   "dropped": int((self._dropped & grouped).sum()), "suppressed": int(suppressed.sum()),
-                  "to_send": int((valid & grouped & ~self._dropped & ~suppressed).sum()), "holdout": 0}
+                  "to_send": int((valid & grouped & ~self._dropped & ~suppressed & ~held).sum()),
+                  "holdout": int(held.sum())}
         for row in self._explicit.values():
             counts["holdout"] += row.variant == "holdout"
             counts["problems"] += row.problem_count

@@ -11,7 +11,8 @@ columns for its rows (``{"prompt": "Hallo {naam}"}`` replaces the ``prompt`` col
 templates work as in ``defaults=``. The core planner runs once per variant on the whole list (so
 column-wide decisions, such as how a date column reads, are the same for every variant) with the
 variant's fields as defaults and, for a field a column gives, that column replaced by a blank
-one; each row is then taken from its variant's plan. The assignment is a column of the plan
+one; each row is then taken from its variant's plan, as columns
+(:mod:`~cmvoice_nb.campaign.plan._abrows`: no Python object per row). The assignment is a column of the plan
 (``plan.to_frame()["variant"]``, each row's :attr:`~cmvoice_nb.campaign.plan.RowPlan.variant`).
 
 Examples
@@ -33,6 +34,7 @@ from ...errors import CampaignError
 from ...messages import cut, opt, quote
 from ...spec import app_spec
 from ..ops.suppress import apply_suppression
+from ._abrows import assign_codes, combine_rows
 from ._ids import content_key
 from ._mapping import resolve_columns, split_defaults
 from ._optout import check_key, with_opt_out
@@ -158,12 +160,15 @@ def design_conflict(stored: Mapping[str, Any], plan: Any) -> str | None:
 
 
 def plan_with_variants(core: Callable[..., Any], df: Any, *, variants: Any, holdout: Any, seed: Any,
-                       **options: Any) -> Any:
+                       reference: bool = False, **options: Any) -> Any:
     """Plan *df* with *core* (the plain planner) once per variant and take each row from its person's variant.
 
     *options* are :func:`~cmvoice_nb.campaign.plan_campaign`'s own; the do-not-call list is
-    applied once, to the plan made of the variants' rows.
+    applied once, to the plan made of the variants' rows. The rows stay columns
+    (:func:`~cmvoice_nb.campaign.plan._abrows.combine_rows`); *reference* takes them one by one
+    instead, as the variants' plans give them (the path the columns are checked against).
     """
+    import numpy as np
     import pandas as pd
 
     name = options["name"]
@@ -179,29 +184,35 @@ def plan_with_variants(core: Callable[..., Any], df: Any, *, variants: Any, hold
         raise CampaignError(f"plan_campaign needs a pandas DataFrame, got {type(df).__name__}")
     colmap = resolve_columns(spec, list(df.columns), options.get("columns"))
     names = tuple(checked)
+    labels = names + (HOLDOUT,)  # each row's variant: an index into these
+
+    def of(person: str) -> str:
+        return assign(person, names, holdout=share, seed=seed)
+
     plans: dict[str, Any] = {}
-    assigned: list[str] = []
+    codes: Any = None
+    present: set[str] = set()
     for label in names:
-        if plans and label not in assigned:
+        if plans and label not in present:
             continue  # nobody has this variant: no need to plan it
         frame, mine = _variant_input(spec, df, colmap, checked[label], options, label=label)
         plan = core(frame, **mine)
         if not plans:
             # The first plan fixes the campaign key (a provisional one too) and who each row's person is.
             options["campaign_key"] = plan.campaign_key
-            people: dict[str, str] = {}
-            for r in plan.rows:
-                person = content_key(r.callee)
-                if person not in people:
-                    people[person] = assign(person, names, holdout=share, seed=seed)
-                assigned.append(people[person])
+            codes = _assign_reference(plan.rows, labels, of) if reference else \
+                assign_codes(plan.rows, names, holdout=share, seed=seed)
+            present = {labels[c] for c in np.unique(codes).tolist()}
         plans[label] = plan
     first = plans[names[0]]
-    rows = [(plans[a] if a != HOLDOUT else first).rows[i].replace(variant=a) for i, a in enumerate(assigned)]
+    ordered = list(plans)  # the plans made, the first variant's first (it gives the holdout's rows too)
+    source = np.array([ordered.index(a) if a in plans else 0 for a in labels], dtype=np.int32)[codes]
+    rows: Any = None if reference else combine_rows([plans[a].rows for a in ordered], source, codes, labels)
+    if rows is None:
+        rows = _combine_reference(plans, first, [labels[c] for c in codes.tolist()])
     shown = list(first.preview_rows)
-    for label in names:  # the preview shows each variant's text
-        at = next((i for i, a in enumerate(assigned) if a == label), None)
-        if at is not None and at not in shown:
+    for at in [int(np.argmax(codes == c)) for c in range(len(names)) if (codes == c).any()]:
+        if at not in shown:  # the preview shows each variant's text
             shown.append(at)
     design = {"variants": {k: dict(v) for k, v in checked.items()}, "holdout": share, "seed": seed}
     plan = first.replace(rows=rows, options={**first.options, **design}, preview_rows=tuple(shown),
@@ -211,6 +222,25 @@ def plan_with_variants(core: Callable[..., Any], df: Any, *, variants: Any, hold
         plan = apply_suppression(plan, suppress, region=options.get("region"),
                                  allow_unreadable_suppress=allow_unreadable)
     return plan
+
+
+def _assign_reference(rows: Any, labels: tuple[str, ...], of: Callable[[str], str]) -> Any:
+    """Each row's variant (an index into *labels*), row by row: what :func:`assign_codes` gives."""
+    import numpy as np
+
+    people: dict[str, str] = {}
+    assigned = []
+    for r in rows:
+        person = content_key(r.callee)
+        if person not in people:
+            people[person] = of(person)
+        assigned.append(labels.index(people[person]))
+    return np.array(assigned, dtype=np.int32)
+
+
+def _combine_reference(plans: Mapping[str, Any], first: Any, assigned: list[str]) -> list:
+    """The rows of an A/B plan one by one: row *i* of its variant's plan (the holdout's: of *first*)."""
+    return [(plans[a] if a != HOLDOUT else first).rows[i].replace(variant=a) for i, a in enumerate(assigned)]
 
 
 def _variant_input(spec: Any, df: Any, colmap: Mapping[str, str], fields: Mapping[str, Any],
