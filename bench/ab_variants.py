@@ -83,7 +83,9 @@ def run_one(contender: str, n: int, *, digest: bool, memory: bool) -> dict:
             wall = time.perf_counter()
             out["registered"] = planbench._register(j, plan)
             if design is not None:  # each person's variant, as send_campaign keeps it
-                j.assign_variants(plan.name, ((r.base_id or r.instruction_id, r.variant) for r in plan.rows))
+                rows = plan.rows
+                j.assign_variants(plan.name, rows.variant_pairs() if hasattr(rows, "variant_pairs") else
+                                  ((r.base_id or r.instruction_id, r.variant) for r in rows))
             out["register_wall"] = time.perf_counter() - wall
             out["peak_with_journal_mb"] = planbench._peak_mb()
     if digest:

@@ -64,6 +64,7 @@ def _everything(plan, *, frames: bool = True) -> dict:
     found = {
         "rows": rows,
         "registration": list(plan.rows.registration()),
+        "variants stored": _variant_pairs(plan),
         "some registered": list(plan.rows.registration([r.position for r in plan.rows if r.sendable][::2])),
         "summary": plan.summary().to_dict(),
         "ids": plan.instruction_ids.tolist(),
@@ -83,6 +84,14 @@ def _everything(plan, *, frames: bool = True) -> dict:
         "variant dtype": str(plan.to_frame()["variant"].dtype) if "variant" in plan.to_frame() else None,
         "preview": plan.preview(2).to_dict("split"),
     }
+
+
+def _variant_pairs(plan) -> list:
+    """What the sender stores of each row's variant: from the columns when the rows have them."""
+    rows = plan.rows
+    pairs = rows.variant_pairs() if hasattr(rows, "variant_pairs") else \
+        ((r.base_id or r.instruction_id, r.variant) for r in rows)
+    return [(i, v) for i, v in pairs if v is not None]
 
 
 def _assert_same(columns, reference, *, frames: bool = True) -> None:
@@ -132,6 +141,15 @@ def test_a_list_of_different_people_keeps_every_row_in_the_columns_with_a_varian
     assert row.instruction.prompt == {"A": "Hallo P5", "B": 'Hi "P5" \\ 03 May', "C": "Plain text for everyone",
                                       "holdout": "Hallo P5"}[row.variant]
     _assert_same(plan, _ab(_people(3000), reference=True, per_row_planning=False, **_options()))
+
+
+def test_the_variants_stored_come_from_the_columns_as_each_row_says_them():
+    plan = plan_campaign(_people(500, repeat=2), **_options(suppress=["+31612340007"]))
+    one_by_one = [(r.base_id or r.instruction_id, r.variant) for r in plan.rows]
+    assert list(plan.rows.variant_pairs()) == one_by_one and len(one_by_one) == 500
+    assert all(v is not None for _, v in one_by_one)
+    plain = plan_campaign(_people(50), **{**_options(), "variants": None, "holdout": None})
+    assert list(plain.rows.variant_pairs()) == []  # no test: nothing to store, and no row looked at
 
 
 def test_a_repeated_person_gets_one_variant_on_every_row():

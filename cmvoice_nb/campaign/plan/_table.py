@@ -171,6 +171,29 @@ class PlanRows(Sequence[RowPlan]):
         codes, names = self._variant
         return [names[c] for c in codes[positions].tolist()]
 
+    def variant_pairs(self) -> Iterator[tuple[str, str]]:
+        """``(row id, variant)`` of every row with an A/B variant, in row order, from the columns.
+
+        What :meth:`Journal.assign_variants <cmvoice_nb.campaign.Journal.assign_variants>` stores; a
+        plan without a test has none (rows held one by one say their own).
+        """
+        explicit = self._explicit
+        if self._variant is None:
+            for p in sorted(explicit):
+                held = explicit[p]
+                if held.variant is not None:
+                    yield (held.base_id or held.instruction_id), held.variant
+            return
+        codes, names = self._variant
+        for start in range(0, self._n, BLOCK):
+            ids = self._ids.slice(start, BLOCK).to_pylist()
+            for p, (iid, code) in enumerate(zip(ids, codes[start:start + BLOCK].tolist(), strict=True), start):
+                row = explicit.get(p)
+                if row is None:
+                    yield iid, names[code]
+                elif row.variant is not None:
+                    yield (row.base_id or row.instruction_id), row.variant
+
     def held_out(self) -> Any:
         """Which rows are in the A/B test's holdout (a numpy bool array; never called)."""
         import numpy as np

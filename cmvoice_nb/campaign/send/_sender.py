@@ -522,7 +522,12 @@ class CampaignSender(SenderDisplay):
                   if self.plan.options.get(k) is not None}
         if design and not self.plan.is_followup:
             journal.set_design(self.plan.name, design)
-        journal.assign_variants(self.plan.name, ((r.base_id or r.instruction_id, r.variant) for r in self.plan.rows))
+        rows = self.plan.rows
+        # From the columns when the plan has them: a view per row of a million would cost seconds, for nothing
+        # when there is no A/B test.
+        pairs = rows.variant_pairs() if hasattr(rows, "variant_pairs") else \
+            ((r.base_id or r.instruction_id, r.variant) for r in rows)
+        journal.assign_variants(self.plan.name, pairs)
 
     def _flush_holds(self, journal: Journal | None) -> None:
         if journal is None or self.dry_run:
