@@ -136,11 +136,7 @@ def memory_run(n: int, before: Path | None) -> None:
     runs += [("before ab", before, "ab")] if before is not None else []
     for name, path, contender in runs:
         r = child(contender, n, path=path, memory=True)
-        print(f"{name:<10} frame {r['frame_peak_mb']:5.0f} MB; plan {r['wall']:6.2f} s (CPU {r['cpu']:6.2f} s), "
-              f"peak {r['peak_mb']:5.0f} MB; payloads + hashes read {r['payload_wall']:5.2f} s, peak "
-              f"{r['peak_after_payloads_mb']:5.0f} MB; {r['registered']:,} rows registered in "
-              f"{r['register_wall']:5.2f} s, peak {r['peak_with_journal_mb']:5.0f} MB (all processes; "
-              f"target <= 1,000 MB)", flush=True)
+        print(planbench.memory_line(f"{name:<10}", r, target="target <= 1,000 MB"), flush=True)
 
 
 def main(argv=None) -> int:

@@ -332,11 +332,15 @@ def memory_run(frame: str, n: int, before: Path | None) -> None:
           f"(load average {_load()})")
     for name, path in [("plan", ROOT)] + ([("before", before)] if before is not None else []):
         r = child(frame, "plan", n, path=path, memory=True)
-        print(f"{name:<8} frame {r['frame_peak_mb']:5.0f} MB; plan {r['wall']:6.2f} s (CPU {r['cpu']:6.2f} s), "
-              f"peak {r['peak_mb']:5.0f} MB; payloads + hashes read {r['payload_wall']:5.2f} s, peak "
-              f"{r['peak_after_payloads_mb']:5.0f} MB; {r['registered']:,} rows registered in "
-              f"{r['register_wall']:5.2f} s, peak {r['peak_with_journal_mb']:5.0f} MB (all processes; "
-              f"target <= 1,000 MB for 1,000,000 rows)", flush=True)
+        print(memory_line(f"{name:<8}", r, target="target <= 1,000 MB for 1,000,000 rows"), flush=True)
+
+
+def memory_line(name: str, r: dict, *, target: str) -> str:
+    """One contender's memory run: plan, payloads read, registration, each with the peak so far."""
+    return (f"{name} frame {r['frame_peak_mb']:5.0f} MB; plan {r['wall']:6.2f} s (CPU {r['cpu']:6.2f} s), "
+            f"peak {r['peak_mb']:5.0f} MB; payloads + hashes read {r['payload_wall']:5.2f} s, peak "
+            f"{r['peak_after_payloads_mb']:5.0f} MB; {r['registered']:,} rows registered in "
+            f"{r['register_wall']:5.2f} s, peak {r['peak_with_journal_mb']:5.0f} MB (all processes; {target})")
 
 
 def main(argv=None) -> int:
