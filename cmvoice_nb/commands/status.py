@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
 
 from ..messages import say
 
@@ -51,20 +50,22 @@ def run(args: argparse.Namespace) -> int:
     """Print the status; return the exit status."""
     from ..campaign.status import campaign_status
     from ..errors import CMVoiceError, JournalBusy
+    from ..spec import EXIT_FINAL, EXIT_RETRY, EXIT_USAGE
+    from ._sending import print_error
 
     try:
         status = campaign_status(args.journal, callbacks=args.callbacks, prices=args.prices, campaign=args.campaign)
     except JournalBusy as exc:
-        print(f"{PROG}: error: {say(exc, 'cli')}", file=sys.stderr)
-        return 75
+        print_error(say(exc, "cli"), PROG)
+        return EXIT_RETRY
     except (CMVoiceError, OSError) as exc:
-        print(f"{PROG}: error: {say(exc, 'cli')}", file=sys.stderr)
-        return 2
+        print_error(say(exc, "cli"), PROG)
+        return EXIT_USAGE
     if args.json:
         print(json.dumps(status.to_dict(), indent=2, ensure_ascii=False))
     else:
         print(status.to_text())
-    return 0
+    return EXIT_FINAL
 
 
 __all__ = ["register", "run"]

@@ -15,6 +15,7 @@ import subprocess
 import sys
 import time
 import urllib.request
+from contextlib import contextmanager
 from pathlib import Path
 
 from .._net import free_port
@@ -193,3 +194,13 @@ def run_all_cells(page, *, timeout_s: float = 240.0) -> list[dict]:
 
 def cell_errors(cells: list[dict]) -> list[str]:
     return [f"{c['source']!r}: {e}" for c in cells for e in c["errors"]]
+
+
+@contextmanager
+def new_page(browser, **context_options):
+    """A page in a fresh browser context (its own cookies and downloads), closed on leaving."""
+    context = browser.new_context(**context_options)
+    try:
+        yield context.new_page()
+    finally:
+        context.close()

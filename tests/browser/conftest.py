@@ -11,7 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from ._lab import CHROMIUM, CHROMIUM_ARGS, LabServer
+from .._wait import scaled
+from ._lab import CHROMIUM, CHROMIUM_ARGS, LabServer, new_page
 
 REPO = Path(__file__).resolve().parents[2]
 SCREENSHOTS = REPO / "build" / "screenshots"
@@ -29,8 +30,11 @@ def _require_chromium() -> None:
 @pytest.fixture(scope="session")
 def browser():
     _require_chromium()
-    from playwright.sync_api import sync_playwright
+    from playwright.sync_api import expect, sync_playwright
 
+    # Playwright's assertions wait 5 s by default: a widget that re-renders on a loaded 2-core
+    # machine can take longer. Every expect() waits as long as the rest of the suite's waits do.
+    expect.set_options(timeout=scaled(20) * 1000)
     with sync_playwright() as pw:
         # Debian's chromium, never Playwright's own download (no network here).
         b = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
@@ -42,12 +46,8 @@ def browser():
 
 @pytest.fixture()
 def page(browser):
-    context = browser.new_context(viewport={"width": 1280, "height": 1800})
-    pg = context.new_page()
-    try:
+    with new_page(browser, viewport={"width": 1280, "height": 1800}) as pg:
         yield pg
-    finally:
-        context.close()
 
 
 @pytest.fixture(scope="session")

@@ -14,7 +14,7 @@ import nbformat
 import pytest
 from playwright.sync_api import expect
 
-from ._lab import cell_errors, open_notebook, run_all_cells
+from ._lab import cell_errors, new_page, open_notebook, run_all_cells
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -39,12 +39,8 @@ people = pd.DataFrame({{"Naam": [f"P{{i}}" for i in range({rows})],
 
 @pytest.fixture()
 def wide_page(browser):
-    context = browser.new_context(viewport=VIEWPORT, accept_downloads=True)
-    pg = context.new_page()
-    try:
+    with new_page(browser, viewport=VIEWPORT, accept_downloads=True) as pg:
         yield pg
-    finally:
-        context.close()
 
 
 @pytest.fixture(scope="module")

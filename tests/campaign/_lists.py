@@ -50,6 +50,14 @@ def hello_plan(df: pd.DataFrame, *, name: str = "c", **options):
                          defaults=notification_defaults(), **options)
 
 
+def send_command(csv, journal, out, base_url, *, rate: int, concurrency: int) -> list[str]:
+    """``cmvoice send`` of a notification list on the simulator at *base_url*, for a test to run as a process."""
+    from .._wait import cmvoice
+
+    return cmvoice("send", csv, *notification_flags(), "--journal", journal, "-o", out, "--rate", str(rate),
+                   "--concurrency", str(concurrency), "--base-url", base_url, "--no-progress")
+
+
 def notification_flags(prompt: str = "Hello {name}") -> list[str]:
     """The ``cmvoice send`` flags for :func:`notification_defaults`: the app, caller and TTS prompt."""
     return ["--app", "notification", "--set", f"caller={CALLER}", "--set", f"prompt={prompt}",

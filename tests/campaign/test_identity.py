@@ -11,8 +11,8 @@ import pytest
 from cmvoice_nb.campaign import Journal
 from cmvoice_nb.cli import main
 
-from .._wait import cmvoice, running, scaled, wait_until
-from ._lists import answering, notification_flags, people
+from .._wait import running, scaled, wait_until
+from ._lists import answering, notification_flags, people, send_command
 
 
 def write(path, rows):
@@ -105,8 +105,7 @@ def test_two_campaigns_with_the_same_file_name_never_share_an_instruction_id(tmp
 
 # ---------------------------------------------------------- two processes, one journal
 def command(csv, journal, out, base_url):
-    return cmvoice("send", csv, *notification_flags(), "--journal", journal, "-o", out, "--rate", "10",
-                   "--concurrency", "2", "--base-url", base_url, "--no-progress")
+    return send_command(csv, journal, out, base_url, rate=10, concurrency=2)
 
 
 @pytest.mark.slow

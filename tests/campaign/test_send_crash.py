@@ -5,15 +5,14 @@ import subprocess
 import pandas as pd
 import pytest
 
-from .._wait import cmvoice, kill_when, running, scaled
-from ._lists import answering, notification_flags, people
+from .._wait import kill_when, running, scaled
+from ._lists import answering, people, send_command
 
 ROWS = 60
 
 
 def command(csv, journal, out, base_url):
-    return cmvoice("send", csv, *notification_flags(), "--journal", journal, "-o", out, "--rate", "20",
-                   "--concurrency", "4", "--base-url", base_url, "--no-progress")
+    return send_command(csv, journal, out, base_url, rate=20, concurrency=4)
 
 
 @pytest.mark.slow
